@@ -1,0 +1,46 @@
+# Frontier Review Workstation. Quick start: `make run` and `make test`.
+SHELL := /bin/bash
+VENV ?= .venv
+# Python >= 3.12 is required (ARCHITECTURE.md: PySide6 on 3.11 corrupts None's refcount).
+PYTHON_CANDIDATES := python3.13 python3.12 $(wildcard /root/.pyenv/versions/3.13*/bin/python3.13) \
+	$(wildcard /root/.pyenv/versions/3.12*/bin/python3.12) $(wildcard $(HOME)/.pyenv/versions/3.1[23]*/bin/python3.1[23])
+PYTHON_BOOT := $(firstword $(foreach p,$(PYTHON_CANDIDATES),$(shell command -v $(p) 2>/dev/null && $(p) -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && echo)))
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export QT_QPA_PLATFORM ?= offscreen
+ARGS ?=
+
+.PHONY: run demo test lint unit bench installer screenshots fixtures clean
+
+$(STAMP): pyproject.toml
+	@if [ -z "$(PYTHON_BOOT)" ]; then echo "error: Python 3.12 or 3.13 is required and neither was found (python3.13/python3.12 on PATH or under ~/.pyenv)." >&2; exit 1; fi
+	@test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+run: $(STAMP)
+	env -u QT_QPA_PLATFORM $(VENV)/bin/frontier-review gui $(ARGS)
+
+demo: $(STAMP)
+	env -u QT_QPA_PLATFORM $(VENV)/bin/frontier-review gui --demo $(ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check app ui storage reports tests bench build_installer.py
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
+test: lint
+	$(PY) -m pytest -q -p no:randomly $(ARGS)
+
+bench: $(STAMP)
+	for b in bench/bench_*.py; do $(PY) $$b || exit 1; done
+
+screenshots: $(STAMP)
+	$(PY) -m ui.screenshots docs/screenshots
+
+installer: $(STAMP)
+	$(PY) build_installer.py --help
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .mypy_cache .ruff_cache

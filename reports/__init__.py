@@ -1,0 +1,1 @@
+"""Everything that leaves the workstation: PDF, signatures, packages, OSCAL, CSAF."""

@@ -1,0 +1,1 @@
+"""SQLCipher storage: keys, connection, migrations, repositories, audit chain, blobs."""

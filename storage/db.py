@@ -1,0 +1,178 @@
+"""SQLCipher connection: raw-key open, integrity check, versioned migrations, transactions."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import sqlcipher3
+
+from app.model.errors import StorageError
+
+Connection = sqlcipher3.Connection
+DatabaseError = sqlcipher3.DatabaseError
+_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    """(version, name, sql) for every migration shipped in storage/migrations, in order."""
+    found = []
+    for entry in resources.files("storage.migrations").iterdir():
+        m = _MIGRATION_NAME.match(entry.name)
+        if m:
+            found.append((int(m.group(1)), entry.name, entry.read_text(encoding="utf-8")))
+    found.sort()
+    for expected, (version, name, _) in enumerate(found, start=1):
+        if version != expected:
+            raise RuntimeError(f"migration numbering gap at {name}")
+    return found
+
+
+def latest_version() -> int:
+    return len(migrations())
+
+
+def _friendly(exc: Exception, path: Path) -> StorageError:
+    text = str(exc)
+    if "readonly" in text or "read-only" in text:
+        return StorageError(f"The data directory {path.parent} is read-only; the database cannot be written.")
+    if "unable to open" in text:
+        return StorageError(f"Cannot open database {path}: the file or its folder is not accessible.")
+    if "disk is full" in text or "database or disk is full" in text:
+        return StorageError(f"The disk holding {path} is full; nothing was written.")
+    if "not a database" in text or "malformed" in text or "HMAC" in text:
+        return StorageError(
+            f"Database {path} cannot be decrypted or is damaged (file is not a database or fails its "
+            "integrity check). It has not been modified; restore from a backup."
+        )
+    return StorageError(f"Database {path}: {text}")
+
+
+class Database:
+    """One SQLCipher connection. Use `another()` for a background thread's own connection."""
+
+    def __init__(self, conn: Connection, path: Path, key: bytes) -> None:
+        self.conn = conn
+        self.path = path
+        self._key = key
+        self._lock = threading.RLock()
+
+    @classmethod
+    def open(cls, path: Path, key: bytes, create: bool = False, migrate_to: int | None = None,
+             check: bool = True) -> Database:
+        path = Path(path)
+        if not create and not path.is_file():
+            raise StorageError(f"Database {path} does not exist.")
+        if create and path.exists():
+            raise StorageError(f"Database {path} already exists; refusing to overwrite it.")
+        try:
+            conn = sqlcipher3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=30)
+        except sqlcipher3.Error as exc:
+            raise _friendly(exc, path) from None
+        try:
+            conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+            conn.execute("PRAGMA cipher_memory_security = OFF")
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            if check:
+                result = conn.execute("PRAGMA quick_check").fetchone()
+                if not result or result[0] != "ok":
+                    raise StorageError(f"Database {path} fails its integrity check: {result[0] if result else '?'}")
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = FULL")
+            db = cls(conn, path, key)
+            db.migrate(migrate_to)
+            return db
+        except sqlcipher3.Error as exc:
+            conn.close()
+            raise _friendly(exc, path) from None
+        except BaseException:
+            conn.close()
+            raise
+
+    def another(self) -> Database:
+        """A second connection to the same database (for a worker thread)."""
+        return Database.open(self.path, self._key, check=False)
+
+    @property
+    def version(self) -> int:
+        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def migrate(self, to: int | None = None) -> None:
+        target = latest_version() if to is None else to
+        current = self.version
+        if current > latest_version():
+            raise StorageError(
+                f"Database {self.path} was written by a newer version (schema {current}); "
+                f"this version knows schema {latest_version()}."
+            )
+        for version, _name, sql in migrations():
+            if current < version <= target:
+                with self.transaction() as conn:
+                    for statement in _split_sql(sql):
+                        conn.execute(statement)
+                    conn.execute(f"PRAGMA user_version = {version}")
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """BEGIN IMMEDIATE ... COMMIT; rolls back on any exception, so nothing half-written stays."""
+        with self._lock:
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+            except sqlcipher3.Error as exc:
+                raise _friendly(exc, self.path) from None
+            try:
+                yield self.conn
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            try:
+                self.conn.execute("COMMIT")
+            except sqlcipher3.Error as exc:
+                self.conn.execute("ROLLBACK")
+                raise _friendly(exc, self.path) from None
+
+    def query(self, sql: str, params: Any = ()) -> list[Any]:
+        with self._lock:
+            return self.conn.execute(sql, params).fetchall()
+
+    def query_one(self, sql: str, params: Any = ()) -> Any:
+        with self._lock:
+            return self.conn.execute(sql, params).fetchone()
+
+    def integrity_check(self) -> list[str]:
+        """Full check: SQLCipher page HMACs plus SQLite's structural check."""
+        with self._lock:
+            problems = [r[0] for r in self.conn.execute("PRAGMA cipher_integrity_check").fetchall()]
+            rows = [r[0] for r in self.conn.execute("PRAGMA integrity_check").fetchall()]
+        return problems + [r for r in rows if r != "ok"]
+
+    def close(self) -> None:
+        with self._lock:
+            try:
+                self.conn.close()
+            except sqlcipher3.Error:
+                pass
+
+
+def _split_sql(sql: str) -> list[str]:
+    """Split a migration on statement boundaries (';' at end of line); triggers use 'END;'."""
+    statements, current = [], []
+    for line in sql.splitlines():
+        if line.strip().startswith("--"):
+            continue
+        current.append(line)
+        if line.rstrip().endswith(";"):
+            stmt = "\n".join(current).strip()
+            if sqlcipher3.complete_statement(stmt):
+                statements.append(stmt)
+                current = []
+    tail = "\n".join(current).strip()
+    if tail:
+        statements.append(tail)
+    return statements

@@ -1,0 +1,192 @@
+"""Key header: the wrapped data key, one slot per account, one recovery slot.
+
+The SQLCipher database is opened with a random 256-bit data key (raw key). That key is only
+ever stored wrapped (AES-256-GCM) under a key derived from an account's passphrase
+(PBKDF2-HMAC-SHA-512, parameters stored per slot so they can be raised) and, in OS-keyring
+mode, mixed with a per-workstation secret from the keyring. The recovery slot is wrapped under
+a 256-bit recovery key shown once at setup; it does not use the keyring secret, so a
+workstation can be restored on new hardware. The header also keeps failed sign-in counters
+(the database cannot be opened without a key) and the last known audit-chain head.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import secrets
+import uuid
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from app.model.errors import AuthError, StorageError
+from storage.atomic import atomic_write
+
+FORMAT = 1
+MIN_ITERATIONS = 600_000
+# Tests lower this through a fixture; production code never changes it.
+DEFAULT_ITERATIONS = MIN_ITERATIONS
+KEYRING_MODE = "os-keyring"
+PASSPHRASE_MODE = "passphrase-only"
+RECOVERY_SLOT = "__recovery__"
+MAX_HEADER_BYTES = 1_000_000
+
+
+def _b64(b: bytes) -> str:
+    return base64.b64encode(b).decode()
+
+
+def _unb64(s: str) -> bytes:
+    return base64.b64decode(s.encode(), validate=True)
+
+
+@dataclass
+class Slot:
+    kind: str  # "passphrase" | "recovery"
+    kdf: str
+    iterations: int
+    salt: str
+    nonce: str
+    wrapped: str
+    uses_keyring: bool
+
+
+@dataclass
+class KeyHeader:
+    db_id: str
+    created: str
+    keyring_mode: str
+    slots: dict[str, Slot] = field(default_factory=dict)
+    failures: dict[str, dict[str, Any]] = field(default_factory=dict)
+    pending_events: list[dict[str, Any]] = field(default_factory=list)
+    audit_head: dict[str, Any] = field(default_factory=dict)
+    format: int = FORMAT
+
+    # -- persistence ---------------------------------------------------------------
+    def to_json(self) -> bytes:
+        data = asdict(self)
+        return json.dumps(data, indent=1, sort_keys=True).encode()
+
+    def save(self, path: Path) -> None:
+        atomic_write(path, self.to_json())
+
+    @classmethod
+    def load(cls, path: Path) -> KeyHeader:
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            raise StorageError(
+                f"Key header {path} is missing: the database cannot be opened without it. "
+                "Restore it from a backup, or restore the workstation from a backup with the recovery key."
+            ) from None
+        except OSError as exc:
+            raise StorageError(f"Cannot read key header {path}: {exc.strerror}") from exc
+        if len(raw) > MAX_HEADER_BYTES:
+            raise StorageError(f"Key header {path} is damaged: {len(raw)} bytes is far larger than a header")
+        try:
+            data = json.loads(raw)
+            slots = {name: Slot(**s) for name, s in data.pop("slots").items()}
+            header = cls(slots=slots, **data)
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise StorageError(f"Key header {path} is damaged and cannot be read ({type(exc).__name__}).") from None
+        if header.format != FORMAT:
+            raise StorageError(f"Key header {path} has format {header.format}; this version reads {FORMAT}.")
+        return header
+
+    @classmethod
+    def new(cls, keyring_mode: str, created: str) -> KeyHeader:
+        return cls(db_id=str(uuid.uuid4()), created=created, keyring_mode=keyring_mode)
+
+    # -- slots ---------------------------------------------------------------------
+    def _aad(self, slot_name: str) -> bytes:
+        return f"frontier-review|{self.db_id}|{slot_name}".encode()
+
+    def _passphrase_key(self, slot: Slot, passphrase: str, keyring_secret: bytes | None) -> bytes:
+        derived = hashlib.pbkdf2_hmac("sha512", passphrase.encode(), _unb64(slot.salt), slot.iterations, 32)
+        if slot.uses_keyring:
+            if keyring_secret is None:
+                raise StorageError("This slot needs the OS keyring secret, which is unavailable.")
+            derived = HKDF(
+                algorithm=hashes.SHA512(), length=32, salt=self.db_id.encode(), info=b"frw/slot-wrap/v1"
+            ).derive(derived + keyring_secret)
+        return derived
+
+    def set_passphrase_slot(
+        self, name: str, passphrase: str, data_key: bytes, keyring_secret: bytes | None,
+        iterations: int | None = None,
+    ) -> None:
+        slot = Slot(
+            kind="passphrase",
+            kdf="pbkdf2-hmac-sha512",
+            iterations=iterations or DEFAULT_ITERATIONS,
+            salt=_b64(secrets.token_bytes(16)),
+            nonce=_b64(secrets.token_bytes(12)),
+            wrapped="",
+            uses_keyring=self.keyring_mode == KEYRING_MODE,
+        )
+        wrap_key = self._passphrase_key(slot, passphrase, keyring_secret)
+        slot.wrapped = _b64(AESGCM(wrap_key).encrypt(_unb64(slot.nonce), data_key, self._aad(name)))
+        self.slots[name] = slot
+
+    def unwrap_passphrase(self, name: str, passphrase: str, keyring_secret: bytes | None) -> bytes:
+        slot = self.slots.get(name)
+        if slot is None or slot.kind != "passphrase":
+            raise AuthError("Unknown account or wrong passphrase.")
+        wrap_key = self._passphrase_key(slot, passphrase, keyring_secret)
+        try:
+            return AESGCM(wrap_key).decrypt(_unb64(slot.nonce), _unb64(slot.wrapped), self._aad(name))
+        except InvalidTag:
+            raise AuthError("Unknown account or wrong passphrase.") from None
+
+    def set_recovery_slot(self, data_key: bytes) -> str:
+        """Create the recovery slot; returns the recovery key text (shown once, for printing)."""
+        raw = secrets.token_bytes(32)
+        slot = Slot("recovery", "hkdf-sha512", 0, "", _b64(secrets.token_bytes(12)), "", False)
+        slot.wrapped = _b64(
+            AESGCM(self._recovery_key(raw)).encrypt(_unb64(slot.nonce), data_key, self._aad(RECOVERY_SLOT))
+        )
+        self.slots[RECOVERY_SLOT] = slot
+        return format_recovery_key(raw)
+
+    def _recovery_key(self, raw: bytes) -> bytes:
+        return HKDF(
+            algorithm=hashes.SHA512(), length=32, salt=self.db_id.encode(), info=b"frw/recovery/v1"
+        ).derive(raw)
+
+    def unwrap_recovery(self, recovery_text: str) -> bytes:
+        slot = self.slots.get(RECOVERY_SLOT)
+        if slot is None:
+            raise AuthError("This workstation has no recovery slot.")
+        raw = parse_recovery_key(recovery_text)
+        try:
+            return AESGCM(self._recovery_key(raw)).decrypt(
+                _unb64(slot.nonce), _unb64(slot.wrapped), self._aad(RECOVERY_SLOT)
+            )
+        except InvalidTag:
+            raise AuthError("The recovery key does not open this workstation.") from None
+
+
+def format_recovery_key(raw: bytes) -> str:
+    text = base64.b32encode(raw).decode().rstrip("=")
+    return "-".join(text[i : i + 4] for i in range(0, len(text), 4))
+
+
+def parse_recovery_key(text: str) -> bytes:
+    cleaned = "".join(ch for ch in text.upper() if ch.isalnum())
+    try:
+        raw = base64.b32decode(cleaned + "=" * (-len(cleaned) % 8))
+    except ValueError:
+        raise AuthError("The recovery key is not valid: it has characters outside A-Z and 2-7.") from None
+    if len(raw) != 32:
+        raise AuthError("The recovery key is not valid: it should be 52 characters in groups of four.")
+    return raw
+
+
+def new_data_key() -> bytes:
+    return secrets.token_bytes(32)

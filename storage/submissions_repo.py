@@ -1,0 +1,161 @@
+"""Submissions and artifacts repository, with keyset-free paging for the windowed table."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import date
+from typing import Any
+
+from app.model.errors import NotFound
+from app.model.markings import Marking
+from app.model.submissions import (
+    AccessMethod,
+    Artifact,
+    ComputeEstimate,
+    Contact,
+    Modality,
+    Submission,
+    SubmissionStatus,
+)
+from storage.db import Connection
+
+_COLS = (
+    "id, developer, model_name, version, modality, access_method, training_flop, compute_estimate, "
+    "received, planned_release, status, marking, notes, notes_marking, contacts, created_by, updated_at"
+)
+SORT_COLUMNS = {
+    "id": "id",
+    "developer": "developer COLLATE NOCASE",
+    "model": "model_name COLLATE NOCASE",
+    "version": "version COLLATE NOCASE",
+    "received": "received",
+    "release": "planned_release",
+    "status": "status",
+    "marking": "marking",
+}
+
+
+def _row(r: Any) -> Submission:
+    return Submission(
+        id=int(r[0]),
+        developer=r[1],
+        model_name=r[2],
+        version=r[3],
+        modality=Modality(r[4]),
+        access_method=AccessMethod(r[5]),
+        training_flop=r[6],
+        compute_estimate=ComputeEstimate(r[7]),
+        received=date.fromisoformat(r[8]),
+        planned_release=date.fromisoformat(r[9]),
+        status=SubmissionStatus(r[10]),
+        marking=Marking.parse(r[11]),
+        notes=r[12],
+        notes_marking=Marking.parse(r[13]),
+        contacts=tuple(Contact(**c) for c in json.loads(r[14])),
+        created_by=r[15],
+        updated_at=r[16],
+    )
+
+
+def _values(s: Submission) -> tuple[Any, ...]:
+    return (
+        s.developer, s.model_name, s.version, s.modality.value, s.access_method.value, s.training_flop,
+        s.compute_estimate.value, s.received.isoformat(), s.planned_release.isoformat(), s.status.value,
+        s.marking.banner(), s.notes, s.notes_marking.banner(), json.dumps([asdict(c) for c in s.contacts]),
+    )
+
+
+def insert(conn: Connection, s: Submission, actor: str, now: str) -> int:
+    cur = conn.execute(
+        "INSERT INTO submissions (developer, model_name, version, modality, access_method, training_flop, "
+        "compute_estimate, received, planned_release, status, marking, notes, notes_marking, contacts, "
+        "created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (*_values(s), actor, now, now),
+    )
+    return int(cur.lastrowid or 0)
+
+
+def update(conn: Connection, s: Submission, now: str) -> None:
+    assert s.id is not None
+    conn.execute(
+        "UPDATE submissions SET developer=?, model_name=?, version=?, modality=?, access_method=?, "
+        "training_flop=?, compute_estimate=?, received=?, planned_release=?, status=?, marking=?, notes=?, "
+        "notes_marking=?, contacts=?, updated_at=? WHERE id=? AND deleted=0",
+        (*_values(s), now, s.id),
+    )
+
+
+def get(conn: Connection, submission_id: int) -> Submission:
+    r = conn.execute(f"SELECT {_COLS} FROM submissions WHERE id = ? AND deleted = 0", (submission_id,)).fetchone()
+    if r is None:
+        raise NotFound(f"No submission with id {submission_id}.")
+    return _row(r)
+
+
+def mark_deleted(conn: Connection, submission_id: int, now: str) -> None:
+    conn.execute("UPDATE submissions SET deleted = 1, updated_at = ? WHERE id = ?", (now, submission_id))
+
+
+def _where(search: str, status: str | None, open_only: bool) -> tuple[str, list[Any]]:
+    clauses = ["deleted = 0"]
+    params: list[Any] = []
+    if search:
+        like = f"%{search}%"
+        clauses.append("(developer LIKE ? OR model_name LIKE ? OR version LIKE ? OR CAST(id AS TEXT) = ?)")
+        params += [like, like, like, search]
+    if status:
+        clauses.append("status = ?")
+        params.append(status)
+    if open_only:
+        clauses.append("status NOT IN ('closed', 'withdrawn')")
+    return " AND ".join(clauses), params
+
+
+def count(conn: Connection, search: str = "", status: str | None = None, open_only: bool = False) -> int:
+    where, params = _where(search, status, open_only)
+    return int(conn.execute(f"SELECT count(*) FROM submissions WHERE {where}", params).fetchone()[0])
+
+
+def page(conn: Connection, offset: int, limit: int, sort: str = "release", descending: bool = False,
+         search: str = "", status: str | None = None, open_only: bool = False) -> list[Submission]:
+    where, params = _where(search, status, open_only)
+    order = SORT_COLUMNS.get(sort, "planned_release")
+    direction = "DESC" if descending else "ASC"
+    rows = conn.execute(
+        f"SELECT {_COLS} FROM submissions WHERE {where} ORDER BY {order} {direction}, id {direction} "
+        "LIMIT ? OFFSET ?",
+        (*params, limit, offset),
+    ).fetchall()
+    return [_row(r) for r in rows]
+
+
+# -- artifacts ---------------------------------------------------------------------------------
+
+_ART = "id, submission_id, kind, filename, sha256, size, added_by, added_at, marking"
+
+
+def _art(r: Any) -> Artifact:
+    return Artifact(int(r[0]), int(r[1]), r[2], r[3], r[4], int(r[5]), r[6], r[7], Marking.parse(r[8]))
+
+
+def add_artifact(conn: Connection, submission_id: int, kind: str, filename: str, sha256: str, size: int,
+                 marking: Marking, actor: str, now: str) -> int:
+    cur = conn.execute(
+        "INSERT INTO artifacts (submission_id, kind, filename, sha256, size, marking, added_by, added_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (submission_id, kind, filename, sha256, size, marking.banner(), actor, now),
+    )
+    return int(cur.lastrowid or 0)
+
+
+def artifacts(conn: Connection, submission_id: int) -> list[Artifact]:
+    return [_art(r) for r in conn.execute(
+        f"SELECT {_ART} FROM artifacts WHERE submission_id = ? ORDER BY id", (submission_id,))]
+
+
+def artifact(conn: Connection, artifact_id: int) -> Artifact:
+    r = conn.execute(f"SELECT {_ART} FROM artifacts WHERE id = ?", (artifact_id,)).fetchone()
+    if r is None:
+        raise NotFound(f"No artifact with id {artifact_id}.")
+    return _art(r)
