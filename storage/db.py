@@ -8,13 +8,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import sqlcipher3
 
 from app.model.errors import StorageError
 
-Connection = sqlcipher3.Connection
+# sqlcipher3 ships no type information; its Connection mirrors sqlite3.Connection.
+Connection: TypeAlias = Any
 DatabaseError = sqlcipher3.DatabaseError
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 

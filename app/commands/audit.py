@@ -1,0 +1,40 @@
+"""`audit verify|list`."""
+
+from __future__ import annotations
+
+import argparse
+
+from app.commands.common import open_session, print_table
+from app.services import audit
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("audit", help="audit trail")
+    s = p.add_subparsers(dest="audit_command", required=True)
+    s.add_parser("verify", help="verify the hash chain; exit 1 when broken").set_defaults(func=_verify)
+    ls = s.add_parser("list", help="latest events")
+    ls.add_argument("--limit", type=int, default=50)
+    ls.add_argument("--actor")
+    ls.add_argument("--action", help="action prefix, e.g. auth.")
+    ls.set_defaults(func=_list)
+
+
+def _verify(args: argparse.Namespace) -> int:
+    session = open_session(args)
+    try:
+        result = audit.verify(session)
+        print(result.summary())
+        return 0 if result.ok else 1
+    finally:
+        session.close()
+
+
+def _list(args: argparse.Namespace) -> int:
+    session = open_session(args)
+    try:
+        print_table(["seq", "time (UTC)", "actor", "action", "object", "details"],
+                    [(e.seq, e.ts[:19], e.actor, e.action, f"{e.object_type}:{e.object_id}",
+                      str(e.details)[:80]) for e in audit.events(session, args.limit, 0, args.actor, args.action)])
+    finally:
+        session.close()
+    return 0

@@ -1,0 +1,50 @@
+"""Shared CLI helpers: data directory, passphrase input, signing in, table output."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from app.model.errors import FrontierError
+from app.services import workstation
+from app.services.session import Session
+
+
+def data_dir(args: argparse.Namespace) -> Path:
+    return Path(args.data_dir).expanduser() if args.data_dir else workstation.default_data_dir()
+
+
+def read_secret(prompt: str) -> str:
+    """Terminal: prompt without echo. Pipe: one line from standard input."""
+    if sys.stdin is not None and sys.stdin.isatty():
+        return getpass.getpass(prompt)
+    line = sys.stdin.readline() if sys.stdin is not None else ""
+    if not line:
+        raise FrontierError(f"{prompt.strip().rstrip(':')}: no passphrase on standard input")
+    return line.rstrip("\r\n")
+
+
+def username(args: argparse.Namespace) -> str:
+    return args.user or os.environ.get("FRONTIER_REVIEW_USER") or getpass.getuser()
+
+
+def open_session(args: argparse.Namespace) -> Session:
+    user = username(args)
+    passphrase = read_secret(f"Passphrase for {user}: ")
+    # Kept for this process only: sensitive commands (user add, passwd) re-use it to unwrap the key.
+    args._passphrase = passphrase
+    return workstation.sign_in(data_dir(args), user, passphrase)
+
+
+def print_table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
+    text = [[("" if v is None else str(v)) for v in r] for r in rows]
+    widths = [len(h) for h in headers]
+    for r in text:
+        widths = [max(w, len(v)) for w, v in zip(widths, r, strict=False)]
+    print("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=False)).rstrip())
+    for r in text:
+        print("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=False)).rstrip())

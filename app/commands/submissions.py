@@ -1,0 +1,132 @@
+"""`submission add|list|show|attach`."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from app.commands.common import open_session, print_table
+from app.model.markings import Marking
+from app.model.submissions import (
+    AccessMethod,
+    ComputeEstimate,
+    Contact,
+    Modality,
+    Submission,
+    parse_date,
+    parse_flop,
+)
+from app.services import submissions
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("submission", help="model submission registry")
+    s = p.add_subparsers(dest="submission_command", required=True)
+    a = s.add_parser("add", help="register a model submission")
+    a.add_argument("--developer", required=True)
+    a.add_argument("--model", required=True)
+    a.add_argument("--version", required=True)
+    a.add_argument("--received", help="YYYY-MM-DD (default today)")
+    a.add_argument("--release", required=True, help="planned public release date YYYY-MM-DD")
+    a.add_argument("--modality", default="text", choices=[m.value for m in Modality])
+    a.add_argument("--access", default=AccessMethod.WEIGHTS_ON_MEDIA.value, choices=[m.value for m in AccessMethod])
+    a.add_argument("--flop", default="", help="declared training compute, e.g. 3e25")
+    a.add_argument("--flop-estimate", default=ComputeEstimate.DEVELOPER_DECLARED.value,
+                   choices=[m.value for m in ComputeEstimate])
+    a.add_argument("--marking", default="UNCLASSIFIED")
+    a.add_argument("--contact", action="append", default=[], help="point of contact 'Name <email>'")
+    a.add_argument("--notes", default="")
+    a.set_defaults(func=_add)
+    ls = s.add_parser("list", help="list submissions")
+    ls.add_argument("--search", default="")
+    ls.add_argument("--open", action="store_true", help="open reviews only")
+    ls.set_defaults(func=_list)
+    sh = s.add_parser("show", help="show one submission")
+    sh.add_argument("id", type=int)
+    sh.set_defaults(func=_show)
+    at = s.add_parser("attach", help="attach an artifact (stored encrypted with its SHA-256)")
+    at.add_argument("id", type=int)
+    at.add_argument("path")
+    at.add_argument("--kind", default="model card")
+    at.add_argument("--marking", default="UNCLASSIFIED")
+    at.set_defaults(func=_attach)
+
+
+def _contact(text: str) -> Contact:
+    if "<" in text and text.endswith(">"):
+        name, email = text[:-1].split("<", 1)
+        return Contact(name=name.strip(), email=email.strip())
+    return Contact(name=text.strip())
+
+
+def _add(args: argparse.Namespace) -> int:
+    session = open_session(args)
+    try:
+        received = parse_date("received", args.received) if args.received else session.today()
+        s = Submission(
+            developer=args.developer, model_name=args.model, version=args.version, received=received,
+            planned_release=parse_date("planned_release", args.release), modality=Modality(args.modality),
+            access_method=AccessMethod(args.access), training_flop=parse_flop(args.flop),
+            compute_estimate=ComputeEstimate(args.flop_estimate), marking=Marking.parse(args.marking),
+            notes=args.notes, notes_marking=Marking.parse(args.marking),
+            contacts=tuple(_contact(c) for c in args.contact),
+        )
+        created = submissions.create(session, s)
+        print(f"Submission {created.id} registered: {created.display_name}")
+        for flag in created.window_flags:
+            print(f"warning: {flag}")
+    finally:
+        session.close()
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    session = open_session(args)
+    try:
+        today = session.today()
+        rows = submissions.page(session, 0, 10_000, search=args.search, open_only=args.open)
+        print_table(
+            ["id", "developer", "model", "version", "status", "release", "days left", "window", "marking"],
+            [(s.id, s.developer, s.model_name, s.version, s.status.value, s.planned_release,
+              s.days_remaining(today), s.window_state(today).value, s.marking.banner()) for s in rows],
+        )
+    finally:
+        session.close()
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    session = open_session(args)
+    try:
+        s = submissions.get(session, args.id)
+        today = session.today()
+        print(f"{s.marking.banner()}")
+        for label, value in [
+            ("id", s.id), ("developer", s.developer), ("model", s.model_name), ("version", s.version),
+            ("modality", s.modality.value), ("access", s.access_method.value),
+            ("training FLOP", f"{s.training_flop:.3g} ({s.compute_estimate.value})" if s.training_flop else "-"),
+            ("received", s.received), ("planned release", s.planned_release),
+            ("window", f"{s.window_days} days, {s.days_remaining(today)} left, {s.window_state(today).value}"),
+            ("status", s.status.value), ("notes", f"{s.notes_marking.portion()} {s.notes}" if s.notes else "-"),
+        ]:
+            print(f"{label:>16}: {value}")
+        for c in s.contacts:
+            print(f"{'contact':>16}: {c.name} {c.email}".rstrip())
+        for art in submissions.artifacts(session, args.id):
+            print(f"{'artifact':>16}: {art.marking.portion()} {art.filename} ({art.kind}, {art.size} bytes, "
+                  f"sha256 {art.sha256})")
+        for flag in s.window_flags:
+            print(f"warning: {flag}")
+    finally:
+        session.close()
+    return 0
+
+
+def _attach(args: argparse.Namespace) -> int:
+    session = open_session(args)
+    try:
+        art = submissions.attach_artifact(session, args.id, Path(args.path), args.kind, Marking.parse(args.marking))
+        print(f"Attached {art.filename}: sha256 {art.sha256}, {art.size} bytes")
+    finally:
+        session.close()
+    return 0

@@ -1,0 +1,83 @@
+"""`user add|list|disable|enable|passwd`."""
+
+from __future__ import annotations
+
+import argparse
+
+from app.commands.common import open_session, print_table, read_secret
+from app.model.accounts import Role
+from app.services import users
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("user", help="manage accounts")
+    s = p.add_subparsers(dest="user_command", required=True)
+    a = s.add_parser("add", help="add an account (stdin: your passphrase, then the new account's)")
+    a.add_argument("username")
+    a.add_argument("--role", required=True, choices=[r.value for r in Role])
+    a.add_argument("--name", help="display name")
+    a.set_defaults(func=_add)
+    s.add_parser("list", help="list accounts").set_defaults(func=_list)
+    for verb in ("disable", "enable"):
+        d = s.add_parser(verb, help=f"{verb} an account")
+        d.add_argument("username")
+        d.set_defaults(func=_disable if verb == "disable" else _enable)
+    s.add_parser("passwd", help="change your passphrase (stdin: old, then new)").set_defaults(func=_passwd)
+
+
+def _add(args: argparse.Namespace) -> int:
+    session = open_session(args)
+    try:
+        new = read_secret(f"Passphrase for new account {args.username}: ")
+        # The admin passphrase was just given to sign in; re-use it to unwrap the data key.
+        admin_pass = session_pass_cache(args)
+        acct = users.add_user(session, admin_pass, args.username, args.name or args.username, Role(args.role), new)
+        print(f"Account {acct.username} ({acct.role.label}) created.")
+    finally:
+        session.close()
+    return 0
+
+
+def session_pass_cache(args: argparse.Namespace) -> str:
+    return str(getattr(args, "_passphrase", ""))
+
+
+def _list(args: argparse.Namespace) -> int:
+    session = open_session(args)
+    try:
+        print_table(["username", "name", "role", "status", "created"],
+                    [(a.username, a.display_name, a.role.label, "disabled" if a.disabled else "active",
+                      a.created_at[:19]) for a in users.list_users(session)])
+    finally:
+        session.close()
+    return 0
+
+
+def _disable(args: argparse.Namespace) -> int:
+    session = open_session(args)
+    try:
+        users.set_disabled(session, args.username, True)
+        print(f"Account {args.username} disabled.")
+    finally:
+        session.close()
+    return 0
+
+
+def _enable(args: argparse.Namespace) -> int:
+    session = open_session(args)
+    try:
+        users.set_disabled(session, args.username, False)
+        print(f"Account {args.username} enabled.")
+    finally:
+        session.close()
+    return 0
+
+
+def _passwd(args: argparse.Namespace) -> int:
+    session = open_session(args)
+    try:
+        users.change_own_passphrase(session, session_pass_cache(args), read_secret("New passphrase: "))
+        print("Passphrase changed.")
+    finally:
+        session.close()
+    return 0

@@ -1,0 +1,141 @@
+"""Submission registry use cases."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import BinaryIO
+
+from app.model.accounts import Permission
+from app.model.errors import IngestError, ValidationError
+from app.model.markings import Marking
+from app.model.submissions import ARTIFACT_KINDS, Artifact, Submission, WindowState
+from app.services.session import Session
+from storage import blobs
+from storage import submissions_repo as repo
+
+
+def _diff(old: Submission, new: Submission) -> dict[str, list[str]]:
+    changes = {}
+    for f in dataclasses.fields(Submission):
+        if f.name in ("updated_at", "created_by", "id"):
+            continue
+        a, b = getattr(old, f.name), getattr(new, f.name)
+        if a != b:
+            changes[f.name] = [str(a), str(b)]
+    return changes
+
+
+def create(session: Session, submission: Submission) -> Submission:
+    session.require(Permission.EDIT_SUBMISSIONS)
+    submission.validate()
+    with session.transaction() as conn:
+        sid = repo.insert(conn, submission, session.account.username, session.now())
+        session.audit(conn, "submission.create", "submission", sid,
+                      {"developer": submission.developer, "model": submission.model_name,
+                       "version": submission.version, "marking": submission.marking.banner()})
+        return repo.get(conn, sid)
+
+
+def update(session: Session, submission: Submission) -> Submission:
+    session.require(Permission.EDIT_SUBMISSIONS)
+    submission.validate()
+    assert submission.id is not None
+    with session.transaction() as conn:
+        old = repo.get(conn, submission.id)
+        changes = _diff(old, submission)
+        if not changes:
+            return old
+        repo.update(conn, submission, session.now())
+        session.audit(conn, "submission.update", "submission", submission.id, {"changes": changes})
+        return repo.get(conn, submission.id)
+
+
+def delete(session: Session, submission_id: int, reason: str) -> None:
+    session.require(Permission.EDIT_SUBMISSIONS)
+    if not reason.strip():
+        raise ValidationError("reason", "a reason is required to delete a submission")
+    with session.transaction() as conn:
+        old = repo.get(conn, submission_id)
+        repo.mark_deleted(conn, submission_id, session.now())
+        session.audit(conn, "submission.delete", "submission", submission_id,
+                      {"reason": reason, "name": old.display_name})
+
+
+def get(session: Session, submission_id: int) -> Submission:
+    session.require(Permission.VIEW_CONTENT)
+    return repo.get(session.db.conn, submission_id)
+
+
+def count(session: Session, search: str = "", status: str | None = None, open_only: bool = False) -> int:
+    session.require(Permission.VIEW_CONTENT)
+    return repo.count(session.db.conn, search, status, open_only)
+
+
+def page(session: Session, offset: int, limit: int, sort: str = "release", descending: bool = False,
+         search: str = "", status: str | None = None, open_only: bool = False) -> list[Submission]:
+    session.require(Permission.VIEW_CONTENT)
+    return repo.page(session.db.conn, offset, limit, sort, descending, search, status, open_only)
+
+
+def dashboard(session: Session, limit: int = 200) -> list[tuple[Submission, WindowState, int]]:
+    """Open reviews, most urgent first: (submission, window state, days remaining)."""
+    session.require(Permission.VIEW_CONTENT)
+    today = session.today()
+    subs = repo.page(session.db.conn, 0, limit, sort="release", open_only=True)
+    at_risk = session.settings.at_risk_days
+    rows = [(s, s.window_state(today, at_risk), s.days_remaining(today)) for s in subs]
+    order = {WindowState.OVERDUE: 0, WindowState.AT_RISK: 1, WindowState.ON_TRACK: 2, WindowState.DONE: 3}
+    rows.sort(key=lambda r: (order[r[1]], r[2]))
+    return rows
+
+
+def attach_artifact(session: Session, submission_id: int, path: Path, kind: str,
+                    marking: Marking) -> Artifact:
+    """Store a file as an encrypted evidence blob with its SHA-256; one transaction."""
+    session.require(Permission.EDIT_SUBMISSIONS)
+    if kind not in ARTIFACT_KINDS:
+        raise ValidationError("kind", f"must be one of {', '.join(ARTIFACT_KINDS)}")
+    path = Path(path)
+    if path.is_dir():
+        raise IngestError(str(path), "is a directory, not a file")
+    limit = session.settings.max_artifact_mb << 20
+    try:
+        size = path.stat().st_size
+        if size > limit:
+            raise ValidationError(
+                "artifact",
+                f"{path.name} is {size / (1 << 20):.0f} MB; the limit is {session.settings.max_artifact_mb} MB",
+            )
+        with open(path, "rb") as fh:
+            return _store(session, submission_id, fh, path.name, kind, marking, limit)
+    except OSError as exc:
+        raise IngestError(str(path), f"cannot be read ({exc.strerror or exc}); nothing was stored") from None
+
+
+def _store(session: Session, submission_id: int, stream: BinaryIO, filename: str, kind: str,
+           marking: Marking, limit: int) -> Artifact:
+    with session.transaction() as conn:
+        repo.get(conn, submission_id)
+        sha, size = blobs.put_stream(conn, stream, limit, session.now(), filename)
+        aid = repo.add_artifact(conn, submission_id, kind, filename, sha, size, marking,
+                                session.account.username, session.now())
+        session.audit(conn, "artifact.attach", "submission", submission_id,
+                      {"artifact": aid, "file": filename, "sha256": sha, "size": size, "kind": kind})
+        return repo.artifact(conn, aid)
+
+
+def artifacts(session: Session, submission_id: int) -> list[Artifact]:
+    session.require(Permission.VIEW_CONTENT)
+    return repo.artifacts(session.db.conn, submission_id)
+
+
+def read_artifact(session: Session, artifact_id: int) -> tuple[Artifact, bytes]:
+    """Decrypt an artifact (checked against its SHA-256); opening it is audited."""
+    session.require(Permission.VIEW_CONTENT)
+    art = repo.artifact(session.db.conn, artifact_id)
+    data = blobs.read(session.db.conn, art.sha256)
+    with session.transaction() as conn:
+        session.audit(conn, "artifact.open", "submission", art.submission_id,
+                      {"artifact": artifact_id, "file": art.filename})
+    return art, data

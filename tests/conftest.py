@@ -1,0 +1,136 @@
+"""Shared fixtures: no network, an in-memory keyring, fast KDF, a ready workstation."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import keyring
+import keyring.backend
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+# -- isolation: the whole suite runs with network sockets refused (AF_UNIX stays for D-Bus) -------
+_real_socket = socket.socket
+
+
+class _GuardedSocket(_real_socket):
+    def __init__(self, family: int = -1, type: int = -1, proto: int = -1, fileno: int | None = None) -> None:
+        fam = socket.AF_INET if family == -1 else family
+        if fileno is None and fam != socket.AF_UNIX:
+            raise PermissionError(f"network access attempted in an air-gapped test (family {fam})")
+        super().__init__(family, type, proto, fileno)
+
+
+def _blocked_create_connection(*args: object, **kwargs: object) -> object:
+    raise PermissionError("network access attempted in an air-gapped test (create_connection)")
+
+
+socket.socket = _GuardedSocket  # type: ignore[misc]
+socket.create_connection = _blocked_create_connection  # type: ignore[assignment]
+
+
+class MemoryKeyring(keyring.backend.KeyringBackend):
+    """A secure-looking backend held in memory, so tests exercise OS-keyring mode."""
+
+    priority = 10  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.store: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.store.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.store[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.store.pop((service, username), None)
+
+
+@pytest.fixture(autouse=True)
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    backend = MemoryKeyring()
+    previous = keyring.get_keyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)
+
+
+@pytest.fixture(autouse=True)
+def fast_kdf(monkeypatch: pytest.MonkeyPatch) -> None:
+    """PBKDF2 at 600,000 iterations costs ~0.5 s per unlock; tests use far fewer (stored per slot)."""
+    import storage.keys
+
+    monkeypatch.setattr(storage.keys, "DEFAULT_ITERATIONS", 1000)
+
+
+PASSPHRASES = {
+    "admin": "correct-horse-42-granite",
+    "reviewer": "battery-staple-7-willow",
+    "lead": "purple-elephant-93-cobalt",
+    "reviewer2": "maple-syrup-5-lantern",
+    "auditor": "quiet-harbour-11-thistle",
+}
+FIXED_NOW = datetime(2026, 11, 20, 14, 30, tzinfo=UTC)
+
+
+@dataclass
+class Workstation:
+    data_dir: Path
+    recovery_key: str
+    sessions: list = field(default_factory=list)
+
+    def passphrase(self, name: str) -> str:
+        return PASSPHRASES[name]
+
+    def session(self, name: str = "reviewer"):  # type: ignore[no-untyped-def]
+        from app.services import workstation
+
+        s = workstation.sign_in(self.data_dir, name, PASSPHRASES[name], clock=lambda: FIXED_NOW)
+        self.sessions.append(s)
+        return s
+
+
+def make_workstation(
+    data_dir: Path, name: str = "Test workstation", system_high: str = "SECRET//NOFORN"
+) -> Workstation:
+    from app.model.accounts import Role
+    from app.services import users, workstation
+
+    result = workstation.initialize(
+        data_dir, workstation_name=name, system_high=system_high, admin_username="admin",
+        admin_display_name="Ada Admin", admin_passphrase=PASSPHRASES["admin"], clock=lambda: FIXED_NOW,
+    )
+    admin = result.session
+    for username, display, role in [
+        ("reviewer", "Rita Reviewer", Role.REVIEWER),
+        ("reviewer2", "Rob Reviewer", Role.REVIEWER),
+        ("lead", "Lee Lead", Role.LEAD),
+        ("auditor", "Aud Auditor", Role.AUDITOR),
+    ]:
+        users.add_user(admin, PASSPHRASES["admin"], username, display, role, PASSPHRASES[username])
+    admin.close()
+    return Workstation(data_dir, result.recovery_key)
+
+
+@pytest.fixture
+def workstation(tmp_path: Path) -> Iterator[Workstation]:
+    ws = make_workstation(tmp_path / "ws")
+    yield ws
+    for s in ws.sessions:
+        s.close()
+
+
+@pytest.fixture
+def second_workstation(tmp_path: Path) -> Iterator[Workstation]:
+    ws = make_workstation(tmp_path / "ws2", name="Receiving workstation")
+    yield ws
+    for s in ws.sessions:
+        s.close()
