@@ -1,0 +1,132 @@
+"""Detached CMS (PKCS#7) signatures over arbitrary bytes, e.g. a package's SHA256SUMS.
+
+The DER output verifies with stock OpenSSL on the receiving side:
+    openssl cms -verify -binary -inform DER -in SHA256SUMS.p7s -content SHA256SUMS -CAfile ca.pem
+Validation never fetches anything (allow_fetching=False, no revocation fetching on an air gap).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+from collections.abc import Coroutine, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from asn1crypto import cms
+from cryptography import x509
+
+from app.model.errors import IntegrityError
+from reports import pki
+
+
+def run_sync[T](coro: Coroutine[Any, Any, T]) -> T:
+    """Run a pyHanko coroutine from synchronous code, also when an event loop is already running."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
+@dataclass(frozen=True)
+class SignerInfo:
+    """Who signed, when (the signer's local clock: no timestamp authority exists on an air gap)."""
+
+    subject: str
+    issuer: str
+    serial: int
+    fingerprint: str
+    signing_time: datetime | None
+    certificate: x509.Certificate
+
+    def describe(self) -> str:
+        when = f", signed {self.signing_time:%Y-%m-%d %H:%M:%S} UTC (signer's local clock)" if self.signing_time else ""
+        return f"{self.subject} (issued by {self.issuer}){when}"
+
+
+def validation_context(trusted_roots: Sequence[x509.Certificate], other_certs: Sequence[x509.Certificate] = (),
+                       moment: datetime | None = None):  # type: ignore[no-untyped-def]
+    """Offline validation context: explicit trust roots only (never the OS list), no fetching."""
+    from pyhanko_certvalidator import ValidationContext
+
+    return ValidationContext(
+        trust_roots=[pki.to_asn1_cert(c) for c in trusted_roots],
+        other_certs=[pki.to_asn1_cert(c) for c in other_certs],
+        allow_fetching=False,
+        revocation_mode="soft-fail",
+        moment=moment,
+    )
+
+
+def _signer(identity_key: pki.PrivateKey, cert: x509.Certificate, chain: Sequence[x509.Certificate]):  # type: ignore[no-untyped-def]
+    from pyhanko.sign import signers
+    from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+    return signers.SimpleSigner(
+        signing_cert=pki.to_asn1_cert(cert),
+        signing_key=pki.to_asn1_key(identity_key),
+        cert_registry=SimpleCertificateStore.from_certs([pki.to_asn1_cert(c) for c in chain]),
+    )
+
+
+def sign_detached(data: bytes, key: pki.PrivateKey, cert: x509.Certificate,
+                  chain: Sequence[x509.Certificate] = (), signing_time: datetime | None = None) -> bytes:
+    """DER-encoded CMS SignedData (detached) over `data`, SHA-256, certificates embedded."""
+    return sign_detached_with(_signer(key, cert, chain), data, signing_time)
+
+
+def sign_detached_with(signer: Any, data: bytes, signing_time: datetime | None = None) -> bytes:
+    """Same, with any pyHanko signer (e.g. a PKCS#11 token signer). Signing time: the local clock."""
+    from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
+
+    attrs = PdfCMSSignedAttributes(signing_time=signing_time or datetime.now(UTC))
+    content = cms.ContentInfo({"content_type": "data", "content": data})
+    signed = run_sync(signer.async_sign_general_data(content, "sha256", detached=True, signed_attr_settings=attrs))
+    return bytes(signed.dump())
+
+
+def _load(signature: bytes, what: str) -> cms.SignedData:
+    try:
+        info = cms.ContentInfo.load(signature)
+        if info["content_type"].native != "signed_data":
+            raise ValueError("not SignedData")
+        signed = info["content"]
+        signed.native  # noqa: B018  force a full parse so damage shows here, not deep in validation
+        return signed
+    except Exception:
+        raise IntegrityError(f"{what}: not a readable CMS/PKCS#7 signature (damaged or wrong file)") from None
+
+
+def verify_detached(data: bytes, signature: bytes, trusted_roots: Sequence[x509.Certificate],
+                    what: str = "signature", at: datetime | None = None) -> SignerInfo:
+    """Check integrity and trust; raise IntegrityError naming the problem (tampered, untrusted, expired)."""
+    from pyhanko.sign.validation.generic_cms import async_validate_detached_cms
+
+    signed = _load(signature, what)
+    embedded = [pki.from_asn1_cert(c.chosen) for c in signed["certificates"]] if signed["certificates"] else []
+    ctx = validation_context(trusted_roots, embedded, at)
+    try:
+        status = run_sync(async_validate_detached_cms(data, signed, signer_validation_context=ctx))
+    except Exception as exc:
+        raise IntegrityError(f"{what}: cannot be validated ({type(exc).__name__}: {exc})") from None
+    cert = pki.from_asn1_cert(status.signing_cert)
+    if not status.intact or not status.valid:
+        raise IntegrityError(f"{what}: the signed content was changed after signing (signature does not match)")
+    signing_time = status.signer_reported_dt
+    if not status.trusted:
+        now = at or datetime.now(UTC)
+        # Name the most useful cause: an expired certificate in the chain, else missing trust.
+        for c in [cert, *embedded]:
+            problem = pki.validity_problem(c, now)
+            if problem:
+                raise IntegrityError(f"{what}: {problem}")
+        raise IntegrityError(
+            f"{what}: signer {pki.common_name(cert)} (issued by {cert.issuer.rfc4514_string()}) does not chain "
+            "to a trusted root on this workstation"
+        )
+    return SignerInfo(pki.common_name(cert), cert.issuer.rfc4514_string(), cert.serial_number,
+                      pki.fingerprint(cert), signing_time, cert)
+

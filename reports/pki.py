@@ -1,0 +1,300 @@
+"""Workstation PKI: a local CA, per-account signing certificates, PKCS#12 import, serialisation.
+
+Air gap rules (ARCHITECTURE.md): ECDSA P-256 with SHA-256, a CA name unique to this workstation
+(workstation name plus a random serial), and no network URL anywhere in a certificate (no AIA, no
+CRL distribution point): a verifier must never be tempted to fetch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import ExtensionOID, NameOID
+
+from app.model.errors import IntegrityError, ValidationError
+
+PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
+
+CA_YEARS = 20
+SIGNER_YEARS = 3
+ORGANISATION = "Frontier Review Workstation"
+# Extensions that point a verifier at the network; never present in certificates made here.
+NETWORK_EXTENSIONS = (
+    ExtensionOID.AUTHORITY_INFORMATION_ACCESS,
+    ExtensionOID.CRL_DISTRIBUTION_POINTS,
+    ExtensionOID.FRESHEST_CRL,
+    ExtensionOID.SUBJECT_INFORMATION_ACCESS,
+)
+_FIPS_CURVES = (ec.SECP256R1, ec.SECP384R1)
+_MIN_RSA_BITS = 3072
+
+
+@dataclass(frozen=True)
+class CertifiedKey:
+    """A private key with its certificate and the chain above it (issuer first, root last)."""
+
+    key: PrivateKey
+    cert: x509.Certificate
+    chain: tuple[x509.Certificate, ...] = field(default_factory=tuple)
+
+    @property
+    def subject(self) -> str:
+        return common_name(self.cert)
+
+
+def _utc(now: datetime) -> datetime:
+    return now.astimezone(UTC) if now.tzinfo else now.replace(tzinfo=UTC)
+
+
+def _name(common: str, unit: str | None = None) -> x509.Name:
+    attrs = [x509.NameAttribute(NameOID.ORGANIZATION_NAME, ORGANISATION)]
+    if unit:
+        attrs.append(x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, unit[:64]))
+    attrs.append(x509.NameAttribute(NameOID.COMMON_NAME, common[:64]))
+    return x509.Name(attrs)
+
+
+def new_key() -> ec.EllipticCurvePrivateKey:
+    return ec.generate_private_key(ec.SECP256R1())
+
+
+def create_ca(workstation_name: str, now: datetime, years: int = CA_YEARS,
+              key: ec.EllipticCurvePrivateKey | None = None) -> CertifiedKey:
+    """Self-signed workstation CA. The random serial also goes into the name, so two workstations
+    with the same display name still have distinct issuer names."""
+    name = workstation_name.strip()
+    if not name:
+        raise ValidationError("workstation_name", "is required for the workstation CA")
+    key = key or new_key()
+    serial = x509.random_serial_number()
+    start = _utc(now) - timedelta(minutes=5)  # tolerate small clock differences between steps
+    # CN: workstation name + first 16 hex digits of the serial (CN is limited to 64 characters).
+    subject = _name(f"{name[:40]} Review CA {serial:x}"[:64], unit=name)
+    ski = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(serial)
+        .not_valid_before(start)
+        .not_valid_after(start + timedelta(days=365 * years))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(digital_signature=False, content_commitment=False, key_encipherment=False,
+                          data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
+                          encipher_only=False, decipher_only=False),
+            critical=True,
+        )
+        .add_extension(ski, critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    return CertifiedKey(key, cert, ())
+
+
+def issue_signing_certificate(ca: CertifiedKey, display_name: str, username: str, role: str, now: datetime,
+                              years: int = SIGNER_YEARS, key: ec.EllipticCurvePrivateKey | None = None,
+                              not_after: datetime | None = None) -> CertifiedKey:
+    """A document-signing certificate for one account (digitalSignature + nonRepudiation)."""
+    if not display_name.strip() or not username.strip():
+        raise ValidationError("account", "a signing certificate needs a display name and a username")
+    key = key or new_key()
+    start = _utc(now) - timedelta(minutes=5)
+    end = _utc(not_after) if not_after else start + timedelta(days=365 * years)
+    end = min(end, ca.cert.not_valid_after_utc)  # never outlive the issuer
+    ca_ski = ca.cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(
+            x509.Name([
+                x509.NameAttribute(NameOID.ORGANIZATION_NAME, ORGANISATION),
+                x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, f"{role} ({username})"[:64]),
+                x509.NameAttribute(NameOID.COMMON_NAME, display_name.strip()[:64]),
+            ])
+        )
+        .issuer_name(ca.cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(end)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(digital_signature=True, content_commitment=True, key_encipherment=False,
+                          data_encipherment=False, key_agreement=False, key_cert_sign=False, crl_sign=False,
+                          encipher_only=False, decipher_only=False),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski), critical=False)
+        .sign(ca.key, hashes.SHA256())  # type: ignore[arg-type]
+    )
+    return CertifiedKey(key, cert, (ca.cert,))
+
+
+# -- checks ------------------------------------------------------------------------------------
+
+
+def network_extensions(cert: x509.Certificate) -> list[str]:
+    """Names of extensions in `cert` that carry network locations (empty for our certificates)."""
+    found = []
+    for ext in cert.extensions:
+        if ext.oid in NETWORK_EXTENSIONS:
+            found.append(ext.oid._name)
+    return found
+
+
+def check_key_strength(key: object, where: str) -> None:
+    """FIPS-approved key types only (SC-13): ECDSA P-256/P-384 or RSA >= 3072 bits."""
+    if isinstance(key, ec.EllipticCurvePrivateKey | ec.EllipticCurvePublicKey):
+        if not isinstance(key.curve, _FIPS_CURVES):
+            raise ValidationError(where, f"curve {key.curve.name} is not allowed; use P-256 or P-384")
+    elif isinstance(key, rsa.RSAPrivateKey | rsa.RSAPublicKey):
+        if key.key_size < _MIN_RSA_BITS:
+            raise ValidationError(where, f"RSA key of {key.key_size} bits is too short; at least 3072 required")
+    else:
+        raise ValidationError(where, f"unsupported key type {type(key).__name__}; use ECDSA P-256/P-384 or RSA")
+
+
+def is_ca(cert: x509.Certificate) -> bool:
+    try:
+        return bool(cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
+    except x509.ExtensionNotFound:
+        return False
+
+
+def common_name(cert: x509.Certificate) -> str:
+    attrs = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    return str(attrs[0].value) if attrs else cert.subject.rfc4514_string()
+
+
+def fingerprint(cert: x509.Certificate) -> str:
+    """SHA-256 fingerprint of the DER certificate, hex, as shown to people comparing by phone."""
+    return hashlib.sha256(cert_to_der(cert)).hexdigest()
+
+
+def validity_problem(cert: x509.Certificate, at: datetime) -> str | None:
+    at = _utc(at)
+    if at < cert.not_valid_before_utc:
+        return f"certificate of {common_name(cert)} is not valid before {cert.not_valid_before_utc:%Y-%m-%d %H:%M} UTC"
+    if at > cert.not_valid_after_utc:
+        return f"certificate of {common_name(cert)} expired on {cert.not_valid_after_utc:%Y-%m-%d %H:%M} UTC"
+    return None
+
+
+# -- PKCS#12 -----------------------------------------------------------------------------------
+
+
+def load_pkcs12(data: bytes, password: str | None, source: str = "PKCS#12 file") -> CertifiedKey:
+    """Read an agency-issued signing identity; the message names the file and the problem."""
+    try:
+        key, cert, extra = pkcs12.load_key_and_certificates(data, password.encode() if password else None)
+    except ValueError as exc:
+        text = str(exc).lower()
+        if "password" in text or "mac" in text or "decrypt" in text:
+            raise IntegrityError(f"{source}: wrong password or damaged PKCS#12 file") from None
+        raise IntegrityError(f"{source}: not a readable PKCS#12 file ({exc})") from None
+    if key is None or cert is None:
+        raise ValidationError(source, "the PKCS#12 file must hold a private key and its certificate")
+    if not isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
+        raise ValidationError(source, f"unsupported key type {type(key).__name__}")
+    check_key_strength(key, source)
+    if key.public_key().public_numbers() != cert.public_key().public_numbers():  # type: ignore[union-attr]
+        raise ValidationError(source, "the private key does not belong to the certificate")
+    try:
+        usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
+        if not (usage.digital_signature or usage.content_commitment):
+            raise ValidationError(source, "the certificate is not allowed to sign documents (key usage)")
+    except x509.ExtensionNotFound:
+        pass
+    chain = tuple(c for c in (extra or []) if c != cert)
+    return CertifiedKey(key, cert, chain)
+
+
+def to_pkcs12(identity: CertifiedKey, password: str, friendly_name: str = "signing key") -> bytes:
+    """Export (used by tests and for handing a software identity to a token)."""
+    return pkcs12.serialize_key_and_certificates(
+        friendly_name.encode(), identity.key, identity.cert, list(identity.chain) or None,
+        serialization.BestAvailableEncryption(password.encode()),
+    )
+
+
+# -- serialisation -----------------------------------------------------------------------------
+
+
+def cert_to_pem(cert: x509.Certificate) -> bytes:
+    return cert.public_bytes(serialization.Encoding.PEM)
+
+
+def cert_to_der(cert: x509.Certificate) -> bytes:
+    return cert.public_bytes(serialization.Encoding.DER)
+
+
+def certs_to_pem(certs: Iterable[x509.Certificate]) -> bytes:
+    return b"".join(cert_to_pem(c) for c in certs)
+
+
+def cert_from_bytes(data: bytes, source: str = "certificate") -> x509.Certificate:
+    """PEM or DER, one certificate."""
+    try:
+        if b"-----BEGIN" in data:
+            return x509.load_pem_x509_certificate(data)
+        return x509.load_der_x509_certificate(data)
+    except ValueError:
+        raise ValidationError(source, "not a readable X.509 certificate (PEM or DER)") from None
+
+
+def certs_from_pem(data: bytes, source: str = "certificates") -> list[x509.Certificate]:
+    try:
+        certs = x509.load_pem_x509_certificates(data)
+    except ValueError:
+        raise ValidationError(source, "not a readable PEM certificate bundle") from None
+    return certs
+
+
+def key_to_der(key: PrivateKey) -> bytes:
+    """Unencrypted PKCS#8: only ever stored inside the encrypted database."""
+    return key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption())
+
+
+def key_from_der(data: bytes) -> PrivateKey:
+    key = serialization.load_der_private_key(data, password=None)
+    if not isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
+        raise ValidationError("private key", f"unsupported key type {type(key).__name__}")
+    return key
+
+
+def to_asn1_cert(cert: x509.Certificate):  # type: ignore[no-untyped-def]
+    """cryptography -> asn1crypto (pyHanko's certificate type)."""
+    from asn1crypto import x509 as asn1_x509
+
+    return asn1_x509.Certificate.load(cert_to_der(cert))
+
+
+def to_asn1_key(key: PrivateKey):  # type: ignore[no-untyped-def]
+    from asn1crypto import keys as asn1_keys
+
+    return asn1_keys.PrivateKeyInfo.load(key_to_der(key))
+
+
+def from_asn1_cert(cert: object) -> x509.Certificate:
+    return x509.load_der_x509_certificate(cert.dump())  # type: ignore[attr-defined]
+
+
+def dedupe(certs: Sequence[x509.Certificate]) -> list[x509.Certificate]:
+    seen: set[bytes] = set()
+    out = []
+    for c in certs:
+        der = cert_to_der(c)
+        if der not in seen:
+            seen.add(der)
+            out.append(c)
+    return out

@@ -1,0 +1,145 @@
+"""Workstation CA, signing certificates, PKCS#12 import and detached CMS signatures (also via openssl)."""
+
+from __future__ import annotations
+
+import subprocess
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from app.model.errors import IntegrityError, ValidationError
+from reports import pki
+from reports.detached import sign_detached, verify_detached
+
+NOW = datetime(2026, 11, 20, 14, 30, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def ca() -> pki.CertifiedKey:
+    return pki.create_ca("Analysis Room 3", NOW)
+
+
+@pytest.fixture(scope="module")
+def reviewer(ca: pki.CertifiedKey) -> pki.CertifiedKey:
+    return pki.issue_signing_certificate(ca, "Rita Reviewer", "reviewer", "Reviewer", NOW)
+
+
+def test_ca_is_p256_unique_and_has_no_network_urls(ca: pki.CertifiedKey) -> None:
+    other = pki.create_ca("Analysis Room 3", NOW)
+    assert isinstance(ca.key, ec.EllipticCurvePrivateKey) and ca.key.curve.name == "secp256r1"
+    assert "Analysis Room 3" in ca.cert.subject.rfc4514_string()
+    assert ca.cert.subject != other.cert.subject  # same workstation name, distinct CA names
+    assert ca.cert.serial_number != other.cert.serial_number
+    assert pki.is_ca(ca.cert)
+    assert pki.network_extensions(ca.cert) == []
+    usage = ca.cert.extensions.get_extension_for_class(x509.KeyUsage).value
+    assert usage.key_cert_sign and usage.crl_sign
+    assert b"http" not in pki.cert_to_der(ca.cert).lower()
+
+
+def test_signing_certificate_usage_and_chain(ca: pki.CertifiedKey, reviewer: pki.CertifiedKey) -> None:
+    cert = reviewer.cert
+    assert cert.issuer == ca.cert.subject
+    usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
+    assert usage.digital_signature and usage.content_commitment and not usage.key_cert_sign
+    assert not pki.is_ca(cert)
+    assert pki.network_extensions(cert) == []
+    assert b"http" not in pki.cert_to_der(cert).lower()
+    cert.verify_directly_issued_by(ca.cert)
+    assert reviewer.subject == "Rita Reviewer"
+    assert reviewer.chain == (ca.cert,)
+
+
+def test_serialisation_round_trips(ca: pki.CertifiedKey, reviewer: pki.CertifiedKey) -> None:
+    assert pki.cert_from_bytes(pki.cert_to_pem(ca.cert)) == ca.cert
+    assert pki.cert_from_bytes(pki.cert_to_der(ca.cert)) == ca.cert
+    assert pki.certs_from_pem(pki.certs_to_pem([ca.cert, reviewer.cert])) == [ca.cert, reviewer.cert]
+    key = pki.key_from_der(pki.key_to_der(reviewer.key))
+    assert key.private_numbers() == reviewer.key.private_numbers()  # type: ignore[union-attr]
+    with pytest.raises(ValidationError, match=r"not a readable X\.509"):
+        pki.cert_from_bytes(b"garbage")
+    assert len(pki.fingerprint(ca.cert)) == 64
+
+
+def test_pkcs12_import(reviewer: pki.CertifiedKey, ca: pki.CertifiedKey) -> None:
+    blob = pki.to_pkcs12(reviewer, "agency-pass-123")
+    loaded = pki.load_pkcs12(blob, "agency-pass-123", "agency.p12")
+    assert loaded.cert == reviewer.cert
+    assert loaded.chain == (ca.cert,)
+    with pytest.raises(IntegrityError, match=r"agency\.p12: wrong password"):
+        pki.load_pkcs12(blob, "wrong-pass", "agency.p12")
+    with pytest.raises(IntegrityError, match=r"agency\.p12"):
+        pki.load_pkcs12(b"not pkcs12", "x", "agency.p12")
+
+
+def test_pkcs12_refuses_weak_curve() -> None:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, pkcs12
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256K1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "weak")])
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(1).not_valid_before(NOW).not_valid_after(NOW + timedelta(days=1))
+            .sign(key, hashes.SHA256()))
+    blob = pkcs12.serialize_key_and_certificates(b"w", key, cert, None, BestAvailableEncryption(b"pw"))
+    with pytest.raises(ValidationError, match="secp256k1 is not allowed"):
+        pki.load_pkcs12(blob, "pw", "weak.p12")
+
+
+def test_detached_sign_and_verify(ca: pki.CertifiedKey, reviewer: pki.CertifiedKey) -> None:
+    data = b"abc  report.pdf\n"
+    sig = sign_detached(data, reviewer.key, reviewer.cert, reviewer.chain)
+    info = verify_detached(data, sig, [ca.cert])
+    assert info.subject == "Rita Reviewer"
+    assert info.fingerprint == pki.fingerprint(reviewer.cert)
+    assert info.signing_time is not None
+    with pytest.raises(IntegrityError, match="changed after signing"):
+        verify_detached(data + b"x", sig, [ca.cert], what="SHA256SUMS.p7s")
+    stranger = pki.create_ca("Elsewhere", NOW)
+    with pytest.raises(IntegrityError, match="does not chain to a trusted root"):
+        verify_detached(data, sig, [stranger.cert])
+    with pytest.raises(IntegrityError, match="does not chain to a trusted root"):
+        verify_detached(data, sig, [])
+    with pytest.raises(IntegrityError, match="not a readable CMS"):
+        verify_detached(data, b"\x30\x03junk", [ca.cert])
+
+
+def test_detached_expired_certificate(ca: pki.CertifiedKey) -> None:
+    past = datetime(2020, 1, 1, tzinfo=UTC)
+    old_ca = pki.create_ca("Old room", past, years=1)
+    old = pki.issue_signing_certificate(old_ca, "Old Signer", "old", "Reviewer", past)
+    sig = sign_detached(b"data", old.key, old.cert, old.chain)
+    with pytest.raises(IntegrityError, match="expired on"):
+        verify_detached(b"data", sig, [old_ca.cert])
+
+
+def test_detached_verifies_with_openssl(tmp_path: Path, ca: pki.CertifiedKey, reviewer: pki.CertifiedKey) -> None:
+    data = b"0123abcd  report.pdf\n4567ef  findings.json\n"
+    (tmp_path / "SHA256SUMS").write_bytes(data)
+    (tmp_path / "SHA256SUMS.p7s").write_bytes(sign_detached(data, reviewer.key, reviewer.cert, reviewer.chain))
+    (tmp_path / "ca.pem").write_bytes(pki.cert_to_pem(ca.cert))
+    cmd = ["openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in", "SHA256SUMS.p7s",
+           "-content", "SHA256SUMS", "-CAfile", "ca.pem", "-out", "/dev/null"]
+    ok = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert ok.returncode == 0, ok.stderr
+    assert "Verification successful" in ok.stderr
+    (tmp_path / "SHA256SUMS").write_bytes(data.replace(b"0123", b"0124"))
+    bad = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert bad.returncode != 0
+    # An unrelated CA must not verify it either.
+    (tmp_path / "SHA256SUMS").write_bytes(data)
+    (tmp_path / "ca.pem").write_bytes(pki.cert_to_pem(pki.create_ca("Other", NOW).cert))
+    assert subprocess.run(cmd, cwd=tmp_path, capture_output=True, check=False).returncode != 0
+
+
+def test_openssl_sees_no_urls(tmp_path: Path, reviewer: pki.CertifiedKey) -> None:
+    (tmp_path / "c.pem").write_bytes(pki.cert_to_pem(reviewer.cert))
+    text = subprocess.run(["openssl", "x509", "-in", "c.pem", "-noout", "-text"], cwd=tmp_path,
+                          capture_output=True, text=True, check=True).stdout
+    assert "Digital Signature, Non Repudiation" in text
+    assert "URI:" not in text and "Authority Information Access" not in text
+    assert "CRL Distribution" not in text
