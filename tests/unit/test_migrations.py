@@ -52,3 +52,10 @@ def test_plain_sqlite_cannot_read_the_file():
         conn.execute("SELECT * FROM sqlite_master").fetchall()
     conn.close()
     assert b"Acme AI" not in FIXTURE.read_bytes()
+
+
+def test_migration_numbers_are_contiguous():
+    from storage.db import migrations
+
+    numbers = [v for v, _, _ in migrations()]
+    assert numbers == list(range(1, len(numbers) + 1)), numbers
