@@ -1,0 +1,424 @@
+"""Vulnerability register of the AI cybersecurity clearinghouse: records, CVSS v4, TLP, identifiers.
+
+A vulnerability is found while testing a model for cyber capability: in software the model
+attacked, or in the model's own safeguards. CVSS v4 is stored natively (DOMAIN.md section 6) and
+scored with the `cvss` package; the score and severity are always computed, never typed.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass, field, replace
+from datetime import date
+from typing import Any
+
+from cvss import CVSS3, CVSS4
+from cvss.constants4 import METRICS_ABBREVIATIONS, METRICS_VALUE_NAMES
+from cvss.exceptions import CVSSError
+
+from app.model.errors import ValidationError
+from app.model.markings import UNCLASSIFIED, Marking
+
+ID_RE = re.compile(r"^FRW-VULN-(\d{4})-(\d{4,})$")
+CWE_RE = re.compile(r"^CWE-[1-9]\d{0,5}$")
+CVE_RE = re.compile(r"^CVE-\d{4}-\d{4,}$")
+# Product identifiers: the patterns of the CSAF 2.1 schema (product_identification_helper).
+CPE_RE = re.compile(
+    r"^((cpe:2\.3:[aho\*\-](:(((\?*|\*?)([a-zA-Z0-9\-\._]|(\\[\\\*\?!\"#\$%&'\(\)\+,\/:;<=>@\[\]\^`\{\|\}~]))+"
+    r"(\?*|\*?))|[\*\-])){5}(:(([a-zA-Z]{2,3}(-([a-zA-Z]{2}|[0-9]{3}))?)|[\*\-]))(:(((\?*|\*?)([a-zA-Z0-9\-\._]|"
+    r"(\\[\\\*\?!\"#\$%&'\(\)\+,\/:;<=>@\[\]\^`\{\|\}~]))+(\?*|\*?))|[\*\-])){4})|"
+    r"([c][pP][eE]:\/[AHOaho]?(:[A-Za-z0-9\._\-~%]*){0,6}))$"
+)
+PURL_RE = re.compile(r"^pkg:[a-z][a-z0-9\.\-]*\/[^\s]+$")
+
+MAX_TEXT = 100_000
+MAX_SHORT = 500
+
+# CVSS v4 metrics in specification order, grouped for the calculator.
+BASE_METRICS = ("AV", "AC", "AT", "PR", "UI", "VC", "VI", "VA", "SC", "SI", "SA")
+THREAT_METRICS = ("E",)
+ENVIRONMENTAL_METRICS = (
+    "CR", "IR", "AR", "MAV", "MAC", "MAT", "MPR", "MUI", "MVC", "MVI", "MVA", "MSC", "MSI", "MSA",
+)
+SUPPLEMENTAL_METRICS = ("S", "AU", "R", "V", "RE", "U")
+METRIC_NAMES: dict[str, str] = dict(METRICS_ABBREVIATIONS)
+# value code -> label, per metric, in the specification's order
+METRIC_VALUES: dict[str, dict[str, str]] = {m: dict(v) for m, v in METRICS_VALUE_NAMES.items()}
+
+
+class Severity(enum.StrEnum):
+    NONE = "None"
+    LOW = "Low"
+    MEDIUM = "Medium"
+    HIGH = "High"
+    CRITICAL = "Critical"
+
+    @property
+    def rank(self) -> int:
+        return list(Severity).index(self)
+
+    @staticmethod
+    def for_score(score: float) -> Severity:
+        """DOMAIN.md section 6 bands: 0 none, 0.1-3.9 low, 4.0-6.9 medium, 7.0-8.9 high, 9.0-10 critical."""
+        if score <= 0.0:
+            return Severity.NONE
+        if score < 4.0:
+            return Severity.LOW
+        if score < 7.0:
+            return Severity.MEDIUM
+        if score < 9.0:
+            return Severity.HIGH
+        return Severity.CRITICAL
+
+
+class VulnStatus(enum.StrEnum):
+    NEW = "new"
+    TRIAGE = "triage"
+    CONFIRMED = "confirmed"
+    VENDOR_NOTIFIED = "vendor notified"
+    REMEDIATED = "remediated"
+    PUBLISHED = "published"
+    CLOSED = "closed"
+    REJECTED = "rejected"
+
+    @property
+    def is_open(self) -> bool:
+        return self not in (VulnStatus.CLOSED, VulnStatus.REJECTED, VulnStatus.PUBLISHED)
+
+
+class ReproStatus(enum.StrEnum):
+    NOT_ATTEMPTED = "not attempted"
+    REPRODUCED = "reproduced"
+    PARTIAL = "partially reproduced"
+    NOT_REPRODUCED = "not reproduced"
+
+
+class Tlp(enum.StrEnum):
+    """TLP 2.0 labels (FIRST)."""
+
+    CLEAR = "CLEAR"
+    GREEN = "GREEN"
+    AMBER = "AMBER"
+    AMBER_STRICT = "AMBER+STRICT"
+    RED = "RED"
+
+
+class Target(enum.StrEnum):
+    SOFTWARE = "software attacked by the model"
+    MODEL_SAFEGUARD = "model safeguard"
+
+
+class RemediationCategory(enum.StrEnum):
+    VENDOR_FIX = "vendor_fix"
+    MITIGATION = "mitigation"
+    WORKAROUND = "workaround"
+    NONE_AVAILABLE = "none_available"
+    NO_FIX_PLANNED = "no_fix_planned"
+    FIX_PLANNED = "fix_planned"  # CSAF 2.1 only
+    OPTIONAL_PATCH = "optional_patch"  # CSAF 2.1 only
+
+
+def _metric_problem(vector: str, exc: Exception) -> tuple[str, str]:
+    """Name the offending metric of a CVSS v4 vector: (metric, explanation)."""
+    body = vector.split("/", 1)[1] if "/" in vector else ""
+    seen: set[str] = set()
+    for part in body.split("/") if body else []:
+        if ":" not in part:
+            return part or "?", f"'{part}' is not METRIC:VALUE"
+        metric, value = part.split(":", 1)
+        if metric not in METRIC_VALUES:
+            return metric, f"unknown metric '{metric}'"
+        if metric in seen:
+            return metric, f"metric {metric} ({METRIC_NAMES[metric]}) appears twice"
+        seen.add(metric)
+        if value not in METRIC_VALUES[metric]:
+            allowed = ", ".join(METRIC_VALUES[metric])
+            return metric, f"{METRIC_NAMES[metric]} ({metric}) has invalid value '{value}'; allowed: {allowed}"
+    missing = [m for m in BASE_METRICS if m not in seen]
+    if missing:
+        names = ", ".join(f"{m} ({METRIC_NAMES[m]})" for m in missing)
+        return missing[0], f"missing mandatory base metric {names}"
+    return "vector", str(exc)
+
+
+@dataclass(frozen=True)
+class CvssV4:
+    """A parsed, scored CVSS v4.0 vector (canonical order, 'X' values dropped)."""
+
+    vector: str
+    score: float
+    severity: Severity
+    metrics: dict[str, str] = field(default_factory=dict, compare=False)
+
+    @staticmethod
+    def parse(vector: str, field_name: str = "cvss_vector") -> CvssV4:
+        text = (vector or "").strip()
+        if not text:
+            raise ValidationError(field_name, "a CVSS v4.0 vector is required")
+        if not text.startswith("CVSS:4.0/"):
+            raise ValidationError(field_name, f"'{text[:60]}' must start with 'CVSS:4.0/'")
+        if text.endswith("/"):
+            raise ValidationError(field_name, "vector ends with '/' (empty metric)")
+        try:
+            c = CVSS4(text)
+        except CVSSError as exc:
+            metric, problem = _metric_problem(text, exc)
+            raise ValidationError(f"{field_name} {metric}", problem) from None
+        score = float(c.base_score)
+        return CvssV4(c.clean_vector(), score, Severity.for_score(score), dict(c.original_metrics))
+
+    @staticmethod
+    def build(selection: dict[str, str]) -> CvssV4:
+        """Vector from metric choices (the calculator); 'X' (not defined) values are left out."""
+        order = [*BASE_METRICS, *THREAT_METRICS, *ENVIRONMENTAL_METRICS, *SUPPLEMENTAL_METRICS]
+        parts = [f"{m}:{selection[m]}" for m in order if selection.get(m) and selection[m] != "X"]
+        return CvssV4.parse("CVSS:4.0/" + "/".join(parts))
+
+    @property
+    def nomenclature(self) -> str:
+        """CVSS-B, CVSS-BT, CVSS-BE or CVSS-BTE (specification section 1.3)."""
+        threat = any(self.metrics.get(m, "X") != "X" for m in THREAT_METRICS)
+        env = any(self.metrics.get(m, "X") != "X" for m in ENVIRONMENTAL_METRICS)
+        return "CVSS-B" + ("T" if threat else "") + ("E" if env else "")
+
+
+def parse_cvss3(vector: str, field_name: str = "cvss_v3_vector") -> tuple[str, float, Severity]:
+    """Validate a CVSS v3.1 vector (partner advisories in CSAF 2.0 carry only v3)."""
+    text = (vector or "").strip()
+    if not text.startswith("CVSS:3.1/"):
+        raise ValidationError(field_name, f"'{text[:60]}' must start with 'CVSS:3.1/'")
+    try:
+        c = CVSS3(text)
+    except CVSSError as exc:
+        raise ValidationError(field_name, str(exc)) from None
+    score = float(c.base_score)
+    return c.clean_vector(), score, Severity.for_score(score)
+
+
+def validate_product_id(text: str) -> str:
+    value = (text or "").strip()
+    if not value:
+        return ""
+    if value.lower().startswith("cpe:"):
+        if not CPE_RE.match(value):
+            raise ValidationError(
+                "product_id", f"'{value[:80]}' is not a valid CPE (expected cpe:2.3:part:vendor:product:... "
+                "with 13 components, or a CPE 2.2 URI cpe:/...)"
+            )
+        return value
+    if value.startswith("pkg:"):
+        if not PURL_RE.match(value):
+            raise ValidationError(
+                "product_id", f"'{value[:80]}' is not a valid package URL (expected pkg:type/namespace/name@version)"
+            )
+        return value
+    raise ValidationError("product_id", f"'{value[:80]}' must be a CPE (cpe:2.3:...) or a package URL (pkg:...)")
+
+
+def product_id_kind(product_id: str) -> str:
+    if product_id.lower().startswith("cpe:"):
+        return "cpe"
+    if product_id.startswith("pkg:"):
+        return "purl"
+    return ""
+
+
+def format_id(year: int, number: int) -> str:
+    return f"FRW-VULN-{year:04d}-{number:04d}"
+
+
+def parse_id(text: str) -> tuple[int, int]:
+    m = ID_RE.match((text or "").strip())
+    if not m:
+        raise ValidationError("id", f"'{text}' is not a register id (FRW-VULN-YYYY-NNNN)")
+    return int(m.group(1)), int(m.group(2))
+
+
+@dataclass(frozen=True)
+class DiscoveryContext:
+    """Where the vulnerability was found: links to the local submission, run, sample and finding."""
+
+    submission_id: int | None = None
+    run_id: str = ""
+    sample_id: str = ""
+    finding_id: str = ""
+
+    @property
+    def is_empty(self) -> bool:
+        return self.submission_id is None and not (self.run_id or self.sample_id or self.finding_id)
+
+
+# Fields that travel in CSAF advisories: the import diff and conflict detection compare these only;
+# status, discovery context and audit data stay local to the workstation.
+EXCHANGED_FIELDS = (
+    "title", "description", "target", "vendor", "product", "product_id", "cwe", "cve", "cvss_vector",
+    "cvss_v3_vector", "repro_status", "repro_evidence", "discovered", "vendor_notified", "embargo_until",
+    "published", "tlp", "remediation_category", "remediation", "marking",
+)
+
+
+@dataclass(frozen=True)
+class Vulnerability:
+    title: str
+    description: str = ""
+    target: Target = Target.SOFTWARE
+    vendor: str = ""
+    product: str = ""
+    product_id: str = ""  # CPE or purl
+    cwe: str = ""
+    cve: str = ""
+    cvss_vector: str = ""  # CVSS v4.0
+    cvss_v3_vector: str = ""  # optional CVSS v3.1 (partner advisories, CSAF 2.0)
+    context: DiscoveryContext = field(default_factory=DiscoveryContext)
+    repro_status: ReproStatus = ReproStatus.NOT_ATTEMPTED
+    repro_evidence: str = ""
+    discovered: date | None = None
+    vendor_notified: date | None = None
+    embargo_until: date | None = None
+    published: date | None = None
+    tlp: Tlp = Tlp.AMBER
+    remediation_category: RemediationCategory = RemediationCategory.NONE_AVAILABLE
+    remediation: str = ""
+    status: VulnStatus = VulnStatus.NEW
+    marking: Marking = UNCLASSIFIED
+    id: str = ""
+    tracking_id: str = ""  # CSAF document tracking id it was exchanged under
+    source: str = ""  # publisher namespace of an imported advisory; "" when found here
+    revision: int = 0
+    created_by: str = ""
+    created_at: str = ""
+    updated_at: str = ""
+
+    # -- computed ---------------------------------------------------------------------------
+    @property
+    def cvss(self) -> CvssV4 | None:
+        return CvssV4.parse(self.cvss_vector) if self.cvss_vector else None
+
+    @property
+    def score(self) -> float | None:
+        c = self.cvss
+        if c is not None:
+            return c.score
+        if self.cvss_v3_vector:
+            return parse_cvss3(self.cvss_v3_vector)[1]
+        return None
+
+    @property
+    def severity(self) -> Severity | None:
+        s = self.score
+        return None if s is None else Severity.for_score(s)
+
+    def embargo_days_left(self, today: date) -> int | None:
+        return None if self.embargo_until is None else (self.embargo_until - today).days
+
+    def exchanged(self) -> dict[str, Any]:
+        """The CSAF-exchanged fields as plain JSON-able values (for diffs and the sync baseline)."""
+        out: dict[str, Any] = {}
+        for name in EXCHANGED_FIELDS:
+            value = getattr(self, name)
+            if isinstance(value, date):
+                value = value.isoformat()
+            elif isinstance(value, Marking):
+                value = value.banner()
+            elif isinstance(value, enum.Enum):
+                value = value.value
+            elif value is None:
+                value = ""
+            out[name] = value
+        return out
+
+    def with_exchanged(self, values: dict[str, Any]) -> Vulnerability:
+        """A copy with exchanged fields set from `exchanged()`-style values."""
+        return replace(self, **{k: _field_value(k, v) for k, v in values.items() if k in EXCHANGED_FIELDS})
+
+    # -- rules ------------------------------------------------------------------------------
+    def validate(self) -> Vulnerability:
+        """Normalise and check; raises ValidationError naming the field. Returns the normalised copy."""
+        v = self
+        if not v.title.strip():
+            raise ValidationError("title", "is required")
+        if len(v.title) > MAX_SHORT:
+            raise ValidationError("title", f"must be at most {MAX_SHORT} characters")
+        for name in ("description", "repro_evidence", "remediation"):
+            if len(getattr(v, name)) > MAX_TEXT:
+                raise ValidationError(name, f"must be at most {MAX_TEXT:,} characters")
+        for name in ("vendor", "product"):
+            if len(getattr(v, name)) > MAX_SHORT:
+                raise ValidationError(name, f"must be at most {MAX_SHORT} characters")
+        if v.id:
+            parse_id(v.id)
+        cwe = v.cwe.strip().upper()
+        if cwe and not CWE_RE.match(cwe):
+            raise ValidationError("cwe", f"'{v.cwe}' is not a CWE id (CWE-NNN)")
+        cve = v.cve.strip().upper()
+        if cve and not CVE_RE.match(cve):
+            raise ValidationError("cve", f"'{v.cve}' is not a CVE id (CVE-YYYY-NNNN, four or more digits)")
+        product_id = validate_product_id(v.product_id)
+        vector = CvssV4.parse(v.cvss_vector).vector if v.cvss_vector.strip() else ""
+        v3 = parse_cvss3(v.cvss_v3_vector)[0] if v.cvss_v3_vector.strip() else ""
+        if v.vendor_notified and v.discovered and v.vendor_notified < v.discovered:
+            raise ValidationError(
+                "vendor_notified",
+                f"vendor notified {v.vendor_notified.isoformat()} is before discovery {v.discovered.isoformat()}",
+            )
+        if v.published and v.discovered and v.published < v.discovered:
+            raise ValidationError(
+                "published", f"published {v.published.isoformat()} is before discovery {v.discovered.isoformat()}"
+            )
+        if v.status is VulnStatus.PUBLISHED and v.published is None:
+            raise ValidationError("published", "a published vulnerability needs its publication date")
+        return replace(v, title=v.title.strip(), cwe=cwe, cve=cve, product_id=product_id,
+                       cvss_vector=vector, cvss_v3_vector=v3, vendor=v.vendor.strip(), product=v.product.strip())
+
+    @property
+    def affected(self) -> str:
+        return " ".join(p for p in (self.vendor, self.product) if p) or "(product not named)"
+
+
+def _field_value(name: str, value: Any) -> Any:
+    if name in ("discovered", "vendor_notified", "embargo_until", "published"):
+        return date.fromisoformat(value) if value else None
+    converters: dict[str, Any] = {
+        "target": Target,
+        "repro_status": ReproStatus,
+        "tlp": Tlp,
+        "remediation_category": RemediationCategory,
+        "marking": Marking.parse,
+    }
+    conv = converters.get(name)
+    return conv(value) if conv else value
+
+
+def default_embargo(planned_release: date | None, discovered: date | None) -> date | None:
+    """Embargo defaults to the model's planned public release date (the review window's end)."""
+    if planned_release is None:
+        return None
+    if discovered is not None and planned_release < discovered:
+        return discovered
+    return planned_release
+
+
+def three_way(baseline: dict[str, Any] | None, local: dict[str, Any], incoming: dict[str, Any]
+              ) -> tuple[dict[str, Any], list[str], list[str]]:
+    """Merge exchanged fields. Returns (merged, fields taken from incoming, conflicting fields).
+
+    Without a baseline (the record was never exchanged), any difference is a conflict: the
+    reviewer decides, nothing is overwritten silently.
+    """
+    merged = dict(local)
+    taken: list[str] = []
+    conflicts: list[str] = []
+    for name in EXCHANGED_FIELDS:
+        lv, iv = local.get(name, ""), incoming.get(name, "")
+        if lv == iv:
+            continue
+        bv = None if baseline is None else baseline.get(name, "")
+        if baseline is not None and lv == bv:
+            merged[name] = iv  # changed only by the partner
+            taken.append(name)
+        elif baseline is not None and iv == bv:
+            continue  # changed only here: keep the local edit
+        else:
+            conflicts.append(name)
+    return merged, taken, conflicts

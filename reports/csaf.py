@@ -1,0 +1,227 @@
+"""CSAF advisories for the vulnerability register (OASIS CSAF 2.0 and 2.1).
+
+One advisory per register entry. CSAF 2.1 when a CVSS v4 vector is present (2.1 adds CVSS v4
+and TLP 2.0); CSAF 2.0 otherwise (CVSS v3.1 at most, TLP 1.0 labels). What CSAF has no field for
+(classification marking, embargo, reproduction) travels in distribution text and notes that
+app/ingest/csaf_import.py reads back, so an export re-imports without loss.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from importlib import resources
+from typing import Any
+
+from app.model.vulnerabilities import (
+    Tlp,
+    Vulnerability,
+    parse_cvss3,
+    product_id_kind,
+)
+from reports.csaf_validate import CSAF_21_ID
+
+ENGINE = "Frontier Review Workstation"
+PRODUCT_REF = "FRWP-1"
+ID_SYSTEM = "Frontier Review Workstation register"
+NO_REMEDIATION = "No remediation is available yet."
+REPRO_TITLE = "Reproduction"
+TARGET_TITLE = "Affected target"
+HANDLING_TITLE = "Handling"
+TLP_URL = "https://www.first.org/tlp/"
+# TLP 2.0 -> TLP 1.0 (CSAF 2.0). AMBER+STRICT has no 1.0 label: AMBER, with the strict label in text.
+_TLP_20 = {Tlp.CLEAR: "WHITE", Tlp.GREEN: "GREEN", Tlp.AMBER: "AMBER", Tlp.AMBER_STRICT: "AMBER", Tlp.RED: "RED"}
+# CSAF 2.0 has fewer remediation categories than 2.1.
+_REMEDIATION_20 = {"fix_planned": "none_available", "optional_patch": "vendor_fix"}
+
+
+@dataclass(frozen=True)
+class Publisher:
+    name: str
+    namespace: str  # a URI naming the publisher, e.g. https://clearinghouse.example.gov
+    category: str = "coordinator"
+
+
+@dataclass(frozen=True)
+class Revision:
+    date: str  # ISO date-time
+    number: str
+    summary: str
+
+
+@dataclass(frozen=True)
+class AdvisoryMeta:
+    tracking_id: str
+    version: int
+    history: tuple[Revision, ...]
+    generated: str  # ISO date-time
+    engine_version: str = "0"
+    extra_distribution_text: str = field(default="")
+
+
+def csaf_version_for(v: Vulnerability) -> str:
+    return "2.1" if v.cvss_vector else "2.0"
+
+
+def filename(tracking_id: str) -> str:
+    """CSAF file name rule: lower-case tracking id, other characters than [+-a-z0-9] become '_'."""
+    return re.sub(r"[^+\-a-z0-9]+", "_", tracking_id.lower()) + ".json"
+
+
+def _dt(d: date | str) -> str:
+    if isinstance(d, date):
+        return f"{d.isoformat()}T00:00:00.000Z"
+    return d.replace("+00:00", "Z")
+
+
+@functools.cache
+def _cwe_catalog() -> tuple[str, dict[str, str]]:
+    """(catalog version, id -> name) from the MITRE CWE list shipped in the `csaf` package."""
+    try:
+        data = json.loads((resources.files("csaf") / "csaf/v21/cwe/catalog.json").read_text(encoding="utf-8"))
+        names = {k: v["history"][-1][1] for k, v in data["weaknesses"].items() if v.get("history")}
+        return str(data["latest_version"]), names
+    except (ModuleNotFoundError, FileNotFoundError, OSError, ValueError, KeyError):
+        return "4.0", {}
+
+
+def cwe_name(cwe: str) -> str:
+    return _cwe_catalog()[1].get(cwe.removeprefix("CWE-"), cwe)
+
+
+def distribution_text(v: Vulnerability, csaf_version: str, extra: str = "") -> str:
+    parts = [f"Classification: {v.marking.banner()}."]
+    parts.append(f"TLP 2.0 label: {v.tlp.value}.")
+    if v.embargo_until:
+        parts.append(f"Embargoed until {v.embargo_until.isoformat()}: do not publish or share beyond the "
+                     "recipients before that date.")
+    if extra:
+        parts.append(extra)
+    return " ".join(parts)
+
+
+def _cvss4_json(v: Vulnerability) -> dict[str, Any]:
+    c = v.cvss
+    assert c is not None
+    return {"version": "4.0", "vectorString": c.vector, "baseScore": c.score,
+            "baseSeverity": c.severity.value.upper()}
+
+
+def _cvss3_json(v: Vulnerability) -> dict[str, Any]:
+    vector, score, severity = parse_cvss3(v.cvss_v3_vector)
+    return {"version": "3.1", "vectorString": vector, "baseScore": score, "baseSeverity": severity.value.upper()}
+
+
+def _product(v: Vulnerability, csaf_version: str) -> dict[str, Any]:
+    name = v.affected if (v.vendor or v.product) else "Unspecified product"
+    prod: dict[str, Any] = {"name": name, "product_id": PRODUCT_REF}
+    kind = product_id_kind(v.product_id)
+    if kind == "cpe":
+        prod["product_identification_helper"] = {"cpe": v.product_id}
+    elif kind == "purl":
+        prod["product_identification_helper"] = (
+            {"purls": [v.product_id]} if csaf_version == "2.1" else {"purl": v.product_id})
+    if not v.vendor:
+        return {"full_product_names": [prod]}
+    # Vendor / product name branches keep vendor and product apart for the round trip.
+    return {"branches": [{
+        "category": "vendor", "name": v.vendor,
+        "branches": [{"category": "product_name", "name": v.product or name, "product": prod}],
+    }]}
+
+
+def _vulnerability(v: Vulnerability, csaf_version: str) -> dict[str, Any]:
+    out: dict[str, Any] = {"title": v.title, "ids": [{"system_name": ID_SYSTEM, "text": v.id}]}
+    if v.cve:
+        out["cve"] = v.cve
+    if v.cwe:
+        version, _ = _cwe_catalog()
+        if csaf_version == "2.1":
+            out["cwes"] = [{"id": v.cwe, "name": cwe_name(v.cwe), "version": version}]
+        else:
+            out["cwe"] = {"id": v.cwe, "name": cwe_name(v.cwe)}
+    notes = []
+    if v.description:
+        notes.append({"category": "description", "title": "Description", "text": v.description})
+    repro = f"Status: {v.repro_status.value}"
+    if v.repro_evidence:
+        repro += "\n\n" + v.repro_evidence
+    notes.append({"category": "details", "title": REPRO_TITLE, "text": repro})
+    notes.append({"category": "other", "title": TARGET_TITLE, "text": v.target.value})
+    out["notes"] = notes
+    if v.discovered:
+        out["discovery_date"] = _dt(v.discovered)
+    if v.published:
+        out["disclosure_date" if csaf_version == "2.1" else "release_date"] = _dt(v.published)
+    if v.vendor_notified:
+        out["involvements"] = [{
+            "party": "vendor", "status": "in_progress", "date": _dt(v.vendor_notified),
+            "summary": "Vendor notified by the clearinghouse.",
+        }]
+    out["product_status"] = {"known_affected": [PRODUCT_REF]}
+    if csaf_version == "2.1":
+        content: dict[str, Any] = {}
+        if v.cvss_vector:
+            content["cvss_v4"] = _cvss4_json(v)
+        if v.cvss_v3_vector:
+            content["cvss_v3"] = _cvss3_json(v)
+        if content:
+            out["metrics"] = [{"content": content, "products": [PRODUCT_REF]}]
+    elif v.cvss_v3_vector:
+        out["scores"] = [{"products": [PRODUCT_REF], "cvss_v3": _cvss3_json(v)}]
+    category = v.remediation_category.value
+    if csaf_version == "2.0":
+        category = _REMEDIATION_20.get(category, category)
+    out["remediations"] = [{
+        "category": category, "details": v.remediation or NO_REMEDIATION, "product_ids": [PRODUCT_REF],
+    }]
+    return out
+
+
+def advisory(v: Vulnerability, publisher: Publisher, meta: AdvisoryMeta) -> dict[str, Any]:
+    """The CSAF document for one register entry (validate with reports.csaf_validate)."""
+    version = csaf_version_for(v)
+    tlp_label = v.tlp.value if version == "2.1" else _TLP_20[v.tlp]
+    dist_text = distribution_text(v, version, meta.extra_distribution_text)
+    history = [{"date": _dt(r.date), "number": r.number, "summary": r.summary} for r in meta.history]
+    document: dict[str, Any] = {
+        "category": "csaf_security_advisory",
+        "csaf_version": version,
+        "distribution": {"tlp": {"label": tlp_label, "url": TLP_URL}, "text": dist_text},
+        "lang": "en",
+        "notes": [
+            {"category": "summary", "title": "Summary",
+             "text": f"{v.title} ({v.affected}; {v.target.value})."},
+            {"category": "legal_disclaimer", "title": HANDLING_TITLE, "text": dist_text},
+        ],
+        "publisher": {"category": publisher.category, "name": publisher.name, "namespace": publisher.namespace},
+        "references": [{
+            "category": "self", "summary": "This advisory",
+            "url": f"{publisher.namespace.rstrip('/')}/csaf/{filename(meta.tracking_id)}",
+        }],
+        "title": v.title,
+        "tracking": {
+            "current_release_date": history[-1]["date"],
+            "generator": {"date": _dt(meta.generated), "engine": {"name": ENGINE, "version": meta.engine_version}},
+            "id": meta.tracking_id,
+            "initial_release_date": history[0]["date"],
+            "revision_history": history,
+            "status": "final" if v.published else "interim",
+            "version": str(meta.version),
+        },
+    }
+    doc: dict[str, Any] = {}
+    if version == "2.1":
+        doc["$schema"] = CSAF_21_ID
+    doc["document"] = document
+    doc["product_tree"] = _product(v, version)
+    doc["vulnerabilities"] = [_vulnerability(v, version)]
+    return doc
+
+
+def to_bytes(doc: dict[str, Any]) -> bytes:
+    return (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+

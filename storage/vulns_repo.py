@@ -1,0 +1,288 @@
+"""Vulnerability register repository: records, filtered paging, change history, exchange state."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from app.model.errors import IntegrityError, NotFound
+from app.model.markings import Marking
+from app.model.vulnerabilities import (
+    DiscoveryContext,
+    RemediationCategory,
+    ReproStatus,
+    Severity,
+    Target,
+    Tlp,
+    Vulnerability,
+    VulnStatus,
+    format_id,
+)
+from storage.db import Connection
+
+_COLS = (
+    "id, title, description, target, vendor, product, product_id, cwe, cve, cvss_vector, cvss_v3_vector, "
+    "submission_id, run_id, sample_id, finding_id, repro_status, repro_evidence, discovered, vendor_notified, "
+    "embargo_until, published, tlp, remediation_category, remediation, status, marking, tracking_id, source, "
+    "revision, created_by, created_at, updated_at"
+)
+SORT_COLUMNS = {
+    "id": "year {d}, seq {d}",
+    "title": "title COLLATE NOCASE {d}",
+    "severity": "severity_rank {d}, score {d}",
+    "score": "score {d}",
+    "status": "status {d}",
+    "embargo": "embargo_until IS NULL, embargo_until {d}",
+    "vendor": "vendor COLLATE NOCASE {d}, product COLLATE NOCASE {d}",
+    "cve": "cve {d}",
+    "tlp": "tlp {d}",
+    "updated": "updated_at {d}",
+}
+
+
+@dataclass(frozen=True)
+class ExchangeState:
+    """What was last sent or received for a record (CSAF), for versioning and three-way merges."""
+
+    baseline: dict[str, Any] | None
+    version: int
+    history: list[dict[str, Any]]
+    tracking_id: str
+    tracking_key: str
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    vuln_id: str
+    revision: int
+    ts: str
+    actor: str
+    action: str
+    changes: dict[str, list[Any]]
+    snapshot: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Filters:
+    severities: tuple[Severity, ...] = ()
+    statuses: tuple[VulnStatus, ...] = ()
+    embargo_within_days: int | None = None  # embargo ends between today and today + N days
+    today: date | None = None
+    search: str = ""
+    submission_id: int | None = None
+    open_only: bool = False
+
+
+def _d(text: str | None) -> date | None:
+    return date.fromisoformat(text) if text else None
+
+
+def _iso(d: date | None) -> str | None:
+    return d.isoformat() if d else None
+
+
+def _row(r: Any) -> Vulnerability:
+    return Vulnerability(
+        id=r[0], title=r[1], description=r[2], target=Target(r[3]), vendor=r[4], product=r[5],
+        product_id=r[6], cwe=r[7], cve=r[8], cvss_vector=r[9], cvss_v3_vector=r[10],
+        context=DiscoveryContext(r[11], r[12], r[13], r[14]),
+        repro_status=ReproStatus(r[15]), repro_evidence=r[16], discovered=_d(r[17]),
+        vendor_notified=_d(r[18]), embargo_until=_d(r[19]), published=_d(r[20]), tlp=Tlp(r[21]),
+        remediation_category=RemediationCategory(r[22]), remediation=r[23], status=VulnStatus(r[24]),
+        marking=Marking.parse(r[25]), tracking_id=r[26], source=r[27], revision=int(r[28]),
+        created_by=r[29], created_at=r[30], updated_at=r[31],
+    )
+
+
+def _values(v: Vulnerability) -> dict[str, Any]:
+    sev = v.severity
+    return {
+        "title": v.title, "description": v.description, "target": v.target.value, "vendor": v.vendor,
+        "product": v.product, "product_id": v.product_id, "cwe": v.cwe, "cve": v.cve,
+        "cvss_vector": v.cvss_vector, "cvss_v3_vector": v.cvss_v3_vector, "score": v.score,
+        "severity": sev.value if sev else "", "severity_rank": sev.rank if sev else -1,
+        "submission_id": v.context.submission_id, "run_id": v.context.run_id,
+        "sample_id": v.context.sample_id, "finding_id": v.context.finding_id,
+        "repro_status": v.repro_status.value, "repro_evidence": v.repro_evidence,
+        "discovered": _iso(v.discovered), "vendor_notified": _iso(v.vendor_notified),
+        "embargo_until": _iso(v.embargo_until), "published": _iso(v.published), "tlp": v.tlp.value,
+        "remediation_category": v.remediation_category.value, "remediation": v.remediation,
+        "status": v.status.value, "marking": v.marking.banner(), "marking_level": int(v.marking.level),
+        "tracking_id": v.tracking_id, "source": v.source,
+    }
+
+
+def snapshot(v: Vulnerability) -> dict[str, Any]:
+    """The whole record as JSON-able values (history snapshots, diffs)."""
+    out = _values(v)
+    out.pop("severity_rank")
+    out.pop("marking_level")
+    out["id"] = v.id
+    return out
+
+
+def next_id(conn: Connection, year: int) -> tuple[str, int]:
+    row = conn.execute("SELECT COALESCE(MAX(seq), 0) FROM vulnerabilities WHERE year = ?", (year,)).fetchone()
+    seq = int(row[0]) + 1
+    return format_id(year, seq), seq
+
+
+def insert(conn: Connection, v: Vulnerability, actor: str, now: str, action: str = "create",
+           tracking_key: str = "") -> str:
+    """Insert under the next free id of the year of `now` (v.id is ignored); returns the id."""
+    year = int(now[:4])
+    vid, seq = next_id(conn, year)
+    vals = _values(v)
+    vals.update(id=vid, year=year, seq=seq, revision=1, created_by=actor, created_at=now, updated_by=actor,
+                updated_at=now, tracking_key=tracking_key)
+    cols = ", ".join(vals)
+    conn.execute(f"INSERT INTO vulnerabilities ({cols}) VALUES ({', '.join('?' for _ in vals)})",
+                 tuple(vals.values()))
+    stored = get(conn, vid)
+    _history(conn, stored, actor, now, action, {k: [None, val] for k, val in snapshot(stored).items()
+                                                if val not in (None, "")})
+    return vid
+
+
+def update(conn: Connection, v: Vulnerability, actor: str, now: str, expected_revision: int,
+           action: str = "update") -> tuple[Vulnerability, dict[str, list[Any]]]:
+    """Update when nobody changed the record since `expected_revision`; returns (stored, changes)."""
+    old = get(conn, v.id)
+    if old.revision != expected_revision:
+        raise IntegrityError(
+            f"{v.id} was changed by {old_updater(conn, v.id)} since you opened it (revision "
+            f"{expected_revision} -> {old.revision}); reopen it and apply your edit again."
+        )
+    before, after = snapshot(old), snapshot(v)
+    changes = {k: [before.get(k), after[k]] for k in after if before.get(k) != after[k]}
+    if not changes:
+        return old, {}
+    vals = _values(v)
+    sets = ", ".join(f"{k} = ?" for k in vals)
+    conn.execute(
+        f"UPDATE vulnerabilities SET {sets}, revision = revision + 1, updated_by = ?, updated_at = ? "
+        "WHERE id = ? AND revision = ?",
+        (*vals.values(), actor, now, v.id, expected_revision),
+    )
+    stored = get(conn, v.id)
+    _history(conn, stored, actor, now, action, changes)
+    return stored, changes
+
+
+def old_updater(conn: Connection, vid: str) -> str:
+    row = conn.execute("SELECT updated_by FROM vulnerabilities WHERE id = ?", (vid,)).fetchone()
+    return row[0] if row else "?"
+
+
+def _history(conn: Connection, v: Vulnerability, actor: str, now: str, action: str,
+             changes: dict[str, list[Any]]) -> None:
+    conn.execute(
+        "INSERT INTO vulnerability_history (vuln_id, revision, ts, actor, action, changes, snapshot)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (v.id, v.revision, now, actor, action, json.dumps(changes, default=str, ensure_ascii=False),
+         json.dumps(snapshot(v), default=str, ensure_ascii=False)),
+    )
+
+
+def record_event(conn: Connection, vid: str, actor: str, now: str, action: str, details: dict[str, Any]) -> None:
+    """A history line for an action that did not change fields (export, import seen unchanged)."""
+    v = get(conn, vid)
+    _history(conn, v, actor, now, action, {"_event": [None, details]})
+
+
+def history(conn: Connection, vid: str) -> list[HistoryEntry]:
+    rows = conn.execute(
+        "SELECT vuln_id, revision, ts, actor, action, changes, snapshot FROM vulnerability_history "
+        "WHERE vuln_id = ? ORDER BY id", (vid,)).fetchall()
+    return [HistoryEntry(r[0], int(r[1]), r[2], r[3], r[4], json.loads(r[5]), json.loads(r[6])) for r in rows]
+
+
+def get(conn: Connection, vid: str) -> Vulnerability:
+    r = conn.execute(f"SELECT {_COLS} FROM vulnerabilities WHERE id = ?", (vid,)).fetchone()
+    if r is None:
+        raise NotFound(f"No vulnerability {vid} in the register.")
+    return _row(r)
+
+
+def find_by_cve(conn: Connection, cve: str) -> Vulnerability | None:
+    if not cve:
+        return None
+    r = conn.execute(f"SELECT {_COLS} FROM vulnerabilities WHERE cve = ?", (cve,)).fetchone()
+    return _row(r) if r else None
+
+
+def find_by_tracking(conn: Connection, tracking_id: str, tracking_key: str) -> Vulnerability | None:
+    r = conn.execute(
+        f"SELECT {_COLS} FROM vulnerabilities WHERE tracking_id = ? AND tracking_key = ?",
+        (tracking_id, tracking_key)).fetchone()
+    return _row(r) if r else None
+
+
+def exchange_state(conn: Connection, vid: str) -> ExchangeState:
+    r = conn.execute(
+        "SELECT exchange_baseline, exchange_version, exchange_history, tracking_id, tracking_key "
+        "FROM vulnerabilities WHERE id = ?", (vid,)).fetchone()
+    if r is None:
+        raise NotFound(f"No vulnerability {vid} in the register.")
+    return ExchangeState(json.loads(r[0]) if r[0] else None, int(r[1]), json.loads(r[2]), r[3], r[4])
+
+
+def set_exchange_state(conn: Connection, vid: str, state: ExchangeState) -> None:
+    """Exchange bookkeeping only: does not bump the record revision (it is not a user edit)."""
+    conn.execute(
+        "UPDATE vulnerabilities SET exchange_baseline = ?, exchange_version = ?, exchange_history = ?, "
+        "tracking_id = ?, tracking_key = ? WHERE id = ?",
+        (json.dumps(state.baseline, sort_keys=True) if state.baseline is not None else None, state.version,
+         json.dumps(state.history), state.tracking_id, state.tracking_key, vid),
+    )
+
+
+def _where(f: Filters) -> tuple[str, list[Any]]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    if f.severities:
+        clauses.append(f"severity IN ({', '.join('?' for _ in f.severities)})")
+        params += [s.value for s in f.severities]
+    if f.statuses:
+        clauses.append(f"status IN ({', '.join('?' for _ in f.statuses)})")
+        params += [s.value for s in f.statuses]
+    if f.open_only:
+        clauses.append("status NOT IN ('closed', 'rejected', 'published')")
+    if f.embargo_within_days is not None:
+        today = f.today or date.today()
+        clauses.append("embargo_until IS NOT NULL AND embargo_until >= ? AND embargo_until <= ?")
+        params += [today.isoformat(), (today + timedelta(days=f.embargo_within_days)).isoformat()]
+    if f.submission_id is not None:
+        clauses.append("submission_id = ?")
+        params.append(f.submission_id)
+    if f.search:
+        like = f"%{f.search}%"
+        clauses.append("(id LIKE ? OR title LIKE ? OR vendor LIKE ? OR product LIKE ? OR cve LIKE ? OR cwe LIKE ?)")
+        params += [like] * 6
+    return (" AND ".join(clauses) or "1 = 1"), params
+
+
+def count(conn: Connection, f: Filters) -> int:
+    where, params = _where(f)
+    return int(conn.execute(f"SELECT count(*) FROM vulnerabilities WHERE {where}", params).fetchone()[0])
+
+
+def page(conn: Connection, f: Filters, offset: int, limit: int, sort: str = "id",
+         descending: bool = False) -> list[Vulnerability]:
+    where, params = _where(f)
+    direction = "DESC" if descending else "ASC"
+    order = SORT_COLUMNS.get(sort, SORT_COLUMNS["id"]).format(d=direction)
+    rows = conn.execute(
+        f"SELECT {_COLS} FROM vulnerabilities WHERE {where} ORDER BY {order}, id {direction} LIMIT ? OFFSET ?",
+        (*params, limit, offset),
+    ).fetchall()
+    return [_row(r) for r in rows]
+
+
+def for_submission(conn: Connection, submission_id: int) -> list[Vulnerability]:
+    rows = conn.execute(
+        f"SELECT {_COLS} FROM vulnerabilities WHERE submission_id = ? ORDER BY severity_rank DESC, score DESC, "
+        "year, seq", (submission_id,)).fetchall()
+    return [_row(r) for r in rows]
