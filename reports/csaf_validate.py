@@ -123,7 +123,7 @@ def _registry(docs: dict[str, dict[str, Any]]) -> Registry[Any]:
         own = contents.get("$id")
         if isinstance(own, str) and own != uri:
             pairs.append((own, res))  # e.g. cvss-v4.0.json?20260226: its internal refs use this base
-    return Registry(retrieve=_refuse).with_resources(pairs)
+    return Registry(retrieve=_refuse).with_resources(pairs)  # type: ignore[call-arg]
 
 
 @functools.cache
