@@ -143,3 +143,113 @@ def test_openssl_sees_no_urls(tmp_path: Path, reviewer: pki.CertifiedKey) -> Non
     assert "Digital Signature, Non Repudiation" in text
     assert "URI:" not in text and "Authority Information Access" not in text
     assert "CRL Distribution" not in text
+
+
+# -- service: CA at setup, certificates per signing account, trusted roots ----------------------
+
+
+def _prepared(workstation):  # type: ignore[no-untyped-def]
+    from app.services import pki as pki_service
+
+    admin = workstation.session("admin")
+    pki_service.ensure_ready(admin)
+    return admin
+
+
+def test_service_creates_ca_and_certificates(workstation) -> None:  # type: ignore[no-untyped-def]
+    from app.services import pki as pki_service
+
+    admin = _prepared(workstation)
+    ca_cert = pki_service.workstation_ca(admin)
+    assert "Test workstation" in ca_cert.subject.rfc4514_string()
+    assert pki_service.trusted_roots(admin) == [ca_cert]
+    for name in ("reviewer", "reviewer2", "lead"):
+        info = pki_service.identity_info(admin, name)
+        assert info is not None and info.source == "workstation"
+    assert pki_service.identity_info(admin, "auditor") is None  # auditors never sign
+    assert pki_service.identity_info(admin, "admin") is None
+    ident = pki_service.load_identity(admin, "reviewer")
+    assert ident.key is not None and ident.cert.issuer == ca_cert.subject
+    pki_service.ensure_ready(admin)  # idempotent: no second CA, no second certificate
+    assert pki_service.workstation_ca(admin) == ca_cert
+    assert pki_service.load_identity(admin, "reviewer").cert == ident.cert
+    from app.services import audit
+
+    actions = [e.action for e in audit.events(admin, 500)]
+    assert actions.count("pki.ca_create") == 1 and actions.count("pki.certificate_issue") == 3
+
+
+def test_hooks_issue_at_setup_and_account_creation(tmp_path: Path) -> None:
+    from app.model.accounts import Role
+    from app.services import pki as pki_service
+    from app.services import users, workstation
+
+    hooks = (list(workstation.SETUP_HOOKS), list(workstation.ACCOUNT_HOOKS))
+    if pki_service.setup_hook not in workstation.SETUP_HOOKS:
+        workstation.SETUP_HOOKS.append(pki_service.setup_hook)
+    if pki_service.account_hook not in workstation.ACCOUNT_HOOKS:
+        workstation.ACCOUNT_HOOKS.append(pki_service.account_hook)
+    try:
+        result = workstation.initialize(tmp_path / "ws", workstation_name="Hooked", system_high="SECRET",
+                                        admin_username="admin", admin_display_name="A",
+                                        admin_passphrase="correct-horse-42-granite")
+        admin = result.session
+        assert "Hooked" in pki_service.workstation_ca(admin).subject.rfc4514_string()
+        users.add_user(admin, "correct-horse-42-granite", "rev", "Rev One", Role.REVIEWER, "battery-staple-7-willow")
+        assert pki_service.identity_info(admin, "rev") is not None
+        admin.close()
+    finally:
+        workstation.SETUP_HOOKS[:] = hooks[0]
+        workstation.ACCOUNT_HOOKS[:] = hooks[1]
+
+
+def test_trusted_root_import_is_admin_only_and_audited(workstation, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from app.model.errors import AuthError, PermissionDenied
+    from app.services import audit
+    from app.services import pki as pki_service
+
+    admin = _prepared(workstation)
+    other = pki.create_ca("Peer workstation", NOW)
+    path = tmp_path / "peer-ca.pem"
+    path.write_bytes(pki.cert_to_pem(other.cert))
+    reviewer = workstation.session("reviewer")
+    with pytest.raises(PermissionDenied):
+        pki_service.import_trusted_root(reviewer, path, workstation.passphrase("reviewer"))
+    with pytest.raises(AuthError):
+        pki_service.import_trusted_root(admin, path, "wrong passphrase!!")
+    root = pki_service.import_trusted_root(admin, path, workstation.passphrase("admin"))
+    assert root.origin == "imported" and root.fingerprint == pki.fingerprint(other.cert)
+    assert other.cert in pki_service.trusted_roots(admin)
+    with pytest.raises(ValidationError, match="already a trusted root"):
+        pki_service.import_trusted_root(admin, path, workstation.passphrase("admin"))
+    leaf = tmp_path / "leaf.pem"
+    leaf.write_bytes(pki.cert_to_pem(pki.issue_signing_certificate(other, "X", "x", "Reviewer", NOW).cert))
+    with pytest.raises(ValidationError, match="not a CA certificate"):
+        pki_service.import_trusted_root(admin, leaf, workstation.passphrase("admin"))
+    events = audit.events(admin, 50, action_prefix="pki.root")
+    assert [e.action for e in events] == ["pki.root_import"]
+    pki_service.remove_trusted_root(admin, root.fingerprint, workstation.passphrase("admin"))
+    assert other.cert not in pki_service.trusted_roots(admin)
+    own = pki.fingerprint(pki_service.workstation_ca(admin))
+    with pytest.raises(ValidationError, match="cannot be removed"):
+        pki_service.remove_trusted_root(admin, own, workstation.passphrase("admin"))
+
+
+def test_pkcs12_import_requires_trusted_issuer(workstation, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from app.model.errors import IntegrityError as Integrity
+    from app.services import pki as pki_service
+
+    admin = _prepared(workstation)
+    agency = pki.create_ca("Agency PKI", NOW)
+    ident = pki.issue_signing_certificate(agency, "Rita Reviewer (agency)", "reviewer", "Reviewer", NOW)
+    blob = pki.to_pkcs12(ident, "p12-pass-1")
+    reviewer = workstation.session("reviewer")
+    with pytest.raises(Integrity, match="does not chain to a trusted root"):
+        pki_service.import_pkcs12(reviewer, blob, "p12-pass-1", workstation.passphrase("reviewer"), "rita.p12")
+    assert pki_service.identity_info(reviewer).source == "workstation"  # type: ignore[union-attr]
+    path = tmp_path / "agency.pem"
+    path.write_bytes(pki.cert_to_pem(agency.cert))
+    pki_service.import_trusted_root(admin, path, workstation.passphrase("admin"))
+    info = pki_service.import_pkcs12(reviewer, blob, "p12-pass-1", workstation.passphrase("reviewer"), "rita.p12")
+    assert info.source == "pkcs12" and info.subject == "Rita Reviewer (agency)"
+    assert pki_service.load_identity(reviewer, "reviewer").cert == ident.cert

@@ -1,0 +1,161 @@
+"""PKI repository: the workstation CA, per-account signing identities, trusted roots.
+
+Keys and certificates are stored as DER bytes; parsing them is the service's job (storage
+imports only app.model). Private keys are unencrypted PKCS#8 inside the SQLCipher database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from app.model.errors import NotFound, ValidationError
+from storage.db import Connection
+
+
+@dataclass(frozen=True)
+class StoredCA:
+    subject: str
+    fingerprint: str
+    cert_der: bytes
+    key_der: bytes
+    created_at: str
+
+
+@dataclass(frozen=True)
+class StoredIdentity:
+    id: int
+    username: str
+    source: str  # workstation | pkcs12 | pkcs11
+    subject: str
+    fingerprint: str
+    not_after: str
+    cert_der: bytes
+    chain_pem: bytes
+    key_der: bytes | None
+    token_label: str
+    key_label: str
+    active: bool
+    created_at: str
+    created_by: str
+
+
+@dataclass(frozen=True)
+class StoredRoot:
+    id: int
+    fingerprint: str
+    subject: str
+    origin: str  # workstation | imported
+    cert_der: bytes
+    added_by: str
+    added_at: str
+    removed_at: str | None
+
+
+# -- CA ----------------------------------------------------------------------------------------
+
+
+def get_ca(conn: Connection) -> StoredCA | None:
+    r = conn.execute("SELECT subject, fingerprint, cert_der, key_der, created_at FROM pki_ca WHERE id = 1").fetchone()
+    return StoredCA(r[0], r[1], bytes(r[2]), bytes(r[3]), r[4]) if r else None
+
+
+def insert_ca(conn: Connection, ca: StoredCA) -> None:
+    if get_ca(conn) is not None:
+        raise ValidationError("workstation CA", "already exists; a workstation has exactly one CA")
+    conn.execute(
+        "INSERT INTO pki_ca (id, subject, fingerprint, cert_der, key_der, created_at) VALUES (1, ?, ?, ?, ?, ?)",
+        (ca.subject, ca.fingerprint, ca.cert_der, ca.key_der, ca.created_at),
+    )
+
+
+# -- signing identities ------------------------------------------------------------------------
+
+_ID_COLS = ("id, username, source, subject, fingerprint, not_after, cert_der, chain_pem, key_der, token_label, "
+            "key_label, active, created_at, created_by")
+
+
+def _identity(r: Any) -> StoredIdentity:
+    return StoredIdentity(int(r[0]), r[1], r[2], r[3], r[4], r[5], bytes(r[6]), bytes(r[7] or b""),
+                          bytes(r[8]) if r[8] is not None else None, r[9], r[10], bool(r[11]), r[12], r[13])
+
+
+def add_identity(conn: Connection, username: str, source: str, subject: str, fingerprint: str, not_after: str,
+                 cert_der: bytes, chain_pem: bytes, key_der: bytes | None, now: str, actor: str,
+                 token_label: str = "", key_label: str = "") -> int:
+    """Store a new identity and make it the account's only active one (older ones stay for history)."""
+    conn.execute("UPDATE signing_identities SET active = 0 WHERE username = ?", (username,))
+    cur = conn.execute(
+        "INSERT INTO signing_identities (username, source, subject, fingerprint, not_after, cert_der, chain_pem, "
+        "key_der, token_label, key_label, active, created_at, created_by) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
+        (username, source, subject, fingerprint, not_after, cert_der, chain_pem, key_der, token_label, key_label,
+         now, actor),
+    )
+    return int(cur.lastrowid or 0)
+
+
+def active_identity(conn: Connection, username: str) -> StoredIdentity | None:
+    r = conn.execute(
+        f"SELECT {_ID_COLS} FROM signing_identities WHERE username = ? AND active = 1 ORDER BY id DESC LIMIT 1",
+        (username,),
+    ).fetchone()
+    return _identity(r) if r else None
+
+
+def identities(conn: Connection, username: str | None = None) -> list[StoredIdentity]:
+    if username:
+        rows = conn.execute(f"SELECT {_ID_COLS} FROM signing_identities WHERE username = ? ORDER BY id",
+                            (username,))
+    else:
+        rows = conn.execute(f"SELECT {_ID_COLS} FROM signing_identities ORDER BY id")
+    return [_identity(r) for r in rows]
+
+
+def all_identity_certs(conn: Connection) -> list[bytes]:
+    """Every certificate ever issued or imported here (to recognise earlier signatures)."""
+    return [bytes(r[0]) for r in conn.execute("SELECT cert_der FROM signing_identities ORDER BY id")]
+
+
+# -- trusted roots -----------------------------------------------------------------------------
+
+_ROOT_COLS = "id, fingerprint, subject, origin, cert_der, added_by, added_at, removed_at"
+
+
+def _root(r: Any) -> StoredRoot:
+    return StoredRoot(int(r[0]), r[1], r[2], r[3], bytes(r[4]), r[5], r[6], r[7])
+
+
+def add_root(conn: Connection, fingerprint: str, subject: str, origin: str, cert_der: bytes, actor: str,
+             now: str) -> int:
+    existing = conn.execute("SELECT id, removed_at FROM trusted_roots WHERE fingerprint = ?",
+                            (fingerprint,)).fetchone()
+    if existing is not None:
+        if existing[1] is None:
+            raise ValidationError("certificate", f"{subject} is already a trusted root")
+        conn.execute("UPDATE trusted_roots SET removed_at = NULL, added_by = ?, added_at = ? WHERE id = ?",
+                     (actor, now, existing[0]))
+        return int(existing[0])
+    cur = conn.execute(
+        "INSERT INTO trusted_roots (fingerprint, subject, origin, cert_der, added_by, added_at) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (fingerprint, subject, origin, cert_der, actor, now),
+    )
+    return int(cur.lastrowid or 0)
+
+
+def roots(conn: Connection, include_removed: bool = False) -> list[StoredRoot]:
+    where = "" if include_removed else "WHERE removed_at IS NULL"
+    return [_root(r) for r in conn.execute(f"SELECT {_ROOT_COLS} FROM trusted_roots {where} ORDER BY id")]
+
+
+def remove_root(conn: Connection, fingerprint: str, now: str) -> StoredRoot:
+    r = conn.execute(f"SELECT {_ROOT_COLS} FROM trusted_roots WHERE fingerprint = ? AND removed_at IS NULL",
+                     (fingerprint,)).fetchone()
+    if r is None:
+        raise NotFound(f"No trusted root with fingerprint {fingerprint[:16]}…")
+    root = _root(r)
+    if root.origin == "workstation":
+        raise ValidationError("certificate", "the workstation's own CA cannot be removed from the trusted roots")
+    conn.execute("UPDATE trusted_roots SET removed_at = ? WHERE id = ?", (now, root.id))
+    return root
