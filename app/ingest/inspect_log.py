@@ -1,0 +1,374 @@
+"""Inspect AI logs: `.eval` (ZIP, DEFLATE or Zstandard members) and `.json`.
+
+Layout (inspect_ai/log/_recorders/eval.py): `_journal/start.json` (spec + plan, written first),
+`samples/<id>_epoch_<n>.json` (one per sample), `_journal/summaries/N.json`, `summaries.json`,
+`reductions.json`, and `header.json` (the whole log without samples, written only at the end).
+A log without header.json was interrupted: the run is rebuilt from start.json and the journal
+summaries and marked incomplete. Samples are parsed one member at a time.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import IO, Any
+
+from app.ingest import jsonread
+from app.ingest.logfile import DEFAULT_LIMITS, Limits, ParsedLog, ParsedRun
+from app.ingest.safezip import SafeZip
+from app.model import benchmarks
+from app.model.errors import IngestError
+from app.model.results import (
+    EvalRun,
+    Harness,
+    MetricValue,
+    RunStatus,
+    SampleResult,
+    Score,
+    score_to_float,
+)
+
+ATTACHMENT = "attachment://"
+_SAMPLE_MEMBER = re.compile(r"^samples/.+_epoch_\d+\.json$")
+_SUMMARY_MEMBER = re.compile(r"^_journal/summaries/(\d+)\.json$")
+
+
+# -- helpers shared by both formats ---------------------------------------------------------------
+
+def _str(v: Any) -> str:
+    if v is None:
+        return ""
+    return v if isinstance(v, str) else str(v)
+
+
+def _num(v: Any) -> float | None:
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        return None
+    f = float(v)
+    return f if math.isfinite(f) else None
+
+
+def _int(v: Any) -> int | None:
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, int):
+        return v
+    if isinstance(v, float) and math.isfinite(v):
+        return int(v)
+    return None
+
+
+def resolve(value: Any, attachments: dict[str, str]) -> Any:
+    """Replace every "attachment://<hash>" string (at any depth) by its text from `attachments`."""
+    if not attachments:
+        return value
+    if isinstance(value, str):
+        if value.startswith(ATTACHMENT):
+            return attachments.get(value[len(ATTACHMENT):], value)
+        return value
+    if isinstance(value, list):
+        return [resolve(v, attachments) for v in value]
+    if isinstance(value, dict):
+        return {k: resolve(v, attachments) for k, v in value.items()}
+    return value
+
+
+def content_text(content: Any) -> str:
+    """Plain text of a ChatMessage content: a string or a list of content parts."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        parts = []
+        for p in content:
+            if isinstance(p, dict):
+                if p.get("type") == "text" or "text" in p:
+                    parts.append(_str(p.get("text")))
+                elif p.get("type") == "reasoning":
+                    parts.append(_str(p.get("reasoning")))
+                elif p.get("type"):
+                    parts.append(f"[{p.get('type')}]")
+            elif isinstance(p, str):
+                parts.append(p)
+        return "\n".join(x for x in parts if x)
+    return _str(content)
+
+
+def _input_text(value: Any) -> str:
+    if isinstance(value, list):
+        lines = []
+        for m in value:
+            if isinstance(m, dict):
+                lines.append(f"{m.get('role', '?')}: {content_text(m.get('content'))}")
+        return "\n\n".join(lines)
+    return content_text(value)
+
+
+def _target_text(value: Any) -> str:
+    if isinstance(value, list):
+        return " | ".join(_str(v) for v in value)
+    return _str(value)
+
+
+def _obj(v: Any) -> dict[str, Any]:
+    return v if isinstance(v, dict) else {}
+
+
+def _where(member: str) -> str:
+    return f"member {member}"
+
+
+def _need(obj: dict[str, Any], key: str, path: str, where: str) -> Any:
+    if key not in obj or obj[key] is None:
+        raise IngestError(path, f"{where}: required key '{key}' is missing")
+    return obj[key]
+
+
+def sample_from_json(s: Any, path: str, where: str) -> SampleResult:
+    if not isinstance(s, dict):
+        raise IngestError(path, f"{where}: a sample must be a JSON object")
+    sid = _need(s, "id", path, where)
+    epoch = _int(s.get("epoch")) or 1
+    att = s.get("attachments") or {}
+    if not isinstance(att, dict):
+        att = {}
+    scores: dict[str, Score] = {}
+    raw_scores = s.get("scores") or {}
+    if isinstance(raw_scores, dict):
+        for name, sc in raw_scores.items():
+            if isinstance(sc, dict):
+                value = resolve(sc.get("value"), att)
+                scores[str(name)] = Score(value, score_to_float(value), _str(resolve(sc.get("answer"), att)),
+                                          _str(resolve(sc.get("explanation"), att)))
+    output = resolve(s.get("output") or {}, att)
+    answer = ""
+    if isinstance(output, dict):
+        answer = _str(output.get("completion"))
+        if not answer:
+            choices = output.get("choices") or []
+            if choices and isinstance(choices[0], dict):
+                answer = content_text((choices[0].get("message") or {}).get("content"))
+    if not answer:
+        answer = next((sc.answer for sc in scores.values() if sc.answer), "")
+    err = s.get("error")
+    error = ""
+    if isinstance(err, dict):
+        error = _str(err.get("message")) or "error"
+    elif err:
+        error = _str(err)
+    tokens_in = tokens_out = tokens_total = None
+    usage = s.get("model_usage")
+    if isinstance(usage, dict) and usage:
+        tokens_in = sum(_int(u.get("input_tokens")) or 0 for u in usage.values() if isinstance(u, dict))
+        tokens_out = sum(_int(u.get("output_tokens")) or 0 for u in usage.values() if isinstance(u, dict))
+        tokens_total = sum(_int(u.get("total_tokens")) or 0 for u in usage.values() if isinstance(u, dict))
+    transcript = {k: s[k] for k in ("messages", "events", "events_data", "output", "metadata", "store",
+                                    "attachments", "error", "limit", "scores") if s.get(k) is not None}
+    return SampleResult(
+        sample_id=_str(sid),
+        epoch=epoch,
+        scores=scores,
+        input_text=_input_text(resolve(s.get("input"), att)),
+        target=_target_text(resolve(s.get("target"), att)),
+        answer=answer,
+        error=error,
+        total_time=_num(s.get("total_time")),
+        working_time=_num(s.get("working_time")),
+        input_tokens=tokens_in,
+        output_tokens=tokens_out,
+        total_tokens=tokens_total,
+        transcript=transcript,
+    )
+
+
+def _metrics(results: Any, task: str) -> tuple[MetricValue, ...]:
+    """Flatten results.scores[].metrics into MetricValues; 'stderr' attaches to its siblings."""
+    if not isinstance(results, dict):
+        return ()
+    bench = benchmarks.match_task(task)
+    out: list[MetricValue] = []
+    headline = results.get("headline") if isinstance(results.get("headline"), dict) else None
+    for sc in results.get("scores") or []:
+        if not isinstance(sc, dict):
+            continue
+        scorer = _str(sc.get("name") or sc.get("scorer"))
+        metrics = sc.get("metrics") or {}
+        if not isinstance(metrics, dict):
+            continue
+        stderr = None
+        if isinstance(metrics.get("stderr"), dict):
+            stderr = _num(metrics["stderr"].get("value"))
+        for key, m in metrics.items():
+            if not isinstance(m, dict) or (key == "stderr" and len(metrics) > 1):
+                continue
+            name = _str(m.get("name") or key)
+            raw = m.get("value")
+            out.append(MetricValue(scorer, name, _num(raw), None if key == "stderr" else stderr,
+                                   benchmarks.metric_direction(name, bench), "", _str(sc.get("reducer"))))
+    if headline:
+        key = (_str(headline.get("score") or headline.get("scorer")), _str(headline.get("metric")))
+        out.sort(key=lambda m: (m.scorer, m.metric) != key)
+    return tuple(out)
+
+
+def run_from_header(h: dict[str, Any], path: str, where: str, incomplete: bool = False) -> EvalRun:
+    spec = h.get("eval")
+    if not isinstance(spec, dict):
+        raise IngestError(path, f"{where}: required key 'eval' is missing (not an Inspect log?)")
+    task = _str(_need(spec, "task", path, where + " eval"))
+    model = _str(_need(spec, "model", path, where + " eval"))
+    config = _obj(spec.get("config"))
+    packages = _obj(spec.get("packages"))
+    dataset = _obj(spec.get("dataset"))
+    results = h.get("results") if isinstance(h.get("results"), dict) else None
+    epochs = _int(config.get("epochs")) or 1
+    total = _int(results.get("total_samples")) if results else None
+    completed = _int(results.get("completed_samples")) if results else None
+    if total is None and _int(dataset.get("samples")) is not None:
+        total = (_int(dataset.get("samples")) or 0) * epochs
+    err = h.get("error")
+    status = RunStatus.parse(_str(h.get("status") or "started"))
+    notes: list[str] = []
+    if h.get("invalidated"):
+        notes.append("The log is marked invalidated by Inspect.")
+    return EvalRun(
+        harness=Harness.INSPECT,
+        harness_version=_str(packages.get("inspect_ai")),
+        task=task.rsplit("/", 1)[-1] if "/" in task else task,
+        task_version=_str(spec.get("task_version")),
+        model=model,
+        created=_str(spec.get("created")),
+        status=status,
+        epochs=epochs,
+        total_samples=total,
+        completed_samples=completed,
+        metrics=_metrics(results, task),
+        incomplete=incomplete or status in (RunStatus.STARTED, RunStatus.CANCELLED, RunStatus.INTERRUPTED),
+        error_message=_str(err.get("message")) if isinstance(err, dict) else _str(err),
+        eval_id=_str(spec.get("eval_id")),
+        run_id=_str(spec.get("run_id")),
+        dataset=_str(dataset.get("name")),
+        notes=tuple(notes),
+    )
+
+
+# -- .eval ---------------------------------------------------------------------------------------
+
+def _partial_metrics(summaries: list[dict[str, Any]], task: str) -> tuple[MetricValue, ...]:
+    """Mean of each scorer over the journal's sample summaries (our figure, labelled as such)."""
+    bench = benchmarks.match_task(task)
+    sums: dict[str, list[float]] = {}
+    for s in summaries:
+        for name, sc in (s.get("scores") or {}).items():
+            if isinstance(sc, dict):
+                v = score_to_float(sc.get("value"))
+                if v is not None:
+                    sums.setdefault(str(name), []).append(v)
+    out = []
+    for name, vals in sums.items():
+        n = len(vals)
+        mean = sum(vals) / n
+        stderr = (math.sqrt(sum((v - mean) ** 2 for v in vals) / (n - 1)) / math.sqrt(n)) if n > 1 else None
+        out.append(MetricValue(name, "mean", mean, stderr, benchmarks.metric_direction("accuracy", bench), "",
+                               "partial"))
+    return tuple(out)
+
+
+def open_eval(path: str, limits: Limits = DEFAULT_LIMITS) -> ParsedLog:
+    z = SafeZip(path, limits.max_member_bytes, limits.max_members)
+    try:
+        return _open_eval(z, path, limits)
+    except BaseException:
+        z.close()
+        raise
+
+
+def _read_json(z: SafeZip, name: str, path: str, limits: Limits) -> Any:
+    m = z.members[name]
+    if m.size > limits.max_header_bytes:
+        raise IngestError(path, f"member {name} is {m.size:,} bytes, more than the "
+                          f"{limits.max_header_bytes >> 20} MiB limit for a log header")
+    return jsonread.loads(z.read(name), path, _where(name))
+
+
+def _open_eval(z: SafeZip, path: str, limits: Limits) -> ParsedLog:
+    sample_members = [n for n in z.names() if _SAMPLE_MEMBER.match(n)]
+    if "header.json" in z:
+        header = _read_json(z, "header.json", path, limits)
+        if not isinstance(header, dict):
+            raise IngestError(path, "member header.json: expected a JSON object")
+        run = run_from_header(header, path, "member header.json")
+    elif "_journal/start.json" in z:
+        start = _read_json(z, "_journal/start.json", path, limits)
+        if not isinstance(start, dict):
+            raise IngestError(path, "member _journal/start.json: expected a JSON object")
+        summaries: list[dict[str, Any]] = []
+        journal = sorted((int(m.group(1)), n) for n in z.names() if (m := _SUMMARY_MEMBER.match(n)))
+        for _, name in journal:
+            part = _read_json(z, name, path, limits)
+            if isinstance(part, list):
+                summaries.extend(s for s in part if isinstance(s, dict))
+        base = run_from_header({**start, "status": "started"}, path, "member _journal/start.json", True)
+        run = replace(
+            base,
+            status=RunStatus.INTERRUPTED,
+            completed_samples=len(sample_members),
+            metrics=_partial_metrics(summaries, base.task),
+            notes=(*base.notes, "header.json is missing: the run was interrupted before Inspect finished "
+                   "writing it. Rebuilt from the journal; metrics are the workstation's mean of "
+                   f"{len(summaries)} journal sample summaries, not Inspect's final figures."),
+        )
+    else:
+        raise IngestError(path, "ZIP archive has neither header.json nor _journal/start.json: not an Inspect "
+                          ".eval log")
+
+    def samples() -> Iterator[SampleResult]:
+        for name in sample_members:
+            data = z.read(name)
+            yield sample_from_json(jsonread.loads(data, path, _where(name)), path, _where(name))
+
+    return ParsedLog(path, "inspect-eval", [ParsedRun(run, samples, len(sample_members))],
+                     bytes_total=z.size, bytes_done=lambda: z.compressed_read, close=z.close)
+
+
+# -- .json ---------------------------------------------------------------------------------------
+
+def open_json(path: str, limits: Limits = DEFAULT_LIMITS) -> ParsedLog:
+    """Stream an Inspect .json log: header keys first, then `samples` one element at a time."""
+    try:
+        f: IO[bytes] = open(path, "rb")
+    except OSError as exc:
+        raise IngestError(path, f"cannot be opened: {exc.strerror or exc}") from None
+    try:
+        size = _fsize(f)
+        stream = jsonread.StreamingObject(f, path, limits.max_json_value_bytes)
+        items = stream.items(stream_arrays=frozenset({"samples"}))
+        header: dict[str, Any] = {}
+        sample_array = None
+        for key, value in items:
+            if key == "samples":
+                sample_array = value
+                break
+            header[key] = value
+        run = run_from_header(header, path, "log header")
+    except BaseException:
+        f.close()
+        raise
+
+    def samples() -> Iterator[SampleResult]:
+        if sample_array is None:
+            return
+        for i, s in enumerate(sample_array):
+            yield sample_from_json(s, path, f"samples[{i}]")
+        for _ in items:  # rest of the object (reductions...) must still be valid JSON
+            pass
+
+    estimate = run.total_samples
+    return ParsedLog(path, "inspect-json", [ParsedRun(run, samples, estimate)], bytes_total=size,
+                     bytes_done=lambda: stream.bytes_read, close=f.close)
+
+
+def _fsize(f: IO[bytes]) -> int:
+    return os.fstat(f.fileno()).st_size

@@ -1,0 +1,288 @@
+"""lm-evaluation-harness output: `results_<date>.json` plus `samples_<task>_<date>.jsonl` beside it.
+
+Schema: lm_eval/result_schema.py and lm_eval/loggers/evaluation_tracker.py (0.4.x). One results
+file holds several tasks: each task becomes one run. Metric keys are "<metric>,<filter>"; the
+key "<metric>_stderr,<filter>" is that metric's standard error. Sample files are read line by
+line (bounded), never whole.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import IO, Any
+
+from app.ingest import jsonread
+from app.ingest.logfile import DEFAULT_LIMITS, Limits, ParsedLog, ParsedRun, sha256_file
+from app.model import benchmarks
+from app.model.errors import IngestError
+from app.model.results import Direction, EvalRun, Harness, MetricValue, RunStatus, SampleResult, Score
+
+_RESULTS_NAME = re.compile(r"^results_(?P<date>.+)\.json$")
+_SKIP_KEYS = {"alias", "name", "sample_len", "samples", " ", ""}
+
+
+def _obj(v: Any) -> dict[str, Any]:
+    return v if isinstance(v, dict) else {}
+
+
+def _num(v: Any) -> float | None:
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        return None
+    f = float(v)
+    return f if math.isfinite(f) else None
+
+
+def split_metric_key(key: str) -> tuple[str, str]:
+    """'acc_norm,none' -> ('acc_norm', 'none'); keys without a filter get filter ''."""
+    if "," in key:
+        metric, filt = key.rsplit(",", 1)
+        return metric, filt
+    return key, ""
+
+
+def task_metrics(task: str, entry: dict[str, Any], higher: dict[str, Any]) -> tuple[MetricValue, ...]:
+    bench = benchmarks.match_task(task)
+    values: dict[tuple[str, str], Any] = {}
+    stderrs: dict[tuple[str, str], Any] = {}
+    for key, v in entry.items():
+        if key in _SKIP_KEYS or not isinstance(key, str):
+            continue
+        metric, filt = split_metric_key(key)
+        if metric.endswith("_stderr"):
+            stderrs[(metric[: -len("_stderr")], filt)] = v
+        elif isinstance(v, int | float | type(None)) or v == "N/A":
+            values[(metric, filt)] = v
+    out = []
+    for (metric, filt), v in values.items():
+        hib = higher.get(metric) if isinstance(higher, dict) else None
+        if hib is True:
+            direction = Direction.HIGHER
+        elif hib is False:
+            direction = Direction.LOWER
+        else:
+            direction = benchmarks.metric_direction(metric, bench)
+        out.append(MetricValue("", metric, _num(v), _num(stderrs.get((metric, filt))), direction, filt))
+    return tuple(out)
+
+
+def _model_name(res: dict[str, Any]) -> str:
+    if isinstance(res.get("model_name"), str) and res["model_name"]:
+        return str(res["model_name"])
+    config = _obj(res.get("config"))
+    args = config.get("model_args")
+    if isinstance(args, str):
+        m = re.search(r"(?:pretrained|model)=([^,]+)", args)
+        if m:
+            return m.group(1)
+    if isinstance(args, dict):
+        for k in ("pretrained", "model"):
+            if isinstance(args.get(k), str):
+                return str(args[k])
+    return str(config.get("model") or "")
+
+
+def _created(res: dict[str, Any], date_id: str) -> str:
+    d = res.get("date")
+    if isinstance(d, int | float) and not isinstance(d, bool) and math.isfinite(d):
+        try:
+            return datetime.fromtimestamp(float(d), UTC).isoformat(timespec="seconds")
+        except (OverflowError, OSError, ValueError):
+            pass
+    return date_id
+
+
+def find_sample_files(results_path: str, tasks: list[str]) -> dict[str, str]:
+    """task -> samples_<task>_<date>.jsonl in the same folder, preferring the results file's date."""
+    folder = os.path.dirname(os.path.abspath(results_path))
+    m = _RESULTS_NAME.match(os.path.basename(results_path))
+    date_id = m.group("date") if m else ""
+    try:
+        names = sorted(os.listdir(folder))
+    except OSError:
+        return {}
+    found: dict[str, str] = {}
+    for task in tasks:
+        exact = f"samples_{task}_{date_id}.jsonl"
+        if date_id and exact in names:
+            found[task] = os.path.join(folder, exact)
+            continue
+        candidates = [n for n in names if n.startswith(f"samples_{task}_") and n.endswith(".jsonl")
+                      and re.fullmatch(r"[0-9T:.\-_]+", n[len(f"samples_{task}_"):-len(".jsonl")])]
+        if candidates:
+            found[task] = os.path.join(folder, candidates[-1])
+    return found
+
+
+def _answer(line: dict[str, Any]) -> str:
+    resps = line.get("filtered_resps")
+    if isinstance(resps, list) and resps:
+        first = resps[0]
+        if isinstance(first, str):
+            return first
+        # multiple choice: [[loglikelihood, is_greedy], ...] -> the chosen continuation
+        try:
+            lls = [float(r[0]) for r in resps]
+        except (TypeError, ValueError, IndexError):
+            return str(first)
+        best = max(range(len(lls)), key=lambda i: lls[i])
+        args = line.get("arguments")
+        if isinstance(args, dict):
+            arg = args.get(f"gen_args_{best}")
+            if isinstance(arg, dict) and isinstance(arg.get("arg_1"), str):
+                return str(arg["arg_1"]).strip()
+        return str(best)
+    return ""
+
+
+def _input(line: dict[str, Any]) -> str:
+    args = line.get("arguments")
+    if isinstance(args, dict):
+        first = args.get("gen_args_0")
+        if isinstance(first, dict):
+            return str(first.get("arg_0", ""))
+    if isinstance(args, list) and args and isinstance(args[0], list) and args[0]:
+        return str(args[0][0])
+    return ""
+
+
+def sample_from_line(line: Any, path: str, where: str) -> SampleResult:
+    if not isinstance(line, dict):
+        raise IngestError(path, f"{where}: expected a JSON object")
+    if "doc_id" not in line:
+        raise IngestError(path, f"{where}: required key 'doc_id' is missing")
+    scores = {}
+    metric_names = line.get("metrics")
+    for name in metric_names if isinstance(metric_names, list) else []:
+        if isinstance(name, str) and name in line:
+            scores[name] = Score.of(line[name])
+    target = line.get("target")
+    args = line.get("arguments")
+    if isinstance(target, str | int) and str(target).isdigit() and isinstance(args, dict):
+        # multiple choice: the target is the index of the right continuation; show the choice
+        arg = args.get(f"gen_args_{target}")
+        if isinstance(arg, dict) and isinstance(arg.get("arg_1"), str) and len(args) > 1:
+            target = str(arg["arg_1"]).strip()
+    return SampleResult(
+        sample_id=str(line["doc_id"]),
+        epoch=1,
+        scores=scores,
+        input_text=_input(line),
+        target=target if isinstance(target, str) else jsonread_dumps(target),
+        answer=_answer(line),
+        transcript={k: line[k] for k in ("doc", "arguments", "resps", "filtered_resps", "filter", "doc_hash",
+                                          "prompt_hash", "target_hash") if k in line},
+    )
+
+
+def jsonread_dumps(v: Any) -> str:
+    return "" if v is None else json.dumps(v, ensure_ascii=False, default=str)
+
+
+def iter_jsonl(f: IO[bytes], path: str, max_line: int) -> Iterator[tuple[int, Any]]:
+    """(line number, parsed object) for each non-blank line, each line bounded in size."""
+    n = 0
+    while True:
+        try:
+            raw = f.readline(max_line + 1)
+        except OSError as exc:
+            raise IngestError(path, f"read failed at line {n + 1} ({exc.strerror or exc}); was the media "
+                              "removed?") from None
+        if not raw:
+            return
+        n += 1
+        if len(raw) > max_line:
+            raise IngestError(path, f"line {n} is longer than the {max_line >> 20} MiB limit")
+        if raw.strip():
+            yield n, jsonread.loads(raw, path, f"line {n}")
+
+
+def open_results(path: str, limits: Limits = DEFAULT_LIMITS) -> ParsedLog:
+    size = os.path.getsize(path)
+    if size > limits.max_header_bytes:
+        raise IngestError(path, f"lm-eval results file is {size:,} bytes, more than the "
+                          f"{limits.max_header_bytes >> 20} MiB limit")
+    try:
+        with open(path, "rb") as f:
+            data = f.read(limits.max_header_bytes + 1)
+    except OSError as exc:
+        raise IngestError(path, f"read failed ({exc.strerror or exc}); was the media removed?") from None
+    res = jsonread.loads_object(data, path)
+    results = res.get("results")
+    if not isinstance(results, dict):
+        raise IngestError(path, "required key 'results' is missing (not an lm-eval results file?)")
+    if not results:
+        raise IngestError(path, "'results' is empty: the file holds no task results")
+    m = _RESULTS_NAME.match(os.path.basename(path))
+    date_id = m.group("date") if m else ""
+    versions = _obj(res.get("versions"))
+    n_samples = _obj(res.get("n-samples"))
+    higher = _obj(res.get("higher_is_better"))
+    groups = _obj(res.get("group_subtasks"))
+    model = _model_name(res)
+    created = _created(res, date_id)
+    sample_files = find_sample_files(path, [t for t in results if isinstance(t, str)])
+    extra: list[tuple[str, str]] = []
+    progress = {"done": 0}
+    total_bytes = size
+    runs: list[ParsedRun] = []
+    for task, entry in results.items():
+        if not isinstance(entry, dict):
+            raise IngestError(path, f"results.{task}: expected an object of metric values")
+        ns = _obj(n_samples.get(task))
+        effective = ns.get("effective") if isinstance(ns.get("effective"), int) else None
+        if effective is None and isinstance(entry.get("sample_len"), int):
+            effective = entry["sample_len"]
+        notes = []
+        if groups.get(task):
+            notes.append(f"Group of subtasks: {', '.join(map(str, groups[task]))}.")
+        sample_path = sample_files.get(task)
+        if sample_path:
+            sha, ssize = sha256_file(sample_path)
+            extra.append((sample_path, sha))
+            total_bytes += ssize
+            notes.append(f"Samples from {os.path.basename(sample_path)} (SHA-256 {sha}).")
+        elif not groups.get(task):
+            notes.append("No samples file found beside the results file (run without --log_samples?).")
+        run = EvalRun(
+            harness=Harness.LM_EVAL,
+            harness_version=str(res.get("lm_eval_version") or ""),
+            task=task,
+            task_version=str(versions.get(task, "")) if versions.get(task) is not None else "",
+            model=model,
+            created=created,
+            status=RunStatus.SUCCESS,
+            epochs=1,
+            total_samples=effective,
+            completed_samples=effective,
+            metrics=task_metrics(task, entry, higher.get(task) or {}),
+            dataset=str(entry.get("alias") or task),
+            notes=tuple(notes),
+        )
+        runs.append(ParsedRun(run, _sample_reader(sample_path, limits, progress), effective))
+    progress["done"] = size
+    return ParsedLog(path, "lm-eval", runs, bytes_total=total_bytes, bytes_done=lambda: progress["done"],
+                     extra_files=extra)
+
+
+def _sample_reader(sample_path: str | None, limits: Limits, progress: dict[str, int]):  # type: ignore[no-untyped-def]
+    def samples() -> Iterator[SampleResult]:
+        if sample_path is None:
+            return
+        try:
+            f = open(sample_path, "rb")
+        except OSError as exc:
+            raise IngestError(sample_path, f"cannot be opened: {exc.strerror or exc}") from None
+        with f:
+            last = 0
+            for n, obj in iter_jsonl(f, sample_path, limits.max_line_bytes):
+                pos = f.tell()
+                progress["done"] += pos - last
+                last = pos
+                yield sample_from_line(obj, sample_path, f"line {n}")
+
+    return samples

@@ -1,0 +1,281 @@
+"""A small, defensive ZIP reader for Inspect .eval archives.
+
+Why not `zipfile`: Python 3.12/3.13's zipfile cannot read Zstandard members (method 93), which
+current inspect-ai writes, and we want hard limits applied before any byte is inflated. This
+reader parses the central directory itself (ZIP64 included), reads members straight from the
+archive (never extracting to disk), and:
+
+- rejects member names with `..` segments, absolute paths, drive letters or NUL;
+- rejects encrypted members and unknown compression methods by name;
+- refuses members whose declared uncompressed size exceeds `max_member_bytes` (zip bomb), and
+  stops any member that inflates past its declared size or the cap;
+- checks each member's CRC-32;
+- resolves duplicate names the way inspect-ai does (an append-mode rewrite supersedes a member:
+  the last central-directory entry wins);
+- supports Stored (0), DEFLATE (8) and Zstandard (93, multi-frame) members.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import IO
+
+import zstandard
+
+from app.model.errors import IngestError
+
+STORED, DEFLATED, ZSTANDARD = 0, 8, 93
+METHOD_NAMES = {0: "stored", 8: "DEFLATE", 9: "DEFLATE64", 12: "BZIP2", 14: "LZMA", 93: "Zstandard",
+                95: "XZ", 98: "PPMd", 99: "AES-encrypted"}
+_EOCD = b"PK\x05\x06"
+_EOCD64 = b"PK\x06\x06"
+_EOCD64_LOC = b"PK\x06\x07"
+_CDH = b"PK\x01\x02"
+_LFH = b"PK\x03\x04"
+_READ = 1 << 20
+
+
+@dataclass(frozen=True)
+class Member:
+    name: str
+    method: int
+    flags: int
+    crc: int
+    compressed_size: int
+    size: int
+    header_offset: int
+
+
+def _safe_name(name: str) -> bool:
+    if not name or "\x00" in name or name.startswith(("/", "\\")):
+        return False
+    if len(name) > 1 and name[1] == ":":
+        return False
+    parts = name.replace("\\", "/").split("/")
+    return ".." not in parts
+
+
+class SafeZip:
+    """Read-only view of a ZIP file on disk. Use as a context manager."""
+
+    def __init__(self, path: str, max_member_bytes: int, max_members: int = 5_000_000) -> None:
+        self.path = path
+        self.max_member_bytes = max_member_bytes
+        try:
+            self._f: IO[bytes] = open(path, "rb")
+        except OSError as exc:
+            raise IngestError(path, f"cannot be opened: {exc.strerror or exc}") from None
+        try:
+            self.size = os.fstat(self._f.fileno()).st_size
+            self.members = self._read_directory(max_members)
+        except BaseException:
+            self._f.close()
+            raise
+        self.compressed_read = 0  # bytes of member data read so far (for progress)
+
+    def __enter__(self) -> SafeZip:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._f.close()
+
+    def _fail(self, problem: str) -> IngestError:
+        return IngestError(self.path, problem)
+
+    def _read_at(self, offset: int, n: int) -> bytes:
+        try:
+            self._f.seek(offset)
+            data = self._f.read(n)
+        except OSError as exc:
+            raise self._fail(f"read failed at byte {offset} ({exc.strerror or exc}); was the media removed?") \
+                from None
+        if len(data) != n:
+            raise self._fail(f"file ends unexpectedly at byte {offset + len(data)} (truncated archive, or the "
+                             "media was removed)")
+        return data
+
+    # -- central directory ------------------------------------------------------------------------
+    def _read_directory(self, max_members: int) -> dict[str, Member]:
+        if self.size < 22:
+            raise self._fail("not a ZIP archive (too short)")
+        tail_len = min(self.size, 22 + 65535)
+        tail = self._read_at(self.size - tail_len, tail_len)
+        at = tail.rfind(_EOCD)
+        if at < 0:
+            raise self._fail("ZIP end-of-central-directory record not found: the archive is truncated or "
+                             "damaged (an interrupted copy?)")
+        (_sig, _disk, _cd_disk, _n_disk, count, cd_size, cd_offset, _clen) = struct.unpack(
+            "<4sHHHHIIH", tail[at:at + 22])
+        eocd_pos = self.size - tail_len + at
+        if count == 0xFFFF or cd_size == 0xFFFFFFFF or cd_offset == 0xFFFFFFFF:
+            count, cd_size, cd_offset = self._zip64_eocd(eocd_pos)
+        if count > max_members:
+            raise self._fail(f"archive lists {count} members, more than the limit of {max_members}")
+        if cd_offset + cd_size > eocd_pos:
+            raise self._fail("ZIP central directory lies outside the file (truncated or damaged archive)")
+        directory = self._read_at(cd_offset, cd_size)
+        members: dict[str, Member] = {}
+        pos = 0
+        for index in range(count):
+            if directory[pos:pos + 4] != _CDH or pos + 46 > len(directory):
+                raise self._fail(f"ZIP central directory entry {index} is damaged")
+            (flags, method, _t, _d, crc, csize, usize, nlen, xlen, clen) = struct.unpack(
+                "<HHHHIIIHHH", directory[pos + 8:pos + 34])
+            (offset,) = struct.unpack("<I", directory[pos + 42:pos + 46])
+            raw_name = directory[pos + 46:pos + 46 + nlen]
+            extra = directory[pos + 46 + nlen:pos + 46 + nlen + xlen]
+            pos += 46 + nlen + xlen + clen
+            name = raw_name.decode("utf-8" if flags & 0x800 else "cp437", errors="replace")
+            if not _safe_name(name):
+                raise self._fail(f"unsafe member name {name!r} in the archive (absolute path or '..')")
+            if usize == 0xFFFFFFFF or csize == 0xFFFFFFFF or offset == 0xFFFFFFFF:
+                usize, csize, offset = _zip64_extra(extra, usize, csize, offset)
+            if flags & 0x1:
+                raise self._fail(f"member {name} is encrypted; encrypted logs are not supported")
+            if name.endswith("/"):
+                continue
+            members[name] = Member(name, method, flags, crc, csize, usize, offset)  # last entry wins
+        return members
+
+    def _zip64_eocd(self, eocd_pos: int) -> tuple[int, int, int]:
+        if eocd_pos < 20:
+            raise self._fail("ZIP64 locator missing (damaged archive)")
+        loc = self._read_at(eocd_pos - 20, 20)
+        if loc[:4] != _EOCD64_LOC:
+            raise self._fail("ZIP64 locator missing (damaged archive)")
+        (eocd64_off,) = struct.unpack("<Q", loc[8:16])
+        rec = self._read_at(eocd64_off, 56)
+        if rec[:4] != _EOCD64:
+            raise self._fail("ZIP64 end-of-central-directory record damaged")
+        count, cd_size, cd_offset = struct.unpack("<QQQ", rec[32:56])
+        return count, cd_size, cd_offset
+
+    # -- members -----------------------------------------------------------------------------------
+    def names(self) -> list[str]:
+        return list(self.members)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.members
+
+    def _check_member(self, m: Member) -> None:
+        if m.method not in (STORED, DEFLATED, ZSTANDARD):
+            label = METHOD_NAMES.get(m.method, "unknown")
+            raise self._fail(f"member {m.name} uses compression method {m.method} ({label}); only stored, "
+                             "DEFLATE and Zstandard are supported")
+        if m.size > self.max_member_bytes:
+            raise self._fail(f"member {m.name} declares {m.size:,} bytes uncompressed, more than the "
+                             f"{self.max_member_bytes >> 20} MiB limit (possible zip bomb)")
+        if m.header_offset + 30 + m.compressed_size > self.size:
+            raise self._fail(f"member {m.name} extends past the end of the file (truncated archive)")
+
+    def iter_chunks(self, name: str) -> Iterator[bytes]:
+        """Uncompressed bytes of one member, in chunks, with size caps and CRC check."""
+        m = self.members.get(name)
+        if m is None:
+            raise self._fail(f"member {name} is missing from the archive")
+        self._check_member(m)
+        header = self._read_at(m.header_offset, 30)
+        if header[:4] != _LFH:
+            raise self._fail(f"member {m.name}: local header damaged")
+        nlen, xlen = struct.unpack("<HH", header[26:30])
+        data_start = m.header_offset + 30 + nlen + xlen
+        limit = min(m.size, self.max_member_bytes)
+        source = _RangeReader(self, data_start, m.compressed_size)
+        produced = 0
+        crc = 0
+        try:
+            for out in _inflate(m.method, source):
+                produced += len(out)
+                if produced > limit:
+                    raise self._fail(f"member {m.name} inflates beyond its declared size of {m.size:,} bytes "
+                                     "(possible zip bomb)")
+                crc = zlib.crc32(out, crc)
+                yield out
+        except (zlib.error, zstandard.ZstdError) as exc:
+            raise self._fail(f"member {m.name} is corrupt ({exc})") from None
+        if produced != m.size:
+            raise self._fail(f"member {m.name} is {produced:,} bytes, the archive declares {m.size:,} "
+                             "(damaged archive)")
+        if crc != m.crc:
+            raise self._fail(f"member {m.name} fails its CRC-32 check (damaged archive)")
+
+    def read(self, name: str) -> bytes:
+        return b"".join(self.iter_chunks(name))
+
+
+class _RangeReader:
+    """File-like view of one member's compressed bytes (what zstandard's stream_reader reads)."""
+
+    def __init__(self, z: SafeZip, start: int, length: int) -> None:
+        self._z = z
+        self._pos = start
+        self._left = length
+
+    def read(self, n: int = -1) -> bytes:
+        if n < 0 or n > self._left:
+            n = self._left
+        if n == 0:
+            return b""
+        data = self._z._read_at(self._pos, n)
+        self._pos += n
+        self._left -= n
+        self._z.compressed_read += n
+        return data
+
+
+def _inflate(method: int, source: _RangeReader) -> Iterator[bytes]:
+    """Decompress in pieces of at most _READ bytes: output is bounded per step (zip-bomb safe)."""
+    if method == STORED:
+        while data := source.read(_READ):
+            yield data
+    elif method == DEFLATED:
+        z = zlib.decompressobj(-15)
+        pending = b""
+        while not z.eof:
+            if not pending:
+                pending = source.read(_READ)
+                if not pending:
+                    # input exhausted: what zlib still holds is at most one window
+                    if tail := z.flush():
+                        yield tail
+                    break
+            out = z.decompress(pending, _READ)
+            pending = z.unconsumed_tail
+            if out:
+                yield out
+    else:
+        # read_across_frames: inspect-ai writes one Zstandard frame per 200 MiB of input
+        reader = zstandard.ZstdDecompressor().stream_reader(
+            source, read_size=_READ, read_across_frames=True)  # type: ignore[arg-type]
+        while data := reader.read(_READ):
+            yield data
+
+
+def _zip64_extra(extra: bytes, usize: int, csize: int, offset: int) -> tuple[int, int, int]:
+    pos = 0
+    while pos + 4 <= len(extra):
+        tag, size = struct.unpack("<HH", extra[pos:pos + 4])
+        body = extra[pos + 4:pos + 4 + size]
+        if tag == 0x0001:
+            fields = []
+            i = 0
+            while i + 8 <= len(body):
+                fields.append(struct.unpack("<Q", body[i:i + 8])[0])
+                i += 8
+            it = iter(fields)
+            if usize == 0xFFFFFFFF:
+                usize = next(it, usize)
+            if csize == 0xFFFFFFFF:
+                csize = next(it, csize)
+            if offset == 0xFFFFFFFF:
+                offset = next(it, offset)
+            break
+        pos += 4 + size
+    return usize, csize, offset
