@@ -1,0 +1,298 @@
+"""Read partner CSAF advisories (2.0 / 2.1 JSON) into register entries, bounded and strict.
+
+Reading is separate from schema validation (reports/csaf_validate.py, which the service passes in
+as `validate`): this module only imports app.model. Every failure is an IngestError naming the
+file and the JSON path of the offending value. Nothing here touches the register.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from app.model.errors import IngestError, ValidationError
+from app.model.markings import UNCLASSIFIED, Marking, rollup
+from app.model.vulnerabilities import (
+    CvssV4,
+    RemediationCategory,
+    ReproStatus,
+    Target,
+    Tlp,
+    Vulnerability,
+    parse_cvss3,
+)
+
+MAX_BYTES = 16 * 1024 * 1024  # CSAF advisories are kilobytes; anything this large is not one
+MAX_VULNERABILITIES = 5000
+ID_SYSTEM = "Frontier Review Workstation register"  # the ids[] system our exports use
+NO_REMEDIATION = "No remediation is available yet."
+
+Validator = Callable[[Any], list[Any]]  # returns problems with str() "path: message"
+
+_TLP = {"WHITE": Tlp.CLEAR, "CLEAR": Tlp.CLEAR, "GREEN": Tlp.GREEN, "AMBER": Tlp.AMBER,
+        "AMBER+STRICT": Tlp.AMBER_STRICT, "RED": Tlp.RED}
+_REMEDIATION = {c.value: c for c in RemediationCategory}
+_CLASSIFICATION = re.compile(r"Classification: ([A-Z][A-Z /]*(?://[A-Z][A-Z ]*)*)\.")
+_TLP_TEXT = re.compile(r"TLP 2\.0 label: (CLEAR|GREEN|AMBER\+STRICT|AMBER|RED)\.")
+_EMBARGO = re.compile(r"Embargoed until (\d{4}-\d{2}-\d{2})")
+_REPRO = re.compile(r"^Status: ([a-z ]+)(?:\n\n(.*))?$", re.S)
+
+
+@dataclass(frozen=True)
+class IncomingItem:
+    index: int
+    key: str  # identifies the vulnerability inside its document (our register id, CVE, or position)
+    json_path: str
+    vuln: Vulnerability
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class IncomingAdvisory:
+    path: str
+    sha256: str
+    csaf_version: str
+    tracking_id: str
+    tracking_version: str
+    publisher_name: str
+    publisher_namespace: str
+    title: str
+    items: tuple[IncomingItem, ...] = field(default_factory=tuple)
+
+
+def _jp(*parts: str | int) -> str:
+    out = "$"
+    for p in parts:
+        out += f"[{p}]" if isinstance(p, int) else f".{p}"
+    return out
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not allowed in JSON")
+
+
+def read_bytes(path: Path, max_bytes: int = MAX_BYTES) -> bytes:
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise IngestError(str(path), f"file is {size:,} bytes; a CSAF advisory may be at most {max_bytes:,}")
+        with path.open("rb") as fh:
+            data = fh.read(max_bytes + 1)
+    except OSError as exc:
+        raise IngestError(str(path), f"cannot read the file: {exc.strerror or exc}") from None
+    if len(data) > max_bytes:
+        raise IngestError(str(path), f"file grew beyond {max_bytes:,} bytes while being read")
+    return data
+
+
+def parse_json(data: bytes, name: str) -> dict[str, Any]:
+    try:
+        text = data.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        raise IngestError(name, f"not UTF-8 text (invalid byte at offset {exc.start})") from None
+    try:
+        doc = json.loads(text, parse_constant=_no_constants)
+    except json.JSONDecodeError as exc:
+        raise IngestError(name, f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+    except (ValueError, RecursionError) as exc:
+        raise IngestError(name, f"invalid JSON: {exc}") from None
+    if not isinstance(doc, dict):
+        raise IngestError(name, f"$: a CSAF document is a JSON object, found {type(doc).__name__}")
+    return doc
+
+
+def _date(value: Any, name: str, path: str) -> date | None:
+    if value in (None, ""):
+        return None
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        raise IngestError(name, f"{path}: '{value}' is not a date-time") from None
+
+
+def _walk_branches(branches: list[Any], vendor: str = "", product_name: str = ""
+                   ) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    for b in branches or []:
+        if not isinstance(b, dict):
+            continue
+        v = b.get("name", "") if b.get("category") == "vendor" else vendor
+        p = b.get("name", "") if b.get("category") == "product_name" else product_name
+        if isinstance(b.get("product"), dict):
+            yield v, p, b["product"]
+        yield from _walk_branches(b.get("branches") or [], v, p)
+
+
+def _products(doc: dict[str, Any]) -> dict[str, tuple[str, str, str]]:
+    """product_id -> (vendor, product, CPE or purl)."""
+    tree = doc.get("product_tree") or {}
+    found: dict[str, tuple[str, str, str]] = {}
+    entries = list(_walk_branches(tree.get("branches") or []))
+    entries += [("", fp.get("name", ""), fp) for fp in tree.get("full_product_names") or [] if isinstance(fp, dict)]
+    for vendor, product, fp in entries:
+        helper = fp.get("product_identification_helper") or {}
+        ident = helper.get("cpe") or helper.get("purl") or next(iter(helper.get("purls") or []), "")
+        name = product or fp.get("name", "")
+        found[str(fp.get("product_id", ""))] = (vendor, name, ident)
+    return found
+
+
+def _note(notes: list[Any], title: str | None = None, category: str | None = None) -> str | None:
+    for n in notes or []:
+        if not isinstance(n, dict):
+            continue
+        if (title is None or n.get("title") == title) and (category is None or n.get("category") == category):
+            return str(n.get("text", ""))
+    return None
+
+
+def _item(doc: dict[str, Any], i: int, raw: dict[str, Any], name: str, products: dict[str, tuple[str, str, str]],
+          dist_text: str, tlp: Tlp, marking: Marking) -> IncomingItem:
+    base = _jp("vulnerabilities", i)
+    warnings: list[str] = []
+    notes = raw.get("notes") or []
+    # Product: the first known-affected product (else the first product of the tree).
+    status = raw.get("product_status") or {}
+    affected = [*(status.get("known_affected") or []), *(status.get("first_affected") or []),
+                *(status.get("last_affected") or [])]
+    ref = next((p for p in affected if p in products), next(iter(products), ""))
+    vendor, product, ident = products.get(ref, ("", "", ""))
+    if len([p for p in affected if p in products]) > 1:
+        warnings.append(f"{base}.product_status: several affected products; the register keeps the first ({ref})")
+    # Scores: CVSS v4 (2.1 metrics) and v3.1 (2.0 scores / 2.1 metrics).
+    v4 = v3 = ""
+    contents: list[tuple[str, dict[str, Any]]] = []
+    for j, m in enumerate(raw.get("metrics") or []):
+        contents.append((f"{base}.metrics[{j}].content", (m or {}).get("content") or {}))
+    for j, s in enumerate(raw.get("scores") or []):
+        contents.append((f"{base}.scores[{j}]", s or {}))
+    for where, content in contents:
+        c4 = content.get("cvss_v4")
+        if isinstance(c4, dict) and not v4:
+            try:
+                parsed = CvssV4.parse(str(c4.get("vectorString", "")), "vectorString")
+            except ValidationError as exc:
+                raise IngestError(name, f"{where}.cvss_v4.{exc}") from None
+            v4 = parsed.vector
+            stated = c4.get("baseScore")
+            if stated is not None and abs(float(stated) - parsed.score) > 0.05:
+                warnings.append(f"{where}.cvss_v4.baseScore: stated {stated}, computed {parsed.score} (kept computed)")
+        c3 = content.get("cvss_v3")
+        if isinstance(c3, dict) and not v3:
+            vs = str(c3.get("vectorString", ""))
+            if vs.startswith("CVSS:3.1/"):
+                try:
+                    v3 = parse_cvss3(vs, "vectorString")[0]
+                except ValidationError as exc:
+                    raise IngestError(name, f"{where}.cvss_v3.{exc}") from None
+            else:
+                warnings.append(f"{where}.cvss_v3: CVSS {c3.get('version')} is not kept (the register holds 3.1)")
+    cwe = ""
+    if isinstance(raw.get("cwe"), dict):
+        cwe = str(raw["cwe"].get("id", ""))
+    elif raw.get("cwes"):
+        cwe = str((raw["cwes"][0] or {}).get("id", ""))
+    repro_status, evidence = ReproStatus.NOT_ATTEMPTED, ""
+    repro_text = _note(notes, title="Reproduction", category="details")
+    if repro_text is not None:
+        m = _REPRO.match(repro_text)
+        if m and m.group(1) in {r.value for r in ReproStatus}:
+            repro_status, evidence = ReproStatus(m.group(1)), m.group(2) or ""
+        else:
+            evidence = repro_text
+    target_text = _note(notes, title="Affected target")
+    target = Target(target_text) if target_text in {t.value for t in Target} else Target.SOFTWARE
+    vendor_notified = None
+    for k, inv in enumerate(raw.get("involvements") or []):
+        if isinstance(inv, dict) and inv.get("party") == "vendor" and inv.get("date"):
+            vendor_notified = _date(inv["date"], name, f"{base}.involvements[{k}].date")
+            break
+    rem_cat, rem_text = RemediationCategory.NONE_AVAILABLE, ""
+    rems = [r for r in raw.get("remediations") or [] if isinstance(r, dict)]
+    if rems:
+        rem_cat = _REMEDIATION.get(str(rems[0].get("category")), RemediationCategory.NONE_AVAILABLE)
+        rem_text = "\n\n".join(str(r.get("details", "")) for r in rems)
+        if rem_text == NO_REMEDIATION:
+            rem_text = ""
+    own_id = next((str(x.get("text", "")) for x in raw.get("ids") or []
+                   if isinstance(x, dict) and x.get("system_name") == ID_SYSTEM), "")
+    cve = str(raw.get("cve", "") or "")
+    key = own_id or (f"cve:{cve}" if cve else f"index:{i}")
+    embargo = _EMBARGO.search(dist_text)
+    description = _note(notes, category="description") or _note(notes, category="summary") or ""
+    title = str(raw.get("title") or (doc.get("document") or {}).get("title") or "")
+    vuln = Vulnerability(
+        title=title, description=description, target=target, vendor=vendor, product=product,
+        product_id=ident, cwe=cwe, cve=cve, cvss_vector=v4, cvss_v3_vector=v3,
+        repro_status=repro_status, repro_evidence=evidence,
+        discovered=_date(raw.get("discovery_date"), name, f"{base}.discovery_date"),
+        vendor_notified=vendor_notified,
+        embargo_until=date.fromisoformat(embargo.group(1)) if embargo else None,
+        published=_date(raw.get("disclosure_date") or raw.get("release_date"), name, f"{base}.disclosure_date"),
+        tlp=tlp, remediation_category=rem_cat, remediation=rem_text, marking=marking,
+    )
+    try:
+        vuln = vuln.validate()
+    except ValidationError as exc:
+        raise IngestError(name, f"{base}: {exc}") from None
+    return IncomingItem(i, key, base, vuln, tuple(warnings))
+
+
+def parse_advisory(doc: dict[str, Any], name: str, default_marking: Marking = UNCLASSIFIED,
+                   sha256: str = "") -> IncomingAdvisory:
+    """Map a schema-valid CSAF document to register entries (one per vulnerabilities[] item)."""
+    document = doc.get("document") or {}
+    tracking = document.get("tracking") or {}
+    publisher = document.get("publisher") or {}
+    dist = document.get("distribution") or {}
+    dist_text = str(dist.get("text", ""))
+    label = str((dist.get("tlp") or {}).get("label", ""))
+    strict = _TLP_TEXT.search(dist_text)
+    # A document without TLP is handled as AMBER: sharing limited until a person decides otherwise.
+    tlp = Tlp(strict.group(1)) if strict else _TLP.get(label, Tlp.AMBER)
+    marking = default_marking
+    cls = _CLASSIFICATION.search(dist_text)
+    if cls:
+        try:
+            stated = Marking.parse(cls.group(1))
+        except ValidationError as exc:
+            raise IngestError(name, f"$.document.distribution.text: {exc}") from None
+        # Never lower than what the reviewer declared for the media it came on.
+        marking = rollup([stated, default_marking])
+    raws = doc.get("vulnerabilities") or []
+    if len(raws) > MAX_VULNERABILITIES:
+        raise IngestError(name, f"$.vulnerabilities: {len(raws):,} entries; at most {MAX_VULNERABILITIES:,}")
+    if not raws:
+        raise IngestError(name, "$.vulnerabilities: the advisory lists no vulnerabilities; nothing to import")
+    products = _products(doc)
+    items = tuple(_item(doc, i, r, name, products, dist_text, tlp, marking)
+                  for i, r in enumerate(raws) if isinstance(r, dict))
+    return IncomingAdvisory(
+        path=name, sha256=sha256, csaf_version=str(document.get("csaf_version", "")),
+        tracking_id=str(tracking.get("id", "")), tracking_version=str(tracking.get("version", "")),
+        publisher_name=str(publisher.get("name", "")), publisher_namespace=str(publisher.get("namespace", "")),
+        title=str(document.get("title", "")), items=items,
+    )
+
+
+def read_advisory(path: Path, validate: Validator, default_marking: Marking = UNCLASSIFIED,
+                  max_bytes: int = MAX_BYTES) -> IncomingAdvisory:
+    """Read, schema-validate and map one CSAF file; IngestError names the file and JSON path."""
+    data = read_bytes(path, max_bytes)
+    name = str(path)
+    doc = parse_json(data, name)
+    version = str((doc.get("document") or {}).get("csaf_version", "")) if isinstance(doc.get("document"), dict) else ""
+    if version not in ("2.0", "2.1"):
+        raise IngestError(name, f"$.document.csaf_version: '{version}' is not a CSAF version this "
+                                "workstation reads (2.0 or 2.1)")
+    problems = validate(doc)
+    if problems:
+        more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+        raise IngestError(name, f"not a valid CSAF {version} document: "
+                                + "; ".join(str(p) for p in problems[:3]) + more)
+    return parse_advisory(doc, name, default_marking, hashlib.sha256(data).hexdigest())

@@ -1,0 +1,555 @@
+"""Vulnerability register use cases: record, list, create from findings/samples, CSAF exchange.
+
+Imports are two steps: `preview_import` reads, validates and diffs against the register without
+changing anything; `apply_import` applies what the preview showed, in one transaction. Conflicts
+with local edits are never overwritten silently: they need an explicit per-field resolution.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date
+from pathlib import Path
+from typing import Any, Protocol
+
+from app import __version__
+from app.ingest import csaf_import
+from app.ingest.csaf_import import IncomingAdvisory, IncomingItem
+from app.model.accounts import Permission
+from app.model.errors import Cancelled, IngestError, IntegrityError, NotFound, ValidationError
+from app.model.markings import UNCLASSIFIED, Marking, rollup
+from app.model.vulnerabilities import (
+    EXCHANGED_FIELDS,
+    DiscoveryContext,
+    Severity,
+    Vulnerability,
+    VulnStatus,
+    default_embargo,
+    three_way,
+)
+from app.services.session import Session
+from reports import csaf as csaf_report
+from reports import csaf_validate
+from storage import submissions_repo
+from storage import vulns_repo as repo
+from storage.atomic import atomic_write
+from storage.vulns_repo import ExchangeState, Filters, HistoryEntry
+
+Progress = Callable[[int, int, str], None]
+CancelCheck = Callable[[], bool]
+OBJECT = "vulnerability"
+
+
+# -- register --------------------------------------------------------------------------------
+
+def _check_duplicate_cve(conn: Any, v: Vulnerability) -> None:
+    if v.cve:
+        other = repo.find_by_cve(conn, v.cve)
+        if other is not None and other.id != v.id:
+            raise ValidationError("cve", f"{v.cve} is already recorded as {other.id} ('{other.title}'); "
+                                         "duplicate CVE ids are refused")
+
+
+def _check_submission(conn: Any, v: Vulnerability) -> None:
+    sid = v.context.submission_id
+    if sid is not None:
+        try:
+            submissions_repo.get(conn, sid)
+        except NotFound:
+            raise ValidationError("submission_id", f"no submission with id {sid}") from None
+
+
+def create(session: Session, v: Vulnerability) -> Vulnerability:
+    """Record a new vulnerability; the embargo defaults to the linked submission's planned release."""
+    session.require(Permission.MANAGE_VULNS)
+    v = v.validate()
+    with session.transaction() as conn:
+        _check_submission(conn, v)
+        _check_duplicate_cve(conn, v)
+        if v.embargo_until is None and v.context.submission_id is not None:
+            sub = submissions_repo.get(conn, v.context.submission_id)
+            v = replace(v, embargo_until=default_embargo(sub.planned_release, v.discovered))
+        if v.discovered is None:
+            v = replace(v, discovered=session.today())
+        vid = repo.insert(conn, v, session.account.username, session.now())
+        stored = repo.get(conn, vid)
+        session.audit(conn, "vulnerability.create", OBJECT, vid, {
+            "title": stored.title, "severity": stored.severity.value if stored.severity else "",
+            "cvss": stored.cvss_vector, "marking": stored.marking.banner(), "tlp": stored.tlp.value,
+            "context": _context(stored.context),
+        })
+        return stored
+
+
+def update(session: Session, v: Vulnerability) -> Vulnerability:
+    """Save an edit made on revision `v.revision`; refuses if someone saved in between."""
+    session.require(Permission.MANAGE_VULNS)
+    v = v.validate()
+    with session.transaction() as conn:
+        _check_submission(conn, v)
+        _check_duplicate_cve(conn, v)
+        stored, changes = repo.update(conn, v, session.account.username, session.now(), v.revision)
+        if changes:
+            session.audit(conn, "vulnerability.update", OBJECT, v.id, {"changes": changes})
+        return stored
+
+
+def get(session: Session, vid: str) -> Vulnerability:
+    session.require(Permission.VIEW_CONTENT)
+    return repo.get(session.db.conn, vid)
+
+
+def history(session: Session, vid: str) -> list[HistoryEntry]:
+    session.require(Permission.VIEW_CONTENT)
+    return repo.history(session.db.conn, vid)
+
+
+def filters(session: Session, severities: Sequence[Severity] = (), statuses: Sequence[VulnStatus] = (),
+            embargo_within_days: int | None = None, search: str = "", submission_id: int | None = None,
+            open_only: bool = False) -> Filters:
+    """Filters relative to the session's clock ("embargo ending within N days" counts from today)."""
+    if embargo_within_days is not None and embargo_within_days < 0:
+        raise ValidationError("embargo_within_days", "must be zero or more days")
+    return Filters(tuple(severities), tuple(statuses), embargo_within_days, session.today(), search.strip(),
+                   submission_id, open_only)
+
+
+def count(session: Session, f: Filters | None = None) -> int:
+    session.require(Permission.VIEW_CONTENT)
+    return repo.count(session.db.conn, f or Filters(today=session.today()))
+
+
+def page(session: Session, f: Filters | None, offset: int, limit: int, sort: str = "id",
+         descending: bool = False) -> list[Vulnerability]:
+    session.require(Permission.VIEW_CONTENT)
+    return repo.page(session.db.conn, f or Filters(today=session.today()), offset, limit, sort, descending)
+
+
+def list_all(session: Session, f: Filters | None = None, sort: str = "id", descending: bool = False,
+             limit: int = 100_000) -> list[Vulnerability]:
+    return page(session, f, 0, limit, sort, descending)
+
+
+def _context(c: DiscoveryContext) -> dict[str, Any]:
+    return {"submission_id": c.submission_id, "run_id": c.run_id, "sample_id": c.sample_id,
+            "finding_id": c.finding_id}
+
+
+# -- from a finding or a sample (keeping the link) ------------------------------------------
+
+class FindingLike(Protocol):
+    """What the register needs from an assessment finding (duck-typed: no import of that module)."""
+
+    @property
+    def id(self) -> Any: ...
+
+
+def draft_from_finding(session: Session, finding: Any) -> Vulnerability:
+    """An unsaved vulnerability prefilled from a finding; the editor shows it for completion."""
+    session.require(Permission.MANAGE_VULNS)
+    fid = getattr(finding, "id", None)
+    if fid in (None, ""):
+        raise ValidationError("finding_id", "the finding has no id yet; save it first")
+    sid = getattr(finding, "submission_id", None)
+    title = str(getattr(finding, "title", "") or "")
+    description = str(getattr(finding, "description", "") or getattr(finding, "statement", "") or "")
+    marking = getattr(finding, "marking", UNCLASSIFIED)
+    ctx = DiscoveryContext(submission_id=sid, run_id=str(getattr(finding, "run_id", "") or ""),
+                           sample_id=str(getattr(finding, "sample_id", "") or ""), finding_id=str(fid))
+    return _draft(session, title, description, ctx, marking if isinstance(marking, Marking) else UNCLASSIFIED)
+
+
+def draft_from_sample(session: Session, submission_id: int | None, run_id: str, sample_id: str,
+                      title: str = "", excerpt: str = "", marking: Marking = UNCLASSIFIED) -> Vulnerability:
+    """An unsaved vulnerability prefilled from a transcript sample (run id + sample id kept)."""
+    session.require(Permission.MANAGE_VULNS)
+    if not run_id or not sample_id:
+        raise ValidationError("sample_id", "a run id and a sample id are needed to link the sample")
+    ctx = DiscoveryContext(submission_id=submission_id, run_id=str(run_id), sample_id=str(sample_id))
+    title = title or f"Vulnerability found in sample {sample_id} of run {run_id}"
+    description = f"Observed in evaluation run {run_id}, sample {sample_id}."
+    if excerpt:
+        description += "\n\nTranscript excerpt:\n" + excerpt[:5000]
+    return _draft(session, title, description, ctx, marking)
+
+
+def _draft(session: Session, title: str, description: str, ctx: DiscoveryContext,
+           marking: Marking) -> Vulnerability:
+    embargo = None
+    if ctx.submission_id is not None:
+        try:
+            sub = submissions_repo.get(session.db.conn, ctx.submission_id)
+        except NotFound:
+            raise ValidationError("submission_id", f"no submission with id {ctx.submission_id}") from None
+        embargo = default_embargo(sub.planned_release, session.today())
+        marking = rollup([marking, sub.marking])
+    return Vulnerability(title=title[:500], description=description, context=ctx, discovered=session.today(),
+                         embargo_until=embargo, marking=marking)
+
+
+def create_from_finding(session: Session, finding: Any, **overrides: Any) -> Vulnerability:
+    return create(session, replace(draft_from_finding(session, finding), **overrides))
+
+
+def create_from_sample(session: Session, submission_id: int | None, run_id: str, sample_id: str,
+                       **overrides: Any) -> Vulnerability:
+    return create(session, replace(draft_from_sample(session, submission_id, run_id, sample_id), **overrides))
+
+
+# -- findings report annex ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class AnnexRow:
+    """One line of the findings report's vulnerabilities annex (portion-marked by `marking`)."""
+
+    id: str
+    title: str
+    affected: str
+    cve: str
+    cwe: str
+    severity: str
+    score: float | None
+    vector: str
+    status: str
+    tlp: str
+    embargo_until: date | None
+    marking: Marking
+
+
+def annex_rows(session: Session, submission_id: int) -> list[AnnexRow]:
+    """Vulnerabilities discovered in a submission's testing, most severe first."""
+    session.require(Permission.VIEW_CONTENT)
+    rows = []
+    for v in repo.for_submission(session.db.conn, submission_id):
+        sev = v.severity
+        rows.append(AnnexRow(v.id, v.title, v.affected, v.cve, v.cwe, sev.value if sev else "", v.score,
+                             v.cvss_vector or v.cvss_v3_vector, v.status.value, v.tlp.value, v.embargo_until,
+                             v.marking))
+    return rows
+
+
+# -- CSAF export ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ExportResult:
+    folder: Path
+    files: list[Path]
+    versions: dict[str, str]  # register id -> "csaf 2.x, tracking version N"
+    package: Any = None  # the reports package writer's result, when packaged
+
+
+def default_publisher(session: Session) -> csaf_report.Publisher:
+    name = session.settings.workstation_name or "Review workstation"
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "workstation"
+    # .invalid (RFC 2606) never resolves: the namespace only names the issuer.
+    return csaf_report.Publisher(f"AI Cybersecurity Clearinghouse ({name})", f"https://{slug}.clearinghouse.invalid")
+
+
+def _revision_summary(state: ExchangeState, now_values: dict[str, Any]) -> str:
+    if state.version == 0 or state.baseline is None:
+        return "Initial release."
+    changed = [k for k in EXCHANGED_FIELDS if state.baseline.get(k) != now_values.get(k)]
+    return "Updated: " + ", ".join(changed) + "."
+
+
+def export_csaf(session: Session, vuln_ids: Sequence[str], folder: Path,
+                publisher: csaf_report.Publisher | None = None, media_marking: Marking | None = None,
+                progress: Progress | None = None, cancel: CancelCheck | None = None,
+                package: bool = True) -> ExportResult:
+    """Write one validated CSAF advisory per vulnerability into `folder` (atomically, per file).
+
+    The tracking version increases only when exchanged content changed since the last export.
+    """
+    session.require(Permission.MANAGE_VULNS)
+    session.require(Permission.EXPORT)
+    if not vuln_ids:
+        raise ValidationError("vulnerabilities", "select at least one vulnerability to export")
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ValidationError("folder", f"{folder} is not a folder")
+    publisher = publisher or default_publisher(session)
+    now = session.now()
+    written: list[Path] = []
+    versions: dict[str, str] = {}
+    with session.transaction() as conn:
+        plans = []
+        for i, vid in enumerate(dict.fromkeys(vuln_ids)):
+            if cancel and cancel():
+                raise Cancelled("CSAF export")
+            v = repo.get(conn, vid)
+            if media_marking is not None and not media_marking.dominates(v.marking):
+                raise ValidationError("media_marking", f"{vid} is marked {v.marking.banner()}; it may not be "
+                                                       f"written to media marked {media_marking.banner()}")
+            state = repo.exchange_state(conn, vid)
+            values = v.exchanged()
+            tracking_id = state.tracking_id or v.tracking_id or v.id
+            tracking_key = state.tracking_key or v.id
+            version, hist = state.version, list(state.history)
+            if state.baseline != values or version == 0 or not hist:
+                version += 1
+                hist.append({"date": now, "number": str(version), "summary": _revision_summary(state, values)})
+            meta = csaf_report.AdvisoryMeta(
+                tracking_id, version, tuple(csaf_report.Revision(h["date"], h["number"], h["summary"]) for h in hist),
+                now, __version__,
+            )
+            doc = csaf_report.advisory(v, publisher, meta)
+            problems = csaf_validate.validate(doc)
+            if problems:  # a bug here, never the user's: refuse to write an invalid advisory
+                raise IntegrityError(f"CSAF advisory for {vid} fails the CSAF {doc['document']['csaf_version']} "
+                                     f"schema: {problems[0]}")
+            plans.append((v, doc, ExchangeState(values, version, hist, tracking_id, tracking_key)))
+            if progress:
+                progress(i + 1, len(vuln_ids) * 2, f"Built advisory for {vid}")
+        names = [csaf_report.filename(doc["document"]["tracking"]["id"]) for _, doc, _ in plans]
+        if len(set(names)) != len(names):
+            raise ValidationError("vulnerabilities", "two selected entries share a CSAF tracking id")
+        for n, ((v, doc, state), name) in enumerate(zip(plans, names, strict=True)):
+            path = folder / name
+            atomic_write(path, csaf_report.to_bytes(doc), mode=0o640)
+            written.append(path)
+            repo.set_exchange_state(conn, v.id, state)
+            repo.record_event(conn, v.id, session.account.username, now, "export csaf",
+                              {"file": name, "tracking_id": state.tracking_id, "version": state.version})
+            versions[v.id] = f"CSAF {doc['document']['csaf_version']}, tracking version {state.version}"
+            if progress:
+                progress(len(plans) + n + 1, len(plans) * 2, f"Wrote {name}")
+        session.audit(conn, "vulnerability.export_csaf", OBJECT, ",".join(versions), {
+            "folder": str(folder), "files": [p.name for p in written], "versions": versions,
+            "publisher": publisher.namespace,
+            "media_marking": media_marking.banner() if media_marking else "",
+        })
+    return ExportResult(folder, written, versions, None)
+
+
+# -- CSAF import: preview, then apply -------------------------------------------------------
+
+class ActionKind(enum.StrEnum):
+    NEW = "new"
+    UPDATE = "update"
+    UNCHANGED = "unchanged"
+    CONFLICT = "conflict"
+    DUPLICATE = "duplicate"
+    INVALID = "invalid"
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    field: str
+    local: Any
+    incoming: Any
+    baseline: Any
+    conflict: bool
+
+
+@dataclass(frozen=True)
+class ImportAction:
+    kind: ActionKind
+    file: str
+    message: str
+    json_path: str = "$"
+    key: str = ""
+    tracking_id: str = ""
+    tracking_version: str = ""
+    publisher: str = ""
+    incoming: Vulnerability | None = None
+    local_id: str = ""
+    local_revision: int = 0
+    changes: tuple[FieldChange, ...] = ()
+    taken: tuple[str, ...] = ()
+    conflicts: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    sha256: str = ""
+
+    @property
+    def title(self) -> str:
+        return self.incoming.title if self.incoming else ""
+
+
+@dataclass(frozen=True)
+class ImportPreview:
+    actions: tuple[ImportAction, ...]
+    files: tuple[str, ...]
+
+    def of(self, kind: ActionKind) -> list[ImportAction]:
+        return [a for a in self.actions if a.kind is kind]
+
+    @property
+    def summary(self) -> dict[str, int]:
+        return {k.value: len(self.of(k)) for k in ActionKind if self.of(k)}
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    kept_local: list[str] = field(default_factory=list)  # conflicts left unresolved: local record untouched
+    skipped: list[str] = field(default_factory=list)  # invalid files, duplicates
+
+
+def _int(text: str) -> int | None:
+    return int(text) if text.isdigit() else None
+
+
+def _classify(conn: Any, adv: IncomingAdvisory, item: IncomingItem) -> ImportAction:
+    common: dict[str, Any] = {
+        "file": adv.path, "json_path": item.json_path, "key": item.key, "tracking_id": adv.tracking_id,
+        "tracking_version": adv.tracking_version, "publisher": adv.publisher_namespace, "incoming": item.vuln,
+        "warnings": item.warnings, "sha256": adv.sha256,
+    }
+    by_tracking = repo.find_by_tracking(conn, adv.tracking_id, item.key)
+    by_cve = repo.find_by_cve(conn, item.vuln.cve)
+    if by_tracking and by_cve and by_tracking.id != by_cve.id:
+        return ImportAction(ActionKind.CONFLICT, message=(
+            f"tracking id {adv.tracking_id} matches {by_tracking.id} but {item.vuln.cve} is recorded as "
+            f"{by_cve.id}; resolve by hand (nothing will be changed)"), **common)
+    local = by_tracking or by_cve
+    if local is None:
+        return ImportAction(ActionKind.NEW, message="new to this register", **common)
+    state = repo.exchange_state(conn, local.id)
+    same_lineage = state.tracking_id == adv.tracking_id and state.tracking_key == item.key
+    baseline = state.baseline if same_lineage else None
+    inc_v, known_v = _int(adv.tracking_version), state.version
+    if same_lineage and inc_v is not None and inc_v < known_v:
+        return ImportAction(ActionKind.UNCHANGED, local_id=local.id, local_revision=local.revision, message=(
+            f"version {inc_v} is older than version {known_v} already exchanged; ignored"), **common)
+    local_vals, inc_vals = local.exchanged(), item.vuln.exchanged()
+    _merged, taken, conflicts = three_way(baseline, local_vals, inc_vals)
+    changes = tuple(
+        FieldChange(k, local_vals[k], inc_vals[k], None if baseline is None else baseline.get(k), k in conflicts)
+        for k in EXCHANGED_FIELDS if local_vals[k] != inc_vals[k]
+    )
+    base: dict[str, Any] = {"local_id": local.id, "local_revision": local.revision, "changes": changes,
+                            "taken": tuple(taken), "conflicts": tuple(conflicts)}
+    if not changes:
+        return ImportAction(ActionKind.UNCHANGED, message=f"identical to {local.id}", **base, **common)
+    if conflicts:
+        why = "edited here and by the partner" if baseline is not None else "never exchanged before"
+        return ImportAction(ActionKind.CONFLICT, message=(
+            f"conflicts with {local.id} ({why}): {', '.join(conflicts)}"), **base, **common)
+    if taken:
+        kept = [c.field for c in changes if c.field not in taken]
+        note = f"; local edits kept: {', '.join(kept)}" if kept else ""
+        return ImportAction(ActionKind.UPDATE, message=f"updates {local.id}: {', '.join(taken)}{note}",
+                            **base, **common)
+    return ImportAction(ActionKind.UNCHANGED, message=(
+        f"only local edits differ from {local.id}; they are kept"), **base, **common)
+
+
+def preview_import(session: Session, paths: Sequence[Path], default_marking: Marking = UNCLASSIFIED,
+                   progress: Progress | None = None, cancel: CancelCheck | None = None) -> ImportPreview:
+    """Read, validate and diff partner advisories against the register. Changes nothing."""
+    session.require(Permission.MANAGE_VULNS)
+    if not paths:
+        raise ValidationError("files", "choose at least one CSAF file to import")
+    actions: list[ImportAction] = []
+    seen_keys: dict[tuple[str, str], str] = {}
+    seen_cves: dict[str, str] = {}
+    conn = session.db.conn
+    for n, path in enumerate(paths):
+        if cancel and cancel():
+            raise Cancelled("CSAF import preview")
+        try:
+            adv = csaf_import.read_advisory(Path(path), csaf_validate.validate, default_marking)
+        except IngestError as exc:
+            actions.append(ImportAction(ActionKind.INVALID, str(path), str(exc)))
+            continue
+        for item in adv.items:
+            where = f"{adv.path} {item.json_path}"
+            k = (adv.tracking_id, item.key)
+            if k in seen_keys:
+                actions.append(ImportAction(
+                    ActionKind.DUPLICATE, adv.path, f"duplicate: tracking id {adv.tracking_id} entry {item.key} "
+                    f"also in {seen_keys[k]}; only the first is imported", item.json_path, item.key,
+                    adv.tracking_id, adv.tracking_version, adv.publisher_namespace, item.vuln))
+                continue
+            if item.vuln.cve and item.vuln.cve in seen_cves:
+                actions.append(ImportAction(
+                    ActionKind.DUPLICATE, adv.path, f"duplicate: {item.vuln.cve} also in "
+                    f"{seen_cves[item.vuln.cve]}; only the first is imported", item.json_path, item.key,
+                    adv.tracking_id, adv.tracking_version, adv.publisher_namespace, item.vuln))
+                continue
+            seen_keys[k] = where
+            if item.vuln.cve:
+                seen_cves[item.vuln.cve] = where
+            actions.append(_classify(conn, adv, item))
+        if progress:
+            progress(n + 1, len(paths), f"Read {Path(path).name}")
+    return ImportPreview(tuple(actions), tuple(str(p) for p in paths))
+
+
+Resolution = dict[str, str]  # field -> "local" | "incoming"
+
+
+def apply_import(session: Session, preview: ImportPreview,
+                 resolutions: dict[int, Resolution] | None = None) -> ImportResult:
+    """Apply a preview in one transaction. `resolutions` maps an action index to per-field choices.
+
+    A conflict without a choice for every conflicting field is not applied: the local record
+    stays as it is. If the register changed since the preview, nothing is applied.
+    """
+    session.require(Permission.MANAGE_VULNS)
+    resolutions = resolutions or {}
+    result = ImportResult()
+    actor, now = session.account.username, session.now()
+    with session.transaction() as conn:
+        for index, action in enumerate(preview.actions):
+            if action.kind in (ActionKind.INVALID, ActionKind.DUPLICATE):
+                result.skipped.append(f"{action.file} {action.json_path}: {action.message}")
+                continue
+            assert action.incoming is not None
+            inc_vals = action.incoming.exchanged()
+            inc_version = _int(action.tracking_version) or 0
+            state = ExchangeState(inc_vals, inc_version, [], action.tracking_id, action.key)
+            if action.kind is ActionKind.NEW:
+                if (repo.find_by_tracking(conn, action.tracking_id, action.key)
+                        or repo.find_by_cve(conn, action.incoming.cve)):
+                    raise IntegrityError("The register changed since the preview (a matching entry now exists); "
+                                         "preview the import again. Nothing was imported.")
+                v = replace(action.incoming, status=VulnStatus.NEW, source=action.publisher,
+                            tracking_id=action.tracking_id)
+                vid = repo.insert(conn, v, actor, now, action="import csaf", tracking_key=action.key)
+                repo.set_exchange_state(conn, vid, state)
+                result.created.append(vid)
+                session.audit(conn, "vulnerability.import", OBJECT, vid, {
+                    "file": action.file, "sha256": action.sha256, "tracking_id": action.tracking_id,
+                    "version": action.tracking_version, "publisher": action.publisher, "kind": "new"})
+                continue
+            local = repo.get(conn, action.local_id)
+            if local.revision != action.local_revision:
+                raise IntegrityError(f"{local.id} was edited since the preview; preview the import again. "
+                                     "Nothing was imported.")
+            if action.kind is ActionKind.UNCHANGED:
+                old = repo.exchange_state(conn, local.id)
+                if old.tracking_id in ("", action.tracking_id) and not action.changes:
+                    repo.set_exchange_state(conn, local.id, replace(state, version=max(inc_version, old.version),
+                                                                    history=old.history))
+                result.unchanged.append(local.id)
+                continue
+            merged = dict(local.exchanged())
+            for name in action.taken:
+                merged[name] = inc_vals[name]
+            if action.kind is ActionKind.CONFLICT:
+                choice = resolutions.get(index, {})
+                if not action.conflicts or any(choice.get(c) not in ("local", "incoming") for c in action.conflicts):
+                    result.kept_local.append(local.id)
+                    continue
+                for c in action.conflicts:
+                    if choice[c] == "incoming":
+                        merged[c] = inc_vals[c]
+            updated = local.with_exchanged(merged).validate()
+            _stored, changes = repo.update(conn, updated, actor, now, local.revision, action="import csaf")
+            old = repo.exchange_state(conn, local.id)
+            repo.set_exchange_state(conn, local.id, replace(state, history=old.history))
+            result.updated.append(local.id)
+            session.audit(conn, "vulnerability.import", OBJECT, local.id, {
+                "file": action.file, "sha256": action.sha256, "tracking_id": action.tracking_id,
+                "version": action.tracking_version, "publisher": action.publisher, "kind": action.kind.value,
+                "changes": changes, "resolutions": resolutions.get(index, {})})
+        session.audit(conn, "csaf.import", "csaf", ",".join(sorted({a.file for a in preview.actions})), {
+            "created": result.created, "updated": result.updated, "unchanged": result.unchanged,
+            "kept_local": result.kept_local, "skipped": len(result.skipped)})
+    return result
