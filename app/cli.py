@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "app.commands.users",
     "app.commands.submissions",
     "app.commands.audit",
+    "app.commands.backup",
 ]
 
 

@@ -1,0 +1,487 @@
+"""Backup folders: a consistent SQLCipher snapshot, the key header, a manifest and its signature.
+
+A backup is one folder `frontier-backup-<workstation>-<UTC stamp>/` holding
+
+    workstation.db        SQLCipher snapshot, still encrypted under the data key (evidence blobs inside)
+    workstation.keys.json key header: the data key only ever wrapped (account slots, recovery slot)
+    backup.json           who/when/what: workstation id and name, schema, audit-chain head, CA fingerprint
+    ca.pem                the workstation CA certificate (trust is decided by fingerprint, never by file)
+    SHA256SUMS            SHA-256 of the four files above (`sha256sum -c` compatible)
+    SHA256SUMS.p7s        detached CMS signature over SHA256SUMS (signing happens in app.services)
+
+It is written into a hidden `.frontier-backup-*.partial` folder, every file fsynced, then renamed:
+a reader sees a complete backup or none. A full disk or vanished medium removes the partial folder.
+Everything read back from media is bounded and checked before use; errors name the file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import json
+import os
+import re
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import sqlcipher3
+
+from app.model.audit import ChainVerification
+from app.model.errors import Cancelled, IntegrityError, StorageError
+from storage import audit as audit_log
+from storage.atomic import fsync_dir
+from storage.db import Database
+from storage.keys import KeyHeader
+
+FORMAT = 1
+PREFIX = "frontier-backup-"
+PARTIAL_PREFIX = ".frontier-backup-"
+PARTIAL_SUFFIX = ".partial"
+DB_FILE = "workstation.db"
+HEADER_FILE = "workstation.keys.json"
+META_FILE = "backup.json"
+CA_FILE = "ca.pem"
+MANIFEST_FILE = "SHA256SUMS"
+SIGNATURE_FILE = "SHA256SUMS.p7s"
+CONTENT_FILES = (DB_FILE, HEADER_FILE, META_FILE, CA_FILE)
+ALL_FILES = (*CONTENT_FILES, MANIFEST_FILE, SIGNATURE_FILE)
+# Bounds for everything but the snapshot: a hostile folder cannot make us read gigabytes of JSON.
+MAX_SMALL_FILE = 1 << 20
+PAGES_PER_STEP = 1024  # ~4 MiB of pages between progress reports and cancel checks
+_MANIFEST_LINE = re.compile(r"^([0-9a-f]{64}) [ *]([A-Za-z0-9._-]{1,64})$")
+_STALE_PARTIAL_SECONDS = 3600
+
+Progress = Callable[[int, int, str], None]
+CancelCheck = Callable[[], bool]
+
+
+@dataclass(frozen=True)
+class BackupMeta:
+    format: int
+    db_id: str
+    workstation_name: str
+    created_at: str
+    created_by: str
+    schema_version: int
+    audit_seq: int
+    audit_hash: str
+    ca_fingerprint: str
+    db_bytes: int
+    app_version: str
+
+    def to_json(self) -> bytes:
+        return json.dumps(asdict(self), indent=1, sort_keys=True).encode()
+
+    @classmethod
+    def from_json(cls, raw: bytes, where: str) -> BackupMeta:
+        try:
+            data = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            raise IntegrityError(f"{where}: not readable JSON") from None
+        if not isinstance(data, dict):
+            raise IntegrityError(f"{where}: expected a JSON object")
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            value = data.get(f.name)
+            want = int if f.type in ("int", int) else str
+            if not isinstance(value, want) or isinstance(value, bool):
+                raise IntegrityError(f"{where}: field '{f.name}' is missing or not {want.__name__}")
+            values[f.name] = value
+        meta = cls(**values)
+        if meta.format != FORMAT:
+            raise IntegrityError(f"{where}: backup format {meta.format}; this version reads format {FORMAT}")
+        return meta
+
+
+@dataclass(frozen=True)
+class BackupContents:
+    """A backup folder whose files all match its manifest (signature not yet checked)."""
+
+    path: Path
+    meta: BackupMeta
+    header: KeyHeader
+    manifest: bytes
+    signature: bytes
+    ca_pem: bytes
+
+    @property
+    def db_file(self) -> Path:
+        return self.path / DB_FILE
+
+
+# -- writing -------------------------------------------------------------------------------------
+
+
+def _describe_os_error(exc: OSError, dest: Path) -> str:
+    if exc.errno == errno.ENOSPC:
+        return f"the medium holding {dest} is full"
+    if exc.errno in (errno.ENOENT, errno.ENODEV, errno.EIO, errno.ESTALE):
+        return f"{dest} disappeared or became unreadable during the write (medium removed?)"
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return f"{dest} is not writable"
+    return f"{dest}: {exc.strerror or exc}"
+
+
+def _sqlite_problem(exc: Exception, dest: Path) -> str:
+    text = str(exc)
+    if "full" in text:
+        return f"the medium holding {dest} is full"
+    if "unable to open" in text or "disk I/O" in text or "readonly" in text:
+        return f"{dest} disappeared or became unwritable during the write (medium removed?)"
+    return f"the snapshot could not be written ({text})"
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def sha256_file(path: Path, cancel: CancelCheck | None = None) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            if cancel is not None and cancel():
+                raise Cancelled("Backup")
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def manifest_bytes(folder: Path, names: tuple[str, ...] = CONTENT_FILES,
+                   cancel: CancelCheck | None = None) -> bytes:
+    return "".join(f"{sha256_file(folder / n, cancel)}  {n}\n" for n in names).encode()
+
+
+def snapshot(source: Database, key: bytes, target: Path, progress: Progress | None = None,
+             cancel: CancelCheck | None = None) -> tuple[int, tuple[int, str]]:
+    """Copy `source` page by page into a new SQLCipher file under the same key.
+
+    A read transaction held on `source` pins one consistent view (WAL), so writers on other
+    connections carry on and the copy never restarts. Returns (schema version, audit head).
+    """
+    conn = source.conn
+    dst = sqlcipher3.connect(str(target), isolation_level=None, check_same_thread=False)
+    try:
+        dst.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+        conn.execute("BEGIN")
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+
+            def step(status: int, remaining: int, total: int) -> None:
+                if cancel is not None and cancel():
+                    raise Cancelled("Backup")
+                if progress is not None:
+                    progress(total - remaining, total, "Copying the encrypted database")
+
+            conn.backup(dst, pages=PAGES_PER_STEP, progress=step)
+        finally:
+            conn.execute("COMMIT")
+        # The copy inherits WAL mode; a backup must be one self-contained file.
+        dst.execute("PRAGMA journal_mode = DELETE")
+        ok = dst.execute("PRAGMA quick_check").fetchone()
+        if not ok or ok[0] != "ok":
+            raise IntegrityError(f"Snapshot {target} fails its integrity check: {ok[0] if ok else '?'}")
+        version = int(dst.execute("PRAGMA user_version").fetchone()[0])
+        head = audit_log.head(dst)
+    finally:
+        dst.close()
+    return version, head
+
+
+def sweep_partials(dest: Path, older_than: float = _STALE_PARTIAL_SECONDS) -> list[Path]:
+    """Remove partial folders left by a killed backup (only ours, only stale ones)."""
+    removed = []
+    now = time.time()
+    with contextlib.suppress(OSError):
+        for entry in dest.iterdir():
+            if entry.name.startswith(PARTIAL_PREFIX) and entry.name.endswith(PARTIAL_SUFFIX) and entry.is_dir():
+                with contextlib.suppress(OSError):
+                    if now - entry.stat().st_mtime >= older_than:
+                        shutil.rmtree(entry)
+                        removed.append(entry)
+    return removed
+
+
+def folder_name(workstation_name: str, created_at: str) -> str:
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", workstation_name).strip("-")[:40] or "workstation"
+    stamp = re.sub(r"[^0-9T]", "", created_at[:19]) + "Z"
+    return f"{PREFIX}{slug}-{stamp}"
+
+
+def write_backup(
+    dest: Path,
+    source: Database,
+    key: bytes,
+    header: KeyHeader,
+    make_meta: Callable[[int, tuple[int, str], int], BackupMeta],
+    ca_pem: bytes,
+    sign: Callable[[bytes], bytes],
+    progress: Progress | None = None,
+    cancel: CancelCheck | None = None,
+) -> tuple[Path, BackupMeta, bytes]:
+    """Write a complete backup folder into `dest` atomically; returns (folder, meta, manifest).
+
+    `make_meta(schema_version, audit_head, db_bytes)` builds the metadata once the snapshot
+    exists; `sign(manifest)` returns the detached signature. Any failure leaves nothing behind.
+    """
+    dest = Path(dest)
+    if not dest.is_dir():
+        raise StorageError(f"Backup destination {dest} does not exist or is not a folder.")
+    sweep_partials(dest)
+    tmp = dest / f"{PARTIAL_PREFIX}{os.getpid()}-{time.time_ns()}{PARTIAL_SUFFIX}"
+    final: Path | None = None
+    try:
+        os.mkdir(tmp, 0o700)
+        version, head = snapshot(source, key, tmp / DB_FILE, progress, cancel)
+        _fsync_file(tmp / DB_FILE)
+        meta = make_meta(version, head, (tmp / DB_FILE).stat().st_size)
+        copy = parse_header(header.to_json(), "key header")
+        copy.audit_head = {"seq": head[0], "hash": head[1]}
+        copy.failures = {}
+        copy.pending_events = []
+        _write_file(tmp / HEADER_FILE, copy.to_json())
+        _write_file(tmp / META_FILE, meta.to_json())
+        _write_file(tmp / CA_FILE, ca_pem)
+        if progress is not None:
+            progress(0, 1, "Computing the manifest")
+        manifest = manifest_bytes(tmp, cancel=cancel)
+        _write_file(tmp / MANIFEST_FILE, manifest)
+        _write_file(tmp / SIGNATURE_FILE, sign(manifest))
+        fsync_dir(tmp)
+        final = dest / folder_name(meta.workstation_name, meta.created_at)
+        if final.exists():
+            raise StorageError(f"Backup {final} already exists; wait a second and try again.")
+        os.rename(tmp, final)
+        fsync_dir(dest)
+        return final, meta, manifest
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            shutil.rmtree(tmp)
+        if isinstance(exc, OSError):
+            raise StorageError(f"Backup failed: {_describe_os_error(exc, dest)}; no backup was kept.") from None
+        if isinstance(exc, sqlcipher3.Error):
+            raise StorageError(f"Backup failed: {_sqlite_problem(exc, dest)}; no backup was kept.") from None
+        raise
+
+
+def parse_header(raw: bytes, where: str) -> KeyHeader:
+    """KeyHeader from bytes (a backup's copy), with the same checks as KeyHeader.load."""
+    from storage.keys import FORMAT as HEADER_FORMAT
+    from storage.keys import Slot
+
+    try:
+        data = json.loads(raw)
+        slots = {str(name): Slot(**s) for name, s in data.pop("slots").items()}
+        header = KeyHeader(slots=slots, **data)
+        if not isinstance(header.db_id, str) or not isinstance(header.audit_head, dict):
+            raise TypeError("bad field types")
+        for slot in header.slots.values():
+            if not all(isinstance(getattr(slot, f), str) for f in ("kind", "kdf", "salt", "nonce", "wrapped")):
+                raise TypeError("bad slot")
+            if not isinstance(slot.iterations, int):
+                raise TypeError("bad slot")
+    except (ValueError, TypeError, KeyError, AttributeError, UnicodeDecodeError) as exc:
+        raise IntegrityError(f"{where} is damaged and cannot be read ({type(exc).__name__})") from None
+    if header.format != HEADER_FORMAT:
+        raise IntegrityError(f"{where} has key-header format {header.format}; this version reads {HEADER_FORMAT}")
+    return header
+
+
+# -- reading -------------------------------------------------------------------------------------
+
+
+def _read_small(path: Path, name: str) -> bytes:
+    where = f"{path.parent}/{name}"
+    try:
+        size = path.stat().st_size
+        if size > MAX_SMALL_FILE:
+            raise IntegrityError(f"{where}: {size} bytes is far larger than this file can be")
+        with open(path, "rb") as fh:
+            return fh.read(MAX_SMALL_FILE + 1)
+    except FileNotFoundError:
+        raise IntegrityError(f"{where} is missing: this is not a complete backup") from None
+    except IsADirectoryError:
+        raise IntegrityError(f"{where} is a folder, not a file") from None
+    except OSError as exc:
+        raise IntegrityError(f"{where} cannot be read ({exc.strerror or exc})") from None
+
+
+def parse_manifest(raw: bytes, where: str) -> dict[str, str]:
+    try:
+        text = raw.decode("ascii")
+    except UnicodeDecodeError:
+        raise IntegrityError(f"{where}: not a SHA-256 manifest (non-ASCII bytes)") from None
+    entries: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        m = _MANIFEST_LINE.match(line)
+        if not m:
+            raise IntegrityError(f"{where}: line {number} is not '<sha256>  <file name>'")
+        digest, name = m.groups()
+        if name not in CONTENT_FILES:
+            raise IntegrityError(f"{where}: line {number} lists an unexpected file '{name}'")
+        if name in entries:
+            raise IntegrityError(f"{where}: '{name}' is listed twice")
+        entries[name] = digest
+    missing = [n for n in CONTENT_FILES if n not in entries]
+    if missing:
+        raise IntegrityError(f"{where}: does not list {', '.join(missing)}")
+    return entries
+
+
+def read_backup(path: Path, cancel: CancelCheck | None = None) -> BackupContents:
+    """Open a backup folder and check every file against its manifest (bounded, streaming)."""
+    path = Path(path)
+    if not path.is_dir():
+        raise IntegrityError(f"{path} is not a backup folder (it does not exist or is a file)")
+    try:
+        extra = sorted(e.name for e in path.iterdir() if e.name not in ALL_FILES)
+    except OSError as exc:
+        raise IntegrityError(f"{path} cannot be listed ({exc.strerror or exc})") from None
+    if extra:
+        raise IntegrityError(f"{path}: unexpected file(s) {', '.join(extra[:5])} in the backup folder")
+    manifest = _read_small(path / MANIFEST_FILE, MANIFEST_FILE)
+    entries = parse_manifest(manifest, f"{path}/{MANIFEST_FILE}")
+    signature = _read_small(path / SIGNATURE_FILE, SIGNATURE_FILE)
+    for name in CONTENT_FILES:
+        file = path / name
+        if not file.is_file():
+            raise IntegrityError(f"{path}/{name} is missing: this is not a complete backup")
+        try:
+            actual = sha256_file(file, cancel)
+        except OSError as exc:
+            raise IntegrityError(f"{path}/{name} cannot be read ({exc.strerror or exc})") from None
+        if actual != entries[name]:
+            raise IntegrityError(f"{path}/{name} was modified or damaged: its SHA-256 does not match the manifest")
+    meta = BackupMeta.from_json(_read_small(path / META_FILE, META_FILE), f"{path}/{META_FILE}")
+    header = parse_header(_read_small(path / HEADER_FILE, HEADER_FILE), f"{path}/{HEADER_FILE}")
+    if header.db_id != meta.db_id:
+        raise IntegrityError(f"{path}/{HEADER_FILE} belongs to another workstation than {META_FILE} names")
+    ca_pem = _read_small(path / CA_FILE, CA_FILE)
+    return BackupContents(path, meta, header, manifest, signature, ca_pem)
+
+
+@dataclass(frozen=True)
+class SnapshotCheck:
+    problems: list[str]
+    chain: ChainVerification | None
+    schema_version: int
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def check_snapshot(contents: BackupContents, key: bytes) -> SnapshotCheck:
+    """Decrypt the snapshot read-only: page HMACs, SQLite structure, audit chain to the recorded head."""
+    where = f"{contents.path}/{DB_FILE}"
+    uri = contents.db_file.resolve().as_uri() + "?mode=ro"
+    try:
+        conn = sqlcipher3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+    except sqlcipher3.Error:
+        return SnapshotCheck([f"{where} cannot be opened"], None, 0)
+    try:
+        conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlcipher3.Error:
+            return SnapshotCheck([f"{where} cannot be decrypted with this workstation's key"], None, 0)
+        problems = [f"{where}: {r[0]}" for r in conn.execute("PRAGMA cipher_integrity_check").fetchall()]
+        problems += [f"{where}: {r[0]}" for r in conn.execute("PRAGMA integrity_check").fetchall() if r[0] != "ok"]
+        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        chain = None
+        if not problems:
+            chain = audit_log.verify(conn, (contents.meta.audit_seq, contents.meta.audit_hash))
+            if not chain.ok:
+                problems.append(f"{where}: audit chain: {chain.problems[0]}")
+        if version != contents.meta.schema_version:
+            problems.append(f"{where}: schema {version} differs from the {contents.meta.schema_version} recorded")
+        return SnapshotCheck(problems, chain, version)
+    except sqlcipher3.Error as exc:
+        return SnapshotCheck([f"{where} is damaged ({exc})"], None, 0)
+    finally:
+        conn.close()
+
+
+def install(contents: BackupContents, target: Path) -> None:
+    """Copy the snapshot and key header of a checked backup into a new folder `target` (fsynced)."""
+    try:
+        os.mkdir(target, 0o700)
+        for name in (DB_FILE, HEADER_FILE):
+            with open(contents.path / name, "rb") as src, open(target / name, "xb") as dst:
+                shutil.copyfileobj(src, dst, 1 << 20)
+                dst.flush()
+                os.fsync(dst.fileno())
+            os.chmod(target / name, 0o600)
+        fsync_dir(target)
+    except OSError as exc:
+        raise StorageError(f"Restore failed: {_describe_os_error(exc, target.parent)}") from None
+
+
+# -- history (from the audit trail: no table of its own, so it can never disagree with it) --------
+
+
+@dataclass(frozen=True)
+class BackupRecord:
+    ts: str
+    actor: str
+    action: str  # backup.create | backup.verify | backup.failed | backup.restore
+    folder: str
+    ok: bool
+    contents_checked: bool
+
+
+def _record(row: Any) -> BackupRecord:
+    try:
+        details = json.loads(row[4])
+    except ValueError:
+        details = {}
+    if not isinstance(details, dict):
+        details = {}
+    action = row[2]
+    if action == "backup.create":
+        ok, deep = bool(details.get("verified")), bool(details.get("verified"))
+    elif action == "backup.verify":
+        ok, deep = bool(details.get("ok")), bool(details.get("contents_checked"))
+    else:
+        ok, deep = action == "backup.restore", False
+    return BackupRecord(row[0], row[1], action, str(details.get("folder") or details.get("destination") or row[3]),
+                        ok, deep)
+
+
+def history(conn: Any, limit: int = 20) -> list[BackupRecord]:
+    rows = conn.execute(
+        "SELECT ts, actor, action, object_id, details FROM audit_events WHERE object_type = 'backup'"
+        " ORDER BY seq DESC LIMIT ?", (limit,),
+    ).fetchall()
+    return [_record(r) for r in rows]
+
+
+def last_verified(conn: Any) -> str | None:
+    """Time of the newest backup whose decrypted contents were checked (at creation or later)."""
+    cur = conn.execute(
+        "SELECT ts, actor, action, object_id, details FROM audit_events WHERE object_type = 'backup'"
+        " AND action IN ('backup.create', 'backup.verify') ORDER BY seq DESC"
+    )
+    for row in cur:
+        record = _record(row)
+        if record.ok and record.contents_checked:
+            return record.ts
+    return None

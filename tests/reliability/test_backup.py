@@ -1,0 +1,305 @@
+"""Backup, verify, restore: behaviour, trust, audit, and no partial backup on a full or vanished medium."""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import subprocess
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from app.model.errors import AuthError, Cancelled, IntegrityError, PermissionDenied, StorageError
+from app.services import audit, backup, submissions
+from app.services import workstation as ws_service
+from storage import backup as store
+from tests.conftest import FIXED_NOW, PASSPHRASES
+from tests.reliability.conftest import ca_fingerprint
+from tests.reliability.helpers import add_submission, attach, tree
+
+ADMIN = PASSPHRASES["admin"]
+
+
+@pytest.fixture
+def dest(tmp_path: Path) -> Path:
+    d = tmp_path / "media"
+    d.mkdir()
+    return d
+
+
+def test_backup_is_a_complete_signed_folder_and_is_audited(workstation, dest):
+    admin = workstation.session("admin")
+    result = backup.create(admin, dest, ADMIN)
+    assert result.verified, result.problems
+    assert result.folder.parent == dest and result.folder.name.startswith("frontier-backup-Test-workstation-")
+    assert sorted(p.name for p in result.folder.iterdir()) == sorted(store.ALL_FILES)
+    assert tree(dest) == sorted([result.folder.name, *(f"{result.folder.name}/{n}" for n in store.ALL_FILES)])
+    # The snapshot is SQLCipher ciphertext, not a readable SQLite file.
+    assert not (result.folder / store.DB_FILE).read_bytes().startswith(b"SQLite format 3")
+    # The manifest is `sha256sum -c` compatible (checkable with stock tools on another machine).
+    done = subprocess.run(["sha256sum", "-c", "SHA256SUMS"], cwd=result.folder, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    events = audit.events(admin, 5, action_prefix="backup.")
+    assert events[0].action == "backup.create" and events[0].details["verified"] is True
+    assert events[0].details["ca_fingerprint"] == result.meta.ca_fingerprint
+    # Key header copy carries the snapshot's audit head and no lockout state.
+    header = store.parse_header((result.folder / store.HEADER_FILE).read_bytes(), "h")
+    assert header.audit_head == {"seq": result.meta.audit_seq, "hash": result.meta.audit_hash}
+    assert header.failures == {} and header.pending_events == []
+
+
+def test_only_an_administrator_may_back_up_and_the_passphrase_is_re_asked(workstation, dest):
+    reviewer = workstation.session("reviewer")
+    with pytest.raises(PermissionDenied):
+        backup.create(reviewer, dest, PASSPHRASES["reviewer"])
+    admin = workstation.session("admin")
+    with pytest.raises(AuthError):
+        backup.create(admin, dest, "not-the-admin-passphrase")
+    assert tree(dest) == []
+
+
+def test_snapshot_is_consistent_while_another_session_writes(workstation, dest):
+    admin = workstation.session("admin")
+    reviewer = workstation.session("reviewer")
+    for n in range(3):
+        add_submission(reviewer, n)
+    attach(reviewer, 1, dest.parent, 6 << 20)  # enough pages for several backup steps
+    writes = []
+
+    def progress(done: int, total: int, what: str) -> None:
+        if what.startswith("Copying") and done < total:
+            writes.append(add_submission(reviewer, 100 + len(writes)).id)
+
+    result = backup.create(admin, dest, ADMIN, progress=progress)
+    assert result.verified and writes, "the writer never ran during the copy"
+    target = dest.parent / "restored"
+    backup.restore(result.folder, target, admin_username="admin", passphrase=ADMIN,
+                   trust_ca=[result.meta.ca_fingerprint])
+    restored = workstation_session(target, "reviewer")
+    assert submissions.count(restored) == 3  # exactly the state when the copy began
+    assert submissions.count(reviewer) == 3 + len(writes)
+    restored.close()
+
+
+def workstation_session(data_dir: Path, name: str):  # type: ignore[no-untyped-def]
+    return ws_service.sign_in(data_dir, name, PASSPHRASES[name], clock=lambda: FIXED_NOW)
+
+
+def test_restore_with_admin_passphrase_brings_back_evidence_and_audits(workstation, dest, tmp_path):
+    reviewer = workstation.session("reviewer")
+    sub = add_submission(reviewer)
+    evidence = attach(reviewer, sub.id, tmp_path, 300_000)
+    admin = workstation.session("admin")
+    result = backup.create(admin, dest, ADMIN)
+    target = tmp_path / "new-workstation"
+    restored = backup.restore(result.folder, target, admin_username="admin", passphrase=ADMIN,
+                              known_cas=[ca_fingerprint(admin)])
+    assert restored.data_dir == target and not restored.trusted_explicitly
+    assert sorted(p.name for p in target.iterdir()) == [ws_service.DB_NAME, ws_service.HEADER_NAME]
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temp folder left
+    session = workstation_session(target, "reviewer")
+    art = submissions.artifacts(session, sub.id)[0]
+    assert submissions.read_artifact(session, art.id)[1] == evidence
+    session.close()
+    admin2 = workstation_session(target, "admin")
+    chain = audit.verify(admin2)
+    assert chain.ok, chain.problems
+    restore_events = audit.events(admin2, 50, action_prefix="backup.restore")
+    assert len(restore_events) == 1 and restore_events[0].details["method"] == "admin passphrase"
+    admin2.close()
+
+
+def test_restore_on_new_hardware_needs_the_recovery_key(workstation, dest, tmp_path, memory_keyring):
+    admin = workstation.session("admin")
+    result = backup.create(admin, dest, ADMIN)
+    fp = result.meta.ca_fingerprint
+    memory_keyring.store.clear()  # another machine: the OS keyring secret is not there
+    target = tmp_path / "elsewhere"
+    with pytest.raises(StorageError, match="recovery key"):
+        backup.restore(result.folder, target, admin_username="admin", passphrase=ADMIN, trust_ca=[fp])
+    assert not target.exists()
+    with pytest.raises(AuthError):
+        backup.restore(result.folder, target, admin_username="admin", recovery_key="A" * 52,
+                       new_passphrase="a-brand-new-passphrase-9", trust_ca=[fp])
+    assert not target.exists()
+    new = "a-brand-new-passphrase-9"
+    done = backup.restore(result.folder, target, admin_username="admin", recovery_key=workstation.recovery_key,
+                          new_passphrase=new, trust_ca=[fp])
+    assert done.trusted_explicitly
+    session = ws_service.sign_in(target, "admin", new, clock=lambda: FIXED_NOW)
+    assert audit.verify(session).ok
+    assert audit.events(session, 5, action_prefix="backup.restore")[0].details["method"] == "recovery key"
+    session.close()
+
+
+def test_restore_refuses_an_unknown_ca_unless_its_fingerprint_is_given(workstation, second_workstation, dest,
+                                                                        tmp_path):
+    result = backup.create(workstation.session("admin"), dest, ADMIN)
+    other_fp = ca_fingerprint(second_workstation.session("admin"))
+    target = tmp_path / "t"
+    with pytest.raises(IntegrityError, match=result.meta.ca_fingerprint) as info:
+        backup.restore(result.folder, target, admin_username="admin", passphrase=ADMIN, known_cas=[other_fp])
+    assert "--trust-ca" in str(info.value) and str(result.folder) in str(info.value)
+    assert not target.exists()
+    # The receiving workstation's own verify says the same.
+    report = backup.verify(second_workstation.session("admin"), result.folder)
+    assert not report.ok and "not trusted here" in report.problems[0]
+
+
+def test_restore_refuses_a_non_empty_target_and_a_non_admin(workstation, dest, tmp_path):
+    admin = workstation.session("admin")
+    result = backup.create(admin, dest, ADMIN)
+    fp = result.meta.ca_fingerprint
+    busy = tmp_path / "busy"
+    busy.mkdir()
+    (busy / "keep.txt").write_text("mine")
+    with pytest.raises(StorageError, match="not empty"):
+        backup.restore(result.folder, busy, admin_username="admin", passphrase=ADMIN, trust_ca=[fp])
+    assert [p.name for p in busy.iterdir()] == ["keep.txt"]
+    target = tmp_path / "t"
+    with pytest.raises(AuthError, match="administrator"):
+        backup.restore(result.folder, target, admin_username="reviewer", passphrase=PASSPHRASES["reviewer"],
+                       trust_ca=[fp])
+    assert not target.exists() and not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_backup_status_reminds_when_the_last_verified_backup_is_old(workstation, dest):
+    admin = workstation.session("admin")
+    assert backup.backup_status(admin) == (None, True)
+    result = backup.create(admin, dest, ADMIN)
+    last, overdue = backup.backup_status(admin)
+    assert last == result.meta.created_at or last is not None
+    assert overdue is False
+    days = admin.settings.backup_reminder_days
+    later = ws_service.sign_in(workstation.data_dir, "admin", ADMIN,
+                                clock=lambda: FIXED_NOW + timedelta(days=days, hours=1))
+    assert backup.backup_status(later) == (last, True)
+    # Verifying the backup again (contents decrypted) counts as a fresh verified backup.
+    report = backup.verify(later, result.folder, ADMIN)
+    assert report.ok and report.contents_checked
+    assert backup.backup_status(later)[1] is False
+    later.close()
+
+
+def test_verify_offline_checks_signature_without_a_workstation(workstation, dest):
+    result = backup.create(workstation.session("admin"), dest, ADMIN)
+    report = backup.inspect(result.folder, [result.meta.ca_fingerprint])
+    assert report.ok and not report.contents_checked
+    assert "intact" in report.summary()
+    untrusted = backup.inspect(result.folder)
+    assert not untrusted.ok and result.meta.ca_fingerprint in untrusted.problems[0]
+
+
+# -- full medium, vanished medium, cancel: nothing partial ----------------------------------------
+
+
+def _assert_nothing_left(dest: Path) -> None:
+    assert tree(dest) == [], f"partial backup left behind: {tree(dest)}"
+
+
+def test_injected_enospc_leaves_no_backup(workstation, dest, monkeypatch):
+    admin = workstation.session("admin")
+    real_write = os.write
+    calls = {"n": 0}
+
+    def full_disk(fd: int, data: bytes) -> int:  # the metadata files are written through os.write
+        calls["n"] += 1
+        if calls["n"] >= 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(fd, data)
+
+    monkeypatch.setattr(store.os, "write", full_disk)
+    with pytest.raises(StorageError, match="full") as info:
+        backup.create(admin, dest, ADMIN)
+    assert str(dest) in str(info.value) and "no backup was kept" in str(info.value)
+    monkeypatch.undo()
+    _assert_nothing_left(dest)
+    failed = audit.events(admin, 5, action_prefix="backup.failed")
+    assert failed and "full" in failed[0].details["error"]
+    assert backup.backup_status(admin) == (None, True)
+
+
+@pytest.fixture
+def tiny_medium(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A real 2 MiB filesystem (tmpfs). Needs root/CAP_SYS_ADMIN; skipped elsewhere."""
+    mnt = tmp_path / "usb"
+    mnt.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mnt)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip("cannot mount a small tmpfs here (not root); the injected-ENOSPC test covers this path")
+    yield mnt
+    subprocess.run(["umount", str(mnt)], check=False)
+
+
+def test_real_full_filesystem_leaves_no_backup(workstation, tiny_medium, tmp_path):
+    reviewer = workstation.session("reviewer")
+    sub = add_submission(reviewer)
+    attach(reviewer, sub.id, tmp_path, 3 << 20)  # the snapshot cannot fit on 2 MiB
+    with pytest.raises(StorageError, match="full"):
+        backup.create(workstation.session("admin"), tiny_medium, ADMIN)
+    _assert_nothing_left(tiny_medium)
+
+
+def test_medium_removed_mid_write_leaves_nothing_and_says_so(workstation, tmp_path):
+    reviewer = workstation.session("reviewer")
+    attach(reviewer, add_submission(reviewer).id, tmp_path, 6 << 20)
+    media = tmp_path / "usb"
+    media.mkdir()
+
+    def pull_the_stick(done: int, total: int, what: str) -> None:
+        if done > 0 and media.exists():
+            shutil.rmtree(media)
+
+    with pytest.raises(StorageError) as info:
+        backup.create(workstation.session("admin"), media, ADMIN, progress=pull_the_stick)
+    assert str(media) in str(info.value) and "no backup was kept" in str(info.value)
+    assert not media.exists()
+
+
+def test_cancelled_backup_leaves_nothing(workstation, dest, tmp_path):
+    reviewer = workstation.session("reviewer")
+    attach(reviewer, add_submission(reviewer).id, tmp_path, 6 << 20)
+    with pytest.raises(Cancelled):
+        backup.create(workstation.session("admin"), dest, ADMIN, cancel=lambda: True)
+    _assert_nothing_left(dest)
+
+
+def test_stale_partial_folders_are_swept_by_the_next_backup(workstation, dest):
+    stale = dest / f"{store.PARTIAL_PREFIX}999-1{store.PARTIAL_SUFFIX}"
+    stale.mkdir()
+    (stale / store.DB_FILE).write_bytes(b"x" * 100)
+    os.utime(stale, (0, 0))
+    result = backup.create(workstation.session("admin"), dest, ADMIN)
+    assert tree(dest)[0] == result.folder.name and not stale.exists()
+
+
+# -- CLI ------------------------------------------------------------------------------------------
+
+
+def test_cli_create_verify_restore(workstation, dest, tmp_path, monkeypatch, capsys):
+    import io
+
+    from app import cli
+
+    def run(argv: list[str], stdin: str) -> int:
+        monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+        return cli.main(argv)
+
+    base = ["--data-dir", str(workstation.data_dir), "--user", "admin"]
+    assert run([*base, "backup", "create", str(dest)], ADMIN + "\n") == 0
+    out = capsys.readouterr().out
+    folder = next(dest.iterdir())
+    assert str(folder) in out and "verified" in out
+    assert run([*base, "backup", "verify", str(folder)], ADMIN + "\n") == 0
+    assert "database decrypted" in capsys.readouterr().out
+    assert run(["backup", "verify", "--offline", str(folder)], "") == 1
+    fp = next(line.split()[-1] for line in capsys.readouterr().out.splitlines() if line.startswith("CA fingerprint"))
+    target = tmp_path / "restored"
+    assert run(["--user", "admin", "backup", "restore", str(folder), "--data-dir", str(target)], ADMIN + "\n") == 2
+    assert "--trust-ca" in capsys.readouterr().err and not target.exists()
+    assert run(["--user", "admin", "backup", "restore", str(folder), "--data-dir", str(target),
+                "--trust-ca", fp], ADMIN + "\n") == 0
+    assert "chain verified" in capsys.readouterr().out
+    assert workstation_session(target, "admin").account.username == "admin"
