@@ -132,6 +132,14 @@ def initialize(
     return SetupResult(recovery, header.keyring_mode, status.backend, session)
 
 
+def key_protection(data_dir: Path) -> str:
+    """One line for the UI status bar: which key-protection mode this workstation uses."""
+    header = KeyHeader.load(header_path(data_dir))
+    if header.keyring_mode == KEYRING_MODE:
+        return "Key protection: passphrase + OS keyring secret"
+    return "Key protection: passphrase only (no trusted OS keyring)"
+
+
 def _keyring_secret_for(header: KeyHeader) -> bytes | None:
     return keyring_secret.load(header.db_id) if header.keyring_mode == KEYRING_MODE else None
 

@@ -1,0 +1,62 @@
+"""UI test fixtures: a UiContext on the shared `workstation` fixture, synchronous jobs, and
+recorded dialogs (errors, passphrase prompts, confirmations) so nothing modal blocks offscreen."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import pytest
+from PySide6.QtWidgets import QWidget
+
+from ui.context import UiContext
+from ui.jobs import JobRunner
+
+
+@dataclass
+class DialogRecorder:
+    errors: list[BaseException] = field(default_factory=list)
+    prompts: list[str] = field(default_factory=list)
+    passphrases: list[str | None] = field(default_factory=list)  # answers, consumed in order
+    confirmations: list[str] = field(default_factory=list)
+    confirm_answer: bool = True
+
+    def error(self, _parent: QWidget | None, exc: BaseException) -> None:
+        self.errors.append(exc)
+
+    def passphrase(self, _parent: QWidget | None, reason: str) -> str | None:
+        self.prompts.append(reason)
+        return self.passphrases.pop(0) if self.passphrases else None
+
+    def confirm(self, _parent: QWidget | None, title: str, _text: str, _ok: str) -> bool:
+        self.confirmations.append(title)
+        return self.confirm_answer
+
+    def error_text(self) -> str:
+        return "\n".join(str(e) for e in self.errors)
+
+
+@pytest.fixture
+def dialogs() -> DialogRecorder:
+    return DialogRecorder()
+
+
+@pytest.fixture
+def make_ctx(workstation, qtbot, dialogs: DialogRecorder) -> Iterator[Callable[[str], UiContext]]:  # type: ignore[no-untyped-def]
+    """make_ctx("admin") -> a UiContext signed in as that fixture account."""
+
+    def build(name: str = "reviewer") -> UiContext:
+        return UiContext(
+            session=workstation.session(name),
+            jobs=JobRunner(synchronous=True),
+            error_sink=dialogs.error,
+            passphrase_prompt=dialogs.passphrase,
+            confirmer=dialogs.confirm,
+        )
+
+    yield build
+
+
+@pytest.fixture
+def ctx(make_ctx: Callable[[str], UiContext]) -> UiContext:
+    return make_ctx("reviewer")

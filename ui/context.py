@@ -1,0 +1,93 @@
+"""UiContext: what every screen receives instead of reaching for globals.
+
+    ctx.session                 the signed-in app.services.session.Session
+    ctx.jobs.run(fn, on_done)   background work (ui/jobs.py)
+    ctx.show_error(parent, exc) the one way to show an error
+    ctx.ask_passphrase(parent, reason) -> str | None   modal prompt for sensitive actions
+    ctx.confirm(parent, title, text, ok_label) -> bool
+    ctx.can(Permission.X)       to hide/disable controls (services enforce the real check)
+    ctx.events                  cross-screen signals (data changed, open a submission)
+    ctx.today()                 the session clock's date (tests pin it)
+
+Tests replace the three dialog hooks (`error_sink`, `passphrase_prompt`, `confirmer`) with plain
+callables, so nothing modal blocks an offscreen run (tests/ui/conftest.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+from app.model.accounts import Permission
+from app.services.session import Session
+from ui import errors
+from ui.jobs import JobRunner
+from ui.widgets.passphrase_dialog import ask_passphrase as _ask_passphrase
+
+ErrorSink = Callable[[QWidget | None, BaseException], None]
+PassphrasePrompt = Callable[[QWidget | None, str], str | None]
+Confirmer = Callable[[QWidget | None, str, str, str], bool]
+
+
+class UiEvents(QObject):
+    """Signals between screens; the main window and screens connect to what they care about."""
+
+    submissions_changed = Signal()  # any create/update/delete/attach: lists and dashboard refresh
+    submission_changed = Signal(int)  # one record changed (detail tabs refresh)
+    open_submission = Signal(int)  # navigate to a submission's detail view
+    lock_requested = Signal(str)  # a screen asks the shell to lock (reason)
+    status_message = Signal(str)  # short message for the status bar
+
+
+def _confirm(parent: QWidget | None, title: str, text: str, ok_label: str) -> bool:
+    box = QMessageBox(QMessageBox.Icon.Question, title, text, QMessageBox.StandardButton.Cancel, parent)
+    ok = box.addButton(ok_label, QMessageBox.ButtonRole.AcceptRole)
+    box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+    box.exec()
+    return box.clickedButton() is ok
+
+
+@dataclass
+class UiContext:
+    session: Session
+    jobs: JobRunner
+    events: UiEvents = field(default_factory=UiEvents)
+    error_sink: ErrorSink = errors.show_error
+    passphrase_prompt: PassphrasePrompt = _ask_passphrase
+    confirmer: Confirmer = _confirm
+
+    def __post_init__(self) -> None:
+        # Jobs started without their own on_error report through the same single place.
+        self.jobs.error_handler = lambda exc: self.show_error(None, exc)
+
+    def show_error(self, parent: QWidget | None, exc: BaseException) -> None:
+        self.error_sink(parent, exc)
+
+    def ask_passphrase(self, parent: QWidget | None, reason: str) -> str | None:
+        return self.passphrase_prompt(parent, reason)
+
+    def confirm(self, parent: QWidget | None, title: str, text: str, ok_label: str = "OK") -> bool:
+        return self.confirmer(parent, title, text, ok_label)
+
+    def can(self, permission: Permission) -> bool:
+        return self.session.account.can(permission)
+
+    def today(self) -> date:
+        return self.session.today()
+
+
+def resolve(factory: object) -> Callable[..., QWidget]:
+    """A registry factory is a callable or a lazy "package.module:Name" string (keeps start-up light
+    and makes registering a screen or tab a one-line edit without an import)."""
+    if isinstance(factory, str):
+        import importlib
+
+        module_name, _, attr = factory.partition(":")
+        return getattr(importlib.import_module(module_name), attr)  # type: ignore[no-any-return]
+    if callable(factory):
+        return factory  # type: ignore[return-value]
+    raise TypeError(f"not a screen factory: {factory!r}")

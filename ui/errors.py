@@ -1,0 +1,82 @@
+"""The one place that shows errors, and the global exception hook (Dangerzone/Anki `errors.py`).
+
+FrontierError messages are written for the reviewer and shown as they are. Anything else is a
+bug: the reviewer sees a generic message; the details list the exception type and the code
+location only — never the exception text or local values, which could hold a passphrase or
+classified content.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from types import TracebackType
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+
+from app.model.errors import AuthError, Cancelled, FrontierError, PermissionDenied, ValidationError
+
+GENERIC = ("Something went wrong inside the application. Nothing further was saved by this action. "
+           "If it happens again, give the details below to the workstation administrator.")
+
+
+def sanitize(text: str, limit: int = 2000) -> str:
+    """Untrusted text shown as plain text: control characters removed, length bounded."""
+    cleaned = "".join(ch if ch in "\n\t" or ch.isprintable() else "\ufffd" for ch in text)
+    return cleaned if len(cleaned) <= limit else cleaned[:limit] + "…"
+
+
+def describe(exc: BaseException) -> tuple[str, str, str | None]:
+    """(title, message, details) for an exception; details only for unexpected errors."""
+    if isinstance(exc, FrontierError):
+        title = "Cannot complete the action"
+        for kind, text in ((ValidationError, "Please check the input"), (AuthError, "Authentication failed"),
+                           (PermissionDenied, "Not allowed"), (Cancelled, "Cancelled")):
+            if isinstance(exc, kind):
+                title = text
+        return title, sanitize(str(exc)), None
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = "".join(f"  {f.filename}:{f.lineno} in {f.name}\n" for f in frames[-12:])
+    details = f"{type(exc).__module__}.{type(exc).__qualname__}\n{where}".rstrip()
+    return "Unexpected error", GENERIC, details
+
+
+def show_error(parent: QWidget | None, exc: BaseException) -> None:
+    title, message, details = describe(exc)
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Warning if details is None else QMessageBox.Icon.Critical)
+    box.setWindowTitle(title)
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    box.setText(message)
+    if details:
+        box.setDetailedText(details)
+    box.exec()
+
+
+_installed = False
+_showing = False
+
+
+def _hook(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+    global _showing
+    if issubclass(exc_type, KeyboardInterrupt):
+        sys.__excepthook__(exc_type, exc, tb)
+        return
+    # Developers still get the full traceback on stderr (a local console, never a network).
+    traceback.print_exception(exc_type, exc, tb)
+    if QApplication.instance() is None or _showing:
+        return
+    _showing = True  # an error inside the error box must not recurse
+    try:
+        show_error(QApplication.activeWindow(), exc.with_traceback(tb))
+    finally:
+        _showing = False
+
+
+def install_excepthook() -> None:
+    """Uncaught exceptions in slots reach the reviewer as a dialog instead of vanishing."""
+    global _installed
+    if not _installed:
+        sys.excepthook = _hook
+        _installed = True

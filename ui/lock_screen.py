@@ -1,0 +1,137 @@
+"""Session lock (AC-11): idle detection and the lock page that replaces all content.
+
+The idle watcher is an event filter on the QApplication (KeePassXC's InactivityTimer): any key,
+mouse or wheel input resets the clock; a coarse QTimer polls it. The clock is injectable so
+tests advance time instead of sleeping.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtWidgets import (
+    QApplication,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+_ACTIVITY = {
+    QEvent.Type.KeyPress,
+    QEvent.Type.MouseButtonPress,
+    QEvent.Type.MouseMove,
+    QEvent.Type.Wheel,
+    QEvent.Type.TouchBegin,
+    QEvent.Type.TabletPress,
+}
+
+
+class IdleWatcher(QObject):
+    idle = Signal()
+
+    def __init__(self, minutes: int, clock: Callable[[], float] = time.monotonic,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.clock = clock
+        self.timeout_s = minutes * 60.0
+        self.last_activity = clock()
+        self.enabled = True
+        self.timer = QTimer(self)
+        self.timer.setInterval(int(min(self.timeout_s / 4, 5.0) * 1000))
+        self.timer.timeout.connect(self.poll)
+
+    def start(self) -> None:
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self)
+        self.touch()
+        self.timer.start()
+
+    def stop(self) -> None:
+        self.timer.stop()
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self)
+
+    def touch(self) -> None:
+        self.last_activity = self.clock()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() in _ACTIVITY:
+            self.last_activity = self.clock()
+        return False
+
+    @Slot()
+    def poll(self) -> None:
+        if self.enabled and self.clock() - self.last_activity >= self.timeout_s:
+            self.enabled = False  # re-armed by the shell after unlock
+            self.idle.emit()
+
+
+class LockPage(QWidget):
+    """Shown instead of every screen while locked; only the banners stay visible."""
+
+    unlock_requested = Signal(str)
+
+    def __init__(self, user_label: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("lockPage")
+        outer = QVBoxLayout(self)
+        outer.addStretch(2)
+        card = QFrame()
+        card.setObjectName("card")
+        card.setMaximumWidth(440)
+        lay = QVBoxLayout(card)
+        title = QLabel("Workstation locked")
+        title.setObjectName("pageTitle")
+        lay.addWidget(title)
+        self.user = QLabel(f"Signed in as {user_label}. Enter your passphrase to continue.")
+        self.user.setWordWrap(True)
+        lay.addWidget(self.user)
+        self.passphrase = QLineEdit()
+        self.passphrase.setObjectName("unlockPassphrase")
+        self.passphrase.setEchoMode(QLineEdit.EchoMode.Password)
+        self.passphrase.setPlaceholderText("Passphrase")
+        self.passphrase.returnPressed.connect(self._submit)
+        lay.addWidget(self.passphrase)
+        self.message = QLabel("")
+        self.message.setObjectName("errorText")
+        self.message.setWordWrap(True)
+        self.message.setTextFormat(Qt.TextFormat.PlainText)
+        lay.addWidget(self.message)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        self.unlock_button = QPushButton("Unlock")
+        self.unlock_button.setDefault(True)
+        self.unlock_button.clicked.connect(self._submit)
+        row.addWidget(self.unlock_button)
+        lay.addLayout(row)
+        h = QHBoxLayout()
+        h.addStretch(1)
+        h.addWidget(card)
+        h.addStretch(1)
+        outer.addLayout(h)
+        outer.addStretch(3)
+
+    def reset(self) -> None:
+        self.passphrase.clear()
+        self.message.clear()
+        self.passphrase.setFocus()
+
+    def show_message(self, text: str) -> None:
+        self.passphrase.clear()
+        self.message.setText(text)
+
+    @Slot()
+    def _submit(self) -> None:
+        text = self.passphrase.text()
+        if not text:
+            self.message.setText("Enter your passphrase.")
+            return
+        self.unlock_requested.emit(text)

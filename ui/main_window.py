@@ -1,0 +1,300 @@
+"""Main window: a thin composition root (banners, navigation, screen stack, status, lock).
+
+Screens are registered in SCREENS (one line each); they are built on first use and receive the
+UiContext. A screen may define `refresh()`; it is called whenever the screen is shown and after
+unlock. Submission detail pages are opened through `ctx.events.open_submission(id)`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.model.accounts import Permission
+from app.model.errors import AuthError, FrontierError
+from app.services import workstation
+from ui.banner import ClassificationBanner
+from ui.context import UiContext, resolve
+from ui.lock_screen import IdleWatcher, LockPage
+
+
+@dataclass(frozen=True)
+class ScreenSpec:
+    key: str
+    title: str
+    factory: str | Callable[[UiContext], QWidget]  # "ui.screens.module:Class" or a callable
+    permission: Permission | None = None  # hidden from roles without it (services still check)
+
+
+SCREENS: list[ScreenSpec] = [
+    ScreenSpec("dashboard", "Dashboard", "ui.screens.dashboard:DashboardScreen", Permission.VIEW_CONTENT),
+    ScreenSpec("submissions", "Submissions", "ui.screens.submissions:SubmissionsScreen", Permission.VIEW_CONTENT),
+    ScreenSpec("audit", "Audit trail", "ui.screens.audit_screen:AuditScreen", Permission.VIEW_AUDIT),
+    ScreenSpec("users", "Accounts", "ui.screens.users_screen:UsersScreen", None),
+]
+
+MAX_OPEN_SUBMISSIONS = 8
+_KEY_ROLE = Qt.ItemDataRole.UserRole
+
+
+class MainWindow(QMainWindow):
+    signed_out = Signal()
+
+    def __init__(self, ctx: UiContext, idle_clock: Callable[[], float] | None = None) -> None:
+        super().__init__()
+        self.ctx = ctx
+        session = ctx.session
+        settings = session.settings
+        self.setWindowTitle(f"Frontier Review — {settings.workstation_name}")
+        self.resize(1280, 800)
+        self.pages: dict[str, QWidget] = {}
+        self.specs: dict[str, ScreenSpec] = {}
+        self.locked = False
+        self._hidden_windows: list[QWidget] = []
+
+        central = QWidget()
+        outer = QVBoxLayout(central)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        self.top_banner = ClassificationBanner(settings.system_high)
+        self.bottom_banner = ClassificationBanner(settings.system_high)
+        self.root = QStackedWidget()  # page 0: content, page 1: lock page
+        outer.addWidget(self.top_banner)
+        outer.addWidget(self.root, 1)
+
+        self.content = QWidget()
+        body = QHBoxLayout(self.content)
+        body.setContentsMargins(0, 0, 0, 0)
+        body.setSpacing(0)
+        self.nav = QListWidget()
+        self.nav.setObjectName("nav")
+        self.nav.setFixedWidth(210)
+        self.stack = QStackedWidget()
+        self.stack.setObjectName("screenStack")
+        body.addWidget(self.nav)
+        body.addWidget(self.stack, 1)
+        self.root.addWidget(self.content)
+
+        account = session.account
+        self.user_label = f"{account.display_name} ({account.role.label})"
+        self.lock_page = LockPage(self.user_label)
+        self.lock_page.unlock_requested.connect(self.try_unlock)
+        self.root.addWidget(self.lock_page)
+
+        self.status = QWidget()
+        self.status.setObjectName("statusRow")
+        srow = QHBoxLayout(self.status)
+        srow.setContentsMargins(10, 3, 10, 3)
+        self.status_user = QLabel(f"Signed in: {self.user_label}")
+        self.status_keys = QLabel(self._key_protection())
+        self.status_message = QLabel("")
+        srow.addWidget(self.status_user)
+        srow.addSpacing(24)
+        srow.addWidget(self.status_keys)
+        srow.addStretch(1)
+        srow.addWidget(self.status_message)
+        outer.addWidget(self.status)
+        outer.addWidget(self.bottom_banner)
+        self.setCentralWidget(central)
+
+        for spec in SCREENS:
+            if spec.permission is None or ctx.can(spec.permission):
+                self.specs[spec.key] = spec
+                item = QListWidgetItem(spec.title)
+                item.setData(_KEY_ROLE, spec.key)
+                self.nav.addItem(item)
+        self.nav.currentItemChanged.connect(self._nav_changed)
+
+        self.lock_action = QAction("Lock", self)
+        self.lock_action.setShortcut(QKeySequence("Ctrl+L"))
+        self.lock_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
+        self.lock_action.triggered.connect(lambda: self.lock("on demand"))
+        self.addAction(self.lock_action)
+        menu = self.menuBar().addMenu("&Session")
+        menu.addAction(self.lock_action)
+        sign_out = QAction("Sign out", self)
+        sign_out.triggered.connect(self.sign_out)
+        menu.addAction(sign_out)
+
+        ctx.events.open_submission.connect(self.open_submission)
+        ctx.events.lock_requested.connect(self.lock)
+        ctx.events.status_message.connect(self.status_message.setText)
+
+        self.idle = IdleWatcher(settings.idle_lock_minutes, idle_clock or time.monotonic)
+        self.idle.idle.connect(lambda: self.lock("idle"))
+        self.idle.start()
+        if self.nav.count():
+            self.nav.setCurrentRow(0)
+
+    # -- navigation ------------------------------------------------------------------------
+    def _key_protection(self) -> str:
+        try:
+            return workstation.key_protection(self.ctx.session.data_dir)
+        except FrontierError as exc:
+            return f"Key protection: unknown ({exc})"
+
+    def page(self, key: str) -> QWidget:
+        """The screen for `key`, built on first use."""
+        if key not in self.pages:
+            widget = resolve(self.specs[key].factory)(self.ctx)
+            widget.setObjectName(f"screen_{key}")
+            self.pages[key] = widget
+            self.stack.addWidget(widget)
+        return self.pages[key]
+
+    def show_screen(self, key: str) -> QWidget:
+        for row in range(self.nav.count()):
+            if self.nav.item(row).data(_KEY_ROLE) == key:
+                self.nav.setCurrentRow(row)
+                break
+        return self.pages[key]
+
+    @Slot(QListWidgetItem, QListWidgetItem)
+    def _nav_changed(self, current: QListWidgetItem | None, _previous: QListWidgetItem | None) -> None:
+        if current is None:
+            return
+        key = current.data(_KEY_ROLE)
+        try:
+            widget = self.page(key)
+        except FrontierError as exc:
+            self.ctx.show_error(self, exc)
+            return
+        self.stack.setCurrentWidget(widget)
+        self._refresh(widget)
+
+    def _refresh(self, widget: QWidget) -> None:
+        refresh = getattr(widget, "refresh", None)
+        if callable(refresh):
+            try:
+                refresh()
+            except FrontierError as exc:
+                self.ctx.show_error(self, exc)
+
+    @Slot(int)
+    def open_submission(self, submission_id: int) -> None:
+        key = f"submission:{submission_id}"
+        if key not in self.pages:
+            from ui.screens.submission_detail import SubmissionDetail
+
+            try:
+                detail = SubmissionDetail(self.ctx, submission_id)
+            except FrontierError as exc:
+                self.ctx.show_error(self, exc)
+                return
+            detail.close_requested.connect(lambda k=key: self.close_page(k))
+            self.pages[key] = detail
+            self.stack.addWidget(detail)
+            item = QListWidgetItem(f"  {detail.short_title()}")
+            item.setData(_KEY_ROLE, key)
+            item.setToolTip(detail.title())
+            self.nav.addItem(item)
+            self._trim_open_submissions()
+        self.show_screen(key)
+
+    def _trim_open_submissions(self) -> None:
+        opened = [k for k in self.pages if k.startswith("submission:")]
+        for key in opened[:-MAX_OPEN_SUBMISSIONS]:
+            self.close_page(key)
+
+    def close_page(self, key: str) -> None:
+        for row in range(self.nav.count()):
+            if self.nav.item(row).data(_KEY_ROLE) == key:
+                if self.nav.currentRow() == row:
+                    self.nav.setCurrentRow(0)
+                self.nav.takeItem(row)
+                break
+        widget = self.pages.pop(key, None)
+        self.specs.pop(key, None)
+        if widget is not None:
+            self.stack.removeWidget(widget)
+            widget.deleteLater()
+
+    # -- lock (AC-11) ------------------------------------------------------------------------
+    @Slot(str)
+    def lock(self, reason: str = "on demand") -> None:
+        if self.locked:
+            return
+        self.locked = True
+        # Hide everything first: even if auditing the lock fails, no content stays on screen.
+        self.root.setCurrentWidget(self.lock_page)
+        self.nav.clearFocus()
+        self._hide_other_windows()
+        self.menuBar().setEnabled(False)
+        self.idle.enabled = False
+        self.lock_page.reset()
+        try:
+            workstation.lock(self.ctx.session, reason)
+        except FrontierError as exc:
+            self.ctx.session.locked = True
+            self.status_message.setText(f"Lock was not audited: {exc}")
+
+    def _hide_other_windows(self) -> None:
+        """Dialogs are rejected (their own loops end); other top-level windows are hidden."""
+        self._hidden_windows = []
+        for w in QApplication.topLevelWidgets():
+            if w is self or not w.isVisible():
+                continue
+            if isinstance(w, QDialog):
+                w.reject()
+            else:
+                w.hide()
+                self._hidden_windows.append(w)
+
+    @Slot(str)
+    def try_unlock(self, passphrase: str) -> None:
+        try:
+            workstation.unlock(self.ctx.session, passphrase)
+        except AuthError as exc:
+            self.lock_page.show_message(str(exc))
+            return
+        except FrontierError as exc:
+            self.lock_page.show_message(str(exc))
+            return
+        self.locked = False
+        self.lock_page.reset()
+        self.root.setCurrentWidget(self.content)
+        self.menuBar().setEnabled(True)
+        for w in self._hidden_windows:
+            w.show()
+        self._hidden_windows = []
+        self.idle.touch()
+        self.idle.enabled = True
+        current = self.stack.currentWidget()
+        if current is not None:
+            self._refresh(current)
+
+    # -- sign out / close ----------------------------------------------------------------------
+    @Slot()
+    def sign_out(self) -> None:
+        self.idle.stop()
+        with contextlib.suppress(Exception):
+            workstation.sign_out(self.ctx.session)
+        self.signed_out.emit()
+        self._signed_out = True
+        self.close()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.idle.stop()
+        if not getattr(self, "_signed_out", False):
+            self._signed_out = True
+            self.ctx.jobs.wait(5000)
+            with contextlib.suppress(Exception):
+                workstation.sign_out(self.ctx.session)
+        super().closeEvent(event)

@@ -1,0 +1,164 @@
+"""One submission: a header (name, marking, review clock) over a registry of tabs.
+
+Other engineers add their tab with one line in SUBMISSION_TABS. A tab factory receives
+(ctx, submission_id) and returns a QWidget; tabs are built when first shown, and an optional
+`refresh()` is called each time the tab is shown again or the submission changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTabWidget, QVBoxLayout, QWidget
+
+from app.model.accounts import Permission
+from app.model.errors import FrontierError
+from app.model.submissions import Submission, WindowState
+from app.services import submissions
+from ui.context import UiContext, resolve
+
+
+@dataclass(frozen=True)
+class TabSpec:
+    title: str
+    factory: str | Callable[[UiContext, int], QWidget]  # "ui.screens.module:Class" or a callable
+    permission: Permission | None = Permission.VIEW_CONTENT
+
+
+SUBMISSION_TABS: list[TabSpec] = [
+    TabSpec("Overview", "ui.screens.submission_editor:SubmissionEditor"),
+    TabSpec("Artifacts", "ui.screens.artifacts:ArtifactsTab"),
+]
+
+STATE_COLOURS = {
+    WindowState.OVERDUE: "#b00020",
+    WindowState.AT_RISK: "#b35c00",
+    WindowState.ON_TRACK: "#1b6e2b",
+    WindowState.DONE: "#555555",
+}
+
+
+def countdown_text(sub: Submission, state: WindowState, days: int) -> str:
+    if state is WindowState.DONE:
+        return f"{sub.status.value.capitalize()} — review clock stopped"
+    if days < 0:
+        return f"Overdue by {-days} day{'s' if days != -1 else ''} (release was {sub.planned_release.isoformat()})"
+    if days == 0:
+        return "Public release is today"
+    return f"{days} day{'s' if days != 1 else ''} to public release ({sub.planned_release.isoformat()})"
+
+
+class SubmissionDetail(QWidget):
+    close_requested = Signal()
+
+    def __init__(self, ctx: UiContext, submission_id: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.submission_id = submission_id
+        self.submission = submissions.get(ctx.session, submission_id)
+        layout = QVBoxLayout(self)
+        header = QHBoxLayout()
+        text = QVBoxLayout()
+        self.heading = QLabel()
+        self.heading.setObjectName("pageTitle")
+        self.heading.setTextFormat(Qt.TextFormat.PlainText)
+        self.clock = QLabel()
+        self.clock.setObjectName("countdown")
+        text.addWidget(self.heading)
+        text.addWidget(self.clock)
+        header.addLayout(text, 1)
+        close = QPushButton("Close")
+        close.setToolTip("Close this submission's page")
+        close.clicked.connect(self.close_requested.emit)
+        header.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addLayout(header)
+
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("submissionTabs")
+        self.factories: list[Callable[..., QWidget]] = []
+        self.built: dict[int, QWidget] = {}
+        for spec in SUBMISSION_TABS:
+            if spec.permission is not None and not ctx.can(spec.permission):
+                continue
+            self.factories.append(resolve(spec.factory))
+            placeholder = QWidget()  # replaced by the real tab when first shown
+            self.tabs.addTab(placeholder, spec.title)
+        layout.addWidget(self.tabs, 1)
+        self.tabs.currentChanged.connect(self._tab_changed)
+        ctx.events.submission_changed.connect(self._submission_changed)
+        self._update_header()
+        self._tab_changed(self.tabs.currentIndex())
+
+    def title(self) -> str:
+        return f"{self.submission.marking.portion()} {self.submission.display_name}"
+
+    def short_title(self) -> str:
+        name = self.submission.display_name
+        return name if len(name) <= 24 else name[:23] + "…"
+
+    def tab(self, title: str) -> QWidget:
+        """The tab widget with this title (built if needed): used by tests and deep links."""
+        for i in range(self.tabs.count()):
+            if self.tabs.tabText(i) == title:
+                self.tabs.setCurrentIndex(i)
+                return self.built[i]
+        raise KeyError(title)
+
+    def _update_header(self) -> None:
+        sub = self.submission
+        today = self.ctx.today()
+        state = sub.window_state(today, self.ctx.session.settings.at_risk_days)
+        days = sub.days_remaining(today)
+        self.heading.setText(self.title())
+        self.clock.setText(f"{state.value.upper()} · {countdown_text(sub, state, days)} · status: {sub.status.value}")
+        self.clock.setStyleSheet(f"color: {STATE_COLOURS[state]}; font-weight: 600;")
+
+    @Slot(int)
+    def _tab_changed(self, index: int) -> None:
+        if index < 0:
+            return
+        if index not in self.built:
+            try:
+                widget = self.factories[index](self.ctx, self.submission_id)
+            except FrontierError as exc:
+                self.ctx.show_error(self, exc)
+                return
+            title = self.tabs.tabText(index)
+            old = self.tabs.widget(index)
+            self.tabs.blockSignals(True)
+            self.tabs.removeTab(index)
+            self.tabs.insertTab(index, widget, title)
+            self.tabs.setCurrentIndex(index)
+            self.tabs.blockSignals(False)
+            if old is not None:
+                old.deleteLater()
+            self.built[index] = widget
+        else:
+            self._refresh_tab(self.built[index])
+
+    def _refresh_tab(self, widget: QWidget) -> None:
+        refresh = getattr(widget, "refresh", None)
+        if callable(refresh):
+            try:
+                refresh()
+            except FrontierError as exc:
+                self.ctx.show_error(self, exc)
+
+    @Slot(int)
+    def _submission_changed(self, submission_id: int) -> None:
+        if submission_id != self.submission_id:
+            return
+        try:
+            self.submission = submissions.get(self.ctx.session, submission_id)
+        except FrontierError:
+            return
+        self._update_header()
+
+    def refresh(self) -> None:
+        self.submission = submissions.get(self.ctx.session, self.submission_id)
+        self._update_header()
+        current = self.built.get(self.tabs.currentIndex())
+        if current is not None:
+            self._refresh_tab(current)
