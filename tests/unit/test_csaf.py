@@ -1,0 +1,361 @@
+"""CSAF exchange: schema validation (2.0 and 2.1), export -> import round trip between two
+workstations, malformed and schema-invalid input, duplicates, conflicts with local edits."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from datetime import date
+from importlib import resources
+from pathlib import Path
+
+import pytest
+
+from app.ingest import csaf_import
+from app.model.errors import IngestError, IntegrityError, PermissionDenied, ValidationError
+from app.model.markings import Marking
+from app.model.vulnerabilities import (
+    RemediationCategory,
+    ReproStatus,
+    Target,
+    Tlp,
+    Vulnerability,
+    VulnStatus,
+)
+from app.services import vulnerabilities as vs
+from app.services.vulnerabilities import ActionKind
+from reports import csaf, csaf_validate
+
+V4 = "CVSS:4.0/AV:N/AC:L/AT:P/PR:N/UI:N/VC:H/VI:L/VA:L/SC:N/SI:N/SA:N"
+V3 = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N"
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "schemas" / "csaf"
+TC_20 = "csaf/v20/data/mandatory"
+
+
+def rich(**overrides: object) -> Vulnerability:
+    base = Vulnerability(
+        title="Sandbox escape through crafted archive", description="The model built an archive that escapes.",
+        target=Target.SOFTWARE, vendor="Acme Corp", product="Acme Unpacker",
+        product_id="pkg:pypi/acme-unpacker@2.4.1", cwe="CWE-22", cve="CVE-2026-40001", cvss_vector=V4,
+        cvss_v3_vector=V3, repro_status=ReproStatus.REPRODUCED, repro_evidence="Run r-7, sample 12: step 4.",
+        discovered=date(2026, 11, 12), vendor_notified=date(2026, 11, 14), embargo_until=date(2026, 12, 10),
+        tlp=Tlp.AMBER_STRICT, remediation_category=RemediationCategory.VENDOR_FIX,
+        remediation="Upgrade to 2.4.2.", marking=Marking.parse("CUI"),
+    )
+    return dataclasses.replace(base, **overrides)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def sender(workstation):  # type: ignore[no-untyped-def]
+    return workstation.session("reviewer")
+
+
+@pytest.fixture
+def receiver(second_workstation):  # type: ignore[no-untyped-def]
+    return second_workstation.session("reviewer")
+
+
+def export(session, vid: str, tmp_path: Path, name: str = "media") -> Path:  # type: ignore[no-untyped-def]
+    folder = tmp_path / name
+    folder.mkdir(exist_ok=True)
+    return vs.export_csaf(session, [vid], folder).files[0]
+
+
+def history_rows(session) -> int:  # type: ignore[no-untyped-def]
+    return int(session.db.query_one("SELECT count(*) FROM vulnerability_history")[0])
+
+
+# -- schema validation -----------------------------------------------------------------------
+
+def test_export_is_csaf_21_with_cvss_v4_and_valid_against_the_official_schema(sender, tmp_path) -> None:
+    v = vs.create(sender, rich())
+    path = export(sender, v.id, tmp_path)
+    doc = json.loads(path.read_text())
+    assert path.name == "frw-vuln-2026-0001.json"
+    assert doc["document"]["csaf_version"] == "2.1"
+    assert doc["$schema"] == csaf_validate.CSAF_21_ID
+    assert doc["document"]["distribution"]["tlp"]["label"] == "AMBER+STRICT"
+    metric = doc["vulnerabilities"][0]["metrics"][0]["content"]
+    assert metric["cvss_v4"] == {"version": "4.0", "vectorString": V4, "baseScore": 8.3, "baseSeverity": "HIGH"}
+    assert metric["cvss_v3"]["baseScore"] == 7.5
+    assert doc["vulnerabilities"][0]["cwes"][0]["name"].startswith("Improper Limitation of a Pathname")
+    assert csaf_validate.validate(doc) == []
+    assert csaf_validate.schema_source("2.1") == "bundled reports/schemas/csaf_2.1"
+
+
+def test_export_is_csaf_20_when_only_cvss_v31_is_present(sender, tmp_path) -> None:
+    v = vs.create(sender, rich(cvss_vector="", product_id="cpe:2.3:a:acme:unpacker:2.4.1:*:*:*:*:*:*:*"))
+    doc = json.loads(export(sender, v.id, tmp_path).read_text())
+    assert doc["document"]["csaf_version"] == "2.0"
+    assert "$schema" not in doc
+    # CSAF 2.0 carries TLP 1.0: AMBER+STRICT becomes AMBER, the strict label stays in the text.
+    assert doc["document"]["distribution"]["tlp"]["label"] == "AMBER"
+    assert "TLP 2.0 label: AMBER+STRICT" in doc["document"]["distribution"]["text"]
+    assert doc["vulnerabilities"][0]["scores"][0]["cvss_v3"]["vectorString"] == V3
+    assert csaf_validate.validate(doc, "2.0") == []
+    # A 2.1-only construct makes it invalid as 2.0: the validator really checks against 2.0.
+    broken = json.loads(json.dumps(doc))
+    broken["document"]["distribution"]["tlp"]["label"] = "CLEAR"
+    problems = csaf_validate.validate(broken, "2.0")
+    assert [p.path for p in problems] == ["$.document.distribution.tlp.label"]
+    assert csaf_validate.validate(broken, "2.1")  # and 2.1 wants its $schema
+
+
+def test_csaf_20_schema_comes_from_the_csaf_package_and_matches_the_official_copy() -> None:
+    assert csaf_validate.schema_source("2.0") == "csaf package (PyPI) csaf/v20/schema"
+    packaged = (resources.files("csaf") / "csaf/v20/schema/csaf.json").read_bytes()
+    bundled = (csaf_validate.SCHEMA_DIR / "csaf_2.0/json_schema/csaf_json_schema.json").read_bytes()
+    assert hashlib.sha256(packaged).digest() == hashlib.sha256(bundled).digest()
+
+
+def test_bundled_21_schemas_are_the_official_files() -> None:
+    if not SHARED.is_dir():
+        pytest.skip(f"{SHARED} (the shared OASIS copy) is absent; the bundle cannot be compared")
+    for rel in ["json_schema/csaf.json", "json_schema/meta.json", "referenced_schema/first/cvss-v4.0.json",
+                "referenced_schema/first/cvss-v3.1.json", "referenced_schema/certcc/SelectionList_2_0_0.schema.json"]:
+        ours = (csaf_validate.SCHEMA_DIR / "csaf_2.1" / rel).read_bytes()
+        assert ours == (SHARED / "csaf_2.1" / rel).read_bytes(), rel
+    assert (csaf_validate.SCHEMA_DIR / "csaf_2.1" / "LICENSE.md").is_file()
+
+
+def test_technical_committee_test_documents() -> None:
+    root = resources.files("csaf") / TC_20
+    valid = json.loads((root / "oasis_csaf_tc-csaf_2_0-2021-6-1-08-11.json").read_text())
+    assert csaf_validate.validate(valid) == []
+    invalid = json.loads((root / "oasis_csaf_tc-csaf_2_0-2021-6-1-08-01.json").read_text())
+    problems = csaf_validate.validate(invalid)
+    assert [str(p) for p in problems] == [
+        "$.vulnerabilities[0].scores[0].cvss_v3.version: '3.1' is not one of ['3.0']"]
+
+
+def test_validation_never_fetches_unknown_references() -> None:
+    from referencing.exceptions import NoSuchResource
+
+    with pytest.raises(NoSuchResource):
+        csaf_validate._refuse("https://example.org/schema.json")
+
+
+# -- round trip between two workstations -----------------------------------------------------
+
+def test_round_trip_export_import_on_a_second_workstation(sender, receiver, tmp_path) -> None:
+    original = vs.create(sender, rich())
+    path = export(sender, original.id, tmp_path)
+
+    preview = vs.preview_import(receiver, [path])
+    assert [a.kind for a in preview.actions] == [ActionKind.NEW]
+    assert vs.count(receiver) == 0  # preview changes nothing
+    result = vs.apply_import(receiver, preview)
+    got = vs.get(receiver, result.created[0])
+    assert got.exchanged() == original.exchanged()
+    assert (got.score, got.severity) == (original.score, original.severity)
+    assert got.tracking_id == original.id
+    assert got.source == "https://test-workstation.clearinghouse.invalid"
+    assert got.status is VulnStatus.NEW
+    assert got.context.is_empty  # local links of the sender do not travel
+
+    # Re-importing the same advisory is recognised by tracking id: nothing changes.
+    rows = history_rows(receiver)
+    again = vs.preview_import(receiver, [path])
+    assert [a.kind for a in again.actions] == [ActionKind.UNCHANGED]
+    vs.apply_import(receiver, again)
+    assert vs.count(receiver) == 1 and history_rows(receiver) == rows
+
+
+def test_round_trip_through_csaf_20_keeps_tlp_and_marking(sender, receiver, tmp_path) -> None:
+    original = vs.create(sender, rich(cvss_vector="", tlp=Tlp.CLEAR, marking=Marking.parse("SECRET//NOFORN")))
+    path = export(sender, original.id, tmp_path)
+    assert json.loads(path.read_text())["document"]["distribution"]["tlp"]["label"] == "WHITE"
+    result = vs.apply_import(receiver, vs.preview_import(receiver, [path]))
+    got = vs.get(receiver, result.created[0])
+    assert got.exchanged() == original.exchanged()
+    assert got.tlp is Tlp.CLEAR and got.marking.banner() == "SECRET//NOFORN"
+
+
+def test_partner_update_is_taken_and_local_edits_are_kept(sender, receiver, tmp_path) -> None:
+    original = vs.create(sender, rich())
+    vs.apply_import(receiver, vs.preview_import(receiver, [export(sender, original.id, tmp_path, "v1")]))
+    local = vs.list_all(receiver)[0]
+    vs.update(receiver, dataclasses.replace(local, description="Receiver's own analysis."))
+    # The sender changes another field and exports version 2.
+    vs.update(sender, dataclasses.replace(vs.get(sender, original.id), remediation="Upgrade to 2.5.0."))
+    path2 = export(sender, original.id, tmp_path, "v2")
+    assert json.loads(path2.read_text())["document"]["tracking"]["version"] == "2"
+
+    preview = vs.preview_import(receiver, [path2])
+    (action,) = preview.actions
+    assert action.kind is ActionKind.UPDATE
+    assert action.taken == ("remediation",)
+    assert {c.field for c in action.changes} == {"description", "remediation"}
+    vs.apply_import(receiver, preview)
+    got = vs.get(receiver, local.id)
+    assert got.remediation == "Upgrade to 2.5.0."
+    assert got.description == "Receiver's own analysis."
+
+
+def test_conflict_with_local_edit_is_shown_and_never_silently_overwritten(sender, receiver, tmp_path) -> None:
+    original = vs.create(sender, rich())
+    vs.apply_import(receiver, vs.preview_import(receiver, [export(sender, original.id, tmp_path, "v1")]))
+    local = vs.list_all(receiver)[0]
+    vs.update(receiver, dataclasses.replace(local, remediation="Local: block the port."))
+    vs.update(sender, dataclasses.replace(vs.get(sender, original.id), remediation="Partner: upgrade to 2.5."))
+    path2 = export(sender, original.id, tmp_path, "v2")
+
+    preview = vs.preview_import(receiver, [path2])
+    (action,) = preview.actions
+    assert action.kind is ActionKind.CONFLICT
+    assert action.conflicts == ("remediation",)
+    (change,) = [c for c in action.changes if c.field == "remediation"]
+    assert (change.local, change.incoming, change.baseline) == (
+        "Local: block the port.", "Partner: upgrade to 2.5.", "Upgrade to 2.4.2.")
+    assert change.conflict
+
+    before = vs.get(receiver, local.id)
+    result = vs.apply_import(receiver, preview)  # no resolution given
+    assert result.kept_local == [local.id] and result.updated == []
+    assert vs.get(receiver, local.id) == before
+
+    # The reviewer chooses the partner's text: applied, and recorded in the history.
+    result = vs.apply_import(receiver, vs.preview_import(receiver, [path2]), {0: {"remediation": "incoming"}})
+    assert result.updated == [local.id]
+    assert vs.get(receiver, local.id).remediation == "Partner: upgrade to 2.5."
+    assert vs.history(receiver, local.id)[-1].action == "import csaf"
+
+
+def test_cve_match_without_exchange_history_differences_are_conflicts(sender, receiver, tmp_path) -> None:
+    original = vs.create(sender, rich())
+    vs.create(receiver, Vulnerability(title="Found here too", cve=original.cve))
+    (action,) = vs.preview_import(receiver, [export(sender, original.id, tmp_path)]).actions
+    assert action.kind is ActionKind.CONFLICT
+    assert "never exchanged before" in action.message
+    assert "title" in action.conflicts
+
+
+def test_register_changed_after_preview_applies_nothing(sender, receiver, tmp_path) -> None:
+    original = vs.create(sender, rich())
+    second = vs.create(sender, rich(cve="CVE-2026-40002", title="Second"))
+    paths = [export(sender, original.id, tmp_path), export(sender, second.id, tmp_path)]
+    preview = vs.preview_import(receiver, paths)
+    vs.create(receiver, Vulnerability(title="meanwhile", cve="CVE-2026-40002"))
+    with pytest.raises(IntegrityError, match="preview the import again"):
+        vs.apply_import(receiver, preview)
+    assert vs.count(receiver) == 1  # the first NEW item was rolled back too
+
+
+# -- bad input -------------------------------------------------------------------------------
+
+def write(tmp_path: Path, name: str, data: bytes | str) -> Path:
+    p = tmp_path / name
+    p.write_bytes(data if isinstance(data, bytes) else data.encode())
+    return p
+
+
+def test_malformed_json_names_the_file_and_position(receiver, tmp_path) -> None:
+    bad = write(tmp_path, "broken.json", '{"document": {"csaf_version": "2.1",\n  "title": }')
+    (action,) = vs.preview_import(receiver, [bad]).actions
+    assert action.kind is ActionKind.INVALID
+    assert str(bad) in action.message and "line 2 column" in action.message
+
+
+@pytest.mark.parametrize(("content", "fragment"), [
+    ("[1, 2]", "a CSAF document is a JSON object"),
+    ('{"document": {"csaf_version": "3.0"}}', "$.document.csaf_version: '3.0'"),
+    (b"\xff\xfe{}", "not UTF-8"),
+    ('{"document": {"csaf_version": "2.0", "x": NaN}}', "NaN is not allowed"),
+])
+def test_unreadable_documents_are_refused_with_a_reason(receiver, tmp_path, content, fragment) -> None:
+    (action,) = vs.preview_import(receiver, [write(tmp_path, "x.json", content)]).actions
+    assert action.kind is ActionKind.INVALID
+    assert fragment in action.message
+
+
+def test_schema_invalid_csaf_names_the_json_path(sender, receiver, tmp_path) -> None:
+    doc = json.loads(export(sender, vs.create(sender, rich()).id, tmp_path).read_text())
+    doc["vulnerabilities"][0]["metrics"][0]["content"]["cvss_v4"]["vectorString"] = V4.replace("AV:N", "AV:Q")
+    del doc["document"]["tracking"]["id"]
+    (action,) = vs.preview_import(receiver, [write(tmp_path, "bad.json", json.dumps(doc))]).actions
+    assert action.kind is ActionKind.INVALID
+    assert "not a valid CSAF 2.1 document" in action.message
+    assert "$.document.tracking: 'id' is a required property" in action.message
+    assert "$.vulnerabilities[0].metrics[0].content.cvss_v4.vectorString" in action.message
+    assert vs.apply_import(receiver, vs.preview_import(receiver, [tmp_path / "bad.json"])).created == []
+
+
+def test_invalid_cvss_inside_a_schema_valid_document_names_metric_and_path(tmp_path) -> None:
+    doc = json.loads(json.dumps(csaf.advisory(rich(id="FRW-VULN-2026-0009").validate(),
+                                              csaf.Publisher("P", "https://p.example"), csaf.AdvisoryMeta(
+        "T-1", 1, (csaf.Revision("2026-11-20T00:00:00Z", "1", "Initial"),), "2026-11-20T00:00:00Z"))))
+    # SA:S is allowed by the schema's pattern for MSA only; for SA the cvss package refuses it.
+    doc["vulnerabilities"][0]["metrics"][0]["content"]["cvss_v4"]["vectorString"] = V4
+    doc["vulnerabilities"][0]["cve"] = "CVE-2026-1"  # schema pattern needs 4+ digits: schema error
+    path = write(tmp_path, "cve.json", json.dumps(doc))
+    with pytest.raises(IngestError, match=r"\$\.vulnerabilities\[0\]\.cve"):
+        csaf_import.read_advisory(path, csaf_validate.validate)
+    # Without schema validation the reader's own checks still name the JSON path and field.
+    with pytest.raises(IngestError, match=r"\$\.vulnerabilities\[0\]: cve: 'CVE-2026-1' is not a CVE id"):
+        csaf_import.read_advisory(path, lambda d: [])
+    doc["vulnerabilities"][0]["cve"] = "CVE-2026-40001"
+    doc["vulnerabilities"][0]["metrics"][0]["content"]["cvss_v4"]["vectorString"] = V4.replace("AT:P/", "")
+    with pytest.raises(IngestError, match=r"metrics\[0\]\.content\.cvss_v4\.vectorString AT: missing mandatory"):
+        csaf_import.read_advisory(write(tmp_path, "v.json", json.dumps(doc)), lambda d: [])
+
+
+def test_oversized_file_is_refused_before_parsing(tmp_path) -> None:
+    big = write(tmp_path, "big.json", "{" + " " * 2048 + "}")
+    with pytest.raises(IngestError, match="a CSAF advisory may be at most 1,024"):
+        csaf_import.read_advisory(big, csaf_validate.validate, max_bytes=1024)
+
+
+def test_duplicate_tracking_ids_and_cves_in_one_import(sender, receiver, tmp_path) -> None:
+    v = vs.create(sender, rich())
+    path = export(sender, v.id, tmp_path)
+    copy = write(tmp_path, "copy.json", path.read_bytes())
+    # Another publisher's advisory about the same CVE.
+    other = json.loads(path.read_text())
+    other["document"]["tracking"]["id"] = "PARTNER-2026-77"
+    other["document"]["publisher"]["namespace"] = "https://partner.example"
+    other_path = write(tmp_path, "partner.json", json.dumps(other))
+    preview = vs.preview_import(receiver, [path, copy, other_path])
+    assert [a.kind for a in preview.actions] == [ActionKind.NEW, ActionKind.DUPLICATE, ActionKind.DUPLICATE]
+    assert "tracking id FRW-VULN-2026-0001" in preview.actions[1].message
+    assert "CVE-2026-40001 also in" in preview.actions[2].message
+    result = vs.apply_import(receiver, preview)
+    assert len(result.created) == 1 and len(result.skipped) == 2
+
+
+def test_duplicate_cve_in_the_register_is_refused(sender) -> None:
+    vs.create(sender, rich())
+    with pytest.raises(ValidationError, match="CVE-2026-40001 is already recorded as FRW-VULN-2026-0001"):
+        vs.create(sender, rich(title="again"))
+
+
+# -- export rules ----------------------------------------------------------------------------
+
+def test_export_refuses_media_marked_lower_and_writes_nothing(sender, tmp_path) -> None:
+    v = vs.create(sender, rich(marking=Marking.parse("SECRET")))
+    folder = tmp_path / "usb"
+    folder.mkdir()
+    with pytest.raises(ValidationError, match="may not be written to media marked CUI"):
+        vs.export_csaf(sender, [v.id], folder, media_marking=Marking.parse("CUI"))
+    assert list(folder.iterdir()) == []
+
+
+def test_tracking_version_only_increases_when_content_changed(sender, tmp_path) -> None:
+    v = vs.create(sender, rich())
+    first = json.loads(export(sender, v.id, tmp_path, "a").read_text())["document"]["tracking"]
+    same = json.loads(export(sender, v.id, tmp_path, "b").read_text())["document"]["tracking"]
+    assert first["version"] == same["version"] == "1"
+    vs.update(sender, dataclasses.replace(vs.get(sender, v.id), tlp=Tlp.RED))
+    changed = json.loads(export(sender, v.id, tmp_path, "c").read_text())["document"]["tracking"]
+    assert changed["version"] == "2"
+    assert changed["revision_history"][-1]["summary"] == "Updated: tlp."
+
+
+def test_auditor_cannot_import_or_export(workstation, sender, tmp_path) -> None:
+    v = vs.create(sender, rich())
+    path = export(sender, v.id, tmp_path)
+    auditor = workstation.session("auditor")
+    with pytest.raises(PermissionDenied):
+        vs.preview_import(auditor, [path])
+    with pytest.raises(PermissionDenied):
+        vs.export_csaf(auditor, [v.id], tmp_path)
