@@ -1,0 +1,235 @@
+"""Windowed table model over the samples of one run (up to millions of rows).
+
+Only the row count is known up front (the run's stored sample count when no filter is set, so
+the first paint costs no query at all); rows are fetched a page at a time when the view asks
+for them and kept in a small LRU cache. A page that follows a cached page is fetched by key
+("rows after id N", an index seek) instead of by OFFSET, so scrolling down stays cheap however
+far the reader goes; a jump (dragging the scroll bar) falls back to OFFSET for that one page.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QColor, QFont
+
+from app.model.results import SampleFilter, SampleRow
+from ui.widgets.transcript_view import clean_text
+
+PAGE_SIZE = 200
+MAX_PAGES = 24  # ~5,000 rows of small columns cached
+CELL_CHARS = 300  # long inputs are cut for the cell; the transcript viewer shows everything
+TIP_CHARS = 1500
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+class SampleSource(Protocol):
+    """Where rows come from: the results service in the app, anything in tests and benchmarks."""
+
+    def count(self, flt: SampleFilter) -> int: ...
+
+    def page(self, flt: SampleFilter, offset: int, limit: int, after_id: int | None) -> list[SampleRow]: ...
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    title: str
+    numeric: bool = False
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("sample_id", "Sample"),
+    Column("epoch", "Epoch", True),
+    Column("score", "Score", True),
+    Column("scores", "Scores"),
+    Column("answer", "Answer"),
+    Column("target", "Target"),
+    Column("input", "Input"),
+    Column("error", "Error"),
+    Column("tokens", "Tokens", True),
+    Column("time", "Time (s)", True),
+)
+COLUMN_INDEX = {c.key: i for i, c in enumerate(COLUMNS)}
+
+ERROR_BG = QColor("#ffebe9")
+ERROR_FG = QColor("#a40e26")
+PASS_FG = QColor("#1a7f37")
+FAIL_FG = QColor("#cf222e")
+
+
+def one_line(text: str, limit: int = CELL_CHARS) -> str:
+    """A cell shows the start of a long text on one line."""
+    s = clean_text(text[: limit * 2], limit * 2).replace("\n", " ⏎ ").replace("\t", " ")
+    return s if len(s) <= limit else s[: limit - 1] + "…"
+
+
+def plain_tooltip(text: str) -> str:
+    """Tooltips guess rich text (Qt::mightBeRichText); make them explicit, escaped rich text so
+    `<img src=...>` from a log is shown as characters, never loaded or rendered."""
+    body = html.escape(clean_text(text, TIP_CHARS))
+    return f"<p style='white-space:pre-wrap'>{body}</p>"
+
+
+def score_text(value: Any) -> str:
+    if isinstance(value, dict):
+        return str(value.get("value", ""))
+    v = getattr(value, "value", value)
+    return "" if v is None else str(v)
+
+
+def format_score(score: float | None) -> str:
+    if score is None or (isinstance(score, float) and not math.isfinite(score)):
+        return "—"
+    return f"{score:.3g}"
+
+
+class SamplesModel(QAbstractTableModel):
+    """Per-sample rows of one run; `row_at(i)` gives the SampleRow (fetching its page if needed)."""
+
+    ROW_ROLE = Qt.ItemDataRole.UserRole + 1
+
+    def __init__(self, source: SampleSource, unfiltered_count: int | None = None,
+                 page_size: int = PAGE_SIZE, max_pages: int = MAX_PAGES) -> None:
+        super().__init__()
+        self.source = source
+        self.page_size = page_size
+        self.max_pages = max_pages
+        self._filter = SampleFilter()
+        self._unfiltered_count = unfiltered_count
+        self._count = unfiltered_count if unfiltered_count is not None else source.count(self._filter)
+        self._pages: OrderedDict[int, list[SampleRow]] = OrderedDict()
+        self.fetches: list[tuple[int, str]] = []  # (page, "key"|"offset"): for tests and the benchmark
+        self.on_fetch_error: Callable[[BaseException], None] | None = None
+        self._bold = QFont()
+        self._bold.setBold(True)
+
+    # -- filtering -----------------------------------------------------------------------------
+    @property
+    def filter(self) -> SampleFilter:
+        return self._filter
+
+    def set_filter(self, flt: SampleFilter) -> None:
+        """Apply a filter: one count query, no rows fetched until the view paints."""
+        count = self._unfiltered_count if (flt == SampleFilter() and self._unfiltered_count is not None) \
+            else self.source.count(flt)
+        self.beginResetModel()
+        self._filter = flt
+        self._count = count
+        self._pages.clear()
+        self.endResetModel()
+
+    def refresh(self) -> None:
+        self._unfiltered_count = None
+        self.set_filter(self._filter)
+
+    # -- paging --------------------------------------------------------------------------------
+    def _page(self, p: int) -> list[SampleRow]:
+        cached = self._pages.get(p)
+        if cached is not None:
+            self._pages.move_to_end(p)
+            return cached
+        prev = self._pages.get(p - 1)
+        if prev and len(prev) == self.page_size:
+            rows = self.source.page(self._filter, p * self.page_size, self.page_size, prev[-1].id)
+            self.fetches.append((p, "key"))
+        else:
+            rows = self.source.page(self._filter, p * self.page_size, self.page_size, None)
+            self.fetches.append((p, "offset"))
+        self._pages[p] = rows
+        while len(self._pages) > self.max_pages:
+            self._pages.popitem(last=False)
+        return rows
+
+    def row_at(self, row: int) -> SampleRow | None:
+        if row < 0 or row >= self._count:
+            return None
+        try:
+            rows = self._page(row // self.page_size)
+        except Exception as exc:  # a failed read must not crash painting; report once
+            if self.on_fetch_error is not None:
+                self.on_fetch_error(exc)
+            return None
+        i = row % self.page_size
+        return rows[i] if i < len(rows) else None
+
+    def cached_pages(self) -> list[int]:
+        return list(self._pages)
+
+    # -- Qt model API ----------------------------------------------------------------------------
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 (Qt signature)
+        return 0 if parent.isValid() else self._count
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 (Qt signature)
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        if orientation == Qt.Orientation.Horizontal:
+            return COLUMNS[section].title if 0 <= section < len(COLUMNS) else None
+        return f"{section + 1:,}"
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        if role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.BackgroundRole,
+                        Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.TextAlignmentRole, self.ROW_ROLE):
+            return None
+        col = COLUMNS[index.column()]
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return int((Qt.AlignmentFlag.AlignRight if col.numeric else Qt.AlignmentFlag.AlignLeft)
+                       | Qt.AlignmentFlag.AlignVCenter)
+        r = self.row_at(index.row())
+        if r is None:
+            return "…" if role == Qt.ItemDataRole.DisplayRole else None
+        if role == self.ROW_ROLE:
+            return r
+        if role == Qt.ItemDataRole.BackgroundRole:
+            return ERROR_BG if r.error else None
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if col.key == "error" and r.error:
+                return ERROR_FG
+            if col.key == "score" and r.score is not None:
+                return PASS_FG if r.score >= 1.0 else FAIL_FG if r.score <= 0.0 else None
+            return None
+        if role == Qt.ItemDataRole.ToolTipRole:
+            full = self._full_text(r, col.key)
+            return plain_tooltip(full) if full else None
+        return self._display(r, col.key)
+
+    @staticmethod
+    def _display(r: SampleRow, key: str) -> str:
+        if key == "sample_id":
+            return one_line(r.sample_id, 120)
+        if key == "epoch":
+            return str(r.epoch)
+        if key == "score":
+            return format_score(r.score)
+        if key == "scores":
+            return one_line(", ".join(f"{k}: {score_text(v)}" for k, v in r.scores.items()), 120)
+        if key == "answer":
+            return one_line(r.answer)
+        if key == "target":
+            return one_line(r.target)
+        if key == "input":
+            return one_line(r.input_text)
+        if key == "error":
+            return one_line(r.error)
+        if key == "tokens":
+            return "" if r.total_tokens is None else f"{r.total_tokens:,}"
+        if key == "time":
+            return "" if r.total_time is None else f"{r.total_time:.1f}"
+        return ""
+
+    @staticmethod
+    def _full_text(r: SampleRow, key: str) -> str:
+        return {"answer": r.answer, "target": r.target, "input": r.input_text, "error": r.error,
+                "sample_id": r.sample_id}.get(key, "")
