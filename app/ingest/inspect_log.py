@@ -166,11 +166,17 @@ def sample_from_json(s: Any, path: str, where: str) -> SampleResult:
         tokens_total = sum(_int(u.get("total_tokens")) or 0 for u in usage.values() if isinstance(u, dict))
     transcript = {k: s[k] for k in ("messages", "events", "events_data", "output", "metadata", "store",
                                     "attachments", "error", "limit", "scores") if s.get(k) is not None}
+    input_text = _input_text(resolve(s.get("input"), att))
+    choices = s.get("choices")
+    if isinstance(choices, list) and choices:
+        # multiple choice: the options are part of what the model was asked
+        input_text += "\n\n" + "\n".join(f"{chr(65 + i) if i < 26 else i}) {_str(resolve(c, att))}"
+                                          for i, c in enumerate(choices))
     return SampleResult(
         sample_id=_str(sid),
         epoch=epoch,
         scores=scores,
-        input_text=_input_text(resolve(s.get("input"), att)),
+        input_text=input_text,
         target=_target_text(resolve(s.get("target"), att)),
         answer=answer,
         error=error,

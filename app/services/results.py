@@ -1,0 +1,473 @@
+"""Benchmark results: import evaluation logs, explore runs/samples/transcripts, compare models.
+
+API for the UI and the CLI (every call checks the role; errors are FrontierError subclasses whose
+text names the file or object):
+
+Import (Permission.IMPORT_RESULTS)
+    import_files(session, paths, submission_id, media_label="", progress=None, cancel=None)
+        -> list[ImportOutcome]            one per path, in order; status imported|duplicate|failed|cancelled
+        Each file is read streaming and stored in ONE transaction with ONE audit event
+        ("results.import"); a failed or cancelled file leaves nothing behind (rolled back) and the
+        batch goes on with the next file (failure) or stops (cancel). Files already finished stay.
+        Re-importing content already stored (same file SHA-256) is reported as "duplicate" and
+        not stored again. progress(done, total, text) gets byte counts over the whole batch plus a
+        text such as "intercode.eval: 1,200 of 3,000 samples"; cancel() is polled between batches
+        of samples. Safe to call from a worker thread: it writes through its own connection.
+    propose_submission(session, model_id) -> list[tuple[Submission, str]]
+        Open submissions whose developer/model/version match a log's model id, best first, with
+        the reason; the UI shows them for confirmation.
+    preview_file(session, path) -> list[EvalRun]      header(s) only (task, model, status...),
+        for the import dialog before the reviewer picks a submission.
+    map_task(session, task, benchmark) / unmap_task(session, task)
+        Map an unknown task name to a canonical benchmark (catalog name or a new one); audited.
+
+Read (Permission.VIEW_CONTENT)
+    list_runs(session, submission_id) -> list[EvalRun]    with metrics and resolved .benchmark
+    get_run(session, run_id) -> EvalRun
+    count_samples(session, run_id, SampleFilter()) -> int
+    page_samples(session, run_id, SampleFilter(), offset, limit, sort="order", descending=False)
+        -> list[SampleRow]     sort: order|sample_id|epoch|score|time|tokens; filter by epoch,
+        score range, errors only / without errors, sample id, full-text search (FTS5 over input,
+        target and answer; the reviewer's words are quoted, so no query syntax is injected).
+    get_sample(session, sample_pk) -> SampleRow
+    get_transcript(session, sample_pk) -> dict | None   attachment:// references resolved
+    transcript_text(transcript) -> str    plain-text rendering (messages, tool calls, tool
+        results, scores, error) for a read-only viewer: show with setPlainText, never as HTML.
+    benchmark_choices(session) -> list[str]   catalog names plus names used in mappings
+    unmapped_tasks(session) -> list[str]
+    compare(session, benchmark, run_ids=None, max_samples=100_000) -> Comparison
+        One benchmark (canonical name, or a raw task name) across all runs (or run_ids), each
+        run's headline value and stderr, the metric direction, and per-sample scores for sample
+        ids (and epochs) present in at least two runs.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
+from typing import Any
+
+from app.ingest.inspect_log import content_text, resolve
+from app.ingest.logfile import DEFAULT_LIMITS, Limits, ParsedLog, check_regular_file, sha256_file
+from app.ingest.results import open_results_file
+from app.model import benchmarks
+from app.model.accounts import Permission
+from app.model.errors import Cancelled, FrontierError, IngestError, NotFound, StorageError, ValidationError
+from app.model.results import (
+    Comparison,
+    Direction,
+    EvalRun,
+    ImportOutcome,
+    SampleDelta,
+    SampleFilter,
+    SampleResult,
+    SampleRow,
+)
+from app.model.submissions import Submission
+from app.services.session import Session
+from storage import results_repo as repo
+from storage import submissions_repo
+from storage.db import Connection, Database, DatabaseError
+
+Progress = Callable[[int, int, str], None]
+Cancel = Callable[[], bool]
+BATCH = 500
+
+
+# -- import -----------------------------------------------------------------------------------------
+
+def import_files(session: Session, paths: Sequence[str | os.PathLike[str]], submission_id: int,
+                 media_label: str = "", progress: Progress | None = None, cancel: Cancel | None = None,
+                 limits: Limits = DEFAULT_LIMITS) -> list[ImportOutcome]:
+    session.require(Permission.IMPORT_RESULTS)
+    if len(media_label) > 200:
+        raise ValidationError("media_label", "must be at most 200 characters")
+    submissions_repo.get(session.db.conn, submission_id)  # NotFound names the id
+    names = [os.fspath(p) for p in paths]
+    sizes = []
+    for p in names:
+        try:
+            sizes.append(os.stat(p).st_size)
+        except OSError:
+            sizes.append(0)
+    total = sum(sizes)
+    done_before = 0
+    outcomes: list[ImportOutcome] = []
+    db = session.worker_db()
+    try:
+        for index, path in enumerate(names):
+            if cancel is not None and cancel():
+                outcomes.extend(ImportOutcome(p, None, "cancelled", "not started") for p in names[index:])
+                break
+            try:
+                outcomes.append(_import_one(session, db, path, submission_id, media_label, limits,
+                                            progress, cancel, done_before, total, index, len(names)))
+            except Cancelled:
+                outcomes.append(ImportOutcome(path, None, "cancelled", "Import cancelled; nothing was stored "
+                                              "from this file."))
+                outcomes.extend(ImportOutcome(p, None, "cancelled", "not started") for p in names[index + 1:])
+                break
+            except FrontierError as exc:
+                outcomes.append(ImportOutcome(path, None, "failed", str(exc)))
+                _audit_rejection(session, path, str(exc))
+            done_before += sizes[index]
+            if progress is not None:
+                progress(done_before, total, f"{os.path.basename(path)}: {outcomes[-1].status}")
+    finally:
+        db.close()
+    return outcomes
+
+
+def _audit_rejection(session: Session, path: str, message: str) -> None:
+    with session.transaction() as conn:
+        session.audit(conn, "results.import_rejected", "file", os.path.basename(path),
+                      {"path": path, "problem": message[:500]})
+
+
+def _import_one(session: Session, db: Database, path: str, submission_id: int, media_label: str,
+                limits: Limits, progress: Progress | None, cancel: Cancel | None, done_before: int,
+                total: int, index: int, count: int) -> ImportOutcome:
+    name = os.path.basename(path)
+    st = check_regular_file(path)
+    if progress is not None:
+        progress(done_before, total, f"{name}: checking (SHA-256)")
+    sha, size = sha256_file(path, cancel)
+    if cancel is not None and cancel():
+        raise Cancelled("Import")
+    existing = repo.find_by_sha(db.conn, sha)
+    if existing:
+        ids = ", ".join(str(r[0]) for r in existing)
+        subs = ", ".join(sorted({str(r[1]) for r in existing}))
+        return ImportOutcome(path, existing[0][0], "duplicate",
+                             f"{name}: already imported (same SHA-256) as run {ids} of submission {subs}; "
+                             "not stored again.", 0, existing[0][2], existing[0][3])
+    log = open_results_file(path, limits)
+    ticker = _Ticker(progress, log, done_before, total, size, f"{name} ({index + 1}/{count})")
+    run_ids: list[int] = []
+    stored = 0
+    try:
+        with db.transaction() as conn:
+            for parsed in log.runs:
+                run = replace(parsed.run, file_sha256=sha, original_name=name, file_size=size,
+                              media_label=media_label)
+                run_id = repo.insert_run(conn, run, submission_id, log.format, session.account.username,
+                                         session.now())
+                run_ids.append(run_id)
+                n, errored = _store_samples(conn, run_id, parsed.samples(), parsed.sample_estimate, ticker, cancel)
+                repo.finish_run(conn, run_id, n, errored)
+                stored += n
+            _check_unchanged(path, st)
+            session.audit(conn, "results.import", "eval_run", ",".join(map(str, run_ids)), {
+                "file": name, "path": path, "sha256": sha, "size": size, "format": log.format,
+                "submission_id": submission_id, "media_label": media_label,
+                "tasks": [p.run.task for p in log.runs], "samples": stored,
+                "extra_files": [{"path": p, "sha256": h} for p, h in log.extra_files],
+            })
+    except DatabaseError as exc:
+        raise StorageError(f"{name}: the database refused the import ({exc}); nothing was stored.") from None
+    finally:
+        log.close()
+    _record_audit_head(session)
+    first = log.runs[0].run
+    return ImportOutcome(path, run_ids[0], "imported", f"{name}: {len(run_ids)} run(s), {stored:,} samples imported.",
+                         stored, first.task, first.model)
+
+
+class _Ticker:
+    """Rate-limited progress: bytes over the whole batch, sample counts in the text."""
+
+    def __init__(self, progress: Progress | None, log: ParsedLog, before: int, total: int, size: int,
+                 label: str) -> None:
+        self.progress, self.log, self.before, self.total, self.size, self.label = (
+            progress, log, before, total, size, label)
+        self.last = 0.0
+
+    def __call__(self, n: int, estimate: int | None) -> None:
+        now = time.monotonic()
+        if self.progress is None or now - self.last < 0.1:
+            return
+        self.last = now
+        of = f" of {estimate:,}" if estimate else ""
+        self.progress(self.before + min(self.log.bytes_done(), self.size), self.total,
+                      f"{self.label}: {n:,}{of} samples")
+
+
+def _store_samples(conn: Connection, run_id: int, samples: Iterator[SampleResult], estimate: int | None,
+                   tick: _Ticker, cancel: Cancel | None) -> tuple[int, int]:
+    n = errored = 0
+    batch: list[SampleResult] = []
+    for sample in samples:
+        batch.append(sample)
+        if len(batch) >= BATCH:
+            c, e = repo.insert_samples(conn, run_id, batch)
+            n, errored = n + c, errored + e
+            batch.clear()
+            if cancel is not None and cancel():
+                raise Cancelled("Import")
+            tick(n, estimate)
+    c, e = repo.insert_samples(conn, run_id, batch)
+    return n + c, errored + e
+
+
+def _check_unchanged(path: str, before: os.stat_result) -> None:
+    try:
+        after = os.stat(path)
+    except OSError:
+        raise IngestError(path, "the file disappeared during the import (was the media removed?); nothing "
+                          "was stored") from None
+    if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
+        raise IngestError(path, "the file changed while it was being imported; nothing was stored")
+
+
+def _record_audit_head(session: Session) -> None:
+    # The import wrote through a worker connection; an empty transaction on the session's own
+    # connection records the new audit chain head outside the database (see Session.transaction).
+    with session.transaction():
+        pass
+
+
+def preview_file(session: Session, path: str | os.PathLike[str], limits: Limits = DEFAULT_LIMITS) -> list[EvalRun]:
+    session.require(Permission.IMPORT_RESULTS)
+    log: ParsedLog = open_results_file(os.fspath(path), limits)
+    try:
+        return [replace(p.run, benchmark=_benchmark_resolver(session.db.conn)(p.run.task)) for p in log.runs]
+    finally:
+        log.close()
+
+
+_NORM = re.compile(r"[^a-z0-9]+")
+
+
+def _norm(text: str) -> str:
+    return _NORM.sub("", text.lower())
+
+
+def propose_submission(session: Session, model_id: str, limit: int = 5) -> list[tuple[Submission, str]]:
+    """Submissions whose model name (and version) appear in the log's model id, best first."""
+    session.require(Permission.VIEW_CONTENT)
+    base = model_id.rsplit("/", 1)[-1]
+    nid, nbase = _norm(model_id), _norm(base)
+    if not nid:
+        return []
+    scored: list[tuple[int, int, Submission, str]] = []
+    for s in submissions_repo.page(session.db.conn, 0, 10_000, sort="id", descending=True):
+        name, version, dev = _norm(s.model_name), _norm(s.version), _norm(s.developer)
+        if not name or name not in nid:
+            continue
+        score, reasons = 1, [f"model name '{s.model_name}'"]
+        if version and (version in nbase or nbase.endswith(version)):
+            score += 2
+            reasons.append(f"version '{s.version}'")
+        if dev and dev in nid:
+            score += 1
+            reasons.append(f"developer '{s.developer}'")
+        if nbase == name + version or nbase == name:
+            score += 1
+        scored.append((score, s.id or 0, s, f"model id {model_id!r} matches " + ", ".join(reasons)))
+    scored.sort(key=lambda t: (-t[0], -t[1]))
+    return [(s, why) for _, _, s, why in scored[:limit]]
+
+
+# -- benchmark mapping ------------------------------------------------------------------------------
+
+def _benchmark_resolver(conn: Connection) -> Callable[[str], str]:
+    explicit = repo.mappings(conn)
+
+    def resolve_task(task: str) -> str:
+        if task in explicit:
+            return explicit[task]
+        b = benchmarks.match_task(task)
+        return b.name if b else ""
+
+    return resolve_task
+
+
+def benchmark_choices(session: Session) -> list[str]:
+    session.require(Permission.VIEW_CONTENT)
+    names = [b.name for b in benchmarks.CATALOG]
+    extra = sorted(set(repo.mappings(session.db.conn).values()) - set(names))
+    return names + extra
+
+
+def unmapped_tasks(session: Session) -> list[str]:
+    session.require(Permission.VIEW_CONTENT)
+    resolve_task = _benchmark_resolver(session.db.conn)
+    return [t for t in repo.all_tasks(session.db.conn) if not resolve_task(t)]
+
+
+def map_task(session: Session, task: str, benchmark: str) -> None:
+    session.require(Permission.IMPORT_RESULTS)
+    task, benchmark = task.strip(), benchmark.strip()
+    if not task:
+        raise ValidationError("task", "is required")
+    if not benchmark or len(benchmark) > 200:
+        raise ValidationError("benchmark", "must be 1-200 characters")
+    with session.transaction() as conn:
+        old = repo.mappings(conn).get(task, "")
+        repo.set_mapping(conn, task, benchmark, session.account.username, session.now())
+        session.audit(conn, "results.map_benchmark", "task", task, {"benchmark": benchmark, "previous": old})
+
+
+def unmap_task(session: Session, task: str) -> None:
+    session.require(Permission.IMPORT_RESULTS)
+    with session.transaction() as conn:
+        old = repo.mappings(conn).get(task)
+        if old is None:
+            raise NotFound(f"Task '{task}' has no explicit benchmark mapping.")
+        repo.delete_mapping(conn, task)
+        session.audit(conn, "results.unmap_benchmark", "task", task, {"previous": old})
+
+
+# -- queries ----------------------------------------------------------------------------------------
+
+def list_runs(session: Session, submission_id: int) -> list[EvalRun]:
+    session.require(Permission.VIEW_CONTENT)
+    conn = session.db.conn
+    return repo.runs_for_submission(conn, submission_id, _benchmark_resolver(conn))
+
+
+def get_run(session: Session, run_id: int) -> EvalRun:
+    session.require(Permission.VIEW_CONTENT)
+    conn = session.db.conn
+    return repo.get_run(conn, run_id, _benchmark_resolver(conn))
+
+
+def count_samples(session: Session, run_id: int, flt: SampleFilter | None = None) -> int:
+    session.require(Permission.VIEW_CONTENT)
+    return repo.count_samples(session.db.conn, run_id, flt or SampleFilter())
+
+
+def page_samples(session: Session, run_id: int, flt: SampleFilter | None = None, offset: int = 0,
+                 limit: int = 200, sort: str = "order", descending: bool = False) -> list[SampleRow]:
+    session.require(Permission.VIEW_CONTENT)
+    if limit < 1 or limit > 10_000 or offset < 0:
+        raise ValidationError("limit", "page size must be 1-10,000 and offset not negative")
+    return repo.page_samples(session.db.conn, run_id, flt or SampleFilter(), offset, limit, sort, descending)
+
+
+def get_sample(session: Session, sample_pk: int) -> SampleRow:
+    session.require(Permission.VIEW_CONTENT)
+    return repo.get_sample(session.db.conn, sample_pk)
+
+
+def get_transcript(session: Session, sample_pk: int) -> dict[str, Any] | None:
+    """The stored transcript with every attachment:// reference replaced by its text."""
+    session.require(Permission.VIEW_CONTENT)
+    t = repo.get_transcript(session.db.conn, sample_pk)
+    if t is None:
+        return None
+    att = t.get("attachments") if isinstance(t.get("attachments"), dict) else {}
+    resolved = resolve({k: v for k, v in t.items() if k != "attachments"}, att or {})
+    return resolved if isinstance(resolved, dict) else {}
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+
+
+def plain(text: str) -> str:
+    """Untrusted text made safe to display: control and bidi-override characters shown as '?'."""
+    return _CONTROL.sub("?", text)
+
+
+def transcript_text(transcript: dict[str, Any] | None) -> str:
+    """A readable plain-text rendering of a transcript (messages, tool calls, results, scores)."""
+    if not transcript:
+        return "(no transcript stored for this sample)"
+    import json
+
+    lines: list[str] = []
+    messages = transcript.get("messages")
+    if isinstance(messages, list) and messages:
+        for i, m in enumerate(messages, start=1):
+            if not isinstance(m, dict):
+                continue
+            role = str(m.get("role", "?")).upper()
+            head = f"[{i}] {role}"
+            if m.get("function"):
+                head += f" (tool result: {m.get('function')})"
+            lines.append(head)
+            text = content_text(m.get("content"))
+            if text:
+                lines.append(text)
+            for call in m.get("tool_calls") or []:
+                if isinstance(call, dict):
+                    args = json.dumps(call.get("arguments"), ensure_ascii=False, indent=None, default=str)
+                    lines.append(f"  -> tool call {call.get('function')}({args})")
+            if isinstance(m.get("error"), dict):
+                lines.append(f"  !! tool error: {m['error'].get('message', '')}")
+            lines.append("")
+    elif "doc" in transcript:  # lm-eval sample
+        lines.append("DOCUMENT")
+        lines.append(json.dumps(transcript.get("doc"), ensure_ascii=False, indent=2, default=str))
+        lines.append("")
+        lines.append("MODEL RESPONSES")
+        lines.append(json.dumps(transcript.get("filtered_resps"), ensure_ascii=False, default=str))
+    scores = transcript.get("scores")
+    if isinstance(scores, dict) and scores:
+        lines.append("SCORES")
+        for name, sc in scores.items():
+            if isinstance(sc, dict):
+                lines.append(f"  {name}: {sc.get('value')!r}  answer: {sc.get('answer') or ''}")
+                if sc.get("explanation"):
+                    lines.append(f"    {sc.get('explanation')}")
+    err = transcript.get("error")
+    if isinstance(err, dict):
+        lines.append("ERROR")
+        lines.append(str(err.get("message", "")))
+        if err.get("traceback"):
+            lines.append(str(err.get("traceback")))
+    events = transcript.get("events")
+    if isinstance(events, list) and events:
+        kinds: dict[str, int] = {}
+        for e in events:
+            if isinstance(e, dict):
+                kinds[str(e.get("event"))] = kinds.get(str(e.get("event")), 0) + 1
+        lines.append("")
+        lines.append("EVENTS: " + ", ".join(f"{k} x{v}" for k, v in sorted(kinds.items())))
+    return plain("\n".join(lines))
+
+
+def compare(session: Session, benchmark: str, run_ids: Sequence[int] | None = None,
+            max_samples: int = 100_000) -> Comparison:
+    session.require(Permission.VIEW_CONTENT)
+    conn = session.db.conn
+    resolve_task = _benchmark_resolver(conn)
+    tasks = [t for t in repo.all_tasks(conn) if resolve_task(t) == benchmark or t == benchmark]
+    runs = repo.runs_for_tasks(conn, tasks, resolve_task)
+    if run_ids is not None:
+        wanted = set(run_ids)
+        runs = [r for r in runs if r.id in wanted]
+    if not runs:
+        raise NotFound(f"No evaluation runs of benchmark '{benchmark}'.")
+    # headline metric: the one most runs share (by name), so values are comparable
+    counts: dict[str, int] = {}
+    for r in runs:
+        h = r.headline
+        if h:
+            counts[h.metric] = counts.get(h.metric, 0) + 1
+    metric = max(counts, key=lambda k: counts[k]) if counts else ""
+    values: dict[int, float | None] = {}
+    stderrs: dict[int, float | None] = {}
+    direction = Direction.UNKNOWN
+    for r in runs:
+        m = next((x for x in r.metrics if x.metric == metric), None)
+        assert r.id is not None
+        values[r.id] = m.value if m else None
+        stderrs[r.id] = m.stderr if m else None
+        if m and direction is Direction.UNKNOWN:
+            direction = m.direction
+    if direction is Direction.UNKNOWN:
+        b = benchmarks.by_name(benchmark)
+        direction = b.direction if b else Direction.UNKNOWN
+    per_run = {r.id: repo.sample_scores(conn, r.id) for r in runs if r.id is not None}
+    seen: dict[tuple[str, int], int] = {}
+    for scores in per_run.values():
+        for key in scores:
+            seen[key] = seen.get(key, 0) + 1
+    shared = [k for k, n in seen.items() if n >= 2][:max_samples]
+    deltas = tuple(SampleDelta(sid, ep, {rid: per_run[rid].get((sid, ep)) for rid in per_run})
+                   for sid, ep in shared)
+    return Comparison(benchmark, metric, direction, tuple(runs), values, stderrs, deltas)

@@ -1,0 +1,282 @@
+"""Evaluation runs, metrics, per-sample results, compressed transcripts and full-text search.
+
+All writes take the caller's connection inside its transaction (one per imported file), so a
+failure or a cancel rolls everything back. Reads page samples by run with filters backed by
+indexes on (run_id, ...) and FTS5 over input/target/answer.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import zstandard
+
+from app.model.errors import NotFound
+from app.model.results import (
+    Direction,
+    EvalRun,
+    Harness,
+    MetricValue,
+    RunStatus,
+    SampleFilter,
+    SampleResult,
+    SampleRow,
+)
+from storage.db import Connection
+
+CODEC = "zstd-json"
+_ZC = zstandard.ZstdCompressor(level=3)
+_RUN_COLS = (
+    "id, submission_id, file_sha256, original_name, file_size, format, media_label, harness, harness_version, "
+    "task, task_version, model, created, status, epochs, total_samples, completed_samples, errored_samples, "
+    "sample_count, incomplete, error_message, eval_id, eval_run_id, dataset, notes, imported_by, imported_at"
+)
+_SAMPLE_COLS = (
+    "s.id, s.run_id, s.sample_id, s.epoch, s.score, s.scores, s.input, s.target, s.answer, s.error, "
+    "s.total_time, s.working_time, s.input_tokens, s.output_tokens, s.total_tokens, "
+    "EXISTS (SELECT 1 FROM eval_transcripts t WHERE t.sample_pk = s.id)"
+)
+SAMPLE_SORTS = {
+    "order": "s.id",
+    "sample_id": "s.sample_id",
+    "epoch": "s.epoch",
+    "score": "s.score",
+    "time": "s.total_time",
+    "tokens": "s.total_tokens",
+}
+MAX_INPUT_CHARS = 1_000_000  # per-sample text kept in the table; the transcript keeps everything
+
+
+# -- runs -------------------------------------------------------------------------------------------
+
+def find_by_sha(conn: Connection, sha256: str) -> list[tuple[int, int, str, str]]:
+    """(run id, submission id, task, model) of runs already imported from a file with this SHA-256."""
+    rows = conn.execute(
+        "SELECT id, submission_id, task, model FROM eval_runs WHERE file_sha256 = ? ORDER BY id", (sha256,)
+    ).fetchall()
+    return [(int(r[0]), int(r[1]), r[2], r[3]) for r in rows]
+
+
+def insert_run(conn: Connection, run: EvalRun, submission_id: int, fmt: str, actor: str, now: str) -> int:
+    cur = conn.execute(
+        "INSERT INTO eval_runs (submission_id, file_sha256, original_name, file_size, format, media_label, "
+        "harness, harness_version, task, task_version, model, created, status, epochs, total_samples, "
+        "completed_samples, errored_samples, sample_count, incomplete, error_message, eval_id, eval_run_id, "
+        "dataset, notes, imported_by, imported_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        (submission_id, run.file_sha256, run.original_name, run.file_size, fmt, run.media_label,
+         run.harness.value, run.harness_version, run.task, run.task_version, run.model, run.created,
+         run.status.value, run.epochs, run.total_samples, run.completed_samples, run.errored_samples,
+         0, int(run.incomplete), run.error_message, run.eval_id, run.run_id, run.dataset,
+         json.dumps(list(run.notes)), actor, now),
+    )
+    run_id = int(cur.lastrowid or 0)
+    conn.executemany(
+        "INSERT INTO eval_metrics (run_id, seq, scorer, metric, filter, reducer, value, stderr, direction) "
+        "VALUES (?,?,?,?,?,?,?,?,?)",
+        [(run_id, i, m.scorer, m.metric, m.filter, m.reducer, _finite(m.value), _finite(m.stderr),
+          m.direction.value) for i, m in enumerate(run.metrics)],
+    )
+    return run_id
+
+
+def finish_run(conn: Connection, run_id: int, sample_count: int, errored: int) -> None:
+    conn.execute("UPDATE eval_runs SET sample_count = ?, errored_samples = ? WHERE id = ?",
+                 (sample_count, errored, run_id))
+
+
+def _finite(v: float | None) -> float | None:
+    return v if v is not None and math.isfinite(v) else None
+
+
+def _metrics(conn: Connection, run_ids: Sequence[int]) -> dict[int, list[MetricValue]]:
+    out: dict[int, list[MetricValue]] = {rid: [] for rid in run_ids}
+    if not run_ids:
+        return out
+    marks = ",".join("?" * len(run_ids))
+    for r in conn.execute(
+        f"SELECT run_id, scorer, metric, filter, reducer, value, stderr, direction FROM eval_metrics "
+        f"WHERE run_id IN ({marks}) ORDER BY run_id, seq", tuple(run_ids)
+    ):
+        out[int(r[0])].append(MetricValue(r[1], r[2], r[5], r[6], Direction(r[7]), r[3], r[4]))
+    return out
+
+
+def _run(r: Any, metrics: list[MetricValue], benchmark: str) -> EvalRun:
+    return EvalRun(
+        id=int(r[0]), submission_id=int(r[1]), file_sha256=r[2], original_name=r[3], file_size=int(r[4]),
+        media_label=r[6], harness=Harness(r[7]), harness_version=r[8], task=r[9], task_version=r[10],
+        model=r[11], created=r[12], status=RunStatus.parse(r[13]), epochs=int(r[14]), total_samples=r[15],
+        completed_samples=r[16], errored_samples=int(r[17]), sample_count=int(r[18]), incomplete=bool(r[19]),
+        error_message=r[20], eval_id=r[21], run_id=r[22], dataset=r[23], notes=tuple(json.loads(r[24])),
+        imported_by=r[25], imported_at=r[26], metrics=tuple(metrics), benchmark=benchmark,
+    )
+
+
+def _load_runs(conn: Connection, where: str, params: Sequence[Any], resolve_benchmark: Any) -> list[EvalRun]:
+    rows = conn.execute(f"SELECT {_RUN_COLS} FROM eval_runs WHERE {where} ORDER BY id", tuple(params)).fetchall()
+    metrics = _metrics(conn, [int(r[0]) for r in rows])
+    return [_run(r, metrics[int(r[0])], resolve_benchmark(r[9])) for r in rows]
+
+
+def runs_for_submission(conn: Connection, submission_id: int, resolve_benchmark: Any) -> list[EvalRun]:
+    return _load_runs(conn, "submission_id = ?", (submission_id,), resolve_benchmark)
+
+
+def runs_for_tasks(conn: Connection, tasks: Sequence[str], resolve_benchmark: Any) -> list[EvalRun]:
+    if not tasks:
+        return []
+    return _load_runs(conn, f"task IN ({','.join('?' * len(tasks))})", tasks, resolve_benchmark)
+
+
+def all_tasks(conn: Connection) -> list[str]:
+    return [r[0] for r in conn.execute("SELECT DISTINCT task FROM eval_runs ORDER BY task")]
+
+
+def get_run(conn: Connection, run_id: int, resolve_benchmark: Any) -> EvalRun:
+    runs = _load_runs(conn, "id = ?", (run_id,), resolve_benchmark)
+    if not runs:
+        raise NotFound(f"No evaluation run with id {run_id}.")
+    return runs[0]
+
+
+# -- samples ----------------------------------------------------------------------------------------
+
+def _clip(text: str) -> str:
+    if len(text) <= MAX_INPUT_CHARS:
+        return text
+    return text[:MAX_INPUT_CHARS] + "\n[… truncated; full text in the transcript]"
+
+
+def insert_samples(conn: Connection, run_id: int, samples: Iterable[SampleResult]) -> tuple[int, int]:
+    """Insert a batch; returns (count, errored). Transcripts are stored zstd-compressed."""
+    count = errored = 0
+    for s in samples:
+        cur = conn.execute(
+            "INSERT INTO eval_samples (run_id, sample_id, epoch, score, has_error, total_time, working_time, "
+            "input_tokens, output_tokens, total_tokens, scores, error, target, answer, input) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (run_id, s.sample_id, s.epoch, _finite(s.primary_score), int(bool(s.error)), _finite(s.total_time),
+             _finite(s.working_time), s.input_tokens, s.output_tokens, s.total_tokens,
+             json.dumps({k: {"value": v.value, "numeric": v.numeric, "answer": v.answer,
+                             "explanation": v.explanation} for k, v in s.scores.items()},
+                        ensure_ascii=False, default=str),
+             s.error, _clip(s.target), _clip(s.answer), _clip(s.input_text)),
+        )
+        if s.transcript is not None:
+            raw = json.dumps(s.transcript, ensure_ascii=False, default=str).encode("utf-8")
+            conn.execute("INSERT INTO eval_transcripts (sample_pk, codec, raw_size, data) VALUES (?,?,?,?)",
+                         (cur.lastrowid, CODEC, len(raw), _ZC.compress(raw)))
+        count += 1
+        errored += int(bool(s.error))
+    return count, errored
+
+
+_FTS_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def fts_query(text: str) -> str:
+    """Reviewer's words -> a safe FTS5 query: each word quoted (no operators injected), ANDed;
+    a trailing '*' on a word keeps prefix search."""
+    terms = []
+    for raw in text.split():
+        prefix = raw.endswith("*")
+        words = _FTS_WORD.findall(raw)
+        for i, w in enumerate(words):
+            terms.append(f'"{w}"' + ("*" if prefix and i == len(words) - 1 else ""))
+    return " ".join(terms)
+
+
+def _where(run_id: int, f: SampleFilter) -> tuple[str, list[Any]]:
+    clauses = ["s.run_id = ?"]
+    params: list[Any] = [run_id]
+    if f.epoch is not None:
+        clauses.append("s.epoch = ?")
+        params.append(f.epoch)
+    if f.min_score is not None:
+        clauses.append("s.score >= ?")
+        params.append(f.min_score)
+    if f.max_score is not None:
+        clauses.append("s.score <= ?")
+        params.append(f.max_score)
+    if f.errors_only:
+        clauses.append("s.has_error = 1")
+    if f.no_errors:
+        clauses.append("s.has_error = 0")
+    if f.sample_id is not None:
+        clauses.append("s.sample_id = ?")
+        params.append(f.sample_id)
+    if f.search.strip():
+        q = fts_query(f.search)
+        if q:
+            clauses.append("s.id IN (SELECT rowid FROM eval_samples_fts WHERE eval_samples_fts MATCH ?)")
+            params.append(q)
+    return " AND ".join(clauses), params
+
+
+def count_samples(conn: Connection, run_id: int, f: SampleFilter) -> int:
+    where, params = _where(run_id, f)
+    return int(conn.execute(f"SELECT count(*) FROM eval_samples s WHERE {where}", params).fetchone()[0])
+
+
+def page_samples(conn: Connection, run_id: int, f: SampleFilter, offset: int, limit: int,
+                 sort: str = "order", descending: bool = False) -> list[SampleRow]:
+    where, params = _where(run_id, f)
+    order = SAMPLE_SORTS.get(sort, "s.id")
+    direction = "DESC" if descending else "ASC"
+    rows = conn.execute(
+        f"SELECT {_SAMPLE_COLS} FROM eval_samples s WHERE {where} ORDER BY {order} {direction}, s.id {direction} "
+        "LIMIT ? OFFSET ?", (*params, limit, offset),
+    ).fetchall()
+    return [_sample_row(r) for r in rows]
+
+
+def _sample_row(r: Any) -> SampleRow:
+    return SampleRow(
+        id=int(r[0]), run_id=int(r[1]), sample_id=r[2], epoch=int(r[3]), score=r[4], scores=json.loads(r[5]),
+        input_text=r[6], target=r[7], answer=r[8], error=r[9], total_time=r[10], working_time=r[11],
+        input_tokens=r[12], output_tokens=r[13], total_tokens=r[14], has_transcript=bool(r[15]),
+    )
+
+
+def get_sample(conn: Connection, sample_pk: int) -> SampleRow:
+    r = conn.execute(f"SELECT {_SAMPLE_COLS} FROM eval_samples s WHERE s.id = ?", (sample_pk,)).fetchone()
+    if r is None:
+        raise NotFound(f"No sample with id {sample_pk}.")
+    return _sample_row(r)
+
+
+def get_transcript(conn: Connection, sample_pk: int) -> dict[str, Any] | None:
+    r = conn.execute("SELECT codec, data FROM eval_transcripts WHERE sample_pk = ?", (sample_pk,)).fetchone()
+    if r is None:
+        return None
+    if r[0] != CODEC:
+        raise NotFound(f"Transcript of sample {sample_pk} uses an unknown codec {r[0]!r}.")
+    value = json.loads(zstandard.ZstdDecompressor().decompress(r[1]).decode("utf-8"))
+    return value if isinstance(value, dict) else {"value": value}
+
+
+def sample_scores(conn: Connection, run_id: int) -> dict[tuple[str, int], float | None]:
+    return {(r[0], int(r[1])): r[2] for r in conn.execute(
+        "SELECT sample_id, epoch, score FROM eval_samples WHERE run_id = ? ORDER BY id", (run_id,))}
+
+
+# -- benchmark mapping -------------------------------------------------------------------------------
+
+def mappings(conn: Connection) -> dict[str, str]:
+    return {r[0]: r[1] for r in conn.execute("SELECT task, benchmark FROM benchmark_map")}
+
+
+def set_mapping(conn: Connection, task: str, benchmark: str, actor: str, now: str) -> None:
+    conn.execute(
+        "INSERT INTO benchmark_map (task, benchmark, mapped_by, mapped_at) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (task) DO UPDATE SET benchmark = excluded.benchmark, mapped_by = excluded.mapped_by, "
+        "mapped_at = excluded.mapped_at", (task, benchmark, actor, now),
+    )
+
+
+def delete_mapping(conn: Connection, task: str) -> None:
+    conn.execute("DELETE FROM benchmark_map WHERE task = ?", (task,))

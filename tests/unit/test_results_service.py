@@ -1,0 +1,200 @@
+"""Results import service over the real fixtures (made by inspect-ai and lm-eval themselves)."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from app.model.errors import NotFound, PermissionDenied
+from app.model.results import RunStatus, SampleFilter
+from app.model.submissions import Submission
+from app.services import results, submissions
+from storage import audit as audit_log
+
+FIX = Path(__file__).parents[1] / "fixtures"
+INSPECT = FIX / "inspect"
+LM_EVAL_RESULTS = next((FIX / "lm_eval").glob("*/results_*.json"))
+
+
+def _sub(session, name="cyber-mini", version="7b", developer="Offline"):
+    return submissions.create(session, Submission(
+        developer=developer, model_name=name, version=version, received=date(2026, 11, 1),
+        planned_release=date(2026, 11, 25))).id
+
+
+def _count(session, table):
+    return session.db.query_one(f"SELECT count(*) FROM {table}")[0]
+
+
+def test_import_inspect_eval_stores_run_metrics_samples_and_transcripts(workstation):
+    s = workstation.session("reviewer")
+    sid = _sub(s)
+    ticks = []
+    out = results.import_files(s, [INSPECT / "intercode_ok.eval"], sid, media_label="USB-0042",
+                               progress=lambda d, t, m: ticks.append((d, t, m)))
+    assert [o.status for o in out] == ["imported"], out
+    run = results.get_run(s, out[0].run_id)
+    assert (run.task, run.model, run.status, run.epochs) == ("gdm_intercode_ctf", "mockllm/model",
+                                                             RunStatus.SUCCESS, 2)
+    assert run.benchmark == "InterCode-CTF" and run.harness_version == "0.3.285"
+    assert run.media_label == "USB-0042" and len(run.file_sha256) == 64 and run.task_version == "1.0.2"
+    h = run.headline
+    assert h is not None and (h.metric, h.value) == ("accuracy", 0.5) and h.stderr == pytest.approx(0.2887, 1e-3)
+    assert run.sample_count == 6 and run.errored_samples == 0 and not run.incomplete
+    assert ticks and ticks[-1][0] == ticks[-1][1]  # progress reaches 100 %
+
+    # per-sample: f1 solved in both epochs, f2 never, f3 in exactly one epoch
+    rows = results.page_samples(s, run.id, SampleFilter(), 0, 100, sort="sample_id")
+    solved = {(r.sample_id, r.epoch): r.score for r in rows}
+    assert sum(v for k, v in solved.items() if k[0] == "ctf-1") == 2
+    assert sum(v for k, v in solved.items() if k[0] == "ctf-2") == 0
+    assert sum(v for k, v in solved.items() if k[0] == "ctf-3") == 1
+    assert results.count_samples(s, run.id, SampleFilter(epoch=2)) == 3
+    assert results.count_samples(s, run.id, SampleFilter(min_score=1)) == 3
+    r1 = next(r for r in rows if r.sample_id == "ctf-1")
+    assert r1.total_tokens == 837 and "picoCTF{m0ck_fl4g_f1}" in r1.answer and r1.scores["includes"]["value"] == "C"
+
+    # transcript: attachment:// resolved, tool calls readable as plain text
+    t = results.get_transcript(s, r1.id)
+    assert t is not None and "attachment://" not in str(t)
+    text = results.transcript_text(t)
+    assert "tool call bash" in text and '"cmd": "cat f1.txt"' in text and "[6] ASSISTANT" in text
+
+    # one audit event for the file, naming hash and submission
+    events = [e for e in audit_log.list_events(s.db.conn, limit=50) if e.action == "results.import"]
+    assert len(events) == 1 and events[0].details["sha256"] == run.file_sha256
+    assert events[0].details["submission_id"] == sid and events[0].details["samples"] == 6
+
+
+def test_full_text_search_over_inputs_and_outputs(workstation):
+    s = workstation.session("reviewer")
+    sid = _sub(s)
+    out = results.import_files(s, [INSPECT / "wmdp_cyber_ok.eval", INSPECT / "intercode_ok.eval"], sid)
+    mc, ctf = out[0].run_id, out[1].run_id
+    assert results.count_samples(s, mc, SampleFilter(search="ASLR")) == 1
+    assert results.count_samples(s, mc, SampleFilter(search="aslr randomise")) == 1
+    assert results.count_samples(s, ctf, SampleFilter(search="could not find")) == 3  # ctf-2 x2, ctf-3 once
+    assert results.count_samples(s, mc, SampleFilter(search="Wire*")) == 1
+    # query syntax is never interpreted: quotes, NEAR, column filters are plain words
+    assert results.count_samples(s, mc, SampleFilter(search='input:" OR NEAR(')) == 0
+    rows = results.page_samples(s, ctf, SampleFilter(search="could not find", epoch=1), 0, 10)
+    assert [r.sample_id for r in rows] == ["ctf-2"]
+
+
+def test_reimport_same_content_is_detected_and_not_duplicated(workstation, tmp_path):
+    s = workstation.session("reviewer")
+    sid = _sub(s)
+    copy = tmp_path / "renamed-copy.bin"
+    shutil.copy(INSPECT / "wmdp_cyber_ok.eval", copy)
+    first = results.import_files(s, [INSPECT / "wmdp_cyber_ok.eval"], sid)
+    again = results.import_files(s, [copy], sid)
+    assert again[0].status == "duplicate" and f"run {first[0].run_id}" in again[0].message
+    assert _count(s, "eval_runs") == 1 and _count(s, "eval_samples") == 4
+
+
+def test_all_formats_and_run_states(workstation):
+    s = workstation.session("reviewer")
+    sid = _sub(s)
+    files = ["intercode_deflate.eval", "intercode_error.eval", "intercode_cancelled.eval",
+             "intercode_killed.eval", "intercode_interrupted.eval", "wmdp_cyber_ok.json"]
+    out = results.import_files(s, [INSPECT / f for f in files] + [LM_EVAL_RESULTS], sid)
+    assert [o.status for o in out] == ["imported"] * 7, [o.message for o in out]
+    runs = {r.original_name + ":" + r.task: r for r in results.list_runs(s, sid)}
+    deflate = runs["intercode_deflate.eval:gdm_intercode_ctf"]
+    assert deflate.status is RunStatus.SUCCESS and deflate.sample_count == 3
+    err = runs["intercode_error.eval:gdm_intercode_ctf"]
+    assert err.status is RunStatus.ERROR and "sandbox container exited" in err.error_message
+    assert err.errored_samples == 1 and err.metrics == ()
+    cancelled = runs["intercode_cancelled.eval:gdm_intercode_ctf"]
+    assert cancelled.status is RunStatus.CANCELLED and cancelled.incomplete and cancelled.completed_samples == 2
+    for name, n in (("intercode_killed.eval", 2), ("intercode_interrupted.eval", 6)):
+        r = runs[name + ":gdm_intercode_ctf"]
+        assert r.status is RunStatus.INTERRUPTED and r.incomplete and r.sample_count == n
+        assert any("header.json is missing" in note for note in r.notes)
+        assert r.headline is not None and r.headline.reducer == "partial"
+    js = runs["wmdp_cyber_ok.json:wmdp_cyber"]
+    assert js.headline.value == 0.75 and js.sample_count == 4 and js.benchmark == "WMDP-cyber"
+    lm = runs[LM_EVAL_RESULTS.name + ":wmdp_cyber"]
+    assert lm.harness.value == "lm-evaluation-harness" and lm.harness_version == "0.4.13"
+    assert (lm.headline.metric, lm.headline.value) == ("acc", 0.8) and lm.headline.stderr == pytest.approx(0.2)
+    assert lm.model == "offline/cyber-mini-7b" and lm.sample_count == 5 and lm.task_version == "1"
+    gen = runs[LM_EVAL_RESULTS.name + ":cybermetric_80_mini"]
+    assert gen.headline.filter == "strict-match" and gen.benchmark == "CyberMetric" and gen.sample_count == 3
+    mc_rows = results.page_samples(s, lm.id, SampleFilter(max_score=0), 0, 10)
+    assert [(r.sample_id, r.answer, r.target) for r in mc_rows] == [("2", "A", "C")]
+
+
+def test_compare_one_benchmark_across_submissions_with_sample_deltas(workstation):
+    s = workstation.session("reviewer")
+    a, b = _sub(s, version="7b"), _sub(s, version="8b")
+    ra = results.import_files(s, [INSPECT / "wmdp_cyber_ok.eval"], a)[0].run_id
+    rb = results.import_files(s, [INSPECT / "wmdp_cyber_ok.json"], b)[0].run_id
+    results.import_files(s, [LM_EVAL_RESULTS], b)
+    cmp = results.compare(s, "WMDP-cyber")
+    assert {r.id for r in cmp.runs} >= {ra, rb} and cmp.direction.value == "higher"
+    assert cmp.values[ra] == 0.75 and cmp.values[rb] == 0.75
+    shared = {d.sample_id: d.scores for d in cmp.samples}
+    assert shared["3"][ra] == 0.0 and shared["1"][rb] == 1.0
+    only = results.compare(s, "WMDP-cyber", run_ids=[ra, rb])
+    assert len(only.runs) == 2 and len(only.samples) == 4
+    with pytest.raises(NotFound):
+        results.compare(s, "Cybench")
+
+
+def test_unknown_task_imports_and_can_be_mapped(workstation, tmp_path):
+    s = workstation.session("reviewer")
+    sid = _sub(s)
+    csv = tmp_path / "other_tool.csv"
+    csv.write_text("task,model,metric,value,stderr,sample_id,score\n"
+                   "acme_redteam_v2,acme/falcon-2,success_rate,0.25,0.1,,\n"
+                   "acme_redteam_v2,acme/falcon-2,,,,s1,1\n"
+                   "acme_redteam_v2,acme/falcon-2,,,,s2,0\n", encoding="utf-8")
+    out = results.import_files(s, [csv], sid)
+    run = results.get_run(s, out[0].run_id)
+    assert run.benchmark == "" and "acme_redteam_v2" in results.unmapped_tasks(s)
+    assert run.sample_count == 2 and run.headline.value == 0.25
+    results.map_task(s, "acme_redteam_v2", "3CB")
+    assert results.get_run(s, run.id).benchmark == "3CB"
+    assert results.unmapped_tasks(s) == []
+    assert results.compare(s, "3CB").values[run.id] == 0.25
+
+
+def test_roles_and_submission_proposal(workstation):
+    s = workstation.session("reviewer")
+    sid = _sub(s, name="cyber-mini", version="7b", developer="Offline")
+    _sub(s, name="other-model", version="1")
+    proposals = results.propose_submission(s, "offline/cyber-mini-7b")
+    assert proposals and proposals[0][0].id == sid and "version '7b'" in proposals[0][1]
+    assert results.propose_submission(s, "mockllm/model") == []
+    auditor = workstation.session("auditor")
+    with pytest.raises(PermissionDenied):
+        results.import_files(auditor, [INSPECT / "intercode_ok.eval"], sid)
+    with pytest.raises(PermissionDenied):
+        results.map_task(auditor, "x", "Cybench")
+    assert _count(s, "eval_runs") == 0
+    with pytest.raises(NotFound):
+        results.import_files(s, [INSPECT / "intercode_ok.eval"], 9999)
+
+
+def test_cancel_leaves_nothing_behind(workstation, monkeypatch):
+    s = workstation.session("reviewer")
+    sid = _sub(s)
+    monkeypatch.setattr(results, "BATCH", 2)  # several batches, so the cancel lands mid-samples
+    state = {"samples_stored": False}
+
+    def progress(done, total, text):
+        if "samples" in text:
+            state["samples_stored"] = True
+
+    before = _count(s, "audit_events")
+    out = results.import_files(s, [INSPECT / "intercode_ok.eval", INSPECT / "wmdp_cyber_ok.eval"], sid,
+                               progress=progress, cancel=lambda: state["samples_stored"])
+    assert state["samples_stored"]
+    assert [o.status for o in out] == ["cancelled", "cancelled"]
+    for table in ("eval_runs", "eval_metrics", "eval_samples", "eval_transcripts"):
+        assert _count(s, table) == 0, table
+    assert _count(s, "eval_samples_fts") == 0
+    assert _count(s, "audit_events") == before
