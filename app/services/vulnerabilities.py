@@ -11,9 +11,8 @@ import enum
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from app import __version__
 from app.ingest import csaf_import
@@ -21,6 +20,7 @@ from app.ingest.csaf_import import IncomingAdvisory, IncomingItem
 from app.model.accounts import Permission
 from app.model.errors import Cancelled, IngestError, IntegrityError, NotFound, ValidationError
 from app.model.markings import UNCLASSIFIED, Marking, rollup
+from app.model.report import VulnerabilityRow
 from app.model.vulnerabilities import (
     EXCHANGED_FIELDS,
     DiscoveryContext,
@@ -140,13 +140,6 @@ def _context(c: DiscoveryContext) -> dict[str, Any]:
 
 # -- from a finding or a sample (keeping the link) ------------------------------------------
 
-class FindingLike(Protocol):
-    """What the register needs from an assessment finding (duck-typed: no import of that module)."""
-
-    @property
-    def id(self) -> Any: ...
-
-
 def draft_from_finding(session: Session, finding: Any) -> Vulnerability:
     """An unsaved vulnerability prefilled from a finding; the editor shows it for completion."""
     session.require(Permission.MANAGE_VULNS)
@@ -157,8 +150,14 @@ def draft_from_finding(session: Session, finding: Any) -> Vulnerability:
     title = str(getattr(finding, "title", "") or "")
     description = str(getattr(finding, "description", "") or getattr(finding, "statement", "") or "")
     marking = getattr(finding, "marking", UNCLASSIFIED)
-    ctx = DiscoveryContext(submission_id=sid, run_id=str(getattr(finding, "run_id", "") or ""),
-                           sample_id=str(getattr(finding, "sample_id", "") or ""), finding_id=str(fid))
+    run_id, sample_id = str(getattr(finding, "run_id", "") or ""), str(getattr(finding, "sample_id", "") or "")
+    for ev in getattr(finding, "evidence", ()) or ():
+        # findings cite samples as EvidenceRef(kind="sample", ref="RUN:SAMPLE"): keep the first
+        if getattr(ev, "kind", "") == "sample" and ":" in str(getattr(ev, "ref", "")) and not sample_id:
+            run_id, sample_id = str(ev.ref).split(":", 1)
+        elif getattr(ev, "kind", "") == "run" and not run_id:
+            run_id = str(ev.ref)
+    ctx = DiscoveryContext(submission_id=sid, run_id=run_id, sample_id=sample_id, finding_id=str(fid))
     return _draft(session, title, description, ctx, marking if isinstance(marking, Marking) else UNCLASSIFIED)
 
 
@@ -201,34 +200,23 @@ def create_from_sample(session: Session, submission_id: int | None, run_id: str,
 
 # -- findings report annex ------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class AnnexRow:
-    """One line of the findings report's vulnerabilities annex (portion-marked by `marking`)."""
-
-    id: str
-    title: str
-    affected: str
-    cve: str
-    cwe: str
-    severity: str
-    score: float | None
-    vector: str
-    status: str
-    tlp: str
-    embargo_until: date | None
-    marking: Marking
-
-
-def annex_rows(session: Session, submission_id: int) -> list[AnnexRow]:
-    """Vulnerabilities discovered in a submission's testing, most severe first."""
+def annex_rows(session: Session, submission_id: int) -> tuple[VulnerabilityRow, ...]:
+    """Vulnerabilities found while testing a submission, most severe first, for the findings
+    report's annex (ReportInput.vulnerabilities); each row keeps its own portion marking."""
     session.require(Permission.VIEW_CONTENT)
     rows = []
     for v in repo.for_submission(session.db.conn, submission_id):
         sev = v.severity
-        rows.append(AnnexRow(v.id, v.title, v.affected, v.cve, v.cwe, sev.value if sev else "", v.score,
-                             v.cvss_vector or v.cvss_v3_vector, v.status.value, v.tlp.value, v.embargo_until,
-                             v.marking))
-    return rows
+        vector = v.cvss_vector or v.cvss_v3_vector
+        status = f"{v.status.value}; TLP:{v.tlp.value}"
+        if v.embargo_until:
+            status += f"; embargo until {v.embargo_until.isoformat()}"
+        rows.append(VulnerabilityRow(
+            id=v.id, title=f"{v.title} ({v.affected}{', ' + v.cve if v.cve else ''})",
+            severity=sev.value if sev else "not scored", score=f"{v.score} ({vector})" if vector else "",
+            status=status, cwe=v.cwe, marking=v.marking,
+        ))
+    return tuple(rows)
 
 
 # -- CSAF export ----------------------------------------------------------------------------

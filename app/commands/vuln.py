@@ -1,0 +1,209 @@
+"""`vuln add|list|show|export-csaf|import-csaf`: the clearinghouse vulnerability register."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from app.commands.common import open_session, print_table
+from app.model.markings import Marking
+from app.model.submissions import parse_date
+from app.model.vulnerabilities import (
+    DiscoveryContext,
+    RemediationCategory,
+    ReproStatus,
+    Severity,
+    Target,
+    Tlp,
+    Vulnerability,
+    VulnStatus,
+)
+from app.services import vulnerabilities as vs
+from app.services.vulnerabilities import ActionKind, ImportPreview
+from reports.csaf import Publisher
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("vuln", help="vulnerability register (AI cybersecurity clearinghouse)")
+    s = p.add_subparsers(dest="vuln_command", required=True)
+
+    a = s.add_parser("add", help="record a vulnerability")
+    a.add_argument("--title", required=True)
+    a.add_argument("--description", default="")
+    a.add_argument("--target", default=Target.SOFTWARE.value, choices=[t.value for t in Target])
+    a.add_argument("--vendor", default="")
+    a.add_argument("--product", default="")
+    a.add_argument("--product-id", default="", help="CPE (cpe:2.3:...) or package URL (pkg:...)")
+    a.add_argument("--cwe", default="", help="CWE-NNN")
+    a.add_argument("--cve", default="", help="CVE-YYYY-NNNN")
+    a.add_argument("--cvss", default="", help="CVSS v4.0 vector, e.g. CVSS:4.0/AV:N/AC:L/...")
+    a.add_argument("--cvss3", default="", help="optional CVSS v3.1 vector")
+    a.add_argument("--submission", type=int, help="submission id (embargo defaults to its planned release)")
+    a.add_argument("--run", default="", help="evaluation run id")
+    a.add_argument("--sample", default="", help="sample id within the run")
+    a.add_argument("--finding", default="", help="finding id")
+    a.add_argument("--repro", default=ReproStatus.NOT_ATTEMPTED.value, choices=[r.value for r in ReproStatus])
+    a.add_argument("--evidence", default="")
+    a.add_argument("--discovered", help="YYYY-MM-DD (default today)")
+    a.add_argument("--vendor-notified", help="YYYY-MM-DD")
+    a.add_argument("--embargo-until", help="YYYY-MM-DD (default: the submission's planned release)")
+    a.add_argument("--published", help="YYYY-MM-DD")
+    a.add_argument("--tlp", default=Tlp.AMBER.value, choices=[t.value for t in Tlp])
+    a.add_argument("--remediation", default="")
+    a.add_argument("--remediation-category", default=RemediationCategory.NONE_AVAILABLE.value,
+                   choices=[c.value for c in RemediationCategory])
+    a.add_argument("--status", default=VulnStatus.NEW.value, choices=[v.value for v in VulnStatus])
+    a.add_argument("--marking", default="UNCLASSIFIED")
+    a.set_defaults(func=_add)
+
+    ls = s.add_parser("list", help="list the register")
+    ls.add_argument("--severity", action="append", default=[], choices=[v.value for v in Severity])
+    ls.add_argument("--status", action="append", default=[], choices=[v.value for v in VulnStatus])
+    ls.add_argument("--embargo-within", type=int, metavar="DAYS", help="embargo ends within DAYS days")
+    ls.add_argument("--search", default="")
+    ls.add_argument("--submission", type=int)
+    ls.add_argument("--sort", default="id", choices=["id", "severity", "embargo", "status", "title", "updated"])
+    ls.add_argument("--desc", action="store_true")
+    ls.set_defaults(func=_list)
+
+    sh = s.add_parser("show", help="show one vulnerability with its change history")
+    sh.add_argument("id")
+    sh.set_defaults(func=_show)
+
+    ex = s.add_parser("export-csaf", help="write CSAF advisories (2.1 with CVSS v4, else 2.0) to a folder")
+    ex.add_argument("ids", nargs="+")
+    ex.add_argument("--out", required=True, help="destination folder (removable media)")
+    ex.add_argument("--media-marking", help="marking of the media; content above it is refused")
+    ex.add_argument("--publisher-name", help="CSAF publisher name (default from the workstation name)")
+    ex.add_argument("--publisher-namespace", help="CSAF publisher namespace URI")
+    ex.set_defaults(func=_export)
+
+    im = s.add_parser("import-csaf", help="import partner CSAF advisories (shows the diff first)")
+    im.add_argument("files", nargs="+")
+    im.add_argument("--marking", default="UNCLASSIFIED", help="marking of the media the files came on")
+    im.add_argument("--apply", action="store_true", help="apply the changes shown (default: preview only)")
+    im.add_argument("--take-incoming", action="store_true",
+                    help="resolve every conflict with the incoming values (otherwise conflicts keep local)")
+    im.set_defaults(func=_import)
+
+
+def _date(name: str, text: str | None):  # type: ignore[no-untyped-def]
+    return parse_date(name, text) if text else None
+
+
+def _add(args: argparse.Namespace) -> int:
+    session = open_session(args)
+    try:
+        v = Vulnerability(
+            title=args.title, description=args.description, target=Target(args.target), vendor=args.vendor,
+            product=args.product, product_id=args.product_id, cwe=args.cwe, cve=args.cve, cvss_vector=args.cvss,
+            cvss_v3_vector=args.cvss3,
+            context=DiscoveryContext(args.submission, args.run, args.sample, args.finding),
+            repro_status=ReproStatus(args.repro), repro_evidence=args.evidence,
+            discovered=_date("discovered", args.discovered), vendor_notified=_date("vendor_notified",
+                                                                                    args.vendor_notified),
+            embargo_until=_date("embargo_until", args.embargo_until), published=_date("published", args.published),
+            tlp=Tlp(args.tlp), remediation_category=RemediationCategory(args.remediation_category),
+            remediation=args.remediation, status=VulnStatus(args.status), marking=Marking.parse(args.marking),
+        )
+        stored = vs.create(session, v)
+        sev = stored.severity
+        print(f"{stored.id}  {stored.marking.portion()} {stored.title}  "
+              f"{sev.value if sev else 'not scored'} {stored.score if stored.score is not None else ''}".rstrip())
+        if stored.embargo_until:
+            print(f"embargo until {stored.embargo_until.isoformat()}")
+        return 0
+    finally:
+        session.close()
+
+
+def _list(args: argparse.Namespace) -> int:
+    session = open_session(args)
+    try:
+        f = vs.filters(session, [Severity(x) for x in args.severity], [VulnStatus(x) for x in args.status],
+                       args.embargo_within, args.search, args.submission)
+        rows = vs.list_all(session, f, args.sort, args.desc)
+        print_table(
+            ["ID", "MARK", "SEVERITY", "SCORE", "STATUS", "TLP", "EMBARGO", "CVE", "TITLE"],
+            [[v.id, v.marking.portion(), v.severity.value if v.severity else "-", v.score, v.status.value,
+              v.tlp.value, v.embargo_until or "", v.cve, v.title] for v in rows],
+        )
+        return 0
+    finally:
+        session.close()
+
+
+def _show(args: argparse.Namespace) -> int:
+    session = open_session(args)
+    try:
+        v = vs.get(session, args.id)
+        print(f"{v.id}  {v.marking.banner()}")
+        for name in ("title", "target", "vendor", "product", "product_id", "cwe", "cve", "cvss_vector",
+                     "cvss_v3_vector", "repro_status", "discovered", "vendor_notified", "embargo_until",
+                     "published", "tlp", "remediation_category", "remediation", "status", "tracking_id", "source"):
+            value = getattr(v, name)
+            if value not in (None, ""):
+                print(f"  {name}: {getattr(value, 'value', value)}")
+        if v.score is not None:
+            print(f"  score: {v.score} ({v.severity.value if v.severity else ''})")
+        print("history:")
+        for h in vs.history(session, v.id):
+            print(f"  r{h.revision} {h.ts} {h.actor} {h.action}: {', '.join(h.changes)}")
+        return 0
+    finally:
+        session.close()
+
+
+def _export(args: argparse.Namespace) -> int:
+    session = open_session(args)
+    try:
+        publisher = None
+        if args.publisher_name or args.publisher_namespace:
+            default = vs.default_publisher(session)
+            publisher = Publisher(args.publisher_name or default.name, args.publisher_namespace or default.namespace)
+        media = Marking.parse(args.media_marking) if args.media_marking else None
+        result = vs.export_csaf(session, args.ids, Path(args.out), publisher, media)
+        for vid, what in result.versions.items():
+            print(f"{vid}: {what}")
+        for path in result.files:
+            print(f"wrote {path}")
+        return 0
+    finally:
+        session.close()
+
+
+def print_preview(preview: ImportPreview) -> None:
+    for i, a in enumerate(preview.actions):
+        print(f"[{i}] {a.kind.value.upper():9} {a.file} {a.json_path}  {a.title}")
+        print(f"      {a.message}")
+        for c in a.changes:
+            flag = "CONFLICT" if c.conflict else ("incoming" if c.field in a.taken else "keep local")
+            print(f"      {c.field} [{flag}]")
+            print(f"        local:    {c.local!s:.200}\n        incoming: {c.incoming!s:.200}")
+        for w in a.warnings:
+            print(f"      warning: {w}")
+    print("summary: " + ", ".join(f"{n} {k}" for k, n in preview.summary.items()))
+
+
+def _import(args: argparse.Namespace) -> int:
+    session = open_session(args)
+    try:
+        preview = vs.preview_import(session, [Path(f) for f in args.files], Marking.parse(args.marking))
+        print_preview(preview)
+        if not args.apply:
+            print("preview only: nothing was changed (add --apply to apply)")
+            return 1 if preview.of(ActionKind.INVALID) else 0
+        resolutions = {}
+        if args.take_incoming:
+            resolutions = {i: dict.fromkeys(a.conflicts, "incoming") for i, a in enumerate(preview.actions)
+                           if a.kind is ActionKind.CONFLICT}
+        result = vs.apply_import(session, preview, resolutions)
+        print(f"created {len(result.created)}, updated {len(result.updated)}, unchanged {len(result.unchanged)}, "
+              f"conflicts kept local {len(result.kept_local)}, skipped {len(result.skipped)}")
+        for vid in result.created:
+            print(f"created {vid}")
+        for vid in result.kept_local:
+            print(f"kept local (unresolved conflict): {vid}")
+        return 1 if preview.of(ActionKind.INVALID) else 0
+    finally:
+        session.close()
