@@ -21,6 +21,8 @@ COMMAND_MODULES = [
     "app.commands.submissions",
     "app.commands.audit",
     "app.commands.backup",
+    "app.commands.selftest",
+    "app.commands.vuln",
 ]
 
 
