@@ -1,0 +1,157 @@
+"""Import dialog: real fixture logs through the dialog (synchronous job runner), progress,
+proposal by model id, Cancel that leaves nothing stored, and errors that name the file."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+from PySide6.QtGui import QColor
+
+from app.model.submissions import Submission
+from app.services import audit, results, submissions
+from ui.context import UiContext
+from ui.dialogs.import_dialog import ImportDialog
+
+FIX = Path(__file__).resolve().parents[1] / "fixtures"
+INTERCODE = FIX / "inspect" / "intercode_ok.eval"
+WMDP_JSON = FIX / "inspect" / "wmdp_cyber_ok.json"
+LM_EVAL = next((FIX / "lm_eval" / "offline__cyber-mini-7b").glob("results_*.json"))
+
+
+def make_submission(ctx: UiContext, developer: str = "Offline", model: str = "cyber-mini", version: str = "7b") -> int:
+    sub = submissions.create(ctx.session, Submission(developer, model, version, date(2026, 11, 1), date(2026, 11, 28)))
+    assert sub.id is not None
+    return sub.id
+
+
+@pytest.fixture
+def dialog(ctx: UiContext, qtbot) -> ImportDialog:  # type: ignore[no-untyped-def]
+    make_submission(ctx, "Other Labs", "Zephyr", "1.0")
+    sid = make_submission(ctx)
+    dlg = ImportDialog(ctx, sid)
+    qtbot.addWidget(dlg)
+    return dlg
+
+
+def test_imports_several_real_logs_in_one_go(dialog: ImportDialog, ctx: UiContext, qtbot) -> None:  # type: ignore[no-untyped-def]
+    sid = dialog.submission_id()
+    assert sid is not None
+    dialog.add_files([str(INTERCODE), str(WMDP_JSON), str(LM_EVAL)])
+    # the preview read each header: task and model shown per file
+    texts = [dialog.file_list.item(i).text() for i in range(dialog.file_list.count())]
+    assert "gdm_intercode_ctf" in texts[0] and "mockllm/model" in texts[0]
+    assert "wmdp_cyber" in texts[2] and "cybermetric_80_mini" in texts[2]
+    dialog.media_edit.setText("USB 0042")
+    progress: list[tuple[int, int, str]] = []
+    shown: list[str] = []
+    dialog.progress_changed.connect(lambda d, t, m: (progress.append((d, t, m)), shown.append(dialog.counts_label.text())))
+    ticks = iter(range(0, 10_000, 10))  # every reading of the clock is 10 s later
+    dialog.clock = lambda: float(next(ticks))
+    with qtbot.waitSignal(dialog.imported, timeout=10_000) as blocker:
+        dialog.import_button.click()
+    outcomes = blocker.args[0]
+    assert [o.status for o in outcomes] == ["imported", "imported", "imported"]
+    # progress arrived with byte counts over the whole batch, ending at the total
+    assert progress and progress[-1][0] == progress[-1][1] > 0
+    assert any(m.startswith(f"{INTERCODE.name}: imported") for _, _, m in progress)
+    # counts and time left are shown while it runs
+    assert any(" of " in t and "KB" in t for t in shown)
+    assert any(t.endswith("s left") or t.endswith("min left") for t in shown)
+    assert dialog.progress_bar.value() == dialog.progress_bar.maximum()
+    assert dialog.results_table.rowCount() == 3
+    assert dialog.results_table.item(0, 0).text() == INTERCODE.name
+    assert dialog.results_table.item(0, 1).text() == "Imported"
+    runs = results.list_runs(ctx.session, sid)
+    assert sorted(r.task for r in runs) == ["cybermetric_80_mini", "gdm_intercode_ctf", "wmdp_cyber", "wmdp_cyber"]
+    assert {r.media_label for r in runs} == {"USB 0042"}
+    assert sum(r.sample_count for r in runs) == sum(o.samples for o in outcomes) > 0
+    assert not dialog.is_running() and dialog.import_button.isEnabled()
+
+
+def test_proposes_submission_by_model_id(ctx: UiContext, qtbot) -> None:  # type: ignore[no-untyped-def]
+    make_submission(ctx, "Other Labs", "Zephyr", "1.0")
+    wanted = make_submission(ctx, "Offline", "cyber-mini", "7b")
+    dlg = ImportDialog(ctx)  # opened without a submission: nothing chosen yet
+    qtbot.addWidget(dlg)
+    assert dlg.submission_id() is None
+    dlg.add_files([str(LM_EVAL)])
+    assert "Offline cyber-mini 7b" in dlg.proposal_label.text()
+    assert "offline/cyber-mini-7b" in dlg.proposal_label.text()
+    assert not dlg.use_proposal_button.isHidden()
+    dlg.use_proposal_button.click()
+    assert dlg.submission_id() == wanted
+    # Import is refused until a submission is chosen; here it is, so it goes through.
+    with qtbot.waitSignal(dlg.imported, timeout=10_000):
+        dlg.import_button.click()
+    assert [r.task for r in results.list_runs(ctx.session, wanted)] != []
+
+
+def test_import_without_submission_asks_for_one(ctx: UiContext, qtbot) -> None:  # type: ignore[no-untyped-def]
+    make_submission(ctx)
+    dlg = ImportDialog(ctx)
+    qtbot.addWidget(dlg)
+    dlg.add_files([str(INTERCODE)])
+    dlg.submission_combo.setCurrentIndex(-1)
+    dlg.import_button.click()
+    assert "Choose the submission" in dlg.progress_label.text()
+    assert dlg.outcomes == []
+
+
+def test_cancel_leaves_nothing_behind(dialog: ImportDialog, ctx: UiContext, qtbot, workstation) -> None:  # type: ignore[no-untyped-def]
+    sid = dialog.submission_id()
+    assert sid is not None
+    auditor = workstation.session("auditor")
+    before = audit.count(auditor)
+    dialog.add_files([str(INTERCODE), str(WMDP_JSON)])
+    pressed: list[str] = []
+
+    def press_cancel(_d: int, _t: int, _m: str) -> None:
+        if not pressed:  # the reviewer presses Cancel as soon as the first figures appear
+            pressed.append("x")
+            dialog.cancel_button.click()
+
+    dialog.progress_changed.connect(press_cancel)
+    with qtbot.waitSignal(dialog.imported, timeout=10_000) as blocker:
+        dialog.import_button.click()
+    outcomes = blocker.args[0]
+    assert pressed
+    assert [o.status for o in outcomes] == ["cancelled", "cancelled"]
+    assert results.list_runs(ctx.session, sid) == []
+    assert dialog.results_table.item(0, 1).text() == "Cancelled"
+    assert "cancelled" in dialog.progress_label.text().lower()
+    assert audit.count(auditor) == before  # no import event written either
+
+
+def test_bad_file_error_names_the_file_and_others_still_import(dialog: ImportDialog, ctx: UiContext,
+                                                              qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    broken = tmp_path / "broken_run.eval"
+    broken.write_bytes(INTERCODE.read_bytes()[:4000])  # truncated ZIP, as from a pulled USB stick
+    good = tmp_path / "good.eval"
+    shutil.copy(INTERCODE, good)
+    dialog.add_files([str(broken), str(good)])
+    first = dialog.file_list.item(0)
+    assert "broken_run.eval" in first.text() and "cannot be read" in first.text()
+    with qtbot.waitSignal(dialog.imported, timeout=10_000) as blocker:
+        dialog.import_button.click()
+    outcomes = blocker.args[0]
+    assert [o.status for o in outcomes] == ["failed", "imported"]
+    assert "broken_run.eval" in outcomes[0].message
+    assert dialog.results_table.item(0, 1).text() == "Failed"
+    assert "broken_run.eval" in dialog.results_table.item(0, 3).text()
+    assert dialog.results_table.item(0, 3).background().color() == QColor("#ffebe9")
+    runs = results.list_runs(ctx.session, dialog.submission_id() or 0)
+    assert [r.original_name for r in runs] == ["good.eval"]
+
+
+def test_reimport_is_reported_as_duplicate(dialog: ImportDialog, ctx: UiContext, qtbot) -> None:  # type: ignore[no-untyped-def]
+    dialog.add_files([str(INTERCODE)])
+    with qtbot.waitSignal(dialog.imported, timeout=10_000):
+        dialog.import_button.click()
+    with qtbot.waitSignal(dialog.imported, timeout=10_000) as blocker:
+        dialog.import_button.click()
+    assert [o.status for o in blocker.args[0]] == ["duplicate"]
+    assert dialog.results_table.item(0, 1).text() == "Already imported"
+    assert len(results.list_runs(ctx.session, dialog.submission_id() or 0)) == 1

@@ -1,0 +1,1 @@
+"""Dialogs (modal workflows) used by several screens."""
