@@ -295,7 +295,7 @@ def _read_json(z: SafeZip, name: str, path: str, limits: Limits) -> Any:
     m = z.members[name]
     if m.size > limits.max_header_bytes:
         raise IngestError(path, f"member {name} is {m.size:,} bytes, more than the "
-                          f"{limits.max_header_bytes >> 20} MiB limit for a log header")
+                          f"{limits.max_header_bytes >> 20} MiB limit for a log header (possible zip bomb)")
     return jsonread.loads(z.read(name), path, _where(name))
 
 

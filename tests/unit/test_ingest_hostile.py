@@ -1,0 +1,220 @@
+"""Bad input from issue 3: every case names the file and the problem, and stores nothing."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import struct
+import zipfile
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from app.ingest.logfile import Limits
+from app.ingest.results import open_results_file
+from app.model.errors import IngestError
+from app.model.submissions import Submission
+from app.services import results, submissions
+
+INSPECT = Path(__file__).parents[1] / "fixtures" / "inspect"
+TABLES = ("eval_runs", "eval_metrics", "eval_samples", "eval_transcripts", "eval_samples_fts")
+
+
+@pytest.fixture
+def reviewer(workstation):
+    s = workstation.session("reviewer")
+    sid = submissions.create(s, Submission(developer="Acme", model_name="Falcon", version="2",
+                                           received=date(2026, 11, 1), planned_release=date(2026, 11, 25))).id
+    return s, sid
+
+
+def assert_rejected(reviewer, path: Path, *needles: str, **kw) -> str:
+    s, sid = reviewer
+    out = results.import_files(s, [path], sid, **kw)
+    assert out[0].status == "failed", out
+    message = out[0].message
+    assert path.name in message, message
+    for needle in needles:
+        assert needle in message, message
+    for table in TABLES:
+        assert s.db.query_one(f"SELECT count(*) FROM {table}")[0] == 0, table
+    rejected = s.db.query_one("SELECT count(*) FROM audit_events WHERE action = 'results.import_rejected'")[0]
+    assert rejected >= 1
+    return message
+
+
+def _zip(path: Path, members: dict[str, bytes], method: int = zipfile.ZIP_DEFLATED) -> Path:
+    with zipfile.ZipFile(path, "w", compression=method) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    return path
+
+
+def _header() -> bytes:
+    with zipfile.ZipFile(INSPECT / "intercode_deflate.eval") as z:
+        return z.read("header.json")
+
+
+def _patch_central(path: Path, name: str, *, method: int | None = None, usize: int | None = None) -> None:
+    data = bytearray(path.read_bytes())
+    pos = data.find(b"PK\x01\x02")
+    while pos >= 0:
+        nlen = struct.unpack("<H", data[pos + 28:pos + 30])[0]
+        if data[pos + 46:pos + 46 + nlen] == name.encode():
+            if method is not None:
+                data[pos + 10:pos + 12] = struct.pack("<H", method)
+            if usize is not None:
+                data[pos + 24:pos + 28] = struct.pack("<I", usize)
+            path.write_bytes(bytes(data))
+            return
+        pos = data.find(b"PK\x01\x02", pos + 4)
+    raise AssertionError(name)
+
+
+def test_truncated_zip(reviewer, tmp_path):
+    p = tmp_path / "truncated.eval"
+    data = (INSPECT / "intercode_ok.eval").read_bytes()
+    p.write_bytes(data[: len(data) // 2])
+    assert_rejected(reviewer, p, "truncated")
+
+
+def test_zip_bomb_declared_size(reviewer, tmp_path):
+    p = _zip(tmp_path / "bomb.eval", {"header.json": _header()})
+    _patch_central(p, "header.json", usize=0xFFFFFFF0)
+    assert_rejected(reviewer, p, "header.json", "zip bomb")
+
+
+def test_zip_bomb_inflating_past_declared_size(reviewer, tmp_path):
+    p = _zip(tmp_path / "liar.eval", {"header.json": _header(), "samples/1_epoch_1.json": b" " * (20 << 20)})
+    _patch_central(p, "samples/1_epoch_1.json", usize=1000)
+    assert_rejected(reviewer, p, "samples/1_epoch_1.json", "beyond its declared size")
+
+
+def test_member_over_the_size_cap(tmp_path):
+    p = _zip(tmp_path / "big.eval", {"header.json": _header(), "samples/1_epoch_1.json": b" " * (3 << 20)})
+    log = open_results_file(str(p), Limits(max_member_bytes=1 << 20))
+    with pytest.raises(IngestError, match=r"big\.eval: member samples/1_epoch_1\.json declares .* zip bomb"):
+        list(log.runs[0].samples())
+    log.close()
+
+
+@pytest.mark.parametrize("name", ["../../etc/evil.json", "/abs/header.json", "samples/../../x.json",
+                                  "C:/windows/x.json"])
+def test_unsafe_member_names(reviewer, tmp_path, name):
+    p = _zip(tmp_path / "slip.eval", {"header.json": _header(), name: b"{}"})
+    assert_rejected(reviewer, p, "unsafe member name")
+
+
+def test_known_but_unsupported_and_unknown_compression_methods(reviewer, tmp_path):
+    p = _zip(tmp_path / "bzip.eval", {"header.json": _header()}, method=zipfile.ZIP_BZIP2)
+    assert_rejected(reviewer, p, "compression method 12 (BZIP2)")
+    q = _zip(tmp_path / "weird.eval", {"header.json": _header()})
+    _patch_central(q, "header.json", method=77)
+    assert_rejected(reviewer, q, "compression method 77 (unknown)")
+
+
+def test_invalid_utf8(reviewer, tmp_path):
+    src = json.loads((INSPECT / "wmdp_cyber_ok.json").read_text())
+    text = json.dumps(src).replace("Wireshark", "Wire\udcffshark", 1)
+    p = tmp_path / "latin.json"
+    p.write_bytes(text.encode("utf-8", "surrogateescape"))
+    assert_rejected(reviewer, p, "invalid UTF-8")
+    q = _zip(tmp_path / "latin.eval", {"header.json": _header().replace(b"gdm_intercode_ctf", b"gdm_\xff\xfe", 1)})
+    assert_rejected(reviewer, q, "header.json", "invalid UTF-8")
+
+
+def test_huge_numbers_and_nan_are_handled(reviewer, tmp_path):
+    s, sid = reviewer
+    text = (INSPECT / "wmdp_cyber_ok.json").read_text()
+    text = text.replace('"value": 0.75', '"value": 1e999', 1).replace('"value": 0.25', '"value": NaN', 1)
+    q = tmp_path / "longint.json"
+    q.write_text(text.replace('"total_samples": 4', '"total_samples": ' + "9" * 5000, 1))
+    assert_rejected(reviewer, q, "integer with too many digits")
+    p = tmp_path / "huge.json"
+    p.write_text(text)
+    out = results.import_files(s, [p], sid)
+    assert out[0].status == "imported", out
+    run = results.get_run(s, out[0].run_id)
+    assert run.headline is not None and run.headline.value is None and run.headline.stderr is None
+
+
+def test_deep_nesting(reviewer, tmp_path):
+    p = tmp_path / "deep.json"
+    p.write_text('{"version": 2, "status": "success", "eval": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    assert_rejected(reviewer, p, "nested too deeply")
+    q = _zip(tmp_path / "deep.eval", {"header.json": b'{"eval": ' + b"{\"a\": " * 50_000 + b"1" + b"}" * 50_001})
+    assert_rejected(reviewer, q, "header.json", "nested too deeply")
+
+
+def test_missing_required_keys(reviewer, tmp_path):
+    header = json.loads(_header())
+    del header["eval"]["task"]
+    p = _zip(tmp_path / "notask.eval", {"header.json": json.dumps(header).encode()})
+    assert_rejected(reviewer, p, "required key 'task' is missing")
+    q = tmp_path / "nothing.json"
+    q.write_text('{"version": 2, "status": "success"}')
+    assert_rejected(reviewer, q, "required key 'eval' is missing")
+    r = tmp_path / "results_2026.json"
+    r.write_text('{"results": {}, "lm_eval_version": "0.4.13"}')
+    assert_rejected(reviewer, r, "'results' is empty")
+    sample_without_id = json.loads((INSPECT / "wmdp_cyber_ok.json").read_text())
+    del sample_without_id["samples"][2]["id"]
+    t = tmp_path / "noid.json"
+    t.write_text(json.dumps(sample_without_id))
+    assert_rejected(reviewer, t, "samples[2]", "required key 'id' is missing")
+
+
+def test_empty_file_and_directory(reviewer, tmp_path):
+    p = tmp_path / "empty.eval"
+    p.write_bytes(b"")
+    assert_rejected(reviewer, p, "is empty")
+    d = tmp_path / "logs.eval"
+    d.mkdir()
+    assert_rejected(reviewer, d, "is a directory")
+    assert_rejected(reviewer, tmp_path / "gone.eval", "not found")
+
+
+def test_not_a_results_file(reviewer, tmp_path):
+    p = tmp_path / "photo.eval"
+    p.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 100)
+    assert_rejected(reviewer, p, "unknown kind")
+    q = tmp_path / "samples_wmdp_cyber_2026.jsonl"
+    q.write_text('{"doc_id": 0, "doc": {}}\n')
+    assert_rejected(reviewer, q, "results_*.json")
+
+
+def test_corrupted_member_fails_crc(reviewer, tmp_path):
+    p = tmp_path / "flipped.eval"
+    shutil.copy(INSPECT / "intercode_deflate.eval", p)
+    data = bytearray(p.read_bytes())
+    with zipfile.ZipFile(io.BytesIO(bytes(data))) as z:
+        info = z.getinfo("samples/ctf-2_epoch_1.json")
+    at = info.header_offset + 30 + len(info.filename) + len(info.extra) + 200
+    data[at] ^= 0xFF
+    p.write_bytes(bytes(data))
+    assert_rejected(reviewer, p, "samples/ctf-2_epoch_1.json")
+
+
+@pytest.mark.parametrize("how", ["delete", "truncate"])
+def test_file_vanishing_mid_import(reviewer, tmp_path, monkeypatch, how):
+    """Media pulled while samples are being stored: the file's import rolls back entirely."""
+    monkeypatch.setattr(results, "BATCH", 1)
+    p = tmp_path / "pulled.eval"
+    shutil.copy(INSPECT / "intercode_ok.eval", p)
+    state = {"done": False}
+
+    def progress(done, total, text):
+        if "samples" in text and not state["done"]:
+            state["done"] = True
+            if how == "delete":
+                os.unlink(p)
+            else:
+                with open(p, "r+b") as f:
+                    f.truncate(2000)
+
+    message = assert_rejected(reviewer, p, progress=progress)
+    assert state["done"]
+    assert "media" in message or "changed" in message or "disappeared" in message
