@@ -246,13 +246,14 @@ class MainWindow(QMainWindow):
             self.status_message.setText(f"Lock was not audited: {exc}")
 
     def _hide_other_windows(self) -> None:
-        """Dialogs are rejected (their own loops end); other top-level windows are hidden."""
+        """Transient dialogs are rejected; windows holding work (editor dialogs opened with show()/open()
+        and marked keepOnLock) and other top-levels are hidden and shown again after unlock."""
         self._hidden_windows = []
         for w in QApplication.topLevelWidgets():
             if w is self or not w.isVisible():
                 continue
-            if isinstance(w, QDialog):
-                w.reject()
+            if isinstance(w, QDialog) and not w.property("keepOnLock"):
+                w.reject()  # transient prompts and message boxes end; their loops return
             else:
                 w.hide()
                 self._hidden_windows.append(w)

@@ -13,6 +13,7 @@ from app.model.submissions import ARTIFACT_KINDS, Artifact, Submission, WindowSt
 from app.services.session import Session
 from storage import blobs
 from storage import submissions_repo as repo
+from storage.atomic import atomic_write
 
 
 def _diff(old: Submission, new: Submission) -> dict[str, list[str]]:
@@ -139,3 +140,21 @@ def read_artifact(session: Session, artifact_id: int) -> tuple[Artifact, bytes]:
         session.audit(conn, "artifact.open", "submission", art.submission_id,
                       {"artifact": artifact_id, "file": art.filename})
     return art, data
+
+
+def save_artifact_copy(session: Session, artifact_id: int, destination: Path) -> Artifact:
+    """Write a decrypted copy (checked against its SHA-256) to a file the reviewer chose; audited.
+
+    Written atomically with mode 0600; an existing file is replaced only by the finished copy.
+    """
+    session.require(Permission.EXPORT)
+    art = repo.artifact(session.db.conn, artifact_id)
+    data = blobs.read(session.db.conn, art.sha256)
+    destination = Path(destination)
+    atomic_write(destination, data)  # StorageError names the file if it cannot be written
+    with session.transaction() as conn:
+        session.audit(conn, "artifact.export", "submission", art.submission_id,
+                      {"artifact": artifact_id, "file": art.filename, "sha256": art.sha256,
+                       "destination": str(destination), "marking": art.marking.banner()})
+    return art
+

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -19,11 +20,14 @@ from app.services.session import Clock, Session, utc_now
 from storage import accounts as accounts_repo
 from storage import audit as audit_log
 from storage import keyring_secret, settings_repo
+from storage.atomic import atomic_write
 from storage.db import Database
 from storage.keys import KEYRING_MODE, PASSPHRASE_MODE, KeyHeader, new_data_key
 
 DB_NAME = "workstation.db"
 HEADER_NAME = "workstation.keys.json"
+# Shown before sign-in (banner, consent text): not secret, so kept outside the encrypted database.
+PRELOGIN_NAME = "workstation.prelogin.json"
 MAX_PENDING_EVENTS = 1000
 
 # Called with (session, conn) inside the setup transaction; the PKI service registers the CA here.
@@ -129,6 +133,7 @@ def initialize(
         raise
     header.audit_head = {"seq": head[0], "hash": head[1]}
     header.save(hpath)
+    _write_prelogin(data_dir, settings)
     return SetupResult(recovery, header.keyring_mode, status.backend, session)
 
 
@@ -138,6 +143,23 @@ def key_protection(data_dir: Path) -> str:
     if header.keyring_mode == KEYRING_MODE:
         return "Key protection: passphrase + OS keyring secret"
     return "Key protection: passphrase only (no trusted OS keyring)"
+
+
+def prelogin_settings(data_dir: Path) -> Settings:
+    """Name, system-high and consent text for the sign-in window (defaults if never written)."""
+    try:
+        data = json.loads((Path(data_dir) / PRELOGIN_NAME).read_text(encoding="utf-8"))
+        keep = ("workstation_name", "system_high", "consent_banner")
+        return Settings.from_dict({k: str(v) for k, v in data.items() if k in keep})
+    except (OSError, ValueError, AttributeError, ValidationError):
+        return Settings()
+
+
+def _write_prelogin(data_dir: Path, settings: Settings) -> None:
+    data = {"workstation_name": settings.workstation_name, "system_high": settings.system_high,
+            "consent_banner": settings.consent_banner}
+    with contextlib.suppress(OSError):  # a missing copy only means the default consent text is shown
+        atomic_write(Path(data_dir) / PRELOGIN_NAME, json.dumps(data, indent=1).encode())
 
 
 def _keyring_secret_for(header: KeyHeader) -> bytes | None:
@@ -204,6 +226,7 @@ def sign_in(data_dir: Path, username: str, passphrase: str, clock: Clock = utc_n
         fresh.save(hpath)
         if account.disabled:
             raise AuthError(f"Account '{username}' is disabled; ask an administrator.")
+        _write_prelogin(data_dir, session.settings)
         return session
     except BaseException:
         db.close()

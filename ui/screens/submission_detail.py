@@ -18,6 +18,7 @@ from app.model.errors import FrontierError
 from app.model.submissions import Submission, WindowState
 from app.services import submissions
 from ui.context import UiContext, resolve
+from ui.theme import STATE_COLOURS
 
 
 @dataclass(frozen=True)
@@ -31,14 +32,6 @@ SUBMISSION_TABS: list[TabSpec] = [
     TabSpec("Overview", "ui.screens.submission_editor:SubmissionEditor"),
     TabSpec("Artifacts", "ui.screens.artifacts:ArtifactsTab"),
 ]
-
-STATE_COLOURS = {
-    WindowState.OVERDUE: "#b00020",
-    WindowState.AT_RISK: "#b35c00",
-    WindowState.ON_TRACK: "#1b6e2b",
-    WindowState.DONE: "#555555",
-}
-
 
 def countdown_text(sub: Submission, state: WindowState, days: int) -> str:
     if state is WindowState.DONE:

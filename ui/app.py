@@ -1,0 +1,104 @@
+"""Application entry: QApplication, exception hook, theme, then setup wizard or sign-in.
+
+`frontier-review gui [--demo]` calls `run_gui`. The Shell object moves between the three
+top-level windows (setup wizard -> main window, sign-in -> main window -> sign-in on sign-out).
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Slot
+from PySide6.QtWidgets import QApplication, QWidget
+
+from app.services import workstation
+from app.services.session import Session
+from app.services.workstation import SetupResult
+from ui import theme
+from ui.context import UiContext
+from ui.errors import install_excepthook
+from ui.jobs import JobRunner
+
+
+class Shell(QObject):
+    def __init__(self, data_dir: Path, jobs: JobRunner, demo_hint: str = "") -> None:
+        super().__init__()
+        self.data_dir = data_dir
+        self.jobs = jobs
+        self.demo_hint = demo_hint
+        self.window: QWidget | None = None
+
+    def start(self) -> QWidget:
+        if workstation.is_initialized(self.data_dir):
+            return self.show_sign_in()
+        from ui.screens.setup_wizard import SetupWizard
+
+        wizard = SetupWizard(self.data_dir)
+        wizard.completed.connect(self._setup_done)
+        return self._swap(wizard)
+
+    def _swap(self, window: QWidget) -> QWidget:
+        old, self.window = self.window, window
+        window.show()  # show the new window first so the app never has zero windows
+        if old is not None:
+            old.close()
+            old.deleteLater()
+        return window
+
+    @Slot()
+    def show_sign_in(self) -> QWidget:
+        from ui.screens.sign_in import SignInWindow
+
+        sign_in = SignInWindow(self.data_dir, self.jobs, demo_hint=self.demo_hint)
+        sign_in.signed_in.connect(self.open_main)
+        return self._swap(sign_in)
+
+    @Slot(object)
+    def _setup_done(self, result: SetupResult) -> None:
+        self.open_main(result.session)
+
+    @Slot(object)
+    def open_main(self, session: Session) -> QWidget:
+        from ui.main_window import MainWindow
+
+        ctx = UiContext(session=session, jobs=self.jobs)
+        main = MainWindow(ctx)
+        main.signed_out.connect(self.show_sign_in)
+        return self._swap(main)
+
+
+def demo_hint(accounts: dict[str, tuple[str, object, str]]) -> str:
+    lines = ["Demo workstation (temporary folder, deleted on exit). Accounts:"]
+    for username, (display, role, passphrase) in accounts.items():
+        label = getattr(role, "label", str(role))
+        lines.append(f"  {username} / {passphrase} — {display}, {label}")
+    return "\n".join(lines)
+
+
+def run_gui(data_dir: Path | None = None, demo: bool = False) -> int:
+    app = QApplication.instance() or QApplication(sys.argv)
+    assert isinstance(app, QApplication)
+    app.setApplicationName("Frontier Review")
+    app.setApplicationDisplayName("Frontier Review")
+    install_excepthook()
+    theme.apply(app)
+    jobs = JobRunner()
+    hint = ""
+    cleanup: Path | None = None
+    if demo:
+        from app.services.demo import create_demo_workstation
+
+        print("Creating the demo workstation (a few seconds: real key derivation)…", file=sys.stderr)
+        ws = create_demo_workstation()
+        data_dir, cleanup = ws.data_dir, ws.data_dir.parent
+        hint = demo_hint(ws.accounts)  # type: ignore[arg-type]
+    shell = Shell(Path(data_dir) if data_dir else workstation.default_data_dir(), jobs, hint)
+    shell.start()
+    try:
+        return int(app.exec())
+    finally:
+        jobs.wait(10_000)
+        if cleanup is not None:
+            shutil.rmtree(cleanup, ignore_errors=True)

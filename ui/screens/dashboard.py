@@ -1,0 +1,148 @@
+"""Dashboard: open reviews, most urgent first, with the countdown to each public release.
+
+Other features add reminder panels (e.g. backups) with one line in DASHBOARD_PANELS: a factory
+`(ctx) -> QWidget | None` (None = nothing to remind about), rebuilt on every refresh.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.model.submissions import Submission, WindowState
+from app.services import submissions
+from ui.context import UiContext, resolve
+from ui.theme import STATE_COLOURS
+
+DASHBOARD_LIMIT = 200
+DASHBOARD_PANELS: list[str | Callable[[UiContext], QWidget | None]] = []
+
+COLUMNS = ("Days left", "State", "Submission", "Developer", "Status", "Release", "Marking")
+
+
+def days_text(state: WindowState, days: int) -> str:
+    if state is WindowState.DONE:
+        return "—"
+    if days < 0:
+        return f"{days} (overdue)"
+    return str(days)
+
+
+class _Card(QFrame):
+    def __init__(self, title: str, colour: str) -> None:
+        super().__init__()
+        self.setObjectName("card")
+        lay = QVBoxLayout(self)
+        self.value = QLabel("0")
+        self.value.setStyleSheet(f"font-size: 26px; font-weight: 700; color: {colour};")
+        caption = QLabel(title)
+        caption.setObjectName("hint")
+        lay.addWidget(self.value)
+        lay.addWidget(caption)
+
+
+class DashboardScreen(QWidget):
+    def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(18, 14, 18, 14)
+        title = QLabel("Open reviews")
+        title.setObjectName("pageTitle")
+        layout.addWidget(title)
+        cards = QHBoxLayout()
+        self.cards = {
+            WindowState.OVERDUE: _Card("Overdue", STATE_COLOURS[WindowState.OVERDUE]),
+            WindowState.AT_RISK: _Card(f"At risk (≤ {ctx.session.settings.at_risk_days} days)",
+                                       STATE_COLOURS[WindowState.AT_RISK]),
+            WindowState.ON_TRACK: _Card("On track", STATE_COLOURS[WindowState.ON_TRACK]),
+        }
+        self.open_card = _Card("Open submissions", "#14202e")
+        for card in (*self.cards.values(), self.open_card):
+            cards.addWidget(card)
+        layout.addLayout(cards)
+        self.panels = QVBoxLayout()
+        layout.addLayout(self.panels)
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setObjectName("dashboardTable")
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.table.doubleClicked.connect(self._open)
+        layout.addWidget(self.table, 1)
+        self.footer = QLabel("")
+        self.footer.setObjectName("hint")
+        layout.addWidget(self.footer)
+        self.rows: list[tuple[Submission, WindowState, int]] = []
+        ctx.events.submissions_changed.connect(self.refresh)
+        ctx.events.submission_changed.connect(lambda _id: self.refresh())
+        self.refresh()
+
+    @Slot()
+    def refresh(self) -> None:
+        if self.ctx.session.locked:
+            return
+        self.rows = submissions.dashboard(self.ctx.session, DASHBOARD_LIMIT)
+        total_open = submissions.count(self.ctx.session, open_only=True)
+        counts = dict.fromkeys(WindowState, 0)
+        for _s, state, _d in self.rows:
+            counts[state] += 1
+        for state, card in self.cards.items():
+            card.value.setText(str(counts[state]))
+        self.open_card.value.setText(f"{total_open:,}")
+        self.table.setRowCount(len(self.rows))
+        for r, (sub, state, days) in enumerate(self.rows):
+            colour = QBrush(QColor(STATE_COLOURS[state]))
+            values = (days_text(state, days), state.value, f"{sub.marking.portion()} {sub.model_name} {sub.version}",
+                      sub.developer, sub.status.value, sub.planned_release.isoformat(), sub.marking.banner())
+            for c, value in enumerate(values):
+                item = QTableWidgetItem(value)
+                if c in (0, 1):
+                    item.setForeground(colour)
+                    font = item.font()
+                    font.setBold(True)
+                    item.setFont(font)
+                if c == 0:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                item.setData(Qt.ItemDataRole.UserRole, sub.id)
+                self.table.setItem(r, c, item)
+        self.table.resizeColumnsToContents()
+        self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        shown = len(self.rows)
+        self.footer.setText(f"Showing the {shown} most urgent of {total_open:,} open submissions. "
+                            "Double-click a row to open it." if total_open > shown else
+                            "Double-click a row to open it.")
+        self._rebuild_panels()
+
+    def _rebuild_panels(self) -> None:
+        while self.panels.count():
+            item = self.panels.takeAt(0)
+            w = item.widget() if item is not None else None
+            if w is not None:
+                w.deleteLater()
+        for factory in DASHBOARD_PANELS:
+            panel = resolve(factory)(self.ctx)
+            if panel is not None:
+                self.panels.addWidget(panel)
+
+    @Slot()
+    def _open(self) -> None:
+        row = self.table.currentRow()
+        if 0 <= row < len(self.rows) and self.rows[row][0].id is not None:
+            self.ctx.events.open_submission.emit(self.rows[row][0].id)

@@ -1,0 +1,278 @@
+"""First-run setup wizard: name, system-high and consent text, administrator, key protection,
+recovery key shown once and confirmed by retyping one of its groups."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QVBoxLayout,
+    QWidget,
+    QWizard,
+    QWizardPage,
+)
+
+from app.model.accounts import DEFAULT_POLICY, USERNAME_RULE, validate_username
+from app.model.errors import FrontierError, ValidationError
+from app.model.markings import Marking
+from app.model.settings import Settings
+from app.services import workstation
+from app.services.session import Clock, utc_now
+from app.services.workstation import SetupResult
+from ui.banner import ClassificationBanner
+from ui.widgets.marking_picker import MarkingPicker
+
+
+def _label(text: str, name: str = "hint") -> QLabel:
+    label = QLabel(text)
+    label.setObjectName(name)
+    label.setWordWrap(True)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    return label
+
+
+class NamePage(QWizardPage):
+    def __init__(self, data_dir: Path) -> None:
+        super().__init__()
+        self.setTitle("Set up this workstation")
+        self.setSubTitle("The database is created encrypted in the data folder below. Nothing leaves this machine.")
+        form = QFormLayout(self)
+        self.name = QLineEdit()
+        self.name.setObjectName("workstationName")
+        self.name.setPlaceholderText("e.g. Cyber Evaluation Cell 3")
+        self.name.textChanged.connect(self.completeChanged)
+        form.addRow("Workstation name", self.name)
+        folder = _label(str(data_dir))
+        folder.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        form.addRow("Data folder", folder)
+
+    def isComplete(self) -> bool:
+        return bool(self.name.text().strip())
+
+
+class ClassificationPage(QWizardPage):
+    def __init__(self) -> None:
+        super().__init__()
+        self.setTitle("Classification")
+        self.setSubTitle("The system-high marking is the highest marking this workstation may hold. It is shown "
+                         "in the banners at the top and bottom of every screen.")
+        layout = QVBoxLayout(self)
+        form = QFormLayout()
+        self.picker = MarkingPicker(marking=Marking.parse("SECRET//NOFORN"))
+        self.picker.setObjectName("systemHigh")
+        form.addRow("System-high", self.picker)
+        layout.addLayout(form)
+        self.preview = ClassificationBanner(self.picker.marking().banner())
+        self.picker.changed.connect(lambda m: self.preview.set_marking(m.banner()))
+        layout.addWidget(_label("Banner preview:"))
+        layout.addWidget(self.preview)
+        layout.addWidget(_label("Consent banner shown before every sign-in (AC-8). Edit it to your agency's "
+                                "approved text:"))
+        self.consent = QPlainTextEdit(Settings().consent_banner)
+        self.consent.setObjectName("consentBanner")
+        self.consent.textChanged.connect(self.completeChanged)
+        layout.addWidget(self.consent, 1)
+
+    def isComplete(self) -> bool:
+        return bool(self.consent.toPlainText().strip())
+
+
+class AdminPage(QWizardPage):
+    def __init__(self) -> None:
+        super().__init__()
+        self.setTitle("Administrator account")
+        self.setSubTitle("The administrator manages accounts. Reviewers get their own accounts afterwards.")
+        form = QFormLayout(self)
+        self.username = QLineEdit("admin")
+        self.username.setObjectName("adminUsername")
+        self.display = QLineEdit()
+        self.display.setObjectName("adminDisplayName")
+        self.passphrase = QLineEdit()
+        self.passphrase.setObjectName("adminPassphrase")
+        self.passphrase.setEchoMode(QLineEdit.EchoMode.Password)
+        self.repeat = QLineEdit()
+        self.repeat.setObjectName("adminRepeat")
+        self.repeat.setEchoMode(QLineEdit.EchoMode.Password)
+        form.addRow("Account name", self.username)
+        form.addRow("Display name", self.display)
+        form.addRow("Passphrase", self.passphrase)
+        form.addRow("Repeat passphrase", self.repeat)
+        form.addRow(_label(f"Account names: {USERNAME_RULE}. Passphrases: at least {DEFAULT_POLICY.min_length} "
+                           "characters; a few unrelated words are easiest to remember."))
+        self.feedback = _label("", "errorText")
+        self.feedback.setObjectName("policyFeedback")
+        form.addRow(self.feedback)
+        for w in (self.username, self.display, self.passphrase, self.repeat):
+            w.textChanged.connect(self._check)
+        self._check()
+
+    def problem(self) -> str:
+        try:
+            validate_username(self.username.text().strip())
+        except ValidationError as exc:
+            return f"Account name: {exc.reason}"
+        if not self.display.text().strip():
+            return "Display name is required."
+        try:
+            DEFAULT_POLICY.check(self.passphrase.text(), self.username.text().strip())
+        except ValidationError as exc:
+            return f"Passphrase {exc.reason}."
+        if self.passphrase.text() != self.repeat.text():
+            return "The two passphrases differ."
+        return ""
+
+    def _check(self) -> None:
+        problem = self.problem()
+        self.feedback.setObjectName("errorText" if problem else "okText")
+        self.feedback.setText(problem or "Passphrase meets the policy.")
+        self.feedback.setStyleSheet(f"color: {'#b00020' if problem else '#1b6e2b'};")
+        self.completeChanged.emit()
+
+    def isComplete(self) -> bool:
+        return not self.problem()
+
+
+class KeyProtectionPage(QWizardPage):
+    """Shows the keyring mode and creates the workstation when the reviewer presses Next."""
+
+    def __init__(self, wizard: SetupWizard) -> None:
+        super().__init__()
+        self.wiz = wizard
+        self.setTitle("Key protection")
+        self.setSubTitle("The database key is wrapped under each account's passphrase. Where the operating "
+                         "system offers a secure keyring, a secret held there is mixed in too, so a copied "
+                         "database plus a passphrase is not enough on another machine.")
+        layout = QVBoxLayout(self)
+        status = workstation.keyring_status()
+        self.trusted = status.trusted
+        if status.trusted:
+            text = f"Secure OS keyring available: {status.backend}."
+        else:
+            text = (f"No trusted OS keyring ({status.reason}; backend: {status.backend}). The workstation will "
+                    "use passphrase-only mode: the database is still encrypted, but a copy can be opened "
+                    "elsewhere with a passphrase or the recovery key.")
+        self.status_label = _label(text, "okText" if status.trusted else "warningText")
+        layout.addWidget(self.status_label)
+        self.use_keyring = QCheckBox("Mix the OS keyring secret into every key (recommended)")
+        self.use_keyring.setChecked(status.trusted)
+        self.use_keyring.setEnabled(status.trusted)
+        layout.addWidget(self.use_keyring)
+        layout.addWidget(_label("Pressing Next creates the encrypted workstation and shows the recovery key once."))
+        self.error = _label("", "errorText")
+        layout.addWidget(self.error)
+        layout.addStretch(1)
+
+    def validatePage(self) -> bool:
+        self.error.clear()
+        try:
+            self.wiz.create_workstation(self.use_keyring.isChecked() and self.trusted)
+        except FrontierError as exc:
+            self.error.setText(str(exc))
+            return False
+        return True
+
+
+class RecoveryPage(QWizardPage):
+    def __init__(self) -> None:
+        super().__init__()
+        self.setTitle("Recovery key — shown only once")
+        self.setSubTitle("Print or write down this key and store it under the workstation's classification. It "
+                         "opens the workstation if every administrator passphrase is lost.")
+        layout = QVBoxLayout(self)
+        self.key_label = QLabel()
+        self.key_label.setObjectName("recoveryKey")
+        font = QFont("DejaVu Sans Mono")
+        font.setPointSize(13)
+        font.setStyleHint(QFont.StyleHint.Monospace)
+        self.key_label.setFont(font)
+        self.key_label.setWordWrap(True)
+        self.key_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.key_label.setStyleSheet("background: #ffffff; border: 1px solid #c3c9d0; padding: 12px;")
+        layout.addWidget(self.key_label)
+        self.prompt = _label("")
+        layout.addWidget(self.prompt)
+        self.confirm = QLineEdit()
+        self.confirm.setObjectName("recoveryConfirm")
+        self.confirm.setMaxLength(4)
+        self.confirm.textChanged.connect(self.completeChanged)
+        layout.addWidget(self.confirm)
+        self.feedback = _label("", "hint")
+        layout.addWidget(self.feedback)
+        layout.addStretch(1)
+        self.groups: list[str] = []
+        self.group_index = 0
+
+    def set_key(self, key: str, group_index: int | None = None) -> None:
+        self.groups = key.split("-")
+        self.group_index = secrets.randbelow(len(self.groups)) if group_index is None else group_index
+        # Line breaks every four groups keep it readable when printed by hand.
+        lines = ["-".join(self.groups[i:i + 4]) for i in range(0, len(self.groups), 4)]
+        self.key_label.setText("\n".join(lines))
+        self.prompt.setText(f"To confirm you have recorded it, type group number {self.group_index + 1} "
+                            f"(of {len(self.groups)}):")
+
+    def isComplete(self) -> bool:
+        typed = self.confirm.text().strip().upper()
+        ok = bool(self.groups) and typed == self.groups[self.group_index]
+        if len(typed) == 4 and not ok:
+            self.feedback.setText("That group does not match the key above.")
+        else:
+            self.feedback.setText("")
+        return ok
+
+
+class SetupWizard(QWizard):
+    """Emits `completed(SetupResult)` after Finish; the admin session is then signed in."""
+
+    completed = Signal(object)
+
+    def __init__(self, data_dir: Path, clock: Clock = utc_now, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.data_dir = Path(data_dir)
+        self.clock = clock
+        self.result_: SetupResult | None = None
+        self.setWindowTitle("Frontier Review — workstation setup")
+        self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
+        self.setOption(QWizard.WizardOption.NoBackButtonOnLastPage, True)
+        self.setOption(QWizard.WizardOption.NoCancelButtonOnLastPage, True)
+        self.resize(720, 560)
+        self.name_page = NamePage(self.data_dir)
+        self.class_page = ClassificationPage()
+        self.admin_page = AdminPage()
+        self.key_page = KeyProtectionPage(self)
+        self.recovery_page = RecoveryPage()
+        for page in (self.name_page, self.class_page, self.admin_page, self.key_page, self.recovery_page):
+            self.addPage(page)
+
+    def create_workstation(self, use_keyring: bool) -> SetupResult:
+        if self.result_ is not None:
+            return self.result_  # Back then Next again must not try to create twice
+        a = self.admin_page
+        self.result_ = workstation.initialize(
+            self.data_dir,
+            workstation_name=self.name_page.name.text().strip(),
+            system_high=self.class_page.picker.marking().banner(),
+            admin_username=a.username.text().strip(),
+            admin_display_name=a.display.text().strip(),
+            admin_passphrase=a.passphrase.text(),
+            use_keyring=use_keyring,
+            banner_text=self.class_page.consent.toPlainText().strip(),
+            clock=self.clock,
+        )
+        a.passphrase.clear()
+        a.repeat.clear()
+        self.recovery_page.set_key(self.result_.recovery_key)
+        return self.result_
+
+    def accept(self) -> None:
+        super().accept()
+        if self.result_ is not None:
+            self.completed.emit(self.result_)

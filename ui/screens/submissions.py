@@ -1,0 +1,130 @@
+"""Submission register: windowed table (sort on header click, filter by status, search)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, Qt, QTimer, Slot
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.model.accounts import Permission
+from app.model.submissions import SubmissionStatus
+from ui.context import UiContext
+from ui.models.submissions_model import COLUMNS, SubmissionsModel
+from ui.screens.submission_editor import NewSubmissionDialog
+
+SEARCH_DELAY_MS = 250
+
+
+class SubmissionsScreen(QWidget):
+    def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(18, 14, 18, 14)
+        top = QHBoxLayout()
+        title = QLabel("Submissions")
+        title.setObjectName("pageTitle")
+        top.addWidget(title)
+        top.addStretch(1)
+        self.new_button = QPushButton("New submission…")
+        self.new_button.setObjectName("primary")
+        self.new_button.setVisible(ctx.can(Permission.EDIT_SUBMISSIONS))
+        self.new_button.clicked.connect(self.new_submission)
+        top.addWidget(self.new_button)
+        layout.addLayout(top)
+
+        filters = QHBoxLayout()
+        self.search = QLineEdit()
+        self.search.setObjectName("search")
+        self.search.setPlaceholderText("Search developer, model, version or ID")
+        self.search.setClearButtonEnabled(True)
+        self.status = QComboBox()
+        self.status.setObjectName("statusFilter")
+        self.status.addItem("All statuses", None)
+        for s in SubmissionStatus:
+            self.status.addItem(s.value.capitalize(), s.value)
+        filters.addWidget(self.search, 2)
+        filters.addWidget(QLabel("Status"))
+        filters.addWidget(self.status)
+        layout.addLayout(filters)
+
+        self.model = SubmissionsModel(ctx)
+        self.table = QTableView()
+        self.table.setObjectName("submissionsTable")
+        self.table.setModel(self.model)
+        self.table.setSortingEnabled(True)
+        header = self.table.horizontalHeader()
+        header.setSortIndicator(6, Qt.SortOrder.AscendingOrder)  # release date, the model's default
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        for col, width in enumerate((60, 180, 160, 110, 120, 100, 100, 80)):
+            self.table.setColumnWidth(col, width)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
+        # Fixed row height: the view never asks the model for every row's size hint.
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.table.verticalHeader().setDefaultSectionSize(26)
+        self.table.doubleClicked.connect(self._open)
+        layout.addWidget(self.table, 1)
+        self.count_label = QLabel("")
+        self.count_label.setObjectName("hint")
+        layout.addWidget(self.count_label)
+
+        self.search_timer = QTimer(self)
+        self.search_timer.setSingleShot(True)
+        self.search_timer.setInterval(SEARCH_DELAY_MS)
+        self.search_timer.timeout.connect(self.apply_filter)
+        self.search.textChanged.connect(lambda _t: self.search_timer.start())
+        self.status.currentIndexChanged.connect(lambda _i: self.apply_filter())
+        self.model.modelReset.connect(self._update_count)
+        ctx.events.submissions_changed.connect(self.refresh)
+        self._update_count()
+
+    @Slot()
+    def apply_filter(self) -> None:
+        self.search_timer.stop()
+        self.model.set_filter(self.search.text(), self.status.currentData())
+
+    def refresh(self) -> None:
+        if not self.ctx.session.locked:
+            self.model.reload()
+
+    def _update_count(self) -> None:
+        n = self.model.rowCount()
+        self.count_label.setText(f"{n:,} submission{'s' if n != 1 else ''}"
+                                 + (" match the filter" if self.model.search or self.model.status else "")
+                                 + " · double-click to open · click a column header to sort")
+
+    @Slot(QModelIndex)
+    def _open(self, index: QModelIndex) -> None:
+        sub = self.model.submission_at(index.row())
+        if sub is not None and sub.id is not None:
+            self.ctx.events.open_submission.emit(sub.id)
+
+    @Slot()
+    def new_submission(self) -> NewSubmissionDialog:
+        dlg = NewSubmissionDialog(self.ctx, self)
+        dlg.accepted.connect(lambda: self._created(dlg))
+        dlg.open()
+        return dlg
+
+    def _created(self, dlg: NewSubmissionDialog) -> None:
+        if dlg.created is not None and dlg.created.id is not None:
+            self.ctx.events.open_submission.emit(dlg.created.id)
+        dlg.deleteLater()
+
+
+__all__ = ["COLUMNS", "SubmissionsScreen"]

@@ -1,0 +1,68 @@
+"""A clean, sober look: neutral greys, one accent, readable sizes. Colour carries meaning only in
+banners and review-clock states."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QApplication, QStyleFactory
+
+from app.model.submissions import WindowState
+
+ACCENT = "#1f4e79"
+# Review-clock states: the only place colour carries meaning besides the banners.
+STATE_COLOURS = {
+    WindowState.OVERDUE: "#b00020",
+    WindowState.AT_RISK: "#b35c00",
+    WindowState.ON_TRACK: "#1b6e2b",
+    WindowState.DONE: "#555555",
+}
+
+STYLESHEET = f"""
+QWidget {{ font-size: 13px; color: #1d1f21; }}
+QMainWindow, QDialog, QWizard {{ background: #f4f5f7; }}
+QLabel#pageTitle {{ font-size: 19px; font-weight: 600; color: #14202e; }}
+QLabel#sectionTitle {{ font-size: 14px; font-weight: 600; color: #14202e; margin-top: 6px; }}
+QLabel#hint {{ color: #5b6470; }}
+QLabel#errorText {{ color: #b00020; }}
+QLabel#okText {{ color: #1b6e2b; }}
+QLabel#warningText {{ color: #8a5300; }}
+QFrame#card {{ background: #ffffff; border: 1px solid #d8dce1; border-radius: 6px; padding: 10px; }}
+QListWidget#nav {{ background: #1f2a36; color: #e6e9ed; border: none; padding-top: 8px; font-size: 14px; }}
+QListWidget#nav::item {{ padding: 8px 14px; color: #e6e9ed; }}
+QListWidget#nav::item:selected {{ background: {ACCENT}; color: #ffffff; }}
+QListWidget#nav::item:hover:!selected {{ background: #2c3a4a; }}
+QWidget#statusRow {{ background: #e6e8eb; border-top: 1px solid #d0d4d9; }}
+QWidget#statusRow QLabel {{ color: #3b4450; font-size: 12px; }}
+QStackedWidget#screenStack > QWidget {{ background: #f4f5f7; }}
+QTableView, QTreeView, QListView {{ background: #ffffff; alternate-background-color: #f7f8fa;
+    gridline-color: #e3e6ea; border: 1px solid #d8dce1; selection-background-color: #cfe0f1;
+    selection-color: #111111; }}
+QHeaderView::section {{ background: #eceef1; border: none; border-right: 1px solid #d8dce1;
+    border-bottom: 1px solid #d8dce1; padding: 4px 6px; font-weight: 600; }}
+QLineEdit, QPlainTextEdit, QTextEdit, QComboBox, QSpinBox, QDateEdit, QDoubleSpinBox {{
+    background: #ffffff; border: 1px solid #c3c9d0; border-radius: 4px; padding: 4px 6px; }}
+QLineEdit:focus, QPlainTextEdit:focus, QComboBox:focus, QDateEdit:focus {{ border: 1px solid {ACCENT}; }}
+QLineEdit[invalid="true"], QDateEdit[invalid="true"], QPlainTextEdit[invalid="true"] {{ border: 1px solid #b00020; }}
+QPushButton {{ background: #ffffff; border: 1px solid #b9c0c8; border-radius: 4px; padding: 5px 14px; }}
+QPushButton:hover {{ background: #eef2f6; }}
+QPushButton:default, QPushButton#primary {{ background: {ACCENT}; color: #ffffff; border: 1px solid {ACCENT}; }}
+QPushButton:disabled {{ color: #9aa1a9; background: #f0f1f3; }}
+QTabWidget::pane {{ border: 1px solid #d8dce1; background: #ffffff; top: -1px; }}
+QTabBar::tab {{ background: #e9ecef; border: 1px solid #d8dce1; padding: 6px 14px; margin-right: 2px; }}
+QTabBar::tab:selected {{ background: #ffffff; border-bottom-color: #ffffff; }}
+QGroupBox {{ border: 1px solid #d8dce1; border-radius: 6px; margin-top: 14px; padding: 8px;
+    background: #ffffff; }}
+QGroupBox::title {{ subcontrol-origin: margin; left: 10px; padding: 0 4px; font-weight: 600; }}
+QMenuBar {{ background: #e6e8eb; }}
+"""
+
+
+def apply(app: QApplication) -> None:
+    fusion = QStyleFactory.create("Fusion")
+    if fusion is not None:
+        app.setStyle(fusion)
+    font = QFont()
+    font.setFamilies(["Noto Sans", "DejaVu Sans", "Segoe UI", "Helvetica Neue", "Arial"])
+    font.setPointSize(10)
+    app.setFont(font)
+    app.setStyleSheet(STYLESHEET)
