@@ -60,7 +60,12 @@ class WorkstationPKI:
         from app.model.errors import NotFound
         from app.services import pki as pki_service
 
-        ca = pki_service.load_ca(session.db.conn)
+        try:
+            ca = pki_service.load_ca(session.db.conn)
+        except NotFound:
+            # A workstation set up before its CA existed: create it now (idempotent, audited).
+            pki_service.ensure_ready(session)
+            ca = pki_service.load_ca(session.db.conn)
         username = session.account.username
         identity: pki.CertifiedKey | None = None
         with contextlib.suppress(NotFound):
