@@ -208,11 +208,11 @@ def import_pkcs12(session: Session, data: bytes, p12_password: str, passphrase: 
 def register_token(session: Session, passphrase: str, module: str, token_label: str, key_label: str,
                    pin: str) -> IdentityInfo:
     """Use a PKCS#11 token (smart card) for the account's signatures: read its certificate once."""
-    from reports import signing
+    from reports.signing import token_certificate
 
     session.require(Permission.SIGN)
     session.reauthenticate(passphrase)
-    cert, chain = signing.token_certificate(module, token_label, key_label, pin)
+    cert, chain = token_certificate(module, token_label, key_label, pin)
     problem = pki.chain_problem(cert, chain, trusted_roots(session), session.clock())
     if problem:
         raise IntegrityError(f"token {token_label}: {problem}")

@@ -1,0 +1,152 @@
+"""PAdES baseline B-B signatures with pyHanko (ECDSA P-256, SHA-256).
+
+The reviewer signs; the lead countersigns in a second field as an incremental update, so the
+first signature stays valid. There is no time-stamping authority on an air gap: the signing
+time is the signing machine's local clock and the visible stamp says so. A PKCS#11 token
+(smart card) can sign instead of a software key.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography import x509
+
+from app.model.errors import AuthError, IntegrityError, ValidationError
+from reports import pki
+from reports.detached import run_sync
+
+STAMP_TEXT = "Signed by %(signer)s\nRole: %(role)s\n%(ts)s (signer's local clock)"
+DEFAULT_BOX = (54.0, 100.0, 313.2, 164.8)
+
+
+@dataclass(frozen=True)
+class SignatureRequest:
+    field_name: str
+    role: str  # shown in the stamp and as the signature's reason
+    page: int  # 1-based page of the signature box
+    box: tuple[float, float, float, float] | None  # None: an invisible signature
+    location: str = ""
+
+
+def software_signer(key: pki.PrivateKey, cert: x509.Certificate, chain: Sequence[x509.Certificate] = ()) -> Any:
+    from pyhanko.sign import signers
+    from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+    return signers.SimpleSigner(
+        signing_cert=pki.to_asn1_cert(cert),
+        signing_key=pki.to_asn1_key(key),
+        cert_registry=SimpleCertificateStore.from_certs([pki.to_asn1_cert(c) for c in chain]),
+    )
+
+
+def _stamp_style() -> Any:
+    # pyHanko's embedded-font stamps need uharfbuzz (not installed); the stamp uses the standard
+    # Courier font. The report body itself embeds DejaVu Sans.
+    from pyhanko.stamp import TextStampStyle
+
+    return TextStampStyle(stamp_text=STAMP_TEXT, timestamp_format="%Y-%m-%d %H:%M:%S %z", border_width=1)
+
+
+def existing_fields(pdf: bytes) -> dict[str, bool]:
+    """Signature field names in `pdf` -> whether each is signed."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.fields import enumerate_sig_fields
+
+    reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+    return {name: value is not None for name, value, _ref in enumerate_sig_fields(reader)}
+
+
+def sign_pdf(pdf: bytes, signer: Any, request: SignatureRequest) -> bytes:
+    """Append a PAdES B-B signature in a new field as an incremental update; return the new bytes."""
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import fields, signers
+    from pyhanko.sign.general import SigningError
+
+    fields_now = existing_fields(pdf)
+    if fields_now.get(request.field_name):
+        raise ValidationError(request.field_name, "this report already carries that signature")
+    try:
+        writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+    except Exception as exc:
+        raise IntegrityError(f"the report PDF cannot be read for signing ({exc})") from None
+    meta = signers.PdfSignatureMetadata(
+        field_name=request.field_name,
+        md_algorithm="sha256",
+        subfilter=fields.SigSeedSubFilter.PADES,
+        reason=f"{request.role} signature",
+        location=request.location or None,
+    )
+    spec = None
+    if request.field_name not in fields_now:
+        box = tuple(round(v) for v in request.box) if request.box else None
+        spec = fields.SigFieldSpec(request.field_name, on_page=request.page - 1, box=box)  # type: ignore[arg-type]
+    pdf_signer = signers.PdfSigner(meta, signer=signer, stamp_style=_stamp_style(), new_field_spec=spec)
+    out = io.BytesIO()
+    try:
+        run_sync(pdf_signer.async_sign_pdf(writer, output=out,
+                                           appearance_text_params={"role": request.role}))
+    except SigningError as exc:
+        raise IntegrityError(f"signing failed: {exc}") from None
+    except Exception as exc:  # PKCS#11 errors surface here (wrong PIN, token removed)
+        if "PIN" in type(exc).__name__ or "Pin" in type(exc).__name__:
+            raise AuthError("The token rejected the PIN.") from None
+        raise
+    return out.getvalue()
+
+
+# -- PKCS#11 tokens ----------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def token_session(module: str, token_label: str, pin: str) -> Iterator[Any]:
+    """Open a logged-in session on the token; always closed afterwards."""
+    from pkcs11 import exceptions as p11_errors
+    from pyhanko.config.pkcs11 import TokenCriteria
+    from pyhanko.sign.pkcs11 import open_pkcs11_session
+
+    try:
+        session = open_pkcs11_session(module, token_criteria=TokenCriteria(label=token_label), user_pin=pin)
+    except (p11_errors.PinIncorrect, p11_errors.PinLenRange, p11_errors.PinInvalid):
+        raise AuthError(f"Token '{token_label}' rejected the PIN.") from None
+    except p11_errors.PinLocked:
+        raise AuthError(f"Token '{token_label}' is locked after wrong PINs; ask the security officer.") from None
+    except Exception as exc:
+        raise ValidationError("token", f"cannot open token '{token_label}' with {module}: {exc}") from None
+    try:
+        yield session
+    finally:
+        with contextlib.suppress(Exception):
+            session.close()
+
+
+def token_certificate(module: str, token_label: str, key_label: str, pin: str
+                      ) -> tuple[x509.Certificate, tuple[x509.Certificate, ...]]:
+    """Read the signing certificate stored on the token under `key_label`."""
+    from pkcs11 import Attribute, ObjectClass
+
+    with token_session(module, token_label, pin) as session:
+        found = list(session.get_objects({Attribute.CLASS: ObjectClass.CERTIFICATE, Attribute.LABEL: key_label}))
+        if not found:
+            raise ValidationError("token", f"no certificate labelled '{key_label}' on token '{token_label}'")
+        cert = x509.load_der_x509_certificate(bytes(found[0][Attribute.VALUE]))
+        pki.check_key_strength(cert.public_key(), f"certificate on token '{token_label}'")
+        return cert, ()
+
+
+@contextlib.contextmanager
+def token_signer(module: str, token_label: str, key_label: str, pin: str, cert: x509.Certificate,
+                 chain: Sequence[x509.Certificate] = ()) -> Iterator[Any]:
+    """A pyHanko PKCS#11 signer: the private key never leaves the token."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from pyhanko.sign.pkcs11 import PKCS11Signer
+
+    # Smart cards (and SoftHSM) usually offer only raw CKM_ECDSA: hash here, sign the digest on the card.
+    raw = isinstance(cert.public_key(), ec.EllipticCurvePublicKey)
+    with token_session(module, token_label, pin) as session:
+        yield PKCS11Signer(session, key_label=key_label, signing_cert=pki.to_asn1_cert(cert),
+                           ca_chain=[pki.to_asn1_cert(c) for c in chain], embed_roots=True, use_raw_mechanism=raw)
