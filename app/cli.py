@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "app.commands.backup",
     "app.commands.selftest",
     "app.commands.vuln",
+    "app.commands.results",
 ]
 
 

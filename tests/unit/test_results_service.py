@@ -198,3 +198,38 @@ def test_cancel_leaves_nothing_behind(workstation, monkeypatch):
         assert _count(s, table) == 0, table
     assert _count(s, "eval_samples_fts") == 0
     assert _count(s, "audit_events") == before
+
+
+def test_cli_import_list_show_samples_transcript(workstation, monkeypatch, capsys):
+    import io
+
+    from app import cli
+
+    s = workstation.session("reviewer")
+    sid = _sub(s)
+
+    def run(*argv):
+        monkeypatch.setattr("sys.stdin", io.StringIO(workstation.passphrase("reviewer") + "\n"))
+        code = cli.main(["--data-dir", str(workstation.data_dir), "--user", "reviewer", *argv])
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    code, out, err = run("import", str(INSPECT / "intercode_ok.eval"), str(INSPECT / "intercode_killed.eval"),
+                         "--submission", str(sid), "--media-label", "USB-7")
+    assert code == 0, err
+    assert out.count("imported  run") == 2
+    code, out, _ = run("import", str(INSPECT / "intercode_ok.eval"), "--submission", str(sid))
+    assert code == 0 and out.startswith("duplicate")
+    code, out, _ = run("results", "list", "--submission", str(sid))
+    assert code == 0 and "InterCode-CTF" in out and "interrupted (incomplete)" in out and "includes/accuracy" in out
+    run_id = results.list_runs(s, sid)[0].id
+    code, out, _ = run("results", "show", str(run_id))
+    assert code == 0 and "USB-7" in out and "0.2887" in out and "gdm_intercode_ctf v1.0.2" in out
+    code, out, _ = run("results", "samples", str(run_id), "--search", "could not find")
+    assert code == 0 and "3 of 3 matching samples" in out
+    pk = results.page_samples(s, run_id, SampleFilter(sample_id="ctf-1"), 0, 1)[0].id
+    code, out, _ = run("results", "transcript", str(pk))
+    assert code == 0 and "tool call bash" in out
+    bad = INSPECT.parent / "lm_eval"
+    code, _, err = run("import", str(bad), "--submission", str(sid))
+    assert code == 1 and "is a directory" in err

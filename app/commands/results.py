@@ -1,0 +1,176 @@
+"""`import PATH... --submission ID`, `results list --submission ID`, `results show RUN_ID`,
+`results samples RUN_ID`, `results transcript SAMPLE`, `results map TASK BENCHMARK`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from app.commands.common import open_session, print_table
+from app.model.results import EvalRun, SampleFilter
+from app.services import results
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    imp = sub.add_parser("import", help="import evaluation logs (Inspect .eval/.json, lm-eval results, CSV)")
+    imp.add_argument("paths", nargs="+", metavar="PATH")
+    imp.add_argument("--submission", type=int, help="submission id the runs belong to (default: propose "
+                     "one from the log's model id and ask)")
+    imp.add_argument("--media-label", default="", help="label of the removable media the files came from")
+    imp.add_argument("--yes", action="store_true", help="accept the proposed submission without asking")
+    imp.set_defaults(func=_import)
+
+    p = sub.add_parser("results", help="benchmark results")
+    s = p.add_subparsers(dest="results_command", required=True)
+    ls = s.add_parser("list", help="evaluation runs of a submission")
+    ls.add_argument("--submission", type=int, required=True)
+    ls.set_defaults(func=_list)
+    sh = s.add_parser("show", help="one evaluation run with all its metrics")
+    sh.add_argument("run_id", type=int)
+    sh.set_defaults(func=_show)
+    sm = s.add_parser("samples", help="per-sample results of a run")
+    sm.add_argument("run_id", type=int)
+    sm.add_argument("--search", default="", help="full-text search over inputs, targets and answers")
+    sm.add_argument("--epoch", type=int)
+    sm.add_argument("--errors", action="store_true", help="only samples that errored")
+    sm.add_argument("--failed", action="store_true", help="only samples scored below 1")
+    sm.add_argument("--limit", type=int, default=50)
+    sm.add_argument("--offset", type=int, default=0)
+    sm.set_defaults(func=_samples)
+    tr = s.add_parser("transcript", help="transcript of one sample (plain text)")
+    tr.add_argument("sample_pk", type=int, help="sample row id (first column of 'results samples')")
+    tr.set_defaults(func=_transcript)
+    mp = s.add_parser("map", help="map a task name to a canonical benchmark")
+    mp.add_argument("task")
+    mp.add_argument("benchmark")
+    mp.set_defaults(func=_map)
+
+
+def _fmt(v: float | None) -> str:
+    return "-" if v is None else f"{v:.4g}"
+
+
+def _headline(r: EvalRun) -> tuple[str, str, str]:
+    h = r.headline
+    if h is None:
+        return "-", "-", "-"
+    return h.label + h.direction.arrow, _fmt(h.value), _fmt(h.stderr)
+
+
+def _import(args: argparse.Namespace) -> int:
+    session = open_session(args)
+    try:
+        sid = args.submission
+        if sid is None:
+            previews = results.preview_file(session, args.paths[0])
+            model = previews[0].model if previews else ""
+            proposals = results.propose_submission(session, model)
+            if not proposals:
+                print(f"error: no submission matches model id {model!r}; pass --submission ID", file=sys.stderr)
+                return 2
+            sub, why = proposals[0]
+            print(f"Proposed submission {sub.id} ({sub.display_name}): {why}")
+            if not args.yes:
+                print("Re-run with --yes to accept, or pass --submission ID.", file=sys.stderr)
+                return 3
+            sid = sub.id
+
+        def progress(done: int, total: int, text: str) -> None:
+            if sys.stderr.isatty():
+                pct = 100 * done // total if total else 100
+                print(f"\r{pct:3d}% {text[:100]:<100}", end="", file=sys.stderr, flush=True)
+
+        outcomes = results.import_files(session, args.paths, sid, args.media_label, progress=progress)
+        if sys.stderr.isatty():
+            print(file=sys.stderr)
+        failed = 0
+        for o in outcomes:
+            if o.status == "imported":
+                print(f"imported  run {o.run_id}: {o.message}")
+            elif o.status == "duplicate":
+                print(f"duplicate {o.message}")
+            else:
+                failed += 1
+                print(f"{o.status:<9} {o.message}", file=sys.stderr)
+        return 1 if failed else 0
+    finally:
+        session.close()
+
+
+def _list(args: argparse.Namespace) -> int:
+    session = open_session(args)
+    try:
+        rows = []
+        for r in results.list_runs(session, args.submission):
+            metric, value, stderr = _headline(r)
+            status = r.status.value + (" (incomplete)" if r.incomplete else "")
+            rows.append((r.id, r.benchmark or f"[{r.task}]", r.model, metric, value, stderr, r.sample_count,
+                         r.errored_samples or "", status, r.original_name))
+        print_table(["run", "benchmark", "model", "metric", "value", "stderr", "n", "errors", "status", "file"],
+                    rows)
+    finally:
+        session.close()
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    session = open_session(args)
+    try:
+        r = results.get_run(session, args.run_id)
+        for label, value in [
+            ("run", r.id), ("submission", r.submission_id), ("benchmark", r.benchmark or "(unmapped)"),
+            ("task", f"{r.task} v{r.task_version}" if r.task_version else r.task), ("model", r.model),
+            ("harness", f"{r.harness.value} {r.harness_version}"), ("created", r.created),
+            ("status", r.status.value + (" (incomplete)" if r.incomplete else "")), ("epochs", r.epochs),
+            ("samples", f"{r.sample_count} stored, {r.completed_samples} completed of {r.total_samples}"),
+            ("errored samples", r.errored_samples), ("file", f"{r.original_name} ({r.file_size:,} bytes)"),
+            ("sha256", r.file_sha256), ("media", r.media_label or "-"),
+            ("imported", f"{r.imported_at} by {r.imported_by}"),
+        ]:
+            print(f"{label:>16}: {value}")
+        if r.error_message:
+            print(f"{'error':>16}: {r.error_message}")
+        for note in r.notes:
+            print(f"{'note':>16}: {note}")
+        print()
+        print_table(["scorer", "metric", "filter", "value", "stderr", "better", "reducer"],
+                    [(m.scorer, m.metric, m.filter, _fmt(m.value), _fmt(m.stderr), m.direction.value, m.reducer)
+                     for m in r.metrics])
+    finally:
+        session.close()
+    return 0
+
+
+def _samples(args: argparse.Namespace) -> int:
+    session = open_session(args)
+    try:
+        flt = SampleFilter(epoch=args.epoch, errors_only=args.errors, search=args.search,
+                           max_score=0.999 if args.failed else None)
+        total = results.count_samples(session, args.run_id, flt)
+        rows = results.page_samples(session, args.run_id, flt, args.offset, args.limit)
+        print_table(["row", "sample", "epoch", "score", "answer", "error"],
+                    [(s.id, s.sample_id, s.epoch, _fmt(s.score), results.plain(s.answer[:60]).replace("\n", " "),
+                      results.plain(s.error[:40])) for s in rows])
+        print(f"{len(rows)} of {total} matching samples")
+    finally:
+        session.close()
+    return 0
+
+
+def _transcript(args: argparse.Namespace) -> int:
+    session = open_session(args)
+    try:
+        print(results.transcript_text(results.get_transcript(session, args.sample_pk)))
+    finally:
+        session.close()
+    return 0
+
+
+def _map(args: argparse.Namespace) -> int:
+    session = open_session(args)
+    try:
+        results.map_task(session, args.task, args.benchmark)
+        print(f"Task {args.task!r} now counts as benchmark {args.benchmark!r}.")
+    finally:
+        session.close()
+    return 0
