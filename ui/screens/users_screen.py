@@ -1,0 +1,248 @@
+"""Accounts: everyone changes their own passphrase; administrators add accounts, disable/enable
+them and reset passphrases. Sensitive actions re-ask the administrator's passphrase; the
+services enforce the role, this screen only hides what the role cannot use."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.model.accounts import DEFAULT_POLICY, Account, Permission, Role
+from app.model.errors import FrontierError
+from app.services import users, workstation
+from ui.context import UiContext
+
+COLUMNS = ("Account", "Name", "Role", "State", "Created")
+
+
+def _secret_field(name: str) -> QLineEdit:
+    field = QLineEdit()
+    field.setObjectName(name)
+    field.setEchoMode(QLineEdit.EchoMode.Password)
+    return field
+
+
+def _status_label() -> QLabel:
+    label = QLabel("")
+    label.setWordWrap(True)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    return label
+
+
+def _say(label: QLabel, text: str, ok: bool) -> None:
+    label.setText(text)
+    label.setStyleSheet(f"color: {'#1b6e2b' if ok else '#b00020'};")
+
+
+class UsersScreen(QWidget):
+    def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.accounts: list[Account] = []
+        self.is_admin = ctx.can(Permission.MANAGE_USERS)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(18, 14, 18, 14)
+        title = QLabel("Accounts")
+        title.setObjectName("pageTitle")
+        layout.addWidget(title)
+        me = ctx.session.account
+        layout.addWidget(QLabel(f"Signed in as {me.username} — {me.display_name}, {me.role.label}. "
+                                f"{workstation.key_protection(ctx.session.data_dir)}."))
+
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setObjectName("usersTable")
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        layout.addWidget(self.table, 1)
+
+        row = QHBoxLayout()
+        if self.is_admin:
+            row.addWidget(self._add_box(), 1)
+            row.addWidget(self._manage_box(), 1)
+        row.addWidget(self._own_box(), 1)
+        layout.addLayout(row)
+        self.refresh()
+
+    # -- building blocks ---------------------------------------------------------------------------
+    def _add_box(self) -> QGroupBox:
+        box = QGroupBox("Add account")
+        form = QFormLayout(box)
+        self.new_username = QLineEdit()
+        self.new_username.setObjectName("newUsername")
+        self.new_display = QLineEdit()
+        self.new_display.setObjectName("newDisplayName")
+        self.new_role = QComboBox()
+        self.new_role.setObjectName("newRole")
+        for role in Role:
+            self.new_role.addItem(role.label, role.value)
+        self.new_role.setCurrentIndex(self.new_role.findData(Role.REVIEWER.value))
+        self.new_passphrase = _secret_field("newPassphrase")
+        form.addRow("Account name", self.new_username)
+        form.addRow("Display name", self.new_display)
+        form.addRow("Role", self.new_role)
+        form.addRow("Initial passphrase", self.new_passphrase)
+        self.add_button = QPushButton("Add account…")
+        self.add_button.clicked.connect(self.add_account)
+        form.addRow(self.add_button)
+        self.add_status = _status_label()
+        form.addRow(self.add_status)
+        return box
+
+    def _manage_box(self) -> QGroupBox:
+        box = QGroupBox("Selected account")
+        form = QFormLayout(box)
+        buttons = QHBoxLayout()
+        self.disable_button = QPushButton("Disable")
+        self.disable_button.clicked.connect(lambda: self.set_disabled(True))
+        self.enable_button = QPushButton("Enable")
+        self.enable_button.clicked.connect(lambda: self.set_disabled(False))
+        buttons.addWidget(self.disable_button)
+        buttons.addWidget(self.enable_button)
+        form.addRow(buttons)
+        self.reset_passphrase = _secret_field("resetPassphrase")
+        form.addRow("New passphrase", self.reset_passphrase)
+        self.reset_button = QPushButton("Reset passphrase…")
+        self.reset_button.clicked.connect(self.reset)
+        form.addRow(self.reset_button)
+        self.manage_status = _status_label()
+        form.addRow(self.manage_status)
+        return box
+
+    def _own_box(self) -> QGroupBox:
+        box = QGroupBox("Change my passphrase")
+        form = QFormLayout(box)
+        self.old_passphrase = _secret_field("oldPassphrase")
+        self.own_new = _secret_field("ownNewPassphrase")
+        self.own_repeat = _secret_field("ownRepeat")
+        form.addRow("Current", self.old_passphrase)
+        form.addRow("New", self.own_new)
+        form.addRow("Repeat new", self.own_repeat)
+        hint = QLabel(f"At least {DEFAULT_POLICY.min_length} characters. Only your key slot is re-wrapped; "
+                      "the database is not re-encrypted.")
+        hint.setObjectName("hint")
+        hint.setWordWrap(True)
+        form.addRow(hint)
+        self.change_button = QPushButton("Change passphrase")
+        self.change_button.clicked.connect(self.change_own)
+        form.addRow(self.change_button)
+        self.own_status = _status_label()
+        form.addRow(self.own_status)
+        return box
+
+    # -- data ----------------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        if self.ctx.session.locked:
+            return
+        self.accounts = users.list_users(self.ctx.session)
+        self.table.setRowCount(len(self.accounts))
+        for r, a in enumerate(self.accounts):
+            values = (a.username, a.display_name, a.role.label, "disabled" if a.disabled else "active",
+                      a.created_at[:10])
+            for c, v in enumerate(values):
+                item = QTableWidgetItem(v)
+                if c == 3 and a.disabled:
+                    item.setForeground(Qt.GlobalColor.darkRed)
+                self.table.setItem(r, c, item)
+        self.table.resizeColumnsToContents()
+        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+
+    def selected(self) -> Account | None:
+        row = self.table.currentRow()
+        return self.accounts[row] if 0 <= row < len(self.accounts) else None
+
+    def select(self, username: str) -> None:
+        for r, a in enumerate(self.accounts):
+            if a.username == username:
+                self.table.selectRow(r)
+                return
+
+    # -- actions -------------------------------------------------------------------------------------
+    @Slot()
+    def add_account(self) -> None:
+        username = self.new_username.text().strip()
+        admin_pass = self.ctx.ask_passphrase(self, f"Enter your passphrase to create the account '{username}'.")
+        if admin_pass is None:
+            return
+        try:
+            users.add_user(self.ctx.session, admin_pass, username, self.new_display.text(),
+                           Role(self.new_role.currentData()), self.new_passphrase.text())
+        except FrontierError as exc:  # ValidationError names the field (username, passphrase…)
+            _say(self.add_status, f"Not added — {exc}", False)
+            return
+        self.new_passphrase.clear()
+        self.new_username.clear()
+        self.new_display.clear()
+        _say(self.add_status, f"Account '{username}' created. Give the initial passphrase to its owner in person.",
+             True)
+        self.refresh()
+        self.select(username)
+
+    def set_disabled(self, disabled: bool) -> None:
+        account = self.selected()
+        if account is None:
+            _say(self.manage_status, "Select an account first.", False)
+            return
+        if disabled and not self.ctx.confirm(self, "Disable account",
+                                             f"Disable '{account.username}'? They cannot sign in until enabled.",
+                                             "Disable"):
+            return
+        try:
+            users.set_disabled(self.ctx.session, account.username, disabled)
+        except FrontierError as exc:
+            _say(self.manage_status, str(exc), False)
+            return
+        _say(self.manage_status, f"'{account.username}' {'disabled' if disabled else 'enabled'}.", True)
+        self.refresh()
+        self.select(account.username)
+
+    @Slot()
+    def reset(self) -> None:
+        account = self.selected()
+        if account is None:
+            _say(self.manage_status, "Select an account first.", False)
+            return
+        admin_pass = self.ctx.ask_passphrase(
+            self, f"Enter your passphrase to reset the passphrase of '{account.username}'.")
+        if admin_pass is None:
+            return
+        try:
+            users.reset_passphrase(self.ctx.session, admin_pass, account.username, self.reset_passphrase.text())
+        except FrontierError as exc:
+            _say(self.manage_status, f"Not reset — {exc}", False)
+            return
+        self.reset_passphrase.clear()
+        _say(self.manage_status, f"Passphrase of '{account.username}' reset.", True)
+
+    @Slot()
+    def change_own(self) -> None:
+        if self.own_new.text() != self.own_repeat.text():
+            _say(self.own_status, "The two new passphrases differ.", False)
+            return
+        try:
+            users.change_own_passphrase(self.ctx.session, self.old_passphrase.text(), self.own_new.text())
+        except FrontierError as exc:
+            _say(self.own_status, f"Not changed — {exc}", False)
+            return
+        finally:
+            self.old_passphrase.clear()
+        self.own_new.clear()
+        self.own_repeat.clear()
+        _say(self.own_status, "Passphrase changed.", True)
