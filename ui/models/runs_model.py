@@ -86,6 +86,7 @@ def problems(run: EvalRun) -> list[str]:
 
 class RunsModel(QAbstractTableModel):
     RUN_ROLE = Qt.ItemDataRole.UserRole + 1
+    SORT_ROLE = Qt.ItemDataRole.UserRole + 2  # numbers sort as numbers in a QSortFilterProxyModel
 
     def __init__(self, runs: list[EvalRun] | None = None) -> None:
         super().__init__()
@@ -122,6 +123,8 @@ class RunsModel(QAbstractTableModel):
         col = COLUMNS[index.column()]
         if role == self.RUN_ROLE:
             return run
+        if role == self.SORT_ROLE:
+            return self._sort_value(run, col)
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(run, col)
         if role == Qt.ItemDataRole.TextAlignmentRole:
@@ -150,6 +153,19 @@ class RunsModel(QAbstractTableModel):
                 p = [f"{metric_text(m)}: {value_text(m)}" for m in run.metrics]
             return plain_tooltip("\n".join(p)) if p else None
         return None
+
+    @classmethod
+    def _sort_value(cls, run: EvalRun, col: str) -> Any:
+        if col == "Value ± stderr":
+            h = run.headline
+            return h.value if h is not None and h.value is not None and math.isfinite(h.value) else -math.inf
+        if col == "n":
+            return run.completed_samples if run.completed_samples is not None else run.sample_count
+        if col == "Errored":
+            return run.errored_samples
+        if col == "Imported":
+            return run.imported_at
+        return cls._display(run, col).lower()
 
     @staticmethod
     def _display(run: EvalRun, col: str) -> str:

@@ -1,10 +1,10 @@
 """Windowed table model over the samples of one run (up to millions of rows).
 
 Only the row count is known up front (the run's stored sample count when no filter is set, so
-the first paint costs no query at all); rows are fetched a page at a time when the view asks
-for them and kept in a small LRU cache. A page that follows a cached page is fetched by key
-("rows after id N", an index seek) instead of by OFFSET, so scrolling down stays cheap however
-far the reader goes; a jump (dragging the scroll bar) falls back to OFFSET for that one page.
+the first paint costs no count query); rows are fetched a page at a time when the view asks for
+them (offset + limit through the results service, backed by (run_id, ...) indexes) and kept in a
+small LRU cache, so memory stays flat however far the reader scrolls. Filters and sorting are
+done by the service in SQL, never by loading rows here.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ class SampleSource(Protocol):
 
     def count(self, flt: SampleFilter) -> int: ...
 
-    def page(self, flt: SampleFilter, offset: int, limit: int, after_id: int | None) -> list[SampleRow]: ...
+    def page(self, flt: SampleFilter, offset: int, limit: int, sort: str, descending: bool) -> list[SampleRow]: ...
 
 
 @dataclass(frozen=True)
@@ -43,19 +43,20 @@ class Column:
     key: str
     title: str
     numeric: bool = False
+    sort: str = ""  # the service's sort key; "" = not sortable
 
 
 COLUMNS: tuple[Column, ...] = (
-    Column("sample_id", "Sample"),
-    Column("epoch", "Epoch", True),
-    Column("score", "Score", True),
+    Column("sample_id", "Sample", sort="sample_id"),
+    Column("epoch", "Epoch", True, "epoch"),
+    Column("score", "Score", True, "score"),
     Column("scores", "Scores"),
     Column("answer", "Answer"),
     Column("target", "Target"),
     Column("input", "Input"),
     Column("error", "Error"),
-    Column("tokens", "Tokens", True),
-    Column("time", "Time (s)", True),
+    Column("tokens", "Tokens", True, "tokens"),
+    Column("time", "Time (s)", True, "time"),
 )
 COLUMN_INDEX = {c.key: i for i, c in enumerate(COLUMNS)}
 
@@ -103,10 +104,12 @@ class SamplesModel(QAbstractTableModel):
         self.page_size = page_size
         self.max_pages = max_pages
         self._filter = SampleFilter()
+        self._sort = "order"
+        self._descending = False
         self._unfiltered_count = unfiltered_count
         self._count = unfiltered_count if unfiltered_count is not None else source.count(self._filter)
         self._pages: OrderedDict[int, list[SampleRow]] = OrderedDict()
-        self.fetches: list[tuple[int, str]] = []  # (page, "key"|"offset"): for tests and the benchmark
+        self.fetches: list[int] = []  # pages fetched, in order: for tests and the benchmark
         self.on_fetch_error: Callable[[BaseException], None] | None = None
         self._bold = QFont()
         self._bold.setBold(True)
@@ -126,6 +129,19 @@ class SamplesModel(QAbstractTableModel):
         self._pages.clear()
         self.endResetModel()
 
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Header click: sorted by the service in SQL; unsortable columns go back to log order."""
+        key = COLUMNS[column].sort if 0 <= column < len(COLUMNS) else ""
+        self.beginResetModel()
+        self._sort = key or "order"
+        self._descending = bool(key) and order == Qt.SortOrder.DescendingOrder
+        self._pages.clear()
+        self.endResetModel()
+
+    @property
+    def sort_key(self) -> tuple[str, bool]:
+        return self._sort, self._descending
+
     def refresh(self) -> None:
         self._unfiltered_count = None
         self.set_filter(self._filter)
@@ -136,13 +152,8 @@ class SamplesModel(QAbstractTableModel):
         if cached is not None:
             self._pages.move_to_end(p)
             return cached
-        prev = self._pages.get(p - 1)
-        if prev and len(prev) == self.page_size:
-            rows = self.source.page(self._filter, p * self.page_size, self.page_size, prev[-1].id)
-            self.fetches.append((p, "key"))
-        else:
-            rows = self.source.page(self._filter, p * self.page_size, self.page_size, None)
-            self.fetches.append((p, "offset"))
+        rows = self.source.page(self._filter, p * self.page_size, self.page_size, self._sort, self._descending)
+        self.fetches.append(p)
         self._pages[p] = rows
         while len(self._pages) > self.max_pages:
             self._pages.popitem(last=False)

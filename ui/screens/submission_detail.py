@@ -31,6 +31,7 @@ class TabSpec:
 SUBMISSION_TABS: list[TabSpec] = [
     TabSpec("Overview", "ui.screens.submission_editor:SubmissionEditor"),
     TabSpec("Artifacts", "ui.screens.artifacts:ArtifactsTab"),
+    TabSpec("Results", "ui.screens.results_tab:ResultsTab"),
 ]
 
 def countdown_text(sub: Submission, state: WindowState, days: int) -> str:

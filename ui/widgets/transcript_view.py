@@ -44,6 +44,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.model.results import SampleRow
+from ui.banner import ClassificationBanner
 
 MAX_PART_CHARS = 200_000  # per message part: a multi-MB tool output would freeze layout for nothing
 ATTACHMENT_PREFIX = "attachment://"
@@ -406,7 +407,7 @@ class TranscriptDialog(QDialog):
     """Non-modal window with one sample's transcript (opened from the run detail table)."""
 
     def __init__(self, row: SampleRow | None, transcript: dict[str, Any] | None, title: str = "",
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, marking: str = "") -> None:
         super().__init__(parent)
         sample = clean_text(row.sample_id, 200) if row is not None else ""
         self.setWindowTitle(title or f"Transcript — sample {sample}")
@@ -417,5 +418,16 @@ class TranscriptDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.close)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.view, 1)
-        layout.addWidget(buttons)
+        body = QVBoxLayout()
+        body.addWidget(self.view, 1)
+        body.addWidget(buttons)
+        if marking:
+            # A window of its own shows the classification banner top and bottom, like the main window.
+            layout.setContentsMargins(0, 0, 0, 0)
+            layout.setSpacing(0)
+            body.setContentsMargins(9, 9, 9, 9)
+            layout.addWidget(ClassificationBanner(marking))
+            layout.addLayout(body, 1)
+            layout.addWidget(ClassificationBanner(marking))
+        else:
+            layout.addLayout(body, 1)

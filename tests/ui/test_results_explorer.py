@@ -1,0 +1,262 @@
+"""Results explorer: runs table, run detail with windowed samples, filters, FTS search and the
+transcript viewer, on real fixture logs imported through the results service."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QTextImageFormat
+
+from app.model.results import EvalRun, SampleFilter
+from app.model.submissions import Submission
+from app.services import results, submissions
+from ui.context import UiContext
+from ui.models.runs_model import COL, ERROR_BG, WARN_BG
+from ui.models.samples_model import COLUMN_INDEX, SamplesModel
+from ui.models.samples_model import ERROR_BG as SAMPLE_ERROR_BG
+from ui.screens.results_tab import ResultsTab, RunsPage
+from ui.screens.run_detail import RunDetail, ServiceSamples
+from ui.widgets.transcript_view import clean_text
+
+FIX = Path(__file__).resolve().parents[1] / "fixtures" / "inspect"
+INJECTED = '<b>x</b> <img src="file:///etc/passwd"> <a href="http://evil.example/">click</a>'
+
+
+@dataclass
+class Loaded:
+    submission_id: int
+    runs: dict[str, EvalRun]  # by original file name
+
+
+def _injected_log(tmp_path: Path) -> Path:
+    """The real wmdp log with an answer carrying markup, as a hostile log could."""
+    log = json.loads((FIX / "wmdp_cyber_ok.json").read_text())
+    sample = log["samples"][0]
+    sample["messages"][-1]["content"] = INJECTED + "\x1b[31m\u202e"
+    sample["output"]["choices"][0]["message"]["content"] = INJECTED
+    sample["output"]["completion"] = INJECTED
+    path = tmp_path / "wmdp_injected.json"
+    path.write_text(json.dumps(log))
+    return path
+
+
+def _csv(tmp_path: Path) -> Path:
+    path = tmp_path / "private_ctf.csv"
+    path.write_text(
+        "task,model,metric,value,stderr,sample_id,epoch,score,answer,target,input,error\n"
+        "acme_private_ctf,acme/falcon-2.0,accuracy,0.5,0.1,,,,,,,\n"
+        "acme_private_ctf,acme/falcon-2.0,,,,s1,1,1,flag{a},flag{a},find the flag,\n"
+        "acme_private_ctf,acme/falcon-2.0,,,,s2,1,0,nothing,flag{b},exploit the server,\n")
+    return path
+
+
+@pytest.fixture
+def loaded(ctx: UiContext, tmp_path: Path) -> Loaded:
+    sub = submissions.create(ctx.session, Submission("Acme", "Falcon", "2.0", date(2026, 11, 1), date(2026, 11, 28)))
+    assert sub.id is not None
+    paths = [FIX / "intercode_ok.eval", FIX / "intercode_error.eval", FIX / "intercode_interrupted.eval",
+             _injected_log(tmp_path), _csv(tmp_path)]
+    outcomes = results.import_files(ctx.session, [str(p) for p in paths], sub.id)
+    assert [o.status for o in outcomes] == ["imported"] * len(paths), [o.message for o in outcomes]
+    runs = {r.original_name: r for r in results.list_runs(ctx.session, sub.id)}
+    return Loaded(sub.id, runs)
+
+
+def _row_of(page: RunsPage, name: str) -> int:
+    for r in range(page.proxy.rowCount()):
+        if page.proxy.index(r, COL["File"]).data() == name:
+            return r
+    raise AssertionError(f"{name} not in the runs table")
+
+
+def _cell(page: RunsPage, row: int, col: str, role: int = Qt.ItemDataRole.DisplayRole) -> object:
+    return page.proxy.index(row, COL[col]).data(role)
+
+
+def test_runs_table_shows_values_and_flags(ctx: UiContext, loaded: Loaded, qtbot) -> None:  # type: ignore[no-untyped-def]
+    page = RunsPage(ctx, loaded.submission_id)
+    qtbot.addWidget(page)
+    assert page.proxy.rowCount() == 5
+    ok = _row_of(page, "intercode_ok.eval")
+    assert _cell(page, ok, "Benchmark") == "InterCode-CTF"
+    assert _cell(page, ok, "Task") == "gdm_intercode_ctf v1.0.2"
+    assert _cell(page, ok, "Metric") == "includes/accuracy ↑"
+    assert _cell(page, ok, "Value ± stderr") == "0.500 ± 0.289"
+    assert _cell(page, ok, "n") == "6"
+    assert _cell(page, ok, "Status") == "success"
+    assert _cell(page, ok, "Errored", Qt.ItemDataRole.BackgroundRole) is None
+    failed = _row_of(page, "intercode_error.eval")
+    assert _cell(page, failed, "Status") == "error"
+    assert _cell(page, failed, "Errored") == "1"
+    assert _cell(page, failed, "Errored", Qt.ItemDataRole.BackgroundRole) == ERROR_BG
+    assert "errored" in str(_cell(page, failed, "Errored", Qt.ItemDataRole.ToolTipRole))
+    partial = _row_of(page, "intercode_interrupted.eval")
+    assert _cell(page, partial, "Status") == "interrupted (incomplete)"
+    assert _cell(page, partial, "Status", Qt.ItemDataRole.BackgroundRole) == WARN_BG
+    csv = _row_of(page, "private_ctf.csv")
+    assert _cell(page, csv, "Benchmark") == "Unmapped"
+    assert _cell(page, csv, "Value ± stderr") == "0.500 ± 0.100"
+    assert "1 with errored samples" in page.summary.text() and "1 unmapped" in page.summary.text()
+    # sorting by value uses the numbers, not the text
+    page.table.sortByColumn(COL["Value ± stderr"], Qt.SortOrder.DescendingOrder)
+    values = [r.headline.value if r.headline else None for r in page.runs()]
+    assert values[0] == max(v for v in values if v is not None)
+
+
+def test_map_unknown_task_to_benchmark(ctx: UiContext, loaded: Loaded, qtbot) -> None:  # type: ignore[no-untyped-def]
+    page = RunsPage(ctx, loaded.submission_id)
+    qtbot.addWidget(page)
+    run = loaded.runs["private_ctf.csv"]
+    assert run.id is not None and page.select_run(run.id)
+    assert page.map_button.isEnabled()
+    assert page.map_selected("Cybench")
+    row = _row_of(page, "private_ctf.csv")
+    assert _cell(page, row, "Benchmark") == "Cybench"
+    assert results.get_run(ctx.session, run.id).benchmark == "Cybench"
+    assert "unmapped" not in page.summary.text()
+
+
+def test_run_detail_filters(ctx: UiContext, loaded: Loaded, qtbot) -> None:  # type: ignore[no-untyped-def]
+    tab = ResultsTab(ctx, loaded.submission_id)
+    qtbot.addWidget(tab)
+    run = loaded.runs["intercode_ok.eval"]
+    assert run.id is not None
+    detail = tab.open_run(run.id)
+    assert isinstance(detail, RunDetail) and tab.stack.currentWidget() is detail
+    all_rows = [detail.model.row_at(i) for i in range(detail.model.rowCount())]
+    assert len(all_rows) == run.sample_count == 6
+    assert detail.count_label.text() == "6 samples"
+    # score: correct only
+    detail.score_combo.setCurrentIndex(1)
+    shown = [detail.model.row_at(i) for i in range(detail.model.rowCount())]
+    assert shown and all(r is not None and r.score == 1.0 for r in shown)
+    assert len(shown) == sum(1 for r in all_rows if r is not None and r.score == 1.0)
+    assert detail.count_label.text() == f"{len(shown)} of 6 samples"
+    detail.score_combo.setCurrentIndex(0)
+    # epoch (the run has 2 epochs, so the epoch filter is offered)
+    assert not detail.epoch_combo.isHidden()
+    detail.epoch_combo.setCurrentIndex(detail.epoch_combo.findData(2))
+    epochs = {detail.model.row_at(i).epoch for i in range(detail.model.rowCount())}  # type: ignore[union-attr]
+    assert epochs == {2} and detail.model.rowCount() == 3
+    tab.show_runs()
+    assert tab.stack.currentWidget() is tab.runs_page
+
+
+def test_errors_only_filter_and_errored_rows_in_colour(ctx: UiContext, loaded: Loaded, qtbot) -> None:  # type: ignore[no-untyped-def]
+    run = loaded.runs["intercode_error.eval"]
+    assert run.id is not None
+    detail = RunDetail(ctx, run.id)
+    qtbot.addWidget(detail)
+    assert not detail.warning.isHidden() and "did not finish" in detail.warning.text()
+    detail.error_combo.setCurrentIndex(1)  # errored only
+    assert detail.model.rowCount() == 1
+    idx = detail.model.index(0, COLUMN_INDEX["error"])
+    assert "simulated harness failure" in idx.data()
+    assert idx.data(Qt.ItemDataRole.BackgroundRole) == SAMPLE_ERROR_BG
+    detail.error_combo.setCurrentIndex(2)  # without errors
+    assert detail.model.rowCount() == 0
+    assert not detail.open_button.isEnabled()
+
+
+def test_full_text_search_finds_a_sample(ctx: UiContext, loaded: Loaded, qtbot) -> None:  # type: ignore[no-untyped-def]
+    run = loaded.runs["wmdp_injected.json"]
+    assert run.id is not None
+    detail = RunDetail(ctx, run.id)
+    qtbot.addWidget(detail)
+    assert detail.model.rowCount() == 4
+    detail.search_edit.setText("stack buffer")  # words of one question's input (FTS5, words ANDed)
+    qtbot.waitUntil(lambda: detail.model.rowCount() == 1, timeout=3000)
+    row = detail.model.row_at(0)
+    assert row is not None and row.sample_id == "2" and "stack buffer" in row.input_text
+    detail.search_edit.setText("ASLR randomis*")  # prefix search
+    detail.apply_filters()
+    assert [detail.model.row_at(i).sample_id for i in range(detail.model.rowCount())] == ["4"]  # type: ignore[union-attr]
+    detail.search_edit.setText('zzzz" OR "1')  # query syntax from the reviewer is quoted, not run
+    detail.apply_filters()
+    assert detail.model.rowCount() == 0
+    assert detail.count_label.text() == "0 of 4 samples"
+
+
+def test_transcript_is_plain_text_and_markup_is_not_rendered(ctx: UiContext, loaded: Loaded, qtbot) -> None:  # type: ignore[no-untyped-def]
+    run = loaded.runs["wmdp_injected.json"]
+    assert run.id is not None
+    detail = RunDetail(ctx, run.id)
+    qtbot.addWidget(detail)
+    # the table cell and its tooltip show the characters, escaped for the tooltip's rich text
+    answer = detail.model.index(0, COLUMN_INDEX["answer"])
+    assert "<img src=" in answer.data()
+    tip = answer.data(Qt.ItemDataRole.ToolTipRole)
+    assert "&lt;img src=" in tip and "<img" not in tip and "<b>" not in tip
+    dlg = detail.open_row(0)
+    assert dlg is not None
+    qtbot.addWidget(dlg)
+    text = dlg.view.plain_text()
+    assert INJECTED in text  # shown literally, every character visible
+    assert "\x1b" not in text and "\u202e" not in text and "⟨U+202E⟩" in text
+    assert "#2 ASSISTANT" in text and "#1 USER" in text
+    doc = dlg.view.document()
+    # nothing became markup: no image objects, no anchors, no bold run equal to the injected 'x'
+    block = doc.begin()
+    while block.isValid():
+        it = block.begin()
+        while not it.atEnd():
+            frag = it.fragment()
+            fmt = frag.charFormat()
+            assert not fmt.isImageFormat() and not isinstance(fmt, QTextImageFormat)
+            assert not fmt.isAnchor()
+            assert not (frag.text() == "x" and fmt.fontWeight() > 400)
+            it += 1
+        block = block.next()
+    assert "&lt;b&gt;x&lt;/b&gt;" in doc.toHtml()
+    # banners carry the workstation's system-high marking on the transcript window
+    assert dlg.windowTitle().startswith("Transcript — WMDP-cyber — sample 1")
+
+
+def test_transcript_shows_tool_calls_readably(ctx: UiContext, loaded: Loaded, qtbot) -> None:  # type: ignore[no-untyped-def]
+    run = loaded.runs["intercode_ok.eval"]
+    assert run.id is not None
+    detail = RunDetail(ctx, run.id)
+    qtbot.addWidget(detail)
+    detail.search_edit.setText("f1.txt")
+    detail.apply_filters()
+    assert detail.model.rowCount() >= 1
+    detail.table.selectRow(0)
+    with qtbot.waitSignal(detail.table.doubleClicked, timeout=1000):
+        detail.table.doubleClicked.emit(detail.model.index(0, 0))
+    dlg = detail.dialogs[-1]
+    qtbot.addWidget(dlg)
+    text = dlg.view.plain_text()
+    assert "→ call bash" in text and "cmd: cat f1.txt" in text
+    assert "TOOL  ·  result of bash" in text and "picoCTF{m0ck_fl4g_f1}" in text
+    assert "Target: picoCTF{m0ck_fl4g_f1}" in text
+
+
+def test_windowed_model_fetches_only_the_pages_painted(ctx: UiContext, loaded: Loaded) -> None:
+    run = loaded.runs["intercode_ok.eval"]
+    assert run.id is not None
+    model = SamplesModel(ServiceSamples(ctx.session, run.id), unfiltered_count=run.sample_count,
+                         page_size=2, max_pages=2)
+    assert model.rowCount() == 6 and model.fetches == []  # count known without any query
+    last = model.row_at(5)
+    assert last is not None and model.fetches == [2]
+    model.row_at(0)
+    model.row_at(2)
+    assert model.fetches == [2, 0, 1] and model.cached_pages() == [0, 1]  # LRU keeps two pages
+    # sorting by score is done by the service
+    model.sort(COLUMN_INDEX["score"], Qt.SortOrder.DescendingOrder)
+    scores = [model.row_at(i).score for i in range(6)]  # type: ignore[union-attr]
+    assert scores == sorted(scores, key=lambda s: -1 if s is None else s, reverse=True)
+    assert model.sort_key == ("score", True)
+    model.set_filter(SampleFilter(errors_only=True))
+    assert model.rowCount() == 0
+
+
+def test_clean_text_strips_control_characters() -> None:
+    assert clean_text("a\x00b\x07c\r\nd\te\x1b[1mf\u202eg") == "abc\nd\tef⟨U+202E⟩g"
+    assert clean_text("x" * 50, limit=10).startswith("x" * 10 + "\n[… 40 more")
+

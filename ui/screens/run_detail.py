@@ -1,0 +1,290 @@
+"""One evaluation run: its header and metrics, then every sample in a windowed table.
+
+Filters (score, epoch, errors) and full-text search (SQLite FTS5 over input, target and answer)
+are applied by the results service in SQL; the table fetches only the rows it paints. Double-
+clicking a sample (or pressing "Open transcript") shows its transcript as plain text.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal, Slot
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.model.errors import FrontierError
+from app.model.results import EvalRun, SampleFilter, SampleRow
+from app.services import results
+from app.services.session import Session
+from ui.context import UiContext
+from ui.models.runs_model import metric_text, problems, samples_text, status_text, value_text
+from ui.models.samples_model import COLUMN_INDEX, SamplesModel
+from ui.widgets.transcript_view import TranscriptDialog, clean_text
+
+# (label, min_score, max_score)
+SCORE_FILTERS: tuple[tuple[str, float | None, float | None], ...] = (
+    ("Any score", None, None),
+    ("Correct (score = 1)", 1.0, None),
+    ("Incorrect (score = 0)", None, 0.0),
+    ("Partial (between 0 and 1)", 1e-9, 1.0 - 1e-9),
+    ("Score ≥ 0.5", 0.5, None),
+    ("Score < 0.5", None, 0.5 - 1e-9),
+)
+ERROR_FILTERS = ("All samples", "Errored only", "Without errors")
+SEARCH_DELAY_MS = 300
+
+
+class ServiceSamples:
+    """SampleSource over the results service (reads on the GUI thread's own connection)."""
+
+    def __init__(self, session: Session, run_id: int) -> None:
+        self.session = session
+        self.run_id = run_id
+
+    def count(self, flt: SampleFilter) -> int:
+        return results.count_samples(self.session, self.run_id, flt)
+
+    def page(self, flt: SampleFilter, offset: int, limit: int, sort: str, descending: bool) -> list[SampleRow]:
+        return results.page_samples(self.session, self.run_id, flt, offset, limit, sort, descending)
+
+
+def _label(text: str = "", selectable: bool = False) -> QLabel:
+    lbl = QLabel(text)
+    lbl.setTextFormat(Qt.TextFormat.PlainText)  # log content is never markup
+    lbl.setWordWrap(True)
+    if selectable:
+        lbl.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return lbl
+
+
+class RunDetail(QWidget):
+    back_requested = Signal()
+
+    def __init__(self, ctx: UiContext, run_id: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.run_id = run_id
+        self.run: EvalRun = results.get_run(ctx.session, run_id)
+        self.dialogs: list[TranscriptDialog] = []
+
+        # -- header -----------------------------------------------------------------------------
+        self.back_button = QPushButton("← All runs")
+        self.back_button.clicked.connect(self.back_requested.emit)
+        self.title = _label()
+        self.title.setObjectName("pageTitle")
+        f = self.title.font()
+        f.setPointSizeF(f.pointSizeF() * 1.25)
+        f.setBold(True)
+        self.title.setFont(f)
+        top = QHBoxLayout()
+        top.addWidget(self.back_button, 0, Qt.AlignmentFlag.AlignTop)
+        top.addWidget(self.title, 1)
+
+        facts = QFrame()
+        facts.setObjectName("runFacts")
+        facts.setFrameShape(QFrame.Shape.StyledPanel)
+        self.facts_grid = QGridLayout(facts)
+        self.facts_grid.setHorizontalSpacing(18)
+        self.fact_labels: dict[str, QLabel] = {}
+        for i, name in enumerate(("Model", "Status", "Samples", "Errored", "Harness", "Created", "Metrics",
+                                  "File", "Media", "Imported")):
+            key = _label(name + ":")
+            key.setStyleSheet("color: #57606a;")
+            val = _label(selectable=True)
+            self.fact_labels[name] = val
+            r, c = divmod(i, 2)
+            self.facts_grid.addWidget(key, r, c * 2, Qt.AlignmentFlag.AlignTop)
+            self.facts_grid.addWidget(val, r, c * 2 + 1)
+        self.facts_grid.setColumnStretch(1, 1)
+        self.facts_grid.setColumnStretch(3, 1)
+        self.warning = _label()
+        self.warning.setStyleSheet("background: #fff8c5; color: #4d2d00; padding: 6px; border-radius: 3px;")
+
+        # -- filters ----------------------------------------------------------------------------
+        self.search_edit = QLineEdit()
+        self.search_edit.setPlaceholderText(
+            "Search inputs, targets and answers (all words must match; word* for prefix)")
+        self.search_edit.setClearButtonEnabled(True)
+        self.search_edit.setAccessibleName("Full-text search")
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(SEARCH_DELAY_MS)
+        self._search_timer.timeout.connect(self.apply_filters)
+        self.search_edit.textChanged.connect(lambda _t: self._search_timer.start())
+        self.search_edit.returnPressed.connect(self.apply_filters)
+        self.score_combo = QComboBox()
+        for label, _lo, _hi in SCORE_FILTERS:
+            self.score_combo.addItem(label)
+        self.epoch_combo = QComboBox()
+        self.error_combo = QComboBox()
+        self.error_combo.addItems(ERROR_FILTERS)
+        for combo in (self.score_combo, self.epoch_combo, self.error_combo):
+            combo.currentIndexChanged.connect(self.apply_filters)
+        self.count_label = _label()
+        self.count_label.setWordWrap(False)
+        self.open_button = QPushButton("Open transcript")
+        self.open_button.clicked.connect(self.open_current)
+        filters = QHBoxLayout()
+        filters.addWidget(self.search_edit, 3)
+        filters.addWidget(self.score_combo, 1)
+        filters.addWidget(self.epoch_combo)
+        filters.addWidget(self.error_combo)
+
+        # -- table ------------------------------------------------------------------------------
+        self.model = SamplesModel(ServiceSamples(ctx.session, run_id), unfiltered_count=self.run.sample_count)
+        self.model.on_fetch_error = lambda exc: self.ctx.show_error(self, exc)
+        self.table = QTableView()
+        self.table.setObjectName("samplesTable")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.setSortingEnabled(False)  # header clicks go to the service (see _sort_clicked)
+        vh = self.table.verticalHeader()
+        # Fixed row heights: Qt then never measures rows, which keeps a million-row table instant.
+        vh.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        vh.setDefaultSectionSize(self.table.fontMetrics().height() + 8)
+        hh = self.table.horizontalHeader()
+        hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        hh.setStretchLastSection(True)
+        hh.setSortIndicatorShown(True)
+        hh.setSectionsClickable(True)
+        hh.sectionClicked.connect(self._sort_clicked)
+        for col_key, width in (("sample_id", 150), ("epoch", 55), ("score", 60), ("scores", 120), ("answer", 220),
+                           ("target", 140), ("input", 260), ("error", 160), ("tokens", 70)):
+            self.table.setColumnWidth(COLUMN_INDEX[col_key], width)
+        self.table.doubleClicked.connect(self._double_clicked)
+
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.count_label, 1)
+        bottom.addWidget(self.open_button)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(facts)
+        layout.addWidget(self.warning)
+        layout.addLayout(filters)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(bottom)
+        self._show_run()
+
+    # -- header ---------------------------------------------------------------------------------
+    def _show_run(self) -> None:
+        run = self.run
+        name = run.benchmark or "Unmapped benchmark"
+        self.title.setText(f"{name} — {clean_text(run.task, 200)}"
+                           + (f" (task version {clean_text(run.task_version, 40)})" if run.task_version else ""))
+        metrics = "\n".join(f"{metric_text(m)}: {value_text(m)}" + (f" [{m.reducer}]" if m.reducer else "")
+                            for m in run.metrics) or "none recorded"
+        facts = {
+            "Model": clean_text(run.model, 300),
+            "Status": status_text(run),
+            "Samples": samples_text(run) + (f" × {run.epochs} epochs" if run.epochs > 1 else "")
+            + f" ({run.sample_count:,} stored)",
+            "Errored": f"{run.errored_samples:,}",
+            "Harness": f"{run.harness.value} {clean_text(run.harness_version, 40)}".strip(),
+            "Created": run.created[:19].replace("T", " "),
+            "Metrics": metrics,
+            "File": f"{clean_text(run.original_name, 300)}  ·  SHA-256 {run.file_sha256[:16]}…",
+            "Media": clean_text(run.media_label, 200) or "—",
+            "Imported": f"{run.imported_at[:16].replace('T', ' ')} by {run.imported_by}",
+        }
+        for k, v in facts.items():
+            self.fact_labels[k].setText(v)
+        if run.errored_samples:
+            self.fact_labels["Errored"].setStyleSheet("color: #cf222e; font-weight: bold;")
+        warn = problems(run)
+        self.warning.setText("\n".join(warn))
+        self.warning.setVisible(bool(warn))
+        self.epoch_combo.blockSignals(True)
+        self.epoch_combo.clear()
+        self.epoch_combo.addItem("All epochs", None)
+        for e in range(1, max(run.epochs, 1) + 1):
+            self.epoch_combo.addItem(f"Epoch {e}", e)
+        self.epoch_combo.setVisible(run.epochs > 1)
+        self.epoch_combo.blockSignals(False)
+        self._update_count()
+
+    # -- filters --------------------------------------------------------------------------------
+    def current_filter(self) -> SampleFilter:
+        _label_text, lo, hi = SCORE_FILTERS[max(self.score_combo.currentIndex(), 0)]
+        err = self.error_combo.currentIndex()
+        epoch = self.epoch_combo.currentData()
+        return SampleFilter(epoch=int(epoch) if epoch is not None else None, min_score=lo, max_score=hi,
+                            errors_only=err == 1, no_errors=err == 2, search=self.search_edit.text().strip())
+
+    @Slot()
+    def apply_filters(self) -> None:
+        self._search_timer.stop()
+        flt = self.current_filter()
+        if flt == self.model.filter:
+            return
+        try:
+            self.model.set_filter(flt)
+        except FrontierError as exc:
+            self.ctx.show_error(self, exc)
+            return
+        self._update_count()
+
+    def _update_count(self) -> None:
+        n = self.model.rowCount()
+        total = self.run.sample_count
+        self.count_label.setText(f"{n:,} of {total:,} samples" if self.model.filter != SampleFilter()
+                                 else f"{total:,} samples")
+        self.open_button.setEnabled(n > 0)
+
+    @Slot(int)
+    def _sort_clicked(self, column: int) -> None:
+        hh = self.table.horizontalHeader()
+        self.model.sort(column, hh.sortIndicatorOrder())
+        key, _desc = self.model.sort_key
+        if key == "order":
+            hh.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+
+    # -- transcript -----------------------------------------------------------------------------
+    @Slot(QModelIndex)
+    def _double_clicked(self, index: QModelIndex) -> None:
+        self.open_row(index.row())
+
+    def open_current(self) -> None:
+        idx = self.table.currentIndex()
+        self.open_row(idx.row() if idx.isValid() else 0)
+
+    def open_row(self, row: int) -> TranscriptDialog | None:
+        sample = self.model.row_at(row)
+        if sample is None:
+            return None
+        try:
+            transcript = results.get_transcript(self.ctx.session, sample.id) if sample.has_transcript else None
+        except FrontierError as exc:
+            self.ctx.show_error(self, exc)
+            return None
+        title = f"Transcript — {self.run.benchmark or self.run.task} — sample {clean_text(sample.sample_id, 120)}" \
+            f" (epoch {sample.epoch})"
+        dlg = TranscriptDialog(sample, transcript, title, self, marking=self.ctx.session.settings.system_high)
+        dlg.setWindowFlag(Qt.WindowType.Window, True)
+        dlg.destroyed.connect(lambda _o=None, d=dlg: self.dialogs.remove(d) if d in self.dialogs else None)
+        self.dialogs.append(dlg)
+        dlg.show()
+        return dlg
+
+    def refresh(self) -> None:
+        try:
+            self.run = results.get_run(self.ctx.session, self.run_id)
+        except FrontierError as exc:
+            self.ctx.show_error(self, exc)
+            return
+        self.model.refresh()
+        self._show_run()
