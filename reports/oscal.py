@@ -1,0 +1,146 @@
+"""OSCAL assessment results (NIST OSCAL, validated with compliance-trestle's models).
+
+UUIDs are version 5, derived from the control number and item ids, so the same report input
+gives the same JSON. Classification markings travel as props on every object that carries
+content (ns below), and the overall marking sits in the metadata.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime, time
+from typing import Any
+
+from app.model.errors import ValidationError
+from app.model.markings import Marking
+from app.model.report import ReportInput
+
+NS = "https://frontier-review.invalid/ns/oscal"  # .invalid: never resolvable, never fetched
+_ROOT = uuid.UUID("6f1c7d7e-2b1a-5c7e-9d0e-5f0a1b2c3d4e")
+_STATE = {"satisfied": "satisfied", "not satisfied": "not-satisfied", "risk accepted": "not-satisfied"}
+
+
+def _uuid(*parts: object) -> str:
+    return str(uuid.uuid5(_ROOT, "/".join(str(p) for p in parts)))
+
+
+def _prop(name: str, value: str) -> dict[str, str]:
+    return {"name": name, "ns": NS, "value": value}
+
+
+def _mark(m: Marking) -> dict[str, str]:
+    return _prop("marking", m.banner())
+
+
+def _ts(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _token(text: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-._" else "-" for ch in text.lower()).strip("-") or "item"
+
+
+def assessment_results(r: ReportInput) -> dict[str, Any]:
+    cn = r.control_number
+    generated = _ts(r.generated_at)
+    start_date = r.review_started or r.submission.received
+    start = _ts(datetime.combine(start_date, time(0, 0), tzinfo=UTC))
+    observations: list[dict[str, Any]] = []
+    findings: list[dict[str, Any]] = []
+    risks: list[dict[str, Any]] = []
+    controls: list[dict[str, str]] = []
+    for section in r.checklist:
+        for item in section.items:
+            obs_id = _uuid(cn, "observation", item.id)
+            controls.append({"control-id": _token(item.id)})
+            obs: dict[str, Any] = {
+                "uuid": obs_id, "title": f"{item.id} {item.title}",
+                "description": item.justification or f"Status: {item.status}",
+                "props": [_mark(item.marking), _prop("checklist-status", _token(item.status))],
+                "methods": ["EXAMINE"], "collected": generated,
+            }
+            if item.evidence:
+                obs["relevant-evidence"] = [{"description": ref} for ref in item.evidence]
+            observations.append(obs)
+            state = _STATE.get(item.status)
+            if state:
+                findings.append({
+                    "uuid": _uuid(cn, "checklist-finding", item.id), "title": f"{item.id} {item.title}",
+                    "description": item.justification or item.status,
+                    "props": [_mark(item.marking)],
+                    "target": {"type": "objective-id", "target-id": _token(item.id),
+                               "status": {"state": state, **({"remarks": "risk accepted"}
+                                                             if item.status == "risk accepted" else {})}},
+                    "related-observations": [{"observation-uuid": obs_id}],
+                })
+    for f in r.findings:
+        risk_id = _uuid(cn, "risk", f.id)
+        risks.append({
+            "uuid": risk_id, "title": f"{f.id} {f.title}", "description": f.description,
+            "statement": f.recommendation or f.description, "status": "open",
+            "props": [_mark(f.marking), _prop("severity", f.severity.value)],
+        })
+        findings.append({
+            "uuid": _uuid(cn, "finding", f.id), "title": f"{f.id} {f.title}", "description": f.description,
+            "props": [_mark(f.marking), _prop("severity", f.severity.value)],
+            "target": {"type": "objective-id", "target-id": _token(f.checklist_refs[0] if f.checklist_refs else f.id),
+                       "status": {"state": "not-satisfied"}},
+            "related-risks": [{"risk-uuid": risk_id}],
+        })
+    if r.coverage:
+        observations.append({
+            "uuid": _uuid(cn, "coverage"), "title": "Coverage determination",
+            "description": f"{r.coverage.outcome}. {r.coverage.rationale}",
+            "props": [_mark(r.coverage.marking), _prop("rule-set", r.coverage.rule_set),
+                      _prop("rule-set-sha256", r.coverage.rule_set_sha256)],
+            "methods": ["EXAMINE", "TEST"], "collected": generated,
+        })
+    selection: dict[str, Any] = {"include-controls": controls} if controls else {"include-all": {}}
+    result: dict[str, Any] = {
+        "uuid": _uuid(cn, "result"),
+        "title": f"Review of {r.submission.display_name}",
+        "description": f"Pre-release review of submission #{r.submission.id}, report {cn}.",
+        "start": start, "end": generated,
+        "props": [_mark(r.overall_marking())],
+        "reviewed-controls": {"control-selections": [selection]},
+    }
+    if observations:
+        result["observations"] = observations
+    if risks:
+        result["risks"] = risks
+    if findings:
+        result["findings"] = findings
+    from trestle.oscal.assessment_results import OSCAL_VERSION
+
+    return {"assessment-results": {
+        "uuid": _uuid(cn),
+        "metadata": {
+            "title": r.title, "last-modified": generated, "version": str(r.version), "oscal-version": OSCAL_VERSION,
+            "props": [_mark(r.overall_marking()), _prop("control-number", cn),
+                      _prop("audit-chain-head", r.audit_head_hash)],
+        },
+        "import-ap": {"href": f"urn:frontier-review:submission:{r.submission.id}:assessment-plan"},
+        "results": [result],
+    }}
+
+
+def validate(document: dict[str, Any], source: str = "assessment-results.json") -> None:
+    """Validate against the OSCAL model shipped in compliance-trestle; name the first problem."""
+    from pydantic import ValidationError as PydanticError
+    from trestle.oscal.assessment_results import AssessmentResults
+
+    try:
+        AssessmentResults.model_validate(document["assessment-results"])
+    except KeyError:
+        raise ValidationError(source, "root object 'assessment-results' is missing") from None
+    except PydanticError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        raise ValidationError(source, f"not valid OSCAL assessment results at {where}: {first.get('msg')}") from None
+
+
+def to_json(r: ReportInput) -> bytes:
+    document = assessment_results(r)
+    validate(document)
+    return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode()

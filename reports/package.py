@@ -1,0 +1,141 @@
+"""Export package written to removable media: signed PDF, OSCAL, findings JSON, CA certificate,
+a SHA-256 manifest and a detached CMS signature over the manifest.
+
+The package appears all at once or not at all: files go into a hidden temporary folder inside
+the destination, each is fsynced, then the folder is renamed. Any failure (disk full, media
+removed, not writable) removes the temporary folder and raises a clear message.
+Receivers verify with this app or with stock tools:
+    sha256sum -c SHA256SUMS
+    openssl cms -verify -binary -inform DER -in SHA256SUMS.p7s -content SHA256SUMS -CAfile ca.pem
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import os
+import re
+import shutil
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.model.errors import FrontierError, ValidationError
+from app.model.markings import Marking
+
+MANIFEST = "SHA256SUMS"
+MANIFEST_SIG = "SHA256SUMS.p7s"
+CA_FILE = "ca.pem"
+PDF_FILE = "report.pdf"
+OSCAL_FILE = "assessment-results.json"
+FINDINGS_FILE = "findings.json"
+MARKING_FILE = "MARKING.txt"
+SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+
+
+class ExportError(FrontierError):
+    """Writing the package failed; nothing was left at the destination."""
+
+
+@dataclass(frozen=True)
+class PackageResult:
+    path: Path
+    files: dict[str, str]  # name -> sha256 (manifest entries)
+    marking: Marking
+    media: Marking
+
+
+def manifest_text(files: Mapping[str, bytes]) -> bytes:
+    """sha256sum-compatible manifest, sorted by name (two spaces: text mode as sha256sum writes it)."""
+    lines = [f"{hashlib.sha256(data).hexdigest()}  {name}\n" for name, data in sorted(files.items())]
+    return "".join(lines).encode()
+
+
+def check_media(content: Marking, media: Marking) -> None:
+    """MP-3/MP-4: nothing goes onto media labelled lower than its content."""
+    if not media.dominates(content):
+        raise ValidationError(
+            "media label",
+            f"the package is marked {content.banner()} but the media is labelled {media.banner()}; "
+            "use media labelled at least as high (level and every dissemination control)",
+        )
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
+    try:
+        view = memoryview(data)
+        while view:
+            n = os.write(fd, view)
+            view = view[n:]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _explain(exc: OSError, destination: Path) -> str:
+    code = exc.errno
+    if code == errno.ENOSPC or code == errno.EDQUOT:
+        return f"The destination {destination} is full; the package was not written (nothing was left behind)."
+    if code in (errno.ENOENT, errno.ENODEV, errno.ENXIO, errno.EIO, errno.ESTALE):
+        return (f"The destination {destination} disappeared or failed during the write (media removed?); "
+                "no partial package was left.")
+    if code in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return f"The destination {destination} is not writable (read-only media or no permission); nothing was written."
+    return f"Writing the package to {destination} failed ({exc.strerror or exc}); nothing was left behind."
+
+
+def write_package(destination: Path, name: str, files: Mapping[str, bytes], content_marking: Marking,
+                  media_marking: Marking, sign_manifest: Callable[[bytes], bytes], ca_pem: bytes,
+                  progress: Callable[[int, int, str], None] | None = None) -> PackageResult:
+    """Write `files` plus MARKING.txt, ca.pem, SHA256SUMS and SHA256SUMS.p7s as destination/name."""
+    check_media(content_marking, media_marking)
+    destination = Path(destination)
+    if not SAFE_NAME.match(name):
+        raise ValidationError("package name", f"{name!r} must be letters, digits, dot, dash or underscore")
+    for fname in files:
+        if not SAFE_NAME.match(fname) or fname in (MANIFEST, MANIFEST_SIG, CA_FILE, MARKING_FILE):
+            raise ValidationError("package file", f"{fname!r} is not an allowed file name")
+    if not destination.is_dir():
+        raise ExportError(f"The destination {destination} is not a folder (or the media is not mounted).")
+    final = destination / name
+    if final.exists():
+        raise ExportError(f"{final} already exists; choose another folder or remove the old package first.")
+    content = dict(files)
+    content[CA_FILE] = ca_pem
+    content[MARKING_FILE] = (f"{content_marking.banner()}\n\nThis package contains information marked "
+                             f"{content_marking.banner()}. Handle and store the media accordingly.\n").encode()
+    manifest = manifest_text(content)
+    signature = sign_manifest(manifest)  # before touching the media: a signing failure writes nothing
+    content[MANIFEST] = manifest
+    content[MANIFEST_SIG] = signature
+    tmp = destination / f".{name}.partial-{os.getpid()}"
+    total = len(content)
+    try:
+        os.mkdir(tmp, 0o750)
+        for i, (fname, data) in enumerate(sorted(content.items()), start=1):
+            _write_file(tmp / fname, data)
+            if progress:
+                progress(i, total, fname)
+        _fsync_dir(tmp)
+        os.rename(tmp, final)
+        _fsync_dir(destination)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            shutil.rmtree(tmp)
+        raise ExportError(_explain(exc, destination)) from None
+    except BaseException:
+        with contextlib.suppress(OSError):
+            shutil.rmtree(tmp)
+        raise
+    hashes = {n: hashlib.sha256(d).hexdigest() for n, d in content.items() if n not in (MANIFEST, MANIFEST_SIG)}
+    return PackageResult(final, hashes, content_marking, media_marking)
