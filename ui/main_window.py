@@ -46,6 +46,8 @@ class ScreenSpec:
 SCREENS: list[ScreenSpec] = [
     ScreenSpec("dashboard", "Dashboard", "ui.screens.dashboard:DashboardScreen", Permission.VIEW_CONTENT),
     ScreenSpec("submissions", "Submissions", "ui.screens.submissions:SubmissionsScreen", Permission.VIEW_CONTENT),
+    ScreenSpec("vulnerabilities", "Vulnerabilities", "ui.screens.vulnerabilities_screen:VulnerabilitiesScreen",
+               Permission.VIEW_CONTENT),
     ScreenSpec("audit", "Audit trail", "ui.screens.audit_screen:AuditScreen", Permission.VIEW_AUDIT),
     ScreenSpec("users", "Accounts", "ui.screens.users_screen:UsersScreen", None),
 ]
@@ -86,6 +88,8 @@ class MainWindow(QMainWindow):
         self.nav = QListWidget()
         self.nav.setObjectName("nav")
         self.nav.setFixedWidth(210)
+        self.nav.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.nav.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.stack = QStackedWidget()
         self.stack.setObjectName("screenStack")
         body.addWidget(self.nav)

@@ -23,11 +23,14 @@ QMainWindow, QDialog, QWizard {{ background: #f4f5f7; }}
 QLabel#pageTitle {{ font-size: 19px; font-weight: 600; color: #14202e; }}
 QLabel#sectionTitle {{ font-size: 14px; font-weight: 600; color: #14202e; margin-top: 6px; }}
 QLabel#hint {{ color: #5b6470; }}
+QLabel#recoveryKey {{ font-family: "DejaVu Sans Mono", monospace; font-size: 22px; background: #ffffff;
+    border: 1px solid #c3c9d0; padding: 14px; letter-spacing: 1px; }}
 QLabel#errorText {{ color: #b00020; }}
 QLabel#okText {{ color: #1b6e2b; }}
 QLabel#warningText {{ color: #8a5300; }}
 QFrame#card {{ background: #ffffff; border: 1px solid #d8dce1; border-radius: 6px; padding: 10px; }}
-QListWidget#nav {{ background: #1f2a36; color: #e6e9ed; border: none; padding-top: 8px; font-size: 14px; }}
+QListWidget#nav {{ background: #1f2a36; color: #e6e9ed; border: none; padding-top: 8px; font-size: 14px;
+    outline: 0; }}
 QListWidget#nav::item {{ padding: 8px 14px; color: #e6e9ed; }}
 QListWidget#nav::item:selected {{ background: {ACCENT}; color: #ffffff; }}
 QListWidget#nav::item:hover:!selected {{ background: #2c3a4a; }}

@@ -7,7 +7,6 @@ import secrets
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QCheckBox,
     QFormLayout,
@@ -189,13 +188,8 @@ class RecoveryPage(QWizardPage):
         layout = QVBoxLayout(self)
         self.key_label = QLabel()
         self.key_label.setObjectName("recoveryKey")
-        font = QFont("DejaVu Sans Mono")
-        font.setPointSize(13)
-        font.setStyleHint(QFont.StyleHint.Monospace)
-        self.key_label.setFont(font)
         self.key_label.setWordWrap(True)
         self.key_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.key_label.setStyleSheet("background: #ffffff; border: 1px solid #c3c9d0; padding: 12px;")
         layout.addWidget(self.key_label)
         self.prompt = _label("")
         layout.addWidget(self.prompt)

@@ -116,7 +116,8 @@ class SubmissionEditor(QWidget):
         self._row(form, "Access method", "access_method", self.access_method)
         self._row(form, "Training compute (FLOP)", "training_flop", self.training_flop)
         self._row(form, "How it was estimated", "compute_estimate", self.compute_estimate)
-        layout.addWidget(model_box)
+        top = QHBoxLayout()
+        top.addWidget(model_box, 1)
 
         # -- review window -------------------------------------------------------------------------
         window_box = QGroupBox("Review window")
@@ -135,7 +136,8 @@ class SubmissionEditor(QWidget):
         self.window_info.setWordWrap(True)
         wform.addRow("", self.window_info)
         self._row(wform, "Status", "status", self.status)
-        layout.addWidget(window_box)
+        top.addWidget(window_box, 1)
+        layout.addLayout(top)
 
         # -- markings and notes -------------------------------------------------------------------
         mark_box = QGroupBox("Classification and notes")
@@ -145,6 +147,7 @@ class SubmissionEditor(QWidget):
         self._row(mform, "Record marking", "marking", self.marking)
         self.notes = QPlainTextEdit()
         self.notes.setMinimumHeight(90)
+        self.notes.setMaximumHeight(160)
         self.notes_marking = MarkingPicker(ceiling)
         self.notes_marking.setObjectName("notesMarking")
         self._row(mform, "Notes marking", "notes_marking", self.notes_marking)
@@ -342,7 +345,9 @@ class SubmissionEditor(QWidget):
             self.window_info.setStyleSheet("color: #8a5300; font-weight: 600;")
         else:
             left = (release - self.ctx.today()).days
-            self.window_info.setText(f"Review window: {days} days; {left} days from today to public release.")
+            when = (f"{left} days from today to public release" if left >= 0
+                    else f"public release was {-left} days ago")
+            self.window_info.setText(f"Review window: {days} days; {when}.")
             self.window_info.setStyleSheet("color: #3b4450;")
 
     @Slot()

@@ -56,7 +56,8 @@ class MarkingPicker(QWidget):
         self.preview.setMinimumWidth(150)
         layout.addWidget(self.level)
         layout.addWidget(self.controls_button)
-        layout.addWidget(self.preview, 1)
+        layout.addWidget(self.preview)
+        layout.addStretch(1)
         self.level.currentIndexChanged.connect(self._emit)
         self.set_marking(marking)
 

@@ -1,0 +1,142 @@
+"""Render every screen offscreen with a demo workstation: `python -m ui.screenshots docs/screenshots`.
+
+Uses the real services and a real (temporary) demo workstation, so the pictures show what a
+reviewer sees. Nothing is written outside the output folder and a temporary directory.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtWidgets import QApplication, QWidget
+
+from app.model.markings import Marking
+from app.services import audit, submissions, workstation
+from app.services.demo import create_demo_workstation
+from ui import theme
+from ui.context import UiContext
+from ui.jobs import JobRunner
+
+SIZE = (1280, 800)
+
+MODEL_CARD = """Aurora 4.1-preview — Model card (developer-supplied)
+
+Intended use: general-purpose agentic assistant with tool use (shell, browser sandbox).
+Training compute: 4.2e26 FLOP (developer declared; hardware-hours estimate attached).
+Evaluations run by the developer: Cybench (40 tasks), InterCode-CTF, internal red-team suite.
+Known limitations: long-horizon planning degrades beyond ~200 tool calls.
+"""
+
+
+def _quiet_error(_parent: QWidget | None, exc: BaseException) -> None:
+    print(f"screenshot: error shown: {exc}", file=sys.stderr)
+
+
+def _ctx(data_dir: Path, username: str, passphrase: str, jobs: JobRunner) -> UiContext:
+    session = workstation.sign_in(data_dir, username, passphrase)
+    return UiContext(session=session, jobs=jobs, error_sink=_quiet_error)
+
+
+def _snap(app: QApplication, widget: QWidget, out: Path, name: str, size: tuple[int, int] = SIZE) -> None:
+    widget.resize(*size)
+    widget.show()
+    for _ in range(3):
+        app.processEvents()
+    path = out / f"{name}.png"
+    widget.grab().save(str(path))
+    print(f"wrote {path}")
+
+
+def render_all(out: Path) -> list[Path]:
+    from ui.main_window import MainWindow
+    from ui.screens.setup_wizard import SetupWizard
+    from ui.screens.sign_in import SignInWindow
+
+    app = QApplication.instance() or QApplication(sys.argv)
+    assert isinstance(app, QApplication)
+    theme.apply(app)
+    out.mkdir(parents=True, exist_ok=True)
+    jobs = JobRunner(synchronous=True)
+    tmp = Path(tempfile.mkdtemp(prefix="frontier-shots-"))
+    shots: list[Callable[[], None]] = []
+
+    # -- setup wizard (its own empty folder) ------------------------------------------------------
+    wizard = SetupWizard(tmp / "new-workstation")
+    wizard.name_page.name.setText("Cyber Evaluation Cell 3")
+    _snap(app, wizard, out, "01_setup_name", (760, 580))
+    wizard.next()
+    _snap(app, wizard, out, "02_setup_classification", (760, 580))
+    wizard.next()
+    wizard.admin_page.display.setText("Dana Administrator")
+    wizard.admin_page.passphrase.setText("short")
+    _snap(app, wizard, out, "03_setup_admin_policy", (760, 580))
+    wizard.admin_page.passphrase.setText("granite-harbour-42-lantern")
+    wizard.admin_page.repeat.setText("granite-harbour-42-lantern")
+    wizard.next()
+    _snap(app, wizard, out, "04_setup_key_protection", (760, 580))
+    wizard.next()
+    _snap(app, wizard, out, "05_setup_recovery_key", (760, 580))
+    if wizard.result_ is not None:
+        wizard.result_.session.close()
+    wizard.close()
+
+    # -- demo workstation --------------------------------------------------------------------------
+    demo = create_demo_workstation(tmp / "demo")
+    passphrases = {name: p for name, (_d, _r, p) in demo.accounts.items()}
+    sign_in = SignInWindow(demo.data_dir, jobs)
+    _snap(app, sign_in, out, "06_sign_in_consent", (900, 620))
+    sign_in.acknowledge()
+    sign_in.username.setText("rivera")
+    sign_in.passphrase.setText("not-my-passphrase")
+    sign_in.submit()
+    _snap(app, sign_in, out, "07_sign_in_wrong_passphrase", (900, 620))
+    sign_in.close()
+
+    lead = _ctx(demo.data_dir, "okafor", passphrases["okafor"], jobs)
+    first = submissions.page(lead.session, 0, 1, search="4.1-preview")[0]
+    assert first.id is not None
+    card = tmp / "aurora-model-card.txt"
+    card.write_text(MODEL_CARD, encoding="utf-8")
+    submissions.attach_artifact(lead.session, first.id, card, "model card", Marking.parse("CUI"))
+    window = MainWindow(lead)
+    _snap(app, window, out, "10_dashboard")
+    window.show_screen("submissions")
+    _snap(app, window, out, "11_submissions")
+    window.open_submission(first.id)
+    _snap(app, window, out, "12_submission_overview")
+    detail = window.pages[f"submission:{first.id}"]
+    detail.tab("Artifacts")  # type: ignore[attr-defined]
+    _snap(app, window, out, "13_submission_artifacts")
+    window.lock("on demand")
+    _snap(app, window, out, "14_locked")
+    window.try_unlock(passphrases["okafor"])
+    window.close()
+
+    admin = _ctx(demo.data_dir, "admin", passphrases["admin"], jobs)
+    audit.verify(admin.session)
+    admin_window = MainWindow(admin)
+    admin_window.show_screen("audit")
+    admin_window.pages["audit"].verify()  # type: ignore[attr-defined]
+    _snap(app, admin_window, out, "15_audit_trail")
+    admin_window.show_screen("users")
+    _snap(app, admin_window, out, "16_accounts_admin")
+    admin_window.close()
+    for s in shots:
+        s()
+    return sorted(out.glob("*.png"))
+
+
+def main(argv: list[str]) -> int:
+    out = Path(argv[0]) if argv else Path("docs/screenshots")
+    render_all(out)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
