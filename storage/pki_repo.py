@@ -33,6 +33,7 @@ class StoredIdentity:
     cert_der: bytes
     chain_pem: bytes
     key_der: bytes | None
+    token_module: str
     token_label: str
     key_label: str
     active: bool
@@ -71,26 +72,26 @@ def insert_ca(conn: Connection, ca: StoredCA) -> None:
 
 # -- signing identities ------------------------------------------------------------------------
 
-_ID_COLS = ("id, username, source, subject, fingerprint, not_after, cert_der, chain_pem, key_der, token_label, "
-            "key_label, active, created_at, created_by")
+_ID_COLS = ("id, username, source, subject, fingerprint, not_after, cert_der, chain_pem, key_der, token_module, "
+            "token_label, key_label, active, created_at, created_by")
 
 
 def _identity(r: Any) -> StoredIdentity:
     return StoredIdentity(int(r[0]), r[1], r[2], r[3], r[4], r[5], bytes(r[6]), bytes(r[7] or b""),
-                          bytes(r[8]) if r[8] is not None else None, r[9], r[10], bool(r[11]), r[12], r[13])
+                          bytes(r[8]) if r[8] is not None else None, r[9], r[10], r[11], bool(r[12]), r[13], r[14])
 
 
 def add_identity(conn: Connection, username: str, source: str, subject: str, fingerprint: str, not_after: str,
                  cert_der: bytes, chain_pem: bytes, key_der: bytes | None, now: str, actor: str,
-                 token_label: str = "", key_label: str = "") -> int:
+                 token_module: str = "", token_label: str = "", key_label: str = "") -> int:
     """Store a new identity and make it the account's only active one (older ones stay for history)."""
     conn.execute("UPDATE signing_identities SET active = 0 WHERE username = ?", (username,))
     cur = conn.execute(
         "INSERT INTO signing_identities (username, source, subject, fingerprint, not_after, cert_der, chain_pem, "
-        "key_der, token_label, key_label, active, created_at, created_by) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
-        (username, source, subject, fingerprint, not_after, cert_der, chain_pem, key_der, token_label, key_label,
-         now, actor),
+        "key_der, token_module, token_label, key_label, active, created_at, created_by) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
+        (username, source, subject, fingerprint, not_after, cert_der, chain_pem, key_der, token_module, token_label,
+         key_label, now, actor),
     )
     return int(cur.lastrowid or 0)
 

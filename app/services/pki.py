@@ -35,6 +35,7 @@ class IdentityInfo:
     issuer: str
     fingerprint: str
     not_after: str
+    token_module: str = ""
     token_label: str = ""
     key_label: str = ""
 
@@ -142,7 +143,8 @@ def workstation_ca(session: Session) -> x509.Certificate:
 def _info(stored: pki_repo.StoredIdentity) -> IdentityInfo:
     cert = pki.cert_from_bytes(stored.cert_der)
     return IdentityInfo(stored.username, stored.source, stored.subject, cert.issuer.rfc4514_string(),
-                        stored.fingerprint, stored.not_after, stored.token_label, stored.key_label)
+                        stored.fingerprint, stored.not_after, stored.token_module, stored.token_label,
+                        stored.key_label)
 
 
 def identity_info(session: Session, username: str | None = None) -> IdentityInfo | None:
@@ -221,7 +223,7 @@ def register_token(session: Session, passphrase: str, module: str, token_label: 
         pki_repo.add_identity(
             conn, username, "pkcs11", pki.common_name(cert), pki.fingerprint(cert),
             cert.not_valid_after_utc.isoformat(), pki.cert_to_der(cert), pki.certs_to_pem(chain), None,
-            session.now(), username, token_label=token_label, key_label=key_label,
+            session.now(), username, token_module=module, token_label=token_label, key_label=key_label,
         )
         session.audit(conn, "pki.identity_import", "account", username,
                       {"source": "pkcs11", "module": module, "token": token_label, "key": key_label,

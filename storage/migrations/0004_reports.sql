@@ -21,6 +21,7 @@ CREATE TABLE signing_identities (
     cert_der BLOB NOT NULL,
     chain_pem BLOB NOT NULL DEFAULT x'',
     key_der BLOB,
+    token_module TEXT NOT NULL DEFAULT '',
     token_label TEXT NOT NULL DEFAULT '',
     key_label TEXT NOT NULL DEFAULT '',
     active INTEGER NOT NULL DEFAULT 1,
