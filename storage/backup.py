@@ -226,6 +226,15 @@ def folder_name(workstation_name: str, created_at: str) -> str:
     return f"{PREFIX}{slug}-{stamp}"
 
 
+def _free_name(dest: Path, name: str) -> Path:
+    """Two backups within one second get -2, -3... (rename onto an existing folder must never happen)."""
+    candidate, n = dest / name, 1
+    while candidate.exists():
+        n += 1
+        candidate = dest / f"{name}-{n}"
+    return candidate
+
+
 def write_backup(
     dest: Path,
     source: Database,
@@ -266,9 +275,7 @@ def write_backup(
         _write_file(tmp / MANIFEST_FILE, manifest)
         _write_file(tmp / SIGNATURE_FILE, sign(manifest))
         fsync_dir(tmp)
-        final = dest / folder_name(meta.workstation_name, meta.created_at)
-        if final.exists():
-            raise StorageError(f"Backup {final} already exists; wait a second and try again.")
+        final = _free_name(dest, folder_name(meta.workstation_name, meta.created_at))
         os.rename(tmp, final)
         fsync_dir(dest)
         return final, meta, manifest
