@@ -29,6 +29,9 @@ from app.model.results import (
 from storage.db import Connection
 
 CODEC = "zstd-json"
+# Parts of an Inspect sample that make up its transcript (same list as app.ingest.inspect_log).
+TRANSCRIPT_KEYS = ("messages", "events", "events_data", "output", "metadata", "store", "attachments", "error",
+                   "limit", "scores")
 _ZC = zstandard.ZstdCompressor(level=3)
 _RUN_COLS = (
     "id, submission_id, file_sha256, original_name, file_size, format, media_label, harness, harness_version, "
@@ -166,8 +169,10 @@ def insert_samples(conn: Connection, run_id: int, samples: Iterable[SampleResult
                         ensure_ascii=False, default=str),
              s.error, _clip(s.target), _clip(s.answer), _clip(s.input_text)),
         )
-        if s.transcript is not None:
+        raw = s.transcript_json
+        if raw is None and s.transcript is not None:
             raw = json.dumps(s.transcript, ensure_ascii=False, default=str).encode("utf-8")
+        if raw is not None:
             conn.execute("INSERT INTO eval_transcripts (sample_pk, codec, raw_size, data) VALUES (?,?,?,?)",
                          (cur.lastrowid, CODEC, len(raw), _ZC.compress(raw)))
         count += 1
@@ -256,7 +261,11 @@ def get_transcript(conn: Connection, sample_pk: int) -> dict[str, Any] | None:
     if r[0] != CODEC:
         raise NotFound(f"Transcript of sample {sample_pk} uses an unknown codec {r[0]!r}.")
     value = json.loads(zstandard.ZstdDecompressor().decompress(r[1]).decode("utf-8"))
-    return value if isinstance(value, dict) else {"value": value}
+    if not isinstance(value, dict):
+        return {"value": value}
+    if "id" in value and "epoch" in value:  # a whole Inspect sample stored as read: keep the transcript part
+        return {k: value[k] for k in TRANSCRIPT_KEYS if value.get(k) is not None}
+    return value
 
 
 def sample_scores(conn: Connection, run_id: int) -> dict[tuple[str, int], float | None]:

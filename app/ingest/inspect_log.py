@@ -126,7 +126,11 @@ def _need(obj: dict[str, Any], key: str, path: str, where: str) -> Any:
     return obj[key]
 
 
-def sample_from_json(s: Any, path: str, where: str) -> SampleResult:
+TRANSCRIPT_KEYS = ("messages", "events", "events_data", "output", "metadata", "store", "attachments", "error",
+                   "limit", "scores")
+
+
+def sample_from_json(s: Any, path: str, where: str, raw: bytes | None = None) -> SampleResult:
     if not isinstance(s, dict):
         raise IngestError(path, f"{where}: a sample must be a JSON object")
     sid = _need(s, "id", path, where)
@@ -164,8 +168,7 @@ def sample_from_json(s: Any, path: str, where: str) -> SampleResult:
         tokens_in = sum(_int(u.get("input_tokens")) or 0 for u in usage.values() if isinstance(u, dict))
         tokens_out = sum(_int(u.get("output_tokens")) or 0 for u in usage.values() if isinstance(u, dict))
         tokens_total = sum(_int(u.get("total_tokens")) or 0 for u in usage.values() if isinstance(u, dict))
-    transcript = {k: s[k] for k in ("messages", "events", "events_data", "output", "metadata", "store",
-                                    "attachments", "error", "limit", "scores") if s.get(k) is not None}
+    transcript = None if raw is not None else {k: s[k] for k in TRANSCRIPT_KEYS if s.get(k) is not None}
     input_text = _input_text(resolve(s.get("input"), att))
     choices = s.get("choices")
     if isinstance(choices, list) and choices:
@@ -186,6 +189,7 @@ def sample_from_json(s: Any, path: str, where: str) -> SampleResult:
         output_tokens=tokens_out,
         total_tokens=tokens_total,
         transcript=transcript,
+        transcript_json=raw,
     )
 
 
@@ -333,7 +337,7 @@ def _open_eval(z: SafeZip, path: str, limits: Limits) -> ParsedLog:
     def samples() -> Iterator[SampleResult]:
         for name in sample_members:
             data = z.read(name)
-            yield sample_from_json(jsonread.loads(data, path, _where(name)), path, _where(name))
+            yield sample_from_json(jsonread.loads(data, path, _where(name)), path, _where(name), raw=data)
 
     return ParsedLog(path, "inspect-eval", [ParsedRun(run, samples, len(sample_members))],
                      bytes_total=z.size, bytes_done=lambda: z.compressed_read, close=z.close)

@@ -20,27 +20,17 @@ from typing import IO, Any
 
 from app.model.errors import IngestError
 
-
-class _IntTooLong(Exception):
-    pass
-
-
-def _parse_int(text: str) -> int | float:
-    try:
-        return int(text)
-    except ValueError:
-        raise _IntTooLong(text[:20]) from None
-
-
-_DECODER = json.JSONDecoder(parse_int=_parse_int)
+# Default hooks keep the C scanner on its fast path; an integer longer than Python's digit limit
+# surfaces as ValueError("Exceeds the limit ...") and is reported as such.
+_DECODER = json.JSONDecoder()
 _WS = re.compile(r"[ \t\n\r]*")
 
 
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, RecursionError):
         return "JSON nested too deeply (more levels than this reader accepts)"
-    if isinstance(exc, _IntTooLong):
-        return f"integer with too many digits ({exc.args[0]}...)"
+    if "Exceeds the limit" in str(exc):
+        return "integer with too many digits (over Python's limit for converting text to int)"
     if isinstance(exc, json.JSONDecodeError):
         return f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
     return f"invalid JSON: {exc}"
@@ -63,7 +53,7 @@ def loads(data: bytes | str, path: str, where: str = "") -> Any:
         raise IngestError(path, f"{place}empty JSON document")
     try:
         value, end = _DECODER.raw_decode(text, _WS.match(text, 0).end())  # type: ignore[union-attr]
-    except (ValueError, RecursionError, _IntTooLong) as exc:
+    except (ValueError, RecursionError) as exc:
         raise IngestError(path, place + _describe(exc)) from None
     if text[_WS.match(text, end).end():]:  # type: ignore[union-attr]
         raise IngestError(path, f"{place}extra data after the JSON document (offset {end})")
@@ -159,7 +149,7 @@ class StreamingObject:
                     continue
                 raise IngestError(self._path, f"{what}: invalid JSON at character "
                                   f"{self._consumed_chars + exc.pos}: {exc.msg}") from None
-            except (RecursionError, _IntTooLong) as exc:
+            except (ValueError, RecursionError) as exc:
                 raise IngestError(self._path, f"{what}: {_describe(exc)}") from None
             # A number at the very end of the buffer might continue in the next chunk.
             if end >= len(self._buf) and not self._eof:

@@ -81,6 +81,9 @@ class SampleResult:
     output_tokens: int | None = None
     total_tokens: int | None = None
     transcript: dict[str, Any] | None = None  # messages/events/attachments as in the log; stored compressed
+    # The sample's JSON exactly as read (Inspect .eval member): stored as the transcript instead of
+    # re-serialising `transcript`, which saves a full JSON encode per sample.
+    transcript_json: bytes | None = field(default=None, repr=False)
 
     @property
     def primary_score(self) -> float | None:
