@@ -28,6 +28,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "tests" / "fixtures" / "inspect" / "intercode_ok.eval"
@@ -39,7 +40,7 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def sub(args: list[str], python: str = sys.executable) -> dict[str, object]:
+def sub(args: list[str], python: str = sys.executable) -> dict[str, Any]:
     r = subprocess.run([python, __file__, *args], capture_output=True, text=True, cwd=ROOT,
                        env={**os.environ, "PYTHONPATH": str(ROOT)})
     if r.returncode != 0:
@@ -289,16 +290,16 @@ def main() -> int:
     folder.mkdir(parents=True, exist_ok=True)
     log = str(folder / "big_intercode.eval")
     built = sub(["build", log, "--mb", str(ns.mb)], FIXVENV_PY)
-    mb = int(built["bytes"]) / 1e6  # type: ignore[call-overload]
+    mb = int(built["bytes"]) / 1e6
     print(f"built {log}: {mb:.1f} MB, {built['samples']:,} samples in {built['seconds']:.0f} s", file=sys.stderr)
     rows = []
     for label, step, py in (("frontier-review import_files", "ours", sys.executable),
                             ("inspect_ai read_eval_log", "theirs-full", FIXVENV_PY),
                             ("inspect_ai read_eval_log_samples (streaming)", "theirs-stream", FIXVENV_PY)):
         r = sub([step, log], py)
-        secs = float(r["seconds"])  # type: ignore[arg-type]
-        rows.append((label, secs, mb / secs, int(r["samples"]) / secs, float(r["peak_mb"]),  # type: ignore[call-overload]
-                     float(r["baseline_mb"])))  # type: ignore[arg-type]
+        secs = float(r["seconds"])
+        rows.append((label, secs, mb / secs, int(r["samples"]) / secs, float(r["peak_mb"]),
+                     float(r["baseline_mb"])))
         print(f"{label}: {secs:.1f} s, peak {r['peak_mb']:.0f} MB", file=sys.stderr)
     q = sub(["queries", str(ns.samples)])
     machine = subprocess.run(["bash", "-c", "echo nproc=$(nproc); free -h | head -2; uname -srm; "
@@ -317,10 +318,10 @@ def main() -> int:
           "transcript and FTS index rows in the encrypted database, in one transaction. inspect_ai only "
           "parses into memory.\n")
     print(f"Queries over one run of {q['samples']:,} samples (stored in "
-          f"{float(q['insert_seconds']):.0f} s; database {int(q['db_bytes']) / 1e6:.0f} MB):\n")  # type: ignore[arg-type,call-overload]
+          f"{float(q['insert_seconds']):.0f} s; database {int(q['db_bytes']) / 1e6:.0f} MB):\n")
     print("| query | time |")
     print("|---|---:|")
-    for k, v in q["figures"].items():  # type: ignore[attr-defined]
+    for k, v in q["figures"].items():
         print(f"| {k.rsplit(', ms', 1)[0]} | {v:.1f} ms |")
     return 0
 
