@@ -1,0 +1,111 @@
+"""Sign-in window: consent first, then clear messages for every way sign-in can fail."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from app.services import users
+from app.services.workstation import DB_NAME
+from ui.jobs import JobRunner
+from ui.screens.sign_in import SignInWindow
+
+NOW = datetime(2026, 11, 20, 14, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+def window(workstation, qtbot):  # type: ignore[no-untyped-def]
+    w = SignInWindow(workstation.data_dir, JobRunner(synchronous=True), clock=lambda: NOW)
+    qtbot.addWidget(w)
+    w.show()
+    return w
+
+
+def _try(window: SignInWindow, username: str, passphrase: str) -> None:
+    window.username.setText(username)
+    window.passphrase.setText(passphrase)
+    window.sign_in_button.click()
+
+
+def test_consent_must_be_acknowledged_first(window, workstation, qtbot) -> None:  # type: ignore[no-untyped-def]
+    assert "consent" in window.consent_text.toPlainText().lower()
+    assert not window.acknowledged
+    assert not window.username.isVisible()  # credentials are on the page after the notice
+    window.username.setText("reviewer")
+    window.passphrase.setText(workstation.passphrase("reviewer"))
+    with qtbot.assertNotEmitted(window.signed_in):
+        window.submit()
+    window.consent_button.click()
+    assert window.acknowledged and window.username.isVisible()
+    with qtbot.waitSignal(window.signed_in) as signed:
+        window.sign_in_button.click()
+    session = signed.args[0]
+    assert session.account.username == "reviewer"
+    assert window.passphrase.text() == ""  # the secret does not linger in the widget
+    session.close()
+
+
+def test_wrong_passphrase_message(window) -> None:  # type: ignore[no-untyped-def]
+    window.acknowledge()
+    _try(window, "reviewer", "not-the-right-one")
+    assert window.message.text() == "Unknown account or wrong passphrase."
+    assert window.passphrase.text() == ""
+    assert window.sign_in_button.isEnabled()
+
+
+def test_lockout_message_gives_time_left(window) -> None:  # type: ignore[no-untyped-def]
+    window.acknowledge()
+    for _ in range(2):
+        _try(window, "reviewer", "not-the-right-one")
+        assert "wrong passphrase" in window.message.text()
+    _try(window, "reviewer", "not-the-right-one")  # third failure starts a 30 s lockout
+    text = window.message.text()
+    assert text.startswith("Too many failed attempts.")
+    assert "Try again in 31 s" in text or "Try again in 30 s" in text
+    # Even the right passphrase is refused while locked out (the clock is frozen).
+    _try(window, "reviewer", "battery-staple-7-willow")
+    assert "Too many failed attempts" in window.message.text()
+
+
+def test_disabled_account_message(window, workstation) -> None:  # type: ignore[no-untyped-def]
+    admin = workstation.session("admin")
+    users.set_disabled(admin, "reviewer2", True)
+    window.acknowledge()
+    _try(window, "reviewer2", workstation.passphrase("reviewer2"))
+    assert "disabled" in window.message.text()
+    assert "ask an administrator" in window.message.text()
+
+
+def test_missing_keyring_secret_message(window, workstation, memory_keyring) -> None:  # type: ignore[no-untyped-def]
+    memory_keyring.store.clear()  # as if the database had been copied to another machine
+    window.acknowledge()
+    _try(window, "reviewer", workstation.passphrase("reviewer"))
+    text = window.message.text()
+    assert text.startswith("The workstation cannot be opened.")
+    assert "keyring" in text.lower()
+
+
+def test_damaged_database_message_and_file_untouched(window, workstation) -> None:  # type: ignore[no-untyped-def]
+    db = Path(workstation.data_dir) / DB_NAME
+    raw = bytearray(db.read_bytes())
+    raw[5000:5600] = b"\x00" * 600  # damage a page in the middle
+    db.write_bytes(bytes(raw))
+    for extra in ("-wal", "-shm"):
+        Path(str(db) + extra).unlink(missing_ok=True)
+    before = db.read_bytes()
+    window.acknowledge()
+    _try(window, "reviewer", workstation.passphrase("reviewer"))
+    text = window.message.text()
+    assert text.startswith("The workstation cannot be opened.")
+    assert "damaged" in text or "integrity" in text
+    assert db.read_bytes() == before  # never overwritten
+
+
+def test_banners_show_system_high_before_sign_in(window) -> None:  # type: ignore[no-untyped-def]
+    from ui.banner import ClassificationBanner
+
+    banners = window.findChildren(ClassificationBanner)
+    assert [b.text() for b in banners] == ["SECRET//NOFORN", "SECRET//NOFORN"]
+    assert "#c8102e" in banners[0].styleSheet()
