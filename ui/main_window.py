@@ -46,6 +46,7 @@ class ScreenSpec:
 SCREENS: list[ScreenSpec] = [
     ScreenSpec("dashboard", "Dashboard", "ui.screens.dashboard:DashboardScreen", Permission.VIEW_CONTENT),
     ScreenSpec("submissions", "Submissions", "ui.screens.submissions:SubmissionsScreen", Permission.VIEW_CONTENT),
+    ScreenSpec("compare", "Compare", "ui.screens.compare_screen:CompareScreen", Permission.VIEW_CONTENT),
     ScreenSpec("vulnerabilities", "Vulnerabilities", "ui.screens.vulnerabilities_screen:VulnerabilitiesScreen",
                Permission.VIEW_CONTENT),
     ScreenSpec("audit", "Audit trail", "ui.screens.audit_screen:AuditScreen", Permission.VIEW_AUDIT),

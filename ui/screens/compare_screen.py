@@ -1,0 +1,541 @@
+"""Compare one benchmark across submissions and versions.
+
+The reviewer picks a benchmark (only those with imported runs are offered) and a metric; every
+run is listed with its submission, value ± stderr, n and status, and charted (bars per run, or a
+line per model over its versions). Below, two runs are compared sample by sample where the same
+sample ids (and epochs) were scored in both, with the change counted in the metric's direction.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt, Slot
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.model import benchmarks
+from app.model.errors import FrontierError, NotFound
+from app.model.results import Comparison, Direction, EvalRun, MetricValue, RunStatus
+from app.model.submissions import Submission
+from app.services import results, submissions
+from ui.context import UiContext
+from ui.models.runs_model import fmt_number
+from ui.widgets.chart import ChartData, ChartKind, ChartWidget, Series, direction_note
+from ui.widgets.transcript_view import clean_text
+
+Index = QModelIndex | QPersistentModelIndex
+UNDIRECTED = {"stderr", "std", "var", "count"}
+BETTER = QColor("#1a7f37")
+WORSE = QColor("#cf222e")
+
+
+def version_key(version: str) -> tuple[Any, ...]:
+    """Natural order for version strings: 1.9 < 1.10 < 2.0; text parts compare as text."""
+    parts = re.findall(r"\d+|[^\d.]+", version.lower())
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts)
+
+
+def metric_of(run: EvalRun, metric: str) -> MetricValue | None:
+    return next((m for m in run.metrics if m.metric == metric and m.value is not None), None)
+
+
+def metric_names(runs: list[EvalRun] | tuple[EvalRun, ...]) -> list[str]:
+    """Metrics present in the runs, the most widely shared first."""
+    counts: dict[str, int] = {}
+    for r in runs:
+        for m in {m.metric for m in r.metrics if m.metric not in UNDIRECTED}:
+            counts[m] = counts.get(m, 0) + 1
+    return sorted(counts, key=lambda k: (-counts[k], k))
+
+
+@dataclass(frozen=True)
+class RunLine:
+    """One run as compared: its submission and the chosen metric's value."""
+
+    run: EvalRun
+    submission: Submission | None
+    value: float | None
+    stderr: float | None
+
+    @property
+    def run_id(self) -> int:
+        return self.run.id or 0
+
+    @property
+    def who(self) -> str:
+        s = self.submission
+        return s.display_name if s is not None else f"submission #{self.run.submission_id}"
+
+    @property
+    def lineage(self) -> str:
+        s = self.submission
+        return f"{s.developer} {s.model_name}" if s is not None else self.who
+
+    @property
+    def version(self) -> str:
+        return self.submission.version if self.submission is not None else ""
+
+    @property
+    def label(self) -> str:
+        return f"{self.who} · run {self.run_id}"
+
+
+def build_lines(comparison: Comparison, subs: dict[int, Submission], metric: str) -> list[RunLine]:
+    lines = []
+    for r in comparison.runs:
+        if metric == comparison.metric and r.id is not None:
+            v, e = comparison.values.get(r.id), comparison.stderrs.get(r.id)
+        else:
+            m = metric_of(r, metric)
+            v, e = (m.value, m.stderr) if m else (None, None)
+        lines.append(RunLine(r, subs.get(r.submission_id or -1), v, e))
+    lines.sort(key=lambda ln: (ln.lineage.lower(), version_key(ln.version), ln.run_id))
+    return lines
+
+
+def bar_chart(benchmark: str, metric: str, direction: Direction, lines: list[RunLine]) -> ChartData:
+    shown = [ln for ln in lines if ln.value is not None]
+    return ChartData(
+        title=f"{benchmark} — {metric}",
+        categories=tuple(ln.label for ln in shown),
+        series=(Series(metric, tuple(ln.value for ln in shown), tuple(ln.stderr for ln in shown)),),
+        kind=ChartKind.BARS, x_label="Submission and run", y_label=metric, direction=direction,
+        notes=("whiskers: ± 1 stderr",),
+    )
+
+
+def trend_chart(benchmark: str, metric: str, direction: Direction, lines: list[RunLine]) -> ChartData:
+    """A line per model over its versions; per version the latest successful run (else the latest)."""
+    versions = sorted({ln.version for ln in lines if ln.value is not None}, key=version_key)
+    lineages = sorted({ln.lineage for ln in lines if ln.value is not None}, key=str.lower)
+    series = []
+    for lin in lineages:
+        vals: list[float | None] = []
+        errs: list[float | None] = []
+        for v in versions:
+            cands = [ln for ln in lines if ln.lineage == lin and ln.version == v and ln.value is not None]
+            cands.sort(key=lambda ln: (ln.run.status == RunStatus.SUCCESS and not ln.run.incomplete,
+                                       ln.run.imported_at, ln.run_id))
+            best = cands[-1] if cands else None
+            vals.append(best.value if best else None)
+            errs.append(best.stderr if best else None)
+        series.append(Series(lin, tuple(vals), tuple(errs)))
+    return ChartData(title=f"{benchmark} — {metric} by version", categories=tuple(versions), series=tuple(series),
+                     kind=ChartKind.LINES, x_label="Version", y_label=metric, direction=direction)
+
+
+@dataclass(frozen=True)
+class DeltaRow:
+    sample_id: str
+    epoch: int
+    a: float
+    b: float
+
+    @property
+    def delta(self) -> float:
+        return self.b - self.a
+
+
+def pair_deltas(comparison: Comparison, run_a: int, run_b: int) -> list[DeltaRow]:
+    """Samples (id and epoch) scored in both runs."""
+    out = []
+    for s in comparison.samples:
+        a, b = s.scores.get(run_a), s.scores.get(run_b)
+        if a is None or b is None or not (math.isfinite(a) and math.isfinite(b)):
+            continue
+        out.append(DeltaRow(s.sample_id, s.epoch, a, b))
+    return out
+
+
+def summarise(rows: list[DeltaRow], direction: Direction) -> tuple[int, int, int]:
+    """(better, worse, unchanged) counted in the metric's direction (higher is better if unknown)."""
+    sign = -1.0 if direction == Direction.LOWER else 1.0
+    better = sum(1 for r in rows if r.delta * sign > 0)
+    worse = sum(1 for r in rows if r.delta * sign < 0)
+    return better, worse, len(rows) - better - worse
+
+
+class LinesModel(QAbstractTableModel):
+    COLUMNS = ("Submission", "Version", "Run", "Task", "Model", "Value ± stderr", "n", "Status", "Errored")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[RunLine] = []
+
+    def set_lines(self, lines: list[RunLine]) -> None:
+        self.beginResetModel()
+        self.lines = list(lines)
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 (Qt signature)
+        return 0 if parent.isValid() else len(self.lines)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 (Qt signature)
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return self.COLUMNS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        ln = self.lines[index.row()]
+        col = self.COLUMNS[index.column()]
+        r = ln.run
+        if role == Qt.ItemDataRole.UserRole:  # sort key
+            if col == "Submission":
+                return index.row()  # lines are already in natural (model, version) order
+            if col == "Value ± stderr":
+                return ln.value if ln.value is not None else -math.inf
+            if col == "Version":
+                return str(version_key(ln.version))
+            if col in ("Run", "n", "Errored"):
+                return {"Run": ln.run_id, "n": r.sample_count, "Errored": r.errored_samples}[col]
+            return str(self.data(index)).lower()
+        if role == Qt.ItemDataRole.DisplayRole:
+            if col == "Submission":
+                return clean_text(ln.who, 200)
+            if col == "Version":
+                return clean_text(ln.version, 60)
+            if col == "Run":
+                return str(ln.run_id)
+            if col == "Task":
+                return clean_text(r.task, 200)
+            if col == "Model":
+                return clean_text(r.model, 200)
+            if col == "Value ± stderr":
+                if ln.value is None:
+                    return "—"
+                return fmt_number(ln.value) + (f" ± {fmt_number(ln.stderr)}" if ln.stderr is not None else "")
+            if col == "n":
+                return f"{r.sample_count:,}"
+            if col == "Status":
+                return r.status.value + (" (incomplete)" if r.incomplete else "")
+            if col == "Errored":
+                return f"{r.errored_samples:,}"
+        if role == Qt.ItemDataRole.TextAlignmentRole and col in ("Run", "Value ± stderr", "n", "Errored"):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.BackgroundRole:
+            if col == "Errored" and r.errored_samples:
+                return QColor("#ffebe9")
+            if col == "Status" and (r.incomplete or r.status != RunStatus.SUCCESS):
+                return QColor("#fff8c5")
+        return None
+
+
+class DeltasModel(QAbstractTableModel):
+    COLUMNS = ("Sample", "Epoch", "Run A", "Run B", "Δ (B − A)")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[DeltaRow] = []
+        self.direction = Direction.HIGHER
+
+    def set_rows(self, rows: list[DeltaRow], direction: Direction) -> None:
+        self.beginResetModel()
+        self.rows = rows
+        self.direction = direction
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 (Qt signature)
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 (Qt signature)
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return self.COLUMNS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        r = self.rows[index.row()]
+        c = index.column()
+        if role == Qt.ItemDataRole.UserRole:
+            return (r.sample_id, r.epoch, r.a, r.b, r.delta)[c]
+        if role == Qt.ItemDataRole.DisplayRole:
+            if c == 0:
+                return clean_text(r.sample_id, 200)
+            if c == 1:
+                return str(r.epoch)
+            if c == 2:
+                return f"{r.a:.3g}"
+            if c == 3:
+                return f"{r.b:.3g}"
+            return "0" if r.delta == 0 else f"{r.delta:+.3g}"
+        if role == Qt.ItemDataRole.TextAlignmentRole and c > 0:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ForegroundRole and c == 4 and r.delta != 0:
+            better = (r.delta < 0) if self.direction == Direction.LOWER else (r.delta > 0)
+            return BETTER if better else WORSE
+        return None
+
+
+def _table(model: QAbstractTableModel) -> tuple[QTableView, QSortFilterProxyModel]:
+    proxy = QSortFilterProxyModel()
+    proxy.setSourceModel(model)
+    proxy.setSortRole(Qt.ItemDataRole.UserRole)
+    view = QTableView()
+    view.setModel(proxy)
+    view.setSortingEnabled(True)
+    view.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setAlternatingRowColors(True)
+    view.verticalHeader().setVisible(False)
+    view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+    view.horizontalHeader().setStretchLastSection(True)
+    return view, proxy
+
+
+class CompareScreen(QWidget):
+    def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.comparison: Comparison | None = None
+        self.lines: list[RunLine] = []
+        self._subs: dict[int, Submission] = {}
+
+        title = QLabel("Compare a benchmark across submissions and versions")
+        title.setObjectName("pageTitle")
+        f = title.font()
+        f.setPointSizeF(f.pointSizeF() * 1.25)
+        f.setBold(True)
+        title.setFont(f)
+        self.benchmark_combo = QComboBox()
+        self.benchmark_combo.setMinimumWidth(220)
+        self.benchmark_combo.setAccessibleName("Benchmark")
+        self.metric_combo = QComboBox()
+        self.metric_combo.setMinimumWidth(160)
+        self.metric_combo.setAccessibleName("Metric")
+        self.chart_combo = QComboBox()
+        self.chart_combo.addItems(["Bars: every run", "Trend over versions"])
+        self.direction_label = QLabel()
+        self.direction_label.setStyleSheet("color: #57606a;")
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("Benchmark:"))
+        bar.addWidget(self.benchmark_combo)
+        bar.addWidget(QLabel("Metric:"))
+        bar.addWidget(self.metric_combo)
+        bar.addWidget(QLabel("Chart:"))
+        bar.addWidget(self.chart_combo)
+        bar.addWidget(self.direction_label)
+        bar.addStretch(1)
+
+        self.lines_model = LinesModel()
+        self.runs_table, self.runs_proxy = _table(self.lines_model)
+        self.runs_table.setObjectName("compareRunsTable")
+        self.chart = ChartWidget()
+
+        self.run_a = QComboBox()
+        self.run_b = QComboBox()
+        for combo in (self.run_a, self.run_b):
+            combo.setMinimumWidth(260)
+            combo.currentIndexChanged.connect(self._update_deltas)
+        self.changed_only = QCheckBox("Changed samples only")
+        self.changed_only.toggled.connect(self._update_deltas)
+        self.delta_summary = QLabel()
+        self.delta_summary.setTextFormat(Qt.TextFormat.PlainText)
+        self.deltas_model = DeltasModel()
+        self.deltas_table, self.deltas_proxy = _table(self.deltas_model)
+        self.deltas_table.setObjectName("deltasTable")
+        drow = QHBoxLayout()
+        drow.addWidget(QLabel("Per-sample: run A"))
+        drow.addWidget(self.run_a, 1)
+        drow.addWidget(QLabel("vs run B"))
+        drow.addWidget(self.run_b, 1)
+        drow.addWidget(self.changed_only)
+        deltas = QWidget()
+        dl = QVBoxLayout(deltas)
+        dl.setContentsMargins(0, 0, 0, 0)
+        dl.addLayout(drow)
+        dl.addWidget(self.delta_summary)
+        dl.addWidget(self.deltas_table, 1)
+
+        top = QSplitter(Qt.Orientation.Horizontal)
+        top.addWidget(self.runs_table)
+        top.addWidget(self.chart)
+        top.setStretchFactor(0, 3)
+        top.setStretchFactor(1, 2)
+        main = QSplitter(Qt.Orientation.Vertical)
+        main.addWidget(top)
+        main.addWidget(deltas)
+        main.setStretchFactor(0, 3)
+        main.setStretchFactor(1, 2)
+        self.empty = QLabel("No evaluation runs imported yet. Import logs from a submission's Results tab.")
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setStyleSheet("color: #57606a; padding: 40px;")
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(title)
+        layout.addLayout(bar)
+        layout.addWidget(main, 1)
+        layout.addWidget(self.empty, 1)
+        self.main_area = main
+
+        self.benchmark_combo.currentIndexChanged.connect(self._benchmark_changed)
+        self.metric_combo.currentIndexChanged.connect(self._metric_changed)
+        self.chart_combo.currentIndexChanged.connect(self._metric_changed)
+        self.refresh()
+
+    # -- data -------------------------------------------------------------------------------------
+    def available_benchmarks(self) -> list[str]:
+        """Benchmarks (canonical names, else raw task names) that have at least one run."""
+        names: set[str] = set()
+        self._subs = {}
+        for s in submissions.page(self.ctx.session, 0, 10_000, sort="release"):
+            if s.id is None:
+                continue
+            self._subs[s.id] = s
+            for r in results.list_runs(self.ctx.session, s.id):
+                names.add(r.benchmark or r.task)
+        catalog = [b.name for b in benchmarks.CATALOG]
+        return sorted(names, key=lambda n: (n not in catalog, n.lower()))
+
+    def refresh(self) -> None:
+        current = self.benchmark_combo.currentText()
+        names = self.available_benchmarks()
+        self.benchmark_combo.blockSignals(True)
+        self.benchmark_combo.clear()
+        self.benchmark_combo.addItems(names)
+        if current in names:
+            self.benchmark_combo.setCurrentText(current)
+        self.benchmark_combo.blockSignals(False)
+        self.main_area.setVisible(bool(names))
+        self.empty.setVisible(not names)
+        if names:
+            self._benchmark_changed()
+
+    def select_benchmark(self, name: str) -> bool:
+        i = self.benchmark_combo.findText(name)
+        if i < 0:
+            return False
+        if i == self.benchmark_combo.currentIndex():
+            self._benchmark_changed()
+        else:
+            self.benchmark_combo.setCurrentIndex(i)
+        return True
+
+    @Slot()
+    def _benchmark_changed(self) -> None:
+        name = self.benchmark_combo.currentText()
+        if not name:
+            return
+        try:
+            self.comparison = results.compare(self.ctx.session, name)
+        except NotFound:
+            self.comparison = None
+        except FrontierError as exc:
+            self.ctx.show_error(self, exc)
+            self.comparison = None
+        comp = self.comparison
+        for sid in {r.submission_id for r in (comp.runs if comp else ())}:
+            if sid is not None and sid not in self._subs:
+                try:
+                    self._subs[sid] = submissions.get(self.ctx.session, sid)
+                except FrontierError:
+                    pass
+        self.metric_combo.blockSignals(True)
+        self.metric_combo.clear()
+        if comp is not None:
+            names = metric_names(comp.runs)
+            if comp.metric in names:
+                names.remove(comp.metric)
+                names.insert(0, comp.metric)
+            self.metric_combo.addItems(names)
+        self.metric_combo.blockSignals(False)
+        self._metric_changed()
+
+    def current_metric(self) -> str:
+        return self.metric_combo.currentText()
+
+    def direction(self) -> Direction:
+        comp = self.comparison
+        if comp is None:
+            return Direction.UNKNOWN
+        if self.current_metric() == comp.metric:
+            return comp.direction
+        return benchmarks.metric_direction(self.current_metric(), benchmarks.by_name(comp.benchmark))
+
+    @Slot()
+    def _metric_changed(self) -> None:
+        comp = self.comparison
+        if comp is None:
+            self.lines = []
+            self.lines_model.set_lines([])
+            self.chart.set_data(None)
+            self._fill_run_combos()
+            return
+        metric = self.current_metric()
+        direction = self.direction()
+        self.lines = build_lines(comp, self._subs, metric)
+        self.lines_model.set_lines(self.lines)
+        self.runs_table.resizeColumnsToContents()
+        self.direction_label.setText(direction_note(direction))
+        if self.chart_combo.currentIndex() == 1:
+            self.chart.set_data(trend_chart(comp.benchmark, metric, direction, self.lines))
+        else:
+            self.chart.set_data(bar_chart(comp.benchmark, metric, direction, self.lines))
+        self._fill_run_combos()
+
+    # -- per-sample deltas ---------------------------------------------------------------------------
+    def _fill_run_combos(self) -> None:
+        for combo in (self.run_a, self.run_b):
+            combo.blockSignals(True)
+            combo.clear()
+            for ln in self.lines:
+                value = "—" if ln.value is None else fmt_number(ln.value)
+                combo.addItem(f"{ln.label} — {clean_text(ln.run.task, 60)} — {value}", ln.run_id)
+            combo.blockSignals(False)
+        if len(self.lines) >= 2:
+            # Default: the two most recent versions of the first model line, else the first two runs.
+            self.run_a.setCurrentIndex(len(self.lines) - 2)
+            self.run_b.setCurrentIndex(len(self.lines) - 1)
+        self._update_deltas()
+
+    def set_pair(self, run_a: int, run_b: int) -> None:
+        self.run_a.setCurrentIndex(self.run_a.findData(run_a))
+        self.run_b.setCurrentIndex(self.run_b.findData(run_b))
+        self._update_deltas()
+
+    @Slot()
+    def _update_deltas(self) -> None:
+        comp = self.comparison
+        a, b = self.run_a.currentData(), self.run_b.currentData()
+        if comp is None or a is None or b is None:
+            self.deltas_model.set_rows([], Direction.UNKNOWN)
+            self.delta_summary.setText("Choose two runs to compare sample by sample.")
+            return
+        rows = pair_deltas(comp, int(a), int(b))
+        direction = self.direction()
+        better, worse, same = summarise(rows, direction)
+        if self.changed_only.isChecked():
+            rows = [r for r in rows if r.delta != 0]
+        self.deltas_model.set_rows(rows, direction)
+        if a == b:
+            self.delta_summary.setText("Run A and run B are the same run.")
+        elif not better + worse + same:
+            self.delta_summary.setText("These runs share no scored samples (sample ids and epochs differ).")
+        else:
+            word = "lower" if direction == Direction.LOWER else "higher"
+            self.delta_summary.setText(
+                f"{better + worse + same:,} samples scored in both runs: {better:,} better in B, {worse:,} worse, "
+                f"{same:,} unchanged ({word} score is better).")
