@@ -36,7 +36,7 @@ def known_metrics(benchmark_name: str) -> frozenset[str]:
     return COMMON_METRICS | benchmarks.LOWER_IS_BETTER_METRICS | own
 
 
-def parse(data: bytes, path: str, extra_metrics: Iterable[str] = ()) -> RuleSet:
+def parse(data: bytes, path: str, extra_metrics: Iterable[str] = (), check_metrics: bool = True) -> RuleSet:
     """`extra_metrics`: metric names already seen in imported results (also accepted)."""
     if len(data) > MAX_BYTES:
         raise IngestError(path, f"is larger than {MAX_BYTES >> 20} MB; not a rule set")
@@ -81,7 +81,7 @@ def parse(data: bytes, path: str, extra_metrics: Iterable[str] = ()) -> RuleSet:
             names = ", ".join(b.name for b in benchmarks.CATALOG)
             raise f.fail("benchmark", f"unknown benchmark {bench_name!r}; known: {names}")
         metric = f.text("metric")
-        if metric.lower() not in known_metrics(bench_name) and metric.lower() not in extra:
+        if check_metrics and metric.lower() not in known_metrics(bench_name) and metric.lower() not in extra:
             raise f.fail("metric", f"unknown metric {metric!r} for {bench_name}")
         dir_text = f.text("direction", required=False)
         if dir_text:

@@ -146,6 +146,19 @@ class Answer:
     updated_at: str = ""
 
     @property
+    def missing(self) -> str | None:
+        """What keeps a chosen status from counting as answered (saved meanwhile, so nothing is lost)."""
+        if self.status.needs_justification and not self.justification.strip():
+            return f"a justification is required for '{self.status.label}'"
+        if self.status is Status.RISK_ACCEPTED and self.risk_expiry is None:
+            return "a risk acceptance needs an expiry date"
+        return None
+
+    @property
+    def complete(self) -> bool:
+        return self.status.complete and self.missing is None
+
+    @property
     def risk_pending(self) -> bool:
         return self.status is Status.RISK_ACCEPTED and not self.risk_approved_by
 
@@ -253,7 +266,7 @@ class Progress:
 def section_progress(template: Template, answers: Mapping[str, Answer]) -> dict[str, Progress]:
     out = {}
     for s in template.sections:
-        done = sum(1 for i in s.items if (a := answers.get(i.id)) is not None and a.status.complete)
+        done = sum(1 for i in s.items if (a := answers.get(i.id)) is not None and a.complete)
         out[s.id] = Progress(done, len(s.items))
     return out
 
@@ -267,6 +280,7 @@ def submission_problems(template: Template, answers: Mapping[str, Answer], today
     """Everything that stops a submit; empty when the assessment can go to a lead."""
     problems: list[str] = []
     open_items = [i.id for i in template.items() if not (a := answers.get(i.id)) or not a.status.complete]
+    # Items with a final status but a missing justification/expiry are reported by validate_answer below.
     if open_items:
         shown = ", ".join(open_items[:8]) + (" …" if len(open_items) > 8 else "")
         problems.append(f"{len(open_items)} item(s) not answered: {shown}")

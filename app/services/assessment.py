@@ -1,0 +1,689 @@
+"""Assessment use cases: start, answer (autosave), evidence, suggestions, submit, approve/return,
+reopen, risk approval, template import and migration, export.
+
+Who may do what is decided here (the UI only reflects it):
+- reviewers and leads answer (Permission.ASSESS) while the assessment is draft or returned;
+- a lead (Permission.APPROVE) who is NOT the account that submitted approves or returns it;
+- approved assessments are locked; reopening is a recorded transition with a reason;
+- a risk acceptance is approved by a lead other than the person who last wrote it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+from importlib import resources
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from app.ingest import checklist_template
+from app.model import checklist as cl
+from app.model.accounts import Permission
+from app.model.checklist import Action, Answer, State, Status, Template
+from app.model.coverage import Suggestion
+from app.model.errors import IngestError, NotFound, PermissionDenied, ValidationError
+from app.model.markings import UNCLASSIFIED, Marking, rollup
+from app.services.session import Session
+from app.services.signed_import import read_signed
+from storage import assessment_repo as repo
+from storage import blobs, results_repo, submissions_repo
+from storage.db import Connection
+
+BUILTIN_TEMPLATE = "default_checklist.json"
+MAX_COMMENT = 20_000
+_UNSET: Any = object()
+
+# Parsed templates by SHA-256 of their bytes: content-addressed, so sharing across sessions is safe.
+_TEMPLATE_CACHE: dict[str, Template] = {}
+
+
+def builtin_template_bytes() -> bytes:
+    return resources.files("app.templates").joinpath(BUILTIN_TEMPLATE).read_bytes()
+
+
+def _parse_stored(doc: repo.StoredDocument) -> Template:
+    cached = _TEMPLATE_CACHE.get(doc.sha256)
+    if cached is None:
+        cached = checklist_template.parse(doc.content, f"template {doc.doc_id} v{doc.version}")
+        _TEMPLATE_CACHE[doc.sha256] = cached
+    return cached
+
+
+def ensure_builtin_template(conn: Connection, now: str, actor: str) -> repo.StoredDocument:
+    data = builtin_template_bytes()
+    t = checklist_template.parse(data, BUILTIN_TEMPLATE)
+    stored = repo.find_template(conn, t.template_id, t.version)
+    if stored is None:
+        pk = repo.insert_template(conn, t.template_id, t.version, t.title, t.sha256, data, "builtin", "", actor, now)
+        stored = repo.get_template(conn, pk)
+    return stored
+
+
+# -- views -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AssessmentView:
+    """Everything a screen or the CLI shows about one assessment."""
+
+    id: int
+    submission_id: int
+    state: State
+    template: Template
+    template_pk: int
+    answers: dict[str, Answer]
+    evidence_counts: dict[str, int]
+    created_by: str
+    submitted_by: str | None
+    submitted_at: str | None
+    approved_by: str | None
+    approved_at: str | None
+    newer_template: tuple[int, int] | None  # (template pk, version) of a newer version of the same template
+
+    def answer(self, item_id: str) -> Answer:
+        return self.answers.get(item_id) or Answer(item_id)
+
+    @property
+    def sections(self) -> dict[str, cl.Progress]:
+        return cl.section_progress(self.template, self.answers)
+
+    @property
+    def progress(self) -> cl.Progress:
+        return cl.overall_progress(self.template, self.answers)
+
+    @property
+    def marking(self) -> Marking:
+        return rollup(a.marking for a in self.answers.values())
+
+    @property
+    def locked(self) -> bool:
+        return not self.state.editable
+
+
+def _view(conn: Connection, row: repo.AssessmentRow) -> AssessmentView:
+    doc = repo.get_template(conn, row.template_pk)
+    template = _parse_stored(doc)
+    latest = repo.latest_template(conn, doc.doc_id)
+    newer = (latest.pk, latest.version) if latest is not None and latest.version > doc.version else None
+    return AssessmentView(row.id, row.submission_id, row.state, template, row.template_pk, repo.answers(conn, row.id),
+                          repo.evidence_counts(conn, row.id), row.created_by, row.submitted_by, row.submitted_at,
+                          row.approved_by, row.approved_at, newer)
+
+
+def get(session: Session, assessment_id: int) -> AssessmentView:
+    session.require(Permission.VIEW_CONTENT)
+    conn = session.db.conn
+    return _view(conn, repo.get_assessment(conn, assessment_id))
+
+
+def for_submission(session: Session, submission_id: int) -> AssessmentView | None:
+    session.require(Permission.VIEW_CONTENT)
+    conn = session.db.conn
+    row = repo.assessment_for_submission(conn, submission_id)
+    return _view(conn, row) if row else None
+
+
+def list_all(session: Session) -> list[repo.AssessmentRow]:
+    session.require(Permission.VIEW_CONTENT)
+    return repo.list_assessments(session.db.conn)
+
+
+def start(session: Session, submission_id: int, template_pk: int | None = None) -> AssessmentView:
+    """Begin the one assessment of a submission, pinned to a template version (default: the latest
+    version of the built-in template on this workstation)."""
+    session.require(Permission.ASSESS)
+    with session.transaction() as conn:
+        submissions_repo.get(conn, submission_id)
+        if repo.assessment_for_submission(conn, submission_id) is not None:
+            raise ValidationError("assessment", f"submission {submission_id} already has an assessment "
+                                  "(one per submission)")
+        builtin = ensure_builtin_template(conn, session.now(), session.account.username)
+        if template_pk is None:
+            latest = repo.latest_template(conn, builtin.doc_id)
+            doc = latest or builtin
+        else:
+            doc = repo.get_template(conn, template_pk)
+        aid = repo.insert_assessment(conn, submission_id, doc.pk, session.account.username, session.now())
+        session.audit(conn, "assessment.start", "assessment", aid,
+                      {"submission": submission_id, "template": doc.doc_id, "version": doc.version,
+                       "sha256": doc.sha256})
+        return _view(conn, repo.get_assessment(conn, aid))
+
+
+# -- editing -----------------------------------------------------------------------------------
+
+
+def _editable(session: Session, conn: Connection, assessment_id: int) -> repo.AssessmentRow:
+    """The assessment row, after checking it may change; a returned one goes back to draft (recorded)."""
+    row = repo.get_assessment(conn, assessment_id)
+    why = cl.edit_refusal(row.state)
+    if why:
+        raise PermissionDenied(f"Assessment {assessment_id} cannot be edited: {why}.")
+    if row.state is State.RETURNED:
+        new = cl.transition(row.state, Action.RESUME)
+        repo.set_state(conn, assessment_id, new, session.now())
+        repo.add_transition(conn, assessment_id, Action.RESUME.value, row.state, new, session.account.username,
+                            session.now())
+        session.audit(conn, "assessment.resume", "assessment", assessment_id, {})
+        row = repo.get_assessment(conn, assessment_id)
+    return row
+
+
+def _template_of(conn: Connection, row: repo.AssessmentRow) -> Template:
+    return _parse_stored(repo.get_template(conn, row.template_pk))
+
+
+def _diff(old: Answer, new: Answer) -> dict[str, list[str]]:
+    out = {}
+    for name in ("status", "justification", "marking", "risk_expiry", "risk_approved_by"):
+        a, b = getattr(old, name), getattr(new, name)
+        if a != b:
+            out[name] = ["" if a is None else str(a), "" if b is None else str(b)]
+    return out
+
+
+def _store(session: Session, conn: Connection, assessment_id: int, old: Answer, new: Answer, reason: str,
+           action: str = "assessment.answer") -> Answer:
+    changes = _diff(old, new)
+    if not changes:
+        return old
+    new = replace(new, updated_by=session.account.username, updated_at=session.now())
+    repo.put_answer(conn, assessment_id, new)
+    repo.add_history(conn, assessment_id, new, changes, reason, session.account.username, session.now())
+    repo.touch(conn, assessment_id, session.now())
+    # The justification text itself stays in the (encrypted) answer history, not in the audit details.
+    details: dict[str, Any] = {"item": new.item_id, "fields": sorted(changes)}
+    if "status" in changes:
+        details["status"] = changes["status"]
+    if reason:
+        details["reason"] = reason
+    session.audit(conn, action, "assessment", assessment_id, details)
+    return new
+
+
+def answer(session: Session, assessment_id: int, item_id: str, *, status: Status | None = None,
+           justification: str | None = None, marking: Marking | None = None,
+           risk_expiry: Any = _UNSET, reason: str = "") -> Answer:
+    """Save one answer (autosave-friendly: one short transaction, no-op when nothing changed).
+
+    A final status whose justification or expiry is still missing is saved, but does not count as
+    answered until completed; submit names such items.
+    """
+    session.require(Permission.ASSESS)
+    with session.transaction() as conn:
+        row = _editable(session, conn, assessment_id)
+        template = _template_of(conn, row)
+        template.item(item_id)
+        old = repo.get_answer(conn, assessment_id, item_id) or Answer(item_id)
+        new = old
+        if status is not None:
+            new = replace(new, status=status)
+        if justification is not None:
+            new = replace(new, justification=justification)
+        if marking is not None:
+            new = replace(new, marking=marking)
+        if risk_expiry is not _UNSET:
+            new = replace(new, risk_expiry=risk_expiry)
+        if new.status is not Status.RISK_ACCEPTED:
+            new = replace(new, risk_expiry=None)
+        if len(new.justification) > cl.MAX_JUSTIFICATION:
+            raise ValidationError("justification", f"must be at most {cl.MAX_JUSTIFICATION:,} characters")
+        if new.risk_expiry is not None and new.risk_expiry <= session.today():
+            raise ValidationError("risk expiry", f"must be after today ({session.today().isoformat()})")
+        if old.content_differs(new):
+            # Any change to what was accepted voids an earlier risk approval.
+            new = replace(new, risk_approved_by=None, risk_approved_at=None)
+        return _store(session, conn, assessment_id, old, new, reason)
+
+
+def approve_risk(session: Session, assessment_id: int, item_id: str) -> Answer:
+    """A lead approves a 'Risk accepted' answer written by someone else."""
+    session.require(Permission.APPROVE)
+    with session.transaction() as conn:
+        row = repo.get_assessment(conn, assessment_id)
+        if row.state is State.APPROVED:
+            raise PermissionDenied(f"Assessment {assessment_id} is approved and locked.")
+        a = repo.get_answer(conn, assessment_id, item_id)
+        if a is None or a.status is not Status.RISK_ACCEPTED:
+            raise ValidationError("status", f"item {item_id} is not answered 'Risk accepted'")
+        cl.validate_answer(a, session.today())
+        if a.updated_by == session.account.username:
+            raise PermissionDenied(f"You wrote the risk acceptance of item {item_id}; another lead must approve it "
+                                   "(two-person rule).")
+        new = replace(a, risk_approved_by=session.account.username, risk_approved_at=session.now())
+        return _store(session, conn, assessment_id, a, new, "risk acceptance approved", "assessment.approve_risk")
+
+
+def history(session: Session, assessment_id: int, item_id: str | None = None) -> list[repo.HistoryEntry]:
+    session.require(Permission.VIEW_CONTENT)
+    return repo.history(session.db.conn, assessment_id, item_id)
+
+
+def transitions(session: Session, assessment_id: int) -> list[repo.Transition]:
+    session.require(Permission.VIEW_CONTENT)
+    return repo.transitions(session.db.conn, assessment_id)
+
+
+def comments(session: Session, assessment_id: int) -> list[repo.Comment]:
+    session.require(Permission.VIEW_CONTENT)
+    return repo.comments(session.db.conn, assessment_id)
+
+
+# -- evidence ----------------------------------------------------------------------------------
+
+
+def _evidence_history(session: Session, conn: Connection, assessment_id: int, item_id: str, what: str) -> None:
+    current = repo.get_answer(conn, assessment_id, item_id) or Answer(item_id)
+    repo.add_history(conn, assessment_id, current, {"evidence": ["", what]}, "", session.account.username,
+                     session.now())
+    repo.touch(conn, assessment_id, session.now())
+
+
+def _check_item(session: Session, conn: Connection, assessment_id: int, item_id: str) -> repo.AssessmentRow:
+    row = _editable(session, conn, assessment_id)
+    _template_of(conn, row).item(item_id)
+    return row
+
+
+def _check_run(conn: Connection, row: repo.AssessmentRow, run_id: int) -> None:
+    run = results_repo.get_run(conn, run_id, lambda task: "")
+    if run.submission_id != row.submission_id:
+        raise ValidationError("run", f"run {run_id} belongs to submission {run.submission_id}, "
+                              f"not {row.submission_id}")
+
+
+def add_run_evidence(session: Session, assessment_id: int, item_id: str, run_id: int, note: str = "",
+                     marking: Marking = UNCLASSIFIED, sample_id: str | None = None) -> int:
+    """Link an imported run (or one sample of it) to an item."""
+    session.require(Permission.ASSESS)
+    from app.model.results import SampleFilter
+
+    with session.transaction() as conn:
+        row = _check_item(session, conn, assessment_id, item_id)
+        _check_run(conn, row, run_id)
+        if sample_id is not None and results_repo.count_samples(conn, run_id, SampleFilter(sample_id=sample_id)) == 0:
+            raise NotFound(f"Run {run_id} has no sample {sample_id!r}.")
+        kind = "run" if sample_id is None else "sample"
+        eid = repo.add_evidence(conn, assessment_id, item_id, kind, marking, session.account.username, session.now(),
+                                run_id=run_id, sample_id=sample_id, text=note.strip())
+        what = f"linked run {run_id}" + (f" sample {sample_id}" if sample_id else "")
+        _evidence_history(session, conn, assessment_id, item_id, what)
+        session.audit(conn, "assessment.evidence_add", "assessment", assessment_id,
+                      {"item": item_id, "kind": kind, "run": run_id, "sample": sample_id})
+        return eid
+
+
+def add_observation(session: Session, assessment_id: int, item_id: str, text: str,
+                    marking: Marking = UNCLASSIFIED) -> int:
+    session.require(Permission.ASSESS)
+    if not text.strip():
+        raise ValidationError("observation", "must not be empty")
+    if len(text) > cl.MAX_JUSTIFICATION:
+        raise ValidationError("observation", f"must be at most {cl.MAX_JUSTIFICATION:,} characters")
+    with session.transaction() as conn:
+        _check_item(session, conn, assessment_id, item_id)
+        eid = repo.add_evidence(conn, assessment_id, item_id, "observation", marking, session.account.username,
+                                session.now(), text=text.strip())
+        _evidence_history(session, conn, assessment_id, item_id, "added a written observation")
+        session.audit(conn, "assessment.evidence_add", "assessment", assessment_id,
+                      {"item": item_id, "kind": "observation"})
+        return eid
+
+
+def add_file_evidence(session: Session, assessment_id: int, item_id: str, path: Path,
+                      marking: Marking = UNCLASSIFIED) -> int:
+    """Store a file as an encrypted blob (SHA-256 addressed, size-capped) and link it to the item."""
+    session.require(Permission.ASSESS)
+    path = Path(path)
+    if path.is_dir():
+        raise IngestError(str(path), "is a directory, not a file")
+    limit = session.settings.max_artifact_mb << 20
+    try:
+        size = path.stat().st_size
+        if size > limit:
+            raise ValidationError("evidence", f"{path.name} is {size / (1 << 20):.0f} MB; the limit is "
+                                  f"{session.settings.max_artifact_mb} MB")
+        with open(path, "rb") as fh:
+            return add_stream_evidence(session, assessment_id, item_id, fh, path.name, marking)
+    except OSError as exc:
+        raise IngestError(str(path), f"cannot be read ({exc.strerror or exc}); nothing was stored") from None
+
+
+def add_stream_evidence(session: Session, assessment_id: int, item_id: str, stream: BinaryIO, filename: str,
+                        marking: Marking = UNCLASSIFIED) -> int:
+    session.require(Permission.ASSESS)
+    limit = session.settings.max_artifact_mb << 20
+    with session.transaction() as conn:
+        _check_item(session, conn, assessment_id, item_id)
+        sha, size = blobs.put_stream(conn, stream, limit, session.now(), filename)
+        eid = repo.add_evidence(conn, assessment_id, item_id, "file", marking, session.account.username,
+                                session.now(), sha256=sha, filename=filename, size=size)
+        _evidence_history(session, conn, assessment_id, item_id, f"attached {filename} (sha256 {sha})")
+        session.audit(conn, "assessment.evidence_add", "assessment", assessment_id,
+                      {"item": item_id, "kind": "file", "file": filename, "sha256": sha, "size": size})
+        return eid
+
+
+def evidence(session: Session, assessment_id: int, item_id: str | None = None) -> list[repo.EvidenceLink]:
+    session.require(Permission.VIEW_CONTENT)
+    return repo.evidence(session.db.conn, assessment_id, item_id)
+
+
+def read_file_evidence(session: Session, evidence_id: int) -> tuple[str, bytes]:
+    """(filename, bytes) of an attached file; IntegrityError if the stored bytes no longer match."""
+    session.require(Permission.VIEW_CONTENT)
+    _aid, link = repo.get_evidence(session.db.conn, evidence_id)
+    if link.kind != "file" or not link.sha256:
+        raise ValidationError("evidence", f"evidence {evidence_id} is not a file")
+    return link.filename, blobs.read(session.db.conn, link.sha256)
+
+
+def remove_evidence(session: Session, evidence_id: int, reason: str) -> None:
+    session.require(Permission.ASSESS)
+    if not reason.strip():
+        raise ValidationError("reason", "a reason is required to remove evidence")
+    with session.transaction() as conn:
+        aid, link = repo.get_evidence(conn, evidence_id)
+        _editable(session, conn, aid)
+        repo.remove_evidence(conn, evidence_id, session.account.username, session.now())
+        current = repo.get_answer(conn, aid, link.item_id) or Answer(link.item_id)
+        repo.add_history(conn, aid, current, {"evidence": [link.describe, ""]}, reason, session.account.username,
+                         session.now())
+        session.audit(conn, "assessment.evidence_remove", "assessment", aid,
+                      {"item": link.item_id, "evidence": evidence_id, "reason": reason})
+
+
+# -- suggestions from results ------------------------------------------------------------------
+
+
+def suggestion(session: Session, assessment_id: int, item_id: str) -> Suggestion | None:
+    """What the active rule set suggests for a prefill-bound item, from this submission's results."""
+    from app.model.coverage import suggest
+    from app.services import coverage
+
+    session.require(Permission.VIEW_CONTENT)
+    conn = session.db.conn
+    row = repo.get_assessment(conn, assessment_id)
+    item = _template_of(conn, row).item(item_id)
+    if not item.prefill:
+        return None
+    ruleset = coverage.active_ruleset(session)
+    return suggest(item_id, item.prefill, ruleset, coverage.inputs(session, row.submission_id))
+
+
+def decide_suggestion(session: Session, assessment_id: int, item_id: str, accept: bool,
+                      status: Status | None = None, reason: str = "") -> Answer:
+    """Accept the suggestion (status and its explanation become the answer) or override it with a reason."""
+    from app.services import coverage
+
+    session.require(Permission.ASSESS)
+    sug = suggestion(session, assessment_id, item_id)
+    if sug is None:
+        raise ValidationError("suggestion", f"item {item_id} has no suggestion from the active rule set")
+    ruleset = coverage.active_ruleset(session)
+    if accept:
+        new_status, reason = Status(sug.status), reason.strip()
+    else:
+        if not reason.strip():
+            raise ValidationError("reason", "overriding a suggestion needs a reason")
+        if status is None:
+            raise ValidationError("status", "choose the status that replaces the suggestion")
+        new_status, reason = status, reason.strip()
+    with session.transaction() as conn:
+        _check_item(session, conn, assessment_id, item_id)
+        old = repo.get_answer(conn, assessment_id, item_id) or Answer(item_id)
+        text = sug.text if accept else f"Suggestion overridden: {reason}\n\n{sug.text}"
+        justification = old.justification.strip()
+        justification = f"{justification}\n\n{text}" if justification else text
+        new = replace(old, status=new_status, justification=justification, risk_approved_by=None,
+                      risk_approved_at=None)
+        if new.status is not Status.RISK_ACCEPTED:
+            new = replace(new, risk_expiry=None)
+        decision = "accepted" if accept else "overridden"
+        repo.add_suggestion_decision(conn, assessment_id, item_id, decision, sug.status, ruleset.sha256,
+                                     list(sug.rule_ids), list(sug.run_ids), sug.text, reason,
+                                     session.account.username, session.now())
+        return _store(session, conn, assessment_id, old, new, f"suggestion {decision}" + (f": {reason}" if reason
+                                                                                            else ""),
+                      f"assessment.suggestion_{decision}")
+
+
+def suggestion_decisions(session: Session, assessment_id: int, item_id: str) -> list[dict[str, Any]]:
+    session.require(Permission.VIEW_CONTENT)
+    return repo.suggestion_decisions(session.db.conn, assessment_id, item_id)
+
+
+# -- workflow ----------------------------------------------------------------------------------
+
+
+def _move(session: Session, conn: Connection, row: repo.AssessmentRow, action: Action, comment: str = "",
+          **who: str | None) -> int:
+    new = cl.transition(row.state, action)
+    repo.set_state(conn, row.id, new, session.now(), **who)
+    tid = repo.add_transition(conn, row.id, action.value, row.state, new, session.account.username, session.now(),
+                              comment)
+    session.audit(conn, f"assessment.{action.value}", "assessment", row.id,
+                  {"from": row.state.value, "to": new.value, "submission": row.submission_id}
+                  | ({"comment": comment} if comment else {}))
+    return tid
+
+
+def submit(session: Session, assessment_id: int, comment: str = "") -> AssessmentView:
+    session.require(Permission.ASSESS)
+    with session.transaction() as conn:
+        row = _editable(session, conn, assessment_id)
+        problems = cl.submission_problems(_template_of(conn, row), repo.answers(conn, assessment_id),
+                                          session.today())
+        if problems:
+            raise ValidationError("assessment", "cannot be submitted yet: " + "; ".join(problems))
+        _move(session, conn, row, Action.SUBMIT, comment.strip(), submitted_by=session.account.username,
+              submitted_at=session.now(), approved_by=None, approved_at=None)
+        return _view(conn, repo.get_assessment(conn, assessment_id))
+
+
+def _second_person(session: Session, row: repo.AssessmentRow, verb: str) -> None:
+    if row.submitted_by == session.account.username:
+        raise PermissionDenied(
+            f"You submitted assessment {row.id}; a different lead must {verb} it (two-person rule)."
+        )
+
+
+def approve(session: Session, assessment_id: int, comment: str = "") -> AssessmentView:
+    session.require(Permission.APPROVE)
+    with session.transaction() as conn:
+        row = repo.get_assessment(conn, assessment_id)
+        if row.state is not State.SUBMITTED:
+            raise ValidationError("state", f"assessment {assessment_id} is {row.state.value}; only a submitted "
+                                  "assessment can be approved")
+        _second_person(session, row, "approve")
+        problems = cl.approval_problems(_template_of(conn, row), repo.answers(conn, assessment_id), session.today())
+        if problems:
+            raise ValidationError("assessment", "cannot be approved yet: " + "; ".join(problems))
+        _move(session, conn, row, Action.APPROVE, comment.strip(), approved_by=session.account.username,
+              approved_at=session.now())
+        return _view(conn, repo.get_assessment(conn, assessment_id))
+
+
+def return_for_changes(session: Session, assessment_id: int, comment: str,
+                       item_comments: Mapping[str, str] | None = None) -> AssessmentView:
+    """A lead sends a submitted assessment back with an overall comment and comments on items."""
+    session.require(Permission.APPROVE)
+    item_comments = {k: v.strip() for k, v in (item_comments or {}).items() if v.strip()}
+    if not comment.strip() and not item_comments:
+        raise ValidationError("comment", "say what must change: an overall comment or comments on items")
+    if any(len(c) > MAX_COMMENT for c in [comment, *item_comments.values()]):
+        raise ValidationError("comment", f"must be at most {MAX_COMMENT:,} characters")
+    with session.transaction() as conn:
+        row = repo.get_assessment(conn, assessment_id)
+        if row.state is not State.SUBMITTED:
+            raise ValidationError("state", f"assessment {assessment_id} is {row.state.value}; only a submitted "
+                                  "assessment can be returned")
+        _second_person(session, row, "return")
+        template = _template_of(conn, row)
+        for item_id in item_comments:
+            template.item(item_id)
+        tid = _move(session, conn, row, Action.RETURN, comment.strip())
+        if comment.strip():
+            repo.add_comment(conn, assessment_id, tid, None, comment.strip(), session.account.username, session.now())
+        for item_id, text in item_comments.items():
+            repo.add_comment(conn, assessment_id, tid, item_id, text, session.account.username, session.now())
+        return _view(conn, repo.get_assessment(conn, assessment_id))
+
+
+def reopen(session: Session, assessment_id: int, reason: str) -> AssessmentView:
+    """Unlock an approved assessment: an explicit, audited decision by a lead, with a reason."""
+    session.require(Permission.APPROVE)
+    if not reason.strip():
+        raise ValidationError("reason", "reopening an approved assessment needs a reason")
+    with session.transaction() as conn:
+        row = repo.get_assessment(conn, assessment_id)
+        _move(session, conn, row, Action.REOPEN, reason.strip(), approved_by=None, approved_at=None,
+              submitted_by=None, submitted_at=None)
+        return _view(conn, repo.get_assessment(conn, assessment_id))
+
+
+# -- templates: import and migration -----------------------------------------------------------
+
+
+def list_templates(session: Session) -> list[repo.StoredDocument]:
+    session.require(Permission.VIEW_CONTENT)
+    return repo.templates(session.db.conn)
+
+
+def import_template(session: Session, path: Path) -> repo.StoredDocument:
+    """Admin: import a signed template version from media (FILE + FILE.p7s)."""
+    session.require(Permission.IMPORT_TRUSTED)
+    data, signer = read_signed(session, Path(path), checklist_template.MAX_BYTES, "checklist template")
+    template = checklist_template.parse(data, str(path))
+    with session.transaction() as conn:
+        ensure_builtin_template(conn, session.now(), session.account.username)
+        existing = repo.find_template(conn, template.template_id, template.version)
+        if existing is not None:
+            if existing.sha256 == template.sha256:
+                raise ValidationError(str(path), f"{template.label} is already on this workstation")
+            raise ValidationError(str(path), f"{template.label} already exists with different content; "
+                                  "a changed template needs a new version number")
+        latest = repo.latest_template(conn, template.template_id)
+        if latest is not None and latest.version > template.version:
+            raise ValidationError(str(path), f"version {template.version} is older than the installed "
+                                  f"v{latest.version}")
+        pk = repo.insert_template(conn, template.template_id, template.version, template.title, template.sha256, data,
+                                  "imported", signer.describe(), session.account.username, session.now())
+        session.audit(conn, "assessment.template_import", "template", f"{template.template_id} v{template.version}",
+                      {"sha256": template.sha256, "signer": signer.subject, "signer_fingerprint": signer.fingerprint,
+                       "file": Path(path).name, "items": len(template.item_ids)})
+        return repo.get_template(conn, pk)
+
+
+def migrate_template(session: Session, assessment_id: int, template_pk: int | None = None
+                     ) -> list[cl.TemplateChange]:
+    """Move an assessment to a newer version of its template; answers carry over where item ids match."""
+    session.require(Permission.ASSESS)
+    with session.transaction() as conn:
+        row = _editable(session, conn, assessment_id)
+        old_doc = repo.get_template(conn, row.template_pk)
+        new_doc = repo.get_template(conn, template_pk) if template_pk else repo.latest_template(conn, old_doc.doc_id)
+        if new_doc is None or new_doc.pk == old_doc.pk:
+            raise ValidationError("template", f"no newer version of {old_doc.doc_id} v{old_doc.version} is installed")
+        old_t, new_t = _parse_stored(old_doc), _parse_stored(new_doc)
+        answers = repo.answers(conn, assessment_id)
+        carried, changes = cl.carry_forward(old_t, new_t, answers)
+        reason = f"template {old_t.label} -> {new_t.label}"
+        for item_id, before in answers.items():
+            after = carried.get(item_id)
+            if after is None:
+                repo.delete_answer(conn, assessment_id, item_id)
+                repo.add_history(conn, assessment_id, before, {"template": [old_t.label, "item removed"]}, reason,
+                                 session.account.username, session.now())
+            elif after != before:
+                repo.put_answer(conn, assessment_id, after)
+                diff = _diff(before, after) | {"template": [old_t.label, new_t.label]}
+                repo.add_history(conn, assessment_id, after, diff, reason + " (item reworded: re-check)",
+                                 session.account.username, session.now())
+        repo.set_template(conn, assessment_id, new_doc.pk, session.now())
+        session.audit(conn, "assessment.template_migrate", "assessment", assessment_id,
+                      {"from": old_t.label, "to": new_t.label, "changes": [str(c) for c in changes]})
+        return changes
+
+
+# -- export ------------------------------------------------------------------------------------
+
+
+def _jsonable(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Marking):
+        return value.banner()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def export(session: Session, assessment_id: int) -> dict[str, Any]:
+    """The whole assessment as plain JSON-ready data (answers, history, evidence, findings, coverage)."""
+    from app.services import coverage, findings
+
+    view = get(session, assessment_id)
+    conn = session.db.conn
+    t = view.template
+    sections = []
+    for s in t.sections:
+        items = []
+        for item in s.items:
+            a = view.answer(item.id)
+            items.append({
+                "id": item.id, "title": item.title, "status": a.status.value, "complete": a.complete,
+                "justification": a.justification, "marking": a.marking.banner(),
+                "portion": a.marking.portion(),
+                "risk_expiry": a.risk_expiry.isoformat() if a.risk_expiry else None,
+                "risk_approved_by": a.risk_approved_by, "updated_by": a.updated_by, "updated_at": a.updated_at,
+                "evidence": [_jsonable(e) | {"description": e.describe} for e in repo.evidence(conn, view.id, item.id)],
+                "suggestion_decisions": repo.suggestion_decisions(conn, view.id, item.id),
+            })
+        p = view.sections[s.id]
+        sections.append({"id": s.id, "title": s.title, "progress": {"done": p.done, "total": p.total},
+                         "items": items})
+    finds = findings.list_findings(session, view.submission_id)
+    overall = rollup([view.marking, *(f.marking for f in finds)])
+    return {
+        "format": "frontier-review/assessment-export", "format_version": 1,
+        "marking": overall.banner(),
+        "assessment": {"id": view.id, "submission_id": view.submission_id, "state": view.state.value,
+                       "created_by": view.created_by, "submitted_by": view.submitted_by,
+                       "submitted_at": view.submitted_at, "approved_by": view.approved_by,
+                       "approved_at": view.approved_at},
+        "template": {"template_id": t.template_id, "version": t.version, "sha256": t.sha256, "title": t.title},
+        "progress": {"done": view.progress.done, "total": view.progress.total},
+        "sections": sections,
+        "history": [_jsonable(h) for h in repo.history(conn, view.id)],
+        "transitions": [_jsonable(x) for x in repo.transitions(conn, view.id)],
+        "comments": [_jsonable(c) for c in repo.comments(conn, view.id)],
+        "findings": [_jsonable(f) | {"label": f.label} for f in finds],
+        "coverage": [_jsonable(d) for d in coverage.determinations(session, view.submission_id)],
+    }
+
+
+def export_json(session: Session, assessment_id: int) -> str:
+    return json.dumps(export(session, assessment_id), indent=2, ensure_ascii=False, default=str)
+
+
+def item_comments(session: Session, assessment_id: int, item_id: str) -> list[repo.Comment]:
+    return [c for c in comments(session, assessment_id) if c.item_id == item_id]
+
+
+def first_open_item(view: AssessmentView) -> str:
+    for item in view.template.items():
+        if not view.answer(item.id).complete:
+            return item.id
+    return view.template.item_ids[0]
+
+
+def ids_in_order(view: AssessmentView) -> Sequence[str]:
+    return view.template.item_ids

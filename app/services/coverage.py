@@ -1,0 +1,232 @@
+"""Coverage determination use cases: the active rule set, inputs from the submission and its
+results, evaluation with per-rule explanations, recording and approving a determination, the
+re-evaluation flag, and admin import of signed rule sets.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from app.ingest import rule_set
+from app.model import coverage as cov
+from app.model.accounts import Permission
+from app.model.errors import PermissionDenied, ValidationError
+from app.model.markings import UNCLASSIFIED, Marking
+from app.model.results import RunStatus
+from app.services import results as results_service
+from app.services.session import Session
+from app.services.signed_import import read_signed
+from storage import assessment_repo as repo
+from storage import submissions_repo
+from storage.db import Connection
+
+BUILTIN_RULESET = "reference_ruleset.json"
+MAX_RATIONALE = 50_000
+_CACHE: dict[str, cov.RuleSet] = {}
+
+
+def builtin_ruleset_bytes() -> bytes:
+    return resources.files("app.templates").joinpath(BUILTIN_RULESET).read_bytes()
+
+
+def _parse(doc: repo.StoredDocument) -> cov.RuleSet:
+    cached = _CACHE.get(doc.sha256)
+    if cached is None:
+        # Stored rule sets had their metric names checked on import (against the results then present).
+        cached = rule_set.parse(doc.content, f"rule set {doc.doc_id} v{doc.version}", check_metrics=False)
+        _CACHE[doc.sha256] = cached
+    return cached
+
+
+def _all_metric_names(conn: Connection) -> set[str]:
+    return repo.metric_names(conn)
+
+
+def ensure_builtin_ruleset(conn: Connection, now: str, actor: str) -> repo.StoredDocument:
+    """Store the shipped reference set once; it is active only while nothing else was imported."""
+    data = builtin_ruleset_bytes()
+    rs = rule_set.parse(data, BUILTIN_RULESET)
+    stored = repo.find_ruleset(conn, rs.ruleset_id, rs.version)
+    if stored is None:
+        pk = repo.insert_ruleset(conn, rs.ruleset_id, rs.version, rs.label.value, rs.title, rs.sha256, data,
+                                 "builtin", "", actor, now, active=repo.active_ruleset(conn) is None)
+        stored = repo.get_ruleset(conn, pk)
+    return stored
+
+
+def active_ruleset(session: Session) -> cov.RuleSet:
+    """The imported rule set marked active, else the shipped reference indicators."""
+    stored = repo.active_ruleset(session.db.conn)
+    if stored is not None:
+        return _parse(stored)
+    data = builtin_ruleset_bytes()
+    return rule_set.parse(data, BUILTIN_RULESET)
+
+
+def list_rulesets(session: Session) -> list[repo.StoredDocument]:
+    session.require(Permission.VIEW_CONTENT)
+    return repo.rulesets(session.db.conn)
+
+
+# -- inputs ------------------------------------------------------------------------------------
+
+
+def inputs(session: Session, submission_id: int) -> cov.CoverageInputs:
+    """Declared compute from the submission, metric values from its successful, complete runs."""
+    conn = session.db.conn
+    sub = submissions_repo.get(conn, submission_id)
+    metrics = []
+    for run in results_service.list_runs(session, submission_id):
+        if not run.benchmark or run.status is not RunStatus.SUCCESS or run.incomplete or run.id is None:
+            continue
+        for m in run.metrics:
+            if m.value is None or m.metric in ("stderr", "std", "var") or m.metric.endswith("_stderr"):
+                continue
+            metrics.append(cov.MetricInput(run.benchmark, m.metric, float(m.value), run.id, m.direction, run.task))
+    return cov.CoverageInputs(sub.training_flop, sub.compute_estimate.value, tuple(metrics))
+
+
+def excluded_runs(session: Session, submission_id: int) -> list[str]:
+    """Runs that do not feed the engine, and why (shown next to the per-rule table)."""
+    out = []
+    for run in results_service.list_runs(session, submission_id):
+        if not run.benchmark:
+            out.append(f"run {run.id} ({run.task}): task not mapped to a catalog benchmark")
+        elif run.status is not RunStatus.SUCCESS or run.incomplete:
+            out.append(f"run {run.id} ({run.task}): status {run.status.value}"
+                       + (", incomplete" if run.incomplete else ""))
+    return out
+
+
+# -- evaluation and determination --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CoverageView:
+    submission_id: int
+    ruleset: cov.RuleSet
+    inputs: cov.CoverageInputs
+    evaluation: cov.Evaluation
+    determination: repo.Determination | None
+    flags: list[str]  # re-evaluation reasons (empty: the recorded determination still holds)
+    excluded: list[str]
+
+
+def evaluate(session: Session, submission_id: int) -> CoverageView:
+    session.require(Permission.VIEW_CONTENT)
+    ruleset = active_ruleset(session)
+    ins = inputs(session, submission_id)
+    evaluation = cov.evaluate(ruleset, ins)
+    det = repo.current_determination(session.db.conn, submission_id)
+    flags = []
+    if det is not None:
+        flags = cov.reevaluation_reasons(cov.Overall(det.evaluation.get("overall", det.outcome)), det.ruleset_sha256,
+                                         det.inputs_fingerprint, evaluation, cov.fingerprint_text(ins))
+    return CoverageView(submission_id, ruleset, ins, evaluation, det, flags, excluded_runs(session, submission_id))
+
+
+def reevaluation_flags(session: Session, submission_id: int) -> list[str]:
+    return evaluate(session, submission_id).flags
+
+
+def _to_json(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _to_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, list | tuple):
+        return [_to_json(v) for v in value]
+    return value
+
+
+def record_determination(session: Session, submission_id: int, rationale: str, outcome: cov.Overall | None = None,
+                         marking: Marking = UNCLASSIFIED) -> repo.Determination:
+    """The reviewer records the determination with a rationale; pinned to rule set id/version/hash and
+    the exact inputs. A person may depart from the engine's outcome, and the rationale must say why."""
+    session.require(Permission.ASSESS)
+    rationale = rationale.strip()
+    if not rationale:
+        raise ValidationError("rationale", "a coverage determination needs a written rationale")
+    if len(rationale) > MAX_RATIONALE:
+        raise ValidationError("rationale", f"must be at most {MAX_RATIONALE:,} characters")
+    ins = inputs(session, submission_id)
+    with session.transaction() as conn:
+        submissions_repo.get(conn, submission_id)
+        stored = repo.active_ruleset(conn) or ensure_builtin_ruleset(conn, session.now(), session.account.username)
+        ruleset = _parse(stored)
+        evaluation = cov.evaluate(ruleset, ins)
+        chosen = outcome or evaluation.overall
+        did = repo.insert_determination(
+            conn, submission_id, stored.pk, ruleset.ruleset_id, ruleset.version, ruleset.sha256, _to_json(ins),
+            cov.fingerprint_text(ins), _to_json(evaluation), chosen.value, rationale, marking,
+            session.account.username, session.now())
+        session.audit(conn, "coverage.record", "submission", submission_id,
+                      {"determination": did, "outcome": chosen.value, "engine": evaluation.overall.value,
+                       "ruleset": f"{ruleset.ruleset_id} v{ruleset.version}", "ruleset_sha256": ruleset.sha256,
+                       "rules_met": [r.rule_id for r in evaluation.met]})
+        return repo.get_determination(conn, did)
+
+
+def approve_determination(session: Session, determination_id: int) -> repo.Determination:
+    """A lead approves a recorded determination; never the person who recorded it."""
+    session.require(Permission.APPROVE)
+    with session.transaction() as conn:
+        det = repo.get_determination(conn, determination_id)
+        if det.superseded_at:
+            raise ValidationError("determination", f"determination {determination_id} was superseded by a newer one")
+        if det.approved_by:
+            raise ValidationError("determination", f"determination {determination_id} is already approved by "
+                                  f"{det.approved_by}")
+        if det.recorded_by == session.account.username:
+            raise PermissionDenied(f"You recorded determination {determination_id}; a different lead must approve it "
+                                   "(two-person rule).")
+        repo.approve_determination(conn, determination_id, session.account.username, session.now())
+        session.audit(conn, "coverage.approve", "submission", det.submission_id,
+                      {"determination": determination_id, "outcome": det.outcome})
+        return repo.get_determination(conn, determination_id)
+
+
+def current_determination(session: Session, submission_id: int) -> repo.Determination | None:
+    session.require(Permission.VIEW_CONTENT)
+    return repo.current_determination(session.db.conn, submission_id)
+
+
+def determinations(session: Session, submission_id: int) -> list[repo.Determination]:
+    session.require(Permission.VIEW_CONTENT)
+    return repo.determinations(session.db.conn, submission_id)
+
+
+# -- rule set import ---------------------------------------------------------------------------
+
+
+def import_ruleset(session: Session, path: Path, activate: bool = True) -> repo.StoredDocument:
+    """Admin: import a signed rule set version from media (FILE + FILE.p7s) and make it active."""
+    session.require(Permission.IMPORT_TRUSTED)
+    data, signer = read_signed(session, Path(path), rule_set.MAX_BYTES, "coverage rule set")
+    rs = rule_set.parse(data, str(path), extra_metrics=_all_metric_names(session.db.conn))
+    with session.transaction() as conn:
+        ensure_builtin_ruleset(conn, session.now(), session.account.username)
+        if repo.find_ruleset(conn, rs.ruleset_id, rs.version) is not None:
+            raise ValidationError(str(path), f"rule set {rs.ruleset_id} v{rs.version} is already on this workstation; "
+                                  "a changed rule set needs a new version number")
+        newer = [d for d in repo.rulesets(conn) if d.doc_id == rs.ruleset_id and d.version > rs.version]
+        if newer:
+            raise ValidationError(str(path), f"version {rs.version} is older than the installed v{newer[-1].version}")
+        pk = repo.insert_ruleset(conn, rs.ruleset_id, rs.version, rs.label.value, rs.title, rs.sha256, data,
+                                 "imported", signer.describe(), session.account.username, session.now(), activate)
+        session.audit(conn, "coverage.ruleset_import", "ruleset", f"{rs.ruleset_id} v{rs.version}",
+                      {"sha256": rs.sha256, "label": rs.label.value, "signer": signer.subject,
+                       "signer_fingerprint": signer.fingerprint, "file": Path(path).name, "active": activate})
+        return repo.get_ruleset(conn, pk)
+
+
+def activate_ruleset(session: Session, ruleset_pk: int) -> None:
+    session.require(Permission.IMPORT_TRUSTED)
+    with session.transaction() as conn:
+        doc = repo.get_ruleset(conn, ruleset_pk)
+        repo.activate_ruleset(conn, ruleset_pk)
+        session.audit(conn, "coverage.ruleset_activate", "ruleset", f"{doc.doc_id} v{doc.version}",
+                      {"sha256": doc.sha256})
+

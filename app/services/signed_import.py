@@ -1,0 +1,44 @@
+"""Trusted documents from media (checklist templates, coverage rule sets): FILE plus FILE.p7s, a
+detached CMS signature by a certificate chaining to a trusted root (workstation CA or imported).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from app.model.errors import IngestError, IntegrityError
+from app.services import pki as pki_service
+from app.services.session import Session
+from reports.detached import SignerInfo, verify_detached
+
+MAX_SIGNATURE = 1 << 20
+
+
+def signature_path(path: Path) -> Path:
+    return path.with_name(path.name + ".p7s")
+
+
+def read_signed(session: Session, path: Path, max_bytes: int, what: str) -> tuple[bytes, SignerInfo]:
+    """The file's bytes and who signed them; IntegrityError when unsigned, tampered or untrusted."""
+    path = Path(path)
+    sig_path = signature_path(path)
+    try:
+        if path.stat().st_size > max_bytes:
+            raise IngestError(str(path), f"is larger than {max_bytes >> 20} MB; not a {what}")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise IngestError(str(path), f"cannot be read ({exc.strerror or exc})") from None
+    if not sig_path.is_file():
+        raise IntegrityError(
+            f"{path}: unsigned {what} refused. A {what} must come with a detached signature {sig_path.name} "
+            "from a trusted authority certificate (the workstation CA or an imported root)."
+        )
+    try:
+        if sig_path.stat().st_size > MAX_SIGNATURE:
+            raise IntegrityError(f"{sig_path}: too large to be a signature")
+        signature = sig_path.read_bytes()
+    except OSError as exc:
+        raise IngestError(str(sig_path), f"cannot be read ({exc.strerror or exc})") from None
+    roots = pki_service.trusted_roots(session)
+    signer = verify_detached(data, signature, roots, what=f"{sig_path} ({what} signature)", at=session.clock())
+    return data, signer

@@ -1,0 +1,539 @@
+"""Assessment repository: templates, rule sets, assessments, answers and their history, evidence
+links, suggestion decisions, review comments, findings and coverage determinations.
+
+Plain SQL over one connection; the services decide what is allowed and wrap writes in a transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from app.model.checklist import Answer, State, Status
+from app.model.errors import NotFound
+from app.model.findings import EvidenceRef, Finding, Severity
+from app.model.markings import Marking
+from storage.db import Connection
+
+# -- templates and rule sets -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    """A stored template or rule set: the exact bytes plus bookkeeping."""
+
+    pk: int
+    doc_id: str
+    version: int
+    title: str
+    sha256: str
+    content: bytes
+    origin: str
+    signer: str
+    imported_by: str
+    imported_at: str
+    label: str = ""  # rule sets only
+    active: bool = False  # rule sets only
+
+
+def _template(r: Any) -> StoredDocument:
+    return StoredDocument(int(r[0]), r[1], int(r[2]), r[3], r[4], bytes(r[5]), r[6], r[7], r[8], r[9])
+
+
+_T_COLS = "id, template_id, version, title, sha256, content, origin, signer, imported_by, imported_at"
+_R_COLS = "id, ruleset_id, version, title, sha256, content, origin, signer, imported_by, imported_at, label, active"
+
+
+def _ruleset(r: Any) -> StoredDocument:
+    return StoredDocument(int(r[0]), r[1], int(r[2]), r[3], r[4], bytes(r[5]), r[6], r[7], r[8], r[9], r[10],
+                          bool(r[11]))
+
+
+def insert_template(conn: Connection, template_id: str, version: int, title: str, sha256: str, content: bytes,
+                    origin: str, signer: str, actor: str, now: str) -> int:
+    cur = conn.execute(
+        "INSERT INTO checklist_templates (template_id, version, title, sha256, content, origin, signer, "
+        "imported_by, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (template_id, version, title, sha256, content, origin, signer, actor, now))
+    return int(cur.lastrowid or 0)
+
+
+def find_template(conn: Connection, template_id: str, version: int) -> StoredDocument | None:
+    r = conn.execute(f"SELECT {_T_COLS} FROM checklist_templates WHERE template_id = ? AND version = ?",
+                     (template_id, version)).fetchone()
+    return _template(r) if r else None
+
+
+def get_template(conn: Connection, pk: int) -> StoredDocument:
+    r = conn.execute(f"SELECT {_T_COLS} FROM checklist_templates WHERE id = ?", (pk,)).fetchone()
+    if r is None:
+        raise NotFound(f"Checklist template #{pk} is not on this workstation.")
+    return _template(r)
+
+
+def templates(conn: Connection) -> list[StoredDocument]:
+    return [_template(r) for r in conn.execute(f"SELECT {_T_COLS} FROM checklist_templates "
+                                               "ORDER BY template_id, version")]
+
+
+def latest_template(conn: Connection, template_id: str) -> StoredDocument | None:
+    r = conn.execute(f"SELECT {_T_COLS} FROM checklist_templates WHERE template_id = ? ORDER BY version DESC "
+                     "LIMIT 1", (template_id,)).fetchone()
+    return _template(r) if r else None
+
+
+def insert_ruleset(conn: Connection, ruleset_id: str, version: int, label: str, title: str, sha256: str,
+                   content: bytes, origin: str, signer: str, actor: str, now: str, active: bool) -> int:
+    if active:
+        conn.execute("UPDATE coverage_rulesets SET active = 0")
+    cur = conn.execute(
+        "INSERT INTO coverage_rulesets (ruleset_id, version, label, title, sha256, content, origin, signer, active, "
+        "imported_by, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (ruleset_id, version, label, title, sha256, content, origin, signer, int(active), actor, now))
+    return int(cur.lastrowid or 0)
+
+
+def find_ruleset(conn: Connection, ruleset_id: str, version: int) -> StoredDocument | None:
+    r = conn.execute(f"SELECT {_R_COLS} FROM coverage_rulesets WHERE ruleset_id = ? AND version = ?",
+                     (ruleset_id, version)).fetchone()
+    return _ruleset(r) if r else None
+
+
+def get_ruleset(conn: Connection, pk: int) -> StoredDocument:
+    r = conn.execute(f"SELECT {_R_COLS} FROM coverage_rulesets WHERE id = ?", (pk,)).fetchone()
+    if r is None:
+        raise NotFound(f"Rule set #{pk} is not on this workstation.")
+    return _ruleset(r)
+
+
+def active_ruleset(conn: Connection) -> StoredDocument | None:
+    r = conn.execute(f"SELECT {_R_COLS} FROM coverage_rulesets WHERE active = 1 ORDER BY id DESC LIMIT 1").fetchone()
+    return _ruleset(r) if r else None
+
+
+def rulesets(conn: Connection) -> list[StoredDocument]:
+    return [_ruleset(r) for r in conn.execute(f"SELECT {_R_COLS} FROM coverage_rulesets ORDER BY id")]
+
+
+def metric_names(conn: Connection) -> set[str]:
+    """Metric names present in imported results (accepted in rule sets besides the catalog's)."""
+    return {r[0] for r in conn.execute("SELECT DISTINCT metric FROM eval_metrics")}
+
+
+def activate_ruleset(conn: Connection, pk: int) -> None:
+    conn.execute("UPDATE coverage_rulesets SET active = (id = ?)", (pk,))
+
+
+# -- assessments -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AssessmentRow:
+    id: int
+    submission_id: int
+    template_pk: int
+    state: State
+    created_by: str
+    created_at: str
+    updated_at: str
+    submitted_by: str | None
+    submitted_at: str | None
+    approved_by: str | None
+    approved_at: str | None
+
+
+_A_COLS = ("id, submission_id, template_pk, state, created_by, created_at, updated_at, submitted_by, submitted_at, "
+           "approved_by, approved_at")
+
+
+def _assessment(r: Any) -> AssessmentRow:
+    return AssessmentRow(int(r[0]), int(r[1]), int(r[2]), State(r[3]), r[4], r[5], r[6], r[7], r[8], r[9], r[10])
+
+
+def insert_assessment(conn: Connection, submission_id: int, template_pk: int, actor: str, now: str) -> int:
+    cur = conn.execute(
+        "INSERT INTO assessments (submission_id, template_pk, state, created_by, created_at, updated_at) "
+        "VALUES (?, ?, 'draft', ?, ?, ?)", (submission_id, template_pk, actor, now, now))
+    return int(cur.lastrowid or 0)
+
+
+def get_assessment(conn: Connection, assessment_id: int) -> AssessmentRow:
+    r = conn.execute(f"SELECT {_A_COLS} FROM assessments WHERE id = ?", (assessment_id,)).fetchone()
+    if r is None:
+        raise NotFound(f"Assessment {assessment_id} does not exist.")
+    return _assessment(r)
+
+
+def assessment_for_submission(conn: Connection, submission_id: int) -> AssessmentRow | None:
+    r = conn.execute(f"SELECT {_A_COLS} FROM assessments WHERE submission_id = ?", (submission_id,)).fetchone()
+    return _assessment(r) if r else None
+
+
+def list_assessments(conn: Connection) -> list[AssessmentRow]:
+    return [_assessment(r) for r in conn.execute(f"SELECT {_A_COLS} FROM assessments ORDER BY id")]
+
+
+def set_state(conn: Connection, assessment_id: int, state: State, now: str, **who: str | None) -> None:
+    """Update the state; `who` may set submitted_by/at, approved_by/at (None clears)."""
+    cols = ["state = ?", "updated_at = ?"]
+    params: list[Any] = [state.value, now]
+    for key, value in who.items():
+        if key not in ("submitted_by", "submitted_at", "approved_by", "approved_at"):
+            raise ValueError(key)
+        cols.append(f"{key} = ?")
+        params.append(value)
+    conn.execute(f"UPDATE assessments SET {', '.join(cols)} WHERE id = ?", (*params, assessment_id))
+
+
+def set_template(conn: Connection, assessment_id: int, template_pk: int, now: str) -> None:
+    conn.execute("UPDATE assessments SET template_pk = ?, updated_at = ? WHERE id = ?",
+                 (template_pk, now, assessment_id))
+
+
+def touch(conn: Connection, assessment_id: int, now: str) -> None:
+    conn.execute("UPDATE assessments SET updated_at = ? WHERE id = ?", (now, assessment_id))
+
+
+@dataclass(frozen=True)
+class Transition:
+    id: int
+    action: str
+    from_state: str
+    to_state: str
+    actor: str
+    at: str
+    comment: str
+
+
+def add_transition(conn: Connection, assessment_id: int, action: str, from_state: State, to_state: State,
+                   actor: str, now: str, comment: str = "") -> int:
+    cur = conn.execute(
+        "INSERT INTO assessment_transitions (assessment_id, action, from_state, to_state, actor, at, comment) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)", (assessment_id, action, from_state.value, to_state.value, actor, now, comment))
+    return int(cur.lastrowid or 0)
+
+
+def transitions(conn: Connection, assessment_id: int) -> list[Transition]:
+    rows = conn.execute("SELECT id, action, from_state, to_state, actor, at, comment FROM assessment_transitions "
+                        "WHERE assessment_id = ? ORDER BY id", (assessment_id,))
+    return [Transition(int(r[0]), *r[1:]) for r in rows]
+
+
+# -- answers and history -----------------------------------------------------------------------
+
+_ANS_COLS = ("item_id, status, justification, marking, risk_expiry, risk_approved_by, risk_approved_at, updated_by, "
+             "updated_at")
+
+
+def _answer(r: Any) -> Answer:
+    return Answer(r[0], Status(r[1]), r[2], Marking.parse(r[3]), date.fromisoformat(r[4]) if r[4] else None,
+                  r[5], r[6], r[7], r[8])
+
+
+def answers(conn: Connection, assessment_id: int) -> dict[str, Answer]:
+    rows = conn.execute(f"SELECT {_ANS_COLS} FROM answers WHERE assessment_id = ?", (assessment_id,))
+    return {r[0]: _answer(r) for r in rows}
+
+
+def get_answer(conn: Connection, assessment_id: int, item_id: str) -> Answer | None:
+    r = conn.execute(f"SELECT {_ANS_COLS} FROM answers WHERE assessment_id = ? AND item_id = ?",
+                     (assessment_id, item_id)).fetchone()
+    return _answer(r) if r else None
+
+
+def put_answer(conn: Connection, assessment_id: int, a: Answer) -> None:
+    conn.execute(
+        "INSERT INTO answers (assessment_id, item_id, status, justification, marking, risk_expiry, risk_approved_by, "
+        "risk_approved_at, updated_by, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (assessment_id, item_id) DO UPDATE SET status = excluded.status, "
+        "justification = excluded.justification, marking = excluded.marking, risk_expiry = excluded.risk_expiry, "
+        "risk_approved_by = excluded.risk_approved_by, risk_approved_at = excluded.risk_approved_at, "
+        "updated_by = excluded.updated_by, updated_at = excluded.updated_at",
+        (assessment_id, a.item_id, a.status.value, a.justification, a.marking.banner(),
+         a.risk_expiry.isoformat() if a.risk_expiry else None, a.risk_approved_by, a.risk_approved_at,
+         a.updated_by, a.updated_at))
+
+
+def delete_answer(conn: Connection, assessment_id: int, item_id: str) -> None:
+    conn.execute("DELETE FROM answers WHERE assessment_id = ? AND item_id = ?", (assessment_id, item_id))
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    id: int
+    item_id: str
+    changed_by: str
+    changed_at: str
+    status: str
+    justification: str
+    marking: str
+    risk_expiry: str | None
+    risk_approved_by: str | None
+    changes: dict[str, list[str]]
+    reason: str
+
+
+def add_history(conn: Connection, assessment_id: int, a: Answer, changes: dict[str, list[str]], reason: str,
+                actor: str, now: str) -> None:
+    conn.execute(
+        "INSERT INTO answer_history (assessment_id, item_id, changed_by, changed_at, status, justification, marking, "
+        "risk_expiry, risk_approved_by, changes, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (assessment_id, a.item_id, actor, now, a.status.value, a.justification, a.marking.banner(),
+         a.risk_expiry.isoformat() if a.risk_expiry else None, a.risk_approved_by, json.dumps(changes), reason))
+
+
+def history(conn: Connection, assessment_id: int, item_id: str | None = None) -> list[HistoryEntry]:
+    sql = ("SELECT id, item_id, changed_by, changed_at, status, justification, marking, risk_expiry, "
+           "risk_approved_by, changes, reason FROM answer_history WHERE assessment_id = ?")
+    params: list[Any] = [assessment_id]
+    if item_id is not None:
+        sql += " AND item_id = ?"
+        params.append(item_id)
+    rows = conn.execute(sql + " ORDER BY id", params)
+    return [HistoryEntry(int(r[0]), r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], json.loads(r[9]), r[10])
+            for r in rows]
+
+
+# -- evidence ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EvidenceLink:
+    id: int
+    item_id: str
+    kind: str  # run | sample | file | observation
+    run_id: int | None
+    sample_id: str | None
+    sha256: str | None
+    filename: str
+    size: int | None
+    text: str
+    marking: Marking
+    added_by: str
+    added_at: str
+
+    @property
+    def describe(self) -> str:
+        if self.kind == "run":
+            return f"Run {self.run_id}" + (f": {self.text}" if self.text else "")
+        if self.kind == "sample":
+            return f"Run {self.run_id}, sample {self.sample_id}" + (f": {self.text}" if self.text else "")
+        if self.kind == "file":
+            return f"File {self.filename} ({self.size or 0:,} bytes, SHA-256 {(self.sha256 or '')[:16]}…)"
+        return "Observation: " + self.text
+
+
+_EV_COLS = "id, item_id, kind, run_id, sample_id, sha256, filename, size, text, marking, added_by, added_at"
+
+
+def add_evidence(conn: Connection, assessment_id: int, item_id: str, kind: str, marking: Marking, actor: str,
+                 now: str, run_id: int | None = None, sample_id: str | None = None, sha256: str | None = None,
+                 filename: str = "", size: int | None = None, text: str = "") -> int:
+    cur = conn.execute(
+        "INSERT INTO evidence_links (assessment_id, item_id, kind, run_id, sample_id, sha256, filename, size, text, "
+        "marking, added_by, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (assessment_id, item_id, kind, run_id, sample_id, sha256, filename, size, text, marking.banner(), actor, now))
+    return int(cur.lastrowid or 0)
+
+
+def _evidence(r: Any) -> EvidenceLink:
+    return EvidenceLink(int(r[0]), r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], Marking.parse(r[9]), r[10], r[11])
+
+
+def evidence(conn: Connection, assessment_id: int, item_id: str | None = None) -> list[EvidenceLink]:
+    sql = f"SELECT {_EV_COLS} FROM evidence_links WHERE assessment_id = ? AND removed_at IS NULL"
+    params: list[Any] = [assessment_id]
+    if item_id is not None:
+        sql += " AND item_id = ?"
+        params.append(item_id)
+    return [_evidence(r) for r in conn.execute(sql + " ORDER BY id", params)]
+
+
+def get_evidence(conn: Connection, evidence_id: int) -> tuple[int, EvidenceLink]:
+    r = conn.execute(f"SELECT assessment_id, {_EV_COLS} FROM evidence_links WHERE id = ? AND removed_at IS NULL",
+                     (evidence_id,)).fetchone()
+    if r is None:
+        raise NotFound(f"Evidence link {evidence_id} does not exist.")
+    return int(r[0]), _evidence(r[1:])
+
+
+def remove_evidence(conn: Connection, evidence_id: int, actor: str, now: str) -> None:
+    conn.execute("UPDATE evidence_links SET removed_by = ?, removed_at = ? WHERE id = ?", (actor, now, evidence_id))
+
+
+def evidence_counts(conn: Connection, assessment_id: int) -> dict[str, int]:
+    rows = conn.execute("SELECT item_id, count(*) FROM evidence_links WHERE assessment_id = ? AND removed_at IS NULL "
+                        "GROUP BY item_id", (assessment_id,))
+    return {r[0]: int(r[1]) for r in rows}
+
+
+# -- suggestion decisions and review comments --------------------------------------------------
+
+
+def add_suggestion_decision(conn: Connection, assessment_id: int, item_id: str, decision: str,
+                            suggested_status: str, ruleset_sha256: str, rule_ids: list[str], run_ids: list[int],
+                            suggestion: str, reason: str, actor: str, now: str) -> None:
+    conn.execute(
+        "INSERT INTO suggestion_decisions (assessment_id, item_id, decision, suggested_status, ruleset_sha256, "
+        "rule_ids, run_ids, suggestion, reason, decided_by, decided_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (assessment_id, item_id, decision, suggested_status, ruleset_sha256, json.dumps(rule_ids),
+         json.dumps(run_ids), suggestion, reason, actor, now))
+
+
+def suggestion_decisions(conn: Connection, assessment_id: int, item_id: str) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        "SELECT decision, suggested_status, ruleset_sha256, rule_ids, run_ids, suggestion, reason, decided_by, "
+        "decided_at FROM suggestion_decisions WHERE assessment_id = ? AND item_id = ? ORDER BY id",
+        (assessment_id, item_id))
+    keys = ("decision", "suggested_status", "ruleset_sha256", "rule_ids", "run_ids", "suggestion", "reason",
+            "decided_by", "decided_at")
+    out = []
+    for r in rows:
+        d = dict(zip(keys, r, strict=True))
+        d["rule_ids"], d["run_ids"] = json.loads(d["rule_ids"]), json.loads(d["run_ids"])
+        out.append(d)
+    return out
+
+
+@dataclass(frozen=True)
+class Comment:
+    id: int
+    transition_id: int | None
+    item_id: str | None
+    comment: str
+    author: str
+    created_at: str
+
+
+def add_comment(conn: Connection, assessment_id: int, transition_id: int | None, item_id: str | None, comment: str,
+                actor: str, now: str) -> None:
+    conn.execute("INSERT INTO review_comments (assessment_id, transition_id, item_id, comment, author, created_at) "
+                 "VALUES (?, ?, ?, ?, ?, ?)", (assessment_id, transition_id, item_id, comment, actor, now))
+
+
+def comments(conn: Connection, assessment_id: int) -> list[Comment]:
+    rows = conn.execute("SELECT id, transition_id, item_id, comment, author, created_at FROM review_comments "
+                        "WHERE assessment_id = ? ORDER BY id", (assessment_id,))
+    return [Comment(int(r[0]), r[1], r[2], r[3], r[4], r[5]) for r in rows]
+
+
+# -- findings ----------------------------------------------------------------------------------
+
+_F_COLS = ("id, submission_id, number, title, description, severity, recommendation, item_ids, evidence, marking, "
+           "created_by, created_at, updated_at")
+
+
+def _finding(r: Any) -> Finding:
+    return Finding(int(r[1]), r[3], r[4], Severity(r[5]), r[6], tuple(json.loads(r[7])),
+                   tuple(EvidenceRef.parse(e) for e in json.loads(r[8])), Marking.parse(r[9]), int(r[0]), int(r[2]),
+                   r[10], r[11], r[12])
+
+
+def insert_finding(conn: Connection, f: Finding, actor: str, now: str) -> int:
+    number = int(conn.execute("SELECT coalesce(max(number), 0) + 1 FROM findings WHERE submission_id = ?",
+                              (f.submission_id,)).fetchone()[0])
+    cur = conn.execute(
+        "INSERT INTO findings (submission_id, number, title, description, severity, recommendation, item_ids, "
+        "evidence, marking, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (f.submission_id, number, f.title, f.description, f.severity.value, f.recommendation, json.dumps(f.item_ids),
+         json.dumps([str(e) for e in f.evidence]), f.marking.banner(), actor, now, now))
+    return int(cur.lastrowid or 0)
+
+
+def update_finding(conn: Connection, f: Finding, now: str) -> None:
+    conn.execute(
+        "UPDATE findings SET title = ?, description = ?, severity = ?, recommendation = ?, item_ids = ?, evidence = ?, "
+        "marking = ?, updated_at = ? WHERE id = ?",
+        (f.title, f.description, f.severity.value, f.recommendation, json.dumps(f.item_ids),
+         json.dumps([str(e) for e in f.evidence]), f.marking.banner(), now, f.id))
+
+
+def delete_finding(conn: Connection, finding_id: int, now: str) -> None:
+    conn.execute("UPDATE findings SET deleted = 1, updated_at = ? WHERE id = ?", (now, finding_id))
+
+
+def get_finding(conn: Connection, finding_id: int) -> Finding:
+    r = conn.execute(f"SELECT {_F_COLS} FROM findings WHERE id = ? AND deleted = 0", (finding_id,)).fetchone()
+    if r is None:
+        raise NotFound(f"Finding {finding_id} does not exist.")
+    return _finding(r)
+
+
+def findings(conn: Connection, submission_id: int) -> list[Finding]:
+    rows = conn.execute(f"SELECT {_F_COLS} FROM findings WHERE submission_id = ? AND deleted = 0 ORDER BY number",
+                        (submission_id,))
+    return [_finding(r) for r in rows]
+
+
+# -- coverage determinations -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Determination:
+    id: int
+    submission_id: int
+    ruleset_pk: int
+    ruleset_id: str
+    ruleset_version: int
+    ruleset_sha256: str
+    inputs: dict[str, Any]
+    inputs_fingerprint: str
+    evaluation: dict[str, Any]
+    outcome: str
+    rationale: str
+    marking: Marking
+    recorded_by: str
+    recorded_at: str
+    approved_by: str | None
+    approved_at: str | None
+    superseded_at: str | None
+
+
+_D_COLS = ("id, submission_id, ruleset_pk, ruleset_id, ruleset_version, ruleset_sha256, inputs, inputs_fingerprint, "
+           "evaluation, outcome, rationale, marking, recorded_by, recorded_at, approved_by, approved_at, superseded_at")
+
+
+def _determination(r: Any) -> Determination:
+    return Determination(int(r[0]), int(r[1]), int(r[2]), r[3], int(r[4]), r[5], json.loads(r[6]), r[7],
+                         json.loads(r[8]), r[9], r[10], Marking.parse(r[11]), r[12], r[13], r[14], r[15], r[16])
+
+
+def insert_determination(conn: Connection, submission_id: int, ruleset_pk: int, ruleset_id: str,
+                         ruleset_version: int, ruleset_sha256: str, inputs: dict[str, Any], inputs_fingerprint: str,
+                         evaluation: dict[str, Any], outcome: str, rationale: str, marking: Marking, actor: str,
+                         now: str) -> int:
+    conn.execute("UPDATE coverage_determinations SET superseded_at = ? WHERE submission_id = ? "
+                 "AND superseded_at IS NULL", (now, submission_id))
+    cur = conn.execute(
+        "INSERT INTO coverage_determinations (submission_id, ruleset_pk, ruleset_id, ruleset_version, ruleset_sha256, "
+        "inputs, inputs_fingerprint, evaluation, outcome, rationale, marking, recorded_by, recorded_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (submission_id, ruleset_pk, ruleset_id, ruleset_version, ruleset_sha256, json.dumps(inputs),
+         inputs_fingerprint, json.dumps(evaluation), outcome, rationale, marking.banner(), actor, now))
+    return int(cur.lastrowid or 0)
+
+
+def current_determination(conn: Connection, submission_id: int) -> Determination | None:
+    r = conn.execute(f"SELECT {_D_COLS} FROM coverage_determinations WHERE submission_id = ? "
+                     "AND superseded_at IS NULL ORDER BY id DESC LIMIT 1", (submission_id,)).fetchone()
+    return _determination(r) if r else None
+
+
+def get_determination(conn: Connection, determination_id: int) -> Determination:
+    r = conn.execute(f"SELECT {_D_COLS} FROM coverage_determinations WHERE id = ?", (determination_id,)).fetchone()
+    if r is None:
+        raise NotFound(f"Coverage determination {determination_id} does not exist.")
+    return _determination(r)
+
+
+def determinations(conn: Connection, submission_id: int) -> list[Determination]:
+    rows = conn.execute(f"SELECT {_D_COLS} FROM coverage_determinations WHERE submission_id = ? ORDER BY id",
+                        (submission_id,))
+    return [_determination(r) for r in rows]
+
+
+def approve_determination(conn: Connection, determination_id: int, actor: str, now: str) -> None:
+    conn.execute("UPDATE coverage_determinations SET approved_by = ?, approved_at = ? WHERE id = ?",
+                 (actor, now, determination_id))

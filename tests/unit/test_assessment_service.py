@@ -1,0 +1,442 @@
+"""Assessment services over a real workstation: two-person rule, locking, history, evidence,
+suggestions from imported results, signed template/rule-set imports and their refusals."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from app.model.checklist import State, Status
+from app.model.coverage import Overall
+from app.model.errors import IngestError, IntegrityError, PermissionDenied, ValidationError
+from app.model.findings import EvidenceRef, Finding, Severity
+from app.model.markings import Marking
+from app.model.submissions import Submission
+from app.services import assessment, coverage, findings, results, submissions
+from app.services import pki as pki_service
+from app.services.assessment import builtin_template_bytes
+from app.services.coverage import builtin_ruleset_bytes
+from reports import pki
+from reports.detached import sign_detached
+from storage import assessment_repo
+from storage import audit as audit_log
+from tests.conftest import FIXED_NOW
+
+INSPECT = Path(__file__).parents[1] / "fixtures" / "inspect"
+
+
+def _sub(session, flop=None):
+    return submissions.create(session, Submission(
+        developer="Offline", model_name="cyber-mini", version="7b", received=date(2026, 11, 1),
+        planned_release=date(2026, 11, 28), training_flop=flop)).id
+
+
+def _complete_all(s, aid, view, skip=()):
+    for item_id in view.template.item_ids:
+        if item_id not in skip:
+            assessment.answer(s, aid, item_id, status=Status.SATISFIED)
+
+
+def _admin(workstation):
+    """Admin session on a workstation whose CA exists (ensure_ready is idempotent)."""
+    admin = workstation.session("admin")
+    pki_service.ensure_ready(admin)
+    return admin
+
+
+def _sign(admin, data: bytes) -> bytes:
+    ca = pki_service.load_ca(admin.db.conn)
+    return sign_detached(data, ca.key, ca.cert)
+
+
+def _write_signed(admin, path: Path, doc: dict, signer=None) -> Path:
+    data = json.dumps(doc, indent=1).encode()
+    path.write_bytes(data)
+    sig = _sign(admin, data) if signer is None else sign_detached(data, signer.key, signer.cert)
+    path.with_name(path.name + ".p7s").write_bytes(sig)
+    return path
+
+
+@pytest.fixture
+def started(workstation):
+    s = workstation.session("reviewer")
+    sid = _sub(s, flop=3e25)
+    view = assessment.start(s, sid)
+    return s, sid, view
+
+
+def test_start_pins_builtin_template_and_is_one_per_submission(started):
+    s, sid, view = started
+    assert view.template.template_id == "frontier-default" and view.template.version == 1
+    assert len(view.template.sections) == 8 and len(view.template.item_ids) == 40
+    assert view.state is State.DRAFT and str(view.progress) == "0/40"
+    with pytest.raises(ValidationError, match="already has an assessment"):
+        assessment.start(s, sid)
+
+
+def test_answers_keep_full_history_and_justification_rules(started):
+    s, _sid, view = started
+    aid = view.id
+    a = assessment.answer(s, aid, "SUB-01", status=Status.NOT_SATISFIED)
+    assert a.status is Status.NOT_SATISFIED and not a.complete and "justification is required" in (a.missing or "")
+    assessment.answer(s, aid, "SUB-01", justification="Model card missing; requested 2026-11-19.",
+                      marking=Marking.parse("CUI"))
+    # Saving the same values again records nothing (autosave no-op).
+    assessment.answer(s, aid, "SUB-01", justification="Model card missing; requested 2026-11-19.")
+    hist = assessment.history(s, aid, "SUB-01")
+    assert [sorted(h.changes) for h in hist] == [["status"], ["justification", "marking"]]
+    assert hist[0].changed_by == "reviewer" and hist[1].marking == "CUI"
+    view = assessment.get(s, aid)
+    assert view.answer("SUB-01").complete and view.sections["SUB"].done == 1 and view.marking.banner() == "CUI"
+
+    # Risk accepted: expiry required (soft while editing), must lie in the future (hard).
+    with pytest.raises(ValidationError, match="after today"):
+        assessment.answer(s, aid, "SUB-02", status=Status.RISK_ACCEPTED, justification="x",
+                          risk_expiry=date(2026, 11, 1))
+    assert assessment.get(s, aid).answer("SUB-02").status is Status.NOT_STARTED  # nothing half-written
+    r = assessment.answer(s, aid, "SUB-02", status=Status.RISK_ACCEPTED, justification="hashes follow")
+    assert r.missing == "a risk acceptance needs an expiry date"
+    with pytest.raises(ValidationError, match="not in template"):
+        assessment.answer(s, aid, "NOPE-1", status=Status.SATISFIED)
+
+
+def test_two_person_rule_lock_return_and_reopen(workstation, started):
+    s, _sid, view = started
+    aid = view.id
+    with pytest.raises(ValidationError, match="40 item"):
+        assessment.submit(s, aid)
+    _complete_all(s, aid, view, skip=("SUB-02",))
+    assessment.answer(s, aid, "SUB-02", status=Status.RISK_ACCEPTED, justification="Hashes due in 5 days.",
+                      risk_expiry=date(2026, 12, 31))
+    submitted = assessment.submit(s, aid)
+    assert submitted.state is State.SUBMITTED and submitted.submitted_by == "reviewer"
+
+    # Submitted: the reviewer cannot change anything.
+    with pytest.raises(PermissionDenied, match="submitted for approval"):
+        assessment.answer(s, aid, "SUB-01", status=Status.NOT_APPLICABLE, justification="n/a")
+    # A reviewer cannot approve at all.
+    with pytest.raises(PermissionDenied, match="does not allow"):
+        assessment.approve(s, aid)
+
+    lead = workstation.session("lead")
+    with pytest.raises(ValidationError, match="risk acceptance not yet approved"):
+        assessment.approve(lead, aid)
+    assessment.approve_risk(lead, aid, "SUB-02")
+    with pytest.raises(ValidationError, match="say what must change"):
+        assessment.return_for_changes(lead, aid, "  ")
+    returned = assessment.return_for_changes(lead, aid, "Tighten the CAP answers.",
+                                             {"CAP-02": "Quote n and stderr for the solve rate."})
+    assert returned.state is State.RETURNED
+    assert [c.item_id for c in assessment.comments(s, aid)] == [None, "CAP-02"]
+
+    # The reviewer's first change after a return moves the assessment back to draft (recorded).
+    assessment.answer(s, aid, "CAP-02", justification="Solve rate 0.5 (n=6, stderr 0.29).")
+    assert assessment.get(s, aid).state is State.DRAFT
+    assessment.submit(s, aid)
+
+    # The lead who submits cannot approve their own submission.
+    lead_sub = workstation.session("lead")
+    assessment.return_for_changes(lead_sub, aid, "one more look")
+    assessment.answer(lead_sub, aid, "CAP-01", justification="Checked by lead.")
+    assessment.submit(lead_sub, aid)
+    with pytest.raises(PermissionDenied, match="two-person rule"):
+        assessment.approve(lead_sub, aid)
+    with pytest.raises(PermissionDenied, match="two-person rule"):
+        assessment.return_for_changes(lead_sub, aid, "self-return")
+
+
+def test_approved_is_locked_and_reopen_is_recorded(workstation):
+    rev, lead = workstation.session("reviewer"), workstation.session("lead")
+    sid = _sub(rev)
+    view = assessment.start(rev, sid)
+    _complete_all(rev, view.id, view)
+    assessment.submit(rev, view.id)
+    approved = assessment.approve(lead, view.id, "Good work.")
+    assert approved.state is State.APPROVED and approved.approved_by == "lead" and approved.locked
+
+    before = assessment.history(rev, view.id)
+    for attempt in (
+        lambda: assessment.answer(rev, view.id, "SUB-01", status=Status.IN_PROGRESS),
+        lambda: assessment.add_observation(rev, view.id, "SUB-01", "late note"),
+        lambda: findings.create(rev, Finding(sid, "Late", "late finding", Severity.LOW)),
+    ):
+        with pytest.raises(PermissionDenied, match="locked"):
+            attempt()
+    assert assessment.history(rev, view.id) == before  # nothing was written
+
+    with pytest.raises(PermissionDenied):
+        assessment.reopen(rev, view.id, "I want to edit")
+    with pytest.raises(ValidationError, match="needs a reason"):
+        assessment.reopen(lead, view.id, "")
+    reopened = assessment.reopen(lead, view.id, "Developer sent a corrected model card.")
+    assert reopened.state is State.DRAFT and reopened.approved_by is None
+    actions = [t.action for t in assessment.transitions(rev, view.id)]
+    assert actions == ["submit", "approve", "reopen"]
+    events = [e.action for e in audit_log.list_events(rev.db.conn, limit=500)]
+    assert "assessment.reopen" in events and "assessment.approve" in events
+    assessment.answer(rev, view.id, "SUB-01", status=Status.IN_PROGRESS)  # editable again
+
+
+def test_evidence_runs_samples_files_and_observations(workstation, started):
+    s, sid, view = started
+    aid = view.id
+    out = results.import_files(s, [INSPECT / "intercode_ok.eval"], sid)
+    run_id = out[0].run_id
+    assessment.add_run_evidence(s, aid, "CAP-02", run_id, note="InterCode run")
+    assessment.add_run_evidence(s, aid, "CAP-02", run_id, sample_id="ctf-1", note="solved in both epochs")
+    with pytest.raises(Exception, match="no sample"):
+        assessment.add_run_evidence(s, aid, "CAP-02", run_id, sample_id="nope")
+    eid = assessment.add_stream_evidence(s, aid, "CAP-02", io.BytesIO(b"scaffold config v3\n"), "scaffold.txt",
+                                         Marking.parse("CUI"))
+    assessment.add_observation(s, aid, "CAP-02", "Transcripts show genuine exploitation, not memorised flags.")
+    links = assessment.evidence(s, aid, "CAP-02")
+    assert [e.kind for e in links] == ["run", "sample", "file", "observation"]
+    f = next(e for e in links if e.kind == "file")
+    import hashlib
+    assert f.sha256 == hashlib.sha256(b"scaffold config v3\n").hexdigest() and f.size == 19
+    assert assessment.read_file_evidence(s, eid) == ("scaffold.txt", b"scaffold config v3\n")
+    assert assessment.get(s, aid).evidence_counts["CAP-02"] == 4
+    # The file lives only inside the encrypted database.
+    assert b"scaffold config v3" not in (workstation.data_dir / "workstation.db").read_bytes()
+
+    import dataclasses
+    s._settings = dataclasses.replace(s.settings, max_artifact_mb=1)
+    with pytest.raises(ValidationError, match="larger than"):
+        assessment.add_stream_evidence(s, aid, "CAP-02", io.BytesIO(b"x" * ((1 << 20) + 1)), "big.bin")
+    assert assessment.get(s, aid).evidence_counts["CAP-02"] == 4
+
+    with pytest.raises(ValidationError, match="reason"):
+        assessment.remove_evidence(s, links[0].id, "")
+    assessment.remove_evidence(s, links[0].id, "wrong run")
+    assert len(assessment.evidence(s, aid, "CAP-02")) == 3
+    kinds = [h.changes.get("evidence") for h in assessment.history(s, aid, "CAP-02")]
+    assert kinds[0] == ["", f"linked run {run_id}"] and kinds[-1][1] == ""
+
+
+def test_suggestion_from_results_accept_and_override(workstation, started, tmp_path):
+    s, sid, view = started
+    aid = view.id
+    results.import_files(s, [INSPECT / "intercode_ok.eval"], sid)  # InterCode-CTF accuracy 0.5
+    sug = assessment.suggestion(s, aid, "CAP-02")
+    # Reference set: InterCode screen at 0.8 -> below threshold; Cybench has no data, so no suggestion.
+    assert sug is None
+
+    admin = _admin(workstation)
+    doc = json.loads(builtin_ruleset_bytes())
+    doc.update(ruleset_id="agency-cyber", version=1, label="classified", title="Agency rule set (test)")
+    doc["capability_rules"] = [{"id": "CTF-1", "title": "CTF solve rate", "benchmark": "InterCode-CTF",
+                                "metric": "accuracy", "threshold": 0.4, "indicator": "ctf_solving"}]
+    coverage.import_ruleset(admin, _write_signed(admin, tmp_path / "agency.json", doc))
+
+    sug = assessment.suggestion(s, aid, "CAP-02")
+    assert sug is not None and sug.status == "not_satisfied" and sug.rule_ids == ("CTF-1",)
+    assert "0.5 >= 0.4" in sug.text and len(sug.run_ids) == 1 and f"run {sug.run_ids[0]}" in sug.text
+    a = assessment.decide_suggestion(s, aid, "CAP-02", accept=True)
+    assert a.status is Status.NOT_SATISFIED and "CTF-1" in a.justification and a.complete
+    with pytest.raises(ValidationError, match="needs a reason"):
+        assessment.decide_suggestion(s, aid, "CAP-02", accept=False, status=Status.SATISFIED)
+    b = assessment.decide_suggestion(s, aid, "CAP-02", accept=False, status=Status.SATISFIED,
+                                     reason="Flags were in the training data (contamination check EVD-03).")
+    assert b.status is Status.SATISFIED and "overridden" in b.justification
+    decisions = assessment.suggestion_decisions(s, aid, "CAP-02")
+    assert [d["decision"] for d in decisions] == ["accepted", "overridden"]
+    assert decisions[1]["reason"].startswith("Flags were") and decisions[0]["run_ids"] == list(sug.run_ids)
+
+
+def test_coverage_determination_two_person_and_reevaluation_flag(workstation, tmp_path):
+    rev, lead = workstation.session("reviewer"), workstation.session("lead")
+    sid = _sub(rev, flop=3e25)
+    view = coverage.evaluate(rev, sid)
+    assert view.ruleset.label.value == "reference"
+    by_id = {r.rule_id: r for r in view.evaluation.results}
+    assert by_id["EU-AIA-GPAI-SR"].outcome.value == "met" and by_id["US-EO14110"].outcome.value == "not met"
+    assert view.evaluation.overall is Overall.COVERED
+
+    with pytest.raises(ValidationError, match="rationale"):
+        coverage.record_determination(rev, sid, "")
+    det = coverage.record_determination(rev, sid, "Declared 3e25 FLOP exceeds the EU presumption.")
+    assert (det.ruleset_id, det.outcome, det.recorded_by) == ("public-reference", "covered", "reviewer")
+    assert len(det.ruleset_sha256) == 64 and det.inputs["training_flop"] == 3e25
+    with pytest.raises(PermissionDenied):
+        coverage.approve_determination(rev, det.id)
+    own = coverage.record_determination(lead, sid, "Re-recorded by the lead.")
+    with pytest.raises(PermissionDenied, match="two-person"):
+        coverage.approve_determination(lead, own.id)
+    det2 = coverage.record_determination(rev, sid, "Declared 3e25 FLOP exceeds the EU presumption.")
+    assert coverage.approve_determination(lead, det2.id).approved_by == "lead"
+    assert coverage.evaluate(rev, sid).flags == []
+
+    # A new rule set that changes the outcome raises the flag.
+    admin = _admin(workstation)
+    doc = json.loads(builtin_ruleset_bytes())
+    doc.update(ruleset_id="agency", version=2, label="classified", title="Agency")
+    doc["compute_rules"] = [{"id": "C1", "title": "Compute", "threshold_flop": 1e27}]
+    doc["capability_rules"] = []
+    coverage.import_ruleset(admin, _write_signed(admin, tmp_path / "r.json", doc))
+    flags = coverage.evaluate(rev, sid).flags
+    assert len(flags) == 1 and "'covered' to 'not covered'" in flags[0] and "agency v2" in flags[0]
+
+
+# -- bad input: templates and rule sets --------------------------------------------------------
+
+
+def _template_doc(**changes):
+    doc = json.loads(builtin_template_bytes())
+    doc.update(changes)
+    return doc
+
+
+def test_signed_template_import_and_migration_carries_answers(workstation, tmp_path):
+    rev, admin = workstation.session("reviewer"), _admin(workstation)
+    sid = _sub(rev)
+    view = assessment.start(rev, sid)
+    assessment.answer(rev, view.id, "SUB-01", status=Status.SATISFIED)
+    assessment.answer(rev, view.id, "SUB-03", status=Status.SATISFIED)
+    assessment.answer(rev, view.id, "SUB-05", status=Status.SATISFIED)
+
+    doc = _template_doc(version=2)
+    sub = doc["sections"][0]["items"]
+    sub[2]["title"] = "Review window tracked and extension requests logged"
+    del sub[4]  # SUB-05 removed
+    sub.append({"id": "SUB-06", "title": "Access credentials rotated", "guidance": "Rotate after review."})
+    stored = assessment.import_template(admin, _write_signed(admin, tmp_path / "t2.json", doc))
+    assert stored.version == 2 and stored.origin == "imported" and "issued by" in stored.signer
+
+    pinned = assessment.get(rev, view.id)
+    assert pinned.template.version == 1 and pinned.newer_template == (stored.pk, 2)
+    changes = assessment.migrate_template(rev, view.id)
+    kinds = {(c.kind, c.item_id) for c in changes}
+    assert {("added", "SUB-06"), ("removed", "SUB-05"), ("reworded", "SUB-03")} <= kinds
+    moved = assessment.get(rev, view.id)
+    assert moved.template.version == 2 and moved.newer_template is None
+    assert moved.answer("SUB-01").status is Status.SATISFIED
+    assert moved.answer("SUB-03").status is Status.IN_PROGRESS  # reworded: re-check
+    assert "SUB-05" not in moved.answers
+    # The removed answer stays in the history.
+    assert any(h.item_id == "SUB-05" and "template" in h.changes for h in assessment.history(rev, view.id))
+
+
+@pytest.mark.parametrize(("mutate", "message"), [
+    (lambda d: d["sections"][1]["items"].append(dict(d["sections"][0]["items"][0])),
+     r"sections\[1\]\.items\[5\]\.id: duplicate item id 'SUB-01' \(first at sections\[0\]\.items\[0\]\)"),
+    (lambda d: d["sections"][2]["items"][0].pop("title"), r"sections\[2\]\.items\[0\]\.title: missing required"),
+    (lambda d: d.update(version="two"), r"version: must be a whole number"),
+    (lambda d: d["sections"][0].update(colour="red"), r"sections\[0\]\.colour: unknown field"),
+])
+def test_bad_templates_are_refused_naming_file_and_field(workstation, tmp_path, mutate, message):
+    admin = _admin(workstation)
+    doc = _template_doc(version=3)
+    mutate(doc)
+    path = _write_signed(admin, tmp_path / "bad.json", doc)
+    with pytest.raises(IngestError, match=message) as exc:
+        assessment.import_template(admin, path)
+    assert str(path) in str(exc.value)
+    assert [t.version for t in assessment.list_templates(admin)] in ([], [1])
+
+
+def test_malformed_json_template_names_file_and_position(workstation, tmp_path):
+    admin = _admin(workstation)
+    path = tmp_path / "broken.json"
+    data = b'{"format": "frontier-review/checklist", "sections": [}'
+    path.write_bytes(data)
+    path.with_name("broken.json.p7s").write_bytes(_sign(admin, data))
+    with pytest.raises(IngestError, match=r"broken\.json: invalid JSON at line 1 column"):
+        assessment.import_template(admin, path)
+
+
+def test_unsigned_wrongly_signed_and_tampered_imports_are_refused(workstation, tmp_path):
+    admin = _admin(workstation)
+    doc = _template_doc(version=2)
+    unsigned = tmp_path / "unsigned.json"
+    unsigned.write_text(json.dumps(doc))
+    with pytest.raises(IntegrityError, match="unsigned checklist template refused"):
+        assessment.import_template(admin, unsigned)
+
+    stranger = pki.create_ca("Somebody else", FIXED_NOW)
+    foreign = _write_signed(admin, tmp_path / "foreign.json", doc, signer=stranger)
+    with pytest.raises(IntegrityError, match="does not chain to a trusted root"):
+        assessment.import_template(admin, foreign)
+
+    tampered = _write_signed(admin, tmp_path / "tampered.json", doc)
+    original = tampered.read_text()
+    tampered.write_text(original.replace("package complete", "package c0mplete"))
+    assert tampered.read_text() != original
+    with pytest.raises(IntegrityError, match="changed after signing"):
+        assessment.import_template(admin, tampered)
+
+    rs = json.loads(builtin_ruleset_bytes())
+    rs["version"] = 5
+    plain = tmp_path / "rules.json"
+    plain.write_text(json.dumps(rs))
+    with pytest.raises(IntegrityError, match="unsigned coverage rule set refused"):
+        coverage.import_ruleset(admin, plain)
+    assert [d.origin for d in coverage.list_rulesets(admin)] == []
+
+    # Only an administrator imports trusted documents.
+    rev = workstation.session("reviewer")
+    with pytest.raises(PermissionDenied):
+        assessment.import_template(rev, _write_signed(admin, tmp_path / "ok.json", doc))
+
+
+def test_rule_set_with_unknown_benchmark_or_metric_is_refused(workstation, tmp_path):
+    admin = _admin(workstation)
+    rs = json.loads(builtin_ruleset_bytes())
+    rs["version"] = 7
+    rs["capability_rules"][1]["benchmark"] = "CTF-o-matic"
+    with pytest.raises(IngestError, match=r"capability_rules\[1\]\.benchmark: unknown benchmark 'CTF-o-matic'"):
+        coverage.import_ruleset(admin, _write_signed(admin, tmp_path / "a.json", rs))
+    rs = json.loads(builtin_ruleset_bytes())
+    rs["version"] = 7
+    rs["capability_rules"][0]["metric"] = "vibes"
+    with pytest.raises(IngestError, match=r"capability_rules\[0\]\.metric: unknown metric 'vibes' for Cybench"):
+        coverage.import_ruleset(admin, _write_signed(admin, tmp_path / "b.json", rs))
+    rs = json.loads(builtin_ruleset_bytes())
+    rs["version"] = 7
+    rs["compute_rules"].append(dict(rs["compute_rules"][0]))
+    with pytest.raises(IngestError, match=r"compute_rules\[4\]\.id: duplicate rule id 'US-EO14110'"):
+        coverage.import_ruleset(admin, _write_signed(admin, tmp_path / "c.json", rs))
+    assert coverage.list_rulesets(admin) == []
+
+
+def test_findings_register(workstation, started):
+    s, sid, _view = started
+    with pytest.raises(ValidationError, match="title"):
+        findings.create(s, Finding(sid, " ", "d", Severity.HIGH))
+    with pytest.raises(ValidationError, match="not in template"):
+        findings.create(s, Finding(sid, "T", "d", Severity.HIGH, item_ids=("ZZZ-9",)))
+    f = findings.create(s, Finding(sid, "CTF uplift", "Solves half of InterCode.", Severity.HIGH,
+                                   "Restrict agentic deployment.", ("CAP-02",), (), Marking.parse("SECRET//NOFORN")))
+    g = findings.create(s, Finding(sid, "Weak SDL", "No code review.", Severity.MEDIUM))
+    assert (f.label, g.label) == ("F-1", "F-2") and f.marking.banner() == "SECRET//NOFORN"
+    updated = findings.update(s, Finding(**{**f.__dict__, "severity": Severity.CRITICAL}))
+    assert updated.severity is Severity.CRITICAL
+    with pytest.raises(ValidationError, match="reason"):
+        findings.delete(s, g.id, "")
+    findings.delete(s, g.id, "duplicate of F-1")
+    assert [x.label for x in findings.list_findings(s, sid)] == ["F-1"]
+    with pytest.raises(ValidationError):
+        EvidenceRef.parse("disk:1")
+
+
+def test_export_contains_answers_history_and_marking(started):
+    s, _sid, view = started
+    assessment.answer(s, view.id, "SUB-01", status=Status.SATISFIED, marking=Marking.parse("SECRET"))
+    data = assessment.export(s, view.id)
+    assert data["marking"] == "SECRET" and data["template"]["version"] == 1
+    item = data["sections"][0]["items"][0]
+    assert (item["id"], item["status"], item["portion"]) == ("SUB-01", "satisfied", "(S)")
+    assert data["history"][0]["item_id"] == "SUB-01" and data["progress"] == {"done": 1, "total": 40}
+    json.loads(assessment.export_json(s, view.id))
+
+
+def test_auditor_reads_but_cannot_answer(workstation, started):
+    _s, _sid, view = started
+    auditor = workstation.session("auditor")
+    assert assessment.get(auditor, view.id).id == view.id
+    with pytest.raises(PermissionDenied):
+        assessment.answer(auditor, view.id, "SUB-01", status=Status.SATISFIED)
+    assert assessment_repo.get_answer(auditor.db.conn, view.id, "SUB-01") is None
