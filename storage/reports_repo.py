@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
-from app.model.errors import NotFound
+from app.model.errors import NotFound, ValidationError
 from storage.db import Connection
 
 
@@ -44,13 +45,35 @@ def next_version(conn: Connection, submission_id: int) -> int:
 
 
 def insert(conn: Connection, submission_id: int, version: int, control_number: str, marking: str, title: str,
-           pdf: bytes, sha256: str, audit_head: str, actor: str, now: str) -> int:
+           pdf: bytes, sha256: str, audit_head: str, actor: str, now: str,
+           signature_layout: dict[str, Any] | None = None, oscal_json: bytes = b"",
+           findings_json: bytes = b"") -> int:
+    if conn.execute("SELECT 1 FROM reports WHERE control_number = ?", (control_number,)).fetchone():
+        raise ValidationError("control number", f"{control_number} is already used by another report")
     cur = conn.execute(
         "INSERT INTO reports (submission_id, version, control_number, state, marking, title, built_sha256, sha256, "
-        "pdf, audit_head, built_by, built_at) VALUES (?, ?, ?, 'built', ?, ?, ?, ?, ?, ?, ?, ?)",
-        (submission_id, version, control_number, marking, title, sha256, sha256, pdf, audit_head, actor, now),
+        "pdf, signature_layout, oscal_json, findings_json, audit_head, built_by, built_at) "
+        "VALUES (?, ?, ?, 'built', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (submission_id, version, control_number, marking, title, sha256, sha256, pdf,
+         json.dumps(signature_layout or {}, sort_keys=True), oscal_json, findings_json, audit_head, actor, now),
     )
     return int(cur.lastrowid or 0)
+
+
+def companions(conn: Connection, report_id: int) -> tuple[bytes, bytes]:
+    """(OSCAL assessment results, findings JSON) made from the same input as the PDF, at build time."""
+    r = conn.execute("SELECT oscal_json, findings_json FROM reports WHERE id = ?", (report_id,)).fetchone()
+    if r is None:
+        raise NotFound(f"No report with id {report_id}.")
+    return bytes(r[0]), bytes(r[1])
+
+
+def signature_layout(conn: Connection, report_id: int) -> dict[str, Any]:
+    """{"page": n, "boxes": {field: [x1, y1, x2, y2]}} recorded when the PDF was laid out."""
+    r = conn.execute("SELECT signature_layout FROM reports WHERE id = ?", (report_id,)).fetchone()
+    if r is None:
+        raise NotFound(f"No report with id {report_id}.")
+    return dict(json.loads(r[0] or "{}"))
 
 
 def get(conn: Connection, report_id: int) -> StoredReport:

@@ -1,0 +1,424 @@
+"""Findings reports: assemble, build, sign, countersign, export, verify, print (AU-2, AU-10, MP-3).
+
+Role rules: reviewers and leads build and sign; only a lead countersigns, never the account that
+signed; export needs a countersigned report and media labelled at least as high as the report.
+Every step is audited; signing and export ask for the passphrase again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+
+from app.model.accounts import Permission, Role
+from app.model.errors import FrontierError, NotFound, PermissionDenied, ValidationError
+from app.model.markings import UNCLASSIFIED, Marking, rollup
+from app.model.report import (
+    BenchmarkRow,
+    ChecklistItem,
+    ChecklistSection,
+    ClassificationBlock,
+    CoverageDetermination,
+    CoverageRow,
+    CuiBlock,
+    ReportFinding,
+    ReportInput,
+    Severity,
+    Signer,
+    SubmissionSummary,
+    control_number,
+)
+from app.services import pki as pki_service
+from app.services.session import Session
+from reports import findings_json, oscal, pki
+from reports.detached import sign_detached, sign_detached_with
+from reports.package import FINDINGS_FILE, OSCAL_FILE, PDF_FILE, PackageResult, write_package
+from reports.pdf import SIG_FIELD_LEAD, SIG_FIELD_REVIEWER, build_pdf
+from reports.signing import SignatureRequest, sign_pdf, software_signer, token_signer
+from reports.verify import PdfVerification, verify_pdf
+from reports.verify_package import PackageVerification, verify_package
+from storage import accounts as accounts_repo
+from storage import audit as audit_log
+from storage import reports_repo, submissions_repo
+from storage.reports_repo import StoredReport
+
+Progress = Callable[[int, int, str], None]
+
+
+# -- assembling the input ----------------------------------------------------------------------
+
+
+def _safe_marking(text: str) -> Marking:
+    try:
+        return Marking.parse(text) if text.strip() else UNCLASSIFIED
+    except FrontierError:
+        return UNCLASSIFIED
+
+
+def _checklist(session: Session, submission_id: int) -> tuple[tuple[ChecklistSection, ...], Any]:
+    from app.services import assessment
+
+    view = assessment.for_submission(session, submission_id)
+    if view is None:
+        return (), None
+    links = assessment.evidence(session, view.id)
+    by_item: dict[str, list[Any]] = {}
+    for link in links:
+        by_item.setdefault(link.item_id, []).append(link)
+    sections = []
+    for section in view.template.sections:
+        items = []
+        for t in section.items:
+            ans = view.answer(t.id)
+            ev = by_item.get(t.id, [])
+            refs = tuple(f"{e.describe}" for e in ev)
+            marking = rollup([ans.marking, *(e.marking for e in ev)])
+            status = ans.status.label.lower()
+            if ans.risk_approved_by:
+                status += f" (approved by {ans.risk_approved_by}, expires {ans.risk_expiry})"
+            items.append(ChecklistItem(t.id, t.title, status, ans.justification, refs, marking, ans.updated_by))
+        sections.append(ChecklistSection(section.id, section.title, tuple(items)))
+    return tuple(sections), view
+
+
+def _coverage(session: Session, submission_id: int) -> CoverageDetermination | None:
+    from app.services import coverage
+
+    det = coverage.current_determination(session, submission_id)
+    if det is None:
+        return None
+    rows = []
+    for r in det.evaluation.get("results", []):
+        inputs = r.get("inputs") or []
+        rows.append(CoverageRow(
+            f"{r.get('rule_id', '')} {r.get('title', '')}".strip(),
+            "; ".join(str(i) for i in inputs) if isinstance(inputs, list) else str(inputs),
+            str(r.get("threshold", "")), f"{r.get('outcome', '')}: {r.get('explanation', '')}".strip(": "),
+            det.marking,  # rule thresholds may be classified: rows carry the determination's marking
+        ))
+    return CoverageDetermination(
+        det.outcome, det.rationale, f"{det.ruleset_id} v{det.ruleset_version}", det.ruleset_sha256, tuple(rows),
+        det.approved_by or "", det.approved_at or "", det.marking,
+    )
+
+
+def _findings(session: Session, submission_id: int) -> tuple[ReportFinding, ...]:
+    from app.services import findings
+
+    out = []
+    for f in findings.list_findings(session, submission_id):
+        out.append(ReportFinding(f.label, f.title, f.description, Severity(f.severity.value), f.recommendation,
+                                 f.marking, tuple(f.item_ids)))
+    return tuple(out)
+
+
+def _benchmarks(session: Session, submission_id: int) -> tuple[BenchmarkRow, ...]:
+    from app.services import results
+
+    rows = []
+    for run in results.list_runs(session, submission_id):
+        marking = _safe_marking(run.media_label)
+        for m in run.metrics:
+            if m.metric in ("stderr", "std", "var") or m.metric.endswith("_stderr"):
+                continue
+            rows.append(BenchmarkRow(
+                run.benchmark or "(unmapped)", run.task, m.label if hasattr(m, "label") else m.metric, m.value,
+                m.stderr, run.completed_samples or run.total_samples, m.direction.value != "lower",
+                f"{run.harness.value} {run.harness_version}".strip(),
+                run.status.value + (" (incomplete)" if run.incomplete else ""), marking,
+            ))
+    return tuple(rows)
+
+
+def _vulnerabilities(session: Session, submission_id: int) -> tuple[Any, ...] | None:
+    from app.services import vulnerabilities
+
+    rows = vulnerabilities.annex_rows(session, submission_id)
+    return rows or None
+
+
+def _signers(session: Session, view: Any) -> tuple[Signer, ...]:
+    out = []
+    conn = session.db.conn
+    for role, username in (("Reviewer", getattr(view, "submitted_by", None)),
+                           ("Lead reviewer", getattr(view, "approved_by", None))):
+        if username:
+            try:
+                account = accounts_repo.get(conn, username)
+                out.append(Signer(role, account.display_name, username))
+            except FrontierError:
+                out.append(Signer(role, username, username))
+    return tuple(out)
+
+
+def workstation_code(session: Session) -> str:
+    try:
+        return pki.fingerprint(pki_service.workstation_ca(session))[:6].upper()
+    except NotFound:
+        return "WS"
+
+
+def assemble(session: Session, submission_id: int, version: int | None = None,
+             generated_at: datetime | None = None) -> ReportInput:
+    """Gather everything the report shows from storage (read-only)."""
+    session.require(Permission.VIEW_CONTENT)
+    conn = session.db.conn
+    sub = submissions_repo.get(conn, submission_id)
+    settings = session.settings
+    checklist, view = _checklist(session, submission_id)
+    when = generated_at or session.clock().astimezone(UTC).replace(microsecond=0)
+    version = version or reports_repo.next_version(conn, submission_id)
+    seq, head = audit_log.head(conn)
+    summary = SubmissionSummary(
+        int(sub.id or 0), sub.developer, sub.model_name, sub.version, sub.received, sub.planned_release,
+        sub.modality.value, sub.access_method.value, sub.training_flop, sub.compute_estimate.value, sub.marking,
+    )
+    classification = None
+    if settings.classified_by:
+        classification = ClassificationBlock(settings.classified_by, settings.derived_from or "Multiple Sources",
+                                             settings.declassify_on or "25X1")
+    cui = None
+    if settings.cui_controlled_by:
+        cui = CuiBlock(settings.cui_controlled_by, settings.cui_category or "—", "", settings.cui_poc)
+    report = ReportInput(
+        title=f"Pre-release review of {sub.display_name}",
+        control_number=control_number(workstation_code(session), summary.id, version, when.year),
+        submission=summary, generated_at=when, workstation_name=settings.workstation_name,
+        audit_head_seq=seq, audit_head_hash=head, version=version, title_marking=UNCLASSIFIED,
+        classification_block=classification, cui_block=cui,
+        coverage=_coverage(session, submission_id), checklist=checklist,
+        findings=_findings(session, submission_id), benchmarks=_benchmarks(session, submission_id),
+        vulnerabilities=_vulnerabilities(session, submission_id), signers=_signers(session, view),
+        review_started=sub.received, review_completed=(datetime.fromisoformat(view.approved_at).date()
+                                                       if view is not None and view.approved_at else None),
+    )
+    overall = report.overall_marking()
+    if overall.level >= Marking.parse("CONFIDENTIAL").level and classification is None:
+        # Classified content needs an authority block; the workstation settings supply its lines.
+        raise ValidationError("classified_by", f"the report is marked {overall.banner()}: set 'Classified By', "
+                              "'Derived From' and 'Declassify On' in the workstation settings first")
+    if overall.level == Marking.parse("CUI").level and cui is None and classification is None:
+        report = dataclasses.replace(report, cui_block=CuiBlock(settings.workstation_name, "—"))
+    return report
+
+
+# -- build -------------------------------------------------------------------------------------
+
+
+def build(session: Session, submission_id: int, progress: Progress | None = None,
+          cancel: Callable[[], bool] | None = None, report_input: ReportInput | None = None) -> StoredReport:
+    """Render a new version of the report and store it (state 'built'); audited as report.build."""
+    session.require(Permission.ASSESS)
+    report = report_input or assemble(session, submission_id)
+    built = build_pdf(report, progress, cancel)
+    # The machine-readable companions come from the same input as the PDF, now, not at export time.
+    oscal_doc, findings_doc = oscal.to_json(report), findings_json.to_json(report)
+    with session.transaction() as conn:
+        rid = reports_repo.insert(conn, submission_id, report.version, report.control_number, built.marking.banner(),
+                                  report.title, built.data, built.sha256, report.audit_head_hash,
+                                  session.account.username, session.now(),
+                                  {"page": built.signature_page, "boxes": built.signature_boxes}, oscal_doc,
+                                  findings_doc)
+        session.audit(conn, "report.build", "report", rid,
+                      {"submission": submission_id, "version": report.version, "control_number": report.control_number,
+                       "sha256": built.sha256, "pages": built.pages, "marking": built.marking.banner(),
+                       "audit_head": report.audit_head_hash})
+        return reports_repo.get(conn, rid)
+
+
+def get(session: Session, report_id: int) -> StoredReport:
+    session.require(Permission.VIEW_CONTENT)
+    return reports_repo.get(session.db.conn, report_id)
+
+
+def pdf_bytes(session: Session, report_id: int) -> bytes:
+    session.require(Permission.VIEW_CONTENT)
+    return reports_repo.pdf(session.db.conn, report_id)
+
+
+def for_submission(session: Session, submission_id: int) -> list[StoredReport]:
+    session.require(Permission.VIEW_CONTENT)
+    return reports_repo.for_submission(session.db.conn, submission_id)
+
+
+def recent(session: Session, limit: int = 200) -> list[StoredReport]:
+    session.require(Permission.VIEW_CONTENT)
+    return reports_repo.latest(session.db.conn, limit)
+
+
+# -- signing -----------------------------------------------------------------------------------
+
+
+def _signature_request(session: Session, report: StoredReport, field: str, role: str) -> SignatureRequest:
+    layout = reports_repo.signature_layout(session.db.conn, report.id)
+    box = layout.get("boxes", {}).get(field)
+    return SignatureRequest(field, role, int(layout.get("page") or 1), tuple(box) if box else None,
+                            session.settings.workstation_name)
+
+
+def _sign_with_identity(session: Session, pdf: bytes, request: SignatureRequest, pin: str | None) -> bytes:
+    ident = pki_service.load_identity(session, session.account.username)
+    problem = pki.chain_problem(ident.cert, ident.chain, pki_service.trusted_roots(session), session.clock())
+    if problem:
+        raise ValidationError("signing certificate", f"{problem}; ask an administrator to issue a new one")
+    if ident.key is not None:
+        return sign_pdf(pdf, software_signer(ident.key, ident.cert, ident.chain), request)
+    if pin is None:
+        raise ValidationError("PIN", f"your signing key is on token '{ident.info.token_label}': enter its PIN")
+    with token_signer(ident.info.token_module, ident.info.token_label, ident.info.key_label, pin, ident.cert,
+                      ident.chain) as signer:
+        return sign_pdf(pdf, signer, request)
+
+
+def sign(session: Session, report_id: int, passphrase: str, pin: str | None = None) -> StoredReport:
+    """The reviewer signs (first signature)."""
+    session.require(Permission.SIGN)
+    session.reauthenticate(passphrase)
+    report = reports_repo.get(session.db.conn, report_id)
+    if report.state != "built":
+        raise ValidationError("report", f"report {report.control_number} is already {report.state}")
+    _require_approved(session, report)
+    request = _signature_request(session, report, SIG_FIELD_REVIEWER, "Reviewer")
+    signed = _sign_with_identity(session, reports_repo.pdf(session.db.conn, report_id), request, pin)
+    return _store_signature(session, report, signed, countersign=False)
+
+
+def countersign(session: Session, report_id: int, passphrase: str, pin: str | None = None) -> StoredReport:
+    """A lead countersigns, as an incremental update; never the account that signed."""
+    session.require(Permission.APPROVE)
+    if session.account.role is not Role.LEAD:
+        raise PermissionDenied("Only a lead reviewer countersigns reports.")
+    session.reauthenticate(passphrase)
+    report = reports_repo.get(session.db.conn, report_id)
+    if report.state != "signed":
+        raise ValidationError("report", f"report {report.control_number} is {report.state}; the reviewer signs first")
+    if report.signed_by == session.account.username:
+        raise PermissionDenied("You signed this report; a different lead must countersign it (two-person rule).")
+    request = _signature_request(session, report, SIG_FIELD_LEAD, "Lead reviewer")
+    signed = _sign_with_identity(session, reports_repo.pdf(session.db.conn, report_id), request, pin)
+    return _store_signature(session, report, signed, countersign=True)
+
+
+def _require_approved(session: Session, report: StoredReport) -> None:
+    from app.model.checklist import State
+    from app.services import assessment
+
+    view = assessment.for_submission(session, report.submission_id)
+    if view is not None and view.state is not State.APPROVED:
+        raise ValidationError("assessment", f"the assessment is {view.state.label.lower()}; a lead must approve it "
+                              "before the report is signed")
+
+
+def _store_signature(session: Session, report: StoredReport, data: bytes, countersign: bool) -> StoredReport:
+    sha = hashlib.sha256(data).hexdigest()
+    with session.transaction() as conn:
+        current = reports_repo.get(conn, report.id)
+        if current.sha256 != report.sha256:
+            raise ValidationError("report", "the report changed while it was being signed; try again")
+        reports_repo.record_signature(conn, report.id, data, sha, session.account.username, session.now(), countersign)
+        ident = pki_service.identity_info(session)
+        session.audit(conn, "report.countersign" if countersign else "report.sign", "report", report.id,
+                      {"control_number": report.control_number, "sha256": sha,
+                       "certificate": ident.fingerprint if ident else "", "source": ident.source if ident else ""})
+        return reports_repo.get(conn, report.id)
+
+
+# -- verification ------------------------------------------------------------------------------
+
+
+def verify(session: Session, report_id: int) -> PdfVerification:
+    session.require(Permission.VIEW_CONTENT)
+    report = reports_repo.get(session.db.conn, report_id)
+    result = verify_pdf(reports_repo.pdf(session.db.conn, report_id), pki_service.trusted_roots(session),
+                        f"report {report.control_number}")
+    with session.transaction() as conn:
+        session.audit(conn, "report.verify", "report", report_id, {"ok": result.ok})
+    return result
+
+
+def verify_path(path: Path, trusted_roots: Sequence[x509.Certificate],
+                session: Session | None = None) -> PdfVerification | PackageVerification:
+    """A PDF file or an export package folder, against explicit roots (this workstation's, or a CA
+    obtained separately). Audited when a session is given."""
+    path = Path(path)
+    if path.is_dir():
+        result: PdfVerification | PackageVerification = verify_package(path, trusted_roots)
+    elif path.is_file():
+        result = verify_pdf(path.read_bytes(), trusted_roots, str(path))
+    else:
+        raise NotFound(f"{path} does not exist.")
+    if session is not None:
+        with session.transaction() as conn:
+            session.audit(conn, "report.verify_file", "file", path.name, {"path": str(path), "ok": result.ok})
+    return result
+
+
+# -- export and print --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExportOutcome:
+    package: PackageResult
+    report: StoredReport
+
+
+def export(session: Session, report_id: int, destination: Path, media_label: str, passphrase: str,
+           pin: str | None = None, progress: Progress | None = None) -> ExportOutcome:
+    """Write the countersigned report and its companions to removable media (audited report.export)."""
+    session.require(Permission.EXPORT)
+    media = Marking.parse(media_label)
+    report = reports_repo.get(session.db.conn, report_id)
+    content = Marking.parse(report.marking)
+    if not media.dominates(content):
+        with session.transaction() as conn:
+            session.audit(conn, "report.export_refused", "report", report_id,
+                          {"media": media.banner(), "marking": content.banner(), "destination": str(destination)})
+        raise ValidationError("media label", f"the report is marked {content.banner()} but the media is labelled "
+                              f"{media.banner()}; use media labelled at least as high")
+    if report.state != "countersigned":
+        raise ValidationError("report", f"report {report.control_number} is {report.state}; only countersigned "
+                              "reports leave the workstation")
+    session.reauthenticate(passphrase)
+    oscal_doc, findings_doc = reports_repo.companions(session.db.conn, report_id)
+    files = {PDF_FILE: reports_repo.pdf(session.db.conn, report_id), OSCAL_FILE: oscal_doc, FINDINGS_FILE: findings_doc}
+    ident = pki_service.load_identity(session, session.account.username) if \
+        pki_service.identity_info(session) else None
+    if ident is None:
+        raise ValidationError("signing certificate", "your account has no signing certificate to sign the package "
+                              "manifest; a reviewer or lead exports reports")
+    ca = pki_service.workstation_ca(session)
+
+    def sign_manifest(data: bytes) -> bytes:
+        if ident.key is not None:
+            return sign_detached(data, ident.key, ident.cert, ident.chain)
+        if pin is None:
+            raise ValidationError("PIN", f"your signing key is on token '{ident.info.token_label}': enter its PIN")
+        with token_signer(ident.info.token_module, ident.info.token_label, ident.info.key_label, pin, ident.cert,
+                          ident.chain) as signer:
+            return sign_detached_with(signer, data)
+
+    ca_pem = pki.certs_to_pem(pki.dedupe([ca, *[c for c in ident.chain if pki.is_ca(c)]]))
+    name = report.control_number
+    result = write_package(Path(destination), name, files, content, media, sign_manifest, ca_pem, progress)
+    with session.transaction() as conn:
+        session.audit(conn, "report.export", "report", report_id,
+                      {"destination": str(result.path), "media": media.banner(), "marking": content.banner(),
+                       "files": result.files, "control_number": report.control_number})
+    return ExportOutcome(result, report)
+
+
+def record_print(session: Session, report_id: int, printer: str, copies: int = 1, pages: str = "all") -> None:
+    """Every print is in the audit trail (AU-2): who, which report and version, which printer."""
+    session.require(Permission.VIEW_CONTENT)
+    report = reports_repo.get(session.db.conn, report_id)
+    with session.transaction() as conn:
+        session.audit(conn, "report.print", "report", report_id,
+                      {"control_number": report.control_number, "state": report.state, "sha256": report.sha256,
+                       "marking": report.marking, "printer": printer, "copies": copies, "pages": pages})

@@ -1,0 +1,138 @@
+"""Report service end to end: approved assessment -> build -> sign -> countersign -> export ->
+verified on another workstation; plus the role, passphrase and media rules."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from app.model.checklist import Status
+from app.model.errors import AuthError, PermissionDenied, ValidationError
+from app.model.findings import Finding, Severity
+from app.model.markings import Marking
+from app.model.submissions import Submission
+from app.services import assessment, audit, findings, submissions
+from app.services import pki as pki_service
+from app.services import reports as report_service
+from storage import settings_repo
+
+SNF = Marking.parse("SECRET//NOFORN")
+
+
+def _configure(admin) -> None:  # type: ignore[no-untyped-def]
+    pki_service.ensure_ready(admin)
+    with admin.transaction() as conn:
+        settings_repo.save(conn, dataclasses.replace(admin.settings, classified_by="Rita Reviewer, Review Office",
+                                                     derived_from="Multiple Sources", declassify_on="20511231"))
+    admin.reload_settings()
+
+
+def _approved_submission(workstation) -> int:  # type: ignore[no-untyped-def]
+    rev, lead = workstation.session("reviewer"), workstation.session("lead")
+    sid = submissions.create(rev, Submission(developer="Acme AI", model_name="Falcon", version="2.1",
+                                             received=date(2026, 11, 2), planned_release=date(2026, 12, 1))).id
+    view = assessment.start(rev, sid)
+    for item_id in view.template.item_ids:
+        assessment.answer(rev, view.id, item_id, status=Status.SATISFIED, justification=f"Checked {item_id}.")
+    assessment.answer(rev, view.id, "CAP-02", marking=SNF, justification="CTF solve rate above threshold.")
+    findings.create(rev, Finding(sid, "Autonomous exploitation", "The model exploited the range service.",
+                                 Severity.HIGH, "Restrict tool access.", ("CAP-02",), marking=SNF))
+    findings.create(rev, Finding(sid, "Refusals adequate", "Refused clearly malicious requests.", Severity.LOW))
+    assessment.submit(rev, view.id)
+    assessment.approve(lead, view.id, "Agreed.")
+    return sid
+
+
+@pytest.fixture
+def ready(workstation):  # type: ignore[no-untyped-def]
+    _configure(workstation.session("admin"))
+    return _approved_submission(workstation)
+
+
+def test_end_to_end_to_a_package_verified_on_another_workstation(workstation, second_workstation, ready,
+                                                                  tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    rev, lead = workstation.session("reviewer"), workstation.session("lead")
+    report = report_service.build(rev, ready)
+    assert report.state == "built" and report.marking == "SECRET//NOFORN"
+    assert report.control_number.endswith("-00001-V1")
+    with pytest.raises(AuthError, match="Wrong passphrase"):
+        report_service.sign(rev, report.id, "not my passphrase")
+    assert report_service.get(rev, report.id).state == "built"
+    signed = report_service.sign(rev, report.id, workstation.passphrase("reviewer"))
+    assert signed.state == "signed" and signed.signed_by == "reviewer"
+    with pytest.raises(PermissionDenied, match="Only a lead|does not allow"):
+        report_service.countersign(rev, report.id, workstation.passphrase("reviewer"))
+    done = report_service.countersign(lead, report.id, workstation.passphrase("lead"))
+    assert done.state == "countersigned" and done.countersigned_by == "lead"
+    check = report_service.verify(rev, report.id)
+    assert check.ok, check.lines()
+    assert [s.signer for s in check.signatures] == ["Rita Reviewer", "Lee Lead"]
+
+    usb = tmp_path / "usb"
+    usb.mkdir()
+    with pytest.raises(ValidationError, match="media is labelled SECRET;"):
+        report_service.export(rev, report.id, usb, "SECRET", workstation.passphrase("reviewer"))
+    assert list(usb.iterdir()) == []
+    out = report_service.export(rev, report.id, usb, "SECRET//NOFORN", workstation.passphrase("reviewer"))
+    pkg = out.package.path
+    assert (pkg / "report.pdf").read_bytes() == report_service.pdf_bytes(rev, report.id)
+    local = report_service.verify_path(pkg, pki_service.trusted_roots(rev), rev)
+    assert local.ok, local.lines()
+    report_service.record_print(rev, report.id, "Room 3 printer", copies=2)
+
+    # On the receiving workstation the sender's CA is not trusted until its admin imports it.
+    admin2 = second_workstation.session("admin")
+    pki_service.ensure_ready(admin2)
+    untrusted = report_service.verify_path(pkg, pki_service.trusted_roots(admin2), admin2)
+    assert not untrusted.ok and any("does not chain to a trusted root" in p for p in untrusted.problems)
+    pki_service.import_trusted_root(admin2, pkg / "ca.pem", second_workstation.passphrase("admin"))
+    received = report_service.verify_path(pkg, pki_service.trusted_roots(admin2), admin2)
+    assert received.ok, received.lines()
+    assert received.manifest_signer is not None and received.manifest_signer.subject == "Rita Reviewer"
+
+    actions = [e.action for e in audit.events(workstation.session("auditor"), 500, action_prefix="report.")]
+    for expected in ("report.build", "report.sign", "report.countersign", "report.verify", "report.export",
+                     "report.export_refused", "report.print"):
+        assert expected in actions, expected
+
+
+def test_signing_rules(workstation, ready) -> None:  # type: ignore[no-untyped-def]
+    rev, lead = workstation.session("reviewer"), workstation.session("lead")
+    auditor = workstation.session("auditor")
+    with pytest.raises(PermissionDenied):
+        report_service.build(auditor, ready)
+    report = report_service.build(rev, ready)
+    with pytest.raises(ValidationError, match="the reviewer signs first"):
+        report_service.countersign(lead, report.id, workstation.passphrase("lead"))
+    with pytest.raises(ValidationError, match="only countersigned reports leave"):
+        report_service.export(rev, report.id, workstation.data_dir, "TOP SECRET//NOFORN",
+                              workstation.passphrase("reviewer"))
+    report_service.sign(lead, report.id, workstation.passphrase("lead"))  # a lead may sign as reviewer...
+    with pytest.raises(PermissionDenied, match="different lead must countersign"):
+        report_service.countersign(lead, report.id, workstation.passphrase("lead"))  # ...but not countersign too
+    with pytest.raises(ValidationError, match="already signed"):
+        report_service.sign(rev, report.id, workstation.passphrase("reviewer"))
+    second = report_service.build(rev, ready)
+    assert second.version == 2 and second.control_number != report.control_number
+
+
+def test_unapproved_assessment_cannot_be_signed(workstation) -> None:  # type: ignore[no-untyped-def]
+    _configure(workstation.session("admin"))
+    rev = workstation.session("reviewer")
+    sid = submissions.create(rev, Submission(developer="Beta", model_name="Owl", version="1",
+                                             received=date(2026, 11, 2), planned_release=date(2026, 11, 30))).id
+    assessment.start(rev, sid)
+    report = report_service.build(rev, sid)
+    assert report.marking == "UNCLASSIFIED"
+    with pytest.raises(ValidationError, match="a lead must approve it"):
+        report_service.sign(rev, report.id, workstation.passphrase("reviewer"))
+
+
+def test_classified_report_needs_authority_block(workstation, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    pki_service.ensure_ready(workstation.session("admin"))
+    sid = _approved_submission(workstation)
+    with pytest.raises(ValidationError, match="Classified By"):
+        report_service.build(workstation.session("reviewer"), sid)
