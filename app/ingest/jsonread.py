@@ -20,6 +20,37 @@ from typing import IO, Any
 
 from app.model.errors import IngestError
 
+MAX_DEPTH = 512  # nesting levels accepted; deeper input is rejected before any Python code recurses into it
+_STRING_B = re.compile(rb'"(?:[^"\\]|\\.)*"', re.S)
+_STRING_T = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
+_NOT_BRACKET_B = bytes(range(256)).translate(None, b"[]{}")
+_NOT_BRACKET_T = re.compile(r"[^\[\]{}]+")
+
+
+def too_deep(data: bytes | str, limit: int = MAX_DEPTH) -> bool:
+    """True if the JSON text nests deeper than `limit`, checked at C speed on the raw text.
+
+    Python's C JSON scanner accepts thousands of levels, but anything that later walks the value
+    in Python (attachment resolution, re-encoding) would hit the recursion limit; so depth is
+    bounded here. Strings are removed first (brackets inside text do not count), then innermost
+    bracket pairs are stripped once per level.
+    """
+    if isinstance(data, bytes):
+        if data.count(b"[") + data.count(b"{") <= limit:
+            return False
+        brackets = _STRING_B.sub(b"", data).translate(None, _NOT_BRACKET_B).decode("ascii")
+    else:
+        if data.count("[") + data.count("{") <= limit:
+            return False
+        brackets = _NOT_BRACKET_T.sub("", _STRING_T.sub("", data))
+    for _ in range(limit):
+        before = len(brackets)
+        brackets = brackets.replace("[]", "").replace("{}", "")
+        if not brackets or len(brackets) == before:
+            return False  # fully matched within the limit, or unbalanced (the parser will say so)
+    return bool(brackets)
+
+
 # Default hooks keep the C scanner on its fast path; an integer longer than Python's digit limit
 # surfaces as ValueError("Exceeds the limit ...") and is reported as such.
 _DECODER = json.JSONDecoder()
@@ -51,6 +82,8 @@ def loads(data: bytes | str, path: str, where: str = "") -> Any:
     place = f"{where}: " if where else ""
     if not text.strip():
         raise IngestError(path, f"{place}empty JSON document")
+    if too_deep(data):
+        raise IngestError(path, f"{place}JSON nested more than {MAX_DEPTH} levels deep")
     try:
         value, end = _DECODER.raw_decode(text, _WS.match(text, 0).end())  # type: ignore[union-attr]
     except (ValueError, RecursionError) as exc:
@@ -155,6 +188,8 @@ class StreamingObject:
             if end >= len(self._buf) and not self._eof:
                 self._fill()
                 continue
+            if isinstance(value, dict | list) and too_deep(self._buf[self._pos:end]):
+                raise IngestError(self._path, f"{what}: JSON nested more than {MAX_DEPTH} levels deep")
             self._pos = end
             return value
 

@@ -144,9 +144,15 @@ def test_huge_numbers_and_nan_are_handled(reviewer, tmp_path):
 def test_deep_nesting(reviewer, tmp_path):
     p = tmp_path / "deep.json"
     p.write_text('{"version": 2, "status": "success", "eval": ' + "[" * 100_000 + "]" * 100_000 + "}")
-    assert_rejected(reviewer, p, "nested too deeply")
+    assert_rejected(reviewer, p, "nested")
     q = _zip(tmp_path / "deep.eval", {"header.json": b'{"eval": ' + b"{\"a\": " * 50_000 + b"1" + b"}" * 50_001})
-    assert_rejected(reviewer, q, "header.json", "nested too deeply")
+    assert_rejected(reviewer, q, "header.json", "nested")
+    # 3,000 levels: Python's C parser accepts this, later Python code would not; rejected up front
+    sample = json.loads(zipfile.ZipFile(INSPECT / "intercode_deflate.eval").read("samples/ctf-1_epoch_1.json"))
+    sample["metadata"] = {"x": "[[[[ brackets in text do not count"}
+    text = json.dumps(sample).replace('"metadata": {', '"metadata": {"deep": ' + "[" * 3000 + "]" * 3000 + ", ", 1)
+    r = _zip(tmp_path / "deep_sample.eval", {"header.json": _header(), "samples/ctf-1_epoch_1.json": text.encode()})
+    assert_rejected(reviewer, r, "samples/ctf-1_epoch_1.json", "nested more than 512 levels")
 
 
 def test_missing_required_keys(reviewer, tmp_path):
