@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "app.commands.selftest",
     "app.commands.vuln",
     "app.commands.results",
+    "app.commands.assess",
 ]
 
 

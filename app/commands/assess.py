@@ -1,0 +1,254 @@
+"""`assess start|status|answer|submit|approve|return|reopen|export|coverage` and the admin imports
+`assess template import FILE`, `assess ruleset import FILE` (FILE.p7s must sit beside FILE)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+from app.commands.common import open_session, print_table
+from app.model.checklist import Status
+from app.model.errors import ValidationError
+from app.model.markings import Marking
+from app.services import assessment, coverage
+from app.services.session import Session
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("assess", help="assessment checklist, coverage determination, two-person approval")
+    s = p.add_subparsers(dest="assess_command", required=True)
+
+    st = s.add_parser("start", help="start the assessment of a submission")
+    st.add_argument("submission", type=int, help="submission id")
+    st.set_defaults(func=_start)
+
+    status = s.add_parser("status", help="state, progress per section, open items, flags")
+    status.add_argument("id", type=int, help="assessment id")
+    status.set_defaults(func=_status)
+
+    ans = s.add_parser("answer", help="answer one item")
+    ans.add_argument("id", type=int)
+    ans.add_argument("item", help="item id, e.g. CAP-02")
+    ans.add_argument("--status", required=True, choices=[x.value for x in Status])
+    ans.add_argument("--justification")
+    ans.add_argument("--marking")
+    ans.add_argument("--expiry", help="risk acceptance expiry YYYY-MM-DD")
+    ans.add_argument("--reason", default="", help="why this change was made (kept in the history)")
+    ans.set_defaults(func=_answer)
+
+    sb = s.add_parser("submit", help="submit for a lead's approval")
+    sb.add_argument("id", type=int)
+    sb.add_argument("--comment", default="")
+    sb.set_defaults(func=_submit)
+
+    ap = s.add_parser("approve", help="approve (lead; not the account that submitted)")
+    ap.add_argument("id", type=int)
+    ap.add_argument("--comment", default="")
+    ap.set_defaults(func=_approve)
+
+    rt = s.add_parser("return", help="return for changes with comments (lead)")
+    rt.add_argument("id", type=int)
+    rt.add_argument("--comment", default="")
+    rt.add_argument("--item-comment", action="append", default=[], metavar="ITEM=TEXT")
+    rt.set_defaults(func=_return)
+
+    ro = s.add_parser("reopen", help="reopen an approved assessment (lead, recorded)")
+    ro.add_argument("id", type=int)
+    ro.add_argument("--reason", required=True)
+    ro.set_defaults(func=_reopen)
+
+    ex = s.add_parser("export", help="export the assessment")
+    ex.add_argument("id", type=int)
+    ex.add_argument("--json", action="store_true", required=True, help="JSON (the only format)")
+    ex.add_argument("--output", help="write to this file instead of standard output")
+    ex.set_defaults(func=_export)
+
+    cv = s.add_parser("coverage", help="evaluate the active rule set for a submission")
+    cv.add_argument("submission", type=int)
+    cv.add_argument("--record", metavar="RATIONALE", help="record the determination with this rationale")
+    cv.set_defaults(func=_coverage)
+
+    tp = s.add_parser("template", help="checklist templates")
+    tps = tp.add_subparsers(dest="template_command", required=True)
+    ti = tps.add_parser("import", help="import a signed template version (admin)")
+    ti.add_argument("file")
+    ti.set_defaults(func=_template_import)
+    tl = tps.add_parser("list", help="installed templates")
+    tl.set_defaults(func=_template_list)
+
+    rs = s.add_parser("ruleset", help="coverage rule sets")
+    rss = rs.add_subparsers(dest="ruleset_command", required=True)
+    ri = rss.add_parser("import", help="import a signed rule set version and make it active (admin)")
+    ri.add_argument("file")
+    ri.set_defaults(func=_ruleset_import)
+    rl = rss.add_parser("list", help="installed rule sets")
+    rl.set_defaults(func=_ruleset_list)
+
+
+def _with_session(args: argparse.Namespace, body: Callable[[Session], int]) -> int:
+    session = open_session(args)
+    try:
+        return body(session)
+    finally:
+        session.close()
+
+
+def _start(args: argparse.Namespace) -> int:
+    def body(s: Session) -> int:
+        view = assessment.start(s, args.submission)
+        print(f"Assessment {view.id} started for submission {view.submission_id} ({view.template.label}, "
+              f"{len(view.template.item_ids)} items)")
+        return 0
+    return _with_session(args, body)
+
+
+def _status(args: argparse.Namespace) -> int:
+    def body(s: Session) -> int:
+        view = assessment.get(s, args.id)
+        print(view.marking.banner())
+        print(f"Assessment {view.id} of submission {view.submission_id}: {view.state.value}")
+        print(f"Template {view.template.label} (sha256 {view.template.sha256[:16]}…)")
+        if view.newer_template:
+            print(f"note: template version {view.newer_template[1]} is installed; migrate to carry answers forward")
+        print(f"Progress {view.progress} ({view.progress.percent} %)")
+        if view.submitted_by:
+            print(f"Submitted by {view.submitted_by} at {view.submitted_at}")
+        if view.approved_by:
+            print(f"Approved by {view.approved_by} at {view.approved_at}")
+        print_table(["section", "title", "done", "total"],
+                    [(sec.id, sec.title, view.sections[sec.id].done, view.sections[sec.id].total)
+                     for sec in view.template.sections])
+        open_items = [(i.id, view.answer(i.id).status.value, view.answer(i.id).missing or "")
+                      for i in view.template.items() if not view.answer(i.id).complete]
+        if open_items:
+            print(f"\n{len(open_items)} open item(s):")
+            print_table(["item", "status", "missing"], open_items)
+        pending = sorted(a.item_id for a in view.answers.values() if a.risk_pending)
+        if pending:
+            print("risk acceptance awaiting a lead's approval: " + ", ".join(pending))
+        for flag in coverage.reevaluation_flags(s, view.submission_id):
+            print(f"warning: coverage {flag}")
+        return 0
+    return _with_session(args, body)
+
+
+def _answer(args: argparse.Namespace) -> int:
+    def body(s: Session) -> int:
+        expiry = None
+        if args.expiry:
+            try:
+                expiry = date.fromisoformat(args.expiry)
+            except ValueError:
+                raise ValidationError("expiry", f"{args.expiry!r} is not a date (YYYY-MM-DD)") from None
+        a = assessment.answer(s, args.id, args.item, status=Status(args.status), justification=args.justification,
+                              marking=Marking.parse(args.marking) if args.marking else None,
+                              risk_expiry=expiry, reason=args.reason)
+        print(f"{a.item_id}: {a.status.label}" + (f" (incomplete: {a.missing})" if a.missing else ""))
+        return 0
+    return _with_session(args, body)
+
+
+def _submit(args: argparse.Namespace) -> int:
+    return _with_session(args, lambda s: _say(f"Assessment {assessment.submit(s, args.id, args.comment).id} "
+                                              "submitted for approval"))
+
+
+def _approve(args: argparse.Namespace) -> int:
+    return _with_session(args, lambda s: _say(f"Assessment {assessment.approve(s, args.id, args.comment).id} "
+                                              "approved and locked"))
+
+
+def _return(args: argparse.Namespace) -> int:
+    items = {}
+    for text in args.item_comment:
+        item, sep, comment = text.partition("=")
+        if not sep:
+            raise ValidationError("--item-comment", f"{text!r} is not ITEM=TEXT")
+        items[item.strip()] = comment
+    return _with_session(args, lambda s: _say(
+        f"Assessment {assessment.return_for_changes(s, args.id, args.comment, items).id} returned for changes"))
+
+
+def _reopen(args: argparse.Namespace) -> int:
+    return _with_session(args, lambda s: _say(f"Assessment {assessment.reopen(s, args.id, args.reason).id} "
+                                              "reopened (recorded)"))
+
+
+def _say(text: str) -> int:
+    print(text)
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    def body(s: Session) -> int:
+        text = assessment.export_json(s, args.id)
+        if args.output:
+            out = Path(args.output)
+            tmp = out.with_name(f".{out.name}.tmp")
+            tmp.write_text(text + "\n", encoding="utf-8")
+            tmp.replace(out)
+            print(f"Wrote {out}", file=sys.stderr)
+        else:
+            print(text)
+        return 0
+    return _with_session(args, body)
+
+
+def _coverage(args: argparse.Namespace) -> int:
+    def body(s: Session) -> int:
+        view = coverage.evaluate(s, args.submission)
+        print(f"Rule set {view.ruleset.display}")
+        print_table(["rule", "kind", "threshold", "outcome", "inputs", "explanation"],
+                    [(r.rule_id, r.kind.value, r.threshold, r.outcome.value, "; ".join(r.inputs) or "-",
+                      r.explanation) for r in view.evaluation.results])
+        print(f"Engine outcome: {view.evaluation.overall.value}")
+        for why in view.excluded:
+            print(f"not used: {why}")
+        if view.determination:
+            d = view.determination
+            print(f"Recorded: {d.outcome} by {d.recorded_by} at {d.recorded_at}"
+                  + (f", approved by {d.approved_by}" if d.approved_by else ", awaiting a lead's approval"))
+        for flag in view.flags:
+            print(f"warning: {flag}")
+        if args.record:
+            det = coverage.record_determination(s, args.submission, args.record)
+            print(f"Determination {det.id} recorded: {det.outcome}")
+        return 0
+    return _with_session(args, body)
+
+
+def _template_import(args: argparse.Namespace) -> int:
+    def body(s: Session) -> int:
+        doc = assessment.import_template(s, Path(args.file))
+        print(f"Imported template {doc.doc_id} v{doc.version} (sha256 {doc.sha256}), signed by {doc.signer}")
+        return 0
+    return _with_session(args, body)
+
+
+def _template_list(args: argparse.Namespace) -> int:
+    def body(s: Session) -> int:
+        print_table(["pk", "template", "version", "origin", "sha256", "signer"],
+                    [(d.pk, d.doc_id, d.version, d.origin, d.sha256[:16], d.signer or "-")
+                     for d in assessment.list_templates(s)])
+        return 0
+    return _with_session(args, body)
+
+
+def _ruleset_import(args: argparse.Namespace) -> int:
+    def body(s: Session) -> int:
+        doc = coverage.import_ruleset(s, Path(args.file))
+        print(f"Imported rule set {doc.doc_id} v{doc.version} ({doc.label}), now active; signed by {doc.signer}")
+        return 0
+    return _with_session(args, body)
+
+
+def _ruleset_list(args: argparse.Namespace) -> int:
+    def body(s: Session) -> int:
+        print_table(["pk", "rule set", "version", "label", "active", "origin", "sha256"],
+                    [(d.pk, d.doc_id, d.version, d.label, "yes" if d.active else "", d.origin, d.sha256[:16])
+                     for d in coverage.list_rulesets(s)])
+        return 0
+    return _with_session(args, body)
