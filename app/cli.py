@@ -25,6 +25,7 @@ COMMAND_MODULES = [
     "app.commands.vuln",
     "app.commands.results",
     "app.commands.assess",
+    "app.commands.report",
 ]
 
 

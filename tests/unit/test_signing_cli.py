@@ -1,0 +1,58 @@
+"""`frontier-review report build|sign|countersign|export|verify` and `frontier-review verify PATH`."""
+
+from __future__ import annotations
+
+import io
+import sys
+from pathlib import Path
+
+import pytest
+
+from app import cli
+from tests.unit.test_signing_service import _approved_submission, _configure
+
+
+def run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], ws, user: str | None,  # type: ignore[no-untyped-def]
+        *args: str, stdin: str | None = None) -> tuple[int, str, str]:
+    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin if stdin is not None else ws.passphrase(user) + "\n"))
+    argv = ["--data-dir", str(ws.data_dir)] + (["--user", user] if user else []) + list(args)
+    code = cli.main(argv)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_cli_report_journey(workstation, tmp_path: Path, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    _configure(workstation.session("admin"))
+    sid = _approved_submission(workstation)
+    code, out, err = run(monkeypatch, capsys, workstation, "reviewer", "report", "build", str(sid))
+    assert code == 0, err
+    assert "report 1 built" in out and "SECRET//NOFORN" in out
+    code, out, _ = run(monkeypatch, capsys, workstation, "reviewer", "report", "list")
+    assert "built" in out and "-V1" in out
+    code, _, err = run(monkeypatch, capsys, workstation, "reviewer", "report", "sign", "1")
+    assert code == 0, err
+    code, out, err = run(monkeypatch, capsys, workstation, "lead", "report", "countersign", "1")
+    assert code == 0 and "countersigned" in out, err
+    code, out, _ = run(monkeypatch, capsys, workstation, "reviewer", "report", "verify", "1")
+    assert code == 0 and out.count("VALID: ") == 2
+    usb = tmp_path / "usb"
+    usb.mkdir()
+    code, _, err = run(monkeypatch, capsys, workstation, "reviewer", "report", "export", "1", str(usb),
+                       "--media", "CONFIDENTIAL")
+    assert code == 2 and "media is labelled CONFIDENTIAL" in err
+    code, out, err = run(monkeypatch, capsys, workstation, "reviewer", "report", "export", "1", str(usb),
+                         "--media", "SECRET//NOFORN")
+    assert code == 0, err
+    pkg = next(usb.iterdir())
+    assert "report.pdf" in out and "SHA256SUMS" not in out.split("package written")[0]
+
+    # Offline verification with an explicitly named CA: no workstation, no sign-in.
+    code, out, err = run(monkeypatch, capsys, workstation, None, "verify", str(pkg), "--ca", str(pkg / "ca.pem"),
+                         stdin="")
+    assert code == 0 and "package VERIFIED" in out, out + err
+    code, out, _ = run(monkeypatch, capsys, workstation, None, "verify", str(pkg / "report.pdf"), "--ca",
+                       str(pkg / "ca.pem"), stdin="")
+    assert code == 0 and "all signatures valid" in out
+    (pkg / "findings.json").write_text("{}")
+    code, out, _ = run(monkeypatch, capsys, workstation, "auditor", "verify", str(pkg))
+    assert code == 1 and "findings.json was changed" in out
