@@ -360,6 +360,21 @@ def _tarinfo(name: str, size: int, mode: int, epoch: int, kind: bytes = tarfile.
     return info
 
 
+def _link_stays_inside(arcname: str, target: str, top: str) -> bool:
+    """A relative link whose target, resolved from the link's folder, is still under `top`."""
+    if target.startswith("/"):
+        return False
+    parts: list[str] = []
+    for part in [*PurePosixPath(arcname).parent.parts, *PurePosixPath(target).parts]:
+        if part == "..":
+            if not parts:
+                return False
+            parts.pop()
+        elif part != ".":
+            parts.append(part)
+    return bool(parts) and parts[0] == top and len(parts) > 1
+
+
 def _walk(src: Path) -> Iterator[Path]:
     yield from sorted(src.rglob("*"), key=lambda q: q.relative_to(src).as_posix())
 
@@ -371,24 +386,34 @@ def deterministic_tar_gz(out: Path, members: Sequence[tuple[str, Path | bytes]],
     modes 0644 (0755 for folders and executables), gzip header without name and with mtime 0.
     """
     files: dict[str, Path | bytes] = {}
+    links: dict[str, str] = {}
     for name, src in members:
         if isinstance(src, Path) and src.is_dir():
             for p in _walk(src):
-                if p.is_symlink():
-                    raise BuildError(f"{p}: symbolic links are not packaged (copy the target instead)")
-                if p.is_file():
-                    files[f"{name}/{p.relative_to(src).as_posix()}"] = p
+                arcname = f"{name}/{p.relative_to(src).as_posix()}"
+                if p.is_symlink():  # PyInstaller links shared libraries; keep links that stay inside
+                    target = os.readlink(p)
+                    if not _link_stays_inside(arcname, target, name):
+                        raise BuildError(f"{p}: symbolic link to {target} points outside {src}")
+                    links[arcname] = target
+                elif p.is_file():
+                    files[arcname] = p
         else:
             files[name] = src
-    dirs = sorted({str(parent) for n in files for parent in PurePosixPath(n).parents if str(parent) != "."})
-    entries: list[tuple[str, Path | bytes | None]] = [(d, None) for d in dirs]
-    entries = sorted(entries + list(files.items()), key=lambda e: e[0])
+    dirs = sorted({str(parent) for n in [*files, *links] for parent in PurePosixPath(n).parents
+                   if str(parent) != "."})
+    entries: list[tuple[str, Path | bytes | str | None]] = [(d, None) for d in dirs]
+    entries = sorted(entries + list(files.items()) + list(links.items()), key=lambda e: e[0])
     tmp = out.with_name(out.name + ".tmp")
     with tmp.open("wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=6) as gz, \
             tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar:
         for arcname, item in entries:
             if item is None:
                 tar.addfile(_tarinfo(arcname, 0, 0o755, epoch, tarfile.DIRTYPE))
+            elif isinstance(item, str):
+                link = _tarinfo(arcname, 0, 0o777, epoch, tarfile.SYMTYPE)
+                link.linkname = item
+                tar.addfile(link)
             elif isinstance(item, bytes):
                 tar.addfile(_tarinfo(arcname, len(item), 0o644, epoch), io.BytesIO(item))
             else:
@@ -657,8 +682,10 @@ def verify_package(package_dir: Path, ca_cert: Path, tool: str = "auto") -> Veri
             prefix = b.name[: -len(".tar.gz")]
             for m in tar:
                 _safe_member(m.name, prefix, str(b))
+                if m.issym() and _link_stays_inside(m.name, m.linkname, prefix):
+                    continue
                 if not (m.isfile() or m.isdir()):
-                    raise BuildError(f"{b}: {m.name} is not a regular file or folder")
+                    raise BuildError(f"{b}: {m.name} is not a regular file or folder (or a link inside it)")
     return Verified(archives[0], signer, pins, bundles[0] if bundles else None)
 
 

@@ -266,3 +266,50 @@ def test_install_offline_into_a_fresh_venv(built: dict[str, Path], keys: dict[st
     # a second install into the same (now non-empty) venv is refused before anything is changed
     with pytest.raises(bi.BuildError, match="exists and is not empty"):
         bi.install(tmp_path / "p", keys["ca"], venv, sys.executable, selftest=False, tool="openssl")
+
+
+# -- bundle ------------------------------------------------------------------------------------------
+
+
+def _fake_bundle(root: Path) -> Path:
+    """The shape of a PyInstaller one-folder bundle: an executable, _internal/, a relative library link."""
+    b = root / "frontier-review"
+    (b / "_internal" / "PySide6" / "Qt" / "lib").mkdir(parents=True)
+    (b / "frontier-review").write_bytes(b"\x7fELF bootloader")
+    (b / "frontier-review").chmod(0o755)
+    (b / "_internal" / "PySide6" / "Qt" / "lib" / "libQt6Core.so.6").write_bytes(b"qt")
+    (b / "_internal" / "libQt6Core.so.6").symlink_to("PySide6/Qt/lib/libQt6Core.so.6")
+    return b
+
+
+def test_package_with_bundle_keeps_modes_and_inner_links(built: dict[str, Path], keys: dict[str, Path],
+                                                         tmp_path: Path) -> None:
+    bundle = _fake_bundle(tmp_path / "dist")
+    identity = bi.SigningIdentity(keys["key"], keys["cert"])
+    result = bi.package(built["wheelhouse"], built["lock"], tmp_path / "p", "dummy-app-1.0", EPOCH, identity, bundle)
+    bi.package(built["wheelhouse"], built["lock"], tmp_path / "q", "dummy-app-1.0", EPOCH, identity, bundle)
+    assert (tmp_path / "p" / "SHA256SUMS").read_bytes() == (tmp_path / "q" / "SHA256SUMS").read_bytes()
+    v = bi.verify_package(tmp_path / "p", keys["ca"], "python")
+    assert v.bundle == tmp_path / "p" / "dummy-app-1.0-bundle.tar.gz" and result.extra[0] == v.bundle
+    with tarfile.open(v.bundle) as tar:
+        exe = tar.getmember("dummy-app-1.0-bundle/frontier-review")
+        link = tar.getmember("dummy-app-1.0-bundle/_internal/libQt6Core.so.6")
+        assert exe.mode == 0o755 and link.issym() and link.linkname == "PySide6/Qt/lib/libQt6Core.so.6"
+        tar.extractall(tmp_path / "x", filter="data")  # the stdlib's safe filter accepts it
+    assert (tmp_path / "x" / "dummy-app-1.0-bundle" / "_internal" / "libQt6Core.so.6").read_bytes() == b"qt"
+
+
+def test_bundle_link_leaving_the_bundle_is_refused(tmp_path: Path) -> None:
+    bundle = _fake_bundle(tmp_path / "dist")
+    (bundle / "_internal" / "escape").symlink_to("../../../etc/passwd")
+    with pytest.raises(bi.BuildError, match=r"escape: symbolic link to ../../../etc/passwd points outside"):
+        bi.deterministic_tar_gz(tmp_path / "b.tar.gz", [("b", bundle)], EPOCH)
+
+
+def test_bundle_lists_the_data_folders_and_excludes_webengine(tmp_path: Path) -> None:
+    (tmp_path / "reports" / "fonts").mkdir(parents=True)
+    (tmp_path / "storage" / "migrations").mkdir(parents=True)
+    args = bi.bundle_data_args(tmp_path)
+    assert args == ["--add-data", f"{tmp_path / 'reports/fonts'}:reports/fonts",
+                    "--add-data", f"{tmp_path / 'storage/migrations'}:storage/migrations"]
+    assert "PySide6.QtWebEngineCore" in bi.QT_EXCLUDES and "PySide6.QtPdf" not in bi.QT_EXCLUDES
