@@ -49,6 +49,7 @@ SCREENS: list[ScreenSpec] = [
     ScreenSpec("compare", "Compare", "ui.screens.compare_screen:CompareScreen", Permission.VIEW_CONTENT),
     ScreenSpec("vulnerabilities", "Vulnerabilities", "ui.screens.vulnerabilities_screen:VulnerabilitiesScreen",
                Permission.VIEW_CONTENT),
+    ScreenSpec("reports", "Reports", "ui.screens.report_screen:ReportScreen", Permission.VIEW_CONTENT),
     ScreenSpec("audit", "Audit trail", "ui.screens.audit_screen:AuditScreen", Permission.VIEW_AUDIT),
     ScreenSpec("users", "Accounts", "ui.screens.users_screen:UsersScreen", None),
 ]

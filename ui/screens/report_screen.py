@@ -1,0 +1,386 @@
+"""Reports: build, preview (QtPdf), sign, countersign, verify, print and export findings reports.
+
+The screen draws only; every rule (roles, two-person countersigning, media labels, passphrase
+re-entry) is enforced by app.services.reports. Native dialogs (printer, folder) go through
+replaceable callables so tests run offscreen without modal windows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QSize, Qt
+from PySide6.QtGui import QImage, QPainter
+from PySide6.QtPdf import QPdfDocument
+from PySide6.QtPdfWidgets import QPdfView
+from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.model.accounts import Permission, Role
+from app.model.errors import FrontierError
+from app.model.markings import Marking
+from app.services import reports as report_service
+from app.services import submissions
+from app.services.reports import ExportOutcome, StoredReport
+from ui.context import UiContext
+from ui.jobs import worker_session
+
+COLUMNS = ["Control number", "Submission", "Version", "State", "Marking", "Built"]
+MEDIA_LABELS = ["UNCLASSIFIED", "CUI", "CONFIDENTIAL", "SECRET", "SECRET//NOFORN", "TOP SECRET",
+                "TOP SECRET//NOFORN", "TOP SECRET//SCI//NOFORN"]
+
+
+class ExportDialog(QDialog):
+    """Folder on the media plus the media's classification label (what is written on the device)."""
+
+    def __init__(self, marking: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Export to removable media")
+        form = QFormLayout(self)
+        self.folder = QLineEdit()
+        browse = QPushButton("Choose…")
+        browse.clicked.connect(self._browse)
+        row = QHBoxLayout()
+        row.addWidget(self.folder, 1)
+        row.addWidget(browse)
+        form.addRow("Destination folder", row)
+        self.media = QComboBox()
+        self.media.setEditable(True)
+        self.media.addItems(MEDIA_LABELS)
+        self.media.setCurrentText(marking)
+        form.addRow("Media classification label", self.media)
+        note = QLabel(f"The report is marked {marking}. Media labelled lower is refused.")
+        note.setObjectName("hint")
+        note.setTextFormat(Qt.TextFormat.PlainText)
+        form.addRow(note)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def _browse(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Folder on the removable media")
+        if folder:
+            self.folder.setText(folder)
+
+
+def _choose_export(parent: QWidget, marking: str) -> tuple[Path, str] | None:
+    dlg = ExportDialog(marking, parent)
+    if dlg.exec() != QDialog.DialogCode.Accepted or not dlg.folder.text().strip():
+        return None
+    return Path(dlg.folder.text().strip()), dlg.media.currentText().strip()
+
+
+def _choose_printer(parent: QWidget, pages: int) -> QPrinter | None:
+    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+    dlg = QPrintDialog(printer, parent)
+    dlg.setMinMax(1, max(1, pages))
+    return printer if dlg.exec() == QDialog.DialogCode.Accepted else None
+
+
+def print_document(doc: QPdfDocument, printer: QPrinter) -> int:
+    """Render each page at the printer's resolution; returns the number of pages sent."""
+    first = max(1, printer.fromPage() or 1)
+    last = min(doc.pageCount(), printer.toPage() or doc.pageCount())
+    painter = QPainter()
+    if not painter.begin(printer):
+        raise FrontierError("The printer could not be started (check that it is connected and ready).")
+    sent = 0
+    try:
+        for n in range(first - 1, last):
+            if sent:
+                printer.newPage()
+            target = painter.viewport()
+            size = doc.pagePointSize(n)
+            scale = min(target.width() / size.width(), target.height() / size.height())
+            image: QImage = doc.render(n, QSize(int(size.width() * scale), int(size.height() * scale)))
+            painter.drawImage(0, 0, image)
+            sent += 1
+    finally:
+        painter.end()
+    return sent
+
+
+class ReportScreen(QWidget):
+    def __init__(self, ctx: UiContext, parent: QWidget | None = None, submission_id: int | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.submission_id = submission_id
+        self.reports: list[StoredReport] = []
+        self.current: StoredReport | None = None
+        self.last_export: ExportOutcome | None = None
+        # Replaced in tests: the real ones open native dialogs.
+        self.choose_export: Callable[[QWidget, str], tuple[Path, str] | None] = _choose_export
+        self.choose_printer: Callable[[QWidget, int], QPrinter | None] = _choose_printer
+        self._bytes = QByteArray()
+        self._buffer: QBuffer | None = None
+
+        layout = QVBoxLayout(self)
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("Submission"))
+        self.submission_box = QSpinBox()
+        self.submission_box.setRange(1, 10_000_000)
+        if submission_id:
+            self.submission_box.setValue(submission_id)
+            self.submission_box.setEnabled(False)
+        bar.addWidget(self.submission_box)
+        self.build_button = QPushButton("Build report")
+        self.build_button.setObjectName("primary")
+        self.build_button.setVisible(ctx.can(Permission.ASSESS))
+        self.build_button.clicked.connect(self.build)
+        bar.addWidget(self.build_button)
+        bar.addStretch(1)
+        self.sign_button = QPushButton("Sign…")
+        self.sign_button.setVisible(ctx.can(Permission.SIGN))
+        self.sign_button.clicked.connect(self.sign)
+        self.countersign_button = QPushButton("Countersign…")
+        self.countersign_button.setVisible(ctx.session.account.role is Role.LEAD)
+        self.countersign_button.clicked.connect(self.countersign)
+        self.verify_button = QPushButton("Verify")
+        self.verify_button.clicked.connect(self.verify)
+        self.print_button = QPushButton("Print…")
+        self.print_button.clicked.connect(self.print_report)
+        self.export_button = QPushButton("Export…")
+        self.export_button.setVisible(ctx.can(Permission.EXPORT))
+        self.export_button.clicked.connect(self.export)
+        for b in (self.sign_button, self.countersign_button, self.verify_button, self.print_button,
+                  self.export_button):
+            bar.addWidget(b)
+        layout.addLayout(bar)
+
+        split = QSplitter(Qt.Orientation.Horizontal)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setObjectName("reportsTable")
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.itemSelectionChanged.connect(self._selection_changed)
+        left_layout.addWidget(self.table, 2)
+        self.info = QLabel("Build or select a report to preview it.")
+        self.info.setWordWrap(True)
+        self.info.setTextFormat(Qt.TextFormat.PlainText)
+        self.info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        left_layout.addWidget(self.info)
+        self.results = QPlainTextEdit()
+        self.results.setReadOnly(True)
+        self.results.setObjectName("verification")
+        self.results.setPlaceholderText("Verification results appear here.")
+        left_layout.addWidget(self.results, 1)
+        split.addWidget(left)
+
+        self.pdf = QPdfDocument(self)
+        self.view = QPdfView(self)
+        self.view.setPageMode(QPdfView.PageMode.MultiPage)
+        self.view.setZoomMode(QPdfView.ZoomMode.FitToWidth)
+        self.view.setDocument(self.pdf)
+        split.addWidget(self.view)
+        split.setStretchFactor(1, 3)
+        layout.addWidget(split, 1)
+        self.refresh()
+
+    # -- data --------------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        selected = self.current.id if self.current else None
+        try:
+            if self.submission_id:
+                self.reports = report_service.for_submission(self.ctx.session, self.submission_id)
+            else:
+                self.reports = report_service.recent(self.ctx.session)
+        except FrontierError as exc:
+            self.ctx.show_error(self, exc)
+            return
+        self.table.blockSignals(True)
+        self.table.setRowCount(len(self.reports))
+        for row, r in enumerate(self.reports):
+            values = [r.control_number, str(r.submission_id), str(r.version), r.state, r.marking, r.built_at[:16]]
+            for col, value in enumerate(values):
+                item = QTableWidgetItem(value)
+                item.setData(Qt.ItemDataRole.UserRole, r.id)
+                self.table.setItem(row, col, item)
+        self.table.blockSignals(False)
+        if selected is not None:
+            self.select(selected)
+        self._update_buttons()
+
+    def select(self, report_id: int) -> None:
+        for row, r in enumerate(self.reports):
+            if r.id == report_id:
+                self.table.selectRow(row)
+                self._show(r)
+                return
+
+    def _selection_changed(self) -> None:
+        rows = self.table.selectionModel().selectedRows()
+        if rows:
+            self._show(self.reports[rows[0].row()])
+
+    def _show(self, report: StoredReport) -> None:
+        self.current = report
+        try:
+            data = report_service.pdf_bytes(self.ctx.session, report.id)
+        except FrontierError as exc:
+            self.ctx.show_error(self, exc)
+            return
+        self.load_pdf(data)
+        signed = ", ".join(x for x in (
+            f"signed by {report.signed_by} {report.signed_at[:16] if report.signed_at else ''}" if report.signed_by
+            else "", f"countersigned by {report.countersigned_by}" if report.countersigned_by else "") if x)
+        self.info.setText(f"{report.marking}  ·  {report.control_number} v{report.version}  ·  {report.state}"
+                          f"{' (' + signed + ')' if signed else ''}\n{self.pdf.pageCount()} pages  ·  "
+                          f"SHA-256 {report.sha256}")
+        self.results.clear()
+        self._update_buttons()
+
+    def load_pdf(self, data: bytes) -> None:
+        """Load bytes into the preview (kept in memory: the report never touches the disk here)."""
+        self.pdf.close()
+        self._bytes = QByteArray(data)
+        self._buffer = QBuffer(self._bytes, self)
+        self._buffer.open(QIODevice.OpenModeFlag.ReadOnly)
+        self.pdf.load(self._buffer)
+
+    def _update_buttons(self) -> None:
+        state = self.current.state if self.current else ""
+        self.sign_button.setEnabled(state == "built")
+        self.countersign_button.setEnabled(state == "signed")
+        self.export_button.setEnabled(state == "countersigned")
+        for b in (self.verify_button, self.print_button):
+            b.setEnabled(self.current is not None)
+
+    # -- actions -----------------------------------------------------------------------------
+
+    def build(self) -> None:
+        sid = self.submission_id or self.submission_box.value()
+        session = self.ctx.session
+
+        def work(progress, cancel) -> StoredReport:  # type: ignore[no-untyped-def]
+            with worker_session(session) as ws:
+                submissions.get(ws, sid)  # a clear "no such submission" before any work
+                return report_service.build(ws, sid, progress, cancel)
+
+        self.ctx.jobs.run(work, self._built, lambda exc: self.ctx.show_error(self, exc), label="Building report",
+                          parent=self)
+
+    def _built(self, report: StoredReport) -> None:
+        self.current = report
+        self.refresh()
+        self.select(report.id)
+        self.ctx.events.status_message.emit(f"Report {report.control_number} built")
+
+    def _sign(self, countersign: bool) -> None:
+        if self.current is None:
+            return
+        verb = "Countersign" if countersign else "Sign"
+        passphrase = self.ctx.ask_passphrase(self, f"{verb} report {self.current.control_number}: enter your "
+                                                   "passphrase again")
+        if passphrase is None:
+            return
+        pin = None
+        from app.services import pki as pki_service
+
+        info = pki_service.identity_info(self.ctx.session)
+        if info is not None and info.source == "pkcs11":
+            pin = self.ctx.ask_passphrase(self, f"PIN for token {info.token_label}")
+            if pin is None:
+                return
+        try:
+            action = report_service.countersign if countersign else report_service.sign
+            report = action(self.ctx.session, self.current.id, passphrase, pin)
+        except FrontierError as exc:
+            self.ctx.show_error(self, exc)
+            return
+        self.current = report
+        self.refresh()
+        self.select(report.id)
+
+    def sign(self) -> None:
+        self._sign(False)
+
+    def countersign(self) -> None:
+        self._sign(True)
+
+    def verify(self) -> None:
+        if self.current is None:
+            return
+        try:
+            result = report_service.verify(self.ctx.session, self.current.id)
+        except FrontierError as exc:
+            self.ctx.show_error(self, exc)
+            return
+        self.results.setPlainText("\n".join(result.lines()))
+
+    def print_report(self) -> None:
+        if self.current is None:
+            return
+        printer = self.choose_printer(self, self.pdf.pageCount())
+        if printer is None:
+            return
+        try:
+            sent = print_document(self.pdf, printer)
+            name = printer.printerName() or printer.outputFileName() or "default printer"
+            report_service.record_print(self.ctx.session, self.current.id, name, printer.copyCount(),
+                                        f"{sent} pages")
+        except FrontierError as exc:
+            self.ctx.show_error(self, exc)
+            return
+        self.ctx.events.status_message.emit(f"Printed {sent} pages of {self.current.control_number} (recorded)")
+
+    def export(self) -> None:
+        if self.current is None:
+            return
+        choice = self.choose_export(self, self.current.marking)
+        if choice is None:
+            return
+        folder, label = choice
+        try:
+            Marking.parse(label)
+        except FrontierError as exc:
+            self.ctx.show_error(self, exc)
+            return
+        passphrase = self.ctx.ask_passphrase(self, f"Export {self.current.control_number} to {folder}: enter "
+                                                   "your passphrase again")
+        if passphrase is None:
+            return
+        try:
+            self.last_export = report_service.export(self.ctx.session, self.current.id, folder, label, passphrase)
+        except FrontierError as exc:
+            self.ctx.show_error(self, exc)
+            return
+        pkg = self.last_export.package
+        self.results.setPlainText(f"Package written to {pkg.path}\nmedia label {pkg.media.banner()}, content "
+                                  f"{pkg.marking.banner()}\n" + "\n".join(f"{h}  {n}" for n, h in
+                                                                           sorted(pkg.files.items())))
+
+
+class ReportTab(ReportScreen):
+    """The same screen restricted to one submission (for the submission detail tabs)."""
+
+    def __init__(self, ctx: UiContext, submission_id: int, parent: QWidget | None = None) -> None:
+        super().__init__(ctx, parent, submission_id)
