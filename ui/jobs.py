@@ -83,11 +83,16 @@ class _Runnable(QRunnable):
 
 
 class Job(QObject):
-    """One running job; lives on the GUI thread, so its slots run there."""
+    """One running job; lives on the GUI thread, so its slots run there.
+
+    Deliberately parentless: the runner keeps the only reference while the job runs, so a
+    finished job is freed by Python once its last slot has returned (no deleteLater races with
+    the runner's own destruction).
+    """
 
     def __init__(self, runner: JobRunner, fn: JobFn, on_done: DoneFn, on_error: ErrorFn,
                  label: str, parent: QWidget | None, cancellable: bool) -> None:
-        super().__init__(runner)
+        super().__init__()
         self.runner = runner
         self.fn = fn
         self.on_done = on_done
@@ -105,6 +110,10 @@ class Job(QObject):
         self.signals.progress.connect(self._on_progress)
         self.signals.finished.connect(self._on_finished)
         self.signals.failed.connect(self._on_failed)
+        # A child timer dies with the job, so it can never call into a freed object.
+        self.slow_timer = QTimer(self)
+        self.slow_timer.setSingleShot(True)
+        self.slow_timer.timeout.connect(self.show_if_slow)
 
     # -- worker-thread side (plain callables handed to the core) --------------------------
     def cancelled(self) -> bool:
@@ -160,6 +169,7 @@ class Job(QObject):
 
     def _close(self) -> None:
         self.finished = True
+        self.slow_timer.stop()
         if self.dialog is not None:
             self.dialog.close()
             self.dialog.deleteLater()
@@ -206,7 +216,7 @@ class JobRunner(QObject):
             return None
         job = Job(self, fn, done_cb, error_cb, label, parent, cancellable)
         self.active.append(job)
-        QTimer.singleShot(self.slow_ms, job.show_if_slow)
+        job.slow_timer.start(self.slow_ms)
         self.pool.start(_Runnable(job))
         return job
 
@@ -218,7 +228,6 @@ class JobRunner(QObject):
     def _forget(self, job: Job) -> None:
         if job in self.active:
             self.active.remove(job)
-        job.deleteLater()
         if not self.active:
             self.idle.emit()
 

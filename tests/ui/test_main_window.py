@@ -1,0 +1,233 @@
+"""Shell: banners, role-filtered screen registry, submission detail tabs, dashboard, audit and
+accounts screens, error presentation and the background job runner."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+from PySide6.QtCore import QThread
+
+from app.model.errors import Cancelled, ValidationError
+from app.model.submissions import Submission, SubmissionStatus, WindowState
+from app.services import submissions
+from ui import errors
+from ui.jobs import JobRunner, time_left
+from ui.main_window import SCREENS, MainWindow
+from ui.screens.audit_screen import AuditScreen
+from ui.screens.dashboard import DashboardScreen
+from ui.screens.submission_detail import SUBMISSION_TABS, SubmissionDetail
+from ui.screens.users_screen import UsersScreen
+
+
+def _titles(w: MainWindow) -> list[str]:
+    return [w.nav.item(i).text() for i in range(w.nav.count())]
+
+
+def _sub(ctx, days_to_release: int, status=SubmissionStatus.IN_REVIEW, name="M"):  # type: ignore[no-untyped-def]
+    release = ctx.today() + timedelta(days=days_to_release)
+    return submissions.create(ctx.session, Submission(
+        developer="Dev", model_name=name, version="1", received=release - timedelta(days=25),
+        planned_release=release, status=status))
+
+
+def test_banners_and_status_bar(ctx, qtbot) -> None:  # type: ignore[no-untyped-def]
+    w = MainWindow(ctx)
+    qtbot.addWidget(w)
+    assert w.top_banner.text() == w.bottom_banner.text() == "SECRET//NOFORN"
+    assert "#c8102e" in w.top_banner.styleSheet()  # red for SECRET
+    assert "Rita Reviewer (Reviewer)" in w.status_user.text()
+    assert "OS keyring" in w.status_keys.text()
+
+
+def test_screens_follow_role_permissions(make_ctx, qtbot) -> None:  # type: ignore[no-untyped-def]
+    reviewer = MainWindow(make_ctx("reviewer"))
+    auditor = MainWindow(make_ctx("auditor"))
+    qtbot.addWidget(reviewer)
+    qtbot.addWidget(auditor)
+    assert "Audit trail" not in _titles(reviewer)
+    assert "Audit trail" in _titles(auditor)
+    assert {"Dashboard", "Submissions", "Accounts"} <= set(_titles(reviewer))
+    # Every registered screen a role may see can actually be built.
+    for w in (reviewer, auditor):
+        for key in list(w.specs):
+            w.show_screen(key)
+            assert w.stack.currentWidget() is w.pages[key]
+    assert len(SCREENS) >= 4
+
+
+def test_open_submission_builds_detail_with_registered_tabs(ctx, qtbot) -> None:  # type: ignore[no-untyped-def]
+    sub = _sub(ctx, 3, name="Aurora")
+    w = MainWindow(ctx)
+    qtbot.addWidget(w)
+    ctx.events.open_submission.emit(sub.id)
+    detail = w.stack.currentWidget()
+    assert isinstance(detail, SubmissionDetail)
+    assert "Aurora" in _titles(w)[-1]
+    assert "AT RISK" in detail.clock.text() and "3 days" in detail.clock.text()
+    tabs = [detail.tabs.tabText(i) for i in range(detail.tabs.count())]
+    assert tabs == [t.title for t in SUBMISSION_TABS if t.permission is None or ctx.can(t.permission)]
+    assert detail.tab("Artifacts") is detail.built[tabs.index("Artifacts")]
+    ctx.events.open_submission.emit(sub.id)  # opening again re-uses the page
+    assert sum("Aurora" in t for t in _titles(w)) == 1
+    detail.close_requested.emit()
+    assert not any("Aurora" in t for t in _titles(w))
+
+
+def test_dashboard_orders_by_urgency(ctx, qtbot) -> None:  # type: ignore[no-untyped-def]
+    _sub(ctx, 20, name="OnTrack")
+    _sub(ctx, -2, name="Overdue")
+    _sub(ctx, 4, name="AtRisk")
+    _sub(ctx, -40, status=SubmissionStatus.CLOSED, name="Closed")
+    dash = DashboardScreen(ctx)
+    qtbot.addWidget(dash)
+    assert [s.model_name for s, _st, _d in dash.rows] == ["Overdue", "AtRisk", "OnTrack"]
+    assert [st for _s, st, _d in dash.rows] == [WindowState.OVERDUE, WindowState.AT_RISK, WindowState.ON_TRACK]
+    assert dash.table.item(0, 0).text() == "-2 (overdue)"
+    assert dash.cards[WindowState.OVERDUE].value.text() == "1"
+    assert dash.open_card.value.text() == "3"
+    _sub(ctx, 1, name="New")
+    ctx.events.submissions_changed.emit()
+    assert dash.table.rowCount() == 4
+
+
+def test_audit_screen_verify_and_filter(make_ctx, qtbot) -> None:  # type: ignore[no-untyped-def]
+    reviewer = make_ctx("reviewer")
+    _sub(reviewer, 10)
+    auditor = make_ctx("auditor")
+    screen = AuditScreen(auditor)
+    qtbot.addWidget(screen)
+    screen.verify()
+    assert screen.result.text().startswith("Audit chain intact")
+    screen.actor.setCurrentIndex(screen.actor.findData("reviewer"))
+    assert screen.events and {e.actor for e in screen.events} == {"reviewer"}
+    screen.action.setText("submission.")
+    screen.apply_filter()
+    assert [e.action for e in screen.events] == ["submission.create"]
+
+
+def test_audit_screen_names_first_broken_event(make_ctx, qtbot) -> None:  # type: ignore[no-untyped-def]
+    auditor = make_ctx("auditor")
+    db = auditor.session.db
+    with db.transaction() as conn:  # tamper as an attacker holding the key would
+        conn.execute("DROP TRIGGER audit_no_update")
+        conn.execute("UPDATE audit_events SET actor = 'mallory' WHERE seq = 3")
+    screen = AuditScreen(auditor)
+    qtbot.addWidget(screen)
+    screen.verify()
+    assert "BROKEN" in screen.result.text()
+    assert "#3" in screen.result.text()
+
+
+def test_users_screen_add_account_asks_admin_passphrase(make_ctx, qtbot, dialogs, workstation) -> None:  # type: ignore[no-untyped-def]
+    admin = make_ctx("admin")
+    screen = UsersScreen(admin)
+    qtbot.addWidget(screen)
+    screen.new_username.setText("newbie")
+    screen.new_display.setText("New Reviewer")
+    screen.new_passphrase.setText("river-stone-8-candle")
+    dialogs.passphrases.append("wrong-admin-passphrase")
+    screen.add_account()
+    assert "Not added" in screen.add_status.text() and "wrong passphrase" in screen.add_status.text().lower()
+    dialogs.passphrases.append(workstation.passphrase("admin"))
+    screen.add_account()
+    assert "created" in screen.add_status.text()
+    assert "newbie" in [a.username for a in screen.accounts]
+    assert len(dialogs.prompts) == 2
+    screen.select("newbie")
+    screen.set_disabled(True)
+    assert next(a for a in screen.accounts if a.username == "newbie").disabled
+
+
+def test_reviewer_sees_only_own_passphrase_change(ctx, qtbot, workstation) -> None:  # type: ignore[no-untyped-def]
+    screen = UsersScreen(ctx)
+    qtbot.addWidget(screen)
+    assert not hasattr(screen, "add_button")
+    screen.old_passphrase.setText(workstation.passphrase("reviewer"))
+    screen.own_new.setText("a-fresh-passphrase-77")
+    screen.own_repeat.setText("a-fresh-passphrase-77")
+    screen.change_own()
+    assert screen.own_status.text() == "Passphrase changed."
+    assert screen.old_passphrase.text() == ""
+
+
+# -- errors -------------------------------------------------------------------------------------
+
+def test_error_description_never_leaks_unexpected_messages() -> None:
+    title, message, details = errors.describe(ValidationError("version", "is required"))
+    assert (title, message, details) == ("Please check the input", "version: is required", None)
+    try:
+        raise RuntimeError("passphrase=hunter2-secret")
+    except RuntimeError as exc:
+        title, message, details = errors.describe(exc)
+    assert title == "Unexpected error"
+    assert "hunter2" not in message and details is not None and "hunter2" not in details
+    assert "RuntimeError" in details and "test_main_window.py" in details
+
+
+def test_sanitize_strips_control_characters() -> None:
+    assert errors.sanitize("ok\x1b[31m\u202e") == "ok\ufffd[31m\ufffd"
+
+
+# -- jobs ---------------------------------------------------------------------------------------
+
+def test_synchronous_runner_delivers_result_and_error() -> None:
+    runner = JobRunner(synchronous=True)
+    got: list[object] = []
+    runner.run(lambda p, c: 41 + 1, got.append)
+    runner.run(lambda p, c: (_ for _ in ()).throw(ValidationError("x", "bad")), got.append, got.append)
+    assert got[0] == 42 and isinstance(got[1], ValidationError)
+
+
+def test_threaded_runner_delivers_on_gui_thread_with_progress_dialog_only_when_slow(qtbot) -> None:  # type: ignore[no-untyped-def]
+    runner = JobRunner(slow_ms=20)
+    release = threading.Event()
+    seen: dict[str, object] = {}
+
+    def work(progress, cancel):  # type: ignore[no-untyped-def]
+        seen["worker_thread"] = threading.get_ident()
+        progress(1, 4, "first file")
+        release.wait(5)
+        return "done"
+
+    job = runner.run(work, lambda r: seen.update(result=r, thread=threading.get_ident()), label="Importing")
+    assert job is not None
+    qtbot.waitUntil(lambda: job.dialog is not None, timeout=3000)  # slow -> dialog shown
+    qtbot.waitUntil(lambda: "1 of 4" in job.dialog.labelText(), timeout=3000)
+    release.set()
+    with qtbot.waitSignal(runner.idle, timeout=5000):
+        pass
+    assert seen["result"] == "done"
+    assert seen["thread"] == threading.main_thread().ident  # callbacks on the GUI thread
+    assert seen["worker_thread"] != threading.main_thread().ident
+
+
+def test_threaded_runner_fast_job_shows_no_dialog_and_cancel_reaches_core(qtbot) -> None:  # type: ignore[no-untyped-def]
+    runner = JobRunner(slow_ms=10_000)
+    results: list[object] = []
+    fast = runner.run(lambda p, c: "quick", results.append)
+    with qtbot.waitSignal(runner.idle, timeout=5000):
+        pass
+    assert results == ["quick"] and fast is not None and fast.dialog is None
+
+    started = threading.Event()
+
+    def cancellable(progress, cancel):  # type: ignore[no-untyped-def]
+        started.set()
+        while not cancel():
+            QThread.msleep(5)
+        raise Cancelled("Import")
+
+    failures: list[BaseException] = []
+    job = runner.run(cancellable, results.append, failures.append)
+    assert job is not None and started.wait(5)
+    job.cancel()
+    with qtbot.waitSignal(runner.idle, timeout=5000):
+        pass
+    assert isinstance(failures[0], Cancelled)
+
+
+def test_time_left_estimate() -> None:
+    assert time_left(0, 10, 5.0) == ""
+    assert time_left(5, 10, 10.0) == "about 10 s left"
+    assert time_left(1, 100, 60.0) == "about 99 min left"

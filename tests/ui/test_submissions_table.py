@@ -1,0 +1,110 @@
+"""Windowed submissions model and screen over 10,000 rows: paging, LRU cache, sort, filter, search."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from PySide6.QtCore import Qt
+
+from app.model.markings import Marking
+from app.model.submissions import Submission, SubmissionStatus
+from storage import submissions_repo
+from ui.models.submissions_model import COLUMNS, SubmissionsModel
+from ui.screens.submissions import SubmissionsScreen
+
+N = 10_000
+DEVELOPERS = ["Northwind AI", "Helix Labs", "Meridian Research", "Cobalt Systems", "Tessellate"]
+STATUSES = list(SubmissionStatus)
+
+
+def bulk_insert(session, n: int = N) -> None:  # type: ignore[no-untyped-def]
+    """Fast fixture data straight through the repository (one transaction, no per-row audit)."""
+    base = date(2026, 1, 1)
+    with session.db.transaction() as conn:
+        for i in range(n):
+            received = base + timedelta(days=i % 300)
+            s = Submission(
+                developer=DEVELOPERS[i % len(DEVELOPERS)], model_name=f"Model-{i:05d}", version=f"v{i % 7}",
+                received=received, planned_release=received + timedelta(days=10 + i % 25),
+                status=STATUSES[i % len(STATUSES)], marking=Marking.parse("CUI"),
+            )
+            submissions_repo.insert(conn, s, "reviewer", "2026-01-01T00:00:00+00:00")
+
+
+@pytest.fixture
+def big(ctx):  # type: ignore[no-untyped-def]
+    bulk_insert(ctx.session)
+    return ctx
+
+
+def _col(name: str) -> int:
+    return [c[0] for c in COLUMNS].index(name)
+
+
+def test_rowcount_without_loading_rows_and_paging(big) -> None:  # type: ignore[no-untyped-def]
+    model = SubmissionsModel(big, page_size=200, cache_pages=4)
+    assert model.rowCount() == N
+    assert model.fetches == 0  # opening the table reads no rows at all
+    first = model.data(model.index(0, _col("Release")))
+    assert model.fetches == 1
+    last = model.data(model.index(N - 1, _col("Release")))
+    assert model.fetches == 2
+    assert first <= last  # default sort: release date ascending
+    model.data(model.index(1, _col("Model")))  # same page: cached
+    assert model.fetches == 2
+    for page in range(2, 7):  # touch 5 more pages -> the LRU keeps only 4
+        model.data(model.index(page * 200, 0))
+    assert len(model._pages) == 4
+    model.data(model.index(0, 0))  # page 0 was evicted
+    assert model.fetches == 8
+    assert model.data(model.index(N, 0)) is None  # out of range is harmless
+
+
+def test_sort_on_header_goes_to_the_service(big) -> None:  # type: ignore[no-untyped-def]
+    model = SubmissionsModel(big)
+    model.sort(_col("Model"), Qt.SortOrder.DescendingOrder)
+    assert model.data(model.index(0, _col("Model"))) == "Model-09999"
+    assert model.data(model.index(N - 1, _col("Model"))) == "Model-00000"
+    model.sort(_col("Developer"), Qt.SortOrder.AscendingOrder)
+    assert model.data(model.index(0, _col("Developer"))) == "Cobalt Systems"
+    assert model.data(model.index(N - 1, _col("Developer"))) == "Tessellate"
+
+
+def test_filter_and_search(big) -> None:  # type: ignore[no-untyped-def]
+    model = SubmissionsModel(big)
+    model.set_filter(status=SubmissionStatus.CLOSED.value)
+    assert model.rowCount() == N // len(STATUSES) + (1 if N % len(STATUSES) > STATUSES.index(
+        SubmissionStatus.CLOSED) else 0)
+    assert {model.data(model.index(r, _col("Status"))) for r in range(0, model.rowCount(), 97)} == {"closed"}
+    model.set_filter(search="Model-0424", status=None)
+    assert model.rowCount() == 10  # Model-04240 .. Model-04249
+    model.set_filter(search="Helix")
+    assert model.rowCount() == N // len(DEVELOPERS)
+    model.set_filter(search="no such model")
+    assert model.rowCount() == 0
+
+
+def test_screen_search_box_and_double_click_open(big, qtbot) -> None:  # type: ignore[no-untyped-def]
+    screen = SubmissionsScreen(big)
+    qtbot.addWidget(screen)
+    screen.show()
+    assert "10,000 submissions" in screen.count_label.text()
+    qtbot.keyClicks(screen.search, "Model-00042")
+    with qtbot.waitSignal(screen.model.modelReset, timeout=2000):
+        pass  # the debounce timer fires once typing stops
+    assert screen.model.rowCount() == 1
+    assert "1 submission match the filter" in screen.count_label.text()
+    opened: list[int] = []
+    big.events.open_submission.connect(opened.append)
+    index = screen.model.index(0, 0)
+    screen.table.doubleClicked.emit(index)
+    assert opened == [int(screen.model.data(index))]
+
+
+def test_days_left_column_is_coloured_by_state(big) -> None:  # type: ignore[no-untyped-def]
+    model = SubmissionsModel(big)
+    model.set_filter(status=SubmissionStatus.IN_REVIEW.value)
+    idx = model.index(0, _col("Days left"))
+    assert int(model.data(idx)) < 0  # fixture releases are all in the past relative to the test clock
+    assert model.data(idx, Qt.ItemDataRole.ForegroundRole).color().name() == "#b00020"
