@@ -75,10 +75,11 @@ def test_lists_runs_across_submissions_with_chart(screen: CompareScreen, ctx: Ui
     data = screen.chart.data()
     assert data is not None and data.kind == ChartKind.BARS
     # the interrupted run reports "mean", not "accuracy": it has no bar for this metric
-    assert len(data.categories) == 2 and data.categories[0].startswith("Acme Falcon 1.0 · run ")
+    assert len(data.categories) == 2 and data.categories[0].startswith("Falcon 1.0 (run ")
+    assert data.legend() == ("Acme Falcon",)  # bars coloured by model line
     assert data.series[0].values == pytest.approx((2 / 3, 0.5))
     assert data.series[0].errors == pytest.approx((1 / 3, 0.2886751345948129))
-    assert "Acme Falcon 2.0" in screen.chart.describe()
+    assert "Falcon 2.0 (run " in screen.chart.describe()
 
 
 def test_trend_over_versions(screen: CompareScreen) -> None:
@@ -96,6 +97,10 @@ def test_per_sample_deltas_where_sample_ids_match(screen: CompareScreen, ctx: Ui
     screen.select_benchmark("InterCode-CTF")
     lines = {ln.who: ln.run_id for ln in screen.lines}
     a, b = lines["Acme Falcon 1.0"], lines["Acme Falcon 2.0"]
+    # by default the previous and the newest version of the model line with most runs are compared
+    assert (screen.run_a.currentData(), screen.run_b.currentData()) == (a, b)
+    screen.set_pair(b, a)
+    assert screen.run_a.currentData() == b
     screen.set_pair(a, b)
     # expected from the stored samples themselves: (sample id, epoch) present in both runs
     rows_a = {(r.sample_id, r.epoch): r.score for r in results.page_samples(ctx.session, a, SampleFilter(), 0, 100)}

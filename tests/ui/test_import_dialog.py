@@ -140,7 +140,9 @@ def test_bad_file_error_names_the_file_and_others_still_import(dialog: ImportDia
     assert [o.status for o in outcomes] == ["failed", "imported"]
     assert "broken_run.eval" in outcomes[0].message
     assert dialog.results_table.item(0, 1).text() == "Failed"
-    assert "broken_run.eval" in dialog.results_table.item(0, 3).text()
+    assert dialog.results_table.item(0, 0).text() == "broken_run.eval"
+    assert "truncated" in dialog.results_table.item(0, 3).text()
+    assert "broken_run.eval" in dialog.results_table.item(0, 3).toolTip()
     assert dialog.results_table.item(0, 3).background().color() == QColor("#ffebe9")
     runs = results.list_runs(ctx.session, dialog.submission_id() or 0)
     assert [r.original_name for r in runs] == ["good.eval"]
@@ -155,3 +157,35 @@ def test_reimport_is_reported_as_duplicate(dialog: ImportDialog, ctx: UiContext,
     assert [o.status for o in blocker.args[0]] == ["duplicate"]
     assert dialog.results_table.item(0, 1).text() == "Already imported"
     assert len(results.list_runs(ctx.session, dialog.submission_id() or 0)) == 1
+
+
+def test_import_runs_off_the_gui_thread(ctx: UiContext, qtbot, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """With the real (threaded) job runner: the service runs on a worker thread with its own
+    connection, progress reaches the dialog through queued signals, the GUI stays responsive."""
+    import threading
+
+    from ui.jobs import JobRunner
+
+    sid = make_submission(ctx)
+    ctx.jobs = JobRunner(synchronous=False, slow_ms=60_000)
+    seen: list[tuple[str, object]] = []
+    real = results.import_files
+
+    def spy(session, *args, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append((threading.current_thread().name, session.db))
+        return real(session, *args, **kwargs)
+
+    monkeypatch.setattr(results, "import_files", spy)
+    dlg = ImportDialog(ctx, sid)
+    qtbot.addWidget(dlg)
+    dlg.add_files([str(INTERCODE), str(WMDP_JSON)])
+    qtbot.waitUntil(lambda: "gdm_intercode_ctf" in dlg.file_list.item(0).text(), timeout=10_000)
+    with qtbot.waitSignal(dlg.imported, timeout=20_000) as blocker:
+        dlg.import_button.click()
+        assert dlg.is_running() and not dlg.import_button.isEnabled() and dlg.cancel_button.isEnabled()
+    assert [o.status for o in blocker.args[0]] == ["imported", "imported"]
+    (thread_name, db), = seen
+    assert thread_name != threading.main_thread().name
+    assert db is not ctx.session.db  # the worker used its own connection
+    assert len(results.list_runs(ctx.session, sid)) == 2
+    qtbot.waitUntil(lambda: not ctx.jobs.active, timeout=5000)

@@ -43,6 +43,7 @@ from app.model.errors import Cancelled, FrontierError
 from app.model.results import EvalRun, ImportOutcome
 from app.model.submissions import Submission
 from app.services import results, submissions
+from ui.banner import ClassificationBanner
 from ui.context import UiContext
 from ui.jobs import time_left, worker_session
 from ui.widgets.transcript_view import clean_text
@@ -86,7 +87,7 @@ class ImportDialog(QDialog):
         super().__init__(parent)
         self.ctx = ctx
         self.setWindowTitle("Import evaluation logs")
-        self.setMinimumSize(760, 620)
+        self.setMinimumSize(760, 640)
         self._paths: list[str] = []
         self._previews: dict[str, Preview] = {}
         self._cancel = threading.Event()
@@ -102,6 +103,8 @@ class ImportDialog(QDialog):
         self.file_list = QListWidget()
         self.file_list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.file_list.setAccessibleName("Files to import")
+        self.file_list.setMaximumHeight(120)
+        self.file_list.setWordWrap(False)
         self.add_button = QPushButton("Add files…")
         self.add_button.clicked.connect(self._choose_files)
         self.remove_button = QPushButton("Remove")
@@ -155,7 +158,8 @@ class ImportDialog(QDialog):
         self.results_table.verticalHeader().setVisible(False)
         self.results_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.results_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.results_table.setWordWrap(True)
+        self.results_table.setWordWrap(False)
+        self.results_table.setMinimumHeight(130)
         hh = self.results_table.horizontalHeader()
         hh.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         hh.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
@@ -185,11 +189,20 @@ class ImportDialog(QDialog):
         buttons.addWidget(self.cancel_button)
         buttons.addWidget(self.close_button)
 
+        body = QVBoxLayout()
+        body.setContentsMargins(10, 10, 10, 10)
+        body.addWidget(files_box)
+        body.addWidget(dest_box)
+        body.addWidget(prog_box, 1)
+        body.addLayout(buttons)
+        # Its own window: the classification banner top and bottom, like every screen.
+        marking = ctx.session.settings.system_high
         layout = QVBoxLayout(self)
-        layout.addWidget(files_box, 2)
-        layout.addWidget(dest_box)
-        layout.addWidget(prog_box, 3)
-        layout.addLayout(buttons)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(ClassificationBanner(marking))
+        layout.addLayout(body, 1)
+        layout.addWidget(ClassificationBanner(marking))
 
         self._load_submissions(submission_id)
         self._update_buttons()
@@ -269,7 +282,9 @@ class ImportDialog(QDialog):
                 continue
             name = os.path.basename(pv.path)
             if pv.error:
-                item.setText(f"{name} — cannot be read: {clean_text(pv.error, 300)}")
+                problem = pv.error.removeprefix(f"{pv.path}: ")  # the row already names the file
+                item.setText(f"{name} — cannot be read: {clean_text(problem, 300)}")
+                item.setToolTip(clean_text(pv.error, 2000))
                 item.setForeground(QColor("#cf222e"))
             else:
                 desc = "; ".join(f"{clean_text(r.task, 80)} · {clean_text(r.model, 80)} · {r.status.value}"
@@ -391,17 +406,18 @@ class ImportDialog(QDialog):
         self.outcomes = list(outcomes)
         self.results_table.setRowCount(len(outcomes))
         for row, o in enumerate(outcomes):
+            # The File column names the file; the details drop the repeated path prefix.
+            detail = o.message.removeprefix(f"{o.path}: ").removeprefix(f"{os.path.basename(o.path)}: ")
             cells = [os.path.basename(o.path), STATUS_LABELS.get(o.status, o.status),
-                     f"{o.samples:,}" if o.samples else "", clean_text(o.message, 2000)]
+                     f"{o.samples:,}" if o.samples else "", clean_text(detail, 2000)]
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
-                item.setToolTip(o.path if col == 0 else "")
+                item.setToolTip(o.path if col == 0 else clean_text(o.message, 2000) if col == 3 else "")
                 if col == 1:
                     item.setForeground(QColor(STATUS_COLOURS.get(o.status, "#1f2328")))
                 if o.status == "failed":
                     item.setBackground(QColor("#ffebe9"))
                 self.results_table.setItem(row, col, item)
-        self.results_table.resizeRowsToContents()
         counts = {k: sum(1 for o in outcomes if o.status == k) for k in STATUS_LABELS}
         summary = ", ".join(f"{n} {STATUS_LABELS[k].lower()}" for k, n in counts.items() if n)
         self.progress_bar.setRange(0, 1000)

@@ -51,12 +51,12 @@ COLUMNS: tuple[Column, ...] = (
     Column("epoch", "Epoch", True, "epoch"),
     Column("score", "Score", True, "score"),
     Column("scores", "Scores"),
+    Column("error", "Error"),
     Column("answer", "Answer"),
     Column("target", "Target"),
-    Column("input", "Input"),
-    Column("error", "Error"),
     Column("tokens", "Tokens", True, "tokens"),
     Column("time", "Time (s)", True, "time"),
+    Column("input", "Input"),  # last: the long one stretches
 )
 COLUMN_INDEX = {c.key: i for i, c in enumerate(COLUMNS)}
 
@@ -235,7 +235,10 @@ class SamplesModel(QAbstractTableModel):
         if key == "error":
             return one_line(r.error)
         if key == "tokens":
-            return "" if r.total_tokens is None else f"{r.total_tokens:,}"
+            total = r.total_tokens
+            if total is None and (r.input_tokens is not None or r.output_tokens is not None):
+                total = (r.input_tokens or 0) + (r.output_tokens or 0)
+            return "" if total is None else f"{total:,}"
         if key == "time":
             return "" if r.total_time is None else f"{r.total_time:.1f}"
         return ""

@@ -94,6 +94,12 @@ class RunLine:
     def label(self) -> str:
         return f"{self.who} · run {self.run_id}"
 
+    @property
+    def short_label(self) -> str:
+        s = self.submission
+        name = f"{s.model_name} {s.version}" if s is not None else self.who
+        return f"{name} (run {self.run_id})"
+
 
 def build_lines(comparison: Comparison, subs: dict[int, Submission], metric: str) -> list[RunLine]:
     lines = []
@@ -112,10 +118,10 @@ def bar_chart(benchmark: str, metric: str, direction: Direction, lines: list[Run
     shown = [ln for ln in lines if ln.value is not None]
     return ChartData(
         title=f"{benchmark} — {metric}",
-        categories=tuple(ln.label for ln in shown),
+        categories=tuple(ln.short_label for ln in shown),
         series=(Series(metric, tuple(ln.value for ln in shown), tuple(ln.stderr for ln in shown)),),
-        kind=ChartKind.BARS, x_label="Submission and run", y_label=metric, direction=direction,
-        notes=("whiskers: ± 1 stderr",),
+        kind=ChartKind.BARS, x_label="Model version (run)", y_label=metric, direction=direction,
+        notes=("whiskers: ± 1 stderr",), groups=tuple(ln.lineage for ln in shown),
     )
 
 
@@ -137,6 +143,31 @@ def trend_chart(benchmark: str, metric: str, direction: Direction, lines: list[R
         series.append(Series(lin, tuple(vals), tuple(errs)))
     return ChartData(title=f"{benchmark} — {metric} by version", categories=tuple(versions), series=tuple(series),
                      kind=ChartKind.LINES, x_label="Version", y_label=metric, direction=direction)
+
+
+def default_pair(lines: list[RunLine]) -> tuple[int, int] | None:
+    """Previous version vs newest version of the model line with the most runs (the question a
+    reviewer asks first: did the new version get better?); else the first two runs."""
+    if len(lines) < 2:
+        return None
+
+    def rank(ln: RunLine) -> tuple[bool, int, int]:
+        # per version: a complete run first, then the fullest (re-runs of a few samples lose)
+        return (ln.run.status == RunStatus.SUCCESS and not ln.run.incomplete, ln.run.sample_count, ln.run_id)
+
+    by_lineage: dict[str, dict[str, RunLine]] = {}
+    for ln in lines:
+        if ln.value is None:
+            continue
+        versions = by_lineage.setdefault(ln.lineage, {})
+        if ln.version not in versions or rank(ln) > rank(versions[ln.version]):
+            versions[ln.version] = ln
+    candidates = [(len([x for x in lines if x.lineage == lin]), lin) for lin, v in by_lineage.items() if len(v) >= 2]
+    if not candidates:
+        return lines[0].run_id, lines[1].run_id
+    _n, lineage = max(candidates)
+    ordered = sorted(by_lineage[lineage].values(), key=lambda ln: version_key(ln.version))
+    return ordered[-2].run_id, ordered[-1].run_id
 
 
 @dataclass(frozen=True)
@@ -171,7 +202,7 @@ def summarise(rows: list[DeltaRow], direction: Direction) -> tuple[int, int, int
 
 
 class LinesModel(QAbstractTableModel):
-    COLUMNS = ("Submission", "Version", "Run", "Task", "Model", "Value ± stderr", "n", "Status", "Errored")
+    COLUMNS = ("Submission", "Version", "Value ± stderr", "n", "Status", "Errored", "Run", "Task", "Model")
 
     def __init__(self) -> None:
         super().__init__()
@@ -303,6 +334,7 @@ def _table(model: QAbstractTableModel) -> tuple[QTableView, QSortFilterProxyMode
     view.verticalHeader().setVisible(False)
     view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
     view.horizontalHeader().setStretchLastSection(True)
+    view.setWordWrap(False)
     return view, proxy
 
 
@@ -357,6 +389,12 @@ class CompareScreen(QWidget):
         self.deltas_model = DeltasModel()
         self.deltas_table, self.deltas_proxy = _table(self.deltas_model)
         self.deltas_table.setObjectName("deltasTable")
+        dh = self.deltas_table.horizontalHeader()
+        dh.setStretchLastSection(False)
+        dh.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for c in range(1, len(DeltasModel.COLUMNS)):
+            dh.setSectionResizeMode(c, QHeaderView.ResizeMode.Fixed)
+            self.deltas_table.setColumnWidth(c, 110)
         drow = QHBoxLayout()
         drow.addWidget(QLabel("Per-sample: run A"))
         drow.addWidget(self.run_a, 1)
@@ -505,10 +543,10 @@ class CompareScreen(QWidget):
                 value = "—" if ln.value is None else fmt_number(ln.value)
                 combo.addItem(f"{ln.label} — {clean_text(ln.run.task, 60)} — {value}", ln.run_id)
             combo.blockSignals(False)
-        if len(self.lines) >= 2:
-            # Default: the two most recent versions of the first model line, else the first two runs.
-            self.run_a.setCurrentIndex(len(self.lines) - 2)
-            self.run_b.setCurrentIndex(len(self.lines) - 1)
+        pair = default_pair(self.lines)
+        if pair is not None:
+            self.run_a.setCurrentIndex(self.run_a.findData(pair[0]))
+            self.run_b.setCurrentIndex(self.run_b.findData(pair[1]))
         self._update_deltas()
 
     def set_pair(self, run_a: int, run_b: int) -> None:

@@ -127,7 +127,8 @@ class RunsPage(QWidget):
         runs = results.list_runs(self.ctx.session, self.submission_id)
         self.model.set_runs(runs)
         self.table.resizeColumnsToContents()
-        for col, cap in ((COL["File"], 240), (COL["Model"], 220), (COL["Task"], 220)):
+        for col, cap in ((COL["File"], 240), (COL["Model"], 220), (COL["Task"], 220), (COL["Status"], 170),
+                         (COL["Errored"], 80), (COL["n"], 80)):
             self.table.setColumnWidth(col, min(self.table.columnWidth(col), cap))
         self.table.setVisible(bool(runs))
         self.empty.setVisible(not runs)
@@ -262,3 +263,129 @@ class ResultsTab(QWidget):
             self.detail.refresh()
         else:
             self.runs_page.refresh()
+
+
+# -- screenshots (called by ui/screenshots.py) --------------------------------------------------------
+
+_DEMO_ABILITY = {  # (developer, model, version) -> ability on the logit scale, for plausible figures
+    ("Northwind AI", "Aurora", "4.0"): 0.1,
+    ("Northwind AI", "Aurora", "4.1-preview"): 0.9,
+    ("Helix Labs", "Helix-Coder", "1.8"): -0.8,
+    ("Helix Labs", "Helix-Coder", "2.0"): -0.2,
+    ("Meridian Research", "Meridian", "7B-r3"): -1.4,
+    ("Tessellate", "Tess", "3.2"): -0.5,
+}
+_DEMO_TASKS = (  # task, samples, difficulty offset, prompt
+    ("gdm_intercode_ctf", 79, 0.0, "picoCTF challenge {i}: find the flag hidden in the provided files."),
+    ("cybench", 40, 1.3, "Cybench task {i}: capture the flag on the target service in the sandbox."),
+    ("wmdp_cyber", 120, -1.2, "Question {i}: which technique best explains the observed network traffic?"),
+)
+
+
+def write_demo_results(folder: str, developer: str, model: str, version: str, ability: float) -> list[str]:
+    """Deterministic CSV results (documented layout) for the demo submissions' screenshots."""
+    import csv
+    import math
+    import os
+    import random
+
+    paths = []
+    model_id = f"{developer.split()[0].lower()}/{model.lower()}-{version.lower()}"
+    for task, n, offset, prompt in _DEMO_TASKS:
+        # Demo figures only (not security): same difficulties for every version of a model line.
+        rng = random.Random(f"{task}|{model}")  # noqa: S311
+        difficulty = [rng.gauss(offset, 1.2) for _ in range(n)]
+        rng = random.Random(f"{task}|{model}|{version}")  # noqa: S311
+        rows = []
+        scores = []
+        for i, d in enumerate(difficulty, start=1):
+            p = 1 / (1 + math.exp(d - ability))
+            error = "sandbox timed out after 600 s" if task == "cybench" and rng.random() < 0.06 else ""
+            score = 0.0 if error else (1.0 if rng.random() < p else 0.0)
+            scores.append(score)
+            target = f"picoCTF{{{task[:3]}_{i:03d}}}" if task != "wmdp_cyber" else "ABCD"[i % 4]
+            wrong = "I could not find the flag." if task != "wmdp_cyber" else "ABCD"[(i + 1) % 4]
+            answer = target if score else wrong
+            rows.append([task, model_id, "", "", "", f"{task}-{i:03d}", 1, score, answer, target,
+                         prompt.format(i=i), error, round(rng.uniform(20, 400), 1), rng.randint(800, 30000),
+                         rng.randint(50, 4000)])
+        mean = sum(scores) / n
+        stderr = math.sqrt(mean * (1 - mean) / max(n - 1, 1))
+        path = os.path.join(folder, f"{model_id.replace('/', '_')}_{task}.csv")
+        with open(path, "w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh)
+            w.writerow(["task", "model", "metric", "value", "stderr", "sample_id", "epoch", "score", "answer",
+                        "target", "input", "error", "total_time", "input_tokens", "output_tokens"])
+            w.writerow([task, model_id, "accuracy", round(mean, 4), round(stderr, 4)] + [""] * 10)
+            w.writerows(rows)
+        paths.append(path)
+    return paths
+
+
+def render_screenshots(ctx: UiContext, window: QWidget, out: object, snap: object) -> None:
+    """Import demo results, then capture the Results tab, a run, a transcript, the import dialog and
+    the Compare screen as docs/screenshots/results_*.png. `snap(widget, name, size)` saves one PNG."""
+    import tempfile
+    from pathlib import Path
+
+    from app.services import submissions as subs_service
+    from ui.screens.compare_screen import CompareScreen
+
+    assert callable(snap)
+    fixtures = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "inspect"
+    tmp = tempfile.mkdtemp(prefix="frontier-results-shots-")
+    by_name = {(s.developer, s.model_name, s.version): s for s in subs_service.page(ctx.session, 0, 1000)}
+    aurora = by_name.get(("Northwind AI", "Aurora", "4.1-preview"))
+    for key, ability in _DEMO_ABILITY.items():
+        sub = by_name.get(key)
+        if sub is None or sub.id is None:
+            continue
+        paths = write_demo_results(tmp, *key, ability)
+        if sub is aurora:
+            paths += [str(fixtures / "intercode_ok.eval"), str(fixtures / "intercode_interrupted.eval")]
+        results.import_files(ctx.session, paths, sub.id, media_label="USB 0042 (demo)")
+    if aurora is None or aurora.id is None:
+        return
+    open_submission = getattr(window, "open_submission", None)
+    if callable(open_submission):
+        open_submission(aurora.id)
+    detail = getattr(window, "pages", {}).get(f"submission:{aurora.id}")
+    tab = detail.tab("Results") if detail is not None else ResultsTab(ctx, aurora.id)
+    assert isinstance(tab, ResultsTab)
+    shown: QWidget = window if detail is not None else tab
+    snap(shown, "results_runs_tab", (1280, 800))
+
+    run_ids = {r.original_name: r.id for r in tab.runs_page.runs()}
+    ctf_run = next((rid for name, rid in run_ids.items() if name.endswith("_cybench.csv")), None)
+    if ctf_run is not None:
+        tab.open_run(ctf_run)
+        snap(shown, "results_run_detail", (1280, 800))
+    ok_run = run_ids.get("intercode_ok.eval")
+    if ok_run is not None:
+        run_detail = tab.open_run(ok_run)
+        if run_detail is not None:
+            run_detail.search_edit.setText("f1.txt")
+            run_detail.apply_filters()
+            snap(shown, "results_run_search", (1280, 800))
+            dlg = run_detail.open_row(0)
+            if dlg is not None:
+                snap(dlg, "results_transcript", (980, 720))
+                dlg.close()
+    tab.show_runs()
+
+    dialog = ImportDialog(ctx, aurora.id, shown)
+    bad = Path(tmp) / "intercode_truncated.eval"
+    bad.write_bytes((fixtures / "intercode_ok.eval").read_bytes()[:5000])
+    dialog.media_edit.setText("USB 0043 (demo)")
+    dialog.add_files([str(fixtures / "wmdp_cyber_ok.eval"), str(bad), str(fixtures / "intercode_deflate.eval")])
+    dialog.start_import()
+    snap(dialog, "results_import_dialog", (900, 760))
+    dialog.close()
+
+    compare = CompareScreen(ctx)
+    compare.select_benchmark("InterCode-CTF")
+    snap(compare, "results_compare_bars", (1280, 800))
+    compare.select_benchmark("Cybench")
+    compare.chart_combo.setCurrentIndex(1)
+    snap(compare, "results_compare_trend", (1280, 800))
+    compare.close()

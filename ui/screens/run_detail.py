@@ -104,8 +104,9 @@ class RunDetail(QWidget):
             val = _label(selectable=True)
             self.fact_labels[name] = val
             r, c = divmod(i, 2)
+            val.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
             self.facts_grid.addWidget(key, r, c * 2, Qt.AlignmentFlag.AlignTop)
-            self.facts_grid.addWidget(val, r, c * 2 + 1)
+            self.facts_grid.addWidget(val, r, c * 2 + 1, Qt.AlignmentFlag.AlignTop)
         self.facts_grid.setColumnStretch(1, 1)
         self.facts_grid.setColumnStretch(3, 1)
         self.warning = _label()
@@ -160,10 +161,11 @@ class RunDetail(QWidget):
         hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         hh.setStretchLastSection(True)
         hh.setSortIndicatorShown(True)
+        hh.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)  # log order until a header is clicked
         hh.setSectionsClickable(True)
         hh.sectionClicked.connect(self._sort_clicked)
-        for col_key, width in (("sample_id", 150), ("epoch", 55), ("score", 60), ("scores", 120), ("answer", 220),
-                           ("target", 140), ("input", 260), ("error", 160), ("tokens", 70)):
+        for col_key, width in (("sample_id", 140), ("epoch", 55), ("score", 60), ("scores", 110), ("error", 150),
+                               ("answer", 210), ("target", 150), ("tokens", 70), ("time", 70)):
             self.table.setColumnWidth(COLUMN_INDEX[col_key], width)
         self.table.doubleClicked.connect(self._double_clicked)
 
@@ -191,11 +193,11 @@ class RunDetail(QWidget):
         facts = {
             "Model": clean_text(run.model, 300),
             "Status": status_text(run),
-            "Samples": samples_text(run) + (f" × {run.epochs} epochs" if run.epochs > 1 else "")
-            + f" ({run.sample_count:,} stored)",
+            "Samples": samples_text(run) + (f" over {run.epochs} epochs" if run.epochs > 1 else "")
+            + f" · {run.sample_count:,} stored",
             "Errored": f"{run.errored_samples:,}",
             "Harness": f"{run.harness.value} {clean_text(run.harness_version, 40)}".strip(),
-            "Created": run.created[:19].replace("T", " "),
+            "Created": run.created[:19].replace("T", " ") or "—",
             "Metrics": metrics,
             "File": f"{clean_text(run.original_name, 300)}  ·  SHA-256 {run.file_sha256[:16]}…",
             "Media": clean_text(run.media_label, 200) or "—",

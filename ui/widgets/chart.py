@@ -47,6 +47,18 @@ class ChartData:
     y_label: str = ""
     direction: Direction = Direction.UNKNOWN
     notes: tuple[str, ...] = field(default=())
+    # Bars of a single series can be coloured by group (e.g. one colour per model line); the
+    # legend then lists the groups. One entry per category.
+    groups: tuple[str, ...] = ()
+
+    def legend(self) -> tuple[str, ...]:
+        if self.grouped_bars:
+            return tuple(dict.fromkeys(self.groups))
+        return tuple(s.name for s in self.series)
+
+    @property
+    def grouped_bars(self) -> bool:
+        return self.kind == ChartKind.BARS and len(self.series) == 1 and len(self.groups) == len(self.categories)
 
     @property
     def is_empty(self) -> bool:
@@ -312,13 +324,15 @@ class ChartWidget(QWidget):
         group_w = slot * 0.78
         bar_w = group_w / k
         base_v = 0.0 if lo <= 0.0 else lo
+        group_index = {g: n for n, g in enumerate(d.legend())} if d.grouped_bars else {}
         for i, c in enumerate(d.categories):
             gx = plot.left() + i * slot + (slot - group_w) / 2
             for si, s in enumerate(d.series):
                 v = s.values[i] if i < len(s.values) else None
                 if v is None or not math.isfinite(v):
                     continue
-                color = QColor(PALETTE[si % len(PALETTE)])
+                ci = group_index[d.groups[i]] if group_index else si
+                color = QColor(PALETTE[ci % len(PALETTE)])
                 x = gx + si * bar_w
                 y0, y1 = y_of(base_v), y_of(v)
                 rect = QRectF(x + 1, min(y0, y1), max(bar_w - 2, 1.0), max(abs(y0 - y1), 1.0))
@@ -381,21 +395,22 @@ class ChartWidget(QWidget):
     def _layout_legend(d: ChartData, fm: QFontMetricsF, width: float) -> list[list[tuple[int, str, float]]]:
         rows: list[list[tuple[int, str, float]]] = [[]]
         x = 0.0
-        for i, s in enumerate(d.series):
-            w = min(fm.horizontalAdvance(s.name), width * 0.6)
+        for i, name in enumerate(d.legend()):
+            w = min(fm.horizontalAdvance(name), width * 0.6)
             item_w = fm.height() * 0.7 + 4 + w + 16
             if rows[-1] and x + item_w > width:
                 rows.append([])
                 x = 0.0
-            rows[-1].append((i, fm.elidedText(s.name, Qt.TextElideMode.ElideRight, w), w))
+            rows[-1].append((i, fm.elidedText(name, Qt.TextElideMode.ElideRight, w), w))
             x += item_w
         return [r for r in rows if r]
 
     @staticmethod
     def _category_label_height(d: ChartData, fm: QFontMetricsF, width: float) -> float:
         slot = width / max(len(d.categories), 1)
-        needs_two = any(fm.horizontalAdvance(c) > slot - 4 for c in d.categories)
-        return fm.height() * (2 if needs_two else 1) + 6
+        widest = max((fm.horizontalAdvance(c) for c in d.categories), default=0.0)
+        lines = min(3, max(1, math.ceil(widest * 1.15 / max(slot - 4, 1.0))))
+        return fm.height() * lines + 6
 
     @staticmethod
     def _elide(text: str, fm: QFontMetricsF, width: float, height: float) -> str:
