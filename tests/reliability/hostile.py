@@ -13,7 +13,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 
 from app.model.errors import FrontierError
@@ -102,5 +102,7 @@ def refuses_cleanly(call: Callable[[], object], name: str) -> FrontierError | No
         call()
     except FrontierError as exc:
         assert name in str(exc), f"refusal does not name the file {name!r}: {exc}"
+        event(f"refused: {type(exc).__name__}")
         return exc
+    event("accepted")
     return None

@@ -1,0 +1,154 @@
+"""Hostile checklist templates, coverage rule sets, CSAF advisories, export packages and signed PDFs."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from app.ingest import checklist_template, csaf_import, rule_set
+from app.services.assessment import builtin_template_bytes
+from app.services.coverage import builtin_ruleset_bytes
+from reports import csaf_validate, findings_json, oscal, pki
+from reports.detached import sign_detached
+from reports.package import write_package
+from reports.pdf import SIG_FIELD_REVIEWER, build_pdf
+from reports.sample import sample_input
+from reports.signing import SignatureRequest, sign_pdf, software_signer
+from reports.verify import verify_pdf
+from reports.verify_package import verify_package
+from tests.reliability.hostile import HOSTILE, json_mutated, mutated, refuses_cleanly
+
+TEMPLATE = builtin_template_bytes()
+RULESET = builtin_ruleset_bytes()
+
+
+# -- checklist templates and rule sets (admin imports them from media, signed) --------------------
+
+
+@HOSTILE
+@given(st.one_of(json_mutated(json.loads(TEMPLATE)), mutated(TEMPLATE)))
+def test_checklist_template(data: bytes) -> None:
+    refuses_cleanly(lambda: checklist_template.parse(data, "/media/template.json"), "template.json")
+
+
+@HOSTILE
+@given(st.one_of(json_mutated(json.loads(RULESET)), mutated(RULESET)))
+def test_rule_set(data: bytes) -> None:
+    refuses_cleanly(lambda: rule_set.parse(data, "/media/rules.json"), "rules.json")
+
+
+# -- CSAF -----------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def csaf_doc(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """A real advisory exported by this workstation (valid against the official 2.1 schema)."""
+    import keyring
+
+    import storage.keys
+    from app.services import vulnerabilities
+    from tests.conftest import MemoryKeyring, make_workstation
+    from tests.unit.test_csaf import rich
+
+    previous, iterations = keyring.get_keyring(), storage.keys.DEFAULT_ITERATIONS
+    keyring.set_keyring(MemoryKeyring())
+    storage.keys.DEFAULT_ITERATIONS = 1000
+    try:
+        root = tmp_path_factory.mktemp("csaf")
+        ws = make_workstation(root / "ws")
+        s = ws.session("reviewer")
+        v = vulnerabilities.create(s, rich())
+        (root / "out").mkdir()
+        path = vulnerabilities.export_csaf(s, [v.id], root / "out").files[0]
+        s.close()
+        doc: dict[str, Any] = json.loads(path.read_bytes())
+        return doc
+    finally:
+        keyring.set_keyring(previous)
+        storage.keys.DEFAULT_ITERATIONS = iterations
+
+
+@HOSTILE
+@given(data=st.data())
+def test_csaf_advisory(csaf_doc: dict[str, Any], data: st.DataObject) -> None:
+    raw = data.draw(st.one_of(json_mutated(csaf_doc, 2), mutated(json.dumps(csaf_doc).encode())))
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "partner-advisory.json"
+        path.write_bytes(raw)
+        refuses_cleanly(lambda: csaf_import.read_advisory(path, csaf_validate.validate), "partner-advisory.json")
+
+
+# -- export packages and signed PDFs (what a receiving workstation verifies) ----------------------
+
+NOW = datetime.now(UTC) - timedelta(hours=1)
+
+
+@pytest.fixture(scope="module")
+def package(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    ca = pki.create_ca("Hostile package tests", NOW)
+    rev = pki.issue_signing_certificate(ca, "Rita Reviewer", "reviewer", "Reviewer", NOW)
+    report = sample_input(4)
+    built = build_pdf(report)
+    signed = sign_pdf(built.data, software_signer(rev.key, rev.cert, rev.chain),
+                      SignatureRequest(SIG_FIELD_REVIEWER, "Reviewer", built.signature_page,
+                                       built.signature_boxes[SIG_FIELD_REVIEWER]))
+    files = {"report.pdf": signed, "assessment-results.json": oscal.to_json(report),
+             "findings.json": findings_json.to_json(report)}
+    dest = tmp_path_factory.mktemp("pkg")
+    result = write_package(dest, "FRW-hostile", files, report.overall_marking(), report.overall_marking(),
+                           lambda data: sign_detached(data, rev.key, rev.cert, rev.chain), pki.cert_to_pem(ca.cert))
+    assert verify_package(result.path, [ca.cert]).ok
+    return {"ca": ca, "folder": result.path, "pdf": signed}
+
+
+@HOSTILE
+@given(data=st.data())
+def test_package_files(package: dict[str, Any], data: st.DataObject) -> None:
+    src: Path = package["folder"]
+    name = data.draw(st.sampled_from(sorted(p.name for p in src.iterdir())))
+    original = (src / name).read_bytes()
+    content = data.draw(mutated(original, 2) if len(original) < 200_000 else mutated(original, 1))
+    with tempfile.TemporaryDirectory() as d:
+        copy = Path(d) / src.name
+        shutil.copytree(src, copy)
+        (copy / name).write_bytes(content)
+        result = verify_package(copy, [package["ca"].cert])  # reports problems; must never raise
+        if content != original and name != "SHA256SUMS.p7s":
+            assert not result.ok, f"a modified {name} verified"
+        if not result.ok and result.problems:
+            assert any(name in p or "SHA256SUMS" in p for p in result.problems), result.problems
+
+
+def _verify_pdf_or_refuse(content: bytes, ca: Any) -> Any:
+    from app.model.errors import FrontierError
+
+    try:
+        return verify_pdf(content, [ca], name="report.pdf")
+    except FrontierError as exc:
+        assert "report.pdf" in str(exc), str(exc)
+        return None
+
+
+@HOSTILE
+@given(data=st.data())
+def test_signed_pdf_damaged(package: dict[str, Any], data: st.DataObject) -> None:
+    _verify_pdf_or_refuse(data.draw(mutated(package["pdf"], 3)), package["ca"].cert)
+
+
+@HOSTILE
+@given(data=st.data())
+def test_signed_pdf_any_flipped_byte_is_detected(package: dict[str, Any], data: st.DataObject) -> None:
+    """The signature covers the whole file (ByteRange) except its own hex: every flip must show."""
+    pdf = bytearray(package["pdf"])
+    pos = data.draw(st.integers(0, len(pdf) - 1))
+    pdf[pos] ^= data.draw(st.integers(1, 255))
+    result = _verify_pdf_or_refuse(bytes(pdf), package["ca"].cert)
+    assert result is None or not result.ok, f"flip at byte {pos} of {len(pdf)} still verifies"
