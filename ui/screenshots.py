@@ -113,6 +113,8 @@ def render_all(out: Path) -> list[Path]:
     detail = window.pages[f"submission:{first.id}"]
     detail.tab("Artifacts")  # type: ignore[attr-defined]
     _snap(app, window, out, "13_submission_artifacts")
+    from ui.screens.results_tab import render_screenshots as results_shots  # results_*.png
+    results_shots(lead, window, out, lambda w, name, size: _snap(app, w, out, name, size))
     window.lock("on demand")
     _snap(app, window, out, "14_locked")
     window.try_unlock(passphrases["okafor"])
