@@ -51,6 +51,7 @@ SCREENS: list[ScreenSpec] = [
                Permission.VIEW_CONTENT),
     ScreenSpec("reports", "Reports", "ui.screens.report_screen:ReportScreen", Permission.VIEW_CONTENT),
     ScreenSpec("audit", "Audit trail", "ui.screens.audit_screen:AuditScreen", Permission.VIEW_AUDIT),
+    ScreenSpec("backup", "Backups", "ui.screens.backup_screen:BackupScreen", Permission.BACKUP),
     ScreenSpec("users", "Accounts", "ui.screens.users_screen:UsersScreen", None),
 ]
 
@@ -291,10 +292,10 @@ class MainWindow(QMainWindow):
     @Slot()
     def sign_out(self) -> None:
         self.idle.stop()
+        self._signed_out = True  # closeEvent must not sign out a second time
         with contextlib.suppress(Exception):
             workstation.sign_out(self.ctx.session)
         self.signed_out.emit()
-        self._signed_out = True
         self.close()
 
     def closeEvent(self, event: QCloseEvent) -> None:

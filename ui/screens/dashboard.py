@@ -28,7 +28,9 @@ from ui.context import UiContext, resolve
 from ui.theme import STATE_COLOURS
 
 DASHBOARD_LIMIT = 200
-DASHBOARD_PANELS: list[str | Callable[[UiContext], QWidget | None]] = []
+DASHBOARD_PANELS: list[str | Callable[[UiContext], QWidget | None]] = [
+    "ui.screens.backup_screen:backup_reminder_panel",
+]
 
 COLUMNS = ("Days left", "State", "Submission", "Developer", "Status", "Release", "Marking")
 
