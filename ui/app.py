@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Slot
@@ -23,11 +24,14 @@ from ui.jobs import JobRunner
 
 
 class Shell(QObject):
-    def __init__(self, data_dir: Path, jobs: JobRunner, demo_hint: str = "") -> None:
+    def __init__(self, data_dir: Path, jobs: JobRunner, demo_hint: str = "",
+                 ctx_factory: Callable[[Session], UiContext] | None = None) -> None:
         super().__init__()
         self.data_dir = data_dir
         self.jobs = jobs
         self.demo_hint = demo_hint
+        # Tests pass a factory whose dialogs are recorded instead of modal.
+        self.ctx_factory = ctx_factory or (lambda session: UiContext(session=session, jobs=jobs))
         self.window: QWidget | None = None
 
     def start(self) -> QWidget:
@@ -63,8 +67,7 @@ class Shell(QObject):
     def open_main(self, session: Session) -> QWidget:
         from ui.main_window import MainWindow
 
-        ctx = UiContext(session=session, jobs=self.jobs)
-        main = MainWindow(ctx)
+        main = MainWindow(self.ctx_factory(session))
         main.signed_out.connect(self.show_sign_in)
         return self._swap(main)
 

@@ -9,8 +9,9 @@ from datetime import timedelta
 from PySide6.QtCore import QThread
 
 from app.model.errors import Cancelled, ValidationError
+from app.model.markings import Marking
 from app.model.submissions import Submission, SubmissionStatus, WindowState
-from app.services import submissions
+from app.services import audit, submissions
 from ui import errors
 from ui.jobs import JobRunner, time_left
 from ui.main_window import SCREENS, MainWindow
@@ -231,3 +232,105 @@ def test_time_left_estimate() -> None:
     assert time_left(0, 10, 5.0) == ""
     assert time_left(5, 10, 10.0) == "about 10 s left"
     assert time_left(1, 100, 60.0) == "about 99 min left"
+
+
+# -- the whole journey through the UI (issue 2, item 8) ------------------------------------------
+
+def test_ui_journey_setup_to_verified_audit(qtbot, tmp_path, dialogs) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QWizard
+
+    from ui.app import Shell
+    from ui.context import UiContext
+    from ui.screens.setup_wizard import SetupWizard
+    from ui.screens.sign_in import SignInWindow
+
+    jobs = JobRunner(synchronous=True)
+
+    def make(session):  # type: ignore[no-untyped-def]
+        return UiContext(session=session, jobs=jobs, error_sink=dialogs.error,
+                         passphrase_prompt=dialogs.passphrase, confirmer=dialogs.confirm)
+
+    shell = Shell(tmp_path / "ws", jobs, ctx_factory=make)
+    admin_pass, reviewer_pass = "granite-harbour-42-lantern", "willow-copper-81-meadow"
+
+    # 1. first run: the wizard
+    wizard = shell.start()
+    assert isinstance(wizard, SetupWizard)
+    wizard.name_page.name.setText("Journey workstation")
+    wizard.next()
+    wizard.next()
+    wizard.admin_page.display.setText("Dana Admin")
+    wizard.admin_page.passphrase.setText(admin_pass)
+    wizard.admin_page.repeat.setText(admin_pass)
+    wizard.next()
+    wizard.next()
+    page = wizard.recovery_page
+    page.confirm.setText(page.groups[page.group_index])
+    wizard.button(QWizard.WizardButton.FinishButton).click()
+    admin_window = shell.window
+    assert isinstance(admin_window, MainWindow) and admin_window.ctx.session.account.username == "admin"
+
+    # 2. the admin adds a reviewer (re-asked for the admin passphrase)
+    accounts = admin_window.show_screen("users")
+    accounts.new_username.setText("rita")  # type: ignore[attr-defined]
+    accounts.new_display.setText("Rita Reviewer")  # type: ignore[attr-defined]
+    accounts.new_passphrase.setText(reviewer_pass)  # type: ignore[attr-defined]
+    dialogs.passphrases.append(admin_pass)
+    accounts.add_account()  # type: ignore[attr-defined]
+    assert "created" in accounts.add_status.text()  # type: ignore[attr-defined]
+    admin_window.sign_out()
+
+    # 3. the reviewer signs in after the consent banner
+    sign_in = shell.window
+    assert isinstance(sign_in, SignInWindow)
+    sign_in.acknowledge()
+    sign_in.username.setText("rita")
+    sign_in.passphrase.setText(reviewer_pass)
+    sign_in.submit()
+    main = shell.window
+    assert isinstance(main, MainWindow) and main.ctx.session.account.username == "rita"
+    qtbot.addWidget(main)
+
+    # 4. creates a submission and attaches an artifact
+    register = main.show_screen("submissions")
+    dlg = register.new_submission()  # type: ignore[attr-defined]
+    ed = dlg.editor
+    ed.developer.setText("Northwind AI")
+    ed.model_name.setText("Aurora")
+    ed.version.setText("4.1")
+    ed.save_button.click()
+    detail = main.stack.currentWidget()
+    assert isinstance(detail, SubmissionDetail) and detail.submission.model_name == "Aurora"
+    card = tmp_path / "card.txt"
+    card.write_text("model card", encoding="utf-8")
+    artifacts = detail.tab("Artifacts")
+    artifacts.attach_file(card, "model card", Marking())  # type: ignore[attr-defined]
+    assert artifacts.table.rowCount() == 1  # type: ignore[attr-defined]
+
+    # 5. locks and unlocks
+    main.lock_action.trigger()
+    assert main.locked and not main.content.isVisible()
+    main.lock_page.passphrase.setText(reviewer_pass)
+    main.lock_page.unlock_button.click()
+    assert not main.locked
+    main.sign_out()
+
+    # 6. the admin verifies the audit trail
+    sign_in = shell.window
+    assert isinstance(sign_in, SignInWindow)
+    sign_in.acknowledge()
+    sign_in.username.setText("admin")
+    sign_in.passphrase.setText(admin_pass)
+    sign_in.submit()
+    final = shell.window
+    assert isinstance(final, MainWindow)
+    qtbot.addWidget(final)
+    trail = final.show_screen("audit")
+    trail.verify()  # type: ignore[attr-defined]
+    assert trail.result.text().startswith("Audit chain intact")  # type: ignore[attr-defined]
+    actions = [e.action for e in audit.events(final.ctx.session, 100)]
+    for expected in ("workstation.init", "account.create", "auth.sign_in", "submission.create",
+                     "artifact.attach", "session.lock", "session.unlock", "auth.sign_out", "audit.verify"):
+        assert expected in actions, expected
+    assert dialogs.errors == []
+    final.close()
