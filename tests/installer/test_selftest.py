@@ -38,6 +38,8 @@ def test_network_step_fails_when_the_guard_is_missing(monkeypatch: pytest.Monkey
 
 
 def test_all_steps_pass_and_leave_nothing_behind(tmp_path: Path) -> None:
+    tmp = Path(selftest.tempfile.gettempdir())
+    before = set(tmp.glob("frontier-review-selftest-*"))
     seen: list[selftest.StepResult] = []
     results = selftest.run(seen.append, keep=tmp_path / "kept")
     assert [r.status for r in results] == ["PASS"] * len(selftest.STEPS), [r.line() for r in results]
@@ -48,8 +50,7 @@ def test_all_steps_pass_and_leave_nothing_behind(tmp_path: Path) -> None:
     imported = next(r for r in results if r.name == "import fixture log")
     assert "task wmdp_cyber, 4 samples" in imported.detail
     assert (tmp_path / "kept" / "workstation" / "workstation.db").is_file()
-    leftovers = list(Path(selftest.tempfile.gettempdir()).glob("frontier-review-selftest-*"))
-    assert not leftovers
+    assert set(tmp.glob("frontier-review-selftest-*")) == before  # the temporary workstation is gone
 
 
 def test_a_failing_step_fails_the_run_and_skips_the_rest(monkeypatch: pytest.MonkeyPatch,
