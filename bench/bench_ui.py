@@ -95,6 +95,7 @@ def screens(data_dir: Path) -> dict[str, list[float]]:
     from ui.screens.submissions import SubmissionsScreen
 
     app = QApplication.instance() or QApplication([])
+    assert isinstance(app, QApplication)
     theme.apply(app)
     t = time.perf_counter()
     session = workstation.sign_in(data_dir, "admin", PASSPHRASE)

@@ -30,7 +30,7 @@ def _window(ctx, qtbot, clock=None) -> MainWindow:  # type: ignore[no-untyped-de
 def test_ctrl_l_hides_content_and_unlock_needs_the_passphrase(ctx, qtbot, workstation) -> None:  # type: ignore[no-untyped-def]
     w = _window(ctx, qtbot)
     assert w.lock_action.shortcut() == QKeySequence("Ctrl+L")
-    assert w.stack.currentWidget().isVisible()
+    assert w.stack.currentWidget().isVisible()  # type: ignore[union-attr]
     w.activateWindow()
     qtbot.waitActive(w)
     w.nav.setFocus()

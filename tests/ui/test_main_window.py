@@ -84,7 +84,7 @@ def test_dashboard_orders_by_urgency(ctx, qtbot) -> None:  # type: ignore[no-unt
     qtbot.addWidget(dash)
     assert [s.model_name for s, _st, _d in dash.rows] == ["Overdue", "AtRisk", "OnTrack"]
     assert [st for _s, st, _d in dash.rows] == [WindowState.OVERDUE, WindowState.AT_RISK, WindowState.ON_TRACK]
-    assert dash.table.item(0, 0).text() == "-2 (overdue)"
+    assert dash.table.item(0, 0).text() == "-2 (overdue)"  # type: ignore[union-attr]
     assert dash.cards[WindowState.OVERDUE].value.text() == "1"
     assert dash.open_card.value.text() == "3"
     _sub(ctx, 1, name="New")
@@ -194,7 +194,7 @@ def test_threaded_runner_delivers_on_gui_thread_with_progress_dialog_only_when_s
     job = runner.run(work, lambda r: seen.update(result=r, thread=threading.get_ident()), label="Importing")
     assert job is not None
     qtbot.waitUntil(lambda: job.dialog is not None, timeout=3000)  # slow -> dialog shown
-    qtbot.waitUntil(lambda: "1 of 4" in job.dialog.labelText(), timeout=3000)
+    qtbot.waitUntil(lambda: "1 of 4" in job.dialog.labelText(), timeout=3000)  # type: ignore[union-attr]
     release.set()
     with qtbot.waitSignal(runner.idle, timeout=5000):
         pass

@@ -149,8 +149,8 @@ def test_attach_view_and_save_copy(ctx, qtbot, existing, tmp_path: Path, dialogs
     assert dialogs.errors == []
     assert tab.table.rowCount() == 1
     sha = hashlib.sha256(content.encode()).hexdigest()
-    assert tab.table.item(0, 4).text() == sha
-    assert tab.table.item(0, 2).text() == "CUI"
+    assert tab.table.item(0, 4).text() == sha  # type: ignore[union-attr]
+    assert tab.table.item(0, 2).text() == "CUI"  # type: ignore[union-attr]
     assert sha in tab.message.text()
 
     tab.table.selectRow(0)
