@@ -1,4 +1,5 @@
-"""`report build|list|sign|countersign|export|verify` and top-level `verify FILE|DIR`."""
+"""`report build|list|sign|countersign|export|verify`, `pki ca|roots|trust|identity|import-p12|token`
+and top-level `verify FILE|DIR`."""
 
 from __future__ import annotations
 
@@ -44,6 +45,27 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     v = s.add_parser("verify", help="verify the signatures of a stored report; exit 1 when not valid")
     v.add_argument("report", type=int, help="report id")
     v.set_defaults(func=_verify_stored)
+
+    k = sub.add_parser("pki", help="workstation CA, signing certificates and trusted roots")
+    ks = k.add_subparsers(dest="pki_command", required=True)
+    ca = ks.add_parser("ca", help="show the workstation CA (fingerprint to give to receivers); --pem prints it")
+    ca.add_argument("--pem", action="store_true")
+    ca.set_defaults(func=_pki_ca)
+    roots = ks.add_parser("roots", help="list trusted root certificates")
+    roots.set_defaults(func=_pki_roots)
+    trust = ks.add_parser("trust", help="trust another CA certificate (administrator; audited)")
+    trust.add_argument("file", help="CA certificate, PEM or DER")
+    trust.set_defaults(func=_pki_trust)
+    me = ks.add_parser("identity", help="show your signing certificate")
+    me.set_defaults(func=_pki_identity)
+    p12 = ks.add_parser("import-p12", help="use an agency PKCS#12 identity for your signatures")
+    p12.add_argument("file")
+    p12.set_defaults(func=_pki_p12)
+    tok = ks.add_parser("token", help="sign with a PKCS#11 token (smart card) from now on")
+    tok.add_argument("module", help="path of the PKCS#11 module, e.g. /usr/lib/opensc-pkcs11.so")
+    tok.add_argument("--token", required=True, help="token label")
+    tok.add_argument("--key", required=True, help="label of the signing key and its certificate on the token")
+    tok.set_defaults(func=_pki_token)
 
     top = sub.add_parser("verify", help="verify a signed report PDF or an export package folder")
     top.add_argument("path", help="report PDF or package folder")
@@ -140,3 +162,78 @@ def _verify_path(args: argparse.Namespace) -> int:
             session.close()
     print("\n".join(result.lines()))
     return 0 if result.ok else 1
+
+
+def _pki_ca(args: argparse.Namespace) -> int:
+    session = open_session(args)
+    try:
+        cert = pki_service.workstation_ca(session)
+    finally:
+        session.close()
+    if args.pem:
+        print(pki.cert_to_pem(cert).decode(), end="")
+    else:
+        print(f"{cert.subject.rfc4514_string()}\nSHA-256 fingerprint {pki.fingerprint(cert)}\n"
+              f"valid until {cert.not_valid_after_utc:%Y-%m-%d}")
+    return 0
+
+
+def _pki_roots(args: argparse.Namespace) -> int:
+    session = open_session(args)
+    try:
+        rows = pki_service.list_trusted_roots(session)
+    finally:
+        session.close()
+    print_table(["FINGERPRINT", "ORIGIN", "SUBJECT", "ADDED"],
+                [[r.fingerprint, r.origin, r.subject, f"{r.added_at[:10]} by {r.added_by}"] for r in rows])
+    return 0
+
+
+def _pki_trust(args: argparse.Namespace) -> int:
+    session = open_session(args)
+    try:
+        root = pki_service.import_trusted_root(session, Path(args.file), args._passphrase)
+    finally:
+        session.close()
+    print(f"trusted: {root.subject}\nSHA-256 fingerprint {root.fingerprint}")
+    return 0
+
+
+def _pki_identity(args: argparse.Namespace) -> int:
+    session = open_session(args)
+    try:
+        info = pki_service.identity_info(session)
+    finally:
+        session.close()
+    if info is None:
+        print("no signing certificate for this account")
+        return 1
+    print(f"{info.subject} ({info.source}), issued by {info.issuer}\nSHA-256 fingerprint {info.fingerprint}\n"
+          f"valid until {info.not_after[:10]}")
+    return 0
+
+
+def _pki_p12(args: argparse.Namespace) -> int:
+    session = open_session(args)
+    try:
+        try:
+            data = Path(args.file).read_bytes()
+        except OSError as exc:
+            raise ValidationError(args.file, f"cannot be read ({exc.strerror})") from None
+        password = read_secret(f"Password of {Path(args.file).name}: ")
+        info = pki_service.import_pkcs12(session, data, password, args._passphrase, args.file)
+    finally:
+        session.close()
+    print(f"signing identity imported: {info.subject}, issued by {info.issuer} (fingerprint {info.fingerprint})")
+    return 0
+
+
+def _pki_token(args: argparse.Namespace) -> int:
+    session = open_session(args)
+    try:
+        pin = read_secret(f"PIN for token {args.token}: ")
+        info = pki_service.register_token(session, args._passphrase, args.module, args.token, args.key, pin)
+    finally:
+        session.close()
+    print(f"signing with token {info.token_label}: {info.subject} (fingerprint {info.fingerprint})")
+    return 0

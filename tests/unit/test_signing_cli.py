@@ -56,3 +56,33 @@ def test_cli_report_journey(workstation, tmp_path: Path, monkeypatch, capsys) ->
     (pkg / "findings.json").write_text("{}")
     code, out, _ = run(monkeypatch, capsys, workstation, "auditor", "verify", str(pkg))
     assert code == 1 and "findings.json was changed" in out
+
+
+def test_cli_pki_commands(workstation, second_workstation, tmp_path: Path, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    from app.services import pki as pki_service
+    from reports import pki
+
+    pki_service.ensure_ready(workstation.session("admin"))
+    code, pem, _ = run(monkeypatch, capsys, workstation, "reviewer", "pki", "ca", "--pem")
+    assert code == 0 and pem.startswith("-----BEGIN CERTIFICATE-----")
+    ca_file = tmp_path / "sender-ca.pem"
+    ca_file.write_text(pem)
+    code, out, _ = run(monkeypatch, capsys, workstation, "reviewer", "pki", "identity")
+    assert code == 0 and "Rita Reviewer (workstation)" in out
+
+    pki_service.ensure_ready(second_workstation.session("admin"))
+    code, _, err = run(monkeypatch, capsys, second_workstation, "reviewer", "pki", "trust", str(ca_file))
+    assert code == 2 and "does not allow" in err
+    code, out, err = run(monkeypatch, capsys, second_workstation, "admin", "pki", "trust", str(ca_file))
+    assert code == 0, err
+    assert pki.fingerprint(pki.cert_from_bytes(pem.encode())) in out
+    code, out, _ = run(monkeypatch, capsys, second_workstation, "admin", "pki", "roots")
+    assert out.count("imported") == 1 and out.count("workstation") >= 1
+
+    agency = pki.create_ca("Agency", pki_service.workstation_ca(workstation.session("admin")).not_valid_before_utc)
+    p12 = tmp_path / "rita.p12"
+    p12.write_bytes(pki.to_pkcs12(pki.issue_signing_certificate(
+        agency, "Rita (agency)", "reviewer", "Reviewer", agency.cert.not_valid_before_utc), "p12-secret"))
+    stdin = workstation.passphrase("reviewer") + "\np12-secret\n"
+    code, _, err = run(monkeypatch, capsys, workstation, "reviewer", "pki", "import-p12", str(p12), stdin=stdin)
+    assert code == 2 and "import the issuing CA first" in err
