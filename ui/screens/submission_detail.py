@@ -32,6 +32,7 @@ SUBMISSION_TABS: list[TabSpec] = [
     TabSpec("Overview", "ui.screens.submission_editor:SubmissionEditor"),
     TabSpec("Artifacts", "ui.screens.artifacts:ArtifactsTab"),
     TabSpec("Results", "ui.screens.results_tab:ResultsTab"),
+    TabSpec("Assessment", "ui.screens.assessment_screen:AssessmentScreen"),
 ]
 
 def countdown_text(sub: Submission, state: WindowState, days: int) -> str:

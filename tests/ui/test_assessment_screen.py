@@ -1,0 +1,126 @@
+"""Walk an assessment with the keyboard (pytest-qt, offscreen): hotkeys, navigation, autosave,
+justification rules, submit, and the lead's view (approve disabled for the submitter)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from PySide6.QtCore import Qt
+
+from app.model.checklist import State, Status
+from app.model.submissions import Submission
+from app.services import assessment, submissions
+from ui.screens.assessment_screen import AssessmentScreen
+
+
+def _submission(ctx) -> int:
+    return submissions.create(ctx.session, Submission(
+        developer="Offline", model_name="cyber-mini", version="7b", received=date(2026, 11, 1),
+        planned_release=date(2026, 11, 28))).id
+
+
+def _screen(qtbot, ctx, sid) -> AssessmentScreen:
+    screen = AssessmentScreen(ctx, sid)
+    qtbot.addWidget(screen)
+    screen.show()
+    qtbot.waitExposed(screen)
+    screen.activateWindow()
+    qtbot.waitActive(screen)
+    return screen
+
+
+def test_walk_checklist_with_keyboard(qtbot, ctx, dialogs):
+    sid = _submission(ctx)
+    screen = _screen(qtbot, ctx, sid)
+    assert screen.start_button.isVisible()
+    qtbot.mouseClick(screen.start_button, Qt.MouseButton.LeftButton)
+    assert screen.view is not None and screen.current == "SUB-01"
+    tree = screen.tree
+    tree.setFocus()
+
+    qtbot.keyClick(tree, Qt.Key.Key_3)  # Satisfied
+    assert screen.view.answer("SUB-01").status is Status.SATISFIED
+    assert "✓" in screen._tree_items["SUB-01"].text(0)
+    qtbot.keyClick(tree, Qt.Key.Key_PageDown)
+    assert screen.current == "SUB-02" and "model identity" in screen.item_title.text().lower()
+    qtbot.keyClick(tree, Qt.Key.Key_Right, Qt.KeyboardModifier.ControlModifier)
+    assert screen.current == "SUB-03"
+    qtbot.keyClick(tree, Qt.Key.Key_Left, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(tree, Qt.Key.Key_PageUp)
+    assert screen.current == "SUB-01"
+
+    # Not satisfied needs a justification: the hint shows and the item does not count as answered.
+    qtbot.keyClick(tree, Qt.Key.Key_PageDown)
+    qtbot.keyClick(tree, Qt.Key.Key_4)
+    assert screen.missing.isVisible() and "justification" in screen.missing.text()
+    assert not dialogs.errors, dialogs.error_text()
+    assert screen.focusWidget() is screen.justification, screen.focusWidget()
+    assert screen.view.sections["SUB"].done == 1
+    qtbot.keyClicks(screen.justification, "Hashes not yet supplied.")
+    screen.flush()  # what the autosave timer does after a pause
+    a = assessment.get(ctx.session, screen.view.id).answer("SUB-02")
+    assert a.status is Status.NOT_SATISFIED and a.justification == "Hashes not yet supplied." and a.complete
+    assert not screen.missing.isVisible() and screen.view.sections["SUB"].done == 2
+
+    # Autosave also happens on navigation: type, move on, and the text is stored.
+    qtbot.keyClick(tree, Qt.Key.Key_PageDown)
+    qtbot.keyClicks(screen.justification, "Window is 27 days.")
+    tree.setFocus()
+    qtbot.keyClick(tree, Qt.Key.Key_PageDown)
+    assert assessment.get(ctx.session, screen.view.id).answer("SUB-03").justification == "Window is 27 days."
+
+    # The history pane shows every change of the item.
+    screen.select("SUB-02")
+    assert screen.history_list.count() == 2
+
+    # Alt+digit works from the justification editor too (sent through the window, as a real key press).
+    screen.justification.setFocus()
+    qtbot.keyClick(screen.windowHandle(), Qt.Key.Key_5, Qt.KeyboardModifier.AltModifier)
+    assert screen.view.answer("SUB-02").status is Status.NOT_APPLICABLE
+    qtbot.keyClick(screen.windowHandle(), Qt.Key.Key_PageDown, Qt.KeyboardModifier.ControlModifier)
+    assert screen.current == "SUB-03"
+
+    # Submit refuses while items are open, naming them; nothing changes.
+    qtbot.mouseClick(screen.submit_button, Qt.MouseButton.LeftButton)
+    assert dialogs.errors and "not answered" in dialogs.error_text()
+    assert screen.view.state is State.DRAFT
+
+
+def test_submit_then_lead_sees_two_person_rule(qtbot, make_ctx, dialogs):
+    rev = make_ctx("reviewer")
+    sid = _submission(rev)
+    view = assessment.start(rev.session, sid)
+    for item_id in view.template.item_ids:
+        assessment.answer(rev.session, view.id, item_id, status=Status.SATISFIED)
+    screen = _screen(qtbot, rev, sid)
+    assert screen.submit_button.isEnabled() and not screen.approve_button.isVisible()  # reviewers never approve
+    qtbot.mouseClick(screen.submit_button, Qt.MouseButton.LeftButton)
+    assert screen.view.state is State.SUBMITTED and not screen.justification.isEnabled()
+    assert not dialogs.errors
+
+    lead = make_ctx("lead")
+    lead_screen = _screen(qtbot, lead, sid)
+    assert lead_screen.approve_button.isEnabled() and lead_screen.return_button.isEnabled()
+    lead_screen.select("CAP-02")
+    qtbot.keyClicks(lead_screen.lead_comment, "Quote n and stderr.")
+    lead_screen.ask_text = lambda _t, _l: "Please tighten CAP."
+    qtbot.mouseClick(lead_screen.return_button, Qt.MouseButton.LeftButton)
+    assert lead_screen.view.state is State.RETURNED
+    comments = assessment.comments(lead.session, view.id)
+    assert [(c.item_id, c.comment) for c in comments] == [(None, "Please tighten CAP."),
+                                                          ("CAP-02", "Quote n and stderr.")]
+
+    screen.refresh()
+    screen.select("CAP-02")
+    assert screen.comments_list.count() == 1 and "Quote n" in screen.comments_list.item(0).text()
+    qtbot.keyClicks(screen.justification, "n=6, stderr 0.29")
+    screen.flush()
+    assert screen.view.state is State.DRAFT  # first change after a return
+    qtbot.mouseClick(screen.submit_button, Qt.MouseButton.LeftButton)
+
+    lead_screen.refresh()
+    qtbot.mouseClick(lead_screen.approve_button, Qt.MouseButton.LeftButton)
+    assert lead_screen.view.state is State.APPROVED and dialogs.confirmations == ["Approve assessment"]
+    assert lead_screen.reopen_button.isVisible() and not lead_screen.justification.isEnabled()
+    screen.refresh()
+    assert not screen.submit_button.isEnabled() and "locked" in screen.state_label.text()

@@ -1,0 +1,795 @@
+"""Submission tab "Assessment": the guided, keyboard-first checklist review.
+
+Left: sections with progress and their items (status marker per item). Right: the current item:
+guidance, status (1-6 in the list, Alt+1..6 anywhere), justification (autosaved), marking, risk
+expiry, the rule-set suggestion with accept/override, evidence, review comments and the history.
+Ctrl+Right / Ctrl+Left (PageDown / PageUp in the list) walk item by item.
+
+Buttons reflect what app.services.assessment allows (role, state, two-person rule); the services
+enforce it. Every change goes through the service, which records the history and the audit event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+from PySide6.QtCore import QDate, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QDateEdit,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QRadioButton,
+    QScrollArea,
+    QSplitter,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.model.accounts import Permission
+from app.model.checklist import Answer, State, Status
+from app.model.coverage import Suggestion
+from app.model.errors import FrontierError
+from app.model.markings import Marking
+from app.services import assessment, results
+from app.services.assessment import AssessmentView
+from ui.context import UiContext
+from ui.widgets.marking_picker import MarkingPicker
+from ui.widgets.transcript_view import clean_text
+
+ITEM_ROLE = Qt.ItemDataRole.UserRole
+AUTOSAVE_MS = 600
+MARKERS = {
+    Status.NOT_STARTED: "○",
+    Status.IN_PROGRESS: "◐",
+    Status.SATISFIED: "✓",
+    Status.NOT_SATISFIED: "✗",
+    Status.NOT_APPLICABLE: "–",
+    Status.RISK_ACCEPTED: "!",
+}
+TextPrompt = Callable[[str, str], str | None]  # (title, label) -> text or None when cancelled
+
+
+def item_text(item_id: str, title: str, a: Answer) -> str:
+    flag = " *" if a.status.complete and not a.complete else ""
+    return f"{MARKERS[a.status]}  {item_id}  {title}{flag}"
+
+
+class ChecklistTree(QTreeWidget):
+    """The section/item list. Digits 1-6 set the status; PageDown/PageUp and Ctrl+Right/Left walk."""
+
+    status_key = Signal(int)
+    step = Signal(int)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key, mods = event.key(), event.modifiers()
+        plain = mods in (Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.KeypadModifier)
+        if plain and Qt.Key.Key_1 <= key <= Qt.Key.Key_6:
+            self.status_key.emit(key - Qt.Key.Key_0)
+            return
+        if key == Qt.Key.Key_PageDown or (key == Qt.Key.Key_Right and mods & Qt.KeyboardModifier.ControlModifier):
+            self.step.emit(1)
+            return
+        if key == Qt.Key.Key_PageUp or (key == Qt.Key.Key_Left and mods & Qt.KeyboardModifier.ControlModifier):
+            self.step.emit(-1)
+            return
+        super().keyPressEvent(event)
+
+
+def _ask_text(parent: QWidget) -> TextPrompt:
+    def ask(title: str, label: str) -> str | None:
+        text, ok = QInputDialog.getMultiLineText(parent, title, label)
+        return text if ok else None
+    return ask
+
+
+class AssessmentScreen(QWidget):
+    """Mount as a submission tab: AssessmentScreen(ctx, submission_id)."""
+
+    def __init__(self, ctx: UiContext, submission_id: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.submission_id = submission_id
+        self.view: AssessmentView | None = None
+        self.current: str | None = None
+        self.pending_comments: dict[str, str] = {}
+        self.ask_text: TextPrompt = _ask_text(self)
+        self.choose_file: Callable[[], str | None] = self._choose_file
+        self.suggestion: Suggestion | None = None
+        self._loading = False
+        self._tree_items: dict[str, QTreeWidgetItem] = {}
+        self._section_items: dict[str, QTreeWidgetItem] = {}
+        self.autosave = QTimer(self)
+        self.autosave.setSingleShot(True)
+        self.autosave.setInterval(AUTOSAVE_MS)
+        self.autosave.timeout.connect(self.flush)
+
+        # -- header: state, progress, workflow buttons --------------------------------------------
+        self.state_label = QLabel()
+        self.state_label.setObjectName("assessmentState")
+        self.state_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(260)
+        self.progress.setFormat("%v / %m answered")
+        self.start_button = QPushButton("Start assessment")
+        self.start_button.clicked.connect(self.start)
+        self.submit_button = QPushButton("Submit for approval")
+        self.submit_button.clicked.connect(self.submit)
+        self.approve_button = QPushButton("Approve")
+        self.approve_button.clicked.connect(self.approve)
+        self.return_button = QPushButton("Return for changes…")
+        self.return_button.clicked.connect(self.return_for_changes)
+        self.reopen_button = QPushButton("Reopen…")
+        self.reopen_button.clicked.connect(self.reopen)
+        self.migrate_button = QPushButton("Move to newer template…")
+        self.migrate_button.clicked.connect(self.migrate)
+        header = QHBoxLayout()
+        header.addWidget(self.state_label, 1)
+        header.addWidget(self.progress)
+        for b in (self.start_button, self.migrate_button, self.submit_button, self.approve_button,
+                  self.return_button, self.reopen_button):
+            header.addWidget(b)
+        self.notice = QLabel()
+        self.notice.setObjectName("assessmentNotice")
+        self.notice.setWordWrap(True)
+        self.notice.setTextFormat(Qt.TextFormat.PlainText)
+        self.notice.setStyleSheet("color: #9a6700;")
+
+        # -- left: checklist ---------------------------------------------------------------------
+        self.tree = ChecklistTree()
+        self.tree.setObjectName("checklistTree")
+        self.tree.setHeaderHidden(True)
+        self.tree.setUniformRowHeights(True)
+        self.tree.currentItemChanged.connect(self._tree_changed)
+        self.tree.status_key.connect(self.set_status_by_hotkey)
+        self.tree.step.connect(self.step)
+
+        # -- right: the item pane ----------------------------------------------------------------
+        self.item_title = QLabel()
+        self.item_title.setObjectName("itemTitle")
+        self.item_title.setTextFormat(Qt.TextFormat.PlainText)
+        self.item_title.setWordWrap(True)
+        self.item_title.setStyleSheet("font-size: 15px; font-weight: 600;")
+        self.guidance = QLabel()
+        self.guidance.setObjectName("guidance")
+        self.guidance.setTextFormat(Qt.TextFormat.PlainText)
+        self.guidance.setWordWrap(True)
+        self.guidance.setStyleSheet("color: #24292f; background: #f6f8fa; padding: 8px;")
+
+        self.status_group = QButtonGroup(self)
+        status_row = QHBoxLayout()
+        for st in Status:
+            rb = QRadioButton(f"{st.hotkey} {st.label}")  # no mnemonic: Alt+N is the screen shortcut
+            rb.setToolTip(f"{st.label} — key {st.hotkey} in the list, Alt+{st.hotkey} anywhere")
+            self.status_group.addButton(rb, st.hotkey)
+            status_row.addWidget(rb)
+        status_row.addStretch(1)
+        self.status_group.idClicked.connect(self.set_status_by_hotkey)
+        self.missing = QLabel()
+        self.missing.setObjectName("missingHint")
+        self.missing.setStyleSheet("color: #cf222e;")
+        self.missing.setTextFormat(Qt.TextFormat.PlainText)
+
+        self.justification = QPlainTextEdit()
+        self.justification.setObjectName("justification")
+        self.justification.setPlaceholderText("Justification: what was checked, what evidence shows, why this status")
+        self.justification.setTabChangesFocus(True)
+        self.justification.textChanged.connect(self._justification_edited)
+        self.marking = MarkingPicker(Marking.parse(ctx.session.settings.system_high))
+        self.marking.changed.connect(self._marking_changed)
+        self.expiry = QDateEdit()
+        self.expiry.setCalendarPopup(True)
+        self.expiry.setDisplayFormat("yyyy-MM-dd")
+        self.expiry.dateChanged.connect(self._expiry_changed)
+        self.approve_risk_button = QPushButton("Approve risk acceptance")
+        self.approve_risk_button.clicked.connect(self.approve_risk)
+        risk_row = QHBoxLayout()
+        risk_row.addWidget(self.expiry)
+        risk_row.addWidget(self.approve_risk_button)
+        self.risk_state = QLabel()
+        self.risk_state.setTextFormat(Qt.TextFormat.PlainText)
+        risk_row.addWidget(self.risk_state, 1)
+        form = QFormLayout()
+        form.addRow("Marking:", self.marking)
+        form.addRow("Risk expiry:", risk_row)
+
+        self.suggestion_box = QGroupBox("Suggestion from the active rule set")
+        self.suggestion_text = QLabel()
+        self.suggestion_text.setObjectName("suggestionText")
+        self.suggestion_text.setTextFormat(Qt.TextFormat.PlainText)
+        self.suggestion_text.setWordWrap(True)
+        self.accept_button = QPushButton("Accept suggestion")
+        self.accept_button.clicked.connect(self.accept_suggestion)
+        self.override_button = QPushButton("Override…")
+        self.override_button.clicked.connect(self.override_suggestion)
+        sb = QVBoxLayout(self.suggestion_box)
+        sb.addWidget(self.suggestion_text)
+        sbr = QHBoxLayout()
+        sbr.addWidget(self.accept_button)
+        sbr.addWidget(self.override_button)
+        sbr.addStretch(1)
+        sb.addLayout(sbr)
+
+        self.evidence_box = QGroupBox("Evidence")
+        self.evidence_list = QListWidget()
+        self.evidence_list.setObjectName("evidenceList")
+        self.evidence_list.setMaximumHeight(140)
+        self.run_combo = QComboBox()
+        self.run_combo.setMinimumWidth(220)
+        self.sample_edit = QLineEdit()
+        self.sample_edit.setPlaceholderText("sample id (optional)")
+        self.note_edit = QLineEdit()
+        self.note_edit.setPlaceholderText("note or written observation")
+        self.link_button = QPushButton("Link run")
+        self.link_button.clicked.connect(self.link_run)
+        self.observe_button = QPushButton("Add observation")
+        self.observe_button.clicked.connect(self.add_observation)
+        self.file_button = QPushButton("Attach file…")
+        self.file_button.clicked.connect(self.attach_file)
+        self.remove_evidence_button = QPushButton("Remove…")
+        self.remove_evidence_button.clicked.connect(self.remove_evidence)
+        ev = QVBoxLayout(self.evidence_box)
+        ev.addWidget(self.evidence_list)
+        r1 = QHBoxLayout()
+        r1.addWidget(self.run_combo)
+        r1.addWidget(self.sample_edit)
+        r1.addWidget(self.link_button)
+        ev.addLayout(r1)
+        r2 = QHBoxLayout()
+        r2.addWidget(self.note_edit, 1)
+        r2.addWidget(self.observe_button)
+        r2.addWidget(self.file_button)
+        r2.addWidget(self.remove_evidence_button)
+        ev.addLayout(r2)
+
+        self.comments_box = QGroupBox("Review comments")
+        self.comments_list = QListWidget()
+        self.comments_list.setMaximumHeight(90)
+        self.lead_comment = QLineEdit()
+        self.lead_comment.setObjectName("leadComment")
+        self.lead_comment.setPlaceholderText("Comment on this item for the reviewer (sent with Return)")
+        self.lead_comment.textEdited.connect(self._lead_comment_edited)
+        cb = QVBoxLayout(self.comments_box)
+        cb.addWidget(self.comments_list)
+        cb.addWidget(self.lead_comment)
+
+        self.history_box = QGroupBox("History")
+        self.history_list = QListWidget()
+        self.history_list.setObjectName("historyList")
+        self.history_list.setMaximumHeight(140)
+        QVBoxLayout(self.history_box).addWidget(self.history_list)
+
+        pane = QWidget()
+        pl = QVBoxLayout(pane)
+        pl.addWidget(self.item_title)
+        pl.addWidget(self.guidance)
+        pl.addLayout(status_row)
+        pl.addWidget(self.missing)
+        pl.addWidget(self.justification, 1)
+        pl.addLayout(form)
+        pl.addWidget(self.suggestion_box)
+        pl.addWidget(self.evidence_box)
+        pl.addWidget(self.comments_box)
+        pl.addWidget(self.history_box)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(pane)
+        self.pane = pane
+
+        split = QSplitter()
+        split.addWidget(self.tree)
+        split.addWidget(scroll)
+        split.setStretchFactor(1, 1)
+        split.setSizes([360, 800])
+        self.empty = QLabel("No assessment yet for this submission.\nStart one to walk the checklist.")
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        layout = QVBoxLayout(self)
+        layout.addLayout(header)
+        layout.addWidget(self.notice)
+        layout.addWidget(split, 1)
+        layout.addWidget(self.empty, 1)
+        self.split = split
+
+        # -- shortcuts anywhere in the screen ------------------------------------------------------
+        for st in Status:
+            sc = QShortcut(QKeySequence(f"Alt+{st.hotkey}"), self)
+            sc.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            sc.activated.connect(lambda n=st.hotkey: self.set_status_by_hotkey(n))
+        for seq, delta in (("Ctrl+PgDown", 1), ("Ctrl+PgUp", -1), ("Alt+Right", 1), ("Alt+Left", -1)):
+            sc = QShortcut(QKeySequence(seq), self)
+            sc.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            sc.activated.connect(lambda d=delta: self.step(d))
+        self.refresh()
+
+    # -- loading -----------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        self.flush()
+        try:
+            self.view = assessment.for_submission(self.ctx.session, self.submission_id)
+        except FrontierError as exc:
+            self.ctx.show_error(self, exc)
+            return
+        has = self.view is not None
+        self.split.setVisible(has)
+        self.empty.setVisible(not has)
+        if self.view is None:
+            self.state_label.setText("Not started")
+            self._update_buttons()
+            return
+        self._fill_runs()
+        self._build_tree()
+        target = self.current if self.current and self.current in self.view.template else (
+            assessment.first_open_item(self.view))
+        self.current = None
+        self.select(target)
+        self._update_header()
+
+    def _fill_runs(self) -> None:
+        self.run_combo.clear()
+        try:
+            for run in results.list_runs(self.ctx.session, self.submission_id):
+                self.run_combo.addItem(f"Run {run.id}: {run.benchmark or run.task} ({run.status.value})", run.id)
+        except FrontierError:
+            pass
+
+    def _build_tree(self) -> None:
+        assert self.view is not None
+        self.tree.blockSignals(True)
+        self.tree.clear()
+        self._tree_items.clear()
+        self._section_items.clear()
+        for sec in self.view.template.sections:
+            top = QTreeWidgetItem([sec.title])
+            top.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            self._section_items[sec.id] = top
+            self.tree.addTopLevelItem(top)
+            for item in sec.items:
+                child = QTreeWidgetItem([item_text(item.id, item.title, self.view.answer(item.id))])
+                child.setData(0, ITEM_ROLE, item.id)
+                child.setToolTip(0, item.title)
+                top.addChild(child)
+                self._tree_items[item.id] = child
+        self.tree.expandAll()
+        self._update_sections()
+        self.tree.blockSignals(False)
+
+    def _update_sections(self) -> None:
+        assert self.view is not None
+        progress = self.view.sections
+        for sec in self.view.template.sections:
+            p = progress[sec.id]
+            self._section_items[sec.id].setText(0, f"{sec.id}  {sec.title}   {p.done}/{p.total}")
+
+    def _update_header(self) -> None:
+        v = self.view
+        if v is None:
+            return
+        p = v.progress
+        self.progress.setMaximum(p.total)
+        self.progress.setValue(p.done)
+        who = ""
+        if v.state is State.SUBMITTED:
+            who = f" by {v.submitted_by}"
+        elif v.state is State.APPROVED:
+            who = f" by {v.approved_by} — locked"
+        self.state_label.setText(f"Assessment {v.id} · {v.state.label}{who} · template {v.template.label} · "
+                                 f"{v.marking.banner()}")
+        notes = []
+        if v.newer_template:
+            notes.append(f"Template version {v.newer_template[1]} is installed; this assessment stays on "
+                         f"v{v.template.version} until you move it.")
+        if v.state is State.RETURNED:
+            notes.append("Returned for changes: see the review comments on the items; your first change moves "
+                         "it back to draft.")
+        self.notice.setText(" ".join(notes))
+        self.notice.setVisible(bool(notes))
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        v, me = self.view, self.ctx.session.account.username
+        can_assess, can_approve = self.ctx.can(Permission.ASSESS), self.ctx.can(Permission.APPROVE)
+        self.start_button.setVisible(v is None and can_assess)
+        for b in (self.submit_button, self.approve_button, self.return_button, self.reopen_button,
+                  self.migrate_button):
+            b.setVisible(v is not None)
+        if v is None:
+            return
+        editable = v.state.editable and can_assess
+        self.submit_button.setEnabled(editable)
+        self.submit_button.setVisible(can_assess)
+        second = v.submitted_by != me
+        review = v.state is State.SUBMITTED and can_approve and second
+        self.approve_button.setVisible(can_approve)
+        self.return_button.setVisible(can_approve)
+        self.approve_button.setEnabled(review)
+        self.return_button.setEnabled(review)
+        tip = "" if second else "You submitted this assessment; a different lead must approve or return it."
+        self.approve_button.setToolTip(tip)
+        self.return_button.setToolTip(tip)
+        self.reopen_button.setVisible(can_approve and v.state is State.APPROVED)
+        self.migrate_button.setVisible(bool(v.newer_template) and editable)
+        editors: list[QWidget] = [self.justification, self.marking, self.expiry, self.link_button,
+                                  self.observe_button, self.file_button, self.remove_evidence_button,
+                                  self.accept_button, self.override_button, *self.status_group.buttons()]
+        for w in editors:
+            w.setEnabled(editable)
+        self.lead_comment.setVisible(review)
+
+    # -- navigation ---------------------------------------------------------------------------------
+    def select(self, item_id: str) -> None:
+        node = self._tree_items.get(item_id)
+        if node is not None:
+            self.tree.setCurrentItem(node)
+
+    @Slot(int)
+    def step(self, delta: int) -> None:
+        if self.view is None or self.current is None:
+            return
+        self.select(self.view.template.neighbour(self.current, delta))
+
+    def _tree_changed(self, node: QTreeWidgetItem | None, _prev: QTreeWidgetItem | None) -> None:
+        if node is None:
+            return
+        item_id = node.data(0, ITEM_ROLE)
+        if not item_id:
+            # A section row: go to its first item.
+            first = node.child(0) if node.childCount() else None
+            if first is not None:
+                self.tree.setCurrentItem(first)
+            return
+        self.flush()
+        self.show_item(str(item_id))
+
+    def show_item(self, item_id: str) -> None:
+        assert self.view is not None
+        self.current = item_id
+        item = self.view.template.item(item_id)
+        a = self.view.answer(item_id)
+        self._loading = True
+        try:
+            self.item_title.setText(f"{item.id} — {item.title}")
+            self.guidance.setText(item.guidance)
+            btn = self.status_group.button(a.status.hotkey)
+            if btn is not None:
+                btn.setChecked(True)
+            self.justification.setPlainText(a.justification)
+            self.marking.set_marking(a.marking)
+            expiry = a.risk_expiry or self.ctx.today().replace(year=self.ctx.today().year + 1)
+            self.expiry.setDate(QDate(expiry.year, expiry.month, expiry.day))
+            self.lead_comment.setText(self.pending_comments.get(item_id, ""))
+            self._show_answer_state(a)
+            self._load_suggestion(item.prefill is not None)
+            self._load_lists()
+        finally:
+            self._loading = False
+
+    def _show_answer_state(self, a: Answer) -> None:
+        self.missing.setText(a.missing or "")
+        self.missing.setVisible(bool(a.missing))
+        risk = a.status is Status.RISK_ACCEPTED
+        editable = bool(self.view and self.view.state.editable) and self.ctx.can(Permission.ASSESS)
+        self.expiry.setEnabled(risk and editable)
+        if risk:
+            self.risk_state.setText(f"approved by {a.risk_approved_by}" if a.risk_approved_by
+                                    else "awaiting a lead's approval")
+        else:
+            self.risk_state.setText("")
+        me = self.ctx.session.account.username
+        self.approve_risk_button.setVisible(risk and a.risk_pending and self.ctx.can(Permission.APPROVE)
+                                            and a.updated_by != me and self.view is not None
+                                            and self.view.state is not State.APPROVED)
+
+    def _load_suggestion(self, bound: bool) -> None:
+        self.suggestion = None
+        if bound and self.view is not None and self.current is not None:
+            try:
+                self.suggestion = assessment.suggestion(self.ctx.session, self.view.id, self.current)
+            except FrontierError as exc:
+                self.suggestion_text.setText(f"No suggestion: {exc}")
+        self.suggestion_box.setVisible(bound)
+        if self.suggestion is not None:
+            label = Status(self.suggestion.status).label
+            self.suggestion_text.setText(f"Suggested status: {label}\n{clean_text(self.suggestion.text, 4000)}")
+        elif bound:
+            self.suggestion_text.setText("No suggestion yet: the rule set's inputs for this item have not been "
+                                         "imported (or no rule binds it).")
+        self.accept_button.setVisible(self.suggestion is not None)
+        self.override_button.setVisible(self.suggestion is not None)
+
+    def _load_lists(self) -> None:
+        assert self.view is not None and self.current is not None
+        s, aid, item_id = self.ctx.session, self.view.id, self.current
+        self.evidence_list.clear()
+        for e in assessment.evidence(s, aid, item_id):
+            li = QListWidgetItem(f"{e.marking.portion()} {clean_text(e.describe, 500)}  ({e.added_by})")
+            li.setData(ITEM_ROLE, e.id)
+            self.evidence_list.addItem(li)
+        self.comments_list.clear()
+        item_comments = assessment.item_comments(s, aid, item_id)
+        for c in item_comments:
+            self.comments_list.addItem(f"{c.author} {c.created_at[:16]}: {clean_text(c.comment, 2000)}")
+        self.comments_box.setVisible(bool(item_comments) or self.lead_comment.isVisible())
+        self.history_list.clear()
+        for h in reversed(assessment.history(s, aid, item_id)):
+            what = ", ".join(f"{k}: {clean_text(v[0], 60)!s} → {clean_text(v[1], 60)!s}" for k, v in h.changes.items())
+            why = f" — {clean_text(h.reason, 200)}" if h.reason else ""
+            self.history_list.addItem(f"{h.changed_at[:19]} {h.changed_by}: {what}{why}")
+
+    # -- editing --------------------------------------------------------------------------------------
+    def _save(self, **changes: object) -> Answer | None:
+        if self.view is None or self.current is None:
+            return None
+        try:
+            a = assessment.answer(self.ctx.session, self.view.id, self.current, **changes)  # type: ignore[arg-type]
+        except FrontierError as exc:
+            self.ctx.show_error(self, exc)
+            return None
+        self._after_save(a)
+        return a
+
+    def _after_save(self, a: Answer) -> None:
+        assert self.view is not None
+        self.view.answers[a.item_id] = a
+        node = self._tree_items[a.item_id]
+        node.setText(0, item_text(a.item_id, self.view.template.item(a.item_id).title, a))
+        self._update_sections()
+        if a.item_id == self.current:
+            self._show_answer_state(a)
+        if self.view.state is State.RETURNED:
+            self.refresh_state()
+        else:
+            self._update_header()
+
+    def refresh_state(self) -> None:
+        """Re-read the assessment (state may have moved, e.g. returned -> draft) keeping the position."""
+        self.view = assessment.for_submission(self.ctx.session, self.submission_id)
+        self._update_header()
+
+    @Slot(int)
+    def set_status_by_hotkey(self, n: int) -> None:
+        if self.view is None or self.current is None or not self.view.state.editable:
+            return
+        status = list(Status)[n - 1]
+        self.flush()
+        changes: dict[str, object] = {"status": status}
+        if status is Status.RISK_ACCEPTED:
+            d = self.expiry.date()
+            changes["risk_expiry"] = date(d.year(), d.month(), d.day())
+        a = self._save(**changes)
+        btn = self.status_group.button((a or self.view.answer(self.current)).status.hotkey)
+        if btn is not None:
+            btn.setChecked(True)
+        if a is not None and a.missing and status.needs_justification:
+            self.justification.setFocus()
+
+    def _justification_edited(self) -> None:
+        if not self._loading:
+            self.autosave.start()
+
+    def flush(self) -> None:
+        """Save a pending justification edit now (autosave timer, navigation, leaving the screen)."""
+        if not self.autosave.isActive() and not self._dirty_justification():
+            return
+        self.autosave.stop()
+        if self._dirty_justification():
+            self._save(justification=self.justification.toPlainText())
+
+    def _dirty_justification(self) -> bool:
+        if self.view is None or self.current is None or not self.view.state.editable:
+            return False
+        return self.justification.toPlainText() != self.view.answer(self.current).justification
+
+    def _marking_changed(self, marking: Marking) -> None:
+        if not self._loading and self.view is not None and self.current is not None:
+            if marking != self.view.answer(self.current).marking:
+                self._save(marking=marking)
+
+    def _expiry_changed(self, d: QDate) -> None:
+        if self._loading or self.view is None or self.current is None:
+            return
+        if self.view.answer(self.current).status is Status.RISK_ACCEPTED:
+            self._save(risk_expiry=date(d.year(), d.month(), d.day()))
+
+    def _lead_comment_edited(self, text: str) -> None:
+        if self.current is not None:
+            self.pending_comments[self.current] = text
+
+    def hideEvent(self, event: object) -> None:
+        self.flush()
+        super().hideEvent(event)  # type: ignore[arg-type]
+
+    # -- suggestions and risk ------------------------------------------------------------------------
+    def accept_suggestion(self) -> None:
+        self._decide(True)
+
+    def override_suggestion(self) -> None:
+        if self.suggestion is None:
+            return
+        reason = self.ask_text("Override suggestion", "Why does the answer differ from the suggestion?")
+        if reason is None:
+            return
+        current = self.view.answer(self.current).status if self.view and self.current else Status.IN_PROGRESS
+        status = current if current.complete and current.value != self.suggestion.status else (
+            Status.SATISFIED if self.suggestion.status == Status.NOT_SATISFIED.value else Status.NOT_SATISFIED)
+        self._decide(False, status, reason)
+
+    def _decide(self, accept: bool, status: Status | None = None, reason: str = "") -> None:
+        if self.view is None or self.current is None:
+            return
+        self.flush()
+        try:
+            a = assessment.decide_suggestion(self.ctx.session, self.view.id, self.current, accept, status, reason)
+        except FrontierError as exc:
+            self.ctx.show_error(self, exc)
+            return
+        self._after_save(a)
+        self.show_item(self.current)
+
+    def approve_risk(self) -> None:
+        if self.view is None or self.current is None:
+            return
+        try:
+            a = assessment.approve_risk(self.ctx.session, self.view.id, self.current)
+        except FrontierError as exc:
+            self.ctx.show_error(self, exc)
+            return
+        self._after_save(a)
+        self.show_item(self.current)
+
+    # -- evidence ------------------------------------------------------------------------------------
+    def _evidence_done(self) -> None:
+        if self.view is not None and self.current is not None:
+            self.view = assessment.get(self.ctx.session, self.view.id)
+            self.note_edit.clear()
+            self.sample_edit.clear()
+            self._load_lists()
+            self._update_header()
+
+    def _evidence_marking(self) -> Marking:
+        return self.marking.marking()
+
+    def link_run(self) -> None:
+        if self.view is None or self.current is None or self.run_combo.currentIndex() < 0:
+            return
+        run_id = int(self.run_combo.currentData())
+        sample = self.sample_edit.text().strip() or None
+        try:
+            assessment.add_run_evidence(self.ctx.session, self.view.id, self.current, run_id,
+                                        self.note_edit.text(), self._evidence_marking(), sample)
+        except FrontierError as exc:
+            self.ctx.show_error(self, exc)
+            return
+        self._evidence_done()
+
+    def add_observation(self) -> None:
+        if self.view is None or self.current is None:
+            return
+        try:
+            assessment.add_observation(self.ctx.session, self.view.id, self.current, self.note_edit.text(),
+                                       self._evidence_marking())
+        except FrontierError as exc:
+            self.ctx.show_error(self, exc)
+            return
+        self._evidence_done()
+
+    def _choose_file(self) -> str | None:
+        path, _ = QFileDialog.getOpenFileName(self, "Attach evidence file")
+        return path or None
+
+    def attach_file(self) -> None:
+        if self.view is None or self.current is None:
+            return
+        path = self.choose_file()
+        if not path:
+            return
+        aid, item_id, marking = self.view.id, self.current, self._evidence_marking()
+        session = self.ctx.session
+
+        def work(_progress: object, _cancel: object) -> int:
+            return assessment.add_file_evidence(session, aid, item_id, Path(path), marking)
+
+        self.ctx.jobs.run(work, lambda _eid: self._evidence_done(), lambda exc: self.ctx.show_error(self, exc),
+                          label="Storing evidence file", parent=self)
+
+    def remove_evidence(self) -> None:
+        li = self.evidence_list.currentItem()
+        if li is None:
+            return
+        reason = self.ask_text("Remove evidence", "Why is this evidence removed? (kept in the history)")
+        if reason is None:
+            return
+        try:
+            assessment.remove_evidence(self.ctx.session, int(li.data(ITEM_ROLE)), reason)
+        except FrontierError as exc:
+            self.ctx.show_error(self, exc)
+            return
+        self._evidence_done()
+
+    # -- workflow ------------------------------------------------------------------------------------
+    def _workflow(self, fn: Callable[[], object], message: str) -> None:
+        self.flush()
+        try:
+            fn()
+        except FrontierError as exc:
+            self.ctx.show_error(self, exc)
+            return
+        self.ctx.events.status_message.emit(message)
+        self.ctx.events.submission_changed.emit(self.submission_id)
+        self.refresh()
+
+    def start(self) -> None:
+        self._workflow(lambda: assessment.start(self.ctx.session, self.submission_id), "Assessment started")
+
+    def submit(self) -> None:
+        if self.view is not None:
+            view = self.view
+            self._workflow(lambda: assessment.submit(self.ctx.session, view.id), "Submitted for a lead's approval")
+
+    def approve(self) -> None:
+        if self.view is None:
+            return
+        view = self.view
+        if not self.ctx.confirm(self, "Approve assessment",
+                                "Approve and lock this assessment? Reopening later is a recorded action.",
+                                "Approve"):
+            return
+        self._workflow(lambda: assessment.approve(self.ctx.session, view.id), "Assessment approved and locked")
+
+    def return_for_changes(self) -> None:
+        if self.view is None:
+            return
+        view = self.view
+        comment = self.ask_text("Return for changes", "What must change? (item comments typed on items are "
+                                "sent too)")
+        if comment is None:
+            return
+        items = {k: v for k, v in self.pending_comments.items() if v.strip()}
+
+        def do() -> None:
+            assessment.return_for_changes(self.ctx.session, view.id, comment, items)
+            self.pending_comments.clear()
+
+        self._workflow(do, "Returned to the reviewer")
+
+    def reopen(self) -> None:
+        if self.view is None:
+            return
+        view = self.view
+        reason = self.ask_text("Reopen approved assessment", "Why is it reopened? (recorded in the audit log)")
+        if reason is None:
+            return
+        self._workflow(lambda: assessment.reopen(self.ctx.session, view.id, reason), "Assessment reopened")
+
+    def migrate(self) -> None:
+        if self.view is None or not self.view.newer_template:
+            return
+        view, newer = self.view, self.view.newer_template
+        if not self.ctx.confirm(self, "Move to newer template",
+                                f"Move this assessment from {view.template.label} to version "
+                                f"{newer[1]}? Answers carry over where item ids match.", "Move"):
+            return
+        changes: list[str] = []
+
+        def do() -> None:
+            changes.extend(str(c) for c in assessment.migrate_template(self.ctx.session, view.id))
+
+        self._workflow(do, "Moved to the newer template")
+        if changes:
+            self.notice.setText("Template changes: " + "; ".join(changes))
+            self.notice.setVisible(True)
