@@ -20,8 +20,9 @@ import keyring.backends.fail  # noqa: E402
 
 keyring.set_keyring(keyring.backends.fail.Keyring())
 
+from app.model.checklist import Status  # noqa: E402
 from app.model.markings import Marking  # noqa: E402
-from app.services import backup, results, submissions, workstation  # noqa: E402
+from app.services import assessment, backup, reports, results, submissions, workstation  # noqa: E402
 from tests.reliability.helpers import add_submission  # noqa: E402
 
 
@@ -51,6 +52,18 @@ def main(argv: list[str]) -> int:
                     sys.stdin.readline() or sys.exit(0)
         elif op == "backup":
             backup.create(session, Path(rest[0]), passphrase)
+        elif op == "answer":
+            assessment_id, items = int(rest[0]), rest[1].split(",")
+            assessment.answer(session, assessment_id, items[n % len(items)],
+                              status=Status.SATISFIED if n % 2 else Status.NOT_SATISFIED,
+                              justification=f"Round {n}: checked against the evaluation logs.")
+        elif op == "sign":
+            report = reports.build(session, int(rest[0]))
+            reports.sign(session, report.id, passphrase)
+        elif op == "export":
+            folder = Path(rest[1]) / f"round-{n}"
+            folder.mkdir()
+            reports.export(session, int(rest[0]), folder, "SECRET//NOFORN", passphrase)
         else:
             raise SystemExit(f"unknown operation {op}")
         n += 1

@@ -32,3 +32,40 @@ def attach(session: Session, submission_id: int, folder: Path, size: int, name: 
 def tree(folder: Path) -> list[str]:
     """Every path under `folder` (hidden ones too), relative, sorted."""
     return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+
+
+def configure_for_reports(admin: Session) -> None:
+    """Classification authority block (needed for classified reports) and the workstation CA."""
+    import dataclasses
+
+    from app.services import pki as pki_service
+    from storage import settings_repo
+
+    pki_service.ensure_ready(admin)
+    with admin.transaction() as conn:
+        settings_repo.save(conn, dataclasses.replace(admin.settings, classified_by="Rita Reviewer, Review Office",
+                                                     derived_from="Multiple Sources", declassify_on="20511231"))
+    admin.reload_settings()
+
+
+def started_assessment(reviewer: Session) -> tuple[int, int, tuple[str, ...]]:
+    """(submission id, assessment id, item ids) of a fresh assessment."""
+    from app.services import assessment
+
+    sid = add_submission(reviewer, 900).id
+    assert sid is not None
+    view = assessment.start(reviewer, sid)
+    return sid, view.id, tuple(view.template.item_ids)
+
+
+def approved_submission(reviewer: Session, lead: Session) -> int:
+    """A submission whose assessment a lead approved: ready for report signing."""
+    from app.model.checklist import Status
+    from app.services import assessment
+
+    sid, aid, items = started_assessment(reviewer)
+    for item_id in items:
+        assessment.answer(reviewer, aid, item_id, status=Status.SATISFIED, justification=f"Checked {item_id}.")
+    assessment.submit(reviewer, aid)
+    assessment.approve(lead, aid, "Agreed.")
+    return sid

@@ -21,7 +21,10 @@ import keyring.backends.fail
 import pytest
 
 from app.services import backup
+from app.services import pki as pki_service
+from app.services import reports as report_service
 from app.services import workstation as ws_service
+from reports.verify_package import verify_package
 from storage import audit as audit_log
 from storage import backup as store
 from storage import blobs
@@ -29,7 +32,13 @@ from storage.db import Database
 from storage.keys import KeyHeader
 from tests.conftest import PASSPHRASES, Workstation, make_workstation
 from tests.reliability.biglog import write_big_inspect_log
-from tests.reliability.helpers import add_submission, attach
+from tests.reliability.helpers import (
+    add_submission,
+    approved_submission,
+    attach,
+    configure_for_reports,
+    started_assessment,
+)
 
 WORKER = Path(__file__).with_name("fault_worker.py")
 ADMIN = PASSPHRASES["admin"]
@@ -126,7 +135,7 @@ def big_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_big_inspect_log(tmp_path_factory.mktemp("logs") / "big-wmdp.json", 15_000, "kill")
 
 
-@pytest.mark.parametrize("seed", [31, 32, 33])
+@pytest.mark.parametrize("seed", [31, 32])
 def test_kill_mid_results_import(pp_workstation, big_log, seed):
     reviewer = pp_workstation.session("reviewer")
     sub = add_submission(reviewer)
@@ -148,7 +157,7 @@ def test_kill_mid_results_import(pp_workstation, big_log, seed):
     db.close()
 
 
-@pytest.mark.parametrize("seed", [41, 42, 43])
+@pytest.mark.parametrize("seed", [41, 42])
 def test_kill_mid_backup(pp_workstation, tmp_path, seed):
     reviewer = pp_workstation.session("reviewer")
     attach(reviewer, add_submission(reviewer).id, tmp_path, 3 << 20)  # a snapshot that takes a moment
@@ -173,3 +182,82 @@ def test_kill_mid_backup(pp_workstation, tmp_path, seed):
     for p in partial:
         store.sweep_partials(dest, older_than=0)
         assert not p.exists()
+
+
+# -- assessment answers, report signing, export ---------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", [51, 52])
+def test_kill_mid_answer_save(pp_workstation, seed):
+    reviewer = pp_workstation.session("reviewer")
+    _sid, aid, items = started_assessment(reviewer)
+    reviewer.close()
+    done, _ = run_and_kill(pp_workstation, "answer", "reviewer", [str(aid), ",".join(items)], seed, (0.3, 1.5))
+    db = reopen(pp_workstation)
+    history = count(db, "SELECT count(*) FROM answer_history WHERE assessment_id = ?", aid)
+    events = count(db, "SELECT count(*) FROM audit_events WHERE action = 'assessment.answer'")
+    assert history == events, "an answer change without its audit event (or the reverse)"
+    assert done <= history <= done + 1
+    # The stored answer of every item is the latest change recorded for it.
+    for item, status, text in db.query("SELECT item_id, status, justification FROM answers WHERE assessment_id = ?",
+                                       (aid,)):
+        last = db.query_one("SELECT status, justification FROM answer_history WHERE assessment_id = ? AND item_id = ?"
+                            " ORDER BY id DESC LIMIT 1", (aid, item))
+        assert (status, text) == tuple(last)
+    db.close()
+
+
+def _reports_ready(ws: Workstation) -> int:
+    admin = ws.session("admin")
+    configure_for_reports(admin)
+    admin.close()
+    rev, lead = ws.session("reviewer"), ws.session("lead")
+    sid = approved_submission(rev, lead)
+    rev.close()
+    lead.close()
+    return sid
+
+
+@pytest.mark.parametrize("seed", [61, 62])
+def test_kill_mid_report_signing(pp_workstation, seed):
+    sid = _reports_ready(pp_workstation)
+    done, _ = run_and_kill(pp_workstation, "sign", "reviewer", [str(sid)], seed, (1.0, 3.0))
+    db = reopen(pp_workstation)
+    signed = count(db, "SELECT count(*) FROM reports WHERE state = 'signed'")
+    assert signed == count(db, "SELECT count(*) FROM audit_events WHERE action = 'report.sign'")
+    assert count(db, "SELECT count(*) FROM reports") == count(
+        db, "SELECT count(*) FROM audit_events WHERE action = 'report.build'")
+    assert done <= signed <= done + 1
+    db.close()
+    session = pp_workstation.session("reviewer")
+    for rep in report_service.for_submission(session, sid):
+        check = report_service.verify(session, rep.id)
+        if rep.state == "signed":
+            assert check.ok and len(check.signatures) == 1, check.lines()
+        else:
+            assert rep.state == "built" and not check.signatures  # a stored PDF is never half-signed
+
+
+@pytest.mark.parametrize("seed", [71, 72])
+def test_kill_mid_export(pp_workstation, tmp_path, seed):
+    sid = _reports_ready(pp_workstation)
+    rev, lead = pp_workstation.session("reviewer"), pp_workstation.session("lead")
+    rid = report_service.build(rev, sid).id
+    report_service.sign(rev, rid, PASSPHRASES["reviewer"])
+    report_service.countersign(lead, rid, PASSPHRASES["lead"])
+    roots = pki_service.trusted_roots(rev)
+    rev.close()
+    lead.close()
+    dest = tmp_path / "usb"
+    dest.mkdir()
+    done, _ = run_and_kill(pp_workstation, "export", "reviewer", [str(rid), str(dest)], seed, (0.3, 1.5))
+    db = reopen(pp_workstation)
+    events = count(db, "SELECT count(*) FROM audit_events WHERE action = 'report.export'")
+    db.close()
+    packages = [p for r in dest.iterdir() for p in r.iterdir() if not p.name.startswith(".")]
+    partial = [p for r in dest.iterdir() for p in r.iterdir() if p.name.startswith(".")]
+    assert all(".partial-" in p.name for p in partial)  # only hidden, marked leftovers
+    assert done <= len(packages) and events <= len(packages) <= events + 1
+    for pkg in packages:  # every visible package is complete and verifies
+        check = verify_package(pkg, roots)
+        assert check.ok, check.lines()
