@@ -26,10 +26,14 @@ from pathlib import Path
 from typing import Any
 
 from app.model.accounts import Role
+from app.model.checklist import State as ChecklistState
+from app.model.checklist import Status
+from app.model.findings import Finding, Severity
 from app.model.markings import Marking
 from app.model.submissions import AccessMethod, ComputeEstimate, Modality, Submission, SubmissionStatus
-from app.services import audit, backup, results, submissions, users, workstation
+from app.services import assessment, audit, backup, findings, results, submissions, users, workstation
 from app.services import pki as pki_service
+from app.services import reports as report_service
 from app.services.session import Session
 from storage import pki_repo
 
@@ -96,6 +100,7 @@ class _State:
     sessions: dict[str, Session] = field(default_factory=dict)
     submission_id: int | None = None
     run_id: int | None = None
+    report_id: int | None = None
 
     def close(self) -> None:
         for s in self.sessions.values():
@@ -104,7 +109,7 @@ class _State:
         self.sessions.clear()
 
 
-ADMIN, REVIEWER = "selftest-admin", "selftest-reviewer"
+ADMIN, REVIEWER, LEAD = "selftest-admin", "selftest-reviewer", "selftest-lead"
 
 
 def _step_network(state: _State) -> str:
@@ -122,7 +127,7 @@ def _step_network(state: _State) -> str:
 
 
 def _step_setup(state: _State) -> str:
-    for name in (ADMIN, REVIEWER):
+    for name in (ADMIN, REVIEWER, LEAD):
         state.passphrases[name] = secrets.token_urlsafe(24)
     result = workstation.initialize(
         state.data_dir, workstation_name="Self-test workstation", system_high="SECRET//NOFORN",
@@ -130,24 +135,24 @@ def _step_setup(state: _State) -> str:
         admin_passphrase=state.passphrases[ADMIN], use_keyring=False,
     )
     admin = state.sessions[ADMIN] = result.session
-    users.add_user(admin, state.passphrases[ADMIN], REVIEWER, "Self-test Reviewer", Role.REVIEWER,
-                   state.passphrases[REVIEWER])
+    for name, display, role in ((REVIEWER, "Self-test Reviewer", Role.REVIEWER), (LEAD, "Self-test Lead", Role.LEAD)):
+        users.add_user(admin, state.passphrases[ADMIN], name, display, role, state.passphrases[name])
     # Setup creates the workstation CA through workstation.SETUP_HOOKS once they are wired; until then
     # the PKI service's own catch-up call does, and the line says which one it was.
     had_ca = pki_repo.get_ca(admin.db.conn) is not None
     pki_service.ensure_ready(admin)
     pki_service.workstation_ca(admin)  # NotFound if there is still none
     how = "at setup" if had_ca else "by pki.ensure_ready (setup hooks not wired)"
-    return f"{result.keyring_mode} mode, {ADMIN} + {REVIEWER}, workstation CA created {how}"
+    return f"{result.keyring_mode} mode, admin + reviewer + lead accounts, workstation CA created {how}"
 
 
 def _step_sign_in(state: _State) -> str:
-    session = workstation.sign_in(state.data_dir, REVIEWER, state.passphrases[REVIEWER])
-    state.sessions[REVIEWER] = session
+    state.sessions[REVIEWER] = workstation.sign_in(state.data_dir, REVIEWER, state.passphrases[REVIEWER])
+    state.sessions[LEAD] = workstation.sign_in(state.data_dir, LEAD, state.passphrases[LEAD])
     try:
         workstation.sign_in(state.data_dir, REVIEWER, state.passphrases[REVIEWER] + "x").close()
     except Exception as exc:  # a wrong passphrase must be refused
-        return f"{REVIEWER} signed in; wrong passphrase refused ({type(exc).__name__})"
+        return f"reviewer and lead signed in; wrong passphrase refused ({type(exc).__name__})"
     raise AssertionError("a wrong passphrase was accepted")
 
 
@@ -183,6 +188,49 @@ def _step_import(state: _State) -> str:
     return f"{FIXTURE_LOG}: task {outcome.task}, {stored} samples"
 
 
+def _step_assessment(state: _State) -> str:
+    assert state.submission_id is not None and state.run_id is not None
+    rev, lead = state.sessions[REVIEWER], state.sessions[LEAD]
+    view = assessment.start(rev, state.submission_id)
+    items = list(view.template.item_ids)
+    for item_id in items:
+        assessment.answer(rev, view.id, item_id, status=Status.SATISFIED, justification=f"Self-test: {item_id}.")
+    assessment.add_run_evidence(rev, view.id, items[0], state.run_id, note="self-test fixture log")
+    finding = findings.create(rev, Finding(state.submission_id, "Self-test finding", "Recorded by the self-test.",
+                                           Severity.LOW, "None.", (items[0],)))
+    assessment.submit(rev, view.id)
+    approved = assessment.approve(lead, view.id, "Self-test approval.")
+    if approved.state is not ChecklistState.APPROVED:
+        raise AssertionError(f"assessment is {approved.state.label}, not approved")
+    return f"{len(items)} items answered, run evidence, finding {finding.label}, submitted, approved by the lead"
+
+
+def _step_report(state: _State) -> str:
+    assert state.submission_id is not None
+    rev, lead = state.sessions[REVIEWER], state.sessions[LEAD]
+    built = report_service.build(rev, state.submission_id)
+    report_service.sign(rev, built.id, state.passphrases[REVIEWER])
+    report_service.countersign(lead, built.id, state.passphrases[LEAD])
+    check = report_service.verify(rev, built.id)
+    if not check.ok or len(check.signatures) != 2:
+        raise AssertionError("; ".join(check.lines()))
+    state.report_id = built.id
+    return f"{built.control_number} ({built.marking}) built, signed, countersigned; both PAdES signatures valid"
+
+
+def _step_export(state: _State) -> str:
+    assert state.report_id is not None
+    rev = state.sessions[REVIEWER]
+    media = state.root / "media"
+    media.mkdir()
+    report = report_service.get(rev, state.report_id)
+    out = report_service.export(rev, state.report_id, media, report.marking, state.passphrases[REVIEWER])
+    check = report_service.verify_path(out.package.path, pki_service.trusted_roots(rev), rev)
+    if not check.ok:
+        raise AssertionError("; ".join(check.problems) or "package did not verify")
+    return f"{out.package.path.name}: {len(out.package.files)} files, signed manifest and PDF verified"
+
+
 def _step_backup(state: _State) -> str:
     admin = state.sessions[ADMIN]
     dest = state.root / "backup"
@@ -210,6 +258,9 @@ STEPS: list[tuple[str, Callable[[_State], str]]] = [
     ("sign-in", _step_sign_in),
     ("submission create", _step_submission),
     ("import fixture log", _step_import),
+    ("assessment", _step_assessment),
+    ("report build/sign/verify", _step_report),
+    ("export package + verify", _step_export),
     ("backup create + verify", _step_backup),
     ("audit verify", _step_audit),
 ]
