@@ -11,9 +11,9 @@ from app.model.errors import IntegrityError, NotFound
 from app.model.markings import Marking
 from app.model.vulnerabilities import (
     DiscoveryContext,
+    Filters,
     RemediationCategory,
     ReproStatus,
-    Severity,
     Target,
     Tlp,
     Vulnerability,
@@ -62,17 +62,6 @@ class HistoryEntry:
     action: str
     changes: dict[str, list[Any]]
     snapshot: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Filters:
-    severities: tuple[Severity, ...] = ()
-    statuses: tuple[VulnStatus, ...] = ()
-    embargo_within_days: int | None = None  # embargo ends between today and today + N days
-    today: date | None = None
-    search: str = ""
-    submission_id: int | None = None
-    open_only: bool = False
 
 
 def _d(text: str | None) -> date | None:

@@ -249,6 +249,19 @@ class DiscoveryContext:
         return self.submission_id is None and not (self.run_id or self.sample_id or self.finding_id)
 
 
+@dataclass(frozen=True)
+class Filters:
+    """Register filters; `today` anchors "embargo ending within N days"."""
+
+    severities: tuple[Severity, ...] = ()
+    statuses: tuple[VulnStatus, ...] = ()
+    embargo_within_days: int | None = None  # embargo ends between today and today + N days
+    today: date | None = None
+    search: str = ""
+    submission_id: int | None = None
+    open_only: bool = False
+
+
 # Fields that travel in CSAF advisories: the import diff and conflict detection compare these only;
 # status, discovery context and audit data stay local to the workstation.
 EXCHANGED_FIELDS = (

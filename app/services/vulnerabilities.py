@@ -24,6 +24,7 @@ from app.model.report import VulnerabilityRow
 from app.model.vulnerabilities import (
     EXCHANGED_FIELDS,
     DiscoveryContext,
+    Filters,
     Severity,
     Vulnerability,
     VulnStatus,
@@ -36,7 +37,7 @@ from reports import csaf_validate
 from storage import submissions_repo
 from storage import vulns_repo as repo
 from storage.atomic import atomic_write
-from storage.vulns_repo import ExchangeState, Filters, HistoryEntry
+from storage.vulns_repo import ExchangeState, HistoryEntry
 
 Progress = Callable[[int, int, str], None]
 CancelCheck = Callable[[], bool]

@@ -1,0 +1,479 @@
+"""Vulnerability register screen: windowed, sortable table with filters; CSAF export and import.
+
+The table model fetches rows a page at a time from app.services (count + keyed pages), so a large
+register never loads whole. Imports show the preview (diff and conflicts) before anything changes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal, Slot
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QTableView,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.model.accounts import Permission
+from app.model.errors import FrontierError
+from app.model.markings import Marking
+from app.model.vulnerabilities import Filters, Severity, Vulnerability, VulnStatus
+from app.services import vulnerabilities as vs
+from app.services.session import Session
+from app.services.vulnerabilities import ActionKind, ImportPreview, ImportResult
+from ui.context import UiContext
+from ui.errors import sanitize
+from ui.jobs import worker_session
+from ui.vuln_editor import SEVERITY_COLOURS, VulnEditor
+
+Index = QModelIndex | QPersistentModelIndex
+PAGE = 200
+COLUMNS = ("ID", "Mark", "Title", "Severity", "Score", "Status", "TLP", "Embargo until", "Affected", "CVE",
+           "CWE", "Updated")
+# column -> service sort key (None: not sortable)
+SORT_KEYS: dict[int, str | None] = {0: "id", 1: None, 2: "title", 3: "severity", 4: "score", 5: "status",
+                                    6: "tlp", 7: "embargo", 8: "vendor", 9: "cve", 10: None, 11: "updated"}
+ID_ROLE = Qt.ItemDataRole.UserRole + 1
+VULN_ROLE = Qt.ItemDataRole.UserRole + 2
+SOON_BG = QColor("#fff8c5")
+
+
+class VulnTableModel(QAbstractTableModel):
+    """Windowed model: the row count comes from the service, rows are fetched per page on demand."""
+
+    def __init__(self, session: Session, filters: Filters | None = None, page_size: int = PAGE) -> None:
+        super().__init__()
+        self.session = session
+        self.page_size = page_size
+        self.filters = filters or vs.filters(session)
+        self.sort_key = "id"
+        self.descending = False
+        self.soon_days = 7
+        self._count = 0
+        self._pages: dict[int, list[Vulnerability]] = {}
+        self.pages_fetched = 0  # for tests and the performance note
+        self.reload()
+
+    def reload(self) -> None:
+        self.beginResetModel()
+        self._pages.clear()
+        self._count = vs.count(self.session, self.filters)
+        self.endResetModel()
+
+    def set_filters(self, filters: Filters) -> None:
+        self.filters = filters
+        self.reload()
+
+    def vuln_at(self, row: int) -> Vulnerability | None:
+        if not 0 <= row < self._count:
+            return None
+        size = self.page_size
+        page_no = row // size
+        page = self._pages.get(page_no)
+        if page is None:
+            page = vs.page(self.session, self.filters, page_no * size, size, self.sort_key, self.descending)
+            self._pages[page_no] = page
+            self.pages_fetched += 1
+        offset = row - page_no * size
+        return page[offset] if offset < len(page) else None
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 (Qt signature)
+        return 0 if parent.isValid() else self._count
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 (Qt signature)
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return COLUMNS[section] if 0 <= section < len(COLUMNS) else None
+        return None
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        key = SORT_KEYS.get(column)
+        if key is None:
+            return
+        self.sort_key = key
+        self.descending = order == Qt.SortOrder.DescendingOrder
+        self.reload()
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        v = self.vuln_at(index.row())
+        if v is None:
+            return None
+        col = COLUMNS[index.column()]
+        if role == ID_ROLE:
+            return v.id
+        if role == VULN_ROLE:
+            return v
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(v, col)
+        if role == Qt.ItemDataRole.BackgroundRole:
+            if col == "Severity" and v.severity is not None:
+                return QColor(SEVERITY_COLOURS[v.severity][0])
+            if col == "Embargo until" and self._ends_soon(v):
+                return SOON_BG
+            if col == "Mark":
+                return QColor(v.marking.colours()[0])
+            return None
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if col == "Severity" and v.severity is not None:
+                return QColor(SEVERITY_COLOURS[v.severity][1])
+            if col == "Mark":
+                return QColor(v.marking.colours()[1])
+            return None
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if col == "Score" and v.cvss_vector:
+                return v.cvss_vector
+            if col == "Embargo until" and v.embargo_until:
+                days = v.embargo_days_left(self.session.today())
+                return f"{days} day(s) left" if days is not None and days >= 0 else "embargo has ended"
+            if col == "Title":
+                return sanitize(v.title, 500)
+            return None
+        return None
+
+    def _ends_soon(self, v: Vulnerability) -> bool:
+        days = v.embargo_days_left(self.session.today())
+        return days is not None and 0 <= days <= self.soon_days and v.status.is_open
+
+    @staticmethod
+    def _display(v: Vulnerability, col: str) -> str:
+        if col == "ID":
+            return v.id
+        if col == "Mark":
+            return v.marking.portion()
+        if col == "Title":
+            return sanitize(v.title, 200).replace("\n", " ")
+        if col == "Severity":
+            return v.severity.value if v.severity else "—"
+        if col == "Score":
+            return f"{v.score:.1f}" if v.score is not None else "—"
+        if col == "Status":
+            return v.status.value
+        if col == "TLP":
+            return v.tlp.value
+        if col == "Embargo until":
+            return v.embargo_until.isoformat() if v.embargo_until else ""
+        if col == "Affected":
+            return sanitize(v.affected, 200)
+        if col == "CVE":
+            return v.cve
+        if col == "CWE":
+            return v.cwe
+        if col == "Updated":
+            return v.updated_at[:16].replace("T", " ")
+        return ""
+
+
+class VulnerabilitiesScreen(QWidget):
+    def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.model = VulnTableModel(ctx.session)
+
+        filters = QHBoxLayout()
+        self.severity = QComboBox()
+        self.severity.setObjectName("severityFilter")
+        self.severity.addItem("Any severity", ())
+        self.severity.addItem("High and above", (Severity.CRITICAL, Severity.HIGH))
+        for s in reversed(list(Severity)):
+            self.severity.addItem(s.value, (s,))
+        self.status = QComboBox()
+        self.status.setObjectName("statusFilter")
+        self.status.addItem("Any status", ())
+        for st in VulnStatus:
+            self.status.addItem(st.value, (st,))
+        self.embargo_soon = QCheckBox("Embargo ends within")
+        self.embargo_soon.setObjectName("embargoSoon")
+        self.embargo_days = QSpinBox()
+        self.embargo_days.setRange(0, 365)
+        self.embargo_days.setValue(7)
+        self.embargo_days.setSuffix(" days")
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search id, title, vendor, product, CVE, CWE")
+        self.search.setClearButtonEnabled(True)
+        for w in (QLabel("Severity"), self.severity, QLabel("Status"), self.status, self.embargo_soon,
+                  self.embargo_days):
+            filters.addWidget(w)
+        filters.addWidget(self.search, 1)
+
+        buttons = QHBoxLayout()
+        self.new_button = QPushButton("New vulnerability…")
+        self.edit_button = QPushButton("Edit…")
+        self.history_button = QPushButton("History…")
+        self.export_button = QPushButton("Export CSAF…")
+        self.import_button = QPushButton("Import CSAF…")
+        for b in (self.new_button, self.edit_button, self.history_button, self.export_button, self.import_button):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        self.summary = QLabel()
+        self.summary.setObjectName("vulnSummary")
+        buttons.addWidget(self.summary)
+        manage = ctx.can(Permission.MANAGE_VULNS)
+        for b in (self.new_button, self.edit_button, self.import_button):
+            b.setEnabled(manage)
+        self.export_button.setEnabled(manage and ctx.can(Permission.EXPORT))
+
+        self.table = QTableView()
+        self.table.setObjectName("vulnTable")
+        self.table.setModel(self.model)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.table.doubleClicked.connect(lambda _i: self.edit_selected())
+
+        layout = QVBoxLayout(self)
+        title = QLabel("Vulnerability register — AI cybersecurity clearinghouse")
+        title.setStyleSheet("font-size: 16px; font-weight: 600;")
+        layout.addWidget(title)
+        layout.addLayout(filters)
+        layout.addLayout(buttons)
+        layout.addWidget(self.table, 1)
+
+        self.severity.currentIndexChanged.connect(self.apply_filters)
+        self.status.currentIndexChanged.connect(self.apply_filters)
+        self.embargo_soon.toggled.connect(self.apply_filters)
+        self.embargo_days.valueChanged.connect(self.apply_filters)
+        self.search.textChanged.connect(self.apply_filters)
+        self.new_button.clicked.connect(self.new_vulnerability)
+        self.edit_button.clicked.connect(self.edit_selected)
+        self.history_button.clicked.connect(self.show_history)
+        self.export_button.clicked.connect(self._choose_export_folder)
+        self.import_button.clicked.connect(self._choose_import_files)
+        self._update_summary()
+
+    # -- filters ---------------------------------------------------------------------------
+    def current_filters(self) -> Filters:
+        return vs.filters(
+            self.ctx.session, self.severity.currentData() or (), self.status.currentData() or (),
+            self.embargo_days.value() if self.embargo_soon.isChecked() else None, self.search.text(),
+        )
+
+    @Slot()
+    def apply_filters(self, *_: Any) -> None:
+        try:
+            self.model.soon_days = self.embargo_days.value()
+            self.model.set_filters(self.current_filters())
+        except FrontierError as exc:
+            self.ctx.show_error(self, exc)
+        self._update_summary()
+
+    def refresh(self) -> None:
+        self.model.reload()
+        self._update_summary()
+
+    def _update_summary(self) -> None:
+        total = vs.count(self.ctx.session)
+        soon = vs.count(self.ctx.session, vs.filters(self.ctx.session, embargo_within_days=self.embargo_days.value(),
+                                                     open_only=True))
+        self.summary.setText(f"{self.model.rowCount()} shown of {total} · {soon} open embargo(es) end within "
+                             f"{self.embargo_days.value()} days")
+
+    # -- selection / editing ---------------------------------------------------------------
+    def selected_ids(self) -> list[str]:
+        rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
+        return [self.model.data(self.model.index(r, 0), ID_ROLE) for r in rows]
+
+    def editor_for(self, vid: str | None) -> VulnEditor:
+        vuln = vs.get(self.ctx.session, vid) if vid else None
+        editor = VulnEditor(self.ctx, vuln, self)
+        editor.saved.connect(lambda _v: self.refresh())
+        return editor
+
+    @Slot()
+    def new_vulnerability(self) -> None:
+        self.editor_for(None).exec()
+
+    @Slot()
+    def edit_selected(self) -> None:
+        ids = self.selected_ids()
+        if not ids:
+            return
+        try:
+            self.editor_for(ids[0]).exec()
+        except FrontierError as exc:
+            self.ctx.show_error(self, exc)
+
+    @Slot()
+    def show_history(self) -> None:
+        ids = self.selected_ids()
+        if not ids:
+            return
+        try:
+            entries = vs.history(self.ctx.session, ids[0])
+        except FrontierError as exc:
+            self.ctx.show_error(self, exc)
+            return
+        lines = []
+        for h in entries:
+            lines.append(f"r{h.revision}  {h.ts[:19].replace('T', ' ')}  {h.actor}  {h.action}")
+            for name, change in h.changes.items():
+                if name == "_event":
+                    lines.append(f"    {change[1]}")
+                else:
+                    lines.append(f"    {name}: {str(change[0])[:120]!s} -> {str(change[1])[:120]!s}")
+        dialog = QDialog(self)
+        dialog.setWindowTitle(f"History of {ids[0]}")
+        text = QPlainTextEdit(sanitize("\n".join(lines), 200_000))
+        text.setReadOnly(True)
+        lay = QVBoxLayout(dialog)
+        lay.addWidget(text)
+        dialog.resize(800, 500)
+        dialog.exec()
+
+    # -- CSAF exchange ---------------------------------------------------------------------
+    @Slot()
+    def _choose_export_folder(self) -> None:
+        ids = self.selected_ids()
+        if not ids:
+            self.ctx.events.status_message.emit("Select the vulnerabilities to export first.")
+            return
+        folder = QFileDialog.getExistingDirectory(self, "Export CSAF advisories to folder")
+        if folder:
+            self.export_selected(Path(folder))
+
+    def export_selected(self, folder: Path, media_marking: Marking | None = None) -> None:
+        ids = self.selected_ids()
+        session = self.ctx.session
+
+        def work(progress: Any, cancel: Any) -> vs.ExportResult:
+            with worker_session(session) as s:
+                return vs.export_csaf(s, ids, folder, media_marking=media_marking, progress=progress,
+                                      cancel=cancel)
+
+        def done(result: vs.ExportResult) -> None:
+            self.ctx.events.status_message.emit(f"Wrote {len(result.files)} CSAF advisory file(s) to {folder}")
+            self.refresh()
+
+        self.ctx.jobs.run(work, done, lambda exc: self.ctx.show_error(self, exc), label="Exporting CSAF",
+                          parent=self)
+
+    @Slot()
+    def _choose_import_files(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(self, "Import CSAF advisories", "", "CSAF JSON (*.json)")
+        if paths:
+            self.preview_import([Path(p) for p in paths])
+
+    def preview_import(self, paths: list[Path], default_marking: Marking | None = None,
+                       show: bool = True) -> ImportPreviewDialog | None:
+        """Read and diff the files in the background, then show the preview dialog."""
+        session = self.ctx.session
+        holder: dict[str, ImportPreviewDialog] = {}
+        marking = default_marking or Marking()
+
+        def work(progress: Any, cancel: Any) -> ImportPreview:
+            with worker_session(session) as s:
+                return vs.preview_import(s, paths, marking, progress, cancel)
+
+        def done(preview: ImportPreview) -> None:
+            dialog = ImportPreviewDialog(self.ctx, preview, self)
+            dialog.applied.connect(lambda _r: self.refresh())
+            holder["dialog"] = dialog
+            if show:
+                dialog.exec()
+
+        self.ctx.jobs.run(work, done, lambda exc: self.ctx.show_error(self, exc), label="Reading CSAF",
+                          parent=self)
+        return holder.get("dialog")
+
+
+class ImportPreviewDialog(QDialog):
+    """What an import would do, per advisory entry, with conflicts to resolve field by field."""
+
+    applied = Signal(object)
+
+    def __init__(self, ctx: UiContext, preview: ImportPreview, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.preview = preview
+        self.import_result: ImportResult | None = None
+        self.setWindowTitle("CSAF import — preview (nothing has changed yet)")
+        self.resize(1100, 650)
+        summary = ", ".join(f"{n} {k}" for k, n in preview.summary.items()) or "nothing to import"
+        layout = QVBoxLayout(self)
+        head = QLabel(f"{len(preview.files)} file(s): {summary}. Conflicts keep the local value unless you "
+                      "choose the incoming one.")
+        head.setWordWrap(True)
+        layout.addWidget(head)
+        self.table = QTableWidget(0, 6)
+        self.table.setObjectName("importPreview")
+        self.table.setHorizontalHeaderLabels(["Action", "Entry", "Field", "Local", "Incoming", "Resolution"])
+        self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.table.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        self.choices: dict[tuple[int, str], QComboBox] = {}
+        for index, action in enumerate(preview.actions):
+            self._add_row(action.kind.value.upper(), f"{Path(action.file).name} {action.json_path}",
+                          "", sanitize(action.message, 500), "")
+            for change in action.changes:
+                row = self._add_row("", action.local_id or action.title, change.field,
+                                    sanitize(str(change.local), 300), sanitize(str(change.incoming), 300))
+                if change.conflict:
+                    combo = QComboBox()
+                    combo.addItem("Keep local", "local")
+                    combo.addItem("Take incoming", "incoming")
+                    self.table.setCellWidget(row, 5, combo)
+                    self.choices[(index, change.field)] = combo
+                else:
+                    taken = change.field in action.taken
+                    self.table.setItem(row, 5, QTableWidgetItem("incoming" if taken else "local kept"))
+        layout.addWidget(self.table, 1)
+        buttons = QDialogButtonBox()
+        self.apply_button = buttons.addButton("Apply", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.apply_button.setObjectName("applyImport")
+        buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        self.apply_button.setEnabled(any(a.kind in (ActionKind.NEW, ActionKind.UPDATE, ActionKind.CONFLICT)
+                                         for a in preview.actions))
+        buttons.accepted.connect(self.apply)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+    def _add_row(self, *cells: str) -> int:
+        row = self.table.rowCount()
+        self.table.insertRow(row)
+        for col, text in enumerate(cells):
+            item = QTableWidgetItem(text)
+            item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+            self.table.setItem(row, col, item)
+        return row
+
+    def resolutions(self) -> dict[int, dict[str, str]]:
+        out: dict[int, dict[str, str]] = {}
+        for (index, name), combo in self.choices.items():
+            out.setdefault(index, {})[name] = combo.currentData()
+        return out
+
+    @Slot()
+    def apply(self) -> None:
+        try:
+            self.import_result = vs.apply_import(self.ctx.session, self.preview, self.resolutions())
+        except FrontierError as exc:
+            self.ctx.show_error(self, exc)
+            return
+        r = self.import_result
+        self.ctx.events.status_message.emit(
+            f"CSAF import: {len(r.created)} created, {len(r.updated)} updated, {len(r.kept_local)} kept local")
+        self.applied.emit(r)
+        self.accept()

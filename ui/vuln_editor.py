@@ -1,0 +1,448 @@
+"""Vulnerability editor with a CVSS v4 calculator (one picker per metric, vector and score live).
+
+The calculator and the vector field stay in step both ways: choosing a metric rewrites the vector;
+typing or pasting a vector sets the pickers, and an invalid vector shows which metric is wrong.
+Scores always come from app.model (the `cvss` package), never from the UI.
+
+Other screens open the editor prefilled with `open_for_sample(...)` / `open_for_finding(...)`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+from typing import Any
+
+from PySide6.QtCore import QDate, Qt, Signal, Slot
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.model.errors import FrontierError, ValidationError
+from app.model.markings import Marking
+from app.model.vulnerabilities import (
+    BASE_METRICS,
+    ENVIRONMENTAL_METRICS,
+    METRIC_NAMES,
+    METRIC_VALUES,
+    SUPPLEMENTAL_METRICS,
+    THREAT_METRICS,
+    CvssV4,
+    DiscoveryContext,
+    RemediationCategory,
+    ReproStatus,
+    Severity,
+    Target,
+    Tlp,
+    Vulnerability,
+    VulnStatus,
+)
+from app.services import vulnerabilities as vs
+from ui.context import UiContext
+from ui.widgets.marking_picker import MarkingPicker
+
+SEVERITY_COLOURS = {
+    Severity.NONE: ("#d0d7de", "#24292f"),
+    Severity.LOW: ("#2da44e", "#ffffff"),
+    Severity.MEDIUM: ("#d4a72c", "#000000"),
+    Severity.HIGH: ("#e16f24", "#ffffff"),
+    Severity.CRITICAL: ("#a40e26", "#ffffff"),
+}
+_DEFAULT_NONE = ("VC", "VI", "VA", "SC", "SI", "SA")
+
+
+class CvssCalculator(QWidget):
+    """Metric pickers -> CVSS v4.0 vector, score and severity, live."""
+
+    changed = Signal(object)  # CvssV4 | None
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.combos: dict[str, QComboBox] = {}
+        self._syncing = False
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.enabled = QCheckBox("Score with CVSS v4.0")
+        self.enabled.setChecked(True)
+        layout.addWidget(self.enabled)
+        groups = [("Base metrics", BASE_METRICS, False), ("Threat", THREAT_METRICS, True),
+                  ("Environmental (modified base and security requirements)", ENVIRONMENTAL_METRICS, True),
+                  ("Supplemental (do not change the score)", SUPPLEMENTAL_METRICS, True)]
+        self.groups: dict[str, QGroupBox] = {}
+        for title, metrics, optional in groups:
+            box = QGroupBox(title)
+            box.setCheckable(optional)
+            if optional:
+                box.setChecked(title == "Threat")
+            grid = QGridLayout(box)
+            for i, metric in enumerate(metrics):
+                combo = QComboBox()
+                combo.setObjectName(f"cvss_{metric}")
+                for code, label in METRIC_VALUES[metric].items():
+                    combo.addItem(f"{label} ({code})", code)
+                combo.setToolTip(f"{METRIC_NAMES[metric]} ({metric})")
+                if metric in _DEFAULT_NONE:  # a fresh calculator starts at no impact, not critical
+                    combo.setCurrentIndex(combo.findData("N"))
+                combo.currentIndexChanged.connect(self._picked)
+                self.combos[metric] = combo
+                grid.addWidget(QLabel(f"{METRIC_NAMES[metric]} ({metric})"), i // 2, (i % 2) * 2)
+                grid.addWidget(combo, i // 2, (i % 2) * 2 + 1)
+            if optional:
+                box.toggled.connect(self._picked)
+            self.groups[title] = box
+            layout.addWidget(box)
+        row = QHBoxLayout()
+        self.vector = QLineEdit()
+        self.vector.setObjectName("cvssVector")
+        self.vector.setPlaceholderText("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N")
+        self.vector.textEdited.connect(self._typed)
+        self.score = QLabel()
+        self.score.setObjectName("cvssScore")
+        self.score.setMinimumWidth(170)
+        row.addWidget(QLabel("Vector"))
+        row.addWidget(self.vector, 1)
+        row.addWidget(self.score)
+        layout.addLayout(row)
+        self.message = QLabel()
+        self.message.setObjectName("cvssMessage")
+        self.message.setWordWrap(True)
+        self.message.setTextFormat(Qt.TextFormat.PlainText)
+        self.message.setStyleSheet("color: #a40e26;")
+        layout.addWidget(self.message)
+        self.enabled.toggled.connect(self._picked)
+        self.current: CvssV4 | None = None
+        self._picked()
+
+    # -- state -----------------------------------------------------------------------------
+    def selection(self) -> dict[str, str]:
+        chosen = {m: self.combos[m].currentData() for m in BASE_METRICS}
+        for box in self.groups.values():
+            if box.isCheckable() and box.isChecked():
+                for m in self.combos:
+                    if m not in BASE_METRICS and self.combos[m].parent() is box:
+                        chosen[m] = self.combos[m].currentData()
+        return chosen
+
+    def set_metric(self, metric: str, code: str) -> None:
+        combo = self.combos[metric]
+        combo.setCurrentIndex(combo.findData(code))
+
+    def vector_text(self) -> str:
+        """The vector to store ('' when CVSS scoring is switched off)."""
+        return self.current.vector if (self.enabled.isChecked() and self.current) else ""
+
+    def set_vector(self, vector: str) -> None:
+        self.enabled.setChecked(bool(vector))
+        if vector:
+            self.vector.setText(vector)
+            self._typed(vector)
+
+    # -- slots -----------------------------------------------------------------------------
+    @Slot()
+    def _picked(self, *_: Any) -> None:
+        if self._syncing:
+            return
+        for w in [*self.combos.values(), self.vector, *self.groups.values()]:
+            w.setEnabled(self.enabled.isChecked())
+        if not self.enabled.isChecked():
+            self.current = None
+            self.score.setText("not scored")
+            self.score.setStyleSheet("")
+            self.message.clear()
+            self.changed.emit(None)
+            return
+        try:
+            parsed = CvssV4.build(self.selection())
+        except ValidationError as exc:  # cannot happen with pickers; shown, not raised
+            self._invalid(str(exc))
+            return
+        self.vector.setText(parsed.vector)
+        self._show(parsed)
+
+    @Slot(str)
+    def _typed(self, text: str) -> None:
+        try:
+            parsed = CvssV4.parse(text.strip())
+        except ValidationError as exc:
+            self._invalid(str(exc))
+            return
+        self._syncing = True
+        try:
+            for metric, combo in self.combos.items():
+                code = parsed.metrics.get(metric, "X")
+                if metric in BASE_METRICS or code != "X":
+                    combo.setCurrentIndex(combo.findData(code))
+            for box in self.groups.values():
+                if box.isCheckable():
+                    used = any(parsed.metrics.get(m, "X") != "X" for m, c in self.combos.items()
+                               if c.parent() is box)
+                    box.setChecked(used or box.isChecked())
+        finally:
+            self._syncing = False
+        self._show(parsed)
+
+    def _invalid(self, text: str) -> None:
+        self.current = None
+        self.message.setText(text)
+        self.score.setText("invalid vector")
+        self.score.setStyleSheet("")
+        self.changed.emit(None)
+
+    def _show(self, parsed: CvssV4) -> None:
+        self.current = parsed
+        self.message.clear()
+        bg, fg = SEVERITY_COLOURS[parsed.severity]
+        self.score.setText(f" {parsed.score:.1f} {parsed.severity.value}  {parsed.nomenclature} ")
+        self.score.setStyleSheet(f"background: {bg}; color: {fg}; font-weight: 600; border-radius: 3px;")
+        self.changed.emit(parsed)
+
+
+class DateField(QWidget):
+    """A date that may be empty (checkbox + date edit)."""
+
+    def __init__(self, value: date | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.set_ = QCheckBox()
+        self.edit = QDateEdit()
+        self.edit.setCalendarPopup(True)
+        self.edit.setDisplayFormat("yyyy-MM-dd")
+        self.set_.toggled.connect(self.edit.setEnabled)
+        row.addWidget(self.set_)
+        row.addWidget(self.edit, 1)
+        self.set_value(value)
+
+    def set_value(self, value: date | None) -> None:
+        self.set_.setChecked(value is not None)
+        self.edit.setEnabled(value is not None)
+        self.edit.setDate(QDate(value.year, value.month, value.day) if value else QDate.currentDate())
+
+    def value(self) -> date | None:
+        if not self.set_.isChecked():
+            return None
+        q = self.edit.date()
+        return date(q.year(), q.month(), q.day())
+
+
+def _combo(enum_type: Any, current: Any, name: str) -> QComboBox:
+    c = QComboBox()
+    c.setObjectName(name)
+    for member in enum_type:
+        c.addItem(str(member.value), member.value)  # Qt hands StrEnum data back as plain str
+    c.setCurrentIndex(c.findData(current.value))
+    return c
+
+
+class VulnEditor(QDialog):
+    """Create or edit one register entry. `saved` carries the stored Vulnerability."""
+
+    saved = Signal(object)
+
+    def __init__(self, ctx: UiContext, vuln: Vulnerability | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.original = vuln or Vulnerability(title="", discovered=ctx.today())
+        self.result_vuln: Vulnerability | None = None
+        v = self.original
+        self.setWindowTitle(f"Vulnerability {v.id}" if v.id else "New vulnerability")
+        self.resize(980, 860)
+
+        form_host = QWidget()
+        form = QFormLayout(form_host)
+        self.id_label = QLabel(v.id or "(assigned when saved)")
+        form.addRow("Register id", self.id_label)
+        ceiling = None
+        try:
+            ceiling = Marking.parse(ctx.session.settings.system_high)
+        except FrontierError:
+            pass
+        self.marking = MarkingPicker(ceiling, marking=v.marking)
+        form.addRow("Marking", self.marking)
+        self.title = QLineEdit(v.title)
+        self.title.setObjectName("title")
+        form.addRow("Title", self.title)
+        self.description = QPlainTextEdit(v.description)
+        self.description.setMaximumHeight(90)
+        form.addRow("Description", self.description)
+        self.target = _combo(Target, v.target, "target")
+        form.addRow("Found in", self.target)
+        self.vendor = QLineEdit(v.vendor)
+        self.product = QLineEdit(v.product)
+        vp = QHBoxLayout()
+        vp.addWidget(self.vendor)
+        vp.addWidget(self.product)
+        form.addRow("Vendor / product", vp)
+        self.product_id = QLineEdit(v.product_id)
+        self.product_id.setObjectName("productId")
+        self.product_id.setPlaceholderText("cpe:2.3:a:vendor:product:version:*:*:*:*:*:*:*  or  pkg:type/name@version")
+        form.addRow("CPE or purl", self.product_id)
+        self.cwe = QLineEdit(v.cwe)
+        self.cwe.setPlaceholderText("CWE-787")
+        self.cve = QLineEdit(v.cve)
+        self.cve.setPlaceholderText("CVE-2026-12345 (when assigned)")
+        ids = QHBoxLayout()
+        ids.addWidget(self.cwe)
+        ids.addWidget(self.cve)
+        form.addRow("CWE / CVE", ids)
+        self.calculator = CvssCalculator()
+        if v.cvss_vector or v.id:  # a saved but unscored record opens with scoring off
+            self.calculator.set_vector(v.cvss_vector)
+        form.addRow("CVSS v4.0", self.calculator)
+        self.cvss3 = QLineEdit(v.cvss_v3_vector)
+        self.cvss3.setPlaceholderText("optional CVSS:3.1/... (partners on CSAF 2.0)")
+        form.addRow("CVSS v3.1", self.cvss3)
+        ctx_text = self._context_text(v.context)
+        self.context_label = QLabel(ctx_text)
+        self.context_label.setObjectName("discoveryContext")
+        self.context_label.setTextFormat(Qt.TextFormat.PlainText)
+        form.addRow("Discovered in", self.context_label)
+        self.repro = _combo(ReproStatus, v.repro_status, "repro")
+        form.addRow("Reproduction", self.repro)
+        self.evidence = QPlainTextEdit(v.repro_evidence)
+        self.evidence.setMaximumHeight(70)
+        form.addRow("Evidence", self.evidence)
+        self.discovered = DateField(v.discovered)
+        self.vendor_notified = DateField(v.vendor_notified)
+        self.embargo = DateField(v.embargo_until)
+        self.embargo.setToolTip("Defaults to the linked submission's planned public release date")
+        self.published = DateField(v.published)
+        form.addRow("Discovered", self.discovered)
+        form.addRow("Vendor notified", self.vendor_notified)
+        form.addRow("Embargo until", self.embargo)
+        form.addRow("Published", self.published)
+        self.tlp = _combo(Tlp, v.tlp, "tlp")
+        form.addRow("TLP 2.0", self.tlp)
+        self.rem_category = _combo(RemediationCategory, v.remediation_category, "remediationCategory")
+        form.addRow("Remediation", self.rem_category)
+        self.remediation = QPlainTextEdit(v.remediation)
+        self.remediation.setMaximumHeight(70)
+        form.addRow("", self.remediation)
+        self.status = _combo(VulnStatus, v.status, "status")
+        form.addRow("Status", self.status)
+
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(form_host)
+        self.error = QLabel()
+        self.error.setObjectName("editorError")
+        self.error.setWordWrap(True)
+        self.error.setTextFormat(Qt.TextFormat.PlainText)
+        self.error.setStyleSheet("color: #a40e26; font-weight: 600;")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
+        self.save_button.setObjectName("saveButton")
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(scroll, 1)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+
+    @staticmethod
+    def _context_text(c: DiscoveryContext) -> str:
+        if c.is_empty:
+            return "(not linked)"
+        parts = []
+        if c.submission_id is not None:
+            parts.append(f"submission {c.submission_id}")
+        if c.run_id:
+            parts.append(f"run {c.run_id}")
+        if c.sample_id:
+            parts.append(f"sample {c.sample_id}")
+        if c.finding_id:
+            parts.append(f"finding {c.finding_id}")
+        return ", ".join(parts)
+
+    def vulnerability(self) -> Vulnerability:
+        """The record as edited (not validated, not saved)."""
+        if self.calculator.enabled.isChecked() and self.calculator.current is None:
+            raise ValidationError("cvss_vector", self.calculator.message.text() or "the CVSS vector is invalid")
+        return dataclasses.replace(
+            self.original, title=self.title.text(), description=self.description.toPlainText(),
+            target=Target(self.target.currentData()), vendor=self.vendor.text(), product=self.product.text(),
+            product_id=self.product_id.text(), cwe=self.cwe.text(), cve=self.cve.text(),
+            cvss_vector=self.calculator.vector_text(), cvss_v3_vector=self.cvss3.text(),
+            repro_status=ReproStatus(self.repro.currentData()), repro_evidence=self.evidence.toPlainText(),
+            discovered=self.discovered.value(), vendor_notified=self.vendor_notified.value(),
+            embargo_until=self.embargo.value(), published=self.published.value(), tlp=Tlp(self.tlp.currentData()),
+            remediation_category=RemediationCategory(self.rem_category.currentData()),
+            remediation=self.remediation.toPlainText(),
+            status=VulnStatus(self.status.currentData()), marking=self.marking.marking(),
+        )
+
+    @Slot()
+    def save(self) -> None:
+        """Validate and store; on bad input the message names the field and the dialog stays open."""
+        try:
+            edited = self.vulnerability()
+            stored = vs.update(self.ctx.session, edited) if edited.id else vs.create(self.ctx.session, edited)
+        except ValidationError as exc:
+            self.error.setText(str(exc))
+            return
+        except FrontierError as exc:
+            self.error.setText(str(exc))
+            self.ctx.show_error(self, exc)
+            return
+        self.result_vuln = stored
+        self.error.clear()
+        self.saved.emit(stored)
+        self.ctx.events.status_message.emit(f"Saved {stored.id}")
+        self.accept()
+
+
+# -- entry points for other screens ---------------------------------------------------------
+
+def editor_for_sample(ctx: UiContext, submission_id: int | None, run_id: str, sample_id: str,
+                      excerpt: str = "", marking: Marking | None = None,
+                      parent: QWidget | None = None) -> VulnEditor:
+    """An editor prefilled from a transcript sample (link to run and sample kept)."""
+    if marking is None:
+        draft = vs.draft_from_sample(ctx.session, submission_id, run_id, sample_id, excerpt=excerpt)
+    else:
+        draft = vs.draft_from_sample(ctx.session, submission_id, run_id, sample_id, excerpt=excerpt,
+                                     marking=marking)
+    return VulnEditor(ctx, draft, parent)
+
+
+def editor_for_finding(ctx: UiContext, finding: Any, parent: QWidget | None = None) -> VulnEditor:
+    """An editor prefilled from an assessment finding (link to the finding kept)."""
+    return VulnEditor(ctx, vs.draft_from_finding(ctx.session, finding), parent)
+
+
+def open_for_sample(ctx: UiContext, submission_id: int | None, run_id: str, sample_id: str,
+                    excerpt: str = "", marking: Marking | None = None,
+                    parent: QWidget | None = None) -> Vulnerability | None:
+    """Modal: record a vulnerability found in a sample. Returns the stored record or None."""
+    try:
+        dialog = editor_for_sample(ctx, submission_id, run_id, sample_id, excerpt, marking, parent)
+    except FrontierError as exc:
+        ctx.show_error(parent, exc)
+        return None
+    dialog.exec()
+    return dialog.result_vuln
+
+
+def open_for_finding(ctx: UiContext, finding: Any, parent: QWidget | None = None) -> Vulnerability | None:
+    """Modal: record a vulnerability from a finding. Returns the stored record or None."""
+    try:
+        dialog = editor_for_finding(ctx, finding, parent)
+    except FrontierError as exc:
+        ctx.show_error(parent, exc)
+        return None
+    dialog.exec()
+    return dialog.result_vuln
