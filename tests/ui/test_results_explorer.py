@@ -260,3 +260,24 @@ def test_clean_text_strips_control_characters() -> None:
     assert clean_text("a\x00b\x07c\r\nd\te\x1b[1mf\u202eg") == "abc\nd\tef⟨U+202E⟩g"
     assert clean_text("x" * 50, limit=10).startswith("x" * 10 + "\n[… 40 more")
 
+
+
+def test_results_tab_is_registered_on_the_submission_page(ctx: UiContext, loaded: Loaded, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from ui.screens.submission_detail import SubmissionDetail
+
+    detail = SubmissionDetail(ctx, loaded.submission_id)
+    qtbot.addWidget(detail)
+    tab = detail.tab("Results")
+    assert isinstance(tab, ResultsTab)
+    assert tab.runs_page.proxy.rowCount() == len(loaded.runs)
+
+
+def test_auditor_can_explore_but_not_import_or_map(make_ctx, loaded: Loaded, qtbot) -> None:  # type: ignore[no-untyped-def]
+    auditor = make_ctx("auditor")
+    page = RunsPage(auditor, loaded.submission_id)
+    qtbot.addWidget(page)
+    assert page.proxy.rowCount() == len(loaded.runs)
+    assert not page.import_button.isEnabled()
+    run = loaded.runs["private_ctf.csv"]
+    assert run.id is not None and page.select_run(run.id)
+    assert not page.map_button.isEnabled()
