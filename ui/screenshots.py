@@ -113,6 +113,21 @@ def render_all(out: Path) -> list[Path]:
     detail = window.pages[f"submission:{first.id}"]
     detail.tab("Artifacts")  # type: ignore[attr-defined]
     _snap(app, window, out, "13_submission_artifacts")
+    artifacts = detail.tab("Artifacts")  # type: ignore[attr-defined]
+    artifacts.table.selectRow(0)
+    viewer = artifacts.view_selected()
+    if viewer is not None:
+        _snap(app, viewer, out, "13b_artifact_viewer", (900, 520))
+        viewer.close()
+    window.show_screen("submissions")
+    dialog = window.pages["submissions"].new_submission()  # type: ignore[attr-defined]
+    dialog.editor.model_name.setText("Tern")
+    dialog.editor.version.setText("0.1")
+    dialog.editor.received.setDate(dialog.editor.received.date().addDays(-3))
+    dialog.editor.planned_release.setDate(dialog.editor.received.date().addDays(41))
+    dialog.editor.save()
+    _snap(app, dialog, out, "13c_new_submission_validation", (1000, 760))
+    dialog.close()
     from ui.screens.results_tab import render_screenshots as results_shots  # results_*.png
     results_shots(lead, window, out, lambda w, name, size: _snap(app, w, out, name, size))
     window.lock("on demand")

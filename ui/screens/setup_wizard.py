@@ -146,10 +146,11 @@ class KeyProtectionPage(QWizardPage):
         super().__init__()
         self.wiz = wizard
         self.setTitle("Key protection")
-        self.setSubTitle("The database key is wrapped under each account's passphrase. Where the operating "
-                         "system offers a secure keyring, a secret held there is mixed in too, so a copied "
-                         "database plus a passphrase is not enough on another machine.")
+        self.setSubTitle("How the database key is protected on this machine.")
         layout = QVBoxLayout(self)
+        layout.addWidget(_label("The database key is wrapped under each account's passphrase. Where the operating "
+                                "system offers a secure keyring, a secret held there is mixed in too, so a copied "
+                                "database plus a passphrase is not enough on another machine."))
         status = workstation.keyring_status()
         self.trusted = status.trusted
         if status.trusted:

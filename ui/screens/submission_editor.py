@@ -46,6 +46,7 @@ from app.model.submissions import (
     parse_flop,
 )
 from app.services import submissions
+from ui.banner import ClassificationBanner
 from ui.context import UiContext
 from ui.widgets.marking_picker import MarkingPicker
 
@@ -438,8 +439,12 @@ class NewSubmissionDialog(QDialog):
         self.resize(760, 720)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
         self.editor = SubmissionEditor(ctx, None)
-        layout.addWidget(self.editor)
+        # Every window that can show content carries the workstation's banners.
+        layout.addWidget(ClassificationBanner(ctx.session.settings.system_high))
+        layout.addWidget(self.editor, 1)
+        layout.addWidget(ClassificationBanner(ctx.session.settings.system_high))
         self.created: Submission | None = None
         self.editor.saved.connect(self._saved)
 
