@@ -222,19 +222,8 @@ def test_injected_enospc_leaves_no_backup(workstation, dest, monkeypatch):
     assert backup.backup_status(admin) == (None, True)
 
 
-@pytest.fixture
-def tiny_medium(tmp_path: Path):  # type: ignore[no-untyped-def]
-    """A real 2 MiB filesystem (tmpfs). Needs root/CAP_SYS_ADMIN; skipped elsewhere."""
-    mnt = tmp_path / "usb"
-    mnt.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mnt)], capture_output=True)
-    if done.returncode != 0:
-        pytest.skip("cannot mount a small tmpfs here (not root); the injected-ENOSPC test covers this path")
-    yield mnt
-    subprocess.run(["umount", str(mnt)], check=False)
-
-
-def test_real_full_filesystem_leaves_no_backup(workstation, tiny_medium, tmp_path):
+def test_real_full_filesystem_leaves_no_backup(workstation, tmpfs, tmp_path):
+    tiny_medium = tmpfs("usb", "2m")
     reviewer = workstation.session("reviewer")
     sub = add_submission(reviewer)
     attach(reviewer, sub.id, tmp_path, 3 << 20)  # the snapshot cannot fit on 2 MiB

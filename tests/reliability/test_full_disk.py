@@ -1,0 +1,120 @@
+"""A full disk (a real tiny tmpfs, or an injected ENOSPC) and media removed mid-write, during
+import and export: a clear message, nothing partial, and the workstation still opens intact.
+(Backup: tests/reliability/test_backup.py.)"""
+
+from __future__ import annotations
+
+import errno
+import shutil
+
+import pytest
+
+from app.model.errors import FrontierError
+from app.services import audit, results
+from app.services import reports as report_service
+from tests.conftest import PASSPHRASES, make_workstation
+from tests.reliability.biglog import write_big_inspect_log
+from tests.reliability.helpers import add_submission, approved_submission, configure_for_reports
+
+
+def _rows(session) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+    return (session.db.query_one("SELECT count(*) FROM eval_runs")[0],
+            session.db.query_one("SELECT count(*) FROM eval_samples")[0])
+
+
+def _import_onto_full_disk(tmpfs, tmp_path):  # type: ignore[no-untyped-def]
+    disk = tmpfs("data", "3m")
+    ws = make_workstation(disk / "ws")
+    log = write_big_inspect_log(tmp_path / "big.json", 6000, "full")  # far more than 3 MB once stored
+    reviewer = ws.session("reviewer")
+    sid = add_submission(reviewer).id
+    before = _rows(reviewer)
+    try:
+        outcome = results.import_files(reviewer, [log], sid)[0]
+        assert outcome.status == "failed"
+        message = outcome.message
+    except FrontierError as exc:  # even the rejection's audit event may not fit on the disk: still clean
+        message = str(exc)
+    after = _rows(reviewer)
+    reviewer.close()
+    return ws, before, after, message
+
+
+def test_import_onto_a_full_data_disk_stores_nothing(tmpfs, tmp_path):
+    ws, before, after, message = _import_onto_full_disk(tmpfs, tmp_path)
+    assert after == before
+    assert "big.json" in message and "nothing was stored" in message
+    again = ws.session("auditor")  # the workstation opens, intact, once the import is refused
+    assert again.db.integrity_check() == []
+    assert audit.verify(again).ok
+    again.close()
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason="known bug reported to the lead: on SQLITE_FULL, "
+                   "SQLite has already rolled back, and storage/db.py Database.transaction's own ROLLBACK raises "
+                   "'cannot rollback - no transaction is active', which replaces 'database or disk is full' in the "
+                   "message the reviewer sees")
+def test_import_onto_a_full_data_disk_says_the_disk_is_full(tmpfs, tmp_path):
+    _ws, _before, _after, message = _import_onto_full_disk(tmpfs, tmp_path)
+    assert "full" in message
+
+
+@pytest.fixture
+def countersigned(workstation):  # type: ignore[no-untyped-def]
+    configure_for_reports(workstation.session("admin"))
+    rev, lead = workstation.session("reviewer"), workstation.session("lead")
+    sid = approved_submission(rev, lead)
+    rid = report_service.build(rev, sid).id
+    report_service.sign(rev, rid, PASSPHRASES["reviewer"])
+    report_service.countersign(lead, rid, PASSPHRASES["lead"])
+    return rev, rid
+
+
+def test_export_onto_full_media_leaves_nothing(countersigned, tmpfs, workstation):
+    rev, rid = countersigned
+    usb = tmpfs("usb", "48k")  # smaller than the signed PDF
+    with pytest.raises(FrontierError) as info:
+        report_service.export(rev, rid, usb, "SECRET//NOFORN", PASSPHRASES["reviewer"])
+    assert "full" in str(info.value) and str(usb) in str(info.value)
+    assert list(usb.iterdir()) == []
+    auditor = workstation.session("auditor")
+    assert audit.events(auditor, 50, action_prefix="report.export") == []
+
+
+def test_export_with_injected_enospc_leaves_nothing(countersigned, tmp_path, monkeypatch, workstation):
+    import reports.package as package
+
+    rev, rid = countersigned
+    usb = tmp_path / "usb"
+    usb.mkdir()
+    real = package.os.write
+    calls = {"n": 0}
+
+    def full(fd: int, data: bytes) -> int:
+        calls["n"] += 1
+        if calls["n"] > 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(fd, data)
+
+    monkeypatch.setattr(package.os, "write", full)
+    with pytest.raises(FrontierError, match="full"):
+        report_service.export(rev, rid, usb, "SECRET//NOFORN", PASSPHRASES["reviewer"])
+    monkeypatch.undo()
+    assert list(usb.iterdir()) == []
+    assert audit.events(workstation.session("auditor"), 50, action_prefix="report.export") == []
+
+
+def test_export_media_removed_mid_write(countersigned, tmp_path, workstation):
+    rev, rid = countersigned
+    usb = tmp_path / "usb"
+    usb.mkdir()
+
+    def pull(done: int, total: int, what: str) -> None:
+        if usb.exists():
+            shutil.rmtree(usb)
+
+    with pytest.raises(FrontierError) as info:
+        report_service.export(rev, rid, usb, "SECRET//NOFORN", PASSPHRASES["reviewer"], progress=pull)
+    assert str(usb) in str(info.value)
+    assert not usb.exists()
+    assert audit.events(workstation.session("auditor"), 50, action_prefix="report.export") == []
