@@ -244,3 +244,62 @@ def test_backup_with_missing_or_extra_files_is_named(made_backup):
     (folder / store.HEADER_FILE).unlink()
     report = _verify(folder, fp)
     assert not report.ok and f"{folder}/{store.HEADER_FILE} is missing" in report.problems[0]
+
+
+# -- signed reports and export packages -----------------------------------------------------------
+
+
+@pytest.fixture
+def exported(workstation, tmp_path):  # type: ignore[no-untyped-def]
+    from app.services import reports as report_service
+    from tests.reliability.helpers import approved_submission, configure_for_reports
+
+    configure_for_reports(workstation.session("admin"))
+    rev, lead = workstation.session("reviewer"), workstation.session("lead")
+    rid = report_service.build(rev, approved_submission(rev, lead)).id
+    report_service.sign(rev, rid, PASSPHRASES["reviewer"])
+    report_service.countersign(lead, rid, PASSPHRASES["lead"])
+    usb = tmp_path / "usb"
+    usb.mkdir()
+    out = report_service.export(rev, rid, usb, "SECRET//NOFORN", PASSPHRASES["reviewer"])
+    from app.services import pki as pki_service
+
+    return out.package.path, pki_service.trusted_roots(rev), rev
+
+
+def test_modified_pdf_is_detected_and_the_signatures_named(exported):
+    from app.services import reports as report_service
+
+    folder, roots, session = exported
+    pdf = bytearray((folder / "report.pdf").read_bytes())
+    pos = pdf.find(b"stream", len(pdf) // 4) + 40  # inside page content, covered by both signatures
+    pdf[pos] ^= 0x20
+    path = folder.parent / "tampered.pdf"
+    path.write_bytes(bytes(pdf))
+    result = report_service.verify_path(path, roots, session)
+    assert not result.ok
+    text = "\n".join(result.lines())
+    assert "tampered.pdf" in text and "INVALID" in text
+
+
+def test_modified_package_file_is_named(exported):
+    from reports.verify_package import verify_package
+
+    folder, roots, _session = exported
+    assert verify_package(folder, roots).ok
+    doc = json.loads((folder / "findings.json").read_text())
+    doc["tampered"] = True
+    (folder / "findings.json").write_text(json.dumps(doc))
+    check = verify_package(folder, roots)
+    assert not check.ok and any("findings.json" in p for p in check.problems), check.problems
+
+
+def test_package_from_an_untrusted_workstation_is_refused(exported, second_workstation):
+    from app.services import pki as pki_service
+    from reports.verify_package import verify_package
+
+    folder, _roots, _session = exported
+    other = second_workstation.session("admin")
+    pki_service.ensure_ready(other)
+    check = verify_package(folder, pki_service.trusted_roots(other))
+    assert not check.ok and check.problems
