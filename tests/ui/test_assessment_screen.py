@@ -124,3 +124,55 @@ def test_submit_then_lead_sees_two_person_rule(qtbot, make_ctx, dialogs):
     assert lead_screen.reopen_button.isVisible() and not lead_screen.justification.isEnabled()
     screen.refresh()
     assert not screen.submit_button.isEnabled() and "locked" in screen.state_label.text()
+
+
+def test_coverage_tab_records_and_lead_approves(qtbot, make_ctx, dialogs):
+    from ui.screens.coverage_screen import CoverageScreen
+
+    rev = make_ctx("reviewer")
+    sid = submissions.create(rev.session, Submission(
+        developer="D", model_name="M", version="1", received=date(2026, 11, 1), planned_release=date(2026, 11, 28),
+        training_flop=3e25)).id
+    screen = CoverageScreen(rev, sid)
+    qtbot.addWidget(screen)
+    assert "NOT THE CLASSIFIED THRESHOLD" in screen.ruleset_label.text()
+    rules = {screen.table.item(r, 0).text().split(":")[0]: screen.table.item(r, 4).text()
+             for r in range(screen.table.rowCount())}
+    assert rules["EU-AIA-GPAI-SR"] == "met" and rules["US-EO14110"] == "not met" and rules["SCREEN-CYBENCH"] == "no data"
+    assert screen.outcome.currentData() == "covered"
+    qtbot.mouseClick(screen.record_button, Qt.MouseButton.LeftButton)
+    assert "rationale" in dialogs.error_text()  # refused without a rationale
+    qtbot.keyClicks(screen.rationale, "3e25 FLOP exceeds the EU presumption.")
+    qtbot.mouseClick(screen.record_button, Qt.MouseButton.LeftButton)
+    assert "awaiting a lead's approval" in screen.current.text()
+    assert screen.approve_button.isHidden()  # reviewers cannot approve
+
+    lead = make_ctx("lead")
+    lead_screen = CoverageScreen(lead, sid)
+    qtbot.addWidget(lead_screen)
+    assert lead_screen.approve_button.isEnabled()
+    qtbot.mouseClick(lead_screen.approve_button, Qt.MouseButton.LeftButton)
+    assert "approved by lead" in lead_screen.current.text()
+
+
+def test_findings_tab_create_edit_delete(qtbot, ctx, dialogs):
+    from ui.screens.findings_screen import FindingsScreen
+
+    sid = _submission(ctx)
+    assessment.start(ctx.session, sid)
+    screen = FindingsScreen(ctx, sid)
+    qtbot.addWidget(screen)
+    qtbot.keyClicks(screen.title, "CTF solving above screen")
+    qtbot.keyClicks(screen.description, "Solves half of InterCode-CTF.")
+    qtbot.keyClicks(screen.linked, "CAP-02, NOPE-9")
+    qtbot.mouseClick(screen.save_button, Qt.MouseButton.LeftButton)
+    assert "NOPE-9" in dialogs.error_text() and screen.table.rowCount() == 0
+    screen.linked.setText("CAP-02")
+    screen.severity.setCurrentIndex(screen.severity.findData("high"))
+    qtbot.mouseClick(screen.save_button, Qt.MouseButton.LeftButton)
+    assert screen.table.rowCount() == 1 and screen.table.item(0, 0).text() == "F-1"
+    assert screen.table.item(0, 1).text() == "High"
+    screen.table.selectRow(0)
+    screen.ask_reason = lambda: "duplicate"
+    qtbot.mouseClick(screen.delete_button, Qt.MouseButton.LeftButton)
+    assert screen.table.rowCount() == 0

@@ -33,6 +33,8 @@ SUBMISSION_TABS: list[TabSpec] = [
     TabSpec("Artifacts", "ui.screens.artifacts:ArtifactsTab"),
     TabSpec("Results", "ui.screens.results_tab:ResultsTab"),
     TabSpec("Assessment", "ui.screens.assessment_screen:AssessmentScreen"),
+    TabSpec("Coverage", "ui.screens.coverage_screen:CoverageScreen"),
+    TabSpec("Findings", "ui.screens.findings_screen:FindingsScreen"),
 ]
 
 def countdown_text(sub: Submission, state: WindowState, days: int) -> str:

@@ -1,0 +1,196 @@
+"""Submission tab "Coverage": the active rule set evaluated against this submission.
+
+Per rule: kind, inputs (each naming its run), threshold, outcome and explanation; compute and
+capability indicators are listed apart. The reviewer records the determination with a rationale;
+a lead who did not record it approves it. A re-evaluation flag shows when new results or a new
+rule set would change the recorded outcome.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.model.accounts import Permission
+from app.model.coverage import Label, Outcome, Overall
+from app.model.errors import FrontierError
+from app.services import coverage
+from app.services.coverage import CoverageView
+from ui.context import UiContext
+
+COLUMNS = ["Rule", "Kind", "Inputs", "Threshold", "Outcome", "Explanation"]
+OUTCOME_COLOURS = {Outcome.MET: "#cf222e", Outcome.NOT_MET: "#1a7f37", Outcome.NO_DATA: "#9a6700"}
+
+
+class CoverageScreen(QWidget):
+    """Mount as a submission tab: CoverageScreen(ctx, submission_id)."""
+
+    def __init__(self, ctx: UiContext, submission_id: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.submission_id = submission_id
+        self.view: CoverageView | None = None
+
+        self.ruleset_label = QLabel()
+        self.ruleset_label.setObjectName("rulesetLabel")
+        self.ruleset_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.ruleset_label.setWordWrap(True)
+        self.flags = QLabel()
+        self.flags.setObjectName("reevaluationFlag")
+        self.flags.setTextFormat(Qt.TextFormat.PlainText)
+        self.flags.setWordWrap(True)
+        self.flags.setStyleSheet("background: #fff8c5; color: #9a6700; padding: 6px; font-weight: 600;")
+
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setObjectName("rulesTable")
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setWordWrap(True)
+        hh = self.table.horizontalHeader()
+        hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        hh.setStretchLastSection(True)
+        self.engine = QLabel()
+        self.engine.setObjectName("engineOutcome")
+        self.engine.setTextFormat(Qt.TextFormat.PlainText)
+        self.engine.setWordWrap(True)
+        self.excluded = QLabel()
+        self.excluded.setTextFormat(Qt.TextFormat.PlainText)
+        self.excluded.setWordWrap(True)
+        self.excluded.setStyleSheet("color: #57606a;")
+
+        self.current = QLabel()
+        self.current.setObjectName("currentDetermination")
+        self.current.setTextFormat(Qt.TextFormat.PlainText)
+        self.current.setWordWrap(True)
+        self.approve_button = QPushButton("Approve determination")
+        self.approve_button.clicked.connect(self.approve)
+        cur_box = QGroupBox("Recorded determination")
+        cb = QHBoxLayout(cur_box)
+        cb.addWidget(self.current, 1)
+        cb.addWidget(self.approve_button, 0, Qt.AlignmentFlag.AlignTop)
+
+        self.outcome = QComboBox()
+        self.outcome.setObjectName("outcomeChoice")
+        for o in Overall:
+            self.outcome.addItem(o.label, o.value)
+        self.rationale = QPlainTextEdit()
+        self.rationale.setObjectName("rationale")
+        self.rationale.setPlaceholderText("Rationale: which rules and inputs decided it; why, if you depart from "
+                                          "the engine's outcome")
+        self.rationale.setTabChangesFocus(True)
+        self.rationale.setMaximumHeight(110)
+        self.record_button = QPushButton("Record determination")
+        self.record_button.clicked.connect(self.record)
+        rec_box = QGroupBox("Record a determination")
+        form = QFormLayout(rec_box)
+        form.addRow("Outcome:", self.outcome)
+        form.addRow("Rationale:", self.rationale)
+        form.addRow("", self.record_button)
+        rec_box.setVisible(ctx.can(Permission.ASSESS))
+
+        refresh = QPushButton("Re-evaluate")
+        refresh.clicked.connect(self.refresh)
+        top = QHBoxLayout()
+        top.addWidget(self.ruleset_label, 1)
+        top.addWidget(refresh, 0, Qt.AlignmentFlag.AlignTop)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.flags)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.engine)
+        layout.addWidget(self.excluded)
+        layout.addWidget(cur_box)
+        layout.addWidget(rec_box)
+        self.refresh()
+
+    def refresh(self) -> None:
+        try:
+            self.view = coverage.evaluate(self.ctx.session, self.submission_id)
+        except FrontierError as exc:
+            self.ctx.show_error(self, exc)
+            return
+        v = self.view
+        rs = v.ruleset
+        warn = " — REFERENCE INDICATORS, NOT THE CLASSIFIED THRESHOLD" if rs.label is Label.REFERENCE else ""
+        self.ruleset_label.setText(f"Active rule set: {rs.ruleset_id} v{rs.version} ({rs.label.caption}), "
+                                   f"sha256 {rs.sha256[:16]}…{warn}")
+        self.ruleset_label.setStyleSheet("color: #9a6700; font-weight: 600;" if warn else "font-weight: 600;")
+        self.flags.setText("\n".join(f"Re-evaluation needed: {f}" for f in v.flags))
+        self.flags.setVisible(bool(v.flags))
+
+        rows = list(v.evaluation.results)
+        rows.sort(key=lambda r: r.kind.value != "compute")  # compute indicators first, then capability
+        self.table.setRowCount(len(rows))
+        for i, r in enumerate(rows):
+            values = [f"{r.rule_id}: {r.title}", r.kind.value, "\n".join(r.inputs) or "—", r.threshold,
+                      r.outcome.value, r.explanation]
+            for col, text in enumerate(values):
+                cell = QTableWidgetItem(text)
+                if col == 4:
+                    cell.setForeground(QColor(OUTCOME_COLOURS[r.outcome]))
+                self.table.setItem(i, col, cell)
+        self.table.resizeColumnsToContents()
+        self.table.resizeRowsToContents()
+        for col, cap in ((0, 260), (2, 320), (3, 260)):
+            self.table.setColumnWidth(col, min(self.table.columnWidth(col), cap))
+        self.engine.setText(f"Engine outcome: {v.evaluation.summary()}")
+        self.excluded.setText("\n".join(f"Not used: {e}" for e in v.excluded))
+        self.excluded.setVisible(bool(v.excluded))
+        idx = self.outcome.findData(v.evaluation.overall.value)
+        self.outcome.setCurrentIndex(idx)
+
+        d = v.determination
+        me = self.ctx.session.account.username
+        if d is None:
+            self.current.setText("No determination recorded yet.")
+            self.approve_button.setVisible(False)
+            return
+        approval = (f"approved by {d.approved_by} at {(d.approved_at or '')[:16]}" if d.approved_by
+                    else "awaiting a lead's approval")
+        self.current.setText(f"{d.outcome.capitalize()} — recorded by {d.recorded_by} at {d.recorded_at[:16]} "
+                             f"under {d.ruleset_id} v{d.ruleset_version}; {approval}.\n{d.rationale}")
+        can_approve = self.ctx.can(Permission.APPROVE) and not d.approved_by
+        self.approve_button.setVisible(can_approve)
+        self.approve_button.setEnabled(can_approve and d.recorded_by != me)
+        self.approve_button.setToolTip("" if d.recorded_by != me else
+                                       "You recorded this determination; a different lead must approve it.")
+
+    def record(self) -> None:
+        outcome = Overall(self.outcome.currentData())
+        try:
+            coverage.record_determination(self.ctx.session, self.submission_id, self.rationale.toPlainText(),
+                                          outcome)
+        except FrontierError as exc:
+            self.ctx.show_error(self, exc)
+            return
+        self.rationale.clear()
+        self.ctx.events.status_message.emit("Coverage determination recorded")
+        self.refresh()
+
+    def approve(self) -> None:
+        if self.view is None or self.view.determination is None:
+            return
+        try:
+            coverage.approve_determination(self.ctx.session, self.view.determination.id)
+        except FrontierError as exc:
+            self.ctx.show_error(self, exc)
+            return
+        self.ctx.events.status_message.emit("Coverage determination approved")
+        self.refresh()

@@ -1,0 +1,183 @@
+"""Submission tab "Findings": the findings register (title, severity, description, recommendation,
+linked checklist items and evidence, marking). Locked with the assessment once it is approved."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.model.accounts import Permission
+from app.model.errors import FrontierError
+from app.model.findings import EvidenceRef, Finding, Severity
+from app.model.markings import Marking
+from app.services import findings
+from ui.context import UiContext
+from ui.widgets.marking_picker import MarkingPicker
+
+COLUMNS = ["#", "Severity", "Title", "Items", "Marking"]
+ID_ROLE = Qt.ItemDataRole.UserRole
+
+
+def _split(text: str) -> tuple[str, ...]:
+    return tuple(p.strip() for p in text.replace(";", ",").split(",") if p.strip())
+
+
+class FindingsScreen(QWidget):
+    """Mount as a submission tab: FindingsScreen(ctx, submission_id)."""
+
+    def __init__(self, ctx: UiContext, submission_id: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.submission_id = submission_id
+        self.items: list[Finding] = []
+        self.editing: Finding | None = None
+        self.ask_reason = self._ask_reason
+
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setObjectName("findingsTable")
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.table.itemSelectionChanged.connect(self._selected)
+
+        self.title = QLineEdit()
+        self.title.setObjectName("findingTitle")
+        self.severity = QComboBox()
+        for s in Severity:
+            self.severity.addItem(s.label, s.value)
+        self.description = QPlainTextEdit()
+        self.description.setTabChangesFocus(True)
+        self.recommendation = QPlainTextEdit()
+        self.recommendation.setTabChangesFocus(True)
+        self.linked = QLineEdit()
+        self.linked.setPlaceholderText("checklist item ids, e.g. CAP-02, SAF-01")
+        self.evidence = QLineEdit()
+        self.evidence.setPlaceholderText("run:12, sample:12:ctf-3, blob:SHA256")
+        self.marking = MarkingPicker(Marking.parse(ctx.session.settings.system_high))
+        self.new_button = QPushButton("New finding")
+        self.new_button.clicked.connect(self.new)
+        self.save_button = QPushButton("Save")
+        self.save_button.clicked.connect(self.save)
+        self.delete_button = QPushButton("Delete…")
+        self.delete_button.clicked.connect(self.delete)
+        form = QFormLayout()
+        form.addRow("Title:", self.title)
+        form.addRow("Severity:", self.severity)
+        form.addRow("Description:", self.description)
+        form.addRow("Recommendation:", self.recommendation)
+        form.addRow("Linked items:", self.linked)
+        form.addRow("Evidence:", self.evidence)
+        form.addRow("Marking:", self.marking)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.new_button)
+        buttons.addWidget(self.save_button)
+        buttons.addWidget(self.delete_button)
+        buttons.addStretch(1)
+        form.addRow(buttons)
+        editor = QWidget()
+        editor.setLayout(form)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.table)
+        split.addWidget(editor)
+        QVBoxLayout(self).addWidget(split)
+        can = ctx.can(Permission.ASSESS)
+        for w in (self.new_button, self.save_button, self.delete_button):
+            w.setEnabled(can)
+        self.refresh()
+
+    def _ask_reason(self) -> str | None:
+        from PySide6.QtWidgets import QInputDialog
+
+        text, ok = QInputDialog.getText(self, "Delete finding", "Why is this finding deleted? (audited)")
+        return text if ok else None
+
+    def refresh(self) -> None:
+        try:
+            self.items = findings.list_findings(self.ctx.session, self.submission_id)
+        except FrontierError as exc:
+            self.ctx.show_error(self, exc)
+            return
+        self.table.setRowCount(len(self.items))
+        for row, f in enumerate(self.items):
+            for col, text in enumerate([f.label, f.severity.label, f.title, ", ".join(f.item_ids), f.marking.banner()]):
+                cell = QTableWidgetItem(text)
+                cell.setData(ID_ROLE, f.id)
+                self.table.setItem(row, col, cell)
+        self.table.resizeColumnsToContents()
+        if self.editing is None:
+            self.new()
+
+    def _selected(self) -> None:
+        rows = self.table.selectionModel().selectedRows()
+        if not rows:
+            return
+        f = self.items[rows[0].row()]
+        self.editing = f
+        self.title.setText(f.title)
+        self.severity.setCurrentIndex(self.severity.findData(f.severity.value))
+        self.description.setPlainText(f.description)
+        self.recommendation.setPlainText(f.recommendation)
+        self.linked.setText(", ".join(f.item_ids))
+        self.evidence.setText(", ".join(str(e) for e in f.evidence))
+        self.marking.set_marking(f.marking)
+
+    def new(self) -> None:
+        self.editing = None
+        self.table.clearSelection()
+        for w in (self.title, self.linked, self.evidence):
+            w.clear()
+        self.description.clear()
+        self.recommendation.clear()
+        self.severity.setCurrentIndex(self.severity.findData(Severity.MEDIUM.value))
+
+    def _form(self) -> Finding:
+        evidence = tuple(EvidenceRef.parse(e) for e in _split(self.evidence.text()))
+        return Finding(
+            self.submission_id, self.title.text().strip(), self.description.toPlainText(),
+            Severity(self.severity.currentData()), self.recommendation.toPlainText(), _split(self.linked.text()),
+            evidence, self.marking.marking(),
+            id=self.editing.id if self.editing else None,
+        )
+
+    def save(self) -> None:
+        try:
+            f = self._form()
+            saved = findings.update(self.ctx.session, f) if f.id else findings.create(self.ctx.session, f)
+        except FrontierError as exc:
+            self.ctx.show_error(self, exc)
+            return
+        self.editing = saved
+        self.refresh()
+        self.ctx.events.status_message.emit(f"Finding {saved.label} saved")
+
+    def delete(self) -> None:
+        if self.editing is None or self.editing.id is None:
+            return
+        reason = self.ask_reason()
+        if reason is None:
+            return
+        try:
+            findings.delete(self.ctx.session, self.editing.id, reason)
+        except FrontierError as exc:
+            self.ctx.show_error(self, exc)
+            return
+        self.editing = None
+        self.refresh()
