@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QApplication, QProgressDialog
 
 from app.model.submissions import Submission
 from app.services import audit, results, submissions
@@ -167,7 +168,7 @@ def test_import_runs_off_the_gui_thread(ctx: UiContext, qtbot, monkeypatch: pyte
     from ui.jobs import JobRunner
 
     sid = make_submission(ctx)
-    ctx.jobs = JobRunner(synchronous=False, slow_ms=60_000)
+    ctx.jobs = JobRunner(synchronous=False, slow_ms=0)  # would pop its generic progress window at once
     seen: list[tuple[str, object]] = []
     real = results.import_files
 
@@ -180,9 +181,15 @@ def test_import_runs_off_the_gui_thread(ctx: UiContext, qtbot, monkeypatch: pyte
     qtbot.addWidget(dlg)
     dlg.add_files([str(INTERCODE), str(WMDP_JSON)])
     qtbot.waitUntil(lambda: "gdm_intercode_ctf" in dlg.file_list.item(0).text(), timeout=10_000)
+    other_windows: list[int] = []
+    dlg.progress_changed.connect(lambda *_a: other_windows.append(len(
+        [w for w in QApplication.topLevelWidgets() if isinstance(w, QProgressDialog) and w.isVisible()])))
     with qtbot.waitSignal(dlg.imported, timeout=20_000) as blocker:
         dlg.import_button.click()
         assert dlg.is_running() and not dlg.import_button.isEnabled() and dlg.cancel_button.isEnabled()
+    # progress arrived (queued from the worker) while the dialog's own bar, counts and Cancel were
+    # the only progress display: the runner's generic window never appeared
+    assert other_windows and set(other_windows) == {0}
     assert [o.status for o in blocker.args[0]] == ["imported", "imported"]
     (thread_name, db), = seen
     assert thread_name != threading.main_thread().name

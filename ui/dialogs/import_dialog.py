@@ -375,8 +375,13 @@ class ImportDialog(QDialog):
                 return results.import_files(s, paths, sid, media, progress=report,
                                             cancel=lambda: stop.is_set() or cancel())
 
-        self.ctx.jobs.run(work, self._import_done, self._import_failed,
-                          label=f"Importing {len(paths)} evaluation log(s)", parent=self)
+        job = self.ctx.jobs.run(work, self._import_done, self._import_failed,
+                                label=f"Importing {len(paths)} evaluation log(s)", parent=self)
+        # This dialog shows the progress bar, counts, time left and Cancel itself; the runner's
+        # generic progress window would duplicate them. (JobRunner has no switch for this yet.)
+        timer = getattr(job, "slow_timer", None)
+        if timer is not None:
+            timer.stop()
 
     def cancel_import(self) -> None:
         """Stop the batch: the file being read is rolled back; later files are not started."""
