@@ -41,6 +41,7 @@ class UiEvents(QObject):
     open_submission = Signal(int)  # navigate to a submission's detail view
     lock_requested = Signal(str)  # a screen asks the shell to lock (reason)
     status_message = Signal(str)  # short message for the status bar
+    settings_changed = Signal()  # workstation settings saved (idle timer, thresholds)
 
 
 def _confirm(parent: QWidget | None, title: str, text: str, ok_label: str) -> bool:

@@ -43,8 +43,12 @@ class IdleWatcher(QObject):
         self.last_activity = clock()
         self.enabled = True
         self.timer = QTimer(self)
-        self.timer.setInterval(int(min(self.timeout_s / 4, 5.0) * 1000))
         self.timer.timeout.connect(self.poll)
+        self.set_timeout_minutes(minutes)
+
+    def set_timeout_minutes(self, minutes: int) -> None:
+        self.timeout_s = minutes * 60.0
+        self.timer.setInterval(int(min(self.timeout_s / 4, 5.0) * 1000))
 
     def start(self) -> None:
         app = QApplication.instance()

@@ -53,6 +53,7 @@ SCREENS: list[ScreenSpec] = [
     ScreenSpec("audit", "Audit trail", "ui.screens.audit_screen:AuditScreen", Permission.VIEW_AUDIT),
     ScreenSpec("backup", "Backups", "ui.screens.backup_screen:BackupScreen", Permission.BACKUP),
     ScreenSpec("users", "Accounts", "ui.screens.users_screen:UsersScreen", None),
+    ScreenSpec("settings", "Settings", "ui.screens.settings_screen:SettingsScreen", Permission.MANAGE_SETTINGS),
 ]
 
 MAX_OPEN_SUBMISSIONS = 8
@@ -143,6 +144,7 @@ class MainWindow(QMainWindow):
         ctx.events.open_submission.connect(self.open_submission)
         ctx.events.lock_requested.connect(self.lock)
         ctx.events.status_message.connect(self.status_message.setText)
+        ctx.events.settings_changed.connect(self._settings_changed)
 
         self.idle = IdleWatcher(settings.idle_lock_minutes, idle_clock or time.monotonic)
         self.idle.idle.connect(lambda: self.lock("idle"))
@@ -232,6 +234,11 @@ class MainWindow(QMainWindow):
         if widget is not None:
             self.stack.removeWidget(widget)
             widget.deleteLater()
+
+    @Slot()
+    def _settings_changed(self) -> None:
+        self.ctx.session.reload_settings()
+        self.idle.set_timeout_minutes(self.ctx.session.settings.idle_lock_minutes)
 
     # -- lock (AC-11) ------------------------------------------------------------------------
     @Slot(str)

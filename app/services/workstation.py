@@ -162,6 +162,41 @@ def _write_prelogin(data_dir: Path, settings: Settings) -> None:
         atomic_write(Path(data_dir) / PRELOGIN_NAME, json.dumps(data, indent=1).encode())
 
 
+# Settings an administrator may change after setup. The workstation name and system-high stay as
+# set up: records and banners already carry them.
+EDITABLE_SETTINGS = ("consent_banner", "idle_lock_minutes", "backup_reminder_days", "max_artifact_mb",
+                     "at_risk_days", "classified_by", "derived_from", "declassify_on", "cui_controlled_by",
+                     "cui_category", "cui_poc")
+
+
+def update_settings(session: Session, changes: dict[str, object]) -> Settings:
+    """Validate, store and audit settings changes (admin, MANAGE_SETTINGS); one transaction."""
+    from app.model.accounts import Permission
+
+    session.require(Permission.MANAGE_SETTINGS)
+    unknown = [k for k in changes if k not in EDITABLE_SETTINGS]
+    if unknown:
+        raise ValidationError(unknown[0], "cannot be changed after setup")
+    current = session.settings
+    merged = Settings.from_dict({**current.to_dict(), **changes})  # type checks and ranges
+    if merged.at_risk_days < 0 or merged.at_risk_days > 30:
+        raise ValidationError("at_risk_days", "must be between 0 and 30")
+    if merged.max_artifact_mb < 1 or merged.max_artifact_mb > 4096:
+        raise ValidationError("max_artifact_mb", "must be between 1 and 4096")
+    if not merged.consent_banner.strip():
+        raise ValidationError("consent_banner", "is required (AC-8)")
+    diff = {k: [getattr(current, k), getattr(merged, k)] for k in EDITABLE_SETTINGS
+            if getattr(current, k) != getattr(merged, k)}
+    if not diff:
+        return current
+    with session.transaction() as conn:
+        settings_repo.save(conn, merged)
+        session.audit(conn, "settings.update", "settings", None, {"changes": diff})
+    session.reload_settings()
+    _write_prelogin(session.data_dir, merged)
+    return merged
+
+
 def _keyring_secret_for(header: KeyHeader) -> bytes | None:
     return keyring_secret.load(header.db_id) if header.keyring_mode == KEYRING_MODE else None
 

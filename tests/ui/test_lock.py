@@ -109,3 +109,32 @@ def test_lock_hides_open_editor_dialog_and_restores_it(ctx, qtbot, workstation) 
     w.try_unlock(workstation.passphrase("reviewer"))
     assert dlg.isVisible()
     assert dlg.editor.developer.text() == "Typed before the lock"
+
+
+def test_idle_time_is_configurable_by_the_admin(make_ctx, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from app.services import workstation as ws_service
+    from ui.screens.settings_screen import SettingsScreen
+
+    admin = make_ctx("admin")
+    clock = FakeClock()
+    w = _window(admin, qtbot, clock)
+    settings = w.show_screen("settings")
+    assert isinstance(settings, SettingsScreen)
+    settings.idle.setValue(2)
+    settings.save()
+    assert "saved" in settings.message.text()
+    clock.t += 2 * 60 + 1  # the new, shorter limit applies at once
+    w.idle.poll()
+    assert w.locked
+    # The service refuses the change for other roles, and out-of-range values name the field.
+    reviewer = make_ctx("reviewer")
+    try:
+        ws_service.update_settings(reviewer.session, {"idle_lock_minutes": 60})
+        raise AssertionError("reviewers must not change settings")
+    except PermissionDenied:
+        pass
+    settings_admin = SettingsScreen(make_ctx("admin"))
+    qtbot.addWidget(settings_admin)
+    settings_admin.consent.setPlainText("   ")
+    settings_admin.save()
+    assert "consent_banner" in settings_admin.message.text()
