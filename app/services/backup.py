@@ -21,7 +21,7 @@ from typing import Protocol
 from cryptography import x509
 
 from app import __version__
-from app.model.accounts import Permission
+from app.model.accounts import DEFAULT_POLICY, Permission
 from app.model.errors import AuthError, FrontierError, IntegrityError, StorageError, ValidationError
 from app.services import workstation
 from app.services.session import Clock, Session, utc_now
@@ -303,8 +303,10 @@ def restore(backup_path: Path, data_dir: Path, *, admin_username: str, passphras
     backup_path, data_dir = Path(backup_path), Path(data_dir).absolute()
     if (passphrase is None) == (recovery_key is None):
         raise ValidationError("restore", "give either an admin passphrase or the recovery key")
-    if recovery_key is not None and not new_passphrase:
-        raise ValidationError("passphrase", "a new admin passphrase is required with the recovery key")
+    if recovery_key is not None:
+        if not new_passphrase:
+            raise ValidationError("passphrase", "a new admin passphrase is required with the recovery key")
+        DEFAULT_POLICY.check(new_passphrase, admin_username)  # before the long verification, not after
     _check_target(data_dir)
     known = {normalise_fingerprint(f) for f in known_cas}
     explicit = {normalise_fingerprint(f) for f in trust_ca} - known
