@@ -334,3 +334,43 @@ def test_ui_journey_setup_to_verified_audit(qtbot, tmp_path, dialogs) -> None:  
         assert expected in actions, expected
     assert dialogs.errors == []
     final.close()
+
+
+def test_excepthook_routes_uncaught_errors_to_the_one_error_box(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import sys
+
+    shown: list[BaseException] = []
+    monkeypatch.setattr(errors, "show_error", lambda parent, exc: shown.append(exc))
+    monkeypatch.setattr(errors, "_installed", False)
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
+    errors.install_excepthook()
+    assert sys.excepthook is errors._hook
+    try:
+        raise KeyError("boom")
+    except KeyError as exc:
+        sys.excepthook(type(exc), exc, exc.__traceback__)
+    assert len(shown) == 1 and isinstance(shown[0], KeyError)
+
+
+def test_passphrase_dialog_returns_text(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from ui.widgets.passphrase_dialog import PassphraseDialog
+
+    dlg = PassphraseDialog("Re-enter your passphrase to sign.")
+    qtbot.addWidget(dlg)
+    dlg.field.setText("s3cret-words-here")
+    assert dlg.passphrase() == "s3cret-words-here"
+    assert dlg.field.echoMode() == dlg.field.EchoMode.Password
+
+
+def test_admin_resets_a_passphrase(make_ctx, qtbot, dialogs, workstation) -> None:  # type: ignore[no-untyped-def]
+    from app.services import workstation as ws_service
+
+    screen = UsersScreen(make_ctx("admin"))
+    qtbot.addWidget(screen)
+    screen.select("reviewer2")
+    screen.reset_passphrase.setText("reset-by-admin-2026")
+    dialogs.passphrases.append(workstation.passphrase("admin"))
+    screen.reset()
+    assert "reset" in screen.manage_status.text()
+    s = ws_service.sign_in(workstation.data_dir, "reviewer2", "reset-by-admin-2026")
+    s.close()

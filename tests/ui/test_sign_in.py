@@ -109,3 +109,37 @@ def test_banners_show_system_high_before_sign_in(window) -> None:  # type: ignor
     banners = window.findChildren(ClassificationBanner)
     assert [b.text() for b in banners] == ["SECRET//NOFORN", "SECRET//NOFORN"]
     assert "#c8102e" in banners[0].styleSheet()
+
+
+def test_recovery_key_signs_the_admin_in_with_a_new_passphrase(workstation, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from ui.screens.sign_in import RecoveryDialog
+
+    class Filled(RecoveryDialog):
+        def exec(self) -> int:  # the reviewer typed and pressed OK
+            self.key.setText(workstation.recovery_key.lower())
+            self.admin.setText("admin")
+            self.passphrase.setText("fresh-harbour-words-55")
+            return int(RecoveryDialog.DialogCode.Accepted.value)
+
+    w = SignInWindow(workstation.data_dir, JobRunner(synchronous=True), clock=lambda: NOW, recovery_dialog=Filled)
+    qtbot.addWidget(w)
+    w.acknowledge()
+    got: list[object] = []
+    w.signed_in.connect(got.append)
+    w.recover_button.click()
+    assert w.message.text() == "" and len(got) == 1
+    session = got[0]
+    assert session.account.username == "admin"
+    session.close()
+
+    class Wrong(Filled):
+        def exec(self) -> int:
+            result = super().exec()
+            self.key.setText("AAAA-" * 12 + "AAAA")
+            return result
+
+    w2 = SignInWindow(workstation.data_dir, JobRunner(synchronous=True), clock=lambda: NOW, recovery_dialog=Wrong)
+    qtbot.addWidget(w2)
+    w2.acknowledge()
+    w2.recover_button.click()
+    assert w2.message.text() == "The recovery key does not open this workstation."
