@@ -7,6 +7,7 @@ file and the JSON path of the offending value. Nothing here touches the register
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -255,15 +256,22 @@ def parse_advisory(doc: dict[str, Any], name: str, default_marking: Marking = UN
     strict = _TLP_TEXT.search(dist_text)
     # A document without TLP is handled as AMBER: sharing limited until a person decides otherwise.
     tlp = Tlp(strict.group(1)) if strict else _TLP.get(label, Tlp.AMBER)
+    # `default_marking` is the label of the media the file came on: it marks content that states no
+    # classification. A stated marking is kept; one above the media label is a handling incident
+    # (the media was under-labelled): kept at the higher of the two and flagged.
     marking = default_marking
+    doc_warnings: list[str] = []
     cls = _CLASSIFICATION.search(dist_text)
     if cls:
         try:
             stated = Marking.parse(cls.group(1))
         except ValidationError as exc:
             raise IngestError(name, f"$.document.distribution.text: {exc}") from None
-        # Never lower than what the reviewer declared for the media it came on.
-        marking = rollup([stated, default_marking])
+        marking = stated
+        if not default_marking.dominates(stated):
+            marking = rollup([stated, default_marking])
+            doc_warnings.append(f"$.document.distribution.text: the advisory is marked {stated.banner()} but "
+                                f"arrived on media labelled {default_marking.banner()}; report the media")
     raws = doc.get("vulnerabilities") or []
     if len(raws) > MAX_VULNERABILITIES:
         raise IngestError(name, f"$.vulnerabilities: {len(raws):,} entries; at most {MAX_VULNERABILITIES:,}")
@@ -272,6 +280,8 @@ def parse_advisory(doc: dict[str, Any], name: str, default_marking: Marking = UN
     products = _products(doc)
     items = tuple(_item(doc, i, r, name, products, dist_text, tlp, marking)
                   for i, r in enumerate(raws) if isinstance(r, dict))
+    if doc_warnings:
+        items = tuple(dataclasses.replace(it, warnings=(*doc_warnings, *it.warnings)) for it in items)
     return IncomingAdvisory(
         path=name, sha256=sha256, csaf_version=str(document.get("csaf_version", "")),
         tracking_id=str(tracking.get("id", "")), tracking_version=str(tracking.get("version", "")),

@@ -244,73 +244,147 @@ def _revision_summary(state: ExchangeState, now_values: dict[str, Any]) -> str:
     return "Updated: " + ", ".join(changed) + "."
 
 
+_Plan = tuple[Vulnerability, dict[str, Any], ExchangeState]
+
+
+def _build_advisories(session: Session, conn: Any, vuln_ids: Sequence[str], publisher: csaf_report.Publisher,
+                      now: str, media_marking: Marking | None, progress: Progress | None,
+                      cancel: CancelCheck | None) -> list[_Plan]:
+    """Validated CSAF documents and the exchange state each export leaves behind (nothing written)."""
+    if not vuln_ids:
+        raise ValidationError("vulnerabilities", "select at least one vulnerability to export")
+    ids = list(dict.fromkeys(vuln_ids))
+    plans: list[_Plan] = []
+    for i, vid in enumerate(ids):
+        if cancel and cancel():
+            raise Cancelled("CSAF export")
+        v = repo.get(conn, vid)
+        if media_marking is not None and not media_marking.dominates(v.marking):
+            raise ValidationError("media_marking", f"{vid} is marked {v.marking.banner()}; it may not be "
+                                                   f"written to media marked {media_marking.banner()}")
+        state = repo.exchange_state(conn, vid)
+        values = v.exchanged()
+        tracking_id = state.tracking_id or v.tracking_id or v.id
+        tracking_key = state.tracking_key or v.id
+        version, hist = state.version, list(state.history)
+        if state.baseline != values or version == 0 or not hist:
+            version += 1
+            hist.append({"date": now, "number": str(version), "summary": _revision_summary(state, values)})
+        meta = csaf_report.AdvisoryMeta(
+            tracking_id, version, tuple(csaf_report.Revision(h["date"], h["number"], h["summary"]) for h in hist),
+            now, __version__,
+        )
+        doc = csaf_report.advisory(v, publisher, meta)
+        problems = csaf_validate.validate(doc)
+        if problems:  # a bug here, never the user's: refuse to write an invalid advisory
+            raise IntegrityError(f"CSAF advisory for {vid} fails the CSAF {doc['document']['csaf_version']} "
+                                 f"schema: {problems[0]}")
+        plans.append((v, doc, ExchangeState(values, version, hist, tracking_id, tracking_key)))
+        if progress:
+            progress(i + 1, len(ids), f"Built advisory for {vid}")
+    names = [csaf_report.filename(doc["document"]["tracking"]["id"]) for _, doc, _ in plans]
+    if len(set(names)) != len(names):
+        raise ValidationError("vulnerabilities", "two selected entries share a CSAF tracking id")
+    return plans
+
+
+def _record_export(session: Session, conn: Any, plans: list[_Plan], now: str, where: str,
+                   publisher: csaf_report.Publisher, media_marking: Marking | None) -> dict[str, str]:
+    versions: dict[str, str] = {}
+    for v, doc, state in plans:
+        name = csaf_report.filename(state.tracking_id)
+        repo.set_exchange_state(conn, v.id, state)
+        repo.record_event(conn, v.id, session.account.username, now, "export csaf",
+                          {"file": name, "tracking_id": state.tracking_id, "version": state.version,
+                           "to": where})
+        versions[v.id] = f"CSAF {doc['document']['csaf_version']}, tracking version {state.version}"
+    session.audit(conn, "vulnerability.export_csaf", OBJECT, ",".join(versions), {
+        "destination": where, "files": [csaf_report.filename(s.tracking_id) for _, _, s in plans],
+        "versions": versions, "publisher": publisher.namespace,
+        "media_marking": media_marking.banner() if media_marking else "",
+    })
+    return versions
+
+
 def export_csaf(session: Session, vuln_ids: Sequence[str], folder: Path,
                 publisher: csaf_report.Publisher | None = None, media_marking: Marking | None = None,
-                progress: Progress | None = None, cancel: CancelCheck | None = None,
-                package: bool = True) -> ExportResult:
+                progress: Progress | None = None, cancel: CancelCheck | None = None) -> ExportResult:
     """Write one validated CSAF advisory per vulnerability into `folder` (atomically, per file).
 
     The tracking version increases only when exchanged content changed since the last export.
+    For media leaving the workstation prefer `export_csaf_package` (signed manifest).
     """
     session.require(Permission.MANAGE_VULNS)
     session.require(Permission.EXPORT)
-    if not vuln_ids:
-        raise ValidationError("vulnerabilities", "select at least one vulnerability to export")
     folder = Path(folder)
     if not folder.is_dir():
         raise ValidationError("folder", f"{folder} is not a folder")
     publisher = publisher or default_publisher(session)
     now = session.now()
     written: list[Path] = []
-    versions: dict[str, str] = {}
     with session.transaction() as conn:
-        plans = []
-        for i, vid in enumerate(dict.fromkeys(vuln_ids)):
-            if cancel and cancel():
-                raise Cancelled("CSAF export")
-            v = repo.get(conn, vid)
-            if media_marking is not None and not media_marking.dominates(v.marking):
-                raise ValidationError("media_marking", f"{vid} is marked {v.marking.banner()}; it may not be "
-                                                       f"written to media marked {media_marking.banner()}")
-            state = repo.exchange_state(conn, vid)
-            values = v.exchanged()
-            tracking_id = state.tracking_id or v.tracking_id or v.id
-            tracking_key = state.tracking_key or v.id
-            version, hist = state.version, list(state.history)
-            if state.baseline != values or version == 0 or not hist:
-                version += 1
-                hist.append({"date": now, "number": str(version), "summary": _revision_summary(state, values)})
-            meta = csaf_report.AdvisoryMeta(
-                tracking_id, version, tuple(csaf_report.Revision(h["date"], h["number"], h["summary"]) for h in hist),
-                now, __version__,
-            )
-            doc = csaf_report.advisory(v, publisher, meta)
-            problems = csaf_validate.validate(doc)
-            if problems:  # a bug here, never the user's: refuse to write an invalid advisory
-                raise IntegrityError(f"CSAF advisory for {vid} fails the CSAF {doc['document']['csaf_version']} "
-                                     f"schema: {problems[0]}")
-            plans.append((v, doc, ExchangeState(values, version, hist, tracking_id, tracking_key)))
-            if progress:
-                progress(i + 1, len(vuln_ids) * 2, f"Built advisory for {vid}")
-        names = [csaf_report.filename(doc["document"]["tracking"]["id"]) for _, doc, _ in plans]
-        if len(set(names)) != len(names):
-            raise ValidationError("vulnerabilities", "two selected entries share a CSAF tracking id")
-        for n, ((v, doc, state), name) in enumerate(zip(plans, names, strict=True)):
-            path = folder / name
+        plans = _build_advisories(session, conn, vuln_ids, publisher, now, media_marking, progress, cancel)
+        for _v, doc, state in plans:
+            path = folder / csaf_report.filename(state.tracking_id)
             atomic_write(path, csaf_report.to_bytes(doc), mode=0o640)
             written.append(path)
-            repo.set_exchange_state(conn, v.id, state)
-            repo.record_event(conn, v.id, session.account.username, now, "export csaf",
-                              {"file": name, "tracking_id": state.tracking_id, "version": state.version})
-            versions[v.id] = f"CSAF {doc['document']['csaf_version']}, tracking version {state.version}"
-            if progress:
-                progress(len(plans) + n + 1, len(plans) * 2, f"Wrote {name}")
-        session.audit(conn, "vulnerability.export_csaf", OBJECT, ",".join(versions), {
-            "folder": str(folder), "files": [p.name for p in written], "versions": versions,
-            "publisher": publisher.namespace,
-            "media_marking": media_marking.banner() if media_marking else "",
-        })
+        versions = _record_export(session, conn, plans, now, str(folder), publisher, media_marking)
     return ExportResult(folder, written, versions, None)
+
+
+def export_csaf_package(session: Session, vuln_ids: Sequence[str], destination: Path, media_label: str,
+                        passphrase: str, pin: str | None = None, publisher: csaf_report.Publisher | None = None,
+                        progress: Progress | None = None, cancel: CancelCheck | None = None) -> ExportResult:
+    """CSAF advisories in the reports' signed-manifest package (SHA256SUMS + SHA256SUMS.p7s + ca.pem).
+
+    The package is written all at once or not at all (reports/package.py); the exchange state is
+    recorded only after it is on the media.
+    """
+    from app.services import pki as pki_service
+    from reports import pki
+    from reports.detached import sign_detached, sign_detached_with
+    from reports.package import write_package
+    from reports.signing import token_signer
+
+    session.require(Permission.MANAGE_VULNS)
+    session.require(Permission.EXPORT)
+    media = Marking.parse(media_label)
+    publisher = publisher or default_publisher(session)
+    now = session.now()
+    plans = _build_advisories(session, session.db.conn, vuln_ids, publisher, now, None, progress, cancel)
+    content = rollup(v.marking for v, _, _ in plans)
+    if not media.dominates(content):
+        with session.transaction() as conn:
+            session.audit(conn, "vulnerability.export_refused", OBJECT, ",".join(v.id for v, _, _ in plans),
+                          {"media": media.banner(), "marking": content.banner(), "destination": str(destination)})
+        raise ValidationError("media label", f"the advisories are marked {content.banner()} but the media is "
+                              f"labelled {media.banner()}; use media labelled at least as high")
+    session.reauthenticate(passphrase)
+    if pki_service.identity_info(session) is None:
+        raise ValidationError("signing certificate", "your account has no signing certificate to sign the "
+                                                     "package manifest")
+    ident = pki_service.load_identity(session, session.account.username)
+    ca = pki_service.workstation_ca(session)
+
+    def sign_manifest(data: bytes) -> bytes:
+        if ident.key is not None:
+            return sign_detached(data, ident.key, ident.cert, ident.chain)
+        if pin is None:
+            raise ValidationError("PIN", f"your signing key is on token '{ident.info.token_label}': enter its PIN")
+        with token_signer(ident.info.token_module, ident.info.token_label, ident.info.key_label, pin, ident.cert,
+                          ident.chain) as signer:
+            return sign_detached_with(signer, data)
+
+    ca_pem = pki.certs_to_pem(pki.dedupe([ca, *[c for c in ident.chain if pki.is_ca(c)]]))
+    # The package allows [A-Za-z0-9._-] only; CSAF file names may also hold '+'.
+    files = {re.sub(r"[^A-Za-z0-9._-]", "_", csaf_report.filename(state.tracking_id)): csaf_report.to_bytes(doc)
+             for _, doc, state in plans}
+    stamp = now[:19].replace("-", "").replace(":", "").replace("T", "-")
+    name = f"CSAF-{stamp}-{plans[0][0].id}" + (f"-and-{len(plans) - 1}-more" if len(plans) > 1 else "")
+    package = write_package(Path(destination), name, files, content, media, sign_manifest, ca_pem)
+    with session.transaction() as conn:
+        versions = _record_export(session, conn, plans, now, str(package.path), publisher, media)
+    return ExportResult(package.path, [package.path / f for f in files], versions, package)
 
 
 # -- CSAF import: preview, then apply -------------------------------------------------------

@@ -162,6 +162,23 @@ def test_round_trip_export_import_on_a_second_workstation(sender, receiver, tmp_
     assert vs.count(receiver) == 1 and history_rows(receiver) == rows
 
 
+def test_marking_above_the_media_label_is_kept_high_and_flagged(sender, receiver, tmp_path) -> None:
+    v = vs.create(sender, rich(marking=Marking.parse("SECRET//NOFORN")))
+    (action,) = vs.preview_import(receiver, [export(sender, v.id, tmp_path)], Marking.parse("CUI")).actions
+    assert action.incoming is not None and action.incoming.marking.banner() == "SECRET//NOFORN"
+    assert any("arrived on media labelled CUI" in w for w in action.warnings)
+
+
+def test_unstated_marking_takes_the_media_label(sender, receiver, tmp_path) -> None:
+    doc = json.loads(export(sender, vs.create(sender, rich()).id, tmp_path).read_text())
+    doc["document"]["distribution"]["text"] = "Share with partners."
+    doc["document"]["notes"] = doc["document"]["notes"][:1]
+    path = write(tmp_path, "partner.json", json.dumps(doc))
+    (action,) = vs.preview_import(receiver, [path], Marking.parse("SECRET")).actions
+    assert action.incoming is not None and action.incoming.marking.banner() == "SECRET"
+    assert action.incoming.embargo_until is None  # no embargo statement: none assumed
+
+
 def test_round_trip_through_csaf_20_keeps_tlp_and_marking(sender, receiver, tmp_path) -> None:
     original = vs.create(sender, rich(cvss_vector="", tlp=Tlp.CLEAR, marking=Marking.parse("SECRET//NOFORN")))
     path = export(sender, original.id, tmp_path)
@@ -359,3 +376,47 @@ def test_auditor_cannot_import_or_export(workstation, sender, tmp_path) -> None:
         vs.preview_import(auditor, [path])
     with pytest.raises(PermissionDenied):
         vs.export_csaf(auditor, [v.id], tmp_path)
+
+
+# -- signed-manifest package (the reports' package format) -----------------------------------
+
+def test_csaf_package_is_signed_verifiable_and_imports_on_the_second_workstation(
+        workstation, sender, receiver, tmp_path) -> None:
+    from app.services import pki as pki_service
+    from reports.package import CA_FILE, MANIFEST, MANIFEST_SIG
+    from reports.verify_package import verify_package
+
+    pki_service.ensure_ready(sender)  # CA and signing certificates (created at setup on new workstations)
+    a = vs.create(sender, rich())
+    b = vs.create(sender, rich(title="Second", cve="CVE-2026-40002", cvss_vector="", tlp=Tlp.GREEN,
+                               marking=Marking.parse("SECRET")))
+    media = tmp_path / "usb"
+    media.mkdir()
+    with pytest.raises(ValidationError, match="media label"):
+        vs.export_csaf_package(sender, [a.id, b.id], media, "CUI", workstation.passphrase("reviewer"))
+    assert list(media.iterdir()) == []
+    result = vs.export_csaf_package(sender, [a.id, b.id], media, "SECRET", workstation.passphrase("reviewer"))
+    folder = result.folder
+    names = {p.name for p in folder.iterdir()}
+    assert {MANIFEST, MANIFEST_SIG, CA_FILE, "frw-vuln-2026-0001.json", "frw-vuln-2026-0002.json"} <= names
+    assert (folder / "MARKING.txt").read_text().startswith("SECRET")
+    check = verify_package(folder, pki_service.trusted_roots(sender))
+    # The manifest signature chains to the workstation CA and every advisory matches it. (The
+    # reports verifier also expects a report.pdf, which a CSAF-only package does not carry.)
+    assert check.manifest_signer is not None
+    assert check.problems == ["report.pdf is not part of the package"]
+    assert {"frw-vuln-2026-0001.json SHA-256 matches", "frw-vuln-2026-0002.json SHA-256 matches"} <= set(
+        check.checked)
+    assert json.loads((folder / "frw-vuln-2026-0002.json").read_text())["document"]["csaf_version"] == "2.0"
+    assert result.versions == {a.id: "CSAF 2.1, tracking version 1", b.id: "CSAF 2.0, tracking version 1"}
+
+    preview = vs.preview_import(receiver, result.files, Marking.parse("SECRET"))
+    assert [x.kind for x in preview.actions] == [ActionKind.NEW, ActionKind.NEW]
+    created = vs.apply_import(receiver, preview).created
+    got = [vs.get(receiver, vid) for vid in created]
+    assert got[0].exchanged() == a.exchanged()  # stated CUI kept (the SECRET media is only a ceiling)
+    assert got[1].marking.banner() == "SECRET" and got[1].tlp is Tlp.GREEN
+    # A tampered advisory no longer matches the signed manifest.
+    (folder / "frw-vuln-2026-0001.json").write_text("{}")
+    assert "frw-vuln-2026-0001.json was changed: its SHA-256 does not match the signed manifest" in (
+        verify_package(folder, pki_service.trusted_roots(sender)).problems)
