@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from app.commands.common import open_session, print_table
+from app.model.errors import ValidationError
 from app.model.markings import Marking
 from app.model.submissions import parse_date
 from app.model.vulnerabilities import (
@@ -74,6 +75,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     ex.add_argument("ids", nargs="+")
     ex.add_argument("--out", required=True, help="destination folder (removable media)")
     ex.add_argument("--media-marking", help="marking of the media; content above it is refused")
+    ex.add_argument("--package", action="store_true",
+                    help="write a signed-manifest package (SHA256SUMS + .p7s + ca.pem) like report exports; "
+                         "needs --media-marking")
     ex.add_argument("--publisher-name", help="CSAF publisher name (default from the workstation name)")
     ex.add_argument("--publisher-namespace", help="CSAF publisher namespace URI")
     ex.set_defaults(func=_export)
@@ -162,7 +166,14 @@ def _export(args: argparse.Namespace) -> int:
             default = vs.default_publisher(session)
             publisher = Publisher(args.publisher_name or default.name, args.publisher_namespace or default.namespace)
         media = Marking.parse(args.media_marking) if args.media_marking else None
-        result = vs.export_csaf(session, args.ids, Path(args.out), publisher, media)
+        if args.package:
+            if media is None:
+                raise ValidationError("media_marking", "--package needs --media-marking (the media's label)")
+            result = vs.export_csaf_package(session, args.ids, Path(args.out), media.banner(), args._passphrase,
+                                            publisher=publisher)
+            print(f"package {result.folder}")
+        else:
+            result = vs.export_csaf(session, args.ids, Path(args.out), publisher, media)
         for vid, what in result.versions.items():
             print(f"{vid}: {what}")
         for path in result.files:

@@ -222,6 +222,15 @@ def test_cli_add_list_export_import(workstation, second_workstation, monkeypatch
     exported = media / "frw-vuln-2026-0001.json"
     assert json.loads(exported.read_text())["document"]["distribution"]["tlp"]["label"] == "RED"
 
+    from app.services import pki as pki_service
+
+    pki_service.ensure_ready(workstation.session("admin"))
+    code, out, err = run_cli(monkeypatch, capsys, workstation.data_dir, "reviewer", pw, "vuln", "export-csaf",
+                             "FRW-VULN-2026-0001", "--out", str(media), "--media-marking", "SECRET", "--package")
+    assert code == 0, err
+    package = Path(out.split("package ", 1)[1].splitlines()[0])
+    assert (package / "SHA256SUMS.p7s").is_file() and (package / "frw-vuln-2026-0001.json").is_file()
+
     pw2 = second_workstation.passphrase("reviewer")
     code, out, err = run_cli(monkeypatch, capsys, second_workstation.data_dir, "reviewer", pw2, "vuln",
                              "import-csaf", str(exported), "--marking", "CUI")
