@@ -5,11 +5,12 @@
     ctx.show_error(parent, exc) the one way to show an error
     ctx.ask_passphrase(parent, reason) -> str | None   modal prompt for sensitive actions
     ctx.confirm(parent, title, text, ok_label) -> bool
+    ctx.ask_text(parent, title, label) -> str | None   one line of text (e.g. a reason)
     ctx.can(Permission.X)       to hide/disable controls (services enforce the real check)
     ctx.events                  cross-screen signals (data changed, open a submission)
     ctx.today()                 the session clock's date (tests pin it)
 
-Tests replace the three dialog hooks (`error_sink`, `passphrase_prompt`, `confirmer`) with plain
+Tests replace the dialog hooks (`error_sink`, `passphrase_prompt`, `confirmer`, `text_prompt`) with plain
 callables, so nothing modal blocks an offscreen run (tests/ui/conftest.py).
 """
 
@@ -31,6 +32,7 @@ from ui.widgets.passphrase_dialog import ask_passphrase as _ask_passphrase
 ErrorSink = Callable[[QWidget | None, BaseException], None]
 PassphrasePrompt = Callable[[QWidget | None, str], str | None]
 Confirmer = Callable[[QWidget | None, str, str, str], bool]
+TextPrompt = Callable[[QWidget | None, str, str], str | None]
 
 
 class UiEvents(QObject):
@@ -42,6 +44,13 @@ class UiEvents(QObject):
     lock_requested = Signal(str)  # a screen asks the shell to lock (reason)
     status_message = Signal(str)  # short message for the status bar
     settings_changed = Signal()  # workstation settings saved (idle timer, thresholds)
+
+
+def _ask_text(parent: QWidget | None, title: str, label: str) -> str | None:
+    from PySide6.QtWidgets import QInputDialog
+
+    text, ok = QInputDialog.getText(parent, title, label)
+    return text if ok else None
 
 
 def _confirm(parent: QWidget | None, title: str, text: str, ok_label: str) -> bool:
@@ -60,6 +69,7 @@ class UiContext:
     error_sink: ErrorSink = errors.show_error
     passphrase_prompt: PassphrasePrompt = _ask_passphrase
     confirmer: Confirmer = _confirm
+    text_prompt: TextPrompt = _ask_text
 
     def __post_init__(self) -> None:
         # Jobs started without their own on_error report through the same single place.
@@ -73,6 +83,9 @@ class UiContext:
 
     def confirm(self, parent: QWidget | None, title: str, text: str, ok_label: str = "OK") -> bool:
         return self.confirmer(parent, title, text, ok_label)
+
+    def ask_text(self, parent: QWidget | None, title: str, label: str) -> str | None:
+        return self.text_prompt(parent, title, label)
 
     def can(self, permission: Permission) -> bool:
         return self.session.account.can(permission)

@@ -20,6 +20,7 @@ class DialogRecorder:
     passphrases: list[str | None] = field(default_factory=list)  # answers, consumed in order
     confirmations: list[str] = field(default_factory=list)
     confirm_answer: bool = True
+    texts: list[str | None] = field(default_factory=list)  # answers for ask_text, consumed in order
 
     def error(self, _parent: QWidget | None, exc: BaseException) -> None:
         self.errors.append(exc)
@@ -31,6 +32,10 @@ class DialogRecorder:
     def confirm(self, _parent: QWidget | None, title: str, _text: str, _ok: str) -> bool:
         self.confirmations.append(title)
         return self.confirm_answer
+
+    def text(self, _parent: QWidget | None, _title: str, label: str) -> str | None:
+        self.prompts.append(label)
+        return self.texts.pop(0) if self.texts else None
 
     def error_text(self) -> str:
         return "\n".join(str(e) for e in self.errors)
@@ -52,6 +57,7 @@ def make_ctx(workstation, qtbot, dialogs: DialogRecorder) -> Iterator[Callable[[
             error_sink=dialogs.error,
             passphrase_prompt=dialogs.passphrase,
             confirmer=dialogs.confirm,
+            text_prompt=dialogs.text,
         )
 
     yield build

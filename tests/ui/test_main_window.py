@@ -374,3 +374,20 @@ def test_admin_resets_a_passphrase(make_ctx, qtbot, dialogs, workstation) -> Non
     assert "reset" in screen.manage_status.text()
     s = ws_service.sign_in(workstation.data_dir, "reviewer2", "reset-by-admin-2026")
     s.close()
+
+
+def test_delete_submission_needs_a_reason_and_closes_the_page(ctx, qtbot, dialogs, workstation) -> None:  # type: ignore[no-untyped-def]
+    sub = _sub(ctx, 9, name="Doomed")
+    w = MainWindow(ctx)
+    qtbot.addWidget(w)
+    ctx.events.open_submission.emit(sub.id)
+    detail = w.stack.currentWidget()
+    assert isinstance(detail, SubmissionDetail)
+    assert detail.delete() is False  # no reason given: nothing happens
+    assert submissions.count(ctx.session) == 1
+    dialogs.texts.append("Duplicate entry")
+    assert detail.delete() is True
+    assert submissions.count(ctx.session) == 0
+    assert not any("Doomed" in t for t in _titles(w))
+    ev = audit.events(workstation.session("auditor"), 5, action_prefix="submission.delete")[0]
+    assert ev.details["reason"] == "Duplicate entry"

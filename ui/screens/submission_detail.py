@@ -66,6 +66,11 @@ class SubmissionDetail(QWidget):
         text.addWidget(self.heading)
         text.addWidget(self.clock)
         header.addLayout(text, 1)
+        self.delete_button = QPushButton("Delete…")
+        self.delete_button.setToolTip("Remove this submission from the register (kept in the audit trail)")
+        self.delete_button.setVisible(ctx.can(Permission.EDIT_SUBMISSIONS))
+        self.delete_button.clicked.connect(self.delete)
+        header.addWidget(self.delete_button, 0, Qt.AlignmentFlag.AlignTop)
         close = QPushButton("Close")
         close.setToolTip("Close this submission's page")
         close.clicked.connect(self.close_requested.emit)
@@ -159,3 +164,22 @@ class SubmissionDetail(QWidget):
         current = self.built.get(self.tabs.currentIndex())
         if current is not None:
             self._refresh_tab(current)
+
+    @Slot()
+    def delete(self) -> bool:
+        name = self.submission.display_name
+        reason = self.ctx.ask_text(self, "Delete submission", f"Why is '{name}' being deleted? (recorded in the "
+                                   "audit trail)")
+        if reason is None:
+            return False
+        if not self.ctx.confirm(self, "Delete submission", f"Delete '{name}' from the register?", "Delete"):
+            return False
+        try:
+            submissions.delete(self.ctx.session, self.submission_id, reason)
+        except FrontierError as exc:
+            self.ctx.show_error(self, exc)
+            return False
+        self.ctx.events.submissions_changed.emit()
+        self.close_requested.emit()
+        return True
+
