@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import logging
 from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,6 +20,11 @@ from cryptography import x509
 
 from app.model.errors import IntegrityError
 from reports import pki
+
+# pyHanko logs every failed path build with a traceback; results are reported to the user through
+# our own messages, so keep those logs out of the terminal unless the app configures logging.
+for _name in ("pyhanko", "pyhanko_certvalidator"):
+    logging.getLogger(_name).addHandler(logging.NullHandler())
 
 
 def run_sync[T](coro: Coroutine[Any, Any, T]) -> T:

@@ -24,17 +24,20 @@ from reports.signing import (
     token_signer,
 )
 from reports.verify import verify_pdf
+from tests.conftest import FIXED_NOW
 
 NOW = datetime.now(UTC)
 
 
 @pytest.fixture(scope="module")
 def pkiset() -> dict[str, pki.CertifiedKey]:
-    ca = pki.create_ca("Signing tests", NOW - timedelta(days=1))
+    # Valid both now and at the fixture workstations' pinned clock (service tests reuse these).
+    start = min(NOW, FIXED_NOW) - timedelta(days=1)
+    ca = pki.create_ca("Signing tests", start)
     return {
         "ca": ca,
-        "reviewer": pki.issue_signing_certificate(ca, "Rita Reviewer", "reviewer", "Reviewer", NOW - timedelta(days=1)),
-        "lead": pki.issue_signing_certificate(ca, "Lee Lead", "lead", "Lead reviewer", NOW - timedelta(days=1)),
+        "reviewer": pki.issue_signing_certificate(ca, "Rita Reviewer", "reviewer", "Reviewer", start),
+        "lead": pki.issue_signing_certificate(ca, "Lee Lead", "lead", "Lead reviewer", start),
     }
 
 
@@ -160,29 +163,43 @@ SOFTHSM = next((p for p in ("/usr/lib/softhsm/libsofthsm2.so", "/usr/lib/x86_64-
                 if os.path.exists(p)), None)
 
 
-@pytest.fixture
-def softhsm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pkiset) -> Iterator[dict[str, str]]:  # type: ignore[no-untyped-def]
+@pytest.fixture(scope="session")
+def softhsm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:  # type: ignore[type-arg]
+    """One SoftHSM2 token for the whole run: the library reads SOFTHSM2_CONF once per process.
+
+    The token holds a lead's key and certificate issued by its own CA ("Token tests"), as an
+    agency smart card would. Other test modules import this fixture (a second fixture instance),
+    so the token is cached on the pkcs11 module, which exists once per process.
+    """
+    import pkcs11
+
+    cached = getattr(pkcs11, "_frw_test_token", None)
+    if cached is not None:
+        yield cached
+        return
     if SOFTHSM is None or shutil.which("softhsm2-util") is None:
         pytest.fail("SoftHSM2 is required for the PKCS#11 tests (apt install softhsm2)")
-    tokens = tmp_path / "tokens"
+    start = min(NOW, FIXED_NOW) - timedelta(days=1)
+    ca = pki.create_ca("Token tests", start)
+    lead = pki.issue_signing_certificate(ca, "Lee Lead", "lead", "Lead reviewer", start)
+    tmp = tmp_path_factory.mktemp("softhsm")
+    tokens = tmp / "tokens"
     tokens.mkdir()
-    conf = tmp_path / "softhsm2.conf"
+    conf = tmp / "softhsm2.conf"
     conf.write_text(f"directories.tokendir = {tokens}\nobjectstore.backend = file\nlog.level = ERROR\n")
-    monkeypatch.setenv("SOFTHSM2_CONF", str(conf))
-    env = {**os.environ, "SOFTHSM2_CONF": str(conf)}
+    os.environ["SOFTHSM2_CONF"] = str(conf)  # kept: the library reads it once per process
+    env = {**os.environ}
     subprocess.run(["softhsm2-util", "--init-token", "--free", "--label", "frw-card", "--pin", "123456",
                     "--so-pin", "87654321"], check=True, capture_output=True, env=env)
     from cryptography.hazmat.primitives import serialization
 
-    lead = pkiset["lead"]
-    key_pem = tmp_path / "key.pem"
+    key_pem = tmp / "key.pem"
     key_pem.write_bytes(lead.key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                                serialization.NoEncryption()))
     subprocess.run(["softhsm2-util", "--import", str(key_pem), "--token", "frw-card", "--label", "lead-sign",
                     "--id", "01", "--pin", "123456"], check=True, capture_output=True, env=env)
     key_pem.unlink()
     # Put the certificate on the card too, as an agency would.
-    import pkcs11
     from pkcs11 import Attribute, CertificateType, ObjectClass
 
     lib = pkcs11.lib(SOFTHSM)
@@ -195,21 +212,26 @@ def softhsm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pkiset) -> Iterator
             Attribute.ISSUER: lead.cert.issuer.public_bytes(),
             Attribute.SERIAL_NUMBER: pki.to_asn1_cert(lead.cert)["tbs_certificate"]["serial_number"].dump(),
         })
-    yield {"module": SOFTHSM, "token": "frw-card", "key": "lead-sign", "pin": "123456"}
+    token_info = {"module": SOFTHSM, "token": "frw-card", "key": "lead-sign", "pin": "123456", "ca": ca, "lead": lead}
+    pkcs11._frw_test_token = token_info  # type: ignore[attr-defined]
+    yield token_info
 
 
 def test_pkcs11_token_countersigns(softhsm, pkiset, built, countersigned, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     cert, _chain = token_certificate(softhsm["module"], softhsm["token"], softhsm["key"], softhsm["pin"])
-    assert cert == pkiset["lead"].cert
+    assert cert == softhsm["lead"].cert
     r = pkiset["reviewer"]
     signed = sign_pdf(built.data, software_signer(r.key, r.cert, r.chain), _req(built, SIG_FIELD_REVIEWER, "Reviewer"))
     with token_signer(softhsm["module"], softhsm["token"], softhsm["key"], softhsm["pin"], cert,
-                      (pkiset["ca"].cert,)) as signer:
+                      (softhsm["ca"].cert,)) as signer:
         both = sign_pdf(signed, signer, _req(built, SIG_FIELD_LEAD, "Lead reviewer"))
-    result = verify_pdf(both, [pkiset["ca"].cert])
+    result = verify_pdf(both, [pkiset["ca"].cert, softhsm["ca"].cert])
     assert result.ok, result.lines()
     assert result.signatures[1].signer == "Lee Lead"
     db = _nss_db(tmp_path, pkiset["ca"])
+    (tmp_path / "token-ca.pem").write_bytes(pki.cert_to_pem(softhsm["ca"].cert))
+    subprocess.run(["certutil", "-A", "-d", f"sql:{db}", "-n", "token-ca", "-t", "CT,C,C", "-i",
+                    str(tmp_path / "token-ca.pem")], check=True, capture_output=True)
     path = tmp_path / "token.pdf"
     path.write_bytes(both)
     out = subprocess.run(["pdfsig", "-nssdir", f"sql:{db}", str(path)], capture_output=True, text=True, check=False)

@@ -18,6 +18,7 @@ from app.services import assessment, audit, findings, submissions
 from app.services import pki as pki_service
 from app.services import reports as report_service
 from storage import settings_repo
+from tests.unit.test_signing import softhsm  # noqa: F401  (session fixture: one SoftHSM2 token per run)
 
 SNF = Marking.parse("SECRET//NOFORN")
 
@@ -136,3 +137,27 @@ def test_classified_report_needs_authority_block(workstation, tmp_path: Path) ->
     sid = _approved_submission(workstation)
     with pytest.raises(ValidationError, match="Classified By"):
         report_service.build(workstation.session("reviewer"), sid)
+
+
+def test_lead_countersigns_with_a_pkcs11_token(workstation, ready, softhsm, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    from reports import pki
+
+    admin, rev, lead = (workstation.session(n) for n in ("admin", "reviewer", "lead"))
+    agency_ca = tmp_path / "agency-ca.pem"
+    agency_ca.write_bytes(pki.cert_to_pem(softhsm["ca"].cert))
+    pki_service.import_trusted_root(admin, agency_ca, workstation.passphrase("admin"))
+    with pytest.raises(AuthError, match="rejected the PIN"):
+        pki_service.register_token(lead, workstation.passphrase("lead"), softhsm["module"], softhsm["token"],
+                                   softhsm["key"], "999999")
+    info = pki_service.register_token(lead, workstation.passphrase("lead"), softhsm["module"], softhsm["token"],
+                                      softhsm["key"], softhsm["pin"])
+    assert info.source == "pkcs11" and info.token_module == softhsm["module"]
+    report = report_service.build(rev, ready)
+    report_service.sign(rev, report.id, workstation.passphrase("reviewer"))
+    with pytest.raises(ValidationError, match="enter its PIN"):
+        report_service.countersign(lead, report.id, workstation.passphrase("lead"))
+    done = report_service.countersign(lead, report.id, workstation.passphrase("lead"), pin=softhsm["pin"])
+    assert done.state == "countersigned"
+    check = report_service.verify(rev, report.id)
+    assert check.ok, check.lines()
+    assert check.signatures[1].signer == "Lee Lead" and "OU=Token tests" in check.signatures[1].issuer
