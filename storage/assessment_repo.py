@@ -296,6 +296,27 @@ def history(conn: Connection, assessment_id: int, item_id: str | None = None) ->
             for r in rows]
 
 
+def history_digest(conn: Connection, assessment_id: int, upto: int | None = None) -> tuple[int, str]:
+    """(rows, running SHA-256) over the answer history in insertion order, optionally only the first
+    `upto` rows. Sealed into the audit chain at each workflow transition, so a later edit of the
+    history (e.g. after dropping the append-only triggers) is detectable."""
+    import hashlib
+
+    digest = hashlib.sha256(f"answer-history:{assessment_id}".encode()).hexdigest()
+    sql = ("SELECT id, item_id, changed_by, changed_at, status, justification, marking, risk_expiry, "
+           "risk_approved_by, changes, reason FROM answer_history WHERE assessment_id = ? ORDER BY id")
+    params: list[Any] = [assessment_id]
+    if upto is not None:
+        sql += " LIMIT ?"
+        params.append(upto)
+    n = 0
+    for r in conn.execute(sql, params):
+        row = json.dumps(list(r), ensure_ascii=False, separators=(",", ":"))
+        digest = hashlib.sha256((digest + row).encode()).hexdigest()
+        n += 1
+    return n, digest
+
+
 # -- evidence ----------------------------------------------------------------------------------
 
 

@@ -186,7 +186,10 @@ def _diff(old: Answer, new: Answer) -> dict[str, list[str]]:
 
 
 def _store(session: Session, conn: Connection, assessment_id: int, old: Answer, new: Answer, reason: str,
-           action: str = "assessment.answer") -> Answer:
+           action: str | None = None) -> Answer:
+    """Write the answer and its history row. Plain answer saves (autosave) are not audited one by one:
+    the append-only history holds every change, and its digest is sealed into the audit chain at each
+    workflow transition (_move). Decisions by a second person (`action` given) are audited at once."""
     changes = _diff(old, new)
     if not changes:
         return old
@@ -194,6 +197,8 @@ def _store(session: Session, conn: Connection, assessment_id: int, old: Answer, 
     repo.put_answer(conn, assessment_id, new)
     repo.add_history(conn, assessment_id, new, changes, reason, session.account.username, session.now())
     repo.touch(conn, assessment_id, session.now())
+    if action is None:
+        return new
     # The justification text itself stays in the (encrypted) answer history, not in the audit details.
     details: dict[str, Any] = {"item": new.item_id, "fields": sorted(changes)}
     if "status" in changes:
@@ -465,10 +470,31 @@ def _move(session: Session, conn: Connection, row: repo.AssessmentRow, action: A
     repo.set_state(conn, row.id, new, session.now(), **who)
     tid = repo.add_transition(conn, row.id, action.value, row.state, new, session.account.username, session.now(),
                               comment)
+    rows, digest = repo.history_digest(conn, row.id)
     session.audit(conn, f"assessment.{action.value}", "assessment", row.id,
-                  {"from": row.state.value, "to": new.value, "submission": row.submission_id}
+                  {"from": row.state.value, "to": new.value, "submission": row.submission_id,
+                   "history": {"rows": rows, "sha256": digest}}
                   | ({"comment": comment} if comment else {}))
     return tid
+
+
+def verify_history(session: Session, assessment_id: int) -> list[str]:
+    """Problems found when re-checking the answer history against every digest sealed in the audit
+    chain (empty: intact)."""
+    from storage import audit as audit_log
+
+    session.require(Permission.VIEW_CONTENT)
+    conn = session.db.conn
+    problems = []
+    for event in audit_log.list_events(conn, 10_000, 0, object_type="assessment", object_id=str(assessment_id)):
+        sealed = event.details.get("history") if isinstance(event.details, dict) else None
+        if not isinstance(sealed, dict):
+            continue
+        rows, digest = repo.history_digest(conn, assessment_id, int(sealed["rows"]))
+        if rows != int(sealed["rows"]) or digest != sealed["sha256"]:
+            problems.append(f"answer history of assessment {assessment_id} no longer matches what was sealed at "
+                            f"{event.action} (audit event {event.seq}, {event.ts[:19]}): it was changed afterwards")
+    return problems
 
 
 def submit(session: Session, assessment_id: int, comment: str = "") -> AssessmentView:
@@ -604,8 +630,10 @@ def migrate_template(session: Session, assessment_id: int, template_pk: int | No
                 repo.add_history(conn, assessment_id, after, diff, reason + " (item reworded: re-check)",
                                  session.account.username, session.now())
         repo.set_template(conn, assessment_id, new_doc.pk, session.now())
+        rows, digest = repo.history_digest(conn, assessment_id)
         session.audit(conn, "assessment.template_migrate", "assessment", assessment_id,
-                      {"from": old_t.label, "to": new_t.label, "changes": [str(c) for c in changes]})
+                      {"from": old_t.label, "to": new_t.label, "changes": [str(c) for c in changes],
+                       "history": {"rows": rows, "sha256": digest}})
         return changes
 
 

@@ -440,3 +440,27 @@ def test_auditor_reads_but_cannot_answer(workstation, started):
     with pytest.raises(PermissionDenied):
         assessment.answer(auditor, view.id, "SUB-01", status=Status.SATISFIED)
     assert assessment_repo.get_answer(auditor.db.conn, view.id, "SUB-01") is None
+
+
+def test_answer_history_is_sealed_into_the_audit_chain(workstation, started):
+    s, _sid, view = started
+    aid = view.id
+    for item_id in view.template.item_ids:
+        assessment.answer(s, aid, item_id, status=Status.SATISFIED)
+    assessment.answer(s, aid, "SUB-01", justification="Package complete; manifest attached.")
+    # Autosaves are not audited one by one (the history holds them) ...
+    assert not [e for e in audit_log.list_events(s.db.conn, 500) if e.action == "assessment.answer"]
+    assessment.submit(s, aid)
+    event = audit_log.list_events(s.db.conn, 5, action_prefix="assessment.submit")[0]
+    # ... but the submit seals all 41 history rows.
+    assert event.details["history"]["rows"] == 41 and len(event.details["history"]["sha256"]) == 64
+    assert assessment.verify_history(s, aid) == []
+
+    # Someone with the database key drops the append-only trigger and rewrites a justification.
+    s.db.conn.execute("DROP TRIGGER answer_history_no_update")
+    with pytest.raises(Exception, match="append-only"):
+        s.db.conn.execute("DELETE FROM answer_history WHERE item_id = 'SUB-02'")
+    s.db.conn.execute("UPDATE answer_history SET justification = 'Package incomplete' WHERE item_id = 'SUB-01' "
+                      "AND justification != ''")
+    problems = assessment.verify_history(s, aid)
+    assert len(problems) == 1 and "no longer matches what was sealed at assessment.submit" in problems[0]
