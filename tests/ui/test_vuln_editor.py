@@ -200,3 +200,23 @@ def test_import_preview_dialog_resolves_a_conflict(ctx, make_ctx, qtbot, tmp_pat
     dialog.apply()
     assert dialog.import_result is not None and dialog.import_result.updated == [v.id]
     assert vs.get(ctx.session, v.id).remediation == "partner fix"
+
+
+def test_screen_exports_a_signed_package_of_the_selection(ctx, dialogs, workstation, qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from app.services import pki as pki_service
+
+    pki_service.ensure_ready(ctx.session)
+    seed(ctx.session, 3)
+    screen = VulnerabilitiesScreen(ctx)
+    qtbot.addWidget(screen)
+    screen.table.selectRow(1)
+    dialogs.passphrases = [workstation.passphrase("reviewer")]
+    screen.export_package(tmp_path, "UNCLASSIFIED")
+    assert dialogs.errors == []
+    assert screen.last_export is not None
+    assert [p.name for p in screen.last_export.files] == ["frw-vuln-2026-0002.json"]
+    assert (screen.last_export.folder / "SHA256SUMS.p7s").is_file()
+    # Cancelled passphrase prompt: nothing exported.
+    screen.last_export = None
+    screen.export_package(tmp_path, "UNCLASSIFIED")
+    assert screen.last_export is None and dialogs.prompts == ["Sign the CSAF package manifest"] * 2

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
@@ -190,6 +191,7 @@ class VulnerabilitiesScreen(QWidget):
         super().__init__(parent)
         self.ctx = ctx
         self.model = VulnTableModel(ctx.session)
+        self.last_export: vs.ExportResult | None = None
 
         filters = QHBoxLayout()
         self.severity = QComboBox()
@@ -351,9 +353,34 @@ class VulnerabilitiesScreen(QWidget):
         if not ids:
             self.ctx.events.status_message.emit("Select the vulnerabilities to export first.")
             return
-        folder = QFileDialog.getExistingDirectory(self, "Export CSAF advisories to folder")
-        if folder:
-            self.export_selected(Path(folder))
+        folder = QFileDialog.getExistingDirectory(self, "Export CSAF advisories to removable media")
+        if not folder:
+            return
+        label, ok = QInputDialog.getText(self, "Media label", "Classification label of the media (e.g. SECRET):",
+                                         text=self.ctx.session.settings.system_high)
+        if ok and label.strip():
+            self.export_package(Path(folder), label.strip())
+
+    def export_package(self, folder: Path, media_label: str) -> None:
+        """Signed-manifest package, as report exports: asks for the passphrase to sign the manifest."""
+        ids = self.selected_ids()
+        passphrase = self.ctx.ask_passphrase(self, "Sign the CSAF package manifest")
+        if not passphrase:
+            return
+        session = self.ctx.session
+
+        def work(progress: Any, cancel: Any) -> vs.ExportResult:
+            with worker_session(session) as s:
+                return vs.export_csaf_package(s, ids, folder, media_label, passphrase, progress=progress,
+                                              cancel=cancel)
+
+        def done(result: vs.ExportResult) -> None:
+            self.last_export = result
+            self.ctx.events.status_message.emit(f"Wrote signed CSAF package {result.folder}")
+            self.refresh()
+
+        self.ctx.jobs.run(work, done, lambda exc: self.ctx.show_error(self, exc), label="Exporting CSAF",
+                          parent=self)
 
     def export_selected(self, folder: Path, media_marking: Marking | None = None) -> None:
         ids = self.selected_ids()
@@ -365,6 +392,7 @@ class VulnerabilitiesScreen(QWidget):
                                       cancel=cancel)
 
         def done(result: vs.ExportResult) -> None:
+            self.last_export = result
             self.ctx.events.status_message.emit(f"Wrote {len(result.files)} CSAF advisory file(s) to {folder}")
             self.refresh()
 
