@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 
 from app.commands.common import open_session, print_table
-from app.model.checklist import Status
+from app.model.checklist import Status, risk_expired
 from app.model.errors import ValidationError
 from app.model.markings import Marking
 from app.services import assessment, coverage
@@ -129,6 +129,11 @@ def _status(args: argparse.Namespace) -> int:
         pending = sorted(a.item_id for a in view.answers.values() if a.risk_pending)
         if pending:
             print("risk acceptance awaiting a lead's approval: " + ", ".join(pending))
+        expired = sorted(a.item_id for a in view.answers.values() if risk_expired(a, s.today()))
+        if expired:
+            print("warning: risk acceptance expired: " + ", ".join(expired))
+        for problem in assessment.verify_history(s, view.id):
+            print(f"warning: {problem}")
         for flag in coverage.reevaluation_flags(s, view.submission_id):
             print(f"warning: coverage {flag}")
         return 0

@@ -464,3 +464,36 @@ def test_answer_history_is_sealed_into_the_audit_chain(workstation, started):
                       "AND justification != ''")
     problems = assessment.verify_history(s, aid)
     assert len(problems) == 1 and "no longer matches what was sealed at assessment.submit" in problems[0]
+
+
+def test_rule_set_signed_with_stock_openssl_by_an_imported_agency_root(workstation, tmp_path):
+    """The documented signing command (docs/RULESET_FORMAT.md) with an agency CA the admin imported."""
+    import shutil
+    import subprocess
+
+    from cryptography.hazmat.primitives import serialization
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl not installed")
+    admin = _admin(workstation)
+    agency = pki.create_ca("Agency", FIXED_NOW)
+    author = pki.issue_signing_certificate(agency, "Rule Author", "author", "Lead", FIXED_NOW)
+    (tmp_path / "agency-root.pem").write_bytes(pki.cert_to_pem(agency.cert))
+    (tmp_path / "signer.pem").write_bytes(pki.cert_to_pem(author.cert))
+    (tmp_path / "signer.key").write_bytes(author.key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    doc = json.loads(builtin_ruleset_bytes())
+    doc.update(ruleset_id="agency-cyber", version=4, label="classified", title="Agency rule set",
+               marking="SECRET//NOFORN")
+    path = tmp_path / "agency-ruleset-v4.json"
+    path.write_text(json.dumps(doc))
+    subprocess.run(["openssl", "cms", "-sign", "-binary", "-outform", "DER", "-in", str(path), "-signer",
+                    str(tmp_path / "signer.pem"), "-inkey", str(tmp_path / "signer.key"), "-md", "sha256",
+                    "-out", str(path) + ".p7s"], check=True, capture_output=True)
+    with pytest.raises(IntegrityError, match="does not chain to a trusted root"):
+        coverage.import_ruleset(admin, path)
+    pki_service.import_trusted_root(admin, tmp_path / "agency-root.pem", workstation.passphrase("admin"))
+    stored = coverage.import_ruleset(admin, path)
+    assert stored.active and stored.label == "classified" and stored.signer.startswith("Rule Author")
+    active = coverage.active_ruleset(workstation.session("reviewer"))
+    assert (active.ruleset_id, active.version, active.marking) == ("agency-cyber", 4, "SECRET//NOFORN")
