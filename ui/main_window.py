@@ -50,6 +50,7 @@ SCREENS: list[ScreenSpec] = [
     ScreenSpec("vulnerabilities", "Vulnerabilities", "ui.screens.vulnerabilities_screen:VulnerabilitiesScreen",
                Permission.VIEW_CONTENT),
     ScreenSpec("reports", "Reports", "ui.screens.report_screen:ReportScreen", Permission.VIEW_CONTENT),
+    ScreenSpec("rulesets", "Checklists & rules", "ui.screens.rulesets_screen:RulesetsScreen", Permission.VIEW_CONTENT),
     ScreenSpec("audit", "Audit trail", "ui.screens.audit_screen:AuditScreen", Permission.VIEW_AUDIT),
     ScreenSpec("backup", "Backups", "ui.screens.backup_screen:BackupScreen", Permission.BACKUP),
     ScreenSpec("users", "Accounts", "ui.screens.users_screen:UsersScreen", None),

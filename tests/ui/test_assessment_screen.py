@@ -176,3 +176,37 @@ def test_findings_tab_create_edit_delete(qtbot, ctx, dialogs):
     screen.ask_reason = lambda: "duplicate"
     qtbot.mouseClick(screen.delete_button, Qt.MouseButton.LeftButton)
     assert screen.table.rowCount() == 0
+
+
+def test_rulesets_screen_admin_import_refuses_unsigned_and_accepts_signed(qtbot, make_ctx, dialogs, tmp_path):
+    import json
+
+    from app.services import pki as pki_service
+    from app.services.coverage import builtin_ruleset_bytes
+    from reports.detached import sign_detached
+    from ui.screens.rulesets_screen import RulesetsScreen
+
+    admin = make_ctx("admin")
+    pki_service.ensure_ready(admin.session)
+    screen = RulesetsScreen(admin)
+    qtbot.addWidget(screen)
+    assert screen.rulesets.rowCount() == 1 and "not the classified" in screen.rulesets.item(0, 2).text()
+    doc = json.loads(builtin_ruleset_bytes())
+    doc.update(version=2, label="classified", title="Agency")
+    path = tmp_path / "agency.json"
+    path.write_bytes(json.dumps(doc).encode())
+    screen.choose_file = lambda _title: str(path)
+    qtbot.mouseClick(screen.import_ruleset_button, Qt.MouseButton.LeftButton)
+    assert "unsigned coverage rule set refused" in screen.result.text() and screen.rulesets.rowCount() == 1
+    ca = pki_service.load_ca(admin.session.db.conn)
+    (tmp_path / "agency.json.p7s").write_bytes(sign_detached(path.read_bytes(), ca.key, ca.cert))
+    qtbot.mouseClick(screen.import_ruleset_button, Qt.MouseButton.LeftButton)
+    assert screen.result.text().startswith("Imported rule set public-reference v2")
+    active = [screen.rulesets.item(r, 1).text() for r in range(screen.rulesets.rowCount())
+              if screen.rulesets.item(r, 3).text() == "yes"]
+    assert active == ["2"]
+
+    reviewer = make_ctx("reviewer")
+    view = RulesetsScreen(reviewer)
+    qtbot.addWidget(view)
+    assert view.import_ruleset_button.isHidden() and view.rulesets.rowCount() == 2

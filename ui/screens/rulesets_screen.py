@@ -1,0 +1,136 @@
+"""Screen "Checklists & rule sets": installed checklist template versions and coverage rule sets,
+which rule set is active, and (administrators) import of a signed new version from media."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.model.accounts import Permission
+from app.model.errors import FrontierError
+from app.services import assessment, coverage
+from ui.context import UiContext
+
+T_COLUMNS = ["Template", "Version", "Origin", "SHA-256", "Signed by", "Imported"]
+R_COLUMNS = ["Rule set", "Version", "Label", "Active", "Origin", "SHA-256", "Signed by", "Imported"]
+
+
+def _table(columns: list[str], name: str) -> QTableWidget:
+    t = QTableWidget(0, len(columns))
+    t.setObjectName(name)
+    t.setHorizontalHeaderLabels(columns)
+    t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    t.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    t.verticalHeader().setVisible(False)
+    t.horizontalHeader().setStretchLastSection(True)
+    t.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    return t
+
+
+def _fill(table: QTableWidget, rows: list[list[str]]) -> None:
+    table.setRowCount(len(rows))
+    for r, values in enumerate(rows):
+        for c, text in enumerate(values):
+            table.setItem(r, c, QTableWidgetItem(text))
+    table.resizeColumnsToContents()
+
+
+class RulesetsScreen(QWidget):
+    def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.choose_file: Callable[[str], str | None] = self._choose_file
+        can_import = ctx.can(Permission.IMPORT_TRUSTED)
+        note = QLabel("New versions come from media with a detached signature FILE.p7s beside FILE, by a "
+                      "certificate that chains to a trusted root (this workstation's CA or an imported agency CA). "
+                      "An assessment stays on the template version it started with; a newly imported rule set "
+                      "becomes the active one.")
+        note.setWordWrap(True)
+        self.templates = _table(T_COLUMNS, "templatesTable")
+        self.rulesets = _table(R_COLUMNS, "rulesetsTable")
+        self.import_template_button = QPushButton("Import template…")
+        self.import_template_button.clicked.connect(self.import_template)
+        self.import_ruleset_button = QPushButton("Import rule set…")
+        self.import_ruleset_button.clicked.connect(self.import_ruleset)
+        for b in (self.import_template_button, self.import_ruleset_button):
+            b.setVisible(can_import)
+        self.result = QLabel()
+        self.result.setObjectName("importResult")
+        self.result.setTextFormat(Qt.TextFormat.PlainText)
+        self.result.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.addWidget(note)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Checklist templates"), 1)
+        row.addWidget(self.import_template_button)
+        layout.addLayout(row)
+        layout.addWidget(self.templates, 1)
+        row2 = QHBoxLayout()
+        row2.addWidget(QLabel("Coverage rule sets"), 1)
+        row2.addWidget(self.import_ruleset_button)
+        layout.addLayout(row2)
+        layout.addWidget(self.rulesets, 1)
+        layout.addWidget(self.result)
+        self.refresh()
+
+    def refresh(self) -> None:
+        try:
+            templates = assessment.list_templates(self.ctx.session)
+            rulesets = coverage.list_rulesets(self.ctx.session)
+            active = coverage.active_ruleset(self.ctx.session)
+        except FrontierError as exc:
+            self.ctx.show_error(self, exc)
+            return
+        _fill(self.templates, [[d.doc_id, str(d.version), d.origin, d.sha256[:16] + "…", d.signer or "—",
+                                d.imported_at[:16]] for d in templates])
+        rows = [self._ruleset_row(d) for d in rulesets]
+        if not rulesets:
+            rows.append([active.ruleset_id, str(active.version), active.label.caption, "yes", "shipped",
+                         active.sha256[:16] + "…", "—", "—"])
+        _fill(self.rulesets, rows)
+
+    @staticmethod
+    def _ruleset_row(d: Any) -> list[str]:
+        label = "Reference indicators, not the classified threshold" if d.label == "reference" else "Official"
+        return [d.doc_id, str(d.version), label, "yes" if d.active else "", d.origin, d.sha256[:16] + "…",
+                d.signer or "—", d.imported_at[:16]]
+
+    def _choose_file(self, title: str) -> str | None:
+        path, _ = QFileDialog.getOpenFileName(self, title, "", "JSON (*.json)")
+        return path or None
+
+    def import_template(self) -> None:
+        path = self.choose_file("Import signed checklist template")
+        if path:
+            self._import(lambda: assessment.import_template(self.ctx.session, Path(path)), "template")
+
+    def import_ruleset(self) -> None:
+        path = self.choose_file("Import signed coverage rule set")
+        if path:
+            self._import(lambda: coverage.import_ruleset(self.ctx.session, Path(path)), "rule set")
+
+    def _import(self, fn: Callable[[], Any], what: str) -> None:
+        try:
+            doc = fn()
+        except FrontierError as exc:
+            self.result.setText(f"Refused: {exc}")
+            self.ctx.show_error(self, exc)
+            return
+        self.result.setText(f"Imported {what} {doc.doc_id} v{doc.version}, signed by {doc.signer}")
+        self.ctx.events.status_message.emit(f"Imported {what} {doc.doc_id} v{doc.version}")
+        self.refresh()
