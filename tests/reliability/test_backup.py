@@ -41,6 +41,11 @@ def test_backup_is_a_complete_signed_folder_and_is_audited(workstation, dest):
     # The manifest is `sha256sum -c` compatible (checkable with stock tools on another machine).
     done = subprocess.run(["sha256sum", "-c", "SHA256SUMS"], cwd=result.folder, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
+    # ...and so is the signature: stock OpenSSL verifies it against the workstation CA.
+    openssl = subprocess.run(["openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in", "SHA256SUMS.p7s",
+                              "-content", "SHA256SUMS", "-CAfile", "ca.pem", "-out", "/dev/null"],
+                             cwd=result.folder, capture_output=True, text=True)
+    assert openssl.returncode == 0 and "Verification successful" in openssl.stderr, openssl.stderr
     events = audit.events(admin, 5, action_prefix="backup.")
     assert events[0].action == "backup.create" and events[0].details["verified"] is True
     assert events[0].details["ca_fingerprint"] == result.meta.ca_fingerprint
