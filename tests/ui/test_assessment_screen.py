@@ -210,3 +210,37 @@ def test_rulesets_screen_admin_import_refuses_unsigned_and_accepts_signed(qtbot,
     view = RulesetsScreen(reviewer)
     qtbot.addWidget(view)
     assert view.import_ruleset_button.isHidden() and view.rulesets.rowCount() == 2
+
+
+def test_evidence_panel_links_runs_files_and_observations(qtbot, ctx, dialogs, tmp_path):
+    from pathlib import Path
+
+    from app.services import results
+
+    sid = _submission(ctx)
+    inspect = Path(__file__).parents[1] / "fixtures" / "inspect"
+    run_id = results.import_files(ctx.session, [inspect / "intercode_ok.eval"], sid)[0].run_id
+    view = assessment.start(ctx.session, sid)
+    screen = _screen(qtbot, ctx, sid)
+    screen.select("CAP-02")
+    panel = screen.evidence
+    assert panel.run_combo.count() == 1 and panel.run_combo.currentData() == run_id
+    qtbot.keyClicks(panel.sample_edit, "ctf-1")
+    qtbot.keyClicks(panel.note_edit, "solved in both epochs")
+    qtbot.mouseClick(panel.link_button, Qt.MouseButton.LeftButton)
+    qtbot.keyClicks(panel.note_edit, "Flags are genuine, not memorised.")
+    qtbot.mouseClick(panel.observe_button, Qt.MouseButton.LeftButton)
+    evidence_file = tmp_path / "scaffold.txt"
+    evidence_file.write_text("scaffold v3")
+    panel.choose_file = lambda: str(evidence_file)
+    qtbot.mouseClick(panel.file_button, Qt.MouseButton.LeftButton)
+    texts = [panel.list.item(i).text() for i in range(panel.list.count())]
+    assert not dialogs.errors, dialogs.error_text()
+    assert len(texts) == 3 and "sample ctf-1" in texts[0] and "Observation" in texts[1] and "scaffold.txt" in texts[2]
+    assert screen.view.evidence_counts["CAP-02"] == 3
+    panel.list.setCurrentRow(1)
+    screen.ask_text = lambda _t, _l: "superseded by the file"
+    qtbot.mouseClick(panel.remove_button, Qt.MouseButton.LeftButton)
+    assert panel.list.count() == 2 and len(assessment.evidence(ctx.session, view.id, "CAP-02")) == 2
+    assert screen.history_list.count() == 4  # three additions and one removal, newest first
+    assert "superseded by the file" in screen.history_list.item(0).text()

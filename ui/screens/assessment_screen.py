@@ -13,15 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from pathlib import Path
 
 from PySide6.QtCore import QDate, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QButtonGroup,
-    QComboBox,
     QDateEdit,
-    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -29,7 +26,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListWidget,
-    QListWidgetItem,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
@@ -47,9 +43,10 @@ from app.model.checklist import Answer, State, Status
 from app.model.coverage import Suggestion
 from app.model.errors import FrontierError
 from app.model.markings import Marking
-from app.services import assessment, results
+from app.services import assessment
 from app.services.assessment import AssessmentView
 from ui.context import UiContext
+from ui.screens.assessment_evidence import EvidencePanel
 from ui.widgets.marking_picker import MarkingPicker
 from ui.widgets.transcript_view import clean_text
 
@@ -110,7 +107,6 @@ class AssessmentScreen(QWidget):
         self.current: str | None = None
         self.pending_comments: dict[str, str] = {}
         self.ask_text: TextPrompt = _ask_text(self)
-        self.choose_file: Callable[[], str | None] = self._choose_file
         self.suggestion: Suggestion | None = None
         self._loading = False
         self._tree_items: dict[str, QTreeWidgetItem] = {}
@@ -226,37 +222,9 @@ class AssessmentScreen(QWidget):
         sbr.addStretch(1)
         sb.addLayout(sbr)
 
-        self.evidence_box = QGroupBox("Evidence")
-        self.evidence_list = QListWidget()
-        self.evidence_list.setObjectName("evidenceList")
-        self.evidence_list.setMaximumHeight(140)
-        self.run_combo = QComboBox()
-        self.run_combo.setMinimumWidth(220)
-        self.sample_edit = QLineEdit()
-        self.sample_edit.setPlaceholderText("sample id (optional)")
-        self.note_edit = QLineEdit()
-        self.note_edit.setPlaceholderText("note or written observation")
-        self.link_button = QPushButton("Link run")
-        self.link_button.clicked.connect(self.link_run)
-        self.observe_button = QPushButton("Add observation")
-        self.observe_button.clicked.connect(self.add_observation)
-        self.file_button = QPushButton("Attach file…")
-        self.file_button.clicked.connect(self.attach_file)
-        self.remove_evidence_button = QPushButton("Remove…")
-        self.remove_evidence_button.clicked.connect(self.remove_evidence)
-        ev = QVBoxLayout(self.evidence_box)
-        ev.addWidget(self.evidence_list)
-        r1 = QHBoxLayout()
-        r1.addWidget(self.run_combo)
-        r1.addWidget(self.sample_edit)
-        r1.addWidget(self.link_button)
-        ev.addLayout(r1)
-        r2 = QHBoxLayout()
-        r2.addWidget(self.note_edit, 1)
-        r2.addWidget(self.observe_button)
-        r2.addWidget(self.file_button)
-        r2.addWidget(self.remove_evidence_button)
-        ev.addLayout(r2)
+        self.evidence = EvidencePanel(ctx, submission_id, lambda t, label: self.ask_text(t, label),
+                                      lambda: self.marking.marking())
+        self.evidence.changed.connect(self._evidence_changed)
 
         self.comments_box = QGroupBox("Review comments")
         self.comments_list = QListWidget()
@@ -284,7 +252,7 @@ class AssessmentScreen(QWidget):
         pl.addWidget(self.justification, 1)
         pl.addLayout(form)
         pl.addWidget(self.suggestion_box)
-        pl.addWidget(self.evidence_box)
+        pl.addWidget(self.evidence)
         pl.addWidget(self.comments_box)
         pl.addWidget(self.history_box)
         scroll = QScrollArea()
@@ -332,21 +300,13 @@ class AssessmentScreen(QWidget):
             self.state_label.setText("Not started")
             self._update_buttons()
             return
-        self._fill_runs()
+        self.evidence.fill_runs()
         self._build_tree()
         target = self.current if self.current and self.current in self.view.template else (
             assessment.first_open_item(self.view))
         self.current = None
         self.select(target)
         self._update_header()
-
-    def _fill_runs(self) -> None:
-        self.run_combo.clear()
-        try:
-            for run in results.list_runs(self.ctx.session, self.submission_id):
-                self.run_combo.addItem(f"Run {run.id}: {run.benchmark or run.task} ({run.status.value})", run.id)
-        except FrontierError:
-            pass
 
     def _build_tree(self) -> None:
         assert self.view is not None
@@ -424,8 +384,7 @@ class AssessmentScreen(QWidget):
         self.return_button.setToolTip(tip)
         self.reopen_button.setVisible(can_approve and v.state is State.APPROVED)
         self.migrate_button.setVisible(bool(v.newer_template) and editable)
-        editors: list[QWidget] = [self.justification, self.marking, self.expiry, self.link_button,
-                                  self.observe_button, self.file_button, self.remove_evidence_button,
+        editors: list[QWidget] = [self.justification, self.marking, self.expiry, *self.evidence.editors,
                                   self.accept_button, self.override_button, *self.status_group.buttons()]
         for w in editors:
             w.setEnabled(editable)
@@ -515,11 +474,7 @@ class AssessmentScreen(QWidget):
     def _load_lists(self) -> None:
         assert self.view is not None and self.current is not None
         s, aid, item_id = self.ctx.session, self.view.id, self.current
-        self.evidence_list.clear()
-        for e in assessment.evidence(s, aid, item_id):
-            li = QListWidgetItem(f"{e.marking.portion()} {clean_text(e.describe, 500)}  ({e.added_by})")
-            li.setData(ITEM_ROLE, e.id)
-            self.evidence_list.addItem(li)
+        self.evidence.show_item(aid, item_id)
         self.comments_list.clear()
         item_comments = assessment.item_comments(s, aid, item_id)
         for c in item_comments:
@@ -653,73 +608,12 @@ class AssessmentScreen(QWidget):
         self.show_item(self.current)
 
     # -- evidence ------------------------------------------------------------------------------------
-    def _evidence_done(self) -> None:
-        if self.view is not None and self.current is not None:
+    def _evidence_changed(self) -> None:
+        if self.view is not None:
             self.view = assessment.get(self.ctx.session, self.view.id)
-            self.note_edit.clear()
-            self.sample_edit.clear()
-            self._load_lists()
+            if self.current is not None:
+                self._load_lists()
             self._update_header()
-
-    def _evidence_marking(self) -> Marking:
-        return self.marking.marking()
-
-    def link_run(self) -> None:
-        if self.view is None or self.current is None or self.run_combo.currentIndex() < 0:
-            return
-        run_id = int(self.run_combo.currentData())
-        sample = self.sample_edit.text().strip() or None
-        try:
-            assessment.add_run_evidence(self.ctx.session, self.view.id, self.current, run_id,
-                                        self.note_edit.text(), self._evidence_marking(), sample)
-        except FrontierError as exc:
-            self.ctx.show_error(self, exc)
-            return
-        self._evidence_done()
-
-    def add_observation(self) -> None:
-        if self.view is None or self.current is None:
-            return
-        try:
-            assessment.add_observation(self.ctx.session, self.view.id, self.current, self.note_edit.text(),
-                                       self._evidence_marking())
-        except FrontierError as exc:
-            self.ctx.show_error(self, exc)
-            return
-        self._evidence_done()
-
-    def _choose_file(self) -> str | None:
-        path, _ = QFileDialog.getOpenFileName(self, "Attach evidence file")
-        return path or None
-
-    def attach_file(self) -> None:
-        if self.view is None or self.current is None:
-            return
-        path = self.choose_file()
-        if not path:
-            return
-        aid, item_id, marking = self.view.id, self.current, self._evidence_marking()
-        session = self.ctx.session
-
-        def work(_progress: object, _cancel: object) -> int:
-            return assessment.add_file_evidence(session, aid, item_id, Path(path), marking)
-
-        self.ctx.jobs.run(work, lambda _eid: self._evidence_done(), lambda exc: self.ctx.show_error(self, exc),
-                          label="Storing evidence file", parent=self)
-
-    def remove_evidence(self) -> None:
-        li = self.evidence_list.currentItem()
-        if li is None:
-            return
-        reason = self.ask_text("Remove evidence", "Why is this evidence removed? (kept in the history)")
-        if reason is None:
-            return
-        try:
-            assessment.remove_evidence(self.ctx.session, int(li.data(ITEM_ROLE)), reason)
-        except FrontierError as exc:
-            self.ctx.show_error(self, exc)
-            return
-        self._evidence_done()
 
     # -- workflow ------------------------------------------------------------------------------------
     def _workflow(self, fn: Callable[[], object], message: str) -> None:

@@ -1,0 +1,161 @@
+"""Evidence panel of the assessment tab: what backs the current item's answer.
+
+Links an imported run or one of its samples, attaches a file (stored encrypted in the database with
+its SHA-256, in a background job), adds a written observation, removes a link with a reason. Every
+change goes through app.services.assessment (history + audit).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QGroupBox,
+    QHBoxLayout,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.model.errors import FrontierError
+from app.model.markings import Marking
+from app.services import assessment, results
+from ui.context import UiContext
+from ui.widgets.transcript_view import clean_text
+
+ID_ROLE = Qt.ItemDataRole.UserRole
+TextPrompt = Callable[[str, str], str | None]
+
+
+class EvidencePanel(QGroupBox):
+    changed = Signal()  # evidence was added or removed
+
+    def __init__(self, ctx: UiContext, submission_id: int, ask_text: TextPrompt,
+                 marking: Callable[[], Marking], parent: QWidget | None = None) -> None:
+        super().__init__("Evidence", parent)
+        self.ctx = ctx
+        self.submission_id = submission_id
+        self.ask_text = ask_text
+        self.marking = marking  # evidence is marked like the answer it backs (changeable there)
+        self.choose_file: Callable[[], str | None] = self._choose_file
+        self.assessment_id: int | None = None
+        self.item_id: str | None = None
+
+        self.list = QListWidget()
+        self.list.setObjectName("evidenceList")
+        self.list.setMaximumHeight(140)
+        self.run_combo = QComboBox()
+        self.run_combo.setMinimumWidth(220)
+        self.sample_edit = QLineEdit()
+        self.sample_edit.setPlaceholderText("sample id (optional)")
+        self.note_edit = QLineEdit()
+        self.note_edit.setPlaceholderText("note or written observation")
+        self.link_button = QPushButton("Link run")
+        self.link_button.clicked.connect(self.link_run)
+        self.observe_button = QPushButton("Add observation")
+        self.observe_button.clicked.connect(self.add_observation)
+        self.file_button = QPushButton("Attach file…")
+        self.file_button.clicked.connect(self.attach_file)
+        self.remove_button = QPushButton("Remove…")
+        self.remove_button.clicked.connect(self.remove)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.list)
+        r1 = QHBoxLayout()
+        r1.addWidget(self.run_combo)
+        r1.addWidget(self.sample_edit)
+        r1.addWidget(self.link_button)
+        layout.addLayout(r1)
+        r2 = QHBoxLayout()
+        r2.addWidget(self.note_edit, 1)
+        r2.addWidget(self.observe_button)
+        r2.addWidget(self.file_button)
+        r2.addWidget(self.remove_button)
+        layout.addLayout(r2)
+
+    @property
+    def editors(self) -> list[QWidget]:
+        return [self.link_button, self.observe_button, self.file_button, self.remove_button]
+
+    def fill_runs(self) -> None:
+        self.run_combo.clear()
+        try:
+            for run in results.list_runs(self.ctx.session, self.submission_id):
+                self.run_combo.addItem(f"Run {run.id}: {run.benchmark or run.task} ({run.status.value})", run.id)
+        except FrontierError:
+            pass
+
+    def show_item(self, assessment_id: int, item_id: str) -> None:
+        self.assessment_id, self.item_id = assessment_id, item_id
+        self.list.clear()
+        for e in assessment.evidence(self.ctx.session, assessment_id, item_id):
+            li = QListWidgetItem(f"{e.marking.portion()} {clean_text(e.describe, 500)}  ({e.added_by})")
+            li.setData(ID_ROLE, e.id)
+            self.list.addItem(li)
+
+    def _done(self) -> None:
+        self.note_edit.clear()
+        self.sample_edit.clear()
+        if self.assessment_id is not None and self.item_id is not None:
+            self.show_item(self.assessment_id, self.item_id)
+        self.changed.emit()
+
+    def _call(self, fn: Callable[[], object]) -> None:
+        try:
+            fn()
+        except FrontierError as exc:
+            self.ctx.show_error(self, exc)
+            return
+        self._done()
+
+    def link_run(self) -> None:
+        aid, item_id = self.assessment_id, self.item_id
+        if aid is None or item_id is None or self.run_combo.currentIndex() < 0:
+            return
+        run_id = int(self.run_combo.currentData())
+        sample = self.sample_edit.text().strip() or None
+        note, marking = self.note_edit.text(), self.marking()
+        self._call(lambda: assessment.add_run_evidence(self.ctx.session, aid, item_id, run_id, note, marking,
+                                                       sample))
+
+    def add_observation(self) -> None:
+        aid, item_id = self.assessment_id, self.item_id
+        if aid is None or item_id is None:
+            return
+        text, marking = self.note_edit.text(), self.marking()
+        self._call(lambda: assessment.add_observation(self.ctx.session, aid, item_id, text, marking))
+
+    def _choose_file(self) -> str | None:
+        path, _ = QFileDialog.getOpenFileName(self, "Attach evidence file")
+        return path or None
+
+    def attach_file(self) -> None:
+        aid, item_id = self.assessment_id, self.item_id
+        if aid is None or item_id is None:
+            return
+        path = self.choose_file()
+        if not path:
+            return
+        session, marking = self.ctx.session, self.marking()
+
+        def work(_progress: object, _cancel: object) -> int:
+            return assessment.add_file_evidence(session, aid, item_id, Path(path), marking)
+
+        self.ctx.jobs.run(work, lambda _eid: self._done(), lambda exc: self.ctx.show_error(self, exc),
+                          label="Storing evidence file", parent=self)
+
+    def remove(self) -> None:
+        li = self.list.currentItem()
+        if li is None:
+            return
+        reason = self.ask_text("Remove evidence", "Why is this evidence removed? (kept in the history)")
+        if reason is None:
+            return
+        evidence_id = int(li.data(ID_ROLE))
+        self._call(lambda: assessment.remove_evidence(self.ctx.session, evidence_id, reason))
