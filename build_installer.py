@@ -322,8 +322,11 @@ def cmd_wheelhouse(args: argparse.Namespace) -> int:
     pins = read_lock(lock)
     dest.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    run([sys.executable, "-m", "pip", "download", "--quiet", "--require-hashes", "--no-deps", "-d", str(dest),
-         *target.pip_args(), "-r", str(lock)], f"downloading the wheels pinned in {lock}")
+    cache = Path(args.cache).expanduser() / hashlib.sha256(lock.read_bytes()).hexdigest()[:16] if args.cache else None
+    reused = _from_cache(cache, dest, pins) if cache else 0
+    if reused < len(pins):  # pip skips files already in dest whose hash matches the lock
+        run([sys.executable, "-m", "pip", "download", "--quiet", "--require-hashes", "--no-deps", "-d", str(dest),
+             *target.pip_args(), "-r", str(lock)], f"downloading the wheels pinned in {lock}")
     wheel = build_project_wheel(Path(args.project_dir), dest, source_date_epoch(Path(args.project_dir)))
     wanted = {(p.name, p.version) for p in pins} | {wheel_name_version(wheel.name)}
     for f in sorted(dest.iterdir()):  # drop leftovers of earlier runs so the package holds only the lock
@@ -331,9 +334,34 @@ def cmd_wheelhouse(args: argparse.Namespace) -> int:
             print(f"removing {f} (not in {lock})", file=sys.stderr)
             f.unlink()
     check_wheelhouse(dest, pins)
+    if cache and reused < len(pins):
+        _to_cache(cache, dest, pins)
     total = sum(f.stat().st_size for f in dest.glob("*.whl"))
     print(f"wheelhouse {dest}: {len(pins) + 1} wheels, {total / 1e6:.1f} MB, {time.monotonic() - started:.1f} s")
     return 0
+
+
+def _from_cache(cache: Path, dest: Path, pins: Sequence[Pin]) -> int:
+    """Copy cached wheels whose hash is pinned into dest; returns how many pins were satisfied."""
+    wanted = {p.sha256 for p in pins}
+    found = 0
+    for f in sorted(cache.glob("*.whl")) if cache.is_dir() else []:
+        if sha256_file(f) in wanted:  # never trust the cache: only a pinned hash counts
+            shutil.copyfile(f, dest / f.name)
+            found += 1
+    if found:
+        print(f"reused {found} of {len(pins)} wheels from {cache}", file=sys.stderr)
+    return found
+
+
+def _to_cache(cache: Path, dest: Path, pins: Sequence[Pin]) -> None:
+    cache.mkdir(parents=True, exist_ok=True)
+    pinned = {(p.name, p.version) for p in pins}
+    for f in dest.glob("*.whl"):
+        if wheel_name_version(f.name) in pinned:
+            tmp = cache / (f.name + ".tmp")
+            shutil.copyfile(f, tmp)
+            tmp.replace(cache / f.name)
 
 
 def check_wheelhouse(wheelhouse: Path, pins: Sequence[Pin]) -> None:
@@ -786,6 +814,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lock", default=str(ROOT / LOCK_NAME))
     p.add_argument("--dest", default=str(ROOT / "dist" / WHEELHOUSE))
     p.add_argument("--project-dir", default=str(ROOT))
+    p.add_argument("--cache", help="reuse/keep downloaded wheels here, keyed by the lock's hash (every wheel is "
+                                   "checked against the lock again)")
     add_target_args(p)
     p.set_defaults(func=cmd_wheelhouse)
 

@@ -118,6 +118,21 @@ def test_wheelhouse_check_names_a_missing_or_altered_wheel(built: dict[str, Path
         bi.check_wheelhouse(copy, bi.read_lock(built["lock"]))
 
 
+def test_wheelhouse_cache_is_reused_but_never_trusted(built: dict[str, Path], tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["wheelhouse", "--lock", str(built["lock"]), "--project-dir", str(built["proj"]), "--cache",
+            str(tmp_path / "cache")]
+    assert bi.main([*args, "--dest", str(tmp_path / "one")]) == 0
+    [cached] = (tmp_path / "cache").glob("*/six-1.17.0-*.whl")  # keyed by the lock's hash
+    capsys.readouterr()
+    assert bi.main([*args, "--dest", str(tmp_path / "two")]) == 0
+    assert "reused 1 of 1 wheels" in capsys.readouterr().err
+    cached.write_bytes(b"poisoned cache")
+    assert bi.main([*args, "--dest", str(tmp_path / "three")]) == 0
+    assert "reused" not in capsys.readouterr().err
+    bi.check_wheelhouse(tmp_path / "three", bi.read_lock(built["lock"]))  # the real wheel was downloaded again
+
+
 def test_project_wheel_is_reproducible(built: dict[str, Path], tmp_path: Path) -> None:
     first = bi.build_project_wheel(built["proj"], tmp_path / "a", EPOCH)
     second = bi.build_project_wheel(built["proj"], tmp_path / "b", EPOCH)
