@@ -221,8 +221,9 @@ def create(session: Session, dest: Path, passphrase: str, progress: Progress | N
 
 
 def inspect(path: Path, trusted_fingerprints: Iterable[str] = (), key: bytes | None = None,
-            cancel: CancelCheck | None = None) -> VerifyReport:
-    """Check a backup without a session (the manifest, the signature, trust; contents if `key`)."""
+            cancel: CancelCheck | None = None, key_db_id: str | None = None) -> VerifyReport:
+    """Check a backup without a session (the manifest, the signature, trust; contents if `key`,
+    and, when `key_db_id` is given, only if the backup comes from that workstation)."""
     path = Path(path)
     trusted = {normalise_fingerprint(f) for f in trusted_fingerprints}
     try:
@@ -234,6 +235,8 @@ def inspect(path: Path, trusted_fingerprints: Iterable[str] = (), key: bytes | N
     fp = pki.fingerprint(ca)
     problems = [] if fp in trusted else [_untrusted_message(contents, ca)]
     checked = False
+    if key_db_id is not None and contents.meta.db_id != key_db_id:
+        key = None  # another workstation's backup: its data key is not ours
     if key is not None and not problems:
         result = store.check_snapshot(contents, key)
         problems += result.problems
@@ -247,14 +250,8 @@ def verify(session: Session, path: Path, passphrase: str | None = None, trust_ca
     passphrase, the database decrypted and its audit chain checked). Audited."""
     session.require(Permission.BACKUP)
     trusted = {pki.fingerprint(c) for c in PKI.trusted_roots(session)} | {normalise_fingerprint(f) for f in trust_ca}
-    key: bytes | None = None
-    if passphrase is not None:
-        key = workstation.data_key_for(session, passphrase)
-        own = KeyHeader.load(session.header_path).db_id
-        with contextlib.suppress(FrontierError):
-            if store.read_backup(Path(path), cancel).meta.db_id != own:
-                key = None  # another workstation's backup: its data key is not ours
-    report = inspect(path, trusted, key, cancel)
+    key = workstation.data_key_for(session, passphrase) if passphrase is not None else None
+    report = inspect(path, trusted, key, cancel, key_db_id=KeyHeader.load(session.header_path).db_id)
     with session.transaction() as conn:
         session.audit(conn, "backup.verify", "backup", Path(path).name, {
             "folder": str(path), "ok": report.ok, "contents_checked": report.contents_checked,

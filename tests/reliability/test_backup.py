@@ -298,3 +298,14 @@ def test_cli_create_verify_restore(workstation, dest, tmp_path, monkeypatch, cap
                 "--trust-ca", fp], ADMIN + "\n") == 0
     assert "chain verified" in capsys.readouterr().out
     assert workstation_session(target, "admin").account.username == "admin"
+
+
+def test_verifying_another_workstations_backup_checks_signature_but_cannot_decrypt(workstation, second_workstation,
+                                                                                    dest):
+    made = backup.create(workstation.session("admin"), dest, ADMIN)
+    other = second_workstation.session("admin")
+    report = backup.verify(other, made.folder, ADMIN, trust_ca=[made.meta.ca_fingerprint])
+    assert report.ok and report.ca_trusted and not report.contents_checked
+    assert "database not decrypted" in report.summary()
+    # Verification by the receiving side does not count as a verified backup of ITS workstation.
+    assert backup.backup_status(other) == (None, True)
