@@ -78,18 +78,35 @@ def _dt(d: date | str) -> str:
 
 
 @functools.cache
-def _cwe_catalog() -> tuple[str, dict[str, str]]:
-    """(catalog version, id -> name) from the MITRE CWE list shipped in the `csaf` package."""
+def _cwe_catalog() -> tuple[str, dict[str, tuple[str, str]]]:
+    """(latest catalog version, id -> (name, version it is named in)) from the MITRE CWE list in the
+    `csaf` package. A weakness later removed from the list keeps its last name and that version."""
     try:
         data = json.loads((resources.files("csaf") / "csaf/v21/cwe/catalog.json").read_text(encoding="utf-8"))
-        names = {k: v["history"][-1][1] for k, v in data["weaknesses"].items() if v.get("history")}
-        return str(data["latest_version"]), names
-    except (ModuleNotFoundError, FileNotFoundError, OSError, ValueError, KeyError):
+        latest = str(data["latest_version"])
+        out: dict[str, tuple[str, str]] = {}
+        for key, entry in data["weaknesses"].items():
+            history = entry.get("history") or []
+            named = [(v, n) for v, n in history if n]
+            if not named:
+                continue
+            current = history[-1][1] is not None
+            out[key] = (named[-1][1], latest if current else str(named[-1][0]))
+        return latest, out
+    except (ModuleNotFoundError, FileNotFoundError, OSError, ValueError, KeyError, TypeError):
         return "4.0", {}
 
 
+def cwe_entry(cwe: str) -> tuple[str, str]:
+    """(name, catalog version) for a CWE id; the id itself when the catalog does not know it."""
+    latest, names = _cwe_catalog()
+    name, version = names.get(cwe.removeprefix("CWE-"), (cwe, latest))
+    # CSAF 2.1: a name may not start or end with white space, '-', '_' or '.'.
+    return name.strip(" \t-_.") or cwe, version
+
+
 def cwe_name(cwe: str) -> str:
-    return _cwe_catalog()[1].get(cwe.removeprefix("CWE-"), cwe)
+    return cwe_entry(cwe)[0]
 
 
 def distribution_text(v: Vulnerability, csaf_version: str, extra: str = "") -> str:
@@ -138,11 +155,11 @@ def _vulnerability(v: Vulnerability, csaf_version: str) -> dict[str, Any]:
     if v.cve:
         out["cve"] = v.cve
     if v.cwe:
-        version, _ = _cwe_catalog()
+        name, version = cwe_entry(v.cwe)
         if csaf_version == "2.1":
-            out["cwes"] = [{"id": v.cwe, "name": cwe_name(v.cwe), "version": version}]
+            out["cwes"] = [{"id": v.cwe, "name": name, "version": version}]
         else:
-            out["cwe"] = {"id": v.cwe, "name": cwe_name(v.cwe)}
+            out["cwe"] = {"id": v.cwe, "name": name}
     notes = []
     if v.description:
         notes.append({"category": "description", "title": "Description", "text": v.description})

@@ -8,6 +8,7 @@ scored with the `cvss` package; the score and severity are always computed, neve
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -304,8 +305,8 @@ class Vulnerability:
     updated_at: str = ""
 
     # -- computed ---------------------------------------------------------------------------
-    @property
-    def cvss(self) -> CvssV4 | None:
+    @functools.cached_property
+    def cvss(self) -> CvssV4 | None:  # cached: table views ask for the severity on every paint
         return CvssV4.parse(self.cvss_vector) if self.cvss_vector else None
 
     @property

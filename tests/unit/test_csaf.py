@@ -420,3 +420,22 @@ def test_csaf_package_is_signed_verifiable_and_imports_on_the_second_workstation
     (folder / "frw-vuln-2026-0001.json").write_text("{}")
     assert "frw-vuln-2026-0001.json was changed: its SHA-256 does not match the signed manifest" in (
         verify_package(folder, pki_service.trusted_roots(sender)).problems)
+
+
+def test_every_cwe_of_the_catalog_gives_a_schema_valid_weakness() -> None:
+    import re
+
+    schema = json.loads((csaf_validate.SCHEMA_DIR / "csaf_2.1/json_schema/csaf.json").read_text())
+    cwe_schema = schema["properties"]["vulnerabilities"]["items"]["properties"]["cwes"]["items"]["properties"]
+    name_re, version_re = re.compile(cwe_schema["name"]["pattern"]), re.compile(cwe_schema["version"]["pattern"])
+    _, catalog = csaf._cwe_catalog()
+    assert len(catalog) > 900
+    for key in [*catalog, "999999"]:
+        name, version = csaf.cwe_entry(f"CWE-{key}")
+        assert name_re.match(name) and version_re.match(version), (key, name, version)
+    # CWE-100 was removed from the list in 1.6: its last name and that version are used.
+    assert csaf.cwe_entry("CWE-100") == ("Technology-Specific Input Validation Problems", "1.0")
+    for v in (rich(cwe="CWE-100", id="FRW-VULN-2026-0001"), rich(cwe="CWE-100", cvss_vector="", id="FRW-VULN-2026-0001")):
+        doc = csaf.advisory(v.validate(), csaf.Publisher("P", "https://p.example"), csaf.AdvisoryMeta(
+            "T-1", 1, (csaf.Revision("2026-11-20T00:00:00Z", "1", "Initial"),), "2026-11-20T00:00:00Z"))
+        assert csaf_validate.validate(doc) == []
