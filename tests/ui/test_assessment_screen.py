@@ -111,6 +111,7 @@ def test_submit_then_lead_sees_two_person_rule(qtbot, make_ctx, dialogs):
                                                           ("CAP-02", "Quote n and stderr.")]
 
     screen.refresh()
+    assert screen._tree_items["CAP-02"].text(0).endswith("✎") and not screen._tree_items["CAP-01"].text(0).endswith("✎")
     screen.select("CAP-02")
     assert screen.comments_list.count() == 1 and "Quote n" in screen.comments_list.item(0).text()
     qtbot.keyClicks(screen.justification, "n=6, stderr 0.29")

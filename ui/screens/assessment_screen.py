@@ -1,9 +1,13 @@
 """Submission tab "Assessment": the guided, keyboard-first checklist review.
 
-Left: sections with progress and their items (status marker per item). Right: the current item:
-guidance, status (1-6 in the list, Alt+1..6 anywhere), justification (autosaved), marking, risk
-expiry, the rule-set suggestion with accept/override, evidence, review comments and the history.
-Ctrl+Right / Ctrl+Left (PageDown / PageUp in the list) walk item by item.
+Left: sections with progress and their items (status marker per item, "*" when a justification
+or expiry is still missing, "✎" when a lead commented). Right: the current item: guidance, status,
+justification (autosaved), marking, risk expiry, the rule-set suggestion with accept/override,
+evidence, review comments and the history.
+
+Keys: in the list, 1-6 set the status and PageDown/PageUp or Ctrl+Right/Ctrl+Left walk item by
+item; anywhere in the tab, Alt+1..6 set the status and Ctrl+PageDown/Ctrl+PageUp or
+Alt+Right/Alt+Left walk (a text editor keeps Ctrl+arrows for moving by word).
 
 Buttons reflect what app.services.assessment allows (role, state, two-person rule); the services
 enforce it. Every change goes through the service, which records the history and the audit event.
@@ -63,9 +67,10 @@ MARKERS = {
 TextPrompt = Callable[[str, str], str | None]  # (title, label) -> text or None when cancelled
 
 
-def item_text(item_id: str, title: str, a: Answer) -> str:
+def item_text(item_id: str, title: str, a: Answer, commented: bool = False) -> str:
     flag = " *" if a.status.complete and not a.complete else ""
-    return f"{MARKERS[a.status]}  {item_id}  {title}{flag}"
+    note = "  ✎" if commented else ""
+    return f"{MARKERS[a.status]}  {item_id}  {title}{flag}{note}"
 
 
 class ChecklistTree(QTreeWidget):
@@ -111,6 +116,7 @@ class AssessmentScreen(QWidget):
         self._loading = False
         self._tree_items: dict[str, QTreeWidgetItem] = {}
         self._section_items: dict[str, QTreeWidgetItem] = {}
+        self._commented: set[str] = set()
         self.autosave = QTimer(self)
         self.autosave.setSingleShot(True)
         self.autosave.setInterval(AUTOSAVE_MS)
@@ -301,6 +307,7 @@ class AssessmentScreen(QWidget):
             self._update_buttons()
             return
         self.evidence.fill_runs()
+        self._commented = {c.item_id for c in assessment.comments(self.ctx.session, self.view.id) if c.item_id}
         self._build_tree()
         target = self.current if self.current and self.current in self.view.template else (
             assessment.first_open_item(self.view))
@@ -320,7 +327,8 @@ class AssessmentScreen(QWidget):
             self._section_items[sec.id] = top
             self.tree.addTopLevelItem(top)
             for item in sec.items:
-                child = QTreeWidgetItem([item_text(item.id, item.title, self.view.answer(item.id))])
+                child = QTreeWidgetItem([item_text(item.id, item.title, self.view.answer(item.id),
+                                                   item.id in self._commented)])
                 child.setData(0, ITEM_ROLE, item.id)
                 child.setToolTip(0, item.title)
                 top.addChild(child)
@@ -502,7 +510,8 @@ class AssessmentScreen(QWidget):
         assert self.view is not None
         self.view.answers[a.item_id] = a
         node = self._tree_items[a.item_id]
-        node.setText(0, item_text(a.item_id, self.view.template.item(a.item_id).title, a))
+        node.setText(0, item_text(a.item_id, self.view.template.item(a.item_id).title, a,
+                                  a.item_id in self._commented))
         self._update_sections()
         if a.item_id == self.current:
             self._show_answer_state(a)
