@@ -67,6 +67,14 @@ class IncomingAdvisory:
     items: tuple[IncomingItem, ...] = field(default_factory=tuple)
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def clean(text: Any) -> str:
+    """Untrusted text from a partner: control and bidi-override characters removed (tab, newline kept)."""
+    return _CONTROL.sub("", str(text or ""))
+
+
 def _jp(*parts: str | int) -> str:
     out = "$"
     for p in parts:
@@ -228,14 +236,14 @@ def _item(doc: dict[str, Any], i: int, raw: dict[str, Any], name: str, products:
     description = _note(notes, category="description") or _note(notes, category="summary") or ""
     title = str(raw.get("title") or (doc.get("document") or {}).get("title") or "")
     vuln = Vulnerability(
-        title=title, description=description, target=target, vendor=vendor, product=product,
-        product_id=ident, cwe=cwe, cve=cve, cvss_vector=v4, cvss_v3_vector=v3,
-        repro_status=repro_status, repro_evidence=evidence,
+        title=clean(title), description=clean(description), target=target, vendor=clean(vendor),
+        product=clean(product), product_id=ident, cwe=cwe, cve=cve, cvss_vector=v4, cvss_v3_vector=v3,
+        repro_status=repro_status, repro_evidence=clean(evidence),
         discovered=_date(raw.get("discovery_date"), name, f"{base}.discovery_date"),
         vendor_notified=vendor_notified,
         embargo_until=date.fromisoformat(embargo.group(1)) if embargo else None,
         published=_date(raw.get("disclosure_date") or raw.get("release_date"), name, f"{base}.disclosure_date"),
-        tlp=tlp, remediation_category=rem_cat, remediation=rem_text, marking=marking,
+        tlp=tlp, remediation_category=rem_cat, remediation=clean(rem_text), marking=marking,
     )
     try:
         vuln = vuln.validate()

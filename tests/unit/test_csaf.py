@@ -439,3 +439,13 @@ def test_every_cwe_of_the_catalog_gives_a_schema_valid_weakness() -> None:
         doc = csaf.advisory(v.validate(), csaf.Publisher("P", "https://p.example"), csaf.AdvisoryMeta(
             "T-1", 1, (csaf.Revision("2026-11-20T00:00:00Z", "1", "Initial"),), "2026-11-20T00:00:00Z"))
         assert csaf_validate.validate(doc) == []
+
+
+def test_control_and_bidi_characters_from_partners_are_removed(sender, receiver, tmp_path) -> None:
+    doc = json.loads(export(sender, vs.create(sender, rich()).id, tmp_path).read_text())
+    doc["vulnerabilities"][0]["title"] = "Bad\x1b[31m title \u202egnp.exe"
+    doc["vulnerabilities"][0]["notes"][0]["text"] = "line one\nline\ttwo\x07"
+    (action,) = vs.preview_import(receiver, [write(tmp_path, "ctl.json", json.dumps(doc))]).actions
+    assert action.incoming is not None
+    assert action.incoming.title == "Bad[31m title gnp.exe"
+    assert action.incoming.description == "line one\nline\ttwo"
