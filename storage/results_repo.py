@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import zstandard
@@ -154,30 +154,39 @@ def _clip(text: str) -> str:
     return text[:MAX_INPUT_CHARS] + "\n[… truncated; full text in the transcript]"
 
 
-def insert_samples(conn: Connection, run_id: int, samples: Iterable[SampleResult]) -> tuple[int, int]:
-    """Insert a batch; returns (count, errored). Transcripts are stored zstd-compressed."""
-    count = errored = 0
-    for s in samples:
-        cur = conn.execute(
-            "INSERT INTO eval_samples (run_id, sample_id, epoch, score, has_error, total_time, working_time, "
-            "input_tokens, output_tokens, total_tokens, scores, error, target, answer, input) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (run_id, s.sample_id, s.epoch, _finite(s.primary_score), int(bool(s.error)), _finite(s.total_time),
-             _finite(s.working_time), s.input_tokens, s.output_tokens, s.total_tokens,
-             json.dumps({k: {"value": v.value, "numeric": v.numeric, "answer": v.answer,
-                             "explanation": v.explanation} for k, v in s.scores.items()},
-                        ensure_ascii=False, default=str),
-             s.error, _clip(s.target), _clip(s.answer), _clip(s.input_text)),
-        )
+def insert_samples(conn: Connection, run_id: int, samples: Sequence[SampleResult]) -> tuple[int, int]:
+    """Insert a batch; returns (count, errored). Transcripts are stored zstd-compressed.
+
+    Row ids are assigned here (the caller holds the write lock: BEGIN IMMEDIATE), so samples and
+    transcripts go in with one executemany each.
+    """
+    if not samples:
+        return 0, 0
+    first = int(conn.execute("SELECT coalesce(max(id), 0) + 1 FROM eval_samples").fetchone()[0])
+    rows = []
+    transcripts = []
+    errored = 0
+    for pk, s in enumerate(samples, start=first):
+        rows.append((
+            pk, run_id, s.sample_id, s.epoch, _finite(s.primary_score), int(bool(s.error)), _finite(s.total_time),
+            _finite(s.working_time), s.input_tokens, s.output_tokens, s.total_tokens,
+            json.dumps({k: {"value": v.value, "numeric": v.numeric, "answer": v.answer,
+                            "explanation": v.explanation} for k, v in s.scores.items()},
+                       ensure_ascii=False, default=str),
+            s.error, _clip(s.target), _clip(s.answer), _clip(s.input_text)))
         raw = s.transcript_json
         if raw is None and s.transcript is not None:
             raw = json.dumps(s.transcript, ensure_ascii=False, default=str).encode("utf-8")
         if raw is not None:
-            conn.execute("INSERT INTO eval_transcripts (sample_pk, codec, raw_size, data) VALUES (?,?,?,?)",
-                         (cur.lastrowid, CODEC, len(raw), _ZC.compress(raw)))
-        count += 1
+            transcripts.append((pk, CODEC, len(raw), _ZC.compress(raw)))
         errored += int(bool(s.error))
-    return count, errored
+    conn.executemany(
+        "INSERT INTO eval_samples (id, run_id, sample_id, epoch, score, has_error, total_time, working_time, "
+        "input_tokens, output_tokens, total_tokens, scores, error, target, answer, input) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+    conn.executemany("INSERT INTO eval_transcripts (sample_pk, codec, raw_size, data) VALUES (?,?,?,?)",
+                     transcripts)
+    return len(rows), errored
 
 
 _FTS_WORD = re.compile(r"\w+", re.UNICODE)

@@ -43,10 +43,13 @@ Read (Permission.VIEW_CONTENT)
 
 from __future__ import annotations
 
+import contextlib
 import os
+import queue
 import re
+import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -198,18 +201,68 @@ class _Ticker:
 def _store_samples(conn: Connection, run_id: int, samples: Iterator[SampleResult], estimate: int | None,
                    tick: _Ticker, cancel: Cancel | None) -> tuple[int, int]:
     n = errored = 0
-    batch: list[SampleResult] = []
-    for sample in samples:
-        batch.append(sample)
-        if len(batch) >= BATCH:
+    with contextlib.closing(_prefetched_batches(samples, BATCH)) as batches:
+        for batch in batches:
             c, e = repo.insert_samples(conn, run_id, batch)
             n, errored = n + c, errored + e
-            batch.clear()
             if cancel is not None and cancel():
                 raise Cancelled("Import")
             tick(n, estimate)
-    c, e = repo.insert_samples(conn, run_id, batch)
-    return n + c, errored + e
+    return n, errored
+
+
+_DONE = object()
+
+
+def _prefetched_batches(samples: Iterator[SampleResult], size: int,
+                        depth: int = 2) -> Generator[list[SampleResult], None, None]:
+    """Batches of samples read by a helper thread while the caller stores the previous batch.
+
+    Decompression and SQLCipher's encryption release the GIL, so reading and writing overlap on
+    two cores. At most `depth` batches wait in the queue (memory stays bounded). Errors raised
+    while reading are re-raised here, in the caller's thread; if the caller stops early (cancel,
+    database error), the reader is told to stop and joined.
+    """
+    q: queue.Queue[object] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item: object) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def reader() -> None:
+        try:
+            batch: list[SampleResult] = []
+            for sample in samples:
+                batch.append(sample)
+                if len(batch) >= size:
+                    if not put(batch):
+                        return
+                    batch = []
+            if batch and not put(batch):
+                return
+            put(_DONE)
+        except BaseException as exc:
+            put(exc)
+
+    worker = threading.Thread(target=reader, name="results-reader", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = q.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item  # type: ignore[misc]
+    finally:
+        stop.set()
+        worker.join()
 
 
 def _check_unchanged(path: str, before: os.stat_result) -> None:
