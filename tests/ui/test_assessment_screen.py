@@ -245,3 +245,20 @@ def test_evidence_panel_links_runs_files_and_observations(qtbot, ctx, dialogs, t
     assert panel.list.count() == 2 and len(assessment.evidence(ctx.session, view.id, "CAP-02")) == 2
     assert screen.history_list.count() == 4  # three additions and one removal, newest first
     assert "superseded by the file" in screen.history_list.item(0).text()
+
+
+def test_assessment_tab_shows_coverage_reevaluation_flag(qtbot, ctx):
+    import dataclasses
+
+    from app.services import coverage
+
+    sub = submissions.create(ctx.session, Submission(
+        developer="D", model_name="M", version="1", received=date(2026, 11, 1), planned_release=date(2026, 11, 28),
+        training_flop=3e25))
+    assessment.start(ctx.session, sub.id)
+    coverage.record_determination(ctx.session, sub.id, "Above the EU presumption.")
+    screen = _screen(qtbot, ctx, sub.id)
+    assert screen.notice.isHidden()
+    submissions.update(ctx.session, dataclasses.replace(sub, training_flop=2e24))  # corrected declaration
+    screen.refresh()
+    assert screen.notice.isVisible() and "Coverage: Outcome would change from 'covered'" in screen.notice.text()

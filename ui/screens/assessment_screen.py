@@ -47,7 +47,7 @@ from app.model.checklist import Answer, State, Status
 from app.model.coverage import Suggestion
 from app.model.errors import FrontierError
 from app.model.markings import Marking
-from app.services import assessment
+from app.services import assessment, coverage
 from app.services.assessment import AssessmentView
 from ui.context import UiContext
 from ui.screens.assessment_evidence import EvidencePanel
@@ -117,6 +117,7 @@ class AssessmentScreen(QWidget):
         self._tree_items: dict[str, QTreeWidgetItem] = {}
         self._section_items: dict[str, QTreeWidgetItem] = {}
         self._commented: set[str] = set()
+        self._coverage_flags: list[str] = []
         self.autosave = QTimer(self)
         self.autosave.setSingleShot(True)
         self.autosave.setInterval(AUTOSAVE_MS)
@@ -307,6 +308,10 @@ class AssessmentScreen(QWidget):
             self._update_buttons()
             return
         self.evidence.fill_runs()
+        try:  # evaluated on refresh only: saves and navigation stay fast
+            self._coverage_flags = coverage.reevaluation_flags(self.ctx.session, self.submission_id)
+        except FrontierError:
+            self._coverage_flags = []
         self._commented = {c.item_id for c in assessment.comments(self.ctx.session, self.view.id) if c.item_id}
         self._build_tree()
         target = self.current if self.current and self.current in self.view.template else (
@@ -362,6 +367,7 @@ class AssessmentScreen(QWidget):
         if v.newer_template:
             notes.append(f"Template version {v.newer_template[1]} is installed; this assessment stays on "
                          f"v{v.template.version} until you move it.")
+        notes += [f"Coverage: {f}" for f in self._coverage_flags]
         if v.state is State.RETURNED:
             notes.append("Returned for changes: see the review comments on the items; your first change moves "
                          "it back to draft.")
