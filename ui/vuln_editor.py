@@ -51,6 +51,7 @@ from app.model.vulnerabilities import (
     Vulnerability,
     VulnStatus,
 )
+from app.services import submissions
 from app.services import vulnerabilities as vs
 from ui.context import UiContext
 from ui.widgets.marking_picker import MarkingPicker
@@ -306,6 +307,21 @@ class VulnEditor(QDialog):
         self.cvss3 = QLineEdit(v.cvss_v3_vector)
         self.cvss3.setPlaceholderText("optional CVSS:3.1/... (partners on CSAF 2.0)")
         form.addRow("CVSS v3.1", self.cvss3)
+        self.submission = QComboBox()
+        self.submission.setObjectName("submission")
+        self.submission.addItem("(no submission)", None)
+        try:
+            for sub in submissions.page(ctx.session, 0, 500, sort="release", descending=True):
+                self.submission.addItem(f"{sub.id}: {sub.display_name} (release {sub.planned_release})", sub.id)
+        except FrontierError:
+            pass
+        if v.context.submission_id is not None and self.submission.findData(v.context.submission_id) < 0:
+            self.submission.addItem(f"{v.context.submission_id}", v.context.submission_id)
+        self.submission.setCurrentIndex(max(0, self.submission.findData(v.context.submission_id)))
+        # Samples and findings are linked where they are opened (transcript viewer, findings).
+        self.submission.setEnabled(not (v.context.run_id or v.context.finding_id))
+        self.submission.setToolTip("The embargo defaults to this submission's planned public release date")
+        form.addRow("Submission", self.submission)
         ctx_text = self._context_text(v.context)
         self.context_label = QLabel(ctx_text)
         self.context_label.setObjectName("discoveryContext")
@@ -372,8 +388,10 @@ class VulnEditor(QDialog):
         """The record as edited (not validated, not saved)."""
         if self.calculator.enabled.isChecked() and self.calculator.current is None:
             raise ValidationError("cvss_vector", self.calculator.message.text() or "the CVSS vector is invalid")
+        sid = self.submission.currentData()
+        context = dataclasses.replace(self.original.context, submission_id=None if sid is None else int(sid))
         return dataclasses.replace(
-            self.original, title=self.title.text(), description=self.description.toPlainText(),
+            self.original, context=context, title=self.title.text(), description=self.description.toPlainText(),
             target=Target(self.target.currentData()), vendor=self.vendor.text(), product=self.product.text(),
             product_id=self.product_id.text(), cwe=self.cwe.text(), cve=self.cve.text(),
             cvss_vector=self.calculator.vector_text(), cvss_v3_vector=self.cvss3.text(),

@@ -89,6 +89,19 @@ def test_editor_saves_a_new_vulnerability_with_the_calculated_vector(ctx, qtbot)
     assert vs.get(ctx.session, stored.id).title == "Jailbreak bypasses the cyber-uplift refusal"
 
 
+def test_editor_links_a_submission_and_defaults_the_embargo(ctx, qtbot) -> None:  # type: ignore[no-untyped-def]
+    sub = submissions.create(ctx.session, Submission("Acme AI", "Falcon", "2", date(2026, 11, 10),
+                                                     date(2026, 12, 5)))
+    editor = VulnEditor(ctx)
+    qtbot.addWidget(editor)
+    qtbot.keyClicks(editor.title, "Linked")
+    editor.submission.setCurrentIndex(editor.submission.findData(sub.id))
+    editor.save()
+    assert editor.result_vuln is not None
+    assert editor.result_vuln.context.submission_id == sub.id
+    assert editor.result_vuln.embargo_until == date(2026, 12, 5)
+
+
 def test_editor_shows_validation_messages_and_keeps_the_dialog_open(ctx, qtbot) -> None:  # type: ignore[no-untyped-def]
     editor = VulnEditor(ctx)
     qtbot.addWidget(editor)
