@@ -95,7 +95,7 @@ def main(argv: list[str]) -> int:
     assert big_sub.id is not None
     big_csv = tmp / "big.csv"
     t = time.perf_counter()
-    write_csv(big_csv, "cybench", "bench/big-1.0", n, 1, 0.4)
+    write_csv(big_csv, "wmdp_cyber", "bench/big-1.0", n, 1, 0.4)
     gen = time.perf_counter() - t
     t = time.perf_counter()
     (outcome,) = results.import_files(session, [str(big_csv)], big_sub.id)
@@ -143,9 +143,15 @@ def main(argv: list[str]) -> int:
             table.grab()
         return go
 
-    figures["scroll: next screen (rows 40-80, page cached or one page read)"] = [timed(jump(80)) for _ in range(RUNS)]
-    figures["jump to the middle (row 500,000)"] = [timed(jump(min(500_000, n - 1))) for _ in range(RUNS)]
-    figures["jump to the last row"] = [timed(jump(n - 1)) for _ in range(RUNS)]
+    def cold(row: int) -> float:
+        table.scrollToTop()
+        app.processEvents()
+        model.clear_cache()  # measure a real fetch, not the page cache
+        return timed(jump(row))
+
+    figures["scroll: next screen (rows 40-80; page already cached)"] = [timed(jump(80)) for _ in range(RUNS)]
+    figures["jump to the middle (row 500,000; uncached page)"] = [cold(min(500_000, n - 1)) for _ in range(RUNS)]
+    figures["jump to the last row (uncached page)"] = [cold(n - 1) for _ in range(RUNS)]
 
     def apply(setup: Callable[[], None]) -> Callable[[], None]:
         def go() -> None:
@@ -169,6 +175,7 @@ def main(argv: list[str]) -> int:
         figures[name] = values
 
     time_filter("filter: correct only (count + first page)", lambda: detail.score_combo.setCurrentIndex(1))
+    time_filter("filter: incorrect only (count + first page)", lambda: detail.score_combo.setCurrentIndex(2))
     errored = results.count_samples(session, big_run, SampleFilter(errors_only=True))
     time_filter(f"filter: errored only ({errored:,} rows)", lambda: detail.error_combo.setCurrentIndex(1))
     needle = f"Task {n * 7 // 9}"
@@ -185,6 +192,7 @@ def main(argv: list[str]) -> int:
     def compare_open() -> None:
         w = CompareScreen(ctx)
         w.resize(1280, 800)
+        w.refresh()  # as the main window does on showing it: the first benchmark is InterCode-CTF
         w.select_benchmark("InterCode-CTF")
         w.show()
         app.processEvents()
@@ -203,6 +211,15 @@ def main(argv: list[str]) -> int:
         cmp.grab()
 
     figures["compare: choose another pair of runs"] = [timed(switch_pair) for _ in range(RUNS)]
+
+    def compare_big() -> None:
+        cmp.select_benchmark("WMDP-cyber")
+        app.processEvents()
+        cmp.grab()
+        cmp.select_benchmark("InterCode-CTF")
+
+    figures[f"compare: benchmark with one {n:,}-sample run (worker-thread job; screen stays responsive)"] = [
+        timed(compare_big) for _ in range(2)]
 
     for w in [*keep, *screens]:
         w.close()
@@ -230,8 +247,11 @@ def main(argv: list[str]) -> int:
         "",
         "First paint needs no count query (the run's stored sample count is used) and fetches one page of 200 "
         "rows; filters and search cost one COUNT plus one page, done in SQL on (run_id, ...) indexes and the "
-        "FTS5 index. Rows are fetched by OFFSET, so a jump deep into an unfiltered million-row run costs an "
-        "index walk to that offset (the figures above); scrolling near a cached page costs nothing.",
+        "FTS5 index. Rows are fetched by OFFSET, so a jump deep into a million-row run costs an index walk to "
+        "that offset (the figures above); scrolling near a cached page costs nothing. A score filter switches "
+        "the order to score (the (run_id, score, id) index answers it; log order would make SQLite sort every "
+        "match: 3-5 s per page on this run before that change). The comparison is gathered on a worker thread, "
+        "so the last figure is waiting time, not a frozen window.",
         "",
     ])
     print(text)

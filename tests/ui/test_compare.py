@@ -55,6 +55,7 @@ def screen(ctx: UiContext, qtbot, tmp_path: Path) -> CompareScreen:  # type: ign
                           {"s1": 1, "s2": 1, "s3": 0, "s4": 0}))
     w = CompareScreen(ctx)
     qtbot.addWidget(w)
+    w.refresh()  # what the main window does when the screen is shown
     return w
 
 
@@ -142,5 +143,19 @@ def test_deltas_counted_in_metric_direction(screen: CompareScreen) -> None:
 def test_empty_workstation_shows_hint(make_ctx, qtbot) -> None:  # type: ignore[no-untyped-def]
     screen = CompareScreen(make_ctx("auditor"))
     qtbot.addWidget(screen)
+    screen.refresh()
     assert screen.benchmark_combo.count() == 0
     assert not screen.empty.isHidden() and screen.main_area.isHidden()
+
+
+def test_comparison_loads_off_the_gui_thread_and_last_choice_wins(screen: CompareScreen, ctx: UiContext,
+                                                                   qtbot) -> None:  # type: ignore[no-untyped-def]
+    from ui.jobs import JobRunner
+
+    ctx.jobs = JobRunner(synchronous=False, slow_ms=60_000)
+    screen.benchmark_combo.setCurrentText("InterCode-CTF")
+    screen.benchmark_combo.setCurrentText("CTIBench")  # changed again before the first load finished
+    assert screen.loading
+    qtbot.waitUntil(lambda: not screen.loading and not ctx.jobs.active, timeout=10_000)
+    assert screen.comparison is not None and screen.comparison.benchmark == "CTIBench"
+    assert {ln.run.task for ln in screen.lines} == {"cti_bench_vsp"}

@@ -137,7 +137,10 @@ def test_run_detail_filters(ctx: UiContext, loaded: Loaded, qtbot) -> None:  # t
     assert shown and all(r is not None and r.score == 1.0 for r in shown)
     assert len(shown) == sum(1 for r in all_rows if r is not None and r.score == 1.0)
     assert detail.count_label.text() == f"{len(shown)} of 6 samples"
+    assert detail.model.sort_key == ("score", False)  # answered from the score index
     detail.score_combo.setCurrentIndex(0)
+    assert detail.model.sort_key == ("order", False)  # back to log order
+    assert [detail.model.row_at(i) for i in range(6)] == all_rows
     # epoch (the run has 2 epochs, so the epoch filter is offered)
     assert not detail.epoch_combo.isHidden()
     detail.epoch_combo.setCurrentIndex(detail.epoch_combo.findData(2))

@@ -171,6 +171,10 @@ class SamplesModel(QAbstractTableModel):
         i = row % self.page_size
         return rows[i] if i < len(rows) else None
 
+    def clear_cache(self) -> None:
+        """Forget fetched pages (the benchmark measures cold fetches with it)."""
+        self._pages.clear()
+
     def cached_pages(self) -> list[int]:
         return list(self._pages)
 

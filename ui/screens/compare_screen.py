@@ -35,6 +35,7 @@ from app.model.results import Comparison, Direction, EvalRun, MetricValue, RunSt
 from app.model.submissions import Submission
 from app.services import results, submissions
 from ui.context import UiContext
+from ui.jobs import worker_session
 from ui.models.runs_model import fmt_number
 from ui.widgets.chart import ChartData, ChartKind, ChartWidget, Series, direction_note
 from ui.widgets.transcript_view import clean_text
@@ -360,6 +361,8 @@ class CompareScreen(QWidget):
         super().__init__(parent)
         self.ctx = ctx
         self.comparison: Comparison | None = None
+        self.loading = False
+        self._request = 0
         self.lines: list[RunLine] = []
         self._subs: dict[int, Submission] = {}
 
@@ -457,7 +460,7 @@ class CompareScreen(QWidget):
         self.benchmark_combo.currentIndexChanged.connect(self._benchmark_changed)
         self.metric_combo.currentIndexChanged.connect(self._metric_changed)
         self.chart_combo.currentIndexChanged.connect(self._metric_changed)
-        self.refresh()
+        # No loading here: the main window calls refresh() each time the screen is shown.
 
     # -- data -------------------------------------------------------------------------------------
     def available_benchmarks(self) -> list[str]:
@@ -485,7 +488,7 @@ class CompareScreen(QWidget):
         self.main_area.setVisible(bool(names))
         self.empty.setVisible(not names)
         if names:
-            self._benchmark_changed()
+            self._benchmark_changed()  # runs may have been imported or mapped since
 
     def select_benchmark(self, name: str) -> bool:
         i = self.benchmark_combo.findText(name)
@@ -500,17 +503,41 @@ class CompareScreen(QWidget):
 
     @Slot()
     def _benchmark_changed(self) -> None:
+        """Load the comparison on a worker thread: a benchmark with a run of a million samples
+        takes seconds to gather, and the screen must stay responsive meanwhile."""
         name = self.benchmark_combo.currentText()
         if not name:
             return
-        try:
-            self.comparison = results.compare(self.ctx.session, name)
-        except NotFound:
-            self.comparison = None
-        except FrontierError as exc:
-            self.ctx.show_error(self, exc)
-            self.comparison = None
-        comp = self.comparison
+        self._request += 1
+        request = self._request
+        self.loading = True
+        self.direction_label.setText("Loading…")
+        session = self.ctx.session
+
+        def work(_progress: object, _cancel: object) -> Comparison | None:
+            with worker_session(session) as s:
+                try:
+                    return results.compare(s, name)
+                except NotFound:
+                    return None
+
+        def failed(exc: BaseException) -> None:
+            if request == self._request:
+                self.loading = False
+                self.ctx.show_error(self, exc)
+                self._show_comparison(None)
+
+        self.ctx.jobs.run(work, lambda comp: self._comparison_ready(request, comp), failed,
+                          label=f"Comparing {name}", parent=self, cancellable=False)
+
+    def _comparison_ready(self, request: int, comp: Comparison | None) -> None:
+        if request != self._request:
+            return  # the reviewer has picked another benchmark since
+        self.loading = False
+        self._show_comparison(comp)
+
+    def _show_comparison(self, comp: Comparison | None) -> None:
+        self.comparison = comp
         for sid in {r.submission_id for r in (comp.runs if comp else ())}:
             if sid is not None and sid not in self._subs:
                 try:

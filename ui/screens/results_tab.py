@@ -383,6 +383,7 @@ def render_screenshots(ctx: UiContext, window: QWidget, out: object, snap: objec
     dialog.close()
 
     compare = CompareScreen(ctx)
+    compare.refresh()
     compare.select_benchmark("InterCode-CTF")
     snap(compare, "results_compare_bars", (1280, 800))
     compare.select_benchmark("Cybench")

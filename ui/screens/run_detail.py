@@ -77,6 +77,7 @@ class RunDetail(QWidget):
         self.run_id = run_id
         self.run: EvalRun = results.get_run(ctx.session, run_id)
         self.dialogs: list[TranscriptDialog] = []
+        self._auto_sorted = False
 
         # -- header -----------------------------------------------------------------------------
         self.back_button = QPushButton("← All runs")
@@ -233,11 +234,25 @@ class RunDetail(QWidget):
         flt = self.current_filter()
         if flt == self.model.filter:
             return
+        hh = self.table.horizontalHeader()
+        by_score = flt.min_score is not None or flt.max_score is not None
+        if by_score and self.model.sort_key[0] == "order":
+            # A score filter is answered from the (run, score, id) index; keeping log order would
+            # make SQLite sort every match (seconds on a million-sample run). For "correct" /
+            # "incorrect" the order is unchanged (equal scores stay in log order).
+            self.model.sort(COLUMN_INDEX["score"], Qt.SortOrder.AscendingOrder)
+            hh.setSortIndicator(COLUMN_INDEX["score"], Qt.SortOrder.AscendingOrder)
+            self._auto_sorted = True
+        elif not by_score and self._auto_sorted:
+            self.model.sort(-1)
+            hh.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+            self._auto_sorted = False
         try:
             self.model.set_filter(flt)
         except FrontierError as exc:
             self.ctx.show_error(self, exc)
             return
+        self.table.scrollToTop()  # new results start at the top
         self._update_count()
 
     def _update_count(self) -> None:
@@ -251,6 +266,7 @@ class RunDetail(QWidget):
     def _sort_clicked(self, column: int) -> None:
         hh = self.table.horizontalHeader()
         self.model.sort(column, hh.sortIndicatorOrder())
+        self._auto_sorted = False  # the reviewer chose an order
         key, _desc = self.model.sort_key
         if key == "order":
             hh.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
