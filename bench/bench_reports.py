@@ -26,11 +26,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from reports import pki  # noqa: E402
-from reports.pdf import SIG_FIELD_LEAD, SIG_FIELD_REVIEWER, build_pdf  # noqa: E402
-from reports.sample import sample_input  # noqa: E402
-from reports.signing import SignatureRequest, sign_pdf, software_signer  # noqa: E402
-from reports.verify import verify_pdf  # noqa: E402
+from reports import pki
+from reports.pdf import SIG_FIELD_LEAD, SIG_FIELD_REVIEWER, build_pdf
+from reports.sample import sample_input
+from reports.signing import SignatureRequest, sign_pdf, software_signer
+from reports.verify import verify_pdf
 
 
 def _input(findings: int):  # type: ignore[no-untyped-def]
