@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
@@ -187,6 +188,34 @@ def validity_problem(cert: x509.Certificate, at: datetime) -> str | None:
     if at > cert.not_valid_after_utc:
         return f"certificate of {common_name(cert)} expired on {cert.not_valid_after_utc:%Y-%m-%d %H:%M} UTC"
     return None
+
+
+def chain_problem(cert: x509.Certificate, intermediates: Sequence[x509.Certificate],
+                  roots: Sequence[x509.Certificate], at: datetime) -> str | None:
+    """None when `cert` chains (by signature and validity at `at`) to one of `roots`; else why not."""
+    pool = list(intermediates) + list(roots)
+    root_ders = {cert_to_der(r) for r in roots}
+    current = cert
+    for _depth in range(8):
+        problem = validity_problem(current, at)
+        if problem:
+            return problem
+        if cert_to_der(current) in root_ders:
+            return None
+        issuers = [c for c in pool if c.subject == current.issuer and c is not current]
+        for issuer in issuers:
+            try:
+                current.verify_directly_issued_by(issuer)
+            except (ValueError, TypeError, InvalidSignature):
+                continue
+            if cert_to_der(issuer) in root_ders:
+                return validity_problem(issuer, at)
+            current = issuer
+            break
+        else:
+            return (f"certificate of {common_name(current)} (issued by {current.issuer.rfc4514_string()}) does not "
+                    "chain to a trusted root on this workstation")
+    return "certificate chain is too long"
 
 
 # -- PKCS#12 -----------------------------------------------------------------------------------
