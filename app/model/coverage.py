@@ -174,7 +174,8 @@ def _evaluate_compute(rule: ComputeRule, inputs: CoverageInputs) -> RuleResult:
     if flop is None:
         return RuleResult(rule.id, RuleKind.COMPUTE, rule.title, (), rule.threshold_text, Outcome.NO_DATA,
                           "no declared training compute on the submission")
-    how = f" ({inputs.flop_estimate})" if inputs.flop_estimate else ""
+    how = (f" ({inputs.flop_estimate})" if inputs.flop_estimate and inputs.flop_estimate != "unknown"
+           else " (how it was estimated is not recorded)")
     met = flop >= rule.threshold_flop if rule.inclusive else flop > rule.threshold_flop
     verdict = "above" if met else "not above"
     return RuleResult(rule.id, RuleKind.COMPUTE, rule.title, (f"training compute {flop:.3g} FLOP{how}",),
@@ -249,28 +250,36 @@ class Suggestion:
 
     item_id: str
     indicator: str
-    status: str  # a checklist Status value
+    status: str  # a checklist Status value; "" while a bound rule still lacks input
     rule_ids: tuple[str, ...]
     text: str  # the rule, the input values and the run(s) it came from
     run_ids: tuple[int, ...]
 
 
 def suggest(item_id: str, indicator: str, ruleset: RuleSet, inputs: CoverageInputs) -> Suggestion | None:
-    """'Not satisfied' when any bound rule is met (capability at/above threshold), 'Satisfied' when all
-    bound rules have data and none is met; None when a bound rule lacks input or nothing is bound."""
+    """'Not satisfied' when any bound rule is met (capability at/above threshold); 'Satisfied' when every
+    bound rule has data and none is met; no status ("") while some bound rule still lacks input (the
+    text still shows what is known). None when nothing is bound or no bound rule has any input."""
     rules = ruleset.rules_for_indicator(indicator)
     if not rules:
         return None
     results = [_evaluate_capability(r, inputs) for r in rules]
-    if any(r.outcome is Outcome.NO_DATA for r in results) and not any(r.outcome is Outcome.MET for r in results):
+    if all(r.outcome is Outcome.NO_DATA for r in results):
         return None
     met = [r for r in results if r.outcome is Outcome.MET]
+    missing = [r.rule_id for r in results if r.outcome is Outcome.NO_DATA]
     lines = [f"Rule {r.rule_id} ({r.threshold}): {r.outcome.value} — {r.explanation}" for r in results]
-    head = (f"Capability at or above the threshold of {ruleset.ruleset_id} v{ruleset.version}"
-            if met else f"Capability below every threshold of {ruleset.ruleset_id} v{ruleset.version}")
+    name = f"{ruleset.ruleset_id} v{ruleset.version}"
+    if met:
+        head, status = f"Capability at or above a threshold of {name}", "not_satisfied"
+    elif missing:
+        head, status = (f"Below the thresholds of {name} where results exist; no input yet for "
+                        + ", ".join(missing)), ""
+    else:
+        head, status = f"Capability below every threshold of {name}", "satisfied"
     runs = sorted({rid for r in results for rid in r.run_ids})
-    return Suggestion(item_id, indicator, "not_satisfied" if met else "satisfied",
-                      tuple(r.rule_id for r in results), head + ".\n" + "\n".join(lines), tuple(runs))
+    return Suggestion(item_id, indicator, status, tuple(r.rule_id for r in results),
+                      head + ".\n" + "\n".join(lines), tuple(runs))
 
 
 def fingerprint_text(inputs: CoverageInputs) -> str:

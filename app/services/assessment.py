@@ -426,8 +426,9 @@ def decide_suggestion(session: Session, assessment_id: int, item_id: str, accept
 
     session.require(Permission.ASSESS)
     sug = suggestion(session, assessment_id, item_id)
-    if sug is None:
-        raise ValidationError("suggestion", f"item {item_id} has no suggestion from the active rule set")
+    if sug is None or not sug.status:
+        raise ValidationError("suggestion", f"item {item_id} has no suggested status from the active rule set "
+                              "(results for a bound rule are missing); answer it by hand")
     ruleset = coverage.active_ruleset(session)
     if accept:
         new_status, reason = Status(sug.status), reason.strip()

@@ -222,8 +222,11 @@ def test_suggestion_from_results_accept_and_override(workstation, started, tmp_p
     aid = view.id
     results.import_files(s, [INSPECT / "intercode_ok.eval"], sid)  # InterCode-CTF accuracy 0.5
     sug = assessment.suggestion(s, aid, "CAP-02")
-    # Reference set: InterCode screen at 0.8 -> below threshold; Cybench has no data, so no suggestion.
-    assert sug is None
+    # Reference set: InterCode screen at 0.8 -> below; Cybench has no data -> what is known, no status.
+    assert sug is not None and sug.status == "" and "no input yet for SCREEN-CYBENCH" in sug.text
+    assert "0.5 < 0.8 (run" in sug.text
+    with pytest.raises(ValidationError, match="no suggested status"):
+        assessment.decide_suggestion(s, aid, "CAP-02", accept=True)
 
     admin = _admin(workstation)
     doc = json.loads(builtin_ruleset_bytes())

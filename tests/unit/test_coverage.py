@@ -86,6 +86,13 @@ def test_suggestion_for_bound_item():
     low = cov.suggest("CAP-02", "ctf_solving", RS, _inputs(None, MetricInput("InterCode-CTF", "accuracy", 0.1, 5)))
     assert low is not None and low.status == "satisfied"
     assert cov.suggest("CAP-02", "ctf_solving", RS, _inputs(None)) is None
+    two = cov.RuleSet("x", 1, Label.REFERENCE, "x", (), (
+        RS.capability_rules[0], CapabilityRule("CY", "Cybench", "Cybench", "accuracy", 0.5, Direction.HIGHER,
+                                               "ctf_solving")))
+    partial = cov.suggest("CAP-02", "ctf_solving", two, _inputs(None, MetricInput("InterCode-CTF", "accuracy", 0.1, 5)))
+    assert partial is not None and partial.status == "" and "no input yet for CY" in partial.text
+    met = cov.suggest("CAP-02", "ctf_solving", two, _inputs(None, MetricInput("InterCode-CTF", "accuracy", 0.9, 5)))
+    assert met is not None and met.status == "not_satisfied"  # one met rule is enough
     assert cov.suggest("CAP-05", "human_uplift", RS, ins) is None
 
 

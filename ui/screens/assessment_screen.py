@@ -128,6 +128,7 @@ class AssessmentScreen(QWidget):
         self.state_label.setObjectName("assessmentState")
         self.state_label.setTextFormat(Qt.TextFormat.PlainText)
         self.progress = QProgressBar()
+        self.progress.setMinimumWidth(200)
         self.progress.setMaximumWidth(260)
         self.progress.setFormat("%v / %m answered")
         self.start_button = QPushButton("Start assessment")
@@ -477,13 +478,14 @@ class AssessmentScreen(QWidget):
                 self.suggestion_text.setText(f"No suggestion: {exc}")
         self.suggestion_box.setVisible(bound)
         if self.suggestion is not None:
-            label = Status(self.suggestion.status).label
+            label = Status(self.suggestion.status).label if self.suggestion.status else "none yet (inputs missing)"
             self.suggestion_text.setText(f"Suggested status: {label}\n{clean_text(self.suggestion.text, 4000)}")
         elif bound:
             self.suggestion_text.setText("No suggestion yet: the rule set's inputs for this item have not been "
                                          "imported (or no rule binds it).")
-        self.accept_button.setVisible(self.suggestion is not None)
-        self.override_button.setVisible(self.suggestion is not None)
+        complete = self.suggestion is not None and bool(self.suggestion.status)
+        self.accept_button.setVisible(complete)
+        self.override_button.setVisible(complete)
 
     def _load_lists(self) -> None:
         assert self.view is not None and self.current is not None

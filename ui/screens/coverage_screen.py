@@ -128,9 +128,10 @@ class CoverageScreen(QWidget):
             return
         v = self.view
         rs = v.ruleset
-        warn = " — REFERENCE INDICATORS, NOT THE CLASSIFIED THRESHOLD" if rs.label is Label.REFERENCE else ""
-        self.ruleset_label.setText(f"Active rule set: {rs.ruleset_id} v{rs.version} ({rs.label.caption}), "
-                                   f"sha256 {rs.sha256[:16]}…{warn}")
+        warn = rs.label is Label.REFERENCE
+        caption = "REFERENCE INDICATORS, NOT THE CLASSIFIED THRESHOLD" if warn else rs.label.caption
+        self.ruleset_label.setText(f"Active rule set: {rs.ruleset_id} v{rs.version}, sha256 {rs.sha256[:16]}… — "
+                                   f"{caption}")
         self.ruleset_label.setStyleSheet("color: #9a6700; font-weight: 600;" if warn else "font-weight: 600;")
         self.flags.setText("\n".join(f"Re-evaluation needed: {f}" for f in v.flags))
         self.flags.setVisible(bool(v.flags))
@@ -143,6 +144,7 @@ class CoverageScreen(QWidget):
                       r.outcome.value, r.explanation]
             for col, text in enumerate(values):
                 cell = QTableWidgetItem(text)
+                cell.setToolTip(text)
                 if col == 4:
                     cell.setForeground(QColor(OUTCOME_COLOURS[r.outcome]))
                 self.table.setItem(i, col, cell)

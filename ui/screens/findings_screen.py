@@ -122,6 +122,7 @@ class FindingsScreen(QWidget):
                 cell.setData(ID_ROLE, f.id)
                 self.table.setItem(row, col, cell)
         self.table.resizeColumnsToContents()
+        self.table.setColumnWidth(2, max(self.table.columnWidth(2), 420))
         if self.editing is None:
             self.new()
 
