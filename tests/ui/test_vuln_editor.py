@@ -233,3 +233,18 @@ def test_screen_exports_a_signed_package_of_the_selection(ctx, dialogs, workstat
     screen.last_export = None
     screen.export_package(tmp_path, "UNCLASSIFIED")
     assert screen.last_export is None and dialogs.prompts == ["Sign the CSAF package manifest"] * 2
+
+
+def test_register_screen_in_the_main_window_and_read_only_for_auditors(make_ctx, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from ui.main_window import MainWindow
+
+    reviewer_ctx = make_ctx("reviewer")
+    vs.create(reviewer_ctx.session, Vulnerability(title="Seen by the auditor"))
+    window = MainWindow(make_ctx("auditor"))
+    qtbot.addWidget(window)
+    window.page("vulnerabilities")
+    screen = window.show_screen("vulnerabilities")
+    assert isinstance(screen, VulnerabilitiesScreen)
+    assert screen.model.rowCount() == 1
+    assert not screen.new_button.isEnabled() and not screen.import_button.isEnabled()
+    assert not screen.export_button.isEnabled()
