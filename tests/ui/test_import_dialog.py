@@ -196,3 +196,18 @@ def test_import_runs_off_the_gui_thread(ctx: UiContext, qtbot, monkeypatch: pyte
     assert db is not ctx.session.db  # the worker used its own connection
     assert len(results.list_runs(ctx.session, sid)) == 2
     qtbot.waitUntil(lambda: not ctx.jobs.active, timeout=5000)
+
+
+def test_hostile_file_name_is_never_rendered_as_markup(dialog: ImportDialog, qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    evil = tmp_path / '<img src="x"><b>run.eval'
+    evil.write_bytes(b"")  # empty file: rejected with a message naming it
+    dialog.add_files([str(evil)])
+    item = dialog.file_list.item(0)
+    assert item.text().startswith('<img src="x"><b>run.eval — cannot be read')
+    assert "<img" not in item.toolTip() and "&lt;img src=&quot;x&quot;&gt;" in item.toolTip()
+    with qtbot.waitSignal(dialog.imported, timeout=10_000):
+        dialog.import_button.click()
+    assert dialog.results_table.item(0, 1).text() == "Failed"
+    assert dialog.results_table.item(0, 0).text() == evil.name
+    tip = dialog.results_table.item(0, 3).toolTip()
+    assert "&lt;b&gt;run.eval" in tip and "<b>" not in tip and "<img" not in tip

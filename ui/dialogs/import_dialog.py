@@ -46,7 +46,7 @@ from app.services import results, submissions
 from ui.banner import ClassificationBanner
 from ui.context import UiContext
 from ui.jobs import time_left, worker_session
-from ui.widgets.transcript_view import clean_text
+from ui.widgets.transcript_view import clean_text, plain_tooltip
 
 FILE_FILTER = "Evaluation logs (*.eval *.json *.jsonl *.csv);;All files (*)"
 STATUS_LABELS = {"imported": "Imported", "duplicate": "Already imported", "failed": "Failed",
@@ -247,7 +247,7 @@ class ImportDialog(QDialog):
         for p in new:
             item = QListWidgetItem(f"{os.path.basename(p)} — reading header…")
             item.setData(Qt.ItemDataRole.UserRole, p)
-            item.setToolTip(p)
+            item.setToolTip(plain_tooltip(p))
             self.file_list.addItem(item)
         self._update_buttons()
         session = self.ctx.session
@@ -284,7 +284,7 @@ class ImportDialog(QDialog):
             if pv.error:
                 problem = pv.error.removeprefix(f"{pv.path}: ")  # the row already names the file
                 item.setText(f"{name} — cannot be read: {clean_text(problem, 300)}")
-                item.setToolTip(clean_text(pv.error, 2000))
+                item.setToolTip(plain_tooltip(pv.error, 2000))
                 item.setForeground(QColor("#cf222e"))
             else:
                 desc = "; ".join(f"{clean_text(r.task, 80)} · {clean_text(r.model, 80)} · {r.status.value}"
@@ -417,7 +417,8 @@ class ImportDialog(QDialog):
                      f"{o.samples:,}" if o.samples else "", clean_text(detail, 2000)]
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
-                item.setToolTip(o.path if col == 0 else clean_text(o.message, 2000) if col == 3 else "")
+                if col in (0, 3):
+                    item.setToolTip(plain_tooltip(o.path if col == 0 else o.message, 2000))
                 if col == 1:
                     item.setForeground(QColor(STATUS_COLOURS.get(o.status, "#1f2328")))
                 if o.status == "failed":

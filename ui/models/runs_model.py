@@ -14,8 +14,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QColor
 
 from app.model.results import EvalRun, MetricValue, RunStatus
-from ui.models.samples_model import plain_tooltip
-from ui.widgets.transcript_view import clean_text
+from ui.widgets.transcript_view import clean_text, plain_tooltip
 
 Index = QModelIndex | QPersistentModelIndex
 

@@ -9,7 +9,6 @@ done by the service in SQL, never by loading rows here.
 
 from __future__ import annotations
 
-import html
 import math
 from collections import OrderedDict
 from collections.abc import Callable
@@ -20,7 +19,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QColor, QFont
 
 from app.model.results import SampleFilter, SampleRow
-from ui.widgets.transcript_view import clean_text
+from ui.widgets.transcript_view import clean_text, plain_tooltip
 
 PAGE_SIZE = 200
 MAX_PAGES = 24  # ~5,000 rows of small columns cached
@@ -70,13 +69,6 @@ def one_line(text: str, limit: int = CELL_CHARS) -> str:
     """A cell shows the start of a long text on one line."""
     s = clean_text(text[: limit * 2], limit * 2).replace("\n", " ⏎ ").replace("\t", " ")
     return s if len(s) <= limit else s[: limit - 1] + "…"
-
-
-def plain_tooltip(text: str) -> str:
-    """Tooltips guess rich text (Qt::mightBeRichText); make them explicit, escaped rich text so
-    `<img src=...>` from a log is shown as characters, never loaded or rendered."""
-    body = html.escape(clean_text(text, TIP_CHARS))
-    return f"<p style='white-space:pre-wrap'>{body}</p>"
 
 
 def score_text(value: Any) -> str:
@@ -217,7 +209,7 @@ class SamplesModel(QAbstractTableModel):
             return None
         if role == Qt.ItemDataRole.ToolTipRole:
             full = self._full_text(r, col.key)
-            return plain_tooltip(full) if full else None
+            return plain_tooltip(full, TIP_CHARS) if full else None
         return self._display(r, col.key)
 
     @staticmethod

@@ -17,6 +17,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetricsF, QHelpEvent, QImage, QPai
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from app.model.results import Direction
+from ui.widgets.transcript_view import plain_tooltip
 
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies, prints well in grey.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
@@ -195,7 +196,8 @@ class ChartWidget(QWidget):
             pos = QPointF(e.pos())
             for rect, text in self._hits:
                 if rect.contains(pos):
-                    QToolTip.showText(e.globalPos(), text, self)
+                    # names come from logs and submissions: never let a tooltip render them as markup
+                    QToolTip.showText(e.globalPos(), plain_tooltip(text), self)
                     return True
             QToolTip.hideText()
             e.ignore()

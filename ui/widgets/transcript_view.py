@@ -10,6 +10,7 @@ tool-call colours) comes from QTextCharFormat objects built here, never from the
 
 from __future__ import annotations
 
+import html
 import json
 import math
 import re
@@ -77,6 +78,13 @@ def clean_text(text: Any, limit: int = MAX_PART_CHARS) -> str:
     if len(s) > limit:
         s = s[:limit] + f"\n[… {len(s) - limit:,} more characters not shown]"
     return s
+
+
+def plain_tooltip(text: str, limit: int = 1500) -> str:
+    """Tooltips guess rich text (Qt::mightBeRichText); make them explicit, escaped rich text so
+    `<img src=...>` from a log or a file name is shown as characters, never loaded or rendered."""
+    body = html.escape(clean_text(text, limit))
+    return f"<p style='white-space:pre-wrap'>{body}</p>"
 
 
 class Kind(StrEnum):
