@@ -19,7 +19,7 @@ STATE_COLOURS = {
 
 STYLESHEET = f"""
 QWidget {{ font-size: 13px; color: #1d1f21; }}
-QMainWindow, QDialog, QWizard {{ background: #f4f5f7; }}
+QMainWindow, QDialog, QWizard, QWidget#signInWindow {{ background: #f4f5f7; }}
 QLabel#pageTitle {{ font-size: 19px; font-weight: 600; color: #14202e; }}
 QLabel#sectionTitle {{ font-size: 14px; font-weight: 600; color: #14202e; margin-top: 6px; }}
 QLabel#hint {{ color: #5b6470; }}

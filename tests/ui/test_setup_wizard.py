@@ -126,3 +126,27 @@ def test_untrusted_keyring_is_explained_and_not_offered(qtbot, tmp_path: Path) -
     assert not page.trusted
     assert not page.use_keyring.isEnabled()
     assert "passphrase-only" in page.status_label.text()
+
+
+def test_creation_failure_is_shown_on_the_page_and_nothing_is_overwritten(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    data_dir = tmp_path / "ws"
+    wizard = SetupWizard(data_dir)
+    qtbot.addWidget(wizard)
+    wizard.show()
+    wizard.name_page.name.setText("Second")
+    wizard.next()
+    wizard.next()
+    wizard.admin_page.display.setText("Dana")
+    wizard.admin_page.passphrase.setText(PASS)
+    wizard.admin_page.repeat.setText(PASS)
+    wizard.next()
+    # Meanwhile a workstation appeared in that folder (e.g. set up from the CLI).
+    other = workstation.initialize(data_dir, workstation_name="First", system_high="SECRET",
+                                   admin_username="boss", admin_display_name="Boss",
+                                   admin_passphrase="another-long-passphrase-1")
+    other.session.close()
+    before = (data_dir / workstation.DB_NAME).read_bytes()
+    wizard.next()
+    assert wizard.currentPage() is wizard.key_page  # stays, with the reason shown
+    assert "refusing to overwrite" in wizard.key_page.error.text()
+    assert (data_dir / workstation.DB_NAME).read_bytes() == before

@@ -79,6 +79,8 @@ class SignInWindow(QWidget):
     def __init__(self, data_dir: Path, jobs: JobRunner, clock: Clock = utc_now, demo_hint: str = "",
                  recovery_dialog: Callable[[QWidget], RecoveryDialog] = RecoveryDialog) -> None:
         super().__init__()
+        self.setObjectName("signInWindow")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self.data_dir = Path(data_dir)
         self.jobs = jobs
         self.clock = clock
