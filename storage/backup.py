@@ -273,7 +273,7 @@ def write_backup(
         _write_file(tmp / META_FILE, meta.to_json())
         _write_file(tmp / CA_FILE, ca_pem)
         if progress is not None:
-            progress(0, 1, "Computing the manifest")
+            progress(0, 1, "Manifest and signature")
         manifest = manifest_bytes(tmp, cancel=cancel)
         _write_file(tmp / MANIFEST_FILE, manifest)
         _write_file(tmp / SIGNATURE_FILE, sign(manifest))
