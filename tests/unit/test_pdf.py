@@ -144,3 +144,15 @@ def test_cancel_stops_the_build() -> None:
     done: list[tuple[int, int, str]] = []
     build_pdf(sample_input(2), progress=lambda d, t, m: done.append((d, t, m)))
     assert done and done[-1][0] == done[-1][1]
+
+
+def test_same_bytes_in_another_process() -> None:
+    import hashlib
+    import os
+    import sys
+
+    code = ("import hashlib; from reports.sample import sample_input; from reports.pdf import build_pdf; "
+            "print(hashlib.sha256(build_pdf(sample_input(7)).data).hexdigest())")
+    env = {**os.environ, "PYTHONHASHSEED": "12345", "PYTHONPATH": str(Path(__file__).parents[2])}
+    other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    assert other.stdout.strip() == hashlib.sha256(build_pdf(sample_input(7)).data).hexdigest()

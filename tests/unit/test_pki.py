@@ -253,3 +253,31 @@ def test_pkcs12_import_requires_trusted_issuer(workstation, tmp_path: Path) -> N
     info = pki_service.import_pkcs12(reviewer, blob, "p12-pass-1", workstation.passphrase("reviewer"), "rita.p12")
     assert info.source == "pkcs12" and info.subject == "Rita Reviewer (agency)"
     assert pki_service.load_identity(reviewer, "reviewer").cert == ident.cert
+
+
+def test_chain_problem_names_the_cause(ca: pki.CertifiedKey, reviewer: pki.CertifiedKey) -> None:
+    assert pki.chain_problem(reviewer.cert, (), [ca.cert], NOW) is None
+    assert pki.chain_problem(ca.cert, (), [ca.cert], NOW) is None
+    other = pki.create_ca("Other room", NOW)
+    assert "does not chain to a trusted root" in (pki.chain_problem(reviewer.cert, (), [other.cert], NOW) or "")
+    # Same subject name, different key: the signature check, not the name, decides.
+    impostor = pki.CertifiedKey(pki.new_key(), ca.cert, ())
+    forged = pki.issue_signing_certificate(impostor, "Mallory", "mallory", "Reviewer", NOW)
+    assert "does not chain" in (pki.chain_problem(forged.cert, (), [ca.cert], NOW) or "")
+    later = NOW + timedelta(days=365 * 4)
+    assert "expired on" in (pki.chain_problem(reviewer.cert, (), [ca.cert], later) or "")
+
+
+def test_admin_reissues_an_expired_certificate(workstation) -> None:  # type: ignore[no-untyped-def]
+    from app.model.errors import PermissionDenied
+    from app.services import pki as pki_service
+
+    admin = _prepared(workstation)
+    before = pki_service.identity_info(admin, "reviewer")
+    with pytest.raises(PermissionDenied):
+        pki_service.reissue_certificate(workstation.session("lead"), "reviewer", workstation.passphrase("lead"))
+    with pytest.raises(ValidationError, match="does not sign"):
+        pki_service.reissue_certificate(admin, "auditor", workstation.passphrase("admin"))
+    after = pki_service.reissue_certificate(admin, "reviewer", workstation.passphrase("admin"))
+    assert before is not None and after.fingerprint != before.fingerprint
+    assert pki_service.load_identity(admin, "reviewer").info.fingerprint == after.fingerprint
