@@ -311,7 +311,10 @@ def _require_approved(session: Session, report: StoredReport) -> None:
     from app.services import assessment
 
     view = assessment.for_submission(session, report.submission_id)
-    if view is not None and view.state is not State.APPROVED:
+    if view is None:
+        raise ValidationError("assessment", "this submission has no assessment; findings are signed only after a "
+                              "lead has approved the assessment")
+    if view.state is not State.APPROVED:
         raise ValidationError("assessment", f"the assessment is {view.state.label.lower()}; a lead must approve it "
                               "before the report is signed")
 

@@ -125,11 +125,14 @@ def test_unapproved_assessment_cannot_be_signed(workstation) -> None:  # type: i
     rev = workstation.session("reviewer")
     sid = submissions.create(rev, Submission(developer="Beta", model_name="Owl", version="1",
                                              received=date(2026, 11, 2), planned_release=date(2026, 11, 30))).id
-    assessment.start(rev, sid)
     report = report_service.build(rev, sid)
     assert report.marking == "UNCLASSIFIED"
+    with pytest.raises(ValidationError, match="has no assessment"):
+        report_service.sign(rev, report.id, workstation.passphrase("reviewer"))
+    assessment.start(rev, sid)
     with pytest.raises(ValidationError, match="a lead must approve it"):
         report_service.sign(rev, report.id, workstation.passphrase("reviewer"))
+    assert report_service.get(rev, report.id).state == "built"
 
 
 def test_classified_report_needs_authority_block(workstation, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
