@@ -254,6 +254,7 @@ class Suggestion:
     rule_ids: tuple[str, ...]
     text: str  # the rule, the input values and the run(s) it came from
     run_ids: tuple[int, ...]
+    marking: str = "UNCLASSIFIED"  # the rule set's marking: thresholds may be classified
 
 
 def suggest(item_id: str, indicator: str, ruleset: RuleSet, inputs: CoverageInputs) -> Suggestion | None:
@@ -279,7 +280,7 @@ def suggest(item_id: str, indicator: str, ruleset: RuleSet, inputs: CoverageInpu
         head, status = f"Capability below every threshold of {name}", "satisfied"
     runs = sorted({rid for r in results for rid in r.run_ids})
     return Suggestion(item_id, indicator, status, tuple(r.rule_id for r in results),
-                      head + ".\n" + "\n".join(lines), tuple(runs))
+                      head + ".\n" + "\n".join(lines), tuple(runs), ruleset.marking)
 
 
 def fingerprint_text(inputs: CoverageInputs) -> str:

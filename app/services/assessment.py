@@ -444,8 +444,10 @@ def decide_suggestion(session: Session, assessment_id: int, item_id: str, accept
         text = sug.text if accept else f"Suggestion overridden: {reason}\n\n{sug.text}"
         justification = old.justification.strip()
         justification = f"{justification}\n\n{text}" if justification else text
-        new = replace(old, status=new_status, justification=justification, risk_approved_by=None,
-                      risk_approved_at=None)
+        # The suggestion quotes the rule set's thresholds: the answer is marked at least as high.
+        marking = rollup([old.marking, Marking.parse(sug.marking)])
+        new = replace(old, status=new_status, justification=justification, marking=marking,
+                      risk_approved_by=None, risk_approved_at=None)
         if new.status is not Status.RISK_ACCEPTED:
             new = replace(new, risk_expiry=None)
         decision = "accepted" if accept else "overridden"

@@ -15,7 +15,7 @@ from app.ingest import rule_set
 from app.model import coverage as cov
 from app.model.accounts import Permission
 from app.model.errors import PermissionDenied, ValidationError
-from app.model.markings import UNCLASSIFIED, Marking
+from app.model.markings import UNCLASSIFIED, Marking, rollup
 from app.model.results import RunStatus
 from app.services import results as results_service
 from app.services.session import Session
@@ -158,6 +158,8 @@ def record_determination(session: Session, submission_id: int, rationale: str, o
         ruleset = _parse(stored)
         evaluation = cov.evaluate(ruleset, ins)
         chosen = outcome or evaluation.overall
+        # The record quotes the rule set's thresholds, which may be classified: never mark it lower.
+        marking = rollup([marking, Marking.parse(ruleset.marking)])
         did = repo.insert_determination(
             conn, submission_id, stored.pk, ruleset.ruleset_id, ruleset.version, ruleset.sha256, _to_json(ins),
             cov.fingerprint_text(ins), _to_json(evaluation), chosen.value, rationale, marking,

@@ -230,7 +230,8 @@ def test_suggestion_from_results_accept_and_override(workstation, started, tmp_p
 
     admin = _admin(workstation)
     doc = json.loads(builtin_ruleset_bytes())
-    doc.update(ruleset_id="agency-cyber", version=1, label="classified", title="Agency rule set (test)")
+    doc.update(ruleset_id="agency-cyber", version=1, label="classified", title="Agency rule set (test)",
+               marking="SECRET//NOFORN")
     doc["capability_rules"] = [{"id": "CTF-1", "title": "CTF solve rate", "benchmark": "InterCode-CTF",
                                 "metric": "accuracy", "threshold": 0.4, "indicator": "ctf_solving"}]
     coverage.import_ruleset(admin, _write_signed(admin, tmp_path / "agency.json", doc))
@@ -240,6 +241,7 @@ def test_suggestion_from_results_accept_and_override(workstation, started, tmp_p
     assert "0.5 >= 0.4" in sug.text and len(sug.run_ids) == 1 and f"run {sug.run_ids[0]}" in sug.text
     a = assessment.decide_suggestion(s, aid, "CAP-02", accept=True)
     assert a.status is Status.NOT_SATISFIED and "CTF-1" in a.justification and a.complete
+    assert a.marking.banner() == "SECRET//NOFORN"  # it quotes a classified threshold
     with pytest.raises(ValidationError, match="needs a reason"):
         assessment.decide_suggestion(s, aid, "CAP-02", accept=False, status=Status.SATISFIED)
     b = assessment.decide_suggestion(s, aid, "CAP-02", accept=False, status=Status.SATISFIED,
@@ -279,9 +281,13 @@ def test_coverage_determination_two_person_and_reevaluation_flag(workstation, tm
     doc.update(ruleset_id="agency", version=2, label="classified", title="Agency")
     doc["compute_rules"] = [{"id": "C1", "title": "Compute", "threshold_flop": 1e27}]
     doc["capability_rules"] = []
+    doc["marking"] = "SECRET"
     coverage.import_ruleset(admin, _write_signed(admin, tmp_path / "r.json", doc))
     flags = coverage.evaluate(rev, sid).flags
     assert len(flags) == 1 and "'covered' to 'not covered'" in flags[0] and "agency v2" in flags[0]
+    # A determination under a classified rule set is never marked lower than the rule set.
+    det3 = coverage.record_determination(rev, sid, "Under the agency rule set: not covered.")
+    assert det3.outcome == "not covered" and det3.marking.banner() == "SECRET"
 
 
 # -- bad input: templates and rule sets --------------------------------------------------------

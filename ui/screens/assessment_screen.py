@@ -479,7 +479,9 @@ class AssessmentScreen(QWidget):
         self.suggestion_box.setVisible(bound)
         if self.suggestion is not None:
             label = Status(self.suggestion.status).label if self.suggestion.status else "none yet (inputs missing)"
-            self.suggestion_text.setText(f"Suggested status: {label}\n{clean_text(self.suggestion.text, 4000)}")
+            portion = Marking.parse(self.suggestion.marking).portion()
+            self.suggestion_text.setText(f"Suggested status: {label}\n{portion} "
+                                         f"{clean_text(self.suggestion.text, 4000)}")
         elif bound:
             self.suggestion_text.setText("No suggestion yet: the rule set's inputs for this item have not been "
                                          "imported (or no rule binds it).")

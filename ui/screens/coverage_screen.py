@@ -29,9 +29,11 @@ from PySide6.QtWidgets import (
 from app.model.accounts import Permission
 from app.model.coverage import Label, Outcome, Overall
 from app.model.errors import FrontierError
+from app.model.markings import Marking
 from app.services import coverage
 from app.services.coverage import CoverageView
 from ui.context import UiContext
+from ui.widgets.marking_picker import MarkingPicker
 
 COLUMNS = ["Rule", "Kind", "Inputs", "Threshold", "Outcome", "Explanation"]
 OUTCOME_COLOURS = {Outcome.MET: "#cf222e", Outcome.NOT_MET: "#1a7f37", Outcome.NO_DATA: "#9a6700"}
@@ -96,12 +98,14 @@ class CoverageScreen(QWidget):
                                           "the engine's outcome")
         self.rationale.setTabChangesFocus(True)
         self.rationale.setMaximumHeight(110)
+        self.marking = MarkingPicker(Marking.parse(ctx.session.settings.system_high))
         self.record_button = QPushButton("Record determination")
         self.record_button.clicked.connect(self.record)
         rec_box = QGroupBox("Record a determination")
         form = QFormLayout(rec_box)
         form.addRow("Outcome:", self.outcome)
         form.addRow("Rationale:", self.rationale)
+        form.addRow("Marking:", self.marking)
         form.addRow("", self.record_button)
         rec_box.setVisible(ctx.can(Permission.ASSESS))
 
@@ -157,6 +161,8 @@ class CoverageScreen(QWidget):
         self.excluded.setVisible(bool(v.excluded))
         idx = self.outcome.findData(v.evaluation.overall.value)
         self.outcome.setCurrentIndex(idx)
+        # The record quotes the rule set's thresholds: start from its marking (the service never goes lower).
+        self.marking.set_marking(Marking.parse(rs.marking))
 
         d = v.determination
         me = self.ctx.session.account.username
@@ -166,8 +172,9 @@ class CoverageScreen(QWidget):
             return
         approval = (f"approved by {d.approved_by} at {(d.approved_at or '')[:16]}" if d.approved_by
                     else "awaiting a lead's approval")
-        self.current.setText(f"{d.outcome.capitalize()} — recorded by {d.recorded_by} at {d.recorded_at[:16]} "
-                             f"under {d.ruleset_id} v{d.ruleset_version}; {approval}.\n{d.rationale}")
+        self.current.setText(f"{d.marking.portion()} {d.outcome.capitalize()} — recorded by {d.recorded_by} at "
+                             f"{d.recorded_at[:16]} under {d.ruleset_id} v{d.ruleset_version}; {approval}.\n"
+                             f"{d.rationale}")
         can_approve = self.ctx.can(Permission.APPROVE) and not d.approved_by
         self.approve_button.setVisible(can_approve)
         self.approve_button.setEnabled(can_approve and d.recorded_by != me)
@@ -178,7 +185,7 @@ class CoverageScreen(QWidget):
         outcome = Overall(self.outcome.currentData())
         try:
             coverage.record_determination(self.ctx.session, self.submission_id, self.rationale.toPlainText(),
-                                          outcome)
+                                          outcome, self.marking.marking())
         except FrontierError as exc:
             self.ctx.show_error(self, exc)
             return
