@@ -7,6 +7,7 @@ with local edits are never overwritten silently: they need an explicit per-field
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import re
 from collections.abc import Callable, Sequence
@@ -502,9 +503,54 @@ def _classify(conn: Any, adv: IncomingAdvisory, item: IncomingItem) -> ImportAct
         f"only local edits differ from {local.id}; they are kept"), **base, **common)
 
 
+_REPORT_COMPANIONS = {"assessment-results.json", "findings.json"}
+_NO_PDF = "report.pdf is not part of the package"  # a CSAF package carries no report
+
+
+@dataclass(frozen=True)
+class _Source:
+    path: Path
+    verified_by: str = ""  # manifest signer when the file came in a verified package
+    sha256: str = ""  # the signed manifest's hash of the file
+    error: str = ""
+
+
+def _sources(session: Session, paths: Sequence[Path]) -> list[_Source]:
+    """Files to read. A package folder (SHA256SUMS) is verified first (SI-7): its signature must chain
+    to a root this workstation trusts and every file must match; only then are its advisories read."""
+    from app.services import pki as pki_service
+    from reports.package import MANIFEST
+    from reports.verify_package import parse_manifest, verify_package
+
+    out: list[_Source] = []
+    for raw in paths:
+        path = Path(raw)
+        if not path.is_dir():
+            out.append(_Source(path))
+            continue
+        if not (path / MANIFEST).is_file():
+            out += [_Source(p) for p in sorted(path.glob("*.json"))]
+            continue
+        check = verify_package(path, pki_service.trusted_roots(session))
+        problems = [p for p in check.problems if p != _NO_PDF]
+        if problems or check.manifest_signer is None:
+            why = "; ".join(problems) or "the manifest signature could not be verified"
+            out.append(_Source(path, error=(
+                f"the package fails verification, nothing in it is imported: {why}. A partner's CA is trusted "
+                "once an administrator imports it (obtained separately, not from the package).")))
+            continue
+        signer = check.manifest_signer.describe()
+        entries = parse_manifest((path / MANIFEST).read_bytes())
+        out += [_Source(path / name, signer, digest) for name, digest in sorted(entries.items())
+                if name.endswith(".json") and name not in _REPORT_COMPANIONS]
+    return out
+
+
 def preview_import(session: Session, paths: Sequence[Path], default_marking: Marking = UNCLASSIFIED,
                    progress: Progress | None = None, cancel: CancelCheck | None = None) -> ImportPreview:
-    """Read, validate and diff partner advisories against the register. Changes nothing."""
+    """Read, validate and diff partner advisories against the register. Changes nothing.
+
+    `paths` are CSAF files, folders of them, or export packages (verified before reading)."""
     session.require(Permission.MANAGE_VULNS)
     if not paths:
         raise ValidationError("files", "choose at least one CSAF file to import")
@@ -512,15 +558,25 @@ def preview_import(session: Session, paths: Sequence[Path], default_marking: Mar
     seen_keys: dict[tuple[str, str], str] = {}
     seen_cves: dict[str, str] = {}
     conn = session.db.conn
-    for n, path in enumerate(paths):
+    sources = _sources(session, paths)
+    for n, src in enumerate(sources):
         if cancel and cancel():
             raise Cancelled("CSAF import preview")
+        if src.error:
+            actions.append(ImportAction(ActionKind.INVALID, str(src.path), f"{src.path}: {src.error}"))
+            continue
         try:
-            adv = csaf_import.read_advisory(Path(path), csaf_validate.validate, default_marking)
+            adv = csaf_import.read_advisory(src.path, csaf_validate.validate, default_marking)
         except IngestError as exc:
-            actions.append(ImportAction(ActionKind.INVALID, str(path), str(exc)))
+            actions.append(ImportAction(ActionKind.INVALID, str(src.path), str(exc)))
+            continue
+        if src.sha256 and adv.sha256 != src.sha256:  # swapped between verification and reading
+            actions.append(ImportAction(ActionKind.INVALID, str(src.path),
+                                        f"{src.path}: changed after the package was verified; not imported"))
             continue
         for item in adv.items:
+            if src.verified_by:
+                item = dataclasses.replace(item, warnings=(f"signed package: {src.verified_by}", *item.warnings))
             where = f"{adv.path} {item.json_path}"
             k = (adv.tracking_id, item.key)
             if k in seen_keys:
@@ -540,7 +596,7 @@ def preview_import(session: Session, paths: Sequence[Path], default_marking: Mar
                 seen_cves[item.vuln.cve] = where
             actions.append(_classify(conn, adv, item))
         if progress:
-            progress(n + 1, len(paths), f"Read {Path(path).name}")
+            progress(n + 1, len(sources), f"Read {src.path.name}")
     return ImportPreview(tuple(actions), tuple(str(p) for p in paths))
 
 

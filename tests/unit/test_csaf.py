@@ -416,10 +416,28 @@ def test_csaf_package_is_signed_verifiable_and_imports_on_the_second_workstation
     got = [vs.get(receiver, vid) for vid in created]
     assert got[0].exchanged() == a.exchanged()  # stated CUI kept (the SECRET media is only a ceiling)
     assert got[1].marking.banner() == "SECRET" and got[1].tlp is Tlp.GREEN
+    # The package folder itself imports only once the sender's CA is trusted here (SI-7).
+    (action,) = vs.preview_import(receiver, [folder]).actions
+    assert action.kind is ActionKind.INVALID and "fails verification" in action.message
+    ca_file = tmp_path / "sender-ca.pem"
+    ca_file.write_bytes((folder / CA_FILE).read_bytes())  # in real life obtained separately
+    admin = second_workstation_admin(receiver)
+    pki_service.import_trusted_root(admin, ca_file, "correct-horse-42-granite")
+    preview = vs.preview_import(receiver, [folder])
+    assert [x.kind for x in preview.actions] == [ActionKind.UNCHANGED, ActionKind.UNCHANGED]
+    assert preview.actions[0].warnings[0].startswith("signed package: ")
     # A tampered advisory no longer matches the signed manifest.
     (folder / "frw-vuln-2026-0001.json").write_text("{}")
     assert "frw-vuln-2026-0001.json was changed: its SHA-256 does not match the signed manifest" in (
         verify_package(folder, pki_service.trusted_roots(sender)).problems)
+    (action,) = vs.preview_import(receiver, [folder]).actions
+    assert action.kind is ActionKind.INVALID and "was changed" in action.message
+
+
+def second_workstation_admin(receiver):  # type: ignore[no-untyped-def]
+    from app.services import workstation as ws_service
+
+    return ws_service.sign_in(receiver.data_dir, "admin", "correct-horse-42-granite", clock=receiver.clock)
 
 
 def test_every_cwe_of_the_catalog_gives_a_schema_valid_weakness() -> None:

@@ -225,14 +225,17 @@ class VulnerabilitiesScreen(QWidget):
         self.history_button = QPushButton("History…")
         self.export_button = QPushButton("Export CSAF…")
         self.import_button = QPushButton("Import CSAF…")
-        for b in (self.new_button, self.edit_button, self.history_button, self.export_button, self.import_button):
+        self.import_package_button = QPushButton("Import package…")
+        self.import_package_button.setToolTip("A signed export package (verified before anything is read)")
+        for b in (self.new_button, self.edit_button, self.history_button, self.export_button, self.import_button,
+                  self.import_package_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
         self.summary = QLabel()
         self.summary.setObjectName("vulnSummary")
         buttons.addWidget(self.summary)
         manage = ctx.can(Permission.MANAGE_VULNS)
-        for b in (self.new_button, self.edit_button, self.import_button):
+        for b in (self.new_button, self.edit_button, self.import_button, self.import_package_button):
             b.setEnabled(manage)
         self.export_button.setEnabled(manage and ctx.can(Permission.EXPORT))
 
@@ -265,6 +268,7 @@ class VulnerabilitiesScreen(QWidget):
         self.history_button.clicked.connect(self.show_history)
         self.export_button.clicked.connect(self._choose_export_folder)
         self.import_button.clicked.connect(self._choose_import_files)
+        self.import_package_button.clicked.connect(self._choose_import_package)
         self._update_summary()
 
     # -- filters ---------------------------------------------------------------------------
@@ -404,6 +408,12 @@ class VulnerabilitiesScreen(QWidget):
         paths, _ = QFileDialog.getOpenFileNames(self, "Import CSAF advisories", "", "CSAF JSON (*.json)")
         if paths:
             self.preview_import([Path(p) for p in paths])
+
+    @Slot()
+    def _choose_import_package(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Import a signed CSAF package")
+        if folder:
+            self.preview_import([Path(folder)])
 
     def preview_import(self, paths: list[Path], default_marking: Marking | None = None,
                        show: bool = True) -> ImportPreviewDialog | None:
