@@ -66,8 +66,9 @@ def status_text(run: EvalRun) -> str:
     return s
 
 
-def problems(run: EvalRun) -> list[str]:
-    """Why a reviewer should be careful with this run's figure (shown as a tooltip, and tested)."""
+def problems(run: EvalRun, with_notes: bool = True) -> list[str]:
+    """Why a reviewer should be careful with this run's figure (shown as a tooltip, and tested);
+    `with_notes` adds the importer's informational remarks."""
     out = []
     if run.errored_samples:
         out.append(f"{run.errored_samples:,} sample(s) errored; the figure may exclude or penalise them.")
@@ -79,7 +80,8 @@ def problems(run: EvalRun) -> list[str]:
         out.append("Error: " + clean_text(run.error_message, 500))
     if not run.benchmark:
         out.append("The task is not mapped to a known benchmark.")
-    out.extend(clean_text(n, 500) for n in run.notes)
+    if with_notes:
+        out.extend(clean_text(n, 500) for n in run.notes)
     return out
 
 

@@ -112,6 +112,8 @@ class RunDetail(QWidget):
         self.facts_grid.setColumnStretch(3, 1)
         self.warning = _label()
         self.warning.setStyleSheet("background: #fff8c5; color: #4d2d00; padding: 6px; border-radius: 3px;")
+        self.notes = _label()  # importer remarks: information, not a warning
+        self.notes.setStyleSheet("color: #57606a; padding: 0 2px;")
 
         # -- filters ----------------------------------------------------------------------------
         self.search_edit = QLineEdit()
@@ -178,6 +180,7 @@ class RunDetail(QWidget):
         layout.addLayout(top)
         layout.addWidget(facts)
         layout.addWidget(self.warning)
+        layout.addWidget(self.notes)
         layout.addLayout(filters)
         layout.addWidget(self.table, 1)
         layout.addLayout(bottom)
@@ -208,9 +211,12 @@ class RunDetail(QWidget):
             self.fact_labels[k].setText(v)
         if run.errored_samples:
             self.fact_labels["Errored"].setStyleSheet("color: #cf222e; font-weight: bold;")
-        warn = problems(run)
+        warn = problems(run, with_notes=False)
         self.warning.setText("\n".join(warn))
         self.warning.setVisible(bool(warn))
+        notes = [clean_text(n, 500) for n in run.notes]
+        self.notes.setText("Importer notes: " + "\n".join(notes) if notes else "")
+        self.notes.setVisible(bool(notes))
         self.epoch_combo.blockSignals(True)
         self.epoch_combo.clear()
         self.epoch_combo.addItem("All epochs", None)

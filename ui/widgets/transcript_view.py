@@ -207,6 +207,43 @@ def message_blocks(messages: Iterable[Any], attachments: dict[str, Any]) -> list
     return blocks
 
 
+def _flat(value: Any) -> str:
+    """One response of lm-eval (`["-0.2", "True"]`, `"22"`...) on one line."""
+    if isinstance(value, list):
+        return ", ".join(_flat(v) for v in value)
+    return value if isinstance(value, str) else json.dumps(value, default=str, ensure_ascii=False)
+
+
+def lm_eval_blocks(tr: dict[str, Any], attachments: dict[str, Any]) -> list[Block]:
+    """An lm-evaluation-harness sample: the document, then each request (prompt and
+    continuation) with the model's response, then the per-sample metrics."""
+    blocks = [Block(Kind.ROLE, "DOCUMENT"), Block(Kind.TEXT, clean_text(_as_text(tr.get("doc"), attachments)))]
+    args = tr.get("arguments") or {}
+    found = tr.get("filtered_resps") if isinstance(tr.get("filtered_resps"), list) else tr.get("resps")
+    responses: list[Any] = found if isinstance(found, list) else []
+    for i, (_key, req) in enumerate(args.items()):
+        blocks.append(Block(Kind.ROLE, f"REQUEST {i + 1}"))
+        if isinstance(req, dict):
+            prompt, cont = req.get("arg_0"), req.get("arg_1")
+            blocks.append(Block(Kind.TEXT, clean_text(_as_text(prompt, attachments))))
+            if cont not in (None, ""):
+                label = "continuation scored" if isinstance(cont, str) else "generation settings"
+                blocks.append(Block(Kind.TOOL_CALL, f"→ {label}: " + clean_text(_flat(cont), 4000)))
+        else:
+            blocks.append(Block(Kind.TEXT, clean_text(_as_text(req, attachments))))
+        if i < len(responses):
+            blocks.append(Block(Kind.TOOL_RESULT, "← response: " + clean_text(_flat(responses[i]), 20_000)))
+    listed = tr.get("metrics")
+    metrics: list[Any] = listed if isinstance(listed, list) else []
+    shown = [f"{m}: {_short(tr[m])}" for m in metrics if isinstance(m, str) and m in tr]
+    if tr.get("filter"):
+        shown.append(f"filter: {clean_text(str(tr['filter']), 200)}")
+    if shown:
+        blocks.append(Block(Kind.ROLE, "METRICS"))
+        blocks.append(Block(Kind.FIELD, clean_text("; ".join(shown), 4000)))
+    return blocks
+
+
 def _score_lines(scores: Any) -> list[str]:
     if not isinstance(scores, dict):
         return []
@@ -263,8 +300,10 @@ def sample_blocks(row: SampleRow | None, transcript: dict[str, Any] | None) -> l
         output = tr.get("output")
         if isinstance(output, dict) and output.get("error"):
             blocks.append(Block(Kind.ERROR, "Model error: " + clean_text(_as_text(output["error"], attachments))))
+    elif isinstance(tr.get("arguments"), dict) and "doc" in tr:
+        blocks.extend(lm_eval_blocks(tr, attachments))
     elif tr:
-        # No chat (lm-eval samples, CSV): the stored record as indented text.
+        # No chat (CSV and other tools): the stored record as indented text.
         rest = {k: v for k, v in tr.items() if k not in ("attachments", "events")}
         if rest:
             blocks.append(Block(Kind.ROLE, "RECORD"))
