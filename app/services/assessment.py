@@ -682,7 +682,9 @@ def export(session: Session, assessment_id: int) -> dict[str, Any]:
         sections.append({"id": s.id, "title": s.title, "progress": {"done": p.done, "total": p.total},
                          "items": items})
     finds = findings.list_findings(session, view.submission_id)
-    overall = rollup([view.marking, *(f.marking for f in finds)])
+    dets = coverage.determinations(session, view.submission_id)
+    overall = rollup([view.marking, *(f.marking for f in finds), *(d.marking for d in dets),
+                      *(e.marking for e in repo.evidence(conn, view.id))])
     return {
         "format": "frontier-review/assessment-export", "format_version": 1,
         "marking": overall.banner(),
@@ -697,7 +699,7 @@ def export(session: Session, assessment_id: int) -> dict[str, Any]:
         "transitions": [_jsonable(x) for x in repo.transitions(conn, view.id)],
         "comments": [_jsonable(c) for c in repo.comments(conn, view.id)],
         "findings": [_jsonable(f) | {"label": f.label} for f in finds],
-        "coverage": [_jsonable(d) for d in coverage.determinations(session, view.submission_id)],
+        "coverage": [_jsonable(d) for d in dets],
     }
 
 
