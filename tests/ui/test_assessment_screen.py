@@ -262,3 +262,32 @@ def test_assessment_tab_shows_coverage_reevaluation_flag(qtbot, ctx):
     submissions.update(ctx.session, dataclasses.replace(sub, training_flop=2e24))  # corrected declaration
     screen.refresh()
     assert screen.notice.isVisible() and "Coverage: Outcome would change from 'covered'" in screen.notice.text()
+
+
+def test_risk_acceptance_by_keyboard_then_lead_approves_it(qtbot, make_ctx, dialogs):
+    rev = make_ctx("reviewer")
+    sid = _submission(rev)
+    assessment.start(rev.session, sid)
+    screen = _screen(qtbot, rev, sid)
+    screen.tree.setFocus()
+    qtbot.keyClick(screen.tree, Qt.Key.Key_6)  # Risk accepted: expiry defaults to a year ahead
+    a = screen.view.answer("SUB-01")
+    assert a.status is Status.RISK_ACCEPTED and a.risk_expiry == date(2027, 11, 20)
+    assert "justification" in screen.missing.text() and screen.expiry.isEnabled()
+    qtbot.keyClicks(screen.justification, "Hashes follow on 2026-11-25; testing may start.")
+    screen.flush()
+    assert screen.view.answer("SUB-01").complete and screen.risk_state.text() == "awaiting a lead's approval"
+    assert screen.approve_risk_button.isHidden()  # not for the reviewer, nor for its author
+
+    lead = make_ctx("lead")
+    lead_screen = _screen(qtbot, lead, sid)
+    lead_screen.select("SUB-01")
+    assert lead_screen.approve_risk_button.isVisible()
+    qtbot.mouseClick(lead_screen.approve_risk_button, Qt.MouseButton.LeftButton)
+    assert not dialogs.errors, dialogs.error_text()
+    assert lead_screen.risk_state.text() == "approved by lead" and lead_screen.approve_risk_button.isHidden()
+    # A later change by the reviewer voids the approval.
+    screen.refresh()
+    screen.justification.setPlainText("Hashes follow on 2026-11-26.")
+    screen.flush()
+    assert screen.view.answer("SUB-01").risk_pending
