@@ -179,7 +179,8 @@ class ReportScreen(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.setWordWrap(False)
         self.table.itemSelectionChanged.connect(self._selection_changed)
         left_layout.addWidget(self.table, 2)
         self.info = QLabel("Build or select a report to preview it.")
@@ -201,6 +202,7 @@ class ReportScreen(QWidget):
         self.view.setDocument(self.pdf)
         split.addWidget(self.view)
         split.setStretchFactor(1, 3)
+        split.setSizes([560, 840])
         layout.addWidget(split, 1)
         self.refresh()
 
