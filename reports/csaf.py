@@ -60,6 +60,9 @@ class AdvisoryMeta:
     generated: str  # ISO date-time
     engine_version: str = "0"
     extra_distribution_text: str = field(default="")
+    # Identifies the entry inside its tracking lineage (ids[].text): our register id for entries found
+    # here, the partner's key for imported ones, so a partner re-importing our export matches its own.
+    entry_key: str = ""
 
 
 def csaf_version_for(v: Vulnerability) -> str:
@@ -150,8 +153,8 @@ def _product(v: Vulnerability, csaf_version: str) -> dict[str, Any]:
     }]}
 
 
-def _vulnerability(v: Vulnerability, csaf_version: str) -> dict[str, Any]:
-    out: dict[str, Any] = {"title": v.title, "ids": [{"system_name": ID_SYSTEM, "text": v.id}]}
+def _vulnerability(v: Vulnerability, csaf_version: str, entry_key: str) -> dict[str, Any]:
+    out: dict[str, Any] = {"title": v.title, "ids": [{"system_name": ID_SYSTEM, "text": entry_key or v.id}]}
     if v.cve:
         out["cve"] = v.cve
     if v.cwe:
@@ -235,7 +238,7 @@ def advisory(v: Vulnerability, publisher: Publisher, meta: AdvisoryMeta) -> dict
         doc["$schema"] = CSAF_21_ID
     doc["document"] = document
     doc["product_tree"] = _product(v, version)
-    doc["vulnerabilities"] = [_vulnerability(v, version)]
+    doc["vulnerabilities"] = [_vulnerability(v, version, meta.entry_key)]
     return doc
 
 

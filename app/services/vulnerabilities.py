@@ -273,7 +273,7 @@ def _build_advisories(session: Session, conn: Any, vuln_ids: Sequence[str], publ
             hist.append({"date": now, "number": str(version), "summary": _revision_summary(state, values)})
         meta = csaf_report.AdvisoryMeta(
             tracking_id, version, tuple(csaf_report.Revision(h["date"], h["number"], h["summary"]) for h in hist),
-            now, __version__,
+            now, __version__, entry_key=tracking_key,
         )
         doc = csaf_report.advisory(v, publisher, meta)
         problems = csaf_validate.validate(doc)

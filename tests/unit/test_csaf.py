@@ -189,6 +189,21 @@ def test_round_trip_through_csaf_20_keeps_tlp_and_marking(sender, receiver, tmp_
     assert got.tlp is Tlp.CLEAR and got.marking.banner() == "SECRET//NOFORN"
 
 
+def test_advisory_sent_back_matches_the_original_entry(sender, receiver, tmp_path) -> None:
+    original = vs.create(sender, rich())
+    vs.create(receiver, Vulnerability(title="Receiver's own first entry"))  # ids differ between the two
+    created = vs.apply_import(receiver, vs.preview_import(receiver, [export(sender, original.id, tmp_path)])).created
+    assert created == ["FRW-VULN-2026-0002"]
+    mine = vs.get(receiver, created[0])
+    vs.update(receiver, dataclasses.replace(mine, remediation="Receiver's mitigation."))
+    back = export(receiver, mine.id, tmp_path, "back")
+    doc = json.loads(back.read_text())
+    assert doc["document"]["tracking"]["id"] == original.id
+    assert doc["vulnerabilities"][0]["ids"][0]["text"] == original.id
+    (action,) = vs.preview_import(sender, [back]).actions
+    assert (action.kind, action.local_id, action.taken) == (ActionKind.UPDATE, original.id, ("remediation",))
+
+
 def test_partner_update_is_taken_and_local_edits_are_kept(sender, receiver, tmp_path) -> None:
     original = vs.create(sender, rich())
     vs.apply_import(receiver, vs.preview_import(receiver, [export(sender, original.id, tmp_path, "v1")]))
