@@ -162,8 +162,15 @@ def _cover(s: _Story, r: ReportInput, overall: Marking) -> None:
     s.add(PageBreak())
 
 
+MAX_TOC_SECTIONS = 28  # the contents must fit on one page; beyond this, checklist sections are left out
+
+
+def _toc_sections(r: ReportInput) -> bool:
+    return len(r.checklist) <= MAX_TOC_SECTIONS
+
+
 def _toc_entries(r: ReportInput) -> int:
-    n = 8 + len(r.checklist)
+    n = 8 + (len(r.checklist) if _toc_sections(r) else 0)
     return n + (1 if r.vulnerabilities is not None else 0)
 
 
@@ -226,7 +233,7 @@ def _checklist(s: _Story, r: ReportInput) -> None:
         s.para(_U, "No checklist answers are recorded.")
     w = _width() - 0.55 * inch
     for section in r.checklist:
-        s.heading(2, f"4.{r.checklist.index(section) + 1} {section.id} {section.title}")
+        s.heading(2, f"4.{r.checklist.index(section) + 1} {section.id} {section.title}", toc=_toc_sections(r))
         if not section.items:
             s.para(_U, "No items in this section.")
             continue

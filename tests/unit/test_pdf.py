@@ -156,3 +156,13 @@ def test_same_bytes_in_another_process() -> None:
     env = {**os.environ, "PYTHONHASHSEED": "12345", "PYTHONPATH": str(Path(__file__).parents[2])}
     other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
     assert other.stdout.strip() == hashlib.sha256(build_pdf(sample_input(7)).data).hexdigest()
+
+
+def test_many_checklist_sections_still_fit_the_contents_page() -> None:
+    from app.model.report import ChecklistItem, ChecklistSection
+
+    report = sample_input(2)
+    sections = tuple(ChecklistSection(f"S{i:02d}", f"Section {i}", (ChecklistItem(f"S{i:02d}-1", "Item", "satisfied"),))
+                     for i in range(60))
+    result = build_pdf(dataclasses.replace(report, checklist=sections))
+    assert result.pages > 5
