@@ -236,7 +236,9 @@ def answer(session: Session, assessment_id: int, item_id: str, *, status: Status
             new = replace(new, risk_expiry=None)
         if len(new.justification) > cl.MAX_JUSTIFICATION:
             raise ValidationError("justification", f"must be at most {cl.MAX_JUSTIFICATION:,} characters")
-        if new.risk_expiry is not None and new.risk_expiry <= session.today():
+        # A new expiry must lie ahead; an older one that has since passed does not block other edits
+        # (submit and approval name it).
+        if risk_expiry is not _UNSET and new.risk_expiry is not None and new.risk_expiry <= session.today():
             raise ValidationError("risk expiry", f"must be after today ({session.today().isoformat()})")
         if old.content_differs(new):
             # Any change to what was accepted voids an earlier risk approval.
