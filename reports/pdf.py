@@ -100,7 +100,8 @@ class _Story:
         data: list[list[object]] = [[Paragraph(clean(h), bold) for h in header]]
         for r in rows:
             data.append([v if isinstance(v, Flowable) else Paragraph(clean(str(v)), cell) for v in r])
-        t = Table(data, colWidths=widths, repeatRows=1, hAlign="LEFT")
+        # splitInRow: a row taller than a page (a long justification) continues on the next page.
+        t = Table(data, colWidths=widths, repeatRows=1, hAlign="LEFT", splitInRow=1)
         t.setStyle(TableStyle([
             ("FONTNAME", (0, 0), (-1, -1), FONT),
             ("VALIGN", (0, 0), (-1, -1), "TOP"),

@@ -166,3 +166,13 @@ def test_many_checklist_sections_still_fit_the_contents_page() -> None:
                      for i in range(60))
     result = build_pdf(dataclasses.replace(report, checklist=sections))
     assert result.pages > 5
+
+
+def test_a_justification_longer_than_a_page_continues_on_the_next() -> None:
+    report = sample_input(2)
+    first = report.checklist[0]
+    long_item = dataclasses.replace(first.items[0], justification="evidence reviewed " * 2500)
+    sections = (dataclasses.replace(first, items=(long_item, *first.items[1:])), *report.checklist[1:])
+    short = build_pdf(report)
+    result = build_pdf(dataclasses.replace(report, checklist=sections))
+    assert result.pages >= short.pages + 5
