@@ -93,3 +93,46 @@ def test_auditor_sees_reports_but_cannot_act(workstation, make_ctx, qtbot) -> No
     assert not screen.build_button.isVisibleTo(screen)
     assert not screen.sign_button.isVisibleTo(screen) and not screen.export_button.isVisibleTo(screen)
     assert screen.table.rowCount() == 0
+
+
+def test_receiving_workstation_trusts_the_sender_and_verifies_a_package(workstation, second_workstation, dialogs,
+                                                                         qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from app.services import reports as report_service
+    from ui.context import UiContext
+    from ui.jobs import JobRunner
+
+    _configure(workstation.session("admin"))
+    sid = _approved_submission(workstation)
+    rev = workstation.session("reviewer")
+    report = report_service.build(rev, sid)
+    report_service.sign(rev, report.id, workstation.passphrase("reviewer"))
+    report_service.countersign(workstation.session("lead"), report.id, workstation.passphrase("lead"))
+    usb = tmp_path / "usb"
+    usb.mkdir()
+    pkg = report_service.export(rev, report.id, usb, "SECRET//NOFORN", workstation.passphrase("reviewer")).package.path
+
+    _configure(second_workstation.session("admin"))
+    ctx = UiContext(session=second_workstation.session("admin"), jobs=JobRunner(synchronous=True),
+                    error_sink=dialogs.error, passphrase_prompt=dialogs.passphrase, confirmer=dialogs.confirm)
+    screen = ReportScreen(ctx)
+    qtbot.addWidget(screen)
+    assert "CA fingerprint" in screen.ca_label.text()
+    screen.choose_received = lambda _parent: pkg
+    screen.verify_received_button.click()
+    assert "package NOT VALID" in screen.results.toPlainText()
+    assert "does not chain to a trusted root" in screen.results.toPlainText()
+
+    screen.choose_ca_file = lambda _parent: pkg / "ca.pem"
+    dialogs.confirm_answer = False
+    screen.trust_button.click()
+    assert "Trust CA certificate" in dialogs.confirmations and not dialogs.prompts  # declined: nothing asked
+    dialogs.confirm_answer = True
+    dialogs.passphrases = [second_workstation.passphrase("admin")]
+    screen.trust_button.click()
+    assert not dialogs.errors, dialogs.error_text()
+    assert "Now trusted" in screen.results.toPlainText()
+    screen.verify_received_button.click()
+    assert "package VERIFIED" in screen.results.toPlainText(), screen.results.toPlainText()
+    screen.choose_received = lambda _parent: pkg / "report.pdf"
+    screen.verify_received_button.click()
+    assert "all signatures valid" in screen.results.toPlainText()

@@ -132,6 +132,8 @@ class ReportScreen(QWidget):
         # Replaced in tests: the real ones open native dialogs.
         self.choose_export: Callable[[QWidget, str], tuple[Path, str] | None] = _choose_export
         self.choose_printer: Callable[[QWidget, int], QPrinter | None] = _choose_printer
+        self.choose_received: Callable[[QWidget], Path | None] = _choose_received
+        self.choose_ca_file: Callable[[QWidget], Path | None] = _choose_ca_file
         self._bytes = QByteArray()
         self._buffer: QBuffer | None = None
 
@@ -167,6 +169,22 @@ class ReportScreen(QWidget):
                   self.export_button):
             bar.addWidget(b)
         layout.addLayout(bar)
+
+        received = QHBoxLayout()
+        self.verify_received_button = QPushButton("Verify a received package or PDF…")
+        self.verify_received_button.clicked.connect(self.verify_received)
+        received.addWidget(self.verify_received_button)
+        self.trust_button = QPushButton("Trust a CA certificate…")
+        self.trust_button.setVisible(ctx.can(Permission.IMPORT_TRUSTED) and ctx.can(Permission.MANAGE_USERS))
+        self.trust_button.clicked.connect(self.trust_ca)
+        received.addWidget(self.trust_button)
+        received.addStretch(1)
+        self.ca_label = QLabel("")
+        self.ca_label.setObjectName("hint")
+        self.ca_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.ca_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        received.addWidget(self.ca_label)
+        layout.addLayout(received)
 
         split = QSplitter(Qt.Orientation.Horizontal)
         left = QWidget()
@@ -210,6 +228,7 @@ class ReportScreen(QWidget):
 
     def refresh(self) -> None:
         selected = self.current.id if self.current else None
+        self._show_ca()
         try:
             if self.submission_id:
                 self.reports = report_service.for_submission(self.ctx.session, self.submission_id)
@@ -379,6 +398,74 @@ class ReportScreen(QWidget):
         self.results.setPlainText(f"Package written to {pkg.path}\nmedia label {pkg.media.banner()}, content "
                                   f"{pkg.marking.banner()}\n" + "\n".join(f"{h}  {n}" for n, h in
                                                                            sorted(pkg.files.items())))
+
+
+    # -- receiving side ----------------------------------------------------------------------
+
+    def _show_ca(self) -> None:
+        from app.services import pki as pki_service
+        from reports import pki
+
+        try:
+            ca = pki_service.workstation_ca(self.ctx.session)
+        except FrontierError:
+            self.ca_label.setText("This workstation has no CA yet.")
+            return
+        self.ca_label.setText(f"This workstation's CA fingerprint (SHA-256): {pki.fingerprint(ca)}")
+
+    def verify_received(self) -> None:
+        """Verify a package folder or a PDF from media against this workstation's trusted roots."""
+        from app.services import pki as pki_service
+
+        path = self.choose_received(self)
+        if path is None:
+            return
+        try:
+            result = report_service.verify_path(path, pki_service.trusted_roots(self.ctx.session), self.ctx.session)
+        except FrontierError as exc:
+            self.ctx.show_error(self, exc)
+            return
+        self.results.setPlainText("\n".join(result.lines()))
+
+    def trust_ca(self) -> None:
+        """Administrator: trust another workstation's or agency's CA after comparing its fingerprint."""
+        from app.services import pki as pki_service
+        from reports import pki
+
+        path = self.choose_ca_file(self)
+        if path is None:
+            return
+        try:
+            cert = pki.cert_from_bytes(path.read_bytes(), str(path))
+        except (OSError, FrontierError) as exc:
+            self.ctx.show_error(self, exc if isinstance(exc, FrontierError) else FrontierError(f"{path}: {exc}"))
+            return
+        question = (f"Trust {pki.common_name(cert)}?\n\nSHA-256 fingerprint:\n{pki.fingerprint(cert)}\n\n"
+                    "Compare it with the fingerprint the sender gave you through another channel.")
+        if not self.ctx.confirm(self, "Trust CA certificate", question, "Trust"):
+            return
+        passphrase = self.ctx.ask_passphrase(self, "Trust a CA certificate: enter your passphrase again")
+        if passphrase is None:
+            return
+        try:
+            root = pki_service.import_trusted_root(self.ctx.session, path, passphrase)
+        except FrontierError as exc:
+            self.ctx.show_error(self, exc)
+            return
+        self.results.setPlainText(f"Now trusted: {root.subject}\nSHA-256 {root.fingerprint}")
+
+
+def _choose_received(parent: QWidget) -> Path | None:
+    folder = QFileDialog.getExistingDirectory(parent, "Package folder on the media (cancel to pick a PDF)")
+    if folder:
+        return Path(folder)
+    name, _ = QFileDialog.getOpenFileName(parent, "Signed report PDF", "", "PDF (*.pdf)")
+    return Path(name) if name else None
+
+
+def _choose_ca_file(parent: QWidget) -> Path | None:
+    name, _ = QFileDialog.getOpenFileName(parent, "CA certificate", "", "Certificates (*.pem *.crt *.cer *.der)")
+    return Path(name) if name else None
 
 
 class ReportTab(ReportScreen):
