@@ -7,7 +7,6 @@ import time
 from pathlib import Path
 
 from app import __version__
-from app.services import selftest
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -17,6 +16,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def _selftest(args: argparse.Namespace) -> int:
+    from app.services import selftest  # imports the whole application; keep `frontier-review --help` fast
+
     print(f"frontier-review {__version__} self-test", flush=True)
     started = time.perf_counter()
     results = selftest.run(lambda r: print(r.line(), flush=True), Path(args.keep) if args.keep else None)
