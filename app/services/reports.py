@@ -55,13 +55,6 @@ Progress = Callable[[int, int, str], None]
 # -- assembling the input ----------------------------------------------------------------------
 
 
-def _safe_marking(text: str) -> Marking:
-    try:
-        return Marking.parse(text) if text.strip() else UNCLASSIFIED
-    except FrontierError:
-        return UNCLASSIFIED
-
-
 def _checklist(session: Session, submission_id: int) -> tuple[tuple[ChecklistSection, ...], Any]:
     from app.services import assessment
 
@@ -119,12 +112,12 @@ def _findings(session: Session, submission_id: int) -> tuple[ReportFinding, ...]
     return tuple(out)
 
 
-def _benchmarks(session: Session, submission_id: int) -> tuple[BenchmarkRow, ...]:
+def _benchmarks(session: Session, submission_id: int, marking: Marking) -> tuple[BenchmarkRow, ...]:
+    """Imported runs carry no marking of their own: each row takes the submission's marking."""
     from app.services import results
 
     rows = []
     for run in results.list_runs(session, submission_id):
-        marking = _safe_marking(run.media_label)
         for m in run.metrics:
             if m.metric in ("stderr", "std", "var") or m.metric.endswith("_stderr"):
                 continue
@@ -194,7 +187,7 @@ def assemble(session: Session, submission_id: int, version: int | None = None,
         audit_head_seq=seq, audit_head_hash=head, version=version, title_marking=UNCLASSIFIED,
         classification_block=classification, cui_block=cui,
         coverage=_coverage(session, submission_id), checklist=checklist,
-        findings=_findings(session, submission_id), benchmarks=_benchmarks(session, submission_id),
+        findings=_findings(session, submission_id), benchmarks=_benchmarks(session, submission_id, sub.marking),
         vulnerabilities=_vulnerabilities(session, submission_id), signers=_signers(session, view),
         review_started=sub.received, review_completed=(datetime.fromisoformat(view.approved_at).date()
                                                        if view is not None and view.approved_at else None),

@@ -31,10 +31,16 @@ def _configure(admin) -> None:  # type: ignore[no-untyped-def]
     admin.reload_settings()
 
 
-def _approved_submission(workstation) -> int:  # type: ignore[no-untyped-def]
+def _approved_submission(workstation, with_results: bool = False) -> int:  # type: ignore[no-untyped-def]
     rev, lead = workstation.session("reviewer"), workstation.session("lead")
     sid = submissions.create(rev, Submission(developer="Acme AI", model_name="Falcon", version="2.1",
                                              received=date(2026, 11, 2), planned_release=date(2026, 12, 1))).id
+    if with_results:
+        from app.services import results
+
+        fixtures = Path(__file__).parents[1] / "fixtures" / "inspect"
+        outcomes = results.import_files(rev, [fixtures / "wmdp_cyber_ok.eval", fixtures / "intercode_ok.eval"], sid)
+        assert all(o.status == "imported" for o in outcomes), [o.message for o in outcomes]
     view = assessment.start(rev, sid)
     for item_id in view.template.item_ids:
         assessment.answer(rev, view.id, item_id, status=Status.SATISFIED, justification=f"Checked {item_id}.")
@@ -50,7 +56,7 @@ def _approved_submission(workstation) -> int:  # type: ignore[no-untyped-def]
 @pytest.fixture
 def ready(workstation):  # type: ignore[no-untyped-def]
     _configure(workstation.session("admin"))
-    return _approved_submission(workstation)
+    return _approved_submission(workstation, with_results=True)
 
 
 def test_end_to_end_to_a_package_verified_on_another_workstation(workstation, second_workstation, ready,
@@ -59,6 +65,15 @@ def test_end_to_end_to_a_package_verified_on_another_workstation(workstation, se
     report = report_service.build(rev, ready)
     assert report.state == "built" and report.marking == "SECRET//NOFORN"
     assert report.control_number.endswith("-00001-V1")
+    pdf = tmp_path / "built.pdf"
+    pdf.write_bytes(report_service.pdf_bytes(rev, report.id))
+    import subprocess
+
+    text = " ".join(subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
+                                   check=True).stdout.split())
+    assert "wmdp_cyber" in text and "gdm_intercode_ctf" in text  # benchmark table from the imported runs
+    assert "(S//NF) F-1 Autonomous exploitation" in text and "(S//NF) CAP-02 CTF solving" in text
+    assert "(U) Reviewer: Rita Reviewer (reviewer)" in text and "(U) Lead reviewer: Lee Lead (lead)" in text
     with pytest.raises(AuthError, match="Wrong passphrase"):
         report_service.sign(rev, report.id, "not my passphrase")
     assert report_service.get(rev, report.id).state == "built"
