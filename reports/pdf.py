@@ -281,7 +281,7 @@ def _benchmarks(s: _Story, r: ReportInput) -> None:
     s.table(marking, "Benchmark results (value ± standard error; direction: which is better)",
             ["Mark", "Benchmark", "Task", "Metric", "Value", "n", "Better", "Run", "Harness"],
             _benchmark_rows(r.benchmarks),
-            [0.55 * inch, w * 0.14, w * 0.17, w * 0.12, w * 0.15, w * 0.07, w * 0.08, w * 0.1, w * 0.17])
+            [0.55 * inch, w * 0.13, w * 0.17, w * 0.18, w * 0.14, w * 0.06, w * 0.08, w * 0.1, w * 0.14])
     chart = bar_chart(r.benchmarks, _width())
     if chart is not None:
         s.caption("Figure", marking, "Scores on a 0-1 scale")
