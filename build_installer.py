@@ -740,6 +740,7 @@ def install(package_dir: Path, ca_cert: Path, venv: Path, python: str, selftest:
         with tarfile.open(v.archive, "r:gz") as tar:
             tar.extractall(tmp, filter="data")
         root = Path(tmp) / v.archive.name[: -len(".tar.gz")]
+        check_python(python, root / LOCK_NAME)
         run([python, "-m", "venv", str(venv)], f"creating the virtual environment {venv}")
         vpy = str(venv / "bin" / "python")
         run([vpy, "-m", "pip", "install", "--quiet", "--no-index", "--find-links", str(root / WHEELHOUSE),
@@ -751,6 +752,19 @@ def install(package_dir: Path, ca_cert: Path, venv: Path, python: str, selftest:
         if proc.returncode != 0:
             raise BuildError(f"the self-test of the installed application failed (exit {proc.returncode}); "
                              "see the FAIL lines above")
+
+
+def check_python(python: str, lock: Path) -> None:
+    """The venv's Python must be the one the lock was made for (else pip finds no matching wheels)."""
+    m = re.search(r"^# target: python=(\d+\.\d+)", lock.read_text(encoding="utf-8"), re.MULTILINE)
+    if not m:
+        return
+    proc = subprocess.run([python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                          capture_output=True, text=True, check=False)
+    have = proc.stdout.strip() if proc.returncode == 0 else "not runnable"
+    if have != m.group(1):
+        raise BuildError(f"this package is for Python {m.group(1)} but {python} is {have}: pass --python (or set "
+                         f"PYTHON for install.sh) to a Python {m.group(1)}, or use the bundle, which needs no Python")
 
 
 def cmd_install(args: argparse.Namespace) -> int:

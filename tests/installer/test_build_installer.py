@@ -328,3 +328,12 @@ def test_bundle_lists_the_data_folders_and_excludes_webengine(tmp_path: Path) ->
     assert args == ["--add-data", f"{tmp_path / 'reports/fonts'}:reports/fonts",
                     "--add-data", f"{tmp_path / 'storage/migrations'}:storage/migrations"]
     assert "PySide6.QtWebEngineCore" in bi.QT_EXCLUDES and "PySide6.QtPdf" not in bi.QT_EXCLUDES
+
+
+def test_install_refuses_a_python_the_package_was_not_built_for(tmp_path: Path) -> None:
+    lock = tmp_path / "requirements.lock"
+    lock.write_text("# target: python=3.99 implementation=cp platforms=native\n")
+    with pytest.raises(bi.BuildError, match=r"this package is for Python 3.99 but .* is 3\.\d+: pass --python"):
+        bi.check_python(sys.executable, lock)
+    lock.write_text(f"# target: python={sys.version_info.major}.{sys.version_info.minor} implementation=cp\n")
+    bi.check_python(sys.executable, lock)
