@@ -83,6 +83,15 @@ def test_lists_runs_across_submissions_with_chart(screen: CompareScreen, ctx: Ui
     assert "Falcon 2.0 (run " in screen.chart.describe()
 
 
+def test_activating_a_run_opens_its_submission(screen: CompareScreen, ctx: UiContext, qtbot) -> None:  # type: ignore[no-untyped-def]
+    screen.select_benchmark("InterCode-CTF")
+    row = _column(screen, "Submission").index("Borealis Q 1.0")
+    with qtbot.waitSignal(ctx.events.open_submission, timeout=1000) as blocker:
+        screen.runs_table.activated.emit(screen.runs_proxy.index(row, 0))
+    borealis = next(ln for ln in screen.lines if ln.who == "Borealis Q 1.0")
+    assert blocker.args == [borealis.run.submission_id]
+
+
 def test_trend_over_versions(screen: CompareScreen) -> None:
     screen.select_benchmark("InterCode-CTF")
     screen.chart_combo.setCurrentIndex(1)

@@ -211,3 +211,17 @@ def test_hostile_file_name_is_never_rendered_as_markup(dialog: ImportDialog, qtb
     assert dialog.results_table.item(0, 0).text() == evil.name
     tip = dialog.results_table.item(0, 3).toolTip()
     assert "&lt;b&gt;run.eval" in tip and "<b>" not in tip and "<img" not in tip
+
+
+def test_files_can_be_dropped_on_the_dialog(dialog: ImportDialog) -> None:
+    from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(INTERCODE)), QUrl.fromLocalFile(str(WMDP_JSON))])
+    event = QDropEvent(QPoint(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
+                       Qt.KeyboardModifier.NoModifier)
+    dialog.dropEvent(event)
+    assert dialog.paths() == [str(INTERCODE), str(WMDP_JSON)]
+    dialog.dropEvent(event)  # dropping the same files again does not duplicate them
+    assert dialog.file_list.count() == 2

@@ -229,8 +229,8 @@ def test_transcript_shows_tool_calls_readably(ctx: UiContext, loaded: Loaded, qt
     detail.apply_filters()
     assert detail.model.rowCount() >= 1
     detail.table.selectRow(0)
-    with qtbot.waitSignal(detail.table.doubleClicked, timeout=1000):
-        detail.table.doubleClicked.emit(detail.model.index(0, 0))
+    with qtbot.waitSignal(detail.table.activated, timeout=1000):  # double-click or Enter
+        detail.table.activated.emit(detail.model.index(0, 0))
     dlg = detail.dialogs[-1]
     qtbot.addWidget(dlg)
     text = dlg.view.plain_text()

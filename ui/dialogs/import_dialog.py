@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -113,8 +113,8 @@ class ImportDialog(QDialog):
         fb.addWidget(self.add_button)
         fb.addWidget(self.remove_button)
         fb.addStretch(1)
-        hint = QLabel("Inspect .eval/.json, lm-evaluation-harness results .json (samples .jsonl beside it are "
-                      "read too) or CSV. The format is detected from the content.")
+        hint = QLabel("Add or drop Inspect .eval/.json, lm-evaluation-harness results .json (samples .jsonl "
+                      "beside it are read too) or CSV files. The format is detected from the content.")
         hint.setWordWrap(True)
         hint.setObjectName("hint")
         fl = QVBoxLayout(files_box)
@@ -204,8 +204,22 @@ class ImportDialog(QDialog):
         layout.addLayout(body, 1)
         layout.addWidget(ClassificationBanner(marking))
 
+        self.setAcceptDrops(True)  # files dragged from the media's file manager window
         self._load_submissions(submission_id)
         self._update_buttons()
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if not self._running and event.mimeData().hasUrls() and all(
+                u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths and not self._running:
+            event.acceptProposedAction()
+            self.add_files(paths)
 
     # -- setup ----------------------------------------------------------------------------------
     def _load_submissions(self, preselect: int | None) -> None:

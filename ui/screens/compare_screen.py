@@ -395,6 +395,8 @@ class CompareScreen(QWidget):
         self.lines_model = LinesModel()
         self.runs_table, self.runs_proxy = _table(self.lines_model)
         self.runs_table.setObjectName("compareRunsTable")
+        self.runs_table.setToolTip("Double-click a run to open its submission")
+        self.runs_table.activated.connect(self._open_submission)
         self.chart = ChartWidget()
 
         self.run_a = QComboBox()
@@ -586,6 +588,12 @@ class CompareScreen(QWidget):
         else:
             self.chart.set_data(bar_chart(comp.benchmark, metric, direction, self.lines))
         self._fill_run_combos()
+
+    @Slot(QModelIndex)
+    def _open_submission(self, index: QModelIndex) -> None:
+        row = self.runs_proxy.mapToSource(index).row()
+        if 0 <= row < len(self.lines) and self.lines[row].run.submission_id is not None:
+            self.ctx.events.open_submission.emit(self.lines[row].run.submission_id)
 
     # -- per-sample deltas ---------------------------------------------------------------------------
     def _fill_run_combos(self) -> None:

@@ -170,7 +170,8 @@ class RunDetail(QWidget):
         for col_key, width in (("sample_id", 140), ("epoch", 55), ("score", 60), ("scores", 110), ("error", 150),
                                ("answer", 210), ("target", 150), ("tokens", 70), ("time", 70)):
             self.table.setColumnWidth(COLUMN_INDEX[col_key], width)
-        self.table.doubleClicked.connect(self._double_clicked)
+        # activated = double-click or Enter (platform rules), so the keyboard opens transcripts too
+        self.table.activated.connect(self._double_clicked)
 
         bottom = QHBoxLayout()
         bottom.addWidget(self.count_label, 1)
