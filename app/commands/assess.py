@@ -11,7 +11,7 @@ from pathlib import Path
 
 from app.commands.common import open_session, print_table
 from app.model.checklist import Status, risk_expired
-from app.model.errors import ValidationError
+from app.model.errors import NotFound, ValidationError
 from app.model.markings import Marking
 from app.services import assessment, coverage
 from app.services.session import Session
@@ -26,7 +26,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     st.set_defaults(func=_start)
 
     status = s.add_parser("status", help="state, progress per section, open items, flags")
-    status.add_argument("id", type=int, help="assessment id")
+    status.add_argument("id", type=int, help="assessment id (or submission id with --submission)")
+    status.add_argument("--submission", action="store_true", help="ID is the submission's id")
     status.set_defaults(func=_status)
 
     ans = s.add_parser("answer", help="answer one item")
@@ -107,7 +108,13 @@ def _start(args: argparse.Namespace) -> int:
 
 def _status(args: argparse.Namespace) -> int:
     def body(s: Session) -> int:
-        view = assessment.get(s, args.id)
+        if args.submission:
+            found = assessment.for_submission(s, args.id)
+            if found is None:
+                raise NotFound(f"Submission {args.id} has no assessment yet (assess start {args.id}).")
+            view = found
+        else:
+            view = assessment.get(s, args.id)
         print(view.marking.banner())
         print(f"Assessment {view.id} of submission {view.submission_id}: {view.state.value}")
         print(f"Template {view.template.label} (sha256 {view.template.sha256[:16]}…)")

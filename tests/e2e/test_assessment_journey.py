@@ -65,6 +65,10 @@ def test_results_to_approval_by_second_account(workstation, monkeypatch, capsys)
     assert "approved" in text and "Progress 40/40" in text and "Approved by lead" in text
     assert text.splitlines()[0] == "SECRET//NOFORN"
 
+    code, by_sub, err = _cli(monkeypatch, capsys, workstation, "reviewer", "assess", "status", str(sid),
+                             "--submission")
+    assert code == 0 and by_sub == text
+
     code, text, err = _cli(monkeypatch, capsys, workstation, "auditor", "assess", "export", str(aid), "--json")
     assert code == 0, err
     data = json.loads(text)
