@@ -31,7 +31,7 @@ from app.model.checklist import Status
 from app.model.findings import Finding, Severity
 from app.model.markings import Marking
 from app.model.submissions import AccessMethod, ComputeEstimate, Modality, Submission, SubmissionStatus
-from app.services import assessment, audit, backup, findings, results, submissions, users, workstation
+from app.services import assessment, audit, backup, coverage, findings, results, submissions, users, workstation
 from app.services import pki as pki_service
 from app.services import reports as report_service
 from app.services.session import Session
@@ -198,11 +198,18 @@ def _step_assessment(state: _State) -> str:
     assessment.add_run_evidence(rev, view.id, items[0], state.run_id, note="self-test fixture log")
     finding = findings.create(rev, Finding(state.submission_id, "Self-test finding", "Recorded by the self-test.",
                                            Severity.LOW, "None.", (items[0],)))
+    # Coverage: the shipped reference rule set evaluated over the imported run, determination approved.
+    cover = coverage.evaluate(rev, state.submission_id)
+    if not cover.evaluation.results:
+        raise AssertionError("the coverage rule set produced no results")
+    det = coverage.record_determination(rev, state.submission_id, "Self-test determination.")
+    coverage.approve_determination(lead, det.id)
     assessment.submit(rev, view.id)
     approved = assessment.approve(lead, view.id, "Self-test approval.")
     if approved.state is not ChecklistState.APPROVED:
         raise AssertionError(f"assessment is {approved.state.label}, not approved")
-    return f"{len(items)} items answered, run evidence, finding {finding.label}, submitted, approved by the lead"
+    return (f"{len(items)} items answered, run evidence, finding {finding.label}, {len(cover.evaluation.results)} "
+            f"coverage rules ({cover.evaluation.overall}), submitted, approved by the lead")
 
 
 def _step_report(state: _State) -> str:
