@@ -307,3 +307,23 @@ def test_lm_eval_sample_shows_requests_and_responses(ctx: UiContext, qtbot) -> N
     assert "Which tool captures network packets for offline protocol analysis?\nA. Wireshark\nB. Ghidra" in text
     assert "→ continuation scored:  A" in text and "← response: -0.2, True" in text
     assert "acc: 1" in text
+
+
+def test_a_failing_page_read_is_reported_once_not_per_cell(ctx: UiContext, loaded: Loaded) -> None:
+    from app.model.errors import StorageError
+
+    class Broken:
+        def count(self, flt: SampleFilter) -> int:
+            return 5
+
+        def page(self, *args: object) -> list:
+            raise StorageError("database is locked by another program")
+
+    reported: list[BaseException] = []
+    model = SamplesModel(Broken())  # type: ignore[arg-type]
+    model.on_fetch_error = reported.append
+    cells = [model.index(r, c).data() for r in range(5) for c in range(3)]
+    assert set(cells) == {"…"} and len(reported) == 1 and "locked" in str(reported[0])
+    model.set_filter(SampleFilter(errors_only=True))
+    model.index(0, 0).data()
+    assert len(reported) == 2  # a new filter reports again

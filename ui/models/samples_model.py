@@ -114,6 +114,7 @@ class SamplesModel(QAbstractTableModel):
         self._cells: dict[int, tuple[str, ...]] = {}  # sample pk -> display strings (bounded)
         self.fetches: list[int] = []  # pages fetched, in order: for tests and the benchmark
         self.on_fetch_error: Callable[[BaseException], None] | None = None
+        self._fetch_failed = False
         self._bold = QFont()
         self._bold.setBold(True)
 
@@ -130,6 +131,7 @@ class SamplesModel(QAbstractTableModel):
         self._filter = flt
         self._count = count
         self._pages.clear()
+        self._fetch_failed = False
         self.endResetModel()
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
@@ -167,8 +169,9 @@ class SamplesModel(QAbstractTableModel):
             return None
         try:
             rows = self._page(row // self.page_size)
-        except Exception as exc:  # a failed read must not crash painting; report once
-            if self.on_fetch_error is not None:
+        except Exception as exc:  # a failed read must not crash painting; report once, not per cell
+            if self.on_fetch_error is not None and not self._fetch_failed:
+                self._fetch_failed = True
                 self.on_fetch_error(exc)
             return None
         i = row % self.page_size

@@ -142,7 +142,7 @@ class RunsPage(QWidget):
             parts.append(f"{incomplete} not complete")
         if unmapped:
             parts.append(f"{unmapped} unmapped")
-        self.summary.setText(" · ".join(parts))
+        self.summary.setText(" · ".join(parts) if runs else "")
         self._update_buttons()
 
     def runs(self) -> list[EvalRun]:
