@@ -19,7 +19,7 @@ from cryptography import x509
 
 from app.model.accounts import Permission, Role
 from app.model.errors import FrontierError, NotFound, PermissionDenied, ValidationError
-from app.model.markings import UNCLASSIFIED, Marking, rollup
+from app.model.markings import UNCLASSIFIED, Level, Marking, rollup
 from app.model.report import (
     BenchmarkRow,
     ChecklistItem,
@@ -173,33 +173,45 @@ def assemble(session: Session, submission_id: int, version: int | None = None,
         int(sub.id or 0), sub.developer, sub.model_name, sub.version, sub.received, sub.planned_release,
         sub.modality.value, sub.access_method.value, sub.training_flop, sub.compute_estimate.value, sub.marking,
     )
-    classification = None
-    if settings.classified_by:
-        classification = ClassificationBlock(settings.classified_by, settings.derived_from or "Multiple Sources",
-                                             settings.declassify_on or "25X1")
-    cui = None
-    if settings.cui_controlled_by:
-        cui = CuiBlock(settings.cui_controlled_by, settings.cui_category or "—", "", settings.cui_poc)
     report = ReportInput(
         title=f"Pre-release review of {sub.display_name}",
         control_number=control_number(workstation_code(session), summary.id, version, when.year),
         submission=summary, generated_at=when, workstation_name=settings.workstation_name,
         audit_head_seq=seq, audit_head_hash=head, version=version, title_marking=UNCLASSIFIED,
-        classification_block=classification, cui_block=cui,
         coverage=_coverage(session, submission_id), checklist=checklist,
         findings=_findings(session, submission_id), benchmarks=_benchmarks(session, submission_id, sub.marking),
         vulnerabilities=_vulnerabilities(session, submission_id), signers=_signers(session, view),
         review_started=sub.received, review_completed=(datetime.fromisoformat(view.approved_at).date()
                                                        if view is not None and view.approved_at else None),
     )
+    return dataclasses.replace(report, **_marking_blocks(report, settings))
+
+
+def _marking_blocks(report: ReportInput, settings: Any) -> dict[str, Any]:
+    """Authority blocks from the workstation settings, only where the content needs them:
+    a classification authority block when the report is classified, a CUI designation block when
+    it contains CUI. Missing lines are refused, never invented."""
     overall = report.overall_marking()
-    if overall.level >= Marking.parse("CONFIDENTIAL").level and classification is None:
-        # Classified content needs an authority block; the workstation settings supply its lines.
-        raise ValidationError("classified_by", f"the report is marked {overall.banner()}: set 'Classified By', "
-                              "'Derived From' and 'Declassify On' in the workstation settings first")
-    if overall.level == Marking.parse("CUI").level and cui is None and classification is None:
-        report = dataclasses.replace(report, cui_block=CuiBlock(settings.workstation_name, "—"))
-    return report
+    blocks: dict[str, Any] = {}
+    if overall.level >= Level.CONFIDENTIAL:
+        lines = {"Classified By": settings.classified_by, "Derived From": settings.derived_from,
+                 "Declassify On": settings.declassify_on}
+        missing = [k for k, v in lines.items() if not str(v).strip()]
+        if missing:
+            raise ValidationError("classification authority block",
+                                  f"the report is marked {overall.banner()}: set {', '.join(repr(m) for m in missing)} "
+                                  "in the workstation settings first")
+        blocks["classification_block"] = ClassificationBlock(settings.classified_by, settings.derived_from,
+                                                             settings.declassify_on)
+    has_cui = any(m.level == Level.CUI for m in report.portion_markings())
+    if has_cui:
+        if not str(settings.cui_controlled_by).strip() or not str(settings.cui_category).strip():
+            if overall.level == Level.CUI:
+                raise ValidationError("CUI designation block", "the report contains CUI: set 'Controlled by' and "
+                                      "the CUI category in the workstation settings first")
+        else:
+            blocks["cui_block"] = CuiBlock(settings.cui_controlled_by, settings.cui_category, "", settings.cui_poc)
+    return blocks
 
 
 # -- build -------------------------------------------------------------------------------------

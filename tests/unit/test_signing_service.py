@@ -179,3 +179,41 @@ def test_lead_countersigns_with_a_pkcs11_token(workstation, ready, softhsm, tmp_
     check = report_service.verify(rev, report.id)
     assert check.ok, check.lines()
     assert check.signatures[1].signer == "Lee Lead" and "OU=Token tests" in check.signatures[1].issuer
+
+
+def test_marking_blocks_follow_the_content(workstation, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import subprocess
+
+    admin = workstation.session("admin")
+    pki_service.ensure_ready(admin)
+    rev = workstation.session("reviewer")
+
+    def text_of(report_id: int) -> str:
+        path = tmp_path / f"r{report_id}.pdf"
+        path.write_bytes(report_service.pdf_bytes(rev, report_id))
+        out = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True)
+        return " ".join(out.stdout.split())
+
+    cui_sid = submissions.create(rev, Submission(developer="Gamma", model_name="Lark", version="1",
+                                                 received=date(2026, 11, 2), planned_release=date(2026, 11, 30),
+                                                 marking=Marking.parse("CUI"))).id
+    with pytest.raises(ValidationError, match="contains CUI"):
+        report_service.build(rev, cui_sid)
+    with admin.transaction() as conn:
+        settings_repo.save(conn, dataclasses.replace(admin.settings, cui_controlled_by="Review Office",
+                                                     cui_category="PRIVILEGE", classified_by="R. Office"))
+    rev.reload_settings()
+    cui_text = text_of(report_service.build(rev, cui_sid).id)
+    assert "Controlled by: Review Office" in cui_text and "CUI Category: PRIVILEGE" in cui_text
+    assert "Classified By" not in cui_text and cui_text.startswith("CUI ")
+
+    plain_sid = submissions.create(rev, Submission(developer="Delta", model_name="Wren", version="1",
+                                                   received=date(2026, 11, 2), planned_release=date(2026, 11, 30))).id
+    plain = text_of(report_service.build(rev, plain_sid).id)
+    assert plain.startswith("UNCLASSIFIED ") and "Controlled by" not in plain and "Classified By" not in plain
+
+    secret_sid = submissions.create(rev, Submission(developer="Eps", model_name="Kite", version="1",
+                                                    received=date(2026, 11, 2), planned_release=date(2026, 11, 30),
+                                                    marking=SNF)).id
+    with pytest.raises(ValidationError, match="'Derived From', 'Declassify On'"):
+        report_service.build(rev, secret_sid)  # only 'Classified By' is configured: nothing is invented
