@@ -159,7 +159,7 @@ def _step_sign_in(state: _State) -> str:
 def _step_submission(state: _State) -> str:
     session = state.sessions[REVIEWER]
     today = session.today()
-    marking = Marking.parse("CUI")
+    marking = Marking.parse("UNCLASSIFIED")  # no CUI designation block needed in the report
     created = submissions.create(session, Submission(
         developer="Self-test Labs", model_name="selftest-model", version="1.0", received=today,
         planned_release=today + timedelta(days=30), modality=Modality.TEXT,
