@@ -122,7 +122,8 @@ def test_cancel_leaves_nothing_behind(dialog: ImportDialog, ctx: UiContext, qtbo
     assert [o.status for o in outcomes] == ["cancelled", "cancelled"]
     assert results.list_runs(ctx.session, sid) == []
     assert dialog.results_table.item(0, 1).text() == "Cancelled"
-    assert "cancelled" in dialog.progress_label.text().lower()
+    assert dialog.progress_label.text() == ("Import cancelled: nothing was stored from the file being read; "
+                                            "1 file(s) not started.")
     assert audit.count(auditor) == before  # no import event written either
 
 
@@ -225,3 +226,19 @@ def test_files_can_be_dropped_on_the_dialog(dialog: ImportDialog) -> None:
     assert dialog.paths() == [str(INTERCODE), str(WMDP_JSON)]
     dialog.dropEvent(event)  # dropping the same files again does not duplicate them
     assert dialog.file_list.count() == 2
+
+
+def test_cancel_after_a_finished_file_keeps_it_and_stores_nothing_of_the_rest(dialog: ImportDialog, ctx: UiContext,
+                                                                             qtbot) -> None:  # type: ignore[no-untyped-def]
+    dialog.add_files([str(INTERCODE), str(WMDP_JSON), str(LM_EVAL)])
+
+    def press_cancel(_d: int, _t: int, message: str) -> None:
+        if message.startswith(f"{INTERCODE.name}: imported") and dialog.cancel_button.isEnabled():
+            dialog.cancel_button.click()
+
+    dialog.progress_changed.connect(press_cancel)
+    with qtbot.waitSignal(dialog.imported, timeout=10_000) as blocker:
+        dialog.import_button.click()
+    assert [o.status for o in blocker.args[0]] == ["imported", "cancelled", "cancelled"]
+    assert [r.original_name for r in results.list_runs(ctx.session, dialog.submission_id() or 0)] == [INTERCODE.name]
+    assert dialog.progress_label.text().endswith("1 file(s) finished before the cancel are kept.")

@@ -442,7 +442,14 @@ class ImportDialog(QDialog):
         summary = ", ".join(f"{n} {STATUS_LABELS[k].lower()}" for k, n in counts.items() if n)
         self.progress_bar.setRange(0, 1000)
         self.progress_bar.setValue(1000 if not counts["cancelled"] else self.progress_bar.value())
-        self.progress_label.setText(f"Finished: {summary}." if summary else "Nothing to import.")
+        if counts["cancelled"]:
+            kept = counts["imported"]
+            self.progress_label.setText(
+                "Import cancelled: nothing was stored from the file being read"
+                + (f"; {counts['cancelled'] - 1} file(s) not started" if counts["cancelled"] > 1 else "")
+                + (f". {kept} file(s) finished before the cancel are kept." if kept else "."))
+        else:
+            self.progress_label.setText(f"Finished: {summary}." if summary else "Nothing to import.")
         self.counts_label.setText(f"{sum(o.samples for o in outcomes):,} samples stored")
         self._update_buttons()
         if any(o.status == "imported" for o in outcomes):
