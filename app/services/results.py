@@ -77,7 +77,8 @@ from storage.db import Connection, Database, DatabaseError
 
 Progress = Callable[[int, int, str], None]
 Cancel = Callable[[], bool]
-BATCH = 500
+BATCH = 500  # samples per insert batch ...
+BATCH_BYTES = 16 << 20  # ... or fewer when they are large, so memory stays bounded by bytes too
 
 
 # -- import -----------------------------------------------------------------------------------------
@@ -238,12 +239,14 @@ def _prefetched_batches(samples: Iterator[SampleResult], size: int,
     def reader() -> None:
         try:
             batch: list[SampleResult] = []
+            held = 0
             for sample in samples:
                 batch.append(sample)
-                if len(batch) >= size:
+                held += len(sample.transcript_json or b"") + len(sample.input_text) + len(sample.answer)
+                if len(batch) >= size or held >= BATCH_BYTES:
                     if not put(batch):
                         return
-                    batch = []
+                    batch, held = [], 0
             if batch and not put(batch):
                 return
             put(_DONE)
