@@ -52,7 +52,7 @@ class EvidencePanel(QGroupBox):
         self.list.setObjectName("evidenceList")
         self.list.setMaximumHeight(140)
         self.run_combo = QComboBox()
-        self.run_combo.setMinimumWidth(220)
+        self.run_combo.setMinimumWidth(160)
         self.sample_edit = QLineEdit()
         self.sample_edit.setPlaceholderText("sample id (optional)")
         self.note_edit = QLineEdit()

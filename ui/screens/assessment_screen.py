@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QDateEdit,
     QFormLayout,
+    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QInputDialog,
@@ -177,13 +178,13 @@ class AssessmentScreen(QWidget):
         self.guidance.setStyleSheet("color: #24292f; background: #f6f8fa; padding: 8px;")
 
         self.status_group = QButtonGroup(self)
-        status_row = QHBoxLayout()
+        status_row = QGridLayout()  # 2 rows of 3: fits a narrow pane without scrolling
         for st in Status:
             rb = QRadioButton(f"{st.hotkey} {st.label}")  # no mnemonic: Alt+N is the screen shortcut
             rb.setToolTip(f"{st.label} — key {st.hotkey} in the list, Alt+{st.hotkey} anywhere")
             self.status_group.addButton(rb, st.hotkey)
-            status_row.addWidget(rb)
-        status_row.addStretch(1)
+            status_row.addWidget(rb, (st.hotkey - 1) // 3, (st.hotkey - 1) % 3)
+        status_row.setColumnStretch(3, 1)
         self.status_group.idClicked.connect(self.set_status_by_hotkey)
         self.missing = QLabel()
         self.missing.setObjectName("missingHint")
@@ -212,6 +213,7 @@ class AssessmentScreen(QWidget):
         form = QFormLayout()
         form.addRow("Marking:", self.marking)
         form.addRow("Risk expiry:", risk_row)
+        self.form, self.risk_row = form, risk_row  # the expiry row shows only for 'Risk accepted'
 
         self.suggestion_box = QGroupBox("Suggestion from the active rule set")
         self.suggestion_text = QLabel()
@@ -265,6 +267,7 @@ class AssessmentScreen(QWidget):
         pl.addWidget(self.history_box)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # the pane wraps instead
         scroll.setWidget(pane)
         self.pane = pane
 
@@ -459,6 +462,7 @@ class AssessmentScreen(QWidget):
         risk = a.status is Status.RISK_ACCEPTED
         editable = bool(self.view and self.view.state.editable) and self.ctx.can(Permission.ASSESS)
         self.expiry.setEnabled(risk and editable)
+        self.form.setRowVisible(self.risk_row, risk)
         if risk:
             self.risk_state.setText(f"approved by {a.risk_approved_by}" if a.risk_approved_by
                                     else "awaiting a lead's approval")

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPlainTextEdit,
     QPushButton,
+    QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -97,7 +98,7 @@ class CoverageScreen(QWidget):
         self.rationale.setPlaceholderText("Rationale: which rules and inputs decided it; why, if you depart from "
                                           "the engine's outcome")
         self.rationale.setTabChangesFocus(True)
-        self.rationale.setMaximumHeight(110)
+        self.rationale.setMaximumHeight(72)
         self.marking = MarkingPicker(Marking.parse(ctx.session.settings.system_high))
         self.record_button = QPushButton("Record determination")
         self.record_button.clicked.connect(self.record)
@@ -108,6 +109,8 @@ class CoverageScreen(QWidget):
         form.addRow("Marking:", self.marking)
         form.addRow("", self.record_button)
         rec_box.setVisible(ctx.can(Permission.ASSESS))
+        rec_box.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        cur_box.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
 
         refresh = QPushButton("Re-evaluate")
         refresh.clicked.connect(self.refresh)
@@ -117,7 +120,7 @@ class CoverageScreen(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.flags)
-        layout.addWidget(self.table, 1)
+        layout.addWidget(self.table, 3)
         layout.addWidget(self.engine)
         layout.addWidget(self.excluded)
         layout.addWidget(cur_box)
@@ -154,7 +157,7 @@ class CoverageScreen(QWidget):
                 self.table.setItem(i, col, cell)
         self.table.resizeColumnsToContents()
         self.table.resizeRowsToContents()
-        for col, cap in ((0, 260), (2, 320), (3, 260)):
+        for col, cap in ((0, 240), (2, 300), (3, 240)):
             self.table.setColumnWidth(col, min(self.table.columnWidth(col), cap))
         self.engine.setText(f"Engine outcome: {v.evaluation.summary()}")
         self.excluded.setText("\n".join(f"Not used: {e}" for e in v.excluded))
