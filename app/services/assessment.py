@@ -52,6 +52,11 @@ def _parse_stored(doc: repo.StoredDocument) -> Template:
     return cached
 
 
+def stored_template(conn: Connection, template_pk: int) -> Template:
+    """The parsed template stored under `template_pk` (cached by content hash)."""
+    return _parse_stored(repo.get_template(conn, template_pk))
+
+
 def ensure_builtin_template(conn: Connection, now: str, actor: str) -> repo.StoredDocument:
     data = builtin_template_bytes()
     t = checklist_template.parse(data, BUILTIN_TEMPLATE)

@@ -29,7 +29,7 @@ def _check_links(conn: Connection, f: Finding) -> None:
     if f.item_ids:
         if row is None:
             raise ValidationError("linked items", "start the assessment before linking checklist items")
-        template = assessment._parse_stored(repo.get_template(conn, row.template_pk))
+        template = assessment.stored_template(conn, row.template_pk)
         for item_id in f.item_ids:
             template.item(item_id)
     for ev in f.evidence:
