@@ -33,7 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     ans = s.add_parser("answer", help="answer one item")
     ans.add_argument("id", type=int)
     ans.add_argument("item", help="item id, e.g. CAP-02")
-    ans.add_argument("--status", required=True, choices=[x.value for x in Status])
+    ans.add_argument("--status", choices=[x.value for x in Status], help="new status (default: keep)")
     ans.add_argument("--justification")
     ans.add_argument("--marking")
     ans.add_argument("--expiry", help="risk acceptance expiry YYYY-MM-DD")
@@ -141,6 +141,11 @@ def _status(args: argparse.Namespace) -> int:
             print("warning: risk acceptance expired: " + ", ".join(expired))
         for problem in assessment.verify_history(s, view.id):
             print(f"warning: {problem}")
+        det = coverage.current_determination(s, view.submission_id)
+        if det is None:
+            print("note: no coverage determination recorded yet")
+        elif not det.approved_by:
+            print(f"note: coverage determination {det.id} ({det.outcome}) awaits a lead's approval")
         for flag in coverage.reevaluation_flags(s, view.submission_id):
             print(f"warning: coverage {flag}")
         return 0
@@ -155,7 +160,8 @@ def _answer(args: argparse.Namespace) -> int:
                 expiry = date.fromisoformat(args.expiry)
             except ValueError:
                 raise ValidationError("expiry", f"{args.expiry!r} is not a date (YYYY-MM-DD)") from None
-        a = assessment.answer(s, args.id, args.item, status=Status(args.status), justification=args.justification,
+        a = assessment.answer(s, args.id, args.item, status=Status(args.status) if args.status else None,
+                              justification=args.justification,
                               marking=Marking.parse(args.marking) if args.marking else None,
                               risk_expiry=expiry, reason=args.reason)
         print(f"{a.item_id}: {a.status.label}" + (f" (incomplete: {a.missing})" if a.missing else ""))
