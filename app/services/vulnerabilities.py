@@ -616,7 +616,8 @@ def apply_import(session: Session, preview: ImportPreview,
     actor, now = session.account.username, session.now()
     with session.transaction() as conn:
         for index, action in enumerate(preview.actions):
-            if action.kind in (ActionKind.INVALID, ActionKind.DUPLICATE):
+            if action.kind in (ActionKind.INVALID, ActionKind.DUPLICATE) or (
+                    action.kind is ActionKind.CONFLICT and not action.local_id):  # ambiguous match: by hand
                 result.skipped.append(f"{action.file} {action.json_path}: {action.message}")
                 continue
             assert action.incoming is not None

@@ -263,6 +263,23 @@ def test_cve_match_without_exchange_history_differences_are_conflicts(sender, re
     assert "title" in action.conflicts
 
 
+def test_ambiguous_match_is_shown_and_skipped(sender, receiver, tmp_path) -> None:
+    original = vs.create(sender, rich())
+    path = export(sender, original.id, tmp_path)
+    vs.apply_import(receiver, vs.preview_import(receiver, [path]))
+    # The receiver's entry loses the CVE; another entry here claims it.
+    mine = vs.list_all(receiver)[0]
+    vs.update(receiver, dataclasses.replace(mine, cve=""))
+    other = vs.create(receiver, Vulnerability(title="Same CVE, other entry", cve=original.cve))
+    preview = vs.preview_import(receiver, [path])
+    (action,) = preview.actions
+    assert action.kind is ActionKind.CONFLICT and not action.local_id
+    assert mine.id in action.message and other.id in action.message
+    result = vs.apply_import(receiver, preview, {0: {"title": "incoming"}})
+    assert result.updated == [] and len(result.skipped) == 1
+    assert vs.get(receiver, other.id).title == "Same CVE, other entry"
+
+
 def test_register_changed_after_preview_applies_nothing(sender, receiver, tmp_path) -> None:
     original = vs.create(sender, rich())
     second = vs.create(sender, rich(cve="CVE-2026-40002", title="Second"))
