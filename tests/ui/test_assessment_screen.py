@@ -258,7 +258,7 @@ def test_assessment_tab_shows_coverage_reevaluation_flag(qtbot, ctx):
     assessment.start(ctx.session, sub.id)
     coverage.record_determination(ctx.session, sub.id, "Above the EU presumption.")
     screen = _screen(qtbot, ctx, sub.id)
-    assert screen.notice.isHidden()
+    assert screen.notice.text() == "Coverage: the determination (covered) awaits a lead's approval."
     submissions.update(ctx.session, dataclasses.replace(sub, training_flop=2e24))  # corrected declaration
     screen.refresh()
     assert screen.notice.isVisible() and "Coverage: Outcome would change from 'covered'" in screen.notice.text()

@@ -314,6 +314,11 @@ class AssessmentScreen(QWidget):
         self.evidence.fill_runs()
         try:  # evaluated on refresh only: saves and navigation stay fast
             self._coverage_flags = coverage.reevaluation_flags(self.ctx.session, self.submission_id)
+            det = coverage.current_determination(self.ctx.session, self.submission_id)
+            if det is None:
+                self._coverage_flags.append("no determination recorded yet (Coverage tab).")
+            elif not det.approved_by:
+                self._coverage_flags.append(f"the determination ({det.outcome}) awaits a lead's approval.")
         except FrontierError:
             self._coverage_flags = []
         self._commented = {c.item_id for c in assessment.comments(self.ctx.session, self.view.id) if c.item_id}
