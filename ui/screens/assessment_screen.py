@@ -506,7 +506,7 @@ class AssessmentScreen(QWidget):
         item_comments = assessment.item_comments(s, aid, item_id)
         for c in item_comments:
             self.comments_list.addItem(f"{c.author} {c.created_at[:16]}: {clean_text(c.comment, 2000)}")
-        self.comments_box.setVisible(bool(item_comments) or self.lead_comment.isVisible())
+        self.comments_box.setVisible(bool(item_comments) or not self.lead_comment.isHidden())
         self.history_list.clear()
         for h in reversed(assessment.history(s, aid, item_id)):
             what = ", ".join(f"{k}: {clean_text(v[0], 60)!s} → {clean_text(v[1], 60)!s}" for k, v in h.changes.items())
