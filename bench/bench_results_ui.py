@@ -15,6 +15,7 @@ import os
 import platform
 import random
 import resource
+import shutil
 import statistics
 import sys
 import tempfile
@@ -226,6 +227,7 @@ def main(argv: list[str]) -> int:
         w.deleteLater()
     app.processEvents()
     session.close()
+    shutil.rmtree(tmp, ignore_errors=True)  # about 0.5 GB of encrypted database
 
     cpu = platform.processor() or platform.machine()
     text = "\n".join([
