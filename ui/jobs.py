@@ -60,40 +60,76 @@ def time_left(done: int, total: int, elapsed: float) -> str:
     return f"about {max(1, round(remaining))} s left"
 
 
-class _Signals(QObject):
-    progress = Signal(int, int, str)
-    finished = Signal(object)
-    failed = Signal(object)
+class _Bus(QObject):
+    """The runner's channel from worker threads; owned by the runner (C++ parent), so a worker
+    dropping its Python reference can never delete it from the wrong thread."""
+
+    progress = Signal(int, int, int, str)  # job id, done, total, message
+    finished = Signal(int, object)  # job id, result
+    failed = Signal(int, object)  # job id, exception
 
 
 class _Runnable(QRunnable):
-    def __init__(self, job: Job) -> None:
+    """Runs on a pool thread with plain data only: the job id, the callable, the cancel flag and
+    the runner's bus. No Qt object's lifetime depends on this thread."""
+
+    def __init__(self, job_id: int, fn: JobFn, bus: _Bus, cancel_event: threading.Event) -> None:
         super().__init__()
-        self.job = job
+        self.job_id = job_id
+        self.fn: JobFn | None = fn
+        self.bus = bus
+        self.cancel_event = cancel_event
+        self.last_emit = 0.0
         self.setAutoDelete(True)
 
-    def run(self) -> None:
-        job = self.job
+    def _emit(self, signal_name: str, *args: object) -> None:
         try:
-            result = job.fn(job.report_progress, job.cancelled)
+            getattr(self.bus, signal_name).emit(self.job_id, *args)
+        except RuntimeError:
+            pass  # the runner is gone: nobody is waiting for this result
+
+    def progress(self, done: int, total: int, message: str = "") -> None:
+        now = time.monotonic()
+        if now - self.last_emit >= _PROGRESS_INTERVAL_S or done >= total:
+            self.last_emit = now
+            self._emit("progress", int(done), int(total), str(message))
+
+    def cancelled(self) -> bool:
+        return self.cancel_event.is_set()
+
+    def run(self) -> None:
+        fn, self.fn = self.fn, None
+        assert fn is not None
+        try:
+            result = fn(self.progress, self.cancelled)
         except BaseException as exc:  # delivered to the GUI thread, never lost in the pool
-            job.signals.failed.emit(exc)
+            del fn  # the Job still holds fn, so what it captured is never freed on this thread
+            self._emit("failed", exc)
         else:
-            job.signals.finished.emit(result)
+            del fn
+            self._emit("finished", result)
 
 
-class Job(QObject):
-    """One running job; lives on the GUI thread, so its slots run there.
+class _SlowTimerShim:
+    """`job.slow_timer.stop()` (an early caller's way to suppress the dialog) keeps working;
+    new code passes `show_progress=False` to `run`."""
 
-    Deliberately parentless: the runner keeps the only reference while the job runs, so a
-    finished job is freed by Python once its last slot has returned (no deleteLater races with
-    the runner's own destruction).
-    """
+    def __init__(self, job: Job) -> None:
+        self.job = job
 
-    def __init__(self, runner: JobRunner, fn: JobFn, on_done: DoneFn, on_error: ErrorFn,
-                 label: str, parent: QWidget | None, cancellable: bool) -> None:
-        super().__init__()
-        self.runner = runner
+    def stop(self) -> None:
+        self.job.show_progress = False
+
+
+class Job:
+    """Book-keeping for one running job, touched only on the GUI thread (a plain object: no Qt
+    lifetime to race with)."""
+
+    def __init__(self, job_id: int, fn: JobFn, on_done: DoneFn, on_error: ErrorFn, label: str,
+                 parent: QWidget | None, cancellable: bool, show_progress: bool = True) -> None:
+        self.id = job_id
+        self.show_progress = show_progress
+        self.slow_timer = _SlowTimerShim(self)
         self.fn = fn
         self.on_done = on_done
         self.on_error = on_error
@@ -103,37 +139,19 @@ class Job(QObject):
         self.started = time.monotonic()
         self.finished = False
         self.dialog: QProgressDialog | None = None
-        self._cancel = threading.Event()
-        self._last_emit = 0.0
-        self._last: tuple[int, int, str] = (0, 0, "")
-        self.signals = _Signals()
-        self.signals.progress.connect(self._on_progress)
-        self.signals.finished.connect(self._on_finished)
-        self.signals.failed.connect(self._on_failed)
-        # A child timer dies with the job, so it can never call into a freed object.
-        self.slow_timer = QTimer(self)
-        self.slow_timer.setSingleShot(True)
-        self.slow_timer.timeout.connect(self.show_if_slow)
+        self.cancel_event = threading.Event()
+        self.last: tuple[int, int, str] = (0, 0, "")
 
-    # -- worker-thread side (plain callables handed to the core) --------------------------
     def cancelled(self) -> bool:
-        return self._cancel.is_set()
+        return self.cancel_event.is_set()
 
-    def report_progress(self, done: int, total: int, message: str = "") -> None:
-        now = time.monotonic()
-        if now - self._last_emit >= _PROGRESS_INTERVAL_S or done >= total:
-            self._last_emit = now
-            self.signals.progress.emit(int(done), int(total), str(message))
-
-    # -- GUI-thread side --------------------------------------------------------------------
     def cancel(self) -> None:
-        self._cancel.set()
+        self.cancel_event.set()
         if self.dialog is not None:
             self.dialog.setLabelText(f"{self.label}\nCancelling…")
 
-    @Slot()
     def show_if_slow(self) -> None:
-        if self.finished or self.dialog is not None:
+        if self.finished or self.dialog is not None or not self.show_progress:
             return
         dlg = QProgressDialog(self.label, "Cancel" if self.cancellable else "", 0, 0, self.parent_widget)
         dlg.setWindowTitle(self.label)
@@ -145,13 +163,13 @@ class Job(QObject):
             dlg.setCancelButton(None)  # type: ignore[arg-type]
         dlg.canceled.connect(self.cancel)
         self.dialog = dlg
-        self._render()
+        self.render()
         dlg.show()
 
-    def _render(self) -> None:
+    def render(self) -> None:
         if self.dialog is None:
             return
-        done, total, message = self._last
+        done, total, message = self.last
         lines = [self.label]
         if message:
             lines.append(message)
@@ -162,29 +180,15 @@ class Job(QObject):
             lines.append(f"{done:,} of {total:,}" + (f" — {left}" if left else ""))
         self.dialog.setLabelText("\n".join(lines))
 
-    @Slot(int, int, str)
-    def _on_progress(self, done: int, total: int, message: str) -> None:
-        self._last = (done, total, message)
-        self._render()
-
-    def _close(self) -> None:
+    def close(self) -> None:
         self.finished = True
-        self.slow_timer.stop()
-        if self.dialog is not None:
-            self.dialog.close()
-            self.dialog.deleteLater()
-            self.dialog = None
-        self.runner._forget(self)
-
-    @Slot(object)
-    def _on_finished(self, result: object) -> None:
-        self._close()
-        self.on_done(result)
-
-    @Slot(object)
-    def _on_failed(self, exc: BaseException) -> None:
-        self._close()
-        self.on_error(exc)
+        dlg, self.dialog = self.dialog, None
+        if dlg is not None:
+            dlg.canceled.disconnect(self.cancel)
+            dlg.close()
+            if dlg.parent() is not None:
+                dlg.deleteLater()  # owned by its parent widget: Qt frees it
+            # else Python owns it and frees it here, on the GUI thread
 
 
 class JobRunner(QObject):
@@ -198,12 +202,23 @@ class JobRunner(QObject):
         self.synchronous = synchronous
         self.slow_ms = slow_ms
         self.pool = pool or QThreadPool.globalInstance()
-        self.active: list[Job] = []
+        self.jobs: dict[int, Job] = {}
+        self._next_id = 1
+        self.bus = _Bus(self)
+        self.bus.progress.connect(self._on_progress)
+        self.bus.finished.connect(self._on_finished)
+        self.bus.failed.connect(self._on_failed)
         # Used when a caller passes no on_error; UiContext points it at its show_error.
         self.error_handler: ErrorFn = error_handler or _print_error
 
+    @property
+    def active(self) -> list[Job]:
+        return list(self.jobs.values())
+
     def run(self, fn: JobFn, on_done: DoneFn | None = None, on_error: ErrorFn | None = None, *,
-            label: str = "Working…", parent: QWidget | None = None, cancellable: bool = True) -> Job | None:
+            label: str = "Working…", parent: QWidget | None = None, cancellable: bool = True,
+            show_progress: bool = True) -> Job | None:
+        """show_progress=False: the caller draws its own progress (counts, time left, Cancel)."""
         done_cb: DoneFn = on_done or (lambda _r: None)
         error_cb: ErrorFn = on_error or self._default_error
         if self.synchronous:
@@ -214,22 +229,58 @@ class JobRunner(QObject):
             else:
                 done_cb(result)
             return None
-        job = Job(self, fn, done_cb, error_cb, label, parent, cancellable)
-        self.active.append(job)
-        job.slow_timer.start(self.slow_ms)
-        self.pool.start(_Runnable(job))
+        job = Job(self._next_id, fn, done_cb, error_cb, label, parent, cancellable, show_progress)
+        self._next_id += 1
+        self.jobs[job.id] = job
+        # The runner is the timer's context: the call is dropped if the runner is gone.
+        QTimer.singleShot(self.slow_ms, self, lambda jid=job.id: self._slow(jid))
+        self.pool.start(_Runnable(job.id, fn, self.bus, job.cancel_event))
         return job
+
+    def _slow(self, job_id: int) -> None:
+        job = self.jobs.get(job_id)
+        if job is not None:
+            job.show_if_slow()
+
+    @Slot(int, int, int, str)
+    def _on_progress(self, job_id: int, done: int, total: int, message: str) -> None:
+        job = self.jobs.get(job_id)
+        if job is not None:
+            job.last = (done, total, message)
+            job.render()
+
+    def _finish(self, job_id: int) -> Job | None:
+        job = self.jobs.pop(job_id, None)
+        if job is not None:
+            job.close()
+        return job
+
+    @Slot(int, object)
+    def _on_finished(self, job_id: int, result: object) -> None:
+        job = self._finish(job_id)
+        if job is not None:
+            try:
+                job.on_done(result)
+            finally:
+                self._maybe_idle()
+
+    @Slot(int, object)
+    def _on_failed(self, job_id: int, exc: BaseException) -> None:
+        job = self._finish(job_id)
+        if job is not None:
+            try:
+                job.on_error(exc)
+            finally:
+                self._maybe_idle()
+
+    def _maybe_idle(self) -> None:
+        if not self.jobs:
+            self.idle.emit()
 
     def _default_error(self, exc: BaseException) -> None:
         if isinstance(exc, Cancelled):
             return  # the user asked for it; nothing to report
         self.error_handler(exc)
-
-    def _forget(self, job: Job) -> None:
-        if job in self.active:
-            self.active.remove(job)
-        if not self.active:
-            self.idle.emit()
 
     def wait(self, msecs: int = -1) -> bool:
         """Block until the pool is drained (shutdown); callbacks still arrive via the event loop."""
