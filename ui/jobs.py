@@ -159,6 +159,7 @@ class Job:
         dlg.setAutoClose(False)
         dlg.setAutoReset(False)
         dlg.setMinimumWidth(380)
+        dlg.setProperty("keepOnLock", True)  # a lock hides it; rejecting it would cancel the job
         if not self.cancellable:
             dlg.setCancelButton(None)  # type: ignore[arg-type]
         dlg.canceled.connect(self.cancel)
@@ -185,6 +186,7 @@ class Job:
         dlg, self.dialog = self.dialog, None
         if dlg is not None:
             dlg.canceled.disconnect(self.cancel)
+            dlg.setProperty("finished", True)  # not to be shown again after an unlock
             dlg.close()
             if dlg.parent() is not None:
                 dlg.deleteLater()  # owned by its parent widget: Qt frees it

@@ -288,7 +288,9 @@ class MainWindow(QMainWindow):
         self.root.setCurrentWidget(self.content)
         self.menuBar().setEnabled(True)
         for w in self._hidden_windows:
-            w.show()
+            with contextlib.suppress(RuntimeError):  # a window freed while locked stays gone
+                if not w.property("finished"):
+                    w.show()
         self._hidden_windows = []
         self.idle.touch()
         self.idle.enabled = True

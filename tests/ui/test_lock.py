@@ -138,3 +138,32 @@ def test_idle_time_is_configurable_by_the_admin(make_ctx, qtbot) -> None:  # typ
     settings_admin.consent.setPlainText("   ")
     settings_admin.save()
     assert "consent_banner" in settings_admin.message.text()
+
+
+def test_lock_hides_a_running_jobs_progress_without_cancelling_it(ctx, qtbot, workstation) -> None:  # type: ignore[no-untyped-def]
+    import threading
+
+    from ui.jobs import JobRunner
+
+    ctx.jobs = JobRunner(slow_ms=0)
+    w = _window(ctx, qtbot)
+    release = threading.Event()
+    results: list[object] = []
+
+    def work(progress, cancel):  # type: ignore[no-untyped-def]
+        release.wait(5)
+        return "cancelled" if cancel() else "finished"
+
+    job = ctx.jobs.run(work, results.append, results.append, label="Long import", parent=w)
+    assert job is not None
+    qtbot.waitUntil(lambda: job.dialog is not None and job.dialog.isVisible(), timeout=3000)
+    dialog = job.dialog
+    w.lock("on demand")
+    assert not dialog.isVisible() and not job.cancelled()
+    release.set()
+    qtbot.waitUntil(lambda: bool(results), timeout=5000)
+    assert results == ["finished"]
+    w.try_unlock(workstation.passphrase("reviewer"))
+    from shiboken6 import isValid
+
+    assert not isValid(dialog) or not dialog.isVisible()  # finished while locked: not shown again
