@@ -67,6 +67,9 @@ class Database:
         path = Path(path)
         if not create and not path.is_file():
             raise StorageError(f"Database {path} does not exist.")
+        if not create and path.stat().st_size == 0:
+            # SQLite would treat an empty file as a new database and migrate it: refuse instead.
+            raise StorageError(f"Database {path} is empty (0 bytes): it was truncated. Restore from a backup.")
         if create and path.exists():
             raise StorageError(f"Database {path} already exists; refusing to overwrite it.")
         try:
@@ -127,14 +130,26 @@ class Database:
                 raise _friendly(exc, self.path) from None
             try:
                 yield self.conn
+            except sqlcipher3.Error as exc:
+                self._rollback()
+                raise _friendly(exc, self.path) from None
             except BaseException:
-                self.conn.execute("ROLLBACK")
+                self._rollback()
                 raise
             try:
                 self.conn.execute("COMMIT")
             except sqlcipher3.Error as exc:
-                self.conn.execute("ROLLBACK")
+                self._rollback()
                 raise _friendly(exc, self.path) from None
+
+    def _rollback(self) -> None:
+        # On SQLITE_FULL and some I/O errors SQLite has already rolled back; a second ROLLBACK
+        # would raise and hide the real cause from the reviewer.
+        if self.conn.in_transaction:
+            try:
+                self.conn.execute("ROLLBACK")
+            except sqlcipher3.Error:
+                pass
 
     def query(self, sql: str, params: Any = ()) -> list[Any]:
         with self._lock:

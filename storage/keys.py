@@ -79,7 +79,8 @@ class KeyHeader:
     @classmethod
     def load(cls, path: Path) -> KeyHeader:
         try:
-            raw = path.read_bytes()
+            with open(path, "rb") as fh:
+                raw = fh.read(MAX_HEADER_BYTES + 1)
         except FileNotFoundError:
             raise StorageError(
                 f"Key header {path} is missing: the database cannot be opened without it. "
@@ -87,16 +88,39 @@ class KeyHeader:
             ) from None
         except OSError as exc:
             raise StorageError(f"Cannot read key header {path}: {exc.strerror}") from exc
+        return cls.parse(raw, f"Key header {path}")
+
+    @classmethod
+    def parse(cls, raw: bytes, where: str) -> KeyHeader:
+        """A header from bytes, checked field by field: damage must fail here with a message
+        naming the file, not later inside PBKDF2 or AES-GCM (or hang on a huge iteration count)."""
         if len(raw) > MAX_HEADER_BYTES:
-            raise StorageError(f"Key header {path} is damaged: {len(raw)} bytes is far larger than a header")
+            raise StorageError(f"{where} is damaged: it is far larger than a key header")
         try:
             data = json.loads(raw)
+            if not isinstance(data, dict) or not isinstance(data.get("slots"), dict):
+                raise TypeError("not a key header")
+            if data.get("format") != FORMAT:
+                raise StorageError(f"{where} has format {data.get('format')!r}; this version reads {FORMAT}.")
             slots = {name: Slot(**s) for name, s in data.pop("slots").items()}
             header = cls(slots=slots, **data)
-        except (ValueError, TypeError, KeyError, AttributeError) as exc:
-            raise StorageError(f"Key header {path} is damaged and cannot be read ({type(exc).__name__}).") from None
-        if header.format != FORMAT:
-            raise StorageError(f"Key header {path} has format {header.format}; this version reads {FORMAT}.")
+            if not isinstance(header.db_id, str) or not header.db_id or not isinstance(header.created, str):
+                raise TypeError("db_id")
+            if header.keyring_mode not in (KEYRING_MODE, PASSPHRASE_MODE):
+                raise ValueError("keyring_mode")
+            if not isinstance(header.audit_head, dict) or not isinstance(header.failures, dict) \
+                    or not isinstance(header.pending_events, list):
+                raise TypeError("bookkeeping fields")
+            for entry in header.failures.values():
+                if not isinstance(entry, dict) or not isinstance(entry.get("count"), int) \
+                        or not isinstance(entry.get("last"), str):
+                    raise TypeError("failures")
+            for name, slot in header.slots.items():
+                _check_slot(name, slot)
+        except StorageError:
+            raise
+        except (ValueError, TypeError, KeyError, AttributeError, UnicodeDecodeError, RecursionError) as exc:
+            raise StorageError(f"{where} is damaged and cannot be read ({type(exc).__name__}).") from None
         return header
 
     @classmethod
@@ -170,6 +194,33 @@ class KeyHeader:
             )
         except InvalidTag:
             raise AuthError("The recovery key does not open this workstation.") from None
+
+
+MAX_ITERATIONS = 10_000_000  # PBKDF2 rounds beyond this are damage (or a hang), not a setting
+_SLOT_BYTES = {"salt": (0, 64), "nonce": (12, 12), "wrapped": (48, 48)}
+
+
+def _check_slot(name: object, slot: object) -> None:
+    if not isinstance(slot, Slot) or not isinstance(name, str) or not name:
+        raise TypeError("bad slot")
+    for f in ("kind", "kdf", "salt", "nonce", "wrapped"):
+        if not isinstance(getattr(slot, f), str):
+            raise TypeError(f"slot {name}: {f}")
+    if not isinstance(slot.uses_keyring, bool) or not isinstance(slot.iterations, int) \
+            or isinstance(slot.iterations, bool):
+        raise TypeError(f"slot {name}: types")
+    if slot.kind == "passphrase":
+        if slot.kdf != "pbkdf2-hmac-sha512" or not 1 <= slot.iterations <= MAX_ITERATIONS:
+            raise ValueError(f"slot {name}: kdf parameters")
+    elif not (slot.kind == "recovery" and name == RECOVERY_SLOT):
+        raise ValueError(f"slot {name}: kind")
+    for f, (low, high) in _SLOT_BYTES.items():
+        try:
+            size = len(base64.b64decode(getattr(slot, f).encode(), validate=True))
+        except ValueError:
+            raise ValueError(f"slot {name}: {f} is not base64") from None
+        if not low <= size <= high:
+            raise ValueError(f"slot {name}: {f} length")
 
 
 def format_recovery_key(raw: bytes) -> str:

@@ -172,6 +172,8 @@ def _import_one(session: Session, db: Database, path: str, submission_id: int, m
             })
     except DatabaseError as exc:
         raise StorageError(f"{name}: the database refused the import ({exc}); nothing was stored.") from None
+    except StorageError as exc:  # e.g. the data disk is full: the transaction was rolled back
+        raise StorageError(f"{name}: {exc} The import was rolled back; nothing was stored.") from None
     finally:
         log.close()
     _record_audit_head(session)

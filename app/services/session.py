@@ -67,11 +67,26 @@ class Session:
         with self.db.transaction() as conn:
             yield conn
             head = audit_log.head(conn)
-        self._record_head(head)
+            extends = self._extends_recorded_head(conn)
+        if extends:
+            self._record_head(head)
 
     def audit(self, conn: Connection, action: str, object_type: str, object_id: object = None,
               details: dict[str, Any] | None = None) -> AuditEvent:
         return audit_log.append(conn, self.now(), self.account.username, action, object_type, object_id, details)
+
+    def _extends_recorded_head(self, conn: Connection) -> bool:
+        """Advance the recorded head only over a chain that still holds the recorded event:
+        after a cut tail the old head must stay, so verification keeps reporting the cut."""
+        try:
+            known = KeyHeader.load(self.header_path).audit_head
+        except Exception:  # noqa: BLE001 - a damaged header is reported by sign-in, not here
+            return False
+        seq = int(known.get("seq", 0) or 0)
+        if seq == 0:
+            return True
+        row = conn.execute("SELECT hash FROM audit_events WHERE seq = ?", (seq,)).fetchone()
+        return row is not None and row[0] == known.get("hash")
 
     def _record_head(self, head: tuple[int, str]) -> None:
         """Keep the chain head outside the database too, so deleting the tail is detectable."""

@@ -50,10 +50,6 @@ def test_import_onto_a_full_data_disk_stores_nothing(tmpfs, tmp_path):
     again.close()
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="known bug reported to the lead: on SQLITE_FULL, "
-                   "SQLite has already rolled back, and storage/db.py Database.transaction's own ROLLBACK raises "
-                   "'cannot rollback - no transaction is active', which replaces 'database or disk is full' in the "
-                   "message the reviewer sees")
 def test_import_onto_a_full_data_disk_says_the_disk_is_full(tmpfs, tmp_path):
     _ws, _before, _after, message = _import_onto_full_disk(tmpfs, tmp_path)
     assert "full" in message

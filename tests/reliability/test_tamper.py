@@ -112,9 +112,6 @@ def test_deleted_tail_events_are_detected_through_the_head_in_the_key_header(wor
     assert not result.ok and ("deleted from the end" in problem or "recorded outside the database" in problem)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="known weakness: Session._record_head advances the head in the key header "
-                   "without checking that the new chain extends the recorded one, so once new events pass the "
-                   "old head the deletion is forgotten (app/services/session.py); reported to the lead")
 def test_deleted_tail_stays_detected_after_the_chain_grows_past_the_old_head(workstation):
     populated(workstation)
     known = KeyHeader.load(ws_service.header_path(workstation.data_dir)).audit_head

@@ -161,8 +161,6 @@ def test_damaged_database_is_refused_and_never_overwritten(workstation, damage):
     assert set(after) == set(before), "no -wal/-shm/journal files created next to a damaged database"
 
 
-@pytest.mark.xfail(strict=True, raises=(NotFound, AssertionError), reason="known bug: a zero-byte workstation.db is opened as a NEW database and "
-                   "migrated (storage/db.py Database.open); reported to the lead")
 def test_zero_byte_database_is_refused_and_left_alone(workstation):
     dbp = ws_service.db_path(workstation.data_dir)
     dbp.write_bytes(b"")
