@@ -17,7 +17,7 @@ import keyring
 import keyring.backends.fail
 import pytest
 
-from app.model.errors import AuthError, LockedOutError, NotFound, StorageError, ValidationError
+from app.model.errors import AuthError, LockedOutError, StorageError, ValidationError
 from app.model.markings import Marking
 from app.model.submissions import Submission
 from app.services import audit, submissions
