@@ -137,13 +137,10 @@ def _step_setup(state: _State) -> str:
     admin = state.sessions[ADMIN] = result.session
     for name, display, role in ((REVIEWER, "Self-test Reviewer", Role.REVIEWER), (LEAD, "Self-test Lead", Role.LEAD)):
         users.add_user(admin, state.passphrases[ADMIN], name, display, role, state.passphrases[name])
-    # Setup creates the workstation CA through workstation.SETUP_HOOKS once they are wired; until then
-    # the PKI service's own catch-up call does, and the line says which one it was.
-    had_ca = pki_repo.get_ca(admin.db.conn) is not None
-    pki_service.ensure_ready(admin)
-    pki_service.workstation_ca(admin)  # NotFound if there is still none
-    how = "at setup" if had_ca else "by pki.ensure_ready (setup hooks not wired)"
-    return f"{result.keyring_mode} mode, admin + reviewer + lead accounts, workstation CA created {how}"
+    if pki_repo.get_ca(admin.db.conn) is None:
+        raise AssertionError("setup did not create the workstation CA")
+    ca = pki_service.workstation_ca(admin)
+    return f"{result.keyring_mode} mode, admin + reviewer + lead accounts, workstation CA {ca.subject.rfc4514_string()}"
 
 
 def _step_sign_in(state: _State) -> str:

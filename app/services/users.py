@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from app.model.accounts import DEFAULT_POLICY, Account, Permission, Role, validate_username
 from app.model.errors import ValidationError
-from app.services import workstation
+from app.services import pki, workstation
 from app.services.session import Session
 from storage import accounts as accounts_repo
 from storage import keyring_secret
@@ -33,8 +33,7 @@ def add_user(session: Session, admin_passphrase: str, username: str, display_nam
         account = accounts_repo.insert(conn, username, display_name.strip(), role, session.now(),
                                        session.account.username)
         session.audit(conn, "account.create", "account", username, {"role": role.value})
-        for hook in workstation.ACCOUNT_HOOKS:
-            hook(session, conn, account)
+        pki.account_hook(session, conn, account)  # signing accounts get their certificate now
         # The slot is written inside the transaction: if it fails, the account is rolled back.
         header = KeyHeader.load(session.header_path)
         header.set_passphrase_slot(username, passphrase, data_key, secret)

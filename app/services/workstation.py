@@ -16,6 +16,7 @@ from app.model.accounts import DEFAULT_POLICY, Role, lockout_delay, validate_use
 from app.model.errors import AuthError, LockedOutError, StorageError, ValidationError
 from app.model.markings import Marking
 from app.model.settings import Settings
+from app.services import pki
 from app.services.session import Clock, Session, utc_now
 from storage import accounts as accounts_repo
 from storage import audit as audit_log
@@ -30,10 +31,6 @@ HEADER_NAME = "workstation.keys.json"
 PRELOGIN_NAME = "workstation.prelogin.json"
 MAX_PENDING_EVENTS = 1000
 
-# Called with (session, conn) inside the setup transaction; the PKI service registers the CA here.
-SETUP_HOOKS: list = []
-# Called with (session, conn, account) when an account is created (signing certificate issuance).
-ACCOUNT_HOOKS: list = []
 
 
 def default_data_dir() -> Path:
@@ -117,10 +114,9 @@ def initialize(
             session.audit(conn, "workstation.init", "workstation", header.db_id,
                           {"name": workstation_name, "system_high": system_high, "keyring_mode": header.keyring_mode})
             session.audit(conn, "account.create", "account", admin_username, {"role": "admin"})
-            for hook in SETUP_HOOKS:
-                hook(session, conn)
-            for hook in ACCOUNT_HOOKS:
-                hook(session, conn, account)
+            # The workstation CA is born with the workstation, in the same transaction.
+            pki.setup_hook(session, conn)
+            pki.account_hook(session, conn, account)
             head = audit_log.head(conn)
     except BaseException:
         with contextlib.suppress(NameError):

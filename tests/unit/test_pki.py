@@ -184,23 +184,15 @@ def test_hooks_issue_at_setup_and_account_creation(tmp_path: Path) -> None:
     from app.services import pki as pki_service
     from app.services import users, workstation
 
-    hooks = (list(workstation.SETUP_HOOKS), list(workstation.ACCOUNT_HOOKS))
-    if pki_service.setup_hook not in workstation.SETUP_HOOKS:
-        workstation.SETUP_HOOKS.append(pki_service.setup_hook)
-    if pki_service.account_hook not in workstation.ACCOUNT_HOOKS:
-        workstation.ACCOUNT_HOOKS.append(pki_service.account_hook)
-    try:
-        result = workstation.initialize(tmp_path / "ws", workstation_name="Hooked", system_high="SECRET",
-                                        admin_username="admin", admin_display_name="A",
-                                        admin_passphrase="correct-horse-42-granite")
-        admin = result.session
-        assert "Hooked" in pki_service.workstation_ca(admin).subject.rfc4514_string()
-        users.add_user(admin, "correct-horse-42-granite", "rev", "Rev One", Role.REVIEWER, "battery-staple-7-willow")
-        assert pki_service.identity_info(admin, "rev") is not None
-        admin.close()
-    finally:
-        workstation.SETUP_HOOKS[:] = hooks[0]
-        workstation.ACCOUNT_HOOKS[:] = hooks[1]
+    result = workstation.initialize(tmp_path / "ws", workstation_name="Hooked", system_high="SECRET",
+                                    admin_username="admin", admin_display_name="A",
+                                    admin_passphrase="correct-horse-42-granite")
+    admin = result.session
+    assert "Hooked" in pki_service.workstation_ca(admin).subject.rfc4514_string()
+    assert pki_service.identity_info(admin, "admin") is None  # administrators do not sign reports
+    users.add_user(admin, "correct-horse-42-granite", "rev", "Rev One", Role.REVIEWER, "battery-staple-7-willow")
+    assert pki_service.identity_info(admin, "rev") is not None
+    admin.close()
 
 
 def test_trusted_root_import_is_admin_only_and_audited(workstation, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
