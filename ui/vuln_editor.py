@@ -66,6 +66,15 @@ SEVERITY_COLOURS = {
 _DEFAULT_NONE = ("VC", "VI", "VA", "SC", "SI", "SA")
 
 
+def short_label(metric: str) -> str:
+    """Grid label: the specification's name, with the long impact names shortened (tooltip has it all)."""
+    name = METRIC_NAMES[metric]
+    for long, short in (("Vulnerable System Impact ", "Vulnerable "), ("Subsequent System Impact ", "Subsequent "),
+                        ("Vulnerability Response Effort", "Response Effort")):
+        name = name.replace(long, short)
+    return f"{name} ({metric})"
+
+
 class CvssCalculator(QWidget):
     """Metric pickers -> CVSS v4.0 vector, score and severity, live."""
 
@@ -84,12 +93,15 @@ class CvssCalculator(QWidget):
                   ("Environmental (modified base and security requirements)", ENVIRONMENTAL_METRICS, True),
                   ("Supplemental (do not change the score)", SUPPLEMENTAL_METRICS, True)]
         self.groups: dict[str, QGroupBox] = {}
+        self.box_of: dict[str, QGroupBox] = {}
         for title, metrics, optional in groups:
             box = QGroupBox(title)
             box.setCheckable(optional)
-            if optional:
-                box.setChecked(title == "Threat")
-            grid = QGridLayout(box)
+            outer = QVBoxLayout(box)
+            inner = QWidget()
+            outer.addWidget(inner)
+            grid = QGridLayout(inner)
+            grid.setContentsMargins(0, 0, 0, 0)
             for i, metric in enumerate(metrics):
                 combo = QComboBox()
                 combo.setObjectName(f"cvss_{metric}")
@@ -100,10 +112,18 @@ class CvssCalculator(QWidget):
                     combo.setCurrentIndex(combo.findData("N"))
                 combo.currentIndexChanged.connect(self._picked)
                 self.combos[metric] = combo
-                grid.addWidget(QLabel(f"{METRIC_NAMES[metric]} ({metric})"), i // 2, (i % 2) * 2)
+                self.box_of[metric] = box
+                metric_label = QLabel(short_label(metric))
+                metric_label.setToolTip(f"{METRIC_NAMES[metric]} ({metric})")
+                grid.addWidget(metric_label, i // 2, (i % 2) * 2)
                 grid.addWidget(combo, i // 2, (i % 2) * 2 + 1)
+            grid.setColumnStretch(1, 1)
+            grid.setColumnStretch(3, 1)
             if optional:
+                box.toggled.connect(inner.setVisible)  # unused groups fold away
                 box.toggled.connect(self._picked)
+                box.setChecked(title == "Threat")
+                inner.setVisible(box.isChecked())
             self.groups[title] = box
             layout.addWidget(box)
         row = QHBoxLayout()
@@ -134,7 +154,7 @@ class CvssCalculator(QWidget):
         for box in self.groups.values():
             if box.isCheckable() and box.isChecked():
                 for m in self.combos:
-                    if m not in BASE_METRICS and self.combos[m].parent() is box:
+                    if m not in BASE_METRICS and self.box_of[m] is box:
                         chosen[m] = self.combos[m].currentData()
         return chosen
 
@@ -189,8 +209,8 @@ class CvssCalculator(QWidget):
                     combo.setCurrentIndex(combo.findData(code))
             for box in self.groups.values():
                 if box.isCheckable():
-                    used = any(parsed.metrics.get(m, "X") != "X" for m, c in self.combos.items()
-                               if c.parent() is box)
+                    used = any(parsed.metrics.get(m, "X") != "X" for m in self.combos
+                               if self.box_of[m] is box)
                     box.setChecked(used or box.isChecked())
         finally:
             self._syncing = False

@@ -49,6 +49,7 @@ Index = QModelIndex | QPersistentModelIndex
 PAGE = 200
 COLUMNS = ("ID", "Mark", "Title", "Severity", "Score", "Status", "TLP", "Embargo until", "Affected", "CVE",
            "CWE", "Updated")
+COLUMN_WIDTHS = (175, 70, 330, 80, 55, 120, 115, 105, 170, 130, 85, 130)
 # column -> service sort key (None: not sortable)
 SORT_KEYS: dict[int, str | None] = {0: "id", 1: None, 2: "title", 3: "severity", 4: "score", 5: "status",
                                     6: "tlp", 7: "embargo", 8: "vendor", 9: "cve", 10: None, 11: "updated"}
@@ -247,7 +248,12 @@ class VulnerabilitiesScreen(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setAlternatingRowColors(True)
         self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        header = self.table.horizontalHeader()
+        # Fixed widths: sizing to contents would fetch every page of the windowed model.
+        for col, width in enumerate(COLUMN_WIDTHS):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
+            self.table.setColumnWidth(col, width)
+        header.setStretchLastSection(True)
         self.table.doubleClicked.connect(lambda _i: self.edit_selected())
 
         layout = QVBoxLayout(self)
@@ -459,15 +465,21 @@ class ImportPreviewDialog(QDialog):
         self.table = QTableWidget(0, 6)
         self.table.setObjectName("importPreview")
         self.table.setHorizontalHeaderLabels(["Action", "Entry", "Field", "Local", "Incoming", "Resolution"])
+        self.table.setColumnWidth(1, 170)
         self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         self.table.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
         self.choices: dict[tuple[int, str], QComboBox] = {}
         for index, action in enumerate(preview.actions):
-            self._add_row(action.kind.value.upper(), f"{Path(action.file).name} {action.json_path}",
-                          "", sanitize(action.message, 500), "")
+            head_row = self._add_row(action.kind.value.upper(), sanitize(
+                f"{Path(action.file).name} {action.json_path}: {action.message}"
+                + "".join(f" — {w}" for w in action.warnings), 1000))
+            self.table.setSpan(head_row, 1, 1, 5)  # the entry's verdict reads across the row
             for change in action.changes:
                 row = self._add_row("", action.local_id or action.title, change.field,
                                     sanitize(str(change.local), 300), sanitize(str(change.incoming), 300))
+                field_item = self.table.item(row, 2)
+                if change.baseline is not None and field_item is not None:
+                    field_item.setToolTip(f"Last exchanged: {sanitize(str(change.baseline), 300)}")
                 if change.conflict:
                     combo = QComboBox()
                     combo.addItem("Keep local", "local")
