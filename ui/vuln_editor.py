@@ -83,7 +83,7 @@ class CvssCalculator(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.combos: dict[str, QComboBox] = {}
-        self._syncing = False
+        self._syncing = True  # no recalculation while the widgets are being built
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.enabled = QCheckBox("Score with CVSS v4.0")
@@ -146,6 +146,7 @@ class CvssCalculator(QWidget):
         layout.addWidget(self.message)
         self.enabled.toggled.connect(self._picked)
         self.current: CvssV4 | None = None
+        self._syncing = False
         self._picked()
 
     # -- state -----------------------------------------------------------------------------
