@@ -391,3 +391,15 @@ def test_delete_submission_needs_a_reason_and_closes_the_page(ctx, qtbot, dialog
     assert not any("Doomed" in t for t in _titles(w))
     ev = audit.events(workstation.session("auditor"), 5, action_prefix="submission.delete")[0]
     assert ev.details["reason"] == "Duplicate entry"
+
+
+def test_dashboard_flags_windows_over_30_days(ctx, qtbot) -> None:  # type: ignore[no-untyped-def]
+    today = ctx.today()
+    submissions.create(ctx.session, Submission(
+        developer="Dev", model_name="Long", version="1", received=today - timedelta(days=5),
+        planned_release=today + timedelta(days=40)))
+    dash = DashboardScreen(ctx)
+    qtbot.addWidget(dash)
+    item = dash.table.item(0, 2)
+    assert item is not None and "45-day window" in item.text()
+    assert "at most 30" in item.toolTip()

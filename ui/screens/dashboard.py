@@ -111,7 +111,9 @@ class DashboardScreen(QWidget):
         self.table.setRowCount(len(self.rows))
         for r, (sub, state, days) in enumerate(self.rows):
             colour = QBrush(QColor(STATE_COLOURS[state]))
-            values = (days_text(state, days), state.value, f"{sub.marking.portion()} {sub.model_name} {sub.version}",
+            flag = f"  ⚑ {sub.window_days}-day window" if sub.window_flags else ""
+            values = (days_text(state, days), state.value,
+                      f"{sub.marking.portion()} {sub.model_name} {sub.version}{flag}",
                       sub.developer, sub.status.value, sub.planned_release.isoformat(), sub.marking.banner())
             for c, value in enumerate(values):
                 item = QTableWidgetItem(value)
@@ -123,6 +125,8 @@ class DashboardScreen(QWidget):
                 if c == 0:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 item.setData(Qt.ItemDataRole.UserRole, sub.id)
+                if c == 2 and sub.window_flags:
+                    item.setToolTip(" ".join(sub.window_flags))
                 self.table.setItem(r, c, item)
         self.table.resizeColumnsToContents()
         self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
