@@ -259,7 +259,6 @@ def write_backup(
         raise StorageError(f"Backup destination {dest} does not exist or is not a folder.")
     sweep_partials(dest)
     tmp = dest / f"{PARTIAL_PREFIX}{os.getpid()}-{time.time_ns()}{PARTIAL_SUFFIX}"
-    final: Path | None = None
     try:
         os.mkdir(tmp, 0o700)
         version, head = snapshot(source, key, tmp / DB_FILE, progress, cancel)

@@ -309,3 +309,21 @@ def test_verifying_another_workstations_backup_checks_signature_but_cannot_decry
     assert "database not decrypted" in report.summary()
     # Verification by the receiving side does not count as a verified backup of ITS workstation.
     assert backup.backup_status(other) == (None, True)
+
+
+def test_cli_restore_with_the_recovery_key(workstation, dest, tmp_path, monkeypatch, capsys, memory_keyring):
+    import io
+
+    from app import cli
+
+    made = backup.create(workstation.session("admin"), dest, ADMIN)
+    memory_keyring.store.clear()  # new hardware
+    target = tmp_path / "new"
+    new = "a-brand-new-passphrase-9"
+    monkeypatch.setattr("sys.stdin", io.StringIO(f"{workstation.recovery_key}\n{new}\n"))
+    code = cli.main(["--user", "admin", "backup", "restore", str(made.folder), "--data-dir", str(target),
+                     "--recovery-key", "--trust-ca", made.meta.ca_fingerprint])
+    assert code == 0, capsys.readouterr().err
+    session = ws_service.sign_in(target, "admin", new, clock=lambda: FIXED_NOW)
+    assert audit.verify(session).ok
+    session.close()
