@@ -137,13 +137,13 @@ class CvssCalculator(QWidget):
         row.addWidget(QLabel("Vector"))
         row.addWidget(self.vector, 1)
         row.addWidget(self.score)
-        layout.addLayout(row)
+        layout.insertLayout(1, row)  # vector and score above the pickers: the live result stays in view
         self.message = QLabel()
         self.message.setObjectName("cvssMessage")
         self.message.setWordWrap(True)
         self.message.setTextFormat(Qt.TextFormat.PlainText)
         self.message.setStyleSheet("color: #a40e26;")
-        layout.addWidget(self.message)
+        layout.insertWidget(2, self.message)
         self.enabled.toggled.connect(self._picked)
         self.current: CvssV4 | None = None
         self._syncing = False
