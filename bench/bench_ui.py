@@ -167,7 +167,8 @@ def main(argv: list[str]) -> int:
         SECTION,
         "",
         f"Machine: {platform.platform()}, {os.cpu_count()} CPUs ({cpu}), Python {platform.python_version()}, "
-        "Qt offscreen platform.",
+        f"Qt offscreen platform; load average at start {os.getloadavg()[0]:.1f} (other jobs were running, so "
+        "the max column is noisy).",
         "Command: `QT_QPA_PLATFORM=offscreen python bench/bench_ui.py --write` "
         f"(workstation with {N:,} submissions built in {setup:.1f} s; median of {RUNS} runs unless one).",
         "",
