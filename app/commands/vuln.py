@@ -6,7 +6,6 @@ import argparse
 from pathlib import Path
 
 from app.commands.common import open_session, print_table
-from app.model.errors import ValidationError
 from app.model.markings import Marking
 from app.model.submissions import parse_date
 from app.model.vulnerabilities import (
@@ -74,10 +73,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     ex = s.add_parser("export-csaf", help="write CSAF advisories (2.1 with CVSS v4, else 2.0) to a folder")
     ex.add_argument("ids", nargs="+")
     ex.add_argument("--out", required=True, help="destination folder (removable media)")
-    ex.add_argument("--media-marking", help="marking of the media; content above it is refused")
+    ex.add_argument("--media-marking", required=True,
+                    help="classification label of the media; entries marked above it are refused")
     ex.add_argument("--package", action="store_true",
-                    help="write a signed-manifest package (SHA256SUMS + .p7s + ca.pem) like report exports; "
-                         "needs --media-marking")
+                    help="write a signed-manifest package (SHA256SUMS + .p7s + ca.pem) like report exports")
     ex.add_argument("--publisher-name", help="CSAF publisher name (default from the workstation name)")
     ex.add_argument("--publisher-namespace", help="CSAF publisher namespace URI")
     ex.set_defaults(func=_export)
@@ -165,10 +164,8 @@ def _export(args: argparse.Namespace) -> int:
         if args.publisher_name or args.publisher_namespace:
             default = vs.default_publisher(session)
             publisher = Publisher(args.publisher_name or default.name, args.publisher_namespace or default.namespace)
-        media = Marking.parse(args.media_marking) if args.media_marking else None
+        media = Marking.parse(args.media_marking)
         if args.package:
-            if media is None:
-                raise ValidationError("media_marking", "--package needs --media-marking (the media's label)")
             result = vs.export_csaf_package(session, args.ids, Path(args.out), media.banner(), args._passphrase,
                                             publisher=publisher)
             print(f"package {result.folder}")
