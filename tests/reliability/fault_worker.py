@@ -52,6 +52,9 @@ def main(argv: list[str]) -> int:
                     sys.stdin.readline() or sys.exit(0)
         elif op == "backup":
             backup.create(session, Path(rest[0]), passphrase)
+        elif op == "restore":
+            backup.restore(Path(rest[0]), Path(rest[1]) / f"restored-{n}", admin_username=user,
+                           passphrase=passphrase, trust_ca=[rest[2]])
         elif op == "answer":
             assessment_id, items = int(rest[0]), rest[1].split(",")
             assessment.answer(session, assessment_id, items[n % len(items)],

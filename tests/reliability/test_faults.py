@@ -266,3 +266,31 @@ def test_kill_mid_export(pp_workstation, tmp_path, seed):
     for pkg in packages:  # every visible package is complete and verifies
         check = verify_package(pkg, roots)
         assert check.ok, check.lines()
+
+
+@pytest.mark.parametrize("seed", [81])
+def test_kill_mid_restore(pp_workstation, tmp_path, seed):
+    reviewer = pp_workstation.session("reviewer")
+    attach(reviewer, add_submission(reviewer).id, tmp_path, 3 << 20)
+    reviewer.close()
+    admin = pp_workstation.session("admin")
+    media = tmp_path / "media"
+    media.mkdir()
+    made = backup.create(admin, media, ADMIN)
+    admin.close()
+    target = tmp_path / "targets"
+    target.mkdir()
+    done, _ = run_and_kill(pp_workstation, "restore", "admin", [str(made.folder), str(target),
+                                                                 made.meta.ca_fingerprint], seed, (0.5, 2.5))
+    restored = sorted(p for p in target.iterdir() if not p.name.startswith("."))
+    leftovers = [p for p in target.iterdir() if p.name.startswith(".")]
+    assert all(".restoring-" in p.name for p in leftovers)  # a killed restore leaves only its hidden folder
+    assert done <= len(restored) <= done + 1
+    for folder in restored:  # every visible workstation opens, intact, with the restore audited
+        session = ws_service.sign_in(folder, "admin", ADMIN)
+        assert session.db.integrity_check() == []
+        events = [e.action for e in audit_log.list_events(session.db.conn, 20, 0)]
+        assert "backup.restore" in events
+        header = KeyHeader.load(ws_service.header_path(folder)).audit_head
+        assert audit_log.verify(session.db.conn, (int(header["seq"]), header["hash"])).ok
+        session.close()
