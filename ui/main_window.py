@@ -170,11 +170,15 @@ class MainWindow(QMainWindow):
         return self.pages[key]
 
     def show_screen(self, key: str) -> QWidget:
+        """Select `key` in the navigation; returns the widget now on display (the previous one if
+        that screen could not be built)."""
         for row in range(self.nav.count()):
             if self.nav.item(row).data(_KEY_ROLE) == key:
                 self.nav.setCurrentRow(row)
                 break
-        return self.pages[key]
+        shown = self.pages.get(key) or self.stack.currentWidget()
+        assert shown is not None  # the stack always holds at least the first screen
+        return shown
 
     @Slot(QListWidgetItem, QListWidgetItem)
     def _nav_changed(self, current: QListWidgetItem | None, _previous: QListWidgetItem | None) -> None:
@@ -183,7 +187,7 @@ class MainWindow(QMainWindow):
         key = current.data(_KEY_ROLE)
         try:
             widget = self.page(key)
-        except FrontierError as exc:
+        except Exception as exc:  # one broken screen must not take the shell down
             self.ctx.show_error(self, exc)
             return
         self.stack.setCurrentWidget(widget)

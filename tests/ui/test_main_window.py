@@ -403,3 +403,21 @@ def test_dashboard_flags_windows_over_30_days(ctx, qtbot) -> None:  # type: igno
     item = dash.table.item(0, 2)
     assert item is not None and "45-day window" in item.text()
     assert "at most 30" in item.toolTip()
+
+
+def test_a_broken_screen_is_reported_not_fatal(ctx, qtbot, dialogs, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from ui import main_window
+    from ui.main_window import ScreenSpec
+
+    def broken(_ctx):  # type: ignore[no-untyped-def]
+        raise ZeroDivisionError("bug in a screen")
+
+    monkeypatch.setattr(main_window, "SCREENS", [*main_window.SCREENS, ScreenSpec("broken", "Broken", broken)])
+    w = MainWindow(ctx)
+    qtbot.addWidget(w)
+    before = w.stack.currentWidget()
+    w.show_screen("broken")
+    assert isinstance(dialogs.errors[-1], ZeroDivisionError)
+    assert w.stack.currentWidget() is before  # still usable
+    w.show_screen("submissions")
+    assert w.stack.currentWidget() is w.pages["submissions"]

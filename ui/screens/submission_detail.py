@@ -124,7 +124,7 @@ class SubmissionDetail(QWidget):
         if index not in self.built:
             try:
                 widget = self.factories[index](self.ctx, self.submission_id)
-            except FrontierError as exc:
+            except Exception as exc:  # one broken tab must not take the page down
                 self.ctx.show_error(self, exc)
                 return
             title = self.tabs.tabText(index)
