@@ -176,9 +176,7 @@ class MainWindow(QMainWindow):
             if self.nav.item(row).data(_KEY_ROLE) == key:
                 self.nav.setCurrentRow(row)
                 break
-        shown = self.pages.get(key) or self.stack.currentWidget()
-        assert shown is not None  # the stack always holds at least the first screen
-        return shown
+        return self.pages.get(key) or self.stack.currentWidget() or self.content
 
     @Slot(QListWidgetItem, QListWidgetItem)
     def _nav_changed(self, current: QListWidgetItem | None, _previous: QListWidgetItem | None) -> None:
