@@ -78,6 +78,7 @@ def main(argv: list[str]) -> int:
                 product=f"Product {i % 13}", cwe=f"CWE-{79 + i % 40}", cve=f"CVE-2026-{100000 + i}",
                 cvss_vector=VECTORS[i % len(VECTORS)], embargo_until=today + timedelta(days=i % 90),
                 tlp=list(Tlp)[i % 5], status=status, discovered=today - timedelta(days=1),
+                vendor_notified=today if status is VulnStatus.VENDOR_NOTIFIED else None,
             ).validate()
             vulns_repo.insert(conn, v, "reviewer", session.now())
     fill = time.perf_counter() - t0

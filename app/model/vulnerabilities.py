@@ -382,6 +382,8 @@ class Vulnerability:
             )
         if v.status is VulnStatus.PUBLISHED and v.published is None:
             raise ValidationError("published", "a published vulnerability needs its publication date")
+        if v.status is VulnStatus.VENDOR_NOTIFIED and v.vendor_notified is None:
+            raise ValidationError("vendor_notified", "status 'vendor notified' needs the date the vendor was notified")
         return replace(v, title=v.title.strip(), cwe=cwe, cve=cve, product_id=product_id,
                        cvss_vector=vector, cvss_v3_vector=v3, vendor=v.vendor.strip(), product=v.product.strip())
 

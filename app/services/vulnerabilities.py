@@ -660,7 +660,11 @@ def apply_import(session: Session, preview: ImportPreview,
                 for c in action.conflicts:
                     if choice[c] == "incoming":
                         merged[c] = inc_vals[c]
-            updated = local.with_exchanged(merged).validate()
+            try:
+                updated = local.with_exchanged(merged).validate()
+            except ValidationError as exc:  # e.g. the partner cleared a date this record's status needs
+                result.skipped.append(f"{action.file} {action.json_path}: not applied to {local.id}: {exc}")
+                continue
             _stored, changes = repo.update(conn, updated, actor, now, local.revision, action="import csaf")
             old = repo.exchange_state(conn, local.id)
             repo.set_exchange_state(conn, local.id, replace(state, history=old.history))

@@ -65,6 +65,7 @@ def test_ids_are_sequential_per_year_and_embargo_defaults_to_planned_release(ses
     ({"cvss_vector": CRIT.replace("UI:N", "UI:Z")}, "cvss_vector UI", "invalid value 'Z'"),
     ({"discovered": date(2026, 11, 5), "vendor_notified": date(2026, 11, 1)}, "vendor_notified", "before discovery"),
     ({"status": VulnStatus.PUBLISHED}, "published", "publication date"),
+    ({"status": VulnStatus.VENDOR_NOTIFIED}, "vendor_notified", "date the vendor was notified"),
 ])
 def test_bad_input_names_the_field_and_stores_nothing(session, changes, field, fragment) -> None:
     with pytest.raises(ValidationError) as info:
