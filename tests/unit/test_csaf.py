@@ -499,3 +499,15 @@ def test_control_and_bidi_characters_from_partners_are_removed(sender, receiver,
     assert action.incoming is not None
     assert action.incoming.title == "Bad[31m title gnp.exe"
     assert action.incoming.description == "line one\nline\ttwo"
+
+
+def test_update_that_would_break_a_record_rule_is_skipped_with_the_reason(sender, tmp_path) -> None:
+    v = vs.create(sender, rich(status=VulnStatus.VENDOR_NOTIFIED))
+    doc = json.loads(export(sender, v.id, tmp_path).read_text())
+    del doc["vulnerabilities"][0]["involvements"]  # the partner no longer states the notification
+    doc["document"]["tracking"]["version"] = "2"
+    preview = vs.preview_import(sender, [write(tmp_path, "v2.json", json.dumps(doc))])
+    assert preview.actions[0].kind is ActionKind.UPDATE and preview.actions[0].taken == ("vendor_notified",)
+    result = vs.apply_import(sender, preview)
+    assert result.updated == [] and "needs the date the vendor was notified" in result.skipped[0]
+    assert vs.get(sender, v.id).vendor_notified == date(2026, 11, 14)
