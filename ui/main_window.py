@@ -136,6 +136,11 @@ class MainWindow(QMainWindow):
         self.lock_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
         self.lock_action.triggered.connect(lambda: self.lock("on demand"))
         self.addAction(self.lock_action)
+        for n in range(1, 10):  # Ctrl+1..9 jump to the n-th entry of the navigation
+            jump = QAction(self)
+            jump.setShortcut(QKeySequence(f"Ctrl+{n}"))
+            jump.triggered.connect(lambda _checked=False, row=n - 1: self._jump(row))
+            self.addAction(jump)
         menu = self.menuBar().addMenu("&Session")
         menu.addAction(self.lock_action)
         sign_out = QAction("Sign out", self)
@@ -177,6 +182,10 @@ class MainWindow(QMainWindow):
                 self.nav.setCurrentRow(row)
                 break
         return self.pages.get(key) or self.stack.currentWidget() or self.content
+
+    def _jump(self, row: int) -> None:
+        if not self.locked and 0 <= row < self.nav.count():
+            self.nav.setCurrentRow(row)
 
     @Slot(QListWidgetItem, QListWidgetItem)
     def _nav_changed(self, current: QListWidgetItem | None, _previous: QListWidgetItem | None) -> None:

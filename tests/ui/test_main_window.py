@@ -421,3 +421,17 @@ def test_a_broken_screen_is_reported_not_fatal(ctx, qtbot, dialogs, monkeypatch)
     assert w.stack.currentWidget() is before  # still usable
     w.show_screen("submissions")
     assert w.stack.currentWidget() is w.pages["submissions"]
+
+
+def test_ctrl_number_jumps_between_screens_but_not_while_locked(ctx, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import Qt
+
+    w = MainWindow(ctx)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitActive(w)
+    qtbot.keyClick(w.windowHandle(), Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
+    assert w.nav.currentRow() == 1
+    w.lock("on demand")
+    qtbot.keyClick(w.windowHandle(), Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
+    assert w.nav.currentRow() == 1
