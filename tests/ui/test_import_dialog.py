@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QApplication, QProgressDialog
+from PySide6.QtWidgets import QProgressDialog
 
 from app.model.submissions import Submission
 from app.services import audit, results, submissions
@@ -184,7 +184,7 @@ def test_import_runs_off_the_gui_thread(ctx: UiContext, qtbot, monkeypatch: pyte
     qtbot.waitUntil(lambda: "gdm_intercode_ctf" in dlg.file_list.item(0).text(), timeout=10_000)
     other_windows: list[int] = []
     dlg.progress_changed.connect(lambda *_a: other_windows.append(len(
-        [w for w in QApplication.topLevelWidgets() if isinstance(w, QProgressDialog) and w.isVisible()])))
+        [w for w in dlg.findChildren(QProgressDialog) if w.isVisible()])))  # the runner parents it to dlg
     with qtbot.waitSignal(dlg.imported, timeout=20_000) as blocker:
         dlg.import_button.click()
         assert dlg.is_running() and not dlg.import_button.isEnabled() and dlg.cancel_button.isEnabled()
