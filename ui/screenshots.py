@@ -143,6 +143,8 @@ def render_all(out: Path) -> list[Path]:
     _snap(app, admin_window, out, "15_audit_trail")
     admin_window.show_screen("users")
     _snap(app, admin_window, out, "16_accounts_admin")
+    admin_window.show_screen("settings")
+    _snap(app, admin_window, out, "17_settings_admin")
     admin_window.close()
     for s in shots:
         s()

@@ -37,6 +37,7 @@ def _spin(low: int, high: int, suffix: str) -> QSpinBox:
     box = QSpinBox()
     box.setRange(low, high)
     box.setSuffix(suffix)
+    box.setMaximumWidth(140)
     return box
 
 
