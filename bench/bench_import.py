@@ -331,7 +331,7 @@ def main() -> int:
     print("| reader | seconds | MB/s | samples/s | peak RSS (MB) | RSS before reading (MB) |")
     print("|---|---:|---:|---:|---:|---:|")
     for label, secs, mbs, sps, peak, base in rows:
-        print(f"| {label} | {secs:.1f} | {mbs:.1f} | {sps:,.0f} | {peak:.0f} | {base:.0f} |")
+        print(f"| {label} | {secs:.1f} | {mbs:.2f} | {sps:,.0f} | {peak:.0f} | {base:.0f} |")
     print("\n`import_files` includes SHA-256 of the file, parsing, storing every sample, its compressed "
           "transcript and FTS index rows in the encrypted database, in one transaction. inspect_ai only "
           "parses into memory.\n")

@@ -232,6 +232,11 @@ def _where(run_id: int, f: SampleFilter) -> tuple[str, list[Any]]:
 
 
 def count_samples(conn: Connection, run_id: int, f: SampleFilter) -> int:
+    if f == SampleFilter():
+        # unfiltered: the count stored when the run was imported (no scan of a million rows)
+        r = conn.execute("SELECT sample_count FROM eval_runs WHERE id = ?", (run_id,)).fetchone()
+        if r is not None:
+            return int(r[0])
     where, params = _where(run_id, f)
     return int(conn.execute(f"SELECT count(*) FROM eval_samples s WHERE {where}", params).fetchone()[0])
 
