@@ -134,7 +134,6 @@ class ReportScreen(QWidget):
         self.choose_printer: Callable[[QWidget, int], QPrinter | None] = _choose_printer
         self.choose_received: Callable[[QWidget], Path | None] = _choose_received
         self.choose_ca_file: Callable[[QWidget], Path | None] = _choose_ca_file
-        self._bytes = QByteArray()
         self._buffer: QBuffer | None = None
 
         layout = QVBoxLayout(self)
@@ -282,10 +281,16 @@ class ReportScreen(QWidget):
     def load_pdf(self, data: bytes) -> None:
         """Load bytes into the preview (kept in memory: the report never touches the disk here)."""
         self.pdf.close()
-        self._bytes = QByteArray(data)
-        self._buffer = QBuffer(self._bytes, self)
+        old = self._buffer
+        # The buffer owns its copy of the bytes (setData), so nothing the document may still read
+        # from can be freed under it; the previous buffer goes only after the document let go.
+        self._buffer = QBuffer(self)
+        self._buffer.setData(QByteArray(data))
         self._buffer.open(QIODevice.OpenModeFlag.ReadOnly)
         self.pdf.load(self._buffer)
+        if old is not None:
+            old.close()
+            old.deleteLater()
 
     def _update_buttons(self) -> None:
         state = self.current.state if self.current else ""
