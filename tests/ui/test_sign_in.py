@@ -143,3 +143,22 @@ def test_recovery_key_signs_the_admin_in_with_a_new_passphrase(workstation, qtbo
     w2.acknowledge()
     w2.recover_button.click()
     assert w2.message.text() == "The recovery key does not open this workstation."
+
+
+def test_missing_key_header_message(window, workstation) -> None:  # type: ignore[no-untyped-def]
+    from app.services.workstation import HEADER_NAME
+
+    (Path(workstation.data_dir) / HEADER_NAME).unlink()
+    window.acknowledge()
+    _try(window, "reviewer", workstation.passphrase("reviewer"))
+    text = window.message.text()
+    assert text.startswith("The workstation cannot be opened.") and "Key header" in text and "missing" in text
+
+
+def test_damaged_prelogin_file_falls_back_to_default_notice(workstation, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from app.services.workstation import PRELOGIN_NAME
+
+    (Path(workstation.data_dir) / PRELOGIN_NAME).write_text("{not json", encoding="utf-8")
+    w = SignInWindow(workstation.data_dir, JobRunner(synchronous=True), clock=lambda: NOW)
+    qtbot.addWidget(w)
+    assert "consent" in w.consent_text.toPlainText()  # the default AC-8 text, never an empty notice
