@@ -16,8 +16,6 @@ Everything read back from media is bounded and checked before use; errors name t
 
 from __future__ import annotations
 
-import base64
-import binascii
 import contextlib
 import errno
 import hashlib
@@ -38,8 +36,7 @@ from app.model.errors import Cancelled, IntegrityError, StorageError
 from storage import audit as audit_log
 from storage.atomic import fsync_dir
 from storage.db import Database
-from storage.keys import FORMAT as HEADER_FORMAT
-from storage.keys import KEYRING_MODE, PASSPHRASE_MODE, RECOVERY_SLOT, KeyHeader, Slot
+from storage.keys import KeyHeader
 
 FORMAT = 1
 PREFIX = "frontier-backup-"
@@ -291,61 +288,15 @@ def write_backup(
         raise
 
 
-MAX_BACKUP_ITERATIONS = 10_000_000  # PBKDF2 rounds beyond this are damage (or a hang), not a setting
-_SLOT_BYTES = {"nonce": (12, 12), "wrapped": (48, 48)}
-
-
-def _check_slot(name: str, slot: Any) -> None:
-    if not isinstance(slot, Slot) or not isinstance(name, str) or not name:
-        raise TypeError("bad slot")
-    for f in ("kind", "kdf", "salt", "nonce", "wrapped"):
-        if not isinstance(getattr(slot, f), str):
-            raise TypeError(f"slot {name}: {f}")
-    if not isinstance(slot.uses_keyring, bool) or not isinstance(slot.iterations, int) \
-            or isinstance(slot.iterations, bool):
-        raise TypeError(f"slot {name}: types")
-    if slot.kind == "passphrase":
-        if slot.kdf != "pbkdf2-hmac-sha512" or not 1 <= slot.iterations <= MAX_BACKUP_ITERATIONS:
-            raise ValueError(f"slot {name}: kdf parameters")
-    elif not (slot.kind == "recovery" and name == RECOVERY_SLOT):
-        raise ValueError(f"slot {name}: kind")
-    try:
-        sizes = {f: len(base64.b64decode(getattr(slot, f).encode(), validate=True))
-                 for f in ("salt", "nonce", "wrapped")}
-    except (binascii.Error, ValueError):
-        raise ValueError(f"slot {name}: not base64") from None
-    for f, (low, high) in _SLOT_BYTES.items():
-        if not low <= sizes[f] <= high:
-            raise ValueError(f"slot {name}: {f} length")
-
-
 def parse_header(raw: bytes, where: str) -> KeyHeader:
-    """KeyHeader from bytes (a backup's copy), checked field by field: a hostile header must fail
-    here with a message, not later inside PBKDF2 or AES-GCM (or hang on a huge iteration count)."""
+    """KeyHeader from a backup's bytes, checked field by field by storage.keys (a hostile header
+    fails there with a message, not inside PBKDF2 or AES-GCM); reported as an integrity failure."""
     if len(raw) > MAX_SMALL_FILE:
         raise IntegrityError(f"{where} is damaged: {len(raw)} bytes is far larger than a key header")
     try:
-        data = json.loads(raw)
-        if not isinstance(data, dict) or not isinstance(data.get("slots"), dict):
-            raise TypeError("not a key header")
-        slots = {name: Slot(**s) for name, s in data.pop("slots").items()}
-        header = KeyHeader(slots=slots, **data)
-        if not isinstance(header.format, int) or header.format != HEADER_FORMAT:
-            raise IntegrityError(f"{where} has key-header format {header.format!r}; this version reads {HEADER_FORMAT}")
-        if not isinstance(header.db_id, str) or not header.db_id or not isinstance(header.created, str):
-            raise TypeError("db_id")
-        if header.keyring_mode not in (KEYRING_MODE, PASSPHRASE_MODE):
-            raise ValueError("keyring_mode")
-        if not isinstance(header.audit_head, dict) or not isinstance(header.failures, dict) \
-                or not isinstance(header.pending_events, list):
-            raise TypeError("bookkeeping fields")
-        for name, slot in header.slots.items():
-            _check_slot(name, slot)
-    except IntegrityError:
-        raise
-    except (ValueError, TypeError, KeyError, AttributeError, UnicodeDecodeError, RecursionError) as exc:
-        raise IntegrityError(f"{where} is damaged and cannot be read ({type(exc).__name__})") from None
-    return header
+        return KeyHeader.parse(raw, where)
+    except StorageError as exc:
+        raise IntegrityError(str(exc)) from None
 
 
 # -- reading -------------------------------------------------------------------------------------

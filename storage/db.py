@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import re
 import threading
 from collections.abc import Iterator
@@ -38,6 +40,9 @@ def latest_version() -> int:
 
 def _friendly(exc: Exception, path: Path) -> StorageError:
     text = str(exc)
+    if isinstance(exc, OSError):
+        text = {errno.EROFS: "readonly", errno.EACCES: "readonly", errno.EPERM: "readonly",
+                errno.ENOSPC: "disk is full"}.get(exc.errno or 0, f"unable to open ({exc.strerror})")
     if "readonly" in text or "read-only" in text:
         return StorageError(f"The data directory {path.parent} is read-only; the database cannot be written.")
     if "unable to open" in text:
@@ -72,6 +77,13 @@ class Database:
             raise StorageError(f"Database {path} is empty (0 bytes): it was truncated. Restore from a backup.")
         if create and path.exists():
             raise StorageError(f"Database {path} already exists; refusing to overwrite it.")
+        if create:
+            # Permission-first: the file exists with mode 0600 before a byte is written (SQLite
+            # gives the -wal and -shm files the same mode).
+            try:
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            except OSError as exc:
+                raise _friendly(exc, path) from None
         try:
             conn = sqlcipher3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=30)
         except sqlcipher3.Error as exc:

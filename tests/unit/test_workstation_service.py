@@ -164,3 +164,9 @@ def test_dashboard_sorts_by_urgency(workstation):
     submissions.create(s, sub(model_name="Soon", planned_release=date(2026, 11, 23)))
     names = [r[0].model_name for r in submissions.dashboard(s)]
     assert names == ["Overdue", "Soon", "Later"]
+
+
+def test_database_and_header_are_private_to_the_account(workstation):
+    for name in ("workstation.db", "workstation.keys.json"):
+        assert (workstation.data_dir / name).stat().st_mode & 0o077 == 0, name
+    assert workstation.data_dir.stat().st_mode & 0o077 == 0
