@@ -168,3 +168,23 @@ def test_comparison_loads_off_the_gui_thread_and_last_choice_wins(screen: Compar
     qtbot.waitUntil(lambda: not screen.loading and not ctx.jobs.active, timeout=10_000)
     assert screen.comparison is not None and screen.comparison.benchmark == "CTIBench"
     assert {ln.run.task for ln in screen.lines} == {"cti_bench_vsp"}
+
+
+def test_chart_paints_bars_lines_and_empty_state(screen: CompareScreen) -> None:
+    from PySide6.QtGui import QColor
+
+    from ui.widgets.chart import PALETTE
+
+    def colours(img) -> set[str]:  # type: ignore[no-untyped-def]
+        return {QColor(img.pixel(x, y)).name() for x in range(0, img.width(), 3) for y in range(0, img.height(), 3)}
+
+    screen.select_benchmark("InterCode-CTF")
+    bars = screen.chart.render_image(640, 360)
+    assert PALETTE[0].lower() in colours(bars)  # the Acme bars are painted in the first colour
+    screen.chart_combo.setCurrentIndex(1)
+    lines = screen.chart.render_image(640, 360)
+    assert PALETTE[0].lower() in colours(lines)
+    screen.chart.set_data(None)
+    empty = screen.chart.render_image(320, 200)
+    assert colours(empty) - {"#ffffff"}  # the "No results to chart" text
+    assert screen.chart.describe() == "No data"

@@ -327,3 +327,20 @@ def test_a_failing_page_read_is_reported_once_not_per_cell(ctx: UiContext, loade
     model.set_filter(SampleFilter(errors_only=True))
     model.index(0, 0).data()
     assert len(reported) == 2  # a new filter reports again
+
+
+def test_find_in_transcript(ctx: UiContext, loaded: Loaded, qtbot) -> None:  # type: ignore[no-untyped-def]
+    run = loaded.runs["intercode_ok.eval"]
+    assert run.id is not None
+    detail = RunDetail(ctx, run.id)
+    qtbot.addWidget(detail)
+    dlg = detail.open_row(0)
+    assert dlg is not None
+    qtbot.addWidget(dlg)
+    view = dlg.view
+    view.find_box.setText("cat f1.txt")
+    view.find_next()
+    assert view.text.textCursor().selectedText() == "cat f1.txt" and view.find_status.text() == ""
+    view.find_box.setText("no such words anywhere")
+    view.find_next()
+    assert view.find_status.text() == "Not found"

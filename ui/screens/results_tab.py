@@ -97,6 +97,7 @@ class RunsPage(QWidget):
         self.proxy.setSortRole(RunsModel.SORT_ROLE)
         self.table = QTableView()
         self.table.setObjectName("runsTable")
+        self.table.setAccessibleName("Evaluation runs of this submission")
         self.table.setModel(self.proxy)
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(COL["Benchmark"], Qt.SortOrder.AscendingOrder)

@@ -150,6 +150,7 @@ class RunDetail(QWidget):
         self.model.on_fetch_error = lambda exc: self.ctx.show_error(self, exc)
         self.table = QTableView()
         self.table.setObjectName("samplesTable")
+        self.table.setAccessibleName("Samples of this run")
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
