@@ -13,7 +13,6 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from importlib import resources
 from typing import Any
 
 from app.model.vulnerabilities import (
@@ -22,7 +21,7 @@ from app.model.vulnerabilities import (
     parse_cvss3,
     product_id_kind,
 )
-from reports.csaf_validate import CSAF_21_ID
+from reports.csaf_validate import CSAF_21_ID, csaf_package_dir
 
 ENGINE = "Frontier Review Workstation"
 PRODUCT_REF = "FRWP-1"
@@ -84,8 +83,11 @@ def _dt(d: date | str) -> str:
 def _cwe_catalog() -> tuple[str, dict[str, tuple[str, str]]]:
     """(latest catalog version, id -> (name, version it is named in)) from the MITRE CWE list in the
     `csaf` package. A weakness later removed from the list keeps its last name and that version."""
+    root = csaf_package_dir()
     try:
-        data = json.loads((resources.files("csaf") / "csaf/v21/cwe/catalog.json").read_text(encoding="utf-8"))
+        if root is None:
+            raise FileNotFoundError("csaf package")
+        data = json.loads((root / "csaf/v21/cwe/catalog.json").read_text(encoding="utf-8"))
         latest = str(data["latest_version"])
         out: dict[str, tuple[str, str]] = {}
         for key, entry in data["weaknesses"].items():

@@ -8,10 +8,10 @@ validation can never open a network connection.
 from __future__ import annotations
 
 import functools
+import importlib.util
 import json
 from dataclasses import dataclass
 from decimal import Decimal
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -107,11 +107,21 @@ def _load_bundle(files: dict[str, str], base: Path) -> dict[str, dict[str, Any]]
     return {uri: _loads((base / rel).read_text(encoding="utf-8")) for uri, rel in files.items()}
 
 
+def csaf_package_dir() -> Path | None:
+    """Folder of the installed `csaf` package, found without importing it: its __init__ configures
+    the root logger and pulls in its network tooling, neither of which belongs in this process."""
+    spec = importlib.util.find_spec("csaf")
+    locations = list(spec.submodule_search_locations or []) if spec else []
+    return Path(locations[0]) if locations else None
+
+
 def _load_package_20() -> dict[str, dict[str, Any]] | None:
+    root = csaf_package_dir()
+    if root is None:
+        return None
     try:
-        root = resources.files("csaf")
         return {uri: _loads((root / rel).read_text(encoding="utf-8")) for uri, rel in _PACKAGE_20.items()}
-    except (ModuleNotFoundError, FileNotFoundError, OSError, ValueError):
+    except (FileNotFoundError, OSError, ValueError):
         return None
 
 

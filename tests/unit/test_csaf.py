@@ -7,7 +7,6 @@ import dataclasses
 import hashlib
 import json
 from datetime import date
-from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -104,7 +103,7 @@ def test_export_is_csaf_20_when_only_cvss_v31_is_present(sender, tmp_path) -> No
 
 def test_csaf_20_schema_comes_from_the_csaf_package_and_matches_the_official_copy() -> None:
     assert csaf_validate.schema_source("2.0") == "csaf package (PyPI) csaf/v20/schema"
-    packaged = (resources.files("csaf") / "csaf/v20/schema/csaf.json").read_bytes()
+    packaged = (csaf_validate.csaf_package_dir() / "csaf/v20/schema/csaf.json").read_bytes()
     bundled = (csaf_validate.SCHEMA_DIR / "csaf_2.0/json_schema/csaf_json_schema.json").read_bytes()
     assert hashlib.sha256(packaged).digest() == hashlib.sha256(bundled).digest()
 
@@ -119,8 +118,20 @@ def test_bundled_21_schemas_are_the_official_files() -> None:
     assert (csaf_validate.SCHEMA_DIR / "csaf_2.1" / "LICENSE.md").is_file()
 
 
+def test_the_csaf_package_is_read_never_imported() -> None:
+    # Its __init__ configures the root logger and loads network tooling (provider discovery).
+    import subprocess
+    import sys
+
+    code = ("import sys, logging; from reports import csaf, csaf_validate; csaf_validate.validator('2.0'); "
+            "csaf.cwe_entry('CWE-79'); print('csaf' in sys.modules, len(logging.getLogger().handlers))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[2]).stdout.split()
+    assert out == ["False", "0"]
+
+
 def test_technical_committee_test_documents() -> None:
-    root = resources.files("csaf") / TC_20
+    root = csaf_validate.csaf_package_dir() / TC_20
     valid = json.loads((root / "oasis_csaf_tc-csaf_2_0-2021-6-1-08-11.json").read_text())
     assert csaf_validate.validate(valid) == []
     invalid = json.loads((root / "oasis_csaf_tc-csaf_2_0-2021-6-1-08-01.json").read_text())
