@@ -195,3 +195,17 @@ def test_binary_artifact_is_not_shown_inline(ctx, qtbot, existing, tmp_path: Pat
     tab.table.selectRow(0)
     assert tab.view_selected() is None
     assert "Save a copy as" in tab.message.text()
+
+
+def test_history_tab_lists_the_records_audit_events(ctx, qtbot, existing) -> None:  # type: ignore[no-untyped-def]
+    from ui.screens.history_tab import HistoryTab
+
+    editor = SubmissionEditor(ctx, existing.id)
+    qtbot.addWidget(editor)
+    editor.version.setText("2.0.1")
+    editor.save()
+    tab = HistoryTab(ctx, existing.id)
+    qtbot.addWidget(tab)
+    assert [e.action for e in tab.events] == ["submission.update", "submission.create"]
+    assert tab.table.item(0, 1).text() == "reviewer"  # type: ignore[union-attr]
+    assert "2.0.1" in tab.table.item(0, 3).text()  # type: ignore[union-attr]

@@ -31,6 +31,7 @@ class TabSpec:
 SUBMISSION_TABS: list[TabSpec] = [
     TabSpec("Overview", "ui.screens.submission_editor:SubmissionEditor"),
     TabSpec("Artifacts", "ui.screens.artifacts:ArtifactsTab"),
+    TabSpec("History", "ui.screens.history_tab:HistoryTab"),
     TabSpec("Results", "ui.screens.results_tab:ResultsTab"),
     TabSpec("Assessment", "ui.screens.assessment_screen:AssessmentScreen"),
     TabSpec("Coverage", "ui.screens.coverage_screen:CoverageScreen"),
