@@ -250,3 +250,30 @@ def test_cli_add_list_export_import(workstation, second_workstation, monkeypatch
     code, out, _ = run_cli(monkeypatch, capsys, second_workstation.data_dir, "reviewer", pw2, "vuln",
                            "import-csaf", str(broken))
     assert code == 1 and "INVALID" in out and "line 1 column 2" in out
+
+
+def test_three_way_merge_properties() -> None:
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    from app.model.vulnerabilities import EXCHANGED_FIELDS
+
+    values = st.sampled_from(["a", "b", "c"])
+    records = st.fixed_dictionaries({f: values for f in EXCHANGED_FIELDS[:5]})
+
+    @given(base=records, local=records, incoming=records)
+    def check(base: dict[str, str], local: dict[str, str], incoming: dict[str, str]) -> None:
+        merged, taken, conflicts = three_way(base, local, incoming)
+        for f in local:
+            if local[f] != base[f]:
+                # a local edit is never replaced without a person's choice
+                assert merged[f] == local[f] and f not in taken
+            if f in conflicts:
+                assert local[f] != base[f] and incoming[f] != base[f] and local[f] != incoming[f]
+                assert merged[f] == local[f]
+            if f in taken:
+                assert local[f] == base[f] and merged[f] == incoming[f]
+            if local[f] == base[f]:
+                assert merged[f] == incoming[f]  # partner-only changes always arrive
+
+    check()
