@@ -344,3 +344,15 @@ def test_find_in_transcript(ctx: UiContext, loaded: Loaded, qtbot) -> None:  # t
     view.find_box.setText("no such words anywhere")
     view.find_next()
     assert view.find_status.text() == "Not found"
+
+
+def test_huge_transcript_is_cut_with_a_note(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from ui.widgets.transcript_view import MAX_TOTAL_CHARS, TranscriptView, sample_blocks
+
+    msgs = [{"role": "tool", "function": "bash", "content": "y" * 150_000} for _ in range(60)]  # 9 MB of output
+    view = TranscriptView()
+    qtbot.addWidget(view)
+    view.set_blocks(sample_blocks(None, {"messages": msgs}))
+    text = view.plain_text()
+    assert MAX_TOTAL_CHARS < len(text) < MAX_TOTAL_CHARS + 400_000
+    assert text.rstrip().endswith("characters]") and "more part(s) not shown" in text

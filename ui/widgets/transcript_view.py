@@ -48,6 +48,7 @@ from app.model.results import SampleRow
 from ui.banner import ClassificationBanner
 
 MAX_PART_CHARS = 200_000  # per message part: a multi-MB tool output would freeze layout for nothing
+MAX_TOTAL_CHARS = 5_000_000  # per transcript shown (about 1 s to lay out); the rest is named, not shown
 ATTACHMENT_PREFIX = "attachment://"
 
 # Bidirectional controls (Trojan Source, CVE-2021-42574): shown as a visible tag, not obeyed.
@@ -415,7 +416,15 @@ class TranscriptView(QWidget):
         cursor = QTextCursor(self.text.document())
         cursor.beginEditBlock()
         first = True
-        for b in blocks:
+        shown = 0
+        for n, b in enumerate(blocks):
+            if shown > MAX_TOTAL_CHARS:
+                rest = len(blocks) - n
+                cursor.insertBlock(plain)
+                cursor.insertText(f"[… the transcript continues: {rest:,} more part(s) not shown, "
+                                  f"{sum(len(x.text) for x in blocks[n:]):,} characters]", formats[Kind.NOTE])
+                break
+            shown += len(b.text)
             bf = QTextBlockFormat()
             bg = _BLOCK_BACKGROUNDS.get(b.kind)
             if bg:
