@@ -108,3 +108,13 @@ def test_days_left_column_is_coloured_by_state(big) -> None:  # type: ignore[no-
     idx = model.index(0, _col("Days left"))
     assert int(model.data(idx)) < 0  # fixture releases are all in the past relative to the test clock
     assert model.data(idx, Qt.ItemDataRole.ForegroundRole).color().name() == "#b00020"
+
+
+def test_open_only_checkbox(big, qtbot) -> None:  # type: ignore[no-untyped-def]
+    screen = SubmissionsScreen(big)
+    qtbot.addWidget(screen)
+    screen.open_only.setChecked(True)
+    closed = sum(1 for i in range(N) if not STATUSES[i % len(STATUSES)].is_open)
+    assert screen.model.rowCount() == N - closed
+    shown = {screen.model.data(screen.model.index(r, _col("Status"))) for r in range(0, screen.model.rowCount(), 53)}
+    assert not shown & {"closed", "withdrawn"}

@@ -48,6 +48,7 @@ class SubmissionsModel(QAbstractTableModel):
         self.descending = False
         self.search = ""
         self.status: str | None = None
+        self.open_only = False
         self._pages: OrderedDict[int, list[Submission]] = OrderedDict()
         self._count = 0
         self.fetches = 0  # pages read from the service (tests and the benchmark look at it)
@@ -60,15 +61,17 @@ class SubmissionsModel(QAbstractTableModel):
         self.beginResetModel()
         self._pages.clear()
         self._today = self.ctx.today()
-        self._count = submissions.count(self.ctx.session, self.search, self.status)
+        self._count = submissions.count(self.ctx.session, self.search, self.status, self.open_only)
         self.endResetModel()
 
-    def set_filter(self, search: str | None = None, status: str | None = "") -> None:
-        """search None = unchanged; status "" = unchanged, None = all statuses."""
+    def set_filter(self, search: str | None = None, status: str | None = "", open_only: bool | None = None) -> None:
+        """search None = unchanged; status "" = unchanged, None = all statuses; open_only None = unchanged."""
         if search is not None:
             self.search = search.strip()
         if status != "":
             self.status = status
+        if open_only is not None:
+            self.open_only = open_only
         self.reload()
 
     def _page(self, number: int) -> list[Submission]:
@@ -77,7 +80,7 @@ class SubmissionsModel(QAbstractTableModel):
             self._pages.move_to_end(number)
             return page
         page = submissions.page(self.ctx.session, number * self.page_size, self.page_size, self.sort_key,
-                                self.descending, self.search, self.status)
+                                self.descending, self.search, self.status, self.open_only)
         self.fetches += 1
         self._pages[number] = page
         while len(self._pages) > self.cache_pages:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QComboBox,
     QHBoxLayout,
     QHeaderView,
@@ -54,8 +55,11 @@ class SubmissionsScreen(QWidget):
         for s in SubmissionStatus:
             self.status.addItem(s.value.capitalize(), s.value)
         filters.addWidget(self.search, 2)
+        self.open_only = QCheckBox("Open reviews only")
+        self.open_only.setObjectName("openOnly")
         filters.addWidget(QLabel("Status"))
         filters.addWidget(self.status)
+        filters.addWidget(self.open_only)
         layout.addLayout(filters)
 
         self.model = SubmissionsModel(ctx)
@@ -89,6 +93,7 @@ class SubmissionsScreen(QWidget):
         self.search_timer.timeout.connect(self.apply_filter)
         self.search.textChanged.connect(lambda _t: self.search_timer.start())
         self.status.currentIndexChanged.connect(lambda _i: self.apply_filter())
+        self.open_only.toggled.connect(lambda _b: self.apply_filter())
         self.model.modelReset.connect(self._update_count)
         ctx.events.submissions_changed.connect(self.refresh)
         self._update_count()
@@ -96,7 +101,7 @@ class SubmissionsScreen(QWidget):
     @Slot()
     def apply_filter(self) -> None:
         self.search_timer.stop()
-        self.model.set_filter(self.search.text(), self.status.currentData())
+        self.model.set_filter(self.search.text(), self.status.currentData(), self.open_only.isChecked())
 
     def refresh(self) -> None:
         if not self.ctx.session.locked:
@@ -105,7 +110,8 @@ class SubmissionsScreen(QWidget):
     def _update_count(self) -> None:
         n = self.model.rowCount()
         self.count_label.setText(f"{n:,} submission{'s' if n != 1 else ''}"
-                                 + (" match the filter" if self.model.search or self.model.status else "")
+                                 + (" match the filter" if self.model.search or self.model.status
+                                    or self.model.open_only else "")
                                  + " · double-click to open · click a column header to sort")
 
     @Slot(QModelIndex)
