@@ -435,3 +435,17 @@ def test_ctrl_number_jumps_between_screens_but_not_while_locked(ctx, qtbot) -> N
     w.lock("on demand")
     qtbot.keyClick(w.windowHandle(), Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
     assert w.nav.currentRow() == 1
+
+
+def test_audit_event_details_dialog(make_ctx, qtbot) -> None:  # type: ignore[no-untyped-def]
+    screen = AuditScreen(make_ctx("auditor"))
+    qtbot.addWidget(screen)
+    screen.table.selectRow(0)
+    dlg = screen.show_details()
+    assert dlg is not None
+    qtbot.addWidget(dlg)
+    from PySide6.QtWidgets import QPlainTextEdit
+
+    text = dlg.findChild(QPlainTextEdit).toPlainText()  # type: ignore[union-attr]
+    ev = screen.events[0]
+    assert f"#{ev.seq}" in text and ev.hash in text and ev.action in text

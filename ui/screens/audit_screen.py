@@ -10,10 +10,12 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
+    QDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
+    QPlainTextEdit,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -88,6 +90,7 @@ class AuditScreen(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setDefaultSectionSize(24)
         self.table.horizontalHeader().setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)
+        self.table.doubleClicked.connect(lambda _i: self.show_details())
         layout.addWidget(self.table, 1)
 
         pager = QHBoxLayout()
@@ -165,6 +168,27 @@ class AuditScreen(QWidget):
     def newer(self) -> None:
         self.offset = max(0, self.offset - PAGE_SIZE)
         self.load()
+
+    def show_details(self) -> QDialog | None:
+        """The selected event in full (details, hashes), read-only."""
+        row = self.table.currentRow()
+        if not 0 <= row < len(self.events):
+            return None
+        ev = self.events[row]
+        dlg = QDialog(self)
+        dlg.setWindowTitle(f"Audit event #{ev.seq}")
+        dlg.resize(720, 460)
+        lay = QVBoxLayout(dlg)
+        text = QPlainTextEdit()
+        text.setReadOnly(True)
+        text.setFont(QFont("DejaVu Sans Mono"))
+        body = json.dumps(ev.details, ensure_ascii=False, sort_keys=True, indent=2, default=str)
+        text.setPlainText(sanitize(
+            f"#{ev.seq}  {ev.ts}\nactor:  {ev.actor}\naction: {ev.action}\nobject: {ev.object_type} {ev.object_id}\n"
+            f"previous hash: {ev.prev_hash}\nhash:          {ev.hash}\n\n{body}", 200_000))
+        lay.addWidget(text)
+        dlg.show()
+        return dlg
 
     @Slot()
     def verify(self) -> None:
