@@ -97,6 +97,7 @@ class LockPage(QWidget):
         lay.addWidget(title)
         self.user = QLabel(f"Signed in as {user_label}. Enter your passphrase to continue.")
         self.user.setWordWrap(True)
+        self.user.setTextFormat(Qt.TextFormat.PlainText)
         lay.addWidget(self.user)
         self.passphrase = QLineEdit()
         self.passphrase.setObjectName("unlockPassphrase")

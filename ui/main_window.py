@@ -114,6 +114,8 @@ class MainWindow(QMainWindow):
         self.status_user = QLabel(f"Signed in: {self.user_label}")
         self.status_keys = QLabel(self._key_protection())
         self.status_message = QLabel("")
+        for label in (self.status_user, self.status_keys, self.status_message):
+            label.setTextFormat(Qt.TextFormat.PlainText)  # names and messages are data, never markup
         srow.addWidget(self.status_user)
         srow.addSpacing(24)
         srow.addWidget(self.status_keys)

@@ -449,3 +449,23 @@ def test_audit_event_details_dialog(make_ctx, qtbot) -> None:  # type: ignore[no
     text = dlg.findChild(QPlainTextEdit).toPlainText()  # type: ignore[union-attr]
     ev = screen.events[0]
     assert f"#{ev.seq}" in text and ev.hash in text and ev.action in text
+
+
+def test_display_names_are_never_rendered_as_markup(make_ctx, qtbot, dialogs, workstation) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import Qt
+
+    from app.model.accounts import Role
+    from app.services import users
+    from app.services import workstation as ws_service
+
+    admin = make_ctx("admin")
+    users.add_user(admin.session, workstation.passphrase("admin"), "markup", "<b>Bold</b> <img src=x>",
+                   Role.REVIEWER, "plain-text-only-44")
+    session = ws_service.sign_in(workstation.data_dir, "markup", "plain-text-only-44")
+    from ui.context import UiContext
+
+    w = MainWindow(UiContext(session=session, jobs=JobRunner(synchronous=True), error_sink=dialogs.error))
+    qtbot.addWidget(w)
+    assert w.status_user.textFormat() == Qt.TextFormat.PlainText
+    assert "<b>Bold</b>" in w.status_user.text()
+    assert w.lock_page.user.textFormat() == Qt.TextFormat.PlainText

@@ -60,8 +60,10 @@ class UsersScreen(QWidget):
         title.setObjectName("pageTitle")
         layout.addWidget(title)
         me = ctx.session.account
-        layout.addWidget(QLabel(f"Signed in as {me.username} — {me.display_name}, {me.role.label}. "
-                                f"{workstation.key_protection(ctx.session.data_dir)}."))
+        who = QLabel(f"Signed in as {me.username} — {me.display_name}, {me.role.label}. "
+                     f"{workstation.key_protection(ctx.session.data_dir)}.")
+        who.setTextFormat(Qt.TextFormat.PlainText)
+        layout.addWidget(who)
 
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setObjectName("usersTable")
