@@ -20,7 +20,7 @@ from app.model.errors import AuthError, IntegrityError, ValidationError
 from reports import pki
 from reports.detached import run_sync
 
-STAMP_TEXT = "Signed by %(signer)s\nRole: %(role)s\n%(ts)s (signer's local clock)"
+
 DEFAULT_BOX = (54.0, 100.0, 313.2, 164.8)
 
 
@@ -44,12 +44,65 @@ def software_signer(key: pki.PrivateKey, cert: x509.Certificate, chain: Sequence
     )
 
 
-def _stamp_style() -> Any:
-    # pyHanko's embedded-font stamps need uharfbuzz (not installed); the stamp uses the standard
-    # Courier font. The report body itself embeds DejaVu Sans.
-    from pyhanko.stamp import TextStampStyle
+def _stamp_pdf(width: float, height: float, lines: Sequence[str]) -> bytes:
+    """The visible signature as a one-page PDF drawn with the embedded report font."""
+    from reportlab.pdfgen.canvas import Canvas
 
-    return TextStampStyle(stamp_text=STAMP_TEXT, timestamp_format="%Y-%m-%d %H:%M:%S %z", border_width=1)
+    from reports.pdf_markings import FONT, FONT_BOLD, register_fonts
+
+    register_fonts()
+    out = io.BytesIO()
+    c = Canvas(out, pagesize=(width, height), invariant=1, initialFontName=FONT)
+    size = 8.0
+    y = height - 6 - size
+    for n, line in enumerate(lines):
+        c.setFont(FONT_BOLD if n == 0 else FONT, size)
+        c.drawString(6, y, line)
+        y -= size * 1.35
+    c.showPage()
+    c.save()
+    return out.getvalue()
+
+
+def _stamp_style() -> Any:
+    """A stamp drawn with DejaVu Sans (embedded), from the same signing time pyHanko records.
+
+    pyHanko's own text stamps embed fonts only with its optional HarfBuzz support; instead the
+    text is laid out by reportlab into a small PDF page that becomes the stamp's background.
+    """
+    from pyhanko.pdf_utils import content, layout
+    from pyhanko.pdf_utils.layout import BoxConstraints
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.stamp import StaticStampStyle, TextStampStyle
+    from pyhanko.stamp.static import StaticContentStamp
+
+    class PdfPageBytes(content.PdfContent):
+        def __init__(self, data: bytes) -> None:
+            super().__init__()
+            self.data = data
+
+        def render(self) -> bytes:
+            writer = self._ensure_writer
+            xobj = writer.import_page_as_xobject(PdfFileReader(io.BytesIO(self.data)), page_ix=0)
+            self.resources.xobject["/FRWStamp"] = xobj
+            x1, y1, x2, y2 = xobj.get_object()["/BBox"]
+            self.box = BoxConstraints(width=abs(x1 - x2), height=abs(y1 - y2))
+            return b"/FRWStamp Do"
+
+    class EmbeddedFontStampStyle(TextStampStyle):
+        def create_stamp(self, writer: Any, box: Any, text_params: dict[str, Any]) -> Any:
+            lines = [f"Signed by {text_params.get('signer', '')}", f"Role: {text_params.get('role', '')}",
+                     f"{text_params.get('ts', '')}", "(signer's local clock)"]
+            data = _stamp_pdf(float(box.width), float(box.height), lines)
+            # The page is drawn at the box's exact size: no margins, no scaling.
+            fit = layout.SimpleBoxLayoutRule(x_align=layout.AxisAlignment.ALIGN_MIN,
+                                             y_align=layout.AxisAlignment.ALIGN_MIN, margins=layout.Margins(),
+                                             inner_content_scaling=layout.InnerScaling.NO_SCALING)
+            style = StaticStampStyle(border_width=1, background=PdfPageBytes(data), background_opacity=1.0,
+                                     background_layout=fit)
+            return StaticContentStamp(writer=writer, style=style, box=box)
+
+    return EmbeddedFontStampStyle(timestamp_format="%Y-%m-%d %H:%M:%S %z", border_width=1)
 
 
 def existing_fields(pdf: bytes) -> dict[str, bool]:

@@ -243,3 +243,13 @@ def test_pkcs11_wrong_pin(softhsm) -> None:  # type: ignore[no-untyped-def]
         token_certificate(softhsm["module"], softhsm["token"], softhsm["key"], "000000")
     with pytest.raises(ValidationError, match="cannot open token 'no-such-card'"):
         token_certificate(softhsm["module"], "no-such-card", softhsm["key"], softhsm["pin"])
+
+
+def test_signature_stamps_use_the_embedded_font(tmp_path: Path, countersigned) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "signed.pdf"
+    path.write_bytes(countersigned[1])
+    fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout.splitlines()[2:]
+    assert fonts and all("DejaVu" in row and " yes yes " in row for row in fonts), fonts
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    assert "Signed by Rita Reviewer" in text and "Signed by Lee Lead" in text
+    assert text.count("(signer's local clock)") == 2 and "Role: Lead reviewer" in text
