@@ -356,3 +356,35 @@ def test_huge_transcript_is_cut_with_a_note(qtbot) -> None:  # type: ignore[no-u
     text = view.plain_text()
     assert MAX_TOTAL_CHARS < len(text) < MAX_TOTAL_CHARS + 400_000
     assert text.rstrip().endswith("characters]") and "more part(s) not shown" in text
+
+
+def test_search_is_counted_off_the_gui_thread_and_last_query_wins(ctx: UiContext, loaded: Loaded, qtbot,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    import threading
+
+    from ui.jobs import JobRunner
+
+    run = loaded.runs["wmdp_injected.json"]
+    assert run.id is not None
+    detail = RunDetail(ctx, run.id)
+    qtbot.addWidget(detail)
+    ctx.jobs = JobRunner(synchronous=False, slow_ms=60_000)
+    threads: list[str] = []
+    real = results.count_samples
+
+    def spy(session, *args, **kwargs):  # type: ignore[no-untyped-def]
+        threads.append(threading.current_thread().name)
+        return real(session, *args, **kwargs)
+
+    monkeypatch.setattr(results, "count_samples", spy)
+    detail.search_edit.setText("ASLR")
+    detail.apply_filters()
+    assert detail.filtering and detail.count_label.text() == "Searching…"
+    detail.search_edit.setText("stack buffer")  # typed on before the first answer came back
+    detail.apply_filters()
+    qtbot.waitUntil(lambda: not detail.filtering and not ctx.jobs.active, timeout=10_000)
+    assert detail.model.filter.search == "stack buffer"
+    assert [detail.model.row_at(i).sample_id for i in range(detail.model.rowCount())] == ["2"]  # type: ignore[union-attr]
+    assert detail.model.fetches == []  # the first page came from the worker, nothing read on the GUI thread
+    assert threads and threading.main_thread().name not in threads
+    assert detail.count_label.text() == "1 of 4 samples"

@@ -134,6 +134,19 @@ class SamplesModel(QAbstractTableModel):
         self._fetch_failed = False
         self.endResetModel()
 
+    def apply(self, flt: SampleFilter, count: int, first_page: list[SampleRow], sort: str, descending: bool) -> None:
+        """Show a filter whose count and first page were read elsewhere (a worker thread), so the
+        GUI thread waits for nothing; later pages are fetched as usual."""
+        self.beginResetModel()
+        self._filter = flt
+        self._count = count
+        self._sort, self._descending = sort, descending
+        self._pages.clear()
+        if first_page:
+            self._pages[0] = list(first_page)
+        self._fetch_failed = False
+        self.endResetModel()
+
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         """Header click: sorted by the service in SQL; unsortable columns go back to log order."""
         key = COLUMNS[column].sort if 0 <= column < len(COLUMNS) else ""

@@ -28,6 +28,7 @@ from app.model.results import EvalRun, SampleFilter, SampleRow
 from app.services import results
 from app.services.session import Session
 from ui.context import UiContext
+from ui.jobs import worker_session
 from ui.models.runs_model import metric_text, problems, samples_text, status_text, value_text
 from ui.models.samples_model import COLUMN_INDEX, SamplesModel
 from ui.widgets.transcript_view import TranscriptDialog, clean_text
@@ -78,6 +79,8 @@ class RunDetail(QWidget):
         self.run: EvalRun = results.get_run(ctx.session, run_id)
         self.dialogs: list[TranscriptDialog] = []
         self._auto_sorted = False
+        self._request = 0
+        self.filtering = False  # a count/first page is being read on a worker thread
 
         # -- header -----------------------------------------------------------------------------
         self.back_button = QPushButton("← All runs")
@@ -238,30 +241,60 @@ class RunDetail(QWidget):
 
     @Slot()
     def apply_filters(self) -> None:
+        """Count the matches and read the first page on a worker thread (a search for common
+        words over a million samples takes most of a second), then show them."""
         self._search_timer.stop()
         flt = self.current_filter()
-        if flt == self.model.filter:
+        if flt == self.model.filter and not self.filtering:
             return
-        hh = self.table.horizontalHeader()
         by_score = flt.min_score is not None or flt.max_score is not None
-        if by_score and self.model.sort_key[0] == "order":
+        sort, descending = self.model.sort_key
+        auto = self._auto_sorted
+        if by_score and sort == "order":
             # A score filter is answered from the (run, score, id) index; keeping log order would
             # make SQLite sort every match (seconds on a million-sample run). For "correct" /
             # "incorrect" the order is unchanged (equal scores stay in log order).
-            self.model.sort(COLUMN_INDEX["score"], Qt.SortOrder.AscendingOrder)
-            hh.setSortIndicator(COLUMN_INDEX["score"], Qt.SortOrder.AscendingOrder)
-            self._auto_sorted = True
-        elif not by_score and self._auto_sorted:
-            self.model.sort(-1)
-            hh.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
-            self._auto_sorted = False
-        try:
-            self.model.set_filter(flt)
-        except FrontierError as exc:
-            self.ctx.show_error(self, exc)
-            return
-        self.table.scrollToTop()  # new results start at the top
-        self._update_count()
+            sort, descending, auto = "score", False, True
+        elif not by_score and auto:
+            sort, descending, auto = "order", False, False
+        self._request += 1
+        request = self._request
+        self.filtering = True
+        self.count_label.setText("Searching…" if flt.search else "Filtering…")
+        session, run_id, size = self.ctx.session, self.run_id, self.model.page_size
+        unfiltered = self.run.sample_count if flt == SampleFilter() else None
+
+        def work(_progress: object, _cancel: object) -> tuple[int, list[SampleRow]]:
+            with worker_session(session) as s:
+                n = unfiltered if unfiltered is not None else results.count_samples(s, run_id, flt)
+                first = results.page_samples(s, run_id, flt, 0, size, sort, descending) if n else []
+                return n, first
+
+        def done(result: tuple[int, list[SampleRow]]) -> None:
+            if request != self._request:
+                return  # superseded by a newer filter
+            self.filtering = False
+            count, first = result
+            self._auto_sorted = auto
+            self.model.apply(flt, count, first, sort, descending)
+            hh = self.table.horizontalHeader()
+            if sort == "order":
+                hh.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+            elif auto:
+                hh.setSortIndicator(COLUMN_INDEX["score"], Qt.SortOrder.AscendingOrder)
+            self.table.scrollToTop()  # new results start at the top
+            self._update_count()
+
+        def failed(exc: BaseException) -> None:
+            if request == self._request:
+                self.filtering = False
+                self._update_count()
+                self.ctx.show_error(self, exc)
+
+        job = self.ctx.jobs.run(work, done, failed, label="Searching samples", parent=self, cancellable=False)
+        timer = getattr(job, "slow_timer", None)  # the count label says "Searching…"; no extra window
+        if timer is not None:
+            timer.stop()
 
     def _update_count(self) -> None:
         n = self.model.rowCount()
@@ -278,6 +311,8 @@ class RunDetail(QWidget):
         key, _desc = self.model.sort_key
         if key == "order":
             hh.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        if self.filtering:
+            self.apply_filters()  # the pending filter is read again in the new order
 
     # -- transcript -----------------------------------------------------------------------------
     @Slot(QModelIndex)
