@@ -21,9 +21,6 @@ from reports import pki
 from reports.detached import run_sync
 
 
-DEFAULT_BOX = (54.0, 100.0, 313.2, 164.8)
-
-
 @dataclass(frozen=True)
 class SignatureRequest:
     field_name: str
