@@ -248,7 +248,8 @@ def main(argv: list[str]) -> int:
         "all of the above (the windowed model keeps at most 24 pages of 200 rows).",
         "",
         "First paint needs no count query (the run's stored sample count is used) and fetches one page of 200 "
-        "rows; filters and search cost one COUNT plus one page, done in SQL on (run_id, ...) indexes and the "
+        "rows; filters and search cost one COUNT plus one page, read on a worker thread (the window stays "
+        "responsive; the figures are the wait), done in SQL on (run_id, ...) indexes and the "
         "FTS5 index. Rows are fetched by OFFSET, so a jump deep into a million-row run costs an index walk to "
         "that offset (the figures above); scrolling near a cached page costs nothing. A score filter switches "
         "the order to score (the (run_id, score, id) index answers it; log order would make SQLite sort every "
