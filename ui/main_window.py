@@ -67,22 +67,38 @@ class MainWindow(QMainWindow):
     def __init__(self, ctx: UiContext, idle_clock: Callable[[], float] | None = None) -> None:
         super().__init__()
         self.ctx = ctx
-        session = ctx.session
-        settings = session.settings
+        settings = ctx.session.settings
+        account = ctx.session.account
         self.setWindowTitle(f"Frontier Review — {settings.workstation_name}")
         self.resize(1280, 800)
         self.pages: dict[str, QWidget] = {}
         self.specs: dict[str, ScreenSpec] = {}
         self.locked = False
+        self._signed_out = False
         self._hidden_windows: list[QWidget] = []
+        self.user_label = f"{account.display_name} ({account.role.label})"
+        self._build_layout(settings.system_high)
+        self._build_navigation()
+        self._build_actions()
+        ctx.events.open_submission.connect(self.open_submission)
+        ctx.events.lock_requested.connect(self.lock)
+        ctx.events.status_message.connect(self.status_message.setText)
+        ctx.events.settings_changed.connect(self._settings_changed)
+        self.idle = IdleWatcher(settings.idle_lock_minutes, idle_clock or time.monotonic)
+        self.idle.idle.connect(lambda: self.lock("idle"))
+        self.idle.start()
+        if self.nav.count():
+            self.nav.setCurrentRow(0)
 
+    def _build_layout(self, system_high: str) -> None:
+        """Banner / (content | lock page) / status row / banner."""
         central = QWidget()
         outer = QVBoxLayout(central)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.setSpacing(0)
-        self.top_banner = ClassificationBanner(settings.system_high)
-        self.bottom_banner = ClassificationBanner(settings.system_high)
-        self.root = QStackedWidget()  # page 0: content, page 1: lock page
+        self.top_banner = ClassificationBanner(system_high)
+        self.bottom_banner = ClassificationBanner(system_high)
+        self.root = QStackedWidget()  # the content, or the lock page that replaces all of it
         outer.addWidget(self.top_banner)
         outer.addWidget(self.root, 1)
 
@@ -100,9 +116,6 @@ class MainWindow(QMainWindow):
         body.addWidget(self.nav)
         body.addWidget(self.stack, 1)
         self.root.addWidget(self.content)
-
-        account = session.account
-        self.user_label = f"{account.display_name} ({account.role.label})"
         self.lock_page = LockPage(self.user_label)
         self.lock_page.unlock_requested.connect(self.try_unlock)
         self.root.addWidget(self.lock_page)
@@ -125,14 +138,16 @@ class MainWindow(QMainWindow):
         outer.addWidget(self.bottom_banner)
         self.setCentralWidget(central)
 
+    def _build_navigation(self) -> None:
         for spec in SCREENS:
-            if spec.permission is None or ctx.can(spec.permission):
+            if spec.permission is None or self.ctx.can(spec.permission):
                 self.specs[spec.key] = spec
                 item = QListWidgetItem(spec.title)
                 item.setData(_KEY_ROLE, spec.key)
                 self.nav.addItem(item)
         self.nav.currentItemChanged.connect(self._nav_changed)
 
+    def _build_actions(self) -> None:
         self.lock_action = QAction("Lock", self)
         self.lock_action.setShortcut(QKeySequence("Ctrl+L"))
         self.lock_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
@@ -148,17 +163,6 @@ class MainWindow(QMainWindow):
         sign_out = QAction("Sign out", self)
         sign_out.triggered.connect(self.sign_out)
         menu.addAction(sign_out)
-
-        ctx.events.open_submission.connect(self.open_submission)
-        ctx.events.lock_requested.connect(self.lock)
-        ctx.events.status_message.connect(self.status_message.setText)
-        ctx.events.settings_changed.connect(self._settings_changed)
-
-        self.idle = IdleWatcher(settings.idle_lock_minutes, idle_clock or time.monotonic)
-        self.idle.idle.connect(lambda: self.lock("idle"))
-        self.idle.start()
-        if self.nav.count():
-            self.nav.setCurrentRow(0)
 
     # -- navigation ------------------------------------------------------------------------
     def _key_protection(self) -> str:
@@ -323,7 +327,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.idle.stop()
-        if not getattr(self, "_signed_out", False):
+        if not self._signed_out:
             self._signed_out = True
             self.ctx.jobs.wait(5000)
             with contextlib.suppress(Exception):
