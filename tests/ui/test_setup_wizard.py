@@ -150,3 +150,20 @@ def test_creation_failure_is_shown_on_the_page_and_nothing_is_overwritten(qtbot,
     assert wizard.currentPage() is wizard.key_page  # stays, with the reason shown
     assert "refusing to overwrite" in wizard.key_page.error.text()
     assert (data_dir / workstation.DB_NAME).read_bytes() == before
+
+
+def test_cannot_close_before_confirming_the_recovery_key(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    wizard = SetupWizard(tmp_path / "ws")
+    qtbot.addWidget(wizard)
+    wizard.show()
+    wizard.reject()  # before anything is created, Cancel works
+    assert not wizard.isVisible()
+    wizard = SetupWizard(tmp_path / "ws2")
+    qtbot.addWidget(wizard)
+    wizard.show()
+    _fill_until_recovery(wizard, qtbot)
+    wizard.reject()
+    assert wizard.isVisible()
+    assert "confirm the recovery key" in wizard.recovery_page.feedback.text()
+    assert wizard.result_ is not None
+    wizard.result_.session.close()

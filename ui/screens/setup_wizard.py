@@ -267,6 +267,15 @@ class SetupWizard(QWizard):
         self.recovery_page.set_key(self.result_.recovery_key)
         return self.result_
 
+    def reject(self) -> None:
+        """Escape / window close: allowed until the workstation exists; after that the recovery
+        key must be confirmed first (it is never shown again)."""
+        if self.result_ is not None:
+            self.recovery_page.feedback.setText("The workstation has been created: confirm the recovery key "
+                                                "group to finish. The key is not shown again.")
+            return
+        super().reject()
+
     def accept(self) -> None:
         super().accept()
         if self.result_ is not None:
