@@ -1,4 +1,4 @@
-"""`report build|list|sign|countersign|export|verify`, `pki ca|roots|trust|identity|import-p12|token`
+"""`report build|list|sign|countersign|export|verify`, `pki setup|issue|ca|roots|trust|identity|import-p12|token`
 and top-level `verify FILE|DIR`."""
 
 from __future__ import annotations
@@ -48,6 +48,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
     k = sub.add_parser("pki", help="workstation CA, signing certificates and trusted roots")
     ks = k.add_subparsers(dest="pki_command", required=True)
+    st = ks.add_parser("setup", help="create the workstation CA and missing signing certificates (administrator)")
+    st.set_defaults(func=_pki_setup)
+    iss = ks.add_parser("issue", help="issue a new workstation signing certificate to an account (administrator)")
+    iss.add_argument("username")
+    iss.set_defaults(func=_pki_issue)
     ca = ks.add_parser("ca", help="show the workstation CA (fingerprint to give to receivers); --pem prints it")
     ca.add_argument("--pem", action="store_true")
     ca.set_defaults(func=_pki_ca)
@@ -162,6 +167,31 @@ def _verify_path(args: argparse.Namespace) -> int:
             session.close()
     print("\n".join(result.lines()))
     return 0 if result.ok else 1
+
+
+def _pki_setup(args: argparse.Namespace) -> int:
+    from app.model.accounts import Permission
+
+    session = open_session(args)
+    try:
+        session.require(Permission.MANAGE_USERS)
+        pki_service.ensure_ready(session)
+        cert = pki_service.workstation_ca(session)
+    finally:
+        session.close()
+    print(f"workstation CA: {cert.subject.rfc4514_string()}\nSHA-256 fingerprint {pki.fingerprint(cert)}")
+    return 0
+
+
+def _pki_issue(args: argparse.Namespace) -> int:
+    session = open_session(args)
+    try:
+        info = pki_service.reissue_certificate(session, args.username, args._passphrase)
+    finally:
+        session.close()
+    print(f"issued to {info.username}: {info.subject}, valid until {info.not_after[:10]} "
+          f"(fingerprint {info.fingerprint})")
+    return 0
 
 
 def _pki_ca(args: argparse.Namespace) -> int:

@@ -62,7 +62,12 @@ def test_cli_pki_commands(workstation, second_workstation, tmp_path: Path, monke
     from app.services import pki as pki_service
     from reports import pki
 
-    pki_service.ensure_ready(workstation.session("admin"))
+    code, _, err = run(monkeypatch, capsys, workstation, "reviewer", "pki", "setup")
+    assert code == 2 and "does not allow" in err
+    code, out, err = run(monkeypatch, capsys, workstation, "admin", "pki", "setup")
+    assert code == 0 and "SHA-256 fingerprint" in out, err
+    code, out, err = run(monkeypatch, capsys, workstation, "admin", "pki", "issue", "lead")
+    assert code == 0 and out.startswith("issued to lead: Lee Lead"), err
     code, pem, _ = run(monkeypatch, capsys, workstation, "reviewer", "pki", "ca", "--pem")
     assert code == 0 and pem.startswith("-----BEGIN CERTIFICATE-----")
     ca_file = tmp_path / "sender-ca.pem"
