@@ -388,3 +388,25 @@ def test_search_is_counted_off_the_gui_thread_and_last_query_wins(ctx: UiContext
     assert detail.model.fetches == []  # the first page came from the worker, nothing read on the GUI thread
     assert threads and threading.main_thread().name not in threads
     assert detail.count_label.text() == "1 of 4 samples"
+
+
+def test_closing_the_run_page_during_a_search_is_harmless(ctx: UiContext, loaded: Loaded, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    from ui.jobs import JobRunner
+
+    tab = ResultsTab(ctx, loaded.submission_id)
+    qtbot.addWidget(tab)
+    run = loaded.runs["wmdp_injected.json"]
+    assert run.id is not None
+    detail = tab.open_run(run.id)
+    assert detail is not None
+    ctx.jobs = JobRunner(synchronous=False, slow_ms=60_000)
+    detail.search_edit.setText("stack buffer")
+    detail.apply_filters()
+    other = loaded.runs["intercode_ok.eval"]
+    assert other.id is not None
+    tab.open_run(other.id)  # replaces (and deletes) the first run page while its search runs
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    qtbot.waitUntil(lambda: not ctx.jobs.active, timeout=10_000)  # the late answer is dropped quietly
+    assert tab.detail is not None and tab.detail.run_id == other.id

@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from shiboken6 import isValid
 
 from app.model.errors import Cancelled, FrontierError
 from app.model.results import EvalRun, ImportOutcome
@@ -288,6 +289,8 @@ class ImportDialog(QDialog):
 
     @Slot(object)
     def _previews_ready(self, previews: list[Preview]) -> None:
+        if not isValid(self.file_list):
+            return  # the dialog was closed and deleted while headers were read
         self._previews.update({p.path: p for p in previews})
         for i in range(self.file_list.count()):
             item = self.file_list.item(i)
@@ -308,6 +311,8 @@ class ImportDialog(QDialog):
         self._show_proposal()
 
     def _preview_failed(self, exc: BaseException) -> None:
+        if not isValid(self.file_list):
+            return
         self.ctx.show_error(self, exc)
 
     def proposals(self) -> list[tuple[int, str, str]]:
@@ -421,6 +426,8 @@ class ImportDialog(QDialog):
 
     @Slot(object)
     def _import_done(self, outcomes: list[ImportOutcome]) -> None:
+        if not isValid(self.results_table):
+            return
         self._running = False
         self.outcomes = list(outcomes)
         self.results_table.setRowCount(len(outcomes))
@@ -457,6 +464,8 @@ class ImportDialog(QDialog):
         self.imported.emit(self.outcomes)
 
     def _import_failed(self, exc: BaseException) -> None:
+        if not isValid(self.results_table):
+            return
         self._running = False
         self.progress_bar.setRange(0, 1000)
         self.progress_bar.setValue(0)

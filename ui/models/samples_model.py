@@ -160,8 +160,10 @@ class SamplesModel(QAbstractTableModel):
     def sort_key(self) -> tuple[str, bool]:
         return self._sort, self._descending
 
-    def refresh(self) -> None:
-        self._unfiltered_count = None
+    def refresh(self, unfiltered_count: int | None = None) -> None:
+        """Re-read after a change; pass the run's stored sample count to skip a count query."""
+        self._unfiltered_count = unfiltered_count
+        self._cells.clear()
         self.set_filter(self._filter)
 
     # -- paging --------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from shiboken6 import isValid
 
 from app.model import benchmarks
 from app.model.errors import FrontierError, NotFound
@@ -526,7 +527,7 @@ class CompareScreen(QWidget):
                     return None
 
         def failed(exc: BaseException) -> None:
-            if request == self._request:
+            if request == self._request and isValid(self.chart):
                 self.loading = False
                 self.ctx.show_error(self, exc)
                 self._show_comparison(None)
@@ -535,8 +536,8 @@ class CompareScreen(QWidget):
                           label=f"Comparing {name}", parent=self, cancellable=False)
 
     def _comparison_ready(self, request: int, comp: Comparison | None) -> None:
-        if request != self._request:
-            return  # the reviewer has picked another benchmark since
+        if request != self._request or not isValid(self.chart):
+            return  # the reviewer has picked another benchmark since, or the screen is gone
         self.loading = False
         self._show_comparison(comp)
 

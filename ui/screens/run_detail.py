@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from shiboken6 import isValid
 
 from app.model.errors import FrontierError
 from app.model.results import EvalRun, SampleFilter, SampleRow
@@ -271,8 +272,8 @@ class RunDetail(QWidget):
                 return n, first
 
         def done(result: tuple[int, list[SampleRow]]) -> None:
-            if request != self._request:
-                return  # superseded by a newer filter
+            if request != self._request or not isValid(self.table):
+                return  # superseded by a newer filter, or the page was closed meanwhile
             self.filtering = False
             count, first = result
             self._auto_sorted = auto
@@ -286,7 +287,7 @@ class RunDetail(QWidget):
             self._update_count()
 
         def failed(exc: BaseException) -> None:
-            if request == self._request:
+            if request == self._request and isValid(self.table):
                 self.filtering = False
                 self._update_count()
                 self.ctx.show_error(self, exc)
@@ -347,5 +348,5 @@ class RunDetail(QWidget):
         except FrontierError as exc:
             self.ctx.show_error(self, exc)
             return
-        self.model.refresh()
+        self.model.refresh(self.run.sample_count)
         self._show_run()
