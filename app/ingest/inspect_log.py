@@ -200,7 +200,8 @@ def _metrics(results: Any, task: str) -> tuple[MetricValue, ...]:
     bench = benchmarks.match_task(task)
     out: list[MetricValue] = []
     headline = results.get("headline") if isinstance(results.get("headline"), dict) else None
-    for sc in results.get("scores") or []:
+    scores = results.get("scores")
+    for sc in scores if isinstance(scores, list) else []:
         if not isinstance(sc, dict):
             continue
         scorer = _str(sc.get("name") or sc.get("scorer"))
@@ -271,7 +272,7 @@ def _partial_metrics(summaries: list[dict[str, Any]], task: str) -> tuple[Metric
     bench = benchmarks.match_task(task)
     sums: dict[str, list[float]] = {}
     for s in summaries:
-        for name, sc in (s.get("scores") or {}).items():
+        for name, sc in _obj(s.get("scores")).items():
             if isinstance(sc, dict):
                 v = score_to_float(sc.get("value"))
                 if v is not None:

@@ -127,7 +127,7 @@ def _answer(line: dict[str, Any]) -> str:
         # multiple choice: [[loglikelihood, is_greedy], ...] -> the chosen continuation
         try:
             lls = [float(r[0]) for r in resps]
-        except (TypeError, ValueError, IndexError):
+        except (TypeError, ValueError, IndexError, KeyError):
             return str(first)
         best = max(range(len(lls)), key=lambda i: lls[i])
         args = line.get("arguments")

@@ -107,7 +107,7 @@ class SafeZip:
             raise self._fail("not a ZIP archive (too short)")
         tail_len = min(self.size, 22 + 65535)
         tail = self._read_at(self.size - tail_len, tail_len)
-        at = tail.rfind(_EOCD)
+        at = tail.rfind(_EOCD, 0, len(tail) - 18)  # the record is 22 bytes: ignore a cut-off one
         if at < 0:
             raise self._fail("ZIP end-of-central-directory record not found: the archive is truncated or "
                              "damaged (an interrupted copy?)")
