@@ -151,9 +151,9 @@ def sample_from_json(s: Any, path: str, where: str, raw: bytes | None = None) ->
     if isinstance(output, dict):
         answer = _str(output.get("completion"))
         if not answer:
-            choices = output.get("choices") or []
-            if choices and isinstance(choices[0], dict):
-                answer = content_text((choices[0].get("message") or {}).get("content"))
+            choices = output.get("choices")
+            if isinstance(choices, list) and choices and isinstance(choices[0], dict):
+                answer = content_text(_obj(choices[0].get("message")).get("content"))
     if not answer:
         answer = next((sc.answer for sc in scores.values() if sc.answer), "")
     err = s.get("error")

@@ -159,3 +159,43 @@ def test_csv_layout_and_errors(tmp_path):
     unknown.write_text("task,model,colour\nx,y,z\n")
     with pytest.raises(IngestError, match="unknown column"):
         _read(unknown)
+
+
+def test_damaged_archives_only_ever_raise_ingest_errors(tmp_path):
+    """Truncations and flipped bytes anywhere (including the central directory) never crash the reader."""
+    import random
+
+    data = (INSPECT / "intercode_ok.eval").read_bytes()
+    rng = random.Random(0)
+    target = tmp_path / "damaged.eval"
+    rejected = 0
+    for i in range(300):
+        d = bytearray(data)
+        if i % 3 == 0:
+            d = d[: rng.randrange(len(d))]
+        else:
+            span = len(d) if i % 3 == 1 else 400  # anywhere, or the central directory at the end
+            for _ in range(rng.randint(1, 6)):
+                d[len(d) - 1 - rng.randrange(span)] = rng.randrange(256)
+        target.write_bytes(bytes(d))
+        try:
+            runs, _ = _read(target)
+        except IngestError as exc:
+            assert "damaged.eval" in str(exc)
+            rejected += 1
+    assert rejected > 250
+
+
+def test_unexpected_types_in_logs_are_tolerated():
+    from app.ingest.inspect_log import _metrics, _partial_metrics, sample_from_json
+    from app.ingest.lm_eval import sample_from_line
+
+    assert _metrics({"scores": True}, "cybench") == ()
+    assert _partial_metrics([{"scores": "C"}], "cybench") == ()
+    s = sample_from_json({"id": 1, "scores": [1], "output": {"choices": {"0": 1}}, "model_usage": []},
+                         "x.eval", "samples/1")
+    assert s.sample_id == "1" and s.scores == {} and s.answer == ""
+    s = sample_from_json({"id": 2, "output": {"choices": [{"message": [1]}]}}, "x.eval", "samples/2")
+    assert s.answer == ""
+    line = sample_from_line({"doc_id": 3, "filtered_resps": [{"a": 1}], "metrics": "acc"}, "s.jsonl", "line 1")
+    assert line.sample_id == "3" and line.answer
