@@ -179,7 +179,7 @@ def test_damaged_archives_only_ever_raise_ingest_errors(tmp_path):
                 d[len(d) - 1 - rng.randrange(span)] = rng.randrange(256)
         target.write_bytes(bytes(d))
         try:
-            runs, _ = _read(target)
+            _read(target)
         except IngestError as exc:
             assert "damaged.eval" in str(exc)
             rejected += 1
