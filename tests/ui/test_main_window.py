@@ -469,3 +469,14 @@ def test_display_names_are_never_rendered_as_markup(make_ctx, qtbot, dialogs, wo
     assert w.status_user.textFormat() == Qt.TextFormat.PlainText
     assert "<b>Bold</b>" in w.status_user.text()
     assert w.lock_page.user.textFormat() == Qt.TextFormat.PlainText
+
+
+def test_dashboard_double_click_opens_the_submission(ctx, qtbot) -> None:  # type: ignore[no-untyped-def]
+    sub = _sub(ctx, 5, name="Clicked")
+    dash = DashboardScreen(ctx)
+    qtbot.addWidget(dash)
+    opened: list[int] = []
+    ctx.events.open_submission.connect(opened.append)
+    dash.table.setCurrentCell(0, 2)
+    dash.table.doubleClicked.emit(dash.table.currentIndex())
+    assert opened == [sub.id]

@@ -209,3 +209,24 @@ def test_history_tab_lists_the_records_audit_events(ctx, qtbot, existing) -> Non
     assert [e.action for e in tab.events] == ["submission.update", "submission.create"]
     assert tab.table.item(0, 1).text() == "reviewer"  # type: ignore[union-attr]
     assert "2.0.1" in tab.table.item(0, 3).text()  # type: ignore[union-attr]
+
+
+def test_pdf_artifact_is_shown_from_memory(ctx, qtbot, existing, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from reportlab.pdfgen import canvas
+
+    pdf = tmp_path / "system-card.pdf"
+    c = canvas.Canvas(str(pdf))
+    c.drawString(72, 720, "System card")
+    c.showPage()
+    c.drawString(72, 720, "Page two")
+    c.save()
+    tab = ArtifactsTab(ctx, existing.id)
+    qtbot.addWidget(tab)
+    tab.attach_file(pdf, "system card", Marking.parse("CUI"))
+    tab.table.selectRow(0)
+    viewer = tab.view_selected()
+    assert viewer is not None
+    qtbot.addWidget(viewer)
+    assert viewer.text is None
+    qtbot.waitUntil(lambda: viewer.pdf.pageCount() == 2, timeout=3000)
+    assert "(CUI)" in viewer.windowTitle()
