@@ -39,8 +39,14 @@ bench: $(STAMP)
 screenshots: $(STAMP)
 	$(PY) -m ui.screenshots docs/screenshots
 
+# Release build: `make installer SIGNING_KEY=key.pem SIGNING_CERT=cert.pem` (docs/INSTALL.md).
+# Without a key the package is marked unsigned and `verify` on the workstation refuses it.
+DIST ?= dist
 installer: $(STAMP)
-	$(PY) build_installer.py --help
+	$(PY) build_installer.py lock --output $(DIST)/requirements.lock
+	$(PY) build_installer.py wheelhouse --lock $(DIST)/requirements.lock --dest $(DIST)/wheelhouse
+	$(PY) build_installer.py package --wheelhouse $(DIST)/wheelhouse --lock $(DIST)/requirements.lock \
+		--output-dir $(DIST) $(if $(SIGNING_KEY),--signing-key $(SIGNING_KEY) --signing-cert $(SIGNING_CERT),--unsigned)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .mypy_cache .ruff_cache

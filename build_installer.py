@@ -222,6 +222,7 @@ def read_lock(path: Path) -> list[Pin]:
 def write_lock(path: Path, pins: Iterable[Pin], header: Sequence[str]) -> None:
     body = "\n".join(p.line() for p in sorted(pins, key=lambda p: p.name))
     text = "".join(f"# {h}\n" for h in header) + body + "\n"
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)
