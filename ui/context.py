@@ -71,9 +71,12 @@ class UiContext:
     confirmer: Confirmer = _confirm
     text_prompt: TextPrompt = _ask_text
 
-    def __post_init__(self) -> None:
-        # Jobs started without their own on_error report through the same single place.
-        self.jobs.error_handler = lambda exc: self.show_error(None, exc)
+    def __setattr__(self, name: str, value: object) -> None:
+        super().__setattr__(name, value)
+        if name == "jobs" and isinstance(value, JobRunner):
+            # Jobs started without their own on_error report through the same single place,
+            # also when a test swaps in another runner.
+            value.error_handler = lambda exc: self.show_error(None, exc)
 
     def show_error(self, parent: QWidget | None, exc: BaseException) -> None:
         self.error_sink(parent, exc)

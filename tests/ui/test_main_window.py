@@ -480,3 +480,14 @@ def test_dashboard_double_click_opens_the_submission(ctx, qtbot) -> None:  # typ
     dash.table.setCurrentCell(0, 2)
     dash.table.doubleClicked.emit(dash.table.currentIndex())
     assert opened == [sub.id]
+
+
+def test_job_errors_without_handler_reach_the_error_presenter(ctx, dialogs) -> None:  # type: ignore[no-untyped-def]
+    def boom(_p, _c):  # type: ignore[no-untyped-def]
+        raise ValidationError("file", "bad")
+
+    ctx.jobs.run(boom)
+    ctx.jobs = JobRunner(synchronous=True)  # a swapped runner is wired too
+    ctx.jobs.run(boom)
+    ctx.jobs.run(lambda _p, _c: (_ for _ in ()).throw(Cancelled("Import")))  # silent
+    assert [str(e) for e in dialogs.errors] == ["file: bad", "file: bad"]
