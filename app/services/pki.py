@@ -1,9 +1,9 @@
 """Workstation PKI use cases: the CA at setup, a signing certificate per signing account,
 agency PKCS#12 identities, PKCS#11 tokens, and the trusted roots used for verification.
 
-Hooks for the lead (app/services/workstation.py):
-    SETUP_HOOKS.append(pki.setup_hook)      # (session, conn): creates the CA inside setup
-    ACCOUNT_HOOKS.append(pki.account_hook)  # (session, conn, account): issues a signing certificate
+workstation.initialize calls setup_hook and account_hook, and users.add_user calls account_hook,
+inside their transactions: the CA and each signing certificate exist exactly when the workstation
+and the account do. ensure_ready covers workstations set up before that.
 """
 
 from __future__ import annotations
@@ -97,14 +97,14 @@ def issue_account_certificate(conn: Connection, account: Account, now: datetime 
 
 
 def setup_hook(session: Session, conn: Connection) -> None:
-    """workstation.SETUP_HOOKS entry: the CA is created in the same transaction as the workstation."""
+    """Called by workstation setup: the CA is created in the same transaction as the workstation."""
     cert = create_workstation_ca(conn, session.settings.workstation_name, session.now(), session.account.username)
     session.audit(conn, "pki.ca_create", "certificate", pki.fingerprint(cert),
                   {"subject": cert.subject.rfc4514_string()})
 
 
 def account_hook(session: Session, conn: Connection, account: Account) -> None:
-    """workstation.ACCOUNT_HOOKS entry: accounts that may sign get a certificate when created."""
+    """Called when an account is created: accounts that may sign get a certificate in that transaction."""
     if not account.can(Permission.SIGN):
         return
     if pki_repo.get_ca(conn) is None:
