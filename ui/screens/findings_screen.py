@@ -26,6 +26,7 @@ from app.model.findings import EvidenceRef, Finding, Severity
 from app.model.markings import Marking
 from app.services import findings
 from ui.context import UiContext
+from ui.vuln_editor import VulnEditor, editor_for_finding
 from ui.widgets.marking_picker import MarkingPicker
 
 COLUMNS = ["#", "Severity", "Title", "Items", "Marking"]
@@ -78,6 +79,10 @@ class FindingsScreen(QWidget):
         self.save_button.clicked.connect(self.save)
         self.delete_button = QPushButton("Delete…")
         self.delete_button.clicked.connect(self.delete)
+        self.vuln_button = QPushButton("Record vulnerability…")
+        self.vuln_button.setObjectName("recordVulnerability")
+        self.vuln_button.setToolTip("Open the vulnerability register editor prefilled from this finding (linked)")
+        self.vuln_button.clicked.connect(self.record_vulnerability)
         form = QFormLayout()
         form.addRow("Title:", self.title)
         form.addRow("Severity:", self.severity)
@@ -90,6 +95,7 @@ class FindingsScreen(QWidget):
         buttons.addWidget(self.new_button)
         buttons.addWidget(self.save_button)
         buttons.addWidget(self.delete_button)
+        buttons.addWidget(self.vuln_button)
         buttons.addStretch(1)
         form.addRow(buttons)
         editor = QWidget()
@@ -101,7 +107,22 @@ class FindingsScreen(QWidget):
         can = ctx.can(Permission.ASSESS)
         for w in (self.new_button, self.save_button, self.delete_button):
             w.setEnabled(can)
+        self.vuln_button.setEnabled(ctx.can(Permission.MANAGE_VULNS))
         self.refresh()
+
+    def record_vulnerability(self) -> VulnEditor | None:
+        """A vulnerability found through this finding goes to the register with the link kept."""
+        if self.editing is None or self.editing.id is None:
+            self.ctx.show_error(self, FrontierError("Select a saved finding first."))
+            return None
+        try:
+            editor = editor_for_finding(self.ctx, self.editing, self)
+        except FrontierError as exc:
+            self.ctx.show_error(self, exc)
+            return None
+        editor.setWindowModality(Qt.WindowModality.WindowModal)
+        editor.open()
+        return editor
 
     def _ask_reason(self) -> str | None:
         from PySide6.QtWidgets import QInputDialog

@@ -11,6 +11,7 @@ from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
+    QDialogButtonBox,
     QFrame,
     QGridLayout,
     QHBoxLayout,
@@ -24,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 from shiboken6 import isValid
 
+from app.model.accounts import Permission
 from app.model.errors import FrontierError
 from app.model.results import EvalRun, SampleFilter, SampleRow
 from app.services import results
@@ -32,6 +34,7 @@ from ui.context import UiContext
 from ui.jobs import worker_session
 from ui.models.runs_model import metric_text, problems, samples_text, status_text, value_text
 from ui.models.samples_model import COLUMN_INDEX, SamplesModel
+from ui.vuln_editor import VulnEditor, editor_for_sample
 from ui.widgets.transcript_view import TranscriptDialog, clean_text
 
 # (label, min_score, max_score)
@@ -337,10 +340,26 @@ class RunDetail(QWidget):
             f" (epoch {sample.epoch})"
         dlg = TranscriptDialog(sample, transcript, title, self, marking=self.ctx.session.settings.system_high)
         dlg.setWindowFlag(Qt.WindowType.Window, True)
+        if self.ctx.can(Permission.MANAGE_VULNS):
+            record = dlg.buttons.addButton("Record vulnerability…", QDialogButtonBox.ButtonRole.ActionRole)
+            record.setObjectName("recordVulnerability")
+            record.clicked.connect(lambda _=False, s=sample, d=dlg: self.record_vulnerability(s, d))
         dlg.destroyed.connect(lambda _o=None, d=dlg: self.dialogs.remove(d) if d in self.dialogs else None)
         self.dialogs.append(dlg)
         dlg.show()
         return dlg
+
+    def record_vulnerability(self, sample: SampleRow, parent: QWidget) -> VulnEditor | None:
+        """Open the vulnerability editor prefilled from this sample; the run and sample stay linked."""
+        try:
+            editor = editor_for_sample(self.ctx, self.run.submission_id, str(self.run.id), sample.sample_id,
+                                       excerpt=(sample.answer or sample.input_text)[:2000], parent=parent)
+        except FrontierError as exc:
+            self.ctx.show_error(parent, exc)
+            return None
+        editor.setWindowModality(Qt.WindowModality.WindowModal)
+        editor.open()
+        return editor
 
     def refresh(self) -> None:
         try:

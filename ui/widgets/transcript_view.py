@@ -473,6 +473,7 @@ class TranscriptDialog(QDialog):
         self.view.set_sample(row, transcript)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.close)
+        self.buttons = buttons  # callers add actions (e.g. "Record vulnerability…")
         layout = QVBoxLayout(self)
         body = QVBoxLayout()
         body.addWidget(self.view, 1)
