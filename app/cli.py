@@ -48,7 +48,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command is None:
         if args.demo:
-            args = parser.parse_args([*(argv if argv is not None else sys.argv[1:]), "gui"])
+            # "gui" has its own --demo flag whose default would otherwise overwrite the top-level one
+            args = parser.parse_args([*(argv if argv is not None else sys.argv[1:]), "gui", "--demo"])
         else:
             parser.print_help()
             return 0

@@ -491,3 +491,14 @@ def test_job_errors_without_handler_reach_the_error_presenter(ctx, dialogs) -> N
     ctx.jobs.run(boom)
     ctx.jobs.run(lambda _p, _c: (_ for _ in ()).throw(Cancelled("Import")))  # silent
     assert [str(e) for e in dialogs.errors] == ["file: bad", "file: bad"]
+
+
+def test_cli_demo_flag_reaches_run_gui(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import ui.app
+    from app import cli
+
+    calls: list[dict[str, object]] = []
+    monkeypatch.setattr(ui.app, "run_gui", lambda **kw: calls.append(kw) or 0)
+    assert cli.main(["--demo"]) == 0
+    assert cli.main(["gui", "--demo"]) == 0
+    assert [c["demo"] for c in calls] == [True, True]
