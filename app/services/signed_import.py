@@ -41,4 +41,16 @@ def read_signed(session: Session, path: Path, max_bytes: int, what: str) -> tupl
         raise IngestError(str(sig_path), f"cannot be read ({exc.strerror or exc})") from None
     roots = pki_service.trusted_roots(session)
     signer = verify_detached(data, signature, roots, what=f"{sig_path} ({what} signature)", at=session.clock())
+    _require_authority(session, signer, sig_path, what)
     return data, signer
+
+
+def _require_authority(session: Session, signer: SignerInfo, sig_path: Path, what: str) -> None:
+    """Reviewers' own certificates chain to the workstation CA too, but a reviewer must not be able
+    to author the rules their work is judged by: under the workstation CA only the CA itself signs."""
+    ca = pki_service.workstation_ca(session)
+    if signer.certificate.issuer == ca.subject and signer.certificate != ca:
+        raise IntegrityError(
+            f"{sig_path}: signed by {signer.subject}, a workstation account certificate. A {what} must be "
+            "signed by an authority: the workstation CA or a signing certificate of an imported agency root."
+        )

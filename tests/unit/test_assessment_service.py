@@ -506,3 +506,13 @@ def test_rule_set_signed_with_stock_openssl_by_an_imported_agency_root(workstati
     assert stored.active and stored.label == "classified" and stored.signer.startswith("Rule Author")
     active = coverage.active_ruleset(workstation.session("reviewer"))
     assert (active.ruleset_id, active.version, active.marking) == ("agency-cyber", 4, "SECRET//NOFORN")
+
+
+def test_template_signed_by_a_reviewer_account_certificate_is_refused(workstation, tmp_path):
+    """Reviewers' certificates chain to the workstation CA but are not an authority for rules."""
+    admin = _admin(workstation)
+    reviewer_identity = pki_service.load_identity(admin, "reviewer")
+    doc = _template_doc(version=99)
+    path = _write_signed(admin, tmp_path / "by_reviewer.json", doc, signer=reviewer_identity)
+    with pytest.raises(IntegrityError, match="workstation account certificate"):
+        assessment.import_template(admin, path)
