@@ -71,7 +71,7 @@ class SubmissionsScreen(QWidget):
         header.setSortIndicator(6, Qt.SortOrder.AscendingOrder)  # release date, the model's default
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        for col, width in enumerate((60, 180, 160, 110, 120, 100, 100, 80)):
+        for col, width in enumerate((56, 170, 150, 100, 115, 96, 96, 76)):
             self.table.setColumnWidth(col, width)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
