@@ -39,7 +39,7 @@ _LFH = b"PK\x03\x04"
 _READ = 1 << 20
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Member:
     name: str
     method: int
