@@ -12,10 +12,12 @@ Import (Permission.IMPORT_RESULTS)
         Re-importing content already stored (same file SHA-256) is reported as "duplicate" and
         not stored again. progress(done, total, text) gets byte counts over the whole batch plus a
         text such as "intercode.eval: 1,200 of 3,000 samples"; cancel() is polled between batches
-        of samples. Safe to call from a worker thread: it writes through its own connection.
+        of samples. Safe to call from a worker thread: it writes through its own connection, so
+        reads on the session's connection go on; other writes wait until the file is committed
+        (SQLite has one writer). Memory stays bounded (batches of <= 500 samples / 16 MiB).
     propose_submission(session, model_id) -> list[tuple[Submission, str]]
-        Open submissions whose developer/model/version match a log's model id, best first, with
-        the reason; the UI shows them for confirmation.
+        Submissions whose model name (plus version, developer) appear in a log's model id, best
+        first (newest first among equals), with the reason; the UI shows them for confirmation.
     preview_file(session, path) -> list[EvalRun]      header(s) only (task, model, status...),
         for the import dialog before the reviewer picks a submission.
     map_task(session, task, benchmark) / unmap_task(session, task)
@@ -30,6 +32,7 @@ Read (Permission.VIEW_CONTENT)
         score range, errors only / without errors, sample id, full-text search (FTS5 over input,
         target and answer; the reviewer's words are quoted, so no query syntax is injected).
     get_sample(session, sample_pk) -> SampleRow
+    plain(text) -> str    untrusted text with control / bidi-override characters replaced
     get_transcript(session, sample_pk) -> dict | None   attachment:// references resolved
     transcript_text(transcript) -> str    plain-text rendering (messages, tool calls, tool
         results, scores, error) for a read-only viewer: show with setPlainText, never as HTML.
