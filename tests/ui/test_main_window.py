@@ -498,7 +498,11 @@ def test_cli_demo_flag_reaches_run_gui(monkeypatch) -> None:  # type: ignore[no-
     from app import cli
 
     calls: list[dict[str, object]] = []
-    monkeypatch.setattr(ui.app, "run_gui", lambda **kw: calls.append(kw) or 0)
+    def fake_run_gui(**kw: object) -> int:
+        calls.append(kw)
+        return 0
+
+    monkeypatch.setattr(ui.app, "run_gui", fake_run_gui)
     assert cli.main(["--demo"]) == 0
     assert cli.main(["gui", "--demo"]) == 0
     assert [c["demo"] for c in calls] == [True, True]

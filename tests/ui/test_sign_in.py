@@ -124,7 +124,7 @@ def test_recovery_key_signs_the_admin_in_with_a_new_passphrase(workstation, qtbo
     w = SignInWindow(workstation.data_dir, JobRunner(synchronous=True), clock=lambda: NOW, recovery_dialog=Filled)
     qtbot.addWidget(w)
     w.acknowledge()
-    got: list[object] = []
+    got: list = []  # type: ignore[type-arg]
     w.signed_in.connect(got.append)
     w.recover_button.click()
     assert w.message.text() == "" and len(got) == 1
