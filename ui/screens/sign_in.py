@@ -139,6 +139,7 @@ class SignInWindow(QWidget):
         self.passphrase.setObjectName("passphrase")
         self.passphrase.setEchoMode(QLineEdit.EchoMode.Password)
         self.passphrase.returnPressed.connect(self.submit)
+        self.username.returnPressed.connect(self.passphrase.setFocus)
         form.addRow("Account", self.username)
         form.addRow("Passphrase", self.passphrase)
         self.message = QLabel("")
