@@ -33,6 +33,7 @@ class Shell(QObject):
         # Tests pass a factory whose dialogs are recorded instead of modal.
         self.ctx_factory = ctx_factory or (lambda session: UiContext(session=session, jobs=jobs))
         self.window: QWidget | None = None
+        self.demo_cleanup: Path | None = None
 
     def start(self) -> QWidget:
         if workstation.is_initialized(self.data_dir):
@@ -41,7 +42,22 @@ class Shell(QObject):
 
         wizard = SetupWizard(self.data_dir)
         wizard.completed.connect(self._setup_done)
+        wizard.demo_requested.connect(self.open_demo)
         return self._swap(wizard)
+
+    @Slot()
+    def open_demo(self) -> None:
+        """From the first-run wizard: a demo workstation in a temporary folder (removed on exit)."""
+        from app.services.demo import create_demo_workstation
+
+        def done(ws: object) -> None:
+            self.data_dir = ws.data_dir  # type: ignore[attr-defined]
+            self.demo_cleanup = ws.data_dir.parent  # type: ignore[attr-defined]
+            self.demo_hint = demo_hint(ws.accounts)  # type: ignore[attr-defined]
+            self.show_sign_in()
+
+        self.jobs.run(lambda _p, _c: create_demo_workstation(), done, label="Creating the demo workstation",
+                      parent=self.window, cancellable=False)
 
     def _swap(self, window: QWidget) -> QWidget:
         old, self.window = self.window, window
@@ -103,5 +119,6 @@ def run_gui(data_dir: Path | None = None, demo: bool = False) -> int:
         return int(app.exec())
     finally:
         jobs.wait(10_000)
-        if cleanup is not None:
-            shutil.rmtree(cleanup, ignore_errors=True)
+        for folder in (cleanup, shell.demo_cleanup):
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)

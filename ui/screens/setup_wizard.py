@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPlainTextEdit,
+    QPushButton,
     QVBoxLayout,
     QWidget,
     QWizard,
@@ -39,6 +40,8 @@ def _label(text: str, name: str = "hint") -> QLabel:
 
 
 class NamePage(QWizardPage):
+    demo_requested = Signal()
+
     def __init__(self, data_dir: Path) -> None:
         super().__init__()
         self.setTitle("Set up this workstation")
@@ -52,6 +55,12 @@ class NamePage(QWizardPage):
         folder = _label(str(data_dir))
         folder.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         form.addRow("Data folder", folder)
+        self.demo_button = QPushButton("Explore a demo workstation instead")
+        self.demo_button.setObjectName("openDemo")
+        self.demo_button.setToolTip("Sample submissions in a temporary folder, deleted on exit; "
+                                    "nothing is created in the data folder above.")
+        self.demo_button.clicked.connect(self.demo_requested)
+        form.addRow("", self.demo_button)
 
     def isComplete(self) -> bool:
         return bool(self.name.text().strip())
@@ -228,6 +237,7 @@ class SetupWizard(QWizard):
     """Emits `completed(SetupResult)` after Finish; the admin session is then signed in."""
 
     completed = Signal(object)
+    demo_requested = Signal()  # first page: "explore a demo workstation instead"
 
     def __init__(self, data_dir: Path, clock: Clock = utc_now, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -240,6 +250,7 @@ class SetupWizard(QWizard):
         self.setOption(QWizard.WizardOption.NoCancelButtonOnLastPage, True)
         self.resize(720, 560)
         self.name_page = NamePage(self.data_dir)
+        self.name_page.demo_requested.connect(self.demo_requested)
         self.class_page = ClassificationPage()
         self.admin_page = AdminPage()
         self.key_page = KeyProtectionPage(self)
