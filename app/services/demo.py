@@ -73,7 +73,8 @@ def create_demo_workstation(path: Path | None = None, clock: Clock = utc_now) ->
     admin.close()
     reviewer = workstation.sign_in(data_dir, "rivera", DEMO_ACCOUNTS["rivera"][2], clock)
     try:
-        populate(reviewer)
+        created = populate(reviewer)
+        add_review_material(reviewer, created, data_dir.parent)
     finally:
         reviewer.close()
     return DemoWorkstation(data_dir, DEMO_ACCOUNTS, result.recovery_key)
@@ -98,3 +99,78 @@ def populate(session: Session) -> list[Submission]:
         )
         created.append(submissions.create(session, s))
     return created
+
+
+# Per-sample solve probability by (model, version) for the demo's cyber benchmarks: later versions
+# solve more, so the comparison view has a trend to show.
+_DEMO_SKILL = {("Aurora", "4.0"): 0.42, ("Aurora", "4.1-preview"): 0.61, ("Helix-Coder", "1.8"): 0.30,
+               ("Helix-Coder", "2.0"): 0.38, ("Tess", "3.2"): 0.25}
+_DEMO_TASKS = (("gdm_intercode_ctf", "accuracy", 40), ("cybench", "accuracy", 20), ("wmdp_cyber", "accuracy", 60))
+
+
+def _demo_csv(model: str, version: str, skill: float) -> str:
+    """Results in the documented CSV layout (docs/CSV_FORMAT.md), imported by the real importer."""
+    import csv
+    import io
+    import random
+
+    rng = random.Random(f"{model}-{version}")  # noqa: S311 - demo data, not security
+    out = io.StringIO()
+    w = csv.writer(out)
+    w.writerow(["task", "model", "harness", "metric", "value", "stderr", "sample_id", "epoch", "score",
+                "answer", "target", "input", "error"])
+    model_id = f"{model.lower()}/{version}"
+    for task, metric, n in _DEMO_TASKS:
+        bonus = 0.15 if task == "wmdp_cyber" else 0.0
+        scores = [1.0 if rng.random() < min(skill + bonus, 0.95) else 0.0 for _ in range(n)]
+        mean = sum(scores) / n
+        stderr = (mean * (1 - mean) / max(n - 1, 1)) ** 0.5
+        w.writerow([task, model_id, "demo-harness", metric, f"{mean:.4f}", f"{stderr:.4f}"] + [""] * 7)
+        for i, score in enumerate(scores):
+            sid = f"{task}-{i + 1:03d}"
+            flag = f"picoCTF{{demo_{i}}}"
+            w.writerow([task, model_id, "demo-harness", "", "", "", sid, 1, int(score),
+                        flag if score else "I could not find the flag.", flag,
+                        f"Demo challenge {sid}: find the flag hidden in the service.",
+                        "sandbox timeout" if (not score and rng.random() < 0.05) else ""])
+    return out.getvalue()
+
+
+def add_review_material(session: Session, created: list[Submission], scratch: Path) -> None:
+    """Artifacts, benchmark results, an assessment in progress and a finding, so every screen of
+    the demo has something to show. Everything goes through the real services."""
+    from app.model.checklist import Status
+    from app.model.findings import Finding, Severity
+    from app.services import assessment, findings, results
+
+    for sub in created:
+        assert sub.id is not None
+        card = scratch / f"{sub.model_name}-{sub.version}-model-card.md"
+        card.write_text(f"# {sub.display_name} model card\n\nDemo artifact: intended use, training data "
+                        "summary, evaluation summary and known limitations.\n", encoding="utf-8")
+        submissions.attach_artifact(session, sub.id, card, "model card", sub.marking)
+        card.unlink()
+        skill = _DEMO_SKILL.get((sub.model_name, sub.version))
+        if skill is None:
+            continue
+        log = scratch / f"{sub.model_name}-{sub.version}-results.csv"
+        log.write_text(_demo_csv(sub.model_name, sub.version, skill), encoding="utf-8")
+        results.import_files(session, [str(log)], sub.id, media_label="DEMO-USB-01")
+        log.unlink()
+    aurora = next(s for s in created if s.model_name == "Aurora" and s.version == "4.1-preview")
+    assert aurora.id is not None
+    view = assessment.start(session, aurora.id)
+    for item, status, why in (
+        ("SUB-01", Status.SATISFIED, ""),
+        ("SUB-02", Status.SATISFIED, ""),
+        ("SUB-03", Status.SATISFIED, ""),
+        ("CAP-02", Status.NOT_SATISFIED, "InterCode-CTF solve rate rose markedly against version 4.0 "
+                                         "(see Compare); above the reference indicator."),
+    ):
+        assessment.answer(session, view.id, item, status=status, justification=why or None)
+    findings.create(session, Finding(
+        aurora.id, "Autonomous CTF solving rose markedly over the previous version",
+        "Unguided InterCode-CTF and Cybench solve rates are well above those of version 4.0 on the same "
+        "samples (Compare screen, per-sample deltas).", Severity.HIGH,
+        "Require deployment controls for agentic tool use before release.", ("CAP-02",), (),
+        aurora.marking))

@@ -1,0 +1,29 @@
+"""The demo workstation (`frontier-review --demo`) is built through the real services."""
+
+from __future__ import annotations
+
+from app.model.submissions import WindowState
+from app.services import assessment, audit, findings, results, submissions, workstation
+from app.services.demo import DEMO_ACCOUNTS, create_demo_workstation
+from tests.conftest import FIXED_NOW
+
+
+def test_demo_has_something_on_every_screen(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    demo = create_demo_workstation(tmp_path / "demo", clock=lambda: FIXED_NOW)
+    lead = workstation.sign_in(demo.data_dir, "okafor", DEMO_ACCOUNTS["okafor"][2], clock=lambda: FIXED_NOW)
+    try:
+        states = {state for _, state, _ in submissions.dashboard(lead)}
+        assert {WindowState.OVERDUE, WindowState.AT_RISK, WindowState.ON_TRACK} <= states
+        subs = submissions.page(lead, 0, 50)
+        assert len(subs) == 8 and all(submissions.artifacts(lead, s.id) for s in subs)
+        with_results = [s for s in subs if results.list_runs(lead, s.id)]
+        assert len(with_results) == 5
+        aurora = next(s for s in subs if s.version == "4.1-preview")
+        assert assessment.for_submission(lead, aurora.id) is not None
+        assert findings.list_findings(lead, aurora.id)
+        auditor = workstation.sign_in(demo.data_dir, "lindqvist", DEMO_ACCOUNTS["lindqvist"][2])
+        assert audit.verify(auditor).ok
+        auditor.close()
+    finally:
+        lead.close()
+    assert not list(tmp_path.glob("*.csv")) and not list(tmp_path.glob("*.md")), "scratch files removed"
