@@ -130,6 +130,8 @@ def render_all(out: Path) -> list[Path]:
     dialog.close()
     from ui.screens.results_tab import render_screenshots as results_shots  # results_*.png
     results_shots(lead, window, out, lambda w, name, size: _snap(app, w, out, name, size))
+    from ui.screens.assessment_shots import render_screenshots as assessment_shots  # assessment_*.png
+    assessment_shots(lead, window, out, lambda w, name, size: _snap(app, w, out, name, size))
     window.lock("on demand")
     _snap(app, window, out, "14_locked")
     window.try_unlock(passphrases["okafor"])

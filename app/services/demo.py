@@ -101,39 +101,59 @@ def populate(session: Session) -> list[Submission]:
     return created
 
 
-# Per-sample solve probability by (model, version) for the demo's cyber benchmarks: later versions
-# solve more, so the comparison view has a trend to show.
-_DEMO_SKILL = {("Aurora", "4.0"): 0.42, ("Aurora", "4.1-preview"): 0.61, ("Helix-Coder", "1.8"): 0.30,
-               ("Helix-Coder", "2.0"): 0.38, ("Tess", "3.2"): 0.25}
-_DEMO_TASKS = (("gdm_intercode_ctf", "accuracy", 40), ("cybench", "accuracy", 20), ("wmdp_cyber", "accuracy", 60))
+DEMO_ABILITY = {  # (developer, model, version) -> ability on the logit scale, for plausible figures
+    ("Northwind AI", "Aurora", "4.0"): 0.1,
+    ("Northwind AI", "Aurora", "4.1-preview"): 0.9,
+    ("Helix Labs", "Helix-Coder", "1.8"): -0.8,
+    ("Helix Labs", "Helix-Coder", "2.0"): -0.2,
+    ("Meridian Research", "Meridian", "7B-r3"): -1.4,
+    ("Tessellate", "Tess", "3.2"): -0.5,
+}
+_DEMO_TASKS = (  # task, samples, difficulty offset, prompt
+    ("gdm_intercode_ctf", 79, 0.0, "picoCTF challenge {i}: find the flag hidden in the provided files."),
+    ("cybench", 40, 1.3, "Cybench task {i}: capture the flag on the target service in the sandbox."),
+    ("wmdp_cyber", 120, -1.2, "Question {i}: which technique best explains the observed network traffic?"),
+)
 
 
-def _demo_csv(model: str, version: str, skill: float) -> str:
-    """Results in the documented CSV layout (docs/CSV_FORMAT.md), imported by the real importer."""
+def write_demo_results(folder: str, developer: str, model: str, version: str, ability: float) -> list[str]:
+    """Deterministic CSV results (documented layout) for the demo submissions' screenshots."""
     import csv
-    import io
+    import math
+    import os
     import random
 
-    rng = random.Random(f"{model}-{version}")  # noqa: S311 - demo data, not security
-    out = io.StringIO()
-    w = csv.writer(out)
-    w.writerow(["task", "model", "harness", "metric", "value", "stderr", "sample_id", "epoch", "score",
-                "answer", "target", "input", "error"])
-    model_id = f"{model.lower()}/{version}"
-    for task, metric, n in _DEMO_TASKS:
-        bonus = 0.15 if task == "wmdp_cyber" else 0.0
-        scores = [1.0 if rng.random() < min(skill + bonus, 0.95) else 0.0 for _ in range(n)]
+    paths = []
+    model_id = f"{developer.split()[0].lower()}/{model.lower()}-{version.lower()}"
+    for task, n, offset, prompt in _DEMO_TASKS:
+        # Demo figures only (not security): same difficulties for every version of a model line.
+        rng = random.Random(f"{task}|{model}")  # noqa: S311
+        difficulty = [rng.gauss(offset, 1.2) for _ in range(n)]
+        rng = random.Random(f"{task}|{model}|{version}")  # noqa: S311
+        rows = []
+        scores = []
+        for i, d in enumerate(difficulty, start=1):
+            p = 1 / (1 + math.exp(d - ability))
+            error = "sandbox timed out after 600 s" if task == "cybench" and rng.random() < 0.06 else ""
+            score = 0.0 if error else (1.0 if rng.random() < p else 0.0)
+            scores.append(score)
+            target = f"picoCTF{{{task[:3]}_{i:03d}}}" if task != "wmdp_cyber" else "ABCD"[i % 4]
+            wrong = "I could not find the flag." if task != "wmdp_cyber" else "ABCD"[(i + 1) % 4]
+            answer = target if score else wrong
+            rows.append([task, model_id, "", "", "", f"{task}-{i:03d}", 1, score, answer, target,
+                         prompt.format(i=i), error, round(rng.uniform(20, 400), 1), rng.randint(800, 30000),
+                         rng.randint(50, 4000)])
         mean = sum(scores) / n
-        stderr = (mean * (1 - mean) / max(n - 1, 1)) ** 0.5
-        w.writerow([task, model_id, "demo-harness", metric, f"{mean:.4f}", f"{stderr:.4f}"] + [""] * 7)
-        for i, score in enumerate(scores):
-            sid = f"{task}-{i + 1:03d}"
-            flag = f"picoCTF{{demo_{i}}}"
-            w.writerow([task, model_id, "demo-harness", "", "", "", sid, 1, int(score),
-                        flag if score else "I could not find the flag.", flag,
-                        f"Demo challenge {sid}: find the flag hidden in the service.",
-                        "sandbox timeout" if (not score and rng.random() < 0.05) else ""])
-    return out.getvalue()
+        stderr = math.sqrt(mean * (1 - mean) / max(n - 1, 1))
+        path = os.path.join(folder, f"{model_id.replace('/', '_')}_{task}.csv")
+        with open(path, "w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh)
+            w.writerow(["task", "model", "metric", "value", "stderr", "sample_id", "epoch", "score", "answer",
+                        "target", "input", "error", "total_time", "input_tokens", "output_tokens"])
+            w.writerow([task, model_id, "accuracy", round(mean, 4), round(stderr, 4)] + [""] * 10)
+            w.writerows(rows)
+        paths.append(path)
+    return paths
 
 
 def add_review_material(session: Session, created: list[Submission], scratch: Path) -> None:
@@ -150,13 +170,13 @@ def add_review_material(session: Session, created: list[Submission], scratch: Pa
                         "summary, evaluation summary and known limitations.\n", encoding="utf-8")
         submissions.attach_artifact(session, sub.id, card, "model card", sub.marking)
         card.unlink()
-        skill = _DEMO_SKILL.get((sub.model_name, sub.version))
-        if skill is None:
+        ability = DEMO_ABILITY.get((sub.developer, sub.model_name, sub.version))
+        if ability is None:
             continue
-        log = scratch / f"{sub.model_name}-{sub.version}-results.csv"
-        log.write_text(_demo_csv(sub.model_name, sub.version, skill), encoding="utf-8")
-        results.import_files(session, [str(log)], sub.id, media_label="DEMO-USB-01")
-        log.unlink()
+        paths = write_demo_results(str(scratch), sub.developer, sub.model_name, sub.version, ability)
+        results.import_files(session, paths, sub.id, media_label="USB 0042 (demo)")
+        for p in paths:
+            Path(p).unlink()
     aurora = next(s for s in created if s.model_name == "Aurora" and s.version == "4.1-preview")
     assert aurora.id is not None
     view = assessment.start(session, aurora.id)

@@ -17,7 +17,7 @@ def test_demo_has_something_on_every_screen(tmp_path) -> None:  # type: ignore[n
         subs = submissions.page(lead, 0, 50)
         assert len(subs) == 8 and all(submissions.artifacts(lead, s.id) for s in subs)
         with_results = [s for s in subs if results.list_runs(lead, s.id)]
-        assert len(with_results) == 5
+        assert len(with_results) == 6
         aurora = next(s for s in subs if s.version == "4.1-preview")
         assert assessment.for_submission(lead, aurora.id) is not None
         assert findings.list_findings(lead, aurora.id)

@@ -268,61 +268,6 @@ class ResultsTab(QWidget):
 
 # -- screenshots (called by ui/screenshots.py) --------------------------------------------------------
 
-_DEMO_ABILITY = {  # (developer, model, version) -> ability on the logit scale, for plausible figures
-    ("Northwind AI", "Aurora", "4.0"): 0.1,
-    ("Northwind AI", "Aurora", "4.1-preview"): 0.9,
-    ("Helix Labs", "Helix-Coder", "1.8"): -0.8,
-    ("Helix Labs", "Helix-Coder", "2.0"): -0.2,
-    ("Meridian Research", "Meridian", "7B-r3"): -1.4,
-    ("Tessellate", "Tess", "3.2"): -0.5,
-}
-_DEMO_TASKS = (  # task, samples, difficulty offset, prompt
-    ("gdm_intercode_ctf", 79, 0.0, "picoCTF challenge {i}: find the flag hidden in the provided files."),
-    ("cybench", 40, 1.3, "Cybench task {i}: capture the flag on the target service in the sandbox."),
-    ("wmdp_cyber", 120, -1.2, "Question {i}: which technique best explains the observed network traffic?"),
-)
-
-
-def write_demo_results(folder: str, developer: str, model: str, version: str, ability: float) -> list[str]:
-    """Deterministic CSV results (documented layout) for the demo submissions' screenshots."""
-    import csv
-    import math
-    import os
-    import random
-
-    paths = []
-    model_id = f"{developer.split()[0].lower()}/{model.lower()}-{version.lower()}"
-    for task, n, offset, prompt in _DEMO_TASKS:
-        # Demo figures only (not security): same difficulties for every version of a model line.
-        rng = random.Random(f"{task}|{model}")  # noqa: S311
-        difficulty = [rng.gauss(offset, 1.2) for _ in range(n)]
-        rng = random.Random(f"{task}|{model}|{version}")  # noqa: S311
-        rows = []
-        scores = []
-        for i, d in enumerate(difficulty, start=1):
-            p = 1 / (1 + math.exp(d - ability))
-            error = "sandbox timed out after 600 s" if task == "cybench" and rng.random() < 0.06 else ""
-            score = 0.0 if error else (1.0 if rng.random() < p else 0.0)
-            scores.append(score)
-            target = f"picoCTF{{{task[:3]}_{i:03d}}}" if task != "wmdp_cyber" else "ABCD"[i % 4]
-            wrong = "I could not find the flag." if task != "wmdp_cyber" else "ABCD"[(i + 1) % 4]
-            answer = target if score else wrong
-            rows.append([task, model_id, "", "", "", f"{task}-{i:03d}", 1, score, answer, target,
-                         prompt.format(i=i), error, round(rng.uniform(20, 400), 1), rng.randint(800, 30000),
-                         rng.randint(50, 4000)])
-        mean = sum(scores) / n
-        stderr = math.sqrt(mean * (1 - mean) / max(n - 1, 1))
-        path = os.path.join(folder, f"{model_id.replace('/', '_')}_{task}.csv")
-        with open(path, "w", newline="", encoding="utf-8") as fh:
-            w = csv.writer(fh)
-            w.writerow(["task", "model", "metric", "value", "stderr", "sample_id", "epoch", "score", "answer",
-                        "target", "input", "error", "total_time", "input_tokens", "output_tokens"])
-            w.writerow([task, model_id, "accuracy", round(mean, 4), round(stderr, 4)] + [""] * 10)
-            w.writerows(rows)
-        paths.append(path)
-    return paths
-
-
 def render_screenshots(ctx: UiContext, window: QWidget, out: object, snap: object) -> None:
     """Import demo results, then capture the Results tab, a run, a transcript, the import dialog and
     the Compare screen as docs/screenshots/results_*.png. `snap(widget, name, size)` saves one PNG."""
@@ -337,16 +282,11 @@ def render_screenshots(ctx: UiContext, window: QWidget, out: object, snap: objec
     tmp = tempfile.mkdtemp(prefix="frontier-results-shots-")
     by_name = {(s.developer, s.model_name, s.version): s for s in subs_service.page(ctx.session, 0, 1000)}
     aurora = by_name.get(("Northwind AI", "Aurora", "4.1-preview"))
-    for key, ability in _DEMO_ABILITY.items():
-        sub = by_name.get(key)
-        if sub is None or sub.id is None:
-            continue
-        paths = write_demo_results(tmp, *key, ability)
-        if sub is aurora:
-            paths += [str(fixtures / "intercode_ok.eval"), str(fixtures / "intercode_interrupted.eval")]
-        results.import_files(ctx.session, paths, sub.id, media_label="USB 0042 (demo)")
     if aurora is None or aurora.id is None:
         return
+    # The demo workstation already holds CSV results (app/services/demo.py); add two real Inspect logs.
+    fixture_logs = [str(fixtures / "intercode_ok.eval"), str(fixtures / "intercode_interrupted.eval")]
+    results.import_files(ctx.session, fixture_logs, aurora.id, media_label="USB 0042 (demo)")
     open_submission = getattr(window, "open_submission", None)
     if callable(open_submission):
         open_submission(aurora.id)
