@@ -303,3 +303,20 @@ def set_mapping(conn: Connection, task: str, benchmark: str, actor: str, now: st
 
 def delete_mapping(conn: Connection, task: str) -> None:
     conn.execute("DELETE FROM benchmark_map WHERE task = ?", (task,))
+
+
+# -- corrections --------------------------------------------------------------------------------------
+
+def move_run(conn: Connection, run_id: int, submission_id: int) -> None:
+    conn.execute("UPDATE eval_runs SET submission_id = ? WHERE id = ?", (submission_id, run_id))
+
+
+def delete_run(conn: Connection, run_id: int) -> int:
+    """Delete a run with its metrics, samples, transcripts and FTS rows; returns samples removed."""
+    n = int(conn.execute("SELECT count(*) FROM eval_samples WHERE run_id = ?", (run_id,)).fetchone()[0])
+    conn.execute("DELETE FROM eval_transcripts WHERE sample_pk IN (SELECT id FROM eval_samples WHERE run_id = ?)",
+                 (run_id,))
+    conn.execute("DELETE FROM eval_samples WHERE run_id = ?", (run_id,))  # FTS rows go via trigger
+    conn.execute("DELETE FROM eval_metrics WHERE run_id = ?", (run_id,))
+    conn.execute("DELETE FROM eval_runs WHERE id = ?", (run_id,))
+    return n

@@ -22,6 +22,9 @@ Import (Permission.IMPORT_RESULTS)
         for the import dialog before the reviewer picks a submission.
     map_task(session, task, benchmark) / unmap_task(session, task)
         Map an unknown task name to a canonical benchmark (catalog name or a new one); audited.
+    move_run(session, run_id, submission_id, reason) / delete_run(session, run_id, reason)
+        Correct a run attached to the wrong submission, or remove a run (e.g. imported by
+        mistake) with everything stored for it; both need a reason and are audited.
 
 Read (Permission.VIEW_CONTENT)
     list_runs(session, submission_id) -> list[EvalRun]    with metrics and resolved .benchmark
@@ -380,6 +383,38 @@ def unmap_task(session: Session, task: str) -> None:
             raise NotFound(f"Task '{task}' has no explicit benchmark mapping.")
         repo.delete_mapping(conn, task)
         session.audit(conn, "results.unmap_benchmark", "task", task, {"previous": old})
+
+
+# -- corrections ------------------------------------------------------------------------------------
+
+def move_run(session: Session, run_id: int, submission_id: int, reason: str) -> EvalRun:
+    session.require(Permission.IMPORT_RESULTS)
+    if not reason.strip():
+        raise ValidationError("reason", "a reason is required to move a run to another submission")
+    with session.transaction() as conn:
+        run = repo.get_run(conn, run_id, _benchmark_resolver(conn))
+        submissions_repo.get(conn, submission_id)
+        if run.submission_id == submission_id:
+            return run
+        repo.move_run(conn, run_id, submission_id)
+        session.audit(conn, "results.move_run", "eval_run", run_id,
+                      {"from_submission": run.submission_id, "to_submission": submission_id, "reason": reason,
+                       "sha256": run.file_sha256})
+        return repo.get_run(conn, run_id, _benchmark_resolver(conn))
+
+
+def delete_run(session: Session, run_id: int, reason: str) -> int:
+    """Remove a run and all its samples/transcripts; returns the number of samples removed."""
+    session.require(Permission.IMPORT_RESULTS)
+    if not reason.strip():
+        raise ValidationError("reason", "a reason is required to delete an evaluation run")
+    with session.transaction() as conn:
+        run = repo.get_run(conn, run_id, _benchmark_resolver(conn))
+        removed = repo.delete_run(conn, run_id)
+        session.audit(conn, "results.delete_run", "eval_run", run_id,
+                      {"submission_id": run.submission_id, "file": run.original_name, "sha256": run.file_sha256,
+                       "task": run.task, "model": run.model, "samples": removed, "reason": reason})
+        return removed
 
 
 # -- queries ----------------------------------------------------------------------------------------

@@ -233,3 +233,28 @@ def test_cli_import_list_show_samples_transcript(workstation, monkeypatch, capsy
     bad = INSPECT.parent / "lm_eval"
     code, _, err = run("import", str(bad), "--submission", str(sid))
     assert code == 1 and "is a directory" in err
+
+
+def test_move_and_delete_runs_are_audited_and_complete(workstation):
+    s = workstation.session("reviewer")
+    a, b = _sub(s, version="7b"), _sub(s, version="8b")
+    out = results.import_files(s, [INSPECT / "intercode_ok.eval", INSPECT / "wmdp_cyber_ok.eval"], a)
+    ctf, mc = out[0].run_id, out[1].run_id
+    with pytest.raises(Exception, match="reason"):
+        results.move_run(s, ctf, b, " ")
+    moved = results.move_run(s, ctf, b, "imported into the wrong submission")
+    assert moved.submission_id == b and [r.id for r in results.list_runs(s, a)] == [mc]
+    assert results.delete_run(s, ctf, "duplicate of a later run") == 6
+    assert results.list_runs(s, b) == []
+    assert results.count_samples(s, mc, SampleFilter(search="could not find")) == 0
+    assert s.db.query_one("SELECT count(*) FROM eval_samples_fts WHERE eval_samples_fts MATCH 'flag'")[0] == 0
+    assert _count(s, "eval_samples") == 4 and _count(s, "eval_transcripts") == 4
+    with s.transaction() as conn:  # FTS index still consistent with its content table
+        conn.execute("INSERT INTO eval_samples_fts (eval_samples_fts) VALUES ('integrity-check')")
+    actions = [e.action for e in audit_log.list_events(s.db.conn, limit=20)]
+    assert "results.move_run" in actions and "results.delete_run" in actions
+    # the same file can be imported again once its run is deleted
+    again = results.import_files(s, [INSPECT / "intercode_ok.eval"], b)
+    assert again[0].status == "imported"
+    with pytest.raises(PermissionDenied):
+        results.delete_run(workstation.session("auditor"), mc, "no")
