@@ -1,5 +1,6 @@
 """`import PATH... --submission ID`, `results list --submission ID`, `results show RUN_ID`,
-`results samples RUN_ID`, `results transcript SAMPLE`, `results map TASK BENCHMARK`."""
+`results samples RUN_ID`, `results transcript SAMPLE`, `results map TASK BENCHMARK`,
+`results move RUN_ID --submission ID --reason R`, `results delete RUN_ID --reason R`."""
 
 from __future__ import annotations
 
@@ -44,6 +45,15 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     mp.add_argument("task")
     mp.add_argument("benchmark")
     mp.set_defaults(func=_map)
+    mv = s.add_parser("move", help="attach a run to another submission")
+    mv.add_argument("run_id", type=int)
+    mv.add_argument("--submission", type=int, required=True)
+    mv.add_argument("--reason", required=True)
+    mv.set_defaults(func=_move)
+    rm = s.add_parser("delete", help="delete a run and everything stored for it")
+    rm.add_argument("run_id", type=int)
+    rm.add_argument("--reason", required=True)
+    rm.set_defaults(func=_delete)
 
 
 def _fmt(v: float | None) -> str:
@@ -171,6 +181,26 @@ def _map(args: argparse.Namespace) -> int:
     try:
         results.map_task(session, args.task, args.benchmark)
         print(f"Task {args.task!r} now counts as benchmark {args.benchmark!r}.")
+    finally:
+        session.close()
+    return 0
+
+
+def _move(args: argparse.Namespace) -> int:
+    session = open_session(args)
+    try:
+        run = results.move_run(session, args.run_id, args.submission, args.reason)
+        print(f"Run {run.id} now belongs to submission {run.submission_id}.")
+    finally:
+        session.close()
+    return 0
+
+
+def _delete(args: argparse.Namespace) -> int:
+    session = open_session(args)
+    try:
+        n = results.delete_run(session, args.run_id, args.reason)
+        print(f"Run {args.run_id} deleted with {n:,} samples.")
     finally:
         session.close()
     return 0

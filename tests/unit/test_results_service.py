@@ -233,6 +233,17 @@ def test_cli_import_list_show_samples_transcript(workstation, monkeypatch, capsy
     bad = INSPECT.parent / "lm_eval"
     code, _, err = run("import", str(bad), "--submission", str(sid))
     assert code == 1 and "is a directory" in err
+    # no --submission: proposed from the log's model id, accepted only with --yes
+    lm = next(bad.glob("*/results_*.json"))
+    code, out, _ = run("import", str(lm))
+    assert code == 3 and f"Proposed submission {sid}" in out
+    code, out, _ = run("import", str(lm), "--yes")
+    assert code == 0 and "2 run(s)" in out
+    other = _sub(s, name="other", version="1")
+    code, out, _ = run("results", "move", str(run_id), "--submission", str(other), "--reason", "wrong one")
+    assert code == 0 and results.get_run(s, run_id).submission_id == other
+    code, out, _ = run("results", "delete", str(run_id), "--reason", "test")
+    assert code == 0 and "6 samples" in out
 
 
 def test_move_and_delete_runs_are_audited_and_complete(workstation):
