@@ -125,6 +125,14 @@ def test_all_formats_and_run_states(workstation):
     assert gen.headline.filter == "strict-match" and gen.benchmark == "CyberMetric" and gen.sample_count == 3
     mc_rows = results.page_samples(s, lm.id, SampleFilter(max_score=0), 0, 10)
     assert [(r.sample_id, r.answer, r.target) for r in mc_rows] == [("2", "A", "C")]
+    lm_text = results.transcript_text(results.get_transcript(s, mc_rows[0].id))
+    assert "DOCUMENT" in lm_text and "Strict-Transport-Security" in lm_text
+    js_row = results.page_samples(s, js.id, SampleFilter(sample_id="4"), 0, 1)[0]
+    js_text = results.transcript_text(results.get_transcript(s, js_row.id))
+    assert "ASLR" in js_text and "ANSWER: D" in js_text and "choice: 'C'" in js_text
+    err_row = results.page_samples(s, err.id, SampleFilter(errors_only=True), 0, 5)
+    assert len(err_row) == 1 and "sandbox container exited" in err_row[0].error
+    assert "ERROR" in results.transcript_text(results.get_transcript(s, err_row[0].id))
 
 
 def test_compare_one_benchmark_across_submissions_with_sample_deltas(workstation):
