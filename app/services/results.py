@@ -558,7 +558,8 @@ def compare(session: Session, benchmark: str, run_ids: Sequence[int] | None = No
     if direction is Direction.UNKNOWN:
         b = benchmarks.by_name(benchmark)
         direction = b.direction if b else Direction.UNKNOWN
-    per_run = {r.id: repo.sample_scores(conn, r.id) for r in runs if r.id is not None}
+    # Per-sample deltas need at least two runs: a lone run (possibly a million samples) is not read.
+    per_run = {r.id: repo.sample_scores(conn, r.id) for r in runs if r.id is not None} if len(runs) > 1 else {}
     seen: dict[tuple[str, int], int] = {}
     for scores in per_run.values():
         for key in scores:
