@@ -259,17 +259,9 @@ def main(argv: list[str]) -> int:
     ])
     print(text)
     if "--write" in argv:
-        perf = ROOT / "docs" / "PERFORMANCE.md"
-        current = perf.read_text(encoding="utf-8") if perf.exists() else "# Performance\n\n"
-        if SECTION in current:
-            head, _, rest = current.partition(SECTION)
-            nxt = rest.find("\n## ")
-            tail = rest[nxt + 1:] if nxt >= 0 else ""
-            current = head + text + ("\n" + tail if tail else "")
-        else:
-            current = current.rstrip("\n") + "\n\n" + text
-        perf.write_text(current, encoding="utf-8")
-        print(f"updated {perf}")
+        from perfdoc import write_section
+
+        write_section(SECTION, text)
     return 0
 
 

@@ -147,15 +147,9 @@ def main(argv: list[str]) -> int:
     text = "\n".join(lines)
     print(text)
     if "--write" in argv:
-        perf = ROOT / "docs" / "PERFORMANCE.md"
-        current = perf.read_text(encoding="utf-8") if perf.exists() else "# Performance\n\n"
-        if SECTION in current:
-            head, _, rest = current.partition(SECTION)
-            nxt = rest.find("\n## ")
-            current = head + text + (rest[nxt + 1:] if nxt >= 0 else "")
-        else:
-            current = current.rstrip("\n") + "\n\n" + text
-        perf.write_text(current, encoding="utf-8")
+        from perfdoc import write_section
+
+        write_section(SECTION, text)
     session.close()
     receiver.close()
     return 0
