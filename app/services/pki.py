@@ -8,6 +8,7 @@ and the account do. ensure_ready covers workstations set up before that.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -285,3 +286,27 @@ def remove_trusted_root(session: Session, fingerprint: str, passphrase: str) -> 
     with session.transaction() as conn:
         root = pki_repo.remove_root(conn, fingerprint, session.now())
         session.audit(conn, "pki.root_remove", "certificate", fingerprint, {"subject": root.subject})
+
+
+def manifest_signer(session: Session, pin: str | None, why: str = "") -> tuple[Callable[[bytes], bytes], bytes]:
+    """(sign, ca_pem) for an export package's manifest: the signed-in account's identity signs
+    (software key, or its PKCS#11 token with `pin`); ca_pem holds the CA certificates to ship."""
+    from reports.detached import sign_detached, sign_detached_with
+    from reports.signing import token_signer
+
+    if identity_info(session) is None:
+        raise ValidationError("signing certificate", "your account has no signing certificate to sign the package "
+                              f"manifest{'; ' + why if why else ''}")
+    ident = load_identity(session, session.account.username)
+    ca = workstation_ca(session)
+
+    def sign(data: bytes) -> bytes:
+        if ident.key is not None:
+            return sign_detached(data, ident.key, ident.cert, ident.chain)
+        if pin is None:
+            raise ValidationError("PIN", f"your signing key is on token '{ident.info.token_label}': enter its PIN")
+        with token_signer(ident.info.token_module, ident.info.token_label, ident.info.key_label, pin, ident.cert,
+                          ident.chain) as signer:
+            return sign_detached_with(signer, data)
+
+    return sign, pki.certs_to_pem(pki.dedupe([ca, *[c for c in ident.chain if pki.is_ca(c)]]))

@@ -38,7 +38,6 @@ from app.model.report import (
 from app.services import pki as pki_service
 from app.services.session import Session
 from reports import findings_json, oscal, pki
-from reports.detached import sign_detached, sign_detached_with
 from reports.package import FINDINGS_FILE, OSCAL_FILE, PDF_FILE, PackageResult, write_package
 from reports.pdf import SIG_FIELD_LEAD, SIG_FIELD_REVIEWER, build_pdf
 from reports.signing import SignatureRequest, sign_pdf, software_signer, token_signer
@@ -396,23 +395,7 @@ def export(session: Session, report_id: int, destination: Path, media_label: str
     session.reauthenticate(passphrase)
     oscal_doc, findings_doc = reports_repo.companions(session.db.conn, report_id)
     files = {PDF_FILE: reports_repo.pdf(session.db.conn, report_id), OSCAL_FILE: oscal_doc, FINDINGS_FILE: findings_doc}
-    ident = pki_service.load_identity(session, session.account.username) if \
-        pki_service.identity_info(session) else None
-    if ident is None:
-        raise ValidationError("signing certificate", "your account has no signing certificate to sign the package "
-                              "manifest; a reviewer or lead exports reports")
-    ca = pki_service.workstation_ca(session)
-
-    def sign_manifest(data: bytes) -> bytes:
-        if ident.key is not None:
-            return sign_detached(data, ident.key, ident.cert, ident.chain)
-        if pin is None:
-            raise ValidationError("PIN", f"your signing key is on token '{ident.info.token_label}': enter its PIN")
-        with token_signer(ident.info.token_module, ident.info.token_label, ident.info.key_label, pin, ident.cert,
-                          ident.chain) as signer:
-            return sign_detached_with(signer, data)
-
-    ca_pem = pki.certs_to_pem(pki.dedupe([ca, *[c for c in ident.chain if pki.is_ca(c)]]))
+    sign_manifest, ca_pem = pki_service.manifest_signer(session, pin, "a reviewer or lead exports reports")
     name = report.control_number
     result = write_package(Path(destination), name, files, content, media, sign_manifest, ca_pem, progress)
     with session.transaction() as conn:

@@ -342,10 +342,7 @@ def export_csaf_package(session: Session, vuln_ids: Sequence[str], destination: 
     recorded only after it is on the media.
     """
     from app.services import pki as pki_service
-    from reports import pki
-    from reports.detached import sign_detached, sign_detached_with
     from reports.package import write_package
-    from reports.signing import token_signer
 
     session.require(Permission.MANAGE_VULNS)
     session.require(Permission.EXPORT)
@@ -361,22 +358,7 @@ def export_csaf_package(session: Session, vuln_ids: Sequence[str], destination: 
         raise ValidationError("media label", f"the advisories are marked {content.banner()} but the media is "
                               f"labelled {media.banner()}; use media labelled at least as high")
     session.reauthenticate(passphrase)
-    if pki_service.identity_info(session) is None:
-        raise ValidationError("signing certificate", "your account has no signing certificate to sign the "
-                                                     "package manifest")
-    ident = pki_service.load_identity(session, session.account.username)
-    ca = pki_service.workstation_ca(session)
-
-    def sign_manifest(data: bytes) -> bytes:
-        if ident.key is not None:
-            return sign_detached(data, ident.key, ident.cert, ident.chain)
-        if pin is None:
-            raise ValidationError("PIN", f"your signing key is on token '{ident.info.token_label}': enter its PIN")
-        with token_signer(ident.info.token_module, ident.info.token_label, ident.info.key_label, pin, ident.cert,
-                          ident.chain) as signer:
-            return sign_detached_with(signer, data)
-
-    ca_pem = pki.certs_to_pem(pki.dedupe([ca, *[c for c in ident.chain if pki.is_ca(c)]]))
+    sign_manifest, ca_pem = pki_service.manifest_signer(session, pin)
     # The package allows [A-Za-z0-9._-] only; CSAF file names may also hold '+'.
     files = {re.sub(r"[^A-Za-z0-9._-]", "_", csaf_report.filename(state.tracking_id)): csaf_report.to_bytes(doc)
              for _, doc, state in plans}
