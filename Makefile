@@ -2,15 +2,16 @@
 SHELL := /bin/bash
 VENV ?= .venv
 # Python >= 3.12 is required (ARCHITECTURE.md: PySide6 on 3.11 corrupts None's refcount).
-PYTHON_CANDIDATES := python3.13 python3.12 $(wildcard /root/.pyenv/versions/3.13*/bin/python3.13) \
-	$(wildcard /root/.pyenv/versions/3.12*/bin/python3.12) $(wildcard $(HOME)/.pyenv/versions/3.1[23]*/bin/python3.1[23])
-PYTHON_BOOT := $(firstword $(foreach p,$(PYTHON_CANDIDATES),$(shell command -v $(p) 2>/dev/null && $(p) -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && echo)))
+PYTHON_BOOT := $(shell for p in python3.13 python3.12 $(HOME)/.pyenv/versions/3.13*/bin/python3.13 \
+	$(HOME)/.pyenv/versions/3.12*/bin/python3.12; do \
+	if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; \
+	then command -v $$p; break; fi; done)
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export QT_QPA_PLATFORM ?= offscreen
 ARGS ?=
 
-.PHONY: run demo test lint unit bench installer screenshots fixtures clean
+.PHONY: run demo desktop-libs test lint unit bench installer screenshots fixtures clean
 
 $(STAMP): pyproject.toml
 	@if [ -z "$(PYTHON_BOOT)" ]; then echo "error: Python 3.12 or 3.13 is required and neither was found (python3.13/python3.12 on PATH or under ~/.pyenv)." >&2; exit 1; fi
@@ -19,11 +20,15 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-run: $(STAMP)
+run: $(STAMP) desktop-libs
 	env -u QT_QPA_PLATFORM $(VENV)/bin/frontier-review gui $(ARGS)
 
-demo: $(STAMP)
+demo: $(STAMP) desktop-libs
 	env -u QT_QPA_PLATFORM $(VENV)/bin/frontier-review gui --demo $(ARGS)
+
+# The X11 libraries Qt's xcb platform plugin needs (a desktop has them; a fresh server may not).
+desktop-libs:
+	@bash installer/desktop-libs.sh
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check app ui storage reports tests bench build_installer.py
