@@ -15,7 +15,7 @@ from cryptography import x509
 from app.model.errors import FrontierError, IntegrityError
 from reports import oscal, pki
 from reports.detached import SignerInfo, verify_detached
-from reports.package import CA_FILE, MANIFEST, MANIFEST_SIG, OSCAL_FILE, PDF_FILE
+from reports.package import CA_FILE, FINDINGS_FILE, MANIFEST, MANIFEST_SIG, OSCAL_FILE, PDF_FILE
 from reports.verify import PdfVerification, verify_pdf
 
 _LINE = re.compile(r"^([0-9a-f]{64}) [ *]([A-Za-z0-9][A-Za-z0-9._-]{0,127})$")
@@ -124,7 +124,8 @@ def verify_package(folder: Path, trusted_roots: Sequence[x509.Certificate]) -> P
             result.pdf = verify_pdf(pdf_path.read_bytes(), trusted_roots, PDF_FILE)
         except IntegrityError as exc:
             result.problems.append(str(exc))
-    elif PDF_FILE not in entries:
+    elif PDF_FILE not in entries and ({OSCAL_FILE, FINDINGS_FILE} & set(entries)):
+        # A report package always carries its signed PDF; a CSAF-only package carries none.
         result.problems.append(f"{PDF_FILE} is not part of the package")
     oscal_path = folder / OSCAL_FILE
     if oscal_path.is_file():

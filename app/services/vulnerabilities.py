@@ -486,7 +486,6 @@ def _classify(conn: Any, adv: IncomingAdvisory, item: IncomingItem) -> ImportAct
 
 
 _REPORT_COMPANIONS = {"assessment-results.json", "findings.json"}
-_NO_PDF = "report.pdf is not part of the package"  # a CSAF package carries no report
 
 
 @dataclass(frozen=True)
@@ -514,7 +513,7 @@ def _sources(session: Session, paths: Sequence[Path]) -> list[_Source]:
             out += [_Source(p) for p in sorted(path.glob("*.json"))]
             continue
         check = verify_package(path, pki_service.trusted_roots(session))
-        problems = [p for p in check.problems if p != _NO_PDF]
+        problems = check.problems
         if problems or check.manifest_signer is None:
             why = "; ".join(problems) or "the manifest signature could not be verified"
             out.append(_Source(path, error=(
