@@ -143,9 +143,10 @@ def _status(args: argparse.Namespace) -> int:
             print(f"warning: {problem}")
         det = coverage.current_determination(s, view.submission_id)
         if det is None:
-            print("note: no coverage determination recorded yet")
+            print("note: no coverage determination recorded yet (required before approval)")
         elif not det.approved_by:
-            print(f"note: coverage determination {det.id} ({det.outcome}) awaits a lead's approval")
+            print(f"note: coverage determination {det.id} ({det.outcome}) awaits a lead's approval "
+                  "(required before approval)")
         for flag in coverage.reevaluation_flags(s, view.submission_id):
             print(f"warning: coverage {flag}")
         return 0

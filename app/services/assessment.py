@@ -536,6 +536,11 @@ def approve(session: Session, assessment_id: int, comment: str = "") -> Assessme
                                   "assessment can be approved")
         _second_person(session, row, "approve")
         problems = cl.approval_problems(_template_of(conn, row), repo.answers(conn, assessment_id), session.today())
+        det = repo.current_determination(conn, row.submission_id)
+        if det is None or not det.approved_by:
+            # The findings rest on the coverage determination: it is settled (two persons) first.
+            problems.append("the coverage determination is not " + ("recorded" if det is None else "approved yet")
+                            + " (Coverage tab: a reviewer records it, another lead approves it)")
         if problems:
             raise ValidationError("assessment", "cannot be approved yet: " + "; ".join(problems))
         _move(session, conn, row, Action.APPROVE, comment.strip(), approved_by=session.account.username,

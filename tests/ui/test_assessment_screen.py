@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 
 from app.model.checklist import State, Status
 from app.model.submissions import Submission
-from app.services import assessment, submissions
+from app.services import assessment, coverage, submissions
 from ui.screens.assessment_screen import AssessmentScreen
 
 
@@ -119,6 +119,8 @@ def test_submit_then_lead_sees_two_person_rule(qtbot, make_ctx, dialogs):
     assert screen.view.state is State.DRAFT  # first change after a return
     qtbot.mouseClick(screen.submit_button, Qt.MouseButton.LeftButton)
 
+    det = coverage.record_determination(rev.session, sid, "Below every reference threshold.")
+    coverage.approve_determination(lead.session, det.id)
     lead_screen.refresh()
     qtbot.mouseClick(lead_screen.approve_button, Qt.MouseButton.LeftButton)
     assert lead_screen.view.state is State.APPROVED and dialogs.confirmations == ["Approve assessment"]

@@ -149,12 +149,33 @@ def test_two_person_rule_lock_return_and_reopen(workstation, started):
         assessment.return_for_changes(lead_sub, aid, "self-return")
 
 
+def _settle_coverage(rev, lead, sid):
+    det = coverage.record_determination(rev, sid, "Declared compute is below every reference threshold.")
+    return coverage.approve_determination(lead, det.id)
+
+
+def test_approval_needs_an_approved_coverage_determination(workstation):
+    rev, lead = workstation.session("reviewer"), workstation.session("lead")
+    sid = _sub(rev)
+    view = assessment.start(rev, sid)
+    _complete_all(rev, view.id, view)
+    assessment.submit(rev, view.id)
+    with pytest.raises(ValidationError, match="coverage determination is not recorded"):
+        assessment.approve(lead, view.id)
+    det = coverage.record_determination(rev, sid, "Below every reference threshold.")
+    with pytest.raises(ValidationError, match="coverage determination is not approved yet"):
+        assessment.approve(lead, view.id)
+    coverage.approve_determination(lead, det.id)
+    assert assessment.approve(lead, view.id).state is State.APPROVED
+
+
 def test_approved_is_locked_and_reopen_is_recorded(workstation):
     rev, lead = workstation.session("reviewer"), workstation.session("lead")
     sid = _sub(rev)
     view = assessment.start(rev, sid)
     _complete_all(rev, view.id, view)
     assessment.submit(rev, view.id)
+    _settle_coverage(rev, lead, sid)
     approved = assessment.approve(lead, view.id, "Good work.")
     assert approved.state is State.APPROVED and approved.approved_by == "lead" and approved.locked
 
