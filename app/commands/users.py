@@ -21,7 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     for verb in ("disable", "enable"):
         d = s.add_parser(verb, help=f"{verb} an account")
         d.add_argument("username")
-        d.set_defaults(func=_disable if verb == "disable" else _enable)
+        d.set_defaults(func=_set_disabled, disable=verb == "disable")
     s.add_parser("passwd", help="change your passphrase (stdin: old, then new)").set_defaults(func=_passwd)
 
 
@@ -53,21 +53,11 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _disable(args: argparse.Namespace) -> int:
+def _set_disabled(args: argparse.Namespace) -> int:
     session = open_session(args)
     try:
-        users.set_disabled(session, args.username, True)
-        print(f"Account {args.username} disabled.")
-    finally:
-        session.close()
-    return 0
-
-
-def _enable(args: argparse.Namespace) -> int:
-    session = open_session(args)
-    try:
-        users.set_disabled(session, args.username, False)
-        print(f"Account {args.username} enabled.")
+        users.set_disabled(session, args.username, args.disable)
+        print(f"Account {args.username} {'disabled' if args.disable else 'enabled'}.")
     finally:
         session.close()
     return 0

@@ -57,6 +57,15 @@ def test_cli_journey(tmp_path: Path) -> None:
     r = cli(d, "user", "add", "eve", "--role", "admin", user="rita", stdin=f"{REVIEWER}\nsome-other-phrase-9\n")
     assert r.returncode == 2 and "does not allow" in r.stderr
 
+    r = cli(d, "user", "disable", "rita", user="ada", stdin=ADMIN + "\n")
+    assert r.returncode == 0 and "rita disabled" in r.stdout, r.stderr
+    r = cli(d, "submission", "list", user="rita", stdin=REVIEWER + "\n")
+    assert r.returncode == 2 and "disabled" in r.stderr
+    r = cli(d, "user", "enable", "rita", user="ada", stdin=ADMIN + "\n")
+    assert r.returncode == 0 and "rita enabled" in r.stdout, r.stderr
+    r = cli(d, "submission", "list", user="rita", stdin=REVIEWER + "\n")
+    assert r.returncode == 0 and "Falcon" in r.stdout, r.stderr
+
     r = cli(d, "audit", "verify", user="ada", stdin=ADMIN + "\n")
     assert r.returncode == 0 and "Audit chain intact" in r.stdout, r.stdout + r.stderr
 
