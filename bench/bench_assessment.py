@@ -180,11 +180,9 @@ def main(argv: list[str]) -> int:
         "decisions), evidence changes and workflow steps are audited individually.",
         "",
     ])
-    print(text)
-    if "--write" in argv:
-        from perfdoc import write_section
+    from perfdoc import publish
 
-        write_section(SECTION, text)
+    publish(SECTION, text, argv)
     return 0
 
 

@@ -257,11 +257,9 @@ def main(argv: list[str]) -> int:
         "so the last figure is waiting time, not a frozen window.",
         "",
     ])
-    print(text)
-    if "--write" in argv:
-        from perfdoc import write_section
+    from perfdoc import publish
 
-        write_section(SECTION, text)
+    publish(SECTION, text, argv)
     return 0
 
 

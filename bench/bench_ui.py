@@ -182,11 +182,9 @@ def main(argv: list[str]) -> int:
         "",
     ]
     text = "\n".join(lines)
-    print(text)
-    if "--write" in argv:
-        from perfdoc import write_section
+    from perfdoc import publish
 
-        write_section(SECTION, text)
+    publish(SECTION, text, argv)
     return 0
 
 

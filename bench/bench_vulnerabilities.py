@@ -145,11 +145,9 @@ def main(argv: list[str]) -> int:
         *[f"| {label} | {value} |" for label, value in figures], "",
     ]
     text = "\n".join(lines)
-    print(text)
-    if "--write" in argv:
-        from perfdoc import write_section
+    from perfdoc import publish
 
-        write_section(SECTION, text)
+    publish(SECTION, text, argv)
     session.close()
     receiver.close()
     return 0

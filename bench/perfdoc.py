@@ -19,3 +19,10 @@ def write_section(section: str, text: str, perf: Path = PERF) -> None:
         current = current.rstrip("\n") + "\n\n" + text
     perf.write_text(current, encoding="utf-8")
     print(f"updated {perf}")
+
+
+def publish(section: str, text: str, argv: list[str]) -> None:
+    """Print the section; with --write also put it into docs/PERFORMANCE.md."""
+    print(text)
+    if "--write" in argv:
+        write_section(section, text)
