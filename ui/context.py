@@ -6,12 +6,13 @@
     ctx.ask_passphrase(parent, reason) -> str | None   modal prompt for sensitive actions
     ctx.confirm(parent, title, text, ok_label) -> bool
     ctx.ask_text(parent, title, label) -> str | None   one line of text (e.g. a reason)
+    ctx.settle(root, parent) -> bool  Save / Discard / Cancel for every editor under root holding edits
     ctx.can(Permission.X)       to hide/disable controls (services enforce the real check)
     ctx.events                  cross-screen signals (data changed, open a submission)
     ctx.today()                 the session clock's date (tests pin it)
 
-Tests replace the dialog hooks (`error_sink`, `passphrase_prompt`, `confirmer`, `text_prompt`) with plain
-callables, so nothing modal blocks an offscreen run (tests/ui/conftest.py).
+Tests replace the dialog hooks (`error_sink`, `passphrase_prompt`, `confirmer`, `text_prompt`,
+`unsaved_prompt`) with plain callables, so nothing modal blocks an offscreen run (tests/ui/conftest.py).
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from app.model.accounts import Permission
 from app.services.session import Session
 from ui import errors
 from ui.jobs import JobRunner
+from ui.unsaved import UnsavedPrompt, ask_unsaved
+from ui.unsaved import settle as _settle
 from ui.widgets.passphrase_dialog import ask_passphrase as _ask_passphrase
 
 ErrorSink = Callable[[QWidget | None, BaseException], None]
@@ -44,6 +47,7 @@ class UiEvents(QObject):
     lock_requested = Signal(str)  # a screen asks the shell to lock (reason)
     status_message = Signal(str)  # short message for the status bar
     settings_changed = Signal()  # workstation settings saved (idle timer, thresholds)
+    modified_changed = Signal()  # an editor gained or lost unsaved edits (titles carry the mark)
 
 
 def _ask_text(parent: QWidget | None, title: str, label: str) -> str | None:
@@ -70,6 +74,7 @@ class UiContext:
     passphrase_prompt: PassphrasePrompt = _ask_passphrase
     confirmer: Confirmer = _confirm
     text_prompt: TextPrompt = _ask_text
+    unsaved_prompt: UnsavedPrompt = ask_unsaved
 
     def __setattr__(self, name: str, value: object) -> None:
         super().__setattr__(name, value)
@@ -89,6 +94,10 @@ class UiContext:
 
     def ask_text(self, parent: QWidget | None, title: str, label: str) -> str | None:
         return self.text_prompt(parent, title, label)
+
+    def settle(self, root: QWidget, parent: QWidget | None = None) -> bool:
+        """True when nothing under `root` holds unsaved edits any more (saved or discarded after asking)."""
+        return _settle(self.unsaved_prompt, root, parent)
 
     def can(self, permission: Permission) -> bool:
         return self.session.account.can(permission)

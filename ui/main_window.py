@@ -33,6 +33,7 @@ from app.services import workstation
 from ui.banner import ClassificationBanner
 from ui.context import UiContext, resolve
 from ui.lock_screen import IdleWatcher, LockPage
+from ui.unsaved import any_modified, modified_title
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ SCREENS: list[ScreenSpec] = [
 
 MAX_OPEN_SUBMISSIONS = 8
 _KEY_ROLE = Qt.ItemDataRole.UserRole
+_TITLE_ROLE = Qt.ItemDataRole.UserRole + 1  # the entry's title without the unsaved mark
 
 
 class MainWindow(QMainWindow):
@@ -69,7 +71,7 @@ class MainWindow(QMainWindow):
         self.ctx = ctx
         settings = ctx.session.settings
         account = ctx.session.account
-        self.setWindowTitle(f"Frontier Review — {settings.workstation_name}")
+        self.setWindowTitle(f"Frontier Review — {settings.workstation_name}[*]")  # [*]: unsaved edits
         self.resize(1280, 800)
         self.pages: dict[str, QWidget] = {}
         self.specs: dict[str, ScreenSpec] = {}
@@ -84,6 +86,8 @@ class MainWindow(QMainWindow):
         ctx.events.lock_requested.connect(self.lock)
         ctx.events.status_message.connect(self.status_message.setText)
         ctx.events.settings_changed.connect(self._settings_changed)
+        ctx.events.modified_changed.connect(self._update_modified_marks)
+        self._shown_key: str | None = None
         self.idle = IdleWatcher(settings.idle_lock_minutes, idle_clock or time.monotonic)
         self.idle.idle.connect(lambda: self.lock("idle"))
         self.idle.start()
@@ -144,6 +148,7 @@ class MainWindow(QMainWindow):
                 self.specs[spec.key] = spec
                 item = QListWidgetItem(spec.title)
                 item.setData(_KEY_ROLE, spec.key)
+                item.setData(_TITLE_ROLE, spec.title)
                 self.nav.addItem(item)
         self.nav.currentItemChanged.connect(self._nav_changed)
 
@@ -198,13 +203,43 @@ class MainWindow(QMainWindow):
         if current is None:
             return
         key = current.data(_KEY_ROLE)
+        leaving = self.pages.get(self._shown_key) if self._shown_key else None
+        if leaving is not None and key != self._shown_key and not self.ctx.settle(leaving, self):
+            self._select_nav(self._shown_key)  # Cancel: stay where the edits are
+            return
         try:
             widget = self.page(key)
         except Exception as exc:  # one broken screen must not take the shell down
             self.ctx.show_error(self, exc)
             return
+        self._shown_key = key
         self.stack.setCurrentWidget(widget)
         self._refresh(widget)
+
+    def _select_nav(self, key: str | None) -> None:
+        self.nav.blockSignals(True)
+        try:
+            for row in range(self.nav.count()):
+                if self.nav.item(row).data(_KEY_ROLE) == key:
+                    self.nav.setCurrentRow(row)
+        finally:
+            self.nav.blockSignals(False)
+
+    @Slot()
+    def _update_modified_marks(self) -> None:
+        """A '*' on each navigation entry whose screen holds unsaved edits, and in the window title."""
+        marked = False
+        for row in range(self.nav.count()):
+            item = self.nav.item(row)
+            page = self.pages.get(item.data(_KEY_ROLE))
+            modified = page is not None and any_modified(page)
+            marked = marked or modified
+            item.setText(modified_title(item.data(_TITLE_ROLE) or item.text(), modified))
+        self.setWindowModified(marked)
+
+    def settle_all(self) -> bool:
+        """Save / Discard / Cancel for every open screen holding edits (sign-out, quit)."""
+        return all(self.ctx.settle(page, self) for page in list(self.pages.values()))
 
     def _refresh(self, widget: QWidget) -> None:
         refresh = getattr(widget, "refresh", None)
@@ -230,6 +265,7 @@ class MainWindow(QMainWindow):
             self.stack.addWidget(detail)
             item = QListWidgetItem(f"  {detail.short_title()}")
             item.setData(_KEY_ROLE, key)
+            item.setData(_TITLE_ROLE, f"  {detail.short_title()}")
             item.setToolTip(detail.title())
             self.nav.addItem(item)
             self._trim_open_submissions()
@@ -238,12 +274,14 @@ class MainWindow(QMainWindow):
     def _trim_open_submissions(self) -> None:
         opened = [k for k in self.pages if k.startswith("submission:")]
         for key in opened[:-MAX_OPEN_SUBMISSIONS]:
-            self.close_page(key)
+            if not any_modified(self.pages[key]):  # a page holding edits stays open
+                self.close_page(key)
 
     def close_page(self, key: str) -> None:
         for row in range(self.nav.count()):
             if self.nav.item(row).data(_KEY_ROLE) == key:
                 if self.nav.currentRow() == row:
+                    self._shown_key = None  # closing what is shown: its edits were settled by the caller
                     self.nav.setCurrentRow(0)
                 self.nav.takeItem(row)
                 break
@@ -318,6 +356,8 @@ class MainWindow(QMainWindow):
     # -- sign out / close ----------------------------------------------------------------------
     @Slot()
     def sign_out(self) -> None:
+        if not self.settle_all():
+            return
         self.idle.stop()
         self._signed_out = True  # closeEvent must not sign out a second time
         with contextlib.suppress(Exception):
@@ -326,6 +366,9 @@ class MainWindow(QMainWindow):
         self.close()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if not self._signed_out and not self.locked and not self.settle_all():
+            event.ignore()
+            return
         self.idle.stop()
         if not self._signed_out:
             self._signed_out = True

@@ -54,6 +54,7 @@ from app.model.vulnerabilities import (
 from app.services import submissions
 from app.services import vulnerabilities as vs
 from ui.context import UiContext
+from ui.unsaved import FormState
 from ui.widgets.marking_picker import MarkingPicker
 
 SEVERITY_COLOURS = {
@@ -166,6 +167,10 @@ class CvssCalculator(QWidget):
     def vector_text(self) -> str:
         """The vector to store ('' when CVSS scoring is switched off)."""
         return self.current.vector if (self.enabled.isChecked() and self.current) else ""
+
+    def state_value(self) -> tuple[bool, str]:
+        """What unsaved-changes tracking compares (ui.unsaved.FormState)."""
+        return self.enabled.isChecked(), self.vector.text()
 
     def set_vector(self, vector: str) -> None:
         self.enabled.setChecked(bool(vector))
@@ -281,7 +286,8 @@ class VulnEditor(QDialog):
         self.original = vuln or Vulnerability(title="", discovered=ctx.today())
         self.result_vuln: Vulnerability | None = None
         v = self.original
-        self.setWindowTitle(f"Vulnerability {v.id}" if v.id else "New vulnerability")
+        self.setWindowTitle(f"Vulnerability {v.id}[*]" if v.id else "New vulnerability[*]")
+        self.setProperty("keepOnLock", True)  # holds typed work: a lock hides it, never rejects it
         self.resize(980, 860)
 
         form_host = QWidget()
@@ -389,6 +395,28 @@ class VulnEditor(QDialog):
         layout.addWidget(scroll, 1)
         layout.addWidget(self.error)
         layout.addWidget(buttons)
+        self.form_state = FormState([
+            self.marking, self.title, self.description, self.target, self.vendor, self.product, self.product_id,
+            self.cwe, self.cve, self.calculator, self.cvss3, self.submission, self.repro, self.evidence,
+            *(w for d in (self.discovered, self.vendor_notified, self.embargo, self.published)
+              for w in (d.set_, d.edit)),
+            self.tlp, self.rem_category, self.remediation, self.status], self)
+        self.form_state.changed.connect(self.setWindowModified)
+
+    # -- unsaved changes (ui.unsaved) -------------------------------------------------------
+    def is_modified(self) -> bool:
+        return self.result_vuln is None and self.form_state.is_modified()
+
+    def commit(self) -> bool:
+        return self.save()
+
+    def discard(self) -> None:
+        self.form_state.mark_clean()
+
+    def reject(self) -> None:
+        """Esc, Cancel and the close button ask before typed input is dropped."""
+        if self.ctx.settle(self, self) and self.result_vuln is None:  # a Save in the prompt already accepted
+            super().reject()
 
     @staticmethod
     def _context_text(c: DiscoveryContext) -> str:
@@ -425,23 +453,25 @@ class VulnEditor(QDialog):
         )
 
     @Slot()
-    def save(self) -> None:
+    def save(self) -> bool:
         """Validate and store; on bad input the message names the field and the dialog stays open."""
         try:
             edited = self.vulnerability()
             stored = vs.update(self.ctx.session, edited) if edited.id else vs.create(self.ctx.session, edited)
         except ValidationError as exc:
             self.error.setText(str(exc))
-            return
+            return False
         except FrontierError as exc:
             self.error.setText(str(exc))
             self.ctx.show_error(self, exc)
-            return
+            return False
         self.result_vuln = stored
         self.error.clear()
+        self.form_state.mark_clean()
         self.saved.emit(stored)
         self.ctx.events.status_message.emit(f"Saved {stored.id}")
         self.accept()
+        return True
 
 
 # -- entry points for other screens ---------------------------------------------------------

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QWidget
 
 from ui.context import UiContext
 from ui.jobs import JobRunner
+from ui.unsaved import Choice
 
 
 @dataclass
@@ -21,6 +22,8 @@ class DialogRecorder:
     confirmations: list[str] = field(default_factory=list)
     confirm_answer: bool = True
     texts: list[str | None] = field(default_factory=list)  # answers for ask_text, consumed in order
+    unsaved: list[str] = field(default_factory=list)  # titles of editors asked Save / Discard / Cancel
+    unsaved_answer: Choice = Choice.CANCEL
 
     def error(self, _parent: QWidget | None, exc: BaseException) -> None:
         self.errors.append(exc)
@@ -36,6 +39,10 @@ class DialogRecorder:
     def text(self, _parent: QWidget | None, _title: str, label: str) -> str | None:
         self.prompts.append(label)
         return self.texts.pop(0) if self.texts else None
+
+    def unsaved_prompt(self, _parent: QWidget | None, what: str) -> Choice:
+        self.unsaved.append(what)
+        return self.unsaved_answer
 
     def error_text(self) -> str:
         return "\n".join(str(e) for e in self.errors)
@@ -58,6 +65,7 @@ def make_ctx(workstation, qtbot, dialogs: DialogRecorder) -> Iterator[Callable[[
             passphrase_prompt=dialogs.passphrase,
             confirmer=dialogs.confirm,
             text_prompt=dialogs.text,
+            unsaved_prompt=dialogs.unsaved_prompt,
         )
 
     yield build

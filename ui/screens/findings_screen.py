@@ -26,6 +26,7 @@ from app.model.findings import EvidenceRef, Finding, Severity
 from app.model.markings import Marking
 from app.services import findings
 from ui.context import UiContext
+from ui.unsaved import FormState
 from ui.vuln_editor import VulnEditor, editor_for_finding
 from ui.widgets.marking_picker import MarkingPicker
 
@@ -108,7 +109,26 @@ class FindingsScreen(QWidget):
         for w in (self.new_button, self.save_button, self.delete_button):
             w.setEnabled(can)
         self.vuln_button.setEnabled(ctx.can(Permission.MANAGE_VULNS))
+        self.form_state = FormState([self.title, self.severity, self.description, self.recommendation, self.linked,
+                                     self.evidence, self.marking], self)
+        self.form_state.changed.connect(lambda _m: ctx.events.modified_changed.emit())
         self.refresh()
+
+    # -- unsaved changes (ui.unsaved): asked before another finding is shown ------------------
+    def is_modified(self) -> bool:
+        return self.ctx.can(Permission.ASSESS) and self.form_state.is_modified()
+
+    def commit(self) -> bool:
+        return self.save()
+
+    def discard(self) -> None:
+        if self.editing is not None:
+            self._show(self.editing)
+        else:
+            self.new()
+
+    def unsaved_title(self) -> str:
+        return f"Finding {self.editing.label}" if self.editing is not None else "The new finding"
 
     def record_vulnerability(self) -> VulnEditor | None:
         """A vulnerability found through this finding goes to the register with the link kept."""
@@ -144,7 +164,7 @@ class FindingsScreen(QWidget):
                 self.table.setItem(row, col, cell)
         self.table.resizeColumnsToContents()
         self.table.setColumnWidth(2, max(self.table.columnWidth(2), 420))
-        if self.editing is None:
+        if self.editing is None and not (hasattr(self, "form_state") and self.is_modified()):
             self.new()
 
     def _selected(self) -> None:
@@ -152,7 +172,29 @@ class FindingsScreen(QWidget):
         if not rows:
             return
         f = self.items[rows[0].row()]
+        if self.editing is not None and f.id == self.editing.id:
+            return
+        if not self.ctx.settle(self):
+            self._select_row_of(self.editing)  # cancelled: stay on the finding being edited
+            return
+        if self.editing is None or f.id != self.editing.id:  # a Save in the prompt refreshed the table
+            self._show(f)
+
+    def _select_row_of(self, f: Finding | None) -> None:
+        self.table.blockSignals(True)
+        self.table.selectionModel().blockSignals(True)
+        try:
+            self.table.clearSelection()
+            for row, item in enumerate(self.items):
+                if f is not None and item.id == f.id:
+                    self.table.selectRow(row)
+        finally:
+            self.table.selectionModel().blockSignals(False)
+            self.table.blockSignals(False)
+
+    def _show(self, f: Finding) -> None:
         self.editing = f
+        self._select_row_of(f)
         self.title.setText(f.title)
         self.severity.setCurrentIndex(self.severity.findData(f.severity.value))
         self.description.setPlainText(f.description)
@@ -160,15 +202,20 @@ class FindingsScreen(QWidget):
         self.linked.setText(", ".join(f.item_ids))
         self.evidence.setText(", ".join(str(e) for e in f.evidence))
         self.marking.set_marking(f.marking)
+        self.form_state.mark_clean()
 
     def new(self) -> None:
+        if hasattr(self, "form_state") and not self.ctx.settle(self):
+            return
         self.editing = None
-        self.table.clearSelection()
+        self._select_row_of(None)
         for w in (self.title, self.linked, self.evidence):
             w.clear()
         self.description.clear()
         self.recommendation.clear()
         self.severity.setCurrentIndex(self.severity.findData(Severity.MEDIUM.value))
+        if hasattr(self, "form_state"):
+            self.form_state.mark_clean()
 
     def _form(self) -> Finding:
         evidence = tuple(EvidenceRef.parse(e) for e in _split(self.evidence.text()))
@@ -179,16 +226,19 @@ class FindingsScreen(QWidget):
             id=self.editing.id if self.editing else None,
         )
 
-    def save(self) -> None:
+    def save(self) -> bool:
         try:
             f = self._form()
             saved = findings.update(self.ctx.session, f) if f.id else findings.create(self.ctx.session, f)
         except FrontierError as exc:
             self.ctx.show_error(self, exc)
-            return
+            return False
         self.editing = saved
+        self.form_state.mark_clean()
         self.refresh()
+        self._select_row_of(saved)
         self.ctx.events.status_message.emit(f"Finding {saved.label} saved")
+        return True
 
     def delete(self) -> None:
         if self.editing is None or self.editing.id is None:
@@ -202,4 +252,5 @@ class FindingsScreen(QWidget):
             self.ctx.show_error(self, exc)
             return
         self.editing = None
+        self.form_state.mark_clean()
         self.refresh()

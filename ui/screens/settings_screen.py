@@ -22,6 +22,7 @@ from app.model.errors import FrontierError
 from app.model.settings import Settings
 from app.services import workstation
 from ui.context import UiContext
+from ui.unsaved import FormState
 
 _TEXT_FIELDS = {
     "classified_by": "Classified by",
@@ -92,17 +93,35 @@ class SettingsScreen(QWidget):
         self.message.setTextFormat(Qt.TextFormat.PlainText)
         actions.addWidget(self.message, 1)
         revert = QPushButton("Revert")
-        revert.clicked.connect(self.refresh)
+        revert.clicked.connect(self.discard)
         self.save_button = QPushButton("Save settings")
         self.save_button.setObjectName("primary")
         self.save_button.clicked.connect(self.save)
         actions.addWidget(revert)
         actions.addWidget(self.save_button)
         layout.addLayout(actions)
+        self.form_state = FormState([self.idle, self.at_risk, self.max_mb, self.backup_days,
+                                     *self.text_fields.values(), self.consent], self)
+        self.form_state.changed.connect(lambda _m: ctx.events.modified_changed.emit())
         self.refresh()
 
+    # -- unsaved changes (ui.unsaved) --------------------------------------------------------
+    def is_modified(self) -> bool:
+        return self.form_state.is_modified()
+
+    def commit(self) -> bool:
+        return self.save()
+
+    def discard(self) -> None:
+        if not self.ctx.session.locked:
+            self.ctx.session.reload_settings()
+        self._show(self.ctx.session.settings)
+
+    def unsaved_title(self) -> str:
+        return "Settings"
+
     def refresh(self) -> None:
-        if self.ctx.session.locked:
+        if self.ctx.session.locked or self.is_modified():  # shown again: never overwrite typed edits
             return
         self.ctx.session.reload_settings()
         self._show(self.ctx.session.settings)
@@ -115,6 +134,7 @@ class SettingsScreen(QWidget):
         for name, field in self.text_fields.items():
             field.setText(str(getattr(s, name)))
         self.consent.setPlainText(s.consent_banner)
+        self.form_state.mark_clean()
 
     def changes(self) -> dict[str, object]:
         values: dict[str, object] = {
@@ -128,13 +148,15 @@ class SettingsScreen(QWidget):
         return values
 
     @Slot()
-    def save(self) -> None:
+    def save(self) -> bool:
         try:
             workstation.update_settings(self.ctx.session, self.changes())
         except FrontierError as exc:
             self.message.setText(f"Not saved — {exc}")
             self.message.setStyleSheet("color: #b00020;")
-            return
+            return False
+        self.form_state.mark_clean()
         self.message.setText("Settings saved and recorded in the audit trail.")
         self.message.setStyleSheet("color: #1b6e2b;")
         self.ctx.events.settings_changed.emit()
+        return True

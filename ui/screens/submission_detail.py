@@ -75,7 +75,7 @@ class SubmissionDetail(QWidget):
         header.addWidget(self.delete_button, 0, Qt.AlignmentFlag.AlignTop)
         close = QPushButton("Close")
         close.setToolTip("Close this submission's page")
-        close.clicked.connect(self.close_requested.emit)
+        close.clicked.connect(self.request_close)
         header.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
         layout.addLayout(header)
 
@@ -94,6 +94,14 @@ class SubmissionDetail(QWidget):
         ctx.events.submission_changed.connect(self._submission_changed)
         self._update_header()
         self._tab_changed(self.tabs.currentIndex())
+
+    @Slot()
+    def request_close(self) -> bool:
+        """Close, after Save / Discard / Cancel for any tab holding edits."""
+        if not self.ctx.settle(self):
+            return False
+        self.close_requested.emit()
+        return True
 
     def title(self) -> str:
         return f"{self.submission.marking.portion()} {self.submission.display_name}"

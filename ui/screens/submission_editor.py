@@ -48,6 +48,7 @@ from app.model.submissions import (
 from app.services import submissions
 from ui.banner import ClassificationBanner
 from ui.context import UiContext
+from ui.unsaved import FormState
 from ui.widgets.marking_picker import MarkingPicker
 
 CONTACT_FIELDS = ("name", "organisation", "email", "phone", "role")
@@ -73,7 +74,10 @@ def _flop_text(value: float | None) -> str:
 
 
 class SubmissionEditor(QWidget):
+    """An editor in the ui.unsaved sense: is_modified / commit / discard; `modified` tracks the mark."""
+
     saved = Signal(object)  # Submission
+    modified = Signal(bool)
 
     def __init__(self, ctx: UiContext, submission_id: int | None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -205,6 +209,11 @@ class SubmissionEditor(QWidget):
 
         if not self.editable:
             self._set_read_only()
+        self.form_state = FormState([
+            self.developer, self.model_name, self.version, self.modality, self.access_method, self.training_flop,
+            self.compute_estimate, self.received, self.planned_release, self.status, self.marking, self.notes,
+            self.notes_marking, self.contacts], self)
+        self.form_state.changed.connect(self._modified_changed)
         self.load()
 
     # -- layout helpers ------------------------------------------------------------------------------
@@ -271,6 +280,7 @@ class SubmissionEditor(QWidget):
         self._markings_changed()
         if self.editable:
             self.message.setText("")
+        self.form_state.mark_clean()
 
     def refresh(self) -> None:
         """Shown again: reload from the database unless the reviewer has unsaved edits."""
@@ -324,12 +334,22 @@ class SubmissionEditor(QWidget):
         )
 
     def is_modified(self) -> bool:
-        if self.original is None:
-            return False
-        try:
-            return self.collect() != self.original
-        except ValidationError:
-            return True
+        """The form differs from what was loaded or last saved."""
+        return self.editable and self.form_state.is_modified()
+
+    def commit(self) -> bool:
+        return self.save() is not None
+
+    def discard(self) -> None:
+        self.load()
+
+    def unsaved_title(self) -> str:
+        return "The new submission" if self.submission_id is None else "The submission overview"
+
+    @Slot(bool)
+    def _modified_changed(self, _modified: bool) -> None:
+        self.modified.emit(self.is_modified())
+        self.ctx.events.modified_changed.emit()
 
     # -- feedback --------------------------------------------------------------------------------
     @Slot()
@@ -405,6 +425,7 @@ class SubmissionEditor(QWidget):
         if self.submission_id is None:
             self.submission_id = stored.id
             self.save_button.setText("Save changes")
+        self.form_state.mark_clean()
         flags = stored.window_flags
         self.message.setText("Saved. " + " ".join(flags) if flags else "Saved.")
         self.message.setStyleSheet("color: #8a5300;" if flags else "color: #1b6e2b;")
@@ -434,7 +455,8 @@ class NewSubmissionDialog(QDialog):
 
     def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("New submission")
+        self.ctx = ctx
+        self.setWindowTitle("New submission[*]")
         self.setProperty("keepOnLock", True)
         self.resize(760, 720)
         layout = QVBoxLayout(self)
@@ -447,6 +469,12 @@ class NewSubmissionDialog(QDialog):
         layout.addWidget(ClassificationBanner(ctx.session.settings.system_high))
         self.created: Submission | None = None
         self.editor.saved.connect(self._saved)
+        self.editor.modified.connect(self.setWindowModified)
+
+    def reject(self) -> None:
+        """Esc, Cancel and the window's close button: typed input is never dropped without asking."""
+        if self.ctx.settle(self, self) and self.created is None:  # a Save in the prompt already accepted
+            super().reject()
 
     @Slot(object)
     def _saved(self, sub: Submission) -> None:

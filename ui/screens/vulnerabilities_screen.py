@@ -315,9 +315,16 @@ class VulnerabilitiesScreen(QWidget):
         editor.saved.connect(lambda _v: self.refresh())
         return editor
 
+    def _open(self, editor: VulnEditor) -> VulnEditor:
+        """Window-modal but not exec(): a lock hides the editor with its typed work and shows it again."""
+        editor.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        editor.setWindowModality(Qt.WindowModality.WindowModal)
+        editor.open()
+        return editor
+
     @Slot()
-    def new_vulnerability(self) -> None:
-        self.editor_for(None).exec()
+    def new_vulnerability(self) -> VulnEditor:
+        return self._open(self.editor_for(None))
 
     @Slot()
     def edit_selected(self) -> None:
@@ -325,7 +332,7 @@ class VulnerabilitiesScreen(QWidget):
         if not ids:
             return
         try:
-            self.editor_for(ids[0]).exec()
+            self._open(self.editor_for(ids[0]))
         except FrontierError as exc:
             self.ctx.show_error(self, exc)
 
