@@ -14,7 +14,7 @@ import platformdirs
 
 from app.model.accounts import DEFAULT_POLICY, Role, lockout_delay, validate_username
 from app.model.errors import AuthError, LockedOutError, StorageError, ValidationError
-from app.model.markings import Marking
+from app.model.markings import Marking, parse_declassify_on
 from app.model.settings import Settings
 from app.services import pki
 from app.services.session import Clock, Session, utc_now
@@ -181,6 +181,8 @@ def update_settings(session: Session, changes: dict[str, object]) -> Settings:
         raise ValidationError("max_artifact_mb", "must be between 1 and 4096")
     if not merged.consent_banner.strip():
         raise ValidationError("consent_banner", "is required (AC-8)")
+    if merged.declassify_on.strip() and merged.declassify_on != current.declassify_on:
+        merged = dataclasses.replace(merged, declassify_on=parse_declassify_on(merged.declassify_on))
     diff = {k: [getattr(current, k), getattr(merged, k)] for k in EDITABLE_SETTINGS
             if getattr(current, k) != getattr(merged, k)}
     if not diff:

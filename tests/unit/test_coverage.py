@@ -116,7 +116,7 @@ def _doc(**changes):
     (lambda d: d["capability_rules"][0].update(metric="vibes"), "capability_rules[0].metric: unknown metric 'vibes'"),
     (lambda d: d["capability_rules"][0].update(direction="sideways"), "capability_rules[0].direction: 'sideways'"),
     (lambda d: d.update(compute_rules=[], capability_rules=[]), "needs at least one compute or capability rule"),
-    (lambda d: d.update(marking="SECRET//BOGUS"), "marking: unknown dissemination control"),
+    (lambda d: d.update(marking="SECRET//BOGUS"), "marking: unknown marking token 'BOGUS'"),
 ])
 def test_rule_set_reader_errors(mutate, message):
     d = _doc()
