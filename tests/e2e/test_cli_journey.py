@@ -1,27 +1,53 @@
-"""A reviewer's journey through the CLI alone, as a script on the workstation would run it."""
+"""A reviewer's journey through the CLI alone, as a script on the workstation would run it.
+
+The journey runs in-process through app.cli.main (what the console script calls), with standard input
+and output captured; the last test starts the real console entry point in a subprocess as a smoke test
+of the installed interpreter path (and of a cold start at the real key-derivation cost).
+"""
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+
+import keyring
+import keyring.backends.null
+import pytest
+
+from app import cli as app_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN = "granite-admin-phrase-81"
 REVIEWER = "willow-reviewer-phrase-3"
 
 
-def cli(data_dir: Path, *args: str, stdin: str = "", user: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring", "PYTHONPATH": str(ROOT)}
-    cmd = [sys.executable, "-m", "app", "--data-dir", str(data_dir)]
-    if user:
-        cmd += ["--user", user]
-    return subprocess.run([*cmd, *args], input=stdin, capture_output=True, text=True, env=env, timeout=120,
-                          cwd=ROOT)
+@dataclass(frozen=True)
+class CliRun:
+    returncode: int
+    stdout: str
+    stderr: str
 
 
-def test_cli_journey(tmp_path: Path) -> None:
+@pytest.fixture
+def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
+    """cli(data_dir, *args, stdin=..., user=...) -> CliRun, through app.cli.main in this process."""
+    keyring.set_keyring(keyring.backends.null.Keyring())  # as on a machine without a keyring daemon
+
+    def run(data_dir: Path, *args: str, stdin: str = "", user: str | None = None) -> CliRun:
+        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+        argv = ["--data-dir", str(data_dir), *(["--user", user] if user else []), *args]
+        code = app_cli.main(argv)
+        out = capsys.readouterr()
+        return CliRun(code, out.out, out.err)
+
+    return run
+
+
+def test_cli_journey(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     d = tmp_path / "ws"
     r = cli(d, "init", "--name", "Cell 3", "--system-high", "SECRET//NOFORN", "--admin", "ada", stdin=ADMIN + "\n")
     assert r.returncode == 0, r.stderr
@@ -73,6 +99,19 @@ def test_cli_journey(tmp_path: Path) -> None:
     assert "auth.failed" in r.stdout and "rita" in r.stdout
 
 
-def test_version_and_help() -> None:
-    r = cli(Path("/nonexistent"), "--version")
+def test_console_entry_point_in_a_subprocess(tmp_path: Path) -> None:
+    """Smoke test of the real process: `python -m app` starts, answers --version and --help, and a
+    command that needs a workstation names the missing folder (no traceback)."""
+    env = {**os.environ, "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring", "PYTHONPATH": str(ROOT)}
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "app", *args], input="x\n", capture_output=True, text=True,
+                              env=env, timeout=120, cwd=ROOT)
+
+    r = run("--version")
     assert r.returncode == 0 and "frontier-review" in r.stdout
+    r = run("--help")
+    assert r.returncode == 0 and "submission" in r.stdout and "report" in r.stdout, r.stderr
+    missing = tmp_path / "nowhere"
+    r = run("--data-dir", str(missing), "--user", "rita", "submission", "list")
+    assert r.returncode == 2 and str(missing) in r.stderr and "Traceback" not in r.stderr, r.stderr
