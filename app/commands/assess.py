@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from app.commands.common import open_session, print_table
+from app.commands.common import print_table, signed_in
 from app.model.checklist import Status, risk_expired
 from app.model.errors import NotFound, ValidationError
 from app.model.markings import Marking
@@ -90,11 +90,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def _with_session(args: argparse.Namespace, body: Callable[[Session], int]) -> int:
-    session = open_session(args)
-    try:
+    with signed_in(args) as session:
         return body(session)
-    finally:
-        session.close()
 
 
 def _start(args: argparse.Namespace) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from app.commands.common import open_session, print_table
+from app.commands.common import print_table, signed_in
 from app.services import audit
 
 
@@ -20,21 +20,15 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def _verify(args: argparse.Namespace) -> int:
-    session = open_session(args)
-    try:
+    with signed_in(args) as session:
         result = audit.verify(session)
         print(result.summary())
         return 0 if result.ok else 1
-    finally:
-        session.close()
 
 
 def _list(args: argparse.Namespace) -> int:
-    session = open_session(args)
-    try:
+    with signed_in(args) as session:
         print_table(["seq", "time (UTC)", "actor", "action", "object", "details"],
                     [(e.seq, e.ts[:19], e.actor, e.action, f"{e.object_type}:{e.object_id}",
                       str(e.details)[:80]) for e in audit.events(session, args.limit, 0, args.actor, args.action)])
-    finally:
-        session.close()
     return 0

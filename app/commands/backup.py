@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from app.commands.common import data_dir, open_session, read_secret, username
+from app.commands.common import data_dir, read_secret, signed_in, username
 from app.services import backup, workstation
 
 
@@ -41,11 +41,8 @@ def _progress(done: int, total: int, what: str) -> None:
 
 
 def _create(args: argparse.Namespace) -> int:
-    session = open_session(args)
-    try:
+    with signed_in(args) as session:
         result = backup.create(session, Path(args.dest), args._passphrase)
-    finally:
-        session.close()
     print(f"backup written: {result.folder}")
     print(f"signed by: {result.signer}; CA fingerprint {result.meta.ca_fingerprint}")
     if not result.verified:
@@ -59,11 +56,8 @@ def _verify(args: argparse.Namespace) -> int:
     if args.offline or not workstation.is_initialized(data_dir(args)):
         report = backup.inspect(Path(args.path), args.trust_ca)
     else:
-        session = open_session(args)
-        try:
+        with signed_in(args) as session:
             report = backup.verify(session, Path(args.path), args._passphrase, args.trust_ca)
-        finally:
-            session.close()
     print(report.summary())
     if report.ca_fingerprint:
         print(f"CA fingerprint: {report.ca_fingerprint}")

@@ -6,7 +6,8 @@ import argparse
 import getpass
 import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from app.model.errors import FrontierError
@@ -38,6 +39,16 @@ def open_session(args: argparse.Namespace) -> Session:
     # Kept for this process only: sensitive commands (user add, passwd) re-use it to unwrap the key.
     args._passphrase = passphrase
     return workstation.sign_in(data_dir(args), user, passphrase)
+
+
+@contextmanager
+def signed_in(args: argparse.Namespace) -> Iterator[Session]:
+    """`with signed_in(args) as session:` the command's account, signed out however the body ends."""
+    session = open_session(args)
+    try:
+        yield session
+    finally:
+        session.close()
 
 
 def print_table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> None:

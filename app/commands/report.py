@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from app.commands.common import data_dir, open_session, print_table, read_secret
+from app.commands.common import data_dir, print_table, read_secret, signed_in
 from app.model.errors import ValidationError
 from app.services import pki as pki_service
 from app.services import reports as report_service
@@ -87,22 +87,16 @@ def _pin_if_token(session: Session) -> str | None:
 
 
 def _build(args: argparse.Namespace) -> int:
-    session = open_session(args)
-    try:
+    with signed_in(args) as session:
         r = report_service.build(session, args.submission)
-    finally:
-        session.close()
     print(f"report {r.id} built: {r.control_number} v{r.version}, marked {r.marking}, SHA-256 {r.sha256}")
     return 0
 
 
 def _list(args: argparse.Namespace) -> int:
-    session = open_session(args)
-    try:
+    with signed_in(args) as session:
         rows = (report_service.for_submission(session, args.submission) if args.submission
                 else report_service.recent(session))
-    finally:
-        session.close()
     print_table(["ID", "SUBMISSION", "VERSION", "CONTROL NUMBER", "STATE", "MARKING", "BUILT"],
                 [[r.id, r.submission_id, r.version, r.control_number, r.state, r.marking, r.built_at[:19]]
                  for r in rows])
@@ -110,24 +104,18 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _sign(args: argparse.Namespace) -> int:
-    session = open_session(args)
-    try:
+    with signed_in(args) as session:
         pin = _pin_if_token(session)
         action = report_service.countersign if args.countersign else report_service.sign
         r = action(session, args.report, args._passphrase, pin)
-    finally:
-        session.close()
     print(f"report {r.id} ({r.control_number}) is now {r.state}; SHA-256 {r.sha256}")
     return 0
 
 
 def _export(args: argparse.Namespace) -> int:
-    session = open_session(args)
-    try:
+    with signed_in(args) as session:
         pin = _pin_if_token(session)
         out = report_service.export(session, args.report, Path(args.dest), args.media, args._passphrase, pin)
-    finally:
-        session.close()
     print(f"package written: {out.package.path} (content {out.package.marking.banner()}, "
           f"media {out.package.media.banner()})")
     for name, sha in sorted(out.package.files.items()):
@@ -136,11 +124,8 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _verify_stored(args: argparse.Namespace) -> int:
-    session = open_session(args)
-    try:
+    with signed_in(args) as session:
         result = report_service.verify(session, args.report)
-    finally:
-        session.close()
     print("\n".join(result.lines()))
     return 0 if result.ok else 1
 
@@ -160,11 +145,8 @@ def _verify_path(args: argparse.Namespace) -> int:
     else:
         if not workstation.is_initialized(data_dir(args)):
             raise ValidationError("--ca", "no workstation here: name the CA certificate to trust with --ca FILE")
-        session = open_session(args)
-        try:
+        with signed_in(args) as session:
             result = report_service.verify_path(path, pki_service.trusted_roots(session), session)
-        finally:
-            session.close()
     print("\n".join(result.lines()))
     return 0 if result.ok else 1
 
@@ -172,34 +154,25 @@ def _verify_path(args: argparse.Namespace) -> int:
 def _pki_setup(args: argparse.Namespace) -> int:
     from app.model.accounts import Permission
 
-    session = open_session(args)
-    try:
+    with signed_in(args) as session:
         session.require(Permission.MANAGE_USERS)
         pki_service.ensure_ready(session)
         cert = pki_service.workstation_ca(session)
-    finally:
-        session.close()
     print(f"workstation CA: {cert.subject.rfc4514_string()}\nSHA-256 fingerprint {pki.fingerprint(cert)}")
     return 0
 
 
 def _pki_issue(args: argparse.Namespace) -> int:
-    session = open_session(args)
-    try:
+    with signed_in(args) as session:
         info = pki_service.reissue_certificate(session, args.username, args._passphrase)
-    finally:
-        session.close()
     print(f"issued to {info.username}: {info.subject}, valid until {info.not_after[:10]} "
           f"(fingerprint {info.fingerprint})")
     return 0
 
 
 def _pki_ca(args: argparse.Namespace) -> int:
-    session = open_session(args)
-    try:
+    with signed_in(args) as session:
         cert = pki_service.workstation_ca(session)
-    finally:
-        session.close()
     if args.pem:
         print(pki.cert_to_pem(cert).decode(), end="")
     else:
@@ -209,32 +182,23 @@ def _pki_ca(args: argparse.Namespace) -> int:
 
 
 def _pki_roots(args: argparse.Namespace) -> int:
-    session = open_session(args)
-    try:
+    with signed_in(args) as session:
         rows = pki_service.list_trusted_roots(session)
-    finally:
-        session.close()
     print_table(["FINGERPRINT", "ORIGIN", "SUBJECT", "ADDED"],
                 [[r.fingerprint, r.origin, r.subject, f"{r.added_at[:10]} by {r.added_by}"] for r in rows])
     return 0
 
 
 def _pki_trust(args: argparse.Namespace) -> int:
-    session = open_session(args)
-    try:
+    with signed_in(args) as session:
         root = pki_service.import_trusted_root(session, Path(args.file), args._passphrase)
-    finally:
-        session.close()
     print(f"trusted: {root.subject}\nSHA-256 fingerprint {root.fingerprint}")
     return 0
 
 
 def _pki_identity(args: argparse.Namespace) -> int:
-    session = open_session(args)
-    try:
+    with signed_in(args) as session:
         info = pki_service.identity_info(session)
-    finally:
-        session.close()
     if info is None:
         print("no signing certificate for this account")
         return 1
@@ -244,26 +208,20 @@ def _pki_identity(args: argparse.Namespace) -> int:
 
 
 def _pki_p12(args: argparse.Namespace) -> int:
-    session = open_session(args)
-    try:
+    with signed_in(args) as session:
         try:
             data = Path(args.file).read_bytes()
         except OSError as exc:
             raise ValidationError(args.file, f"cannot be read ({exc.strerror})") from None
         password = read_secret(f"Password of {Path(args.file).name}: ")
         info = pki_service.import_pkcs12(session, data, password, args._passphrase, args.file)
-    finally:
-        session.close()
     print(f"signing identity imported: {info.subject}, issued by {info.issuer} (fingerprint {info.fingerprint})")
     return 0
 
 
 def _pki_token(args: argparse.Namespace) -> int:
-    session = open_session(args)
-    try:
+    with signed_in(args) as session:
         pin = read_secret(f"PIN for token {args.token}: ")
         info = pki_service.register_token(session, args._passphrase, args.module, args.token, args.key, pin)
-    finally:
-        session.close()
     print(f"signing with token {info.token_label}: {info.subject} (fingerprint {info.fingerprint})")
     return 0

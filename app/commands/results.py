@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from app.commands.common import open_session, print_table
+from app.commands.common import print_table, signed_in
 from app.model.results import EvalRun, SampleFilter
 from app.services import results
 
@@ -68,8 +68,7 @@ def _headline(r: EvalRun) -> tuple[str, str, str]:
 
 
 def _import(args: argparse.Namespace) -> int:
-    session = open_session(args)
-    try:
+    with signed_in(args) as session:
         sid = args.submission
         if sid is None:
             previews = results.preview_file(session, args.paths[0])
@@ -103,13 +102,10 @@ def _import(args: argparse.Namespace) -> int:
                 failed += 1
                 print(f"{o.status:<9} {o.message}", file=sys.stderr)
         return 1 if failed else 0
-    finally:
-        session.close()
 
 
 def _list(args: argparse.Namespace) -> int:
-    session = open_session(args)
-    try:
+    with signed_in(args) as session:
         rows = []
         for r in results.list_runs(session, args.submission):
             metric, value, stderr = _headline(r)
@@ -118,14 +114,11 @@ def _list(args: argparse.Namespace) -> int:
                          r.errored_samples or "", status, r.original_name))
         print_table(["run", "benchmark", "model", "metric", "value", "stderr", "n", "errors", "status", "file"],
                     rows)
-    finally:
-        session.close()
     return 0
 
 
 def _show(args: argparse.Namespace) -> int:
-    session = open_session(args)
-    try:
+    with signed_in(args) as session:
         r = results.get_run(session, args.run_id)
         for label, value in [
             ("run", r.id), ("submission", r.submission_id), ("benchmark", r.benchmark or "(unmapped)"),
@@ -146,14 +139,11 @@ def _show(args: argparse.Namespace) -> int:
         print_table(["scorer", "metric", "filter", "value", "stderr", "better", "reducer"],
                     [(m.scorer, m.metric, m.filter, _fmt(m.value), _fmt(m.stderr), m.direction.value, m.reducer)
                      for m in r.metrics])
-    finally:
-        session.close()
     return 0
 
 
 def _samples(args: argparse.Namespace) -> int:
-    session = open_session(args)
-    try:
+    with signed_in(args) as session:
         flt = SampleFilter(epoch=args.epoch, errors_only=args.errors, search=args.search,
                            max_score=0.999 if args.failed else None)
         total = results.count_samples(session, args.run_id, flt)
@@ -162,45 +152,31 @@ def _samples(args: argparse.Namespace) -> int:
                     [(s.id, s.sample_id, s.epoch, _fmt(s.score), results.plain(s.answer[:60]).replace("\n", " "),
                       results.plain(s.error[:40])) for s in rows])
         print(f"{len(rows)} of {total} matching samples")
-    finally:
-        session.close()
     return 0
 
 
 def _transcript(args: argparse.Namespace) -> int:
-    session = open_session(args)
-    try:
+    with signed_in(args) as session:
         print(results.transcript_text(results.get_transcript(session, args.sample_pk)))
-    finally:
-        session.close()
     return 0
 
 
 def _map(args: argparse.Namespace) -> int:
-    session = open_session(args)
-    try:
+    with signed_in(args) as session:
         results.map_task(session, args.task, args.benchmark)
         print(f"Task {args.task!r} now counts as benchmark {args.benchmark!r}.")
-    finally:
-        session.close()
     return 0
 
 
 def _move(args: argparse.Namespace) -> int:
-    session = open_session(args)
-    try:
+    with signed_in(args) as session:
         run = results.move_run(session, args.run_id, args.submission, args.reason)
         print(f"Run {run.id} now belongs to submission {run.submission_id}.")
-    finally:
-        session.close()
     return 0
 
 
 def _delete(args: argparse.Namespace) -> int:
-    session = open_session(args)
-    try:
+    with signed_in(args) as session:
         n = results.delete_run(session, args.run_id, args.reason)
         print(f"Run {args.run_id} deleted with {n:,} samples.")
-    finally:
-        session.close()
     return 0

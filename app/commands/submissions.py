@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from app.commands.common import open_session, print_table
+from app.commands.common import print_table, signed_in
 from app.model.markings import Marking
 from app.model.submissions import (
     AccessMethod,
@@ -60,8 +60,7 @@ def _contact(text: str) -> Contact:
 
 
 def _add(args: argparse.Namespace) -> int:
-    session = open_session(args)
-    try:
+    with signed_in(args) as session:
         received = parse_date("received", args.received) if args.received else session.today()
         s = Submission(
             developer=args.developer, model_name=args.model, version=args.version, received=received,
@@ -75,14 +74,11 @@ def _add(args: argparse.Namespace) -> int:
         print(f"Submission {created.id} registered: {created.display_name}")
         for flag in created.window_flags:
             print(f"warning: {flag}")
-    finally:
-        session.close()
     return 0
 
 
 def _list(args: argparse.Namespace) -> int:
-    session = open_session(args)
-    try:
+    with signed_in(args) as session:
         today = session.today()
         rows = submissions.page(session, 0, 10_000, search=args.search, open_only=args.open)
         print_table(
@@ -90,14 +86,11 @@ def _list(args: argparse.Namespace) -> int:
             [(s.id, s.developer, s.model_name, s.version, s.status.value, s.planned_release,
               s.days_remaining(today), s.window_state(today).value, s.marking.banner()) for s in rows],
         )
-    finally:
-        session.close()
     return 0
 
 
 def _show(args: argparse.Namespace) -> int:
-    session = open_session(args)
-    try:
+    with signed_in(args) as session:
         s = submissions.get(session, args.id)
         today = session.today()
         print(f"{s.marking.banner()}")
@@ -117,16 +110,11 @@ def _show(args: argparse.Namespace) -> int:
                   f"sha256 {art.sha256})")
         for flag in s.window_flags:
             print(f"warning: {flag}")
-    finally:
-        session.close()
     return 0
 
 
 def _attach(args: argparse.Namespace) -> int:
-    session = open_session(args)
-    try:
+    with signed_in(args) as session:
         art = submissions.attach_artifact(session, args.id, Path(args.path), args.kind, Marking.parse(args.marking))
         print(f"Attached {art.filename}: sha256 {art.sha256}, {art.size} bytes")
-    finally:
-        session.close()
     return 0

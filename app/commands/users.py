@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from app.commands.common import open_session, print_table, read_secret
+from app.commands.common import print_table, read_secret, signed_in
 from app.model.accounts import Role
 from app.services import users
 
@@ -26,15 +26,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def _add(args: argparse.Namespace) -> int:
-    session = open_session(args)
-    try:
+    with signed_in(args) as session:
         new = read_secret(f"Passphrase for new account {args.username}: ")
         # The admin passphrase was just given to sign in; re-use it to unwrap the data key.
         admin_pass = session_pass_cache(args)
         acct = users.add_user(session, admin_pass, args.username, args.name or args.username, Role(args.role), new)
         print(f"Account {acct.username} ({acct.role.label}) created.")
-    finally:
-        session.close()
     return 0
 
 
@@ -43,31 +40,22 @@ def session_pass_cache(args: argparse.Namespace) -> str:
 
 
 def _list(args: argparse.Namespace) -> int:
-    session = open_session(args)
-    try:
+    with signed_in(args) as session:
         print_table(["username", "name", "role", "status", "created"],
                     [(a.username, a.display_name, a.role.label, "disabled" if a.disabled else "active",
                       a.created_at[:19]) for a in users.list_users(session)])
-    finally:
-        session.close()
     return 0
 
 
 def _set_disabled(args: argparse.Namespace) -> int:
-    session = open_session(args)
-    try:
+    with signed_in(args) as session:
         users.set_disabled(session, args.username, args.disable)
         print(f"Account {args.username} {'disabled' if args.disable else 'enabled'}.")
-    finally:
-        session.close()
     return 0
 
 
 def _passwd(args: argparse.Namespace) -> int:
-    session = open_session(args)
-    try:
+    with signed_in(args) as session:
         users.change_own_passphrase(session, session_pass_cache(args), read_secret("New passphrase: "))
         print("Passphrase changed.")
-    finally:
-        session.close()
     return 0

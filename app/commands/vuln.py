@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from app.commands.common import open_session, print_table
+from app.commands.common import print_table, signed_in
 from app.model.markings import Marking
 from app.model.submissions import parse_date
 from app.model.vulnerabilities import (
@@ -95,8 +95,7 @@ def _date(name: str, text: str | None):  # type: ignore[no-untyped-def]
 
 
 def _add(args: argparse.Namespace) -> int:
-    session = open_session(args)
-    try:
+    with signed_in(args) as session:
         v = Vulnerability(
             title=args.title, description=args.description, target=Target(args.target), vendor=args.vendor,
             product=args.product, product_id=args.product_id, cwe=args.cwe, cve=args.cve, cvss_vector=args.cvss,
@@ -116,13 +115,10 @@ def _add(args: argparse.Namespace) -> int:
         if stored.embargo_until:
             print(f"embargo until {stored.embargo_until.isoformat()}")
         return 0
-    finally:
-        session.close()
 
 
 def _list(args: argparse.Namespace) -> int:
-    session = open_session(args)
-    try:
+    with signed_in(args) as session:
         f = vs.filters(session, [Severity(x) for x in args.severity], [VulnStatus(x) for x in args.status],
                        args.embargo_within, args.search, args.submission)
         rows = vs.list_all(session, f, args.sort, args.desc)
@@ -132,13 +128,10 @@ def _list(args: argparse.Namespace) -> int:
               v.tlp.value, v.embargo_until or "", v.cve, v.title] for v in rows],
         )
         return 0
-    finally:
-        session.close()
 
 
 def _show(args: argparse.Namespace) -> int:
-    session = open_session(args)
-    try:
+    with signed_in(args) as session:
         v = vs.get(session, args.id)
         print(f"{v.id}  {v.marking.banner()}")
         for name in ("title", "target", "vendor", "product", "product_id", "cwe", "cve", "cvss_vector",
@@ -153,13 +146,10 @@ def _show(args: argparse.Namespace) -> int:
         for h in vs.history(session, v.id):
             print(f"  r{h.revision} {h.ts} {h.actor} {h.action}: {', '.join(h.changes)}")
         return 0
-    finally:
-        session.close()
 
 
 def _export(args: argparse.Namespace) -> int:
-    session = open_session(args)
-    try:
+    with signed_in(args) as session:
         publisher = None
         if args.publisher_name or args.publisher_namespace:
             default = vs.default_publisher(session)
@@ -176,8 +166,6 @@ def _export(args: argparse.Namespace) -> int:
         for path in result.files:
             print(f"wrote {path}")
         return 0
-    finally:
-        session.close()
 
 
 def print_preview(preview: ImportPreview) -> None:
@@ -194,8 +182,7 @@ def print_preview(preview: ImportPreview) -> None:
 
 
 def _import(args: argparse.Namespace) -> int:
-    session = open_session(args)
-    try:
+    with signed_in(args) as session:
         preview = vs.preview_import(session, [Path(f) for f in args.files], Marking.parse(args.marking))
         print_preview(preview)
         if not args.apply:
@@ -213,5 +200,3 @@ def _import(args: argparse.Namespace) -> int:
         for vid in result.kept_local:
             print(f"kept local (unresolved conflict): {vid}")
         return 1 if preview.of(ActionKind.INVALID) else 0
-    finally:
-        session.close()
