@@ -30,6 +30,11 @@ def _plain(value: Any) -> Any:
 
 def document(r: ReportInput) -> dict[str, Any]:
     body = _plain(r)
+    body["profile"] = r.profile.describe()  # the layout chosen, not its logo bytes
+    for finding, source in zip(body["findings"], r.findings, strict=True):
+        # each evidence reference also as the sentence the PDF prints
+        for entry, citation in zip(finding["evidence"], source.evidence, strict=True):
+            entry["citation"] = citation.describe()
     return {"format": FORMAT, "overall_marking": r.overall_marking().banner(), **body}
 
 

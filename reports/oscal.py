@@ -13,8 +13,8 @@ from datetime import UTC, datetime, time
 from typing import Any
 
 from app.model.errors import ValidationError
-from app.model.markings import Marking
-from app.model.report import ReportInput
+from app.model.markings import Marking, rollup
+from app.model.report import EvidenceCitation, LinkedVulnerability, ReportInput
 
 NS = "https://frontier-review.invalid/ns/oscal"  # .invalid: never resolvable, never fetched
 _ROOT = uuid.UUID("6f1c7d7e-2b1a-5c7e-9d0e-5f0a1b2c3d4e")
@@ -39,6 +39,23 @@ def _ts(value: datetime) -> str:
 
 def _token(text: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "-._" else "-" for ch in text.lower()).strip("-") or "item"
+
+
+def _evidence(e: EvidenceCitation) -> dict[str, Any]:
+    props = [_mark(e.marking), _prop("evidence-kind", e.kind), _prop("evidence-ref", e.ref)]
+    for name, value in (("benchmark", e.benchmark), ("task", e.task), ("sample-id", e.sample_id),
+                        ("score", e.score), ("log-sha256", e.log_sha256), ("artifact-name", e.name),
+                        ("artifact-sha256", e.sha256)):
+        if value:
+            props.append(_prop(name, value))
+    return {"description": e.describe(), "props": props}
+
+
+def _vulnerability_props(v: LinkedVulnerability) -> list[dict[str, str]]:
+    props = [_prop("vulnerability", v.id)]
+    if v.cvss_vector:
+        props += [_prop("cvss-v4-score", v.cvss_score), _prop("cvss-v4-vector", v.cvss_vector)]
+    return props
 
 
 def assessment_results(r: ReportInput) -> dict[str, Any]:
@@ -76,18 +93,30 @@ def assessment_results(r: ReportInput) -> dict[str, Any]:
                 })
     for f in r.findings:
         risk_id = _uuid(cn, "risk", f.id)
+        vuln_props = [p for v in f.vulnerabilities for p in _vulnerability_props(v)]
         risks.append({
             "uuid": risk_id, "title": f"{f.id} {f.title}", "description": f.description,
             "statement": f.recommendation or f.description, "status": "open",
-            "props": [_mark(f.marking), _prop("severity", f.severity.value)],
+            "props": [_mark(f.marking), _prop("severity", f.severity.value), *vuln_props],
         })
-        findings.append({
+        finding: dict[str, Any] = {
             "uuid": _uuid(cn, "finding", f.id), "title": f"{f.id} {f.title}", "description": f.description,
-            "props": [_mark(f.marking), _prop("severity", f.severity.value)],
+            "props": [_mark(f.marking), _prop("severity", f.severity.value),
+                      *(_prop("checklist-item", _token(i)) for i in f.checklist_refs)],
             "target": {"type": "objective-id", "target-id": _token(f.checklist_refs[0] if f.checklist_refs else f.id),
                        "status": {"state": "not-satisfied"}},
             "related-risks": [{"risk-uuid": risk_id}],
-        })
+        }
+        if f.evidence:
+            # The evidence a finding rests on travels as an observation with one entry per reference.
+            obs_id = _uuid(cn, "finding-evidence", f.id)
+            observations.append({
+                "uuid": obs_id, "title": f"Evidence for {f.id}", "description": f"Evidence cited by {f.id} {f.title}",
+                "props": [_mark(rollup(e.marking for e in f.evidence))], "methods": ["EXAMINE", "TEST"],
+                "collected": generated, "relevant-evidence": [_evidence(e) for e in f.evidence],
+            })
+            finding["related-observations"] = [{"observation-uuid": obs_id}]
+        findings.append(finding)
     if r.coverage:
         observations.append({
             "uuid": _uuid(cn, "coverage"), "title": "Coverage determination",

@@ -2,25 +2,29 @@
 
 Same input, same bytes: reportlab runs in invariant mode and every date comes from the input.
 Every portion (title, paragraph, table, figure) starts with its portion mark; the banner is the
-roll-up of all portion markings (ReportInput.overall_marking), never typed in.
+roll-up of all portion markings (ReportInput.overall_marking), never typed in. The report
+profile (app.model.report_profile) chooses the order of the sections and which optional ones
+appear; sections are numbered in the order they are printed.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from reportlab.lib import colors
 from reportlab.lib.units import inch
 from reportlab.platypus import BaseDocTemplate, Frame, PageBreak, PageTemplate, Paragraph, Spacer, Table, TableStyle
-from reportlab.platypus.flowables import Flowable
 
 from app.model.errors import Cancelled
 from app.model.markings import UNCLASSIFIED, Marking, rollup
-from app.model.report import BenchmarkRow, ReportInput, Severity
-from reports.pdf_charts import bar_chart
+from app.model.report import ReportInput, Severity
+from app.model.report_profile import ANNEXES, SECTIONS
+from reports import pdf_format as fmt
+from reports.pdf_checklist import appendix, checklist
+from reports.pdf_findings import findings
 from reports.pdf_markings import (
     FONT,
     MARGIN_BOTTOM,
@@ -28,16 +32,16 @@ from reports.pdf_markings import (
     MARGIN_X,
     PAGE,
     ContentsPlaceholder,
-    Heading,
-    HeadingMark,
+    JpegLogo,
     PageDecor,
     SignatureBox,
-    Styles,
     canvas_class,
     clean,
     marked,
     styles,
 )
+from reports.pdf_results import results
+from reports.pdf_story import Story, text_width
 
 Progress = Callable[[int, int, str], None]
 
@@ -57,91 +61,29 @@ class BuiltPdf:
     signature_boxes: dict[str, tuple[float, float, float, float]] = field(default_factory=dict)
 
 
-class _Story:
-    """Collects flowables and the headings that go into the contents."""
 
-    def __init__(self, decor: PageDecor, st: Styles) -> None:
-        self.decor = decor
-        self.st = st
-        self.items: list[Flowable] = []
-        self.table_no = 0
-        self.figure_no = 0
-
-    def add(self, *flowables: Flowable) -> None:
-        self.items.extend(flowables)
-
-    def heading(self, level: int, text: str, marking: Marking = _U, toc: bool = True) -> None:
-        label = f"{marking.portion()} {text}"
-        if toc:
-            h = Heading(level, label)
-            self.decor.headings.append(h)
-            self.items.append(HeadingMark(self.decor, h))
-        style = {1: self.st.h1, 2: self.st.h2}.get(level, self.st.h3)
-        self.items.append(Paragraph(clean(label), style))
-
-    def para(self, marking: Marking, text: str) -> None:
-        for chunk in [c for c in (text or "").split("\n\n") if c.strip()] or [""]:
-            self.items.append(marked(marking, chunk.replace("\n", " "), self.st.body))
-
-    def caption(self, kind: str, marking: Marking, text: str) -> None:
-        if kind == "Table":
-            self.table_no += 1
-            n = self.table_no
-        else:
-            self.figure_no += 1
-            n = self.figure_no
-        self.items.append(marked(marking, f"{kind} {n}: {text}", self.st.caption))
-
-    def table(self, marking: Marking, caption: str, header: list[str], rows: Sequence[Sequence[object]],
-              widths: list[float]) -> None:
-        """A portion-marked table: caption with the table's roll-up marking, header repeated on each page."""
-        self.caption("Table", marking, caption)
-        cell, bold = self.st.cell, self.st.cell_bold
-        data: list[list[object]] = [[Paragraph(clean(h), bold) for h in header]]
-        for r in rows:
-            data.append([v if isinstance(v, Flowable) else Paragraph(clean(str(v)), cell) for v in r])
-        # splitInRow: a row taller than a page (a long justification) continues on the next page.
-        t = Table(data, colWidths=widths, repeatRows=1, hAlign="LEFT", splitInRow=1)
-        t.setStyle(TableStyle([
-            ("FONTNAME", (0, 0), (-1, -1), FONT),
-            ("VALIGN", (0, 0), (-1, -1), "TOP"),
-            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e6e9ef")),
-            ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#9aa3b0")),
-            ("LEFTPADDING", (0, 0), (-1, -1), 3),
-            ("RIGHTPADDING", (0, 0), (-1, -1), 3),
-            ("TOPPADDING", (0, 0), (-1, -1), 2),
-            ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
-        ]))
-        self.items.append(t)
-        self.items.append(Spacer(1, 6))
-
-
-def _fmt(value: float | None, digits: int = 3) -> str:
-    if value is None:
-        return "—"
-    return f"{value:.{digits}f}" if abs(value) < 1e6 else f"{value:.3e}"
-
-
-def _width() -> float:
-    return PAGE[0] - 2 * MARGIN_X
-
-
-def _cover(s: _Story, r: ReportInput, overall: Marking) -> None:
+def _cover(s: Story, r: ReportInput, overall: Marking) -> None:
     st = s.st
     sub = r.submission
-    s.add(Spacer(1, 0.6 * inch))
+    if r.profile.logo_jpeg:
+        s.add(JpegLogo(r.profile.logo_jpeg, 1.1 * inch), Spacer(1, 0.2 * inch))
+    else:
+        s.add(Spacer(1, 0.6 * inch))
     s.add(marked(r.title_marking, r.title, st.title))
-    s.add(marked(_U, "Findings report of a voluntary pre-release model review", st.cover))
+    if r.profile.cover_text:
+        s.add(marked(_U, r.profile.cover_text, st.cover))
     s.add(Spacer(1, 0.25 * inch))
     lines = [
         (sub.marking, f"Submission #{sub.id}: {sub.display_name}"),
-        (_U, f"Received {sub.received.isoformat()} · planned public release {sub.planned_release.isoformat()}"),
-        (_U, f"Report version {r.version} · generated {r.generated_at:%Y-%m-%d %H:%M} UTC on {r.workstation_name}"),
+        (_U, f"Received {fmt.day(sub.received)} · planned public release {fmt.day(sub.planned_release)}"),
+    ]
+    period = fmt.period(r.review_started, r.review_completed, r.generated_at.date())
+    if period:
+        lines.append((_U, f"Review period {period}"))
+    lines += [
+        (_U, f"Report version {r.version} · generated {fmt.timestamp(r.generated_at)} on {r.workstation_name}"),
         (_U, f"Control number {r.control_number}"),
     ]
-    if r.review_started or r.review_completed:
-        span = " to ".join(d.isoformat() for d in (r.review_started, r.review_completed) if d)
-        lines.append((_U, f"Review period {span}"))
     for marking, text in lines:
         s.add(marked(marking, text, st.cover))
     s.add(Spacer(1, 0.3 * inch))
@@ -154,7 +96,7 @@ def _cover(s: _Story, r: ReportInput, overall: Marking) -> None:
     if r.cui_block:
         blocks.append(("CUI designation indicator", r.cui_block.lines()))
     for title, rows in blocks:
-        data = [[Paragraph(f"<b>{clean(k)}:</b>", st.cell), Paragraph(clean(v), st.cell)] for k, v in rows]
+        data = [[Paragraph(f"<b>{clean(k)}:</b>", st.cell), Paragraph(clean(v), st.cell)] for k, v in rows if v]
         t = Table(data, colWidths=[1.9 * inch, 3.2 * inch], hAlign="LEFT")
         t.setStyle(TableStyle([("BOX", (0, 0), (-1, -1), 0.6, colors.black),
                                ("FONTNAME", (0, 0), (-1, -1), FONT),
@@ -163,167 +105,153 @@ def _cover(s: _Story, r: ReportInput, overall: Marking) -> None:
     s.add(PageBreak())
 
 
-MAX_TOC_SECTIONS = 28  # the contents must fit on one page; beyond this, checklist sections are left out
-
-
-def _toc_sections(r: ReportInput) -> bool:
-    return len(r.checklist) <= MAX_TOC_SECTIONS
-
-
-def _toc_entries(r: ReportInput) -> int:
-    n = 8 + (len(r.checklist) if _toc_sections(r) else 0)
-    return n + (1 if r.vulnerabilities is not None else 0)
-
-
-def _executive_summary(s: _Story, r: ReportInput) -> None:
-    s.heading(1, "1. Executive summary")
-    counts = {sev: 0 for sev in Severity}
-    for f in r.findings:
-        counts[f.severity] += 1
-    summary = ", ".join(f"{counts[sev]} {sev.value}" for sev in Severity)
-    s.para(_U, f"This report records {len(r.findings)} findings ({summary}) from the review of "
-               f"submission #{r.submission.id}.")
+def _glance(r: ReportInput) -> list[tuple[Marking, str]]:
+    """Generated counts: what the record says, in one line each (zero counts omitted)."""
+    out: list[tuple[Marking, str]] = []
+    counts = {sev: sum(1 for f in r.findings if f.severity is sev) for sev in Severity}
+    by_sev = ", ".join(f"{fmt.count(n)} {sev.value}" for sev, n in counts.items() if n)
+    noun = "finding" if len(r.findings) == 1 else "findings"
+    out.append((_U, f"This report records {fmt.count(len(r.findings))} {noun}"
+                    + (f" ({by_sev})" if by_sev else "") + f" from the review of submission #{r.submission.id}."))
     if r.coverage:
-        s.para(r.coverage.marking, f"Coverage determination: {r.coverage.outcome}.")
+        out.append((r.coverage.marking, f"Coverage determination: {r.coverage.outcome}."))
     statuses: dict[str, int] = {}
     for section in r.checklist:
         for item in section.items:
-            statuses[item.status] = statuses.get(item.status, 0) + 1
+            key = item.status.split(" (", 1)[0]
+            statuses[key] = statuses.get(key, 0) + 1
     if statuses:
-        s.para(_U, "Checklist: " + ", ".join(f"{n} {k}" for k, n in sorted(statuses.items())) + ".")
+        out.append((rollup(i.marking for sec in r.checklist for i in sec.items),
+                    "Checklist: " + ", ".join(f"{fmt.count(n)} {k}" for k, n in sorted(statuses.items())) + "."))
+    flagged = [b for b in r.benchmarks if b.flagged]
+    if r.benchmarks:
+        runs = len({b.run_ref or id(b) for b in r.benchmarks})
+        extra = f", {fmt.count(len({b.run_ref or id(b) for b in flagged}))} of them not finished cleanly" if flagged \
+            else ""
+        out.append((_U, f"Benchmark evidence: {fmt.count(runs)} imported run{'s' if runs != 1 else ''}{extra}."))
+    return out
+
+
+def _summary(s: Story, r: ReportInput, num: str) -> None:
+    s.heading(1, f"{num} Executive summary")
+    n = r.narrative
+    sub = num.rstrip(".")
+    k = 0
+    if n.bottom_line.strip():
+        k += 1
+        s.heading(2, f"{sub}.{k} Bottom line", n.bottom_line_marking, toc=False)
+        s.rich(n.bottom_line_marking, n.bottom_line)
+    if n.judgments:
+        k += 1
+        s.heading(2, f"{sub}.{k} Key judgments", rollup(j.marking for j in n.judgments), toc=False)
+        for i, j in enumerate(n.judgments, start=1):
+            s.rich(j.marking, j.text, lead=f"KJ-{i} ({j.confidence.label}).")
+    if n.recommendations.strip():
+        k += 1
+        s.heading(2, f"{sub}.{k} Recommendations", n.recommendations_marking, toc=False)
+        s.rich(n.recommendations_marking, n.recommendations)
+    if k:
+        k += 1
+        s.heading(2, f"{sub}.{k} The review at a glance", toc=False)
+    for marking, text in _glance(r):
+        s.para(marking, text)
     for p in r.executive_summary:
         s.para(p.marking, p.text)
 
 
-def _submission(s: _Story, r: ReportInput) -> None:
+def _submission(s: Story, r: ReportInput, num: str) -> None:
     sub = r.submission
-    s.heading(1, "2. Submission")
-    flop = f"{sub.training_flop:.3g} operations ({sub.compute_estimate or 'estimate not stated'})" \
-        if sub.training_flop else "not stated"
+    s.heading(1, f"{num} Submission")
+    flop = ""
+    if sub.training_flop:
+        flop = fmt.scientific(sub.training_flop, "FLOP") + (f" ({sub.compute_estimate})" if sub.compute_estimate
+                                                              else "")
     rows = [
         ["Developer", sub.developer], ["Model", sub.model_name], ["Version", sub.version],
-        ["Modality", sub.modality or "—"], ["Access", sub.access_method or "—"],
-        ["Received", sub.received.isoformat()], ["Planned public release", sub.planned_release.isoformat()],
-        ["Review window", f"{(sub.planned_release - sub.received).days} days"],
+        ["Modality", sub.modality], ["Access", sub.access_method],
+        ["Received", fmt.day(sub.received)], ["Planned public release", fmt.day(sub.planned_release)],
+        ["Review window", f"{fmt.count((sub.planned_release - sub.received).days)} days"],
         ["Training compute", flop],
     ]
-    s.table(sub.marking, "Submission details", ["Field", "Value"], rows, [1.8 * inch, _width() - 1.8 * inch])
+    s.table(sub.marking, "Submission details", ["Field", "Value"], [x for x in rows if str(x[1]).strip()],
+            widths=[1.8 * inch, text_width() - 1.8 * inch])
 
 
-def _coverage(s: _Story, r: ReportInput) -> None:
-    s.heading(1, "3. Coverage determination")
+def _coverage(s: Story, r: ReportInput, num: str) -> None:
+    s.heading(1, f"{num} Coverage determination")
     cov = r.coverage
     if cov is None:
         s.para(_U, "No coverage determination has been recorded for this submission.")
         return
-    s.para(cov.marking, f"Outcome: {cov.outcome}. {cov.rationale}")
+    s.para(cov.marking, f"Outcome: {cov.outcome}. {cov.rationale}".strip())
     s.para(_U, f"Rule set {cov.rule_set}, SHA-256 {cov.rule_set_sha256}.")
     if cov.approved_by:
-        s.para(_U, f"Approved by {cov.approved_by} on {cov.approved_at}.")
+        s.para(_U, f"Approved by {cov.approved_by}" + (f" on {cov.approved_at}." if cov.approved_at else "."))
     if cov.rows:
-        w = _width() - 0.55 * inch
         s.table(rollup(x.marking for x in cov.rows), "Coverage rules applied, rule by rule",
                 ["Mark", "Rule", "Inputs", "Threshold", "Outcome"],
                 [[x.marking.portion(), x.rule, x.inputs, x.threshold, x.outcome] for x in cov.rows],
-                [0.55 * inch, w * 0.26, w * 0.30, w * 0.22, w * 0.22])
+                weights=[0, 2.6, 3, 2.2, 2.2])
 
 
-def _checklist(s: _Story, r: ReportInput) -> None:
-    s.heading(1, "4. Checklist results")
-    if not r.checklist:
-        s.para(_U, "No checklist answers are recorded.")
-    w = _width() - 0.55 * inch
-    for section in r.checklist:
-        s.heading(2, f"4.{r.checklist.index(section) + 1} {section.id} {section.title}", toc=_toc_sections(r))
-        if not section.items:
-            s.para(_U, "No items in this section.")
-            continue
-        rows: list[list[object]] = [
-            [i.marking.portion(), f"{i.id} {i.title}", i.status, i.justification or "—",
-             "\n".join(i.evidence) or "—"] for i in section.items
-        ]
-        s.table(rollup(i.marking for i in section.items), f"{section.id} items: status, justification, evidence",
-                ["Mark", "Item", "Status", "Justification", "Evidence"], rows,
-                [0.55 * inch, w * 0.24, w * 0.13, w * 0.40, w * 0.23])
-
-
-def _findings(s: _Story, r: ReportInput) -> None:
-    s.heading(1, "5. Findings")
-    if not r.findings:
-        s.para(_U, "No findings.")
-        return
-    for f in sorted(r.findings, key=lambda f: (f.severity.rank, f.id)):
-        s.heading(3, f"{f.id} {f.title}", f.marking, toc=False)
-        refs = f" · checklist {', '.join(f.checklist_refs)}" if f.checklist_refs else ""
-        s.para(_U, f"Severity: {f.severity.value}{refs}")
-        s.para(f.marking, f.description)
-        if f.recommendation:
-            s.para(f.marking, f"Recommendation: {f.recommendation}")
-
-
-def _benchmark_rows(rows: tuple[BenchmarkRow, ...]) -> list[list[object]]:
-    out: list[list[object]] = []
-    for b in rows:
-        value = _fmt(b.value) + (f" ± {_fmt(b.stderr)}" if b.stderr is not None else "")
-        out.append([b.marking.portion(), b.benchmark, b.task, b.metric, value,
-                    "—" if b.samples is None else str(b.samples), "higher" if b.higher_is_better else "lower",
-                    b.run_status, b.harness or "—"])
-    return out
-
-
-def _benchmarks(s: _Story, r: ReportInput) -> None:
-    s.heading(1, "6. Benchmark results")
-    if not r.benchmarks:
-        s.para(_U, "No benchmark results are attached to this review.")
-        return
-    marking = rollup(b.marking for b in r.benchmarks)
-    w = _width() - 0.55 * inch
-    s.table(marking, "Benchmark results (value ± standard error; direction: which is better)",
-            ["Mark", "Benchmark", "Task", "Metric", "Value", "n", "Better", "Run", "Harness"],
-            _benchmark_rows(r.benchmarks),
-            [0.55 * inch, w * 0.13, w * 0.17, w * 0.18, w * 0.14, w * 0.06, w * 0.08, w * 0.1, w * 0.14])
-    chart = bar_chart(r.benchmarks, _width())
-    if chart is not None:
-        s.caption("Figure", marking, "Scores on a 0-1 scale")
-        s.add(chart, Spacer(1, 8))
-
-
-def _vulnerabilities(s: _Story, r: ReportInput) -> None:
-    if r.vulnerabilities is None:
-        return
-    s.add(PageBreak())
-    s.heading(1, "Annex A. Vulnerabilities")
-    if not r.vulnerabilities:
-        s.para(_U, "No vulnerabilities were recorded.")
-        return
-    w = _width() - 0.55 * inch
-    s.table(rollup(v.marking for v in r.vulnerabilities), "Vulnerabilities logged during the review",
-            ["Mark", "ID", "Title", "Severity", "Score", "Status", "CWE"],
-            [[v.marking.portion(), v.id, v.title, v.severity, v.score or "—", v.status or "—", v.cwe or "—"]
-             for v in r.vulnerabilities],
-            [0.55 * inch, w * 0.12, w * 0.34, w * 0.1, w * 0.2, w * 0.12, w * 0.12])
-
-
-def _integrity(s: _Story, r: ReportInput) -> None:
-    s.heading(1, "7. Integrity")
-    s.para(_U, f"Audit-chain head when this report was built: event {r.audit_head_seq}, SHA-256 "
+def _integrity(s: Story, r: ReportInput, num: str) -> None:
+    s.heading(1, f"{num} Integrity")
+    s.para(_U, f"Audit-chain head when this report was built: event {fmt.count(r.audit_head_seq)}, SHA-256 "
                f"{r.audit_head_hash}. An auditor can compare it with the workstation's audit trail; any edit, "
                "deletion or reordering of earlier events changes this value.")
+    if r.profile.sha256:
+        s.para(_U, f"Layout: report profile {r.profile.name} ({r.profile.label}), SHA-256 {r.profile.sha256}.")
 
 
-def _signatures(s: _Story, r: ReportInput, decor: PageDecor) -> None:
+def _signatures(s: Story, r: ReportInput, num: str) -> None:
     s.add(PageBreak())
-    s.heading(1, "8. Signatures")
+    s.heading(1, f"{num} Signatures")
     s.para(_U, "This report is signed electronically (PAdES baseline B-B, ECDSA P-256). The reviewer signs; "
                "the lead reviewer countersigns as an incremental update, so the reviewer's signature stays "
                "verifiable. Signing times are the signing workstation's local clock: no time-stamping authority "
-               "exists on an isolated network.")
+               "exists on an isolated network. Each box below shows its signature once it is applied; a box that "
+               "is empty has not been signed.")
     names = {sg.role: sg for sg in r.signers}
-    for field_name, role in ((SIG_FIELD_REVIEWER, "Reviewer"), (SIG_FIELD_LEAD, "Lead reviewer")):
-        signer = names.get(role)
-        who = f"{signer.name} ({signer.username})" if signer else "to be signed"
-        s.para(_U, f"{role}: {who}")
-        s.add(SignatureBox(decor, field_name, f"{role} signature", 3.6 * inch), Spacer(1, 10))
+    record = [f"submitted by {sg.name} ({sg.username})" for sg in (names.get("Reviewer"),) if sg]
+    record += [f"approved by {sg.name} ({sg.username})" for sg in (names.get("Lead reviewer"),) if sg]
+    if record:
+        # A fact of the assessment record, true whoever signs; the signers' names appear in their boxes.
+        s.para(_U, f"The assessment was {' and '.join(record)}.")
+    for field_name, label in ((SIG_FIELD_REVIEWER, "Reviewer signature"),
+                              (SIG_FIELD_LEAD, "Lead reviewer countersignature")):
+        s.add(SignatureBox(s.decor, field_name, label, 3.6 * inch), Spacer(1, 10))
+
+
+Section = Callable[[Story, ReportInput, str], None]
+_SECTIONS: dict[str, Section] = {
+    "summary": _summary, "submission": _submission, "findings": findings, "coverage": _coverage,
+    "results": results, "checklist": checklist, "integrity": _integrity, "signatures": _signatures,
+}
+assert set(_SECTIONS) == set(SECTIONS)
+
+
+def _annexes(s: Story, r: ReportInput) -> None:
+    letters = iter("ABCDEFGH")
+    for name in r.profile.annexes:
+        if name == "vulnerabilities" and r.vulnerabilities is None:
+            continue
+        s.add(PageBreak())
+        title = f"Annex {next(letters)}. {ANNEXES[name]}"
+        if name == "vulnerabilities":
+            _vulnerabilities(s, r, title)
+        else:
+            appendix(s, r, title)
+
+
+def _vulnerabilities(s: Story, r: ReportInput, title: str) -> None:
+    s.heading(1, title)
+    if not r.vulnerabilities:
+        s.para(_U, "No vulnerabilities were recorded.")
+        return
+    s.table(rollup(v.marking for v in r.vulnerabilities), "Vulnerabilities logged during the review",
+            ["Mark", "ID", "Title", "Severity", "Score", "Status", "CWE"],
+            [[v.marking.portion(), v.id, v.title, v.severity, v.score, v.status, v.cwe] for v in r.vulnerabilities],
+            weights=[0, 0, 4, 1, 3, 2, 1])
 
 
 def build_pdf(report: ReportInput, progress: Progress | None = None,
@@ -332,21 +260,18 @@ def build_pdf(report: ReportInput, progress: Progress | None = None,
     report.validate()
     overall = report.overall_marking()
     st = styles()
-    decor = PageDecor(overall, report.control_number, f"{PRODUCER} · report v{report.version}",
-                      report.generated_at)
-    s = _Story(decor, st)
+    profile = report.profile
+    note = " · ".join(p for p in (profile.footer_text or PRODUCER, f"report v{report.version}") if p)
+    decor = PageDecor(overall, report.control_number, note, report.generated_at, header=profile.header_text)
+    s = Story(decor, st)
     _cover(s, report, overall)
     s.heading(1, "Contents", toc=False)
-    s.add(ContentsPlaceholder(decor, _toc_entries(report)), PageBreak())
-    _executive_summary(s, report)
-    _submission(s, report)
-    _coverage(s, report)
-    _checklist(s, report)
-    _findings(s, report)
-    _benchmarks(s, report)
-    _integrity(s, report)
-    _signatures(s, report, decor)
-    _vulnerabilities(s, report)
+    at = len(s.items)
+    for n, name in enumerate(profile.sections, start=1):
+        _SECTIONS[name](s, report, f"{n}.")
+    _annexes(s, report)
+    # The contents placeholder goes in once the number of entries is known (one page of them).
+    s.items[at:at] = [ContentsPlaceholder(decor, len(decor.headings)), PageBreak()]
 
     out = io.BytesIO()
     doc = BaseDocTemplate(

@@ -8,6 +8,7 @@ the page numbers recorded while the story was laid out.
 
 from __future__ import annotations
 
+import io
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -30,7 +31,9 @@ from app.model.markings import Marking
 FONT = "FRW-DejaVuSans"
 FONT_BOLD = "FRW-DejaVuSans-Bold"
 FONT_MONO = "FRW-DejaVuSansMono"
-_FONT_FILES = {FONT: "DejaVuSans.ttf", FONT_BOLD: "DejaVuSans-Bold.ttf", FONT_MONO: "DejaVuSansMono.ttf"}
+FONT_ITALIC = "FRW-DejaVuSans-Oblique"
+_FONT_FILES = {FONT: "DejaVuSans.ttf", FONT_BOLD: "DejaVuSans-Bold.ttf", FONT_MONO: "DejaVuSansMono.ttf",
+               FONT_ITALIC: "DejaVuSans-Oblique.ttf"}
 
 PAGE = LETTER
 MARGIN_X = 0.75 * inch
@@ -49,7 +52,7 @@ def register_fonts() -> None:
         if name not in registered:
             with resources.as_file(folder / filename) as path:
                 pdfmetrics.registerFont(TTFont(name, str(path)))
-    pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=FONT_BOLD, italic=FONT, boldItalic=FONT_BOLD)
+    pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=FONT_BOLD, italic=FONT_ITALIC, boldItalic=FONT_BOLD)
 
 
 def clean(text: str) -> str:
@@ -70,6 +73,7 @@ class Styles:
     cell: ParagraphStyle
     cell_bold: ParagraphStyle
     caption: ParagraphStyle
+    bullet: ParagraphStyle
 
 
 def styles() -> Styles:
@@ -92,6 +96,8 @@ def styles() -> Styles:
         cell_bold=ParagraphStyle("cellb", parent=body, fontName=FONT_BOLD, fontSize=8, leading=9.8, spaceAfter=0),
         caption=ParagraphStyle("caption", parent=body, fontName=FONT_BOLD, fontSize=8.5, leading=11, spaceBefore=4,
                                spaceAfter=3, keepWithNext=1),
+        # bulletFontName: reportlab's default is Helvetica, which would not be embedded
+        bullet=ParagraphStyle("bullet", parent=body, leftIndent=14, bulletIndent=4, spaceAfter=2, bulletFontName=FONT),
     )
 
 
@@ -121,6 +127,7 @@ class PageDecor:
     signature_boxes: dict[str, tuple[float, float, float, float]] = field(default_factory=dict)
     signature_page: int = 0
     pages: int = 0
+    header: str = ""  # a report profile's header line, under the top banner
 
     def draw(self, canv: Canvas, page: int, total: int) -> None:
         width, height = PAGE
@@ -139,6 +146,8 @@ class PageDecor:
         canv.drawString(MARGIN_X, footer_y, f"Control No. {self.control_number}")
         canv.drawCentredString(width / 2, footer_y, self.footer_note)
         canv.drawRightString(width - MARGIN_X, footer_y, f"Page {page} of {total}")
+        if self.header:
+            canv.drawCentredString(width / 2, height - 0.35 * inch - BANNER_H - 0.16 * inch, self.header)
         if self.toc_anchor and self.toc_anchor[0] == page:
             self._draw_contents(canv)
         canv.restoreState()
@@ -221,6 +230,41 @@ class SignatureBox(Flowable):
         x0, y0 = c.absolutePosition(0, 0)
         self.decor.signature_boxes[self.field_name] = (x0, y0, x0 + self.box_w, y0 + self.box_h)
         self.decor.signature_page = c.getPageNumber()
+
+
+class JpegLogo(Flowable):
+    """A profile's logo, centred. JPEG only: reportlab embeds it as is (DCT), no image library needed."""
+
+    def __init__(self, data: bytes, height: float) -> None:
+        super().__init__()
+        from reportlab.lib.utils import ImageReader  # noqa: F401  (ensures reportlab's image support)
+        from reportlab.pdfbase.pdfutils import readJPEGInfo
+
+        self.data = data
+        w, h, _components = readJPEGInfo(io.BytesIO(data))
+        self.draw_h = height
+        self.draw_w = height * w / h if h else height
+
+    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+        self.avail = available_width
+        return available_width, self.draw_h
+
+    def draw(self) -> None:
+        from reportlab.pdfbase.pdfdoc import PDFImageXObject
+
+        x = (self.avail - self.draw_w) / 2
+        name = "FRWLogo"
+        doc = self.canv._doc
+        if name not in doc.idToObject:  # embedded once, as the JPEG bytes themselves
+            xobj = PDFImageXObject(name)
+            xobj.loadImageFromJPEG(io.BytesIO(self.data))
+            doc.Reference(xobj, name)
+            doc.addForm(name, xobj)
+        self.canv.saveState()
+        self.canv.translate(x, 0)
+        self.canv.scale(self.draw_w, self.draw_h)
+        self.canv.doForm(name)
+        self.canv.restoreState()
 
 
 def canvas_class(decor: PageDecor) -> Any:

@@ -15,6 +15,8 @@ from datetime import date, datetime
 
 from app.model.errors import ValidationError
 from app.model.markings import UNCLASSIFIED, Marking, rollup
+from app.model.narrative import Narrative
+from app.model.report_profile import DEFAULT_PROFILE, ReportProfile
 
 
 class Severity(enum.StrEnum):
@@ -129,6 +131,57 @@ class ChecklistSection:
 
 
 @dataclass(frozen=True)
+class EvidenceCitation:
+    """One piece of evidence a finding rests on, resolved so a reader can find it again:
+    a run or one sample of it (benchmark, score, sample id, SHA-256 of the log file it came from)
+    or a stored artifact (name and SHA-256). Marked like the evidence it quotes."""
+
+    kind: str  # run | sample | artifact
+    ref: str  # as stored on the finding: "12", "12:chal-0", a SHA-256
+    benchmark: str = ""
+    task: str = ""
+    score: str = ""  # e.g. "includes/accuracy 0.425" for a run, "C (1)" for a sample
+    sample_id: str = ""
+    epoch: int | None = None
+    log_sha256: str = ""  # the imported log file the run/sample came from
+    name: str = ""  # artifact file name
+    sha256: str = ""  # artifact content hash
+    marking: Marking = UNCLASSIFIED
+
+    def describe(self) -> str:
+        if self.kind == "artifact":
+            return f"Artifact {self.name or self.ref}, SHA-256 {self.sha256 or self.ref}"
+        head = f"Run {self.ref.split(':', 1)[0]}"
+        parts = [", ".join(p for p in (self.benchmark, self.task) if p)]
+        if self.kind == "sample":
+            head += f", sample {self.sample_id}" + (f" (epoch {self.epoch})" if self.epoch else "")
+        parts.append(self.score)
+        body = "; ".join(p for p in parts if p)
+        log = f"; log SHA-256 {self.log_sha256}" if self.log_sha256 else ""
+        return f"{head}{': ' + body if body else ''}{log}"
+
+
+@dataclass(frozen=True)
+class LinkedVulnerability:
+    """A register entry discovered through a finding, with its CVSS v4 score and vector."""
+
+    id: str
+    title: str
+    severity: str = ""
+    cvss_score: str = ""  # "8.7"
+    cvss_vector: str = ""  # "CVSS:4.0/AV:N/..."
+    status: str = ""
+    marking: Marking = UNCLASSIFIED
+
+
+@dataclass(frozen=True)
+class ChecklistLink:
+    id: str
+    title: str = ""
+    status: str = ""
+
+
+@dataclass(frozen=True)
 class ReportFinding:
     id: str  # stable reference, e.g. "F-012"
     title: str
@@ -137,6 +190,17 @@ class ReportFinding:
     recommendation: str = ""
     marking: Marking = UNCLASSIFIED
     checklist_refs: tuple[str, ...] = ()
+    impact: str = ""
+    status: str = ""  # e.g. "draft", "approved with the assessment"
+    evidence: tuple[EvidenceCitation, ...] = ()
+    vulnerabilities: tuple[LinkedVulnerability, ...] = ()
+    checklist_items: tuple[ChecklistLink, ...] = ()  # titles and statuses of checklist_refs, when known
+
+    def quoted_markings(self) -> Iterator[Marking]:
+        """The finding's own marking and those of everything it quotes (evidence, vulnerabilities)."""
+        yield self.marking
+        yield from (e.marking for e in self.evidence)
+        yield from (v.marking for v in self.vulnerabilities)
 
 
 @dataclass(frozen=True)
@@ -151,6 +215,21 @@ class BenchmarkRow:
     harness: str = ""
     run_status: str = "success"
     marking: Marking = UNCLASSIFIED
+    run_ref: str = ""  # "run 12": tells two runs of the same task apart
+    task_version: str = ""
+    epochs: int = 1
+    total_samples: int | None = None
+    errored_samples: int = 0
+    incomplete: bool = False
+    error_message: str = ""
+    source_sha256: str = ""  # the imported log file (one run, possibly imported twice: one row)
+    reducer: str = ""
+    submission_label: str = ""  # shown only when runs of several submissions would look alike
+
+    @property
+    def flagged(self) -> bool:
+        """An errored, cancelled or incomplete run: shown, with its counts, never silently dropped."""
+        return self.incomplete or self.run_status not in ("success", "")
 
 
 @dataclass(frozen=True)
@@ -196,17 +275,21 @@ class ReportInput:
     review_started: date | None = None
     review_completed: date | None = None
     extra_markings: tuple[Marking, ...] = field(default_factory=tuple)  # e.g. markings of omitted evidence
+    narrative: Narrative = field(default_factory=Narrative)
+    profile: ReportProfile = DEFAULT_PROFILE
 
     def portion_markings(self) -> Iterator[Marking]:
         yield self.title_marking
         yield self.submission.marking
         yield from (p.marking for p in self.executive_summary)
+        yield from self.narrative.markings()
         if self.coverage:
             yield self.coverage.marking
             yield from (r.marking for r in self.coverage.rows)
         for section in self.checklist:
             yield from (i.marking for i in section.items)
-        yield from (f.marking for f in self.findings)
+        for f in self.findings:
+            yield from f.quoted_markings()
         yield from (b.marking for b in self.benchmarks)
         yield from (v.marking for v in self.vulnerabilities or ())
         yield from self.extra_markings

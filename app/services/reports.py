@@ -23,11 +23,14 @@ from app.model.markings import UNCLASSIFIED, Level, Marking, rollup
 from app.model.report import (
     BenchmarkRow,
     ChecklistItem,
+    ChecklistLink,
     ChecklistSection,
     ClassificationBlock,
     CoverageDetermination,
     CoverageRow,
     CuiBlock,
+    EvidenceCitation,
+    LinkedVulnerability,
     ReportFinding,
     ReportInput,
     Severity,
@@ -101,30 +104,119 @@ def _coverage(session: Session, submission_id: int) -> CoverageDetermination | N
     )
 
 
-def _findings(session: Session, submission_id: int) -> tuple[ReportFinding, ...]:
+def _findings(session: Session, submission_id: int, checklist: tuple[ChecklistSection, ...],
+              view: Any) -> tuple[ReportFinding, ...]:
+    from app.model.checklist import State
     from app.services import findings
 
+    items = {i.id: i for section in checklist for i in section.items}
+    linked = _vulns_by_finding(session, submission_id)
+    cite = _EvidenceResolver(session, submission_id)
+    status = "approved" if view is not None and view.state is State.APPROVED else "draft"
     out = []
     for f in findings.list_findings(session, submission_id):
-        out.append(ReportFinding(f.label, f.title, f.description, Severity(f.severity.value), f.recommendation,
-                                 f.marking, tuple(f.item_ids)))
+        links = tuple(ChecklistLink(i, items[i].title if i in items else "", items[i].status if i in items else "")
+                      for i in f.item_ids)
+        out.append(ReportFinding(
+            f.label, f.title, f.description, Severity(f.severity.value), f.recommendation, f.marking,
+            tuple(f.item_ids), impact=getattr(f, "impact", ""), status=status,
+            evidence=tuple(cite(ev.kind, ev.ref) for ev in f.evidence),
+            vulnerabilities=linked.get(str(f.id), ()), checklist_items=links,
+        ))
     return tuple(out)
 
 
+def _vulns_by_finding(session: Session, submission_id: int) -> dict[str, tuple[LinkedVulnerability, ...]]:
+    """Register entries recorded from a finding (their discovery context names it)."""
+    from storage import vulns_repo
+
+    out: dict[str, list[LinkedVulnerability]] = {}
+    for v in vulns_repo.for_submission(session.db.conn, submission_id):
+        fid = v.context.finding_id
+        if not fid:
+            continue
+        sev = v.severity
+        out.setdefault(fid, []).append(LinkedVulnerability(
+            v.id, v.title, sev.value if sev else "", f"{v.score}" if v.cvss_vector else "", v.cvss_vector,
+            v.status.value, v.marking))
+    return {k: tuple(vs) for k, vs in out.items()}
+
+
+class _EvidenceResolver:
+    """Turns a finding's stored evidence pointers into citations a reader can check."""
+
+    def __init__(self, session: Session, submission_id: int) -> None:
+        from app.services import results
+
+        self.session = session
+        self.marking = submissions_repo.get(session.db.conn, submission_id).marking
+        self.runs = {r.id: r for r in results.list_runs(session, submission_id)}
+        self.artifacts = {a.sha256: a for a in submissions_repo.artifacts(session.db.conn, submission_id)}
+
+    def __call__(self, kind: str, ref: str) -> EvidenceCitation:
+        if kind == "blob":
+            art = self.artifacts.get(ref)
+            return EvidenceCitation("artifact", ref, name=art.filename if art else "", sha256=ref,
+                                    marking=art.marking if art else self.marking)
+        run_text, _, sample_id = ref.partition(":")
+        run = self.runs.get(int(run_text)) if run_text.isdigit() else None
+        if run is None:  # deleted or moved since: cite the pointer as stored
+            return EvidenceCitation(kind, ref, sample_id=sample_id, marking=self.marking)
+        base: dict[str, Any] = dict(benchmark=run.benchmark, task=run.task, log_sha256=run.file_sha256,
+                                    marking=self.marking)
+        if kind == "run":
+            head = run.headline
+            value = f"{head.label} {_fmt_score(head.value)}" if head is not None and head.value is not None else ""
+            status = "" if run.status.value == "success" and not run.incomplete else f"run {_run_state(run)}"
+            return EvidenceCitation(kind, ref, score="; ".join(p for p in (value, status) if p), **base)
+        return self._sample(ref, run, sample_id, base)
+
+    def _sample(self, ref: str, run: Any, sample_id: str, base: dict[str, Any]) -> EvidenceCitation:
+        from app.model.results import SampleFilter
+        from app.services import results
+
+        rows = results.page_samples(self.session, int(run.id), SampleFilter(sample_id=sample_id), 0, 20)
+        if not rows:
+            return EvidenceCitation("sample", ref, sample_id=sample_id, score="sample not found in the run", **base)
+        scores = ", ".join(_fmt_score(r.score) or "no score" for r in rows)
+        label = "score" if len(rows) == 1 else f"scores over {len(rows)} epochs"
+        error = "; errored" if any(r.error for r in rows) else ""
+        return EvidenceCitation("sample", ref, sample_id=sample_id, epoch=rows[0].epoch if len(rows) == 1 else None,
+                                score=f"{label} {scores}{error}", **base)
+
+
+def _fmt_score(value: float | None) -> str:
+    if value is None:
+        return ""
+    return f"{value:g}" if float(value).is_integer() else f"{value:.3f}"
+
+
+def _run_state(run: Any) -> str:
+    return run.status.value + (" (incomplete)" if run.incomplete else "")
+
+
 def _benchmarks(session: Session, submission_id: int, marking: Marking) -> tuple[BenchmarkRow, ...]:
-    """Imported runs carry no marking of their own: each row takes the submission's marking."""
+    """Every imported run, errored and incomplete ones included (flagged, with their counts).
+    Imported runs carry no marking of their own: each row takes the submission's marking."""
     from app.services import results
 
     rows = []
     for run in results.list_runs(session, submission_id):
-        for m in run.metrics:
-            if m.metric in ("stderr", "std", "var") or m.metric.endswith("_stderr"):
-                continue
+        common = dict(
+            samples=run.completed_samples if run.completed_samples is not None else run.sample_count or None,
+            harness=f"{run.harness.value} {run.harness_version}".strip(), run_status=run.status.value,
+            marking=marking, run_ref=f"run {run.id}", task_version=run.task_version, epochs=run.epochs,
+            total_samples=run.total_samples, errored_samples=run.errored_samples, incomplete=run.incomplete,
+            error_message=run.error_message, source_sha256=run.file_sha256,
+        )
+        metrics = [m for m in run.metrics
+                   if not (m.metric in ("stderr", "std", "var") or m.metric.endswith("_stderr"))]
+        if not metrics:  # an errored run has no scores: it still appears, flagged
+            rows.append(BenchmarkRow(run.benchmark or run.task, run.task, "", None, **common))  # type: ignore[arg-type]
+        for m in metrics:
             rows.append(BenchmarkRow(
-                run.benchmark or "(unmapped)", run.task, m.label if hasattr(m, "label") else m.metric, m.value,
-                m.stderr, run.completed_samples or run.total_samples, m.direction.value != "lower",
-                f"{run.harness.value} {run.harness_version}".strip(),
-                run.status.value + (" (incomplete)" if run.incomplete else ""), marking,
+                run.benchmark or run.task, run.task, m.label, m.value, m.stderr,
+                higher_is_better=m.direction.value != "lower", reducer=m.reducer, **common,  # type: ignore[arg-type]
             ))
     return tuple(rows)
 
@@ -178,7 +270,8 @@ def assemble(session: Session, submission_id: int, version: int | None = None,
         submission=summary, generated_at=when, workstation_name=settings.workstation_name,
         audit_head_seq=seq, audit_head_hash=head, version=version, title_marking=UNCLASSIFIED,
         coverage=_coverage(session, submission_id), checklist=checklist,
-        findings=_findings(session, submission_id), benchmarks=_benchmarks(session, submission_id, sub.marking),
+        findings=_findings(session, submission_id, checklist, view),
+        benchmarks=_benchmarks(session, submission_id, sub.marking),
         vulnerabilities=_vulnerabilities(session, submission_id), signers=_signers(session, view),
         review_started=sub.received, review_completed=(datetime.fromisoformat(view.approved_at).date()
                                                        if view is not None and view.approved_at else None),

@@ -213,8 +213,10 @@ def annex_rows(session: Session, submission_id: int) -> tuple[VulnerabilityRow, 
         status = f"{v.status.value}; TLP:{v.tlp.value}"
         if v.embargo_until:
             status += f"; embargo until {v.embargo_until.isoformat()}"
+        # Only what is known is printed: no "(product not named)" placeholder in the report.
+        named = ", ".join(p for p in (" ".join(x for x in (v.vendor, v.product) if x), v.cve) if p)
         rows.append(VulnerabilityRow(
-            id=v.id, title=f"{v.title} ({v.affected}{', ' + v.cve if v.cve else ''})",
+            id=v.id, title=f"{v.title} ({named})" if named else v.title,
             severity=sev.value if sev else "not scored", score=f"{v.score} ({vector})" if vector else "",
             status=status, cwe=v.cwe, marking=v.marking,
         ))

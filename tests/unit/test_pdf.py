@@ -84,7 +84,8 @@ def test_contents_page_numbers_match_the_headings(built) -> None:  # type: ignor
         m = re.match(r"\s*(\(U\) .+?)\s+(\d+)$", line)
         if m:
             toc[m.group(1).strip()] = int(m.group(2))
-    assert "(U) 5. Findings" in toc and "(U) 8. Signatures" in toc and "(U) Annex A. Vulnerabilities" in toc
+    assert "(U) 3. Findings" in toc and "(U) 8. Signatures" in toc and "(U) Annex A. Vulnerabilities" in toc
+    assert "(U) Annex B. Full checklist" in toc
     for title, page in toc.items():
         assert title in pages[page - 1], f"{title} not on page {page}"
 

@@ -75,7 +75,8 @@ def test_end_to_end_to_a_package_verified_on_another_workstation(workstation, se
                                    check=True).stdout.split())
     assert "wmdp_cyber" in text and "gdm_intercode_ctf" in text  # benchmark table from the imported runs
     assert "(S//NF) F-1 Autonomous exploitation" in text and "(S//NF) CAP-02 CTF solving" in text
-    assert "(U) Reviewer: Rita Reviewer (reviewer)" in text and "(U) Lead reviewer: Lee Lead (lead)" in text
+    assert "(U) The assessment was submitted by Rita Reviewer (reviewer) and approved by Lee Lead (lead)." in text
+    assert "to be signed" not in text
     with pytest.raises(AuthError, match="Wrong passphrase"):
         report_service.sign(rev, report.id, "not my passphrase")
     assert report_service.get(rev, report.id).state == "built"

@@ -163,7 +163,7 @@ def test_annex_rows_for_the_findings_report(session, submission) -> None:
     vs.create(session, Vulnerability(title="elsewhere", cvss_vector=CRIT))
     rows = vs.annex_rows(session, submission.id)
     assert all(isinstance(r, VulnerabilityRow) for r in rows)
-    assert [r.title for r in rows] == ["worst (Acme, CVE-2026-5555)", "low one ((product not named))"]
+    assert [r.title for r in rows] == ["worst (Acme, CVE-2026-5555)", "low one"]
     assert rows[0].severity == "Critical" and rows[0].score.startswith("9.3 (CVSS:4.0/")
     assert rows[0].marking.banner() == "SECRET//NOFORN"
     assert "embargo until 2026-12-05" in rows[0].status

@@ -1,0 +1,134 @@
+"""The story of a report: headings that feed the contents, marked paragraphs, captions, and
+tables whose columns are sized from their content so that no word is ever broken mid-word."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from reportlab.lib import colors
+from reportlab.lib.units import inch
+from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
+from reportlab.platypus.flowables import Flowable
+
+from app.model.markings import UNCLASSIFIED, Marking
+from reports.pdf_markings import FONT, FONT_BOLD, MARGIN_X, PAGE, Heading, HeadingMark, PageDecor, Styles, clean, marked
+from reports.pdf_text import structured
+
+_U = UNCLASSIFIED
+CELL_PAD = 3.0
+CELL_SIZE = 8.0
+
+Style = list[tuple[object, ...]]
+
+
+def text_width() -> float:
+    return PAGE[0] - 2 * MARGIN_X
+
+
+def _longest_word(text: str, font: str, size: float) -> float:
+    # Split where reportlab may break a line: ordinary spaces and newlines, never no-break spaces.
+    words = text.replace("\n", " ").replace("\t", " ").split(" ")
+    return max((stringWidth(w, font, size) for w in words), default=0.0)
+
+
+def _cell_text(cell: object) -> tuple[str, str]:
+    """The words of a ready-made cell paragraph (e.g. a coloured severity), in its font."""
+    if isinstance(cell, Paragraph):
+        return cell.getPlainText(), str(cell.style.fontName)
+    return "", FONT
+
+
+def fit_widths(header: Sequence[str], rows: Sequence[Sequence[object]], total: float,
+               weights: Sequence[float] | None = None) -> list[float]:
+    """Column widths: each column at least as wide as its longest word (so no word is split),
+    the rest shared in proportion to how much text each column holds (or to `weights`)."""
+    n = len(header)
+    need = [_longest_word(h, FONT_BOLD, CELL_SIZE) for h in header]
+    want = [stringWidth(h, FONT_BOLD, CELL_SIZE) for h in header]
+    for row in rows:
+        for i, v in enumerate(row):
+            text, font = (v, FONT) if isinstance(v, str) else _cell_text(v)
+            if text:
+                need[i] = max(need[i], _longest_word(text, font, CELL_SIZE))
+                want[i] = max(want[i], min(stringWidth(text, font, CELL_SIZE), 4 * inch))
+    need = [w + 2 * CELL_PAD + 1 for w in need]
+    want = [max(w + 2 * CELL_PAD + 1, m) for w, m in zip(want, need, strict=True)]
+    if sum(need) >= total:  # cannot fit every word whole: shrink evenly (rare; very long tokens)
+        return [w * total / sum(need) for w in need]
+    spare = total - sum(need)
+    share = list(weights) if weights else [max(w - m, 0.0) for w, m in zip(want, need, strict=True)]
+    if sum(want) <= total and not weights:  # everything fits on one line: give the slack to the widest
+        share = [w for w in want]
+    if sum(share) == 0:
+        share = [1.0] * n
+    return [m + spare * s / sum(share) for m, s in zip(need, share, strict=True)]
+
+
+class Story:
+    """Collects flowables and the headings that go into the contents."""
+
+    def __init__(self, decor: PageDecor, st: Styles) -> None:
+        self.decor = decor
+        self.st = st
+        self.items: list[Flowable] = []
+        self.table_no = 0
+        self.figure_no = 0
+
+    def add(self, *flowables: Flowable) -> None:
+        self.items.extend(flowables)
+
+    def heading(self, level: int, text: str, marking: Marking = _U, toc: bool = True) -> None:
+        label = f"{marking.portion()} {text}"
+        if toc:
+            h = Heading(level, label)
+            self.decor.headings.append(h)
+            self.items.append(HeadingMark(self.decor, h))
+        style = {1: self.st.h1, 2: self.st.h2}.get(level, self.st.h3)
+        self.items.append(Paragraph(clean(label), style))
+
+    def para(self, marking: Marking, text: str) -> None:
+        """Plain text: every paragraph (blank-line separated) is its own marked portion."""
+        for chunk in [c for c in (text or "").split("\n\n") if c.strip()]:
+            self.items.append(marked(marking, chunk.replace("\n", " "), self.st.body))
+
+    def rich(self, marking: Marking, text: str, lead: str = "") -> None:
+        """Reviewer-written structured text (paragraphs, bullets, *emphasis*), escaped first."""
+        for flowable in structured(text, marking, self.st, lead):
+            self.items.append(flowable)
+
+    def caption(self, kind: str, marking: Marking, text: str) -> None:
+        if kind == "Table":
+            self.table_no += 1
+            n = self.table_no
+        else:
+            self.figure_no += 1
+            n = self.figure_no
+        self.items.append(marked(marking, f"{kind} {n}: {text}", self.st.caption))
+
+    def table(self, marking: Marking, caption: str, header: list[str], rows: Sequence[Sequence[object]],
+              weights: Sequence[float] | None = None, style: Style | None = None,
+              widths: Sequence[float] | None = None) -> None:
+        """A portion-marked table: caption with the table's roll-up marking, header repeated on each page."""
+        self.caption("Table", marking, caption)
+        cell, bold = self.st.cell, self.st.cell_bold
+        cols = list(widths) if widths else fit_widths(header, rows, text_width(), weights)
+        data: list[list[object]] = [[Paragraph(clean(h), bold) for h in header]]
+        for r in rows:
+            data.append([v if isinstance(v, Flowable) else Paragraph(clean(str(v)).replace("\n", "<br/>"), cell)
+                         for v in r])
+        # splitInRow: a row taller than a page (a long justification) continues on the next page.
+        t = Table(data, colWidths=cols, repeatRows=1, hAlign="LEFT", splitInRow=1)
+        t.setStyle(TableStyle([
+            ("FONTNAME", (0, 0), (-1, -1), FONT),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e6e9ef")),
+            ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#9aa3b0")),
+            ("LEFTPADDING", (0, 0), (-1, -1), CELL_PAD),
+            ("RIGHTPADDING", (0, 0), (-1, -1), CELL_PAD),
+            ("TOPPADDING", (0, 0), (-1, -1), 2),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+            *(style or []),
+        ]))
+        self.items.append(t)
+        self.items.append(Spacer(1, 6))
