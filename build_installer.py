@@ -114,6 +114,15 @@ def source_date_epoch(project_dir: Path = ROOT) -> int:
         return FALLBACK_EPOCH
 
 
+def source_commit(project_dir: Path = ROOT) -> str:
+    """The commit the wheel is built from (shown in Help > About), '' outside a git checkout."""
+    try:
+        return subprocess.run(["git", "-C", str(project_dir), "rev-parse", "HEAD"], capture_output=True,
+                              text=True, check=True, timeout=30).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
 def run(cmd: Sequence[str], what: str, env: dict[str, str] | None = None, cwd: Path | None = None,
         quiet: bool = False) -> subprocess.CompletedProcess[str]:
     """Run a command; on failure raise BuildError with `what` and the command's last output lines."""
@@ -305,6 +314,10 @@ def build_project_wheel(project_dir: Path, dest: Path, epoch: int, python: str =
     with tempfile.TemporaryDirectory(prefix="fr-src-") as tmp:
         src = Path(tmp) / "src"
         shutil.copytree(project_dir, src, ignore=_SOURCE_IGNORE)
+        # Help > About names the commit a release was built from (app/build_info.py reads this file).
+        commit = source_commit(project_dir)
+        if commit:
+            (src / "app" / "BUILD.txt").write_text(commit + "\n", encoding="utf-8")
         out = Path(tmp) / "out"
         env = dict(os.environ, SOURCE_DATE_EPOCH=str(epoch))
         run([python, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(out), str(src)],

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from app.model.accounts import Permission
 from app.model.errors import AuthError, FrontierError
 from app.services import workstation
+from ui import accessibility
 from ui.banner import ClassificationBanner
 from ui.context import UiContext, resolve
 from ui.lock_screen import IdleWatcher, LockPage
@@ -78,6 +79,8 @@ class MainWindow(QMainWindow):
         self.locked = False
         self._signed_out = False
         self._hidden_windows: list[QWidget] = []
+        self._help: dict[str, QWidget] = {}
+        accessibility.install()
         self.user_label = f"{account.display_name} ({account.role.label})"
         self._build_layout(settings.system_high)
         self._build_navigation()
@@ -163,11 +166,70 @@ class MainWindow(QMainWindow):
             jump.setShortcut(QKeySequence(f"Ctrl+{n}"))
             jump.triggered.connect(lambda _checked=False, row=n - 1: self._jump(row))
             self.addAction(jump)
+        focus_nav = QAction("Go to the navigation list", self)
+        focus_nav.setShortcut(QKeySequence("Ctrl+0"))
+        focus_nav.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
+        focus_nav.triggered.connect(lambda: None if self.locked else self.nav.setFocus())
+        self.addAction(focus_nav)
         menu = self.menuBar().addMenu("&Session")
         menu.addAction(self.lock_action)
         sign_out = QAction("Sign out", self)
         sign_out.triggered.connect(self.sign_out)
         menu.addAction(sign_out)
+        help_menu = self.menuBar().addMenu("&Help")
+        self.shortcuts_action = QAction("Keyboard shortcuts", self)
+        self.shortcuts_action.setShortcut(QKeySequence("F1"))
+        self.shortcuts_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
+        self.shortcuts_action.triggered.connect(self.show_shortcuts)
+        help_menu.addAction(self.shortcuts_action)
+        guide = QAction("User guide", self)
+        guide.triggered.connect(self.show_guide)
+        help_menu.addAction(guide)
+        about = QAction("About Frontier Review", self)
+        about.triggered.connect(self.show_about)
+        help_menu.addAction(about)
+        self.addAction(self.shortcuts_action)
+
+    # -- help ------------------------------------------------------------------------------
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        # F1 that no shortcut consumed (Qt's shortcut map can pass a bare F1 through as a key press,
+        # e.g. with the focus in a list): it still opens the sheet.
+        if event.key() == Qt.Key.Key_F1 and event.modifiers() == Qt.KeyboardModifier.NoModifier:
+            self.show_shortcuts()
+            return
+        super().keyPressEvent(event)
+
+    def _help_window(self, key: str, build: Callable[[], QWidget]) -> QWidget:
+        """One non-modal help window of each kind, raised again when asked twice."""
+        existing = self._help.get(key)
+        if existing is None:
+            existing = build()
+            self._help[key] = existing
+        existing.show()
+        existing.raise_()
+        existing.activateWindow()
+        return existing
+
+    @Slot()
+    def show_shortcuts(self) -> QWidget | None:
+        if self.locked:
+            return None
+        from ui.help.shortcuts import ShortcutSheet
+
+        return self._help_window("shortcuts", lambda: ShortcutSheet(self))
+
+    @Slot()
+    def show_guide(self) -> QWidget:
+        from ui.help.guide import UserGuide
+
+        return self._help_window("guide", lambda: UserGuide(self))
+
+    @Slot()
+    def show_about(self) -> QWidget:
+        from ui.help.about import AboutDialog
+
+        return self._help_window("about", lambda: AboutDialog(
+            self.ctx.session.settings.workstation_name, str(self.ctx.session.data_dir), self))
 
     # -- navigation ------------------------------------------------------------------------
     def _key_protection(self) -> str:

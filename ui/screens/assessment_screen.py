@@ -201,6 +201,7 @@ class AssessmentScreen(QWidget):
         self.expiry = QDateEdit()
         self.expiry.setCalendarPopup(True)
         self.expiry.setDisplayFormat("yyyy-MM-dd")
+        self.expiry.setAccessibleName("Risk acceptance expires on")
         self.expiry.dateChanged.connect(self._expiry_changed)
         self.approve_risk_button = QPushButton("Approve risk acceptance")
         self.approve_risk_button.clicked.connect(self.approve_risk)
@@ -424,6 +425,9 @@ class AssessmentScreen(QWidget):
         if self.view is None or self.current is None:
             return
         self.select(self.view.template.neighbour(self.current, delta))
+        # Back to the item list: the next digit sets the next item's status instead of being typed
+        # into its justification.
+        self.tree.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def _tree_changed(self, node: QTreeWidgetItem | None, _prev: QTreeWidgetItem | None) -> None:
         if node is None:

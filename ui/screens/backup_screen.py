@@ -82,6 +82,7 @@ class BackupScreen(QWidget):
         self.result.setWordWrap(True)
         layout.addWidget(self.result)
         self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setAccessibleName("Backups written from this workstation")
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)

@@ -212,6 +212,7 @@ class VulnerabilitiesScreen(QWidget):
         self.embargo_days.setRange(0, 365)
         self.embargo_days.setValue(7)
         self.embargo_days.setSuffix(" days")
+        self.embargo_days.setAccessibleName("Embargo ends within (days)")
         self.search = QLineEdit()
         self.search.setPlaceholderText("Search id, title, vendor, product, CVE, CWE")
         self.search.setClearButtonEnabled(True)

@@ -1,0 +1,1 @@
+"""Help menu: the keyboard shortcut sheet (F1), the user guide and About (version, build hash)."""
