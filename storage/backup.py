@@ -178,6 +178,9 @@ def snapshot(source: Database, key: bytes, target: Path, progress: Progress | No
     connections carry on and the copy never restarts. Returns (schema version, audit head).
     """
     conn = source.conn
+    # SQLite creates files with the process umask (often 0644); the encrypted copy is still
+    # nobody else's business, so it exists as 0600 before SQLite opens it (journals inherit that).
+    os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     dst = sqlcipher3.connect(str(target), isolation_level=None, check_same_thread=False)
     try:
         dst.execute(f"PRAGMA key = \"x'{key.hex()}'\"")

@@ -1,6 +1,7 @@
 """The per-workstation secret held in the OS keyring, when a secure backend exists.
 
-A fail, null, chained-empty or plaintext backend is never trusted (ARCHITECTURE.md). The
+Only the OS credential stores that keyring itself ships are trusted; a fail, null or plaintext
+backend (keyrings.alt) is refused, also when keyring's ChainerBackend reaches it (ARCHITECTURE.md). The
 secret is mixed into every passphrase wrapping key, so a copied database plus a passphrase is
 not enough on another machine. Tests install an in-memory backend (tests/conftest.py).
 """
@@ -18,7 +19,12 @@ import keyring.errors
 from app.model.errors import StorageError
 
 SERVICE = "frontier-review-workstation"
-_UNTRUSTED_MODULE_PREFIXES = ("keyring.backends.fail", "keyring.backends.null", "keyrings.alt")
+# The OS stores keyring ships. Anything else (keyrings.alt's files, a backend dropped into the
+# environment) could keep the secret in plain text next to the database. Tests add their in-memory one.
+TRUSTED_MODULE_PREFIXES: tuple[str, ...] = (
+    "keyring.backends.SecretService", "keyring.backends.libsecret", "keyring.backends.kwallet",
+    "keyring.backends.macOS", "keyring.backends.Windows",
+)
 
 
 @dataclass(frozen=True)
@@ -32,22 +38,36 @@ def _backend_name(backend: keyring.backend.KeyringBackend) -> str:
     return f"{type(backend).__module__}.{type(backend).__name__}"
 
 
-def status() -> KeyringStatus:
-    try:
-        backend = keyring.get_keyring()
-    except Exception as exc:  # a broken keyring configuration is "unavailable", not a crash
-        return KeyringStatus(False, "unavailable", f"keyring could not load: {exc}")
+def _problem(backend: keyring.backend.KeyringBackend) -> str:
+    """Why `backend` is not a trusted OS store, or "" when it is."""
     name = _backend_name(backend)
-    if name.startswith(_UNTRUSTED_MODULE_PREFIXES):
-        return KeyringStatus(False, name, "no secure OS keyring backend (fail, null or plaintext)")
-    if type(backend).__name__ == "ChainerBackend" and not getattr(backend, "backends", []):
-        return KeyringStatus(False, name, "no keyring backend available")
+    if not name.startswith(TRUSTED_MODULE_PREFIXES):
+        return f"{name} is not a secure OS keyring (fail, null, plaintext or unknown backend)"
     try:
         priority = float(type(backend).priority)  # type: ignore[arg-type]
     except Exception:
         priority = 1.0
     if priority <= 0:
-        return KeyringStatus(False, name, "keyring backend reports it is unusable")
+        return f"{name} reports it is unusable"
+    return ""
+
+
+def status() -> KeyringStatus:
+    from keyring.backends.chainer import ChainerBackend
+
+    try:
+        backend = keyring.get_keyring()
+    except Exception as exc:  # a broken keyring configuration is "unavailable", not a crash
+        return KeyringStatus(False, "unavailable", f"keyring could not load: {exc}")
+    name = _backend_name(backend)
+    # The chainer reads from and writes to each chained backend in turn: every one must be trusted.
+    chained = list(backend.backends) if isinstance(backend, ChainerBackend) else [backend]
+    if not chained:
+        return KeyringStatus(False, name, "no keyring backend available")
+    problems = [p for b in chained if (p := _problem(b))]
+    if problems:
+        where = " (reached through keyring's ChainerBackend)" if isinstance(backend, ChainerBackend) else ""
+        return KeyringStatus(False, name, "; ".join(problems) + where)
     return KeyringStatus(True, name, "secure OS keyring")
 
 

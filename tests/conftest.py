@@ -56,7 +56,14 @@ class MemoryKeyring(keyring.backend.KeyringBackend):
 
 
 @pytest.fixture(autouse=True)
-def memory_keyring() -> Iterator[MemoryKeyring]:
+def memory_keyring(monkeypatch: pytest.MonkeyPatch) -> Iterator[MemoryKeyring]:
+    from storage import keyring_secret
+
+    # Only OS stores are trusted; the tests' in-memory stand-in is added to that list here (pytest
+    # loads this file as "conftest", test modules import it as "tests.conftest").
+    monkeypatch.setattr(keyring_secret, "TRUSTED_MODULE_PREFIXES",
+                        (*keyring_secret.TRUSTED_MODULE_PREFIXES, "conftest.MemoryKeyring",
+                         "tests.conftest.MemoryKeyring"))
     backend = MemoryKeyring()
     previous = keyring.get_keyring()
     keyring.set_keyring(backend)

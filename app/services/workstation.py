@@ -82,6 +82,13 @@ def initialize(
     Marking.parse(system_high)
     if is_initialized(data_dir):
         raise StorageError(f"{data_dir} already holds a workstation; refusing to overwrite it.")
+    # Refusals come before the data directory exists, so a refused init leaves nothing behind.
+    status = keyring_secret.status()
+    if use_keyring is None:
+        use_keyring = status.trusted
+    if use_keyring and not status.trusted:
+        raise StorageError(f"No secure OS keyring is available ({status.reason}); use passphrase-only mode.")
+    created = not data_dir.exists()
     try:
         data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError as exc:
@@ -89,15 +96,16 @@ def initialize(
     if not os.access(data_dir, os.W_OK):
         raise StorageError(f"The data directory {data_dir} is read-only; choose a writable folder.")
 
-    status = keyring_secret.status()
-    if use_keyring is None:
-        use_keyring = status.trusted
-    if use_keyring and not status.trusted:
-        raise StorageError(f"No secure OS keyring is available ({status.reason}); use passphrase-only mode.")
     now = clock().astimezone(UTC).isoformat(timespec="microseconds")
     header = KeyHeader.new(KEYRING_MODE if use_keyring else PASSPHRASE_MODE, now)
     data_key = new_data_key()
-    secret = keyring_secret.create(header.db_id) if use_keyring else None
+    try:
+        secret = keyring_secret.create(header.db_id) if use_keyring else None
+    except BaseException:
+        if created:
+            with contextlib.suppress(OSError):
+                data_dir.rmdir()
+        raise
     header.set_passphrase_slot(admin_username, admin_passphrase, data_key, secret)
     recovery = header.set_recovery_slot(data_key)
     hpath, dpath = header_path(data_dir), db_path(data_dir)
@@ -126,6 +134,9 @@ def initialize(
                 p.unlink()
         if secret is not None:
             keyring_secret.delete(header.db_id)
+        if created:
+            with contextlib.suppress(OSError):
+                data_dir.rmdir()  # only when empty: nothing of anyone else's is removed
         raise
     header.audit_head = {"seq": head[0], "hash": head[1]}
     header.save(hpath)
