@@ -27,9 +27,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from reports import pki
-from reports.pdf import SIG_FIELD_LEAD, SIG_FIELD_REVIEWER, build_pdf
+from reports.pdf import build_pdf
 from reports.sample import sample_input
-from reports.signing import SignatureRequest, sign_pdf, software_signer
+from reports.signing import lead_request, reviewer_request, sign_pdf, software_signer
 from reports.verify import verify_pdf
 
 
@@ -66,15 +66,14 @@ def main() -> int:
     rev = pki.issue_signing_certificate(ca, "Rita Reviewer", "reviewer", "Reviewer", now)
     lead = pki.issue_signing_certificate(ca, "Lee Lead", "lead", "Lead reviewer", now)
 
-    def req(field: str, role: str) -> SignatureRequest:
-        return SignatureRequest(field, role, built.signature_page, built.signature_boxes[field])
-
-    sign_pdf(built.data, software_signer(rev.key, rev.cert, rev.chain), req(SIG_FIELD_REVIEWER, "Reviewer"))  # warm
+    first, second = (reviewer_request(built.signature_page, built.signature_boxes),
+                     lead_request(built.signature_page, built.signature_boxes))
+    sign_pdf(built.data, software_signer(rev.key, rev.cert, rev.chain), first)  # warm
     t = time.perf_counter()
-    signed = sign_pdf(built.data, software_signer(rev.key, rev.cert, rev.chain), req(SIG_FIELD_REVIEWER, "Reviewer"))
+    signed = sign_pdf(built.data, software_signer(rev.key, rev.cert, rev.chain), first)
     t_sign = time.perf_counter() - t
     t = time.perf_counter()
-    both = sign_pdf(signed, software_signer(lead.key, lead.cert, lead.chain), req(SIG_FIELD_LEAD, "Lead reviewer"))
+    both = sign_pdf(signed, software_signer(lead.key, lead.cert, lead.chain), second)
     t_counter = time.perf_counter() - t
     t = time.perf_counter()
     result = verify_pdf(both, [ca.cert])

@@ -1,16 +1,18 @@
 """PAdES baseline B-B signatures with pyHanko (ECDSA P-256, SHA-256).
 
-The reviewer signs; the lead countersigns in a second field as an incremental update, so the
-first signature stays valid. There is no time-stamping authority on an air gap: the signing
-time is the signing machine's local clock and the visible stamp says so. A PKCS#11 token
-(smart card) can sign instead of a software key.
+The reviewer signs as a certification signature (DocMDP P=2: only form filling and signing may
+follow) and, in the same revision, reserves the lead's empty signature field; the lead
+countersigns by filling that field as an incremental update, so the first signature stays valid
+and anything else added later shows up as a change (reports/verify.py). There is no
+time-stamping authority on an air gap: the signing time is the signing machine's local clock and
+the visible stamp says so. A PKCS#11 token (smart card) can sign instead of a software key.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +21,7 @@ from cryptography import x509
 from app.model.errors import AuthError, IntegrityError, ValidationError
 from reports import pki
 from reports.detached import run_sync
+from reports.verify import LEAD_FIELD, REVIEWER_FIELD
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,28 @@ class SignatureRequest:
     page: int  # 1-based page of the signature box
     box: tuple[float, float, float, float] | None  # None: an invisible signature
     location: str = ""
+    certify: bool = False  # a certification signature permitting only form filling and signing (P=2)
+    # Empty signature fields created in the same revision, before signing: (name, 1-based page, box).
+    reserve: tuple[tuple[str, int, tuple[float, float, float, float] | None], ...] = ()
+
+
+Box = tuple[float, float, float, float]
+
+
+def reviewer_request(page: int, boxes: Mapping[str, Box], location: str = "") -> SignatureRequest:
+    """The reviewer certifies the report (only the countersignature may follow) and reserves the
+    lead's field in the same revision."""
+    return SignatureRequest(REVIEWER_FIELD, "Reviewer", page, _opt(boxes.get(REVIEWER_FIELD)), location,
+                            certify=True, reserve=((LEAD_FIELD, page, _opt(boxes.get(LEAD_FIELD))),))
+
+
+def lead_request(page: int, boxes: Mapping[str, Box], location: str = "") -> SignatureRequest:
+    """The lead countersigns by filling the field the reviewer reserved."""
+    return SignatureRequest(LEAD_FIELD, "Lead reviewer", page, _opt(boxes.get(LEAD_FIELD)), location)
+
+
+def _opt(box: Sequence[float] | None) -> Box | None:
+    return (float(box[0]), float(box[1]), float(box[2]), float(box[3])) if box else None
 
 
 def software_signer(key: pki.PrivateKey, cert: x509.Certificate, chain: Sequence[x509.Certificate] = ()) -> Any:
@@ -111,6 +136,13 @@ def existing_fields(pdf: bytes) -> dict[str, bool]:
     return {name: value is not None for name, value, _ref in enumerate_sig_fields(reader)}
 
 
+def _box(rect: tuple[float, float, float, float] | None) -> tuple[int, int, int, int] | None:
+    if rect is None:
+        return None
+    x1, y1, x2, y2 = (round(v) for v in rect)
+    return x1, y1, x2, y2
+
+
 def sign_pdf(pdf: bytes, signer: Any, request: SignatureRequest) -> bytes:
     """Append a PAdES B-B signature in a new field as an incremental update; return the new bytes."""
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -130,11 +162,15 @@ def sign_pdf(pdf: bytes, signer: Any, request: SignatureRequest) -> bytes:
         subfilter=fields.SigSeedSubFilter.PADES,
         reason=f"{request.role} signature",
         location=request.location or None,
+        certify=request.certify,
+        docmdp_permissions=fields.MDPPerm.FILL_FORMS,
     )
+    for name, page, rect in request.reserve:
+        if name not in fields_now:
+            fields.append_signature_field(writer, fields.SigFieldSpec(name, on_page=page - 1, box=_box(rect)))
     spec = None
     if request.field_name not in fields_now:
-        box = tuple(round(v) for v in request.box) if request.box else None
-        spec = fields.SigFieldSpec(request.field_name, on_page=request.page - 1, box=box)  # type: ignore[arg-type]
+        spec = fields.SigFieldSpec(request.field_name, on_page=request.page - 1, box=_box(request.box))
     pdf_signer = signers.PdfSigner(meta, signer=signer, stamp_style=_stamp_style(), new_field_spec=spec)
     out = io.BytesIO()
     try:

@@ -1,8 +1,12 @@
-"""Verify every signature in a report PDF, offline, against explicit trusted roots.
+"""Verify a findings report PDF, offline, against explicit trusted roots, strictly.
 
-Per signature: intact (the signed bytes are unchanged), signer, chain to a trusted root, and
-what happened to the document after signing (nothing; only further signatures or form
-filling; or other changes). Nothing is fetched: no OCSP, no CRL, no AIA.
+A final report carries exactly two signatures: the reviewer's certification signature (DocMDP,
+permitting only form filling and signing, P=2) and, in the very next revision, the lead's
+countersignature in its reserved field, covering the whole file. Whatever else happened after
+the reviewer signed (page content, annotations, other form fields or their appearances, a
+revision after the countersignature, a file cut before it) is named and makes the report not
+valid. pyHanko's difference analysis decides what changed; nothing here parses PDF by hand.
+Per signature: intact, signer, chain to a trusted root. Nothing is fetched: no OCSP, CRL or AIA.
 """
 
 from __future__ import annotations
@@ -11,12 +15,22 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from cryptography import x509
 
 from app.model.errors import IntegrityError
 from reports import pki
 from reports.detached import run_sync, validation_context
+
+# The report's two signature fields (reports.pdf lays them out; named here to keep verification
+# free of the reportlab import).
+REVIEWER_FIELD = "ReviewerSignature"
+LEAD_FIELD = "LeadCountersignature"
+
+FINAL = "final"
+AWAITING = "awaiting countersignature"
+NOT_VALID = "not valid"
 
 
 @dataclass(frozen=True)
@@ -29,8 +43,10 @@ class SignatureCheck:
     intact: bool
     trusted: bool
     trust_problem: str
-    after_signing: str  # "none", "signatures only", "changed"
+    after_signing: str  # "none", "countersignature only", "changed"
     detail: str
+    certification: str = ""  # the DocMDP permission of a certification signature, "" for an approval one
+    subject: str = ""
 
     @property
     def ok(self) -> bool:
@@ -39,59 +55,161 @@ class SignatureCheck:
     def summary(self) -> str:
         when = f" at {self.signing_time:%Y-%m-%d %H:%M:%S %Z} (signer's local clock)" if self.signing_time else ""
         state = "VALID" if self.ok else "INVALID"
-        parts = [f"{state}: {self.field_name} signed by {self.signer}{when}",
+        kind = f" (certification: {self.certification})" if self.certification else ""
+        parts = [f"{state}: {self.field_name}{kind} signed by {self.signer}{when}",
                  "signed content intact" if self.intact else "signed content CHANGED after signing",
                  "chains to a trusted root" if self.trusted else f"NOT trusted: {self.trust_problem}",
                  {"none": "no changes after signing",
-                  "signatures only": "after signing only further signatures were added",
+                  "countersignature only": "after signing only the lead's countersignature was added",
                   }.get(self.after_signing, f"document CHANGED after signing: {self.detail}")]
         return "; ".join(parts)
 
 
-@dataclass(frozen=True)
+@dataclass
 class PdfVerification:
     path: str
     signatures: list[SignatureCheck] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
     @property
+    def state(self) -> str:
+        """FINAL (both signatures valid, nothing else changed), AWAITING (the reviewer's
+        certification signature alone, valid and unchanged) or NOT_VALID."""
+        if self.problems or not self.signatures or not all(s.ok for s in self.signatures):
+            return NOT_VALID
+        names = [s.field_name for s in self.signatures]
+        if names == [REVIEWER_FIELD, LEAD_FIELD]:
+            return FINAL
+        return AWAITING if names == [REVIEWER_FIELD] else NOT_VALID
+
+    @property
     def ok(self) -> bool:
-        return bool(self.signatures) and not self.problems and all(s.ok for s in self.signatures)
+        return self.state == FINAL
+
+    def headline(self) -> str:
+        return {FINAL: "FINAL: all signatures valid (reviewer's certification signature and lead's countersignature)",
+                AWAITING: "NOT FINAL: awaiting countersignature (the reviewer's certification signature is valid)",
+                }.get(self.state, "NOT VALID")
 
     def lines(self) -> list[str]:
-        out = [f"{self.path}: {'all signatures valid' if self.ok else 'NOT VALID'}"]
+        out = [f"{self.path}: {self.headline()}"]
         out += [f"  {s.summary()}" for s in self.signatures]
         out += [f"  problem: {p}" for p in self.problems]
         return out
 
 
-def _after_signing(status: object) -> tuple[str, str]:
-    from pyhanko.sign.diff_analysis import ModificationLevel
+def _changes(status: Any, allowed_fields: frozenset[str]) -> str:
+    """What changed in the revisions after a signature, beyond filling `allowed_fields`; "" if nothing."""
+    from pyhanko.sign.diff_analysis import DiffResult, ModificationLevel
     from pyhanko.sign.validation.status import SignatureCoverageLevel
 
-    coverage = getattr(status, "coverage", None)
-    level = getattr(status, "modification_level", None)
-    docmdp_ok = getattr(status, "docmdp_ok", None)
+    coverage = status.coverage
     if coverage == SignatureCoverageLevel.ENTIRE_FILE:
-        return "none", ""
+        return ""
     if coverage != SignatureCoverageLevel.ENTIRE_REVISION:
-        return "changed", "the signature does not cover its whole revision"
-    if level is not None and level <= ModificationLevel.FORM_FILLING and docmdp_ok is not False:
-        return "signatures only", ""
-    diff = getattr(status, "diff_result", None)
-    return "changed", str(diff or f"modification level {getattr(level, 'name', level)}")
+        return "the signature does not cover its whole revision (bytes outside the signed range)"
+    diff = status.diff_result
+    if diff is None:
+        return "later revisions could not be analysed"
+    if not isinstance(diff, DiffResult):  # pyHanko's SuspiciousModification: not explainable as signing
+        why = " ".join(str(diff).split())
+        return f"a change other than signing a reserved field was made ({why[:300]}{'…' if len(why) > 300 else ''})"
+    found = []
+    level = diff.modification_level
+    if level >= ModificationLevel.OTHER:
+        found.append("page content or document structure changed")
+    elif level >= ModificationLevel.ANNOTATIONS:
+        found.append("annotations were added or changed")
+    others = sorted(set(diff.changed_form_fields) - allowed_fields)
+    if others:
+        found.append("form field(s) " + ", ".join(repr(f) for f in others) + " filled or their appearance changed")
+    if status.docmdp_ok is False and not found:
+        found.append(f"changes beyond what the certification permits ({level.name.lower()})")
+    if not found and not allowed_fields:
+        found.append(f"a later revision was added ({level.name.lower().replace('_', ' ')})")
+    return "; ".join(found)
+
+
+def _certification(sig: Any) -> str:
+    from pyhanko.sign.fields import MDPPerm
+
+    level = sig.docmdp_level
+    if level is None:
+        return ""
+    return {MDPPerm.NO_CHANGES: "no changes permitted", MDPPerm.FILL_FORMS: "form filling and signing only",
+            MDPPerm.ANNOTATE: "form filling, signing and annotations"}.get(level, str(level))
+
+
+def _check_one(sig: Any, trusted_roots: Sequence[x509.Certificate], now: datetime, allowed: frozenset[str]
+               ) -> SignatureCheck:
+    ctx = validation_context(trusted_roots, [pki.from_asn1_cert(c) for c in sig.other_embedded_certs])
+    status = run_sync(_validate(sig, ctx))
+    cert = pki.from_asn1_cert(status.signing_cert)
+    intact = bool(status.intact and status.valid)
+    trusted = bool(status.trusted)
+    problem = ""
+    if not trusted:
+        problem = next((p for c in [cert, *[pki.from_asn1_cert(x) for x in sig.other_embedded_certs]]
+                        if (p := pki.validity_problem(c, now))), "") or \
+            f"issuer {cert.issuer.rfc4514_string()} is not a trusted root on this workstation"
+    from pyhanko.sign.validation.status import SignatureCoverageLevel
+
+    detail = _changes(status, allowed)
+    after = "changed" if detail else "none" if status.coverage == SignatureCoverageLevel.ENTIRE_FILE \
+        else "countersignature only"
+    return SignatureCheck(sig.field_name or "(unnamed)", pki.common_name(cert), cert.issuer.rfc4514_string(),
+                          pki.fingerprint(cert), status.signer_reported_dt, intact, trusted, problem, after, detail,
+                          _certification(sig), cert.subject.rfc4514_string())
+
+
+async def _validate(sig: Any, ctx: Any) -> Any:
+    from pyhanko.sign.validation import async_validate_pdf_signature
+
+    return await async_validate_pdf_signature(sig, ctx)
+
+
+def _structure(embedded: list[Any], checks: list[SignatureCheck], total_revisions: int) -> list[str]:
+    """The report's own rules on top of each signature's checks."""
+    from pyhanko.sign.fields import MDPPerm
+
+    problems = []
+    names = [c.field_name for c in checks]
+    for name in names:
+        if name not in (REVIEWER_FIELD, LEAD_FIELD):
+            problems.append(f"unexpected signature in field '{name}': a report carries only the reviewer's "
+                            "signature and the lead's countersignature")
+    if names.count(REVIEWER_FIELD) != 1 or (names and names[0] != REVIEWER_FIELD):
+        problems.append(f"the reviewer's signature ({REVIEWER_FIELD}) must be the first and only one of its kind")
+        return problems
+    first = embedded[0]
+    if first.docmdp_level != MDPPerm.FILL_FORMS:
+        got = _certification(first) or "an approval signature, not a certification"
+        problems.append(f"the reviewer's signature must certify the report permitting only the countersignature "
+                        f"(DocMDP form filling and signing); it is {got}, so later changes are not bounded")
+    if LEAD_FIELD in names:
+        lead = embedded[names.index(LEAD_FIELD)]
+        if lead.signed_revision != first.signed_revision + 1:
+            problems.append("the countersignature is not in the revision right after the reviewer's signature: "
+                            f"{lead.signed_revision - first.signed_revision - 1} other revision(s) came between them")
+        reviewer, countersigner = checks[0], checks[names.index(LEAD_FIELD)]
+        if reviewer.subject == countersigner.subject or reviewer.fingerprint == countersigner.fingerprint:
+            problems.append(f"the same person ({reviewer.signer}) signed and countersigned: two persons are required")
+    elif total_revisions > first.signed_revision + 1:
+        # Only the countersignature may follow; the per-signature check names what this revision did.
+        problems.append("the report was changed after the reviewer signed, and it carries no countersignature")
+    return problems
 
 
 def verify_pdf(data: bytes, trusted_roots: Sequence[x509.Certificate], name: str = "report.pdf",
                at: datetime | None = None) -> PdfVerification:
-    """Check every signature; never raises for a bad signature (reported per signature), only
-    for a file that is not a readable PDF."""
+    """Check every signature and the report's signature structure; never raises for a bad
+    signature or a change (reported), only for a file that is not a readable PDF."""
     from pyhanko.pdf_utils.reader import PdfFileReader
-    from pyhanko.sign.validation import async_validate_pdf_signature
 
     try:
         reader = PdfFileReader(io.BytesIO(data), strict=False)
-        embedded = list(reader.embedded_signatures)
+        embedded = sorted(reader.embedded_signatures, key=lambda s: s.signed_revision)
+        total_revisions = reader.xrefs.total_revisions
     except Exception as exc:
         raise IntegrityError(f"{name}: not a readable PDF ({type(exc).__name__}: {exc})") from None
     result = PdfVerification(name)
@@ -99,25 +217,17 @@ def verify_pdf(data: bytes, trusted_roots: Sequence[x509.Certificate], name: str
         result.problems.append("the PDF carries no signature")
         return result
     now = at or datetime.now(UTC)
+    checked: list[Any] = []
     for sig in embedded:
-        field_name = sig.field_name or "(unnamed)"
+        # After the reviewer's signature only the countersignature may be filled in; after the
+        # countersignature nothing at all.
+        allowed = frozenset({LEAD_FIELD}) if sig.field_name == REVIEWER_FIELD else frozenset()
         try:
-            ctx = validation_context(trusted_roots, [pki.from_asn1_cert(c) for c in sig.other_embedded_certs])
-            status = run_sync(async_validate_pdf_signature(sig, ctx))
+            result.signatures.append(_check_one(sig, trusted_roots, now, allowed))
+            checked.append(sig)
         except Exception as exc:
-            result.problems.append(f"{field_name}: the signature cannot be checked ({type(exc).__name__}: {exc})")
-            continue
-        cert = pki.from_asn1_cert(status.signing_cert)
-        intact = bool(status.intact and status.valid)
-        trusted = bool(status.trusted)
-        problem = ""
-        if not trusted:
-            problem = next((p for c in [cert, *[pki.from_asn1_cert(x) for x in sig.other_embedded_certs]]
-                            if (p := pki.validity_problem(c, now))), "") or \
-                f"issuer {cert.issuer.rfc4514_string()} is not a trusted root on this workstation"
-        after, detail = _after_signing(status)
-        result.signatures.append(SignatureCheck(
-            field_name, pki.common_name(cert), cert.issuer.rfc4514_string(), pki.fingerprint(cert),
-            status.signer_reported_dt, intact, trusted, problem, after, detail,
-        ))
+            result.problems.append(f"{sig.field_name or '(unnamed)'}: the signature cannot be checked "
+                                   f"({type(exc).__name__}: {exc})")
+    if len(checked) == len(embedded):
+        result.problems += _structure(checked, result.signatures, total_revisions)
     return result

@@ -42,9 +42,9 @@ from app.services import pki as pki_service
 from app.services.session import Session
 from reports import findings_json, oscal, pki
 from reports.package import FINDINGS_FILE, OSCAL_FILE, PDF_FILE, PackageResult, write_package
-from reports.pdf import SIG_FIELD_LEAD, SIG_FIELD_REVIEWER, build_pdf
-from reports.signing import SignatureRequest, sign_pdf, software_signer, token_signer
-from reports.verify import PdfVerification, verify_pdf
+from reports.pdf import build_pdf
+from reports.signing import SignatureRequest, lead_request, reviewer_request, sign_pdf, software_signer, token_signer
+from reports.verify import AWAITING, PdfVerification, verify_pdf
 from reports.verify_package import PackageVerification, verify_package
 from storage import accounts as accounts_repo
 from storage import audit as audit_log
@@ -353,11 +353,10 @@ def recent(session: Session, limit: int = 200) -> list[StoredReport]:
 # -- signing -----------------------------------------------------------------------------------
 
 
-def _signature_request(session: Session, report: StoredReport, field: str, role: str) -> SignatureRequest:
+def _signature_request(session: Session, report: StoredReport, countersign: bool) -> SignatureRequest:
     layout = reports_repo.signature_layout(session.db.conn, report.id)
-    box = layout.get("boxes", {}).get(field)
-    return SignatureRequest(field, role, int(layout.get("page") or 1), tuple(box) if box else None,
-                            session.settings.workstation_name)
+    make = lead_request if countersign else reviewer_request
+    return make(int(layout.get("page") or 1), layout.get("boxes", {}), session.settings.workstation_name)
 
 
 def _sign_with_identity(session: Session, pdf: bytes, request: SignatureRequest, pin: str | None) -> bytes:
@@ -382,7 +381,7 @@ def sign(session: Session, report_id: int, passphrase: str, pin: str | None = No
     if report.state != "built":
         raise ValidationError("report", f"report {report.control_number} is already {report.state}")
     _require_approved(session, report)
-    request = _signature_request(session, report, SIG_FIELD_REVIEWER, "Reviewer")
+    request = _signature_request(session, report, countersign=False)
     signed = _sign_with_identity(session, reports_repo.pdf(session.db.conn, report_id), request, pin)
     return _store_signature(session, report, signed, countersign=False)
 
@@ -398,7 +397,7 @@ def countersign(session: Session, report_id: int, passphrase: str, pin: str | No
         raise ValidationError("report", f"report {report.control_number} is {report.state}; the reviewer signs first")
     if report.signed_by == session.account.username:
         raise PermissionDenied("You signed this report; a different lead must countersign it (two-person rule).")
-    request = _signature_request(session, report, SIG_FIELD_LEAD, "Lead reviewer")
+    request = _signature_request(session, report, countersign=True)
     signed = _sign_with_identity(session, reports_repo.pdf(session.db.conn, report_id), request, pin)
     return _store_signature(session, report, signed, countersign=True)
 
@@ -438,8 +437,13 @@ def verify(session: Session, report_id: int) -> PdfVerification:
     report = reports_repo.get(session.db.conn, report_id)
     result = verify_pdf(reports_repo.pdf(session.db.conn, report_id), pki_service.trusted_roots(session),
                         f"report {report.control_number}")
+    if result.state == AWAITING and report.state == "countersigned":
+        # The file alone cannot tell a cut-off countersignature from one never made; the record can.
+        result.problems.append(f"the report was countersigned by {report.countersigned_by} at "
+                               f"{report.countersigned_at}, but the stored PDF carries no countersignature "
+                               "(the file was cut after the reviewer's signature or replaced)")
     with session.transaction() as conn:
-        session.audit(conn, "report.verify", "report", report_id, {"ok": result.ok})
+        session.audit(conn, "report.verify", "report", report_id, {"ok": result.ok, "state": result.state})
     return result
 
 

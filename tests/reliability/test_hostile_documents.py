@@ -19,9 +19,9 @@ from app.services.coverage import builtin_ruleset_bytes
 from reports import csaf_validate, findings_json, oscal, pki
 from reports.detached import sign_detached
 from reports.package import write_package
-from reports.pdf import SIG_FIELD_REVIEWER, build_pdf
+from reports.pdf import build_pdf
 from reports.sample import sample_input
-from reports.signing import SignatureRequest, sign_pdf, software_signer
+from reports.signing import lead_request, reviewer_request, sign_pdf, software_signer
 from reports.verify import verify_pdf
 from reports.verify_package import verify_package
 from tests.reliability.hostile import HOSTILE, json_mutated, mutated, refuses_cleanly
@@ -95,11 +95,13 @@ NOW = datetime.now(UTC) - timedelta(hours=1)
 def package(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     ca = pki.create_ca("Hostile package tests", NOW)
     rev = pki.issue_signing_certificate(ca, "Rita Reviewer", "reviewer", "Reviewer", NOW)
+    lead = pki.issue_signing_certificate(ca, "Lee Lead", "lead", "Lead reviewer", NOW)
     report = sample_input(4)
     built = build_pdf(report)
-    signed = sign_pdf(built.data, software_signer(rev.key, rev.cert, rev.chain),
-                      SignatureRequest(SIG_FIELD_REVIEWER, "Reviewer", built.signature_page,
-                                       built.signature_boxes[SIG_FIELD_REVIEWER]))
+    reviewed = sign_pdf(built.data, software_signer(rev.key, rev.cert, rev.chain),
+                        reviewer_request(built.signature_page, built.signature_boxes))
+    signed = sign_pdf(reviewed, software_signer(lead.key, lead.cert, lead.chain),
+                      lead_request(built.signature_page, built.signature_boxes))
     files = {"report.pdf": signed, "assessment-results.json": oscal.to_json(report),
              "findings.json": findings_json.to_json(report)}
     dest = tmp_path_factory.mktemp("pkg")

@@ -16,9 +16,9 @@ from app.model.markings import Marking
 from reports import findings_json, oscal, pki
 from reports.detached import sign_detached
 from reports.package import ExportError, write_package
-from reports.pdf import SIG_FIELD_LEAD, SIG_FIELD_REVIEWER, build_pdf
+from reports.pdf import build_pdf
 from reports.sample import sample_input
-from reports.signing import SignatureRequest, sign_pdf, software_signer
+from reports.signing import lead_request, reviewer_request, sign_pdf, software_signer
 from reports.verify_package import verify_package
 
 NOW = datetime.now(UTC) - timedelta(hours=1)
@@ -33,11 +33,9 @@ def material() -> dict:  # type: ignore[type-arg]
     report = sample_input(8)
     built = build_pdf(report)
     signed = sign_pdf(built.data, software_signer(rev.key, rev.cert, rev.chain),
-                      SignatureRequest(SIG_FIELD_REVIEWER, "Reviewer", built.signature_page,
-                                       built.signature_boxes[SIG_FIELD_REVIEWER]))
+                      reviewer_request(built.signature_page, built.signature_boxes))
     both = sign_pdf(signed, software_signer(lead.key, lead.cert, lead.chain),
-                    SignatureRequest(SIG_FIELD_LEAD, "Lead reviewer", built.signature_page,
-                                     built.signature_boxes[SIG_FIELD_LEAD]))
+                    lead_request(built.signature_page, built.signature_boxes))
     files = {"report.pdf": both, "assessment-results.json": oscal.to_json(report),
              "findings.json": findings_json.to_json(report)}
     return {"ca": ca, "rev": rev, "report": report, "files": files}

@@ -23,7 +23,7 @@ from reports.signing import (
     token_certificate,
     token_signer,
 )
-from reports.verify import verify_pdf
+from reports.verify import FINAL, verify_pdf
 from tests.conftest import FIXED_NOW
 
 NOW = datetime.now(UTC)
@@ -50,10 +50,17 @@ def _req(built: BuiltPdf, field: str, role: str) -> SignatureRequest:
     return SignatureRequest(field, role, built.signature_page, built.signature_boxes[field])
 
 
+def _certify(built: BuiltPdf) -> SignatureRequest:
+    """The reviewer's request as the service makes it: certify (P=2) and reserve the lead's field."""
+    return SignatureRequest(SIG_FIELD_REVIEWER, "Reviewer", built.signature_page,
+                            built.signature_boxes[SIG_FIELD_REVIEWER], certify=True,
+                            reserve=((SIG_FIELD_LEAD, built.signature_page, built.signature_boxes[SIG_FIELD_LEAD]),))
+
+
 @pytest.fixture(scope="module")
 def countersigned(pkiset, built) -> tuple[bytes, bytes]:  # type: ignore[no-untyped-def]
     r, lead = pkiset["reviewer"], pkiset["lead"]
-    signed = sign_pdf(built.data, software_signer(r.key, r.cert, r.chain), _req(built, SIG_FIELD_REVIEWER, "Reviewer"))
+    signed = sign_pdf(built.data, software_signer(r.key, r.cert, r.chain), _certify(built))
     both = sign_pdf(signed, software_signer(lead.key, lead.cert, lead.chain),
                     _req(built, SIG_FIELD_LEAD, "Lead reviewer"))
     return signed, both
@@ -62,12 +69,16 @@ def countersigned(pkiset, built) -> tuple[bytes, bytes]:  # type: ignore[no-unty
 def test_sign_and_countersign_verify(pkiset, built, countersigned) -> None:  # type: ignore[no-untyped-def]
     signed, both = countersigned
     assert signed.startswith(built.data) and both.startswith(signed)  # incremental updates only
+    assert existing_fields(signed) == {SIG_FIELD_REVIEWER: True, SIG_FIELD_LEAD: False}  # reserved, empty
     assert existing_fields(both) == {SIG_FIELD_REVIEWER: True, SIG_FIELD_LEAD: True}
     result = verify_pdf(both, [pkiset["ca"].cert])
-    assert result.ok, result.lines()
+    assert result.ok and result.state == FINAL, result.lines()
+    assert result.lines()[0].endswith("FINAL: all signatures valid (reviewer's certification signature and lead's "
+                                      "countersignature)")
     first, second = result.signatures
     assert (first.field_name, first.signer, first.after_signing) == (SIG_FIELD_REVIEWER, "Rita Reviewer",
-                                                                      "signatures only")
+                                                                      "countersignature only")
+    assert first.certification == "form filling and signing only" and not second.certification
     assert (second.signer, second.after_signing) == ("Lee Lead", "none")
     assert first.signing_time is not None and abs(first.signing_time - datetime.now(UTC)) < timedelta(minutes=10)
     assert "signer's local clock" in first.summary()
@@ -221,7 +232,7 @@ def test_pkcs11_token_countersigns(softhsm, pkiset, built, countersigned, tmp_pa
     cert, _chain = token_certificate(softhsm["module"], softhsm["token"], softhsm["key"], softhsm["pin"])
     assert cert == softhsm["lead"].cert
     r = pkiset["reviewer"]
-    signed = sign_pdf(built.data, software_signer(r.key, r.cert, r.chain), _req(built, SIG_FIELD_REVIEWER, "Reviewer"))
+    signed = sign_pdf(built.data, software_signer(r.key, r.cert, r.chain), _certify(built))
     with token_signer(softhsm["module"], softhsm["token"], softhsm["key"], softhsm["pin"], cert,
                       (softhsm["ca"].cert,)) as signer:
         both = sign_pdf(signed, signer, _req(built, SIG_FIELD_LEAD, "Lead reviewer"))
