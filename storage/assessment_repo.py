@@ -443,13 +443,13 @@ def comments(conn: Connection, assessment_id: int) -> list[Comment]:
 # -- findings ----------------------------------------------------------------------------------
 
 _F_COLS = ("id, submission_id, number, title, description, severity, recommendation, item_ids, evidence, marking, "
-           "created_by, created_at, updated_at")
+           "created_by, created_at, updated_at, impact")
 
 
 def _finding(r: Any) -> Finding:
     return Finding(int(r[1]), r[3], r[4], Severity(r[5]), r[6], tuple(json.loads(r[7])),
                    tuple(EvidenceRef.parse(e) for e in json.loads(r[8])), Marking.parse(r[9]), int(r[0]), int(r[2]),
-                   r[10], r[11], r[12])
+                   r[10], r[11], r[12], r[13])
 
 
 def insert_finding(conn: Connection, f: Finding, actor: str, now: str) -> int:
@@ -457,18 +457,18 @@ def insert_finding(conn: Connection, f: Finding, actor: str, now: str) -> int:
                               (f.submission_id,)).fetchone()[0])
     cur = conn.execute(
         "INSERT INTO findings (submission_id, number, title, description, severity, recommendation, item_ids, "
-        "evidence, marking, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "evidence, marking, created_by, created_at, updated_at, impact) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (f.submission_id, number, f.title, f.description, f.severity.value, f.recommendation, json.dumps(f.item_ids),
-         json.dumps([str(e) for e in f.evidence]), f.marking.banner(), actor, now, now))
+         json.dumps([str(e) for e in f.evidence]), f.marking.banner(), actor, now, now, f.impact))
     return int(cur.lastrowid or 0)
 
 
 def update_finding(conn: Connection, f: Finding, now: str) -> None:
     conn.execute(
         "UPDATE findings SET title = ?, description = ?, severity = ?, recommendation = ?, item_ids = ?, evidence = ?, "
-        "marking = ?, updated_at = ? WHERE id = ?",
+        "marking = ?, updated_at = ?, impact = ? WHERE id = ?",
         (f.title, f.description, f.severity.value, f.recommendation, json.dumps(f.item_ids),
-         json.dumps([str(e) for e in f.evidence]), f.marking.banner(), now, f.id))
+         json.dumps([str(e) for e in f.evidence]), f.marking.banner(), now, f.impact, f.id))
 
 
 def delete_finding(conn: Connection, finding_id: int, now: str) -> None:

@@ -61,6 +61,7 @@ class Finding:
     created_by: str = ""
     created_at: str = ""
     updated_at: str = ""
+    impact: str = ""  # what the finding means for the decision maker (printed under the description)
 
     @property
     def label(self) -> str:
@@ -73,7 +74,7 @@ class Finding:
             raise ValidationError("title", f"must be at most {MAX_TITLE} characters")
         if not self.description.strip():
             raise ValidationError("description", "a finding needs a description")
-        for name in ("description", "recommendation"):
+        for name in ("description", "recommendation", "impact"):
             if len(getattr(self, name)) > MAX_TEXT:
                 raise ValidationError(name, f"must be at most {MAX_TEXT:,} characters")
         if len(set(self.item_ids)) != len(self.item_ids):

@@ -72,7 +72,7 @@ def update(session: Session, finding: Finding) -> Finding:
             raise ValidationError("finding", "cannot move to another submission")
         _check_unlocked(conn, old.submission_id)
         _check_links(conn, finding)
-        fields = ("title", "description", "severity", "recommendation", "item_ids", "evidence", "marking")
+        fields = ("title", "description", "severity", "recommendation", "impact", "item_ids", "evidence", "marking")
         changed = [name for name in fields if getattr(old, name) != getattr(finding, name)]
         if not changed:
             return old

@@ -20,6 +20,7 @@ from cryptography import x509
 from app.model.accounts import Permission, Role
 from app.model.errors import FrontierError, NotFound, PermissionDenied, ValidationError
 from app.model.markings import UNCLASSIFIED, Level, Marking, rollup
+from app.model.narrative import Narrative
 from app.model.report import (
     BenchmarkRow,
     ChecklistItem,
@@ -119,7 +120,7 @@ def _findings(session: Session, submission_id: int, checklist: tuple[ChecklistSe
                       for i in f.item_ids)
         out.append(ReportFinding(
             f.label, f.title, f.description, Severity(f.severity.value), f.recommendation, f.marking,
-            tuple(f.item_ids), impact=getattr(f, "impact", ""), status=status,
+            tuple(f.item_ids), impact=f.impact, status=status,
             evidence=tuple(cite(ev.kind, ev.ref) for ev in f.evidence),
             vulnerabilities=linked.get(str(f.id), ()), checklist_items=links,
         ))
@@ -276,7 +277,14 @@ def assemble(session: Session, submission_id: int, version: int | None = None,
         review_started=sub.received, review_completed=(datetime.fromisoformat(view.approved_at).date()
                                                        if view is not None and view.approved_at else None),
     )
+    report = dataclasses.replace(report, narrative=_narrative(session, submission_id))
     return dataclasses.replace(report, **_marking_blocks(report, settings))
+
+
+def _narrative(session: Session, submission_id: int) -> Narrative:
+    from app.services import narrative
+
+    return narrative.get(session, submission_id).narrative
 
 
 def _marking_blocks(report: ReportInput, settings: Any) -> dict[str, Any]:

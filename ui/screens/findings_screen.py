@@ -69,6 +69,10 @@ class FindingsScreen(QWidget):
         self.description.setTabChangesFocus(True)
         self.recommendation = QPlainTextEdit()
         self.recommendation.setTabChangesFocus(True)
+        self.impact = QPlainTextEdit()
+        self.impact.setObjectName("findingImpact")
+        self.impact.setTabChangesFocus(True)
+        self.impact.setPlaceholderText("what this means for the decision maker")
         self.linked = QLineEdit()
         self.linked.setPlaceholderText("checklist item ids, e.g. CAP-02, SAF-01")
         self.evidence = QLineEdit()
@@ -88,6 +92,7 @@ class FindingsScreen(QWidget):
         form.addRow("Title:", self.title)
         form.addRow("Severity:", self.severity)
         form.addRow("Description:", self.description)
+        form.addRow("Impact:", self.impact)
         form.addRow("Recommendation:", self.recommendation)
         form.addRow("Linked items:", self.linked)
         form.addRow("Evidence:", self.evidence)
@@ -109,8 +114,8 @@ class FindingsScreen(QWidget):
         for w in (self.new_button, self.save_button, self.delete_button):
             w.setEnabled(can)
         self.vuln_button.setEnabled(ctx.can(Permission.MANAGE_VULNS))
-        self.form_state = FormState([self.title, self.severity, self.description, self.recommendation, self.linked,
-                                     self.evidence, self.marking], self)
+        self.form_state = FormState([self.title, self.severity, self.description, self.impact, self.recommendation,
+                                     self.linked, self.evidence, self.marking], self)
         self.form_state.changed.connect(lambda _m: ctx.events.modified_changed.emit())
         self.refresh()
 
@@ -199,6 +204,7 @@ class FindingsScreen(QWidget):
         self.severity.setCurrentIndex(self.severity.findData(f.severity.value))
         self.description.setPlainText(f.description)
         self.recommendation.setPlainText(f.recommendation)
+        self.impact.setPlainText(f.impact)
         self.linked.setText(", ".join(f.item_ids))
         self.evidence.setText(", ".join(str(e) for e in f.evidence))
         self.marking.set_marking(f.marking)
@@ -213,6 +219,7 @@ class FindingsScreen(QWidget):
             w.clear()
         self.description.clear()
         self.recommendation.clear()
+        self.impact.clear()
         self.severity.setCurrentIndex(self.severity.findData(Severity.MEDIUM.value))
         if hasattr(self, "form_state"):
             self.form_state.mark_clean()
@@ -223,7 +230,7 @@ class FindingsScreen(QWidget):
             self.submission_id, self.title.text().strip(), self.description.toPlainText(),
             Severity(self.severity.currentData()), self.recommendation.toPlainText(), _split(self.linked.text()),
             evidence, self.marking.marking(),
-            id=self.editing.id if self.editing else None,
+            id=self.editing.id if self.editing else None, impact=self.impact.toPlainText(),
         )
 
     def save(self) -> bool:

@@ -36,6 +36,7 @@ SUBMISSION_TABS: list[TabSpec] = [
     TabSpec("Assessment", "ui.screens.assessment_screen:AssessmentScreen"),
     TabSpec("Coverage", "ui.screens.coverage_screen:CoverageScreen"),
     TabSpec("Findings", "ui.screens.findings_screen:FindingsScreen"),
+    TabSpec("Narrative", "ui.screens.narrative_screen:NarrativeScreen"),
     TabSpec("Report", "ui.screens.report_screen:ReportTab"),
 ]
 
