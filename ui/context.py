@@ -25,6 +25,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from app.model.accounts import Permission
+from app.model.errors import PermissionDenied
 from app.services.session import Session
 from ui import errors
 from ui.jobs import JobRunner
@@ -75,6 +76,7 @@ class UiContext:
     confirmer: Confirmer = _confirm
     text_prompt: TextPrompt = _ask_text
     unsaved_prompt: UnsavedPrompt = ask_unsaved
+    deferred_errors: list[tuple[QWidget | None, BaseException]] = field(default_factory=list)
 
     def __setattr__(self, name: str, value: object) -> None:
         super().__setattr__(name, value)
@@ -84,7 +86,19 @@ class UiContext:
             value.error_handler = lambda exc: self.show_error(None, exc)
 
     def show_error(self, parent: QWidget | None, exc: BaseException) -> None:
+        if self.session.locked:
+            # Nothing is drawn over the lock screen: a job that failed while locked is reported after
+            # unlock. A refusal *because* of the lock needs no report (screens refresh on unlock).
+            if not (isinstance(exc, PermissionDenied) and "locked" in str(exc)):
+                self.deferred_errors.append((parent, exc))
+            return
         self.error_sink(parent, exc)
+
+    def show_deferred_errors(self) -> None:
+        """After unlock: the errors that happened while locked, in order."""
+        pending, self.deferred_errors = self.deferred_errors, []
+        for parent, exc in pending:
+            self.error_sink(parent, exc)
 
     def ask_passphrase(self, parent: QWidget | None, reason: str) -> str | None:
         return self.passphrase_prompt(parent, reason)

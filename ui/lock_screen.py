@@ -7,6 +7,7 @@ tests advance time instead of sleeping.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 
@@ -79,9 +80,11 @@ class IdleWatcher(QObject):
 
 
 class LockPage(QWidget):
-    """Shown instead of every screen while locked; only the banners stay visible."""
+    """Shown instead of every screen while locked; only the banners stay visible. Work started before
+    the lock (imports, report builds) keeps running behind it."""
 
     unlock_requested = Signal(str)
+    switch_user_requested = Signal()
 
     def __init__(self, user_label: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -111,12 +114,27 @@ class LockPage(QWidget):
         self.message.setTextFormat(Qt.TextFormat.PlainText)
         lay.addWidget(self.message)
         row = QHBoxLayout()
+        self.switch_button = QPushButton("Switch user…")
+        self.switch_button.setObjectName("switchUser")
+        self.switch_button.setToolTip("Sign this account out so another person can sign in")
+        self.switch_button.clicked.connect(self.switch_user_requested.emit)
+        row.addWidget(self.switch_button)
         row.addStretch(1)
         self.unlock_button = QPushButton("Unlock")
         self.unlock_button.setDefault(True)
         self.unlock_button.clicked.connect(self._submit)
         row.addWidget(self.unlock_button)
         lay.addLayout(row)
+        self.jobs_note = QLabel("")
+        self.jobs_note.setObjectName("hint")
+        self.jobs_note.setWordWrap(True)
+        self.jobs_note.setTextFormat(Qt.TextFormat.PlainText)
+        lay.addWidget(self.jobs_note)
+        self.wait_until = 0.0
+        self.clock: Callable[[], float] = time.monotonic
+        self.countdown = QTimer(self)
+        self.countdown.setInterval(1000)
+        self.countdown.timeout.connect(self._tick)
         h = QHBoxLayout()
         h.addStretch(1)
         h.addWidget(card)
@@ -126,15 +144,47 @@ class LockPage(QWidget):
 
     def reset(self) -> None:
         self.passphrase.clear()
-        self.message.clear()
+        if not self.countdown.isActive():
+            self.message.clear()
         self.passphrase.setFocus()
 
     def show_message(self, text: str) -> None:
         self.passphrase.clear()
         self.message.setText(text)
 
+    def show_jobs(self, labels: list[str]) -> None:
+        """Running work is named (not its content), so nobody locks and walks off thinking it stopped."""
+        self.jobs_note.setText("Still running: " + "; ".join(labels) + ". The result is shown after unlocking."
+                               if labels else "")
+
+    def show_lockout(self, seconds: float) -> None:
+        """Too many wrong passphrases: say how long to wait, and count down (the unlock stays refused
+        by the service until then; this only saves typing into a closed door)."""
+        self.passphrase.clear()
+        self.wait_until = self.clock() + seconds
+        self.countdown.start()
+        self._tick()
+
+    def seconds_left(self) -> int:
+        return max(0, math.ceil(self.wait_until - self.clock()))
+
+    @Slot()
+    def _tick(self) -> None:
+        left = self.seconds_left()
+        waiting = left > 0
+        self.unlock_button.setEnabled(not waiting)
+        self.passphrase.setEnabled(not waiting)
+        if waiting:
+            self.message.setText(f"Too many attempts — try again in {left} s.")
+        else:
+            self.countdown.stop()
+            self.message.setText("You can try again now.")
+            self.passphrase.setFocus()
+
     @Slot()
     def _submit(self) -> None:
+        if self.seconds_left() > 0:
+            return
         text = self.passphrase.text()
         if not text:
             self.message.setText("Enter your passphrase.")

@@ -17,18 +17,21 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
+    QFileDialog,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QMainWindow,
+    QMessageBox,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from app.model.accounts import Permission
-from app.model.errors import AuthError, FrontierError
+from app.model.errors import AuthError, FrontierError, LockedOutError
 from app.services import workstation
 from ui import accessibility
 from ui.banner import ClassificationBanner
@@ -90,6 +93,7 @@ class MainWindow(QMainWindow):
         ctx.events.status_message.connect(self.status_message.setText)
         ctx.events.settings_changed.connect(self._settings_changed)
         ctx.events.modified_changed.connect(self._update_modified_marks)
+        ctx.jobs.idle.connect(self._show_running_jobs)
         self._shown_key: str | None = None
         self.idle = IdleWatcher(settings.idle_lock_minutes, idle_clock or time.monotonic)
         self.idle.idle.connect(lambda: self.lock("idle"))
@@ -125,6 +129,7 @@ class MainWindow(QMainWindow):
         self.root.addWidget(self.content)
         self.lock_page = LockPage(self.user_label)
         self.lock_page.unlock_requested.connect(self.try_unlock)
+        self.lock_page.switch_user_requested.connect(self.switch_user)
         self.root.addWidget(self.lock_page)
 
         self.status = QWidget()
@@ -174,7 +179,7 @@ class MainWindow(QMainWindow):
         menu = self.menuBar().addMenu("&Session")
         menu.addAction(self.lock_action)
         sign_out = QAction("Sign out", self)
-        sign_out.triggered.connect(self.sign_out)
+        sign_out.triggered.connect(lambda: self.sign_out())
         menu.addAction(sign_out)
         help_menu = self.menuBar().addMenu("&Help")
         self.shortcuts_action = QAction("Keyboard shortcuts", self)
@@ -371,21 +376,28 @@ class MainWindow(QMainWindow):
         self.menuBar().setEnabled(False)
         self.idle.enabled = False
         self.lock_page.reset()
+        self._show_running_jobs()
         try:
             workstation.lock(self.ctx.session, reason)
         except FrontierError as exc:
             self.ctx.session.locked = True
             self.status_message.setText(f"Lock was not audited: {exc}")
 
+    @Slot()
+    def _show_running_jobs(self) -> None:
+        self.lock_page.show_jobs([job.label for job in self.ctx.jobs.active])
+
     def _hide_other_windows(self) -> None:
-        """Transient dialogs are rejected; windows holding work (editor dialogs opened with show()/open()
-        and marked keepOnLock) and other top-levels are hidden and shown again after unlock."""
+        """Transient prompts (message boxes, questions, file pickers, passphrase prompts) are answered
+        with Cancel; every other window (editors, the import dialog with its running job, progress) is
+        hidden with its work and shown again after unlock. A lock never cancels running work."""
         self._hidden_windows = []
         for w in QApplication.topLevelWidgets():
             if w is self or not w.isVisible():
                 continue
-            if isinstance(w, QDialog) and not w.property("keepOnLock"):
-                w.reject()  # transient prompts and message boxes end; their loops return
+            transient = isinstance(w, (QMessageBox, QInputDialog, QFileDialog)) or w.property("rejectOnLock")
+            if isinstance(w, QDialog) and transient and not w.property("keepOnLock"):
+                w.reject()  # their loops return
             else:
                 w.hide()
                 self._hidden_windows.append(w)
@@ -394,6 +406,9 @@ class MainWindow(QMainWindow):
     def try_unlock(self, passphrase: str) -> None:
         try:
             workstation.unlock(self.ctx.session, passphrase)
+        except LockedOutError as exc:
+            self.lock_page.show_lockout(exc.seconds)
+            return
         except AuthError as exc:
             self.lock_page.show_message(str(exc))
             return
@@ -414,11 +429,24 @@ class MainWindow(QMainWindow):
         current = self.stack.currentWidget()
         if current is not None:
             self._refresh(current)
+        self.ctx.show_deferred_errors()
+
+    @Slot()
+    def switch_user(self) -> bool:
+        """From the lock screen: sign this account out so another person can sign in. Edits cannot be
+        saved while locked, so the confirmation says what would be lost."""
+        pending = sum(1 for page in self.pages.values() if any_modified(page))
+        text = (f"Sign out {self.user_label}? Running work finishes first."
+                + (f" Unsaved edits on {pending} screen(s) will be lost." if pending else ""))
+        if not self.ctx.confirm(self, "Switch user", text, "Sign out"):
+            return False
+        self.sign_out(ask=False)
+        return True
 
     # -- sign out / close ----------------------------------------------------------------------
     @Slot()
-    def sign_out(self) -> None:
-        if not self.settle_all():
+    def sign_out(self, ask: bool = True) -> None:
+        if ask and not self.settle_all():
             return
         self.idle.stop()
         self._signed_out = True  # closeEvent must not sign out a second time

@@ -282,6 +282,8 @@ def check_passphrase(session: Session, passphrase: str) -> None:
     now = session.clock().astimezone(UTC)
     try:
         _unwrap(session.data_dir, header, session.account.username, passphrase, now, "auth.reauth_failed")
+    except LockedOutError:
+        raise  # says how long to wait: even the right passphrase is refused until then
     except AuthError:
         raise AuthError("Wrong passphrase.") from None
 

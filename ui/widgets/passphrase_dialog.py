@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QLineEdit, QVBo
 class PassphraseDialog(QDialog):
     def __init__(self, reason: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.setProperty("rejectOnLock", True)  # a prompt, not work: a lock answers it with Cancel
         self.setWindowTitle("Passphrase required")
         self.setModal(True)
         layout = QVBoxLayout(self)

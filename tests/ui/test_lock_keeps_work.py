@@ -1,0 +1,115 @@
+"""A lock never cancels running work; lockout says how long to wait; switch user (issue 15, point 4)."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date
+from pathlib import Path
+
+from app.model.errors import StorageError
+from app.model.submissions import Submission
+from app.services import results, submissions
+from ui.dialogs.import_dialog import ImportDialog
+from ui.jobs import JobRunner
+from ui.main_window import MainWindow
+from ui.unsaved import Choice
+
+INTERCODE = Path(__file__).resolve().parents[1] / "fixtures" / "inspect" / "intercode_ok.eval"
+
+
+def _window(ctx, qtbot) -> MainWindow:  # type: ignore[no-untyped-def]
+    w = MainWindow(ctx)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    return w
+
+
+def _sid(ctx) -> int:  # type: ignore[no-untyped-def]
+    sub = submissions.create(ctx.session, Submission("Offline", "cyber-mini", "7b", date(2026, 11, 1),
+                                                     date(2026, 11, 28)))
+    assert sub.id is not None
+    return sub.id
+
+
+def test_lock_during_a_running_import_the_run_lands_and_no_error_box(ctx, dialogs, qtbot, workstation,
+                                                                      monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    sid = _sid(ctx)
+    ctx.jobs = JobRunner(synchronous=False, slow_ms=60_000)
+    w = _window(ctx, qtbot)
+    dlg = ImportDialog(ctx, sid, w)
+    qtbot.addWidget(dlg)
+    dlg.show()
+    dlg.add_files([str(INTERCODE)])
+    qtbot.waitUntil(lambda: "gdm_intercode_ctf" in dlg.file_list.item(0).text(), timeout=10_000)
+    started, release = threading.Event(), threading.Event()
+    real = results.import_files
+
+    def slow_import(session, *args, **kwargs):  # type: ignore[no-untyped-def]
+        started.set()
+        release.wait(10)  # the lock happens while the import is running
+        return real(session, *args, **kwargs)
+
+    monkeypatch.setattr(results, "import_files", slow_import)
+    dlg.import_button.click()
+    assert started.wait(5) and dlg.is_running()
+    w.lock("on demand")
+    assert not dlg.isVisible()  # hidden with its work, not closed
+    assert "Importing 1 evaluation log(s)" in w.lock_page.jobs_note.text()
+    release.set()
+    qtbot.waitUntil(lambda: not ctx.jobs.active, timeout=20_000)
+    assert not dlg.is_running()
+    assert [o.status for o in dlg.outcomes] == ["imported"]  # not cancelled by the lock
+    assert w.lock_page.jobs_note.text() == ""
+    assert dialogs.errors == []  # nothing drawn over the lock screen
+    w.try_unlock(workstation.passphrase("reviewer"))
+    assert not w.locked and dlg.isVisible()  # the result is shown after unlock
+    assert dlg.results_table.item(0, 1).text() == "Imported"
+    assert len(results.list_runs(ctx.session, sid)) == 1
+    assert dialogs.errors == []
+
+
+def test_error_of_a_job_failing_while_locked_is_shown_after_unlock(ctx, dialogs, qtbot, workstation) -> None:  # type: ignore[no-untyped-def]
+    w = _window(ctx, qtbot)
+    w.lock("on demand")
+    ctx.show_error(w, StorageError("disk full while writing the report"))
+    assert dialogs.errors == []
+    w.try_unlock(workstation.passphrase("reviewer"))
+    assert [str(e) for e in dialogs.errors] == ["disk full while writing the report"]
+
+
+def test_lockout_says_how_long_and_refuses_even_the_right_passphrase(ctx, qtbot, workstation) -> None:  # type: ignore[no-untyped-def]
+    w = _window(ctx, qtbot)
+    w.lock("on demand")
+    for _ in range(3):
+        w.try_unlock("wrong passphrase")
+    assert w.lock_page.message.text().startswith("Too many attempts — try again in ")
+    assert w.lock_page.message.text().endswith(" s.")
+    left = w.lock_page.seconds_left()
+    assert 25 <= left <= 31
+    assert not w.lock_page.unlock_button.isEnabled() and not w.lock_page.passphrase.isEnabled()
+    w.try_unlock(workstation.passphrase("reviewer"))  # the right one, during the delay
+    assert w.locked
+    assert "Wrong passphrase" not in w.lock_page.message.text()
+    assert w.lock_page.message.text().startswith("Too many attempts")
+    w.lock_page.wait_until = 0.0  # the delay is over (clock moved on)
+    w.lock_page._tick()
+    assert w.lock_page.unlock_button.isEnabled() and w.lock_page.message.text() == "You can try again now."
+
+
+def test_switch_user_from_the_lock_screen(ctx, dialogs, qtbot) -> None:  # type: ignore[no-untyped-def]
+    sid = _sid(ctx)
+    w = _window(ctx, qtbot)
+    w.open_submission(sid)
+    w.pages[f"submission:{sid}"].tab("Overview").notes.setPlainText("unsaved")  # type: ignore[attr-defined]
+    w.lock("on demand")
+    assert w.lock_page.switch_button.isVisible()
+    dialogs.confirm_answer = False
+    with qtbot.assertNotEmitted(w.signed_out):
+        w.lock_page.switch_button.click()
+    assert "Switch user" in dialogs.confirmations
+    dialogs.confirm_answer = True
+    dialogs.unsaved_answer = Choice.SAVE  # never asked: nothing can be saved while locked
+    with qtbot.waitSignal(w.signed_out):
+        w.lock_page.switch_button.click()
+    assert dialogs.unsaved == []
