@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 export QT_QPA_PLATFORM ?= offscreen
 ARGS ?=
 
-.PHONY: run demo desktop-libs test lint unit bench installer screenshots fixtures clean
+.PHONY: run demo display desktop-libs test lint unit bench installer screenshots fixtures clean
 
 $(STAMP): pyproject.toml
 	@if [ -z "$(PYTHON_BOOT)" ]; then echo "error: Python 3.12 or 3.13 is required and neither was found (python3.13/python3.12 on PATH or under ~/.pyenv)." >&2; exit 1; fi
@@ -20,11 +20,18 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-run: $(STAMP) desktop-libs
+# `display` comes first: on a machine without a display nothing is installed before saying so.
+run: display $(STAMP) desktop-libs
 	env -u QT_QPA_PLATFORM $(VENV)/bin/frontier-review gui $(ARGS)
 
-demo: $(STAMP) desktop-libs
+demo: display $(STAMP) desktop-libs
 	env -u QT_QPA_PLATFORM $(VENV)/bin/frontier-review gui --demo $(ARGS)
+
+# A window needs a display (X11 or Wayland) on Linux; other systems always have one.
+display:
+	@if [ "$$(uname -s)" = Linux ] && [ -z "$${DISPLAY:-}" ] && [ -z "$${WAYLAND_DISPLAY:-}" ]; then \
+	  echo "make run: no display here (DISPLAY and WAYLAND_DISPLAY are unset); run it from a desktop session, or headless with: xvfb-run make run" >&2; \
+	  exit 1; fi
 
 # The X11 libraries Qt's xcb platform plugin needs (a desktop has them; a fresh server may not).
 desktop-libs:
@@ -35,8 +42,11 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
+# Progress by file (one line per test file, with the running percentage), the slowest tests at the end.
+TEST_MINUTES ?= 12
 test: lint
-	$(PY) -m pytest -q -p no:randomly $(ARGS)
+	@echo "Running the test suite: about $(TEST_MINUTES) minutes on a 2-core machine; progress is shown per file."
+	$(PY) -m pytest -p no:randomly --durations=5 $(ARGS)
 
 bench: $(STAMP)
 	for b in bench/bench_*.py; do $(PY) $$b || exit 1; done

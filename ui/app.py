@@ -7,11 +7,12 @@ top-level windows (setup wizard -> main window, sign-in -> main window -> sign-i
 from __future__ import annotations
 
 import shutil
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Slot
+from PySide6.QtCore import QObject, QTimer, Slot
 from PySide6.QtWidgets import QApplication, QWidget
 
 from app.services import workstation
@@ -96,6 +97,18 @@ def demo_hint(accounts: dict[str, tuple[str, object, str]]) -> str:
     return "\n".join(lines)
 
 
+def _quit_on_signals(app: QApplication) -> None:
+    """Ctrl+C, `kill` and a closed terminal end the event loop normally, so the demo folder is removed
+    on the way out (SIGKILL cannot be caught: the next start removes what it left)."""
+    for sig in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", signal.SIGTERM)):
+        # Posted, so a signal that arrives before the event loop runs still ends it once it starts.
+        signal.signal(sig, lambda _sig, _frame: QTimer.singleShot(0, app.quit))
+    # Python runs signal handlers only between bytecodes; a short timer gives it the chance.
+    tick = QTimer(app)
+    tick.timeout.connect(lambda: None)
+    tick.start(250)
+
+
 def run_gui(data_dir: Path | None = None, demo: bool = False) -> int:
     app = QApplication.instance() or QApplication(sys.argv)
     assert isinstance(app, QApplication)
@@ -103,6 +116,11 @@ def run_gui(data_dir: Path | None = None, demo: bool = False) -> int:
     app.setApplicationDisplayName("Frontier Review")
     install_excepthook()
     theme.apply(app)
+    _quit_on_signals(app)
+    from app.services.demo import clean_stale_demo_folders
+
+    for stale in clean_stale_demo_folders():  # left by a demo that was killed
+        print(f"Removed a stale demo folder: {stale}", file=sys.stderr)
     jobs = JobRunner()
     hint = ""
     cleanup: Path | None = None

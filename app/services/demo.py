@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import tempfile
 from dataclasses import dataclass
 from datetime import timedelta
@@ -58,8 +60,48 @@ class DemoWorkstation:
     recovery_key: str
 
 
+DEMO_PREFIX = "frontier-review-demo-"
+OWNER_FILE = "owner.pid"  # the process that uses the folder; a folder whose owner is gone is stale
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's live process
+    return True
+
+
+def clean_stale_demo_folders(temp_dir: Path | None = None) -> list[Path]:
+    """Remove demo folders left behind by a demo that was killed (its owner process is gone).
+    Only folders with the demo prefix, owned by this user, are considered; returns what was removed."""
+    root = Path(temp_dir or tempfile.gettempdir())
+    removed = []
+    for folder in root.glob(f"{DEMO_PREFIX}*"):
+        try:
+            if not folder.is_dir() or folder.is_symlink() or folder.stat().st_uid != os.getuid():
+                continue
+            owner = folder / OWNER_FILE
+            pid = int(owner.read_text(encoding="ascii").strip()) if owner.is_file() else 0
+        except (OSError, ValueError):
+            pid = 0
+        if pid == os.getpid() or (pid and _alive(pid)):
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        if not folder.exists():
+            removed.append(folder)
+    return removed
+
+
 def create_demo_workstation(path: Path | None = None, clock: Clock = utc_now) -> DemoWorkstation:
-    data_dir = Path(path) if path else Path(tempfile.mkdtemp(prefix="frontier-review-demo-")) / "workstation"
+    if path:
+        data_dir = Path(path)
+    else:
+        folder = Path(tempfile.mkdtemp(prefix=DEMO_PREFIX))
+        (folder / OWNER_FILE).write_text(f"{os.getpid()}\n", encoding="ascii")
+        data_dir = folder / "workstation"
     admin_name, _, admin_pass = DEMO_ACCOUNTS["admin"]
     result = workstation.initialize(
         data_dir, workstation_name="DEMO - Cyber Evaluation Cell 3", system_high="SECRET//NOFORN",
