@@ -129,6 +129,10 @@ def verify_detached(data: bytes, signature: bytes, trusted_roots: Sequence[x509.
             problem = pki.validity_problem(c, now)
             if problem:
                 raise IntegrityError(f"{what}: {problem}")
+        # A certificate that does chain may still be refused for its key usage: say so, not "untrusted".
+        usage = key_usage_problem(cert)
+        if usage and pki.chain_problem(cert, embedded, trusted_roots, now) is None:
+            raise IntegrityError(f"{what}: {usage}")
         raise IntegrityError(
             f"{what}: signer {pki.common_name(cert)} (issued by {cert.issuer.rfc4514_string()}) does not chain "
             "to a trusted root on this workstation"
@@ -136,3 +140,30 @@ def verify_detached(data: bytes, signature: bytes, trusted_roots: Sequence[x509.
     return SignerInfo(pki.common_name(cert), cert.issuer.rfc4514_string(), cert.serial_number,
                       pki.fingerprint(cert), signing_time, cert)
 
+
+
+_USAGE_NAMES = {"non_repudiation": "nonRepudiation (content commitment)", "digital_signature": "digitalSignature"}
+
+
+def key_usage_problem(cert: x509.Certificate, required: set[str] | None = None) -> str:
+    """Why `cert` may not sign documents under the key usage pyHanko requires (`required`; by
+    default that of a CMS signature, nonRepudiation), or "" when it may."""
+    from pyhanko.sign.validation.settings import KeyUsageConstraints
+    from pyhanko.sign.validation.status import StandardCMSSignatureStatus
+    from pyhanko_certvalidator.errors import InvalidCertificateError
+
+    required = required if required is not None else StandardCMSSignatureStatus.key_usage
+    try:
+        KeyUsageConstraints(key_usage=set(required)).validate(pki.to_asn1_cert(cert))
+    except InvalidCertificateError:
+        try:
+            usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
+            present = [n for n, on in (("digitalSignature", usage.digital_signature),
+                                       ("nonRepudiation", usage.content_commitment),
+                                       ("keyCertSign", usage.key_cert_sign), ("cRLSign", usage.crl_sign)) if on]
+        except x509.ExtensionNotFound:
+            present = []
+        names = " or ".join(_USAGE_NAMES.get(u, u) for u in sorted(required))
+        return (f"the certificate of {pki.common_name(cert)} chains to a trusted root but lacks the key usage "
+                f"{names} required to sign documents (it allows only {', '.join(present) or 'nothing'})")
+    return ""

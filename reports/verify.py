@@ -21,7 +21,7 @@ from cryptography import x509
 
 from app.model.errors import IntegrityError
 from reports import pki
-from reports.detached import run_sync, validation_context
+from reports.detached import key_usage_problem, run_sync, validation_context
 
 # The report's two signature fields (reports.pdf lays them out; named here to keep verification
 # free of the reportlab import).
@@ -149,8 +149,10 @@ def _check_one(sig: Any, trusted_roots: Sequence[x509.Certificate], now: datetim
     trusted = bool(status.trusted)
     problem = ""
     if not trusted:
-        problem = next((p for c in [cert, *[pki.from_asn1_cert(x) for x in sig.other_embedded_certs]]
-                        if (p := pki.validity_problem(c, now))), "") or \
+        embedded = [pki.from_asn1_cert(x) for x in sig.other_embedded_certs]
+        usage = key_usage_problem(cert, set(type(status).key_usage))
+        problem = next((p for c in [cert, *embedded] if (p := pki.validity_problem(c, now))), "") or \
+            (usage if usage and pki.chain_problem(cert, embedded, trusted_roots, now) is None else "") or \
             f"issuer {cert.issuer.rfc4514_string()} is not a trusted root on this workstation"
     from pyhanko.sign.validation.status import SignatureCoverageLevel
 

@@ -100,3 +100,95 @@ def test_backup_files_are_written_0600(workstation, tmp_path: Path) -> None:  # 
     result = backup.create(workstation.session("admin"), dest, PASSPHRASES["admin"])
     modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in result.folder.iterdir()}
     assert modes and all(mode == 0o600 for mode in modes.values()), {k: oct(v) for k, v in modes.items()}
+
+
+def test_csaf_base_score_1e999_is_an_error_naming_the_file(workstation, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import json
+    import re
+
+    from app.ingest import csaf_import
+    from app.model.errors import IngestError
+    from app.services import vulnerabilities as vs
+    from app.services.vulnerabilities import ActionKind
+    from reports import csaf, csaf_validate
+    from tests.unit.test_csaf import rich
+
+    doc = csaf.advisory(rich(id="FRW-VULN-2026-0009").validate(), csaf.Publisher("P", "https://p.example"),
+                        csaf.AdvisoryMeta("T-1", 1, (csaf.Revision("2026-11-20T00:00:00Z", "1", "Initial"),),
+                                          "2026-11-20T00:00:00Z"))
+    text, n = re.subn(r'"baseScore": [0-9.]+', '"baseScore": 1e999', json.dumps(doc), count=1)
+    assert n == 1
+    path = tmp_path / "partner-advisory.json"
+    path.write_text(text)
+    with pytest.raises(IngestError, match=r"partner-advisory\.json: invalid JSON: the number 1e999 is out of range"):
+        csaf_import.read_advisory(path, csaf_validate.validate)
+    (action,) = vs.preview_import(workstation.session("reviewer"), [path]).actions
+    assert action.kind is ActionKind.INVALID and str(path) in action.message and "1e999" in action.message
+
+
+def _cert_with_usage(ca, name: str, digital_signature: bool, non_repudiation: bool):  # type: ignore[no-untyped-def]
+    """A signing certificate issued by `ca` with exactly the given key usages."""
+    from datetime import UTC, datetime, timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.x509.oid import NameOID
+
+    from reports import pki
+
+    key = pki.new_key()
+    now = datetime.now(UTC) - timedelta(minutes=5)
+    cert = (x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+            .issuer_name(ca.cert.subject).public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now).not_valid_after(now + timedelta(days=30))
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.KeyUsage(digital_signature=digital_signature, content_commitment=non_repudiation,
+                                         key_encipherment=False, data_encipherment=False, key_agreement=False,
+                                         key_cert_sign=False, crl_sign=False, encipher_only=False,
+                                         decipher_only=False), critical=True)
+            .sign(ca.key, hashes.SHA256()))
+    return pki.CertifiedKey(key, cert, (ca.cert,))
+
+
+def test_rule_set_certificate_without_non_repudiation_names_the_key_usage() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from app.model.errors import IntegrityError
+    from reports import pki
+    from reports.detached import sign_detached, verify_detached
+
+    ca = pki.create_ca("Agency rules authority", datetime.now(UTC) - timedelta(days=1))
+    data = b'{"id": "rules", "version": 3}'
+    weak = _cert_with_usage(ca, "Rules Signer", digital_signature=True, non_repudiation=False)
+    signature = sign_detached(data, weak.key, weak.cert, weak.chain)
+    with pytest.raises(IntegrityError) as caught:
+        verify_detached(data, signature, [ca.cert], what="rules.json.p7s (coverage rule set signature)")
+    message = str(caught.value)
+    assert "lacks the key usage nonRepudiation" in message and "Rules Signer" in message, message
+    assert "allows only digitalSignature" in message and "does not chain" not in message
+    good = _cert_with_usage(ca, "Rules Signer", digital_signature=True, non_repudiation=True)
+    assert verify_detached(data, sign_detached(data, good.key, good.cert, good.chain), [ca.cert]).subject == \
+        "Rules Signer"
+    stranger = pki.create_ca("Somewhere else", datetime.now(UTC) - timedelta(days=1))
+    with pytest.raises(IntegrityError, match="does not chain to a trusted root"):  # untrusted stays untrusted
+        verify_detached(data, signature, [stranger.cert])
+
+
+def test_report_signed_with_a_certificate_lacking_non_repudiation_names_the_key_usage() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from reports import pki
+    from reports.pdf import build_pdf
+    from reports.sample import sample_input
+    from reports.signing import reviewer_request, sign_pdf, software_signer
+    from reports.verify import verify_pdf
+
+    ca = pki.create_ca("Key usage tests", datetime.now(UTC) - timedelta(days=1))
+    weak = _cert_with_usage(ca, "Rita Reviewer", digital_signature=True, non_repudiation=False)
+    built = build_pdf(sample_input(2))
+    signed = sign_pdf(built.data, software_signer(weak.key, weak.cert, weak.chain),
+                      reviewer_request(built.signature_page, built.signature_boxes))
+    (check,) = verify_pdf(signed, [ca.cert]).signatures
+    assert check.intact and not check.trusted
+    assert "lacks the key usage nonRepudiation" in check.trust_problem, check.trust_problem
