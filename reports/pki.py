@@ -218,6 +218,31 @@ def chain_problem(cert: x509.Certificate, intermediates: Sequence[x509.Certifica
     return "certificate chain is too long"
 
 
+def issuer_path(cert: x509.Certificate, pool: Sequence[x509.Certificate]) -> list[x509.Certificate]:
+    """The CA certificates from `pool` above `cert`, issuer first, checked by signature: the chain a
+    signature must carry so that a receiver trusting only its root can build the path."""
+    path: list[x509.Certificate] = []
+    current = cert
+    for _depth in range(8):
+        issuer = next((c for c in pool if c.subject == current.issuer and c != current and c not in path
+                       and _issued_by(current, c)), None)
+        if issuer is None:
+            break
+        path.append(issuer)
+        if issuer.subject == issuer.issuer:
+            break
+        current = issuer
+    return path
+
+
+def _issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
+    try:
+        cert.verify_directly_issued_by(issuer)
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+    return True
+
+
 # -- PKCS#12 -----------------------------------------------------------------------------------
 
 

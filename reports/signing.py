@@ -221,7 +221,14 @@ def token_certificate(module: str, token_label: str, key_label: str, pin: str
             raise ValidationError("token", f"no certificate labelled '{key_label}' on token '{token_label}'")
         cert = x509.load_der_x509_certificate(bytes(found[0][Attribute.VALUE]))
         pki.check_key_strength(cert.public_key(), f"certificate on token '{token_label}'")
-        return cert, ()
+        # Smart cards usually carry their issuing CA certificates too: the chain the signature embeds.
+        others = []
+        for obj in session.get_objects({Attribute.CLASS: ObjectClass.CERTIFICATE}):
+            with contextlib.suppress(ValueError, KeyError):
+                other = x509.load_der_x509_certificate(bytes(obj[Attribute.VALUE]))
+                if other != cert and pki.is_ca(other):
+                    others.append(other)
+        return cert, tuple(pki.issuer_path(cert, others))
 
 
 @contextlib.contextmanager

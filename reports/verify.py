@@ -233,3 +233,17 @@ def verify_pdf(data: bytes, trusted_roots: Sequence[x509.Certificate], name: str
     if len(checked) == len(embedded):
         result.problems += _structure(checked, result.signatures, total_revisions)
     return result
+
+
+def signature_certificates(data: bytes) -> list[x509.Certificate]:
+    """Every certificate embedded in the PDF's signatures (signers and the chains they carry)."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    try:
+        embedded = list(PdfFileReader(io.BytesIO(data), strict=False).embedded_signatures)
+    except Exception as exc:
+        raise IntegrityError(f"not a readable PDF ({type(exc).__name__}: {exc})") from None
+    out: list[x509.Certificate] = []
+    for sig in embedded:
+        out += [pki.from_asn1_cert(sig.signer_cert), *(pki.from_asn1_cert(c) for c in sig.other_embedded_certs)]
+    return pki.dedupe(out)

@@ -29,7 +29,7 @@ class PackageVerification:
     pdf: PdfVerification | None = None
     checked: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
-    package_ca_fingerprint: str = ""
+    package_cas: list[str] = field(default_factory=list)  # "common name (SHA-256 fingerprint)" per CA in ca.pem
 
     @property
     def ok(self) -> bool:
@@ -43,8 +43,7 @@ class PackageVerification:
         out += [f"  PROBLEM: {p}" for p in self.problems]
         if self.pdf:
             out += ["  " + line for line in self.pdf.lines()]
-        if self.package_ca_fingerprint:
-            out.append(f"  package CA certificate SHA-256 fingerprint: {self.package_ca_fingerprint}")
+        out += [f"  package CA certificate: {ca}" for ca in self.package_cas]
         return out
 
 
@@ -115,7 +114,9 @@ def verify_package(folder: Path, trusted_roots: Sequence[x509.Certificate]) -> P
             result.checked.append(f"{name} SHA-256 matches")
     if (folder / CA_FILE).is_file():
         try:
-            result.package_ca_fingerprint = pki.fingerprint(pki.cert_from_bytes((folder / CA_FILE).read_bytes()))
+            data = (folder / CA_FILE).read_bytes()
+            cas = pki.certs_from_pem(data, CA_FILE) if b"-----BEGIN" in data else [pki.cert_from_bytes(data, CA_FILE)]
+            result.package_cas = [f"{pki.common_name(c)} (SHA-256 {pki.fingerprint(c)})" for c in cas]
         except FrontierError as exc:
             result.problems.append(f"{CA_FILE}: {exc}")
     pdf_path = folder / PDF_FILE

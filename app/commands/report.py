@@ -136,9 +136,11 @@ def _verify_path(args: argparse.Namespace) -> int:
         roots = []
         for f in args.ca:
             try:
-                roots.append(pki.cert_from_bytes(Path(f).read_bytes(), f))
+                data = Path(f).read_bytes()
             except OSError as exc:
                 raise ValidationError(f, f"cannot be read ({exc.strerror})") from None
+            # A PEM file may hold several CAs (a package's ca.pem carries a smart card's CA too).
+            roots += pki.certs_from_pem(data, f) if b"-----BEGIN" in data else [pki.cert_from_bytes(data, f)]
         for c in roots:
             print(f"trusting CA {pki.common_name(c)} (SHA-256 {pki.fingerprint(c)}) as given on the command line")
         result = report_service.verify_path(path, roots)

@@ -216,9 +216,12 @@ def register_token(session: Session, passphrase: str, module: str, token_label: 
     session.require(Permission.SIGN)
     session.reauthenticate(passphrase)
     cert, chain = token_certificate(module, token_label, key_label, pin)
-    problem = pki.chain_problem(cert, chain, trusted_roots(session), session.clock())
+    roots = trusted_roots(session)
+    problem = pki.chain_problem(cert, chain, roots, session.clock())
     if problem:
         raise IntegrityError(f"token {token_label}: {problem}")
+    # Kept up to the trusted root, so signatures and export packages carry the token's CA chain.
+    chain = tuple(pki.issuer_path(cert, [*chain, *roots]))
     username = session.account.username
     with session.transaction() as conn:
         pki_repo.add_identity(

@@ -45,7 +45,7 @@ from reports import findings_json, oscal, pki
 from reports.package import FINDINGS_FILE, OSCAL_FILE, PDF_FILE, PackageResult, write_package
 from reports.pdf import build_pdf
 from reports.signing import SignatureRequest, lead_request, reviewer_request, sign_pdf, software_signer, token_signer
-from reports.verify import AWAITING, PdfVerification, verify_pdf
+from reports.verify import AWAITING, PdfVerification, signature_certificates, verify_pdf
 from reports.verify_package import PackageVerification, verify_package
 from storage import accounts as accounts_repo
 from storage import audit as audit_log
@@ -501,6 +501,7 @@ def export(session: Session, report_id: int, destination: Path, media_label: str
     oscal_doc, findings_doc = reports_repo.companions(session.db.conn, report_id)
     files = {PDF_FILE: reports_repo.pdf(session.db.conn, report_id), OSCAL_FILE: oscal_doc, FINDINGS_FILE: findings_doc}
     sign_manifest, ca_pem = pki_service.manifest_signer(session, pin, "a reviewer or lead exports reports")
+    ca_pem = _with_signature_cas(session, ca_pem, files[PDF_FILE])
     name = report.control_number
     result = write_package(Path(destination), name, files, content, media, sign_manifest, ca_pem, progress)
     with session.transaction() as conn:
@@ -508,6 +509,16 @@ def export(session: Session, report_id: int, destination: Path, media_label: str
                       {"destination": str(result.path), "media": media.banner(), "marking": content.banner(),
                        "files": result.files, "control_number": report.control_number})
     return ExportOutcome(result, report)
+
+
+def _with_signature_cas(session: Session, ca_pem: bytes, pdf: bytes) -> bytes:
+    """The package's CA file also carries the CA certificates above each report signature that this
+    workstation trusts (e.g. a smart card's agency CA), so a receiver can build every signer's path
+    from the package itself once it has decided to trust those CAs."""
+    roots, now = pki_service.trusted_roots(session), session.clock()
+    embedded = signature_certificates(pdf)
+    cas = [c for c in embedded if pki.is_ca(c) and pki.chain_problem(c, embedded, roots, now) is None]
+    return pki.certs_to_pem(pki.dedupe([*pki.certs_from_pem(ca_pem, "package CA file"), *cas]))
 
 
 def record_print(session: Session, report_id: int, printer: str, copies: int = 1, pages: str = "all") -> None:

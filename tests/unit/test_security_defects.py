@@ -15,6 +15,7 @@ from app.services import backup
 from app.services import workstation as ws_service
 from storage import keyring_secret
 from tests.conftest import PASSPHRASES, MemoryKeyring
+from tests.unit.test_signing import softhsm  # noqa: F401  (session fixture: one SoftHSM2 token per run)
 
 
 class PlaintextFileKeyring(keyring.backend.KeyringBackend):
@@ -192,3 +193,46 @@ def test_report_signed_with_a_certificate_lacking_non_repudiation_names_the_key_
     (check,) = verify_pdf(signed, [ca.cert]).signatures
     assert check.intact and not check.trusted
     assert "lacks the key usage nonRepudiation" in check.trust_problem, check.trust_problem
+
+
+def test_package_countersigned_with_a_smart_card_carries_the_token_ca_chain(  # type: ignore[no-untyped-def]
+        workstation, softhsm, tmp_path: Path, monkeypatch, capsys) -> None:  # noqa: F811
+    """The lead's card is issued by an agency CA the workstation trusts; the exported package must
+    verify from its own ca.pem (workstation CA plus the card's CA chain), with no workstation."""
+    import io
+    import sys
+
+    from app import cli
+    from app.services import pki as pki_service
+    from app.services import reports as report_service
+    from reports import pki
+    from tests.unit.test_signing_service import _approved_submission, _configure
+
+    admin = workstation.session("admin")
+    _configure(admin)
+    rev, lead = workstation.session("reviewer"), workstation.session("lead")
+    agency = tmp_path / "agency-ca.pem"
+    agency.write_bytes(pki.cert_to_pem(softhsm["ca"].cert))
+    pki_service.import_trusted_root(admin, agency, workstation.passphrase("admin"))
+    pki_service.register_token(lead, workstation.passphrase("lead"), softhsm["module"], softhsm["token"],
+                               softhsm["key"], softhsm["pin"])
+    assert pki_service.load_identity(lead, "lead").chain == (softhsm["ca"].cert,)
+    report = report_service.build(rev, _approved_submission(workstation))
+    report_service.sign(rev, report.id, workstation.passphrase("reviewer"))
+    report_service.countersign(lead, report.id, workstation.passphrase("lead"), pin=softhsm["pin"])
+    usb = tmp_path / "usb"
+    usb.mkdir()
+    pkg = report_service.export(rev, report.id, usb, "SECRET//NOFORN", workstation.passphrase("reviewer")).package.path
+    shipped = pki.certs_from_pem((pkg / "ca.pem").read_bytes())
+    assert pki_service.workstation_ca(admin) in shipped and softhsm["ca"].cert in shipped
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    code = cli.main(["--data-dir", str(tmp_path / "elsewhere"), "verify", str(pkg), "--ca", str(pkg / "ca.pem")])
+    out = capsys.readouterr().out
+    assert code == 0 and "package VERIFIED" in out, out
+    assert out.count("package CA certificate: ") == 2 and "FINAL: all signatures valid" in out
+    # Trusting only the workstation CA is not enough for the agency-issued countersignature: named.
+    ws_ca = tmp_path / "ws-ca.pem"
+    ws_ca.write_bytes(pki.cert_to_pem(pki_service.workstation_ca(admin)))
+    code = cli.main(["--data-dir", str(tmp_path / "elsewhere"), "verify", str(pkg), "--ca", str(ws_ca)])
+    out = capsys.readouterr().out
+    assert code == 1 and "LeadCountersignature" in out and "not a trusted root" in out
