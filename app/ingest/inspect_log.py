@@ -126,6 +126,10 @@ def _need(obj: dict[str, Any], key: str, path: str, where: str) -> Any:
     return obj[key]
 
 
+# What sample_from_json reads from a sample stored raw; msgspec skips the rest (messages, events)
+# at C speed instead of building Python objects for it.
+SAMPLE_FIELDS = jsonread.ObjectFields(("id", "epoch", "input", "target", "choices", "scores", "output", "error",
+                                       "model_usage", "attachments", "total_time", "working_time"))
 TRANSCRIPT_KEYS = ("messages", "events", "events_data", "output", "metadata", "store", "attachments", "error",
                    "limit", "scores")
 
@@ -338,7 +342,7 @@ def _open_eval(z: SafeZip, path: str, limits: Limits) -> ParsedLog:
     def samples() -> Iterator[SampleResult]:
         for name in sample_members:
             data = z.read(name)
-            yield sample_from_json(jsonread.loads(data, path, _where(name)), path, _where(name), raw=data)
+            yield sample_from_json(SAMPLE_FIELDS.decode(data, path, _where(name)), path, _where(name), raw=data)
 
     return ParsedLog(path, "inspect-eval", [ParsedRun(run, samples, len(sample_members))],
                      bytes_total=z.size, bytes_done=lambda: z.compressed_read, close=z.close)
@@ -371,8 +375,9 @@ def open_json(path: str, limits: Limits = DEFAULT_LIMITS) -> ParsedLog:
     def samples() -> Iterator[SampleResult]:
         if sample_array is None:
             return
-        for i, s in enumerate(sample_array):
-            yield sample_from_json(s, path, f"samples[{i}]")
+        for i, raw in enumerate(sample_array.raw()):
+            where = f"samples[{i}]"
+            yield sample_from_json(SAMPLE_FIELDS.decode(raw, path, where), path, where, raw=raw)
         for _ in items:  # rest of the object (reductions...) must still be valid JSON
             pass
 

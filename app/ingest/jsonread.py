@@ -8,6 +8,13 @@
 - a streaming reader walks one top-level object key by key and an array element by element,
   so a multi-GB Inspect .json log is never held whole.
 Every failure is an IngestError naming the file and the place.
+
+Speed: msgspec (a C parser) parses first. It is stricter than the rules above (it rejects NaN,
+1e999, lone surrogate escapes, a byte-order mark and very long integers), so whatever it refuses is
+parsed again by the standard library's scanner, which accepts it or names the problem exactly as
+before: msgspec only ever answers for documents on which both parsers agree. `ObjectFields` asks
+msgspec for a few top-level keys and lets it skip the rest at C speed, after the cheap whole-text
+checks (depth, UTF-8, integer length) that a skipped part must still pass.
 """
 
 from __future__ import annotations
@@ -15,8 +22,11 @@ from __future__ import annotations
 import codecs
 import json
 import re
+import sys
 from collections.abc import Iterator
 from typing import IO, Any
+
+import msgspec
 
 from app.model.errors import IngestError
 
@@ -51,10 +61,29 @@ def too_deep(data: bytes | str, limit: int = MAX_DEPTH) -> bool:
     return bool(brackets)
 
 
+_DIGIT_MAP = bytes(0x31 if 0x30 <= i <= 0x39 else 0x30 for i in range(256))  # digit -> "1", other -> "0"
+
+
+def long_digit_run(data: bytes) -> bool:
+    """True if `data` holds more consecutive digits than Python converts to int (a number the
+    standard scanner rejects; inside a string it is harmless, and the standard path will say so)."""
+    limit = sys.get_int_max_str_digits()
+    if not limit or len(data) <= limit:
+        return False
+    return b"1" * (limit + 1) in data.translate(_DIGIT_MAP)
+
+
+_FAST = msgspec.json.Decoder()
+_SPAN = msgspec.json.Decoder(msgspec.Raw)  # validates one value and skips it without building it
+_FAST_REFUSED = (msgspec.DecodeError, UnicodeDecodeError, RecursionError)
+_TRAILING = re.compile(r"trailing characters \(byte (\d+)\)")
+
+
 # Default hooks keep the C scanner on its fast path; an integer longer than Python's digit limit
 # surfaces as ValueError("Exceeds the limit ...") and is reported as such.
 _DECODER = json.JSONDecoder()
 _WS = re.compile(r"[ \t\n\r]*")
+_WS_B = re.compile(rb"[ \t\n\r]*")
 
 
 def _describe(exc: BaseException) -> str:
@@ -78,6 +107,15 @@ def decode_utf8(data: bytes, path: str, where: str = "") -> str:
 
 def loads(data: bytes | str, path: str, where: str = "") -> Any:
     """Parse one JSON document (bytes are decoded as strict UTF-8)."""
+    if not too_deep(data):
+        try:
+            return _FAST.decode(data)
+        except _FAST_REFUSED:
+            pass  # NaN, 1e999, a BOM, bad UTF-8, bad syntax...: the standard path decides and names it
+    return _loads_std(data, path, where)
+
+
+def _loads_std(data: bytes | str, path: str, where: str) -> Any:
     text = decode_utf8(data, path, where) if isinstance(data, bytes) else data
     place = f"{where}: " if where else ""
     if not text.strip():
@@ -101,12 +139,49 @@ def loads_object(data: bytes | str, path: str, where: str = "") -> dict[str, Any
     return value
 
 
+class ObjectFields:
+    """Decode only some top-level keys of a JSON object; msgspec validates and skips the rest.
+
+    `decode` returns a dict holding the wanted keys that are present (or, when the document is not
+    an object, the parsed value, for the caller to reject). Every bound of `loads` holds for the
+    whole document, skipped parts included, so a transcript stored raw can always be parsed later.
+    """
+
+    def __init__(self, fields: tuple[str, ...]) -> None:
+        self.fields = fields
+        struct = msgspec.defstruct("Fields", [(f, Any, msgspec.UNSET) for f in fields])
+        self._decoder = msgspec.json.Decoder(struct)
+
+    def decode(self, data: bytes, path: str, where: str = "") -> Any:
+        if not (too_deep(data) or not (data.isascii() or _valid_utf8(data)) or long_digit_run(data)):
+            try:
+                obj = self._decoder.decode(data)
+            except _FAST_REFUSED:
+                pass
+            else:
+                return {f: v for f in self.fields if (v := getattr(obj, f)) is not msgspec.UNSET}
+        value = _loads_std(data, path, where)
+        return {f: value[f] for f in self.fields if f in value} if isinstance(value, dict) else value
+
+
+def _valid_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 class StreamingObject:
     """Walk a top-level JSON object `{ "k": v, ... }` from a binary stream, key by key.
 
     `items()` yields (key, value) for ordinary keys; for a key named in `stream_arrays` it yields
     (key, ArrayStream) whose elements must be consumed before the walk continues. Memory is
     bounded by the largest single value (or array element), capped at `max_value_bytes`.
+
+    The buffer holds bytes (UTF-8 is validated as they are read). A value lying whole in the
+    buffer is delimited by msgspec at C speed; one that crosses the end of the buffer, or that
+    msgspec refuses (NaN, lone surrogates...), goes through the standard scanner as before.
     """
 
     def __init__(self, raw: IO[bytes], path: str, max_value_bytes: int, chunk: int = 1 << 20) -> None:
@@ -114,36 +189,39 @@ class StreamingObject:
         self._path = path
         self._max = max_value_bytes
         self._chunk = chunk
-        self._decoder = codecs.getincrementaldecoder("utf-8")("strict")
-        self._buf = ""
+        self._utf8 = codecs.getincrementaldecoder("utf-8")("strict")  # validation only
+        self._buf = b""
         self._pos = 0
         self._eof = False
-        self._consumed_chars = 0  # characters dropped from the front of the buffer
+        self._consumed = 0  # bytes dropped from the front of the buffer
         self.bytes_read = 0
 
     # -- buffer ---------------------------------------------------------------------------------
-    def _fill(self, need_more: bool = True) -> bool:
+    def _fill(self) -> bool:
         if self._eof:
             return False
         data = self._raw.read(self._chunk)
+        start = self.bytes_read
         self.bytes_read += len(data)
         try:
-            text = self._decoder.decode(data, final=not data)
+            self._utf8.decode(data, final=not data)
         except UnicodeDecodeError as exc:
-            raise IngestError(self._path, f"invalid UTF-8 near byte {self.bytes_read - len(data) + exc.start}") \
-                from None
+            raise IngestError(self._path, f"invalid UTF-8 near byte {start + exc.start}") from None
         if not data:
             self._eof = True
         if self._pos > (1 << 20):
-            self._consumed_chars += self._pos
+            self._consumed += self._pos
             self._buf = self._buf[self._pos:]
             self._pos = 0
-        self._buf += text
-        return bool(data) or bool(text)
+        if start == 0 and data.startswith(b"\xef\xbb\xbf"):
+            self._consumed += 3  # a byte-order mark is not part of the JSON text
+            data = data[3:]
+        self._buf += data
+        return bool(data)
 
     def _skip_ws(self) -> None:
         while True:
-            m = _WS.match(self._buf, self._pos)
+            m = _WS_B.match(self._buf, self._pos)
             self._pos = m.end() if m else self._pos
             if self._pos < len(self._buf) or not self._fill():
                 return
@@ -151,52 +229,79 @@ class StreamingObject:
     def _peek(self) -> str:
         self._skip_ws()
         if self._pos >= len(self._buf):
-            raise IngestError(self._path, f"file ends unexpectedly at character {self._offset()} "
+            raise IngestError(self._path, f"file ends unexpectedly at byte {self._offset()} "
                               "(truncated JSON, or the media was removed)")
-        return self._buf[self._pos]
+        return chr(self._buf[self._pos])
 
     def _expect(self, ch: str) -> None:
         got = self._peek()
         if got != ch:
-            raise IngestError(self._path, f"invalid JSON at character {self._offset()}: expected '{ch}', "
+            raise IngestError(self._path, f"invalid JSON at byte {self._offset()}: expected '{ch}', "
                               f"found '{got}'")
         self._pos += 1
 
     def _offset(self) -> int:
-        return self._consumed_chars + self._pos
+        return self._consumed + self._pos
 
     def _value(self, what: str) -> Any:
+        return loads(self._span(what), self._path, what)
+
+    def _span(self, what: str) -> bytes:
+        """The bytes of the next JSON value (checked to be one whole value), consumed."""
         self._skip_ws()
         while True:
             try:
-                value, end = _DECODER.raw_decode(self._buf, self._pos)
+                _SPAN.decode(memoryview(self._buf)[self._pos:])
+            except msgspec.DecodeError as exc:
+                m = _TRAILING.match(str(exc).removeprefix("JSON is malformed: "))
+                if m is None:
+                    return self._span_std(what)  # cut by the buffer's end, or refused: the standard path
+                # msgspec counts the offending byte from 1: `end` is the first non-blank byte after
+                # the value. The span is parsed again by the caller, so a wrong cut cannot pass.
+                end = self._pos + int(m.group(1)) - 1
+            except RecursionError:
+                raise IngestError(self._path, f"{what}: JSON nested more than {MAX_DEPTH} levels deep") from None
+            else:
+                end = len(self._buf)
+                if not self._eof:  # a number at the very end of the buffer might go on
+                    self._fill()
+                    continue
+            span = self._buf[self._pos:end]
+            self._pos = end
+            return span
+
+    def _span_std(self, what: str) -> bytes:
+        # The standard scanner on text; a value cut by the end of the buffer is read further
+        # (doubling), unless it is already larger than allowed.
+        while True:
+            text, _ = codecs.utf_8_decode(self._buf[self._pos:], "strict", False)
+            try:
+                _, end = _DECODER.raw_decode(text, 0)
             except json.JSONDecodeError as exc:
-                # Incomplete value at the end of the buffer: read more and retry (doubling),
-                # unless the value is already larger than allowed.
-                if not self._eof and self._incomplete(exc):
+                if not self._eof and self._incomplete(exc, len(text)):
                     if len(self._buf) - self._pos > self._max:
                         raise IngestError(self._path, f"{what} is larger than the {self._max >> 20} MiB limit "
                                           "for one JSON value") from None
                     self._chunk = min(max(self._chunk, (len(self._buf) - self._pos)), 64 << 20)
                     self._fill()
                     continue
-                raise IngestError(self._path, f"{what}: invalid JSON at character "
-                                  f"{self._consumed_chars + exc.pos}: {exc.msg}") from None
+                byte = self._offset() + len(text[:exc.pos].encode("utf-8", "surrogatepass"))
+                raise IngestError(self._path, f"{what}: invalid JSON at byte {byte}: {exc.msg}") from None
             except (ValueError, RecursionError) as exc:
                 raise IngestError(self._path, f"{what}: {_describe(exc)}") from None
-            # A number at the very end of the buffer might continue in the next chunk.
-            if end >= len(self._buf) and not self._eof:
+            if end >= len(text) and not self._eof:
                 self._fill()
                 continue
-            if isinstance(value, dict | list) and too_deep(self._buf[self._pos:end]):
-                raise IngestError(self._path, f"{what}: JSON nested more than {MAX_DEPTH} levels deep")
-            self._pos = end
-            return value
+            n = len(text[:end].encode("utf-8", "surrogatepass"))
+            span = self._buf[self._pos:self._pos + n]
+            self._pos += n
+            return span
 
-    def _incomplete(self, exc: json.JSONDecodeError) -> bool:
+    @staticmethod
+    def _incomplete(exc: json.JSONDecodeError, length: int) -> bool:
         # A value cut by the end of the buffer fails either near the end (partial literal,
         # number, escape or missing delimiter) or as an unterminated string reported at its start.
-        return exc.pos >= len(self._buf) - 64 or exc.msg.startswith("Unterminated string")
+        return exc.pos >= length - 64 or exc.msg.startswith("Unterminated string")
 
     def items(self, stream_arrays: frozenset[str] = frozenset()) -> Iterator[tuple[str, Any]]:
         self._expect("{")
@@ -206,7 +311,7 @@ class StreamingObject:
         while True:
             key = self._value("object key")
             if not isinstance(key, str):
-                raise IngestError(self._path, f"invalid JSON at character {self._offset()}: key is not a string")
+                raise IngestError(self._path, f"invalid JSON at byte {self._offset()}: key is not a string")
             self._expect(":")
             if key in stream_arrays and self._peek() == "[":
                 arr = ArrayStream(self, key)
@@ -219,12 +324,13 @@ class StreamingObject:
             if sep == "}":
                 return
             if sep != ",":
-                raise IngestError(self._path, f"invalid JSON at character {self._offset() - 1}: expected ',' or "
+                raise IngestError(self._path, f"invalid JSON at byte {self._offset() - 1}: expected ',' or "
                                   f"'}}', found '{sep}'")
 
 
 class ArrayStream:
-    """Elements of one JSON array inside a StreamingObject, parsed one at a time."""
+    """Elements of one JSON array inside a StreamingObject, one at a time: parsed values, or with
+    `raw()` each element's bytes (a whole, syntactically valid JSON value) for the caller to parse."""
 
     def __init__(self, owner: StreamingObject, key: str) -> None:
         self._o = owner
@@ -234,6 +340,10 @@ class ArrayStream:
         self.index = 0
 
     def __iter__(self) -> Iterator[Any]:
+        for span in self.raw():
+            yield loads(span, self._o._path, f"{self._key}[{self.index - 1}]")
+
+    def raw(self) -> Iterator[bytes]:
         o = self._o
         if not self._started:
             o._expect("[")
@@ -242,9 +352,9 @@ class ArrayStream:
                 o._pos += 1
                 self._done = True
         while not self._done:
-            value = o._value(f"{self._key}[{self.index}]")
+            span = o._span(f"{self._key}[{self.index}]")
             self.index += 1
-            yield value
+            yield span
             sep = o._peek()
             o._pos += 1
             if sep == "]":
@@ -253,5 +363,5 @@ class ArrayStream:
                 raise IngestError(o._path, f"{self._key}[{self.index}]: expected ',' or ']', found '{sep}'")
 
     def drain(self) -> None:
-        for _ in self:
+        for _ in self.raw():
             pass

@@ -1,0 +1,96 @@
+"""The C parser (msgspec) path of app.ingest.jsonread answers exactly as the standard scanner did.
+
+Whatever msgspec accepts must parse to the same value as json.loads; whatever it refuses falls back
+to the standard path, which accepts it (NaN, 1e999, lone surrogates) or names the problem.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from app.ingest import jsonread
+from app.model.errors import IngestError
+
+FIELDS = jsonread.ObjectFields(("id", "epoch", "scores"))
+
+scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(min_value=-(10**30), max_value=10**30),
+    st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=20),
+)
+values = st.recursive(scalars, lambda inner: st.one_of(
+    st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=6), inner, max_size=4)), max_leaves=20)
+
+
+def same(a: Any, b: Any) -> bool:
+    if isinstance(a, float) and isinstance(b, float):
+        return (math.isnan(a) and math.isnan(b)) or (a == b and math.copysign(1, a) == math.copysign(1, b))
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    return type(a) is type(b) and a == b
+
+
+@settings(max_examples=150, deadline=None)
+@given(values, st.booleans())
+def test_loads_matches_the_standard_library(value: Any, ascii_only: bool) -> None:
+    text = json.dumps(value, ensure_ascii=ascii_only)
+    assert same(jsonread.loads(text.encode("utf-8", "surrogatepass") if ascii_only else text, "x.json"),
+                json.loads(text))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.dictionaries(st.sampled_from(["id", "epoch", "scores", "messages", "x"]), values, max_size=5),
+                max_size=6), st.sampled_from([1, 3, 17, 4096]))
+def test_streaming_elements_and_fields_match_a_whole_parse(samples: list[dict[str, Any]], chunk: int) -> None:
+    doc = json.dumps({"version": 2, "eval": {"task": "t"}, "samples": samples, "reductions": [1.5, None]})
+    stream = jsonread.StreamingObject(io.BytesIO(doc.encode()), "x.json", 1 << 20, chunk=chunk)
+    got: dict[str, Any] = {}
+    for key, value in stream.items(frozenset({"samples"})):
+        if key == "samples":
+            raws = list(value.raw())
+            got[key] = [json.loads(r) for r in raws]
+            for raw, sample in zip(raws, samples, strict=True):
+                fields = FIELDS.decode(raw, "x.json")
+                assert same(fields, {k: v for k, v in sample.items() if k in FIELDS.fields})
+        else:
+            got[key] = value
+    assert same(got, json.loads(doc))
+
+
+def test_skipped_parts_keep_every_bound() -> None:
+    head = b'{"id": 1, "epoch": 1, "messages": '
+    # NaN / Infinity / 1e999 in a skipped part: accepted, as the standard reader does
+    assert FIELDS.decode(head + b'[NaN, -Infinity, 1e999]}', "x.json") == {"id": 1, "epoch": 1}
+    with pytest.raises(IngestError, match="integer with too many digits"):
+        FIELDS.decode(head + b"9" * 5000 + b"}", "x.json", "member s.json")
+    with pytest.raises(IngestError, match="invalid UTF-8"):
+        FIELDS.decode(head + b'"caf\xe9"}', "x.json", "member s.json")
+    with pytest.raises(IngestError, match="nested more than 512"):
+        FIELDS.decode(head + b"[" * 600 + b"]" * 600 + b"}", "x.json")
+    with pytest.raises(IngestError, match="invalid JSON"):
+        FIELDS.decode(head + b"[1,]}", "x.json")
+    # a long run of digits inside text is fine (only numbers are limited)
+    assert FIELDS.decode(head + b'"' + b"7" * 5000 + b'"}', "x.json") == {"id": 1, "epoch": 1}
+    # a lone surrogate escape (msgspec refuses it) is kept as the standard reader keeps it
+    assert FIELDS.decode(b'{"id": "\\ud800"}', "x.json") == {"id": "\ud800"}
+    assert FIELDS.decode(b"[1]", "x.json") == [1]  # not an object: the caller rejects it
+
+
+def test_streaming_reports_bad_json_with_its_byte_offset() -> None:
+    stream = jsonread.StreamingObject(io.BytesIO(b'{"samples": [{"id": 1}, {"id": tru}]}'), "x.json", 1 << 20)
+    with pytest.raises(IngestError, match=r"samples\[1\]: invalid JSON at byte 31"):
+        for _key, arr in stream.items(frozenset({"samples"})):
+            list(arr.raw())
+
+
+def test_byte_order_mark_is_skipped() -> None:
+    stream = jsonread.StreamingObject(io.BytesIO(b'\xef\xbb\xbf{"a": [1, 2]}'), "x.json", 1 << 20)
+    assert dict(stream.items()) == {"a": [1, 2]}
