@@ -93,6 +93,15 @@ def get(conn: Connection, submission_id: int) -> Submission:
     return _row(r)
 
 
+def many(conn: Connection, submission_ids: list[int]) -> list[Submission]:
+    out: list[Submission] = []
+    for start in range(0, len(submission_ids), 500):
+        chunk = submission_ids[start:start + 500]
+        marks = ", ".join("?" * len(chunk))
+        out += [_row(r) for r in conn.execute(f"SELECT {_COLS} FROM submissions WHERE id IN ({marks})", chunk)]
+    return out
+
+
 def mark_deleted(conn: Connection, submission_id: int, now: str) -> None:
     conn.execute("UPDATE submissions SET deleted = 1, updated_at = ? WHERE id = ?", (now, submission_id))
 

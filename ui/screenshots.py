@@ -73,6 +73,11 @@ def render_all(out: Path) -> list[Path]:
     wizard.next()
     _snap(app, wizard, out, "02_setup_classification", (760, 580))
     wizard.next()
+    for key, value in (("classified_by", "J. Smith, Director, Cyber Evaluation Cell"),
+                       ("derived_from", "AI Cyber Evaluation SCG, 2026-06"), ("declassify_on", "20510601"),
+                       ("cui_controlled_by", "Cyber Evaluation Cell"), ("cui_category", "CTI")):
+        wizard.authority_page.edits[key].setText(value)
+    wizard.next()
     wizard.admin_page.display.setText("Dana Administrator")
     wizard.admin_page.passphrase.setText("short")
     _snap(app, wizard, out, "03_setup_admin_policy", (760, 580))

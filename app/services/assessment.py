@@ -26,6 +26,7 @@ from app.model.checklist import Action, Answer, State, Status, Template
 from app.model.coverage import Suggestion
 from app.model.errors import IngestError, NotFound, PermissionDenied, ValidationError
 from app.model.markings import UNCLASSIFIED, Marking, rollup
+from app.model.workflow import Act
 from app.services.session import Session
 from app.services.signed_import import read_signed
 from storage import assessment_repo as repo
@@ -508,7 +509,10 @@ def verify_history(session: Session, assessment_id: int) -> list[str]:
 
 
 def submit(session: Session, assessment_id: int, comment: str = "") -> AssessmentView:
+    from app.services import workflow
+
     session.require(Permission.ASSESS)
+    workflow.require(session, repo.get_assessment(session.db.conn, assessment_id).submission_id, Act.SUBMIT)
     with session.transaction() as conn:
         row = _editable(session, conn, assessment_id)
         problems = cl.submission_problems(_template_of(conn, row), repo.answers(conn, assessment_id),
@@ -520,29 +524,17 @@ def submit(session: Session, assessment_id: int, comment: str = "") -> Assessmen
         return _view(conn, repo.get_assessment(conn, assessment_id))
 
 
-def _second_person(session: Session, row: repo.AssessmentRow, verb: str) -> None:
-    if row.submitted_by == session.account.username:
-        raise PermissionDenied(
-            f"You submitted assessment {row.id}; a different lead must {verb} it (two-person rule)."
-        )
-
-
 def approve(session: Session, assessment_id: int, comment: str = "") -> AssessmentView:
+    """A lead other than the submitter approves and locks the assessment. Which conditions hold
+    (submitted, two persons, checklist complete, risk acceptances and coverage determination
+    approved) is decided by app.model.workflow, the same rule the UI shows."""
+    from app.services import workflow
+
     session.require(Permission.APPROVE)
+    row = repo.get_assessment(session.db.conn, assessment_id)
+    workflow.require(session, row.submission_id, Act.APPROVE)
     with session.transaction() as conn:
         row = repo.get_assessment(conn, assessment_id)
-        if row.state is not State.SUBMITTED:
-            raise ValidationError("state", f"assessment {assessment_id} is {row.state.value}; only a submitted "
-                                  "assessment can be approved")
-        _second_person(session, row, "approve")
-        problems = cl.approval_problems(_template_of(conn, row), repo.answers(conn, assessment_id), session.today())
-        det = repo.current_determination(conn, row.submission_id)
-        if det is None or not det.approved_by:
-            # The findings rest on the coverage determination: it is settled (two persons) first.
-            problems.append("the coverage determination is not " + ("recorded" if det is None else "approved yet")
-                            + " (Coverage tab: a reviewer records it, another lead approves it)")
-        if problems:
-            raise ValidationError("assessment", "cannot be approved yet: " + "; ".join(problems))
         _move(session, conn, row, Action.APPROVE, comment.strip(), approved_by=session.account.username,
               approved_at=session.now())
         return _view(conn, repo.get_assessment(conn, assessment_id))
@@ -557,12 +549,11 @@ def return_for_changes(session: Session, assessment_id: int, comment: str,
         raise ValidationError("comment", "say what must change: an overall comment or comments on items")
     if any(len(c) > MAX_COMMENT for c in [comment, *item_comments.values()]):
         raise ValidationError("comment", f"must be at most {MAX_COMMENT:,} characters")
+    from app.services import workflow
+
+    workflow.require(session, repo.get_assessment(session.db.conn, assessment_id).submission_id, Act.RETURN)
     with session.transaction() as conn:
         row = repo.get_assessment(conn, assessment_id)
-        if row.state is not State.SUBMITTED:
-            raise ValidationError("state", f"assessment {assessment_id} is {row.state.value}; only a submitted "
-                                  "assessment can be returned")
-        _second_person(session, row, "return")
         template = _template_of(conn, row)
         for item_id in item_comments:
             template.item(item_id)

@@ -17,7 +17,9 @@ from app.model.accounts import Permission
 from app.model.errors import PermissionDenied, ValidationError
 from app.model.markings import UNCLASSIFIED, Marking, rollup
 from app.model.results import RunStatus
+from app.model.workflow import Act
 from app.services import results as results_service
+from app.services import workflow
 from app.services.session import Session
 from app.services.signed_import import read_signed
 from storage import assessment_repo as repo
@@ -184,6 +186,9 @@ def approve_determination(session: Session, determination_id: int) -> repo.Deter
         if det.recorded_by == session.account.username:
             raise PermissionDenied(f"You recorded determination {determination_id}; a different lead must approve it "
                                    "(two-person rule).")
+        if repo.current_determination(conn, det.submission_id) == det:
+            # The same rule (and reason) the UI shows for the current determination.
+            workflow.require(session, det.submission_id, Act.APPROVE_DETERMINATION)
         repo.approve_determination(conn, determination_id, session.account.username, session.now())
         session.audit(conn, "coverage.approve", "submission", det.submission_id,
                       {"determination": determination_id, "outcome": det.outcome})

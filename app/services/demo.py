@@ -95,6 +95,13 @@ def clean_stale_demo_folders(temp_dir: Path | None = None) -> list[Path]:
     return removed
 
 
+DEMO_AUTHORITY: dict[str, object] = {
+    "classified_by": "DEMO J. Smith, Director, Cyber Evaluation Cell", "derived_from": "DEMO AI Cyber Evaluation SCG",
+    "declassify_on": "20510601", "cui_controlled_by": "DEMO Cyber Evaluation Cell", "cui_category": "CTI",
+    "cui_poc": "cui-office@demo.example",
+}
+
+
 def create_demo_workstation(path: Path | None = None, clock: Clock = utc_now) -> DemoWorkstation:
     if path:
         data_dir = Path(path)
@@ -109,6 +116,8 @@ def create_demo_workstation(path: Path | None = None, clock: Clock = utc_now) ->
         use_keyring=False, clock=clock,
     )
     admin = result.session
+    # What the setup wizard asks: the demo's reports build without a settings detour.
+    workstation.update_settings(admin, DEMO_AUTHORITY)
     for username, (display, role, passphrase) in DEMO_ACCOUNTS.items():
         if username != "admin":
             users.add_user(admin, admin_pass, username, display, role, passphrase)

@@ -39,6 +39,7 @@ from app.model.report import (
     SubmissionSummary,
     control_number,
 )
+from app.model.workflow import Act
 from app.services import pki as pki_service
 from app.services.session import Session
 from reports import findings_json, oscal, pki
@@ -49,7 +50,7 @@ from reports.verify import AWAITING, PdfVerification, signature_certificates, ve
 from reports.verify_package import PackageVerification, verify_package
 from storage import accounts as accounts_repo
 from storage import audit as audit_log
-from storage import reports_repo, submissions_repo
+from storage import reports_repo, submissions_repo, workflow_repo
 from storage.reports_repo import StoredReport
 
 Progress = Callable[[int, int, str], None]
@@ -320,7 +321,10 @@ def _marking_blocks(report: ReportInput, settings: Any) -> dict[str, Any]:
 def build(session: Session, submission_id: int, progress: Progress | None = None,
           cancel: Callable[[], bool] | None = None, report_input: ReportInput | None = None) -> StoredReport:
     """Render a new version of the report and store it (state 'built'); audited as report.build."""
+    from app.services import workflow
+
     session.require(Permission.ASSESS)
+    workflow.require(session, submission_id, Act.BUILD_REPORT)
     report = report_input or assemble(session, submission_id)
     built = build_pdf(report, progress, cancel)
     # The machine-readable companions come from the same input as the PDF, now, not at export time.
@@ -383,12 +387,11 @@ def _sign_with_identity(session: Session, pdf: bytes, request: SignatureRequest,
 
 def sign(session: Session, report_id: int, passphrase: str, pin: str | None = None) -> StoredReport:
     """The reviewer signs (first signature)."""
+    from app.services import workflow
+
     session.require(Permission.SIGN)
     session.reauthenticate(passphrase)
-    report = reports_repo.get(session.db.conn, report_id)
-    if report.state != "built":
-        raise ValidationError("report", f"report {report.control_number} is already {report.state}")
-    _require_approved(session, report)
+    report = workflow.require_report(session, report_id, Act.SIGN)
     request = _signature_request(session, report, countersign=False)
     signed = _sign_with_identity(session, reports_repo.pdf(session.db.conn, report_id), request, pin)
     return _store_signature(session, report, signed, countersign=False)
@@ -396,31 +399,16 @@ def sign(session: Session, report_id: int, passphrase: str, pin: str | None = No
 
 def countersign(session: Session, report_id: int, passphrase: str, pin: str | None = None) -> StoredReport:
     """A lead countersigns, as an incremental update; never the account that signed."""
+    from app.services import workflow
+
     session.require(Permission.APPROVE)
     if session.account.role is not Role.LEAD:
         raise PermissionDenied("Only a lead reviewer countersigns reports.")
     session.reauthenticate(passphrase)
-    report = reports_repo.get(session.db.conn, report_id)
-    if report.state != "signed":
-        raise ValidationError("report", f"report {report.control_number} is {report.state}; the reviewer signs first")
-    if report.signed_by == session.account.username:
-        raise PermissionDenied("You signed this report; a different lead must countersign it (two-person rule).")
+    report = workflow.require_report(session, report_id, Act.COUNTERSIGN)
     request = _signature_request(session, report, countersign=True)
     signed = _sign_with_identity(session, reports_repo.pdf(session.db.conn, report_id), request, pin)
     return _store_signature(session, report, signed, countersign=True)
-
-
-def _require_approved(session: Session, report: StoredReport) -> None:
-    from app.model.checklist import State
-    from app.services import assessment
-
-    view = assessment.for_submission(session, report.submission_id)
-    if view is None:
-        raise ValidationError("assessment", "this submission has no assessment; findings are signed only after a "
-                              "lead has approved the assessment")
-    if view.state is not State.APPROVED:
-        raise ValidationError("assessment", f"the assessment is {view.state.label.lower()}; a lead must approve it "
-                              "before the report is signed")
 
 
 def _store_signature(session: Session, report: StoredReport, data: bytes, countersign: bool) -> StoredReport:
@@ -494,9 +482,9 @@ def export(session: Session, report_id: int, destination: Path, media_label: str
                           {"media": media.banner(), "marking": content.banner(), "destination": str(destination)})
         raise ValidationError("media label", f"the report is marked {content.banner()} but the media is labelled "
                               f"{media.banner()}; use media labelled at least as high")
-    if report.state != "countersigned":
-        raise ValidationError("report", f"report {report.control_number} is {report.state}; only countersigned "
-                              "reports leave the workstation")
+    from app.services import workflow
+
+    workflow.require_report(session, report_id, Act.EXPORT)
     session.reauthenticate(passphrase)
     oscal_doc, findings_doc = reports_repo.companions(session.db.conn, report_id)
     files = {PDF_FILE: reports_repo.pdf(session.db.conn, report_id), OSCAL_FILE: oscal_doc, FINDINGS_FILE: findings_doc}
@@ -505,6 +493,9 @@ def export(session: Session, report_id: int, destination: Path, media_label: str
     name = report.control_number
     result = write_package(Path(destination), name, files, content, media, sign_manifest, ca_pem, progress)
     with session.transaction() as conn:
+        # The release is what closes the review (the lifecycle reads it back).
+        workflow_repo.record_release(conn, report_id, report.submission_id, str(result.path), media.banner(),
+                                     session.account.username, session.now())
         session.audit(conn, "report.export", "report", report_id,
                       {"destination": str(result.path), "media": media.banner(), "marking": content.banner(),
                        "files": result.files, "control_number": report.control_number})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -10,6 +11,7 @@ from app.model.accounts import Permission
 from app.model.errors import IngestError, ValidationError
 from app.model.markings import Marking
 from app.model.submissions import ARTIFACT_KINDS, Artifact, Submission, WindowState
+from app.model.workflow import Stage
 from app.services.session import Session
 from storage import blobs
 from storage import submissions_repo as repo
@@ -79,16 +81,47 @@ def page(session: Session, offset: int, limit: int, sort: str = "release", desce
     return repo.page(session.db.conn, offset, limit, sort, descending, search, status, open_only)
 
 
-def dashboard(session: Session, limit: int = 200) -> list[tuple[Submission, WindowState, int]]:
-    """Open reviews, most urgent first: (submission, window state, days remaining)."""
+@dataclass(frozen=True)
+class DashboardRow:
+    submission: Submission
+    stage: Stage
+    window: WindowState
+    days: int
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    rows: list[DashboardRow]  # open reviews, most urgent first (at most `limit`)
+    open_total: int  # every open review (lifecycle stage before released/withdrawn)
+    counts: dict[WindowState, int]  # open reviews by window state
+    stages: dict[Stage, int]  # every submission by lifecycle stage
+
+
+def dashboard(session: Session, limit: int = 200) -> Dashboard:
+    """Open reviews by their computed lifecycle stage, most urgent first; released and withdrawn
+    work has left them. Counts cover every open review, not only the rows shown."""
+    from app.services import workflow
+
     session.require(Permission.VIEW_CONTENT)
     today = session.today()
-    subs = repo.page(session.db.conn, 0, limit, sort="release", open_only=True)
     at_risk = session.settings.at_risk_days
-    rows = [(s, s.window_state(today, at_risk), s.days_remaining(today)) for s in subs]
+    stages = workflow.stages(session)
+    open_ids = [sid for sid, st in stages.items() if st.is_open]
+    subs = repo.many(session.db.conn, open_ids)
+    rows = []
+    for s in subs:
+        days = s.days_remaining(today)
+        window = WindowState.OVERDUE if days < 0 else WindowState.AT_RISK if days <= at_risk else WindowState.ON_TRACK
+        rows.append(DashboardRow(s, stages[int(s.id or 0)], window, days))
     order = {WindowState.OVERDUE: 0, WindowState.AT_RISK: 1, WindowState.ON_TRACK: 2, WindowState.DONE: 3}
-    rows.sort(key=lambda r: (order[r[1]], r[2]))
-    return rows
+    rows.sort(key=lambda r: (order[r.window], r.days, -r.stage.rank))
+    counts = dict.fromkeys(WindowState, 0)
+    for r in rows:
+        counts[r.window] += 1
+    by_stage = dict.fromkeys(Stage, 0)
+    for st in stages.values():
+        by_stage[st] += 1
+    return Dashboard(rows[:limit], len(rows), counts, by_stage)
 
 
 def attach_artifact(session: Session, submission_id: int, path: Path, kind: str,

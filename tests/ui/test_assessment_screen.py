@@ -80,9 +80,11 @@ def test_walk_checklist_with_keyboard(qtbot, ctx, dialogs):
     qtbot.keyClick(screen.windowHandle(), Qt.Key.Key_PageDown, Qt.KeyboardModifier.ControlModifier)
     assert screen.current == "SUB-03"
 
-    # Submit refuses while items are open, naming them; nothing changes.
+    # Submit is disabled while items are open; its tooltip names them (no error dialog to meet).
+    assert not screen.submit_button.isEnabled()
+    assert "not answered" in screen.submit_button.toolTip() and "SUB-03" in screen.submit_button.toolTip()
     qtbot.mouseClick(screen.submit_button, Qt.MouseButton.LeftButton)
-    assert dialogs.errors and "not answered" in dialogs.error_text()
+    assert not dialogs.errors
     assert screen.view.state is State.DRAFT
 
 
@@ -100,7 +102,9 @@ def test_submit_then_lead_sees_two_person_rule(qtbot, make_ctx, dialogs):
 
     lead = make_ctx("lead")
     lead_screen = _screen(qtbot, lead, sid)
-    assert lead_screen.approve_button.isEnabled() and lead_screen.return_button.isEnabled()
+    # Approval waits for the coverage determination; the disabled button says so. Return is open.
+    assert not lead_screen.approve_button.isEnabled() and lead_screen.return_button.isEnabled()
+    assert "coverage determination is not recorded" in lead_screen.approve_button.toolTip()
     lead_screen.select("CAP-02")
     qtbot.keyClicks(lead_screen.lead_comment, "Quote n and stderr.")
     lead_screen.ask_text = lambda _t, _l: "Please tighten CAP."

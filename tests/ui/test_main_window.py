@@ -79,17 +79,22 @@ def test_dashboard_orders_by_urgency(ctx, qtbot) -> None:  # type: ignore[no-unt
     _sub(ctx, 20, name="OnTrack")
     _sub(ctx, -2, name="Overdue")
     _sub(ctx, 4, name="AtRisk")
-    _sub(ctx, -40, status=SubmissionStatus.CLOSED, name="Closed")
+    _sub(ctx, -40, status=SubmissionStatus.WITHDRAWN, name="Withdrawn")
+    # A typed status no longer closes anything: the lifecycle follows the work.
+    _sub(ctx, -30, status=SubmissionStatus.CLOSED, name="TypedClosed")
     dash = DashboardScreen(ctx)
     qtbot.addWidget(dash)
-    assert [s.model_name for s, _st, _d in dash.rows] == ["Overdue", "AtRisk", "OnTrack"]
-    assert [st for _s, st, _d in dash.rows] == [WindowState.OVERDUE, WindowState.AT_RISK, WindowState.ON_TRACK]
-    assert dash.table.item(0, 0).text() == "-2 (overdue)"  # type: ignore[union-attr]
-    assert dash.cards[WindowState.OVERDUE].value.text() == "1"
-    assert dash.open_card.value.text() == "3"
+    assert [s.model_name for s, _st, _d in dash.rows] == ["TypedClosed", "Overdue", "AtRisk", "OnTrack"]
+    assert [st for _s, st, _d in dash.rows] == [WindowState.OVERDUE, WindowState.OVERDUE, WindowState.AT_RISK,
+                                                 WindowState.ON_TRACK]
+    assert dash.table.item(1, 0).text() == "-2 (overdue)"  # type: ignore[union-attr]
+    assert dash.table.item(1, 4).text() == "received"  # type: ignore[union-attr]
+    assert dash.cards[WindowState.OVERDUE].value.text() == "2"
+    # The cards add up to the open total.
+    assert dash.open_card.value.text() == "4" == str(sum(int(c.value.text()) for c in dash.cards.values()))
     _sub(ctx, 1, name="New")
     ctx.events.submissions_changed.emit()
-    assert dash.table.rowCount() == 4
+    assert dash.table.rowCount() == 5
 
 
 def test_audit_screen_verify_and_filter(make_ctx, qtbot) -> None:  # type: ignore[no-untyped-def]
@@ -258,6 +263,10 @@ def test_ui_journey_setup_to_verified_audit(qtbot, tmp_path, dialogs) -> None:  
     assert isinstance(wizard, SetupWizard)
     wizard.name_page.name.setText("Journey workstation")
     wizard.next()
+    wizard.next()
+    for key, value in (("classified_by", "J. Smith"), ("derived_from", "AI Cyber SCG"), ("declassify_on", "25X1"),
+                       ("cui_controlled_by", "Cyber Cell"), ("cui_category", "CTI")):
+        wizard.authority_page.edits[key].setText(value)
     wizard.next()
     wizard.admin_page.display.setText("Dana Admin")
     wizard.admin_page.passphrase.setText(admin_pass)

@@ -13,6 +13,21 @@ from ui.screens.setup_wizard import SetupWizard
 PASS = "granite-harbour-42-lantern"
 
 
+AUTHORITY = {"classified_by": "J. Smith, Director", "derived_from": "AI Cyber SCG 2026-06",
+             "declassify_on": "20510601", "cui_controlled_by": "Cyber Evaluation Cell", "cui_category": "CTI"}
+
+
+def fill_authority(wizard: SetupWizard, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """The authority page blocks Next until every block the system-high needs is filled."""
+    assert wizard.currentPage() is wizard.authority_page
+    assert not wizard.button(QWizard.WizardButton.NextButton).isEnabled()
+    assert "Classified by" in wizard.authority_page.feedback.text()
+    for key, value in AUTHORITY.items():
+        qtbot.keyClicks(wizard.authority_page.edits[key], value)
+    assert wizard.button(QWizard.WizardButton.NextButton).isEnabled()
+    wizard.next()
+
+
 def _fill_until_recovery(wizard: SetupWizard, qtbot) -> None:  # type: ignore[no-untyped-def]
     assert not wizard.button(QWizard.WizardButton.NextButton).isEnabled()  # no name yet
     qtbot.keyClicks(wizard.name_page.name, "Cyber Evaluation Cell 3")
@@ -21,6 +36,7 @@ def _fill_until_recovery(wizard: SetupWizard, qtbot) -> None:  # type: ignore[no
     wizard.class_page.picker.set_marking(Marking.parse("TOP SECRET//NOFORN"))
     wizard.class_page.consent.setPlainText("Authorised use only. Activity is audited.")
     wizard.next()
+    fill_authority(wizard, qtbot)
     a = wizard.admin_page
     a.display.setText("Dana Admin")
     a.passphrase.setText(PASS)
@@ -67,6 +83,8 @@ def test_wizard_creates_workstation_and_requires_recovery_group(qtbot, tmp_path:
         assert session.settings.workstation_name == "Cyber Evaluation Cell 3"
         assert Marking.parse(session.settings.system_high).level is Level.TOP_SECRET
         assert session.settings.consent_banner == "Authorised use only. Activity is audited."
+        # The authority blocks asked in the wizard are the settings every report is built with.
+        assert {k: getattr(session.settings, k) for k in AUTHORITY} == AUTHORITY
         # The sign-in window reads the banner and consent text before anything is decrypted.
         pre = workstation.prelogin_settings(data_dir)
         assert pre.system_high == "TOP SECRET//NOFORN"
@@ -136,6 +154,7 @@ def test_creation_failure_is_shown_on_the_page_and_nothing_is_overwritten(qtbot,
     wizard.name_page.name.setText("Second")
     wizard.next()
     wizard.next()
+    fill_authority(wizard, qtbot)
     wizard.admin_page.display.setText("Dana")
     wizard.admin_page.passphrase.setText(PASS)
     wizard.admin_page.repeat.setText(PASS)

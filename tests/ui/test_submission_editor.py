@@ -107,13 +107,15 @@ def test_edit_existing_is_saved_and_audited(ctx, qtbot, existing, workstation) -
     assert editor.developer.text() == "Helix Labs"
     assert not editor.is_modified()
     editor.version.setText("2.1")
-    editor.status.setCurrentIndex(editor.status.findData(SubmissionStatus.IN_REVIEW.value))
+    # The only status a person records is a withdrawal; the stage otherwise follows the work.
+    assert editor.status.count() == 2
+    editor.status.setCurrentIndex(editor.status.findData(SubmissionStatus.WITHDRAWN.value))
     assert editor.is_modified()
     assert editor.save() is not None
     assert submissions.get(ctx.session, existing.id).version == "2.1"
     ev = audit.events(workstation.session("auditor"), 5, action_prefix="submission.update")[0]
     assert ev.details["changes"]["version"] == ["2.0", "2.1"]
-    assert ev.details["changes"]["status"] == ["received", "in review"]
+    assert ev.details["changes"]["status"] == ["received", "withdrawn"]
     editor.version.setText("junk")
     editor.load()  # Revert
     assert editor.version.text() == "2.1"

@@ -12,7 +12,7 @@ def test_demo_has_something_on_every_screen(tmp_path) -> None:  # type: ignore[n
     demo = create_demo_workstation(tmp_path / "demo", clock=lambda: FIXED_NOW)
     lead = workstation.sign_in(demo.data_dir, "okafor", DEMO_ACCOUNTS["okafor"][2], clock=lambda: FIXED_NOW)
     try:
-        states = {state for _, state, _ in submissions.dashboard(lead)}
+        states = {row.window for row in submissions.dashboard(lead).rows}
         assert {WindowState.OVERDUE, WindowState.AT_RISK, WindowState.ON_TRACK} <= states
         subs = submissions.page(lead, 0, 50)
         assert len(subs) == 8 and all(submissions.artifacts(lead, s.id) for s in subs)

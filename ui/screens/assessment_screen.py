@@ -48,12 +48,15 @@ from app.model.checklist import Answer, State, Status
 from app.model.coverage import Suggestion
 from app.model.errors import FrontierError
 from app.model.markings import Marking
-from app.services import assessment, coverage
+from app.model.workflow import Act
+from app.services import assessment, coverage, workflow
 from app.services.assessment import AssessmentView
+from app.services.workflow import Overview
 from ui.context import UiContext
 from ui.screens.assessment_evidence import EvidencePanel
 from ui.widgets.marking_picker import MarkingPicker
 from ui.widgets.transcript_view import clean_text
+from ui.widgets.workflow_hint import apply_action
 
 ITEM_ROLE = Qt.ItemDataRole.UserRole
 AUTOSAVE_MS = 600
@@ -114,6 +117,7 @@ class AssessmentScreen(QWidget):
         self.pending_comments: dict[str, str] = {}
         self.ask_text: TextPrompt = _ask_text(self)
         self.suggestion: Suggestion | None = None
+        self.overview: Overview | None = None
         self._loading = False
         self._tree_items: dict[str, QTreeWidgetItem] = {}
         self._section_items: dict[str, QTreeWidgetItem] = {}
@@ -386,32 +390,36 @@ class AssessmentScreen(QWidget):
         self._update_buttons()
 
     def _update_buttons(self) -> None:
-        v, me = self.view, self.ctx.session.account.username
+        """Every workflow button follows app.model.workflow: disabled with the reason as tooltip."""
+        v = self.view
         can_assess, can_approve = self.ctx.can(Permission.ASSESS), self.ctx.can(Permission.APPROVE)
+        try:
+            self.overview = workflow.overview(self.ctx.session, self.submission_id)
+        except FrontierError:
+            self.overview = None
+        ov = self.overview
         self.start_button.setVisible(v is None and can_assess)
+        apply_action(self.start_button, ov, Act.START_ASSESSMENT)
         for b in (self.submit_button, self.approve_button, self.return_button, self.reopen_button,
                   self.migrate_button):
             b.setVisible(v is not None)
         if v is None:
             return
         editable = v.state.editable and can_assess
-        self.submit_button.setEnabled(editable)
         self.submit_button.setVisible(can_assess)
-        second = v.submitted_by != me
-        review = v.state is State.SUBMITTED and can_approve and second
+        apply_action(self.submit_button, ov, Act.SUBMIT, "Send the completed checklist to a lead for approval")
         self.approve_button.setVisible(can_approve)
         self.return_button.setVisible(can_approve)
-        self.approve_button.setEnabled(review)
-        self.return_button.setEnabled(review)
-        tip = "" if second else "You submitted this assessment; a different lead must approve or return it."
-        self.approve_button.setToolTip(tip)
-        self.return_button.setToolTip(tip)
+        apply_action(self.approve_button, ov, Act.APPROVE, "Review the summary, then approve and lock")
+        apply_action(self.return_button, ov, Act.RETURN, "Send it back to the reviewer with comments")
         self.reopen_button.setVisible(can_approve and v.state is State.APPROVED)
+        apply_action(self.reopen_button, ov, Act.REOPEN)
         self.migrate_button.setVisible(bool(v.newer_template) and editable)
         editors: list[QWidget] = [self.justification, self.marking, self.expiry, *self.evidence.editors,
                                   self.accept_button, self.override_button, *self.status_group.buttons()]
         for w in editors:
             w.setEnabled(editable)
+        review = ov is not None and ov.can(Act.RETURN)
         self.lead_comment.setVisible(review)
 
     # -- navigation ---------------------------------------------------------------------------------

@@ -31,10 +31,12 @@ from app.model.accounts import Permission
 from app.model.coverage import Label, Outcome, Overall
 from app.model.errors import FrontierError
 from app.model.markings import Marking
-from app.services import coverage
+from app.model.workflow import Act
+from app.services import coverage, workflow
 from app.services.coverage import CoverageView
 from ui.context import UiContext
 from ui.widgets.marking_picker import MarkingPicker
+from ui.widgets.workflow_hint import apply_action
 
 COLUMNS = ["Rule", "Kind", "Inputs", "Threshold", "Outcome", "Explanation"]
 OUTCOME_COLOURS = {Outcome.MET: "#cf222e", Outcome.NOT_MET: "#1a7f37", Outcome.NO_DATA: "#9a6700"}
@@ -168,7 +170,6 @@ class CoverageScreen(QWidget):
         self.marking.set_marking(Marking.parse(rs.marking))
 
         d = v.determination
-        me = self.ctx.session.account.username
         if d is None:
             self.current.setText("No determination recorded yet.")
             self.approve_button.setVisible(False)
@@ -180,9 +181,11 @@ class CoverageScreen(QWidget):
                              f"{d.rationale}")
         can_approve = self.ctx.can(Permission.APPROVE) and not d.approved_by
         self.approve_button.setVisible(can_approve)
-        self.approve_button.setEnabled(can_approve and d.recorded_by != me)
-        self.approve_button.setToolTip("" if d.recorded_by != me else
-                                       "You recorded this determination; a different lead must approve it.")
+        try:
+            ov = workflow.overview(self.ctx.session, self.submission_id)
+        except FrontierError:
+            ov = None
+        apply_action(self.approve_button, ov, Act.APPROVE_DETERMINATION, "Approve as a second person (a lead)")
 
     def record(self) -> None:
         outcome = Overall(self.outcome.currentData())

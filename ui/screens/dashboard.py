@@ -32,7 +32,7 @@ DASHBOARD_PANELS: list[str | Callable[[UiContext], QWidget | None]] = [
     "ui.screens.backup_screen:backup_reminder_panel",
 ]
 
-COLUMNS = ("Days left", "State", "Submission", "Developer", "Status", "Release", "Marking")
+COLUMNS = ("Days left", "Window", "Submission", "Developer", "Stage", "Release", "Marking")
 
 
 def days_text(state: WindowState, days: int) -> str:
@@ -72,7 +72,7 @@ class DashboardScreen(QWidget):
                                        STATE_COLOURS[WindowState.AT_RISK]),
             WindowState.ON_TRACK: _Card("On track", STATE_COLOURS[WindowState.ON_TRACK]),
         }
-        self.open_card = _Card("Open submissions", "#14202e")
+        self.open_card = _Card("Open reviews", "#14202e")
         for card in (*self.cards.values(), self.open_card):
             cards.addWidget(card)
         layout.addLayout(cards)
@@ -100,21 +100,21 @@ class DashboardScreen(QWidget):
     def refresh(self) -> None:
         if self.ctx.session.locked:
             return
-        self.rows = submissions.dashboard(self.ctx.session, DASHBOARD_LIMIT)
-        total_open = submissions.count(self.ctx.session, open_only=True)
-        counts = dict.fromkeys(WindowState, 0)
-        for _s, state, _d in self.rows:
-            counts[state] += 1
+        board = submissions.dashboard(self.ctx.session, DASHBOARD_LIMIT)
+        self.board = board
+        self.rows = [(r.submission, r.window, r.days) for r in board.rows]
+        total_open = board.open_total
         for state, card in self.cards.items():
-            card.value.setText(str(counts[state]))
+            card.value.setText(str(board.counts[state]))
         self.open_card.value.setText(f"{total_open:,}")
-        self.table.setRowCount(len(self.rows))
-        for r, (sub, state, days) in enumerate(self.rows):
+        self.table.setRowCount(len(board.rows))
+        for r, row in enumerate(board.rows):
+            sub, state, days = row.submission, row.window, row.days
             colour = QBrush(QColor(STATE_COLOURS[state]))
             flag = f"  ⚑ {sub.window_days}-day window" if sub.window_flags else ""
             values = (days_text(state, days), state.value,
                       f"{sub.marking.portion()} {sub.model_name} {sub.version}{flag}",
-                      sub.developer, sub.status.value, sub.planned_release.isoformat(), sub.marking.banner())
+                      sub.developer, row.stage.label, sub.planned_release.isoformat(), sub.marking.banner())
             for c, value in enumerate(values):
                 item = QTableWidgetItem(value)
                 if c in (0, 1):
@@ -131,7 +131,7 @@ class DashboardScreen(QWidget):
         self.table.resizeColumnsToContents()
         self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         shown = len(self.rows)
-        self.footer.setText(f"Showing the {shown} most urgent of {total_open:,} open submissions. "
+        self.footer.setText(f"Showing the {shown} most urgent of {total_open:,} open reviews. "
                             "Double-click a row to open it." if total_open > shown else
                             "Double-click a row to open it.")
         self._rebuild_panels()

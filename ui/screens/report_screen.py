@@ -39,11 +39,13 @@ from PySide6.QtWidgets import (
 from app.model.accounts import Permission, Role
 from app.model.errors import FrontierError
 from app.model.markings import Marking
+from app.model.workflow import Act
 from app.services import reports as report_service
-from app.services import submissions
+from app.services import submissions, workflow
 from app.services.reports import ExportOutcome, StoredReport
 from ui.context import UiContext
 from ui.jobs import worker_session
+from ui.widgets.workflow_hint import apply_action
 
 COLUMNS = ["Control number", "Submission", "Version", "State", "Marking", "Built"]
 MEDIA_LABELS = ["UNCLASSIFIED", "CUI", "CONFIDENTIAL", "SECRET", "SECRET//NOFORN", "TOP SECRET",
@@ -297,6 +299,18 @@ class ReportScreen(QWidget):
         self.sign_button.setEnabled(state == "built")
         self.countersign_button.setEnabled(state == "signed")
         self.export_button.setEnabled(state == "countersigned")
+        sid = self.current.submission_id if self.current else self.submission_id
+        if sid:
+            # The workflow rules decide (approval first, two persons); the tooltip says why not.
+            try:
+                ov = workflow.overview(self.ctx.session, sid, self.current)
+            except FrontierError:
+                ov = None
+            apply_action(self.build_button, ov, Act.BUILD_REPORT, "Render a new version of the findings report")
+            if self.current is not None:
+                apply_action(self.sign_button, ov, Act.SIGN, "Sign as the reviewer (asks for your passphrase)")
+                apply_action(self.countersign_button, ov, Act.COUNTERSIGN, "Countersign as a lead")
+                apply_action(self.export_button, ov, Act.EXPORT, "Write the release package to labelled media")
         for b in (self.verify_button, self.print_button):
             b.setEnabled(self.current is not None)
 

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from app.model.accounts import DEFAULT_POLICY, USERNAME_RULE, validate_username
 from app.model.errors import FrontierError, ValidationError
-from app.model.markings import Marking
+from app.model.markings import Level, Marking
 from app.model.settings import Settings
 from app.services import workstation
 from app.services.session import Clock, utc_now
@@ -91,6 +91,62 @@ class ClassificationPage(QWizardPage):
 
     def isComplete(self) -> bool:
         return bool(self.consent.toPlainText().strip())
+
+
+class AuthorityPage(QWizardPage):
+    """Classification authority and CUI designation blocks: asked now, so no reviewer later meets a
+    report that cannot be built for a settings reason. Required as far as the system-high needs."""
+
+    FIELDS = (("classified_by", "Classified by", "e.g. J. Smith, Director, Cyber Evaluation Cell"),
+              ("derived_from", "Derived from", "e.g. AI Cyber Evaluation SCG, 2026-06"),
+              ("declassify_on", "Declassify on", "e.g. 20510601 or 25X1"),
+              ("cui_controlled_by", "CUI controlled by", "e.g. Cyber Evaluation Cell"),
+              ("cui_category", "CUI category", "e.g. CTI"),
+              ("cui_poc", "CUI point of contact", "e.g. cui-office@agency.example (optional)"))
+    CLASSIFIED = ("classified_by", "derived_from", "declassify_on")
+    CUI = ("cui_controlled_by", "cui_category")
+
+    def __init__(self, class_page: ClassificationPage) -> None:
+        super().__init__()
+        self.class_page = class_page
+        self.setTitle("Classification authority and CUI blocks")
+        self.setSubTitle("Printed on the first page of every classified or CUI report. Reports cannot be built "
+                         "without them, so they are set now; an administrator can change them in Settings.")
+        form = QFormLayout(self)
+        self.edits: dict[str, QLineEdit] = {}
+        for key, label, hint in self.FIELDS:
+            edit = QLineEdit()
+            edit.setObjectName(key)
+            edit.setPlaceholderText(hint)
+            edit.textChanged.connect(self.completeChanged)
+            edit.textChanged.connect(self._check)
+            self.edits[key] = edit
+            form.addRow(label, edit)
+        self.feedback = _label("", "hint")
+        self.feedback.setObjectName("authorityFeedback")
+        form.addRow(self.feedback)
+
+    def required(self) -> tuple[str, ...]:
+        level = self.class_page.picker.marking().level
+        return (self.CLASSIFIED if level >= Level.CONFIDENTIAL else ()) + (self.CUI if level >= Level.CUI else ())
+
+    def missing(self) -> list[str]:
+        labels = {k: label for k, label, _h in self.FIELDS}
+        return [labels[k] for k in self.required() if not self.edits[k].text().strip()]
+
+    def values(self) -> dict[str, object]:
+        return {k: e.text().strip() for k, e in self.edits.items() if e.text().strip()}
+
+    def initializePage(self) -> None:
+        self._check()
+
+    def _check(self) -> None:
+        missing = self.missing()
+        self.feedback.setText(("Required for a system-high of " + self.class_page.picker.marking().banner() + ": "
+                               + ", ".join(missing)) if missing else "")
+
+    def isComplete(self) -> bool:
+        return not self.missing()
 
 
 class AdminPage(QWizardPage):
@@ -252,10 +308,12 @@ class SetupWizard(QWizard):
         self.name_page = NamePage(self.data_dir)
         self.name_page.demo_requested.connect(self.demo_requested)
         self.class_page = ClassificationPage()
+        self.authority_page = AuthorityPage(self.class_page)
         self.admin_page = AdminPage()
         self.key_page = KeyProtectionPage(self)
         self.recovery_page = RecoveryPage()
-        for page in (self.name_page, self.class_page, self.admin_page, self.key_page, self.recovery_page):
+        for page in (self.name_page, self.class_page, self.authority_page, self.admin_page, self.key_page,
+                     self.recovery_page):
             self.addPage(page)
 
     def create_workstation(self, use_keyring: bool) -> SetupResult:
@@ -273,6 +331,9 @@ class SetupWizard(QWizard):
             banner_text=self.class_page.consent.toPlainText().strip(),
             clock=self.clock,
         )
+        authority = self.authority_page.values()
+        if authority:
+            workstation.update_settings(self.result_.session, authority)
         a.passphrase.clear()
         a.repeat.clear()
         self.recovery_page.set_key(self.result_.recovery_key)

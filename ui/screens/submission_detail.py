@@ -19,6 +19,7 @@ from app.model.submissions import Submission, WindowState
 from app.services import submissions
 from ui.context import UiContext, resolve
 from ui.theme import STATE_COLOURS
+from ui.widgets.workflow_hint import NextStepLabel
 
 
 @dataclass(frozen=True)
@@ -40,9 +41,9 @@ SUBMISSION_TABS: list[TabSpec] = [
     TabSpec("Report", "ui.screens.report_screen:ReportTab"),
 ]
 
-def countdown_text(sub: Submission, state: WindowState, days: int) -> str:
+def countdown_text(sub: Submission, state: WindowState, days: int, stage: str = "") -> str:
     if state is WindowState.DONE:
-        return f"{sub.status.value.capitalize()} — review clock stopped"
+        return f"{(stage or sub.status.value).capitalize()} — review clock stopped"
     if days < 0:
         return f"Overdue by {-days} day{'s' if days != -1 else ''} (release was {sub.planned_release.isoformat()})"
     if days == 0:
@@ -66,8 +67,10 @@ class SubmissionDetail(QWidget):
         self.heading.setTextFormat(Qt.TextFormat.PlainText)
         self.clock = QLabel()
         self.clock.setObjectName("countdown")
+        self.next_step = NextStepLabel(ctx, submission_id)
         text.addWidget(self.heading)
         text.addWidget(self.clock)
+        text.addWidget(self.next_step)
         header.addLayout(text, 1)
         self.delete_button = QPushButton("Delete…")
         self.delete_button.setToolTip("Remove this submission from the register (kept in the audit trail)")
@@ -122,10 +125,15 @@ class SubmissionDetail(QWidget):
     def _update_header(self) -> None:
         sub = self.submission
         today = self.ctx.today()
+        overview = self.next_step.refresh()
+        stage = overview.stage if overview is not None else None
         state = sub.window_state(today, self.ctx.session.settings.at_risk_days)
+        if stage is not None and not stage.is_open:
+            state = WindowState.DONE
         days = sub.days_remaining(today)
         self.heading.setText(self.title())
-        self.clock.setText(f"{state.value.upper()} · {countdown_text(sub, state, days)} · status: {sub.status.value}")
+        label = stage.label if stage is not None else sub.status.value
+        self.clock.setText(f"{state.value.upper()} · {countdown_text(sub, state, days, label)} · stage: {label}")
         self.clock.setStyleSheet(f"color: {STATE_COLOURS[state]}; font-weight: 600;")
 
     @Slot(int)

@@ -133,14 +133,19 @@ class SubmissionEditor(QWidget):
             d.setCalendarPopup(True)
             d.setDisplayFormat("yyyy-MM-dd")
             d.dateChanged.connect(self._window_changed)
-        self.status = _combo(SubmissionStatus)
+        # The stage follows the work (app.model.workflow); a person only records a withdrawal.
+        self.status = QComboBox()
+        self.status.addItem("active — the stage follows the work", "")
+        self.status.addItem("withdrawn by the developer", SubmissionStatus.WITHDRAWN.value)
+        self.status.setToolTip("The review stage is computed from the assessment, determination and report; "
+                               "only a withdrawal is recorded by hand.")
         self._row(wform, "Received", "received", self.received)
         self._row(wform, "Planned public release", "planned_release", self.planned_release)
         self.window_info = QLabel("")
         self.window_info.setObjectName("windowInfo")
         self.window_info.setWordWrap(True)
         wform.addRow("", self.window_info)
-        self._row(wform, "Status", "status", self.status)
+        self._row(wform, "Withdrawal", "status", self.status)
         top.addWidget(window_box, 1)
         layout.addLayout(top)
 
@@ -269,7 +274,7 @@ class SubmissionEditor(QWidget):
         self.compute_estimate.setCurrentIndex(self.compute_estimate.findData(sub.compute_estimate.value))
         self.received.setDate(_qdate(sub.received))
         self.planned_release.setDate(_qdate(sub.planned_release))
-        self.status.setCurrentIndex(self.status.findData(sub.status.value))
+        self.status.setCurrentIndex(1 if sub.status is SubmissionStatus.WITHDRAWN else 0)
         self.marking.set_marking(sub.marking)
         self.notes.setPlainText(sub.notes)
         self.notes_marking.set_marking(sub.notes_marking)
@@ -310,6 +315,12 @@ class SubmissionEditor(QWidget):
                 out.append(Contact(**values))
         return tuple(out)
 
+    def _status(self) -> SubmissionStatus:
+        if self.status.currentData():
+            return SubmissionStatus.WITHDRAWN
+        kept = self.original.status if self.original else SubmissionStatus.RECEIVED
+        return SubmissionStatus.RECEIVED if kept is SubmissionStatus.WITHDRAWN else kept
+
     def collect(self) -> Submission:
         """The form as a Submission; raises ValidationError naming the field."""
         base = self.original
@@ -323,7 +334,7 @@ class SubmissionEditor(QWidget):
             access_method=AccessMethod(self.access_method.currentData()),
             training_flop=parse_flop(self.training_flop.text()),
             compute_estimate=ComputeEstimate(self.compute_estimate.currentData()),
-            status=SubmissionStatus(self.status.currentData()),
+            status=self._status(),
             marking=self.marking.marking(),
             notes=self.notes.toPlainText(),
             notes_marking=self.notes_marking.marking(),

@@ -1,0 +1,173 @@
+"""The review workflow as one service: the lifecycle stage of a submission, the next step and who
+must take it, and for the signed-in person which actions are available now and why not.
+
+The rules live in app.model.workflow; this module gathers the facts from storage. Services call
+`require` before a workflow action, so the reason a refusal gives is the same text the UI shows
+as the disabled action's tooltip.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from app.model import checklist as cl
+from app.model.accounts import Permission
+from app.model.checklist import State
+from app.model.errors import NotFound, PermissionDenied, ValidationError
+from app.model.submissions import SubmissionStatus
+from app.model.workflow import (
+    Act,
+    Actor,
+    Availability,
+    Refusal,
+    Stage,
+    Step,
+    WorkState,
+    availability,
+    available_actions,
+    next_step,
+    outstanding,
+    stage,
+)
+from app.services.session import Session
+from storage import assessment_repo, reports_repo, submissions_repo, workflow_repo
+from storage.db import Connection
+from storage.reports_repo import StoredReport
+
+
+def actor(session: Session) -> Actor:
+    a = session.account
+    return Actor(a.username, a.role, a.disabled)
+
+
+def _facts_state(f: workflow_repo.StageFacts) -> WorkState:
+    return WorkState(
+        withdrawn=f.status == SubmissionStatus.WITHDRAWN.value, has_results=f.has_results,
+        assessment=State(f.assessment_state) if f.assessment_state else None, submitted_by=f.submitted_by,
+        determination_recorded_by=f.determination_recorded_by,
+        determination_approved_by=f.determination_approved_by, report_state=f.report_state,
+        report_label=f.report_label, report_signed_by=f.report_signed_by, released=f.released)
+
+
+def stages(session: Session, submission_ids: list[int] | None = None) -> dict[int, Stage]:
+    """Lifecycle stage of many submissions at once (dashboard, tables): one query."""
+    session.require(Permission.VIEW_CONTENT)
+    facts = workflow_repo.stage_facts(session.db.conn, submission_ids)
+    return {sid: stage(_facts_state(f)) for sid, f in facts.items()}
+
+
+def _report_blockers(session: Session, submission_id: int) -> tuple[str, ...]:
+    """Settings the report of this submission needs and lacks (its marking decides which)."""
+    from app.services import reports
+
+    try:
+        reports.assemble(session, submission_id)
+    except ValidationError as exc:
+        if exc.field in ("classification authority block", "CUI designation block"):
+            return (exc.reason,)
+        raise
+    return ()
+
+
+def work_state(session: Session, submission_id: int, report: StoredReport | None = None) -> WorkState:
+    """Everything the workflow rules need about one submission (`report`: the report an action
+    concerns; default the latest)."""
+    session.require(Permission.VIEW_CONTENT)
+    conn: Connection = session.db.conn
+    submissions_repo.get(conn, submission_id)  # NotFound names it
+    facts = workflow_repo.stage_facts(conn, [submission_id]).get(submission_id)
+    if facts is None:
+        raise NotFound(f"No submission with id {submission_id}.")
+    w = _facts_state(facts)
+    row = assessment_repo.assessment_for_submission(conn, submission_id)
+    answered = total = 0
+    submit_problems: tuple[str, ...] = ()
+    approval_problems: tuple[str, ...] = ()
+    pending: tuple[tuple[str, str], ...] = ()
+    if row is not None:
+        from app.services.assessment import stored_template
+
+        template = stored_template(conn, row.template_pk)
+        answers = assessment_repo.answers(conn, row.id)
+        progress = cl.overall_progress(template, answers)
+        answered, total = progress.done, progress.total
+        submit_problems = tuple(cl.submission_problems(template, answers, session.today()))
+        approval_problems = tuple(cl.approval_problems(template, answers, session.today()))
+        pending = tuple((a.item_id, a.updated_by) for a in answers.values() if a.item_id in template and a.risk_pending)
+    if report is not None:
+        released = bool(conn.execute("SELECT 1 FROM report_releases WHERE report_id = ?", (report.id,)).fetchone())
+        report_fields = {"report_state": report.state, "report_label": report.control_number,
+                         "report_signed_by": report.signed_by, "released": released}
+    else:
+        report_fields = {}
+    findings = int(conn.execute("SELECT count(*) FROM findings WHERE submission_id = ? AND deleted = 0",
+                                (submission_id,)).fetchone()[0])
+    assigned = tuple(sorted({a.username for a in workflow_repo.assignments(conn, submission_id)}))
+    blockers: tuple[str, ...] = ()
+    if w.assessment is State.APPROVED and (report_fields.get("report_state") or w.report_state) is None:
+        blockers = _report_blockers(session, submission_id)
+    return replace(w, answered=answered, total=total, submit_problems=submit_problems,
+                   approval_problems=approval_problems, pending_risks=pending, findings=findings,
+                   report_blockers=blockers, assigned=assigned, **report_fields)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class Overview:
+    """What every screen shows: where the review stands, what comes next, who acts, and what this
+    person can do now."""
+
+    submission_id: int
+    stage: Stage
+    next: Step
+    steps: tuple[Step, ...]
+    actions: dict[Act, Availability]
+
+    def can(self, act: Act) -> bool:
+        return self.actions[act].allowed
+
+    def why_not(self, act: Act) -> str:
+        return self.actions[act].reason
+
+    @property
+    def next_line(self) -> str:
+        who = f" ({self.next.who})" if self.next.who else ""
+        return f"Stage: {self.stage.label}. Next step: {self.next.text}{who}."
+
+
+def overview(session: Session, submission_id: int, report: StoredReport | None = None) -> Overview:
+    w = work_state(session, submission_id, report)
+    return Overview(submission_id, stage(w), next_step(w), tuple(outstanding(w)), available_actions(w, actor(session)))
+
+
+def check(session: Session, submission_id: int, act: Act, report: StoredReport | None = None) -> Availability:
+    return availability(work_state(session, submission_id, report), actor(session), act)
+
+
+def require(session: Session, submission_id: int, act: Act, report: StoredReport | None = None) -> None:
+    """Refuse `act` with the same reason the UI shows: PermissionDenied for role and two-person
+    rules, ValidationError when the work is not ready for it."""
+    if session.locked:
+        raise PermissionDenied("The workstation is locked; unlock it first.")
+    avail = check(session, submission_id, act, report)
+    if avail.allowed:
+        return
+    if avail.refusal in (Refusal.ROLE, Refusal.PERSON):
+        raise PermissionDenied(avail.reason)
+    raise ValidationError(act.value, avail.reason)
+
+
+def require_report(session: Session, report_id: int, act: Act) -> StoredReport:
+    report = reports_repo.get(session.db.conn, report_id)
+    require(session, report.submission_id, act, report)
+    return report
+
+
+def describe(session: Session, submission_id: int) -> str:
+    """Plain text for the CLI: stage, next step, and this person's actions with reasons."""
+    ov = overview(session, submission_id)
+    lines = [ov.next_line, "", f"Actions for {session.account.username} ({session.account.role.label}):"]
+    for act, avail in ov.actions.items():
+        lines.append(f"  [{'x' if avail.allowed else ' '}] {act.value}" + ("" if avail.allowed else
+                                                                        f" — {avail.reason}"))
+    return "\n".join(lines)
+

@@ -1,0 +1,192 @@
+"""Review workflow storage: the facts the lifecycle is computed from, releases, assignments,
+discussion threads and item-by-item approvals (migration 0009)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from app.model.errors import NotFound
+from app.model.markings import Marking
+from storage.db import Connection
+
+
+@dataclass(frozen=True)
+class StageFacts:
+    """The columns a submission's lifecycle stage is computed from (one query for many submissions)."""
+
+    submission_id: int
+    status: str  # the submission's own status: only 'withdrawn' counts for the lifecycle
+    has_results: bool
+    assessment_state: str | None
+    submitted_by: str | None
+    determination_recorded_by: str | None
+    determination_approved_by: str | None
+    report_state: str | None
+    report_label: str
+    report_signed_by: str | None
+    released: bool
+
+
+# The latest report of each submission (highest version) and whether it was exported.
+_FACTS = """
+SELECT s.id, s.status,
+       EXISTS (SELECT 1 FROM eval_runs r WHERE r.submission_id = s.id),
+       a.state, a.submitted_by,
+       d.recorded_by, d.approved_by,
+       rp.state, rp.control_number, rp.signed_by,
+       EXISTS (SELECT 1 FROM report_releases x WHERE x.report_id = rp.id)
+FROM submissions s
+LEFT JOIN assessments a ON a.submission_id = s.id
+LEFT JOIN coverage_determinations d ON d.id = (
+    SELECT id FROM coverage_determinations WHERE submission_id = s.id AND superseded_at IS NULL
+    ORDER BY id DESC LIMIT 1)
+LEFT JOIN reports rp ON rp.id = (
+    SELECT id FROM reports WHERE submission_id = s.id ORDER BY version DESC LIMIT 1)
+WHERE s.deleted = 0
+"""
+
+
+def _facts(r: Any) -> StageFacts:
+    return StageFacts(int(r[0]), r[1], bool(r[2]), r[3], r[4], r[5], r[6], r[7], r[8] or "", r[9], bool(r[10]))
+
+
+def stage_facts(conn: Connection, submission_ids: Iterable[int] | None = None) -> dict[int, StageFacts]:
+    if submission_ids is None:
+        return {f.submission_id: f for f in map(_facts, conn.execute(_FACTS))}
+    ids = list(submission_ids)
+    out: dict[int, StageFacts] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        marks = ", ".join("?" * len(chunk))
+        for r in conn.execute(_FACTS + f" AND s.id IN ({marks})", chunk):
+            f = _facts(r)
+            out[f.submission_id] = f
+    return out
+
+
+# -- releases ----------------------------------------------------------------------------------
+
+
+def record_release(conn: Connection, report_id: int, submission_id: int, destination: str, media: str, actor: str,
+                   now: str) -> None:
+    conn.execute("INSERT INTO report_releases (report_id, submission_id, destination, media, released_by, "
+                 "released_at) VALUES (?, ?, ?, ?, ?, ?)", (report_id, submission_id, destination, media, actor, now))
+
+
+# -- assignments -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Assignment:
+    id: int
+    submission_id: int
+    username: str
+    section_id: str  # '' = the whole checklist
+    assigned_by: str
+    assigned_at: str
+
+    @property
+    def scope(self) -> str:
+        return f"section {self.section_id}" if self.section_id else "whole checklist"
+
+
+_A_COLS = "id, submission_id, username, section_id, assigned_by, assigned_at"
+
+
+def _assignment(r: Any) -> Assignment:
+    return Assignment(int(r[0]), int(r[1]), r[2], r[3], r[4], r[5])
+
+
+def add_assignment(conn: Connection, submission_id: int, username: str, section_id: str, actor: str,
+                   now: str) -> int:
+    cur = conn.execute("INSERT INTO assignments (submission_id, username, section_id, assigned_by, assigned_at) "
+                       "VALUES (?, ?, ?, ?, ?)", (submission_id, username, section_id, actor, now))
+    return int(cur.lastrowid or 0)
+
+
+def remove_assignment(conn: Connection, assignment_id: int, actor: str, now: str) -> Assignment:
+    r = conn.execute(f"SELECT {_A_COLS} FROM assignments WHERE id = ? AND removed_at IS NULL",
+                     (assignment_id,)).fetchone()
+    if r is None:
+        raise NotFound(f"No current assignment with id {assignment_id}.")
+    conn.execute("UPDATE assignments SET removed_by = ?, removed_at = ? WHERE id = ?", (actor, now, assignment_id))
+    return _assignment(r)
+
+
+def assignments(conn: Connection, submission_id: int) -> list[Assignment]:
+    return [_assignment(r) for r in conn.execute(
+        f"SELECT {_A_COLS} FROM assignments WHERE submission_id = ? AND removed_at IS NULL ORDER BY id",
+        (submission_id,))]
+
+
+def assigned_submissions(conn: Connection, username: str) -> list[int]:
+    return [int(r[0]) for r in conn.execute(
+        "SELECT DISTINCT a.submission_id FROM assignments a JOIN submissions s ON s.id = a.submission_id "
+        "WHERE a.username = ? AND a.removed_at IS NULL AND s.deleted = 0 ORDER BY a.submission_id", (username,))]
+
+
+# -- discussion --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Comment:
+    id: int
+    submission_id: int
+    target_type: str
+    target_id: str
+    body: str
+    marking: Marking
+    author: str
+    created_at: str
+
+
+_C_COLS = "id, submission_id, target_type, target_id, body, marking, author, created_at"
+
+
+def _comment(r: Any) -> Comment:
+    return Comment(int(r[0]), int(r[1]), r[2], r[3], r[4], Marking.parse(r[5]), r[6], r[7])
+
+
+def add_comment(conn: Connection, submission_id: int, target_type: str, target_id: str, body: str,
+                marking: Marking, actor: str, now: str) -> int:
+    cur = conn.execute("INSERT INTO discussion (submission_id, target_type, target_id, body, marking, author, "
+                       "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       (submission_id, target_type, target_id, body, marking.banner(), actor, now))
+    return int(cur.lastrowid or 0)
+
+
+def thread(conn: Connection, submission_id: int, target_type: str | None = None,
+           target_id: str | None = None) -> list[Comment]:
+    sql = f"SELECT {_C_COLS} FROM discussion WHERE submission_id = ?"
+    params: list[Any] = [submission_id]
+    if target_type is not None:
+        sql += " AND target_type = ?"
+        params.append(target_type)
+    if target_id is not None:
+        sql += " AND target_id = ?"
+        params.append(target_id)
+    return [_comment(r) for r in conn.execute(sql + " ORDER BY id", params)]
+
+
+def comment_counts(conn: Connection, submission_id: int, target_type: str) -> dict[str, int]:
+    return {r[0]: int(r[1]) for r in conn.execute(
+        "SELECT target_id, count(*) FROM discussion WHERE submission_id = ? AND target_type = ? GROUP BY target_id",
+        (submission_id, target_type))}
+
+
+# -- item-by-item approval ---------------------------------------------------------------------
+
+
+def approve_item(conn: Connection, assessment_id: int, item_id: str, answer_updated_at: str, actor: str,
+                 now: str) -> None:
+    conn.execute("INSERT OR REPLACE INTO item_approvals (assessment_id, item_id, answer_updated_at, approved_by, "
+                 "approved_at) VALUES (?, ?, ?, ?, ?)", (assessment_id, item_id, answer_updated_at, actor, now))
+
+
+def item_approvals(conn: Connection, assessment_id: int) -> dict[str, tuple[str, str, str]]:
+    """item id -> (answer version approved, approved by, approved at)."""
+    return {r[0]: (r[1], r[2], r[3]) for r in conn.execute(
+        "SELECT item_id, answer_updated_at, approved_by, approved_at FROM item_approvals WHERE assessment_id = ?",
+        (assessment_id,))}
