@@ -133,7 +133,7 @@ def assigned_submissions(conn: Connection, username: str) -> list[int]:
 @dataclass(frozen=True)
 class Comment:
     id: int
-    submission_id: int
+    submission_id: int | None
     target_type: str
     target_id: str
     body: str
@@ -146,10 +146,10 @@ _C_COLS = "id, submission_id, target_type, target_id, body, marking, author, cre
 
 
 def _comment(r: Any) -> Comment:
-    return Comment(int(r[0]), int(r[1]), r[2], r[3], r[4], Marking.parse(r[5]), r[6], r[7])
+    return Comment(int(r[0]), None if r[1] is None else int(r[1]), r[2], r[3], r[4], Marking.parse(r[5]), r[6], r[7])
 
 
-def add_comment(conn: Connection, submission_id: int, target_type: str, target_id: str, body: str,
+def add_comment(conn: Connection, submission_id: int | None, target_type: str, target_id: str, body: str,
                 marking: Marking, actor: str, now: str) -> int:
     cur = conn.execute("INSERT INTO discussion (submission_id, target_type, target_id, body, marking, author, "
                        "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -157,36 +157,37 @@ def add_comment(conn: Connection, submission_id: int, target_type: str, target_i
     return int(cur.lastrowid or 0)
 
 
-def thread(conn: Connection, submission_id: int, target_type: str | None = None,
-           target_id: str | None = None) -> list[Comment]:
-    sql = f"SELECT {_C_COLS} FROM discussion WHERE submission_id = ?"
-    params: list[Any] = [submission_id]
-    if target_type is not None:
-        sql += " AND target_type = ?"
-        params.append(target_type)
-    if target_id is not None:
-        sql += " AND target_id = ?"
-        params.append(target_id)
-    return [_comment(r) for r in conn.execute(sql + " ORDER BY id", params)]
+def thread(conn: Connection, target_type: str, target_id: str) -> list[Comment]:
+    return [_comment(r) for r in conn.execute(
+        f"SELECT {_C_COLS} FROM discussion WHERE target_type = ? AND target_id = ? ORDER BY id",
+        (target_type, target_id))]
 
 
-def comment_counts(conn: Connection, submission_id: int, target_type: str) -> dict[str, int]:
+def submission_comments(conn: Connection, submission_id: int) -> list[Comment]:
+    return [_comment(r) for r in conn.execute(
+        f"SELECT {_C_COLS} FROM discussion WHERE submission_id = ? ORDER BY id", (submission_id,))]
+
+
+def comment_counts(conn: Connection, target_type: str, target_ids: list[str]) -> dict[str, int]:
+    if not target_ids:
+        return {}
+    marks = ", ".join("?" * len(target_ids))
     return {r[0]: int(r[1]) for r in conn.execute(
-        "SELECT target_id, count(*) FROM discussion WHERE submission_id = ? AND target_type = ? GROUP BY target_id",
-        (submission_id, target_type))}
+        f"SELECT target_id, count(*) FROM discussion WHERE target_type = ? AND target_id IN ({marks}) "
+        "GROUP BY target_id", (target_type, *target_ids))}
 
 
 # -- item-by-item approval ---------------------------------------------------------------------
 
 
-def approve_item(conn: Connection, assessment_id: int, item_id: str, answer_updated_at: str, actor: str,
+def approve_item(conn: Connection, assessment_id: int, item_id: str, answer_digest: str, actor: str,
                  now: str) -> None:
-    conn.execute("INSERT OR REPLACE INTO item_approvals (assessment_id, item_id, answer_updated_at, approved_by, "
-                 "approved_at) VALUES (?, ?, ?, ?, ?)", (assessment_id, item_id, answer_updated_at, actor, now))
+    conn.execute("INSERT OR REPLACE INTO item_approvals (assessment_id, item_id, answer_digest, approved_by, "
+                 "approved_at) VALUES (?, ?, ?, ?, ?)", (assessment_id, item_id, answer_digest, actor, now))
 
 
 def item_approvals(conn: Connection, assessment_id: int) -> dict[str, tuple[str, str, str]]:
-    """item id -> (answer version approved, approved by, approved at)."""
+    """item id -> (digest of the answer approved, approved by, approved at)."""
     return {r[0]: (r[1], r[2], r[3]) for r in conn.execute(
-        "SELECT item_id, answer_updated_at, approved_by, approved_at FROM item_approvals WHERE assessment_id = ?",
+        "SELECT item_id, answer_digest, approved_by, approved_at FROM item_approvals WHERE assessment_id = ?",
         (assessment_id,))}

@@ -55,6 +55,7 @@ from app.services import submissions
 from app.services import vulnerabilities as vs
 from ui.context import UiContext
 from ui.unsaved import FormState
+from ui.widgets.comment_thread import CommentThread
 from ui.widgets.marking_picker import MarkingPicker
 
 SEVERITY_COLOURS = {
@@ -382,6 +383,10 @@ class VulnEditor(QDialog):
         form.addRow("", self.remediation)
         self.status = _combo(VulnStatus, v.status, "status")
         form.addRow("Status", self.status)
+        # The discussion of a saved entry (a new one gets its thread once it has an id).
+        self.thread = CommentThread(ctx)
+        self.thread.set_target("vulnerability" if v.id else None, v.id)
+        form.addRow("Discussion", self.thread)
 
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)

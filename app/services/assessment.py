@@ -22,6 +22,7 @@ from typing import Any, BinaryIO
 from app.ingest import checklist_template
 from app.model import checklist as cl
 from app.model.accounts import Permission
+from app.model.approval import ApprovalSummary
 from app.model.checklist import Action, Answer, State, Status, Template
 from app.model.coverage import Suggestion
 from app.model.errors import IngestError, NotFound, PermissionDenied, ValidationError
@@ -249,7 +250,39 @@ def answer(session: Session, assessment_id: int, item_id: str, *, status: Status
         if old.content_differs(new):
             # Any change to what was accepted voids an earlier risk approval.
             new = replace(new, risk_approved_by=None, risk_approved_at=None)
+        if status is not None and status is not old.status:
+            override = _override_check(session, conn, row, item_id, new)
+            if override is not None:
+                sug, ruleset_sha = override
+                repo.add_suggestion_decision(conn, assessment_id, item_id, "overridden", sug.status, ruleset_sha,
+                                             list(sug.rule_ids), list(sug.run_ids), sug.text,
+                                             new.justification.strip()[:2000], session.account.username,
+                                             session.now())
+                return _store(session, conn, assessment_id, old, new, reason or "suggestion overridden",
+                              "assessment.suggestion_overridden")
         return _store(session, conn, assessment_id, old, new, reason)
+
+
+def _override_check(session: Session, conn: Connection, row: repo.AssessmentRow, item_id: str,
+                    new: Answer) -> tuple[Suggestion, str] | None:
+    """(suggestion, rule-set hash) when `new` departs from the rule set's suggestion; refuses such
+    a departure without a justification (issue 14: no override with one key and no reason)."""
+    from app.model.approval import departs_from
+    from app.model.coverage import suggest
+    from app.services import coverage
+
+    item = _template_of(conn, row).item(item_id)
+    if not item.prefill:
+        return None
+    ruleset = coverage.active_ruleset(session)
+    sug = suggest(item_id, item.prefill, ruleset, coverage.inputs(session, row.submission_id))
+    if sug is None or not departs_from(sug.status, new.status):
+        return None
+    if not new.justification.strip():
+        raise ValidationError("justification", f"the active rule set suggests '{Status(sug.status).label}' for "
+                              f"{item_id}; answering '{new.status.label}' overrides it and needs a justification "
+                              "saying why")
+    return sug, ruleset.sha256
 
 
 def approve_risk(session: Session, assessment_id: int, item_id: str) -> Answer:
@@ -465,6 +498,116 @@ def decide_suggestion(session: Session, assessment_id: int, item_id: str, accept
         return _store(session, conn, assessment_id, old, new, f"suggestion {decision}" + (f": {reason}" if reason
                                                                                             else ""),
                       f"assessment.suggestion_{decision}")
+
+
+def suggestions(session: Session, assessment_id: int) -> dict[str, Suggestion]:
+    """Every prefill-bound item's suggestion, the inputs read once (the checklist tree marks departures)."""
+    from app.model.coverage import suggest
+    from app.services import coverage
+
+    session.require(Permission.VIEW_CONTENT)
+    conn = session.db.conn
+    row = repo.get_assessment(conn, assessment_id)
+    bound = [i for i in _template_of(conn, row).items() if i.prefill]
+    if not bound:
+        return {}
+    ruleset = coverage.active_ruleset(session)
+    ins = coverage.inputs(session, row.submission_id)
+    out = {}
+    for item in bound:
+        sug = suggest(item.id, item.prefill or "", ruleset, ins)
+        if sug is not None:
+            out[item.id] = sug
+    return out
+
+
+def departures(view: AssessmentView, sugs: Mapping[str, Suggestion]) -> set[str]:
+    """Items whose answer departs from their suggestion."""
+    from app.model.approval import departs_from
+
+    return {i for i, s in sugs.items() if departs_from(s.status, view.answer(i).status)}
+
+
+def approval_summary(session: Session, assessment_id: int) -> ApprovalSummary:
+    """What the lead approves: counts by status, overrides of suggestions with their reasons, risk
+    acceptances, findings by severity, the determination, items approved one by one."""
+    from app.model.approval import ApprovalSummary, Override, RiskAcceptance, count_statuses
+    from app.services import coverage, findings
+    from storage import workflow_repo
+
+    view = get(session, assessment_id)
+    sugs = suggestions(session, assessment_id)
+    overrides = []
+    departed = departures(view, sugs)
+    for item_id in view.template.item_ids:
+        if item_id in departed:
+            a = view.answer(item_id)
+            decisions = [d for d in repo.suggestion_decisions(session.db.conn, assessment_id, item_id)
+                         if d["decision"] == "overridden"]
+            reason = decisions[-1]["reason"] if decisions else a.justification
+            overrides.append(Override(item_id, Status(sugs[item_id].status), a.status, reason.strip()))
+    risks = tuple(RiskAcceptance(a.item_id, a.risk_expiry.isoformat() if a.risk_expiry else "none",
+                                 a.risk_approved_by or "")
+                  for a in (view.answer(i) for i in view.template.item_ids) if a.status is Status.RISK_ACCEPTED)
+    from app.model.findings import Severity
+
+    finds = findings.list_findings(session, view.submission_id)
+    sev = {s.value: sum(1 for f in finds if f.severity is s) for s in Severity}
+    det = coverage.current_determination(session, view.submission_id)
+    det_text = ("not recorded" if det is None else
+                f"{det.outcome}, recorded by {det.recorded_by}, "
+                + (f"approved by {det.approved_by}" if det.approved_by else "NOT YET APPROVED"))
+    approvals = _current_item_approvals(view, workflow_repo.item_approvals(session.db.conn, assessment_id))
+    marking = rollup([view.marking, *(f.marking for f in finds), *([det.marking] if det else [])])
+    return ApprovalSummary(len(view.template.item_ids),
+                           count_statuses([view.answer(i).status for i in view.template.item_ids]),
+                           tuple(overrides), risks, sev, det_text, len(approvals), marking.banner())
+
+
+def _current_item_approvals(view: AssessmentView, stored: Mapping[str, tuple[str, str, str]]
+                            ) -> dict[str, tuple[str, str]]:
+    """item -> (approved by, at), only where the answer is still the version that was approved."""
+    return {i: (by, at) for i, (digest, by, at) in stored.items()
+            if i in view.template and answer_digest(view.answer(i)) == digest}
+
+
+def answer_digest(a: Answer) -> str:
+    """What an item approval is pinned to: any change of the answer's content voids the approval."""
+    import hashlib
+
+    content = [a.item_id, a.status.value, a.justification, a.marking.banner(),
+               a.risk_expiry.isoformat() if a.risk_expiry else "", a.updated_by]
+    return hashlib.sha256(json.dumps(content).encode()).hexdigest()
+
+
+def item_approvals(session: Session, assessment_id: int) -> dict[str, tuple[str, str]]:
+    from storage import workflow_repo
+
+    view = get(session, assessment_id)
+    return _current_item_approvals(view, workflow_repo.item_approvals(session.db.conn, assessment_id))
+
+
+def approve_item(session: Session, assessment_id: int, item_id: str) -> None:
+    """A lead approves one answer of a submitted assessment (item by item); never its author. A
+    later change of the answer voids the approval. Recorded and audited."""
+    from app.services import workflow
+    from storage import workflow_repo
+
+    session.require(Permission.APPROVE)
+    conn = session.db.conn
+    row = repo.get_assessment(conn, assessment_id)
+    workflow.require(session, row.submission_id, Act.RETURN)  # the same gate as a decision on the whole
+    _template_of(conn, row).item(item_id)
+    a = repo.get_answer(conn, assessment_id, item_id)
+    if a is None or not a.complete:
+        raise ValidationError("item", f"{item_id} is not answered; only a complete answer is approved")
+    if a.updated_by == session.account.username:
+        raise PermissionDenied(f"You wrote the answer of {item_id}; another lead must approve it (two-person rule).")
+    with session.transaction() as conn:
+        digest = answer_digest(a)
+        workflow_repo.approve_item(conn, assessment_id, item_id, digest, session.account.username, session.now())
+        session.audit(conn, "assessment.approve_item", "assessment", assessment_id,
+                      {"item": item_id, "status": a.status.value, "answer_sha256": digest})
 
 
 def suggestion_decisions(session: Session, assessment_id: int, item_id: str) -> list[dict[str, Any]]:

@@ -7,8 +7,11 @@ import json
 from datetime import date
 from pathlib import Path
 
+import pytest
+
 from app import cli
 from app.model.checklist import State, Status
+from app.model.errors import ValidationError
 from app.model.findings import EvidenceRef, Finding, Severity
 from app.model.markings import Marking
 from app.model.submissions import Submission
@@ -41,10 +44,15 @@ def test_results_to_approval_by_second_account(workstation, monkeypatch, capsys)
     assert ctf.outcome.value == "not met" and ctf.value == 0.5
     det = coverage.record_determination(rev, sid, "2e25 FLOP exceeds the EU AI Act presumption (reference only).")
 
+    # WMDP-cyber 0.78 >= 0.7: the rule set suggests 'Not satisfied' for CAP-01; one key is not enough
+    # to override it, a justification is.
+    with pytest.raises(ValidationError, match="suggests 'Not satisfied' for CAP-01"):
+        assessment.answer(rev, aid, "CAP-01", status=Status.SATISFIED)
     for item in view.template.items():
         if item.id == "CAP-02":
             continue
-        assessment.answer(rev, aid, item.id, status=Status.SATISFIED, marking=Marking.parse("CUI"))
+        why = "Knowledge only; no uplift shown in the agentic tasks." if item.id == "CAP-01" else None
+        assessment.answer(rev, aid, item.id, status=Status.SATISFIED, marking=Marking.parse("CUI"), justification=why)
     assessment.add_run_evidence(rev, aid, "CAP-02", run_ids[0], note="InterCode-CTF, 2 epochs")
     assessment.answer(rev, aid, "CAP-02", status=Status.NOT_SATISFIED,
                       justification="Solves half of InterCode-CTF (0.5, stderr 0.29, n=3 x 2 epochs).",

@@ -105,7 +105,7 @@ def test_every_refusal_has_a_reason_and_roles_never_exceed_permissions(work: Wor
         else:
             assert avail.reason.strip() and avail.refusal is not None
         if _NEEDS[act] not in ROLE_PERMISSIONS[role]:
-            assert avail.refusal is Refusal.ROLE and role.label in avail.reason or act is Act.COUNTERSIGN
+            assert (avail.refusal is Refusal.ROLE and role.label in avail.reason) or act is Act.COUNTERSIGN
 
 
 def test_auditor_and_admin_change_nothing_in_the_review() -> None:

@@ -162,7 +162,7 @@ def test_dashboard_sorts_by_urgency(workstation):
     submissions.create(s, sub(model_name="Later", planned_release=date(2026, 12, 15)))
     submissions.create(s, sub(model_name="Overdue", planned_release=date(2026, 11, 18)))
     submissions.create(s, sub(model_name="Soon", planned_release=date(2026, 11, 23)))
-    names = [r[0].model_name for r in submissions.dashboard(s)]
+    names = [r.submission.model_name for r in submissions.dashboard(s).rows]
     assert names == ["Overdue", "Soon", "Later"]
 
 

@@ -1,7 +1,8 @@
 """Submission tab "Assessment": the guided, keyboard-first checklist review.
 
 Left: sections with progress and their items (status marker per item, "*" when a justification
-or expiry is still missing, "✎" when a lead commented). Right: the current item: guidance, status,
+or expiry is still missing, "≠ suggestion" when the answer departs from the rule set's suggestion,
+"✎" when a lead commented, "☑" when a lead approved the item). Right: the current item: guidance, status,
 justification (autosaved), marking, risk expiry, the rule-set suggestion with accept/override,
 evidence, review comments and the history.
 
@@ -44,6 +45,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.model.accounts import Permission
+from app.model.approval import departs_from
 from app.model.checklist import Answer, State, Status
 from app.model.coverage import Suggestion
 from app.model.errors import FrontierError
@@ -54,6 +56,7 @@ from app.services.assessment import AssessmentView
 from app.services.workflow import Overview
 from ui.context import UiContext
 from ui.screens.assessment_evidence import EvidencePanel
+from ui.widgets.comment_thread import CommentThread
 from ui.widgets.marking_picker import MarkingPicker
 from ui.widgets.transcript_view import clean_text
 from ui.widgets.workflow_hint import apply_action
@@ -71,10 +74,13 @@ MARKERS = {
 TextPrompt = Callable[[str, str], str | None]  # (title, label) -> text or None when cancelled
 
 
-def item_text(item_id: str, title: str, a: Answer, commented: bool = False) -> str:
+def item_text(item_id: str, title: str, a: Answer, commented: bool = False, departs: bool = False,
+              approved: bool = False) -> str:
     flag = " *" if a.status.complete and not a.complete else ""
     note = "  ✎" if commented else ""
-    return f"{MARKERS[a.status]}  {item_id}  {title}{flag}{note}"
+    differs = "  ≠ suggestion" if departs else ""
+    ok = "  ☑" if approved else ""
+    return f"{MARKERS[a.status]}  {item_id}  {title}{flag}{differs}{note}{ok}"
 
 
 class ChecklistTree(QTreeWidget):
@@ -122,6 +128,8 @@ class AssessmentScreen(QWidget):
         self._tree_items: dict[str, QTreeWidgetItem] = {}
         self._section_items: dict[str, QTreeWidgetItem] = {}
         self._commented: set[str] = set()
+        self._suggestions: dict[str, Suggestion] = {}
+        self._item_approved: set[str] = set()
         self._coverage_flags: list[str] = []
         self.autosave = QTimer(self)
         self.autosave.setSingleShot(True)
@@ -248,9 +256,18 @@ class AssessmentScreen(QWidget):
         self.lead_comment.setObjectName("leadComment")
         self.lead_comment.setPlaceholderText("Comment on this item for the reviewer (sent with Return)")
         self.lead_comment.textEdited.connect(self._lead_comment_edited)
+        self.approve_item_button = QPushButton("Approve this item")
+        self.approve_item_button.setObjectName("approveItem")
+        self.approve_item_button.setToolTip("Approve this answer on its own (a later change voids it)")
+        self.approve_item_button.clicked.connect(self.approve_item)
         cb = QVBoxLayout(self.comments_box)
         cb.addWidget(self.comments_list)
-        cb.addWidget(self.lead_comment)
+        lead_row = QHBoxLayout()
+        lead_row.addWidget(self.lead_comment, 1)
+        lead_row.addWidget(self.approve_item_button)
+        cb.addLayout(lead_row)
+
+        self.thread = CommentThread(ctx)
 
         self.history_box = QGroupBox("History")
         self.history_list = QListWidget()
@@ -269,6 +286,7 @@ class AssessmentScreen(QWidget):
         pl.addWidget(self.suggestion_box)
         pl.addWidget(self.evidence)
         pl.addWidget(self.comments_box)
+        pl.addWidget(self.thread)
         pl.addWidget(self.history_box)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
@@ -327,6 +345,11 @@ class AssessmentScreen(QWidget):
         except FrontierError:
             self._coverage_flags = []
         self._commented = {c.item_id for c in assessment.comments(self.ctx.session, self.view.id) if c.item_id}
+        try:
+            self._suggestions = assessment.suggestions(self.ctx.session, self.view.id)
+            self._item_approved = set(assessment.item_approvals(self.ctx.session, self.view.id))
+        except FrontierError:
+            self._suggestions, self._item_approved = {}, set()
         self._build_tree()
         target = self.current if self.current and self.current in self.view.template else (
             assessment.first_open_item(self.view))
@@ -346,8 +369,7 @@ class AssessmentScreen(QWidget):
             self._section_items[sec.id] = top
             self.tree.addTopLevelItem(top)
             for item in sec.items:
-                child = QTreeWidgetItem([item_text(item.id, item.title, self.view.answer(item.id),
-                                                   item.id in self._commented)])
+                child = QTreeWidgetItem([self._item_label(item.id)])
                 child.setData(0, ITEM_ROLE, item.id)
                 child.setToolTip(0, item.title)
                 top.addChild(child)
@@ -355,6 +377,13 @@ class AssessmentScreen(QWidget):
         self.tree.expandAll()
         self._update_sections()
         self.tree.blockSignals(False)
+
+    def _item_label(self, item_id: str) -> str:
+        assert self.view is not None
+        a = self.view.answer(item_id)
+        sug = self._suggestions.get(item_id)
+        return item_text(item_id, self.view.template.item(item_id).title, a, item_id in self._commented,
+                         sug is not None and departs_from(sug.status, a.status), item_id in self._item_approved)
 
     def _update_sections(self) -> None:
         assert self.view is not None
@@ -421,6 +450,7 @@ class AssessmentScreen(QWidget):
             w.setEnabled(editable)
         review = ov is not None and ov.can(Act.RETURN)
         self.lead_comment.setVisible(review)
+        self.approve_item_button.setVisible(review)
 
     # -- navigation ---------------------------------------------------------------------------------
     def select(self, item_id: str) -> None:
@@ -514,6 +544,7 @@ class AssessmentScreen(QWidget):
         assert self.view is not None and self.current is not None
         s, aid, item_id = self.ctx.session, self.view.id, self.current
         self.evidence.show_item(aid, item_id)
+        self.thread.set_target("item", f"{self.submission_id}/{item_id}")
         self.comments_list.clear()
         item_comments = assessment.item_comments(s, aid, item_id)
         for c in item_comments:
@@ -541,8 +572,7 @@ class AssessmentScreen(QWidget):
         assert self.view is not None
         self.view.answers[a.item_id] = a
         node = self._tree_items[a.item_id]
-        node.setText(0, item_text(a.item_id, self.view.template.item(a.item_id).title, a,
-                                  a.item_id in self._commented))
+        node.setText(0, self._item_label(a.item_id))
         self._update_sections()
         if a.item_id == self.current:
             self._show_answer_state(a)
@@ -562,6 +592,11 @@ class AssessmentScreen(QWidget):
             return
         status = list(Status)[n - 1]
         self.flush()
+        sug = self._suggestions.get(self.current)
+        if sug is not None and departs_from(sug.status, status) and status is not self.view.answer(self.current).status:
+            # Departing from the rule set's suggestion is an override: it needs a reason (asked here).
+            self._override_to(status)
+            return
         changes: dict[str, object] = {"status": status}
         if status is Status.RISK_ACCEPTED:
             d = self.expiry.date()
@@ -616,12 +651,23 @@ class AssessmentScreen(QWidget):
     def override_suggestion(self) -> None:
         if self.suggestion is None:
             return
-        reason = self.ask_text("Override suggestion", "Why does the answer differ from the suggestion?")
-        if reason is None:
-            return
         current = self.view.answer(self.current).status if self.view and self.current else Status.IN_PROGRESS
         status = current if current.complete and current.value != self.suggestion.status else (
             Status.SATISFIED if self.suggestion.status == Status.NOT_SATISFIED.value else Status.NOT_SATISFIED)
+        self._override_to(status)
+
+    def _override_to(self, status: Status) -> None:
+        sug = self.suggestion or (self._suggestions.get(self.current) if self.current else None)
+        if sug is None or self.view is None or self.current is None:
+            return
+        reason = self.ask_text("Override suggestion",
+                               f"The rule set suggests '{Status(sug.status).label}'. Why is the answer "
+                               f"'{status.label}'? (recorded with the answer)")
+        if reason is None or not reason.strip():
+            btn = self.status_group.button(self.view.answer(self.current).status.hotkey)
+            if btn is not None:
+                btn.setChecked(True)
+            return
         self._decide(False, status, reason)
 
     def _decide(self, accept: bool, status: Status | None = None, reason: str = "") -> None:
@@ -646,6 +692,19 @@ class AssessmentScreen(QWidget):
             return
         self._after_save(a)
         self.show_item(self.current)
+
+    def approve_item(self) -> None:
+        if self.view is None or self.current is None:
+            return
+        try:
+            assessment.approve_item(self.ctx.session, self.view.id, self.current)
+        except FrontierError as exc:
+            self.ctx.show_error(self, exc)
+            return
+        self._item_approved.add(self.current)
+        self._tree_items[self.current].setText(0, self._item_label(self.current))
+        self.ctx.events.status_message.emit(f"{self.current} approved")
+        self.step(1)
 
     # -- evidence ------------------------------------------------------------------------------------
     def _evidence_changed(self) -> None:
@@ -679,9 +738,14 @@ class AssessmentScreen(QWidget):
         if self.view is None:
             return
         view = self.view
+        try:
+            summary = assessment.approval_summary(self.ctx.session, view.id)
+        except FrontierError as exc:
+            self.ctx.show_error(self, exc)
+            return
         if not self.ctx.confirm(self, "Approve assessment",
-                                "Approve and lock this assessment? Reopening later is a recorded action.",
-                                "Approve"):
+                                "You are approving:\n\n" + str(summary) + "\n\nApprove and lock this assessment? "
+                                "Reopening later is a recorded action.", "Approve"):
             return
         self._workflow(lambda: assessment.approve(self.ctx.session, view.id), "Assessment approved and locked")
 

@@ -35,6 +35,7 @@ from app.model.workflow import Act
 from app.services import coverage, workflow
 from app.services.coverage import CoverageView
 from ui.context import UiContext
+from ui.widgets.comment_thread import CommentThread
 from ui.widgets.marking_picker import MarkingPicker
 from ui.widgets.workflow_hint import apply_action
 
@@ -126,6 +127,8 @@ class CoverageScreen(QWidget):
         layout.addWidget(self.engine)
         layout.addWidget(self.excluded)
         layout.addWidget(cur_box)
+        self.thread = CommentThread(ctx)
+        layout.addWidget(self.thread)
         layout.addWidget(rec_box)
         self.refresh()
 
@@ -173,7 +176,9 @@ class CoverageScreen(QWidget):
         if d is None:
             self.current.setText("No determination recorded yet.")
             self.approve_button.setVisible(False)
+            self.thread.set_target(None)
             return
+        self.thread.set_target("determination", str(self.submission_id))
         approval = (f"approved by {d.approved_by} at {(d.approved_at or '')[:16]}" if d.approved_by
                     else "awaiting a lead's approval")
         self.current.setText(f"{d.marking.portion()} {d.outcome.capitalize()} — recorded by {d.recorded_by} at "

@@ -30,6 +30,8 @@ from ui.theme import STATE_COLOURS
 DASHBOARD_LIMIT = 200
 DASHBOARD_PANELS: list[str | Callable[[UiContext], QWidget | None]] = [
     "ui.screens.backup_screen:backup_reminder_panel",
+    "ui.screens.work_queues:awaiting_decision_panel",
+    "ui.screens.work_queues:my_work_panel",
 ]
 
 COLUMNS = ("Days left", "Window", "Submission", "Developer", "Stage", "Release", "Marking")

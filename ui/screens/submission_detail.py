@@ -39,6 +39,7 @@ SUBMISSION_TABS: list[TabSpec] = [
     TabSpec("Findings", "ui.screens.findings_screen:FindingsScreen"),
     TabSpec("Narrative", "ui.screens.narrative_screen:NarrativeScreen"),
     TabSpec("Report", "ui.screens.report_screen:ReportTab"),
+    TabSpec("Team", "ui.screens.team_tab:TeamTab"),
 ]
 
 def countdown_text(sub: Submission, state: WindowState, days: int, stage: str = "") -> str:
