@@ -384,9 +384,9 @@ class VulnEditor(QDialog):
         self.status = _combo(VulnStatus, v.status, "status")
         form.addRow("Status", self.status)
         # The discussion of a saved entry (a new one gets its thread once it has an id).
-        self.thread = CommentThread(ctx)
-        self.thread.set_target("vulnerability" if v.id else None, v.id)
-        form.addRow("Discussion", self.thread)
+        self.discussion_thread = CommentThread(ctx)
+        self.discussion_thread.set_target("vulnerability" if v.id else None, v.id)
+        form.addRow("Discussion", self.discussion_thread)
 
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)

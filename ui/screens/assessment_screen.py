@@ -267,7 +267,7 @@ class AssessmentScreen(QWidget):
         lead_row.addWidget(self.approve_item_button)
         cb.addLayout(lead_row)
 
-        self.thread = CommentThread(ctx)
+        self.discussion_thread = CommentThread(ctx)
 
         self.history_box = QGroupBox("History")
         self.history_list = QListWidget()
@@ -286,7 +286,7 @@ class AssessmentScreen(QWidget):
         pl.addWidget(self.suggestion_box)
         pl.addWidget(self.evidence)
         pl.addWidget(self.comments_box)
-        pl.addWidget(self.thread)
+        pl.addWidget(self.discussion_thread)
         pl.addWidget(self.history_box)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
@@ -544,7 +544,7 @@ class AssessmentScreen(QWidget):
         assert self.view is not None and self.current is not None
         s, aid, item_id = self.ctx.session, self.view.id, self.current
         self.evidence.show_item(aid, item_id)
-        self.thread.set_target("item", f"{self.submission_id}/{item_id}")
+        self.discussion_thread.set_target("item", f"{self.submission_id}/{item_id}")
         self.comments_list.clear()
         item_comments = assessment.item_comments(s, aid, item_id)
         for c in item_comments:

@@ -127,8 +127,8 @@ class CoverageScreen(QWidget):
         layout.addWidget(self.engine)
         layout.addWidget(self.excluded)
         layout.addWidget(cur_box)
-        self.thread = CommentThread(ctx)
-        layout.addWidget(self.thread)
+        self.discussion_thread = CommentThread(ctx)
+        layout.addWidget(self.discussion_thread)
         layout.addWidget(rec_box)
         self.refresh()
 
@@ -176,9 +176,9 @@ class CoverageScreen(QWidget):
         if d is None:
             self.current.setText("No determination recorded yet.")
             self.approve_button.setVisible(False)
-            self.thread.set_target(None)
+            self.discussion_thread.set_target(None)
             return
-        self.thread.set_target("determination", str(self.submission_id))
+        self.discussion_thread.set_target("determination", str(self.submission_id))
         approval = (f"approved by {d.approved_by} at {(d.approved_at or '')[:16]}" if d.approved_by
                     else "awaiting a lead's approval")
         self.current.setText(f"{d.marking.portion()} {d.outcome.capitalize()} — recorded by {d.recorded_by} at "

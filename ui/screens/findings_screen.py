@@ -105,9 +105,9 @@ class FindingsScreen(QWidget):
         buttons.addWidget(self.vuln_button)
         buttons.addStretch(1)
         form.addRow(buttons)
-        self.thread = CommentThread(ctx)
-        self.thread.set_target(None)
-        form.addRow(self.thread)
+        self.discussion_thread = CommentThread(ctx)
+        self.discussion_thread.set_target(None)
+        form.addRow(self.discussion_thread)
         editor = QWidget()
         editor.setLayout(form)
         split = QSplitter(Qt.Orientation.Vertical)
@@ -204,7 +204,7 @@ class FindingsScreen(QWidget):
     def _show(self, f: Finding) -> None:
         self.editing = f
         self._select_row_of(f)
-        self.thread.set_target("finding", str(f.id))
+        self.discussion_thread.set_target("finding", str(f.id))
         self.title.setText(f.title)
         self.severity.setCurrentIndex(self.severity.findData(f.severity.value))
         self.description.setPlainText(f.description)
@@ -220,7 +220,7 @@ class FindingsScreen(QWidget):
             return
         self.editing = None
         self._select_row_of(None)
-        self.thread.set_target(None)
+        self.discussion_thread.set_target(None)
         for w in (self.title, self.linked, self.evidence):
             w.clear()
         self.description.clear()

@@ -103,9 +103,9 @@ class TeamTab(QWidget):
         for w in (self.assign_button, self.remove_button):
             apply_action(w, ov, Act.ASSIGN)
         self.discussion.clear()
-        for c in comments:
-            self.discussion.addItem(f"{c.marking.portion()} [{c.target_type} {c.target_id}] {c.author} "
-                                    f"{c.created_at[:16].replace('T', ' ')}: {clean_text(c.body, 2000)}")
+        for note in comments:
+            self.discussion.addItem(f"{note.marking.portion()} [{note.target_type} {note.target_id}] {note.author} "
+                                    f"{note.created_at[:16].replace('T', ' ')}: {clean_text(note.body, 2000)}")
 
     def assign(self) -> None:
         try:
