@@ -264,7 +264,7 @@ def test_ui_journey_setup_to_verified_audit(qtbot, tmp_path, dialogs) -> None:  
     wizard.name_page.name.setText("Journey workstation")
     wizard.next()
     wizard.next()
-    for key, value in (("classified_by", "J. Smith"), ("derived_from", "AI Cyber SCG"), ("declassify_on", "25X1"),
+    for key, value in (("classified_by", "J. Smith"), ("derived_from", "AI Cyber SCG"), ("declassify_on", "25X1, 20751231"),
                        ("cui_controlled_by", "Cyber Cell"), ("cui_category", "CTI")):
         wizard.authority_page.edits[key].setText(value)
     wizard.next()

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from app.model.accounts import DEFAULT_POLICY, USERNAME_RULE, validate_username
 from app.model.errors import FrontierError, ValidationError
-from app.model.markings import Level, Marking
+from app.model.markings import Level, Marking, parse_declassify_on
 from app.model.settings import Settings
 from app.services import workstation
 from app.services.session import Clock, utc_now
@@ -134,6 +134,16 @@ class AuthorityPage(QWizardPage):
         labels = {k: label for k, label, _h in self.FIELDS}
         return [labels[k] for k in self.required() if not self.edits[k].text().strip()]
 
+    def problem(self) -> str:
+        """A line that is filled but not valid (checked before the workstation is created)."""
+        declassify = self.edits["declassify_on"].text().strip()
+        if declassify:
+            try:
+                parse_declassify_on(declassify)
+            except ValidationError as exc:
+                return f"Declassify on: {exc.reason}"
+        return ""
+
     def values(self) -> dict[str, object]:
         return {k: e.text().strip() for k, e in self.edits.items() if e.text().strip()}
 
@@ -142,11 +152,12 @@ class AuthorityPage(QWizardPage):
 
     def _check(self) -> None:
         missing = self.missing()
-        self.feedback.setText(("Required for a system-high of " + self.class_page.picker.marking().banner() + ": "
-                               + ", ".join(missing)) if missing else "")
+        lines = [("Required for a system-high of " + self.class_page.picker.marking().banner() + ": "
+                  + ", ".join(missing)) if missing else "", self.problem()]
+        self.feedback.setText("\n".join(line for line in lines if line))
 
     def isComplete(self) -> bool:
-        return not self.missing()
+        return not self.missing() and not self.problem()
 
 
 class AdminPage(QWizardPage):
