@@ -237,11 +237,10 @@ class JpegLogo(Flowable):
 
     def __init__(self, data: bytes, height: float) -> None:
         super().__init__()
-        from reportlab.lib.utils import ImageReader  # noqa: F401  (ensures reportlab's image support)
-        from reportlab.pdfbase.pdfutils import readJPEGInfo
+        from app.model.report_profile import jpeg_size
 
         self.data = data
-        w, h, _components = readJPEGInfo(io.BytesIO(data))
+        w, h = jpeg_size(data)
         self.draw_h = height
         self.draw_w = height * w / h if h else height
 
@@ -255,16 +254,16 @@ class JpegLogo(Flowable):
         x = (self.avail - self.draw_w) / 2
         name = "FRWLogo"
         doc = self.canv._doc
-        if name not in doc.idToObject:  # embedded once, as the JPEG bytes themselves
+        reg = doc.getXObjectName(name)
+        if reg not in doc.idToObject:  # embedded once, as the JPEG bytes themselves (as Canvas.drawImage does)
             xobj = PDFImageXObject(name)
             xobj.loadImageFromJPEG(io.BytesIO(self.data))
-            doc.Reference(xobj, name)
+            xobj.name = name
+            self.canv._setXObjects(xobj)
+            doc.Reference(xobj, reg)
             doc.addForm(name, xobj)
-        self.canv.saveState()
-        self.canv.translate(x, 0)
-        self.canv.scale(self.draw_w, self.draw_h)
-        self.canv.doForm(name)
-        self.canv.restoreState()
+        self.canv._code.append(f"q {self.draw_w:.2f} 0 0 {self.draw_h:.2f} {x:.2f} 0 cm /{reg} Do Q")
+        self.canv._formsinuse.append(name)  # listed in this page's resources
 
 
 def canvas_class(decor: PageDecor) -> Any:

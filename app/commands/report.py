@@ -1,4 +1,5 @@
-"""`report build|list|sign|countersign|export|verify`, `pki setup|issue|ca|roots|trust|identity|import-p12|token`
+"""`report build|list|sign|countersign|export|verify|profile import|list|use`,
+`pki setup|issue|ca|roots|trust|identity|import-p12|token`
 and top-level `verify FILE|DIR`."""
 
 from __future__ import annotations
@@ -46,6 +47,17 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     v.add_argument("report", type=int, help="report id")
     v.set_defaults(func=_verify_stored)
 
+    pr = s.add_parser("profile", help="report profiles: an agency's signed layout (FILE.p7s beside FILE)")
+    prs = pr.add_subparsers(dest="profile_command", required=True)
+    pi = prs.add_parser("import", help="import a signed report profile and use it for new reports (admin)")
+    pi.add_argument("file")
+    pi.set_defaults(func=_profile_import)
+    pl = prs.add_parser("list", help="imported report profiles and the one in use")
+    pl.set_defaults(func=_profile_list)
+    pu = prs.add_parser("use", help="use an imported profile (its id from 'list') or 'default' (admin)")
+    pu.add_argument("profile", help="profile id number, or 'default'")
+    pu.set_defaults(func=_profile_use)
+
     k = sub.add_parser("pki", help="workstation CA, signing certificates and trusted roots")
     ks = k.add_subparsers(dest="pki_command", required=True)
     st = ks.add_parser("setup", help="create the workstation CA and missing signing certificates (administrator)")
@@ -90,6 +102,41 @@ def _build(args: argparse.Namespace) -> int:
     with signed_in(args) as session:
         r = report_service.build(session, args.submission)
     print(f"report {r.id} built: {r.control_number} v{r.version}, marked {r.marking}, SHA-256 {r.sha256}")
+    return 0
+
+
+def _profile_import(args: argparse.Namespace) -> int:
+    from app.services import report_profiles
+
+    with signed_in(args) as session:
+        doc = report_profiles.import_profile(session, Path(args.file))
+    print(f"Imported report profile {doc.profile_id} v{doc.version} (sha256 {doc.sha256}), now in use; "
+          f"signed by {doc.signer}")
+    return 0
+
+
+def _profile_list(args: argparse.Namespace) -> int:
+    from app.services import report_profiles
+
+    with signed_in(args) as session:
+        rows = report_profiles.list_profiles(session)
+    print_table(["ID", "PROFILE", "VERSION", "NAME", "IN USE", "SHA256", "SIGNER"],
+                [[d.pk, d.profile_id, d.version, d.name, "yes" if d.active else "", d.sha256[:16], d.signer]
+                 for d in rows])
+    if not any(d.active for d in rows):
+        print("In use: the built-in default profile")
+    return 0
+
+
+def _profile_use(args: argparse.Namespace) -> int:
+    from app.services import report_profiles
+
+    choice = str(args.profile).strip().lower()
+    if choice != "default" and not choice.isdigit():
+        raise ValidationError("profile", "give the profile's id number from 'report profile list', or 'default'")
+    with signed_in(args) as session:
+        profile = report_profiles.use(session, None if choice == "default" else int(choice))
+    print(f"New reports use the profile {profile.name} ({profile.label})")
     return 0
 
 

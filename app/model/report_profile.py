@@ -60,6 +60,33 @@ class ReportProfile:
 
 DEFAULT_PROFILE = ReportProfile()
 
+_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
+
+
+def jpeg_size(data: bytes) -> tuple[int, int]:
+    """(width, height) from a JPEG's start-of-frame marker; ValueError when it has none."""
+    if not data.startswith(_JPEG):
+        raise ValueError("not a JPEG image")
+    pos = 2
+    while pos + 4 <= len(data):
+        if data[pos] != 0xFF:
+            raise ValueError("damaged JPEG marker")
+        marker = data[pos + 1]
+        if marker == 0xFF:  # fill byte
+            pos += 1
+            continue
+        length = int.from_bytes(data[pos + 2:pos + 4], "big")
+        if marker in _SOF and pos + 9 <= len(data):
+            height = int.from_bytes(data[pos + 5:pos + 7], "big")
+            width = int.from_bytes(data[pos + 7:pos + 9], "big")
+            if width and height:
+                return width, height
+            break
+        if length < 2:
+            break
+        pos += 2 + length
+    raise ValueError("no image size found in the JPEG")
+
 
 def _text(doc: dict[str, Any], key: str, source: str, default: str = "", limit: int = MAX_LINE) -> str:
     value = doc.get(key, default)
@@ -109,8 +136,10 @@ def parse(data: bytes, source: str) -> ReportProfile:
             logo = base64.b64decode(str(doc["logo_jpeg"]), validate=True)
         except (binascii.Error, ValueError):
             raise IngestError(source, "'logo_jpeg' is not base64") from None
-        if not logo.startswith(_JPEG):
-            raise IngestError(source, "'logo_jpeg' is not a JPEG image")
+        try:
+            jpeg_size(logo)
+        except ValueError as exc:
+            raise IngestError(source, f"'logo_jpeg' is not a usable JPEG image ({exc})") from None
         if len(logo) > MAX_LOGO:
             raise IngestError(source, f"'logo_jpeg' is larger than {MAX_LOGO // 1024} KB")
     return ReportProfile(

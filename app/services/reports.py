@@ -278,7 +278,10 @@ def assemble(session: Session, submission_id: int, version: int | None = None,
         review_started=sub.received, review_completed=(datetime.fromisoformat(view.approved_at).date()
                                                        if view is not None and view.approved_at else None),
     )
-    report = dataclasses.replace(report, narrative=_narrative(session, submission_id))
+    from app.services import report_profiles
+
+    report = dataclasses.replace(report, narrative=_narrative(session, submission_id),
+                                 profile=report_profiles.active(session))
     return dataclasses.replace(report, **_marking_blocks(report, settings))
 
 

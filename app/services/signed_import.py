@@ -54,3 +54,12 @@ def _require_authority(session: Session, signer: SignerInfo, sig_path: Path, wha
             f"{sig_path}: signed by {signer.subject}, a workstation account certificate. A {what} must be "
             "signed by an authority: the workstation CA or a signing certificate of an imported agency root."
         )
+
+
+def verify_stored(session: Session, data: bytes, signature: bytes, what: str) -> SignerInfo:
+    """Re-verify a document kept in the database with its detached signature: an edit of the stored
+    bytes (an insider with the database) is caught when the document is used, not trusted."""
+    roots = pki_service.trusted_roots(session)
+    signer = verify_detached(data, signature, roots, what=f"stored {what} signature", at=session.clock())
+    _require_authority(session, signer, Path(f"stored {what}"), what)
+    return signer

@@ -1,5 +1,6 @@
-"""Screen "Checklists & rule sets": installed checklist template versions and coverage rule sets,
-which rule set is active, and (administrators) import of a signed new version from media."""
+"""Screen "Checklists & rule sets": installed checklist template versions, coverage rule sets and
+report profiles, which rule set and profile are in use, and (administrators) import of a signed new
+version from media."""
 
 from __future__ import annotations
 
@@ -23,11 +24,12 @@ from PySide6.QtWidgets import (
 
 from app.model.accounts import Permission
 from app.model.errors import FrontierError
-from app.services import assessment, coverage
+from app.services import assessment, coverage, report_profiles
 from ui.context import UiContext
 
 T_COLUMNS = ["Template", "Version", "Origin", "SHA-256", "Signed by", "Imported"]
 R_COLUMNS = ["Rule set", "Version", "Label", "Active", "Origin", "SHA-256", "Signed by", "Imported"]
+P_COLUMNS = ["Report profile", "Version", "Name", "In use", "SHA-256", "Signed by", "Imported"]
 
 
 def _table(columns: list[str], name: str) -> QTableWidget:
@@ -67,7 +69,16 @@ class RulesetsScreen(QWidget):
         self.import_template_button.clicked.connect(self.import_template)
         self.import_ruleset_button = QPushButton("Import rule set…")
         self.import_ruleset_button.clicked.connect(self.import_ruleset)
-        for b in (self.import_template_button, self.import_ruleset_button):
+        self.profiles = _table(P_COLUMNS, "profilesTable")
+        self.import_profile_button = QPushButton("Import report profile…")
+        self.import_profile_button.clicked.connect(self.import_profile)
+        self.use_profile_button = QPushButton("Use selected profile")
+        self.use_profile_button.clicked.connect(lambda: self.use_profile(self._selected_profile()))
+        self.default_profile_button = QPushButton("Use default layout")
+        self.default_profile_button.clicked.connect(lambda: self.use_profile(None))
+        self.profile_pks: list[int] = []
+        for b in (self.import_template_button, self.import_ruleset_button, self.import_profile_button,
+                  self.use_profile_button, self.default_profile_button):
             b.setVisible(can_import)
         self.result = QLabel()
         self.result.setObjectName("importResult")
@@ -85,6 +96,13 @@ class RulesetsScreen(QWidget):
         row2.addWidget(self.import_ruleset_button)
         layout.addLayout(row2)
         layout.addWidget(self.rulesets, 1)
+        row3 = QHBoxLayout()
+        row3.addWidget(QLabel("Report profiles (layout of new findings reports)"), 1)
+        row3.addWidget(self.default_profile_button)
+        row3.addWidget(self.use_profile_button)
+        row3.addWidget(self.import_profile_button)
+        layout.addLayout(row3)
+        layout.addWidget(self.profiles, 1)
         layout.addWidget(self.result)
         self.refresh()
 
@@ -103,6 +121,16 @@ class RulesetsScreen(QWidget):
             rows.append([active.ruleset_id, str(active.version), active.label.caption, "yes", "shipped",
                          active.sha256[:16] + "…", "—", "—"])
         _fill(self.rulesets, rows)
+        try:
+            profiles = report_profiles.list_profiles(self.ctx.session)
+        except FrontierError as exc:
+            self.ctx.show_error(self, exc)
+            return
+        self.profile_pks = [d.pk for d in profiles]
+        prow = [[d.profile_id, str(d.version), d.name, "yes" if d.active else "", d.sha256[:16] + "…", d.signer,
+                 d.imported_at[:16]] for d in profiles]
+        prow.append(["default", "1", "Built-in layout", "" if any(d.active for d in profiles) else "yes", "", "", ""])
+        _fill(self.profiles, prow)
 
     @staticmethod
     def _ruleset_row(d: Any) -> list[str]:
@@ -124,13 +152,33 @@ class RulesetsScreen(QWidget):
         if path:
             self._import(lambda: coverage.import_ruleset(self.ctx.session, Path(path)), "rule set")
 
-    def _import(self, fn: Callable[[], Any], what: str) -> None:
+    def import_profile(self) -> None:
+        path = self.choose_file("Import signed report profile")
+        if path:
+            self._import(lambda: report_profiles.import_profile(self.ctx.session, Path(path)), "report profile",
+                         lambda d: f"{d.profile_id} v{d.version}")
+
+    def _selected_profile(self) -> int | None:
+        row = self.profiles.currentRow()
+        return self.profile_pks[row] if 0 <= row < len(self.profile_pks) else None
+
+    def use_profile(self, pk: int | None) -> None:
+        try:
+            profile = report_profiles.use(self.ctx.session, pk)
+        except FrontierError as exc:
+            self.ctx.show_error(self, exc)
+            return
+        self.result.setText(f"New reports use the profile {profile.name} ({profile.label})")
+        self.refresh()
+
+    def _import(self, fn: Callable[[], Any], what: str, label: Callable[[Any], str] | None = None) -> None:
         try:
             doc = fn()
         except FrontierError as exc:
             self.result.setText(f"Refused: {exc}")
             self.ctx.show_error(self, exc)
             return
-        self.result.setText(f"Imported {what} {doc.doc_id} v{doc.version}, signed by {doc.signer}")
-        self.ctx.events.status_message.emit(f"Imported {what} {doc.doc_id} v{doc.version}")
+        name = label(doc) if label else f"{doc.doc_id} v{doc.version}"
+        self.result.setText(f"Imported {what} {name}, signed by {doc.signer}")
+        self.ctx.events.status_message.emit(f"Imported {what} {name}")
         self.refresh()
