@@ -61,19 +61,76 @@ def _int(v: Any) -> int | None:
     return None
 
 
-def resolve(value: Any, attachments: dict[str, str]) -> Any:
-    """Replace every "attachment://<hash>" string (at any depth) by its text from `attachments`."""
-    if not attachments:
-        return value
+# One sample's (or transcript's) attachment references may expand to at most this many characters:
+# a 1 MiB attachment referenced thousands of times would otherwise become gigabytes in memory.
+MAX_EXPANDED = 256 << 20
+_REFERENCE = re.compile(rb"attachment://([0-9A-Za-z_.-]{1,128})")
+
+
+def _too_large(total: int, counts: dict[str, int], attachments: dict[str, Any], limit: int) -> str:
+    worst = max(counts, key=lambda k: counts[k] * len(_str(attachments.get(k))))
+    return (f"its attachments would expand to {total:,} characters (attachment {worst[:32]} of "
+            f"{len(_str(attachments.get(worst))):,} characters is referenced {counts[worst]:,} times); "
+            f"at most {limit:,} per sample are accepted")
+
+
+def _count_references(value: Any, counts: dict[str, int]) -> None:
     if isinstance(value, str):
         if value.startswith(ATTACHMENT):
-            return attachments.get(value[len(ATTACHMENT):], value)
+            key = value[len(ATTACHMENT):]
+            counts[key] = counts.get(key, 0) + 1
+    elif isinstance(value, list):
+        for v in value:
+            _count_references(v, counts)
+    elif isinstance(value, dict):
+        for v in value.values():
+            _count_references(v, counts)
+
+
+def check_expansion(sample: dict[str, Any], attachments: dict[str, Any], raw: bytes | None, path: str,
+                    where: str, limit: int = MAX_EXPANDED) -> None:
+    """Refuse a sample whose attachment references would expand beyond `limit` characters, before
+    anything is expanded (counted on the raw member bytes at C speed when they are at hand)."""
+    if not attachments:
+        return
+    counts: dict[str, int] = {}
+    if raw is not None:
+        for key in _REFERENCE.findall(raw):
+            name = key.decode("ascii")
+            counts[name] = counts.get(name, 0) + 1
+    else:
+        _count_references({k: v for k, v in sample.items() if k != "attachments"}, counts)
+    total = sum(len(text) * n for key, n in counts.items() if isinstance(text := attachments.get(key), str))
+    if total > limit:
+        raise IngestError(path, f"{where}: {_too_large(total, counts, attachments, limit)}")
+
+
+def resolve(value: Any, attachments: dict[str, str], limit: int = MAX_EXPANDED, name: str = "transcript") -> Any:
+    """Replace every "attachment://<hash>" string (at any depth) by its text from `attachments`;
+    IngestError naming `name` once more than `limit` characters would be expanded."""
+    if not attachments:
         return value
-    if isinstance(value, list):
-        return [resolve(v, attachments) for v in value]
-    if isinstance(value, dict):
-        return {k: resolve(v, attachments) for k, v in value.items()}
-    return value
+    budget = [limit]
+    counts: dict[str, int] = {}
+
+    def walk(v: Any) -> Any:
+        if isinstance(v, str):
+            if v.startswith(ATTACHMENT):
+                key = v[len(ATTACHMENT):]
+                text = attachments.get(key, v)
+                counts[key] = counts.get(key, 0) + 1
+                budget[0] -= len(text)
+                if budget[0] < 0:
+                    raise IngestError(name, _too_large(limit - budget[0], counts, attachments, limit))
+                return text
+            return v
+        if isinstance(v, list):
+            return [walk(x) for x in v]
+        if isinstance(v, dict):
+            return {k: walk(x) for k, x in v.items()}
+        return v
+
+    return walk(value)
 
 
 def content_text(content: Any) -> str:
@@ -142,6 +199,7 @@ def sample_from_json(s: Any, path: str, where: str, raw: bytes | None = None) ->
     att = s.get("attachments") or {}
     if not isinstance(att, dict):
         att = {}
+    check_expansion(s, att, raw, path, where)
     scores: dict[str, Score] = {}
     raw_scores = s.get("scores") or {}
     if isinstance(raw_scores, dict):

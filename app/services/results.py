@@ -456,7 +456,8 @@ def get_transcript(session: Session, sample_pk: int) -> dict[str, Any] | None:
     if t is None:
         return None
     att = t.get("attachments") if isinstance(t.get("attachments"), dict) else {}
-    resolved = resolve({k: v for k, v in t.items() if k != "attachments"}, att or {})
+    resolved = resolve({k: v for k, v in t.items() if k != "attachments"}, att or {},
+                       name=f"stored transcript of sample {sample_pk}")
     return resolved if isinstance(resolved, dict) else {}
 
 

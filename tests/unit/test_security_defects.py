@@ -236,3 +236,57 @@ def test_package_countersigned_with_a_smart_card_carries_the_token_ca_chain(  # 
     code = cli.main(["--data-dir", str(tmp_path / "elsewhere"), "verify", str(pkg), "--ca", str(ws_ca)])
     out = capsys.readouterr().out
     assert code == 1 and "LeadCountersignature" in out and "not a trusted root" in out
+
+
+def _attachment_bomb(source: Path, target: Path, references: int) -> None:
+    """The fixture log with one sample whose single 1 MiB attachment is referenced `references` times."""
+    import json
+    import zipfile
+
+    with zipfile.ZipFile(source) as src, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as dst:
+        first = next(n for n in src.namelist() if n.startswith("samples/"))
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == first:
+                sample = json.loads(data)
+                sample["attachments"] = {"0123456789abcdef0123456789abcdef": "A" * (1 << 20)}
+                sample["messages"] = [{"role": "user", "content": "attachment://0123456789abcdef0123456789abcdef"}
+                                      for _ in range(references)]
+                data = json.dumps(sample).encode()
+            dst.writestr(info.filename, data)
+
+
+def test_attachment_referenced_thousands_of_times_is_refused_naming_the_file(workstation,  # type: ignore[no-untyped-def]
+                                                                            tmp_path: Path) -> None:
+    from datetime import date
+
+    from app.ingest.inspect_log import MAX_EXPANDED
+    from app.model.submissions import Submission
+    from app.services import results, submissions
+
+    source = Path(__file__).parents[1] / "fixtures" / "inspect" / "intercode_deflate.eval"
+    bomb = tmp_path / "bomb.eval"
+    _attachment_bomb(source, bomb, 5000)  # 5,000 x 1 MiB = 5 GiB if expanded
+    assert bomb.stat().st_size < 2 << 20
+    rev = workstation.session("reviewer")
+    sid = submissions.create(rev, Submission(developer="Acme AI", model_name="Falcon", version="2.1",
+                                             received=date(2026, 11, 2), planned_release=date(2026, 12, 1))).id
+    (outcome,) = results.import_files(rev, [bomb], sid)
+    assert outcome.status == "failed"
+    assert str(bomb) in outcome.message and "samples/ctf-1_epoch_1.json" in outcome.message
+    assert "referenced 5,000 times" in outcome.message and f"at most {MAX_EXPANDED:,}" in outcome.message
+    assert results.list_runs(rev, sid) == []  # nothing kept
+    ok = tmp_path / "fine.eval"
+    _attachment_bomb(source, ok, 20)  # 20 MiB of expanded text is an ordinary long transcript
+    (outcome,) = results.import_files(rev, [ok], sid)
+    assert outcome.status == "imported", outcome.message
+
+
+def test_resolving_a_stored_transcript_is_bounded_too() -> None:
+    from app.ingest.inspect_log import resolve
+    from app.model.errors import IngestError
+
+    attachments = {"k": "B" * 1000}
+    assert resolve(["attachment://k"] * 3, attachments, limit=3000) == ["B" * 1000] * 3
+    with pytest.raises(IngestError, match=r"sample 7 transcript: .*referenced 4 times"):
+        resolve({"messages": ["attachment://k"] * 4}, attachments, limit=3000, name="sample 7 transcript")
