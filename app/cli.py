@@ -31,6 +31,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "vuln": ("app.commands.vuln", "vulnerability register (AI cybersecurity clearinghouse)"),
     "import": ("app.commands.results", "import evaluation logs (Inspect .eval/.json, lm-eval results, CSV)"),
     "results": ("app.commands.results", "benchmark results"),
+    "benchmark": ("app.commands.benchmarks", "benchmark definitions (signed documents)"),
+    "plan": ("app.commands.benchmarks", "evaluation plan of a submission"),
     "assess": ("app.commands.assess", "assessment checklist, coverage determination, two-person approval"),
     "report": ("app.commands.report", "signed, marked findings reports"),
     "pki": ("app.commands.report", "workstation CA, signing certificates and trusted roots"),

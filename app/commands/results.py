@@ -1,6 +1,7 @@
 """`import PATH... --submission ID`, `results list --submission ID`, `results show RUN_ID`,
 `results samples RUN_ID`, `results transcript SAMPLE`, `results map TASK BENCHMARK`,
-`results move RUN_ID --submission ID --reason R`, `results delete RUN_ID --reason R`."""
+`results move RUN_ID --submission ID --reason R`, `results delete RUN_ID --reason R`,
+`results stats RUN_ID [--compare RUN]`, `results conformance RUN_ID` (exit 1 when it does not conform)."""
 
 from __future__ import annotations
 
@@ -54,6 +55,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     rm.add_argument("run_id", type=int)
     rm.add_argument("--reason", required=True)
     rm.set_defaults(func=_delete)
+    st = s.add_parser("stats", help="confidence interval of a run's mean score (and a paired comparison)")
+    st.add_argument("run_id", type=int)
+    st.add_argument("--compare", type=int, metavar="RUN", help="paired comparison: RUN_ID minus RUN")
+    st.set_defaults(func=_stats)
+    cf = s.add_parser("conformance", help="check a run against its benchmark definition")
+    cf.add_argument("run_id", type=int)
+    cf.set_defaults(func=_conformance)
 
 
 def _fmt(v: float | None) -> str:
@@ -180,3 +188,36 @@ def _delete(args: argparse.Namespace) -> int:
         n = results.delete_run(session, args.run_id, args.reason)
         print(f"Run {args.run_id} deleted with {n:,} samples.")
     return 0
+
+
+def _stats(args: argparse.Namespace) -> int:
+    from app.services import statistics
+
+    with signed_in(args) as session:
+        run = results.get_run(session, args.run_id)
+        st = statistics.run_statistics(session, args.run_id)
+        print(f"run {run.id} ({run.benchmark or run.task}, {run.model}): mean per-sample score {st.text}")
+        if args.compare is not None:
+            other = results.get_run(session, args.compare)
+            print(f"run {other.id} ({other.benchmark or other.task}, {other.model}): mean per-sample score "
+                  f"{statistics.run_statistics(session, args.compare).text}")
+            # B = the run asked about, A = the baseline it is compared with
+            paired = statistics.compare_runs(session, args.compare, args.run_id)
+            print(f"B = run {run.id}, A = run {other.id}: {paired.text}")
+    return 0
+
+
+def _conformance(args: argparse.Namespace) -> int:
+    from app.services import benchmarks
+
+    with signed_in(args) as session:
+        c = benchmarks.conformance(session, args.run_id)
+        if c is None:
+            run = results.get_run(session, args.run_id)
+            print(f"run {args.run_id} ({run.task}) is not mapped to a defined benchmark: nothing to check against")
+            return 1
+        print(c.summary)
+        print_table(["check", "severity", "expected", "found"],
+                    [(d.check, d.severity, d.expected, d.found) for d in c.deviations])
+        print("checks run: " + ", ".join(c.checks))
+        return 0 if c.conforming else 1

@@ -1,18 +1,22 @@
 """Coverage rule set reader: versioned JSON (docs/RULESET_FORMAT.md) -> app.model.coverage.RuleSet.
 
-Every capability rule must name a benchmark in the catalog (app.model.benchmarks) and a metric the
-workstation knows, so a typo cannot silently make a rule "no data" forever.
+Every capability rule must name a benchmark defined on the workstation (by id or name, optionally
+with its definition version: the shipped public catalog plus imported signed definition documents,
+docs/BENCHMARK_FORMAT.md) and a metric the workstation knows, so a typo cannot silently make a rule
+"no data" forever.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from app.ingest.jsonread import loads_object
 from app.ingest.versioned_json import Fields
-from app.model import benchmarks
+from app.model import benchmark_defs, benchmarks
+from app.model.benchmark_defs import BenchmarkDefinition
 from app.model.coverage import CapabilityRule, ComputeRule, Label, RuleSet
 from app.model.errors import IngestError, ValidationError
 from app.model.markings import Marking
@@ -30,14 +34,29 @@ COMMON_METRICS = frozenset({
 })
 
 
-def known_metrics(benchmark_name: str) -> frozenset[str]:
+STATISTICS = ("point", "lower_bound", "upper_bound")
+
+
+def known_metrics(benchmark_name: str, definition: BenchmarkDefinition | None = None) -> frozenset[str]:
     b = benchmarks.by_name(benchmark_name)
     own = set(b.lower_is_better_metrics) if b else set()
+    if definition is not None:
+        own |= {m.name.lower() for m in definition.metrics}
     return COMMON_METRICS | benchmarks.LOWER_IS_BETTER_METRICS | own
 
 
-def parse(data: bytes, path: str, extra_metrics: Iterable[str] = (), check_metrics: bool = True) -> RuleSet:
-    """`extra_metrics`: metric names already seen in imported results (also accepted)."""
+@functools.cache
+def _public_definitions() -> tuple[BenchmarkDefinition, ...]:
+    from app.ingest import benchmark_def  # the shipped catalog, parsed like any definition document
+
+    return benchmark_def.parse(benchmarks.catalog_bytes(), benchmarks.CATALOG_FILE).definitions
+
+
+def parse(data: bytes, path: str, extra_metrics: Iterable[str] = (), check_metrics: bool = True,
+          definitions: Sequence[BenchmarkDefinition] | None = None) -> RuleSet:
+    """`extra_metrics`: metric names already seen in imported results (also accepted).
+    `definitions`: the benchmark definitions on the workstation (default: the shipped public catalog)."""
+    defs = list(definitions) if definitions is not None else _public_definitions()
     if len(data) > MAX_BYTES:
         raise IngestError(path, f"is larger than {MAX_BYTES >> 20} MB; not a rule set")
     extra = {m.lower() for m in extra_metrics}
@@ -73,16 +92,27 @@ def parse(data: bytes, path: str, extra_metrics: Iterable[str] = (), check_metri
     capability = []
     for i, raw in enumerate(doc.array("capability_rules", required=False)):
         f = Fields(raw, path, f"capability_rules[{i}]")
-        f.only({"id", "title", "benchmark", "metric", "threshold", "direction", "indicator", "citation"})
+        f.only({"id", "title", "benchmark", "benchmark_version", "metric", "threshold", "direction", "indicator",
+                "citation", "min_samples", "statistic", "require_conforming"})
         rid = unique(f)
-        bench_name = f.text("benchmark")
-        bench = benchmarks.by_name(bench_name)
-        if bench is None:
-            names = ", ".join(b.name for b in benchmarks.CATALOG)
-            raise f.fail("benchmark", f"unknown benchmark {bench_name!r}; known: {names}")
+        bench_ref = f.text("benchmark")
+        bench_version = f.integer("benchmark_version") if "benchmark_version" in f.obj else None
+        definition = benchmark_defs.find(defs, bench_ref, bench_version)
+        if definition is None:
+            known = ", ".join(sorted({f"{d.benchmark_id} ({d.name})" for d in defs}))
+            wanted = f"{bench_ref!r}" + (f" v{bench_version}" if bench_version is not None else "")
+            raise f.fail("benchmark", f"unknown benchmark {wanted}; import its signed definition first. "
+                         f"Known: {known}")
+        bench_name = definition.name
+        bench = definition.as_benchmark()
         metric = f.text("metric")
-        if check_metrics and metric.lower() not in known_metrics(bench_name) and metric.lower() not in extra:
+        metrics_known = known_metrics(bench_name, definition)
+        if check_metrics and metric.lower() not in metrics_known and metric.lower() not in extra:
             raise f.fail("metric", f"unknown metric {metric!r} for {bench_name}")
+        statistic = f.text("statistic", required=False, default="point")
+        if statistic not in STATISTICS:
+            raise f.fail("statistic", f"{statistic!r}; expected one of {', '.join(STATISTICS)}")
+        min_samples = f.integer("min_samples", minimum=1) if "min_samples" in f.obj else 0
         dir_text = f.text("direction", required=False)
         if dir_text:
             try:
@@ -90,7 +120,8 @@ def parse(data: bytes, path: str, extra_metrics: Iterable[str] = (), check_metri
             except ValueError:
                 raise f.fail("direction", f"{dir_text!r}; expected 'higher' or 'lower'") from None
         else:
-            direction = benchmarks.metric_direction(metric, bench)
+            spec = definition.metric(metric)
+            direction = spec.direction if spec else benchmarks.metric_direction(metric, bench)
         if direction is Direction.UNKNOWN:
             raise f.fail("direction", f"cannot tell whether higher or lower {metric} is more capable; "
                          "give 'direction': 'higher' or 'lower'")
@@ -98,8 +129,9 @@ def parse(data: bytes, path: str, extra_metrics: Iterable[str] = (), check_metri
         if indicator and not indicator.replace("_", "").isalnum():
             raise f.fail("indicator", f"{indicator!r} is not an indicator name (letters, digits, '_')")
         capability.append(CapabilityRule(rid, f.text("title", max_len=300), bench_name, metric,
-                                         f.number("threshold"), direction, indicator, f.text("citation",
-                                                                                             required=False)))
+                                         f.number("threshold"), direction, indicator,
+                                         f.text("citation", required=False), definition.benchmark_id, bench_version,
+                                         min_samples, statistic, f.boolean("require_conforming", False)))
     if not compute and not capability:
         raise doc.fail("compute_rules", "a rule set needs at least one compute or capability rule")
     return RuleSet(doc.ident("ruleset_id"), doc.integer("version"), label, doc.text("title", max_len=300),
@@ -107,7 +139,8 @@ def parse(data: bytes, path: str, extra_metrics: Iterable[str] = (), check_metri
                    hashlib.sha256(data).hexdigest())
 
 
-def load(path: Path, extra_metrics: Iterable[str] = ()) -> RuleSet:
+def load(path: Path, extra_metrics: Iterable[str] = (),
+         definitions: Sequence[BenchmarkDefinition] | None = None) -> RuleSet:
     path = Path(path)
     try:
         if path.stat().st_size > MAX_BYTES:
@@ -115,4 +148,4 @@ def load(path: Path, extra_metrics: Iterable[str] = ()) -> RuleSet:
         data = path.read_bytes()
     except OSError as exc:
         raise IngestError(str(path), f"cannot be read ({exc.strerror or exc})") from None
-    return parse(data, str(path), extra_metrics)
+    return parse(data, str(path), extra_metrics, definitions=definitions)

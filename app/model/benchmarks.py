@@ -1,46 +1,40 @@
-"""Catalog of cyber-capability benchmarks reviewers see (DOMAIN.md section 3).
+"""The shipped public benchmark catalog (DOMAIN.md section 3) as plain values for the importers.
 
-Maps task names found in logs to a canonical benchmark and the direction of its metrics.
-Unknown tasks still import (benchmark ""), and a reviewer can map them later; explicit mappings
-stored in the database take precedence over this catalog (see app.services.results).
+The catalog is data, not code: app/templates/public_benchmarks.json, a benchmark definition document
+in the format every signed definition uses (docs/BENCHMARK_FORMAT.md; app.ingest.benchmark_def
+validates it, tests/unit/test_benchmark_defs.py checks the two views agree). The importers use it
+only for metric directions; which benchmark a run counts as, and what a conforming run is, comes
+from the definitions stored on the workstation (app.services.benchmarks), which classified
+documents extend without a code release.
 """
 
 from __future__ import annotations
 
+import json
 from fnmatch import fnmatchcase
+from importlib import resources
 
 from app.model.results import Benchmark, Direction
 
-CATALOG: tuple[Benchmark, ...] = (
-    Benchmark("Cybench", "40 professional CTF tasks with optional subtasks", "unguided success rate",
-              Direction.HIGHER, ("cybench", "cybench_*")),
-    Benchmark("InterCode-CTF", "about 80 picoCTF tasks", "solve rate", Direction.HIGHER,
-              ("gdm_intercode_ctf", "intercode_ctf", "intercode-ctf")),
-    Benchmark("GDM in-house CTF", "13 CTFs", "success", Direction.HIGHER, ("gdm_in_house_ctf",)),
-    Benchmark("NYU CTF Bench", "200 CSAW challenges in 6 categories", "solve rate", Direction.HIGHER,
-              ("nyuctf", "nyu_ctf*")),
-    Benchmark("CyberSecEval 2", "insecure code, ATT&CK compliance, false refusal, prompt injection, "
-              "exploitation", "rate / exploit score", Direction.HIGHER, ("cyse2_*",),
-              ("insecure_code_rate", "false_refusal_rate")),
-    Benchmark("CyberSecEval 3", "offensive cyber and prompt injection", "rate", Direction.HIGHER,
-              ("cyse3_*",), ("insecure_code_rate", "false_refusal_rate")),
-    Benchmark("CyberSecEval 4", "secure code, AutoPatch, threat intelligence", "rate", Direction.HIGHER,
-              ("cyse4_*",), ("insecure_code_rate", "false_refusal_rate")),
-    Benchmark("CTIBench", "threat-intelligence knowledge, CVE->CWE, CVSS prediction",
-              "accuracy / mean absolute deviation", Direction.HIGHER, ("cti_bench_*", "ctibench_*"),
-              ("mean_absolute_deviation", "mad", "mae")),
-    Benchmark("WMDP-cyber", "hazardous cyber knowledge, multiple choice", "acc", Direction.HIGHER,
-              ("wmdp_cyber", "wmdp-cyber")),
-    Benchmark("CyberMetric", "cybersecurity knowledge multiple choice", "accuracy", Direction.HIGHER,
-              ("cybermetric_*", "cybermetric")),
-    Benchmark("SecQA", "security question answering", "accuracy", Direction.HIGHER, ("sec_qa_*", "secqa*")),
-    Benchmark("3CB", "catastrophic cyber capabilities benchmark", "success", Direction.HIGHER,
-              ("threecb", "3cb")),
-    Benchmark("CVE-Bench", "exploiting real web-application CVEs", "success", Direction.HIGHER,
-              ("cve_bench", "cvebench")),
-    Benchmark("CyberGym", "reproducing real vulnerabilities from descriptions", "success", Direction.HIGHER,
-              ("cybergym",)),
-)
+CATALOG_FILE = "public_benchmarks.json"
+
+
+def catalog_bytes() -> bytes:
+    return resources.files("app.templates").joinpath(CATALOG_FILE).read_bytes()
+
+
+def _load_catalog() -> tuple[Benchmark, ...]:
+    out = []
+    for d in json.loads(catalog_bytes())["benchmarks"]:
+        metrics = d["metrics"]
+        out.append(Benchmark(d["name"], d.get("description", ""), metrics[0]["name"],
+                             Direction(metrics[0]["direction"]),
+                             (*d["tasks"].get("inspect", ()), *d["tasks"].get("lm_eval", ())),
+                             tuple(m["name"] for m in metrics if m["direction"] == "lower")))
+    return tuple(out)
+
+
+CATALOG: tuple[Benchmark, ...] = _load_catalog()
 
 _BY_NAME = {b.name: b for b in CATALOG}
 

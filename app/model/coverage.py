@@ -72,11 +72,21 @@ class CapabilityRule:
     direction: Direction
     indicator: str = ""  # checklist prefill binding, e.g. "ctf_solving"
     citation: str = ""
+    benchmark_id: str = ""  # the definition's id (rule sets refer to benchmarks by id and version)
+    benchmark_version: int | None = None  # None: the latest definition on the workstation
+    min_samples: int = 0  # a run with fewer scored samples is not used (0: no minimum)
+    statistic: str = "point"  # "point", "lower_bound" or "upper_bound" of the run's confidence interval
+    require_conforming: bool = False  # only runs that conform to the benchmark definition count
 
     @property
     def threshold_text(self) -> str:
         op = "<=" if self.direction is Direction.LOWER else ">="
-        return f"{self.benchmark} {self.metric} {op} {self.threshold:g}"
+        what = {"lower_bound": f"95% CI lower bound of {self.metric}",
+                "upper_bound": f"95% CI upper bound of {self.metric}"}.get(self.statistic, self.metric)
+        extra = [f"n >= {self.min_samples}"] if self.min_samples else []
+        if self.require_conforming:
+            extra.append("conforming run")
+        return f"{self.benchmark} {what} {op} {self.threshold:g}" + (f" ({', '.join(extra)})" if extra else "")
 
     def meets(self, value: float) -> bool:
         return value <= self.threshold if self.direction is Direction.LOWER else value >= self.threshold
@@ -115,6 +125,15 @@ class MetricInput:
     run_id: int
     direction: Direction = Direction.UNKNOWN
     task: str = ""
+    # Statistics from the run's stored samples (app.model.stats): n scored samples and the 95%
+    # interval of the mean per-sample score; None where the metric is not that mean.
+    n: int | None = None
+    low: float | None = None
+    high: float | None = None
+    # Conformance to the benchmark definition: None when no definition could be checked.
+    conforming: bool | None = None
+    deviations: str = ""
+    benchmark_version: int | None = None
 
 
 @dataclass(frozen=True)
@@ -122,6 +141,11 @@ class CoverageInputs:
     training_flop: float | None
     flop_estimate: str = ""
     metrics: tuple[MetricInput, ...] = ()
+    # (benchmark id, version, definition document sha256) of the definitions the inputs were checked
+    # against: a changed definition flags the determination for re-evaluation.
+    definitions: tuple[tuple[str, int, str], ...] = ()
+    # The submission's evaluation plan as the determination saw it: "id vN: state (runs ...)".
+    plan: tuple[str, ...] = ()
 
     def fingerprint(self) -> tuple[object, ...]:
         return (self.training_flop, tuple(sorted((m.benchmark, m.metric, m.value, m.run_id) for m in self.metrics)))
@@ -197,23 +221,63 @@ def matching_inputs(rule: CapabilityRule, inputs: CoverageInputs) -> list[Metric
     return [m for m in inputs.metrics if m.benchmark == rule.benchmark and canonical_metric(m.metric) == want]
 
 
+def _usable(rule: CapabilityRule, m: MetricInput) -> tuple[float | None, str]:
+    """The value this rule reads from one input, or None and why the input cannot be used."""
+    if rule.require_conforming and rule.benchmark_version is not None and m.benchmark_version != rule.benchmark_version:
+        return None, (f"run {m.run_id} was checked against v{m.benchmark_version}, "
+                      f"the rule needs a run conforming to v{rule.benchmark_version}")
+    if rule.require_conforming and m.conforming is not True:
+        why = m.deviations or "no benchmark definition to check it against"
+        return None, f"run {m.run_id} does not conform ({why})"
+    if rule.min_samples and (m.n is None or m.n < rule.min_samples):
+        n = m.n if m.n is not None else "?"
+        return None, f"run {m.run_id} has n={n} scored samples, below the minimum {rule.min_samples}"
+    if rule.statistic in ("lower_bound", "upper_bound"):
+        bound = m.low if rule.statistic == "lower_bound" else m.high
+        if bound is None:
+            return None, f"run {m.run_id} has no confidence interval for {m.metric}"
+        return bound, ""
+    return m.value, ""
+
+
+def _input_text(m: MetricInput) -> str:
+    where = f"run {m.run_id}{', ' + m.task if m.task else ''}"
+    ci = f" [{m.low:.3g}, {m.high:.3g}] n={m.n}" if m.low is not None and m.high is not None else ""
+    conf = ("" if m.conforming is None else ", conforming" if m.conforming
+            else f", NOT conforming: {m.deviations}")
+    return f"{m.benchmark} {m.metric} = {m.value:g}{ci} ({where}{conf})"
+
+
 def _evaluate_capability(rule: CapabilityRule, inputs: CoverageInputs) -> RuleResult:
     found = matching_inputs(rule, inputs)
-    texts = tuple(f"{m.benchmark} {m.metric} = {m.value:g} (run {m.run_id}{', ' + m.task if m.task else ''})"
-                  for m in found)
+    texts = tuple(_input_text(m) for m in found)
     if not found:
         return RuleResult(rule.id, RuleKind.CAPABILITY, rule.title, (), rule.threshold_text, Outcome.NO_DATA,
                           f"no imported {rule.benchmark} run reports {rule.metric}")
+    usable: list[tuple[float, MetricInput]] = []
+    refused: list[str] = []
+    for m in found:
+        value, why = _usable(rule, m)
+        if value is None:
+            refused.append(why)
+        else:
+            usable.append((value, m))
+    left_out = ("; not used: " + "; ".join(refused)) if refused else ""
+    if not usable:
+        return RuleResult(rule.id, RuleKind.CAPABILITY, rule.title, texts, rule.threshold_text, Outcome.NO_DATA,
+                          "no usable run" + left_out, tuple(m.run_id for m in found))
     # Conservative: the most capable run decides (a second, weaker run does not hide the first).
     pick = min if rule.direction is Direction.LOWER else max
-    best = pick(found, key=lambda m: m.value)
-    met = rule.meets(best.value)
+    value, best = pick(usable, key=lambda t: t[0])
+    met = rule.meets(value)
     op = ("<=" if rule.direction is Direction.LOWER else ">=") if met else (
         ">" if rule.direction is Direction.LOWER else "<")
+    stat = {"lower_bound": "CI lower bound ", "upper_bound": "CI upper bound "}.get(rule.statistic, "")
+    unchecked = "" if best.conforming is not False else f"; run {best.run_id} does not conform: {best.deviations}"
     return RuleResult(rule.id, RuleKind.CAPABILITY, rule.title, texts, rule.threshold_text,
                       Outcome.MET if met else Outcome.NOT_MET,
-                      f"{best.value:g} {op} {rule.threshold:g} (run {best.run_id})",
-                      tuple(m.run_id for m in found), best.value)
+                      f"{stat}{value:g} {op} {rule.threshold:g} (run {best.run_id}){unchecked}{left_out}",
+                      tuple(m.run_id for m in found), value)
 
 
 def evaluate(ruleset: RuleSet, inputs: CoverageInputs) -> Evaluation:
@@ -229,19 +293,69 @@ def evaluate(ruleset: RuleSet, inputs: CoverageInputs) -> Evaluation:
     return Evaluation(ruleset.ruleset_id, ruleset.version, ruleset.sha256, ruleset.label, results, overall)
 
 
+def input_changes(recorded: dict[str, object], current: CoverageInputs) -> list[str]:
+    """What changed between the inputs a determination recorded (its stored JSON) and now."""
+    out: list[str] = []
+    if recorded.get("training_flop") != current.training_flop:
+        out.append(f"declared training compute changed from {recorded.get('training_flop')} to {current.training_flop}")
+    raw_metrics = recorded.get("metrics")
+    old_metrics = [m for m in raw_metrics if isinstance(m, dict)] if isinstance(raw_metrics, list) else []
+    old_runs = {int(m["run_id"]) for m in old_metrics if isinstance(m.get("run_id"), int)}
+    new_runs = {m.run_id for m in current.metrics}
+    if new_runs - old_runs:
+        out.append("run(s) added: " + ", ".join(str(r) for r in sorted(new_runs - old_runs)))
+    if old_runs - new_runs:
+        out.append("run(s) no longer used (deleted, moved or excluded): "
+                   + ", ".join(str(r) for r in sorted(old_runs - new_runs)))
+    old_values = {(m.get("run_id"), m.get("metric")): m.get("value") for m in old_metrics}
+    changed = sorted({m.run_id for m in current.metrics
+                      if (m.run_id, m.metric) in old_values and old_values[(m.run_id, m.metric)] != m.value})
+    if changed:
+        out.append("result values changed for run(s) " + ", ".join(str(r) for r in changed))
+    old_conf = {m.get("run_id"): m.get("conforming") for m in old_metrics if "conforming" in m}
+    flipped = sorted({m.run_id for m in current.metrics if m.run_id in old_conf and old_conf[m.run_id] != m.conforming})
+    if flipped:
+        out.append("conformance changed for run(s) " + ", ".join(str(r) for r in flipped))
+    if "definitions" in recorded and isinstance(recorded["definitions"], list):
+        old_defs = {(str(d[0]), int(d[1]), str(d[2])) for d in recorded["definitions"]
+                    if isinstance(d, list | tuple) and len(d) == 3}
+        new_defs = set(current.definitions)
+        old_by_id = {d[0]: d for d in old_defs}
+        for bid, ver, sha in sorted(new_defs - old_defs):
+            before = old_by_id.get(bid)
+            if before is None:
+                out.append(f"benchmark definition {bid} v{ver} now applies")
+            elif before[1] != ver:
+                out.append(f"benchmark definition {bid} changed from v{before[1]} to v{ver}")
+            else:
+                out.append(f"benchmark definition {bid} v{ver} now comes from another document ({sha[:12]}…)")
+    return out
+
+
 def reevaluation_reasons(recorded_outcome: Overall, recorded_ruleset_sha256: str,
                          recorded_inputs_fingerprint: str, current: Evaluation,
-                         current_inputs_fingerprint: str) -> list[str]:
-    """Why a recorded determination should be looked at again: only when the outcome would change."""
-    if current.overall is recorded_outcome:
-        return []
+                         current_inputs_fingerprint: str, recorded_ruleset: str = "",
+                         changes: Sequence[str] = ()) -> list[str]:
+    """Why a recorded determination must be looked at again: whenever the rule set, a benchmark
+    definition or a run it rests on changed, even if the outcome would stay the same.
+
+    `changes`: specific input changes (input_changes); without them a changed fingerprint is
+    reported generically."""
     why = []
     if current.ruleset_sha256 != recorded_ruleset_sha256:
-        why.append(f"the active rule set is now {current.ruleset_id} v{current.ruleset_version}")
-    if current_inputs_fingerprint != recorded_inputs_fingerprint:
+        was = f" (the determination quotes {recorded_ruleset})" if recorded_ruleset else ""
+        why.append(f"the active rule set is now {current.ruleset_id} v{current.ruleset_version}{was}")
+    if changes:
+        why.extend(changes)
+    elif current_inputs_fingerprint != recorded_inputs_fingerprint:
         why.append("new or changed results / declared compute")
-    cause = " and ".join(why) or "the inputs changed"
-    return [f"Outcome would change from '{recorded_outcome.value}' to '{current.overall.value}': {cause}."]
+    if current.overall is not recorded_outcome:
+        cause = "; ".join(why) or "the inputs changed"
+        return [f"Outcome would change from '{recorded_outcome.value}' to '{current.overall.value}': {cause}."]
+    if not why:
+        return []
+    return [f"The determination rests on inputs that changed (the outcome would stay '{current.overall.value}'): "
+            + "; ".join(why) + ". A lead re-approves it or records why not."]
 
 
 @dataclass(frozen=True)

@@ -13,17 +13,20 @@ from typing import Any
 
 from app.ingest import rule_set
 from app.model import coverage as cov
+from app.model import stats
 from app.model.accounts import Permission
+from app.model.benchmark_defs import BenchmarkDefinition
 from app.model.errors import PermissionDenied, ValidationError
 from app.model.markings import UNCLASSIFIED, Marking, rollup
 from app.model.results import RunStatus
 from app.model.workflow import Act
+from app.services import benchmark_catalog, workflow
+from app.services import benchmarks as benchmarks_service
 from app.services import results as results_service
-from app.services import workflow
 from app.services.session import Session
 from app.services.signed_import import read_signed
 from storage import assessment_repo as repo
-from storage import submissions_repo
+from storage import results_repo, submissions_repo
 from storage.db import Connection
 
 BUILTIN_RULESET = "reference_ruleset.json"
@@ -35,12 +38,19 @@ def builtin_ruleset_bytes() -> bytes:
     return resources.files("app.templates").joinpath(BUILTIN_RULESET).read_bytes()
 
 
-def _parse(doc: repo.StoredDocument) -> cov.RuleSet:
-    cached = _CACHE.get(doc.sha256)
+def _definitions(conn: Connection) -> list[BenchmarkDefinition]:
+    return benchmark_catalog.all_definitions(conn)
+
+
+def _parse(doc: repo.StoredDocument, conn: Connection) -> cov.RuleSet:
+    defs = _definitions(conn)
+    key = doc.sha256 + "|" + ",".join(f"{d.benchmark_id}:{d.version}" for d in defs)
+    cached = _CACHE.get(key)
     if cached is None:
         # Stored rule sets had their metric names checked on import (against the results then present).
-        cached = rule_set.parse(doc.content, f"rule set {doc.doc_id} v{doc.version}", check_metrics=False)
-        _CACHE[doc.sha256] = cached
+        cached = rule_set.parse(doc.content, f"rule set {doc.doc_id} v{doc.version}", check_metrics=False,
+                                definitions=defs)
+        _CACHE[key] = cached
     return cached
 
 
@@ -51,7 +61,7 @@ def _all_metric_names(conn: Connection) -> set[str]:
 def ensure_builtin_ruleset(conn: Connection, now: str, actor: str) -> repo.StoredDocument:
     """Store the shipped reference set once; it is active only while nothing else was imported."""
     data = builtin_ruleset_bytes()
-    rs = rule_set.parse(data, BUILTIN_RULESET)
+    rs = rule_set.parse(data, BUILTIN_RULESET, definitions=_definitions(conn))
     stored = repo.find_ruleset(conn, rs.ruleset_id, rs.version)
     if stored is None:
         pk = repo.insert_ruleset(conn, rs.ruleset_id, rs.version, rs.label.value, rs.title, rs.sha256, data,
@@ -64,9 +74,9 @@ def active_ruleset(session: Session) -> cov.RuleSet:
     """The imported rule set marked active, else the shipped reference indicators."""
     stored = repo.active_ruleset(session.db.conn)
     if stored is not None:
-        return _parse(stored)
+        return _parse(stored, session.db.conn)
     data = builtin_ruleset_bytes()
-    return rule_set.parse(data, BUILTIN_RULESET)
+    return rule_set.parse(data, BUILTIN_RULESET, definitions=_definitions(session.db.conn))
 
 
 def list_rulesets(session: Session) -> list[repo.StoredDocument]:
@@ -77,19 +87,46 @@ def list_rulesets(session: Session) -> list[repo.StoredDocument]:
 # -- inputs ------------------------------------------------------------------------------------
 
 
+# Metrics that are the mean of the per-sample scores the repository stores: these get the interval
+# computed from the samples (and only when the log's value equals that mean, i.e. the same reducer).
+_MEAN_METRICS = frozenset({"accuracy", "acc", "mean", "success", "success_rate", "solve_rate", "exact_match",
+                           "pass_at_1"})
+
+
 def inputs(session: Session, submission_id: int) -> cov.CoverageInputs:
-    """Declared compute from the submission, metric values from its successful, complete runs."""
+    """Declared compute from the submission, metric values from its successful, complete runs, each
+    with n, the confidence interval of the mean per-sample score and conformance to its definition."""
     conn = session.db.conn
     sub = submissions_repo.get(conn, submission_id)
     metrics = []
+    used_defs: dict[str, tuple[str, int, str]] = {}
+    defs = _definitions(conn)
     for run in results_service.list_runs(session, submission_id):
         if not run.benchmark or run.status is not RunStatus.SUCCESS or run.incomplete or run.id is None:
             continue
+        conformance = benchmarks_service.check_run(conn, run)
+        if conformance is not None:
+            d = next(x for x in defs if x.benchmark_id == conformance.benchmark_id
+                     and x.version == conformance.benchmark_version)
+            used_defs[d.benchmark_id] = (d.benchmark_id, d.version, d.document_sha256)
+        st = stats.run_statistics(results_repo.sample_scores(conn, run.id))
         for m in run.metrics:
             if m.value is None or m.metric in ("stderr", "std", "var") or m.metric.endswith("_stderr"):
                 continue
-            metrics.append(cov.MetricInput(run.benchmark, m.metric, float(m.value), run.id, m.direction, run.task))
-    return cov.CoverageInputs(sub.training_flop, sub.compute_estimate.value, tuple(metrics))
+            iv = st.interval
+            has_iv = (iv is not None and cov.canonical_metric(m.metric) in _MEAN_METRICS
+                      and abs(iv.estimate - float(m.value)) < 1e-6)
+            metrics.append(cov.MetricInput(
+                run.benchmark, m.metric, float(m.value), run.id, m.direction, run.task, st.scored,
+                iv.low if has_iv and iv else None, iv.high if has_iv and iv else None,
+                None if conformance is None else conformance.conforming,
+                "" if conformance is None else "; ".join(d.text for d in conformance.failures),
+                None if conformance is None else conformance.benchmark_version))
+    plan = benchmarks_service.plan(session, submission_id)
+    planned = tuple(f"{i.benchmark_id} v{i.version}: {i.state}"
+                    + (f" (runs {', '.join(map(str, i.runs))})" if i.runs else "") for i in plan.items)
+    return cov.CoverageInputs(sub.training_flop, sub.compute_estimate.value, tuple(metrics),
+                              tuple(sorted(used_defs.values())), planned)
 
 
 def excluded_runs(session: Session, submission_id: int) -> list[str]:
@@ -97,7 +134,7 @@ def excluded_runs(session: Session, submission_id: int) -> list[str]:
     out = []
     for run in results_service.list_runs(session, submission_id):
         if not run.benchmark:
-            out.append(f"run {run.id} ({run.task}): task not mapped to a catalog benchmark")
+            out.append(f"run {run.id} ({run.task}): task not mapped to a defined benchmark")
         elif run.status is not RunStatus.SUCCESS or run.incomplete:
             out.append(f"run {run.id} ({run.task}): status {run.status.value}"
                        + (", incomplete" if run.incomplete else ""))
@@ -127,7 +164,9 @@ def evaluate(session: Session, submission_id: int) -> CoverageView:
     flags = []
     if det is not None:
         flags = cov.reevaluation_reasons(cov.Overall(det.evaluation.get("overall", det.outcome)), det.ruleset_sha256,
-                                         det.inputs_fingerprint, evaluation, cov.fingerprint_text(ins))
+                                         det.inputs_fingerprint, evaluation, cov.fingerprint_text(ins),
+                                         f"{det.ruleset_id} v{det.ruleset_version}",
+                                         cov.input_changes(det.inputs, ins))
     return CoverageView(submission_id, ruleset, ins, evaluation, det, flags, excluded_runs(session, submission_id))
 
 
@@ -157,7 +196,7 @@ def record_determination(session: Session, submission_id: int, rationale: str, o
     with session.transaction() as conn:
         submissions_repo.get(conn, submission_id)
         stored = repo.active_ruleset(conn) or ensure_builtin_ruleset(conn, session.now(), session.account.username)
-        ruleset = _parse(stored)
+        ruleset = _parse(stored, conn)
         evaluation = cov.evaluate(ruleset, ins)
         chosen = outcome or evaluation.overall
         # The record quotes the rule set's thresholds, which may be classified: never mark it lower.
@@ -169,7 +208,7 @@ def record_determination(session: Session, submission_id: int, rationale: str, o
         session.audit(conn, "coverage.record", "submission", submission_id,
                       {"determination": did, "outcome": chosen.value, "engine": evaluation.overall.value,
                        "ruleset": f"{ruleset.ruleset_id} v{ruleset.version}", "ruleset_sha256": ruleset.sha256,
-                       "rules_met": [r.rule_id for r in evaluation.met]})
+                       "rules_met": [r.rule_id for r in evaluation.met], "plan": list(ins.plan)})
         return repo.get_determination(conn, did)
 
 
@@ -212,7 +251,8 @@ def import_ruleset(session: Session, path: Path, activate: bool = True) -> repo.
     """Admin: import a signed rule set version from media (FILE + FILE.p7s) and make it active."""
     session.require(Permission.IMPORT_TRUSTED)
     data, signer = read_signed(session, Path(path), rule_set.MAX_BYTES, "coverage rule set")
-    rs = rule_set.parse(data, str(path), extra_metrics=_all_metric_names(session.db.conn))
+    rs = rule_set.parse(data, str(path), extra_metrics=_all_metric_names(session.db.conn),
+                        definitions=_definitions(session.db.conn))
     with session.transaction() as conn:
         ensure_builtin_ruleset(conn, session.now(), session.account.username)
         if repo.find_ruleset(conn, rs.ruleset_id, rs.version) is not None:

@@ -76,6 +76,7 @@ from app.model.results import (
     SampleRow,
 )
 from app.model.submissions import Submission
+from app.services import benchmark_catalog
 from app.services.session import Session
 from storage import results_repo as repo
 from storage import submissions_repo
@@ -338,20 +339,13 @@ def propose_submission(session: Session, model_id: str, limit: int = 5) -> list[
 # -- benchmark mapping ------------------------------------------------------------------------------
 
 def _benchmark_resolver(conn: Connection) -> Callable[[str], str]:
-    explicit = repo.mappings(conn)
-
-    def resolve_task(task: str) -> str:
-        if task in explicit:
-            return explicit[task]
-        b = benchmarks.match_task(task)
-        return b.name if b else ""
-
-    return resolve_task
+    # explicit mappings, then the stored benchmark definitions (signed documents and the public catalog)
+    return benchmark_catalog.task_resolver(conn)
 
 
 def benchmark_choices(session: Session) -> list[str]:
     session.require(Permission.VIEW_CONTENT)
-    names = [b.name for b in benchmarks.CATALOG]
+    names = [d.name for d in benchmark_catalog.latest_definitions(session.db.conn)]
     extra = sorted(set(repo.mappings(session.db.conn).values()) - set(names))
     return names + extra
 

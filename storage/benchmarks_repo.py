@@ -1,0 +1,147 @@
+"""Benchmark definition documents, their definitions, evaluation plans, and the per-sample facts
+conformance needs (read from what the results repository stored at import)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from app.model.errors import NotFound
+from storage.db import Connection
+
+
+@dataclass(frozen=True)
+class StoredBenchmarkDocument:
+    pk: int
+    document_id: str
+    version: int
+    title: str
+    marking: str
+    sha256: str
+    content: bytes
+    signature: bytes | None
+    origin: str
+    signer: str
+    imported_by: str
+    imported_at: str
+
+
+_D_COLS = ("id, document_id, version, title, marking, sha256, content, signature, origin, signer, imported_by, "
+           "imported_at")
+
+
+def _doc(r: Any) -> StoredBenchmarkDocument:
+    return StoredBenchmarkDocument(int(r[0]), r[1], int(r[2]), r[3], r[4], r[5], bytes(r[6]),
+                                   bytes(r[7]) if r[7] is not None else None, r[8], r[9], r[10], r[11])
+
+
+def insert_document(conn: Connection, document_id: str, version: int, title: str, marking: str, sha256: str,
+                    content: bytes, signature: bytes | None, origin: str, signer: str, actor: str, now: str) -> int:
+    cur = conn.execute(
+        "INSERT INTO benchmark_documents (document_id, version, title, marking, sha256, content, signature, origin, "
+        "signer, imported_by, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (document_id, version, title, marking, sha256, content, signature, origin, signer, actor, now))
+    return int(cur.lastrowid or 0)
+
+
+def insert_definition(conn: Connection, benchmark_id: str, version: int, name: str, marking: str,
+                      document_pk: int) -> None:
+    conn.execute("INSERT INTO benchmark_definitions (benchmark_id, version, name, marking, document_pk) "
+                 "VALUES (?, ?, ?, ?, ?)", (benchmark_id, version, name, marking, document_pk))
+
+
+def documents(conn: Connection) -> list[StoredBenchmarkDocument]:
+    return [_doc(r) for r in conn.execute(f"SELECT {_D_COLS} FROM benchmark_documents ORDER BY id")]
+
+
+def find_document(conn: Connection, document_id: str, version: int) -> StoredBenchmarkDocument | None:
+    r = conn.execute(f"SELECT {_D_COLS} FROM benchmark_documents WHERE document_id = ? AND version = ?",
+                     (document_id, version)).fetchone()
+    return _doc(r) if r else None
+
+
+def get_document(conn: Connection, pk: int) -> StoredBenchmarkDocument:
+    r = conn.execute(f"SELECT {_D_COLS} FROM benchmark_documents WHERE id = ?", (pk,)).fetchone()
+    if r is None:
+        raise NotFound(f"No benchmark definition document with id {pk}.")
+    return _doc(r)
+
+
+def definition_index(conn: Connection) -> list[tuple[str, int, str, int]]:
+    """(benchmark id, version, name, document pk) of every stored definition."""
+    return [(r[0], int(r[1]), r[2], int(r[3])) for r in conn.execute(
+        "SELECT benchmark_id, version, name, document_pk FROM benchmark_definitions ORDER BY benchmark_id, version")]
+
+
+def find_definition(conn: Connection, benchmark_id: str, version: int) -> int | None:
+    """The document pk carrying (benchmark id, version), if stored."""
+    r = conn.execute("SELECT document_pk FROM benchmark_definitions WHERE benchmark_id = ? AND version = ?",
+                     (benchmark_id, version)).fetchone()
+    return int(r[0]) if r else None
+
+
+# -- per-sample facts for conformance ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SampleFacts:
+    """What conformance needs of a run's stored samples, without inputs or transcripts."""
+
+    epochs: dict[str, set[int]]  # sample id -> epochs stored
+    errored: dict[str, int]  # sample id -> epochs that errored
+    unscored: int  # sample-epochs without a numeric score
+    over_tokens: dict[str, int]  # sample id -> most total tokens of an epoch (only filled above a budget)
+    over_time: dict[str, float]
+
+
+def sample_facts(conn: Connection, run_id: int, token_budget: int | None = None,
+                 time_budget: float | None = None) -> SampleFacts:
+    epochs: dict[str, set[int]] = {}
+    errored: dict[str, int] = {}
+    over_tokens: dict[str, int] = {}
+    over_time: dict[str, float] = {}
+    unscored = 0
+    for sid, epoch, has_error, score, tokens, seconds in conn.execute(
+            "SELECT sample_id, epoch, has_error, score, total_tokens, total_time FROM eval_samples WHERE run_id = ?",
+            (run_id,)):
+        epochs.setdefault(sid, set()).add(int(epoch))
+        if has_error:
+            errored[sid] = errored.get(sid, 0) + 1
+        if score is None:
+            unscored += 1
+        if token_budget is not None and tokens is not None and tokens > token_budget:
+            over_tokens[sid] = max(over_tokens.get(sid, 0), int(tokens))
+        if time_budget is not None and seconds is not None and seconds > time_budget:
+            over_time[sid] = max(over_time.get(sid, 0.0), float(seconds))
+    return SampleFacts(epochs, errored, unscored, over_tokens, over_time)
+
+
+# -- evaluation plans -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PlanEntry:
+    submission_id: int
+    benchmark_id: str
+    benchmark_version: int
+    origin: str  # "proposed" | "lead"
+    note: str
+    set_by: str
+    set_at: str
+
+
+def plan(conn: Connection, submission_id: int) -> list[PlanEntry]:
+    return [PlanEntry(int(r[0]), r[1], int(r[2]), r[3], r[4], r[5], r[6]) for r in conn.execute(
+        "SELECT submission_id, benchmark_id, benchmark_version, origin, note, set_by, set_at FROM evaluation_plans "
+        "WHERE submission_id = ? ORDER BY benchmark_id", (submission_id,))]
+
+
+def replace_plan(conn: Connection, submission_id: int, entries: list[tuple[str, int, str]], origin: str,
+                 actor: str, now: str) -> None:
+    """entries: (benchmark id, version, note)."""
+    conn.execute("DELETE FROM evaluation_plans WHERE submission_id = ?", (submission_id,))
+    conn.executemany(
+        "INSERT INTO evaluation_plans (submission_id, benchmark_id, benchmark_version, origin, note, set_by, set_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)", [(submission_id, b, v, origin, note, actor, now) for b, v, note in entries])
+
+
+def planned_submissions(conn: Connection) -> set[int]:
+    return {int(r[0]) for r in conn.execute("SELECT DISTINCT submission_id FROM evaluation_plans")}
