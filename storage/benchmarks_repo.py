@@ -80,7 +80,33 @@ def find_definition(conn: Connection, benchmark_id: str, version: int) -> int | 
     return int(r[0]) if r else None
 
 
-# -- per-sample facts for conformance ---------------------------------------------------------------
+# -- per-sample facts for statistics and conformance ------------------------------------------------
+
+def sample_mean_values(conn: Connection, run_id: int) -> tuple[list[float | None], int]:
+    """The per-sample mean scores without their ids (for one run's interval), most epochs of a sample.
+    One epoch per sample (the usual case): read from the covering (run_id, score) index, no table rows."""
+    most = conn.execute("SELECT MAX(epoch) FROM eval_samples WHERE run_id = ?", (run_id,)).fetchone()[0]
+    if most is None:
+        return [], 0
+    if int(most) <= 1:
+        return [r[0] for r in conn.execute(
+            "SELECT score FROM eval_samples WHERE run_id = ?", (run_id,))], 1
+    means, epochs = sample_means(conn, run_id)
+    return list(means.values()), epochs
+
+
+def sample_means(conn: Connection, run_id: int) -> tuple[dict[str, float | None], int]:
+    """({sample id: mean score over its scored epochs, None when none is scored}, most epochs of a sample).
+    Averaged in SQL over the (run_id, sample_id, epoch) index: a 40,000-sample run is one pass."""
+    means: dict[str, float | None] = {}
+    most = 0
+    for sid, mean, n in conn.execute(
+            "SELECT sample_id, AVG(score), COUNT(*) FROM eval_samples WHERE run_id = ? GROUP BY sample_id",
+            (run_id,)):
+        means[sid] = mean
+        most = max(most, n)
+    return means, most
+
 
 @dataclass(frozen=True)
 class SampleFacts:

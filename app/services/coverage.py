@@ -26,7 +26,7 @@ from app.services import results as results_service
 from app.services.session import Session
 from app.services.signed_import import read_signed
 from storage import assessment_repo as repo
-from storage import results_repo, submissions_repo
+from storage import benchmarks_repo, submissions_repo
 from storage.db import Connection
 
 BUILTIN_RULESET = "reference_ruleset.json"
@@ -109,7 +109,7 @@ def inputs(session: Session, submission_id: int) -> cov.CoverageInputs:
             d = next(x for x in defs if x.benchmark_id == conformance.benchmark_id
                      and x.version == conformance.benchmark_version)
             used_defs[d.benchmark_id] = (d.benchmark_id, d.version, d.document_sha256)
-        st = stats.run_statistics(results_repo.sample_scores(conn, run.id))
+        st = stats.summarize(*benchmarks_repo.sample_mean_values(conn, run.id))
         for m in run.metrics:
             if m.value is None or m.metric in ("stderr", "std", "var") or m.metric.endswith("_stderr"):
                 continue

@@ -4,7 +4,8 @@
     compare_runs(session, run_a, run_b) -> RunComparison         B - A on the samples both scored
 
 Both read the per-sample scores the results repository stored at import (one score per sample and
-epoch: the primary scorer's numeric value), never the log's own summary figures.
+epoch: the primary scorer's numeric value, averaged over epochs in SQL), never the log's own
+summary figures.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from app.model.errors import ValidationError
 from app.model.results import EvalRun
 from app.services import results as results_service
 from app.services.session import Session
-from storage import results_repo
+from storage import benchmarks_repo
 
 
 @dataclass(frozen=True)
@@ -34,14 +35,16 @@ class RunComparison:
         return self.paired.text
 
 
-def scores(session: Session, run_id: int) -> dict[tuple[str, int], float | None]:
+def sample_means(session: Session, run_id: int) -> tuple[dict[str, float | None], int]:
+    """Per-sample mean scores (epochs averaged; None: no scored epoch) and the most epochs of a sample."""
     session.require(Permission.VIEW_CONTENT)
-    return results_repo.sample_scores(session.db.conn, run_id)
+    return benchmarks_repo.sample_means(session.db.conn, run_id)
 
 
 def run_statistics(session: Session, run_id: int) -> stats.RunStatistics:
     results_service.get_run(session, run_id)  # NotFound for an unknown run, role check
-    return stats.run_statistics(scores(session, run_id))
+    values, epochs = benchmarks_repo.sample_mean_values(session.db.conn, run_id)
+    return stats.summarize(values, epochs)
 
 
 def compare_runs(session: Session, run_a: int, run_b: int) -> RunComparison:
@@ -54,4 +57,4 @@ def compare_runs(session: Session, run_a: int, run_b: int) -> RunComparison:
     if key_a != key_b:
         raise ValidationError("compare", f"run {run_a} is {key_a!r} but run {run_b} is {key_b!r}: a paired "
                               "comparison needs two runs of the same benchmark")
-    return RunComparison(a, b, stats.compare_runs(scores(session, run_a), scores(session, run_b)))
+    return RunComparison(a, b, stats.compare_means(sample_means(session, run_a)[0], sample_means(session, run_b)[0]))
