@@ -32,6 +32,7 @@ from storage import submissions_repo
 from storage.db import Connection
 
 WHAT = "benchmark definition document"
+_CHECKED: dict[tuple[object, ...], conf.Conformance] = {}
 
 
 # -- definitions ------------------------------------------------------------------------------------
@@ -132,10 +133,19 @@ def check_run(conn: Connection, run: EvalRun, definition: BenchmarkDefinition | 
     d = definition or _definition_for_run(conn, run)
     if d is None or run.id is None:
         return None
-    facts = repo.sample_facts(conn, run.id, d.protocol.token_budget, d.protocol.time_budget_seconds)
     sub = submissions_repo.get(conn, run.submission_id or 0)
-    view = conf.SampleView(facts.epochs, facts.errored, facts.unscored, facts.over_tokens, facts.over_time)
-    return conf.check(d, run, view, sub.model_name, sub.version)
+    # Stored runs never change (a move changes the submission, part of the key): check each once.
+    key = (run.id, run.file_sha256, run.imported_at, run.submission_id, d.benchmark_id, d.version,
+           d.document_sha256, sub.model_name, sub.version)
+    cached = _CHECKED.get(key)
+    if cached is None:
+        facts = repo.sample_facts(conn, run.id, d.protocol.token_budget, d.protocol.time_budget_seconds)
+        view = conf.SampleView(facts.epochs, facts.errored, facts.unscored, facts.over_tokens, facts.over_time)
+        cached = conf.check(d, run, view, sub.model_name, sub.version)
+        if len(_CHECKED) > 10_000:
+            _CHECKED.clear()
+        _CHECKED[key] = cached
+    return cached
 
 
 def conformance(session: Session, run_id: int) -> conf.Conformance | None:

@@ -13,7 +13,6 @@ from typing import Any
 
 from app.ingest import rule_set
 from app.model import coverage as cov
-from app.model import stats
 from app.model.accounts import Permission
 from app.model.benchmark_defs import BenchmarkDefinition
 from app.model.errors import PermissionDenied, ValidationError
@@ -23,10 +22,11 @@ from app.model.workflow import Act
 from app.services import benchmark_catalog, workflow
 from app.services import benchmarks as benchmarks_service
 from app.services import results as results_service
+from app.services import statistics as statistics_service
 from app.services.session import Session
 from app.services.signed_import import read_signed
 from storage import assessment_repo as repo
-from storage import benchmarks_repo, submissions_repo
+from storage import submissions_repo
 from storage.db import Connection
 
 BUILTIN_RULESET = "reference_ruleset.json"
@@ -109,7 +109,7 @@ def inputs(session: Session, submission_id: int) -> cov.CoverageInputs:
             d = next(x for x in defs if x.benchmark_id == conformance.benchmark_id
                      and x.version == conformance.benchmark_version)
             used_defs[d.benchmark_id] = (d.benchmark_id, d.version, d.document_sha256)
-        st = stats.summarize(*benchmarks_repo.sample_mean_values(conn, run.id))
+        st = statistics_service.of_run(conn, run)
         for m in run.metrics:
             if m.value is None or m.metric in ("stderr", "std", "var") or m.metric.endswith("_stderr"):
                 continue
