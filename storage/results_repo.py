@@ -307,6 +307,15 @@ def delete_mapping(conn: Connection, task: str) -> None:
 
 # -- corrections --------------------------------------------------------------------------------------
 
+def citing_approvals(conn: Connection, run_id: int) -> list[tuple[int, str]]:
+    """(assessment id, checklist item) of every approved assessment citing the run (or one of its
+    samples) as evidence: while that approval stands the run is kept where it is."""
+    rows = conn.execute(
+        "SELECT DISTINCT e.assessment_id, e.item_id FROM evidence_links e JOIN assessments a ON a.id = e.assessment_id "
+        "WHERE e.run_id = ? AND e.removed_at IS NULL AND a.state = 'approved' ORDER BY 1, 2", (run_id,)).fetchall()
+    return [(int(r[0]), str(r[1])) for r in rows]
+
+
 def move_run(conn: Connection, run_id: int, submission_id: int) -> None:
     conn.execute("UPDATE eval_runs SET submission_id = ? WHERE id = ?", (submission_id, run_id))
 

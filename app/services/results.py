@@ -390,11 +390,20 @@ def move_run(session: Session, run_id: int, submission_id: int, reason: str) -> 
         submissions_repo.get(conn, submission_id)
         if run.submission_id == submission_id:
             return run
+        _refuse_if_cited(conn, run_id, "moved to another submission")
         repo.move_run(conn, run_id, submission_id)
         session.audit(conn, "results.move_run", "eval_run", run_id,
                       {"from_submission": run.submission_id, "to_submission": submission_id, "reason": reason,
                        "sha256": run.file_sha256})
         return repo.get_run(conn, run_id, _benchmark_resolver(conn))
+
+
+def _refuse_if_cited(conn: Any, run_id: int, what: str) -> None:
+    cited = repo.citing_approvals(conn, run_id)
+    if cited:
+        items = ", ".join(f"{item} (assessment {aid})" for aid, item in cited[:5]) + (" ..." if len(cited) > 5 else "")
+        raise ValidationError("run", f"run {run_id} is cited as evidence by an approved assessment ({items}) and "
+                              f"cannot be {what}; the approval rests on it")
 
 
 def delete_run(session: Session, run_id: int, reason: str) -> int:
@@ -404,6 +413,7 @@ def delete_run(session: Session, run_id: int, reason: str) -> int:
         raise ValidationError("reason", "a reason is required to delete an evaluation run")
     with session.transaction() as conn:
         run = repo.get_run(conn, run_id, _benchmark_resolver(conn))
+        _refuse_if_cited(conn, run_id, "deleted")
         removed = repo.delete_run(conn, run_id)
         session.audit(conn, "results.delete_run", "eval_run", run_id,
                       {"submission_id": run.submission_id, "file": run.original_name, "sha256": run.file_sha256,

@@ -290,3 +290,44 @@ def test_resolving_a_stored_transcript_is_bounded_too() -> None:
     assert resolve(["attachment://k"] * 3, attachments, limit=3000) == ["B" * 1000] * 3
     with pytest.raises(IngestError, match=r"sample 7 transcript: .*referenced 4 times"):
         resolve({"messages": ["attachment://k"] * 4}, attachments, limit=3000, name="sample 7 transcript")
+
+
+def test_run_cited_by_an_approved_assessment_cannot_be_deleted_or_moved(workstation, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import sqlite3
+    from datetime import date
+
+    import sqlcipher3
+
+    from app.model.errors import ValidationError
+    from app.model.submissions import Submission
+    from app.services import assessment, results, submissions
+    from tests.unit.test_signing_service import _approved_submission
+
+    real_submit = assessment.submit
+
+    def submit_citing_a_run(session, assessment_id, *args, **kwargs):  # type: ignore[no-untyped-def]
+        view = assessment.get(session, assessment_id)
+        run = results.list_runs(session, view.submission_id)[0]
+        assessment.add_run_evidence(session, assessment_id, "CAP-02", run.id, "CTF solve rates")
+        return real_submit(session, assessment_id, *args, **kwargs)
+
+    monkeypatch.setattr(assessment, "submit", submit_citing_a_run)
+    sid = _approved_submission(workstation, with_results=True)
+    rev = workstation.session("reviewer")
+    cited, uncited = results.list_runs(rev, sid)
+    other = submissions.create(rev, Submission(developer="Other", model_name="M", version="1",
+                                               received=date(2026, 11, 2), planned_release=date(2026, 12, 1))).id
+    with pytest.raises(ValidationError, match=rf"run {cited.id} is cited as evidence by an approved assessment "
+                                              r"\(CAP-02 \(assessment \d+\)\) and cannot be deleted"):
+        results.delete_run(rev, cited.id, "duplicate import")
+    with pytest.raises(ValidationError, match="cannot be moved to another submission"):
+        results.move_run(rev, cited.id, other, "wrong submission")
+    assert [r.id for r in results.list_runs(rev, sid)] == [cited.id, uncited.id]
+    # Another writer on the database meets the same rule (triggers), whatever the service says.
+    conn = rev.db.conn
+    for sql in ("DELETE FROM eval_runs WHERE id = ?", "DELETE FROM eval_samples WHERE run_id = ?",
+                f"UPDATE eval_runs SET submission_id = {other} WHERE id = ?"):
+        with pytest.raises((sqlite3.DatabaseError, sqlcipher3.DatabaseError), match="cited as evidence"):
+            conn.execute(sql, (cited.id,))
+    # The uncited run goes as before.
+    assert results.delete_run(rev, uncited.id, "duplicate import") > 0
