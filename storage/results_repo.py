@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 import math
 import re
+import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import zstandard
@@ -32,7 +34,7 @@ CODEC = "zstd-json"
 # Parts of an Inspect sample that make up its transcript (same list as app.ingest.inspect_log).
 TRANSCRIPT_KEYS = ("messages", "events", "events_data", "output", "metadata", "store", "attachments", "error",
                    "limit", "scores")
-_ZC = zstandard.ZstdCompressor(level=3)
+ZSTD_LEVEL = 3  # docs/PERFORMANCE.md "Import storage choices": measured against levels 1 and 6 and a dictionary
 _RUN_COLS = (
     "id, submission_id, file_sha256, original_name, file_size, format, media_label, harness, harness_version, "
     "task, task_version, model, created, status, epochs, total_samples, completed_samples, errored_samples, "
@@ -154,21 +156,37 @@ def _clip(text: str) -> str:
     return text[:MAX_INPUT_CHARS] + "\n[… truncated; full text in the transcript]"
 
 
-def insert_samples(conn: Connection, run_id: int, samples: Sequence[SampleResult]) -> tuple[int, int]:
-    """Insert a batch; returns (count, errored). Transcripts are stored zstd-compressed.
+@dataclass(frozen=True)
+class PreparedSamples:
+    """A batch of samples turned into rows and compressed transcripts, ready to insert.
 
-    Row ids are assigned here (the caller holds the write lock: BEGIN IMMEDIATE), so samples and
-    transcripts go in with one executemany each.
+    Preparing is pure CPU work (text clipping, JSON of the scores, zstd, which releases the GIL), so
+    the importer does it on its reader thread while the writer inserts the previous batch.
     """
-    if not samples:
-        return 0, 0
-    first = int(conn.execute("SELECT coalesce(max(id), 0) + 1 FROM eval_samples").fetchone()[0])
+
+    rows: list[tuple[Any, ...]]  # eval_samples columns after (id, run_id)
+    transcripts: list[tuple[int, str, int, bytes]]  # (index in rows, codec, raw size, compressed)
+    errored: int
+
+
+_ZSTD = threading.local()  # a ZstdCompressor is not safe to share between threads
+
+
+def _compressor() -> zstandard.ZstdCompressor:
+    zc = getattr(_ZSTD, "zc", None)
+    if zc is None:
+        zc = _ZSTD.zc = zstandard.ZstdCompressor(level=ZSTD_LEVEL)
+    return zc
+
+
+def prepare_samples(samples: Sequence[SampleResult]) -> PreparedSamples:
+    zc = _compressor()
     rows = []
     transcripts = []
     errored = 0
-    for pk, s in enumerate(samples, start=first):
+    for i, s in enumerate(samples):
         rows.append((
-            pk, run_id, s.sample_id, s.epoch, _finite(s.primary_score), int(bool(s.error)), _finite(s.total_time),
+            s.sample_id, s.epoch, _finite(s.primary_score), int(bool(s.error)), _finite(s.total_time),
             _finite(s.working_time), s.input_tokens, s.output_tokens, s.total_tokens,
             json.dumps({k: {"value": v.value, "numeric": v.numeric, "answer": v.answer,
                             "explanation": v.explanation} for k, v in s.scores.items()},
@@ -178,15 +196,32 @@ def insert_samples(conn: Connection, run_id: int, samples: Sequence[SampleResult
         if raw is None and s.transcript is not None:
             raw = json.dumps(s.transcript, ensure_ascii=False, default=str).encode("utf-8")
         if raw is not None:
-            transcripts.append((pk, CODEC, len(raw), _ZC.compress(raw)))
+            transcripts.append((i, CODEC, len(raw), zc.compress(raw)))
         errored += int(bool(s.error))
+    return PreparedSamples(rows, transcripts, errored)
+
+
+def insert_prepared(conn: Connection, run_id: int, batch: PreparedSamples) -> tuple[int, int]:
+    """Insert a prepared batch; returns (count, errored).
+
+    Row ids are assigned here (the caller holds the write lock: BEGIN IMMEDIATE), so samples and
+    transcripts go in with one executemany each.
+    """
+    if not batch.rows:
+        return 0, 0
+    first = int(conn.execute("SELECT coalesce(max(id), 0) + 1 FROM eval_samples").fetchone()[0])
     conn.executemany(
         "INSERT INTO eval_samples (id, run_id, sample_id, epoch, score, has_error, total_time, working_time, "
         "input_tokens, output_tokens, total_tokens, scores, error, target, answer, input) "
-        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", [(first + i, run_id, *row) for i, row in enumerate(batch.rows)])
     conn.executemany("INSERT INTO eval_transcripts (sample_pk, codec, raw_size, data) VALUES (?,?,?,?)",
-                     transcripts)
-    return len(rows), errored
+                     [(first + i, codec, size, data) for i, codec, size, data in batch.transcripts])
+    return len(batch.rows), batch.errored
+
+
+def insert_samples(conn: Connection, run_id: int, samples: Sequence[SampleResult]) -> tuple[int, int]:
+    """Insert a batch; returns (count, errored). Transcripts are stored zstd-compressed."""
+    return insert_prepared(conn, run_id, prepare_samples(samples))
 
 
 _FTS_WORD = re.compile(r"\w+", re.UNICODE)

@@ -76,6 +76,7 @@ def long_digit_run(data: bytes) -> bool:
 _FAST = msgspec.json.Decoder()
 _SPAN = msgspec.json.Decoder(msgspec.Raw)  # validates one value and skips it without building it
 _FAST_REFUSED = (msgspec.DecodeError, UnicodeDecodeError, RecursionError)
+_FAST_GROWTH = 16 << 20  # a value still cut after this many bytes goes through the standard scanner
 _TRAILING = re.compile(r"trailing characters \(byte (\d+)\)")
 
 
@@ -253,9 +254,18 @@ class StreamingObject:
             try:
                 _SPAN.decode(memoryview(self._buf)[self._pos:])
             except msgspec.DecodeError as exc:
-                m = _TRAILING.match(str(exc).removeprefix("JSON is malformed: "))
+                message = str(exc)
+                m = _TRAILING.match(message.removeprefix("JSON is malformed: "))
                 if m is None:
-                    return self._span_std(what)  # cut by the buffer's end, or refused: the standard path
+                    if message == "Input data was truncated" and not self._eof and \
+                            len(self._buf) - self._pos <= min(_FAST_GROWTH, self._max):
+                        # most likely cut by the end of the buffer: read on and try again at C speed
+                        self._chunk = min(max(self._chunk, len(self._buf) - self._pos), 64 << 20)
+                        self._fill()
+                        continue
+                    # refused (NaN, a lone surrogate...) or still cut after _FAST_GROWTH bytes (or the
+                    # cap): the standard scanner decides, and enforces the cap
+                    return self._span_std(what)
                 # msgspec counts the offending byte from 1: `end` is the first non-blank byte after
                 # the value. The span is parsed again by the caller, so a wrong cut cannot pass.
                 end = self._pos + int(m.group(1)) - 1

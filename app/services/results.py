@@ -213,7 +213,7 @@ def _store_samples(conn: Connection, run_id: int, samples: Iterator[SampleResult
     n = errored = 0
     with contextlib.closing(_prefetched_batches(samples, BATCH)) as batches:
         for batch in batches:
-            c, e = repo.insert_samples(conn, run_id, batch)
+            c, e = repo.insert_prepared(conn, run_id, batch)
             n, errored = n + c, errored + e
             if cancel is not None and cancel():
                 raise Cancelled("Import")
@@ -225,11 +225,13 @@ _DONE = object()
 
 
 def _prefetched_batches(samples: Iterator[SampleResult], size: int,
-                        depth: int = 2) -> Generator[list[SampleResult], None, None]:
-    """Batches of samples read by a helper thread while the caller stores the previous batch.
+                        depth: int = 2) -> Generator[repo.PreparedSamples, None, None]:
+    """Batches of samples read and prepared by a helper thread while the caller stores the previous one.
 
-    Decompression and SQLCipher's encryption release the GIL, so reading and writing overlap on
-    two cores. At most `depth` batches wait in the queue (memory stays bounded). Errors raised
+    The helper reads, decompresses and parses (msgspec), then builds the rows and zstd-compresses
+    the transcripts; the caller only inserts (FTS5 indexing, SQLCipher encryption). Decompression,
+    zstd and encryption release the GIL, so the two overlap on two cores. At most `depth` batches
+    wait in the queue, each bounded by count and bytes (memory stays flat). Errors raised
     while reading are re-raised here, in the caller's thread; if the caller stops early (cancel,
     database error), the reader is told to stop and joined.
     """
@@ -253,10 +255,10 @@ def _prefetched_batches(samples: Iterator[SampleResult], size: int,
                 batch.append(sample)
                 held += len(sample.transcript_json or b"") + len(sample.input_text) + len(sample.answer)
                 if len(batch) >= size or held >= BATCH_BYTES:
-                    if not put(batch):
+                    if not put(repo.prepare_samples(batch)):
                         return
                     batch, held = [], 0
-            if batch and not put(batch):
+            if batch and not put(repo.prepare_samples(batch)):
                 return
             put(_DONE)
         except BaseException as exc:

@@ -94,3 +94,11 @@ def test_streaming_reports_bad_json_with_its_byte_offset() -> None:
 def test_byte_order_mark_is_skipped() -> None:
     stream = jsonread.StreamingObject(io.BytesIO(b'\xef\xbb\xbf{"a": [1, 2]}'), "x.json", 1 << 20)
     assert dict(stream.items()) == {"a": [1, 2]}
+
+
+@pytest.mark.parametrize("chunk", [3, 64, 1 << 20])
+def test_values_msgspec_refuses_are_read_by_the_standard_scanner(chunk: int) -> None:
+    doc = b'{"samples": [{"id": "\\ud800", "v": NaN}, {"id": 2, "pad": "' + b"x" * 5000 + b'"}, {"id": -Infinity}]}'
+    stream = jsonread.StreamingObject(io.BytesIO(doc), "x.json", 1 << 20, chunk=chunk)
+    got = [FIELDS.decode(raw, "x.json") for _key, arr in stream.items(frozenset({"samples"})) for raw in arr.raw()]
+    assert got == [{"id": "\ud800"}, {"id": 2}, {"id": -math.inf}]

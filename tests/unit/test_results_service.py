@@ -323,3 +323,30 @@ def test_large_log_is_streamed_with_bounded_memory(tmp_path):
     assert got["status"] == "imported" and got["samples"] == 2400
     print("memory growth MB", got["growth"])
     assert got["growth"] < 30, got  # MB: a handful of 1 MiB batches in flight, never the 60 MB log
+
+
+def test_import_pipeline_prepares_on_the_reader_thread_and_stores_the_same(workstation, monkeypatch):
+    """Parsing, row building and transcript compression run on the reader thread; the writer only
+    inserts; a .json log's transcripts come back as the sample's transcript part."""
+    import threading
+
+    from storage import results_repo
+
+    s = workstation.session("reviewer")
+    sid = _sub(s)
+    threads: list[str] = []
+    real = results_repo.prepare_samples
+
+    def spy(batch):
+        threads.append(threading.current_thread().name)
+        return real(batch)
+
+    monkeypatch.setattr(results_repo, "prepare_samples", spy)
+    monkeypatch.setattr(results, "BATCH", 1)
+    out = results.import_files(s, [INSPECT / "wmdp_cyber_ok.json"], sid)
+    assert out[0].status == "imported", out
+    assert threads and set(threads) == {"results-reader"}
+    assert len(threads) == out[0].samples  # one batch per sample with BATCH = 1
+    page = results.page_samples(s, out[0].run_id, SampleFilter(), 0, 10)
+    transcript = results.get_transcript(s, page[0].id)
+    assert transcript is not None and transcript["messages"] and "input" not in transcript
