@@ -16,7 +16,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from app import __version__
+from app import __version__, cli_stdin
 from app.model.errors import FrontierError
 
 # Top-level command -> (module whose register(subparsers) defines it, the help line --help shows).
@@ -37,6 +37,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "report": ("app.commands.report", "signed, marked findings reports"),
     "pki": ("app.commands.report", "workstation CA, signing certificates and trusted roots"),
     "verify": ("app.commands.report", "verify a signed report PDF or an export package folder"),
+    "review": ("app.commands.review", "lifecycle, next steps, assignment, discussion, a lead's decisions"),
+    "finding": ("app.commands.review", "findings of a submission"),
+    "settings": ("app.commands.review", "workstation settings"),
 }
 # Every module that registers commands, in the order --help lists them.
 COMMAND_MODULES = list(dict.fromkeys(module for module, _ in COMMANDS.values()))
@@ -75,6 +78,7 @@ def build_parser(command: str | None = None, load_all: bool = False) -> argparse
                 registered.add(module)
         else:
             sub.add_parser(name, help=help_text, add_help=False)
+    cli_stdin.annotate(parser)
     return parser
 
 

@@ -1,5 +1,5 @@
-"""`assess start|status|answer|submit|approve|return|reopen|export|coverage` and the admin imports
-`assess template import FILE`, `assess ruleset import FILE` (FILE.p7s must sit beside FILE)."""
+"""`assess start|status|answer|answers import|evidence|submit|approve|return|reopen|export|coverage` and
+the admin imports `assess template import FILE`, `assess ruleset import FILE` (FILE.p7s must sit beside FILE)."""
 
 from __future__ import annotations
 
@@ -71,6 +71,45 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     cv.add_argument("submission", type=int)
     cv.add_argument("--record", metavar="RATIONALE", help="record the determination with this rationale")
     cv.set_defaults(func=_coverage)
+
+    an = s.add_parser("answers", help="checklist answers in batches")
+    ans_ = an.add_subparsers(dest="answers_command", required=True)
+    ai = ans_.add_parser("import", help="import answers from a file in the shape `assess export --json` writes "
+                                        "(one transaction: all or nothing)")
+    ai.add_argument("file")
+    ai.add_argument("--assessment", type=int, help="assessment id (default: the one named in the file)")
+    ai.set_defaults(func=_answers_import)
+
+    ev = s.add_parser("evidence", help="evidence linked to checklist items")
+    evs = ev.add_subparsers(dest="evidence_command", required=True)
+    el = evs.add_parser("list", help="evidence of an assessment (optionally one item)")
+    el.add_argument("id", type=int)
+    el.add_argument("--item")
+    el.set_defaults(func=_evidence_list)
+    er = evs.add_parser("add-run", help="link an imported run (or one sample of it) to an item")
+    er.add_argument("id", type=int)
+    er.add_argument("item")
+    er.add_argument("run", type=int)
+    er.add_argument("--sample", help="sample id within the run")
+    er.add_argument("--note", default="")
+    er.add_argument("--marking", default="UNCLASSIFIED")
+    er.set_defaults(func=_evidence_run)
+    ef = evs.add_parser("add-file", help="attach a file (stored encrypted with its SHA-256) to an item")
+    ef.add_argument("id", type=int)
+    ef.add_argument("item")
+    ef.add_argument("path")
+    ef.add_argument("--marking", default="UNCLASSIFIED")
+    ef.set_defaults(func=_evidence_file)
+    eo = evs.add_parser("add-note", help="add a written observation to an item")
+    eo.add_argument("id", type=int)
+    eo.add_argument("item")
+    eo.add_argument("text")
+    eo.add_argument("--marking", default="UNCLASSIFIED")
+    eo.set_defaults(func=_evidence_note)
+    ex_ = evs.add_parser("remove", help="remove a piece of evidence (reason recorded)")
+    ex_.add_argument("evidence", type=int)
+    ex_.add_argument("--reason", required=True)
+    ex_.set_defaults(func=_evidence_remove)
 
     tp = s.add_parser("template", help="checklist templates")
     tps = tp.add_subparsers(dest="template_command", required=True)
@@ -266,5 +305,58 @@ def _ruleset_list(args: argparse.Namespace) -> int:
         print_table(["pk", "rule set", "version", "label", "active", "origin", "sha256"],
                     [(d.pk, d.doc_id, d.version, d.label, "yes" if d.active else "", d.origin, d.sha256[:16])
                      for d in coverage.list_rulesets(s)])
+        return 0
+    return _with_session(args, body)
+
+
+def _answers_import(args: argparse.Namespace) -> int:
+    from app.services import answers_import
+
+    def body(s: Session) -> int:
+        result = answers_import.import_answers(s, Path(args.file), args.assessment)
+        print(f"Assessment {result.assessment_id}: {len(result.changed)} answer(s) changed, {result.unchanged} "
+              "unchanged")
+        return 0
+    return _with_session(args, body)
+
+
+def _evidence_list(args: argparse.Namespace) -> int:
+    from app.model.markings import rollup
+
+    def body(s: Session) -> int:
+        links = assessment.evidence(s, args.id, args.item)
+        print(rollup([e.marking for e in links]).banner())
+        print_table(["id", "item", "kind", "evidence", "marking", "added by"],
+                    [(e.id, e.item_id, e.kind, e.describe, e.marking.banner(), e.added_by) for e in links])
+        return 0
+    return _with_session(args, body)
+
+
+def _evidence_run(args: argparse.Namespace) -> int:
+    def body(s: Session) -> int:
+        eid = assessment.add_run_evidence(s, args.id, args.item, args.run, args.note, Marking.parse(args.marking),
+                                          args.sample)
+        return _say(f"Evidence {eid} linked")
+    return _with_session(args, body)
+
+
+def _evidence_file(args: argparse.Namespace) -> int:
+    def body(s: Session) -> int:
+        eid = assessment.add_file_evidence(s, args.id, args.item, Path(args.path), Marking.parse(args.marking))
+        return _say(f"Evidence {eid} attached")
+    return _with_session(args, body)
+
+
+def _evidence_note(args: argparse.Namespace) -> int:
+    def body(s: Session) -> int:
+        eid = assessment.add_observation(s, args.id, args.item, args.text, Marking.parse(args.marking))
+        return _say(f"Evidence {eid} added")
+    return _with_session(args, body)
+
+
+def _evidence_remove(args: argparse.Namespace) -> int:
+    def body(s: Session) -> int:
+        assessment.remove_evidence(s, args.evidence, args.reason)
+        print(f"Evidence {args.evidence} removed (reason recorded)")
         return 0
     return _with_session(args, body)

@@ -51,6 +51,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     mv.add_argument("--submission", type=int, required=True)
     mv.add_argument("--reason", required=True)
     mv.set_defaults(func=_move)
+    cp = s.add_parser("compare", help="one benchmark across submissions/versions: headline values and the "
+                                       "samples whose scores differ")
+    cp.add_argument("benchmark", help="benchmark or task name, e.g. InterCode-CTF")
+    cp.add_argument("--run", type=int, action="append", help="limit to these run ids (repeatable)")
+    cp.add_argument("--samples", type=int, default=20, help="how many differing samples to list (default 20)")
+    cp.set_defaults(func=_compare)
     rm = s.add_parser("delete", help="delete a run and everything stored for it")
     rm.add_argument("run_id", type=int)
     rm.add_argument("--reason", required=True)
@@ -221,3 +227,21 @@ def _conformance(args: argparse.Namespace) -> int:
                     [(d.check, d.severity, d.expected, d.found) for d in c.deviations])
         print("checks run: " + ", ".join(c.checks))
         return 0 if c.conforming else 1
+
+
+def _compare(args: argparse.Namespace) -> int:
+    with signed_in(args) as session:
+        c = results.compare(session, args.benchmark, args.run)
+        print(f"{c.benchmark}: {c.metric} ({c.direction.value} is better)")
+        print_table(["run", "submission", "model", "task", c.metric, "stderr"],
+                    [(r.id, r.submission_id, r.model, r.task, _fmt(c.values.get(r.id or 0)),
+                      _fmt(c.stderrs.get(r.id or 0))) for r in c.runs])
+        differing = [d for d in c.samples if len({v for v in d.scores.values()}) > 1]
+        print(f"\n{len(differing)} of {len(c.samples)} shared samples score differently"
+              + (f"; the first {min(args.samples, len(differing))}:" if differing else "."))
+        if differing:
+            ids = [r.id or 0 for r in c.runs]
+            print_table(["sample", "epoch", *(f"run {i}" for i in ids)],
+                        [(d.sample_id, d.epoch, *(_fmt(d.scores.get(i)) for i in ids))
+                         for d in differing[:args.samples]])
+        return 0

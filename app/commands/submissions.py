@@ -44,12 +44,56 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     sh = s.add_parser("show", help="show one submission")
     sh.add_argument("id", type=int)
     sh.set_defaults(func=_show)
+    ed = s.add_parser("edit", help="change a submission (only the fields given; audited)")
+    ed.add_argument("id", type=int)
+    ed.add_argument("--developer")
+    ed.add_argument("--model")
+    ed.add_argument("--version")
+    ed.add_argument("--received", help="YYYY-MM-DD")
+    ed.add_argument("--release", help="planned public release date YYYY-MM-DD")
+    ed.add_argument("--flop", help="declared training compute, e.g. 3e25 ('' clears it)")
+    ed.add_argument("--marking")
+    ed.add_argument("--notes")
+    state = ed.add_mutually_exclusive_group()
+    state.add_argument("--withdrawn", action="store_true", help="the developer withdrew the submission")
+    state.add_argument("--active", action="store_true", help="undo a withdrawal (the stage follows the work)")
+    ed.set_defaults(func=_edit)
     at = s.add_parser("attach", help="attach an artifact (stored encrypted with its SHA-256)")
     at.add_argument("id", type=int)
     at.add_argument("path")
     at.add_argument("--kind", default="model card")
     at.add_argument("--marking", default="UNCLASSIFIED")
     at.set_defaults(func=_attach)
+
+
+def _edit(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from app.model.submissions import SubmissionStatus
+
+    with signed_in(args) as session:
+        s = submissions.get(session, args.id)
+        changes: dict[str, object] = {}
+        for name, attr in (("developer", "developer"), ("model", "model_name"), ("version", "version"),
+                           ("notes", "notes")):
+            if getattr(args, name) is not None:
+                changes[attr] = getattr(args, name)
+        if args.received:
+            changes["received"] = parse_date("received", args.received)
+        if args.release:
+            changes["planned_release"] = parse_date("planned_release", args.release)
+        if args.flop is not None:
+            changes["training_flop"] = parse_flop(args.flop)
+        if args.marking:
+            changes["marking"] = Marking.parse(args.marking)
+        if args.withdrawn:
+            changes["status"] = SubmissionStatus.WITHDRAWN
+        elif args.active and s.status is SubmissionStatus.WITHDRAWN:
+            changes["status"] = SubmissionStatus.RECEIVED
+        saved = submissions.update(session, dataclasses.replace(s, **changes))  # type: ignore[arg-type]
+        print(f"Submission {saved.id} saved: {saved.display_name}"
+              + (" (withdrawn)" if saved.status is SubmissionStatus.WITHDRAWN else ""))
+    return 0
 
 
 def _contact(text: str) -> Contact:
@@ -80,16 +124,24 @@ def _add(args: argparse.Namespace) -> int:
 def _list(args: argparse.Namespace) -> int:
     with signed_in(args) as session:
         today = session.today()
-        rows = submissions.page(session, 0, 10_000, search=args.search, open_only=args.open)
+        from app.services import workflow
+
+        rows = submissions.page(session, 0, 10_000, search=args.search)
+        # The stage is computed from the work; "open" means not yet released or withdrawn.
+        stages = workflow.stages(session, [int(s.id or 0) for s in rows])
+        rows = [s for s in rows if not args.open or stages[int(s.id or 0)].is_open]
         print_table(
-            ["id", "developer", "model", "version", "status", "release", "days left", "window", "marking"],
-            [(s.id, s.developer, s.model_name, s.version, s.status.value, s.planned_release,
-              s.days_remaining(today), s.window_state(today).value, s.marking.banner()) for s in rows],
+            ["id", "developer", "model", "version", "stage", "release", "days left", "window", "marking"],
+            [(s.id, s.developer, s.model_name, s.version, stages[int(s.id or 0)].label, s.planned_release,
+              s.days_remaining(today), "done" if not stages[int(s.id or 0)].is_open else s.window_state(today).value,
+              s.marking.banner()) for s in rows],
         )
     return 0
 
 
 def _show(args: argparse.Namespace) -> int:
+    from app.services import workflow
+
     with signed_in(args) as session:
         s = submissions.get(session, args.id)
         today = session.today()
@@ -100,7 +152,8 @@ def _show(args: argparse.Namespace) -> int:
             ("training FLOP", f"{s.training_flop:.3g} ({s.compute_estimate.value})" if s.training_flop else "-"),
             ("received", s.received), ("planned release", s.planned_release),
             ("window", f"{s.window_days} days, {s.days_remaining(today)} left, {s.window_state(today).value}"),
-            ("status", s.status.value), ("notes", f"{s.notes_marking.portion()} {s.notes}" if s.notes else "-"),
+            ("stage", workflow.overview(session, int(s.id or 0)).next_line),
+            ("notes", f"{s.notes_marking.portion()} {s.notes}" if s.notes else "-"),
         ]:
             print(f"{label:>16}: {value}")
         for c in s.contacts:

@@ -1,14 +1,17 @@
-"""`vuln add|list|show|export-csaf|import-csaf`: the clearinghouse vulnerability register."""
+"""`vuln add|update|list|show|export-csaf|import-csaf`: the clearinghouse vulnerability register."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from pathlib import Path
 
 from app.commands.common import print_table, signed_in
+from app.model.errors import ValidationError
 from app.model.markings import Marking
 from app.model.submissions import parse_date
 from app.model.vulnerabilities import (
+    EXCHANGED_FIELDS,
     DiscoveryContext,
     RemediationCategory,
     ReproStatus,
@@ -55,6 +58,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     a.add_argument("--status", default=VulnStatus.NEW.value, choices=[v.value for v in VulnStatus])
     a.add_argument("--marking", default="UNCLASSIFIED")
     a.set_defaults(func=_add)
+
+    up = s.add_parser("update", help="change fields of a register entry (history kept)")
+    up.add_argument("id")
+    up.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE", dest="fields",
+                    help="e.g. --set status=vendor notified --set vendor_notified=2026-11-20; fields: "
+                         + ", ".join(("status", *EXCHANGED_FIELDS)))
+    up.set_defaults(func=_update)
 
     ls = s.add_parser("list", help="list the register")
     ls.add_argument("--severity", action="append", default=[], choices=[v.value for v in Severity])
@@ -114,6 +124,30 @@ def _add(args: argparse.Namespace) -> int:
               f"{sev.value if sev else 'not scored'} {stored.score if stored.score is not None else ''}".rstrip())
         if stored.embargo_until:
             print(f"embargo until {stored.embargo_until.isoformat()}")
+        return 0
+
+
+def _update(args: argparse.Namespace) -> int:
+    values: dict[str, str] = {}
+    for text in args.fields:
+        name, sep, value = text.partition("=")
+        name = name.strip().replace("-", "_")
+        if not sep or name not in ("status", *EXCHANGED_FIELDS):
+            raise ValidationError("--set", f"{text!r} is not FIELD=VALUE with a known field")
+        values[name] = value.strip()
+    if not values:
+        raise ValidationError("--set", "give at least one FIELD=VALUE")
+    with signed_in(args) as session:
+        v = vs.get(session, args.id)
+        status = values.pop("status", None)
+        try:
+            changed = v.with_exchanged(values)
+            if status is not None:
+                changed = dataclasses.replace(changed, status=VulnStatus(status))
+        except ValueError as exc:
+            raise ValidationError("--set", str(exc)) from None
+        stored = vs.update(session, changed)
+        print(f"{stored.id} updated: {stored.status.value}, {stored.marking.banner()}")
         return 0
 
 

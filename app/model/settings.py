@@ -46,3 +46,16 @@ class Settings:
         if s.idle_lock_minutes < 1 or s.idle_lock_minutes > 120:
             raise ValidationError("idle_lock_minutes", "must be between 1 and 120")
         return s
+
+
+CLASSIFICATION_BLOCK = ("classified_by", "derived_from", "declassify_on")
+CUI_BLOCK = ("cui_controlled_by", "cui_category")
+
+
+def marking_block_fields(system_high_level: int) -> tuple[str, ...]:
+    """Settings a workstation of this system-high level must have before any report can be built:
+    the classification authority block (CONFIDENTIAL and above) and the CUI designation block (CUI
+    and above; a classified report carries it when it holds CUI portions). Asked at setup."""
+    confidential, cui = 2, 1  # markings.Level values, kept numeric: the settings model stays standalone
+    return ((CLASSIFICATION_BLOCK if system_high_level >= confidential else ())
+            + (CUI_BLOCK if system_high_level >= cui else ()))

@@ -227,40 +227,49 @@ def answer(session: Session, assessment_id: int, item_id: str, *, status: Status
     session.require(Permission.ASSESS)
     with session.transaction() as conn:
         row = _editable(session, conn, assessment_id)
-        template = _template_of(conn, row)
-        template.item(item_id)
-        old = repo.get_answer(conn, assessment_id, item_id) or Answer(item_id)
-        new = old
-        if status is not None:
-            new = replace(new, status=status)
-        if justification is not None:
-            new = replace(new, justification=justification)
-        if marking is not None:
-            new = replace(new, marking=marking)
-        if risk_expiry is not _UNSET:
-            new = replace(new, risk_expiry=risk_expiry)
-        if new.status is not Status.RISK_ACCEPTED:
-            new = replace(new, risk_expiry=None)
-        if len(new.justification) > cl.MAX_JUSTIFICATION:
-            raise ValidationError("justification", f"must be at most {cl.MAX_JUSTIFICATION:,} characters")
-        # A new expiry must lie ahead; an older one that has since passed does not block other edits
-        # (submit and approval name it).
-        if risk_expiry is not _UNSET and new.risk_expiry is not None and new.risk_expiry <= session.today():
-            raise ValidationError("risk expiry", f"must be after today ({session.today().isoformat()})")
-        if old.content_differs(new):
-            # Any change to what was accepted voids an earlier risk approval.
-            new = replace(new, risk_approved_by=None, risk_approved_at=None)
-        if status is not None and status is not old.status:
-            override = _override_check(session, conn, row, item_id, new)
-            if override is not None:
-                sug, ruleset_sha = override
-                repo.add_suggestion_decision(conn, assessment_id, item_id, "overridden", sug.status, ruleset_sha,
-                                             list(sug.rule_ids), list(sug.run_ids), sug.text,
-                                             new.justification.strip()[:2000], session.account.username,
-                                             session.now())
-                return _store(session, conn, assessment_id, old, new, reason or "suggestion overridden",
-                              "assessment.suggestion_overridden")
-        return _store(session, conn, assessment_id, old, new, reason)
+        return answer_in(session, conn, row, item_id, status=status, justification=justification, marking=marking,
+                         risk_expiry=risk_expiry, reason=reason)
+
+
+def answer_in(session: Session, conn: Connection, row: repo.AssessmentRow, item_id: str, *,
+              status: Status | None = None, justification: str | None = None, marking: Marking | None = None,
+              risk_expiry: Any = _UNSET, reason: str = "") -> Answer:
+    """`answer` inside a transaction the caller holds on an editable assessment (batch imports)."""
+    assessment_id = row.id
+    template = _template_of(conn, row)
+    template.item(item_id)
+    old = repo.get_answer(conn, assessment_id, item_id) or Answer(item_id)
+    new = old
+    if status is not None:
+        new = replace(new, status=status)
+    if justification is not None:
+        new = replace(new, justification=justification)
+    if marking is not None:
+        new = replace(new, marking=marking)
+    if risk_expiry is not _UNSET:
+        new = replace(new, risk_expiry=risk_expiry)
+    if new.status is not Status.RISK_ACCEPTED:
+        new = replace(new, risk_expiry=None)
+    if len(new.justification) > cl.MAX_JUSTIFICATION:
+        raise ValidationError("justification", f"must be at most {cl.MAX_JUSTIFICATION:,} characters")
+    # A new expiry must lie ahead; an older one that has since passed does not block other edits
+    # (submit and approval name it).
+    if risk_expiry is not _UNSET and new.risk_expiry is not None and new.risk_expiry <= session.today():
+        raise ValidationError("risk expiry", f"must be after today ({session.today().isoformat()})")
+    if old.content_differs(new):
+        # Any change to what was accepted voids an earlier risk approval.
+        new = replace(new, risk_approved_by=None, risk_approved_at=None)
+    if status is not None and status is not old.status:
+        override = _override_check(session, conn, row, item_id, new)
+        if override is not None:
+            sug, ruleset_sha = override
+            repo.add_suggestion_decision(conn, assessment_id, item_id, "overridden", sug.status, ruleset_sha,
+                                         list(sug.rule_ids), list(sug.run_ids), sug.text,
+                                         new.justification.strip()[:2000], session.account.username,
+                                         session.now())
+            return _store(session, conn, assessment_id, old, new, reason or "suggestion overridden",
+                          "assessment.suggestion_overridden")
+    return _store(session, conn, assessment_id, old, new, reason)
 
 
 def _override_check(session: Session, conn: Connection, row: repo.AssessmentRow, item_id: str,

@@ -49,10 +49,24 @@ def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):  #
 
 def test_cli_journey(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     d = tmp_path / "ws"
-    r = cli(d, "init", "--name", "Cell 3", "--system-high", "SECRET//NOFORN", "--admin", "ada", stdin=ADMIN + "\n")
+    init = ["init", "--name", "Cell 3", "--system-high", "SECRET//NOFORN", "--admin", "ada"]
+    authority = ["--classified-by", "Ada Admin, Cell 3", "--derived-from", "AI Cyber SCG",
+                 "--declassify-on", "20511231", "--cui-controlled-by", "Cell 3", "--cui-category", "CTI"]
+    # Standard output is a pipe here: the recovery key is never printed to it; nothing is created.
+    r = cli(d, *init, *authority, stdin=ADMIN + "\n")
+    assert r.returncode == 2 and "--recovery-key-file" in r.stderr and not d.exists()
+    # A SECRET workstation asks the authority lines every report carries (as the setup wizard does).
+    key_file = tmp_path / "recovery.txt"
+    r = cli(d, *init, "--recovery-key-file", str(key_file), stdin=ADMIN + "\n")
+    assert r.returncode == 2 and "--classified-by" in r.stderr and not d.exists()
+    r = cli(d, *init, *authority, "--recovery-key-file", str(key_file), stdin=ADMIN + "\n")
     assert r.returncode == 0, r.stderr
-    assert "RECOVERY KEY" in r.stdout and "passphrase-only" in r.stdout  # null keyring is never trusted
+    assert "passphrase-only" in r.stdout  # null keyring is never trusted
+    recovery = key_file.read_text().strip()
+    assert key_file.stat().st_mode & 0o777 == 0o600 and recovery and recovery not in r.stdout + r.stderr
     assert ADMIN not in r.stdout + r.stderr
+    r = cli(d, *init, *authority, "--recovery-key-file", str(key_file), stdin=ADMIN + "\n")
+    assert r.returncode == 2 and "never overwritten" in r.stderr
 
     r = cli(d, "user", "add", "rita", "--role", "reviewer", "--name", "Rita R", user="ada",
             stdin=f"{ADMIN}\n{REVIEWER}\n")

@@ -174,7 +174,9 @@ def test_cli_flow_runs_with_sockets_refused(tmp_path: Path) -> None:
 
     assert "frontier-review" in run(["--version"]).stdout
     d = ["--data-dir", str(data)]
-    run([*d, "init", "--name", "Isolated", "--system-high", "SECRET", "--admin", "admin", "--no-keyring"],
+    run([*d, "init", "--name", "Isolated", "--system-high", "SECRET", "--admin", "admin", "--no-keyring",
+         "--recovery-key-file", str(tmp_path / "recovery.txt"), "--classified-by", "Admin", "--derived-from",
+         "SCG", "--declassify-on", "20511231", "--cui-controlled-by", "Cell", "--cui-category", "CTI"],
         f"{admin_pw}\n{admin_pw}\n")
     run([*d, "--user", "admin", "user", "add", "rita", "--role", "reviewer", "--name", "Rita"],
         f"{admin_pw}\n{rev_pw}\n{rev_pw}\n")

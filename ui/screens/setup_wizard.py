@@ -22,8 +22,8 @@ from PySide6.QtWidgets import (
 
 from app.model.accounts import DEFAULT_POLICY, USERNAME_RULE, validate_username
 from app.model.errors import FrontierError, ValidationError
-from app.model.markings import Level, Marking, parse_declassify_on
-from app.model.settings import Settings
+from app.model.markings import Marking, parse_declassify_on
+from app.model.settings import Settings, marking_block_fields
 from app.services import workstation
 from app.services.session import Clock, utc_now
 from app.services.workstation import SetupResult
@@ -103,8 +103,6 @@ class AuthorityPage(QWizardPage):
               ("cui_controlled_by", "CUI controlled by", "e.g. Cyber Evaluation Cell"),
               ("cui_category", "CUI category", "e.g. CTI"),
               ("cui_poc", "CUI point of contact", "e.g. cui-office@agency.example (optional)"))
-    CLASSIFIED = ("classified_by", "derived_from", "declassify_on")
-    CUI = ("cui_controlled_by", "cui_category")
 
     def __init__(self, class_page: ClassificationPage) -> None:
         super().__init__()
@@ -127,8 +125,7 @@ class AuthorityPage(QWizardPage):
         form.addRow(self.feedback)
 
     def required(self) -> tuple[str, ...]:
-        level = self.class_page.picker.marking().level
-        return (self.CLASSIFIED if level >= Level.CONFIDENTIAL else ()) + (self.CUI if level >= Level.CUI else ())
+        return marking_block_fields(self.class_page.picker.marking().level)
 
     def missing(self) -> list[str]:
         labels = {k: label for k, label, _h in self.FIELDS}
