@@ -38,6 +38,7 @@ from ui.banner import ClassificationBanner
 from ui.context import UiContext, resolve
 from ui.lock_screen import IdleWatcher, LockPage
 from ui.unsaved import any_modified, modified_title
+from ui.widgets.screen_stack import ScreenStack
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,7 @@ class MainWindow(QMainWindow):
         self.nav.setFixedWidth(210)
         self.nav.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.nav.setTextElideMode(Qt.TextElideMode.ElideRight)
-        self.stack = QStackedWidget()
+        self.stack = ScreenStack()
         self.stack.setObjectName("screenStack")
         body.addWidget(self.nav)
         body.addWidget(self.stack, 1)

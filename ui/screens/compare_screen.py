@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QComboBox,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
     QSplitter,
@@ -39,6 +38,7 @@ from ui.context import UiContext
 from ui.jobs import worker_session
 from ui.models.runs_model import fmt_number
 from ui.widgets.chart import ChartData, ChartKind, ChartWidget, Series, direction_note
+from ui.widgets.flow_layout import FlowLayout
 from ui.widgets.transcript_view import clean_text
 
 Index = QModelIndex | QPersistentModelIndex
@@ -383,7 +383,7 @@ class CompareScreen(QWidget):
         self.chart_combo.addItems(["Bars: every run", "Trend over versions"])
         self.direction_label = QLabel()
         self.direction_label.setStyleSheet("color: #57606a;")
-        bar = QHBoxLayout()
+        bar = FlowLayout()  # wraps instead of widening the window
         bar.addWidget(QLabel("Benchmark:"))
         bar.addWidget(self.benchmark_combo)
         bar.addWidget(QLabel("Metric:"))
@@ -428,7 +428,7 @@ class CompareScreen(QWidget):
         for c in range(1, len(DeltasModel.COLUMNS)):
             dh.setSectionResizeMode(c, QHeaderView.ResizeMode.Fixed)
             self.deltas_table.setColumnWidth(c, 110)
-        drow = QHBoxLayout()
+        drow = FlowLayout()
         drow.addWidget(QLabel("Per-sample: run A"))
         drow.addWidget(self.run_a, 1)
         drow.addWidget(QLabel("vs run B"))

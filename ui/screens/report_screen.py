@@ -45,6 +45,7 @@ from app.services import submissions, workflow
 from app.services.reports import ExportOutcome, StoredReport
 from ui.context import UiContext
 from ui.jobs import worker_session
+from ui.widgets.flow_layout import FlowLayout
 from ui.widgets.workflow_hint import apply_action
 
 COLUMNS = ["Control number", "Submission", "Version", "State", "Marking", "Built"]
@@ -139,7 +140,7 @@ class ReportScreen(QWidget):
         self._buffer: QBuffer | None = None
 
         layout = QVBoxLayout(self)
-        bar = QHBoxLayout()
+        bar = FlowLayout()  # wraps instead of widening the window
         bar.addWidget(QLabel("Submission"))
         self.submission_box = QSpinBox()
         self.submission_box.setRange(1, 10_000_000)
@@ -171,7 +172,7 @@ class ReportScreen(QWidget):
             bar.addWidget(b)
         layout.addLayout(bar)
 
-        received = QHBoxLayout()
+        received = FlowLayout()
         self.verify_received_button = QPushButton("Verify a received package or PDF…")
         self.verify_received_button.clicked.connect(self.verify_received)
         received.addWidget(self.verify_received_button)

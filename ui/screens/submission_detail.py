@@ -11,7 +11,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.model.accounts import Permission
 from app.model.errors import FrontierError
@@ -151,7 +160,12 @@ class SubmissionDetail(QWidget):
             old = self.tabs.widget(index)
             self.tabs.blockSignals(True)
             self.tabs.removeTab(index)
-            self.tabs.insertTab(index, widget, title)
+            # In a scroll area: a tall tab scrolls on a small screen instead of growing the window.
+            host = QScrollArea()
+            host.setWidgetResizable(True)
+            host.setFrameShape(QFrame.Shape.NoFrame)
+            host.setWidget(widget)
+            self.tabs.insertTab(index, host, title)
             self.tabs.setCurrentIndex(index)
             self.tabs.blockSignals(False)
             if old is not None:

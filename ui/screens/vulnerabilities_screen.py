@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFileDialog,
-    QHBoxLayout,
     QHeaderView,
     QInputDialog,
     QLabel,
@@ -44,6 +43,7 @@ from ui.context import UiContext
 from ui.errors import sanitize
 from ui.jobs import worker_session
 from ui.vuln_editor import SEVERITY_COLOURS, VulnEditor
+from ui.widgets.flow_layout import FlowLayout
 
 Index = QModelIndex | QPersistentModelIndex
 PAGE = 200
@@ -194,7 +194,7 @@ class VulnerabilitiesScreen(QWidget):
         self.model = VulnTableModel(ctx.session)
         self.last_export: vs.ExportResult | None = None
 
-        filters = QHBoxLayout()
+        filters = FlowLayout()  # wraps instead of widening the window
         self.severity = QComboBox()
         self.severity.setObjectName("severityFilter")
         self.severity.addItem("Any severity", ())
@@ -221,7 +221,7 @@ class VulnerabilitiesScreen(QWidget):
             filters.addWidget(w)
         filters.addWidget(self.search, 1)
 
-        buttons = QHBoxLayout()
+        buttons = FlowLayout()
         self.new_button = QPushButton("New vulnerability…")
         self.edit_button = QPushButton("Edit…")
         self.history_button = QPushButton("History…")

@@ -1,0 +1,88 @@
+"""Layout (issue 15, point 3): the window fits 1280×720 (and 1920×1080 at 150 %, the same 1280×720
+logical pixels) with both banners visible, after every screen and every submission tab was shown;
+toolbars wrap instead of widening the window."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from PySide6.QtWidgets import QApplication, QPushButton, QWidget
+
+from app.model.submissions import Submission
+from app.services import submissions
+from ui.main_window import MainWindow
+from ui.screens.submission_detail import SUBMISSION_TABS
+from ui.widgets.flow_layout import FlowLayout
+
+# 720 px high screens lose about 40 px to a panel and 30 px to the title bar.
+FIT_W, FIT_H = 1280, 650
+
+
+def _visit_everything(w: MainWindow, sid: int) -> list[QWidget]:
+    shown = [w.show_screen(key) for key in list(w.specs)]
+    if w.specs.get("submissions"):
+        w.open_submission(sid)
+        sub_key = f"submission:{sid}"
+        detail = w.pages[sub_key]
+        shown.append(detail)
+        for spec in SUBMISSION_TABS:
+            detail.tab(spec.title)  # type: ignore[attr-defined]
+    return shown
+
+
+def test_minimum_size_fits_1280x720_after_visiting_every_screen(make_ctx, qtbot) -> None:  # type: ignore[no-untyped-def]
+    today = make_ctx("reviewer").today()
+    sid = submissions.create(make_ctx("reviewer").session,
+                             Submission("Dev", "Model", "1", today, today + timedelta(days=20))).id
+    for role in ("admin", "reviewer", "lead", "auditor"):
+        ctx = make_ctx(role)
+        w = MainWindow(ctx)
+        qtbot.addWidget(w)
+        w.show()
+        qtbot.waitExposed(w)
+        screens = _visit_everything(w, sid)
+        hint = w.minimumSizeHint()
+        assert hint.width() <= FIT_W and hint.height() <= FIT_H, (role, hint)
+        w.resize(FIT_W, FIT_H)
+        QApplication.processEvents()
+        assert w.width() == FIT_W and w.height() == FIT_H
+        for banner in (w.top_banner, w.bottom_banner):
+            assert banner.isVisible()
+            top_left = banner.mapTo(w, banner.rect().topLeft())
+            assert 0 <= top_left.y() and top_left.y() + banner.height() <= w.height(), role
+        # At that size every screen fits its area without a horizontal scroll bar.
+        for screen in screens:
+            w.show_screen(next(k for k, p in w.pages.items() if p is screen))
+            QApplication.processEvents()
+            host = w.stack.host_of(screen)  # type: ignore[attr-defined]
+            assert host is not None
+            need = screen.minimumSizeHint()
+            room = host.viewport().size()
+            assert need.width() <= room.width() and need.height() <= room.height(), (
+                role, screen.objectName(), need, room)
+            for tab in getattr(screen, "built", {}).values():  # submission tabs: no sideways scrolling
+                screen.tab(screen.tabs.tabText(screen.tabs.indexOf(tab.parentWidget().parentWidget())))
+                QApplication.processEvents()
+                tab_room = tab.parentWidget().size()  # the tab's scroll viewport
+                assert tab.minimumSizeHint().width() <= tab_room.width(), (role, type(tab).__name__, tab_room)
+
+
+def test_toolbar_row_wraps_instead_of_widening(qtbot) -> None:  # type: ignore[no-untyped-def]
+    host = QWidget()
+    qtbot.addWidget(host)
+    row = FlowLayout(host)
+    buttons = [QPushButton(f"A fairly long toolbar button {n}") for n in range(8)]
+    for b in buttons:
+        row.addWidget(b)
+    row.addStretch(1)
+    widest = max(b.sizeHint().width() for b in buttons)
+    assert host.minimumSizeHint().width() <= widest + 2
+    host.resize(widest + 40, 400)
+    host.show()
+    QApplication.processEvents()
+    tops = sorted({b.geometry().top() for b in buttons})
+    assert len(tops) == len(buttons)  # one per line at that width
+    assert row.heightForWidth(widest + 40) >= sum(b.sizeHint().height() for b in buttons)
+    host.resize(sum(b.sizeHint().width() for b in buttons) + 200, 100)
+    QApplication.processEvents()
+    assert len({b.geometry().top() for b in buttons}) == 1  # wide enough: one line

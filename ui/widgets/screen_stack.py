@@ -1,0 +1,47 @@
+"""The main window's screen stack. Each screen sits in its own scroll area, so no screen's minimum
+size can ever widen or heighten the window (a screen once shown used to push the window's minimum
+width to 1,627 px). Scroll bars appear only when the window is smaller than a screen can shrink to.
+
+Callers deal in screens: addWidget/removeWidget/setCurrentWidget/currentWidget take and return the
+screen itself, never its scroll area.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QFrame, QScrollArea, QStackedWidget, QWidget
+
+
+class ScreenStack(QStackedWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._hosts: dict[QWidget, QScrollArea] = {}
+
+    def addWidget(self, screen: QWidget) -> int:  # type: ignore[override]
+        host = QScrollArea()
+        host.setObjectName(f"scroll_{screen.objectName()}" if screen.objectName() else "screenScroll")
+        host.setWidgetResizable(True)
+        host.setFrameShape(QFrame.Shape.NoFrame)
+        host.setWidget(screen)
+        self._hosts[screen] = host
+        return super().addWidget(host)
+
+    def removeWidget(self, screen: QWidget) -> None:  # type: ignore[override]
+        host = self._hosts.pop(screen, None)
+        if host is None:
+            super().removeWidget(screen)
+            return
+        super().removeWidget(host)
+        host.takeWidget()  # the caller owns the screen (and deletes it); the empty host goes now
+        host.deleteLater()
+
+    def setCurrentWidget(self, screen: QWidget) -> None:  # type: ignore[override]
+        super().setCurrentWidget(self._hosts.get(screen, screen))
+
+    def currentWidget(self) -> QWidget | None:  # type: ignore[override]
+        host = super().currentWidget()
+        if isinstance(host, QScrollArea) and host.widget() in self._hosts:
+            return host.widget()
+        return host
+
+    def host_of(self, screen: QWidget) -> QScrollArea | None:
+        return self._hosts.get(screen)
