@@ -36,6 +36,13 @@ socket.socket = _GuardedSocket  # type: ignore[misc]
 socket.create_connection = _blocked_create_connection  # type: ignore[assignment]
 
 
+@pytest.hookimpl(trylast=True)  # after the terminal reporter exists
+def pytest_configure(config: pytest.Config) -> None:
+    from tests import progress
+
+    progress.register(config)  # one line per finished test file under -q (make test)
+
+
 class MemoryKeyring(keyring.backend.KeyringBackend):
     """A secure-looking backend held in memory, so tests exercise OS-keyring mode."""
 
