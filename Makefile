@@ -10,6 +10,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export QT_QPA_PLATFORM ?= offscreen
 ARGS ?=
+# pytest-xdist workers for `make test` (one per core; each test file stays on one worker). 0 = in-process.
+TEST_WORKERS ?= auto
 
 .PHONY: run demo display desktop-libs test lint unit bench installer screenshots fixtures clean
 
@@ -46,7 +48,7 @@ lint: $(STAMP)
 TEST_MINUTES ?= 12
 test: lint
 	@echo "Running the test suite: about $(TEST_MINUTES) minutes on a 2-core machine; progress is shown per file."
-	$(PY) -m pytest -p no:randomly --durations=5 $(ARGS)
+	$(PY) -m pytest -p no:randomly -n $(TEST_WORKERS) --dist loadfile --durations=5 $(ARGS)
 
 bench: $(STAMP)
 	for b in bench/bench_*.py; do $(PY) $$b || exit 1; done

@@ -1,8 +1,8 @@
-"""One line per test file under `pytest -q` (what `make test` runs), also with xdist workers.
+"""One line per finished test file for `pytest` and `pytest -q` (what `make test` runs), also
+with xdist workers, whose interleaved files would otherwise scramble pytest's own per-file lines.
 
-`-q` alone prints a wall of dots that says nothing about where a 4-minute run is; this prints,
-as each file finishes, its outcome counts and time, the overall share done and the time since
-the start. Failures are named as they happen. Other verbosities keep pytest's own output.
+Each line gives the file's outcome counts and time, the overall share done and the time since the
+start; failures are named as they happen. With -v and more, pytest's own per-test output is kept.
 """
 
 from __future__ import annotations
@@ -77,8 +77,9 @@ class FileProgress:
 
 
 def register(config: pytest.Config) -> None:
-    """Installed from tests/conftest.py for `-q` runs (not in xdist workers, which print nothing)."""
+    """Installed from tests/conftest.py (not in xdist workers, which print nothing)."""
     reporter = config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is None or config.get_verbosity() >= 0 or hasattr(config, "workerinput"):
+    if reporter is None or config.get_verbosity() > 0 or hasattr(config, "workerinput"):
         return
+    config.option.verbose = -1  # pytest's own dots and file prefixes give way to the lines below
     config.pluginmanager.register(FileProgress(reporter), "file-progress")

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 CONFTEST = '''
 import pytest
@@ -39,8 +41,9 @@ def _run(tmp_path: Path, *args: str) -> str:
     return done.stdout
 
 
-def test_quiet_run_prints_a_line_per_file_and_failures_as_they_happen(tmp_path: Path) -> None:
-    out = _run(tmp_path, "-q")
+@pytest.mark.parametrize("verbosity", ["-q", "--color=no"])
+def test_run_prints_a_line_per_file_and_failures_as_they_happen(tmp_path: Path, verbosity: str) -> None:
+    out = _run(tmp_path, verbosity)
     lines = out.splitlines()
     assert "FAILED test_a.py::test_broken (call)" in lines
     a = next(line for line in lines if line.endswith(" s") and "test_a.py" in line)
