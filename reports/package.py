@@ -12,7 +12,6 @@ Receivers verify with this app or with stock tools:
 from __future__ import annotations
 
 import contextlib
-import errno
 import hashlib
 import os
 import re
@@ -21,6 +20,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.foundation.files import fsync_file, write_new_file
+from app.foundation.oserrors import is_full, os_error_problem
 from app.model.errors import FrontierError, ValidationError
 from app.model.markings import Marking
 
@@ -62,36 +63,12 @@ def check_media(content: Marking, media: Marking) -> None:
         )
 
 
-def _write_file(path: Path, data: bytes) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
-    try:
-        view = memoryview(data)
-        while view:
-            n = os.write(fd, view)
-            view = view[n:]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _explain(exc: OSError, destination: Path) -> str:
-    code = exc.errno
-    if code == errno.ENOSPC or code == errno.EDQUOT:
-        return f"The destination {destination} is full; the package was not written (nothing was left behind)."
-    if code in (errno.ENOENT, errno.ENODEV, errno.ENXIO, errno.EIO, errno.ESTALE):
-        return (f"The destination {destination} disappeared or failed during the write (media removed?); "
-                "no partial package was left.")
-    if code in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return f"The destination {destination} is not writable (read-only media or no permission); nothing was written."
-    return f"Writing the package to {destination} failed ({exc.strerror or exc}); nothing was left behind."
+    problem = os_error_problem(exc, destination)
+    problem = problem[0].upper() + problem[1:]
+    if is_full(exc):
+        return f"{problem}; the package was not written (nothing was left behind)."
+    return f"{problem}; no partial package was left."
 
 
 def write_package(destination: Path, name: str, files: Mapping[str, bytes], content_marking: Marking,
@@ -123,12 +100,12 @@ def write_package(destination: Path, name: str, files: Mapping[str, bytes], cont
     try:
         os.mkdir(tmp, 0o750)
         for i, (fname, data) in enumerate(sorted(content.items()), start=1):
-            _write_file(tmp / fname, data)
+            write_new_file(tmp / fname, data, 0o640)
             if progress:
                 progress(i, total, fname)
-        _fsync_dir(tmp)
+        fsync_file(tmp)
         os.rename(tmp, final)
-        _fsync_dir(destination)
+        fsync_file(destination)
     except OSError as exc:
         with contextlib.suppress(OSError):
             shutil.rmtree(tmp)

@@ -9,7 +9,6 @@ the page numbers recorded while the story was laid out.
 from __future__ import annotations
 
 import io
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import resources
@@ -26,6 +25,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, Paragraph
 
+from app.foundation.text import untrusted_text
 from app.model.markings import Marking
 
 FONT = "FRW-DejaVuSans"
@@ -41,7 +41,6 @@ MARGIN_TOP = 0.95 * inch  # room for the top banner
 MARGIN_BOTTOM = 1.0 * inch  # room for the bottom banner and the footer line
 BANNER_H = 0.26 * inch
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def register_fonts() -> None:
@@ -56,8 +55,8 @@ def register_fonts() -> None:
 
 
 def clean(text: str) -> str:
-    """Untrusted text as plain text: control characters removed, markup escaped."""
-    return escape(_CONTROL.sub("", text or ""))
+    """Untrusted text as plain text (the one policy: app.foundation.text), markup escaped."""
+    return escape(untrusted_text(text or ""))
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,6 @@ Everything read back from media is bounded and checked before use; errors name t
 from __future__ import annotations
 
 import contextlib
-import errno
-import hashlib
 import json
 import os
 import re
@@ -31,6 +29,9 @@ from typing import Any
 
 import sqlcipher3
 
+from app.foundation.files import fsync_file, write_new_file
+from app.foundation.files import sha256_file as digest_and_size
+from app.foundation.oserrors import os_error_problem
 from app.model.audit import ChainVerification
 from app.model.errors import Cancelled, IntegrityError, StorageError
 from storage import audit as audit_log
@@ -117,16 +118,6 @@ class BackupContents:
 # -- writing -------------------------------------------------------------------------------------
 
 
-def _describe_os_error(exc: OSError, dest: Path) -> str:
-    if exc.errno == errno.ENOSPC:
-        return f"the medium holding {dest} is full"
-    if exc.errno in (errno.ENOENT, errno.ENODEV, errno.EIO, errno.ESTALE):
-        return f"{dest} disappeared or became unreadable during the write (medium removed?)"
-    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return f"{dest} is not writable"
-    return f"{dest}: {exc.strerror or exc}"
-
-
 def _sqlite_problem(exc: Exception, dest: Path) -> str:
     text = str(exc)
     if "full" in text:
@@ -136,33 +127,11 @@ def _sqlite_problem(exc: Exception, dest: Path) -> str:
     return f"the snapshot could not be written ({text})"
 
 
-def _fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _write_file(path: Path, data: bytes) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def sha256_file(path: Path, cancel: CancelCheck | None = None) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            if cancel is not None and cancel():
-                raise Cancelled("Backup")
-            digest.update(chunk)
-    return digest.hexdigest()
+    digest, _size = digest_and_size(path, cancel)
+    if cancel is not None and cancel():
+        raise Cancelled("Backup")
+    return digest
 
 
 def manifest_bytes(folder: Path, names: tuple[str, ...] = CONTENT_FILES,
@@ -262,20 +231,20 @@ def write_backup(
     try:
         os.mkdir(tmp, 0o700)
         version, head = snapshot(source, key, tmp / DB_FILE, progress, cancel)
-        _fsync_file(tmp / DB_FILE)
+        fsync_file(tmp / DB_FILE)
         meta = make_meta(version, head, (tmp / DB_FILE).stat().st_size)
         copy = parse_header(header.to_json(), "key header")
         copy.audit_head = {"seq": head[0], "hash": head[1]}
         copy.failures = {}
         copy.pending_events = []
-        _write_file(tmp / HEADER_FILE, copy.to_json())
-        _write_file(tmp / META_FILE, meta.to_json())
-        _write_file(tmp / CA_FILE, ca_pem)
+        write_new_file(tmp / HEADER_FILE, copy.to_json())
+        write_new_file(tmp / META_FILE, meta.to_json())
+        write_new_file(tmp / CA_FILE, ca_pem)
         if progress is not None:
             progress(0, 1, "Manifest and signature")
         manifest = manifest_bytes(tmp, cancel=cancel)
-        _write_file(tmp / MANIFEST_FILE, manifest)
-        _write_file(tmp / SIGNATURE_FILE, sign(manifest))
+        write_new_file(tmp / MANIFEST_FILE, manifest)
+        write_new_file(tmp / SIGNATURE_FILE, sign(manifest))
         fsync_dir(tmp)
         final = _free_name(dest, folder_name(meta.workstation_name, meta.created_at))
         os.rename(tmp, final)
@@ -285,7 +254,7 @@ def write_backup(
         with contextlib.suppress(OSError):
             shutil.rmtree(tmp)
         if isinstance(exc, OSError):
-            raise StorageError(f"Backup failed: {_describe_os_error(exc, dest)}; no backup was kept.") from None
+            raise StorageError(f"Backup failed: {os_error_problem(exc, dest)}; no backup was kept.") from None
         if isinstance(exc, sqlcipher3.Error):
             raise StorageError(f"Backup failed: {_sqlite_problem(exc, dest)}; no backup was kept.") from None
         raise
@@ -429,7 +398,7 @@ def install(contents: BackupContents, target: Path) -> None:
             os.chmod(target / name, 0o600)
         fsync_dir(target)
     except OSError as exc:
-        raise StorageError(f"Restore failed: {_describe_os_error(exc, target.parent)}") from None
+        raise StorageError(f"Restore failed: {os_error_problem(exc, target.parent)}") from None
 
 
 # -- history (from the audit trail: no table of its own, so it can never disagree with it) --------

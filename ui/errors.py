@@ -15,6 +15,7 @@ from types import TracebackType
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
+from app.foundation.text import untrusted_text
 from app.model.errors import AuthError, Cancelled, FrontierError, PermissionDenied, ValidationError
 
 GENERIC = ("Something went wrong inside the application. Nothing further was saved by this action. "
@@ -22,9 +23,8 @@ GENERIC = ("Something went wrong inside the application. Nothing further was sav
 
 
 def sanitize(text: str, limit: int = 2000) -> str:
-    """Untrusted text shown as plain text: control characters removed, length bounded."""
-    cleaned = "".join(ch if ch in "\n\t" or ch.isprintable() else "\ufffd" for ch in text)
-    return cleaned if len(cleaned) <= limit else cleaned[:limit] + "…"
+    """Untrusted text shown as plain text (the one policy: app.foundation.text), length bounded."""
+    return untrusted_text(text, limit)
 
 
 def describe(exc: BaseException) -> tuple[str, str, str | None]:

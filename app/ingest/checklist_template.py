@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from app.foundation.files import read_bounded
 from app.ingest.jsonread import loads_object
 from app.ingest.versioned_json import Fields
 from app.model.checklist import Section, Template, TemplateItem
@@ -67,10 +68,4 @@ def parse(data: bytes, path: str) -> Template:
 
 def load(path: Path) -> Template:
     path = Path(path)
-    try:
-        if path.stat().st_size > MAX_BYTES:
-            raise IngestError(str(path), f"is larger than {MAX_BYTES >> 20} MB; not a checklist template")
-        data = path.read_bytes()
-    except OSError as exc:
-        raise IngestError(str(path), f"cannot be read ({exc.strerror or exc})") from None
-    return parse(data, str(path))
+    return parse(read_bounded(path, MAX_BYTES, "checklist template"), str(path))

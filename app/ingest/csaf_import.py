@@ -18,6 +18,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from app.foundation.files import read_bounded
+from app.foundation.text import untrusted_text
 from app.model.errors import IngestError, ValidationError
 from app.model.markings import UNCLASSIFIED, Marking, rollup
 from app.model.vulnerabilities import (
@@ -68,12 +70,9 @@ class IncomingAdvisory:
     items: tuple[IncomingItem, ...] = field(default_factory=tuple)
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-
-
 def clean(text: Any) -> str:
-    """Untrusted text from a partner: control and bidi-override characters removed (tab, newline kept)."""
-    return _CONTROL.sub("", str(text or ""))
+    """Untrusted text from a partner (the one policy: app.foundation.text)."""
+    return untrusted_text(text or "")
 
 
 def _jp(*parts: str | int) -> str:
@@ -97,17 +96,7 @@ def _finite(text: str) -> float:
 
 
 def read_bytes(path: Path, max_bytes: int = MAX_BYTES) -> bytes:
-    try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise IngestError(str(path), f"file is {size:,} bytes; a CSAF advisory may be at most {max_bytes:,}")
-        with path.open("rb") as fh:
-            data = fh.read(max_bytes + 1)
-    except OSError as exc:
-        raise IngestError(str(path), f"cannot read the file: {exc.strerror or exc}") from None
-    if len(data) > max_bytes:
-        raise IngestError(str(path), f"file grew beyond {max_bytes:,} bytes while being read")
-    return data
+    return read_bounded(path, max_bytes, "CSAF advisory")
 
 
 def parse_json(data: bytes, name: str) -> dict[str, Any]:

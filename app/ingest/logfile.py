@@ -7,12 +7,12 @@ batches without the whole log ever being in memory. `bytes_done()` reports progr
 
 from __future__ import annotations
 
-import hashlib
 import os
 import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+from app.foundation import files
 from app.model.errors import IngestError
 from app.model.results import EvalRun, SampleResult
 
@@ -67,19 +67,11 @@ def check_regular_file(path: str) -> os.stat_result:
 
 
 def sha256_file(path: str, cancel: Callable[[], bool] | None = None) -> tuple[str, int]:
-    """SHA-256 and size of a file, streamed in 1 MiB blocks."""
-    digest = hashlib.sha256()
-    size = 0
+    """SHA-256 and size of a file, streamed (app.foundation.files); a read failure names the file."""
     try:
-        with open(path, "rb") as f:
-            while block := f.read(1 << 20):
-                digest.update(block)
-                size += len(block)
-                if cancel is not None and size % (64 << 20) < (1 << 20) and cancel():
-                    break
+        return files.sha256_file(path, cancel)
     except OSError as exc:
         raise IngestError(path, f"read failed ({exc.strerror or exc}); was the media removed?") from None
-    return digest.hexdigest(), size
 
 
 def read_head(path: str, n: int = 4096) -> bytes:

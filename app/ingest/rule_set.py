@@ -13,6 +13,7 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from app.foundation.files import read_bounded
 from app.ingest.jsonread import loads_object
 from app.ingest.versioned_json import Fields
 from app.model import benchmark_defs, benchmarks
@@ -142,10 +143,4 @@ def parse(data: bytes, path: str, extra_metrics: Iterable[str] = (), check_metri
 def load(path: Path, extra_metrics: Iterable[str] = (),
          definitions: Sequence[BenchmarkDefinition] | None = None) -> RuleSet:
     path = Path(path)
-    try:
-        if path.stat().st_size > MAX_BYTES:
-            raise IngestError(str(path), f"is larger than {MAX_BYTES >> 20} MB; not a rule set")
-        data = path.read_bytes()
-    except OSError as exc:
-        raise IngestError(str(path), f"cannot be read ({exc.strerror or exc})") from None
-    return parse(data, str(path), extra_metrics, definitions=definitions)
+    return parse(read_bounded(path, MAX_BYTES, "rule set"), str(path), extra_metrics, definitions=definitions)

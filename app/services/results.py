@@ -59,6 +59,7 @@ from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
+from app.foundation.text import untrusted_text
 from app.ingest.inspect_log import content_text, resolve
 from app.ingest.logfile import DEFAULT_LIMITS, Limits, ParsedLog, check_regular_file, sha256_file
 from app.ingest.results import open_results_file
@@ -467,12 +468,9 @@ def get_transcript(session: Session, sample_pk: int) -> dict[str, Any] | None:
     return resolved if isinstance(resolved, dict) else {}
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
-
-
 def plain(text: str) -> str:
-    """Untrusted text made safe to display: control and bidi-override characters shown as '?'."""
-    return _CONTROL.sub("?", text)
+    """Untrusted text made safe to display (the one policy: app.foundation.text)."""
+    return untrusted_text(text)
 
 
 def transcript_text(transcript: dict[str, Any] | None) -> str:

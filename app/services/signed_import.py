@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from app.foundation.files import read_bounded
 from app.model.errors import IngestError, IntegrityError
 from app.services import pki as pki_service
 from app.services.session import Session
@@ -22,12 +23,7 @@ def read_signed(session: Session, path: Path, max_bytes: int, what: str) -> tupl
     """The file's bytes and who signed them; IntegrityError when unsigned, tampered or untrusted."""
     path = Path(path)
     sig_path = signature_path(path)
-    try:
-        if path.stat().st_size > max_bytes:
-            raise IngestError(str(path), f"is larger than {max_bytes >> 20} MB; not a {what}")
-        data = path.read_bytes()
-    except OSError as exc:
-        raise IngestError(str(path), f"cannot be read ({exc.strerror or exc})") from None
+    data = read_bounded(path, max_bytes, what)
     if not sig_path.is_file():
         raise IntegrityError(
             f"{path}: unsigned {what} refused. A {what} must come with a detached signature {sig_path.name} "

@@ -172,7 +172,7 @@ def test_error_description_never_leaks_unexpected_messages() -> None:
 
 
 def test_sanitize_strips_control_characters() -> None:
-    assert errors.sanitize("ok\x1b[31m\u202e") == "ok\ufffd[31m\ufffd"
+    assert errors.sanitize("ok\x1b[31m\u202e") == "ok⟨U+202E⟩"
 
 
 # -- jobs ---------------------------------------------------------------------------------------

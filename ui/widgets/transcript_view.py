@@ -13,8 +13,6 @@ from __future__ import annotations
 import html
 import json
 import math
-import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -44,6 +42,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.foundation.text import untrusted_text
 from app.model.results import SampleRow
 from ui.banner import ClassificationBanner
 
@@ -51,34 +50,9 @@ MAX_PART_CHARS = 200_000  # per message part: a multi-MB tool output would freez
 MAX_TOTAL_CHARS = 5_000_000  # per transcript shown (about 1 s to lay out); the rest is named, not shown
 ATTACHMENT_PREFIX = "attachment://"
 
-# Bidirectional controls (Trojan Source, CVE-2021-42574): shown as a visible tag, not obeyed.
-_BIDI = {c: f"⟨U+{ord(c):04X}⟩" for c in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f"}
-_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?")
-
-
 def clean_text(text: Any, limit: int = MAX_PART_CHARS) -> str:
-    """Untrusted text made safe to display as plain text.
-
-    Removes terminal escape sequences and control characters other than newline and tab,
-    normalises line endings, makes bidirectional overrides visible and caps the length.
-    """
-    s = text if isinstance(text, str) else str(text)
-    s = s.replace("\r\n", "\n").replace("\r", "\n")
-    s = _ANSI.sub("", s)
-    out = []
-    for ch in s:
-        if ch in "\n\t":
-            out.append(ch)
-        elif ch in _BIDI:
-            out.append(_BIDI[ch])
-        elif unicodedata.category(ch) == "Cc" or ch in "\u2028\u2029":
-            continue
-        else:
-            out.append(ch)
-    s = "".join(out)
-    if len(s) > limit:
-        s = s[:limit] + f"\n[… {len(s) - limit:,} more characters not shown]"
-    return s
+    """Untrusted text made safe to display as plain text (the one policy: app.foundation.text)."""
+    return untrusted_text(text, limit)
 
 
 def plain_tooltip(text: str, limit: int = 1500) -> str:

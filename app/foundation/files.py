@@ -1,0 +1,90 @@
+"""Durable writes (permission first, write, fsync, then the directory), SHA-256 of a file and
+bounded reads: one implementation each, raising OSError for the caller to put into words
+(app.foundation.oserrors) or IngestError where the file came from outside."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from app.model.errors import IngestError
+
+BLOCK = 1 << 20
+
+
+def fsync_dir(path: Path) -> None:
+    """Make a rename or a new entry in `path` durable (best effort: some filesystems refuse)."""
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_new_file(path: Path, data: bytes, mode: int = 0o600) -> None:
+    """Create `path` (never overwriting) with `mode` before any byte is written, write all, fsync."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def replace_durably(path: Path, data: bytes, mode: int = 0o600) -> None:
+    """Readers see the old file or the new one, never half: temp file, write, fsync, rename,
+    fsync the directory. The temp file is removed when anything fails."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with contextlib.suppress(FileNotFoundError):
+        tmp.unlink()  # left by a killed process with our pid
+    try:
+        write_new_file(tmp, data, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    fsync_dir(path.parent)
+
+
+def sha256_file(path: Path | str, cancel: Callable[[], bool] | None = None) -> tuple[str, int]:
+    """(hex SHA-256, size) of a file read in 1 MiB blocks; `cancel()` is asked every 64 MiB and
+    returning True stops early (the caller raises its own Cancelled)."""
+    digest, size = hashlib.sha256(), 0
+    with open(path, "rb") as fh:
+        while block := fh.read(BLOCK):
+            digest.update(block)
+            size += len(block)
+            if cancel is not None and size % (64 * BLOCK) < BLOCK and cancel():
+                break
+    return digest.hexdigest(), size
+
+
+def read_bounded(path: Path, max_bytes: int, what: str) -> bytes:
+    """The whole file, refusing one over `max_bytes` (also one that grows while being read);
+    IngestError names the file and says what it was expected to be."""
+    limit = f"{max_bytes >> 20} MB" if max_bytes >= 1 << 20 else f"{max_bytes:,} bytes"
+    try:
+        if path.stat().st_size > max_bytes:
+            raise IngestError(str(path), f"is larger than {limit}; not a {what}")
+        with path.open("rb") as fh:
+            data = fh.read(max_bytes + 1)
+    except OSError as exc:
+        raise IngestError(str(path), f"cannot be read ({exc.strerror or exc})") from None
+    if len(data) > max_bytes:
+        raise IngestError(str(path), f"grew beyond {limit} while being read; not a {what}")
+    return data
