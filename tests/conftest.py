@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import hypothesis
 import keyring
 import keyring.backend
 import pytest
@@ -34,6 +35,13 @@ def _blocked_create_connection(*args: object, **kwargs: object) -> object:
 
 socket.socket = _GuardedSocket  # type: ignore[misc]
 socket.create_connection = _blocked_create_connection  # type: ignore[assignment]
+
+
+# Property tests measure nothing about speed: on a loaded 2-core machine (or beside an xdist worker)
+# Hypothesis's too_slow health check and per-example deadline fail tests that are correct.
+hypothesis.settings.register_profile(
+    "suite", deadline=None, suppress_health_check=[hypothesis.HealthCheck.too_slow])
+hypothesis.settings.load_profile("suite")
 
 
 @pytest.hookimpl(trylast=True)  # after the terminal reporter exists
