@@ -327,23 +327,37 @@ class RunDetail(QWidget):
         idx = self.table.currentIndex()
         self.open_row(idx.row() if idx.isValid() else 0)
 
-    def open_row(self, row: int) -> TranscriptDialog | None:
+    def _load_sample(self, row: int) -> tuple[SampleRow, dict | None, str] | None:
+        """The sample at `row` of the table as it is sorted and filtered now (the transcript
+        viewer's Previous / Next walk the same order the reviewer sees)."""
         sample = self.model.row_at(row)
         if sample is None:
             return None
+        transcript = results.get_transcript(self.ctx.session, sample.id) if sample.has_transcript else None
+        title = f"Transcript — {self.run.benchmark or self.run.task} — sample {clean_text(sample.sample_id, 120)}" \
+            f" (epoch {sample.epoch})"
+        return sample, transcript, title
+
+    def _loader(self, row: int) -> tuple[SampleRow, dict | None, str] | None:
         try:
-            transcript = results.get_transcript(self.ctx.session, sample.id) if sample.has_transcript else None
+            return self._load_sample(row)
         except FrontierError as exc:
             self.ctx.show_error(self, exc)
             return None
-        title = f"Transcript — {self.run.benchmark or self.run.task} — sample {clean_text(sample.sample_id, 120)}" \
-            f" (epoch {sample.epoch})"
-        dlg = TranscriptDialog(sample, transcript, title, self, marking=self.ctx.session.settings.system_high)
+
+    def open_row(self, row: int) -> TranscriptDialog | None:
+        loaded = self._loader(row)
+        if loaded is None:
+            return None
+        sample, transcript, title = loaded
+        dlg = TranscriptDialog(sample, transcript, title, self, marking=self.ctx.session.settings.system_high,
+                               loader=self._loader, position=row, count=self.model.rowCount())
         dlg.setWindowFlag(Qt.WindowType.Window, True)
         if self.ctx.can(Permission.MANAGE_VULNS):
             record = dlg.buttons.addButton("Record vulnerability…", QDialogButtonBox.ButtonRole.ActionRole)
             record.setObjectName("recordVulnerability")
-            record.clicked.connect(lambda _=False, s=sample, d=dlg: self.record_vulnerability(s, d))
+            # the sample shown when clicked (Previous / Next move on), not the one first opened
+            record.clicked.connect(lambda _=False, d=dlg: self.record_vulnerability(d.row, d))
         dlg.destroyed.connect(lambda _o=None, d=dlg: self.dialogs.remove(d) if d in self.dialogs else None)
         self.dialogs.append(dlg)
         dlg.show()

@@ -13,12 +13,13 @@ from __future__ import annotations
 import html
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -219,7 +220,20 @@ def lm_eval_blocks(tr: dict[str, Any], attachments: dict[str, Any]) -> list[Bloc
     return blocks
 
 
+# Inspect's letter values (inspect_ai.scorer CORRECT/INCORRECT/PARTIAL/NOANSWER), spelled out.
+SCORE_WORDS = {"C": "correct", "I": "incorrect", "P": "partially correct", "N": "no answer"}
+
+
+def score_value_text(v: Any) -> str:
+    if isinstance(v, str) and v in SCORE_WORDS:
+        return f"{SCORE_WORDS[v]} ({v})"
+    if isinstance(v, dict):  # one value per metric
+        return ", ".join(f"{k} {score_value_text(x)}" for k, x in v.items())
+    return _short(v)
+
+
 def _score_lines(scores: Any) -> list[str]:
+    """One line per scorer: 'scorer name: value (answer …; explanation: …)'."""
     if not isinstance(scores, dict):
         return []
     lines = []
@@ -231,11 +245,11 @@ def _score_lines(scores: Any) -> list[str]:
                 extra.append(f"answer {sc['answer']}")
             if sc.get("explanation") not in (None, ""):
                 extra.append(f"explanation: {sc['explanation']}")
-            lines.append(f"{name}: {_short(v)}" + (f" ({'; '.join(str(e) for e in extra)})" if extra else ""))
+            lines.append(f"{name}: {score_value_text(v)}" + (f" ({'; '.join(str(e) for e in extra)})" if extra else ""))
         else:
             n = getattr(sc, "numeric", None)
             raw = getattr(sc, "value", sc)
-            lines.append(f"{name}: {_short(raw)}" + (f" = {_short(n)}" if n is not None and n != raw else ""))
+            lines.append(f"{name}: {score_value_text(raw)}" + (f" = {_short(n)}" if n is not None and n != raw else ""))
     return lines
 
 
@@ -257,7 +271,9 @@ def sample_blocks(row: SampleRow | None, transcript: dict[str, Any] | None) -> l
         blocks.append(Block(Kind.TITLE, f"Sample {clean_text(row.sample_id, 400)}  ·  epoch {row.epoch}"))
         fields = [
             ("Score", "—" if row.score is None else f"{row.score:.4g}"),
-            ("Scores", "; ".join(_score_lines(row.scores))),
+            # The log's own scores carry the scorer's answer and explanation; the row has values only.
+            ("Scores", "; ".join(_score_lines(tr.get("scores") if isinstance(tr.get("scores"), dict)
+                                              and tr.get("scores") else row.scores))),
             ("Target", row.target),
             ("Answer", row.answer),
             ("Tokens", _tokens(row)),
@@ -288,9 +304,91 @@ def sample_blocks(row: SampleRow | None, transcript: dict[str, Any] | None) -> l
         blocks.append(Block(Kind.TEXT, clean_text(row.input_text)))
     if row is not None and not tr and not row.has_transcript:
         blocks.append(Block(Kind.NOTE, "No transcript was stored for this sample."))
+    metadata = tr.get("metadata")
+    if isinstance(metadata, dict) and metadata:
+        blocks.append(Block(Kind.ROLE, "METADATA"))
+        for key, value in metadata.items():
+            blocks.append(Block(Kind.FIELD, f"{clean_text(str(key), 200)}: {clean_text(_flat(value), 2000)}"))
     events = tr.get("events")
     if isinstance(events, list) and events:
-        blocks.append(Block(Kind.NOTE, f"{len(events):,} events recorded in the log."))
+        blocks.extend(event_blocks(events, attachments))
+    return blocks
+
+
+def _when(event: dict[str, Any]) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(event.get("timestamp")))
+    except ValueError:
+        return None
+
+
+def _duration(event: dict[str, Any]) -> str:
+    wt = event.get("working_time")
+    return f" ({float(wt):.3f} s)" if isinstance(wt, int | float) else ""
+
+
+def _error_text(err: Any, attachments: dict[str, Any]) -> str:
+    if isinstance(err, dict):
+        return str(err.get("message") or err.get("type") or _as_text(err, attachments))
+    return _as_text(err, attachments)
+
+
+def event_blocks(events: list[Any], attachments: dict[str, Any]) -> list[Block]:
+    """The log's events, as Inspect View lists them: each with its time from the sample's start
+    and, for model and tool calls, how long it took. Span ends and bookkeeping are left out."""
+    blocks = [Block(Kind.ROLE, f"EVENTS ({len(events):,})")]
+    start = next((t for t in (_when(e) for e in events if isinstance(e, dict)) if t is not None), None)
+    for e in events:
+        if not isinstance(e, dict):
+            continue
+        kind = str(e.get("event", "?"))
+        if kind == "span_end":
+            continue
+        t = _when(e)
+        at = f"+{(t - start).total_seconds():8.3f} s  " if t is not None and start is not None else ""
+        if kind == "model":
+            out = e.get("output")
+            usage = out.get("usage") if isinstance(out, dict) else None
+            total = usage.get("total_tokens") if isinstance(usage, dict) else None
+            tokens = f", {total:,} tokens" if isinstance(total, int) else ""
+            text = f"{at}model call: {e.get('model', '')}{tokens}{_duration(e)}"
+            err = e.get("error")
+            blocks.append(Block(Kind.FIELD, clean_text(text, 600)))
+            if err:
+                blocks.append(Block(Kind.ERROR, f"{at}model error: " + clean_text(_error_text(err, attachments), 2000)))
+        elif kind == "tool":
+            args = ", ".join(line.strip() for line in _format_arguments(e.get("arguments"), attachments).splitlines()
+                             if line.strip())
+            blocks.append(Block(Kind.TOOL_CALL, clean_text(f"{at}tool call: {e.get('function', '')}({args})"
+                                                           f"{_duration(e)}", 2000)))
+            if e.get("error"):
+                blocks.append(Block(Kind.ERROR, f"{at}tool error: " + clean_text(_error_text(e["error"], attachments),
+                                                                                   2000)))
+            elif e.get("result") not in (None, ""):
+                blocks.append(Block(Kind.TOOL_RESULT, clean_text(_as_text(e["result"], attachments), 2000)))
+        elif kind == "error":
+            message = _error_text(e.get("error"), attachments)
+            blocks.append(Block(Kind.ERROR, f"{at}error: " + clean_text(message, 4000)))
+        elif kind == "score":
+            sc = e.get("score") if isinstance(e.get("score"), dict) else {}
+            line = _score_lines({str(e.get("scorer") or "score"): sc})
+            blocks.append(Block(Kind.FIELD, clean_text(f"{at}score: " + ("; ".join(line) or "—"), 2000)))
+        elif kind == "span_begin":
+            if e.get("type") not in ("init", "tool"):  # a tool's span repeats its tool event
+                blocks.append(Block(Kind.NOTE, clean_text(f"{at}{e.get('type') or 'step'}: {e.get('name', '')}", 300)))
+        elif kind in ("sample_init", "state", "store", "logger", "info", "input", "approval", "sandbox", "subtask",
+                      "step", "sample_limit"):
+            detail = {"sample_init": "sample started", "state": "state changed", "store": "store changed",
+                      "sample_limit": "limit reached"}.get(kind, kind)
+            if kind == "logger" and isinstance(e.get("message"), dict):
+                detail = "log: " + str(e["message"].get("message", ""))
+            elif kind == "info" and e.get("data") is not None:
+                detail = "info: " + _flat(e.get("data"))
+            elif kind == "sample_limit":
+                detail = f"limit reached: {e.get('type', '')} {e.get('message', '')}"
+            blocks.append(Block(Kind.NOTE, clean_text(at + detail, 600)))
+        else:
+            blocks.append(Block(Kind.NOTE, clean_text(f"{at}{kind}", 200)))
     return blocks
 
 
@@ -364,12 +462,20 @@ class TranscriptView(QWidget):
         self.find_box = QLineEdit(self)
         self.find_box.setPlaceholderText("Find in transcript…")
         self.find_box.setClearButtonEnabled(True)
+        self.find_box.setAccessibleName("Find in transcript")
         self.find_box.returnPressed.connect(self.find_next)
+        self.find_box.textChanged.connect(self._count_matches)
         self.find_status = QLabel(self)
+        self.find_status.setObjectName("findStatus")
+        prev_btn = QPushButton("Previous", self)
+        prev_btn.setToolTip("Previous match (Shift+F3)")
+        prev_btn.clicked.connect(self.find_previous)
         next_btn = QPushButton("Next", self)
+        next_btn.setToolTip("Next match (F3)")
         next_btn.clicked.connect(self.find_next)
         bar = QHBoxLayout()
         bar.addWidget(self.find_box, 1)
+        bar.addWidget(prev_btn)
         bar.addWidget(next_btn)
         bar.addWidget(self.find_status)
         layout = QVBoxLayout(self)
@@ -377,7 +483,10 @@ class TranscriptView(QWidget):
         layout.addLayout(bar)
         layout.addWidget(self.text, 1)
         QShortcut(QKeySequence.StandardKey.Find, self, self.find_box.setFocus)
+        QShortcut(QKeySequence("F3"), self, self.find_next)
+        QShortcut(QKeySequence("Shift+F3"), self, self.find_previous)
         self._blocks: list[Block] = []
+        self.matches: list[int] = []  # start positions of the current search's matches
 
     def set_sample(self, row: SampleRow | None, transcript: dict[str, Any] | None) -> None:
         self.set_blocks(sample_blocks(row, transcript))
@@ -421,35 +530,98 @@ class TranscriptView(QWidget):
     def document(self) -> QTextDocument:
         return self.text.document()
 
-    def find_next(self) -> None:
+    def _count_matches(self) -> int:
+        """Every (case-insensitive) occurrence of the search text; the status says how many."""
+        needle = self.find_box.text()
+        self.matches = []
+        if needle:
+            hay, low = self.text.toPlainText().casefold(), needle.casefold()
+            at = hay.find(low)
+            while at >= 0:
+                self.matches.append(at)
+                at = hay.find(low, at + max(1, len(low)))
+        self._show_status()
+        return len(self.matches)
+
+    def _show_status(self) -> None:
         needle = self.find_box.text()
         if not needle:
             self.find_status.clear()
             return
-        if self.text.find(needle):
+        if not self.matches:
+            self.find_status.setText("Not found")
+            return
+        pos = self.text.textCursor().selectionStart()
+        current = self.matches.index(pos) + 1 if pos in self.matches and self.text.textCursor().hasSelection() else 0
+        self.find_status.setText(f"{current} of {len(self.matches)}" if current else f"{len(self.matches)} matches")
+
+    def find_next(self) -> None:
+        self._find(backward=False)
+
+    def find_previous(self) -> None:
+        self._find(backward=True)
+
+    def _find(self, backward: bool) -> None:
+        needle = self.find_box.text()
+        if not needle:
             self.find_status.clear()
             return
-        self.text.moveCursor(QTextCursor.MoveOperation.Start)  # wrap around once
-        self.find_status.setText("" if self.text.find(needle) else "Not found")
+        flags = QTextDocument.FindFlag.FindBackward if backward else QTextDocument.FindFlag(0)
+        if not self.text.find(needle, flags):
+            # wrap around once
+            self.text.moveCursor(QTextCursor.MoveOperation.End if backward else QTextCursor.MoveOperation.Start)
+            self.text.find(needle, flags)
+        self._show_status()
+
+
+# (position) -> (row, transcript, window title) of the sample at that position, or None past the end
+SampleLoader = Callable[[int], tuple[SampleRow, dict[str, Any] | None, str] | None]
 
 
 class TranscriptDialog(QDialog):
-    """Non-modal window with one sample's transcript (opened from the run detail table)."""
+    """Non-modal window with one sample's transcript (opened from the run detail table). Given a
+    loader, it walks the run's samples in the table's order: Previous / Next (Alt+Left / Alt+Right)."""
+
+    sample_changed = Signal(object)  # the SampleRow now shown
 
     def __init__(self, row: SampleRow | None, transcript: dict[str, Any] | None, title: str = "",
-                 parent: QWidget | None = None, marking: str = "") -> None:
+                 parent: QWidget | None = None, marking: str = "", loader: SampleLoader | None = None,
+                 position: int = 0, count: int = 0) -> None:
         super().__init__(parent)
         sample = clean_text(row.sample_id, 200) if row is not None else ""
         self.setWindowTitle(title or f"Transcript — sample {sample}")
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
         self.resize(900, 700)
+        self.row = row
+        self.loader = loader
+        self.position = position
+        self.count = count
         self.view = TranscriptView(self)
         self.view.set_sample(row, transcript)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.close)
         self.buttons = buttons  # callers add actions (e.g. "Record vulnerability…")
+        self.prev_button = QPushButton("◀ Previous sample")
+        self.prev_button.setAccessibleName("Previous sample")
+        self.prev_button.setToolTip("Alt+Left")
+        self.prev_button.clicked.connect(lambda: self.go(-1))
+        self.next_button = QPushButton("Next sample ▶")
+        self.next_button.setAccessibleName("Next sample")
+        self.next_button.setToolTip("Alt+Right")
+        self.next_button.clicked.connect(lambda: self.go(1))
+        self.position_label = QLabel()
+        self.position_label.setObjectName("samplePosition")
+        nav = QHBoxLayout()
+        nav.addWidget(self.prev_button)
+        nav.addWidget(self.position_label)
+        nav.addWidget(self.next_button)
+        nav.addStretch(1)
+        QShortcut(QKeySequence("Alt+Left"), self, lambda: self.go(-1))
+        QShortcut(QKeySequence("Alt+Right"), self, lambda: self.go(1))
+        self._update_nav()
         layout = QVBoxLayout(self)
         body = QVBoxLayout()
+        body.addLayout(nav)
         body.addWidget(self.view, 1)
         body.addWidget(buttons)
         if marking:
@@ -462,3 +634,33 @@ class TranscriptDialog(QDialog):
             layout.addWidget(ClassificationBanner(marking))
         else:
             layout.addLayout(body, 1)
+
+    def _update_nav(self) -> None:
+        walkable = self.loader is not None and self.count > 0
+        for w in (self.prev_button, self.next_button, self.position_label):
+            w.setVisible(walkable)
+        if walkable:
+            self.prev_button.setEnabled(self.position > 0)
+            self.next_button.setEnabled(self.position < self.count - 1)
+            self.position_label.setText(f"Sample {self.position + 1:,} of {self.count:,}")
+
+    def go(self, delta: int) -> bool:
+        """Show the previous (-1) or next (+1) sample; False at either end."""
+        if self.loader is None:
+            return False
+        target = self.position + delta
+        if not 0 <= target < self.count:
+            return False
+        loaded = self.loader(target)
+        if loaded is None:
+            return False
+        row, transcript, title = loaded
+        needle = self.view.find_box.text()
+        self.row, self.position = row, target
+        self.view.set_sample(row, transcript)
+        self.setWindowTitle(title)
+        self._update_nav()
+        if needle:
+            self.view._count_matches()  # the search stays; its count is for this sample
+        self.sample_changed.emit(row)
+        return True
