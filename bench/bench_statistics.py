@@ -38,9 +38,19 @@ def write_csv(path: Path, task: str, model: str, n: int, scores: Callable[[int],
     return path
 
 
-def timed(fn: Callable[[], object], repeat: int = 5) -> list[float]:
+def cold() -> None:
+    """Forget per-run statistics and conformance computed earlier (the services cache them per run)."""
+    from app.services import benchmarks, statistics
+
+    statistics._CACHE.clear()
+    benchmarks._CHECKED.clear()
+
+
+def timed(fn: Callable[[], object], repeat: int = 5, fresh: bool = True) -> list[float]:
     out = []
     for _ in range(repeat):
+        if fresh:
+            cold()
         t = time.perf_counter()
         fn()
         out.append(time.perf_counter() - t)
@@ -69,13 +79,13 @@ def main(argv: list[str]) -> int:
     assert sid is not None
     figures: dict[str, tuple[list[float], str]] = {}
 
-    big = write_csv(tmp / "big.csv", "cybench", "bench/big-1.0", 40_000, lambda i: float(rng.random() < 0.4))
+    big = write_csv(tmp / "big.csv", "gdm_intercode_ctf", "bench/big-1.0", 40_000, lambda i: float(rng.random() < 0.4))
     [out] = results.import_files(s, [big], sid)
     assert out.run_id is not None
     big_run = out.run_id
     figures["interval of a 40,000-sample run (read stored scores + Wilson)"] = (
         timed(lambda: statistics.run_statistics(s, big_run)), "< 200 ms")
-    cont = write_csv(tmp / "cont.csv", "cybench", "bench/big-1.0", 40_000, lambda i: round(rng.random(), 6))
+    cont = write_csv(tmp / "cont.csv", "gdm_intercode_ctf", "bench/big-1.0", 40_000, lambda i: round(rng.random(), 6))
     [out] = results.import_files(s, [cont], sid)
     cont_run = out.run_id or 0
     figures["interval of a 40,000-sample run, continuous scores (read + bootstrap; 1,250 resamples at 50M draws)"] = (
@@ -106,7 +116,10 @@ def main(argv: list[str]) -> int:
     except ImportError:
         pass
     if trend_fn is not None:
-        figures["trend of one benchmark over 200 runs (values, intervals, frontier)"] = (timed(trend_fn), "< 300 ms")
+        figures["trend of one benchmark over 200 runs, first open (intervals and conformance computed)"] = (
+            timed(trend_fn), "< 300 ms")
+        figures["trend of one benchmark over 200 runs, opened again (per-run figures cached)"] = (
+            timed(trend_fn, fresh=False), "< 300 ms")
     s.close()
 
     cpu = platform.processor() or platform.machine()
@@ -129,6 +142,10 @@ def main(argv: list[str]) -> int:
         "the distribution of resampling the items and costs O(distinct values) instead of O(n) per resample; "
         "otherwise indices are drawn in bounded chunks (about 32 MB). The seed is fixed, so a printed interval "
         "is reproducible.",
+        "",
+        "Per-run intervals and conformance results are cached in the process, keyed by run id, the log's "
+        "SHA-256, the import time, the definition and the submission's model (stored runs never change): the "
+        "first figures above are measured with the cache emptied before every call.",
         "",
     ])
     from perfdoc import publish

@@ -402,3 +402,37 @@ def test_cli_benchmark_plan_conformance_and_stats(workstation, monkeypatch, caps
     assert code == 0 and "conforming" in out and "missing" in out
     code, _, err = run("reviewer", "plan", "set", str(sid), "cybench")
     assert code == 2
+
+
+# -- capability trend ---------------------------------------------------------------------------------
+
+
+def test_trend_frontier_and_position_against_previous_frontier_and_own_previous_version(workstation, tmp_path):
+    from app.services import trend
+
+    s = workstation.session("reviewer")
+
+    def reviewed(dev, name, version, received, solved, n=40):
+        sid = submissions.create(s, Submission(developer=dev, model_name=name, version=version, received=received,
+                                               planned_release=received.replace(day=25))).id
+        path = tmp_path / f"{dev}{name}{version}.csv"
+        lines = ["task,model,metric,value,sample_id,epoch,score", f"cybench,{name},accuracy,{solved / n},,,"]
+        lines += [f"cybench,{name},,,s{i},1,{1 if i < solved else 0}" for i in range(n)]
+        path.write_text("\n".join(lines) + "\n")
+        results.import_files(s, [path], sid)
+        return sid
+
+    reviewed("Acme", "Falcon", "1", date(2026, 1, 2), 10)
+    reviewed("Other", "Kite", "3", date(2026, 3, 1), 20)
+    reviewed("Acme", "Falcon", "2", date(2026, 5, 1), 12)
+    newest = reviewed("Acme", "Falcon", "3", date(2026, 9, 1), 28)
+    t = trend.trend(s, "cybench")
+    assert t.benchmark == "Cybench" and t.metric == "accuracy"
+    assert [p.value for p in t.points] == [0.25, 0.5, 0.3, 0.7]
+    assert [p.label for p in t.frontier] == ["Acme Falcon 1", "Other Kite 3", "Acme Falcon 3"]
+    assert t.frontier_at() == (0.25, 0.5, 0.5, 0.7)
+    pos = t.position(newest)
+    assert pos.previous_frontier.label == "Other Kite 3" and pos.previous_version.label == "Acme Falcon 2"
+    assert "difference +0.200 (more capable; intervals overlap: not distinguishable from noise)" in pos.lines[1]
+    assert "difference +0.400 (more capable; intervals do not overlap)" in pos.lines[2]
+    assert t.points[0].low is not None and t.points[0].n == 40
