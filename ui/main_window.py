@@ -53,6 +53,7 @@ SCREENS: list[ScreenSpec] = [
     ScreenSpec("dashboard", "Dashboard", "ui.screens.dashboard:DashboardScreen", Permission.VIEW_CONTENT),
     ScreenSpec("submissions", "Submissions", "ui.screens.submissions:SubmissionsScreen", Permission.VIEW_CONTENT),
     ScreenSpec("compare", "Compare", "ui.screens.compare_screen:CompareScreen", Permission.VIEW_CONTENT),
+    ScreenSpec("benchmarks", "Benchmarks", "ui.screens.benchmarks_screen:BenchmarksScreen", Permission.VIEW_CONTENT),
     ScreenSpec("vulnerabilities", "Vulnerabilities", "ui.screens.vulnerabilities_screen:VulnerabilitiesScreen",
                Permission.VIEW_CONTENT),
     ScreenSpec("reports", "Reports", "ui.screens.report_screen:ReportScreen", Permission.VIEW_CONTENT),

@@ -196,6 +196,20 @@ def pair_deltas(comparison: Comparison, run_a: int, run_b: int) -> list[DeltaRow
     return out
 
 
+def pair_statistics_text(ctx: UiContext, run_a: int, run_b: int) -> str:
+    """Each run's 95% interval (n and method printed) and the paired comparison B - A."""
+    from app.services import statistics
+
+    try:
+        lines = [f"Run A ({run_a}): {statistics.run_statistics(ctx.session, run_a).text}"]
+        if run_a != run_b:
+            lines.append(f"Run B ({run_b}): {statistics.run_statistics(ctx.session, run_b).text}")
+            lines.append(statistics.compare_runs(ctx.session, run_a, run_b).text)
+    except FrontierError as exc:
+        return f"Statistics unavailable: {exc}"
+    return "\n".join(lines)
+
+
 def summarise(rows: list[DeltaRow], direction: Direction) -> tuple[int, int, int]:
     """(better, worse, unchanged) counted in the metric's direction (higher is better if unknown)."""
     sign = -1.0 if direction == Direction.LOWER else 1.0
@@ -410,6 +424,12 @@ class CompareScreen(QWidget):
         self.changed_only.toggled.connect(self._update_deltas)
         self.delta_summary = QLabel()
         self.delta_summary.setTextFormat(Qt.TextFormat.PlainText)
+        # intervals of A and B from their stored samples, and whether B - A is more than noise
+        self.stats_label = QLabel()
+        self.stats_label.setObjectName("pairStatistics")
+        self.stats_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.stats_label.setWordWrap(True)
+        self.stats_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.deltas_model = DeltasModel()
         self.deltas_table = QTableView()
         self.deltas_table.setModel(self.deltas_model)
@@ -439,6 +459,7 @@ class CompareScreen(QWidget):
         dl.setContentsMargins(0, 0, 0, 0)
         dl.addLayout(drow)
         dl.addWidget(self.delta_summary)
+        dl.addWidget(self.stats_label)
         dl.addWidget(self.deltas_table, 1)
 
         top = QSplitter(Qt.Orientation.Horizontal)
@@ -627,7 +648,9 @@ class CompareScreen(QWidget):
         if comp is None or a is None or b is None:
             self.deltas_model.set_rows([], Direction.UNKNOWN)
             self.delta_summary.setText("Choose two runs to compare sample by sample.")
+            self.stats_label.setText("")
             return
+        self.stats_label.setText(pair_statistics_text(self.ctx, int(a), int(b)))
         rows = pair_deltas(comp, int(a), int(b))
         direction = self.direction()
         better, worse, same = summarise(rows, direction)

@@ -121,6 +121,9 @@ class RunDetail(QWidget):
         self.warning.setStyleSheet("background: #fff8c5; color: #4d2d00; padding: 6px; border-radius: 3px;")
         self.notes = _label()  # importer remarks: information, not a warning
         self.notes.setStyleSheet("color: #57606a; padding: 0 2px;")
+        # conformance to the benchmark definition and the interval from the stored samples
+        self.conformance = _label(selectable=True)
+        self.conformance.setObjectName("runConformance")
 
         # -- filters ----------------------------------------------------------------------------
         self.search_edit = QLineEdit()
@@ -189,6 +192,7 @@ class RunDetail(QWidget):
         layout.addLayout(top)
         layout.addWidget(facts)
         layout.addWidget(self.warning)
+        layout.addWidget(self.conformance)
         layout.addWidget(self.notes)
         layout.addLayout(filters)
         layout.addWidget(self.table, 1)
@@ -196,6 +200,32 @@ class RunDetail(QWidget):
         self._show_run()
 
     # -- header ---------------------------------------------------------------------------------
+    def _show_conformance(self) -> None:
+        from app.services import benchmarks, statistics
+
+        try:
+            c = benchmarks.conformance(self.ctx.session, self.run_id)
+            st = statistics.run_statistics(self.ctx.session, self.run_id)
+        except FrontierError as exc:
+            self.conformance.setText(f"Conformance and statistics unavailable: {exc}")
+            return
+        lines = ["Mean per-sample score: " + st.text]
+        if c is None:
+            lines.insert(0, "Not checked for conformance: the task is not mapped to a defined benchmark.")
+            colour = "#57606a"
+        elif c.conforming:
+            lines.insert(0, f"Conforms to {c.benchmark_id} v{c.benchmark_version} "
+                         f"({len(c.checks)} checks: {', '.join(c.checks)}).")
+            lines[1:1] = [f"Note: {d.text}" for d in c.deviations]
+            colour = "#1a7f37"
+        else:
+            lines.insert(0, f"Does NOT conform to {c.benchmark_id} v{c.benchmark_version}: rules that require a "
+                         "conforming run do not use it.")
+            lines[1:1] = [f"• {d.text}" for d in c.deviations]
+            colour = "#cf222e"
+        self.conformance.setText("\n".join(clean_text(line, 600) for line in lines))
+        self.conformance.setStyleSheet(f"color: {colour}; padding: 0 2px;")
+
     def _show_run(self) -> None:
         run = self.run
         name = run.benchmark or "Unmapped benchmark"
@@ -223,6 +253,7 @@ class RunDetail(QWidget):
         warn = problems(run, with_notes=False)
         self.warning.setText("\n".join(warn))
         self.warning.setVisible(bool(warn))
+        self._show_conformance()
         notes = [clean_text(n, 500) for n in run.notes]
         self.notes.setText("Importer notes: " + "\n".join(notes) if notes else "")
         self.notes.setVisible(bool(notes))

@@ -51,6 +51,21 @@ SUBMISSION_TABS: list[TabSpec] = [
     TabSpec("Team", "ui.screens.team_tab:TeamTab"),
 ]
 
+def plan_text(ctx: UiContext, submission_id: int) -> str:
+    """Progress against the submission's evaluation plan (planned, imported, conforming, missing)."""
+    from app.services import benchmarks
+
+    try:
+        view = benchmarks.plan(ctx.session, submission_id)
+    except FrontierError as exc:
+        return f"Evaluation plan unavailable: {exc}"
+    if not view.items:
+        return "Evaluation plan: no benchmark planned"
+    missing = [f"{i.benchmark_id} v{i.version}" for i in view.items if not i.runs]
+    return (f"Evaluation plan: {view.progress_text}"
+            + (f" · missing: {', '.join(missing)}" if missing else ""))
+
+
 def countdown_text(sub: Submission, state: WindowState, days: int, stage: str = "") -> str:
     if state is WindowState.DONE:
         return f"{(stage or sub.status.value).capitalize()} — review clock stopped"
@@ -81,6 +96,10 @@ class SubmissionDetail(QWidget):
         text.addWidget(self.heading)
         text.addWidget(self.clock)
         text.addWidget(self.next_step)
+        self.plan_label = QLabel()
+        self.plan_label.setObjectName("planProgress")
+        self.plan_label.setTextFormat(Qt.TextFormat.PlainText)
+        text.addWidget(self.plan_label)
         header.addLayout(text, 1)
         self.delete_button = QPushButton("Delete…")
         self.delete_button.setToolTip("Remove this submission from the register (kept in the audit trail)")
@@ -145,6 +164,7 @@ class SubmissionDetail(QWidget):
         label = stage.label if stage is not None else sub.status.value
         self.clock.setText(f"{state.value.upper()} · {countdown_text(sub, state, days, label)} · stage: {label}")
         self.clock.setStyleSheet(f"color: {STATE_COLOURS[state]}; font-weight: 600;")
+        self.plan_label.setText(plan_text(self.ctx, self.submission_id))
 
     @Slot(int)
     def _tab_changed(self, index: int) -> None:
