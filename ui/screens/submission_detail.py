@@ -99,6 +99,7 @@ class SubmissionDetail(QWidget):
         self.plan_label = QLabel()
         self.plan_label.setObjectName("planProgress")
         self.plan_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.plan_label.setWordWrap(True)  # the list of missing benchmarks must not widen the window
         text.addWidget(self.plan_label)
         header.addLayout(text, 1)
         self.delete_button = QPushButton("Delete…")
