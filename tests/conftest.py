@@ -70,15 +70,21 @@ class MemoryKeyring(keyring.backend.KeyringBackend):
         self.store.pop((service, username), None)
 
 
-@pytest.fixture(autouse=True)
-def memory_keyring(monkeypatch: pytest.MonkeyPatch) -> Iterator[MemoryKeyring]:
+def _trust_memory_keyring() -> None:
+    """Only OS stores are trusted; the tests' in-memory stand-in joins that list for the whole run,
+    session-scoped template workstations included (pytest loads this file as "conftest", test
+    modules import it as "tests.conftest")."""
     from storage import keyring_secret
 
-    # Only OS stores are trusted; the tests' in-memory stand-in is added to that list here (pytest
-    # loads this file as "conftest", test modules import it as "tests.conftest").
-    monkeypatch.setattr(keyring_secret, "TRUSTED_MODULE_PREFIXES",
-                        (*keyring_secret.TRUSTED_MODULE_PREFIXES, "conftest.MemoryKeyring",
-                         "tests.conftest.MemoryKeyring"))
+    extra = ("conftest.MemoryKeyring", "tests.conftest.MemoryKeyring")
+    keyring_secret.TRUSTED_MODULE_PREFIXES = tuple(dict.fromkeys((*keyring_secret.TRUSTED_MODULE_PREFIXES, *extra)))
+
+
+_trust_memory_keyring()
+
+
+@pytest.fixture(autouse=True)
+def memory_keyring() -> Iterator[MemoryKeyring]:
     backend = MemoryKeyring()
     previous = keyring.get_keyring()
     keyring.set_keyring(backend)
