@@ -59,6 +59,11 @@ def clean(text: str) -> str:
     return escape(untrusted_text(text or ""))
 
 
+def strip_control(text: str) -> str:
+    """Untrusted text drawn directly (never parsed as markup): only control characters removed."""
+    return _CONTROL.sub("", text or "")
+
+
 @dataclass(frozen=True)
 class Styles:
     body: ParagraphStyle

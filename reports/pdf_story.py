@@ -12,8 +12,21 @@ from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 from reportlab.platypus.flowables import Flowable
 
 from app.model.markings import UNCLASSIFIED, Marking
-from reports.pdf_markings import FONT, FONT_BOLD, MARGIN_X, PAGE, Heading, HeadingMark, PageDecor, Styles, clean, marked
+from reports.pdf_markings import (
+    FONT,
+    FONT_BOLD,
+    MARGIN_X,
+    PAGE,
+    Heading,
+    HeadingMark,
+    PageDecor,
+    Styles,
+    clean,
+    marked,
+    strip_control,
+)
 from reports.pdf_text import structured
+from reports.pdf_textblock import TextBlock
 
 _U = UNCLASSIFIED
 CELL_PAD = 3.0
@@ -90,7 +103,11 @@ class Story:
     def para(self, marking: Marking, text: str) -> None:
         """Plain text: every paragraph (blank-line separated) is its own marked portion."""
         for chunk in [c for c in (text or "").split("\n\n") if c.strip()]:
-            self.items.append(marked(marking, chunk.replace("\n", " "), self.st.body))
+            self.items.append(TextBlock(f"{marking.portion()} {' '.join(chunk.split())}", self.st.body))
+
+    def listing(self, lines: list[str]) -> None:
+        """Lines that each start flush (a heading line, then "• " items); wrapped parts hang in."""
+        self.items.append(TextBlock("\n".join(" ".join(x.split()) for x in lines), self.st.body, hang=10))
 
     def rich(self, marking: Marking, text: str, lead: str = "") -> None:
         """Reviewer-written structured text (paragraphs, bullets, *emphasis*), escaped first."""
@@ -106,21 +123,33 @@ class Story:
             n = self.figure_no
         self.items.append(marked(marking, f"{kind} {n}: {text}", self.st.caption))
 
+    def _cell(self, v: object, room: float) -> object:
+        """A cell: text that fits on one line is drawn as is (no paragraph layout: a 500-row table
+        stays fast); anything longer becomes a wrapping paragraph."""
+        if isinstance(v, Flowable):
+            return v
+        text = strip_control(str(v))
+        if "\n" not in text and stringWidth(text, FONT, CELL_SIZE) <= room:
+            return text
+        return Paragraph(clean(text).replace("\n", "<br/>"), self.st.cell)
+
     def table(self, marking: Marking, caption: str, header: list[str], rows: Sequence[Sequence[object]],
               weights: Sequence[float] | None = None, style: Style | None = None,
               widths: Sequence[float] | None = None) -> None:
         """A portion-marked table: caption with the table's roll-up marking, header repeated on each page."""
         self.caption("Table", marking, caption)
-        cell, bold = self.st.cell, self.st.cell_bold
+        bold = self.st.cell_bold
         cols = list(widths) if widths else fit_widths(header, rows, text_width(), weights)
         data: list[list[object]] = [[Paragraph(clean(h), bold) for h in header]]
+        room = [w - 2 * CELL_PAD - 0.5 for w in cols]
         for r in rows:
-            data.append([v if isinstance(v, Flowable) else Paragraph(clean(str(v)).replace("\n", "<br/>"), cell)
-                         for v in r])
+            data.append([self._cell(v, room[i]) for i, v in enumerate(r)])
         # splitInRow: a row taller than a page (a long justification) continues on the next page.
         t = Table(data, colWidths=cols, repeatRows=1, hAlign="LEFT", splitInRow=1)
         t.setStyle(TableStyle([
             ("FONTNAME", (0, 0), (-1, -1), FONT),
+            ("FONTSIZE", (0, 0), (-1, -1), CELL_SIZE),
+            ("LEADING", (0, 0), (-1, -1), self.st.cell.leading),
             ("VALIGN", (0, 0), (-1, -1), "TOP"),
             ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e6e9ef")),
             ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#9aa3b0")),

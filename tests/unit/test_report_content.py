@@ -212,3 +212,21 @@ def test_finding_without_evidence_prints_no_empty_evidence_heading(tmp_path: Pat
     text = _flat(_text(build_pdf(dataclasses.replace(base, findings=(bare,))).data, tmp_path))
     assert "Evidence:" not in text and "Impact:" not in text and "Linked vulnerabilities:" not in text
 
+
+
+def test_plain_text_blocks_wrap_at_spaces_and_continue_across_pages(tmp_path: Path) -> None:
+    from reports.pdf_markings import FONT, register_fonts
+    from reports.pdf_textblock import wrap_lines
+
+    register_fonts()
+    lines = wrap_lines("• first item is long enough to wrap onto a second line\n• second", FONT, 9.5, 120, 10)
+    assert len(lines) >= 3 and lines[0][1] is False and lines[-1] == ("• second", False)
+    assert all(continued for _t, continued in lines[1:-1])  # wrapped parts hang under the item
+    assert " ".join(t for t, _c in lines[:-1]) == "• first item is long enough to wrap onto a second line"
+    words = [f"w{n:04d}" for n in range(4000)]  # about four pages of one paragraph
+    base = sample_input(1)
+    long = dataclasses.replace(base.findings[0], description=" ".join(words))
+    text = _text(build_pdf(dataclasses.replace(base, findings=(long,))).data, tmp_path).split()
+    found = set(text)
+    assert all(w in found for w in words)  # nothing lost or broken at the page breaks
+    assert text.index(words[0]) < text.index(words[-1])
