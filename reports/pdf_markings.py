@@ -9,6 +9,7 @@ the page numbers recorded while the story was laid out.
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import resources
@@ -54,14 +55,24 @@ def register_fonts() -> None:
     pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=FONT_BOLD, italic=FONT_ITALIC, boldItalic=FONT_BOLD)
 
 
+# Characters app.foundation.text.untrusted_text would change (controls incl. newline/tab, C1, bidi
+# controls, line/paragraph separators, surrogates). Text without any, the usual case, is returned
+# as is: the per-character policy runs only where it has work, which keeps big reports fast.
+_NEEDS_POLICY = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029\ud800-\udfff]")
+
+
+def _policy(text: str) -> str:
+    return untrusted_text(text) if _NEEDS_POLICY.search(text) else text
+
+
 def clean(text: str) -> str:
     """Untrusted text as plain text (the one policy: app.foundation.text), markup escaped."""
-    return escape(untrusted_text(text or ""))
+    return escape(_policy(text or ""))
 
 
 def strip_control(text: str) -> str:
-    """Untrusted text drawn directly (never parsed as markup): only control characters removed."""
-    return _CONTROL.sub("", text or "")
+    """Untrusted text drawn directly (never parsed as markup): the same policy as clean(), unescaped."""
+    return _policy(text or "")
 
 
 @dataclass(frozen=True)
