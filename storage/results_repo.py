@@ -279,16 +279,38 @@ def count_samples(conn: Connection, run_id: int, f: SampleFilter) -> int:
 
 
 def page_samples(conn: Connection, run_id: int, f: SampleFilter, offset: int, limit: int,
-                 sort: str = "order", descending: bool = False) -> list[SampleRow]:
+                 sort: str = "order", descending: bool = False, after: SampleRow | None = None) -> list[SampleRow]:
+    """One page of samples. In log order without OFFSET: `after` (the last row of the page before,
+    same filter and sort) continues from its id; an unfiltered run, whose ids are one contiguous
+    range, is entered at id = first + offset. Either way an index seek, so a page deep in a
+    million-row run costs what the first one does. Other sorts page by OFFSET on their (run_id,
+    column, id) index: a keyset there walks every tie of the column (600,000 equal scores)."""
     where, params = _where(run_id, f)
     terms = SAMPLE_SORTS.get(sort, "s.id")
     direction = "DESC" if descending else "ASC"
     order = ", ".join(f"{t} {direction}" for t in ((terms,) if isinstance(terms, str) else terms))
+    if terms == "s.id" and after is not None:
+        where, params, offset = f"{where} AND s.id {'<' if descending else '>'} ?", [*params, after.id], 0
+    elif terms == "s.id" and f == SampleFilter() and offset:
+        start = _contiguous_start(conn, run_id, offset, descending)
+        if start is not None:
+            where, params, offset = f"{where} AND s.id {'<=' if descending else '>='} ?", [*params, start], 0
     rows = conn.execute(
         f"SELECT {_SAMPLE_COLS} FROM eval_samples s WHERE {where} ORDER BY {order}, s.id {direction} "
         "LIMIT ? OFFSET ?", (*params, limit, offset),
     ).fetchall()
     return [_sample_row(r) for r in rows]
+
+
+def _contiguous_start(conn: Connection, run_id: int, offset: int, descending: bool) -> int | None:
+    """The id at `offset` in log order when the run's ids form one range (an import assigns them
+    in one block); None otherwise. min() and max() are each one seek in (run_id, id)."""
+    lo = conn.execute("SELECT min(id) FROM eval_samples WHERE run_id = ?", (run_id,)).fetchone()[0]
+    hi = conn.execute("SELECT max(id) FROM eval_samples WHERE run_id = ?", (run_id,)).fetchone()[0]
+    n = conn.execute("SELECT sample_count FROM eval_runs WHERE id = ?", (run_id,)).fetchone()
+    if lo is None or n is None or int(hi) - int(lo) + 1 != int(n[0]):
+        return None
+    return int(hi) - offset if descending else int(lo) + offset
 
 
 def _sample_row(r: Any) -> SampleRow:

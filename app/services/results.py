@@ -30,10 +30,12 @@ Read (Permission.VIEW_CONTENT)
     list_runs(session, submission_id) -> list[EvalRun]    with metrics and resolved .benchmark
     get_run(session, run_id) -> EvalRun
     count_samples(session, run_id, SampleFilter()) -> int
-    page_samples(session, run_id, SampleFilter(), offset, limit, sort="order", descending=False)
+    page_samples(session, run_id, SampleFilter(), offset, limit, sort="order", descending=False, after=None)
         -> list[SampleRow]     sort: order|sample_id|epoch|score|time|tokens; filter by epoch,
         score range, errors only / without errors, sample id, full-text search (FTS5 over input,
         target and answer; the reviewer's words are quoted, so no query syntax is injected).
+        after = the last row of the previous page: in log order the next page is an index seek
+        (no OFFSET walk); log order without a filter seeks by id for any offset.
     get_sample(session, sample_pk) -> SampleRow
     plain(text) -> str    untrusted text with control / bidi-override characters replaced
     get_transcript(session, sample_pk) -> dict | None   attachment:// references resolved
@@ -444,11 +446,12 @@ def count_samples(session: Session, run_id: int, flt: SampleFilter | None = None
 
 
 def page_samples(session: Session, run_id: int, flt: SampleFilter | None = None, offset: int = 0,
-                 limit: int = 200, sort: str = "order", descending: bool = False) -> list[SampleRow]:
+                 limit: int = 200, sort: str = "order", descending: bool = False,
+                 after: SampleRow | None = None) -> list[SampleRow]:
     session.require(Permission.VIEW_CONTENT)
     if limit < 1 or limit > 10_000 or offset < 0:
         raise ValidationError("limit", "page size must be 1-10,000 and offset not negative")
-    return repo.page_samples(session.db.conn, run_id, flt or SampleFilter(), offset, limit, sort, descending)
+    return repo.page_samples(session.db.conn, run_id, flt or SampleFilter(), offset, limit, sort, descending, after)
 
 
 def get_sample(session: Session, sample_pk: int) -> SampleRow:

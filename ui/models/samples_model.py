@@ -2,9 +2,10 @@
 
 Only the row count is known up front (the run's stored sample count when no filter is set, so
 the first paint costs no count query); rows are fetched a page at a time when the view asks for
-them (offset + limit through the results service, backed by (run_id, ...) indexes) and kept in a
-small LRU cache, so memory stays flat however far the reader scrolls. Filters and sorting are
-done by the service in SQL, never by loading rows here.
+them (by key after the page before when that is cached, else by offset; the service seeks
+either way on (run_id, ...) indexes) and kept in a small LRU cache, so memory stays flat however
+far the reader scrolls. Filters and sorting are done by the service in SQL, never by loading
+rows here; the count of each filter is kept, so going back to a filter costs no count query.
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ class SampleSource(Protocol):
 
     def count(self, flt: SampleFilter) -> int: ...
 
-    def page(self, flt: SampleFilter, offset: int, limit: int, sort: str, descending: bool) -> list[SampleRow]: ...
+    def page(self, flt: SampleFilter, offset: int, limit: int, sort: str, descending: bool,
+             after: SampleRow | None) -> list[SampleRow]: ...
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,7 @@ class SamplesModel(QAbstractTableModel):
         self._descending = False
         self._unfiltered_count = unfiltered_count
         self._count = unfiltered_count if unfiltered_count is not None else source.count(self._filter)
+        self._counts: dict[SampleFilter, int] = {self._filter: self._count}  # a run's samples never change
         self._pages: OrderedDict[int, list[SampleRow]] = OrderedDict()
         self._cells: dict[int, tuple[str, ...]] = {}  # sample pk -> display strings (bounded)
         self.fetches: list[int] = []  # pages fetched, in order: for tests and the benchmark
@@ -123,10 +126,17 @@ class SamplesModel(QAbstractTableModel):
     def filter(self) -> SampleFilter:
         return self._filter
 
+    def cached_count(self, flt: SampleFilter) -> int | None:
+        """The number of rows matching `flt`, if it was counted before (no query)."""
+        return self._counts.get(flt)
+
     def set_filter(self, flt: SampleFilter) -> None:
-        """Apply a filter: one count query, no rows fetched until the view paints."""
+        """Apply a filter: one count query (none if counted before), no rows fetched until the view paints."""
         count = self._unfiltered_count if (flt == SampleFilter() and self._unfiltered_count is not None) \
-            else self.source.count(flt)
+            else self._counts.get(flt)
+        if count is None:
+            count = self.source.count(flt)
+        self._counts[flt] = count
         self.beginResetModel()
         self._filter = flt
         self._count = count
@@ -140,6 +150,7 @@ class SamplesModel(QAbstractTableModel):
         self.beginResetModel()
         self._filter = flt
         self._count = count
+        self._counts[flt] = count
         self._sort, self._descending = sort, descending
         self._pages.clear()
         if first_page:
@@ -164,6 +175,7 @@ class SamplesModel(QAbstractTableModel):
         """Re-read after a change; pass the run's stored sample count to skip a count query."""
         self._unfiltered_count = unfiltered_count
         self._cells.clear()
+        self._counts.clear()
         self.set_filter(self._filter)
 
     # -- paging --------------------------------------------------------------------------------
@@ -172,7 +184,12 @@ class SamplesModel(QAbstractTableModel):
         if cached is not None:
             self._pages.move_to_end(p)
             return cached
-        rows = self.source.page(self._filter, p * self.page_size, self.page_size, self._sort, self._descending)
+        # Keyset paging: scrolling on from a cached page continues after its last row (an index
+        # seek) instead of making SQLite walk `offset` rows.
+        before = self._pages.get(p - 1)
+        after = before[-1] if before is not None and len(before) == self.page_size else None
+        rows = self.source.page(self._filter, p * self.page_size, self.page_size, self._sort, self._descending,
+                                after)
         self.fetches.append(p)
         self._pages[p] = rows
         while len(self._pages) > self.max_pages:

@@ -60,8 +60,9 @@ class ServiceSamples:
     def count(self, flt: SampleFilter) -> int:
         return results.count_samples(self.session, self.run_id, flt)
 
-    def page(self, flt: SampleFilter, offset: int, limit: int, sort: str, descending: bool) -> list[SampleRow]:
-        return results.page_samples(self.session, self.run_id, flt, offset, limit, sort, descending)
+    def page(self, flt: SampleFilter, offset: int, limit: int, sort: str, descending: bool,
+             after: SampleRow | None = None) -> list[SampleRow]:
+        return results.page_samples(self.session, self.run_id, flt, offset, limit, sort, descending, after)
 
 
 def _label(text: str = "", selectable: bool = False) -> QLabel:
@@ -297,7 +298,7 @@ class RunDetail(QWidget):
         self.filtering = True
         self.count_label.setText("Searching…" if flt.search else "Filtering…")
         session, run_id, size = self.ctx.session, self.run_id, self.model.page_size
-        unfiltered = self.run.sample_count if flt == SampleFilter() else None
+        unfiltered = self.run.sample_count if flt == SampleFilter() else self.model.cached_count(flt)
 
         def work(_progress: object, _cancel: object) -> tuple[int, list[SampleRow]]:
             with worker_session(session) as s:
