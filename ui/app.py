@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 from app.services import workstation
 from app.services.session import Session
 from app.services.workstation import SetupResult
-from ui import theme
+from ui import plain_text, theme
 from ui.context import UiContext
 from ui.errors import install_excepthook
 from ui.jobs import JobRunner
@@ -116,6 +116,7 @@ def run_gui(data_dir: Path | None = None, demo: bool = False) -> int:
     app.setApplicationDisplayName("Frontier Review")
     install_excepthook()
     theme.apply(app)
+    plain_text.install(app)  # labels and tooltips never interpret untrusted text as markup
     _quit_on_signals(app)
     from app.services.demo import clean_stale_demo_folders
 

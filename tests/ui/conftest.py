@@ -48,6 +48,14 @@ class DialogRecorder:
         return "\n".join(str(e) for e in self.errors)
 
 
+@pytest.fixture(autouse=True)
+def plain_text_guard(qapp) -> None:  # type: ignore[no-untyped-def]
+    """As in the application (ui/app.py): labels plain text, tooltips escaped."""
+    from ui import plain_text
+
+    plain_text.install(qapp)
+
+
 @pytest.fixture
 def dialogs() -> DialogRecorder:
     return DialogRecorder()

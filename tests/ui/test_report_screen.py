@@ -47,6 +47,9 @@ def test_build_preview_sign_countersign_verify_print_export(workstation, make_ct
     assert screen.current.state == "signed" and screen.pdf.pageCount() == pages_before
     assert dialogs.prompts[-1].startswith("Sign report")
     assert not screen.countersign_button.isVisibleTo(screen)  # reviewers never see Countersign
+    screen.verify_button.click()  # the reviewer's signature alone is not a final report
+    assert screen.verdict.text().startswith("Report NOT FINAL: awaiting countersignature")
+    assert screen.verdict.property("state") == "waiting"
 
     lead_ctx = make_ctx("lead")
     lead_screen = ReportScreen(lead_ctx)
@@ -61,6 +64,7 @@ def test_build_preview_sign_countersign_verify_print_export(workstation, make_ct
     screen.refresh()
     screen.verify_button.click()
     assert "all signatures valid" in screen.results.toPlainText()
+    assert screen.verdict.text().startswith("Report FINAL") and screen.verdict.property("state") == "ok"
     assert screen.results.toPlainText().count("VALID: ") == 2
 
     out = tmp_path / "printed.pdf"
@@ -133,6 +137,7 @@ def test_receiving_workstation_trusts_the_sender_and_verifies_a_package(workstat
     assert "Now trusted" in screen.results.toPlainText()
     screen.verify_received_button.click()
     assert "package VERIFIED" in screen.results.toPlainText(), screen.results.toPlainText()
+    assert screen.verdict.text().startswith("Package VERIFIED — report FINAL")
     screen.choose_received = lambda _parent: pkg / "report.pdf"
     screen.verify_received_button.click()
     assert "all signatures valid" in screen.results.toPlainText()

@@ -42,7 +42,7 @@ from app.model.markings import Marking
 from app.model.workflow import Act
 from app.services import reports as report_service
 from app.services import submissions, workflow
-from app.services.reports import ExportOutcome, StoredReport
+from app.services.reports import AWAITING, ExportOutcome, PackageVerification, PdfVerification, StoredReport
 from ui.context import UiContext
 from ui.jobs import worker_session
 from ui.widgets.flow_layout import FlowLayout
@@ -208,6 +208,13 @@ class ReportScreen(QWidget):
         self.info.setTextFormat(Qt.TextFormat.PlainText)
         self.info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         left_layout.addWidget(self.info)
+        # One line saying what the last verification concluded; the details follow below it.
+        self.verdict = QLabel("")
+        self.verdict.setObjectName("verdict")
+        self.verdict.setTextFormat(Qt.TextFormat.PlainText)
+        self.verdict.setWordWrap(True)
+        self.verdict.setVisible(False)
+        left_layout.addWidget(self.verdict)
         self.results = QPlainTextEdit()
         self.results.setReadOnly(True)
         self.results.setObjectName("verification")
@@ -279,6 +286,7 @@ class ReportScreen(QWidget):
                           f"{' (' + signed + ')' if signed else ''}\n{self.pdf.pageCount()} pages  ·  "
                           f"SHA-256 {report.sha256}")
         self.results.clear()
+        self.verdict.setVisible(False)
         self._update_buttons()
 
     def load_pdf(self, data: bytes) -> None:
@@ -375,7 +383,7 @@ class ReportScreen(QWidget):
         except FrontierError as exc:
             self.ctx.show_error(self, exc)
             return
-        self.results.setPlainText("\n".join(result.lines()))
+        self._show_verification(result)
 
     def print_report(self) -> None:
         if self.current is None:
@@ -445,6 +453,23 @@ class ReportScreen(QWidget):
         except FrontierError as exc:
             self.ctx.show_error(self, exc)
             return
+        self._show_verification(result)
+
+    def _show_verification(self, result: PdfVerification | PackageVerification) -> None:
+        """The same result as `frontier-review verify`: its verdict on top (final, awaiting the
+        countersignature, or not valid), then every line of the check."""
+        pdf = result if isinstance(result, PdfVerification) else result.pdf
+        if isinstance(result, PackageVerification):
+            text = "Package VERIFIED" if result.ok else "Package NOT VALID"
+            text += f" — report {pdf.headline()}" if pdf is not None else ""
+        else:
+            text = f"Report {result.headline()}"
+        state = "ok" if result.ok else "waiting" if pdf is not None and pdf.state == AWAITING else "bad"
+        colour = {"ok": "#1b5e20", "waiting": "#8a5a00", "bad": "#b71c1c"}[state]
+        self.verdict.setProperty("state", state)
+        self.verdict.setStyleSheet(f"QLabel#verdict {{ color: {colour}; font-weight: bold; }}")
+        self.verdict.setText(text)
+        self.verdict.setVisible(True)
         self.results.setPlainText("\n".join(result.lines()))
 
     def trust_ca(self) -> None:
