@@ -144,6 +144,11 @@ def _no_dns(*a, **k):
 socket.socket = _Guarded
 socket.create_connection = _no_connect
 socket.getaddrinfo = _no_dns
+
+# Speed only, as the parent's fast_kdf fixture does: 600,000 PBKDF2 rounds per passphrase in each of
+# the eight CLI processes cost minutes on a loaded machine and have nothing to do with sockets.
+import storage.keys
+storage.keys.DEFAULT_ITERATIONS = 1000
 '''
 
 
