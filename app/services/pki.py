@@ -16,7 +16,7 @@ from pathlib import Path
 from cryptography import x509
 
 from app.model.accounts import Account, Permission
-from app.model.errors import IntegrityError, NotFound, PermissionDenied, ValidationError
+from app.model.errors import IngestError, IntegrityError, NotFound, PermissionDenied, ValidationError
 from app.services.session import Session
 from reports import pki
 from storage import accounts as accounts_repo
@@ -313,3 +313,24 @@ def manifest_signer(session: Session, pin: str | None, why: str = "") -> tuple[C
             return sign_detached_with(signer, data)
 
     return sign, pki.certs_to_pem(pki.dedupe([ca, *[c for c in ident.chain if pki.is_ca(c)]]))
+
+
+@dataclass(frozen=True)
+class CertificateSummary:
+    """What a person compares before trusting a certificate (the UI imports no reports.pki)."""
+
+    common_name: str
+    fingerprint: str
+
+
+def certificate_summary(cert: x509.Certificate) -> CertificateSummary:
+    return CertificateSummary(pki.common_name(cert), pki.fingerprint(cert))
+
+
+def read_certificate_file(path: Path) -> CertificateSummary:
+    """A certificate file from media, summarised; ValidationError/IngestError name the file."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise IngestError(str(path), f"cannot be read ({exc.strerror or exc})") from None
+    return certificate_summary(pki.cert_from_bytes(data, str(path)))

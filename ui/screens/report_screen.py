@@ -432,14 +432,13 @@ class ReportScreen(QWidget):
 
     def _show_ca(self) -> None:
         from app.services import pki as pki_service
-        from reports import pki
 
         try:
-            ca = pki_service.workstation_ca(self.ctx.session)
+            ca = pki_service.certificate_summary(pki_service.workstation_ca(self.ctx.session))
         except FrontierError:
             self.ca_label.setText("This workstation has no CA yet.")
             return
-        self.ca_label.setText(f"This workstation's CA fingerprint (SHA-256): {pki.fingerprint(ca)}")
+        self.ca_label.setText(f"This workstation's CA fingerprint (SHA-256): {ca.fingerprint}")
 
     def verify_received(self) -> None:
         """Verify a package folder or a PDF from media against this workstation's trusted roots."""
@@ -475,17 +474,16 @@ class ReportScreen(QWidget):
     def trust_ca(self) -> None:
         """Administrator: trust another workstation's or agency's CA after comparing its fingerprint."""
         from app.services import pki as pki_service
-        from reports import pki
 
         path = self.choose_ca_file(self)
         if path is None:
             return
         try:
-            cert = pki.cert_from_bytes(path.read_bytes(), str(path))
-        except (OSError, FrontierError) as exc:
-            self.ctx.show_error(self, exc if isinstance(exc, FrontierError) else FrontierError(f"{path}: {exc}"))
+            cert = pki_service.read_certificate_file(path)
+        except FrontierError as exc:
+            self.ctx.show_error(self, exc)
             return
-        question = (f"Trust {pki.common_name(cert)}?\n\nSHA-256 fingerprint:\n{pki.fingerprint(cert)}\n\n"
+        question = (f"Trust {cert.common_name}?\n\nSHA-256 fingerprint:\n{cert.fingerprint}\n\n"
                     "Compare it with the fingerprint the sender gave you through another channel.")
         if not self.ctx.confirm(self, "Trust CA certificate", question, "Trust"):
             return
