@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QPlainTextEdit,
     QPushButton,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -44,6 +43,7 @@ from ui.context import UiContext
 from ui.errors import sanitize
 from ui.jobs import worker_session
 from ui.widgets.marking_picker import MarkingPicker
+from ui.widgets.sortable_table import SortableTable
 
 COLUMNS = ("File", "Kind", "Marking", "Size", "SHA-256", "Added by", "Added")
 TEXT_VIEW_LIMIT = 5 << 20
@@ -162,7 +162,7 @@ class ArtifactsTab(QWidget):
         bar.addWidget(self.view_button)
         bar.addWidget(self.save_button)
         layout.addLayout(bar)
-        self.table = QTableWidget(0, len(COLUMNS))
+        self.table = SortableTable(0, len(COLUMNS))
         self.table.setObjectName("artifactsTable")
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)

@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -29,6 +28,7 @@ from app.services import audit, users
 from ui.context import UiContext
 from ui.errors import sanitize
 from ui.jobs import worker_session
+from ui.widgets.sortable_table import SortableTable
 
 PAGE_SIZE = 200
 COLUMNS = ("#", "Time (UTC)", "Actor", "Action", "Object", "Details")
@@ -81,7 +81,7 @@ class AuditScreen(QWidget):
         filters.addWidget(apply)
         layout.addLayout(filters)
 
-        self.table = QTableWidget(0, len(COLUMNS))
+        self.table = SortableTable(0, len(COLUMNS))
         self.table.setObjectName("auditTable")
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)

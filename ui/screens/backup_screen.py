@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -26,6 +25,7 @@ from app.services import backup
 from ui.context import UiContext
 from ui.errors import sanitize
 from ui.jobs import worker_session
+from ui.widgets.sortable_table import SortableTable
 
 COLUMNS = ("Time (UTC)", "By", "What", "Result", "Folder")
 _WHAT = {"backup.create": "Backup written", "backup.verify": "Backup verified", "backup.failed": "Backup FAILED",
@@ -81,7 +81,7 @@ class BackupScreen(QWidget):
         self.result.setObjectName("verifyResult")
         self.result.setWordWrap(True)
         layout.addWidget(self.result)
-        self.table = QTableWidget(0, len(COLUMNS))
+        self.table = SortableTable(0, len(COLUMNS))
         self.table.setAccessibleName("Backups written from this workstation")
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)

@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QSizePolicy,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -37,6 +36,7 @@ from app.services.coverage import CoverageView
 from ui.context import UiContext
 from ui.widgets.comment_thread import CommentThread
 from ui.widgets.marking_picker import MarkingPicker
+from ui.widgets.sortable_table import SortableTable
 from ui.widgets.workflow_hint import apply_action
 
 COLUMNS = ["Rule", "Kind", "Inputs", "Threshold", "Outcome", "Explanation"]
@@ -62,7 +62,7 @@ class CoverageScreen(QWidget):
         self.flags.setWordWrap(True)
         self.flags.setStyleSheet("background: #fff8c5; color: #9a6700; padding: 6px; font-weight: 600;")
 
-        self.table = QTableWidget(0, len(COLUMNS))
+        self.table = SortableTable(0, len(COLUMNS))
         self.table.setObjectName("rulesTable")
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)

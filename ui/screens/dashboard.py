@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -26,6 +25,7 @@ from app.model.submissions import Submission, WindowState
 from app.services import submissions
 from ui.context import UiContext, resolve
 from ui.theme import STATE_COLOURS
+from ui.widgets.sortable_table import SortableTable
 
 DASHBOARD_LIMIT = 200
 DASHBOARD_PANELS: list[str | Callable[[UiContext], QWidget | None]] = [
@@ -80,7 +80,7 @@ class DashboardScreen(QWidget):
         layout.addLayout(cards)
         self.panels = QVBoxLayout()
         layout.addLayout(self.panels)
-        self.table = QTableWidget(0, len(COLUMNS))
+        self.table = SortableTable(0, len(COLUMNS))
         self.table.setObjectName("dashboardTable")
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)

@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QSplitter,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -30,6 +29,7 @@ from ui.unsaved import FormState
 from ui.vuln_editor import VulnEditor, editor_for_finding
 from ui.widgets.comment_thread import CommentThread
 from ui.widgets.marking_picker import MarkingPicker
+from ui.widgets.sortable_table import SortableTable
 
 COLUMNS = ["#", "Severity", "Title", "Items", "Marking"]
 ID_ROLE = Qt.ItemDataRole.UserRole
@@ -50,7 +50,7 @@ class FindingsScreen(QWidget):
         self.editing: Finding | None = None
         self.ask_reason = self._ask_reason
 
-        self.table = QTableWidget(0, len(COLUMNS))
+        self.table = SortableTable(0, len(COLUMNS))
         self.table.setObjectName("findingsTable")
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -180,7 +180,7 @@ class FindingsScreen(QWidget):
         rows = self.table.selectionModel().selectedRows()
         if not rows:
             return
-        f = self.items[rows[0].row()]
+        f = self.items[self.table.source_row(rows[0].row())]
         if self.editing is not None and f.id == self.editing.id:
             return
         if not self.ctx.settle(self):
@@ -196,7 +196,7 @@ class FindingsScreen(QWidget):
             self.table.clearSelection()
             for row, item in enumerate(self.items):
                 if f is not None and item.id == f.id:
-                    self.table.selectRow(row)
+                    self.table.selectRow(self.table.view_row(row))
         finally:
             self.table.selectionModel().blockSignals(False)
             self.table.blockSignals(False)

@@ -7,7 +7,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
     QLabel,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -17,6 +16,7 @@ from app.model.audit import AuditEvent
 from app.services import audit
 from ui.context import UiContext
 from ui.screens.audit_screen import details_text
+from ui.widgets.sortable_table import SortableTable
 
 COLUMNS = ("Time (UTC)", "Who", "Action", "Details")
 
@@ -28,7 +28,7 @@ class HistoryTab(QWidget):
         self.submission_id = submission_id
         self.events: list[AuditEvent] = []
         layout = QVBoxLayout(self)
-        self.table = QTableWidget(0, len(COLUMNS))
+        self.table = SortableTable(0, len(COLUMNS))
         self.table.setObjectName("historyTable")
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)

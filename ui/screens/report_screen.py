@@ -30,7 +30,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSpinBox,
     QSplitter,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -46,6 +45,7 @@ from app.services.reports import AWAITING, ExportOutcome, PackageVerification, P
 from ui.context import UiContext
 from ui.jobs import worker_session
 from ui.widgets.flow_layout import FlowLayout
+from ui.widgets.sortable_table import SortableTable
 from ui.widgets.workflow_hint import apply_action
 
 COLUMNS = ["Control number", "Submission", "Version", "State", "Marking", "Built"]
@@ -192,7 +192,7 @@ class ReportScreen(QWidget):
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
-        self.table = QTableWidget(0, len(COLUMNS))
+        self.table = SortableTable(0, len(COLUMNS))
         self.table.setObjectName("reportsTable")
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -262,14 +262,14 @@ class ReportScreen(QWidget):
     def select(self, report_id: int) -> None:
         for row, r in enumerate(self.reports):
             if r.id == report_id:
-                self.table.selectRow(row)
+                self.table.selectRow(self.table.view_row(row))
                 self._show(r)
                 return
 
     def _selection_changed(self) -> None:
         rows = self.table.selectionModel().selectedRows()
         if rows:
-            self._show(self.reports[rows[0].row()])
+            self._show(self.reports[self.table.source_row(rows[0].row())])
 
     def _show(self, report: StoredReport) -> None:
         self.current = report

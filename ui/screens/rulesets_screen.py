@@ -26,6 +26,7 @@ from app.model.accounts import Permission
 from app.model.errors import FrontierError
 from app.services import assessment, coverage, report_profiles
 from ui.context import UiContext
+from ui.widgets.sortable_table import SortableTable
 
 T_COLUMNS = ["Template", "Version", "Origin", "SHA-256", "Signed by", "Imported"]
 R_COLUMNS = ["Rule set", "Version", "Label", "Active", "Origin", "SHA-256", "Signed by", "Imported"]
@@ -33,7 +34,7 @@ P_COLUMNS = ["Report profile", "Version", "Name", "In use", "SHA-256", "Signed b
 
 
 def _table(columns: list[str], name: str) -> QTableWidget:
-    t = QTableWidget(0, len(columns))
+    t = SortableTable(0, len(columns))
     t.setObjectName(name)
     t.setHorizontalHeaderLabels(columns)
     t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)

@@ -168,6 +168,7 @@ class RunDetail(QWidget):
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
         self.table.setSortingEnabled(False)  # header clicks go to the service (see _sort_clicked)
+        self.table.setProperty("sortedByService", True)
         vh = self.table.verticalHeader()
         # Fixed row heights: Qt then never measures rows, which keeps a million-row table instant.
         vh.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)

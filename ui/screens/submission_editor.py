@@ -175,6 +175,7 @@ class SubmissionEditor(QWidget):
         cl = QVBoxLayout(contact_box)
         self.contacts = QTableWidget(0, len(CONTACT_FIELDS))
         self.contacts.setObjectName("contacts")
+        self.contacts.setProperty("inputGrid", True)  # typed into, not browsed: rows stay where entered
         self.contacts.setHorizontalHeaderLabels([f.capitalize() for f in CONTACT_FIELDS])
         self.contacts.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.contacts.verticalHeader().setVisible(False)

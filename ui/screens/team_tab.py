@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QPushButton,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -24,6 +23,7 @@ from app.model.errors import FrontierError
 from app.model.workflow import Act
 from app.services import assignments, discussion, users, workflow
 from ui.context import UiContext
+from ui.widgets.sortable_table import SortableTable
 from ui.widgets.transcript_view import clean_text
 from ui.widgets.workflow_hint import apply_action
 
@@ -36,7 +36,7 @@ class TeamTab(QWidget):
         self.ctx = ctx
         self.submission_id = submission_id
         self.rows: list[assignments.Assignment] = []
-        self.table = QTableWidget(0, len(COLUMNS))
+        self.table = SortableTable(0, len(COLUMNS))
         self.table.setObjectName("assignmentsTable")
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)

@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -25,6 +24,7 @@ from app.model.accounts import DEFAULT_POLICY, Account, Permission, Role
 from app.model.errors import FrontierError
 from app.services import users, workstation
 from ui.context import UiContext
+from ui.widgets.sortable_table import SortableTable
 
 COLUMNS = ("Account", "Name", "Role", "State", "Created")
 
@@ -65,7 +65,7 @@ class UsersScreen(QWidget):
         who.setTextFormat(Qt.TextFormat.PlainText)
         layout.addWidget(who)
 
-        self.table = QTableWidget(0, len(COLUMNS))
+        self.table = SortableTable(0, len(COLUMNS))
         self.table.setObjectName("usersTable")
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -173,7 +173,7 @@ class UsersScreen(QWidget):
     def select(self, username: str) -> None:
         for r, a in enumerate(self.accounts):
             if a.username == username:
-                self.table.selectRow(r)
+                self.table.selectRow(self.table.view_row(r))
                 return
 
     # -- actions -------------------------------------------------------------------------------------

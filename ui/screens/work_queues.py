@@ -9,7 +9,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QGroupBox,
     QHeaderView,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -20,6 +19,7 @@ from app.model.errors import FrontierError
 from app.services import assignments
 from app.services.assignments import QueueRow
 from ui.context import UiContext
+from ui.widgets.sortable_table import SortableTable
 
 COLUMNS = ("Submission", "Stage", "Release", "Mine", "Next step")
 
@@ -30,7 +30,7 @@ class QueuePanel(QGroupBox):
         self.setObjectName(name)
         self.ctx = ctx
         self.rows = rows
-        self.table = QTableWidget(len(rows), len(COLUMNS))
+        self.table = SortableTable(len(rows), len(COLUMNS))
         self.table.setObjectName(f"{name}Table")
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
