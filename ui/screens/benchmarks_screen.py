@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QSplitter,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -31,13 +30,14 @@ from app.services import benchmarks
 from app.services import trend as trend_service
 from ui.context import UiContext
 from ui.widgets.chart import ChartData, ChartKind, ChartWidget, Series
+from ui.widgets.sortable_table import SortableTable
 
 D_COLUMNS = ["Id", "Version", "Name", "Capability area", "Marking", "Samples", "Min epochs", "Min n", "From"]
 T_COLUMNS = ["Received", "Model", "Value", "95% CI", "n", "Conforms", "Frontier"]
 
 
-def _table(columns: list[str], name: str) -> QTableWidget:
-    t = QTableWidget(0, len(columns))
+def _table(columns: list[str], name: str) -> SortableTable:
+    t = SortableTable(0, len(columns))
     t.setObjectName(name)
     t.setHorizontalHeaderLabels(columns)
     t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -167,12 +167,12 @@ class BenchmarksScreen(QWidget):
         """Select the latest version of a benchmark by id or name."""
         for r, d in reversed(list(enumerate(self.definitions))):
             if ref in (d.benchmark_id, d.name):
-                self.table.selectRow(r)
+                self.table.selectRow(self.table.view_row(r))
                 return True
         return False
 
     def _selected(self) -> None:
-        rows = {i.row() for i in self.table.selectedItems()}
+        rows = {self.table.source_row(i.row()) for i in self.table.selectedItems()}
         if not rows:
             return
         d = self.definitions[min(rows)]
@@ -200,7 +200,7 @@ class BenchmarksScreen(QWidget):
                               else f"No complete run of {t.benchmark} has been imported yet.")
 
     def _point_selected(self) -> None:
-        rows = {i.row() for i in self.points.selectedItems()}
+        rows = {self.points.source_row(i.row()) for i in self.points.selectedItems()}
         if not rows or self.trend is None:
             return
         p = self.trend.points[min(rows)]
