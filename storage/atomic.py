@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from app.foundation.files import fsync_dir, replace_durably
-from app.foundation.oserrors import os_error_problem
 from app.model.errors import StorageError
 
 __all__ = ["atomic_write", "fsync_dir"]
@@ -17,4 +16,4 @@ def atomic_write(path: Path, data: bytes, mode: int = 0o600) -> None:
     try:
         replace_durably(path, data, mode)
     except OSError as exc:
-        raise StorageError(f"Cannot write {path}: {os_error_problem(exc, path)}") from exc
+        raise StorageError(f"Cannot write {path}: {exc.strerror or exc}") from exc
