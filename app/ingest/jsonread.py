@@ -61,16 +61,28 @@ def too_deep(data: bytes | str, limit: int = MAX_DEPTH) -> bool:
     return bool(brackets)
 
 
-_DIGIT_MAP = bytes(0x31 if 0x30 <= i <= 0x39 else 0x30 for i in range(256))  # digit -> "1", other -> "0"
+_DIGITS = re.compile(rb"[0-9]*")
+_DIGIT_CHARS = b"0123456789"
 
 
 def long_digit_run(data: bytes) -> bool:
     """True if `data` holds more consecutive digits than Python converts to int (a number the
-    standard scanner rejects; inside a string it is harmless, and the standard path will say so)."""
+    standard scanner rejects; inside a string it is harmless, and the standard path will say so).
+
+    A run of limit+1 digits covers two consecutive multiples of step = (limit+1)//2, so only the
+    bytes at those positions are looked at, and a run measured only where both are digits.
+    """
     limit = sys.get_int_max_str_digits()
     if not limit or len(data) <= limit:
         return False
-    return b"1" * (limit + 1) in data.translate(_DIGIT_MAP)
+    step = (limit + 1) // 2
+    for p in range(step, len(data), step):
+        if 0x30 <= data[p] <= 0x39 and 0x30 <= data[p - step] <= 0x39:
+            end = _DIGITS.match(data, p).end()  # type: ignore[union-attr]
+            before = data[max(0, p - limit):p]
+            if end - p + len(before) - len(before.rstrip(_DIGIT_CHARS)) > limit:
+                return True
+    return False
 
 
 _FAST = msgspec.json.Decoder()

@@ -170,7 +170,9 @@ def _import_one(session: Session, db: Database, path: str, submission_id: int, m
                 run_id = repo.insert_run(conn, run, submission_id, log.format, session.account.username,
                                          session.now())
                 run_ids.append(run_id)
+                repo.defer_fts(conn, run_id)
                 n, errored = _store_samples(conn, run_id, parsed.samples(), parsed.sample_estimate, ticker, cancel)
+                repo.build_fts(conn, run_id)
                 repo.finish_run(conn, run_id, n, errored)
                 stored += n
             _check_unchanged(path, st)

@@ -102,3 +102,21 @@ def test_values_msgspec_refuses_are_read_by_the_standard_scanner(chunk: int) -> 
     stream = jsonread.StreamingObject(io.BytesIO(doc), "x.json", 1 << 20, chunk=chunk)
     got = [FIELDS.decode(raw, "x.json") for _key, arr in stream.items(frozenset({"samples"})) for raw in arr.raw()]
     assert got == [{"id": "\ud800"}, {"id": 2}, {"id": -math.inf}]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from([b"7", b"x", b" ", b"12", b"9" * 600]), st.integers(1, 12)), max_size=40),
+       st.integers(0, 4000))
+def test_long_digit_run_matches_a_full_scan(parts: list[tuple[bytes, int]], shift: int) -> None:
+    import re
+
+    data = b"a" * shift + b"".join(chunk * n for chunk, n in parts)
+    expected = any(len(m) > 4300 for m in re.findall(rb"[0-9]+", data))
+    assert jsonread.long_digit_run(data) is expected
+
+
+def test_long_digit_run_edges() -> None:
+    for n, want in ((4300, False), (4301, True)):
+        for pad in (0, 1, 2149, 2150, 2151, 5000):
+            assert jsonread.long_digit_run(b"x" * pad + b"5" * n + b"]") is want, (n, pad)
+            assert jsonread.long_digit_run(b"[" + b"x" * pad + b"5" * n) is want, (n, pad)

@@ -350,3 +350,20 @@ def test_import_pipeline_prepares_on_the_reader_thread_and_stores_the_same(works
     page = results.page_samples(s, out[0].run_id, SampleFilter(), 0, 10)
     transcript = results.get_transcript(s, page[0].id)
     assert transcript is not None and transcript["messages"] and "input" not in transcript
+
+
+def test_full_text_index_is_built_in_bulk_and_other_writers_still_index_per_row(workstation):
+    from app.model.results import SampleResult
+    from storage import results_repo
+
+    s = workstation.session("reviewer")
+    sid = _sub(s)
+    out = results.import_files(s, [INSPECT / "wmdp_cyber_ok.json"], sid)
+    run_id = out[0].run_id
+    assert _count(s, "eval_fts_deferred") == 0  # only inside the importing transaction
+    assert _count(s, "eval_samples_fts") == out[0].samples
+    assert results.count_samples(s, run_id, SampleFilter(search="Wireshark")) == 1
+    with s.db.transaction() as conn:  # a direct writer (e.g. a future tool) is indexed by the trigger
+        results_repo.insert_samples(conn, run_id, [SampleResult(sample_id="extra", epoch=1, scores={},
+                                                                input_text="quokka steganography")])
+    assert results.count_samples(s, run_id, SampleFilter(search="quokka")) == 1
