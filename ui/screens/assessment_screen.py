@@ -55,6 +55,7 @@ from app.services import assessment, coverage, workflow
 from app.services.assessment import AssessmentView
 from app.services.workflow import Overview
 from ui.context import UiContext
+from ui.readable import change_text, local_time
 from ui.screens.assessment_evidence import EvidencePanel
 from ui.widgets.comment_thread import CommentThread
 from ui.widgets.marking_picker import MarkingPicker
@@ -552,9 +553,9 @@ class AssessmentScreen(QWidget):
         self.comments_box.setVisible(bool(item_comments) or not self.lead_comment.isHidden())
         self.history_list.clear()
         for h in reversed(assessment.history(s, aid, item_id)):
-            what = ", ".join(f"{k}: {clean_text(v[0], 60)!s} → {clean_text(v[1], 60)!s}" for k, v in h.changes.items())
+            what = change_text(h.changes)  # labels, not codes ("Not started → Satisfied")
             why = f" — {clean_text(h.reason, 200)}" if h.reason else ""
-            self.history_list.addItem(f"{h.changed_at[:19]} {h.changed_by}: {what}{why}")
+            self.history_list.addItem(f"{local_time(h.changed_at)} {h.changed_by}: {what}{why}")
 
     # -- editing --------------------------------------------------------------------------------------
     def _save(self, **changes: object) -> Answer | None:

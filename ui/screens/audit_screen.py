@@ -3,8 +3,6 @@ action; "Verify chain" checks every event's hash link and names the first broken
 
 from __future__ import annotations
 
-import json
-
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
@@ -25,6 +23,7 @@ from PySide6.QtWidgets import (
 from app.model.audit import AuditEvent, ChainVerification
 from app.model.errors import FrontierError
 from app.services import audit, users
+from ui import readable
 from ui.context import UiContext
 from ui.errors import sanitize
 from ui.jobs import worker_session
@@ -35,7 +34,8 @@ COLUMNS = ("#", "Time (UTC)", "Actor", "Action", "Object", "Details")
 
 
 def details_text(details: dict[str, object]) -> str:
-    return sanitize(json.dumps(details, ensure_ascii=False, sort_keys=True, default=str), 400)
+    """Readable fields, not raw JSON (ui/readable.py)."""
+    return readable.details_text(details)
 
 
 class AuditScreen(QWidget):
@@ -182,10 +182,11 @@ class AuditScreen(QWidget):
         text = QPlainTextEdit()
         text.setReadOnly(True)
         text.setFont(QFont("DejaVu Sans Mono"))
-        body = json.dumps(ev.details, ensure_ascii=False, sort_keys=True, indent=2, default=str)
+        body = "\n".join(readable.details_lines(ev.details)) or "(no details)"
         text.setPlainText(sanitize(
-            f"#{ev.seq}  {ev.ts}\nactor:  {ev.actor}\naction: {ev.action}\nobject: {ev.object_type} {ev.object_id}\n"
-            f"previous hash: {ev.prev_hash}\nhash:          {ev.hash}\n\n{body}", 200_000))
+            f"#{ev.seq}  {ev.ts} UTC  ({readable.local_time(ev.ts)})\nactor:  {ev.actor}\naction: {ev.action}\n"
+            f"object: {ev.object_type} {ev.object_id}\n\n{body}\n\nprevious hash: {ev.prev_hash}\n"
+            f"hash:          {ev.hash}", 200_000))
         lay.addWidget(text)
         dlg.show()
         return dlg

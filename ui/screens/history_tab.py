@@ -15,10 +15,10 @@ from PySide6.QtWidgets import (
 from app.model.audit import AuditEvent
 from app.services import audit
 from ui.context import UiContext
-from ui.screens.audit_screen import details_text
+from ui.readable import details_text, local_time
 from ui.widgets.sortable_table import SortableTable
 
-COLUMNS = ("Time (UTC)", "Who", "Action", "Details")
+COLUMNS = ("Time (local)", "Who", "Action", "Details")
 
 
 class HistoryTab(QWidget):
@@ -52,7 +52,7 @@ class HistoryTab(QWidget):
         self.events = audit.object_history(self.ctx.session, "submission", self.submission_id)
         self.table.setRowCount(len(self.events))
         for r, ev in enumerate(self.events):
-            for c, v in enumerate((ev.ts[:19].replace("T", " "), ev.actor, ev.action, details_text(ev.details))):
+            for c, v in enumerate((local_time(ev.ts), ev.actor, ev.action, details_text(ev.details))):
                 item = QTableWidgetItem(v)
                 item.setToolTip(v)
                 self.table.setItem(r, c, item)
