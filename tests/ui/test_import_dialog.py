@@ -242,3 +242,21 @@ def test_cancel_after_a_finished_file_keeps_it_and_stores_nothing_of_the_rest(di
     assert [o.status for o in blocker.args[0]] == ["imported", "cancelled", "cancelled"]
     assert [r.original_name for r in results.list_runs(ctx.session, dialog.submission_id() or 0)] == [INTERCODE.name]
     assert dialog.progress_label.text().endswith("1 file(s) finished before the cancel are kept.")
+
+
+def test_asks_before_importing_a_log_whose_model_id_differs(ctx: UiContext, dialogs, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """The log names mockllm/model; a submission for another model gets a question first."""
+    other = make_submission(ctx, "Other Labs", "Zephyr", "1.0")
+    dlg = ImportDialog(ctx, other)
+    qtbot.addWidget(dlg)
+    dlg.add_files([str(INTERCODE)])
+    assert dlg.mismatched(other) == [(str(INTERCODE), "mockllm/model")]
+    dialogs.confirm_answer = False
+    dlg.start_import()
+    assert dialogs.confirmations == ["Model id differs"]
+    assert results.list_runs(ctx.session, other) == []  # refused: nothing stored
+    assert "Not imported" in dlg.progress_label.text()
+    dialogs.confirm_answer = True
+    dlg.start_import()
+    assert [o.status for o in dlg.outcomes] == ["imported"]
+    assert len(results.list_runs(ctx.session, other)) == 1

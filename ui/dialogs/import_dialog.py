@@ -159,7 +159,7 @@ class ImportDialog(QDialog):
         self.results_table.verticalHeader().setVisible(False)
         self.results_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.results_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.results_table.setWordWrap(False)
+        self.results_table.setWordWrap(True)  # full messages, wrapped, never cut off
         self.results_table.setMinimumHeight(130)
         hh = self.results_table.horizontalHeader()
         hh.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
@@ -324,6 +324,17 @@ class ImportDialog(QDialog):
                     seen.setdefault(prop[0], prop)
         return list(seen.values())
 
+    def mismatched(self, submission_id: int) -> list[tuple[str, str]]:
+        """(file, model id) of the logs read so far whose model id does not point at this submission."""
+        out = []
+        for path in self._paths:
+            pv = self._previews.get(path)
+            if pv is None or pv.error or not pv.runs:
+                continue  # not read yet, or unreadable (the import reports it)
+            if submission_id not in {prop[0] for prop in pv.proposals}:
+                out.append((path, ", ".join(sorted({r.model for r in pv.runs}))))
+        return out
+
     def _show_proposal(self) -> None:
         props = self.proposals()
         if not props:
@@ -370,6 +381,15 @@ class ImportDialog(QDialog):
             self.progress_label.setText("Choose the submission these logs belong to.")
             self.submission_combo.setFocus()
             return
+        mismatched = self.mismatched(sid)
+        if mismatched:
+            listing = "\n".join(f"  {os.path.basename(path)}: model {clean_text(model, 120)}"
+                                for path, model in mismatched)
+            if not self.ctx.confirm(self, "Model id differs", (
+                    f"These logs name a model that does not match {self.submission_combo.currentText()}:\n{listing}\n\n"
+                    "Import them into this submission anyway?"), "Import anyway"):
+                self.progress_label.setText("Not imported: choose the submission these logs belong to.")
+                return
         paths = list(self._paths)
         media = self.media_edit.text().strip()
         session = self.ctx.session
@@ -445,6 +465,7 @@ class ImportDialog(QDialog):
                 if o.status == "failed":
                     item.setBackground(QColor("#ffebe9"))
                 self.results_table.setItem(row, col, item)
+        self.results_table.resizeRowsToContents()
         counts = {k: sum(1 for o in outcomes if o.status == k) for k in STATUS_LABELS}
         summary = ", ".join(f"{n} {STATUS_LABELS[k].lower()}" for k, n in counts.items() if n)
         self.progress_bar.setRange(0, 1000)
