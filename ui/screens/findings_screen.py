@@ -7,6 +7,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
+    QDialog,
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
@@ -25,6 +26,7 @@ from app.model.findings import EvidenceRef, Finding, Severity
 from app.model.markings import Marking
 from app.services import findings
 from ui.context import UiContext
+from ui.dialogs.evidence_picker import EvidencePicker
 from ui.unsaved import FormState
 from ui.vuln_editor import VulnEditor, editor_for_finding
 from ui.widgets.comment_thread import CommentThread
@@ -96,7 +98,13 @@ class FindingsScreen(QWidget):
         form.addRow("Impact:", self.impact)
         form.addRow("Recommendation:", self.recommendation)
         form.addRow("Linked items:", self.linked)
-        form.addRow("Evidence:", self.evidence)
+        self.evidence_button = QPushButton("Add evidence…")
+        self.evidence_button.setToolTip("Pick runs, samples or files of this submission from lists")
+        self.evidence_button.clicked.connect(self.add_evidence)
+        evidence_row = QHBoxLayout()
+        evidence_row.addWidget(self.evidence, 1)
+        evidence_row.addWidget(self.evidence_button)
+        form.addRow("Evidence:", evidence_row)
         form.addRow("Marking:", self.marking)
         buttons = QHBoxLayout()
         buttons.addWidget(self.new_button)
@@ -138,6 +146,20 @@ class FindingsScreen(QWidget):
 
     def unsaved_title(self) -> str:
         return f"Finding {self.editing.label}" if self.editing is not None else "The new finding"
+
+    def pick_evidence_dialog(self) -> EvidencePicker:
+        return EvidencePicker(self.ctx, self.submission_id, self)
+
+    def add_evidence(self) -> list[str]:
+        """Evidence picked from lists (runs, samples, files) is appended to the field, no ids typed."""
+        picker = self.pick_evidence_dialog()
+        if picker.result() != QDialog.DialogCode.Accepted and picker.exec() != QDialog.DialogCode.Accepted:
+            return []
+        present = _split(self.evidence.text())
+        added = [ref for ref in picker.selected_refs() if ref not in present]
+        if added:
+            self.evidence.setText(", ".join((*present, *added)))
+        return added
 
     def record_vulnerability(self) -> VulnEditor | None:
         """A vulnerability found through this finding goes to the register with the link kept."""

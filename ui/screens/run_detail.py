@@ -27,10 +27,12 @@ from shiboken6 import isValid
 
 from app.model.accounts import Permission
 from app.model.errors import FrontierError
+from app.model.findings import EvidenceRef
 from app.model.results import EvalRun, SampleFilter, SampleRow
 from app.services import results
 from app.services.session import Session
 from ui.context import UiContext
+from ui.dialogs.cite_evidence import CiteDialog
 from ui.jobs import worker_session
 from ui.models.runs_model import metric_text, problems, samples_text, status_text, value_text
 from ui.models.samples_model import COLUMN_INDEX, SamplesModel
@@ -189,6 +191,11 @@ class RunDetail(QWidget):
         bottom = QHBoxLayout()
         bottom.addWidget(self.count_label, 1)
         bottom.addWidget(self.open_button)
+        self.cite_button = QPushButton("Cite as evidence…")
+        self.cite_button.setToolTip("Add the selected sample to the evidence of one of the submission's findings")
+        self.cite_button.setVisible(self.ctx.can(Permission.ASSESS))
+        self.cite_button.clicked.connect(self.cite_current)
+        bottom.addWidget(self.cite_button)
 
         layout = QVBoxLayout(self)
         layout.addLayout(top)
@@ -386,6 +393,11 @@ class RunDetail(QWidget):
         dlg = TranscriptDialog(sample, transcript, title, self, marking=self.ctx.session.settings.system_high,
                                loader=self._loader, position=row, count=self.model.rowCount())
         dlg.setWindowFlag(Qt.WindowType.Window, True)
+        if self.ctx.can(Permission.ASSESS) and self.run.submission_id is not None:
+            cite = dlg.buttons.addButton("Cite as evidence…", QDialogButtonBox.ButtonRole.ActionRole)
+            cite.setObjectName("citeEvidence")
+            cite.setToolTip("Add this sample to the evidence of one of the submission's findings")
+            cite.clicked.connect(lambda _=False, d=dlg: self.cite_sample(d.row, d))
         if self.ctx.can(Permission.MANAGE_VULNS):
             record = dlg.buttons.addButton("Record vulnerability…", QDialogButtonBox.ButtonRole.ActionRole)
             record.setObjectName("recordVulnerability")
@@ -395,6 +407,25 @@ class RunDetail(QWidget):
         self.dialogs.append(dlg)
         dlg.show()
         return dlg
+
+    def cite_sample(self, sample: SampleRow | None, parent: QWidget | None = None) -> CiteDialog | None:
+        """Cite as evidence: the sample goes into a finding chosen from a list (no ids typed)."""
+        if sample is None or self.run.submission_id is None:
+            return None
+        try:
+            ref = EvidenceRef("sample", f"{self.run.id}:{sample.sample_id}")
+            dialog = CiteDialog(self.ctx, self.run.submission_id, ref, parent or self)
+        except FrontierError as exc:
+            self.ctx.show_error(parent or self, exc)
+            return None
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.open()
+        return dialog
+
+    def cite_current(self) -> CiteDialog | None:
+        """From the sample table: cite the selected sample."""
+        idx = self.table.currentIndex()
+        return self.cite_sample(self.model.row_at(idx.row()) if idx.isValid() else None, self)
 
     def record_vulnerability(self, sample: SampleRow, parent: QWidget) -> VulnEditor | None:
         """Open the vulnerability editor prefilled from this sample; the run and sample stay linked."""
