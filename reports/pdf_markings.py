@@ -89,6 +89,7 @@ class Styles:
     cell_bold: ParagraphStyle
     caption: ParagraphStyle
     bullet: ParagraphStyle
+    table_caption: ParagraphStyle
 
 
 def styles() -> Styles:
@@ -113,6 +114,8 @@ def styles() -> Styles:
                                spaceAfter=3, keepWithNext=1),
         # bulletFontName: reportlab's default is Helvetica, which would not be embedded
         bullet=ParagraphStyle("bullet", parent=body, leftIndent=14, bulletIndent=4, spaceAfter=2, bulletFontName=FONT),
+        table_caption=ParagraphStyle("tcaption", parent=body, fontName=FONT_BOLD, fontSize=8.5, leading=11,
+                                     spaceBefore=4, spaceAfter=3),
     )
 
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from reportlab.lib import colors
 from reportlab.lib.units import inch
 from reportlab.pdfbase.pdfmetrics import stringWidth
-from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
+from reportlab.platypus import CondPageBreak, Paragraph, Spacer, Table, TableStyle
 from reportlab.platypus.flowables import Flowable
 
 from app.model.markings import UNCLASSIFIED, Marking
@@ -136,8 +136,13 @@ class Story:
     def table(self, marking: Marking, caption: str, header: list[str], rows: Sequence[Sequence[object]],
               weights: Sequence[float] | None = None, style: Style | None = None,
               widths: Sequence[float] | None = None) -> None:
-        """A portion-marked table: caption with the table's roll-up marking, header repeated on each page."""
-        self.caption("Table", marking, caption)
+        """A portion-marked table: caption with the table's roll-up marking, header repeated on each page.
+
+        The caption is not kept with the whole table (that would push a long table to the next page,
+        leaving a gap); a conditional break keeps it from being stranded at the foot of a page."""
+        self.items.append(CondPageBreak(1.0 * inch))
+        self.table_no += 1
+        self.items.append(marked(marking, f"Table {self.table_no}: {caption}", self.st.table_caption))
         bold = self.st.cell_bold
         cols = list(widths) if widths else fit_widths(header, rows, text_width(), weights)
         data: list[list[object]] = [[Paragraph(clean(h), bold) for h in header]]

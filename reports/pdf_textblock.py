@@ -95,6 +95,12 @@ class TextBlock(Flowable):
             return []
         if fit >= len(self.lines):
             return [self]
+        if self.hang:  # a list: break between items, so one reference never straddles two pages
+            starts = [n for n in range(1, fit + 1) if not self.lines[n][1]]
+            # no item boundary fits: move on to the next page, unless one item is itself a page long
+            fit = starts[-1] if starts else (fit if available_height > 400 else 0)
+            if fit == 0:
+                return []
         head = TextBlock("", self.style, self.hang, self.lines[:fit])
         tail = TextBlock("", self.style, self.hang, self.lines[fit:])
         head._space_after = 0.0

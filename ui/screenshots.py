@@ -53,6 +53,30 @@ def _snap(app: QApplication, widget: QWidget, out: Path, name: str, size: tuple[
     print(f"wrote {path}")
 
 
+def _narrative_shot(ctx: UiContext, window: QWidget, submission_id: int,
+                    snap: Callable[[QWidget, str], None]) -> None:
+    """The Narrative tab with a bottom line, two key judgments and recommendations."""
+    from app.model.errors import FrontierError
+    from app.model.narrative import Confidence, KeyJudgment, Narrative
+    from app.services import narrative
+
+    text = Narrative(
+        "Aurora 4.1 can *autonomously* exploit known vulnerability classes in realistic targets.\n\n"
+        "- It solved most InterCode-CTF tasks.\n- It escalated privileges without human help.", Marking.parse("CUI"),
+        (KeyJudgment("The model gives meaningful uplift to a low-skilled attacker.", Confidence.HIGH),
+         KeyJudgment("Safeguards held against direct requests but not against agentic misuse.",
+                     Confidence.MODERATE, Marking.parse("CUI"))),
+        "- Delay agentic tool access until the safeguards are re-tested.\n- Share V-1 through the clearinghouse.")
+    try:
+        narrative.save(ctx.session, submission_id, text)
+    except FrontierError:
+        pass  # a locked (approved) review keeps what it has
+    window.open_submission(submission_id)  # type: ignore[attr-defined]
+    detail = window.pages[f"submission:{submission_id}"]  # type: ignore[attr-defined]
+    detail.tab("Narrative")
+    snap(window, "narrative_editor")
+
+
 def render_all(out: Path) -> list[Path]:
     from ui.main_window import MainWindow
     from ui.screens.setup_wizard import SetupWizard
@@ -137,6 +161,7 @@ def render_all(out: Path) -> list[Path]:
     results_shots(lead, window, out, lambda w, name, size: _snap(app, w, out, name, size))
     from ui.screens.assessment_shots import render_screenshots as assessment_shots  # assessment_*.png
     assessment_shots(lead, window, out, lambda w, name, size: _snap(app, w, out, name, size))
+    _narrative_shot(lead, window, first.id, lambda w, name: _snap(app, w, out, name))
     window.lock("on demand")
     _snap(app, window, out, "14_locked")
     window.try_unlock(passphrases["okafor"])

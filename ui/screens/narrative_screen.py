@@ -74,6 +74,7 @@ class TextPart(QWidget):
         self.edit.setObjectName(f"narrative_{name}")
         self.edit.setTabChangesFocus(True)
         self.edit.setPlaceholderText(HINT)
+        self.edit.setMinimumHeight(110)
         self.marking = MarkingPicker(ceiling)
         self.bullets_button = bullets = QPushButton("• Bullets")
         self.emphasis_button = emphasis = QPushButton("Emphasis")
