@@ -86,6 +86,26 @@ def _stamp_pdf(width: float, height: float, lines: Sequence[str]) -> bytes:
     return out.getvalue()
 
 
+AWAITING_TEXT = ("Not yet countersigned", "Awaiting the lead reviewer's", "countersignature")
+
+
+def _awaiting_appearance(writer: Any, name: str, rect: Box) -> None:
+    """The reserved, still empty lead field shows that it awaits the countersignature. Signing the
+    field replaces this appearance with the lead's stamp, so the printed (and extracted) text of
+    the signature page always matches the signatures present."""
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    x1, y1, x2, y2 = _box(rect) or (0, 0, 0, 0)
+    data = _stamp_pdf(float(x2 - x1), float(y2 - y1), AWAITING_TEXT)
+    xobj = writer.import_page_as_xobject(PdfFileReader(io.BytesIO(data)), page_ix=0)
+    for ref in writer.root["/AcroForm"]["/Fields"]:
+        field = ref.get_object()
+        if field.get("/T") == name:
+            field["/AP"] = generic.DictionaryObject({generic.NameObject("/N"): xobj})
+            return
+
+
 def _stamp_style() -> Any:
     """A stamp drawn with DejaVu Sans (embedded), from the same signing time pyHanko records.
 
@@ -168,6 +188,8 @@ def sign_pdf(pdf: bytes, signer: Any, request: SignatureRequest) -> bytes:
     for name, page, rect in request.reserve:
         if name not in fields_now:
             fields.append_signature_field(writer, fields.SigFieldSpec(name, on_page=page - 1, box=_box(rect)))
+            if rect is not None:
+                _awaiting_appearance(writer, name, rect)
     spec = None
     if request.field_name not in fields_now:
         spec = fields.SigFieldSpec(request.field_name, on_page=request.page - 1, box=_box(request.box))

@@ -1,4 +1,4 @@
-"""`report build|list|sign|countersign|export|verify|profile import|list|use`,
+"""`report build|list|sign|countersign|export|verify|profile import|list|use|narrative show|set|comment|return`,
 `pki setup|issue|ca|roots|trust|identity|import-p12|token`
 and top-level `verify FILE|DIR`."""
 
@@ -58,6 +58,27 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     pu.add_argument("profile", help="profile id number, or 'default'")
     pu.set_defaults(func=_profile_use)
 
+    nr = s.add_parser("narrative", help="the report's bottom line, key judgments and recommendations")
+    nrs = nr.add_subparsers(dest="narrative_command", required=True)
+    ns = nrs.add_parser("show", help="print a submission's narrative and the lead's comments")
+    ns.add_argument("submission", type=int)
+    ns.set_defaults(func=_narrative_show)
+    nw = nrs.add_parser("set", help="write the narrative (structured text: paragraphs, '- ' bullets, *emphasis*)")
+    nw.add_argument("submission", type=int)
+    nw.add_argument("--bottom-line", metavar="FILE", help="text file with the bottom line")
+    nw.add_argument("--bottom-line-marking", default="UNCLASSIFIED")
+    nw.add_argument("--recommendations", metavar="FILE", help="text file with the recommendations")
+    nw.add_argument("--recommendations-marking", default="UNCLASSIFIED")
+    nw.add_argument("--judgment", nargs=3, action="append", metavar=("CONFIDENCE", "MARKING", "TEXT"),
+                    help="a key judgment (low|moderate|high); repeat in order; replaces the stored ones")
+    nw.set_defaults(func=_narrative_set)
+    for name, ret in (("comment", False), ("return", True)):
+        nc = nrs.add_parser(name, help=f"{'return a part for changes' if ret else 'comment on a part'} (lead)")
+        nc.add_argument("submission", type=int)
+        nc.add_argument("part", choices=["bottom_line", "judgments", "recommendations"])
+        nc.add_argument("comment")
+        nc.set_defaults(func=_narrative_comment, return_part=ret)
+
     k = sub.add_parser("pki", help="workstation CA, signing certificates and trusted roots")
     ks = k.add_subparsers(dest="pki_command", required=True)
     st = ks.add_parser("setup", help="create the workstation CA and missing signing certificates (administrator)")
@@ -102,6 +123,63 @@ def _build(args: argparse.Namespace) -> int:
     with signed_in(args) as session:
         r = report_service.build(session, args.submission)
     print(f"report {r.id} built: {r.control_number} v{r.version}, marked {r.marking}, SHA-256 {r.sha256}")
+    return 0
+
+
+def _narrative_show(args: argparse.Namespace) -> int:
+    from app.services import narrative
+
+    with signed_in(args) as session:
+        view = narrative.get(session, args.submission)
+    n = view.narrative
+    print(f"Bottom line {n.bottom_line_marking.portion()}:\n{n.bottom_line or '(not written)'}\n")
+    for i, j in enumerate(n.judgments, start=1):
+        print(f"KJ-{i} {j.marking.portion()} ({j.confidence.label}): {j.text}")
+    print(f"\nRecommendations {n.recommendations_marking.portion()}:\n{n.recommendations or '(not written)'}")
+    for c in view.comments:
+        state = "open" if c.open_return else "answered" if c.action == "return" else ""
+        print(f"{c.created_at[:16]} {c.author} {c.action} {c.part}: {c.comment}" + (f" [{state}]" if state else ""))
+    if view.locked:
+        print("Locked: the assessment is approved.")
+    return 0
+
+
+def _narrative_set(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from app.model.markings import Marking
+    from app.model.narrative import Confidence, KeyJudgment
+    from app.services import narrative
+
+    def text(path: str | None) -> str | None:
+        return Path(path).read_text(encoding="utf-8") if path else None
+
+    with signed_in(args) as session:
+        current = narrative.get(session, args.submission).narrative
+        changes: dict[str, object] = {}
+        bottom, recs = text(args.bottom_line), text(args.recommendations)
+        if bottom is not None:
+            changes.update(bottom_line=bottom.strip(), bottom_line_marking=Marking.parse(args.bottom_line_marking))
+        if recs is not None:
+            changes.update(recommendations=recs.strip(),
+                           recommendations_marking=Marking.parse(args.recommendations_marking))
+        if args.judgment:
+            try:
+                changes["judgments"] = tuple(KeyJudgment(t.strip(), Confidence(c.lower()), Marking.parse(m))
+                                             for c, m, t in args.judgment)
+            except ValueError:
+                raise ValidationError("judgment", "confidence must be low, moderate or high") from None
+        view = narrative.save(session, args.submission, dataclasses.replace(current, **changes))  # type: ignore[arg-type]
+    print(f"Narrative of submission {args.submission} saved ({len(view.narrative.judgments)} key judgments)")
+    return 0
+
+
+def _narrative_comment(args: argparse.Namespace) -> int:
+    from app.services import narrative
+
+    with signed_in(args) as session:
+        narrative.comment(session, args.submission, args.part, args.comment, args.return_part)
+    print(f"{'Returned' if args.return_part else 'Commented on'} {args.part} of submission {args.submission}")
     return 0
 
 

@@ -106,3 +106,32 @@ def test_report_assembly_carries_the_narrative(workstation) -> None:  # type: ig
     report = report_service.assemble(rev, sid)
     assert report.narrative.bottom_line == "Bottom line here."
     assert report.overall_marking().banner() == "SECRET//NOFORN"
+
+
+def test_cli_set_show_and_return(workstation, sub: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                 capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
+    import io
+    import sys
+
+    from app import cli as app_cli
+
+    def run(user: str, *args: str) -> tuple[int, str]:
+        monkeypatch.setattr(sys, "stdin", io.StringIO(workstation.passphrase(user) + "\n"))
+        code = app_cli.main(["--data-dir", str(workstation.data_dir), "--user", user, "report", "narrative", *args])
+        out = capsys.readouterr()
+        return code, out.out + out.err
+
+    bl = tmp_path / "bl.txt"
+    bl.write_text("The model is *capable*.\n\n- point one\n", encoding="utf-8")
+    code, out = run("reviewer", "set", str(sub), "--bottom-line", str(bl), "--bottom-line-marking", "SECRET//NOFORN",
+                    "--judgment", "high", "UNCLASSIFIED", "Uplift is real.")
+    assert code == 0 and "1 key judgments" in out, out
+    stored = narrative_service.get(workstation.session("reviewer"), sub).narrative
+    assert stored.bottom_line.startswith("The model is *capable*.") and stored.bottom_line_marking == SNF
+    assert stored.judgments[0].confidence is Confidence.HIGH
+    code, out = run("lead", "return", str(sub), "judgments", "Give the basis.")
+    assert code == 0 and "Returned judgments" in out
+    code, out = run("reviewer", "show", str(sub))
+    assert code == 0 and "KJ-1 (U) (High confidence): Uplift is real." in out and "Give the basis. [open]" in out
+    code, out = run("reviewer", "set", str(sub), "--judgment", "certain", "UNCLASSIFIED", "x")
+    assert code != 0 and "low, moderate or high" in out

@@ -202,11 +202,13 @@ def test_signature_page_text_matches_the_signatures_present(workstation, tmp_pat
     signed = signature_page()
     assert re.search(r"Signed by Rita Reviewer.*Role: Reviewer", signed)
     assert "Lee Lead Role" not in signed and "Role: Lead reviewer" not in signed
+    assert "Not yet countersigned Awaiting the lead reviewer's countersignature" in signed
+    assert "Awaiting" not in unsigned
     report_service.countersign(lead, report.id, workstation.passphrase("lead"))
     both = signature_page()
     assert re.search(r"Signed by Rita Reviewer.*Role: Reviewer", both)
     assert re.search(r"Signed by Lee Lead.*Role: Lead reviewer", both)
-    assert "to be signed" not in both
+    assert "to be signed" not in both and "Awaiting" not in both and "Not yet countersigned" not in both
 
 
 def test_finding_without_evidence_prints_no_empty_evidence_heading(tmp_path: Path) -> None:
