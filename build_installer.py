@@ -331,12 +331,19 @@ def build_project_wheel(project_dir: Path, dest: Path, epoch: int, python: str =
         return final
 
 
+def cache_key(pins: Sequence[Pin]) -> str:
+    """The wheel cache's folder for a lock: a hash of its pins only. The lock's header names the
+    pyproject.toml digest, which changes with any edit of that file (a test setting, a dev tool) and
+    would empty the cache although not one wheel changed."""
+    return hashlib.sha256("\n".join(sorted(p.line() for p in pins)).encode()).hexdigest()[:16]
+
+
 def cmd_wheelhouse(args: argparse.Namespace) -> int:
     lock, dest, target = Path(args.lock), Path(args.dest), target_from(args)
     pins = read_lock(lock)
     dest.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    cache = Path(args.cache).expanduser() / hashlib.sha256(lock.read_bytes()).hexdigest()[:16] if args.cache else None
+    cache = Path(args.cache).expanduser() / cache_key(pins) if args.cache else None
     reused = _from_cache(cache, dest, pins) if cache else 0
     if reused < len(pins):  # pip skips files already in dest whose hash matches the lock
         run([sys.executable, "-m", "pip", "download", "--quiet", "--require-hashes", "--no-deps", "-d", str(dest),
@@ -842,8 +849,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lock", default=str(ROOT / LOCK_NAME))
     p.add_argument("--dest", default=str(ROOT / "dist" / WHEELHOUSE))
     p.add_argument("--project-dir", default=str(ROOT))
-    p.add_argument("--cache", help="reuse/keep downloaded wheels here, keyed by the lock's hash (every wheel is "
-                                   "checked against the lock again)")
+    p.add_argument("--cache", help="reuse/keep downloaded wheels here, keyed by a hash of the lock's pins "
+                                   "(every wheel is checked against the lock again)")
     add_target_args(p)
     p.set_defaults(func=cmd_wheelhouse)
 

@@ -133,9 +133,15 @@ def test_wheelhouse_cache_is_reused_but_never_trusted(built: dict[str, Path], tm
     args = ["wheelhouse", "--lock", str(built["lock"]), "--project-dir", str(built["proj"]), "--cache",
             str(tmp_path / "cache")]
     assert bi.main([*args, "--dest", str(tmp_path / "one")]) == 0
-    [cached] = (tmp_path / "cache").glob("*/six-1.17.0-*.whl")  # keyed by the lock's hash
+    [cached] = (tmp_path / "cache").glob("*/six-1.17.0-*.whl")  # keyed by the lock's pins
+    assert cached.parent.name == bi.cache_key(bi.read_lock(built["lock"]))
     capsys.readouterr()
     assert bi.main([*args, "--dest", str(tmp_path / "two")]) == 0
+    assert "reused 1 of 1 wheels" in capsys.readouterr().err
+    # the same pins under another header (pyproject.toml edited, not one wheel changed) use the same cache
+    relocked = tmp_path / "relocked.lock"
+    relocked.write_text("# from: pyproject.toml sha256 of an edited file\n" + built["lock"].read_text())
+    assert bi.main([*args[:2], str(relocked), *args[3:], "--dest", str(tmp_path / "two-b")]) == 0
     assert "reused 1 of 1 wheels" in capsys.readouterr().err
     cached.write_bytes(b"poisoned cache")
     assert bi.main([*args, "--dest", str(tmp_path / "three")]) == 0

@@ -5,7 +5,7 @@ fresh venv, selftest) -> `frontier-review --version` and `frontier-review selfte
 
 Downloads ~143 MB of wheels from the package registry the first time (10 s on an idle 2-core machine,
 but the whole test came close to 4 minutes on a loaded one), so the wheels are kept in
-~/.cache/frontier-review-wheelhouse keyed by the lock's hash and reused. Every stage says what broke.
+~/.cache/frontier-review-wheelhouse keyed by a hash of the lock's pins and reused. Every stage says what broke.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from build_installer import normalize
 from reports import pki
 
 ROOT = Path(__file__).resolve().parents[2]
-# Wheels kept between runs, keyed by the lock's hash; each is checked against the lock again.
+# Wheels kept between runs, keyed by a hash of the lock's pins; each is checked against the lock again.
 CACHE = Path(os.environ.get("FRONTIER_REVIEW_WHEEL_CACHE", "~/.cache/frontier-review-wheelhouse")).expanduser()
 
 
