@@ -48,7 +48,7 @@ lint: $(STAMP)
 TEST_MINUTES ?= 12
 test: lint
 	@echo "Running the test suite: about $(TEST_MINUTES) minutes on a 2-core machine; progress is shown per file."
-	$(PY) -m pytest -p no:randomly -n $(TEST_WORKERS) --dist loadfile --durations=5 $(ARGS)
+	$(PY) -m pytest -p no:randomly -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=5 $(ARGS)
 
 bench: $(STAMP)
 	for b in bench/bench_*.py; do $(PY) $$b || exit 1; done
