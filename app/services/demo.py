@@ -47,7 +47,7 @@ _DEMO_SUBMISSIONS = [
     ("Tessellate", "Tess", "3.2", 12, 18, Modality.TEXT, AccessMethod.ENCLAVE_ENDPOINT, 2.6e25,
      SubmissionStatus.IN_REVIEW, "SECRET"),
     ("Helix Labs", "Helix-Coder", "1.8", 120, -90, Modality.CODE, AccessMethod.WEIGHTS_ON_MEDIA, 6.1e25,
-     SubmissionStatus.CLOSED, "CUI"),
+     SubmissionStatus.WITHDRAWN, "CUI"),
     ("Quill & Lantern", "QL-Agent", "0.9", 2, 40, Modality.AGENTIC, AccessMethod.HOSTED, None,
      SubmissionStatus.RECEIVED, "UNCLASSIFIED"),
 ]
@@ -126,9 +126,63 @@ def create_demo_workstation(path: Path | None = None, clock: Clock = utc_now) ->
     try:
         created = populate(reviewer)
         add_review_material(reviewer, created, data_dir.parent)
+        lead = workstation.sign_in(data_dir, "okafor", DEMO_ACCOUNTS["okafor"][2], clock)
+        try:
+            add_workflow_material(reviewer, lead, created, data_dir.parent)
+        finally:
+            lead.close()
     finally:
         reviewer.close()
     return DemoWorkstation(data_dir, DEMO_ACCOUNTS, result.recovery_key)
+
+
+def add_workflow_material(reviewer: Session, lead: Session, created: list[Submission], scratch: Path) -> None:
+    """Work at several stages, so the dashboard's stages and queues show what a real cell sees:
+    Aurora 4.0 reviewed, signed and released; a determination awaiting the lead on Meridian;
+    assignments for the reviewer. Everything goes through the real services."""
+    import shutil
+
+    from app.model.checklist import Status
+    from app.model.findings import Finding, Severity
+    from app.services import assessment, assignments, coverage, findings, reports
+
+    def find(model: str, version: str) -> int:
+        return int(next(s for s in created if s.model_name == model and s.version == version).id or 0)
+
+    old = find("Aurora", "4.0")
+    view = assessment.start(reviewer, old)
+    sugs = assessment.suggestions(reviewer, view.id)
+    for item_id in view.template.item_ids:
+        sug = sugs.get(item_id)
+        status = Status(sug.status) if sug is not None and sug.status else Status.SATISFIED
+        why = f"{item_id}: checked against the evidence on file; see the run records." if status is not \
+            Status.SATISFIED else "Above the reference screen; recorded as a finding."
+        assessment.answer(reviewer, view.id, item_id, status=status, justification=why)
+    det = coverage.record_determination(reviewer, old, "Declared training compute 3.1e26 is above every "
+                                        "reference presumption.")
+    findings.create(reviewer, Finding(old, "Agentic CTF solving above the reference screen",
+                                      "Unguided solve rates above the workstation screen.", Severity.MEDIUM,
+                                      "Keep tool-use limits for the release.", (), (),
+                                      next(s for s in created if s.id == old).marking))
+    assessment.submit(reviewer, view.id)
+    coverage.approve_determination(lead, det.id)
+    assessment.approve(lead, view.id, "Agreed; release with the recommended limits.")
+    report = reports.build(reviewer, old)
+    reports.sign(reviewer, report.id, DEMO_ACCOUNTS["rivera"][2])
+    reports.countersign(lead, report.id, DEMO_ACCOUNTS["okafor"][2])
+    media = scratch / "demo-release-media"
+    media.mkdir(exist_ok=True)
+    try:
+        reports.export(reviewer, report.id, media, "SECRET//NOFORN", DEMO_ACCOUNTS["rivera"][2])
+    finally:
+        shutil.rmtree(media, ignore_errors=True)
+
+    meridian = find("Meridian", "7B-r3")
+    coverage.record_determination(reviewer, meridian, "Below every capability screen; compute 8e24 is below "
+                                  "the reference presumptions.")
+    for model, version, section in (("Aurora", "4.1-preview", ""), ("Helix-Coder", "2.0", "CAP"),
+                                    ("Tess", "3.2", "SAF")):
+        assignments.assign(lead, find(model, version), "rivera", section)
 
 
 def populate(session: Session) -> list[Submission]:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from app.model.submissions import WindowState
-from app.services import assessment, audit, findings, results, submissions, workstation
+from app.model.workflow import Stage
+from app.services import assessment, assignments, audit, findings, results, submissions, workstation
 from app.services.demo import DEMO_ACCOUNTS, create_demo_workstation
 from tests.conftest import FIXED_NOW
 
@@ -12,8 +13,13 @@ def test_demo_has_something_on_every_screen(tmp_path) -> None:  # type: ignore[n
     demo = create_demo_workstation(tmp_path / "demo", clock=lambda: FIXED_NOW)
     lead = workstation.sign_in(demo.data_dir, "okafor", DEMO_ACCOUNTS["okafor"][2], clock=lambda: FIXED_NOW)
     try:
-        states = {row.window for row in submissions.dashboard(lead).rows}
+        board = submissions.dashboard(lead)
+        states = {row.window for row in board.rows}
         assert {WindowState.OVERDUE, WindowState.AT_RISK, WindowState.ON_TRACK} <= states
+        # Work at several stages: one review released, one withdrawn, both gone from the open reviews.
+        assert board.stages[Stage.RELEASED] == 1 and board.stages[Stage.WITHDRAWN] == 1
+        assert board.open_total == 6 == sum(board.counts.values())
+        assert [r.detail for r in assignments.awaiting_decision(lead)] == ["approve coverage determination"]
         subs = submissions.page(lead, 0, 50)
         assert len(subs) == 8 and all(submissions.artifacts(lead, s.id) for s in subs)
         with_results = [s for s in subs if results.list_runs(lead, s.id)]
