@@ -101,6 +101,7 @@ def render_all(out: Path) -> list[Path]:
                        ("derived_from", "AI Cyber Evaluation SCG, 2026-06"), ("declassify_on", "20510601"),
                        ("cui_controlled_by", "Cyber Evaluation Cell"), ("cui_category", "CTI")):
         wizard.authority_page.edits[key].setText(value)
+    _snap(app, wizard, out, "02b_setup_authority", (760, 580))
     wizard.next()
     wizard.admin_page.display.setText("Dana Administrator")
     wizard.admin_page.passphrase.setText("short")
@@ -162,6 +163,8 @@ def render_all(out: Path) -> list[Path]:
     from ui.screens.assessment_shots import render_screenshots as assessment_shots  # assessment_*.png
     assessment_shots(lead, window, out, lambda w, name, size: _snap(app, w, out, name, size))
     _narrative_shot(lead, window, first.id, lambda w, name: _snap(app, w, out, name))
+    from ui.screens.workflow_shots import render_screenshots as workflow_shots  # workflow_*.png
+    workflow_shots(lead, window, lambda w, name, size: _snap(app, w, out, name, size))
     window.lock("on demand")
     _snap(app, window, out, "14_locked")
     window.try_unlock(passphrases["okafor"])
