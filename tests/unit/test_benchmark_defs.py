@@ -436,3 +436,33 @@ def test_trend_frontier_and_position_against_previous_frontier_and_own_previous_
     assert "difference +0.200 (more capable; intervals overlap: not distinguishable from noise)" in pos.lines[1]
     assert "difference +0.400 (more capable; intervals do not overlap)" in pos.lines[2]
     assert t.points[0].low is not None and t.points[0].n == 40
+
+
+# -- report content -----------------------------------------------------------------------------------
+
+
+def test_report_section_shows_intervals_deviations_and_trend_marked_as_the_definitions(defined, tmp_path):
+    from pypdf import PdfReader
+    from reportlab.lib.pagesizes import LETTER
+    from reportlab.platypus import SimpleDocTemplate
+
+    from app.services import benchmark_evidence
+    from reports.pdf_benchmark_evidence import flowables, trend_drawing
+    from reports.pdf_markings import styles
+
+    s, sid = defined
+    lead_plan = ["intercode-ctf@2"]
+    results.import_files(s, [INSPECT / "intercode_missing.eval", INSPECT / "intercode_ok.eval"], sid)
+    ev = benchmark_evidence.gather(s, sid)
+    assert ev.marking.banner() == "SECRET"  # the agency definition is SECRET: the section is at least that
+    assert [r.conforming for r in ev.runs] == [False, True]
+    assert any("1 missing: ctf-2" in d for d in ev.runs[0].deviations)
+    assert "Wilson" in ev.runs[1].interval or "bootstrap" in ev.runs[1].interval
+    assert lead_plan and ev.trends and ev.trends[0].benchmark == "InterCode-CTF"
+    out = tmp_path / "section.pdf"
+    doc = SimpleDocTemplate(str(out), pagesize=LETTER)
+    doc.build(flowables(ev, styles(), doc.width))
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(out).pages).split())
+    assert "(S) Benchmark evidence" in text and "does not conform to intercode-ctf" in text
+    assert "1 missing: ctf-2" in text and "Capability trend: InterCode-CTF" in text and "95% CI" in text
+    assert trend_drawing(ev.trends[0], 400) is not None
