@@ -3,6 +3,7 @@ conformance needs (read from what the results repository stored at import)."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -171,3 +172,29 @@ def replace_plan(conn: Connection, submission_id: int, entries: list[tuple[str, 
 
 def planned_submissions(conn: Connection) -> set[int]:
     return {int(r[0]) for r in conn.execute("SELECT DISTINCT submission_id FROM evaluation_plans")}
+
+
+# -- determination reviews (a lead keeps a flagged determination, saying why) -------------------------
+
+@dataclass(frozen=True)
+class DeterminationReview:
+    determination_id: int
+    flags_sha256: str
+    flags: list[str]
+    reason: str
+    reviewed_by: str
+    reviewed_at: str
+
+
+def add_determination_review(conn: Connection, determination_id: int, flags_sha256: str, flags: list[str],
+                             reason: str, actor: str, now: str) -> None:
+    conn.execute("INSERT INTO determination_reviews (determination_id, flags_sha256, flags, reason, reviewed_by, "
+                 "reviewed_at) VALUES (?, ?, ?, ?, ?, ?)",
+                 (determination_id, flags_sha256, json.dumps(flags), reason, actor, now))
+
+
+def determination_review(conn: Connection, determination_id: int, flags_sha256: str) -> DeterminationReview | None:
+    r = conn.execute("SELECT determination_id, flags_sha256, flags, reason, reviewed_by, reviewed_at FROM "
+                     "determination_reviews WHERE determination_id = ? AND flags_sha256 = ? ORDER BY id DESC LIMIT 1",
+                     (determination_id, flags_sha256)).fetchone()
+    return DeterminationReview(int(r[0]), r[1], json.loads(r[2]), r[3], r[4], r[5]) if r else None

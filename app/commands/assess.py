@@ -70,6 +70,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     cv = s.add_parser("coverage", help="evaluate the active rule set for a submission")
     cv.add_argument("submission", type=int)
     cv.add_argument("--record", metavar="RATIONALE", help="record the determination with this rationale")
+    cv.add_argument("--keep", metavar="REASON", help="lead: record why the flagged determination stands")
     cv.set_defaults(func=_coverage)
 
     an = s.add_parser("answers", help="checklist answers in batches")
@@ -268,6 +269,10 @@ def _coverage(args: argparse.Namespace) -> int:
                   + (f", approved by {d.approved_by}" if d.approved_by else ", awaiting a lead's approval"))
         for flag in view.flags:
             print(f"warning: {flag}")
+        if view.kept:
+            print(view.kept)
+        if args.keep:
+            print(coverage.keep_determination(s, args.submission, args.keep).kept)
         if args.record:
             det = coverage.record_determination(s, args.submission, args.record)
             print(f"Determination {det.id} recorded: {det.outcome}")

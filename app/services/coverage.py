@@ -26,7 +26,7 @@ from app.services import statistics as statistics_service
 from app.services.session import Session
 from app.services.signed_import import read_signed
 from storage import assessment_repo as repo
-from storage import submissions_repo
+from storage import benchmarks_repo, submissions_repo
 from storage.db import Connection
 
 BUILTIN_RULESET = "reference_ruleset.json"
@@ -153,6 +153,7 @@ class CoverageView:
     determination: repo.Determination | None
     flags: list[str]  # re-evaluation reasons (empty: the recorded determination still holds)
     excluded: list[str]
+    kept: str = ""  # a lead recorded why the determination stands despite the flags shown then
 
 
 def evaluate(session: Session, submission_id: int) -> CoverageView:
@@ -167,7 +168,46 @@ def evaluate(session: Session, submission_id: int) -> CoverageView:
                                          det.inputs_fingerprint, evaluation, cov.fingerprint_text(ins),
                                          f"{det.ruleset_id} v{det.ruleset_version}",
                                          cov.input_changes(det.inputs, ins))
-    return CoverageView(submission_id, ruleset, ins, evaluation, det, flags, excluded_runs(session, submission_id))
+    kept = ""
+    if det is not None and flags:
+        review = benchmarks_repo.determination_review(session.db.conn, det.id, _flags_digest(flags))
+        if review is not None:
+            kept = (f"Re-evaluation flags answered by {review.reviewed_by} at {review.reviewed_at[:16]}: "
+                    f"{review.reason}")
+            flags = []
+    return CoverageView(submission_id, ruleset, ins, evaluation, det, flags, excluded_runs(session, submission_id),
+                        kept)
+
+
+def _flags_digest(flags: list[str]) -> str:
+    import hashlib
+
+    return hashlib.sha256("\n".join(flags).encode()).hexdigest()
+
+
+def keep_determination(session: Session, submission_id: int, reason: str) -> CoverageView:
+    """A lead records why the current determination stands although the rule set, a definition or a run
+    it rests on changed (the alternative is recording and approving a new one). Only the flags shown
+    now are answered: a later change flags it again. Never by the person who recorded it."""
+    session.require(Permission.APPROVE)
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError("reason", "say why the determination stands despite the changes")
+    view = evaluate(session, submission_id)
+    det = view.determination
+    if det is None:
+        raise ValidationError("determination", f"submission {submission_id} has no recorded determination")
+    if not view.flags:
+        raise ValidationError("determination", "the determination is not flagged for re-evaluation")
+    if det.recorded_by == session.account.username:
+        raise PermissionDenied(f"You recorded determination {det.id}; a different lead must decide that it stands "
+                               "(two-person rule).")
+    with session.transaction() as conn:
+        benchmarks_repo.add_determination_review(conn, det.id, _flags_digest(view.flags), view.flags, reason,
+                                                 session.account.username, session.now())
+        session.audit(conn, "coverage.keep", "submission", submission_id,
+                      {"determination": det.id, "flags": view.flags, "reason": reason})
+    return evaluate(session, submission_id)
 
 
 def reevaluation_flags(session: Session, submission_id: int) -> list[str]:

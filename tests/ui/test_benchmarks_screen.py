@@ -105,3 +105,33 @@ def test_submission_page_shows_plan_progress_and_compare_shows_noise(ctx: UiCont
     compare.set_pair(a, b)
     text = compare.stats_label.text()
     assert f"Run A ({a}):" in text and "n=3" in text and "not distinguishable from noise" in text
+
+
+def test_coverage_screen_lead_keeps_flagged_determination(make_ctx, qtbot, tmp_path, dialogs) -> None:  # type: ignore[no-untyped-def]
+    from app.model.submissions import Submission as Sub
+    from app.services import coverage
+    from app.services.coverage import builtin_ruleset_bytes
+    from ui.screens.coverage_screen import CoverageScreen
+
+    admin, rev, lead = make_ctx("admin"), make_ctx("reviewer"), make_ctx("lead")
+    sid = submissions.create(rev.session, Sub("Offline", "model", "1", date(2026, 11, 1), date(2026, 11, 28),
+                                              training_flop=3e25)).id
+    det = coverage.record_determination(rev.session, sid, "Covered on compute.")
+    coverage.approve_determination(lead.session, det.id)
+    pki_service.ensure_ready(admin.session)
+    doc = json.loads(builtin_ruleset_bytes())
+    doc.update(ruleset_id="agency", version=1, label="classified", title="Agency")
+    data = json.dumps(doc).encode()
+    path = tmp_path / "r.json"
+    path.write_bytes(data)
+    ca = pki_service.load_ca(admin.session.db.conn)
+    path.with_name("r.json.p7s").write_bytes(sign_detached(data, ca.key, ca.cert))
+    coverage.import_ruleset(admin.session, path)
+    screen = CoverageScreen(lead, sid)
+    qtbot.addWidget(screen)
+    assert screen.keep_button.isVisibleTo(screen) and "outcome would stay 'covered'" in screen.flags.text()
+    dialogs.texts.append("Same compute thresholds.")
+    screen.keep()
+    assert not screen.flags.isVisibleTo(screen) and not screen.keep_button.isVisibleTo(screen)
+    assert "Same compute thresholds." in screen.kept.text()
+    assert not CoverageScreen(rev, sid).keep_button.isVisibleTo(screen)

@@ -466,3 +466,40 @@ def test_report_section_shows_intervals_deviations_and_trend_marked_as_the_defin
     assert "(S) Benchmark evidence" in text and "does not conform to intercode-ctf" in text
     assert "1 missing: ctf-2" in text and "Capability trend: InterCode-CTF" in text and "95% CI" in text
     assert trend_drawing(ev.trends[0], 400) is not None
+
+
+def test_lead_keeps_a_flagged_determination_with_a_reason_until_the_next_change(workstation, tmp_path,
+                                                                                 monkeypatch, capsys):
+    admin = _admin(workstation)
+    rev, lead = workstation.session("reviewer"), workstation.session("lead")
+    sid = _sub(rev, flop=3e25)
+    det = coverage.record_determination(rev, sid, "3e25 FLOP exceeds the EU presumption.")
+    coverage.approve_determination(lead, det.id)
+    with pytest.raises(ValidationError, match="not flagged"):
+        coverage.keep_determination(lead, sid, "nothing changed")
+    doc = json.loads(builtin_ruleset_bytes())
+    doc.update(ruleset_id="agency", version=1, label="classified", title="Agency")
+    coverage.import_ruleset(admin, _write_signed(admin, tmp_path / "r.json", doc))
+    assert coverage.evaluate(rev, sid).flags
+    with pytest.raises(PermissionDenied):
+        coverage.keep_determination(rev, sid, "reviewers cannot")
+    with pytest.raises(ValidationError, match="say why"):
+        coverage.keep_determination(lead, sid, " ")
+
+    def run(user, *argv):
+        monkeypatch.setattr("sys.stdin", io.StringIO(workstation.passphrase(user) + "\n"))
+        code = cli.main(["--data-dir", str(workstation.data_dir), "--user", user, *argv])
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    code, out, err = run("lead", "assess", "coverage", str(sid), "--keep", "Same compute rules; outcome unchanged.")
+    assert code == 0, err
+    assert "Re-evaluation flags answered by lead" in out and "Same compute rules" in out
+    view = coverage.evaluate(rev, sid)
+    assert view.flags == [] and "Same compute rules; outcome unchanged." in view.kept
+    events = [e for e in audit_log.list_events(admin.db.conn, limit=20) if e.action == "coverage.keep"]
+    assert events and events[0].details["reason"] == "Same compute rules; outcome unchanged."
+    # a further change raises the flag again
+    results.import_files(rev, [INSPECT / "wmdp_cyber_ok.eval"], sid)
+    view = coverage.evaluate(rev, sid)
+    assert view.flags and "run(s) added" in view.flags[0] and view.kept == ""

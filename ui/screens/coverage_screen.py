@@ -115,6 +115,15 @@ class CoverageScreen(QWidget):
         rec_box.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         cur_box.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
 
+        # A lead answers the flags by recording why the determination stands (or records a new one).
+        self.keep_button = QPushButton("Keep determination…")
+        self.keep_button.setToolTip("Record why the current determination stands despite what changed")
+        self.keep_button.clicked.connect(self.keep)
+        self.keep_button.setVisible(False)
+        self.kept = QLabel()
+        self.kept.setObjectName("determinationKept")
+        self.kept.setTextFormat(Qt.TextFormat.PlainText)
+        self.kept.setWordWrap(True)
         refresh = QPushButton("Re-evaluate")
         refresh.clicked.connect(self.refresh)
         top = QHBoxLayout()
@@ -123,6 +132,10 @@ class CoverageScreen(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.flags)
+        flag_row = QHBoxLayout()
+        flag_row.addWidget(self.kept, 1)
+        flag_row.addWidget(self.keep_button)
+        layout.addLayout(flag_row)
         layout.addWidget(self.table, 3)
         layout.addWidget(self.engine)
         layout.addWidget(self.excluded)
@@ -147,6 +160,9 @@ class CoverageScreen(QWidget):
         self.ruleset_label.setStyleSheet("color: #9a6700; font-weight: 600;" if warn else "font-weight: 600;")
         self.flags.setText("\n".join(f"Re-evaluation needed: {f}" for f in v.flags))
         self.flags.setVisible(bool(v.flags))
+        self.keep_button.setVisible(bool(v.flags) and self.ctx.can(Permission.APPROVE))
+        self.kept.setText(v.kept)
+        self.kept.setVisible(bool(v.kept))
 
         rows = list(v.evaluation.results)
         rows.sort(key=lambda r: r.kind.value != "compute")  # compute indicators first, then capability
@@ -202,6 +218,18 @@ class CoverageScreen(QWidget):
             return
         self.rationale.clear()
         self.ctx.events.status_message.emit("Coverage determination recorded")
+        self.refresh()
+
+    def keep(self) -> None:
+        reason = self.ctx.ask_text(self, "Keep determination",
+                                   "Why does the recorded determination stand despite these changes?")
+        if not reason:
+            return
+        try:
+            coverage.keep_determination(self.ctx.session, self.submission_id, reason)
+        except FrontierError as exc:
+            self.ctx.show_error(self, exc)
+            return
         self.refresh()
 
     def approve(self) -> None:
