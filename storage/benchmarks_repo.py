@@ -51,6 +51,11 @@ def insert_definition(conn: Connection, benchmark_id: str, version: int, name: s
                  "VALUES (?, ?, ?, ?, ?)", (benchmark_id, version, name, marking, document_pk))
 
 
+def document_hashes(conn: Connection) -> list[tuple[int, str]]:
+    """(pk, sha256) of every stored document: cheap, without the content."""
+    return [(int(r[0]), r[1]) for r in conn.execute("SELECT id, sha256 FROM benchmark_documents ORDER BY id")]
+
+
 def documents(conn: Connection) -> list[StoredBenchmarkDocument]:
     return [_doc(r) for r in conn.execute(f"SELECT {_D_COLS} FROM benchmark_documents ORDER BY id")]
 

@@ -39,15 +39,33 @@ def stored_documents(conn: Connection) -> list[tuple[repo.StoredBenchmarkDocumen
     return [(d, _parsed(d.content, f"benchmark document {d.document_id} v{d.version}")) for d in repo.documents(conn)]
 
 
+_MERGED: dict[tuple[str, ...], list[BenchmarkDefinition]] = {}
+
+
 def all_definitions(conn: Connection) -> list[BenchmarkDefinition]:
-    """Every stored definition (all versions); the shipped catalog's where it is not stored yet."""
+    """Every stored definition (all versions); the shipped catalog's where it is not stored yet.
+    Called on every results read (task resolution): only the documents' hashes are read each time;
+    a document's content is read and parsed once per hash."""
+    hashes = repo.document_hashes(conn)
+    key = tuple(sha for _pk, sha in hashes)
+    merged = _MERGED.get(key)
+    if merged is not None:
+        return list(merged)
+    docs = [_PARSED.get(sha) for _pk, sha in hashes]
+    if any(d is None for d in docs):
+        docs = [doc for _stored, doc in stored_documents(conn)]
     out: dict[tuple[str, int], BenchmarkDefinition] = {}
-    for _stored, doc in stored_documents(conn):
+    for doc in docs:
+        assert doc is not None
         for d in doc.definitions:
             out.setdefault((d.benchmark_id, d.version), d)
     for d in builtin_document().definitions:
         out.setdefault((d.benchmark_id, d.version), d)
-    return sorted(out.values(), key=lambda d: (d.name.lower(), d.version))
+    merged = sorted(out.values(), key=lambda d: (d.name.lower(), d.version))
+    if len(_MERGED) > 64:
+        _MERGED.clear()
+    _MERGED[key] = merged
+    return list(merged)
 
 
 def latest_definitions(conn: Connection) -> list[BenchmarkDefinition]:
