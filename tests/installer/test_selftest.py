@@ -37,8 +37,12 @@ def test_network_step_fails_when_the_guard_is_missing(monkeypatch: pytest.Monkey
     assert not isinstance(err.value, selftest.NetworkBlocked)
 
 
-def test_all_steps_pass_and_leave_nothing_behind(tmp_path: Path) -> None:
-    tmp = Path(selftest.tempfile.gettempdir())
+def test_all_steps_pass_and_leave_nothing_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # a temporary folder of its own: a self-test running at the same time elsewhere (the smoke install on
+    # the other xdist worker, another checkout's suite) must not look like one left behind by this run
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    monkeypatch.setattr(selftest.tempfile, "tempdir", str(tmp))
     before = set(tmp.glob("frontier-review-selftest-*"))
     seen: list[selftest.StepResult] = []
     results = selftest.run(seen.append, keep=tmp_path / "kept")
