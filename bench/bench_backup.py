@@ -117,7 +117,7 @@ def main() -> int:
             phases.setdefault(what, time.perf_counter())
 
         t = time.perf_counter()
-        made = backup.create(admin, media, ADMIN_PW, progress=progress)
+        made = backup.create(admin, media, ADMIN_PW, progress=progress, media_label="SECRET//NOFORN")
         t_create = time.perf_counter() - t
         ordered = sorted(phases.items(), key=lambda kv: kv[1])
         marks = [("re-authentication and signer", t), *ordered, ("end", t + t_create)]

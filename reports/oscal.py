@@ -128,7 +128,7 @@ def assessment_results(r: ReportInput) -> dict[str, Any]:
     selection: dict[str, Any] = {"include-controls": controls} if controls else {"include-all": {}}
     result: dict[str, Any] = {
         "uuid": _uuid(cn, "result"),
-        "title": f"Review of {r.submission.display_name}",
+        "title": f"{r.submission.marking.portion()} Review of {r.submission.display_name}",
         "description": f"Pre-release review of submission #{r.submission.id}, report {cn}.",
         "start": start, "end": generated,
         "props": [_mark(r.overall_marking())],
@@ -145,7 +145,8 @@ def assessment_results(r: ReportInput) -> dict[str, Any]:
     return {"assessment-results": {
         "uuid": _uuid(cn),
         "metadata": {
-            "title": r.title, "last-modified": generated, "version": str(r.version), "oscal-version": OSCAL_VERSION,
+            "title": f"{r.title_marking.portion()} {r.title}", "last-modified": generated, "version": str(r.version),
+            "oscal-version": OSCAL_VERSION,
             "props": [_mark(r.overall_marking()), _prop("control-number", cn),
                       _prop("audit-chain-head", r.audit_head_hash)],
         },

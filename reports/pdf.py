@@ -21,6 +21,7 @@ from reportlab.platypus import BaseDocTemplate, Frame, PageBreak, PageTemplate, 
 from app.model.errors import Cancelled
 from app.model.markings import UNCLASSIFIED, Marking, rollup
 from app.model.report import ReportInput, Severity
+from app.model.report_markings import derive, findings_summary_marking
 from app.model.report_profile import ANNEXES, SECTIONS
 from reports import pdf_format as fmt
 from reports.pdf_checklist import appendix, checklist
@@ -106,12 +107,13 @@ def _cover(s: Story, r: ReportInput, overall: Marking) -> None:
 
 
 def _glance(r: ReportInput) -> list[tuple[Marking, str]]:
-    """Generated counts: what the record says, in one line each (zero counts omitted)."""
+    """Generated counts: what the record says, in one line each (zero counts omitted). Each count is
+    marked as high as what it counts (derivative marking)."""
     out: list[tuple[Marking, str]] = []
     counts = {sev: sum(1 for f in r.findings if f.severity is sev) for sev in Severity}
     by_sev = ", ".join(f"{fmt.count(n)} {sev.value}" for sev, n in counts.items() if n)
     noun = "finding" if len(r.findings) == 1 else "findings"
-    out.append((_U, f"This report records {fmt.count(len(r.findings))} {noun}"
+    out.append((findings_summary_marking(r), f"This report records {fmt.count(len(r.findings))} {noun}"
                     + (f" ({by_sev})" if by_sev else "") + f" from the review of submission #{r.submission.id}."))
     if r.coverage:
         out.append((r.coverage.marking, f"Coverage determination: {r.coverage.outcome}."))
@@ -128,7 +130,8 @@ def _glance(r: ReportInput) -> list[tuple[Marking, str]]:
         runs = len({b.run_ref or id(b) for b in r.benchmarks})
         extra = f", {fmt.count(len({b.run_ref or id(b) for b in flagged}))} of them not finished cleanly" if flagged \
             else ""
-        out.append((_U, f"Benchmark evidence: {fmt.count(runs)} imported run{'s' if runs != 1 else ''}{extra}."))
+        out.append((rollup(b.marking for b in r.benchmarks),
+                    f"Benchmark evidence: {fmt.count(runs)} imported run{'s' if runs != 1 else ''}{extra}."))
     return out
 
 
@@ -257,7 +260,7 @@ def _vulnerabilities(s: Story, r: ReportInput, title: str) -> None:
 def build_pdf(report: ReportInput, progress: Progress | None = None,
               cancel: Callable[[], bool] | None = None) -> BuiltPdf:
     """Render the report. Raises ValidationError for incomplete input, Cancelled when asked to stop."""
-    report.validate()
+    report = derive(report).validate()  # derived portions (title, coverage rows) never below their sources
     overall = report.overall_marking()
     st = styles()
     profile = report.profile
@@ -276,8 +279,8 @@ def build_pdf(report: ReportInput, progress: Progress | None = None,
     out = io.BytesIO()
     doc = BaseDocTemplate(
         out, pagesize=PAGE, leftMargin=MARGIN_X, rightMargin=MARGIN_X, topMargin=MARGIN_TOP,
-        bottomMargin=MARGIN_BOTTOM, title=f"{overall.banner()} {report.title}", author=PRODUCER,
-        subject=f"Control number {report.control_number}", creator=PRODUCER, producer=PRODUCER,
+        bottomMargin=MARGIN_BOTTOM, title=f"{report.title_marking.portion()} {report.title}", author=PRODUCER,
+        subject=f"{overall.banner()} · control number {report.control_number}", creator=PRODUCER, producer=PRODUCER,
         invariant=1, initialFontName=FONT, lang="en-US",
     )
     frame = Frame(doc.leftMargin, doc.bottomMargin, doc.width, doc.height, id="body", leftPadding=0,

@@ -56,7 +56,7 @@ from app.services import vulnerabilities as vs
 from ui.context import UiContext
 from ui.unsaved import FormState
 from ui.widgets.comment_thread import CommentThread
-from ui.widgets.marking_picker import MarkingPicker
+from ui.widgets.marking_picker import MarkingPicker, ask_lower_reason
 
 SEVERITY_COLOURS = {
     Severity.NONE: ("#d0d7de", "#24292f"),
@@ -467,7 +467,12 @@ class VulnEditor(QDialog):
         """Validate and store; on bad input the message names the field and the dialog stays open."""
         try:
             edited = self.vulnerability()
-            stored = vs.update(self.ctx.session, edited) if edited.id else vs.create(self.ctx.session, edited)
+            why = ask_lower_reason(self, self.ctx.ask_text, vs.marking_floor(self.ctx.session, edited), edited.marking,
+                                   "This vulnerability")
+            if why is None:
+                return False
+            stored = (vs.update(self.ctx.session, edited, why) if edited.id
+                      else vs.create(self.ctx.session, edited, why))
         except ValidationError as exc:
             self.error.setText(str(exc))
             return False

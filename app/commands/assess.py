@@ -4,6 +4,7 @@ the admin imports `assess template import FILE`, `assess ruleset import FILE` (F
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Callable
 from datetime import date
@@ -35,7 +36,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     ans.add_argument("item", help="item id, e.g. CAP-02")
     ans.add_argument("--status", choices=[x.value for x in Status], help="new status (default: keep)")
     ans.add_argument("--justification")
-    ans.add_argument("--marking")
+    ans.add_argument("--marking", help="portion marking (default: the answer's own, or the submission's for a "
+                                       "first answer)")
+    ans.add_argument("--lower-reason", default="", help="why the marking may be lower than the submission's "
+                                                        "(required to lower it; audited)")
     ans.add_argument("--expiry", help="risk acceptance expiry YYYY-MM-DD")
     ans.add_argument("--reason", default="", help="why this change was made (kept in the history)")
     ans.set_defaults(func=_answer)
@@ -65,12 +69,18 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     ex.add_argument("id", type=int)
     ex.add_argument("--json", action="store_true", required=True, help="JSON (the only format)")
     ex.add_argument("--output", help="write to this file instead of standard output")
+    ex.add_argument("--media-label", metavar="LABEL", help="classification label of the media --output writes to "
+                                                         "(required with --output; content above it is refused)")
     ex.set_defaults(func=_export)
 
     cv = s.add_parser("coverage", help="evaluate the active rule set for a submission")
     cv.add_argument("submission", type=int)
     cv.add_argument("--record", metavar="RATIONALE", help="record the determination with this rationale")
     cv.add_argument("--keep", metavar="REASON", help="lead: record why the flagged determination stands")
+    cv.add_argument("--marking", help="marking of the recorded determination (default: computed from the "
+                                      "submission and the rule set)")
+    cv.add_argument("--lower-reason", default="", help="why the marking may be lower than the computed one "
+                                                       "(required to lower it; audited)")
     cv.set_defaults(func=_coverage)
 
     an = s.add_parser("answers", help="checklist answers in batches")
@@ -201,7 +211,7 @@ def _answer(args: argparse.Namespace) -> int:
         a = assessment.answer(s, args.id, args.item, status=Status(args.status) if args.status else None,
                               justification=args.justification,
                               marking=Marking.parse(args.marking) if args.marking else None,
-                              risk_expiry=expiry, reason=args.reason)
+                              risk_expiry=expiry, reason=args.reason, lower_reason=args.lower_reason)
         print(f"{a.item_id}: {a.status.label}" + (f" (incomplete: {a.missing})" if a.missing else ""))
         return 0
     return _with_session(args, body)
@@ -240,15 +250,19 @@ def _say(text: str) -> int:
 
 def _export(args: argparse.Namespace) -> int:
     def body(s: Session) -> int:
-        text = assessment.export_json(s, args.id)
         if args.output:
             out = Path(args.output)
-            tmp = out.with_name(f".{out.name}.tmp")
-            tmp.write_text(text + "\n", encoding="utf-8")
-            tmp.replace(out)
-            print(f"Wrote {out}", file=sys.stderr)
+            marking = assessment.export_to_file(s, args.id, out, args.media_label)
+            print(f"Wrote {out} (content {marking.banner()}, media {args.media_label}); MARKING.txt beside it",
+                  file=sys.stderr)
         else:
-            print(text)
+            text = assessment.export_json(s, args.id)
+            # Marked content on a terminal gets its banner line before and after; on standard error, so
+            # standard output stays JSON for the tools it is piped to (the JSON carries its "marking").
+            banner = Marking.parse(json.loads(text)["marking"]).banner()
+            print(banner, file=sys.stderr, flush=True)
+            print(text, flush=True)
+            print(banner, file=sys.stderr)
         return 0
     return _with_session(args, body)
 
@@ -274,8 +288,12 @@ def _coverage(args: argparse.Namespace) -> int:
         if args.keep:
             print(coverage.keep_determination(s, args.submission, args.keep).kept)
         if args.record:
-            det = coverage.record_determination(s, args.submission, args.record)
-            print(f"Determination {det.id} recorded: {det.outcome}")
+            det = coverage.record_determination(s, args.submission, args.record,
+                                                marking=Marking.parse(args.marking) if args.marking else None,
+                                                lower_reason=args.lower_reason)
+            print(f"Determination {det.id} recorded: {det.marking.portion()} {det.outcome}")
+        elif args.marking or args.lower_reason:
+            raise ValidationError("--marking", "goes with --record (the marking of the recorded determination)")
         return 0
     return _with_session(args, body)
 

@@ -15,6 +15,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
     c = s.add_parser("create", help="write a signed backup folder into DEST (admin)")
     c.add_argument("dest", help="folder on the backup medium")
+    c.add_argument("--media-label", required=True, metavar="LABEL",
+                   help="classification label of the medium; it must be at least the workstation's system-high")
     c.set_defaults(func=_create)
 
     v = s.add_parser("verify", help="check a backup without restoring it; exit 1 when it fails")
@@ -42,7 +44,7 @@ def _progress(done: int, total: int, what: str) -> None:
 
 def _create(args: argparse.Namespace) -> int:
     with signed_in(args) as session:
-        result = backup.create(session, Path(args.dest), args._passphrase)
+        result = backup.create(session, Path(args.dest), args._passphrase, media_label=args.media_label)
     print(f"backup written: {result.folder}")
     print(f"signed by: {result.signer}; CA fingerprint {result.meta.ca_fingerprint}")
     if not result.verified:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from app.commands.common import print_table, signed_in
 from app.model.errors import ValidationError
-from app.model.markings import Marking
+from app.model.markings import UNCLASSIFIED, Marking
 from app.model.submissions import parse_date
 from app.model.vulnerabilities import (
     EXCHANGED_FIELDS,
@@ -21,6 +21,7 @@ from app.model.vulnerabilities import (
     Vulnerability,
     VulnStatus,
 )
+from app.services import submissions
 from app.services import vulnerabilities as vs
 from app.services.vulnerabilities import ActionKind, ImportPreview
 from reports.csaf import Publisher
@@ -56,7 +57,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     a.add_argument("--remediation-category", default=RemediationCategory.NONE_AVAILABLE.value,
                    choices=[c.value for c in RemediationCategory])
     a.add_argument("--status", default=VulnStatus.NEW.value, choices=[v.value for v in VulnStatus])
-    a.add_argument("--marking", default="UNCLASSIFIED")
+    a.add_argument("--marking", help="default: the marking of the submission it was found in (else UNCLASSIFIED)")
+    a.add_argument("--lower-reason", default="", help="why the marking may be lower than the submission's "
+                                                      "(required to lower it; audited)")
     a.set_defaults(func=_add)
 
     up = s.add_parser("update", help="change fields of a register entry (history kept)")
@@ -106,6 +109,10 @@ def _date(name: str, text: str | None):  # type: ignore[no-untyped-def]
 
 def _add(args: argparse.Namespace) -> int:
     with signed_in(args) as session:
+        if args.marking:
+            marking = Marking.parse(args.marking)
+        else:  # starts at the marking of what it is about
+            marking = submissions.get(session, args.submission).marking if args.submission else UNCLASSIFIED
         v = Vulnerability(
             title=args.title, description=args.description, target=Target(args.target), vendor=args.vendor,
             product=args.product, product_id=args.product_id, cwe=args.cwe, cve=args.cve, cvss_vector=args.cvss,
@@ -116,9 +123,9 @@ def _add(args: argparse.Namespace) -> int:
                                                                                     args.vendor_notified),
             embargo_until=_date("embargo_until", args.embargo_until), published=_date("published", args.published),
             tlp=Tlp(args.tlp), remediation_category=RemediationCategory(args.remediation_category),
-            remediation=args.remediation, status=VulnStatus(args.status), marking=Marking.parse(args.marking),
+            remediation=args.remediation, status=VulnStatus(args.status), marking=marking,
         )
-        stored = vs.create(session, v)
+        stored = vs.create(session, v, lower_reason=args.lower_reason)
         sev = stored.severity
         print(f"{stored.id}  {stored.marking.portion()} {stored.title}  "
               f"{sev.value if sev else 'not scored'} {stored.score if stored.score is not None else ''}".rstrip())

@@ -435,3 +435,20 @@ def applicable_controls(level: Level) -> tuple[str, ...]:
         if ok and not (c.family == "cui" and level.classified):
             out.append(c.banner)
     return tuple(out)
+
+
+def settle_marking(requested: Marking | None, floor: Marking, reason: str, what: str) -> tuple[Marking, bool]:
+    """The marking a new or edited record gets, and whether that lowers it.
+
+    `floor` is the marking of what the record is about (the submission, the run, the record as it
+    was). A record starts there; a higher marking may be chosen freely; a lower one (lower level,
+    or fewer controls, or wider release) only as an explicit act with a reason, which the caller
+    audits.
+    """
+    if requested is None or requested.dominates(floor):
+        return (requested or floor), False
+    if not reason.strip():
+        raise ValidationError("marking", f"{what} is about information marked {floor.banner()}; "
+                                         f"{requested.banner()} would lower it. Lowering a marking is an explicit "
+                                         "act: give the reason (it is audited), or keep the marking")
+    return requested, True

@@ -28,10 +28,12 @@ from app.model.coverage import Suggestion
 from app.model.errors import IngestError, NotFound, PermissionDenied, ValidationError
 from app.model.markings import UNCLASSIFIED, Marking, rollup
 from app.model.workflow import Act
+from app.services import derivation
 from app.services.session import Session
 from app.services.signed_import import read_signed
 from storage import assessment_repo as repo
 from storage import blobs, results_repo, submissions_repo
+from storage.atomic import atomic_write
 from storage.db import Connection
 
 BUILTIN_TEMPLATE = "default_checklist.json"
@@ -89,9 +91,11 @@ class AssessmentView:
     approved_by: str | None
     approved_at: str | None
     newer_template: tuple[int, int] | None  # (template pk, version) of a newer version of the same template
+    submission_marking: Marking = UNCLASSIFIED  # where a new answer or evidence starts
 
     def answer(self, item_id: str) -> Answer:
-        return self.answers.get(item_id) or Answer(item_id)
+        """The stored answer, or the blank one (which starts at the submission's marking)."""
+        return self.answers.get(item_id) or Answer(item_id, marking=self.submission_marking)
 
     @property
     def sections(self) -> dict[str, cl.Progress]:
@@ -117,7 +121,8 @@ def _view(conn: Connection, row: repo.AssessmentRow) -> AssessmentView:
     newer = (latest.pk, latest.version) if latest is not None and latest.version > doc.version else None
     return AssessmentView(row.id, row.submission_id, row.state, template, row.template_pk, repo.answers(conn, row.id),
                           repo.evidence_counts(conn, row.id), row.created_by, row.submitted_by, row.submitted_at,
-                          row.approved_by, row.approved_at, newer)
+                          row.approved_by, row.approved_at, newer,
+                          submissions_repo.get(conn, row.submission_id).marking)
 
 
 def get(session: Session, assessment_id: int) -> AssessmentView:
@@ -218,8 +223,11 @@ def _store(session: Session, conn: Connection, assessment_id: int, old: Answer, 
 
 def answer(session: Session, assessment_id: int, item_id: str, *, status: Status | None = None,
            justification: str | None = None, marking: Marking | None = None,
-           risk_expiry: Any = _UNSET, reason: str = "") -> Answer:
+           risk_expiry: Any = _UNSET, reason: str = "", lower_reason: str = "") -> Answer:
     """Save one answer (autosave-friendly: one short transaction, no-op when nothing changed).
+
+    A first answer starts at the submission's marking; a marking below the answer's floor (the
+    submission's for a new answer, its own otherwise) needs `lower_reason` and is audited.
 
     A final status whose justification or expiry is still missing is saved, but does not count as
     answered until completed; submit names such items.
@@ -228,24 +236,25 @@ def answer(session: Session, assessment_id: int, item_id: str, *, status: Status
     with session.transaction() as conn:
         row = _editable(session, conn, assessment_id)
         return answer_in(session, conn, row, item_id, status=status, justification=justification, marking=marking,
-                         risk_expiry=risk_expiry, reason=reason)
+                         risk_expiry=risk_expiry, reason=reason, lower_reason=lower_reason)
 
 
 def answer_in(session: Session, conn: Connection, row: repo.AssessmentRow, item_id: str, *,
               status: Status | None = None, justification: str | None = None, marking: Marking | None = None,
-              risk_expiry: Any = _UNSET, reason: str = "") -> Answer:
+              risk_expiry: Any = _UNSET, reason: str = "", lower_reason: str = "") -> Answer:
     """`answer` inside a transaction the caller holds on an editable assessment (batch imports)."""
     assessment_id = row.id
     template = _template_of(conn, row)
     template.item(item_id)
-    old = repo.get_answer(conn, assessment_id, item_id) or Answer(item_id)
-    new = old
+    stored = repo.get_answer(conn, assessment_id, item_id)
+    floor = stored.marking if stored else submissions_repo.get(conn, row.submission_id).marking
+    old = stored or Answer(item_id, marking=floor)  # a blank answer is at the submission's marking
+    new = replace(old, marking=derivation.settle(session, conn, marking, floor, lower_reason,
+                                                 f"the answer to {item_id}", "assessment", assessment_id))
     if status is not None:
         new = replace(new, status=status)
     if justification is not None:
         new = replace(new, justification=justification)
-    if marking is not None:
-        new = replace(new, marking=marking)
     if risk_expiry is not _UNSET:
         new = replace(new, risk_expiry=risk_expiry)
     if new.status is not Status.RISK_ACCEPTED:
@@ -350,8 +359,15 @@ def _check_run(conn: Connection, row: repo.AssessmentRow, run_id: int) -> None:
                               f"not {row.submission_id}")
 
 
+def _evidence_marking(session: Session, conn: Connection, row: repo.AssessmentRow, requested: Marking | None,
+                      lower_reason: str, what: str) -> Marking:
+    """Evidence is about the submission (its runs carry the submission's marking): it starts there."""
+    floor = submissions_repo.get(conn, row.submission_id).marking
+    return derivation.settle(session, conn, requested, floor, lower_reason, what, "assessment", row.id)
+
+
 def add_run_evidence(session: Session, assessment_id: int, item_id: str, run_id: int, note: str = "",
-                     marking: Marking = UNCLASSIFIED, sample_id: str | None = None) -> int:
+                     marking: Marking | None = None, sample_id: str | None = None, lower_reason: str = "") -> int:
     """Link an imported run (or one sample of it) to an item."""
     session.require(Permission.ASSESS)
     from app.model.results import SampleFilter
@@ -362,6 +378,7 @@ def add_run_evidence(session: Session, assessment_id: int, item_id: str, run_id:
         if sample_id is not None and results_repo.count_samples(conn, run_id, SampleFilter(sample_id=sample_id)) == 0:
             raise NotFound(f"Run {run_id} has no sample {sample_id!r}.")
         kind = "run" if sample_id is None else "sample"
+        marking = _evidence_marking(session, conn, row, marking, lower_reason, f"evidence on {item_id}")
         eid = repo.add_evidence(conn, assessment_id, item_id, kind, marking, session.account.username, session.now(),
                                 run_id=run_id, sample_id=sample_id, text=note.strip())
         what = f"linked run {run_id}" + (f" sample {sample_id}" if sample_id else "")
@@ -372,14 +389,15 @@ def add_run_evidence(session: Session, assessment_id: int, item_id: str, run_id:
 
 
 def add_observation(session: Session, assessment_id: int, item_id: str, text: str,
-                    marking: Marking = UNCLASSIFIED) -> int:
+                    marking: Marking | None = None, lower_reason: str = "") -> int:
     session.require(Permission.ASSESS)
     if not text.strip():
         raise ValidationError("observation", "must not be empty")
     if len(text) > cl.MAX_JUSTIFICATION:
         raise ValidationError("observation", f"must be at most {cl.MAX_JUSTIFICATION:,} characters")
     with session.transaction() as conn:
-        _check_item(session, conn, assessment_id, item_id)
+        row = _check_item(session, conn, assessment_id, item_id)
+        marking = _evidence_marking(session, conn, row, marking, lower_reason, f"the observation on {item_id}")
         eid = repo.add_evidence(conn, assessment_id, item_id, "observation", marking, session.account.username,
                                 session.now(), text=text.strip())
         _evidence_history(session, conn, assessment_id, item_id, "added a written observation")
@@ -389,7 +407,7 @@ def add_observation(session: Session, assessment_id: int, item_id: str, text: st
 
 
 def add_file_evidence(session: Session, assessment_id: int, item_id: str, path: Path,
-                      marking: Marking = UNCLASSIFIED) -> int:
+                      marking: Marking | None = None, lower_reason: str = "") -> int:
     """Store a file as an encrypted blob (SHA-256 addressed, size-capped) and link it to the item."""
     session.require(Permission.ASSESS)
     path = Path(path)
@@ -402,17 +420,18 @@ def add_file_evidence(session: Session, assessment_id: int, item_id: str, path: 
             raise ValidationError("evidence", f"{path.name} is {size / (1 << 20):.0f} MB; the limit is "
                                   f"{session.settings.max_artifact_mb} MB")
         with open(path, "rb") as fh:
-            return add_stream_evidence(session, assessment_id, item_id, fh, path.name, marking)
+            return add_stream_evidence(session, assessment_id, item_id, fh, path.name, marking, lower_reason)
     except OSError as exc:
         raise IngestError(str(path), f"cannot be read ({exc.strerror or exc}); nothing was stored") from None
 
 
 def add_stream_evidence(session: Session, assessment_id: int, item_id: str, stream: BinaryIO, filename: str,
-                        marking: Marking = UNCLASSIFIED) -> int:
+                        marking: Marking | None = None, lower_reason: str = "") -> int:
     session.require(Permission.ASSESS)
     limit = session.settings.max_artifact_mb << 20
     with session.transaction() as conn:
-        _check_item(session, conn, assessment_id, item_id)
+        row = _check_item(session, conn, assessment_id, item_id)
+        marking = _evidence_marking(session, conn, row, marking, lower_reason, f"the file evidence on {item_id}")
         sha, size = blobs.put_stream(conn, stream, limit, session.now(), filename)
         eid = repo.add_evidence(conn, assessment_id, item_id, "file", marking, session.account.username,
                                 session.now(), sha256=sha, filename=filename, size=size)
@@ -489,13 +508,15 @@ def decide_suggestion(session: Session, assessment_id: int, item_id: str, accept
             raise ValidationError("status", "choose the status that replaces the suggestion")
         new_status, reason = status, reason.strip()
     with session.transaction() as conn:
-        _check_item(session, conn, assessment_id, item_id)
+        row = _check_item(session, conn, assessment_id, item_id)
         old = repo.get_answer(conn, assessment_id, item_id) or Answer(item_id)
+        sub_marking = submissions_repo.get(conn, row.submission_id).marking
         text = sug.text if accept else f"Suggestion overridden: {reason}\n\n{sug.text}"
         justification = old.justification.strip()
         justification = f"{justification}\n\n{text}" if justification else text
-        # The suggestion quotes the rule set's thresholds: the answer is marked at least as high.
-        marking = rollup([old.marking, Marking.parse(sug.marking)])
+        # The suggestion quotes the rule set's thresholds and the submission's results: the answer is
+        # marked at least as high as both.
+        marking = rollup([old.marking, sub_marking, Marking.parse(sug.marking)])
         new = replace(old, status=new_status, justification=justification, marking=marking,
                       risk_approved_by=None, risk_approved_at=None)
         if new.status is not Status.RISK_ACCEPTED:
@@ -838,8 +859,11 @@ def export(session: Session, assessment_id: int) -> dict[str, Any]:
                          "items": items})
     finds = findings.list_findings(session, view.submission_id)
     dets = coverage.determinations(session, view.submission_id)
-    overall = rollup([view.marking, *(f.marking for f in finds), *(d.marking for d in dets),
-                      *(e.marking for e in repo.evidence(conn, view.id))])
+    history = repo.history(conn, view.id)
+    # Everything the export quotes: answers, the history of earlier answers, evidence, findings,
+    # determinations, and the comments (unmarked text about the submission: its marking).
+    overall = rollup([view.marking, view.submission_marking, *(f.marking for f in finds), *(d.marking for d in dets),
+                      *(e.marking for e in repo.evidence(conn, view.id)), *(Marking.parse(h.marking) for h in history)])
     return {
         "format": "frontier-review/assessment-export", "format_version": 1,
         "marking": overall.banner(),
@@ -850,7 +874,7 @@ def export(session: Session, assessment_id: int) -> dict[str, Any]:
         "template": {"template_id": t.template_id, "version": t.version, "sha256": t.sha256, "title": t.title},
         "progress": {"done": view.progress.done, "total": view.progress.total},
         "sections": sections,
-        "history": [_jsonable(h) for h in repo.history(conn, view.id)],
+        "history": [_jsonable(h) for h in history],
         "transitions": [_jsonable(x) for x in repo.transitions(conn, view.id)],
         "comments": [_jsonable(c) for c in repo.comments(conn, view.id)],
         "findings": [_jsonable(f) | {"label": f.label} for f in finds],
@@ -860,6 +884,25 @@ def export(session: Session, assessment_id: int) -> dict[str, Any]:
 
 def export_json(session: Session, assessment_id: int) -> str:
     return json.dumps(export(session, assessment_id), indent=2, ensure_ascii=False, default=str)
+
+
+def export_to_file(session: Session, assessment_id: int, path: Path, media_label: str | Marking) -> Marking:
+    """Write the JSON export to a file on media labelled at least as high as its content (egress
+    check, MARKING.txt beside it, audited). Returns the content's marking."""
+    from app.services import egress
+
+    session.require(Permission.EXPORT)
+    doc = export(session, assessment_id)
+    content = Marking.parse(doc["marking"])
+    path = Path(path)
+    cleared = egress.clear(session, f"the export of assessment {assessment_id}", content, media_label, path)
+    atomic_write(path, (json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n").encode(), mode=0o640)
+    egress.write_marking_file(path.parent, cleared)
+    with session.transaction() as conn:
+        session.audit(conn, "assessment.export", "assessment", assessment_id,
+                      {"destination": str(path), "marking": content.banner(), "media": cleared.media.banner()})
+        egress.record(session, conn, cleared)
+    return content
 
 
 def item_comments(session: Session, assessment_id: int, item_id: str) -> list[repo.Comment]:

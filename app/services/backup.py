@@ -23,7 +23,8 @@ from cryptography import x509
 from app import __version__
 from app.model.accounts import DEFAULT_POLICY, Permission
 from app.model.errors import AuthError, FrontierError, IntegrityError, StorageError, ValidationError
-from app.services import workstation
+from app.model.markings import Marking
+from app.services import egress, workstation
 from app.services.session import Clock, Session, utc_now
 from reports import detached, pki
 from storage import backup as store
@@ -176,11 +177,16 @@ def _untrusted_message(contents: store.BackupContents, ca: x509.Certificate) -> 
 
 
 def create(session: Session, dest: Path, passphrase: str, progress: Progress | None = None,
-           cancel: CancelCheck | None = None) -> BackupResult:
-    """Snapshot the open workstation into a signed backup folder in `dest`, then verify the copy."""
+           cancel: CancelCheck | None = None, *, media_label: str | Marking) -> BackupResult:
+    """Snapshot the open workstation into a signed backup folder in `dest`, then verify the copy.
+
+    A backup holds everything, so it is marked at the workstation's system-high: the medium's
+    label must be at least that (egress check), and MARKING.txt on the medium says so."""
     session.require(Permission.BACKUP)
-    data_key = workstation.data_key_for(session, passphrase)  # re-authentication (sensitive action)
     dest = Path(dest)
+    cleared = egress.clear(session, "a backup of the whole workstation", Marking.parse(session.settings.system_high),
+                           media_label, dest)
+    data_key = workstation.data_key_for(session, passphrase)  # re-authentication (sensitive action)
     signer = PKI.signer(session)
     header = KeyHeader.load(session.header_path)
     ca_fp = pki.fingerprint(signer.ca_cert)
@@ -208,7 +214,9 @@ def create(session: Session, dest: Path, passphrase: str, progress: Progress | N
         problems = store.check_snapshot(contents, data_key).problems
     except FrontierError as exc:
         problems = [str(exc)]
+    egress.write_marking_file(dest, cleared)
     with session.transaction() as conn:
+        egress.record(session, conn, cleared, folder=folder.name)
         session.audit(conn, "backup.create", "backup", folder.name, {
             "folder": str(folder), "verified": not problems, "problems": problems[:3],
             "manifest_sha256": hashlib.sha256(manifest).hexdigest(), "db_bytes": meta.db_bytes,

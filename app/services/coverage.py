@@ -16,10 +16,10 @@ from app.model import coverage as cov
 from app.model.accounts import Permission
 from app.model.benchmark_defs import BenchmarkDefinition
 from app.model.errors import PermissionDenied, ValidationError
-from app.model.markings import UNCLASSIFIED, Marking, rollup
+from app.model.markings import Marking, rollup
 from app.model.results import RunStatus
 from app.model.workflow import Act
-from app.services import benchmark_catalog, workflow
+from app.services import benchmark_catalog, derivation, workflow
 from app.services import benchmarks as benchmarks_service
 from app.services import results as results_service
 from app.services import statistics as statistics_service
@@ -223,9 +223,12 @@ def _to_json(value: Any) -> Any:
 
 
 def record_determination(session: Session, submission_id: int, rationale: str, outcome: cov.Overall | None = None,
-                         marking: Marking = UNCLASSIFIED) -> repo.Determination:
+                         marking: Marking | None = None, lower_reason: str = "") -> repo.Determination:
     """The reviewer records the determination with a rationale; pinned to rule set id/version/hash and
-    the exact inputs. A person may depart from the engine's outcome, and the rationale must say why."""
+    the exact inputs. A person may depart from the engine's outcome, and the rationale must say why.
+
+    The marking defaults to the computed one (`determination_floor`): the submission's, whose results
+    it quotes, rolled up with the rule set's, whose thresholds it quotes. Lower only with a reason."""
     session.require(Permission.ASSESS)
     rationale = rationale.strip()
     if not rationale:
@@ -234,13 +237,16 @@ def record_determination(session: Session, submission_id: int, rationale: str, o
         raise ValidationError("rationale", f"must be at most {MAX_RATIONALE:,} characters")
     ins = inputs(session, submission_id)
     with session.transaction() as conn:
-        submissions_repo.get(conn, submission_id)
+        sub = submissions_repo.get(conn, submission_id)
         stored = repo.active_ruleset(conn) or ensure_builtin_ruleset(conn, session.now(), session.account.username)
         ruleset = _parse(stored, conn)
         evaluation = cov.evaluate(ruleset, ins)
         chosen = outcome or evaluation.overall
-        # The record quotes the rule set's thresholds, which may be classified: never mark it lower.
-        marking = rollup([marking, Marking.parse(ruleset.marking)])
+        # The record quotes the rule set's thresholds, which may be classified, and the submission's
+        # results: it starts at their roll-up.
+        floor = rollup([sub.marking, Marking.parse(ruleset.marking)])
+        marking = derivation.settle(session, conn, marking, floor, lower_reason, "the coverage determination",
+                                    "submission", submission_id)
         did = repo.insert_determination(
             conn, submission_id, stored.pk, ruleset.ruleset_id, ruleset.version, ruleset.sha256, _to_json(ins),
             cov.fingerprint_text(ins), _to_json(evaluation), chosen.value, rationale, marking,
@@ -250,6 +256,12 @@ def record_determination(session: Session, submission_id: int, rationale: str, o
                        "ruleset": f"{ruleset.ruleset_id} v{ruleset.version}", "ruleset_sha256": ruleset.sha256,
                        "rules_met": [r.rule_id for r in evaluation.met], "plan": list(ins.plan)})
         return repo.get_determination(conn, did)
+
+
+def determination_floor(session: Session, submission_id: int) -> Marking:
+    """The computed marking of a new determination for this submission (pickers start here)."""
+    sub = submissions_repo.get(session.db.conn, submission_id)
+    return rollup([sub.marking, Marking.parse(active_ruleset(session).marking)])
 
 
 def approve_determination(session: Session, determination_id: int) -> repo.Determination:

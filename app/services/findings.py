@@ -6,11 +6,13 @@ with it, until a lead reopens the assessment.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from app.model.accounts import Permission
 from app.model.checklist import State
 from app.model.errors import NotFound, PermissionDenied, ValidationError
 from app.model.findings import Finding
-from app.services import assessment
+from app.services import assessment, derivation
 from app.services.session import Session
 from storage import assessment_repo as repo
 from storage import blobs, results_repo, submissions_repo
@@ -47,11 +49,16 @@ def _check_links(conn: Connection, f: Finding) -> None:
                 raise ValidationError("evidence", f"no stored file with SHA-256 {ev.ref[:16]}…") from None
 
 
-def create(session: Session, finding: Finding) -> Finding:
+def create(session: Session, finding: Finding, lower_reason: str = "") -> Finding:
+    """Record a finding; it is marked at least as high as the submission it is about, unless the
+    writer lowers it with a reason (audited)."""
     session.require(Permission.ASSESS)
     finding.validate()
     with session.transaction() as conn:
-        submissions_repo.get(conn, finding.submission_id)
+        sub = submissions_repo.get(conn, finding.submission_id)
+        finding = replace(finding, marking=derivation.settle(
+            session, conn, finding.marking, sub.marking, lower_reason, f"the finding {finding.title!r}",
+            "submission", finding.submission_id))
         _check_unlocked(conn, finding.submission_id)
         _check_links(conn, finding)
         fid = repo.insert_finding(conn, finding, session.account.username, session.now())
@@ -61,17 +68,21 @@ def create(session: Session, finding: Finding) -> Finding:
         return stored
 
 
-def update(session: Session, finding: Finding) -> Finding:
+def update(session: Session, finding: Finding, lower_reason: str = "") -> Finding:
     session.require(Permission.ASSESS)
     finding.validate()
-    if finding.id is None:
+    fid = finding.id
+    if fid is None:
         raise ValidationError("finding", "has no id; create it first")
     with session.transaction() as conn:
-        old = repo.get_finding(conn, finding.id)
+        old = repo.get_finding(conn, fid)
         if old.submission_id != finding.submission_id:
             raise ValidationError("finding", "cannot move to another submission")
         _check_unlocked(conn, old.submission_id)
         _check_links(conn, finding)
+        finding = replace(finding, marking=derivation.settle(
+            session, conn, finding.marking, old.marking, lower_reason, f"the finding {old.label}",
+            "submission", old.submission_id))
         fields = ("title", "description", "severity", "recommendation", "impact", "item_ids", "evidence", "marking")
         changed = [name for name in fields if getattr(old, name) != getattr(finding, name)]
         if not changed:
@@ -79,7 +90,7 @@ def update(session: Session, finding: Finding) -> Finding:
         repo.update_finding(conn, finding, session.now())
         session.audit(conn, "finding.update", "submission", old.submission_id,
                       {"finding": old.label, "fields": changed})
-        return repo.get_finding(conn, finding.id)
+        return repo.get_finding(conn, fid)
 
 
 def delete(session: Session, finding_id: int, reason: str) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 
 from cryptography import x509
 
+from app.model import report_markings
 from app.model.accounts import Permission, Role
 from app.model.errors import FrontierError, NotFound, PermissionDenied, ValidationError
 from app.model.markings import UNCLASSIFIED, Level, Marking, rollup
@@ -40,9 +41,10 @@ from app.model.report import (
     control_number,
 )
 from app.model.workflow import Act
+from app.services import egress
 from app.services import pki as pki_service
 from app.services.session import Session
-from reports import findings_json, oscal, pki
+from reports import findings_json, marking_lint, oscal, pki
 from reports.package import FINDINGS_FILE, OSCAL_FILE, PDF_FILE, PackageResult, write_package
 from reports.pdf import build_pdf
 from reports.signing import SignatureRequest, lead_request, reviewer_request, sign_pdf, software_signer, token_signer
@@ -282,6 +284,9 @@ def assemble(session: Session, submission_id: int, version: int | None = None,
 
     report = dataclasses.replace(report, narrative=_narrative(session, submission_id),
                                  profile=report_profiles.active(session))
+    # Derived portions (the title naming the submission, coverage rows quoting its results) are
+    # computed at least as high as their sources before anything is rendered.
+    report = report_markings.derive(report)
     return dataclasses.replace(report, **_marking_blocks(report, settings))
 
 
@@ -330,6 +335,10 @@ def build(session: Session, submission_id: int, progress: Progress | None = None
     workflow.require(session, submission_id, Act.BUILD_REPORT)
     report = report_input or assemble(session, submission_id)
     built = build_pdf(report, progress, cancel)
+    problems = marking_lint.lint_pdf(report, built.data)
+    if problems:
+        raise ValidationError("report markings", "the built report would quote marked information in a lower "
+                              "portion, so it was not stored: " + "; ".join(problems[:5]))
     # The machine-readable companions come from the same input as the PDF, now, not at export time.
     oscal_doc, findings_doc = oscal.to_json(report), findings_json.to_json(report)
     with session.transaction() as conn:
@@ -476,15 +485,11 @@ def export(session: Session, report_id: int, destination: Path, media_label: str
            pin: str | None = None, progress: Progress | None = None) -> ExportOutcome:
     """Write the countersigned report and its companions to removable media (audited report.export)."""
     session.require(Permission.EXPORT)
-    media = Marking.parse(media_label)
     report = reports_repo.get(session.db.conn, report_id)
     content = Marking.parse(report.marking)
-    if not media.dominates(content):
-        with session.transaction() as conn:
-            session.audit(conn, "report.export_refused", "report", report_id,
-                          {"media": media.banner(), "marking": content.banner(), "destination": str(destination)})
-        raise ValidationError("media label", f"the report is marked {content.banner()} but the media is labelled "
-                              f"{media.banner()}; use media labelled at least as high")
+    cleared = egress.clear(session, f"the report {report.control_number}", content, media_label, destination,
+                           refused_as=("report.export_refused", "report", report_id))
+    media = cleared.media
     from app.services import workflow
 
     workflow.require_report(session, report_id, Act.EXPORT)
@@ -502,6 +507,7 @@ def export(session: Session, report_id: int, destination: Path, media_label: str
         session.audit(conn, "report.export", "report", report_id,
                       {"destination": str(result.path), "media": media.banner(), "marking": content.banner(),
                        "files": result.files, "control_number": report.control_number})
+        egress.record(session, conn, cleared, files=result.files)
     return ExportOutcome(result, report)
 
 

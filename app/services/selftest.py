@@ -239,7 +239,7 @@ def _step_backup(state: _State) -> str:
     admin = state.sessions[ADMIN]
     dest = state.root / "backup"
     dest.mkdir()
-    made = backup.create(admin, dest, state.passphrases[ADMIN])
+    made = backup.create(admin, dest, state.passphrases[ADMIN], media_label=admin.settings.system_high)
     if not made.verified:
         raise AssertionError("backup written but its own check failed: " + "; ".join(made.problems))
     report = backup.verify(admin, made.folder, state.passphrases[ADMIN])

@@ -12,6 +12,7 @@ from app.model.errors import IngestError, ValidationError
 from app.model.markings import Marking
 from app.model.submissions import ARTIFACT_KINDS, Artifact, Submission, WindowState
 from app.model.workflow import Stage
+from app.services import egress
 from app.services.session import Session
 from storage import blobs
 from storage import submissions_repo as repo
@@ -175,19 +176,24 @@ def read_artifact(session: Session, artifact_id: int) -> tuple[Artifact, bytes]:
     return art, data
 
 
-def save_artifact_copy(session: Session, artifact_id: int, destination: Path) -> Artifact:
-    """Write a decrypted copy (checked against its SHA-256) to a file the reviewer chose; audited.
+def save_artifact_copy(session: Session, artifact_id: int, destination: Path, media_label: str | Marking) -> Artifact:
+    """Write a decrypted copy (checked against its SHA-256) to a file the reviewer chose, on media
+    labelled at least as high as the artifact (egress check); MARKING.txt beside it; audited.
 
     Written atomically with mode 0600; an existing file is replaced only by the finished copy.
     """
     session.require(Permission.EXPORT)
     art = repo.artifact(session.db.conn, artifact_id)
-    data = blobs.read(session.db.conn, art.sha256)
     destination = Path(destination)
+    cleared = egress.clear(session, f"the artifact {art.filename}", art.marking, media_label, destination)
+    data = blobs.read(session.db.conn, art.sha256)
     atomic_write(destination, data)  # StorageError names the file if it cannot be written
+    egress.write_marking_file(destination.parent, cleared)
     with session.transaction() as conn:
         session.audit(conn, "artifact.export", "submission", art.submission_id,
                       {"artifact": artifact_id, "file": art.filename, "sha256": art.sha256,
-                       "destination": str(destination), "marking": art.marking.banner()})
+                       "destination": str(destination), "marking": art.marking.banner(),
+                       "media": cleared.media.banner()})
+        egress.record(session, conn, cleared)
     return art
 

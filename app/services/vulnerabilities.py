@@ -32,6 +32,7 @@ from app.model.vulnerabilities import (
     default_embargo,
     three_way,
 )
+from app.services import derivation, egress
 from app.services.session import Session
 from reports import csaf as csaf_report
 from reports import csaf_validate
@@ -64,13 +65,33 @@ def _check_submission(conn: Any, v: Vulnerability) -> None:
             raise ValidationError("submission_id", f"no submission with id {sid}") from None
 
 
-def create(session: Session, v: Vulnerability) -> Vulnerability:
+def _settle_marking(session: Session, conn: Any, v: Vulnerability, floor: Marking, lower_reason: str) -> Vulnerability:
+    """A vulnerability is marked at least as high as the submission it was found in (issue 11): lower only
+    as an explicit, audited act with a reason."""
+    if v.context.submission_id is not None:
+        floor = rollup([floor, submissions_repo.get(conn, v.context.submission_id).marking])
+    return replace(v, marking=derivation.settle(session, conn, v.marking, floor, lower_reason,
+                                                f"the vulnerability {v.title!r}", OBJECT, v.id))
+
+
+def marking_floor(session: Session, v: Vulnerability) -> Marking:
+    """Where the vulnerability's marking starts: its stored marking and its submission's (editors ask for a
+    reason below this)."""
+    conn = session.db.conn
+    found = [repo.get(conn, v.id).marking] if v.id else []
+    if v.context.submission_id is not None:
+        found.append(submissions_repo.get(conn, v.context.submission_id).marking)
+    return rollup(found)
+
+
+def create(session: Session, v: Vulnerability, lower_reason: str = "") -> Vulnerability:
     """Record a new vulnerability; the embargo defaults to the linked submission's planned release."""
     session.require(Permission.MANAGE_VULNS)
     v = v.validate()
     with session.transaction() as conn:
         _check_submission(conn, v)
         _check_duplicate_cve(conn, v)
+        v = _settle_marking(session, conn, v, UNCLASSIFIED, lower_reason)
         if v.embargo_until is None and v.context.submission_id is not None:
             sub = submissions_repo.get(conn, v.context.submission_id)
             v = replace(v, embargo_until=default_embargo(sub.planned_release, v.discovered))
@@ -86,13 +107,15 @@ def create(session: Session, v: Vulnerability) -> Vulnerability:
         return stored
 
 
-def update(session: Session, v: Vulnerability) -> Vulnerability:
+def update(session: Session, v: Vulnerability, lower_reason: str = "") -> Vulnerability:
     """Save an edit made on revision `v.revision`; refuses if someone saved in between."""
     session.require(Permission.MANAGE_VULNS)
     v = v.validate()
     with session.transaction() as conn:
         _check_submission(conn, v)
         _check_duplicate_cve(conn, v)
+        if v.id:
+            v = _settle_marking(session, conn, v, repo.get(conn, v.id).marking, lower_reason)
         stored, changes = repo.update(conn, v, session.account.username, session.now(), v.revision)
         if changes:
             session.audit(conn, "vulnerability.update", OBJECT, v.id, {"changes": changes})
@@ -325,13 +348,19 @@ def export_csaf(session: Session, vuln_ids: Sequence[str], folder: Path,
     publisher = publisher or default_publisher(session)
     now = session.now()
     written: list[Path] = []
+    media = egress.media_label(media_marking)
+    content = rollup(repo.get(session.db.conn, vid).marking for vid in vuln_ids)
+    cleared = egress.clear(session, "the advisories", content, media, folder,
+                           refused_as=("vulnerability.export_refused", OBJECT, ",".join(vuln_ids)))
     with session.transaction() as conn:
-        plans = _build_advisories(session, conn, vuln_ids, publisher, now, media_marking, progress, cancel)
+        plans = _build_advisories(session, conn, vuln_ids, publisher, now, media, progress, cancel)
         for _v, doc, state in plans:
             path = folder / csaf_report.filename(state.tracking_id)
             atomic_write(path, csaf_report.to_bytes(doc), mode=0o640)
             written.append(path)
-        versions = _record_export(session, conn, plans, now, str(folder), publisher, media_marking)
+        egress.write_marking_file(folder, cleared)
+        versions = _record_export(session, conn, plans, now, str(folder), publisher, media)
+        egress.record(session, conn, cleared, files=[p.name for p in written])
     return ExportResult(folder, written, versions, None)
 
 
@@ -348,17 +377,13 @@ def export_csaf_package(session: Session, vuln_ids: Sequence[str], destination: 
 
     session.require(Permission.MANAGE_VULNS)
     session.require(Permission.EXPORT)
-    media = Marking.parse(media_label)
+    media = egress.media_label(media_label)
     publisher = publisher or default_publisher(session)
     now = session.now()
     plans = _build_advisories(session, session.db.conn, vuln_ids, publisher, now, None, progress, cancel)
     content = rollup(v.marking for v, _, _ in plans)
-    if not media.dominates(content):
-        with session.transaction() as conn:
-            session.audit(conn, "vulnerability.export_refused", OBJECT, ",".join(v.id for v, _, _ in plans),
-                          {"media": media.banner(), "marking": content.banner(), "destination": str(destination)})
-        raise ValidationError("media label", f"the advisories are marked {content.banner()} but the media is "
-                              f"labelled {media.banner()}; use media labelled at least as high")
+    cleared = egress.clear(session, "the advisories", content, media, destination,
+                           refused_as=("vulnerability.export_refused", OBJECT, ",".join(v.id for v, _, _ in plans)))
     session.reauthenticate(passphrase)
     sign_manifest, ca_pem = pki_service.manifest_signer(session, pin)
     # The package allows [A-Za-z0-9._-] only; CSAF file names may also hold '+'.
@@ -369,6 +394,7 @@ def export_csaf_package(session: Session, vuln_ids: Sequence[str], destination: 
     package = write_package(Path(destination), name, files, content, media, sign_manifest, ca_pem)
     with session.transaction() as conn:
         versions = _record_export(session, conn, plans, now, str(package.path), publisher, media)
+        egress.record(session, conn, cleared, files=sorted(files))
     return ExportResult(package.path, [package.path / f for f in files], versions, package)
 
 

@@ -27,7 +27,7 @@ def _cli(monkeypatch, capsys, workstation, user, *args):
     return code, out.out, out.err
 
 
-def test_results_to_approval_by_second_account(workstation, monkeypatch, capsys):
+def test_results_to_approval_by_second_account(workstation, monkeypatch, capsys, tmp_path):
     rev = workstation.session("reviewer")
     sid = submissions.create(rev, Submission(
         developer="Offline", model_name="cyber-mini", version="7b", received=date(2026, 11, 1),
@@ -52,7 +52,8 @@ def test_results_to_approval_by_second_account(workstation, monkeypatch, capsys)
         if item.id == "CAP-02":
             continue
         why = "Knowledge only; no uplift shown in the agentic tasks." if item.id == "CAP-01" else None
-        assessment.answer(rev, aid, item.id, status=Status.SATISFIED, marking=Marking.parse("CUI"), justification=why)
+        # Starts at the submission's SECRET (no marking given).
+        assessment.answer(rev, aid, item.id, status=Status.SATISFIED, justification=why)
     assessment.add_run_evidence(rev, aid, "CAP-02", run_ids[0], note="InterCode-CTF, 2 epochs")
     assessment.answer(rev, aid, "CAP-02", status=Status.NOT_SATISFIED,
                       justification="Solves half of InterCode-CTF (0.5, stderr 0.29, n=3 x 2 epochs).",
@@ -66,6 +67,7 @@ def test_results_to_approval_by_second_account(workstation, monkeypatch, capsys)
     coverage.approve_determination(lead, det.id)
     approved = assessment.approve(lead, aid, "Agreed.")
     assert approved.state is State.APPROVED and approved.approved_by == "lead" and approved.submitted_by == "reviewer"
+    assert approved.answer("SUB-01").marking == Marking.parse("SECRET")
     assert approved.marking.banner() == "SECRET//NOFORN"
 
     code, text, err = _cli(monkeypatch, capsys, workstation, "reviewer", "assess", "status", str(aid))
@@ -81,6 +83,22 @@ def test_results_to_approval_by_second_account(workstation, monkeypatch, capsys)
     assert code == 0, err
     data = json.loads(text)
     assert data["assessment"]["state"] == "approved" and data["marking"] == "SECRET//NOFORN"
+    assert err.splitlines()[0] == err.splitlines()[-1] == "SECRET//NOFORN"  # banner before and after
+
+    # Written to a file: only onto media labelled at least as high, with MARKING.txt beside it.
+    out = tmp_path / "usb" / "assessment.json"
+    out.parent.mkdir()
+    code, _text, err = _cli(monkeypatch, capsys, workstation, "reviewer", "assess", "export", str(aid), "--json",
+                            "--output", str(out), "--media-label", "SECRET")
+    assert code == 2 and "marked SECRET//NOFORN but the media is labelled SECRET" in err and not out.exists()
+    code, _text, err = _cli(monkeypatch, capsys, workstation, "reviewer", "assess", "export", str(aid), "--json",
+                            "--output", str(out))
+    assert code == 2 and "media label" in err and not out.exists()
+    code, _text, err = _cli(monkeypatch, capsys, workstation, "reviewer", "assess", "export", str(aid), "--json",
+                            "--output", str(out), "--media-label", "SECRET//NOFORN")
+    assert code == 0, err
+    assert json.loads(out.read_text())["marking"] == "SECRET//NOFORN"
+    assert (out.parent / "MARKING.txt").read_text().startswith("SECRET//NOFORN\n")
     cap = next(i for s in data["sections"] for i in s["items"] if i["id"] == "CAP-02")
     assert cap["status"] == "not_satisfied" and cap["evidence"][0]["run_id"] == run_ids[0]
     assert data["coverage"][0]["approved_by"] == "lead" and data["findings"][0]["label"] == "F-1"

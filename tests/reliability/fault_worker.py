@@ -51,7 +51,7 @@ def main(argv: list[str]) -> int:
                 while True:  # one import is the operation under test; wait to be killed
                     sys.stdin.readline() or sys.exit(0)
         elif op == "backup":
-            backup.create(session, Path(rest[0]), passphrase)
+            backup.create(session, Path(rest[0]), passphrase, media_label="SECRET//NOFORN")
         elif op == "restore":
             backup.restore(Path(rest[0]), Path(rest[1]) / f"restored-{n}", admin_username=user,
                            passphrase=passphrase, trust_ca=[rest[2]])

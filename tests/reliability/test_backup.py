@@ -31,11 +31,13 @@ def dest(tmp_path: Path) -> Path:
 
 def test_backup_is_a_complete_signed_folder_and_is_audited(workstation, dest):
     admin = workstation.session("admin")
-    result = backup.create(admin, dest, ADMIN)
+    result = backup.create(admin, dest, ADMIN, media_label="SECRET//NOFORN")
     assert result.verified, result.problems
     assert result.folder.parent == dest and result.folder.name.startswith("frontier-backup-Test-workstation-")
     assert sorted(p.name for p in result.folder.iterdir()) == sorted(store.ALL_FILES)
-    assert tree(dest) == sorted([result.folder.name, *(f"{result.folder.name}/{n}" for n in store.ALL_FILES)])
+    assert tree(dest) == sorted([result.folder.name, *(f"{result.folder.name}/{n}" for n in store.ALL_FILES),
+                                 "MARKING.txt"])
+    assert (dest / "MARKING.txt").read_text().splitlines()[0] == "SECRET//NOFORN"
     # The snapshot is SQLCipher ciphertext, not a readable SQLite file.
     assert not (result.folder / store.DB_FILE).read_bytes().startswith(b"SQLite format 3")
     # The manifest is `sha256sum -c` compatible (checkable with stock tools on another machine).
@@ -58,10 +60,10 @@ def test_backup_is_a_complete_signed_folder_and_is_audited(workstation, dest):
 def test_only_an_administrator_may_back_up_and_the_passphrase_is_re_asked(workstation, dest):
     reviewer = workstation.session("reviewer")
     with pytest.raises(PermissionDenied):
-        backup.create(reviewer, dest, PASSPHRASES["reviewer"])
+        backup.create(reviewer, dest, PASSPHRASES["reviewer"], media_label="SECRET//NOFORN")
     admin = workstation.session("admin")
     with pytest.raises(AuthError):
-        backup.create(admin, dest, "not-the-admin-passphrase")
+        backup.create(admin, dest, "not-the-admin-passphrase", media_label="SECRET//NOFORN")
     assert tree(dest) == []
 
 
@@ -77,7 +79,7 @@ def test_snapshot_is_consistent_while_another_session_writes(workstation, dest):
         if what.startswith("Copying") and done < total:
             writes.append(add_submission(reviewer, 100 + len(writes)).id)
 
-    result = backup.create(admin, dest, ADMIN, progress=progress)
+    result = backup.create(admin, dest, ADMIN, progress=progress, media_label="SECRET//NOFORN")
     assert result.verified and writes, "the writer never ran during the copy"
     target = dest.parent / "restored"
     backup.restore(result.folder, target, admin_username="admin", passphrase=ADMIN,
@@ -97,7 +99,7 @@ def test_restore_with_admin_passphrase_brings_back_evidence_and_audits(workstati
     sub = add_submission(reviewer)
     evidence = attach(reviewer, sub.id, tmp_path, 300_000)
     admin = workstation.session("admin")
-    result = backup.create(admin, dest, ADMIN)
+    result = backup.create(admin, dest, ADMIN, media_label="SECRET//NOFORN")
     target = tmp_path / "new-workstation"
     restored = backup.restore(result.folder, target, admin_username="admin", passphrase=ADMIN,
                               known_cas=[ca_fingerprint(admin)])
@@ -119,7 +121,7 @@ def test_restore_with_admin_passphrase_brings_back_evidence_and_audits(workstati
 
 def test_restore_on_new_hardware_needs_the_recovery_key(workstation, dest, tmp_path, memory_keyring):
     admin = workstation.session("admin")
-    result = backup.create(admin, dest, ADMIN)
+    result = backup.create(admin, dest, ADMIN, media_label="SECRET//NOFORN")
     fp = result.meta.ca_fingerprint
     memory_keyring.store.clear()  # another machine: the OS keyring secret is not there
     target = tmp_path / "elsewhere"
@@ -142,7 +144,7 @@ def test_restore_on_new_hardware_needs_the_recovery_key(workstation, dest, tmp_p
 
 def test_restore_refuses_an_unknown_ca_unless_its_fingerprint_is_given(workstation, second_workstation, dest,
                                                                         tmp_path):
-    result = backup.create(workstation.session("admin"), dest, ADMIN)
+    result = backup.create(workstation.session("admin"), dest, ADMIN, media_label="SECRET//NOFORN")
     other_fp = ca_fingerprint(second_workstation.session("admin"))
     target = tmp_path / "t"
     with pytest.raises(IntegrityError, match=result.meta.ca_fingerprint) as info:
@@ -156,7 +158,7 @@ def test_restore_refuses_an_unknown_ca_unless_its_fingerprint_is_given(workstati
 
 def test_restore_refuses_a_non_empty_target_and_a_non_admin(workstation, dest, tmp_path):
     admin = workstation.session("admin")
-    result = backup.create(admin, dest, ADMIN)
+    result = backup.create(admin, dest, ADMIN, media_label="SECRET//NOFORN")
     fp = result.meta.ca_fingerprint
     busy = tmp_path / "busy"
     busy.mkdir()
@@ -174,7 +176,7 @@ def test_restore_refuses_a_non_empty_target_and_a_non_admin(workstation, dest, t
 def test_backup_status_reminds_when_the_last_verified_backup_is_old(workstation, dest):
     admin = workstation.session("admin")
     assert backup.backup_status(admin) == (None, True)
-    result = backup.create(admin, dest, ADMIN)
+    result = backup.create(admin, dest, ADMIN, media_label="SECRET//NOFORN")
     last, overdue = backup.backup_status(admin)
     assert last == result.meta.created_at or last is not None
     assert overdue is False
@@ -190,7 +192,7 @@ def test_backup_status_reminds_when_the_last_verified_backup_is_old(workstation,
 
 
 def test_verify_offline_checks_signature_without_a_workstation(workstation, dest):
-    result = backup.create(workstation.session("admin"), dest, ADMIN)
+    result = backup.create(workstation.session("admin"), dest, ADMIN, media_label="SECRET//NOFORN")
     report = backup.inspect(result.folder, [result.meta.ca_fingerprint])
     assert report.ok and not report.contents_checked
     assert "intact" in report.summary()
@@ -218,7 +220,7 @@ def test_injected_enospc_leaves_no_backup(workstation, dest, monkeypatch):
 
     monkeypatch.setattr(store.os, "write", full_disk)
     with pytest.raises(StorageError, match="full") as info:
-        backup.create(admin, dest, ADMIN)
+        backup.create(admin, dest, ADMIN, media_label="SECRET//NOFORN")
     assert str(dest) in str(info.value) and "no backup was kept" in str(info.value)
     monkeypatch.undo()
     _assert_nothing_left(dest)
@@ -233,7 +235,7 @@ def test_real_full_filesystem_leaves_no_backup(workstation, tmpfs, tmp_path):
     sub = add_submission(reviewer)
     attach(reviewer, sub.id, tmp_path, 3 << 20)  # the snapshot cannot fit on 2 MiB
     with pytest.raises(StorageError, match="full"):
-        backup.create(workstation.session("admin"), tiny_medium, ADMIN)
+        backup.create(workstation.session("admin"), tiny_medium, ADMIN, media_label="SECRET//NOFORN")
     _assert_nothing_left(tiny_medium)
 
 
@@ -248,7 +250,7 @@ def test_medium_removed_mid_write_leaves_nothing_and_says_so(workstation, tmp_pa
             shutil.rmtree(media)
 
     with pytest.raises(StorageError) as info:
-        backup.create(workstation.session("admin"), media, ADMIN, progress=pull_the_stick)
+        backup.create(workstation.session("admin"), media, ADMIN, progress=pull_the_stick, media_label="SECRET//NOFORN")
     assert str(media) in str(info.value) and "no backup was kept" in str(info.value)
     assert not media.exists()
 
@@ -257,7 +259,7 @@ def test_cancelled_backup_leaves_nothing(workstation, dest, tmp_path):
     reviewer = workstation.session("reviewer")
     attach(reviewer, add_submission(reviewer).id, tmp_path, 6 << 20)
     with pytest.raises(Cancelled):
-        backup.create(workstation.session("admin"), dest, ADMIN, cancel=lambda: True)
+        backup.create(workstation.session("admin"), dest, ADMIN, cancel=lambda: True, media_label="SECRET//NOFORN")
     _assert_nothing_left(dest)
 
 
@@ -266,8 +268,8 @@ def test_stale_partial_folders_are_swept_by_the_next_backup(workstation, dest):
     stale.mkdir()
     (stale / store.DB_FILE).write_bytes(b"x" * 100)
     os.utime(stale, (0, 0))
-    result = backup.create(workstation.session("admin"), dest, ADMIN)
-    assert tree(dest)[0] == result.folder.name and not stale.exists()
+    result = backup.create(workstation.session("admin"), dest, ADMIN, media_label="SECRET//NOFORN")
+    assert result.folder.name in tree(dest) and not stale.exists()
 
 
 # -- CLI ------------------------------------------------------------------------------------------
@@ -283,9 +285,13 @@ def test_cli_create_verify_restore(workstation, dest, tmp_path, monkeypatch, cap
         return cli.main(argv)
 
     base = ["--data-dir", str(workstation.data_dir), "--user", "admin"]
-    assert run([*base, "backup", "create", str(dest)], ADMIN + "\n") == 0
+    assert run([*base, "backup", "create", str(dest), "--media-label", "CUI"], ADMIN + "\n") == 2
+    assert "a backup of the whole workstation: the content is marked SECRET//NOFORN but the media is labelled CUI" in capsys.readouterr().err
+    assert list(dest.iterdir()) == []
+    assert run([*base, "backup", "create", str(dest), "--media-label", "SECRET//NOFORN"], ADMIN + "\n") == 0
     out = capsys.readouterr().out
-    folder = next(dest.iterdir())
+    folder = next(p for p in dest.iterdir() if p.is_dir())
+    assert (dest / "MARKING.txt").read_text().startswith("SECRET//NOFORN\n")
     assert str(folder) in out and "verified" in out
     assert run([*base, "backup", "verify", str(folder)], ADMIN + "\n") == 0
     assert "database decrypted" in capsys.readouterr().out
@@ -302,7 +308,7 @@ def test_cli_create_verify_restore(workstation, dest, tmp_path, monkeypatch, cap
 
 def test_verifying_another_workstations_backup_checks_signature_but_cannot_decrypt(workstation, second_workstation,
                                                                                     dest):
-    made = backup.create(workstation.session("admin"), dest, ADMIN)
+    made = backup.create(workstation.session("admin"), dest, ADMIN, media_label="SECRET//NOFORN")
     other = second_workstation.session("admin")
     report = backup.verify(other, made.folder, ADMIN, trust_ca=[made.meta.ca_fingerprint])
     assert report.ok and report.ca_trusted and not report.contents_checked
@@ -316,7 +322,7 @@ def test_cli_restore_with_the_recovery_key(workstation, dest, tmp_path, monkeypa
 
     from app import cli
 
-    made = backup.create(workstation.session("admin"), dest, ADMIN)
+    made = backup.create(workstation.session("admin"), dest, ADMIN, media_label="SECRET//NOFORN")
     memory_keyring.store.clear()  # new hardware
     target = tmp_path / "new"
     new = "a-brand-new-passphrase-9"

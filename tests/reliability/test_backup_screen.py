@@ -24,9 +24,16 @@ def test_admin_backs_up_and_verifies_from_the_screen(qtbot, make_ctx, dialogs, w
     assert screen.create_button.isEnabled() and screen.table.rowCount() == 0
     media = tmp_path / "usb"
     media.mkdir()
+    dialogs.texts = ["SECRET"]  # below the workstation's system-high (SECRET//NOFORN): refused, nothing written
+    dialogs.passphrases.append(workstation.passphrase("admin"))
+    screen.create_backup(media)
+    assert "media is labelled SECRET" in dialogs.error_text() and list(media.iterdir()) == []
+    dialogs.errors.clear()
+    dialogs.texts = ["SECRET//NOFORN"]
     dialogs.passphrases.append(workstation.passphrase("admin"))
     screen.create_backup(media)
     assert dialogs.errors == []
+    assert (media / "MARKING.txt").read_text().splitlines()[0] == "SECRET//NOFORN"
     assert isinstance(screen.last_result, backup.BackupResult) and screen.last_result.verified
     folder = screen.last_result.folder
     assert folder.parent == media and "written and verified" in screen.result.text()
@@ -42,7 +49,10 @@ def test_wrong_passphrase_or_cancel_writes_nothing(qtbot, make_ctx, dialogs, tmp
     screen = _screen(qtbot, make_ctx("admin"))
     media = tmp_path / "usb"
     media.mkdir()
+    screen.create_backup(media)  # media label dialog cancelled (no answer queued)
+    dialogs.texts = ["SECRET//NOFORN"]
     screen.create_backup(media)  # passphrase dialog cancelled (no answer queued)
+    dialogs.texts = ["SECRET//NOFORN"]
     dialogs.passphrases.append("not-the-passphrase-at-all")
     screen.create_backup(media)
     assert len(dialogs.errors) == 1 and isinstance(dialogs.errors[0], AuthError)
@@ -67,6 +77,6 @@ def test_dashboard_reminds_until_a_verified_backup_exists(qtbot, make_ctx, works
     admin = workstation.session("admin")
     media = tmp_path / "usb"
     media.mkdir()
-    backup.create(admin, media, workstation.passphrase("admin"))
+    backup.create(admin, media, workstation.passphrase("admin"), media_label="SECRET//NOFORN")
     dash.refresh()
     qtbot.waitUntil(lambda: _reminder(dash) is None)

@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from app.ingest import checklist_template, csaf_import, rule_set
+from app.model.markings import Marking
 from app.services.assessment import builtin_template_bytes
 from app.services.coverage import builtin_ruleset_bytes
 from reports import csaf_validate, findings_json, oscal, pki
@@ -67,7 +68,8 @@ def csaf_doc(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         s = ws.session("reviewer")
         v = vulnerabilities.create(s, rich())
         (root / "out").mkdir()
-        path = vulnerabilities.export_csaf(s, [v.id], root / "out").files[0]
+        media = Marking.parse("SECRET//NOFORN")
+        path = vulnerabilities.export_csaf(s, [v.id], root / "out", media_marking=media).files[0]
         s.close()
         doc: dict[str, Any] = json.loads(path.read_bytes())
         return doc

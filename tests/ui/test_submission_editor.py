@@ -165,12 +165,18 @@ def test_attach_view_and_save_copy(ctx, qtbot, existing, tmp_path: Path, dialogs
     dest = tmp_path / "out" / "copy.txt"
     dest.parent.mkdir()
     tab.choose_save = lambda _name: dest
+    dialogs.texts = ["UNCLASSIFIED"]  # the media label: lower than the artifact's CUI
     tab.save_selected()
-    assert dialogs.confirmations == ["Save a decrypted copy"]
+    assert "marked CUI but the media is labelled UNCLASSIFIED" in dialogs.error_text()
+    assert not dest.exists()
+    dialogs.texts = ["CUI"]
+    tab.save_selected()
+    assert "CUI" in dialogs.prompts[-1]
     assert dest.read_text(encoding="utf-8") == content
+    assert (dest.parent / "MARKING.txt").read_text(encoding="utf-8").splitlines()[0] == "CUI"
     assert stat.S_IMODE(dest.stat().st_mode) == 0o600
     actions = [e.action for e in audit.events(workstation.session("auditor"), 10)]
-    assert {"artifact.attach", "artifact.open", "artifact.export"} <= set(actions)
+    assert {"artifact.attach", "artifact.open", "artifact.export", "egress.refused", "egress.write"} <= set(actions)
 
 
 def test_oversized_artifact_is_refused_with_a_message(ctx, qtbot, existing, tmp_path: Path, dialogs) -> None:  # type: ignore[no-untyped-def]

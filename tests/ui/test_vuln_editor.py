@@ -196,7 +196,7 @@ def test_import_preview_dialog_resolves_a_conflict(ctx, make_ctx, qtbot, tmp_pat
     v = vs.create(ctx.session, Vulnerability(title="Original", remediation="r1"))
     folder = tmp_path / "m"
     folder.mkdir()
-    (path,) = vs.export_csaf(ctx.session, [v.id], folder).files
+    (path,) = vs.export_csaf(ctx.session, [v.id], folder, media_marking=Marking.parse("CUI")).files
     doc = json.loads(path.read_text())
     doc["vulnerabilities"][0]["remediations"][0]["details"] = "partner fix"
     path.write_text(json.dumps(doc))

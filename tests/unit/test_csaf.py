@@ -58,7 +58,7 @@ def receiver(second_workstation):  # type: ignore[no-untyped-def]
 def export(session, vid: str, tmp_path: Path, name: str = "media") -> Path:  # type: ignore[no-untyped-def]
     folder = tmp_path / name
     folder.mkdir(exist_ok=True)
-    return vs.export_csaf(session, [vid], folder).files[0]
+    return vs.export_csaf(session, [vid], folder, media_marking=Marking.parse("SECRET//NOFORN")).files[0]
 
 
 def history_rows(session) -> int:  # type: ignore[no-untyped-def]
@@ -395,7 +395,7 @@ def test_export_refuses_media_marked_lower_and_writes_nothing(sender, tmp_path) 
     v = vs.create(sender, rich(marking=Marking.parse("SECRET")))
     folder = tmp_path / "usb"
     folder.mkdir()
-    with pytest.raises(ValidationError, match="may not be written to media marked CUI"):
+    with pytest.raises(ValidationError, match="marked SECRET but the media is labelled CUI"):
         vs.export_csaf(sender, [v.id], folder, media_marking=Marking.parse("CUI"))
     assert list(folder.iterdir()) == []
 

@@ -43,14 +43,14 @@ def submission(session) -> Submission:  # type: ignore[no-untyped-def]
 
 
 def test_ids_are_sequential_per_year_and_embargo_defaults_to_planned_release(session, submission) -> None:
-    a = vs.create(session, Vulnerability(title="A", cvss_vector=CRIT,
+    a = vs.create(session, Vulnerability(title="A", cvss_vector=CRIT, marking=submission.marking,
                                          context=DiscoveryContext(submission_id=submission.id)))
     b = vs.create(session, Vulnerability(title="B"))
     assert (a.id, b.id) == ("FRW-VULN-2026-0001", "FRW-VULN-2026-0002")
     assert a.embargo_until == date(2026, 12, 5)  # the model's planned public release
     assert b.embargo_until is None and b.discovered == date(2026, 11, 20)  # session clock
     assert (a.score, a.severity) == (9.3, Severity.CRITICAL)
-    explicit = vs.create(session, Vulnerability(title="C", embargo_until=date(2027, 1, 1),
+    explicit = vs.create(session, Vulnerability(title="C", embargo_until=date(2027, 1, 1), marking=submission.marking,
                                                 context=DiscoveryContext(submission_id=submission.id)))
     assert explicit.embargo_until == date(2027, 1, 1)
 
@@ -157,7 +157,7 @@ def test_annex_rows_for_the_findings_report(session, submission) -> None:
     from app.model.report import VulnerabilityRow
 
     ctx = DiscoveryContext(submission_id=submission.id)
-    vs.create(session, Vulnerability(title="low one", cvss_vector=MED, context=ctx))
+    vs.create(session, Vulnerability(title="low one", cvss_vector=MED, context=ctx, marking=submission.marking))
     vs.create(session, Vulnerability(title="worst", cvss_vector=CRIT, cve="CVE-2026-5555", vendor="Acme",
                                      context=ctx, marking=Marking.parse("SECRET//NOFORN")))
     vs.create(session, Vulnerability(title="elsewhere", cvss_vector=CRIT))
@@ -277,3 +277,26 @@ def test_three_way_merge_properties() -> None:
                 assert merged[f] == incoming[f]  # partner-only changes always arrive
 
     check()
+
+
+def test_a_vulnerability_of_a_secret_submission_is_never_silently_unclassified(workstation, session, submission,
+                                                                              tmp_path) -> None:
+    """Issue 11/12 regression: recorded as UNCLASSIFIED it was exported to UNCLASSIFIED media."""
+    from app.services import audit
+
+    ctx = DiscoveryContext(submission_id=submission.id)
+    with pytest.raises(ValidationError, match="marked SECRET; UNCLASSIFIED would lower it"):
+        vs.create(session, Vulnerability(title="prompt injection", context=ctx))
+    stored = vs.create(session, Vulnerability(title="prompt injection", context=ctx, marking=submission.marking))
+    with pytest.raises(ValidationError, match="would lower it"):
+        vs.update(session, dataclasses.replace(stored, marking=Marking()))
+    media = tmp_path / "usb"
+    media.mkdir()
+    with pytest.raises(ValidationError, match="marked SECRET"):
+        vs.export_csaf_package(session, [stored.id], media / "pkg", "UNCLASSIFIED", "x")
+    # Lowering is possible only as an explicit act with a reason, and it is audited.
+    lowered = vs.update(session, dataclasses.replace(stored, marking=Marking()), lower_reason="public CVE text only")
+    assert lowered.marking == Marking()
+    events = audit.events(workstation.session("auditor"), action_prefix="marking.lower")
+    assert [(e.details["from"], e.details["to"], e.details["reason"]) for e in events] == [
+        ("SECRET", "UNCLASSIFIED", "public CVE text only")]

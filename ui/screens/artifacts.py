@@ -262,16 +262,17 @@ class ArtifactsTab(QWidget):
         if art is None:
             self.message.setText("Select an artifact first.")
             return
-        if not self.ctx.confirm(self, "Save a decrypted copy",
-                                f"The copy of {art.filename} leaves the encrypted store. It is marked "
-                                f"{art.marking.banner()}: store it only on media marked at that level or "
-                                "higher. The copy is recorded in the audit trail.", "Choose location…"):
+        label = self.ctx.ask_text(self, "Save a decrypted copy",
+                                  f"The copy of {art.filename} leaves the encrypted store. It is marked "
+                                  f"{art.marking.banner()}: it may only go to media labelled at that level or "
+                                  "higher. The copy is recorded in the audit trail.\n\nLabel of the media:")
+        if label is None:
             return
         dest = self.choose_save(art.filename)
         if dest is None:
             return
         try:
-            submissions.save_artifact_copy(self.ctx.session, art.id, dest)
+            submissions.save_artifact_copy(self.ctx.session, art.id, dest, label)
         except FrontierError as exc:
             self.ctx.show_error(self, exc)
             return

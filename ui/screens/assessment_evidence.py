@@ -26,8 +26,9 @@ from PySide6.QtWidgets import (
 
 from app.model.errors import FrontierError
 from app.model.markings import Marking
-from app.services import assessment, results
+from app.services import assessment, results, submissions
 from ui.context import UiContext
+from ui.widgets.marking_picker import ask_lower_reason
 from ui.widgets.transcript_view import clean_text
 
 ID_ROLE = Qt.ItemDataRole.UserRole
@@ -120,16 +121,29 @@ class EvidencePanel(QGroupBox):
             return
         run_id = int(self.run_combo.currentData())
         sample = self.sample_edit.text().strip() or None
-        note, marking = self.note_edit.text(), self.marking()
+        chosen = self._marking_and_reason()
+        if chosen is None:
+            return
+        note, (marking, why) = self.note_edit.text(), chosen
         self._call(lambda: assessment.add_run_evidence(self.ctx.session, aid, item_id, run_id, note, marking,
-                                                       sample))
+                                                       sample, lower_reason=why))
 
     def add_observation(self) -> None:
         aid, item_id = self.assessment_id, self.item_id
         if aid is None or item_id is None:
             return
-        text, marking = self.note_edit.text(), self.marking()
-        self._call(lambda: assessment.add_observation(self.ctx.session, aid, item_id, text, marking))
+        chosen = self._marking_and_reason()
+        if chosen is None:
+            return
+        text, (marking, why) = self.note_edit.text(), chosen
+        self._call(lambda: assessment.add_observation(self.ctx.session, aid, item_id, text, marking, why))
+
+    def _marking_and_reason(self) -> tuple[Marking, str] | None:
+        """Evidence is about the submission: below its marking only with a reason (None: cancelled)."""
+        marking = self.marking()
+        floor = submissions.get(self.ctx.session, self.submission_id).marking
+        why = ask_lower_reason(self, self.ctx.ask_text, floor, marking, "This evidence")
+        return None if why is None else (marking, why)
 
     def _choose_file(self) -> str | None:
         path, _ = QFileDialog.getOpenFileName(self, "Attach evidence file")
@@ -142,10 +156,13 @@ class EvidencePanel(QGroupBox):
         path = self.choose_file()
         if not path:
             return
-        session, marking = self.ctx.session, self.marking()
+        chosen = self._marking_and_reason()
+        if chosen is None:
+            return
+        session, (marking, why) = self.ctx.session, chosen
 
         def work(_progress: object, _cancel: object) -> int:
-            return assessment.add_file_evidence(session, aid, item_id, Path(path), marking)
+            return assessment.add_file_evidence(session, aid, item_id, Path(path), marking, why)
 
         self.ctx.jobs.run(work, lambda _eid: self._done(), lambda exc: self.ctx.show_error(self, exc),
                           label="Storing evidence file", parent=self)

@@ -58,7 +58,7 @@ from ui.context import UiContext
 from ui.readable import change_text, local_time
 from ui.screens.assessment_evidence import EvidencePanel
 from ui.widgets.comment_thread import CommentThread
-from ui.widgets.marking_picker import MarkingPicker
+from ui.widgets.marking_picker import MarkingPicker, ask_lower_reason
 from ui.widgets.transcript_view import clean_text
 from ui.widgets.workflow_hint import apply_action
 
@@ -628,8 +628,13 @@ class AssessmentScreen(QWidget):
 
     def _marking_changed(self, marking: Marking) -> None:
         if not self._loading and self.view is not None and self.current is not None:
-            if marking != self.view.answer(self.current).marking:
-                self._save(marking=marking)
+            floor = self.view.answer(self.current).marking
+            if marking != floor:
+                why = ask_lower_reason(self, self.ctx.ask_text, floor, marking, f"The answer to {self.current}")
+                if why is None:  # kept: show the marking it still has
+                    self.marking.set_marking(floor)
+                    return
+                self._save(marking=marking, lower_reason=why)
 
     def _expiry_changed(self, d: QDate) -> None:
         if self._loading or self.view is None or self.current is None:

@@ -120,13 +120,19 @@ class BackupScreen(QWidget):
             self.create_backup(Path(folder))
 
     def create_backup(self, dest: Path) -> None:
+        system_high = self.ctx.session.settings.system_high
+        label = self.ctx.ask_text(self, "Label of the backup medium",
+                                  f"A backup holds everything on this workstation, marked up to {system_high}. "
+                                  "The medium must be labelled at least that high.\n\nLabel of the medium:")
+        if label is None:
+            return
         passphrase = self.ctx.ask_passphrase(self, "Your passphrase is needed to sign the backup.")
         if passphrase is None:
             return
 
         def work(progress: Callable[[int, int, str], None], cancel: Callable[[], bool]) -> backup.BackupResult:
             with worker_session(self.ctx.session) as s:
-                return backup.create(s, dest, passphrase, progress=progress, cancel=cancel)
+                return backup.create(s, dest, passphrase, progress=progress, cancel=cancel, media_label=label)
 
         self.ctx.jobs.run(work, self._created, on_error=self._failed, label="Writing the backup…", parent=self)
 

@@ -35,7 +35,7 @@ from app.services import coverage, workflow
 from app.services.coverage import CoverageView
 from ui.context import UiContext
 from ui.widgets.comment_thread import CommentThread
-from ui.widgets.marking_picker import MarkingPicker
+from ui.widgets.marking_picker import MarkingPicker, ask_lower_reason
 from ui.widgets.sortable_table import SortableTable
 from ui.widgets.workflow_hint import apply_action
 
@@ -185,8 +185,8 @@ class CoverageScreen(QWidget):
         self.excluded.setVisible(bool(v.excluded))
         idx = self.outcome.findData(v.evaluation.overall.value)
         self.outcome.setCurrentIndex(idx)
-        # The record quotes the rule set's thresholds: start from its marking (the service never goes lower).
-        self.marking.set_marking(Marking.parse(rs.marking))
+        # The record quotes the rule set's thresholds and the submission's results: start from their roll-up.
+        self.marking.set_marking(coverage.determination_floor(self.ctx.session, self.submission_id))
 
         d = v.determination
         if d is None:
@@ -210,9 +210,14 @@ class CoverageScreen(QWidget):
 
     def record(self) -> None:
         outcome = Overall(self.outcome.currentData())
+        marking = self.marking.marking()
         try:
+            floor = coverage.determination_floor(self.ctx.session, self.submission_id)
+            why = ask_lower_reason(self, self.ctx.ask_text, floor, marking, "The coverage determination")
+            if why is None:
+                return
             coverage.record_determination(self.ctx.session, self.submission_id, self.rationale.toPlainText(),
-                                          outcome, self.marking.marking())
+                                          outcome, marking, why)
         except FrontierError as exc:
             self.ctx.show_error(self, exc)
             return

@@ -24,13 +24,13 @@ from app.model.accounts import Permission
 from app.model.errors import FrontierError
 from app.model.findings import EvidenceRef, Finding, Severity
 from app.model.markings import Marking
-from app.services import findings
+from app.services import findings, submissions
 from ui.context import UiContext
 from ui.dialogs.evidence_picker import EvidencePicker
 from ui.unsaved import FormState
 from ui.vuln_editor import VulnEditor, editor_for_finding
 from ui.widgets.comment_thread import CommentThread
-from ui.widgets.marking_picker import MarkingPicker
+from ui.widgets.marking_picker import MarkingPicker, ask_lower_reason
 from ui.widgets.sortable_table import SortableTable
 
 COLUMNS = ["#", "Severity", "Title", "Items", "Marking"]
@@ -249,6 +249,8 @@ class FindingsScreen(QWidget):
         self.recommendation.clear()
         self.impact.clear()
         self.severity.setCurrentIndex(self.severity.findData(Severity.MEDIUM.value))
+        # A new finding is about the submission: it starts at the submission's marking.
+        self.marking.set_marking(submissions.get(self.ctx.session, self.submission_id).marking)
         if hasattr(self, "form_state"):
             self.form_state.mark_clean()
 
@@ -264,7 +266,13 @@ class FindingsScreen(QWidget):
     def save(self) -> bool:
         try:
             f = self._form()
-            saved = findings.update(self.ctx.session, f) if f.id else findings.create(self.ctx.session, f)
+            floor = (self.editing.marking if self.editing is not None
+                     else submissions.get(self.ctx.session, self.submission_id).marking)
+            why = ask_lower_reason(self, self.ctx.ask_text, floor, f.marking, "This finding")
+            if why is None:
+                return False
+            saved = (findings.update(self.ctx.session, f, why) if f.id
+                     else findings.create(self.ctx.session, f, why))
         except FrontierError as exc:
             self.ctx.show_error(self, exc)
             return False

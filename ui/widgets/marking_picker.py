@@ -10,10 +10,19 @@ be held here.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QMenu, QToolButton, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QToolButton,
+    QWidget,
+)
 
 from app.model.errors import ValidationError
 from app.model.markings import CONTROLS, UNCLASSIFIED, Level, Marking, applicable_controls
@@ -149,3 +158,16 @@ class MarkingPicker(QWidget):
             self._render(f"above this workstation's system-high ({self.ceiling.banner()})")
             return
         self._accept(m)
+
+
+def ask_lower_reason(parent: QWidget, ask_text: Callable[[QWidget | None, str, str], str | None], floor: Marking,
+                     chosen: Marking, what: str) -> str | None:
+    """Lowering a marking is an explicit act: '' when `chosen` does not lower `floor`, else the reason
+    typed (audited by the service), or None when the person keeps the marking instead. `ask_text` is
+    the context's text prompt (UiContext.ask_text), so tests answer it without a modal dialog."""
+    if chosen.dominates(floor):
+        return ""
+    text = ask_text(parent, "Lower the marking?",
+                    f"{what} is about information marked {floor.banner()}.\n{chosen.banner()} would lower it. "
+                    "Lowering is recorded in the audit log with your reason.\n\nReason:")
+    return text.strip() if text and text.strip() else None

@@ -1,0 +1,20 @@
+"""Read a built report back and check its portion marks (issue 12): no portion may quote a value
+from a higher-marked source. The rules live in app.model.report_markings; this reads the PDF."""
+
+from __future__ import annotations
+
+import io
+
+from pypdf import PdfReader
+
+from app.model.report import ReportInput
+from app.model.report_markings import lint
+
+
+def pdf_text(data: bytes) -> str:
+    reader = PdfReader(io.BytesIO(data))
+    return "\n".join(page.extract_text() or "" for page in reader.pages)
+
+
+def lint_pdf(report: ReportInput, data: bytes) -> list[str]:
+    return lint(report, pdf_text(data))

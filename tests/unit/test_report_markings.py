@@ -1,0 +1,126 @@
+"""Derivative marking of report portions (issue 12): a S//NF submission's report has no lower portion
+that names or quotes S//NF data, in the PDF, findings.json and OSCAL alike."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from app.model.errors import ValidationError
+from app.model.findings import Finding, Severity
+from app.model.markings import UNCLASSIFIED, Marking
+from app.model.report_markings import lint, portions
+from app.model.submissions import Submission
+from app.services import assessment, coverage, findings, results, submissions
+from app.services import reports as report_service
+from reports.marking_lint import pdf_text
+from storage import reports_repo, settings_repo
+
+SNF = Marking.parse("SECRET//NOFORN")
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "inspect"
+
+
+@pytest.fixture
+def secret_submission(workstation):  # type: ignore[no-untyped-def]
+    admin = workstation.session("admin")
+    with admin.transaction() as conn:
+        settings_repo.save(conn, dataclasses.replace(admin.settings, classified_by="Rita Reviewer",
+                                                     derived_from="Multiple Sources", declassify_on="20511231"))
+    rev = workstation.session("reviewer")
+    sid = submissions.create(rev, Submission(developer="Northwind AI", model_name="Aurora", version="4.1-preview",
+                                             received=date(2026, 11, 2), planned_release=date(2026, 12, 1),
+                                             marking=SNF)).id
+    outcomes = results.import_files(rev, [FIXTURES / "intercode_ok.eval", FIXTURES / "wmdp_cyber_ok.eval"], sid)
+    assert all(o.status == "imported" for o in outcomes), [o.message for o in outcomes]
+    coverage.record_determination(rev, sid, "Capability screen against the reference indicators.")
+    findings.create(rev, Finding(sid, "Autonomous exploitation", "Exploited the range service.", Severity.HIGH,
+                                 marking=SNF))
+    return rev, sid
+
+
+def test_new_records_start_at_the_submission_marking(secret_submission) -> None:  # type: ignore[no-untyped-def]
+    rev, sid = secret_submission
+    assert coverage.current_determination(rev, sid).marking == SNF  # computed, nothing typed
+    with pytest.raises(ValidationError, match="would lower it"):
+        findings.create(rev, Finding(sid, "Unmarked", "typed without a marking", Severity.LOW))
+    with pytest.raises(ValidationError, match="would lower it"):
+        coverage.record_determination(rev, sid, "again", marking=UNCLASSIFIED)
+
+
+def test_secret_noforn_report_has_no_lower_portion_quoting_its_data(secret_submission) -> None:  # type: ignore[no-untyped-def]
+    rev, sid = secret_submission
+    report_in = report_service.assemble(rev, sid)
+    assert report_in.title_marking == SNF  # the title names the submission
+    assert report_in.coverage is not None and report_in.coverage.rows
+    assert all(row.marking == SNF for row in report_in.coverage.rows if row.inputs.strip("-— "))
+    stored = report_service.build(rev, sid, report_input=report_in)
+    data = report_service.pdf_bytes(rev, stored.id)
+    text = pdf_text(data)
+    assert lint(report_in, text) == []
+    quoted = [f"{b.value:.3f}" for b in report_in.benchmarks if b.value is not None]
+    for marking, body in portions(text):
+        if not marking.dominates(SNF):
+            assert "Aurora" not in body, (marking.portion(), body)
+            assert not any(q in body.split() for q in quoted), (marking.portion(), body)
+    # The same title portion everywhere it leaves: PDF metadata, findings.json, OSCAL.
+    title = f"(S//NF) {report_in.title}"
+    assert PdfReader(io.BytesIO(data)).metadata.title == title
+    oscal_bytes, findings_bytes = reports_repo.companions(rev.db.conn, stored.id)
+    findings_doc, oscal_doc = json.loads(findings_bytes), json.loads(oscal_bytes)
+    assert findings_doc["title_marking"] == "SECRET//NOFORN"
+    assert oscal_doc["assessment-results"]["metadata"]["title"] == title
+    assert oscal_doc["assessment-results"]["results"][0]["title"].startswith("(S//NF) ")
+
+
+def test_a_lowered_portion_that_quotes_the_model_is_refused_at_build(secret_submission) -> None:  # type: ignore[no-untyped-def]
+    rev, sid = secret_submission
+    findings.create(rev, Finding(sid, "Aurora refusals", "The Aurora model refused.", Severity.LOW,
+                                 marking=UNCLASSIFIED), lower_reason="boilerplate only")
+    with pytest.raises(ValidationError, match=r"portion \(U\) quotes 'Aurora' from the submission"):
+        report_service.build(rev, sid)
+
+
+def test_lint_names_a_low_portion_quoting_a_high_value(secret_submission) -> None:  # type: ignore[no-untyped-def]
+    rev, sid = secret_submission
+    r = report_service.assemble(rev, sid)
+    value = next(b for b in r.benchmarks if b.value is not None)
+    text = f"(S//NF) {value.task} {value.value:.3f}\n(U) coverage input {value.benchmark} = {value.value:.3f}\n"
+    problems = lint(r, text)
+    assert len(problems) == 1 and problems[0].startswith(f"portion (U) quotes '{value.value:.3f}'")
+
+
+def test_cli_records_inherit_and_lowering_needs_a_reason(workstation, secret_submission, monkeypatch,
+                                                         capsys) -> None:  # type: ignore[no-untyped-def]
+    from app import cli
+
+    rev, sid = secret_submission
+    view = assessment.start(rev, sid)
+
+    def run(*args: str) -> tuple[int, str, str]:
+        monkeypatch.setattr("sys.stdin", io.StringIO(workstation.passphrase("reviewer") + "\n"))
+        code = cli.main(["--data-dir", str(workstation.data_dir), "--user", "reviewer", *args])
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    code, out, err = run("assess", "answer", str(view.id), "SUB-01", "--status", "satisfied")
+    assert code == 0, err
+    code, out, err = run("assess", "answer", str(view.id), "SUB-02", "--status", "satisfied", "--marking", "CUI")
+    assert code != 0 and "would lower it" in err
+    code, out, err = run("assess", "coverage", str(sid), "--record", "Screened again.", "--marking", "SECRET")
+    assert code != 0 and "SECRET//NOFORN" in err and "would lower it" in err
+    code, out, err = run("assess", "coverage", str(sid), "--record", "Screened again.", "--marking", "SECRET",
+                         "--lower-reason", "NOFORN removed by the originator's release decision")
+    assert code == 0, err
+    assert "(S) " in out
+    code, out, err = run("assess", "coverage", str(sid), "--record", "Default marking.")
+    assert code == 0 and "(S//NF) " in out
+    code, out, err = run("vuln", "add", "--title", "Sandbox escape", "--submission", str(sid))
+    assert code == 0 and "(S//NF) Sandbox escape" in out
+    code, out, err = run("assess", "coverage", str(sid), "--marking", "SECRET//BOGUS", "--record", "x")
+    assert code != 0 and "'BOGUS'" in err and "known:" in err
