@@ -22,16 +22,18 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtWidgets import QAbstractButton, QDialog, QMessageBox, QWidget
 
 from app.model.accounts import Permission
 from app.model.errors import PermissionDenied
 from app.services.session import Session
 from ui import errors
+from ui.banner import add_banners, window_marking
 from ui.jobs import JobRunner
 from ui.unsaved import UnsavedPrompt, ask_unsaved
 from ui.unsaved import settle as _settle
 from ui.widgets.passphrase_dialog import ask_passphrase as _ask_passphrase
+from ui.widgets.text_question import TextQuestion
 
 ErrorSink = Callable[[QWidget | None, BaseException], None]
 PassphrasePrompt = Callable[[QWidget | None, str], str | None]
@@ -51,17 +53,26 @@ class UiEvents(QObject):
     modified_changed = Signal()  # an editor gained or lost unsaved edits (titles carry the mark)
 
 
+def text_dialog(parent: QWidget | None, title: str, label: str) -> TextQuestion:
+    """A one-line question (reasons, media labels) with its window's banners."""
+    return TextQuestion(title, label, parent)
+
+
 def _ask_text(parent: QWidget | None, title: str, label: str) -> str | None:
-    from PySide6.QtWidgets import QInputDialog
-
-    text, ok = QInputDialog.getText(parent, title, label)
-    return text if ok else None
+    dialog = text_dialog(parent, title, label)
+    return dialog.textValue() if dialog.exec() == QDialog.DialogCode.Accepted else None
 
 
-def _confirm(parent: QWidget | None, title: str, text: str, ok_label: str) -> bool:
+def confirm_box(parent: QWidget | None, title: str, text: str, ok_label: str) -> tuple[QMessageBox, QAbstractButton]:
     box = QMessageBox(QMessageBox.Icon.Question, title, text, QMessageBox.StandardButton.Cancel, parent)
     ok = box.addButton(ok_label, QMessageBox.ButtonRole.AcceptRole)
     box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+    add_banners(box, window_marking(parent))
+    return box, ok
+
+
+def _confirm(parent: QWidget | None, title: str, text: str, ok_label: str) -> bool:
+    box, ok = confirm_box(parent, title, text, ok_label)
     box.exec()
     return box.clickedButton() is ok
 

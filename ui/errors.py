@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from app.foundation.text import untrusted_text
 from app.model.errors import AuthError, Cancelled, FrontierError, PermissionDenied, ValidationError
+from ui.banner import add_banners, window_marking
 
 GENERIC = ("Something went wrong inside the application. Nothing further was saved by this action. "
            "If it happens again, give the details below to the workstation administrator.")
@@ -42,7 +43,8 @@ def describe(exc: BaseException) -> tuple[str, str, str | None]:
     return "Unexpected error", GENERIC, details
 
 
-def show_error(parent: QWidget | None, exc: BaseException) -> None:
+def error_box(parent: QWidget | None, exc: BaseException) -> QMessageBox:
+    """The error message box; it may quote content, so it carries its window's banners."""
     title, message, details = describe(exc)
     box = QMessageBox(parent)
     box.setIcon(QMessageBox.Icon.Warning if details is None else QMessageBox.Icon.Critical)
@@ -51,7 +53,12 @@ def show_error(parent: QWidget | None, exc: BaseException) -> None:
     box.setText(message)
     if details:
         box.setDetailedText(details)
-    box.exec()
+    add_banners(box, window_marking(parent))  # last: the setters above rebuild the box's layout
+    return box
+
+
+def show_error(parent: QWidget | None, exc: BaseException) -> None:
+    error_box(parent, exc).exec()
 
 
 _installed = False

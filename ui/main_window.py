@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMainWindow,
+    QMenuBar,
     QMessageBox,
     QStackedWidget,
     QVBoxLayout,
@@ -34,7 +35,7 @@ from app.model.accounts import Permission
 from app.model.errors import AuthError, FrontierError, LockedOutError
 from app.services import workstation
 from ui import accessibility
-from ui.banner import ClassificationBanner
+from ui.banner import ClassificationBanner, remember_system_high
 from ui.context import UiContext, resolve
 from ui.lock_screen import IdleWatcher, LockPage
 from ui.unsaved import any_modified, modified_title
@@ -103,16 +104,30 @@ class MainWindow(QMainWindow):
         if self.nav.count():
             self.nav.setCurrentRow(0)
 
+    def menuBar(self) -> QMenuBar:
+        """The menu bar under the top banner (QMainWindow would otherwise make its own)."""
+        return self._menu_bar
+
     def _build_layout(self, system_high: str) -> None:
         """Banner / (content | lock page) / status row / banner."""
         central = QWidget()
         outer = QVBoxLayout(central)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.setSpacing(0)
+        remember_system_high(system_high)
         self.top_banner = ClassificationBanner(system_high)
         self.bottom_banner = ClassificationBanner(system_high)
+        # The top banner is the first line of the window, above the menu bar (issue 12): both live in
+        # the main window's menu widget, and menuBar() returns this bar.
+        self._menu_bar = QMenuBar()
+        head = QWidget()
+        head_layout = QVBoxLayout(head)
+        head_layout.setContentsMargins(0, 0, 0, 0)
+        head_layout.setSpacing(0)
+        head_layout.addWidget(self.top_banner)
+        head_layout.addWidget(self._menu_bar)
+        self.setMenuWidget(head)
         self.root = QStackedWidget()  # the content, or the lock page that replaces all of it
-        outer.addWidget(self.top_banner)
         outer.addWidget(self.root, 1)
 
         self.content = QWidget()

@@ -52,14 +52,21 @@ class Editor(Protocol):
 UnsavedPrompt = Callable[[QWidget | None, str], Choice]
 
 
-def ask_unsaved(parent: QWidget | None, what: str) -> Choice:
-    """The modal Save / Discard / Cancel question (Cancel is the default: Enter loses nothing)."""
+def unsaved_box(parent: QWidget | None, what: str) -> QMessageBox:
     box = QMessageBox(QMessageBox.Icon.Warning, "Unsaved changes",
                       f"{what} has unsaved changes.\n\nSave them before leaving?",
                       QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
                       | QMessageBox.StandardButton.Cancel, parent)
     box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-    answer = box.exec()
+    from ui.banner import add_banners, window_marking
+
+    add_banners(box, window_marking(parent))
+    return box
+
+
+def ask_unsaved(parent: QWidget | None, what: str) -> Choice:
+    """The modal Save / Discard / Cancel question (Cancel is the default: Enter loses nothing)."""
+    answer = unsaved_box(parent, what).exec()
     if answer == QMessageBox.StandardButton.Save:
         return Choice.SAVE
     if answer == QMessageBox.StandardButton.Discard:

@@ -53,6 +53,7 @@ from app.model.vulnerabilities import (
 )
 from app.services import submissions
 from app.services import vulnerabilities as vs
+from ui.banner import add_banners
 from ui.context import UiContext
 from ui.unsaved import FormState
 from ui.widgets.comment_thread import CommentThread
@@ -412,6 +413,7 @@ class VulnEditor(QDialog):
               for w in (d.set_, d.edit)),
             self.tlp, self.rem_category, self.remediation, self.status], self)
         self.form_state.changed.connect(self.setWindowModified)
+        add_banners(self, ctx.session.settings.system_high)  # an editor can hold up to system-high
 
     # -- unsaved changes (ui.unsaved) -------------------------------------------------------
     def is_modified(self) -> bool:

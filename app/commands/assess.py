@@ -13,7 +13,7 @@ from pathlib import Path
 from app.commands.common import print_table, signed_in
 from app.model.checklist import Status, risk_expired
 from app.model.errors import NotFound, ValidationError
-from app.model.markings import Marking
+from app.model.markings import Marking, rollup
 from app.services import assessment, coverage
 from app.services.session import Session
 
@@ -162,7 +162,9 @@ def _status(args: argparse.Namespace) -> int:
             view = found
         else:
             view = assessment.get(s, args.id)
-        print(view.marking.banner())
+        # The assessment of a submission is marked at least as the submission (its answers may be higher).
+        banner = rollup([view.marking, view.submission_marking]).banner()
+        print(banner)
         print(f"Assessment {view.id} of submission {view.submission_id}: {view.state.value}")
         print(f"Template {view.template.label} (sha256 {view.template.sha256[:16]}…)")
         if view.newer_template:
@@ -196,6 +198,7 @@ def _status(args: argparse.Namespace) -> int:
                   "(required before approval)")
         for flag in coverage.reevaluation_flags(s, view.submission_id):
             print(f"warning: coverage {flag}")
+        print(banner)  # the banner line after the marked content, as before it
         return 0
     return _with_session(args, body)
 
@@ -270,6 +273,9 @@ def _export(args: argparse.Namespace) -> int:
 def _coverage(args: argparse.Namespace) -> int:
     def body(s: Session) -> int:
         view = coverage.evaluate(s, args.submission)
+        # Thresholds and the submission's results: banner lines before and after.
+        banner = coverage.determination_floor(s, args.submission).banner()
+        print(banner)
         print(f"Rule set {view.ruleset.display}")
         print_table(["rule", "kind", "threshold", "outcome", "inputs", "explanation"],
                     [(r.rule_id, r.kind.value, r.threshold, r.outcome.value, "; ".join(r.inputs) or "-",
@@ -287,6 +293,7 @@ def _coverage(args: argparse.Namespace) -> int:
             print(view.kept)
         if args.keep:
             print(coverage.keep_determination(s, args.submission, args.keep).kept)
+        print(banner)
         if args.record:
             det = coverage.record_determination(s, args.submission, args.record,
                                                 marking=Marking.parse(args.marking) if args.marking else None,

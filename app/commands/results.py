@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from app.commands.banners import banner_lines, run_marking, sample_marking, submission_marking
 from app.commands.common import print_table, signed_in
 from app.model.results import EvalRun, SampleFilter
 from app.services import results
@@ -126,34 +127,41 @@ def _list(args: argparse.Namespace) -> int:
             status = r.status.value + (" (incomplete)" if r.incomplete else "")
             rows.append((r.id, r.benchmark or f"[{r.task}]", r.model, metric, value, stderr, r.sample_count,
                          r.errored_samples or "", status, r.original_name))
-        print_table(["run", "benchmark", "model", "metric", "value", "stderr", "n", "errors", "status", "file"],
-                    rows)
+        with banner_lines(submission_marking(session, args.submission)):
+            print_table(["run", "benchmark", "model", "metric", "value", "stderr", "n", "errors", "status", "file"],
+                        rows)
     return 0
 
 
 def _show(args: argparse.Namespace) -> int:
     with signed_in(args) as session:
         r = results.get_run(session, args.run_id)
-        for label, value in [
-            ("run", r.id), ("submission", r.submission_id), ("benchmark", r.benchmark or "(unmapped)"),
-            ("task", f"{r.task} v{r.task_version}" if r.task_version else r.task), ("model", r.model),
-            ("harness", f"{r.harness.value} {r.harness_version}"), ("created", r.created),
-            ("status", r.status.value + (" (incomplete)" if r.incomplete else "")), ("epochs", r.epochs),
-            ("samples", f"{r.sample_count} stored, {r.completed_samples} completed of {r.total_samples}"),
-            ("errored samples", r.errored_samples), ("file", f"{r.original_name} ({r.file_size:,} bytes)"),
-            ("sha256", r.file_sha256), ("media", r.media_label or "-"),
-            ("imported", f"{r.imported_at} by {r.imported_by}"),
-        ]:
-            print(f"{label:>16}: {value}")
-        if r.error_message:
-            print(f"{'error':>16}: {r.error_message}")
-        for note in r.notes:
-            print(f"{'note':>16}: {note}")
-        print()
-        print_table(["scorer", "metric", "filter", "value", "stderr", "better", "reducer"],
-                    [(m.scorer, m.metric, m.filter, _fmt(m.value), _fmt(m.stderr), m.direction.value, m.reducer)
-                     for m in r.metrics])
+        with banner_lines(submission_marking(session, r.submission_id)):
+            _print_run(r)
     return 0
+
+
+def _print_run(r: EvalRun) -> None:
+    """The run's fields and metrics (between the banner lines)."""
+    for label, value in [
+        ("run", r.id), ("submission", r.submission_id), ("benchmark", r.benchmark or "(unmapped)"),
+        ("task", f"{r.task} v{r.task_version}" if r.task_version else r.task), ("model", r.model),
+        ("harness", f"{r.harness.value} {r.harness_version}"), ("created", r.created),
+        ("status", r.status.value + (" (incomplete)" if r.incomplete else "")), ("epochs", r.epochs),
+        ("samples", f"{r.sample_count} stored, {r.completed_samples} completed of {r.total_samples}"),
+        ("errored samples", r.errored_samples), ("file", f"{r.original_name} ({r.file_size:,} bytes)"),
+        ("sha256", r.file_sha256), ("media", r.media_label or "-"),
+        ("imported", f"{r.imported_at} by {r.imported_by}"),
+    ]:
+        print(f"{label:>16}: {value}")
+    if r.error_message:
+        print(f"{'error':>16}: {r.error_message}")
+    for note in r.notes:
+        print(f"{'note':>16}: {note}")
+    print()
+    print_table(["scorer", "metric", "filter", "value", "stderr", "better", "reducer"],
+                [(m.scorer, m.metric, m.filter, _fmt(m.value), _fmt(m.stderr), m.direction.value, m.reducer)
+                 for m in r.metrics])
 
 
 def _samples(args: argparse.Namespace) -> int:
@@ -162,16 +170,19 @@ def _samples(args: argparse.Namespace) -> int:
                            max_score=0.999 if args.failed else None)
         total = results.count_samples(session, args.run_id, flt)
         rows = results.page_samples(session, args.run_id, flt, args.offset, args.limit)
-        print_table(["row", "sample", "epoch", "score", "answer", "error"],
-                    [(s.id, s.sample_id, s.epoch, _fmt(s.score), results.plain(s.answer[:60]).replace("\n", " "),
-                      results.plain(s.error[:40])) for s in rows])
-        print(f"{len(rows)} of {total} matching samples")
+        with banner_lines(run_marking(session, args.run_id)):
+            print_table(["row", "sample", "epoch", "score", "answer", "error"],
+                        [(s.id, s.sample_id, s.epoch, _fmt(s.score),
+                          results.plain(s.answer[:60]).replace("\n", " "), results.plain(s.error[:40])) for s in rows])
+            print(f"{len(rows)} of {total} matching samples")
     return 0
 
 
 def _transcript(args: argparse.Namespace) -> int:
     with signed_in(args) as session:
-        print(results.transcript_text(results.get_transcript(session, args.sample_pk)))
+        text = results.transcript_text(results.get_transcript(session, args.sample_pk))
+        with banner_lines(sample_marking(session, args.sample_pk)):
+            print(text)
     return 0
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from app.commands.banners import banner_lines
 from app.commands.common import print_table, signed_in
-from app.model.markings import Marking
+from app.model.markings import Marking, rollup
 from app.model.submissions import (
     AccessMethod,
     ComputeEstimate,
@@ -130,12 +131,14 @@ def _list(args: argparse.Namespace) -> int:
         # The stage is computed from the work; "open" means not yet released or withdrawn.
         stages = workflow.stages(session, [int(s.id or 0) for s in rows])
         rows = [s for s in rows if not args.open or stages[int(s.id or 0)].is_open]
-        print_table(
-            ["id", "developer", "model", "version", "stage", "release", "days left", "window", "marking"],
-            [(s.id, s.developer, s.model_name, s.version, stages[int(s.id or 0)].label, s.planned_release,
-              s.days_remaining(today), "done" if not stages[int(s.id or 0)].is_open else s.window_state(today).value,
-              s.marking.banner()) for s in rows],
-        )
+        with banner_lines(s.marking for s in rows):
+            print_table(
+                ["id", "developer", "model", "version", "stage", "release", "days left", "window", "marking"],
+                [(s.id, s.developer, s.model_name, s.version, stages[int(s.id or 0)].label, s.planned_release,
+                  s.days_remaining(today),
+                  "done" if not stages[int(s.id or 0)].is_open else s.window_state(today).value,
+                  s.marking.banner()) for s in rows],
+            )
     return 0
 
 
@@ -145,7 +148,9 @@ def _show(args: argparse.Namespace) -> int:
     with signed_in(args) as session:
         s = submissions.get(session, args.id)
         today = session.today()
-        print(f"{s.marking.banner()}")
+        arts = submissions.artifacts(session, args.id)
+        overall = rollup([s.marking, s.notes_marking, *(a.marking for a in arts)]).banner()
+        print(overall)  # banner line before and after the marked content
         for label, value in [
             ("id", s.id), ("developer", s.developer), ("model", s.model_name), ("version", s.version),
             ("modality", s.modality.value), ("access", s.access_method.value),
@@ -158,11 +163,12 @@ def _show(args: argparse.Namespace) -> int:
             print(f"{label:>16}: {value}")
         for c in s.contacts:
             print(f"{'contact':>16}: {c.name} {c.email}".rstrip())
-        for art in submissions.artifacts(session, args.id):
+        for art in arts:
             print(f"{'artifact':>16}: {art.marking.portion()} {art.filename} ({art.kind}, {art.size} bytes, "
                   f"sha256 {art.sha256})")
         for flag in s.window_flags:
             print(f"warning: {flag}")
+        print(overall)
     return 0
 
 

@@ -6,6 +6,7 @@ import argparse
 import dataclasses
 from pathlib import Path
 
+from app.commands.banners import banner_lines
 from app.commands.common import print_table, signed_in
 from app.model.errors import ValidationError
 from app.model.markings import UNCLASSIFIED, Marking
@@ -163,17 +164,19 @@ def _list(args: argparse.Namespace) -> int:
         f = vs.filters(session, [Severity(x) for x in args.severity], [VulnStatus(x) for x in args.status],
                        args.embargo_within, args.search, args.submission)
         rows = vs.list_all(session, f, args.sort, args.desc)
-        print_table(
-            ["ID", "MARK", "SEVERITY", "SCORE", "STATUS", "TLP", "EMBARGO", "CVE", "TITLE"],
-            [[v.id, v.marking.portion(), v.severity.value if v.severity else "-", v.score, v.status.value,
-              v.tlp.value, v.embargo_until or "", v.cve, v.title] for v in rows],
-        )
+        with banner_lines(v.marking for v in rows):
+            print_table(
+                ["ID", "MARK", "SEVERITY", "SCORE", "STATUS", "TLP", "EMBARGO", "CVE", "TITLE"],
+                [[v.id, v.marking.portion(), v.severity.value if v.severity else "-", v.score, v.status.value,
+                  v.tlp.value, v.embargo_until or "", v.cve, v.title] for v in rows],
+            )
         return 0
 
 
 def _show(args: argparse.Namespace) -> int:
     with signed_in(args) as session:
         v = vs.get(session, args.id)
+        print(v.marking.banner())  # banner line before and after the marked content
         print(f"{v.id}  {v.marking.banner()}")
         for name in ("title", "target", "vendor", "product", "product_id", "cwe", "cve", "cvss_vector",
                      "cvss_v3_vector", "repro_status", "discovered", "vendor_notified", "embargo_until",
@@ -186,6 +189,7 @@ def _show(args: argparse.Namespace) -> int:
         print("history:")
         for h in vs.history(session, v.id):
             print(f"  r{h.revision} {h.ts} {h.actor} {h.action}: {', '.join(h.changes)}")
+        print(v.marking.banner())
         return 0
 
 

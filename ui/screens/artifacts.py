@@ -38,7 +38,7 @@ from app.model.errors import FrontierError, ValidationError
 from app.model.markings import Marking
 from app.model.submissions import ARTIFACT_KINDS, Artifact
 from app.services import submissions
-from ui.banner import ClassificationBanner
+from ui.banner import ClassificationBanner, add_banners, window_marking
 from ui.context import UiContext
 from ui.errors import sanitize
 from ui.jobs import worker_session
@@ -92,6 +92,7 @@ class AttachDialog(QDialog):
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
         self.setMinimumWidth(520)
+        add_banners(self, ceiling.banner() if ceiling is not None else window_marking(parent))
 
 
 class ArtifactViewer(QDialog):

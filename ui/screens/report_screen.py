@@ -42,6 +42,7 @@ from app.model.workflow import Act
 from app.services import reports as report_service
 from app.services import submissions, workflow
 from app.services.reports import AWAITING, ExportOutcome, PackageVerification, PdfVerification, StoredReport
+from ui.banner import add_banners
 from ui.context import UiContext
 from ui.jobs import worker_session
 from ui.widgets.flow_layout import FlowLayout
@@ -80,6 +81,7 @@ class ExportDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
+        add_banners(self, marking)
 
     def _browse(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Folder on the removable media")

@@ -28,6 +28,7 @@ from app.model.accounts import Permission
 from app.model.errors import FrontierError
 from app.model.results import EvalRun
 from app.services import results
+from ui.banner import add_banners, window_marking
 from ui.context import UiContext
 from ui.dialogs.import_dialog import ImportDialog
 from ui.models.runs_model import COL, RunsModel
@@ -59,6 +60,7 @@ class MapBenchmarkDialog(QDialog):
         form.addRow("Benchmark:", self.combo)
         form.addRow(note)
         form.addRow(buttons)
+        add_banners(self, window_marking(parent))
 
     def benchmark(self) -> str:
         return self.combo.currentText().strip()

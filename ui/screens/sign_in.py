@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 from app.model.errors import FrontierError, LockedOutError, StorageError
 from app.services import workstation
 from app.services.session import Clock, Session, utc_now
-from ui.banner import ClassificationBanner
+from ui.banner import ClassificationBanner, add_banners, window_marking
 from ui.errors import sanitize
 from ui.jobs import JobRunner
 
@@ -71,6 +71,7 @@ class RecoveryDialog(QDialog):
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
         self.setMinimumWidth(480)
+        add_banners(self, window_marking(parent))
 
 
 class SignInWindow(QWidget):

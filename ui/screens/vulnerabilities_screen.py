@@ -39,6 +39,7 @@ from app.model.vulnerabilities import Filters, Severity, Vulnerability, VulnStat
 from app.services import vulnerabilities as vs
 from app.services.session import Session
 from app.services.vulnerabilities import ActionKind, ImportPreview, ImportResult
+from ui.banner import add_banners, window_marking
 from ui.context import UiContext
 from ui.errors import sanitize
 from ui.jobs import worker_session
@@ -507,6 +508,7 @@ class ImportPreviewDialog(QDialog):
         buttons.accepted.connect(self.apply)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
+        add_banners(self, window_marking(parent))
 
     def _add_row(self, *cells: str) -> int:
         row = self.table.rowCount()

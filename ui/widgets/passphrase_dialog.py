@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QLineEdit, QVBoxLayout, QWidget
 
+from ui.banner import add_banners, window_marking
+
 
 class PassphraseDialog(QDialog):
     def __init__(self, reason: str, parent: QWidget | None = None) -> None:
@@ -25,6 +27,7 @@ class PassphraseDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
         self.setMinimumWidth(360)
+        add_banners(self, window_marking(parent))
 
     def passphrase(self) -> str:
         return self.field.text()

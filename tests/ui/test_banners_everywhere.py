@@ -1,0 +1,130 @@
+"""Walk every top-level window and dialog of the UI: each that can show marked content has the
+classification banners on its first and last line (issue 12), the main window's above its menu bar."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QPoint
+from PySide6.QtWidgets import QDialog, QMainWindow, QMessageBox, QWidget
+
+import ui
+from app.model.markings import Marking
+from app.model.results import SampleRow
+from app.model.submissions import Artifact
+from app.services.vulnerabilities import ImportPreview
+from ui.banner import banners_of
+
+# Windows that show nothing from the records: help text and version facts shipped with the program.
+EXEMPT = {
+    "ShortcutSheet": "the keyboard shortcuts, shipped text",
+    "UserGuide": "the user guide, shipped text",
+    "AboutDialog": "version and licence facts",
+    "SetupWizard": "runs before the workstation holds any record; it previews the banner being chosen",
+}
+
+SNF = "SECRET//NOFORN"
+
+
+def _factories(ctx: Any, tmp_path: Path) -> dict[str, Callable[[], QWidget]]:
+    from ui.context import confirm_box, text_dialog
+    from ui.dialogs.import_dialog import ImportDialog
+    from ui.errors import error_box
+    from ui.jobs import JobRunner
+    from ui.main_window import MainWindow
+    from ui.screens.artifacts import ArtifactViewer, AttachDialog
+    from ui.screens.report_screen import ExportDialog
+    from ui.screens.results_tab import MapBenchmarkDialog
+    from ui.screens.sign_in import RecoveryDialog, SignInWindow
+    from ui.screens.submission_editor import NewSubmissionDialog
+    from ui.screens.vulnerabilities_screen import ImportPreviewDialog
+    from ui.unsaved import unsaved_box
+    from ui.vuln_editor import VulnEditor
+    from ui.widgets.passphrase_dialog import PassphraseDialog
+    from ui.widgets.transcript_view import TranscriptDialog
+
+    main = MainWindow(ctx)
+    (tmp_path / "card.md").write_text("card")
+    art = Artifact(1, 1, "model card", "card.md", "0" * 64, 4, "rita", "2026-11-20", Marking.parse("CUI"))
+    row = SampleRow(1, 1, "s1", 1, 1.0, {}, "input", "target", "answer", "", None, None, None, None, None, False)
+    return {
+        "MainWindow": lambda: main,
+        "SignInWindow": lambda: SignInWindow(ctx.session.data_dir, JobRunner(synchronous=True)),
+        "ImportDialog": lambda: ImportDialog(ctx, None, main),
+        "VulnEditor": lambda: VulnEditor(ctx, None, main),
+        "AttachDialog": lambda: AttachDialog(tmp_path / "card.md", Marking.parse(SNF), main),
+        "ArtifactViewer": lambda: ArtifactViewer(art, b"card", main),
+        "NewSubmissionDialog": lambda: NewSubmissionDialog(ctx, main),
+        "ExportDialog": lambda: ExportDialog(SNF, main),
+        "MapBenchmarkDialog": lambda: MapBenchmarkDialog("gdm_intercode_ctf", ["InterCode-CTF"], "", main),
+        "RecoveryDialog": lambda: RecoveryDialog(main),
+        "ImportPreviewDialog": lambda: ImportPreviewDialog(ctx, ImportPreview((), ()), main),
+        "PassphraseDialog": lambda: PassphraseDialog("sign the report", main),
+        "TranscriptDialog": lambda: TranscriptDialog(row, {"messages": []}, "sample", main, SNF),
+        "error box": lambda: error_box(main, ValueError("quoted content")),
+        "confirmation": lambda: confirm_box(main, "Delete", "Delete the finding?", "Delete")[0],
+        "TextQuestion": lambda: text_dialog(main, "Reason", "Why?"),
+        "unsaved changes": lambda: unsaved_box(main, "The finding"),
+    }
+
+
+def _top_level_classes() -> set[str]:
+    """Every QDialog / QMainWindow subclass defined in the ui package (new ones must join the walk)."""
+    found = set()
+    for info in pkgutil.walk_packages(ui.__path__, "ui."):
+        if info.name in ("ui.screenshots", "ui.__main__"):
+            continue
+        module = importlib.import_module(info.name)
+        for name, cls in inspect.getmembers(module, inspect.isclass):
+            if cls.__module__ == info.name and issubclass(cls, QDialog | QMainWindow | QMessageBox):
+                found.add(name)
+    return found
+
+
+def test_every_dialog_class_is_walked(ctx, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    missing = _top_level_classes() - set(_factories(ctx, tmp_path)) - set(EXEMPT)
+    assert not missing, f"add these windows to the banner walk: {sorted(missing)}"
+
+
+def _y(w: QWidget, window: QWidget) -> int:
+    return w.mapTo(window, QPoint(0, 0)).y()
+
+
+def _shown(c: QWidget, window: QWidget) -> tuple[int, int] | None:
+    """(top, bottom) of the part of `c` actually drawn (scroll areas clip their content)."""
+    seen = c.visibleRegion().boundingRect()
+    if seen.isEmpty():
+        return None
+    top = c.mapTo(window, seen.topLeft()).y()
+    return top, top + seen.height()
+
+
+@pytest.mark.parametrize("name", ["MainWindow", "SignInWindow", "ImportDialog", "VulnEditor", "AttachDialog",
+                                  "ArtifactViewer", "NewSubmissionDialog", "ExportDialog", "MapBenchmarkDialog",
+                                  "RecoveryDialog", "ImportPreviewDialog", "PassphraseDialog", "TranscriptDialog",
+                                  "error box", "confirmation", "TextQuestion", "unsaved changes"])
+def test_banners_top_and_bottom(name, qtbot, ctx, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    w = _factories(ctx, tmp_path)[name]()
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    banners = banners_of(w)
+    assert len(banners) >= 2, name
+    top, bottom = banners[0], banners[-1]
+    assert top.isVisible() and bottom.isVisible()
+    assert top.text() == bottom.text() and top.text() not in ("", "UNMARKED"), (name, top.text())
+    spans = {c: _shown(c, w) for c in w.findChildren(QWidget) if c.isVisible() and c not in banners
+             and c.window() is w and not any(b.isAncestorOf(c) for b in banners)}
+    drawn = {c: span for c, span in spans.items() if span is not None}
+    above = [c for c, (y0, _y1) in drawn.items() if y0 < _y(top, w)]
+    below = [c for c, (_y0, y1) in drawn.items() if y1 > _y(bottom, w) + bottom.height()]
+    assert not above and not below, (name, above[:3], below[:3])
+    if isinstance(w, QMainWindow):
+        assert _y(top, w) + top.height() <= _y(w.menuBar(), w)  # the menu bar sits below the top banner
+    w.close()
