@@ -1,0 +1,153 @@
+"""One egress check for every writer (issue 12, point 3): walk the CLI's commands, the services' file
+writes and the UI's save dialogs, and try each CLI writer with media labelled too low."""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import io
+import re
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from app import cli
+from app.model.markings import Marking
+from app.model.submissions import Submission
+from app.model.vulnerabilities import DiscoveryContext, Vulnerability
+from app.services import assessment, audit, submissions
+from app.services import vulnerabilities as vs
+
+ROOT = Path(__file__).resolve().parents[2]
+SNF = Marking.parse("SECRET//NOFORN")
+
+# Every CLI command that writes outside the workstation, and how it is checked.
+CLI_WRITERS = {
+    "assess export": "assessment.export_to_file -> egress.clear (--media-label)",
+    "backup create": "backup.create -> egress.clear (--media-label)",
+    "report export": "reports.export -> egress.clear (--media)",
+    "vuln export-csaf": "vulnerabilities.export_csaf[_package] -> egress.clear (--media-marking)",
+    "selftest": "--keep copies the synthetic self-test workstation (no records of this one)",
+}
+_OUTPUT_NAMES = re.compile(r"^(dest|out|output|keep|destination)$")
+
+# Service functions that write files without the check, and why that is not egress.
+INTERNAL_WRITES = {
+    ("app/services/egress.py", "write_marking_file"): "the check's own MARKING.txt, after clear()",
+    ("app/services/workstation.py", "_write_prelogin"): "the data directory's pre-login settings",
+    ("app/services/selftest.py", "_step_import"): "a shipped fixture into the self-test's temporary folder",
+    ("app/services/selftest.py", "run"): "--keep: the synthetic self-test workstation",
+    ("app/services/demo.py", "create_demo_workstation"): "the demo data directory's owner file",
+    ("app/services/demo.py", "write_demo_results"): "generated demo inputs in a scratch folder, to be imported",
+    ("app/services/demo.py", "add_review_material"): "a generated demo model card in a scratch folder",
+}
+_WRITERS = {"atomic_write", "write_package", "write_backup", "copyfile", "copy2", "copytree", "copyfileobj",
+            "write_bytes", "write_text"}
+
+
+def _subcommands(parser: argparse.ArgumentParser, prefix: str = "") -> dict[str, argparse.ArgumentParser]:
+    out: dict[str, argparse.ArgumentParser] = {}
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                path = f"{prefix} {name}".strip()
+                out[path] = sub
+                out.update(_subcommands(sub, path))
+    return out
+
+
+def test_every_cli_command_that_writes_is_known() -> None:
+    writers = set()
+    for path, sub in _subcommands(cli.build_parser(load_all=True)).items():
+        if any(_OUTPUT_NAMES.match(a.dest) for a in sub._actions if not isinstance(a, argparse._SubParsersAction)):
+            writers.add(path)
+    assert writers == set(CLI_WRITERS), f"new writing command(s): {sorted(writers - set(CLI_WRITERS))}"
+
+
+def _calls(fn: ast.AST) -> set[str]:
+    names = set()
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Call):
+            f = node.func
+            name = f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else ""
+            if name == "open" and any(isinstance(a, ast.Constant) and isinstance(a.value, str)
+                                      and set(a.value) & set("wax") for a in node.args[1:2]):
+                name = "open-for-writing"
+            names.add(name)
+            if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id == "egress":
+                names.add(f"egress.{f.attr}")
+    return names
+
+
+def test_every_service_that_writes_a_file_calls_the_egress_check() -> None:
+    unchecked, seen = [], set()
+    for path in sorted((ROOT / "app").rglob("*.py")):
+        rel = str(path.relative_to(ROOT))
+        if not (rel.startswith("app/services/") or rel.startswith("app/commands/")):
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef):
+                seen.add((rel, node.name))
+                calls = _calls(node)
+                writes = calls & (_WRITERS | {"open-for-writing"})
+                if writes and "egress.clear" not in calls and (rel, node.name) not in INTERNAL_WRITES:
+                    unchecked.append(f"{rel}:{node.name} writes ({', '.join(sorted(writes))})")
+    assert not unchecked, unchecked
+    assert set(INTERNAL_WRITES) <= seen, set(INTERNAL_WRITES) - seen  # no stale exemptions
+
+
+# UI modules that let a person pick where content goes, and the checked services they call.
+UI_SAVES = {
+    "ui/screens/artifacts.py": ["save_artifact_copy"],
+    "ui/screens/report_screen.py": ["report_service.export"],
+    "ui/screens/vulnerabilities_screen.py": ["export_csaf_package", "export_csaf"],
+    "ui/screens/backup_screen.py": ["backup.create"],
+}
+
+
+def test_every_ui_save_dialog_leads_to_a_checked_service() -> None:
+    found = {str(p.relative_to(ROOT)) for p in (ROOT / "ui").rglob("*.py")
+             if re.search(r"getSaveFileName|getExistingDirectory", p.read_text())}
+    assert found == set(UI_SAVES), f"save dialogs without a known egress path: {sorted(found - set(UI_SAVES))}"
+    for module, services in UI_SAVES.items():
+        text = (ROOT / module).read_text()
+        assert all(f"{s}(" in text for s in services), module
+
+
+@pytest.fixture
+def secret_records(workstation):  # type: ignore[no-untyped-def]
+    rev = workstation.session("reviewer")
+    sid = submissions.create(rev, Submission(developer="Northwind AI", model_name="Aurora", version="4.1",
+                                             received=date(2026, 11, 2), planned_release=date(2026, 12, 1),
+                                             marking=SNF)).id
+    view = assessment.start(rev, sid)
+    v = vs.create(rev, Vulnerability(title="Sandbox escape", marking=SNF, context=DiscoveryContext(submission_id=sid)))
+    return view.id, v.id
+
+
+def test_every_cli_writer_refuses_media_labelled_lower(workstation, secret_records, monkeypatch, capsys,
+                                                       tmp_path) -> None:  # type: ignore[no-untyped-def]
+    aid, vid = secret_records
+    media = tmp_path / "usb"
+    media.mkdir()
+
+    def run(user: str, *args: str) -> tuple[int, str]:
+        monkeypatch.setattr("sys.stdin", io.StringIO(workstation.passphrase(user) + "\n"))
+        code = cli.main(["--data-dir", str(workstation.data_dir), "--user", user, *args])
+        return code, capsys.readouterr().err
+
+    attempts = [
+        ("reviewer", "assess", "export", str(aid), "--json", "--output", str(media / "a.json"), "--media-label", "SECRET"),
+        ("reviewer", "vuln", "export-csaf", vid, "--out", str(media), "--media-marking", "CUI"),
+        ("reviewer", "vuln", "export-csaf", vid, "--out", str(media), "--media-marking", "SECRET", "--package"),
+        ("admin", "backup", "create", str(media), "--media-label", "SECRET//REL TO USA, GBR"),
+    ]
+    for user, *args in attempts:
+        code, err = run(user, *args)
+        assert code == 2 and "media is labelled" in err, (args, err)
+    assert list(media.iterdir()) == []  # nothing written, not even MARKING.txt
+    refused = [e for e in audit.events(workstation.session("auditor"), 100)
+               if e.action in ("egress.refused", "vulnerability.export_refused")]
+    assert len(refused) == len(attempts)
+    # report export goes through the same check: tests/unit/test_signing_cli.py and test_signing_service.py
