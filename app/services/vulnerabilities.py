@@ -674,6 +674,8 @@ def apply_import(session: Session, preview: ImportPreview,
             except ValidationError as exc:  # e.g. the partner cleared a date this record's status needs
                 result.skipped.append(f"{action.file} {action.json_path}: not applied to {local.id}: {exc}")
                 continue
+            # An import never lowers a marking: a partner's lower marking leaves ours as it is.
+            updated = replace(updated, marking=rollup([local.marking, updated.marking]))
             _stored, changes = repo.update(conn, updated, actor, now, local.revision, action="import csaf")
             old = repo.exchange_state(conn, local.id)
             repo.set_exchange_state(conn, local.id, replace(state, history=old.history))

@@ -522,3 +522,20 @@ def test_update_that_would_break_a_record_rule_is_skipped_with_the_reason(sender
     result = vs.apply_import(sender, preview)
     assert result.updated == [] and "needs the date the vendor was notified" in result.skipped[0]
     assert vs.get(sender, v.id).vendor_notified == date(2026, 11, 14)
+
+
+def test_an_import_never_lowers_a_local_marking(sender, receiver, tmp_path) -> None:
+    import dataclasses
+
+    original = vs.create(sender, rich(marking=Marking.parse("SECRET")))
+    first = vs.apply_import(receiver, vs.preview_import(receiver, [export(sender, original.id, tmp_path, "m1")]))
+    local_id = first.created[0]
+    assert vs.get(receiver, local_id).marking.banner() == "SECRET"
+    # The partner lowers its copy (an explicit, audited act there) and sends it again.
+    lowered = vs.update(sender, dataclasses.replace(vs.get(sender, original.id), marking=Marking.parse("CUI"),
+                                                    title="Renamed upstream"), lower_reason="partner review")
+    preview = vs.preview_import(receiver, [export(sender, lowered.id, tmp_path, "m2")])
+    vs.apply_import(receiver, preview)
+    got = vs.get(receiver, local_id)
+    assert got.title == "Renamed upstream"  # the partner's other changes are taken
+    assert got.marking.banner() == "SECRET"  # but never a lower marking
