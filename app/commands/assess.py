@@ -17,6 +17,8 @@ from app.model.markings import Marking, rollup
 from app.services import assessment, coverage
 from app.services.session import Session
 
+_LOWER_REASON = "why the marking may be lower than the submission's (required to lower it; audited)"
+
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("assess", help="assessment checklist, coverage determination, two-person approval")
@@ -103,19 +105,22 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     er.add_argument("run", type=int)
     er.add_argument("--sample", help="sample id within the run")
     er.add_argument("--note", default="")
-    er.add_argument("--marking", default="UNCLASSIFIED")
+    er.add_argument("--marking", help="default: the submission's marking (evidence is about it)")
+    er.add_argument("--lower-reason", default="", help=_LOWER_REASON)
     er.set_defaults(func=_evidence_run)
     ef = evs.add_parser("add-file", help="attach a file (stored encrypted with its SHA-256) to an item")
     ef.add_argument("id", type=int)
     ef.add_argument("item")
     ef.add_argument("path")
-    ef.add_argument("--marking", default="UNCLASSIFIED")
+    ef.add_argument("--marking", help="default: the submission's marking (evidence is about it)")
+    ef.add_argument("--lower-reason", default="", help=_LOWER_REASON)
     ef.set_defaults(func=_evidence_file)
     eo = evs.add_parser("add-note", help="add a written observation to an item")
     eo.add_argument("id", type=int)
     eo.add_argument("item")
     eo.add_argument("text")
-    eo.add_argument("--marking", default="UNCLASSIFIED")
+    eo.add_argument("--marking", help="default: the submission's marking (evidence is about it)")
+    eo.add_argument("--lower-reason", default="", help=_LOWER_REASON)
     eo.set_defaults(func=_evidence_note)
     ex_ = evs.add_parser("remove", help="remove a piece of evidence (reason recorded)")
     ex_.add_argument("evidence", type=int)
@@ -362,24 +367,30 @@ def _evidence_list(args: argparse.Namespace) -> int:
     return _with_session(args, body)
 
 
+def _marking(args: argparse.Namespace) -> Marking | None:
+    """The --marking given, or None: the record then starts at the marking of what it is about."""
+    return Marking.parse(args.marking) if args.marking else None
+
+
 def _evidence_run(args: argparse.Namespace) -> int:
     def body(s: Session) -> int:
-        eid = assessment.add_run_evidence(s, args.id, args.item, args.run, args.note, Marking.parse(args.marking),
-                                          args.sample)
+        eid = assessment.add_run_evidence(s, args.id, args.item, args.run, args.note, _marking(args), args.sample,
+                                          lower_reason=args.lower_reason)
         return _say(f"Evidence {eid} linked")
     return _with_session(args, body)
 
 
 def _evidence_file(args: argparse.Namespace) -> int:
     def body(s: Session) -> int:
-        eid = assessment.add_file_evidence(s, args.id, args.item, Path(args.path), Marking.parse(args.marking))
+        eid = assessment.add_file_evidence(s, args.id, args.item, Path(args.path), _marking(args),
+                                           args.lower_reason)
         return _say(f"Evidence {eid} attached")
     return _with_session(args, body)
 
 
 def _evidence_note(args: argparse.Namespace) -> int:
     def body(s: Session) -> int:
-        eid = assessment.add_observation(s, args.id, args.item, args.text, Marking.parse(args.marking))
+        eid = assessment.add_observation(s, args.id, args.item, args.text, _marking(args), args.lower_reason)
         return _say(f"Evidence {eid} added")
     return _with_session(args, body)
 

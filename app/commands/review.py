@@ -113,7 +113,9 @@ def _finding_fields(p: argparse.ArgumentParser, required: bool) -> None:
     p.add_argument("--impact")
     p.add_argument("--items", help="linked checklist items, comma-separated (e.g. CAP-02,SAF-01)")
     p.add_argument("--evidence", help="evidence references, comma-separated (run:12, sample:12:ctf-3, blob:SHA256)")
-    p.add_argument("--marking")
+    p.add_argument("--marking", help="default for a new finding: the submission's marking")
+    p.add_argument("--lower-reason", default="", help="why the marking may be lower than the submission's or the "
+                                                      "finding's (required to lower it; audited)")
 
 
 def _split(text: str | None) -> tuple[str, ...]:
@@ -250,13 +252,15 @@ def _suggestion(args: argparse.Namespace) -> int:
 
 def _finding_add(args: argparse.Namespace) -> int:
     from app.model.findings import EvidenceRef, Finding, Severity
-    from app.services import findings
+    from app.services import findings, submissions
 
     with signed_in(args) as session:
+        # A new finding starts at the marking of the submission it is about.
+        marking = Marking.parse(args.marking) if args.marking else submissions.get(session, args.submission).marking
         f = findings.create(session, Finding(
             args.submission, args.title, args.description, Severity(args.severity), args.recommendation or "",
             _split(args.items), tuple(EvidenceRef.parse(e) for e in _split(args.evidence)),
-            Marking.parse(args.marking) if args.marking else UNCLASSIFIED, impact=args.impact or ""))
+            marking, impact=args.impact or ""), args.lower_reason)
         print(f"Finding {f.label} (id {f.id}) recorded: {f.title}")
     return 0
 
@@ -296,7 +300,7 @@ def _finding_edit(args: argparse.Namespace) -> int:
             changes["marking"] = Marking.parse(args.marking)
         if not changes:
             raise ValidationError("finding edit", "give at least one field to change")
-        saved = findings.update(session, dataclasses.replace(f, **changes))  # type: ignore[arg-type]
+        saved = findings.update(session, dataclasses.replace(f, **changes), args.lower_reason)  # type: ignore[arg-type]
         print(f"Finding {saved.label} updated")
     return 0
 
