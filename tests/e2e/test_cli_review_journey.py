@@ -46,7 +46,8 @@ def test_review_from_intake_to_release_through_the_cli(cli, tmp_path: Path) -> N
 
     # Forty answers in one batch, in the shape `assess export --json` writes.
     export = tmp_path / "answers.json"
-    ok("assess", "export", "1", "--json", "--output", str(export), user="rita", stdin=RITA + "\n")
+    ok("assess", "export", "1", "--json", "--output", str(export), "--media-label", "SECRET", user="rita",
+       stdin=RITA + "\n")
     doc = json.loads(export.read_text())
     for section in doc["sections"]:
         for item in section["items"]:
