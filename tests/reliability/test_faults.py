@@ -276,7 +276,7 @@ def test_kill_mid_restore(pp_workstation, tmp_path, seed):
     admin = pp_workstation.session("admin")
     media = tmp_path / "media"
     media.mkdir()
-    made = backup.create(admin, media, ADMIN)
+    made = backup.create(admin, media, ADMIN, media_label="SECRET//NOFORN")
     admin.close()
     target = tmp_path / "targets"
     target.mkdir()

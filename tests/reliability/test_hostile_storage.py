@@ -107,7 +107,7 @@ def real_backup(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ws = make_workstation(root / "ws")
         admin = ws.session("admin")
         (root / "media").mkdir()
-        folder = backup.create(admin, root / "media", PASSPHRASES["admin"]).folder
+        folder = backup.create(admin, root / "media", PASSPHRASES["admin"], media_label="SECRET//NOFORN").folder
         admin.close()
         return folder
     finally:

@@ -179,7 +179,7 @@ def made_backup(workstation, tmp_path):  # type: ignore[no-untyped-def]
     populated(workstation)
     dest = tmp_path / "media"
     dest.mkdir()
-    return backup.create(workstation.session("admin"), dest, ADMIN)
+    return backup.create(workstation.session("admin"), dest, ADMIN, media_label="SECRET//NOFORN")
 
 
 def _verify(folder: Path, fp: str) -> backup.VerifyReport:

@@ -190,8 +190,9 @@ def test_cli_flow_runs_with_sockets_refused(tmp_path: Path) -> None:
     assert "Dev" in run([*d, "--user", "rita", "submission", "list"], f"{rev_pw}\n").stdout
     media = tmp_path / "media"
     media.mkdir()
-    assert "verified" in run([*d, "--user", "admin", "backup", "create", str(media)], f"{admin_pw}\n").stdout
-    folder = next(media.iterdir())
+    assert "verified" in run([*d, "--user", "admin", "backup", "create", str(media), "--media-label", "SECRET"],
+                             f"{admin_pw}\n").stdout
+    folder = next(p for p in media.iterdir() if p.is_dir())
     assert "intact" in run([*d, "--user", "admin", "backup", "verify", str(folder)], f"{admin_pw}\n").stdout
     assert "intact" in run([*d, "--user", "admin", "audit", "verify"], f"{admin_pw}\n").stdout
     assert log.read_text() == "", f"the product tried to use the network:\n{log.read_text()}"

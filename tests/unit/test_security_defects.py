@@ -98,7 +98,7 @@ def test_init_whose_keyring_write_fails_leaves_no_data_directory(tmp_path: Path,
 def test_backup_files_are_written_0600(workstation, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     dest = tmp_path / "media"
     dest.mkdir()
-    result = backup.create(workstation.session("admin"), dest, PASSPHRASES["admin"])
+    result = backup.create(workstation.session("admin"), dest, PASSPHRASES["admin"], media_label="SECRET//NOFORN")
     modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in result.folder.iterdir()}
     assert modes and all(mode == 0o600 for mode in modes.values()), {k: oct(v) for k, v in modes.items()}
 
