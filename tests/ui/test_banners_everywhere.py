@@ -7,6 +7,7 @@ import importlib
 import inspect
 import pkgutil
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,12 @@ SNF = "SECRET//NOFORN"
 
 
 def _factories(ctx: Any, tmp_path: Path) -> dict[str, Callable[[], QWidget]]:
+    from app.model.findings import EvidenceRef
+    from app.model.submissions import Submission
+    from app.services import submissions
     from ui.context import confirm_box, text_dialog
+    from ui.dialogs.cite_evidence import CiteDialog
+    from ui.dialogs.evidence_picker import EvidencePicker
     from ui.dialogs.import_dialog import ImportDialog
     from ui.errors import error_box
     from ui.jobs import JobRunner
@@ -50,6 +56,9 @@ def _factories(ctx: Any, tmp_path: Path) -> dict[str, Callable[[], QWidget]]:
     from ui.widgets.transcript_view import TranscriptDialog
 
     main = MainWindow(ctx)
+    sid = submissions.create(ctx.session, Submission(
+        developer="Northwind AI", model_name="Aurora", version="4.1", received=date(2026, 11, 2),
+        planned_release=date(2026, 12, 1), marking=Marking.parse(SNF))).id
     (tmp_path / "card.md").write_text("card")
     art = Artifact(1, 1, "model card", "card.md", "0" * 64, 4, "rita", "2026-11-20", Marking.parse("CUI"))
     row = SampleRow(1, 1, "s1", 1, 1.0, {}, "input", "target", "answer", "", None, None, None, None, None, False)
@@ -71,6 +80,8 @@ def _factories(ctx: Any, tmp_path: Path) -> dict[str, Callable[[], QWidget]]:
         "confirmation": lambda: confirm_box(main, "Delete", "Delete the finding?", "Delete")[0],
         "TextQuestion": lambda: text_dialog(main, "Reason", "Why?"),
         "unsaved changes": lambda: unsaved_box(main, "The finding"),
+        "EvidencePicker": lambda: EvidencePicker(ctx, sid, main),
+        "CiteDialog": lambda: CiteDialog(ctx, sid, EvidenceRef.parse("run:1"), main),
     }
 
 
@@ -108,7 +119,8 @@ def _shown(c: QWidget, window: QWidget) -> tuple[int, int] | None:
 @pytest.mark.parametrize("name", ["MainWindow", "SignInWindow", "ImportDialog", "VulnEditor", "AttachDialog",
                                   "ArtifactViewer", "NewSubmissionDialog", "ExportDialog", "MapBenchmarkDialog",
                                   "RecoveryDialog", "ImportPreviewDialog", "PassphraseDialog", "TranscriptDialog",
-                                  "error box", "confirmation", "TextQuestion", "unsaved changes"])
+                                  "error box", "confirmation", "TextQuestion", "unsaved changes",
+                                  "EvidencePicker", "CiteDialog"])
 def test_banners_top_and_bottom(name, qtbot, ctx, tmp_path) -> None:  # type: ignore[no-untyped-def]
     w = _factories(ctx, tmp_path)[name]()
     qtbot.addWidget(w)

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QLabel, QVBo
 from app.model.errors import FrontierError
 from app.model.findings import EvidenceRef, Finding
 from app.services import findings
+from ui.banner import add_banners
 from ui.context import UiContext
 from ui.widgets.transcript_view import clean_text
 
@@ -50,6 +51,7 @@ class CiteDialog(QDialog):
         buttons.accepted.connect(self.cite)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
+        add_banners(self, ctx.session.settings.system_high)  # lists findings, each at most system-high
 
     def cite(self) -> Finding | None:
         finding = next((f for f in self.items if f.id == self.choice.currentData()), None)

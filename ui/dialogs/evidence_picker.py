@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from app.model.errors import FrontierError
 from app.model.results import EvalRun, SampleFilter
 from app.services import results, submissions
+from ui.banner import add_banners
 from ui.context import UiContext
 from ui.widgets.transcript_view import clean_text
 
@@ -77,6 +78,7 @@ class EvidencePicker(QDialog):
         layout.addWidget(hint)
         layout.addWidget(buttons)
         self._load()
+        add_banners(self, submissions.get(ctx.session, submission_id).marking.banner())  # its runs' marking
 
     def _load(self) -> None:
         try:
