@@ -30,7 +30,12 @@ CLI_WRITERS = {
     "vuln export-csaf": "vulnerabilities.export_csaf[_package] -> egress.clear (--media-marking)",
     "selftest": "--keep copies the synthetic self-test workstation (no records of this one)",
 }
-_OUTPUT_NAMES = re.compile(r"^(dest|out|output|keep|destination)$")
+_OUTPUT_NAMES = re.compile(r"^(dest|out|output|destination)$")
+
+
+def _writes(a: argparse.Action) -> bool:
+    """An argument naming where output goes: a destination, or a folder to keep things in."""
+    return bool(_OUTPUT_NAMES.match(a.dest)) or (a.dest == "keep" and a.metavar == "DIR")
 
 # Service functions that write files without the check, and why that is not egress.
 INTERNAL_WRITES = {
@@ -60,7 +65,7 @@ def _subcommands(parser: argparse.ArgumentParser, prefix: str = "") -> dict[str,
 def test_every_cli_command_that_writes_is_known() -> None:
     writers = set()
     for path, sub in _subcommands(cli.build_parser(load_all=True)).items():
-        if any(_OUTPUT_NAMES.match(a.dest) for a in sub._actions if not isinstance(a, argparse._SubParsersAction)):
+        if any(_writes(a) for a in sub._actions if not isinstance(a, argparse._SubParsersAction)):
             writers.add(path)
     assert writers == set(CLI_WRITERS), f"new writing command(s): {sorted(writers - set(CLI_WRITERS))}"
 
