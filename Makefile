@@ -45,7 +45,7 @@ lint: $(STAMP)
 	$(VENV)/bin/lint-imports
 
 # Progress by file (one line per test file, with the running percentage), the slowest tests at the end.
-TEST_MINUTES ?= 12
+TEST_MINUTES ?= 3
 test: lint
 	@echo "Running the test suite: about $(TEST_MINUTES) minutes on a 2-core machine; progress is shown per file."
 	$(PY) -m pytest -p no:randomly -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=5 $(ARGS)
