@@ -165,6 +165,18 @@ def render_all(out: Path) -> list[Path]:
     _narrative_shot(lead, window, first.id, lambda w, name: _snap(app, w, out, name))
     from ui.screens.workflow_shots import render_screenshots as workflow_shots  # workflow_*.png
     workflow_shots(lead, window, lambda w, name, size: _snap(app, w, out, name, size))
+    from ui.dialogs.evidence_picker import EvidencePicker
+
+    picker = EvidencePicker(lead, first.id, window)
+    picker.runs.setCurrentRow(0)
+    _snap(app, picker, out, "18_evidence_picker", (1000, 560))
+    picker.close()
+    sheet = window.show_shortcuts()
+    if sheet is not None:
+        _snap(app, sheet, out, "19_help_shortcuts", (760, 600))
+        sheet.close()
+    window.show_screen("vulnerabilities")
+    _snap(app, window, out, "20_window_1280x650", (1280, 650))  # the smallest size the layout is tested at
     window.lock("on demand")
     _snap(app, window, out, "14_locked")
     window.try_unlock(passphrases["okafor"])
