@@ -22,6 +22,7 @@ from app.services.demo import create_demo_workstation
 from ui import theme
 from ui.context import UiContext
 from ui.jobs import JobRunner
+from ui.unsaved import Choice
 
 SIZE = (1280, 800)
 
@@ -40,7 +41,9 @@ def _quiet_error(_parent: QWidget | None, exc: BaseException) -> None:
 
 def _ctx(data_dir: Path, username: str, passphrase: str, jobs: JobRunner) -> UiContext:
     session = workstation.sign_in(data_dir, username, passphrase)
-    return UiContext(session=session, jobs=jobs, error_sink=_quiet_error)
+    # Nobody answers questions in an offscreen run: confirm, and discard unsaved demo edits.
+    return UiContext(session=session, jobs=jobs, error_sink=_quiet_error,
+                     confirmer=lambda _p, _t, _x, _o: True, unsaved_prompt=lambda _p, _w: Choice.DISCARD)
 
 
 def _snap(app: QApplication, widget: QWidget, out: Path, name: str, size: tuple[int, int] = SIZE) -> None:
@@ -157,6 +160,7 @@ def render_all(out: Path) -> list[Path]:
     dialog.editor.planned_release.setDate(dialog.editor.received.date().addDays(41))
     dialog.editor.save()
     _snap(app, dialog, out, "13c_new_submission_validation", (1000, 760))
+    dialog.editor.discard()  # nobody is there to answer "Save / Discard / Cancel"
     dialog.close()
     from ui.screens.results_tab import render_screenshots as results_shots  # results_*.png
     results_shots(lead, window, out, lambda w, name, size: _snap(app, w, out, name, size))
