@@ -24,6 +24,7 @@ from app.model.report import ReportInput, Severity
 from app.model.report_markings import derive, findings_summary_marking
 from app.model.report_profile import ANNEXES, SECTIONS
 from reports import pdf_format as fmt
+from reports.pdf_benchmark_evidence import flowables as evidence_flowables
 from reports.pdf_checklist import appendix, checklist
 from reports.pdf_findings import findings
 from reports.pdf_markings import (
@@ -197,6 +198,14 @@ def _coverage(s: Story, r: ReportInput, num: str) -> None:
                 weights=[0, 2.6, 3, 2.2, 2.2])
 
 
+def _benchmark_evidence(s: Story, r: ReportInput, num: str) -> None:
+    """Intervals with n and method, conformance deviations, the plan and the capability trend."""
+    ev = r.benchmark_evidence
+    assert ev is not None  # build_pdf leaves the section out when nothing was gathered
+    s.heading(1, f"{num} Benchmark evidence")
+    s.add(*evidence_flowables(ev, s.st, text_width()))
+
+
 def _integrity(s: Story, r: ReportInput, num: str) -> None:
     s.heading(1, f"{num} Integrity")
     s.para(_U, f"Audit-chain head when this report was built: event {fmt.count(r.audit_head_seq)}, SHA-256 "
@@ -228,7 +237,8 @@ def _signatures(s: Story, r: ReportInput, num: str) -> None:
 Section = Callable[[Story, ReportInput, str], None]
 _SECTIONS: dict[str, Section] = {
     "summary": _summary, "submission": _submission, "findings": findings, "coverage": _coverage,
-    "results": results, "checklist": checklist, "integrity": _integrity, "signatures": _signatures,
+    "results": results, "benchmark_evidence": _benchmark_evidence, "checklist": checklist, "integrity": _integrity,
+    "signatures": _signatures,
 }
 assert set(_SECTIONS) == set(SECTIONS)
 
@@ -270,7 +280,9 @@ def build_pdf(report: ReportInput, progress: Progress | None = None,
     _cover(s, report, overall)
     s.heading(1, "Contents", toc=False)
     at = len(s.items)
-    for n, name in enumerate(profile.sections, start=1):
+    # the benchmark evidence section is left out (and not numbered) when the input carries none
+    sections = [x for x in profile.sections if x != "benchmark_evidence" or report.benchmark_evidence is not None]
+    for n, name in enumerate(sections, start=1):
         _SECTIONS[name](s, report, f"{n}.")
     _annexes(s, report)
     # The contents placeholder goes in once the number of entries is known (one page of them).

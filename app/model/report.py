@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from app.model.benchmark_evidence import BenchmarkEvidence
 from app.model.errors import ValidationError
 from app.model.markings import UNCLASSIFIED, Marking, rollup
 from app.model.narrative import Narrative
@@ -277,6 +278,8 @@ class ReportInput:
     extra_markings: tuple[Marking, ...] = field(default_factory=tuple)  # e.g. markings of omitted evidence
     narrative: Narrative = field(default_factory=Narrative)
     profile: ReportProfile = DEFAULT_PROFILE
+    # intervals, conformance, plan and capability trend (issue 17); None: not gathered
+    benchmark_evidence: BenchmarkEvidence | None = None
 
     def portion_markings(self) -> Iterator[Marking]:
         yield self.title_marking
@@ -291,6 +294,8 @@ class ReportInput:
         for f in self.findings:
             yield from f.quoted_markings()
         yield from (b.marking for b in self.benchmarks)
+        if self.benchmark_evidence is not None:
+            yield self.benchmark_evidence.marking
         yield from (v.marking for v in self.vulnerabilities or ())
         yield from self.extra_markings
 

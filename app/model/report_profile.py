@@ -23,13 +23,15 @@ SECTIONS: dict[str, str] = {
     "findings": "Findings",
     "coverage": "Coverage determination",
     "results": "Benchmark results",
+    "benchmark_evidence": "Benchmark evidence",
     "checklist": "Checklist results",
     "integrity": "Integrity",
     "signatures": "Signatures",
 }
 ANNEXES: dict[str, str] = {"vulnerabilities": "Vulnerabilities", "checklist_appendix": "Full checklist"}
 REQUIRED = ("summary", "findings", "integrity", "signatures")  # a report without these is not a report
-DEFAULT_ORDER = ("summary", "submission", "findings", "coverage", "results", "checklist", "integrity", "signatures")
+DEFAULT_ORDER = ("summary", "submission", "findings", "coverage", "results", "benchmark_evidence", "checklist",
+                 "integrity", "signatures")
 MAX_LOGO = 256 * 1024
 MAX_LINE = 200
 _JPEG = b"\xff\xd8\xff"

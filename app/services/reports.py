@@ -280,10 +280,11 @@ def assemble(session: Session, submission_id: int, version: int | None = None,
         review_started=sub.received, review_completed=(datetime.fromisoformat(view.approved_at).date()
                                                        if view is not None and view.approved_at else None),
     )
-    from app.services import report_profiles
+    from app.services import benchmark_evidence, report_profiles
 
     report = dataclasses.replace(report, narrative=_narrative(session, submission_id),
-                                 profile=report_profiles.active(session))
+                                 profile=report_profiles.active(session),
+                                 benchmark_evidence=benchmark_evidence.gather(session, submission_id))
     # Derived portions (the title naming the submission, coverage rows quoting its results) are
     # computed at least as high as their sources before anything is rendered.
     report = report_markings.derive(report)

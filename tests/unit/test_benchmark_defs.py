@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import io
 import json
+import re
 from datetime import date
 from pathlib import Path
 
@@ -503,3 +504,31 @@ def test_lead_keeps_a_flagged_determination_with_a_reason_until_the_next_change(
     results.import_files(rev, [INSPECT / "wmdp_cyber_ok.eval"], sid)
     view = coverage.evaluate(rev, sid)
     assert view.flags and "run(s) added" in view.flags[0] and view.kept == ""
+
+
+def test_built_report_places_the_evidence_section_after_the_results_marked_as_the_definitions(defined, workstation,
+                                                                                               tmp_path):
+    from pypdf import PdfReader
+
+    from app.services import reports as report_service
+    from reports.pdf import build_pdf
+    from tests.unit.test_signing_service import _configure
+
+    _configure(workstation.session("admin"))  # the report is SECRET: it needs its authority block
+    s, sid = defined
+    s.reload_settings()
+    results.import_files(s, [INSPECT / "intercode_missing.eval", INSPECT / "intercode_ok.eval"], sid)
+    report = report_service.assemble(s, sid)
+    assert report.benchmark_evidence is not None and report.overall_marking().banner() == "SECRET"
+    built = build_pdf(report)
+    assert build_pdf(report).data == built.data  # still deterministic
+    out = tmp_path / "report.pdf"
+    out.write_bytes(built.data)
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(out).pages).split())
+    results_at, evidence_at = text.rindex("(U) 5. Benchmark results"), text.rindex("(U) 6. Benchmark evidence")
+    assert results_at < evidence_at < text.rindex("(U) 7. Checklist results")
+    section = text[evidence_at:text.rindex("(U) 7. Checklist results")]
+    assert "(S) Benchmark evidence: intervals, conformance and capability trend" in section
+    assert "(S) does not conform to intercode-ctf v2" in section and "1 missing: ctf-2" in section
+    assert re.search(r"\(S\) \d\.\d{3} \[\d\.\d{3}, \d\.\d{3}\] \(95% CI, n=\d+, ", section), section
+    assert "(S) Capability trend: InterCode-CTF" in section
