@@ -212,9 +212,35 @@ def plan(session: Session, submission_id: int) -> PlanView:
     conn = session.db.conn
     submissions_repo.get(conn, submission_id)
     stored = repo.plan(conn, submission_id)
-    entries = ([(e.benchmark_id, e.benchmark_version, e.origin) for e in stored] if stored
-               else [(b, v, "proposed") for b, v in propose_plan(session, submission_id)])
+    proposed = [] if stored else propose_plan(session, submission_id)
+    return _plan_view(session, submission_id, stored, proposed, benchmark_catalog.all_definitions(conn))
+
+
+def plan_progress(session: Session, submission_ids: Sequence[int]) -> dict[int, PlanView]:
+    """The plan of many submissions at once (the dashboard): the definitions and the rule set's proposal
+    are read once, each run's conformance is checked once (cached), and a submission whose plan is
+    empty reads no runs."""
+    session.require(Permission.VIEW_CONTENT)
+    conn = session.db.conn
     defs = benchmark_catalog.all_definitions(conn)
+    planned = repo.planned_submissions(conn)
+    proposal: list[tuple[str, int]] | None = None
+    out: dict[int, PlanView] = {}
+    for sid in submission_ids:
+        stored = repo.plan(conn, sid) if sid in planned else []
+        if not stored and proposal is None:
+            proposal = propose_plan(session, sid)
+        out[sid] = _plan_view(session, sid, stored, [] if stored else proposal or [], defs)
+    return out
+
+
+def _plan_view(session: Session, submission_id: int, stored: Sequence[repo.PlanEntry],
+               proposed: Sequence[tuple[str, int]], defs: Sequence[BenchmarkDefinition]) -> PlanView:
+    conn = session.db.conn
+    entries = ([(e.benchmark_id, e.benchmark_version, e.origin) for e in stored] if stored
+               else [(b, v, "proposed") for b, v in proposed])
+    if not entries:
+        return PlanView(submission_id, (), bool(stored))
     runs = results_service.list_runs(session, submission_id)
     items = []
     for bid, version, origin in entries:

@@ -515,3 +515,29 @@ def test_cli_demo_flag_reaches_run_gui(monkeypatch) -> None:  # type: ignore[no-
     assert cli.main(["--demo"]) == 0
     assert cli.main(["gui", "--demo"]) == 0
     assert [c["demo"] for c in calls] == [True, True]
+
+
+def test_dashboard_shows_each_open_reviews_plan_progress(ctx, workstation, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from pathlib import Path
+
+    from app.services import benchmarks, results
+    from ui.screens.dashboard import PLAN_COLUMN, plan_text
+
+    planned = _sub(ctx, 10, name="Planned")
+    proposed = _sub(ctx, 20, name="Proposed")
+    benchmarks.set_plan(workstation.session("lead"), int(planned.id), ["intercode-ctf", "cybench"])
+    results.import_files(ctx.session, [Path(__file__).parents[1] / "fixtures" / "inspect" / "intercode_ok.eval"],
+                         int(planned.id))
+    dash = DashboardScreen(ctx)
+    qtbot.addWidget(dash)
+    assert dash.table.horizontalHeaderItem(PLAN_COLUMN).text() == "Plan"  # type: ignore[union-attr]
+    row = {s.model_name: i for i, (s, _st, _d) in enumerate(dash.rows)}
+    cell = dash.table.item(row["Planned"], PLAN_COLUMN)
+    assert cell is not None and cell.text().startswith("1/2 imported, ") and cell.text().endswith(", 1 missing")
+    assert cell.text() == plan_text(benchmarks.plan(ctx.session, int(planned.id)))
+    assert cell.toolTip().startswith("Evaluation plan: 2 planned, 1 imported, ")
+    other = dash.table.item(row["Proposed"], PLAN_COLUMN)
+    assert other is not None and other.text() == plan_text(benchmarks.plan(ctx.session, int(proposed.id)))
+    # the batch matches the one-submission view it summarises
+    many = benchmarks.plan_progress(ctx.session, [int(planned.id), int(proposed.id)])
+    assert many[int(planned.id)] == benchmarks.plan(ctx.session, int(planned.id))

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.model.submissions import Submission, WindowState
-from app.services import submissions
+from app.services import benchmarks, submissions
 from ui.context import UiContext, resolve
 from ui.theme import STATE_COLOURS
 from ui.widgets.sortable_table import SortableTable
@@ -34,7 +34,18 @@ DASHBOARD_PANELS: list[str | Callable[[UiContext], QWidget | None]] = [
     "ui.screens.work_queues:my_work_panel",
 ]
 
-COLUMNS = ("Days left", "Window", "Submission", "Developer", "Stage", "Release", "Marking")
+COLUMNS = ("Days left", "Window", "Submission", "Developer", "Stage", "Plan", "Release", "Marking")
+
+
+PLAN_COLUMN = COLUMNS.index("Plan")
+
+
+def plan_text(plan: benchmarks.PlanView | None) -> str:
+    """planned / imported / conforming / missing in one short cell ("—": no plan)."""
+    if plan is None or not plan.items:
+        return "—"
+    c = plan.counts
+    return f"{c['imported']}/{c['planned']} imported, {c['conforming']} conforming, {c['missing']} missing"
 
 
 def days_text(state: WindowState, days: int) -> str:
@@ -109,6 +120,7 @@ class DashboardScreen(QWidget):
         for state, card in self.cards.items():
             card.value.setText(str(board.counts[state]))
         self.open_card.value.setText(f"{total_open:,}")
+        plans = benchmarks.plan_progress(self.ctx.session, [int(x.submission.id or 0) for x in board.rows])
         self.table.setRowCount(len(board.rows))
         for r, row in enumerate(board.rows):
             sub, state, days = row.submission, row.window, row.days
@@ -116,7 +128,8 @@ class DashboardScreen(QWidget):
             flag = f"  ⚑ {sub.window_days}-day window" if sub.window_flags else ""
             values = (days_text(state, days), state.value,
                       f"{sub.marking.portion()} {sub.model_name} {sub.version}{flag}",
-                      sub.developer, row.stage.label, sub.planned_release.isoformat(), sub.marking.banner())
+                      sub.developer, row.stage.label, plan_text(plans.get(int(sub.id or 0))),
+                      sub.planned_release.isoformat(), sub.marking.banner())
             for c, value in enumerate(values):
                 item = QTableWidgetItem(value)
                 if c in (0, 1):
@@ -129,6 +142,9 @@ class DashboardScreen(QWidget):
                 item.setData(Qt.ItemDataRole.UserRole, sub.id)
                 if c == 2 and sub.window_flags:
                     item.setToolTip(" ".join(sub.window_flags))
+                plan = plans.get(int(sub.id or 0))
+                if c == PLAN_COLUMN and plan is not None and plan.items:
+                    item.setToolTip(f"Evaluation plan: {plan.progress_text}")
                 self.table.setItem(r, c, item)
         self.table.resizeColumnsToContents()
         self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
