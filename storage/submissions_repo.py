@@ -18,21 +18,23 @@ from app.model.submissions import (
     Submission,
     SubmissionStatus,
 )
+from app.model.workflow import Stage
 from storage.db import Connection
+from storage.workflow_repo import stage_rank_sql, stage_sql
 
 _COLS = (
     "id, developer, model_name, version, modality, access_method, training_flop, compute_estimate, "
     "received, planned_release, status, marking, notes, notes_marking, contacts, created_by, updated_at"
 )
 SORT_COLUMNS = {
-    "id": "id",
-    "developer": "developer COLLATE NOCASE",
-    "model": "model_name COLLATE NOCASE",
-    "version": "version COLLATE NOCASE",
-    "received": "received",
-    "release": "planned_release",
-    "status": "status",
-    "marking": "marking",
+    "id": "o.id",
+    "developer": "o.developer COLLATE NOCASE",
+    "model": "o.model_name COLLATE NOCASE",
+    "version": "o.version COLLATE NOCASE",
+    "received": "o.received",
+    "release": "o.planned_release",
+    "status": stage_rank_sql("o", [st.value for st in Stage]),  # the computed lifecycle stage
+    "marking": "o.marking",
 }
 
 
@@ -106,33 +108,36 @@ def mark_deleted(conn: Connection, submission_id: int, now: str) -> None:
     conn.execute("UPDATE submissions SET deleted = 1, updated_at = ? WHERE id = ?", (now, submission_id))
 
 
-def _where(search: str, status: str | None, open_only: bool) -> tuple[str, list[Any]]:
-    clauses = ["deleted = 0"]
+def _where(search: str, stage: str | None, open_only: bool) -> tuple[str, list[Any]]:
+    """Filters of the windowed table over `submissions o`. `stage` and `open_only` use the lifecycle
+    stage computed from the work (not the stored status column)."""
+    clauses = ["o.deleted = 0"]
     params: list[Any] = []
     if search:
         like = f"%{search}%"
-        clauses.append("(developer LIKE ? OR model_name LIKE ? OR version LIKE ? OR CAST(id AS TEXT) = ?)")
+        clauses.append("(o.developer LIKE ? OR o.model_name LIKE ? OR o.version LIKE ? OR CAST(o.id AS TEXT) = ?)")
         params += [like, like, like, search]
-    if status:
-        clauses.append("status = ?")
-        params.append(status)
+    if stage:
+        clauses.append(f"{stage_sql('o')} = ?")
+        params.append(stage)
     if open_only:
-        clauses.append("status NOT IN ('closed', 'withdrawn')")
+        clauses.append(f"{stage_sql('o')} NOT IN ('{Stage.RELEASED.value}', '{Stage.WITHDRAWN.value}')")
     return " AND ".join(clauses), params
 
 
-def count(conn: Connection, search: str = "", status: str | None = None, open_only: bool = False) -> int:
-    where, params = _where(search, status, open_only)
-    return int(conn.execute(f"SELECT count(*) FROM submissions WHERE {where}", params).fetchone()[0])
+def count(conn: Connection, search: str = "", stage: str | None = None, open_only: bool = False) -> int:
+    where, params = _where(search, stage, open_only)
+    return int(conn.execute(f"SELECT count(*) FROM submissions o WHERE {where}", params).fetchone()[0])
 
 
 def page(conn: Connection, offset: int, limit: int, sort: str = "release", descending: bool = False,
-         search: str = "", status: str | None = None, open_only: bool = False) -> list[Submission]:
-    where, params = _where(search, status, open_only)
-    order = SORT_COLUMNS.get(sort, "planned_release")
+         search: str = "", stage: str | None = None, open_only: bool = False) -> list[Submission]:
+    where, params = _where(search, stage, open_only)
+    order = SORT_COLUMNS.get(sort, "o.planned_release")
     direction = "DESC" if descending else "ASC"
+    cols = ", ".join(f"o.{c.strip()}" for c in _COLS.split(","))
     rows = conn.execute(
-        f"SELECT {_COLS} FROM submissions WHERE {where} ORDER BY {order} {direction}, id {direction} "
+        f"SELECT {cols} FROM submissions o WHERE {where} ORDER BY {order} {direction}, o.id {direction} "
         "LIMIT ? OFFSET ?",
         (*params, limit, offset),
     ).fetchall()

@@ -48,6 +48,41 @@ WHERE s.deleted = 0
 """
 
 
+# The lifecycle stage in SQL, for filtering and sorting the windowed submissions table without
+# reading every row: the same rules as app.model.workflow.stage (tests hold the two together).
+# `{outer}` is the alias of the submissions row in the enclosing query.
+_STAGE_OF = """(SELECT CASE
+    WHEN s.status = 'withdrawn' THEN 'withdrawn'
+    WHEN a.state = 'approved' THEN CASE
+        WHEN EXISTS (SELECT 1 FROM report_releases x WHERE x.report_id = rp.id) THEN 'released'
+        WHEN rp.state IN ('signed', 'countersigned') THEN 'signed'
+        ELSE 'approved' END
+    WHEN a.state = 'submitted' THEN 'findings drafted'
+    WHEN d.recorded_by IS NOT NULL AND d.recorded_by != '' THEN 'determination'
+    WHEN a.state IS NOT NULL OR EXISTS (SELECT 1 FROM eval_runs r WHERE r.submission_id = s.id) THEN 'in review'
+    ELSE 'received' END
+FROM submissions s
+LEFT JOIN assessments a ON a.submission_id = s.id
+LEFT JOIN coverage_determinations d ON d.id = (
+    SELECT id FROM coverage_determinations WHERE submission_id = s.id AND superseded_at IS NULL
+    ORDER BY id DESC LIMIT 1)
+LEFT JOIN reports rp ON rp.id = (
+    SELECT id FROM reports WHERE submission_id = s.id ORDER BY version DESC LIMIT 1)
+WHERE s.id = {outer}.id)"""
+
+
+def stage_sql(outer: str) -> str:
+    """A scalar SQL expression: the lifecycle stage value ('in review', 'released', ...) of the
+    submissions row aliased `outer` in the enclosing query."""
+    return _STAGE_OF.format(outer=outer)
+
+
+def stage_rank_sql(outer: str, stages: list[str]) -> str:
+    """A scalar SQL expression ordering by position along the journey (`stages` in order)."""
+    whens = " ".join(f"WHEN '{v}' THEN {i}" for i, v in enumerate(stages))
+    return f"(CASE {stage_sql(outer)} {whens} ELSE {len(stages)} END)"
+
+
 def _facts(r: Any) -> StageFacts:
     return StageFacts(int(r[0]), r[1], bool(r[2]), r[3], r[4], r[5], r[6], r[7], r[8] or "", r[9], bool(r[10]))
 

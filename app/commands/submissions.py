@@ -136,7 +136,7 @@ def _list(args: argparse.Namespace) -> int:
                 ["id", "developer", "model", "version", "stage", "release", "days left", "window", "marking"],
                 [(s.id, s.developer, s.model_name, s.version, stages[int(s.id or 0)].label, s.planned_release,
                   s.days_remaining(today),
-                  "done" if not stages[int(s.id or 0)].is_open else s.window_state(today).value,
+                  s.window_state(today, stage=stages[int(s.id or 0)]).value,
                   s.marking.banner()) for s in rows],
             )
     return 0
@@ -148,6 +148,7 @@ def _show(args: argparse.Namespace) -> int:
     with signed_in(args) as session:
         s = submissions.get(session, args.id)
         today = session.today()
+        overview = workflow.overview(session, int(s.id or 0))
         arts = submissions.artifacts(session, args.id)
         overall = rollup([s.marking, s.notes_marking, *(a.marking for a in arts)]).banner()
         print(overall)  # banner line before and after the marked content
@@ -156,8 +157,9 @@ def _show(args: argparse.Namespace) -> int:
             ("modality", s.modality.value), ("access", s.access_method.value),
             ("training FLOP", f"{s.training_flop:.3g} ({s.compute_estimate.value})" if s.training_flop else "-"),
             ("received", s.received), ("planned release", s.planned_release),
-            ("window", f"{s.window_days} days, {s.days_remaining(today)} left, {s.window_state(today).value}"),
-            ("stage", workflow.overview(session, int(s.id or 0)).next_line),
+            ("window", f"{s.window_days} days, {s.days_remaining(today)} left, "
+                       f"{s.window_state(today, stage=overview.stage).value}"),
+            ("stage", overview.next_line),
             ("notes", f"{s.notes_marking.portion()} {s.notes}" if s.notes else "-"),
         ]:
             print(f"{label:>16}: {value}")

@@ -5,9 +5,13 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TYPE_CHECKING
 
 from app.model.errors import ValidationError
 from app.model.markings import UNCLASSIFIED, Marking
+
+if TYPE_CHECKING:
+    from app.model.workflow import Stage
 
 MAX_WINDOW_DAYS = 30
 
@@ -99,8 +103,15 @@ class Submission:
     def days_remaining(self, today: date) -> int:
         return (self.planned_release - today).days
 
-    def window_state(self, today: date, at_risk_days: int = 7) -> WindowState:
-        if not self.status.is_open or self.status is SubmissionStatus.FINDINGS_ISSUED:
+    def window_state(self, today: date, at_risk_days: int = 7, stage: Stage | None = None) -> WindowState:
+        """On track / at risk / overdue, or done once the review is released or withdrawn. The
+        lifecycle stage is computed from the work (app.services.workflow.stages); the stored status
+        column does not end the clock (a stored "findings issued" or "closed" is not done). Without
+        `stage`, only a stored withdrawal counts as done."""
+        if stage is not None:
+            if not stage.is_open:
+                return WindowState.DONE
+        elif self.status is SubmissionStatus.WITHDRAWN:
             return WindowState.DONE
         remaining = self.days_remaining(today)
         if remaining < 0:

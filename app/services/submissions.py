@@ -71,15 +71,18 @@ def get(session: Session, submission_id: int) -> Submission:
     return repo.get(session.db.conn, submission_id)
 
 
-def count(session: Session, search: str = "", status: str | None = None, open_only: bool = False) -> int:
+def count(session: Session, search: str = "", stage: str | None = None, open_only: bool = False) -> int:
+    """Submissions matching the table's filters; `stage` (a Stage value) and `open_only` (not
+    released or withdrawn) use the lifecycle stage computed from the work."""
     session.require(Permission.VIEW_CONTENT)
-    return repo.count(session.db.conn, search, status, open_only)
+    return repo.count(session.db.conn, search, stage, open_only)
 
 
 def page(session: Session, offset: int, limit: int, sort: str = "release", descending: bool = False,
-         search: str = "", status: str | None = None, open_only: bool = False) -> list[Submission]:
+         search: str = "", stage: str | None = None, open_only: bool = False) -> list[Submission]:
+    """One page of the table; sort "status" orders by computed stage along the journey."""
     session.require(Permission.VIEW_CONTENT)
-    return repo.page(session.db.conn, offset, limit, sort, descending, search, status, open_only)
+    return repo.page(session.db.conn, offset, limit, sort, descending, search, stage, open_only)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,8 @@ from PySide6.QtCore import Qt
 
 from app.model.markings import Marking
 from app.model.submissions import Submission, SubmissionStatus
+from app.model.workflow import Stage
+from app.services import submissions
 from storage import submissions_repo
 from ui.models.submissions_model import COLUMNS, SubmissionsModel
 from ui.screens.submissions import SubmissionsScreen
@@ -73,10 +75,15 @@ def test_sort_on_header_goes_to_the_service(big) -> None:  # type: ignore[no-unt
 
 def test_filter_and_search(big) -> None:  # type: ignore[no-untyped-def]
     model = SubmissionsModel(big)
-    model.set_filter(status=SubmissionStatus.CLOSED.value)
-    assert model.rowCount() == N // len(STATUSES) + (1 if N % len(STATUSES) > STATUSES.index(
-        SubmissionStatus.CLOSED) else 0)
-    assert {model.data(model.index(r, _col("Status"))) for r in range(0, model.rowCount(), 97)} == {"closed"}
+    # The filter is the computed stage: with no work yet, only the stored withdrawals are withdrawn.
+    model.set_filter(status=Stage.WITHDRAWN.value)
+    withdrawn = sum(1 for i in range(N) if STATUSES[i % len(STATUSES)] is SubmissionStatus.WITHDRAWN)
+    assert model.rowCount() == withdrawn
+    assert {model.data(model.index(r, _col("Status"))) for r in range(0, model.rowCount(), 97)} == {"withdrawn"}
+    model.set_filter(status=Stage.RECEIVED.value)
+    assert model.rowCount() == N - withdrawn
+    model.set_filter(status=SubmissionStatus.CLOSED.value)  # a typed status is no stage
+    assert model.rowCount() == 0
     model.set_filter(search="Model-0424", status=None)
     assert model.rowCount() == 10  # Model-04240 .. Model-04249
     model.set_filter(search="Helix")
@@ -104,7 +111,7 @@ def test_screen_search_box_and_double_click_open(big, qtbot) -> None:  # type: i
 
 def test_days_left_column_is_coloured_by_state(big) -> None:  # type: ignore[no-untyped-def]
     model = SubmissionsModel(big)
-    model.set_filter(status=SubmissionStatus.IN_REVIEW.value)
+    model.set_filter(status=Stage.RECEIVED.value)
     idx = model.index(0, _col("Days left"))
     assert int(model.data(idx)) < 0  # fixture releases are all in the past relative to the test clock
     assert model.data(idx, Qt.ItemDataRole.ForegroundRole).color().name() == "#b00020"
@@ -114,7 +121,40 @@ def test_open_only_checkbox(big, qtbot) -> None:  # type: ignore[no-untyped-def]
     screen = SubmissionsScreen(big)
     qtbot.addWidget(screen)
     screen.open_only.setChecked(True)
-    closed = sum(1 for i in range(N) if not STATUSES[i % len(STATUSES)].is_open)
+    closed = sum(1 for i in range(N) if STATUSES[i % len(STATUSES)] is SubmissionStatus.WITHDRAWN)
     assert screen.model.rowCount() == N - closed
     shown = {screen.model.data(screen.model.index(r, _col("Status"))) for r in range(0, screen.model.rowCount(), 53)}
-    assert not shown & {"closed", "withdrawn"}
+    assert shown == {"received"}  # a typed "closed" is still open: the stage follows the work
+
+
+def test_status_column_filter_and_window_use_the_computed_stage(ctx, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """A typed "closed" or "findings issued" is shown, filtered and timed by the computed stage."""
+    today = ctx.today()
+    for name, status in [("Typed closed", SubmissionStatus.CLOSED), ("Typed issued", SubmissionStatus.FINDINGS_ISSUED),
+                         ("Withdrawn", SubmissionStatus.WITHDRAWN)]:
+        submissions.create(ctx.session, Submission(developer="Dev", model_name=name, version="1",
+                                                   received=today - timedelta(days=30),
+                                                   planned_release=today - timedelta(days=2), status=status))
+    screen = SubmissionsScreen(ctx)
+    qtbot.addWidget(screen)
+    model = screen.model
+    model.sort(_col("Model"), Qt.SortOrder.AscendingOrder)
+    rows = {model.data(model.index(r, _col("Model"))): r for r in range(model.rowCount())}
+    for name in ("Typed closed", "Typed issued"):
+        r = rows[name]
+        assert model.data(model.index(r, _col("Status"))) == "received"
+        days = model.index(r, _col("Days left"))
+        assert model.data(days) == "-2"  # overdue, not done: the clock runs until release
+        assert model.data(days, Qt.ItemDataRole.ToolTipRole).endswith("overdue")
+    r = rows["Withdrawn"]
+    assert model.data(model.index(r, _col("Status"))) == "withdrawn"
+    assert model.data(model.index(r, _col("Days left"))) == "—"
+    labels = [screen.status.itemText(i) for i in range(screen.status.count())]
+    assert labels[0] == "All stages" and "Released · closed" in labels and "Closed" not in labels
+    screen.status.setCurrentIndex(screen.status.findData(Stage.RECEIVED.value))
+    assert model.rowCount() == 2
+    screen.status.setCurrentIndex(screen.status.findData(Stage.WITHDRAWN.value))
+    assert model.rowCount() == 1 and model.data(model.index(0, _col("Model"))) == "Withdrawn"
+    screen.status.setCurrentIndex(0)
+    screen.open_only.setChecked(True)
+    assert model.rowCount() == 2

@@ -11,7 +11,7 @@ import pytest
 from app.model.checklist import Status
 from app.model.errors import PermissionDenied, ValidationError
 from app.model.findings import Finding, Severity
-from app.model.submissions import Submission, SubmissionStatus
+from app.model.submissions import Submission, SubmissionStatus, WindowState
 from app.model.workflow import Act, Stage
 from app.services import assessment, coverage, findings, results, submissions, workflow
 from app.services import reports as report_service
@@ -27,7 +27,43 @@ def _sub(rev, name: str = "Falcon") -> int:  # type: ignore[no-untyped-def]
 
 
 def _stage(session, sid: int) -> Stage:  # type: ignore[no-untyped-def]
-    return workflow.stages(session, [sid])[sid]
+    """The computed stage, checking on the way that the Submissions table's SQL filter, open-only
+    filter and stage sort agree with it for every submission (the table pages by SQL)."""
+    computed = workflow.stages(session)
+    for st in Stage:
+        ids = [int(x.id or 0) for x in submissions.page(session, 0, 1000, stage=st.value)]
+        assert sorted(ids) == sorted(i for i, c in computed.items() if c is st), st
+        assert submissions.count(session, stage=st.value) == len(ids)
+    open_ids = {int(x.id or 0) for x in submissions.page(session, 0, 1000, open_only=True)}
+    assert open_ids == {i for i, c in computed.items() if c.is_open}
+    ranks = [computed[int(x.id or 0)].rank for x in submissions.page(session, 0, 1000, sort="status")]
+    assert ranks == sorted(ranks)
+    return computed[sid]
+
+
+def test_table_filters_and_window_follow_the_computed_stage_not_the_stored_status(workstation) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    rev = workstation.session("reviewer")
+    typed = {}
+    for status in (SubmissionStatus.CLOSED, SubmissionStatus.FINDINGS_ISSUED, SubmissionStatus.WITHDRAWN):
+        sid = _sub(rev, status.value)
+        submissions.update(rev, replace(submissions.get(rev, sid), status=status))
+        typed[status] = sid
+    closed, issued, withdrawn = typed.values()
+    assert _stage(rev, closed) is Stage.RECEIVED and _stage(rev, issued) is Stage.RECEIVED
+    assert _stage(rev, withdrawn) is Stage.WITHDRAWN
+    assert submissions.count(rev, stage=SubmissionStatus.CLOSED.value) == 0  # the typed status is no stage
+    assert submissions.count(rev, stage=Stage.RECEIVED.value) == 2
+    assert submissions.count(rev, open_only=True) == 2
+    stages = workflow.stages(rev, [closed, issued, withdrawn])
+    today = date(2026, 12, 2)  # a day after the planned release
+    for sid in (closed, issued):
+        s = submissions.get(rev, sid)
+        assert s.window_state(today, stage=stages[sid]) is WindowState.OVERDUE
+        assert s.window_state(today) is WindowState.OVERDUE  # a typed "closed" no longer stops the clock
+    assert submissions.get(rev, withdrawn).window_state(today, stage=stages[withdrawn]) is WindowState.DONE
+    assert submissions.get(rev, closed).window_state(today, stage=Stage.RELEASED) is WindowState.DONE
 
 
 def test_stage_follows_the_work_from_intake_to_release(workstation, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -2,7 +2,9 @@
 
 rowCount comes from `submissions.count`; rows are fetched in pages of PAGE_SIZE by offset and
 kept in a small LRU cache, so 10,000 (or 1,000,000) submissions open as fast as 200. Sorting and
-filtering are done by the service (SQL), never in Python over the whole set.
+filtering are done by the service (SQL), never in Python over the whole set. The Status column and
+filter show the lifecycle stage computed from the work (one `workflow.stages` query per page), not
+the stored status column.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QBrush, QColor
 
 from app.model.submissions import Submission, WindowState
-from app.services import submissions
+from app.model.workflow import Stage
+from app.services import submissions, workflow
 from ui.context import UiContext
 from ui.theme import STATE_COLOURS
 
@@ -47,9 +50,10 @@ class SubmissionsModel(QAbstractTableModel):
         self.sort_key = "release"
         self.descending = False
         self.search = ""
-        self.status: str | None = None
+        self.status: str | None = None  # a Stage value (the computed lifecycle stage) or None = all
         self.open_only = False
         self._pages: OrderedDict[int, list[Submission]] = OrderedDict()
+        self._stages: dict[int, Stage] = {}  # submission id -> computed stage, for the cached pages
         self._count = 0
         self.fetches = 0  # pages read from the service (tests and the benchmark look at it)
         self._today = ctx.today()
@@ -60,12 +64,14 @@ class SubmissionsModel(QAbstractTableModel):
     def reload(self) -> None:
         self.beginResetModel()
         self._pages.clear()
+        self._stages.clear()
         self._today = self.ctx.today()
         self._count = submissions.count(self.ctx.session, self.search, self.status, self.open_only)
         self.endResetModel()
 
     def set_filter(self, search: str | None = None, status: str | None = "", open_only: bool | None = None) -> None:
-        """search None = unchanged; status "" = unchanged, None = all statuses; open_only None = unchanged."""
+        """search None = unchanged; status (a Stage value) "" = unchanged, None = all stages;
+        open_only None = unchanged."""
         if search is not None:
             self.search = search.strip()
         if status != "":
@@ -82,10 +88,16 @@ class SubmissionsModel(QAbstractTableModel):
         page = submissions.page(self.ctx.session, number * self.page_size, self.page_size, self.sort_key,
                                 self.descending, self.search, self.status, self.open_only)
         self.fetches += 1
+        self._stages.update(workflow.stages(self.ctx.session, [int(sub.id or 0) for sub in page]))
         self._pages[number] = page
         while len(self._pages) > self.cache_pages:
-            self._pages.popitem(last=False)
+            _, evicted = self._pages.popitem(last=False)
+            for sub in evicted:
+                self._stages.pop(int(sub.id or 0), None)
         return page
+
+    def stage_of(self, sub: Submission) -> Stage | None:
+        return self._stages.get(int(sub.id or 0))
 
     def submission_at(self, row: int) -> Submission | None:
         if not 0 <= row < self._count:
@@ -119,7 +131,8 @@ class SubmissionsModel(QAbstractTableModel):
         col = index.column()
         if role == Qt.ItemDataRole.UserRole:
             return sub.id
-        state = sub.window_state(self._today, self._at_risk)
+        stage = self.stage_of(sub)
+        state = sub.window_state(self._today, self._at_risk, stage)
         if role == Qt.ItemDataRole.ForegroundRole:
             return QBrush(QColor(STATE_COLOURS[state])) if col == DAYS_COLUMN else None
         if role == Qt.ItemDataRole.TextAlignmentRole:
@@ -128,9 +141,9 @@ class SubmissionsModel(QAbstractTableModel):
             return None
         if role == Qt.ItemDataRole.ToolTipRole:
             return f"{sub.display_name} — {state.value}" if col == DAYS_COLUMN else None
-        return self._display(sub, col, state)
+        return self._display(sub, col, state, stage)
 
-    def _display(self, sub: Submission, col: int, state: WindowState) -> str:
+    def _display(self, sub: Submission, col: int, state: WindowState, stage: Stage | None) -> str:
         if col == 0:
             return str(sub.id)
         if col == 1:
@@ -140,7 +153,7 @@ class SubmissionsModel(QAbstractTableModel):
         if col == 3:
             return sub.version
         if col == 4:
-            return sub.status.value
+            return stage.label if stage is not None else ""
         if col == 5:
             return sub.received.isoformat()
         if col == 6:
@@ -159,4 +172,5 @@ class SubmissionsModel(QAbstractTableModel):
         self.sort_key, self.descending = key, descending
         self.beginResetModel()  # every row moves: a reset is cheaper and safer than remapping indexes
         self._pages.clear()
+        self._stages.clear()
         self.endResetModel()

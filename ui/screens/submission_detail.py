@@ -157,9 +157,7 @@ class SubmissionDetail(QWidget):
         today = self.ctx.today()
         overview = self.next_step.refresh()
         stage = overview.stage if overview is not None else None
-        state = sub.window_state(today, self.ctx.session.settings.at_risk_days)
-        if stage is not None and not stage.is_open:
-            state = WindowState.DONE
+        state = sub.window_state(today, self.ctx.session.settings.at_risk_days, stage)
         days = sub.days_remaining(today)
         self.heading.setText(self.title())
         label = stage.label if stage is not None else sub.status.value

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.model.accounts import Permission
-from app.model.submissions import SubmissionStatus
+from app.model.workflow import Stage
 from ui.context import UiContext
 from ui.models.submissions_model import COLUMNS, SubmissionsModel
 from ui.screens.submission_editor import NewSubmissionDialog
@@ -51,9 +51,9 @@ class SubmissionsScreen(QWidget):
         self.search.setClearButtonEnabled(True)
         self.status = QComboBox()
         self.status.setObjectName("statusFilter")
-        self.status.addItem("All statuses", None)
-        for s in SubmissionStatus:
-            self.status.addItem(s.value.capitalize(), s.value)
+        self.status.addItem("All stages", None)
+        for st in Stage:  # the lifecycle stage computed from the work
+            self.status.addItem(st.label.capitalize(), st.value)
         filters.addWidget(self.search, 2)
         self.open_only = QCheckBox("Open reviews only")
         self.open_only.setObjectName("openOnly")
