@@ -4,6 +4,7 @@ import pytest
 
 from app.model.errors import ValidationError
 from app.model.submissions import Submission, SubmissionStatus, WindowState, parse_date, parse_flop
+from app.model.workflow import Stage
 
 
 def make(**kw):
@@ -20,7 +21,12 @@ def test_window_states():
     assert s.window_state(date(2026, 11, 25)) is WindowState.AT_RISK
     assert s.days_remaining(date(2026, 12, 2)) == -2
     assert s.window_state(date(2026, 12, 2)) is WindowState.OVERDUE
-    assert make(status=SubmissionStatus.CLOSED).window_state(date(2026, 12, 2)) is WindowState.DONE
+    # Only the computed stage ends the clock (released or withdrawn); a typed "closed" does not.
+    assert make(status=SubmissionStatus.CLOSED).window_state(date(2026, 12, 2)) is WindowState.OVERDUE
+    assert make(status=SubmissionStatus.FINDINGS_ISSUED).window_state(date(2026, 12, 2)) is WindowState.OVERDUE
+    assert make(status=SubmissionStatus.WITHDRAWN).window_state(date(2026, 12, 2)) is WindowState.DONE
+    assert s.window_state(date(2026, 12, 2), stage=Stage.RELEASED) is WindowState.DONE
+    assert s.window_state(date(2026, 12, 2), stage=Stage.SIGNED) is WindowState.OVERDUE
 
 
 def test_window_over_30_days_is_allowed_but_flagged():
