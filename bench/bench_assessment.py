@@ -78,12 +78,12 @@ def main(argv: list[str]) -> int:
                                   admin_username="admin", admin_display_name="Admin",
                                   admin_passphrase=PASSPHRASE, use_keyring=False)
     admin = init.session
-    users.add_user(admin, PASSPHRASE, "reviewer", "Bench Reviewer", Role.REVIEWER, PASSPHRASE)
+    users.create_and_enrol(admin, PASSPHRASE, "reviewer", "Bench Reviewer", Role.REVIEWER, PASSPHRASE)
     pki_service.ensure_ready(admin)
     data = json.dumps(template_doc(items), indent=1).encode()
     path = tmp / "bench-large.json"
     path.write_bytes(data)
-    ca = pki_service.load_ca(admin.db.conn)
+    ca = pki_service.load_ca(admin)
     path.with_name(path.name + ".p7s").write_bytes(sign_detached(data, ca.key, ca.cert))
     stored = assessment.import_template(admin, path)
     admin.close()

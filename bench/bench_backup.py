@@ -58,7 +58,7 @@ def build(data_dir: Path, samples: int, evidence_mb: int, scratch: Path) -> tupl
     setup = workstation.initialize(data_dir, workstation_name="Bench workstation", system_high="SECRET//NOFORN",
                                    admin_username="admin", admin_display_name="Bench Admin", admin_passphrase=ADMIN_PW)
     admin = setup.session
-    users.add_user(admin, ADMIN_PW, "reviewer", "Bench Reviewer", Role.REVIEWER, REVIEWER_PW)
+    users.create_and_enrol(admin, ADMIN_PW, "reviewer", "Bench Reviewer", Role.REVIEWER, REVIEWER_PW)
     admin.close()
     rev = workstation.sign_in(data_dir, "reviewer", REVIEWER_PW)
     marking = Marking.parse("SECRET//NOFORN")

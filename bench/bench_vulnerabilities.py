@@ -57,13 +57,13 @@ def main(argv: list[str]) -> int:
     init = workstation.initialize(tmp / "ws", workstation_name="Bench", system_high="SECRET//NOFORN",
                                   admin_username="admin", admin_display_name="Admin",
                                   admin_passphrase=PASSPHRASE, use_keyring=False)
-    users.add_user(init.session, PASSPHRASE, "reviewer", "Bench Reviewer", Role.REVIEWER, PASSPHRASE)
+    users.create_and_enrol(init.session, PASSPHRASE, "reviewer", "Bench Reviewer", Role.REVIEWER, PASSPHRASE)
     init.session.close()
     session = workstation.sign_in(tmp / "ws", "reviewer", PASSPHRASE)
     other = workstation.initialize(tmp / "ws2", workstation_name="Receiver", system_high="SECRET//NOFORN",
                                    admin_username="admin", admin_display_name="Admin",
                                    admin_passphrase=PASSPHRASE, use_keyring=False)
-    users.add_user(other.session, PASSPHRASE, "reviewer", "Bench Reviewer", Role.REVIEWER, PASSPHRASE)
+    users.create_and_enrol(other.session, PASSPHRASE, "reviewer", "Bench Reviewer", Role.REVIEWER, PASSPHRASE)
     other.session.close()
     receiver = workstation.sign_in(tmp / "ws2", "reviewer", PASSPHRASE)
 

@@ -16,6 +16,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtensionOID, NameOID
 
@@ -105,9 +106,17 @@ def issue_signing_certificate(ca: CertifiedKey, display_name: str, username: str
                               years: int = SIGNER_YEARS, key: ec.EllipticCurvePrivateKey | None = None,
                               not_after: datetime | None = None) -> CertifiedKey:
     """A document-signing certificate for one account (digitalSignature + nonRepudiation)."""
+    key = key or new_key()
+    cert = certify_public_key(ca, key.public_key(), display_name, username, role, now, years, not_after)
+    return CertifiedKey(key, cert, (ca.cert,))
+
+
+def certify_public_key(ca: CertifiedKey, public_key: ec.EllipticCurvePublicKey, display_name: str, username: str,
+                       role: str, now: datetime, years: int = SIGNER_YEARS,
+                       not_after: datetime | None = None) -> x509.Certificate:
+    """The certificate for a key whose private half the CA never sees (a person's own key)."""
     if not display_name.strip() or not username.strip():
         raise ValidationError("account", "a signing certificate needs a display name and a username")
-    key = key or new_key()
     start = _utc(now) - timedelta(minutes=5)
     end = _utc(not_after) if not_after else start + timedelta(days=365 * years)
     end = min(end, ca.cert.not_valid_after_utc)  # never outlive the issuer
@@ -122,7 +131,7 @@ def issue_signing_certificate(ca: CertifiedKey, display_name: str, username: str
             ])
         )
         .issuer_name(ca.cert.subject)
-        .public_key(key.public_key())
+        .public_key(public_key)
         .serial_number(x509.random_serial_number())
         .not_valid_before(start)
         .not_valid_after(end)
@@ -133,11 +142,11 @@ def issue_signing_certificate(ca: CertifiedKey, display_name: str, username: str
                           encipher_only=False, decipher_only=False),
             critical=True,
         )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski), critical=False)
         .sign(ca.key, hashes.SHA256())  # type: ignore[arg-type]
     )
-    return CertifiedKey(key, cert, (ca.cert,))
+    return cert
 
 
 # -- checks ------------------------------------------------------------------------------------
@@ -352,3 +361,76 @@ def dedupe(certs: Sequence[x509.Certificate]) -> list[x509.Certificate]:
             seen.add(der)
             out.append(c)
     return out
+
+
+# -- personal keys: digests signed by a person, requests, revocation -----------------------------
+
+_DIGEST_SIG = ec.ECDSA(Prehashed(hashes.SHA256()))
+
+
+def public_der(key: ec.EllipticCurvePublicKey) -> bytes:
+    return key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def key_fingerprint(public_key: object) -> str:
+    """SHA-256 over the DER SubjectPublicKeyInfo: names a key independently of any certificate."""
+    return hashlib.sha256(public_der(public_key)).hexdigest()  # type: ignore[arg-type]
+
+
+def load_public_key(der: bytes) -> ec.EllipticCurvePublicKey:
+    key = serialization.load_der_public_key(der)
+    if not isinstance(key, ec.EllipticCurvePublicKey):
+        raise ValidationError("public key", f"unsupported key type {type(key).__name__}")
+    return key
+
+
+def sign_digest(key: ec.EllipticCurvePrivateKey, digest: bytes) -> bytes:
+    """ECDSA P-256 over a SHA-256 digest (audit event hashes, decision statements)."""
+    return key.sign(digest, _DIGEST_SIG)
+
+
+def verify_digest(public_key: ec.EllipticCurvePublicKey, digest: bytes, signature: bytes) -> bool:
+    try:
+        public_key.verify(signature, digest, _DIGEST_SIG)
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
+def make_request(key: ec.EllipticCurvePrivateKey, display_name: str, username: str) -> bytes:
+    """A PKCS#10 request: proves possession of the key to the administrator who certifies it."""
+    csr = (x509.CertificateSigningRequestBuilder()
+           .subject_name(x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, ORGANISATION),
+                                    x509.NameAttribute(NameOID.COMMON_NAME, (display_name or username)[:64])]))
+           .sign(key, hashes.SHA256()))
+    return csr.public_bytes(serialization.Encoding.DER)
+
+
+def load_request(der: bytes) -> x509.CertificateSigningRequest:
+    csr = x509.load_der_x509_csr(der)
+    if not csr.is_signature_valid:
+        raise IntegrityError("the certificate request's signature is not valid (no proof of possession)")
+    return csr
+
+
+def build_crl(ca: CertifiedKey, revoked: Iterable[tuple[int, datetime]], now: datetime) -> bytes:
+    """A CRL signed by the workstation CA (no distribution point: it travels with packages)."""
+    builder = (x509.CertificateRevocationListBuilder()
+               .issuer_name(ca.cert.subject)
+               .last_update(_utc(now))
+               .next_update(_utc(now) + timedelta(days=365)))
+    for serial, when in revoked:
+        builder = builder.add_revoked_certificate(
+            x509.RevokedCertificateBuilder().serial_number(serial).revocation_date(_utc(when)).build())
+    return builder.sign(ca.key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)  # type: ignore[arg-type]
+
+
+def load_crl(der_or_pem: bytes, issuer: x509.Certificate) -> x509.CertificateRevocationList:
+    try:
+        crl = (x509.load_pem_x509_crl(der_or_pem) if der_or_pem.lstrip().startswith(b"-----")
+               else x509.load_der_x509_crl(der_or_pem))
+    except ValueError:
+        raise IntegrityError("the revocation list is not a readable CRL") from None
+    if crl.issuer != issuer.subject or not crl.is_signature_valid(issuer.public_key()):  # type: ignore[arg-type]
+        raise IntegrityError("the revocation list is not signed by the workstation CA")
+    return crl

@@ -15,12 +15,14 @@ def _row(r: Any) -> Account:
     return Account(int(r[0]), r[1], r[2], Role(r[3]), bool(r[4]), r[5])
 
 
-def insert(conn: Connection, username: str, display_name: str, role: Role, now: str, created_by: str) -> Account:
+def insert(conn: Connection, username: str, display_name: str, role: Role, now: str, created_by: str,
+           must_change_passphrase: bool = False) -> Account:
     if conn.execute("SELECT 1 FROM accounts WHERE username = ?", (username,)).fetchone():
         raise ValidationError("username", f"an account named {username!r} already exists")
     cur = conn.execute(
-        "INSERT INTO accounts (username, display_name, role, created_at, created_by) VALUES (?, ?, ?, ?, ?)",
-        (username, display_name, role.value, now, created_by),
+        "INSERT INTO accounts (username, display_name, role, created_at, created_by, must_change_passphrase)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (username, display_name, role.value, now, created_by, int(must_change_passphrase)),
     )
     return Account(int(cur.lastrowid or 0), username, display_name, role, False, now)
 
@@ -46,3 +48,12 @@ def set_role(conn: Connection, username: str, role: Role) -> None:
 
 def count_active_admins(conn: Connection) -> int:
     return int(conn.execute("SELECT count(*) FROM accounts WHERE role = 'admin' AND disabled = 0").fetchone()[0])
+
+
+def must_change_passphrase(conn: Connection, username: str) -> bool:
+    row = conn.execute("SELECT must_change_passphrase FROM accounts WHERE username = ?", (username,)).fetchone()
+    return bool(row and row[0])
+
+
+def set_must_change_passphrase(conn: Connection, username: str, value: bool) -> None:
+    conn.execute("UPDATE accounts SET must_change_passphrase = ? WHERE username = ?", (int(value), username))

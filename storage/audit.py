@@ -1,10 +1,11 @@
-"""Append-only, hash-chained audit log. Each event stores the previous event's hash."""
+"""Append-only, hash-chained audit log. Each event stores the previous event's hash and is signed
+(over its hash) with its actor's personal key; the signature is checked by app.services.integrity."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from app.model.audit import GENESIS, AuditEvent, ChainVerification
@@ -29,18 +30,26 @@ def head(conn: Connection) -> tuple[int, str]:
     return (int(row[0]), row[1]) if row else (0, GENESIS)
 
 
+# event hash (hex) -> (signer key fingerprint, base64 signature)
+EventSigner = Callable[[str], tuple[str, str]]
+# (seq, ts, actor, event hash, signer, signature) -> problem or None
+SignatureCheck = Callable[[int, str, str, str, str, str], str | None]
+
+
 def append(conn: Connection, ts: str, actor: str, action: str, object_type: str,
-           object_id: object, details: dict[str, Any] | None = None) -> AuditEvent:
+           object_id: object, details: dict[str, Any] | None = None,
+           signer: EventSigner | None = None) -> AuditEvent:
     """Append one event; call inside the transaction that makes the change it records."""
     seq, prev = head(conn)
     seq += 1
     details_text = json.dumps(details or {}, sort_keys=True, ensure_ascii=False, default=str)
     oid = "" if object_id is None else str(object_id)
     h = event_hash(seq, ts, actor, action, object_type, oid, details_text, prev)
+    key_fp, signature = signer(h) if signer else ("", "")
     conn.execute(
-        "INSERT INTO audit_events (seq, ts, actor, action, object_type, object_id, details, prev_hash, hash)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (seq, ts, actor, action, object_type, oid, details_text, prev, h),
+        "INSERT INTO audit_events (seq, ts, actor, action, object_type, object_id, details, prev_hash, hash,"
+        " signer, signature) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (seq, ts, actor, action, object_type, oid, details_text, prev, h, key_fp, signature),
     )
     return AuditEvent(seq, ts, actor, action, object_type, oid, details or {}, prev, h)
 
@@ -50,29 +59,40 @@ def _row_to_event(row: Any) -> AuditEvent:
         details = json.loads(row[6])
     except ValueError:
         details = {"unreadable": row[6]}
-    return AuditEvent(int(row[0]), row[1], row[2], row[3], row[4], row[5], details, row[7], row[8])
+    return AuditEvent(int(row[0]), row[1], row[2], row[3], row[4], row[5], details, row[7], row[8],
+                      row[9] if len(row) > 9 else "", row[10] if len(row) > 10 else "")
 
 
 def iter_raw(conn: Connection) -> Iterator[tuple[Any, ...]]:
     cur = conn.execute(
-        "SELECT seq, ts, actor, action, object_type, object_id, details, prev_hash, hash"
+        "SELECT seq, ts, actor, action, object_type, object_id, details, prev_hash, hash, signer, signature"
         " FROM audit_events ORDER BY rowid"
     )
     yield from cur
 
 
-def verify(conn: Connection, known_head: tuple[int, str] | None = None) -> ChainVerification:
+def hash_at(conn: Connection, seq: int) -> str | None:
+    row = conn.execute("SELECT hash FROM audit_events WHERE seq = ?", (seq,)).fetchone()
+    return row[0] if row else None
+
+
+def verify(conn: Connection, known_head: tuple[int, str] | None = None,
+           check_signature: SignatureCheck | None = None) -> ChainVerification:
     """Walk the chain in storage order; name the first modified, deleted or reordered event.
 
     `known_head` is the (seq, hash) recorded outside the database (key header, signed reports):
-    it catches events removed from the end of the chain.
+    it catches events removed from the end of the chain. `check_signature` judges each event's
+    signature; once one event is signed, every later one must be (earlier events come from
+    workstations created before events were signed).
     """
     prev = GENESIS
     expected_seq = 1
     count = 0
     hashes: dict[int, str] = {}
+    signing_started = False
+    unsigned_before = 0
     for row in iter_raw(conn):
-        seq, ts, actor, action, otype, oid, details, prev_hash, h = row
+        seq, ts, actor, action, otype, oid, details, prev_hash, h, key_fp, signature = row
         count += 1
         if seq != expected_seq:
             what = "deleted" if seq > expected_seq else "reordered or duplicated"
@@ -90,6 +110,19 @@ def verify(conn: Connection, known_head: tuple[int, str] | None = None) -> Chain
                 False, count, prev,
                 [f"event {seq} ({action} at {ts} by {actor}) was modified after it was written"], seq,
             )
+        if check_signature is not None:
+            if key_fp or signature:
+                signing_started = True
+                why = check_signature(seq, ts, actor, h, key_fp, signature)
+                if why:
+                    return ChainVerification(False, count, prev,
+                                             [f"event {seq} ({action} at {ts} by {actor}): {why}"], seq)
+            elif signing_started:
+                return ChainVerification(False, count, prev,
+                                         [f"event {seq} ({action} at {ts} by {actor}) carries no signature: "
+                                          "written around the application"], seq)
+            else:
+                unsigned_before += 1
         hashes[seq] = h
         prev = h
         expected_seq += 1
@@ -105,7 +138,7 @@ def verify(conn: Connection, known_head: tuple[int, str] | None = None) -> Chain
             return ChainVerification(
                 False, count, prev, [f"event {kseq} does not match the head recorded outside the database"], kseq
             )
-    return ChainVerification(True, count, prev)
+    return ChainVerification(True, count, prev, unsigned_legacy=unsigned_before)
 
 
 def list_events(conn: Connection, limit: int = 200, offset: int = 0, actor: str | None = None,
@@ -126,8 +159,8 @@ def list_events(conn: Connection, limit: int = 200, offset: int = 0, actor: str 
         params.append(object_id)
     where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
     rows = conn.execute(
-        "SELECT seq, ts, actor, action, object_type, object_id, details, prev_hash, hash FROM audit_events "
-        f"{where} ORDER BY seq DESC LIMIT ? OFFSET ?",
+        "SELECT seq, ts, actor, action, object_type, object_id, details, prev_hash, hash, signer, signature "
+        f"FROM audit_events {where} ORDER BY seq DESC LIMIT ? OFFSET ?",
         (*params, limit, offset),
     ).fetchall()
     return [_row_to_event(r) for r in rows]

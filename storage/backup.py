@@ -236,7 +236,7 @@ def write_backup(
         copy = parse_header(header.to_json(), "key header")
         copy.audit_head = {"seq": head[0], "hash": head[1]}
         copy.failures = {}
-        copy.pending_events = []
+        copy.seen_heads = {}  # each person's record is re-made at their next sign-in after a restore
         write_new_file(tmp / HEADER_FILE, copy.to_json())
         write_new_file(tmp / META_FILE, meta.to_json())
         write_new_file(tmp / CA_FILE, ca_pem)

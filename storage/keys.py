@@ -6,7 +6,15 @@ ever stored wrapped (AES-256-GCM) under a key derived from an account's passphra
 mode, mixed with a per-workstation secret from the keyring. The recovery slot is wrapped under
 a 256-bit recovery key shown once at setup; it does not use the keyring secret, so a
 workstation can be restored on new hardware. The header also keeps failed sign-in counters
-(the database cannot be opened without a key) and the last known audit-chain head.
+(the database cannot be opened without a key, so they are bounded and unauthenticated: they can
+lock an account out, never speak for a person), the last known audit-chain head, and per account
+the chain head that person last saw, authenticated with a key only that person's passphrase gives.
+
+The same PBKDF2 derivation that opens a person's slot also yields their *personal* wrapping key
+(HKDF with its own label): it protects that person's signing key and, for administrators, the CA
+key. Neither the data key nor the recovery key nor another passphrase can produce it.
+
+Only storage.credentials reads and writes the header file (under its locks).
 """
 
 from __future__ import annotations
@@ -36,6 +44,9 @@ KEYRING_MODE = "os-keyring"
 PASSPHRASE_MODE = "passphrase-only"
 RECOVERY_SLOT = "__recovery__"
 MAX_HEADER_BYTES = 1_000_000
+# Failed sign-ins are recorded before anyone is authenticated: bound what they can add.
+MAX_FAILURE_NAME = 64
+MAX_UNKNOWN_FAILURES = 32
 
 
 def _b64(b: bytes) -> str:
@@ -64,8 +75,9 @@ class KeyHeader:
     keyring_mode: str
     slots: dict[str, Slot] = field(default_factory=dict)
     failures: dict[str, dict[str, Any]] = field(default_factory=dict)
-    pending_events: list[dict[str, Any]] = field(default_factory=list)
     audit_head: dict[str, Any] = field(default_factory=dict)
+    # username -> {"seq", "hash", "decisions", "mac"}: the chain head that person last saw.
+    seen_heads: dict[str, dict[str, Any]] = field(default_factory=dict)
     format: int = FORMAT
 
     # -- persistence ---------------------------------------------------------------
@@ -103,14 +115,21 @@ class KeyHeader:
             if data.get("format") != FORMAT:
                 raise StorageError(f"{where} has format {data.get('format')!r}; this version reads {FORMAT}.")
             slots = {name: Slot(**s) for name, s in data.pop("slots").items()}
+            # Unauthenticated "pending events" of earlier versions are not carried over: nothing
+            # written without a passphrase may become an audit event.
+            data.pop("pending_events", None)
             header = cls(slots=slots, **data)
             if not isinstance(header.db_id, str) or not header.db_id or not isinstance(header.created, str):
                 raise TypeError("db_id")
             if header.keyring_mode not in (KEYRING_MODE, PASSPHRASE_MODE):
                 raise ValueError("keyring_mode")
             if not isinstance(header.audit_head, dict) or not isinstance(header.failures, dict) \
-                    or not isinstance(header.pending_events, list):
+                    or not isinstance(header.seen_heads, dict):
                 raise TypeError("bookkeeping fields")
+            for seen in header.seen_heads.values():
+                if not isinstance(seen, dict) or not isinstance(seen.get("seq"), int) \
+                        or not isinstance(seen.get("hash"), str) or not isinstance(seen.get("mac"), str):
+                    raise TypeError("seen_heads")
             for entry in header.failures.values():
                 if not isinstance(entry, dict) or not isinstance(entry.get("count"), int) \
                         or not isinstance(entry.get("last"), str):
@@ -132,19 +151,24 @@ class KeyHeader:
         return f"frontier-review|{self.db_id}|{slot_name}".encode()
 
     def _passphrase_key(self, slot: Slot, passphrase: str, keyring_secret: bytes | None) -> bytes:
-        derived = hashlib.pbkdf2_hmac("sha512", passphrase.encode(), _unb64(slot.salt), slot.iterations, 32)
+        return self._slot_keys(slot, passphrase, keyring_secret)[0]
+
+    def _slot_keys(self, slot: Slot, passphrase: str, keyring_secret: bytes | None) -> tuple[bytes, bytes]:
+        """(slot wrapping key, raw PBKDF2 output) from one derivation."""
+        raw = hashlib.pbkdf2_hmac("sha512", passphrase.encode(), _unb64(slot.salt), slot.iterations, 32)
+        derived = raw
         if slot.uses_keyring:
             if keyring_secret is None:
                 raise StorageError("This slot needs the OS keyring secret, which is unavailable.")
             derived = HKDF(
                 algorithm=hashes.SHA512(), length=32, salt=self.db_id.encode(), info=b"frw/slot-wrap/v1"
             ).derive(derived + keyring_secret)
-        return derived
+        return derived, raw
 
-    def set_passphrase_slot(
-        self, name: str, passphrase: str, data_key: bytes, keyring_secret: bytes | None,
-        iterations: int | None = None,
-    ) -> None:
+    def new_slot(self, name: str, passphrase: str, data_key: bytes, keyring_secret: bytes | None,
+                 iterations: int | None = None) -> tuple[Slot, Unlocked]:
+        """A slot for `name` (not yet stored: the caller puts it into a fresh header under the
+        credentials lock, so the slow derivation runs outside the lock)."""
         slot = Slot(
             kind="passphrase",
             kdf="pbkdf2-hmac-sha512",
@@ -154,19 +178,51 @@ class KeyHeader:
             wrapped="",
             uses_keyring=self.keyring_mode == KEYRING_MODE,
         )
-        wrap_key = self._passphrase_key(slot, passphrase, keyring_secret)
+        wrap_key, raw = self._slot_keys(slot, passphrase, keyring_secret)
         slot.wrapped = _b64(AESGCM(wrap_key).encrypt(_unb64(slot.nonce), data_key, self._aad(name)))
+        return slot, Unlocked(data_key, personal_wrap_key(raw, self.db_id, name), slot.salt)
+
+    def set_passphrase_slot(
+        self, name: str, passphrase: str, data_key: bytes, keyring_secret: bytes | None,
+        iterations: int | None = None,
+    ) -> Unlocked:
+        """Create or replace `name`'s slot; returns what unlocking it with `passphrase` gives."""
+        slot, unlocked = self.new_slot(name, passphrase, data_key, keyring_secret, iterations)
         self.slots[name] = slot
+        return unlocked
 
     def unwrap_passphrase(self, name: str, passphrase: str, keyring_secret: bytes | None) -> bytes:
+        return self.unlock(name, passphrase, keyring_secret).data_key
+
+    def unlock(self, name: str, passphrase: str, keyring_secret: bytes | None) -> Unlocked:
+        """The data key and the person's own wrapping key, from one key derivation.
+
+        An unknown account costs the same derivation as a real one (no timing oracle on names)."""
         slot = self.slots.get(name)
         if slot is None or slot.kind != "passphrase":
+            hashlib.pbkdf2_hmac("sha512", passphrase.encode(), b"frw-unknown-account", DEFAULT_ITERATIONS, 32)
             raise AuthError("Unknown account or wrong passphrase.")
-        wrap_key = self._passphrase_key(slot, passphrase, keyring_secret)
+        wrap_key, raw = self._slot_keys(slot, passphrase, keyring_secret)
         try:
-            return AESGCM(wrap_key).decrypt(_unb64(slot.nonce), _unb64(slot.wrapped), self._aad(name))
+            data_key = AESGCM(wrap_key).decrypt(_unb64(slot.nonce), _unb64(slot.wrapped), self._aad(name))
         except InvalidTag:
             raise AuthError("Unknown account or wrong passphrase.") from None
+        return Unlocked(data_key, personal_wrap_key(raw, self.db_id, name), slot.salt)
+
+    # -- failed sign-ins (unauthenticated, bounded) ------------------------------------
+    def record_failure(self, name: str, now: str) -> int:
+        """Count a failed sign-in for `name`; returns the new count. Names that cannot be
+        accounts are folded into one entry, and unknown names are capped, so a sign-in window
+        cannot grow the header without bound."""
+        key = name if (0 < len(name) <= MAX_FAILURE_NAME and name.isprintable()) else "__invalid__"
+        if key not in self.failures and key not in self.slots:
+            unknown = [n for n in self.failures if n not in self.slots]
+            if len(unknown) >= MAX_UNKNOWN_FAILURES:
+                key = "__other__"
+        entry = self.failures.setdefault(key, {"count": 0, "last": now})
+        entry["count"] = int(entry["count"]) + 1
+        entry["last"] = now
+        return int(entry["count"])
 
     def set_recovery_slot(self, data_key: bytes) -> str:
         """Create the recovery slot; returns the recovery key text (shown once, for printing)."""
@@ -183,6 +239,11 @@ class KeyHeader:
             algorithm=hashes.SHA512(), length=32, salt=self.db_id.encode(), info=b"frw/recovery/v1"
         ).derive(raw)
 
+    def recovery_wrap_key(self, recovery_text: str) -> bytes:
+        """A key only the recovery key gives, for the recovery copy of the CA key."""
+        return HKDF(algorithm=hashes.SHA512(), length=32, salt=self.db_id.encode(),
+                    info=b"frw/recovery-ca/v1").derive(parse_recovery_key(recovery_text))
+
     def unwrap_recovery(self, recovery_text: str) -> bytes:
         slot = self.slots.get(RECOVERY_SLOT)
         if slot is None:
@@ -194,6 +255,18 @@ class KeyHeader:
             )
         except InvalidTag:
             raise AuthError("The recovery key does not open this workstation.") from None
+
+
+@dataclass(frozen=True)
+class Unlocked:
+    data_key: bytes
+    personal_wrap: bytes  # wraps this person's signing key (and the CA key for administrators)
+    slot_salt: str        # identifies the passphrase generation the personal wrap belongs to
+
+
+def personal_wrap_key(raw: bytes, db_id: str, name: str) -> bytes:
+    return HKDF(algorithm=hashes.SHA512(), length=32, salt=db_id.encode(),
+                info=b"frw/personal-key/v1|" + name.encode()).derive(raw)
 
 
 MAX_ITERATIONS = 10_000_000  # PBKDF2 rounds beyond this are damage (or a hang), not a setting
@@ -221,6 +294,19 @@ def _check_slot(name: object, slot: object) -> None:
             raise ValueError(f"slot {name}: {f} is not base64") from None
         if not low <= size <= high:
             raise ValueError(f"slot {name}: {f} length")
+
+
+def seal(key: bytes, data: bytes, aad: bytes) -> tuple[bytes, bytes]:
+    """(nonce, ciphertext) under AES-256-GCM; `aad` binds the blob to where it belongs."""
+    nonce = secrets.token_bytes(12)
+    return nonce, AESGCM(key).encrypt(nonce, data, aad)
+
+
+def unseal(key: bytes, nonce: bytes, ciphertext: bytes, aad: bytes, what: str) -> bytes:
+    try:
+        return AESGCM(key).decrypt(nonce, ciphertext, aad)
+    except (InvalidTag, ValueError):
+        raise AuthError(f"{what} cannot be unwrapped with this passphrase.") from None
 
 
 def format_recovery_key(raw: bytes) -> str:

@@ -1,7 +1,9 @@
 """PKI repository: the workstation CA, per-account signing identities, trusted roots.
 
 Keys and certificates are stored as DER bytes; parsing them is the service's job (storage
-imports only app.model). Private keys are unencrypted PKCS#8 inside the SQLCipher database.
+imports only app.model). Workstation identities no longer hold private keys: each person's key lives in
+personal_keys, wrapped under their own passphrase (key_der remains only for PKCS#12 imports made
+before schema 6 until their owner's next sign-in, and is then cleared).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ class StoredIdentity:
     active: bool
     created_at: str
     created_by: str
+    legacy_key: bool = False  # its private key once lived under the shared data key
 
 
 @dataclass(frozen=True)
@@ -73,12 +76,13 @@ def insert_ca(conn: Connection, ca: StoredCA) -> None:
 # -- signing identities ------------------------------------------------------------------------
 
 _ID_COLS = ("id, username, source, subject, fingerprint, not_after, cert_der, chain_pem, key_der, token_module, "
-            "token_label, key_label, active, created_at, created_by")
+            "token_label, key_label, active, created_at, created_by, legacy_key")
 
 
 def _identity(r: Any) -> StoredIdentity:
     return StoredIdentity(int(r[0]), r[1], r[2], r[3], r[4], r[5], bytes(r[6]), bytes(r[7] or b""),
-                          bytes(r[8]) if r[8] is not None else None, r[9], r[10], r[11], bool(r[12]), r[13], r[14])
+                          bytes(r[8]) if r[8] is not None else None, r[9], r[10], r[11], bool(r[12]), r[13], r[14],
+                          bool(r[15]))
 
 
 def add_identity(conn: Connection, username: str, source: str, subject: str, fingerprint: str, not_after: str,
@@ -160,3 +164,48 @@ def remove_root(conn: Connection, fingerprint: str, now: str) -> StoredRoot:
         raise ValidationError("certificate", "the workstation's own CA cannot be removed from the trusted roots")
     conn.execute("UPDATE trusted_roots SET removed_at = ? WHERE id = ?", (now, root.id))
     return root
+
+
+# -- revocation ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Revocation:
+    fingerprint: str
+    serial: str
+    username: str
+    revoked_at: str
+    reason: str
+    revoked_by: str
+
+
+def add_revocation(conn: Connection, rev: Revocation) -> None:
+    conn.execute(
+        "INSERT OR IGNORE INTO revocations (fingerprint, serial, username, revoked_at, reason, revoked_by) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (rev.fingerprint, rev.serial, rev.username, rev.revoked_at, rev.reason, rev.revoked_by),
+    )
+
+
+def revocations(conn: Connection) -> list[Revocation]:
+    return [Revocation(*r) for r in conn.execute(
+        "SELECT fingerprint, serial, username, revoked_at, reason, revoked_by FROM revocations ORDER BY revoked_at")]
+
+
+def set_crl(conn: Connection, der: bytes, now: str) -> None:
+    conn.execute("INSERT INTO crl (id, der, updated_at) VALUES (1, ?, ?) "
+                 "ON CONFLICT (id) DO UPDATE SET der = excluded.der, updated_at = excluded.updated_at", (der, now))
+
+
+def crl(conn: Connection) -> bytes | None:
+    r = conn.execute("SELECT der FROM crl WHERE id = 1").fetchone()
+    return bytes(r[0]) if r else None
+
+
+def deactivate_identities(conn: Connection, username: str) -> None:
+    conn.execute("UPDATE signing_identities SET active = 0 WHERE username = ?", (username,))
+
+
+def clear_identity_key(conn: Connection, identity_id: int) -> None:
+    """The key now lives wrapped under its owner's passphrase (personal_keys); drop the copy here."""
+    conn.execute("UPDATE signing_identities SET key_der = NULL WHERE id = ?", (identity_id,))

@@ -108,6 +108,13 @@ def memory_keyring() -> Iterator[MemoryKeyring]:
 
 
 @pytest.fixture(autouse=True)
+def own_state_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test's people keep their signed audit-head records in a folder of its own (the real
+    one is the OS user's state folder, outside the data directory)."""
+    monkeypatch.setenv("FRW_STATE_DIR", str(tmp_path_factory.mktemp("state")))
+
+
+@pytest.fixture(autouse=True)
 def fast_kdf(monkeypatch: pytest.MonkeyPatch) -> None:
     """PBKDF2 at 600,000 iterations costs ~0.5 s per unlock; tests use far fewer (stored per slot)."""
     import storage.keys
@@ -142,11 +149,19 @@ class Workstation:
         return s
 
 
+def add_person(admin, data_dir: Path, username: str, display: str, role, passphrase: str) -> None:  # type: ignore[no-untyped-def]
+    """An administrator creates the account; the person signs in, sets their own passphrase and
+    so creates their signing key; the administrator's session issues the certificate."""
+    from app.services import users
+
+    users.create_and_enrol(admin, PASSPHRASES["admin"], username, display, role, passphrase)
+
+
 def make_workstation(
     data_dir: Path, name: str = "Test workstation", system_high: str = "SECRET//NOFORN"
 ) -> Workstation:
     from app.model.accounts import Role
-    from app.services import users, workstation
+    from app.services import workstation
 
     result = workstation.initialize(
         data_dir, workstation_name=name, system_high=system_high, admin_username="admin",
@@ -159,7 +174,7 @@ def make_workstation(
         ("lead", "Lee Lead", Role.LEAD),
         ("auditor", "Aud Auditor", Role.AUDITOR),
     ]:
-        users.add_user(admin, PASSPHRASES["admin"], username, display, role, PASSPHRASES[username])
+        add_person(admin, data_dir, username, display, role, PASSPHRASES[username])
     admin.close()
     return Workstation(data_dir, result.recovery_key)
 

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QTimer, Slot
+from PySide6.QtCore import QObject, Qt, QTimer, Slot
 from PySide6.QtWidgets import QApplication, QWidget
 
 from app.services import workstation
@@ -86,7 +86,18 @@ class Shell(QObject):
 
         main = MainWindow(self.ctx_factory(session))
         main.signed_out.connect(self.show_sign_in)
-        return self._swap(main)
+        swapped = self._swap(main)
+        if session.integrity_warnings:
+            # What the person's own signed records say about the data: shown, never swallowed.
+            from PySide6.QtWidgets import QMessageBox
+
+            box = QMessageBox(QMessageBox.Icon.Warning, "Integrity warning",
+                              "\n\n".join(session.integrity_warnings)
+                              + "\n\nThis was recorded in the audit trail. Tell your security officer.",
+                              QMessageBox.StandardButton.Ok, main)
+            box.setTextFormat(Qt.TextFormat.PlainText)
+            box.open()
+        return swapped
 
 
 def demo_hint(accounts: dict[str, tuple[str, object, str]]) -> str:

@@ -11,7 +11,9 @@ from app.services import audit
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("audit", help="audit trail")
     s = p.add_subparsers(dest="audit_command", required=True)
-    s.add_parser("verify", help="verify the hash chain; exit 1 when broken").set_defaults(func=_verify)
+    v = s.add_parser("verify", help="verify the hash chain and every event's signature; exit 1 when broken")
+    v.add_argument("--events", action="store_true", help="list every event: signed by whom, valid or not")
+    v.set_defaults(func=_verify)
     ls = s.add_parser("list", help="latest events")
     ls.add_argument("--limit", type=int, default=50)
     ls.add_argument("--actor")
@@ -22,6 +24,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 def _verify(args: argparse.Namespace) -> int:
     with signed_in(args) as session:
         result = audit.verify(session)
+        if args.events:
+            print_table(["seq", "actor", "signed by", "signature"], result.signatures)
         print(result.summary())
         return 0 if result.ok else 1
 

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from app.model.errors import FrontierError
+from app.model.errors import FrontierError, PassphraseChangeRequired, ValidationError
 from app.services import workstation
 from app.services.session import Session
 
@@ -38,7 +38,20 @@ def open_session(args: argparse.Namespace) -> Session:
     passphrase = read_secret(f"Passphrase for {user}: ")
     # Kept for this process only: sensitive commands (user add, passwd) re-use it to unwrap the key.
     args._passphrase = passphrase
-    return workstation.sign_in(data_dir(args), user, passphrase)
+    try:
+        session = workstation.sign_in(data_dir(args), user, passphrase)
+    except PassphraseChangeRequired:
+        # First sign-in: the person replaces the passphrase an administrator gave them, which
+        # creates their own signing key (stdin order: current passphrase, new, new again).
+        print(f"{user} still has the first passphrase an administrator set: choose your own.", file=sys.stderr)
+        new = read_secret("New passphrase: ")
+        if read_secret("New passphrase again: ") != new:
+            raise ValidationError("passphrase", "the two new passphrases differ") from None
+        session = workstation.change_initial_passphrase(data_dir(args), user, passphrase, new)
+        args._passphrase = new
+    for warning in session.integrity_warnings:
+        print(f"WARNING: {warning}", file=sys.stderr)
+    return session
 
 
 @contextmanager

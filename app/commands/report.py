@@ -83,8 +83,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     ks = k.add_subparsers(dest="pki_command", required=True)
     st = ks.add_parser("setup", help="create the workstation CA and missing signing certificates (administrator)")
     st.set_defaults(func=_pki_setup)
-    iss = ks.add_parser("issue", help="issue a new workstation signing certificate to an account (administrator)")
+    iss = ks.add_parser("issue", help="certify an account's own key (administrator): a pending request made at "
+                                      "first sign-in, or a fresh certificate for its current key")
     iss.add_argument("username")
+    iss.add_argument("--key", help="the key fingerprint the person reads from `pki identity`, when their request "
+                                   "carries no enrolment proof (e.g. after a recovery)")
     iss.set_defaults(func=_pki_issue)
     ca = ks.add_parser("ca", help="show the workstation CA (fingerprint to give to receivers); --pem prints it")
     ca.add_argument("--pem", action="store_true")
@@ -291,7 +294,7 @@ def _pki_setup(args: argparse.Namespace) -> int:
 
 def _pki_issue(args: argparse.Namespace) -> int:
     with signed_in(args) as session:
-        info = pki_service.reissue_certificate(session, args.username, args._passphrase)
+        info = pki_service.reissue_certificate(session, args.username, args._passphrase, args.key)
     print(f"issued to {info.username}: {info.subject}, valid until {info.not_after[:10]} "
           f"(fingerprint {info.fingerprint})")
     return 0
@@ -326,8 +329,12 @@ def _pki_trust(args: argparse.Namespace) -> int:
 def _pki_identity(args: argparse.Namespace) -> int:
     with signed_in(args) as session:
         info = pki_service.identity_info(session)
+        key = session.personal.fingerprint if session.personal is not None else ""
+    if key:
+        print(f"your personal key: SHA-256 {key}")
     if info is None:
-        print("no signing certificate for this account")
+        print("no signing certificate for this account yet (an administrator issues it; read them the key "
+              "fingerprint above)")
         return 1
     print(f"{info.subject} ({info.source}), issued by {info.issuer}\nSHA-256 fingerprint {info.fingerprint}\n"
           f"valid until {info.not_after[:10]}")

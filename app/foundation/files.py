@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import secrets
 from collections.abc import Callable
 from pathlib import Path
 
@@ -48,9 +49,9 @@ def write_new_file(path: Path, data: bytes, mode: int = 0o600) -> None:
 def replace_durably(path: Path, data: bytes, mode: int = 0o600) -> None:
     """Readers see the old file or the new one, never half: temp file, write, fsync, rename,
     fsync the directory. The temp file is removed when anything fails."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with contextlib.suppress(FileNotFoundError):
-        tmp.unlink()  # left by a killed process with our pid
+    # A name of its own per call: two threads or processes writing the same file at once never
+    # share (and tear) a temporary file.
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{secrets.token_hex(6)}")
     try:
         write_new_file(tmp, data, mode)
         os.replace(tmp, path)

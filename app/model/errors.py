@@ -33,6 +33,16 @@ class AuthError(FrontierError):
     """Wrong passphrase, unknown account, disabled account."""
 
 
+class PassphraseChangeRequired(AuthError):
+    """The account still has the first passphrase an administrator chose: the person sets their
+    own (and so creates their own signing key) before anything else."""
+
+    def __init__(self, username: str) -> None:
+        super().__init__(f"Account '{username}' still has the first passphrase an administrator set: choose your "
+                         "own passphrase to continue (it protects your personal signing key).")
+        self.username = username
+
+
 class LockedOutError(AuthError):
     def __init__(self, username: str, seconds: float) -> None:
         super().__init__(

@@ -28,7 +28,7 @@ from app.model.coverage import Suggestion
 from app.model.errors import IngestError, NotFound, PermissionDenied, ValidationError
 from app.model.markings import UNCLASSIFIED, Marking, rollup
 from app.model.workflow import Act
-from app.services import derivation
+from app.services import approvals, derivation
 from app.services.session import Session
 from app.services.signed_import import read_signed
 from storage import assessment_repo as repo
@@ -318,6 +318,8 @@ def approve_risk(session: Session, assessment_id: int, item_id: str) -> Answer:
             raise PermissionDenied(f"You wrote the risk acceptance of item {item_id}; another lead must approve it "
                                    "(two-person rule).")
         new = replace(a, risk_approved_by=session.account.username, risk_approved_at=session.now())
+        approvals.record(session, conn, "risk.approve", "answer", f"{assessment_id}:{item_id}",
+                         approvals.risk_content(assessment_id, new))
         return _store(session, conn, assessment_id, a, new, "risk acceptance approved", "assessment.approve_risk")
 
 
@@ -655,6 +657,9 @@ def _move(session: Session, conn: Connection, row: repo.AssessmentRow, action: A
     tid = repo.add_transition(conn, row.id, action.value, row.state, new, session.account.username, session.now(),
                               comment)
     rows, digest = repo.history_digest(conn, row.id)
+    # The step itself is a decision others rely on: signed over the answer history it covers.
+    approvals.record(session, conn, f"assessment.{action.value}", "assessment", row.id,
+                     approvals.assessment_content(conn, row, new.value) | ({"comment": comment} if comment else {}))
     session.audit(conn, f"assessment.{action.value}", "assessment", row.id,
                   {"from": row.state.value, "to": new.value, "submission": row.submission_id,
                    "history": {"rows": rows, "sha256": digest}}
@@ -708,6 +713,16 @@ def approve(session: Session, assessment_id: int, comment: str = "") -> Assessme
     workflow.require(session, row.submission_id, Act.APPROVE)
     with session.transaction() as conn:
         row = repo.get_assessment(conn, assessment_id)
+        det = repo.current_determination(conn, row.submission_id)
+        problems = []
+        if det is not None:
+            why = approvals.determination_problem(session, conn, det)
+            if why:
+                problems.append(f"the coverage determination's approval does not hold: {why}")
+        problems.extend(approvals.risk_problems(session, conn, assessment_id))
+        if problems:
+            # The rows say approved; the signatures do not (written around the application).
+            raise ValidationError("assessment", "cannot be approved: " + "; ".join(problems))
         _move(session, conn, row, Action.APPROVE, comment.strip(), approved_by=session.account.username,
               approved_at=session.now())
         return _view(conn, repo.get_assessment(conn, assessment_id))

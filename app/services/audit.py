@@ -4,15 +4,21 @@ from __future__ import annotations
 
 from app.model.accounts import Permission
 from app.model.audit import AuditEvent, ChainVerification
+from app.services import integrity
 from app.services.session import Session
 from storage import audit as audit_log
-from storage.keys import KeyHeader
 
 
 def verify(session: Session) -> ChainVerification:
+    """The hash chain, each event's signature (by whom, valid or not), and the head recorded
+    outside the database. Problems the signed-in person's own records show are added."""
+    import dataclasses
+
     session.require(Permission.VIEW_AUDIT)
-    known = KeyHeader.load(session.header_path).audit_head
-    result = audit_log.verify(session.db.conn, (int(known["seq"]), known["hash"]) if known else None)
+    known = session.credentials.read().audit_head
+    check, per_event = integrity.event_checker(session.db.conn, session.db_id)
+    result = audit_log.verify(session.db.conn, (int(known["seq"]), known["hash"]) if known else None, check)
+    result = dataclasses.replace(result, signatures=per_event)
     with session.transaction() as conn:
         session.audit(conn, "audit.verify", "audit", None, {"ok": result.ok, "events": result.events})
     return result

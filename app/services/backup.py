@@ -53,35 +53,23 @@ class BackupPKI(Protocol):
 
 
 class WorkstationPKI:
-    """Signs with the acting account's software identity when it has one from this CA, otherwise
-    with a short-lived certificate the workstation CA issues for this one backup (admins do not
-    hold document-signing certificates)."""
+    """Signs with the acting person's own key and its workstation certificate (every account has
+    one: it also signs their audit events)."""
 
     def signer(self, session: Session) -> BackupSigner:
-        from app.model.errors import NotFound
         from app.services import pki as pki_service
 
-        try:
-            ca = pki_service.load_ca(session.db.conn)
-        except NotFound:
-            # A workstation set up before its CA existed: create it now (idempotent, audited).
-            pki_service.ensure_ready(session)
-            ca = pki_service.load_ca(session.db.conn)
-        username = session.account.username
-        identity: pki.CertifiedKey | None = None
-        with contextlib.suppress(NotFound):
-            loaded = pki_service.load_identity(session, username)
-            if loaded.key is not None and loaded.cert.issuer == ca.cert.subject:
-                identity = pki.CertifiedKey(loaded.key, loaded.cert, (ca.cert,))
-        if identity is None:
-            identity = pki.issue_signing_certificate(
-                ca, f"{session.account.display_name} (backup)", username, "backup", session.clock(), years=1)
-        ident = identity
+        loaded = pki_service.load_identity(session, session.account.username)
+        ca = pki_service.workstation_ca(session)
+        if loaded.key is None or loaded.cert.issuer != ca.subject:
+            raise ValidationError("signing certificate", "backups are signed with your workstation certificate; "
+                                  "yours is on a token or from another CA")
+        ident = pki.CertifiedKey(loaded.key, loaded.cert, (ca,))
 
         def sign(data: bytes) -> bytes:
             return detached.sign_detached(data, ident.key, ident.cert, ident.chain)
 
-        return BackupSigner(ca.cert, pki.common_name(ident.cert), sign)
+        return BackupSigner(ca, pki.common_name(ident.cert), sign)
 
     def trusted_roots(self, session: Session) -> list[x509.Certificate]:
         from app.services import pki as pki_service

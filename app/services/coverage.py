@@ -19,7 +19,7 @@ from app.model.errors import PermissionDenied, ValidationError
 from app.model.markings import Marking, rollup
 from app.model.results import RunStatus
 from app.model.workflow import Act
-from app.services import benchmark_catalog, derivation, workflow
+from app.services import approvals, benchmark_catalog, derivation, workflow
 from app.services import benchmarks as benchmarks_service
 from app.services import results as results_service
 from app.services import statistics as statistics_service
@@ -251,6 +251,8 @@ def record_determination(session: Session, submission_id: int, rationale: str, o
             conn, submission_id, stored.pk, ruleset.ruleset_id, ruleset.version, ruleset.sha256, _to_json(ins),
             cov.fingerprint_text(ins), _to_json(evaluation), chosen.value, rationale, marking,
             session.account.username, session.now())
+        approvals.record(session, conn, "coverage.record", "determination", did,
+                         approvals.determination_content(repo.get_determination(conn, did)))
         session.audit(conn, "coverage.record", "submission", submission_id,
                       {"determination": did, "outcome": chosen.value, "engine": evaluation.overall.value,
                        "ruleset": f"{ruleset.ruleset_id} v{ruleset.version}", "ruleset_sha256": ruleset.sha256,
@@ -281,6 +283,8 @@ def approve_determination(session: Session, determination_id: int) -> repo.Deter
             # The same rule (and reason) the UI shows for the current determination.
             workflow.require(session, det.submission_id, Act.APPROVE_DETERMINATION)
         repo.approve_determination(conn, determination_id, session.account.username, session.now())
+        approvals.record(session, conn, "coverage.approve", "determination", determination_id,
+                         approvals.determination_content(det))
         session.audit(conn, "coverage.approve", "submission", det.submission_id,
                       {"determination": determination_id, "outcome": det.outcome})
         return repo.get_determination(conn, determination_id)

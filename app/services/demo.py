@@ -120,7 +120,7 @@ def create_demo_workstation(path: Path | None = None, clock: Clock = utc_now) ->
     workstation.update_settings(admin, DEMO_AUTHORITY)
     for username, (display, role, passphrase) in DEMO_ACCOUNTS.items():
         if username != "admin":
-            users.add_user(admin, admin_pass, username, display, role, passphrase)
+            users.create_and_enrol(admin, admin_pass, username, display, role, passphrase)
     admin.close()
     reviewer = workstation.sign_in(data_dir, "rivera", DEMO_ACCOUNTS["rivera"][2], clock)
     try:

@@ -15,12 +15,12 @@ from pathlib import Path
 
 from cryptography import x509
 
-from app.model.accounts import Account, Permission
+from app.model.accounts import Account, Permission, Role
 from app.model.errors import IngestError, IntegrityError, NotFound, PermissionDenied, ValidationError
 from app.services.session import Session
 from reports import pki
 from storage import accounts as accounts_repo
-from storage import pki_repo
+from storage import identity_repo, pki_repo
 from storage.db import Connection
 
 MAX_CERT_FILE = 1 << 20
@@ -62,73 +62,101 @@ def _iso(now: datetime | str) -> str:
 # -- CA ----------------------------------------------------------------------------------------
 
 
-def load_ca(conn: Connection) -> pki.CertifiedKey:
-    stored = pki_repo.get_ca(conn)
-    if stored is None:
-        raise NotFound("This workstation has no CA yet; an administrator must complete setup.")
-    return pki.CertifiedKey(pki.key_from_der(stored.key_der), pki.cert_from_bytes(stored.cert_der), ())
+def load_ca(session: Session) -> pki.CertifiedKey:
+    """The CA key, for a signed-in administrator who holds a wrap of it (nobody else can)."""
+    from app.services import identity
+
+    return identity.open_ca_key(session.db.conn, session.db_id, session.account, session.unlocked)
 
 
 def create_workstation_ca(conn: Connection, workstation_name: str, now: datetime | str,
-                          actor: str = "setup") -> x509.Certificate:
-    """Create the workstation CA once (idempotent) and trust it. Call inside the setup transaction."""
-    existing = pki_repo.get_ca(conn)
-    if existing is not None:
-        return pki.cert_from_bytes(existing.cert_der)
+                          actor: str = "setup") -> pki.CertifiedKey:
+    """Create the workstation CA and trust it. Call inside the setup transaction; the caller wraps
+    the key for the administrator (the database keeps no usable copy)."""
     ca = pki.create_ca(workstation_name, _dt(now))
     fp = pki.fingerprint(ca.cert)
     pki_repo.insert_ca(conn, pki_repo.StoredCA(ca.cert.subject.rfc4514_string(), fp, pki.cert_to_der(ca.cert),
-                                               pki.key_to_der(ca.key), _iso(now)))
+                                               b"", _iso(now)))
     pki_repo.add_root(conn, fp, ca.cert.subject.rfc4514_string(), "workstation", pki.cert_to_der(ca.cert), actor,
                       _iso(now))
-    return ca.cert
+    return ca
 
 
-def issue_account_certificate(conn: Connection, account: Account, now: datetime | str,
-                              actor: str = "setup") -> x509.Certificate:
-    """Issue (or re-issue) the account's workstation signing certificate; it becomes the active identity."""
-    ca = load_ca(conn)
-    ident = pki.issue_signing_certificate(ca, account.display_name, account.username, account.role.label, _dt(now))
+def certify_key(conn: Connection, ca: pki.CertifiedKey, account: Account, public_key: object, now: datetime | str,
+                actor: str) -> x509.Certificate:
+    """Issue the account's workstation certificate for its own key; it becomes the active identity."""
+    cert = pki.certify_public_key(ca, public_key, account.display_name, account.username,  # type: ignore[arg-type]
+                                  account.role.label, _dt(now))
     pki_repo.add_identity(
-        conn, account.username, "workstation", pki.common_name(ident.cert), pki.fingerprint(ident.cert),
-        ident.cert.not_valid_after_utc.isoformat(), pki.cert_to_der(ident.cert), pki.certs_to_pem(ident.chain),
-        pki.key_to_der(ident.key), _iso(now), actor,
+        conn, account.username, "workstation", pki.common_name(cert), pki.fingerprint(cert),
+        cert.not_valid_after_utc.isoformat(), pki.cert_to_der(cert), pki.certs_to_pem([ca.cert]), None, _iso(now),
+        actor,
     )
-    return ident.cert
+    return cert
 
 
-def setup_hook(session: Session, conn: Connection) -> None:
-    """Called by workstation setup: the CA is created in the same transaction as the workstation."""
-    cert = create_workstation_ca(conn, session.settings.workstation_name, session.now(), session.account.username)
-    session.audit(conn, "pki.ca_create", "certificate", pki.fingerprint(cert),
-                  {"subject": cert.subject.rfc4514_string()})
+def issue_pending(session: Session, confirmed: dict[str, str] | None = None) -> list[str]:
+    """Administrator: certify the keys people created at their first sign-in. Requests proven with
+    the enrolment secret are issued; others only with the key fingerprint the administrator
+    confirmed with the person (`confirmed`: username -> fingerprint). Returns who got one."""
+    from app.services import identity
+
+    session.require(Permission.MANAGE_USERS)
+    confirmed = confirmed or {}
+    issued: list[str] = []
+    requests = pki_repo_pending(session)
+    if not requests:
+        return issued
+    ca = load_ca(session)
+    for request in requests:
+        with session.transaction() as conn:
+            try:
+                account = accounts_repo.get(conn, request.username)
+                done = identity.issue_requested(conn, session.db_id, ca, account, request, session.clock(),
+                                                session.now(), session.account.username,
+                                                confirmed.get(request.username))
+            except (IntegrityError, PermissionDenied, NotFound) as exc:
+                if request.username in confirmed:
+                    raise
+                session.audit(conn, "pki.request_refused", "account", request.username, {"reason": str(exc)})
+                continue
+            except Exception as exc:  # an unusable request is reported and left, never issued
+                if request.username in confirmed:
+                    raise
+                session.audit(conn, "pki.request_refused", "account", request.username,
+                              {"reason": type(exc).__name__})
+                continue
+            session.audit(conn, "pki.certificate_issue", "account", account.username,
+                          {"fingerprint": done.fingerprint, "key": done.key_fingerprint})
+            issued.append(account.username)
+    return issued
 
 
-def account_hook(session: Session, conn: Connection, account: Account) -> None:
-    """Called when an account is created: accounts that may sign get a certificate in that transaction."""
-    if not account.can(Permission.SIGN):
-        return
-    if pki_repo.get_ca(conn) is None:
-        setup_hook(session, conn)
-    cert = issue_account_certificate(conn, account, session.now(), session.account.username)
-    session.audit(conn, "pki.certificate_issue", "account", account.username,
-                  {"fingerprint": pki.fingerprint(cert), "not_after": cert.not_valid_after_utc.isoformat()})
+def pki_repo_pending(session: Session) -> list[identity_repo.CertificateRequest]:
+    return identity_repo.pending_requests(session.db.conn)
 
 
-def ensure_ready(session: Session) -> None:
-    """Create whatever is missing (CA, signing certificates) for workstations set up before the
-    PKI hooks existed. Idempotent; each creation is audited."""
-    with session.transaction() as conn:
-        if pki_repo.get_ca(conn) is None:
-            cert = create_workstation_ca(conn, session.settings.workstation_name, session.now(),
-                                         session.account.username)
-            session.audit(conn, "pki.ca_create", "certificate", pki.fingerprint(cert),
-                          {"subject": cert.subject.rfc4514_string()})
-        for account in accounts_repo.list_all(conn):
-            if account.can(Permission.SIGN) and pki_repo.active_identity(conn, account.username) is None:
-                cert = issue_account_certificate(conn, account, session.now(), session.account.username)
-                session.audit(conn, "pki.certificate_issue", "account", account.username,
-                              {"fingerprint": pki.fingerprint(cert)})
+@dataclass(frozen=True)
+class PendingRequest:
+    username: str
+    key_fingerprint: str
+    requested_at: str
+    enrolment_proof: bool  # made with the first passphrase; otherwise the administrator confirms the key
+
+
+def pending_requests(session: Session) -> list[PendingRequest]:
+    session.require(Permission.VIEW_CONTENT)
+    conn = session.db.conn
+    return [PendingRequest(r.username, r.key_fingerprint, r.requested_at,
+                           bool(r.proof) and identity_repo.enrolment(conn, r.username) is not None)
+            for r in identity_repo.pending_requests(conn)]
+
+
+def ensure_ready(session: Session) -> list[str]:
+    """Administrator duties that keep the PKI current: issue pending certificate requests."""
+    if not session.account.can(Permission.MANAGE_USERS):
+        return []
+    return issue_pending(session)
 
 
 def workstation_ca(session: Session) -> x509.Certificate:
@@ -154,28 +182,81 @@ def identity_info(session: Session, username: str | None = None) -> IdentityInfo
 
 
 def load_identity(session: Session, username: str) -> LoadedIdentity:
-    """The active identity of `username` (services call this after re-authentication)."""
+    """The active identity of `username` with its key, which only that person's own session holds."""
     stored = pki_repo.active_identity(session.db.conn, username)
     if stored is None:
+        if identity_repo.pending_requests(session.db.conn) and any(
+                r.username == username for r in identity_repo.pending_requests(session.db.conn)):
+            raise NotFound(f"The signing certificate of '{username}' is waiting for an administrator to issue it "
+                           "(Accounts screen, or `frontier-review pki issue`).")
         raise NotFound(f"Account '{username}' has no signing certificate; an administrator must issue one "
                        "or the account holder must import a PKCS#12 file or register a token.")
     chain = tuple(pki.certs_from_pem(stored.chain_pem)) if stored.chain_pem else ()
-    key = pki.key_from_der(stored.key_der) if stored.key_der else None
-    return LoadedIdentity(_info(stored), pki.cert_from_bytes(stored.cert_der), chain, key)
+    cert = pki.cert_from_bytes(stored.cert_der)
+    key: pki.PrivateKey | None = None
+    if stored.source != "pkcs11":
+        if username != session.account.username:
+            raise PermissionDenied(f"Only {username} can use their own signing key.")
+        if stored.key_der and stored.key_der.startswith(SEALED):
+            key = _unseal_identity_key(session, stored.key_der)
+        elif stored.key_der:
+            key = pki.key_from_der(stored.key_der)  # legacy, moved at the owner's next sign-in
+        elif session.personal is not None and session.personal.fingerprint == pki.key_fingerprint(cert.public_key()):
+            key = session.personal.key
+        else:
+            raise NotFound(f"Your signing certificate ({stored.fingerprint[:16]}…) is not for the key you hold; ask "
+                           "an administrator to issue a certificate for your current key.")
+    return LoadedIdentity(_info(stored), cert, chain, key)
 
 
-def reissue_certificate(session: Session, username: str, admin_passphrase: str) -> IdentityInfo:
-    """Admin: issue a fresh workstation certificate (e.g. after expiry); audited."""
+SEALED = b"FRW-SEALED-1"
+
+
+def _seal_identity_key(session: Session, key: pki.PrivateKey) -> bytes:
+    """A PKCS#12 identity's key, wrapped under the importing person's own wrapping key."""
+    from storage.keys import seal
+
+    if session.unlocked is None:
+        raise PermissionDenied("Sign in again: your personal wrapping key is not available in this session.")
+    nonce, ct = seal(session.unlocked.personal_wrap, pki.key_to_der(key),
+                     f"frontier-review|{session.db_id}|pkcs12|{session.account.username}".encode())
+    return SEALED + session.unlocked.slot_salt.encode() + b"|" + nonce + ct
+
+
+def _unseal_identity_key(session: Session, blob: bytes) -> pki.PrivateKey:
+    from storage.keys import unseal
+
+    rest = blob[len(SEALED):]
+    salt, _, body = rest.partition(b"|")
+    if session.unlocked is None or salt.decode() != session.unlocked.slot_salt:
+        raise PermissionDenied("This signing key was wrapped under an earlier passphrase; import it again.")
+    der = unseal(session.unlocked.personal_wrap, body[:12], body[12:],
+                 f"frontier-review|{session.db_id}|pkcs12|{session.account.username}".encode(), "Your signing key")
+    return pki.key_from_der(der)
+
+
+def reissue_certificate(session: Session, username: str, admin_passphrase: str,
+                        confirmed_key: str | None = None) -> IdentityInfo:
+    """Admin: certify `username`'s current personal key again (e.g. after expiry), or a pending
+    request whose key fingerprint the administrator confirmed with the person; audited."""
     session.require(Permission.MANAGE_USERS)
     session.reauthenticate(admin_passphrase)
-    with session.transaction() as conn:
-        account = accounts_repo.get(conn, username)
-        if not account.can(Permission.SIGN):
-            raise ValidationError("username", f"{username} has the role {account.role.label}, which does not sign")
-        cert = issue_account_certificate(conn, account, session.now(), session.account.username)
-        session.audit(conn, "pki.certificate_issue", "account", username, {"fingerprint": pki.fingerprint(cert)})
+    pending = [r for r in identity_repo.pending_requests(session.db.conn) if r.username == username]
+    if pending:
+        issue_pending(session, {username: confirmed_key} if confirmed_key else None)
+    else:
+        ca = load_ca(session)
+        with session.transaction() as conn:
+            account = accounts_repo.get(conn, username)
+            personal = identity_repo.active_personal_key(conn, username)
+            if personal is None:
+                raise NotFound(f"{username} has no personal key yet: they create it at their first sign-in")
+            cert = certify_key(conn, ca, account, pki.load_public_key(personal.public_der), session.now(),
+                               session.account.username)
+            session.audit(conn, "pki.certificate_issue", "account", username, {"fingerprint": pki.fingerprint(cert)})
     info = identity_info(session, username)
-    assert info is not None
+    if info is None:
+        raise NotFound(f"{username}'s certificate request was not issued (see the audit trail for why)")
     return info
 
 
@@ -198,7 +279,7 @@ def import_pkcs12(session: Session, data: bytes, p12_password: str, passphrase: 
         pki_repo.add_identity(
             conn, username, "pkcs12", pki.common_name(ident.cert), pki.fingerprint(ident.cert),
             ident.cert.not_valid_after_utc.isoformat(), pki.cert_to_der(ident.cert), pki.certs_to_pem(ident.chain),
-            pki.key_to_der(ident.key), session.now(), username,
+            _seal_identity_key(session, ident.key), session.now(), username,
         )
         session.audit(conn, "pki.identity_import", "account", username,
                       {"source": "pkcs12", "subject": pki.common_name(ident.cert),
@@ -241,7 +322,29 @@ def register_token(session: Session, passphrase: str, module: str, token_label: 
 
 
 def trusted_roots(session: Session) -> list[x509.Certificate]:
-    return [pki.cert_from_bytes(r.cert_der) for r in pki_repo.roots(session.db.conn)]
+    """The workstation CA plus imported roots that an administrator's signed decision trusts:
+    a row inserted into trusted_roots without one is ignored."""
+    from app.services import decisions
+
+    conn = session.db.conn
+    stored = pki_repo.roots(conn)
+    ca = pki_repo.get_ca(conn)
+    reg: decisions.Registry | None = None
+    out = []
+    for r in stored:
+        if r.origin == "workstation":
+            if ca is not None and r.fingerprint == ca.fingerprint:
+                out.append(pki.cert_from_bytes(r.cert_der))
+            continue
+        if not decisions.has_signed_accounts(conn):
+            out.append(pki.cert_from_bytes(r.cert_der))  # before signed decisions (attested at the next admin sign-in)
+            continue
+        reg = reg or decisions.Registry.load(conn, session.db_id)
+        d, why = decisions.latest(conn, reg, "certificate", r.fingerprint, ("root.trust", "root.remove"))
+        if d is not None and why is None and d.kind == "root.trust" \
+                and decisions.actor_role(conn, reg, d.actor) is Role.ADMIN:
+            out.append(pki.cert_from_bytes(r.cert_der))
+    return out
 
 
 def list_trusted_roots(session: Session) -> list[pki_repo.StoredRoot]:
@@ -250,7 +353,9 @@ def list_trusted_roots(session: Session) -> list[pki_repo.StoredRoot]:
 
 
 def import_trusted_root(session: Session, path: Path, passphrase: str) -> pki_repo.StoredRoot:
-    """Admin only, audited: trust another CA (agency PKI, or a peer workstation's CA)."""
+    """Admin only, audited, signed: trust another CA (agency PKI, or a peer workstation's CA)."""
+    from app.services import decisions
+
     session.require(Permission.IMPORT_TRUSTED)
     if not session.account.can(Permission.MANAGE_USERS):
         raise PermissionDenied("Only an administrator may add trusted root certificates.")
@@ -276,18 +381,24 @@ def import_trusted_root(session: Session, path: Path, passphrase: str) -> pki_re
     with session.transaction() as conn:
         root_id = pki_repo.add_root(conn, fp, cert.subject.rfc4514_string(), "imported", pki.cert_to_der(cert),
                                     session.account.username, session.now())
+        decisions.record(conn, session.personal, "root.trust", "certificate", fp, session.account.username,
+                         session.now(), session.db_id, {"fingerprint": fp, "subject": cert.subject.rfc4514_string()})
         session.audit(conn, "pki.root_import", "certificate", fp,
                       {"subject": cert.subject.rfc4514_string(), "file": path.name})
     return next(r for r in pki_repo.roots(session.db.conn) if r.id == root_id)
 
 
 def remove_trusted_root(session: Session, fingerprint: str, passphrase: str) -> None:
+    from app.services import decisions
+
     session.require(Permission.IMPORT_TRUSTED)
     if not session.account.can(Permission.MANAGE_USERS):
         raise PermissionDenied("Only an administrator may remove trusted root certificates.")
     session.reauthenticate(passphrase)
     with session.transaction() as conn:
         root = pki_repo.remove_root(conn, fingerprint, session.now())
+        decisions.record(conn, session.personal, "root.remove", "certificate", fingerprint,
+                         session.account.username, session.now(), session.db_id, {"fingerprint": fingerprint})
         session.audit(conn, "pki.root_remove", "certificate", fingerprint, {"subject": root.subject})
 
 
@@ -334,3 +445,15 @@ def read_certificate_file(path: Path) -> CertificateSummary:
     except OSError as exc:
         raise IngestError(str(path), f"cannot be read ({exc.strerror or exc})") from None
     return certificate_summary(pki.cert_from_bytes(data, str(path)))
+
+
+CRL_FILE = "crl.pem"
+
+
+def revocation_files(session: Session) -> dict[str, bytes]:
+    """The workstation CRL for an export package or backup (nothing before the first revocation):
+    a receiver can tell a signature made after its certificate was revoked."""
+    from app.services.revocation import crl_pem
+
+    pem = crl_pem(session)
+    return {CRL_FILE: pem} if pem else {}

@@ -19,7 +19,7 @@ from cryptography import x509
 
 from app.model import report_markings
 from app.model.accounts import Permission, Role
-from app.model.errors import FrontierError, NotFound, PermissionDenied, ValidationError
+from app.model.errors import FrontierError, IntegrityError, NotFound, PermissionDenied, ValidationError
 from app.model.markings import UNCLASSIFIED, Level, Marking, rollup
 from app.model.narrative import Narrative
 from app.model.report import (
@@ -405,6 +405,7 @@ def sign(session: Session, report_id: int, passphrase: str, pin: str | None = No
     session.require(Permission.SIGN)
     session.reauthenticate(passphrase)
     report = workflow.require_report(session, report_id, Act.SIGN)
+    _require_signed_approval(session, report)
     request = _signature_request(session, report, countersign=False)
     signed = _sign_with_identity(session, reports_repo.pdf(session.db.conn, report_id), request, pin)
     return _store_signature(session, report, signed, countersign=False)
@@ -419,9 +420,25 @@ def countersign(session: Session, report_id: int, passphrase: str, pin: str | No
         raise PermissionDenied("Only a lead reviewer countersigns reports.")
     session.reauthenticate(passphrase)
     report = workflow.require_report(session, report_id, Act.COUNTERSIGN)
+    _require_signed_approval(session, report)
     request = _signature_request(session, report, countersign=True)
     signed = _sign_with_identity(session, reports_repo.pdf(session.db.conn, report_id), request, pin)
     return _store_signature(session, report, signed, countersign=True)
+
+
+def _require_signed_approval(session: Session, report: StoredReport) -> None:
+    """The assessment's approval must hold by signatures (a lead other than the submitter, over
+    the current answers), not only by the rows the workflow reads."""
+    from app.services import approvals, assessment
+
+    view = assessment.for_submission(session, report.submission_id)
+    if view is None:
+        raise ValidationError("assessment", "this submission has no assessment; findings are signed only after a "
+                              "lead has approved the assessment")
+    why = approvals.assessment_approval_problem(session, session.db.conn, view.id)
+    if why:
+        raise IntegrityError(f"the assessment's approval does not hold: {why}. Findings are signed only over an "
+                             "approval two persons signed.")
 
 
 def _store_signature(session: Session, report: StoredReport, data: bytes, countersign: bool) -> StoredReport:
@@ -431,6 +448,10 @@ def _store_signature(session: Session, report: StoredReport, data: bytes, counte
         if current.sha256 != report.sha256:
             raise ValidationError("report", "the report changed while it was being signed; try again")
         reports_repo.record_signature(conn, report.id, data, sha, session.account.username, session.now(), countersign)
+        from app.services import approvals
+
+        approvals.record(session, conn, "report.countersign" if countersign else "report.sign", "report", report.id,
+                         {"control_number": report.control_number, "sha256": sha, "signed_over": report.sha256})
         ident = pki_service.identity_info(session)
         session.audit(conn, "report.countersign" if countersign else "report.sign", "report", report.id,
                       {"control_number": report.control_number, "sha256": sha,
@@ -496,7 +517,8 @@ def export(session: Session, report_id: int, destination: Path, media_label: str
     workflow.require_report(session, report_id, Act.EXPORT)
     session.reauthenticate(passphrase)
     oscal_doc, findings_doc = reports_repo.companions(session.db.conn, report_id)
-    files = {PDF_FILE: reports_repo.pdf(session.db.conn, report_id), OSCAL_FILE: oscal_doc, FINDINGS_FILE: findings_doc}
+    files = {PDF_FILE: reports_repo.pdf(session.db.conn, report_id), OSCAL_FILE: oscal_doc, FINDINGS_FILE: findings_doc,
+             **pki_service.revocation_files(session)}
     sign_manifest, ca_pem = pki_service.manifest_signer(session, pin, "a reviewer or lead exports reports")
     ca_pem = _with_signature_cas(session, ca_pem, files[PDF_FILE])
     name = report.control_number

@@ -136,7 +136,7 @@ def _step_setup(state: _State) -> str:
     )
     admin = state.sessions[ADMIN] = result.session
     for name, display, role in ((REVIEWER, "Self-test Reviewer", Role.REVIEWER), (LEAD, "Self-test Lead", Role.LEAD)):
-        users.add_user(admin, state.passphrases[ADMIN], name, display, role, state.passphrases[name])
+        users.create_and_enrol(admin, state.passphrases[ADMIN], name, display, role, state.passphrases[name])
     if pki_repo.get_ca(admin.db.conn) is None:
         raise AssertionError("setup did not create the workstation CA")
     ca = pki_service.workstation_ca(admin)

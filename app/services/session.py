@@ -15,8 +15,9 @@ from app.model.errors import PermissionDenied
 from app.model.settings import Settings
 from storage import audit as audit_log
 from storage import settings_repo
+from storage.credentials import Credentials
 from storage.db import Connection, Database
-from storage.keys import KeyHeader
+from storage.keys import Unlocked
 
 Clock = Callable[[], datetime]
 
@@ -34,6 +35,17 @@ class Session:
     clock: Clock = utc_now
     locked: bool = False
     _settings: Settings | None = field(default=None, repr=False)
+    # This person's own signing key and wrapping key: every audit event and decision is signed
+    # with the first; the second opens the CA key for administrators. Held for the session only.
+    personal: Any = field(default=None, repr=False)  # app.services.identity.PersonalKey
+    unlocked: Unlocked | None = field(default=None, repr=False)
+    db_id: str = ""
+    # What sign-in found that the person must see (rolled-back data, unsigned roles, ...).
+    integrity_warnings: list[str] = field(default_factory=list)
+
+    @property
+    def credentials(self) -> Credentials:
+        return Credentials(self.data_dir)
 
     # -- time --------------------------------------------------------------------------------
     def now(self) -> str:
@@ -73,13 +85,21 @@ class Session:
 
     def audit(self, conn: Connection, action: str, object_type: str, object_id: object = None,
               details: dict[str, Any] | None = None) -> AuditEvent:
-        return audit_log.append(conn, self.now(), self.account.username, action, object_type, object_id, details)
+        """Append an event signed with this person's key (unsigned only where no key exists yet:
+        workstations from before schema 6, until the person's next sign-in)."""
+        return audit_log.append(conn, self.now(), self.account.username, action, object_type, object_id, details,
+                                signer=self._sign_event if self.personal is not None else None)
+
+    def _sign_event(self, event_hash: str) -> tuple[str, str]:
+        import base64
+
+        return self.personal.fingerprint, base64.b64encode(self.personal.sign(bytes.fromhex(event_hash))).decode()
 
     def _extends_recorded_head(self, conn: Connection) -> bool:
         """Advance the recorded head only over a chain that still holds the recorded event:
         after a cut tail the old head must stay, so verification keeps reporting the cut."""
         try:
-            known = KeyHeader.load(self.header_path).audit_head
+            known = self.credentials.read().audit_head
         except Exception:
             return False
         seq = int(known.get("seq", 0) or 0)
@@ -89,16 +109,24 @@ class Session:
         return row is not None and row[0] == known.get("hash")
 
     def _record_head(self, head: tuple[int, str]) -> None:
-        """Keep the chain head outside the database too, so deleting the tail is detectable."""
+        """Keep the chain head outside the database too (workstation-wide, and as the head this
+        person has seen, signed with their key), so deleting or rewriting the tail is detectable."""
         if head[0] == 0:
             return
+        from app.model.errors import StorageError
+        from app.services import integrity
+
         try:
-            header = KeyHeader.load(self.header_path)
-            if header.audit_head.get("seq", 0) < head[0]:
-                header.audit_head = {"seq": head[0], "hash": head[1]}
-                header.save(self.header_path)
-        except Exception:
-            pass
+            with self.credentials.update() as header:
+                if header.audit_head.get("seq", 0) < head[0]:
+                    header.audit_head = {"seq": head[0], "hash": head[1]}
+                if self.personal is not None:
+                    header.seen_heads[self.account.username] = integrity.seen_record(self, head)
+        except StorageError as exc:
+            # The change itself is committed; failing it now would report a failure that did not
+            # happen. The person is told (status bar, CLI) that the outside record is behind.
+            self.integrity_warnings.append(f"The audit trail's head could not be recorded outside the database "
+                                           f"({exc}); the next successful change records it.")
 
     def reauthenticate(self, passphrase: str) -> None:
         """Sensitive actions (signing, export of keys) ask for the passphrase again."""

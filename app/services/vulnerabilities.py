@@ -389,6 +389,7 @@ def export_csaf_package(session: Session, vuln_ids: Sequence[str], destination: 
     # The package allows [A-Za-z0-9._-] only; CSAF file names may also hold '+'.
     files = {re.sub(r"[^A-Za-z0-9._-]", "_", csaf_report.filename(state.tracking_id)): csaf_report.to_bytes(doc)
              for _, doc, state in plans}
+    files.update(pki_service.revocation_files(session))
     stamp = now[:19].replace("-", "").replace(":", "").replace("T", "-")
     name = f"CSAF-{stamp}-{plans[0][0].id}" + (f"-and-{len(plans) - 1}-more" if len(plans) > 1 else "")
     package = write_package(Path(destination), name, files, content, media, sign_manifest, ca_pem)

@@ -12,25 +12,33 @@ from pathlib import Path
 
 import platformdirs
 
-from app.model.accounts import DEFAULT_POLICY, Role, lockout_delay, validate_username
-from app.model.errors import AuthError, LockedOutError, StorageError, ValidationError
+from app.model.accounts import DEFAULT_POLICY, Account, Role, lockout_delay, validate_username
+from app.model.errors import (
+    AuthError,
+    IntegrityError,
+    LockedOutError,
+    PassphraseChangeRequired,
+    StorageError,
+    ValidationError,
+)
 from app.model.markings import Marking, parse_declassify_on
 from app.model.settings import Settings
-from app.services import pki
+from app.services import decisions, identity, integrity, pki, revocation
 from app.services.session import Clock, Session, utc_now
+from reports import pki as pki_core
 from storage import accounts as accounts_repo
 from storage import audit as audit_log
-from storage import keyring_secret, settings_repo
+from storage import identity_repo, keyring_secret, pki_repo, settings_repo
 from storage.atomic import atomic_write
+from storage.credentials import Credentials
 from storage.db import Database
-from storage.keys import KEYRING_MODE, PASSPHRASE_MODE, KeyHeader, new_data_key
+from storage.keys import KEYRING_MODE, PASSPHRASE_MODE, KeyHeader, Unlocked, new_data_key, seal
 
 DB_NAME = "workstation.db"
 HEADER_NAME = "workstation.keys.json"
 # Shown before sign-in (banner, consent text): not secret, so kept outside the encrypted database.
 PRELOGIN_NAME = "workstation.prelogin.json"
-MAX_PENDING_EVENTS = 1000
-
+RECOVERY_HOLDER = "__recovery__"
 
 
 def default_data_dir() -> Path:
@@ -106,30 +114,51 @@ def initialize(
             with contextlib.suppress(OSError):
                 data_dir.rmdir()
         raise
-    header.set_passphrase_slot(admin_username, admin_passphrase, data_key, secret)
-    recovery = header.set_recovery_slot(data_key)
-    hpath, dpath = header_path(data_dir), db_path(data_dir)
-    header.save(hpath)
+    written: list[Path] = []
     try:
+        unlocked = header.set_passphrase_slot(admin_username, admin_passphrase, data_key, secret)
+        recovery = header.set_recovery_slot(data_key)
+        creds = Credentials(data_dir)
+        hpath, dpath = creds.path, db_path(data_dir)
+        creds.create(header)
+        written.append(hpath)
         db = Database.open(dpath, data_key, create=True)
+        written.append(dpath)
         with db.transaction() as conn:
             account = accounts_repo.insert(conn, admin_username, admin_display_name, Role.ADMIN, now, "setup")
             settings = Settings(workstation_name=workstation_name.strip(), system_high=system_high)
             if banner_text:
                 settings = dataclasses.replace(settings, consent_banner=banner_text)
             settings_repo.save(conn, settings)
-            session = Session(data_dir, db, account, hpath, clock)
+            session = Session(data_dir, db, account, hpath, clock, db_id=header.db_id, unlocked=unlocked)
+            # The administrator's own key first: every event and decision below is signed with it.
+            session.personal = identity.create_personal_key(conn, header.db_id, admin_username, unlocked, now,
+                                                            "setup")
+            # The workstation CA is born with the workstation, in the same transaction; its key is
+            # wrapped for this administrator and for the recovery key, never left under the data key.
+            ca = pki.create_workstation_ca(conn, workstation_name.strip(), now, admin_username)
+            identity.wrap_ca_for(conn, header.db_id, admin_username, unlocked, ca.key, now)
+            _wrap_ca_for_recovery(conn, header, recovery, ca.key, now)
+            cert = pki.certify_key(conn, ca, account, session.personal.key.public_key(), now, admin_username)
+            ca_fp = pki_core.fingerprint(ca.cert)
+            decisions.record(conn, session.personal, "workstation.init", "workstation", header.db_id, admin_username,
+                             now, header.db_id, {"admin": admin_username, "ca": ca_fp, "name": workstation_name,
+                                                 "system_high": system_high})
+            decisions.record(conn, session.personal, "account.create", "account", admin_username, admin_username,
+                             now, header.db_id, {"username": admin_username, "role": Role.ADMIN.value,
+                                                 "display_name": admin_display_name})
             session.audit(conn, "workstation.init", "workstation", header.db_id,
                           {"name": workstation_name, "system_high": system_high, "keyring_mode": header.keyring_mode})
+            session.audit(conn, "pki.ca_create", "certificate", ca_fp, {"subject": ca.cert.subject.rfc4514_string()})
             session.audit(conn, "account.create", "account", admin_username, {"role": "admin"})
-            # The workstation CA is born with the workstation, in the same transaction.
-            pki.setup_hook(session, conn)
-            pki.account_hook(session, conn, account)
+            session.audit(conn, "pki.certificate_issue", "account", admin_username,
+                          {"fingerprint": pki_core.fingerprint(cert), "key": session.personal.fingerprint})
             head = audit_log.head(conn)
     except BaseException:
         with contextlib.suppress(NameError):
             db.close()
-        for p in (dpath, hpath, dpath.with_name(DB_NAME + "-wal"), dpath.with_name(DB_NAME + "-shm")):
+        for p in (*written, db_path(data_dir).with_name(DB_NAME + "-wal"),
+                  db_path(data_dir).with_name(DB_NAME + "-shm")):
             with contextlib.suppress(OSError):
                 p.unlink()
         if secret is not None:
@@ -138,10 +167,22 @@ def initialize(
             with contextlib.suppress(OSError):
                 data_dir.rmdir()  # only when empty: nothing of anyone else's is removed
         raise
-    header.audit_head = {"seq": head[0], "hash": head[1]}
-    header.save(hpath)
+    with creds.update() as fresh:
+        fresh.audit_head = {"seq": head[0], "hash": head[1]}
+        fresh.seen_heads[admin_username] = integrity.seen_record(session, head)
+    integrity.save_local(session)
     _write_prelogin(data_dir, settings)
     return SetupResult(recovery, header.keyring_mode, status.backend, session)
+
+
+def _wrap_ca_for_recovery(conn: object, header: KeyHeader, recovery: str, ca_key: object, now: str) -> None:
+    """The recovery key (printed at setup, kept offline) also opens the CA key, so a workstation
+    whose administrators all lost their passphrases can still certify people."""
+    from storage.identity_repo import Wrapped
+
+    nonce, ct = seal(header.recovery_wrap_key(recovery), pki_core.key_to_der(ca_key),  # type: ignore[arg-type]
+                     f"frontier-review|{header.db_id}|ca|{RECOVERY_HOLDER}".encode())
+    identity_repo.set_ca_wrap(conn, RECOVERY_HOLDER, Wrapped("recovery", nonce, ct), now)
 
 
 def key_protection(data_dir: Path) -> str:
@@ -165,8 +206,13 @@ def prelogin_settings(data_dir: Path) -> Settings:
 def _write_prelogin(data_dir: Path, settings: Settings) -> None:
     data = {"workstation_name": settings.workstation_name, "system_high": settings.system_high,
             "consent_banner": settings.consent_banner}
-    with contextlib.suppress(OSError):  # a missing copy only means the default consent text is shown
-        atomic_write(Path(data_dir) / PRELOGIN_NAME, json.dumps(data, indent=1).encode())
+    path = Path(data_dir) / PRELOGIN_NAME
+    text = json.dumps(data, indent=1).encode()
+    with contextlib.suppress(OSError):
+        if path.read_bytes() == text:
+            return  # unchanged: no write at every sign-in
+    with contextlib.suppress(OSError, StorageError):  # a missing copy only means the default consent text
+        atomic_write(path, text)
 
 
 # Settings an administrator may change after setup. The workstation name and system-high stay as
@@ -221,26 +267,17 @@ def _check_lockout(header: KeyHeader, username: str, now: datetime) -> None:
         raise LockedOutError(username, remaining)
 
 
-def _record_failure(header: KeyHeader, hpath: Path, username: str, now: datetime, action: str) -> None:
-    entry = header.failures.setdefault(username, {"count": 0, "last": now.isoformat()})
-    entry["count"] = int(entry["count"]) + 1
-    entry["last"] = now.isoformat()
-    if len(header.pending_events) < MAX_PENDING_EVENTS:
-        header.pending_events.append({"ts": now.isoformat(timespec="microseconds"), "actor": username,
-                                      "action": action, "count": entry["count"]})
-    header.save(hpath)
-
-
-def _unwrap(data_dir: Path, header: KeyHeader, username: str, passphrase: str, now: datetime,
-            action: str) -> bytes:
-    hpath = header_path(data_dir)
+def _unlock(creds: Credentials, username: str, passphrase: str, now: datetime) -> tuple[KeyHeader, Unlocked]:
+    """Derive (slow, outside the lock) against a snapshot; count a failure under the lock."""
+    header = creds.read()
     _check_lockout(header, username, now)
     secret = _keyring_secret_for(header)
     try:
-        return header.unwrap_passphrase(username, passphrase, secret)
+        return header, header.unlock(username, passphrase, secret)
     except AuthError:
-        _record_failure(header, hpath, username, now, action)
-        _check_lockout(header, username, now)
+        with creds.update() as fresh:
+            fresh.record_failure(username, now.isoformat())
+        _check_lockout(creds.read(), username, now)
         raise
 
 
@@ -248,28 +285,34 @@ def sign_in(data_dir: Path, username: str, passphrase: str, clock: Clock = utc_n
     data_dir = Path(data_dir)
     if not db_path(data_dir).exists():
         raise StorageError(f"No workstation database in {data_dir}.")
-    hpath = header_path(data_dir)
-    header = KeyHeader.load(hpath)
+    creds = Credentials(data_dir)
     now = clock().astimezone(UTC)
-    key = _unwrap(data_dir, header, username, passphrase, now, "auth.failed")
-    db = Database.open(db_path(data_dir), key)
+    header, unlocked = _unlock(creds, username, passphrase, now)
+    db = Database.open(db_path(data_dir), unlocked.data_key)
     try:
         account = accounts_repo.get(db.conn, username)
-        session = Session(data_dir, db, account, hpath, clock)
+        session = Session(data_dir, db, account, creds.path, clock, db_id=header.db_id, unlocked=unlocked)
+        if accounts_repo.must_change_passphrase(db.conn, username):
+            raise PassphraseChangeRequired(username)
+        _open_personal_key(session)
+        _check_signed_account(session)
+        findings = integrity.check(session, creds.read().seen_heads.get(username))
+        failures = header.failures.get(username)
         with session.transaction() as conn:
-            for ev in header.pending_events:
-                audit_log.append(conn, ev["ts"], ev["actor"], ev["action"], "account", ev["actor"],
-                                 {"consecutive_failures": ev.get("count", 0), "recorded_offline": True})
-            if account.disabled:
-                session.audit(conn, "auth.refused_disabled", "account", username)
-            else:
-                session.audit(conn, "auth.sign_in", "account", username)
-        fresh = KeyHeader.load(hpath)  # the transaction above advanced the recorded audit head
-        fresh.pending_events = []
-        fresh.failures.pop(username, None)
-        fresh.save(hpath)
-        if account.disabled:
-            raise AuthError(f"Account '{username}' is disabled; ask an administrator.")
+            if failures:
+                # Unauthenticated counts from the key header, reported by the person signing in.
+                session.audit(conn, "auth.failures_reported", "account", username,
+                              {"failed_attempts": int(failures.get("count", 0)), "last": failures.get("last"),
+                               "source": "key header (written before anyone signed in)"})
+            for finding in findings:
+                session.audit(conn, "integrity.alarm", "workstation", header.db_id, {"finding": finding})
+            session.audit(conn, "auth.sign_in", "account", username)
+        session.integrity_warnings.extend(findings)
+        with creds.update() as fresh:
+            fresh.failures.pop(username, None)
+        if account.role is Role.ADMIN:
+            _administrator_duties(session)
+        integrity.save_local(session)
         _write_prelogin(data_dir, session.settings)
         return session
     except BaseException:
@@ -277,15 +320,165 @@ def sign_in(data_dir: Path, username: str, passphrase: str, clock: Clock = utc_n
         raise
 
 
-def check_passphrase(session: Session, passphrase: str) -> None:
-    header = KeyHeader.load(session.header_path)
-    now = session.clock().astimezone(UTC)
+def _open_personal_key(session: Session) -> None:
+    """Open this person's key; migrate a key from before per-person keys, or make a new one
+    (after a recovery) with a certificate request an administrator confirms."""
+    assert session.unlocked is not None
+    conn = session.db.conn
+    username = session.account.username
+    session.personal = identity.open_personal_key(conn, session.db_id, username, session.unlocked)
+    if session.personal is not None:
+        return
+    now = session.now()
+    with session.transaction() as tx:
+        migrated = identity.migrate_legacy_key(tx, session.db_id, username, session.unlocked, now)
+        session.personal = migrated or identity.create_personal_key(tx, session.db_id, username, session.unlocked,
+                                                                    now, "sign-in")
+        _reseal_legacy_pkcs12(session, tx)
+        if migrated:
+            session.audit(tx, "identity.key_migrate", "account", username,
+                          {"key": migrated.fingerprint,
+                           "note": "signing key moved under the owner's passphrase; until now the shared data key "
+                                   "protected it"})
+        else:
+            identity.request_certificate(tx, session.account, session.personal, b"", now)
+            session.audit(tx, "identity.key_create", "account", username, {"key": session.personal.fingerprint})
+
+
+def _reseal_legacy_pkcs12(session: Session, conn: object) -> None:
+    for ident in pki_repo.identities(conn, session.account.username):  # type: ignore[arg-type]
+        if ident.source == "pkcs12" and ident.key_der and not ident.key_der.startswith(pki.SEALED):
+            sealed = pki._seal_identity_key(session, pki_core.key_from_der(ident.key_der))
+            conn.execute("UPDATE signing_identities SET key_der = ? WHERE id = ?", (sealed, ident.id))  # type: ignore[attr-defined]
+
+
+def _check_signed_account(session: Session) -> None:
+    """The role and status in the accounts table count only as an administrator signed them."""
+    conn = session.db.conn
+    account = session.account
+    if not decisions.has_signed_accounts(conn):
+        if account.role is Role.ADMIN:
+            return  # a workstation from before signed decisions: _administrator_duties attests it
+        session.integrity_warnings.append("This workstation's accounts have not been attested with signatures yet: "
+                                          "an administrator's next sign-in does it.")
+        return
+    reg = decisions.Registry.load(conn, session.db_id)
     try:
-        _unwrap(session.data_dir, header, session.account.username, passphrase, now, "auth.reauth_failed")
-    except LockedOutError:
-        raise  # says how long to wait: even the right passphrase is refused until then
-    except AuthError:
-        raise AuthError("Wrong passphrase.") from None
+        state = decisions.account_state(conn, reg, account.username)
+        problem = None
+        if state.role is not account.role:
+            problem = (f"your role in the database ({account.role.label}) is not the one an administrator signed "
+                       f"({state.role.label})")
+        elif state.disabled:
+            problem = "an administrator disabled this account"
+    except IntegrityError as exc:
+        problem = str(exc)
+    if problem:
+        with session.transaction() as tx:
+            session.audit(tx, "auth.refused_unsigned_role", "account", account.username, {"reason": problem})
+        raise AuthError(f"Sign-in refused: {problem}. The accounts table was changed outside the application; "
+                        "an administrator must review the audit trail.")
+
+
+def _administrator_duties(session: Session) -> None:
+    """At an administrator's sign-in: take over a CA key still under the data key, attest the
+    accounts of a workstation from before signed decisions, issue proven certificate requests."""
+    assert session.unlocked is not None and session.personal is not None
+    conn = session.db.conn
+    admins = [a.username for a in accounts_repo.list_all(conn) if a.role is Role.ADMIN and not a.disabled]
+    _report_unknown_failures(session, {a.username for a in accounts_repo.list_all(conn)})
+    stored = pki_repo.get_ca(conn)
+    if stored is not None and stored.key_der:
+        with session.transaction() as tx:
+            erased = identity.migrate_legacy_ca(tx, session.db_id, session.account, session.unlocked, session.now(),
+                                                admins)
+            session.audit(tx, "pki.ca_key_wrap", "certificate", stored.fingerprint,
+                          {"holder": session.account.username, "data_key_copy_erased": erased})
+    if not decisions.has_signed_accounts(conn):
+        _attest_legacy_workstation(session)
+    pki.issue_pending(session)
+
+
+def _report_unknown_failures(session: Session, accounts: set[str]) -> None:
+    """Failed sign-ins under names that are not accounts: an administrator reports them (their
+    names are untrusted and bounded), then they are cleared."""
+    unknown = {n: e for n, e in session.credentials.read().failures.items() if n not in accounts}
+    if not unknown:
+        return
+    with session.transaction() as conn:
+        session.audit(conn, "auth.unknown_failures_reported", "workstation", session.db_id,
+                      {"names": {n[:64]: int(e.get("count", 0)) for n, e in unknown.items()},
+                       "source": "key header (written before anyone signed in)"})
+    with session.credentials.update() as fresh:
+        for n in unknown:
+            fresh.failures.pop(n, None)
+
+
+def _attest_legacy_workstation(session: Session) -> None:
+    """First administrator sign-in after the upgrade to signed decisions: certify this
+    administrator's key and sign the accounts as they stand (labelled as an attestation)."""
+    assert session.personal is not None
+    conn = session.db.conn
+    ca = pki.load_ca(session)
+    with session.transaction() as tx:
+        mine = session.personal.fingerprint
+        if not any(pki_core.key_fingerprint(pki_core.cert_from_bytes(i.cert_der).public_key()) == mine
+                   for i in pki_repo.identities(tx, session.account.username)):
+            pki.certify_key(tx, ca, session.account, session.personal.key.public_key(), session.now(),
+                            session.account.username)
+            identity_repo.discard_requests(tx, session.account.username)
+        now = session.now()
+        decisions.record(tx, session.personal, "workstation.migrate", "workstation", session.db_id,
+                         session.account.username, now, session.db_id,
+                         {"admin": session.account.username, "ca": pki_core.fingerprint(ca.cert)})
+        for account in accounts_repo.list_all(conn):
+            decisions.record(tx, session.personal, "account.attest", "account", account.username,
+                             session.account.username, now, session.db_id,
+                             {"username": account.username, "role": account.role.value,
+                              "disabled": account.disabled, "display_name": account.display_name})
+        session.audit(tx, "workstation.attest", "workstation", session.db_id,
+                      {"accounts": [a.username for a in accounts_repo.list_all(conn)]})
+
+
+def change_initial_passphrase(data_dir: Path, username: str, current: str, new: str,
+                              clock: Clock = utc_now) -> Session:
+    """First sign-in: replace the passphrase an administrator chose, create the person's own
+    signing key under it and request its certificate (proven with the first passphrase)."""
+    data_dir = Path(data_dir)
+    creds = Credentials(data_dir)
+    now = clock().astimezone(UTC)
+    header, first = _unlock(creds, username, current, now)
+    DEFAULT_POLICY.check(new, username)
+    if new == current:
+        raise ValidationError("passphrase", "choose a passphrase other than the one the administrator gave you")
+    db = Database.open(db_path(data_dir), first.data_key)
+    try:
+        account = accounts_repo.get(db.conn, username)
+        if not accounts_repo.must_change_passphrase(db.conn, username):
+            raise ValidationError("passphrase", "this account already has its own passphrase; use Change passphrase")
+        slot, mine = header.new_slot(username, new, first.data_key, _keyring_secret_for(header))
+        session = Session(data_dir, db, account, creds.path, clock, db_id=header.db_id, unlocked=mine)
+        with session.transaction() as conn:
+            stamp = session.now()
+            session.personal = identity.create_personal_key(conn, header.db_id, username, mine, stamp,
+                                                            "first-sign-in")
+            if identity_repo.ca_wrap(conn, username) is not None:
+                ca = identity.open_ca_key(conn, header.db_id, account, first)
+                identity.wrap_ca_for(conn, header.db_id, username, mine, ca.key, stamp)
+            identity.request_certificate(conn, account, session.personal, first.personal_wrap, stamp)
+            accounts_repo.set_must_change_passphrase(conn, username, False)
+            session.audit(conn, "account.passphrase_set", "account", username, {"first_sign_in": True})
+            session.audit(conn, "identity.key_create", "account", username, {"key": session.personal.fingerprint})
+            with creds.update() as fresh:
+                fresh.slots[username] = slot
+                fresh.failures.pop(username, None)
+    finally:
+        db.close()
+    return sign_in(data_dir, username, new, clock)
+
+
+def check_passphrase(session: Session, passphrase: str) -> None:
+    unlock_again(session, passphrase)
 
 
 def lock(session: Session, reason: str = "on demand") -> None:
@@ -293,6 +486,7 @@ def lock(session: Session, reason: str = "on demand") -> None:
         return
     with session.transaction() as conn:
         session.audit(conn, "session.lock", "account", session.account.username, {"reason": reason})
+    integrity.save_local(session)
     session.locked = True
 
 
@@ -307,27 +501,43 @@ def sign_out(session: Session) -> None:
     with contextlib.suppress(Exception):
         with session.transaction() as conn:
             session.audit(conn, "auth.sign_out", "account", session.account.username)
+        integrity.save_local(session)
     session.close()
 
 
 def data_key_for(session: Session, passphrase: str) -> bytes:
     """Unwrap the data key again (sensitive actions that add or replace key slots)."""
-    header = KeyHeader.load(session.header_path)
+    return unlock_again(session, passphrase).data_key
+
+
+def unlock_again(session: Session, passphrase: str) -> Unlocked:
+    """Re-ask the passphrase: the data key and this person's wrapping key. A wrong one counts
+    toward the lockout and is audited, signed by the person whose session it is."""
     now = session.clock().astimezone(UTC)
-    return _unwrap(session.data_dir, header, session.account.username, passphrase, now, "auth.reauth_failed")
+    try:
+        return _unlock(session.credentials, session.account.username, passphrase, now)[1]
+    except AuthError as exc:
+        with contextlib.suppress(Exception), session.transaction() as conn:
+            session.audit(conn, "auth.reauth_failed", "account", session.account.username,
+                          {"locked_out": isinstance(exc, LockedOutError)})
+        if isinstance(exc, LockedOutError):
+            raise
+        raise AuthError("Wrong passphrase.") from None
 
 
 def recover(data_dir: Path, recovery_key: str, admin_username: str, new_passphrase: str,
             clock: Clock = utc_now) -> Session:
     """Open with the recovery key and give an admin account a new passphrase.
 
+    The administrator's earlier signing key was wrapped under the lost passphrase and is gone: a
+    new key is made and certified with the CA key's recovery copy; the old certificate is revoked.
     On new hardware (keyring secret absent) the workstation moves to a fresh keyring secret or
     passphrase-only mode; other accounts' slots that depended on the old secret are removed and
     must be reset by the admin.
     """
     data_dir = Path(data_dir)
-    hpath = header_path(data_dir)
-    header = KeyHeader.load(hpath)
+    creds = Credentials(data_dir)
+    header = creds.read()
     key = header.unwrap_recovery(recovery_key)
     DEFAULT_POLICY.check(new_passphrase, admin_username)
     db = Database.open(db_path(data_dir), key)
@@ -337,6 +547,7 @@ def recover(data_dir: Path, recovery_key: str, admin_username: str, new_passphra
             raise AuthError(f"'{admin_username}' is not an administrator account.")
         secret: bytes | None = None
         dropped: list[str] = []
+        keyring_mode = header.keyring_mode
         if header.keyring_mode == KEYRING_MODE:
             try:
                 secret = keyring_secret.load(header.db_id)
@@ -344,18 +555,52 @@ def recover(data_dir: Path, recovery_key: str, admin_username: str, new_passphra
                 status = keyring_secret.status()
                 secret = keyring_secret.create(header.db_id) if status.trusted else None
                 if secret is None:
-                    header.keyring_mode = PASSPHRASE_MODE
+                    keyring_mode = PASSPHRASE_MODE
                 dropped = [n for n, s in header.slots.items() if s.uses_keyring and n != admin_username]
-                for n in dropped:
-                    header.slots.pop(n)
-        header.set_passphrase_slot(admin_username, new_passphrase, key, secret)
-        header.failures.pop(admin_username, None)
-        header.save(hpath)
-        session = Session(data_dir, db, account, hpath, clock)
+        header.keyring_mode = keyring_mode
+        slot, mine = header.new_slot(admin_username, new_passphrase, key, secret)
+        session = Session(data_dir, db, account, creds.path, clock, db_id=header.db_id, unlocked=mine)
+        ca = _recovery_ca(db.conn, header, recovery_key)
         with session.transaction() as conn:
+            now = session.now()
+            session.personal = identity.create_personal_key(conn, header.db_id, admin_username, mine, now, "recovery")
+            revocation.revoke_account(session, conn, ca, admin_username, "recovery: passphrase lost",
+                                      keep_key=session.personal.key_id)
+            if ca is not None:
+                identity.wrap_ca_for(conn, header.db_id, admin_username, mine, ca.key, now)
+                pki.certify_key(conn, ca, account, session.personal.key.public_key(), now, admin_username)
             session.audit(conn, "workstation.recover", "account", admin_username,
-                          {"slots_removed": dropped, "keyring_mode": header.keyring_mode})
+                          {"slots_removed": dropped, "keyring_mode": keyring_mode,
+                           "key": session.personal.fingerprint})
+            with creds.update() as fresh:
+                fresh.keyring_mode = keyring_mode
+                for n in dropped:
+                    fresh.slots.pop(n, None)
+                fresh.slots[admin_username] = slot
+                fresh.failures.pop(admin_username, None)
+        integrity.save_local(session)
         return session
     except BaseException:
         db.close()
         raise
+
+
+def _recovery_ca(conn: object, header: KeyHeader, recovery_key: str) -> pki_core.CertifiedKey | None:
+    from storage.keys import unseal
+
+    wrapped = identity_repo.ca_wrap(conn, RECOVERY_HOLDER)  # type: ignore[arg-type]
+    stored = pki_repo.get_ca(conn)  # type: ignore[arg-type]
+    if stored is None:
+        return None
+    if wrapped is None:
+        if stored.key_der:  # a workstation from before per-person keys
+            return pki_core.CertifiedKey(pki_core.key_from_der(stored.key_der),
+                                         pki_core.cert_from_bytes(stored.cert_der), ())
+        return None
+    der = unseal(header.recovery_wrap_key(recovery_key), wrapped.nonce, wrapped.wrapped,
+                 f"frontier-review|{header.db_id}|ca|{RECOVERY_HOLDER}".encode(), "The CA key's recovery copy")
+    return pki_core.CertifiedKey(pki_core.key_from_der(der), pki_core.cert_from_bytes(stored.cert_der), ())
+
+
+def account_of(session: Session, username: str) -> Account:
+    return accounts_repo.get(session.db.conn, username)

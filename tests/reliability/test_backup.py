@@ -54,7 +54,7 @@ def test_backup_is_a_complete_signed_folder_and_is_audited(workstation, dest):
     # Key header copy carries the snapshot's audit head and no lockout state.
     header = store.parse_header((result.folder / store.HEADER_FILE).read_bytes(), "h")
     assert header.audit_head == {"seq": result.meta.audit_seq, "hash": result.meta.audit_hash}
-    assert header.failures == {} and header.pending_events == []
+    assert header.failures == {} and header.seen_heads == {}
 
 
 def test_only_an_administrator_may_back_up_and_the_passphrase_is_re_asked(workstation, dest):

@@ -90,7 +90,11 @@ def test_event_rewritten_with_a_recomputed_hash_breaks_the_next_link(workstation
     conn.execute("UPDATE audit_events SET actor = 'mallory', hash = ? WHERE seq = 3", (forged,))
     conn.close()
     result = audit.verify(workstation.session("auditor"))
-    assert not result.ok and result.first_bad_seq == 4 and "does not link to event 3" in result.problems[0]
+    # The rewritten event's own signature no longer matches (its signer is not "mallory"), and
+    # the chain alone (without signatures) still names the broken link after it.
+    assert not result.ok and result.first_bad_seq == 3 and "not mallory's" in result.problems[0]
+    chain_only = audit_log.verify(insider_connection(workstation.data_dir))
+    assert chain_only.first_bad_seq == 4 and "does not link to event 3" in chain_only.problems[0]
 
 
 def test_deleted_tail_events_are_detected_through_the_head_in_the_key_header(workstation):

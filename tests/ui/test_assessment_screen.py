@@ -205,7 +205,7 @@ def test_rulesets_screen_admin_import_refuses_unsigned_and_accepts_signed(qtbot,
     screen.choose_file = lambda _title: str(path)
     qtbot.mouseClick(screen.import_ruleset_button, Qt.MouseButton.LeftButton)
     assert "unsigned coverage rule set refused" in screen.result.text() and screen.rulesets.rowCount() == 1
-    ca = pki_service.load_ca(admin.session.db.conn)
+    ca = pki_service.load_ca(admin.session)
     (tmp_path / "agency.json.p7s").write_bytes(sign_detached(path.read_bytes(), ca.key, ca.cert))
     qtbot.mouseClick(screen.import_ruleset_button, Qt.MouseButton.LeftButton)
     assert screen.result.text().startswith("Imported rule set public-reference v2")

@@ -49,7 +49,7 @@ def _admin(workstation):
 
 
 def _sign(admin, data: bytes) -> bytes:
-    ca = pki_service.load_ca(admin.db.conn)
+    ca = pki_service.load_ca(admin)
     return sign_detached(data, ca.key, ca.cert)
 
 
@@ -532,7 +532,7 @@ def test_rule_set_signed_with_stock_openssl_by_an_imported_agency_root(workstati
 def test_template_signed_by_a_reviewer_account_certificate_is_refused(workstation, tmp_path):
     """Reviewers' certificates chain to the workstation CA but are not an authority for rules."""
     admin = _admin(workstation)
-    reviewer_identity = pki_service.load_identity(admin, "reviewer")
+    reviewer_identity = pki_service.load_identity(workstation.session("reviewer"), "reviewer")
     doc = _template_doc(version=99)
     path = _write_signed(admin, tmp_path / "by_reviewer.json", doc, signer=reviewer_identity)
     with pytest.raises(IntegrityError, match="workstation account certificate"):

@@ -71,7 +71,7 @@ def test_reordered_events_detected(db):
     db.conn.execute("DELETE FROM audit_events")
     # Events 2 and 3 swap places (each keeps its own content, the sequence numbers stay in order).
     for seq, r in zip(range(1, 6), [rows[0], rows[2], rows[1], rows[3], rows[4]], strict=True):
-        db.conn.execute("INSERT INTO audit_events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", (seq, *r[1:]))
+        db.conn.execute("INSERT INTO audit_events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (seq, *r[1:]))
     result = audit.verify(db.conn)
     assert not result.ok and result.first_bad_seq == 2
     assert "does not link" in result.problems[0]

@@ -10,7 +10,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from app.model.errors import IntegrityError, ValidationError
+from app.model.errors import IntegrityError, PermissionDenied, ValidationError
 from reports import pki
 from reports.detached import sign_detached, verify_detached
 
@@ -163,20 +163,24 @@ def test_service_creates_ca_and_certificates(workstation) -> None:  # type: igno
     ca_cert = pki_service.workstation_ca(admin)
     assert "Test workstation" in ca_cert.subject.rfc4514_string()
     assert pki_service.trusted_roots(admin) == [ca_cert]
-    for name in ("reviewer", "reviewer2", "lead"):
+    # Everyone's own key is certified (it signs their audit events and decisions); only roles
+    # that sign reports may use it for that (the services check the permission).
+    for name in ("reviewer", "reviewer2", "lead", "auditor", "admin"):
         info = pki_service.identity_info(admin, name)
         assert info is not None and info.source == "workstation"
-    assert pki_service.identity_info(admin, "auditor") is None  # auditors never sign
-    assert pki_service.identity_info(admin, "admin") is None
-    ident = pki_service.load_identity(admin, "reviewer")
+    # Nobody loads another person's key: it is wrapped under that person's own passphrase.
+    with pytest.raises(PermissionDenied):
+        pki_service.load_identity(admin, "reviewer")
+    reviewer = workstation.session("reviewer")
+    ident = pki_service.load_identity(reviewer, "reviewer")
     assert ident.key is not None and ident.cert.issuer == ca_cert.subject
     pki_service.ensure_ready(admin)  # idempotent: no second CA, no second certificate
     assert pki_service.workstation_ca(admin) == ca_cert
-    assert pki_service.load_identity(admin, "reviewer").cert == ident.cert
+    assert pki_service.load_identity(reviewer, "reviewer").cert == ident.cert
     from app.services import audit
 
     actions = [e.action for e in audit.events(admin, 500)]
-    assert actions.count("pki.ca_create") == 1 and actions.count("pki.certificate_issue") == 3
+    assert actions.count("pki.ca_create") == 1 and actions.count("pki.certificate_issue") == 5
 
 
 def test_hooks_issue_at_setup_and_account_creation(tmp_path: Path) -> None:
@@ -189,8 +193,14 @@ def test_hooks_issue_at_setup_and_account_creation(tmp_path: Path) -> None:
                                     admin_passphrase="correct-horse-42-granite")
     admin = result.session
     assert "Hooked" in pki_service.workstation_ca(admin).subject.rfc4514_string()
-    assert pki_service.identity_info(admin, "admin") is None  # administrators do not sign reports
+    assert pki_service.identity_info(admin, "admin") is not None  # certified at setup
     users.add_user(admin, "correct-horse-42-granite", "rev", "Rev One", Role.REVIEWER, "battery-staple-7-willow")
+    # No key exists until the person sets their own passphrase at first sign-in.
+    assert pki_service.identity_info(admin, "rev") is None
+    workstation.change_initial_passphrase(tmp_path / "ws", "rev", "battery-staple-7-willow",
+                                          "my-own-passphrase-31").close()
+    assert pki_service.identity_info(admin, "rev") is None  # requested, not yet issued
+    assert pki_service.issue_pending(admin) == ["rev"]
     assert pki_service.identity_info(admin, "rev") is not None
     admin.close()
 
@@ -268,8 +278,6 @@ def test_admin_reissues_an_expired_certificate(workstation) -> None:  # type: ig
     before = pki_service.identity_info(admin, "reviewer")
     with pytest.raises(PermissionDenied):
         pki_service.reissue_certificate(workstation.session("lead"), "reviewer", workstation.passphrase("lead"))
-    with pytest.raises(ValidationError, match="does not sign"):
-        pki_service.reissue_certificate(admin, "auditor", workstation.passphrase("admin"))
     after = pki_service.reissue_certificate(admin, "reviewer", workstation.passphrase("admin"))
     assert before is not None and after.fingerprint != before.fingerprint
-    assert pki_service.load_identity(admin, "reviewer").info.fingerprint == after.fingerprint
+    assert pki_service.identity_info(admin, "reviewer").fingerprint == after.fingerprint

@@ -3,7 +3,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from app.model.accounts import Role
-from app.model.errors import AuthError, LockedOutError, PermissionDenied, ValidationError
+from app.model.errors import AuthError, LockedOutError, PassphraseChangeRequired, PermissionDenied, ValidationError
 from app.model.markings import Marking
 from app.model.submissions import Submission
 from app.services import audit, submissions, users
@@ -64,8 +64,11 @@ def test_wrong_passphrase_then_lockout_with_growing_delay(workstation):
     s = workstation_mod_sign_in(workstation, "reviewer", workstation.passphrase("reviewer"), clock)
     events = audit.events(workstation.session("auditor"), limit=50)
     s.close()
-    failed = [e for e in events if e.action == "auth.failed" and e.actor == "reviewer"]
-    assert len(failed) == 4 and all(e.details["recorded_offline"] for e in failed)
+    # Failures happen before anyone is signed in: the person who signs in next reports the count
+    # the key header holds, in an event signed with their own key (never one "by" someone else).
+    reported = [e for e in events if e.action == "auth.failures_reported" and e.actor == "reviewer"]
+    assert len(reported) == 1 and reported[0].details["failed_attempts"] == 4
+    assert reported[0].signer and reported[0].signature
 
 
 def workstation_mod_sign_in(ws, name, passphrase, clock):
@@ -75,10 +78,22 @@ def workstation_mod_sign_in(ws, name, passphrase, clock):
 def test_disabled_account_is_refused(workstation):
     admin = workstation.session("admin")
     users.set_disabled(admin, "reviewer2", True)
-    with pytest.raises(AuthError, match="disabled"):
+    # Disabling removes the key slot: the passphrase no longer opens anything at all.
+    assert "reviewer2" not in KeyHeader.load(workstation.data_dir / "workstation.keys.json").slots
+    with pytest.raises(AuthError, match="wrong passphrase"):
         workstation.session("reviewer2")
     with pytest.raises(ValidationError, match="your own account"):
         users.set_disabled(admin, "admin", True)
+    # Re-enabling gives a new first passphrase, replaced at sign-in with a new key.
+    with pytest.raises(ValidationError, match="new first passphrase"):
+        users.set_disabled(admin, "reviewer2", False)
+    users.set_disabled(admin, "reviewer2", False, workstation.passphrase("admin"), "welcome-back-first-99")
+    with pytest.raises(PassphraseChangeRequired):
+        workstation_service.sign_in(workstation.data_dir, "reviewer2", "welcome-back-first-99")
+    s = workstation_service.change_initial_passphrase(workstation.data_dir, "reviewer2", "welcome-back-first-99",
+                                                      "my-own-passphrase-again-5")
+    assert s.personal is not None
+    s.close()
 
 
 def test_passphrase_change_rewraps_without_reencrypting(workstation, memory_keyring):

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.model.errors import FrontierError, LockedOutError, StorageError
+from app.model.errors import FrontierError, LockedOutError, PassphraseChangeRequired, StorageError
 from app.services import workstation
 from app.services.session import Clock, Session, utc_now
 from ui.banner import ClassificationBanner, add_banners, window_marking
@@ -74,11 +74,39 @@ class RecoveryDialog(QDialog):
         add_banners(self, window_marking(parent))
 
 
+class FirstPassphraseDialog(QDialog):
+    """First sign-in: the person replaces the passphrase an administrator gave them; their own
+    signing key is created under the new one."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Choose your own passphrase")
+        form = QFormLayout(self)
+        hint = QLabel("Your account still has the first passphrase an administrator gave you. Choose your own "
+                      "(12 characters or more): it alone protects your personal signing key, which is created now.")
+        hint.setWordWrap(True)
+        form.addRow(hint)
+        self.passphrase = QLineEdit()
+        self.passphrase.setEchoMode(QLineEdit.EchoMode.Password)
+        self.passphrase.setAccessibleName("New passphrase")
+        self.repeat = QLineEdit()
+        self.repeat.setEchoMode(QLineEdit.EchoMode.Password)
+        self.repeat.setAccessibleName("New passphrase again")
+        form.addRow("New passphrase", self.passphrase)
+        form.addRow("Again", self.repeat)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+        self.setMinimumWidth(480)
+
+
 class SignInWindow(QWidget):
     signed_in = Signal(object)  # Session
 
     def __init__(self, data_dir: Path, jobs: JobRunner, clock: Clock = utc_now, demo_hint: str = "",
-                 recovery_dialog: Callable[[QWidget], RecoveryDialog] = RecoveryDialog) -> None:
+                 recovery_dialog: Callable[[QWidget], RecoveryDialog] = RecoveryDialog,
+                 first_passphrase_dialog: Callable[[QWidget], FirstPassphraseDialog] = FirstPassphraseDialog) -> None:
         super().__init__()
         self.setObjectName("signInWindow")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
@@ -86,6 +114,8 @@ class SignInWindow(QWidget):
         self.jobs = jobs
         self.clock = clock
         self.recovery_dialog = recovery_dialog
+        self.first_passphrase_dialog = first_passphrase_dialog
+        self._attempt: tuple[str, str] | None = None
         pre = workstation.prelogin_settings(self.data_dir)
         self.setWindowTitle(f"Frontier Review — sign in — {pre.workstation_name}")
         self.resize(760, 560)
@@ -193,6 +223,7 @@ class SignInWindow(QWidget):
             return
         self.message.setText("Checking…")
         self.sign_in_button.setEnabled(False)
+        self._attempt = (username, passphrase)
         data_dir, clock = self.data_dir, self.clock
         self.jobs.run(lambda _p, _c: workstation.sign_in(data_dir, username, passphrase, clock),
                       self._done, self._failed, label="Signing in", parent=self, cancellable=False)
@@ -206,8 +237,27 @@ class SignInWindow(QWidget):
     def _failed(self, exc: BaseException) -> None:
         self.passphrase.clear()
         self.sign_in_button.setEnabled(True)
+        attempt, self._attempt = self._attempt, None
+        if isinstance(exc, PassphraseChangeRequired) and attempt is not None:
+            self._choose_own_passphrase(*attempt)
+            return
         self.message.setText(failure_text(exc))
         self.passphrase.setFocus()
+
+    def _choose_own_passphrase(self, username: str, current: str) -> None:
+        dlg = self.first_passphrase_dialog(self)
+        if dlg.exec() != QDialog.DialogCode.Accepted:
+            self.message.setText("Sign-in cancelled: choose your own passphrase to continue.")
+            return
+        new = dlg.passphrase.text()
+        if new != dlg.repeat.text():
+            self.message.setText("The two new passphrases differ; sign in again.")
+            return
+        self.message.setText("Creating your signing key…")
+        self.sign_in_button.setEnabled(False)
+        data_dir, clock = self.data_dir, self.clock
+        self.jobs.run(lambda _p, _c: workstation.change_initial_passphrase(data_dir, username, current, new, clock),
+                      self._done, self._failed, label="Creating your signing key", parent=self, cancellable=False)
 
     @Slot()
     def recover(self) -> None:

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from app.model.accounts import DEFAULT_POLICY, Account, Permission, Role
 from app.model.errors import FrontierError
-from app.services import users, workstation
+from app.services import pki, users, workstation
 from ui.context import UiContext
 from ui.widgets.sortable_table import SortableTable
 
@@ -100,7 +100,12 @@ class UsersScreen(QWidget):
         form.addRow("Account name", self.new_username)
         form.addRow("Display name", self.new_display)
         form.addRow("Role", self.new_role)
-        form.addRow("Initial passphrase", self.new_passphrase)
+        form.addRow("First passphrase", self.new_passphrase)
+        first_hint = QLabel("Give it to the person in person: they replace it at their first sign-in, which "
+                            "creates their own signing key (you never hold it).")
+        first_hint.setObjectName("hint")
+        first_hint.setWordWrap(True)
+        form.addRow(first_hint)
         self.add_button = QPushButton("Add account…")
         self.add_button.clicked.connect(self.add_account)
         form.addRow(self.add_button)
@@ -120,10 +125,23 @@ class UsersScreen(QWidget):
         buttons.addWidget(self.enable_button)
         form.addRow(buttons)
         self.reset_passphrase = _secret_field("resetPassphrase")
-        form.addRow("New passphrase", self.reset_passphrase)
+        self.reset_passphrase.setAccessibleName("New first passphrase")
+        form.addRow("New first passphrase", self.reset_passphrase)
         self.reset_button = QPushButton("Reset passphrase…")
+        self.reset_button.setToolTip("Their signing key is revoked; they set their own passphrase and get a new key "
+                                     "at the next sign-in. Enable also uses this field.")
         self.reset_button.clicked.connect(self.reset)
         form.addRow(self.reset_button)
+        self.pending_label = _status_label()
+        form.addRow("Certificates", self.pending_label)
+        self.confirm_key = QLineEdit()
+        self.confirm_key.setObjectName("confirmKey")
+        self.confirm_key.setAccessibleName("Key fingerprint confirmed with the person")
+        self.confirm_key.setPlaceholderText("key fingerprint read out by the person (only when asked)")
+        form.addRow("Key fingerprint", self.confirm_key)
+        self.issue_button = QPushButton("Issue waiting certificates…")
+        self.issue_button.clicked.connect(self.issue_certificates)
+        form.addRow(self.issue_button)
         self.manage_status = _status_label()
         form.addRow(self.manage_status)
         return box
@@ -165,6 +183,12 @@ class UsersScreen(QWidget):
                 self.table.setItem(r, c, item)
         self.table.resizeColumnsToContents()
         self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        if self.is_admin:
+            waiting = pki.pending_requests(self.ctx.session)
+            self.pending_label.setText("none waiting" if not waiting else "; ".join(
+                f"{p.username} (" + ("proven by first passphrase" if p.enrolment_proof
+                                     else f"confirm key {p.key_fingerprint[:16]}…") + ")" for p in waiting))
+            self.issue_button.setEnabled(bool(waiting))
 
     def selected(self) -> Account | None:
         row = self.table.currentRow()
@@ -192,8 +216,8 @@ class UsersScreen(QWidget):
         self.new_passphrase.clear()
         self.new_username.clear()
         self.new_display.clear()
-        _say(self.add_status, f"Account '{username}' created. Give the initial passphrase to its owner in person.",
-             True)
+        _say(self.add_status, f"Account '{username}' created. Give the first passphrase to its owner in person; "
+             "they choose their own at first sign-in, then issue their certificate here.", True)
         self.refresh()
         self.select(username)
 
@@ -203,14 +227,24 @@ class UsersScreen(QWidget):
             _say(self.manage_status, "Select an account first.", False)
             return
         if disabled and not self.ctx.confirm(self, "Disable account",
-                                             f"Disable '{account.username}'? They cannot sign in until enabled.",
+                                             f"Disable '{account.username}'? Their key slot is removed and their "
+                                             "certificates revoked; enabling later gives a new first passphrase.",
                                              "Disable"):
             return
+        if not disabled and not self.reset_passphrase.text():
+            _say(self.manage_status, "Enter a new first passphrase for the account, then Enable.", False)
+            return
+        admin_pass = self.ctx.ask_passphrase(
+            self, f"Enter your passphrase to {'disable' if disabled else 'enable'} '{account.username}'.")
+        if admin_pass is None:
+            return
         try:
-            users.set_disabled(self.ctx.session, account.username, disabled)
+            users.set_disabled(self.ctx.session, account.username, disabled, admin_pass,
+                               None if disabled else self.reset_passphrase.text())
         except FrontierError as exc:
             _say(self.manage_status, str(exc), False)
             return
+        self.reset_passphrase.clear()
         _say(self.manage_status, f"'{account.username}' {'disabled' if disabled else 'enabled'}.", True)
         self.refresh()
         self.select(account.username)
@@ -232,6 +266,32 @@ class UsersScreen(QWidget):
             return
         self.reset_passphrase.clear()
         _say(self.manage_status, f"Passphrase of '{account.username}' reset.", True)
+
+    @Slot()
+    def issue_certificates(self) -> None:
+        """Certify keys people created at their first sign-in; a request without the enrolment
+        proof needs the fingerprint the selected person reads from their own screen."""
+        account = self.selected()
+        confirmed = self.confirm_key.text().strip()
+        try:
+            if confirmed and account is not None:
+                admin_pass = self.ctx.ask_passphrase(
+                    self, f"Enter your passphrase to certify {account.username}'s key.")
+                if admin_pass is None:
+                    return
+                pki.reissue_certificate(self.ctx.session, account.username, admin_pass, confirmed)
+                issued = [account.username]
+            else:
+                issued = pki.issue_pending(self.ctx.session)
+        except FrontierError as exc:
+            _say(self.manage_status, f"Not issued — {exc}", False)
+            return
+        self.confirm_key.clear()
+        left = [p.username for p in pki.pending_requests(self.ctx.session)]
+        _say(self.manage_status, (f"Issued to {', '.join(issued)}." if issued else "Nothing issued.")
+             + (f" Still waiting: {', '.join(left)} (select the account and enter the key fingerprint they read "
+                "out)." if left else ""), bool(issued))
+        self.refresh()
 
     @Slot()
     def change_own(self) -> None:
