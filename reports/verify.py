@@ -247,3 +247,40 @@ def signature_certificates(data: bytes) -> list[x509.Certificate]:
     for sig in embedded:
         out += [pki.from_asn1_cert(sig.signer_cert), *(pki.from_asn1_cert(c) for c in sig.other_embedded_certs)]
     return pki.dedupe(out)
+
+
+def apply_revocations(result: PdfVerification, revoked: dict[str, datetime],
+                      legacy: frozenset[str] = frozenset()) -> PdfVerification:
+    """Signatures made after their certificate was revoked do not count (the CRL travels with the
+    package; the workstation keeps the list); signatures by a key that once lived under the
+    shared data key are named as such. `revoked`: certificate fingerprint -> revocation time."""
+    for sig in result.signatures:
+        when = revoked.get(sig.fingerprint)
+        if when is not None and (sig.signing_time is None or sig.signing_time > when):
+            result.problems.append(f"{sig.field_name} was signed by {sig.signer} after that certificate was revoked "
+                                   f"on {when:%Y-%m-%d %H:%M:%S %Z}: it does not count")
+        if sig.fingerprint in legacy:
+            result.problems.append(f"{sig.field_name}: the key of {sig.signer} was stored under the workstation's "
+                                   "shared data key when it signed (before per-person keys); it cannot be attributed "
+                                   "to that person alone")
+    return result
+
+
+def revoked_in_crl(crl_data: bytes, trusted_roots: Sequence[x509.Certificate],
+                   certs: Sequence[x509.Certificate]) -> dict[str, datetime]:
+    """fingerprint -> revocation time for those of `certs` a CRL (signed by one of the roots) lists."""
+    try:
+        crl = (x509.load_pem_x509_crl(crl_data) if crl_data.lstrip().startswith(b"-----")
+               else x509.load_der_x509_crl(crl_data))
+    except ValueError:
+        return {}
+    issuer = next((r for r in trusted_roots if r.subject == crl.issuer
+                   and crl.is_signature_valid(r.public_key())), None)  # type: ignore[arg-type]
+    if issuer is None:
+        return {}
+    out: dict[str, datetime] = {}
+    for cert in certs:
+        entry = crl.get_revoked_certificate_by_serial_number(cert.serial_number)
+        if entry is not None and cert.issuer == crl.issuer:
+            out[pki.fingerprint(cert)] = entry.revocation_date_utc
+    return out

@@ -204,6 +204,7 @@ def build_template(root: Path, name: str = "Test workstation") -> WorkstationTem
     backend, previous = MemoryKeyring(), keyring.get_keyring()
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(storage.keys, "DEFAULT_ITERATIONS", 1000)
+        mp.setenv("FRW_STATE_DIR", str(root / "state"))  # never the real user's state folder
         keyring.set_keyring(backend)
         try:
             ws = make_workstation(root / "ws", name=name)

@@ -457,3 +457,8 @@ def revocation_files(session: Session) -> dict[str, bytes]:
 
     pem = crl_pem(session)
     return {CRL_FILE: pem} if pem else {}
+
+
+def legacy_fingerprints(session: Session) -> frozenset[str]:
+    """Certificates whose key lived under the shared data key (workstations before schema 6)."""
+    return frozenset(i.fingerprint for i in pki_repo.identities(session.db.conn) if i.legacy_key)

@@ -43,12 +43,20 @@ from app.model.report import (
 from app.model.workflow import Act
 from app.services import egress
 from app.services import pki as pki_service
+from app.services import revocation
 from app.services.session import Session
 from reports import findings_json, marking_lint, oscal, pki
 from reports.package import FINDINGS_FILE, OSCAL_FILE, PDF_FILE, PackageResult, write_package
 from reports.pdf import build_pdf
 from reports.signing import SignatureRequest, lead_request, reviewer_request, sign_pdf, software_signer, token_signer
-from reports.verify import AWAITING, PdfVerification, signature_certificates, verify_pdf
+from reports.verify import (
+    AWAITING,
+    PdfVerification,
+    apply_revocations,
+    revoked_in_crl,
+    signature_certificates,
+    verify_pdf,
+)
 from reports.verify_package import PackageVerification, verify_package
 from storage import accounts as accounts_repo
 from storage import audit as audit_log
@@ -467,6 +475,8 @@ def verify(session: Session, report_id: int) -> PdfVerification:
     report = reports_repo.get(session.db.conn, report_id)
     result = verify_pdf(reports_repo.pdf(session.db.conn, report_id), pki_service.trusted_roots(session),
                         f"report {report.control_number}")
+    revoked = {fp: datetime.fromisoformat(at) for fp, at in revocation.revoked_fingerprints(session).items()}
+    apply_revocations(result, revoked, pki_service.legacy_fingerprints(session))
     if result.state == AWAITING and report.state == "countersigned":
         # The file alone cannot tell a cut-off countersignature from one never made; the record can.
         result.problems.append(f"the report was countersigned by {report.countersigned_by} at "
@@ -484,6 +494,13 @@ def verify_path(path: Path, trusted_roots: Sequence[x509.Certificate],
     path = Path(path)
     if path.is_dir():
         result: PdfVerification | PackageVerification = verify_package(path, trusted_roots)
+        crl_file = path / pki_service.CRL_FILE
+        if isinstance(result, PackageVerification) and result.pdf is not None and crl_file.is_file() \
+                and crl_file.stat().st_size < 1 << 20:
+            # The package's own CRL (covered by its signed manifest) says which signers were revoked.
+            pdf_data = (path / PDF_FILE).read_bytes()
+            apply_revocations(result.pdf, revoked_in_crl(crl_file.read_bytes(), trusted_roots,
+                                                         signature_certificates(pdf_data)))
     elif path.is_file():
         result = verify_pdf(path.read_bytes(), trusted_roots, str(path))
     else:

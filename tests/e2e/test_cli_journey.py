@@ -68,14 +68,18 @@ def test_cli_journey(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-de
     r = cli(d, *init, *authority, "--recovery-key-file", str(key_file), stdin=ADMIN + "\n")
     assert r.returncode == 2 and "never overwritten" in r.stderr
 
+    first = "given-by-ada-first-1"
     r = cli(d, "user", "add", "rita", "--role", "reviewer", "--name", "Rita R", user="ada",
-            stdin=f"{ADMIN}\n{REVIEWER}\n")
+            stdin=f"{ADMIN}\n{first}\n")
     assert r.returncode == 0, r.stderr
 
+    # First sign-in: Rita replaces the first passphrase (stdin: first, new, new again), which
+    # creates her own signing key; the command then runs as usual.
     r = cli(d, "submission", "add", "--developer", "Acme AI", "--model", "Falcon", "--version", "2.0",
             "--received", "2026-11-01", "--release", "2026-12-20", "--flop", "3e25", "--marking", "SECRET",
-            "--contact", "Jo Bloggs <jo@acme.example>", user="rita", stdin=REVIEWER + "\n")
+            "--contact", "Jo Bloggs <jo@acme.example>", user="rita", stdin=f"{first}\n{REVIEWER}\n{REVIEWER}\n")
     assert r.returncode == 0, r.stderr
+    assert "choose your own" in r.stderr
     assert "Submission 1 registered" in r.stdout
     assert "49 days" in r.stdout  # window over 30 days: allowed, flagged
 
@@ -97,20 +101,25 @@ def test_cli_journey(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-de
     r = cli(d, "user", "add", "eve", "--role", "admin", user="rita", stdin=f"{REVIEWER}\nsome-other-phrase-9\n")
     assert r.returncode == 2 and "does not allow" in r.stderr
 
+    r = cli(d, "pki", "identity", user="rita", stdin=REVIEWER + "\n")  # issued at Ada's sign-in above
+    assert r.returncode == 0 and "Rita R (workstation)" in r.stdout, r.stdout + r.stderr
+
     r = cli(d, "user", "disable", "rita", user="ada", stdin=ADMIN + "\n")
     assert r.returncode == 0 and "rita disabled" in r.stdout, r.stderr
     r = cli(d, "submission", "list", user="rita", stdin=REVIEWER + "\n")
-    assert r.returncode == 2 and "disabled" in r.stderr
-    r = cli(d, "user", "enable", "rita", user="ada", stdin=ADMIN + "\n")
+    assert r.returncode == 2 and "wrong passphrase" in r.stderr  # her key slot is gone
+    again = "welcome-back-first-2"
+    r = cli(d, "user", "enable", "rita", user="ada", stdin=f"{ADMIN}\n{again}\n")
     assert r.returncode == 0 and "rita enabled" in r.stdout, r.stderr
-    r = cli(d, "submission", "list", user="rita", stdin=REVIEWER + "\n")
+    r = cli(d, "submission", "list", user="rita", stdin=f"{again}\n{REVIEWER}x\n{REVIEWER}x\n")
     assert r.returncode == 0 and "Falcon" in r.stdout, r.stderr
 
-    r = cli(d, "audit", "verify", user="ada", stdin=ADMIN + "\n")
-    assert r.returncode == 0 and "Audit chain intact" in r.stdout, r.stdout + r.stderr
+    r = cli(d, "audit", "verify", "--events", user="ada", stdin=ADMIN + "\n")
+    assert r.returncode == 0 and "Audit chain intact and signed" in r.stdout, r.stdout + r.stderr
+    assert "rita" in r.stdout and "INVALID" not in r.stdout
 
     r = cli(d, "audit", "list", "--action", "auth.", user="ada", stdin=ADMIN + "\n")
-    assert "auth.failed" in r.stdout and "rita" in r.stdout
+    assert "auth.failures_reported" in r.stdout and "rita" in r.stdout
 
 
 def test_console_entry_point_in_a_subprocess(tmp_path: Path) -> None:

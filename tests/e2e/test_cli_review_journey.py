@@ -30,7 +30,11 @@ def test_review_from_intake_to_release_through_the_cli(cli, tmp_path: Path) -> N
             "--cui-category", "CTI", stdin=ADMIN + "\n")
     assert r.returncode == 0, r.stderr
     for name, role, phrase in (("rita", "reviewer", RITA), ("lee", "lead", LEE), ("aud", "auditor", AUD)):
-        ok("user", "add", name, "--role", role, "--name", name.capitalize(), user="ada", stdin=f"{ADMIN}\n{phrase}\n")
+        # Ada gives a first passphrase; the person replaces it at first sign-in (their own key)...
+        ok("user", "add", name, "--role", role, "--name", name.capitalize(), user="ada",
+           stdin=f"{ADMIN}\nfirst-{phrase}\n")
+        ok("submission", "list", user=name, stdin=f"first-{phrase}\n{phrase}\n{phrase}\n")
+    ok("pki", "setup", user="ada", stdin=ADMIN + "\n")  # ...and Ada's session certifies their keys
     today = date.today()
     ok("submission", "add", "--developer", "Acme AI", "--model", "Falcon", "--version", "2.0", "--received",
        (today - timedelta(days=5)).isoformat(), "--release", (today + timedelta(days=20)).isoformat(),
@@ -131,7 +135,8 @@ def test_cli_parity_commands(cli, tmp_path: Path) -> None:  # type: ignore[no-un
 
     assert run("init", "--name", "Cell", "--admin", "ada", "--recovery-key-file", str(tmp_path / "k.txt"),
                user="ada", stdin=ADMIN + "\n")[0] == 0
-    assert run("user", "add", "rita", "--role", "reviewer", user="ada", stdin=f"{ADMIN}\n{RITA}\n")[0] == 0
+    assert run("user", "add", "rita", "--role", "reviewer", user="ada", stdin=f"{ADMIN}\nfirst-{RITA}\n")[0] == 0
+    assert run("submission", "list", user="rita", stdin=f"first-{RITA}\n{RITA}\n{RITA}\n")[0] == 0
     code, out, err = run("settings", "set", "at_risk_days", "10", user="ada", stdin=ADMIN + "\n")
     assert code == 0 and "at_risk_days = 10" in out, err
     code, out, err = run("settings", "set", "at_risk_days", "soon", user="ada", stdin=ADMIN + "\n")

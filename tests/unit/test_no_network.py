@@ -186,7 +186,9 @@ def test_cli_flow_runs_with_sockets_refused(tmp_path: Path) -> None:
     run([*d, "--user", "admin", "user", "add", "rita", "--role", "reviewer", "--name", "Rita"],
         f"{admin_pw}\n{rev_pw}\n{rev_pw}\n")
     run([*d, "--user", "rita", "submission", "add", "--developer", "Dev", "--model", "M", "--version", "1",
-         "--received", "2026-11-01", "--release", "2026-11-25", "--marking", "SECRET"], f"{rev_pw}\n")
+         "--received", "2026-11-01", "--release", "2026-11-25", "--marking", "SECRET"],
+        f"{rev_pw}\n{rev_pw}-own\n{rev_pw}-own\n")  # first sign-in: Rita sets her own passphrase
+    rev_pw = f"{rev_pw}-own"
     assert "Dev" in run([*d, "--user", "rita", "submission", "list"], f"{rev_pw}\n").stdout
     media = tmp_path / "media"
     media.mkdir()
