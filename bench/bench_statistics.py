@@ -72,7 +72,7 @@ def main(argv: list[str]) -> int:
     init = workstation.initialize(tmp / "ws", workstation_name="Bench", system_high="SECRET//NOFORN",
                                   admin_username="admin", admin_display_name="Admin",
                                   admin_passphrase=PASSPHRASE, use_keyring=False)
-    users.add_user(init.session, PASSPHRASE, "reviewer", "Bench Reviewer", Role.REVIEWER, PASSPHRASE)
+    users.create_and_enrol(init.session, PASSPHRASE, "reviewer", "Bench Reviewer", Role.REVIEWER, PASSPHRASE)
     init.session.close()
     s = workstation.sign_in(tmp / "ws", "reviewer", PASSPHRASE)
     sid = submissions.create(s, Submission("Bench Labs", "Big", "1.0", date(2026, 11, 1), date(2026, 11, 28))).id

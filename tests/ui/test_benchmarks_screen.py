@@ -33,7 +33,7 @@ def _signed(admin_ctx: UiContext, tmp_path: Path) -> Path:
     data = json.dumps(DOC).encode()
     path = tmp_path / "agency.json"
     path.write_bytes(data)
-    ca = pki_service.load_ca(admin_ctx.session.db.conn)
+    ca = pki_service.load_ca(admin_ctx.session)
     path.with_name("agency.json.p7s").write_bytes(sign_detached(data, ca.key, ca.cert))
     return path
 

@@ -54,7 +54,7 @@ def _admin(workstation):
 def _write_signed(admin, path: Path, doc: dict) -> Path:
     data = json.dumps(doc, indent=1).encode()
     path.write_bytes(data)
-    ca = pki_service.load_ca(admin.db.conn)
+    ca = pki_service.load_ca(admin)
     path.with_name(path.name + ".p7s").write_bytes(sign_detached(data, ca.key, ca.cert))
     return path
 
