@@ -101,7 +101,11 @@ def test_cli_journey(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-de
     r = cli(d, "user", "add", "eve", "--role", "admin", user="rita", stdin=f"{REVIEWER}\nsome-other-phrase-9\n")
     assert r.returncode == 2 and "does not allow" in r.stderr
 
-    r = cli(d, "pki", "identity", user="rita", stdin=REVIEWER + "\n")  # issued at Ada's sign-in above
+    r = cli(d, "pki", "identity", user="rita", stdin=REVIEWER + "\n")
+    assert r.returncode == 1 and "your personal key" in r.stdout and "no signing certificate" in r.stdout
+    r = cli(d, "pki", "issue", "rita", user="ada", stdin=ADMIN + "\n")  # proven by the first passphrase
+    assert r.returncode == 0 and "issued to rita" in r.stdout, r.stdout + r.stderr
+    r = cli(d, "pki", "identity", user="rita", stdin=REVIEWER + "\n")
     assert r.returncode == 0 and "Rita R (workstation)" in r.stdout, r.stdout + r.stderr
 
     r = cli(d, "user", "disable", "rita", user="ada", stdin=ADMIN + "\n")

@@ -218,7 +218,7 @@ def test_read_only_data_directory_gives_a_clear_message_and_changes_nothing(work
         sign_in(workstation, "admin")
     assert str(read_only) in str(info.value)
     assert "not accessible" in str(info.value) or "read-only" in str(info.value)
-    with pytest.raises(StorageError, match="Read-only file system"):
+    with pytest.raises(StorageError, match="read-only media|Read-only file system"):
         sign_in(workstation, "admin", "a-wrong-passphrase-1")  # the failure counter cannot be written: said so
     assert files(read_only) == before
 
