@@ -140,7 +140,19 @@ def test_users_screen_add_account_asks_admin_passphrase(make_ctx, qtbot, dialogs
     assert "created" in screen.add_status.text()
     assert "newbie" in [a.username for a in screen.accounts]
     assert len(dialogs.prompts) == 2
+    # The person signs in, replaces the first passphrase and so creates their key; the screen
+    # shows the waiting request and the administrator issues it.
+    from app.services import workstation as ws_service
+
+    ws_service.change_initial_passphrase(workstation.data_dir, "newbie", "river-stone-8-candle",
+                                         "my-own-candle-stone-9").close()
+    screen.refresh()
+    assert "newbie (proven by first passphrase)" in screen.pending_label.text()
+    screen.issue_certificates()
+    assert "Issued to newbie" in screen.manage_status.text(), screen.manage_status.text()
+    assert screen.pending_label.text() == "none waiting"
     screen.select("newbie")
+    dialogs.passphrases.append(workstation.passphrase("admin"))
     screen.set_disabled(True)
     assert next(a for a in screen.accounts if a.username == "newbie").disabled
 
