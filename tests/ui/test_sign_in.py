@@ -71,11 +71,39 @@ def test_lockout_message_gives_time_left(window) -> None:  # type: ignore[no-unt
 
 def test_disabled_account_message(window, workstation) -> None:  # type: ignore[no-untyped-def]
     admin = workstation.session("admin")
-    users.set_disabled(admin, "reviewer2", True)
+    users.set_disabled(admin, "reviewer2", True, workstation.passphrase("admin"))
     window.acknowledge()
     _try(window, "reviewer2", workstation.passphrase("reviewer2"))
-    assert "disabled" in window.message.text()
-    assert "ask an administrator" in window.message.text()
+    # Disabling removed the key slot: the passphrase opens nothing (no hint which part failed).
+    assert window.message.text() == "Unknown account or wrong passphrase."
+
+
+def test_first_sign_in_asks_for_an_own_passphrase(workstation, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """After an administrator reset, the person must choose their own passphrase before anything
+    else; the window asks for it and signs in with it (a new personal key is made)."""
+    from ui.screens.sign_in import FirstPassphraseDialog
+
+    admin = workstation.session("admin")
+    users.reset_passphrase(admin, workstation.passphrase("admin"), "reviewer2", "given-again-first-3")
+    asked: list[FirstPassphraseDialog] = []
+
+    def dialog(parent):  # type: ignore[no-untyped-def]
+        dlg = FirstPassphraseDialog(parent)
+        dlg.passphrase.setText("my-very-own-phrase-4")
+        dlg.repeat.setText("my-very-own-phrase-4")
+        dlg.exec = lambda: FirstPassphraseDialog.DialogCode.Accepted  # type: ignore[method-assign]
+        asked.append(dlg)
+        return dlg
+
+    w = SignInWindow(workstation.data_dir, JobRunner(synchronous=True), clock=lambda: NOW,
+                     first_passphrase_dialog=dialog)
+    qtbot.addWidget(w)
+    w.acknowledge()
+    with qtbot.waitSignal(w.signed_in) as signed:
+        _try(w, "reviewer2", "given-again-first-3")
+    session = signed.args[0]
+    assert asked and session.account.username == "reviewer2" and session.personal is not None
+    session.close()
 
 
 def test_missing_keyring_secret_message(window, workstation, memory_keyring) -> None:  # type: ignore[no-untyped-def]
