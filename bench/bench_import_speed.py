@@ -266,7 +266,7 @@ def _workstation(data_dir: Path):  # type: ignore[no-untyped-def]
 
     res = workstation.initialize(data_dir, workstation_name="bench", system_high="SECRET",
                                  admin_username="admin", admin_display_name="Admin", admin_passphrase=PASS)
-    users.add_user(res.session, PASS, "rita", "Rita", Role.REVIEWER, PASS + "r")
+    users.create_and_enrol(res.session, PASS, "rita", "Rita", Role.REVIEWER, PASS + "r")
     res.session.close()
     s = workstation.sign_in(data_dir, "rita", PASS + "r")
     sid = submissions.create(s, Submission(developer="Bench", model_name="mock", version="1",
