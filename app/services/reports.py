@@ -41,9 +41,8 @@ from app.model.report import (
     control_number,
 )
 from app.model.workflow import Act
-from app.services import egress
+from app.services import egress, revocation
 from app.services import pki as pki_service
-from app.services import revocation
 from app.services.session import Session
 from reports import findings_json, marking_lint, oscal, pki
 from reports.package import FINDINGS_FILE, OSCAL_FILE, PDF_FILE, PackageResult, write_package

@@ -124,7 +124,7 @@ def test_coverage_screen_lead_keeps_flagged_determination(make_ctx, qtbot, tmp_p
     data = json.dumps(doc).encode()
     path = tmp_path / "r.json"
     path.write_bytes(data)
-    ca = pki_service.load_ca(admin.session.db.conn)
+    ca = pki_service.load_ca(admin.session)
     path.with_name("r.json.p7s").write_bytes(sign_detached(data, ca.key, ca.cert))
     coverage.import_ruleset(admin.session, path)
     screen = CoverageScreen(lead, sid)
