@@ -47,7 +47,7 @@ def _factories(ctx: Any, tmp_path: Path) -> dict[str, Callable[[], QWidget]]:
     from ui.screens.artifacts import ArtifactViewer, AttachDialog
     from ui.screens.report_screen import ExportDialog
     from ui.screens.results_tab import MapBenchmarkDialog
-    from ui.screens.sign_in import RecoveryDialog, SignInWindow
+    from ui.screens.sign_in import FirstPassphraseDialog, RecoveryDialog, SignInWindow
     from ui.screens.submission_editor import NewSubmissionDialog
     from ui.screens.vulnerabilities_screen import ImportPreviewDialog
     from ui.unsaved import unsaved_box
@@ -73,6 +73,7 @@ def _factories(ctx: Any, tmp_path: Path) -> dict[str, Callable[[], QWidget]]:
         "ExportDialog": lambda: ExportDialog(SNF, main),
         "MapBenchmarkDialog": lambda: MapBenchmarkDialog("gdm_intercode_ctf", ["InterCode-CTF"], "", main),
         "RecoveryDialog": lambda: RecoveryDialog(main),
+        "FirstPassphraseDialog": lambda: FirstPassphraseDialog(main),
         "ImportPreviewDialog": lambda: ImportPreviewDialog(ctx, ImportPreview((), ()), main),
         "PassphraseDialog": lambda: PassphraseDialog("sign the report", main),
         "TranscriptDialog": lambda: TranscriptDialog(row, {"messages": []}, "sample", main, SNF),
@@ -118,7 +119,8 @@ def _shown(c: QWidget, window: QWidget) -> tuple[int, int] | None:
 
 @pytest.mark.parametrize("name", ["MainWindow", "SignInWindow", "ImportDialog", "VulnEditor", "AttachDialog",
                                   "ArtifactViewer", "NewSubmissionDialog", "ExportDialog", "MapBenchmarkDialog",
-                                  "RecoveryDialog", "ImportPreviewDialog", "PassphraseDialog", "TranscriptDialog",
+                                  "RecoveryDialog", "FirstPassphraseDialog", "ImportPreviewDialog",
+                                  "PassphraseDialog", "TranscriptDialog",
                                   "error box", "confirmation", "TextQuestion", "unsaved changes",
                                   "EvidencePicker", "CiteDialog"])
 def test_banners_top_and_bottom(name, qtbot, ctx, tmp_path) -> None:  # type: ignore[no-untyped-def]

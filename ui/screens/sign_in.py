@@ -99,6 +99,7 @@ class FirstPassphraseDialog(QDialog):
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
         self.setMinimumWidth(480)
+        add_banners(self, window_marking(parent))
 
 
 class SignInWindow(QWidget):
