@@ -6,9 +6,10 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
+import pytest
 from PySide6.QtCore import QThread
 
-from app.model.errors import Cancelled, ValidationError
+from app.model.errors import Cancelled, PassphraseChangeRequired, ValidationError
 from app.model.markings import Marking
 from app.model.submissions import Submission, SubmissionStatus, WindowState
 from app.services import audit, submissions
@@ -253,8 +254,8 @@ def test_time_left_estimate() -> None:
 
 # -- the whole journey through the UI (issue 2, item 8) ------------------------------------------
 
-def test_ui_journey_setup_to_verified_audit(qtbot, tmp_path, dialogs) -> None:  # type: ignore[no-untyped-def]
-    from PySide6.QtWidgets import QWizard
+def test_ui_journey_setup_to_verified_audit(qtbot, tmp_path, dialogs, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QDialog, QWizard
 
     from ui.app import Shell
     from ui.context import UiContext
@@ -295,19 +296,33 @@ def test_ui_journey_setup_to_verified_audit(qtbot, tmp_path, dialogs) -> None:  
     accounts = admin_window.show_screen("users")
     accounts.new_username.setText("rita")  # type: ignore[attr-defined]
     accounts.new_display.setText("Rita Reviewer")  # type: ignore[attr-defined]
-    accounts.new_passphrase.setText(reviewer_pass)  # type: ignore[attr-defined]
+    first_pass = "given-by-dana-first-7"
+    accounts.new_passphrase.setText(first_pass)  # type: ignore[attr-defined]
     dialogs.passphrases.append(admin_pass)
     accounts.add_account()  # type: ignore[attr-defined]
     assert "created" in accounts.add_status.text()  # type: ignore[attr-defined]
     admin_window.sign_out()
 
-    # 3. the reviewer signs in after the consent banner
+    # 3. the reviewer signs in after the consent banner with the first passphrase and is asked to
+    #    choose her own (which creates her signing key)
+    from ui.screens.sign_in import FirstPassphraseDialog
+
+    asked: list[bool] = []
+
+    def choose_own(self: FirstPassphraseDialog) -> QDialog.DialogCode:
+        self.passphrase.setText(reviewer_pass)
+        self.repeat.setText(reviewer_pass)
+        asked.append(True)
+        return QDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(FirstPassphraseDialog, "exec", choose_own)
     sign_in = shell.window
     assert isinstance(sign_in, SignInWindow)
     sign_in.acknowledge()
     sign_in.username.setText("rita")
-    sign_in.passphrase.setText(reviewer_pass)
+    sign_in.passphrase.setText(first_pass)
     sign_in.submit()
+    assert asked == [True]
     main = shell.window
     assert isinstance(main, MainWindow) and main.ctx.session.account.username == "rita"
     qtbot.addWidget(main)
@@ -393,8 +408,11 @@ def test_admin_resets_a_passphrase(make_ctx, qtbot, dialogs, workstation) -> Non
     dialogs.passphrases.append(workstation.passphrase("admin"))
     screen.reset()
     assert "reset" in screen.manage_status.text()
-    s = ws_service.sign_in(workstation.data_dir, "reviewer2", "reset-by-admin-2026")
-    s.close()
+    # The new passphrase is a first one: it opens the account only to choose an own passphrase.
+    with pytest.raises(PassphraseChangeRequired):
+        ws_service.sign_in(workstation.data_dir, "reviewer2", "reset-by-admin-2026")
+    ws_service.change_initial_passphrase(workstation.data_dir, "reviewer2", "reset-by-admin-2026",
+                                         "rob-chooses-his-own-5").close()
 
 
 def test_delete_submission_needs_a_reason_and_closes_the_page(ctx, qtbot, dialogs, workstation) -> None:  # type: ignore[no-untyped-def]
@@ -482,7 +500,8 @@ def test_display_names_are_never_rendered_as_markup(make_ctx, qtbot, dialogs, wo
     admin = make_ctx("admin")
     users.add_user(admin.session, workstation.passphrase("admin"), "markup", "<b>Bold</b> <img src=x>",
                    Role.REVIEWER, "plain-text-only-44")
-    session = ws_service.sign_in(workstation.data_dir, "markup", "plain-text-only-44")
+    session = ws_service.change_initial_passphrase(workstation.data_dir, "markup", "plain-text-only-44",
+                                                   "plain-own-phrase-45")
     from ui.context import UiContext
 
     w = MainWindow(UiContext(session=session, jobs=JobRunner(synchronous=True), error_sink=dialogs.error))
