@@ -41,6 +41,8 @@ def _writes(a: argparse.Action) -> bool:
 INTERNAL_WRITES = {
     ("app/services/egress.py", "write_marking_file"): "the check's own MARKING.txt, after clear()",
     ("app/services/workstation.py", "_write_prelogin"): "the data directory's pre-login settings",
+    ("app/services/integrity.py", "save_local"): "the person's signed audit-head record (hashes, no content) "
+                                                 "in their own state folder",
     ("app/services/selftest.py", "_step_import"): "a shipped fixture into the self-test's temporary folder",
     ("app/services/selftest.py", "run"): "--keep: the synthetic self-test workstation",
     ("app/services/demo.py", "create_demo_workstation"): "the demo data directory's owner file",
