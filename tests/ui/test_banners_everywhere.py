@@ -28,6 +28,7 @@ EXEMPT = {
     "UserGuide": "the user guide, shipped text",
     "AboutDialog": "version and licence facts",
     "SetupWizard": "runs before the workstation holds any record; it previews the banner being chosen",
+    "_PassphraseForm": "base class of RecoveryDialog and FirstPassphraseDialog, walked through them",
 }
 
 SNF = "SECRET//NOFORN"

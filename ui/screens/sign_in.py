@@ -47,59 +47,64 @@ def failure_text(exc: BaseException) -> str:
     return "Sign-in failed because of an unexpected error; ask the administrator."
 
 
-class RecoveryDialog(QDialog):
-    """Open with the printed recovery key and give an administrator a new passphrase."""
+class _PassphraseForm(QDialog):
+    """A short pre-sign-in form: a hint, fields, OK/Cancel, the banners of the window below."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, title: str, hint: str, parent: QWidget | None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Recover with the recovery key")
-        form = QFormLayout(self)
-        hint = QLabel("Use the recovery key printed at setup. The administrator account gets a new "
-                      "passphrase; the recovery is recorded in the audit trail.")
-        hint.setWordWrap(True)
-        form.addRow(hint)
-        self.key = QLineEdit()
-        self.key.setPlaceholderText("ABCD-EFGH-…")
-        self.admin = QLineEdit()
-        self.passphrase = QLineEdit()
-        self.passphrase.setEchoMode(QLineEdit.EchoMode.Password)
-        form.addRow("Recovery key", self.key)
-        form.addRow("Administrator account", self.admin)
-        form.addRow("New passphrase", self.passphrase)
+        self.setWindowTitle(title)
+        self.form = QFormLayout(self)
+        label = QLabel(hint)
+        label.setWordWrap(True)
+        self.form.addRow(label)
+
+    def finish(self, parent: QWidget | None) -> None:
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
+        self.form.addRow(buttons)
         self.setMinimumWidth(480)
         add_banners(self, window_marking(parent))
 
 
-class FirstPassphraseDialog(QDialog):
+def _secret(name: str) -> QLineEdit:
+    field = QLineEdit()
+    field.setEchoMode(QLineEdit.EchoMode.Password)
+    field.setAccessibleName(name)
+    return field
+
+
+class RecoveryDialog(_PassphraseForm):
+    """Open with the printed recovery key and give an administrator a new passphrase."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Recover with the recovery key",
+                         "Use the recovery key printed at setup. The administrator account gets a new "
+                         "passphrase; the recovery is recorded in the audit trail.", parent)
+        self.key = QLineEdit()
+        self.key.setPlaceholderText("ABCD-EFGH-…")
+        self.admin = QLineEdit()
+        self.passphrase = _secret("New passphrase")
+        self.form.addRow("Recovery key", self.key)
+        self.form.addRow("Administrator account", self.admin)
+        self.form.addRow("New passphrase", self.passphrase)
+        self.finish(parent)
+
+
+class FirstPassphraseDialog(_PassphraseForm):
     """First sign-in: the person replaces the passphrase an administrator gave them; their own
     signing key is created under the new one."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("Choose your own passphrase")
-        form = QFormLayout(self)
-        hint = QLabel("Your account still has the first passphrase an administrator gave you. Choose your own "
-                      "(12 characters or more): it alone protects your personal signing key, which is created now.")
-        hint.setWordWrap(True)
-        form.addRow(hint)
-        self.passphrase = QLineEdit()
-        self.passphrase.setEchoMode(QLineEdit.EchoMode.Password)
-        self.passphrase.setAccessibleName("New passphrase")
-        self.repeat = QLineEdit()
-        self.repeat.setEchoMode(QLineEdit.EchoMode.Password)
-        self.repeat.setAccessibleName("New passphrase again")
-        form.addRow("New passphrase", self.passphrase)
-        form.addRow("Again", self.repeat)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
-        self.setMinimumWidth(480)
-        add_banners(self, window_marking(parent))
+        super().__init__("Choose your own passphrase",
+                         "Your account still has the first passphrase an administrator gave you. Choose your own "
+                         "(12 characters or more): it alone protects your personal signing key, which is created "
+                         "now.", parent)
+        self.passphrase = _secret("New passphrase")
+        self.repeat = _secret("New passphrase again")
+        self.form.addRow("New passphrase", self.passphrase)
+        self.form.addRow("Again", self.repeat)
+        self.finish(parent)
 
 
 class SignInWindow(QWidget):
