@@ -458,7 +458,8 @@ def _store_signature(session: Session, report: StoredReport, data: bytes, counte
         from app.services import approvals
 
         approvals.record(session, conn, "report.countersign" if countersign else "report.sign", "report", report.id,
-                         {"control_number": report.control_number, "sha256": sha, "signed_over": report.sha256})
+                         {"control_number": report.control_number, "sha256": sha, "signed_over": report.sha256,
+                          "marking": report.marking})
         ident = pki_service.identity_info(session)
         session.audit(conn, "report.countersign" if countersign else "report.sign", "report", report.id,
                       {"control_number": report.control_number, "sha256": sha,
@@ -519,11 +520,29 @@ class ExportOutcome:
     report: StoredReport
 
 
+def _require_signed_marking(session: Session, report: StoredReport) -> None:
+    """The media check compares with the marking the lead countersigned over this very PDF, so a
+    lowered `reports.marking` row (written around the application) cannot carry a report onto
+    lower media."""
+    from app.services import decisions
+
+    if report.state != "countersigned":
+        return  # the workflow refuses the export with its own reason
+    conn = session.db.conn
+    d, why = decisions.latest(conn, decisions.Registry.load(conn, session.db_id), "report", report.id,
+                              ("report.countersign",))
+    content = decisions.content_of(d) if d is not None and why is None else {}
+    if content.get("sha256") != report.sha256 or content.get("marking") != report.marking:
+        raise IntegrityError(f"report {report.control_number}: its marking or PDF is not the one the lead "
+                             f"countersigned ({why or 'the signed record differs'}); it is not exported")
+
+
 def export(session: Session, report_id: int, destination: Path, media_label: str, passphrase: str,
            pin: str | None = None, progress: Progress | None = None) -> ExportOutcome:
     """Write the countersigned report and its companions to removable media (audited report.export)."""
     session.require(Permission.EXPORT)
     report = reports_repo.get(session.db.conn, report_id)
+    _require_signed_marking(session, report)
     content = Marking.parse(report.marking)
     cleared = egress.clear(session, f"the report {report.control_number}", content, media_label, destination,
                            refused_as=("report.export_refused", "report", report_id))

@@ -133,7 +133,7 @@ def test_disabled_account_cannot_reenable_itself(workstation, tmp_path: Path) ->
 # -- the two-person rule --------------------------------------------------------------------------
 
 
-def _review(workstation, approve: bool = False) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+def _review(workstation, approve: bool = False, marking: str = "UNCLASSIFIED") -> tuple[int, int]:  # type: ignore[no-untyped-def]
     """A submission with a submitted assessment and an approved coverage determination; the
     assessment approved by the lead when `approve`."""
     from datetime import date
@@ -145,8 +145,11 @@ def _review(workstation, approve: bool = False) -> tuple[int, int]:  # type: ign
 
     _configure(workstation.session("admin"))
     rev, lead = workstation.session("reviewer"), workstation.session("lead")
+    from app.model.markings import Marking
+
     sid = submissions.create(rev, Submission(developer="Acme AI", model_name="Falcon", version="2.1",
-                                             received=date(2026, 11, 2), planned_release=date(2026, 12, 1))).id
+                                             received=date(2026, 11, 2), planned_release=date(2026, 12, 1),
+                                             marking=Marking.parse(marking))).id
     view = assessment.start(rev, sid)
     for item_id in view.template.item_ids:
         assessment.answer(rev, view.id, item_id, status=Status.SATISFIED, justification=f"Checked {item_id}.")
@@ -454,3 +457,25 @@ def test_inserted_trusted_root_is_not_trusted(workstation) -> None:  # type: ign
     roots = pki.trusted_roots(workstation.session("reviewer"))
     assert pki_core.fingerprint(mine.cert) not in {pki_core.fingerprint(c) for c in roots}
     assert len(roots) == 1  # the workstation's own CA only
+
+
+def test_lowered_report_marking_row_does_not_reach_lower_media(workstation, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The insider lowers the stored marking of a countersigned SECRET report to export it onto
+    UNCLASSIFIED media: the export compares with what the lead countersigned and refuses."""
+    from app.services import reports
+
+    sid, _aid = _review(workstation, approve=True, marking="SECRET")
+    rev, lead = workstation.session("reviewer"), workstation.session("lead")
+    report = reports.build(rev, sid)
+    assert report.marking.startswith("SECRET")
+    reports.sign(rev, report.id, workstation.passphrase("reviewer"))
+    reports.countersign(lead, report.id, workstation.passphrase("lead"))
+    db = _insider_db(workstation)
+    db.conn.execute("UPDATE reports SET marking = 'UNCLASSIFIED' WHERE id = ?", (report.id,))
+    db.conn.commit()
+    db.close()
+    media = tmp_path / "usb"
+    media.mkdir()
+    with pytest.raises(IntegrityError, match="not the one the lead countersigned"):
+        reports.export(rev, report.id, media, "UNCLASSIFIED", workstation.passphrase("reviewer"))
+    assert list(media.iterdir()) == []
