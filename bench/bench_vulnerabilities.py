@@ -49,7 +49,7 @@ def main(argv: list[str]) -> int:
 
     from app.model.accounts import Role
     from app.model.vulnerabilities import Filters, Severity, Tlp, Vulnerability, VulnStatus
-    from app.services import users, workstation
+    from app.services import csaf_exchange, csaf_merge, users, workstation
     from app.services import vulnerabilities as vs
     from storage import vulns_repo
 
@@ -117,17 +117,17 @@ def main(argv: list[str]) -> int:
     out.mkdir()
     ids = [f"FRW-VULN-2026-{i:04d}" for i in range(1, advisories + 1)]
     t0 = time.perf_counter()
-    exported = vs.export_csaf(session, ids, out)
+    exported = csaf_exchange.export_csaf(session, ids, out)
     export_ms = (time.perf_counter() - t0) * 1000
     figures.append((f"export {advisories} CSAF 2.1 advisories (build + schema-validate + atomic write)",
                     f"{export_ms:.0f} ms ({export_ms / advisories:.1f} ms each)"))
     t0 = time.perf_counter()
-    preview = vs.preview_import(receiver, exported.files)
+    preview = csaf_merge.preview_import(receiver, exported.files)
     preview_ms = (time.perf_counter() - t0) * 1000
     figures.append((f"import preview of {advisories} files on a second workstation (read, validate, diff)",
                     f"{preview_ms:.0f} ms ({preview_ms / advisories:.1f} ms each)"))
     t0 = time.perf_counter()
-    result = vs.apply_import(receiver, preview)
+    result = csaf_merge.apply_import(receiver, preview)
     apply_ms = (time.perf_counter() - t0) * 1000
     assert len(result.created) == advisories
     figures.append((f"apply the import ({advisories} new records, one transaction)", f"{apply_ms:.0f} ms"))

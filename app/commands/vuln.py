@@ -22,9 +22,9 @@ from app.model.vulnerabilities import (
     Vulnerability,
     VulnStatus,
 )
-from app.services import submissions
+from app.services import csaf_exchange, csaf_merge, submissions
 from app.services import vulnerabilities as vs
-from app.services.vulnerabilities import ActionKind, ImportPreview
+from app.services.csaf_merge import ActionKind, ImportPreview
 from reports.csaf import Publisher
 
 
@@ -197,15 +197,15 @@ def _export(args: argparse.Namespace) -> int:
     with signed_in(args) as session:
         publisher = None
         if args.publisher_name or args.publisher_namespace:
-            default = vs.default_publisher(session)
+            default = csaf_exchange.default_publisher(session)
             publisher = Publisher(args.publisher_name or default.name, args.publisher_namespace or default.namespace)
         media = Marking.parse(args.media_marking)
         if args.package:
-            result = vs.export_csaf_package(session, args.ids, Path(args.out), media.banner(), args._passphrase,
-                                            publisher=publisher)
+            result = csaf_exchange.export_csaf_package(session, args.ids, Path(args.out), media.banner(),
+                                                       args._passphrase, publisher=publisher)
             print(f"package {result.folder}")
         else:
-            result = vs.export_csaf(session, args.ids, Path(args.out), publisher, media)
+            result = csaf_exchange.export_csaf(session, args.ids, Path(args.out), publisher, media)
         for vid, what in result.versions.items():
             print(f"{vid}: {what}")
         for path in result.files:
@@ -228,7 +228,7 @@ def print_preview(preview: ImportPreview) -> None:
 
 def _import(args: argparse.Namespace) -> int:
     with signed_in(args) as session:
-        preview = vs.preview_import(session, [Path(f) for f in args.files], Marking.parse(args.marking))
+        preview = csaf_merge.preview_import(session, [Path(f) for f in args.files], Marking.parse(args.marking))
         print_preview(preview)
         if not args.apply:
             print("preview only: nothing was changed (add --apply to apply)")
@@ -237,7 +237,7 @@ def _import(args: argparse.Namespace) -> int:
         if args.take_incoming:
             resolutions = {i: dict.fromkeys(a.conflicts, "incoming") for i, a in enumerate(preview.actions)
                            if a.kind is ActionKind.CONFLICT}
-        result = vs.apply_import(session, preview, resolutions)
+        result = csaf_merge.apply_import(session, preview, resolutions)
         print(f"created {len(result.created)}, updated {len(result.updated)}, unchanged {len(result.unchanged)}, "
               f"conflicts kept local {len(result.kept_local)}, skipped {len(result.skipped)}")
         for vid in result.created:

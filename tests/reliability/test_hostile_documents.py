@@ -55,7 +55,7 @@ def csaf_doc(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     import keyring
 
     import storage.keys
-    from app.services import vulnerabilities
+    from app.services import csaf_exchange, vulnerabilities
     from tests.conftest import MemoryKeyring, make_workstation
     from tests.unit.test_csaf import rich
 
@@ -69,7 +69,7 @@ def csaf_doc(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         v = vulnerabilities.create(s, rich())
         (root / "out").mkdir()
         media = Marking.parse("SECRET//NOFORN")
-        path = vulnerabilities.export_csaf(s, [v.id], root / "out", media_marking=media).files[0]
+        path = csaf_exchange.export_csaf(s, [v.id], root / "out", media_marking=media).files[0]
         s.close()
         doc: dict[str, Any] = json.loads(path.read_bytes())
         return doc

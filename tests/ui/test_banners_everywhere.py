@@ -19,7 +19,7 @@ import ui
 from app.model.markings import Marking
 from app.model.results import SampleRow
 from app.model.submissions import Artifact
-from app.services.vulnerabilities import ImportPreview
+from app.services.csaf_merge import ImportPreview
 from ui.banner import banners_of
 
 # Windows that show nothing from the records: help text and version facts shipped with the program.

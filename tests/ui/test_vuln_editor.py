@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QComboBox
 from app.model.markings import Marking
 from app.model.submissions import Submission
 from app.model.vulnerabilities import DiscoveryContext, Severity, Tlp, Vulnerability, VulnStatus
-from app.services import submissions
+from app.services import csaf_exchange, submissions
 from app.services import vulnerabilities as vs
 from ui.screens.vulnerabilities_screen import PAGE, VulnerabilitiesScreen, VulnTableModel
 from ui.vuln_editor import CvssCalculator, VulnEditor, editor_for_finding, editor_for_sample
@@ -196,7 +196,7 @@ def test_import_preview_dialog_resolves_a_conflict(ctx, make_ctx, qtbot, tmp_pat
     v = vs.create(ctx.session, Vulnerability(title="Original", remediation="r1"))
     folder = tmp_path / "m"
     folder.mkdir()
-    (path,) = vs.export_csaf(ctx.session, [v.id], folder, media_marking=Marking.parse("CUI")).files
+    (path,) = csaf_exchange.export_csaf(ctx.session, [v.id], folder, media_marking=Marking.parse("CUI")).files
     doc = json.loads(path.read_text())
     doc["vulnerabilities"][0]["remediations"][0]["details"] = "partner fix"
     path.write_text(json.dumps(doc))

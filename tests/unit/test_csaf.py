@@ -22,8 +22,9 @@ from app.model.vulnerabilities import (
     Vulnerability,
     VulnStatus,
 )
+from app.services import csaf_exchange, csaf_merge
 from app.services import vulnerabilities as vs
-from app.services.vulnerabilities import ActionKind
+from app.services.csaf_merge import ActionKind
 from reports import csaf, csaf_validate
 
 V4 = "CVSS:4.0/AV:N/AC:L/AT:P/PR:N/UI:N/VC:H/VI:L/VA:L/SC:N/SI:N/SA:N"
@@ -58,7 +59,7 @@ def receiver(second_workstation):  # type: ignore[no-untyped-def]
 def export(session, vid: str, tmp_path: Path, name: str = "media") -> Path:  # type: ignore[no-untyped-def]
     folder = tmp_path / name
     folder.mkdir(exist_ok=True)
-    return vs.export_csaf(session, [vid], folder, media_marking=Marking.parse("SECRET//NOFORN")).files[0]
+    return csaf_exchange.export_csaf(session, [vid], folder, media_marking=Marking.parse("SECRET//NOFORN")).files[0]
 
 
 def history_rows(session) -> int:  # type: ignore[no-untyped-def]
@@ -153,10 +154,10 @@ def test_round_trip_export_import_on_a_second_workstation(sender, receiver, tmp_
     original = vs.create(sender, rich())
     path = export(sender, original.id, tmp_path)
 
-    preview = vs.preview_import(receiver, [path])
+    preview = csaf_merge.preview_import(receiver, [path])
     assert [a.kind for a in preview.actions] == [ActionKind.NEW]
     assert vs.count(receiver) == 0  # preview changes nothing
-    result = vs.apply_import(receiver, preview)
+    result = csaf_merge.apply_import(receiver, preview)
     got = vs.get(receiver, result.created[0])
     assert got.exchanged() == original.exchanged()
     assert (got.score, got.severity) == (original.score, original.severity)
@@ -167,15 +168,15 @@ def test_round_trip_export_import_on_a_second_workstation(sender, receiver, tmp_
 
     # Re-importing the same advisory is recognised by tracking id: nothing changes.
     rows = history_rows(receiver)
-    again = vs.preview_import(receiver, [path])
+    again = csaf_merge.preview_import(receiver, [path])
     assert [a.kind for a in again.actions] == [ActionKind.UNCHANGED]
-    vs.apply_import(receiver, again)
+    csaf_merge.apply_import(receiver, again)
     assert vs.count(receiver) == 1 and history_rows(receiver) == rows
 
 
 def test_marking_above_the_media_label_is_kept_high_and_flagged(sender, receiver, tmp_path) -> None:
     v = vs.create(sender, rich(marking=Marking.parse("SECRET//NOFORN")))
-    (action,) = vs.preview_import(receiver, [export(sender, v.id, tmp_path)], Marking.parse("CUI")).actions
+    (action,) = csaf_merge.preview_import(receiver, [export(sender, v.id, tmp_path)], Marking.parse("CUI")).actions
     assert action.incoming is not None and action.incoming.marking.banner() == "SECRET//NOFORN"
     assert any("arrived on media labelled CUI" in w for w in action.warnings)
 
@@ -185,7 +186,7 @@ def test_unstated_marking_takes_the_media_label(sender, receiver, tmp_path) -> N
     doc["document"]["distribution"]["text"] = "Share with partners."
     doc["document"]["notes"] = doc["document"]["notes"][:1]
     path = write(tmp_path, "partner.json", json.dumps(doc))
-    (action,) = vs.preview_import(receiver, [path], Marking.parse("SECRET")).actions
+    (action,) = csaf_merge.preview_import(receiver, [path], Marking.parse("SECRET")).actions
     assert action.incoming is not None and action.incoming.marking.banner() == "SECRET"
     assert action.incoming.embargo_until is None  # no embargo statement: none assumed
 
@@ -194,7 +195,7 @@ def test_round_trip_through_csaf_20_keeps_tlp_and_marking(sender, receiver, tmp_
     original = vs.create(sender, rich(cvss_vector="", tlp=Tlp.CLEAR, marking=Marking.parse("SECRET//NOFORN")))
     path = export(sender, original.id, tmp_path)
     assert json.loads(path.read_text())["document"]["distribution"]["tlp"]["label"] == "WHITE"
-    result = vs.apply_import(receiver, vs.preview_import(receiver, [path]))
+    result = csaf_merge.apply_import(receiver, csaf_merge.preview_import(receiver, [path]))
     got = vs.get(receiver, result.created[0])
     assert got.exchanged() == original.exchanged()
     assert got.tlp is Tlp.CLEAR and got.marking.banner() == "SECRET//NOFORN"
@@ -203,7 +204,7 @@ def test_round_trip_through_csaf_20_keeps_tlp_and_marking(sender, receiver, tmp_
 def test_advisory_sent_back_matches_the_original_entry(sender, receiver, tmp_path) -> None:
     original = vs.create(sender, rich())
     vs.create(receiver, Vulnerability(title="Receiver's own first entry"))  # ids differ between the two
-    created = vs.apply_import(receiver, vs.preview_import(receiver, [export(sender, original.id, tmp_path)])).created
+    created = csaf_merge.apply_import(receiver, csaf_merge.preview_import(receiver, [export(sender, original.id, tmp_path)])).created
     assert created == ["FRW-VULN-2026-0002"]
     mine = vs.get(receiver, created[0])
     vs.update(receiver, dataclasses.replace(mine, remediation="Receiver's mitigation."))
@@ -211,13 +212,13 @@ def test_advisory_sent_back_matches_the_original_entry(sender, receiver, tmp_pat
     doc = json.loads(back.read_text())
     assert doc["document"]["tracking"]["id"] == original.id
     assert doc["vulnerabilities"][0]["ids"][0]["text"] == original.id
-    (action,) = vs.preview_import(sender, [back]).actions
+    (action,) = csaf_merge.preview_import(sender, [back]).actions
     assert (action.kind, action.local_id, action.taken) == (ActionKind.UPDATE, original.id, ("remediation",))
 
 
 def test_partner_update_is_taken_and_local_edits_are_kept(sender, receiver, tmp_path) -> None:
     original = vs.create(sender, rich())
-    vs.apply_import(receiver, vs.preview_import(receiver, [export(sender, original.id, tmp_path, "v1")]))
+    csaf_merge.apply_import(receiver, csaf_merge.preview_import(receiver, [export(sender, original.id, tmp_path, "v1")]))
     local = vs.list_all(receiver)[0]
     vs.update(receiver, dataclasses.replace(local, description="Receiver's own analysis."))
     # The sender changes another field and exports version 2.
@@ -225,12 +226,12 @@ def test_partner_update_is_taken_and_local_edits_are_kept(sender, receiver, tmp_
     path2 = export(sender, original.id, tmp_path, "v2")
     assert json.loads(path2.read_text())["document"]["tracking"]["version"] == "2"
 
-    preview = vs.preview_import(receiver, [path2])
+    preview = csaf_merge.preview_import(receiver, [path2])
     (action,) = preview.actions
     assert action.kind is ActionKind.UPDATE
     assert action.taken == ("remediation",)
     assert {c.field for c in action.changes} == {"description", "remediation"}
-    vs.apply_import(receiver, preview)
+    csaf_merge.apply_import(receiver, preview)
     got = vs.get(receiver, local.id)
     assert got.remediation == "Upgrade to 2.5.0."
     assert got.description == "Receiver's own analysis."
@@ -238,13 +239,13 @@ def test_partner_update_is_taken_and_local_edits_are_kept(sender, receiver, tmp_
 
 def test_conflict_with_local_edit_is_shown_and_never_silently_overwritten(sender, receiver, tmp_path) -> None:
     original = vs.create(sender, rich())
-    vs.apply_import(receiver, vs.preview_import(receiver, [export(sender, original.id, tmp_path, "v1")]))
+    csaf_merge.apply_import(receiver, csaf_merge.preview_import(receiver, [export(sender, original.id, tmp_path, "v1")]))
     local = vs.list_all(receiver)[0]
     vs.update(receiver, dataclasses.replace(local, remediation="Local: block the port."))
     vs.update(sender, dataclasses.replace(vs.get(sender, original.id), remediation="Partner: upgrade to 2.5."))
     path2 = export(sender, original.id, tmp_path, "v2")
 
-    preview = vs.preview_import(receiver, [path2])
+    preview = csaf_merge.preview_import(receiver, [path2])
     (action,) = preview.actions
     assert action.kind is ActionKind.CONFLICT
     assert action.conflicts == ("remediation",)
@@ -254,12 +255,12 @@ def test_conflict_with_local_edit_is_shown_and_never_silently_overwritten(sender
     assert change.conflict
 
     before = vs.get(receiver, local.id)
-    result = vs.apply_import(receiver, preview)  # no resolution given
+    result = csaf_merge.apply_import(receiver, preview)  # no resolution given
     assert result.kept_local == [local.id] and result.updated == []
     assert vs.get(receiver, local.id) == before
 
     # The reviewer chooses the partner's text: applied, and recorded in the history.
-    result = vs.apply_import(receiver, vs.preview_import(receiver, [path2]), {0: {"remediation": "incoming"}})
+    result = csaf_merge.apply_import(receiver, csaf_merge.preview_import(receiver, [path2]), {0: {"remediation": "incoming"}})
     assert result.updated == [local.id]
     assert vs.get(receiver, local.id).remediation == "Partner: upgrade to 2.5."
     assert vs.history(receiver, local.id)[-1].action == "import csaf"
@@ -268,7 +269,7 @@ def test_conflict_with_local_edit_is_shown_and_never_silently_overwritten(sender
 def test_cve_match_without_exchange_history_differences_are_conflicts(sender, receiver, tmp_path) -> None:
     original = vs.create(sender, rich())
     vs.create(receiver, Vulnerability(title="Found here too", cve=original.cve))
-    (action,) = vs.preview_import(receiver, [export(sender, original.id, tmp_path)]).actions
+    (action,) = csaf_merge.preview_import(receiver, [export(sender, original.id, tmp_path)]).actions
     assert action.kind is ActionKind.CONFLICT
     assert "never exchanged before" in action.message
     assert "title" in action.conflicts
@@ -277,16 +278,16 @@ def test_cve_match_without_exchange_history_differences_are_conflicts(sender, re
 def test_ambiguous_match_is_shown_and_skipped(sender, receiver, tmp_path) -> None:
     original = vs.create(sender, rich())
     path = export(sender, original.id, tmp_path)
-    vs.apply_import(receiver, vs.preview_import(receiver, [path]))
+    csaf_merge.apply_import(receiver, csaf_merge.preview_import(receiver, [path]))
     # The receiver's entry loses the CVE; another entry here claims it.
     mine = vs.list_all(receiver)[0]
     vs.update(receiver, dataclasses.replace(mine, cve=""))
     other = vs.create(receiver, Vulnerability(title="Same CVE, other entry", cve=original.cve))
-    preview = vs.preview_import(receiver, [path])
+    preview = csaf_merge.preview_import(receiver, [path])
     (action,) = preview.actions
     assert action.kind is ActionKind.CONFLICT and not action.local_id
     assert mine.id in action.message and other.id in action.message
-    result = vs.apply_import(receiver, preview, {0: {"title": "incoming"}})
+    result = csaf_merge.apply_import(receiver, preview, {0: {"title": "incoming"}})
     assert result.updated == [] and len(result.skipped) == 1
     assert vs.get(receiver, other.id).title == "Same CVE, other entry"
 
@@ -295,10 +296,10 @@ def test_register_changed_after_preview_applies_nothing(sender, receiver, tmp_pa
     original = vs.create(sender, rich())
     second = vs.create(sender, rich(cve="CVE-2026-40002", title="Second"))
     paths = [export(sender, original.id, tmp_path), export(sender, second.id, tmp_path)]
-    preview = vs.preview_import(receiver, paths)
+    preview = csaf_merge.preview_import(receiver, paths)
     vs.create(receiver, Vulnerability(title="meanwhile", cve="CVE-2026-40002"))
     with pytest.raises(IntegrityError, match="preview the import again"):
-        vs.apply_import(receiver, preview)
+        csaf_merge.apply_import(receiver, preview)
     assert vs.count(receiver) == 1  # the first NEW item was rolled back too
 
 
@@ -312,7 +313,7 @@ def write(tmp_path: Path, name: str, data: bytes | str) -> Path:
 
 def test_malformed_json_names_the_file_and_position(receiver, tmp_path) -> None:
     bad = write(tmp_path, "broken.json", '{"document": {"csaf_version": "2.1",\n  "title": }')
-    (action,) = vs.preview_import(receiver, [bad]).actions
+    (action,) = csaf_merge.preview_import(receiver, [bad]).actions
     assert action.kind is ActionKind.INVALID
     assert str(bad) in action.message and "line 2 column" in action.message
 
@@ -324,7 +325,7 @@ def test_malformed_json_names_the_file_and_position(receiver, tmp_path) -> None:
     ('{"document": {"csaf_version": "2.0", "x": NaN}}', "NaN is not allowed"),
 ])
 def test_unreadable_documents_are_refused_with_a_reason(receiver, tmp_path, content, fragment) -> None:
-    (action,) = vs.preview_import(receiver, [write(tmp_path, "x.json", content)]).actions
+    (action,) = csaf_merge.preview_import(receiver, [write(tmp_path, "x.json", content)]).actions
     assert action.kind is ActionKind.INVALID
     assert fragment in action.message
 
@@ -333,12 +334,12 @@ def test_schema_invalid_csaf_names_the_json_path(sender, receiver, tmp_path) -> 
     doc = json.loads(export(sender, vs.create(sender, rich()).id, tmp_path).read_text())
     doc["vulnerabilities"][0]["metrics"][0]["content"]["cvss_v4"]["vectorString"] = V4.replace("AV:N", "AV:Q")
     del doc["document"]["tracking"]["id"]
-    (action,) = vs.preview_import(receiver, [write(tmp_path, "bad.json", json.dumps(doc))]).actions
+    (action,) = csaf_merge.preview_import(receiver, [write(tmp_path, "bad.json", json.dumps(doc))]).actions
     assert action.kind is ActionKind.INVALID
     assert "not a valid CSAF 2.1 document" in action.message
     assert "$.document.tracking: 'id' is a required property" in action.message
     assert "$.vulnerabilities[0].metrics[0].content.cvss_v4.vectorString" in action.message
-    assert vs.apply_import(receiver, vs.preview_import(receiver, [tmp_path / "bad.json"])).created == []
+    assert csaf_merge.apply_import(receiver, csaf_merge.preview_import(receiver, [tmp_path / "bad.json"])).created == []
 
 
 def test_invalid_cvss_inside_a_schema_valid_document_names_metric_and_path(tmp_path) -> None:
@@ -375,11 +376,11 @@ def test_duplicate_tracking_ids_and_cves_in_one_import(sender, receiver, tmp_pat
     other["document"]["tracking"]["id"] = "PARTNER-2026-77"
     other["document"]["publisher"]["namespace"] = "https://partner.example"
     other_path = write(tmp_path, "partner.json", json.dumps(other))
-    preview = vs.preview_import(receiver, [path, copy, other_path])
+    preview = csaf_merge.preview_import(receiver, [path, copy, other_path])
     assert [a.kind for a in preview.actions] == [ActionKind.NEW, ActionKind.DUPLICATE, ActionKind.DUPLICATE]
     assert "tracking id FRW-VULN-2026-0001" in preview.actions[1].message
     assert "CVE-2026-40001 also in" in preview.actions[2].message
-    result = vs.apply_import(receiver, preview)
+    result = csaf_merge.apply_import(receiver, preview)
     assert len(result.created) == 1 and len(result.skipped) == 2
 
 
@@ -396,7 +397,7 @@ def test_export_refuses_media_marked_lower_and_writes_nothing(sender, tmp_path) 
     folder = tmp_path / "usb"
     folder.mkdir()
     with pytest.raises(ValidationError, match="marked SECRET but the media is labelled CUI"):
-        vs.export_csaf(sender, [v.id], folder, media_marking=Marking.parse("CUI"))
+        csaf_exchange.export_csaf(sender, [v.id], folder, media_marking=Marking.parse("CUI"))
     assert list(folder.iterdir()) == []
 
 
@@ -416,9 +417,9 @@ def test_auditor_cannot_import_or_export(workstation, sender, tmp_path) -> None:
     path = export(sender, v.id, tmp_path)
     auditor = workstation.session("auditor")
     with pytest.raises(PermissionDenied):
-        vs.preview_import(auditor, [path])
+        csaf_merge.preview_import(auditor, [path])
     with pytest.raises(PermissionDenied):
-        vs.export_csaf(auditor, [v.id], tmp_path)
+        csaf_exchange.export_csaf(auditor, [v.id], tmp_path)
 
 
 # -- signed-manifest package (the reports' package format) -----------------------------------
@@ -436,9 +437,9 @@ def test_csaf_package_is_signed_verifiable_and_imports_on_the_second_workstation
     media = tmp_path / "usb"
     media.mkdir()
     with pytest.raises(ValidationError, match="media label"):
-        vs.export_csaf_package(sender, [a.id, b.id], media, "CUI", workstation.passphrase("reviewer"))
+        csaf_exchange.export_csaf_package(sender, [a.id, b.id], media, "CUI", workstation.passphrase("reviewer"))
     assert list(media.iterdir()) == []
-    result = vs.export_csaf_package(sender, [a.id, b.id], media, "SECRET", workstation.passphrase("reviewer"))
+    result = csaf_exchange.export_csaf_package(sender, [a.id, b.id], media, "SECRET", workstation.passphrase("reviewer"))
     folder = result.folder
     names = {p.name for p in folder.iterdir()}
     assert {MANIFEST, MANIFEST_SIG, CA_FILE, "frw-vuln-2026-0001.json", "frw-vuln-2026-0002.json"} <= names
@@ -453,27 +454,27 @@ def test_csaf_package_is_signed_verifiable_and_imports_on_the_second_workstation
     assert json.loads((folder / "frw-vuln-2026-0002.json").read_text())["document"]["csaf_version"] == "2.0"
     assert result.versions == {a.id: "CSAF 2.1, tracking version 1", b.id: "CSAF 2.0, tracking version 1"}
 
-    preview = vs.preview_import(receiver, result.files, Marking.parse("SECRET"))
+    preview = csaf_merge.preview_import(receiver, result.files, Marking.parse("SECRET"))
     assert [x.kind for x in preview.actions] == [ActionKind.NEW, ActionKind.NEW]
-    created = vs.apply_import(receiver, preview).created
+    created = csaf_merge.apply_import(receiver, preview).created
     got = [vs.get(receiver, vid) for vid in created]
     assert got[0].exchanged() == a.exchanged()  # stated CUI kept (the SECRET media is only a ceiling)
     assert got[1].marking.banner() == "SECRET" and got[1].tlp is Tlp.GREEN
     # The package folder itself imports only once the sender's CA is trusted here (SI-7).
-    (action,) = vs.preview_import(receiver, [folder]).actions
+    (action,) = csaf_merge.preview_import(receiver, [folder]).actions
     assert action.kind is ActionKind.INVALID and "fails verification" in action.message
     ca_file = tmp_path / "sender-ca.pem"
     ca_file.write_bytes((folder / CA_FILE).read_bytes())  # in real life obtained separately
     admin = second_workstation_admin(receiver)
     pki_service.import_trusted_root(admin, ca_file, "correct-horse-42-granite")
-    preview = vs.preview_import(receiver, [folder])
+    preview = csaf_merge.preview_import(receiver, [folder])
     assert [x.kind for x in preview.actions] == [ActionKind.UNCHANGED, ActionKind.UNCHANGED]
     assert preview.actions[0].warnings[0].startswith("signed package: ")
     # A tampered advisory no longer matches the signed manifest.
     (folder / "frw-vuln-2026-0001.json").write_text("{}")
     assert "frw-vuln-2026-0001.json was changed: its SHA-256 does not match the signed manifest" in (
         verify_package(folder, pki_service.trusted_roots(sender)).problems)
-    (action,) = vs.preview_import(receiver, [folder]).actions
+    (action,) = csaf_merge.preview_import(receiver, [folder]).actions
     assert action.kind is ActionKind.INVALID and "was changed" in action.message
 
 
@@ -506,7 +507,7 @@ def test_control_and_bidi_characters_from_partners_are_removed(sender, receiver,
     doc = json.loads(export(sender, vs.create(sender, rich()).id, tmp_path).read_text())
     doc["vulnerabilities"][0]["title"] = "Bad\x1b[31m title \u202egnp.exe"
     doc["vulnerabilities"][0]["notes"][0]["text"] = "line one\nline\ttwo\x07"
-    (action,) = vs.preview_import(receiver, [write(tmp_path, "ctl.json", json.dumps(doc))]).actions
+    (action,) = csaf_merge.preview_import(receiver, [write(tmp_path, "ctl.json", json.dumps(doc))]).actions
     assert action.incoming is not None
     assert action.incoming.title == "Bad title ⟨U+202E⟩gnp.exe"  # escape sequence gone, reversal shown
     assert action.incoming.description == "line one\nline\ttwo"
@@ -517,9 +518,9 @@ def test_update_that_would_break_a_record_rule_is_skipped_with_the_reason(sender
     doc = json.loads(export(sender, v.id, tmp_path).read_text())
     del doc["vulnerabilities"][0]["involvements"]  # the partner no longer states the notification
     doc["document"]["tracking"]["version"] = "2"
-    preview = vs.preview_import(sender, [write(tmp_path, "v2.json", json.dumps(doc))])
+    preview = csaf_merge.preview_import(sender, [write(tmp_path, "v2.json", json.dumps(doc))])
     assert preview.actions[0].kind is ActionKind.UPDATE and preview.actions[0].taken == ("vendor_notified",)
-    result = vs.apply_import(sender, preview)
+    result = csaf_merge.apply_import(sender, preview)
     assert result.updated == [] and "needs the date the vendor was notified" in result.skipped[0]
     assert vs.get(sender, v.id).vendor_notified == date(2026, 11, 14)
 
@@ -528,14 +529,14 @@ def test_an_import_never_lowers_a_local_marking(sender, receiver, tmp_path) -> N
     import dataclasses
 
     original = vs.create(sender, rich(marking=Marking.parse("SECRET")))
-    first = vs.apply_import(receiver, vs.preview_import(receiver, [export(sender, original.id, tmp_path, "m1")]))
+    first = csaf_merge.apply_import(receiver, csaf_merge.preview_import(receiver, [export(sender, original.id, tmp_path, "m1")]))
     local_id = first.created[0]
     assert vs.get(receiver, local_id).marking.banner() == "SECRET"
     # The partner lowers its copy (an explicit, audited act there) and sends it again.
     lowered = vs.update(sender, dataclasses.replace(vs.get(sender, original.id), marking=Marking.parse("CUI"),
                                                     title="Renamed upstream"), lower_reason="partner review")
-    preview = vs.preview_import(receiver, [export(sender, lowered.id, tmp_path, "m2")])
-    vs.apply_import(receiver, preview)
+    preview = csaf_merge.preview_import(receiver, [export(sender, lowered.id, tmp_path, "m2")])
+    csaf_merge.apply_import(receiver, preview)
     got = vs.get(receiver, local_id)
     assert got.title == "Renamed upstream"  # the partner's other changes are taken
     assert got.marking.banner() == "SECRET"  # but never a lower marking

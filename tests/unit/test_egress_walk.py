@@ -27,7 +27,7 @@ CLI_WRITERS = {
     "assess export": "assessment.export_to_file -> egress.clear (--media-label)",
     "backup create": "backup.create -> egress.clear (--media-label)",
     "report export": "reports.export -> egress.clear (--media)",
-    "vuln export-csaf": "vulnerabilities.export_csaf[_package] -> egress.clear (--media-marking)",
+    "vuln export-csaf": "csaf_exchange.export_csaf[_package] -> egress.clear (--media-marking)",
     "selftest": "--keep copies the synthetic self-test workstation (no records of this one)",
 }
 _OUTPUT_NAMES = re.compile(r"^(dest|out|output|destination)$")

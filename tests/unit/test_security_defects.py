@@ -109,8 +109,8 @@ def test_csaf_base_score_1e999_is_an_error_naming_the_file(workstation, tmp_path
 
     from app.ingest import csaf_import
     from app.model.errors import IngestError
-    from app.services import vulnerabilities as vs
-    from app.services.vulnerabilities import ActionKind
+    from app.services import csaf_merge
+    from app.services.csaf_merge import ActionKind
     from reports import csaf, csaf_validate
     from tests.unit.test_csaf import rich
 
@@ -123,7 +123,7 @@ def test_csaf_base_score_1e999_is_an_error_naming_the_file(workstation, tmp_path
     path.write_text(text)
     with pytest.raises(IngestError, match=r"partner-advisory\.json: invalid JSON: the number 1e999 is out of range"):
         csaf_import.read_advisory(path, csaf_validate.validate)
-    (action,) = vs.preview_import(workstation.session("reviewer"), [path]).actions
+    (action,) = csaf_merge.preview_import(workstation.session("reviewer"), [path]).actions
     assert action.kind is ActionKind.INVALID and str(path) in action.message and "1e999" in action.message
 
 

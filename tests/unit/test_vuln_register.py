@@ -23,7 +23,7 @@ from app.model.vulnerabilities import (
     VulnStatus,
     three_way,
 )
-from app.services import submissions
+from app.services import csaf_exchange, submissions
 from app.services import vulnerabilities as vs
 
 CRIT = "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N"  # 9.3
@@ -293,7 +293,7 @@ def test_a_vulnerability_of_a_secret_submission_is_never_silently_unclassified(w
     media = tmp_path / "usb"
     media.mkdir()
     with pytest.raises(ValidationError, match="marked SECRET"):
-        vs.export_csaf_package(session, [stored.id], media / "pkg", "UNCLASSIFIED", "x")
+        csaf_exchange.export_csaf_package(session, [stored.id], media / "pkg", "UNCLASSIFIED", "x")
     # Lowering is possible only as an explicit act with a reason, and it is audited.
     lowered = vs.update(session, dataclasses.replace(stored, marking=Marking()), lower_reason="public CVE text only")
     assert lowered.marking == Marking()

@@ -36,9 +36,10 @@ from app.model.accounts import Permission
 from app.model.errors import FrontierError
 from app.model.markings import Marking
 from app.model.vulnerabilities import Filters, Severity, Vulnerability, VulnStatus
+from app.services import csaf_exchange, csaf_merge
 from app.services import vulnerabilities as vs
+from app.services.csaf_merge import ActionKind, ImportPreview, ImportResult
 from app.services.session import Session
-from app.services.vulnerabilities import ActionKind, ImportPreview, ImportResult
 from ui.banner import add_banners, window_marking
 from ui.context import UiContext
 from ui.errors import sanitize
@@ -193,7 +194,7 @@ class VulnerabilitiesScreen(QWidget):
         super().__init__(parent)
         self.ctx = ctx
         self.model = VulnTableModel(ctx.session)
-        self.last_export: vs.ExportResult | None = None
+        self.last_export: csaf_exchange.ExportResult | None = None
 
         filters = FlowLayout()  # wraps instead of widening the window
         self.severity = QComboBox()
@@ -388,12 +389,12 @@ class VulnerabilitiesScreen(QWidget):
             return
         session = self.ctx.session
 
-        def work(progress: Any, cancel: Any) -> vs.ExportResult:
+        def work(progress: Any, cancel: Any) -> csaf_exchange.ExportResult:
             with worker_session(session) as s:
-                return vs.export_csaf_package(s, ids, folder, media_label, passphrase, progress=progress,
+                return csaf_exchange.export_csaf_package(s, ids, folder, media_label, passphrase, progress=progress,
                                               cancel=cancel)
 
-        def done(result: vs.ExportResult) -> None:
+        def done(result: csaf_exchange.ExportResult) -> None:
             self.last_export = result
             self.ctx.events.status_message.emit(f"Wrote signed CSAF package {result.folder}")
             self.refresh()
@@ -405,12 +406,12 @@ class VulnerabilitiesScreen(QWidget):
         ids = self.selected_ids()
         session = self.ctx.session
 
-        def work(progress: Any, cancel: Any) -> vs.ExportResult:
+        def work(progress: Any, cancel: Any) -> csaf_exchange.ExportResult:
             with worker_session(session) as s:
-                return vs.export_csaf(s, ids, folder, media_marking=media_marking, progress=progress,
+                return csaf_exchange.export_csaf(s, ids, folder, media_marking=media_marking, progress=progress,
                                       cancel=cancel)
 
-        def done(result: vs.ExportResult) -> None:
+        def done(result: csaf_exchange.ExportResult) -> None:
             self.last_export = result
             self.ctx.events.status_message.emit(f"Wrote {len(result.files)} CSAF advisory file(s) to {folder}")
             self.refresh()
@@ -439,7 +440,7 @@ class VulnerabilitiesScreen(QWidget):
 
         def work(progress: Any, cancel: Any) -> ImportPreview:
             with worker_session(session) as s:
-                return vs.preview_import(s, paths, marking, progress, cancel)
+                return csaf_merge.preview_import(s, paths, marking, progress, cancel)
 
         def done(preview: ImportPreview) -> None:
             dialog = ImportPreviewDialog(self.ctx, preview, self)
@@ -528,7 +529,7 @@ class ImportPreviewDialog(QDialog):
     @Slot()
     def apply(self) -> None:
         try:
-            self.import_result = vs.apply_import(self.ctx.session, self.preview, self.resolutions())
+            self.import_result = csaf_merge.apply_import(self.ctx.session, self.preview, self.resolutions())
         except FrontierError as exc:
             self.ctx.show_error(self, exc)
             return
