@@ -40,6 +40,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "review": ("app.commands.review", "lifecycle, next steps, assignment, discussion, a lead's decisions"),
     "finding": ("app.commands.review", "findings of a submission"),
     "settings": ("app.commands.review", "workstation settings"),
+    "printer": ("app.commands.printers", "printers and their accreditation labels (printing is egress)"),
 }
 # Every module that registers commands, in the order --help lists them.
 COMMAND_MODULES = list(dict.fromkeys(module for module, _ in COMMANDS.values()))

@@ -63,6 +63,7 @@ SCREENS: list[ScreenSpec] = [
     ScreenSpec("backup", "Backups", "ui.screens.backup_screen:BackupScreen", Permission.BACKUP),
     ScreenSpec("users", "Accounts", "ui.screens.users_screen:UsersScreen", None),
     ScreenSpec("settings", "Settings", "ui.screens.settings_screen:SettingsScreen", Permission.MANAGE_SETTINGS),
+    ScreenSpec("printers", "Printers", "ui.screens.printers_screen:PrintersScreen", Permission.MANAGE_SETTINGS),
 ]
 
 MAX_OPEN_SUBMISSIONS = 8

@@ -41,7 +41,7 @@ from app.model.report import (
     control_number,
 )
 from app.model.workflow import Act
-from app.services import egress, revocation
+from app.services import egress, printers, revocation
 from app.services import pki as pki_service
 from app.services.session import Session
 from reports import findings_json, marking_lint, oscal, pki
@@ -305,10 +305,13 @@ def _narrative(session: Session, submission_id: int) -> Narrative:
 
 
 def _marking_blocks(report: ReportInput, settings: Any) -> dict[str, Any]:
+    return authority_blocks(report.overall_marking(), list(report.portion_markings()), settings)
+
+
+def authority_blocks(overall: Marking, portions: Sequence[Marking], settings: Any) -> dict[str, Any]:
     """Authority blocks from the workstation settings, only where the content needs them:
-    a classification authority block when the report is classified, a CUI designation block when
+    a classification authority block when the document is classified, a CUI designation block when
     it contains CUI. Missing lines are refused, never invented."""
-    overall = report.overall_marking()
     blocks: dict[str, Any] = {}
     if overall.level >= Level.CONFIDENTIAL:
         lines = {"Classified By": settings.classified_by, "Derived From": settings.derived_from,
@@ -316,15 +319,15 @@ def _marking_blocks(report: ReportInput, settings: Any) -> dict[str, Any]:
         missing = [k for k, v in lines.items() if not str(v).strip()]
         if missing:
             raise ValidationError("classification authority block",
-                                  f"the report is marked {overall.banner()}: set {', '.join(repr(m) for m in missing)} "
-                                  "in the workstation settings first")
+                                  f"the document is marked {overall.banner()}: set "
+                                  f"{', '.join(repr(m) for m in missing)} in the workstation settings first")
         blocks["classification_block"] = ClassificationBlock(settings.classified_by, settings.derived_from,
                                                              settings.declassify_on)
-    has_cui = any(m.level == Level.CUI for m in report.portion_markings())
+    has_cui = any(m.level == Level.CUI for m in portions)
     if has_cui:
         if not str(settings.cui_controlled_by).strip() or not str(settings.cui_category).strip():
             if overall.level == Level.CUI:
-                raise ValidationError("CUI designation block", "the report contains CUI: set 'Controlled by' and "
+                raise ValidationError("CUI designation block", "the document contains CUI: set 'Controlled by' and "
                                       "the CUI category in the workstation settings first")
         else:
             blocks["cui_block"] = CuiBlock(settings.cui_controlled_by, settings.cui_category, "", settings.cui_poc)
@@ -579,11 +582,18 @@ def _with_signature_cas(session: Session, ca_pem: bytes, pdf: bytes) -> bytes:
     return pki.certs_to_pem(pki.dedupe([*pki.certs_from_pem(ca_pem, "package CA file"), *cas]))
 
 
-def record_print(session: Session, report_id: int, printer: str, copies: int = 1, pages: str = "all") -> None:
-    """Every print is in the audit trail (AU-2): who, which report and version, which printer."""
+def clear_print(session: Session, report_id: int, printer: str) -> printers.PrintClearance:
+    """May this report go to `printer`? Its label must dominate the report's marking (refusals are
+    audited as print.refused). A countersigned report is checked at the marking the lead signed."""
     session.require(Permission.VIEW_CONTENT)
     report = reports_repo.get(session.db.conn, report_id)
-    with session.transaction() as conn:
-        session.audit(conn, "report.print", "report", report_id,
-                      {"control_number": report.control_number, "state": report.state, "sha256": report.sha256,
-                       "marking": report.marking, "printer": printer, "copies": copies, "pages": pages})
+    _require_signed_marking(session, report)
+    return printers.clear(session, f"the report {report.control_number}", Marking.parse(report.marking), printer,
+                          ("report", report_id))
+
+
+def record_print(session: Session, clearance: printers.PrintClearance, copies: int = 1, pages: str = "all") -> None:
+    """Every print is in the audit trail (AU-2): who, which report and version, which printer and its label."""
+    report = reports_repo.get(session.db.conn, int(clearance.object_id))
+    printers.record(session, clearance, copies, pages, action="report.print",
+                    control_number=report.control_number, state=report.state, sha256=report.sha256)

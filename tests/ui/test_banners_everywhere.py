@@ -45,6 +45,7 @@ def _factories(ctx: Any, tmp_path: Path) -> dict[str, Callable[[], QWidget]]:
     from ui.errors import error_box
     from ui.jobs import JobRunner
     from ui.main_window import MainWindow
+    from ui.printing import PrinterChoiceDialog, PrinterOption
     from ui.screens.artifacts import ArtifactViewer, AttachDialog
     from ui.screens.report_screen import ExportDialog
     from ui.screens.results_tab import MapBenchmarkDialog
@@ -84,6 +85,8 @@ def _factories(ctx: Any, tmp_path: Path) -> dict[str, Callable[[], QWidget]]:
         "unsaved changes": lambda: unsaved_box(main, "The finding"),
         "EvidencePicker": lambda: EvidencePicker(ctx, sid, main),
         "CiteDialog": lambda: CiteDialog(ctx, sid, EvidenceRef.parse("run:1"), main),
+        "PrinterChoiceDialog": lambda: PrinterChoiceDialog("the report", Marking.parse(SNF),
+                                                           [PrinterOption("hallway", None, True)], 3, main),
     }
 
 
@@ -123,7 +126,7 @@ def _shown(c: QWidget, window: QWidget) -> tuple[int, int] | None:
                                   "RecoveryDialog", "FirstPassphraseDialog", "ImportPreviewDialog",
                                   "PassphraseDialog", "TranscriptDialog",
                                   "error box", "confirmation", "TextQuestion", "unsaved changes",
-                                  "EvidencePicker", "CiteDialog"])
+                                  "EvidencePicker", "CiteDialog", "PrinterChoiceDialog"])
 def test_banners_top_and_bottom(name, qtbot, ctx, tmp_path) -> None:  # type: ignore[no-untyped-def]
     w = _factories(ctx, tmp_path)[name]()
     qtbot.addWidget(w)

@@ -7,8 +7,9 @@ from pathlib import Path
 
 from PySide6.QtPrintSupport import QPrinter
 
-from app.services import audit
+from app.services import audit, printers
 from tests.unit.test_signing_service import _approved_submission, _configure
+from ui.printing import PrintChoice
 from ui.screens.report_screen import ReportScreen
 
 
@@ -67,13 +68,38 @@ def test_build_preview_sign_countersign_verify_print_export(workstation, make_ct
     assert screen.verdict.text().startswith("Report FINAL") and screen.verdict.property("state") == "ok"
     assert screen.results.toPlainText().count("VALID: ") == 2
 
+    # Printing: only registered printers, checked against their accreditation labels.
+    admin = workstation.session("admin")
+    printers.register(admin, "room3-laser", "CONFIDENTIAL", "Building 2, room 3")
+    printers.register(admin, "vault-mfp", "SECRET//NOFORN", "Vault, room 12")
     out = tmp_path / "printed.pdf"
-    screen.choose_printer = lambda _parent, _pages: _pdf_printer(out)
+    offered: list[list[str]] = []
+
+    def choose(name: str):  # type: ignore[no-untyped-def]
+        def pick(_parent, _what, _marking, rows, pages):  # type: ignore[no-untyped-def]
+            offered.append([f"{r.name}: {r.verdict(_marking) or 'allowed'}" for r in rows])
+            return PrintChoice(name, 2, 1, pages)
+        return pick
+
+    screen.printing.system = lambda: ["room3-laser", "vault-mfp", "hallway"]
+    screen.printing.make_printer = lambda _name: _pdf_printer(out)
+    screen.printing.choose = choose("room3-laser")
+    screen.print_button.click()
+    assert "accredited for CONFIDENTIAL only" in dialogs.error_text() and not out.exists()
+    assert offered[-1] == ["hallway: not registered: an administrator must register it",
+                           "room3-laser: accredited below SECRET//NOFORN", "vault-mfp: allowed"]
+    dialogs.errors.clear()
+    screen.printing.choose = choose("vault-mfp")
     screen.print_button.click()
     assert not dialogs.errors, dialogs.error_text()
     assert out.stat().st_size > 10_000
-    prints = audit.events(workstation.session("auditor"), 50, action_prefix="report.print")
-    assert len(prints) == 1 and prints[0].details["pages"] == f"{pages_before} pages"
+    auditor = workstation.session("auditor")
+    prints = audit.events(auditor, 50, action_prefix="report.print")
+    assert len(prints) == 1 and prints[0].details["pages"] == f"1-{pages_before} ({pages_before} pages)"
+    assert prints[0].details["printer"] == "vault-mfp" and prints[0].details["copies"] == 2
+    assert prints[0].details["marking"] == prints[0].details["printer_label"] == "SECRET//NOFORN"
+    refused = audit.events(auditor, 50, action_prefix="print.refused")
+    assert [e.details["printer"] for e in refused] == ["room3-laser"]
 
     usb = tmp_path / "usb"
     usb.mkdir()

@@ -14,7 +14,7 @@ from app.model.errors import AuthError, PermissionDenied, ValidationError
 from app.model.findings import Finding, Severity
 from app.model.markings import Marking
 from app.model.submissions import Submission
-from app.services import assessment, audit, coverage, findings, submissions
+from app.services import assessment, audit, coverage, findings, printers, submissions
 from app.services import pki as pki_service
 from app.services import reports as report_service
 from storage import settings_repo
@@ -100,7 +100,8 @@ def test_end_to_end_to_a_package_verified_on_another_workstation(workstation, se
     assert (pkg / "report.pdf").read_bytes() == report_service.pdf_bytes(rev, report.id)
     local = report_service.verify_path(pkg, pki_service.trusted_roots(rev), rev)
     assert local.ok, local.lines()
-    report_service.record_print(rev, report.id, "Room 3 printer", copies=2)
+    printers.register(workstation.session("admin"), "Room 3 printer", "SECRET//NOFORN", "Room 3")
+    report_service.record_print(rev, report_service.clear_print(rev, report.id, "Room 3 printer"), copies=2)
 
     # On the receiving workstation the sender's CA is not trusted until its admin imports it.
     admin2 = second_workstation.session("admin")

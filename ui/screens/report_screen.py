@@ -10,11 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QSize, Qt
-from PySide6.QtGui import QImage, QPainter
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt
 from PySide6.QtPdf import QPdfDocument
 from PySide6.QtPdfWidgets import QPdfView
-from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -45,6 +43,7 @@ from app.services.reports import AWAITING, ExportOutcome, PackageVerification, P
 from ui.banner import add_banners
 from ui.context import UiContext
 from ui.jobs import worker_session
+from ui.printing import PrintPath
 from ui.widgets.flow_layout import FlowLayout
 from ui.widgets.sortable_table import SortableTable
 from ui.widgets.workflow_hint import apply_action
@@ -96,36 +95,6 @@ def _choose_export(parent: QWidget, marking: str) -> tuple[Path, str] | None:
     return Path(dlg.folder.text().strip()), dlg.media.currentText().strip()
 
 
-def _choose_printer(parent: QWidget, pages: int) -> QPrinter | None:
-    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-    dlg = QPrintDialog(printer, parent)
-    dlg.setMinMax(1, max(1, pages))
-    return printer if dlg.exec() == QDialog.DialogCode.Accepted else None
-
-
-def print_document(doc: QPdfDocument, printer: QPrinter) -> int:
-    """Render each page at the printer's resolution; returns the number of pages sent."""
-    first = max(1, printer.fromPage() or 1)
-    last = min(doc.pageCount(), printer.toPage() or doc.pageCount())
-    painter = QPainter()
-    if not painter.begin(printer):
-        raise FrontierError("The printer could not be started (check that it is connected and ready).")
-    sent = 0
-    try:
-        for n in range(first - 1, last):
-            if sent:
-                printer.newPage()
-            target = painter.viewport()
-            size = doc.pagePointSize(n)
-            scale = min(target.width() / size.width(), target.height() / size.height())
-            image: QImage = doc.render(n, QSize(int(size.width() * scale), int(size.height() * scale)))
-            painter.drawImage(0, 0, image)
-            sent += 1
-    finally:
-        painter.end()
-    return sent
-
-
 class ReportScreen(QWidget):
     def __init__(self, ctx: UiContext, parent: QWidget | None = None, submission_id: int | None = None) -> None:
         super().__init__(parent)
@@ -136,7 +105,7 @@ class ReportScreen(QWidget):
         self.last_export: ExportOutcome | None = None
         # Replaced in tests: the real ones open native dialogs.
         self.choose_export: Callable[[QWidget, str], tuple[Path, str] | None] = _choose_export
-        self.choose_printer: Callable[[QWidget, int], QPrinter | None] = _choose_printer
+        self.printing = PrintPath(ctx)  # registered printers only, checked against their labels
         self.choose_received: Callable[[QWidget], Path | None] = _choose_received
         self.choose_ca_file: Callable[[QWidget], Path | None] = _choose_ca_file
         self._buffer: QBuffer | None = None
@@ -390,18 +359,11 @@ class ReportScreen(QWidget):
     def print_report(self) -> None:
         if self.current is None:
             return
-        printer = self.choose_printer(self, self.pdf.pageCount())
-        if printer is None:
-            return
-        try:
-            sent = print_document(self.pdf, printer)
-            name = printer.printerName() or printer.outputFileName() or "default printer"
-            report_service.record_print(self.ctx.session, self.current.id, name, printer.copyCount(),
-                                        f"{sent} pages")
-        except FrontierError as exc:
-            self.ctx.show_error(self, exc)
-            return
-        self.ctx.events.status_message.emit(f"Printed {sent} pages of {self.current.control_number} (recorded)")
+        report = self.current
+        self.printing.run(self, self.pdf, f"the report {report.control_number}", Marking.parse(report.marking),
+                          lambda printer: report_service.clear_print(self.ctx.session, report.id, printer),
+                          lambda clearance, copies, pages: report_service.record_print(self.ctx.session, clearance,
+                                                                                       copies, pages))
 
     def export(self) -> None:
         if self.current is None:
