@@ -37,6 +37,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "report": ("app.commands.report", "signed, marked findings reports"),
     "pki": ("app.commands.report", "workstation CA, signing certificates and trusted roots"),
     "verify": ("app.commands.report", "verify a signed report PDF or an export package folder"),
+    "package": ("app.commands.package", "seal a package to partners' certificates; open a sealed package"),
     "review": ("app.commands.review", "lifecycle, next steps, assignment, discussion, a lead's decisions"),
     "finding": ("app.commands.review", "findings of a submission"),
     "settings": ("app.commands.review", "workstation settings"),

@@ -71,22 +71,13 @@ def _explain(exc: OSError, destination: Path) -> str:
     return f"{problem}; no partial package was left."
 
 
-def write_package(destination: Path, name: str, files: Mapping[str, bytes], content_marking: Marking,
-                  media_marking: Marking, sign_manifest: Callable[[bytes], bytes], ca_pem: bytes,
-                  progress: Callable[[int, int, str], None] | None = None) -> PackageResult:
-    """Write `files` plus MARKING.txt, ca.pem, SHA256SUMS and SHA256SUMS.p7s as destination/name."""
-    check_media(content_marking, media_marking)
-    destination = Path(destination)
-    if not SAFE_NAME.match(name):
-        raise ValidationError("package name", f"{name!r} must be letters, digits, dot, dash or underscore")
+def signed_content(files: Mapping[str, bytes], content_marking: Marking, sign_manifest: Callable[[bytes], bytes],
+                   ca_pem: bytes) -> dict[str, bytes]:
+    """`files` plus MARKING.txt, ca.pem, SHA256SUMS and SHA256SUMS.p7s: every file of the signed package.
+    Also what reports/sealed_package.py seals for a partner."""
     for fname in files:
         if not SAFE_NAME.match(fname) or fname in (MANIFEST, MANIFEST_SIG, CA_FILE, MARKING_FILE):
             raise ValidationError("package file", f"{fname!r} is not an allowed file name")
-    if not destination.is_dir():
-        raise ExportError(f"The destination {destination} is not a folder (or the media is not mounted).")
-    final = destination / name
-    if final.exists():
-        raise ExportError(f"{final} already exists; choose another folder or remove the old package first.")
     content = dict(files)
     content[CA_FILE] = ca_pem
     content[MARKING_FILE] = (f"{content_marking.banner()}\n\nThis package contains information marked "
@@ -95,6 +86,21 @@ def write_package(destination: Path, name: str, files: Mapping[str, bytes], cont
     signature = sign_manifest(manifest)  # before touching the media: a signing failure writes nothing
     content[MANIFEST] = manifest
     content[MANIFEST_SIG] = signature
+    return content
+
+
+def write_folder(destination: Path, name: str, content: Mapping[str, bytes],
+                 progress: Callable[[int, int, str], None] | None = None) -> Path:
+    """destination/name with these files, appearing all at once (hidden temporary folder, fsync, rename)
+    or not at all; raises ExportError with a clear message."""
+    destination = Path(destination)
+    if not SAFE_NAME.match(name):
+        raise ValidationError("package name", f"{name!r} must be letters, digits, dot, dash or underscore")
+    if not destination.is_dir():
+        raise ExportError(f"The destination {destination} is not a folder (or the media is not mounted).")
+    final = destination / name
+    if final.exists():
+        raise ExportError(f"{final} already exists; choose another folder or remove the old package first.")
     tmp = destination / f".{name}.partial-{os.getpid()}"
     total = len(content)
     try:
@@ -114,5 +120,26 @@ def write_package(destination: Path, name: str, files: Mapping[str, bytes], cont
         with contextlib.suppress(OSError):
             shutil.rmtree(tmp)
         raise
+    return final
+
+
+def write_package(destination: Path, name: str, files: Mapping[str, bytes], content_marking: Marking,
+                  media_marking: Marking, sign_manifest: Callable[[bytes], bytes], ca_pem: bytes,
+                  progress: Callable[[int, int, str], None] | None = None) -> PackageResult:
+    """Write `files` plus MARKING.txt, ca.pem, SHA256SUMS and SHA256SUMS.p7s as destination/name."""
+    check_media(content_marking, media_marking)
+    destination = Path(destination)
+    if not SAFE_NAME.match(name):
+        raise ValidationError("package name", f"{name!r} must be letters, digits, dot, dash or underscore")
+    for fname in files:
+        if not SAFE_NAME.match(fname) or fname in (MANIFEST, MANIFEST_SIG, CA_FILE, MARKING_FILE):
+            raise ValidationError("package file", f"{fname!r} is not an allowed file name")
+    if not destination.is_dir():
+        raise ExportError(f"The destination {destination} is not a folder (or the media is not mounted).")
+    if (destination / name).exists():
+        raise ExportError(f"{destination / name} already exists; choose another folder or remove the old package "
+                          "first.")
+    content = signed_content(files, content_marking, sign_manifest, ca_pem)
+    final = write_folder(destination, name, content, progress)
     hashes = {n: hashlib.sha256(d).hexdigest() for n, d in content.items() if n not in (MANIFEST, MANIFEST_SIG)}
     return PackageResult(final, hashes, content_marking, media_marking)

@@ -1,0 +1,116 @@
+"""Seal an exported package to partners' certificates (issue 16, point 3) and open one received.
+
+Sealing re-checks the package against this workstation's trusted roots first (a package changed on
+the media is never passed on), takes its marking from the signed MARKING.txt, clears the media
+label through the one egress check, writes NAME.sealed/ (reports/sealed_package.py) and audits
+`package.seal` with every recipient's fingerprint and the sealed file's SHA-256.
+Opening needs no workstation: a partner's key and certificate, then the normal verification.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from app.model.accounts import Permission
+from app.model.errors import IntegrityError, ValidationError
+from app.model.markings import Marking
+from app.services import egress
+from app.services import pki as pki_service
+from app.services import reports as reports_service
+from app.services.session import Session
+from reports import cms_seal, pki
+from reports.package import MARKING_FILE, write_folder
+from reports.sealed_package import (
+    SealedResult,
+    find_sealed_file,
+    open_sealed_package,
+    read_package_folder,
+    write_sealed_package,
+)
+from reports.verify_package import PackageVerification
+
+
+def read_certificates(path: Path) -> list[x509.Certificate]:
+    """Every certificate in a PEM (or one DER) file, naming the file when it cannot be read."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise ValidationError(str(path), f"cannot be read ({exc.strerror})") from None
+    return pki.certs_from_pem(data, str(path)) if b"-----BEGIN" in data else [pki.cert_from_bytes(data, str(path))]
+
+
+def read_private_key(path: Path, password: str | None = None) -> cms_seal.PrivateKey:
+    """A PEM or DER private key (RSA or EC), optionally password-protected."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise ValidationError(str(path), f"cannot be read ({exc.strerror})") from None
+    secret = password.encode() if password else None
+    try:
+        load = serialization.load_pem_private_key if b"-----BEGIN" in data else serialization.load_der_private_key
+        key = load(data, secret)
+    except TypeError:
+        raise ValidationError(str(path), "the key is password-protected: give its password") from None
+    except ValueError:
+        raise ValidationError(str(path), "not a readable private key (or the password is wrong)") from None
+    if not isinstance(key, cms_seal.PrivateKey):
+        raise ValidationError(str(path), f"a {type(key).__name__}; only RSA and EC keys open sealed packages")
+    return key
+
+
+def key_needs_password(path: Path) -> bool:
+    try:
+        data = Path(path).read_bytes()
+    except OSError:
+        return False
+    return b"ENCRYPTED" in data[:200]
+
+
+@dataclass(frozen=True)
+class SealOutcome:
+    result: SealedResult
+    verification: PackageVerification
+
+
+def seal_folder(session: Session, folder: Path, recipient_files: Sequence[Path], destination: Path,
+                media_label: str) -> SealOutcome:
+    """Seal a verified package folder to the certificates in `recipient_files` as destination/NAME.sealed."""
+    session.require(Permission.EXPORT)
+    if not recipient_files:
+        raise ValidationError("recipients", "name at least one partner certificate to seal the package to")
+    certs = [c for f in recipient_files for c in read_certificates(Path(f))]
+    verification = reports_service.verify_path(Path(folder), pki_service.trusted_roots(session))
+    if not isinstance(verification, PackageVerification) or not verification.ok:
+        problems = "; ".join(getattr(verification, "problems", [])) or "a signature is not valid"
+        raise IntegrityError(f"{folder}: the package does not verify, so it is not sealed ({problems})")
+    name, files = read_package_folder(Path(folder))
+    try:
+        marking = Marking.parse(files[MARKING_FILE].decode("utf-8").splitlines()[0])
+    except (KeyError, IndexError, UnicodeDecodeError, ValidationError):
+        raise ValidationError(str(folder), f"{MARKING_FILE} (the package's signed marking) is missing or "
+                                           "unreadable") from None
+    cleared = egress.clear(session, f"the package {name}", marking, media_label, destination)
+    result = write_sealed_package(Path(destination), name, files, certs, marking, cleared.media, session.clock())
+    with session.transaction() as conn:
+        session.audit(conn, "package.seal", "package", name,
+                      {"source": str(folder), "destination": str(result.path), "sealed_sha256": result.sha256,
+                       "recipients": result.recipients, "marking": marking.banner(),
+                       "media": cleared.media.banner()})
+        egress.record(session, conn, cleared, sealed_sha256=result.sha256, recipients=result.recipients)
+    return SealOutcome(result, verification)
+
+
+def open_to_folder(sealed: Path, key: cms_seal.PrivateKey, cert: x509.Certificate, destination: Path) -> Path:
+    """Decrypt a sealed package (NAME.p7m or the NAME.sealed folder) into destination/NAME."""
+    path = find_sealed_file(Path(sealed))
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ValidationError(str(path), f"cannot be read ({exc.strerror})") from None
+    name, files = open_sealed_package(data, key, cert, str(path))
+    return write_folder(Path(destination), name, files)
