@@ -173,6 +173,8 @@ class LinkedVulnerability:
     cvss_vector: str = ""  # "CVSS:4.0/AV:N/..."
     status: str = ""
     marking: Marking = UNCLASSIFIED
+    tlp: str = ""  # TLP 2.0 label ("AMBER"); releases withhold by it
+    embargo_until: date | None = None
 
 
 @dataclass(frozen=True)
@@ -244,6 +246,8 @@ class VulnerabilityRow:
     status: str = ""
     cwe: str = ""
     marking: Marking = UNCLASSIFIED
+    tlp: str = ""  # TLP 2.0 label ("AMBER"); releases withhold by it
+    embargo_until: date | None = None
 
 
 @dataclass(frozen=True)

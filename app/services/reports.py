@@ -149,7 +149,7 @@ def _vulns_by_finding(session: Session, submission_id: int) -> dict[str, tuple[L
         sev = v.severity
         out.setdefault(fid, []).append(LinkedVulnerability(
             v.id, v.title, sev.value if sev else "", f"{v.score}" if v.cvss_vector else "", v.cvss_vector,
-            v.status.value, v.marking))
+            v.status.value, v.marking, v.tlp.value, v.embargo_until))
     return {k: tuple(vs) for k, vs in out.items()}
 
 

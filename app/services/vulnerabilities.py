@@ -225,6 +225,6 @@ def annex_rows(session: Session, submission_id: int) -> tuple[VulnerabilityRow, 
         rows.append(VulnerabilityRow(
             id=v.id, title=f"{v.title} ({named})" if named else v.title,
             severity=sev.value if sev else "not scored", score=f"{v.score} ({vector})" if vector else "",
-            status=status, cwe=v.cwe, marking=v.marking,
+            status=status, cwe=v.cwe, marking=v.marking, tlp=v.tlp.value, embargo_until=v.embargo_until,
         ))
     return tuple(rows)
