@@ -42,6 +42,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "finding": ("app.commands.review", "findings of a submission"),
     "settings": ("app.commands.review", "workstation settings"),
     "printer": ("app.commands.printers", "printers and their accreditation labels (printing is egress)"),
+    "partner": ("app.commands.partners", "partner register: who may receive packages, releases and advisories"),
+    "dissemination": ("app.commands.dissemination", "dissemination log: what left the workstation, to whom"),
+    "receipt": ("app.commands.dissemination", "partners' signed receipts"),
 }
 # Every module that registers commands, in the order --help lists them.
 COMMAND_MODULES = list(dict.fromkeys(module for module, _ in COMMANDS.values()))

@@ -33,6 +33,7 @@ class Permission(enum.StrEnum):
     VIEW_AUDIT = "view_audit"
     MANAGE_VULNS = "manage_vulns"
     BACKUP = "backup"
+    MANAGE_PARTNERS = "manage_partners"  # the partner register (issue 16)
 
 
 _REVIEW = {
@@ -55,6 +56,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.VIEW_AUDIT,
             Permission.BACKUP,
             Permission.EXPORT,
+            Permission.MANAGE_PARTNERS,
         }
     ),
     Role.REVIEWER: frozenset(_REVIEW),

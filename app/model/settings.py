@@ -21,6 +21,7 @@ class Settings:
     backup_reminder_days: int = 7
     max_artifact_mb: int = 256
     at_risk_days: int = 7
+    receipt_overdue_days: int = 7  # a partner's receipt is overdue after this many days (issue 16)
     classified_by: str = ""
     derived_from: str = ""
     declassify_on: str = ""

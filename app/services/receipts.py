@@ -1,0 +1,111 @@
+"""Partners' receipts (issue 16, point 5): a signed acknowledgment of a manifest hash closes the loop.
+
+Format (docs/PARTNERS.md): `receipt.json` = {"manifest_sha256", "received_at", "partner", "note"}
+and `receipt.json.p7s`, a detached DER CMS signature made with the partner's receipt-signing
+certificate registered here. `import_receipt` refuses, naming the file and recording nothing:
+malformed JSON, an unknown manifest hash, a partner that did not receive that manifest, a
+signature by anyone but that partner's registered receipt certificate (or by an expired one), a
+signature that does not match, and a second receipt for the same entry.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cryptography import x509
+
+from app.ingest import receipt as receipt_file
+from app.model.accounts import Permission
+from app.model.dissemination import CertificatePurpose, DisseminationEntry, Receipt, ReceiptStatement
+from app.model.errors import ValidationError
+from app.services import partners
+from app.services.session import Session
+from reports import pki
+from storage import partners_repo as repo
+
+
+def _entry_for(session: Session, entries: list[DisseminationEntry], named: str, source: str,
+               manifest: str) -> DisseminationEntry:
+    wanted = named.strip().casefold()
+    mine = [e for e in entries if e.partner_name.casefold() == wanted or str(e.partner_id) == wanted]
+    if not mine:
+        to = ", ".join(sorted({e.partner_name for e in entries}))
+        raise ValidationError(source, f"the receipt is from {named!r}, but the package with manifest "
+                                      f"{manifest[:16]}… was sent to {to}, not to them")
+    open_ = [e for e in mine if e.receipt is None]
+    if not open_:
+        first = mine[0].receipt
+        assert first is not None
+        raise ValidationError(source, f"a duplicate: {mine[0].partner_name} already acknowledged log entry "
+                                      f"{mine[0].id} (receipt imported {first.imported_at[:10]} by "
+                                      f"{first.imported_by})")
+    return open_[0]
+
+
+def _verify_signer(session: Session, entry: DisseminationEntry, data: bytes, signature: bytes,
+                   source: str) -> x509.Certificate:
+    sig_source = f"{source}{receipt_file.SIGNATURE_SUFFIX}"
+    partners.get(session, entry.partner_id)  # the register row must hold before its certificates count
+    records = repo.certificates(session.db.conn, entry.partner_id, CertificatePurpose.RECEIPT)
+    if not records:
+        raise ValidationError(source, f"no receipt-signing certificate is registered for {entry.partner_name}; an "
+                                      "administrator adds it (Partners screen or `partner cert-add`) first")
+    certs = [x509.load_der_x509_certificate(r.der) for r in records]
+    cert = receipt_file.signer(data, signature, certs, sig_source,
+                               f"{entry.partner_name}'s registered receipt certificate")
+    expired = pki.validity_problem(cert, session.clock())
+    if expired:
+        raise ValidationError(sig_source, f"signed with {entry.partner_name}'s receipt {expired}; a receipt needs "
+                                          "a current certificate")
+    return cert
+
+
+def import_receipt(session: Session, path: Path | str) -> Receipt:
+    """Import receipt.json (+ .p7s) from media; one transaction, audited as `receipt.import`."""
+    session.require(Permission.EXPORT)
+    path, data, signature, statement = receipt_file.read(path)
+    source = str(path)
+    entries = repo.entries_by_manifest(session.db.conn, statement.manifest_sha256)
+    if not entries:
+        raise ValidationError(source, f"unknown manifest: nothing with manifest SHA-256 "
+                                      f"{statement.manifest_sha256} left this workstation (see the dissemination "
+                                      "log)")
+    entry = _entry_for(session, entries, statement.partner, source, statement.manifest_sha256)
+    cert = _verify_signer(session, entry, data, signature, source)
+    with session.transaction() as conn:
+        if repo.receipt_for(conn, entry.id) is not None:
+            raise ValidationError(source, f"a duplicate: log entry {entry.id} was acknowledged meanwhile")
+        rid = repo.insert_receipt(
+            conn, entry_id=entry.id, partner_id=entry.partner_id, manifest_sha256=statement.manifest_sha256,
+            received_at=statement.received_at, note=statement.note, content=data, signature=signature,
+            signer_fingerprint=pki.fingerprint(cert), file_name=path.name, actor=session.account.username,
+            now=session.now())
+        session.audit(conn, "receipt.import", "dissemination", entry.id,
+                      {"partner": entry.partner_name, "manifest_sha256": statement.manifest_sha256,
+                       "received_at": statement.received_at, "signer_fingerprint": pki.fingerprint(cert),
+                       "file": path.name, "receipt": rid})
+        found = repo.receipt_for(conn, entry.id)
+        assert found is not None
+        return found
+
+
+def verify_stored(session: Session, entry_id: int) -> str | None:
+    """Re-verify a stored receipt's signature against the partner's registered certificate now
+    (None: it holds); an insider who inserts a receipt row cannot forge the partner's signature."""
+    session.require(Permission.VIEW_CONTENT)
+    conn = session.db.conn
+    found = repo.receipt_for(conn, entry_id)
+    if found is None:
+        return "no receipt"
+    data, signature = repo.receipt_blobs(conn, found.id)
+    try:
+        statement = ReceiptStatement.parse(data, found.file_name)
+        entry = repo.get_entry(conn, entry_id)
+        if statement.manifest_sha256 != entry.manifest_sha256:
+            return "the stored receipt acknowledges another manifest"
+        records = repo.certificates(conn, entry.partner_id, CertificatePurpose.RECEIPT)
+        certs = [x509.load_der_x509_certificate(r.der) for r in records]
+        receipt_file.signer(data, signature, certs, found.file_name, f"{entry.partner_name}'s receipt certificate")
+    except ValidationError as exc:
+        return exc.reason
+    return None
