@@ -108,7 +108,7 @@ def main(argv: list[str]) -> int:
 
     def save() -> object:
         nonlocal first
-        first = vs.update(session, dataclasses.replace(first, remediation=f"edit {next(counter)}"))
+        first = vs.update(session, dataclasses.replace(first, description=f"edit {next(counter)}"))
         return first
 
     add("save one edit (validate, update, history row, audit event, commit)", timed(save, 9)[0])

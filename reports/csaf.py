@@ -16,6 +16,8 @@ from datetime import date
 from typing import Any
 
 from app.model.vulnerabilities import (
+    NO_REMEDIATION,
+    UNSPECIFIED_PRODUCT,
     Tlp,
     Vulnerability,
     parse_cvss3,
@@ -26,7 +28,6 @@ from reports.csaf_validate import CSAF_21_ID, csaf_package_dir
 ENGINE = "Frontier Review Workstation"
 PRODUCT_REF = "FRWP-1"
 ID_SYSTEM = "Frontier Review Workstation register"
-NO_REMEDIATION = "No remediation is available yet."
 REPRO_TITLE = "Reproduction"
 TARGET_TITLE = "Affected target"
 HANDLING_TITLE = "Handling"
@@ -137,22 +138,48 @@ def _cvss3_json(v: Vulnerability) -> dict[str, Any]:
     return {"version": "3.1", "vectorString": vector, "baseScore": score, "baseSeverity": severity.value.upper()}
 
 
-def _product(v: Vulnerability, csaf_version: str) -> dict[str, Any]:
-    name = v.affected if (v.vendor or v.product) else "Unspecified product"
-    prod: dict[str, Any] = {"name": name, "product_id": PRODUCT_REF}
-    kind = product_id_kind(v.product_id)
+def _helper(identity: str, csaf_version: str) -> dict[str, Any] | None:
+    kind = product_id_kind(identity)
     if kind == "cpe":
-        prod["product_identification_helper"] = {"cpe": v.product_id}
-    elif kind == "purl":
-        prod["product_identification_helper"] = (
-            {"purls": [v.product_id]} if csaf_version == "2.1" else {"purl": v.product_id})
+        return {"cpe": identity}
+    if kind == "purl":
+        return {"purls": [identity]} if csaf_version == "2.1" else {"purl": identity}
+    return None
+
+
+def product_refs(v: Vulnerability) -> dict[str, str]:
+    """Product identity -> CSAF product id: the affected product is FRWP-1; products that only
+    remediation entries name (a partner's fix for another version) follow as FRWP-2, FRWP-3..."""
+    refs = {v.product_identity: PRODUCT_REF}
+    for r in v.remediations:
+        for identity in r.product_ids:
+            refs.setdefault(identity, f"FRWP-{len(refs) + 1}")
+    return refs
+
+
+def _product(v: Vulnerability, csaf_version: str) -> dict[str, Any]:
+    name = v.affected if (v.vendor or v.product) else UNSPECIFIED_PRODUCT
+    prod: dict[str, Any] = {"name": name, "product_id": PRODUCT_REF}
+    helper = _helper(v.product_id, csaf_version)
+    if helper:
+        prod["product_identification_helper"] = helper
+    others = []
+    for identity, ref in product_refs(v).items():
+        if ref != PRODUCT_REF:
+            other: dict[str, Any] = {"name": identity, "product_id": ref}
+            if (h := _helper(identity, csaf_version)) is not None:
+                other["product_identification_helper"] = h
+            others.append(other)
     if not v.vendor:
-        return {"full_product_names": [prod]}
+        return {"full_product_names": [prod, *others]}
     # Vendor / product name branches keep vendor and product apart for the round trip.
-    return {"branches": [{
+    tree: dict[str, Any] = {"branches": [{
         "category": "vendor", "name": v.vendor,
         "branches": [{"category": "product_name", "name": v.product or name, "product": prod}],
     }]}
+    if others:
+        tree["full_product_names"] = others
+    return tree
 
 
 def _vulnerability(v: Vulnerability, csaf_version: str, entry_key: str) -> dict[str, Any]:
@@ -173,6 +200,8 @@ def _vulnerability(v: Vulnerability, csaf_version: str, entry_key: str) -> dict[
         repro += "\n\n" + v.repro_evidence
     notes.append({"category": "details", "title": REPRO_TITLE, "text": repro})
     notes.append({"category": "other", "title": TARGET_TITLE, "text": v.target.value})
+    notes += [{"category": n.category.value, "title": n.title, "text": n.text} if n.title else
+              {"category": n.category.value, "text": n.text} for n in v.notes]
     out["notes"] = notes
     if v.discovered:
         out["discovery_date"] = _dt(v.discovered)
@@ -194,12 +223,21 @@ def _vulnerability(v: Vulnerability, csaf_version: str, entry_key: str) -> dict[
             out["metrics"] = [{"content": content, "products": [PRODUCT_REF]}]
     elif v.cvss_v3_vector:
         out["scores"] = [{"products": [PRODUCT_REF], "cvss_v3": _cvss3_json(v)}]
-    category = v.remediation_category.value
-    if csaf_version == "2.0":
-        category = _REMEDIATION_20.get(category, category)
-    out["remediations"] = [{
-        "category": category, "details": v.remediation or NO_REMEDIATION, "product_ids": [PRODUCT_REF],
-    }]
+    refs = product_refs(v)
+    remediations = []
+    for r in v.remediations:  # every entry, each with its own category, products, date and URL
+        category = r.category.value
+        if csaf_version == "2.0":
+            category = _REMEDIATION_20.get(category, category)
+        entry: dict[str, Any] = {"category": category, "details": r.details or NO_REMEDIATION,
+                                 "product_ids": [refs[p] for p in r.product_ids] or [PRODUCT_REF]}
+        if r.issued:
+            entry["date"] = _dt(r.issued)
+        if r.url:
+            entry["url"] = r.url
+        remediations.append(entry)
+    if remediations:
+        out["remediations"] = remediations
     return out
 
 

@@ -12,7 +12,8 @@ from app.model.markings import Marking
 from app.model.vulnerabilities import (
     DiscoveryContext,
     Filters,
-    RemediationCategory,
+    Note,
+    Remediation,
     ReproStatus,
     Target,
     Tlp,
@@ -25,7 +26,7 @@ from storage.db import Connection
 _COLS = (
     "id, title, description, target, vendor, product, product_id, cwe, cve, cvss_vector, cvss_v3_vector, "
     "submission_id, run_id, sample_id, finding_id, repro_status, repro_evidence, discovered, vendor_notified, "
-    "embargo_until, published, tlp, remediation_category, remediation, status, marking, tracking_id, source, "
+    "embargo_until, published, tlp, remediations, notes, status, marking, tracking_id, source, "
     "revision, created_by, created_at, updated_at"
 )
 SORT_COLUMNS = {
@@ -79,7 +80,8 @@ def _row(r: Any) -> Vulnerability:
         context=DiscoveryContext(r[11], r[12], r[13], r[14]),
         repro_status=ReproStatus(r[15]), repro_evidence=r[16], discovered=_d(r[17]),
         vendor_notified=_d(r[18]), embargo_until=_d(r[19]), published=_d(r[20]), tlp=Tlp(r[21]),
-        remediation_category=RemediationCategory(r[22]), remediation=r[23], status=VulnStatus(r[24]),
+        remediations=tuple(Remediation.from_dict(x) for x in json.loads(r[22])),
+        notes=tuple(Note.from_dict(x) for x in json.loads(r[23])), status=VulnStatus(r[24]),
         marking=Marking.parse(r[25]), tracking_id=r[26], source=r[27], revision=int(r[28]),
         created_by=r[29], created_at=r[30], updated_at=r[31],
     )
@@ -97,7 +99,8 @@ def _values(v: Vulnerability) -> dict[str, Any]:
         "repro_status": v.repro_status.value, "repro_evidence": v.repro_evidence,
         "discovered": _iso(v.discovered), "vendor_notified": _iso(v.vendor_notified),
         "embargo_until": _iso(v.embargo_until), "published": _iso(v.published), "tlp": v.tlp.value,
-        "remediation_category": v.remediation_category.value, "remediation": v.remediation,
+        "remediations": json.dumps([x.as_dict() for x in v.remediations], ensure_ascii=False),
+        "notes": json.dumps([x.as_dict() for x in v.notes], ensure_ascii=False),
         "status": v.status.value, "marking": v.marking.banner(), "marking_level": int(v.marking.level),
         "tracking_id": v.tracking_id, "source": v.source,
     }
@@ -108,6 +111,8 @@ def snapshot(v: Vulnerability) -> dict[str, Any]:
     out = _values(v)
     out.pop("severity_rank")
     out.pop("marking_level")
+    out["remediations"] = [x.as_dict() for x in v.remediations]
+    out["notes"] = [x.as_dict() for x in v.notes]
     out["id"] = v.id
     return out
 

@@ -43,7 +43,6 @@ from app.model.vulnerabilities import (
     THREAT_METRICS,
     CvssV4,
     DiscoveryContext,
-    RemediationCategory,
     ReproStatus,
     Severity,
     Target,
@@ -57,6 +56,7 @@ from ui.banner import add_banners
 from ui.context import UiContext
 from ui.unsaved import FormState
 from ui.widgets.comment_thread import CommentThread
+from ui.widgets.entry_table import NoteList, RemediationList
 from ui.widgets.marking_picker import MarkingPicker, ask_lower_reason
 
 SEVERITY_COLOURS = {
@@ -376,12 +376,13 @@ class VulnEditor(QDialog):
         form.addRow("Published", self.published)
         self.tlp = _combo(Tlp, v.tlp, "tlp")
         form.addRow("TLP 2.0", self.tlp)
-        self.rem_category = _combo(RemediationCategory, v.remediation_category, "remediationCategory")
-        form.addRow("Remediation", self.rem_category)
-        self.remediation = QPlainTextEdit(v.remediation)
-        self.remediation.setAccessibleName("Remediation details")
-        self.remediation.setMaximumHeight(70)
-        form.addRow("", self.remediation)
+        # Lists: a partner's vendor fix next to our "none available" is its own entry (issue 16).
+        self.remediations = RemediationList(v.remediations)
+        form.addRow("Remediations", self.remediations)
+        self.notes = NoteList(v.notes)
+        self.notes.setToolTip("Further CSAF notes (e.g. a partner's); description, reproduction and target "
+                              "have their own fields")
+        form.addRow("Notes", self.notes)
         self.status = _combo(VulnStatus, v.status, "status")
         form.addRow("Status", self.status)
         # The discussion of a saved entry (a new one gets its thread once it has an id).
@@ -411,7 +412,7 @@ class VulnEditor(QDialog):
             self.cwe, self.cve, self.calculator, self.cvss3, self.submission, self.repro, self.evidence,
             *(w for d in (self.discovered, self.vendor_notified, self.embargo, self.published)
               for w in (d.set_, d.edit)),
-            self.tlp, self.rem_category, self.remediation, self.status], self)
+            self.tlp, self.remediations, self.notes, self.status], self)
         self.form_state.changed.connect(self.setWindowModified)
         add_banners(self, ctx.session.settings.system_high)  # an editor can hold up to system-high
 
@@ -459,8 +460,7 @@ class VulnEditor(QDialog):
             repro_status=ReproStatus(self.repro.currentData()), repro_evidence=self.evidence.toPlainText(),
             discovered=self.discovered.value(), vendor_notified=self.vendor_notified.value(),
             embargo_until=self.embargo.value(), published=self.published.value(), tlp=Tlp(self.tlp.currentData()),
-            remediation_category=RemediationCategory(self.rem_category.currentData()),
-            remediation=self.remediation.toPlainText(),
+            remediations=self.remediations.entries(), notes=self.notes.entries(),
             status=VulnStatus(self.status.currentData()), marking=self.marking.marking(),
         )
 

@@ -13,7 +13,10 @@ from app.model.markings import UNCLASSIFIED, Marking
 from app.model.submissions import parse_date
 from app.model.vulnerabilities import (
     EXCHANGED_FIELDS,
+    LIST_FIELDS,
+    NO_REMEDIATION,
     DiscoveryContext,
+    Remediation,
     RemediationCategory,
     ReproStatus,
     Severity,
@@ -54,9 +57,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     a.add_argument("--embargo-until", help="YYYY-MM-DD (default: the submission's planned release)")
     a.add_argument("--published", help="YYYY-MM-DD")
     a.add_argument("--tlp", default=Tlp.AMBER.value, choices=[t.value for t in Tlp])
-    a.add_argument("--remediation", default="")
+    a.add_argument("--remediation", default="", help="details of the first remediation entry")
     a.add_argument("--remediation-category", default=RemediationCategory.NONE_AVAILABLE.value,
                    choices=[c.value for c in RemediationCategory])
+    a.add_argument("--add-remediation", action="append", default=[], metavar="CATEGORY:DETAILS",
+                   help="a further remediation entry (repeatable), e.g. vendor_fix:Upgrade to 2.4.2")
     a.add_argument("--status", default=VulnStatus.NEW.value, choices=[v.value for v in VulnStatus])
     a.add_argument("--marking", help="default: the marking of the submission it was found in (else UNCLASSIFIED)")
     a.add_argument("--lower-reason", default="", help="why the marking may be lower than the submission's "
@@ -67,7 +72,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     up.add_argument("id")
     up.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE", dest="fields",
                     help="e.g. --set status=vendor notified --set vendor_notified=2026-11-20; fields: "
-                         + ", ".join(("status", *EXCHANGED_FIELDS)))
+                         + ", ".join(("status", *_SCALAR_FIELDS)))
+    up.add_argument("--add-remediation", action="append", default=[], metavar="CATEGORY:DETAILS",
+                    help="add a remediation entry (repeatable), e.g. vendor_fix:Upgrade to 2.4.2")
+    up.add_argument("--remove-remediation", action="append", default=[], type=int, metavar="N",
+                    help="remove remediation entry N (1 = the first, as `vuln show` numbers them)")
     up.set_defaults(func=_update)
 
     ls = s.add_parser("list", help="list the register")
@@ -104,6 +113,18 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     im.set_defaults(func=_import)
 
 
+_SCALAR_FIELDS = tuple(f for f in EXCHANGED_FIELDS if f not in LIST_FIELDS)
+
+
+def _remediation(text: str) -> Remediation:
+    category, sep, details = text.partition(":")
+    known = [c.value for c in RemediationCategory]
+    if not sep or category.strip() not in known:
+        raise ValidationError("--add-remediation", f"{text!r} is not CATEGORY:DETAILS with a category among "
+                                                   f"{', '.join(known)}")
+    return Remediation(RemediationCategory(category.strip()), details.strip())
+
+
 def _date(name: str, text: str | None):  # type: ignore[no-untyped-def]
     return parse_date(name, text) if text else None
 
@@ -123,8 +144,11 @@ def _add(args: argparse.Namespace) -> int:
             discovered=_date("discovered", args.discovered), vendor_notified=_date("vendor_notified",
                                                                                     args.vendor_notified),
             embargo_until=_date("embargo_until", args.embargo_until), published=_date("published", args.published),
-            tlp=Tlp(args.tlp), remediation_category=RemediationCategory(args.remediation_category),
-            remediation=args.remediation, status=VulnStatus(args.status), marking=marking,
+            tlp=Tlp(args.tlp),
+            remediations=(Remediation(RemediationCategory(args.remediation_category),
+                                      args.remediation or NO_REMEDIATION),
+                          *(_remediation(t) for t in args.add_remediation)),
+            status=VulnStatus(args.status), marking=marking,
         )
         stored = vs.create(session, v, lower_reason=args.lower_reason)
         sev = stored.severity
@@ -140,11 +164,12 @@ def _update(args: argparse.Namespace) -> int:
     for text in args.fields:
         name, sep, value = text.partition("=")
         name = name.strip().replace("-", "_")
-        if not sep or name not in ("status", *EXCHANGED_FIELDS):
+        if not sep or name not in ("status", *_SCALAR_FIELDS):
             raise ValidationError("--set", f"{text!r} is not FIELD=VALUE with a known field")
         values[name] = value.strip()
-    if not values:
-        raise ValidationError("--set", "give at least one FIELD=VALUE")
+    added = [_remediation(t) for t in args.add_remediation]
+    if not values and not added and not args.remove_remediation:
+        raise ValidationError("--set", "give at least one FIELD=VALUE, --add-remediation or --remove-remediation")
     with signed_in(args) as session:
         v = vs.get(session, args.id)
         status = values.pop("status", None)
@@ -154,6 +179,11 @@ def _update(args: argparse.Namespace) -> int:
                 changed = dataclasses.replace(changed, status=VulnStatus(status))
         except ValueError as exc:
             raise ValidationError("--set", str(exc)) from None
+        gone = set(args.remove_remediation)
+        if any(not 1 <= n <= len(v.remediations) for n in gone):
+            raise ValidationError("--remove-remediation", f"{v.id} has remediation entries 1 to {len(v.remediations)}")
+        kept = [r for n, r in enumerate(v.remediations, 1) if n not in gone]
+        changed = dataclasses.replace(changed, remediations=(*kept, *added))
         stored = vs.update(session, changed)
         print(f"{stored.id} updated: {stored.status.value}, {stored.marking.banner()}")
         return 0
@@ -180,10 +210,16 @@ def _show(args: argparse.Namespace) -> int:
         print(f"{v.id}  {v.marking.banner()}")
         for name in ("title", "target", "vendor", "product", "product_id", "cwe", "cve", "cvss_vector",
                      "cvss_v3_vector", "repro_status", "discovered", "vendor_notified", "embargo_until",
-                     "published", "tlp", "remediation_category", "remediation", "status", "tracking_id", "source"):
+                     "published", "tlp", "status", "tracking_id", "source"):
             value = getattr(v, name)
             if value not in (None, ""):
                 print(f"  {name}: {getattr(value, 'value', value)}")
+        for n, r in enumerate(v.remediations, 1):
+            extra = "".join(f"; {k} {x}" for k, x in (("products", ", ".join(r.product_ids)),
+                                                     ("date", r.issued or ""), ("url", r.url)) if x)
+            print(f"  remediation {n}: {r.category.value}: {r.details}{extra}")
+        for note in v.notes:
+            print(f"  note ({note.category.value}) {note.title}: {note.text}".replace(" :", ":"))
         if v.score is not None:
             print(f"  score: {v.score} ({v.severity.value if v.severity else ''})")
         print("history:")
@@ -218,9 +254,14 @@ def print_preview(preview: ImportPreview) -> None:
         print(f"[{i}] {a.kind.value.upper():9} {a.file} {a.json_path}  {a.title}")
         print(f"      {a.message}")
         for c in a.changes:
-            flag = "CONFLICT" if c.conflict else ("incoming" if c.field in a.taken else "keep local")
+            taken = c.field in a.taken
+            flag = "CONFLICT" if c.conflict else ("merged" if taken and c.merged != c.incoming
+                                                  else "incoming" if taken else "keep local")
             print(f"      {c.field} [{flag}]")
-            print(f"        local:    {c.local!s:.200}\n        incoming: {c.incoming!s:.200}")
+            for side, value in (("local", c.local), ("incoming", c.incoming)) + (
+                    (("result", c.merged),) if flag == "merged" else ()):
+                text = csaf_merge.shown(value)[:400].replace("\n", "\n                  ")
+                print(f"        {side + ':':9} {text}")
         for w in a.warnings:
             print(f"      warning: {w}")
     print("summary: " + ", ".join(f"{n} {k}" for k, n in preview.summary.items()))

@@ -24,9 +24,13 @@ from app.model.errors import IngestError, ValidationError
 from app.model.markings import UNCLASSIFIED, Marking, rollup
 from app.model.vulnerabilities import (
     CvssV4,
+    Note,
+    NoteCategory,
+    Remediation,
     RemediationCategory,
     ReproStatus,
     Target,
+    UNSPECIFIED_PRODUCT,
     Tlp,
     Vulnerability,
     parse_cvss3,
@@ -35,7 +39,6 @@ from app.model.vulnerabilities import (
 MAX_BYTES = 16 * 1024 * 1024  # CSAF advisories are kilobytes; anything this large is not one
 MAX_VULNERABILITIES = 5000
 ID_SYSTEM = "Frontier Review Workstation register"  # the ids[] system our exports use
-NO_REMEDIATION = "No remediation is available yet."
 
 Validator = Callable[[Any], list[Any]]  # returns problems with str() "path: message"
 
@@ -146,17 +149,44 @@ def _products(doc: dict[str, Any]) -> dict[str, tuple[str, str, str]]:
         helper = fp.get("product_identification_helper") or {}
         ident = helper.get("cpe") or helper.get("purl") or next(iter(helper.get("purls") or []), "")
         name = product or fp.get("name", "")
+        if name == UNSPECIFIED_PRODUCT and not vendor and not ident:
+            name = ""  # our own placeholder for "no product named" comes back as no product
         found[str(fp.get("product_id", ""))] = (vendor, name, ident)
     return found
 
 
-def _note(notes: list[Any], title: str | None = None, category: str | None = None) -> str | None:
-    for n in notes or []:
-        if not isinstance(n, dict):
+def _note(notes: list[Any], used: set[int], title: str | None = None, category: str | None = None) -> str | None:
+    """The first note matching title/category; its index goes into `used` (the rest are kept as notes)."""
+    for k, n in enumerate(notes or []):
+        if not isinstance(n, dict) or k in used:
             continue
         if (title is None or n.get("title") == title) and (category is None or n.get("category") == category):
+            used.add(k)
             return str(n.get("text", ""))
     return None
+
+
+def _remediations(raw: dict[str, Any], name: str, base: str, products: dict[str, tuple[str, str, str]],
+                  main_ref: str, main_identity: str) -> tuple[Remediation, ...]:
+    """Every remediation entry, each with its own category, products, date and URL."""
+    out: list[Remediation] = []
+    for k, r in enumerate(raw.get("remediations") or []):
+        if not isinstance(r, dict):
+            continue
+        where = f"{base}.remediations[{k}]"
+        category = _REMEDIATION.get(str(r.get("category")))
+        if category is None:
+            raise IngestError(name, f"{where}.category: '{r.get('category')}' is not a CSAF remediation category")
+        identities: list[str] = []
+        for ref in r.get("product_ids") or []:
+            vendor, product, ident = products.get(str(ref), ("", "", ""))
+            identity = main_identity if ref == main_ref else (
+                ident or " ".join(x for x in (vendor, product) if x) or str(ref))
+            identities.append(clean(identity))
+        ids = tuple(dict.fromkeys(identities))
+        out.append(Remediation(category, clean(r.get("details", "")), () if ids == (main_identity,) else ids,
+                               _date(r.get("date"), name, f"{where}.date"), clean(r.get("url", ""))))
+    return tuple(out)
 
 
 def _item(doc: dict[str, Any], i: int, raw: dict[str, Any], name: str, products: dict[str, tuple[str, str, str]],
@@ -206,33 +236,32 @@ def _item(doc: dict[str, Any], i: int, raw: dict[str, Any], name: str, products:
     elif raw.get("cwes"):
         cwe = str((raw["cwes"][0] or {}).get("id", ""))
     repro_status, evidence = ReproStatus.NOT_ATTEMPTED, ""
-    repro_text = _note(notes, title="Reproduction", category="details")
+    used: set[int] = set()
+    repro_text = _note(notes, used, title="Reproduction", category="details")
     if repro_text is not None:
         m = _REPRO.match(repro_text)
         if m and m.group(1) in {r.value for r in ReproStatus}:
             repro_status, evidence = ReproStatus(m.group(1)), m.group(2) or ""
         else:
             evidence = repro_text
-    target_text = _note(notes, title="Affected target")
+    target_text = _note(notes, used, title="Affected target")
     target = Target(target_text) if target_text in {t.value for t in Target} else Target.SOFTWARE
     vendor_notified = None
     for k, inv in enumerate(raw.get("involvements") or []):
         if isinstance(inv, dict) and inv.get("party") == "vendor" and inv.get("date"):
             vendor_notified = _date(inv["date"], name, f"{base}.involvements[{k}].date")
             break
-    rem_cat, rem_text = RemediationCategory.NONE_AVAILABLE, ""
-    rems = [r for r in raw.get("remediations") or [] if isinstance(r, dict)]
-    if rems:
-        rem_cat = _REMEDIATION.get(str(rems[0].get("category")), RemediationCategory.NONE_AVAILABLE)
-        rem_text = "\n\n".join(str(r.get("details", "")) for r in rems)
-        if rem_text == NO_REMEDIATION:
-            rem_text = ""
     own_id = next((str(x.get("text", "")) for x in raw.get("ids") or []
                    if isinstance(x, dict) and x.get("system_name") == ID_SYSTEM), "")
     cve = str(raw.get("cve", "") or "")
     key = own_id or (f"cve:{cve}" if cve else f"index:{i}")
     embargo = _EMBARGO.search(dist_text)
-    description = _note(notes, category="description") or _note(notes, category="summary") or ""
+    description = _note(notes, used, category="description")
+    if description is None:
+        description = _note(notes, used, category="summary") or ""
+    others = tuple(Note(NoteCategory(n["category"]), clean(n.get("title", "")), clean(n.get("text", "")))
+                   for k, n in enumerate(notes) if k not in used and isinstance(n, dict)
+                   and n.get("category") in {c.value for c in NoteCategory})
     title = str(raw.get("title") or (doc.get("document") or {}).get("title") or "")
     vuln = Vulnerability(
         title=clean(title), description=clean(description), target=target, vendor=clean(vendor),
@@ -242,10 +271,13 @@ def _item(doc: dict[str, Any], i: int, raw: dict[str, Any], name: str, products:
         vendor_notified=vendor_notified,
         embargo_until=date.fromisoformat(embargo.group(1)) if embargo else None,
         published=_date(raw.get("disclosure_date") or raw.get("release_date"), name, f"{base}.disclosure_date"),
-        tlp=tlp, remediation_category=rem_cat, remediation=clean(rem_text), marking=marking,
+        tlp=tlp, remediations=(), notes=others, marking=marking,
     )
     try:
         vuln = vuln.validate()
+        # remediation entries name the affected product the way the register does (product_identity)
+        remediations = _remediations(raw, name, base, products, ref, vuln.product_identity)
+        vuln = dataclasses.replace(vuln, remediations=remediations).validate()
     except ValidationError as exc:
         raise IngestError(name, f"{base}: {exc}") from None
     return IncomingItem(i, key, base, vuln, tuple(warnings))

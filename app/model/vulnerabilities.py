@@ -120,6 +120,88 @@ class RemediationCategory(enum.StrEnum):
     OPTIONAL_PATCH = "optional_patch"  # CSAF 2.1 only
 
 
+class NoteCategory(enum.StrEnum):
+    """CSAF note categories (2.0 and 2.1)."""
+
+    DESCRIPTION = "description"
+    DETAILS = "details"
+    FAQ = "faq"
+    GENERAL = "general"
+    LEGAL_DISCLAIMER = "legal_disclaimer"
+    OTHER = "other"
+    SUMMARY = "summary"
+
+
+NO_REMEDIATION = "No remediation is available yet."
+UNSPECIFIED_PRODUCT = "Unspecified product"  # the CSAF product name of an entry that names no product
+URL_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s]+$")
+
+
+@dataclass(frozen=True)
+class Remediation:
+    """One CSAF remediation entry. A vulnerability keeps a list: a vendor fix arriving next to our
+    "none available" is a second entry, never text appended to the first."""
+
+    category: RemediationCategory
+    details: str
+    # Products it applies to (CPE, purl or name); () means the vulnerability's affected product.
+    product_ids: tuple[str, ...] = ()
+    issued: date | None = None  # CSAF `date`
+    url: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"category": self.category.value, "details": self.details, "product_ids": list(self.product_ids),
+                "date": self.issued.isoformat() if self.issued else "", "url": self.url}
+
+    @staticmethod
+    def from_dict(d: dict[str, Any]) -> Remediation:
+        return Remediation(RemediationCategory(d["category"]), str(d.get("details", "")),
+                           tuple(str(p) for p in d.get("product_ids") or ()),
+                           date.fromisoformat(d["date"]) if d.get("date") else None, str(d.get("url", "")))
+
+    def validate(self, n: int) -> Remediation:
+        where = f"remediations[{n}]"
+        details = self.details.strip()
+        if not details:
+            raise ValidationError(where, f"the {self.category.value} remediation needs its details")
+        if len(details) > MAX_TEXT:
+            raise ValidationError(where, f"details must be at most {MAX_TEXT:,} characters")
+        url = self.url.strip()
+        if url and not URL_RE.match(url):
+            raise ValidationError(where, f"'{url[:80]}' is not a URL")
+        products = tuple(dict.fromkeys(p.strip() for p in self.product_ids if p.strip()))
+        return replace(self, category=RemediationCategory(self.category), details=details, url=url,
+                       product_ids=products)
+
+
+@dataclass(frozen=True)
+class Note:
+    """A CSAF note the partner (or a reviewer) added beyond description, reproduction and target."""
+
+    category: NoteCategory
+    title: str
+    text: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"category": self.category.value, "title": self.title, "text": self.text}
+
+    @staticmethod
+    def from_dict(d: dict[str, Any]) -> Note:
+        return Note(NoteCategory(d["category"]), str(d.get("title", "")), str(d.get("text", "")))
+
+    def validate(self, n: int) -> Note:
+        text = self.text.strip()
+        if not text:
+            raise ValidationError(f"notes[{n}]", "a note needs its text")
+        if len(text) > MAX_TEXT or len(self.title) > MAX_SHORT:
+            raise ValidationError(f"notes[{n}]", f"text at most {MAX_TEXT:,}, title at most {MAX_SHORT} characters")
+        return replace(self, category=NoteCategory(self.category), title=self.title.strip(), text=text)
+
+
+def default_remediations() -> tuple[Remediation, ...]:
+    return (Remediation(RemediationCategory.NONE_AVAILABLE, NO_REMEDIATION),)
+
+
 def _metric_problem(vector: str, exc: Exception) -> tuple[str, str]:
     """Name the offending metric of a CVSS v4 vector: (metric, explanation)."""
     body = vector.split("/", 1)[1] if "/" in vector else ""
@@ -268,8 +350,10 @@ class Filters:
 EXCHANGED_FIELDS = (
     "title", "description", "target", "vendor", "product", "product_id", "cwe", "cve", "cvss_vector",
     "cvss_v3_vector", "repro_status", "repro_evidence", "discovered", "vendor_notified", "embargo_until",
-    "published", "tlp", "remediation_category", "remediation", "marking",
+    "published", "tlp", "remediations", "notes", "marking",
 )
+# Exchanged fields holding lists of entries (merged entry by entry, see app/model/exchange_merge.py).
+LIST_FIELDS = ("remediations", "notes")
 
 
 @dataclass(frozen=True)
@@ -292,8 +376,8 @@ class Vulnerability:
     embargo_until: date | None = None
     published: date | None = None
     tlp: Tlp = Tlp.AMBER
-    remediation_category: RemediationCategory = RemediationCategory.NONE_AVAILABLE
-    remediation: str = ""
+    remediations: tuple[Remediation, ...] = field(default_factory=default_remediations)
+    notes: tuple[Note, ...] = ()
     status: VulnStatus = VulnStatus.NEW
     marking: Marking = UNCLASSIFIED
     id: str = ""
@@ -339,6 +423,8 @@ class Vulnerability:
                 value = value.value
             elif value is None:
                 value = ""
+            elif name in LIST_FIELDS:
+                value = [entry.as_dict() for entry in value]
             out[name] = value
         return out
 
@@ -354,7 +440,7 @@ class Vulnerability:
             raise ValidationError("title", "is required")
         if len(v.title) > MAX_SHORT:
             raise ValidationError("title", f"must be at most {MAX_SHORT} characters")
-        for name in ("description", "repro_evidence", "remediation"):
+        for name in ("description", "repro_evidence"):
             if len(getattr(v, name)) > MAX_TEXT:
                 raise ValidationError(name, f"must be at most {MAX_TEXT:,} characters")
         for name in ("vendor", "product"):
@@ -385,11 +471,23 @@ class Vulnerability:
         if v.status is VulnStatus.VENDOR_NOTIFIED and v.vendor_notified is None:
             raise ValidationError("vendor_notified", "status 'vendor notified' needs the date the vendor was notified")
         return replace(v, title=v.title.strip(), cwe=cwe, cve=cve, product_id=product_id,
-                       cvss_vector=vector, cvss_v3_vector=v3, vendor=v.vendor.strip(), product=v.product.strip())
+                       cvss_vector=vector, cvss_v3_vector=v3, vendor=v.vendor.strip(), product=v.product.strip(),
+                       remediations=tuple(r.validate(n) for n, r in enumerate(v.remediations)),
+                       notes=tuple(x.validate(n) for n, x in enumerate(v.notes)))
 
     @property
     def affected(self) -> str:
         return " ".join(p for p in (self.vendor, self.product) if p) or "(product not named)"
+
+    @property
+    def product_identity(self) -> str:
+        """How remediation entries name the affected product: its CPE/purl, else vendor and product."""
+        return self.product_id or " ".join(p for p in (self.vendor, self.product) if p)
+
+    @property
+    def remediation_summary(self) -> str:
+        """One line per entry, for tables and the CLI."""
+        return "\n".join(f"{r.category.value}: {r.details}" for r in self.remediations)
 
 
 def _field_value(name: str, value: Any) -> Any:
@@ -399,8 +497,9 @@ def _field_value(name: str, value: Any) -> Any:
         "target": Target,
         "repro_status": ReproStatus,
         "tlp": Tlp,
-        "remediation_category": RemediationCategory,
         "marking": Marking.parse,
+        "remediations": lambda xs: tuple(Remediation.from_dict(x) for x in xs),
+        "notes": lambda xs: tuple(Note.from_dict(x) for x in xs),
     }
     conv = converters.get(name)
     return conv(value) if conv else value
@@ -413,28 +512,3 @@ def default_embargo(planned_release: date | None, discovered: date | None) -> da
     if discovered is not None and planned_release < discovered:
         return discovered
     return planned_release
-
-
-def three_way(baseline: dict[str, Any] | None, local: dict[str, Any], incoming: dict[str, Any]
-              ) -> tuple[dict[str, Any], list[str], list[str]]:
-    """Merge exchanged fields. Returns (merged, fields taken from incoming, conflicting fields).
-
-    Without a baseline (the record was never exchanged), any difference is a conflict: the
-    reviewer decides, nothing is overwritten silently.
-    """
-    merged = dict(local)
-    taken: list[str] = []
-    conflicts: list[str] = []
-    for name in EXCHANGED_FIELDS:
-        lv, iv = local.get(name, ""), incoming.get(name, "")
-        if lv == iv:
-            continue
-        bv = None if baseline is None else baseline.get(name, "")
-        if baseline is not None and lv == bv:
-            merged[name] = iv  # changed only by the partner
-            taken.append(name)
-        elif baseline is not None and iv == bv:
-            continue  # changed only here: keep the local edit
-        else:
-            conflicts.append(name)
-    return merged, taken, conflicts

@@ -17,8 +17,9 @@ from app.ingest import csaf_import
 from app.ingest.csaf_import import IncomingAdvisory, IncomingItem
 from app.model.accounts import Permission
 from app.model.errors import Cancelled, IngestError, IntegrityError, ValidationError
+from app.model.exchange_merge import merge
 from app.model.markings import UNCLASSIFIED, Marking, rollup
-from app.model.vulnerabilities import EXCHANGED_FIELDS, Vulnerability, VulnStatus, three_way
+from app.model.vulnerabilities import EXCHANGED_FIELDS, Vulnerability, VulnStatus
 from app.services.session import Session
 from reports import csaf_validate
 from storage import vulns_repo as repo
@@ -44,6 +45,23 @@ class FieldChange:
     incoming: Any
     baseline: Any
     conflict: bool
+    merged: Any = None  # what apply writes for this field when no choice is needed
+
+
+def shown(value: Any) -> str:
+    """A field value as a person reads it: list fields one entry per line."""
+    if not isinstance(value, list):
+        return str(value)
+    lines = []
+    for e in value:
+        head = e.get("category", "")
+        if e.get("title"):
+            head += f" ({e['title']})"
+        body = e.get("details", e.get("text", ""))
+        extra = "".join(f"; {k} {', '.join(x) if isinstance(x, list) else x}"
+                        for k in ("product_ids", "date", "url") if (x := e.get(k)))
+        lines.append(f"{head}: {body}{extra}")
+    return "\n".join(lines) or "(none)"
 
 
 @dataclass(frozen=True)
@@ -64,6 +82,8 @@ class ImportAction:
     conflicts: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     sha256: str = ""
+    merged: dict[str, Any] = field(default_factory=dict)  # what apply writes, conflicts kept local
+    on_incoming: dict[str, Any] = field(default_factory=dict)  # conflicting field -> value if "incoming"
 
     @property
     def title(self) -> str:
@@ -119,13 +139,16 @@ def _classify(conn: Any, adv: IncomingAdvisory, item: IncomingItem) -> ImportAct
         return ImportAction(ActionKind.UNCHANGED, local_id=local.id, local_revision=local.revision, message=(
             f"version {inc_v} is older than version {known_v} already exchanged; ignored"), **common)
     local_vals, inc_vals = local.exchanged(), item.vuln.exchanged()
-    _merged, taken, conflicts = three_way(baseline, local_vals, inc_vals)
+    m = merge(baseline, local_vals, inc_vals)
+    taken, conflicts = m.taken, m.conflicts
     changes = tuple(
-        FieldChange(k, local_vals[k], inc_vals[k], None if baseline is None else baseline.get(k), k in conflicts)
+        FieldChange(k, local_vals[k], inc_vals[k], None if baseline is None else baseline.get(k), k in conflicts,
+                    m.merged[k])
         for k in EXCHANGED_FIELDS if local_vals[k] != inc_vals[k]
     )
     base: dict[str, Any] = {"local_id": local.id, "local_revision": local.revision, "changes": changes,
-                            "taken": tuple(taken), "conflicts": tuple(conflicts)}
+                            "taken": tuple(taken), "conflicts": tuple(conflicts), "merged": m.merged,
+                            "on_incoming": m.on_incoming}
     if not changes:
         return ImportAction(ActionKind.UNCHANGED, message=f"identical to {local.id}", **base, **common)
     if conflicts:
@@ -286,9 +309,8 @@ def apply_import(session: Session, preview: ImportPreview,
                                                                     history=old.history))
                 result.unchanged.append(local.id)
                 continue
-            merged = dict(local.exchanged())
-            for name in action.taken:
-                merged[name] = inc_vals[name]
+            # The merge the preview showed: partner-only changes taken, list fields merged entry by entry.
+            merged = dict(action.merged or local.exchanged())
             if action.kind is ActionKind.CONFLICT:
                 choice = resolutions.get(index, {})
                 if not action.conflicts or any(choice.get(c) not in ("local", "incoming") for c in action.conflicts):
@@ -296,7 +318,7 @@ def apply_import(session: Session, preview: ImportPreview,
                     continue
                 for c in action.conflicts:
                     if choice[c] == "incoming":
-                        merged[c] = inc_vals[c]
+                        merged[c] = action.on_incoming.get(c, inc_vals[c])
             try:
                 updated = local.with_exchanged(merged).validate()
             except ValidationError as exc:  # e.g. the partner cleared a date this record's status needs

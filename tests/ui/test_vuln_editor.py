@@ -13,7 +13,16 @@ from PySide6.QtWidgets import QComboBox
 
 from app.model.markings import Marking
 from app.model.submissions import Submission
-from app.model.vulnerabilities import DiscoveryContext, Severity, Tlp, Vulnerability, VulnStatus
+from app.model.vulnerabilities import (
+    NO_REMEDIATION,
+    DiscoveryContext,
+    Remediation,
+    RemediationCategory,
+    Severity,
+    Tlp,
+    Vulnerability,
+    VulnStatus,
+)
 from app.services import csaf_exchange, submissions
 from app.services import vulnerabilities as vs
 from ui.screens.vulnerabilities_screen import PAGE, VulnerabilitiesScreen, VulnTableModel
@@ -120,6 +129,45 @@ def test_editor_shows_validation_messages_and_keeps_the_dialog_open(ctx, qtbot) 
     assert editor.result_vuln is not None and editor.result_vuln.cvss_vector == ""
 
 
+def test_editor_lists_remediations_and_notes_and_edits_them(ctx, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Issue 16: remediations are a list; a vendor fix is a row of its own next to "none available"."""
+    v = vs.create(ctx.session, Vulnerability(title="Listed"))
+    editor = VulnEditor(ctx, v)
+    qtbot.addWidget(editor)
+    rems = editor.remediations
+    assert rems.state_value() == (("none_available", NO_REMEDIATION, "", "", ""),)
+    assert not editor.is_modified()
+    qtbot.mouseClick(rems.add_button, Qt.MouseButton.LeftButton)
+    assert editor.is_modified()
+    combo = rems.table.cellWidget(1, 0)
+    assert isinstance(combo, QComboBox)
+    combo.setCurrentIndex(combo.findData("vendor_fix"))
+    rems.table.item(1, 1).setText("Acme shipped safety patch 2.0.1")
+    rems.table.item(1, 2).setText("pkg:pypi/acme@2.0.1")
+    rems.table.item(1, 3).setText("20-11-2026")
+    editor.save()
+    assert "remediation 2" in editor.error.text() and "YYYY-MM-DD" in editor.error.text()
+    rems.table.item(1, 3).setText("2026-11-20")
+    qtbot.mouseClick(editor.notes.add_button, Qt.MouseButton.LeftButton)
+    editor.notes.table.item(0, 1).setText("Partner analysis")
+    editor.notes.table.item(0, 2).setText("Also reachable through the API.")
+    assert editor.save()
+    stored = vs.get(ctx.session, v.id)
+    assert [(r.category.value, r.details, r.product_ids) for r in stored.remediations] == [
+        ("none_available", NO_REMEDIATION, ()), ("vendor_fix", "Acme shipped safety patch 2.0.1",
+                                                 ("pkg:pypi/acme@2.0.1",))]
+    assert stored.remediations[1].issued == date(2026, 11, 20)
+    assert [(n.title, n.text) for n in stored.notes] == [("Partner analysis", "Also reachable through the API.")]
+    # Reopened: the rows are there; removing the first leaves the vendor fix alone.
+    again = VulnEditor(ctx, stored)
+    qtbot.addWidget(again)
+    assert again.remediations.table.rowCount() == 2
+    again.remediations.table.selectRow(0)
+    qtbot.mouseClick(again.remediations.remove_button, Qt.MouseButton.LeftButton)
+    assert again.save()
+    assert [r.category.value for r in vs.get(ctx.session, v.id).remediations] == ["vendor_fix"]
+
+
 def test_editor_prefilled_from_a_sample_keeps_the_link(ctx, qtbot) -> None:  # type: ignore[no-untyped-def]
     sub = submissions.create(ctx.session, Submission("Acme AI", "Falcon", "2", date(2026, 11, 10),
                                                      date(2026, 12, 5), marking=Marking.parse("SECRET")))
@@ -193,14 +241,15 @@ def test_model_sorts_in_the_service_and_fetches_pages_on_demand(ctx, qtbot) -> N
 
 
 def test_import_preview_dialog_resolves_a_conflict(ctx, make_ctx, qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    v = vs.create(ctx.session, Vulnerability(title="Original", remediation="r1"))
+    v = vs.create(ctx.session, Vulnerability(title="Original", remediations=(Remediation(RemediationCategory.NONE_AVAILABLE, "r1"),)))
     folder = tmp_path / "m"
     folder.mkdir()
     (path,) = csaf_exchange.export_csaf(ctx.session, [v.id], folder, media_marking=Marking.parse("CUI")).files
     doc = json.loads(path.read_text())
     doc["vulnerabilities"][0]["remediations"][0]["details"] = "partner fix"
     path.write_text(json.dumps(doc))
-    vs.update(ctx.session, dataclasses.replace(vs.get(ctx.session, v.id), remediation="local fix"))
+    vs.update(ctx.session, dataclasses.replace(vs.get(ctx.session, v.id), remediations=(
+        Remediation(RemediationCategory.NONE_AVAILABLE, "local fix"),)))
     screen = VulnerabilitiesScreen(ctx)
     qtbot.addWidget(screen)
     dialog = screen.preview_import([path], show=False)
@@ -208,11 +257,11 @@ def test_import_preview_dialog_resolves_a_conflict(ctx, make_ctx, qtbot, tmp_pat
     qtbot.addWidget(dialog)
     texts = [dialog.table.item(r, 0).text() for r in range(dialog.table.rowCount()) if dialog.table.item(r, 0)]
     assert "CONFLICT" in texts
-    combo = dialog.choices[(0, "remediation")]
+    combo = dialog.choices[(0, "remediations")]
     combo.setCurrentIndex(combo.findData("incoming"))
     dialog.apply()
     assert dialog.import_result is not None and dialog.import_result.updated == [v.id]
-    assert vs.get(ctx.session, v.id).remediation == "partner fix"
+    assert vs.get(ctx.session, v.id).remediations == (Remediation(RemediationCategory.NONE_AVAILABLE, "partner fix"),)
 
 
 def test_screen_exports_a_signed_package_of_the_selection(ctx, dialogs, workstation, qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -15,6 +15,7 @@ from app.ingest import csaf_import
 from app.model.errors import IngestError, IntegrityError, PermissionDenied, ValidationError
 from app.model.markings import Marking
 from app.model.vulnerabilities import (
+    Remediation,
     RemediationCategory,
     ReproStatus,
     Target,
@@ -33,6 +34,10 @@ SHARED = Path(__file__).resolve().parents[3] / "shared" / "schemas" / "csaf"
 TC_20 = "csaf/v20/data/mandatory"
 
 
+def fix(details: str, category: RemediationCategory = RemediationCategory.VENDOR_FIX) -> Remediation:
+    return Remediation(category, details)
+
+
 def rich(**overrides: object) -> Vulnerability:
     base = Vulnerability(
         title="Sandbox escape through crafted archive", description="The model built an archive that escapes.",
@@ -40,8 +45,7 @@ def rich(**overrides: object) -> Vulnerability:
         product_id="pkg:pypi/acme-unpacker@2.4.1", cwe="CWE-22", cve="CVE-2026-40001", cvss_vector=V4,
         cvss_v3_vector=V3, repro_status=ReproStatus.REPRODUCED, repro_evidence="Run r-7, sample 12: step 4.",
         discovered=date(2026, 11, 12), vendor_notified=date(2026, 11, 14), embargo_until=date(2026, 12, 10),
-        tlp=Tlp.AMBER_STRICT, remediation_category=RemediationCategory.VENDOR_FIX,
-        remediation="Upgrade to 2.4.2.", marking=Marking.parse("CUI"),
+        tlp=Tlp.AMBER_STRICT, remediations=(fix("Upgrade to 2.4.2."),), marking=Marking.parse("CUI"),
     )
     return dataclasses.replace(base, **overrides)  # type: ignore[arg-type]
 
@@ -207,13 +211,13 @@ def test_advisory_sent_back_matches_the_original_entry(sender, receiver, tmp_pat
     created = csaf_merge.apply_import(receiver, csaf_merge.preview_import(receiver, [export(sender, original.id, tmp_path)])).created
     assert created == ["FRW-VULN-2026-0002"]
     mine = vs.get(receiver, created[0])
-    vs.update(receiver, dataclasses.replace(mine, remediation="Receiver's mitigation."))
+    vs.update(receiver, dataclasses.replace(mine, remediations=(fix("Receiver's mitigation."),)))
     back = export(receiver, mine.id, tmp_path, "back")
     doc = json.loads(back.read_text())
     assert doc["document"]["tracking"]["id"] == original.id
     assert doc["vulnerabilities"][0]["ids"][0]["text"] == original.id
     (action,) = csaf_merge.preview_import(sender, [back]).actions
-    assert (action.kind, action.local_id, action.taken) == (ActionKind.UPDATE, original.id, ("remediation",))
+    assert (action.kind, action.local_id, action.taken) == (ActionKind.UPDATE, original.id, ("remediations",))
 
 
 def test_partner_update_is_taken_and_local_edits_are_kept(sender, receiver, tmp_path) -> None:
@@ -222,18 +226,18 @@ def test_partner_update_is_taken_and_local_edits_are_kept(sender, receiver, tmp_
     local = vs.list_all(receiver)[0]
     vs.update(receiver, dataclasses.replace(local, description="Receiver's own analysis."))
     # The sender changes another field and exports version 2.
-    vs.update(sender, dataclasses.replace(vs.get(sender, original.id), remediation="Upgrade to 2.5.0."))
+    vs.update(sender, dataclasses.replace(vs.get(sender, original.id), remediations=(fix("Upgrade to 2.5.0."),)))
     path2 = export(sender, original.id, tmp_path, "v2")
     assert json.loads(path2.read_text())["document"]["tracking"]["version"] == "2"
 
     preview = csaf_merge.preview_import(receiver, [path2])
     (action,) = preview.actions
     assert action.kind is ActionKind.UPDATE
-    assert action.taken == ("remediation",)
-    assert {c.field for c in action.changes} == {"description", "remediation"}
+    assert action.taken == ("remediations",)
+    assert {c.field for c in action.changes} == {"description", "remediations"}
     csaf_merge.apply_import(receiver, preview)
     got = vs.get(receiver, local.id)
-    assert got.remediation == "Upgrade to 2.5.0."
+    assert got.remediations == (fix("Upgrade to 2.5.0."),)
     assert got.description == "Receiver's own analysis."
 
 
@@ -241,17 +245,17 @@ def test_conflict_with_local_edit_is_shown_and_never_silently_overwritten(sender
     original = vs.create(sender, rich())
     csaf_merge.apply_import(receiver, csaf_merge.preview_import(receiver, [export(sender, original.id, tmp_path, "v1")]))
     local = vs.list_all(receiver)[0]
-    vs.update(receiver, dataclasses.replace(local, remediation="Local: block the port."))
-    vs.update(sender, dataclasses.replace(vs.get(sender, original.id), remediation="Partner: upgrade to 2.5."))
+    vs.update(receiver, dataclasses.replace(local, remediations=(fix("Local: block the port."),)))
+    vs.update(sender, dataclasses.replace(vs.get(sender, original.id), remediations=(fix("Partner: upgrade to 2.5."),)))
     path2 = export(sender, original.id, tmp_path, "v2")
 
     preview = csaf_merge.preview_import(receiver, [path2])
     (action,) = preview.actions
     assert action.kind is ActionKind.CONFLICT
-    assert action.conflicts == ("remediation",)
-    (change,) = [c for c in action.changes if c.field == "remediation"]
-    assert (change.local, change.incoming, change.baseline) == (
-        "Local: block the port.", "Partner: upgrade to 2.5.", "Upgrade to 2.4.2.")
+    assert action.conflicts == ("remediations",)
+    (change,) = [c for c in action.changes if c.field == "remediations"]
+    assert [[e["details"] for e in x] for x in (change.local, change.incoming, change.baseline)] == [
+        ["Local: block the port."], ["Partner: upgrade to 2.5."], ["Upgrade to 2.4.2."]]
     assert change.conflict
 
     before = vs.get(receiver, local.id)
@@ -260,9 +264,9 @@ def test_conflict_with_local_edit_is_shown_and_never_silently_overwritten(sender
     assert vs.get(receiver, local.id) == before
 
     # The reviewer chooses the partner's text: applied, and recorded in the history.
-    result = csaf_merge.apply_import(receiver, csaf_merge.preview_import(receiver, [path2]), {0: {"remediation": "incoming"}})
+    result = csaf_merge.apply_import(receiver, csaf_merge.preview_import(receiver, [path2]), {0: {"remediations": "incoming"}})
     assert result.updated == [local.id]
-    assert vs.get(receiver, local.id).remediation == "Partner: upgrade to 2.5."
+    assert vs.get(receiver, local.id).remediations == (fix("Partner: upgrade to 2.5."),)
     assert vs.history(receiver, local.id)[-1].action == "import csaf"
 
 

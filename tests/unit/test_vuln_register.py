@@ -12,6 +12,7 @@ import pytest
 
 from app import cli
 from app.model.errors import IntegrityError, PermissionDenied, ValidationError
+from app.model.exchange_merge import three_way
 from app.model.findings import EvidenceRef, Finding
 from app.model.findings import Severity as FindingSeverity
 from app.model.markings import Marking
@@ -21,7 +22,6 @@ from app.model.vulnerabilities import (
     Severity,
     Vulnerability,
     VulnStatus,
-    three_way,
 )
 from app.services import csaf_exchange, submissions
 from app.services import vulnerabilities as vs
@@ -103,10 +103,10 @@ def test_every_change_is_in_the_history_and_the_audit_trail(session) -> None:
 def test_stale_edit_is_refused_not_overwritten(workstation, session) -> None:
     v = vs.create(session, Vulnerability(title="t"))
     other = workstation.session("lead")
-    vs.update(other, dataclasses.replace(vs.get(other, v.id), remediation="lead's text"))
+    vs.update(other, dataclasses.replace(vs.get(other, v.id), description="lead's text"))
     with pytest.raises(IntegrityError, match="changed by lead since you opened it"):
-        vs.update(session, dataclasses.replace(v, remediation="my text"))
-    assert vs.get(session, v.id).remediation == "lead's text"
+        vs.update(session, dataclasses.replace(v, description="my text"))
+    assert vs.get(session, v.id).description == "lead's text"
 
 
 def test_filters_severity_status_and_embargo_ending_soon(session) -> None:
@@ -180,11 +180,11 @@ def test_auditor_reads_but_cannot_change(workstation, session) -> None:
 
 
 def test_three_way_merge_rules() -> None:
-    base = {"title": "a", "remediation": "r"}
-    assert three_way(base, {"title": "a", "remediation": "r"}, {"title": "b", "remediation": "r"})[1:] == (
+    base = {"title": "a", "cwe": "r"}
+    assert three_way(base, {"title": "a", "cwe": "r"}, {"title": "b", "cwe": "r"})[1:] == (
         ["title"], [])
-    assert three_way(base, {"title": "L", "remediation": "r"}, {"title": "a", "remediation": "r"})[1:] == ([], [])
-    assert three_way(base, {"title": "L", "remediation": "r"}, {"title": "I", "remediation": "r"})[1:] == (
+    assert three_way(base, {"title": "L", "cwe": "r"}, {"title": "a", "cwe": "r"})[1:] == ([], [])
+    assert three_way(base, {"title": "L", "cwe": "r"}, {"title": "I", "cwe": "r"})[1:] == (
         [], ["title"])
     assert three_way(None, {"title": "L"}, {"title": "I"})[2] == ["title"]
 

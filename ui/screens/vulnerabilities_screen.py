@@ -486,10 +486,11 @@ class ImportPreviewDialog(QDialog):
             self.table.setSpan(head_row, 1, 1, 5)  # the entry's verdict reads across the row
             for change in action.changes:
                 row = self._add_row("", action.local_id or action.title, change.field,
-                                    sanitize(str(change.local), 300), sanitize(str(change.incoming), 300))
+                                    sanitize(csaf_merge.shown(change.local), 600),
+                                    sanitize(csaf_merge.shown(change.incoming), 600))
                 field_item = self.table.item(row, 2)
                 if change.baseline is not None and field_item is not None:
-                    field_item.setToolTip(f"Last exchanged: {sanitize(str(change.baseline), 300)}")
+                    field_item.setToolTip(f"Last exchanged: {sanitize(csaf_merge.shown(change.baseline), 600)}")
                 if change.conflict:
                     combo = QComboBox()
                     combo.addItem("Keep local", "local")
@@ -498,7 +499,11 @@ class ImportPreviewDialog(QDialog):
                     self.choices[(index, change.field)] = combo
                 else:
                     taken = change.field in action.taken
-                    self.table.setItem(row, 5, QTableWidgetItem("incoming" if taken else "local kept"))
+                    merged = taken and change.merged != change.incoming  # both sides' entries kept
+                    item = QTableWidgetItem("merged" if merged else "incoming" if taken else "local kept")
+                    if merged:
+                        item.setToolTip(sanitize(csaf_merge.shown(change.merged), 600))
+                    self.table.setItem(row, 5, item)
         layout.addWidget(self.table, 1)
         buttons = QDialogButtonBox()
         self.apply_button = buttons.addButton("Apply", QDialogButtonBox.ButtonRole.AcceptRole)
