@@ -32,13 +32,16 @@ CREATE TABLE csaf_recipients (
     partner_id INTEGER,
     tlp TEXT NOT NULL,
     marking TEXT NOT NULL,
+    embargo_until TEXT,
     media_marking TEXT NOT NULL,
     destination TEXT NOT NULL,
     file TEXT NOT NULL,
     sha256 TEXT NOT NULL,
+    manifest_sha256 TEXT NOT NULL DEFAULT '',
     override_reason TEXT NOT NULL DEFAULT '',
     override_by TEXT NOT NULL DEFAULT '',
-    decision_id INTEGER,
+    -- the signed decision (csaf.share or csaf.share_override) this row must agree with
+    decision_id INTEGER NOT NULL,
     exported_by TEXT NOT NULL,
     exported_at TEXT NOT NULL
 );

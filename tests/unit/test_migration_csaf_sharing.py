@@ -61,8 +61,8 @@ def test_recipients_log_is_append_only(tmp_path: Path) -> None:
     db = Database.open(tmp_path / "new.db", KEY, create=True)
     try:
         _new = ("INSERT INTO csaf_recipients (vuln_id, tracking_id, version, recipient, tlp, marking, media_marking, "
-                "destination, file, sha256, exported_by, exported_at) VALUES "
-                "(?, 'T', 1, 'CERT', 'AMBER', 'CUI', 'CUI', '/media', 'f.json', 'ab', 'rita', 'now')")
+                "destination, file, sha256, decision_id, exported_by, exported_at) VALUES "
+                "(?, 'T', 1, 'CERT', 'AMBER', 'CUI', 'CUI', '/media', 'f.json', 'ab', 1, 'rita', 'now')")
         db.conn.execute("PRAGMA foreign_keys = OFF")
         db.conn.execute(_new, ("FRW-VULN-2026-0001",))
         for statement in ("UPDATE csaf_recipients SET recipient = 'someone else'", "DELETE FROM csaf_recipients"):
