@@ -23,6 +23,7 @@ from app.foundation.text import untrusted_text
 from app.model.errors import IngestError, ValidationError
 from app.model.markings import UNCLASSIFIED, Marking, rollup
 from app.model.vulnerabilities import (
+    UNSPECIFIED_PRODUCT,
     CvssV4,
     Note,
     NoteCategory,
@@ -30,7 +31,6 @@ from app.model.vulnerabilities import (
     RemediationCategory,
     ReproStatus,
     Target,
-    UNSPECIFIED_PRODUCT,
     Tlp,
     Vulnerability,
     parse_cvss3,
