@@ -230,21 +230,30 @@ def seal(plaintext: bytes, recipients: Sequence[x509.Certificate], at: datetime 
     infos = [_ktri(c, cek) if isinstance(c.public_key(), rsa.RSAPublicKey) else _kari(c, cek)
              for c in unique.values()]
     encryptor = Cipher(algorithms.AES(cek), modes.GCM(nonce)).encryptor()
-    ciphertext = encryptor.update(plaintext) + encryptor.finalize()
-    enveloped = cms.AuthEnvelopedData({
-        "version": "v0",
-        "recipient_infos": infos,
-        "auth_encrypted_content_info": {
-            "content_type": "data",
-            "content_encryption_algorithm": {
-                "algorithm": "aes256_gcm",
-                "parameters": GCMParameters({"aes_nonce": nonce, "aes_icvlen": TAG_LEN}),
-            },
-            "encrypted_content": ciphertext,
-        },
-        "mac": encryptor.tag,
-    })
-    return bytes(cms.ContentInfo({"content_type": "authenticated_enveloped_data", "content": enveloped}).dump())
+    ciphertext = encryptor.update(plaintext)
+    encryptor.finalize()  # GCM: no further output, computes the tag
+    # asn1crypto copies a value once per nesting level when it encodes: the small parts come from it,
+    # the ciphertext is placed once, between DER headers written here (same bytes, 100 MB in one copy).
+    alg = algos.EncryptionAlgorithm({
+        "algorithm": "aes256_gcm", "parameters": GCMParameters({"aes_nonce": nonce, "aes_icvlen": TAG_LEN})})
+    eci = [cms.ContentType("data").dump(), alg.dump(), _header(0x80, len(ciphertext)), ciphertext]
+    aed = [core.Integer(0).dump(), cms.RecipientInfos(infos).dump(), _header(0x30, _size(eci)), *eci,
+           core.OctetString(encryptor.tag).dump()]
+    explicit = [_header(0x30, _size(aed)), *aed]
+    info = [cms.ContentType("authenticated_enveloped_data").dump(), _header(0xA0, _size(explicit)), *explicit]
+    return b"".join([_header(0x30, _size(info)), *info])
+
+
+def _size(parts: Sequence[bytes]) -> int:
+    return sum(len(p) for p in parts)
+
+
+def _header(tag: int, length: int) -> bytes:
+    """DER identifier and definite length octets."""
+    if length < 0x80:
+        return bytes([tag, length])
+    raw = length.to_bytes((length.bit_length() + 7) // 8, "big")
+    return bytes([tag, 0x80 | len(raw)]) + raw
 
 
 # ---------------------------------------------------------------- opening
@@ -254,24 +263,92 @@ class _Parsed:
     recipient_infos: list[cms.RecipientInfo]
     nonce: bytes
     tag: bytes
-    ciphertext: bytes
+    ciphertext: bytes | memoryview
     aad: bytes
+
+
+def _tlv(buf: memoryview, pos: int, end: int) -> tuple[int, int, int]:
+    """(tag, content start, content end) of the DER element at `pos`; ValueError unless definite and inside."""
+    if pos + 2 > end:
+        raise ValueError("truncated")
+    tag, first, pos = buf[pos], buf[pos + 1], pos + 2
+    if tag & 0x1F == 0x1F or first == 0x80:
+        raise ValueError("high tag number or indefinite length")
+    length = first
+    if first > 0x80:
+        n = first & 0x7F
+        if n > 8 or pos + n > end:
+            raise ValueError("bad length")
+        length, pos = int.from_bytes(buf[pos:pos + n], "big"), pos + n
+    if pos + length > end:
+        raise ValueError("truncated")
+    return tag, pos, pos + length
+
+
+def _children(buf: memoryview, start: int, end: int) -> list[tuple[int, int, int, int]]:
+    """(tag, element start, content start, content end) of each element in start..end."""
+    out, pos = [], start
+    while pos < end:
+        tag, cs, ce = _tlv(buf, pos, end)
+        out.append((tag, pos, cs, ce))
+        pos = ce
+    return out
+
+
+def _cut_ciphertext(data: bytes) -> tuple[bytes, memoryview] | None:
+    """For a DER AuthEnvelopedData: the message with its encrypted content emptied (small, for
+    asn1crypto, which would copy a large value once per nesting level) and a view of the content.
+    None when the layout is anything else (BER, unexpected shape): then asn1crypto parses it all."""
+    buf = memoryview(data)
+    try:
+        tag, cs, ce = _tlv(buf, 0, len(buf))
+        if tag != 0x30 or ce != len(buf):
+            return None
+        outer = _children(buf, cs, ce)
+        if [t for t, *_ in outer] != [0x06, 0xA0]:
+            return None
+        inner = _children(buf, outer[1][2], outer[1][3])
+        if len(inner) != 1 or inner[0][0] != 0x30:
+            return None
+        fields = _children(buf, inner[0][2], inner[0][3])
+        eci_at = [i for i, f in enumerate(fields) if f[0] == 0x30]
+        if len(eci_at) != 1:
+            return None
+        eci = fields[eci_at[0]]
+        eci_fields = _children(buf, eci[2], eci[3])
+        if len(eci_fields) != 3 or eci_fields[2][0] != 0x80:
+            return None
+    except ValueError:
+        return None
+    _, content_at, content_start, content_end = eci_fields[2]
+
+    def raw(start: int, end: int) -> bytes:
+        return bytes(buf[start:end])
+
+    eci_parts = [raw(eci_fields[0][1], content_at), b"\x80\x00"]
+    aed_parts = [raw(fields[0][1], eci[1]), _header(0x30, _size(eci_parts)), *eci_parts, raw(eci[3], inner[0][3])]
+    explicit = [_header(0x30, _size(aed_parts)), *aed_parts]
+    info = [raw(outer[0][1], outer[0][3]), _header(0xA0, _size(explicit)), *explicit]
+    return b"".join([_header(0x30, _size(info)), *info]), buf[content_start:content_end]
 
 
 def _der_set(contents: bytes) -> bytes:
     """DER of a SET OF with these contents (authAttrs are authenticated with their SET OF tag)."""
-    n = len(contents)
-    if n < 0x80:
-        length = bytes([n])
-    else:
-        raw = n.to_bytes((n.bit_length() + 7) // 8, "big")
-        length = bytes([0x80 | len(raw)]) + raw
-    return b"\x31" + length + contents
+    return _header(0x31, len(contents)) + contents
 
 
 def _parse(data: bytes, what: str) -> _Parsed:
+    """The parts of a sealed message; a DER one without copying its (large) encrypted content."""
     if len(data) > MAX_SEALED + ENVELOPE_SLACK:
         raise SealError(f"{what}: {len(data):,} bytes is larger than any sealed package this app opens")
+    cut = _cut_ciphertext(data)
+    if cut is not None:
+        parsed = _parse_small(cut[0], what)
+        return _Parsed(parsed.recipient_infos, parsed.nonce, parsed.tag, cut[1], parsed.aad)
+    return _parse_small(data, what)
+
+
+def _parse_small(data: bytes, what: str) -> _Parsed:
     try:
         info = cms.ContentInfo.load(data, strict=True)
         kind = info["content_type"].native
