@@ -32,7 +32,7 @@ def _rows(items: list[ChecklistItem]) -> list[list[object]]:
             for i in items]
 
 
-def _matrix(s: Story, sections: tuple[ChecklistSection, ...]) -> None:
+def status_matrix(s: Story, sections: tuple[ChecklistSection, ...]) -> None:
     used = [st for st in STATUSES if any(base_status(i) == st for sec in sections for i in sec.items)]
     other = any(base_status(i) not in STATUSES for sec in sections for i in sec.items)
     header = ["Section", *(_SHORT[st] for st in used), *(["Other"] if other else []), "Items"]
@@ -56,7 +56,7 @@ def checklist(s: Story, r: ReportInput, num: str) -> None:
     if not r.checklist:
         s.para(UNCLASSIFIED, "No checklist answers are recorded.")
         return
-    _matrix(s, r.checklist)
+    status_matrix(s, r.checklist)
     attention = [i for sec in r.checklist for i in sec.items if needs_attention(i)]
     if not attention:
         s.para(UNCLASSIFIED, "Every item is satisfied without remarks; the full list is in the annex.")
@@ -72,7 +72,12 @@ def appendix(s: Story, r: ReportInput, title: str) -> None:
     if not r.checklist:
         s.para(UNCLASSIFIED, "No checklist answers are recorded.")
         return
-    for sec in r.checklist:
+    every_item(s, r.checklist)
+
+
+def every_item(s: Story, sections: tuple[ChecklistSection, ...]) -> None:
+    """One table per section with every item, its status, justification and evidence."""
+    for sec in sections:
         if not sec.items:
             continue
         s.table(rollup(i.marking for i in sec.items), f"{sec.id} {sec.title}: every item",

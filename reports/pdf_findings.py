@@ -82,7 +82,12 @@ def findings(s: Story, r: ReportInput, num: str) -> None:
     if not r.findings:
         s.para(UNCLASSIFIED, "The review recorded no findings.")
         return
-    items = ordered(r)
-    _overview(s, items)
-    for f in items:
+    register(s, r.findings)
+
+
+def register(s: Story, items: tuple[ReportFinding, ...]) -> None:
+    """The overview table, then each finding in full, most severe first."""
+    ordered_items = sorted(items, key=lambda f: (f.severity.rank, f.id))
+    _overview(s, ordered_items)
+    for f in ordered_items:
         _detail(s, f)

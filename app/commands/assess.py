@@ -11,9 +11,11 @@ from datetime import date
 from pathlib import Path
 
 from app.commands.common import print_table, signed_in
+from app.commands.printables import add_export_pdf
 from app.model.checklist import Status, risk_expired
 from app.model.errors import NotFound, ValidationError
 from app.model.markings import Marking, rollup
+from app.model.printable import DocumentKind
 from app.services import assessment, coverage
 from app.services.session import Session
 
@@ -74,6 +76,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     ex.add_argument("--media-label", metavar="LABEL", help="classification label of the media --output writes to "
                                                          "(required with --output; content above it is refused)")
     ex.set_defaults(func=_export)
+    add_export_pdf(s, DocumentKind.CHECKLIST)
 
     cv = s.add_parser("coverage", help="evaluate the active rule set for a submission")
     cv.add_argument("submission", type=int)

@@ -18,9 +18,11 @@ from __future__ import annotations
 import argparse
 
 from app.commands.common import print_table, signed_in
+from app.commands.printables import add_export_pdf
 from app.model.checklist import Status
 from app.model.errors import ValidationError
 from app.model.markings import UNCLASSIFIED, Marking
+from app.model.printable import DocumentKind
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -89,6 +91,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     fe.add_argument("id", type=int)
     _finding_fields(fe, required=False)
     fe.set_defaults(func=_finding_edit)
+    add_export_pdf(fs, DocumentKind.FINDINGS)
     fd = fs.add_parser("delete", help="delete a finding (reason recorded)")
     fd.add_argument("id", type=int)
     fd.add_argument("--reason", required=True)

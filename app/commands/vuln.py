@@ -8,8 +8,10 @@ from pathlib import Path
 
 from app.commands.banners import banner_lines
 from app.commands.common import print_table, signed_in
+from app.commands.printables import add_export_pdf
 from app.model.errors import ValidationError
 from app.model.markings import UNCLASSIFIED, Marking
+from app.model.printable import DocumentKind
 from app.model.submissions import parse_date
 from app.model.vulnerabilities import (
     EXCHANGED_FIELDS,
@@ -93,6 +95,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     sh.add_argument("id")
     sh.set_defaults(func=_show)
 
+    add_export_pdf(s, DocumentKind.VULNERABILITIES)
     ex = s.add_parser("export-csaf", help="write CSAF advisories (2.1 with CVSS v4, else 2.0) to a folder")
     ex.add_argument("ids", nargs="+")
     ex.add_argument("--out", required=True, help="destination folder (removable media)")

@@ -137,6 +137,15 @@ def _findings(session: Session, submission_id: int, checklist: tuple[ChecklistSe
     return tuple(out)
 
 
+def working_papers(session: Session, submission_id: int) -> tuple[tuple[ChecklistSection, ...],
+                                                                    tuple[ReportFinding, ...]]:
+    """The checklist and the findings as the report shows them, for the printable documents
+    (app.services.printables): the same gathering, so what prints is what the report says."""
+    session.require(Permission.VIEW_CONTENT)
+    checklist, view = _checklist(session, submission_id)
+    return checklist, _findings(session, submission_id, checklist, view)
+
+
 def _vulns_by_finding(session: Session, submission_id: int) -> dict[str, tuple[LinkedVulnerability, ...]]:
     """Register entries recorded from a finding (their discovery context names it)."""
     from storage import vulns_repo

@@ -42,6 +42,7 @@ def _factories(ctx: Any, tmp_path: Path) -> dict[str, Callable[[], QWidget]]:
     from ui.dialogs.cite_evidence import CiteDialog
     from ui.dialogs.evidence_picker import EvidencePicker
     from ui.dialogs.import_dialog import ImportDialog
+    from ui.dialogs.printable_preview import PrintablePreview, SavePdfDialog
     from ui.errors import error_box
     from ui.jobs import JobRunner
     from ui.main_window import MainWindow
@@ -87,7 +88,24 @@ def _factories(ctx: Any, tmp_path: Path) -> dict[str, Callable[[], QWidget]]:
         "CiteDialog": lambda: CiteDialog(ctx, sid, EvidenceRef.parse("run:1"), main),
         "PrinterChoiceDialog": lambda: PrinterChoiceDialog("the report", Marking.parse(SNF),
                                                            [PrinterOption("hallway", None, True)], 3, main),
+        "SavePdfDialog": lambda: SavePdfDialog(_printable(), main),
+        "PrintablePreview": lambda: PrintablePreview(ctx, _printable(), main),
     }
+
+
+def _printable():  # type: ignore[no-untyped-def]
+    """A SECRET//NOFORN printable document (the checklist of a marked submission, no answers yet)."""
+    from datetime import UTC, datetime
+
+    from app.model.printable import DocumentKind, PrintableInput
+    from app.services.printables import Printable
+    from reports.pdf_printable import build_printable
+
+    doc = PrintableInput(DocumentKind.CHECKLIST, "Assessment checklist: Aurora", Marking.parse(SNF), "FRW-T-1",
+                         datetime(2026, 11, 20, tzinfo=UTC), "Test", "Rita")
+    built = build_printable(doc)
+    return Printable(doc.kind, doc.title, doc.reference, built.data, built.pages, built.marking, built.sha256,
+                     ("submission", "1"))
 
 
 def _top_level_classes() -> set[str]:
@@ -126,7 +144,8 @@ def _shown(c: QWidget, window: QWidget) -> tuple[int, int] | None:
                                   "RecoveryDialog", "FirstPassphraseDialog", "ImportPreviewDialog",
                                   "PassphraseDialog", "TranscriptDialog",
                                   "error box", "confirmation", "TextQuestion", "unsaved changes",
-                                  "EvidencePicker", "CiteDialog", "PrinterChoiceDialog"])
+                                  "EvidencePicker", "CiteDialog", "PrinterChoiceDialog", "SavePdfDialog",
+                                  "PrintablePreview"])
 def test_banners_top_and_bottom(name, qtbot, ctx, tmp_path) -> None:  # type: ignore[no-untyped-def]
     w = _factories(ctx, tmp_path)[name]()
     qtbot.addWidget(w)

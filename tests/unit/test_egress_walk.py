@@ -25,6 +25,9 @@ SNF = Marking.parse("SECRET//NOFORN")
 # Every CLI command that writes outside the workstation, and how it is checked.
 CLI_WRITERS = {
     "assess export": "assessment.export_to_file -> egress.clear (--media-label)",
+    "assess export-pdf": "printables.write -> egress.clear (--media-label)",
+    "finding export-pdf": "printables.write -> egress.clear (--media-label)",
+    "vuln export-pdf": "printables.write -> egress.clear (--media-label)",
     "backup create": "backup.create -> egress.clear (--media-label)",
     "report export": "reports.export -> egress.clear (--media)",
     "vuln export-csaf": "csaf_exchange.export_csaf[_package] -> egress.clear (--media-marking)",
@@ -112,6 +115,7 @@ UI_SAVES = {
     "ui/screens/report_screen.py": ["report_service.export"],
     "ui/screens/vulnerabilities_screen.py": ["export_csaf_package", "export_csaf"],
     "ui/screens/backup_screen.py": ["backup.create"],
+    "ui/dialogs/printable_preview.py": ["printables.write"],
 }
 
 
@@ -132,12 +136,15 @@ def secret_records(workstation):  # type: ignore[no-untyped-def]
                                              marking=SNF)).id
     view = assessment.start(rev, sid)
     v = vs.create(rev, Vulnerability(title="Sandbox escape", marking=SNF, context=DiscoveryContext(submission_id=sid)))
-    return view.id, v.id
+    from tests.unit.test_signing_service import _configure
+
+    _configure(workstation.session("admin"))  # the authority block a classified printable carries
+    return view.id, v.id, sid
 
 
 def test_every_cli_writer_refuses_media_labelled_lower(workstation, secret_records, monkeypatch, capsys,
                                                        tmp_path) -> None:  # type: ignore[no-untyped-def]
-    aid, vid = secret_records
+    aid, vid, sid = secret_records
     media = tmp_path / "usb"
     media.mkdir()
 
@@ -151,6 +158,9 @@ def test_every_cli_writer_refuses_media_labelled_lower(workstation, secret_recor
         ("reviewer", "vuln", "export-csaf", vid, "--out", str(media), "--media-marking", "CUI"),
         ("reviewer", "vuln", "export-csaf", vid, "--out", str(media), "--media-marking", "SECRET", "--package"),
         ("admin", "backup", "create", str(media), "--media-label", "SECRET//REL TO USA, GBR"),
+        ("reviewer", "assess", "export-pdf", str(sid), "--output", str(media / "c.pdf"), "--media-label", "SECRET"),
+        ("reviewer", "finding", "export-pdf", str(sid), "--output", str(media / "f.pdf"), "--media-label", "CUI"),
+        ("reviewer", "vuln", "export-pdf", "--output", str(media / "v.pdf"), "--media-label", "SECRET"),
     ]
     for user, *args in attempts:
         code, err = run(user, *args)

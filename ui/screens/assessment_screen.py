@@ -51,10 +51,11 @@ from app.model.coverage import Suggestion
 from app.model.errors import FrontierError
 from app.model.markings import Marking
 from app.model.workflow import Act
-from app.services import assessment, coverage, workflow
+from app.services import assessment, coverage, printables, workflow
 from app.services.assessment import AssessmentView
 from app.services.workflow import Overview
 from ui.context import UiContext
+from ui.dialogs.printable_preview import PrintablePreview, open_preview
 from ui.readable import change_text, local_time
 from ui.screens.assessment_evidence import EvidencePanel
 from ui.widgets.comment_thread import CommentThread
@@ -157,11 +158,15 @@ class AssessmentScreen(QWidget):
         self.reopen_button.clicked.connect(self.reopen)
         self.migrate_button = QPushButton("Move to newer template…")
         self.migrate_button.clicked.connect(self.migrate)
+        self.print_button = QPushButton("Print checklist…")
+        self.print_button.setToolTip("Preview the checklist (answers, statuses, justifications) as a marked "
+                                     "document; print it or save it as a PDF (printer and media labels checked)")
+        self.print_button.clicked.connect(self.print_checklist)
         header = QHBoxLayout()
         header.addWidget(self.state_label, 1)
         header.addWidget(self.progress)
         for b in (self.start_button, self.migrate_button, self.submit_button, self.approve_button,
-                  self.return_button, self.reopen_button):
+                  self.return_button, self.reopen_button, self.print_button):
             header.addWidget(b)
         self.notice = QLabel()
         self.notice.setObjectName("assessmentNotice")
@@ -431,7 +436,7 @@ class AssessmentScreen(QWidget):
         self.start_button.setVisible(v is None and can_assess)
         apply_action(self.start_button, ov, Act.START_ASSESSMENT)
         for b in (self.submit_button, self.approve_button, self.return_button, self.reopen_button,
-                  self.migrate_button):
+                  self.migrate_button, self.print_button):
             b.setVisible(v is not None)
         if v is None:
             return
@@ -581,6 +586,9 @@ class AssessmentScreen(QWidget):
             self.refresh_state()
         else:
             self._update_header()
+
+    def print_checklist(self) -> PrintablePreview | None:
+        return open_preview(self.ctx, self, lambda: printables.checklist(self.ctx.session, self.submission_id))
 
     def refresh_state(self) -> None:
         """Re-read the assessment (state may have moved, e.g. returned -> draft) keeping the position."""

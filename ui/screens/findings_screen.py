@@ -24,9 +24,10 @@ from app.model.accounts import Permission
 from app.model.errors import FrontierError
 from app.model.findings import EvidenceRef, Finding, Severity
 from app.model.markings import Marking
-from app.services import findings, submissions
+from app.services import findings, printables, submissions
 from ui.context import UiContext
 from ui.dialogs.evidence_picker import EvidencePicker
+from ui.dialogs.printable_preview import PrintablePreview, open_preview
 from ui.unsaved import FormState
 from ui.vuln_editor import VulnEditor, editor_for_finding
 from ui.widgets.comment_thread import CommentThread
@@ -112,6 +113,11 @@ class FindingsScreen(QWidget):
         buttons.addWidget(self.delete_button)
         buttons.addWidget(self.vuln_button)
         buttons.addStretch(1)
+        self.print_button = QPushButton("Print register…")
+        self.print_button.setToolTip("Preview the findings register as a marked document; print it or save it as "
+                                     "a PDF (printer and media labels checked)")
+        self.print_button.clicked.connect(self.print_register)
+        buttons.addWidget(self.print_button)
         form.addRow(buttons)
         self.discussion_thread = CommentThread(ctx)
         self.discussion_thread.set_target(None)
@@ -130,6 +136,10 @@ class FindingsScreen(QWidget):
                                      self.linked, self.evidence, self.marking], self)
         self.form_state.changed.connect(lambda _m: ctx.events.modified_changed.emit())
         self.refresh()
+
+    def print_register(self) -> PrintablePreview | None:
+        return open_preview(self.ctx, self,
+                            lambda: printables.findings_register(self.ctx.session, self.submission_id))
 
     # -- unsaved changes (ui.unsaved): asked before another finding is shown ------------------
     def is_modified(self) -> bool:

@@ -36,12 +36,13 @@ from app.model.accounts import Permission
 from app.model.errors import FrontierError
 from app.model.markings import Marking
 from app.model.vulnerabilities import Filters, Severity, Vulnerability, VulnStatus
-from app.services import csaf_exchange, csaf_merge
+from app.services import csaf_exchange, csaf_merge, printables
 from app.services import vulnerabilities as vs
 from app.services.csaf_merge import ActionKind, ImportPreview, ImportResult
 from app.services.session import Session
 from ui.banner import add_banners, window_marking
 from ui.context import UiContext
+from ui.dialogs.printable_preview import PrintablePreview, open_preview
 from ui.errors import sanitize
 from ui.jobs import worker_session
 from ui.vuln_editor import SEVERITY_COLOURS, VulnEditor
@@ -231,8 +232,11 @@ class VulnerabilitiesScreen(QWidget):
         self.import_button = QPushButton("Import CSAF…")
         self.import_package_button = QPushButton("Import package…")
         self.import_package_button.setToolTip("A signed export package (verified before anything is read)")
+        self.print_button = QPushButton("Print register…")
+        self.print_button.setToolTip("Preview the register as filtered here as a marked document; print it or save "
+                                     "it as a PDF (printer and media labels checked)")
         for b in (self.new_button, self.edit_button, self.history_button, self.export_button, self.import_button,
-                  self.import_package_button):
+                  self.import_package_button, self.print_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
         self.summary = QLabel()
@@ -278,6 +282,7 @@ class VulnerabilitiesScreen(QWidget):
         self.export_button.clicked.connect(self._choose_export_folder)
         self.import_button.clicked.connect(self._choose_import_files)
         self.import_package_button.clicked.connect(self._choose_import_package)
+        self.print_button.clicked.connect(self.print_register)
         self._update_summary()
 
     # -- filters ---------------------------------------------------------------------------
@@ -286,6 +291,10 @@ class VulnerabilitiesScreen(QWidget):
             self.ctx.session, self.severity.currentData() or (), self.status.currentData() or (),
             self.embargo_days.value() if self.embargo_soon.isChecked() else None, self.search.text(),
         )
+
+    def print_register(self) -> PrintablePreview | None:
+        return open_preview(self.ctx, self, lambda: printables.vulnerability_register(
+            self.ctx.session, self.current_filters(), self.summary.text()))
 
     @Slot()
     def apply_filters(self, *_: Any) -> None:
