@@ -417,6 +417,9 @@ def _sign_with_identity(session: Session, pdf: bytes, request: SignatureRequest,
         return sign_pdf(pdf, signer, request)
 
 
+sign_with_identity = _sign_with_identity  # releases (app.services.releases) are signed the same way
+
+
 def sign(session: Session, report_id: int, passphrase: str, pin: str | None = None) -> StoredReport:
     """The reviewer signs (first signature)."""
     from app.services import workflow
@@ -599,6 +602,9 @@ def clear_print(session: Session, report_id: int, printer: str) -> printers.Prin
     _require_signed_marking(session, report)
     return printers.clear(session, f"the report {report.control_number}", Marking.parse(report.marking), printer,
                           ("report", report_id))
+
+
+with_signature_cas = _with_signature_cas  # release packages ship the same CA file
 
 
 def record_print(session: Session, clearance: printers.PrintClearance, copies: int = 1, pages: str = "all") -> None:

@@ -1,0 +1,123 @@
+"""Releasable versions of findings reports (migration 0025): one row per build for one partner."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from app.model.errors import NotFound
+from storage.db import Connection
+
+
+@dataclass(frozen=True)
+class StoredRelease:
+    id: int
+    submission_id: int
+    partner_id: int
+    partner_name: str
+    own: bool
+    control_number: str
+    state: str  # built | approved | exported
+    marking: str
+    title: str
+    full_sha256: str
+    withheld: dict[str, Any]
+    built_sha256: str
+    sha256: str
+    built_by: str
+    built_at: str
+    approved_by: str | None
+    approved_at: str | None
+    exported_by: str | None
+    exported_at: str | None
+    export_path: str | None
+    manifest_sha256: str | None
+    media_label: str | None
+    dissemination_id: int | None
+
+
+_COLS = ("id, submission_id, partner_id, partner_name, own, control_number, state, marking, title, full_sha256, "
+         "withheld, built_sha256, sha256, built_by, built_at, approved_by, approved_at, exported_by, exported_at, "
+         "export_path, manifest_sha256, media_label, dissemination_id")
+
+
+def _row(r: Any) -> StoredRelease:
+    values = [int(r[0]), int(r[1]), int(r[2]), r[3], bool(r[4]), *r[5:10], dict(json.loads(r[10] or "{}")),
+              *r[11:22], int(r[22]) if r[22] is not None else None]
+    return StoredRelease(*values)
+
+
+def count_for_submission(conn: Connection, submission_id: int) -> int:
+    return int(conn.execute("SELECT COUNT(*) FROM releases WHERE submission_id = ?", (submission_id,)).fetchone()[0])
+
+
+def insert(conn: Connection, *, submission_id: int, partner_id: int, partner_name: str, own: bool,
+           control_number: str, marking: str, title: str, full_sha256: str, full_json: bytes, full_text: str,
+           released_text: str, withheld: dict[str, Any], pdf: bytes, sha256: str, findings_json: bytes,
+           signature_layout: dict[str, Any], actor: str, now: str) -> int:
+    cur = conn.execute(
+        "INSERT INTO releases (submission_id, partner_id, partner_name, own, control_number, state, marking, title, "
+        "full_sha256, full_json, full_text, released_text, withheld, built_sha256, sha256, pdf, findings_json, "
+        "signature_layout, built_by, built_at) "
+        "VALUES (?, ?, ?, ?, ?, 'built', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (submission_id, partner_id, partner_name, int(own), control_number, marking, title, full_sha256, full_json,
+         full_text, released_text, json.dumps(withheld, sort_keys=True), sha256, sha256, pdf, findings_json,
+         json.dumps(signature_layout, sort_keys=True), actor, now))
+    return int(cur.lastrowid or 0)
+
+
+def get(conn: Connection, release_id: int) -> StoredRelease:
+    r = conn.execute(f"SELECT {_COLS} FROM releases WHERE id = ?", (release_id,)).fetchone()
+    if r is None:
+        raise NotFound(f"No release with id {release_id}.")
+    return _row(r)
+
+
+def listing(conn: Connection, submission_id: int | None = None) -> list[StoredRelease]:
+    where, args = ("WHERE submission_id = ?", (submission_id,)) if submission_id is not None else ("", ())
+    return [_row(r) for r in conn.execute(f"SELECT {_COLS} FROM releases {where} ORDER BY id", args)]
+
+
+def blob(conn: Connection, release_id: int, column: str) -> bytes:
+    if column not in ("pdf", "findings_json", "full_json"):
+        raise ValueError(column)
+    r = conn.execute(f"SELECT {column} FROM releases WHERE id = ?", (release_id,)).fetchone()
+    if r is None:
+        raise NotFound(f"No release with id {release_id}.")
+    return bytes(r[0])
+
+
+def texts(conn: Connection, release_id: int) -> tuple[str, str]:
+    """(full_text, released_text) JSON for the side-by-side."""
+    r = conn.execute("SELECT full_text, released_text FROM releases WHERE id = ?", (release_id,)).fetchone()
+    if r is None:
+        raise NotFound(f"No release with id {release_id}.")
+    return str(r[0]), str(r[1])
+
+
+def signature_layout(conn: Connection, release_id: int) -> dict[str, Any]:
+    r = conn.execute("SELECT signature_layout FROM releases WHERE id = ?", (release_id,)).fetchone()
+    if r is None:
+        raise NotFound(f"No release with id {release_id}.")
+    return dict(json.loads(r[0] or "{}"))
+
+
+def record_approval(conn: Connection, release_id: int, pdf: bytes, sha256: str, actor: str, now: str) -> None:
+    conn.execute("UPDATE releases SET state = 'approved', pdf = ?, sha256 = ?, approved_by = ?, approved_at = ? "
+                 "WHERE id = ?", (pdf, sha256, actor, now, release_id))
+
+
+def record_export(conn: Connection, release_id: int, path: str, manifest_sha256: str, media_label: str,
+                  dissemination_id: int | None, actor: str, now: str) -> None:
+    conn.execute("UPDATE releases SET state = 'exported', export_path = ?, manifest_sha256 = ?, media_label = ?, "
+                 "dissemination_id = ?, exported_by = ?, exported_at = ? WHERE id = ?",
+                 (path, manifest_sha256, media_label, dissemination_id, actor, now, release_id))
+
+
+def previous_export(conn: Connection, submission_id: int, partner_id: int, before: int) -> int | None:
+    """The dissemination entry of the latest earlier release of this submission to this partner."""
+    r = conn.execute("SELECT dissemination_id FROM releases WHERE submission_id = ? AND partner_id = ? AND id < ? "
+                     "AND dissemination_id IS NOT NULL ORDER BY id DESC LIMIT 1",
+                     (submission_id, partner_id, before)).fetchone()
+    return int(r[0]) if r else None
