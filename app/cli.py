@@ -43,6 +43,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "settings": ("app.commands.review", "workstation settings"),
     "printer": ("app.commands.printers", "printers and their accreditation labels (printing is egress)"),
     "partner": ("app.commands.partners", "partner register: who may receive packages, releases and advisories"),
+    "release": ("app.commands.release", "releasable versions of a report for a partner (two-person approval)"),
     "dissemination": ("app.commands.dissemination", "dissemination log: what left the workstation, to whom"),
     "receipt": ("app.commands.dissemination", "partners' signed receipts"),
 }

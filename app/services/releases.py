@@ -357,9 +357,10 @@ def export(session: Session, release_id: int, destination: Path, media_label: st
                                   session.clock(), progress)
     try:
         with session.transaction() as c:
+            # The logged object is "the release of submission N"; each build is a revision of it.
             supersedes = repo.previous_export(c, row.submission_id, row.partner_id, release_id)
             entry = dissemination.record(
-                session, c, kind="release", object_type="submission release", object_id=row.submission_id,
+                session, c, kind="release", object_type="release", object_id=row.submission_id,
                 revision=row.control_number, partner_id=row.partner_id, marking=marking, tlp=None,
                 embargo_until=None, manifest_sha256=manifest_sha, media_label=cleared.media,
                 approved_by=row.approved_by or "", supersedes=supersedes, own=row.own)
