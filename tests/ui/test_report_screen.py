@@ -11,6 +11,7 @@ from app.services import audit, printers
 from tests.unit.test_signing_service import _approved_submission, _configure
 from ui.printing import PrintChoice
 from ui.screens.report_screen import ReportScreen
+from ui.widgets.submission_picker import ID_ROLE
 
 
 def _pdf_printer(path: Path) -> QPrinter:
@@ -28,7 +29,7 @@ def test_build_preview_sign_countersign_verify_print_export(workstation, make_ct
     screen = ReportScreen(ctx)
     qtbot.addWidget(screen)
     assert not screen.sign_button.isEnabled() and not screen.export_button.isEnabled()
-    screen.submission_box.setValue(sid)
+    assert screen.pick(sid)
     screen.build_button.click()
     assert not dialogs.errors, dialogs.error_text()
     assert screen.current is not None and screen.current.state == "built"
@@ -167,3 +168,64 @@ def test_receiving_workstation_trusts_the_sender_and_verifies_a_package(workstat
     screen.choose_received = lambda _parent: pkg / "report.pdf"
     screen.verify_received_button.click()
     assert "all signatures valid" in screen.results.toPlainText()
+
+
+def _item_texts(table, row: int) -> list[str]:  # type: ignore[no-untyped-def]
+    return [table.item(row, c).text() for c in range(table.columnCount())]
+
+
+def test_global_reports_screen_picks_the_submission_from_a_searchable_list(workstation, make_ctx, dialogs,
+                                                                            qtbot) -> None:  # type: ignore[no-untyped-def]
+    """No typed id: the submission is chosen in a list (model, developer, stage, marking) with a search;
+    Build is disabled with the workflow's reason until the chosen submission may be reported on."""
+    from datetime import date
+
+    from app.model.markings import Marking
+    from app.model.submissions import Submission, SubmissionStatus
+    from app.services import submissions
+
+    _configure(workstation.session("admin"))
+    sid = _approved_submission(workstation)
+    rev = workstation.session("reviewer")
+    other = submissions.create(rev, Submission(developer="Borealis Labs", model_name="Heron", version="0.9",
+                                               received=date(2026, 11, 5), planned_release=date(2026, 12, 3),
+                                               marking=Marking.parse("CUI"),
+                                               status=SubmissionStatus.WITHDRAWN)).id
+    screen = ReportScreen(make_ctx("reviewer"))
+    qtbot.addWidget(screen)
+    picker = screen.picker
+    assert picker is not None and picker.table.rowCount() == 2
+    rows = {picker.table.item(r, 0).data(ID_ROLE): _item_texts(picker.table, r) for r in range(2)}
+    assert rows[sid][1:] == ["Falcon 2.1", "Acme AI", "approved", "UNCLASSIFIED"]
+    assert rows[other][1:] == ["Heron 0.9", "Borealis Labs", "withdrawn", "CUI"]
+    assert not screen.build_button.isEnabled()
+    assert "Choose a submission" in screen.build_button.toolTip()
+
+    assert screen.pick(other)  # a withdrawn review: disabled, the workflow rule says why
+    assert not screen.build_button.isEnabled()
+    assert screen.build_button.toolTip() == "The submission is withdrawn"
+    assert screen.reports_title.text() == "Reports of Borealis Labs Heron 0.9"
+
+    qtbot.keyClicks(picker.search, "falcon")
+    picker.reload()  # what the search timer does after the typing pauses
+    assert picker.table.rowCount() == 1 and picker.table.item(0, 1).text() == "Falcon 2.1"
+    assert picker.selected_id() is None and not screen.build_button.isEnabled()  # Heron left the list
+    picker.table.selectRow(0)
+    assert screen.picked_id() == sid and screen.build_button.isEnabled()
+    screen.build_button.click()
+    assert not dialogs.errors, dialogs.error_text()
+    assert screen.current is not None and screen.current.submission_id == sid
+    assert screen.table.rowCount() == 1 and screen.table.item(0, 1).text() == "Acme AI Falcon 2.1"
+
+    screen.show_all_button.click()  # back to every submission's latest reports
+    assert screen.picked_id() is None and screen.reports_title.text() == "Latest reports of all submissions"
+    assert screen.table.rowCount() == 1
+
+
+def test_auditor_picks_a_submission_but_may_not_build(workstation, make_ctx, qtbot) -> None:  # type: ignore[no-untyped-def]
+    _configure(workstation.session("admin"))
+    sid = _approved_submission(workstation)
+    screen = ReportScreen(make_ctx("auditor"))
+    qtbot.addWidget(screen)
+    assert screen.pick(sid)
+    assert not screen.build_button.isEnabled() and screen.build_button.toolTip()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QSize, Qt, Slot
 from PySide6.QtPdf import QPdfDocument
 from PySide6.QtPdfWidgets import QPdfView
 from PySide6.QtWidgets import (
@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
-    QSpinBox,
     QSplitter,
     QTableWidgetItem,
     QVBoxLayout,
@@ -46,6 +45,8 @@ from ui.jobs import worker_session
 from ui.printing import PrintPath
 from ui.widgets.flow_layout import FlowLayout
 from ui.widgets.sortable_table import SortableTable
+from ui.widgets.submission_picker import SubmissionPicker
+from ui.widgets.transcript_view import clean_text
 from ui.widgets.workflow_hint import apply_action
 
 COLUMNS = ["Control number", "Submission", "Version", "State", "Marking", "Built"]
@@ -95,6 +96,15 @@ def _choose_export(parent: QWidget, marking: str) -> tuple[Path, str] | None:
     return Path(dlg.folder.text().strip()), dlg.media.currentText().strip()
 
 
+class _CompactSplitter(QSplitter):
+    """Picker over reports: asks for no more height than the screen had before the picker, so the
+    screen's scroll area (ui.widgets.screen_stack) never scrolls at 1280x800; the parts share it."""
+
+    def sizeHint(self) -> QSize:
+        hint = super().sizeHint()
+        return QSize(hint.width(), min(hint.height(), 420))
+
+
 class ReportScreen(QWidget):
     def __init__(self, ctx: UiContext, parent: QWidget | None = None, submission_id: int | None = None) -> None:
         super().__init__(parent)
@@ -112,13 +122,11 @@ class ReportScreen(QWidget):
 
         layout = QVBoxLayout(self)
         bar = FlowLayout()  # wraps instead of widening the window
-        bar.addWidget(QLabel("Submission"))
-        self.submission_box = QSpinBox()
-        self.submission_box.setRange(1, 10_000_000)
-        if submission_id:
-            self.submission_box.setValue(submission_id)
-            self.submission_box.setEnabled(False)
-        bar.addWidget(self.submission_box)
+        # The global screen picks the submission from a list; a submission's own tab knows it.
+        self.picker: SubmissionPicker | None = None
+        if not submission_id:
+            self.picker = SubmissionPicker(ctx)
+            self.picker.picked.connect(self._picked)
         self.build_button = QPushButton("Build report")
         self.build_button.setObjectName("primary")
         self.build_button.setVisible(ctx.can(Permission.ASSESS))
@@ -163,6 +171,29 @@ class ReportScreen(QWidget):
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
+        if self.picker is not None:
+            # Picker above the reports, in a splitter: both shrink with the window, neither scrolls it.
+            pick_box = QWidget()
+            pick_layout = QVBoxLayout(pick_box)
+            pick_layout.setContentsMargins(0, 0, 0, 0)
+            pick_row = QHBoxLayout()
+            pick_title = QLabel("Submission")
+            pick_title.setObjectName("sectionTitle")
+            pick_row.addWidget(pick_title)
+            pick_row.addStretch(1)
+            self.show_all_button = QPushButton("All reports")
+            self.show_all_button.setToolTip("Clear the chosen submission and list the latest reports of all")
+            self.show_all_button.clicked.connect(self.picker.clear)
+            pick_row.addWidget(self.show_all_button)
+            pick_layout.addLayout(pick_row)
+            pick_layout.addWidget(self.picker, 1)
+            self.left_split = _CompactSplitter(Qt.Orientation.Vertical)
+            self.left_split.addWidget(pick_box)
+            self.left_split.setChildrenCollapsible(False)
+            self.reports_title = QLabel("Latest reports of all submissions")
+            self.reports_title.setObjectName("sectionTitle")
+            self.reports_title.setTextFormat(Qt.TextFormat.PlainText)
+            left_layout.addWidget(self.reports_title)
         self.table = SortableTable(0, len(COLUMNS))
         self.table.setObjectName("reportsTable")
         self.table.setHorizontalHeaderLabels(COLUMNS)
@@ -191,7 +222,12 @@ class ReportScreen(QWidget):
         self.results.setObjectName("verification")
         self.results.setPlaceholderText("Verification results appear here.")
         left_layout.addWidget(self.results, 1)
-        split.addWidget(left)
+        if self.picker is not None:
+            self.left_split.addWidget(left)
+            self.left_split.setSizes([300, 400])
+            split.addWidget(self.left_split)
+        else:
+            split.addWidget(left)
 
         self.pdf = QPdfDocument(self)
         self.view = QPdfView(self)
@@ -206,21 +242,56 @@ class ReportScreen(QWidget):
 
     # -- data --------------------------------------------------------------------------------
 
+    def picked_id(self) -> int | None:
+        """The submission a report is built for: this tab's, or the one chosen in the list."""
+        if self.submission_id:
+            return self.submission_id
+        return self.picker.selected_id() if self.picker is not None else None
+
+    def pick(self, submission_id: int) -> bool:
+        """Choose a submission in the list (as a click would); False if it is not listed."""
+        return self.picker is not None and self.picker.select_id(submission_id)
+
+    @Slot(object)
+    def _picked(self, submission_id: int | None) -> None:
+        if self.current is not None and self.current.submission_id != submission_id:
+            self._clear_preview()
+        self.refresh()
+
+    def _clear_preview(self) -> None:
+        self.current = None
+        self.pdf.close()
+        self.info.setText("Build or select a report to preview it.")
+        self.results.clear()
+        self.verdict.setVisible(False)
+
     def refresh(self) -> None:
         selected = self.current.id if self.current else None
         self._show_ca()
+        if self.picker is not None and not self.ctx.session.locked:
+            self.picker.blockSignals(True)  # the choice is kept; no second refresh from it
+            try:
+                self.picker.reload()
+            finally:
+                self.picker.blockSignals(False)
+        sid = self.picked_id()
+        if self.picker is not None:
+            name = self.picker.name_of(sid) if sid else None
+            self.reports_title.setText(clean_text(f"Reports of {name}", 200) if name
+                                       else "Latest reports of all submissions")
         try:
-            if self.submission_id:
-                self.reports = report_service.for_submission(self.ctx.session, self.submission_id)
+            if sid:
+                self.reports = report_service.for_submission(self.ctx.session, sid)
             else:
                 self.reports = report_service.recent(self.ctx.session)
         except FrontierError as exc:
             self.ctx.show_error(self, exc)
             return
+        names = {r.submission_id: self._submission_name(r.submission_id) for r in self.reports}
         self.table.blockSignals(True)
         self.table.setRowCount(len(self.reports))
         for row, r in enumerate(self.reports):
-            values = [r.control_number, str(r.submission_id), str(r.version), r.state, r.marking, r.built_at[:16]]
+            values = [r.control_number, names[r.submission_id], str(r.version), r.state, r.marking, r.built_at[:16]]
             for col, value in enumerate(values):
                 item = QTableWidgetItem(value)
                 item.setData(Qt.ItemDataRole.UserRole, r.id)
@@ -229,6 +300,15 @@ class ReportScreen(QWidget):
         if selected is not None:
             self.select(selected)
         self._update_buttons()
+
+    def _submission_name(self, submission_id: int) -> str:
+        name = self.picker.name_of(submission_id) if self.picker is not None else None
+        if name is None:
+            try:
+                name = submissions.get(self.ctx.session, submission_id).display_name
+            except FrontierError:
+                name = f"submission {submission_id}"
+        return clean_text(name, 200)
 
     def select(self, report_id: int) -> None:
         for row, r in enumerate(self.reports):
@@ -279,25 +359,35 @@ class ReportScreen(QWidget):
         self.sign_button.setEnabled(state == "built")
         self.countersign_button.setEnabled(state == "signed")
         self.export_button.setEnabled(state == "countersigned")
-        sid = self.current.submission_id if self.current else self.submission_id
-        if sid:
-            # The workflow rules decide (approval first, two persons); the tooltip says why not.
-            try:
-                ov = workflow.overview(self.ctx.session, sid, self.current)
-            except FrontierError:
-                ov = None
-            apply_action(self.build_button, ov, Act.BUILD_REPORT, "Render a new version of the findings report")
-            if self.current is not None:
-                apply_action(self.sign_button, ov, Act.SIGN, "Sign as the reviewer (asks for your passphrase)")
-                apply_action(self.countersign_button, ov, Act.COUNTERSIGN, "Countersign as a lead")
-                apply_action(self.export_button, ov, Act.EXPORT, "Write the release package to labelled media")
+        # The workflow rules decide (approval first, two persons); the tooltip says why not.
+        build_sid = self.picked_id()
+        if build_sid is None:
+            self.build_button.setEnabled(False)
+            self.build_button.setToolTip("Choose a submission in the list to build its report")
+        else:
+            report = self.current if self.current and self.current.submission_id == build_sid else None
+            apply_action(self.build_button, self._overview(build_sid, report), Act.BUILD_REPORT,
+                         "Render a new version of the findings report")
+        if self.current is not None:
+            ov = self._overview(self.current.submission_id, self.current)
+            apply_action(self.sign_button, ov, Act.SIGN, "Sign as the reviewer (asks for your passphrase)")
+            apply_action(self.countersign_button, ov, Act.COUNTERSIGN, "Countersign as a lead")
+            apply_action(self.export_button, ov, Act.EXPORT, "Write the release package to labelled media")
         for b in (self.verify_button, self.print_button):
             b.setEnabled(self.current is not None)
+
+    def _overview(self, submission_id: int, report: StoredReport | None) -> workflow.Overview | None:
+        try:
+            return workflow.overview(self.ctx.session, submission_id, report)
+        except FrontierError:
+            return None
 
     # -- actions -----------------------------------------------------------------------------
 
     def build(self) -> None:
-        sid = self.submission_id or self.submission_box.value()
+        sid = self.picked_id()
+        if sid is None:
+            return
         session = self.ctx.session
 
         def work(progress, cancel) -> StoredReport:  # type: ignore[no-untyped-def]
