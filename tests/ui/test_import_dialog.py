@@ -42,7 +42,8 @@ def test_imports_several_real_logs_in_one_go(dialog: ImportDialog, ctx: UiContex
     assert sid is not None
     dialog.add_files([str(INTERCODE), str(WMDP_JSON), str(LM_EVAL)])
     # the preview read each header: task and model shown per file
-    texts = [dialog.file_list.item(i).text() for i in range(dialog.file_list.count())]
+    texts = [dialog.row_texts(i)[1] for i in range(dialog.files_table.rowCount())]
+    assert [dialog.row_texts(i)[2] for i in range(3)] == ["queued"] * 3
     assert "gdm_intercode_ctf" in texts[0] and "mockllm/model" in texts[0]
     assert "wmdp_cyber" in texts[2] and "cybermetric_80_mini" in texts[2]
     dialog.media_edit.setText("USB 0042")
@@ -62,9 +63,11 @@ def test_imports_several_real_logs_in_one_go(dialog: ImportDialog, ctx: UiContex
     assert any(" of " in t and "KB" in t for t in shown)
     assert any(t.endswith("s left") or t.endswith("min left") for t in shown)
     assert dialog.progress_bar.value() == dialog.progress_bar.maximum()
-    assert dialog.results_table.rowCount() == 3
-    assert dialog.results_table.item(0, 0).text() == INTERCODE.name
-    assert dialog.results_table.item(0, 1).text() == "Imported"
+    assert dialog.files_table.rowCount() == 3  # one table: the same rows carry the results
+    assert dialog.row_texts(0)[0] == INTERCODE.name
+    assert [dialog.row_texts(i)[2] for i in range(3)] == [f"imported {outcomes[0].samples:,} samples",
+                                                          f"imported {outcomes[1].samples:,} samples",
+                                                          f"imported {outcomes[2].samples:,} samples in 2 runs"]
     runs = results.list_runs(ctx.session, sid)
     assert sorted(r.task for r in runs) == ["cybermetric_80_mini", "gdm_intercode_ctf", "wmdp_cyber", "wmdp_cyber"]
     assert {r.media_label for r in runs} == {"USB 0042"}
@@ -121,7 +124,8 @@ def test_cancel_leaves_nothing_behind(dialog: ImportDialog, ctx: UiContext, qtbo
     assert pressed
     assert [o.status for o in outcomes] == ["cancelled", "cancelled"]
     assert results.list_runs(ctx.session, sid) == []
-    assert dialog.results_table.item(0, 1).text() == "Cancelled"
+    assert dialog.row_texts(0)[2] == "cancelled: Import cancelled; nothing was stored from this file."
+    assert dialog.row_texts(1)[2] == "skipped: not started (import cancelled)"
     assert dialog.progress_label.text() == ("Import cancelled: nothing was stored from the file being read; "
                                             "1 file(s) not started.")
     assert audit.count(auditor) == before  # no import event written either
@@ -134,18 +138,19 @@ def test_bad_file_error_names_the_file_and_others_still_import(dialog: ImportDia
     good = tmp_path / "good.eval"
     shutil.copy(INTERCODE, good)
     dialog.add_files([str(broken), str(good)])
-    first = dialog.file_list.item(0)
-    assert "broken_run.eval" in first.text() and "cannot be read" in first.text()
+    assert dialog.row_texts(0)[0] == "broken_run.eval" and dialog.row_texts(0)[1].startswith("cannot be read")
     with qtbot.waitSignal(dialog.imported, timeout=10_000) as blocker:
         dialog.import_button.click()
     outcomes = blocker.args[0]
     assert [o.status for o in outcomes] == ["failed", "imported"]
     assert "broken_run.eval" in outcomes[0].message
-    assert dialog.results_table.item(0, 1).text() == "Failed"
-    assert dialog.results_table.item(0, 0).text() == "broken_run.eval"
-    assert "truncated" in dialog.results_table.item(0, 3).text()
-    assert "broken_run.eval" in dialog.results_table.item(0, 3).toolTip()
-    assert dialog.results_table.item(0, 3).background().color() == QColor("#ffebe9")
+    status = dialog.files_table.item(0, 2)
+    assert status.text().startswith("refused: ") and "truncated" in status.text()
+    assert "broken_run.eval" in status.toolTip()
+    assert status.background().color() == QColor("#ffebe9")
+    assert dialog.row_texts(1)[2].startswith("imported ")
+    # the refusal is selected: its whole message (path included) is in the details pane
+    assert outcomes[0].message in dialog.details.toPlainText()
     runs = results.list_runs(ctx.session, dialog.submission_id() or 0)
     assert [r.original_name for r in runs] == ["good.eval"]
 
@@ -157,7 +162,7 @@ def test_reimport_is_reported_as_duplicate(dialog: ImportDialog, ctx: UiContext,
     with qtbot.waitSignal(dialog.imported, timeout=10_000) as blocker:
         dialog.import_button.click()
     assert [o.status for o in blocker.args[0]] == ["duplicate"]
-    assert dialog.results_table.item(0, 1).text() == "Already imported"
+    assert dialog.row_texts(0)[2].startswith("skipped: already imported (same SHA-256) as run ")
     assert len(results.list_runs(ctx.session, dialog.submission_id() or 0)) == 1
 
 
@@ -181,7 +186,7 @@ def test_import_runs_off_the_gui_thread(ctx: UiContext, qtbot, monkeypatch: pyte
     dlg = ImportDialog(ctx, sid)
     qtbot.addWidget(dlg)
     dlg.add_files([str(INTERCODE), str(WMDP_JSON)])
-    qtbot.waitUntil(lambda: "gdm_intercode_ctf" in dlg.file_list.item(0).text(), timeout=10_000)
+    qtbot.waitUntil(lambda: "gdm_intercode_ctf" in dlg.row_texts(0)[1], timeout=10_000)
     other_windows: list[int] = []
     dlg.progress_changed.connect(lambda *_a: other_windows.append(len(
         [w for w in dlg.findChildren(QProgressDialog) if w.isVisible()])))  # the runner parents it to dlg
@@ -192,9 +197,9 @@ def test_import_runs_off_the_gui_thread(ctx: UiContext, qtbot, monkeypatch: pyte
     # the only progress display: the runner's generic window never appeared
     assert other_windows and set(other_windows) == {0}
     assert [o.status for o in blocker.args[0]] == ["imported", "imported"]
-    (thread_name, db), = seen
-    assert thread_name != threading.main_thread().name
-    assert db is not ctx.session.db  # the worker used its own connection
+    assert len(seen) == 2  # one call per file, so each row shows its own status
+    assert {name for name, _db in seen} != {threading.main_thread().name}
+    assert all(db is not ctx.session.db for _name, db in seen)  # the worker used its own connection
     assert len(results.list_runs(ctx.session, sid)) == 2
     qtbot.waitUntil(lambda: not ctx.jobs.active, timeout=5000)
 
@@ -203,14 +208,14 @@ def test_hostile_file_name_is_never_rendered_as_markup(dialog: ImportDialog, qtb
     evil = tmp_path / '<img src="x"><b>run.eval'
     evil.write_bytes(b"")  # empty file: rejected with a message naming it
     dialog.add_files([str(evil)])
-    item = dialog.file_list.item(0)
-    assert item.text().startswith('<img src="x"><b>run.eval — cannot be read')
+    item = dialog.files_table.item(0, 0)
+    assert item.text() == '<img src="x"><b>run.eval' and dialog.row_texts(0)[1].startswith("cannot be read")
     assert "<img" not in item.toolTip() and "&lt;img src=&quot;x&quot;&gt;" in item.toolTip()
     with qtbot.waitSignal(dialog.imported, timeout=10_000):
         dialog.import_button.click()
-    assert dialog.results_table.item(0, 1).text() == "Failed"
-    assert dialog.results_table.item(0, 0).text() == evil.name
-    tip = dialog.results_table.item(0, 3).toolTip()
+    assert dialog.row_texts(0)[2].startswith("refused: ")
+    assert dialog.row_texts(0)[0] == evil.name
+    tip = dialog.files_table.item(0, 2).toolTip()
     assert "&lt;b&gt;run.eval" in tip and "<b>" not in tip and "<img" not in tip
 
 
@@ -225,7 +230,7 @@ def test_files_can_be_dropped_on_the_dialog(dialog: ImportDialog) -> None:
     dialog.dropEvent(event)
     assert dialog.paths() == [str(INTERCODE), str(WMDP_JSON)]
     dialog.dropEvent(event)  # dropping the same files again does not duplicate them
-    assert dialog.file_list.count() == 2
+    assert dialog.files_table.rowCount() == 2
 
 
 def test_cancel_after_a_finished_file_keeps_it_and_stores_nothing_of_the_rest(dialog: ImportDialog, ctx: UiContext,
@@ -260,3 +265,48 @@ def test_asks_before_importing_a_log_whose_model_id_differs(ctx: UiContext, dial
     dlg.start_import()
     assert [o.status for o in dlg.outcomes] == ["imported"]
     assert len(results.list_runs(ctx.session, other)) == 1
+
+
+def test_one_table_good_corrupt_and_mismatching_file_each_with_its_status(ctx: UiContext, dialogs, qtbot,
+                                                                          tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A good log, a corrupt one and one naming another model, imported together: the model-id question
+    is asked for the mismatching file alone, and each row ends with its own status, whole."""
+    sid = make_submission(ctx, "Offline", "cyber-mini", "7b")  # the lm-eval log names offline/cyber-mini-7b
+    corrupt = tmp_path / "pulled_stick.eval"
+    corrupt.write_bytes(INTERCODE.read_bytes()[:3000])
+    dlg = ImportDialog(ctx, sid)
+    qtbot.addWidget(dlg)
+    dlg.add_files([str(LM_EVAL), str(corrupt), str(INTERCODE)])
+    assert [dlg.row_texts(r)[0] for r in range(3)] == [LM_EVAL.name, corrupt.name, INTERCODE.name]
+    assert dlg.row_texts(1)[1].startswith("cannot be read") and dlg.row_texts(2)[1].startswith("gdm_intercode_ctf")
+    assert dlg.mismatched(sid) == [(str(INTERCODE), "mockllm/model")]
+    seen: list[list[str]] = []
+    dlg.progress_changed.connect(lambda *_a: seen.append([dlg.row_texts(r)[2] for r in range(3)]))
+    dialogs.confirm_answer = False  # "no" for the mismatching file: it alone is skipped
+    with qtbot.waitSignal(dlg.imported, timeout=10_000) as blocker:
+        dlg.import_button.click()
+    assert dialogs.confirmations == ["Model id differs"]
+    assert ["reading", "queued", "skipped: its model id mockllm/model does not match Offline cyber-mini 7b "
+            f"(#{sid}); not imported (your choice)."] in seen  # the first file is being read, the next waits
+    outcomes = blocker.args[0]
+    assert [o.status for o in outcomes] == ["imported", "failed", "skipped"]
+    statuses = [dlg.row_texts(r)[2] for r in range(3)]
+    assert statuses[0] == f"imported {outcomes[0].samples:,} samples in 2 runs"
+    refusal = outcomes[1].message.removeprefix(f"{corrupt}: ")
+    assert statuses[1] == f"refused: {refusal}" and len(refusal) > 40  # the whole message, not cut
+    assert statuses[2].startswith("skipped: its model id mockllm/model does not match")
+    for r in range(3):  # every cell's tooltip carries the row's whole status
+        assert dlg.files_table.item(r, 0).toolTip().count("Status: ") == 1
+    assert "mockllm/model" in dlg.files_table.item(2, 1).toolTip()
+    assert dlg.files_table.selectionModel().selectedRows()[0].row() == 1  # the refusal, shown in full
+    assert f"Status: refused: {refusal}" in dlg.details.toPlainText()
+    assert str(corrupt) in dlg.details.toPlainText()
+    # the status cell is tall enough for its wrapped text: nothing cut off at the bottom
+    dlg.resize(800, 700)
+    dlg.show()
+    qtbot.waitExposed(dlg)
+    dlg.files_table.resizeRowsToContents()
+    needed = dlg.files_table.sizeHintForRow(1)
+    assert dlg.files_table.rowHeight(1) >= needed
+    assert [r.original_name for r in results.list_runs(ctx.session, sid)] != []
+    assert {r.original_name for r in results.list_runs(ctx.session, sid)} == {LM_EVAL.name}

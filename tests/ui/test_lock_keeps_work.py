@@ -41,7 +41,7 @@ def test_lock_during_a_running_import_the_run_lands_and_no_error_box(ctx, dialog
     qtbot.addWidget(dlg)
     dlg.show()
     dlg.add_files([str(INTERCODE)])
-    qtbot.waitUntil(lambda: "gdm_intercode_ctf" in dlg.file_list.item(0).text(), timeout=10_000)
+    qtbot.waitUntil(lambda: "gdm_intercode_ctf" in dlg.row_texts(0)[1], timeout=10_000)
     started, release = threading.Event(), threading.Event()
     real = results.import_files
 
@@ -64,7 +64,7 @@ def test_lock_during_a_running_import_the_run_lands_and_no_error_box(ctx, dialog
     assert dialogs.errors == []  # nothing drawn over the lock screen
     w.try_unlock(workstation.passphrase("reviewer"))
     assert not w.locked and dlg.isVisible()  # the result is shown after unlock
-    assert dlg.results_table.item(0, 1).text() == "Imported"
+    assert dlg.row_texts(0)[2].startswith("imported ")
     assert len(results.list_runs(ctx.session, sid)) == 1
     assert dialogs.errors == []
 

@@ -1,17 +1,20 @@
 """Import evaluation logs from removable media into one submission.
 
-The reviewer picks several files at once; each is previewed (task, model, status) in the
-background, and submissions whose model matches a log's model id are proposed for confirmation.
-The import itself runs through ctx.jobs on a worker thread with its own database connection.
-The dialog shows a progress bar with byte and sample counts and the time left, and a Cancel
-that stops the batch: the file being read is rolled back (nothing of it is stored) and the
-files not yet started are skipped. Every file ends with a line in the result list; failures
-show the service's message, which names the file and the problem.
+The reviewer picks several files at once; they are listed in one table with a status per file
+(queued, reading, imported N samples, refused: the full message, skipped). Each header is previewed
+(task, model, status) in the background, and submissions whose model matches a log's model id are
+proposed; a file whose model id does not match the chosen submission is asked about, file by file,
+before anything is imported. The import runs through ctx.jobs on a worker thread with its own
+database connection, one file after the other, with a progress bar (bytes, time left) and a Cancel
+that stops the batch: the file being read is rolled back and later files are not started. The
+service's messages name the file and the problem; they are shown whole (wrapped, in the tooltip and
+in the details pane under the table), never cut.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -29,8 +32,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QListWidget,
-    QListWidgetItem,
+    QPlainTextEdit,
     QProgressBar,
     QPushButton,
     QTableWidget,
@@ -50,9 +52,13 @@ from ui.jobs import time_left, worker_session
 from ui.widgets.transcript_view import clean_text, plain_tooltip
 
 FILE_FILTER = "Evaluation logs (*.eval *.json *.jsonl *.csv);;All files (*)"
-STATUS_LABELS = {"imported": "Imported", "duplicate": "Already imported", "failed": "Failed",
-                 "cancelled": "Cancelled"}
-STATUS_COLOURS = {"imported": "#1a7f37", "duplicate": "#57606a", "failed": "#cf222e", "cancelled": "#9a6700"}
+STATUS_LABELS = {"imported": "Imported", "duplicate": "Already imported", "failed": "Refused",
+                 "cancelled": "Cancelled", "skipped": "Skipped"}
+STATUS_COLOURS = {"imported": "#1a7f37", "duplicate": "#57606a", "failed": "#cf222e", "cancelled": "#9a6700",
+                  "skipped": "#9a6700", "reading": "#0b3d91"}
+COLUMNS = ("File", "Contents", "Status")
+FILE, CONTENTS, STATUS = range(3)
+PATH_ROLE = Qt.ItemDataRole.UserRole
 
 
 def human_bytes(n: int) -> str:
@@ -64,6 +70,13 @@ def human_bytes(n: int) -> str:
     return f"{size:,.1f} GB"
 
 
+def _size(path: str) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0  # the import itself names the problem
+
+
 @dataclass(frozen=True)
 class Preview:
     path: str
@@ -72,10 +85,27 @@ class Preview:
     proposals: tuple[tuple[int, str, str], ...] = ()  # (submission id, display name, reason)
 
 
+def status_text(o: ImportOutcome) -> str:
+    """One file's result in the words of the status column, with the service's whole message."""
+    detail = o.message.removeprefix(f"{o.path}: ").removeprefix(f"{os.path.basename(o.path)}: ")
+    if o.status == "imported":
+        runs = re.match(r"(\d+) run\(s\)", detail)  # an lm-eval results file may hold several tasks
+        return f"imported {o.samples:,} samples" + (f" in {runs[1]} runs" if runs and runs[1] != "1" else "")
+    if o.status == "duplicate":
+        return f"skipped: {detail}"
+    if o.status == "failed":
+        return f"refused: {detail}"
+    if o.status == "cancelled":
+        return "skipped: not started (import cancelled)" if detail == "not started" else f"cancelled: {detail}"
+    return f"{o.status}: {detail}"
+
+
 class _Bridge(QObject):
     """Carries progress from the worker thread to the dialog (queued across threads)."""
 
     progress = Signal(int, int, str)
+    file_started = Signal(str)  # path
+    file_done = Signal(object)  # ImportOutcome
 
 
 class ImportDialog(QDialog):
@@ -98,14 +128,39 @@ class ImportDialog(QDialog):
         self.outcomes: list[ImportOutcome] = []
         self._bridge = _Bridge(self)
         self._bridge.progress.connect(self._on_progress)
+        self._bridge.file_started.connect(self._file_started)
+        self._bridge.file_done.connect(self._file_done)
+        self._status: dict[str, tuple[str, str]] = {}  # path -> (kind, status text)
+        self._skipped: dict[str, ImportOutcome] = {}  # files the reviewer chose not to import
 
-        # -- files ------------------------------------------------------------------------------
+        # -- files: one table, one row per file with its status --------------------------------
         files_box = QGroupBox("Files")
-        self.file_list = QListWidget()
-        self.file_list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.file_list.setAccessibleName("Files to import")
-        self.file_list.setMaximumHeight(120)
-        self.file_list.setWordWrap(False)
+        self.files_table = QTableWidget(0, len(COLUMNS))
+        self.files_table.setObjectName("importFiles")
+        self.files_table.setAccessibleName("Files to import and their status")
+        self.files_table.setHorizontalHeaderLabels(list(COLUMNS))
+        self.files_table.verticalHeader().setVisible(False)
+        self.files_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.files_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.files_table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.files_table.setWordWrap(True)  # full messages, wrapped, never cut off
+        self.files_table.setTextElideMode(Qt.TextElideMode.ElideNone)
+        self.files_table.setMinimumHeight(150)
+        hh = self.files_table.horizontalHeader()
+        hh.setSectionResizeMode(FILE, QHeaderView.ResizeMode.Interactive)
+        hh.setSectionResizeMode(CONTENTS, QHeaderView.ResizeMode.Interactive)
+        hh.setSectionResizeMode(STATUS, QHeaderView.ResizeMode.Stretch)
+        self.files_table.setColumnWidth(FILE, 190)
+        self.files_table.setColumnWidth(CONTENTS, 240)
+        hh.sectionResized.connect(lambda *_a: self.files_table.resizeRowsToContents())
+        self.files_table.itemSelectionChanged.connect(self._show_details)
+        self.details = QPlainTextEdit()
+        self.details.setObjectName("importDetails")
+        self.details.setAccessibleName("Details of the selected file")
+        self.details.setReadOnly(True)
+        self.details.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+        self.details.setPlaceholderText("Select a file to read its whole status here.")
+        self.details.setMaximumHeight(96)
         self.add_button = QPushButton("Add files…")
         self.add_button.clicked.connect(self._choose_files)
         self.remove_button = QPushButton("Remove")
@@ -119,7 +174,8 @@ class ImportDialog(QDialog):
         hint.setWordWrap(True)
         hint.setObjectName("hint")
         fl = QVBoxLayout(files_box)
-        fl.addWidget(self.file_list, 1)
+        fl.addWidget(self.files_table, 1)
+        fl.addWidget(self.details)
         fl.addLayout(fb)
         fl.addWidget(hint)
 
@@ -154,18 +210,6 @@ class ImportDialog(QDialog):
         self.progress_label.setTextFormat(Qt.TextFormat.PlainText)
         self.counts_label = QLabel("")
         self.counts_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.results_table = QTableWidget(0, 4)
-        self.results_table.setHorizontalHeaderLabels(["File", "Result", "Samples", "Details"])
-        self.results_table.verticalHeader().setVisible(False)
-        self.results_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.results_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.results_table.setWordWrap(True)  # full messages, wrapped, never cut off
-        self.results_table.setMinimumHeight(130)
-        hh = self.results_table.horizontalHeader()
-        hh.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
-        hh.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
-        hh.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
-        hh.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         prog_box = QGroupBox("Progress")
         pl = QVBoxLayout(prog_box)
         pl.addWidget(self.progress_bar)
@@ -173,7 +217,6 @@ class ImportDialog(QDialog):
         pr.addWidget(self.progress_label, 1)
         pr.addWidget(self.counts_label)
         pl.addLayout(pr)
-        pl.addWidget(self.results_table, 1)
 
         # -- buttons ----------------------------------------------------------------------------
         self.import_button = QPushButton("Import")
@@ -192,9 +235,9 @@ class ImportDialog(QDialog):
 
         body = QVBoxLayout()
         body.setContentsMargins(10, 10, 10, 10)
-        body.addWidget(files_box)
         body.addWidget(dest_box)
-        body.addWidget(prog_box, 1)
+        body.addWidget(files_box, 1)
+        body.addWidget(prog_box)
         body.addLayout(buttons)
         # Its own window: the classification banner top and bottom, like every screen.
         marking = ctx.session.settings.system_high
@@ -260,10 +303,15 @@ class ImportDialog(QDialog):
             return
         self._paths.extend(new)
         for p in new:
-            item = QListWidgetItem(f"{os.path.basename(p)} — reading header…")
-            item.setData(Qt.ItemDataRole.UserRole, p)
-            item.setToolTip(plain_tooltip(p))
-            self.file_list.addItem(item)
+            self._status[p] = ("queued", "queued")
+            row = self.files_table.rowCount()
+            self.files_table.insertRow(row)
+            for col, text in ((FILE, os.path.basename(p)), (CONTENTS, "reading header…"), (STATUS, "queued")):
+                item = QTableWidgetItem(clean_text(text, 300))
+                item.setData(PATH_ROLE, p)
+                self.files_table.setItem(row, col, item)
+            self._set_tip(row)
+        self.files_table.resizeRowsToContents()
         self._update_buttons()
         session = self.ctx.session
 
@@ -289,29 +337,90 @@ class ImportDialog(QDialog):
 
     @Slot(object)
     def _previews_ready(self, previews: list[Preview]) -> None:
-        if not isValid(self.file_list):
+        if not isValid(self.files_table):
             return  # the dialog was closed and deleted while headers were read
         self._previews.update({p.path: p for p in previews})
-        for i in range(self.file_list.count()):
-            item = self.file_list.item(i)
-            pv = self._previews.get(item.data(Qt.ItemDataRole.UserRole))
+        for row in range(self.files_table.rowCount()):
+            pv = self._previews.get(self.row_path(row))
             if pv is None:
                 continue
-            name = os.path.basename(pv.path)
+            cell = self._cell(row, CONTENTS)
             if pv.error:
                 problem = pv.error.removeprefix(f"{pv.path}: ")  # the row already names the file
-                item.setText(f"{name} — cannot be read: {clean_text(problem, 300)}")
-                item.setToolTip(plain_tooltip(pv.error, 2000))
-                item.setForeground(QColor("#cf222e"))
+                cell.setText(f"cannot be read: {clean_text(problem, 2000)}")
+                cell.setForeground(QColor(STATUS_COLOURS["failed"]))
             else:
-                desc = "; ".join(f"{clean_text(r.task, 80)} · {clean_text(r.model, 80)} · {r.status.value}"
-                                 + (" (incomplete)" if r.incomplete else "") for r in pv.runs[:3])
-                more = f" (+{len(pv.runs) - 3} more)" if len(pv.runs) > 3 else ""
-                item.setText(f"{name} — {desc}{more}")
+                cell.setText("; ".join(f"{clean_text(r.task, 80)} · {clean_text(r.model, 80)} · {r.status.value}"
+                                       + (" (incomplete)" if r.incomplete else "") for r in pv.runs[:3])
+                             + (f" (+{len(pv.runs) - 3} more)" if len(pv.runs) > 3 else ""))
+            self._set_tip(row)
+        self.files_table.resizeRowsToContents()
+        self._show_details()
         self._show_proposal()
 
+    def row_path(self, row: int) -> str:
+        item = self.files_table.item(row, FILE)
+        return str(item.data(PATH_ROLE)) if item is not None else ""
+
+    def row_of(self, path: str) -> int:
+        return next((r for r in range(self.files_table.rowCount()) if self.row_path(r) == path), -1)
+
+    def row_texts(self, row: int) -> list[str]:
+        """File, contents and status of one row, as shown."""
+        return [self._cell(row, c).text() for c in range(len(COLUMNS))]
+
+    def _cell(self, row: int, column: int) -> QTableWidgetItem:
+        item = self.files_table.item(row, column)
+        if item is None:  # every row is filled whole when the file is added
+            item = QTableWidgetItem("")
+            self.files_table.setItem(row, column, item)
+        return item
+
+    def status_of(self, path: str) -> str:
+        return self._status.get(os.path.abspath(path), ("", ""))[1]
+
+    def _set_tip(self, row: int) -> None:
+        """The whole row in every cell's tooltip: path, contents and the full status message."""
+        path = self.row_path(row)
+        tip = plain_tooltip(self._details_text(path), 4000)
+        for col in range(len(COLUMNS)):
+            item = self.files_table.item(row, col)
+            if item is not None:
+                item.setToolTip(tip)
+
+    def _details_text(self, path: str) -> str:
+        pv = self._previews.get(path)
+        if pv is None:
+            contents = "header not read yet"
+        else:
+            contents = pv.error.removeprefix(f"{path}: ") or "; ".join(
+                f"{r.task} · {r.model} · {r.status.value}" for r in pv.runs)
+        return f"{path}\nContents: {contents}\nStatus: {self._status.get(path, ('', ''))[1]}"
+
+    def _set_status(self, path: str, kind: str, text: str) -> None:
+        self._status[path] = (kind, text)
+        row = self.row_of(path)
+        if row < 0:
+            return
+        cell = self._cell(row, STATUS)
+        cell.setText(clean_text(text, 4000))
+        cell.setForeground(QColor(STATUS_COLOURS.get(kind, "#1f2328")))
+        for col in range(len(COLUMNS)):
+            item = self.files_table.item(row, col)
+            if item is not None:
+                item.setBackground(QColor("#ffebe9") if kind == "failed" else QColor(0, 0, 0, 0))
+        self._set_tip(row)
+        self.files_table.resizeRowToContents(row)
+        self._show_details()
+
+    @Slot()
+    def _show_details(self) -> None:
+        rows = sorted({i.row() for i in self.files_table.selectedIndexes()})
+        self.details.setPlainText("\n\n".join(clean_text(self._details_text(self.row_path(r)), 8000)
+                                                for r in rows[:5]))
+
     def _preview_failed(self, exc: BaseException) -> None:
-        if not isValid(self.file_list):
+        if not isValid(self.files_table):
             return
         self.ctx.show_error(self, exc)
 
@@ -355,12 +464,13 @@ class ImportDialog(QDialog):
             self.use_proposal_button.setVisible(False)
 
     def _remove_selected(self) -> None:
-        for item in self.file_list.selectedItems():
-            p = item.data(Qt.ItemDataRole.UserRole)
+        for row in sorted({i.row() for i in self.files_table.selectedIndexes()}, reverse=True):
+            p = self.row_path(row)
             if p in self._paths:
                 self._paths.remove(p)
             self._previews.pop(p, None)
-            self.file_list.takeItem(self.file_list.row(item))
+            self._status.pop(p, None)
+            self.files_table.removeRow(row)
         self._show_proposal()
         self._update_buttons()
 
@@ -381,16 +491,25 @@ class ImportDialog(QDialog):
             self.progress_label.setText("Choose the submission these logs belong to.")
             self.submission_combo.setFocus()
             return
-        mismatched = self.mismatched(sid)
-        if mismatched:
-            listing = "\n".join(f"  {os.path.basename(path)}: model {clean_text(model, 120)}"
-                                for path, model in mismatched)
+        skipped: dict[str, ImportOutcome] = {}
+        target = self.submission_combo.currentText()
+        for path, model in self.mismatched(sid):  # asked file by file: a "no" skips only that file
+            name = os.path.basename(path)
             if not self.ctx.confirm(self, "Model id differs", (
-                    f"These logs name a model that does not match {self.submission_combo.currentText()}:\n{listing}\n\n"
-                    "Import them into this submission anyway?"), "Import anyway"):
-                self.progress_label.setText("Not imported: choose the submission these logs belong to.")
-                return
-        paths = list(self._paths)
+                    f"{name} names the model {clean_text(model, 120)}, which does not match {target}.\n\n"
+                    "Import this file into this submission anyway?"), "Import anyway"):
+                skipped[path] = ImportOutcome(path, None, "skipped", f"{name}: its model id {model} does not "
+                                              f"match {target}; not imported (your choice).")
+        paths = [p for p in self._paths if p not in skipped]
+        for p in self._paths:
+            if p in skipped:
+                self._set_status(p, "skipped", status_text(skipped[p]))
+            else:
+                self._set_status(p, "queued", "queued")
+        self._skipped = skipped
+        if not paths:
+            self.progress_label.setText("Not imported: choose the submission these logs belong to.")
+            return
         media = self.media_edit.text().strip()
         session = self.ctx.session
         bridge = self._bridge
@@ -399,20 +518,34 @@ class ImportDialog(QDialog):
         self._running = True
         self._started = self.clock()
         self.outcomes = []
-        self.results_table.setRowCount(0)
         self.progress_bar.setRange(0, 0)  # busy until the first figure arrives
         self.progress_label.setText(f"Importing {len(paths)} file(s)…")
         self.counts_label.setText("")
         self._update_buttons()
+        sizes = [_size(p) for p in paths]
+        grand_total = sum(sizes)
 
         def work(progress: results.Progress, cancel: results.Cancel) -> list[ImportOutcome]:
-            def report(done: int, total: int, text: str) -> None:
-                progress(done, total, text)
-                bridge.progress.emit(int(done), int(total), str(text))
+            outcomes: list[ImportOutcome] = []
+            before = 0
+
+            def report(done: int, _total: int, text: str) -> None:
+                progress(before + done, grand_total, text)
+                bridge.progress.emit(int(before + done), int(grand_total), str(text))
 
             with worker_session(session) as s:
-                return results.import_files(s, paths, sid, media, progress=report,
-                                            cancel=lambda: stop.is_set() or cancel())
+                # One file per call, so each row says what is happening to it now.
+                for index, path in enumerate(paths):
+                    if stop.is_set() or cancel():
+                        outcomes += [ImportOutcome(p, None, "cancelled", "not started") for p in paths[index:]]
+                        break
+                    bridge.file_started.emit(path)
+                    outcome = results.import_files(s, [path], sid, media, progress=report,
+                                                   cancel=lambda: stop.is_set() or cancel())[0]
+                    outcomes.append(outcome)
+                    bridge.file_done.emit(outcome)
+                    before += sizes[index]
+            return outcomes
 
         job = self.ctx.jobs.run(work, self._import_done, self._import_failed,
                                 label=f"Importing {len(paths)} evaluation log(s)", parent=self)
@@ -421,6 +554,16 @@ class ImportDialog(QDialog):
         timer = getattr(job, "slow_timer", None)
         if timer is not None:
             timer.stop()
+
+    @Slot(str)
+    def _file_started(self, path: str) -> None:
+        if isValid(self.files_table):
+            self._set_status(path, "reading", "reading")
+
+    @Slot(object)
+    def _file_done(self, outcome: ImportOutcome) -> None:
+        if isValid(self.files_table):
+            self._set_status(outcome.path, outcome.status, status_text(outcome))
 
     def cancel_import(self) -> None:
         """Stop the batch: the file being read is rolled back; later files are not started."""
@@ -446,27 +589,18 @@ class ImportDialog(QDialog):
 
     @Slot(object)
     def _import_done(self, outcomes: list[ImportOutcome]) -> None:
-        if not isValid(self.results_table):
+        if not isValid(self.files_table):
             return
         self._running = False
-        self.outcomes = list(outcomes)
-        self.results_table.setRowCount(len(outcomes))
-        for row, o in enumerate(outcomes):
-            # The File column names the file; the details drop the repeated path prefix.
-            detail = o.message.removeprefix(f"{o.path}: ").removeprefix(f"{os.path.basename(o.path)}: ")
-            cells = [os.path.basename(o.path), STATUS_LABELS.get(o.status, o.status),
-                     f"{o.samples:,}" if o.samples else "", clean_text(detail, 2000)]
-            for col, text in enumerate(cells):
-                item = QTableWidgetItem(text)
-                if col in (0, 3):
-                    item.setToolTip(plain_tooltip(o.path if col == 0 else o.message, 2000))
-                if col == 1:
-                    item.setForeground(QColor(STATUS_COLOURS.get(o.status, "#1f2328")))
-                if o.status == "failed":
-                    item.setBackground(QColor("#ffebe9"))
-                self.results_table.setItem(row, col, item)
-        self.results_table.resizeRowsToContents()
-        counts = {k: sum(1 for o in outcomes if o.status == k) for k in STATUS_LABELS}
+        done = {o.path: o for o in outcomes}
+        done.update(self._skipped)
+        self.outcomes = [done[p] for p in self._paths if p in done]
+        for o in self.outcomes:
+            self._set_status(o.path, o.status, status_text(o))
+        failed = next((self.row_of(o.path) for o in self.outcomes if o.status == "failed"), -1)
+        if failed >= 0:  # the first refusal's whole message in the details pane
+            self.files_table.selectRow(failed)
+        counts = {k: sum(1 for o in self.outcomes if o.status == k) for k in STATUS_LABELS}
         summary = ", ".join(f"{n} {STATUS_LABELS[k].lower()}" for k, n in counts.items() if n)
         self.progress_bar.setRange(0, 1000)
         self.progress_bar.setValue(1000 if not counts["cancelled"] else self.progress_bar.value())
@@ -485,7 +619,7 @@ class ImportDialog(QDialog):
         self.imported.emit(self.outcomes)
 
     def _import_failed(self, exc: BaseException) -> None:
-        if not isValid(self.results_table):
+        if not isValid(self.files_table):
             return
         self._running = False
         self.progress_bar.setRange(0, 1000)
@@ -493,8 +627,11 @@ class ImportDialog(QDialog):
         if isinstance(exc, Cancelled):
             self.progress_label.setText(str(exc))
         else:
-            self.progress_label.setText("The import did not run; nothing was stored.")
+            self.progress_label.setText("The import stopped: files not marked imported were not stored.")
             self.ctx.show_error(self, exc)
+        for path in self._paths:
+            if self._status.get(path, ("", ""))[0] in ("queued", "reading"):
+                self._set_status(path, "skipped", f"skipped: not imported ({clean_text(str(exc), 2000)})")
         self._update_buttons()
 
     def reject(self) -> None:
