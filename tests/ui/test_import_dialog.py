@@ -150,7 +150,8 @@ def test_bad_file_error_names_the_file_and_others_still_import(dialog: ImportDia
     assert status.background().color() == QColor("#ffebe9")
     assert dialog.row_texts(1)[2].startswith("imported ")
     # the refusal is selected: its whole message (path included) is in the details pane
-    assert outcomes[0].message in dialog.details.toPlainText()
+    details = dialog.details.toPlainText()
+    assert details.startswith(str(broken)) and outcomes[0].message.removeprefix(f"{broken}: ") in details
     runs = results.list_runs(ctx.session, dialog.submission_id() or 0)
     assert [r.original_name for r in runs] == ["good.eval"]
 
