@@ -14,11 +14,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("package", help="seal a package to partners' certificates; open a sealed package")
     s = p.add_subparsers(dest="package_command", required=True)
 
-    se = s.add_parser("seal", help="seal an exported package folder to partner certificates (CMS AES-256-GCM)")
+    se = s.add_parser("seal", help="seal an exported package folder to registered partners (CMS AES-256-GCM)")
     se.add_argument("folder", help="the package folder (as written by 'report export'); it must verify")
     se.add_argument("dest", help="folder on the media: NAME.sealed/ is created inside it")
-    se.add_argument("--to", action="append", default=[], required=True, metavar="CERT",
-                    help="a partner's certificate (PEM or DER; RSA or EC P-256/P-384); repeat for several")
+    se.add_argument("--partner", action="append", default=[], required=True, metavar="PARTNER",
+                    help="a registered partner (id or name) with an encryption certificate; repeat for several")
     se.add_argument("--media", required=True, metavar="LABEL",
                     help="classification label of the media, e.g. 'SECRET//REL TO USA, GBR'")
     se.set_defaults(func=_seal)
@@ -38,13 +38,13 @@ def _seal(args: argparse.Namespace) -> int:
         raise ValidationError("package seal", "no workstation here: sealing re-verifies the package against this "
                                               "workstation's trusted roots")
     with signed_in(args) as session:
-        out = sealing.seal_folder(session, Path(args.folder), [Path(f) for f in args.to], Path(args.dest),
-                                  args.media)
+        out = sealing.seal_folder(session, Path(args.folder), args.partner, Path(args.dest), args.media)
     r = out.result
     print(f"sealed package written: {r.path} (content {r.marking.banner()}, media {r.media.banner()})")
     print(f"  {r.sha256}  {r.sealed_file}")
     for who in r.recipients:
         print(f"  sealed to {who}")
+    print(f"  recorded in the dissemination log for {', '.join(args.partner)}")
     return 0
 
 

@@ -1,14 +1,19 @@
 """Seal an exported package to partners' certificates (issue 16, point 3) and open one received.
 
-Sealing re-checks the package against this workstation's trusted roots first (a package changed on
-the media is never passed on), takes its marking from the signed MARKING.txt, clears the media
-label through the one egress check, writes NAME.sealed/ (reports/sealed_package.py) and audits
-`package.seal` with every recipient's fingerprint and the sealed file's SHA-256.
+Sealing goes to registered partners only: their signed encryption certificates from the partner
+register, the releasability rule (`app.model.partners.withholding`) on the package's marking, and one
+dissemination log entry per partner (manifest hash, media label). It re-checks the package against
+this workstation's trusted roots first (a package changed on the media is never passed on), takes
+its marking from the signed MARKING.txt, clears the media label through the one egress check,
+writes NAME.sealed/ (reports/sealed_package.py) and audits `package.seal` with every recipient's
+fingerprint and the sealed file's SHA-256.
 Opening needs no workstation: a partner's key and certificate, then the normal verification.
 """
 
 from __future__ import annotations
 
+import hashlib
+import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +29,7 @@ from app.services import pki as pki_service
 from app.services import reports as reports_service
 from app.services.session import Session
 from reports import cms_seal, pki
-from reports.package import MARKING_FILE, write_folder
+from reports.package import MANIFEST, MARKING_FILE, write_folder
 from reports.sealed_package import (
     SealedResult,
     find_sealed_file,
@@ -77,13 +82,28 @@ class SealOutcome:
     verification: PackageVerification
 
 
-def seal_folder(session: Session, folder: Path, recipient_files: Sequence[Path], destination: Path,
+def seal_folder(session: Session, folder: Path, partner_names: Sequence[str], destination: Path,
                 media_label: str) -> SealOutcome:
-    """Seal a verified package folder to the certificates in `recipient_files` as destination/NAME.sealed."""
+    """Seal a verified package folder to the registered encryption certificates of `partner_names`
+    as destination/NAME.sealed, and log it in the dissemination log once per partner."""
+    from app.model.dissemination import CertificatePurpose, DisseminationKind
+    from app.model.partners import withholding
+    from app.services import dissemination, partners
+
     session.require(Permission.EXPORT)
-    if not recipient_files:
-        raise ValidationError("recipients", "name at least one partner certificate to seal the package to")
-    certs = [c for f in recipient_files for c in read_certificates(Path(f))]
+    if not partner_names:
+        raise ValidationError("partner", "name at least one registered partner to seal the package to")
+    chosen = [partners.find(session, n) for n in dict.fromkeys(partner_names)]
+    certs: list[x509.Certificate] = []
+    for p in chosen:
+        assert p.id is not None
+        if not p.active:
+            raise ValidationError("partner", f"{p.name} is deactivated; nothing more is shared with it")
+        found = partners.certificates(session, p.id, CertificatePurpose.ENCRYPTION)
+        if not found:
+            raise ValidationError("partner", f"{p.name} has no valid encryption certificate registered (an "
+                                             "administrator adds one: partner cert-add --purpose encryption)")
+        certs += found
     verification = reports_service.verify_path(Path(folder), pki_service.trusted_roots(session))
     if not isinstance(verification, PackageVerification) or not verification.ok:
         problems = "; ".join(getattr(verification, "problems", [])) or "a signature is not valid"
@@ -94,14 +114,33 @@ def seal_folder(session: Session, folder: Path, recipient_files: Sequence[Path],
     except (KeyError, IndexError, UnicodeDecodeError, ValidationError):
         raise ValidationError(str(folder), f"{MARKING_FILE} (the package's signed marking) is missing or "
                                            "unreadable") from None
+    for p in chosen:
+        reasons = withholding(p, marking)
+        if reasons:
+            raise ValidationError("partner", f"the package is marked {marking.banner()} and may not go to {p.name}: "
+                                             f"{'; '.join(reasons)} (build a release for them instead)")
     cleared = egress.clear(session, f"the package {name}", marking, media_label, destination)
     result = write_sealed_package(Path(destination), name, files, certs, marking, cleared.media, session.clock())
-    with session.transaction() as conn:
-        session.audit(conn, "package.seal", "package", name,
-                      {"source": str(folder), "destination": str(result.path), "sealed_sha256": result.sha256,
-                       "recipients": result.recipients, "marking": marking.banner(),
-                       "media": cleared.media.banner()})
-        egress.record(session, conn, cleared, sealed_sha256=result.sha256, recipients=result.recipients)
+    manifest_sha256 = hashlib.sha256(files[MANIFEST]).hexdigest()
+    try:
+        with session.transaction() as conn:
+            for p in chosen:
+                assert p.id is not None
+                dissemination.record(session, conn, kind=DisseminationKind.PACKAGE, object_type="package",
+                                     object_id=name, revision="", partner_id=p.id, marking=marking, tlp=None,
+                                     embargo_until=None, manifest_sha256=manifest_sha256,
+                                     media_label=cleared.media, approved_by="",
+                                     reason=f"sealed to {p.name}, {result.sealed_file} SHA-256 {result.sha256}")
+            session.audit(conn, "package.seal", "package", name,
+                          {"source": str(folder), "destination": str(result.path), "sealed_sha256": result.sha256,
+                           "manifest_sha256": manifest_sha256, "partners": [p.name for p in chosen],
+                           "recipients": result.recipients, "marking": marking.banner(),
+                           "media": cleared.media.banner()})
+            egress.record(session, conn, cleared, sealed_sha256=result.sha256, recipients=result.recipients)
+    except BaseException:
+        # Nothing leaves unlogged: without its dissemination entries the sealed folder is removed.
+        shutil.rmtree(result.path, ignore_errors=True)
+        raise
     return SealOutcome(result, verification)
 
 

@@ -349,3 +349,34 @@ def test_unusable_recipient_certificates_are_refused(tmp_path: Path) -> None:
         seal(b"x", [])
     no_usage = make_party(tmp_path, "nousage", ec.generate_private_key(ec.SECP256R1()), usage=None)
     assert open_sealed(seal(b"x", [no_usage.cert]), no_usage.key, no_usage.cert) == b"x"
+
+
+def test_authenticated_attributes_are_checked_as_associated_data(parties: dict[str, Party]) -> None:
+    """RFC 5083: authAttrs are authenticated (DER with the SET OF tag) though not encrypted."""
+    import os
+
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    party = parties["rsa"]
+    cek, nonce = os.urandom(32), os.urandom(12)
+    attrs = cms.CMSAttributes([{"type": "content_type", "values": ["data"]}])
+    encryptor = Cipher(algorithms.AES(cek), modes.GCM(nonce)).encryptor()
+    encryptor.authenticate_additional_data(attrs.dump())
+    ciphertext = encryptor.update(PLAINTEXT)
+    encryptor.finalize()
+
+    def message(auth_attrs: cms.CMSAttributes) -> bytes:
+        env = cms.AuthEnvelopedData({
+            "version": "v0", "recipient_infos": [cms_seal._ktri(party.cert, cek)],
+            "auth_encrypted_content_info": {
+                "content_type": "data",
+                "content_encryption_algorithm": {"algorithm": "aes256_gcm", "parameters": cms_seal.GCMParameters(
+                    {"aes_nonce": nonce, "aes_icvlen": 16})},
+                "encrypted_content": ciphertext},
+            "auth_attrs": auth_attrs, "mac": encryptor.tag})
+        return bytes(cms.ContentInfo({"content_type": "authenticated_enveloped_data", "content": env}).dump())
+
+    assert open_sealed(message(attrs), party.key, party.cert) == PLAINTEXT
+    changed = cms.CMSAttributes([{"type": "content_type", "values": ["signed_data"]}])
+    with pytest.raises(SealTampered, match="authentication tag does not match"):
+        open_sealed(message(changed), party.key, party.cert)

@@ -4,6 +4,7 @@ unchanged; `package seal` on a workstation (verification first, media label, aud
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 import shutil
@@ -221,10 +222,27 @@ def _run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], ws
     return code, out.out, out.err
 
 
-def test_cli_seal_and_open_journey(workstation, tmp_path: Path, monkeypatch, capsys, material) -> None:  # type: ignore[no-untyped-def]
+def test_cli_seal_and_open_journey(workstation, tmp_path: Path, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    from app.model.dissemination import CertificatePurpose
+    from app.model.markings import Level
+    from app.model.partners import Partner, PartnerKind
+    from app.model.vulnerabilities import Tlp
+    from app.services import dissemination, partners
+    from tests.unit.partner_kit import make_cert
     from tests.unit.test_signing_service import _approved_submission, _configure
 
-    _configure(workstation.session("admin"))
+    admin = workstation.session("admin")
+    _configure(admin)
+    lab = partners.add(admin, Partner(name="Federal Test Lab", kind=PartnerKind.AGENCY, codes=("USA",),
+                                      max_level=Level.SECRET, tlp=Tlp.AMBER))
+    allied = partners.add(admin, Partner(name="Allied Institute", kind=PartnerKind.ALLIED, codes=("GBR",),
+                                         max_level=Level.SECRET, tlp=Tlp.AMBER))
+    partner = make_cert(tmp_path / "lab", "Federal Test Lab", "encryption")
+    other = make_cert(tmp_path / "other", "Someone Else", "encryption")
+    assert lab.id is not None and allied.id is not None
+    partners.add_certificate(admin, lab.id, partner.cert_path, CertificatePurpose.ENCRYPTION)
+    partners.add_certificate(admin, allied.id, make_cert(tmp_path / "gbr", "Allied", "encryption").cert_path,
+                             CertificatePurpose.ENCRYPTION)
     sid = _approved_submission(workstation)
     for user, *args in [("reviewer", "report", "build", str(sid)), ("reviewer", "report", "sign", "1"),
                         ("lead", "report", "countersign", "1")]:
@@ -237,33 +255,42 @@ def test_cli_seal_and_open_journey(workstation, tmp_path: Path, monkeypatch, cap
                         "--media", "SECRET//NOFORN")
     assert code == 0, err
     pkg = next(usb.iterdir())
-    partner, other = material["partners"]["ec"], material["partners"]["other"]
 
-    code, _, err = _run(monkeypatch, capsys, workstation, "reviewer", "package", "seal", str(pkg), str(partner_usb),
-                        "--to", str(partner.cert_pem), "--media", "CONFIDENTIAL")
-    assert code == 2 and "media is labelled CONFIDENTIAL" in err and list(partner_usb.iterdir()) == []
-    code, _, err = _run(monkeypatch, capsys, workstation, "auditor", "package", "seal", str(pkg), str(partner_usb),
-                        "--to", str(partner.cert_pem), "--media", "SECRET//NOFORN")
-    assert code == 2 and list(partner_usb.iterdir()) == []
-    code, out, err = _run(monkeypatch, capsys, workstation, "reviewer", "package", "seal", str(pkg),
-                          str(partner_usb), "--to", str(partner.cert_pem), "--media", "SECRET//NOFORN")
+    def seal(user: str, who: str, media: str, source: Path = pkg) -> tuple[int, str, str]:
+        return _run(monkeypatch, capsys, workstation, user, "package", "seal", str(source), str(partner_usb),
+                    "--partner", who, "--media", media)
+
+    code, _, err = seal("reviewer", "Federal Test Lab", "CONFIDENTIAL")
+    assert code == 2 and "media is labelled CONFIDENTIAL" in err
+    code, _, err = seal("reviewer", "Allied Institute", "SECRET//NOFORN")  # a NOFORN package never goes abroad
+    assert code == 2 and "may not go to Allied Institute" in err and "NOFORN" in err, err
+    code, _, err = seal("auditor", "Federal Test Lab", "SECRET//NOFORN")
+    assert code == 2
+    code, _, err = seal("reviewer", "Nobody Registered", "SECRET//NOFORN")
+    assert code == 2 and "Nobody Registered" in err
+    assert list(partner_usb.iterdir()) == []
+    code, out, err = seal("reviewer", "Federal Test Lab", "SECRET//NOFORN")
     assert code == 0, err
-    assert "sealed package written" in out and "CN=partner-ec" in out
+    assert "sealed package written" in out and "CN=Federal Test Lab" in out and "dissemination log" in out
     sealed_dir = partner_usb / f"{pkg.name}.sealed"
     events = [e for e in audit.events(workstation.session("auditor"), 50) if e.action == "package.seal"]
-    assert len(events) == 1 and "CN=partner-ec" in str(events[0].details)
+    assert len(events) == 1 and "CN=Federal Test Lab" in str(events[0].details)
+    logged = [e for e in dissemination.entries(workstation.session("auditor")) if e.object_id == pkg.name]
+    assert [(e.partner_name, e.kind.value, e.marking.banner(), e.media_label) for e in logged] == \
+        [("Federal Test Lab", "package", "SECRET//NOFORN", "SECRET//NOFORN")]
+    assert logged[0].manifest_sha256 == hashlib.sha256((pkg / "SHA256SUMS").read_bytes()).hexdigest()
 
     # The receiving side needs no workstation: key, certificate, and the sender's CA for --ca.
     received = tmp_path / "received"
     received.mkdir()
     code, out, err = _run(monkeypatch, capsys, workstation, None, "package", "open", str(sealed_dir), str(received),
-                          "--key", str(other.key_pem), "--cert", str(other.cert_pem), stdin="")
-    assert code == 2 and "not sealed to certificate CN=other" in err and list(received.iterdir()) == []
+                          "--key", str(other.key_path), "--cert", str(other.cert_path), stdin="")
+    assert code == 2 and "not sealed to certificate" in err and "CN=Someone Else" in err and list(received.iterdir()) == []
     code, out, err = _run(monkeypatch, capsys, workstation, None, "package", "open", str(sealed_dir), str(received),
-                          "--key", str(partner.key_pem), "--cert", str(partner.cert_pem), "--ca",
+                          "--key", str(partner.key_path), "--cert", str(partner.cert_path), "--ca",
                           str(pkg / "ca.pem"), stdin="")
     assert code == 0, out + err
-    assert "sealed to CN=" in out and "package VERIFIED" in out and "FINAL: all signatures valid" in out
+    assert "sealed to O=Federal Test Lab,CN=Federal Test Lab" in out and "package VERIFIED" in out and "FINAL: all signatures valid" in out
     assert {p.name: p.read_bytes() for p in (received / pkg.name).iterdir()} == \
         {p.name: p.read_bytes() for p in pkg.iterdir()}
 
@@ -275,16 +302,26 @@ def test_cli_seal_and_open_journey(workstation, tmp_path: Path, monkeypatch, cap
     again.mkdir()
     code, out, err = _run(monkeypatch, capsys, workstation, None, "package", "open",
                           str(sealed_dir / f"{pkg.name}.p7m"), str(again), "--key", str(locked), "--cert",
-                          str(partner.cert_pem), stdin="wrong\n")
+                          str(partner.cert_path), stdin="wrong\n")
     assert code == 2 and "password is wrong" in err
     code, out, err = _run(monkeypatch, capsys, workstation, None, "package", "open",
                           str(sealed_dir / f"{pkg.name}.p7m"), str(again), "--key", str(locked), "--cert",
-                          str(partner.cert_pem), stdin="partner-pass\n")
+                          str(partner.cert_path), stdin="partner-pass\n")
     assert code == 0 and "verify it: frontier-review verify" in out, err
+
+    # Nothing leaves unlogged: when the log entry cannot be written, the sealed folder is removed.
+    shutil.rmtree(sealed_dir)
+
+    def refuse(*args: object, **kwargs: object) -> int:
+        raise ValidationError("partner", "the log refused the entry")
+
+    with monkeypatch.context() as m:
+        m.setattr(dissemination, "record", refuse)
+        code, _, err = seal("reviewer", "Federal Test Lab", "SECRET//NOFORN")
+    assert code == 2 and "the log refused the entry" in err and list(partner_usb.iterdir()) == []
 
     # A package changed on the media is not sealed and passed on.
     (pkg / "findings.json").write_text("{}")
-    code, _, err = _run(monkeypatch, capsys, workstation, "reviewer", "package", "seal", str(pkg), str(usb),
-                        "--to", str(partner.cert_pem), "--media", "SECRET//NOFORN")
+    code, _, err = seal("reviewer", "Federal Test Lab", "SECRET//NOFORN")
     assert code == 2 and "does not verify" in err and "findings.json was changed" in err
-    assert not (usb / f"{pkg.name}.sealed").exists()
+    assert list(partner_usb.iterdir()) == []
