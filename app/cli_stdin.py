@@ -22,6 +22,7 @@ ORDER: dict[str, tuple[str, ...]] = {
     "report sign": (PASSPHRASE, TOKEN_PIN),
     "report countersign": (PASSPHRASE, TOKEN_PIN),
     "report export": (PASSPHRASE, TOKEN_PIN),
+    "dissemination recall": (PASSPHRASE, TOKEN_PIN),
     "pki import-p12": (PASSPHRASE, "the PKCS#12 file's password"),
     "pki token": (PASSPHRASE, "the token's PIN"),
     "backup restore": ("with --recovery-key: the recovery key, then the new passphrase; otherwise your passphrase",),

@@ -148,7 +148,7 @@ class PageDecor:
     header: str = ""  # a report profile's header line, under the top banner
 
     def draw(self, canv: Canvas, page: int, total: int) -> None:
-        width, height = PAGE
+        width, height = canv._pagesize  # PAGE, or landscape for wide tables (the printed dissemination log)
         bg, fg = self.banner.colours()
         text = self.banner.banner()
         canv.saveState()

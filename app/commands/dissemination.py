@@ -19,6 +19,18 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     ls = s.add_parser("list", help="the log, filtered; unacknowledged entries show their age")
     _filters(ls)
     ls.set_defaults(func=_list)
+    pr = s.add_parser("print", help="write the (filtered) log as a marked PDF to media (egress check)")
+    _filters(pr)
+    pr.add_argument("--out", required=True, help="PDF file to write (on the media)")
+    pr.add_argument("--media-label", required=True, help="classification label of the media")
+    pr.set_defaults(func=_print)
+    rc = s.add_parser("recall", help="recall notice packages to every partner that received an entry (or anything "
+                                     "it superseded), sealed to their encryption certificate when registered")
+    rc.add_argument("entry", type=int, help="log entry id")
+    rc.add_argument("--reason", required=True)
+    rc.add_argument("--out", required=True, help="destination folder (removable media)")
+    rc.add_argument("--media-label", required=True, help="classification label of the media")
+    rc.set_defaults(func=_recall)
 
     r = sub.add_parser("receipt", help="partners' signed receipts")
     rs = r.add_subparsers(dest="receipt_command", required=True)
@@ -89,4 +101,37 @@ def _receipt_import(args: argparse.Namespace) -> int:
         r = receipts.import_receipt(session, args.file)
         print(f"receipt for log entry {r.entry_id}: manifest {r.manifest_sha256[:16]}… received {r.received_at} "
               f"(signed by certificate {r.signer_fingerprint[:16]}…)")
+    return 0
+
+
+def _print(args: argparse.Namespace) -> int:
+    from app.services import dissemination
+
+    with signed_in(args) as session:
+        pdf = dissemination.save_log_pdf(session, filters_from(session, args), args.out, args.media_label)
+        print(f"{args.out}: dissemination log, {pdf.pages} pages, marked {pdf.marking.banner()}")
+    return 0
+
+
+def _pin_if_token(session: Session) -> str | None:
+    from app.commands.common import read_secret
+    from app.services import pki as pki_service
+
+    info = pki_service.identity_info(session)
+    if info is not None and info.source == "pkcs11":
+        return read_secret(f"PIN for token {info.token_label}: ")
+    return None
+
+
+def _recall(args: argparse.Namespace) -> int:
+    from app.services import recall
+
+    with signed_in(args) as session:
+        notices = recall.recall(session, args.entry, args.reason, args.out, args.media_label, args._passphrase,
+                                _pin_if_token(session))
+        for n in notices:
+            how = "sealed to its encryption certificate" if n.sealed else (
+                "NOT sealed (no encryption certificate registered): signed only")
+            print(f"log entry {n.entry_id}: recall notice for {n.partner} (recalls {', '.join(map(str, n.recalled))}),"
+                  f" marked {n.marking.banner()}, {how}: {n.path}")
     return 0

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from asn1crypto import cms
+from asn1crypto import tsp as _tsp  # noqa: F401  registers CMS attribute names (signing_certificate_v2)
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -22,6 +23,9 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from app.model.dissemination import MAX_RECEIPT_BYTES, ReceiptStatement
 from app.model.errors import ValidationError
+
+# asn1crypto caches its name lookups the first time one is used; asn1crypto.tsp adds attribute names
+# that pyHanko's signer needs, so it must be loaded before parsing a receipt builds that cache.
 
 SIGNATURE_SUFFIX = ".p7s"
 MAX_SIGNATURE_BYTES = 64 * 1024

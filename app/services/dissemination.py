@@ -20,14 +20,16 @@ marking the partner may not receive (`app.model.partners.withholding` on the mar
 embargo are the writer's call, which may carry a lead's override), a media label lower than the
 marking, a malformed manifest hash, and a `supersedes` that names an entry about another object.
 
-Readers: `entries(session, filters)`, `get(session, entry_id)`, `overdue(session)`.
+Readers: `entries(session, filters)`, `get(session, entry_id)`, `overdue(session)`; the printed log:
+`log_pdf(session, filters)` and `save_log_pdf(session, filters, path, media_label)` (egress check).
 Each entry is also a decision signed by the person who recorded it (`verify_entry` checks it).
 """
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from app.model.accounts import Permission
 from app.model.dissemination import SHA256_HEX, DisseminationEntry, DisseminationKind, Filters
@@ -35,11 +37,15 @@ from app.model.errors import IntegrityError, ValidationError
 from app.model.markings import Marking
 from app.model.partners import withholding
 from app.model.vulnerabilities import Tlp
-from app.services import decisions, partners
+from app.services import decisions, egress, partners
 from app.services.egress import media_label as parse_media_label
 from app.services.session import Session
 from storage import partners_repo as repo
+from storage.atomic import atomic_write
 from storage.db import Connection
+
+if TYPE_CHECKING:
+    from reports.pdf_dissemination import LogPdf
 
 MAX_TEXT = 200
 
@@ -71,7 +77,7 @@ def record(session: Session, conn: Connection, *, kind: DisseminationKind | str,
     session.require(Permission.EXPORT)
     kind = DisseminationKind(kind)
     partner = partners.get(session, partner_id, conn)
-    if not partner.active:
+    if not partner.active and kind is not DisseminationKind.RECALL:
         raise ValidationError("partner", f"{partner.name} is deactivated; nothing more is shared with it")
     content_marking = marking if isinstance(marking, Marking) else Marking.parse(marking)
     reasons = withholding(partner, content_marking, own=own)
@@ -149,3 +155,56 @@ def overdue(session: Session) -> list[DisseminationEntry]:
     session.require(Permission.VIEW_CONTENT)
     today, threshold = session.today(), session.settings.receipt_overdue_days
     return [e for e in repo.entries(session.db.conn, Filters(unacknowledged=True)) if e.overdue(today, threshold)]
+
+
+# -- printing the log --------------------------------------------------------------------------
+
+
+def describe(filters: Filters, partner_name: str | None = None) -> str:
+    """The filter in words, printed on the log."""
+    parts = []
+    if filters.partner_id is not None:
+        parts.append(f"partner {partner_name or filters.partner_id}")
+    if filters.kind is not None:
+        parts.append(DisseminationKind(filters.kind).label.lower())
+    if filters.object_type or filters.object_id:
+        parts.append(f"object {filters.object_type or ''} {filters.object_id or ''}".strip())
+    if filters.since is not None:
+        parts.append(f"sent from {filters.since.isoformat()}")
+    if filters.until is not None:
+        parts.append(f"sent until {filters.until.isoformat()}")
+    if filters.unacknowledged:
+        parts.append("unacknowledged only")
+    return ", ".join(parts) or "all entries"
+
+
+def log_pdf(session: Session, filters: Filters | None = None) -> LogPdf:
+    """The filtered log as a marked PDF in memory (for preview and printing through the print check)."""
+    from reports.pdf_dissemination import render  # reportlab loads only when a log is printed
+
+    filters = filters or Filters()
+    rows = entries(session, filters)
+    name = rows[0].partner_name if rows and filters.partner_id is not None else None
+    return render(rows, workstation=session.settings.workstation_name, filters_text=describe(filters, name),
+                  generated=session.clock(), printed_by=session.account.username,
+                  overdue_days=session.settings.receipt_overdue_days)
+
+
+def save_log_pdf(session: Session, filters: Filters | None, path: Path | str, media_label: str) -> LogPdf:
+    """Write the log PDF to media through the egress check (refused and audited when the media is
+    labelled lower than the entries' roll-up); audited as `dissemination.print`."""
+    pdf = log_pdf(session, filters)
+    path = Path(path)
+    cleared = egress.clear(session, "the dissemination log", pdf.marking, media_label, path)
+    if path.exists():
+        raise ValidationError(str(path), "already exists; choose another file name")
+    try:
+        atomic_write(path, pdf.data, mode=0o640)
+    except OSError as exc:
+        raise ValidationError(str(path), f"cannot be written ({exc.strerror}); nothing was left behind") from None
+    with session.transaction() as conn:
+        session.audit(conn, "dissemination.print", "dissemination", None,
+                      {"file": str(path), "pages": pdf.pages, "marking": pdf.marking.banner(),
+                       "filter": describe(filters or Filters())})
+        egress.record(session, conn, cleared, pages=pdf.pages)
+    return pdf

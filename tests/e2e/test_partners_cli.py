@@ -93,5 +93,20 @@ def test_partner_register_dissemination_and_receipts_by_cli(cli, workstation, tm
     r = cli("reviewer", "dissemination", "list", "--partner", "UK AI Security Institute", "--kind", "package")
     assert "acknowledged 2026-11-21" in r.stdout
 
+    out = tmp_path / "log.pdf"
+    r = cli("reviewer", "dissemination", "print", "--out", str(out), "--media-label", "CUI")
+    assert r.returncode == 2 and "labelled CUI" in r.stderr and not out.exists()
+    r = cli("reviewer", "dissemination", "print", "--partner", "1", "--out", str(out), "--media-label", "SECRET")
+    assert r.returncode == 0 and "marked SECRET//REL TO USA, GBR" in r.stdout and out.read_bytes()[:5] == b"%PDF-"
+
+    media = tmp_path / "media"
+    media.mkdir()
+    r = cli("lead", "dissemination", "recall", str(entry), "--reason", "sent the wrong revision", "--out",
+            str(media), "--media-label", "SECRET")
+    assert r.returncode == 0, r.stderr
+    assert "recall notice for UK AI Security Institute (recalls 1)" in r.stdout and "NOT sealed" in r.stdout
+    r = cli("auditor", "dissemination", "list", "--kind", "recall")
+    assert "recalls 1" in r.stdout and "report 7 rev 1" in r.stdout
+
     r = cli("admin", "partner", "deactivate", "1")
     assert r.returncode == 0 and "deactivated" in r.stdout
