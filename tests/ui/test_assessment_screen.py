@@ -222,19 +222,39 @@ def test_rulesets_screen_admin_import_refuses_unsigned_and_accepts_signed(qtbot,
 def test_evidence_panel_links_runs_files_and_observations(qtbot, ctx, dialogs, tmp_path):
     from pathlib import Path
 
+    from app.model.markings import Marking
     from app.services import results
 
     sid = _submission(ctx)
     inspect = Path(__file__).parents[1] / "fixtures" / "inspect"
     run_id = results.import_files(ctx.session, [inspect / "intercode_ok.eval"], sid)[0].run_id
+    card = tmp_path / "model-card.txt"
+    card.write_text("Falcon model card: tool use enabled.")
+    submissions.attach_artifact(ctx.session, sid, card, "model card", Marking.parse("CUI"))
     view = assessment.start(ctx.session, sid)
     screen = _screen(qtbot, ctx, sid)
     screen.select("CAP-02")
     panel = screen.evidence
-    assert panel.run_combo.count() == 1 and panel.run_combo.currentData() == run_id
-    qtbot.keyClicks(panel.sample_edit, "ctf-1")
     qtbot.keyClicks(panel.note_edit, "solved in both epochs")
-    qtbot.mouseClick(panel.link_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(panel.link_button, Qt.MouseButton.LeftButton)  # lists to pick from, no ids typed
+    picker = panel.picker
+    assert picker is not None and picker.isVisible() and picker.windowTitle() == "Evidence for CAP-02"
+    assert picker.runs.count() == 1 and "intercode_ok.eval" in picker.runs.item(0).text()
+    picker.runs.setCurrentRow(0)
+    assert [picker.samples.item(i).text().split(" ")[0] for i in range(picker.samples.count())] == [
+        "ctf-1", "ctf-2", "ctf-3"]
+    qtbot.keyClicks(picker.sample_filter, "ctf-1")
+    assert [picker.samples.item(i).isHidden() for i in range(3)] == [False, True, True]
+    picker.samples.item(0).setSelected(True)
+    assert picker.files.count() == 1 and "model-card.txt" in picker.files.item(0).text()
+    picker.files.item(0).setSelected(True)
+    qtbot.mouseClick(picker.add_button, Qt.MouseButton.LeftButton)
+    assert not dialogs.errors, dialogs.error_text()
+    links = assessment.evidence(ctx.session, view.id, "CAP-02")
+    assert [(e.run_id, e.sample_id) for e in links if e.run_id] == [(run_id, "ctf-1")]
+    stored_card = next(e for e in links if not e.run_id)
+    assert stored_card.marking.banner() == "CUI"  # the copy of a CUI file is marked CUI, not below
+    assert assessment.read_file_evidence(ctx.session, stored_card.id)[1] == card.read_bytes()
     qtbot.keyClicks(panel.note_edit, "Flags are genuine, not memorised.")
     qtbot.mouseClick(panel.observe_button, Qt.MouseButton.LeftButton)
     evidence_file = tmp_path / "scaffold.txt"
@@ -243,14 +263,38 @@ def test_evidence_panel_links_runs_files_and_observations(qtbot, ctx, dialogs, t
     qtbot.mouseClick(panel.file_button, Qt.MouseButton.LeftButton)
     texts = [panel.list.item(i).text() for i in range(panel.list.count())]
     assert not dialogs.errors, dialogs.error_text()
-    assert len(texts) == 3 and "sample ctf-1" in texts[0] and "Observation" in texts[1] and "scaffold.txt" in texts[2]
-    assert screen.view.evidence_counts["CAP-02"] == 3
-    panel.list.setCurrentRow(1)
+    assert len(texts) == 4 and "sample ctf-1" in texts[0] and "model-card.txt" in texts[1]
+    assert "Observation" in texts[2] and "scaffold.txt" in texts[3]
+    assert screen.view.evidence_counts["CAP-02"] == 4
+    panel.list.setCurrentRow(2)
     screen.ask_text = lambda _t, _l: "superseded by the file"
     qtbot.mouseClick(panel.remove_button, Qt.MouseButton.LeftButton)
-    assert panel.list.count() == 2 and len(assessment.evidence(ctx.session, view.id, "CAP-02")) == 2
-    assert screen.history_list.count() == 4  # three additions and one removal, newest first
+    assert panel.list.count() == 3 and len(assessment.evidence(ctx.session, view.id, "CAP-02")) == 3
+    assert screen.history_list.count() == 5  # four additions and one removal, newest first
     assert "superseded by the file" in screen.history_list.item(0).text()
+
+
+def test_evidence_picker_lists_sample_ids_in_natural_order_and_finds_any_id(qtbot, ctx, tmp_path, monkeypatch):
+    from ui.dialogs import evidence_picker
+
+    sid = _submission(ctx)
+    csv = tmp_path / "ctf.csv"
+    ids = ["t10", "t2", "t1", "t100", "t9"]
+    csv.write_text("task,model,sample_id,score\n" + "".join(f"ctf,acme/falcon,{i},1\n" for i in ids))
+    from app.services import results
+
+    assert results.import_files(ctx.session, [csv], sid)[0].status == "imported"
+    monkeypatch.setattr(evidence_picker, "MAX_SAMPLES", 3)  # a run longer than the list
+    picker = evidence_picker.EvidencePicker(ctx, sid)
+    qtbot.addWidget(picker)
+    picker.runs.setCurrentRow(0)
+    listed = [picker.samples.item(i).text().split(" ")[0] for i in range(picker.samples.count())]
+    assert listed == ["t1", "t2", "t9"]  # natural order, not t1, t10, t100
+    assert picker.sample_count.text().startswith("First 3 of 5 sample rows")
+    picker.sample_filter.setText("t100")  # beyond the list: looked up by its exact id
+    visible = [picker.samples.item(i).text().split(" ")[0] for i in range(picker.samples.count())
+               if not picker.samples.item(i).isHidden()]
+    assert visible == ["t100"]
 
 
 def test_assessment_tab_shows_coverage_reevaluation_flag(qtbot, ctx):

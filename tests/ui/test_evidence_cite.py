@@ -40,21 +40,22 @@ def test_findings_evidence_is_picked_from_lists(ctx: UiContext, sid: int, qtbot,
     assert [picker.samples.item(i).text().split(" ")[0] for i in range(3)] == ["ctf-1", "ctf-2", "ctf-3"]
     picker.sample_filter.setText("ctf-3")
     assert [picker.samples.item(i).isHidden() for i in range(3)] == [True, True, False]
+    assert picker.selected_refs() == [f"run:{run.id}"]  # the run alone: cited whole
     picker.samples.item(2).setSelected(True)
     picker.runs.item(0).setSelected(True)
-    assert picker.selected_refs() == [f"run:{run.id}", f"sample:{run.id}:ctf-3"]
+    assert picker.selected_refs() == [f"sample:{run.id}:ctf-3"]  # one of its samples: the sample says it
 
     screen = FindingsScreen(ctx, sid)
     qtbot.addWidget(screen)
     monkeypatch.setattr(screen, "pick_evidence_dialog", lambda: picker)
     picker.accept()  # the reviewer pressed Add
     screen.add_evidence()
-    assert screen.evidence.text() == f"run:{run.id}, sample:{run.id}:ctf-3"
+    assert screen.evidence.text() == f"sample:{run.id}:ctf-3"
     screen.title.setText("Solves CTF tasks")
     screen.description.setPlainText("Finds the flag in 3 of 3 tasks.")
     assert screen.save(), dialogs.error_text()
     stored = findings.list_findings(ctx.session, sid)[0]
-    assert stored.evidence == (EvidenceRef("run", str(run.id)), EvidenceRef("sample", f"{run.id}:ctf-3"))
+    assert stored.evidence == (EvidenceRef("sample", f"{run.id}:ctf-3"),)
 
 
 def test_cite_a_sample_from_the_transcript_viewer(ctx: UiContext, sid: int, qtbot) -> None:  # type: ignore[no-untyped-def]

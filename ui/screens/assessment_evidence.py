@@ -1,18 +1,20 @@
 """Evidence panel of the assessment tab: what backs the current item's answer.
 
-Links an imported run or one of its samples, attaches a file (stored encrypted in the database with
-its SHA-256, in a background job), adds a written observation, removes a link with a reason. Every
-change goes through app.services.assessment (history + audit).
+Links runs, samples and stored files picked from lists (the submission's runs, the samples of a run
+in natural order with a search, the files attached to the submission: no internal ids typed),
+attaches a file from the media (stored encrypted in the database with its SHA-256, in a background
+job), adds a written observation, removes a link with a reason. Every change goes through
+app.services.assessment (history + audit).
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QComboBox,
     QFileDialog,
     QGroupBox,
     QHBoxLayout,
@@ -25,9 +27,11 @@ from PySide6.QtWidgets import (
 )
 
 from app.model.errors import FrontierError
-from app.model.markings import Marking
-from app.services import assessment, results, submissions
+from app.model.markings import Marking, rollup
+from app.services import assessment, submissions
 from ui.context import UiContext
+from ui.dialogs.evidence_picker import EvidencePicker
+from ui.jobs import worker_session
 from ui.widgets.marking_picker import ask_lower_reason
 from ui.widgets.transcript_view import clean_text
 
@@ -52,14 +56,12 @@ class EvidencePanel(QGroupBox):
         self.list = QListWidget()
         self.list.setObjectName("evidenceList")
         self.list.setMaximumHeight(140)
-        self.run_combo = QComboBox()
-        self.run_combo.setMinimumWidth(160)
-        self.sample_edit = QLineEdit()
-        self.sample_edit.setPlaceholderText("sample id (optional)")
+        self.picker: EvidencePicker | None = None  # the open "Pick evidence" dialog, if any
         self.note_edit = QLineEdit()
         self.note_edit.setPlaceholderText("note or written observation")
-        self.link_button = QPushButton("Link run")
-        self.link_button.clicked.connect(self.link_run)
+        self.link_button = QPushButton("Pick runs, samples or files…")
+        self.link_button.setToolTip("Choose from this submission's runs, their samples and its stored files")
+        self.link_button.clicked.connect(self.pick)
         self.observe_button = QPushButton("Add observation")
         self.observe_button.clicked.connect(self.add_observation)
         self.file_button = QPushButton("Attach file…")
@@ -69,28 +71,19 @@ class EvidencePanel(QGroupBox):
         layout = QVBoxLayout(self)
         layout.addWidget(self.list)
         r1 = QHBoxLayout()
-        r1.addWidget(self.run_combo)
-        r1.addWidget(self.sample_edit)
-        r1.addWidget(self.link_button)
+        r1.addWidget(self.note_edit, 1)
+        r1.addWidget(self.observe_button)
         layout.addLayout(r1)
         r2 = QHBoxLayout()
-        r2.addWidget(self.note_edit, 1)
-        r2.addWidget(self.observe_button)
+        r2.addWidget(self.link_button)
         r2.addWidget(self.file_button)
+        r2.addStretch(1)
         r2.addWidget(self.remove_button)
         layout.addLayout(r2)
 
     @property
     def editors(self) -> list[QWidget]:
         return [self.link_button, self.observe_button, self.file_button, self.remove_button]
-
-    def fill_runs(self) -> None:
-        self.run_combo.clear()
-        try:
-            for run in results.list_runs(self.ctx.session, self.submission_id):
-                self.run_combo.addItem(f"Run {run.id}: {run.benchmark or run.task} ({run.status.value})", run.id)
-        except FrontierError:
-            pass
 
     def show_item(self, assessment_id: int, item_id: str) -> None:
         self.assessment_id, self.item_id = assessment_id, item_id
@@ -102,7 +95,6 @@ class EvidencePanel(QGroupBox):
 
     def _done(self) -> None:
         self.note_edit.clear()
-        self.sample_edit.clear()
         if self.assessment_id is not None and self.item_id is not None:
             self.show_item(self.assessment_id, self.item_id)
         self.changed.emit()
@@ -115,18 +107,55 @@ class EvidencePanel(QGroupBox):
             return
         self._done()
 
-    def link_run(self) -> None:
+    def pick(self) -> EvidencePicker | None:
+        """Open the list picker; Add links what is selected there to the current item."""
+        if self.assessment_id is None or self.item_id is None:
+            return None
+        dlg = EvidencePicker(self.ctx, self.submission_id, self)
+        dlg.setWindowTitle(f"Evidence for {self.item_id}")
+        dlg.accepted.connect(lambda: self.link(dlg.selected_refs()))
+        dlg.finished.connect(dlg.deleteLater)
+        self.picker = dlg
+        dlg.open()
+        return dlg
+
+    def link(self, refs: list[str]) -> None:
+        """Link picked evidence (run:ID, sample:RUN:SAMPLE, blob:SHA256 of a stored file) to the item,
+        all under one marking, in a background job (a stored file is copied into the evidence)."""
         aid, item_id = self.assessment_id, self.item_id
-        if aid is None or item_id is None or self.run_combo.currentIndex() < 0:
+        if aid is None or item_id is None or not refs:
             return
-        run_id = int(self.run_combo.currentData())
-        sample = self.sample_edit.text().strip() or None
         chosen = self._marking_and_reason()
         if chosen is None:
             return
-        note, (marking, why) = self.note_edit.text(), chosen
-        self._call(lambda: assessment.add_run_evidence(self.ctx.session, aid, item_id, run_id, note, marking,
-                                                       sample, lower_reason=why))
+        session, note, (marking, why) = self.ctx.session, self.note_edit.text(), chosen
+        sid = self.submission_id
+
+        def work(_progress: object, _cancel: object) -> int:
+            with worker_session(session) as ws:
+                artifacts = {a.sha256: a for a in submissions.artifacts(ws, sid)}
+                for ref in refs:
+                    kind, _, rest = ref.partition(":")
+                    if kind == "run":
+                        assessment.add_run_evidence(ws, aid, item_id, int(rest), note, marking, None, why)
+                    elif kind == "sample":
+                        run_id, _, sample_id = rest.partition(":")
+                        assessment.add_run_evidence(ws, aid, item_id, int(run_id), note, marking, sample_id, why)
+                    elif kind == "blob" and rest in artifacts:
+                        art, data = submissions.read_artifact(ws, int(artifacts[rest].id or 0))
+                        # a copy of a marked file is marked at least as high as the file
+                        assessment.add_stream_evidence(ws, aid, item_id, io.BytesIO(data), art.filename,
+                                                       rollup([marking, art.marking]), why)
+            return len(refs)
+
+        self.ctx.jobs.run(work, lambda _n: self._done(), lambda exc: self._failed(exc),
+                          label="Linking evidence", parent=self)
+
+    def _failed(self, exc: BaseException) -> None:
+        self.ctx.show_error(self, exc)
+        if self.assessment_id is not None and self.item_id is not None:
+            self.show_item(self.assessment_id, self.item_id)  # what was linked before the problem
+        self.changed.emit()
 
     def add_observation(self) -> None:
         aid, item_id = self.assessment_id, self.item_id

@@ -340,7 +340,6 @@ class AssessmentScreen(QWidget):
             self.state_label.setText("Not started")
             self._update_buttons()
             return
-        self.evidence.fill_runs()
         try:  # evaluated on refresh only: saves and navigation stay fast
             self._coverage_flags = coverage.reevaluation_flags(self.ctx.session, self.submission_id)
             det = coverage.current_determination(self.ctx.session, self.submission_id)
