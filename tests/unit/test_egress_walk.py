@@ -31,6 +31,8 @@ CLI_WRITERS = {
     "backup create": "backup.create -> egress.clear (--media-label)",
     "report export": "reports.export -> egress.clear (--media)",
     "vuln export-csaf": "csaf_exchange.export_csaf[_package] -> egress.clear (--media-marking)",
+    "dissemination print": "dissemination.save_log_pdf -> egress.clear (--media-label)",
+    "dissemination recall": "recall.recall -> egress.clear (--media-label), sealed where the partner has a key",
     "release export": "releases.export -> egress.clear (--media-label), sealed to the partner",
     "package seal": "sealing.seal_folder -> egress.clear (--media), after the package verifies",
     "package open": "decrypts a package received from a partner into a local folder (inbound, nothing leaves)",

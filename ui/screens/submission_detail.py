@@ -48,6 +48,7 @@ SUBMISSION_TABS: list[TabSpec] = [
     TabSpec("Findings", "ui.screens.findings_screen:FindingsScreen"),
     TabSpec("Narrative", "ui.screens.narrative_screen:NarrativeScreen"),
     TabSpec("Report", "ui.screens.report_screen:ReportTab"),
+    TabSpec("Release", "ui.screens.release_tab:ReleaseTab"),
     TabSpec("Team", "ui.screens.team_tab:TeamTab"),
 ]
 
