@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -32,22 +31,18 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+import importbench  # noqa: E402
+from importbench import peak_mb  # noqa: E402
+
 FIXTURE = ROOT / "tests" / "fixtures" / "inspect" / "intercode_ok.eval"
-FIXVENV_PY = "/work/fixvenv/bin/python"
-PASS = "bench-passphrase-long-enough-42"
+FIXVENV_PY = os.environ.get("FRW_INSPECT_PYTHON", "/work/fixvenv/bin/python")
 STREAM_CAP_S = 60.0
 
 
-def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def sub(args: list[str], python: str = sys.executable) -> dict[str, Any]:
-    r = subprocess.run([python, __file__, *args], capture_output=True, text=True, cwd=ROOT,
-                       env={**os.environ, "PYTHONPATH": str(ROOT)})
-    if r.returncode != 0:
-        raise SystemExit(f"step {args[0]} failed:\n{r.stdout}\n{r.stderr}")
-    return json.loads(r.stdout.strip().splitlines()[-1])
+    return importbench.sub(__file__, args, python)
 
 
 # -- step 1: build (runs under /work/fixvenv: inspect-ai's zipfile patch writes Zstandard) -------------
@@ -100,58 +95,6 @@ def build(path: str, target_mb: int) -> dict[str, object]:
     return {"path": path, "bytes": os.path.getsize(path), "samples": n, "seconds": time.perf_counter() - t0}
 
 
-# -- step 2: our import ----------------------------------------------------------------------------------
-
-def _workstation(data_dir: Path):  # type: ignore[no-untyped-def]
-    import keyring
-    import keyring.backend
-
-    class Mem(keyring.backend.KeyringBackend):
-        priority = 10  # type: ignore[assignment]
-        store: dict[tuple[str, str], str] = {}
-
-        def get_password(self, s: str, u: str) -> str | None:
-            return self.store.get((s, u))
-
-        def set_password(self, s: str, u: str, p: str) -> None:
-            self.store[(s, u)] = p
-
-        def delete_password(self, s: str, u: str) -> None:
-            self.store.pop((s, u), None)
-
-    keyring.set_keyring(Mem())
-    from datetime import date
-
-    from app.model.accounts import Role
-    from app.model.submissions import Submission
-    from app.services import submissions, users, workstation
-
-    res = workstation.initialize(data_dir, workstation_name="bench", system_high="SECRET",
-                                 admin_username="admin", admin_display_name="Admin", admin_passphrase=PASS)
-    users.create_and_enrol(res.session, PASS, "rita", "Rita", Role.REVIEWER, PASS + "r")
-    res.session.close()
-    s = workstation.sign_in(data_dir, "rita", PASS + "r")
-    sid = submissions.create(s, Submission(developer="Bench", model_name="mock", version="1",
-                                           received=date(2026, 11, 1), planned_release=date(2026, 11, 30))).id
-    return s, sid
-
-
-def ours(path: str) -> dict[str, object]:
-    from app.services import results
-
-    data = Path(tempfile.mkdtemp(prefix="bench-ws-"))
-    s, sid = _workstation(data / "ws")
-    base = peak_mb()
-    t0 = time.perf_counter()
-    out = results.import_files(s, [path], sid)
-    secs = time.perf_counter() - t0
-    assert out[0].status == "imported", out[0].message
-    db_bytes = sum(f.stat().st_size for f in (data / "ws").glob("*.db*"))
-    s.close()
-    return {"seconds": secs, "samples": out[0].samples, "peak_mb": peak_mb(), "baseline_mb": base,
-            "db_bytes": db_bytes}
-
-
 # -- step 3: inspect_ai ----------------------------------------------------------------------------------
 
 def theirs(path: str, mode: str) -> dict[str, object]:
@@ -188,7 +131,7 @@ def queries(n: int) -> dict[str, object]:
     from storage import results_repo as repo
 
     data = Path(tempfile.mkdtemp(prefix="bench-q-"))
-    s, sid = _workstation(data / "ws")
+    s, sid = importbench.workstation(data / "ws")
     rng = random.Random(7)
     db = s.db
 
@@ -286,7 +229,7 @@ def main() -> int:
         print(json.dumps(build(ns.arg, ns.mb)))
         return 0
     if ns.step == "ours":
-        print(json.dumps(ours(ns.arg)))
+        print(json.dumps(importbench.ours(ns.arg)))
         return 0
     if ns.step in ("theirs-full", "theirs-stream"):
         print(json.dumps(theirs(ns.arg, ns.step.split("-")[1])))

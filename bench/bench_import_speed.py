@@ -26,8 +26,6 @@ import argparse
 import json
 import os
 import platform
-import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -37,23 +35,17 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-PASS = "bench-passphrase-long-enough-42"
+import importbench  # noqa: E402
+from importbench import peak_mb  # noqa: E402
+
 SECTION = "## Import speed against inspect_ai"
-DEFAULT_INSPECT_PY = "/work/fixvenv/bin/python"
+DEFAULT_INSPECT_PY = os.environ.get("FRW_INSPECT_PYTHON", "/work/fixvenv/bin/python")
 BASE_SAMPLES = 24
 
 
-def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def sub(args: list[str], python: str = sys.executable) -> dict[str, Any]:
-    r = subprocess.run([python, __file__, *args], capture_output=True, text=True, cwd=ROOT,
-                       env={**os.environ, "PYTHONPATH": str(ROOT), "INSPECT_DISPLAY": "none",
-                            "INSPECT_LOG_LEVEL": "error", "HF_DATASETS_OFFLINE": "1"})
-    if r.returncode != 0:
-        raise SystemExit(f"step {args[0]} failed:\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}")
-    return json.loads(r.stdout.strip().splitlines()[-1])
+    return importbench.sub(__file__, args, python, {"INSPECT_DISPLAY": "none", "INSPECT_LOG_LEVEL": "error",
+                                                    "HF_DATASETS_OFFLINE": "1"})
 
 
 # -- step 1: generate with inspect-ai and lm-eval themselves ---------------------------------------------
@@ -238,56 +230,6 @@ def gen_lm_eval(folder: Path, sizes: list[int]) -> dict[str, Any]:
     return made
 
 
-# -- step 2: our import --------------------------------------------------------------------------------------
-
-def _workstation(data_dir: Path):  # type: ignore[no-untyped-def]
-    import keyring
-    import keyring.backend
-
-    class Mem(keyring.backend.KeyringBackend):
-        priority = 10  # type: ignore[assignment]
-        store: dict[tuple[str, str], str] = {}
-
-        def get_password(self, s: str, u: str) -> str | None:
-            return self.store.get((s, u))
-
-        def set_password(self, s: str, u: str, p: str) -> None:
-            self.store[(s, u)] = p
-
-        def delete_password(self, s: str, u: str) -> None:
-            self.store.pop((s, u), None)
-
-    keyring.set_keyring(Mem())
-    from datetime import date
-
-    from app.model.accounts import Role
-    from app.model.submissions import Submission
-    from app.services import submissions, users, workstation
-
-    res = workstation.initialize(data_dir, workstation_name="bench", system_high="SECRET",
-                                 admin_username="admin", admin_display_name="Admin", admin_passphrase=PASS)
-    users.create_and_enrol(res.session, PASS, "rita", "Rita", Role.REVIEWER, PASS + "r")
-    res.session.close()
-    s = workstation.sign_in(data_dir, "rita", PASS + "r")
-    sid = submissions.create(s, Submission(developer="Bench", model_name="mock", version="1",
-                                           received=date(2026, 11, 1), planned_release=date(2026, 11, 30))).id
-    return s, sid
-
-
-def ours(path: str) -> dict[str, Any]:
-    from app.services import results
-
-    data = Path(tempfile.mkdtemp(prefix="bench-speed-"))
-    s, sid = _workstation(data / "ws")
-    base = peak_mb()
-    t0 = time.perf_counter()
-    out = results.import_files(s, [path], sid)
-    secs = time.perf_counter() - t0
-    assert out[0].status == "imported", out[0].message
-    s.close()
-    return {"seconds": secs, "samples": out[0].samples, "peak_mb": peak_mb(), "baseline_mb": base}
-
-
 # -- step 3: theirs ----------------------------------------------------------------------------------------
 
 def theirs(path: str) -> dict[str, Any]:
@@ -327,7 +269,7 @@ def main() -> int:
         print(json.dumps(gen(ns.arg, sizes, json_sizes, formats)))
         return 0
     if ns.step == "ours":
-        print(json.dumps(ours(ns.arg)))
+        print(json.dumps(importbench.ours(ns.arg)))
         return 0
     if ns.step == "theirs":
         print(json.dumps(theirs(ns.arg)))

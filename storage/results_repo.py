@@ -17,7 +17,7 @@ from typing import Any
 
 import zstandard
 
-from app.model.errors import NotFound
+from app.model.errors import NotFound, StorageError
 from app.model.results import (
     Direction,
     EvalRun,
@@ -211,7 +211,7 @@ def prepare_samples(samples: Sequence[SampleResult]) -> PreparedSamples:
         if raw is None and s.transcript is not None:
             raw = json.dumps(s.transcript, ensure_ascii=False, default=str).encode("utf-8")
         if raw is not None:
-            transcripts.append((i, CODEC, len(raw), zc.compress(raw)))
+            transcripts.append((i, CODEC, len(raw), s.transcript_zstd or zc.compress(raw)))
         errored += int(bool(s.error))
     return PreparedSamples(rows, transcripts, errored)
 
@@ -342,12 +342,19 @@ def get_sample(conn: Connection, sample_pk: int) -> SampleRow:
 
 
 def get_transcript(conn: Connection, sample_pk: int) -> dict[str, Any] | None:
-    r = conn.execute("SELECT codec, data FROM eval_transcripts WHERE sample_pk = ?", (sample_pk,)).fetchone()
+    r = conn.execute("SELECT codec, raw_size, data FROM eval_transcripts WHERE sample_pk = ?",
+                     (sample_pk,)).fetchone()
     if r is None:
         return None
     if r[0] != CODEC:
         raise NotFound(f"Transcript of sample {sample_pk} uses an unknown codec {r[0]!r}.")
-    value = json.loads(zstandard.ZstdDecompressor().decompress(r[1]).decode("utf-8"))
+    # A frame kept from an .eval member may not declare its size: the stored size (no member over
+    # 1 GiB is imported) bounds the output.
+    try:
+        data = zstandard.ZstdDecompressor().decompress(r[2], max_output_size=min(max(int(r[1]), 1), 1 << 30))
+    except zstandard.ZstdError as exc:
+        raise StorageError(f"The stored transcript of sample {sample_pk} is damaged ({exc}).") from None
+    value = json.loads(data.decode("utf-8"))
     if not isinstance(value, dict):
         return {"value": value}
     if "id" in value and "epoch" in value:  # a whole Inspect sample stored as read: keep the transcript part

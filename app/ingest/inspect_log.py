@@ -32,6 +32,7 @@ from app.model.results import (
 )
 
 ATTACHMENT = "attachment://"
+ATTACHMENT_B = ATTACHMENT.encode("ascii")
 _SAMPLE_MEMBER = re.compile(r"^samples/.+_epoch_\d+\.json$")
 _SUMMARY_MEMBER = re.compile(r"^_journal/summaries/(\d+)\.json$")
 
@@ -93,6 +94,11 @@ def check_expansion(sample: dict[str, Any], attachments: dict[str, Any], raw: by
     anything is expanded (counted on the raw member bytes at C speed when they are at hand)."""
     if not attachments:
         return
+    if raw is not None:
+        # cheap bound first: every reference expanded to the longest attachment (C-speed count)
+        longest = max((len(t) for t in attachments.values() if isinstance(t, str)), default=0)
+        if raw.count(ATTACHMENT_B) * longest <= limit:
+            return
     counts: dict[str, int] = {}
     if raw is not None:
         for key in _REFERENCE.findall(raw):
@@ -191,7 +197,8 @@ TRANSCRIPT_KEYS = ("messages", "events", "events_data", "output", "metadata", "s
                    "limit", "scores")
 
 
-def sample_from_json(s: Any, path: str, where: str, raw: bytes | None = None) -> SampleResult:
+def sample_from_json(s: Any, path: str, where: str, raw: bytes | None = None,
+                     raw_zstd: bytes | None = None) -> SampleResult:
     if not isinstance(s, dict):
         raise IngestError(path, f"{where}: a sample must be a JSON object")
     sid = _need(s, "id", path, where)
@@ -208,14 +215,15 @@ def sample_from_json(s: Any, path: str, where: str, raw: bytes | None = None) ->
                 value = resolve(sc.get("value"), att)
                 scores[str(name)] = Score(value, score_to_float(value), _str(resolve(sc.get("answer"), att)),
                                           _str(resolve(sc.get("explanation"), att)))
-    output = resolve(s.get("output") or {}, att)
+    output = s.get("output")
     answer = ""
     if isinstance(output, dict):
-        answer = _str(output.get("completion"))
+        # only the parts read are resolved (walking the whole output in Python cost more than parsing it)
+        answer = _str(resolve(output.get("completion"), att))
         if not answer:
             choices = output.get("choices")
             if isinstance(choices, list) and choices and isinstance(choices[0], dict):
-                answer = content_text(_obj(choices[0].get("message")).get("content"))
+                answer = content_text(resolve(_obj(choices[0].get("message")).get("content"), att))
     if not answer:
         answer = next((sc.answer for sc in scores.values() if sc.answer), "")
     err = s.get("error")
@@ -252,6 +260,7 @@ def sample_from_json(s: Any, path: str, where: str, raw: bytes | None = None) ->
         total_tokens=tokens_total,
         transcript=transcript,
         transcript_json=raw,
+        transcript_zstd=raw_zstd if raw is not None else None,
     )
 
 
@@ -399,8 +408,9 @@ def _open_eval(z: SafeZip, path: str, limits: Limits) -> ParsedLog:
 
     def samples() -> Iterator[SampleResult]:
         for name in sample_members:
-            data = z.read(name)
-            yield sample_from_json(SAMPLE_FIELDS.decode(data, path, _where(name)), path, _where(name), raw=data)
+            data, frame = z.read_member(name)
+            yield sample_from_json(SAMPLE_FIELDS.decode(data, path, _where(name)), path, _where(name), raw=data,
+                                   raw_zstd=frame)
 
     return ParsedLog(path, "inspect-eval", [ParsedRun(run, samples, len(sample_members))],
                      bytes_total=z.size, bytes_done=lambda: z.compressed_read, close=z.close)

@@ -37,6 +37,7 @@ _EOCD64_LOC = b"PK\x06\x07"
 _CDH = b"PK\x01\x02"
 _LFH = b"PK\x03\x04"
 _READ = 1 << 20
+_ONE_SHOT = 64 << 20  # members up to this size are decompressed in one call
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +77,7 @@ class SafeZip:
             self._f.close()
             raise
         self.compressed_read = 0  # bytes of member data read so far (for progress)
+        self._zstd = zstandard.ZstdDecompressor()  # reused: creating a context per member costs more than a sample
 
     def __enter__(self) -> SafeZip:
         return self
@@ -207,7 +209,32 @@ class SafeZip:
             raise self._fail(f"member {m.name} fails its CRC-32 check (damaged archive)")
 
     def read(self, name: str) -> bytes:
-        return b"".join(self.iter_chunks(name))
+        return self.read_member(name)[0]
+
+    def read_member(self, name: str) -> tuple[bytes, bytes | None]:
+        """(uncompressed bytes, the member's compressed bytes when they are exactly one Zstandard
+        frame, else None). The frame is what an importer may store as is instead of compressing again.
+
+        A member of up to _ONE_SHOT bytes is read and decompressed in one call (the Python loop of
+        `iter_chunks` cost more than the decompression); the output is still bounded by the declared
+        size, and the size and CRC-32 still checked. Anything unusual (several frames, a size or
+        CRC mismatch, a damaged stream) is read again by `iter_chunks`, which names the problem.
+        """
+        m = self.members.get(name)
+        if m is None or m.size > _ONE_SHOT or m.method not in (STORED, DEFLATED, ZSTANDARD):
+            return b"".join(self.iter_chunks(name)), None
+        self._check_member(m)
+        header = self._read_at(m.header_offset, 30)
+        if header[:4] != _LFH:
+            raise self._fail(f"member {m.name}: local header damaged")
+        nlen, xlen = struct.unpack("<HH", header[26:30])
+        raw = self._read_at(m.header_offset + 30 + nlen + xlen, m.compressed_size)
+        self.compressed_read += m.compressed_size
+        out = _inflate_once(m, raw, self._zstd)
+        if out is None or len(out) != m.size or zlib.crc32(out) != m.crc:
+            self.compressed_read -= m.compressed_size
+            return b"".join(self.iter_chunks(name)), None  # the careful path says what is wrong
+        return out, raw if m.method == ZSTANDARD else None
 
 
 class _RangeReader:
@@ -256,6 +283,24 @@ def _inflate(method: int, source: _RangeReader) -> Iterator[bytes]:
             source, read_size=_READ, read_across_frames=True)  # type: ignore[arg-type]
         while data := reader.read(_READ):
             yield data
+
+
+def _inflate_once(m: Member, raw: bytes, dctx: zstandard.ZstdDecompressor) -> bytes | None:
+    """One member's bytes in one call, never more than its declared size; None when that fails."""
+    try:
+        if m.method == STORED:
+            return raw
+        if m.method == DEFLATED:
+            z = zlib.decompressobj(-15)
+            out = z.decompress(raw, m.size + 1)
+            return out if z.eof and not z.unconsumed_tail else None
+        declared = zstandard.frame_content_size(raw)
+        if declared not in (-1, m.size) or m.size == 0:
+            return None
+        # one frame only (allow_extra_data=False): the compressed bytes are then a complete transcript
+        return dctx.decompress(raw, max_output_size=m.size, allow_extra_data=False)
+    except (zlib.error, zstandard.ZstdError):
+        return None
 
 
 def _zip64_extra(extra: bytes, usize: int, csize: int, offset: int) -> tuple[int, int, int]:

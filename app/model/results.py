@@ -84,6 +84,9 @@ class SampleResult:
     # The sample's JSON exactly as read (Inspect .eval member): stored as the transcript instead of
     # re-serialising `transcript`, which saves a full JSON encode per sample.
     transcript_json: bytes | None = field(default=None, repr=False)
+    # `transcript_json` already compressed as one Zstandard frame (an .eval member as the log stores
+    # it): kept as is, so the importer does not compress the same bytes again.
+    transcript_zstd: bytes | None = field(default=None, repr=False)
 
     @property
     def primary_score(self) -> float | None:

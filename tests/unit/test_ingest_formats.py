@@ -58,6 +58,23 @@ def test_zstandard_and_deflate_logs_read_the_same():
     assert {s.sample_id for s in zs} == {s.sample_id for s in ds} == {"ctf-1", "ctf-2", "ctf-3"}
 
 
+def test_one_shot_member_reads_match_the_streaming_reader_and_keep_zstandard_frames():
+    """Small members are decompressed in one call; a Zstandard member's compressed bytes (one
+    frame, size not declared in it) are handed out so the importer can store them as they are."""
+    for name, method in (("intercode_ok.eval", 93), ("intercode_deflate.eval", zipfile.ZIP_DEFLATED)):
+        with SafeZip(str(INSPECT / name), 1 << 30) as z:
+            for member in z.names():
+                data, frame = z.read_member(member)
+                assert data == b"".join(z.iter_chunks(member))
+                if method == 93:
+                    assert frame is not None and zstandard.frame_content_size(frame) == -1
+                    assert zstandard.ZstdDecompressor().decompress(frame, max_output_size=len(data)) == data
+                else:
+                    assert frame is None
+    samples = _read(INSPECT / "intercode_ok.eval")[0][0][1]
+    assert all(s.transcript_zstd is not None and s.transcript_json is not None for s in samples)
+
+
 @pytest.mark.filterwarnings("ignore:Duplicate name")
 def test_multi_frame_zstandard_member_and_duplicate_names(tmp_path):
     """inspect-ai writes one zstd frame per 200 MiB and supersedes members by re-appending."""
@@ -80,6 +97,7 @@ def test_multi_frame_zstandard_member_and_duplicate_names(tmp_path):
     p.write_bytes(bytes(raw))
     with SafeZip(str(p), 1 << 30) as z:
         assert z.read("header.json") == header
+        assert z.read_member("header.json") == (header, None)  # several frames: not kept as one transcript
     runs, _ = _read(p)
     assert runs[0][0].task == "gdm_intercode_ctf"
 

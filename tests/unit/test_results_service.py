@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from app.ingest.safezip import SafeZip
 from app.model.errors import NotFound, PermissionDenied
 from app.model.results import RunStatus, SampleFilter
 from app.model.submissions import Submission
@@ -57,6 +58,13 @@ def test_import_inspect_eval_stores_run_metrics_samples_and_transcripts(workstat
     r1 = next(r for r in rows if r.sample_id == "ctf-1")
     assert r1.total_tokens == 837 and "picoCTF{m0ck_fl4g_f1}" in r1.answer and r1.scores["includes"]["value"] == "C"
 
+    # transcript: the member's own Zstandard frame, stored without compressing it again
+    with SafeZip(str(INSPECT / "intercode_ok.eval"), 1 << 30) as z:
+        frames = {z.read_member(n)[1] for n in z.names() if n.startswith("samples/")}
+    stored = {r[0] for r in s.db.conn.execute(
+        "SELECT data FROM eval_transcripts WHERE sample_pk IN (SELECT id FROM eval_samples WHERE run_id = ?)",
+        (run.id,))}
+    assert stored == frames and len(stored) == 6
     # transcript: attachment:// resolved, tool calls readable as plain text
     t = results.get_transcript(s, r1.id)
     assert t is not None and "attachment://" not in str(t)
@@ -305,10 +313,10 @@ def test_large_log_is_streamed_with_bounded_memory(tmp_path):
     # Linux: writing 5 to clear_refs resets the peak RSS (VmHWM), so the import's own peak is measured
     script = (
         "import json, re, sys, tempfile; from pathlib import Path\n"
-        "sys.path.insert(0, 'bench'); import bench_import as b\n"
+        "sys.path.insert(0, 'bench'); import importbench as b\n"
         "from app.services import results\n"
         "results.BATCH_BYTES = 1 << 20\n"
-        "s, sid = b._workstation(Path(tempfile.mkdtemp()) / 'ws')\n"
+        "s, sid = b.workstation(Path(tempfile.mkdtemp()) / 'ws')\n"
         "def kb(field): return int(re.search(field + r':\\s+(\\d+)', open('/proc/self/status').read()).group(1))\n"
         "open('/proc/self/clear_refs', 'w').write('5')\n"
         "base = kb('VmRSS')\n"

@@ -1,0 +1,89 @@
+"""Shared by the import benchmarks (bench_import.py, bench_import_speed.py): run a step in its own
+process, a fresh encrypted workstation with one reviewer and one submission, our import timed.
+
+Peak memory is the step process's ru_maxrss, so each reader is measured in a process of its own.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+PASS = "bench-passphrase-long-enough-42"
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def sub(script: str, args: list[str], python: str = sys.executable,
+        env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Run `python script *args` from the repository root; its last stdout line is JSON."""
+    r = subprocess.run([python, script, *args], capture_output=True, text=True, cwd=ROOT,
+                       env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})})
+    if r.returncode != 0:
+        raise SystemExit(f"step {args[0]} failed:\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}")
+    return dict(json.loads(r.stdout.strip().splitlines()[-1]))
+
+
+def workstation(data_dir: Path) -> tuple[Any, int]:
+    """A new workstation (in-memory keyring) signed in as a reviewer, and a submission's id."""
+    import keyring
+    import keyring.backend
+
+    class Mem(keyring.backend.KeyringBackend):
+        priority = 10  # type: ignore[assignment]
+        store: dict[tuple[str, str], str] = {}
+
+        def get_password(self, s: str, u: str) -> str | None:
+            return self.store.get((s, u))
+
+        def set_password(self, s: str, u: str, p: str) -> None:
+            self.store[(s, u)] = p
+
+        def delete_password(self, s: str, u: str) -> None:
+            self.store.pop((s, u), None)
+
+    keyring.set_keyring(Mem())
+    from datetime import date
+
+    from app.model.accounts import Role
+    from app.model.submissions import Submission
+    from app.services import submissions, users
+    from app.services import workstation as ws
+
+    res = ws.initialize(data_dir, workstation_name="bench", system_high="SECRET",
+                        admin_username="admin", admin_display_name="Admin", admin_passphrase=PASS)
+    users.create_and_enrol(res.session, PASS, "rita", "Rita", Role.REVIEWER, PASS + "r")
+    res.session.close()
+    s = ws.sign_in(data_dir, "rita", PASS + "r")
+    sid = submissions.create(s, Submission(developer="Bench", model_name="mock", version="1",
+                                           received=date(2026, 11, 1), planned_release=date(2026, 11, 30))).id
+    assert sid is not None
+    return s, sid
+
+
+def ours(path: str) -> dict[str, Any]:
+    """results.import_files of one file into a fresh workstation: wall and CPU seconds (both threads),
+    samples, memory, database size."""
+    from app.services import results
+
+    data = Path(tempfile.mkdtemp(prefix="bench-import-"))
+    s, sid = workstation(data / "ws")
+    base = peak_mb()
+    t0, c0 = time.perf_counter(), time.process_time()
+    out = results.import_files(s, [path], sid)
+    secs, cpu = time.perf_counter() - t0, time.process_time() - c0
+    assert out[0].status == "imported", out[0].message
+    db_bytes = sum(f.stat().st_size for f in (data / "ws").glob("*.db*"))
+    s.close()
+    return {"seconds": secs, "cpu_seconds": cpu, "samples": out[0].samples, "peak_mb": peak_mb(),
+            "baseline_mb": base, "db_bytes": db_bytes}
