@@ -19,6 +19,7 @@ import zstandard
 
 from app.model.errors import NotFound, StorageError
 from app.model.results import (
+    LM_EVAL_TRANSCRIPT_KEYS,
     Direction,
     EvalRun,
     Harness,
@@ -359,6 +360,8 @@ def get_transcript(conn: Connection, sample_pk: int) -> dict[str, Any] | None:
         return {"value": value}
     if "id" in value and "epoch" in value:  # a whole Inspect sample stored as read: keep the transcript part
         return {k: value[k] for k in TRANSCRIPT_KEYS if value.get(k) is not None}
+    if "doc_id" in value:  # a whole lm-eval samples line stored as read: the same
+        return {k: value[k] for k in LM_EVAL_TRANSCRIPT_KEYS if k in value}
     return value
 
 

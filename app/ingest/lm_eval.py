@@ -20,7 +20,16 @@ from app.ingest import jsonread
 from app.ingest.logfile import DEFAULT_LIMITS, Limits, ParsedLog, ParsedRun, sha256_file
 from app.model import benchmarks
 from app.model.errors import IngestError
-from app.model.results import Direction, EvalRun, Harness, MetricValue, RunStatus, SampleResult, Score
+from app.model.results import (
+    LM_EVAL_TRANSCRIPT_KEYS,
+    Direction,
+    EvalRun,
+    Harness,
+    MetricValue,
+    RunStatus,
+    SampleResult,
+    Score,
+)
 
 _RESULTS_NAME = re.compile(r"^results_(?P<date>.+)\.json$")
 _SKIP_KEYS = {"alias", "name", "sample_len", "samples", " ", ""}
@@ -150,7 +159,10 @@ def _input(line: dict[str, Any]) -> str:
     return ""
 
 
-def sample_from_line(line: Any, path: str, where: str) -> SampleResult:
+def sample_from_line(line: Any, path: str, where: str, raw: bytes | None = None) -> SampleResult:
+    """One samples-file line. `raw`, the line's own bytes (already parsed within every bound), is
+    stored as the transcript instead of re-encoding its transcript keys (json.dumps of every line
+    cost more than parsing it); the reader of a stored transcript keeps the same keys."""
     if not isinstance(line, dict):
         raise IngestError(path, f"{where}: expected a JSON object")
     if "doc_id" not in line:
@@ -174,8 +186,8 @@ def sample_from_line(line: Any, path: str, where: str) -> SampleResult:
         input_text=_input(line),
         target=target if isinstance(target, str) else jsonread_dumps(target),
         answer=_answer(line),
-        transcript={k: line[k] for k in ("doc", "arguments", "resps", "filtered_resps", "filter", "doc_hash",
-                                          "prompt_hash", "target_hash") if k in line},
+        transcript=None if raw is not None else {k: line[k] for k in LM_EVAL_TRANSCRIPT_KEYS if k in line},
+        transcript_json=raw,
     )
 
 
@@ -183,8 +195,9 @@ def jsonread_dumps(v: Any) -> str:
     return "" if v is None else json.dumps(v, ensure_ascii=False, default=str)
 
 
-def iter_jsonl(f: IO[bytes], path: str, max_line: int) -> Iterator[tuple[int, Any]]:
-    """(line number, parsed object) for each non-blank line, each line bounded in size."""
+def iter_jsonl(f: IO[bytes], path: str, max_line: int) -> Iterator[tuple[int, Any, bytes]]:
+    """(line number, parsed object, the line's bytes without surrounding blanks) for each non-blank
+    line, each line bounded in size."""
     n = 0
     while True:
         try:
@@ -198,7 +211,7 @@ def iter_jsonl(f: IO[bytes], path: str, max_line: int) -> Iterator[tuple[int, An
         if len(raw) > max_line:
             raise IngestError(path, f"line {n} is longer than the {max_line >> 20} MiB limit")
         if raw.strip():
-            yield n, jsonread.loads(raw, path, f"line {n}")
+            yield n, jsonread.loads(raw, path, f"line {n}"), raw.strip(b" \t\r\n")
 
 
 def open_results(path: str, limits: Limits = DEFAULT_LIMITS) -> ParsedLog:
@@ -279,10 +292,10 @@ def _sample_reader(sample_path: str | None, limits: Limits, progress: dict[str, 
             raise IngestError(sample_path, f"cannot be opened: {exc.strerror or exc}") from None
         with f:
             last = 0
-            for n, obj in iter_jsonl(f, sample_path, limits.max_line_bytes):
+            for n, obj, raw in iter_jsonl(f, sample_path, limits.max_line_bytes):
                 pos = f.tell()
                 progress["done"] += pos - last
                 last = pos
-                yield sample_from_line(obj, sample_path, f"line {n}")
+                yield sample_from_line(obj, sample_path, f"line {n}", raw)
 
     return samples

@@ -64,6 +64,11 @@ class MetricValue:
         return "/".join(parts)
 
 
+# The parts of an lm-eval samples line that make up its transcript (a line stored whole is cut to these).
+LM_EVAL_TRANSCRIPT_KEYS = ("doc", "arguments", "resps", "filtered_resps", "filter", "doc_hash", "prompt_hash",
+                           "target_hash")
+
+
 @dataclass(frozen=True)
 class SampleResult:
     """One sample of one epoch. `scores` maps scorer name -> Score (value as given plus numeric)."""

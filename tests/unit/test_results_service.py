@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json as _json
 import shutil
 from datetime import date
 from pathlib import Path
 
 import pytest
+import zstandard
 
 from app.ingest.safezip import SafeZip
 from app.model.errors import NotFound, PermissionDenied
-from app.model.results import RunStatus, SampleFilter
+from app.model.results import LM_EVAL_TRANSCRIPT_KEYS, RunStatus, SampleFilter
 from app.model.submissions import Submission
 from app.services import results, submissions
 from storage import audit as audit_log
@@ -133,8 +135,17 @@ def test_all_formats_and_run_states(workstation):
     assert gen.headline.filter == "strict-match" and gen.benchmark == "CyberMetric" and gen.sample_count == 3
     mc_rows = results.page_samples(s, lm.id, SampleFilter(max_score=0), 0, 10)
     assert [(r.sample_id, r.answer, r.target) for r in mc_rows] == [("2", "A", "C")]
-    lm_text = results.transcript_text(results.get_transcript(s, mc_rows[0].id))
+    lm_transcript = results.get_transcript(s, mc_rows[0].id)
+    lm_text = results.transcript_text(lm_transcript)
     assert "DOCUMENT" in lm_text and "Strict-Transport-Security" in lm_text
+    # the samples line is stored as read (no re-encoding) and reads back as its transcript keys
+    line = next(x for x in next(LM_EVAL_RESULTS.parent.glob("samples_wmdp_cyber_*.jsonl")).read_bytes().splitlines()
+                if _json.loads(x)["doc_id"] == 2)
+    blob, raw_size = s.db.conn.execute("SELECT data, raw_size FROM eval_transcripts WHERE sample_pk = ?",
+                                       (mc_rows[0].id,)).fetchone()
+    assert zstandard.ZstdDecompressor().decompress(blob) == line.strip() and raw_size == len(line.strip())
+    full = _json.loads(line)
+    assert lm_transcript == {k: full[k] for k in LM_EVAL_TRANSCRIPT_KEYS if k in full}
     js_row = results.page_samples(s, js.id, SampleFilter(sample_id="4"), 0, 1)[0]
     js_text = results.transcript_text(results.get_transcript(s, js_row.id))
     assert "ASLR" in js_text and "ANSWER: D" in js_text and "choice: 'C'" in js_text
@@ -290,7 +301,6 @@ def test_move_and_delete_runs_are_audited_and_complete(workstation):
 @pytest.mark.slow
 def test_large_log_is_streamed_with_bounded_memory(tmp_path):
     """A 60 MB log imports in a fresh process whose memory grows far less than the log's size."""
-    import json as _json
     import os
     import random
     import subprocess
