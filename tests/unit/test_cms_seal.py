@@ -359,7 +359,16 @@ def test_authenticated_attributes_are_checked_as_associated_data(parties: dict[s
 
     party = parties["rsa"]
     cek, nonce = os.urandom(32), os.urandom(12)
-    attrs = cms.CMSAttributes([{"type": "content_type", "values": ["data"]}])
+    # asn1crypto builds a class's name -> OID map once, when the first attribute type object exists;
+    # pyHanko adds its attribute types to the OID -> name map when imported. Import it first, so this
+    # test's attributes do not freeze the map without them (signing later in the process would fail).
+    import pyhanko.sign.signers  # noqa: F401
+    def content_type_attr(oid_last: int) -> cms.CMSAttributes:  # SET { SEQ { contentType, SET { 1.2.840.113549.1.7.n } } }
+        value = bytes.fromhex("06092a864886f70d0107") + bytes([oid_last])
+        seq = bytes.fromhex("06092a864886f70d010903") + b"\x31" + bytes([len(value)]) + value
+        return cms.CMSAttributes.load(b"\x31" + bytes([len(seq) + 2]) + b"\x30" + bytes([len(seq)]) + seq)
+
+    attrs = content_type_attr(1)  # id-data
     encryptor = Cipher(algorithms.AES(cek), modes.GCM(nonce)).encryptor()
     encryptor.authenticate_additional_data(attrs.dump())
     ciphertext = encryptor.update(PLAINTEXT)
@@ -377,6 +386,7 @@ def test_authenticated_attributes_are_checked_as_associated_data(parties: dict[s
         return bytes(cms.ContentInfo({"content_type": "authenticated_enveloped_data", "content": env}).dump())
 
     assert open_sealed(message(attrs), party.key, party.cert) == PLAINTEXT
-    changed = cms.CMSAttributes([{"type": "content_type", "values": ["signed_data"]}])
+    assert attrs[0]["type"].dotted == "1.2.840.113549.1.9.3"
+    changed = content_type_attr(2)  # id-signedData
     with pytest.raises(SealTampered, match="authentication tag does not match"):
         open_sealed(message(changed), party.key, party.cert)
