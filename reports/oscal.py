@@ -52,7 +52,8 @@ def _evidence(e: EvidenceCitation) -> dict[str, Any]:
 
 
 def _vulnerability_props(v: LinkedVulnerability) -> list[dict[str, str]]:
-    props = [_prop("vulnerability", v.id)]
+    # each linked vulnerability with its own marking, as in the PDF, findings.json and its CSAF advisory
+    props = [_prop("vulnerability", v.id), _prop("vulnerability-marking", v.marking.banner())]
     if v.cvss_vector:
         props += [_prop("cvss-v4-score", v.cvss_score), _prop("cvss-v4-vector", v.cvss_vector)]
     return props

@@ -63,7 +63,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     at.add_argument("id", type=int)
     at.add_argument("path")
     at.add_argument("--kind", default="model card")
-    at.add_argument("--marking", default="UNCLASSIFIED")
+    at.add_argument("--marking", help="the artifact's marking (default: the submission's; a lower one needs "
+                                      "--lower-reason)")
+    at.add_argument("--lower-reason", default="", help="why the artifact is marked lower than the submission "
+                                                       "(audited)")
     at.set_defaults(func=_attach)
 
 
@@ -176,6 +179,7 @@ def _show(args: argparse.Namespace) -> int:
 
 def _attach(args: argparse.Namespace) -> int:
     with signed_in(args) as session:
-        art = submissions.attach_artifact(session, args.id, Path(args.path), args.kind, Marking.parse(args.marking))
-        print(f"Attached {art.filename}: sha256 {art.sha256}, {art.size} bytes")
+        requested = Marking.parse(args.marking) if args.marking else None
+        art = submissions.attach_artifact(session, args.id, Path(args.path), args.kind, requested, args.lower_reason)
+        print(f"Attached {art.filename} ({art.marking.banner()}): sha256 {art.sha256}, {art.size} bytes")
     return 0

@@ -129,8 +129,9 @@ def dashboard(session: Session, limit: int = 200) -> Dashboard:
 
 
 def attach_artifact(session: Session, submission_id: int, path: Path, kind: str,
-                    marking: Marking) -> Artifact:
-    """Store a file as an encrypted evidence blob with its SHA-256; one transaction."""
+                    marking: Marking | None = None, lower_reason: str = "") -> Artifact:
+    """Store a file as an encrypted evidence blob with its SHA-256; one transaction. The artifact
+    starts at the submission's marking; a lower one needs `lower_reason` (audited `marking.lower`)."""
     session.require(Permission.EDIT_SUBMISSIONS)
     if kind not in ARTIFACT_KINDS:
         raise ValidationError("kind", f"must be one of {', '.join(ARTIFACT_KINDS)}")
@@ -146,15 +147,19 @@ def attach_artifact(session: Session, submission_id: int, path: Path, kind: str,
                 f"{path.name} is {size / (1 << 20):.0f} MB; the limit is {session.settings.max_artifact_mb} MB",
             )
         with open(path, "rb") as fh:
-            return _store(session, submission_id, fh, path.name, kind, marking, limit)
+            return _store(session, submission_id, fh, path.name, kind, marking, limit, lower_reason)
     except OSError as exc:
         raise IngestError(str(path), f"cannot be read ({exc.strerror or exc}); nothing was stored") from None
 
 
 def _store(session: Session, submission_id: int, stream: BinaryIO, filename: str, kind: str,
-           marking: Marking, limit: int) -> Artifact:
+           requested: Marking | None, limit: int, lower_reason: str = "") -> Artifact:
+    from app.services import derivation
+
     with session.transaction() as conn:
-        repo.get(conn, submission_id)
+        sub = repo.get(conn, submission_id)
+        marking = derivation.settle(session, conn, requested, sub.marking, lower_reason,
+                                    f"The artifact {filename}", "submission", submission_id)
         sha, size = blobs.put_stream(conn, stream, limit, session.now(), filename)
         aid = repo.add_artifact(conn, submission_id, kind, filename, sha, size, marking,
                                 session.account.username, session.now())

@@ -186,7 +186,7 @@ def test_oversized_artifact_is_refused_with_a_message(ctx, qtbot, existing, tmp_
         fh.truncate((limit_mb << 20) + 1)
     tab = ArtifactsTab(ctx, existing.id)
     qtbot.addWidget(tab)
-    tab.attach_file(big, "other", Marking())
+    tab.attach_file(big, "other", existing.marking)
     assert len(dialogs.errors) == 1
     err = dialogs.errors[0]
     assert isinstance(err, ValidationError) and "weights.bin" in str(err) and "limit" in str(err)
@@ -199,7 +199,7 @@ def test_binary_artifact_is_not_shown_inline(ctx, qtbot, existing, tmp_path: Pat
     blob.write_bytes(b"\x00\x01\x02binary")
     tab = ArtifactsTab(ctx, existing.id)
     qtbot.addWidget(tab)
-    tab.attach_file(blob, "other", Marking())
+    tab.attach_file(blob, "other", existing.marking)
     tab.table.selectRow(0)
     assert tab.view_selected() is None
     assert "Save a copy as" in tab.message.text()
@@ -238,3 +238,28 @@ def test_pdf_artifact_is_shown_from_memory(ctx, qtbot, existing, tmp_path: Path)
     assert viewer.text is None
     qtbot.waitUntil(lambda: viewer.pdf.pageCount() == 2, timeout=3000)
     assert "(CUI)" in viewer.windowTitle()
+
+
+def test_attaching_below_the_submission_marking_asks_a_reason(ctx, qtbot, existing, tmp_path: Path,
+                                                               dialogs) -> None:  # type: ignore[no-untyped-def]
+    """The attach dialog starts at the submission's marking (CUI); choosing UNCLASSIFIED asks why,
+    and without a reason nothing is attached."""
+    from app.services import audit
+    from ui.screens.artifacts import AttachDialog
+
+    card = tmp_path / "public-card.txt"
+    card.write_text("Helix-Coder public card\n", encoding="utf-8")
+    dlg = AttachDialog(card, Marking.parse("SECRET//NOFORN"), None, existing.marking)
+    qtbot.addWidget(dlg)
+    assert dlg.marking.marking() == Marking.parse("CUI")
+    tab = ArtifactsTab(ctx, existing.id)
+    qtbot.addWidget(tab)
+    tab.attach_file(card, "model card", Marking())  # the person keeps the marking: nothing attached
+    assert dialogs.prompts and "would lower it" in dialogs.prompts[-1]
+    assert submissions.artifacts(ctx.session, existing.id) == []
+    dialogs.texts = ["published by the developer"]
+    tab.attach_file(card, "model card", Marking())
+    assert not dialogs.errors, dialogs.error_text()
+    assert [a.marking for a in submissions.artifacts(ctx.session, existing.id)] == [Marking()]
+    lowered = [e for e in audit.object_history(ctx.session, "submission", existing.id) if e.action == "marking.lower"]
+    assert lowered[0].details["reason"] == "published by the developer"

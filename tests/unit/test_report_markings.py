@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import itertools
 import json
 from datetime import date
 from pathlib import Path
@@ -124,3 +125,70 @@ def test_cli_records_inherit_and_lowering_needs_a_reason(workstation, secret_sub
     assert code == 0 and "(S//NF) Sandbox escape" in out
     code, out, err = run("assess", "coverage", str(sid), "--marking", "SECRET//BOGUS", "--record", "x")
     assert code != 0 and "'BOGUS'" in err and "known:" in err
+
+
+def test_a_vulnerability_is_marked_alike_in_the_pdf_findings_json_oscal_and_csaf(secret_submission,
+                                                                                  tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """One vulnerability, marked differently from the finding it came from, carries the same marking in
+    every format that leaves: the PDF (finding detail and annex), findings.json, OSCAL and CSAF."""
+    from app.services import csaf_exchange
+    from app.services import vulnerabilities as vs
+
+    rev, sid = secret_submission
+    finding = findings.list_findings(rev, sid)[0]
+    rel = Marking.parse("SECRET//REL TO USA, GBR")
+    draft = dataclasses.replace(vs.draft_from_finding(rev, finding), marking=rel, title="Range proxy sandbox escape",
+                                description="Escapes the evaluation sandbox through the range proxy.")
+    vuln = vs.create(rev, draft, lower_reason="released to GBR by the originator")
+    banner, portion = rel.banner(), rel.portion()
+    assert (banner, portion) == ("SECRET//REL TO USA, GBR", "(S//REL TO USA, GBR)")
+
+    stored = report_service.build(rev, sid)
+    text = " ".join(pdf_text(report_service.pdf_bytes(rev, stored.id)).split())
+    assert f"• {portion} {vuln.id} {vuln.title}" in text  # the finding's linked vulnerability
+    assert f"{portion} {vuln.id}" in text.split("Vulnerabilities logged during the review", 1)[1]  # the annex
+    oscal_bytes, findings_bytes = reports_repo.companions(rev.db.conn, stored.id)
+    findings_doc = json.loads(findings_bytes)
+    assert [v["marking"] for v in findings_doc["vulnerabilities"]] == [banner]
+    assert [v["marking"] for f in findings_doc["findings"] for v in f["vulnerabilities"]] == [banner]
+    oscal_props = [p for risk in json.loads(oscal_bytes)["assessment-results"]["results"][0]["risks"]
+                   for p in risk.get("props", [])]  # a finding's vulnerabilities travel on its risk
+    pairs = [(a["value"], b["value"]) for a, b in itertools.pairwise(oscal_props)
+             if a["name"] == "vulnerability" and b["name"] == "vulnerability-marking"]
+    assert pairs == [(vuln.id, banner)]
+
+    media = tmp_path / "media"
+    media.mkdir()
+    written = csaf_exchange.export_csaf(rev, [vuln.id], media, media_marking=Marking.parse("SECRET//NOFORN"))
+    advisory = json.loads(written.files[0].read_bytes())
+    dist = advisory["document"]["distribution"]["text"]
+    assert dist.startswith(f"Classification: {banner}.")
+    handling = [n["text"] for n in advisory["document"]["notes"] if n["category"] == "legal_disclaimer"]
+    assert handling and handling[0].startswith(f"Classification: {banner}.")
+
+
+def test_cli_attach_inherits_the_submission_marking_and_lowering_is_audited(workstation, secret_submission,
+                                                                            monkeypatch, capsys, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from app import cli
+    from app.services import audit
+
+    rev, sid = secret_submission
+    card = tmp_path / "card.md"
+    card.write_text("# Aurora 4.1 model card\n")
+
+    def run(*args: str) -> tuple[int, str, str]:
+        monkeypatch.setattr("sys.stdin", io.StringIO(workstation.passphrase("reviewer") + "\n"))
+        code = cli.main(["--data-dir", str(workstation.data_dir), "--user", "reviewer", "submission", "attach",
+                         str(sid), str(card), *args])
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    code, out, err = run()
+    assert code == 0 and "(SECRET//NOFORN)" in out, err
+    code, out, err = run("--marking", "UNCLASSIFIED")
+    assert code == 2 and "would lower it" in err
+    code, out, err = run("--marking", "UNCLASSIFIED", "--lower-reason", "the developer published this card")
+    assert code == 0 and "(UNCLASSIFIED)" in out, err
+    assert [a.marking.banner() for a in submissions.artifacts(rev, sid)] == ["SECRET//NOFORN", "UNCLASSIFIED"]
+    lowered = [e for e in audit.object_history(rev, "submission", sid) if e.action == "marking.lower"]
+    assert len(lowered) == 1 and lowered[0].details["reason"] == "the developer published this card"

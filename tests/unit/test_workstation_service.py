@@ -162,7 +162,13 @@ def test_submission_update_records_changes_and_artifact_round_trip(workstation, 
     assert change.details["changes"]["version"] == ["2.0", "2.1"]
     card = tmp_path / "model_card.md"
     card.write_bytes(b"# Falcon 2.1 model card\n" * 1000)
-    art = submissions.attach_artifact(s, created.id, card, "model card", Marking.parse("CUI"))
+    with pytest.raises(ValidationError, match="would lower it"):
+        submissions.attach_artifact(s, created.id, card, "model card", Marking.parse("CUI"))
+    assert submissions.attach_artifact(s, created.id, card, "model card").marking == Marking.parse("SECRET")
+    art = submissions.attach_artifact(s, created.id, card, "model card", Marking.parse("CUI"),
+                                      lower_reason="the developer's public model card")
+    lowered = [e for e in audit.object_history(s, "submission", created.id) if e.action == "marking.lower"]
+    assert lowered and lowered[0].details["to"] == "CUI" and lowered[0].details["from"] == "SECRET"
     import hashlib
 
     assert art.sha256 == hashlib.sha256(card.read_bytes()).hexdigest()

@@ -35,14 +35,14 @@ from PySide6.QtWidgets import (
 
 from app.model.accounts import Permission
 from app.model.errors import FrontierError, ValidationError
-from app.model.markings import Marking
+from app.model.markings import UNCLASSIFIED, Marking
 from app.model.submissions import ARTIFACT_KINDS, Artifact
 from app.services import submissions
 from ui.banner import ClassificationBanner, add_banners, window_marking
 from ui.context import UiContext
 from ui.errors import sanitize
 from ui.jobs import worker_session
-from ui.widgets.marking_picker import MarkingPicker
+from ui.widgets.marking_picker import MarkingPicker, ask_lower_reason
 from ui.widgets.sortable_table import SortableTable
 
 COLUMNS = ("File", "Kind", "Marking", "Size", "SHA-256", "Added by", "Added")
@@ -71,7 +71,8 @@ def as_text(data: bytes) -> str | None:
 
 
 class AttachDialog(QDialog):
-    def __init__(self, path: Path, ceiling: Marking | None, parent: QWidget | None = None) -> None:
+    def __init__(self, path: Path, ceiling: Marking | None, parent: QWidget | None = None,
+                 initial: Marking = UNCLASSIFIED) -> None:
         super().__init__(parent)
         self.setWindowTitle("Attach artifact")
         self.path = path
@@ -84,7 +85,7 @@ class AttachDialog(QDialog):
         for k in ARTIFACT_KINDS:
             self.kind.addItem(k)
         form.addRow("Kind", self.kind)
-        self.marking = MarkingPicker(ceiling)
+        self.marking = MarkingPicker(ceiling, marking=initial)  # starts at the submission's marking
         form.addRow("Marking", self.marking)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Attach")
@@ -211,18 +212,29 @@ class ArtifactsTab(QWidget):
         path = self.choose_open()
         if path is None:
             return
-        dlg = AttachDialog(path, self.ceiling, self)
+        try:
+            floor = submissions.get(self.ctx.session, self.submission_id).marking
+        except FrontierError as exc:
+            self.ctx.show_error(self, exc)
+            return
+        dlg = AttachDialog(path, self.ceiling, self, floor)
         if dlg.exec() != QDialog.DialogCode.Accepted:
             return
-        self.attach_file(path, dlg.kind.currentText(), dlg.marking.marking())
+        self.attach_file(path, dlg.kind.currentText(), dlg.marking.marking(), floor)
 
-    def attach_file(self, path: Path, kind: str, marking: Marking) -> None:
-        """Store the file in a background job (hashing and encrypting up to the size limit)."""
+    def attach_file(self, path: Path, kind: str, marking: Marking, floor: Marking | None = None) -> None:
+        """Store the file in a background job (hashing and encrypting up to the size limit). A marking
+        below the submission's (`floor`) is an explicit act: the reason is asked first."""
         session, sid = self.ctx.session, self.submission_id
+        if floor is None:
+            floor = submissions.get(session, sid).marking
+        why = ask_lower_reason(self, self.ctx.ask_text, floor, marking, f"The artifact {path.name}")
+        if why is None:
+            return
 
         def work(_progress: object, _cancel: object) -> Artifact:
             with worker_session(session) as s:
-                return submissions.attach_artifact(s, sid, path, kind, marking)
+                return submissions.attach_artifact(s, sid, path, kind, marking, why)
 
         self.ctx.jobs.run(work, self._attached, lambda exc: self.ctx.show_error(self, exc),
                           label=f"Attaching {path.name}", parent=self, cancellable=False)
