@@ -18,11 +18,12 @@ class DocumentKind(enum.StrEnum):
     CHECKLIST = "checklist"
     FINDINGS = "findings"
     VULNERABILITIES = "vulnerabilities"
+    DISSEMINATION = "dissemination"  # built by app.services.dissemination (reports/pdf_dissemination.py)
 
     @property
     def label(self) -> str:
         return {"checklist": "Assessment checklist", "findings": "Findings register",
-                "vulnerabilities": "Vulnerability register"}[self.value]
+                "vulnerabilities": "Vulnerability register", "dissemination": "Dissemination log"}[self.value]
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,7 @@ from storage.atomic import atomic_write
 from storage.db import Connection
 
 if TYPE_CHECKING:
+    from app.services.printables import Printable
     from reports.pdf_dissemination import LogPdf
 
 MAX_TEXT = 200
@@ -208,3 +209,18 @@ def save_log_pdf(session: Session, filters: Filters | None, path: Path | str, me
                        "filter": describe(filters or Filters())})
         egress.record(session, conn, cleared, pages=pdf.pages)
     return pdf
+
+
+def printable(session: Session, filters: Filters | None = None) -> Printable:
+    """The filtered log as a printable document: previewed, printed on a registered printer
+    accredited at least as high, or saved to media, through app.services.printables."""
+    import hashlib
+
+    from app.model.printable import DocumentKind
+    from app.services.printables import Printable
+
+    filters = filters or Filters()
+    pdf = log_pdf(session, filters)
+    stamp = session.clock().strftime("%Y%m%d-%H%M%S")
+    return Printable(DocumentKind.DISSEMINATION, "Dissemination log", f"dissemination-log-{stamp}", pdf.data,
+                     pdf.pages, pdf.marking, hashlib.sha256(pdf.data).hexdigest(), ("dissemination", describe(filters)))

@@ -30,6 +30,7 @@ from ui.widgets.sortable_table import SortableTable
 DASHBOARD_LIMIT = 200
 DASHBOARD_PANELS: list[str | Callable[[UiContext], QWidget | None]] = [
     "ui.screens.backup_screen:backup_reminder_panel",
+    "ui.screens.dissemination_screen:overdue_receipts_panel",
     "ui.screens.work_queues:awaiting_decision_panel",
     "ui.screens.work_queues:my_work_panel",
 ]
