@@ -119,6 +119,7 @@ UI_SAVES = {
     "ui/screens/vulnerabilities_screen.py": ["export_csaf_package", "export_csaf"],
     "ui/screens/backup_screen.py": ["backup.create"],
     "ui/dialogs/printable_preview.py": ["printables.write"],
+    "ui/screens/dissemination_screen.py": ["recall_service.recall"],
 }
 
 
