@@ -23,7 +23,7 @@ from datetime import date
 
 from app.model.markings import UNCLASSIFIED, Level, Marking, rollup
 from app.model.narrative import Narrative
-from app.model.partners import Partner, PartnerKind, withholding
+from app.model.partners import TLP_ORDER, Partner, PartnerKind, withholding
 from app.model.report import (
     ChecklistLink,
     CoverageDetermination,
@@ -83,6 +83,26 @@ class Release:
     @property
     def withheld(self) -> tuple[Line, ...]:
         return tuple(line for line in self.full_lines if line.withheld)
+
+    def _kept_vulnerabilities(self) -> Iterator[tuple[str, date | None]]:
+        for v in self.released.vulnerabilities or ():
+            yield v.tlp, v.embargo_until
+        for f in self.released.findings:
+            yield from ((v.tlp, v.embargo_until) for v in f.vulnerabilities)
+
+    @property
+    def tlp(self) -> Tlp | None:
+        """The most restricted TLP of the vulnerability content kept (None: the release holds none)."""
+        kept = [Tlp(t) for t, _ in self._kept_vulnerabilities() if t]
+        return max(kept, key=TLP_ORDER.index) if kept else None
+
+    @property
+    def embargo_until(self) -> date | None:
+        """The latest embargo still in force over the vulnerability content kept (only a developer's own
+        release keeps embargoed content; a lapsed embargo holds nothing back)."""
+        built = self.released.generated_at.date()
+        dates = [d for _, d in self._kept_vulnerabilities() if d is not None and d > built]
+        return max(dates) if dates else None
 
     def counts(self) -> dict[str, int]:
         """Withheld portions per section (report order; sections with none left out)."""

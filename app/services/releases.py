@@ -25,6 +25,7 @@ import json
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -202,7 +203,10 @@ def build(session: Session, submission_id: int, partner_id: int, passphrase: str
     _check_nothing_withheld_quoted(rel, document)
     request = reviewer_request(built.signature_page, built.signature_boxes, session.settings.workstation_name)
     signed = report_service.sign_with_identity(session, built.data, request, pin)
-    withheld = {"total": len(rel.withheld), "sections": rel.counts(), "reasons": rel.reason_counts()}
+    withheld = {"total": len(rel.withheld), "sections": rel.counts(), "reasons": rel.reason_counts(),
+                # TLP and embargo of the vulnerability content kept: what the dissemination log records
+                "handling": {"tlp": rel.tlp.value if rel.tlp else None,
+                             "embargo_until": rel.embargo_until.isoformat() if rel.embargo_until else None}}
     with session.transaction() as conn:
         rid = repo.insert(
             conn, submission_id=submission_id, partner_id=partner_id, partner_name=partner.name, own=rel.own,
@@ -336,6 +340,8 @@ def export(session: Session, release_id: int, destination: Path, media_label: st
         raise IntegrityError(f"release {row.control_number}: {why}; it is not exported")
     partner = partners.get(session, row.partner_id)
     marking = Marking.parse(row.marking)  # the marking both signed decisions cover
+    handling = row.withheld.get("handling", {})  # signed with the rest of the withheld summary
+    embargo = handling.get("embargo_until")
     still = withholding(partner, marking, own=row.own)
     if still:
         raise ValidationError("partner", f"{partner.name} may no longer receive {marking.banner()} "
@@ -361,8 +367,9 @@ def export(session: Session, release_id: int, destination: Path, media_label: st
             supersedes = repo.previous_export(c, row.submission_id, row.partner_id, release_id)
             entry = dissemination.record(
                 session, c, kind="release", object_type="release", object_id=row.submission_id,
-                revision=row.control_number, partner_id=row.partner_id, marking=marking, tlp=None,
-                embargo_until=None, manifest_sha256=manifest_sha, media_label=cleared.media,
+                revision=row.control_number, partner_id=row.partner_id, marking=marking, tlp=handling.get("tlp"),
+                embargo_until=date.fromisoformat(embargo) if embargo else None, manifest_sha256=manifest_sha,
+                media_label=cleared.media,
                 approved_by=row.approved_by or "", supersedes=supersedes, own=row.own)
             repo.record_export(c, release_id, str(sealed.path), manifest_sha, cleared.media.banner(), entry,
                                session.account.username, session.now())

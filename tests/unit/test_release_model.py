@@ -108,6 +108,7 @@ def test_rel_to_partner_gets_no_noforn_and_a_recomputed_marking() -> None:
     assert [row.rule for row in r.coverage.rows] == ["Compute indicator"]
     assert [b.task for b in r.benchmarks] == ["cybench"]
     assert [v.id for v in r.vulnerabilities or ()] == ["V-001"]  # V-002 under embargo, V-003 NOFORN
+    assert rel.tlp is Tlp.CLEAR and rel.embargo_until is None
     assert r.title == full.title and r.control_number == "RC-1"
     assert r.classification_block is not None
 
@@ -140,6 +141,7 @@ def test_developer_release_is_own_and_at_most_cui() -> None:
     r = rel.released
     # the embargo does not hold against the developer's own vulnerabilities; the markings still do
     assert [v.id for v in r.vulnerabilities or ()] == ["V-001", "V-002"]
+    assert rel.tlp is Tlp.AMBER and rel.embargo_until == date(2026, 12, 1)  # what the log records
     assert [f.id for f in r.findings] == ["F-003"]
     assert r.classification_block is None
     text = _all_text(r)

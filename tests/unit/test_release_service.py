@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import tarfile
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -73,6 +74,15 @@ def ready(workstation, tmp_path: Path):  # type: ignore[no-untyped-def]
     sid = _approved_submission(workstation, extra=Finding(
         0, "Shared range result", "Allies may see the range outcome.", Severity.MEDIUM, "Coordinate with partners.",
         ("CAP-02",), marking=REL_GBR))
+    from app.model.vulnerabilities import DiscoveryContext, Vulnerability
+    from app.services import vulnerabilities
+
+    rev = workstation.session("reviewer")
+    ctx = DiscoveryContext(submission_id=sid)
+    vulnerabilities.create(rev, Vulnerability(title="Green scaffold issue", tlp=Tlp.GREEN, context=ctx,
+                                              embargo_until=date(2026, 11, 1)))
+    vulnerabilities.create(rev, Vulnerability(title="Red scaffold issue", tlp=Tlp.RED, context=ctx,
+                                              embargo_until=date(2026, 11, 1)))
     uk = partners.add(admin, UK)
     key = make_cert(tmp_path / "uk", "UK AISI", "encryption", rsa_bits=3072)
     return sid, uk, key
@@ -93,6 +103,8 @@ def test_release_to_a_rel_to_partner_end_to_end(workstation, ready, tmp_path: Pa
     for withheld in (*NOFORN_TEXTS, "Autonomous exploitation"):
         assert withheld not in text and withheld not in json.dumps(document), withheld
     assert "Shared range result" in text and "Allies may see the range outcome." in text
+    assert "Green scaffold issue" in text and "Red scaffold issue" not in text  # TLP:RED above AMBER
+    assert rel.withheld["reasons"]["TLP more restricted than the partner accepts"] == 1
     assert "(S//REL TO USA, GBR) Withheld from this release:" in text
     assert document["overall_marking"] == "SECRET//REL TO USA, GBR"
 
@@ -151,6 +163,7 @@ def test_release_to_a_rel_to_partner_end_to_end(workstation, ready, tmp_path: Pa
 
     assert hashlib.sha256((pkg / MANIFEST).read_bytes()).hexdigest() == out.manifest_sha256
     assert entry.media_label == "SECRET//REL TO USA, GBR" and entry.supersedes is None
+    assert entry.tlp is Tlp.GREEN and entry.embargo_until is None  # of the vulnerability content it carries
     with pytest.raises(ValidationError, match="is exported"):
         releases.export(rev, rel.id, tmp_path, "SECRET//REL TO USA, GBR", workstation.passphrase("reviewer"))
 
