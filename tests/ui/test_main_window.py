@@ -7,7 +7,7 @@ import threading
 from datetime import timedelta
 
 import pytest
-from PySide6.QtCore import QThread
+from PySide6.QtCore import Qt, QThread
 
 from app.model.errors import Cancelled, PassphraseChangeRequired, ValidationError
 from app.model.markings import Marking
@@ -511,15 +511,22 @@ def test_display_names_are_never_rendered_as_markup(make_ctx, qtbot, dialogs, wo
     assert w.lock_page.user.textFormat() == Qt.TextFormat.PlainText
 
 
-def test_dashboard_double_click_opens_the_submission(ctx, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_dashboard_double_click_or_enter_opens_the_submission(ctx, qtbot) -> None:  # type: ignore[no-untyped-def]
     sub = _sub(ctx, 5, name="Clicked")
     dash = DashboardScreen(ctx)
     qtbot.addWidget(dash)
+    dash.show()
+    qtbot.waitExposed(dash)
     opened: list[int] = []
     ctx.events.open_submission.connect(opened.append)
     dash.table.setCurrentCell(0, 2)
-    dash.table.doubleClicked.emit(dash.table.currentIndex())
+    rect = dash.table.visualItemRect(dash.table.item(0, 2))
+    qtbot.mouseClick(dash.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.mouseDClick(dash.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert opened == [sub.id]
+    dash.table.setFocus()
+    qtbot.keyClick(dash.table, Qt.Key.Key_Return)  # the keyboard opens it too
+    assert opened == [sub.id, sub.id]
 
 
 def test_job_errors_without_handler_reach_the_error_presenter(ctx, dialogs) -> None:  # type: ignore[no-untyped-def]

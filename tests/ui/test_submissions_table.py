@@ -105,7 +105,9 @@ def test_screen_search_box_and_double_click_open(big, qtbot) -> None:  # type: i
     opened: list[int] = []
     big.events.open_submission.connect(opened.append)
     index = screen.model.index(0, 0)
-    screen.table.doubleClicked.emit(index)
+    screen.table.setCurrentIndex(index)
+    screen.table.setFocus()
+    qtbot.keyClick(screen.table, Qt.Key.Key_Return)  # Enter opens it, as a double-click does
     assert opened == [int(screen.model.data(index))]
 
 

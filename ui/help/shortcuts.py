@@ -24,6 +24,7 @@ SHORTCUTS: list[tuple[str, str, str]] = [
     ("Anywhere", "Alt+S / Alt+H", "Open the Session / Help menu"),
     ("Editors and dialogs", "Esc", "Close; asks Save / Discard / Cancel when there are unsaved edits"),
     ("Editors and dialogs", "Tab / Shift+Tab", "Next / previous field (also out of multi-line text boxes)"),
+    ("Tables", "Enter", "Open the selected row (as a double-click does)"),
     ("Tables", "Click a column header", "Sort by that column (again: reverse)"),
     ("Tables", "Type in the filter box", "Show only rows containing the text"),
     ("Assessment checklist", "1 … 6", "Set the status of the selected item (in the item list)"),

@@ -172,7 +172,7 @@ class ArtifactsTab(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
-        self.table.doubleClicked.connect(self.view_selected)
+        self.table.activated.connect(self.view_selected)  # double-click or Enter
         layout.addWidget(self.table, 1)
         self.message = QLabel("Files are stored encrypted in the workstation database; the SHA-256 is checked "
                               "every time one is read.")

@@ -90,7 +90,7 @@ class AuditScreen(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setDefaultSectionSize(24)
         self.table.horizontalHeader().setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)
-        self.table.doubleClicked.connect(lambda _i: self.show_details())
+        self.table.activated.connect(lambda _i: self.show_details())  # double-click or Enter
         layout.addWidget(self.table, 1)
 
         pager = QHBoxLayout()

@@ -100,7 +100,7 @@ class DashboardScreen(QWidget):
         self.table.setAlternatingRowColors(True)
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        self.table.doubleClicked.connect(self._open)
+        self.table.activated.connect(self._open)  # double-click or Enter
         layout.addWidget(self.table, 1)
         self.footer = QLabel("")
         self.footer.setObjectName("hint")
@@ -151,8 +151,8 @@ class DashboardScreen(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         shown = len(self.rows)
         self.footer.setText(f"Showing the {shown} most urgent of {total_open:,} open reviews. "
-                            "Double-click a row to open it." if total_open > shown else
-                            "Double-click a row to open it.")
+                            "Double-click a row (or Enter) to open it." if total_open > shown else
+                            "Double-click a row (or Enter) to open it.")
         self._rebuild_panels()
 
     def _rebuild_panels(self) -> None:

@@ -111,7 +111,7 @@ class RunsPage(QWidget):
         hh = self.table.horizontalHeader()
         hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         hh.setStretchLastSection(True)
-        self.table.doubleClicked.connect(self._double_clicked)
+        self.table.activated.connect(self._double_clicked)  # double-click or Enter
         self.table.selectionModel().selectionChanged.connect(lambda *_a: self._update_buttons())
 
         self.empty = QLabel("No evaluation results for this submission yet.\n"

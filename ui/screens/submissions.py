@@ -81,7 +81,7 @@ class SubmissionsScreen(QWidget):
         # Fixed row height: the view never asks the model for every row's size hint.
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.table.verticalHeader().setDefaultSectionSize(26)
-        self.table.doubleClicked.connect(self._open)
+        self.table.activated.connect(self._open)  # double-click or Enter
         layout.addWidget(self.table, 1)
         self.count_label = QLabel("")
         self.count_label.setObjectName("hint")
@@ -112,7 +112,7 @@ class SubmissionsScreen(QWidget):
         self.count_label.setText(f"{n:,} submission{'s' if n != 1 else ''}"
                                  + (" match the filter" if self.model.search or self.model.status
                                     or self.model.open_only else "")
-                                 + " · double-click to open · click a column header to sort")
+                                 + " · double-click or Enter to open · click a column header to sort")
 
     @Slot(QModelIndex)
     def _open(self, index: QModelIndex) -> None:

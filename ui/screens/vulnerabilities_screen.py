@@ -261,7 +261,7 @@ class VulnerabilitiesScreen(QWidget):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
             self.table.setColumnWidth(col, width)
         header.setStretchLastSection(True)
-        self.table.doubleClicked.connect(lambda _i: self.edit_selected())
+        self.table.activated.connect(lambda _i: self.edit_selected())  # double-click or Enter
 
         layout = QVBoxLayout(self)
         title = QLabel("Vulnerability register — AI cybersecurity clearinghouse")

@@ -47,7 +47,7 @@ class QueuePanel(QGroupBox):
         self.table.resizeColumnsToContents()
         self.table.horizontalHeader().setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
         self.table.setMaximumHeight(34 + 26 * min(len(rows), 4))
-        self.table.doubleClicked.connect(self._open)
+        self.table.activated.connect(self._open)  # double-click or Enter
         QVBoxLayout(self).addWidget(self.table)
 
     def _open(self) -> None:
