@@ -48,8 +48,10 @@ def main(argv: list[str]) -> int:
     advisories = int(argv[argv.index("--advisories") + 1]) if "--advisories" in argv else 200
 
     from app.model.accounts import Role
+    from app.model.markings import Level, Marking
+    from app.model.partners import Partner, PartnerKind
     from app.model.vulnerabilities import Filters, Severity, Tlp, Vulnerability, VulnStatus
-    from app.services import csaf_exchange, csaf_merge, users, workstation
+    from app.services import csaf_exchange, csaf_merge, partners, users, workstation
     from app.services import vulnerabilities as vs
     from storage import vulns_repo
 
@@ -58,7 +60,12 @@ def main(argv: list[str]) -> int:
                                   admin_username="admin", admin_display_name="Admin",
                                   admin_passphrase=PASSPHRASE, use_keyring=False)
     users.create_and_enrol(init.session, PASSPHRASE, "reviewer", "Bench Reviewer", Role.REVIEWER, PASSPHRASE)
+    users.create_and_enrol(init.session, PASSPHRASE, "lead", "Bench Lead", Role.LEAD, PASSPHRASE)
+    # The advisories go to a partner that accepts every marking and TLP; their embargoes need a lead's override.
+    partners.add(init.session, Partner(name="Bench CERT", kind=PartnerKind.CERT, codes=("USA",),
+                                       max_level=Level.TOP_SECRET, tlp=Tlp.RED))
     init.session.close()
+    lead = workstation.sign_in(tmp / "ws", "lead", PASSPHRASE)
     session = workstation.sign_in(tmp / "ws", "reviewer", PASSPHRASE)
     other = workstation.initialize(tmp / "ws2", workstation_name="Receiver", system_high="SECRET//NOFORN",
                                    admin_username="admin", admin_display_name="Admin",
@@ -117,9 +124,12 @@ def main(argv: list[str]) -> int:
     out.mkdir()
     ids = [f"FRW-VULN-2026-{i:04d}" for i in range(1, advisories + 1)]
     t0 = time.perf_counter()
-    exported = csaf_exchange.export_csaf(session, ids, out)
+    exported = csaf_exchange.export_csaf(lead, ids, out, media_marking=Marking.parse("SECRET//NOFORN"),
+                                         recipient="Bench CERT",
+                                         override_reason="Coordinated sharing before the embargo ends")
     export_ms = (time.perf_counter() - t0) * 1000
-    figures.append((f"export {advisories} CSAF 2.1 advisories (build + schema-validate + atomic write)",
+    figures.append((f"export {advisories} CSAF 2.1 advisories to a partner (sharing check, build, schema-validate, "
+                    "atomic write, signed recipients record and dissemination log entries)",
                     f"{export_ms:.0f} ms ({export_ms / advisories:.1f} ms each)"))
     t0 = time.perf_counter()
     preview = csaf_merge.preview_import(receiver, exported.files)

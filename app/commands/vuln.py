@@ -27,7 +27,7 @@ from app.model.vulnerabilities import (
     Vulnerability,
     VulnStatus,
 )
-from app.services import csaf_exchange, csaf_merge, submissions
+from app.services import csaf_exchange, csaf_merge, csaf_sharing, submissions
 from app.services import vulnerabilities as vs
 from app.services.csaf_merge import ActionKind, ImportPreview
 from reports.csaf import Publisher
@@ -96,8 +96,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     sh.set_defaults(func=_show)
 
     add_export_pdf(s, DocumentKind.VULNERABILITIES)
-    ex = s.add_parser("export-csaf", help="write CSAF advisories (2.1 with CVSS v4, else 2.0) to a folder")
+    ex = s.add_parser("export-csaf", help="write CSAF advisories (2.1 with CVSS v4, else 2.0) for a partner")
     ex.add_argument("ids", nargs="+")
+    ex.add_argument("--recipient", required=True, metavar="PARTNER",
+                    help="the partner (name or id in the partner register) the advisories are for; entries under "
+                         "embargo, above its TLP or not releasable to it by marking are refused")
+    ex.add_argument("--override-reason", default="",
+                    help="lead only: share despite embargo or TLP, for this reason (signed, audited; markings are "
+                         "never overridden)")
     ex.add_argument("--out", required=True, help="destination folder (removable media)")
     ex.add_argument("--media-marking", required=True,
                     help="classification label of the media; entries marked above it are refused")
@@ -225,6 +231,16 @@ def _show(args: argparse.Namespace) -> int:
             print(f"  note ({note.category.value}) {note.title}: {note.text}".replace(" :", ":"))
         if v.score is not None:
             print(f"  score: {v.score} ({v.severity.value if v.severity else ''})")
+        shared = csaf_sharing.recipients(session, v.id)
+        if shared:
+            print("recipients:")
+        for shared_with in shared:
+            row = shared_with.row
+            line = (f"  v{row.version} {row.tracking_id} to {row.recipient} on {row.exported_at[:10]} by "
+                    f"{row.exported_by}: TLP:{row.tlp}, {row.marking}, media {row.media_marking}, {row.file}")
+            if row.override_reason:
+                line += f"; override by {row.override_by}: {row.override_reason}"
+            print(line + (f"  [DOES NOT HOLD: {shared_with.problem}]" if shared_with.problem else ""))
         print("history:")
         for h in vs.history(session, v.id):
             print(f"  r{h.revision} {h.ts} {h.actor} {h.action}: {', '.join(h.changes)}")
@@ -241,10 +257,15 @@ def _export(args: argparse.Namespace) -> int:
         media = Marking.parse(args.media_marking)
         if args.package:
             result = csaf_exchange.export_csaf_package(session, args.ids, Path(args.out), media.banner(),
-                                                       args._passphrase, publisher=publisher)
+                                                       args._passphrase, publisher=publisher,
+                                                       recipient=args.recipient,
+                                                       override_reason=args.override_reason)
             print(f"package {result.folder}")
         else:
-            result = csaf_exchange.export_csaf(session, args.ids, Path(args.out), publisher, media)
+            result = csaf_exchange.export_csaf(session, args.ids, Path(args.out), publisher, media,
+                                               recipient=args.recipient, override_reason=args.override_reason)
+        print(f"for {args.recipient}" + (" (lead override: " + args.override_reason.strip() + ")"
+                                         if args.override_reason.strip() else ""))
         for vid, what in result.versions.items():
             print(f"{vid}: {what}")
         for path in result.files:

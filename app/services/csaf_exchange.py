@@ -5,6 +5,7 @@ baseline later three-way merges start from) recorded once the files are on the m
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from app.model.accounts import Permission
 from app.model.errors import Cancelled, IntegrityError, ValidationError
 from app.model.markings import Marking, rollup
 from app.model.vulnerabilities import EXCHANGED_FIELDS, Vulnerability
-from app.services import egress
+from app.services import csaf_sharing, egress
 from app.services.session import Session
 from reports import csaf as csaf_report
 from reports import csaf_validate
@@ -112,10 +113,18 @@ def _record_export(session: Session, conn: Any, plans: list[_Plan], now: str, wh
     return versions
 
 
+def _shipped(plans: list[_Plan], names: Sequence[str]) -> list[csaf_sharing.Shipped]:
+    return [csaf_sharing.Shipped(v, state.tracking_id, state.version, name,
+                                 hashlib.sha256(csaf_report.to_bytes(doc)).hexdigest())
+            for (v, doc, state), name in zip(plans, names, strict=True)]
+
+
 def export_csaf(session: Session, vuln_ids: Sequence[str], folder: Path,
                 publisher: csaf_report.Publisher | None = None, media_marking: Marking | None = None,
-                progress: Progress | None = None, cancel: CancelCheck | None = None) -> ExportResult:
-    """Write one validated CSAF advisory per vulnerability into `folder` (atomically, per file).
+                progress: Progress | None = None, cancel: CancelCheck | None = None, *, recipient: str | int,
+                override_reason: str = "") -> ExportResult:
+    """Write one validated CSAF advisory per vulnerability into `folder` (atomically, per file), for
+    `recipient` (a partner's name or id) under the sharing rules of app/services/csaf_sharing.py.
 
     The tracking version increases only when exchanged content changed since the last export.
     For media leaving the workstation prefer `export_csaf_package` (signed manifest).
@@ -132,6 +141,7 @@ def export_csaf(session: Session, vuln_ids: Sequence[str], folder: Path,
     content = rollup(repo.get(session.db.conn, vid).marking for vid in vuln_ids)
     cleared = egress.clear(session, "the advisories", content, media, folder,
                            refused_as=("vulnerability.export_refused", OBJECT, ",".join(vuln_ids)))
+    sharing = csaf_sharing.clear(session, vuln_ids, recipient, override_reason)
     with session.transaction() as conn:
         plans = _build_advisories(session, conn, vuln_ids, publisher, now, media, progress, cancel)
         for _v, doc, state in plans:
@@ -140,20 +150,23 @@ def export_csaf(session: Session, vuln_ids: Sequence[str], folder: Path,
             written.append(path)
         egress.write_marking_file(folder, cleared)
         versions = _record_export(session, conn, plans, now, str(folder), publisher, media)
+        csaf_sharing.record(session, conn, sharing, _shipped(plans, [p.name for p in written]), media, folder)
         egress.record(session, conn, cleared, files=[p.name for p in written])
     return ExportResult(folder, written, versions, None)
 
 
 def export_csaf_package(session: Session, vuln_ids: Sequence[str], destination: Path, media_label: str,
                         passphrase: str, pin: str | None = None, publisher: csaf_report.Publisher | None = None,
-                        progress: Progress | None = None, cancel: CancelCheck | None = None) -> ExportResult:
-    """CSAF advisories in the reports' signed-manifest package (SHA256SUMS + SHA256SUMS.p7s + ca.pem).
+                        progress: Progress | None = None, cancel: CancelCheck | None = None, *,
+                        recipient: str | int, override_reason: str = "") -> ExportResult:
+    """CSAF advisories in the reports' signed-manifest package (SHA256SUMS + SHA256SUMS.p7s + ca.pem),
+    for `recipient` under the sharing rules (app/services/csaf_sharing.py).
 
     The package is written all at once or not at all (reports/package.py); the exchange state is
     recorded only after it is on the media.
     """
     from app.services import pki as pki_service
-    from reports.package import write_package
+    from reports.package import MANIFEST, write_package
 
     session.require(Permission.MANAGE_VULNS)
     session.require(Permission.EXPORT)
@@ -164,16 +177,19 @@ def export_csaf_package(session: Session, vuln_ids: Sequence[str], destination: 
     content = rollup(v.marking for v, _, _ in plans)
     cleared = egress.clear(session, "the advisories", content, media, destination,
                            refused_as=("vulnerability.export_refused", OBJECT, ",".join(v.id for v, _, _ in plans)))
+    sharing = csaf_sharing.clear(session, [v.id for v, _, _ in plans], recipient, override_reason)
     session.reauthenticate(passphrase)
     sign_manifest, ca_pem = pki_service.manifest_signer(session, pin)
     # The package allows [A-Za-z0-9._-] only; CSAF file names may also hold '+'.
-    files = {re.sub(r"[^A-Za-z0-9._-]", "_", csaf_report.filename(state.tracking_id)): csaf_report.to_bytes(doc)
-             for _, doc, state in plans}
+    names = [re.sub(r"[^A-Za-z0-9._-]", "_", csaf_report.filename(state.tracking_id)) for _, _, state in plans]
+    files = {name: csaf_report.to_bytes(doc) for name, (_, doc, _) in zip(names, plans, strict=True)}
     files.update(pki_service.revocation_files(session))
     stamp = now[:19].replace("-", "").replace(":", "").replace("T", "-")
     name = f"CSAF-{stamp}-{plans[0][0].id}" + (f"-and-{len(plans) - 1}-more" if len(plans) > 1 else "")
     package = write_package(Path(destination), name, files, content, media, sign_manifest, ca_pem)
+    manifest_sha256 = hashlib.sha256((package.path / MANIFEST).read_bytes()).hexdigest()
     with session.transaction() as conn:
         versions = _record_export(session, conn, plans, now, str(package.path), publisher, media)
+        csaf_sharing.record(session, conn, sharing, _shipped(plans, names), media, package.path, manifest_sha256)
         egress.record(session, conn, cleared, files=sorted(files))
     return ExportResult(package.path, [package.path / f for f in files], versions, package)

@@ -57,6 +57,7 @@ def csaf_doc(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     import storage.keys
     from app.services import csaf_exchange, vulnerabilities
     from tests.conftest import MemoryKeyring, make_workstation
+    from tests.unit.csaf_kit import partner_for
     from tests.unit.test_csaf import rich
 
     previous, iterations = keyring.get_keyring(), storage.keys.DEFAULT_ITERATIONS
@@ -69,7 +70,8 @@ def csaf_doc(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         v = vulnerabilities.create(s, rich())
         (root / "out").mkdir()
         media = Marking.parse("SECRET//NOFORN")
-        path = csaf_exchange.export_csaf(s, [v.id], root / "out", media_marking=media).files[0]
+        path = csaf_exchange.export_csaf(s, [v.id], root / "out", media_marking=media,
+                                         recipient=partner_for(s)).files[0]
         s.close()
         doc: dict[str, Any] = json.loads(path.read_bytes())
         return doc

@@ -25,6 +25,7 @@ from app.model.vulnerabilities import (
 )
 from app.services import csaf_exchange, submissions
 from app.services import vulnerabilities as vs
+from tests.unit.csaf_kit import partner_for
 from ui.screens.vulnerabilities_screen import PAGE, VulnerabilitiesScreen, VulnTableModel
 from ui.vuln_editor import CvssCalculator, VulnEditor, editor_for_finding, editor_for_sample
 
@@ -244,7 +245,8 @@ def test_import_preview_dialog_resolves_a_conflict(ctx, make_ctx, qtbot, tmp_pat
     v = vs.create(ctx.session, Vulnerability(title="Original", remediations=(Remediation(RemediationCategory.NONE_AVAILABLE, "r1"),)))
     folder = tmp_path / "m"
     folder.mkdir()
-    (path,) = csaf_exchange.export_csaf(ctx.session, [v.id], folder, media_marking=Marking.parse("CUI")).files
+    (path,) = csaf_exchange.export_csaf(ctx.session, [v.id], folder, media_marking=Marking.parse("CUI"),
+                                        recipient=partner_for(ctx.session)).files
     doc = json.loads(path.read_text())
     doc["vulnerabilities"][0]["remediations"][0]["details"] = "partner fix"
     path.write_text(json.dumps(doc))

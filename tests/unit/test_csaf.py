@@ -27,6 +27,7 @@ from app.services import csaf_exchange, csaf_merge
 from app.services import vulnerabilities as vs
 from app.services.csaf_merge import ActionKind
 from reports import csaf, csaf_validate
+from tests.unit.csaf_kit import partner_for
 
 V4 = "CVSS:4.0/AV:N/AC:L/AT:P/PR:N/UI:N/VC:H/VI:L/VA:L/SC:N/SI:N/SA:N"
 V3 = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N"
@@ -44,7 +45,7 @@ def rich(**overrides: object) -> Vulnerability:
         target=Target.SOFTWARE, vendor="Acme Corp", product="Acme Unpacker",
         product_id="pkg:pypi/acme-unpacker@2.4.1", cwe="CWE-22", cve="CVE-2026-40001", cvss_vector=V4,
         cvss_v3_vector=V3, repro_status=ReproStatus.REPRODUCED, repro_evidence="Run r-7, sample 12: step 4.",
-        discovered=date(2026, 11, 12), vendor_notified=date(2026, 11, 14), embargo_until=date(2026, 12, 10),
+        discovered=date(2026, 11, 12), vendor_notified=date(2026, 11, 14), embargo_until=date(2026, 11, 19),
         tlp=Tlp.AMBER_STRICT, remediations=(fix("Upgrade to 2.4.2."),), marking=Marking.parse("CUI"),
     )
     return dataclasses.replace(base, **overrides)  # type: ignore[arg-type]
@@ -63,7 +64,8 @@ def receiver(second_workstation):  # type: ignore[no-untyped-def]
 def export(session, vid: str, tmp_path: Path, name: str = "media") -> Path:  # type: ignore[no-untyped-def]
     folder = tmp_path / name
     folder.mkdir(exist_ok=True)
-    return csaf_exchange.export_csaf(session, [vid], folder, media_marking=Marking.parse("SECRET//NOFORN")).files[0]
+    return csaf_exchange.export_csaf(session, [vid], folder, media_marking=Marking.parse("SECRET//NOFORN"),
+                                     recipient=partner_for(session)).files[0]
 
 
 def history_rows(session) -> int:  # type: ignore[no-untyped-def]
@@ -401,7 +403,8 @@ def test_export_refuses_media_marked_lower_and_writes_nothing(sender, tmp_path) 
     folder = tmp_path / "usb"
     folder.mkdir()
     with pytest.raises(ValidationError, match="marked SECRET but the media is labelled CUI"):
-        csaf_exchange.export_csaf(sender, [v.id], folder, media_marking=Marking.parse("CUI"))
+        csaf_exchange.export_csaf(sender, [v.id], folder, media_marking=Marking.parse("CUI"),
+                                  recipient=partner_for(sender))
     assert list(folder.iterdir()) == []
 
 
@@ -423,7 +426,7 @@ def test_auditor_cannot_import_or_export(workstation, sender, tmp_path) -> None:
     with pytest.raises(PermissionDenied):
         csaf_merge.preview_import(auditor, [path])
     with pytest.raises(PermissionDenied):
-        csaf_exchange.export_csaf(auditor, [v.id], tmp_path)
+        csaf_exchange.export_csaf(auditor, [v.id], tmp_path, recipient=partner_for(sender))
 
 
 # -- signed-manifest package (the reports' package format) -----------------------------------
@@ -441,9 +444,11 @@ def test_csaf_package_is_signed_verifiable_and_imports_on_the_second_workstation
     media = tmp_path / "usb"
     media.mkdir()
     with pytest.raises(ValidationError, match="media label"):
-        csaf_exchange.export_csaf_package(sender, [a.id, b.id], media, "CUI", workstation.passphrase("reviewer"))
+        csaf_exchange.export_csaf_package(sender, [a.id, b.id], media, "CUI", workstation.passphrase("reviewer"),
+                                          recipient=partner_for(sender))
     assert list(media.iterdir()) == []
-    result = csaf_exchange.export_csaf_package(sender, [a.id, b.id], media, "SECRET", workstation.passphrase("reviewer"))
+    result = csaf_exchange.export_csaf_package(sender, [a.id, b.id], media, "SECRET", workstation.passphrase("reviewer"),
+                                               recipient=partner_for(sender))
     folder = result.folder
     names = {p.name for p in folder.iterdir()}
     assert {MANIFEST, MANIFEST_SIG, CA_FILE, "frw-vuln-2026-0001.json", "frw-vuln-2026-0002.json"} <= names

@@ -26,6 +26,7 @@ from app.services import csaf_exchange, csaf_merge
 from app.services import vulnerabilities as vs
 from app.services.csaf_merge import ActionKind
 from reports import csaf_validate
+from tests.unit.csaf_kit import partner_for
 from tests.unit.test_csaf import V3, rich
 
 NONE = Remediation(RemediationCategory.NONE_AVAILABLE, NO_REMEDIATION)
@@ -44,7 +45,8 @@ class Partner:
         self.session, self.id, self.tmp = session, v.id, tmp_path
         folder = tmp_path / "out"
         folder.mkdir(parents=True, exist_ok=True)
-        (path,) = csaf_exchange.export_csaf(session, [v.id], folder, media_marking=Marking.parse("SECRET")).files
+        (path,) = csaf_exchange.export_csaf(session, [v.id], folder, media_marking=Marking.parse("SECRET"),
+                                            recipient=partner_for(session)).files
         self.doc = json.loads(path.read_text())
         self.n = 0
 

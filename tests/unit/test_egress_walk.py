@@ -159,8 +159,10 @@ def test_every_cli_writer_refuses_media_labelled_lower(workstation, secret_recor
 
     attempts = [
         ("reviewer", "assess", "export", str(aid), "--json", "--output", str(media / "a.json"), "--media-label", "SECRET"),
-        ("reviewer", "vuln", "export-csaf", vid, "--out", str(media), "--media-marking", "CUI"),
-        ("reviewer", "vuln", "export-csaf", vid, "--out", str(media), "--media-marking", "SECRET", "--package"),
+        ("reviewer", "vuln", "export-csaf", vid, "--out", str(media), "--media-marking", "CUI",
+         "--recipient", "National CERT"),
+        ("reviewer", "vuln", "export-csaf", vid, "--out", str(media), "--media-marking", "SECRET", "--package",
+         "--recipient", "National CERT"),
         ("admin", "backup", "create", str(media), "--media-label", "SECRET//REL TO USA, GBR"),
         ("reviewer", "assess", "export-pdf", str(sid), "--output", str(media / "c.pdf"), "--media-label", "SECRET"),
         ("reviewer", "finding", "export-pdf", str(sid), "--output", str(media / "f.pdf"), "--media-label", "CUI"),

@@ -25,6 +25,7 @@ from app.model.vulnerabilities import (
 )
 from app.services import csaf_exchange, submissions
 from app.services import vulnerabilities as vs
+from tests.unit.csaf_kit import partner_for
 
 CRIT = "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N"  # 9.3
 MED = "CVSS:4.0/AV:L/AC:L/AT:N/PR:N/UI:A/VC:L/VI:N/VA:N/SC:N/SI:N/SA:N"  # 4.6
@@ -217,7 +218,8 @@ def test_cli_add_list_export_import(workstation, second_workstation, monkeypatch
     media = tmp_path / "media"
     media.mkdir()
     code, out, err = run_cli(monkeypatch, capsys, workstation.data_dir, "reviewer", pw, "vuln", "export-csaf",
-                             "FRW-VULN-2026-0001", "--out", str(media), "--media-marking", "CUI")
+                             "FRW-VULN-2026-0001", "--out", str(media), "--media-marking", "CUI",
+                             "--recipient", partner_for(workstation.session("reviewer")))
     assert code == 0, err
     assert "CSAF 2.1, tracking version 1" in out
     exported = media / "frw-vuln-2026-0001.json"
@@ -227,7 +229,8 @@ def test_cli_add_list_export_import(workstation, second_workstation, monkeypatch
 
     pki_service.ensure_ready(workstation.session("admin"))
     code, out, err = run_cli(monkeypatch, capsys, workstation.data_dir, "reviewer", pw, "vuln", "export-csaf",
-                             "FRW-VULN-2026-0001", "--out", str(media), "--media-marking", "SECRET", "--package")
+                             "FRW-VULN-2026-0001", "--out", str(media), "--media-marking", "SECRET", "--package",
+                             "--recipient", "National CERT")
     assert code == 0, err
     package = Path(out.split("package ", 1)[1].splitlines()[0])
     assert (package / "SHA256SUMS.p7s").is_file() and (package / "frw-vuln-2026-0001.json").is_file()
@@ -293,7 +296,8 @@ def test_a_vulnerability_of_a_secret_submission_is_never_silently_unclassified(w
     media = tmp_path / "usb"
     media.mkdir()
     with pytest.raises(ValidationError, match="marked SECRET"):
-        csaf_exchange.export_csaf_package(session, [stored.id], media / "pkg", "UNCLASSIFIED", "x")
+        csaf_exchange.export_csaf_package(session, [stored.id], media / "pkg", "UNCLASSIFIED", "x",
+                                          recipient=partner_for(session))
     # Lowering is possible only as an explicit act with a reason, and it is audited.
     lowered = vs.update(session, dataclasses.replace(stored, marking=Marking()), lower_reason="public CVE text only")
     assert lowered.marking == Marking()
