@@ -37,9 +37,12 @@ SNF = "SECRET//NOFORN"
 def _factories(ctx: Any, tmp_path: Path) -> dict[str, Callable[[], QWidget]]:
     from app.model.findings import EvidenceRef
     from app.model.submissions import Submission
+    from app.model.vulnerabilities import Vulnerability
     from app.services import submissions
+    from app.services import vulnerabilities as vs
     from ui.context import confirm_box, text_dialog
     from ui.dialogs.cite_evidence import CiteDialog
+    from ui.dialogs.csaf_export_dialog import CsafExportDialog
     from ui.dialogs.evidence_picker import EvidencePicker
     from ui.dialogs.import_dialog import ImportDialog
     from ui.dialogs.printable_preview import PrintablePreview, SavePdfDialog
@@ -62,6 +65,7 @@ def _factories(ctx: Any, tmp_path: Path) -> dict[str, Callable[[], QWidget]]:
     sid = submissions.create(ctx.session, Submission(
         developer="Northwind AI", model_name="Aurora", version="4.1", received=date(2026, 11, 2),
         planned_release=date(2026, 12, 1), marking=Marking.parse(SNF))).id
+    vid = vs.create(ctx.session, Vulnerability(title="Sandbox escape", marking=Marking.parse(SNF))).id
     (tmp_path / "card.md").write_text("card")
     art = Artifact(1, 1, "model card", "card.md", "0" * 64, 4, "rita", "2026-11-20", Marking.parse("CUI"))
     row = SampleRow(1, 1, "s1", 1, 1.0, {}, "input", "target", "answer", "", None, None, None, None, None, False)
@@ -78,6 +82,7 @@ def _factories(ctx: Any, tmp_path: Path) -> dict[str, Callable[[], QWidget]]:
         "RecoveryDialog": lambda: RecoveryDialog(main),
         "FirstPassphraseDialog": lambda: FirstPassphraseDialog(main),
         "ImportPreviewDialog": lambda: ImportPreviewDialog(ctx, ImportPreview((), ()), main),
+        "CsafExportDialog": lambda: CsafExportDialog(ctx, [vid], main),
         "PassphraseDialog": lambda: PassphraseDialog("sign the report", main),
         "TranscriptDialog": lambda: TranscriptDialog(row, {"messages": []}, "sample", main, SNF),
         "error box": lambda: error_box(main, ValueError("quoted content")),
@@ -142,7 +147,7 @@ def _shown(c: QWidget, window: QWidget) -> tuple[int, int] | None:
 @pytest.mark.parametrize("name", ["MainWindow", "SignInWindow", "ImportDialog", "VulnEditor", "AttachDialog",
                                   "ArtifactViewer", "NewSubmissionDialog", "ExportDialog", "MapBenchmarkDialog",
                                   "RecoveryDialog", "FirstPassphraseDialog", "ImportPreviewDialog",
-                                  "PassphraseDialog", "TranscriptDialog",
+                                  "CsafExportDialog", "PassphraseDialog", "TranscriptDialog",
                                   "error box", "confirmation", "TextQuestion", "unsaved changes",
                                   "EvidencePicker", "CiteDialog", "PrinterChoiceDialog", "SavePdfDialog",
                                   "PrintablePreview"])

@@ -271,18 +271,20 @@ def test_screen_exports_a_signed_package_of_the_selection(ctx, dialogs, workstat
 
     pki_service.ensure_ready(ctx.session)
     seed(ctx.session, 3)
+    lifted = dataclasses.replace(vs.get(ctx.session, "FRW-VULN-2026-0002"), embargo_until=None)
+    vs.update(ctx.session, lifted)  # under embargo it would be refused (tests/ui/test_csaf_export_dialog.py)
     screen = VulnerabilitiesScreen(ctx)
     qtbot.addWidget(screen)
     screen.table.selectRow(1)
     dialogs.passphrases = [workstation.passphrase("reviewer")]
-    screen.export_package(tmp_path, "UNCLASSIFIED")
+    screen.export_package(tmp_path, "UNCLASSIFIED", partner_for(ctx.session))
     assert dialogs.errors == []
     assert screen.last_export is not None
     assert [p.name for p in screen.last_export.files] == ["frw-vuln-2026-0002.json"]
     assert (screen.last_export.folder / "SHA256SUMS.p7s").is_file()
     # Cancelled passphrase prompt: nothing exported.
     screen.last_export = None
-    screen.export_package(tmp_path, "UNCLASSIFIED")
+    screen.export_package(tmp_path, "UNCLASSIFIED", "National CERT")
     assert screen.last_export is None and dialogs.prompts == ["Sign the CSAF package manifest"] * 2
 
 

@@ -5,6 +5,7 @@ overrides markings, and records who received which advisory revision."""
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import io
 import json
 from datetime import date
@@ -135,8 +136,8 @@ def test_override_needs_a_lead_and_a_reason(workstation, reviewer, lead, tmp_pat
     assert (row.recipient, row.version, row.override_reason, row.override_by, row.exported_by) == (
         CERT.name, 1, REASON, "lead", "lead")
     # The override is a decision the lead signed, naming what it overrode.
-    d = [x for x in decisions.decisions_repo.for_object(lead.db.conn, "partner", str(row.partner_id))
-         if x.id == row.decision_id][0]
+    d = next(x for x in decisions.decisions_repo.for_object(lead.db.conn, "partner", str(row.partner_id))
+             if x.id == row.decision_id)
     assert d.kind == "csaf.share_override" and d.actor == "lead"
     assert decisions.problem(decisions.Registry.load(lead.db.conn, lead.db_id), d) is None
     content = decisions.content_of(d)
@@ -165,15 +166,13 @@ def test_each_revision_records_its_recipients(workstation, reviewer, tmp_path) -
     assert all(s.problem is None for s in shared)
     first = shared[0].row
     written = tmp_path / "a" / first.file
-    assert first.sha256 == __import__("hashlib").sha256(written.read_bytes()).hexdigest()
+    assert first.sha256 == hashlib.sha256(written.read_bytes()).hexdigest()
     assert (first.tlp, first.marking, first.media_marking) == ("AMBER+STRICT", "CUI", "SECRET//NOFORN")
     log = dissemination.entries(workstation.session("auditor"), Filters(kind=DisseminationKind.CSAF))
     assert [(e.object_id, e.revision) for e in log] == [(v.id, "1"), (v.id, "2"), (v.id, "2")]
 
 
 def test_a_package_records_its_manifest_hash(workstation, reviewer, tmp_path) -> None:
-    import hashlib
-
     from app.services import pki as pki_service
 
     pki_service.ensure_ready(workstation.session("admin"))

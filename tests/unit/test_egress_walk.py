@@ -117,6 +117,8 @@ UI_SAVES = {
     "ui/screens/artifacts.py": ["save_artifact_copy"],
     "ui/screens/report_screen.py": ["report_service.export"],
     "ui/screens/vulnerabilities_screen.py": ["export_csaf_package", "export_csaf"],
+    # picks the folder and the recipient; the screen then calls the two checked exporters above
+    "ui/dialogs/csaf_export_dialog.py": ["csaf_sharing.check"],
     "ui/screens/backup_screen.py": ["backup.create"],
     "ui/dialogs/printable_preview.py": ["printables.write"],
     "ui/screens/dissemination_screen.py": ["recall_service.recall"],

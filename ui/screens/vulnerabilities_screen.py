@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFileDialog,
     QHeaderView,
-    QInputDialog,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
@@ -42,6 +41,7 @@ from app.services.csaf_merge import ActionKind, ImportPreview, ImportResult
 from app.services.session import Session
 from ui.banner import add_banners, window_marking
 from ui.context import UiContext
+from ui.dialogs.csaf_export_dialog import CsafExportDialog, ExportRequest
 from ui.dialogs.printable_preview import PrintablePreview, open_preview
 from ui.errors import sanitize
 from ui.jobs import worker_session
@@ -382,17 +382,34 @@ class VulnerabilitiesScreen(QWidget):
         if not ids:
             self.ctx.events.status_message.emit("Select the vulnerabilities to export first.")
             return
-        folder = QFileDialog.getExistingDirectory(self, "Export CSAF advisories to removable media")
-        if not folder:
+        try:
+            dialog = CsafExportDialog(self.ctx, ids, self)
+        except FrontierError as exc:
+            self.ctx.show_error(self, exc)
             return
-        label, ok = QInputDialog.getText(self, "Media label", "Classification label of the media (e.g. SECRET):",
-                                         text=self.ctx.session.settings.system_high)
-        if ok and label.strip():
-            self.export_package(Path(folder), label.strip())
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return
+        self.run_export(dialog.request())
 
-    def export_package(self, folder: Path, media_label: str) -> None:
+    def run_export(self, request: ExportRequest | None) -> None:
+        """Carry out what the export dialog asked for."""
+        if request is None:
+            return
+        ids = list(request.vuln_ids)
+        if request.package:
+            self.export_package(request.folder, request.media_label, request.recipient, request.override_reason, ids)
+        else:
+            try:
+                media = Marking.parse(request.media_label)
+            except FrontierError as exc:
+                self.ctx.show_error(self, exc)
+                return
+            self.export_selected(request.folder, media, request.recipient, request.override_reason, ids)
+
+    def export_package(self, folder: Path, media_label: str, recipient: str, override_reason: str = "",
+                       ids: list[str] | None = None) -> None:
         """Signed-manifest package, as report exports: asks for the passphrase to sign the manifest."""
-        ids = self.selected_ids()
+        ids = ids or self.selected_ids()
         passphrase = self.ctx.ask_passphrase(self, "Sign the CSAF package manifest")
         if not passphrase:
             return
@@ -401,7 +418,8 @@ class VulnerabilitiesScreen(QWidget):
         def work(progress: Any, cancel: Any) -> csaf_exchange.ExportResult:
             with worker_session(session) as s:
                 return csaf_exchange.export_csaf_package(s, ids, folder, media_label, passphrase, progress=progress,
-                                              cancel=cancel)
+                                                         cancel=cancel, recipient=recipient,
+                                                         override_reason=override_reason)
 
         def done(result: csaf_exchange.ExportResult) -> None:
             self.last_export = result
@@ -411,14 +429,15 @@ class VulnerabilitiesScreen(QWidget):
         self.ctx.jobs.run(work, done, lambda exc: self.ctx.show_error(self, exc), label="Exporting CSAF",
                           parent=self)
 
-    def export_selected(self, folder: Path, media_marking: Marking | None = None) -> None:
-        ids = self.selected_ids()
+    def export_selected(self, folder: Path, media_marking: Marking | None, recipient: str,
+                        override_reason: str = "", ids: list[str] | None = None) -> None:
+        ids = ids or self.selected_ids()
         session = self.ctx.session
 
         def work(progress: Any, cancel: Any) -> csaf_exchange.ExportResult:
             with worker_session(session) as s:
                 return csaf_exchange.export_csaf(s, ids, folder, media_marking=media_marking, progress=progress,
-                                      cancel=cancel)
+                                                 cancel=cancel, recipient=recipient, override_reason=override_reason)
 
         def done(result: csaf_exchange.ExportResult) -> None:
             self.last_export = result
