@@ -22,6 +22,7 @@ from app.services import assessment, coverage, findings, results, submissions
 from app.services import reports as report_service
 from reports.marking_lint import pdf_text
 from storage import reports_repo, settings_repo
+from tests.unit.csaf_kit import partner_for
 
 SNF = Marking.parse("SECRET//NOFORN")
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "inspect"
@@ -159,7 +160,10 @@ def test_a_vulnerability_is_marked_alike_in_the_pdf_findings_json_oscal_and_csaf
 
     media = tmp_path / "media"
     media.mkdir()
-    written = csaf_exchange.export_csaf(rev, [vuln.id], media, media_marking=Marking.parse("SECRET//NOFORN"))
+    vuln = vs.update(rev, dataclasses.replace(vs.get(rev, vuln.id), embargo_until=None),  # shared: embargo lifted
+                     lower_reason="released to GBR by the originator")
+    written = csaf_exchange.export_csaf(rev, [vuln.id], media, media_marking=Marking.parse("SECRET//NOFORN"),
+                                        recipient=partner_for(rev))
     advisory = json.loads(written.files[0].read_bytes())
     dist = advisory["document"]["distribution"]["text"]
     assert dist.startswith(f"Classification: {banner}.")
