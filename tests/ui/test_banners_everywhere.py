@@ -46,6 +46,7 @@ def _factories(ctx: Any, tmp_path: Path) -> dict[str, Callable[[], QWidget]]:
     from ui.dialogs.evidence_picker import EvidencePicker
     from ui.dialogs.import_dialog import ImportDialog
     from ui.dialogs.printable_preview import PrintablePreview, SavePdfDialog
+    from ui.dialogs.sealed_package import OpenSealedDialog, SealDialog
     from ui.errors import error_box
     from ui.jobs import JobRunner
     from ui.main_window import MainWindow
@@ -95,6 +96,8 @@ def _factories(ctx: Any, tmp_path: Path) -> dict[str, Callable[[], QWidget]]:
                                                            [PrinterOption("hallway", None, True)], 3, main),
         "SavePdfDialog": lambda: SavePdfDialog(_printable(), main),
         "PrintablePreview": lambda: PrintablePreview(ctx, _printable(), main),
+        "SealDialog": lambda: SealDialog(["Federal Test Lab"], [SNF], None, main),
+        "OpenSealedDialog": lambda: OpenSealedDialog(main),
     }
 
 
@@ -150,7 +153,7 @@ def _shown(c: QWidget, window: QWidget) -> tuple[int, int] | None:
                                   "CsafExportDialog", "PassphraseDialog", "TranscriptDialog",
                                   "error box", "confirmation", "TextQuestion", "unsaved changes",
                                   "EvidencePicker", "CiteDialog", "PrinterChoiceDialog", "SavePdfDialog",
-                                  "PrintablePreview"])
+                                  "PrintablePreview", "SealDialog", "OpenSealedDialog"])
 def test_banners_top_and_bottom(name, qtbot, ctx, tmp_path) -> None:  # type: ignore[no-untyped-def]
     w = _factories(ctx, tmp_path)[name]()
     qtbot.addWidget(w)

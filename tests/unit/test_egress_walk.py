@@ -120,6 +120,7 @@ UI_SAVES = {
     # picks the folder and the recipient; the screen then calls the two checked exporters above
     "ui/dialogs/csaf_export_dialog.py": ["csaf_sharing.check"],
     "ui/screens/backup_screen.py": ["backup.create"],
+    "ui/dialogs/sealed_package.py": ["sealing.seal_folder", "sealing.open_to_folder"],
     "ui/dialogs/printable_preview.py": ["printables.write"],
     "ui/screens/dissemination_screen.py": ["recall_service.recall"],
 }

@@ -41,6 +41,7 @@ from app.services import submissions, workflow
 from app.services.reports import AWAITING, ExportOutcome, PackageVerification, PdfVerification, StoredReport
 from ui.banner import add_banners
 from ui.context import UiContext
+from ui.dialogs import sealed_package as sealed_ui
 from ui.jobs import worker_session
 from ui.printing import PrintPath
 from ui.widgets.flow_layout import FlowLayout
@@ -118,6 +119,8 @@ class ReportScreen(QWidget):
         self.printing = PrintPath(ctx)  # registered printers only, checked against their labels
         self.choose_received: Callable[[QWidget], Path | None] = _choose_received
         self.choose_ca_file: Callable[[QWidget], Path | None] = _choose_ca_file
+        self.choose_seal: Callable[..., sealed_ui.SealRequest | None] = sealed_ui.choose_seal
+        self.choose_open: Callable[[QWidget], sealed_ui.OpenRequest | None] = sealed_ui.choose_open
         self._buffer: QBuffer | None = None
 
         layout = QVBoxLayout(self)
@@ -159,6 +162,14 @@ class ReportScreen(QWidget):
         self.trust_button.setVisible(ctx.can(Permission.IMPORT_TRUSTED) and ctx.can(Permission.MANAGE_USERS))
         self.trust_button.clicked.connect(self.trust_ca)
         received.addWidget(self.trust_button)
+        self.seal_button = QPushButton("Seal for partners…")
+        self.seal_button.setToolTip("Encrypt an exported package to registered partners' certificates")
+        self.seal_button.setVisible(ctx.can(Permission.EXPORT))
+        self.seal_button.clicked.connect(self.seal_for_partners)
+        received.addWidget(self.seal_button)
+        self.open_sealed_button = QPushButton("Open a sealed package…")
+        self.open_sealed_button.clicked.connect(self.open_sealed)
+        received.addWidget(self.open_sealed_button)
         received.addStretch(1)
         self.ca_label = QLabel("")
         self.ca_label.setObjectName("hint")
@@ -550,6 +561,36 @@ class ReportScreen(QWidget):
             self.ctx.show_error(self, exc)
             return
         self.results.setPlainText(f"Now trusted: {root.subject}\nSHA-256 {root.fingerprint}")
+
+
+    def seal_for_partners(self) -> None:
+        """Seal an exported package (the last one exported here, or one chosen) for registered partners."""
+        folder = self.last_export.package.path if self.last_export is not None else None
+        request = self.choose_seal(self, sealed_ui.partner_names(self.ctx), MEDIA_LABELS, folder)
+        if request is None:
+            return
+        try:
+            text = sealed_ui.seal(self.ctx, request)
+        except FrontierError as exc:
+            self.ctx.show_error(self, exc)
+            return
+        self.results.setPlainText(text)
+
+    def open_sealed(self) -> None:
+        """Decrypt a sealed package from a partner or another workstation and verify what it holds."""
+        request = self.choose_open(self)
+        if request is None:
+            return
+        try:
+            opened = sealed_ui.open_sealed(self.ctx, self, request)
+        except FrontierError as exc:
+            self.ctx.show_error(self, exc)
+            return
+        if opened is None:
+            return
+        folder, result = opened
+        self._show_verification(result)
+        self.results.setPlainText(f"Opened into {folder}\n" + self.results.toPlainText())
 
 
 def _choose_received(parent: QWidget) -> Path | None:
