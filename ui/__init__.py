@@ -13,8 +13,9 @@ Conventions (the same text lives in the engineers' brief):
 - Every screen receives a `ui.context.UiContext`: the session, the one job runner
   (`ctx.jobs.run(fn, on_done, ...)`, ui/jobs.py), the one error presenter (`ctx.show_error`),
   passphrase/confirm/text prompts and cross-screen signals (`ctx.events`). No globals.
-- Work off the GUI thread goes through `ctx.jobs`; database work inside a job uses
-  `ui.jobs.worker_session(ctx.session)` (its own SQLCipher connection).
+- Work off the GUI thread goes through `ctx.jobs`; database work inside a job uses `ctx.session`
+  like any other code (the session's runtime gives each thread its own SQLCipher connection), and
+  screens refresh from `ctx.events.data_changed` (what each committed write changed).
 - The UI never writes SQL and never decides authorisation: services do; the UI only hides what a
   role cannot use. Text from records and files is shown as plain text, never markup.
 - Top-level windows that show content carry classification banners (ui/banner.py).

@@ -21,11 +21,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 from PySide6.QtWidgets import QAbstractButton, QDialog, QMessageBox, QWidget
 
 from app.model.accounts import Permission
 from app.model.errors import PermissionDenied
+from app.services.runtime import ChangeSet
 from app.services.session import Session
 from ui import errors
 from ui.banner import add_banners, window_marking
@@ -51,6 +52,32 @@ class UiEvents(QObject):
     status_message = Signal(str)  # short message for the status bar
     settings_changed = Signal()  # workstation settings saved (idle timer, thresholds)
     modified_changed = Signal()  # an editor gained or lost unsaved edits (titles carry the mark)
+    # What a committed write changed (app/services/runtime.ChangeSet), on the GUI thread, from any
+    # thread's transaction; submissions_changed / submission_changed follow from it.
+    data_changed = Signal(object)
+    _relay = Signal(object)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._relay.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
+
+    def committed(self, changes: ChangeSet) -> None:
+        """Runtime listener: called on the committing thread; delivers on the GUI thread."""
+        if QThread.currentThread() is self.thread():
+            self._deliver(changes)
+        else:
+            self._relay.emit(changes)
+
+    @Slot(object)
+    def _deliver(self, changes: ChangeSet) -> None:
+        self.data_changed.emit(changes)
+        touched = changes.submissions()
+        if touched or changes.touches("submission"):
+            self.submissions_changed.emit()
+        for sid in sorted(touched):
+            self.submission_changed.emit(sid)
+        if changes.touches("settings"):
+            self.settings_changed.emit()
 
 
 def text_dialog(parent: QWidget | None, title: str, label: str) -> TextQuestion:
@@ -88,6 +115,10 @@ class UiContext:
     text_prompt: TextPrompt = _ask_text
     unsaved_prompt: UnsavedPrompt = ask_unsaved
     deferred_errors: list[tuple[QWidget | None, BaseException]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        # Screens refresh from what was really committed, by whichever thread (runtime broadcast).
+        self.session.runtime.subscribe(self.events.committed)
 
     def __setattr__(self, name: str, value: object) -> None:
         super().__setattr__(name, value)

@@ -7,28 +7,25 @@
 `on_done(result)` / `on_error(exc)` are always called on the GUI thread. A progress dialog (counts,
 time left, Cancel) appears only if the job is still running after `slow_ms` (300 ms).
 
-SQLCipher: a connection must not be shared with a worker thread mid-transaction. A job that
-touches the database opens its own connection with `worker_session(session)` (a Session copy on
-`session.worker_db()`, closed when the block ends). Services decide nothing about threads.
+SQLCipher: a connection must not be shared with a worker thread mid-transaction. A job simply uses
+the session: `session.db` is the calling thread's own connection, handed out and closed by the
+session's runtime (app/services/runtime.py). Services decide nothing about threads.
 
 Tests build `JobRunner(synchronous=True)`: `fn` runs inline and callbacks fire before `run` returns.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal, Slot
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
 from app.model.errors import Cancelled
-from app.services.session import Session
 
 ProgressFn = Callable[[int, int, str], None]
 CancelFn = Callable[[], bool]
@@ -38,16 +35,6 @@ ErrorFn = Callable[[BaseException], None]
 
 SLOW_MS = 300
 _PROGRESS_INTERVAL_S = 0.05  # throttle cross-thread progress signals
-
-
-@contextmanager
-def worker_session(session: Session) -> Iterator[Session]:
-    """A Session on its own database connection, for use inside a job's worker thread."""
-    db = session.worker_db()
-    try:
-        yield dataclasses.replace(session, db=db)
-    finally:
-        db.close()
 
 
 def time_left(done: int, total: int, elapsed: float) -> str:

@@ -183,16 +183,13 @@ def create(session: Session, dest: Path, passphrase: str, progress: Progress | N
         return store.BackupMeta(store.FORMAT, header.db_id, session.settings.workstation_name, session.now(),
                                 session.account.username, version, head[0], head[1], ca_fp, size, __version__)
 
-    worker = session.worker_db()
     try:
-        folder, meta, manifest = store.write_backup(dest, worker, data_key, header, make_meta,
+        folder, meta, manifest = store.write_backup(dest, session.db, data_key, header, make_meta,
                                                     pki.cert_to_pem(signer.ca_cert), signer.sign, progress, cancel)
     except FrontierError as exc:
         with contextlib.suppress(FrontierError), session.transaction() as conn:
             session.audit(conn, "backup.failed", "backup", str(dest), {"destination": str(dest), "error": str(exc)})
         raise
-    finally:
-        worker.close()
     if progress is not None:
         progress(0, 1, "Verifying the written backup")
     problems: list[str] = []

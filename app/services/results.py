@@ -12,9 +12,10 @@ Import (Permission.IMPORT_RESULTS)
         Re-importing content already stored (same file SHA-256) is reported as "duplicate" and
         not stored again. progress(done, total, text) gets byte counts over the whole batch plus a
         text such as "intercode.eval: 1,200 of 3,000 samples"; cancel() is polled between batches
-        of samples. Safe to call from a worker thread: it writes through its own connection, so
-        reads on the session's connection go on; other writes wait until the file is committed
-        (SQLite has one writer). Memory stays bounded (batches of <= 500 samples / 16 MiB).
+        of samples. Safe to call from a worker thread: `session.db` there is that thread's own
+        connection (app/services/runtime.py), so reads on the GUI thread's connection go on;
+        other writes wait until the file is committed (SQLite has one writer). Memory stays
+        bounded (batches of <= 500 samples / 16 MiB).
     propose_submission(session, model_id) -> list[tuple[Submission, str]]
         Submissions whose model name (plus version, developer) appear in a log's model id, best
         first (newest first among equals), with the reason; the UI shows them for confirmation.
@@ -83,7 +84,7 @@ from app.services import benchmark_catalog
 from app.services.session import Session
 from storage import results_repo as repo
 from storage import submissions_repo
-from storage.db import Connection, Database, DatabaseError
+from storage.db import Connection, DatabaseError
 
 Progress = Callable[[int, int, str], None]
 Cancel = Callable[[], bool]
@@ -110,28 +111,24 @@ def import_files(session: Session, paths: Sequence[str | os.PathLike[str]], subm
     total = sum(sizes)
     done_before = 0
     outcomes: list[ImportOutcome] = []
-    db = session.worker_db()
-    try:
-        for index, path in enumerate(names):
-            if cancel is not None and cancel():
-                outcomes.extend(ImportOutcome(p, None, "cancelled", "not started") for p in names[index:])
-                break
-            try:
-                outcomes.append(_import_one(session, db, path, submission_id, media_label, limits,
-                                            progress, cancel, done_before, total, index, len(names)))
-            except Cancelled:
-                outcomes.append(ImportOutcome(path, None, "cancelled", "Import cancelled; nothing was stored "
-                                              "from this file."))
-                outcomes.extend(ImportOutcome(p, None, "cancelled", "not started") for p in names[index + 1:])
-                break
-            except FrontierError as exc:
-                outcomes.append(ImportOutcome(path, None, "failed", str(exc)))
-                _audit_rejection(session, path, str(exc))
-            done_before += sizes[index]
-            if progress is not None:
-                progress(done_before, total, f"{os.path.basename(path)}: {outcomes[-1].status}")
-    finally:
-        db.close()
+    for index, path in enumerate(names):
+        if cancel is not None and cancel():
+            outcomes.extend(ImportOutcome(p, None, "cancelled", "not started") for p in names[index:])
+            break
+        try:
+            outcomes.append(_import_one(session, path, submission_id, media_label, limits,
+                                        progress, cancel, done_before, total, index, len(names)))
+        except Cancelled:
+            outcomes.append(ImportOutcome(path, None, "cancelled", "Import cancelled; nothing was stored "
+                                          "from this file."))
+            outcomes.extend(ImportOutcome(p, None, "cancelled", "not started") for p in names[index + 1:])
+            break
+        except FrontierError as exc:
+            outcomes.append(ImportOutcome(path, None, "failed", str(exc)))
+            _audit_rejection(session, path, str(exc))
+        done_before += sizes[index]
+        if progress is not None:
+            progress(done_before, total, f"{os.path.basename(path)}: {outcomes[-1].status}")
     return outcomes
 
 
@@ -141,7 +138,7 @@ def _audit_rejection(session: Session, path: str, message: str) -> None:
                       {"path": path, "problem": message[:500]})
 
 
-def _import_one(session: Session, db: Database, path: str, submission_id: int, media_label: str,
+def _import_one(session: Session, path: str, submission_id: int, media_label: str,
                 limits: Limits, progress: Progress | None, cancel: Cancel | None, done_before: int,
                 total: int, index: int, count: int) -> ImportOutcome:
     name = os.path.basename(path)
@@ -151,7 +148,7 @@ def _import_one(session: Session, db: Database, path: str, submission_id: int, m
     sha, size = sha256_file(path, cancel)
     if cancel is not None and cancel():
         raise Cancelled("Import")
-    existing = repo.find_by_sha(db.conn, sha)
+    existing = repo.find_by_sha(session.db.conn, sha)
     if existing:
         ids = ", ".join(str(r[0]) for r in existing)
         subs = ", ".join(sorted({str(r[1]) for r in existing}))
@@ -163,7 +160,7 @@ def _import_one(session: Session, db: Database, path: str, submission_id: int, m
     run_ids: list[int] = []
     stored = 0
     try:
-        with db.transaction() as conn:
+        with session.transaction() as conn:
             for parsed in log.runs:
                 run = replace(parsed.run, file_sha256=sha, original_name=name, file_size=size,
                               media_label=media_label)
@@ -188,7 +185,6 @@ def _import_one(session: Session, db: Database, path: str, submission_id: int, m
         raise StorageError(f"{name}: {exc} The import was rolled back; nothing was stored.") from None
     finally:
         log.close()
-    _record_audit_head(session)
     first = log.runs[0].run
     return ImportOutcome(path, run_ids[0], "imported", f"{name}: {len(run_ids)} run(s), {stored:,} samples imported.",
                          stored, first.task, first.model)
@@ -292,13 +288,6 @@ def _check_unchanged(path: str, before: os.stat_result) -> None:
                           "was stored") from None
     if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
         raise IngestError(path, "the file changed while it was being imported; nothing was stored")
-
-
-def _record_audit_head(session: Session) -> None:
-    # The import wrote through a worker connection; an empty transaction on the session's own
-    # connection records the new audit chain head outside the database (see Session.transaction).
-    with session.transaction():
-        pass
 
 
 def preview_file(session: Session, path: str | os.PathLike[str], limits: Limits = DEFAULT_LIMITS) -> list[EvalRun]:

@@ -13,6 +13,7 @@ from app.model.accounts import Account, Permission
 from app.model.audit import AuditEvent
 from app.model.errors import PermissionDenied
 from app.model.settings import Settings
+from app.services.runtime import ChangeSet, Runtime
 from storage import audit as audit_log
 from storage import settings_repo
 from storage.credentials import Credentials
@@ -28,8 +29,12 @@ def utc_now() -> datetime:
 
 @dataclass
 class Session:
+    """`main_db` is the connection opened at sign-in; `db` is the calling thread's connection, handed
+    out by the session's runtime (app/services/runtime.py): code in a job uses `session.db` like any
+    other code and gets its own connection."""
+
     data_dir: Path
-    db: Database
+    main_db: Database
     account: Account
     header_path: Path
     clock: Clock = utc_now
@@ -42,6 +47,14 @@ class Session:
     db_id: str = ""
     # What sign-in found that the person must see (rolled-back data, unsigned roles, ...).
     integrity_warnings: list[str] = field(default_factory=list)
+    runtime: Runtime = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.runtime = Runtime(self.main_db)
+
+    @property
+    def db(self) -> Database:
+        return self.runtime.database()
 
     @property
     def credentials(self) -> Credentials:
@@ -66,7 +79,9 @@ class Session:
 
     # -- access control (AC-3): every service checks here, the UI only reflects it ------------
     def require(self, permission: Permission) -> None:
-        if self.locked:
+        # The lock stops what the person does at the screen (the owner thread); work already handed
+        # to a job runs on to the end (a lock never cancels running work).
+        if self.locked and self.runtime.on_owner_thread:
             raise PermissionDenied("The workstation is locked; unlock it first.")
         if not self.account.can(permission):
             raise PermissionDenied(
@@ -76,12 +91,17 @@ class Session:
     # -- writes ------------------------------------------------------------------------------
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
+        """The only write path: one transaction on this thread's connection; after the commit the
+        audit head is recorded outside the database and what changed is broadcast."""
         with self.db.transaction() as conn:
+            before = audit_log.head(conn)[0]
             yield conn
             head = audit_log.head(conn)
+            changes = ChangeSet.since(conn, before) if head[0] > before else ChangeSet(())
             extends = self._extends_recorded_head(conn)
         if extends:
             self._record_head(head)
+        self.runtime.publish(changes)
 
     def audit(self, conn: Connection, action: str, object_type: str, object_id: object = None,
               details: dict[str, Any] | None = None) -> AuditEvent:
@@ -134,8 +154,5 @@ class Session:
 
         workstation.check_passphrase(self, passphrase)
 
-    def worker_db(self) -> Database:
-        return self.db.another()
-
     def close(self) -> None:
-        self.db.close()
+        self.runtime.close()

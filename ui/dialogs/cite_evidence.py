@@ -63,6 +63,5 @@ class CiteDialog(QDialog):
             self.message.setText(str(exc))
             return None
         self.ctx.events.status_message.emit(f"Cited in finding {self.cited.label}")
-        self.ctx.events.submission_changed.emit(finding.submission_id)
         self.accept()
         return self.cited

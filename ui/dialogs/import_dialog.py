@@ -48,7 +48,7 @@ from app.model.submissions import Submission
 from app.services import results, submissions
 from ui.banner import ClassificationBanner
 from ui.context import UiContext
-from ui.jobs import time_left, worker_session
+from ui.jobs import time_left
 from ui.widgets.transcript_view import clean_text, plain_tooltip
 
 FILE_FILTER = "Evaluation logs (*.eval *.json *.jsonl *.csv);;All files (*)"
@@ -317,19 +317,18 @@ class ImportDialog(QDialog):
 
         def work(_progress: object, cancel: object) -> list[Preview]:
             out = []
-            with worker_session(session) as s:
-                for p in new:
-                    try:
-                        runs = tuple(results.preview_file(s, p))
-                    except FrontierError as exc:
-                        out.append(Preview(p, error=str(exc)))
-                        continue
-                    props: dict[int, tuple[int, str, str]] = {}
-                    for r in runs:
-                        for sub, why in results.propose_submission(s, r.model):
-                            if sub.id is not None and sub.id not in props:
-                                props[sub.id] = (sub.id, sub.display_name, why)
-                    out.append(Preview(p, runs, proposals=tuple(props.values())))
+            for p in new:
+                try:
+                    runs = tuple(results.preview_file(session, p))
+                except FrontierError as exc:
+                    out.append(Preview(p, error=str(exc)))
+                    continue
+                props: dict[int, tuple[int, str, str]] = {}
+                for r in runs:
+                    for sub, why in results.propose_submission(session, r.model):
+                        if sub.id is not None and sub.id not in props:
+                            props[sub.id] = (sub.id, sub.display_name, why)
+                out.append(Preview(p, runs, proposals=tuple(props.values())))
             return out
 
         self.ctx.jobs.run(work, self._previews_ready, self._preview_failed, label="Reading log headers",
@@ -533,18 +532,17 @@ class ImportDialog(QDialog):
                 progress(before + done, grand_total, text)
                 bridge.progress.emit(int(before + done), int(grand_total), str(text))
 
-            with worker_session(session) as s:
-                # One file per call, so each row says what is happening to it now.
-                for index, path in enumerate(paths):
-                    if stop.is_set() or cancel():
-                        outcomes += [ImportOutcome(p, None, "cancelled", "not started") for p in paths[index:]]
-                        break
-                    bridge.file_started.emit(path)
-                    outcome = results.import_files(s, [path], sid, media, progress=report,
-                                                   cancel=lambda: stop.is_set() or cancel())[0]
-                    outcomes.append(outcome)
-                    bridge.file_done.emit(outcome)
-                    before += sizes[index]
+            # One file per call, so each row says what is happening to it now.
+            for index, path in enumerate(paths):
+                if stop.is_set() or cancel():
+                    outcomes += [ImportOutcome(p, None, "cancelled", "not started") for p in paths[index:]]
+                    break
+                bridge.file_started.emit(path)
+                outcome = results.import_files(session, [path], sid, media, progress=report,
+                                               cancel=lambda: stop.is_set() or cancel())[0]
+                outcomes.append(outcome)
+                bridge.file_done.emit(outcome)
+                before += sizes[index]
             return outcomes
 
         job = self.ctx.jobs.run(work, self._import_done, self._import_failed,
@@ -614,8 +612,6 @@ class ImportDialog(QDialog):
             self.progress_label.setText(f"Finished: {summary}." if summary else "Nothing to import.")
         self.counts_label.setText(f"{sum(o.samples for o in outcomes):,} samples stored")
         self._update_buttons()
-        if any(o.status == "imported" for o in outcomes):
-            self.ctx.events.submission_changed.emit(self.submission_id() or 0)
         self.imported.emit(self.outcomes)
 
     def _import_failed(self, exc: BaseException) -> None:

@@ -41,7 +41,6 @@ from app.services import submissions
 from ui.banner import ClassificationBanner, add_banners, window_marking
 from ui.context import UiContext
 from ui.errors import sanitize
-from ui.jobs import worker_session
 from ui.widgets.marking_picker import MarkingPicker, ask_lower_reason
 from ui.widgets.sortable_table import SortableTable
 
@@ -233,8 +232,7 @@ class ArtifactsTab(QWidget):
             return
 
         def work(_progress: object, _cancel: object) -> Artifact:
-            with worker_session(session) as s:
-                return submissions.attach_artifact(s, sid, path, kind, marking, why)
+            return submissions.attach_artifact(session, sid, path, kind, marking, why)
 
         self.ctx.jobs.run(work, self._attached, lambda exc: self.ctx.show_error(self, exc),
                           label=f"Attaching {path.name}", parent=self, cancellable=False)
@@ -242,7 +240,6 @@ class ArtifactsTab(QWidget):
     def _attached(self, art: Artifact) -> None:
         self.message.setText(f"Attached {art.filename} ({human_size(art.size)}), SHA-256 {art.sha256}.")
         self.refresh()
-        self.ctx.events.submission_changed.emit(self.submission_id)
 
     # -- view / save -------------------------------------------------------------------------------
     @Slot()

@@ -31,7 +31,6 @@ from app.model.markings import Marking, rollup
 from app.services import assessment, submissions
 from ui.context import UiContext
 from ui.dialogs.evidence_picker import EvidencePicker
-from ui.jobs import worker_session
 from ui.widgets.marking_picker import ask_lower_reason
 from ui.widgets.transcript_view import clean_text
 
@@ -132,20 +131,19 @@ class EvidencePanel(QGroupBox):
         sid = self.submission_id
 
         def work(_progress: object, _cancel: object) -> int:
-            with worker_session(session) as ws:
-                artifacts = {a.sha256: a for a in submissions.artifacts(ws, sid)}
-                for ref in refs:
-                    kind, _, rest = ref.partition(":")
-                    if kind == "run":
-                        assessment.add_run_evidence(ws, aid, item_id, int(rest), note, marking, None, why)
-                    elif kind == "sample":
-                        run_id, _, sample_id = rest.partition(":")
-                        assessment.add_run_evidence(ws, aid, item_id, int(run_id), note, marking, sample_id, why)
-                    elif kind == "blob" and rest in artifacts:
-                        art, data = submissions.read_artifact(ws, int(artifacts[rest].id or 0))
-                        # a copy of a marked file is marked at least as high as the file
-                        assessment.add_stream_evidence(ws, aid, item_id, io.BytesIO(data), art.filename,
-                                                       rollup([marking, art.marking]), why)
+            artifacts = {a.sha256: a for a in submissions.artifacts(session, sid)}
+            for ref in refs:
+                kind, _, rest = ref.partition(":")
+                if kind == "run":
+                    assessment.add_run_evidence(session, aid, item_id, int(rest), note, marking, None, why)
+                elif kind == "sample":
+                    run_id, _, sample_id = rest.partition(":")
+                    assessment.add_run_evidence(session, aid, item_id, int(run_id), note, marking, sample_id, why)
+                elif kind == "blob" and rest in artifacts:
+                    art, data = submissions.read_artifact(session, int(artifacts[rest].id or 0))
+                    # a copy of a marked file is marked at least as high as the file
+                    assessment.add_stream_evidence(session, aid, item_id, io.BytesIO(data), art.filename,
+                                                   rollup([marking, art.marking]), why)
             return len(refs)
 
         self.ctx.jobs.run(work, lambda _n: self._done(), lambda exc: self._failed(exc),

@@ -26,7 +26,6 @@ from app.services import audit, users
 from ui import readable
 from ui.context import UiContext
 from ui.errors import sanitize
-from ui.jobs import worker_session
 from ui.widgets.sortable_table import SortableTable
 
 PAGE_SIZE = 200
@@ -198,8 +197,7 @@ class AuditScreen(QWidget):
         self.result.setText("Verifying…")
 
         def work(_p: object, _c: object) -> ChainVerification:
-            with worker_session(session) as s:
-                return audit.verify(s)
+            return audit.verify(session)
 
         self.ctx.jobs.run(work, self._verified, self._verify_failed, label="Verifying the audit chain",
                           parent=self, cancellable=False)

@@ -24,7 +24,6 @@ from app.model.errors import FrontierError
 from app.services import backup
 from ui.context import UiContext
 from ui.errors import sanitize
-from ui.jobs import worker_session
 from ui.widgets.sortable_table import SortableTable
 
 COLUMNS = ("Time (UTC)", "By", "What", "Result", "Folder")
@@ -131,8 +130,8 @@ class BackupScreen(QWidget):
             return
 
         def work(progress: Callable[[int, int, str], None], cancel: Callable[[], bool]) -> backup.BackupResult:
-            with worker_session(self.ctx.session) as s:
-                return backup.create(s, dest, passphrase, progress=progress, cancel=cancel, media_label=label)
+            return backup.create(self.ctx.session, dest, passphrase, progress=progress, cancel=cancel,
+                                 media_label=label)
 
         self.ctx.jobs.run(work, self._created, on_error=self._failed, label="Writing the backup…", parent=self)
 
@@ -166,8 +165,7 @@ class BackupScreen(QWidget):
             return
 
         def work(progress: Callable[[int, int, str], None], cancel: Callable[[], bool]) -> backup.VerifyReport:
-            with worker_session(self.ctx.session) as s:
-                return backup.verify(s, path, passphrase, cancel=cancel)
+            return backup.verify(self.ctx.session, path, passphrase, cancel=cancel)
 
         self.ctx.jobs.run(work, self._verified, label="Verifying the backup…", parent=self)
 

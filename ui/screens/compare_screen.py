@@ -35,7 +35,6 @@ from app.model.results import Comparison, Direction, EvalRun, MetricValue, RunSt
 from app.model.submissions import Submission
 from app.services import results, submissions
 from ui.context import UiContext
-from ui.jobs import worker_session
 from ui.models.runs_model import fmt_number
 from ui.widgets.chart import ChartData, ChartKind, ChartWidget, Series, direction_note
 from ui.widgets.flow_layout import FlowLayout
@@ -541,11 +540,10 @@ class CompareScreen(QWidget):
         session = self.ctx.session
 
         def work(_progress: object, _cancel: object) -> Comparison | None:
-            with worker_session(session) as s:
-                try:
-                    return results.compare(s, name)
-                except NotFound:
-                    return None
+            try:
+                return results.compare(session, name)
+            except NotFound:
+                return None
 
         def failed(exc: BaseException) -> None:
             if request == self._request and isValid(self.chart):

@@ -37,7 +37,6 @@ from app.services import partners, releases
 from app.services.releases import ExportOutcome, SideBySide, StoredRelease
 from ui.banner import ClassificationBanner
 from ui.context import UiContext
-from ui.jobs import worker_session
 from ui.screens.report_screen import _choose_export
 from ui.widgets.flow_layout import FlowLayout
 from ui.widgets.sortable_table import SortableTable
@@ -255,10 +254,9 @@ class ReleaseTab(QWidget):
         session, sid = self.ctx.session, self.submission_id
 
         def work(progress, cancel) -> StoredRelease:  # type: ignore[no-untyped-def]
-            with worker_session(session) as ws:
-                if partner_id is None:
-                    return releases.build_for_developer(ws, sid, passphrase, progress=progress)
-                return releases.build(ws, sid, partner_id, passphrase, progress=progress)
+            if partner_id is None:
+                return releases.build_for_developer(session, sid, passphrase, progress=progress)
+            return releases.build(session, sid, partner_id, passphrase, progress=progress)
 
         self.ctx.jobs.run(work, self._built, lambda exc: self.ctx.show_error(self, exc), label="Building release",
                           parent=self)

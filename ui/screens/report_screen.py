@@ -42,7 +42,6 @@ from app.services.reports import AWAITING, ExportOutcome, PackageVerification, P
 from ui.banner import add_banners
 from ui.context import UiContext
 from ui.dialogs import sealed_package as sealed_ui
-from ui.jobs import worker_session
 from ui.printing import PrintPath
 from ui.widgets.flow_layout import FlowLayout
 from ui.widgets.sortable_table import SortableTable
@@ -402,9 +401,8 @@ class ReportScreen(QWidget):
         session = self.ctx.session
 
         def work(progress, cancel) -> StoredReport:  # type: ignore[no-untyped-def]
-            with worker_session(session) as ws:
-                submissions.get(ws, sid)  # a clear "no such submission" before any work
-                return report_service.build(ws, sid, progress, cancel)
+            submissions.get(session, sid)  # a clear "no such submission" before any work
+            return report_service.build(session, sid, progress, cancel)
 
         self.ctx.jobs.run(work, self._built, lambda exc: self.ctx.show_error(self, exc), label="Building report",
                           parent=self)
@@ -431,12 +429,14 @@ class ReportScreen(QWidget):
             pin = self.ctx.ask_passphrase(self, f"PIN for token {info.token_label}")
             if pin is None:
                 return
-        try:
-            action = report_service.countersign if countersign else report_service.sign
-            report = action(self.ctx.session, self.current.id, passphrase, pin)
-        except FrontierError as exc:
-            self.ctx.show_error(self, exc)
-            return
+        # Key derivation and the PAdES signature take seconds: a job, the passphrase asked first.
+        action = report_service.countersign if countersign else report_service.sign
+        session, report_id = self.ctx.session, self.current.id
+        self.ctx.jobs.run(lambda _p, _c: action(session, report_id, passphrase, pin), self._signed,
+                          lambda exc: self.ctx.show_error(self, exc),
+                          label=f"{verb}ing report {self.current.control_number}…", parent=self, cancellable=False)
+
+    def _signed(self, report: StoredReport) -> None:
         self.current = report
         self.refresh()
         self.select(report.id)
@@ -482,12 +482,15 @@ class ReportScreen(QWidget):
                                                    "your passphrase again")
         if passphrase is None:
             return
-        try:
-            self.last_export = report_service.export(self.ctx.session, self.current.id, folder, label, passphrase)
-        except FrontierError as exc:
-            self.ctx.show_error(self, exc)
-            return
-        pkg = self.last_export.package
+        session, report_id = self.ctx.session, self.current.id
+        self.ctx.jobs.run(lambda _p, _c: report_service.export(session, report_id, folder, label, passphrase),
+                          self._exported, lambda exc: self.ctx.show_error(self, exc),
+                          label=f"Exporting {self.current.control_number} to {folder}…", parent=self,
+                          cancellable=False)
+
+    def _exported(self, outcome: ExportOutcome) -> None:
+        self.last_export = outcome
+        pkg = outcome.package
         self.results.setPlainText(f"Package written to {pkg.path}\nmedia label {pkg.media.banner()}, content "
                                   f"{pkg.marking.banner()}\n" + "\n".join(f"{h}  {n}" for n, h in
                                                                            sorted(pkg.files.items())))
@@ -555,12 +558,12 @@ class ReportScreen(QWidget):
         passphrase = self.ctx.ask_passphrase(self, "Trust a CA certificate: enter your passphrase again")
         if passphrase is None:
             return
-        try:
-            root = pki_service.import_trusted_root(self.ctx.session, path, passphrase)
-        except FrontierError as exc:
-            self.ctx.show_error(self, exc)
-            return
-        self.results.setPlainText(f"Now trusted: {root.subject}\nSHA-256 {root.fingerprint}")
+        session = self.ctx.session
+        self.ctx.jobs.run(lambda _p, _c: pki_service.import_trusted_root(session, path, passphrase),
+                          lambda root: self.results.setPlainText(f"Now trusted: {root.subject}\n"
+                                                                 f"SHA-256 {root.fingerprint}"),
+                          lambda exc: self.ctx.show_error(self, exc), label="Trusting the CA certificate…",
+                          parent=self, cancellable=False)
 
 
     def seal_for_partners(self) -> None:

@@ -33,7 +33,6 @@ from app.services import results
 from app.services.session import Session
 from ui.context import UiContext
 from ui.dialogs.cite_evidence import CiteDialog
-from ui.jobs import worker_session
 from ui.models.runs_model import metric_text, problems, samples_text, status_text, value_text
 from ui.models.samples_model import COLUMN_INDEX, SamplesModel
 from ui.vuln_editor import VulnEditor, editor_for_sample
@@ -309,10 +308,9 @@ class RunDetail(QWidget):
         unfiltered = self.run.sample_count if flt == SampleFilter() else self.model.cached_count(flt)
 
         def work(_progress: object, _cancel: object) -> tuple[int, list[SampleRow]]:
-            with worker_session(session) as s:
-                n = unfiltered if unfiltered is not None else results.count_samples(s, run_id, flt)
-                first = results.page_samples(s, run_id, flt, 0, size, sort, descending) if n else []
-                return n, first
+            n = unfiltered if unfiltered is not None else results.count_samples(session, run_id, flt)
+            first = results.page_samples(session, run_id, flt, 0, size, sort, descending) if n else []
+            return n, first
 
         def done(result: tuple[int, list[SampleRow]]) -> None:
             if request != self._request or not isValid(self.table):

@@ -158,5 +158,4 @@ class SettingsScreen(QWidget):
         self.form_state.mark_clean()
         self.message.setText("Settings saved and recorded in the audit trail.")
         self.message.setStyleSheet("color: #1b6e2b;")
-        self.ctx.events.settings_changed.emit()
         return True

@@ -235,6 +235,7 @@ class SignInWindow(QWidget):
                       self._done, self._failed, label="Signing in", parent=self, cancellable=False)
 
     def _done(self, session: Session) -> None:
+        session.runtime.adopt()  # signed in on a job's thread; the GUI thread owns the connection now
         self.passphrase.clear()
         self.message.clear()
         self.sign_in_button.setEnabled(True)

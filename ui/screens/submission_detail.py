@@ -233,7 +233,6 @@ class SubmissionDetail(QWidget):
         except FrontierError as exc:
             self.ctx.show_error(self, exc)
             return False
-        self.ctx.events.submissions_changed.emit()
         self.close_requested.emit()
         return True
 

@@ -442,8 +442,6 @@ class SubmissionEditor(QWidget):
         self.message.setText("Saved. " + " ".join(flags) if flags else "Saved.")
         self.message.setStyleSheet("color: #8a5300;" if flags else "color: #1b6e2b;")
         assert stored.id is not None
-        self.ctx.events.submission_changed.emit(stored.id)
-        self.ctx.events.submissions_changed.emit()
         self.saved.emit(stored)
         return stored
 

@@ -114,7 +114,6 @@ class TeamTab(QWidget):
         except FrontierError as exc:
             self.ctx.show_error(self, exc)
             return
-        self.ctx.events.submission_changed.emit(self.submission_id)
         self.refresh()
 
     def remove(self) -> None:

@@ -4,6 +4,8 @@ services enforce the role, this screen only hides what the role cannot use."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -207,12 +209,24 @@ class UsersScreen(QWidget):
         admin_pass = self.ctx.ask_passphrase(self, f"Enter your passphrase to create the account '{username}'.")
         if admin_pass is None:
             return
-        try:
-            users.add_user(self.ctx.session, admin_pass, username, self.new_display.text(),
-                           Role(self.new_role.currentData()), self.new_passphrase.text())
-        except FrontierError as exc:  # ValidationError names the field (username, passphrase…)
-            _say(self.add_status, f"Not added — {exc}", False)
-            return
+        session, display, role, first = (self.ctx.session, self.new_display.text(), Role(self.new_role.currentData()),
+                                         self.new_passphrase.text())
+        # Two key derivations (the admin's check, the new slot): a job, off the GUI thread.
+        self._job(lambda: users.add_user(session, admin_pass, username, display, role, first),
+                  lambda _r: self._added(username), self.add_status, "Not added", f"Creating account {username}…")
+
+    def _job(self, work: Callable[[], object], done: Callable[[object], None], status: QLabel, refused: str,
+             label: str) -> None:
+        """Run a key-deriving action as a job; a refusal (ValidationError names the field) goes to `status`."""
+        def failed(exc: BaseException) -> None:
+            if isinstance(exc, FrontierError):
+                _say(status, f"{refused} — {exc}", False)
+            else:
+                self.ctx.show_error(self, exc)
+
+        self.ctx.jobs.run(lambda _p, _c: work(), done, failed, label=label, parent=self, cancellable=False)
+
+    def _added(self, username: str) -> None:
         self.new_passphrase.clear()
         self.new_username.clear()
         self.new_display.clear()
@@ -259,13 +273,14 @@ class UsersScreen(QWidget):
             self, f"Enter your passphrase to reset the passphrase of '{account.username}'.")
         if admin_pass is None:
             return
-        try:
-            users.reset_passphrase(self.ctx.session, admin_pass, account.username, self.reset_passphrase.text())
-        except FrontierError as exc:
-            _say(self.manage_status, f"Not reset — {exc}", False)
-            return
+        session, username, new = self.ctx.session, account.username, self.reset_passphrase.text()
+        self._job(lambda: users.reset_passphrase(session, admin_pass, username, new),
+                  lambda _r: self._was_reset(username), self.manage_status, "Not reset",
+                  f"Resetting the passphrase of {username}…")
+
+    def _was_reset(self, username: str) -> None:
         self.reset_passphrase.clear()
-        _say(self.manage_status, f"Passphrase of '{account.username}' reset.", True)
+        _say(self.manage_status, f"Passphrase of '{username}' reset.", True)
 
     @Slot()
     def issue_certificates(self) -> None:
@@ -298,13 +313,12 @@ class UsersScreen(QWidget):
         if self.own_new.text() != self.own_repeat.text():
             _say(self.own_status, "The two new passphrases differ.", False)
             return
-        try:
-            users.change_own_passphrase(self.ctx.session, self.old_passphrase.text(), self.own_new.text())
-        except FrontierError as exc:
-            _say(self.own_status, f"Not changed — {exc}", False)
-            return
-        finally:
-            self.old_passphrase.clear()
+        session, old, new = self.ctx.session, self.old_passphrase.text(), self.own_new.text()
+        self.old_passphrase.clear()
+        self._job(lambda: users.change_own_passphrase(session, old, new), lambda _r: self._changed_own(),
+                  self.own_status, "Not changed", "Changing your passphrase…")
+
+    def _changed_own(self) -> None:
         self.own_new.clear()
         self.own_repeat.clear()
         _say(self.own_status, "Passphrase changed.", True)

@@ -44,7 +44,6 @@ from ui.context import UiContext
 from ui.dialogs.csaf_export_dialog import CsafExportDialog, ExportRequest
 from ui.dialogs.printable_preview import PrintablePreview, open_preview
 from ui.errors import sanitize
-from ui.jobs import worker_session
 from ui.vuln_editor import SEVERITY_COLOURS, VulnEditor
 from ui.widgets.flow_layout import FlowLayout
 
@@ -416,10 +415,9 @@ class VulnerabilitiesScreen(QWidget):
         session = self.ctx.session
 
         def work(progress: Any, cancel: Any) -> csaf_exchange.ExportResult:
-            with worker_session(session) as s:
-                return csaf_exchange.export_csaf_package(s, ids, folder, media_label, passphrase, progress=progress,
-                                                         cancel=cancel, recipient=recipient,
-                                                         override_reason=override_reason)
+            return csaf_exchange.export_csaf_package(session, ids, folder, media_label, passphrase, progress=progress,
+                                                     cancel=cancel, recipient=recipient,
+                                                     override_reason=override_reason)
 
         def done(result: csaf_exchange.ExportResult) -> None:
             self.last_export = result
@@ -435,9 +433,8 @@ class VulnerabilitiesScreen(QWidget):
         session = self.ctx.session
 
         def work(progress: Any, cancel: Any) -> csaf_exchange.ExportResult:
-            with worker_session(session) as s:
-                return csaf_exchange.export_csaf(s, ids, folder, media_marking=media_marking, progress=progress,
-                                                 cancel=cancel, recipient=recipient, override_reason=override_reason)
+            return csaf_exchange.export_csaf(session, ids, folder, media_marking=media_marking, progress=progress,
+                                             cancel=cancel, recipient=recipient, override_reason=override_reason)
 
         def done(result: csaf_exchange.ExportResult) -> None:
             self.last_export = result
@@ -467,8 +464,7 @@ class VulnerabilitiesScreen(QWidget):
         marking = default_marking or Marking()
 
         def work(progress: Any, cancel: Any) -> ImportPreview:
-            with worker_session(session) as s:
-                return csaf_merge.preview_import(s, paths, marking, progress, cancel)
+            return csaf_merge.preview_import(session, paths, marking, progress, cancel)
 
         def done(preview: ImportPreview) -> None:
             dialog = ImportPreviewDialog(self.ctx, preview, self)
