@@ -56,14 +56,25 @@ class ChangeSet:
 
     @staticmethod
     def since(conn: Connection, seq: int) -> ChangeSet:
-        rows = conn.execute(
-            "SELECT action, object_type, object_id, CASE WHEN object_type = 'submission' THEN object_id "
-            "ELSE json_extract(details, '$.submission_id') END FROM audit_events WHERE seq > ? ORDER BY seq",
-            (seq,)).fetchall()
+        rows = conn.execute(_CHANGES_SQL, (seq,)).fetchall()
         return ChangeSet(tuple(Change(str(a), str(t), str(i), _int(sub)) for a, t, i, sub in rows))
 
 
 Listener = Callable[[ChangeSet], None]
+
+# The submission an audited change belongs to: named by the event, or found through the record it
+# is about (an assessment, a report, a release), so a submission's page refreshes after any of them.
+_CHANGES_SQL = """
+SELECT action, object_type, object_id,
+       CASE object_type
+           WHEN 'submission' THEN object_id
+           WHEN 'assessment' THEN (SELECT submission_id FROM assessments WHERE id = CAST(object_id AS INTEGER))
+           WHEN 'report' THEN (SELECT submission_id FROM reports WHERE id = CAST(object_id AS INTEGER))
+           WHEN 'release' THEN (SELECT submission_id FROM releases WHERE id = CAST(object_id AS INTEGER))
+           ELSE COALESCE(json_extract(details, '$.submission_id'), json_extract(details, '$.submission'))
+       END
+FROM audit_events WHERE seq > ? ORDER BY seq
+"""
 
 
 def _int(value: object) -> int | None:

@@ -109,3 +109,16 @@ def test_import_in_a_worker_thread_writes_once_records_the_head_and_broadcasts(w
     head = audit_log.head(s.db.conn)
     assert s.credentials.read().audit_head == {"seq": head[0], "hash": head[1]}
     assert [r.id for r in results.list_runs(s, sid)]
+
+
+def test_changes_to_records_of_a_submission_name_it(workstation) -> None:
+    from app.services import assessment
+
+    s = workstation.session("reviewer")
+    sid = _submission(s)
+    seen: list[ChangeSet] = []
+    s.runtime.subscribe(seen.append)
+    view = assessment.start(s, sid)  # audited on the assessment, which belongs to the submission
+    assert seen[-1].touches("assessment") and seen[-1].submissions() == {sid}
+    assessment.add_observation(s, view.id, view.template.item_ids[0], "Seen in the transcript of sample 3.")
+    assert "assessment.evidence_add" in seen[-1].actions() and seen[-1].submissions() == {sid}

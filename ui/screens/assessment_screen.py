@@ -736,7 +736,6 @@ class AssessmentScreen(QWidget):
             self.ctx.show_error(self, exc)
             return
         self.ctx.events.status_message.emit(message)
-        self.ctx.events.submission_changed.emit(self.submission_id)
         self.refresh()
 
     def start(self) -> None:
