@@ -144,15 +144,16 @@ def neutral_title(control_number: str, partner: Partner) -> str:
     return f"Release {control_number} to {partner.name}"
 
 
-def statement(counts: dict[str, int], reasons: dict[str, int]) -> str:
-    """The Withheld statement printed in the release: counts only."""
+def statement(counts: dict[str, int], reasons: dict[str, int], recipient: str) -> str:
+    """The Withheld statement printed in the release: the recipient and counts only."""
+    head = f"{WITHHELD_HEADING} for {recipient}"
     if not counts:
-        return f"{WITHHELD_HEADING}: nothing. Every portion of the full report is releasable to the recipient."
+        return f"{head}: nothing. Every portion of the full report is releasable to the recipient."
     total = sum(counts.values())
     per_section = "; ".join(f"{section} {n}" for section, n in counts.items())
     per_reason = "; ".join(f"{why} {n}" for why, n in reasons.items())
     noun = "portion was" if total == 1 else "portions were"
-    return (f"{WITHHELD_HEADING}: {total} {noun} withheld because they are not releasable to the recipient. "
+    return (f"{head}: {total} {noun} withheld because they are not releasable to the recipient. "
             f"By section: {per_section}. By reason: {per_reason}. Their content is not in this release.")
 
 
@@ -287,7 +288,7 @@ def compute(full: ReportInput, partner: Partner, *, control_number: str, today: 
     level = rollup(_kept_markings(released))
     full_lines = tuple(w.lines)
     draft = Release(partner, own, control_number, released, full_lines, ())
-    text = statement(draft.counts(), draft.reason_counts())
+    text = statement(draft.counts(), draft.reason_counts(), partner.name)
     # The statement says only what the release's own level already allows: it is marked at that level.
     released = dataclasses.replace(released, executive_summary=(*released.executive_summary, Portion(text, level)))
     released = _blocks(released, full)

@@ -144,6 +144,18 @@ def _approval_problem(session: Session, conn: Connection, row: StoredRelease) ->
 # -- build ------------------------------------------------------------------------------------------
 
 
+def build_problem(session: Session, submission_id: int) -> str | None:
+    """Why no release can be built from this submission now (None: one can)."""
+    from app.services import assessment
+
+    if not session.account.can(Permission.ASSESS):
+        return "only reviewers and leads build releases"
+    view = assessment.for_submission(session, submission_id)
+    why = "it has no assessment" if view is None else \
+        approvals.assessment_approval_problem(session, session.db.conn, view.id)
+    return f"the review is not finished ({why})" if why else None
+
+
 def _require_finished_review(session: Session, submission_id: int) -> None:
     from app.services import assessment
 

@@ -22,6 +22,23 @@ def _struck(tab_pane, needle: str) -> bool:  # type: ignore[no-untyped-def]
     return bool(cursor.charFormat().fontStrikeOut())
 
 
+def test_build_is_disabled_with_the_reason_until_the_review_is_finished(workstation, make_ctx, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from datetime import date
+
+    from app.model.submissions import Submission
+    from app.services import submissions
+
+    partners.add(workstation.session("admin"), ACME)
+    ctx = make_ctx("reviewer")
+    sid = submissions.create(ctx.session, Submission(developer="Acme AI", model_name="Falcon", version="3",
+                                                     received=date(2026, 11, 2), planned_release=date(2026, 12, 1))).id
+    tab = ReleaseTab(ctx, sid)
+    qtbot.addWidget(tab)
+    for button in (tab.build_button, tab.developer_button):
+        assert not button.isEnabled() and "the review is not finished" in button.toolTip()
+    assert not tab.approve_button.isVisibleTo(tab)
+
+
 def test_release_tab_build_compare_approve_export(workstation, ready, make_ctx, dialogs, qtbot,  # noqa: F811
                                                   tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     sid, uk, key = ready
@@ -85,6 +102,7 @@ def test_release_tab_build_compare_approve_export(workstation, ready, make_ctx, 
     lead_tab.developer_button.click()
     assert not dialogs.errors, dialogs.error_text()
     assert lead_tab.current is not None and lead_tab.current.own and lead_tab.current.partner_name == "Acme AI"
+    assert "Withheld from this release for Acme AI:" in lead_tab.released_pane.text.toPlainText()
     assert "(developer)" in lead_tab.table.item(1, 1).text()
     assert not lead_tab.approve_button.isEnabled()
     assert "two-person rule" in lead_tab.approve_button.toolTip()

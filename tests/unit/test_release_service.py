@@ -4,6 +4,7 @@ export sealed to the partner; insider edits and the refusals."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import tarfile
 from datetime import date
@@ -105,7 +106,7 @@ def test_release_to_a_rel_to_partner_end_to_end(workstation, ready, tmp_path: Pa
     assert "Shared range result" in text and "Allies may see the range outcome." in text
     assert "Green scaffold issue" in text and "Red scaffold issue" not in text  # TLP:RED above AMBER
     assert rel.withheld["reasons"]["TLP more restricted than the partner accepts"] == 1
-    assert "(S//REL TO USA, GBR) Withheld from this release:" in text
+    assert "(S//REL TO USA, GBR) Withheld from this release for UK AI Security Institute:" in text
     assert document["overall_marking"] == "SECRET//REL TO USA, GBR"
 
     sbs = releases.side_by_side(lead, rel.id)
@@ -123,6 +124,8 @@ def test_release_to_a_rel_to_partner_end_to_end(workstation, ready, tmp_path: Pa
         releases.approve(rev, rel.id, workstation.passphrase("reviewer"))
     assert releases.approve_problem(lead, rel.id) is None
     approved = releases.approve(lead, rel.id, workstation.passphrase("lead"))
+    if os.environ.get("FRW_SHOTS"):  # to look at the released, countersigned PDF (pdftoppm)
+        Path(os.environ["FRW_SHOTS"], "release.pdf").write_bytes(releases.pdf_bytes(rev, rel.id))
     assert approved.state == "approved" and approved.approved_by == "lead" and approved.sha256 != rel.built_sha256
 
     # no encryption certificate yet: a clear refusal, nothing written

@@ -231,10 +231,18 @@ class ReleaseTab(QWidget):
         self._update_buttons()
 
     def _update_buttons(self) -> None:
-        has_partner = self.partner_box.count() > 0
-        self.build_button.setEnabled(has_partner)
-        if not has_partner:
-            self.build_button.setToolTip("No partner in the register yet: an administrator adds partners first")
+        try:
+            why = releases.build_problem(self.ctx.session, self.submission_id)
+        except FrontierError as exc:
+            why = str(exc)
+        if why is None and self.partner_box.count() == 0:
+            why = "no partner in the register yet: an administrator adds partners first"
+        self.build_button.setEnabled(why is None)
+        self.developer_button.setEnabled(why is None)
+        self.build_button.setToolTip("Compute what this partner may receive, render and sign it (asks your "
+                                     "passphrase)" if why is None else f"Not possible: {why}")
+        self.developer_button.setToolTip("Build the release for the developer that submitted this model"
+                                         if why is None else f"Not possible: {why}")
         row = self.current
         problem = "select a release first" if row is None else releases.approve_problem(self.ctx.session, row.id)
         self.approve_button.setEnabled(problem is None)
