@@ -28,6 +28,8 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QScrollArea,
+    QTableWidget,
+    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -50,10 +52,11 @@ from app.model.vulnerabilities import (
     Vulnerability,
     VulnStatus,
 )
-from app.services import submissions
+from app.services import csaf_sharing, submissions
 from app.services import vulnerabilities as vs
 from ui.banner import add_banners
 from ui.context import UiContext
+from ui.errors import sanitize
 from ui.unsaved import FormState
 from ui.widgets.comment_thread import CommentThread
 from ui.widgets.entry_table import NoteList, RemediationList
@@ -383,6 +386,8 @@ class VulnEditor(QDialog):
         self.notes.setToolTip("Further CSAF notes (e.g. a partner's); description, reproduction and target "
                               "have their own fields")
         form.addRow("Notes", self.notes)
+        self.recipients = _recipients_table(ctx, v.id)
+        form.addRow("Shared with", self.recipients)
         self.status = _combo(VulnStatus, v.status, "status")
         form.addRow("Status", self.status)
         # The discussion of a saved entry (a new one gets its thread once it has an id).
@@ -489,6 +494,37 @@ class VulnEditor(QDialog):
         self.ctx.events.status_message.emit(f"Saved {stored.id}")
         self.accept()
         return True
+
+
+def _recipients_table(ctx: UiContext, vid: str) -> QTableWidget:
+    """Who received which revision of the advisory (read-only; a row its signed record does not back
+    is flagged)."""
+    table = QTableWidget(0, 6)
+    table.setObjectName("csafRecipients")
+    table.setAccessibleName("Advisory recipients")
+    table.setHorizontalHeaderLabels(["Revision", "Recipient", "Sent", "TLP / marking", "Override", "Record"])
+    table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+    table.horizontalHeader().setStretchLastSection(True)
+    for col, width in enumerate((190, 150, 170, 190, 150)):
+        table.setColumnWidth(col, width)
+    table.setMaximumHeight(130)
+    try:
+        shared = csaf_sharing.recipients(ctx.session, vid) if vid else []
+    except FrontierError:
+        shared = []
+    for s in shared:
+        r = s.row
+        row = table.rowCount()
+        table.insertRow(row)
+        override = f"{r.override_by}: {r.override_reason}" if r.override_reason else ""
+        record = "signed" if s.problem is None else f"DOES NOT HOLD: {s.problem}"
+        cells = [f"{r.tracking_id} v{r.version}", r.recipient, f"{r.exported_at[:10]} by {r.exported_by}",
+                 f"TLP:{r.tlp}, {r.marking}", override, record]
+        for col, text in enumerate(cells):
+            table.setItem(row, col, QTableWidgetItem(sanitize(text, 300)))
+    if not shared:
+        table.setToolTip("Not shared yet: Export CSAF… on the register records each recipient")
+    return table
 
 
 # -- entry points for other screens ---------------------------------------------------------

@@ -20,6 +20,7 @@ from app.model.errors import Cancelled, IngestError, IntegrityError, ValidationE
 from app.model.exchange_merge import merge
 from app.model.markings import UNCLASSIFIED, Marking, rollup
 from app.model.vulnerabilities import EXCHANGED_FIELDS, Vulnerability, VulnStatus
+from app.services import csaf_exchange
 from app.services.session import Session
 from reports import csaf_validate
 from storage import vulns_repo as repo
@@ -116,7 +117,7 @@ def _int(text: str) -> int | None:
     return int(text) if text.isdigit() else None
 
 
-def _classify(conn: Any, adv: IncomingAdvisory, item: IncomingItem) -> ImportAction:
+def _classify(conn: Any, adv: IncomingAdvisory, item: IncomingItem, own_namespace: str = "") -> ImportAction:
     common: dict[str, Any] = {
         "file": adv.path, "json_path": item.json_path, "key": item.key, "tracking_id": adv.tracking_id,
         "tracking_version": adv.tracking_version, "publisher": adv.publisher_namespace, "incoming": item.vuln,
@@ -129,6 +130,11 @@ def _classify(conn: Any, adv: IncomingAdvisory, item: IncomingItem) -> ImportAct
             f"tracking id {adv.tracking_id} matches {by_tracking.id} but {item.vuln.cve} is recorded as "
             f"{by_cve.id}; resolve by hand (nothing will be changed)"), **common)
     local = by_tracking or by_cve
+    if local is None and own_namespace and adv.publisher_namespace == own_namespace:
+        # "Returned" under our own name, yet we never issued it: a forgery or another workstation's file.
+        return ImportAction(ActionKind.INVALID, message=(
+            f"{adv.path}: claims to be advisory {adv.tracking_id} published by this workstation "
+            f"({own_namespace}), but the register holds no such advisory; nothing imported"), **common)
     if local is None:
         return ImportAction(ActionKind.NEW, message="new to this register", **common)
     state = repo.exchange_state(conn, local.id)
@@ -218,6 +224,7 @@ def preview_import(session: Session, paths: Sequence[Path], default_marking: Mar
     seen_keys: dict[tuple[str, str], str] = {}
     seen_cves: dict[str, str] = {}
     conn = session.db.conn
+    own_namespace = csaf_exchange.default_publisher(session).namespace
     sources = _sources(session, paths)
     for n, src in enumerate(sources):
         if cancel and cancel():
@@ -254,7 +261,7 @@ def preview_import(session: Session, paths: Sequence[Path], default_marking: Mar
             seen_keys[k] = where
             if item.vuln.cve:
                 seen_cves[item.vuln.cve] = where
-            actions.append(_classify(conn, adv, item))
+            actions.append(_classify(conn, adv, item, own_namespace))
         if progress:
             progress(n + 1, len(sources), f"Read {src.path.name}")
     return ImportPreview(tuple(actions), tuple(str(p) for p in paths))

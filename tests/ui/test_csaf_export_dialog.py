@@ -16,6 +16,7 @@ from tests.unit.test_csaf import rich
 from tests.unit.test_csaf_sharing import REASON, UK
 from ui.dialogs.csaf_export_dialog import CsafExportDialog
 from ui.screens.vulnerabilities_screen import VulnerabilitiesScreen
+from ui.vuln_editor import VulnEditor
 
 
 def status_column(dialog: CsafExportDialog) -> list[str]:
@@ -69,6 +70,13 @@ def test_lead_overrides_with_a_reason_and_the_export_is_recorded(make_ctx, dialo
         f"{held.id.lower()}.json"]
     (shared,) = csaf_sharing.recipients(lead.session, held.id)
     assert (shared.row.override_by, shared.row.override_reason, shared.problem) == ("lead", REASON, None)
+    # The editor lists who received which revision.
+    editor = VulnEditor(lead, vs.get(lead.session, held.id))
+    qtbot.addWidget(editor)
+    table = editor.recipients
+    assert table.rowCount() == 1
+    assert [table.item(0, c).text() for c in (0, 1, 4, 5)] == [
+        f"{held.id} v1", name, f"lead: {REASON}", "signed"]
 
 
 def test_markings_are_never_overridable_in_the_dialog(make_ctx, qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]

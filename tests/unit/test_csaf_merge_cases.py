@@ -404,3 +404,67 @@ def test_merge_never_replaces_a_local_list_edit_without_a_choice() -> None:
 def test_an_entry_without_product_round_trips_unchanged(session, tmp_path) -> None:
     v = vs.create(session, Vulnerability(title="Safeguard bypass"))
     assert Partner(session, v, tmp_path).returned().kind is ActionKind.UNCHANGED
+
+
+# -- bad returned advisories: a message naming the file, nothing recorded -----------------------
+
+def _nothing_recorded(session: Any, vid: str, before: Vulnerability, history: int) -> None:
+    assert vs.get(session, vid) == before and len(vs.history(session, vid)) == history
+
+
+def test_returned_advisory_we_never_issued_is_refused(session, tmp_path) -> None:
+    v = vs.create(session, rich())
+    partner = Partner(session, v, tmp_path)
+    partner.doc["document"]["tracking"]["id"] = "FRW-VULN-2026-0999"
+    partner.vuln["ids"][0]["text"] = "FRW-VULN-2026-0999"
+    partner.vuln["cve"] = "CVE-2026-49999"
+    action = partner.returned()
+    assert action.kind is ActionKind.INVALID
+    assert action.file in action.message and "the register holds no such advisory" in action.message
+    count = vs.count(session)
+    result = csaf_merge.apply_import(session, csaf_merge.ImportPreview((action,), (action.file,)))
+    assert result.created == [] and vs.count(session) == count
+
+
+def test_malformed_returned_advisories_name_the_file_and_change_nothing(session, tmp_path) -> None:
+    v = vs.create(session, rich(remediations=(NONE,)))
+    partner = Partner(session, v, tmp_path)
+    before, history = vs.get(session, v.id), len(vs.history(session, v.id))
+    cases = {
+        "truncated.json": json.dumps(partner.doc)[:-40],
+        "bad-category.json": json.dumps({**partner.doc, "vulnerabilities": [{
+            **partner.vuln, "remediations": [{"category": "patched", "details": "x", "product_ids": ["FRWP-1"]}]}]}),
+        "bad-vector.json": json.dumps({**partner.doc, "vulnerabilities": [{**partner.vuln, "metrics": [{
+            "content": {"cvss_v4": {"version": "4.0", "vectorString": "CVSS:4.0/AV:X", "baseScore": 1.0,
+                                    "baseSeverity": "LOW"}}, "products": ["FRWP-1"]}]}]}),
+    }
+    paths = []
+    for name, text in cases.items():
+        path = tmp_path / name
+        path.write_text(text)
+        paths.append(path)
+    preview = csaf_merge.preview_import(session, paths, Marking.parse("SECRET"))
+    assert [a.kind for a in preview.actions] == [ActionKind.INVALID] * 3
+    for action, path in zip(preview.actions, paths, strict=True):
+        assert str(path) in action.message
+    result = csaf_merge.apply_import(session, preview)
+    assert len(result.skipped) == 3 and result.updated == []
+    _nothing_recorded(session, v.id, before, history)
+
+
+def test_returned_advisory_marked_above_its_media_is_kept_high_and_flagged(session, tmp_path) -> None:
+    v = vs.create(session, rich(marking=Marking.parse("SECRET")))
+    partner = Partner(session, v, tmp_path)
+    partner.vuln["remediations"].append({"category": "mitigation", "details": "Block port 9000.",
+                                         "product_ids": ["FRWP-1"]})
+    tracking = partner.doc["document"]["tracking"]
+    tracking["version"] = str(int(tracking["version"]) + 1)
+    path = tmp_path / "returned.json"
+    path.write_text(json.dumps(partner.doc))
+    (action,) = csaf_merge.preview_import(session, [path], Marking.parse("CUI")).actions
+    assert any("arrived on media labelled CUI; report the media" in w for w in action.warnings)
+    assert action.file == str(path)
+    partner.last = action
+    got = partner.apply()
+    assert got.marking.banner() == "SECRET"  # never lowered to the media's label
+    assert rems(got)[-1] == ("mitigation", "Block port 9000.")
