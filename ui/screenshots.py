@@ -80,6 +80,46 @@ def _narrative_shot(ctx: UiContext, window: QWidget, submission_id: int,
     snap(window, "narrative_editor")
 
 
+def _partner_shots(app: QApplication, out: Path, admin: UiContext, lead: UiContext, folder: Path) -> None:
+    """partners_*.png: the register (administrator), the dissemination log and the dashboard's
+    overdue-receipts card, ten days after the demo packages left."""
+    from datetime import timedelta
+
+    from app.services import demo_partners
+    from ui.main_window import MainWindow
+
+    demo_partners.populate(admin.session, lead.session, folder)
+    window = MainWindow(admin)
+    window.show_screen("partners")
+    page = window.pages["partners"]
+    page.table.selectRow(0)  # type: ignore[attr-defined]
+    _snap(app, window, out, "partners_register")
+    window.close()
+    now = lead.session.clock
+    lead.session.clock = lambda: now() + timedelta(days=10)
+    window = MainWindow(lead)
+    _snap(app, window, out, "partners_dashboard_overdue_receipts")
+    window.show_screen("dissemination")
+    _snap(app, window, out, "partners_dissemination_log")
+    window.close()
+
+
+def render_partners(out: Path) -> list[Path]:
+    """Only the partner screens, on a fresh demo workstation: `python -c 'from ui.screenshots import
+    render_partners; render_partners(Path("docs/screenshots"))'`."""
+    app = QApplication.instance() or QApplication(sys.argv)
+    assert isinstance(app, QApplication)
+    theme.apply(app)
+    out.mkdir(parents=True, exist_ok=True)
+    jobs = JobRunner(synchronous=True)
+    tmp = Path(tempfile.mkdtemp(prefix="frontier-shots-"))
+    demo = create_demo_workstation(tmp / "demo")
+    passphrases = {name: p for name, (_d, _r, p) in demo.accounts.items()}
+    _partner_shots(app, out, _ctx(demo.data_dir, "admin", passphrases["admin"], jobs),
+                   _ctx(demo.data_dir, "okafor", passphrases["okafor"], jobs), tmp / "partners")
+    return sorted(out.glob("partners_*.png"))
+
+
 def render_all(out: Path) -> list[Path]:
     from ui.main_window import MainWindow
     from ui.screens.setup_wizard import SetupWizard
@@ -197,6 +237,7 @@ def render_all(out: Path) -> list[Path]:
     admin_window.show_screen("settings")
     _snap(app, admin_window, out, "17_settings_admin")
     admin_window.close()
+    _partner_shots(app, out, admin, _ctx(demo.data_dir, "okafor", passphrases["okafor"], jobs), tmp / "partners")
     for s in shots:
         s()
     return sorted(out.glob("*.png"))

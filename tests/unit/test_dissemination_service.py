@@ -203,3 +203,15 @@ def test_the_documented_openssl_command_makes_a_receipt_that_imports(workstation
                     "-signer", str(uk_key.cert_path), "-inkey", str(uk_key.key_path), "-md", "sha256",
                     "-out", "receipt.json.p7s"], cwd=folder, check=True, capture_output=True)
     assert receipts.import_receipt(lead, folder / "receipt.json").entry_id == a
+
+
+def test_demo_partners_populate_a_register_and_a_log_with_a_real_receipt(workstation, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from app.services import demo_partners
+
+    admin, lead = workstation.session("admin"), workstation.session("lead")
+    demo_partners.populate(admin, lead, tmp_path / "partners")
+    assert [p.name for p in partners.list_all(lead)] == ["CISA", "Cobalt Systems", "UK AI Security Institute"]
+    assert all(partners.problem(lead, int(p.id or 0)) is None for p in partners.list_all(lead))
+    log = dissemination.entries(lead)
+    assert len(log) == 4 and log[0].acknowledged and log[1].supersedes == log[0].id
+    assert receipts.verify_stored(lead, log[0].id) is None

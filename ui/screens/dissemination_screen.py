@@ -36,8 +36,8 @@ from ui.context import UiContext
 from ui.dialogs.printable_preview import MEDIA_LABELS, PrintablePreview, open_preview
 from ui.widgets.sortable_table import SortableTable
 
-COLUMNS = ("No.", "Sent", "Kind", "What", "To", "Marking", "TLP", "Embargo", "Media", "Approved by",
-           "Manifest SHA-256", "Acknowledgment", "Links")
+COLUMNS = ("No.", "Sent", "Kind", "What", "To", "Acknowledgment", "Supersedes / recalled", "Marking", "TLP",
+           "Embargo", "Media", "Approved by", "Manifest SHA-256")
 ACK_COLUMN = COLUMNS.index("Acknowledgment")
 _ID_ROLE = Qt.ItemDataRole.UserRole
 OVERDUE_COLOUR = "#b00020"
@@ -213,9 +213,9 @@ class DisseminationScreen(QWidget):
             ack, late = ack_text(e, today, threshold)
             overdue += late
             cells = (str(e.id), e.created_at[:10], e.kind.label, f"{e.marking.portion()} {e.what}", e.partner_name,
-                     e.marking.banner(), f"TLP:{e.tlp.value}" if e.tlp else "",
+                     ack, links_text(e), e.marking.banner(), f"TLP:{e.tlp.value}" if e.tlp else "",
                      e.embargo_until.isoformat() if e.embargo_until else "", e.media_label, e.approved_by,
-                     e.manifest_sha256[:16] + "…", ack, links_text(e))
+                     e.manifest_sha256[:16] + "…")
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setData(_ID_ROLE, e.id)
@@ -335,8 +335,8 @@ def overdue_receipts_panel(ctx: UiContext) -> QWidget | None:
     lay.addWidget(head)
     for e in late[:5]:
         days = e.unacknowledged_days(today)
-        line = QLabel(f"No. {e.id}: {e.kind.label.lower()} {e.what} to {e.partner_name}, sent {e.created_at[:10]}, "
-                      f"waiting {days} days")
+        line = QLabel(f"{e.marking.portion()} No. {e.id}: {e.kind.label.lower()} {e.what} to {e.partner_name}, sent "
+                      f"{e.created_at[:10]}, waiting {days} days")
         line.setTextFormat(Qt.TextFormat.PlainText)
         lay.addWidget(line)
     if len(late) > 5:

@@ -12,12 +12,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush, QColor, QFontDatabase
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QFileDialog,
-    QFormLayout,
+    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
-    QSplitter,
+    QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -43,7 +43,8 @@ from ui.context import UiContext
 from ui.widgets.sortable_table import SortableTable
 
 COLUMNS = ("Name", "Kind", "Codes (REL TO)", "Up to", "TLP", "Contacts", "Certificates", "State")
-CERT_COLUMNS = ("Purpose", "Subject", "SHA-256 fingerprint", "Valid until")
+CERT_COLUMNS = ("Purpose", "Valid until", "SHA-256 fingerprint")
+FP_COLUMN = 2
 _ID_ROLE = Qt.ItemDataRole.UserRole
 
 
@@ -51,6 +52,13 @@ def _choose_certificate(parent: QWidget) -> str | None:
     name, _ = QFileDialog.getOpenFileName(parent, "Partner certificate on the media", "",
                                           "Certificates (*.pem *.crt *.cer *.der);;All files (*)")
     return name or None
+
+
+def fingerprint_text(fingerprint: str) -> str:
+    """Groups of four hexadecimal digits, as read aloud when comparing by telephone."""
+    fp = fingerprint.upper()
+    groups = [fp[i:i + 4] for i in range(0, len(fp), 4)]
+    return " ".join(groups[:8]) + "\n" + " ".join(groups[8:])
 
 
 def contacts_text(contacts: tuple[Contact, ...]) -> str:
@@ -89,7 +97,6 @@ class PartnersScreen(QWidget):
         hint.setObjectName("hint")
         hint.setWordWrap(True)
         layout.addWidget(hint)
-        split = QSplitter(Qt.Orientation.Vertical)
         self.table = SortableTable(0, len(COLUMNS))
         self.table.setObjectName("partnersTable")
         self.table.setHorizontalHeaderLabels(COLUMNS)
@@ -98,9 +105,10 @@ class PartnersScreen(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.verticalHeader().setVisible(False)
         self.table.itemSelectionChanged.connect(self._selected)
-        split.addWidget(self.table)
-        split.addWidget(self._details())
-        layout.addWidget(split, 1)
+        layout.addWidget(self.table, 1)
+        details = self._details()
+        details.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        layout.addWidget(details)
         self.status = QLabel("")
         self.status.setObjectName("partnersStatus")
         self.status.setWordWrap(True)
@@ -114,7 +122,7 @@ class PartnersScreen(QWidget):
         row = QHBoxLayout(box)
         row.setContentsMargins(0, 0, 0, 0)
         form_box = QGroupBox("Partner" if self.admin else "Partner (read only)")
-        form = QFormLayout(form_box)
+        form = QGridLayout(form_box)
         self.name = QLineEdit()
         self.name.setObjectName("partnerName")
         self.kind = QComboBox()
@@ -141,15 +149,15 @@ class PartnersScreen(QWidget):
         self.contacts = QPlainTextEdit()
         self.contacts.setObjectName("partnerContacts")
         self.contacts.setPlaceholderText("one a line: Name; email; phone; role")
-        self.contacts.setFixedHeight(70)
-        form.addRow("Name", self.name)
-        form.addRow("Kind", self.kind)
-        form.addRow("Codes", self.codes)
-        form.addRow("Up to", self.level)
-        form.addRow("Accepts up to", self.tlp)
-        form.addRow("Accesses", self.accesses)
-        form.addRow("Developer", self.developer)
-        form.addRow("Contacts", self.contacts)
+        self.contacts.setFixedHeight(56)
+        # Two label/field pairs a row: the register table above keeps most of the height.
+        pairs = (("Name", self.name), ("Kind", self.kind), ("Codes", self.codes), ("Up to", self.level),
+                 ("Accepts up to", self.tlp), ("Accesses", self.accesses), ("Developer", self.developer))
+        for i, (label, field) in enumerate(pairs):
+            form.addWidget(QLabel(label), i // 2, (i % 2) * 2)
+            form.addWidget(field, i // 2, (i % 2) * 2 + 1)
+        form.addWidget(QLabel("Contacts"), 4, 0)
+        form.addWidget(self.contacts, 4, 1, 1, 3)
         buttons = QHBoxLayout()
         self.add_button = QPushButton("Add partner")
         self.add_button.clicked.connect(self.add)
@@ -161,7 +169,7 @@ class PartnersScreen(QWidget):
             buttons.addWidget(b)
             b.setVisible(self.admin)
         buttons.addStretch(1)
-        form.addRow(buttons)
+        form.addLayout(buttons, 5, 0, 1, 4)
         for w in (self.name, self.codes, self.accesses, self.developer):
             w.setReadOnly(not self.admin)
         self.contacts.setReadOnly(not self.admin)
@@ -176,7 +184,9 @@ class PartnersScreen(QWidget):
         self.certs.setHorizontalHeaderLabels(CERT_COLUMNS)
         self.certs.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.certs.verticalHeader().setVisible(False)
-        self.certs.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.certs.setWordWrap(False)
+        self.certs.setMaximumHeight(150)
+        self.certs.horizontalHeader().setSectionResizeMode(FP_COLUMN, QHeaderView.ResizeMode.Stretch)
         certs.addWidget(self.certs, 1)
         self.signed = QLabel("")
         self.signed.setObjectName("partnerSigned")
@@ -281,13 +291,17 @@ class PartnersScreen(QWidget):
         self.certs.setRowCount(len(records))
         for r, rec in enumerate(records):
             expiry = f"{rec.not_after:%Y-%m-%d}" + (" (EXPIRED)" if rec.expired(now) else "")
-            for c, text in enumerate((rec.purpose.value, rec.subject, rec.fingerprint.upper(), expiry)):
+            for c, text in enumerate((rec.purpose.value, expiry, fingerprint_text(rec.fingerprint))):
                 item = QTableWidgetItem(text)
-                if c == 3 and rec.expired(now):
+                item.setToolTip(f"{rec.subject}; added by {rec.added_by} on {rec.added_at[:10]}")
+                if c == FP_COLUMN:
+                    item.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+                if c == 1 and rec.expired(now):
                     item.setForeground(QBrush(QColor("#b00020")))
                 self.certs.setItem(r, c, item)
-        self.certs.resizeColumnsToContents()
-        self.certs.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.certs.resizeColumnToContents(0)
+        self.certs.resizeColumnToContents(1)
+        self.certs.resizeRowsToContents()
         self.signed.setText(f"NOT SIGNED: {why}. Nothing is shared with it until an administrator reviews and "
                             "saves it." if why else "Signed by an administrator: its content is as they saved it.")
 
