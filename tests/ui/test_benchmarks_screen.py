@@ -83,6 +83,10 @@ def test_run_page_shows_conformance_and_interval(ctx: UiContext, qtbot, tmp_path
     [out] = results.import_files(ctx.session, [str(FIX / "intercode_error.eval")], sid)
     detail = RunDetail(ctx, out.run_id)
     qtbot.addWidget(detail)
+    # read every sample: not before the first paint (issue 19), on a worker thread right after it
+    assert detail.conformance_pending and detail.conformance.text().startswith("Checking conformance")
+    detail.show()
+    qtbot.waitUntil(lambda: not detail.conformance_pending)
     text = detail.conformance.text()
     assert "Does NOT conform to intercode-ctf v1" in text and "errors: expected at most 0 errored samples" in text
     # the run stopped at its failed sample: one sample stored, without a score

@@ -411,3 +411,45 @@ def test_closing_the_run_page_during_a_search_is_harmless(ctx: UiContext, loaded
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     qtbot.waitUntil(lambda: not ctx.jobs.active, timeout=10_000)  # the late answer is dropped quietly
     assert tab.detail is not None and tab.detail.run_id == other.id
+
+
+def test_million_row_table_paints_without_measuring_every_row_number(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Issue 19, first paint: the row numbers' header takes one size from the model instead of
+    measuring its first and last 100 sections cell by cell; only the rows on screen are fetched."""
+    from PySide6.QtCore import QSize
+    from PySide6.QtWidgets import QTableView
+
+    from app.model.results import SampleRow
+
+    class Million:
+        def count(self, flt: SampleFilter) -> int:
+            return 1_000_000
+
+        def page(self, flt: SampleFilter, offset: int, limit: int, *args: object) -> list[SampleRow]:
+            return [SampleRow(id=i + 1, run_id=1, sample_id=f"s{i}", epoch=1, score=1.0, scores={}, input_text="q",
+                              target="t", answer="a", error="", total_time=None, working_time=None,
+                              input_tokens=None, output_tokens=None, total_tokens=None, has_transcript=False)
+                    for i in range(offset, min(offset + limit, 1_000_000))]
+
+    model = SamplesModel(Million(), unfiltered_count=1_000_000)  # type: ignore[arg-type]
+    hint = model.headerData(0, Qt.Orientation.Vertical, int(Qt.ItemDataRole.SizeHintRole))
+    assert isinstance(hint, QSize) and hint.width() > 0 and model.headerData(999_999, Qt.Orientation.Vertical) == "1,000,000"
+    asked: list[int] = []
+    real = model.headerData
+
+    def counting(section: int, orientation: Qt.Orientation, role: int = 0) -> object:
+        if orientation == Qt.Orientation.Vertical:
+            asked.append(section)
+        return real(section, orientation, role)
+
+    model.headerData = counting  # type: ignore[method-assign]
+    view = QTableView()
+    qtbot.addWidget(view)
+    view.setModel(model)
+    view.resize(900, 600)
+    view.show()
+    qtbot.waitExposed(view)
+    view.grab()
+    assert view.verticalHeader().width() >= hint.width()
+    assert len(asked) < 2_000, len(asked)  # about 5,000 before: ~25 calls per measured section
+    assert model.fetches == [0]  # one page of 200 rows covers the screen

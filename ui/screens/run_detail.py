@@ -7,7 +7,7 @@ clicking a sample (or pressing "Open transcript") shows its transcript as plain 
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -26,9 +26,11 @@ from PySide6.QtWidgets import (
 from shiboken6 import isValid
 
 from app.model.accounts import Permission
+from app.model.conformance import Conformance
 from app.model.errors import FrontierError
 from app.model.findings import EvidenceRef
 from app.model.results import EvalRun, SampleFilter, SampleRow
+from app.model.stats import RunStatistics
 from app.services import results
 from app.services.session import Session
 from ui.context import UiContext
@@ -87,6 +89,7 @@ class RunDetail(QWidget):
         self._auto_sorted = False
         self._request = 0
         self.filtering = False  # a count/first page is being read on a worker thread
+        self.conformance_pending = False  # the statistics line is being computed on a worker thread
 
         # -- header -----------------------------------------------------------------------------
         self.back_button = QPushButton("← All runs")
@@ -186,6 +189,8 @@ class RunDetail(QWidget):
             self.table.setColumnWidth(COLUMN_INDEX[col_key], width)
         # activated = double-click or Enter (platform rules), so the keyboard opens transcripts too
         self.table.activated.connect(self._double_clicked)
+        self._painted = False  # the statistics line is read after the first paint (see eventFilter)
+        self.table.viewport().installEventFilter(self)
 
         bottom = QHBoxLayout()
         bottom.addWidget(self.count_label, 1)
@@ -209,14 +214,47 @@ class RunDetail(QWidget):
 
     # -- header ---------------------------------------------------------------------------------
     def _show_conformance(self) -> None:
+        """Conformance and the mean's interval read every sample of the run (a million rows take
+        seconds, mostly Python holding the GIL): they are read on a worker thread started once the
+        table has painted, so the first paint neither waits for them nor competes with them."""
+        self.conformance_pending = True
+        self.conformance.setText("Checking conformance and computing statistics…")
+        self.conformance.setStyleSheet("color: #57606a; padding: 0 2px;")
+        if self._painted:
+            self._read_conformance()
+        # else: eventFilter starts it after the table's first paint
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if not self._painted and watched is self.table.viewport() and event.type() == QEvent.Type.Paint:
+            self._painted = True
+            QTimer.singleShot(0, self, self._read_conformance)
+        return super().eventFilter(watched, event)
+
+    def _read_conformance(self) -> None:
         from app.services import benchmarks, statistics
 
-        try:
-            c = benchmarks.conformance(self.ctx.session, self.run_id)
-            st = statistics.run_statistics(self.ctx.session, self.run_id)
-        except FrontierError as exc:
-            self.conformance.setText(f"Conformance and statistics unavailable: {exc}")
+        if not self.conformance_pending:
             return
+        session, run_id = self.ctx.session, self.run_id
+
+        def work(_progress: object, _cancel: object) -> tuple[Conformance | None, RunStatistics]:
+            with worker_session(session) as s:
+                return benchmarks.conformance(s, run_id), statistics.run_statistics(s, run_id)
+
+        def done(result: tuple[Conformance | None, RunStatistics]) -> None:
+            if isValid(self.conformance):
+                self.conformance_pending = False
+                self._conformance_done(*result)
+
+        def failed(exc: BaseException) -> None:
+            if isValid(self.conformance):
+                self.conformance_pending = False
+                self.conformance.setText(f"Conformance and statistics unavailable: {exc}")
+
+        self.ctx.jobs.run(work, done, failed, label="Computing run statistics", parent=self, cancellable=False,
+                          show_progress=False)
+
+    def _conformance_done(self, c: Conformance | None, st: RunStatistics) -> None:
         lines = ["Mean per-sample score: " + st.text]
         if c is None:
             lines.insert(0, "Not checked for conformance: the task is not mapped to a defined benchmark.")
