@@ -114,8 +114,8 @@ def check_expansion(sample: dict[str, Any], attachments: dict[str, Any], raw: by
 def resolve(value: Any, attachments: dict[str, str], limit: int = MAX_EXPANDED, name: str = "transcript") -> Any:
     """Replace every "attachment://<hash>" string (at any depth) by its text from `attachments`;
     IngestError naming `name` once more than `limit` characters would be expanded."""
-    if not attachments:
-        return value
+    if not attachments or value is None or (isinstance(value, str) and not value.startswith(ATTACHMENT)):
+        return value  # nothing to replace (most calls): no walker built
     budget = [limit]
     counts: dict[str, int] = {}
 
