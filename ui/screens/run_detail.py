@@ -238,8 +238,7 @@ class RunDetail(QWidget):
         session, run_id = self.ctx.session, self.run_id
 
         def work(_progress: object, _cancel: object) -> tuple[Conformance | None, RunStatistics]:
-            with worker_session(session) as s:
-                return benchmarks.conformance(s, run_id), statistics.run_statistics(s, run_id)
+            return benchmarks.conformance(session, run_id), statistics.run_statistics(session, run_id)
 
         def done(result: tuple[Conformance | None, RunStatistics]) -> None:
             if isValid(self.conformance):
