@@ -37,7 +37,8 @@ def _receipt(e: DisseminationEntry, today: date, overdue_days: int) -> str:
     if days is None:
         assert e.receipt is not None
         return f"acknowledged {e.receipt.received_at[:10]}"
-    return f"none for {days} d" + (" (OVERDUE)" if days > overdue_days else "")
+    refused = f"; stored receipt REFUSED: {e.receipt_problem}" if e.receipt_problem else ""
+    return f"none for {days} d" + (" (OVERDUE)" if days > overdue_days else "") + refused
 
 
 def _links(e: DisseminationEntry) -> str:

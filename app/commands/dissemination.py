@@ -66,7 +66,8 @@ def ack_text(e: DisseminationEntry, session: Session) -> str:
         assert e.receipt is not None
         return f"acknowledged {e.receipt.received_at[:10]}"
     overdue = " OVERDUE" if days > session.settings.receipt_overdue_days else ""
-    return f"unacknowledged {days} d{overdue}"
+    refused = f" (stored receipt REFUSED: {e.receipt_problem})" if e.receipt_problem else ""
+    return f"unacknowledged {days} d{overdue}{refused}"
 
 
 def _list(args: argparse.Namespace) -> int:

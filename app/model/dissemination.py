@@ -92,6 +92,7 @@ class DisseminationEntry:
     receipt: Receipt | None = None
     superseded_by: int | None = None
     recalled_by: int | None = None  # the recall notice entry that recalled this one
+    receipt_problem: str = ""  # a stored receipt that no longer verifies (it does not count)
 
     @property
     def acknowledged(self) -> bool:

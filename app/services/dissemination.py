@@ -27,6 +27,7 @@ Each entry is also a decision signed by the person who recorded it (`verify_entr
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -145,17 +146,31 @@ def checked(session: Session, entry_id: int, conn: Connection | None = None) -> 
     return entry
 
 
+def _receipt_holds(session: Session, entry: DisseminationEntry) -> DisseminationEntry:
+    """A stored receipt counts only while the partner's signature over it verifies: a receipt row an
+    insider inserts (or edits) leaves the entry unacknowledged, with why."""
+    from app.services import receipts
+
+    if entry.receipt is None:
+        return entry
+    why = receipts.verify_stored(session, entry.id)
+    return entry if why is None else replace(entry, receipt=None, receipt_problem=why)
+
+
 def entries(session: Session, filters: Filters | None = None) -> list[DisseminationEntry]:
-    """The log, oldest first, filtered (partner, kind, object, sent between dates, unacknowledged)."""
+    """The log, oldest first, filtered (partner, kind, object, sent between dates, unacknowledged);
+    each receipt re-verified against the partner's registered certificate."""
     session.require(Permission.VIEW_CONTENT)
-    return repo.entries(session.db.conn, filters or Filters())
+    f = filters or Filters()
+    rows = [_receipt_holds(session, e) for e in repo.entries(session.db.conn, replace(f, unacknowledged=False))]
+    return [e for e in rows if e.receipt is None] if f.unacknowledged else rows
 
 
 def overdue(session: Session) -> list[DisseminationEntry]:
     """Entries still unacknowledged after the `receipt_overdue_days` setting (recall notices included)."""
     session.require(Permission.VIEW_CONTENT)
     today, threshold = session.today(), session.settings.receipt_overdue_days
-    return [e for e in repo.entries(session.db.conn, Filters(unacknowledged=True)) if e.overdue(today, threshold)]
+    return [e for e in entries(session, Filters(unacknowledged=True)) if e.overdue(today, threshold)]
 
 
 # -- printing the log --------------------------------------------------------------------------

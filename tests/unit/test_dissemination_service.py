@@ -215,3 +215,27 @@ def test_demo_partners_populate_a_register_and_a_log_with_a_real_receipt(worksta
     log = dissemination.entries(lead)
     assert len(log) == 4 and log[0].acknowledged and log[1].supersedes == log[0].id
     assert receipts.verify_stored(lead, log[0].id) is None
+
+
+def test_a_receipt_row_an_insider_inserts_does_not_acknowledge_anything(workstation, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    uk, _, uk_key, _ = setup_partners(workstation, tmp_path)
+    lead = workstation.session("lead")
+    a, b = send(lead, uk, sha("a")), send(lead, uk, sha("b"), object_id="R-2")
+    receipts.import_receipt(lead, write_receipt(tmp_path / "r", receipt_json(sha("a"), UKAISI.name), uk_key))
+    content, signature = lead.db.conn.execute("SELECT content, signature FROM receipts").fetchone()
+    reviewer = workstation.session("reviewer")
+    with reviewer.db.transaction() as conn:  # the genuine receipt of a, copied onto b
+        conn.execute("INSERT INTO receipts (entry_id, partner_id, manifest_sha256, received_at, note, content, "
+                     "signature, signer_fingerprint, file_name, imported_at, imported_by) "
+                     "VALUES (?, ?, ?, 'x', '', ?, ?, 'x', 'receipt.json', 'x', 'reviewer')",
+                     (b, uk, sha("b"), content, signature))
+    lead.clock = lambda: FIXED_NOW + timedelta(days=10)
+    log = {e.id: e for e in dissemination.entries(lead)}
+    assert log[a].acknowledged and not log[b].acknowledged
+    assert log[b].receipt_problem == "the stored receipt acknowledges another manifest"
+    assert [e.id for e in dissemination.overdue(lead)] == [b]
+    assert [e.id for e in dissemination.entries(lead, Filters(unacknowledged=True))] == [b]
+    with reviewer.db.transaction() as conn:
+        conn.execute("UPDATE receipts SET content = ? WHERE entry_id = ?",
+                     (receipt_json(sha("a"), UKAISI.name, note="edited"), a))
+    assert "does not match" in dissemination.entries(lead)[0].receipt_problem

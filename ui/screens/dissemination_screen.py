@@ -60,7 +60,8 @@ def ack_text(e: DisseminationEntry, today: date, threshold: int) -> tuple[str, b
         assert e.receipt is not None
         return f"acknowledged {e.receipt.received_at[:10]} (imported by {e.receipt.imported_by})", False
     overdue = days > threshold
-    return f"waiting {days} day{'s' if days != 1 else ''}" + (" — OVERDUE" if overdue else ""), overdue
+    refused = f" (stored receipt REFUSED: {e.receipt_problem})" if e.receipt_problem else ""
+    return f"waiting {days} day{'s' if days != 1 else ''}" + (" — OVERDUE" if overdue else "") + refused, overdue
 
 
 def links_text(e: DisseminationEntry) -> str:
