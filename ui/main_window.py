@@ -12,8 +12,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence
+from PySide6.QtCore import QSize, Qt, Signal, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence, QScreen
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
@@ -70,6 +70,19 @@ SCREENS: list[ScreenSpec] = [
 ]
 
 MAX_OPEN_SUBMISSIONS = 8
+PREFERRED_SIZE = QSize(1280, 800)
+TITLE_BAR = 40  # what a window manager's title bar and frame take, in logical pixels
+FRAME = 8  # left and right frame together
+
+
+def initial_size(screen: QScreen | None) -> QSize:
+    """1280x800, or what the screen has room for: a 1080p display at 150 % is 1280x720 logical
+    pixels, and a window taller than that would put the bottom banner off screen."""
+    if screen is None:
+        return PREFERRED_SIZE
+    room = screen.availableGeometry()
+    return QSize(min(PREFERRED_SIZE.width(), room.width() - FRAME),
+                 min(PREFERRED_SIZE.height(), room.height() - TITLE_BAR))
 _KEY_ROLE = Qt.ItemDataRole.UserRole
 _TITLE_ROLE = Qt.ItemDataRole.UserRole + 1  # the entry's title without the unsaved mark
 
@@ -83,7 +96,7 @@ class MainWindow(QMainWindow):
         settings = ctx.session.settings
         account = ctx.session.account
         self.setWindowTitle(f"Frontier Review — {settings.workstation_name}[*]")  # [*]: unsaved edits
-        self.resize(1280, 800)
+        self.resize(initial_size(QApplication.primaryScreen()))
         self.pages: dict[str, QWidget] = {}
         self.specs: dict[str, ScreenSpec] = {}
         self.locked = False
