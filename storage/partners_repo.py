@@ -250,6 +250,17 @@ def receipt_for(conn: Connection, entry_id: int) -> Receipt | None:
     return _receipt(r) if r else None
 
 
+def receipt_blobs_for(conn: Connection, entry_ids: list[int]) -> dict[int, tuple[bytes, bytes, str]]:
+    """entry id -> (receipt.json bytes, signature, file name) of the given entries' receipts."""
+    found: dict[int, tuple[bytes, bytes, str]] = {}
+    for start in range(0, len(entry_ids), 500):
+        chunk = entry_ids[start:start + 500]
+        for r in _dicts(conn.execute("SELECT entry_id, content, signature, file_name FROM receipts WHERE entry_id IN "
+                                     f"({', '.join('?' for _ in chunk)})", chunk)):
+            found[int(r["entry_id"])] = (bytes(r["content"]), bytes(r["signature"]), r["file_name"])
+    return found
+
+
 def receipt_blobs(conn: Connection, receipt_id: int) -> tuple[bytes, bytes]:
     r = _one(conn.execute("SELECT content, signature FROM receipts WHERE id = ?", (receipt_id,)))
     if r is None:

@@ -19,7 +19,6 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.hazmat.primitives.serialization import Encoding
 
 from app.model.dissemination import MAX_RECEIPT_BYTES, ReceiptStatement
 from app.model.errors import ValidationError
@@ -60,22 +59,19 @@ def read(path: Path | str) -> tuple[Path, bytes, bytes, ReceiptStatement]:
     return path, data, signature, ReceiptStatement.parse(data, str(path))
 
 
-def _signer_info(signature: bytes, source: str) -> tuple[cms.SignerInfo, list[asn1_x509.Certificate]]:
-    try:
-        info = cms.ContentInfo.load(signature)
-        if info["content_type"].native != "signed_data":
-            raise ValueError("not SignedData")
-        signed = info["content"]
-        signed.native  # noqa: B018  parse everything now, so damage is reported here
-    except Exception:
-        raise ValidationError(source, "not a readable CMS/PKCS#7 signature (damaged or wrong file)") from None
+def _signer_info(signature: bytes, source: str) -> tuple[cms.SignerInfo, cms.SignedData]:
+    # Parsed lazily (a full asn1crypto parse costs ten times the verification); damage found on
+    # the way is reported by `signer` as an unreadable signature.
+    info = cms.ContentInfo.load(signature)
+    if info["content_type"].native != "signed_data":
+        raise ValueError("not SignedData")
+    signed = info["content"]
     if signed["encap_content_info"]["content"].native is not None:
         raise ValidationError(source, "the signature must be detached (openssl cms -sign without -nodetach)")
     infos = list(signed["signer_infos"])
     if len(infos) != 1:
         raise ValidationError(source, f"a receipt carries exactly one signature; this one has {len(infos)}")
-    embedded = [c.chosen for c in signed["certificates"] or [] if c.name == "certificate"]
-    return infos[0], embedded
+    return infos[0], signed
 
 
 def _matches(sid: cms.SignerIdentifier, cert: asn1_x509.Certificate) -> bool:
@@ -84,7 +80,19 @@ def _matches(sid: cms.SignerIdentifier, cert: asn1_x509.Certificate) -> bool:
     return bool(cert.key_identifier is not None and sid.chosen.native == cert.key_identifier)
 
 
-def _describe(sid: cms.SignerIdentifier, embedded: list[asn1_x509.Certificate]) -> str:
+def _candidate_matches(sid: cms.SignerIdentifier, cert: x509.Certificate) -> bool:
+    if sid.name == "issuer_and_serial_number":
+        return bool(sid.chosen["issuer"].dump() == cert.issuer.public_bytes()
+                    and sid.chosen["serial_number"].native == cert.serial_number)
+    try:
+        ski = cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
+    except x509.ExtensionNotFound:
+        return False
+    return bool(sid.chosen.native == ski)
+
+
+def _describe(sid: cms.SignerIdentifier, signed: cms.SignedData) -> str:
+    embedded = [c.chosen for c in signed["certificates"] or [] if c.name == "certificate"]
     for cert in embedded:
         if _matches(sid, cert):
             return f"{cert.subject.human_friendly} (SHA-256 {hashlib.sha256(cert.dump()).hexdigest()[:16]}…)"
@@ -99,11 +107,20 @@ def signer(data: bytes, signature: bytes, candidates: Sequence[x509.Certificate]
 
     ValidationError naming `source`: unreadable, signed by a key that is not among the candidates
     (`who` names whose they should be), or a signature that does not match the data."""
-    si, embedded = _signer_info(signature, source)
-    by_der = {c.public_bytes(Encoding.DER): c for c in candidates}
-    chosen = next((c for der, c in by_der.items() if _matches(si["sid"], asn1_x509.Certificate.load(der))), None)
+    try:
+        return _signer(data, signature, candidates, source, who)
+    except ValidationError:
+        raise
+    except Exception:  # asn1crypto reports damage as many exception types
+        raise ValidationError(source, "not a readable CMS/PKCS#7 signature (damaged or wrong file)") from None
+
+
+def _signer(data: bytes, signature: bytes, candidates: Sequence[x509.Certificate], source: str,
+            who: str) -> x509.Certificate:
+    si, signed = _signer_info(signature, source)
+    chosen = next((c for c in candidates if _candidate_matches(si["sid"], c)), None)
     if chosen is None:
-        raise ValidationError(source, f"signed by {_describe(si['sid'], embedded)}, not with {who}")
+        raise ValidationError(source, f"signed by {_describe(si['sid'], signed)}, not with {who}")
     digest_name = si["digest_algorithm"]["algorithm"].native
     if digest_name not in _HASHES:
         raise ValidationError(source, f"digest {digest_name} is not allowed; use SHA-256, SHA-384 or SHA-512")

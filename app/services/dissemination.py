@@ -146,23 +146,18 @@ def checked(session: Session, entry_id: int, conn: Connection | None = None) -> 
     return entry
 
 
-def _receipt_holds(session: Session, entry: DisseminationEntry) -> DisseminationEntry:
-    """A stored receipt counts only while the partner's signature over it verifies: a receipt row an
-    insider inserts (or edits) leaves the entry unacknowledged, with why."""
-    from app.services import receipts
-
-    if entry.receipt is None:
-        return entry
-    why = receipts.verify_stored(session, entry.id)
-    return entry if why is None else replace(entry, receipt=None, receipt_problem=why)
-
-
 def entries(session: Session, filters: Filters | None = None) -> list[DisseminationEntry]:
     """The log, oldest first, filtered (partner, kind, object, sent between dates, unacknowledged);
     each receipt re-verified against the partner's registered certificate."""
+    from app.services import receipts
+
     session.require(Permission.VIEW_CONTENT)
     f = filters or Filters()
-    rows = [_receipt_holds(session, e) for e in repo.entries(session.db.conn, replace(f, unacknowledged=False))]
+    rows = repo.entries(session.db.conn, replace(f, unacknowledged=False))
+    # A stored receipt counts only while the partner's signature over it verifies: a receipt row an
+    # insider inserts (or edits) leaves the entry unacknowledged, with why.
+    problems = receipts.verify_many(session, rows)
+    rows = [replace(e, receipt=None, receipt_problem=why) if (why := problems.get(e.id)) else e for e in rows]
     return [e for e in rows if e.receipt is None] if f.unacknowledged else rows
 
 

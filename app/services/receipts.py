@@ -10,6 +10,8 @@ signature that does not match, and a second receipt for the same entry.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 
 from cryptography import x509
@@ -89,23 +91,45 @@ def import_receipt(session: Session, path: Path | str) -> Receipt:
         return found
 
 
-def verify_stored(session: Session, entry_id: int) -> str | None:
-    """Re-verify a stored receipt's signature against the partner's registered certificate now
-    (None: it holds); an insider who inserts a receipt row cannot forge the partner's signature."""
-    session.require(Permission.VIEW_CONTENT)
-    conn = session.db.conn
-    found = repo.receipt_for(conn, entry_id)
-    if found is None:
-        return "no receipt"
-    data, signature = repo.receipt_blobs(conn, found.id)
+@lru_cache(maxsize=4096)
+def _stored_problem(data: bytes, signature: bytes, manifest: str, cert_ders: tuple[bytes, ...], file_name: str,
+                    partner: str) -> str | None:
+    """Why stored receipt bytes do not acknowledge `manifest` under these certificates (None: they do).
+    Pure, so a log of thousands of receipts is verified once per process, not on every refresh."""
     try:
-        statement = ReceiptStatement.parse(data, found.file_name)
-        entry = repo.get_entry(conn, entry_id)
-        if statement.manifest_sha256 != entry.manifest_sha256:
+        statement = ReceiptStatement.parse(data, file_name)
+        if statement.manifest_sha256 != manifest:
             return "the stored receipt acknowledges another manifest"
-        records = repo.certificates(conn, entry.partner_id, CertificatePurpose.RECEIPT)
-        certs = [x509.load_der_x509_certificate(r.der) for r in records]
-        receipt_file.signer(data, signature, certs, found.file_name, f"{entry.partner_name}'s receipt certificate")
+        certs = [x509.load_der_x509_certificate(der) for der in cert_ders]
+        receipt_file.signer(data, signature, certs, file_name, f"{partner}'s receipt certificate")
     except ValidationError as exc:
         return exc.reason
     return None
+
+
+def verify_many(session: Session, entries: Sequence[DisseminationEntry]) -> dict[int, str | None]:
+    """entry id -> why its stored receipt does not hold (None: it holds), for the acknowledged ones:
+    an insider who inserts or edits a receipt row cannot forge the partner's signature."""
+    session.require(Permission.VIEW_CONTENT)
+    conn = session.db.conn
+    acked = [e for e in entries if e.receipt is not None]
+    blobs = repo.receipt_blobs_for(conn, [e.id for e in acked])
+    certs: dict[int, tuple[bytes, ...]] = {}
+    found: dict[int, str | None] = {}
+    for e in acked:
+        if e.partner_id not in certs:
+            certs[e.partner_id] = tuple(r.der for r in repo.certificates(conn, e.partner_id,
+                                                                         CertificatePurpose.RECEIPT))
+        data, signature, file_name = blobs[e.id]
+        found[e.id] = _stored_problem(data, signature, e.manifest_sha256, certs[e.partner_id], file_name,
+                                      e.partner_name)
+    return found
+
+
+def verify_stored(session: Session, entry_id: int) -> str | None:
+    """Re-verify one entry's stored receipt against the partner's registered certificate now."""
+    session.require(Permission.VIEW_CONTENT)
+    entry = repo.get_entry(session.db.conn, entry_id)
+    if entry.receipt is None:
+        return "no receipt"
+    return verify_many(session, [entry])[entry.id]
