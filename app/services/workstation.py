@@ -219,7 +219,7 @@ def _write_prelogin(data_dir: Path, settings: Settings) -> None:
 # set up: records and banners already carry them.
 EDITABLE_SETTINGS = ("consent_banner", "idle_lock_minutes", "backup_reminder_days", "max_artifact_mb",
                      "at_risk_days", "classified_by", "derived_from", "declassify_on", "cui_controlled_by",
-                     "cui_category", "cui_poc")
+                     "cui_category", "cui_poc", "receipt_overdue_days")
 
 
 def update_settings(session: Session, changes: dict[str, object]) -> Settings:
@@ -234,6 +234,8 @@ def update_settings(session: Session, changes: dict[str, object]) -> Settings:
     merged = Settings.from_dict({**current.to_dict(), **changes})  # type checks and ranges
     if merged.at_risk_days < 0 or merged.at_risk_days > 30:
         raise ValidationError("at_risk_days", "must be between 0 and 30")
+    if merged.receipt_overdue_days < 1 or merged.receipt_overdue_days > 365:
+        raise ValidationError("receipt_overdue_days", "must be between 1 and 365")
     if merged.max_artifact_mb < 1 or merged.max_artifact_mb > 4096:
         raise ValidationError("max_artifact_mb", "must be between 1 and 4096")
     if not merged.consent_banner.strip():

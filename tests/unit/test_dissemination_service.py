@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import subprocess
-from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from app.model.markings import Level
 from app.model.partners import Partner, PartnerKind
 from app.model.vulnerabilities import Tlp
 from app.services import dissemination, partners, receipts
+from app.services import workstation as workstation_service
 from tests.conftest import FIXED_NOW
 from tests.unit.partner_kit import PartnerKey, make_cert, receipt_json, write_receipt
 
@@ -138,9 +138,14 @@ def test_receipt_closes_the_loop_and_overdue_counts_days(workstation, tmp_path: 
     assert receipts.verify_stored(lead, a) is None
     lead.db.conn.execute("SELECT 1")
     assert "receipt.import" in [r[0] for r in lead.db.conn.execute("SELECT action FROM audit_events")]
-    lead.settings  # noqa: B018
-    lead._settings = replace(lead.settings, receipt_overdue_days=30)
-    send(lead, uk, sha("c"))
+    c = send(lead, uk, sha("c"))
+    lead.clock = lambda: FIXED_NOW + timedelta(days=20)
+    assert [e.id for e in dissemination.overdue(lead)] == [c]
+    admin = workstation.session("admin")
+    with pytest.raises(ValidationError, match="between 1 and 365"):
+        workstation_service.update_settings(admin, {"receipt_overdue_days": 0})
+    workstation_service.update_settings(admin, {"receipt_overdue_days": 30})  # an administrator's setting
+    lead.reload_settings()
     assert dissemination.overdue(lead) == []
 
 

@@ -65,10 +65,13 @@ class SettingsScreen(QWidget):
         self.at_risk = _spin(0, 30, " days")
         self.max_mb = _spin(1, 4096, " MB")
         self.backup_days = _spin(1, 365, " days")
+        self.receipt_days = _spin(1, 365, " days")
+        self.receipt_days.setObjectName("receiptOverdueDays")
         form.addRow("Lock when idle after", self.idle)
         form.addRow("\"At risk\" when release is within", self.at_risk)
         form.addRow("Largest artifact", self.max_mb)
         form.addRow("Backup reminder after", self.backup_days)
+        form.addRow("Partner receipt overdue after", self.receipt_days)
         row.addWidget(session_box, 1)
         marks_box = QGroupBox("Authority blocks on reports")
         mform = QFormLayout(marks_box)
@@ -100,7 +103,7 @@ class SettingsScreen(QWidget):
         actions.addWidget(revert)
         actions.addWidget(self.save_button)
         layout.addLayout(actions)
-        self.form_state = FormState([self.idle, self.at_risk, self.max_mb, self.backup_days,
+        self.form_state = FormState([self.idle, self.at_risk, self.max_mb, self.backup_days, self.receipt_days,
                                      *self.text_fields.values(), self.consent], self)
         self.form_state.changed.connect(lambda _m: ctx.events.modified_changed.emit())
         self.refresh()
@@ -131,6 +134,7 @@ class SettingsScreen(QWidget):
         self.at_risk.setValue(s.at_risk_days)
         self.max_mb.setValue(s.max_artifact_mb)
         self.backup_days.setValue(s.backup_reminder_days)
+        self.receipt_days.setValue(s.receipt_overdue_days)
         for name, field in self.text_fields.items():
             field.setText(str(getattr(s, name)))
         self.consent.setPlainText(s.consent_banner)
@@ -142,6 +146,7 @@ class SettingsScreen(QWidget):
             "at_risk_days": self.at_risk.value(),
             "max_artifact_mb": self.max_mb.value(),
             "backup_reminder_days": self.backup_days.value(),
+            "receipt_overdue_days": self.receipt_days.value(),
             "consent_banner": self.consent.toPlainText().strip(),
         }
         values.update({name: field.text().strip() for name, field in self.text_fields.items()})
