@@ -10,8 +10,8 @@ signature that does not match, and a second receipt for the same entry.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
-from functools import lru_cache
 from pathlib import Path
 
 from cryptography import x509
@@ -91,11 +91,28 @@ def import_receipt(session: Session, path: Path | str) -> Receipt:
         return found
 
 
-@lru_cache(maxsize=4096)
+_VERIFIED: dict[str, str | None] = {}  # digest of (bytes, manifest, certificates) -> outcome
+_MAX_REMEMBERED = 20_000
+
+
 def _stored_problem(data: bytes, signature: bytes, manifest: str, cert_ders: tuple[bytes, ...], file_name: str,
                     partner: str) -> str | None:
     """Why stored receipt bytes do not acknowledge `manifest` under these certificates (None: they do).
-    Pure, so a log of thousands of receipts is verified once per process, not on every refresh."""
+    The outcome depends on nothing else, so it is remembered by a digest of all of them: a log of
+    thousands of receipts is verified once per process, not on every refresh."""
+    h = hashlib.sha256()
+    for part in (data, signature, manifest.encode(), *cert_ders):
+        h.update(len(part).to_bytes(8, "big") + part)
+    key = h.hexdigest()
+    if key not in _VERIFIED:
+        if len(_VERIFIED) >= _MAX_REMEMBERED:
+            _VERIFIED.clear()
+        _VERIFIED[key] = _check_stored(data, signature, manifest, cert_ders, file_name, partner)
+    return _VERIFIED[key]
+
+
+def _check_stored(data: bytes, signature: bytes, manifest: str, cert_ders: tuple[bytes, ...], file_name: str,
+                  partner: str) -> str | None:
     try:
         statement = ReceiptStatement.parse(data, file_name)
         if statement.manifest_sha256 != manifest:
