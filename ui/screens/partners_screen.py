@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QSizePolicy,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -179,7 +178,7 @@ class PartnersScreen(QWidget):
 
         certs_box = QGroupBox("Certificates")
         certs = QVBoxLayout(certs_box)
-        self.certs = QTableWidget(0, len(CERT_COLUMNS))
+        self.certs = SortableTable(0, len(CERT_COLUMNS))
         self.certs.setObjectName("partnerCertificates")
         self.certs.setHorizontalHeaderLabels(CERT_COLUMNS)
         self.certs.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
