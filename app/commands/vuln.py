@@ -264,8 +264,8 @@ def _export(args: argparse.Namespace) -> int:
         else:
             result = csaf_exchange.export_csaf(session, args.ids, Path(args.out), publisher, media,
                                                recipient=args.recipient, override_reason=args.override_reason)
-        print(f"for {args.recipient}" + (" (lead override: " + args.override_reason.strip() + ")"
-                                         if args.override_reason.strip() else ""))
+        print(f"for {result.recipient}" + (f" (lead override for {', '.join(result.overridden)}: "
+                                           f"{' '.join(args.override_reason.split())})" if result.overridden else ""))
         for vid, what in result.versions.items():
             print(f"{vid}: {what}")
         for path in result.files:

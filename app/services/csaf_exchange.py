@@ -35,6 +35,8 @@ class ExportResult:
     files: list[Path]
     versions: dict[str, str]  # register id -> "csaf 2.x, tracking version N"
     package: Any = None  # the reports package writer's result, when packaged
+    recipient: str = ""
+    overridden: tuple[str, ...] = ()  # entries that went only by a lead's override of embargo or TLP
 
 
 def default_publisher(session: Session) -> csaf_report.Publisher:
@@ -152,7 +154,8 @@ def export_csaf(session: Session, vuln_ids: Sequence[str], folder: Path,
         versions = _record_export(session, conn, plans, now, str(folder), publisher, media)
         csaf_sharing.record(session, conn, sharing, _shipped(plans, [p.name for p in written]), media, folder)
         egress.record(session, conn, cleared, files=[p.name for p in written])
-    return ExportResult(folder, written, versions, None)
+    return ExportResult(folder, written, versions, None, sharing.partner.name,
+                        tuple(w.vuln_id for w in sharing.overridden))
 
 
 def export_csaf_package(session: Session, vuln_ids: Sequence[str], destination: Path, media_label: str,
@@ -192,4 +195,5 @@ def export_csaf_package(session: Session, vuln_ids: Sequence[str], destination: 
         versions = _record_export(session, conn, plans, now, str(package.path), publisher, media)
         csaf_sharing.record(session, conn, sharing, _shipped(plans, names), media, package.path, manifest_sha256)
         egress.record(session, conn, cleared, files=sorted(files))
-    return ExportResult(package.path, [package.path / f for f in files], versions, package)
+    return ExportResult(package.path, [package.path / f for f in files], versions, package, sharing.partner.name,
+                        tuple(w.vuln_id for w in sharing.overridden))

@@ -14,6 +14,7 @@ decision of the person who exported) and one dissemination log entry per advisor
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -163,7 +164,7 @@ def record(session: Session, conn: Connection, clearance: Clearance, shipped: Se
     decision = decisions.record(conn, session.personal, kind, "partner", partner.id, actor, now, session.db_id,
                                 content)
     for row, s in zip(rows, shipped, strict=True):
-        repo.insert(conn, RecipientRow(**{**row.__dict__, "decision_id": decision.id}))
+        repo.insert(conn, dataclasses.replace(row, decision_id=decision.id))
         dissemination.record(
             session, conn, kind=DisseminationKind.CSAF, object_type="csaf", object_id=s.tracking_id,
             revision=s.version, partner_id=partner.id, marking=s.vuln.marking, tlp=s.vuln.tlp,

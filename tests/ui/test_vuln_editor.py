@@ -301,3 +301,32 @@ def test_register_screen_in_the_main_window_and_read_only_for_auditors(make_ctx,
     assert screen.model.rowCount() == 1
     assert not screen.new_button.isEnabled() and not screen.import_button.isEnabled()
     assert not screen.export_button.isEnabled()
+
+
+def test_import_preview_shows_a_partner_remediation_merged_next_to_ours(ctx, qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Issue 16: the partner's vendor fix is a new entry; the preview says "merged" and shows the result."""
+    v = vs.create(ctx.session, Vulnerability(title="Original"))
+    folder = tmp_path / "m"
+    folder.mkdir()
+    (path,) = csaf_exchange.export_csaf(ctx.session, [v.id], folder, media_marking=Marking.parse("CUI"),
+                                        recipient=partner_for(ctx.session)).files
+    doc = json.loads(path.read_text())
+    doc["vulnerabilities"][0]["remediations"].append(
+        {"category": "vendor_fix", "details": "Acme shipped safety patch 2.0.1", "product_ids": ["FRWP-1"]})
+    path.write_text(json.dumps(doc))
+    vs.update(ctx.session, dataclasses.replace(vs.get(ctx.session, v.id), remediations=(
+        Remediation(RemediationCategory.NONE_AVAILABLE, NO_REMEDIATION),
+        Remediation(RemediationCategory.MITIGATION, "Block port 9000."))))
+    screen = VulnerabilitiesScreen(ctx)
+    qtbot.addWidget(screen)
+    dialog = screen.preview_import([path], show=False)
+    assert dialog is not None
+    qtbot.addWidget(dialog)
+    rows = [[dialog.table.item(r, c).text() if dialog.table.item(r, c) else "" for c in range(6)]
+            for r in range(dialog.table.rowCount())]
+    (row,) = [r for r in rows if r[2] == "remediations"]
+    assert row[5] == "merged" and "vendor_fix: Acme shipped safety patch 2.0.1" in row[4]
+    assert "mitigation: Block port 9000." in row[3]
+    dialog.apply()
+    assert [r.category.value for r in vs.get(ctx.session, v.id).remediations] == [
+        "none_available", "mitigation", "vendor_fix"]

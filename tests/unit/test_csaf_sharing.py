@@ -219,7 +219,7 @@ def test_cli_refuses_then_a_lead_overrides_and_show_lists_the_recipients(worksta
     assert code != 0 and "only a lead may override" in err
     code, out, err = run(workstation, monkeypatch, capsys, "lead", *args, "--override-reason", REASON)
     assert code == 0, err
-    assert f"for {name} (lead override: {REASON})" in out
+    assert f"for {name} (lead override for {v.id}: {REASON})" in out
     doc = json.loads((folder / f"{v.id.lower()}.json").read_text())
     assert "Embargoed until 2026-12-10" in doc["document"]["distribution"]["text"]
     code, out, _ = run(workstation, monkeypatch, capsys, "reviewer", "vuln", "show", v.id)
