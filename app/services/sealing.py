@@ -69,11 +69,19 @@ def read_private_key(path: Path, password: str | None = None) -> cms_seal.Privat
 
 
 def key_needs_password(path: Path) -> bool:
+    """Whether the key file is password-protected (PEM or DER), so the caller asks before loading."""
     try:
         data = Path(path).read_bytes()
     except OSError:
+        return False  # read_private_key names the problem
+    load = serialization.load_pem_private_key if b"-----BEGIN" in data else serialization.load_der_private_key
+    try:
+        load(data, None)
+    except TypeError:
+        return True
+    except ValueError:
         return False
-    return b"ENCRYPTED" in data[:200]
+    return False
 
 
 @dataclass(frozen=True)

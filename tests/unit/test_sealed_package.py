@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from app import cli
 from app.model.errors import ValidationError
 from app.model.markings import Marking
-from app.services import audit
+from app.services import audit, sealing
 from reports import cms_seal, findings_json, oscal, pki
 from reports.cms_seal import SealError
 from reports.detached import sign_detached
@@ -308,6 +308,13 @@ def test_cli_seal_and_open_journey(workstation, tmp_path: Path, monkeypatch, cap
                           str(sealed_dir / f"{pkg.name}.p7m"), str(again), "--key", str(locked), "--cert",
                           str(partner.cert_path), stdin="partner-pass\n")
     assert code == 0 and "verify it: frontier-review verify" in out, err
+    locked_der = tmp_path / "locked-key.der"
+    locked_der.write_bytes(partner.key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                                                     serialization.BestAvailableEncryption(b"partner-pass")))
+    assert sealing.key_needs_password(locked_der) and sealing.key_needs_password(locked)
+    assert not sealing.key_needs_password(partner.key_path)
+    der_opened = sealing.read_private_key(locked_der, "partner-pass")
+    assert der_opened.private_numbers() == partner.key.private_numbers()
 
     # Nothing leaves unlogged: when the log entry cannot be written, the sealed folder is removed.
     shutil.rmtree(sealed_dir)
