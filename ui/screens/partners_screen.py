@@ -184,6 +184,7 @@ class PartnersScreen(QWidget):
         self.certs.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.certs.verticalHeader().setVisible(False)
         self.certs.setWordWrap(False)
+        self.certs.setSortingEnabled(True)
         self.certs.setMaximumHeight(150)
         self.certs.horizontalHeader().setSectionResizeMode(FP_COLUMN, QHeaderView.ResizeMode.Stretch)
         certs.addWidget(self.certs, 1)
@@ -287,6 +288,7 @@ class PartnersScreen(QWidget):
         except FrontierError as exc:
             self.ctx.show_error(self, exc)
             return
+        self.certs.setSortingEnabled(False)  # filled row by row below; sorted again after
         self.certs.setRowCount(len(records))
         for r, rec in enumerate(records):
             expiry = f"{rec.not_after:%Y-%m-%d}" + (" (EXPIRED)" if rec.expired(now) else "")
@@ -298,6 +300,7 @@ class PartnersScreen(QWidget):
                 if c == 1 and rec.expired(now):
                     item.setForeground(QBrush(QColor("#b00020")))
                 self.certs.setItem(r, c, item)
+        self.certs.setSortingEnabled(True)
         self.certs.resizeColumnToContents(0)
         self.certs.resizeColumnToContents(1)
         self.certs.resizeRowsToContents()
