@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 import zstandard
 
 from app.model.errors import NotFound, StorageError
@@ -195,6 +196,24 @@ def _compressor() -> zstandard.ZstdCompressor:
     return zc
 
 
+_JSON = msgspec.json.Encoder()
+_PLAIN = (str, int, bool, type(None))
+
+
+def _scores_json(scores: dict[str, dict[str, Any]]) -> str:
+    """The scores column: msgspec (a tenth of json.dumps's time per sample) when every value is plain;
+    a non-finite float (msgspec would write null), a nested value or a lone surrogate goes through
+    json.dumps as before, so what is stored reads back the same."""
+    for sc in scores.values():
+        for v in (sc["value"], sc["numeric"]):
+            if not (type(v) in _PLAIN or (type(v) is float and math.isfinite(v))):
+                return json.dumps(scores, ensure_ascii=False, default=str)
+    try:
+        return _JSON.encode(scores).decode("utf-8")
+    except (UnicodeEncodeError, TypeError, OverflowError):
+        return json.dumps(scores, ensure_ascii=False, default=str)
+
+
 def prepare_samples(samples: Sequence[SampleResult]) -> PreparedSamples:
     zc = _compressor()
     rows = []
@@ -204,9 +223,8 @@ def prepare_samples(samples: Sequence[SampleResult]) -> PreparedSamples:
         rows.append((
             s.sample_id, s.epoch, _finite(s.primary_score), int(bool(s.error)), _finite(s.total_time),
             _finite(s.working_time), s.input_tokens, s.output_tokens, s.total_tokens,
-            json.dumps({k: {"value": v.value, "numeric": v.numeric, "answer": v.answer,
-                            "explanation": v.explanation} for k, v in s.scores.items()},
-                       ensure_ascii=False, default=str),
+            _scores_json({k: {"value": v.value, "numeric": v.numeric, "answer": v.answer,
+                              "explanation": v.explanation} for k, v in s.scores.items()}),
             s.error, _clip(s.target), _clip(s.answer), _clip(s.input_text)))
         raw = s.transcript_json
         if raw is None and s.transcript is not None:

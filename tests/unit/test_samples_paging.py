@@ -88,3 +88,31 @@ def test_unfiltered_log_order_seeks_by_id_only_when_the_ids_are_contiguous(runs,
         for offset in (0, 1, 59, N - 3, N, N + 5):
             page = results.page_samples(s, run_id, SampleFilter(), offset, PAGE, "order", descending)
             assert [r.id for r in page] == whole[offset:offset + PAGE]
+
+
+def test_scores_column_reads_back_as_json_dumps_wrote_it() -> None:
+    """The scores column is written by msgspec when every value is plain, else by json.dumps (NaN,
+    infinity, nested values, lone surrogates): either way json.loads gives back the same scores."""
+    import json
+    import math
+
+    from storage.results_repo import _scores_json
+
+    cases = [
+        {"includes": {"value": "C", "numeric": 1.0, "answer": "picoCTF{é}", "explanation": "line\nbreak \"q\""}},
+        {"a": {"value": 10**30, "numeric": None, "answer": "", "explanation": ""},
+         "b": {"value": True, "numeric": 0.5, "answer": "x", "explanation": "y"}},
+        {"nan": {"value": float("nan"), "numeric": float("inf"), "answer": "", "explanation": ""}},
+        {"nested": {"value": {"acc": [1, 2]}, "numeric": None, "answer": "", "explanation": ""}},
+        {"surrogate": {"value": "\ud800", "numeric": 1.0, "answer": "\udfff", "explanation": ""}},
+    ]
+
+    def same(a: object, b: object) -> bool:
+        if isinstance(a, float) and isinstance(b, float):
+            return (math.isnan(a) and math.isnan(b)) or a == b
+        if isinstance(a, dict) and isinstance(b, dict):
+            return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+        return a == b
+
+    for scores in cases:
+        assert same(json.loads(_scores_json(scores)), json.loads(json.dumps(scores, ensure_ascii=False, default=str)))
