@@ -317,8 +317,9 @@ def main() -> int:
              f"({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}).  ",
              f"Machine: {machine}. Both readers ran in the same invocation, one after the other, so the "
              "ratios hold even though absolute times move with the load.", "",
-             "Logs written by inspect-ai 0.3.285 itself (`write_eval_log`, after a real mockllm eval of an agentic "
-             "task: three model turns, a bash tool whose output is a 48-line hex dump, each sample its own); "
+             "Logs written by inspect-ai 0.3.285 itself (after a real mockllm eval of an agentic task: three model "
+             "turns, a bash tool whose output is a 48-line hex dump, each sample its own; `.json` by `write_eval_log`, "
+             "`.eval` by its EvalRecorder flushed every 2,000 samples as a running eval does); "
              "lm-eval 0.4.13 samples files written by its EvaluationTracker. `ours` = `results.import_files` "
              "(SHA-256, parse, store samples + zstd transcripts + FTS rows in SQLCipher, one transaction); "
              "`theirs` = `inspect_ai.log.read_eval_log` (parse into memory only) or, for lm-eval (no reader of "
