@@ -292,11 +292,14 @@ class ReleaseTab(QWidget):
                                                    "(you compared both texts): enter your passphrase again")
         if passphrase is None:
             return
-        try:
-            self.current = releases.approve(self.ctx.session, row.id, passphrase)
-        except FrontierError as exc:
-            self.ctx.show_error(self, exc)
-            return
+        # Key derivation and the countersignature take seconds: a job, the passphrase asked first.
+        session, rid = self.ctx.session, row.id
+        self.ctx.jobs.run(lambda _p, _c: releases.approve(session, rid, passphrase), self._approved,
+                          lambda exc: self.ctx.show_error(self, exc),
+                          label=f"Approving release {row.control_number}…", parent=self, cancellable=False)
+
+    def _approved(self, row: StoredRelease) -> None:
+        self.current = row
         self.refresh()
 
     def export(self) -> None:
@@ -311,12 +314,15 @@ class ReleaseTab(QWidget):
                                                    "passphrase again")
         if passphrase is None:
             return
-        try:
-            self.last_export = releases.export(self.ctx.session, row.id, folder, label, passphrase)
-        except FrontierError as exc:
-            self.ctx.show_error(self, exc)
-            return
-        self.current = self.last_export.release
+        session, rid = self.ctx.session, row.id
+        self.ctx.jobs.run(lambda _p, _c: releases.export(session, rid, folder, label, passphrase), self._exported,
+                          lambda exc: self.ctx.show_error(self, exc),
+                          label=f"Sealing release {row.control_number} to {row.partner_name}…", parent=self,
+                          cancellable=False)
+
+    def _exported(self, outcome: ExportOutcome) -> None:
+        self.last_export = outcome
+        self.current = outcome.release
         self.refresh()
-        self.ctx.events.status_message.emit(f"Release {row.control_number} sealed to {row.partner_name} in "
-                                            f"{self.last_export.sealed.path}")
+        self.ctx.events.status_message.emit(f"Release {outcome.release.control_number} sealed to "
+                                            f"{outcome.release.partner_name} in {outcome.sealed.path}")
