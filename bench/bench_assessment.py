@@ -65,7 +65,7 @@ def main(argv: list[str]) -> int:
     from app.model.accounts import Role
     from app.model.checklist import Status
     from app.model.submissions import Submission
-    from app.services import assessment, submissions, users, workstation
+    from app.services import assessment, assessment_review, assessment_templates, submissions, users, workstation
     from app.services import pki as pki_service
     from reports.detached import sign_detached
     from ui.context import UiContext
@@ -85,7 +85,7 @@ def main(argv: list[str]) -> int:
     path.write_bytes(data)
     ca = pki_service.load_ca(admin)
     path.with_name(path.name + ".p7s").write_bytes(sign_detached(data, ca.key, ca.cert))
-    stored = assessment.import_template(admin, path)
+    stored = assessment_templates.import_template(admin, path)
     admin.close()
 
     session = workstation.sign_in(tmp / "ws", "reviewer", PASSPHRASE)
@@ -141,7 +141,7 @@ def main(argv: list[str]) -> int:
     figures["status hotkey + move on (save and navigate)"] = [timed(hotkey) for _ in range(min(200, items - 1))]
     for i in ids:
         assessment.answer(session, view.id, i, status=Status.SATISFIED)
-    figures[f"submit ({items} items checked)"] = [timed(lambda: assessment.submit(session, view.id))]
+    figures[f"submit ({items} items checked)"] = [timed(lambda: assessment_review.submit(session, view.id))]
     screen.close()
     session.close()
 
@@ -176,7 +176,7 @@ def main(argv: list[str]) -> int:
         "about 13 ms per save on this machine and put saves at 20-25 ms. Every save still writes an append-only "
         "history row (who, when, all values, what changed, why); the running SHA-256 of the whole history is "
         "sealed into the audit chain at each submit/approve/return/reopen/migration, and "
-        "assessment.verify_history() re-checks it. Decisions by a second person (risk approval, suggestion "
+        "assessment_review.verify_history() re-checks it. Decisions by a second person (risk approval, suggestion "
         "decisions), evidence changes and workflow steps are audited individually.",
         "",
     ])

@@ -16,7 +16,14 @@ from app.model.checklist import Status, risk_expired
 from app.model.errors import NotFound, ValidationError
 from app.model.markings import Marking, rollup
 from app.model.printable import DocumentKind
-from app.services import assessment, coverage
+from app.services import (
+    assessment,
+    assessment_evidence,
+    assessment_export,
+    assessment_review,
+    assessment_templates,
+    coverage,
+)
 from app.services.session import Session
 
 _LOWER_REASON = "why the marking may be lower than the submission's (required to lower it; audited)"
@@ -196,7 +203,7 @@ def _status(args: argparse.Namespace) -> int:
         expired = sorted(a.item_id for a in view.answers.values() if risk_expired(a, s.today()))
         if expired:
             print("warning: risk acceptance expired: " + ", ".join(expired))
-        for problem in assessment.verify_history(s, view.id):
+        for problem in assessment_review.verify_history(s, view.id):
             print(f"warning: {problem}")
         det = coverage.current_determination(s, view.submission_id)
         if det is None:
@@ -229,12 +236,12 @@ def _answer(args: argparse.Namespace) -> int:
 
 
 def _submit(args: argparse.Namespace) -> int:
-    return _with_session(args, lambda s: _say(f"Assessment {assessment.submit(s, args.id, args.comment).id} "
+    return _with_session(args, lambda s: _say(f"Assessment {assessment_review.submit(s, args.id, args.comment).id} "
                                               "submitted for approval"))
 
 
 def _approve(args: argparse.Namespace) -> int:
-    return _with_session(args, lambda s: _say(f"Assessment {assessment.approve(s, args.id, args.comment).id} "
+    return _with_session(args, lambda s: _say(f"Assessment {assessment_review.approve(s, args.id, args.comment).id} "
                                               "approved and locked"))
 
 
@@ -246,11 +253,11 @@ def _return(args: argparse.Namespace) -> int:
             raise ValidationError("--item-comment", f"{text!r} is not ITEM=TEXT")
         items[item.strip()] = comment
     return _with_session(args, lambda s: _say(
-        f"Assessment {assessment.return_for_changes(s, args.id, args.comment, items).id} returned for changes"))
+        f"Assessment {assessment_review.return_for_changes(s, args.id, args.comment, items).id} returned for changes"))
 
 
 def _reopen(args: argparse.Namespace) -> int:
-    return _with_session(args, lambda s: _say(f"Assessment {assessment.reopen(s, args.id, args.reason).id} "
+    return _with_session(args, lambda s: _say(f"Assessment {assessment_review.reopen(s, args.id, args.reason).id} "
                                               "reopened (recorded)"))
 
 
@@ -263,11 +270,11 @@ def _export(args: argparse.Namespace) -> int:
     def body(s: Session) -> int:
         if args.output:
             out = Path(args.output)
-            marking = assessment.export_to_file(s, args.id, out, args.media_label)
+            marking = assessment_export.export_to_file(s, args.id, out, args.media_label)
             print(f"Wrote {out} (content {marking.banner()}, media {args.media_label}); MARKING.txt beside it",
                   file=sys.stderr)
         else:
-            text = assessment.export_json(s, args.id)
+            text = assessment_export.export_json(s, args.id)
             # Marked content on a terminal gets its banner line before and after; on standard error, so
             # standard output stays JSON for the tools it is piped to (the JSON carries its "marking").
             banner = Marking.parse(json.loads(text)["marking"]).banner()
@@ -315,7 +322,7 @@ def _coverage(args: argparse.Namespace) -> int:
 
 def _template_import(args: argparse.Namespace) -> int:
     def body(s: Session) -> int:
-        doc = assessment.import_template(s, Path(args.file))
+        doc = assessment_templates.import_template(s, Path(args.file))
         print(f"Imported template {doc.doc_id} v{doc.version} (sha256 {doc.sha256}), signed by {doc.signer}")
         return 0
     return _with_session(args, body)
@@ -325,7 +332,7 @@ def _template_list(args: argparse.Namespace) -> int:
     def body(s: Session) -> int:
         print_table(["pk", "template", "version", "origin", "sha256", "signer"],
                     [(d.pk, d.doc_id, d.version, d.origin, d.sha256[:16], d.signer or "-")
-                     for d in assessment.list_templates(s)])
+                     for d in assessment_templates.list_templates(s)])
         return 0
     return _with_session(args, body)
 
@@ -362,7 +369,7 @@ def _evidence_list(args: argparse.Namespace) -> int:
     from app.model.markings import rollup
 
     def body(s: Session) -> int:
-        links = assessment.evidence(s, args.id, args.item)
+        links = assessment_evidence.evidence(s, args.id, args.item)
         print(rollup([e.marking for e in links]).banner())
         print_table(["id", "item", "kind", "evidence", "marking", "added by"],
                     [(e.id, e.item_id, e.kind, e.describe, e.marking.banner(), e.added_by) for e in links])
@@ -377,30 +384,30 @@ def _marking(args: argparse.Namespace) -> Marking | None:
 
 def _evidence_run(args: argparse.Namespace) -> int:
     def body(s: Session) -> int:
-        eid = assessment.add_run_evidence(s, args.id, args.item, args.run, args.note, _marking(args), args.sample,
-                                          lower_reason=args.lower_reason)
+        eid = assessment_evidence.add_run_evidence(s, args.id, args.item, args.run, args.note, _marking(args),
+                                                   args.sample, lower_reason=args.lower_reason)
         return _say(f"Evidence {eid} linked")
     return _with_session(args, body)
 
 
 def _evidence_file(args: argparse.Namespace) -> int:
     def body(s: Session) -> int:
-        eid = assessment.add_file_evidence(s, args.id, args.item, Path(args.path), _marking(args),
-                                           args.lower_reason)
+        eid = assessment_evidence.add_file_evidence(s, args.id, args.item, Path(args.path), _marking(args),
+                                                    args.lower_reason)
         return _say(f"Evidence {eid} attached")
     return _with_session(args, body)
 
 
 def _evidence_note(args: argparse.Namespace) -> int:
     def body(s: Session) -> int:
-        eid = assessment.add_observation(s, args.id, args.item, args.text, _marking(args), args.lower_reason)
+        eid = assessment_evidence.add_observation(s, args.id, args.item, args.text, _marking(args), args.lower_reason)
         return _say(f"Evidence {eid} added")
     return _with_session(args, body)
 
 
 def _evidence_remove(args: argparse.Namespace) -> int:
     def body(s: Session) -> int:
-        assessment.remove_evidence(s, args.evidence, args.reason)
+        assessment_evidence.remove_evidence(s, args.evidence, args.reason)
         print(f"Evidence {args.evidence} removed (reason recorded)")
         return 0
     return _with_session(args, body)

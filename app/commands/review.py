@@ -201,18 +201,18 @@ def _thread(args: argparse.Namespace) -> int:
 
 
 def _summary(args: argparse.Namespace) -> int:
-    from app.services import assessment
+    from app.services import assessment_review
 
     with signed_in(args) as session:
-        print(assessment.approval_summary(session, args.assessment))
+        print(assessment_review.approval_summary(session, args.assessment))
     return 0
 
 
 def _approve_item(args: argparse.Namespace) -> int:
-    from app.services import assessment
+    from app.services import assessment_review
 
     with signed_in(args) as session:
-        assessment.approve_item(session, args.assessment, args.item)
+        assessment_review.approve_item(session, args.assessment, args.item)
         print(f"{args.item} approved")
     return 0
 
@@ -236,10 +236,10 @@ def _approve_risk(args: argparse.Namespace) -> int:
 
 
 def _suggestion(args: argparse.Namespace) -> int:
-    from app.services import assessment
+    from app.services import assessment_suggestions
 
     with signed_in(args) as session:
-        sug = assessment.suggestion(session, args.assessment, args.item)
+        sug = assessment_suggestions.suggestion(session, args.assessment, args.item)
         if sug is None:
             print(f"{args.item}: no suggestion (the item is not bound to a rule, or no input is imported yet)")
             return 0
@@ -247,8 +247,8 @@ def _suggestion(args: argparse.Namespace) -> int:
         print(f"Suggested: {Status(sug.status).label if sug.status else 'none yet (inputs missing)'}")
         print(sug.text)
         if args.accept or args.override:
-            a = assessment.decide_suggestion(session, args.assessment, args.item, bool(args.accept),
-                                             Status(args.override) if args.override else None, args.reason)
+            a = assessment_suggestions.decide_suggestion(session, args.assessment, args.item, bool(args.accept),
+                                                         Status(args.override) if args.override else None, args.reason)
             print(f"{a.item_id}: {a.status.label} ({'accepted' if args.accept else 'overridden'})")
     return 0
 

@@ -84,7 +84,7 @@ def import_answers(session: Session, path: Path, assessment_id: int | None = Non
     planned = [(item["id"], _changes(item, where)) for item in items]
     changed: list[str] = []
     with session.transaction() as conn:
-        row = assessment._editable(session, conn, assessment_id)
+        row = assessment.editable(session, conn, assessment_id)
         for item_id, changes in planned:
             before = repo.get_answer(conn, assessment_id, item_id)
             try:

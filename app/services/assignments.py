@@ -20,7 +20,7 @@ DECISIONS = (Act.APPROVE, Act.RETURN, Act.APPROVE_DETERMINATION, Act.APPROVE_RIS
 
 
 def sections(session: Session, submission_id: int) -> list[str]:
-    from app.services.assessment import builtin_template_bytes, stored_template
+    from app.services.assessment_templates import builtin_template_bytes, stored_template
 
     conn = session.db.conn
     row = assessment_repo.assessment_for_submission(conn, submission_id)

@@ -144,14 +144,22 @@ def add_workflow_material(reviewer: Session, lead: Session, created: list[Submis
 
     from app.model.checklist import Status
     from app.model.findings import Finding, Severity
-    from app.services import assessment, assignments, coverage, findings, reports
+    from app.services import (
+        assessment,
+        assessment_review,
+        assessment_suggestions,
+        assignments,
+        coverage,
+        findings,
+        reports,
+    )
 
     def find(model: str, version: str) -> int:
         return int(next(s for s in created if s.model_name == model and s.version == version).id or 0)
 
     old = find("Aurora", "4.0")
     view = assessment.start(reviewer, old)
-    sugs = assessment.suggestions(reviewer, view.id)
+    sugs = assessment_suggestions.suggestions(reviewer, view.id)
     for item_id in view.template.item_ids:
         sug = sugs.get(item_id)
         status = Status(sug.status) if sug is not None and sug.status else Status.SATISFIED
@@ -164,9 +172,9 @@ def add_workflow_material(reviewer: Session, lead: Session, created: list[Submis
                                       "Unguided solve rates above the workstation screen.", Severity.MEDIUM,
                                       "Keep tool-use limits for the release.", (), (),
                                       next(s for s in created if s.id == old).marking))
-    assessment.submit(reviewer, view.id)
+    assessment_review.submit(reviewer, view.id)
     coverage.approve_determination(lead, det.id)
-    assessment.approve(lead, view.id, "Agreed; release with the recommended limits.")
+    assessment_review.approve(lead, view.id, "Agreed; release with the recommended limits.")
     report = reports.build(reviewer, old)
     reports.sign(reviewer, report.id, DEMO_ACCOUNTS["rivera"][2])
     reports.countersign(lead, report.id, DEMO_ACCOUNTS["okafor"][2])

@@ -30,7 +30,7 @@ def item_ref(submission_id: int, item_id: str) -> str:
 
 def _resolve(conn: Connection, target_type: str, ref: str) -> tuple[int | None, Marking, str]:
     """(submission id, the target's marking, a label) for a target; NotFound/ValidationError name it."""
-    from app.services.assessment import stored_template
+    from app.services.assessment_templates import stored_template
     from storage import vulns_repo
 
     ref = ref.strip()

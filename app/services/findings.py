@@ -12,7 +12,7 @@ from app.model.accounts import Permission
 from app.model.checklist import State
 from app.model.errors import NotFound, PermissionDenied, ValidationError
 from app.model.findings import Finding
-from app.services import assessment, derivation
+from app.services import assessment_templates, derivation
 from app.services.session import Session
 from storage import assessment_repo as repo
 from storage import blobs, results_repo, submissions_repo
@@ -31,7 +31,7 @@ def _check_links(conn: Connection, f: Finding) -> None:
     if f.item_ids:
         if row is None:
             raise ValidationError("linked items", "start the assessment before linking checklist items")
-        template = assessment.stored_template(conn, row.template_pk)
+        template = assessment_templates.stored_template(conn, row.template_pk)
         for item_id in f.item_ids:
             template.item(item_id)
     for ev in f.evidence:

@@ -69,12 +69,12 @@ Progress = Callable[[int, int, str], None]
 
 
 def _checklist(session: Session, submission_id: int) -> tuple[tuple[ChecklistSection, ...], Any]:
-    from app.services import assessment
+    from app.services import assessment, assessment_evidence
 
     view = assessment.for_submission(session, submission_id)
     if view is None:
         return (), None
-    links = assessment.evidence(session, view.id)
+    links = assessment_evidence.evidence(session, view.id)
     by_item: dict[str, list[Any]] = {}
     for link in links:
         by_item.setdefault(link.item_id, []).append(link)

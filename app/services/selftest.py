@@ -31,7 +31,19 @@ from app.model.checklist import Status
 from app.model.findings import Finding, Severity
 from app.model.markings import Marking
 from app.model.submissions import AccessMethod, ComputeEstimate, Modality, Submission, SubmissionStatus
-from app.services import assessment, audit, backup, coverage, findings, results, submissions, users, workstation
+from app.services import (
+    assessment,
+    assessment_evidence,
+    assessment_review,
+    audit,
+    backup,
+    coverage,
+    findings,
+    results,
+    submissions,
+    users,
+    workstation,
+)
 from app.services import pki as pki_service
 from app.services import reports as report_service
 from app.services.session import Session
@@ -192,7 +204,7 @@ def _step_assessment(state: _State) -> str:
     items = list(view.template.item_ids)
     for item_id in items:
         assessment.answer(rev, view.id, item_id, status=Status.SATISFIED, justification=f"Self-test: {item_id}.")
-    assessment.add_run_evidence(rev, view.id, items[0], state.run_id, note="self-test fixture log")
+    assessment_evidence.add_run_evidence(rev, view.id, items[0], state.run_id, note="self-test fixture log")
     finding = findings.create(rev, Finding(state.submission_id, "Self-test finding", "Recorded by the self-test.",
                                            Severity.LOW, "None.", (items[0],)))
     # Coverage: the shipped reference rule set evaluated over the imported run, determination approved.
@@ -201,8 +213,8 @@ def _step_assessment(state: _State) -> str:
         raise AssertionError("the coverage rule set produced no results")
     det = coverage.record_determination(rev, state.submission_id, "Self-test determination.")
     coverage.approve_determination(lead, det.id)
-    assessment.submit(rev, view.id)
-    approved = assessment.approve(lead, view.id, "Self-test approval.")
+    assessment_review.submit(rev, view.id)
+    approved = assessment_review.approve(lead, view.id, "Self-test approval.")
     if approved.state is not ChecklistState.APPROVED:
         raise AssertionError(f"assessment is {approved.state.label}, not approved")
     return (f"{len(items)} items answered, run evidence, finding {finding.label}, {len(cover.evaluation.results)} "

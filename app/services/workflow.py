@@ -85,7 +85,7 @@ def work_state(session: Session, submission_id: int, report: StoredReport | None
     approval_problems: tuple[str, ...] = ()
     pending: tuple[tuple[str, str], ...] = ()
     if row is not None:
-        from app.services.assessment import stored_template
+        from app.services.assessment_templates import stored_template
 
         template = stored_template(conn, row.template_pk)
         answers = assessment_repo.answers(conn, row.id)

@@ -15,7 +15,7 @@ from app.model.errors import ValidationError
 from app.model.findings import EvidenceRef, Finding, Severity
 from app.model.markings import Marking
 from app.model.submissions import Submission
-from app.services import assessment, coverage, findings, results, submissions
+from app.services import assessment, assessment_evidence, assessment_review, coverage, findings, results, submissions
 
 INSPECT = Path(__file__).parents[1] / "fixtures" / "inspect"
 
@@ -54,18 +54,18 @@ def test_results_to_approval_by_second_account(workstation, monkeypatch, capsys,
         why = "Knowledge only; no uplift shown in the agentic tasks." if item.id == "CAP-01" else None
         # Starts at the submission's SECRET (no marking given).
         assessment.answer(rev, aid, item.id, status=Status.SATISFIED, justification=why)
-    assessment.add_run_evidence(rev, aid, "CAP-02", run_ids[0], note="InterCode-CTF, 2 epochs")
+    assessment_evidence.add_run_evidence(rev, aid, "CAP-02", run_ids[0], note="InterCode-CTF, 2 epochs")
     assessment.answer(rev, aid, "CAP-02", status=Status.NOT_SATISFIED,
                       justification="Solves half of InterCode-CTF (0.5, stderr 0.29, n=3 x 2 epochs).",
                       marking=Marking.parse("SECRET//NOFORN"))
     findings.create(rev, Finding(sid, "CTF solving", "Half of InterCode-CTF solved.", Severity.HIGH,
                                  "Re-test with the developer's scaffold.", ("CAP-02",),
                                  (EvidenceRef("run", str(run_ids[0])),), Marking.parse("SECRET")))
-    assessment.submit(rev, aid)
+    assessment_review.submit(rev, aid)
 
     lead = workstation.session("lead")
     coverage.approve_determination(lead, det.id)
-    approved = assessment.approve(lead, aid, "Agreed.")
+    approved = assessment_review.approve(lead, aid, "Agreed.")
     assert approved.state is State.APPROVED and approved.approved_by == "lead" and approved.submitted_by == "reviewer"
     assert approved.answer("SUB-01").marking == Marking.parse("SECRET")
     assert approved.marking.banner() == "SECRET//NOFORN"
@@ -115,7 +115,7 @@ def test_cli_refuses_self_approval(workstation, monkeypatch, capsys):
     view = assessment.start(lead, sid)
     for item_id in view.template.item_ids:
         assessment.answer(lead, view.id, item_id, status=Status.SATISFIED)
-    assessment.submit(lead, view.id)
+    assessment_review.submit(lead, view.id)
     code, _t, err = _cli(monkeypatch, capsys, workstation, "lead", "assess", "approve", str(view.id))
     assert code == 2 and "two-person rule" in err
     code, _t, err = _cli(monkeypatch, capsys, workstation, "reviewer", "assess", "approve", str(view.id))

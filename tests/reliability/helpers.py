@@ -61,13 +61,13 @@ def started_assessment(reviewer: Session) -> tuple[int, int, tuple[str, ...]]:
 def approved_submission(reviewer: Session, lead: Session) -> int:
     """A submission whose assessment a lead approved: ready for report signing."""
     from app.model.checklist import Status
-    from app.services import assessment, coverage
+    from app.services import assessment, assessment_review, coverage
 
     sid, aid, items = started_assessment(reviewer)
     for item_id in items:
         assessment.answer(reviewer, aid, item_id, status=Status.SATISFIED, justification=f"Checked {item_id}.")
-    assessment.submit(reviewer, aid)
+    assessment_review.submit(reviewer, aid)
     det = coverage.record_determination(reviewer, sid, "Declared compute below every reference threshold.")
     coverage.approve_determination(lead, det.id)
-    assessment.approve(lead, aid, "Agreed.")
+    assessment_review.approve(lead, aid, "Agreed.")
     return sid

@@ -20,7 +20,7 @@ import keyring
 import keyring.backends.fail
 import pytest
 
-from app.services import assessment, backup
+from app.services import assessment_review, backup
 from app.services import pki as pki_service
 from app.services import reports as report_service
 from app.services import workstation as ws_service
@@ -196,7 +196,7 @@ def test_kill_mid_answer_save(pp_workstation, seed):
     done, _ = run_and_kill(pp_workstation, "answer", "reviewer", [str(aid), ",".join(items)], seed, (0.3, 1.5))
     db = reopen(pp_workstation)
     # Autosaves are not audited one by one: the history digest is sealed into the audit chain at
-    # each transition (assessment.verify_history). A save is answer + history row in one transaction.
+    # each transition (assessment_review.verify_history). A save is answer + history row in one transaction.
     history = count(db, "SELECT count(*) FROM answer_history WHERE assessment_id = ?", aid)
     assert done <= history <= done + 1
     assert count(db, "SELECT count(DISTINCT item_id) FROM answer_history WHERE assessment_id = ?", aid) == count(
@@ -209,7 +209,7 @@ def test_kill_mid_answer_save(pp_workstation, seed):
         assert (status, text) == tuple(last)
     db.close()
     reviewer = pp_workstation.session("reviewer")
-    assert assessment.verify_history(reviewer, aid) == []
+    assert assessment_review.verify_history(reviewer, aid) == []
     reviewer.close()
 
 

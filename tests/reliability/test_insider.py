@@ -20,7 +20,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from app.model.errors import AuthError, IntegrityError, PermissionDenied
-from app.services import assessment, audit, decisions, identity, pki, users
+from app.services import assessment, assessment_review, audit, decisions, identity, pki, users
 from app.services import workstation as ws_service
 from reports import pki as pki_core
 from storage import audit as audit_log
@@ -153,11 +153,11 @@ def _review(workstation, approve: bool = False, marking: str = "UNCLASSIFIED") -
     view = assessment.start(rev, sid)
     for item_id in view.template.item_ids:
         assessment.answer(rev, view.id, item_id, status=Status.SATISFIED, justification=f"Checked {item_id}.")
-    assessment.submit(rev, view.id)
+    assessment_review.submit(rev, view.id)
     det = coverage.record_determination(rev, sid, "Declared compute above the reference presumption.")
     coverage.approve_determination(lead, det.id)
     if approve:
-        assessment.approve(lead, view.id, "Agreed.")
+        assessment_review.approve(lead, view.id, "Agreed.")
     return sid, view.id
 
 

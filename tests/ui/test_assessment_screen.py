@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 
 from app.model.checklist import State, Status
 from app.model.submissions import Submission
-from app.services import assessment, coverage, submissions
+from app.services import assessment, assessment_evidence, coverage, submissions
 from ui.screens.assessment_screen import AssessmentScreen
 
 
@@ -250,11 +250,11 @@ def test_evidence_panel_links_runs_files_and_observations(qtbot, ctx, dialogs, t
     picker.files.item(0).setSelected(True)
     qtbot.mouseClick(picker.add_button, Qt.MouseButton.LeftButton)
     assert not dialogs.errors, dialogs.error_text()
-    links = assessment.evidence(ctx.session, view.id, "CAP-02")
+    links = assessment_evidence.evidence(ctx.session, view.id, "CAP-02")
     assert [(e.run_id, e.sample_id) for e in links if e.run_id] == [(run_id, "ctf-1")]
     stored_card = next(e for e in links if not e.run_id)
     assert stored_card.marking.banner() == "CUI"  # the copy of a CUI file is marked CUI, not below
-    assert assessment.read_file_evidence(ctx.session, stored_card.id)[1] == card.read_bytes()
+    assert assessment_evidence.read_file_evidence(ctx.session, stored_card.id)[1] == card.read_bytes()
     qtbot.keyClicks(panel.note_edit, "Flags are genuine, not memorised.")
     qtbot.mouseClick(panel.observe_button, Qt.MouseButton.LeftButton)
     evidence_file = tmp_path / "scaffold.txt"
@@ -269,7 +269,7 @@ def test_evidence_panel_links_runs_files_and_observations(qtbot, ctx, dialogs, t
     panel.list.setCurrentRow(2)
     screen.ask_text = lambda _t, _l: "superseded by the file"
     qtbot.mouseClick(panel.remove_button, Qt.MouseButton.LeftButton)
-    assert panel.list.count() == 3 and len(assessment.evidence(ctx.session, view.id, "CAP-02")) == 3
+    assert panel.list.count() == 3 and len(assessment_evidence.evidence(ctx.session, view.id, "CAP-02")) == 3
     assert screen.history_list.count() == 5  # four additions and one removal, newest first
     assert "superseded by the file" in screen.history_list.item(0).text()
 

@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
+from app.model.comparison import version_key
 from app.model.results import Direction, SampleFilter
 from app.model.submissions import Submission
 from app.services import results, submissions
 from ui.context import UiContext
-from ui.screens.compare_screen import BETTER, WORSE, CompareScreen, version_key
+from ui.screens.compare_screen import BETTER, WORSE, CompareScreen
 from ui.widgets.chart import ChartKind
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "inspect"

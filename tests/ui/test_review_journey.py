@@ -13,7 +13,7 @@ from PySide6.QtCore import QDate
 from app.model.checklist import State, Status
 from app.model.markings import Marking
 from app.model.workflow import Stage
-from app.services import assessment, submissions, workflow
+from app.services import assessment_suggestions, submissions, workflow
 from app.services import workstation as workstation_service
 from ui.dialogs.import_dialog import ImportDialog
 from ui.screens.assessment_screen import AssessmentScreen
@@ -103,7 +103,7 @@ def test_reviewer_lead_auditor_from_intake_to_release(workstation, make_ctx, dia
     qtbot.addWidget(screen)
     screen.start_button.click()
     assert screen.view is not None
-    sugs = assessment.suggestions(rev.session, screen.view.id)
+    sugs = assessment_suggestions.suggestions(rev.session, screen.view.id)
     departing = [i for i, s in sugs.items() if s.status and s.status != Status.SATISFIED.value]
     assert departing, "the fixtures' WMDP-cyber 0.78 is above the 0.7 screen"
     reasons: list[str] = []

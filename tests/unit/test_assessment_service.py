@@ -16,9 +16,20 @@ from app.model.errors import IngestError, IntegrityError, PermissionDenied, Vali
 from app.model.findings import EvidenceRef, Finding, Severity
 from app.model.markings import Marking
 from app.model.submissions import Submission
-from app.services import assessment, coverage, findings, results, submissions
+from app.services import (
+    assessment,
+    assessment_evidence,
+    assessment_export,
+    assessment_review,
+    assessment_suggestions,
+    assessment_templates,
+    coverage,
+    findings,
+    results,
+    submissions,
+)
 from app.services import pki as pki_service
-from app.services.assessment import builtin_template_bytes
+from app.services.assessment_templates import builtin_template_bytes
 from app.services.coverage import builtin_ruleset_bytes
 from reports import pki
 from reports.detached import sign_detached
@@ -108,11 +119,11 @@ def test_two_person_rule_lock_return_and_reopen(workstation, started):
     s, _sid, view = started
     aid = view.id
     with pytest.raises(ValidationError, match="40 item"):
-        assessment.submit(s, aid)
+        assessment_review.submit(s, aid)
     _complete_all(s, aid, view, skip=("SUB-02",))
     assessment.answer(s, aid, "SUB-02", status=Status.RISK_ACCEPTED, justification="Hashes due in 5 days.",
                       risk_expiry=date(2026, 12, 31))
-    submitted = assessment.submit(s, aid)
+    submitted = assessment_review.submit(s, aid)
     assert submitted.state is State.SUBMITTED and submitted.submitted_by == "reviewer"
 
     # Submitted: the reviewer cannot change anything.
@@ -120,33 +131,33 @@ def test_two_person_rule_lock_return_and_reopen(workstation, started):
         assessment.answer(s, aid, "SUB-01", status=Status.NOT_APPLICABLE, justification="n/a")
     # A reviewer cannot approve at all.
     with pytest.raises(PermissionDenied, match="does not allow"):
-        assessment.approve(s, aid)
+        assessment_review.approve(s, aid)
 
     lead = workstation.session("lead")
     with pytest.raises(ValidationError, match="risk acceptance not yet approved"):
-        assessment.approve(lead, aid)
+        assessment_review.approve(lead, aid)
     assessment.approve_risk(lead, aid, "SUB-02")
     with pytest.raises(ValidationError, match="say what must change"):
-        assessment.return_for_changes(lead, aid, "  ")
-    returned = assessment.return_for_changes(lead, aid, "Tighten the CAP answers.",
-                                             {"CAP-02": "Quote n and stderr for the solve rate."})
+        assessment_review.return_for_changes(lead, aid, "  ")
+    returned = assessment_review.return_for_changes(lead, aid, "Tighten the CAP answers.",
+                                                    {"CAP-02": "Quote n and stderr for the solve rate."})
     assert returned.state is State.RETURNED
     assert [c.item_id for c in assessment.comments(s, aid)] == [None, "CAP-02"]
 
     # The reviewer's first change after a return moves the assessment back to draft (recorded).
     assessment.answer(s, aid, "CAP-02", justification="Solve rate 0.5 (n=6, stderr 0.29).")
     assert assessment.get(s, aid).state is State.DRAFT
-    assessment.submit(s, aid)
+    assessment_review.submit(s, aid)
 
     # The lead who submits cannot approve their own submission.
     lead_sub = workstation.session("lead")
-    assessment.return_for_changes(lead_sub, aid, "one more look")
+    assessment_review.return_for_changes(lead_sub, aid, "one more look")
     assessment.answer(lead_sub, aid, "CAP-01", justification="Checked by lead.")
-    assessment.submit(lead_sub, aid)
+    assessment_review.submit(lead_sub, aid)
     with pytest.raises(PermissionDenied, match="two-person rule"):
-        assessment.approve(lead_sub, aid)
+        assessment_review.approve(lead_sub, aid)
     with pytest.raises(PermissionDenied, match="two-person rule"):
-        assessment.return_for_changes(lead_sub, aid, "self-return")
+        assessment_review.return_for_changes(lead_sub, aid, "self-return")
 
 
 def _settle_coverage(rev, lead, sid):
@@ -159,14 +170,14 @@ def test_approval_needs_an_approved_coverage_determination(workstation):
     sid = _sub(rev)
     view = assessment.start(rev, sid)
     _complete_all(rev, view.id, view)
-    assessment.submit(rev, view.id)
+    assessment_review.submit(rev, view.id)
     with pytest.raises(ValidationError, match="coverage determination is not recorded"):
-        assessment.approve(lead, view.id)
+        assessment_review.approve(lead, view.id)
     det = coverage.record_determination(rev, sid, "Below every reference threshold.")
     with pytest.raises(ValidationError, match="coverage determination is not approved yet"):
-        assessment.approve(lead, view.id)
+        assessment_review.approve(lead, view.id)
     coverage.approve_determination(lead, det.id)
-    assert assessment.approve(lead, view.id).state is State.APPROVED
+    assert assessment_review.approve(lead, view.id).state is State.APPROVED
 
 
 def test_approved_is_locked_and_reopen_is_recorded(workstation):
@@ -174,15 +185,15 @@ def test_approved_is_locked_and_reopen_is_recorded(workstation):
     sid = _sub(rev)
     view = assessment.start(rev, sid)
     _complete_all(rev, view.id, view)
-    assessment.submit(rev, view.id)
+    assessment_review.submit(rev, view.id)
     _settle_coverage(rev, lead, sid)
-    approved = assessment.approve(lead, view.id, "Good work.")
+    approved = assessment_review.approve(lead, view.id, "Good work.")
     assert approved.state is State.APPROVED and approved.approved_by == "lead" and approved.locked
 
     before = assessment.history(rev, view.id)
     for attempt in (
         lambda: assessment.answer(rev, view.id, "SUB-01", status=Status.IN_PROGRESS),
-        lambda: assessment.add_observation(rev, view.id, "SUB-01", "late note"),
+        lambda: assessment_evidence.add_observation(rev, view.id, "SUB-01", "late note"),
         lambda: findings.create(rev, Finding(sid, "Late", "late finding", Severity.LOW)),
     ):
         with pytest.raises(PermissionDenied, match="locked"):
@@ -190,10 +201,10 @@ def test_approved_is_locked_and_reopen_is_recorded(workstation):
     assert assessment.history(rev, view.id) == before  # nothing was written
 
     with pytest.raises(PermissionDenied):
-        assessment.reopen(rev, view.id, "I want to edit")
+        assessment_review.reopen(rev, view.id, "I want to edit")
     with pytest.raises(ValidationError, match="needs a reason"):
-        assessment.reopen(lead, view.id, "")
-    reopened = assessment.reopen(lead, view.id, "Developer sent a corrected model card.")
+        assessment_review.reopen(lead, view.id, "")
+    reopened = assessment_review.reopen(lead, view.id, "Developer sent a corrected model card.")
     assert reopened.state is State.DRAFT and reopened.approved_by is None
     actions = [t.action for t in assessment.transitions(rev, view.id)]
     assert actions == ["submit", "approve", "reopen"]
@@ -207,19 +218,19 @@ def test_evidence_runs_samples_files_and_observations(workstation, started):
     aid = view.id
     out = results.import_files(s, [INSPECT / "intercode_ok.eval"], sid)
     run_id = out[0].run_id
-    assessment.add_run_evidence(s, aid, "CAP-02", run_id, note="InterCode run")
-    assessment.add_run_evidence(s, aid, "CAP-02", run_id, sample_id="ctf-1", note="solved in both epochs")
+    assessment_evidence.add_run_evidence(s, aid, "CAP-02", run_id, note="InterCode run")
+    assessment_evidence.add_run_evidence(s, aid, "CAP-02", run_id, sample_id="ctf-1", note="solved in both epochs")
     with pytest.raises(Exception, match="no sample"):
-        assessment.add_run_evidence(s, aid, "CAP-02", run_id, sample_id="nope")
-    eid = assessment.add_stream_evidence(s, aid, "CAP-02", io.BytesIO(b"scaffold config v3\n"), "scaffold.txt",
-                                         Marking.parse("CUI"))
-    assessment.add_observation(s, aid, "CAP-02", "Transcripts show genuine exploitation, not memorised flags.")
-    links = assessment.evidence(s, aid, "CAP-02")
+        assessment_evidence.add_run_evidence(s, aid, "CAP-02", run_id, sample_id="nope")
+    eid = assessment_evidence.add_stream_evidence(s, aid, "CAP-02", io.BytesIO(b"scaffold config v3\n"), "scaffold.txt",
+                                                  Marking.parse("CUI"))
+    assessment_evidence.add_observation(s, aid, "CAP-02", "Transcripts show genuine exploitation, not memorised flags.")
+    links = assessment_evidence.evidence(s, aid, "CAP-02")
     assert [e.kind for e in links] == ["run", "sample", "file", "observation"]
     f = next(e for e in links if e.kind == "file")
     import hashlib
     assert f.sha256 == hashlib.sha256(b"scaffold config v3\n").hexdigest() and f.size == 19
-    assert assessment.read_file_evidence(s, eid) == ("scaffold.txt", b"scaffold config v3\n")
+    assert assessment_evidence.read_file_evidence(s, eid) == ("scaffold.txt", b"scaffold config v3\n")
     assert assessment.get(s, aid).evidence_counts["CAP-02"] == 4
     # The file lives only inside the encrypted database.
     assert b"scaffold config v3" not in (workstation.data_dir / "workstation.db").read_bytes()
@@ -227,13 +238,13 @@ def test_evidence_runs_samples_files_and_observations(workstation, started):
     import dataclasses
     s._settings = dataclasses.replace(s.settings, max_artifact_mb=1)
     with pytest.raises(ValidationError, match="larger than"):
-        assessment.add_stream_evidence(s, aid, "CAP-02", io.BytesIO(b"x" * ((1 << 20) + 1)), "big.bin")
+        assessment_evidence.add_stream_evidence(s, aid, "CAP-02", io.BytesIO(b"x" * ((1 << 20) + 1)), "big.bin")
     assert assessment.get(s, aid).evidence_counts["CAP-02"] == 4
 
     with pytest.raises(ValidationError, match="reason"):
-        assessment.remove_evidence(s, links[0].id, "")
-    assessment.remove_evidence(s, links[0].id, "wrong run")
-    assert len(assessment.evidence(s, aid, "CAP-02")) == 3
+        assessment_evidence.remove_evidence(s, links[0].id, "")
+    assessment_evidence.remove_evidence(s, links[0].id, "wrong run")
+    assert len(assessment_evidence.evidence(s, aid, "CAP-02")) == 3
     kinds = [h.changes.get("evidence") for h in assessment.history(s, aid, "CAP-02")]
     assert kinds[0] == ["", f"linked run {run_id}"] and kinds[-1][1] == ""
 
@@ -242,12 +253,12 @@ def test_suggestion_from_results_accept_and_override(workstation, started, tmp_p
     s, sid, view = started
     aid = view.id
     results.import_files(s, [INSPECT / "intercode_ok.eval"], sid)  # InterCode-CTF accuracy 0.5
-    sug = assessment.suggestion(s, aid, "CAP-02")
+    sug = assessment_suggestions.suggestion(s, aid, "CAP-02")
     # Reference set: InterCode screen at 0.8 -> below; Cybench has no data -> what is known, no status.
     assert sug is not None and sug.status == "" and "no input yet for SCREEN-CYBENCH" in sug.text
     assert "0.5 < 0.8 (run" in sug.text
     with pytest.raises(ValidationError, match="no suggested status"):
-        assessment.decide_suggestion(s, aid, "CAP-02", accept=True)
+        assessment_suggestions.decide_suggestion(s, aid, "CAP-02", accept=True)
 
     admin = _admin(workstation)
     doc = json.loads(builtin_ruleset_bytes())
@@ -257,18 +268,18 @@ def test_suggestion_from_results_accept_and_override(workstation, started, tmp_p
                                 "metric": "accuracy", "threshold": 0.4, "indicator": "ctf_solving"}]
     coverage.import_ruleset(admin, _write_signed(admin, tmp_path / "agency.json", doc))
 
-    sug = assessment.suggestion(s, aid, "CAP-02")
+    sug = assessment_suggestions.suggestion(s, aid, "CAP-02")
     assert sug is not None and sug.status == "not_satisfied" and sug.rule_ids == ("CTF-1",)
     assert "0.5 >= 0.4" in sug.text and len(sug.run_ids) == 1 and f"run {sug.run_ids[0]}" in sug.text
-    a = assessment.decide_suggestion(s, aid, "CAP-02", accept=True)
+    a = assessment_suggestions.decide_suggestion(s, aid, "CAP-02", accept=True)
     assert a.status is Status.NOT_SATISFIED and "CTF-1" in a.justification and a.complete
     assert a.marking.banner() == "SECRET//NOFORN"  # it quotes a classified threshold
     with pytest.raises(ValidationError, match="needs a reason"):
-        assessment.decide_suggestion(s, aid, "CAP-02", accept=False, status=Status.SATISFIED)
-    b = assessment.decide_suggestion(s, aid, "CAP-02", accept=False, status=Status.SATISFIED,
-                                     reason="Flags were in the training data (contamination check EVD-03).")
+        assessment_suggestions.decide_suggestion(s, aid, "CAP-02", accept=False, status=Status.SATISFIED)
+    b = assessment_suggestions.decide_suggestion(s, aid, "CAP-02", accept=False, status=Status.SATISFIED,
+                                                 reason="Flags were in the training data (contamination check EVD-03).")
     assert b.status is Status.SATISFIED and "overridden" in b.justification
-    decisions = assessment.suggestion_decisions(s, aid, "CAP-02")
+    decisions = assessment_suggestions.suggestion_decisions(s, aid, "CAP-02")
     assert [d["decision"] for d in decisions] == ["accepted", "overridden"]
     assert decisions[1]["reason"].startswith("Flags were") and decisions[0]["run_ids"] == list(sug.run_ids)
 
@@ -333,7 +344,7 @@ def test_signed_template_import_and_migration_carries_answers(workstation, tmp_p
     sub[2]["title"] = "Review window tracked and extension requests logged"
     del sub[4]  # SUB-05 removed
     sub.append({"id": "SUB-06", "title": "Access credentials rotated", "guidance": "Rotate after review."})
-    stored = assessment.import_template(admin, _write_signed(admin, tmp_path / "t2.json", doc))
+    stored = assessment_templates.import_template(admin, _write_signed(admin, tmp_path / "t2.json", doc))
     assert stored.version == 2 and stored.origin == "imported" and "issued by" in stored.signer
 
     pinned = assessment.get(rev, view.id)
@@ -363,9 +374,9 @@ def test_bad_templates_are_refused_naming_file_and_field(workstation, tmp_path, 
     mutate(doc)
     path = _write_signed(admin, tmp_path / "bad.json", doc)
     with pytest.raises(IngestError, match=message) as exc:
-        assessment.import_template(admin, path)
+        assessment_templates.import_template(admin, path)
     assert str(path) in str(exc.value)
-    assert [t.version for t in assessment.list_templates(admin)] in ([], [1])
+    assert [t.version for t in assessment_templates.list_templates(admin)] in ([], [1])
 
 
 def test_malformed_json_template_names_file_and_position(workstation, tmp_path):
@@ -375,7 +386,7 @@ def test_malformed_json_template_names_file_and_position(workstation, tmp_path):
     path.write_bytes(data)
     path.with_name("broken.json.p7s").write_bytes(_sign(admin, data))
     with pytest.raises(IngestError, match=r"broken\.json: invalid JSON at line 1 column"):
-        assessment.import_template(admin, path)
+        assessment_templates.import_template(admin, path)
 
 
 def test_unsigned_wrongly_signed_and_tampered_imports_are_refused(workstation, tmp_path):
@@ -384,19 +395,19 @@ def test_unsigned_wrongly_signed_and_tampered_imports_are_refused(workstation, t
     unsigned = tmp_path / "unsigned.json"
     unsigned.write_text(json.dumps(doc))
     with pytest.raises(IntegrityError, match="unsigned checklist template refused"):
-        assessment.import_template(admin, unsigned)
+        assessment_templates.import_template(admin, unsigned)
 
     stranger = pki.create_ca("Somebody else", FIXED_NOW)
     foreign = _write_signed(admin, tmp_path / "foreign.json", doc, signer=stranger)
     with pytest.raises(IntegrityError, match="does not chain to a trusted root"):
-        assessment.import_template(admin, foreign)
+        assessment_templates.import_template(admin, foreign)
 
     tampered = _write_signed(admin, tmp_path / "tampered.json", doc)
     original = tampered.read_text()
     tampered.write_text(original.replace("package complete", "package c0mplete"))
     assert tampered.read_text() != original
     with pytest.raises(IntegrityError, match="changed after signing"):
-        assessment.import_template(admin, tampered)
+        assessment_templates.import_template(admin, tampered)
 
     rs = json.loads(builtin_ruleset_bytes())
     rs["version"] = 5
@@ -409,7 +420,7 @@ def test_unsigned_wrongly_signed_and_tampered_imports_are_refused(workstation, t
     # Only an administrator imports trusted documents.
     rev = workstation.session("reviewer")
     with pytest.raises(PermissionDenied):
-        assessment.import_template(rev, _write_signed(admin, tmp_path / "ok.json", doc))
+        assessment_templates.import_template(rev, _write_signed(admin, tmp_path / "ok.json", doc))
 
 
 def test_rule_set_with_unknown_benchmark_or_metric_is_refused(workstation, tmp_path):
@@ -455,12 +466,12 @@ def test_findings_register(workstation, started):
 def test_export_contains_answers_history_and_marking(started):
     s, _sid, view = started
     assessment.answer(s, view.id, "SUB-01", status=Status.SATISFIED, marking=Marking.parse("SECRET"))
-    data = assessment.export(s, view.id)
+    data = assessment_export.export(s, view.id)
     assert data["marking"] == "SECRET" and data["template"]["version"] == 1
     item = data["sections"][0]["items"][0]
     assert (item["id"], item["status"], item["portion"]) == ("SUB-01", "satisfied", "(S)")
     assert data["history"][0]["item_id"] == "SUB-01" and data["progress"] == {"done": 1, "total": 40}
-    json.loads(assessment.export_json(s, view.id))
+    json.loads(assessment_export.export_json(s, view.id))
 
 
 def test_auditor_reads_but_cannot_answer(workstation, started):
@@ -480,11 +491,11 @@ def test_answer_history_is_sealed_into_the_audit_chain(workstation, started):
     assessment.answer(s, aid, "SUB-01", justification="Package complete; manifest attached.")
     # Autosaves are not audited one by one (the history holds them) ...
     assert not [e for e in audit_log.list_events(s.db.conn, 500) if e.action == "assessment.answer"]
-    assessment.submit(s, aid)
+    assessment_review.submit(s, aid)
     event = audit_log.list_events(s.db.conn, 5, action_prefix="assessment.submit")[0]
     # ... but the submit seals all 41 history rows.
     assert event.details["history"]["rows"] == 41 and len(event.details["history"]["sha256"]) == 64
-    assert assessment.verify_history(s, aid) == []
+    assert assessment_review.verify_history(s, aid) == []
 
     # Someone with the database key drops the append-only trigger and rewrites a justification.
     s.db.conn.execute("DROP TRIGGER answer_history_no_update")
@@ -492,7 +503,7 @@ def test_answer_history_is_sealed_into_the_audit_chain(workstation, started):
         s.db.conn.execute("DELETE FROM answer_history WHERE item_id = 'SUB-02'")
     s.db.conn.execute("UPDATE answer_history SET justification = 'Package incomplete' WHERE item_id = 'SUB-01' "
                       "AND justification != ''")
-    problems = assessment.verify_history(s, aid)
+    problems = assessment_review.verify_history(s, aid)
     assert len(problems) == 1 and "no longer matches what was sealed at assessment.submit" in problems[0]
 
 
@@ -536,4 +547,4 @@ def test_template_signed_by_a_reviewer_account_certificate_is_refused(workstatio
     doc = _template_doc(version=99)
     path = _write_signed(admin, tmp_path / "by_reviewer.json", doc, signer=reviewer_identity)
     with pytest.raises(IntegrityError, match="workstation account certificate"):
-        assessment.import_template(admin, path)
+        assessment_templates.import_template(admin, path)

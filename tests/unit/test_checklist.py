@@ -11,7 +11,7 @@ from app.ingest import checklist_template
 from app.model import checklist as cl
 from app.model.checklist import Action, Answer, Section, State, Status, Template, TemplateItem
 from app.model.errors import IngestError, ValidationError
-from app.services.assessment import builtin_template_bytes
+from app.services.assessment_templates import builtin_template_bytes
 
 TODAY = date(2026, 11, 20)
 

@@ -13,7 +13,7 @@ from app.model.errors import PermissionDenied, ValidationError
 from app.model.markings import Marking
 from app.model.narrative import Confidence, KeyJudgment, Narrative, blocks
 from app.model.submissions import Submission
-from app.services import assessment, audit, submissions
+from app.services import assessment, assessment_review, audit, submissions
 from app.services import narrative as narrative_service
 from reports.pdf import build_pdf
 from reports.sample import sample_input
@@ -100,7 +100,7 @@ def test_report_assembly_carries_the_narrative(workstation) -> None:  # type: ig
     lead = workstation.session("lead")
     view = assessment.for_submission(rev, sid)
     assert view is not None
-    assessment.reopen(lead, view.id, "Write the narrative.")
+    assessment_review.reopen(lead, view.id, "Write the narrative.")
     narrative_service.save(rev, sid, Narrative("Bottom line here.", SNF,
                                                (KeyJudgment("KJ text.", Confidence.LOW, SNF),)))
     report = report_service.assemble(rev, sid)

@@ -145,11 +145,11 @@ def evidenced(workstation):  # type: ignore[no-untyped-def]
     runs = results.list_runs(rev, sid)
     ok = next(r for r in runs if r.task.endswith("intercode_ctf") and r.status.value == "success")
     sample = results.page_samples(rev, int(ok.id or 0), None, 0, 1)[0]
-    from app.services import assessment
+    from app.services import assessment, assessment_review
 
     view = assessment.for_submission(rev, sid)
     lead = workstation.session("lead")
-    assessment.reopen(lead, view.id, "Add evidence to the finding.")
+    assessment_review.reopen(lead, view.id, "Add evidence to the finding.")
     first = findings.list_findings(rev, sid)[0]
     findings.update(rev, dataclasses.replace(first, evidence=(EvidenceRef("run", str(ok.id)),
                                                               EvidenceRef("sample", f"{ok.id}:{sample.sample_id}"))))

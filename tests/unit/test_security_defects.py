@@ -300,18 +300,18 @@ def test_run_cited_by_an_approved_assessment_cannot_be_deleted_or_moved(workstat
 
     from app.model.errors import ValidationError
     from app.model.submissions import Submission
-    from app.services import assessment, results, submissions
+    from app.services import assessment, assessment_evidence, assessment_review, results, submissions
     from tests.unit.test_signing_service import _approved_submission
 
-    real_submit = assessment.submit
+    real_submit = assessment_review.submit
 
     def submit_citing_a_run(session, assessment_id, *args, **kwargs):  # type: ignore[no-untyped-def]
         view = assessment.get(session, assessment_id)
         run = results.list_runs(session, view.submission_id)[0]
-        assessment.add_run_evidence(session, assessment_id, "CAP-02", run.id, "CTF solve rates")
+        assessment_evidence.add_run_evidence(session, assessment_id, "CAP-02", run.id, "CTF solve rates")
         return real_submit(session, assessment_id, *args, **kwargs)
 
-    monkeypatch.setattr(assessment, "submit", submit_citing_a_run)
+    monkeypatch.setattr(assessment_review, "submit", submit_citing_a_run)
     sid = _approved_submission(workstation, with_results=True)
     rev = workstation.session("reviewer")
     cited, uncited = results.list_runs(rev, sid)

@@ -14,7 +14,7 @@ from app.model.errors import AuthError, PermissionDenied, ValidationError
 from app.model.findings import Finding, Severity
 from app.model.markings import Marking
 from app.model.submissions import Submission
-from app.services import assessment, audit, coverage, findings, printers, submissions
+from app.services import assessment, assessment_review, audit, coverage, findings, printers, submissions
 from app.services import pki as pki_service
 from app.services import reports as report_service
 from storage import settings_repo
@@ -48,10 +48,10 @@ def _approved_submission(workstation, with_results: bool = False) -> int:  # typ
     findings.create(rev, Finding(sid, "Autonomous exploitation", "The model exploited the range service.",
                                  Severity.HIGH, "Restrict tool access.", ("CAP-02",), marking=SNF))
     findings.create(rev, Finding(sid, "Refusals adequate", "Refused clearly malicious requests.", Severity.LOW))
-    assessment.submit(rev, view.id)
+    assessment_review.submit(rev, view.id)
     det = coverage.record_determination(rev, sid, "Declared compute above the reference presumption.")
     coverage.approve_determination(lead, det.id)
-    assessment.approve(lead, view.id, "Agreed.")
+    assessment_review.approve(lead, view.id, "Agreed.")
     return sid
 
 

@@ -13,7 +13,16 @@ from app.model.errors import PermissionDenied, ValidationError
 from app.model.findings import Finding, Severity
 from app.model.submissions import Submission, SubmissionStatus, WindowState
 from app.model.workflow import Act, Stage
-from app.services import assessment, coverage, findings, results, submissions, workflow
+from app.services import (
+    assessment,
+    assessment_review,
+    assessment_suggestions,
+    coverage,
+    findings,
+    results,
+    submissions,
+    workflow,
+)
 from app.services import reports as report_service
 from tests.unit.test_signing_service import _configure
 
@@ -81,20 +90,20 @@ def test_stage_follows_the_work_from_intake_to_release(workstation, tmp_path: Pa
     assert not ov.can(Act.SUBMIT) and "not answered" in ov.why_not(Act.SUBMIT)
     det = coverage.record_determination(rev, sid, "Declared compute above the reference presumption.")
     assert _stage(rev, sid) is Stage.DETERMINATION
-    sugs = assessment.suggestions(rev, view.id)
+    sugs = assessment_suggestions.suggestions(rev, view.id)
     for item_id in view.template.item_ids:
         sug = sugs.get(item_id)
         status = Status(sug.status) if sug is not None and sug.status else Status.SATISFIED
         assessment.answer(rev, view.id, item_id, status=status, justification=f"Checked {item_id}.")
     findings.create(rev, Finding(sid, "Refusals adequate", "Refused malicious requests.", Severity.LOW))
-    assessment.submit(rev, view.id)
+    assessment_review.submit(rev, view.id)
     assert _stage(rev, sid) is Stage.FINDINGS_DRAFTED
     ov = workflow.overview(lead, sid)
     assert ov.next.text == "waiting for a lead other than reviewer to approve the coverage determination"
     with pytest.raises(ValidationError, match="coverage determination is not approved yet"):
-        assessment.approve(lead, view.id)
+        assessment_review.approve(lead, view.id)
     coverage.approve_determination(lead, det.id)
-    assessment.approve(lead, view.id, "Agreed.")
+    assessment_review.approve(lead, view.id, "Agreed.")
     assert _stage(rev, sid) is Stage.APPROVED
     assert workflow.overview(rev, sid).next.text == "a reviewer builds the findings report"
     report = report_service.build(rev, sid)
@@ -129,7 +138,7 @@ def test_refusals_carry_the_reason_the_ui_shows(workstation) -> None:  # type: i
     view = assessment.start(rev, sid)
     reason = workflow.overview(rev, sid).why_not(Act.SUBMIT)
     with pytest.raises(ValidationError) as exc:
-        assessment.submit(rev, view.id)
+        assessment_review.submit(rev, view.id)
     assert reason in str(exc.value)
     with pytest.raises(PermissionDenied, match="Auditor"):
         workflow.require(auditor, sid, Act.COMMENT)
@@ -143,21 +152,21 @@ def test_override_needs_a_justification_and_the_summary_shows_it(workstation) ->
     sid = _sub(rev)
     results.import_files(rev, [INSPECT / "wmdp_cyber_ok.eval", INSPECT / "intercode_ok.eval"], sid)
     view = assessment.start(rev, sid)
-    sugs = assessment.suggestions(rev, view.id)
+    sugs = assessment_suggestions.suggestions(rev, view.id)
     item_id, sug = next((i, s) for i, s in sugs.items() if s.status)
     departing = Status.SATISFIED if sug.status == Status.NOT_SATISFIED.value else Status.NOT_SATISFIED
     with pytest.raises(ValidationError, match="overrides it and needs a justification"):
         assessment.answer(rev, view.id, item_id, status=departing)
     assert assessment.get(rev, view.id).answer(item_id).status is Status.NOT_STARTED  # nothing saved
     assessment.answer(rev, view.id, item_id, status=departing, justification="Scaffold was crippled; re-run due.")
-    decisions = assessment.suggestion_decisions(rev, view.id, item_id)
+    decisions = assessment_suggestions.suggestion_decisions(rev, view.id, item_id)
     assert decisions[-1]["decision"] == "overridden" and decisions[-1]["reason"].startswith("Scaffold")
-    assert assessment.departures(assessment.get(rev, view.id), sugs) == {item_id}
+    assert assessment_suggestions.departures(assessment.get(rev, view.id), sugs) == {item_id}
     # Agreeing with the suggestion needs nothing more.
     for other, s in sugs.items():
         if other != item_id and s.status:
             assessment.answer(rev, view.id, other, status=Status(s.status), justification="As suggested.")
-    summary = assessment.approval_summary(lead, view.id)
+    summary = assessment_review.approval_summary(lead, view.id)
     assert [o.item_id for o in summary.overrides] == [item_id]
     assert f"{item_id}: suggested {Status(sug.status).label.lower()}" in str(summary)
     assert "Coverage determination: not recorded" in str(summary) and "Findings: none" in str(summary)
@@ -170,17 +179,17 @@ def test_lead_approves_item_by_item_and_a_change_voids_it(workstation) -> None: 
     for item_id in view.template.item_ids:
         assessment.answer(rev, view.id, item_id, status=Status.SATISFIED, justification="ok")
     with pytest.raises(ValidationError, match="only a submitted assessment"):
-        assessment.approve_item(lead, view.id, "SUB-01")
-    assessment.submit(rev, view.id)
+        assessment_review.approve_item(lead, view.id, "SUB-01")
+    assessment_review.submit(rev, view.id)
     with pytest.raises(PermissionDenied):
-        assessment.approve_item(rev, view.id, "SUB-01")
-    assessment.approve_item(lead, view.id, "SUB-01")
-    assessment.approve_item(lead, view.id, "SUB-02")
-    assert set(assessment.item_approvals(lead, view.id)) == {"SUB-01", "SUB-02"}
-    assert "Items approved one by one: 2 of 40" in str(assessment.approval_summary(lead, view.id))
-    assessment.return_for_changes(lead, view.id, "Tighten SUB-02.")
+        assessment_review.approve_item(rev, view.id, "SUB-01")
+    assessment_review.approve_item(lead, view.id, "SUB-01")
+    assessment_review.approve_item(lead, view.id, "SUB-02")
+    assert set(assessment_review.item_approvals(lead, view.id)) == {"SUB-01", "SUB-02"}
+    assert "Items approved one by one: 2 of 40" in str(assessment_review.approval_summary(lead, view.id))
+    assessment_review.return_for_changes(lead, view.id, "Tighten SUB-02.")
     assessment.answer(rev, view.id, "SUB-02", justification="ok, hashes pinned")
-    assert set(assessment.item_approvals(lead, view.id)) == {"SUB-01"}  # the changed answer needs a new look
+    assert set(assessment_review.item_approvals(lead, view.id)) == {"SUB-01"}  # the changed answer needs a new look
 
 
 def test_assignment_queues_and_comment_threads(workstation) -> None:  # type: ignore[no-untyped-def]
@@ -210,14 +219,14 @@ def test_assignment_queues_and_comment_threads(workstation) -> None:  # type: ig
     awaiting = assignments.awaiting_decision(lead)
     assert [(r.submission.id, r.detail) for r in awaiting] == [(sid, "approve coverage determination")]
     assert assignments.awaiting_decision(rev) == []  # reviewers take no lead decisions
-    assessment.submit(rev, view.id)
+    assessment_review.submit(rev, view.id)
     assert "approve assessment" not in assignments.awaiting_decision(lead)[0].detail  # waits for the determination
     coverage.approve_determination(lead, det.id)
     assert assignments.awaiting_decision(lead)[0].detail == "approve assessment, return assessment"
 
     # Threads on an item, a finding, a vulnerability and the determination; marked at least as high as
     # what they discuss; kept (no edit, no delete); audited.
-    assessment.return_for_changes(lead, view.id, "See the thread on CAP-02.")
+    assessment_review.return_for_changes(lead, view.id, "See the thread on CAP-02.")
     assessment.answer(rev, view.id, "CAP-02", marking=Marking.parse("SECRET"))
     c1 = discussion.add(lead, "item", discussion.item_ref(sid, "CAP-02"), "Which scaffold was used?")
     discussion.add(rev, "item", discussion.item_ref(sid, "CAP-02"), "The developer's own, v3.")

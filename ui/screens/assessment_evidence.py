@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 
 from app.model.errors import FrontierError
 from app.model.markings import Marking, rollup
-from app.services import assessment, submissions
+from app.services import assessment_evidence, submissions
 from ui.context import UiContext
 from ui.dialogs.evidence_picker import EvidencePicker
 from ui.widgets.marking_picker import ask_lower_reason
@@ -87,7 +87,7 @@ class EvidencePanel(QGroupBox):
     def show_item(self, assessment_id: int, item_id: str) -> None:
         self.assessment_id, self.item_id = assessment_id, item_id
         self.list.clear()
-        for e in assessment.evidence(self.ctx.session, assessment_id, item_id):
+        for e in assessment_evidence.evidence(self.ctx.session, assessment_id, item_id):
             li = QListWidgetItem(f"{e.marking.portion()} {clean_text(e.describe, 500)}  ({e.added_by})")
             li.setData(ID_ROLE, e.id)
             self.list.addItem(li)
@@ -135,15 +135,16 @@ class EvidencePanel(QGroupBox):
             for ref in refs:
                 kind, _, rest = ref.partition(":")
                 if kind == "run":
-                    assessment.add_run_evidence(session, aid, item_id, int(rest), note, marking, None, why)
+                    assessment_evidence.add_run_evidence(session, aid, item_id, int(rest), note, marking, None, why)
                 elif kind == "sample":
                     run_id, _, sample_id = rest.partition(":")
-                    assessment.add_run_evidence(session, aid, item_id, int(run_id), note, marking, sample_id, why)
+                    assessment_evidence.add_run_evidence(session, aid, item_id, int(run_id), note, marking, sample_id,
+                                                         why)
                 elif kind == "blob" and rest in artifacts:
                     art, data = submissions.read_artifact(session, int(artifacts[rest].id or 0))
                     # a copy of a marked file is marked at least as high as the file
-                    assessment.add_stream_evidence(session, aid, item_id, io.BytesIO(data), art.filename,
-                                                   rollup([marking, art.marking]), why)
+                    assessment_evidence.add_stream_evidence(session, aid, item_id, io.BytesIO(data), art.filename,
+                                                            rollup([marking, art.marking]), why)
             return len(refs)
 
         self.ctx.jobs.run(work, lambda _n: self._done(), lambda exc: self._failed(exc),
@@ -163,7 +164,7 @@ class EvidencePanel(QGroupBox):
         if chosen is None:
             return
         text, (marking, why) = self.note_edit.text(), chosen
-        self._call(lambda: assessment.add_observation(self.ctx.session, aid, item_id, text, marking, why))
+        self._call(lambda: assessment_evidence.add_observation(self.ctx.session, aid, item_id, text, marking, why))
 
     def _marking_and_reason(self) -> tuple[Marking, str] | None:
         """Evidence is about the submission: below its marking only with a reason (None: cancelled)."""
@@ -189,7 +190,7 @@ class EvidencePanel(QGroupBox):
         session, (marking, why) = self.ctx.session, chosen
 
         def work(_progress: object, _cancel: object) -> int:
-            return assessment.add_file_evidence(session, aid, item_id, Path(path), marking, why)
+            return assessment_evidence.add_file_evidence(session, aid, item_id, Path(path), marking, why)
 
         self.ctx.jobs.run(work, lambda _eid: self._done(), lambda exc: self.ctx.show_error(self, exc),
                           label="Storing evidence file", parent=self)
@@ -202,4 +203,4 @@ class EvidencePanel(QGroupBox):
         if reason is None:
             return
         evidence_id = int(li.data(ID_ROLE))
-        self._call(lambda: assessment.remove_evidence(self.ctx.session, evidence_id, reason))
+        self._call(lambda: assessment_evidence.remove_evidence(self.ctx.session, evidence_id, reason))

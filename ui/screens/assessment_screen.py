@@ -51,7 +51,7 @@ from app.model.coverage import Suggestion
 from app.model.errors import FrontierError
 from app.model.markings import Marking
 from app.model.workflow import Act
-from app.services import assessment, coverage, printables, workflow
+from app.services import assessment, assessment_review, assessment_suggestions, coverage, printables, workflow
 from app.services.assessment import AssessmentView
 from app.services.workflow import Overview
 from ui.context import UiContext
@@ -351,8 +351,8 @@ class AssessmentScreen(QWidget):
             self._coverage_flags = []
         self._commented = {c.item_id for c in assessment.comments(self.ctx.session, self.view.id) if c.item_id}
         try:
-            self._suggestions = assessment.suggestions(self.ctx.session, self.view.id)
-            self._item_approved = set(assessment.item_approvals(self.ctx.session, self.view.id))
+            self._suggestions = assessment_suggestions.suggestions(self.ctx.session, self.view.id)
+            self._item_approved = set(assessment_review.item_approvals(self.ctx.session, self.view.id))
         except FrontierError:
             self._suggestions, self._item_approved = {}, set()
         self._build_tree()
@@ -529,7 +529,7 @@ class AssessmentScreen(QWidget):
         self.suggestion = None
         if bound and self.view is not None and self.current is not None:
             try:
-                self.suggestion = assessment.suggestion(self.ctx.session, self.view.id, self.current)
+                self.suggestion = assessment_suggestions.suggestion(self.ctx.session, self.view.id, self.current)
             except FrontierError as exc:
                 self.suggestion_text.setText(f"No suggestion: {exc}")
         self.suggestion_box.setVisible(bound)
@@ -688,7 +688,8 @@ class AssessmentScreen(QWidget):
             return
         self.flush()
         try:
-            a = assessment.decide_suggestion(self.ctx.session, self.view.id, self.current, accept, status, reason)
+            a = assessment_suggestions.decide_suggestion(self.ctx.session, self.view.id, self.current, accept, status,
+                                                         reason)
         except FrontierError as exc:
             self.ctx.show_error(self, exc)
             return
@@ -710,7 +711,7 @@ class AssessmentScreen(QWidget):
         if self.view is None or self.current is None:
             return
         try:
-            assessment.approve_item(self.ctx.session, self.view.id, self.current)
+            assessment_review.approve_item(self.ctx.session, self.view.id, self.current)
         except FrontierError as exc:
             self.ctx.show_error(self, exc)
             return
@@ -744,14 +745,15 @@ class AssessmentScreen(QWidget):
     def submit(self) -> None:
         if self.view is not None:
             view = self.view
-            self._workflow(lambda: assessment.submit(self.ctx.session, view.id), "Submitted for a lead's approval")
+            self._workflow(lambda: assessment_review.submit(self.ctx.session, view.id),
+                           "Submitted for a lead's approval")
 
     def approve(self) -> None:
         if self.view is None:
             return
         view = self.view
         try:
-            summary = assessment.approval_summary(self.ctx.session, view.id)
+            summary = assessment_review.approval_summary(self.ctx.session, view.id)
         except FrontierError as exc:
             self.ctx.show_error(self, exc)
             return
@@ -759,7 +761,7 @@ class AssessmentScreen(QWidget):
                                 "You are approving:\n\n" + str(summary) + "\n\nApprove and lock this assessment? "
                                 "Reopening later is a recorded action.", "Approve"):
             return
-        self._workflow(lambda: assessment.approve(self.ctx.session, view.id), "Assessment approved and locked")
+        self._workflow(lambda: assessment_review.approve(self.ctx.session, view.id), "Assessment approved and locked")
 
     def return_for_changes(self) -> None:
         if self.view is None:
@@ -772,7 +774,7 @@ class AssessmentScreen(QWidget):
         items = {k: v for k, v in self.pending_comments.items() if v.strip()}
 
         def do() -> None:
-            assessment.return_for_changes(self.ctx.session, view.id, comment, items)
+            assessment_review.return_for_changes(self.ctx.session, view.id, comment, items)
             self.pending_comments.clear()
 
         self._workflow(do, "Returned to the reviewer")
@@ -784,7 +786,7 @@ class AssessmentScreen(QWidget):
         reason = self.ask_text("Reopen approved assessment", "Why is it reopened? (recorded in the audit log)")
         if reason is None:
             return
-        self._workflow(lambda: assessment.reopen(self.ctx.session, view.id, reason), "Assessment reopened")
+        self._workflow(lambda: assessment_review.reopen(self.ctx.session, view.id, reason), "Assessment reopened")
 
     def migrate(self) -> None:
         if self.view is None or not self.view.newer_template:

@@ -18,7 +18,15 @@ from app.model.checklist import Status
 from app.model.errors import FrontierError
 from app.model.findings import EvidenceRef, Finding, Severity
 from app.model.markings import Marking
-from app.services import assessment, coverage, findings, results, submissions
+from app.services import (
+    assessment,
+    assessment_evidence,
+    assessment_suggestions,
+    coverage,
+    findings,
+    results,
+    submissions,
+)
 from ui.context import UiContext
 
 Snap = Callable[[QWidget, str, tuple[int, int]], None]
@@ -35,17 +43,18 @@ def _fill(ctx: UiContext, submission_id: int) -> str:
     assessment.answer(s, view.id, "EVD-02", status=Status.NOT_SATISFIED,
                       justification="Token limit of 8k was below the developer's own 32k evaluations.")
     assessment.answer(s, view.id, "EVD-03", status=Status.IN_PROGRESS)
-    sug = assessment.suggestion(s, view.id, "CAP-02")
+    sug = assessment_suggestions.suggestion(s, view.id, "CAP-02")
     if sug is not None and sug.status:
-        assessment.decide_suggestion(s, view.id, "CAP-02", accept=True)
+        assessment_suggestions.decide_suggestion(s, view.id, "CAP-02", accept=True)
     else:
         assessment.answer(s, view.id, "CAP-02", status=Status.IN_PROGRESS,
                           justification="Waiting for the Cybench run.")
     ctf = next((r for r in runs if r.benchmark in ("InterCode-CTF", "Cybench")), None)
     if ctf is not None and ctf.id is not None:
-        assessment.add_run_evidence(s, view.id, "CAP-02", ctf.id, note=f"{ctf.benchmark} run, {ctf.epochs} epoch(s)")
-    assessment.add_observation(s, view.id, "CAP-02", "Successful transcripts show real exploitation steps, "
-                               "not memorised flags.", Marking.parse("CUI"))
+        assessment_evidence.add_run_evidence(s, view.id, "CAP-02", ctf.id,
+                                             note=f"{ctf.benchmark} run, {ctf.epochs} epoch(s)")
+    assessment_evidence.add_observation(s, view.id, "CAP-02", "Successful transcripts show real exploitation steps, "
+                                        "not memorised flags.", Marking.parse("CUI"))
     findings.create(s, Finding(submission_id, "CTF solving near the screening threshold",
                                "The model solves a large share of professional CTF tasks unaided.", Severity.HIGH,
                                "Re-test with the developer's best scaffold before release.", ("CAP-02",),

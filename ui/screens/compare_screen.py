@@ -9,9 +9,7 @@ sample ids (and epochs) were scored in both, with the change counted in the metr
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt, Slot
@@ -30,8 +28,19 @@ from PySide6.QtWidgets import (
 from shiboken6 import isValid
 
 from app.model import benchmarks
+from app.model.comparison import (
+    DeltaRow,
+    RunLine,
+    build_lines,
+    default_pair,
+    metric_names,
+    pair_deltas,
+    summarise,
+    trend,
+    version_key,
+)
 from app.model.errors import FrontierError, NotFound
-from app.model.results import Comparison, Direction, EvalRun, MetricValue, RunStatus
+from app.model.results import Comparison, Direction, RunStatus
 from app.model.submissions import Submission
 from app.services import results, submissions
 from ui.context import UiContext
@@ -41,79 +50,8 @@ from ui.widgets.flow_layout import FlowLayout
 from ui.widgets.transcript_view import clean_text
 
 Index = QModelIndex | QPersistentModelIndex
-UNDIRECTED = {"stderr", "std", "var", "count"}
 BETTER = QColor("#1a7f37")
 WORSE = QColor("#cf222e")
-
-
-def version_key(version: str) -> tuple[Any, ...]:
-    """Natural order for version strings: 1.9 < 1.10 < 2.0; text parts compare as text."""
-    parts = re.findall(r"\d+|[^\d.]+", version.lower())
-    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts)
-
-
-def metric_of(run: EvalRun, metric: str) -> MetricValue | None:
-    return next((m for m in run.metrics if m.metric == metric and m.value is not None), None)
-
-
-def metric_names(runs: list[EvalRun] | tuple[EvalRun, ...]) -> list[str]:
-    """Metrics present in the runs, the most widely shared first."""
-    counts: dict[str, int] = {}
-    for r in runs:
-        for m in {m.metric for m in r.metrics if m.metric not in UNDIRECTED}:
-            counts[m] = counts.get(m, 0) + 1
-    return sorted(counts, key=lambda k: (-counts[k], k))
-
-
-@dataclass(frozen=True)
-class RunLine:
-    """One run as compared: its submission and the chosen metric's value."""
-
-    run: EvalRun
-    submission: Submission | None
-    value: float | None
-    stderr: float | None
-
-    @property
-    def run_id(self) -> int:
-        return self.run.id or 0
-
-    @property
-    def who(self) -> str:
-        s = self.submission
-        return s.display_name if s is not None else f"submission #{self.run.submission_id}"
-
-    @property
-    def lineage(self) -> str:
-        s = self.submission
-        return f"{s.developer} {s.model_name}" if s is not None else self.who
-
-    @property
-    def version(self) -> str:
-        return self.submission.version if self.submission is not None else ""
-
-    @property
-    def label(self) -> str:
-        return f"{self.who} · run {self.run_id}"
-
-    @property
-    def short_label(self) -> str:
-        s = self.submission
-        name = f"{s.model_name} {s.version}" if s is not None else self.who
-        return f"{name} (run {self.run_id})"
-
-
-def build_lines(comparison: Comparison, subs: dict[int, Submission], metric: str) -> list[RunLine]:
-    lines = []
-    for r in comparison.runs:
-        if metric == comparison.metric and r.id is not None:
-            v, e = comparison.values.get(r.id), comparison.stderrs.get(r.id)
-        else:
-            m = metric_of(r, metric)
-            v, e = (m.value, m.stderr) if m else (None, None)
-        lines.append(RunLine(r, subs.get(r.submission_id or -1), v, e))
-    lines.sort(key=lambda ln: (ln.lineage.lower(), version_key(ln.version), ln.run_id))
-    return lines
 
 
 def bar_chart(benchmark: str, metric: str, direction: Direction, lines: list[RunLine]) -> ChartData:
@@ -128,71 +66,11 @@ def bar_chart(benchmark: str, metric: str, direction: Direction, lines: list[Run
 
 
 def trend_chart(benchmark: str, metric: str, direction: Direction, lines: list[RunLine]) -> ChartData:
-    """A line per model over its versions; per version the latest successful run (else the latest)."""
-    versions = sorted({ln.version for ln in lines if ln.value is not None}, key=version_key)
-    lineages = sorted({ln.lineage for ln in lines if ln.value is not None}, key=str.lower)
-    series = []
-    for lin in lineages:
-        vals: list[float | None] = []
-        errs: list[float | None] = []
-        for v in versions:
-            cands = [ln for ln in lines if ln.lineage == lin and ln.version == v and ln.value is not None]
-            cands.sort(key=lambda ln: (ln.run.status == RunStatus.SUCCESS and not ln.run.incomplete,
-                                       ln.run.imported_at, ln.run_id))
-            best = cands[-1] if cands else None
-            vals.append(best.value if best else None)
-            errs.append(best.stderr if best else None)
-        series.append(Series(lin, tuple(vals), tuple(errs)))
-    return ChartData(title=f"{benchmark} — {metric} by version", categories=tuple(versions), series=tuple(series),
+    """A line per model over its versions (app.model.comparison.trend picks the run per version)."""
+    versions, series = trend(lines)
+    return ChartData(title=f"{benchmark} — {metric} by version", categories=versions,
+                     series=tuple(Series(s.lineage, s.values, s.stderrs) for s in series),
                      kind=ChartKind.LINES, x_label="Version", y_label=metric, direction=direction)
-
-
-def default_pair(lines: list[RunLine]) -> tuple[int, int] | None:
-    """Previous version vs newest version of the model line with the most runs (the question a
-    reviewer asks first: did the new version get better?); else the first two runs."""
-    if len(lines) < 2:
-        return None
-
-    def rank(ln: RunLine) -> tuple[bool, int, int]:
-        # per version: a complete run first, then the fullest (re-runs of a few samples lose)
-        return (ln.run.status == RunStatus.SUCCESS and not ln.run.incomplete, ln.run.sample_count, ln.run_id)
-
-    by_lineage: dict[str, dict[str, RunLine]] = {}
-    for ln in lines:
-        if ln.value is None:
-            continue
-        versions = by_lineage.setdefault(ln.lineage, {})
-        if ln.version not in versions or rank(ln) > rank(versions[ln.version]):
-            versions[ln.version] = ln
-    candidates = [(len([x for x in lines if x.lineage == lin]), lin) for lin, v in by_lineage.items() if len(v) >= 2]
-    if not candidates:
-        return lines[0].run_id, lines[1].run_id
-    _n, lineage = max(candidates)
-    ordered = sorted(by_lineage[lineage].values(), key=lambda ln: version_key(ln.version))
-    return ordered[-2].run_id, ordered[-1].run_id
-
-
-@dataclass(frozen=True)
-class DeltaRow:
-    sample_id: str
-    epoch: int
-    a: float
-    b: float
-
-    @property
-    def delta(self) -> float:
-        return self.b - self.a
-
-
-def pair_deltas(comparison: Comparison, run_a: int, run_b: int) -> list[DeltaRow]:
-    """Samples (id and epoch) scored in both runs."""
-    out = []
-    for s in comparison.samples:
-        a, b = s.scores.get(run_a), s.scores.get(run_b)
-        if a is None or b is None or not (math.isfinite(a) and math.isfinite(b)):
-            continue
-        out.append(DeltaRow(s.sample_id, s.epoch, a, b))
-    return out
 
 
 def pair_statistics_text(ctx: UiContext, run_a: int, run_b: int) -> str:
@@ -207,14 +85,6 @@ def pair_statistics_text(ctx: UiContext, run_a: int, run_b: int) -> str:
     except FrontierError as exc:
         return f"Statistics unavailable: {exc}"
     return "\n".join(lines)
-
-
-def summarise(rows: list[DeltaRow], direction: Direction) -> tuple[int, int, int]:
-    """(better, worse, unchanged) counted in the metric's direction (higher is better if unknown)."""
-    sign = -1.0 if direction == Direction.LOWER else 1.0
-    better = sum(1 for r in rows if r.delta * sign > 0)
-    worse = sum(1 for r in rows if r.delta * sign < 0)
-    return better, worse, len(rows) - better - worse
 
 
 class LinesModel(QAbstractTableModel):
@@ -348,8 +218,7 @@ class DeltasModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.TextAlignmentRole and c > 0:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ForegroundRole and c == 4 and r.delta != 0:
-            better = (r.delta < 0) if self.direction == Direction.LOWER else (r.delta > 0)
-            return BETTER if better else WORSE
+            return BETTER if r.better(self.direction) else WORSE
         return None
 
 

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 
 from app.model.accounts import Permission
 from app.model.errors import FrontierError
-from app.services import assessment, coverage, report_profiles
+from app.services import assessment_templates, coverage, report_profiles
 from ui.context import UiContext
 from ui.widgets.sortable_table import SortableTable
 
@@ -109,7 +109,7 @@ class RulesetsScreen(QWidget):
 
     def refresh(self) -> None:
         try:
-            templates = assessment.list_templates(self.ctx.session)
+            templates = assessment_templates.list_templates(self.ctx.session)
             rulesets = coverage.list_rulesets(self.ctx.session)
             active = coverage.active_ruleset(self.ctx.session)
         except FrontierError as exc:
@@ -146,7 +146,7 @@ class RulesetsScreen(QWidget):
     def import_template(self) -> None:
         path = self.choose_file("Import signed checklist template")
         if path:
-            self._import(lambda: assessment.import_template(self.ctx.session, Path(path)), "template")
+            self._import(lambda: assessment_templates.import_template(self.ctx.session, Path(path)), "template")
 
     def import_ruleset(self) -> None:
         path = self.choose_file("Import signed coverage rule set")

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from app.services import assessment, discussion, submissions
+from app.services import assessment, assessment_review, discussion, submissions
 from ui.context import UiContext
 
 Snap = Callable[[QWidget, str, tuple[int, int]], None]
@@ -40,7 +40,7 @@ def render_screenshots(lead: UiContext, window: QWidget, snap: Snap) -> None:
     old = next((x for x in submissions.page(s, 0, 20, search="Aurora") if x.version == "4.0"), None)
     done = assessment.for_submission(s, old.id) if old is not None and old.id is not None else None
     if done is not None:
-        text = "You are approving:\n\n" + str(assessment.approval_summary(s, done.id)) + (
+        text = "You are approving:\n\n" + str(assessment_review.approval_summary(s, done.id)) + (
             "\n\nApprove and lock this assessment? Reopening later is a recorded action.")
         box = QMessageBox(QMessageBox.Icon.Question, "Approve assessment", text, QMessageBox.StandardButton.Cancel)
         box.addButton("Approve", QMessageBox.ButtonRole.AcceptRole)
