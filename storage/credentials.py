@@ -15,10 +15,13 @@ import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
 
-from app.model.errors import StorageError
-from storage.keys import MAX_HEADER_BYTES, KeyHeader
+from app.model.accounts import lockout_delay
+from app.model.errors import AuthError, LockedOutError, StorageError
+from storage import keyring_secret
+from storage.keys import KEYRING_MODE, MAX_HEADER_BYTES, KeyHeader, Unlocked
 
 HEADER_NAME = "workstation.keys.json"
 
@@ -99,3 +102,33 @@ class Credentials:
             # Refuse rather than write a header that every later sign-in would reject.
             raise StorageError(f"Key header {self.path} would exceed {MAX_HEADER_BYTES} bytes; not written.")
         header.save(self.path)
+
+    def unlock(self, username: str, passphrase: str, now: datetime) -> tuple[KeyHeader, Unlocked]:
+        """Open `username`'s key slot. Derives (slow, outside the lock) against a snapshot; a failure
+        is counted under the lock and the lockout delay applies before and after it."""
+        header = self.read()
+        check_lockout(header, username, now)
+        try:
+            return header, header.unlock(username, passphrase, keyring_secret_for(header))
+        except AuthError:
+            with self.update() as fresh:
+                fresh.record_failure(username, now.isoformat())
+            check_lockout(self.read(), username, now)
+            raise
+
+
+def keyring_secret_for(header: KeyHeader) -> bytes | None:
+    """The per-workstation secret mixed into every wrapping key, where the header says one is used."""
+    return keyring_secret.load(header.db_id) if header.keyring_mode == KEYRING_MODE else None
+
+
+def check_lockout(header: KeyHeader, username: str, now: datetime) -> None:
+    """LockedOutError while the delay after `username`'s recorded failures has not passed."""
+    entry = header.failures.get(username)
+    if not entry:
+        return
+    delay = lockout_delay(int(entry.get("count", 0)))
+    last = datetime.fromisoformat(entry["last"])
+    remaining = (last + timedelta(seconds=delay) - now).total_seconds()
+    if remaining > 0:
+        raise LockedOutError(username, remaining)

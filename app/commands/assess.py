@@ -23,6 +23,7 @@ from app.services import (
     assessment_review,
     assessment_templates,
     coverage,
+    rulesets,
 )
 from app.services.session import Session
 
@@ -339,7 +340,7 @@ def _template_list(args: argparse.Namespace) -> int:
 
 def _ruleset_import(args: argparse.Namespace) -> int:
     def body(s: Session) -> int:
-        doc = coverage.import_ruleset(s, Path(args.file))
+        doc = rulesets.import_ruleset(s, Path(args.file))
         print(f"Imported rule set {doc.doc_id} v{doc.version} ({doc.label}), now active; signed by {doc.signer}")
         return 0
     return _with_session(args, body)
@@ -349,7 +350,7 @@ def _ruleset_list(args: argparse.Namespace) -> int:
     def body(s: Session) -> int:
         print_table(["pk", "rule set", "version", "label", "active", "origin", "sha256"],
                     [(d.pk, d.doc_id, d.version, d.label, "yes" if d.active else "", d.origin, d.sha256[:16])
-                     for d in coverage.list_rulesets(s)])
+                     for d in rulesets.list_rulesets(s)])
         return 0
     return _with_session(args, body)
 

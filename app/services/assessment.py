@@ -77,6 +77,7 @@ class AssessmentView:
     def locked(self) -> bool:
         return not self.state.editable
 
+
 def view_of(conn: Connection, row: repo.AssessmentRow) -> AssessmentView:
     doc = repo.get_template(conn, row.template_pk)
     template = parse_stored(doc)
@@ -87,10 +88,12 @@ def view_of(conn: Connection, row: repo.AssessmentRow) -> AssessmentView:
                           row.approved_by, row.approved_at, newer,
                           submissions_repo.get(conn, row.submission_id).marking)
 
+
 def get(session: Session, assessment_id: int) -> AssessmentView:
     session.require(Permission.VIEW_CONTENT)
     conn = session.db.conn
     return view_of(conn, repo.get_assessment(conn, assessment_id))
+
 
 def for_submission(session: Session, submission_id: int) -> AssessmentView | None:
     session.require(Permission.VIEW_CONTENT)
@@ -98,9 +101,11 @@ def for_submission(session: Session, submission_id: int) -> AssessmentView | Non
     row = repo.assessment_for_submission(conn, submission_id)
     return view_of(conn, row) if row else None
 
+
 def list_all(session: Session) -> list[repo.AssessmentRow]:
     session.require(Permission.VIEW_CONTENT)
     return repo.list_assessments(session.db.conn)
+
 
 def start(session: Session, submission_id: int, template_pk: int | None = None) -> AssessmentView:
     """Begin the one assessment of a submission, pinned to a template version (default: the latest
@@ -142,9 +147,11 @@ def editable(session: Session, conn: Connection, assessment_id: int) -> repo.Ass
         row = repo.get_assessment(conn, assessment_id)
     return row
 
+
 def template_of(conn: Connection, row: repo.AssessmentRow) -> Template:
     """The parsed template the assessment is pinned to."""
     return parse_stored(repo.get_template(conn, row.template_pk))
+
 
 def editable_item(session: Session, conn: Connection, assessment_id: int, item_id: str) -> repo.AssessmentRow:
     """`editable`, and `item_id` must be an item of the assessment's template."""
@@ -160,6 +167,7 @@ def _diff(old: Answer, new: Answer) -> dict[str, list[str]]:
         if a != b:
             out[name] = ["" if a is None else str(a), "" if b is None else str(b)]
     return out
+
 
 def store_answer(session: Session, conn: Connection, assessment_id: int, old: Answer, new: Answer, reason: str,
            action: str | None = None) -> Answer:
@@ -184,6 +192,7 @@ def store_answer(session: Session, conn: Connection, assessment_id: int, old: An
     session.audit(conn, action, "assessment", assessment_id, details)
     return new
 
+
 def answer(session: Session, assessment_id: int, item_id: str, *, status: Status | None = None,
            justification: str | None = None, marking: Marking | None = None,
            risk_expiry: Any = _UNSET, reason: str = "", lower_reason: str = "") -> Answer:
@@ -200,6 +209,7 @@ def answer(session: Session, assessment_id: int, item_id: str, *, status: Status
         row = editable(session, conn, assessment_id)
         return answer_in(session, conn, row, item_id, status=status, justification=justification, marking=marking,
                          risk_expiry=risk_expiry, reason=reason, lower_reason=lower_reason)
+
 
 def answer_in(session: Session, conn: Connection, row: repo.AssessmentRow, item_id: str, *,
               status: Status | None = None, justification: str | None = None, marking: Marking | None = None,
@@ -242,16 +252,17 @@ def answer_in(session: Session, conn: Connection, row: repo.AssessmentRow, item_
                           "assessment.suggestion_overridden")
     return store_answer(session, conn, assessment_id, old, new, reason)
 
+
 def _override_check(session: Session, conn: Connection, row: repo.AssessmentRow, item_id: str,
                     new: Answer) -> tuple[Suggestion, str] | None:
     """(suggestion, rule-set hash) when `new` departs from the rule set's suggestion; refuses such
     a departure without a justification (issue 14: no override with one key and no reason)."""
-    from app.services import coverage
+    from app.services import coverage, rulesets
 
     item = template_of(conn, row).item(item_id)
     if not item.prefill:
         return None
-    ruleset = coverage.active_ruleset(session)
+    ruleset = rulesets.active_ruleset(session)
     sug = suggest(item_id, item.prefill, ruleset, coverage.inputs(session, row.submission_id))
     if sug is None or not departs_from(sug.status, new.status):
         return None
@@ -260,6 +271,7 @@ def _override_check(session: Session, conn: Connection, row: repo.AssessmentRow,
                               f"{item_id}; answering '{new.status.label}' overrides it and needs a justification "
                               "saying why")
     return sug, ruleset.sha256
+
 
 def approve_risk(session: Session, assessment_id: int, item_id: str) -> Answer:
     """A lead approves a 'Risk accepted' answer written by someone else."""
@@ -279,6 +291,7 @@ def approve_risk(session: Session, assessment_id: int, item_id: str) -> Answer:
         approvals.record(session, conn, "risk.approve", "answer", f"{assessment_id}:{item_id}",
                          approvals.risk_content(assessment_id, new))
         return store_answer(session, conn, assessment_id, a, new, "risk acceptance approved", "assessment.approve_risk")
+
 
 def migrate_template(session: Session, assessment_id: int, template_pk: int | None = None
                      ) -> list[cl.TemplateChange]:
@@ -320,22 +333,27 @@ def history(session: Session, assessment_id: int, item_id: str | None = None) ->
     session.require(Permission.VIEW_CONTENT)
     return repo.history(session.db.conn, assessment_id, item_id)
 
+
 def transitions(session: Session, assessment_id: int) -> list[repo.Transition]:
     session.require(Permission.VIEW_CONTENT)
     return repo.transitions(session.db.conn, assessment_id)
+
 
 def comments(session: Session, assessment_id: int) -> list[repo.Comment]:
     session.require(Permission.VIEW_CONTENT)
     return repo.comments(session.db.conn, assessment_id)
 
+
 def item_comments(session: Session, assessment_id: int, item_id: str) -> list[repo.Comment]:
     return [c for c in comments(session, assessment_id) if c.item_id == item_id]
+
 
 def first_open_item(view: AssessmentView) -> str:
     for item in view.template.items():
         if not view.answer(item.id).complete:
             return item.id
     return view.template.item_ids[0]
+
 
 def ids_in_order(view: AssessmentView) -> Sequence[str]:
     return view.template.item_ids

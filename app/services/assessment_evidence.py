@@ -27,17 +27,20 @@ def _evidence_history(session: Session, conn: Connection, assessment_id: int, it
                      session.now())
     repo.touch(conn, assessment_id, session.now())
 
+
 def _check_run(conn: Connection, row: repo.AssessmentRow, run_id: int) -> None:
     run = results_repo.get_run(conn, run_id, lambda task: "")
     if run.submission_id != row.submission_id:
         raise ValidationError("run", f"run {run_id} belongs to submission {run.submission_id}, "
                               f"not {row.submission_id}")
 
+
 def _evidence_marking(session: Session, conn: Connection, row: repo.AssessmentRow, requested: Marking | None,
                       lower_reason: str, what: str) -> Marking:
     """Evidence is about the submission (its runs carry the submission's marking): it starts there."""
     floor = submissions_repo.get(conn, row.submission_id).marking
     return derivation.settle(session, conn, requested, floor, lower_reason, what, "assessment", row.id)
+
 
 def add_run_evidence(session: Session, assessment_id: int, item_id: str, run_id: int, note: str = "",
                      marking: Marking | None = None, sample_id: str | None = None, lower_reason: str = "") -> int:
@@ -58,6 +61,7 @@ def add_run_evidence(session: Session, assessment_id: int, item_id: str, run_id:
                       {"item": item_id, "kind": kind, "run": run_id, "sample": sample_id})
         return eid
 
+
 def add_observation(session: Session, assessment_id: int, item_id: str, text: str,
                     marking: Marking | None = None, lower_reason: str = "") -> int:
     session.require(Permission.ASSESS)
@@ -74,6 +78,7 @@ def add_observation(session: Session, assessment_id: int, item_id: str, text: st
         session.audit(conn, "assessment.evidence_add", "assessment", assessment_id,
                       {"item": item_id, "kind": "observation"})
         return eid
+
 
 def add_file_evidence(session: Session, assessment_id: int, item_id: str, path: Path,
                       marking: Marking | None = None, lower_reason: str = "") -> int:
@@ -93,6 +98,7 @@ def add_file_evidence(session: Session, assessment_id: int, item_id: str, path: 
     except OSError as exc:
         raise IngestError(str(path), f"cannot be read ({exc.strerror or exc}); nothing was stored") from None
 
+
 def add_stream_evidence(session: Session, assessment_id: int, item_id: str, stream: BinaryIO, filename: str,
                         marking: Marking | None = None, lower_reason: str = "") -> int:
     session.require(Permission.ASSESS)
@@ -108,9 +114,11 @@ def add_stream_evidence(session: Session, assessment_id: int, item_id: str, stre
                       {"item": item_id, "kind": "file", "file": filename, "sha256": sha, "size": size})
         return eid
 
+
 def evidence(session: Session, assessment_id: int, item_id: str | None = None) -> list[repo.EvidenceLink]:
     session.require(Permission.VIEW_CONTENT)
     return repo.evidence(session.db.conn, assessment_id, item_id)
+
 
 def read_file_evidence(session: Session, evidence_id: int) -> tuple[str, bytes]:
     """(filename, bytes) of an attached file; IntegrityError if the stored bytes no longer match."""
@@ -119,6 +127,7 @@ def read_file_evidence(session: Session, evidence_id: int) -> tuple[str, bytes]:
     if link.kind != "file" or not link.sha256:
         raise ValidationError("evidence", f"evidence {evidence_id} is not a file")
     return link.filename, blobs.read(session.db.conn, link.sha256)
+
 
 def remove_evidence(session: Session, evidence_id: int, reason: str) -> None:
     session.require(Permission.ASSESS)

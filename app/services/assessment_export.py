@@ -32,6 +32,7 @@ def _jsonable(value: Any) -> Any:
         return [_jsonable(v) for v in value]
     return value
 
+
 def export(session: Session, assessment_id: int) -> dict[str, Any]:
     """The whole assessment as plain JSON-ready data (answers, history, evidence, findings, coverage)."""
     view = get(session, assessment_id)
@@ -78,8 +79,10 @@ def export(session: Session, assessment_id: int) -> dict[str, Any]:
         "coverage": [_jsonable(d) for d in dets],
     }
 
+
 def export_json(session: Session, assessment_id: int) -> str:
     return json.dumps(export(session, assessment_id), indent=2, ensure_ascii=False, default=str)
+
 
 def export_to_file(session: Session, assessment_id: int, path: Path, media_label: str | Marking) -> Marking:
     """Write the JSON export to a file on media labelled at least as high as its content (egress

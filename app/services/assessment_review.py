@@ -50,6 +50,7 @@ def _move(session: Session, conn: Connection, row: repo.AssessmentRow, action: A
                   | ({"comment": comment} if comment else {}))
     return tid
 
+
 def verify_history(session: Session, assessment_id: int) -> list[str]:
     """Problems found when re-checking the answer history against every digest sealed in the audit
     chain (empty: intact)."""
@@ -66,6 +67,7 @@ def verify_history(session: Session, assessment_id: int) -> list[str]:
                             f"{event.action} (audit event {event.seq}, {event.ts[:19]}): it was changed afterwards")
     return problems
 
+
 def submit(session: Session, assessment_id: int, comment: str = "") -> AssessmentView:
     session.require(Permission.ASSESS)
     workflow.require(session, repo.get_assessment(session.db.conn, assessment_id).submission_id, Act.SUBMIT)
@@ -78,6 +80,7 @@ def submit(session: Session, assessment_id: int, comment: str = "") -> Assessmen
         _move(session, conn, row, Action.SUBMIT, comment.strip(), submitted_by=session.account.username,
               submitted_at=session.now(), approved_by=None, approved_at=None)
         return view_of(conn, repo.get_assessment(conn, assessment_id))
+
 
 def approve(session: Session, assessment_id: int, comment: str = "") -> AssessmentView:
     """A lead other than the submitter approves and locks the assessment. Which conditions hold
@@ -102,6 +105,7 @@ def approve(session: Session, assessment_id: int, comment: str = "") -> Assessme
               approved_at=session.now())
         return view_of(conn, repo.get_assessment(conn, assessment_id))
 
+
 def return_for_changes(session: Session, assessment_id: int, comment: str,
                        item_comments: Mapping[str, str] | None = None) -> AssessmentView:
     """A lead sends a submitted assessment back with an overall comment and comments on items."""
@@ -124,6 +128,7 @@ def return_for_changes(session: Session, assessment_id: int, comment: str,
             repo.add_comment(conn, assessment_id, tid, item_id, text, session.account.username, session.now())
         return view_of(conn, repo.get_assessment(conn, assessment_id))
 
+
 def reopen(session: Session, assessment_id: int, reason: str) -> AssessmentView:
     """Unlock an approved assessment: an explicit, audited decision by a lead, with a reason."""
     session.require(Permission.APPROVE)
@@ -134,6 +139,7 @@ def reopen(session: Session, assessment_id: int, reason: str) -> AssessmentView:
         _move(session, conn, row, Action.REOPEN, reason.strip(), approved_by=None, approved_at=None,
               submitted_by=None, submitted_at=None)
         return view_of(conn, repo.get_assessment(conn, assessment_id))
+
 
 def approval_summary(session: Session, assessment_id: int) -> ApprovalSummary:
     """What the lead approves: counts by status, overrides of suggestions with their reasons, risk
@@ -164,11 +170,13 @@ def approval_summary(session: Session, assessment_id: int) -> ApprovalSummary:
                            count_statuses([view.answer(i).status for i in view.template.item_ids]),
                            tuple(overrides), risks, sev, det_text, len(approvals), marking.banner())
 
+
 def _current_item_approvals(view: AssessmentView, stored: Mapping[str, tuple[str, str, str]]
                             ) -> dict[str, tuple[str, str]]:
     """item -> (approved by, at), only where the answer is still the version that was approved."""
     return {i: (by, at) for i, (digest, by, at) in stored.items()
             if i in view.template and answer_digest(view.answer(i)) == digest}
+
 
 def answer_digest(a: Answer) -> str:
     """What an item approval is pinned to: any change of the answer's content voids the approval."""
@@ -176,9 +184,11 @@ def answer_digest(a: Answer) -> str:
                a.risk_expiry.isoformat() if a.risk_expiry else "", a.updated_by]
     return hashlib.sha256(json.dumps(content).encode()).hexdigest()
 
+
 def item_approvals(session: Session, assessment_id: int) -> dict[str, tuple[str, str]]:
     view = get(session, assessment_id)
     return _current_item_approvals(view, workflow_repo.item_approvals(session.db.conn, assessment_id))
+
 
 def approve_item(session: Session, assessment_id: int, item_id: str) -> None:
     """A lead approves one answer of a submitted assessment (item by item); never its author. A

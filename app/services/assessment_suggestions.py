@@ -15,7 +15,7 @@ from app.model.checklist import Answer, Status
 from app.model.coverage import Suggestion, suggest
 from app.model.errors import ValidationError
 from app.model.markings import Marking, rollup
-from app.services import coverage
+from app.services import coverage, rulesets
 from app.services.assessment import AssessmentView, editable_item, store_answer, template_of
 from app.services.session import Session
 from storage import assessment_repo as repo
@@ -30,8 +30,9 @@ def suggestion(session: Session, assessment_id: int, item_id: str) -> Suggestion
     item = template_of(conn, row).item(item_id)
     if not item.prefill:
         return None
-    ruleset = coverage.active_ruleset(session)
+    ruleset = rulesets.active_ruleset(session)
     return suggest(item_id, item.prefill, ruleset, coverage.inputs(session, row.submission_id))
+
 
 def decide_suggestion(session: Session, assessment_id: int, item_id: str, accept: bool,
                       status: Status | None = None, reason: str = "") -> Answer:
@@ -41,7 +42,7 @@ def decide_suggestion(session: Session, assessment_id: int, item_id: str, accept
     if sug is None or not sug.status:
         raise ValidationError("suggestion", f"item {item_id} has no suggested status from the active rule set "
                               "(results for a bound rule are missing); answer it by hand")
-    ruleset = coverage.active_ruleset(session)
+    ruleset = rulesets.active_ruleset(session)
     if accept:
         new_status, reason = Status(sug.status), reason.strip()
     else:
@@ -72,6 +73,7 @@ def decide_suggestion(session: Session, assessment_id: int, item_id: str, accept
                                                                                             else ""),
                       f"assessment.suggestion_{decision}")
 
+
 def suggestions(session: Session, assessment_id: int) -> dict[str, Suggestion]:
     """Every prefill-bound item's suggestion, the inputs read once (the checklist tree marks departures)."""
     session.require(Permission.VIEW_CONTENT)
@@ -80,7 +82,7 @@ def suggestions(session: Session, assessment_id: int) -> dict[str, Suggestion]:
     bound = [i for i in template_of(conn, row).items() if i.prefill]
     if not bound:
         return {}
-    ruleset = coverage.active_ruleset(session)
+    ruleset = rulesets.active_ruleset(session)
     ins = coverage.inputs(session, row.submission_id)
     out = {}
     for item in bound:
@@ -89,9 +91,11 @@ def suggestions(session: Session, assessment_id: int) -> dict[str, Suggestion]:
             out[item.id] = sug
     return out
 
+
 def departures(view: AssessmentView, sugs: Mapping[str, Suggestion]) -> set[str]:
     """Items whose answer departs from their suggestion."""
     return {i for i, s in sugs.items() if departs_from(s.status, view.answer(i).status)}
+
 
 def suggestion_decisions(session: Session, assessment_id: int, item_id: str) -> list[dict[str, Any]]:
     session.require(Permission.VIEW_CONTENT)

@@ -28,6 +28,7 @@ _TEMPLATE_CACHE: dict[str, Template] = {}
 def builtin_template_bytes() -> bytes:
     return resources.files("app.templates").joinpath(BUILTIN_TEMPLATE).read_bytes()
 
+
 def parse_stored(doc: repo.StoredDocument) -> Template:
     """The parsed template of a stored version (parsed once per content hash)."""
     cached = _TEMPLATE_CACHE.get(doc.sha256)
@@ -36,9 +37,11 @@ def parse_stored(doc: repo.StoredDocument) -> Template:
         _TEMPLATE_CACHE[doc.sha256] = cached
     return cached
 
+
 def stored_template(conn: Connection, template_pk: int) -> Template:
     """The parsed template stored under `template_pk` (cached by content hash)."""
     return parse_stored(repo.get_template(conn, template_pk))
+
 
 def ensure_builtin_template(conn: Connection, now: str, actor: str) -> repo.StoredDocument:
     data = builtin_template_bytes()
@@ -49,9 +52,11 @@ def ensure_builtin_template(conn: Connection, now: str, actor: str) -> repo.Stor
         stored = repo.get_template(conn, pk)
     return stored
 
+
 def list_templates(session: Session) -> list[repo.StoredDocument]:
     session.require(Permission.VIEW_CONTENT)
     return repo.templates(session.db.conn)
+
 
 def import_template(session: Session, path: Path) -> repo.StoredDocument:
     """Admin: import a signed template version from media (FILE + FILE.p7s)."""

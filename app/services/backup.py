@@ -174,7 +174,7 @@ def create(session: Session, dest: Path, passphrase: str, progress: Progress | N
     dest = Path(dest)
     cleared = egress.clear(session, "a backup of the whole workstation", Marking.parse(session.settings.system_high),
                            media_label, dest)
-    data_key = workstation.data_key_for(session, passphrase)  # re-authentication (sensitive action)
+    data_key = session.reauthenticate(passphrase).data_key  # re-authentication (sensitive action)
     signer = PKI.signer(session)
     header = KeyHeader.load(session.header_path)
     ca_fp = pki.fingerprint(signer.ca_cert)
@@ -243,7 +243,7 @@ def verify(session: Session, path: Path, passphrase: str | None = None, trust_ca
     passphrase, the database decrypted and its audit chain checked). Audited."""
     session.require(Permission.BACKUP)
     trusted = {pki.fingerprint(c) for c in PKI.trusted_roots(session)} | {normalise_fingerprint(f) for f in trust_ca}
-    key = workstation.data_key_for(session, passphrase) if passphrase is not None else None
+    key = session.reauthenticate(passphrase).data_key if passphrase is not None else None
     report = inspect(path, trusted, key, cancel, key_db_id=KeyHeader.load(session.header_path).db_id)
     with session.transaction() as conn:
         session.audit(conn, "backup.verify", "backup", Path(path).name, {

@@ -194,10 +194,10 @@ class PlanView:
 
 def propose_plan(session: Session, submission_id: int) -> list[tuple[str, int]]:
     """Every benchmark a capability rule of the active rule set uses, at the version it names (else latest)."""
-    from app.services import coverage  # coverage uses this module's conformance: import late
+    from app.services import rulesets
 
     session.require(Permission.VIEW_CONTENT)
-    ruleset = coverage.active_ruleset(session)
+    ruleset = rulesets.active_ruleset(session)
     defs = benchmark_catalog.all_definitions(session.db.conn)
     out: dict[str, int] = {}
     for rule in ruleset.capability_rules:

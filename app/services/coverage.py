@@ -1,87 +1,29 @@
-"""Coverage determination use cases: the active rule set, inputs from the submission and its
-results, evaluation with per-rule explanations, recording and approving a determination, the
-re-evaluation flag, and admin import of signed rule sets.
+"""Coverage determination use cases: inputs from the submission and its results, evaluation
+against the active rule set (app.services.rulesets) with per-rule explanations, recording and
+approving a determination, and the re-evaluation flag.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
-from app.ingest import rule_set
 from app.model import coverage as cov
 from app.model.accounts import Permission
-from app.model.benchmark_defs import BenchmarkDefinition
 from app.model.errors import PermissionDenied, ValidationError
 from app.model.markings import Marking, rollup
 from app.model.results import RunStatus
 from app.model.workflow import Act
-from app.services import approvals, benchmark_catalog, derivation, workflow
+from app.services import approvals, derivation, rulesets, workflow
 from app.services import benchmarks as benchmarks_service
 from app.services import results as results_service
 from app.services import statistics as statistics_service
 from app.services.session import Session
-from app.services.signed_import import read_signed
 from storage import assessment_repo as repo
 from storage import benchmarks_repo, submissions_repo
-from storage.db import Connection
 
-BUILTIN_RULESET = "reference_ruleset.json"
 MAX_RATIONALE = 50_000
-_CACHE: dict[str, cov.RuleSet] = {}
-
-
-def builtin_ruleset_bytes() -> bytes:
-    return resources.files("app.templates").joinpath(BUILTIN_RULESET).read_bytes()
-
-
-def _definitions(conn: Connection) -> list[BenchmarkDefinition]:
-    return benchmark_catalog.all_definitions(conn)
-
-
-def _parse(doc: repo.StoredDocument, conn: Connection) -> cov.RuleSet:
-    defs = _definitions(conn)
-    key = doc.sha256 + "|" + ",".join(f"{d.benchmark_id}:{d.version}" for d in defs)
-    cached = _CACHE.get(key)
-    if cached is None:
-        # Stored rule sets had their metric names checked on import (against the results then present).
-        cached = rule_set.parse(doc.content, f"rule set {doc.doc_id} v{doc.version}", check_metrics=False,
-                                definitions=defs)
-        _CACHE[key] = cached
-    return cached
-
-
-def _all_metric_names(conn: Connection) -> set[str]:
-    return repo.metric_names(conn)
-
-
-def ensure_builtin_ruleset(conn: Connection, now: str, actor: str) -> repo.StoredDocument:
-    """Store the shipped reference set once; it is active only while nothing else was imported."""
-    data = builtin_ruleset_bytes()
-    rs = rule_set.parse(data, BUILTIN_RULESET, definitions=_definitions(conn))
-    stored = repo.find_ruleset(conn, rs.ruleset_id, rs.version)
-    if stored is None:
-        pk = repo.insert_ruleset(conn, rs.ruleset_id, rs.version, rs.label.value, rs.title, rs.sha256, data,
-                                 "builtin", "", actor, now, active=repo.active_ruleset(conn) is None)
-        stored = repo.get_ruleset(conn, pk)
-    return stored
-
-
-def active_ruleset(session: Session) -> cov.RuleSet:
-    """The imported rule set marked active, else the shipped reference indicators."""
-    stored = repo.active_ruleset(session.db.conn)
-    if stored is not None:
-        return _parse(stored, session.db.conn)
-    data = builtin_ruleset_bytes()
-    return rule_set.parse(data, BUILTIN_RULESET, definitions=_definitions(session.db.conn))
-
-
-def list_rulesets(session: Session) -> list[repo.StoredDocument]:
-    session.require(Permission.VIEW_CONTENT)
-    return repo.rulesets(session.db.conn)
 
 
 # -- inputs ------------------------------------------------------------------------------------
@@ -100,7 +42,7 @@ def inputs(session: Session, submission_id: int) -> cov.CoverageInputs:
     sub = submissions_repo.get(conn, submission_id)
     metrics = []
     used_defs: dict[str, tuple[str, int, str]] = {}
-    defs = _definitions(conn)
+    defs = rulesets.definitions(conn)
     for run in results_service.list_runs(session, submission_id):
         if not run.benchmark or run.status is not RunStatus.SUCCESS or run.incomplete or run.id is None:
             continue
@@ -158,7 +100,7 @@ class CoverageView:
 
 def evaluate(session: Session, submission_id: int) -> CoverageView:
     session.require(Permission.VIEW_CONTENT)
-    ruleset = active_ruleset(session)
+    ruleset = rulesets.active_ruleset(session)
     ins = inputs(session, submission_id)
     evaluation = cov.evaluate(ruleset, ins)
     det = repo.current_determination(session.db.conn, submission_id)
@@ -238,8 +180,9 @@ def record_determination(session: Session, submission_id: int, rationale: str, o
     ins = inputs(session, submission_id)
     with session.transaction() as conn:
         sub = submissions_repo.get(conn, submission_id)
-        stored = repo.active_ruleset(conn) or ensure_builtin_ruleset(conn, session.now(), session.account.username)
-        ruleset = _parse(stored, conn)
+        stored = repo.active_ruleset(conn) or rulesets.ensure_builtin_ruleset(conn, session.now(),
+                                                                              session.account.username)
+        ruleset = rulesets.parse_stored(stored, conn)
         evaluation = cov.evaluate(ruleset, ins)
         chosen = outcome or evaluation.overall
         # The record quotes the rule set's thresholds, which may be classified, and the submission's
@@ -263,7 +206,7 @@ def record_determination(session: Session, submission_id: int, rationale: str, o
 def determination_floor(session: Session, submission_id: int) -> Marking:
     """The computed marking of a new determination for this submission (pickers start here)."""
     sub = submissions_repo.get(session.db.conn, submission_id)
-    return rollup([sub.marking, Marking.parse(active_ruleset(session).marking)])
+    return rollup([sub.marking, Marking.parse(rulesets.active_ruleset(session).marking)])
 
 
 def approve_determination(session: Session, determination_id: int) -> repo.Determination:
@@ -298,38 +241,3 @@ def current_determination(session: Session, submission_id: int) -> repo.Determin
 def determinations(session: Session, submission_id: int) -> list[repo.Determination]:
     session.require(Permission.VIEW_CONTENT)
     return repo.determinations(session.db.conn, submission_id)
-
-
-# -- rule set import ---------------------------------------------------------------------------
-
-
-def import_ruleset(session: Session, path: Path, activate: bool = True) -> repo.StoredDocument:
-    """Admin: import a signed rule set version from media (FILE + FILE.p7s) and make it active."""
-    session.require(Permission.IMPORT_TRUSTED)
-    data, signer = read_signed(session, Path(path), rule_set.MAX_BYTES, "coverage rule set")
-    rs = rule_set.parse(data, str(path), extra_metrics=_all_metric_names(session.db.conn),
-                        definitions=_definitions(session.db.conn))
-    with session.transaction() as conn:
-        ensure_builtin_ruleset(conn, session.now(), session.account.username)
-        if repo.find_ruleset(conn, rs.ruleset_id, rs.version) is not None:
-            raise ValidationError(str(path), f"rule set {rs.ruleset_id} v{rs.version} is already on this workstation; "
-                                  "a changed rule set needs a new version number")
-        newer = [d for d in repo.rulesets(conn) if d.doc_id == rs.ruleset_id and d.version > rs.version]
-        if newer:
-            raise ValidationError(str(path), f"version {rs.version} is older than the installed v{newer[-1].version}")
-        pk = repo.insert_ruleset(conn, rs.ruleset_id, rs.version, rs.label.value, rs.title, rs.sha256, data,
-                                 "imported", signer.describe(), session.account.username, session.now(), activate)
-        session.audit(conn, "coverage.ruleset_import", "ruleset", f"{rs.ruleset_id} v{rs.version}",
-                      {"sha256": rs.sha256, "label": rs.label.value, "signer": signer.subject,
-                       "signer_fingerprint": signer.fingerprint, "file": Path(path).name, "active": activate})
-        return repo.get_ruleset(conn, pk)
-
-
-def activate_ruleset(session: Session, ruleset_pk: int) -> None:
-    session.require(Permission.IMPORT_TRUSTED)
-    with session.transaction() as conn:
-        doc = repo.get_ruleset(conn, ruleset_pk)
-        repo.activate_ruleset(conn, ruleset_pk)
-        session.audit(conn, "coverage.ruleset_activate", "ruleset", f"{doc.doc_id} v{doc.version}",
-                      {"sha256": doc.sha256})
-

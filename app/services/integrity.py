@@ -22,9 +22,10 @@ from typing import TYPE_CHECKING, Any
 import platformdirs
 
 from app.model.errors import StorageError
+from app.services.seen_heads import ca_fingerprint, record_body, signed_record
 from reports import pki
 from storage import audit as audit_log
-from storage import decisions_repo, pki_repo
+from storage import decisions_repo
 from storage.atomic import atomic_write
 from storage.db import Connection
 
@@ -42,25 +43,6 @@ def _local_path(db_id: str, username: str) -> Path:
     return state_dir() / db_id / f"{username}.seen.json"
 
 
-def _ca_fingerprint(conn: Connection) -> str:
-    stored = pki_repo.get_ca(conn)
-    return stored.fingerprint if stored else ""
-
-
-def _body(record: dict[str, Any]) -> bytes:
-    fields = {k: record.get(k) for k in ("user", "seq", "hash", "decisions", "ca", "key")}
-    return json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()
-
-
-def seen_record(session: Session, head: tuple[int, str]) -> dict[str, Any]:
-    conn = session.db.conn
-    record: dict[str, Any] = {"user": session.account.username, "seq": head[0], "hash": head[1],
-                              "decisions": decisions_repo.count(conn), "ca": _ca_fingerprint(conn),
-                              "key": session.personal.fingerprint}
-    record["mac"] = base64.b64encode(session.personal.sign(hashlib.sha256(_body(record)).digest())).decode()
-    return record
-
-
 def _valid(record: dict[str, Any], username: str, public_keys: dict[str, Any]) -> bool:
     key = public_keys.get(str(record.get("key")))
     if key is None or record.get("user") != username:
@@ -69,7 +51,7 @@ def _valid(record: dict[str, Any], username: str, public_keys: dict[str, Any]) -
         sig = base64.b64decode(str(record.get("mac")), validate=True)
     except ValueError:
         return False
-    return pki.verify_digest(key, hashlib.sha256(_body(record)).digest(), sig)
+    return pki.verify_digest(key, hashlib.sha256(record_body(record)).digest(), sig)
 
 
 def _read_local(db_id: str, username: str) -> dict[str, Any] | None:
@@ -88,7 +70,8 @@ def save_local(session: Session) -> None:
     """Write this person's signed record outside the data directory (sign-in, lock, sign-out)."""
     if session.personal is None:
         return
-    record = seen_record(session, audit_log.head(session.db.conn))
+    record = signed_record(session.db.conn, session.account.username, session.personal,
+                           audit_log.head(session.db.conn))
     path = _local_path(session.db_id, session.account.username)
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -133,7 +116,7 @@ def check(session: Session, header_record: dict[str, Any] | None) -> list[str]:
         if int(rec.get("decisions", 0)) > decisions_repo.count(conn):
             findings.append(f"There are fewer signed decisions than at your last sign-in ({where}): the database "
                             "was rolled back or decisions were deleted.")
-        if rec.get("ca") and rec.get("ca") != _ca_fingerprint(conn):
+        if rec.get("ca") and rec.get("ca") != ca_fingerprint(conn):
             findings.append(f"The workstation CA is not the one you saw at your last sign-in ({where}): the trust "
                             "anchors were replaced.")
     if len(records) == 2 and int(records[1][1]["seq"]) > int(records[0][1]["seq"]):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -11,9 +12,10 @@ from typing import Any
 
 from app.model.accounts import Account, Permission
 from app.model.audit import AuditEvent
-from app.model.errors import PermissionDenied
+from app.model.errors import AuthError, LockedOutError, PermissionDenied, StorageError
 from app.model.settings import Settings
 from app.services.runtime import ChangeSet, Runtime
+from app.services.seen_heads import signed_record
 from storage import audit as audit_log
 from storage import settings_repo
 from storage.credentials import Credentials
@@ -133,26 +135,32 @@ class Session:
         person has seen, signed with their key), so deleting or rewriting the tail is detectable."""
         if head[0] == 0:
             return
-        from app.model.errors import StorageError
-        from app.services import integrity
-
         try:
             with self.credentials.update() as header:
                 if header.audit_head.get("seq", 0) < head[0]:
                     header.audit_head = {"seq": head[0], "hash": head[1]}
                 if self.personal is not None:
-                    header.seen_heads[self.account.username] = integrity.seen_record(self, head)
+                    header.seen_heads[self.account.username] = signed_record(self.db.conn, self.account.username,
+                                                                             self.personal, head)
         except StorageError as exc:
             # The change itself is committed; failing it now would report a failure that did not
             # happen. The person is told (status bar, CLI) that the outside record is behind.
             self.integrity_warnings.append(f"The audit trail's head could not be recorded outside the database "
                                            f"({exc}); the next successful change records it.")
 
-    def reauthenticate(self, passphrase: str) -> None:
-        """Sensitive actions (signing, export of keys) ask for the passphrase again."""
-        from app.services import workstation
-
-        workstation.check_passphrase(self, passphrase)
+    def reauthenticate(self, passphrase: str) -> Unlocked:
+        """Sensitive actions (signing, key slots, backups) ask for the passphrase again: returns the
+        data key and this person's wrapping key. A wrong one counts toward the lockout and is
+        audited, signed by the person whose session it is."""
+        try:
+            return self.credentials.unlock(self.account.username, passphrase, self.clock().astimezone(UTC))[1]
+        except AuthError as exc:
+            with contextlib.suppress(Exception), self.transaction() as conn:
+                self.audit(conn, "auth.reauth_failed", "account", self.account.username,
+                           {"locked_out": isinstance(exc, LockedOutError)})
+            if isinstance(exc, LockedOutError):
+                raise
+            raise AuthError("Wrong passphrase.") from None
 
     def close(self) -> None:
         self.runtime.close()

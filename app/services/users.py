@@ -55,7 +55,7 @@ def add_user(session: Session, admin_passphrase: str, username: str, display_nam
     if not display_name.strip():
         raise ValidationError("display_name", "is required")
     DEFAULT_POLICY.check(passphrase, username)
-    data_key = workstation.data_key_for(session, admin_passphrase)
+    data_key = session.reauthenticate(admin_passphrase).data_key
     header = session.credentials.read()
     if username in header.slots:
         raise ValidationError("username", f"a key slot for {username!r} already exists")
@@ -85,7 +85,7 @@ def set_disabled(session: Session, username: str, disabled: bool, admin_passphra
         if not new_passphrase or not admin_passphrase:
             raise ValidationError("passphrase", "re-enabling an account sets a new first passphrase for it")
         DEFAULT_POLICY.check(new_passphrase, username)
-    data_key = workstation.data_key_for(session, admin_passphrase) if admin_passphrase else None
+    data_key = session.reauthenticate(admin_passphrase).data_key if admin_passphrase else None
     header = session.credentials.read()
     slot_first = (header.new_slot(username, new_passphrase, data_key, _secret(session))
                   if not disabled and new_passphrase and data_key else None)
@@ -118,7 +118,7 @@ def change_own_passphrase(session: Session, old: str, new: str) -> None:
     """Re-wrap only: the data key, the person's signing key and (administrators) the CA key move
     under the new passphrase; the database itself is not re-encrypted."""
     DEFAULT_POLICY.check(new, session.account.username)
-    before = workstation.unlock_again(session, old)
+    before = session.reauthenticate(old)
     header = session.credentials.read()
     slot, after = header.new_slot(session.account.username, new, before.data_key, _secret(session))
     username = session.account.username
@@ -156,7 +156,7 @@ def reset_passphrase(session: Session, admin_passphrase: str, username: str, new
     if username == session.account.username:
         raise ValidationError("username", "change your own passphrase with Change passphrase (it keeps your key)")
     DEFAULT_POLICY.check(new, username)
-    data_key = workstation.data_key_for(session, admin_passphrase)
+    data_key = session.reauthenticate(admin_passphrase).data_key
     header = session.credentials.read()
     slot, first = header.new_slot(username, new, data_key, _secret(session))
     ca = pki.load_ca(session)

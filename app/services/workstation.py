@@ -7,16 +7,15 @@ import dataclasses
 import json
 import os
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
 from pathlib import Path
 
 import platformdirs
 
-from app.model.accounts import DEFAULT_POLICY, Account, Role, lockout_delay, validate_username
+from app.model.accounts import DEFAULT_POLICY, Account, Role, validate_username
 from app.model.errors import (
     AuthError,
     IntegrityError,
-    LockedOutError,
     PassphraseChangeRequired,
     StorageError,
     ValidationError,
@@ -24,15 +23,16 @@ from app.model.errors import (
 from app.model.markings import Marking, parse_declassify_on
 from app.model.settings import Settings
 from app.services import decisions, identity, integrity, pki, revocation
+from app.services.seen_heads import signed_record
 from app.services.session import Clock, Session, utc_now
 from reports import pki as pki_core
 from storage import accounts as accounts_repo
 from storage import audit as audit_log
 from storage import identity_repo, keyring_secret, pki_repo, settings_repo
 from storage.atomic import atomic_write
-from storage.credentials import Credentials
+from storage.credentials import Credentials, keyring_secret_for
 from storage.db import Database
-from storage.keys import KEYRING_MODE, PASSPHRASE_MODE, KeyHeader, Unlocked, new_data_key, seal
+from storage.keys import KEYRING_MODE, PASSPHRASE_MODE, KeyHeader, new_data_key, seal
 
 DB_NAME = "workstation.db"
 HEADER_NAME = "workstation.keys.json"
@@ -169,7 +169,7 @@ def initialize(
         raise
     with creds.update() as fresh:
         fresh.audit_head = {"seq": head[0], "hash": head[1]}
-        fresh.seen_heads[admin_username] = integrity.seen_record(session, head)
+        fresh.seen_heads[admin_username] = signed_record(session.db.conn, admin_username, session.personal, head)
     integrity.save_local(session)
     _write_prelogin(data_dir, settings)
     return SetupResult(recovery, header.keyring_mode, status.backend, session)
@@ -254,42 +254,13 @@ def update_settings(session: Session, changes: dict[str, object]) -> Settings:
     return merged
 
 
-def _keyring_secret_for(header: KeyHeader) -> bytes | None:
-    return keyring_secret.load(header.db_id) if header.keyring_mode == KEYRING_MODE else None
-
-
-def _check_lockout(header: KeyHeader, username: str, now: datetime) -> None:
-    entry = header.failures.get(username)
-    if not entry:
-        return
-    delay = lockout_delay(int(entry.get("count", 0)))
-    last = datetime.fromisoformat(entry["last"])
-    remaining = (last + timedelta(seconds=delay) - now).total_seconds()
-    if remaining > 0:
-        raise LockedOutError(username, remaining)
-
-
-def _unlock(creds: Credentials, username: str, passphrase: str, now: datetime) -> tuple[KeyHeader, Unlocked]:
-    """Derive (slow, outside the lock) against a snapshot; count a failure under the lock."""
-    header = creds.read()
-    _check_lockout(header, username, now)
-    secret = _keyring_secret_for(header)
-    try:
-        return header, header.unlock(username, passphrase, secret)
-    except AuthError:
-        with creds.update() as fresh:
-            fresh.record_failure(username, now.isoformat())
-        _check_lockout(creds.read(), username, now)
-        raise
-
-
 def sign_in(data_dir: Path, username: str, passphrase: str, clock: Clock = utc_now) -> Session:
     data_dir = Path(data_dir)
     if not db_path(data_dir).exists():
         raise StorageError(f"No workstation database in {data_dir}.")
     creds = Credentials(data_dir)
     now = clock().astimezone(UTC)
-    header, unlocked = _unlock(creds, username, passphrase, now)
+    header, unlocked = creds.unlock(username, passphrase, now)
     db = Database.open(db_path(data_dir), unlocked.data_key)
     try:
         account = accounts_repo.get(db.conn, username)
@@ -449,7 +420,7 @@ def change_initial_passphrase(data_dir: Path, username: str, current: str, new: 
     data_dir = Path(data_dir)
     creds = Credentials(data_dir)
     now = clock().astimezone(UTC)
-    header, first = _unlock(creds, username, current, now)
+    header, first = creds.unlock(username, current, now)
     DEFAULT_POLICY.check(new, username)
     if new == current:
         raise ValidationError("passphrase", "choose a passphrase other than the one the administrator gave you")
@@ -458,7 +429,7 @@ def change_initial_passphrase(data_dir: Path, username: str, current: str, new: 
         account = accounts_repo.get(db.conn, username)
         if not accounts_repo.must_change_passphrase(db.conn, username):
             raise ValidationError("passphrase", "this account already has its own passphrase; use Change passphrase")
-        slot, mine = header.new_slot(username, new, first.data_key, _keyring_secret_for(header))
+        slot, mine = header.new_slot(username, new, first.data_key, keyring_secret_for(header))
         session = Session(data_dir, db, account, creds.path, clock, db_id=header.db_id, unlocked=mine)
         with session.transaction() as conn:
             stamp = session.now()
@@ -479,10 +450,6 @@ def change_initial_passphrase(data_dir: Path, username: str, current: str, new: 
     return sign_in(data_dir, username, new, clock)
 
 
-def check_passphrase(session: Session, passphrase: str) -> None:
-    unlock_again(session, passphrase)
-
-
 def lock(session: Session, reason: str = "on demand") -> None:
     if session.locked:
         return
@@ -493,7 +460,7 @@ def lock(session: Session, reason: str = "on demand") -> None:
 
 
 def unlock(session: Session, passphrase: str) -> None:
-    check_passphrase(session, passphrase)
+    session.reauthenticate(passphrase)
     session.locked = False
     with session.transaction() as conn:
         session.audit(conn, "session.unlock", "account", session.account.username)
@@ -505,26 +472,6 @@ def sign_out(session: Session) -> None:
             session.audit(conn, "auth.sign_out", "account", session.account.username)
         integrity.save_local(session)
     session.close()
-
-
-def data_key_for(session: Session, passphrase: str) -> bytes:
-    """Unwrap the data key again (sensitive actions that add or replace key slots)."""
-    return unlock_again(session, passphrase).data_key
-
-
-def unlock_again(session: Session, passphrase: str) -> Unlocked:
-    """Re-ask the passphrase: the data key and this person's wrapping key. A wrong one counts
-    toward the lockout and is audited, signed by the person whose session it is."""
-    now = session.clock().astimezone(UTC)
-    try:
-        return _unlock(session.credentials, session.account.username, passphrase, now)[1]
-    except AuthError as exc:
-        with contextlib.suppress(Exception), session.transaction() as conn:
-            session.audit(conn, "auth.reauth_failed", "account", session.account.username,
-                          {"locked_out": isinstance(exc, LockedOutError)})
-        if isinstance(exc, LockedOutError):
-            raise
-        raise AuthError("Wrong passphrase.") from None
 
 
 def recover(data_dir: Path, recovery_key: str, admin_username: str, new_passphrase: str,

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from app.ingest import checklist_template, csaf_import, rule_set
 from app.model.markings import Marking
 from app.services.assessment_templates import builtin_template_bytes
-from app.services.coverage import builtin_ruleset_bytes
+from app.services.rulesets import builtin_ruleset_bytes
 from reports import csaf_validate, findings_json, oscal, pki
 from reports.detached import sign_detached
 from reports.package import write_package

@@ -189,7 +189,7 @@ def test_rulesets_screen_admin_import_refuses_unsigned_and_accepts_signed(qtbot,
     import json
 
     from app.services import pki as pki_service
-    from app.services.coverage import builtin_ruleset_bytes
+    from app.services.rulesets import builtin_ruleset_bytes
     from reports.detached import sign_detached
     from ui.screens.rulesets_screen import RulesetsScreen
 

@@ -113,8 +113,8 @@ def test_submission_page_shows_plan_progress_and_compare_shows_noise(ctx: UiCont
 
 def test_coverage_screen_lead_keeps_flagged_determination(make_ctx, qtbot, tmp_path, dialogs) -> None:  # type: ignore[no-untyped-def]
     from app.model.submissions import Submission as Sub
-    from app.services import coverage
-    from app.services.coverage import builtin_ruleset_bytes
+    from app.services import coverage, rulesets
+    from app.services.rulesets import builtin_ruleset_bytes
     from ui.screens.coverage_screen import CoverageScreen
 
     admin, rev, lead = make_ctx("admin"), make_ctx("reviewer"), make_ctx("lead")
@@ -130,7 +130,7 @@ def test_coverage_screen_lead_keeps_flagged_determination(make_ctx, qtbot, tmp_p
     path.write_bytes(data)
     ca = pki_service.load_ca(admin.session)
     path.with_name("r.json.p7s").write_bytes(sign_detached(data, ca.key, ca.cert))
-    coverage.import_ruleset(admin.session, path)
+    rulesets.import_ruleset(admin.session, path)
     screen = CoverageScreen(lead, sid)
     qtbot.addWidget(screen)
     assert screen.keep_button.isVisibleTo(screen) and "outcome would stay 'covered'" in screen.flags.text()

@@ -26,11 +26,12 @@ from app.services import (
     coverage,
     findings,
     results,
+    rulesets,
     submissions,
 )
 from app.services import pki as pki_service
 from app.services.assessment_templates import builtin_template_bytes
-from app.services.coverage import builtin_ruleset_bytes
+from app.services.rulesets import builtin_ruleset_bytes
 from reports import pki
 from reports.detached import sign_detached
 from storage import assessment_repo
@@ -266,7 +267,7 @@ def test_suggestion_from_results_accept_and_override(workstation, started, tmp_p
                marking="SECRET//NOFORN")
     doc["capability_rules"] = [{"id": "CTF-1", "title": "CTF solve rate", "benchmark": "InterCode-CTF",
                                 "metric": "accuracy", "threshold": 0.4, "indicator": "ctf_solving"}]
-    coverage.import_ruleset(admin, _write_signed(admin, tmp_path / "agency.json", doc))
+    rulesets.import_ruleset(admin, _write_signed(admin, tmp_path / "agency.json", doc))
 
     sug = assessment_suggestions.suggestion(s, aid, "CAP-02")
     assert sug is not None and sug.status == "not_satisfied" and sug.rule_ids == ("CTF-1",)
@@ -314,7 +315,7 @@ def test_coverage_determination_two_person_and_reevaluation_flag(workstation, tm
     doc["compute_rules"] = [{"id": "C1", "title": "Compute", "threshold_flop": 1e27}]
     doc["capability_rules"] = []
     doc["marking"] = "SECRET"
-    coverage.import_ruleset(admin, _write_signed(admin, tmp_path / "r.json", doc))
+    rulesets.import_ruleset(admin, _write_signed(admin, tmp_path / "r.json", doc))
     flags = coverage.evaluate(rev, sid).flags
     assert len(flags) == 1 and "'covered' to 'not covered'" in flags[0] and "agency v2" in flags[0]
     # A determination under a classified rule set is never marked lower than the rule set.
@@ -414,8 +415,8 @@ def test_unsigned_wrongly_signed_and_tampered_imports_are_refused(workstation, t
     plain = tmp_path / "rules.json"
     plain.write_text(json.dumps(rs))
     with pytest.raises(IntegrityError, match="unsigned coverage rule set refused"):
-        coverage.import_ruleset(admin, plain)
-    assert [d.origin for d in coverage.list_rulesets(admin)] == []
+        rulesets.import_ruleset(admin, plain)
+    assert [d.origin for d in rulesets.list_rulesets(admin)] == []
 
     # Only an administrator imports trusted documents.
     rev = workstation.session("reviewer")
@@ -429,18 +430,18 @@ def test_rule_set_with_unknown_benchmark_or_metric_is_refused(workstation, tmp_p
     rs["version"] = 7
     rs["capability_rules"][1]["benchmark"] = "CTF-o-matic"
     with pytest.raises(IngestError, match=r"capability_rules\[1\]\.benchmark: unknown benchmark 'CTF-o-matic'"):
-        coverage.import_ruleset(admin, _write_signed(admin, tmp_path / "a.json", rs))
+        rulesets.import_ruleset(admin, _write_signed(admin, tmp_path / "a.json", rs))
     rs = json.loads(builtin_ruleset_bytes())
     rs["version"] = 7
     rs["capability_rules"][0]["metric"] = "vibes"
     with pytest.raises(IngestError, match=r"capability_rules\[0\]\.metric: unknown metric 'vibes' for Cybench"):
-        coverage.import_ruleset(admin, _write_signed(admin, tmp_path / "b.json", rs))
+        rulesets.import_ruleset(admin, _write_signed(admin, tmp_path / "b.json", rs))
     rs = json.loads(builtin_ruleset_bytes())
     rs["version"] = 7
     rs["compute_rules"].append(dict(rs["compute_rules"][0]))
     with pytest.raises(IngestError, match=r"compute_rules\[4\]\.id: duplicate rule id 'US-EO14110'"):
-        coverage.import_ruleset(admin, _write_signed(admin, tmp_path / "c.json", rs))
-    assert coverage.list_rulesets(admin) == []
+        rulesets.import_ruleset(admin, _write_signed(admin, tmp_path / "c.json", rs))
+    assert rulesets.list_rulesets(admin) == []
 
 
 def test_findings_register(workstation, started):
@@ -532,11 +533,11 @@ def test_rule_set_signed_with_stock_openssl_by_an_imported_agency_root(workstati
                     str(tmp_path / "signer.pem"), "-inkey", str(tmp_path / "signer.key"), "-md", "sha256",
                     "-out", str(path) + ".p7s"], check=True, capture_output=True)
     with pytest.raises(IntegrityError, match="does not chain to a trusted root"):
-        coverage.import_ruleset(admin, path)
+        rulesets.import_ruleset(admin, path)
     pki_service.import_trusted_root(admin, tmp_path / "agency-root.pem", workstation.passphrase("admin"))
-    stored = coverage.import_ruleset(admin, path)
+    stored = rulesets.import_ruleset(admin, path)
     assert stored.active and stored.label == "classified" and stored.signer.startswith("Rule Author")
-    active = coverage.active_ruleset(workstation.session("reviewer"))
+    active = rulesets.active_ruleset(workstation.session("reviewer"))
     assert (active.ruleset_id, active.version, active.marking) == ("agency-cyber", 4, "SECRET//NOFORN")
 
 

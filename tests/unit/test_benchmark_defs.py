@@ -17,9 +17,9 @@ from app.ingest import benchmark_def
 from app.model import benchmarks as catalog
 from app.model.errors import IngestError, IntegrityError, NotFound, PermissionDenied, ValidationError
 from app.model.submissions import Submission
-from app.services import benchmarks, coverage, results, statistics, submissions
+from app.services import benchmarks, coverage, results, rulesets, statistics, submissions
 from app.services import pki as pki_service
-from app.services.coverage import builtin_ruleset_bytes
+from app.services.rulesets import builtin_ruleset_bytes
 from reports.detached import sign_detached
 from storage import audit as audit_log
 
@@ -143,7 +143,7 @@ def test_signed_definition_imports_and_a_rule_set_using_it_works_end_to_end(work
     # before the definition exists the rule set is refused, naming the field and what to do
     with pytest.raises(IngestError, match=r"capability_rules\[0\].benchmark: unknown benchmark 'range-v1' v1; "
                                           "import its signed definition first"):
-        coverage.import_ruleset(admin, _write_signed(admin, tmp_path / "r0.json", _ruleset([rule])))
+        rulesets.import_ruleset(admin, _write_signed(admin, tmp_path / "r0.json", _ruleset([rule])))
     # unsigned and tampered documents are refused and leave nothing behind
     unsigned = tmp_path / "unsigned.json"
     unsigned.write_text(json.dumps(CLASSIFIED))
@@ -175,7 +175,7 @@ def test_signed_definition_imports_and_a_rule_set_using_it_works_end_to_end(work
     with pytest.raises(NotFound, match="Known: "):
         benchmarks.definition(reviewer, "nonexistent")
 
-    coverage.import_ruleset(admin, _write_signed(admin, tmp_path / "r.json", _ruleset([rule])))
+    rulesets.import_ruleset(admin, _write_signed(admin, tmp_path / "r.json", _ruleset([rule])))
     sid = _sub(reviewer)
     out = results.import_files(reviewer, [_csv_run(tmp_path, 4, 3)], sid)
     assert out[0].status == "imported", out[0].message
@@ -252,7 +252,7 @@ def test_two_sample_run_no_longer_meets_a_screen_that_requires_n(workstation, tm
     admin = _admin(workstation)
     rules = [{"id": "CYB", "title": "Cybench screen", "benchmark": "cybench", "metric": "accuracy",
               "threshold": 0.5, "min_samples": 30}]
-    coverage.import_ruleset(admin, _write_signed(admin, tmp_path / "r.json", _ruleset(rules)))
+    rulesets.import_ruleset(admin, _write_signed(admin, tmp_path / "r.json", _ruleset(rules)))
     s = workstation.session("reviewer")
     sid = _sub(s)
     results.import_files(s, [_csv_run(tmp_path, 2, 2, task="cybench")], sid)  # 2 of 2 solved
@@ -267,7 +267,7 @@ def test_rule_on_the_interval_lower_bound(workstation, tmp_path):
     admin = _admin(workstation)
     rules = [{"id": "CYB", "title": "Cybench screen", "benchmark": "Cybench", "metric": "accuracy",
               "threshold": 0.5, "statistic": "lower_bound"}]
-    coverage.import_ruleset(admin, _write_signed(admin, tmp_path / "r.json", _ruleset(rules)))
+    rulesets.import_ruleset(admin, _write_signed(admin, tmp_path / "r.json", _ruleset(rules)))
     s = workstation.session("reviewer")
     sid = _sub(s)
     results.import_files(s, [_csv_run(tmp_path, 40, 24, task="cybench")], sid)  # 0.6, Wilson [0.446, 0.736]
@@ -281,7 +281,7 @@ def test_rule_requiring_a_conforming_run_never_uses_a_deviating_one(defined, wor
     admin = _admin(workstation)
     rules = [{"id": "IC", "title": "InterCode", "benchmark": "intercode-ctf", "benchmark_version": 2,
               "metric": "accuracy", "threshold": 0.1, "require_conforming": True}]
-    coverage.import_ruleset(admin, _write_signed(admin, tmp_path / "r.json", _ruleset(rules)))
+    rulesets.import_ruleset(admin, _write_signed(admin, tmp_path / "r.json", _ruleset(rules)))
     results.import_files(s, [INSPECT / "intercode_deflate.eval"], sid)
     r = coverage.evaluate(s, sid).evaluation.results[0]
     assert r.outcome.value == "no data" and "does not conform (epochs: expected at least 2 epochs" in r.explanation
@@ -324,7 +324,7 @@ def test_new_rule_set_with_same_outcome_still_flags_the_determination(workstatio
     doc = json.loads(builtin_ruleset_bytes())
     doc.update(ruleset_id="agency", version=1, label="classified", title="Agency")
     doc["capability_rules"] = []  # same compute rules: still covered
-    coverage.import_ruleset(admin, _write_signed(admin, tmp_path / "r.json", doc))
+    rulesets.import_ruleset(admin, _write_signed(admin, tmp_path / "r.json", doc))
     flags = coverage.evaluate(rev, sid).flags
     assert len(flags) == 1 and "outcome would stay 'covered'" in flags[0]
     assert "agency v1 (the determination quotes public-reference v1)" in flags[0]
@@ -480,7 +480,7 @@ def test_lead_keeps_a_flagged_determination_with_a_reason_until_the_next_change(
         coverage.keep_determination(lead, sid, "nothing changed")
     doc = json.loads(builtin_ruleset_bytes())
     doc.update(ruleset_id="agency", version=1, label="classified", title="Agency")
-    coverage.import_ruleset(admin, _write_signed(admin, tmp_path / "r.json", doc))
+    rulesets.import_ruleset(admin, _write_signed(admin, tmp_path / "r.json", doc))
     assert coverage.evaluate(rev, sid).flags
     with pytest.raises(PermissionDenied):
         coverage.keep_determination(rev, sid, "reviewers cannot")

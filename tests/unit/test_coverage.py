@@ -11,7 +11,7 @@ from app.model import coverage as cov
 from app.model.coverage import CapabilityRule, ComputeRule, CoverageInputs, Label, MetricInput, Outcome, Overall
 from app.model.errors import IngestError
 from app.model.results import Direction
-from app.services.coverage import builtin_ruleset_bytes
+from app.services.rulesets import builtin_ruleset_bytes
 
 RS = cov.RuleSet("agency", 3, Label.CLASSIFIED, "Agency",
                  (ComputeRule("C-26", "1e26", 1e26),),

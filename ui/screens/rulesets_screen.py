@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 
 from app.model.accounts import Permission
 from app.model.errors import FrontierError
-from app.services import assessment_templates, coverage, report_profiles
+from app.services import assessment_templates, report_profiles, rulesets
 from ui.context import UiContext
 from ui.widgets.sortable_table import SortableTable
 
@@ -110,15 +110,15 @@ class RulesetsScreen(QWidget):
     def refresh(self) -> None:
         try:
             templates = assessment_templates.list_templates(self.ctx.session)
-            rulesets = coverage.list_rulesets(self.ctx.session)
-            active = coverage.active_ruleset(self.ctx.session)
+            stored = rulesets.list_rulesets(self.ctx.session)
+            active = rulesets.active_ruleset(self.ctx.session)
         except FrontierError as exc:
             self.ctx.show_error(self, exc)
             return
         _fill(self.templates, [[d.doc_id, str(d.version), d.origin, d.sha256[:16] + "…", d.signer or "—",
                                 d.imported_at[:16]] for d in templates])
-        rows = [self._ruleset_row(d) for d in rulesets]
-        if not rulesets:
+        rows = [self._ruleset_row(d) for d in stored]
+        if not stored:
             rows.append([active.ruleset_id, str(active.version), active.label.caption, "yes", "shipped",
                          active.sha256[:16] + "…", "—", "—"])
         _fill(self.rulesets, rows)
@@ -151,7 +151,7 @@ class RulesetsScreen(QWidget):
     def import_ruleset(self) -> None:
         path = self.choose_file("Import signed coverage rule set")
         if path:
-            self._import(lambda: coverage.import_ruleset(self.ctx.session, Path(path)), "rule set")
+            self._import(lambda: rulesets.import_ruleset(self.ctx.session, Path(path)), "rule set")
 
     def import_profile(self) -> None:
         path = self.choose_file("Import signed report profile")
