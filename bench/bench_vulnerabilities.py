@@ -50,7 +50,7 @@ def main(argv: list[str]) -> int:
     from app.model.accounts import Role
     from app.model.markings import Level, Marking
     from app.model.partners import Partner, PartnerKind
-    from app.model.vulnerabilities import Filters, Severity, Tlp, Vulnerability, VulnStatus
+    from app.model.vulnerabilities import Filters, CvssSeverity, Tlp, Vulnerability, VulnStatus
     from app.services import csaf_exchange, csaf_merge, partners, users, workstation
     from app.services import vulnerabilities as vs
     from storage import vulns_repo
@@ -96,7 +96,7 @@ def main(argv: list[str]) -> int:
 
     f_all = Filters(today=today)
     f_soon = vs.filters(session, embargo_within_days=7)
-    f_crit = vs.filters(session, severities=[Severity.CRITICAL], statuses=[VulnStatus.CONFIRMED])
+    f_crit = vs.filters(session, severities=[CvssSeverity.CRITICAL], statuses=[VulnStatus.CONFIRMED])
     add(f"count, no filter ({rows:,} rows)", timed(lambda: vs.count(session, f_all))[0])
     add("first page of 200, sorted by id", timed(lambda: vs.page(session, f_all, 0, 200))[0])
     add("page of 200 at the end, sorted by severity (descending)",

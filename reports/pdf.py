@@ -19,8 +19,9 @@ from reportlab.lib.units import inch
 from reportlab.platypus import BaseDocTemplate, Frame, PageBreak, PageTemplate, Paragraph, Spacer, Table, TableStyle
 
 from app.model.errors import Cancelled
+from app.model.findings import Severity
 from app.model.markings import UNCLASSIFIED, Marking, rollup
-from app.model.report import ReportInput, Severity
+from app.model.report import ReportInput
 from app.model.report_markings import derive, findings_summary_marking
 from app.model.report_profile import ANNEXES, SECTIONS
 from reports import pdf_format as fmt

@@ -7,8 +7,9 @@ from reportlab.lib import colors
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.platypus import Paragraph
 
+from app.model.findings import Severity
 from app.model.markings import UNCLASSIFIED, rollup
-from app.model.report import ChecklistLink, ReportFinding, ReportInput, Severity
+from app.model.report import ChecklistLink, ReportFinding, ReportInput
 from reports.pdf_markings import clean
 from reports.pdf_story import Story
 

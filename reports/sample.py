@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+from app.model.findings import Severity
 from app.model.markings import UNCLASSIFIED, Marking
 from app.model.narrative import Confidence, KeyJudgment, Narrative
 from app.model.report import (
@@ -20,7 +21,6 @@ from app.model.report import (
     Portion,
     ReportFinding,
     ReportInput,
-    Severity,
     Signer,
     SubmissionSummary,
     VulnerabilityRow,

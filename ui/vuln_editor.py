@@ -43,10 +43,10 @@ from app.model.vulnerabilities import (
     METRIC_VALUES,
     SUPPLEMENTAL_METRICS,
     THREAT_METRICS,
+    CvssSeverity,
     CvssV4,
     DiscoveryContext,
     ReproStatus,
-    Severity,
     Target,
     Tlp,
     Vulnerability,
@@ -63,11 +63,11 @@ from ui.widgets.entry_table import NoteList, RemediationList
 from ui.widgets.marking_picker import MarkingPicker, ask_lower_reason
 
 SEVERITY_COLOURS = {
-    Severity.NONE: ("#d0d7de", "#24292f"),
-    Severity.LOW: ("#2da44e", "#ffffff"),
-    Severity.MEDIUM: ("#d4a72c", "#000000"),
-    Severity.HIGH: ("#e16f24", "#ffffff"),
-    Severity.CRITICAL: ("#a40e26", "#ffffff"),
+    CvssSeverity.NONE: ("#d0d7de", "#24292f"),
+    CvssSeverity.LOW: ("#2da44e", "#ffffff"),
+    CvssSeverity.MEDIUM: ("#d4a72c", "#000000"),
+    CvssSeverity.HIGH: ("#e16f24", "#ffffff"),
+    CvssSeverity.CRITICAL: ("#a40e26", "#ffffff"),
 }
 _DEFAULT_NONE = ("VC", "VI", "VA", "SC", "SI", "SA")
 

@@ -17,11 +17,11 @@ from app.model.vulnerabilities import (
     EXCHANGED_FIELDS,
     LIST_FIELDS,
     NO_REMEDIATION,
+    CvssSeverity,
     DiscoveryContext,
     Remediation,
     RemediationCategory,
     ReproStatus,
-    Severity,
     Target,
     Tlp,
     Vulnerability,
@@ -82,7 +82,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     up.set_defaults(func=_update)
 
     ls = s.add_parser("list", help="list the register")
-    ls.add_argument("--severity", action="append", default=[], choices=[v.value for v in Severity])
+    ls.add_argument("--severity", action="append", default=[], choices=[v.value for v in CvssSeverity])
     ls.add_argument("--status", action="append", default=[], choices=[v.value for v in VulnStatus])
     ls.add_argument("--embargo-within", type=int, metavar="DAYS", help="embargo ends within DAYS days")
     ls.add_argument("--search", default="")
@@ -200,7 +200,7 @@ def _update(args: argparse.Namespace) -> int:
 
 def _list(args: argparse.Namespace) -> int:
     with signed_in(args) as session:
-        f = vs.filters(session, [Severity(x) for x in args.severity], [VulnStatus(x) for x in args.status],
+        f = vs.filters(session, [CvssSeverity(x) for x in args.severity], [VulnStatus(x) for x in args.status],
                        args.embargo_within, args.search, args.submission)
         rows = vs.list_all(session, f, args.sort, args.desc)
         with banner_lines(v.marking for v in rows):

@@ -13,6 +13,9 @@ MAX_TEXT = 50_000
 
 
 class Severity(enum.StrEnum):
+    """A finding's severity, the reviewer's judgement (stored as written here; `rank` 0 is the most
+    severe). Used by the findings register and the report alike; CVSS scores have CvssSeverity."""
+
     CRITICAL = "critical"
     HIGH = "high"
     MEDIUM = "medium"

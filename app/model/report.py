@@ -8,28 +8,16 @@ all of them (DOMAIN.md section 7) and is never typed in.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from app.model.benchmark_evidence import BenchmarkEvidence
 from app.model.errors import ValidationError
+from app.model.findings import Severity
 from app.model.markings import UNCLASSIFIED, Marking, rollup
 from app.model.narrative import Narrative
 from app.model.report_profile import DEFAULT_PROFILE, ReportProfile
-
-
-class Severity(enum.StrEnum):
-    CRITICAL = "critical"
-    HIGH = "high"
-    MEDIUM = "medium"
-    LOW = "low"
-    INFORMATIONAL = "informational"
-
-    @property
-    def rank(self) -> int:
-        return list(Severity).index(self)
 
 
 @dataclass(frozen=True)

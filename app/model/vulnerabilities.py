@@ -48,7 +48,10 @@ METRIC_NAMES: dict[str, str] = dict(METRICS_ABBREVIATIONS)
 METRIC_VALUES: dict[str, dict[str, str]] = {m: dict(v) for m, v in METRICS_VALUE_NAMES.items()}
 
 
-class Severity(enum.StrEnum):
+class CvssSeverity(enum.StrEnum):
+    """The CVSS qualitative rating of a score (stored as written here; `rank` rises with severity).
+    A finding's severity is a reviewer's judgement and has its own scale: app.model.findings.Severity."""
+
     NONE = "None"
     LOW = "Low"
     MEDIUM = "Medium"
@@ -57,20 +60,20 @@ class Severity(enum.StrEnum):
 
     @property
     def rank(self) -> int:
-        return list(Severity).index(self)
+        return list(CvssSeverity).index(self)
 
     @staticmethod
-    def for_score(score: float) -> Severity:
+    def for_score(score: float) -> CvssSeverity:
         """DOMAIN.md section 6 bands: 0 none, 0.1-3.9 low, 4.0-6.9 medium, 7.0-8.9 high, 9.0-10 critical."""
         if score <= 0.0:
-            return Severity.NONE
+            return CvssSeverity.NONE
         if score < 4.0:
-            return Severity.LOW
+            return CvssSeverity.LOW
         if score < 7.0:
-            return Severity.MEDIUM
+            return CvssSeverity.MEDIUM
         if score < 9.0:
-            return Severity.HIGH
-        return Severity.CRITICAL
+            return CvssSeverity.HIGH
+        return CvssSeverity.CRITICAL
 
 
 class VulnStatus(enum.StrEnum):
@@ -231,7 +234,7 @@ class CvssV4:
 
     vector: str
     score: float
-    severity: Severity
+    severity: CvssSeverity
     metrics: dict[str, str] = field(default_factory=dict, compare=False)
 
     @staticmethod
@@ -249,7 +252,7 @@ class CvssV4:
             metric, problem = _metric_problem(text, exc)
             raise ValidationError(f"{field_name} {metric}", problem) from None
         score = float(c.base_score)
-        return CvssV4(c.clean_vector(), score, Severity.for_score(score), dict(c.original_metrics))
+        return CvssV4(c.clean_vector(), score, CvssSeverity.for_score(score), dict(c.original_metrics))
 
     @staticmethod
     def build(selection: dict[str, str]) -> CvssV4:
@@ -266,7 +269,7 @@ class CvssV4:
         return "CVSS-B" + ("T" if threat else "") + ("E" if env else "")
 
 
-def parse_cvss3(vector: str, field_name: str = "cvss_v3_vector") -> tuple[str, float, Severity]:
+def parse_cvss3(vector: str, field_name: str = "cvss_v3_vector") -> tuple[str, float, CvssSeverity]:
     """Validate a CVSS v3.1 vector (partner advisories in CSAF 2.0 carry only v3)."""
     text = (vector or "").strip()
     if not text.startswith("CVSS:3.1/"):
@@ -276,7 +279,7 @@ def parse_cvss3(vector: str, field_name: str = "cvss_v3_vector") -> tuple[str, f
     except CVSSError as exc:
         raise ValidationError(field_name, str(exc)) from None
     score = float(c.base_score)
-    return c.clean_vector(), score, Severity.for_score(score)
+    return c.clean_vector(), score, CvssSeverity.for_score(score)
 
 
 def validate_product_id(text: str) -> str:
@@ -336,7 +339,7 @@ class DiscoveryContext:
 class Filters:
     """Register filters; `today` anchors "embargo ending within N days"."""
 
-    severities: tuple[Severity, ...] = ()
+    severities: tuple[CvssSeverity, ...] = ()
     statuses: tuple[VulnStatus, ...] = ()
     embargo_within_days: int | None = None  # embargo ends between today and today + N days
     today: date | None = None
@@ -403,9 +406,9 @@ class Vulnerability:
         return None
 
     @property
-    def severity(self) -> Severity | None:
+    def severity(self) -> CvssSeverity | None:
         s = self.score
-        return None if s is None else Severity.for_score(s)
+        return None if s is None else CvssSeverity.for_score(s)
 
     def embargo_days_left(self, today: date) -> int | None:
         return None if self.embargo_until is None else (self.embargo_until - today).days

@@ -35,7 +35,6 @@ from app.model.report import (
     LinkedVulnerability,
     ReportFinding,
     ReportInput,
-    Severity,
     Signer,
     SubmissionSummary,
     control_number,
@@ -129,7 +128,7 @@ def _findings(session: Session, submission_id: int, checklist: tuple[ChecklistSe
         links = tuple(ChecklistLink(i, items[i].title if i in items else "", items[i].status if i in items else "")
                       for i in f.item_ids)
         out.append(ReportFinding(
-            f.label, f.title, f.description, Severity(f.severity.value), f.recommendation, f.marking,
+            f.label, f.title, f.description, f.severity, f.recommendation, f.marking,
             tuple(f.item_ids), impact=f.impact, status=status,
             evidence=tuple(cite(ev.kind, ev.ref) for ev in f.evidence),
             vulnerabilities=linked.get(str(f.id), ()), checklist_items=links,

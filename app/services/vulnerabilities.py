@@ -14,9 +14,9 @@ from app.model.errors import NotFound, ValidationError
 from app.model.markings import UNCLASSIFIED, Marking, rollup
 from app.model.report import VulnerabilityRow
 from app.model.vulnerabilities import (
+    CvssSeverity,
     DiscoveryContext,
     Filters,
-    Severity,
     Vulnerability,
     VulnStatus,
     default_embargo,
@@ -116,7 +116,7 @@ def history(session: Session, vid: str) -> list[HistoryEntry]:
     return repo.history(session.db.conn, vid)
 
 
-def filters(session: Session, severities: Sequence[Severity] = (), statuses: Sequence[VulnStatus] = (),
+def filters(session: Session, severities: Sequence[CvssSeverity] = (), statuses: Sequence[VulnStatus] = (),
             embargo_within_days: int | None = None, search: str = "", submission_id: int | None = None,
             open_only: bool = False) -> Filters:
     """Filters relative to the session's clock ("embargo ending within N days" counts from today)."""

@@ -15,10 +15,10 @@ from app.model.markings import Marking
 from app.model.submissions import Submission
 from app.model.vulnerabilities import (
     NO_REMEDIATION,
+    CvssSeverity,
     DiscoveryContext,
     Remediation,
     RemediationCategory,
-    Severity,
     Tlp,
     Vulnerability,
     VulnStatus,
@@ -95,7 +95,7 @@ def test_editor_saves_a_new_vulnerability_with_the_calculated_vector(ctx, qtbot)
     stored = editor.result_vuln
     assert stored is not None and stored.id == "FRW-VULN-2026-0001"
     assert stored.cvss_vector == "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N"
-    assert (stored.score, stored.severity, stored.tlp) == (9.3, Severity.CRITICAL, Tlp.RED)
+    assert (stored.score, stored.severity, stored.tlp) == (9.3, CvssSeverity.CRITICAL, Tlp.RED)
     assert vs.get(ctx.session, stored.id).title == "Jailbreak bypasses the cyber-uplift refusal"
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from app.model.errors import ValidationError
-from app.model.vulnerabilities import BASE_METRICS, CvssV4, Severity, Vulnerability
+from app.model.vulnerabilities import BASE_METRICS, CvssSeverity, CvssV4, Vulnerability
 
 FIRST_EXAMPLES = [
     # (CVE, vector, score stated in the FIRST examples document)
@@ -38,22 +38,22 @@ FIRST_EXAMPLES = [
 def test_scores_match_first_examples(cve: str, vector: str, score: float) -> None:
     parsed = CvssV4.parse(vector)
     assert parsed.score == score, cve
-    assert parsed.severity is Severity.for_score(score)
+    assert parsed.severity is CvssSeverity.for_score(score)
     # The stored vector is canonical and re-parses to the same score.
     assert CvssV4.parse(parsed.vector).score == score
 
 
 def test_severity_bands_follow_the_specification() -> None:
-    assert Severity.for_score(0.0) is Severity.NONE
-    assert Severity.for_score(0.1) is Severity.LOW
-    assert Severity.for_score(3.9) is Severity.LOW
-    assert Severity.for_score(4.0) is Severity.MEDIUM
-    assert Severity.for_score(6.9) is Severity.MEDIUM
-    assert Severity.for_score(7.0) is Severity.HIGH
-    assert Severity.for_score(8.9) is Severity.HIGH
-    assert Severity.for_score(9.0) is Severity.CRITICAL
+    assert CvssSeverity.for_score(0.0) is CvssSeverity.NONE
+    assert CvssSeverity.for_score(0.1) is CvssSeverity.LOW
+    assert CvssSeverity.for_score(3.9) is CvssSeverity.LOW
+    assert CvssSeverity.for_score(4.0) is CvssSeverity.MEDIUM
+    assert CvssSeverity.for_score(6.9) is CvssSeverity.MEDIUM
+    assert CvssSeverity.for_score(7.0) is CvssSeverity.HIGH
+    assert CvssSeverity.for_score(8.9) is CvssSeverity.HIGH
+    assert CvssSeverity.for_score(9.0) is CvssSeverity.CRITICAL
     none = CvssV4.parse("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:N/VI:N/VA:N/SC:N/SI:N/SA:N")
-    assert (none.score, none.severity) == (0.0, Severity.NONE)
+    assert (none.score, none.severity) == (0.0, CvssSeverity.NONE)
 
 
 def test_nomenclature_names_the_metric_groups_used() -> None:
@@ -103,6 +103,6 @@ def test_wrong_version_or_empty_vector_is_refused(vector: str) -> None:
 
 def test_vulnerability_score_and_severity_are_computed_never_typed() -> None:
     v = Vulnerability(title="t", cvss_vector="CVSS:4.0/AV:L/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:H/SI:H/SA:H").validate()
-    assert (v.score, v.severity) == (9.4, Severity.CRITICAL)
+    assert (v.score, v.severity) == (9.4, CvssSeverity.CRITICAL)
     with pytest.raises(ValidationError, match="cvss_vector PR"):
         Vulnerability(title="t", cvss_vector="CVSS:4.0/AV:L/AC:L/AT:N/PR:Q/UI:N/VC:H/VI:H/VA:H/SC:H/SI:H/SA:H").validate()

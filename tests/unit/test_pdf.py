@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from app.model.errors import Cancelled, ValidationError
+from app.model.findings import Severity
 from app.model.markings import Marking
-from app.model.report import Portion, ReportFinding, Severity
+from app.model.report import Portion, ReportFinding
 from reports.pdf import SIG_FIELD_LEAD, SIG_FIELD_REVIEWER, build_pdf
 from reports.sample import sample_input
 

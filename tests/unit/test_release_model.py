@@ -6,6 +6,7 @@ import dataclasses
 from datetime import date
 
 from app.model import release
+from app.model.findings import Severity
 from app.model.markings import UNCLASSIFIED, Level, Marking
 from app.model.narrative import Confidence, KeyJudgment, Narrative
 from app.model.partners import Partner, PartnerKind
@@ -20,7 +21,6 @@ from app.model.report import (
     LinkedVulnerability,
     Portion,
     ReportFinding,
-    Severity,
     VulnerabilityRow,
 )
 from app.model.vulnerabilities import Tlp

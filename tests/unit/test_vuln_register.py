@@ -18,8 +18,8 @@ from app.model.findings import Severity as FindingSeverity
 from app.model.markings import Marking
 from app.model.submissions import Submission
 from app.model.vulnerabilities import (
+    CvssSeverity,
     DiscoveryContext,
-    Severity,
     Vulnerability,
     VulnStatus,
 )
@@ -50,7 +50,7 @@ def test_ids_are_sequential_per_year_and_embargo_defaults_to_planned_release(ses
     assert (a.id, b.id) == ("FRW-VULN-2026-0001", "FRW-VULN-2026-0002")
     assert a.embargo_until == date(2026, 12, 5)  # the model's planned public release
     assert b.embargo_until is None and b.discovered == date(2026, 11, 20)  # session clock
-    assert (a.score, a.severity) == (9.3, Severity.CRITICAL)
+    assert (a.score, a.severity) == (9.3, CvssSeverity.CRITICAL)
     explicit = vs.create(session, Vulnerability(title="C", embargo_until=date(2027, 1, 1), marking=submission.marking,
                                                 context=DiscoveryContext(submission_id=submission.id)))
     assert explicit.embargo_until == date(2027, 1, 1)
@@ -87,7 +87,7 @@ def test_every_change_is_in_the_history_and_the_audit_trail(session) -> None:
 
     v = vs.create(session, Vulnerability(title="t", cvss_vector=MED))
     v2 = vs.update(session, dataclasses.replace(v, cvss_vector=CRIT, status=VulnStatus.CONFIRMED))
-    assert v2.revision == 2 and v2.severity is Severity.CRITICAL
+    assert v2.revision == 2 and v2.severity is CvssSeverity.CRITICAL
     entries = vs.history(session, v.id)
     assert [e.action for e in entries] == ["create", "update"]
     assert entries[1].changes["cvss_vector"] == [MED, CRIT]
@@ -121,7 +121,7 @@ def test_filters_severity_status_and_embargo_ending_soon(session) -> None:
         return [v.title for v in vs.list_all(session, vs.filters(session, **kw), sort="severity", descending=True)]
 
     assert titles() == ["crit", "high", "med", "unscored"]
-    assert titles(severities=[Severity.CRITICAL, Severity.MEDIUM]) == ["crit", "med"]
+    assert titles(severities=[CvssSeverity.CRITICAL, CvssSeverity.MEDIUM]) == ["crit", "med"]
     assert titles(statuses=[VulnStatus.CONFIRMED]) == ["high"]
     assert titles(embargo_within_days=7) == ["crit"]  # today is 2026-11-20; past embargoes excluded
     assert titles(embargo_within_days=60) == ["crit", "high"]

@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 from app.model.accounts import Permission
 from app.model.errors import FrontierError
 from app.model.markings import Marking
-from app.model.vulnerabilities import Filters, Severity, Vulnerability, VulnStatus
+from app.model.vulnerabilities import CvssSeverity, Filters, Vulnerability, VulnStatus
 from app.services import csaf_exchange, csaf_merge, printables
 from app.services import vulnerabilities as vs
 from app.services.csaf_merge import ActionKind, ImportPreview, ImportResult
@@ -200,8 +200,8 @@ class VulnerabilitiesScreen(QWidget):
         self.severity = QComboBox()
         self.severity.setObjectName("severityFilter")
         self.severity.addItem("Any severity", ())
-        self.severity.addItem("High and above", (Severity.CRITICAL, Severity.HIGH))
-        for s in reversed(list(Severity)):
+        self.severity.addItem("High and above", (CvssSeverity.CRITICAL, CvssSeverity.HIGH))
+        for s in reversed(list(CvssSeverity)):
             self.severity.addItem(s.value, (s,))
         self.status = QComboBox()
         self.status.setObjectName("statusFilter")
