@@ -3,39 +3,15 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 from app.model.errors import NotFound, ValidationError
+from app.model.report_version import StoredReport
 from storage.db import Connection
-
-
-@dataclass(frozen=True)
-class StoredReport:
-    id: int
-    submission_id: int
-    version: int
-    control_number: str
-    state: str  # built | signed | countersigned
-    marking: str
-    title: str
-    built_sha256: str
-    sha256: str
-    audit_head: str
-    built_by: str
-    built_at: str
-    signed_by: str | None
-    signed_at: str | None
-    countersigned_by: str | None
-    countersigned_at: str | None
-
+from storage.rows import fetch_all, fetch_one
 
 _COLS = ("id, submission_id, version, control_number, state, marking, title, built_sha256, sha256, audit_head, "
          "built_by, built_at, signed_by, signed_at, countersigned_by, countersigned_at")
-
-
-def _row(r: Any) -> StoredReport:
-    return StoredReport(int(r[0]), int(r[1]), int(r[2]), *r[3:])
 
 
 def next_version(conn: Connection, submission_id: int) -> int:
@@ -77,10 +53,10 @@ def signature_layout(conn: Connection, report_id: int) -> dict[str, Any]:
 
 
 def get(conn: Connection, report_id: int) -> StoredReport:
-    r = conn.execute(f"SELECT {_COLS} FROM reports WHERE id = ?", (report_id,)).fetchone()
+    r = fetch_one(conn, StoredReport, f"SELECT {_COLS} FROM reports WHERE id = ?", (report_id,))
     if r is None:
         raise NotFound(f"No report with id {report_id}.")
-    return _row(r)
+    return r
 
 
 def pdf(conn: Connection, report_id: int) -> bytes:
@@ -91,12 +67,12 @@ def pdf(conn: Connection, report_id: int) -> bytes:
 
 
 def for_submission(conn: Connection, submission_id: int) -> list[StoredReport]:
-    return [_row(r) for r in conn.execute(
-        f"SELECT {_COLS} FROM reports WHERE submission_id = ? ORDER BY version DESC", (submission_id,))]
+    return fetch_all(conn, StoredReport, f"SELECT {_COLS} FROM reports WHERE submission_id = ? ORDER BY version DESC",
+                     (submission_id,))
 
 
 def latest(conn: Connection, limit: int = 200) -> list[StoredReport]:
-    return [_row(r) for r in conn.execute(f"SELECT {_COLS} FROM reports ORDER BY id DESC LIMIT ?", (limit,))]
+    return fetch_all(conn, StoredReport, f"SELECT {_COLS} FROM reports ORDER BY id DESC LIMIT ?", (limit,))
 
 
 def record_signature(conn: Connection, report_id: int, pdf_bytes: bytes, sha256: str, actor: str, now: str,

@@ -39,6 +39,7 @@ from app.model.report import (
     SubmissionSummary,
     control_number,
 )
+from app.model.report_version import StoredReport
 from app.model.workflow import Act
 from app.services import egress, printers, revocation
 from app.services import pki as pki_service
@@ -59,7 +60,6 @@ from reports.verify_package import PackageVerification, verify_package
 from storage import accounts as accounts_repo
 from storage import audit as audit_log
 from storage import reports_repo, submissions_repo, workflow_repo
-from storage.reports_repo import StoredReport
 
 Progress = Callable[[int, int, str], None]
 

@@ -14,6 +14,7 @@ from app.model import checklist as cl
 from app.model.accounts import Permission
 from app.model.checklist import State
 from app.model.errors import NotFound, PermissionDenied, ValidationError
+from app.model.report_version import StoredReport
 from app.model.submissions import SubmissionStatus
 from app.model.workflow import (
     Act,
@@ -32,7 +33,6 @@ from app.model.workflow import (
 from app.services.session import Session
 from storage import assessment_repo, reports_repo, submissions_repo, workflow_repo
 from storage.db import Connection
-from storage.reports_repo import StoredReport
 
 
 def actor(session: Session) -> Actor:

@@ -1,0 +1,44 @@
+"""storage.rows: read models are filled by column name, never by position."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+import pytest
+
+from storage.rows import fetch_all, fetch_one
+
+
+@dataclass(frozen=True)
+class Item:
+    id: int
+    name: str
+    note: str = ""
+
+
+@pytest.fixture
+def conn() -> sqlite3.Connection:
+    c = sqlite3.connect(":memory:")
+    c.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, label TEXT, note TEXT)")
+    c.executemany("INSERT INTO t (id, label, note) VALUES (?, ?, ?)", [(1, "a", "x"), (2, "b", "y")])
+    return c
+
+
+def test_columns_fill_fields_by_name_in_any_order(conn: sqlite3.Connection) -> None:
+    rows = fetch_all(conn, Item, "SELECT note, label AS name, id FROM t ORDER BY id")
+    assert rows == [Item(1, "a", "x"), Item(2, "b", "y")]
+    assert fetch_one(conn, Item, "SELECT id, label AS name FROM t WHERE id = ?", (2,)) == Item(2, "b")  # default
+    assert fetch_one(conn, Item, "SELECT id, label AS name FROM t WHERE id = ?", (9,)) is None
+
+
+def test_conversions_apply_by_column_name(conn: sqlite3.Connection) -> None:
+    row = fetch_one(conn, Item, "SELECT id, label AS name FROM t WHERE id = 1", convert={"name": str.upper})
+    assert row == Item(1, "A")
+
+
+def test_a_column_without_a_field_or_a_missing_field_fails_loudly(conn: sqlite3.Connection) -> None:
+    with pytest.raises(TypeError, match="no field for column.*label"):
+        fetch_all(conn, Item, "SELECT id, label FROM t")
+    with pytest.raises(TypeError, match="name"):
+        fetch_all(conn, Item, "SELECT id, note FROM t")
