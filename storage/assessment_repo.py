@@ -7,48 +7,27 @@ Plain SQL over one connection; the services decide what is allowed and wrap writ
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from app.model.assessment_record import AssessmentRow, Comment, EvidenceLink, HistoryEntry, StoredDocument, Transition
 from app.model.checklist import Answer, State, Status
+from app.model.determination import Determination
 from app.model.errors import NotFound
 from app.model.findings import EvidenceRef, Finding, Severity
 from app.model.markings import Marking
 from storage.db import Connection
+from storage.rows import build, column_names, fetch_all, fetch_one
 
 # -- templates and rule sets -------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class StoredDocument:
-    """A stored template or rule set: the exact bytes plus bookkeeping."""
-
-    pk: int
-    doc_id: str
-    version: int
-    title: str
-    sha256: str
-    content: bytes
-    origin: str
-    signer: str
-    imported_by: str
-    imported_at: str
-    label: str = ""  # rule sets only
-    active: bool = False  # rule sets only
-
-
-def _template(r: Any) -> StoredDocument:
-    return StoredDocument(int(r[0]), r[1], int(r[2]), r[3], r[4], bytes(r[5]), r[6], r[7], r[8], r[9])
-
-
-_T_COLS = "id, template_id, version, title, sha256, content, origin, signer, imported_by, imported_at"
-_R_COLS = "id, ruleset_id, version, title, sha256, content, origin, signer, imported_by, imported_at, label, active"
-
-
-def _ruleset(r: Any) -> StoredDocument:
-    return StoredDocument(int(r[0]), r[1], int(r[2]), r[3], r[4], bytes(r[5]), r[6], r[7], r[8], r[9], r[10],
-                          bool(r[11]))
+_T_COLS = ("id AS pk, template_id AS doc_id, version, title, sha256, content, origin, signer, imported_by, "
+           "imported_at")
+_R_COLS = ("id AS pk, ruleset_id AS doc_id, version, title, sha256, content, origin, signer, imported_by, "
+           "imported_at, label, active")
+_DOC: dict[str, Callable[[Any], Any]] = {"content": bytes, "active": bool}
 
 
 def insert_template(conn: Connection, template_id: str, version: int, title: str, sha256: str, content: bytes,
@@ -61,27 +40,25 @@ def insert_template(conn: Connection, template_id: str, version: int, title: str
 
 
 def find_template(conn: Connection, template_id: str, version: int) -> StoredDocument | None:
-    r = conn.execute(f"SELECT {_T_COLS} FROM checklist_templates WHERE template_id = ? AND version = ?",
-                     (template_id, version)).fetchone()
-    return _template(r) if r else None
+    return fetch_one(conn, StoredDocument, f"SELECT {_T_COLS} FROM checklist_templates WHERE template_id = ? "
+                     "AND version = ?", (template_id, version), _DOC)
 
 
 def get_template(conn: Connection, pk: int) -> StoredDocument:
-    r = conn.execute(f"SELECT {_T_COLS} FROM checklist_templates WHERE id = ?", (pk,)).fetchone()
+    r = fetch_one(conn, StoredDocument, f"SELECT {_T_COLS} FROM checklist_templates WHERE id = ?", (pk,), _DOC)
     if r is None:
         raise NotFound(f"Checklist template #{pk} is not on this workstation.")
-    return _template(r)
+    return r
 
 
 def templates(conn: Connection) -> list[StoredDocument]:
-    return [_template(r) for r in conn.execute(f"SELECT {_T_COLS} FROM checklist_templates "
-                                               "ORDER BY template_id, version")]
+    return fetch_all(conn, StoredDocument, f"SELECT {_T_COLS} FROM checklist_templates ORDER BY template_id, version",
+                     convert=_DOC)
 
 
 def latest_template(conn: Connection, template_id: str) -> StoredDocument | None:
-    r = conn.execute(f"SELECT {_T_COLS} FROM checklist_templates WHERE template_id = ? ORDER BY version DESC "
-                     "LIMIT 1", (template_id,)).fetchone()
-    return _template(r) if r else None
+    return fetch_one(conn, StoredDocument, f"SELECT {_T_COLS} FROM checklist_templates WHERE template_id = ? "
+                     "ORDER BY version DESC LIMIT 1", (template_id,), _DOC)
 
 
 def insert_ruleset(conn: Connection, ruleset_id: str, version: int, label: str, title: str, sha256: str,
@@ -96,25 +73,24 @@ def insert_ruleset(conn: Connection, ruleset_id: str, version: int, label: str, 
 
 
 def find_ruleset(conn: Connection, ruleset_id: str, version: int) -> StoredDocument | None:
-    r = conn.execute(f"SELECT {_R_COLS} FROM coverage_rulesets WHERE ruleset_id = ? AND version = ?",
-                     (ruleset_id, version)).fetchone()
-    return _ruleset(r) if r else None
+    return fetch_one(conn, StoredDocument, f"SELECT {_R_COLS} FROM coverage_rulesets WHERE ruleset_id = ? "
+                     "AND version = ?", (ruleset_id, version), _DOC)
 
 
 def get_ruleset(conn: Connection, pk: int) -> StoredDocument:
-    r = conn.execute(f"SELECT {_R_COLS} FROM coverage_rulesets WHERE id = ?", (pk,)).fetchone()
+    r = fetch_one(conn, StoredDocument, f"SELECT {_R_COLS} FROM coverage_rulesets WHERE id = ?", (pk,), _DOC)
     if r is None:
         raise NotFound(f"Rule set #{pk} is not on this workstation.")
-    return _ruleset(r)
+    return r
 
 
 def active_ruleset(conn: Connection) -> StoredDocument | None:
-    r = conn.execute(f"SELECT {_R_COLS} FROM coverage_rulesets WHERE active = 1 ORDER BY id DESC LIMIT 1").fetchone()
-    return _ruleset(r) if r else None
+    return fetch_one(conn, StoredDocument, f"SELECT {_R_COLS} FROM coverage_rulesets WHERE active = 1 "
+                     "ORDER BY id DESC LIMIT 1", convert=_DOC)
 
 
 def rulesets(conn: Connection) -> list[StoredDocument]:
-    return [_ruleset(r) for r in conn.execute(f"SELECT {_R_COLS} FROM coverage_rulesets ORDER BY id")]
+    return fetch_all(conn, StoredDocument, f"SELECT {_R_COLS} FROM coverage_rulesets ORDER BY id", convert=_DOC)
 
 
 def metric_names(conn: Connection) -> set[str]:
@@ -129,27 +105,11 @@ def activate_ruleset(conn: Connection, pk: int) -> None:
 # -- assessments -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class AssessmentRow:
-    id: int
-    submission_id: int
-    template_pk: int
-    state: State
-    created_by: str
-    created_at: str
-    updated_at: str
-    submitted_by: str | None
-    submitted_at: str | None
-    approved_by: str | None
-    approved_at: str | None
-
-
 _A_COLS = ("id, submission_id, template_pk, state, created_by, created_at, updated_at, submitted_by, submitted_at, "
            "approved_by, approved_at")
 
 
-def _assessment(r: Any) -> AssessmentRow:
-    return AssessmentRow(int(r[0]), int(r[1]), int(r[2]), State(r[3]), r[4], r[5], r[6], r[7], r[8], r[9], r[10])
+_ASSESSMENT: dict[str, Callable[[Any], Any]] = {"state": State}
 
 
 def insert_assessment(conn: Connection, submission_id: int, template_pk: int, actor: str, now: str) -> int:
@@ -160,19 +120,20 @@ def insert_assessment(conn: Connection, submission_id: int, template_pk: int, ac
 
 
 def get_assessment(conn: Connection, assessment_id: int) -> AssessmentRow:
-    r = conn.execute(f"SELECT {_A_COLS} FROM assessments WHERE id = ?", (assessment_id,)).fetchone()
+    r = fetch_one(conn, AssessmentRow, f"SELECT {_A_COLS} FROM assessments WHERE id = ?", (assessment_id,),
+                  _ASSESSMENT)
     if r is None:
         raise NotFound(f"Assessment {assessment_id} does not exist.")
-    return _assessment(r)
+    return r
 
 
 def assessment_for_submission(conn: Connection, submission_id: int) -> AssessmentRow | None:
-    r = conn.execute(f"SELECT {_A_COLS} FROM assessments WHERE submission_id = ?", (submission_id,)).fetchone()
-    return _assessment(r) if r else None
+    return fetch_one(conn, AssessmentRow, f"SELECT {_A_COLS} FROM assessments WHERE submission_id = ?",
+                     (submission_id,), _ASSESSMENT)
 
 
 def list_assessments(conn: Connection) -> list[AssessmentRow]:
-    return [_assessment(r) for r in conn.execute(f"SELECT {_A_COLS} FROM assessments ORDER BY id")]
+    return fetch_all(conn, AssessmentRow, f"SELECT {_A_COLS} FROM assessments ORDER BY id", convert=_ASSESSMENT)
 
 
 def set_state(conn: Connection, assessment_id: int, state: State, now: str, **who: str | None) -> None:
@@ -196,17 +157,6 @@ def touch(conn: Connection, assessment_id: int, now: str) -> None:
     conn.execute("UPDATE assessments SET updated_at = ? WHERE id = ?", (now, assessment_id))
 
 
-@dataclass(frozen=True)
-class Transition:
-    id: int
-    action: str
-    from_state: str
-    to_state: str
-    actor: str
-    at: str
-    comment: str
-
-
 def add_transition(conn: Connection, assessment_id: int, action: str, from_state: State, to_state: State,
                    actor: str, now: str, comment: str = "") -> int:
     cur = conn.execute(
@@ -216,9 +166,8 @@ def add_transition(conn: Connection, assessment_id: int, action: str, from_state
 
 
 def transitions(conn: Connection, assessment_id: int) -> list[Transition]:
-    rows = conn.execute("SELECT id, action, from_state, to_state, actor, at, comment FROM assessment_transitions "
-                        "WHERE assessment_id = ? ORDER BY id", (assessment_id,))
-    return [Transition(int(r[0]), *r[1:]) for r in rows]
+    return fetch_all(conn, Transition, "SELECT id, action, from_state, to_state, actor, at, comment "
+                     "FROM assessment_transitions WHERE assessment_id = ? ORDER BY id", (assessment_id,))
 
 
 # -- answers and history -----------------------------------------------------------------------
@@ -260,21 +209,6 @@ def delete_answer(conn: Connection, assessment_id: int, item_id: str) -> None:
     conn.execute("DELETE FROM answers WHERE assessment_id = ? AND item_id = ?", (assessment_id, item_id))
 
 
-@dataclass(frozen=True)
-class HistoryEntry:
-    id: int
-    item_id: str
-    changed_by: str
-    changed_at: str
-    status: str
-    justification: str
-    marking: str
-    risk_expiry: str | None
-    risk_approved_by: str | None
-    changes: dict[str, list[str]]
-    reason: str
-
-
 def add_history(conn: Connection, assessment_id: int, a: Answer, changes: dict[str, list[str]], reason: str,
                 actor: str, now: str) -> None:
     conn.execute(
@@ -291,9 +225,7 @@ def history(conn: Connection, assessment_id: int, item_id: str | None = None) ->
     if item_id is not None:
         sql += " AND item_id = ?"
         params.append(item_id)
-    rows = conn.execute(sql + " ORDER BY id", params)
-    return [HistoryEntry(int(r[0]), r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], json.loads(r[9]), r[10])
-            for r in rows]
+    return fetch_all(conn, HistoryEntry, sql + " ORDER BY id", params, {"changes": json.loads})
 
 
 def history_digest(conn: Connection, assessment_id: int, upto: int | None = None) -> tuple[int, str]:
@@ -320,32 +252,6 @@ def history_digest(conn: Connection, assessment_id: int, upto: int | None = None
 # -- evidence ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class EvidenceLink:
-    id: int
-    item_id: str
-    kind: str  # run | sample | file | observation
-    run_id: int | None
-    sample_id: str | None
-    sha256: str | None
-    filename: str
-    size: int | None
-    text: str
-    marking: Marking
-    added_by: str
-    added_at: str
-
-    @property
-    def describe(self) -> str:
-        if self.kind == "run":
-            return f"Run {self.run_id}" + (f": {self.text}" if self.text else "")
-        if self.kind == "sample":
-            return f"Run {self.run_id}, sample {self.sample_id}" + (f": {self.text}" if self.text else "")
-        if self.kind == "file":
-            return f"File {self.filename} ({self.size or 0:,} bytes, SHA-256 {(self.sha256 or '')[:16]}…)"
-        return "Observation: " + self.text
-
-
 _EV_COLS = "id, item_id, kind, run_id, sample_id, sha256, filename, size, text, marking, added_by, added_at"
 
 
@@ -359,8 +265,7 @@ def add_evidence(conn: Connection, assessment_id: int, item_id: str, kind: str, 
     return int(cur.lastrowid or 0)
 
 
-def _evidence(r: Any) -> EvidenceLink:
-    return EvidenceLink(int(r[0]), r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], Marking.parse(r[9]), r[10], r[11])
+_EVIDENCE: dict[str, Callable[[Any], Any]] = {"marking": Marking.parse}
 
 
 def evidence(conn: Connection, assessment_id: int, item_id: str | None = None) -> list[EvidenceLink]:
@@ -369,15 +274,16 @@ def evidence(conn: Connection, assessment_id: int, item_id: str | None = None) -
     if item_id is not None:
         sql += " AND item_id = ?"
         params.append(item_id)
-    return [_evidence(r) for r in conn.execute(sql + " ORDER BY id", params)]
+    return fetch_all(conn, EvidenceLink, sql + " ORDER BY id", params, _EVIDENCE)
 
 
 def get_evidence(conn: Connection, evidence_id: int) -> tuple[int, EvidenceLink]:
-    r = conn.execute(f"SELECT assessment_id, {_EV_COLS} FROM evidence_links WHERE id = ? AND removed_at IS NULL",
-                     (evidence_id,)).fetchone()
+    cur = conn.execute(f"SELECT assessment_id, {_EV_COLS} FROM evidence_links WHERE id = ? AND removed_at IS NULL",
+                       (evidence_id,))
+    r = cur.fetchone()
     if r is None:
         raise NotFound(f"Evidence link {evidence_id} does not exist.")
-    return int(r[0]), _evidence(r[1:])
+    return int(r[0]), build(EvidenceLink, column_names(cur)[1:], r[1:], _EVIDENCE)
 
 
 def remove_evidence(conn: Connection, evidence_id: int, actor: str, now: str) -> None:
@@ -418,16 +324,6 @@ def suggestion_decisions(conn: Connection, assessment_id: int, item_id: str) -> 
     return out
 
 
-@dataclass(frozen=True)
-class Comment:
-    id: int
-    transition_id: int | None
-    item_id: str | None
-    comment: str
-    author: str
-    created_at: str
-
-
 def add_comment(conn: Connection, assessment_id: int, transition_id: int | None, item_id: str | None, comment: str,
                 actor: str, now: str) -> None:
     conn.execute("INSERT INTO review_comments (assessment_id, transition_id, item_id, comment, author, created_at) "
@@ -435,9 +331,8 @@ def add_comment(conn: Connection, assessment_id: int, transition_id: int | None,
 
 
 def comments(conn: Connection, assessment_id: int) -> list[Comment]:
-    rows = conn.execute("SELECT id, transition_id, item_id, comment, author, created_at FROM review_comments "
-                        "WHERE assessment_id = ? ORDER BY id", (assessment_id,))
-    return [Comment(int(r[0]), r[1], r[2], r[3], r[4], r[5]) for r in rows]
+    return fetch_all(conn, Comment, "SELECT id, transition_id, item_id, comment, author, created_at "
+                     "FROM review_comments WHERE assessment_id = ? ORDER BY id", (assessment_id,))
 
 
 # -- findings ----------------------------------------------------------------------------------
@@ -491,34 +386,12 @@ def findings(conn: Connection, submission_id: int) -> list[Finding]:
 # -- coverage determinations -------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Determination:
-    id: int
-    submission_id: int
-    ruleset_pk: int
-    ruleset_id: str
-    ruleset_version: int
-    ruleset_sha256: str
-    inputs: dict[str, Any]
-    inputs_fingerprint: str
-    evaluation: dict[str, Any]
-    outcome: str
-    rationale: str
-    marking: Marking
-    recorded_by: str
-    recorded_at: str
-    approved_by: str | None
-    approved_at: str | None
-    superseded_at: str | None
-
-
 _D_COLS = ("id, submission_id, ruleset_pk, ruleset_id, ruleset_version, ruleset_sha256, inputs, inputs_fingerprint, "
            "evaluation, outcome, rationale, marking, recorded_by, recorded_at, approved_by, approved_at, superseded_at")
 
 
-def _determination(r: Any) -> Determination:
-    return Determination(int(r[0]), int(r[1]), int(r[2]), r[3], int(r[4]), r[5], json.loads(r[6]), r[7],
-                         json.loads(r[8]), r[9], r[10], Marking.parse(r[11]), r[12], r[13], r[14], r[15], r[16])
+_DETERMINATION: dict[str, Callable[[Any], Any]] = {"inputs": json.loads, "evaluation": json.loads,
+                                                   "marking": Marking.parse}
 
 
 def insert_determination(conn: Connection, submission_id: int, ruleset_pk: int, ruleset_id: str,
@@ -537,22 +410,21 @@ def insert_determination(conn: Connection, submission_id: int, ruleset_pk: int, 
 
 
 def current_determination(conn: Connection, submission_id: int) -> Determination | None:
-    r = conn.execute(f"SELECT {_D_COLS} FROM coverage_determinations WHERE submission_id = ? "
-                     "AND superseded_at IS NULL ORDER BY id DESC LIMIT 1", (submission_id,)).fetchone()
-    return _determination(r) if r else None
+    return fetch_one(conn, Determination, f"SELECT {_D_COLS} FROM coverage_determinations WHERE submission_id = ? "
+                     "AND superseded_at IS NULL ORDER BY id DESC LIMIT 1", (submission_id,), _DETERMINATION)
 
 
 def get_determination(conn: Connection, determination_id: int) -> Determination:
-    r = conn.execute(f"SELECT {_D_COLS} FROM coverage_determinations WHERE id = ?", (determination_id,)).fetchone()
+    r = fetch_one(conn, Determination, f"SELECT {_D_COLS} FROM coverage_determinations WHERE id = ?",
+                  (determination_id,), _DETERMINATION)
     if r is None:
         raise NotFound(f"Coverage determination {determination_id} does not exist.")
-    return _determination(r)
+    return r
 
 
 def determinations(conn: Connection, submission_id: int) -> list[Determination]:
-    rows = conn.execute(f"SELECT {_D_COLS} FROM coverage_determinations WHERE submission_id = ? ORDER BY id",
-                        (submission_id,))
-    return [_determination(r) for r in rows]
+    return fetch_all(conn, Determination, f"SELECT {_D_COLS} FROM coverage_determinations WHERE submission_id = ? "
+                     "ORDER BY id", (submission_id,), _DETERMINATION)
 
 
 def approve_determination(conn: Connection, determination_id: int, actor: str, now: str) -> None:

@@ -13,6 +13,8 @@ import hashlib
 from typing import Any
 
 from app.model.accounts import Role
+from app.model.assessment_record import AssessmentRow
+from app.model.determination import Determination
 from app.services import decisions
 from app.services.session import Session
 from storage import assessment_repo as repo
@@ -27,7 +29,7 @@ def record(session: Session, conn: Connection, kind: str, object_type: str, obje
                      session.db_id, content)
 
 
-def assessment_content(conn: Connection, row: repo.AssessmentRow, to_state: str) -> dict[str, Any]:
+def assessment_content(conn: Connection, row: AssessmentRow, to_state: str) -> dict[str, Any]:
     rows, digest = repo.history_digest(conn, row.id)
     return {"assessment": row.id, "submission": row.submission_id, "to": to_state,
             "history_rows": rows, "history_sha256": digest}
@@ -71,14 +73,14 @@ def assessment_approval_problem(session: Session, conn: Connection, assessment_i
     return None
 
 
-def determination_content(det: repo.Determination) -> dict[str, Any]:
+def determination_content(det: Determination) -> dict[str, Any]:
     return {"determination": det.id, "submission": det.submission_id, "outcome": det.outcome,
             "ruleset": f"{det.ruleset_id} v{det.ruleset_version}", "ruleset_sha256": det.ruleset_sha256,
             "inputs_fingerprint": det.inputs_fingerprint,
             "rationale_sha256": hashlib.sha256(det.rationale.encode()).hexdigest(), "marking": str(det.marking)}
 
 
-def determination_problem(session: Session, conn: Connection, det: repo.Determination) -> str | None:
+def determination_problem(session: Session, conn: Connection, det: Determination) -> str | None:
     """Why the determination does not count as recorded by one person and approved by another lead."""
     reg = _registry(session, conn)
     recorded, why = decisions.latest(conn, reg, "determination", det.id, ("coverage.record",))

@@ -21,6 +21,7 @@ from typing import Any
 from app.model import checklist as cl
 from app.model.accounts import Permission
 from app.model.approval import departs_from
+from app.model.assessment_record import AssessmentRow, Comment, HistoryEntry, Transition
 from app.model.checklist import Action, Answer, State, Status, Template
 from app.model.coverage import Suggestion, suggest
 from app.model.errors import PermissionDenied, ValidationError
@@ -78,7 +79,7 @@ class AssessmentView:
         return not self.state.editable
 
 
-def view_of(conn: Connection, row: repo.AssessmentRow) -> AssessmentView:
+def view_of(conn: Connection, row: AssessmentRow) -> AssessmentView:
     doc = repo.get_template(conn, row.template_pk)
     template = parse_stored(doc)
     latest = repo.latest_template(conn, doc.doc_id)
@@ -102,7 +103,7 @@ def for_submission(session: Session, submission_id: int) -> AssessmentView | Non
     return view_of(conn, row) if row else None
 
 
-def list_all(session: Session) -> list[repo.AssessmentRow]:
+def list_all(session: Session) -> list[AssessmentRow]:
     session.require(Permission.VIEW_CONTENT)
     return repo.list_assessments(session.db.conn)
 
@@ -132,7 +133,7 @@ def start(session: Session, submission_id: int, template_pk: int | None = None) 
 # -- editing -----------------------------------------------------------------------------------
 
 
-def editable(session: Session, conn: Connection, assessment_id: int) -> repo.AssessmentRow:
+def editable(session: Session, conn: Connection, assessment_id: int) -> AssessmentRow:
     """The assessment row, after checking it may change; a returned one goes back to draft (recorded)."""
     row = repo.get_assessment(conn, assessment_id)
     why = cl.edit_refusal(row.state)
@@ -148,12 +149,12 @@ def editable(session: Session, conn: Connection, assessment_id: int) -> repo.Ass
     return row
 
 
-def template_of(conn: Connection, row: repo.AssessmentRow) -> Template:
+def template_of(conn: Connection, row: AssessmentRow) -> Template:
     """The parsed template the assessment is pinned to."""
     return parse_stored(repo.get_template(conn, row.template_pk))
 
 
-def editable_item(session: Session, conn: Connection, assessment_id: int, item_id: str) -> repo.AssessmentRow:
+def editable_item(session: Session, conn: Connection, assessment_id: int, item_id: str) -> AssessmentRow:
     """`editable`, and `item_id` must be an item of the assessment's template."""
     row = editable(session, conn, assessment_id)
     template_of(conn, row).item(item_id)
@@ -211,7 +212,7 @@ def answer(session: Session, assessment_id: int, item_id: str, *, status: Status
                          risk_expiry=risk_expiry, reason=reason, lower_reason=lower_reason)
 
 
-def answer_in(session: Session, conn: Connection, row: repo.AssessmentRow, item_id: str, *,
+def answer_in(session: Session, conn: Connection, row: AssessmentRow, item_id: str, *,
               status: Status | None = None, justification: str | None = None, marking: Marking | None = None,
               risk_expiry: Any = _UNSET, reason: str = "", lower_reason: str = "") -> Answer:
     """`answer` inside a transaction the caller holds on an editable assessment (batch imports)."""
@@ -253,7 +254,7 @@ def answer_in(session: Session, conn: Connection, row: repo.AssessmentRow, item_
     return store_answer(session, conn, assessment_id, old, new, reason)
 
 
-def _override_check(session: Session, conn: Connection, row: repo.AssessmentRow, item_id: str,
+def _override_check(session: Session, conn: Connection, row: AssessmentRow, item_id: str,
                     new: Answer) -> tuple[Suggestion, str] | None:
     """(suggestion, rule-set hash) when `new` departs from the rule set's suggestion; refuses such
     a departure without a justification (issue 14: no override with one key and no reason)."""
@@ -329,22 +330,22 @@ def migrate_template(session: Session, assessment_id: int, template_pk: int | No
 # -- reading the record ------------------------------------------------------------------------
 
 
-def history(session: Session, assessment_id: int, item_id: str | None = None) -> list[repo.HistoryEntry]:
+def history(session: Session, assessment_id: int, item_id: str | None = None) -> list[HistoryEntry]:
     session.require(Permission.VIEW_CONTENT)
     return repo.history(session.db.conn, assessment_id, item_id)
 
 
-def transitions(session: Session, assessment_id: int) -> list[repo.Transition]:
+def transitions(session: Session, assessment_id: int) -> list[Transition]:
     session.require(Permission.VIEW_CONTENT)
     return repo.transitions(session.db.conn, assessment_id)
 
 
-def comments(session: Session, assessment_id: int) -> list[repo.Comment]:
+def comments(session: Session, assessment_id: int) -> list[Comment]:
     session.require(Permission.VIEW_CONTENT)
     return repo.comments(session.db.conn, assessment_id)
 
 
-def item_comments(session: Session, assessment_id: int, item_id: str) -> list[repo.Comment]:
+def item_comments(session: Session, assessment_id: int, item_id: str) -> list[Comment]:
     return [c for c in comments(session, assessment_id) if c.item_id == item_id]
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from app.model.accounts import Permission
+from app.model.assessment_record import AssessmentRow, EvidenceLink
 from app.model.checklist import MAX_JUSTIFICATION, Answer
 from app.model.errors import IngestError, NotFound, ValidationError
 from app.model.markings import Marking
@@ -28,14 +29,14 @@ def _evidence_history(session: Session, conn: Connection, assessment_id: int, it
     repo.touch(conn, assessment_id, session.now())
 
 
-def _check_run(conn: Connection, row: repo.AssessmentRow, run_id: int) -> None:
+def _check_run(conn: Connection, row: AssessmentRow, run_id: int) -> None:
     run = results_repo.get_run(conn, run_id, lambda task: "")
     if run.submission_id != row.submission_id:
         raise ValidationError("run", f"run {run_id} belongs to submission {run.submission_id}, "
                               f"not {row.submission_id}")
 
 
-def _evidence_marking(session: Session, conn: Connection, row: repo.AssessmentRow, requested: Marking | None,
+def _evidence_marking(session: Session, conn: Connection, row: AssessmentRow, requested: Marking | None,
                       lower_reason: str, what: str) -> Marking:
     """Evidence is about the submission (its runs carry the submission's marking): it starts there."""
     floor = submissions_repo.get(conn, row.submission_id).marking
@@ -115,7 +116,7 @@ def add_stream_evidence(session: Session, assessment_id: int, item_id: str, stre
         return eid
 
 
-def evidence(session: Session, assessment_id: int, item_id: str | None = None) -> list[repo.EvidenceLink]:
+def evidence(session: Session, assessment_id: int, item_id: str | None = None) -> list[EvidenceLink]:
     session.require(Permission.VIEW_CONTENT)
     return repo.evidence(session.db.conn, assessment_id, item_id)
 

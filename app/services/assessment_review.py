@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from app.model import checklist as cl
 from app.model.accounts import Permission
 from app.model.approval import ApprovalSummary, Override, RiskAcceptance, count_statuses
+from app.model.assessment_record import AssessmentRow
 from app.model.checklist import Action, Answer, Status
 from app.model.errors import PermissionDenied, ValidationError
 from app.model.findings import Severity
@@ -34,7 +35,7 @@ from storage.db import Connection
 MAX_COMMENT = 20_000
 
 
-def _move(session: Session, conn: Connection, row: repo.AssessmentRow, action: Action, comment: str = "",
+def _move(session: Session, conn: Connection, row: AssessmentRow, action: Action, comment: str = "",
           **who: str | None) -> int:
     new = cl.transition(row.state, action)
     repo.set_state(conn, row.id, new, session.now(), **who)

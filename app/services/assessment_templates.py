@@ -12,6 +12,7 @@ from pathlib import Path
 
 from app.ingest import checklist_template
 from app.model.accounts import Permission
+from app.model.assessment_record import StoredDocument
 from app.model.checklist import Template
 from app.model.errors import ValidationError
 from app.services.session import Session
@@ -29,7 +30,7 @@ def builtin_template_bytes() -> bytes:
     return resources.files("app.templates").joinpath(BUILTIN_TEMPLATE).read_bytes()
 
 
-def parse_stored(doc: repo.StoredDocument) -> Template:
+def parse_stored(doc: StoredDocument) -> Template:
     """The parsed template of a stored version (parsed once per content hash)."""
     cached = _TEMPLATE_CACHE.get(doc.sha256)
     if cached is None:
@@ -43,7 +44,7 @@ def stored_template(conn: Connection, template_pk: int) -> Template:
     return parse_stored(repo.get_template(conn, template_pk))
 
 
-def ensure_builtin_template(conn: Connection, now: str, actor: str) -> repo.StoredDocument:
+def ensure_builtin_template(conn: Connection, now: str, actor: str) -> StoredDocument:
     data = builtin_template_bytes()
     t = checklist_template.parse(data, BUILTIN_TEMPLATE)
     stored = repo.find_template(conn, t.template_id, t.version)
@@ -53,12 +54,12 @@ def ensure_builtin_template(conn: Connection, now: str, actor: str) -> repo.Stor
     return stored
 
 
-def list_templates(session: Session) -> list[repo.StoredDocument]:
+def list_templates(session: Session) -> list[StoredDocument]:
     session.require(Permission.VIEW_CONTENT)
     return repo.templates(session.db.conn)
 
 
-def import_template(session: Session, path: Path) -> repo.StoredDocument:
+def import_template(session: Session, path: Path) -> StoredDocument:
     """Admin: import a signed template version from media (FILE + FILE.p7s)."""
     session.require(Permission.IMPORT_TRUSTED)
     data, signer = read_signed(session, Path(path), checklist_template.MAX_BYTES, "checklist template")

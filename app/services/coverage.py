@@ -11,6 +11,7 @@ from typing import Any
 
 from app.model import coverage as cov
 from app.model.accounts import Permission
+from app.model.determination import Determination
 from app.model.errors import PermissionDenied, ValidationError
 from app.model.markings import Marking, rollup
 from app.model.results import RunStatus
@@ -92,7 +93,7 @@ class CoverageView:
     ruleset: cov.RuleSet
     inputs: cov.CoverageInputs
     evaluation: cov.Evaluation
-    determination: repo.Determination | None
+    determination: Determination | None
     flags: list[str]  # re-evaluation reasons (empty: the recorded determination still holds)
     excluded: list[str]
     kept: str = ""  # a lead recorded why the determination stands despite the flags shown then
@@ -165,7 +166,7 @@ def _to_json(value: Any) -> Any:
 
 
 def record_determination(session: Session, submission_id: int, rationale: str, outcome: cov.Overall | None = None,
-                         marking: Marking | None = None, lower_reason: str = "") -> repo.Determination:
+                         marking: Marking | None = None, lower_reason: str = "") -> Determination:
     """The reviewer records the determination with a rationale; pinned to rule set id/version/hash and
     the exact inputs. A person may depart from the engine's outcome, and the rationale must say why.
 
@@ -209,7 +210,7 @@ def determination_floor(session: Session, submission_id: int) -> Marking:
     return rollup([sub.marking, Marking.parse(rulesets.active_ruleset(session).marking)])
 
 
-def approve_determination(session: Session, determination_id: int) -> repo.Determination:
+def approve_determination(session: Session, determination_id: int) -> Determination:
     """A lead approves a recorded determination; never the person who recorded it."""
     session.require(Permission.APPROVE)
     with session.transaction() as conn:
@@ -233,11 +234,11 @@ def approve_determination(session: Session, determination_id: int) -> repo.Deter
         return repo.get_determination(conn, determination_id)
 
 
-def current_determination(session: Session, submission_id: int) -> repo.Determination | None:
+def current_determination(session: Session, submission_id: int) -> Determination | None:
     session.require(Permission.VIEW_CONTENT)
     return repo.current_determination(session.db.conn, submission_id)
 
 
-def determinations(session: Session, submission_id: int) -> list[repo.Determination]:
+def determinations(session: Session, submission_id: int) -> list[Determination]:
     session.require(Permission.VIEW_CONTENT)
     return repo.determinations(session.db.conn, submission_id)

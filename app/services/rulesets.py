@@ -12,6 +12,7 @@ from pathlib import Path
 from app.ingest import rule_set
 from app.model import coverage as cov
 from app.model.accounts import Permission
+from app.model.assessment_record import StoredDocument
 from app.model.benchmark_defs import BenchmarkDefinition
 from app.model.errors import ValidationError
 from app.services import benchmark_catalog
@@ -33,7 +34,7 @@ def definitions(conn: Connection) -> list[BenchmarkDefinition]:
     return benchmark_catalog.all_definitions(conn)
 
 
-def parse_stored(doc: repo.StoredDocument, conn: Connection) -> cov.RuleSet:
+def parse_stored(doc: StoredDocument, conn: Connection) -> cov.RuleSet:
     """The parsed rule set of a stored version."""
     defs = definitions(conn)
     key = doc.sha256 + "|" + ",".join(f"{d.benchmark_id}:{d.version}" for d in defs)
@@ -50,7 +51,7 @@ def _all_metric_names(conn: Connection) -> set[str]:
     return repo.metric_names(conn)
 
 
-def ensure_builtin_ruleset(conn: Connection, now: str, actor: str) -> repo.StoredDocument:
+def ensure_builtin_ruleset(conn: Connection, now: str, actor: str) -> StoredDocument:
     """Store the shipped reference set once; it is active only while nothing else was imported."""
     data = builtin_ruleset_bytes()
     rs = rule_set.parse(data, BUILTIN_RULESET, definitions=definitions(conn))
@@ -71,12 +72,12 @@ def active_ruleset(session: Session) -> cov.RuleSet:
     return rule_set.parse(data, BUILTIN_RULESET, definitions=definitions(session.db.conn))
 
 
-def list_rulesets(session: Session) -> list[repo.StoredDocument]:
+def list_rulesets(session: Session) -> list[StoredDocument]:
     session.require(Permission.VIEW_CONTENT)
     return repo.rulesets(session.db.conn)
 
 
-def import_ruleset(session: Session, path: Path, activate: bool = True) -> repo.StoredDocument:
+def import_ruleset(session: Session, path: Path, activate: bool = True) -> StoredDocument:
     """Admin: import a signed rule set version from media (FILE + FILE.p7s) and make it active."""
     session.require(Permission.IMPORT_TRUSTED)
     data, signer = read_signed(session, Path(path), rule_set.MAX_BYTES, "coverage rule set")
