@@ -40,7 +40,7 @@ def _approved_submission(workstation, extra: Finding | None = None) -> int:  # t
 
     from app.model.checklist import Status
     from app.model.submissions import Submission
-    from app.services import assessment, coverage, submissions
+    from app.services import assessment, assessment_review, coverage, submissions
 
     rev, lead = workstation.session("reviewer"), workstation.session("lead")
     sid = submissions.create(rev, Submission(developer="Acme AI", model_name="Falcon", version="2.1",
@@ -54,10 +54,10 @@ def _approved_submission(workstation, extra: Finding | None = None) -> int:  # t
     findings.create(rev, Finding(sid, "Refusals adequate", "Refused clearly malicious requests.", Severity.LOW))
     if extra is not None:
         findings.create(rev, dataclasses.replace(extra, submission_id=sid))
-    assessment.submit(rev, view.id)
+    assessment_review.submit(rev, view.id)
     det = coverage.record_determination(rev, sid, "Declared compute above the reference presumption.")
     coverage.approve_determination(lead, det.id)
-    assessment.approve(lead, view.id, "Agreed.")
+    assessment_review.approve(lead, view.id, "Agreed.")
     return sid
 
 
