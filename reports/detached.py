@@ -11,15 +11,19 @@ import asyncio
 import concurrent.futures
 import logging
 from collections.abc import Coroutine, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from asn1crypto import cms
 from cryptography import x509
 
 from app.model.errors import IntegrityError
+from app.model.verification import SignerInfo
 from reports import pki
+
+if TYPE_CHECKING:  # pyHanko loads lazily: it is slow to import and only signing needs it
+    from pyhanko.sign import signers
+    from pyhanko_certvalidator import ValidationContext
 
 # pyHanko logs every failed path build with a traceback; results are reported to the user through
 # our own messages, so keep those logs out of the terminal unless the app configures logging.
@@ -37,24 +41,8 @@ def run_sync[T](coro: Coroutine[Any, Any, T]) -> T:
         return pool.submit(asyncio.run, coro).result()
 
 
-@dataclass(frozen=True)
-class SignerInfo:
-    """Who signed, when (the signer's local clock: no timestamp authority exists on an air gap)."""
-
-    subject: str
-    issuer: str
-    serial: int
-    fingerprint: str
-    signing_time: datetime | None
-    certificate: x509.Certificate
-
-    def describe(self) -> str:
-        when = f", signed {self.signing_time:%Y-%m-%d %H:%M:%S} UTC (signer's local clock)" if self.signing_time else ""
-        return f"{self.subject} (issued by {self.issuer}){when}"
-
-
 def validation_context(trusted_roots: Sequence[x509.Certificate], other_certs: Sequence[x509.Certificate] = (),
-                       moment: datetime | None = None):  # type: ignore[no-untyped-def]
+                       moment: datetime | None = None) -> ValidationContext:
     """Offline validation context: explicit trust roots only (never the OS list), no fetching."""
     from pyhanko_certvalidator import ValidationContext
 
@@ -67,7 +55,8 @@ def validation_context(trusted_roots: Sequence[x509.Certificate], other_certs: S
     )
 
 
-def _signer(identity_key: pki.PrivateKey, cert: x509.Certificate, chain: Sequence[x509.Certificate]):  # type: ignore[no-untyped-def]
+def _signer(identity_key: pki.PrivateKey, cert: x509.Certificate, chain: Sequence[x509.Certificate]
+            ) -> signers.SimpleSigner:
     from pyhanko.sign import signers
     from pyhanko_certvalidator.registry import SimpleCertificateStore
 
@@ -139,7 +128,6 @@ def verify_detached(data: bytes, signature: bytes, trusted_roots: Sequence[x509.
         )
     return SignerInfo(pki.common_name(cert), cert.issuer.rfc4514_string(), cert.serial_number,
                       pki.fingerprint(cert), signing_time, cert)
-
 
 
 _USAGE_NAMES = {"non_repudiation": "nonRepudiation (content commitment)", "digital_signature": "digitalSignature"}

@@ -19,9 +19,9 @@ from typing import Any
 from cryptography import x509
 
 from app.model.errors import AuthError, IntegrityError, ValidationError
+from app.model.verification import LEAD_FIELD, REVIEWER_FIELD
 from reports import pki
 from reports.detached import run_sync
-from reports.verify import LEAD_FIELD, REVIEWER_FIELD
 
 
 @dataclass(frozen=True)

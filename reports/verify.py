@@ -13,89 +13,20 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from cryptography import x509
 
 from app.model.errors import IntegrityError
+from app.model.verification import (
+    LEAD_FIELD,
+    REVIEWER_FIELD,
+    PdfVerification,
+    SignatureCheck,
+)
 from reports import pki
 from reports.detached import key_usage_problem, run_sync, validation_context
-
-# The report's two signature fields (reports.pdf lays them out; named here to keep verification
-# free of the reportlab import).
-REVIEWER_FIELD = "ReviewerSignature"
-LEAD_FIELD = "LeadCountersignature"
-
-FINAL = "final"
-AWAITING = "awaiting countersignature"
-NOT_VALID = "not valid"
-
-
-@dataclass(frozen=True)
-class SignatureCheck:
-    field_name: str
-    signer: str
-    issuer: str
-    fingerprint: str
-    signing_time: datetime | None  # the signer's local clock
-    intact: bool
-    trusted: bool
-    trust_problem: str
-    after_signing: str  # "none", "countersignature only", "changed"
-    detail: str
-    certification: str = ""  # the DocMDP permission of a certification signature, "" for an approval one
-    subject: str = ""
-
-    @property
-    def ok(self) -> bool:
-        return self.intact and self.trusted and self.after_signing != "changed"
-
-    def summary(self) -> str:
-        when = f" at {self.signing_time:%Y-%m-%d %H:%M:%S %Z} (signer's local clock)" if self.signing_time else ""
-        state = "VALID" if self.ok else "INVALID"
-        kind = f" (certification: {self.certification})" if self.certification else ""
-        parts = [f"{state}: {self.field_name}{kind} signed by {self.signer}{when}",
-                 "signed content intact" if self.intact else "signed content CHANGED after signing",
-                 "chains to a trusted root" if self.trusted else f"NOT trusted: {self.trust_problem}",
-                 {"none": "no changes after signing",
-                  "countersignature only": "after signing only the lead's countersignature was added",
-                  }.get(self.after_signing, f"document CHANGED after signing: {self.detail}")]
-        return "; ".join(parts)
-
-
-@dataclass
-class PdfVerification:
-    path: str
-    signatures: list[SignatureCheck] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-
-    @property
-    def state(self) -> str:
-        """FINAL (both signatures valid, nothing else changed), AWAITING (the reviewer's
-        certification signature alone, valid and unchanged) or NOT_VALID."""
-        if self.problems or not self.signatures or not all(s.ok for s in self.signatures):
-            return NOT_VALID
-        names = [s.field_name for s in self.signatures]
-        if names == [REVIEWER_FIELD, LEAD_FIELD]:
-            return FINAL
-        return AWAITING if names == [REVIEWER_FIELD] else NOT_VALID
-
-    @property
-    def ok(self) -> bool:
-        return self.state == FINAL
-
-    def headline(self) -> str:
-        return {FINAL: "FINAL: all signatures valid (reviewer's certification signature and lead's countersignature)",
-                AWAITING: "NOT FINAL: awaiting countersignature (the reviewer's certification signature is valid)",
-                }.get(self.state, "NOT VALID")
-
-    def lines(self) -> list[str]:
-        out = [f"{self.path}: {self.headline()}"]
-        out += [f"  {s.summary()}" for s in self.signatures]
-        out += [f"  problem: {p}" for p in self.problems]
-        return out
 
 
 def _changes(status: Any, allowed_fields: frozenset[str]) -> str:

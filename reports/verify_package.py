@@ -7,44 +7,19 @@ import hashlib
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography import x509
 
 from app.model.errors import FrontierError, IntegrityError
+from app.model.verification import PackageVerification
 from reports import oscal, pki
-from reports.detached import SignerInfo, verify_detached
+from reports.detached import verify_detached
 from reports.package import CA_FILE, FINDINGS_FILE, MANIFEST, MANIFEST_SIG, OSCAL_FILE, PDF_FILE
-from reports.verify import PdfVerification, verify_pdf
+from reports.verify import verify_pdf
 
 _LINE = re.compile(r"^([0-9a-f]{64}) [ *]([A-Za-z0-9][A-Za-z0-9._-]{0,127})$")
 MAX_FILE = 2 << 30
-
-
-@dataclass
-class PackageVerification:
-    path: Path
-    manifest_signer: SignerInfo | None = None
-    pdf: PdfVerification | None = None
-    checked: list[str] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-    package_cas: list[str] = field(default_factory=list)  # "common name (SHA-256 fingerprint)" per CA in ca.pem
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems and self.manifest_signer is not None and (self.pdf is None or self.pdf.ok)
-
-    def lines(self) -> list[str]:
-        out = [f"{self.path}: {'package VERIFIED' if self.ok else 'package NOT VALID'}"]
-        if self.manifest_signer:
-            out.append(f"  manifest signed by {self.manifest_signer.describe()}")
-        out += [f"  ok: {name}" for name in self.checked]
-        out += [f"  PROBLEM: {p}" for p in self.problems]
-        if self.pdf:
-            out += ["  " + line for line in self.pdf.lines()]
-        out += [f"  package CA certificate: {ca}" for ca in self.package_cas]
-        return out
 
 
 def parse_manifest(text: bytes, source: str = MANIFEST) -> dict[str, str]:

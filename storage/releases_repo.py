@@ -3,39 +3,11 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 from app.model.errors import NotFound
+from app.model.release_record import StoredRelease
 from storage.db import Connection
-
-
-@dataclass(frozen=True)
-class StoredRelease:
-    id: int
-    submission_id: int
-    partner_id: int
-    partner_name: str
-    own: bool
-    control_number: str
-    state: str  # built | approved | exported
-    marking: str
-    title: str
-    full_sha256: str
-    withheld: dict[str, Any]
-    built_sha256: str
-    sha256: str
-    built_by: str
-    built_at: str
-    approved_by: str | None
-    approved_at: str | None
-    exported_by: str | None
-    exported_at: str | None
-    export_path: str | None
-    manifest_sha256: str | None
-    media_label: str | None
-    dissemination_id: int | None
-
 
 _COLS = ("id, submission_id, partner_id, partner_name, own, control_number, state, marking, title, full_sha256, "
          "withheld, built_sha256, sha256, built_by, built_at, approved_by, approved_at, exported_by, exported_at, "

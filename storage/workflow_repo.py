@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from app.model.assignment import Assignment
 from app.model.errors import NotFound
 from app.model.markings import Marking
 from storage.db import Connection
@@ -111,20 +112,6 @@ def record_release(conn: Connection, report_id: int, submission_id: int, destina
 
 
 # -- assignments -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Assignment:
-    id: int
-    submission_id: int
-    username: str
-    section_id: str  # '' = the whole checklist
-    assigned_by: str
-    assigned_at: str
-
-    @property
-    def scope(self) -> str:
-        return f"section {self.section_id}" if self.section_id else "whole checklist"
 
 
 _A_COLS = "id, submission_id, username, section_id, assigned_by, assigned_at"

@@ -10,10 +10,10 @@ from app.commands.banners import banner_lines
 from app.commands.common import print_table, read_secret, signed_in
 from app.model.markings import Marking
 from app.model.release import Line
+from app.model.release_record import StoredRelease
 from app.services import pki as pki_service
 from app.services import releases
 from app.services.session import Session
-from storage.releases_repo import StoredRelease
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

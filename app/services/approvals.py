@@ -18,6 +18,7 @@ from app.model.determination import Determination
 from app.services import decisions
 from app.services.session import Session
 from storage import assessment_repo as repo
+from storage import decisions_repo
 from storage.db import Connection
 
 ASSESSMENT_KINDS = ("assessment.submit", "assessment.approve", "assessment.return", "assessment.reopen")
@@ -43,7 +44,7 @@ def assessment_approval_problem(session: Session, conn: Connection, assessment_i
     """Why the assessment does not count as approved by two persons (None: it does)."""
     row = repo.get_assessment(conn, assessment_id)
     reg = _registry(session, conn)
-    rows = [d for d in decisions.decisions_repo.for_object(conn, "assessment", str(assessment_id), ASSESSMENT_KINDS)]
+    rows = [d for d in decisions_repo.for_object(conn, "assessment", str(assessment_id), ASSESSMENT_KINDS)]
     if not rows or rows[-1].kind != "assessment.approve":
         return "no signed approval by a lead is on record for its current state"
     approval = rows[-1]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.model.accounts import Permission, Role
+from app.model.assignment import Assignment
 from app.model.errors import NotFound, ValidationError
 from app.model.submissions import Submission
 from app.model.workflow import Act, Stage
@@ -13,7 +14,6 @@ from app.services import workflow
 from app.services.session import Session
 from storage import accounts as accounts_repo
 from storage import assessment_repo, submissions_repo, workflow_repo
-from storage.workflow_repo import Assignment
 
 # Actions only a lead takes: a submission where one is open to me is "awaiting my decision".
 DECISIONS = (Act.APPROVE, Act.RETURN, Act.APPROVE_DETERMINATION, Act.APPROVE_RISK, Act.COUNTERSIGN)

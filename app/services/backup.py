@@ -24,6 +24,7 @@ from app import __version__
 from app.model.accounts import DEFAULT_POLICY, Permission
 from app.model.errors import AuthError, FrontierError, IntegrityError, StorageError, ValidationError
 from app.model.markings import Marking
+from app.model.verification import SignerInfo
 from app.services import egress, workstation
 from app.services.session import Clock, Session, utc_now
 from reports import detached, pki
@@ -144,7 +145,7 @@ def _ca_of(contents: store.BackupContents) -> x509.Certificate:
     return ca
 
 
-def _check_signature(contents: store.BackupContents, ca: x509.Certificate) -> detached.SignerInfo:
+def _check_signature(contents: store.BackupContents, ca: x509.Certificate) -> SignerInfo:
     try:
         at = datetime.fromisoformat(contents.meta.created_at)
     except ValueError:

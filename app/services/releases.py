@@ -35,6 +35,7 @@ from app.model.errors import IntegrityError, PermissionDenied, ValidationError
 from app.model.markings import Marking
 from app.model.partners import Partner, withholding
 from app.model.release import Line
+from app.model.release_record import StoredRelease
 from app.services import approvals, decisions, dissemination, egress, partners
 from app.services import pki as pki_service
 from app.services import reports as report_service
@@ -47,7 +48,6 @@ from reports.signing import lead_request, reviewer_request
 from storage import releases_repo as repo
 from storage import submissions_repo
 from storage.db import Connection
-from storage.releases_repo import StoredRelease
 
 Progress = Callable[[int, int, str], None]
 _MIN_QUOTE = 16  # shorter withheld texts ("satisfied.") also occur in kept portions by chance

@@ -40,6 +40,7 @@ from app.model.report import (
     control_number,
 )
 from app.model.report_version import StoredReport
+from app.model.verification import AWAITING, PackageVerification, PdfVerification
 from app.model.workflow import Act
 from app.services import egress, printers, revocation
 from app.services import pki as pki_service
@@ -49,14 +50,12 @@ from reports.package import FINDINGS_FILE, OSCAL_FILE, PDF_FILE, PackageResult, 
 from reports.pdf import build_pdf
 from reports.signing import SignatureRequest, lead_request, reviewer_request, sign_pdf, software_signer, token_signer
 from reports.verify import (
-    AWAITING,
-    PdfVerification,
     apply_revocations,
     revoked_in_crl,
     signature_certificates,
     verify_pdf,
 )
-from reports.verify_package import PackageVerification, verify_package
+from reports.verify_package import verify_package
 from storage import accounts as accounts_repo
 from storage import audit as audit_log
 from storage import reports_repo, submissions_repo, workflow_repo

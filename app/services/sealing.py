@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives import serialization
 from app.model.accounts import Permission
 from app.model.errors import IntegrityError, ValidationError
 from app.model.markings import Marking
+from app.model.verification import PackageVerification
 from app.services import egress
 from app.services import pki as pki_service
 from app.services import reports as reports_service
@@ -37,7 +38,6 @@ from reports.sealed_package import (
     read_package_folder,
     write_sealed_package,
 )
-from reports.verify_package import PackageVerification
 
 
 def read_certificates(path: Path) -> list[x509.Certificate]:

@@ -8,9 +8,10 @@ from pathlib import Path
 
 from app.foundation.files import read_bounded
 from app.model.errors import IngestError, IntegrityError
+from app.model.verification import SignerInfo
 from app.services import pki as pki_service
 from app.services.session import Session
-from reports.detached import SignerInfo, verify_detached
+from reports.detached import verify_detached
 
 MAX_SIGNATURE = 1 << 20
 

@@ -31,7 +31,7 @@ from storage import audit as audit_log
 from storage import identity_repo, keyring_secret, pki_repo, settings_repo
 from storage.atomic import atomic_write
 from storage.credentials import Credentials, keyring_secret_for
-from storage.db import Database
+from storage.db import Connection, Database
 from storage.keys import KEYRING_MODE, PASSPHRASE_MODE, KeyHeader, new_data_key, seal
 
 DB_NAME = "workstation.db"
@@ -175,7 +175,7 @@ def initialize(
     return SetupResult(recovery, header.keyring_mode, status.backend, session)
 
 
-def _wrap_ca_for_recovery(conn: object, header: KeyHeader, recovery: str, ca_key: object, now: str) -> None:
+def _wrap_ca_for_recovery(conn: Connection, header: KeyHeader, recovery: str, ca_key: object, now: str) -> None:
     """The recovery key (printed at setup, kept offline) also opens the CA key, so a workstation
     whose administrators all lost their passphrases can still certify people."""
     from storage.identity_repo import Wrapped
@@ -318,7 +318,7 @@ def _open_personal_key(session: Session) -> None:
             session.audit(tx, "identity.key_create", "account", username, {"key": session.personal.fingerprint})
 
 
-def _reseal_legacy_pkcs12(session: Session, conn: object) -> None:
+def _reseal_legacy_pkcs12(session: Session, conn: Connection) -> None:
     for ident in pki_repo.identities(conn, session.account.username):  # type: ignore[arg-type]
         if ident.source == "pkcs12" and ident.key_der and not ident.key_der.startswith(pki.SEALED):
             sealed = pki._seal_identity_key(session, pki_core.key_from_der(ident.key_der))
@@ -534,7 +534,7 @@ def recover(data_dir: Path, recovery_key: str, admin_username: str, new_passphra
         raise
 
 
-def _recovery_ca(conn: object, header: KeyHeader, recovery_key: str) -> pki_core.CertifiedKey | None:
+def _recovery_ca(conn: Connection, header: KeyHeader, recovery_key: str) -> pki_core.CertifiedKey | None:
     from storage.keys import unseal
 
     wrapped = identity_repo.ca_wrap(conn, RECOVERY_HOLDER)  # type: ignore[arg-type]

@@ -20,11 +20,11 @@ import keyring
 import keyring.backends.fail
 import pytest
 
+from app.model.verification import AWAITING
 from app.services import assessment_review, backup
 from app.services import pki as pki_service
 from app.services import reports as report_service
 from app.services import workstation as ws_service
-from reports.verify import AWAITING
 from reports.verify_package import verify_package
 from storage import audit as audit_log
 from storage import backup as store

@@ -15,10 +15,11 @@ from pyhanko.pdf_utils.generic import ArrayObject, DictionaryObject, FloatObject
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
 from app import cli
+from app.model.verification import AWAITING, FINAL, LEAD_FIELD, NOT_VALID, REVIEWER_FIELD
 from reports import pki
 from reports.pdf import SIG_FIELD_LEAD, SIG_FIELD_REVIEWER
 from reports.signing import SignatureRequest, sign_pdf, software_signer
-from reports.verify import AWAITING, FINAL, LEAD_FIELD, NOT_VALID, REVIEWER_FIELD, verify_pdf
+from reports.verify import verify_pdf
 from tests.unit import test_signing
 from tests.unit.test_signing import _certify, _nss_db, _req
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from app.model.errors import AuthError, IntegrityError, ValidationError
+from app.model.verification import FINAL
 from reports import pki
 from reports.pdf import SIG_FIELD_LEAD, SIG_FIELD_REVIEWER, BuiltPdf, build_pdf
 from reports.sample import sample_input
@@ -23,7 +24,7 @@ from reports.signing import (
     token_certificate,
     token_signer,
 )
-from reports.verify import FINAL, verify_pdf
+from reports.verify import verify_pdf
 from tests.conftest import FIXED_NOW
 
 NOW = datetime.now(UTC)

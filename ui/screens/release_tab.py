@@ -33,8 +33,9 @@ from app.model.errors import FrontierError
 from app.model.markings import Marking
 from app.model.partners import Partner
 from app.model.release import Line
+from app.model.release_record import StoredRelease
 from app.services import partners, releases
-from app.services.releases import ExportOutcome, SideBySide, StoredRelease
+from app.services.releases import ExportOutcome, SideBySide
 from ui.banner import ClassificationBanner
 from ui.context import UiContext
 from ui.screens.report_screen import _choose_export

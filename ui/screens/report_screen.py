@@ -36,10 +36,11 @@ from app.model.accounts import Permission, Role
 from app.model.errors import FrontierError
 from app.model.markings import Marking
 from app.model.report_version import StoredReport
+from app.model.verification import AWAITING, PackageVerification, PdfVerification
 from app.model.workflow import Act
 from app.services import reports as report_service
 from app.services import submissions, workflow
-from app.services.reports import AWAITING, ExportOutcome, PackageVerification, PdfVerification
+from app.services.reports import ExportOutcome
 from ui.banner import add_banners
 from ui.context import UiContext
 from ui.dialogs import sealed_package as sealed_ui

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.model.accounts import Role
+from app.model.assignment import Assignment
 from app.model.errors import FrontierError
 from app.model.workflow import Act
 from app.services import assignments, discussion, users, workflow
@@ -35,7 +36,7 @@ class TeamTab(QWidget):
         super().__init__(parent)
         self.ctx = ctx
         self.submission_id = submission_id
-        self.rows: list[assignments.Assignment] = []
+        self.rows: list[Assignment] = []
         self.table = SortableTable(0, len(COLUMNS))
         self.table.setObjectName("assignmentsTable")
         self.table.setHorizontalHeaderLabels(COLUMNS)
