@@ -6,18 +6,44 @@ import errno
 import os
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeAlias
+from typing import Any, Protocol
 
 import sqlcipher3
 
 from app.model.errors import StorageError
 
-# sqlcipher3 ships no type information; its Connection mirrors sqlite3.Connection.
-Connection: TypeAlias = Any
+
+class Cursor(Protocol):
+    """What repositories read from a query (sqlcipher3's cursor mirrors sqlite3.Cursor)."""
+
+    @property
+    def description(self) -> Any: ...
+    @property
+    def lastrowid(self) -> int | None: ...
+    @property
+    def rowcount(self) -> int: ...
+    def fetchone(self) -> Any: ...
+    def fetchall(self) -> list[Any]: ...
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+class Connection(Protocol):
+    """The part of a DB-API connection the storage layer uses. sqlcipher3 ships no type
+    information; its connection mirrors sqlite3.Connection, which satisfies this protocol too."""
+
+    @property
+    def in_transaction(self) -> bool: ...
+    def execute(self, sql: str, parameters: Any = ..., /) -> Cursor: ...
+    def executemany(self, sql: str, parameters: Iterable[Any], /) -> Cursor: ...
+    def close(self) -> None: ...
+    def backup(self, target: Any, /, *, pages: int = ..., progress: Any = ..., name: str = ...,
+               sleep: float = ...) -> None: ...
+
+
 DatabaseError = sqlcipher3.DatabaseError
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
