@@ -50,7 +50,7 @@ def main(argv: list[str]) -> int:
     from app.model.accounts import Role
     from app.model.markings import Level, Marking
     from app.model.partners import Partner, PartnerKind
-    from app.model.vulnerabilities import Filters, CvssSeverity, Tlp, Vulnerability, VulnStatus
+    from app.model.vulnerabilities import CvssSeverity, Filters, Tlp, Vulnerability, VulnStatus
     from app.services import csaf_exchange, csaf_merge, partners, users, workstation
     from app.services import vulnerabilities as vs
     from storage import vulns_repo

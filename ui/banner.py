@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 
 from app.model.errors import ValidationError
 from app.model.markings import Marking
+from ui import theme
 
 
 def banner_style(marking_text: str) -> tuple[str, str, str]:
@@ -41,10 +42,7 @@ class ClassificationBanner(QLabel):
         text, bg, fg = banner_style(marking_text)
         self.setText(text)
         self.setAccessibleName(f"Classification: {text}")
-        self.setStyleSheet(
-            f"QLabel#classificationBanner {{ background: {bg}; color: {fg}; font-weight: bold;"
-            " letter-spacing: 1px; font-size: 12px; }"
-        )
+        self.setStyleSheet(theme.banner(bg, fg))
 
 
 TOP_NAME, BOTTOM_NAME = "topBanner", "bottomBanner"

@@ -60,6 +60,69 @@ QMenuBar {{ background: #e6e8eb; }}
 """
 
 
+# -- named styles of single widgets ---------------------------------------------------------------
+# The style sheet above styles whole classes; these are the few looks one widget takes on (a hint,
+# an error line, a notice box), named by role so every screen spells them the same way.
+MUTED = "color: #57606a;"
+MUTED_NOTE = "color: #57606a; padding: 0 2px;"
+EMPTY_STATE = "color: #57606a; padding: 40px;"
+NEUTRAL_TEXT = "color: #3b4450;"
+OK_TEXT = "color: #1b6e2b;"
+OK_STRONG = "color: #1b6e2b; font-weight: 600;"
+ERROR_TEXT = "color: #b00020;"
+ERROR_STRONG = "color: #b00020; font-weight: 600;"
+WARNING_TEXT = "color: #8a5300;"
+WARNING_STRONG = "color: #8a5300; font-weight: 600;"
+CAUTION_TEXT = "color: #9a6700;"
+CAUTION_STRONG = "color: #9a6700; font-weight: 600;"
+DANGER_TEXT = "color: #cf222e;"
+DANGER_STRONG = "color: #cf222e; font-weight: bold;"
+RETURNED_TEXT = "color: #9b1c1c;"  # a lead's return, on the narrative
+INVALID_TEXT = "color: #a40e26;"
+INVALID_STRONG = "color: #a40e26; font-weight: 600;"
+STRONG = "font-weight: 600;"
+NEXT_STEP = "color: #0b3d91; font-weight: 600;"
+ITEM_HEADING = "font-size: 15px; font-weight: 600;"
+REGISTER_TITLE = "font-size: 16px; font-weight: 600;"
+GUIDANCE_BOX = "color: #24292f; background: #f6f8fa; padding: 8px;"
+NOTICE_BOX = "background: #fff4d6; border: 1px solid #e0b34a; padding: 8px; color: #5a4300;"
+FLAG_BOX = "background: #fff8c5; color: #9a6700; padding: 6px; font-weight: 600;"
+WARNING_BOX = "background: #fff8c5; color: #4d2d00; padding: 6px; border-radius: 3px;"
+MARKING_REFUSED = "background: #fff3cd; color: #7a0000; font-weight: 600;"
+
+
+def ok_or_error(ok: bool) -> str:
+    return OK_TEXT if ok else ERROR_TEXT
+
+
+def coloured(colour: str, weight: int | str = 600) -> str:
+    """Text in a colour that carries meaning (review clock, verdict, overdue)."""
+    return f"color: {colour}; font-weight: {weight};"
+
+
+def coloured_note(colour: str) -> str:
+    return f"color: {colour}; padding: 0 2px;"
+
+
+def badge(background: str, foreground: str) -> str:
+    """A coloured chip (CVSS severity, marking preview)."""
+    return f"background: {background}; color: {foreground}; font-weight: 600; border-radius: 3px;"
+
+
+def big_figure(colour: str) -> str:
+    """The number on a dashboard card."""
+    return f"font-size: 26px; font-weight: 700; color: {colour};"
+
+
+def banner(background: str, foreground: str) -> str:
+    """A classification banner line (colours from app.model.markings by level)."""
+    return (f"QLabel#classificationBanner {{ background: {background}; color: {foreground}; font-weight: bold;"
+            " letter-spacing: 1px; font-size: 12px; }")
+
+
+OVERDUE_CARD = "QFrame#overdueReceipts { background: #fdecee; border: 1px solid #e3a1aa; }"
+
+
 def apply(app: QApplication) -> None:
     fusion = QStyleFactory.create("Fusion")
     if fusion is not None:

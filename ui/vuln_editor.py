@@ -54,6 +54,7 @@ from app.model.vulnerabilities import (
 )
 from app.services import csaf_sharing, submissions
 from app.services import vulnerabilities as vs
+from ui import theme
 from ui.banner import add_banners
 from ui.context import UiContext
 from ui.errors import sanitize
@@ -148,7 +149,7 @@ class CvssCalculator(QWidget):
         self.message.setObjectName("cvssMessage")
         self.message.setWordWrap(True)
         self.message.setTextFormat(Qt.TextFormat.PlainText)
-        self.message.setStyleSheet("color: #a40e26;")
+        self.message.setStyleSheet(theme.INVALID_TEXT)
         layout.insertWidget(2, self.message)
         self.enabled.toggled.connect(self._picked)
         self.current: CvssV4 | None = None
@@ -239,7 +240,7 @@ class CvssCalculator(QWidget):
         self.message.clear()
         bg, fg = SEVERITY_COLOURS[parsed.severity]
         self.score.setText(f" {parsed.score:.1f} {parsed.severity.value}  {parsed.nomenclature} ")
-        self.score.setStyleSheet(f"background: {bg}; color: {fg}; font-weight: 600; border-radius: 3px;")
+        self.score.setStyleSheet(theme.badge(bg, fg))
         self.changed.emit(parsed)
 
 
@@ -402,7 +403,7 @@ class VulnEditor(QDialog):
         self.error.setObjectName("editorError")
         self.error.setWordWrap(True)
         self.error.setTextFormat(Qt.TextFormat.PlainText)
-        self.error.setStyleSheet("color: #a40e26; font-weight: 600;")
+        self.error.setStyleSheet(theme.INVALID_STRONG)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
         self.save_button.setObjectName("saveButton")

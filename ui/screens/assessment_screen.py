@@ -54,6 +54,7 @@ from app.model.workflow import Act
 from app.services import assessment, assessment_review, assessment_suggestions, coverage, printables, workflow
 from app.services.assessment import AssessmentView
 from app.services.workflow import Overview
+from ui import theme
 from ui.context import UiContext
 from ui.dialogs.printable_preview import PrintablePreview, open_preview
 from ui.readable import change_text, local_time
@@ -172,7 +173,7 @@ class AssessmentScreen(QWidget):
         self.notice.setObjectName("assessmentNotice")
         self.notice.setWordWrap(True)
         self.notice.setTextFormat(Qt.TextFormat.PlainText)
-        self.notice.setStyleSheet("color: #9a6700;")
+        self.notice.setStyleSheet(theme.CAUTION_TEXT)
 
         # -- left: checklist ---------------------------------------------------------------------
         self.tree = ChecklistTree()
@@ -188,12 +189,12 @@ class AssessmentScreen(QWidget):
         self.item_title.setObjectName("itemTitle")
         self.item_title.setTextFormat(Qt.TextFormat.PlainText)
         self.item_title.setWordWrap(True)
-        self.item_title.setStyleSheet("font-size: 15px; font-weight: 600;")
+        self.item_title.setStyleSheet(theme.ITEM_HEADING)
         self.guidance = QLabel()
         self.guidance.setObjectName("guidance")
         self.guidance.setTextFormat(Qt.TextFormat.PlainText)
         self.guidance.setWordWrap(True)
-        self.guidance.setStyleSheet("color: #24292f; background: #f6f8fa; padding: 8px;")
+        self.guidance.setStyleSheet(theme.GUIDANCE_BOX)
 
         self.status_group = QButtonGroup(self)
         status_row = QGridLayout()  # 2 rows of 3: fits a narrow pane without scrolling
@@ -206,7 +207,7 @@ class AssessmentScreen(QWidget):
         self.status_group.idClicked.connect(self.set_status_by_hotkey)
         self.missing = QLabel()
         self.missing.setObjectName("missingHint")
-        self.missing.setStyleSheet("color: #cf222e;")
+        self.missing.setStyleSheet(theme.DANGER_TEXT)
         self.missing.setTextFormat(Qt.TextFormat.PlainText)
 
         self.justification = QPlainTextEdit()

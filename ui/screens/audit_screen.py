@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 from app.model.audit import AuditEvent, ChainVerification
 from app.model.errors import FrontierError
 from app.services import audit, users
-from ui import readable
+from ui import readable, theme
 from ui.context import UiContext
 from ui.errors import sanitize
 from ui.widgets.sortable_table import SortableTable
@@ -207,12 +207,12 @@ class AuditScreen(QWidget):
         self.last_result = result
         if result.ok:
             self.result.setText(result.summary())
-            self.result.setStyleSheet("color: #1b6e2b; font-weight: 600;")
+            self.result.setStyleSheet(theme.OK_STRONG)
         else:
             where = f" First broken event: #{result.first_bad_seq}." if result.first_bad_seq else ""
             extra = f" ({len(result.problems)} problems found.)" if len(result.problems) > 1 else ""
             self.result.setText(result.summary() + where + extra)
-            self.result.setStyleSheet("color: #b00020; font-weight: 600;")
+            self.result.setStyleSheet(theme.ERROR_STRONG)
         self.load()
 
     def _verify_failed(self, exc: BaseException) -> None:

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from app.model.accounts import Permission
 from app.model.errors import FrontierError
 from app.services import backup
+from ui import theme
 from ui.context import UiContext
 from ui.errors import sanitize
 from ui.widgets.sortable_table import SortableTable
@@ -187,5 +188,5 @@ def backup_reminder_panel(ctx: UiContext) -> QWidget | None:
     label = QLabel(text + who)
     label.setObjectName("backupReminder")
     label.setWordWrap(True)
-    label.setStyleSheet("background: #fff4d6; border: 1px solid #e0b34a; padding: 8px; color: #5a4300;")
+    label.setStyleSheet(theme.NOTICE_BOX)
     return label

@@ -43,6 +43,7 @@ from app.model.errors import FrontierError, NotFound
 from app.model.results import Comparison, Direction, RunStatus
 from app.model.submissions import Submission
 from app.services import results, submissions
+from ui import theme
 from ui.context import UiContext
 from ui.models.runs_model import fmt_number
 from ui.widgets.chart import ChartData, ChartKind, ChartWidget, Series, direction_note
@@ -264,7 +265,7 @@ class CompareScreen(QWidget):
         self.chart_combo = QComboBox()
         self.chart_combo.addItems(["Bars: every run", "Trend over versions"])
         self.direction_label = QLabel()
-        self.direction_label.setStyleSheet("color: #57606a;")
+        self.direction_label.setStyleSheet(theme.MUTED)
         bar = FlowLayout()  # wraps instead of widening the window
         bar.addWidget(QLabel("Benchmark:"))
         bar.addWidget(self.benchmark_combo)
@@ -342,7 +343,7 @@ class CompareScreen(QWidget):
         main.setStretchFactor(1, 2)
         self.empty = QLabel("No evaluation runs imported yet. Import logs from a submission's Results tab.")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty.setStyleSheet("color: #57606a; padding: 40px;")
+        self.empty.setStyleSheet(theme.EMPTY_STATE)
 
         layout = QVBoxLayout(self)
         layout.addWidget(title)

@@ -33,6 +33,7 @@ from app.model.markings import Marking
 from app.model.workflow import Act
 from app.services import coverage, workflow
 from app.services.coverage import CoverageView
+from ui import theme
 from ui.context import UiContext
 from ui.widgets.comment_thread import CommentThread
 from ui.widgets.marking_picker import MarkingPicker, ask_lower_reason
@@ -60,7 +61,7 @@ class CoverageScreen(QWidget):
         self.flags.setObjectName("reevaluationFlag")
         self.flags.setTextFormat(Qt.TextFormat.PlainText)
         self.flags.setWordWrap(True)
-        self.flags.setStyleSheet("background: #fff8c5; color: #9a6700; padding: 6px; font-weight: 600;")
+        self.flags.setStyleSheet(theme.FLAG_BOX)
 
         self.table = SortableTable(0, len(COLUMNS))
         self.table.setObjectName("rulesTable")
@@ -79,7 +80,7 @@ class CoverageScreen(QWidget):
         self.excluded = QLabel()
         self.excluded.setTextFormat(Qt.TextFormat.PlainText)
         self.excluded.setWordWrap(True)
-        self.excluded.setStyleSheet("color: #57606a;")
+        self.excluded.setStyleSheet(theme.MUTED)
 
         self.current = QLabel()
         self.current.setObjectName("currentDetermination")
@@ -157,7 +158,7 @@ class CoverageScreen(QWidget):
         caption = "REFERENCE INDICATORS, NOT THE CLASSIFIED THRESHOLD" if warn else rs.label.caption
         self.ruleset_label.setText(f"Active rule set: {rs.ruleset_id} v{rs.version}, sha256 {rs.sha256[:16]}… — "
                                    f"{caption}")
-        self.ruleset_label.setStyleSheet("color: #9a6700; font-weight: 600;" if warn else "font-weight: 600;")
+        self.ruleset_label.setStyleSheet(theme.CAUTION_STRONG if warn else theme.STRONG)
         self.flags.setText("\n".join(f"Re-evaluation needed: {f}" for f in v.flags))
         self.flags.setVisible(bool(v.flags))
         self.keep_button.setVisible(bool(v.flags) and self.ctx.can(Permission.APPROVE))

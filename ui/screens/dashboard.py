@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from app.model.submissions import Submission, WindowState
 from app.services import benchmarks, submissions
+from ui import theme
 from ui.context import UiContext, resolve
 from ui.theme import STATE_COLOURS
 from ui.widgets.sortable_table import SortableTable
@@ -63,7 +64,7 @@ class _Card(QFrame):
         self.setObjectName("card")
         lay = QVBoxLayout(self)
         self.value = QLabel("0")
-        self.value.setStyleSheet(f"font-size: 26px; font-weight: 700; color: {colour};")
+        self.value.setStyleSheet(theme.big_figure(colour))
         caption = QLabel(title)
         caption.setObjectName("hint")
         lay.addWidget(self.value)

@@ -32,6 +32,7 @@ from app.model.dissemination import DisseminationEntry, DisseminationKind, Filte
 from app.model.errors import FrontierError, ValidationError
 from app.services import dissemination, partners, receipts
 from app.services import recall as recall_service
+from ui import theme
 from ui.context import UiContext
 from ui.dialogs.printable_preview import MEDIA_LABELS, PrintablePreview, open_preview
 from ui.widgets.sortable_table import SortableTable
@@ -328,11 +329,11 @@ def overdue_receipts_panel(ctx: UiContext) -> QWidget | None:
     late.sort(key=lambda e: e.created_at)
     card = QFrame()
     card.setObjectName("overdueReceipts")
-    card.setStyleSheet("QFrame#overdueReceipts { background: #fdecee; border: 1px solid #e3a1aa; }")
+    card.setStyleSheet(theme.OVERDUE_CARD)
     lay = QVBoxLayout(card)
     head = QLabel(f"{len(late)} acknowledgment{'s' if len(late) != 1 else ''} overdue "
                   f"(no receipt after {ctx.session.settings.receipt_overdue_days} days)")
-    head.setStyleSheet(f"font-weight: 700; color: {OVERDUE_COLOUR};")
+    head.setStyleSheet(theme.coloured(OVERDUE_COLOUR, 700))
     lay.addWidget(head)
     for e in late[:5]:
         days = e.unacknowledged_days(today)

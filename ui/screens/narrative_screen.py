@@ -30,6 +30,7 @@ from app.model.markings import Marking
 from app.model.narrative import Confidence, KeyJudgment, Narrative
 from app.services import narrative as narrative_service
 from app.services.narrative import PART_LABELS, NarrativeView
+from ui import theme
 from ui.context import UiContext
 from ui.unsaved import FormState
 from ui.widgets.marking_picker import MarkingPicker
@@ -86,7 +87,7 @@ class TextPart(QWidget):
         self.returned.setObjectName("returnedNote")
         self.returned.setTextFormat(Qt.TextFormat.PlainText)
         self.returned.setWordWrap(True)
-        self.returned.setStyleSheet("color: #9b1c1c;")
+        self.returned.setStyleSheet(theme.RETURNED_TEXT)
         tools = QHBoxLayout()
         tools.addWidget(bullets)
         tools.addWidget(emphasis)
@@ -153,7 +154,7 @@ class NarrativeScreen(QWidget):
         self.judgments_returned = QLabel()
         self.judgments_returned.setTextFormat(Qt.TextFormat.PlainText)
         self.judgments_returned.setWordWrap(True)
-        self.judgments_returned.setStyleSheet("color: #9b1c1c;")
+        self.judgments_returned.setStyleSheet(theme.RETURNED_TEXT)
         self.add_judgment_button = QPushButton("Add key judgment")
         self.add_judgment_button.clicked.connect(lambda: self.add_judgment())
         self.save_button = QPushButton("Save narrative")

@@ -41,6 +41,7 @@ from app.model.workflow import Act
 from app.services import reports as report_service
 from app.services import submissions, workflow
 from app.services.reports import ExportOutcome
+from ui import theme
 from ui.banner import add_banners
 from ui.context import UiContext
 from ui.dialogs import sealed_package as sealed_ui
@@ -536,7 +537,7 @@ class ReportScreen(QWidget):
         state = "ok" if result.ok else "waiting" if pdf is not None and pdf.state == AWAITING else "bad"
         colour = {"ok": "#1b5e20", "waiting": "#8a5a00", "bad": "#b71c1c"}[state]
         self.verdict.setProperty("state", state)
-        self.verdict.setStyleSheet(f"QLabel#verdict {{ color: {colour}; font-weight: bold; }}")
+        self.verdict.setStyleSheet(theme.coloured(colour, "bold"))
         self.verdict.setText(text)
         self.verdict.setVisible(True)
         self.results.setPlainText("\n".join(result.lines()))

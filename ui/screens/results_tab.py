@@ -28,6 +28,7 @@ from app.model.accounts import Permission
 from app.model.errors import FrontierError
 from app.model.results import EvalRun
 from app.services import results
+from ui import theme
 from ui.banner import add_banners, window_marking
 from ui.context import UiContext
 from ui.dialogs.import_dialog import ImportDialog
@@ -117,7 +118,7 @@ class RunsPage(QWidget):
         self.empty = QLabel("No evaluation results for this submission yet.\n"
                             "Use “Import logs…” to read Inspect, lm-evaluation-harness or CSV results from media.")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty.setStyleSheet("color: #57606a; padding: 40px;")
+        self.empty.setStyleSheet(theme.EMPTY_STATE)
 
         layout = QVBoxLayout(self)
         layout.addLayout(bar)

@@ -33,6 +33,7 @@ from app.model.results import EvalRun, SampleFilter, SampleRow
 from app.model.stats import RunStatistics
 from app.services import results
 from app.services.session import Session
+from ui import theme
 from ui.context import UiContext
 from ui.dialogs.cite_evidence import CiteDialog
 from ui.models.runs_model import metric_text, problems, samples_text, status_text, value_text
@@ -113,7 +114,7 @@ class RunDetail(QWidget):
         for i, name in enumerate(("Model", "Status", "Samples", "Errored", "Harness", "Created", "Metrics",
                                   "File", "Media", "Imported")):
             key = _label(name + ":")
-            key.setStyleSheet("color: #57606a;")
+            key.setStyleSheet(theme.MUTED)
             val = _label(selectable=True)
             self.fact_labels[name] = val
             r, c = divmod(i, 2)
@@ -123,9 +124,9 @@ class RunDetail(QWidget):
         self.facts_grid.setColumnStretch(1, 1)
         self.facts_grid.setColumnStretch(3, 1)
         self.warning = _label()
-        self.warning.setStyleSheet("background: #fff8c5; color: #4d2d00; padding: 6px; border-radius: 3px;")
+        self.warning.setStyleSheet(theme.WARNING_BOX)
         self.notes = _label()  # importer remarks: information, not a warning
-        self.notes.setStyleSheet("color: #57606a; padding: 0 2px;")
+        self.notes.setStyleSheet(theme.MUTED_NOTE)
         # conformance to the benchmark definition and the interval from the stored samples
         self.conformance = _label(selectable=True)
         self.conformance.setObjectName("runConformance")
@@ -269,7 +270,7 @@ class RunDetail(QWidget):
             lines[1:1] = [f"• {d.text}" for d in c.deviations]
             colour = "#cf222e"
         self.conformance.setText("\n".join(clean_text(line, 600) for line in lines))
-        self.conformance.setStyleSheet(f"color: {colour}; padding: 0 2px;")
+        self.conformance.setStyleSheet(theme.coloured_note(colour))
 
     def _show_run(self) -> None:
         run = self.run
@@ -294,7 +295,7 @@ class RunDetail(QWidget):
         for k, v in facts.items():
             self.fact_labels[k].setText(v)
         if run.errored_samples:
-            self.fact_labels["Errored"].setStyleSheet("color: #cf222e; font-weight: bold;")
+            self.fact_labels["Errored"].setStyleSheet(theme.DANGER_STRONG)
         warn = problems(run, with_notes=False)
         self.warning.setText("\n".join(warn))
         self.warning.setVisible(bool(warn))

@@ -27,6 +27,7 @@ from app.model.settings import Settings, marking_block_fields
 from app.services import workstation
 from app.services.session import Clock, utc_now
 from app.services.workstation import SetupResult
+from ui import theme
 from ui.banner import ClassificationBanner
 from ui.widgets.marking_picker import MarkingPicker
 
@@ -205,7 +206,7 @@ class AdminPage(QWizardPage):
         problem = self.problem()
         self.feedback.setObjectName("errorText" if problem else "okText")
         self.feedback.setText(problem or "Passphrase meets the policy.")
-        self.feedback.setStyleSheet(f"color: {'#b00020' if problem else '#1b6e2b'};")
+        self.feedback.setStyleSheet(theme.ok_or_error(not problem))
         self.completeChanged.emit()
 
     def isComplete(self) -> bool:

@@ -26,6 +26,7 @@ from app.model.accounts import Permission
 from app.model.errors import FrontierError
 from app.model.submissions import Submission, WindowState
 from app.services import submissions
+from ui import theme
 from ui.context import UiContext, resolve
 from ui.theme import STATE_COLOURS
 from ui.widgets.workflow_hint import NextStepLabel
@@ -163,7 +164,7 @@ class SubmissionDetail(QWidget):
         self.heading.setText(self.title())
         label = stage.label if stage is not None else sub.status.value
         self.clock.setText(f"{state.value.upper()} · {countdown_text(sub, state, days, label)} · stage: {label}")
-        self.clock.setStyleSheet(f"color: {STATE_COLOURS[state]}; font-weight: 600;")
+        self.clock.setStyleSheet(theme.coloured(STATE_COLOURS[state]))
         self.plan_label.setText(plan_text(self.ctx, self.submission_id))
 
     @Slot(int)

@@ -46,6 +46,7 @@ from app.model.submissions import (
     parse_flop,
 )
 from app.services import submissions
+from ui import theme
 from ui.banner import ClassificationBanner
 from ui.context import UiContext
 from ui.unsaved import FormState
@@ -371,17 +372,17 @@ class SubmissionEditor(QWidget):
         days = (release - received).days
         if days < 0:
             self.window_info.setText("Planned release is before the received date.")
-            self.window_info.setStyleSheet("color: #b00020;")
+            self.window_info.setStyleSheet(theme.ERROR_TEXT)
         elif days > MAX_WINDOW_DAYS:
             self.window_info.setText(f"Warning: review window is {days} days; the order provides for at most "
                                      f"{MAX_WINDOW_DAYS}. Saving is allowed; the record is flagged.")
-            self.window_info.setStyleSheet("color: #8a5300; font-weight: 600;")
+            self.window_info.setStyleSheet(theme.WARNING_STRONG)
         else:
             left = (release - self.ctx.today()).days
             when = (f"{left} days from today to public release" if left >= 0
                     else f"public release was {-left} days ago")
             self.window_info.setText(f"Review window: {days} days; {when}.")
-            self.window_info.setStyleSheet("color: #3b4450;")
+            self.window_info.setStyleSheet(theme.NEUTRAL_TEXT)
 
     @Slot()
     def _markings_changed(self) -> None:
@@ -407,7 +408,7 @@ class SubmissionEditor(QWidget):
         label = self.error_labels.get(field)
         if label is None:  # a field without its own place: the message still names it
             self.message.setText(message)
-            self.message.setStyleSheet("color: #b00020;")
+            self.message.setStyleSheet(theme.ERROR_TEXT)
             return
         label.setText(message)
         label.setVisible(True)
@@ -417,7 +418,7 @@ class SubmissionEditor(QWidget):
         w.style().polish(w)
         w.setFocus()
         self.message.setText(f"Not saved: {message}")
-        self.message.setStyleSheet("color: #b00020;")
+        self.message.setStyleSheet(theme.ERROR_TEXT)
 
     # -- save ------------------------------------------------------------------------------------
     @Slot()
@@ -440,7 +441,7 @@ class SubmissionEditor(QWidget):
         self.form_state.mark_clean()
         flags = stored.window_flags
         self.message.setText("Saved. " + " ".join(flags) if flags else "Saved.")
-        self.message.setStyleSheet("color: #8a5300;" if flags else "color: #1b6e2b;")
+        self.message.setStyleSheet(theme.WARNING_TEXT if flags else theme.OK_TEXT)
         assert stored.id is not None
         self.saved.emit(stored)
         return stored

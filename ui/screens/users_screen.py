@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from app.model.accounts import DEFAULT_POLICY, Account, Permission, Role
 from app.model.errors import FrontierError
 from app.services import pki, users, workstation
+from ui import theme
 from ui.context import UiContext
 from ui.widgets.sortable_table import SortableTable
 
@@ -47,7 +48,7 @@ def _status_label() -> QLabel:
 
 def _say(label: QLabel, text: str, ok: bool) -> None:
     label.setText(text)
-    label.setStyleSheet(f"color: {'#1b6e2b' if ok else '#b00020'};")
+    label.setStyleSheet(theme.ok_or_error(ok))
 
 
 class UsersScreen(QWidget):

@@ -39,6 +39,7 @@ from app.services import csaf_exchange, csaf_merge, printables
 from app.services import vulnerabilities as vs
 from app.services.csaf_merge import ActionKind, ImportPreview, ImportResult
 from app.services.session import Session
+from ui import theme
 from ui.banner import add_banners, window_marking
 from ui.context import UiContext
 from ui.dialogs.csaf_export_dialog import CsafExportDialog, ExportRequest
@@ -264,7 +265,7 @@ class VulnerabilitiesScreen(QWidget):
 
         layout = QVBoxLayout(self)
         title = QLabel("Vulnerability register — AI cybersecurity clearinghouse")
-        title.setStyleSheet("font-size: 16px; font-weight: 600;")
+        title.setStyleSheet(theme.REGISTER_TITLE)
         layout.addWidget(title)
         layout.addLayout(filters)
         layout.addLayout(buttons)

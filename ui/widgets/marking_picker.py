@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from app.model.errors import ValidationError
 from app.model.markings import CONTROLS, UNCLASSIFIED, Level, Marking, applicable_controls
+from ui import theme
 
 _LEVEL_LABELS = {
     Level.UNCLASSIFIED: "UNCLASSIFIED",
@@ -113,12 +114,12 @@ class MarkingPicker(QWidget):
         if error:
             self.preview.setText(f" {error} ")
             self.preview.setToolTip(error)
-            self.preview.setStyleSheet("background: #fff3cd; color: #7a0000; font-weight: 600;")
+            self.preview.setStyleSheet(theme.MARKING_REFUSED)
             return
         bg, fg = m.colours()
         self.preview.setText(f" {m.portion()} ")
         self.preview.setToolTip(m.banner())
-        self.preview.setStyleSheet(f"background: {bg}; color: {fg}; font-weight: 600; border-radius: 3px;")
+        self.preview.setStyleSheet(theme.badge(bg, fg))
         n = len(m.controls)
         self.controls_button.setText(f"Controls ({n})" if n else "Controls")
 

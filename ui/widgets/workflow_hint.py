@@ -12,6 +12,7 @@ from app.model.errors import FrontierError
 from app.model.workflow import Act
 from app.services import workflow
 from app.services.workflow import Overview
+from ui import theme
 from ui.context import UiContext
 
 
@@ -36,7 +37,7 @@ class NextStepLabel(QLabel):
         self.setObjectName("nextStep")
         self.setTextFormat(Qt.TextFormat.PlainText)
         self.setWordWrap(True)
-        self.setStyleSheet("color: #0b3d91; font-weight: 600;")
+        self.setStyleSheet(theme.NEXT_STEP)
 
     def refresh(self) -> Overview | None:
         try:
