@@ -8,15 +8,12 @@ from its journal, an unmapped benchmark) is flagged in colour and explained in t
 from __future__ import annotations
 
 import math
-from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
 from app.model.results import EvalRun, MetricValue, RunStatus
+from ui.models.columns_model import RIGHT, Column, ColumnsTableModel
 from ui.widgets.transcript_view import clean_text, plain_tooltip
-
-Index = QModelIndex | QPersistentModelIndex
 
 COLUMNS = ("Benchmark", "Task", "Metric", "Value ± stderr", "n", "Status", "Errored", "Model", "Harness",
            "File", "Imported")
@@ -85,113 +82,62 @@ def problems(run: EvalRun, with_notes: bool = True) -> list[str]:
     return out
 
 
-class RunsModel(QAbstractTableModel):
-    RUN_ROLE = Qt.ItemDataRole.UserRole + 1
-    SORT_ROLE = Qt.ItemDataRole.UserRole + 2  # numbers sort as numbers in a QSortFilterProxyModel
+def _task(run: EvalRun) -> str:
+    return clean_text(run.task, 200) + (f" v{clean_text(run.task_version, 40)}" if run.task_version
+                                        and run.task_version != "0" else "")
+
+
+def _headline_sort(run: EvalRun) -> float:
+    h = run.headline
+    return h.value if h is not None and h.value is not None and math.isfinite(h.value) else -math.inf
+
+
+def _tooltip(run: EvalRun, metrics: bool = False) -> str | None:
+    p = problems(run)
+    if metrics and run.metrics:
+        p = [f"{metric_text(m)}: {value_text(m)}" for m in run.metrics]
+    return plain_tooltip("\n".join(p)) if p else None
+
+
+def _status_bg(run: EvalRun) -> QColor | None:
+    if run.status in (RunStatus.ERROR, RunStatus.CANCELLED):
+        return ERROR_BG
+    return WARN_BG if run.incomplete or run.status != RunStatus.SUCCESS else None
+
+
+SPEC: tuple[Column, ...] = (
+    Column("Benchmark", lambda r: clean_text(r.benchmark, 200) if r.benchmark else "Unmapped", tooltip=_tooltip,
+           background=lambda r: None if r.benchmark else WARN_BG,
+           foreground=lambda r: None if r.benchmark else MUTED_FG),
+    Column("Task", _task, tooltip=_tooltip),
+    Column("Metric", lambda r: metric_text(r.headline), tooltip=lambda r: _tooltip(r, metrics=True)),
+    Column("Value ± stderr", lambda r: value_text(r.headline), _headline_sort, RIGHT, _tooltip),
+    Column("n", samples_text, lambda r: r.completed_samples if r.completed_samples is not None else r.sample_count,
+           RIGHT, _tooltip),
+    Column("Status", status_text, tooltip=_tooltip, background=_status_bg),
+    Column("Errored", lambda r: f"{r.errored_samples:,}" if r.errored_samples else "0", lambda r: r.errored_samples,
+           RIGHT, _tooltip, background=lambda r: ERROR_BG if r.errored_samples else None,
+           foreground=lambda r: ERROR_FG if r.errored_samples else None),
+    Column("Model", lambda r: clean_text(r.model, 200), tooltip=_tooltip),
+    Column("Harness", lambda r: f"{r.harness.value} {clean_text(r.harness_version, 40)}".strip(), tooltip=_tooltip),
+    Column("File", lambda r: clean_text(r.original_name, 200), tooltip=_tooltip),
+    Column("Imported", lambda r: r.imported_at[:16].replace("T", " "), lambda r: r.imported_at, tooltip=_tooltip),
+)
+assert tuple(c.header for c in SPEC) == COLUMNS
+
+
+class RunsModel(ColumnsTableModel):
+    RUN_ROLE = ColumnsTableModel.ROW_ROLE
 
     def __init__(self, runs: list[EvalRun] | None = None) -> None:
-        super().__init__()
-        self._runs: list[EvalRun] = list(runs or [])
+        super().__init__(SPEC, runs or [])
 
     def set_runs(self, runs: list[EvalRun]) -> None:
-        self.beginResetModel()
-        self._runs = list(runs)
-        self.endResetModel()
+        self.set_rows(runs)
 
     def runs(self) -> list[EvalRun]:
-        return list(self._runs)
+        return list(self._rows)
 
     def run_at(self, row: int) -> EvalRun | None:
-        return self._runs[row] if 0 <= row < len(self._runs) else None
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 (Qt signature)
-        return 0 if parent.isValid() else len(self._runs)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 (Qt signature)
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return COLUMNS[section] if 0 <= section < len(COLUMNS) else None
-        return None
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        run = self.run_at(index.row())
-        if run is None:
-            return None
-        col = COLUMNS[index.column()]
-        if role == self.RUN_ROLE:
-            return run
-        if role == self.SORT_ROLE:
-            return self._sort_value(run, col)
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._display(run, col)
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            right = col in ("Value ± stderr", "n", "Errored")
-            return int((Qt.AlignmentFlag.AlignRight if right else Qt.AlignmentFlag.AlignLeft)
-                       | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.BackgroundRole:
-            if col == "Errored" and run.errored_samples:
-                return ERROR_BG
-            if col == "Status" and run.status in (RunStatus.ERROR, RunStatus.CANCELLED):
-                return ERROR_BG
-            if col == "Status" and (run.incomplete or run.status != RunStatus.SUCCESS):
-                return WARN_BG
-            if col == "Benchmark" and not run.benchmark:
-                return WARN_BG
-            return None
-        if role == Qt.ItemDataRole.ForegroundRole:
-            if col == "Errored" and run.errored_samples:
-                return ERROR_FG
-            if col == "Benchmark" and not run.benchmark:
-                return MUTED_FG
-            return None
-        if role == Qt.ItemDataRole.ToolTipRole:
-            p = problems(run)
-            if col == "Metric" and run.metrics:
-                p = [f"{metric_text(m)}: {value_text(m)}" for m in run.metrics]
-            return plain_tooltip("\n".join(p)) if p else None
-        return None
-
-    @classmethod
-    def _sort_value(cls, run: EvalRun, col: str) -> Any:
-        if col == "Value ± stderr":
-            h = run.headline
-            return h.value if h is not None and h.value is not None and math.isfinite(h.value) else -math.inf
-        if col == "n":
-            return run.completed_samples if run.completed_samples is not None else run.sample_count
-        if col == "Errored":
-            return run.errored_samples
-        if col == "Imported":
-            return run.imported_at
-        return cls._display(run, col).lower()
-
-    @staticmethod
-    def _display(run: EvalRun, col: str) -> str:
-        head = run.headline
-        if col == "Benchmark":
-            return clean_text(run.benchmark, 200) if run.benchmark else "Unmapped"
-        if col == "Task":
-            return clean_text(run.task, 200) + (f" v{clean_text(run.task_version, 40)}" if run.task_version
-                                                and run.task_version != "0" else "")
-        if col == "Metric":
-            return metric_text(head)
-        if col == "Value ± stderr":
-            return value_text(head)
-        if col == "n":
-            return samples_text(run)
-        if col == "Status":
-            return status_text(run)
-        if col == "Errored":
-            return f"{run.errored_samples:,}" if run.errored_samples else "0"
-        if col == "Model":
-            return clean_text(run.model, 200)
-        if col == "Harness":
-            return f"{run.harness.value} {clean_text(run.harness_version, 40)}".strip()
-        if col == "File":
-            return clean_text(run.original_name, 200)
-        if col == "Imported":
-            return run.imported_at[:16].replace("T", " ")
-        return ""
+        run: EvalRun | None = self.row_at(row)
+        return run

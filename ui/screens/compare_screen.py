@@ -45,6 +45,7 @@ from app.model.submissions import Submission
 from app.services import results, submissions
 from ui import theme
 from ui.context import UiContext
+from ui.models.columns_model import RIGHT, Column, ColumnsTableModel
 from ui.models.runs_model import fmt_number
 from ui.widgets.chart import ChartData, ChartKind, ChartWidget, Series, direction_note
 from ui.widgets.flow_layout import FlowLayout
@@ -52,6 +53,8 @@ from ui.widgets.transcript_view import clean_text
 
 Index = QModelIndex | QPersistentModelIndex
 BETTER = QColor("#1a7f37")
+WARN_BG = QColor("#fff8c5")
+ERROR_BG = QColor("#ffebe9")
 WORSE = QColor("#cf222e")
 
 
@@ -88,74 +91,40 @@ def pair_statistics_text(ctx: UiContext, run_a: int, run_b: int) -> str:
     return "\n".join(lines)
 
 
-class LinesModel(QAbstractTableModel):
-    COLUMNS = ("Submission", "Version", "Value ± stderr", "n", "Status", "Errored", "Run", "Task", "Model")
+def _value_text(ln: RunLine) -> str:
+    if ln.value is None:
+        return "—"
+    return fmt_number(ln.value) + (f" ± {fmt_number(ln.stderr)}" if ln.stderr is not None else "")
 
+
+class LinesModel(ColumnsTableModel):
     def __init__(self) -> None:
-        super().__init__()
-        self.lines: list[RunLine] = []
+        super().__init__((
+            # lines arrive in natural (model, version) order: that order is the Submission column's
+            Column("Submission", lambda ln: clean_text(ln.who, 200), lambda ln: self._rows.index(ln)),
+            Column("Version", lambda ln: clean_text(ln.version, 60), lambda ln: str(version_key(ln.version))),
+            Column("Value ± stderr", _value_text, lambda ln: ln.value if ln.value is not None else -math.inf, RIGHT),
+            Column("n", lambda ln: f"{ln.run.sample_count:,}", lambda ln: ln.run.sample_count, RIGHT),
+            Column("Status", lambda ln: ln.run.status.value + (" (incomplete)" if ln.run.incomplete else ""),
+                   background=lambda ln: WARN_BG if ln.run.incomplete or ln.run.status != RunStatus.SUCCESS
+                   else None),
+            Column("Errored", lambda ln: f"{ln.run.errored_samples:,}", lambda ln: ln.run.errored_samples, RIGHT,
+                   background=lambda ln: ERROR_BG if ln.run.errored_samples else None),
+            Column("Run", lambda ln: str(ln.run_id), lambda ln: ln.run_id, RIGHT),
+            Column("Task", lambda ln: clean_text(ln.run.task, 200)),
+            Column("Model", lambda ln: clean_text(ln.run.model, 200)),
+        ))
+
+    @property
+    def COLUMNS(self) -> tuple[str, ...]:
+        return self.headers
+
+    @property
+    def lines(self) -> list[RunLine]:
+        return list(self._rows)
 
     def set_lines(self, lines: list[RunLine]) -> None:
-        self.beginResetModel()
-        self.lines = list(lines)
-        self.endResetModel()
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 (Qt signature)
-        return 0 if parent.isValid() else len(self.lines)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 (Qt signature)
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.COLUMNS[section]
-        return None
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        ln = self.lines[index.row()]
-        col = self.COLUMNS[index.column()]
-        r = ln.run
-        if role == Qt.ItemDataRole.UserRole:  # sort key
-            if col == "Submission":
-                return index.row()  # lines are already in natural (model, version) order
-            if col == "Value ± stderr":
-                return ln.value if ln.value is not None else -math.inf
-            if col == "Version":
-                return str(version_key(ln.version))
-            if col in ("Run", "n", "Errored"):
-                return {"Run": ln.run_id, "n": r.sample_count, "Errored": r.errored_samples}[col]
-            return str(self.data(index)).lower()
-        if role == Qt.ItemDataRole.DisplayRole:
-            if col == "Submission":
-                return clean_text(ln.who, 200)
-            if col == "Version":
-                return clean_text(ln.version, 60)
-            if col == "Run":
-                return str(ln.run_id)
-            if col == "Task":
-                return clean_text(r.task, 200)
-            if col == "Model":
-                return clean_text(r.model, 200)
-            if col == "Value ± stderr":
-                if ln.value is None:
-                    return "—"
-                return fmt_number(ln.value) + (f" ± {fmt_number(ln.stderr)}" if ln.stderr is not None else "")
-            if col == "n":
-                return f"{r.sample_count:,}"
-            if col == "Status":
-                return r.status.value + (" (incomplete)" if r.incomplete else "")
-            if col == "Errored":
-                return f"{r.errored_samples:,}"
-        if role == Qt.ItemDataRole.TextAlignmentRole and col in ("Run", "Value ± stderr", "n", "Errored"):
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.BackgroundRole:
-            if col == "Errored" and r.errored_samples:
-                return QColor("#ffebe9")
-            if col == "Status" and (r.incomplete or r.status != RunStatus.SUCCESS):
-                return QColor("#fff8c5")
-        return None
+        self.set_rows(lines)
 
 
 class DeltasModel(QAbstractTableModel):
@@ -226,7 +195,7 @@ class DeltasModel(QAbstractTableModel):
 def _table(model: QAbstractTableModel) -> tuple[QTableView, QSortFilterProxyModel]:
     proxy = QSortFilterProxyModel()
     proxy.setSourceModel(model)
-    proxy.setSortRole(Qt.ItemDataRole.UserRole)
+    proxy.setSortRole(ColumnsTableModel.SORT_ROLE)
     view = QTableView()
     view.setModel(proxy)
     view.setSortingEnabled(True)
