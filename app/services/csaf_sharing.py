@@ -29,7 +29,7 @@ from app.model.vulnerabilities import Vulnerability
 from app.services import decisions, dissemination, partners
 from app.services.session import Session
 from storage import csaf_recipients_repo as repo
-from storage import submissions_repo, vulns_repo
+from storage import decisions_repo, submissions_repo, vulns_repo
 from storage.csaf_recipients_repo import RecipientRow
 from storage.db import Connection
 
@@ -186,7 +186,7 @@ class Recipient:
 
 
 def _problem(conn: Connection, reg: decisions.Registry, row: RecipientRow) -> str | None:
-    found = [d for d in decisions.decisions_repo.for_object(conn, "partner", str(row.partner_id), (SHARE, OVERRIDE))
+    found = [d for d in decisions_repo.for_object(conn, "partner", str(row.partner_id), (SHARE, OVERRIDE))
              if d.id == row.decision_id]
     if not found:
         return "no signed record of this export"

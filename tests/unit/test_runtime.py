@@ -112,7 +112,7 @@ def test_import_in_a_worker_thread_writes_once_records_the_head_and_broadcasts(w
 
 
 def test_changes_to_records_of_a_submission_name_it(workstation) -> None:
-    from app.services import assessment
+    from app.services import assessment, assessment_evidence
 
     s = workstation.session("reviewer")
     sid = _submission(s)
@@ -120,5 +120,5 @@ def test_changes_to_records_of_a_submission_name_it(workstation) -> None:
     s.runtime.subscribe(seen.append)
     view = assessment.start(s, sid)  # audited on the assessment, which belongs to the submission
     assert seen[-1].touches("assessment") and seen[-1].submissions() == {sid}
-    assessment.add_observation(s, view.id, view.template.item_ids[0], "Seen in the transcript of sample 3.")
+    assessment_evidence.add_observation(s, view.id, view.template.item_ids[0], "Seen in the transcript of sample 3.")
     assert "assessment.evidence_add" in seen[-1].actions() and seen[-1].submissions() == {sid}

@@ -28,8 +28,8 @@ from PySide6.QtWidgets import (
 )
 
 from app.model.errors import FrontierError
+from app.model.verification import PackageVerification, PdfVerification
 from app.services import sealing
-from app.services.reports import PackageVerification, PdfVerification
 from ui.banner import add_banners, window_marking
 from ui.context import UiContext
 

@@ -220,7 +220,7 @@ class RunDetail(QWidget):
         table has painted, so the first paint neither waits for them nor competes with them."""
         self.conformance_pending = True
         self.conformance.setText("Checking conformance and computing statistics…")
-        self.conformance.setStyleSheet("color: #57606a; padding: 0 2px;")
+        self.conformance.setStyleSheet(theme.MUTED_NOTE)
         if self._painted:
             self._read_conformance()
         # else: eventFilter starts it after the table's first paint

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from app.model.errors import FrontierError
 from app.model.settings import Settings
 from app.services import workstation
+from ui import theme
 from ui.context import UiContext
 from ui.unsaved import FormState
 
@@ -158,9 +159,9 @@ class SettingsScreen(QWidget):
             workstation.update_settings(self.ctx.session, self.changes())
         except FrontierError as exc:
             self.message.setText(f"Not saved — {exc}")
-            self.message.setStyleSheet("color: #b00020;")
+            self.message.setStyleSheet(theme.ERROR_TEXT)
             return False
         self.form_state.mark_clean()
         self.message.setText("Settings saved and recorded in the audit trail.")
-        self.message.setStyleSheet("color: #1b6e2b;")
+        self.message.setStyleSheet(theme.OK_TEXT)
         return True
