@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -44,6 +44,7 @@ class Vocabulary:
     organisations: dict[str, str]
     exemptions: frozenset[str]
     declass_forms: tuple[str, ...]
+    members: dict[str, frozenset[str]] = field(default_factory=dict)  # fixed-membership organisations
 
     def describe_known(self) -> str:
         """The allowed forms, quoted in every refusal of an unknown token."""
@@ -57,7 +58,7 @@ class Vocabulary:
         return ("levels: " + ", ".join(f"{b} ({p})" for b, p in zip(self.level_banner, self.level_portion, strict=True))
                 + f"; SCI control systems: {sci}; SAP: SAR-<program id>; AEA: "
                 + ", ".join(f"{b} ({p})" for b, p in self.aea.items())
-                + "; FGI <country trigraphs>; dissemination: " + ic
+                + "; FGI <country trigraphs> (FGI alone: source concealed); dissemination: " + ic
                 + "; REL TO USA, <ISO 3166 alpha-3 trigraphs>, <organisations: "
                 + ", ".join(sorted(self.organisations)) + ">; non-IC dissemination: " + non_ic
                 + "; CUI categories: " + ", ".join(sorted(self.cui_categories))
@@ -106,4 +107,5 @@ def vocabulary() -> Vocabulary:
         organisations=dict(data["rel_to_organisations"]),
         exemptions=frozenset(data["declassification"]["exemptions"]),
         declass_forms=tuple(data["declassification"]["forms"]),
+        members={k: frozenset(v) for k, v in data.get("organisation_members", {}).items() if not k.startswith("_")},
     )

@@ -79,6 +79,35 @@ def _normal_rel(codes: Iterable[str]) -> tuple[str, ...]:
     return (("USA",) if "USA" in found else ()) + tuple(countries) + tuple(sorted(c for c in found if c in orgs))
 
 
+CONCEALED_FGI = "FGI"  # foreign government information whose source country is concealed
+
+
+def _released(rel_to: Iterable[str], code: str) -> bool:
+    """Does a REL TO list release to `code`? Named in it; a country that is a member of a named
+    fixed-membership organisation (FVEY, ACGU); or such an organisation all of whose members it
+    releases to."""
+    codes = set(rel_to)
+    if code in codes:
+        return True
+    members = vocabulary().members
+    if any(code in members.get(org, ()) for org in codes):
+        return True
+    return code in members and all(_released(codes, c) for c in members[code] if c != code)
+
+
+def rel_intersection(lists: Iterable[Iterable[str]]) -> tuple[str, ...]:
+    """The codes every list releases to (FVEY expanded where the other lists name its countries):
+    REL TO USA, FVEY and REL TO USA, GBR give USA, GBR. A country implied by a kept organisation is
+    not repeated."""
+    ls = [set(x) for x in lists]
+    if not ls:
+        return ()
+    keep = {c for c in set().union(*ls) if all(_released(x, c) for x in ls)}
+    members = vocabulary().members
+    implied = {c for org in keep for c in members.get(org, ()) if c != "USA"}
+    return _normal_rel(keep - implied)
+
+
 def _normal_aea(tokens: Iterable[str]) -> tuple[str, ...]:
     found = set(tokens)
     sup = vocabulary().aea_supersedes
@@ -132,7 +161,7 @@ class Marking:
         for a in self.aea:
             if a not in v.aea:
                 raise _fail(a, text, "unknown atomic energy act marking")
-        for code in (*self.fgi, *self.rel_to):
+        for code in (*(c for c in self.fgi if c != CONCEALED_FGI), *self.rel_to):
             if code not in v.countries and code not in v.organisations:
                 raise _fail(code, text, "unknown country or organisation code")
         for cat in self.cui:
@@ -157,7 +186,9 @@ class Marking:
         object.__setattr__(self, "sci", _normal_sci(self.sci))
         object.__setattr__(self, "sap", tuple(sorted(set(self.sap))))
         object.__setattr__(self, "aea", _normal_aea(self.aea))
-        object.__setattr__(self, "fgi", tuple(sorted(set(self.fgi))))
+        # A concealed source hides every other: the banner says FGI alone.
+        fgi = (CONCEALED_FGI,) if CONCEALED_FGI in self.fgi else tuple(sorted(set(self.fgi)))
+        object.__setattr__(self, "fgi", fgi)
         object.__setattr__(self, "rel_to", _normal_rel(self.rel_to))
         object.__setattr__(self, "cui", _normal_cui(self.cui))
 
@@ -165,11 +196,11 @@ class Marking:
     def is_sci(self) -> bool:
         return bool(self.sci)
 
-    def _dissemination(self, portion: bool) -> tuple[list[str], list[str]]:
+    def _dissemination(self, portion: bool, short_rel: bool = False) -> tuple[list[str], list[str]]:
         v = vocabulary()
         ic: list[str] = []
         non_ic: list[str] = []
-        rel = ["REL TO " + ", ".join(self.rel_to)] if self.rel_to else []
+        rel = (["REL"] if short_rel else ["REL TO " + ", ".join(self.rel_to)]) if self.rel_to else []
         placed = False
         for c in self.controls:
             ctl = v.controls[c]
@@ -185,7 +216,7 @@ class Marking:
             ic += rel
         return ic, non_ic
 
-    def _parts(self, portion: bool) -> list[str]:
+    def _parts(self, portion: bool, short_rel: bool = False) -> list[str]:
         parts = [self.level.portion_abbrev if portion else self.level.banner_word]
         if self.fgi and portion:
             parts = ["", " ".join(self.fgi) + " " + self.level.portion_abbrev]
@@ -197,8 +228,8 @@ class Marking:
         if self.aea:
             parts.append("/".join(self.aea))
         if self.fgi and not portion:
-            parts.append("FGI " + " ".join(self.fgi))
-        ic, non_ic = self._dissemination(portion)
+            parts.append("FGI" if self.fgi == (CONCEALED_FGI,) else "FGI " + " ".join(self.fgi))
+        ic, non_ic = self._dissemination(portion, short_rel)
         parts += ["/".join(g) for g in (ic, non_ic) if g]
         return parts
 
@@ -206,9 +237,12 @@ class Marking:
         """Banner line, e.g. 'TOP SECRET//SI-G/TK//NOFORN' or 'SECRET//REL TO USA, GBR'."""
         return "//".join(self._parts(portion=False))
 
-    def portion(self) -> str:
-        """Portion mark, e.g. '(TS//SI-G/TK//NF)', '(S//REL TO USA, GBR)', '(//GBR S)'."""
-        return "(" + "//".join(self._parts(portion=True)) + ")"
+    def portion(self, within: Marking | None = None) -> str:
+        """Portion mark, e.g. '(TS//SI-G/TK//NF)', '(S//REL TO USA, GBR)', '(//GBR S)', '(//FGI S)'.
+        With `within` (the banner of the document) a REL TO list equal to the banner's is written in
+        the register's short form, '(S//REL)'."""
+        short = within is not None and bool(self.rel_to) and self.rel_to == within.rel_to
+        return "(" + "//".join(self._parts(portion=True, short_rel=short)) + ")"
 
     def colours(self) -> tuple[str, str]:
         if self.is_sci and self.level >= Level.SECRET:
@@ -226,8 +260,10 @@ class Marking:
             if (comp and s not in self.sci) or (not comp and system not in systems):
                 return False
         covered_aea = set(self.aea).union(*(v.aea_supersedes[a] for a in self.aea)) if self.aea else set()
-        if not (set(other.sap) <= set(self.sap) and set(other.aea) <= covered_aea
-                and set(other.fgi) <= set(self.fgi)):
+        # Media labelled FGI with the source concealed may hold FGI of any source; one naming sources,
+        # only those (never concealed-source FGI, whose source it cannot name).
+        fgi_ok = CONCEALED_FGI in self.fgi or set(other.fgi) <= set(self.fgi)
+        if not (set(other.sap) <= set(self.sap) and set(other.aea) <= covered_aea and fgi_ok):
             return False
         # RELIDO and FOUO loosen nothing; CUI limited dissemination is carried by a classified holder
         # through its CUI block, except NOFORN.
@@ -240,16 +276,17 @@ class Marking:
         # the roll-up, only classified content decides a classified holder's REL TO.
         deciding = other.level.classified or (other.level == Level.CUI and self.level == Level.CUI)
         if deciding and self.rel_to:
-            return bool(other.rel_to) and set(self.rel_to) <= set(other.rel_to)
+            return bool(other.rel_to) and all(_released(other.rel_to, c) for c in self.rel_to)
         return True
 
     def to_str(self) -> str:
         return self.banner()
 
     @staticmethod
-    def parse(text: str) -> Marking:
-        """Parse a banner ('SECRET//REL TO USA, GBR') or portion ('(S//REL TO USA, GBR)') marking."""
-        return _parse(text)
+    def parse(text: str, within: Marking | None = None) -> Marking:
+        """Parse a banner ('SECRET//REL TO USA, GBR') or portion ('(S//REL TO USA, GBR)') marking. The
+        short portion form '(S//REL)' needs `within`, the banner whose REL TO list it stands for."""
+        return _parse(text, within)
 
 
 UNCLASSIFIED = Marking()
@@ -267,7 +304,7 @@ def _split_fgi_portion(body: str, text: str) -> tuple[str, list[str]]:
     return words[-1], ["FGI " + " ".join(words[:-1]), *rest]
 
 
-def _parse(text: str) -> Marking:
+def _parse(text: str, within: Marking | None = None) -> Marking:
     v: Vocabulary = vocabulary()
     raw = " ".join(text.strip().split())
     if not raw:
@@ -290,31 +327,35 @@ def _parse(text: str) -> Marking:
         if not cat:
             raise ValidationError("marking", f"empty category between '//' in {text!r}")
         for value in (x.strip() for x in cat.split("/")):
-            _place(value, level, fields, text, v)
+            _place(value, level, fields, text, v, within)
     try:
         return Marking(level, *(tuple(fields[k]) for k in names))
     except ValidationError as exc:
         raise ValidationError("marking", f"{text!r}: {exc.reason}") from None
 
 
-def _place(value: str, level: Level, fields: dict[str, list[str]], text: str, v: Vocabulary) -> None:
+def _place(value: str, level: Level, fields: dict[str, list[str]], text: str, v: Vocabulary,
+           within: Marking | None = None) -> None:
     """Put one '/'-separated value into its category, or refuse it naming the token and the known forms."""
     aea_by_name = {name: abbrev for abbrev, name in v.aea.items()}
     if not value:
         raise ValidationError("marking", f"empty value between '/' in {text!r}")
     if value == "REL":
-        raise ValidationError("marking", f"the short form REL in {text!r} needs the document's banner; "
-                                         "write the list, e.g. REL TO USA, GBR")
+        if within is None or not within.rel_to:
+            raise ValidationError("marking", f"the short form REL in {text!r} stands for the REL TO list of the "
+                                             "document's banner, and there is none here; write the list, e.g. "
+                                             "REL TO USA, GBR")
+        fields["rel_to"] += within.rel_to
+        return
     if value.startswith("REL TO"):
         codes = [c.strip() for c in value[len("REL TO"):].split(",")]
         if not all(codes):
             raise ValidationError("marking", f"REL TO in {text!r} is written REL TO USA, GBR, AUS (comma-separated)")
         fields["rel_to"] += codes
     elif value.startswith("FGI"):
+        # 'FGI GBR' names the source; 'FGI' alone (portion '(//FGI S)') says it is concealed.
         codes = value[3:].split()
-        if not codes:
-            raise ValidationError("marking", f"FGI in {text!r} names the source country, e.g. FGI GBR")
-        fields["fgi"] += codes
+        fields["fgi"] += codes or [CONCEALED_FGI]
     elif value.startswith("SAR-"):
         fields["sap"].append(value)
     elif value in v.aea or value in aea_by_name:
@@ -365,7 +406,7 @@ def rollup(markings: Iterable[Marking]) -> Marking:
         controls.add(c)
     rel: tuple[str, ...] = ()
     if "NOFORN" not in controls and deciding and all(m.rel_to for m in deciding):
-        common = set(deciding[0].rel_to).intersection(*(m.rel_to for m in deciding[1:]))
+        common = set(rel_intersection(m.rel_to for m in deciding))
         if common - {"USA"}:
             rel = tuple(common | {"USA"})
         else:

@@ -27,6 +27,11 @@ VALID = [
     ("SECRET//FGI GBR//NOFORN", "SECRET//FGI GBR//NOFORN", "(//GBR S//NF)"),
     ("(//GBR S)", "SECRET//FGI GBR", "(//GBR S)"),
     ("(//DEU TS)", "TOP SECRET//FGI DEU", "(//DEU TS)"),
+    # FGI whose source country is concealed: banner FGI alone, portion (//FGI <level>)
+    ("SECRET//FGI", "SECRET//FGI", "(//FGI S)"),
+    ("(//FGI S)", "SECRET//FGI", "(//FGI S)"),
+    ("(//FGI TS//NF)", "TOP SECRET//FGI//NOFORN", "(//FGI TS//NF)"),
+    ("CONFIDENTIAL//FGI//REL TO USA, GBR", "CONFIDENTIAL//FGI//REL TO USA, GBR", "(//FGI C//REL TO USA, GBR)"),
     ("SECRET//SAR-BP//NOFORN", "SECRET//SAR-BP//NOFORN", "(S//SAR-BP//NF)"),
     ("SECRET//RD//NOFORN", "SECRET//RD//NOFORN", "(S//RD//NF)"),
     ("SECRET//RESTRICTED DATA//NOFORN", "SECRET//RD//NOFORN", "(S//RD//NF)"),
@@ -71,7 +76,7 @@ INVALID = [
     ("SECRET//SP-CTI", "'SP-CTI'"),
     ("CUI//ORCON", "ORCON does not go with CUI"),
     ("SECRET//FEDCON", "FEDCON does not go with SECRET"),
-    ("SECRET//FGI", "FGI GBR"),
+    ("UNCLASSIFIED//FGI", "need a classification"),
     ("SECRET//FGI XYZ", "'XYZ'"),
     ("SECRET//SAR-", "'SAR-'"),
     ("SECRET////NOFORN", "empty category"),
@@ -111,6 +116,16 @@ ROLLUPS = [
     (["(S//RD)", "(C//FRD)"], "SECRET//RD"),
     (["(S//SAR-BP)", "(S//SAR-AB)"], "SECRET//SAR-AB/SAR-BP"),
     (["(S//PR)", "(C//NF)"], "SECRET//NOFORN/PROPIN"),
+    # organisations of fixed membership stand for their countries (FVEY = AUS, CAN, GBR, NZL, USA)
+    (["(S//REL TO USA, FVEY)", "(S//REL TO USA, GBR)"], "SECRET//REL TO USA, GBR"),
+    (["(S//REL TO USA, FVEY)", "(C//REL TO USA, ACGU)"], "SECRET//REL TO USA, ACGU"),
+    (["(S//REL TO USA, FVEY)", "(S//REL TO USA, AUS, CAN, GBR, NZL)"], "SECRET//REL TO USA, FVEY"),
+    (["(S//REL TO USA, FVEY, JPN)", "(C//REL TO USA, GBR, JPN)"], "SECRET//REL TO USA, GBR, JPN"),
+    (["(S//REL TO USA, FVEY)", "(S//REL TO USA, NATO)"], "SECRET//NOFORN"),  # NATO's membership is not fixed
+    (["(S//REL TO USA, FVEY)", "(S//REL TO USA, DEU)"], "SECRET//NOFORN"),
+    # concealed-source FGI hides the named sources in the banner
+    (["(//GBR S)", "(//FGI C)"], "SECRET//FGI"),
+    (["(//FGI S//NF)", "(U)"], "SECRET//FGI//NOFORN"),
     ([], "UNCLASSIFIED"),
 ]
 
@@ -150,6 +165,13 @@ def test_cui_categories_are_collected_for_the_cui_block():
     ("SECRET//RD", "SECRET//FRD", True),
     ("SECRET//FRD", "SECRET//RD", False),
     ("SECRET//REL TO USA, GBR", "UNCLASSIFIED", True),
+    ("SECRET//REL TO USA, GBR", "SECRET//REL TO USA, FVEY", True),  # GBR is in FVEY
+    ("SECRET//REL TO USA, FVEY", "SECRET//REL TO USA, GBR", False),
+    ("SECRET//REL TO USA, FVEY", "SECRET//REL TO USA, AUS, CAN, GBR, NZL", True),
+    ("SECRET//REL TO USA, JPN", "SECRET//REL TO USA, FVEY", False),
+    ("SECRET//FGI", "SECRET//FGI GBR", True),  # media for FGI of any (concealed) source
+    ("SECRET//FGI GBR", "SECRET//FGI", False),  # a concealed source cannot be shown to be GBR
+    ("SECRET//FGI GBR", "SECRET//FGI DEU", False),
 ])
 def test_media_rule(media, content, ok):
     assert Marking.parse(media).dominates(Marking.parse(content)) is ok
@@ -177,3 +199,17 @@ def test_settings_refuse_a_malformed_declassify_on_line(workstation):
     with pytest.raises(ValidationError, match="25X1 needs its date"):
         ws_service.update_settings(admin, {"declassify_on": "25X1"})
     assert ws_service.update_settings(admin, {"declassify_on": "25x1, 20751231"}).declassify_on == "25X1, 20751231"
+
+
+def test_short_rel_portion_form_when_the_list_equals_the_banners():
+    """(S//REL) is the register's short portion form where the portion's REL TO list is the banner's."""
+    banner = Marking.parse("SECRET//REL TO USA, AUS, GBR")
+    same, wider = Marking.parse("(S//REL TO USA, GBR, AUS)"), Marking.parse("(C//REL TO USA, AUS, CAN, GBR)")
+    assert same.portion(within=banner) == "(S//REL)"
+    assert wider.portion(within=banner) == "(C//REL TO USA, AUS, CAN, GBR)"  # a different list is written out
+    assert Marking.parse("(S//NF)").portion(within=banner) == "(S//NF)"
+    assert Marking.parse("(S//REL)", within=banner) == same
+    assert Marking.parse("(S//REL/RELIDO)", within=banner) == Marking.parse("(S//REL TO USA, AUS, GBR/RELIDO)")
+    assert same.portion() == "(S//REL TO USA, AUS, GBR)"  # without the banner: the full list
+    with pytest.raises(ValidationError, match="no REL TO list|there is none here"):
+        Marking.parse("(S//REL)", within=Marking.parse("SECRET//NOFORN"))
