@@ -120,6 +120,24 @@ def render_partners(out: Path) -> list[Path]:
     return sorted(out.glob("partners_*.png"))
 
 
+def _print_shots(ctx: UiContext, window: QWidget, submission_id: int,
+                 snap: Callable[[QWidget, str, tuple[int, int]], None]) -> None:
+    """The checklist's print preview and the print dialog listing the registered printers."""
+    from app.services import printables
+    from app.services import printers as printers_service
+    from ui.dialogs.printable_preview import PrintablePreview
+    from ui.printing import PrinterChoiceDialog, options
+
+    doc = printables.checklist(ctx.session, submission_id)
+    preview = PrintablePreview(ctx, doc, window)
+    snap(preview, "22_print_preview_checklist", (900, 1000))
+    rows = options(printers_service.list_printers(ctx.session), ["hallway-copier", "room3-laser", "vault-mfp"])
+    chooser = PrinterChoiceDialog(doc.what, doc.marking, rows, doc.pages, preview)
+    snap(chooser, "23_print_dialog_registered_printers", (760, 400))
+    chooser.close()
+    preview.close()
+
+
 def render_all(out: Path) -> list[Path]:
     from ui.main_window import MainWindow
     from ui.screens.setup_wizard import SetupWizard
@@ -176,7 +194,8 @@ def render_all(out: Path) -> list[Path]:
     assert first.id is not None
     card = tmp / "aurora-model-card.txt"
     card.write_text(MODEL_CARD, encoding="utf-8")
-    submissions.attach_artifact(lead.session, first.id, card, "model card", Marking.parse("CUI"))
+    submissions.attach_artifact(lead.session, first.id, card, "model card", Marking.parse("CUI"),
+                                lower_reason="the developer's model card, as supplied")
     window = MainWindow(lead)
     _snap(app, window, out, "10_dashboard")
     window.show_screen("submissions")
@@ -219,6 +238,7 @@ def render_all(out: Path) -> list[Path]:
     if sheet is not None:
         _snap(app, sheet, out, "19_help_shortcuts", (760, 600))
         sheet.close()
+    _print_shots(lead, window, first.id, lambda w, name, size: _snap(app, w, out, name, size))
     window.show_screen("vulnerabilities")
     _snap(app, window, out, "20_window_1280x650", (1280, 650))  # the smallest size the layout is tested at
     window.lock("on demand")
@@ -236,6 +256,8 @@ def render_all(out: Path) -> list[Path]:
     _snap(app, admin_window, out, "16_accounts_admin")
     admin_window.show_screen("settings")
     _snap(app, admin_window, out, "17_settings_admin")
+    admin_window.show_screen("printers")
+    _snap(app, admin_window, out, "21_printers_admin")
     admin_window.close()
     _partner_shots(app, out, admin, _ctx(demo.data_dir, "okafor", passphrases["okafor"], jobs), tmp / "partners")
     for s in shots:

@@ -121,6 +121,12 @@ def create_demo_workstation(path: Path | None = None, clock: Clock = utc_now) ->
     for username, (display, role, passphrase) in DEMO_ACCOUNTS.items():
         if username != "admin":
             users.create_and_enrol(admin, admin_pass, username, display, role, passphrase)
+    # Printing is egress: two registered printers with their accreditation labels (their queue names
+    # rarely exist on the machine running the demo; the print dialog says so).
+    from app.services import printers
+
+    printers.register(admin, "vault-mfp", "SECRET//NOFORN", "Vault, room 12")
+    printers.register(admin, "room3-laser", "CUI", "Building 2, room 3")
     admin.close()
     reviewer = workstation.sign_in(data_dir, "rivera", DEMO_ACCOUNTS["rivera"][2], clock)
     try:

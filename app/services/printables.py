@@ -11,6 +11,7 @@ and writing are audited.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import UTC
 from pathlib import Path
@@ -54,8 +55,6 @@ def _build(session: Session, kind: DocumentKind, title: str, title_marking: Mark
                          f"{session.account.display_name} ({session.account.username})", **content)
     overall = doc.overall_marking()
     blocks = report_service.authority_blocks(overall, list(doc.portion_markings()), session.settings)
-    import dataclasses
-
     built = build_printable(dataclasses.replace(doc, **blocks))
     return Printable(kind, title, reference, built.data, built.pages, built.marking, built.sha256, subject)
 
