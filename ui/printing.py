@@ -100,8 +100,8 @@ class PrinterChoiceDialog(QDialog):
         self.content = content
         self.rows = rows
         layout = QVBoxLayout(self)
-        head = QLabel(f"{what} is marked {content.banner()} ({pages} pages). Only a registered printer accredited "
-                      "at least as high can print it.")
+        head = QLabel(f"{what[:1].upper()}{what[1:]} is marked {content.banner()} ({pages} pages). Only a registered "
+                      "printer accredited at least as high can print it.")
         head.setWordWrap(True)
         head.setTextFormat(Qt.TextFormat.PlainText)
         layout.addWidget(head)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -130,6 +131,11 @@ def _print_shots(ctx: UiContext, window: QWidget, submission_id: int,
 
     doc = printables.checklist(ctx.session, submission_id)
     preview = PrintablePreview(ctx, doc, window)
+    preview.resize(900, 1000)
+    preview.show()
+    for _ in range(40):  # QPdfView renders pages on its own thread
+        QApplication.processEvents()
+        time.sleep(0.025)
     snap(preview, "22_print_preview_checklist", (900, 1000))
     rows = options(printers_service.list_printers(ctx.session), ["hallway-copier", "room3-laser", "vault-mfp"])
     chooser = PrinterChoiceDialog(doc.what, doc.marking, rows, doc.pages, preview)

@@ -115,7 +115,7 @@ class PrintersScreen(QWidget):
             elif not e.usable:
                 state = f"REFUSED: {e.problem}"
             else:
-                state = "usable" + ("" if opt.on_system else " (queue not offered by the system now)")
+                state = "usable" if opt.on_system else "registered; the system does not offer this queue now"
             cells = (opt.name, e.label_text if e else "—", e.location if e else "—",
                      f"{e.registered_by}, {e.registered_at[:10]}" if e else "—", state)
             for c, text in enumerate(cells):
