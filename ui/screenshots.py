@@ -240,6 +240,9 @@ def render_all(out: Path) -> list[Path]:
     picker.runs.setCurrentRow(0)
     _snap(app, picker, out, "18_evidence_picker", (1000, 560))
     picker.close()
+    reports = window.show_screen("reports")  # the submission is picked from a list, not typed
+    if reports.pick(first.id):  # type: ignore[attr-defined]
+        _snap(app, window, out, "21_reports_submission_picker")
     sheet = window.show_shortcuts()
     if sheet is not None:
         _snap(app, sheet, out, "19_help_shortcuts", (760, 600))
