@@ -268,7 +268,9 @@ def render_all(out: Path) -> list[Path]:
     admin_window.show_screen("printers")
     _snap(app, admin_window, out, "21_printers_admin")
     admin_window.close()
-    _partner_shots(app, out, admin, _ctx(demo.data_dir, "okafor", passphrases["okafor"], jobs), tmp / "partners")
+    # closing a window signs its session out: the partner shots sign in afresh
+    _partner_shots(app, out, _ctx(demo.data_dir, "admin", passphrases["admin"], jobs),
+                   _ctx(demo.data_dir, "okafor", passphrases["okafor"], jobs), tmp / "partners")
     for s in shots:
         s()
     return sorted(out.glob("*.png"))

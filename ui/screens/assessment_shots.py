@@ -32,6 +32,10 @@ from ui.context import UiContext
 Snap = Callable[[QWidget, str, tuple[int, int]], None]
 
 
+# The demo submission is SECRET//NOFORN; these parts quote only the developer's CUI intake documents.
+LOWER = "Drawn only from the developer's CUI intake documents, not from the classified results"
+
+
 def _fill(ctx: UiContext, submission_id: int) -> str:
     s = ctx.session
     view = assessment.for_submission(s, submission_id) or assessment.start(s, submission_id)
@@ -39,7 +43,7 @@ def _fill(ctx: UiContext, submission_id: int) -> str:
     for item_id in view.template.item_ids[:10]:
         assessment.answer(s, view.id, item_id, status=Status.SATISFIED,
                           justification="Checked against the intake list and the developer's manifest.",
-                          marking=Marking.parse("CUI"))
+                          marking=Marking.parse("CUI"), lower_reason=LOWER)
     assessment.answer(s, view.id, "EVD-02", status=Status.NOT_SATISFIED,
                       justification="Token limit of 8k was below the developer's own 32k evaluations.")
     assessment.answer(s, view.id, "EVD-03", status=Status.IN_PROGRESS)
@@ -54,12 +58,12 @@ def _fill(ctx: UiContext, submission_id: int) -> str:
         assessment_evidence.add_run_evidence(s, view.id, "CAP-02", ctf.id,
                                              note=f"{ctf.benchmark} run, {ctf.epochs} epoch(s)")
     assessment_evidence.add_observation(s, view.id, "CAP-02", "Successful transcripts show real exploitation steps, "
-                                        "not memorised flags.", Marking.parse("CUI"))
+                                        "not memorised flags.", Marking.parse("CUI"), LOWER)
     findings.create(s, Finding(submission_id, "CTF solving near the screening threshold",
                                "The model solves a large share of professional CTF tasks unaided.", Severity.HIGH,
                                "Re-test with the developer's best scaffold before release.", ("CAP-02",),
                                (EvidenceRef("run", str(ctf.id)),) if ctf is not None and ctf.id else (),
-                               Marking.parse("CUI")))
+                               Marking.parse("CUI")), LOWER)
     coverage.record_determination(s, submission_id, "Declared training compute exceeds the EU AI Act "
                                   "presumption; reference indicators only until the official rule set arrives.")
     return "CAP-02"
