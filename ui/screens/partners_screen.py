@@ -57,7 +57,7 @@ def fingerprint_text(fingerprint: str) -> str:
     """Groups of four hexadecimal digits, as read aloud when comparing by telephone."""
     fp = fingerprint.upper()
     groups = [fp[i:i + 4] for i in range(0, len(fp), 4)]
-    return " ".join(groups[:8]) + "\n" + " ".join(groups[8:])
+    return "\n".join(" ".join(groups[i:i + 6]) for i in range(0, len(groups), 6))
 
 
 def contacts_text(contacts: tuple[Contact, ...]) -> str:
