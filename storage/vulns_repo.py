@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -11,7 +12,9 @@ from app.model.errors import IntegrityError, NotFound
 from app.model.markings import Marking
 from app.model.vulnerabilities import (
     DiscoveryContext,
+    ExchangeState,
     Filters,
+    HistoryEntry,
     Note,
     Remediation,
     ReproStatus,
@@ -22,6 +25,7 @@ from app.model.vulnerabilities import (
     format_id,
 )
 from storage.db import Connection
+from storage.rows import build, column_names, fetch_all, fetch_one
 
 _COLS = (
     "id, title, description, target, vendor, product, product_id, cwe, cve, cvss_vector, cvss_v3_vector, "
@@ -43,28 +47,6 @@ SORT_COLUMNS = {
 }
 
 
-@dataclass(frozen=True)
-class ExchangeState:
-    """What was last sent or received for a record (CSAF), for versioning and three-way merges."""
-
-    baseline: dict[str, Any] | None
-    version: int
-    history: list[dict[str, Any]]
-    tracking_id: str
-    tracking_key: str
-
-
-@dataclass(frozen=True)
-class HistoryEntry:
-    vuln_id: str
-    revision: int
-    ts: str
-    actor: str
-    action: str
-    changes: dict[str, list[Any]]
-    snapshot: dict[str, Any]
-
-
 def _d(text: str | None) -> date | None:
     return date.fromisoformat(text) if text else None
 
@@ -73,18 +55,41 @@ def _iso(d: date | None) -> str | None:
     return d.isoformat() if d else None
 
 
-def _row(r: Any) -> Vulnerability:
-    return Vulnerability(
-        id=r[0], title=r[1], description=r[2], target=Target(r[3]), vendor=r[4], product=r[5],
-        product_id=r[6], cwe=r[7], cve=r[8], cvss_vector=r[9], cvss_v3_vector=r[10],
-        context=DiscoveryContext(r[11], r[12], r[13], r[14]),
-        repro_status=ReproStatus(r[15]), repro_evidence=r[16], discovered=_d(r[17]),
-        vendor_notified=_d(r[18]), embargo_until=_d(r[19]), published=_d(r[20]), tlp=Tlp(r[21]),
-        remediations=tuple(Remediation.from_dict(x) for x in json.loads(r[22])),
-        notes=tuple(Note.from_dict(x) for x in json.loads(r[23])), status=VulnStatus(r[24]),
-        marking=Marking.parse(r[25]), tracking_id=r[26], source=r[27], revision=int(r[28]),
-        created_by=r[29], created_at=r[30], updated_at=r[31],
-    )
+_CONTEXT = ("submission_id", "run_id", "sample_id", "finding_id")  # columns of Vulnerability.context
+_VULN: dict[str, Callable[[Any], Any]] = {
+    "target": Target, "repro_status": ReproStatus, "discovered": _d, "vendor_notified": _d,
+    "embargo_until": _d, "published": _d, "tlp": Tlp,
+    "remediations": lambda s: tuple(Remediation.from_dict(x) for x in json.loads(s)),
+    "notes": lambda s: tuple(Note.from_dict(x) for x in json.loads(s)),
+    "status": VulnStatus, "marking": Marking.parse, "revision": int,
+}
+_VULN_FIELDS = frozenset(f.name for f in dataclasses.fields(Vulnerability)) - {"context"} | set(_CONTEXT)
+_EXCHANGE: dict[str, Callable[[Any], Any]] = {
+    "baseline": lambda s: json.loads(s) if s else None, "version": int, "history": json.loads,
+}
+
+
+def _vuln(names: Sequence[str], r: Sequence[Any]) -> Vulnerability:
+    """A Vulnerability from one row by column name; the context columns fill its DiscoveryContext.
+    Every field must have its column (most have defaults, so a missing one would go unnoticed)."""
+    missing = _VULN_FIELDS - set(names)
+    if missing:
+        raise TypeError(f"Vulnerability has no column for field(s) {', '.join(sorted(missing))}")
+    values = dict(zip(names, r, strict=True))
+    context = DiscoveryContext(*(values.pop(n) for n in _CONTEXT))
+    return build(Vulnerability, (*values, "context"), (*values.values(), context), _VULN)
+
+
+def _one(conn: Connection, sql: str, params: Iterable[Any]) -> Vulnerability | None:
+    cur = conn.execute(sql, tuple(params))
+    r = cur.fetchone()
+    return None if r is None else _vuln(column_names(cur), r)
+
+
+def _all(conn: Connection, sql: str, params: Iterable[Any]) -> list[Vulnerability]:
+    cur = conn.execute(sql, tuple(params))
+    names = column_names(cur)
+    return [_vuln(names, r) for r in cur]
 
 
 def _values(v: Vulnerability) -> dict[str, Any]:
@@ -187,40 +192,37 @@ def record_event(conn: Connection, vid: str, actor: str, now: str, action: str, 
 
 
 def history(conn: Connection, vid: str) -> list[HistoryEntry]:
-    rows = conn.execute(
-        "SELECT vuln_id, revision, ts, actor, action, changes, snapshot FROM vulnerability_history "
-        "WHERE vuln_id = ? ORDER BY id", (vid,)).fetchall()
-    return [HistoryEntry(r[0], int(r[1]), r[2], r[3], r[4], json.loads(r[5]), json.loads(r[6])) for r in rows]
+    return fetch_all(conn, HistoryEntry,
+                     "SELECT vuln_id, revision, ts, actor, action, changes, snapshot FROM vulnerability_history "
+                     "WHERE vuln_id = ? ORDER BY id", (vid,),
+                     {"revision": int, "changes": json.loads, "snapshot": json.loads})
 
 
 def get(conn: Connection, vid: str) -> Vulnerability:
-    r = conn.execute(f"SELECT {_COLS} FROM vulnerabilities WHERE id = ?", (vid,)).fetchone()
-    if r is None:
+    v = _one(conn, f"SELECT {_COLS} FROM vulnerabilities WHERE id = ?", (vid,))
+    if v is None:
         raise NotFound(f"No vulnerability {vid} in the register.")
-    return _row(r)
+    return v
 
 
 def find_by_cve(conn: Connection, cve: str) -> Vulnerability | None:
     if not cve:
         return None
-    r = conn.execute(f"SELECT {_COLS} FROM vulnerabilities WHERE cve = ?", (cve,)).fetchone()
-    return _row(r) if r else None
+    return _one(conn, f"SELECT {_COLS} FROM vulnerabilities WHERE cve = ?", (cve,))
 
 
 def find_by_tracking(conn: Connection, tracking_id: str, tracking_key: str) -> Vulnerability | None:
-    r = conn.execute(
-        f"SELECT {_COLS} FROM vulnerabilities WHERE tracking_id = ? AND tracking_key = ?",
-        (tracking_id, tracking_key)).fetchone()
-    return _row(r) if r else None
+    return _one(conn, f"SELECT {_COLS} FROM vulnerabilities WHERE tracking_id = ? AND tracking_key = ?",
+                (tracking_id, tracking_key))
 
 
 def exchange_state(conn: Connection, vid: str) -> ExchangeState:
-    r = conn.execute(
-        "SELECT exchange_baseline, exchange_version, exchange_history, tracking_id, tracking_key "
-        "FROM vulnerabilities WHERE id = ?", (vid,)).fetchone()
-    if r is None:
+    state = fetch_one(conn, ExchangeState,
+                      "SELECT exchange_baseline AS baseline, exchange_version AS version, exchange_history AS history, "
+                      "tracking_id, tracking_key FROM vulnerabilities WHERE id = ?", (vid,), _EXCHANGE)
+    if state is None:
         raise NotFound(f"No vulnerability {vid} in the register.")
-    return ExchangeState(json.loads(r[0]) if r[0] else None, int(r[1]), json.loads(r[2]), r[3], r[4])
+    return state
 
 
 def set_exchange_state(conn: Connection, vid: str, state: ExchangeState) -> None:
@@ -268,15 +270,10 @@ def page(conn: Connection, f: Filters, offset: int, limit: int, sort: str = "id"
     where, params = _where(f)
     direction = "DESC" if descending else "ASC"
     order = SORT_COLUMNS.get(sort, SORT_COLUMNS["id"]).format(d=direction)
-    rows = conn.execute(
-        f"SELECT {_COLS} FROM vulnerabilities WHERE {where} ORDER BY {order}, id {direction} LIMIT ? OFFSET ?",
-        (*params, limit, offset),
-    ).fetchall()
-    return [_row(r) for r in rows]
+    return _all(conn, f"SELECT {_COLS} FROM vulnerabilities WHERE {where} ORDER BY {order}, id {direction} "
+                "LIMIT ? OFFSET ?", (*params, limit, offset))
 
 
 def for_submission(conn: Connection, submission_id: int) -> list[Vulnerability]:
-    rows = conn.execute(
-        f"SELECT {_COLS} FROM vulnerabilities WHERE submission_id = ? ORDER BY severity_rank DESC, score DESC, "
-        "year, seq", (submission_id,)).fetchall()
-    return [_row(r) for r in rows]
+    return _all(conn, f"SELECT {_COLS} FROM vulnerabilities WHERE submission_id = ? ORDER BY severity_rank DESC, "
+                "score DESC, year, seq", (submission_id,))

@@ -515,3 +515,27 @@ def default_embargo(planned_release: date | None, discovered: date | None) -> da
     if discovered is not None and planned_release < discovered:
         return discovered
     return planned_release
+
+
+@dataclass(frozen=True)
+class ExchangeState:
+    """What was last sent or received for a record (CSAF), for versioning and three-way merges."""
+
+    baseline: dict[str, Any] | None
+    version: int
+    history: list[dict[str, Any]]
+    tracking_id: str
+    tracking_key: str
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One line of a register record's change history (what changed, and the record after it)."""
+
+    vuln_id: str
+    revision: int
+    ts: str
+    actor: str
+    action: str
+    changes: dict[str, list[Any]]
+    snapshot: dict[str, Any]

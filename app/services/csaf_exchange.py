@@ -16,14 +16,13 @@ from app import __version__
 from app.model.accounts import Permission
 from app.model.errors import Cancelled, IntegrityError, ValidationError
 from app.model.markings import Marking, rollup
-from app.model.vulnerabilities import EXCHANGED_FIELDS, Vulnerability
+from app.model.vulnerabilities import EXCHANGED_FIELDS, ExchangeState, Vulnerability
 from app.services import csaf_sharing, egress
 from app.services.session import Session
 from reports import csaf as csaf_report
 from reports import csaf_validate
 from storage import vulns_repo as repo
 from storage.atomic import atomic_write
-from storage.vulns_repo import ExchangeState
 
 Progress = Callable[[int, int, str], None]
 CancelCheck = Callable[[], bool]

@@ -19,12 +19,11 @@ from app.model.accounts import Permission
 from app.model.errors import Cancelled, IngestError, IntegrityError, ValidationError
 from app.model.exchange_merge import merge
 from app.model.markings import UNCLASSIFIED, Marking, rollup
-from app.model.vulnerabilities import EXCHANGED_FIELDS, Vulnerability, VulnStatus
+from app.model.vulnerabilities import EXCHANGED_FIELDS, ExchangeState, Vulnerability, VulnStatus
 from app.services import csaf_exchange
 from app.services.session import Session
 from reports import csaf_validate
 from storage import vulns_repo as repo
-from storage.vulns_repo import ExchangeState
 
 Progress = Callable[[int, int, str], None]
 CancelCheck = Callable[[], bool]

@@ -17,6 +17,7 @@ from app.model.vulnerabilities import (
     CvssSeverity,
     DiscoveryContext,
     Filters,
+    HistoryEntry,
     Vulnerability,
     VulnStatus,
     default_embargo,
@@ -25,7 +26,6 @@ from app.services import derivation
 from app.services.session import Session
 from storage import submissions_repo
 from storage import vulns_repo as repo
-from storage.vulns_repo import HistoryEntry
 
 OBJECT = "vulnerability"
 
