@@ -14,9 +14,8 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from reportlab.lib import colors
 from reportlab.lib.units import inch
-from reportlab.platypus import BaseDocTemplate, Frame, PageBreak, PageTemplate, Paragraph, Spacer, Table, TableStyle
+from reportlab.platypus import BaseDocTemplate, Frame, PageBreak, PageTemplate, Spacer
 
 from app.model.errors import Cancelled
 from app.model.findings import Severity
@@ -93,18 +92,7 @@ def _cover(s: Story, r: ReportInput, overall: Marking) -> None:
     s.add(marked(_U, f"Overall classification of this document: <b>{clean(overall.banner())}</b> "
                      "(the highest marking of its portions)", st.cover, markup=True))
     s.add(Spacer(1, 0.5 * inch))
-    blocks: list[tuple[str, list[tuple[str, str]]]] = []
-    if r.classification_block:
-        blocks.append(("Classification authority", r.classification_block.lines()))
-    if r.cui_block:
-        blocks.append(("CUI designation indicator", r.cui_block.lines()))
-    for title, rows in blocks:
-        data = [[Paragraph(f"<b>{clean(k)}:</b>", st.cell), Paragraph(clean(v), st.cell)] for k, v in rows if v]
-        t = Table(data, colWidths=[1.9 * inch, 3.2 * inch], hAlign="LEFT")
-        t.setStyle(TableStyle([("BOX", (0, 0), (-1, -1), 0.6, colors.black),
-                               ("FONTNAME", (0, 0), (-1, -1), FONT),
-                               ("TOPPADDING", (0, 0), (-1, -1), 1), ("BOTTOMPADDING", (0, 0), (-1, -1), 1)]))
-        s.add(Paragraph(clean(title), st.caption), t, Spacer(1, 10))
+    s.authority_blocks(r.classification_block, r.cui_block, space_after=10)
     s.add(PageBreak())
 
 

@@ -14,16 +14,14 @@ import hashlib
 import io
 from dataclasses import dataclass
 
-from reportlab.lib import colors
-from reportlab.lib.units import inch
-from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate, Paragraph, Spacer, Table, TableStyle
+from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate, Spacer
 
 from app.model.markings import UNCLASSIFIED, Marking, rollup
 from app.model.printable import DocumentKind, PrintableInput
 from reports import pdf_format as fmt
 from reports.pdf_checklist import every_item, status_matrix
 from reports.pdf_findings import register
-from reports.pdf_markings import FONT, MARGIN_BOTTOM, MARGIN_TOP, MARGIN_X, PAGE, PageDecor, canvas_class, clean, styles
+from reports.pdf_markings import FONT, MARGIN_BOTTOM, MARGIN_TOP, MARGIN_X, PAGE, PageDecor, canvas_class, styles
 from reports.pdf_story import Story
 
 PRODUCER = "Frontier Review Workstation"
@@ -39,25 +37,13 @@ class PrintedPdf:
 
 
 def _head(s: Story, doc: PrintableInput, overall: Marking) -> None:
-    st = s.st
     s.heading(1, doc.title, doc.title_marking, toc=False)
     s.para(_U, f"Printed from {doc.workstation_name} by {doc.printed_by} on {fmt.timestamp(doc.generated_at)}; "
                f"reference {doc.reference}.")
     for marking, text in doc.facts:
         s.para(marking, text)
     s.para(_U, f"Overall classification of this document: {overall.banner()} (the highest marking of its portions).")
-    blocks: list[tuple[str, list[tuple[str, str]]]] = []
-    if doc.classification_block:
-        blocks.append(("Classification authority", doc.classification_block.lines()))
-    if doc.cui_block:
-        blocks.append(("CUI designation indicator", doc.cui_block.lines()))
-    for title, rows in blocks:
-        data = [[Paragraph(f"<b>{clean(k)}:</b>", st.cell), Paragraph(clean(v), st.cell)] for k, v in rows if v]
-        t = Table(data, colWidths=[1.9 * inch, 3.2 * inch], hAlign="LEFT")
-        t.setStyle(TableStyle([("BOX", (0, 0), (-1, -1), 0.6, colors.black),
-                               ("FONTNAME", (0, 0), (-1, -1), FONT),
-                               ("TOPPADDING", (0, 0), (-1, -1), 1), ("BOTTOMPADDING", (0, 0), (-1, -1), 1)]))
-        s.add(Paragraph(clean(title), st.caption), t, Spacer(1, 8))
+    s.authority_blocks(doc.classification_block, doc.cui_block, space_after=8)
 
 
 def _checklist(s: Story, doc: PrintableInput) -> None:

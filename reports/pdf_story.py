@@ -12,6 +12,7 @@ from reportlab.platypus import CondPageBreak, Paragraph, Spacer, Table, TableSty
 from reportlab.platypus.flowables import Flowable
 
 from app.model.markings import UNCLASSIFIED, Marking
+from app.model.report import ClassificationBlock, CuiBlock
 from reports.pdf_markings import (
     FONT,
     FONT_BOLD,
@@ -90,6 +91,23 @@ class Story:
 
     def add(self, *flowables: Flowable) -> None:
         self.items.extend(flowables)
+
+    def authority_blocks(self, classification: ClassificationBlock | None, cui: CuiBlock | None,
+                         space_after: float) -> None:
+        """The classification authority and CUI designation boxes of a marked document's first page."""
+        blocks: list[tuple[str, list[tuple[str, str]]]] = []
+        if classification:
+            blocks.append(("Classification authority", classification.lines()))
+        if cui:
+            blocks.append(("CUI designation indicator", cui.lines()))
+        for title, rows in blocks:
+            data = [[Paragraph(f"<b>{clean(k)}:</b>", self.st.cell), Paragraph(clean(v), self.st.cell)]
+                    for k, v in rows if v]
+            t = Table(data, colWidths=[1.9 * inch, 3.2 * inch], hAlign="LEFT")
+            t.setStyle(TableStyle([("BOX", (0, 0), (-1, -1), 0.6, colors.black),
+                                   ("FONTNAME", (0, 0), (-1, -1), FONT),
+                                   ("TOPPADDING", (0, 0), (-1, -1), 1), ("BOTTOMPADDING", (0, 0), (-1, -1), 1)]))
+            self.add(Paragraph(clean(title), self.st.caption), t, Spacer(1, space_after))
 
     def heading(self, level: int, text: str, marking: Marking = _U, toc: bool = True) -> None:
         label = f"{marking.portion()} {text}"
