@@ -113,20 +113,20 @@ def _update(args: argparse.Namespace) -> int:
     return 0
 
 
-def _deactivate(args: argparse.Namespace) -> int:
+def _set_active(args: argparse.Namespace, active: bool) -> int:
     with signed_in(args) as session:
         p = partners.find_row(session, args.partner)
         assert p.id is not None
-        print(_describe(partners.deactivate(session, p.id)))
+        print(_describe((partners.reactivate if active else partners.deactivate)(session, p.id)))
     return 0
+
+
+def _deactivate(args: argparse.Namespace) -> int:
+    return _set_active(args, False)
 
 
 def _reactivate(args: argparse.Namespace) -> int:
-    with signed_in(args) as session:
-        p = partners.find_row(session, args.partner)
-        assert p.id is not None
-        print(_describe(partners.reactivate(session, p.id)))
-    return 0
+    return _set_active(args, True)
 
 
 def _list(args: argparse.Namespace) -> int:
