@@ -144,7 +144,7 @@ def certify_public_key(ca: CertifiedKey, public_key: ec.EllipticCurvePublicKey, 
         )
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski), critical=False)
-        .sign(ca.key, hashes.SHA256())  # type: ignore[arg-type]
+        .sign(ca.key, hashes.SHA256())
     )
     return cert
 
@@ -422,7 +422,7 @@ def build_crl(ca: CertifiedKey, revoked: Iterable[tuple[int, datetime]], now: da
     for serial, when in revoked:
         builder = builder.add_revoked_certificate(
             x509.RevokedCertificateBuilder().serial_number(serial).revocation_date(_utc(when)).build())
-    return builder.sign(ca.key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)  # type: ignore[arg-type]
+    return builder.sign(ca.key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
 
 
 def load_crl(der_or_pem: bytes, issuer: x509.Certificate) -> x509.CertificateRevocationList:

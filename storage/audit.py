@@ -144,7 +144,7 @@ def verify(conn: Connection, known_head: tuple[int, str] | None = None,
 def list_events(conn: Connection, limit: int = 200, offset: int = 0, actor: str | None = None,
                 action_prefix: str | None = None, object_type: str | None = None,
                 object_id: str | None = None) -> list[AuditEvent]:
-    clauses, params = [], []  # type: ignore[var-annotated]
+    clauses, params = [], []
     if actor:
         clauses.append("actor = ?")
         params.append(actor)

@@ -44,7 +44,7 @@ def _problem(backend: keyring.backend.KeyringBackend) -> str:
     if not name.startswith(TRUSTED_MODULE_PREFIXES):
         return f"{name} is not a secure OS keyring (fail, null, plaintext or unknown backend)"
     try:
-        priority = float(type(backend).priority)  # type: ignore[arg-type]
+        priority = float(type(backend).priority)
     except Exception:
         priority = 1.0
     if priority <= 0:

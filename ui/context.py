@@ -169,7 +169,7 @@ def resolve(factory: object) -> Callable[..., QWidget]:
         import importlib
 
         module_name, _, attr = factory.partition(":")
-        return getattr(importlib.import_module(module_name), attr)  # type: ignore[no-any-return]
+        return getattr(importlib.import_module(module_name), attr)
     if callable(factory):
-        return factory  # type: ignore[return-value]
+        return factory
     raise TypeError(f"not a screen factory: {factory!r}")

@@ -148,7 +148,7 @@ class Job:
         dlg.setMinimumWidth(380)
         dlg.setProperty("keepOnLock", True)  # a lock hides it; rejecting it would cancel the job
         if not self.cancellable:
-            dlg.setCancelButton(None)  # type: ignore[arg-type]
+            dlg.setCancelButton(None)
         dlg.canceled.connect(self.cancel)
         self.dialog = dlg
         self.render()

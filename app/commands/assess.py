@@ -30,7 +30,7 @@ from app.services.session import Session
 _LOWER_REASON = "why the marking may be lower than the submission's (required to lower it; audited)"
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("assess", help="assessment checklist, coverage determination, two-person approval")
     s = p.add_subparsers(dest="assess_command", required=True)
 

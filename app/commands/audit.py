@@ -8,7 +8,7 @@ from app.commands.common import print_table, signed_in
 from app.services import audit
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("audit", help="audit trail")
     s = p.add_subparsers(dest="audit_command", required=True)
     v = s.add_parser("verify", help="verify the hash chain and every event's signature; exit 1 when broken")

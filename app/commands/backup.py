@@ -9,7 +9,7 @@ from app.commands.common import data_dir, read_secret, signed_in, username
 from app.services import backup, workstation
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("backup", help="encrypted, signed backups of this workstation")
     s = p.add_subparsers(dest="backup_command", required=True)
 

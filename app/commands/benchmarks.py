@@ -9,7 +9,7 @@ from app.commands.common import print_table, signed_in
 from app.services import benchmarks
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("benchmark", help="benchmark definitions (signed documents)")
     s = p.add_subparsers(dest="benchmark_command", required=True)
     imp = s.add_parser("import", help="import a signed benchmark definition document (FILE + FILE.p7s)")

@@ -13,7 +13,7 @@ from app.model.submissions import parse_date
 from app.services.session import Session
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("dissemination", help="dissemination log: what left the workstation, to whom")
     s = p.add_subparsers(dest="dissemination_command", required=True)
     ls = s.add_parser("list", help="the log, filtered; unacknowledged entries show their age")

@@ -10,7 +10,7 @@ from app.model.errors import ValidationError
 from app.services import sealing, workstation
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("package", help="seal a package to partners' certificates; open a sealed package")
     s = p.add_subparsers(dest="package_command", required=True)
 

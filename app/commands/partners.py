@@ -48,7 +48,7 @@ def _fields(p: argparse.ArgumentParser, required: bool) -> None:
                    help="point of contact (repeatable; on update, replaces the list)")
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("partner", help="partner register: who may receive packages, releases and advisories")
     s = p.add_subparsers(dest="partner_command", required=True)
     a = s.add_parser("add", help="register a partner (administrator; signed and audited)")

@@ -12,7 +12,7 @@ from app.services import printables
 from app.services.session import Session
 
 
-def add_export_pdf(s: argparse._SubParsersAction, kind: DocumentKind) -> None:  # type: ignore[type-arg]
+def add_export_pdf(s: argparse._SubParsersAction, kind: DocumentKind) -> None:
     """Register `export-pdf` under a command's subparsers (assess, finding, vuln)."""
     p = s.add_parser("export-pdf", help=f"write the {kind.label.lower()} as a marked PDF (banners on every page, "
                                         "portion marks) to media labelled at least as high")

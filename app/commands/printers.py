@@ -8,7 +8,7 @@ from app.commands.common import print_table, signed_in
 from app.services import printers
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("printer", help="printers and their accreditation labels (printing is egress)")
     s = p.add_subparsers(dest="printer_command", required=True)
     a = s.add_parser("add", help="register a printer (administrator; signed and audited)")

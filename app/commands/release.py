@@ -16,7 +16,7 @@ from app.services import releases
 from app.services.session import Session
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("release", help="releasable versions of a report for a partner (two-person approval)")
     s = p.add_subparsers(dest="release_command", required=True)
 

@@ -16,7 +16,7 @@ from app.services.session import Session
 from reports import pki
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("report", help="signed, marked findings reports")
     s = p.add_subparsers(dest="report_command", required=True)
 

@@ -14,7 +14,7 @@ from app.model.results import EvalRun, SampleFilter
 from app.services import results
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     imp = sub.add_parser("import", help="import evaluation logs (Inspect .eval/.json, lm-eval results, CSV)")
     imp.add_argument("paths", nargs="+", metavar="PATH")
     imp.add_argument("--submission", type=int, help="submission id the runs belong to (default: propose "

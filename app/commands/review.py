@@ -25,7 +25,7 @@ from app.model.markings import UNCLASSIFIED, Marking
 from app.model.printable import DocumentKind
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("review", help="lifecycle, next steps, assignment, discussion, a lead's decisions")
     s = p.add_subparsers(dest="review_command", required=True)
     st = s.add_parser("status", help="stage, next step and who takes it; your actions now and why not")
@@ -126,10 +126,10 @@ def _split(text: str | None) -> tuple[str, ...]:
 
 
 def _status(args: argparse.Namespace) -> int:
-    from app.services import workflow
+    from app.services import review_overview
 
     with signed_in(args) as session:
-        print(workflow.describe(session, args.submission))
+        print(review_overview.describe(session, args.submission))
     return 0
 
 

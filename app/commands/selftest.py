@@ -9,7 +9,7 @@ from pathlib import Path
 from app import __version__
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("selftest", help="run the installation self-test (temporary workstation, no network)")
     p.add_argument("--keep", metavar="DIR", help="copy the temporary workstation here afterwards (diagnosis)")
     p.set_defaults(func=_selftest)

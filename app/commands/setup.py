@@ -14,7 +14,7 @@ from app.model.settings import marking_block_fields
 from app.services import workstation
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("init", help="set up a new workstation (first admin account, recovery key)")
     p.add_argument("--name", required=True, help="workstation name")
     p.add_argument("--system-high", default="UNCLASSIFIED", help="highest marking held, e.g. SECRET//NOFORN")

@@ -20,7 +20,7 @@ from app.model.submissions import (
 from app.services import submissions
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("submission", help="model submission registry")
     s = p.add_subparsers(dest="submission_command", required=True)
     a = s.add_parser("add", help="register a model submission")
@@ -146,12 +146,12 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
-    from app.services import workflow
+    from app.services import review_overview
 
     with signed_in(args) as session:
         s = submissions.get(session, args.id)
         today = session.today()
-        overview = workflow.overview(session, int(s.id or 0))
+        overview = review_overview.overview(session, int(s.id or 0))
         arts = submissions.artifacts(session, args.id)
         overall = rollup([s.marking, s.notes_marking, *(a.marking for a in arts)]).banner()
         print(overall)  # banner line before and after the marked content

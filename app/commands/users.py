@@ -9,7 +9,7 @@ from app.model.accounts import Role
 from app.services import users
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("user", help="manage accounts")
     s = p.add_subparsers(dest="user_command", required=True)
     a = s.add_parser("add", help="add an account (stdin: your passphrase, then the new account's first passphrase, "

@@ -33,7 +33,7 @@ from app.services.csaf_merge import ActionKind, ImportPreview
 from reports.csaf import Publisher
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("vuln", help="vulnerability register (AI cybersecurity clearinghouse)")
     s = p.add_subparsers(dest="vuln_command", required=True)
 

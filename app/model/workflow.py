@@ -335,3 +335,26 @@ def availability(w: WorkState, actor: Actor, act: Act) -> Availability:
 def available_actions(w: WorkState, actor: Actor) -> dict[Act, Availability]:
     """Every action, each allowed or with the reason it is not (for `actor`, in state `w`)."""
     return {act: availability(w, actor, act) for act in Act}
+
+
+@dataclass(frozen=True)
+class Overview:
+    """What every screen shows: where the review stands, what comes next, who acts, and what this
+    person can do now."""
+
+    submission_id: int
+    stage: Stage
+    next: Step
+    steps: tuple[Step, ...]
+    actions: dict[Act, Availability]
+
+    def can(self, act: Act) -> bool:
+        return self.actions[act].allowed
+
+    def why_not(self, act: Act) -> str:
+        return self.actions[act].reason
+
+    @property
+    def next_line(self) -> str:
+        who = f" ({self.next.who})" if self.next.who else ""
+        return f"Stage: {self.stage.label}. Next step: {self.next.text}{who}."

@@ -10,7 +10,7 @@ from app.model.assignment import Assignment
 from app.model.errors import NotFound, ValidationError
 from app.model.submissions import Submission
 from app.model.workflow import Act, Stage
-from app.services import workflow
+from app.services import review_overview, workflow
 from app.services.session import Session
 from storage import accounts as accounts_repo
 from storage import assessment_repo, submissions_repo, workflow_repo
@@ -79,7 +79,7 @@ class QueueRow:
 
 def _row(session: Session, sid: int, detail: str) -> QueueRow | None:
     try:
-        ov = workflow.overview(session, sid)
+        ov = review_overview.overview(session, sid)
     except NotFound:
         return None
     return QueueRow(submissions_repo.get(session.db.conn, sid), ov.stage, ov.next.text, ov.next.who, detail)
@@ -120,7 +120,7 @@ def awaiting_decision(session: Session) -> list[QueueRow]:
     for sid in sorted(candidates):
         if sid not in facts:
             continue
-        ov = workflow.overview(session, sid)
+        ov = review_overview.overview(session, sid)
         open_to_me = [a.value for a in DECISIONS if ov.can(a)]
         if open_to_me and ov.stage.is_open:
             rows.append(QueueRow(submissions_repo.get(conn, sid), ov.stage, ov.next.text, ov.next.who,

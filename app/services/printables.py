@@ -22,8 +22,7 @@ from app.model.markings import UNCLASSIFIED, Marking, rollup
 from app.model.printable import DocumentKind, PrintableInput
 from app.model.report import VulnerabilityRow
 from app.model.vulnerabilities import Filters, Vulnerability
-from app.services import egress, printers
-from app.services import reports as report_service
+from app.services import egress, printers, report_assembly
 from app.services.session import Session
 from reports.pdf_printable import build_printable
 from storage import submissions_repo
@@ -54,13 +53,13 @@ def _build(session: Session, kind: DocumentKind, title: str, title_marking: Mark
     doc = PrintableInput(kind, title, title_marking, reference, when, session.settings.workstation_name,
                          f"{session.account.display_name} ({session.account.username})", **content)
     overall = doc.overall_marking()
-    blocks = report_service.authority_blocks(overall, list(doc.portion_markings()), session.settings)
+    blocks = report_assembly.authority_blocks(overall, list(doc.portion_markings()), session.settings)
     built = build_printable(dataclasses.replace(doc, **blocks))
     return Printable(kind, title, reference, built.data, built.pages, built.marking, built.sha256, subject)
 
 
 def _reference(session: Session, what: str) -> str:
-    return f"FRW-{report_service.workstation_code(session)}-{what}"
+    return f"FRW-{report_assembly.workstation_code(session)}-{what}"
 
 
 def checklist(session: Session, submission_id: int) -> Printable:
@@ -68,7 +67,7 @@ def checklist(session: Session, submission_id: int) -> Printable:
     evidence and marking, after a matrix of statuses by section."""
     session.require(Permission.VIEW_CONTENT)
     sub = submissions_repo.get(session.db.conn, submission_id)
-    sections, _findings = report_service.working_papers(session, submission_id)
+    sections, _findings = report_assembly.working_papers(session, submission_id)
     from app.services import assessment
 
     view = assessment.for_submission(session, submission_id)
@@ -88,7 +87,7 @@ def findings_register(session: Session, submission_id: int) -> Printable:
     """The findings of a submission, each in full, with its evidence and linked vulnerabilities."""
     session.require(Permission.VIEW_CONTENT)
     sub = submissions_repo.get(session.db.conn, submission_id)
-    _sections, found = report_service.working_papers(session, submission_id)
+    _sections, found = report_assembly.working_papers(session, submission_id)
     facts = ((rollup(m for f in found for m in f.quoted_markings()) if found else UNCLASSIFIED,
               f"{len(found)} finding{'s' if len(found) != 1 else ''} recorded for submission #{submission_id}."),)
     return _build(session, DocumentKind.FINDINGS, f"Findings register: {sub.display_name}", sub.marking,

@@ -36,7 +36,7 @@ from app.model.markings import Marking
 from app.model.partners import Partner, withholding
 from app.model.release import Line
 from app.model.release_record import StoredRelease
-from app.services import approvals, decisions, dissemination, egress, partners
+from app.services import approvals, decisions, dissemination, egress, partners, report_assembly
 from app.services import pki as pki_service
 from app.services import reports as report_service
 from app.services.session import Session
@@ -203,7 +203,7 @@ def build(session: Session, submission_id: int, partner_id: int, passphrase: str
     if not partner.active:
         raise ValidationError("partner", f"{partner.name} is deactivated; nothing more is released to it")
     _require_finished_review(session, submission_id)
-    full = report_service.assemble(session, submission_id)
+    full = report_assembly.assemble(session, submission_id)
     control = _control_number(session, full.control_number, submission_id)
     rel = release_model.compute(full, partner, control_number=control, today=session.today())
     built = build_pdf(rel.released, progress)

@@ -79,7 +79,7 @@ FROM audit_events WHERE seq > ? ORDER BY seq
 
 def _int(value: object) -> int | None:
     try:
-        return int(value)  # type: ignore[call-overload, no-any-return]
+        return int(value)  # type: ignore[call-overload]
     except (TypeError, ValueError):
         return None
 

@@ -64,7 +64,7 @@ def network_blocked() -> Iterator[None]:
     base: Any = socket.socket
     internet = (socket.AF_INET, socket.AF_INET6)
 
-    class GuardedSocket(base):  # type: ignore[misc,valid-type]
+    class GuardedSocket(base):
         def __init__(self, family: int = -1, type: int = -1, proto: int = -1, fileno: int | None = None) -> None:
             fam = socket.AF_INET if family == -1 else family  # socket() defaults to AF_INET
             if fileno is None and fam in internet:
@@ -75,8 +75,8 @@ def network_blocked() -> Iterator[None]:
         raise NetworkBlocked(f"network access refused by the self-test guard ({args[0] if args else ''})")
 
     socket.socket = GuardedSocket  # type: ignore[misc]
-    socket.create_connection = refuse  # type: ignore[assignment]
-    socket.getaddrinfo = refuse  # type: ignore[assignment]
+    socket.create_connection = refuse
+    socket.getaddrinfo = refuse
     try:
         yield
     finally:

@@ -8,7 +8,7 @@ as the disabled action's tooltip.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from app.model import checklist as cl
 from app.model.accounts import Permission
@@ -22,12 +22,8 @@ from app.model.workflow import (
     Availability,
     Refusal,
     Stage,
-    Step,
     WorkState,
     availability,
-    available_actions,
-    next_step,
-    outstanding,
     stage,
 )
 from app.services.session import Session
@@ -56,22 +52,12 @@ def stages(session: Session, submission_ids: list[int] | None = None) -> dict[in
     return {sid: stage(_facts_state(f)) for sid, f in facts.items()}
 
 
-def _report_blockers(session: Session, submission_id: int) -> tuple[str, ...]:
-    """Settings the report of this submission needs and lacks (its marking decides which)."""
-    from app.services import reports
-
-    try:
-        reports.assemble(session, submission_id)
-    except ValidationError as exc:
-        if exc.field in ("classification authority block", "CUI designation block"):
-            return (exc.reason,)
-        raise
-    return ()
-
-
-def work_state(session: Session, submission_id: int, report: StoredReport | None = None) -> WorkState:
+def work_state(session: Session, submission_id: int, report: StoredReport | None = None,
+               report_blockers: tuple[str, ...] = ()) -> WorkState:
     """Everything the workflow rules need about one submission (`report`: the report an action
-    concerns; default the latest)."""
+    concerns; default the latest). `report_blockers` (settings the report would lack) come from
+    app.services.review_overview, which assembles the report; the gate itself does not need them:
+    building a report refuses a missing setting when it assembles."""
     session.require(Permission.VIEW_CONTENT)
     conn: Connection = session.db.conn
     submissions_repo.get(conn, submission_id)  # NotFound names it
@@ -103,40 +89,9 @@ def work_state(session: Session, submission_id: int, report: StoredReport | None
     findings = int(conn.execute("SELECT count(*) FROM findings WHERE submission_id = ? AND deleted = 0",
                                 (submission_id,)).fetchone()[0])
     assigned = tuple(sorted({a.username for a in workflow_repo.assignments(conn, submission_id)}))
-    blockers: tuple[str, ...] = ()
-    if w.assessment is State.APPROVED and (report_fields.get("report_state") or w.report_state) is None:
-        blockers = _report_blockers(session, submission_id)
     return replace(w, answered=answered, total=total, submit_problems=submit_problems,
                    approval_problems=approval_problems, pending_risks=pending, findings=findings,
-                   report_blockers=blockers, assigned=assigned, **report_fields)  # type: ignore[arg-type]
-
-
-@dataclass(frozen=True)
-class Overview:
-    """What every screen shows: where the review stands, what comes next, who acts, and what this
-    person can do now."""
-
-    submission_id: int
-    stage: Stage
-    next: Step
-    steps: tuple[Step, ...]
-    actions: dict[Act, Availability]
-
-    def can(self, act: Act) -> bool:
-        return self.actions[act].allowed
-
-    def why_not(self, act: Act) -> str:
-        return self.actions[act].reason
-
-    @property
-    def next_line(self) -> str:
-        who = f" ({self.next.who})" if self.next.who else ""
-        return f"Stage: {self.stage.label}. Next step: {self.next.text}{who}."
-
-
-def overview(session: Session, submission_id: int, report: StoredReport | None = None) -> Overview:
-    w = work_state(session, submission_id, report)
-    return Overview(submission_id, stage(w), next_step(w), tuple(outstanding(w)), available_actions(w, actor(session)))
+                   report_blockers=report_blockers, assigned=assigned, **report_fields)  # type: ignore[arg-type]
 
 
 def check(session: Session, submission_id: int, act: Act, report: StoredReport | None = None) -> Availability:
@@ -160,14 +115,3 @@ def require_report(session: Session, report_id: int, act: Act) -> StoredReport:
     report = reports_repo.get(session.db.conn, report_id)
     require(session, report.submission_id, act, report)
     return report
-
-
-def describe(session: Session, submission_id: int) -> str:
-    """Plain text for the CLI: stage, next step, and this person's actions with reasons."""
-    ov = overview(session, submission_id)
-    lines = [ov.next_line, "", f"Actions for {session.account.username} ({session.account.role.label}):"]
-    for act, avail in ov.actions.items():
-        lines.append(f"  [{'x' if avail.allowed else ' '}] {act.value}" + ("" if avail.allowed else
-                                                                        f" — {avail.reason}"))
-    return "\n".join(lines)
-

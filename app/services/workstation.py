@@ -319,10 +319,10 @@ def _open_personal_key(session: Session) -> None:
 
 
 def _reseal_legacy_pkcs12(session: Session, conn: Connection) -> None:
-    for ident in pki_repo.identities(conn, session.account.username):  # type: ignore[arg-type]
+    for ident in pki_repo.identities(conn, session.account.username):
         if ident.source == "pkcs12" and ident.key_der and not ident.key_der.startswith(pki.SEALED):
             sealed = pki._seal_identity_key(session, pki_core.key_from_der(ident.key_der))
-            conn.execute("UPDATE signing_identities SET key_der = ? WHERE id = ?", (sealed, ident.id))  # type: ignore[attr-defined]
+            conn.execute("UPDATE signing_identities SET key_der = ? WHERE id = ?", (sealed, ident.id))
 
 
 def _check_signed_account(session: Session) -> None:
@@ -537,8 +537,8 @@ def recover(data_dir: Path, recovery_key: str, admin_username: str, new_passphra
 def _recovery_ca(conn: Connection, header: KeyHeader, recovery_key: str) -> pki_core.CertifiedKey | None:
     from storage.keys import unseal
 
-    wrapped = identity_repo.ca_wrap(conn, RECOVERY_HOLDER)  # type: ignore[arg-type]
-    stored = pki_repo.get_ca(conn)  # type: ignore[arg-type]
+    wrapped = identity_repo.ca_wrap(conn, RECOVERY_HOLDER)
+    stored = pki_repo.get_ca(conn)
     if stored is None:
         return None
     if wrapped is None:

@@ -17,7 +17,7 @@ from app.ingest import benchmark_def
 from app.model import benchmarks as catalog
 from app.model.errors import IngestError, IntegrityError, NotFound, PermissionDenied, ValidationError
 from app.model.submissions import Submission
-from app.services import benchmarks, coverage, results, rulesets, statistics, submissions
+from app.services import benchmarks, coverage, report_assembly, results, rulesets, statistics, submissions
 from app.services import pki as pki_service
 from app.services.rulesets import builtin_ruleset_bytes
 from reports.detached import sign_detached
@@ -510,7 +510,6 @@ def test_built_report_places_the_evidence_section_after_the_results_marked_as_th
                                                                                                tmp_path):
     from pypdf import PdfReader
 
-    from app.services import reports as report_service
     from reports.pdf import build_pdf
     from tests.unit.test_signing_service import _configure
 
@@ -518,7 +517,7 @@ def test_built_report_places_the_evidence_section_after_the_results_marked_as_th
     s, sid = defined
     s.reload_settings()
     results.import_files(s, [INSPECT / "intercode_missing.eval", INSPECT / "intercode_ok.eval"], sid)
-    report = report_service.assemble(s, sid)
+    report = report_assembly.assemble(s, sid)
     assert report.benchmark_evidence is not None and report.overall_marking().banner() == "SECRET"
     built = build_pdf(report)
     assert build_pdf(report).data == built.data  # still deterministic

@@ -13,7 +13,7 @@ from app.model.errors import PermissionDenied, ValidationError
 from app.model.markings import Marking
 from app.model.narrative import Confidence, KeyJudgment, Narrative, blocks
 from app.model.submissions import Submission
-from app.services import assessment, assessment_review, audit, submissions
+from app.services import assessment, assessment_review, audit, report_assembly, submissions
 from app.services import narrative as narrative_service
 from reports.pdf import build_pdf
 from reports.sample import sample_input
@@ -89,7 +89,6 @@ def test_lead_cannot_return_own_writing_and_approved_assessment_locks(workstatio
 
 
 def test_report_assembly_carries_the_narrative(workstation) -> None:  # type: ignore[no-untyped-def]
-    from app.services import reports as report_service
     from tests.unit.test_signing_service import _approved_submission, _configure
 
     _configure(workstation.session("admin"))
@@ -103,7 +102,7 @@ def test_report_assembly_carries_the_narrative(workstation) -> None:  # type: ig
     assessment_review.reopen(lead, view.id, "Write the narrative.")
     narrative_service.save(rev, sid, Narrative("Bottom line here.", SNF,
                                                (KeyJudgment("KJ text.", Confidence.LOW, SNF),)))
-    report = report_service.assemble(rev, sid)
+    report = report_assembly.assemble(rev, sid)
     assert report.narrative.bottom_line == "Bottom line here."
     assert report.overall_marking().banner() == "SECRET//NOFORN"
 

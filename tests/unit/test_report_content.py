@@ -13,6 +13,7 @@ import pytest
 
 from app.model.findings import EvidenceRef
 from app.model.report import BenchmarkRow
+from app.services import report_assembly
 from reports import findings_json, oscal
 from reports.pdf import build_pdf
 from reports.pdf_charts import distinct_bars
@@ -161,11 +162,10 @@ def evidenced(workstation):  # type: ignore[no-untyped-def]
 
 def test_assembled_report_cites_log_hashes_scores_and_errored_runs(workstation, evidenced,
                                                                    tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from app.services import reports as report_service
 
     sid, ok, sample = evidenced
     rev = workstation.session("reviewer")
-    report = report_service.assemble(rev, sid)
+    report = report_assembly.assemble(rev, sid)
     f = next(x for x in report.findings if x.title == "Autonomous exploitation")
     run_cite, sample_cite = f.evidence
     assert run_cite.log_sha256 == ok.file_sha256 and run_cite.task == ok.task and run_cite.score

@@ -18,7 +18,7 @@ from app.model.findings import Finding, Severity
 from app.model.markings import UNCLASSIFIED, Marking
 from app.model.report_markings import lint, portions
 from app.model.submissions import Submission
-from app.services import assessment, coverage, findings, results, submissions
+from app.services import assessment, coverage, findings, report_assembly, results, submissions
 from app.services import reports as report_service
 from reports.marking_lint import pdf_text
 from storage import reports_repo, settings_repo
@@ -57,7 +57,7 @@ def test_new_records_start_at_the_submission_marking(secret_submission) -> None:
 
 def test_secret_noforn_report_has_no_lower_portion_quoting_its_data(secret_submission) -> None:  # type: ignore[no-untyped-def]
     rev, sid = secret_submission
-    report_in = report_service.assemble(rev, sid)
+    report_in = report_assembly.assemble(rev, sid)
     assert report_in.title_marking == SNF  # the title names the submission
     assert report_in.coverage is not None and report_in.coverage.rows
     assert all(row.marking == SNF for row in report_in.coverage.rows if row.inputs.strip("-— "))
@@ -90,7 +90,7 @@ def test_a_lowered_portion_that_quotes_the_model_is_refused_at_build(secret_subm
 
 def test_lint_names_a_low_portion_quoting_a_high_value(secret_submission) -> None:  # type: ignore[no-untyped-def]
     rev, sid = secret_submission
-    r = report_service.assemble(rev, sid)
+    r = report_assembly.assemble(rev, sid)
     value = next(b for b in r.benchmarks if b.value is not None)
     text = f"(S//NF) {value.task} {value.value:.3f}\n(U) coverage input {value.benchmark} = {value.value:.3f}\n"
     problems = lint(r, text)

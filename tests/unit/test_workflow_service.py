@@ -20,6 +20,7 @@ from app.services import (
     coverage,
     findings,
     results,
+    review_overview,
     submissions,
     workflow,
 )
@@ -81,11 +82,11 @@ def test_stage_follows_the_work_from_intake_to_release(workstation, tmp_path: Pa
     sid = _sub(rev)
     other = _sub(rev, "Other")
     assert _stage(rev, sid) is Stage.RECEIVED
-    assert "imports the evaluation results" in workflow.overview(rev, sid).next.text
+    assert "imports the evaluation results" in review_overview.overview(rev, sid).next.text
     results.import_files(rev, [INSPECT / "wmdp_cyber_ok.eval", INSPECT / "intercode_ok.eval"], sid)
     assert _stage(rev, sid) is Stage.IN_REVIEW
     view = assessment.start(rev, sid)
-    ov = workflow.overview(rev, sid)
+    ov = review_overview.overview(rev, sid)
     assert ov.next.text.startswith("reviewers answer the checklist (0/40") and ov.next.who == "reviewer"
     assert not ov.can(Act.SUBMIT) and "not answered" in ov.why_not(Act.SUBMIT)
     det = coverage.record_determination(rev, sid, "Declared compute above the reference presumption.")
@@ -98,19 +99,19 @@ def test_stage_follows_the_work_from_intake_to_release(workstation, tmp_path: Pa
     findings.create(rev, Finding(sid, "Refusals adequate", "Refused malicious requests.", Severity.LOW))
     assessment_review.submit(rev, view.id)
     assert _stage(rev, sid) is Stage.FINDINGS_DRAFTED
-    ov = workflow.overview(lead, sid)
+    ov = review_overview.overview(lead, sid)
     assert ov.next.text == "waiting for a lead other than reviewer to approve the coverage determination"
     with pytest.raises(ValidationError, match="coverage determination is not approved yet"):
         assessment_review.approve(lead, view.id)
     coverage.approve_determination(lead, det.id)
     assessment_review.approve(lead, view.id, "Agreed.")
     assert _stage(rev, sid) is Stage.APPROVED
-    assert workflow.overview(rev, sid).next.text == "a reviewer builds the findings report"
+    assert review_overview.overview(rev, sid).next.text == "a reviewer builds the findings report"
     report = report_service.build(rev, sid)
-    assert workflow.overview(rev, sid).next.text == "a reviewer signs the findings report"
+    assert review_overview.overview(rev, sid).next.text == "a reviewer signs the findings report"
     report_service.sign(rev, report.id, workstation.passphrase("reviewer"))
     assert _stage(rev, sid) is Stage.SIGNED
-    assert "to countersign the report" in workflow.overview(rev, sid).next.text
+    assert "to countersign the report" in review_overview.overview(rev, sid).next.text
     report_service.countersign(lead, report.id, workstation.passphrase("lead"))
     board = submissions.dashboard(rev)
     assert board.open_total == 2 and {r.submission.id for r in board.rows} == {sid, other}
@@ -118,7 +119,7 @@ def test_stage_follows_the_work_from_intake_to_release(workstation, tmp_path: Pa
     usb.mkdir()
     report_service.export(rev, report.id, usb, "SECRET//NOFORN", workstation.passphrase("reviewer"))
     assert _stage(rev, sid) is Stage.RELEASED
-    ov = workflow.overview(rev, sid)
+    ov = review_overview.overview(rev, sid)
     assert "review is closed" in ov.next.text and not ov.can(Act.BUILD_REPORT)
     # Released work has left the open reviews; the cards add up to what is listed.
     board = submissions.dashboard(rev)
@@ -136,14 +137,14 @@ def test_refusals_carry_the_reason_the_ui_shows(workstation) -> None:  # type: i
     rev, lead, auditor = workstation.session("reviewer"), workstation.session("lead"), workstation.session("auditor")
     sid = _sub(rev)
     view = assessment.start(rev, sid)
-    reason = workflow.overview(rev, sid).why_not(Act.SUBMIT)
+    reason = review_overview.overview(rev, sid).why_not(Act.SUBMIT)
     with pytest.raises(ValidationError) as exc:
         assessment_review.submit(rev, view.id)
     assert reason in str(exc.value)
     with pytest.raises(PermissionDenied, match="Auditor"):
         workflow.require(auditor, sid, Act.COMMENT)
-    assert "only a submitted assessment can be approved" in workflow.overview(lead, sid).why_not(Act.APPROVE)
-    text = workflow.describe(lead, sid)
+    assert "only a submitted assessment can be approved" in review_overview.overview(lead, sid).why_not(Act.APPROVE)
+    text = review_overview.describe(lead, sid)
     assert "Next step: reviewers answer the checklist" in text and "[ ] approve assessment" in text
 
 

@@ -50,10 +50,16 @@ from app.model.checklist import Answer, State, Status
 from app.model.coverage import Suggestion
 from app.model.errors import FrontierError
 from app.model.markings import Marking
-from app.model.workflow import Act
-from app.services import assessment, assessment_review, assessment_suggestions, coverage, printables, workflow
+from app.model.workflow import Act, Overview
+from app.services import (
+    assessment,
+    assessment_review,
+    assessment_suggestions,
+    coverage,
+    printables,
+    review_overview,
+)
 from app.services.assessment import AssessmentView
-from app.services.workflow import Overview
 from ui import theme
 from ui.context import UiContext
 from ui.dialogs.printable_preview import PrintablePreview, open_preview
@@ -429,7 +435,7 @@ class AssessmentScreen(QWidget):
         v = self.view
         can_assess, can_approve = self.ctx.can(Permission.ASSESS), self.ctx.can(Permission.APPROVE)
         try:
-            self.overview = workflow.overview(self.ctx.session, self.submission_id)
+            self.overview = review_overview.overview(self.ctx.session, self.submission_id)
         except FrontierError:
             self.overview = None
         ov = self.overview

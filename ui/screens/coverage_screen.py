@@ -31,7 +31,7 @@ from app.model.coverage import Label, Outcome, Overall
 from app.model.errors import FrontierError
 from app.model.markings import Marking
 from app.model.workflow import Act
-from app.services import coverage, workflow
+from app.services import coverage, review_overview
 from app.services.coverage import CoverageView
 from ui import theme
 from ui.context import UiContext
@@ -204,7 +204,7 @@ class CoverageScreen(QWidget):
         can_approve = self.ctx.can(Permission.APPROVE) and not d.approved_by
         self.approve_button.setVisible(can_approve)
         try:
-            ov = workflow.overview(self.ctx.session, self.submission_id)
+            ov = review_overview.overview(self.ctx.session, self.submission_id)
         except FrontierError:
             ov = None
         apply_action(self.approve_button, ov, Act.APPROVE_DETERMINATION, "Approve as a second person (a lead)")

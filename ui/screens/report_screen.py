@@ -37,9 +37,9 @@ from app.model.errors import FrontierError
 from app.model.markings import Marking
 from app.model.report_version import StoredReport
 from app.model.verification import AWAITING, PackageVerification, PdfVerification
-from app.model.workflow import Act
+from app.model.workflow import Act, Overview
 from app.services import reports as report_service
-from app.services import submissions, workflow
+from app.services import review_overview, submissions
 from app.services.reports import ExportOutcome
 from ui import theme
 from ui.banner import add_banners
@@ -389,9 +389,9 @@ class ReportScreen(QWidget):
         for b in (self.verify_button, self.print_button):
             b.setEnabled(self.current is not None)
 
-    def _overview(self, submission_id: int, report: StoredReport | None) -> workflow.Overview | None:
+    def _overview(self, submission_id: int, report: StoredReport | None) -> Overview | None:
         try:
-            return workflow.overview(self.ctx.session, submission_id, report)
+            return review_overview.overview(self.ctx.session, submission_id, report)
         except FrontierError:
             return None
 

@@ -22,7 +22,7 @@ from app.model.accounts import Role
 from app.model.assignment import Assignment
 from app.model.errors import FrontierError
 from app.model.workflow import Act
-from app.services import assignments, discussion, users, workflow
+from app.services import assignments, discussion, review_overview, users
 from ui.context import UiContext
 from ui.widgets.sortable_table import SortableTable
 from ui.widgets.transcript_view import clean_text
@@ -91,7 +91,7 @@ class TeamTab(QWidget):
         try:
             self.rows = assignments.for_submission(self.ctx.session, self.submission_id)
             comments = discussion.for_submission(self.ctx.session, self.submission_id)
-            ov = workflow.overview(self.ctx.session, self.submission_id)
+            ov = review_overview.overview(self.ctx.session, self.submission_id)
         except FrontierError as exc:
             self.ctx.show_error(self, exc)
             return

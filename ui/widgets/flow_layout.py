@@ -20,7 +20,7 @@ class FlowLayout(QLayout):
         self.setContentsMargins(QMargins(0, 0, 0, 0))
 
     # -- the QHBoxLayout-like API used by toolbars ---------------------------------------------
-    def addWidget(self, widget: QWidget, stretch: int = 0, _alignment: object = None) -> None:  # type: ignore[override]
+    def addWidget(self, widget: QWidget, stretch: int = 0, _alignment: object = None) -> None:
         self.addChildWidget(widget)
         self._items.append(QWidgetItem(widget))
         self._stretch.append(stretch)
@@ -45,10 +45,10 @@ class FlowLayout(QLayout):
     def count(self) -> int:
         return len(self._items)
 
-    def itemAt(self, index: int) -> QLayoutItem | None:  # type: ignore[override]
+    def itemAt(self, index: int) -> QLayoutItem | None:
         return self._items[index] if 0 <= index < len(self._items) else None
 
-    def takeAt(self, index: int) -> QLayoutItem | None:  # type: ignore[override]
+    def takeAt(self, index: int) -> QLayoutItem | None:
         if 0 <= index < len(self._items):
             self._stretch.pop(index)
             return self._items.pop(index)

@@ -16,7 +16,7 @@ class ScreenStack(QStackedWidget):
         super().__init__(parent)
         self._hosts: dict[QWidget, QScrollArea] = {}
 
-    def addWidget(self, screen: QWidget) -> int:  # type: ignore[override]
+    def addWidget(self, screen: QWidget) -> int:
         host = QScrollArea()
         host.setObjectName(f"scroll_{screen.objectName()}" if screen.objectName() else "screenScroll")
         host.setWidgetResizable(True)
@@ -25,7 +25,7 @@ class ScreenStack(QStackedWidget):
         self._hosts[screen] = host
         return super().addWidget(host)
 
-    def removeWidget(self, screen: QWidget) -> None:  # type: ignore[override]
+    def removeWidget(self, screen: QWidget) -> None:
         host = self._hosts.pop(screen, None)
         if host is None:
             super().removeWidget(screen)
@@ -34,10 +34,10 @@ class ScreenStack(QStackedWidget):
         host.takeWidget()  # the caller owns the screen (and deletes it); the empty host goes now
         host.deleteLater()
 
-    def setCurrentWidget(self, screen: QWidget) -> None:  # type: ignore[override]
+    def setCurrentWidget(self, screen: QWidget) -> None:
         super().setCurrentWidget(self._hosts.get(screen, screen))
 
-    def currentWidget(self) -> QWidget | None:  # type: ignore[override]
+    def currentWidget(self) -> QWidget | None:
         host = super().currentWidget()
         if isinstance(host, QScrollArea) and host.widget() in self._hosts:
             return host.widget()

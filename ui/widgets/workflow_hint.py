@@ -9,9 +9,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractButton, QLabel, QWidget
 
 from app.model.errors import FrontierError
-from app.model.workflow import Act
-from app.services import workflow
-from app.services.workflow import Overview
+from app.model.workflow import Act, Overview
+from app.services import review_overview
 from ui import theme
 from ui.context import UiContext
 
@@ -41,7 +40,7 @@ class NextStepLabel(QLabel):
 
     def refresh(self) -> Overview | None:
         try:
-            self.overview = workflow.overview(self.ctx.session, self.submission_id)
+            self.overview = review_overview.overview(self.ctx.session, self.submission_id)
         except FrontierError as exc:
             self.setText(f"Next step unknown: {exc}")
             self.overview = None
