@@ -42,7 +42,7 @@ def _receipt(e: DisseminationEntry, today: date, overdue_days: int) -> str:
 
 
 def _links(e: DisseminationEntry) -> str:
-    parts = []
+    parts = [f"ENTRY DOES NOT HOLD: {e.record_problem}"] if e.record_problem else []
     if e.supersedes is not None:
         parts.append(f"{'recalls' if e.kind.value == 'recall' else 'supersedes'} No. {e.supersedes}")
     if e.superseded_by is not None:

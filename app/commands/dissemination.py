@@ -85,7 +85,7 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _note(e: DisseminationEntry) -> str:
-    notes = []
+    notes = [f"ENTRY DOES NOT HOLD: {e.record_problem}"] if e.record_problem else []
     if e.supersedes is not None:
         notes.append(f"{'recalls' if e.kind is DisseminationKind.RECALL else 'supersedes'} {e.supersedes}")
     if e.superseded_by is not None:

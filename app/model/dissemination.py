@@ -93,6 +93,9 @@ class DisseminationEntry:
     superseded_by: int | None = None
     recalled_by: int | None = None  # the recall notice entry that recalled this one
     receipt_problem: str = ""  # a stored receipt that no longer verifies (it does not count)
+    # Why the entry is not backed by its recorder's signed decision (an inserted or edited row);
+    # "" when it holds. Shown wherever the log is read; recall refuses such an entry.
+    record_problem: str = ""
 
     @property
     def acknowledged(self) -> bool:

@@ -118,10 +118,12 @@ def record(session: Session, conn: Connection, *, kind: DisseminationKind | str,
     return eid
 
 
-def verify_entry(session: Session, entry: DisseminationEntry, conn: Connection | None = None) -> str | None:
-    """Why the entry is not backed by its recorder's signed decision (None: it is)."""
+def verify_entry(session: Session, entry: DisseminationEntry, conn: Connection | None = None,
+                 reg: decisions.Registry | None = None) -> str | None:
+    """Why the entry is not backed by its recorder's signed decision (None: it is). `reg`: the key
+    registry when many entries are checked in one pass."""
     c = conn if conn is not None else session.db.conn
-    reg = decisions.Registry.load(c, session.db_id)
+    reg = reg if reg is not None else decisions.Registry.load(c, session.db_id)
     d, why = decisions.latest(c, reg, "dissemination", entry.id, ("dissemination.record",))
     if d is None:
         return "no signed record"
@@ -148,7 +150,8 @@ def checked(session: Session, entry_id: int, conn: Connection | None = None) -> 
 
 def entries(session: Session, filters: Filters | None = None) -> list[DisseminationEntry]:
     """The log, oldest first, filtered (partner, kind, object, sent between dates, unacknowledged);
-    each receipt re-verified against the partner's registered certificate."""
+    each receipt re-verified against the partner's registered certificate and each entry against
+    its recorder's signed decision (`record_problem`)."""
     from app.services import receipts
 
     session.require(Permission.VIEW_CONTENT)
@@ -158,6 +161,10 @@ def entries(session: Session, filters: Filters | None = None) -> list[Disseminat
     # insider inserts (or edits) leaves the entry unacknowledged, with why.
     problems = receipts.verify_many(session, rows)
     rows = [replace(e, receipt=None, receipt_problem=why) if (why := problems.get(e.id)) else e for e in rows]
+    # Each entry must be backed by its recorder's signed decision: a row an insider inserts or edits
+    # is shown with why, never as a plain entry.
+    reg = decisions.Registry.load(session.db.conn, session.db_id)
+    rows = [replace(e, record_problem=why) if (why := verify_entry(session, e, reg=reg)) else e for e in rows]
     return [e for e in rows if e.receipt is None] if f.unacknowledged else rows
 
 

@@ -161,6 +161,35 @@ def test_dissemination_screen_filters_imports_receipts_recalls_and_prints(make_c
     assert len(banners) >= 2  # top and bottom of the preview
 
 
+def test_an_entry_written_around_the_app_is_flagged_red_on_the_log(make_ctx, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """An insider's row in the log (no signed decision by its recorder) is shown with why, in red."""
+    from app.model.dissemination import DisseminationKind
+    from storage import partners_repo
+    from ui.screens.dissemination_screen import LINKS_COLUMN, OVERDUE_COLOUR
+
+    admin = make_ctx("admin")
+    uk = int(partners.add(admin.session, UKAISI).id or 0)
+    ctx = make_ctx("lead")
+    genuine = _send(ctx.session, uk, hashlib.sha256(b"one").hexdigest())
+    insider = ctx.session.db.another()
+    try:
+        with insider.transaction() as conn:
+            forged = partners_repo.insert_entry(
+                conn, kind=DisseminationKind.PACKAGE, object_type="report", object_id="9", revision="1",
+                partner_id=uk, marking="SECRET//REL TO USA, GBR", tlp="AMBER", embargo_until=None,
+                manifest_sha256=hashlib.sha256(b"two").hexdigest(), media_label="SECRET//NOFORN",
+                approved_by="lead", supersedes=None, reason="", actor="lead", now=FIXED_NOW.isoformat())
+    finally:
+        insider.close()
+    screen = DisseminationScreen(ctx)
+    qtbot.addWidget(screen)
+    rows = {int(_cells(screen.table, r)[0]): r for r in range(screen.table.rowCount())}
+    assert _cells(screen.table, rows[forged])[LINKS_COLUMN] == "ENTRY DOES NOT HOLD: no signed record"
+    assert screen.table.item(rows[forged], LINKS_COLUMN).foreground().color().name() == OVERDUE_COLOUR.lower()
+    assert "DOES NOT HOLD" not in _cells(screen.table, rows[genuine])[LINKS_COLUMN]
+    assert screen.status.text().endswith("1 NOT backed by a signed record")
+
+
 def test_dashboard_card_lists_overdue_acknowledgments(make_ctx, qtbot) -> None:  # type: ignore[no-untyped-def]
     admin = make_ctx("admin")
     uk = partners.add(admin.session, UKAISI)

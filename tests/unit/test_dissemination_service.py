@@ -244,3 +244,32 @@ def test_a_receipt_row_an_insider_inserts_does_not_acknowledge_anything(workstat
         conn.execute("UPDATE receipts SET content = ? WHERE entry_id = ?",
                      (receipt_json(sha("a"), UKAISI.name, note="edited"), a))
     assert "does not match" in dissemination.entries(lead)[0].receipt_problem
+
+
+def test_an_entry_an_insider_inserts_is_flagged_wherever_the_log_is_read(workstation, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A row written straight into the log (no signed decision by its recorder) is listed with why,
+    in the service, the CLI's note, the printed log and the screen's column, never as a plain entry."""
+    from app.commands.dissemination import _note
+    from reports.pdf_dissemination import _links
+    from storage import partners_repo
+
+    uk, _us, _, _ = setup_partners(workstation, tmp_path)
+    lead = workstation.session("lead")
+    genuine = send(lead, uk, sha("genuine"))
+    insider = lead.db.another()  # the insider's own connection to the database file
+    try:
+        with insider.transaction() as conn:
+            forged = partners_repo.insert_entry(
+                conn, kind=DisseminationKind.PACKAGE, object_type="report", object_id="R-9", revision="1",
+                partner_id=uk, marking="SECRET//REL TO USA, FVEY", tlp="AMBER", embargo_until=None,
+                manifest_sha256=sha("forged"), media_label="SECRET//NOFORN", approved_by="lead", supersedes=None,
+                reason="", actor="lead", now=FIXED_NOW.isoformat())
+    finally:
+        insider.close()
+    rows = {e.id: e for e in dissemination.entries(lead)}
+    assert rows[genuine].record_problem == ""
+    assert rows[forged].record_problem == "no signed record"
+    assert _note(rows[forged]).startswith("ENTRY DOES NOT HOLD: no signed record")
+    assert "ENTRY DOES NOT HOLD" in _links(rows[forged]) and "DOES NOT HOLD" not in _links(rows[genuine])
+    with pytest.raises(IntegrityError, match=f"entry {forged} does not hold"):
+        dissemination.checked(lead, forged)

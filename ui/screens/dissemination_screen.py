@@ -40,6 +40,7 @@ from ui.widgets.sortable_table import SortableTable
 COLUMNS = ("No.", "Sent", "Kind", "What", "To", "Acknowledgment", "Supersedes / recalled", "Marking", "TLP",
            "Embargo", "Media", "Approved by", "Manifest SHA-256")
 ACK_COLUMN = COLUMNS.index("Acknowledgment")
+LINKS_COLUMN = COLUMNS.index("Supersedes / recalled")
 _ID_ROLE = Qt.ItemDataRole.UserRole
 OVERDUE_COLOUR = "#b00020"
 
@@ -66,7 +67,7 @@ def ack_text(e: DisseminationEntry, today: date, threshold: int) -> tuple[str, b
 
 
 def links_text(e: DisseminationEntry) -> str:
-    parts = []
+    parts = [f"ENTRY DOES NOT HOLD: {e.record_problem}"] if e.record_problem else []
     if e.supersedes is not None:
         parts.append(f"{'recalls' if e.kind is DisseminationKind.RECALL else 'supersedes'} No. {e.supersedes}")
     if e.superseded_by is not None:
@@ -225,7 +226,7 @@ class DisseminationScreen(QWidget):
                     item.setData(Qt.ItemDataRole.DisplayRole, e.id)  # sorts as a number
                 if c == COLUMNS.index("Manifest SHA-256"):
                     item.setToolTip(e.manifest_sha256)
-                if c == ACK_COLUMN and late:
+                if (c == ACK_COLUMN and late) or (e.record_problem and c == LINKS_COLUMN):
                     item.setForeground(QBrush(QColor(OVERDUE_COLOUR)))
                 self.table.setItem(r, c, item)
         self.table.setSortingEnabled(True)
@@ -233,6 +234,9 @@ class DisseminationScreen(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
         waiting = sum(1 for e in self.entries if e.receipt is None)
         self.summary = f"{len(self.entries)} entries, {waiting} unacknowledged, {overdue} overdue"
+        forged = sum(1 for e in self.entries if e.record_problem)
+        if forged:
+            self.summary += f", {forged} NOT backed by a signed record"
         if not self.status.text():
             self.status.setText(self.summary)
         self._update_buttons()
