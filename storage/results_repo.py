@@ -10,13 +10,11 @@ from __future__ import annotations
 import json
 import math
 import re
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import msgspec
-import zstandard
 
 from app.model.errors import NotFound, StorageError
 from app.model.results import (
@@ -30,13 +28,12 @@ from app.model.results import (
     SampleResult,
     SampleRow,
 )
+from storage import transcript_codec as codec
 from storage.db import Connection
 
-CODEC = "zstd-json"
 # Parts of an Inspect sample that make up its transcript (same list as app.ingest.inspect_log).
 TRANSCRIPT_KEYS = ("messages", "events", "events_data", "output", "metadata", "store", "attachments", "error",
                    "limit", "scores")
-ZSTD_LEVEL = 1  # docs/PERFORMANCE.md "Import storage choices": 3x the speed of level 3 for a 2 % larger file
 _RUN_COLS = (
     "id, submission_id, file_sha256, original_name, file_size, format, media_label, harness, harness_version, "
     "task, task_version, model, created, status, epochs, total_samples, completed_samples, errored_samples, "
@@ -179,21 +176,13 @@ class PreparedSamples:
 
     Preparing is pure CPU work (text clipping, JSON of the scores, zstd, which releases the GIL), so
     the importer does it on its reader thread while the writer inserts the previous batch.
+    `dictionary` is the one the `zstd-dict-json` transcripts of the batch were compressed with.
     """
 
     rows: list[tuple[Any, ...]]  # eval_samples columns after (id, run_id)
     transcripts: list[tuple[int, str, int, bytes]]  # (index in rows, codec, raw size, compressed)
     errored: int
-
-
-_ZSTD = threading.local()  # a ZstdCompressor is not safe to share between threads
-
-
-def _compressor() -> zstandard.ZstdCompressor:
-    zc = getattr(_ZSTD, "zc", None)
-    if zc is None:
-        zc = _ZSTD.zc = zstandard.ZstdCompressor(level=ZSTD_LEVEL)
-    return zc
+    dictionary: codec.Dictionary | None = None
 
 
 _JSON = msgspec.json.Encoder()
@@ -214,8 +203,11 @@ def _scores_json(scores: dict[str, dict[str, Any]]) -> str:
         return json.dumps(scores, ensure_ascii=False, default=str)
 
 
-def prepare_samples(samples: Sequence[SampleResult]) -> PreparedSamples:
-    zc = _compressor()
+def prepare_samples(samples: Sequence[SampleResult], dictionary: codec.Dictionary | None = None) -> PreparedSamples:
+    """Rows and transcripts; transcripts not already compressed are compressed with `dictionary`
+    when one is given (lm-eval lines), plainly otherwise."""
+    zc = codec.compressor(dictionary)
+    fresh = codec.CODEC if dictionary is None else codec.DICT_CODEC
     rows = []
     transcripts = []
     errored = 0
@@ -230,26 +222,32 @@ def prepare_samples(samples: Sequence[SampleResult]) -> PreparedSamples:
         if raw is None and s.transcript is not None:
             raw = json.dumps(s.transcript, ensure_ascii=False, default=str).encode("utf-8")
         if raw is not None:
-            transcripts.append((i, CODEC, len(raw), s.transcript_zstd or zc.compress(raw)))
+            if s.transcript_zstd is not None:  # an .eval member's own frame, stored as it is
+                transcripts.append((i, codec.CODEC, len(raw), s.transcript_zstd))
+            else:
+                transcripts.append((i, fresh, len(raw), zc.compress(raw)))
         errored += int(bool(s.error))
-    return PreparedSamples(rows, transcripts, errored)
+    return PreparedSamples(rows, transcripts, errored, dictionary)
 
 
-def insert_prepared(conn: Connection, run_id: int, batch: PreparedSamples) -> tuple[int, int]:
+def insert_prepared(conn: Connection, run_id: int, batch: PreparedSamples, now: str | None = None) -> tuple[int, int]:
     """Insert a prepared batch; returns (count, errored).
 
     Row ids are assigned here (the caller holds the write lock: BEGIN IMMEDIATE), so samples and
-    transcripts go in with one executemany each.
+    transcripts go in with one executemany each. The batch's dictionary is stored first (once per
+    database: deduplicated by its SHA-256; `now` is its creation time).
     """
     if not batch.rows:
         return 0, 0
+    dict_id = None if batch.dictionary is None else codec.store_dictionary(conn, batch.dictionary, now)
     first = int(conn.execute("SELECT coalesce(max(id), 0) + 1 FROM eval_samples").fetchone()[0])
     conn.executemany(
         "INSERT INTO eval_samples (id, run_id, sample_id, epoch, score, has_error, total_time, working_time, "
         "input_tokens, output_tokens, total_tokens, scores, error, target, answer, input) "
         "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", [(first + i, run_id, *row) for i, row in enumerate(batch.rows)])
-    conn.executemany("INSERT INTO eval_transcripts (sample_pk, codec, raw_size, data) VALUES (?,?,?,?)",
-                     [(first + i, codec, size, data) for i, codec, size, data in batch.transcripts])
+    conn.executemany("INSERT INTO eval_transcripts (sample_pk, codec, raw_size, data, dict_id) VALUES (?,?,?,?,?)",
+                     [(first + i, name, size, data, dict_id if name == codec.DICT_CODEC else None)
+                      for i, name, size, data in batch.transcripts])
     return len(batch.rows), batch.errored
 
 
@@ -361,19 +359,15 @@ def get_sample(conn: Connection, sample_pk: int) -> SampleRow:
 
 
 def get_transcript(conn: Connection, sample_pk: int) -> dict[str, Any] | None:
-    r = conn.execute("SELECT codec, raw_size, data FROM eval_transcripts WHERE sample_pk = ?",
+    r = conn.execute("SELECT codec, raw_size, data, dict_id FROM eval_transcripts WHERE sample_pk = ?",
                      (sample_pk,)).fetchone()
     if r is None:
         return None
-    if r[0] != CODEC:
-        raise NotFound(f"Transcript of sample {sample_pk} uses an unknown codec {r[0]!r}.")
-    # A frame kept from an .eval member may not declare its size: the stored size (no member over
-    # 1 GiB is imported) bounds the output.
+    data = codec.decompress(conn, sample_pk, r[0], int(r[1]), r[2], r[3])
     try:
-        data = zstandard.ZstdDecompressor().decompress(r[2], max_output_size=min(max(int(r[1]), 1), 1 << 30))
-    except zstandard.ZstdError as exc:
+        value = json.loads(data.decode("utf-8"))
+    except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError are both ValueErrors
         raise StorageError(f"The stored transcript of sample {sample_pk} is damaged ({exc}).") from None
-    value = json.loads(data.decode("utf-8"))
     if not isinstance(value, dict):
         return {"value": value}
     if "id" in value and "epoch" in value:  # a whole Inspect sample stored as read: keep the transcript part

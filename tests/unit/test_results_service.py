@@ -355,9 +355,9 @@ def test_import_pipeline_prepares_on_the_reader_thread_and_stores_the_same(works
     threads: list[str] = []
     real = results_repo.prepare_samples
 
-    def spy(batch):
+    def spy(batch, dictionary=None):
         threads.append(threading.current_thread().name)
-        return real(batch)
+        return real(batch, dictionary)
 
     monkeypatch.setattr(results_repo, "prepare_samples", spy)
     monkeypatch.setattr(results, "BATCH", 1)
