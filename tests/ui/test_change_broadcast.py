@@ -78,3 +78,24 @@ def _recording(run, started: list[str]):  # type: ignore[no-untyped-def]
         return run(fn, *args, **kwargs)
 
     return wrapped
+
+
+def test_disabling_an_account_and_issuing_certificates_run_as_jobs(make_ctx, dialogs, qtbot, workstation) -> None:  # type: ignore[no-untyped-def]
+    """Both derive the administrator's keys from the passphrase (or sign with the CA): off the GUI thread."""
+    ctx = make_ctx("admin")
+    ctx.jobs = JobRunner(synchronous=False, slow_ms=60_000)
+    screen = UsersScreen(ctx)
+    qtbot.addWidget(screen)
+    started: list[str] = []
+    ctx.jobs.run = _recording(ctx.jobs.run, started)  # type: ignore[method-assign]
+    screen.select("reviewer2")
+    dialogs.passphrases = [workstation.passphrase("admin")]
+    screen.set_disabled(True)
+    assert started == ["Disabling reviewer2…"]
+    qtbot.waitUntil(lambda: not ctx.jobs.active, timeout=20_000)
+    assert screen.manage_status.text() == "'reviewer2' disabled."
+    assert next(a for a in users.list_users(ctx.session) if a.username == "reviewer2").disabled
+    screen.issue_certificates()
+    assert started[-1] == "Issuing certificates…"
+    qtbot.waitUntil(lambda: not ctx.jobs.active, timeout=20_000)
+    assert screen.manage_status.text().startswith(("Issued to", "Nothing issued"))

@@ -7,7 +7,7 @@ rule (verification first, partner register, releasability, media label, dissemin
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from app.model.errors import FrontierError
 from app.model.verification import PackageVerification, PdfVerification
 from app.services import sealing
+from app.services.session import Session
 from ui.banner import add_banners, window_marking
 from ui.context import UiContext
 
@@ -213,9 +214,10 @@ def partner_names(ctx: UiContext) -> list[str]:
         return []
 
 
-def seal(ctx: UiContext, request: SealRequest) -> str:
-    """Run the seal; the text to show. FrontierError propagates for the screen's one error path."""
-    out = sealing.seal_folder(ctx.session, request.folder, request.partners, request.destination, request.media)
+def seal(session: Session, request: SealRequest) -> str:
+    """Run the seal (a job: it verifies and encrypts the whole package); the text to show.
+    FrontierError propagates for the screen's one error path."""
+    out = sealing.seal_folder(session, request.folder, request.partners, request.destination, request.media)
     r = out.result
     lines = [f"Sealed package written to {r.path}", f"content {r.marking.banner()}, media {r.media.banner()}",
              f"{r.sha256}  {r.sealed_file}", *[f"sealed to {who}" for who in r.recipients],
@@ -223,10 +225,13 @@ def seal(ctx: UiContext, request: SealRequest) -> str:
     return "\n".join(lines)
 
 
-def open_sealed(ctx: UiContext, parent: QWidget, request: OpenRequest
-                ) -> tuple[Path, PdfVerification | PackageVerification] | None:
-    """Decrypt into the destination and verify against this workstation's trusted roots (audited as a
-    verification). None when the key's password was not given."""
+Opened = tuple[Path, PdfVerification | PackageVerification]
+
+
+def opener(ctx: UiContext, parent: QWidget, request: OpenRequest) -> Callable[[], Opened] | None:
+    """The key's password is asked here (GUI thread); the returned work decrypts into the destination
+    and verifies against this workstation's trusted roots (audited as a verification), for a job.
+    None when the password was not given."""
     from app.services import pki as pki_service
     from app.services import reports as report_service
 
@@ -235,7 +240,12 @@ def open_sealed(ctx: UiContext, parent: QWidget, request: OpenRequest
         password = ctx.ask_passphrase(parent, f"Password of the private key {request.key.name}")
         if password is None:
             return None
-    key = sealing.read_private_key(request.key, password)
-    cert = sealing.read_certificates(request.cert)[0]
-    folder = sealing.open_to_folder(request.sealed, key, cert, request.destination)
-    return folder, report_service.verify_path(folder, pki_service.trusted_roots(ctx.session), ctx.session)
+    session = ctx.session
+
+    def work() -> Opened:
+        key = sealing.read_private_key(request.key, password)
+        cert = sealing.read_certificates(request.cert)[0]
+        folder = sealing.open_to_folder(request.sealed, key, cert, request.destination)
+        return folder, report_service.verify_path(folder, pki_service.trusted_roots(session), session)
+
+    return work

@@ -32,6 +32,7 @@ from app.model.dissemination import DisseminationEntry, DisseminationKind, Filte
 from app.model.errors import FrontierError, ValidationError
 from app.services import dissemination, partners, receipts
 from app.services import recall as recall_service
+from app.services.recall import RecallNotice
 from ui import theme
 from ui.context import UiContext
 from ui.dialogs.printable_preview import MEDIA_LABELS, PrintablePreview, open_preview
@@ -296,12 +297,14 @@ class DisseminationScreen(QWidget):
         passphrase = self.ctx.ask_passphrase(self, "Your passphrase signs the recall notices")
         if passphrase is None:
             return
-        try:
-            notices = recall_service.recall(self.ctx.session, e.id, reason, Path(folder), self.media.currentText(),
-                                            passphrase)
-        except FrontierError as exc:
-            self.ctx.show_error(self, exc)
-            return
+        session, entry_id, media = self.ctx.session, e.id, self.media.currentText()
+        # The passphrase derivation, signing and sealing run off the GUI thread.
+        self.ctx.jobs.run(lambda _p, _c: recall_service.recall(session, entry_id, reason, Path(folder), media,
+                                                               passphrase),
+                          lambda notices: self._recalled(notices, folder), lambda exc: self.ctx.show_error(self, exc),
+                          label="Writing the recall notices…", parent=self, cancellable=False)
+
+    def _recalled(self, notices: list[RecallNotice], folder: str) -> None:
         unsealed = [n.partner for n in notices if not n.sealed]
         self.status.setText(
             f"Recall notices written to {folder} for {', '.join(n.partner for n in notices)} and recorded in the log."

@@ -575,12 +575,10 @@ class ReportScreen(QWidget):
         request = self.choose_seal(self, sealed_ui.partner_names(self.ctx), MEDIA_LABELS, folder)
         if request is None:
             return
-        try:
-            text = sealed_ui.seal(self.ctx, request)
-        except FrontierError as exc:
-            self.ctx.show_error(self, exc)
-            return
-        self.results.setPlainText(text)
+        session = self.ctx.session
+        self.ctx.jobs.run(lambda _p, _c: sealed_ui.seal(session, request), self.results.setPlainText,
+                          lambda exc: self.ctx.show_error(self, exc), label="Sealing the package…", parent=self,
+                          cancellable=False)
 
     def open_sealed(self) -> None:
         """Decrypt a sealed package from a partner or another workstation and verify what it holds."""
@@ -588,12 +586,16 @@ class ReportScreen(QWidget):
         if request is None:
             return
         try:
-            opened = sealed_ui.open_sealed(self.ctx, self, request)
+            work = sealed_ui.opener(self.ctx, self, request)
         except FrontierError as exc:
             self.ctx.show_error(self, exc)
             return
-        if opened is None:
+        if work is None:
             return
+        self.ctx.jobs.run(lambda _p, _c: work(), self._opened, lambda exc: self.ctx.show_error(self, exc),
+                          label="Opening the sealed package…", parent=self, cancellable=False)
+
+    def _opened(self, opened: sealed_ui.Opened) -> None:
         folder, result = opened
         self._show_verification(result)
         self.results.setPlainText(f"Opened into {folder}\n" + self.results.toPlainText())

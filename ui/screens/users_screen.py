@@ -253,16 +253,18 @@ class UsersScreen(QWidget):
             self, f"Enter your passphrase to {'disable' if disabled else 'enable'} '{account.username}'.")
         if admin_pass is None:
             return
-        try:
-            users.set_disabled(self.ctx.session, account.username, disabled, admin_pass,
-                               None if disabled else self.reset_passphrase.text())
-        except FrontierError as exc:
-            _say(self.manage_status, str(exc), False)
-            return
+        session, username = self.ctx.session, account.username
+        first = None if disabled else self.reset_passphrase.text()
+        verb = "disabled" if disabled else "enabled"
+        self._job(lambda: users.set_disabled(session, username, disabled, admin_pass, first),
+                  lambda _r: self._was_set(username, verb), self.manage_status, f"Not {verb}",
+                  f"{'Disabling' if disabled else 'Enabling'} {username}…")
+
+    def _was_set(self, username: str, verb: str) -> None:
         self.reset_passphrase.clear()
-        _say(self.manage_status, f"'{account.username}' {'disabled' if disabled else 'enabled'}.", True)
+        _say(self.manage_status, f"'{username}' {verb}.", True)
         self.refresh()
-        self.select(account.username)
+        self.select(username)
 
     @Slot()
     def reset(self) -> None:
@@ -289,19 +291,23 @@ class UsersScreen(QWidget):
         proof needs the fingerprint the selected person reads from their own screen."""
         account = self.selected()
         confirmed = self.confirm_key.text().strip()
-        try:
-            if confirmed and account is not None:
-                admin_pass = self.ctx.ask_passphrase(
-                    self, f"Enter your passphrase to certify {account.username}'s key.")
-                if admin_pass is None:
-                    return
-                pki.reissue_certificate(self.ctx.session, account.username, admin_pass, confirmed)
-                issued = [account.username]
-            else:
-                issued = pki.issue_pending(self.ctx.session)
-        except FrontierError as exc:
-            _say(self.manage_status, f"Not issued — {exc}", False)
-            return
+        session = self.ctx.session
+        if confirmed and account is not None:
+            admin_pass = self.ctx.ask_passphrase(self, f"Enter your passphrase to certify {account.username}'s key.")
+            if admin_pass is None:
+                return
+            username = account.username
+
+            def work() -> list[str]:
+                pki.reissue_certificate(session, username, admin_pass, confirmed)
+                return [username]
+        else:
+            def work() -> list[str]:
+                return pki.issue_pending(session)
+        self._job(work, self._issued, self.manage_status, "Not issued", "Issuing certificates…")
+
+    def _issued(self, result: object) -> None:
+        issued = [str(u) for u in result] if isinstance(result, list) else []
         self.confirm_key.clear()
         left = [p.username for p in pki.pending_requests(self.ctx.session)]
         _say(self.manage_status, (f"Issued to {', '.join(issued)}." if issued else "Nothing issued.")
