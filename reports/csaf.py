@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from app.model.csaf_publisher import Publisher
 from app.model.vulnerabilities import (
     NO_REMEDIATION,
     UNSPECIFIED_PRODUCT,
@@ -36,13 +37,6 @@ TLP_URL = "https://www.first.org/tlp/"
 _TLP_20 = {Tlp.CLEAR: "WHITE", Tlp.GREEN: "GREEN", Tlp.AMBER: "AMBER", Tlp.AMBER_STRICT: "AMBER", Tlp.RED: "RED"}
 # CSAF 2.0 has fewer remediation categories than 2.1.
 _REMEDIATION_20 = {"fix_planned": "none_available", "optional_patch": "vendor_fix"}
-
-
-@dataclass(frozen=True)
-class Publisher:
-    name: str
-    namespace: str  # a URI naming the publisher, e.g. https://clearinghouse.example.gov
-    category: str = "coordinator"
 
 
 @dataclass(frozen=True)

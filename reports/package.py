@@ -17,13 +17,13 @@ import os
 import re
 import shutil
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 from app.foundation.files import fsync_file, write_new_file
 from app.foundation.oserrors import is_full, os_error_problem
 from app.model.errors import FrontierError, ValidationError
 from app.model.markings import Marking
+from app.model.package_result import PackageResult
 
 MANIFEST = "SHA256SUMS"
 MANIFEST_SIG = "SHA256SUMS.p7s"
@@ -37,14 +37,6 @@ SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
 class ExportError(FrontierError):
     """Writing the package failed; nothing was left at the destination."""
-
-
-@dataclass(frozen=True)
-class PackageResult:
-    path: Path
-    files: dict[str, str]  # name -> sha256 (manifest entries)
-    marking: Marking
-    media: Marking
 
 
 def manifest_text(files: Mapping[str, bytes]) -> bytes:

@@ -27,7 +27,6 @@ import hashlib
 import io
 import tarfile
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -36,6 +35,7 @@ from cryptography.hazmat.primitives import serialization
 
 from app.model.errors import FrontierError
 from app.model.markings import Marking
+from app.model.package_result import SealedResult
 from reports import cms_seal
 from reports.cms_seal import SealError
 from reports.package import MARKING_FILE, SAFE_NAME, check_media, write_folder
@@ -43,16 +43,6 @@ from reports.package import MARKING_FILE, SAFE_NAME, check_media, write_folder
 SEALED_SUFFIX = ".sealed"
 RECIPIENTS_FILE = "RECIPIENTS.txt"
 MAX_MEMBERS = 1000
-
-
-@dataclass(frozen=True)
-class SealedResult:
-    path: Path  # the NAME.sealed folder
-    sealed_file: str  # NAME.p7m
-    sha256: str  # of NAME.p7m, as written
-    recipients: list[str]  # "subject (SHA-256 fingerprint)" per certificate
-    marking: Marking
-    media: Marking
 
 
 def package_tar(name: str, files: Mapping[str, bytes], mtime: int = 0) -> bytes:

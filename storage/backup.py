@@ -23,7 +23,7 @@ import re
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,13 +33,13 @@ from app.foundation.files import fsync_file, write_new_file
 from app.foundation.files import sha256_file as digest_and_size
 from app.foundation.oserrors import os_error_problem
 from app.model.audit import ChainVerification
+from app.model.backup import BackupMeta, BackupRecord
 from app.model.errors import Cancelled, IntegrityError, StorageError
 from storage import audit as audit_log
 from storage.atomic import fsync_dir
 from storage.db import Database
 from storage.keys import KeyHeader
 
-FORMAT = 1
 PREFIX = "frontier-backup-"
 PARTIAL_PREFIX = ".frontier-backup-"
 PARTIAL_SUFFIX = ".partial"
@@ -59,44 +59,6 @@ _STALE_PARTIAL_SECONDS = 3600
 
 Progress = Callable[[int, int, str], None]
 CancelCheck = Callable[[], bool]
-
-
-@dataclass(frozen=True)
-class BackupMeta:
-    format: int
-    db_id: str
-    workstation_name: str
-    created_at: str
-    created_by: str
-    schema_version: int
-    audit_seq: int
-    audit_hash: str
-    ca_fingerprint: str
-    db_bytes: int
-    app_version: str
-
-    def to_json(self) -> bytes:
-        return json.dumps(asdict(self), indent=1, sort_keys=True).encode()
-
-    @classmethod
-    def from_json(cls, raw: bytes, where: str) -> BackupMeta:
-        try:
-            data = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
-            raise IntegrityError(f"{where}: not readable JSON") from None
-        if not isinstance(data, dict):
-            raise IntegrityError(f"{where}: expected a JSON object")
-        values: dict[str, Any] = {}
-        for f in fields(cls):
-            value = data.get(f.name)
-            want = int if f.type in ("int", int) else str
-            if not isinstance(value, want) or isinstance(value, bool):
-                raise IntegrityError(f"{where}: field '{f.name}' is missing or not {want.__name__}")
-            values[f.name] = value
-        meta = cls(**values)
-        if meta.format != FORMAT:
-            raise IntegrityError(f"{where}: backup format {meta.format}; this version reads format {FORMAT}")
-        return meta
 
 
 @dataclass(frozen=True)
@@ -402,16 +364,6 @@ def install(contents: BackupContents, target: Path) -> None:
 
 
 # -- history (from the audit trail: no table of its own, so it can never disagree with it) --------
-
-
-@dataclass(frozen=True)
-class BackupRecord:
-    ts: str
-    actor: str
-    action: str  # backup.create | backup.verify | backup.failed | backup.restore
-    folder: str
-    ok: bool
-    contents_checked: bool
 
 
 def _record(row: Any) -> BackupRecord:

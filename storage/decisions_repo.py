@@ -5,25 +5,10 @@ the actor's certified personal key before a decision counts."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+from app.model.decision_record import StoredDecision
 from storage.db import Connection
-
-
-@dataclass(frozen=True)
-class StoredDecision:
-    id: int
-    kind: str
-    object_type: str
-    object_id: str
-    actor: str
-    ts: str
-    content: str
-    digest: str
-    key_fingerprint: str
-    signature: bytes
-
 
 _COLS = "id, kind, object_type, object_id, actor, ts, content, digest, key_fingerprint, signature"
 

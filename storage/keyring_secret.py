@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import base64
 import secrets
-from dataclasses import dataclass
 
 import keyring
 import keyring.backend
 import keyring.errors
 
 from app.model.errors import StorageError
+from app.model.keyring_status import KeyringStatus
 
 SERVICE = "frontier-review-workstation"
 # The OS stores keyring ships. Anything else (keyrings.alt's files, a backend dropped into the
@@ -25,13 +25,6 @@ TRUSTED_MODULE_PREFIXES: tuple[str, ...] = (
     "keyring.backends.SecretService", "keyring.backends.libsecret", "keyring.backends.kwallet",
     "keyring.backends.macOS", "keyring.backends.Windows",
 )
-
-
-@dataclass(frozen=True)
-class KeyringStatus:
-    trusted: bool
-    backend: str
-    reason: str
 
 
 def _backend_name(backend: keyring.backend.KeyringBackend) -> str:

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 
 from app.model.markings import Marking
-from app.model.narrative import Confidence, KeyJudgment, Narrative
+from app.model.narrative import Confidence, KeyJudgment, Narrative, NarrativeComment
 from storage.db import Connection
 
 PARTS = ("bottom_line", "judgments", "recommendations")
@@ -17,22 +17,6 @@ class StoredNarrative:
     narrative: Narrative
     updated_by: str
     updated_at: str
-
-
-@dataclass(frozen=True)
-class NarrativeComment:
-    id: int
-    part: str
-    action: str  # comment | return
-    comment: str
-    author: str
-    created_at: str
-    resolved_by: str
-    resolved_at: str
-
-    @property
-    def open_return(self) -> bool:
-        return self.action == "return" and not self.resolved_at
 
 
 def get(conn: Connection, submission_id: int) -> StoredNarrative | None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.model.errors import NotFound, ValidationError
+from app.model.trusted_root import StoredRoot
 from storage.db import Connection
 
 
@@ -42,18 +43,6 @@ class StoredIdentity:
     created_at: str
     created_by: str
     legacy_key: bool = False  # its private key once lived under the shared data key
-
-
-@dataclass(frozen=True)
-class StoredRoot:
-    id: int
-    fingerprint: str
-    subject: str
-    origin: str  # workstation | imported
-    cert_der: bytes
-    added_by: str
-    added_at: str
-    removed_at: str | None
 
 
 # -- CA ----------------------------------------------------------------------------------------

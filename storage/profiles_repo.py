@@ -2,28 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from app.model.errors import NotFound
+from app.model.report_profile import StoredProfile
 from storage.db import Connection
 
 _COLS = "id, profile_id, version, name, sha256, content, signature, signer, imported_by, imported_at, active"
-
-
-@dataclass(frozen=True)
-class StoredProfile:
-    pk: int
-    profile_id: str
-    version: int
-    name: str
-    sha256: str
-    content: bytes
-    signature: bytes
-    signer: str
-    imported_by: str
-    imported_at: str
-    active: bool
 
 
 def _row(r: Any) -> StoredProfile:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.model.assignment import Assignment
+from app.model.discussion import Comment
 from app.model.errors import NotFound
 from app.model.markings import Marking
 from storage.db import Connection
@@ -150,18 +151,6 @@ def assigned_submissions(conn: Connection, username: str) -> list[int]:
 
 
 # -- discussion --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Comment:
-    id: int
-    submission_id: int | None
-    target_type: str
-    target_id: str
-    body: str
-    marking: Marking
-    author: str
-    created_at: str
 
 
 _C_COLS = "id, submission_id, target_type, target_id, body, marking, author, created_at"

@@ -9,6 +9,7 @@ from pathlib import Path
 from app.commands.banners import banner_lines
 from app.commands.common import print_table, signed_in
 from app.commands.printables import add_export_pdf
+from app.model.csaf_publisher import Publisher
 from app.model.errors import ValidationError
 from app.model.markings import UNCLASSIFIED, Marking
 from app.model.printable import DocumentKind
@@ -30,7 +31,6 @@ from app.model.vulnerabilities import (
 from app.services import csaf_exchange, csaf_merge, csaf_sharing, submissions
 from app.services import vulnerabilities as vs
 from app.services.csaf_merge import ActionKind, ImportPreview
-from reports.csaf import Publisher
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -129,3 +129,19 @@ class Narrative:
             if len(j.text) > MAX_TEXT:
                 raise ValidationError(f"key judgment {n}", f"must be at most {MAX_TEXT:,} characters")
         return self
+
+
+@dataclass(frozen=True)
+class NarrativeComment:
+    id: int
+    part: str
+    action: str  # comment | return
+    comment: str
+    author: str
+    created_at: str
+    resolved_by: str
+    resolved_at: str
+
+    @property
+    def open_return(self) -> bool:
+        return self.action == "return" and not self.resolved_at

@@ -151,3 +151,18 @@ def parse(data: bytes, source: str) -> ReportProfile:
         header_text=_text(doc, "header_text", source), footer_text=_text(doc, "footer_text", source),
         logo_jpeg=logo, sha256=hashlib.sha256(data).hexdigest(),
     )
+
+
+@dataclass(frozen=True)
+class StoredProfile:
+    pk: int
+    profile_id: str
+    version: int
+    name: str
+    sha256: str
+    content: bytes
+    signature: bytes
+    signer: str
+    imported_by: str
+    imported_at: str
+    active: bool

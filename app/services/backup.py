@@ -22,6 +22,7 @@ from cryptography import x509
 
 from app import __version__
 from app.model.accounts import DEFAULT_POLICY, Permission
+from app.model.backup import FORMAT, BackupMeta, BackupRecord
 from app.model.errors import AuthError, FrontierError, IntegrityError, StorageError, ValidationError
 from app.model.markings import Marking
 from app.model.verification import SignerInfo
@@ -94,7 +95,7 @@ def normalise_fingerprint(text: str) -> str:
 @dataclass(frozen=True)
 class BackupResult:
     folder: Path
-    meta: store.BackupMeta
+    meta: BackupMeta
     verified: bool
     problems: list[str]
     signer: str
@@ -105,7 +106,7 @@ class VerifyReport:
     path: Path
     ok: bool
     problems: list[str]
-    meta: store.BackupMeta | None = None
+    meta: BackupMeta | None = None
     signer: str = ""
     ca_fingerprint: str = ""
     ca_trusted: bool = False
@@ -124,7 +125,7 @@ class VerifyReport:
 @dataclass(frozen=True)
 class RestoreResult:
     data_dir: Path
-    meta: store.BackupMeta
+    meta: BackupMeta
     signer: str
     ca_fingerprint: str
     trusted_explicitly: bool
@@ -180,8 +181,8 @@ def create(session: Session, dest: Path, passphrase: str, progress: Progress | N
     header = KeyHeader.load(session.header_path)
     ca_fp = pki.fingerprint(signer.ca_cert)
 
-    def make_meta(version: int, head: tuple[int, str], size: int) -> store.BackupMeta:
-        return store.BackupMeta(store.FORMAT, header.db_id, session.settings.workstation_name, session.now(),
+    def make_meta(version: int, head: tuple[int, str], size: int) -> BackupMeta:
+        return BackupMeta(FORMAT, header.db_id, session.settings.workstation_name, session.now(),
                                 session.account.username, version, head[0], head[1], ca_fp, size, __version__)
 
     try:
@@ -268,7 +269,7 @@ def backup_status(session: Session) -> tuple[str | None, bool]:
     return last, age.total_seconds() > session.settings.backup_reminder_days * 86400
 
 
-def history(session: Session, limit: int = 20) -> list[store.BackupRecord]:
+def history(session: Session, limit: int = 20) -> list[BackupRecord]:
     session.require(Permission.BACKUP)
     return store.history(session.db.conn, limit)
 

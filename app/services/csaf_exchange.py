@@ -14,6 +14,7 @@ from typing import Any
 
 from app import __version__
 from app.model.accounts import Permission
+from app.model.csaf_publisher import Publisher
 from app.model.errors import Cancelled, IntegrityError, ValidationError
 from app.model.markings import Marking, rollup
 from app.model.vulnerabilities import EXCHANGED_FIELDS, ExchangeState, Vulnerability
@@ -38,11 +39,11 @@ class ExportResult:
     overridden: tuple[str, ...] = ()  # entries that went only by a lead's override of embargo or TLP
 
 
-def default_publisher(session: Session) -> csaf_report.Publisher:
+def default_publisher(session: Session) -> Publisher:
     name = session.settings.workstation_name or "Review workstation"
     slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "workstation"
     # .invalid (RFC 2606) never resolves: the namespace only names the issuer.
-    return csaf_report.Publisher(f"AI Cybersecurity Clearinghouse ({name})", f"https://{slug}.clearinghouse.invalid")
+    return Publisher(f"AI Cybersecurity Clearinghouse ({name})", f"https://{slug}.clearinghouse.invalid")
 
 
 def _revision_summary(state: ExchangeState, now_values: dict[str, Any]) -> str:
@@ -55,7 +56,7 @@ def _revision_summary(state: ExchangeState, now_values: dict[str, Any]) -> str:
 _Plan = tuple[Vulnerability, dict[str, Any], ExchangeState]
 
 
-def _build_advisories(session: Session, conn: Any, vuln_ids: Sequence[str], publisher: csaf_report.Publisher,
+def _build_advisories(session: Session, conn: Any, vuln_ids: Sequence[str], publisher: Publisher,
                       now: str, media_marking: Marking | None, progress: Progress | None,
                       cancel: CancelCheck | None) -> list[_Plan]:
     """Validated CSAF documents and the exchange state each export leaves behind (nothing written)."""
@@ -97,7 +98,7 @@ def _build_advisories(session: Session, conn: Any, vuln_ids: Sequence[str], publ
 
 
 def _record_export(session: Session, conn: Any, plans: list[_Plan], now: str, where: str,
-                   publisher: csaf_report.Publisher, media_marking: Marking | None) -> dict[str, str]:
+                   publisher: Publisher, media_marking: Marking | None) -> dict[str, str]:
     versions: dict[str, str] = {}
     for v, doc, state in plans:
         name = csaf_report.filename(state.tracking_id)
@@ -121,7 +122,7 @@ def _shipped(plans: list[_Plan], names: Sequence[str]) -> list[csaf_sharing.Ship
 
 
 def export_csaf(session: Session, vuln_ids: Sequence[str], folder: Path,
-                publisher: csaf_report.Publisher | None = None, media_marking: Marking | None = None,
+                publisher: Publisher | None = None, media_marking: Marking | None = None,
                 progress: Progress | None = None, cancel: CancelCheck | None = None, *, recipient: str | int,
                 override_reason: str = "") -> ExportResult:
     """Write one validated CSAF advisory per vulnerability into `folder` (atomically, per file), for
@@ -158,7 +159,7 @@ def export_csaf(session: Session, vuln_ids: Sequence[str], folder: Path,
 
 
 def export_csaf_package(session: Session, vuln_ids: Sequence[str], destination: Path, media_label: str,
-                        passphrase: str, pin: str | None = None, publisher: csaf_report.Publisher | None = None,
+                        passphrase: str, pin: str | None = None, publisher: Publisher | None = None,
                         progress: Progress | None = None, cancel: CancelCheck | None = None, *,
                         recipient: str | int, override_reason: str = "") -> ExportResult:
     """CSAF advisories in the reports' signed-manifest package (SHA256SUMS + SHA256SUMS.p7s + ca.pem),

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from app.model.accounts import Permission, Role
+from app.model.csaf_recipients import RecipientRow
 from app.model.dissemination import DisseminationKind
 from app.model.errors import PermissionDenied, ValidationError
 from app.model.markings import UNCLASSIFIED, Marking
@@ -30,7 +31,6 @@ from app.services import decisions, dissemination, partners
 from app.services.session import Session
 from storage import csaf_recipients_repo as repo
 from storage import decisions_repo, submissions_repo, vulns_repo
-from storage.csaf_recipients_repo import RecipientRow
 from storage.db import Connection
 
 SHARE, OVERRIDE = "csaf.share", "csaf.share_override"

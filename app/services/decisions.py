@@ -20,11 +20,11 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from app.model.accounts import Role
+from app.model.decision_record import StoredDecision
 from app.model.errors import IntegrityError, PermissionDenied
 from reports import pki
 from storage import decisions_repo, identity_repo, pki_repo
 from storage.db import Connection
-from storage.decisions_repo import StoredDecision
 
 ACCOUNT_KINDS = ("workstation.init", "workstation.migrate", "account.create", "account.attest", "account.disable",
                  "account.enable", "account.passphrase_reset")

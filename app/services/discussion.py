@@ -11,6 +11,7 @@ Targets are named the same way in the UI and the CLI:
 from __future__ import annotations
 
 from app.model.accounts import Permission
+from app.model.discussion import Comment
 from app.model.errors import NotFound, ValidationError
 from app.model.markings import UNCLASSIFIED, Marking, rollup
 from app.model.workflow import Act
@@ -18,7 +19,6 @@ from app.services import workflow
 from app.services.session import Session
 from storage import assessment_repo, workflow_repo
 from storage.db import Connection
-from storage.workflow_repo import Comment
 
 TARGETS = ("item", "finding", "vulnerability", "determination")
 MAX_COMMENT = 20_000

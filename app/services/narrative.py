@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from app.model.accounts import Permission
 from app.model.checklist import State
 from app.model.errors import PermissionDenied, ValidationError
-from app.model.narrative import Narrative
+from app.model.narrative import Narrative, NarrativeComment
 from app.services.session import Session
 from storage import assessment_repo, submissions_repo
 from storage import narrative_repo as repo
-from storage.narrative_repo import PARTS, NarrativeComment
+from storage.narrative_repo import PARTS
 
 PART_LABELS = {"bottom_line": "Bottom line", "judgments": "Key judgments", "recommendations": "Recommendations"}
 MAX_COMMENT = 4000

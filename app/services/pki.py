@@ -17,6 +17,7 @@ from cryptography import x509
 
 from app.model.accounts import Account, Permission, Role
 from app.model.errors import IngestError, IntegrityError, NotFound, PermissionDenied, ValidationError
+from app.model.trusted_root import StoredRoot
 from app.services.session import Session
 from reports import pki
 from storage import accounts as accounts_repo
@@ -347,12 +348,12 @@ def trusted_roots(session: Session) -> list[x509.Certificate]:
     return out
 
 
-def list_trusted_roots(session: Session) -> list[pki_repo.StoredRoot]:
+def list_trusted_roots(session: Session) -> list[StoredRoot]:
     session.require(Permission.VIEW_CONTENT)
     return pki_repo.roots(session.db.conn)
 
 
-def import_trusted_root(session: Session, path: Path, passphrase: str) -> pki_repo.StoredRoot:
+def import_trusted_root(session: Session, path: Path, passphrase: str) -> StoredRoot:
     """Admin only, audited, signed: trust another CA (agency PKI, or a peer workstation's CA)."""
     from app.services import decisions
 

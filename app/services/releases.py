@@ -33,6 +33,7 @@ from app.model import release as release_model
 from app.model.accounts import Permission, Role
 from app.model.errors import IntegrityError, PermissionDenied, ValidationError
 from app.model.markings import Marking
+from app.model.package_result import SealedResult
 from app.model.partners import Partner, withholding
 from app.model.release import Line
 from app.model.release_record import StoredRelease
@@ -43,7 +44,7 @@ from app.services.session import Session
 from reports import findings_json, marking_lint
 from reports.package import FINDINGS_FILE, MANIFEST, PDF_FILE, signed_content
 from reports.pdf import build_pdf
-from reports.sealed_package import SealedResult, write_sealed_package
+from reports.sealed_package import write_sealed_package
 from reports.signing import lead_request, reviewer_request
 from storage import releases_repo as repo
 from storage import submissions_repo

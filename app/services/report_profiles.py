@@ -11,11 +11,10 @@ from pathlib import Path
 
 from app.model.accounts import Permission
 from app.model.errors import ValidationError
-from app.model.report_profile import DEFAULT_PROFILE, ReportProfile, parse
+from app.model.report_profile import DEFAULT_PROFILE, ReportProfile, StoredProfile, parse
 from app.services.session import Session
 from app.services.signed_import import read_signed, signature_path, verify_stored
 from storage import profiles_repo as repo
-from storage.profiles_repo import StoredProfile
 
 MAX_BYTES = 1 << 20
 WHAT = "report profile"

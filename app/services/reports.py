@@ -18,6 +18,7 @@ from cryptography import x509
 from app.model.accounts import Permission, Role
 from app.model.errors import IntegrityError, NotFound, PermissionDenied, ValidationError
 from app.model.markings import Marking
+from app.model.package_result import PackageResult
 from app.model.report import (
     ReportInput,
 )
@@ -29,7 +30,7 @@ from app.services import pki as pki_service
 from app.services.report_assembly import assemble
 from app.services.session import Session
 from reports import findings_json, marking_lint, oscal, pki
-from reports.package import FINDINGS_FILE, OSCAL_FILE, PDF_FILE, PackageResult, write_package
+from reports.package import FINDINGS_FILE, OSCAL_FILE, PDF_FILE, write_package
 from reports.pdf import build_pdf
 from reports.signing import SignatureRequest, lead_request, reviewer_request, sign_pdf, software_signer, token_signer
 from reports.verify import (

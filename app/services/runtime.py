@@ -54,10 +54,11 @@ class ChangeSet:
         """Submissions whose state this write changed (their pages, stage and queues refresh)."""
         return {c.submission_id for c in self.changes if c.submission_id is not None}
 
-    @staticmethod
-    def since(conn: Connection, seq: int) -> ChangeSet:
-        rows = conn.execute(_CHANGES_SQL, (seq,)).fetchall()
-        return ChangeSet(tuple(Change(str(a), str(t), str(i), _int(sub)) for a, t, i, sub in rows))
+
+def changes_since(conn: Connection, seq: int) -> ChangeSet:
+    """What the audit events after `seq` changed (a function, so ChangeSet hands the UI no Connection)."""
+    rows = conn.execute(_CHANGES_SQL, (seq,)).fetchall()
+    return ChangeSet(tuple(Change(str(a), str(t), str(i), _int(sub)) for a, t, i, sub in rows))
 
 
 Listener = Callable[[ChangeSet], None]

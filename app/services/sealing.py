@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives import serialization
 from app.model.accounts import Permission
 from app.model.errors import IntegrityError, ValidationError
 from app.model.markings import Marking
+from app.model.package_result import SealedResult
 from app.model.verification import PackageVerification
 from app.services import egress
 from app.services import pki as pki_service
@@ -32,7 +33,6 @@ from app.services.session import Session
 from reports import cms_seal, pki
 from reports.package import MANIFEST, MARKING_FILE, write_folder
 from reports.sealed_package import (
-    SealedResult,
     find_sealed_file,
     open_sealed_package,
     read_package_folder,

@@ -14,7 +14,7 @@ from app.model.accounts import Account, Permission
 from app.model.audit import AuditEvent
 from app.model.errors import AuthError, LockedOutError, PermissionDenied, StorageError
 from app.model.settings import Settings
-from app.services.runtime import ChangeSet, Runtime
+from app.services.runtime import ChangeSet, Runtime, changes_since
 from app.services.seen_heads import signed_record
 from storage import audit as audit_log
 from storage import settings_repo
@@ -99,7 +99,7 @@ class Session:
             before = audit_log.head(conn)[0]
             yield conn
             head = audit_log.head(conn)
-            changes = ChangeSet.since(conn, before) if head[0] > before else ChangeSet(())
+            changes = changes_since(conn, before) if head[0] > before else ChangeSet(())
             extends = self._extends_recorded_head(conn)
         if extends:
             self._record_head(head)

@@ -20,6 +20,7 @@ from app.model.errors import (
     StorageError,
     ValidationError,
 )
+from app.model.keyring_status import KeyringStatus
 from app.model.markings import Marking, parse_declassify_on
 from app.model.settings import Settings
 from app.services import decisions, identity, integrity, pki, revocation
@@ -65,7 +66,7 @@ class SetupResult:
     session: Session
 
 
-def keyring_status() -> keyring_secret.KeyringStatus:
+def keyring_status() -> KeyringStatus:
     return keyring_secret.status()
 
 
