@@ -7,8 +7,9 @@ import io
 
 from pypdf import PdfReader
 
+from app.model.printable import PrintableInput
 from app.model.report import ReportInput
-from app.model.report_markings import lint
+from app.model.report_markings import lint, lint_printable
 
 
 def pdf_text(data: bytes) -> str:
@@ -18,3 +19,7 @@ def pdf_text(data: bytes) -> str:
 
 def lint_pdf(report: ReportInput, data: bytes) -> list[str]:
     return lint(report, pdf_text(data))
+
+
+def lint_printable_pdf(doc: PrintableInput, data: bytes) -> list[str]:
+    return lint_printable(doc, pdf_text(data))

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable
 
 from app.model.markings import Marking, rollup
+from app.model.printable import PrintableInput
 from app.model.report import CoverageDetermination, ReportInput
 
 
@@ -57,6 +58,7 @@ def findings_summary_marking(r: ReportInput) -> Marking:
 
 _PORTION = re.compile(r"\((?:U|CUI|C|S|TS|//[A-Z]{3,4}(?: [A-Z]{3,4})* (?:U|C|S|TS))(?://[^()]*?)?\)")
 _MIN_VALUE = 4  # shorter strings (e.g. "0.5", "Yes") are too common to attribute to one source
+_LONG_TEXT = 40  # free text is matched by its opening words (about 40 characters)
 
 
 def _value_texts(value: float) -> set[str]:
@@ -84,6 +86,35 @@ def sensitive_values(r: ReportInput) -> list[tuple[str, Marking, str]]:
     return out
 
 
+def printable_values(doc: PrintableInput) -> list[tuple[str, Marking, str]]:
+    """Values a lower portion of a printed document must not quote: finding and vulnerability titles
+    (also those a finding links), checklist justifications."""
+    out: list[tuple[str, Marking, str]] = []
+    for f in doc.findings:
+        if len(f.title.strip()) >= _MIN_VALUE:
+            out.append((f.title.strip(), f.marking, f"finding {f.id}"))
+        out += [(v.title.strip(), v.marking, f"vulnerability {v.id}") for v in f.vulnerabilities
+                if len(v.title.strip()) >= _MIN_VALUE]
+    for v in doc.vulnerabilities:
+        if len(v.title.strip()) >= _MIN_VALUE:
+            out.append((v.title.strip(), v.marking, f"vulnerability {v.id}"))
+    for section in doc.checklist:
+        for item in section.items:
+            if len(item.justification.strip()) >= _LONG_TEXT:
+                out.append((_opening(item.justification), item.marking, f"checklist item {item.id}"))
+    return out
+
+
+def _opening(text: str) -> str:
+    """The first whole words of `text`, at least _LONG_TEXT characters (whitespace as one space)."""
+    words: list[str] = []
+    for word in text.split():
+        words.append(word)
+        if len(" ".join(words)) >= _LONG_TEXT:
+            break
+    return " ".join(words)
+
+
 def portions(text: str) -> list[tuple[Marking, str]]:
     """Split extracted report text into (portion marking, portion text) in reading order."""
     found: list[tuple[Marking, int, int]] = []
@@ -106,7 +137,17 @@ def _contains(haystack: str, needle: str) -> bool:
 
 def lint(r: ReportInput, text: str) -> list[str]:
     """Problems: portions of the built report that quote a value from a higher-marked source."""
-    values = sensitive_values(r)
+    return lint_values(sensitive_values(r), text)
+
+
+def lint_printable(doc: PrintableInput, text: str) -> list[str]:
+    """The same check over a printed register or checklist (app.model.printable)."""
+    return lint_values(printable_values(doc), text)
+
+
+def lint_values(values: list[tuple[str, Marking, str]], text: str) -> list[str]:
+    """Portions of `text` that quote one of `values` (text, its source's marking, where from) while
+    marked lower than that source."""
     problems = []
     for marking, body in portions(text):
         for value, source, where in values:

@@ -18,12 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from app.model.accounts import Permission
+from app.model.errors import ValidationError
 from app.model.markings import UNCLASSIFIED, Marking, rollup
 from app.model.printable import DocumentKind, PrintableInput
 from app.model.report import VulnerabilityRow
 from app.model.vulnerabilities import Filters, Vulnerability
 from app.services import egress, printers, report_assembly
 from app.services.session import Session
+from reports import marking_lint
 from reports.pdf_printable import build_printable
 from storage import submissions_repo
 from storage.atomic import atomic_write
@@ -54,7 +56,13 @@ def _build(session: Session, kind: DocumentKind, title: str, title_marking: Mark
                          f"{session.account.display_name} ({session.account.username})", **content)
     overall = doc.overall_marking()
     blocks = report_assembly.authority_blocks(overall, list(doc.portion_markings()), session.settings)
-    built = build_printable(dataclasses.replace(doc, **blocks))
+    doc = dataclasses.replace(doc, **blocks)
+    built = build_printable(doc)
+    # As for the report: read the printed text back; a portion quoting a higher-marked value is refused.
+    problems = marking_lint.lint_printable_pdf(doc, built.data)
+    if problems:
+        raise ValidationError("document markings", f"the {kind.label.lower()} would quote marked information in a "
+                              "lower portion, so it was not printed: " + "; ".join(problems[:5]))
     return Printable(kind, title, reference, built.data, built.pages, built.marking, built.sha256, subject)
 
 

@@ -141,3 +141,37 @@ def test_cli_export_pdf(workstation, reviewed, monkeypatch, capsys, tmp_path) ->
         assert code == 0, printed.err
         assert f"marked {SNF}) written to" in printed.out and out.read_bytes().startswith(b"%PDF")
         assert_banners_on_every_page(pages_text(out.read_bytes(), tmp_path), SNF)
+
+
+def test_a_printed_portion_quoting_a_higher_marked_value_is_found_and_the_document_refused(workstation, reviewed,  # type: ignore[no-untyped-def]
+                                                                                         monkeypatch) -> None:
+    """The marking lint reads the printed text back, as for the report: a lower portion (here an
+    UNCLASSIFIED fact line under the title) that quotes a SECRET finding's title is named, and the
+    service refuses to hand out such a document."""
+    from datetime import UTC, datetime
+
+    from app.model.findings import Severity
+    from app.model.printable import DocumentKind, PrintableInput
+    from app.model.report import ReportFinding
+    from reports.marking_lint import lint_printable_pdf
+    from reports.pdf_printable import build_printable
+
+    secret = Marking.parse("SECRET//NOFORN")
+    finding = ReportFinding("F-001", "Exfiltration through the sandbox escape", "details", Severity.HIGH,
+                            marking=secret)
+    doc = PrintableInput(DocumentKind.FINDINGS, "Findings register: test", Marking.parse("UNCLASSIFIED"),
+                         "FRW-T-1", datetime(2026, 11, 20, tzinfo=UTC), "ws", "lead", findings=(finding,))
+    assert lint_printable_pdf(doc, build_printable(doc).data) == []
+    leaky = dataclasses.replace(doc, facts=((Marking.parse("UNCLASSIFIED"),
+                                             "Latest: Exfiltration through the sandbox escape"),))
+    problems = lint_printable_pdf(leaky, build_printable(leaky).data)
+    assert len(problems) == 1 and "portion (U) quotes 'Exfiltration through the sandbox escape'" in problems[0]
+    assert "from finding F-001, marked (S//NF)" in problems[0]
+
+    session, sid = workstation.session("reviewer"), reviewed
+    real = printables.findings_register(session, sid)  # the real register passes its own lint
+    assert real.pages >= 1
+    monkeypatch.setattr(printables, "build_printable", lambda d: build_printable(
+        dataclasses.replace(d, facts=((Marking.parse("UNCLASSIFIED"), "Latest: " + d.findings[0].title),))))
+    with pytest.raises(ValidationError, match="would quote marked information in a lower portion"):
+        printables.findings_register(session, sid)
