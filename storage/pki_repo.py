@@ -8,12 +8,14 @@ before schema 6 until their owner's next sign-in, and is then cleared).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from app.model.errors import NotFound, ValidationError
 from app.model.trusted_root import StoredRoot
 from storage.db import Connection
+from storage.rows import fetch_all, fetch_one
 
 
 @dataclass(frozen=True)
@@ -42,15 +44,18 @@ class StoredIdentity:
     active: bool
     created_at: str
     created_by: str
-    legacy_key: bool = False  # its private key once lived under the shared data key
+    legacy_key: bool  # its private key once lived under the shared data key
 
 
 # -- CA ----------------------------------------------------------------------------------------
 
 
+_CA_COLS = "subject, fingerprint, cert_der, key_der, created_at"
+_CA: dict[str, Callable[[Any], Any]] = {"cert_der": bytes, "key_der": bytes}
+
+
 def get_ca(conn: Connection) -> StoredCA | None:
-    r = conn.execute("SELECT subject, fingerprint, cert_der, key_der, created_at FROM pki_ca WHERE id = 1").fetchone()
-    return StoredCA(r[0], r[1], bytes(r[2]), bytes(r[3]), r[4]) if r else None
+    return fetch_one(conn, StoredCA, f"SELECT {_CA_COLS} FROM pki_ca WHERE id = 1", (), _CA)
 
 
 def insert_ca(conn: Connection, ca: StoredCA) -> None:
@@ -68,10 +73,10 @@ _ID_COLS = ("id, username, source, subject, fingerprint, not_after, cert_der, ch
             "token_label, key_label, active, created_at, created_by, legacy_key")
 
 
-def _identity(r: Any) -> StoredIdentity:
-    return StoredIdentity(int(r[0]), r[1], r[2], r[3], r[4], r[5], bytes(r[6]), bytes(r[7] or b""),
-                          bytes(r[8]) if r[8] is not None else None, r[9], r[10], r[11], bool(r[12]), r[13], r[14],
-                          bool(r[15]))
+_IDENTITY: dict[str, Callable[[Any], Any]] = {
+    "id": int, "cert_der": bytes, "chain_pem": lambda v: bytes(v or b""),
+    "key_der": lambda v: None if v is None else bytes(v), "active": bool, "legacy_key": bool,
+}
 
 
 def add_identity(conn: Connection, username: str, source: str, subject: str, fingerprint: str, not_after: str,
@@ -90,20 +95,15 @@ def add_identity(conn: Connection, username: str, source: str, subject: str, fin
 
 
 def active_identity(conn: Connection, username: str) -> StoredIdentity | None:
-    r = conn.execute(
-        f"SELECT {_ID_COLS} FROM signing_identities WHERE username = ? AND active = 1 ORDER BY id DESC LIMIT 1",
-        (username,),
-    ).fetchone()
-    return _identity(r) if r else None
+    return fetch_one(conn, StoredIdentity, f"SELECT {_ID_COLS} FROM signing_identities WHERE username = ? AND "
+                     "active = 1 ORDER BY id DESC LIMIT 1", (username,), _IDENTITY)
 
 
 def identities(conn: Connection, username: str | None = None) -> list[StoredIdentity]:
     if username:
-        rows = conn.execute(f"SELECT {_ID_COLS} FROM signing_identities WHERE username = ? ORDER BY id",
-                            (username,))
-    else:
-        rows = conn.execute(f"SELECT {_ID_COLS} FROM signing_identities ORDER BY id")
-    return [_identity(r) for r in rows]
+        return fetch_all(conn, StoredIdentity, f"SELECT {_ID_COLS} FROM signing_identities WHERE username = ? "
+                         "ORDER BY id", (username,), _IDENTITY)
+    return fetch_all(conn, StoredIdentity, f"SELECT {_ID_COLS} FROM signing_identities ORDER BY id", (), _IDENTITY)
 
 
 def all_identity_certs(conn: Connection) -> list[bytes]:
@@ -116,8 +116,7 @@ def all_identity_certs(conn: Connection) -> list[bytes]:
 _ROOT_COLS = "id, fingerprint, subject, origin, cert_der, added_by, added_at, removed_at"
 
 
-def _root(r: Any) -> StoredRoot:
-    return StoredRoot(int(r[0]), r[1], r[2], r[3], bytes(r[4]), r[5], r[6], r[7])
+_ROOT: dict[str, Callable[[Any], Any]] = {"id": int, "cert_der": bytes}
 
 
 def add_root(conn: Connection, fingerprint: str, subject: str, origin: str, cert_der: bytes, actor: str,
@@ -140,15 +139,14 @@ def add_root(conn: Connection, fingerprint: str, subject: str, origin: str, cert
 
 def roots(conn: Connection, include_removed: bool = False) -> list[StoredRoot]:
     where = "" if include_removed else "WHERE removed_at IS NULL"
-    return [_root(r) for r in conn.execute(f"SELECT {_ROOT_COLS} FROM trusted_roots {where} ORDER BY id")]
+    return fetch_all(conn, StoredRoot, f"SELECT {_ROOT_COLS} FROM trusted_roots {where} ORDER BY id", (), _ROOT)
 
 
 def remove_root(conn: Connection, fingerprint: str, now: str) -> StoredRoot:
-    r = conn.execute(f"SELECT {_ROOT_COLS} FROM trusted_roots WHERE fingerprint = ? AND removed_at IS NULL",
-                     (fingerprint,)).fetchone()
-    if r is None:
+    root = fetch_one(conn, StoredRoot, f"SELECT {_ROOT_COLS} FROM trusted_roots WHERE fingerprint = ? AND "
+                     "removed_at IS NULL", (fingerprint,), _ROOT)
+    if root is None:
         raise NotFound(f"No trusted root with fingerprint {fingerprint[:16]}…")
-    root = _root(r)
     if root.origin == "workstation":
         raise ValidationError("certificate", "the workstation's own CA cannot be removed from the trusted roots")
     conn.execute("UPDATE trusted_roots SET removed_at = ? WHERE id = ?", (now, root.id))
@@ -168,6 +166,9 @@ class Revocation:
     revoked_by: str
 
 
+_REVOCATION_COLS = "fingerprint, serial, username, revoked_at, reason, revoked_by"
+
+
 def add_revocation(conn: Connection, rev: Revocation) -> None:
     conn.execute(
         "INSERT OR IGNORE INTO revocations (fingerprint, serial, username, revoked_at, reason, revoked_by) "
@@ -177,8 +178,7 @@ def add_revocation(conn: Connection, rev: Revocation) -> None:
 
 
 def revocations(conn: Connection) -> list[Revocation]:
-    return [Revocation(*r) for r in conn.execute(
-        "SELECT fingerprint, serial, username, revoked_at, reason, revoked_by FROM revocations ORDER BY revoked_at")]
+    return fetch_all(conn, Revocation, f"SELECT {_REVOCATION_COLS} FROM revocations ORDER BY revoked_at")
 
 
 def set_crl(conn: Connection, der: bytes, now: str) -> None:
