@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from app.model.errors import NotFound
 from app.model.report_profile import StoredProfile
 from storage.db import Connection
+from storage.rows import fetch_all, fetch_one
 
-_COLS = "id, profile_id, version, name, sha256, content, signature, signer, imported_by, imported_at, active"
+_COLS = "id AS pk, profile_id, version, name, sha256, content, signature, signer, imported_by, imported_at, active"
 
 
-def _row(r: Any) -> StoredProfile:
-    return StoredProfile(int(r[0]), r[1], int(r[2]), r[3], r[4], bytes(r[5]), bytes(r[6]), r[7], r[8], r[9],
-                         bool(r[10]))
+_PROFILE: dict[str, Callable[[Any], Any]] = {
+    "pk": int, "version": int, "content": bytes, "signature": bytes, "active": bool,
+}
+
+
+def _one(conn: Connection, where: str, params: tuple[Any, ...] = ()) -> StoredProfile | None:
+    return fetch_one(conn, StoredProfile, f"SELECT {_COLS} FROM report_profiles {where}", params, _PROFILE)
 
 
 def insert(conn: Connection, profile_id: str, version: int, name: str, sha256: str, content: bytes,
@@ -26,25 +32,23 @@ def insert(conn: Connection, profile_id: str, version: int, name: str, sha256: s
 
 
 def find(conn: Connection, profile_id: str, version: int) -> StoredProfile | None:
-    r = conn.execute(f"SELECT {_COLS} FROM report_profiles WHERE profile_id = ? AND version = ?",
-                     (profile_id, version)).fetchone()
-    return _row(r) if r else None
+    return _one(conn, "WHERE profile_id = ? AND version = ?", (profile_id, version))
 
 
 def get(conn: Connection, pk: int) -> StoredProfile:
-    r = conn.execute(f"SELECT {_COLS} FROM report_profiles WHERE id = ?", (pk,)).fetchone()
-    if r is None:
+    profile = _one(conn, "WHERE id = ?", (pk,))
+    if profile is None:
         raise NotFound(f"No report profile with id {pk}.")
-    return _row(r)
+    return profile
 
 
 def all_profiles(conn: Connection) -> list[StoredProfile]:
-    return [_row(r) for r in conn.execute(f"SELECT {_COLS} FROM report_profiles ORDER BY profile_id, version")]
+    return fetch_all(conn, StoredProfile, f"SELECT {_COLS} FROM report_profiles ORDER BY profile_id, version", (),
+                     _PROFILE)
 
 
 def active(conn: Connection) -> StoredProfile | None:
-    r = conn.execute(f"SELECT {_COLS} FROM report_profiles WHERE active = 1 ORDER BY id DESC LIMIT 1").fetchone()
-    return _row(r) if r else None
+    return _one(conn, "WHERE active = 1 ORDER BY id DESC LIMIT 1")
 
 
 def set_active(conn: Connection, pk: int | None) -> None:
