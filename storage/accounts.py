@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from app.model.accounts import Account, Role
 from app.model.errors import NotFound, ValidationError
 from storage.db import Connection
+from storage.rows import fetch_all, fetch_one
 
 _COLS = "id, username, display_name, role, disabled, created_at"
 
 
-def _row(r: Any) -> Account:
-    return Account(int(r[0]), r[1], r[2], Role(r[3]), bool(r[4]), r[5])
+_ACCOUNT: dict[str, Callable[[Any], Any]] = {"id": int, "role": Role, "disabled": bool}
 
 
 def insert(conn: Connection, username: str, display_name: str, role: Role, now: str, created_by: str,
@@ -28,14 +29,14 @@ def insert(conn: Connection, username: str, display_name: str, role: Role, now: 
 
 
 def get(conn: Connection, username: str) -> Account:
-    r = conn.execute(f"SELECT {_COLS} FROM accounts WHERE username = ?", (username,)).fetchone()
-    if r is None:
+    account = fetch_one(conn, Account, f"SELECT {_COLS} FROM accounts WHERE username = ?", (username,), _ACCOUNT)
+    if account is None:
         raise NotFound(f"No account named {username!r}.")
-    return _row(r)
+    return account
 
 
 def list_all(conn: Connection) -> list[Account]:
-    return [_row(r) for r in conn.execute(f"SELECT {_COLS} FROM accounts ORDER BY username")]
+    return fetch_all(conn, Account, f"SELECT {_COLS} FROM accounts ORDER BY username", (), _ACCOUNT)
 
 
 def set_disabled(conn: Connection, username: str, disabled: bool) -> None:

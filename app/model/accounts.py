@@ -72,8 +72,8 @@ class Account:
     username: str
     display_name: str
     role: Role
-    disabled: bool = False
-    created_at: str = ""
+    disabled: bool
+    created_at: str
 
     def can(self, permission: Permission) -> bool:
         return not self.disabled and permission in ROLE_PERMISSIONS[self.role]
