@@ -62,13 +62,22 @@ class Registry:
     _states: dict[str, AccountState | str] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, conn: Connection, db_id: str) -> Registry:
+    def load(cls, conn: Connection, db_id: str, only: str | None = None) -> Registry:
+        """`only`: a key fingerprint; the registry then holds that key alone, checked exactly as in
+        the full registry (recording a decision needs just the signer's key: no other certificate
+        is parsed and verified)."""
+        keys = identity_repo.all_personal_keys(conn)
+        if only is not None:
+            keys = [pk for pk in keys if pk.fingerprint == only]
+        owners = {pk.username for pk in keys}
         stored_ca = pki_repo.get_ca(conn)
         ca_cert = pki.cert_from_bytes(stored_ca.cert_der) if stored_ca else None
         reg = cls(db_id, pki.fingerprint(ca_cert) if ca_cert else "")
         revoked = {r.fingerprint: r.revoked_at for r in pki_repo.revocations(conn)}
         certs: dict[str, tuple[str, str, bool]] = {}  # key fp -> (cert fp, username, legacy)
         for ident in pki_repo.identities(conn):
+            if only is not None and ident.username not in owners:
+                continue
             try:
                 cert = pki.cert_from_bytes(ident.cert_der)
                 if ca_cert is None:
@@ -79,7 +88,7 @@ class Registry:
             if pki.common_name(cert) and _username_of(cert) == ident.username:
                 certs[pki.key_fingerprint(cert.public_key())] = (ident.fingerprint, ident.username,
                                                                  ident.legacy_key)
-        for pk in identity_repo.all_personal_keys(conn):
+        for pk in keys:
             try:
                 public = pki.load_public_key(pk.public_der)
             except Exception:  # noqa: S112  (an unreadable key verifies nothing)
@@ -128,7 +137,7 @@ def record(conn: Connection, signer: Any, kind: str, object_type: str, object_id
     if signer is None:
         raise PermissionDenied("This decision must be signed with your personal key, which this session does not "
                                "hold; sign out and in again.")
-    reg = Registry.load(conn, db_id)
+    reg = Registry.load(conn, db_id, only=signer.fingerprint)
     info = reg.keys.get(signer.fingerprint)
     if require_certified and (info is None or info.certified_by is None):
         raise PermissionDenied("Your signing certificate has not been issued yet: an administrator issues it "

@@ -479,3 +479,29 @@ def test_lowered_report_marking_row_does_not_reach_lower_media(workstation, tmp_
     with pytest.raises(IntegrityError, match="not the one the lead countersigned"):
         reports.export(rev, report.id, media, "UNCLASSIFIED", workstation.passphrase("reviewer"))
     assert list(media.iterdir()) == []
+
+
+def test_the_signers_registry_checks_the_signers_key_exactly_as_the_full_one(workstation) -> None:  # type: ignore[no-untyped-def]
+    """`decisions.record` loads only the signer's key (bulk signing stays cheap); what it holds for
+    that key, and a forged key under the same name, is what the full registry holds."""
+    from app.services import pki as pki_service
+
+    lead, admin = workstation.session("lead"), workstation.session("admin")
+    pki_service.ensure_ready(admin)
+    pki_service.issue_pending(admin)  # certificates issued: the certified case is compared too
+    db = _insider_db(workstation)
+    fake = pki_core.new_key()
+    forged = pki_core.key_fingerprint(fake.public_key())
+    db.conn.execute("INSERT INTO personal_keys (username, fingerprint, public_der, wrap_salt, nonce, wrapped, origin,"
+                    " created_at) VALUES ('lead', ?, ?, '', x'', x'', 'forged', ?)",
+                    (forged, pki_core.public_der(fake.public_key()), FIXED_NOW.isoformat()))
+    db.conn.commit()
+    full = decisions.Registry.load(db.conn, lead.db_id)
+    for fp in (lead.personal.fingerprint, forged):
+        one = decisions.Registry.load(db.conn, lead.db_id, only=fp)
+        assert set(one.keys) == {fp} and one.ca_fingerprint == full.ca_fingerprint
+        mine, theirs = one.keys[fp], full.keys[fp]
+        assert (mine.username, mine.certified_by, mine.revoked_at, mine.legacy) == \
+               (theirs.username, theirs.certified_by, theirs.revoked_at, theirs.legacy)
+    assert full.keys[lead.personal.fingerprint].certified_by is not None and full.keys[forged].certified_by is None
+    db.close()
