@@ -6,10 +6,12 @@ passphrase produces; this module stores and returns bytes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from storage.db import Connection
+from storage.rows import fetch_all, fetch_one
 
 
 @dataclass(frozen=True)
@@ -48,8 +50,15 @@ class CertificateRequest:
 _PK = "id, username, fingerprint, public_der, wrap_salt, nonce, wrapped, origin, created_at, retired_at"
 
 
-def _pk(r: Any) -> StoredPersonalKey:
-    return StoredPersonalKey(int(r[0]), r[1], r[2], bytes(r[3]), r[4], bytes(r[5]), bytes(r[6]), r[7], r[8], r[9])
+_BYTES: dict[str, Callable[[Any], Any]] = {
+    "id": int, "public_der": bytes, "nonce": bytes, "wrapped": bytes, "csr_der": bytes,
+}
+_WRAP_COLS = "nonce, wrapped"  # with the table's salt column AS salt
+
+
+def _wrapped(conn: Connection, table: str, salt: str, username: str) -> Wrapped | None:
+    return fetch_one(conn, Wrapped, f"SELECT {salt} AS salt, {_WRAP_COLS} FROM {table} WHERE username = ?",
+                     (username,), _BYTES)
 
 
 def add_personal_key(conn: Connection, username: str, fingerprint: str, public_der: bytes, wrapped: Wrapped,
@@ -70,18 +79,17 @@ def rewrap_personal_key(conn: Connection, key_id: int, wrapped: Wrapped) -> None
 
 
 def active_personal_key(conn: Connection, username: str) -> StoredPersonalKey | None:
-    r = conn.execute(f"SELECT {_PK} FROM personal_keys WHERE username = ? AND retired_at IS NULL "
-                     "ORDER BY id DESC LIMIT 1", (username,)).fetchone()
-    return _pk(r) if r else None
+    return fetch_one(conn, StoredPersonalKey, f"SELECT {_PK} FROM personal_keys WHERE username = ? AND "
+                     "retired_at IS NULL ORDER BY id DESC LIMIT 1", (username,), _BYTES)
 
 
 def personal_key_by_fingerprint(conn: Connection, fingerprint: str) -> StoredPersonalKey | None:
-    r = conn.execute(f"SELECT {_PK} FROM personal_keys WHERE fingerprint = ?", (fingerprint,)).fetchone()
-    return _pk(r) if r else None
+    return fetch_one(conn, StoredPersonalKey, f"SELECT {_PK} FROM personal_keys WHERE fingerprint = ?",
+                     (fingerprint,), _BYTES)
 
 
 def all_personal_keys(conn: Connection) -> list[StoredPersonalKey]:
-    return [_pk(r) for r in conn.execute(f"SELECT {_PK} FROM personal_keys ORDER BY id")]
+    return fetch_all(conn, StoredPersonalKey, f"SELECT {_PK} FROM personal_keys ORDER BY id", (), _BYTES)
 
 
 def retire_personal_keys(conn: Connection, username: str, now: str, keep: int | None = None) -> None:
@@ -104,8 +112,7 @@ def set_ca_wrap(conn: Connection, username: str, wrapped: Wrapped, now: str) -> 
 
 
 def ca_wrap(conn: Connection, username: str) -> Wrapped | None:
-    r = conn.execute("SELECT wrap_salt, nonce, wrapped FROM ca_key_wraps WHERE username = ?", (username,)).fetchone()
-    return Wrapped(r[0], bytes(r[1]), bytes(r[2])) if r else None
+    return _wrapped(conn, "ca_key_wraps", "wrap_salt", username)
 
 
 def remove_ca_wrap(conn: Connection, username: str) -> None:
@@ -134,8 +141,7 @@ def set_enrolment(conn: Connection, username: str, wrapped: Wrapped, now: str, a
 
 
 def enrolment(conn: Connection, username: str) -> Wrapped | None:
-    r = conn.execute("SELECT salt, nonce, wrapped FROM enrolments WHERE username = ?", (username,)).fetchone()
-    return Wrapped(r[0], bytes(r[1]), bytes(r[2])) if r else None
+    return _wrapped(conn, "enrolments", "salt", username)
 
 
 def remove_enrolment(conn: Connection, username: str) -> None:
@@ -143,10 +149,6 @@ def remove_enrolment(conn: Connection, username: str) -> None:
 
 
 _CR = "id, username, key_fingerprint, csr_der, proof, requested_at, issued_at, certificate_fingerprint"
-
-
-def _cr(r: Any) -> CertificateRequest:
-    return CertificateRequest(int(r[0]), r[1], r[2], bytes(r[3]), r[4], r[5], r[6], r[7])
 
 
 def add_request(conn: Connection, username: str, key_fingerprint: str, csr_der: bytes, proof: str, now: str) -> int:
@@ -157,13 +159,13 @@ def add_request(conn: Connection, username: str, key_fingerprint: str, csr_der: 
 
 
 def pending_requests(conn: Connection) -> list[CertificateRequest]:
-    return [_cr(r) for r in conn.execute(
-        f"SELECT {_CR} FROM certificate_requests WHERE issued_at IS NULL ORDER BY id")]
+    return fetch_all(conn, CertificateRequest, f"SELECT {_CR} FROM certificate_requests WHERE issued_at IS NULL "
+                     "ORDER BY id", (), _BYTES)
 
 
 def requests_for(conn: Connection, username: str) -> list[CertificateRequest]:
-    return [_cr(r) for r in conn.execute(
-        f"SELECT {_CR} FROM certificate_requests WHERE username = ? ORDER BY id", (username,))]
+    return fetch_all(conn, CertificateRequest, f"SELECT {_CR} FROM certificate_requests WHERE username = ? "
+                     "ORDER BY id", (username,), _BYTES)
 
 
 def mark_issued(conn: Connection, request_id: int, now: str, cert_fingerprint: str) -> None:
