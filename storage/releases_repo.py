@@ -27,15 +27,15 @@ def count_for_submission(conn: Connection, submission_id: int) -> int:
 def insert(conn: Connection, *, submission_id: int, partner_id: int, partner_name: str, own: bool,
            control_number: str, marking: str, title: str, full_sha256: str, full_json: bytes, full_text: str,
            released_text: str, withheld: dict[str, Any], pdf: bytes, sha256: str, findings_json: bytes,
-           signature_layout: dict[str, Any], actor: str, now: str) -> int:
+           signature_layout: dict[str, Any], actor: str, now: str, oscal_json: bytes | None = None) -> int:
     cur = conn.execute(
         "INSERT INTO releases (submission_id, partner_id, partner_name, own, control_number, state, marking, title, "
         "full_sha256, full_json, full_text, released_text, withheld, built_sha256, sha256, pdf, findings_json, "
-        "signature_layout, built_by, built_at) "
-        "VALUES (?, ?, ?, ?, ?, 'built', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "signature_layout, built_by, built_at, oscal_json) "
+        "VALUES (?, ?, ?, ?, ?, 'built', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (submission_id, partner_id, partner_name, int(own), control_number, marking, title, full_sha256, full_json,
          full_text, released_text, json.dumps(withheld, sort_keys=True), sha256, sha256, pdf, findings_json,
-         json.dumps(signature_layout, sort_keys=True), actor, now))
+         json.dumps(signature_layout, sort_keys=True), actor, now, oscal_json))
     return int(cur.lastrowid or 0)
 
 
@@ -58,6 +58,14 @@ def blob(conn: Connection, release_id: int, column: str) -> bytes:
     if r is None:
         raise NotFound(f"No release with id {release_id}.")
     return bytes(r[0])
+
+
+def oscal(conn: Connection, release_id: int) -> bytes | None:
+    """The release's OSCAL assessment results; None for a release built before schema 34."""
+    r = conn.execute("SELECT oscal_json FROM releases WHERE id = ?", (release_id,)).fetchone()
+    if r is None:
+        raise NotFound(f"No release with id {release_id}.")
+    return bytes(r[0]) if r[0] is not None else None
 
 
 def texts(conn: Connection, release_id: int) -> tuple[str, str]:

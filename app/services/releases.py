@@ -41,8 +41,8 @@ from app.services import approvals, decisions, dissemination, egress, partners, 
 from app.services import pki as pki_service
 from app.services import reports as report_service
 from app.services.session import Session
-from reports import findings_json, marking_lint
-from reports.package import FINDINGS_FILE, MANIFEST, PDF_FILE, signed_content
+from reports import findings_json, marking_lint, oscal
+from reports.package import FINDINGS_FILE, MANIFEST, OSCAL_FILE, PDF_FILE, signed_content
 from reports.pdf import build_pdf
 from reports.sealed_package import write_sealed_package
 from reports.signing import lead_request, reviewer_request
@@ -103,7 +103,14 @@ def _content(conn: Connection, row: StoredRelease) -> dict[str, Any]:
             "full_sha256": _sha(repo.blob(conn, row.id, "full_json")),
             "findings_sha256": _sha(repo.blob(conn, row.id, "findings_json")),
             "full_text_sha256": _sha(full_text), "released_text_sha256": _sha(released_text),
-            "withheld": row.withheld}
+            "withheld": row.withheld, **_oscal_content(conn, row.id)}
+
+
+def _oscal_content(conn: Connection, release_id: int) -> dict[str, str]:
+    # Releases built before schema 34 have no OSCAL document and their signed builds do not name one:
+    # the key is present exactly when the document is, so deleting or adding it breaks the signature.
+    document = repo.oscal(conn, release_id)
+    return {"oscal_sha256": _sha(document)} if document is not None else {}
 
 
 def _build_problem(session: Session, conn: Connection, row: StoredRelease) -> str | None:
@@ -214,6 +221,8 @@ def build(session: Session, submission_id: int, partner_id: int, passphrase: str
                               "so it was not stored: " + "; ".join(problems[:5]))
     document = findings_json.to_json(rel.released)
     _check_nothing_withheld_quoted(rel, document)
+    oscal_document = oscal.to_json(rel.released)  # the same released portions, validated against OSCAL
+    _check_nothing_withheld_quoted(rel, oscal_document)
     request = reviewer_request(built.signature_page, built.signature_boxes, session.settings.workstation_name)
     signed = report_service.sign_with_identity(session, built.data, request, pin)
     withheld = {"total": len(rel.withheld), "sections": rel.counts(), "reasons": rel.reason_counts(),
@@ -226,7 +235,7 @@ def build(session: Session, submission_id: int, partner_id: int, passphrase: str
             control_number=control, marking=rel.marking.banner(), title=rel.released.title,
             full_sha256=_sha(findings_json.to_json(full)), full_json=findings_json.to_json(full),
             full_text=_lines_json(rel.full_lines), released_text=_lines_json(rel.released_lines), withheld=withheld,
-            pdf=signed, sha256=_sha(signed), findings_json=document,
+            pdf=signed, sha256=_sha(signed), findings_json=document, oscal_json=oscal_document,
             signature_layout={"page": built.signature_page, "boxes": built.signature_boxes},
             actor=session.account.username, now=session.now())
         row = repo.get(conn, rid)
@@ -367,7 +376,9 @@ def export(session: Session, release_id: int, destination: Path, media_label: st
                            refused_as=("release.export_refused", "release", release_id))
     session.reauthenticate(passphrase)
     pdf = repo.blob(conn, release_id, "pdf")
+    oscal_document = repo.oscal(conn, release_id)
     files = {PDF_FILE: pdf, FINDINGS_FILE: repo.blob(conn, release_id, "findings_json"),
+             **({OSCAL_FILE: oscal_document} if oscal_document is not None else {}),
              **pki_service.revocation_files(session)}
     sign_manifest, ca_pem = pki_service.manifest_signer(session, pin, "a reviewer or lead exports releases")
     content = signed_content(files, marking, sign_manifest, report_service.with_signature_cas(session, ca_pem, pdf))

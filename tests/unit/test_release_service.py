@@ -152,6 +152,15 @@ def test_release_to_a_rel_to_partner_end_to_end(workstation, ready, tmp_path: Pa
     assert check.ok, check.lines()
     assert check.pdf is not None and [s.signer for s in check.pdf.signatures] == ["Rita Reviewer", "Lee Lead"]
     assert (pkg / "report.pdf").read_bytes() == releases.pdf_bytes(rev, rel.id)
+    # the OSCAL assessment results of the released portions travel with it, under the signed manifest
+    from reports.package import OSCAL_FILE
+
+    oscal_text = (pkg / OSCAL_FILE).read_text()
+    assert OSCAL_FILE in (pkg / MANIFEST).read_text()
+    assert "assessment-results" in json.loads(oscal_text)
+    for withheld in (*NOFORN_TEXTS, "Autonomous exploitation", "Red scaffold issue"):
+        assert withheld not in oscal_text, withheld
+    assert "Shared range result" in oscal_text
     other = make_cert(tmp_path / "other", "Other Agency", "encryption", rsa_bits=3072)
     refused = subprocess.run(["openssl", "cms", "-decrypt", "-binary", "-inform", "DER", "-in", str(p7m), "-recip",
                               str(other.cert_path), "-inkey", str(other.key_path), "-out", str(tmp_path / "x.tar")],
@@ -191,7 +200,7 @@ def test_the_builder_never_approves(workstation, ready) -> None:  # type: ignore
     assert releases.get(lead, rel.id).state == "built"
 
 
-@pytest.mark.parametrize("edit", ["pdf", "pdf_and_hash", "marking", "released_text"])
+@pytest.mark.parametrize("edit", ["pdf", "pdf_and_hash", "marking", "released_text", "oscal", "oscal_removed"])
 def test_an_insider_edit_is_refused_at_approval(workstation, ready, edit: str) -> None:  # type: ignore[no-untyped-def]
     sid, uk, _ = ready
     rev, lead = workstation.session("reviewer"), workstation.session("lead")
@@ -211,6 +220,10 @@ def test_an_insider_edit_is_refused_at_approval(workstation, ready, edit: str) -
                          (edited, sha, sha, rel.id))
         elif edit == "marking":
             conn.execute("UPDATE releases SET marking = 'UNCLASSIFIED' WHERE id = ?", (rel.id,))
+        elif edit == "oscal":
+            conn.execute("UPDATE releases SET oscal_json = CAST('{}' AS BLOB) WHERE id = ?", (rel.id,))
+        elif edit == "oscal_removed":
+            conn.execute("UPDATE releases SET oscal_json = NULL WHERE id = ?", (rel.id,))
         else:
             conn.execute("UPDATE releases SET released_text = '[]' WHERE id = ?", (rel.id,))
     with pytest.raises(IntegrityError, match="not approved"):
