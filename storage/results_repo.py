@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,10 +19,12 @@ import msgspec
 from app.model.errors import NotFound, StorageError
 from app.model.results import (
     LM_EVAL_TRANSCRIPT_KEYS,
+    CitingApproval,
     Direction,
     EvalRun,
     Harness,
     MetricValue,
+    PriorImport,
     RunStatus,
     SampleFilter,
     SampleResult,
@@ -30,20 +32,31 @@ from app.model.results import (
 )
 from storage import transcript_codec as codec
 from storage.db import Connection
+from storage.rows import column_names, fetch_all, fetch_one, mapper
 
 # Parts of an Inspect sample that make up its transcript (same list as app.ingest.inspect_log).
 TRANSCRIPT_KEYS = ("messages", "events", "events_data", "output", "metadata", "store", "attachments", "error",
                    "limit", "scores")
+# Columns named like the fields of the app.model types they fill (storage/rows.py maps them by name).
 _RUN_COLS = (
-    "id, submission_id, file_sha256, original_name, file_size, format, media_label, harness, harness_version, "
+    "id, submission_id, file_sha256, original_name, file_size, media_label, harness, harness_version, "
     "task, task_version, model, created, status, epochs, total_samples, completed_samples, errored_samples, "
-    "sample_count, incomplete, error_message, eval_id, eval_run_id, dataset, notes, imported_by, imported_at"
+    "sample_count, incomplete, error_message, eval_id, eval_run_id AS run_id, dataset, notes, imported_by, "
+    "imported_at"
 )
+_RUN: dict[str, Callable[[Any], Any]] = {
+    "file_size": int, "harness": Harness, "status": RunStatus.parse, "epochs": int, "errored_samples": int,
+    "sample_count": int, "incomplete": bool, "notes": lambda s: tuple(json.loads(s)),
+}
+_RUN_SUPPLIED = ("metrics", "benchmark")  # from eval_metrics and the benchmark mapping
+_METRIC_COLS = "scorer, metric, value, stderr, direction, filter, reducer"
 _SAMPLE_COLS = (
-    "s.id, s.run_id, s.sample_id, s.epoch, s.score, s.scores, s.input, s.target, s.answer, s.error, "
-    "s.total_time, s.working_time, s.input_tokens, s.output_tokens, s.total_tokens, "
-    "EXISTS (SELECT 1 FROM eval_transcripts t WHERE t.sample_pk = s.id)"
+    "s.id, s.run_id, s.sample_id, s.epoch, s.score, s.scores, s.input AS input_text, s.target, s.answer, "
+    "s.error, s.total_time, s.working_time, s.input_tokens, s.output_tokens, s.total_tokens, "
+    "EXISTS (SELECT 1 FROM eval_transcripts t WHERE t.sample_pk = s.id) AS has_transcript"
 )
+# id, run_id and epoch are INTEGER NOT NULL: they come back as int without a conversion.
+_SAMPLE: dict[str, Callable[[Any], Any]] = {"scores": json.loads, "has_transcript": bool}
 SAMPLE_SORTS: dict[str, str | tuple[str, ...]] = {
     "order": "s.id",
     # Natural order for the usual ids ("ctf-2" before "ctf-10", 9 before 10): the text without its
@@ -59,12 +72,10 @@ MAX_INPUT_CHARS = 1_000_000  # per-sample text kept in the table; the transcript
 
 # -- runs -------------------------------------------------------------------------------------------
 
-def find_by_sha(conn: Connection, sha256: str) -> list[tuple[int, int, str, str]]:
-    """(run id, submission id, task, model) of runs already imported from a file with this SHA-256."""
-    rows = conn.execute(
-        "SELECT id, submission_id, task, model FROM eval_runs WHERE file_sha256 = ? ORDER BY id", (sha256,)
-    ).fetchall()
-    return [(int(r[0]), int(r[1]), r[2], r[3]) for r in rows]
+def find_by_sha(conn: Connection, sha256: str) -> list[PriorImport]:
+    """Runs already imported from a file with this SHA-256."""
+    return fetch_all(conn, PriorImport, "SELECT id AS run_id, submission_id, task, model FROM eval_runs "
+                     "WHERE file_sha256 = ? ORDER BY id", (sha256,), complete=True)
 
 
 def insert_run(conn: Connection, run: EvalRun, submission_id: int, fmt: str, actor: str, now: str) -> int:
@@ -116,29 +127,23 @@ def _metrics(conn: Connection, run_ids: Sequence[int]) -> dict[int, list[MetricV
     if not run_ids:
         return out
     marks = ",".join("?" * len(run_ids))
-    for r in conn.execute(
-        f"SELECT run_id, scorer, metric, filter, reducer, value, stderr, direction FROM eval_metrics "
-        f"WHERE run_id IN ({marks}) ORDER BY run_id, seq", tuple(run_ids)
-    ):
-        out[int(r[0])].append(MetricValue(r[1], r[2], r[5], r[6], Direction(r[7]), r[3], r[4]))
+    # The run id groups the metrics and is no field of MetricValue: it comes first, the rest by name.
+    cur = conn.execute(f"SELECT run_id, {_METRIC_COLS} FROM eval_metrics WHERE run_id IN ({marks}) "
+                       "ORDER BY run_id, seq", tuple(run_ids))
+    to_metric = mapper(MetricValue, column_names(cur)[1:], {"direction": Direction}, complete=True)
+    for run_id, *rest in cur:
+        out[run_id].append(to_metric(rest))
     return out
 
 
-def _run(r: Any, metrics: list[MetricValue], benchmark: str) -> EvalRun:
-    return EvalRun(
-        id=int(r[0]), submission_id=int(r[1]), file_sha256=r[2], original_name=r[3], file_size=int(r[4]),
-        media_label=r[6], harness=Harness(r[7]), harness_version=r[8], task=r[9], task_version=r[10],
-        model=r[11], created=r[12], status=RunStatus.parse(r[13]), epochs=int(r[14]), total_samples=r[15],
-        completed_samples=r[16], errored_samples=int(r[17]), sample_count=int(r[18]), incomplete=bool(r[19]),
-        error_message=r[20], eval_id=r[21], run_id=r[22], dataset=r[23], notes=tuple(json.loads(r[24])),
-        imported_by=r[25], imported_at=r[26], metrics=tuple(metrics), benchmark=benchmark,
-    )
-
-
 def _load_runs(conn: Connection, where: str, params: Sequence[Any], resolve_benchmark: Any) -> list[EvalRun]:
-    rows = conn.execute(f"SELECT {_RUN_COLS} FROM eval_runs WHERE {where} ORDER BY id", tuple(params)).fetchall()
-    metrics = _metrics(conn, [int(r[0]) for r in rows])
-    return [_run(r, metrics[int(r[0])], resolve_benchmark(r[9])) for r in rows]
+    cur = conn.execute(f"SELECT {_RUN_COLS} FROM eval_runs WHERE {where} ORDER BY id", tuple(params))
+    names = column_names(cur)
+    to_run = mapper(EvalRun, names, _RUN, supplied=_RUN_SUPPLIED, complete=True)
+    id_at, task_at = names.index("id"), names.index("task")
+    rows = cur.fetchall()
+    metrics = _metrics(conn, [r[id_at] for r in rows])
+    return [to_run(r, metrics=tuple(metrics[r[id_at]]), benchmark=resolve_benchmark(r[task_at])) for r in rows]
 
 
 def runs_for_submission(conn: Connection, submission_id: int, resolve_benchmark: Any) -> list[EvalRun]:
@@ -325,11 +330,12 @@ def page_samples(conn: Connection, run_id: int, f: SampleFilter, offset: int, li
         start = _contiguous_start(conn, run_id, offset, descending)
         if start is not None:
             where, params, offset = f"{where} AND s.id {'<=' if descending else '>='} ?", [*params, start], 0
-    rows = conn.execute(
+    cur = conn.execute(
         f"SELECT {_SAMPLE_COLS} FROM eval_samples s WHERE {where} ORDER BY {order}, s.id {direction} "
         "LIMIT ? OFFSET ?", (*params, limit, offset),
-    ).fetchall()
-    return [_sample_row(r) for r in rows]
+    )
+    to_row = mapper(SampleRow, column_names(cur), _SAMPLE)
+    return [to_row(r) for r in cur.fetchall()]
 
 
 def _contiguous_start(conn: Connection, run_id: int, offset: int, descending: bool) -> int | None:
@@ -343,19 +349,11 @@ def _contiguous_start(conn: Connection, run_id: int, offset: int, descending: bo
     return int(hi) - offset if descending else int(lo) + offset
 
 
-def _sample_row(r: Any) -> SampleRow:
-    return SampleRow(
-        id=int(r[0]), run_id=int(r[1]), sample_id=r[2], epoch=int(r[3]), score=r[4], scores=json.loads(r[5]),
-        input_text=r[6], target=r[7], answer=r[8], error=r[9], total_time=r[10], working_time=r[11],
-        input_tokens=r[12], output_tokens=r[13], total_tokens=r[14], has_transcript=bool(r[15]),
-    )
-
-
 def get_sample(conn: Connection, sample_pk: int) -> SampleRow:
-    r = conn.execute(f"SELECT {_SAMPLE_COLS} FROM eval_samples s WHERE s.id = ?", (sample_pk,)).fetchone()
+    r = fetch_one(conn, SampleRow, f"SELECT {_SAMPLE_COLS} FROM eval_samples s WHERE s.id = ?", (sample_pk,), _SAMPLE)
     if r is None:
         raise NotFound(f"No sample with id {sample_pk}.")
-    return _sample_row(r)
+    return r
 
 
 def get_transcript(conn: Connection, sample_pk: int) -> dict[str, Any] | None:
@@ -363,7 +361,8 @@ def get_transcript(conn: Connection, sample_pk: int) -> dict[str, Any] | None:
                      (sample_pk,)).fetchone()
     if r is None:
         return None
-    data = codec.decompress(conn, sample_pk, r[0], int(r[1]), r[2], r[3])
+    name, raw_size, blob, dict_id = r  # the four columns named right above
+    data = codec.decompress(conn, sample_pk, name, int(raw_size), blob, dict_id)
     try:
         value = json.loads(data.decode("utf-8"))
     except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError are both ValueErrors
@@ -378,14 +377,14 @@ def get_transcript(conn: Connection, sample_pk: int) -> dict[str, Any] | None:
 
 
 def sample_scores(conn: Connection, run_id: int) -> dict[tuple[str, int], float | None]:
-    return {(r[0], int(r[1])): r[2] for r in conn.execute(
+    return {(sample_id, epoch): score for sample_id, epoch, score in conn.execute(
         "SELECT sample_id, epoch, score FROM eval_samples WHERE run_id = ? ORDER BY id", (run_id,))}
 
 
 # -- benchmark mapping -------------------------------------------------------------------------------
 
 def mappings(conn: Connection) -> dict[str, str]:
-    return {r[0]: r[1] for r in conn.execute("SELECT task, benchmark FROM benchmark_map")}
+    return dict(conn.execute("SELECT task, benchmark FROM benchmark_map").fetchall())  # task -> benchmark
 
 
 def set_mapping(conn: Connection, task: str, benchmark: str, actor: str, now: str) -> None:
@@ -402,13 +401,14 @@ def delete_mapping(conn: Connection, task: str) -> None:
 
 # -- corrections --------------------------------------------------------------------------------------
 
-def citing_approvals(conn: Connection, run_id: int) -> list[tuple[int, str]]:
-    """(assessment id, checklist item) of every approved assessment citing the run (or one of its
-    samples) as evidence: while that approval stands the run is kept where it is."""
-    rows = conn.execute(
+def citing_approvals(conn: Connection, run_id: int) -> list[CitingApproval]:
+    """Every approved assessment citing the run (or one of its samples) as evidence, by checklist
+    item: while that approval stands the run is kept where it is."""
+    return fetch_all(
+        conn, CitingApproval,
         "SELECT DISTINCT e.assessment_id, e.item_id FROM evidence_links e JOIN assessments a ON a.id = e.assessment_id "
-        "WHERE e.run_id = ? AND e.removed_at IS NULL AND a.state = 'approved' ORDER BY 1, 2", (run_id,)).fetchall()
-    return [(int(r[0]), str(r[1])) for r in rows]
+        "WHERE e.run_id = ? AND e.removed_at IS NULL AND a.state = 'approved' ORDER BY 1, 2", (run_id,),
+        {"item_id": str}, complete=True)
 
 
 def move_run(conn: Connection, run_id: int, submission_id: int) -> None:

@@ -251,6 +251,24 @@ class Comparison:
 
 
 @dataclass(frozen=True)
+class PriorImport:
+    """A run already imported from a file (found by the file's SHA-256 before importing it again)."""
+
+    run_id: int
+    submission_id: int
+    task: str
+    model: str
+
+
+@dataclass(frozen=True)
+class CitingApproval:
+    """An approved assessment that cites a run as evidence for one checklist item."""
+
+    assessment_id: int
+    item_id: str
+
+
+@dataclass(frozen=True)
 class ImportOutcome:
     """What happened to one file of an import batch."""
 

@@ -155,11 +155,11 @@ def _import_one(session: Session, path: str, submission_id: int, media_label: st
         raise Cancelled("Import")
     existing = repo.find_by_sha(session.db.conn, sha)
     if existing:
-        ids = ", ".join(str(r[0]) for r in existing)
-        subs = ", ".join(sorted({str(r[1]) for r in existing}))
-        return ImportOutcome(path, existing[0][0], "duplicate",
+        ids = ", ".join(str(r.run_id) for r in existing)
+        subs = ", ".join(sorted({str(r.submission_id) for r in existing}))
+        return ImportOutcome(path, existing[0].run_id, "duplicate",
                              f"{name}: already imported (same SHA-256) as run {ids} of submission {subs}; "
-                             "not stored again.", 0, existing[0][2], existing[0][3])
+                             "not stored again.", 0, existing[0].task, existing[0].model)
     log = open_results_file(path, limits)
     ticker = _Ticker(progress, log, done_before, total, size, f"{name} ({index + 1}/{count})")
     run_ids: list[int] = []
@@ -429,7 +429,8 @@ def move_run(session: Session, run_id: int, submission_id: int, reason: str) -> 
 def _refuse_if_cited(conn: Any, run_id: int, what: str) -> None:
     cited = repo.citing_approvals(conn, run_id)
     if cited:
-        items = ", ".join(f"{item} (assessment {aid})" for aid, item in cited[:5]) + (" ..." if len(cited) > 5 else "")
+        items = ", ".join(f"{c.item_id} (assessment {c.assessment_id})" for c in cited[:5])
+        items += " ..." if len(cited) > 5 else ""
         raise ValidationError("run", f"run {run_id} is cited as evidence by an approved assessment ({items}) and "
                               f"cannot be {what}; the approval rests on it")
 

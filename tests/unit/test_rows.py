@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from storage.rows import fetch_all, fetch_one
+from storage.rows import fetch_all, fetch_one, mapper
 
 
 @dataclass(frozen=True)
@@ -42,3 +42,23 @@ def test_a_column_without_a_field_or_a_missing_field_fails_loudly(conn: sqlite3.
         fetch_all(conn, Item, "SELECT id, label FROM t")
     with pytest.raises(TypeError, match="name"):
         fetch_all(conn, Item, "SELECT id, note FROM t")
+
+
+def test_checked_once_per_query_even_without_rows_and_every_time(conn: sqlite3.Connection) -> None:
+    for _ in range(2):  # the compiled mapper is cached; a failing shape fails again
+        with pytest.raises(TypeError, match="no field for column.*label"):
+            fetch_one(conn, Item, "SELECT id, label FROM t WHERE id = ?", (9,))
+    with pytest.raises(TypeError, match="no field for column.*id"):
+        fetch_all(conn, Item, "SELECT id, label AS name, id FROM t")  # a column twice
+
+
+def test_complete_wants_every_field_and_supplied_ones_come_from_the_caller(conn: sqlite3.Connection) -> None:
+    assert fetch_all(conn, Item, "SELECT id, label AS name FROM t WHERE id = 1") == [Item(1, "a")]
+    with pytest.raises(TypeError, match="Item has no column for field.*note"):
+        fetch_all(conn, Item, "SELECT id, label AS name FROM t", complete=True)
+    to_item = mapper(Item, ("id", "name"), {"name": str.upper}, supplied=("note",), complete=True)
+    assert to_item((3, "c"), note="given") == Item(3, "C", "given")
+    with pytest.raises(TypeError, match="note"):
+        to_item((3, "c"))  # a supplied field is required of every call
+    with pytest.raises(TypeError, match="no field for column.*note"):
+        mapper(Item, ("id", "name", "note"), supplied=("note",))  # from the row or the caller, not both
