@@ -25,10 +25,11 @@ CODEC = "zstd-json"
 DICT_CODEC = "zstd-dict-json"
 ZSTD_LEVEL = 1  # docs/PERFORMANCE.md "Import storage choices": 3x the speed of level 3 for a 2 % larger file
 DICT_SIZE = 32 << 10
-# Training reads the run's first transcripts: ratio is flat beyond about 500 lines (9.1-9.2 for 500
-# to 2,000) while training time grows with them (86 ms for 500, 160 ms for 1,000, 320 ms for 2,000).
-TRAIN_MAX_SAMPLES = 1_000
-TRAIN_MAX_BYTES = 4 << 20
+# Training reads the run's first transcripts: on distinct 3 KB lines the ratio is flat from 256 lines
+# on (9.1-9.2 for 256 to 2,000) while training time grows with them (about 60 ms of CPU for 256,
+# 110 for 500, 200 for 1,000, 320 for 2,000); 500 leaves room for files less alike than that.
+TRAIN_MAX_SAMPLES = 500
+TRAIN_MAX_BYTES = 2 << 20
 # Fewer or smaller transcripts than this keep the plain codec: the 32 KiB dictionary would not pay
 # for itself (it saves about 0.4 KB per 3 KB line) and zstd's trainer needs enough samples.
 TRAIN_MIN_SAMPLES = 256

@@ -127,8 +127,8 @@ def find_sample_files(results_path: str, tasks: list[str]) -> dict[str, str]:
     return found
 
 
-def _answer(line: dict[str, Any]) -> str:
-    resps = line.get("filtered_resps")
+def _answer(resps: Any, args: Any) -> str:
+    """The model's answer from `filtered_resps` (and `arguments` for multiple choice)."""
     if isinstance(resps, list) and resps:
         first = resps[0]
         if isinstance(first, str):
@@ -138,18 +138,19 @@ def _answer(line: dict[str, Any]) -> str:
             lls = [float(r[0]) for r in resps]
         except (TypeError, ValueError, IndexError, KeyError):
             return str(first)
-        best = max(range(len(lls)), key=lambda i: lls[i])
-        args = line.get("arguments")
+        # the first index holding the maximum, as max(range, key=...) gave (a NaN is found by identity)
+        best = lls.index(max(lls))
         if isinstance(args, dict):
             arg = args.get(f"gen_args_{best}")
-            if isinstance(arg, dict) and isinstance(arg.get("arg_1"), str):
-                return str(arg["arg_1"]).strip()
+            if isinstance(arg, dict):
+                chosen = arg.get("arg_1")
+                if isinstance(chosen, str):
+                    return str(chosen).strip()
         return str(best)
     return ""
 
 
-def _input(line: dict[str, Any]) -> str:
-    args = line.get("arguments")
+def _input(args: Any) -> str:
     if isinstance(args, dict):
         first = args.get("gen_args_0")
         if isinstance(first, dict):
@@ -162,33 +163,39 @@ def _input(line: dict[str, Any]) -> str:
 def sample_from_line(line: Any, path: str, where: str, raw: bytes | None = None) -> SampleResult:
     """One samples-file line. `raw`, the line's own bytes (already parsed within every bound), is
     stored as the transcript instead of re-encoding its transcript keys (json.dumps of every line
-    cost more than parsing it); the reader of a stored transcript keeps the same keys."""
+    cost more than parsing it); the reader of a stored transcript keeps the same keys.
+
+    Runs once per line: each key is looked up once and isinstance takes tuples (docs/PERFORMANCE.md
+    "lm-eval import"); tests/unit/test_lm_eval_lines.py holds it to the values it gave before."""
     if not isinstance(line, dict):
         raise IngestError(path, f"{where}: expected a JSON object")
     if "doc_id" not in line:
         raise IngestError(path, f"{where}: required key 'doc_id' is missing")
+    get = line.get
     scores = {}
-    metric_names = line.get("metrics")
-    for name in metric_names if isinstance(metric_names, list) else []:
-        if isinstance(name, str) and name in line:
-            scores[name] = Score.of(line[name])
-    target = line.get("target")
-    args = line.get("arguments")
-    if isinstance(target, str | int) and str(target).isdigit() and isinstance(args, dict):
+    metric_names = get("metrics")
+    if isinstance(metric_names, list):
+        for name in metric_names:
+            if isinstance(name, str) and name in line:
+                scores[name] = Score.of(line[name])
+    target = get("target")
+    args = get("arguments")
+    if isinstance(target, _STR_INT) and str(target).isdigit() and isinstance(args, dict):
         # multiple choice: the target is the index of the right continuation; show the choice
         arg = args.get(f"gen_args_{target}")
-        if isinstance(arg, dict) and isinstance(arg.get("arg_1"), str) and len(args) > 1:
-            target = str(arg["arg_1"]).strip()
+        if isinstance(arg, dict) and len(args) > 1:
+            choice = arg.get("arg_1")
+            if isinstance(choice, str):
+                target = str(choice).strip()
     return SampleResult(
-        sample_id=str(line["doc_id"]),
-        epoch=1,
-        scores=scores,
-        input_text=_input(line),
-        target=target if isinstance(target, str) else jsonread_dumps(target),
-        answer=_answer(line),
+        str(line["doc_id"]), 1, scores, _input(args), target if isinstance(target, str) else jsonread_dumps(target),
+        _answer(get("filtered_resps"), args),
         transcript=None if raw is not None else {k: line[k] for k in LM_EVAL_TRANSCRIPT_KEYS if k in line},
         transcript_json=raw,
     )
+
+
+_STR_INT = (str, int)
 
 
 def jsonread_dumps(v: Any) -> str:
@@ -293,9 +300,11 @@ def _sample_reader(sample_path: str | None, limits: Limits, progress: dict[str, 
         with f:
             last = 0
             for n, obj, raw in iter_jsonl(f, sample_path, limits.max_line_bytes):
-                pos = f.tell()
-                progress["done"] += pos - last
-                last = pos
+                if not n & 63:  # progress every 64 lines: tell() is a system call
+                    pos = f.tell()
+                    progress["done"] += pos - last
+                    last = pos
                 yield sample_from_line(obj, sample_path, f"line {n}", raw)
+            progress["done"] += f.tell() - last
 
     return samples
