@@ -6,10 +6,11 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 from app.model.audit import GENESIS, AuditEvent, ChainVerification
 from storage.db import Connection
+from storage.rows import column_names, fetch_all
 
 
 def _canonical(seq: int, ts: str, actor: str, action: str, object_type: str, object_id: str,
@@ -51,24 +52,50 @@ def append(conn: Connection, ts: str, actor: str, action: str, object_type: str,
         " signer, signature) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (seq, ts, actor, action, object_type, oid, details_text, prev, h, key_fp, signature),
     )
-    return AuditEvent(seq, ts, actor, action, object_type, oid, details or {}, prev, h)
+    return AuditEvent(seq, ts, actor, action, object_type, oid, details or {}, prev, h, key_fp, signature)
 
 
-def _row_to_event(row: Any) -> AuditEvent:
+_COLS = "seq, ts, actor, action, object_type, object_id, details, prev_hash, hash, signer, signature"
+
+
+class StoredEvent(NamedTuple):
+    """One audit_events row exactly as stored, unconverted: the chain is verified over these values
+    (details is the text the hash covers; a seq stored as text must not pass for a number)."""
+
+    seq: Any
+    ts: Any
+    actor: Any
+    action: Any
+    object_type: Any
+    object_id: Any
+    details: Any
+    prev_hash: Any
+    hash: Any
+    signer: Any
+    signature: Any
+
+
+def _details(text: str) -> dict[str, Any]:
     try:
-        details = json.loads(row[6])
+        details: dict[str, Any] = json.loads(text)
     except ValueError:
-        details = {"unreadable": row[6]}
-    return AuditEvent(int(row[0]), row[1], row[2], row[3], row[4], row[5], details, row[7], row[8],
-                      row[9] if len(row) > 9 else "", row[10] if len(row) > 10 else "")
+        details = {"unreadable": text}
+    return details
 
 
-def iter_raw(conn: Connection) -> Iterator[tuple[Any, ...]]:
-    cur = conn.execute(
-        "SELECT seq, ts, actor, action, object_type, object_id, details, prev_hash, hash, signer, signature"
-        " FROM audit_events ORDER BY rowid"
-    )
-    yield from cur
+_EVENT: dict[str, Callable[[Any], Any]] = {"seq": int, "details": _details}
+
+
+def iter_raw(conn: Connection) -> Iterator[StoredEvent]:
+    """Every event in storage order. The columns are matched to StoredEvent's fields by name once per
+    query (a per-row mapping would cost more than hashing the event), so a renamed, missing or
+    reordered column fails here instead of feeding the wrong values to the hash."""
+    cur = conn.execute(f"SELECT {_COLS} FROM audit_events ORDER BY rowid")
+    names = column_names(cur)
+    if names != StoredEvent._fields:
+        raise TypeError(f"audit_events columns ({', '.join(names)}) are not StoredEvent's fields "
+                        f"({', '.join(StoredEvent._fields)})")
+    return map(StoredEvent._make, cur)
 
 
 def hash_at(conn: Connection, seq: int) -> str | None:
@@ -158,12 +185,8 @@ def list_events(conn: Connection, limit: int = 200, offset: int = 0, actor: str 
         clauses.append("object_id = ?")
         params.append(object_id)
     where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
-    rows = conn.execute(
-        "SELECT seq, ts, actor, action, object_type, object_id, details, prev_hash, hash, signer, signature "
-        f"FROM audit_events {where} ORDER BY seq DESC LIMIT ? OFFSET ?",
-        (*params, limit, offset),
-    ).fetchall()
-    return [_row_to_event(r) for r in rows]
+    return fetch_all(conn, AuditEvent, f"SELECT {_COLS} FROM audit_events {where} ORDER BY seq DESC LIMIT ? OFFSET ?",
+                     (*params, limit, offset), _EVENT)
 
 
 def count(conn: Connection) -> int:

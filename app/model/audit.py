@@ -19,8 +19,8 @@ class AuditEvent:
     details: dict[str, Any]
     prev_hash: str
     hash: str
-    signer: str = ""      # fingerprint of the actor's personal key
-    signature: str = ""   # base64 ECDSA signature over the event hash
+    signer: str      # fingerprint of the actor's personal key ("" before events were signed)
+    signature: str   # base64 ECDSA signature over the event hash
 
 
 @dataclass(frozen=True)
