@@ -22,7 +22,7 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,7 @@ from storage import audit as audit_log
 from storage.atomic import fsync_dir
 from storage.db import Database
 from storage.keys import KeyHeader
+from storage.rows import column_names, mapper
 
 PREFIX = "frontier-backup-"
 PARTIAL_PREFIX = ".frontier-backup-"
@@ -366,40 +367,52 @@ def install(contents: BackupContents, target: Path) -> None:
 # -- history (from the audit trail: no table of its own, so it can never disagree with it) --------
 
 
-def _record(row: Any) -> BackupRecord:
+@dataclass(frozen=True)
+class _BackupEvent:
+    """The audit event a backup record is read from (details: the event's JSON text)."""
+
+    ts: str
+    actor: str
+    action: str
+    object_id: str
+    details: str
+
+
+_EVENT_COLS = "ts, actor, action, object_id, details"
+
+
+def _record(event: _BackupEvent) -> BackupRecord:
     try:
-        details = json.loads(row[4])
+        details = json.loads(event.details)
     except ValueError:
         details = {}
     if not isinstance(details, dict):
         details = {}
-    action = row[2]
+    action = event.action
     if action == "backup.create":
         ok, deep = bool(details.get("verified")), bool(details.get("verified"))
     elif action == "backup.verify":
         ok, deep = bool(details.get("ok")), bool(details.get("contents_checked"))
     else:
         ok, deep = action == "backup.restore", False
-    return BackupRecord(row[0], row[1], action, str(details.get("folder") or details.get("destination") or row[3]),
-                        ok, deep)
+    folder = str(details.get("folder") or details.get("destination") or event.object_id)
+    return BackupRecord(event.ts, event.actor, action, folder, ok, deep)
+
+
+def _records(conn: Any, where: str, params: tuple[Any, ...] = ()) -> Iterator[BackupRecord]:
+    """Backup records newest first, read by column name as the caller iterates."""
+    cur = conn.execute(f"SELECT {_EVENT_COLS} FROM audit_events WHERE object_type = 'backup'{where}", params)
+    to_event = mapper(_BackupEvent, column_names(cur))
+    return (_record(to_event(row)) for row in cur)
 
 
 def history(conn: Any, limit: int = 20) -> list[BackupRecord]:
-    rows = conn.execute(
-        "SELECT ts, actor, action, object_id, details FROM audit_events WHERE object_type = 'backup'"
-        " ORDER BY seq DESC LIMIT ?", (limit,),
-    ).fetchall()
-    return [_record(r) for r in rows]
+    return list(_records(conn, " ORDER BY seq DESC LIMIT ?", (limit,)))
 
 
 def last_verified(conn: Any) -> str | None:
     """Time of the newest backup whose decrypted contents were checked (at creation or later)."""
-    cur = conn.execute(
-        "SELECT ts, actor, action, object_id, details FROM audit_events WHERE object_type = 'backup'"
-        " AND action IN ('backup.create', 'backup.verify') ORDER BY seq DESC"
-    )
-    for row in cur:
-        record = _record(row)
+    for record in _records(conn, " AND action IN ('backup.create', 'backup.verify') ORDER BY seq DESC"):
         if record.ok and record.contents_checked:
             return record.ts
     return None
