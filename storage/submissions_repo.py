@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import date
 from typing import Any
@@ -20,9 +21,10 @@ from app.model.submissions import (
 )
 from app.model.workflow import Stage
 from storage.db import Connection
+from storage.rows import fetch_all, fetch_one
 from storage.workflow_repo import stage_rank_sql, stage_sql
 
-_COLS = (
+_COLS = (  # named like Submission's fields (storage/rows.py maps them by name)
     "id, developer, model_name, version, modality, access_method, training_flop, compute_estimate, "
     "received, planned_release, status, marking, notes, notes_marking, contacts, created_by, updated_at"
 )
@@ -38,26 +40,12 @@ SORT_COLUMNS = {
 }
 
 
-def _row(r: Any) -> Submission:
-    return Submission(
-        id=int(r[0]),
-        developer=r[1],
-        model_name=r[2],
-        version=r[3],
-        modality=Modality(r[4]),
-        access_method=AccessMethod(r[5]),
-        training_flop=r[6],
-        compute_estimate=ComputeEstimate(r[7]),
-        received=date.fromisoformat(r[8]),
-        planned_release=date.fromisoformat(r[9]),
-        status=SubmissionStatus(r[10]),
-        marking=Marking.parse(r[11]),
-        notes=r[12],
-        notes_marking=Marking.parse(r[13]),
-        contacts=tuple(Contact(**c) for c in json.loads(r[14])),
-        created_by=r[15],
-        updated_at=r[16],
-    )
+_SUBMISSION: dict[str, Callable[[Any], Any]] = {
+    "id": int, "modality": Modality, "access_method": AccessMethod, "compute_estimate": ComputeEstimate,
+    "received": date.fromisoformat, "planned_release": date.fromisoformat, "status": SubmissionStatus,
+    "marking": Marking.parse, "notes_marking": Marking.parse,
+    "contacts": lambda text: tuple(Contact(**c) for c in json.loads(text)),
+}
 
 
 def _values(s: Submission) -> tuple[Any, ...]:
@@ -89,10 +77,11 @@ def update(conn: Connection, s: Submission, now: str) -> None:
 
 
 def get(conn: Connection, submission_id: int) -> Submission:
-    r = conn.execute(f"SELECT {_COLS} FROM submissions WHERE id = ? AND deleted = 0", (submission_id,)).fetchone()
+    r = fetch_one(conn, Submission, f"SELECT {_COLS} FROM submissions WHERE id = ? AND deleted = 0", (submission_id,),
+                  _SUBMISSION, complete=True)
     if r is None:
         raise NotFound(f"No submission with id {submission_id}.")
-    return _row(r)
+    return r
 
 
 def many(conn: Connection, submission_ids: list[int]) -> list[Submission]:
@@ -100,7 +89,8 @@ def many(conn: Connection, submission_ids: list[int]) -> list[Submission]:
     for start in range(0, len(submission_ids), 500):
         chunk = submission_ids[start:start + 500]
         marks = ", ".join("?" * len(chunk))
-        out += [_row(r) for r in conn.execute(f"SELECT {_COLS} FROM submissions WHERE id IN ({marks})", chunk)]
+        out += fetch_all(conn, Submission, f"SELECT {_COLS} FROM submissions WHERE id IN ({marks})", chunk,
+                         _SUBMISSION, complete=True)
     return out
 
 
@@ -136,12 +126,11 @@ def page(conn: Connection, offset: int, limit: int, sort: str = "release", desce
     order = SORT_COLUMNS.get(sort, "o.planned_release")
     direction = "DESC" if descending else "ASC"
     cols = ", ".join(f"o.{c.strip()}" for c in _COLS.split(","))
-    rows = conn.execute(
+    return fetch_all(
+        conn, Submission,
         f"SELECT {cols} FROM submissions o WHERE {where} ORDER BY {order} {direction}, o.id {direction} "
         "LIMIT ? OFFSET ?",
-        (*params, limit, offset),
-    ).fetchall()
-    return [_row(r) for r in rows]
+        (*params, limit, offset), _SUBMISSION, complete=True)
 
 
 # -- artifacts ---------------------------------------------------------------------------------
@@ -149,8 +138,7 @@ def page(conn: Connection, offset: int, limit: int, sort: str = "release", desce
 _ART = "id, submission_id, kind, filename, sha256, size, added_by, added_at, marking"
 
 
-def _art(r: Any) -> Artifact:
-    return Artifact(int(r[0]), int(r[1]), r[2], r[3], r[4], int(r[5]), r[6], r[7], Marking.parse(r[8]))
+_ARTIFACT: dict[str, Callable[[Any], Any]] = {"id": int, "submission_id": int, "size": int, "marking": Marking.parse}
 
 
 def add_artifact(conn: Connection, submission_id: int, kind: str, filename: str, sha256: str, size: int,
@@ -164,12 +152,13 @@ def add_artifact(conn: Connection, submission_id: int, kind: str, filename: str,
 
 
 def artifacts(conn: Connection, submission_id: int) -> list[Artifact]:
-    return [_art(r) for r in conn.execute(
-        f"SELECT {_ART} FROM artifacts WHERE submission_id = ? ORDER BY id", (submission_id,))]
+    return fetch_all(conn, Artifact, f"SELECT {_ART} FROM artifacts WHERE submission_id = ? ORDER BY id",
+                     (submission_id,), _ARTIFACT, complete=True)
 
 
 def artifact(conn: Connection, artifact_id: int) -> Artifact:
-    r = conn.execute(f"SELECT {_ART} FROM artifacts WHERE id = ?", (artifact_id,)).fetchone()
+    r = fetch_one(conn, Artifact, f"SELECT {_ART} FROM artifacts WHERE id = ?", (artifact_id,), _ARTIFACT,
+                  complete=True)
     if r is None:
         raise NotFound(f"No artifact with id {artifact_id}.")
-    return _art(r)
+    return r
