@@ -101,15 +101,27 @@ def insert_run(conn: Connection, run: EvalRun, submission_id: int, fmt: str, act
 
 
 def defer_fts(conn: Connection, run_id: int) -> None:
-    """Leave the FTS5 rows of this run's samples to `build_fts` (same transaction)."""
+    """Leave the FTS5 rows of this run's samples to `index_fts` (same transaction)."""
     conn.execute("INSERT INTO eval_fts_deferred (run_id) VALUES (?)", (run_id,))
 
 
-def build_fts(conn: Connection, run_id: int) -> None:
-    """Index the run's samples in one statement (FTS5 builds its segments in bulk), then let the
-    per-row trigger take over again."""
+def next_sample_id(conn: Connection) -> int:
+    """The id the next stored sample gets (ids are assigned by `insert_prepared` under the write lock)."""
+    return int(conn.execute("SELECT coalesce(max(id), 0) + 1 FROM eval_samples").fetchone()[0])
+
+
+def index_fts(conn: Connection, run_id: int, from_id: int) -> int:
+    """Index the run's samples stored from id `from_id` on, in one statement; returns the id to index
+    from next time. (FTS5 gathers the terms in memory and writes a segment per megabyte of them
+    whatever the statements, so indexing batch by batch costs what one statement per run did.)"""
     conn.execute("INSERT INTO eval_samples_fts (rowid, input, target, answer) "
-                 "SELECT id, input, target, answer FROM eval_samples WHERE run_id = ? ORDER BY id", (run_id,))
+                 "SELECT id, input, target, answer FROM eval_samples WHERE id >= ? AND +run_id = ? ORDER BY id",
+                 (from_id, run_id))  # +run_id: walk the new ids, never the run_id index
+    return next_sample_id(conn)
+
+
+def resume_fts(conn: Connection, run_id: int) -> None:
+    """The run's samples are indexed (`index_fts`): let the per-row trigger take over again."""
     conn.execute("DELETE FROM eval_fts_deferred WHERE run_id = ?", (run_id,))
 
 

@@ -66,6 +66,7 @@ def _int(v: Any) -> int | None:
 # a 1 MiB attachment referenced thousands of times would otherwise become gigabytes in memory.
 MAX_EXPANDED = 256 << 20
 _REFERENCE = re.compile(rb"attachment://([0-9A-Za-z_.-]{1,128})")
+_MIN_REFERENCE = len(ATTACHMENT_B) + 2  # bytes of the shortest reference in JSON text, quotes included
 
 
 def _too_large(total: int, counts: dict[str, int], attachments: dict[str, Any], limit: int) -> str:
@@ -95,9 +96,10 @@ def check_expansion(sample: dict[str, Any], attachments: dict[str, Any], raw: by
     if not attachments:
         return
     if raw is not None:
-        # cheap bound first: every reference expanded to the longest attachment (C-speed count)
+        # cheap bounds first: every reference expanded to the longest attachment, with as many
+        # references as the member's length leaves room for (no pass over the bytes), then counted
         longest = max((len(t) for t in attachments.values() if isinstance(t, str)), default=0)
-        if raw.count(ATTACHMENT_B) * longest <= limit:
+        if len(raw) // _MIN_REFERENCE * longest <= limit or raw.count(ATTACHMENT_B) * longest <= limit:
             return
     counts: dict[str, int] = {}
     if raw is not None:
@@ -235,9 +237,12 @@ def sample_from_json(s: Any, path: str, where: str, raw: bytes | None = None,
     tokens_in = tokens_out = tokens_total = None
     usage = s.get("model_usage")
     if isinstance(usage, dict) and usage:
-        tokens_in = sum(_int(u.get("input_tokens")) or 0 for u in usage.values() if isinstance(u, dict))
-        tokens_out = sum(_int(u.get("output_tokens")) or 0 for u in usage.values() if isinstance(u, dict))
-        tokens_total = sum(_int(u.get("total_tokens")) or 0 for u in usage.values() if isinstance(u, dict))
+        tokens_in = tokens_out = tokens_total = 0
+        for u in usage.values():  # one pass (three sums over generators cost more than the rest)
+            if isinstance(u, dict):
+                tokens_in += _int(u.get("input_tokens")) or 0
+                tokens_out += _int(u.get("output_tokens")) or 0
+                tokens_total += _int(u.get("total_tokens")) or 0
     transcript = None if raw is not None else {k: s[k] for k in TRANSCRIPT_KEYS if s.get(k) is not None}
     input_text = _input_text(resolve(s.get("input"), att))
     choices = s.get("choices")

@@ -38,6 +38,7 @@ _CDH = b"PK\x01\x02"
 _LFH = b"PK\x03\x04"
 _READ = 1 << 20
 _ONE_SHOT = 64 << 20  # members up to this size are decompressed in one call
+_WINDOW = 1 << 20  # read-ahead for small members, which inspect-ai writes one after another
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +79,8 @@ class SafeZip:
             raise
         self.compressed_read = 0  # bytes of member data read so far (for progress)
         self._zstd = zstandard.ZstdDecompressor()  # reused: creating a context per member costs more than a sample
+        self._window = b""
+        self._window_at = 0
 
     def __enter__(self) -> SafeZip:
         return self
@@ -102,6 +105,18 @@ class SafeZip:
             raise self._fail(f"file ends unexpectedly at byte {offset + len(data)} (truncated archive, or the "
                              "media was removed)")
         return data
+
+    def _read_near(self, offset: int, n: int) -> bytes:
+        """`_read_at` through a read-ahead window: one read serves the many small members that follow
+        each other in an .eval, instead of two reads (local header, data) per member."""
+        start = offset - self._window_at
+        if 0 <= start and start + n <= len(self._window):
+            return self._window[start:start + n]
+        if n >= _WINDOW or offset + n > self.size:
+            return self._read_at(offset, n)  # large, or past the end: read (and fail) as before
+        self._window = self._read_at(offset, min(_WINDOW, self.size - offset))
+        self._window_at = offset
+        return self._window[:n]
 
     # -- central directory ------------------------------------------------------------------------
     def _read_directory(self, max_members: int) -> dict[str, Member]:
@@ -224,11 +239,11 @@ class SafeZip:
         if m is None or m.size > _ONE_SHOT or m.method not in (STORED, DEFLATED, ZSTANDARD):
             return b"".join(self.iter_chunks(name)), None
         self._check_member(m)
-        header = self._read_at(m.header_offset, 30)
+        header = self._read_near(m.header_offset, 30)
         if header[:4] != _LFH:
             raise self._fail(f"member {m.name}: local header damaged")
         nlen, xlen = struct.unpack("<HH", header[26:30])
-        raw = self._read_at(m.header_offset + 30 + nlen + xlen, m.compressed_size)
+        raw = self._read_near(m.header_offset + 30 + nlen + xlen, m.compressed_size)
         self.compressed_read += m.compressed_size
         out = _inflate_once(m, raw, self._zstd)
         if out is None or len(out) != m.size or zlib.crc32(out) != m.crc:

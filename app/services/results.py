@@ -58,7 +58,7 @@ import queue
 import re
 import threading
 import time
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -150,32 +150,38 @@ def _import_one(session: Session, path: str, submission_id: int, media_label: st
     st = check_regular_file(path)
     if progress is not None:
         progress(done_before, total, f"{name}: checking (SHA-256)")
-    sha, size = sha256_file(path, cancel)
-    if cancel is not None and cancel():
-        raise Cancelled("Import")
-    existing = repo.find_by_sha(session.db.conn, sha)
-    if existing:
-        ids = ", ".join(str(r.run_id) for r in existing)
-        subs = ", ".join(sorted({str(r.submission_id) for r in existing}))
-        return ImportOutcome(path, existing[0].run_id, "duplicate",
-                             f"{name}: already imported (same SHA-256) as run {ids} of submission {subs}; "
-                             "not stored again.", 0, existing[0].task, existing[0].model)
     log = open_results_file(path, limits)
-    ticker = _Ticker(progress, log, done_before, total, size, f"{name} ({index + 1}/{count})")
-    run_ids: list[int] = []
-    stored = 0
+    train = log.format in DICTIONARY_FORMATS
+    # The first run's samples are read on the reader thread while this thread hashes the file
+    # (hashlib releases the GIL): nothing is stored before the duplicate check.
+    early = _prefetched_batches(log.runs[0].samples(), BATCH, train=train) if log.runs else None
     try:
+        sha, size = sha256_file(path, cancel)
+        if cancel is not None and cancel():
+            raise Cancelled("Import")
+        existing = repo.find_by_sha(session.db.conn, sha)
+        if existing:
+            ids = ", ".join(str(r.run_id) for r in existing)
+            subs = ", ".join(sorted({str(r.submission_id) for r in existing}))
+            return ImportOutcome(path, existing[0].run_id, "duplicate",
+                                 f"{name}: already imported (same SHA-256) as run {ids} of submission {subs}; "
+                                 "not stored again.", 0, existing[0].task, existing[0].model)
+        ticker = _Ticker(progress, log, done_before, total, size, f"{name} ({index + 1}/{count})")
+        run_ids: list[int] = []
+        stored = 0
         with session.transaction() as conn:
-            for parsed in log.runs:
+            for i, parsed in enumerate(log.runs):
                 run = replace(parsed.run, file_sha256=sha, original_name=name, file_size=size,
                               media_label=media_label)
                 run_id = repo.insert_run(conn, run, submission_id, log.format, session.account.username,
                                          session.now())
                 run_ids.append(run_id)
                 repo.defer_fts(conn, run_id)
-                n, errored = _store_samples(conn, run_id, parsed.samples(), parsed.sample_estimate, ticker, cancel,
-                                            log.format in DICTIONARY_FORMATS, session.now())
-                repo.build_fts(conn, run_id)
+                batches = early if i == 0 and early is not None else \
+                    _prefetched_batches(parsed.samples(), BATCH, train=train)
+                n, errored = _store_samples(conn, run_id, batches, parsed.sample_estimate, ticker, cancel,
+                                            session.now())
+                repo.resume_fts(conn, run_id)
                 repo.finish_run(conn, run_id, n, errored)
                 stored += n
             _check_unchanged(path, st)
@@ -190,6 +196,8 @@ def _import_one(session: Session, path: str, submission_id: int, media_label: st
     except StorageError as exc:  # e.g. the data disk is full: the transaction was rolled back
         raise StorageError(f"{name}: {exc} The import was rolled back; nothing was stored.") from None
     finally:
+        if early is not None:
+            early.close()  # stops and joins the reader before its file is closed
         log.close()
     first = log.runs[0].run
     return ImportOutcome(path, run_ids[0], "imported", f"{name}: {len(run_ids)} run(s), {stored:,} samples imported.",
@@ -215,13 +223,15 @@ class _Ticker:
                       f"{self.label}: {n:,}{of} samples")
 
 
-def _store_samples(conn: Connection, run_id: int, samples: Iterator[SampleResult], estimate: int | None,
-                   tick: _Ticker, cancel: Cancel | None, train: bool = False,
-                   now: str | None = None) -> tuple[int, int]:
+def _store_samples(conn: Connection, run_id: int, batches: _Prefetch, estimate: int | None,
+                   tick: _Ticker, cancel: Cancel | None, now: str | None = None) -> tuple[int, int]:
     n = errored = 0
-    with contextlib.closing(_prefetched_batches(samples, BATCH, train=train)) as batches:
+    next_fts = repo.next_sample_id(conn)
+    with contextlib.closing(batches):
         for batch in batches:
             c, e = repo.insert_prepared(conn, run_id, batch, now)
+            # indexed batch by batch, while the reader prepares the next one (not all at the end)
+            next_fts = repo.index_fts(conn, run_id, next_fts)
             n, errored = n + c, errored + e
             if cancel is not None and cancel():
                 raise Cancelled("Import")
@@ -232,33 +242,38 @@ def _store_samples(conn: Connection, run_id: int, samples: Iterator[SampleResult
 _DONE = object()
 
 
-def _prefetched_batches(samples: Iterator[SampleResult], size: int, depth: int = 2,
-                        train: bool = False) -> Generator[repo.PreparedSamples, None, None]:
+class _Prefetch:
     """Batches of samples read and prepared by a helper thread while the caller stores the previous one.
 
-    The helper reads, decompresses and parses (msgspec), then builds the rows and zstd-compresses
-    the transcripts; the caller only inserts (FTS5 indexing, SQLCipher encryption). With `train`,
-    the helper first holds the run's first transcripts (at most codec.TRAIN_MAX_SAMPLES /
-    TRAIN_MAX_BYTES), trains a zstd dictionary on them and compresses every transcript of the run
-    with it (a run too small to train keeps the plain codec). Decompression,
-    zstd and encryption release the GIL, so the two overlap on two cores. At most `depth` batches
-    wait in the queue, each bounded by count and bytes (memory stays flat). Errors raised
-    while reading are re-raised here, in the caller's thread; if the caller stops early (cancel,
-    database error), the reader is told to stop and joined.
+    The helper starts at once: it reads, decompresses and parses (msgspec), then builds the rows;
+    the caller only inserts (FTS5 indexing, SQLCipher encryption). With `train`, the helper first
+    holds the run's first transcripts (at most codec.TRAIN_MAX_SAMPLES / TRAIN_MAX_BYTES), trains a
+    zstd dictionary on them and compresses every transcript of the run with it (a run too small to
+    train keeps the plain codec). Decompression, hashing, zstd and encryption release the GIL, so
+    the two overlap on two cores. At most `depth` batches wait in the queue, each bounded by count
+    and bytes (memory stays flat). Errors raised while reading are re-raised in the caller's thread
+    when it reaches them; `close` (always called: the caller may stop early on cancel, a duplicate
+    or a database error) tells the reader to stop and joins it.
     """
-    q: queue.Queue[object] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
 
-    def put(item: object) -> bool:
-        while not stop.is_set():
+    def __init__(self, samples: Iterator[SampleResult], size: int, depth: int = 2, train: bool = False) -> None:
+        self._q: queue.Queue[object] = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._worker = threading.Thread(target=self._read, args=(samples, size, train), name="results-reader",
+                                        daemon=True)
+        self._worker.start()
+
+    def _put(self, item: object) -> bool:
+        while not self._stop.is_set():
             try:
-                q.put(item, timeout=0.1)
+                self._q.put(item, timeout=0.1)
                 return True
             except queue.Full:
                 continue
         return False
 
-    def reader() -> None:
+    def _read(self, samples: Iterator[SampleResult], size: int, train: bool) -> None:
+        put = self._put
         try:
             batch: list[SampleResult] = []
             held = 0
@@ -286,19 +301,23 @@ def _prefetched_batches(samples: Iterator[SampleResult], size: int, depth: int =
         except BaseException as exc:
             put(exc)
 
-    worker = threading.Thread(target=reader, name="results-reader", daemon=True)
-    worker.start()
-    try:
+    def __iter__(self) -> Iterator[repo.PreparedSamples]:
         while True:
-            item = q.get()
+            item = self._q.get()
             if item is _DONE:
                 return
             if isinstance(item, BaseException):
                 raise item
             yield item  # type: ignore[misc]
-    finally:
-        stop.set()
-        worker.join()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._worker.join()
+
+
+def _prefetched_batches(samples: Iterator[SampleResult], size: int, depth: int = 2,
+                        train: bool = False) -> _Prefetch:
+    return _Prefetch(samples, size, depth, train)
 
 
 def _train(samples: Sequence[SampleResult]) -> codec.Dictionary | None:

@@ -385,3 +385,47 @@ def test_full_text_index_is_built_in_bulk_and_other_writers_still_index_per_row(
         results_repo.insert_samples(conn, run_id, [SampleResult(sample_id="extra", epoch=1, scores={},
                                                                 input_text="quokka steganography")])
     assert results.count_samples(s, run_id, SampleFilter(search="quokka")) == 1
+
+
+def test_samples_are_read_while_the_file_is_hashed_and_a_duplicate_stores_nothing(workstation, monkeypatch):
+    """The reader thread starts before the SHA-256 pass ends (the two overlap); the duplicate check
+    still comes before anything is stored, and a duplicate stops the reader."""
+    import threading
+
+    from storage import results_repo
+
+    s = workstation.session("reviewer")
+    sid = _sub(s)
+    prepared = threading.Event()
+    real_prepare, real_sha = results_repo.prepare_samples, results.sha256_file
+    seen: list[bool] = []
+
+    def prepare(batch, *args):  # type: ignore[no-untyped-def]
+        prepared.set()
+        return real_prepare(batch, *args)
+
+    def sha(path, cancel=None):  # type: ignore[no-untyped-def]
+        seen.append(prepared.wait(30))  # set only if the reader runs while the hash is computed
+        return real_sha(path, cancel)
+
+    monkeypatch.setattr(results_repo, "prepare_samples", prepare)
+    monkeypatch.setattr(results, "sha256_file", sha)
+    first = results.import_files(s, [INSPECT / "intercode_ok.eval"], sid)
+    assert first[0].status == "imported" and seen == [True]
+    before = {t: _count(s, t) for t in ("eval_runs", "eval_samples", "eval_transcripts", "eval_samples_fts")}
+    again = results.import_files(s, [INSPECT / "intercode_ok.eval"], sid)
+    assert again[0].status == "duplicate" and seen == [True, True]
+    assert {t: _count(s, t) for t in before} == before
+    assert not [t for t in threading.enumerate() if t.name == "results-reader"]  # stopped and joined
+
+
+def test_full_text_index_is_built_batch_by_batch_each_sample_once(workstation, monkeypatch):
+    s = workstation.session("reviewer")
+    sid = _sub(s)
+    monkeypatch.setattr(results, "BATCH", 2)
+    out = results.import_files(s, [INSPECT / "wmdp_cyber_ok.json", INSPECT / "intercode_ok.eval"], sid)
+    assert [o.status for o in out] == ["imported", "imported"]
+    assert _count(s, "eval_samples_fts") == _count(s, "eval_samples") == sum(o.samples for o in out) > 4
+    assert _count(s, "eval_fts_deferred") == 0
+    assert results.count_samples(s, out[0].run_id, SampleFilter(search="Wireshark")) == 1
+    assert results.count_samples(s, out[1].run_id, SampleFilter(search="Wireshark")) == 0
