@@ -4,36 +4,26 @@ conformance needs (read from what the results repository stored at import)."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
+from app.model.benchmark_defs import PlanEntry, StoredBenchmarkDocument
+from app.model.conformance import SampleView
+from app.model.determination import DeterminationReview
 from app.model.errors import NotFound
 from storage.db import Connection
+from storage.rows import fetch_all, fetch_one
 
-
-@dataclass(frozen=True)
-class StoredBenchmarkDocument:
-    pk: int
-    document_id: str
-    version: int
-    title: str
-    marking: str
-    sha256: str
-    content: bytes
-    signature: bytes | None
-    origin: str
-    signer: str
-    imported_by: str
-    imported_at: str
-
-
-_D_COLS = ("id, document_id, version, title, marking, sha256, content, signature, origin, signer, imported_by, "
-           "imported_at")
-
-
-def _doc(r: Any) -> StoredBenchmarkDocument:
-    return StoredBenchmarkDocument(int(r[0]), r[1], int(r[2]), r[3], r[4], r[5], bytes(r[6]),
-                                   bytes(r[7]) if r[7] is not None else None, r[8], r[9], r[10], r[11])
+# Columns named like the fields of the app.model types they fill (storage/rows.py maps them by name).
+_D_COLS = ("id AS pk, document_id, version, title, marking, sha256, content, signature, origin, signer, "
+           "imported_by, imported_at")
+_DOC: dict[str, Callable[[Any], Any]] = {
+    "pk": int, "version": int, "content": bytes, "signature": lambda b: bytes(b) if b is not None else None,
+}
+_PLAN_COLS = "submission_id, benchmark_id, benchmark_version, origin, note, set_by, set_at"
+_PLAN: dict[str, Callable[[Any], Any]] = {"submission_id": int, "benchmark_version": int}
+_REVIEW_COLS = "determination_id, flags_sha256, flags, reason, reviewed_by, reviewed_at"
+_REVIEW: dict[str, Callable[[Any], Any]] = {"determination_id": int, "flags": json.loads}
 
 
 def insert_document(conn: Connection, document_id: str, version: int, title: str, marking: str, sha256: str,
@@ -53,29 +43,31 @@ def insert_definition(conn: Connection, benchmark_id: str, version: int, name: s
 
 def document_hashes(conn: Connection) -> list[tuple[int, str]]:
     """(pk, sha256) of every stored document: cheap, without the content."""
-    return [(int(r[0]), r[1]) for r in conn.execute("SELECT id, sha256 FROM benchmark_documents ORDER BY id")]
+    return [(int(pk), sha) for pk, sha in conn.execute("SELECT id, sha256 FROM benchmark_documents ORDER BY id")]
 
 
 def documents(conn: Connection) -> list[StoredBenchmarkDocument]:
-    return [_doc(r) for r in conn.execute(f"SELECT {_D_COLS} FROM benchmark_documents ORDER BY id")]
+    return fetch_all(conn, StoredBenchmarkDocument, f"SELECT {_D_COLS} FROM benchmark_documents ORDER BY id",
+                     (), _DOC, complete=True)
 
 
 def find_document(conn: Connection, document_id: str, version: int) -> StoredBenchmarkDocument | None:
-    r = conn.execute(f"SELECT {_D_COLS} FROM benchmark_documents WHERE document_id = ? AND version = ?",
-                     (document_id, version)).fetchone()
-    return _doc(r) if r else None
+    return fetch_one(conn, StoredBenchmarkDocument,
+                     f"SELECT {_D_COLS} FROM benchmark_documents WHERE document_id = ? AND version = ?",
+                     (document_id, version), _DOC, complete=True)
 
 
 def get_document(conn: Connection, pk: int) -> StoredBenchmarkDocument:
-    r = conn.execute(f"SELECT {_D_COLS} FROM benchmark_documents WHERE id = ?", (pk,)).fetchone()
+    r = fetch_one(conn, StoredBenchmarkDocument, f"SELECT {_D_COLS} FROM benchmark_documents WHERE id = ?", (pk,),
+                  _DOC, complete=True)
     if r is None:
         raise NotFound(f"No benchmark definition document with id {pk}.")
-    return _doc(r)
+    return r
 
 
 def definition_index(conn: Connection) -> list[tuple[str, int, str, int]]:
     """(benchmark id, version, name, document pk) of every stored definition."""
-    return [(r[0], int(r[1]), r[2], int(r[3])) for r in conn.execute(
+    return [(bid, int(version), name, int(pk)) for bid, version, name, pk in conn.execute(
         "SELECT benchmark_id, version, name, document_pk FROM benchmark_definitions ORDER BY benchmark_id, version")]
 
 
@@ -83,7 +75,7 @@ def find_definition(conn: Connection, benchmark_id: str, version: int) -> int | 
     """The document pk carrying (benchmark id, version), if stored."""
     r = conn.execute("SELECT document_pk FROM benchmark_definitions WHERE benchmark_id = ? AND version = ?",
                      (benchmark_id, version)).fetchone()
-    return int(r[0]) if r else None
+    return int(r[0]) if r else None  # one column
 
 
 # -- per-sample facts for statistics and conformance ------------------------------------------------
@@ -95,7 +87,7 @@ def sample_mean_values(conn: Connection, run_id: int) -> tuple[list[float | None
     if most is None:
         return [], 0
     if int(most) <= 1:
-        return [r[0] for r in conn.execute(
+        return [score for (score,) in conn.execute(
             "SELECT score FROM eval_samples WHERE run_id = ?", (run_id,))], 1
     means, epochs = sample_means(conn, run_id)
     return list(means.values()), epochs
@@ -114,19 +106,9 @@ def sample_means(conn: Connection, run_id: int) -> tuple[dict[str, float | None]
     return means, most
 
 
-@dataclass(frozen=True)
-class SampleFacts:
-    """What conformance needs of a run's stored samples, without inputs or transcripts."""
-
-    epochs: dict[str, set[int]]  # sample id -> epochs stored
-    errored: dict[str, int]  # sample id -> epochs that errored
-    unscored: int  # sample-epochs without a numeric score
-    over_tokens: dict[str, int]  # sample id -> most total tokens of an epoch (only filled above a budget)
-    over_time: dict[str, float]
-
-
 def sample_facts(conn: Connection, run_id: int, token_budget: int | None = None,
-                 time_budget: float | None = None) -> SampleFacts:
+                 time_budget: float | None = None) -> SampleView:
+    """What conformance needs of a run's stored samples, without inputs or transcripts."""
     epochs: dict[str, set[int]] = {}
     errored: dict[str, int] = {}
     over_tokens: dict[str, int] = {}
@@ -144,26 +126,14 @@ def sample_facts(conn: Connection, run_id: int, token_budget: int | None = None,
             over_tokens[sid] = max(over_tokens.get(sid, 0), int(tokens))
         if time_budget is not None and seconds is not None and seconds > time_budget:
             over_time[sid] = max(over_time.get(sid, 0.0), float(seconds))
-    return SampleFacts(epochs, errored, unscored, over_tokens, over_time)
+    return SampleView(epochs, errored, unscored, over_tokens, over_time)
 
 
 # -- evaluation plans -------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class PlanEntry:
-    submission_id: int
-    benchmark_id: str
-    benchmark_version: int
-    origin: str  # "proposed" | "lead"
-    note: str
-    set_by: str
-    set_at: str
-
-
 def plan(conn: Connection, submission_id: int) -> list[PlanEntry]:
-    return [PlanEntry(int(r[0]), r[1], int(r[2]), r[3], r[4], r[5], r[6]) for r in conn.execute(
-        "SELECT submission_id, benchmark_id, benchmark_version, origin, note, set_by, set_at FROM evaluation_plans "
-        "WHERE submission_id = ? ORDER BY benchmark_id", (submission_id,))]
+    return fetch_all(conn, PlanEntry, f"SELECT {_PLAN_COLS} FROM evaluation_plans WHERE submission_id = ? "
+                     "ORDER BY benchmark_id", (submission_id,), _PLAN, complete=True)
 
 
 def replace_plan(conn: Connection, submission_id: int, entries: list[tuple[str, int, str]], origin: str,
@@ -176,20 +146,10 @@ def replace_plan(conn: Connection, submission_id: int, entries: list[tuple[str, 
 
 
 def planned_submissions(conn: Connection) -> set[int]:
-    return {int(r[0]) for r in conn.execute("SELECT DISTINCT submission_id FROM evaluation_plans")}
+    return {int(sid) for (sid,) in conn.execute("SELECT DISTINCT submission_id FROM evaluation_plans")}
 
 
 # -- determination reviews (a lead keeps a flagged determination, saying why) -------------------------
-
-@dataclass(frozen=True)
-class DeterminationReview:
-    determination_id: int
-    flags_sha256: str
-    flags: list[str]
-    reason: str
-    reviewed_by: str
-    reviewed_at: str
-
 
 def add_determination_review(conn: Connection, determination_id: int, flags_sha256: str, flags: list[str],
                              reason: str, actor: str, now: str) -> None:
@@ -199,7 +159,7 @@ def add_determination_review(conn: Connection, determination_id: int, flags_sha2
 
 
 def determination_review(conn: Connection, determination_id: int, flags_sha256: str) -> DeterminationReview | None:
-    r = conn.execute("SELECT determination_id, flags_sha256, flags, reason, reviewed_by, reviewed_at FROM "
-                     "determination_reviews WHERE determination_id = ? AND flags_sha256 = ? ORDER BY id DESC LIMIT 1",
-                     (determination_id, flags_sha256)).fetchone()
-    return DeterminationReview(int(r[0]), r[1], json.loads(r[2]), r[3], r[4], r[5]) if r else None
+    return fetch_one(conn, DeterminationReview,
+                     f"SELECT {_REVIEW_COLS} FROM determination_reviews WHERE determination_id = ? "
+                     "AND flags_sha256 = ? ORDER BY id DESC LIMIT 1", (determination_id, flags_sha256), _REVIEW,
+                     complete=True)

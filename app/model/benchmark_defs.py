@@ -109,3 +109,34 @@ def find(definitions: Iterable[BenchmarkDefinition], ref: str,
     if version is not None:
         hits = [d for d in hits if d.version == version]
     return max(hits, key=lambda d: d.version) if hits else None
+
+
+@dataclass(frozen=True)
+class StoredBenchmarkDocument:
+    """A definition document as stored on the workstation (its bytes, signature and who imported it)."""
+
+    pk: int
+    document_id: str
+    version: int
+    title: str
+    marking: str
+    sha256: str
+    content: bytes
+    signature: bytes | None
+    origin: str
+    signer: str
+    imported_by: str
+    imported_at: str
+
+
+@dataclass(frozen=True)
+class PlanEntry:
+    """One benchmark of a submission's evaluation plan, as stored."""
+
+    submission_id: int
+    benchmark_id: str
+    benchmark_version: int
+    origin: str  # "proposed" | "lead"
+    note: str
+    set_by: str
+    set_at: str

@@ -60,7 +60,7 @@ class Conformance:
 
 @dataclass(frozen=True)
 class SampleView:
-    """Per-sample facts of a stored run (storage.benchmarks_repo.SampleFacts has the same shape)."""
+    """Per-sample facts of a stored run, without inputs or transcripts (storage.benchmarks_repo.sample_facts)."""
 
     epochs: Mapping[str, set[int]]
     errored: Mapping[str, int]

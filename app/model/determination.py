@@ -29,3 +29,15 @@ class Determination:
     approved_by: str | None
     approved_at: str | None
     superseded_at: str | None
+
+
+@dataclass(frozen=True)
+class DeterminationReview:
+    """A lead keeping a flagged determination: the flags as reviewed (and their hash) and why."""
+
+    determination_id: int
+    flags_sha256: str
+    flags: list[str]
+    reason: str
+    reviewed_by: str
+    reviewed_at: str

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from app.ingest import benchmark_def
 from app.model import benchmarks
-from app.model.benchmark_defs import BenchmarkDefinition, latest
+from app.model.benchmark_defs import BenchmarkDefinition, StoredBenchmarkDocument, latest
 from storage import benchmarks_repo as repo
 from storage import results_repo
 from storage.db import Connection
@@ -35,7 +35,7 @@ def _parsed(data: bytes, where: str) -> benchmark_def.BenchmarkDocument:
     return doc
 
 
-def stored_documents(conn: Connection) -> list[tuple[repo.StoredBenchmarkDocument, benchmark_def.BenchmarkDocument]]:
+def stored_documents(conn: Connection) -> list[tuple[StoredBenchmarkDocument, benchmark_def.BenchmarkDocument]]:
     return [(d, _parsed(d.content, f"benchmark document {d.document_id} v{d.version}")) for d in repo.documents(conn)]
 
 

@@ -20,7 +20,7 @@ from app.ingest import benchmark_def
 from app.model import benchmark_defs, benchmarks
 from app.model import conformance as conf
 from app.model.accounts import Permission
-from app.model.benchmark_defs import BenchmarkDefinition
+from app.model.benchmark_defs import BenchmarkDefinition, PlanEntry, StoredBenchmarkDocument
 from app.model.errors import NotFound, ValidationError
 from app.model.results import EvalRun
 from app.services import benchmark_catalog
@@ -100,7 +100,7 @@ def definition(session: Session, ref: str, version: int | None = None) -> Benchm
     return found
 
 
-def documents(session: Session) -> list[repo.StoredBenchmarkDocument]:
+def documents(session: Session) -> list[StoredBenchmarkDocument]:
     session.require(Permission.VIEW_CONTENT)
     return repo.documents(session.db.conn)
 
@@ -139,8 +139,7 @@ def check_run(conn: Connection, run: EvalRun, definition: BenchmarkDefinition | 
            d.document_sha256, sub.model_name, sub.version)
     cached = _CHECKED.get(key)
     if cached is None:
-        facts = repo.sample_facts(conn, run.id, d.protocol.token_budget, d.protocol.time_budget_seconds)
-        view = conf.SampleView(facts.epochs, facts.errored, facts.unscored, facts.over_tokens, facts.over_time)
+        view = repo.sample_facts(conn, run.id, d.protocol.token_budget, d.protocol.time_budget_seconds)
         cached = conf.check(d, run, view, sub.model_name, sub.version)
         if len(_CHECKED) > 10_000:
             _CHECKED.clear()
@@ -234,7 +233,7 @@ def plan_progress(session: Session, submission_ids: Sequence[int]) -> dict[int, 
     return out
 
 
-def _plan_view(session: Session, submission_id: int, stored: Sequence[repo.PlanEntry],
+def _plan_view(session: Session, submission_id: int, stored: Sequence[PlanEntry],
                proposed: Sequence[tuple[str, int]], defs: Sequence[BenchmarkDefinition]) -> PlanView:
     conn = session.db.conn
     entries = ([(e.benchmark_id, e.benchmark_version, e.origin) for e in stored] if stored

@@ -1,0 +1,82 @@
+"""benchmarks_repo reads definition documents, evaluation plans and determination reviews by column
+name into app.model types (issue 18 point 3): what goes in comes back field for field, and a renamed
+or missing column fails loudly instead of shifting values."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.model.benchmark_defs import PlanEntry, StoredBenchmarkDocument
+from app.model.conformance import SampleView
+from app.model.determination import DeterminationReview
+from app.model.results import EvalRun, Harness, RunStatus, SampleResult, Score
+from storage import benchmarks_repo as repo
+from storage import results_repo
+
+NOW = "2026-11-05T10:00:00"
+
+
+@pytest.fixture
+def stored(workstation):  # type: ignore[no-untyped-def]
+    s = workstation.session("reviewer")
+    conn = s.db.conn
+    # The rows referenced here (a submission, a recorded determination) are not what is tested.
+    conn.execute("PRAGMA foreign_keys = OFF")
+    with s.db.transaction() as c:
+        signed = repo.insert_document(c, "doc-x", 3, "Cyber evals", "CUI", "aa" * 32, b"{\"doc\": 1}", b"sig",
+                                      "imported", "CN=Lead", "rita", NOW)
+        unsigned = repo.insert_document(c, "doc-y", 1, "Bio evals", "UNCLASSIFIED", "bb" * 32, b"{}", None,
+                                        "builtin", "", "system", NOW)
+        repo.insert_definition(c, "cybench", 2, "Cybench", "CUI", signed)
+        repo.replace_plan(c, 77, [("cybench", 2, "all tasks"), ("wmdp", 1, "")], "lead", "lena", NOW)
+        repo.add_determination_review(c, 55, "cc" * 32, ["few samples", "old version"], "kept: pilot", "lena", NOW)
+        run = results_repo.insert_run(c, EvalRun(Harness.INSPECT, "0.3", "t", "1", "m", NOW, RunStatus.SUCCESS),
+                                      77, "inspect-eval", "rita", NOW)
+        results_repo.insert_samples(c, run, [
+            SampleResult("a", 1, {"s": Score.of("C")}, total_tokens=900, total_time=3.0),
+            SampleResult("a", 2, {}, error="timeout", total_tokens=50),
+            SampleResult("b", 1, {"s": Score.of("I")}, total_time=12.5)])
+    conn.execute("PRAGMA foreign_keys = ON")
+    return conn, signed, unsigned, run
+
+
+def test_documents_plans_reviews_and_sample_facts_come_back_field_for_field(stored) -> None:  # type: ignore[no-untyped-def]
+    conn, signed, unsigned, run = stored
+    doc_x = StoredBenchmarkDocument(signed, "doc-x", 3, "Cyber evals", "CUI", "aa" * 32, b"{\"doc\": 1}", b"sig",
+                                    "imported", "CN=Lead", "rita", NOW)
+    doc_y = StoredBenchmarkDocument(unsigned, "doc-y", 1, "Bio evals", "UNCLASSIFIED", "bb" * 32, b"{}", None,
+                                    "builtin", "", "system", NOW)
+    assert repo.documents(conn) == [doc_x, doc_y]
+    assert repo.get_document(conn, signed) == doc_x and repo.find_document(conn, "doc-y", 1) == doc_y
+    assert type(doc_x.content) is bytes and type(repo.get_document(conn, signed).signature) is bytes
+    assert repo.document_hashes(conn) == [(signed, "aa" * 32), (unsigned, "bb" * 32)]
+    assert repo.definition_index(conn) == [("cybench", 2, "Cybench", signed)]
+    assert repo.find_definition(conn, "cybench", 2) == signed
+    assert repo.plan(conn, 77) == [PlanEntry(77, "cybench", 2, "lead", "all tasks", "lena", NOW),
+                                   PlanEntry(77, "wmdp", 1, "lead", "", "lena", NOW)]
+    assert repo.planned_submissions(conn) == {77}
+    assert repo.determination_review(conn, 55, "cc" * 32) == DeterminationReview(
+        55, "cc" * 32, ["few samples", "old version"], "kept: pilot", "lena", NOW)
+    assert repo.determination_review(conn, 55, "dd" * 32) is None
+    assert repo.sample_facts(conn, run, token_budget=100, time_budget=10.0) == SampleView(
+        {"a": {1, 2}, "b": {1}}, {"a": 1}, 1, {"a": 900}, {"b": 12.5})
+
+
+def test_a_renamed_or_missing_column_fails_loudly(stored, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    conn, signed, _, _ = stored
+    with monkeypatch.context() as m:
+        m.setattr(repo, "_D_COLS", repo._D_COLS.replace("id AS pk", "id"))
+        with pytest.raises(TypeError, match="StoredBenchmarkDocument has no field for column.*id"):
+            repo.get_document(conn, signed)
+    with monkeypatch.context() as m:
+        m.setattr(repo, "_D_COLS", repo._D_COLS.replace(" signature,", ""))
+        with pytest.raises(TypeError, match="StoredBenchmarkDocument has no column for field.*signature"):
+            repo.documents(conn)
+    with monkeypatch.context() as m:
+        m.setattr(repo, "_PLAN_COLS", repo._PLAN_COLS.replace("note", "note AS remark"))
+        with pytest.raises(TypeError, match="PlanEntry has no field for column.*remark"):
+            repo.plan(conn, 77)
+    with monkeypatch.context() as m:
+        m.setattr(repo, "_REVIEW_COLS", repo._REVIEW_COLS.replace(", reason", ""))
+        with pytest.raises(TypeError, match="DeterminationReview has no column for field.*reason"):
+            repo.determination_review(conn, 55, "cc" * 32)
