@@ -2,7 +2,7 @@
 onto the paged columns model (issue 18 point 4).
 
 tests/ui/golden/paged_tables.json was recorded from the models as they were before the port
-(commit "golden output of the paged table models"), on the fixture data built here: every header,
+(commit 9d292c2), on the fixture data built here: every header,
 every cell's display text, tooltip, foreground, background, alignment and id roles, read page by
 page across the table, in every sort order each model offers and under its filters, plus the page
 reads the samples model asked its source for (keyset after the page before, else by offset).
@@ -32,8 +32,8 @@ from app.services import vulnerabilities as vs
 from storage import results_repo
 from ui.models.samples_model import SamplesModel
 from ui.models.submissions_model import SubmissionsModel
+from ui.models.vulns_model import VulnTableModel
 from ui.screens.run_detail import ServiceSamples
-from ui.screens.vulnerabilities_screen import VulnTableModel
 
 GOLDEN = Path(__file__).with_name("golden") / "paged_tables.json"
 RECORD = os.environ.get("FRW_RECORD_GOLDEN") == "1"
@@ -153,6 +153,12 @@ def _sorted(model: QAbstractItemModel) -> dict[str, Any]:
     return out
 
 
+def _fetches(model: Any) -> int:
+    """Pages read so far (the old models counted them as an int, `fetches` or `pages_fetched`)."""
+    n = getattr(model, "fetches", None)
+    return len(n) if isinstance(n, list) else int(n if n is not None else model.pages_fetched)
+
+
 class RecordingSource(ServiceSamples):
     """The real service, with each page read written down: (offset, after row id, sort, descending)."""
 
@@ -198,7 +204,7 @@ def record_samples(session) -> dict[str, Any]:  # type: ignore[no-untyped-def]
 def record_submissions(ctx) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     _submissions(ctx.session)
     model = SubmissionsModel(ctx, page_size=4, cache_pages=2)
-    out: dict[str, Any] = {"table": _table(model), "fetches": model.fetches}
+    out: dict[str, Any] = {"table": _table(model), "fetches": _fetches(model)}
     out["sorted"] = _sorted(model)
     model.sort(1, Qt.SortOrder.AscendingOrder)
     for name, kwargs in {"search": {"search": "helix"}, "id search": {"search": " 1 "},
@@ -213,7 +219,7 @@ def record_vulnerabilities(ctx) -> dict[str, Any]:  # type: ignore[no-untyped-de
     session = ctx.session
     _vulnerabilities(session)
     model = VulnTableModel(session, page_size=4)
-    out: dict[str, Any] = {"table": _table(model), "fetches": model.pages_fetched}
+    out: dict[str, Any] = {"table": _table(model), "fetches": _fetches(model)}
     out["sorted"] = _sorted(model)
     model.sort(4, Qt.SortOrder.DescendingOrder)
     model.soon_days = 10
@@ -272,3 +278,25 @@ def test_the_fixture_covers_each_cell_rule(ctx) -> None:  # type: ignore[no-unty
     vul = golden["vulnerabilities"]["table"]
     assert len(cells(vul, 3, "background")) >= 3 and "QColor(#fffff8c5)" in cells(vul, 7, "background")
     assert "embargo has ended" in cells(vul, 7, "tooltip") and "—" in cells(vul, 4, "display")
+
+
+def test_reload_shows_the_same_rows_in_the_same_filter_and_order(ctx) -> None:  # type: ignore[no-untyped-def]
+    """What a screen's refresh does after a change elsewhere (not part of the recording)."""
+    session = ctx.session
+    run_id = _samples(session)
+    _submissions(session)
+    _vulnerabilities(session)
+    samples = SamplesModel(ServiceSamples(session, run_id), unfiltered_count=23, page_size=5, max_pages=3)
+    samples.set_filter(SampleFilter(epoch=1))
+    samples.sort(2, Qt.SortOrder.DescendingOrder)
+    subs = SubmissionsModel(ctx, page_size=4, cache_pages=2)
+    subs.set_filter(search="a", open_only=True)
+    subs.sort(2, Qt.SortOrder.DescendingOrder)
+    vulns = VulnTableModel(session, vs.filters(session, search="finding"), page_size=4)
+    vulns.sort(5, Qt.SortOrder.DescendingOrder)
+    for model, reload in ((samples, lambda: samples.refresh(23)), (subs, subs.reload), (vulns, vulns.reload)):
+        before = _table(model)
+        assert before["count"] > 0
+        reload()
+        assert _table(model) == before
+    assert subs.search == "a" and subs.open_only and vulns.filters.search == "finding"

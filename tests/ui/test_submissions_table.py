@@ -41,25 +41,25 @@ def big(ctx):  # type: ignore[no-untyped-def]
 
 
 def _col(name: str) -> int:
-    return [c[0] for c in COLUMNS].index(name)
+    return [c.header for c in COLUMNS].index(name)
 
 
 def test_rowcount_without_loading_rows_and_paging(big) -> None:  # type: ignore[no-untyped-def]
     model = SubmissionsModel(big, page_size=200, cache_pages=4)
     assert model.rowCount() == N
-    assert model.fetches == 0  # opening the table reads no rows at all
+    assert model.fetches == []  # opening the table reads no rows at all
     first = model.data(model.index(0, _col("Release")))
-    assert model.fetches == 1
+    assert len(model.fetches) == 1
     last = model.data(model.index(N - 1, _col("Release")))
-    assert model.fetches == 2
+    assert len(model.fetches) == 2
     assert first <= last  # default sort: release date ascending
     model.data(model.index(1, _col("Model")))  # same page: cached
-    assert model.fetches == 2
+    assert len(model.fetches) == 2
     for page in range(2, 7):  # touch 5 more pages -> the LRU keeps only 4
         model.data(model.index(page * 200, 0))
     assert len(model._pages) == 4
     model.data(model.index(0, 0))  # page 0 was evicted
-    assert model.fetches == 8
+    assert len(model.fetches) == 8
     assert model.data(model.index(N, 0)) is None  # out of range is harmless
 
 

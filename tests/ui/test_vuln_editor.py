@@ -26,7 +26,8 @@ from app.model.vulnerabilities import (
 from app.services import csaf_exchange, submissions
 from app.services import vulnerabilities as vs
 from tests.unit.csaf_kit import partner_for
-from ui.screens.vulnerabilities_screen import PAGE, VulnerabilitiesScreen, VulnTableModel
+from ui.models.vulns_model import PAGE, VulnTableModel
+from ui.screens.vulnerabilities_screen import VulnerabilitiesScreen
 from ui.vuln_editor import CvssCalculator, VulnEditor, editor_for_finding, editor_for_sample
 
 

@@ -1,6 +1,9 @@
 """A table model driven by column specs: header, display value, sort key, alignment, tooltip and
 colours, each a function of the row object. Screens declare their columns once instead of
-repeating rowCount/columnCount/headerData and a branch per column in data()."""
+repeating rowCount/columnCount/headerData and a branch per column in data().
+
+ColumnsTableModel holds its rows in memory and sorts them in Python (or through a proxy, by
+SORT_ROLE); ui/models/paged_model.py pages the same columns from a service that sorts in SQL."""
 
 from __future__ import annotations
 
@@ -9,36 +12,56 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QBrush, QColor
 
 Index = QModelIndex | QPersistentModelIndex
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
 
 
+Colour = QColor | QBrush
+
+
 @dataclass(frozen=True)
 class Column:
     header: str
     value: Callable[[Any], str]
-    sort_key: Callable[[Any], Any] | None = None  # default: the shown text, case-insensitive
-    alignment: Qt.AlignmentFlag = LEFT
+    sort_key: Callable[[Any], Any] | None = None  # in memory; default: the shown text, case-insensitive
+    alignment: Qt.AlignmentFlag | None = LEFT  # None: the view's default
     tooltip: Callable[[Any], str | None] | None = None
-    background: Callable[[Any], QColor | None] | None = None
-    foreground: Callable[[Any], QColor | None] | None = None
+    background: Callable[[Any], Colour | None] | None = None
+    foreground: Callable[[Any], Colour | None] | None = None
+    sort_by: str = ""  # paged: the service's sort key for this column; "" = the service cannot sort by it
+    key: str = ""  # a name for the column that screens look it up by (widths, sort indicator)
 
 
-class ColumnsTableModel(QAbstractTableModel):
-    ROW_ROLE = Qt.ItemDataRole.UserRole + 1  # the row object itself
-    SORT_ROLE = Qt.ItemDataRole.UserRole + 2  # numbers sort as numbers in a QSortFilterProxyModel
+class ColumnsHeader(QAbstractTableModel):
+    """What every columns-driven model shares: the column count and the horizontal headers."""
 
-    def __init__(self, columns: Sequence[Column], rows: Sequence[Any] = ()) -> None:
+    def __init__(self, columns: Sequence[Column]) -> None:
         super().__init__()
         self.columns = tuple(columns)
-        self._rows: list[Any] = list(rows)
 
     @property
     def headers(self) -> tuple[str, ...]:
         return tuple(c.header for c in self.columns)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 (Qt signature)
+        return 0 if parent.isValid() else len(self.columns)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return self.columns[section].header if 0 <= section < len(self.columns) else None
+        return None
+
+
+class ColumnsTableModel(ColumnsHeader):
+    ROW_ROLE = Qt.ItemDataRole.UserRole + 1  # the row object itself
+    SORT_ROLE = Qt.ItemDataRole.UserRole + 2  # numbers sort as numbers in a QSortFilterProxyModel
+
+    def __init__(self, columns: Sequence[Column], rows: Sequence[Any] = ()) -> None:
+        super().__init__(columns)
+        self._rows: list[Any] = list(rows)
 
     def set_rows(self, rows: Sequence[Any]) -> None:
         self.beginResetModel()
@@ -50,14 +73,6 @@ class ColumnsTableModel(QAbstractTableModel):
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 (Qt signature)
         return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 (Qt signature)
-        return 0 if parent.isValid() else len(self.columns)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.columns[section].header if 0 <= section < len(self.columns) else None
-        return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
@@ -73,7 +88,7 @@ class ColumnsTableModel(QAbstractTableModel):
         if role == self.ROW_ROLE:
             return row
         if role == Qt.ItemDataRole.TextAlignmentRole:
-            return int(col.alignment)
+            return int(col.alignment) if col.alignment is not None else None
         if role == Qt.ItemDataRole.ToolTipRole:
             return col.tooltip(row) if col.tooltip is not None else None
         if role == Qt.ItemDataRole.BackgroundRole:

@@ -9,8 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal, Slot
-from PySide6.QtGui import QColor
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -34,160 +33,19 @@ from PySide6.QtWidgets import (
 from app.model.accounts import Permission
 from app.model.errors import FrontierError
 from app.model.markings import Marking
-from app.model.vulnerabilities import CvssSeverity, Filters, Vulnerability, VulnStatus
+from app.model.vulnerabilities import CvssSeverity, Filters, VulnStatus
 from app.services import csaf_exchange, csaf_merge, printables
 from app.services import vulnerabilities as vs
 from app.services.csaf_merge import ActionKind, ImportPreview, ImportResult
-from app.services.session import Session
 from ui import theme
 from ui.banner import add_banners, window_marking
 from ui.context import UiContext
 from ui.dialogs.csaf_export_dialog import CsafExportDialog, ExportRequest
 from ui.dialogs.printable_preview import PrintablePreview, open_preview
 from ui.errors import sanitize
-from ui.vuln_editor import SEVERITY_COLOURS, VulnEditor
+from ui.models.vulns_model import COLUMN_WIDTHS, ID_ROLE, VulnTableModel
+from ui.vuln_editor import VulnEditor
 from ui.widgets.flow_layout import FlowLayout
-
-Index = QModelIndex | QPersistentModelIndex
-PAGE = 200
-COLUMNS = ("ID", "Mark", "Title", "Severity", "Score", "Status", "TLP", "Embargo until", "Affected", "CVE",
-           "CWE", "Updated")
-COLUMN_WIDTHS = (175, 70, 330, 80, 55, 120, 115, 105, 170, 130, 85, 130)
-# column -> service sort key (None: not sortable)
-SORT_KEYS: dict[int, str | None] = {0: "id", 1: None, 2: "title", 3: "severity", 4: "score", 5: "status",
-                                    6: "tlp", 7: "embargo", 8: "vendor", 9: "cve", 10: None, 11: "updated"}
-ID_ROLE = Qt.ItemDataRole.UserRole + 1
-VULN_ROLE = Qt.ItemDataRole.UserRole + 2
-SOON_BG = QColor("#fff8c5")
-
-
-class VulnTableModel(QAbstractTableModel):
-    """Windowed model: the row count comes from the service, rows are fetched per page on demand."""
-
-    def __init__(self, session: Session, filters: Filters | None = None, page_size: int = PAGE) -> None:
-        super().__init__()
-        self.session = session
-        self.page_size = page_size
-        self.filters = filters or vs.filters(session)
-        self.sort_key = "id"
-        self.descending = False
-        self.soon_days = 7
-        self._count = 0
-        self._pages: dict[int, list[Vulnerability]] = {}
-        self.pages_fetched = 0  # for tests and the performance note
-        self.reload()
-
-    def reload(self) -> None:
-        self.beginResetModel()
-        self._pages.clear()
-        self._count = vs.count(self.session, self.filters)
-        self.endResetModel()
-
-    def set_filters(self, filters: Filters) -> None:
-        self.filters = filters
-        self.reload()
-
-    def vuln_at(self, row: int) -> Vulnerability | None:
-        if not 0 <= row < self._count:
-            return None
-        size = self.page_size
-        page_no = row // size
-        page = self._pages.get(page_no)
-        if page is None:
-            page = vs.page(self.session, self.filters, page_no * size, size, self.sort_key, self.descending)
-            self._pages[page_no] = page
-            self.pages_fetched += 1
-        offset = row - page_no * size
-        return page[offset] if offset < len(page) else None
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 (Qt signature)
-        return 0 if parent.isValid() else self._count
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 (Qt signature)
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return COLUMNS[section] if 0 <= section < len(COLUMNS) else None
-        return None
-
-    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
-        key = SORT_KEYS.get(column)
-        if key is None:
-            return
-        self.sort_key = key
-        self.descending = order == Qt.SortOrder.DescendingOrder
-        self.reload()
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        v = self.vuln_at(index.row())
-        if v is None:
-            return None
-        col = COLUMNS[index.column()]
-        if role == ID_ROLE:
-            return v.id
-        if role == VULN_ROLE:
-            return v
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._display(v, col)
-        if role == Qt.ItemDataRole.BackgroundRole:
-            if col == "Severity" and v.severity is not None:
-                return QColor(SEVERITY_COLOURS[v.severity][0])
-            if col == "Embargo until" and self._ends_soon(v):
-                return SOON_BG
-            if col == "Mark":
-                return QColor(v.marking.colours()[0])
-            return None
-        if role == Qt.ItemDataRole.ForegroundRole:
-            if col == "Severity" and v.severity is not None:
-                return QColor(SEVERITY_COLOURS[v.severity][1])
-            if col == "Mark":
-                return QColor(v.marking.colours()[1])
-            return None
-        if role == Qt.ItemDataRole.ToolTipRole:
-            if col == "Score" and v.cvss_vector:
-                return v.cvss_vector
-            if col == "Embargo until" and v.embargo_until:
-                days = v.embargo_days_left(self.session.today())
-                return f"{days} day(s) left" if days is not None and days >= 0 else "embargo has ended"
-            if col == "Title":
-                return sanitize(v.title, 500)
-            return None
-        return None
-
-    def _ends_soon(self, v: Vulnerability) -> bool:
-        days = v.embargo_days_left(self.session.today())
-        return days is not None and 0 <= days <= self.soon_days and v.status.is_open
-
-    @staticmethod
-    def _display(v: Vulnerability, col: str) -> str:
-        if col == "ID":
-            return v.id
-        if col == "Mark":
-            return v.marking.portion()
-        if col == "Title":
-            return sanitize(v.title, 200).replace("\n", " ")
-        if col == "Severity":
-            return v.severity.value if v.severity else "—"
-        if col == "Score":
-            return f"{v.score:.1f}" if v.score is not None else "—"
-        if col == "Status":
-            return v.status.value
-        if col == "TLP":
-            return v.tlp.value
-        if col == "Embargo until":
-            return v.embargo_until.isoformat() if v.embargo_until else ""
-        if col == "Affected":
-            return sanitize(v.affected, 200)
-        if col == "CVE":
-            return v.cve
-        if col == "CWE":
-            return v.cwe
-        if col == "Updated":
-            return v.updated_at[:16].replace("T", " ")
-        return ""
 
 
 class VulnerabilitiesScreen(QWidget):
