@@ -173,11 +173,8 @@ class PagedColumnsModel[F: Hashable, R](ColumnsHeader):
         self.fetches.append(p)
         self._pages[p] = rows
         while len(self._pages) > self.max_pages:
-            self._evicted(self._pages.popitem(last=False)[1])
+            self._pages.popitem(last=False)
         return rows
-
-    def _evicted(self, rows: list[R]) -> None:
-        """A page left the cache (a model that keeps something per row forgets it here)."""
 
     def row_at(self, row: int) -> R | None:
         """The row object at `row` (its page read if needed); None out of range or when the read
