@@ -3,42 +3,27 @@ discussion threads and item-by-item approvals (migration 0009)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
 from typing import Any
 
+from app.model.approval import ItemApproval
 from app.model.assignment import Assignment
 from app.model.discussion import Comment
 from app.model.errors import NotFound
 from app.model.markings import Marking
+from app.model.workflow import StageFacts
 from storage.db import Connection
+from storage.rows import column_names, fetch_all, fetch_one, mapper
 
-
-@dataclass(frozen=True)
-class StageFacts:
-    """The columns a submission's lifecycle stage is computed from (one query for many submissions)."""
-
-    submission_id: int
-    status: str  # the submission's own status: only 'withdrawn' counts for the lifecycle
-    has_results: bool
-    assessment_state: str | None
-    submitted_by: str | None
-    determination_recorded_by: str | None
-    determination_approved_by: str | None
-    report_state: str | None
-    report_label: str
-    report_signed_by: str | None
-    released: bool
-
-
-# The latest report of each submission (highest version) and whether it was exported.
+# The latest report of each submission (highest version) and whether it was exported; columns
+# named like StageFacts' fields (storage/rows.py maps them by name).
 _FACTS = """
-SELECT s.id, s.status,
-       EXISTS (SELECT 1 FROM eval_runs r WHERE r.submission_id = s.id),
-       a.state, a.submitted_by,
-       d.recorded_by, d.approved_by,
-       rp.state, rp.control_number, rp.signed_by,
-       EXISTS (SELECT 1 FROM report_releases x WHERE x.report_id = rp.id)
+SELECT s.id AS submission_id, s.status,
+       EXISTS (SELECT 1 FROM eval_runs r WHERE r.submission_id = s.id) AS has_results,
+       a.state AS assessment_state, a.submitted_by,
+       d.recorded_by AS determination_recorded_by, d.approved_by AS determination_approved_by,
+       rp.state AS report_state, rp.control_number AS report_label, rp.signed_by AS report_signed_by,
+       EXISTS (SELECT 1 FROM report_releases x WHERE x.report_id = rp.id) AS released
 FROM submissions s
 LEFT JOIN assessments a ON a.submission_id = s.id
 LEFT JOIN coverage_determinations d ON d.id = (
@@ -85,21 +70,26 @@ def stage_rank_sql(outer: str, stages: list[str]) -> str:
     return f"(CASE {stage_sql(outer)} {whens} ELSE {len(stages)} END)"
 
 
-def _facts(r: Any) -> StageFacts:
-    return StageFacts(int(r[0]), r[1], bool(r[2]), r[3], r[4], r[5], r[6], r[7], r[8] or "", r[9], bool(r[10]))
+_FACT: dict[str, Callable[[Any], Any]] = {
+    "submission_id": int, "has_results": bool, "report_label": lambda v: v or "", "released": bool,
+}
+
+
+def _facts(conn: Connection, sql: str, params: Iterable[Any] = ()) -> dict[int, StageFacts]:
+    cur = conn.execute(sql, tuple(params))
+    to_facts = mapper(StageFacts, column_names(cur), _FACT, complete=True)
+    return {f.submission_id: f for f in map(to_facts, cur)}
 
 
 def stage_facts(conn: Connection, submission_ids: Iterable[int] | None = None) -> dict[int, StageFacts]:
     if submission_ids is None:
-        return {f.submission_id: f for f in map(_facts, conn.execute(_FACTS))}
+        return _facts(conn, _FACTS)
     ids = list(submission_ids)
     out: dict[int, StageFacts] = {}
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]
         marks = ", ".join("?" * len(chunk))
-        for r in conn.execute(_FACTS + f" AND s.id IN ({marks})", chunk):
-            f = _facts(r)
-            out[f.submission_id] = f
+        out.update(_facts(conn, _FACTS + f" AND s.id IN ({marks})", chunk))
     return out
 
 
@@ -115,11 +105,8 @@ def record_release(conn: Connection, report_id: int, submission_id: int, destina
 # -- assignments -------------------------------------------------------------------------------
 
 
-_A_COLS = "id, submission_id, username, section_id, assigned_by, assigned_at"
-
-
-def _assignment(r: Any) -> Assignment:
-    return Assignment(int(r[0]), int(r[1]), r[2], r[3], r[4], r[5])
+_A_COLS = "id, submission_id, username, section_id, assigned_by, assigned_at"  # Assignment's fields
+_ASSIGNMENT: dict[str, Callable[[Any], Any]] = {"id": int, "submission_id": int}
 
 
 def add_assignment(conn: Connection, submission_id: int, username: str, section_id: str, actor: str,
@@ -130,22 +117,22 @@ def add_assignment(conn: Connection, submission_id: int, username: str, section_
 
 
 def remove_assignment(conn: Connection, assignment_id: int, actor: str, now: str) -> Assignment:
-    r = conn.execute(f"SELECT {_A_COLS} FROM assignments WHERE id = ? AND removed_at IS NULL",
-                     (assignment_id,)).fetchone()
+    r = fetch_one(conn, Assignment, f"SELECT {_A_COLS} FROM assignments WHERE id = ? AND removed_at IS NULL",
+                  (assignment_id,), _ASSIGNMENT, complete=True)
     if r is None:
         raise NotFound(f"No current assignment with id {assignment_id}.")
     conn.execute("UPDATE assignments SET removed_by = ?, removed_at = ? WHERE id = ?", (actor, now, assignment_id))
-    return _assignment(r)
+    return r
 
 
 def assignments(conn: Connection, submission_id: int) -> list[Assignment]:
-    return [_assignment(r) for r in conn.execute(
-        f"SELECT {_A_COLS} FROM assignments WHERE submission_id = ? AND removed_at IS NULL ORDER BY id",
-        (submission_id,))]
+    return fetch_all(conn, Assignment,
+                     f"SELECT {_A_COLS} FROM assignments WHERE submission_id = ? AND removed_at IS NULL ORDER BY id",
+                     (submission_id,), _ASSIGNMENT, complete=True)
 
 
 def assigned_submissions(conn: Connection, username: str) -> list[int]:
-    return [int(r[0]) for r in conn.execute(
+    return [int(sid) for (sid,) in conn.execute(
         "SELECT DISTINCT a.submission_id FROM assignments a JOIN submissions s ON s.id = a.submission_id "
         "WHERE a.username = ? AND a.removed_at IS NULL AND s.deleted = 0 ORDER BY a.submission_id", (username,))]
 
@@ -153,11 +140,10 @@ def assigned_submissions(conn: Connection, username: str) -> list[int]:
 # -- discussion --------------------------------------------------------------------------------
 
 
-_C_COLS = "id, submission_id, target_type, target_id, body, marking, author, created_at"
-
-
-def _comment(r: Any) -> Comment:
-    return Comment(int(r[0]), None if r[1] is None else int(r[1]), r[2], r[3], r[4], Marking.parse(r[5]), r[6], r[7])
+_C_COLS = "id, submission_id, target_type, target_id, body, marking, author, created_at"  # Comment's fields
+_COMMENT: dict[str, Callable[[Any], Any]] = {
+    "id": int, "submission_id": lambda v: None if v is None else int(v), "marking": Marking.parse,
+}
 
 
 def add_comment(conn: Connection, submission_id: int | None, target_type: str, target_id: str, body: str,
@@ -169,21 +155,20 @@ def add_comment(conn: Connection, submission_id: int | None, target_type: str, t
 
 
 def thread(conn: Connection, target_type: str, target_id: str) -> list[Comment]:
-    return [_comment(r) for r in conn.execute(
-        f"SELECT {_C_COLS} FROM discussion WHERE target_type = ? AND target_id = ? ORDER BY id",
-        (target_type, target_id))]
+    return fetch_all(conn, Comment, f"SELECT {_C_COLS} FROM discussion WHERE target_type = ? AND target_id = ? "
+                     "ORDER BY id", (target_type, target_id), _COMMENT, complete=True)
 
 
 def submission_comments(conn: Connection, submission_id: int) -> list[Comment]:
-    return [_comment(r) for r in conn.execute(
-        f"SELECT {_C_COLS} FROM discussion WHERE submission_id = ? ORDER BY id", (submission_id,))]
+    return fetch_all(conn, Comment, f"SELECT {_C_COLS} FROM discussion WHERE submission_id = ? ORDER BY id",
+                     (submission_id,), _COMMENT, complete=True)
 
 
 def comment_counts(conn: Connection, target_type: str, target_ids: list[str]) -> dict[str, int]:
     if not target_ids:
         return {}
     marks = ", ".join("?" * len(target_ids))
-    return {r[0]: int(r[1]) for r in conn.execute(
+    return {target: int(n) for target, n in conn.execute(
         f"SELECT target_id, count(*) FROM discussion WHERE target_type = ? AND target_id IN ({marks}) "
         "GROUP BY target_id", (target_type, *target_ids))}
 
@@ -197,8 +182,8 @@ def approve_item(conn: Connection, assessment_id: int, item_id: str, answer_dige
                  "approved_at) VALUES (?, ?, ?, ?, ?)", (assessment_id, item_id, answer_digest, actor, now))
 
 
-def item_approvals(conn: Connection, assessment_id: int) -> dict[str, tuple[str, str, str]]:
-    """item id -> (digest of the answer approved, approved by, approved at)."""
-    return {r[0]: (r[1], r[2], r[3]) for r in conn.execute(
-        "SELECT item_id, answer_digest, approved_by, approved_at FROM item_approvals WHERE assessment_id = ?",
-        (assessment_id,))}
+def item_approvals(conn: Connection, assessment_id: int) -> dict[str, ItemApproval]:
+    """item id -> its approval (pinned to the digest of the answer approved)."""
+    return {a.item_id: a for a in fetch_all(
+        conn, ItemApproval, "SELECT item_id, answer_digest, approved_by, approved_at FROM item_approvals "
+        "WHERE assessment_id = ?", (assessment_id,), complete=True)}

@@ -73,3 +73,13 @@ class ApprovalSummary:
 def count_statuses(statuses: list[Status]) -> dict[Status, int]:
     c = Counter(statuses)
     return {s: c.get(s, 0) for s in Status}
+
+
+@dataclass(frozen=True)
+class ItemApproval:
+    """A lead's approval of one answer, pinned to the digest of the answer as approved."""
+
+    item_id: str
+    answer_digest: str
+    approved_by: str
+    approved_at: str

@@ -91,6 +91,23 @@ class Actor:
 
 
 @dataclass(frozen=True)
+class StageFacts:
+    """The columns a submission's lifecycle stage is computed from (one query for many submissions)."""
+
+    submission_id: int
+    status: str  # the submission's own status: only 'withdrawn' counts for the lifecycle
+    has_results: bool
+    assessment_state: str | None
+    submitted_by: str | None
+    determination_recorded_by: str | None
+    determination_approved_by: str | None
+    report_state: str | None
+    report_label: str
+    report_signed_by: str | None
+    released: bool
+
+
+@dataclass(frozen=True)
 class WorkState:
     """What the lifecycle and the action rules need to know about one submission."""
 

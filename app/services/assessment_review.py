@@ -16,7 +16,7 @@ from collections.abc import Mapping
 
 from app.model import checklist as cl
 from app.model.accounts import Permission
-from app.model.approval import ApprovalSummary, Override, RiskAcceptance, count_statuses
+from app.model.approval import ApprovalSummary, ItemApproval, Override, RiskAcceptance, count_statuses
 from app.model.assessment_record import AssessmentRow
 from app.model.checklist import Action, Answer, Status
 from app.model.errors import PermissionDenied, ValidationError
@@ -172,11 +172,10 @@ def approval_summary(session: Session, assessment_id: int) -> ApprovalSummary:
                            tuple(overrides), risks, sev, det_text, len(approvals), marking.banner())
 
 
-def _current_item_approvals(view: AssessmentView, stored: Mapping[str, tuple[str, str, str]]
-                            ) -> dict[str, tuple[str, str]]:
+def _current_item_approvals(view: AssessmentView, stored: Mapping[str, ItemApproval]) -> dict[str, tuple[str, str]]:
     """item -> (approved by, at), only where the answer is still the version that was approved."""
-    return {i: (by, at) for i, (digest, by, at) in stored.items()
-            if i in view.template and answer_digest(view.answer(i)) == digest}
+    return {i: (a.approved_by, a.approved_at) for i, a in stored.items()
+            if i in view.template and answer_digest(view.answer(i)) == a.answer_digest}
 
 
 def answer_digest(a: Answer) -> str:

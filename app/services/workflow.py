@@ -22,6 +22,7 @@ from app.model.workflow import (
     Availability,
     Refusal,
     Stage,
+    StageFacts,
     WorkState,
     availability,
     stage,
@@ -36,7 +37,7 @@ def actor(session: Session) -> Actor:
     return Actor(a.username, a.role, a.disabled)
 
 
-def _facts_state(f: workflow_repo.StageFacts) -> WorkState:
+def _facts_state(f: StageFacts) -> WorkState:
     return WorkState(
         withdrawn=f.status == SubmissionStatus.WITHDRAWN.value, has_results=f.has_results,
         assessment=State(f.assessment_state) if f.assessment_state else None, submitted_by=f.submitted_by,
