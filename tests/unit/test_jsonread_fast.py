@@ -120,3 +120,20 @@ def test_long_digit_run_edges() -> None:
         for pad in (0, 1, 2149, 2150, 2151, 5000):
             assert jsonread.long_digit_run(b"x" * pad + b"5" * n + b"]") is want, (n, pad)
             assert jsonread.long_digit_run(b"[" + b"x" * pad + b"5" * n) is want, (n, pad)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.binary(min_size=0, max_size=12_000), st.sampled_from([b"", b"[", b"{", b"[{" * 300]))
+def test_bracket_count_matches_the_byte_methods(data: bytes, extra: bytes) -> None:
+    text = data + extra
+    assert jsonread._opening_brackets(text) == text.count(b"[") + text.count(b"{")
+
+
+def test_bracket_count_across_chunks_and_the_depth_bound() -> None:
+    chunk = jsonread._CHUNK
+    for size in (jsonread._NUMPY_FROM - 1, jsonread._NUMPY_FROM, chunk - 1, chunk, chunk + 1, 2 * chunk + 3):
+        text = (b"x[y{\x5b\x7b\xdb\xfb" * (size // 8 + 1))[:size]  # 0xDB and 0xFB are not brackets
+        assert jsonread._opening_brackets(text) == text.count(b"[") + text.count(b"{"), size
+    padding = b'"' + b"a" * 8000 + b'"'
+    assert not jsonread.too_deep(b"[" * 512 + padding + b"]" * 512)
+    assert jsonread.too_deep(b"[" * 513 + padding + b"]" * 513)
