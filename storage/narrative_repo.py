@@ -3,31 +3,35 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Callable
+from typing import Any
 
 from app.model.markings import Marking
-from app.model.narrative import Confidence, KeyJudgment, Narrative, NarrativeComment
+from app.model.narrative import Confidence, KeyJudgment, Narrative, NarrativeComment, StoredNarrative
 from storage.db import Connection
+from storage.rows import column_names, fetch_all, mapper
 
 PARTS = ("bottom_line", "judgments", "recommendations")
-
-
-@dataclass(frozen=True)
-class StoredNarrative:
-    narrative: Narrative
-    updated_by: str
-    updated_at: str
+# Columns named like the fields of the app.model types they fill (storage/rows.py maps them by name).
+_NARRATIVE_COLS = "bottom_line, bottom_line_marking, judgments, recommendations, recommendations_marking"
+_NARRATIVE: dict[str, Callable[[Any], Any]] = {
+    "bottom_line_marking": Marking.parse, "recommendations_marking": Marking.parse,
+    "judgments": lambda text: tuple(KeyJudgment(j["text"], Confidence(j["confidence"]), Marking.parse(j["marking"]))
+                                    for j in json.loads(text)),
+}
+_COMMENT_COLS = "id, part, action, comment, author, created_at, resolved_by, resolved_at"
 
 
 def get(conn: Connection, submission_id: int) -> StoredNarrative | None:
-    r = conn.execute(
-        "SELECT bottom_line, bottom_line_marking, judgments, recommendations, recommendations_marking, updated_by, "
-        "updated_at FROM report_narratives WHERE submission_id = ?", (submission_id,)).fetchone()
+    # Who saved it last comes first; the rest of the row is the Narrative, by name.
+    cur = conn.execute(f"SELECT updated_by, updated_at, {_NARRATIVE_COLS} FROM report_narratives "
+                       "WHERE submission_id = ?", (submission_id,))
+    to_narrative = mapper(Narrative, column_names(cur)[2:], _NARRATIVE, complete=True)
+    r = cur.fetchone()
     if r is None:
         return None
-    judgments = tuple(KeyJudgment(j["text"], Confidence(j["confidence"]), Marking.parse(j["marking"]))
-                      for j in json.loads(r[2]))
-    return StoredNarrative(Narrative(r[0], Marking.parse(r[1]), judgments, r[3], Marking.parse(r[4])), r[5], r[6])
+    updated_by, updated_at, *parts = r
+    return StoredNarrative(to_narrative(parts), updated_by, updated_at)
 
 
 def save(conn: Connection, submission_id: int, n: Narrative, actor: str, now: str) -> None:
@@ -63,7 +67,5 @@ def resolve_returns(conn: Connection, submission_id: int, parts: list[str], acto
 
 
 def comments(conn: Connection, submission_id: int) -> list[NarrativeComment]:
-    rows = conn.execute(
-        "SELECT id, part, action, comment, author, created_at, resolved_by, resolved_at FROM narrative_comments "
-        "WHERE submission_id = ? ORDER BY id", (submission_id,)).fetchall()
-    return [NarrativeComment(int(r[0]), r[1], r[2], r[3], r[4], r[5], r[6], r[7]) for r in rows]
+    return fetch_all(conn, NarrativeComment, f"SELECT {_COMMENT_COLS} FROM narrative_comments WHERE submission_id = ? "
+                     "ORDER BY id", (submission_id,), {"id": int}, complete=True)

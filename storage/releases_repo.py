@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from app.model.errors import NotFound
 from app.model.release_record import StoredRelease
 from storage.db import Connection
+from storage.rows import fetch_all, fetch_one
 
-_COLS = ("id, submission_id, partner_id, partner_name, own, control_number, state, marking, title, full_sha256, "
-         "withheld, built_sha256, sha256, built_by, built_at, approved_by, approved_at, exported_by, exported_at, "
-         "export_path, manifest_sha256, media_label, dissemination_id")
+_COLS = (  # named like StoredRelease's fields (storage/rows.py maps them by name)
+    "id, submission_id, partner_id, partner_name, own, control_number, state, marking, title, full_sha256, "
+    "withheld, built_sha256, sha256, built_by, built_at, approved_by, approved_at, exported_by, exported_at, "
+    "export_path, manifest_sha256, media_label, dissemination_id"
+)
 
 
-def _row(r: Any) -> StoredRelease:
-    values = [int(r[0]), int(r[1]), int(r[2]), r[3], bool(r[4]), *r[5:10], dict(json.loads(r[10] or "{}")),
-              *r[11:22], int(r[22]) if r[22] is not None else None]
-    return StoredRelease(*values)
+_RELEASE: dict[str, Callable[[Any], Any]] = {
+    "id": int, "submission_id": int, "partner_id": int, "own": bool,
+    "withheld": lambda text: dict(json.loads(text or "{}")),
+    "dissemination_id": lambda v: int(v) if v is not None else None,
+}
 
 
 def count_for_submission(conn: Connection, submission_id: int) -> int:
@@ -40,15 +45,17 @@ def insert(conn: Connection, *, submission_id: int, partner_id: int, partner_nam
 
 
 def get(conn: Connection, release_id: int) -> StoredRelease:
-    r = conn.execute(f"SELECT {_COLS} FROM releases WHERE id = ?", (release_id,)).fetchone()
+    r = fetch_one(conn, StoredRelease, f"SELECT {_COLS} FROM releases WHERE id = ?", (release_id,), _RELEASE,
+                  complete=True)
     if r is None:
         raise NotFound(f"No release with id {release_id}.")
-    return _row(r)
+    return r
 
 
 def listing(conn: Connection, submission_id: int | None = None) -> list[StoredRelease]:
     where, args = ("WHERE submission_id = ?", (submission_id,)) if submission_id is not None else ("", ())
-    return [_row(r) for r in conn.execute(f"SELECT {_COLS} FROM releases {where} ORDER BY id", args)]
+    return fetch_all(conn, StoredRelease, f"SELECT {_COLS} FROM releases {where} ORDER BY id", args, _RELEASE,
+                     complete=True)
 
 
 def blob(conn: Connection, release_id: int, column: str) -> bytes:
@@ -73,7 +80,8 @@ def texts(conn: Connection, release_id: int) -> tuple[str, str]:
     r = conn.execute("SELECT full_text, released_text FROM releases WHERE id = ?", (release_id,)).fetchone()
     if r is None:
         raise NotFound(f"No release with id {release_id}.")
-    return str(r[0]), str(r[1])
+    full_text, released_text = r
+    return str(full_text), str(released_text)
 
 
 def signature_layout(conn: Connection, release_id: int) -> dict[str, Any]:

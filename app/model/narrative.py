@@ -132,6 +132,15 @@ class Narrative:
 
 
 @dataclass(frozen=True)
+class StoredNarrative:
+    """A submission's narrative as saved, with who saved it last and when."""
+
+    narrative: Narrative
+    updated_by: str
+    updated_at: str
+
+
+@dataclass(frozen=True)
 class NarrativeComment:
     id: int
     part: str
