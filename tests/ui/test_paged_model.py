@@ -181,3 +181,17 @@ def test_row_numbers_are_sized_once_for_the_widest(qapp) -> None:  # type: ignor
     hint = model.headerData(0, Qt.Orientation.Vertical, int(Qt.ItemDataRole.SizeHintRole))
     assert hint.width() > 0 and model.headerData(1_234_566, Qt.Orientation.Vertical) == "1,234,567"
     assert model.headerData(5, Qt.Orientation.Vertical, int(Qt.ItemDataRole.SizeHintRole)) is hint
+
+
+def test_a_record_is_found_again_by_key_near_where_it_was(qapp) -> None:  # type: ignore[no-untyped-def]
+    src = Source(35)
+    model = Model(src)
+    assert model.key_at(12) == 12 and model.key_at(99) is None
+    src.n = 36  # a new record, at the end
+    src.suffix = "x"
+    model.reload()
+    reads = len(src.pages)
+    assert model.row_of(12, near=12) == 12  # sorted by id: same place
+    assert len(src.pages) == reads + 1  # only the page it was on was read
+    assert model.row_of(35, near=12) is None  # not on that page nor any read: not searched further
+    assert len(src.pages) == reads + 1

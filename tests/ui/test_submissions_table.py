@@ -160,3 +160,18 @@ def test_status_column_filter_and_window_use_the_computed_stage(ctx, qtbot) -> N
     screen.status.setCurrentIndex(0)
     screen.open_only.setChecked(True)
     assert model.rowCount() == 2
+
+
+def test_refresh_keeps_the_selected_submission_selected_where_it_moved(ctx, qtbot) -> None:  # type: ignore[no-untyped-def]
+    today = ctx.today()
+    for i in range(6):
+        submissions.create(ctx.session, Submission("Dev", f"M{i}", "1", today, today + timedelta(days=10 + i)))
+    screen = SubmissionsScreen(ctx)
+    qtbot.addWidget(screen)
+    screen.table.selectRow(3)
+    sid = screen.model.data(screen.model.index(3, 0), Qt.ItemDataRole.UserRole)
+    submissions.create(ctx.session, Submission("Dev", "Earliest", "1", today, today + timedelta(days=1)))
+    screen.refresh()  # what a change broadcast does
+    assert screen.model.rowCount() == 7
+    selected = [i.row() for i in screen.table.selectionModel().selectedRows()]
+    assert selected == [4] and screen.model.data(screen.model.index(4, 0), Qt.ItemDataRole.UserRole) == sid

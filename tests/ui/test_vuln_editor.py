@@ -331,3 +331,18 @@ def test_import_preview_shows_a_partner_remediation_merged_next_to_ours(ctx, qtb
     dialog.apply()
     assert [r.category.value for r in vs.get(ctx.session, v.id).remediations] == [
         "none_available", "mitigation", "vendor_fix"]
+
+
+def test_refresh_keeps_the_selected_vulnerability_selected_where_it_moved(ctx, qtbot) -> None:  # type: ignore[no-untyped-def]
+    seed(ctx.session, 15)
+    screen = VulnerabilitiesScreen(ctx)
+    qtbot.addWidget(screen)
+    screen.table.sortByColumn(2, Qt.SortOrder.AscendingOrder)  # by title: V000 .. V014
+    screen.table.selectRow(4)
+    (vid,) = screen.selected_ids()
+    v = vs.get(ctx.session, vid)
+    assert v.title == "V004"
+    vs.update(ctx.session, dataclasses.replace(v, title="V010a"))  # now sorts after V010
+    screen.refresh()
+    assert screen.selected_ids() == [vid]
+    assert screen.table.currentIndex().row() == 10 and screen.model.data(screen.model.index(10, 2)) == "V010a"

@@ -22,8 +22,9 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any, Protocol
 
-from PySide6.QtCore import QModelIndex, QSize, Qt
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QSize, Qt
 from PySide6.QtGui import QFontMetrics, QGuiApplication
+from PySide6.QtWidgets import QAbstractItemView
 
 from ui.models.columns_model import Column, ColumnsHeader, Index
 
@@ -193,6 +194,23 @@ class PagedColumnsModel[F: Hashable, R](ColumnsHeader):
         i = row % self.page_size
         return rows[i] if i < len(rows) else None
 
+    def key_at(self, row: int) -> Hashable | None:
+        """The key of the record shown at `row` (what a selection is kept by across a reload)."""
+        r = self.row_at(row)
+        return None if r is None else self._row_key(r)
+
+    def row_of(self, key: Hashable, near: int) -> int | None:
+        """Where the record `key` is shown now: looked for in the page holding row `near` (where it
+        was before a reload; at most that one page is read) and in the pages already read."""
+        candidates = [near // self.page_size, *self._pages]
+        for p in dict.fromkeys(candidates):
+            if not 0 <= p * self.page_size < self._count:
+                continue
+            for i, r in enumerate(self._page(p)):
+                if self._row_key(r) == key:
+                    return p * self.page_size + i
+        return None
+
     def clear_cache(self) -> None:
         """Forget read pages (the benchmark measures cold reads with it)."""
         self._pages.clear()
@@ -240,3 +258,27 @@ class PagedColumnsModel[F: Hashable, R](ColumnsHeader):
             return extra(r)
         fn = self._by_role[role][c]
         return fn(r) if fn is not None else None
+
+
+def reload_keeping_selection(view: QAbstractItemView, model: PagedColumnsModel[Any, Any],
+                             reload: Callable[[], None]) -> None:
+    """Run `reload` (which resets the model) and select again the records that were selected, by
+    their key, where they are now; a record that left its page (or the table) stays unselected."""
+    selection = view.selectionModel()
+    rows = sorted({i.row() for i in selection.selectedRows()}) if selection is not None else []
+    current = view.currentIndex()
+    kept = [(key, r) for r in rows if (key := model.key_at(r)) is not None]
+    reload()
+    selection = view.selectionModel()
+    if selection is None:
+        return
+    flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
+    for key, near in kept:
+        row = model.row_of(key, near)
+        if row is None:
+            continue
+        index = model.index(row, max(current.column(), 0))
+        if current.isValid() and current.row() == near:
+            selection.setCurrentIndex(index, flags)
+        else:
+            selection.select(index, flags)

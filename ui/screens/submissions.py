@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 from app.model.accounts import Permission
 from app.model.workflow import Stage
 from ui.context import UiContext
+from ui.models.paged_model import reload_keeping_selection
 from ui.models.submissions_model import COLUMNS, SubmissionsModel
 from ui.screens.submission_editor import NewSubmissionDialog
 
@@ -104,8 +105,8 @@ class SubmissionsScreen(QWidget):
         self.model.set_filter(self.search.text(), self.status.currentData(), self.open_only.isChecked())
 
     def refresh(self) -> None:
-        if not self.ctx.session.locked:
-            self.model.reload()
+        if not self.ctx.session.locked:  # the selected submission stays selected where it is now
+            reload_keeping_selection(self.table, self.model, self.model.reload)
 
     def _update_count(self) -> None:
         n = self.model.rowCount()

@@ -43,6 +43,7 @@ from ui.context import UiContext
 from ui.dialogs.csaf_export_dialog import CsafExportDialog, ExportRequest
 from ui.dialogs.printable_preview import PrintablePreview, open_preview
 from ui.errors import sanitize
+from ui.models.paged_model import reload_keeping_selection
 from ui.models.vulns_model import COLUMN_WIDTHS, ID_ROLE, VulnTableModel
 from ui.vuln_editor import VulnEditor
 from ui.widgets.flow_layout import FlowLayout
@@ -164,7 +165,7 @@ class VulnerabilitiesScreen(QWidget):
         self._update_summary()
 
     def refresh(self) -> None:
-        self.model.reload()
+        reload_keeping_selection(self.table, self.model, self.model.reload)  # an edited row stays selected
         self._update_summary()
 
     def _update_summary(self) -> None:
