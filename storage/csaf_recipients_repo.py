@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 from app.model.csaf_recipients import RecipientRow
 from storage.db import Connection
+from storage.rows import fetch_all
 
-_COLS = ("id, vuln_id, tracking_id, version, recipient, partner_id, tlp, marking, embargo_until, media_marking, "
-         "destination, file, sha256, manifest_sha256, override_reason, override_by, decision_id, exported_by, "
-         "exported_at")
+_COLS = (  # RecipientRow's fields, in the order insert() writes them after the id (storage/rows.py)
+    "id, vuln_id, tracking_id, version, recipient, partner_id, tlp, marking, embargo_until, media_marking, "
+    "destination, file, sha256, manifest_sha256, override_reason, override_by, decision_id, exported_by, "
+    "exported_at"
+)
+
+
+_RECIPIENT: dict[str, Callable[[Any], Any]] = {
+    "id": int, "version": int, "embargo_until": lambda text: date.fromisoformat(text) if text else None,
+    "decision_id": int,
+}
 
 
 def insert(conn: Connection, row: RecipientRow) -> int:
@@ -23,9 +34,5 @@ def insert(conn: Connection, row: RecipientRow) -> int:
 
 
 def for_vuln(conn: Connection, vuln_id: str) -> list[RecipientRow]:
-    rows = conn.execute(f"SELECT {_COLS} FROM csaf_recipients WHERE vuln_id = ? ORDER BY version, id",
-                        (vuln_id,)).fetchall()
-    return [RecipientRow(int(r[0]), r[1], r[2], int(r[3]), r[4], r[5], r[6], r[7],
-                         date.fromisoformat(r[8]) if r[8] else None, r[9], r[10], r[11], r[12], r[13], r[14], r[15],
-                         int(r[16]), r[17], r[18])
-            for r in rows]
+    return fetch_all(conn, RecipientRow, f"SELECT {_COLS} FROM csaf_recipients WHERE vuln_id = ? ORDER BY version, id",
+                     (vuln_id,), _RECIPIENT, complete=True)

@@ -5,16 +5,16 @@ the actor's certified personal key before a decision counts."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from app.model.decision_record import StoredDecision
 from storage.db import Connection
+from storage.rows import fetch_all
 
+# StoredDecision's fields, in the order insert() writes them after the id (storage/rows.py maps by name).
 _COLS = "id, kind, object_type, object_id, actor, ts, content, digest, key_fingerprint, signature"
-
-
-def _row(r: Any) -> StoredDecision:
-    return StoredDecision(int(r[0]), r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], bytes(r[9]))
+_DECISION: dict[str, Callable[[Any], Any]] = {"id": int, "signature": bytes}
 
 
 def insert(conn: Connection, kind: str, object_type: str, object_id: str, actor: str, ts: str, content: str,
@@ -32,11 +32,12 @@ def for_object(conn: Connection, object_type: str, object_id: str, kinds: tuple[
     if kinds:
         sql += f" AND kind IN ({', '.join('?' for _ in kinds)})"
         params.extend(kinds)
-    return [_row(r) for r in conn.execute(sql + " ORDER BY id", params)]
+    return fetch_all(conn, StoredDecision, sql + " ORDER BY id", params, _DECISION, complete=True)
 
 
 def by_kind(conn: Connection, kind: str) -> list[StoredDecision]:
-    return [_row(r) for r in conn.execute(f"SELECT {_COLS} FROM decisions WHERE kind = ? ORDER BY id", (kind,))]
+    return fetch_all(conn, StoredDecision, f"SELECT {_COLS} FROM decisions WHERE kind = ? ORDER BY id", (kind,),
+                     _DECISION, complete=True)
 
 
 def count(conn: Connection) -> int:

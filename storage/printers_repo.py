@@ -5,27 +5,12 @@ signed decision on that printer is an administrator's registration of this label
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 from app.model.errors import NotFound
+from app.model.printer_record import PrinterRow
 from storage.db import Connection
+from storage.rows import fetch_all, fetch_one
 
-_COLS = "id, name, label, location, registered_by, registered_at"
-
-
-@dataclass(frozen=True)
-class PrinterRow:
-    id: int
-    name: str
-    label: str
-    location: str
-    registered_by: str
-    registered_at: str
-
-
-def _row(r: Any) -> PrinterRow:
-    return PrinterRow(int(r[0]), r[1], r[2], r[3], r[4], r[5])
+_COLS = "id, name, label, location, registered_by, registered_at"  # PrinterRow's fields (storage/rows.py)
 
 
 def insert(conn: Connection, name: str, label: str, location: str, actor: str, now: str) -> PrinterRow:
@@ -35,8 +20,8 @@ def insert(conn: Connection, name: str, label: str, location: str, actor: str, n
 
 
 def find(conn: Connection, name: str) -> PrinterRow | None:
-    r = conn.execute(f"SELECT {_COLS} FROM printers WHERE name = ?", (name,)).fetchone()
-    return _row(r) if r else None
+    return fetch_one(conn, PrinterRow, f"SELECT {_COLS} FROM printers WHERE name = ?", (name,), {"id": int},
+                     complete=True)
 
 
 def get(conn: Connection, name: str) -> PrinterRow:
@@ -47,7 +32,8 @@ def get(conn: Connection, name: str) -> PrinterRow:
 
 
 def all_printers(conn: Connection) -> list[PrinterRow]:
-    return [_row(r) for r in conn.execute(f"SELECT {_COLS} FROM printers ORDER BY name COLLATE NOCASE")]
+    return fetch_all(conn, PrinterRow, f"SELECT {_COLS} FROM printers ORDER BY name COLLATE NOCASE", (),
+                     {"id": int}, complete=True)
 
 
 def delete(conn: Connection, name: str) -> None:

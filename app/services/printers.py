@@ -24,11 +24,11 @@ from app.foundation.text import untrusted_text
 from app.model.accounts import Permission, Role
 from app.model.errors import IntegrityError, NotFound, PermissionDenied, ValidationError
 from app.model.markings import Marking
+from app.model.printer_record import PrinterRow
 from app.services import decisions
 from app.services.session import Session
 from storage import printers_repo as repo
 from storage.db import Connection
-from storage.printers_repo import PrinterRow
 
 KINDS = ("printer.register", "printer.remove")
 MAX_NAME = 128
