@@ -12,7 +12,9 @@ rounds, medians reported (the machine may be shared):
           each measured apart and added: the issue's "json.loads plus storing them";
 - codec:  transcripts compressed at level 1 alone and with the dictionary the importer trains
           (first TRAIN_MAX_SAMPLES lines), one core: ratio and MB/s; training time.
---write puts the section into docs/PERFORMANCE.md.
+`python bench/bench_lm_eval_import.py codec-log LOG` prints the same for any log's transcripts (as
+our reader gives them), with 112 KiB dictionaries on 200 and 500 samples beside.
+--write puts the table into docs/PERFORMANCE.md (SECTION).
 """
 
 from __future__ import annotations
@@ -34,7 +36,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 import importbench  # noqa: E402
 import lm_eval_samples  # noqa: E402
 
-SECTION = "## lm-eval import: transcript dictionary and per-line cost"
+# A subsection, last in "## Zstandard dictionary for lm-eval transcripts": --write replaces it up to
+# the next "## " heading.
+SECTION = "### lm-eval import against its floor (bench/bench_lm_eval_import.py)"
 
 
 def ours_plain(results_file: str) -> dict[str, Any]:
@@ -104,6 +108,49 @@ def codec_figures(samples_file: str) -> dict[str, Any]:
     return out
 
 
+def codec_log(path: str) -> dict[str, Any]:
+    """The importer's dictionary policy on any log's transcripts (read through our reader): ratio and
+    MB/s without and with it, and with larger dictionaries on more samples (the `.json` decision)."""
+    import hashlib
+
+    import zstandard
+
+    from app.ingest.results import open_results_file
+    from storage import transcript_codec as codec
+
+    log = open_results_file(path)
+    raws = [s.transcript_json for p in log.runs for s in p.samples()
+            if s.transcript_json is not None and s.transcript_zstd is None]
+    log.close()
+    total = sum(map(len, raws))
+
+    def figures(d: codec.Dictionary | None) -> dict[str, float]:
+        zc, best, packed = codec.compressor(d), 1e9, 0
+        for _ in range(3):
+            c0 = time.process_time()
+            packed = sum(len(zc.compress(r)) for r in raws)
+            best = min(best, time.process_time() - c0)
+        return {"ratio": total / packed, "mb_s": total / 1e6 / best}
+
+    out: dict[str, Any] = {"transcripts": len(raws), "kb_each": total / len(raws) / 1e3, "plain": figures(None)}
+    head, held = [], 0
+    for r in raws:
+        head.append(r)
+        held += len(r)
+        if len(head) >= codec.TRAIN_MAX_SAMPLES or held >= codec.TRAIN_MAX_BYTES:
+            break
+    c0 = time.process_time()
+    d = codec.train(head)
+    out["policy"] = {"samples": len(head), "train_s": time.process_time() - c0,
+                     **(figures(d) if d else {"ratio": None})}
+    for n in (200, 500):
+        c0 = time.process_time()
+        data = zstandard.train_dictionary(112 << 10, raws[:n]).as_bytes()
+        out[f"112k_{n}"] = {"train_s": time.process_time() - c0,
+                            **figures(codec.Dictionary(hashlib.sha256(data).hexdigest(), data))}
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("step", nargs="?", default="all")
@@ -114,7 +161,7 @@ def main() -> int:
     ap.add_argument("--write", action="store_true")
     ns = ap.parse_args()
     steps = {"ours": importbench.ours, "ours-plain": ours_plain, "parse": floor_parse, "store": floor_store,
-             "codec": codec_figures}
+             "codec": codec_figures, "codec-log": codec_log}
     if ns.step in steps:
         print(json.dumps(steps[ns.step](ns.arg)))
         return 0
