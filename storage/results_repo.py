@@ -257,15 +257,30 @@ def insert_prepared(conn: Connection, run_id: int, batch: PreparedSamples, now: 
     if not batch.rows:
         return 0, 0
     dict_id = None if batch.dictionary is None else codec.store_dictionary(conn, batch.dictionary, now)
-    first = int(conn.execute("SELECT coalesce(max(id), 0) + 1 FROM eval_samples").fetchone()[0])
-    conn.executemany(
-        "INSERT INTO eval_samples (id, run_id, sample_id, epoch, score, has_error, total_time, working_time, "
-        "input_tokens, output_tokens, total_tokens, scores, error, target, answer, input) "
-        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", [(first + i, run_id, *row) for i, row in enumerate(batch.rows)])
-    conn.executemany("INSERT INTO eval_transcripts (sample_pk, codec, raw_size, data, dict_id) VALUES (?,?,?,?,?)",
-                     [(first + i, name, size, data, dict_id if name == codec.DICT_CODEC else None)
-                      for i, name, size, data in batch.transcripts])
+    first = next_sample_id(conn)
+    _insert_many(conn, "INSERT INTO eval_samples (id, run_id, sample_id, epoch, score, has_error, total_time, "
+                 "working_time, input_tokens, output_tokens, total_tokens, scores, error, target, answer, input) "
+                 "VALUES ", 16, [(first + i, run_id, *row) for i, row in enumerate(batch.rows)])
+    _insert_many(conn, "INSERT INTO eval_transcripts (sample_pk, codec, raw_size, data, dict_id) VALUES ", 5,
+                 [(first + i, name, size, data, dict_id if name == codec.DICT_CODEC else None)
+                  for i, name, size, data in batch.transcripts])
     return len(batch.rows), batch.errored
+
+
+_ROWS_PER_INSERT = 250  # rows of one multi-row INSERT (16 columns: 4,000 parameters, SQLite allows 32,766)
+
+
+def _insert_many(conn: Connection, head: str, width: int, rows: Sequence[tuple[Any, ...]]) -> None:
+    """INSERT `rows` with a few multi-row statements instead of executemany's statement per row.
+
+    Why: the driver gives up the GIL while SQLite runs a statement and must take it back after each
+    one; with a statement per row the importer's writer thread waited for the GIL after every row
+    while its reader thread parsed, and the two threads took turns instead of using both cores.
+    """
+    one = "(" + ",".join("?" * width) + ")"
+    for i in range(0, len(rows), _ROWS_PER_INSERT):
+        chunk = rows[i:i + _ROWS_PER_INSERT]
+        conn.execute(head + ",".join([one] * len(chunk)), [v for row in chunk for v in row])
 
 
 def insert_samples(conn: Connection, run_id: int, samples: Sequence[SampleResult]) -> tuple[int, int]:

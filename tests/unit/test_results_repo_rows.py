@@ -105,3 +105,22 @@ def test_a_renamed_or_missing_run_or_metric_column_fails_loudly(stored, monkeypa
         with pytest.raises(TypeError, match="MetricValue has no column for field.*reducer"):
             repo.get_run(conn, run_id, str)
     assert repo.get_run(conn, run_id, str).metrics == RUN.metrics
+
+
+def test_a_batch_larger_than_one_insert_statement_comes_back_whole_and_in_order(workstation) -> None:  # type: ignore[no-untyped-def]
+    s = workstation.session("reviewer")
+    sid = submissions.create(s, Submission(developer="D", model_name="m", version="1", received=date(2026, 11, 1),
+                                           planned_release=date(2026, 11, 25))).id
+    n = 2 * repo._ROWS_PER_INSERT + 37  # three multi-row statements per table
+    batch = [SampleResult(f"s-{i}", 1 + i % 3, {"m": Score.of(i % 2)}, f"input {i}", "t", f"answer {i}", "",
+                          float(i), None, i, None, None, transcript={"messages": [{"content": f"msg {i}"}]})
+             for i in range(n)]
+    with s.db.transaction() as conn:
+        run_id = repo.insert_run(conn, RUN, sid, "lm-eval", "rita", "2026-11-21T09:00:00")
+        assert repo.insert_samples(conn, run_id, batch) == (n, 0)
+    rows = repo.page_samples(s.db.conn, run_id, SampleFilter(), 0, n + 10)
+    assert [(r.sample_id, r.epoch, r.answer, r.total_time) for r in rows] == \
+        [(f"s-{i}", 1 + i % 3, f"answer {i}", float(i)) for i in range(n)]
+    assert [r.id for r in rows] == list(range(rows[0].id, rows[0].id + n))
+    assert repo.get_transcript(s.db.conn, rows[-1].id) == {"messages": [{"content": f"msg {n - 1}"}]}
+    assert repo.count_samples(s.db.conn, run_id, SampleFilter(search="input")) == n  # the FTS trigger saw every row
