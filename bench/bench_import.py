@@ -1,6 +1,8 @@
 """Benchmark: importing a large Inspect log, and querying a run of 1,000,000 samples.
 
     /work/venv/bin/python bench/bench_import.py [--mb 200] [--samples 1000000] [--keep DIR]
+    python bench/bench_import.py build-deflate LOG.eval [--log-samples 1000]   (standard library only)
+    python bench/bench_import.py ours LOG.eval                                 (one import, JSON out)
 
 Steps, each measured in its own subprocess (peak memory = ru_maxrss of that process):
 1. build  - a >= 200 MB Inspect .eval in the real format: the samples of the committed fixture
@@ -47,14 +49,23 @@ def sub(args: list[str], python: str = sys.executable) -> dict[str, Any]:
 
 # -- step 1: build (runs under /work/fixvenv: inspect-ai's zipfile patch writes Zstandard) -------------
 
-def build(path: str, target_mb: int) -> dict[str, object]:
+def build(path: str, target_mb: int, max_samples: int | None = None) -> dict[str, object]:
+    """`max_samples` (step build-deflate): that many samples with DEFLATE members, from the
+    committed DEFLATE fixture, with the standard library alone (no inspect-ai needed)."""
     import random
     import zipfile
 
-    from inspect_ai._util.zipfile import zipfile_compress_kwargs  # installs the zstd patch
+    if max_samples is None:
+        from inspect_ai._util.zipfile import zipfile_compress_kwargs  # installs the zstd patch
+
+        fixture = FIXTURE
+    else:
+        zipfile_compress_kwargs = {"compression": zipfile.ZIP_DEFLATED}
+        fixture = FIXTURE.with_name("intercode_deflate.eval")
+        target_mb = 1 << 20
 
     rng = random.Random(1)
-    with zipfile.ZipFile(FIXTURE) as z:
+    with zipfile.ZipFile(fixture) as z:
         header = json.loads(z.read("header.json"))
         start = json.loads(z.read("_journal/start.json"))
         summaries = json.loads(z.read("summaries.json"))
@@ -70,6 +81,8 @@ def build(path: str, target_mb: int) -> dict[str, object]:
             k += 1  # each round: every template id (all its epochs) under a new id
             ids.extend(sorted({f"{t['id']}-{k:06d}" for t in templates}))
             for tpl in templates:
+                if max_samples is not None and n >= max_samples:
+                    break
                 n += 1
                 s = json.loads(json.dumps(tpl))
                 s["id"] = f"{tpl['id']}-{k:06d}"
@@ -85,6 +98,10 @@ def build(path: str, target_mb: int) -> dict[str, object]:
                 summary.update(id=s["id"], epoch=s["epoch"], scores=s["scores"])
                 new_summaries.append(summary)
             out.fp.flush()  # type: ignore[union-attr]
+            if max_samples is not None and n >= max_samples:
+                break
+        if max_samples is not None:  # the last round may stop part-way
+            ids = sorted({str(summary["id"]) for summary in new_summaries})
         header["eval"]["dataset"]["samples"] = len(ids)
         header["eval"]["dataset"]["sample_ids"] = ids
         header["results"]["total_samples"] = n
@@ -222,11 +239,15 @@ def main() -> int:
     ap.add_argument("arg", nargs="?")
     ap.add_argument("--mb", type=int, default=200)
     ap.add_argument("--samples", type=int, default=1_000_000)
+    ap.add_argument("--log-samples", type=int, default=1000, help="samples in the log of step build-deflate")
     ap.add_argument("--keep", help="folder for the generated log (default: a temporary folder)")
     ap.add_argument("--reuse", action="store_true", help="reuse the log already built in --keep")
     ns = ap.parse_args()
     if ns.step == "build":
         print(json.dumps(build(ns.arg, ns.mb)))
+        return 0
+    if ns.step == "build-deflate":  # e.g. the 1,000-sample log of "One writer connection" in PERFORMANCE.md
+        print(json.dumps(build(ns.arg, ns.mb, ns.log_samples)))
         return 0
     if ns.step == "ours":
         print(json.dumps(importbench.ours(ns.arg)))

@@ -1,7 +1,15 @@
-"""SQLCipher connection: raw-key open, integrity check, versioned migrations, transactions."""
+"""SQLCipher connection: raw-key open, integrity check, versioned migrations, transactions.
+
+Who may write on which connection: a signed-in session writes only through `Session.transaction`,
+on its runtime's one writer connection (app/services/runtime.py); every other connection the
+session uses is opened by `reader()` with `PRAGMA query_only = ON`, so a write there fails in
+SQLite itself. `Database.transaction` on a connection of one's own is for code that runs before a
+session exists: the migrations `open` runs and workstation setup (app/services/workstation.py).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import re
@@ -64,15 +72,22 @@ def latest_version() -> int:
     return found[-1][0] if found else 0
 
 
-def _friendly(exc: Exception, path: Path) -> StorageError:
+def _friendly(exc: Exception, path: Path, query_only: bool = False) -> StorageError:
     text = str(exc)
     if isinstance(exc, OSError):
         text = {errno.EROFS: "readonly", errno.EACCES: "readonly", errno.EPERM: "readonly",
                 errno.ENOSPC: "disk is full"}.get(exc.errno or 0, f"unable to open ({exc.strerror})")
+    if query_only and "readonly database" in text:
+        return StorageError(f"Database {path}: a write outside Session.transaction was refused (this connection "
+                            "is read-only); nothing was written.")
     if "readonly" in text or "read-only" in text:
         return StorageError(f"The data directory {path.parent} is read-only; the database cannot be written.")
     if "unable to open" in text:
         return StorageError(f"Cannot open database {path}: the file or its folder is not accessible.")
+    if "database is locked" in text or "database is busy" in text:
+        return StorageError(f"The database is busy: another program holds {path.name}'s write lock (another "
+                            "frontier-review process on this workstation?); nothing was written. Try again when "
+                            "it has finished.")
     if "disk is full" in text or "database or disk is full" in text:
         return StorageError(f"The disk holding {path} is full; nothing was written.")
     if "not a database" in text or "malformed" in text or "HMAC" in text:
@@ -84,13 +99,15 @@ def _friendly(exc: Exception, path: Path) -> StorageError:
 
 
 class Database:
-    """One SQLCipher connection. Use `another()` for a background thread's own connection."""
+    """One SQLCipher connection. `reader()` opens a read-only second connection (a session's
+    threads), `another()` a read/write one (a writer of its own, e.g. a test playing an insider)."""
 
     def __init__(self, conn: Connection, path: Path, key: bytes) -> None:
         self.conn = conn
         self.path = path
         self._key = key
         self._lock = threading.RLock()
+        self._query_only = False
 
     @classmethod
     def open(cls, path: Path, key: bytes, create: bool = False, migrate_to: int | None = None,
@@ -136,8 +153,27 @@ class Database:
             raise
 
     def another(self) -> Database:
-        """A second connection to the same database (for a worker thread)."""
+        """A second read/write connection to the same database (a writer of its own)."""
         return Database.open(self.path, self._key, check=False)
+
+    def reader(self) -> Database:
+        """A second connection to the same database on which SQLite refuses every write
+        (`PRAGMA query_only`): a session's read connections. Reads see the last commit (WAL)."""
+        db = Database.open(self.path, self._key, check=False, migrate_to=0)
+        db.set_writable(False)
+        return db
+
+    def set_writable(self, writable: bool) -> None:
+        """Open or close this connection for writes (`PRAGMA query_only`). The runtime keeps its
+        writer closed except while `Session.transaction` holds the write gate."""
+        with self._lock:
+            self.conn.execute(f"PRAGMA query_only = {'OFF' if writable else 'ON'}")
+            self._query_only = not writable
+
+    @property
+    def writable(self) -> bool:
+        with self._lock:
+            return not int(self.conn.execute("PRAGMA query_only").fetchone()[0])
 
     @property
     def version(self) -> int:
@@ -159,18 +195,34 @@ class Database:
                     conn.execute(f"PRAGMA user_version = {version}")
 
     @contextmanager
+    def savepoint(self, name: str) -> Iterator[Connection]:
+        """A nested transaction inside the one this connection holds: on an exception only what
+        was written inside it is undone, and the exception goes on to the outer transaction."""
+        with self._lock:
+            self.conn.execute(f"SAVEPOINT {name}")
+            try:
+                yield self.conn
+            except BaseException:
+                if self.conn.in_transaction:
+                    with contextlib.suppress(sqlcipher3.Error):
+                        self.conn.execute(f"ROLLBACK TO {name}")
+                        self.conn.execute(f"RELEASE {name}")
+                raise
+            self.conn.execute(f"RELEASE {name}")
+
+    @contextmanager
     def transaction(self) -> Iterator[Connection]:
         """BEGIN IMMEDIATE ... COMMIT; rolls back on any exception, so nothing half-written stays."""
         with self._lock:
             try:
                 self.conn.execute("BEGIN IMMEDIATE")
             except sqlcipher3.Error as exc:
-                raise _friendly(exc, self.path) from None
+                raise _friendly(exc, self.path, self._query_only) from None
             try:
                 yield self.conn
             except sqlcipher3.Error as exc:
                 self._rollback()
-                raise _friendly(exc, self.path) from None
+                raise _friendly(exc, self.path, self._query_only) from None
             except BaseException:
                 self._rollback()
                 raise
@@ -178,7 +230,7 @@ class Database:
                 self.conn.execute("COMMIT")
             except sqlcipher3.Error as exc:
                 self._rollback()
-                raise _friendly(exc, self.path) from None
+                raise _friendly(exc, self.path, self._query_only) from None
 
     def _rollback(self) -> None:
         # On SQLITE_FULL and some I/O errors SQLite has already rolled back; a second ROLLBACK

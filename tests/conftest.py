@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -147,6 +148,22 @@ class Workstation:
         s = workstation.sign_in(self.data_dir, name, PASSPHRASES[name], clock=lambda: FIXED_NOW)
         self.sessions.append(s)
         return s
+
+
+@contextlib.contextmanager
+def tamper(session, foreign_keys: bool = True):  # type: ignore[no-untyped-def]
+    """Write as someone holding the data key would, on a connection of their own: a session's own
+    connections refuse every write outside `Session.transaction` (app/services/runtime.py), and an
+    edit made to test detection must not be audited, broadcast or recorded as the head.
+    `foreign_keys=False` for fixtures whose referenced rows are not what is tested."""
+    db = session.runtime.writer.another()
+    try:
+        if not foreign_keys:
+            db.conn.execute("PRAGMA foreign_keys = OFF")
+        with db.transaction() as conn:
+            yield conn
+    finally:
+        db.close()
 
 
 def add_person(admin, data_dir: Path, username: str, display: str, role, passphrase: str) -> None:  # type: ignore[no-untyped-def]

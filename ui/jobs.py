@@ -8,8 +8,9 @@
 time left, Cancel) appears only if the job is still running after `slow_ms` (300 ms).
 
 SQLCipher: a connection must not be shared with a worker thread mid-transaction. A job simply uses
-the session: `session.db` is the calling thread's own connection, handed out and closed by the
-session's runtime (app/services/runtime.py). Services decide nothing about threads.
+the session: `session.db` is the calling thread's own read-only connection (the session's one
+writer inside `session.transaction()`), handed out by the session's runtime
+(app/services/runtime.py) and closed here when the job ends. Services decide nothing about threads.
 
 Tests build `JobRunner(synchronous=True)`: `fn` runs inline and callbacks fire before `run` returns.
 """
@@ -26,6 +27,7 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal, Slot
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
 from app.model.errors import Cancelled
+from app.services import runtime
 
 ProgressFn = Callable[[int, int, str], None]
 CancelFn = Callable[[], bool]
@@ -91,9 +93,11 @@ class _Runnable(QRunnable):
             result = fn(self.progress, self.cancelled)
         except BaseException as exc:  # delivered to the GUI thread, never lost in the pool
             del fn  # the Job still holds fn, so what it captured is never freed on this thread
+            runtime.thread_done()  # pool threads live on: their read connections do not
             self._emit("failed", exc)
         else:
             del fn
+            runtime.thread_done()
             self._emit("finished", result)
 
 

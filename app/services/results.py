@@ -12,10 +12,10 @@ Import (Permission.IMPORT_RESULTS)
         Re-importing content already stored (same file SHA-256) is reported as "duplicate" and
         not stored again. progress(done, total, text) gets byte counts over the whole batch plus a
         text such as "intercode.eval: 1,200 of 3,000 samples"; cancel() is polled between batches
-        of samples. Safe to call from a worker thread: `session.db` there is that thread's own
-        connection (app/services/runtime.py), so reads on the GUI thread's connection go on;
-        other writes wait until the file is committed (SQLite has one writer). Memory stays
-        bounded (batches of <= 500 samples / 16 MiB).
+        of samples. Safe to call from a worker thread: each file's transaction runs on the
+        session's one writer connection under its write gate (app/services/runtime.py), so reads
+        on the GUI thread's read-only connection go on (they see the last commit) and other writes
+        wait until the file is committed. Memory stays bounded (batches of <= 500 samples / 16 MiB).
     propose_submission(session, model_id) -> list[tuple[Submission, str]]
         Submissions whose model name (plus version, developer) appear in a log's model id, best
         first (newest first among equals), with the reason; the UI shows them for confirmation.

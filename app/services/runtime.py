@@ -1,30 +1,41 @@
 """The workstation runtime: who uses which database connection, and what each write changed.
 
 One runtime per signed-in session (one per process in the app). It owns every connection the
-session uses:
+session uses, and the database enforces who may write on which:
 
-- the thread that signed in (the GUI thread, or the CLI's only thread) uses the session's own
-  connection, for reads and writes;
-- any other thread (a job's pool thread, an import's worker) gets its own connection the first
-  time it asks, kept for that thread and closed with the runtime. A SQLCipher connection is never
-  shared between threads mid-transaction, so no caller has to remember a "worker session":
-  `session.db` is always the right connection for the thread that asks.
+- ONE writer connection (the one opened at sign-in, which ran the migrations). It is open for
+  writes only while `Session.transaction` holds the runtime's write gate, on the gate holder's
+  thread; the rest of the time SQLite refuses writes on it too (`PRAGMA query_only`). The gate is a
+  reentrant lock: a transaction nested on the same thread is a savepoint of the outer one; another
+  thread waits for the gate (up to `GATE_TIMEOUT_S`, then "the database is busy: <who holds it>").
+- read connections, opened with `PRAGMA query_only = ON`: one for the owner thread (the GUI
+  thread, or the CLI's only thread), one for any other thread (a job's pool thread) the first time
+  it asks, closed when its job ends (`thread_done`) or with the runtime. A write on any of them
+  fails loudly. WAL gives each read the last committed state, never another thread's half-written
+  transaction.
 
-SQLite itself serialises writers (BEGIN IMMEDIATE waits for the one writer); WAL gives every
-reader a consistent snapshot meanwhile. `Session.transaction` is the only write path: after it
-commits, the runtime broadcasts a `ChangeSet` (read from the audit events the transaction
-appended, so nothing is announced that was not audited) to its subscribers, on the committing
-thread. The UI turns that into Qt signals, so screens refresh from what really changed.
+`session.db` is always the right connection for the thread that asks: the writer while that thread
+holds the gate (so a transaction's reads see its own writes), else the thread's read connection.
+After a transaction commits, the runtime broadcasts a `ChangeSet` (read from the audit events the
+transaction appended, so nothing is announced that was not audited) to its subscribers, on the
+committing thread. The UI turns that into Qt signals, so screens refresh from what really changed.
 """
 
 from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable, Iterable
+import time
+import weakref
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
+from app.model.errors import StorageError
 from storage.db import Connection, Database
+
+# As long as SQLite's own busy timeout (storage/db.py): a write waits this long for another
+# thread's transaction before giving up with a message that names it.
+GATE_TIMEOUT_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -86,30 +97,42 @@ def _int(value: object) -> int | None:
 
 
 class Runtime:
-    def __init__(self, db: Database) -> None:
-        self.main = db
+    def __init__(self, db: Database, gate_timeout: float = GATE_TIMEOUT_S) -> None:
+        self.writer = db
+        db.set_writable(False)  # opened only by the gate
         self._owner = threading.get_ident()
+        self._owner_reader: Database | None = None
         self._local = threading.local()
-        self._lock = threading.Lock()
-        self._others: list[Database] = []
+        self._lock = threading.Lock()  # guards the connection list and the listeners
+        self._gate = threading.RLock()
+        self._gate_timeout = gate_timeout
+        self._holder: tuple[str, float] | None = None  # (who, since) while a transaction runs
+        self._readers: list[Database] = []
         self._listeners: list[Listener] = []
         self._closed = False
+        _RUNTIMES.add(self)
 
     # -- connections -------------------------------------------------------------------------
     def database(self) -> Database:
-        """The connection for the calling thread (opened on first use by a thread other than the owner)."""
+        """The calling thread's connection: the writer inside its transaction, else its reader."""
+        if getattr(self._local, "depth", 0):
+            return self.writer
         if threading.get_ident() == self._owner:
-            return self.main
+            if self._owner_reader is None:
+                self._owner_reader = self._open_reader()
+            return self._owner_reader
         db: Database | None = getattr(self._local, "db", None)
         if db is None:
-            with self._lock:
-                if self._closed:
-                    from app.model.errors import StorageError
-
-                    raise StorageError("The session is closed; sign in again.")
-                db = self.main.another()
-                self._others.append(db)
+            db = self._open_reader()
             self._local.db = db
+        return db
+
+    def _open_reader(self) -> Database:
+        with self._lock:
+            if self._closed:
+                raise StorageError("The session is closed; sign in again.")
+            db = self.writer.reader()
+            self._readers.append(db)
         return db
 
     @property
@@ -117,36 +140,89 @@ class Runtime:
         return threading.get_ident() == self._owner
 
     def adopt(self) -> None:
-        """Make the calling thread the owner of the sign-in connection (the app signs in on a job's
-        thread, then the GUI thread takes the session over). Any connection the caller had opened
-        for itself is closed."""
+        """Make the calling thread the owner (the app signs in on a job's thread, then the GUI
+        thread takes the session over): the owner's read connection is now this thread's, and any
+        connection the caller had opened for itself is closed."""
         self.release_thread()
         self._owner = threading.get_ident()
 
     def release_thread(self) -> None:
-        """Close the calling thread's own connection (a job's thread when the job ends)."""
+        """Close the calling thread's own read connection (a job's thread when the job ends)."""
         db: Database | None = getattr(self._local, "db", None)
         if db is None:
             return
         self._local.db = None
+        self._forget(db)
+
+    def _forget(self, db: Database) -> None:
         with self._lock:
-            if db in self._others:
-                self._others.remove(db)
+            if db in self._readers:
+                self._readers.remove(db)
         db.close()
+
+    def connections(self) -> list[Database]:
+        """Every open connection of this session: the writer first, then the readers."""
+        with self._lock:
+            return [] if self._closed else [self.writer, *self._readers]
 
     @property
     def open_connections(self) -> int:
-        with self._lock:
-            return 1 + len(self._others)
+        return len(self.connections())
 
     def close(self) -> None:
         with self._lock:
             self._closed = True
-            others, self._others = self._others, []
-        for db in others:
+            readers, self._readers = self._readers, []
+        self._owner_reader = None
+        for db in readers:
             with contextlib.suppress(Exception):
                 db.close()
-        self.main.close()
+        self.writer.close()
+        _RUNTIMES.discard(self)
+
+    # -- the write gate ------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def writing(self, who: str = "") -> Iterator[int]:
+        """Hold the write gate on this thread: `session.db` here is the writer, open for writes.
+        Yields how many transactions this thread already holds (0: this one is the outermost)."""
+        depth: int = getattr(self._local, "depth", 0)
+        if depth:
+            self._local.depth = depth + 1
+            try:
+                yield depth
+            finally:
+                self._local.depth = depth
+            return
+        if not self._gate.acquire(timeout=self._gate_timeout):
+            raise StorageError(f"The database is busy: {self._holding()}; nothing was written. Try again when it "
+                               "has finished.")
+        try:
+            if self._closed:
+                raise StorageError("The session is closed; sign in again.")
+            self._holder = (who or threading.current_thread().name, time.monotonic())
+            self.writer.set_writable(True)
+            self._local.depth = 1
+            try:
+                yield 0
+            finally:
+                self._local.depth = 0
+                self._holder = None
+                with contextlib.suppress(Exception):  # a closed writer refuses everything anyway
+                    self.writer.set_writable(False)
+        finally:
+            self._gate.release()
+
+    def _holding(self) -> str:
+        holder = self._holder
+        if holder is None:
+            return "another write has held it for longer than the wait allows"
+        who, since = holder
+        return f"another write ({who}) has held it for {time.monotonic() - since:.0f} s"
+
+    @property
+    def writing_here(self) -> bool:
+        """Whether the calling thread is inside a transaction."""
+        return bool(getattr(self._local, "depth", 0))
 
     # -- change broadcasts -------------------------------------------------------------------
     def subscribe(self, listener: Listener) -> Callable[[], None]:
@@ -167,6 +243,17 @@ class Runtime:
             listeners = list(self._listeners)
         for listener in listeners:
             listener(changes)
+
+
+# Live runtimes, so a job runner can close its thread's read connections when a job ends without
+# knowing which session the job used.
+_RUNTIMES: weakref.WeakSet[Runtime] = weakref.WeakSet()
+
+
+def thread_done() -> None:
+    """A job ends on this (pool) thread: close the read connections it opened in any session."""
+    for runtime in list(_RUNTIMES):
+        runtime.release_thread()
 
 
 def merged(sets: Iterable[ChangeSet]) -> ChangeSet:

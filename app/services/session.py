@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -31,9 +33,10 @@ def utc_now() -> datetime:
 
 @dataclass
 class Session:
-    """`main_db` is the connection opened at sign-in; `db` is the calling thread's connection, handed
-    out by the session's runtime (app/services/runtime.py): code in a job uses `session.db` like any
-    other code and gets its own connection."""
+    """`main_db` is the connection opened at sign-in; it becomes the runtime's one writer, open for
+    writes only inside `transaction()`. `db` is the calling thread's connection, handed out by the
+    session's runtime (app/services/runtime.py): the writer inside a transaction, else the thread's
+    own read-only connection, so code in a job uses `session.db` like any other code."""
 
     data_dir: Path
     main_db: Database
@@ -93,16 +96,25 @@ class Session:
     # -- writes ------------------------------------------------------------------------------
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
-        """The only write path: one transaction on this thread's connection; after the commit the
-        audit head is recorded outside the database and what changed is broadcast."""
-        with self.db.transaction() as conn:
-            before = audit_log.head(conn)[0]
-            yield conn
-            head = audit_log.head(conn)
-            changes = changes_since(conn, before) if head[0] > before else ChangeSet(())
-            extends = self._extends_recorded_head(conn)
-        if extends:
-            self._record_head(head)
+        """The only write path. Takes the runtime's write gate (waiting for another thread's
+        transaction), runs one transaction on the runtime's one writer connection (`session.db` is
+        that connection meanwhile, so the body reads its own writes), commits, records the audit
+        head outside the database, releases the gate and broadcasts what changed. Nested on the
+        same thread it is a savepoint of the outer transaction, which commits and broadcasts."""
+        with self.runtime.writing(_caller()) as nested:
+            writer = self.runtime.writer
+            if nested:
+                with writer.savepoint(f"nested_{nested}") as conn:
+                    yield conn
+                return
+            with writer.transaction() as conn:
+                before = audit_log.head(conn)[0]
+                yield conn
+                head = audit_log.head(conn)
+                changes = changes_since(conn, before) if head[0] > before else ChangeSet(())
+                extends = self._extends_recorded_head(conn)
+            if extends:
+                self._record_head(head)  # under the gate, so heads are recorded in commit order
         self.runtime.publish(changes)
 
     def audit(self, conn: Connection, action: str, object_type: str, object_id: object = None,
@@ -164,3 +176,13 @@ class Session:
 
     def close(self) -> None:
         self.runtime.close()
+
+
+def _caller() -> str:
+    """Who is writing, for "the database is busy" (the first frame outside this module and contextlib)."""
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename in (__file__, contextlib.__file__):
+        frame = frame.f_back  # type: ignore[assignment]
+    name = frame.f_code.co_qualname if frame is not None else "?"
+    module = frame.f_globals.get("__name__", "") if frame is not None else ""
+    return f"{module}.{name} on thread {threading.current_thread().name}"

@@ -24,11 +24,9 @@ from app.model.keyring_status import KeyringStatus
 from app.model.markings import Marking, parse_declassify_on
 from app.model.settings import Settings
 from app.services import decisions, identity, integrity, pki, revocation
-from app.services.seen_heads import signed_record
 from app.services.session import Clock, Session, utc_now
 from reports import pki as pki_core
 from storage import accounts as accounts_repo
-from storage import audit as audit_log
 from storage import identity_repo, keyring_secret, pki_repo, settings_repo
 from storage.atomic import atomic_write
 from storage.credentials import Credentials, keyring_secret_for
@@ -123,15 +121,19 @@ def initialize(
         hpath, dpath = creds.path, db_path(data_dir)
         creds.create(header)
         written.append(hpath)
-        db = Database.open(dpath, data_key, create=True)
+        db = Database.open(dpath, data_key, create=True)  # runs the migrations on its own connection
         written.append(dpath)
-        with db.transaction() as conn:
+        # The first account does not exist yet: the session is the setup's, its person the one being
+        # created. Everything below is one transaction on the session's one writer.
+        setup_account = Account(0, admin_username, admin_display_name, Role.ADMIN, False, now)
+        session = Session(data_dir, db, setup_account, hpath, clock, db_id=header.db_id, unlocked=unlocked)
+        with session.transaction() as conn:
             account = accounts_repo.insert(conn, admin_username, admin_display_name, Role.ADMIN, now, "setup")
+            session.account = account
             settings = Settings(workstation_name=workstation_name.strip(), system_high=system_high)
             if banner_text:
                 settings = dataclasses.replace(settings, consent_banner=banner_text)
             settings_repo.save(conn, settings)
-            session = Session(data_dir, db, account, hpath, clock, db_id=header.db_id, unlocked=unlocked)
             # The administrator's own key first: every event and decision below is signed with it.
             session.personal = identity.create_personal_key(conn, header.db_id, admin_username, unlocked, now,
                                                             "setup")
@@ -154,10 +156,13 @@ def initialize(
             session.audit(conn, "account.create", "account", admin_username, {"role": "admin"})
             session.audit(conn, "pki.certificate_issue", "account", admin_username,
                           {"fingerprint": pki_core.fingerprint(cert), "key": session.personal.fingerprint})
-            head = audit_log.head(conn)
+        # The transaction recorded the chain head in the key header (workstation-wide and as this
+        # administrator has seen it, signed).
     except BaseException:
         with contextlib.suppress(NameError):
             db.close()
+        with contextlib.suppress(NameError):
+            session.close()
         for p in (*written, db_path(data_dir).with_name(DB_NAME + "-wal"),
                   db_path(data_dir).with_name(DB_NAME + "-shm")):
             with contextlib.suppress(OSError):
@@ -168,9 +173,9 @@ def initialize(
             with contextlib.suppress(OSError):
                 data_dir.rmdir()  # only when empty: nothing of anyone else's is removed
         raise
-    with creds.update() as fresh:
-        fresh.audit_head = {"seq": head[0], "hash": head[1]}
-        fresh.seen_heads[admin_username] = signed_record(session.db.conn, admin_username, session.personal, head)
+    if session.integrity_warnings:  # the head could not be written: setup must not end half-recorded
+        session.close()
+        raise StorageError(session.integrity_warnings[-1])
     integrity.save_local(session)
     _write_prelogin(data_dir, settings)
     return SetupResult(recovery, header.keyring_mode, status.backend, session)

@@ -54,6 +54,26 @@ def test_a_job_thread_write_arrives_on_the_gui_thread(ctx, qtbot) -> None:  # ty
     assert len(results.list_runs(ctx.session, sid)) == 1
 
 
+def test_a_job_closes_its_threads_read_connection_when_it_ends(ctx, qtbot) -> None:  # type: ignore[no-untyped-def]
+    sid = _sid(ctx)
+    ctx.jobs = JobRunner(synchronous=False, slow_ms=60_000)
+    runtime = ctx.session.runtime
+    before = runtime.open_connections
+    during: list[tuple[int, object]] = []
+    done: list[object] = []
+
+    def work(_p: object, _c: object) -> object:
+        name = submissions.get(ctx.session, sid).model_name  # opens this thread's read connection
+        during.append((runtime.open_connections, ctx.session.db))
+        return name
+
+    ctx.jobs.run(work, done.append)
+    qtbot.waitUntil(lambda: bool(done), timeout=20_000)
+    assert done == ["cyber-mini"] and during[0][0] == before + 1
+    assert runtime.open_connections == before  # the pool thread lives on; its connection does not
+    assert during[0][1] not in runtime.connections()
+
+
 def test_account_creation_runs_as_a_job(make_ctx, dialogs, qtbot, workstation) -> None:  # type: ignore[no-untyped-def]
     ctx = make_ctx("admin")
     ctx.jobs = JobRunner(synchronous=False, slow_ms=60_000)

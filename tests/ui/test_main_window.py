@@ -13,6 +13,7 @@ from app.model.errors import Cancelled, PassphraseChangeRequired, ValidationErro
 from app.model.markings import Marking
 from app.model.submissions import Submission, SubmissionStatus, WindowState
 from app.services import audit, submissions
+from tests.conftest import tamper
 from ui import errors
 from ui.jobs import JobRunner, time_left
 from ui.main_window import SCREENS, MainWindow
@@ -115,8 +116,7 @@ def test_audit_screen_verify_and_filter(make_ctx, qtbot) -> None:  # type: ignor
 
 def test_audit_screen_names_first_broken_event(make_ctx, qtbot) -> None:  # type: ignore[no-untyped-def]
     auditor = make_ctx("auditor")
-    db = auditor.session.db
-    with db.transaction() as conn:  # tamper as an attacker holding the key would
+    with tamper(auditor.session) as conn:  # as an attacker holding the key would
         conn.execute("DROP TRIGGER audit_no_update")
         conn.execute("UPDATE audit_events SET actor = 'mallory' WHERE seq = 3")
     screen = AuditScreen(auditor)

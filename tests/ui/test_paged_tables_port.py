@@ -30,6 +30,7 @@ from app.model.workflow import Stage
 from app.services import submissions
 from app.services import vulnerabilities as vs
 from storage import results_repo
+from tests.conftest import tamper
 from ui.models.samples_model import SamplesModel
 from ui.models.submissions_model import SubmissionsModel
 from ui.models.vulns_model import VulnTableModel
@@ -67,7 +68,7 @@ def _samples(session, n: int = 23) -> int:  # type: ignore[no-untyped-def]
             answer=f"answer <b>{i}</b> & more" if i % 3 else "", error="timeout\nafter 60 s" if i % 6 == 2 else "",
             total_time=None if i % 5 == 0 else i * 1.37, input_tokens=None if i % 7 == 0 else 100 + i,
             output_tokens=None if i % 7 in (0, 3) else 10 * i, total_tokens=(1000 * i) if i % 2 else None))
-    with session.db.transaction() as conn:
+    with tamper(session) as conn:
         run_id = results_repo.insert_run(conn, run, int(sid or 0), "inspect-eval", "reviewer", "2026-11-01")
         results_repo.insert_samples(conn, run_id, rows)
         results_repo.finish_run(conn, run_id, n, sum(1 for r in rows if r.error))

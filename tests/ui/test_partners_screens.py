@@ -13,7 +13,7 @@ from app.model.markings import Level
 from app.model.partners import Partner, PartnerKind
 from app.model.vulnerabilities import Tlp
 from app.services import dissemination, partners
-from tests.conftest import FIXED_NOW, PASSPHRASES
+from tests.conftest import FIXED_NOW, PASSPHRASES, tamper
 from tests.unit.partner_kit import make_cert, receipt_json, write_receipt
 from ui.main_window import MainWindow
 from ui.screens.dashboard import DashboardScreen
@@ -76,7 +76,7 @@ def test_admin_registers_a_partner_and_its_certificate_others_read(make_ctx, dia
 def test_an_insider_edit_shows_as_not_signed(make_ctx, qtbot) -> None:  # type: ignore[no-untyped-def]
     ctx = make_ctx("admin")
     p = partners.add(ctx.session, UKAISI)
-    with ctx.session.db.transaction() as conn:
+    with tamper(ctx.session) as conn:
         conn.execute("UPDATE partners SET max_level = ? WHERE id = ?", (int(Level.TOP_SECRET), p.id))
     screen = PartnersScreen(make_ctx("lead"))
     qtbot.addWidget(screen)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from app.model.markings import Marking
 from app.services import audit, printers
+from tests.conftest import tamper
 from ui.screens.printers_screen import PrintersScreen
 
 
@@ -35,7 +36,7 @@ def test_admin_registers_sees_refused_entries_and_removes(workstation, make_ctx,
     assert _rows(screen)["vault-mfp"][0] == "CONFIDENTIAL"
 
     # An insider raises the label in the table: the screen shows the entry as refused, with why.
-    with ctx.session.db.transaction() as conn:
+    with tamper(ctx.session) as conn:
         conn.execute("UPDATE printers SET label = 'TOP SECRET' WHERE name = 'vault-mfp'")
     screen.refresh()
     assert _rows(screen)["vault-mfp"][-1].startswith("REFUSED: its entry was changed after admin signed it")

@@ -23,7 +23,7 @@ STATUSES = list(SubmissionStatus)
 def bulk_insert(session, n: int = N) -> None:  # type: ignore[no-untyped-def]
     """Fast fixture data straight through the repository (one transaction, no per-row audit)."""
     base = date(2026, 1, 1)
-    with session.db.transaction() as conn:
+    with session.transaction() as conn:
         for i in range(n):
             received = base + timedelta(days=i % 300)
             s = Submission(

@@ -36,7 +36,7 @@ from reports import pki
 from reports.detached import sign_detached
 from storage import assessment_repo
 from storage import audit as audit_log
-from tests.conftest import FIXED_NOW
+from tests.conftest import FIXED_NOW, tamper
 
 INSPECT = Path(__file__).parents[1] / "fixtures" / "inspect"
 
@@ -499,11 +499,12 @@ def test_answer_history_is_sealed_into_the_audit_chain(workstation, started):
     assert assessment_review.verify_history(s, aid) == []
 
     # Someone with the database key drops the append-only trigger and rewrites a justification.
-    s.db.conn.execute("DROP TRIGGER answer_history_no_update")
-    with pytest.raises(Exception, match="append-only"):
-        s.db.conn.execute("DELETE FROM answer_history WHERE item_id = 'SUB-02'")
-    s.db.conn.execute("UPDATE answer_history SET justification = 'Package incomplete' WHERE item_id = 'SUB-01' "
-                      "AND justification != ''")
+    with tamper(s) as conn:
+        conn.execute("DROP TRIGGER answer_history_no_update")
+        with pytest.raises(Exception, match="append-only"):
+            conn.execute("DELETE FROM answer_history WHERE item_id = 'SUB-02'")
+        conn.execute("UPDATE answer_history SET justification = 'Package incomplete' WHERE item_id = 'SUB-01' "
+                     "AND justification != ''")
     problems = assessment_review.verify_history(s, aid)
     assert len(problems) == 1 and "no longer matches what was sealed at assessment.submit" in problems[0]
 

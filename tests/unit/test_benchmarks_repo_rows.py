@@ -12,6 +12,7 @@ from app.model.determination import DeterminationReview
 from app.model.results import EvalRun, Harness, RunStatus, SampleResult, Score
 from storage import benchmarks_repo as repo
 from storage import results_repo
+from tests.conftest import tamper
 
 NOW = "2026-11-05T10:00:00"
 
@@ -21,8 +22,7 @@ def stored(workstation):  # type: ignore[no-untyped-def]
     s = workstation.session("reviewer")
     conn = s.db.conn
     # The rows referenced here (a submission, a recorded determination) are not what is tested.
-    conn.execute("PRAGMA foreign_keys = OFF")
-    with s.db.transaction() as c:
+    with tamper(s, foreign_keys=False) as c:
         signed = repo.insert_document(c, "doc-x", 3, "Cyber evals", "CUI", "aa" * 32, b"{\"doc\": 1}", b"sig",
                                       "imported", "CN=Lead", "rita", NOW)
         unsigned = repo.insert_document(c, "doc-y", 1, "Bio evals", "UNCLASSIFIED", "bb" * 32, b"{}", None,

@@ -23,6 +23,7 @@ from app.model.submissions import Submission
 from app.model.vulnerabilities import DiscoveryContext, Tlp
 from app.services import audit, csaf_exchange, csaf_sharing, decisions, dissemination, submissions
 from app.services import vulnerabilities as vs
+from tests.conftest import tamper
 from tests.unit.csaf_kit import CERT, partner_for
 from tests.unit.test_csaf import rich
 
@@ -188,12 +189,13 @@ def test_a_package_records_its_manifest_hash(workstation, reviewer, tmp_path) ->
 def test_an_insider_edit_of_the_recipients_log_shows(reviewer, lead, tmp_path) -> None:
     v = vs.create(reviewer, rich(embargo_until=date(2026, 12, 10)))
     export(lead, v.id, media(tmp_path), partner_for(reviewer), REASON)
-    conn = reviewer.db.conn
-    conn.execute("DROP TRIGGER csaf_recipients_no_update")  # an insider with the data key
-    conn.execute("UPDATE csaf_recipients SET recipient = 'Someone else'")
+    with tamper(reviewer) as conn:  # an insider with the data key
+        conn.execute("DROP TRIGGER csaf_recipients_no_update")
+        conn.execute("UPDATE csaf_recipients SET recipient = 'Someone else'")
     (shared,) = csaf_sharing.recipients(reviewer, v.id)
     assert shared.problem is not None and "changed after lead signed" in shared.problem
-    conn.execute("UPDATE csaf_recipients SET recipient = ?, override_reason = 'Made up later on'", (CERT.name,))
+    with tamper(reviewer) as conn:
+        conn.execute("UPDATE csaf_recipients SET recipient = ?, override_reason = 'Made up later on'", (CERT.name,))
     (shared,) = csaf_sharing.recipients(reviewer, v.id)
     assert shared.problem == "the override on record is not the one signed"
 

@@ -17,7 +17,7 @@ from app.model.partners import Partner, PartnerKind
 from app.model.vulnerabilities import Tlp
 from app.services import dissemination, partners, receipts
 from app.services import workstation as workstation_service
-from tests.conftest import FIXED_NOW
+from tests.conftest import FIXED_NOW, tamper
 from tests.unit.partner_kit import PartnerKey, make_cert, receipt_json, write_receipt
 
 UKAISI = Partner(name="UK AI Security Institute", kind=PartnerKind.ALLIED, codes=("GBR", "FVEY"),
@@ -71,9 +71,9 @@ def test_record_filters_supersede_and_signed_entries(workstation, tmp_path: Path
     actions = [r[0] for r in lead.db.conn.execute("SELECT action FROM audit_events WHERE action LIKE 'dissem%'")]
     assert actions == ["dissemination.record"] * 4
     # The log is append-only, and an entry rewritten under the triggers no longer holds its signature.
-    with pytest.raises(Exception, match="append-only"), lead.db.transaction() as conn:
+    with pytest.raises(Exception, match="append-only"), tamper(lead) as conn:
         conn.execute("UPDATE dissemination_log SET partner_id = ? WHERE id = ?", (us, a))
-    with lead.db.transaction() as conn:
+    with tamper(lead) as conn:
         conn.execute("DROP TRIGGER dissemination_log_no_update")
         conn.execute("UPDATE dissemination_log SET marking = 'UNCLASSIFIED' WHERE id = ?", (b,))
     assert "changed after lead signed it" in (dissemination.verify_entry(lead, dissemination.get(lead, b)) or "")
@@ -114,7 +114,7 @@ def test_record_refuses_what_must_not_be_logged_and_stores_nothing(workstation, 
 def test_record_refuses_an_unsigned_partner(workstation, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     uk, _, _, _ = setup_partners(workstation, tmp_path)
     lead = workstation.session("lead")
-    with lead.db.transaction() as conn:
+    with tamper(lead) as conn:
         conn.execute("UPDATE partners SET codes = '[\"RUS\"]' WHERE id = ?", (uk,))
     with pytest.raises(IntegrityError, match="not signed"):
         send(lead, uk, sha("a"))
@@ -229,7 +229,7 @@ def test_a_receipt_row_an_insider_inserts_does_not_acknowledge_anything(workstat
     receipts.import_receipt(lead, write_receipt(tmp_path / "r", receipt_json(sha("a"), UKAISI.name), uk_key))
     content, signature = lead.db.conn.execute("SELECT content, signature FROM receipts").fetchone()
     reviewer = workstation.session("reviewer")
-    with reviewer.db.transaction() as conn:  # the genuine receipt of a, copied onto b
+    with tamper(reviewer) as conn:  # the genuine receipt of a, copied onto b
         conn.execute("INSERT INTO receipts (entry_id, partner_id, manifest_sha256, received_at, note, content, "
                      "signature, signer_fingerprint, file_name, imported_at, imported_by) "
                      "VALUES (?, ?, ?, 'x', '', ?, ?, 'x', 'receipt.json', 'x', 'reviewer')",
@@ -240,7 +240,7 @@ def test_a_receipt_row_an_insider_inserts_does_not_acknowledge_anything(workstat
     assert log[b].receipt_problem == "the stored receipt acknowledges another manifest"
     assert [e.id for e in dissemination.overdue(lead)] == [b]
     assert [e.id for e in dissemination.entries(lead, Filters(unacknowledged=True))] == [b]
-    with reviewer.db.transaction() as conn:
+    with tamper(reviewer) as conn:
         conn.execute("UPDATE receipts SET content = ? WHERE entry_id = ?",
                      (receipt_json(sha("a"), UKAISI.name, note="edited"), a))
     assert "does not match" in dissemination.entries(lead)[0].receipt_problem

@@ -13,6 +13,7 @@ from app.model.narrative import Confidence, KeyJudgment, Narrative, NarrativeCom
 from app.model.release_record import StoredRelease
 from app.model.submissions import Submission
 from storage import narrative_repo, releases_repo, submissions_repo
+from tests.conftest import tamper
 
 NOW = "2026-11-07T12:00:00"
 CUI = Marking.parse("CUI")
@@ -26,8 +27,7 @@ def stored(workstation):  # type: ignore[no-untyped-def]
     s = workstation.session("reviewer")
     conn = s.db.conn
     # The rows referenced here (accounts, partners) are not what is tested.
-    conn.execute("PRAGMA foreign_keys = OFF")
-    with s.db.transaction() as c:
+    with tamper(s, foreign_keys=False) as c:
         sid = submissions_repo.insert(c, Submission(developer="D", model_name="M", version="1",
                                                     received=date(2026, 11, 1), planned_release=date(2026, 11, 20)),
                                       "rita", NOW)

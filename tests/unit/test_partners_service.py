@@ -16,7 +16,7 @@ from app.model.partners import Contact, Partner, PartnerKind
 from app.model.vulnerabilities import Tlp
 from app.services import partners
 from storage import partners_repo
-from tests.conftest import FIXED_NOW
+from tests.conftest import FIXED_NOW, tamper
 from tests.unit.partner_kit import make_cert
 
 UKAISI = Partner(name="UK AI Security Institute", kind=PartnerKind.ALLIED, codes=("GBR", "FVEY"),
@@ -91,7 +91,7 @@ def test_insider_edit_of_a_partner_row_is_refused_as_not_signed(workstation, col
     if column == "active":
         partners.deactivate(admin, p.id)
     reviewer = workstation.session("reviewer")
-    with reviewer.db.transaction() as conn:  # the data key, but no administrator's passphrase
+    with tamper(reviewer) as conn:  # the data key, but no administrator's passphrase
         conn.execute(f"UPDATE partners SET {column} = ? WHERE id = ?", (value, p.id))
     with pytest.raises(IntegrityError, match="is not signed: it was changed in the database after admin signed it"):
         partners.get(reviewer, p.id)
@@ -103,7 +103,7 @@ def test_insider_edit_of_a_partner_row_is_refused_as_not_signed(workstation, col
 def test_partner_inserted_without_a_decision_or_signed_by_a_non_admin_is_refused(workstation) -> None:  # type: ignore[no-untyped-def]
     admin = workstation.session("admin")
     lead = workstation.session("lead")
-    with lead.db.transaction() as conn:
+    with tamper(lead) as conn:
         pid = partners_repo.insert_partner(conn, ACME, "admin", lead.now())
     with pytest.raises(IntegrityError, match="no administrator signed it"):
         partners.get(lead, pid)
@@ -120,7 +120,7 @@ def test_forged_decision_content_is_refused(workstation) -> None:  # type: ignor
     admin = workstation.session("admin")
     p = partners.add(admin, UKAISI)
     reviewer = workstation.session("reviewer")
-    with reviewer.db.transaction() as conn:
+    with tamper(reviewer) as conn:
         conn.execute("UPDATE partners SET max_level = ? WHERE id = ?", (int(Level.TOP_SECRET), p.id))
         row = conn.execute("SELECT id, content FROM decisions WHERE object_type = 'partner' ORDER BY id DESC").fetchone()
         conn.execute("UPDATE decisions SET content = ? WHERE id = ?",
@@ -144,7 +144,7 @@ def test_certificates_are_checked_on_import_and_kept_signed(workstation, tmp_pat
         partners.add_certificate(admin, p.id, receipt.cert_path, "receipt")
     # Swapping the stored certificate for the insider's own is refused: the signed content names the DER's hash.
     insider = make_cert(tmp_path / "insider", "UK AISI", "receipt")
-    with admin.db.transaction() as conn:
+    with tamper(admin) as conn:
         conn.execute("UPDATE partner_certificates SET der = ? WHERE partner_id = ? AND purpose = 'receipt'",
                      (partners.pki.cert_to_der(insider.cert), p.id))
     with pytest.raises(IntegrityError, match="changed in the database"):
@@ -195,7 +195,7 @@ def test_repo_round_trips_every_field(workstation) -> None:  # type: ignore[no-u
     full = Partner(name="NATO CERT", kind=PartnerKind.CERT, codes=("BEL", "NATO"), max_level=Level.CONFIDENTIAL,
                    tlp=Tlp.AMBER_STRICT, accesses=("SI",),
                    contacts=(Contact("A", "a@nato.int", "+32 1", "duty officer"), Contact("B")))
-    with admin.db.transaction() as conn:
+    with tamper(admin) as conn:
         pid = partners_repo.insert_partner(conn, full, "admin", admin.now())
         back = partners_repo.get_partner(conn, pid)
     assert back == replace(full, id=pid)

@@ -20,6 +20,7 @@ from reports import pki
 from reports.pdf import SIG_FIELD_LEAD, SIG_FIELD_REVIEWER
 from reports.signing import SignatureRequest, sign_pdf, software_signer
 from reports.verify import verify_pdf
+from tests.conftest import tamper
 from tests.unit import test_signing
 from tests.unit.test_signing import _certify, _nss_db, _req
 
@@ -211,7 +212,7 @@ def test_stored_report_cut_back_to_the_reviewer_revision(workstation) -> None:  
     first = report_service.pdf_bytes(rev, report.id)
     report_service.countersign(lead, report.id, workstation.passphrase("lead"))
     assert report_service.verify(rev, report.id).state == FINAL
-    with rev.db.transaction() as conn:
+    with tamper(rev) as conn:
         conn.execute("UPDATE reports SET pdf = ?, sha256 = ? WHERE id = ?", (first, signed.sha256, report.id))
     check = report_service.verify(rev, report.id)
     assert not check.ok and check.state == NOT_VALID

@@ -8,6 +8,7 @@ import pytest
 from app.model.errors import IntegrityError, PermissionDenied, ValidationError
 from app.model.markings import Marking
 from app.services import audit, printers
+from tests.conftest import tamper
 
 SNF = Marking.parse("SECRET//NOFORN")
 CONF = Marking.parse("CONFIDENTIAL")
@@ -76,7 +77,7 @@ def test_an_unregistered_printer_cannot_be_used(workstation, registered) -> None
 def test_a_forged_printer_label_does_not_allow_printing_above_its_real_label(workstation, registered) -> None:  # type: ignore[no-untyped-def]
     """An insider with the data key raises the room-3 printer to SECRET//NOFORN in the table itself."""
     rev = workstation.session("reviewer")
-    with rev.db.transaction() as conn:
+    with tamper(rev) as conn:
         conn.execute("UPDATE printers SET label = 'SECRET//NOFORN' WHERE name = 'room3-laser'")
     forged = printers.get(rev, "room3-laser")
     assert not forged.usable and "changed after admin signed it" in (forged.problem or "")
@@ -92,7 +93,7 @@ def test_an_inserted_or_revived_printer_row_does_not_count(workstation, register
     printers.remove(registered, "vault-mfp", "moved out of the vault")
     assert printers.find(rev, "vault-mfp") is None
     assert _events(workstation, "printer.remove")[0].details["reason"] == "moved out of the vault"
-    with rev.db.transaction() as conn:
+    with tamper(rev) as conn:
         for name in ("vault-mfp", "insider-desk"):
             conn.execute("INSERT INTO printers (name, label, location, registered_by, registered_at) "
                          "VALUES (?, 'TOP SECRET//NOFORN', 'desk', 'admin', '2026-11-20')", (name,))

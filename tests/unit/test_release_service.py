@@ -22,6 +22,7 @@ from app.services import pki as pki_service
 from app.services import reports as report_service
 from reports.package import MANIFEST
 from reports.verify_package import verify_package
+from tests.conftest import tamper
 from tests.unit.partner_kit import make_cert
 from tests.unit.test_signing_service import _configure
 
@@ -205,11 +206,10 @@ def test_an_insider_edit_is_refused_at_approval(workstation, ready, edit: str) -
     sid, uk, _ = ready
     rev, lead = workstation.session("reviewer"), workstation.session("lead")
     rel = releases.build(rev, sid, uk.id, workstation.passphrase("reviewer"))
-    conn = rev.db.conn
     pdf = releases.pdf_bytes(rev, rel.id)
     edited = pdf + b"\n% an incremental update written around the application\n"
     assert edited != pdf
-    with conn:
+    with tamper(rev) as conn:
         if edit == "pdf":
             conn.execute("UPDATE releases SET pdf = ? WHERE id = ?", (edited, rel.id))
         elif edit == "pdf_and_hash":
@@ -237,7 +237,7 @@ def test_an_insider_edit_after_approval_blocks_the_export(workstation, ready, tm
     partners.add_certificate(admin, uk.id, key.cert_path, "encryption")
     rel = releases.build(rev, sid, uk.id, workstation.passphrase("reviewer"))
     releases.approve(lead, rel.id, workstation.passphrase("lead"))
-    with rev.db.conn as conn:  # lower the marking row so it would fit lower media
+    with tamper(rev) as conn:  # lower the marking row so it would fit lower media
         conn.execute("UPDATE releases SET marking = 'UNCLASSIFIED' WHERE id = ?", (rel.id,))
     with pytest.raises(IntegrityError, match="not exported"):
         releases.export(rev, rel.id, tmp_path, "UNCLASSIFIED", workstation.passphrase("reviewer"))

@@ -23,6 +23,7 @@ from app.model.results import (
 from app.model.submissions import Submission
 from app.services import submissions
 from storage import results_repo as repo
+from tests.conftest import tamper
 
 # Every field differs from its default, so a field read from the wrong column or left at its default shows.
 RUN = EvalRun(
@@ -46,7 +47,7 @@ def stored(workstation):  # type: ignore[no-untyped-def]
     s = workstation.session("reviewer")
     sid = submissions.create(s, Submission(developer="D", model_name="m", version="1", received=date(2026, 11, 1),
                                            planned_release=date(2026, 11, 25))).id
-    with s.db.transaction() as conn:
+    with tamper(s) as conn:
         run_id = repo.insert_run(conn, RUN, sid, "lm-eval", "rita", "2026-11-21T09:00:00")
         repo.insert_samples(conn, run_id, SAMPLES)
         repo.finish_run(conn, run_id, len(SAMPLES), 1)

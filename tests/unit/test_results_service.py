@@ -16,6 +16,7 @@ from app.model.results import LM_EVAL_TRANSCRIPT_KEYS, RunStatus, SampleFilter
 from app.model.submissions import Submission
 from app.services import results, submissions
 from storage import audit as audit_log
+from tests.conftest import tamper
 
 FIX = Path(__file__).parents[1] / "fixtures"
 INSPECT = FIX / "inspect"
@@ -381,7 +382,7 @@ def test_full_text_index_is_built_in_bulk_and_other_writers_still_index_per_row(
     assert _count(s, "eval_fts_deferred") == 0  # only inside the importing transaction
     assert _count(s, "eval_samples_fts") == out[0].samples
     assert results.count_samples(s, run_id, SampleFilter(search="Wireshark")) == 1
-    with s.db.transaction() as conn:  # a direct writer (e.g. a future tool) is indexed by the trigger
+    with tamper(s) as conn:  # a direct writer (e.g. a future tool) is indexed by the trigger
         results_repo.insert_samples(conn, run_id, [SampleResult(sample_id="extra", epoch=1, scores={},
                                                                 input_text="quokka steganography")])
     assert results.count_samples(s, run_id, SampleFilter(search="quokka")) == 1

@@ -14,10 +14,10 @@ N = 137
 PAGE = 20
 
 
-def _run(db, sid: int, name: str) -> int:
+def _run(session, sid: int, name: str) -> int:
     r = EvalRun(Harness.INSPECT, "0.3", name, "1", "m", "2026-11-01", RunStatus.SUCCESS, file_sha256=name * 4,
                 original_name=f"{name}.eval")
-    with db.transaction() as conn:
+    with session.transaction() as conn:
         return repo.insert_run(conn, r, sid, "inspect-eval", "rita", "2026-11-01")
 
 
@@ -46,12 +46,12 @@ def runs(workstation):
     sid = submissions.create(s, Submission(developer="D", model_name="m", version="1", received=date(2026, 11, 1),
                                            planned_release=date(2026, 11, 25))).id
     rng = random.Random(5)
-    a, b, c = _run(s.db, sid, "aaaa"), _run(s.db, sid, "bbbb"), _run(s.db, sid, "cccc")
+    a, b, c = _run(s, sid, "aaaa"), _run(s, sid, "bbbb"), _run(s, sid, "cccc")
     for k in range(0, N, 30):
-        with s.db.transaction() as conn:
+        with s.transaction() as conn:
             repo.insert_samples(conn, a, _samples(rng, k, min(30, N - k)))
             repo.insert_samples(conn, b, _samples(rng, k, min(30, N - k)))
-    with s.db.transaction() as conn:
+    with s.transaction() as conn:
         repo.insert_samples(conn, c, _samples(rng, 0, N))
         for run in (a, b, c):
             repo.finish_run(conn, run, N, 0)

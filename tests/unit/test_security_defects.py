@@ -14,7 +14,7 @@ from app.model.errors import StorageError
 from app.services import backup
 from app.services import workstation as ws_service
 from storage import keyring_secret
-from tests.conftest import PASSPHRASES, MemoryKeyring
+from tests.conftest import PASSPHRASES, MemoryKeyring, tamper
 from tests.unit.test_signing import softhsm  # noqa: F401  (session fixture: one SoftHSM2 token per run)
 
 
@@ -293,10 +293,7 @@ def test_resolving_a_stored_transcript_is_bounded_too() -> None:
 
 
 def test_run_cited_by_an_approved_assessment_cannot_be_deleted_or_moved(workstation, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import sqlite3
     from datetime import date
-
-    import sqlcipher3
 
     from app.model.errors import ValidationError
     from app.model.submissions import Submission
@@ -324,10 +321,9 @@ def test_run_cited_by_an_approved_assessment_cannot_be_deleted_or_moved(workstat
         results.move_run(rev, cited.id, other, "wrong submission")
     assert [r.id for r in results.list_runs(rev, sid)] == [cited.id, uncited.id]
     # Another writer on the database meets the same rule (triggers), whatever the service says.
-    conn = rev.db.conn
     for sql in ("DELETE FROM eval_runs WHERE id = ?", "DELETE FROM eval_samples WHERE run_id = ?",
                 f"UPDATE eval_runs SET submission_id = {other} WHERE id = ?"):
-        with pytest.raises((sqlite3.DatabaseError, sqlcipher3.DatabaseError), match="cited as evidence"):
+        with pytest.raises(StorageError, match="cited as evidence"), tamper(rev) as conn:
             conn.execute(sql, (cited.id,))
     # The uncited run goes as before.
     assert results.delete_run(rev, uncited.id, "duplicate import") > 0

@@ -14,6 +14,7 @@ from app.model.submissions import Submission
 from app.model.vulnerabilities import CvssSeverity, DiscoveryContext, Vulnerability
 from app.services import findings, submissions
 from app.services import vulnerabilities as vs
+from tests.conftest import tamper
 
 CRIT = "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N"  # 9.3
 
@@ -41,7 +42,7 @@ def test_rows_written_before_the_rename_still_load(workstation) -> None:  # type
                               (v.id,)).fetchone()) == ("Critical", 4)
     # every stored spelling of a finding's severity loads (rows as an earlier version wrote them)
     for stored in ("critical", "high", "medium", "low", "informational"):
-        with s.db.transaction() as c:
+        with tamper(s) as c:
             c.execute("UPDATE findings SET severity = ? WHERE id = ?", (stored, made.id))
         assert findings.list_findings(s, sub.id)[0].severity is Severity(stored)
     # the register filters on the stored CVSS rating

@@ -21,6 +21,7 @@ from app.model.submissions import (
 )
 from storage import blobs
 from storage import submissions_repo as repo
+from tests.conftest import tamper
 
 # Every field differs from its default, so a field read from the wrong column or left at its default shows.
 SUB = Submission(
@@ -36,7 +37,7 @@ SUB = Submission(
 def stored(workstation):  # type: ignore[no-untyped-def]
     s = workstation.session("reviewer")
     user = s.account.username  # created_by and added_by reference accounts
-    with s.db.transaction() as conn:
+    with tamper(s) as conn:
         sid = repo.insert(conn, SUB, user, "2026-11-04T08:00:00")
         sha = blobs.put_bytes(conn, b"x" * 4096, "2026-11-04T09:00:00")
         aid = repo.add_artifact(conn, sid, "model card", "card.pdf", sha, 4096, Marking.parse("CUI"),

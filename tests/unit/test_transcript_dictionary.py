@@ -21,6 +21,7 @@ from app.model.submissions import Submission
 from app.services import results, submissions
 from storage import transcript_codec as codec
 from storage.db import Database
+from tests.conftest import tamper
 
 FIX = Path(__file__).parents[1] / "fixtures"
 LM_DIR = next((FIX / "lm_eval").iterdir())
@@ -158,7 +159,7 @@ def test_the_database_refuses_a_transcript_without_its_dictionary(workstation, t
                 f"UPDATE eval_transcripts SET dict_id = NULL WHERE sample_pk = {pk}",  # codec needs one
                 f"UPDATE eval_transcripts SET codec = 'zstd-json' WHERE sample_pk = {pk}"):  # plain names none
         with pytest.raises(StorageError, match="constraint failed"):
-            with s.db.transaction() as conn:
+            with tamper(s) as conn:
                 conn.execute(bad)
     assert len(_dictionaries(s)) == 1
 
@@ -169,24 +170,24 @@ def test_damaged_or_missing_dictionary_is_an_error_naming_the_sample(workstation
     runs = _import(s, _log(tmp_path / "a", _lines(LINES)), sid)
     pk = results.page_samples(s, runs["wmdp_cyber"], SampleFilter(), 0, 1)[0].id
     assert results.get_transcript(s, pk) is not None  # read once: a cached dictionary must not hide damage
-    conn = s.db.conn
     (dict_id, sha), = _dictionaries(s)
-    good = bytes(conn.execute("SELECT data FROM transcript_dictionaries").fetchone()[0])
+    good = bytes(s.db.conn.execute("SELECT data FROM transcript_dictionaries").fetchone()[0])
 
-    conn.execute("UPDATE transcript_dictionaries SET data = ?", (good[:-100] + bytes(100),))
+    with tamper(s) as conn:
+        conn.execute("UPDATE transcript_dictionaries SET data = ?", (good[:-100] + bytes(100),))
     with pytest.raises(StorageError, match=rf"sample {pk}\b.*dictionary \({dict_id}\) is damaged"):
         results.get_transcript(s, pk)
 
     # another valid dictionary under a matching hash (an insider's swap): the frame's checks refuse it
     swapped = codec.train([json.dumps(x).encode() for x in _lines(LINES, seed=99)])
     assert swapped is not None and swapped.data != good
-    conn.execute("UPDATE transcript_dictionaries SET data = ?, sha256 = ?", (swapped.data, swapped.sha256))
+    with tamper(s) as conn:
+        conn.execute("UPDATE transcript_dictionaries SET data = ?, sha256 = ?", (swapped.data, swapped.sha256))
     with pytest.raises(StorageError, match=rf"transcript of sample {pk} is damaged"):
         results.get_transcript(s, pk)
 
-    conn.execute("PRAGMA foreign_keys = OFF")
-    conn.execute("DELETE FROM transcript_dictionaries")
-    conn.execute("PRAGMA foreign_keys = ON")
+    with tamper(s, foreign_keys=False) as conn:
+        conn.execute("DELETE FROM transcript_dictionaries")
     with pytest.raises(StorageError, match=rf"sample {pk}\b.*dictionary \({dict_id}\) is missing"):
         results.get_transcript(s, pk)
     assert sha  # the hash stored at import
@@ -217,7 +218,7 @@ def test_mixed_codecs_in_one_database_all_read(workstation, tmp_path):
     # an old row: plain zstd of the transcript keys, no dictionary (how lm-eval lines were stored)
     pk = results.page_samples(s, runs["wmdp_cyber"], SampleFilter(), 0, 1)[0].id
     old = json.dumps(_expected(lines)[0]).encode()
-    with s.db.transaction() as conn:
+    with tamper(s) as conn:
         conn.execute("UPDATE eval_transcripts SET codec = 'zstd-json', dict_id = NULL, raw_size = ?, data = ? "
                      "WHERE sample_pk = ?", (len(old), codec.compressor(None).compress(old), pk))
     assert _transcripts(s, runs["wmdp_cyber"]) == _expected(lines)

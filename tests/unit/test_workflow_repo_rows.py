@@ -16,6 +16,7 @@ from app.model.results import EvalRun, Harness, RunStatus
 from app.model.submissions import Submission
 from app.model.workflow import StageFacts
 from storage import results_repo, submissions_repo, workflow_repo
+from tests.conftest import tamper
 
 NOW = "2026-11-06T11:00:00"
 
@@ -25,8 +26,7 @@ def stored(workstation):  # type: ignore[no-untyped-def]
     s = workstation.session("reviewer")
     conn = s.db.conn
     # The rows referenced here (accounts, an assessment) are not what is tested.
-    conn.execute("PRAGMA foreign_keys = OFF")
-    with s.db.transaction() as c:
+    with tamper(s, foreign_keys=False) as c:
         sub = Submission(developer="D", model_name="M", version="1", received=date(2026, 11, 1),
                          planned_release=date(2026, 11, 20))
         quiet = submissions_repo.insert(c, sub, "rita", NOW)
@@ -38,12 +38,11 @@ def stored(workstation):  # type: ignore[no-untyped-def]
         gid = workflow_repo.add_comment(c, None, "vulnerability", "V-9", "general", Marking.parse("UNCLASSIFIED"),
                                         "sam", NOW)
         workflow_repo.approve_item(c, 31, "SUB-01", "ee" * 32, "lena", NOW)
-    conn.execute("PRAGMA foreign_keys = ON")
-    return conn, quiet, busy, aid, cid, gid
+    return conn, quiet, busy, aid, cid, gid, s
 
 
 def test_facts_assignments_comments_and_approvals_come_back_field_for_field(stored) -> None:  # type: ignore[no-untyped-def]
-    conn, quiet, busy, aid, cid, gid = stored
+    conn, quiet, busy, aid, cid, gid, s = stored
     facts = workflow_repo.stage_facts(conn)
     assert facts[quiet] == StageFacts(quiet, "received", False, None, None, None, None, None, "", None, False)
     assert facts[busy] == StageFacts(busy, "received", True, None, None, None, None, None, "", None, False)
@@ -59,7 +58,8 @@ def test_facts_assignments_comments_and_approvals_come_back_field_for_field(stor
         Comment(gid, None, "vulnerability", "V-9", "general", Marking.parse("UNCLASSIFIED"), "sam", NOW)]
     assert workflow_repo.comment_counts(conn, "item", ["SUB-01", "SUB-02"]) == {"SUB-01": 1}
     assert workflow_repo.item_approvals(conn, 31) == {"SUB-01": ItemApproval("SUB-01", "ee" * 32, "lena", NOW)}
-    assert workflow_repo.remove_assignment(conn, aid, "lena", NOW) == assignment
+    with tamper(s) as c:  # a write: on a connection that may write
+        assert workflow_repo.remove_assignment(c, aid, "lena", NOW) == assignment
 
 
 def test_a_renamed_or_missing_column_fails_loudly(stored, monkeypatch) -> None:  # type: ignore[no-untyped-def]

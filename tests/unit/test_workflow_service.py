@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from app.model.checklist import Status
-from app.model.errors import PermissionDenied, ValidationError
+from app.model.errors import PermissionDenied, StorageError, ValidationError
 from app.model.findings import Finding, Severity
 from app.model.submissions import Submission, SubmissionStatus, WindowState
 from app.model.workflow import Act, Stage
@@ -25,6 +25,7 @@ from app.services import (
     workflow,
 )
 from app.services import reports as report_service
+from tests.conftest import tamper
 from tests.unit.test_signing_service import _configure
 
 INSPECT = Path(__file__).parents[1] / "fixtures" / "inspect"
@@ -250,9 +251,7 @@ def test_assignment_queues_and_comment_threads(workstation) -> None:  # type: ig
         discussion.add(auditor, "finding", str(f.id), "x")
     events = audit_service.events(auditor, 50, action_prefix="comment.")
     assert len(events) == 5 and all("chars" in e.details and "Which" not in str(e.details) for e in events)
-    import sqlcipher3
-
-    with pytest.raises(sqlcipher3.dbapi2.IntegrityError, match="append-only"):
-        rev.db.conn.execute("UPDATE discussion SET body = 'edited' WHERE id = ?", (c1.id,))
-    with pytest.raises(sqlcipher3.dbapi2.IntegrityError, match="append-only"):
-        rev.db.conn.execute("DELETE FROM discussion WHERE id = ?", (c1.id,))
+    with pytest.raises(StorageError, match="append-only"), tamper(rev) as conn:  # the triggers refuse anyone
+        conn.execute("UPDATE discussion SET body = 'edited' WHERE id = ?", (c1.id,))
+    with pytest.raises(StorageError, match="append-only"), tamper(rev) as conn:
+        conn.execute("DELETE FROM discussion WHERE id = ?", (c1.id,))
