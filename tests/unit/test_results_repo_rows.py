@@ -116,7 +116,7 @@ def test_a_batch_larger_than_one_insert_statement_comes_back_whole_and_in_order(
     batch = [SampleResult(f"s-{i}", 1 + i % 3, {"m": Score.of(i % 2)}, f"input {i}", "t", f"answer {i}", "",
                           float(i), None, i, None, None, transcript={"messages": [{"content": f"msg {i}"}]})
              for i in range(n)]
-    with s.db.transaction() as conn:
+    with s.transaction() as conn:
         run_id = repo.insert_run(conn, RUN, sid, "lm-eval", "rita", "2026-11-21T09:00:00")
         assert repo.insert_samples(conn, run_id, batch) == (n, 0)
     rows = repo.page_samples(s.db.conn, run_id, SampleFilter(), 0, n + 10)
