@@ -47,12 +47,15 @@ def _mapper(cls: type[Any], names: tuple[str, ...], convert: tuple[tuple[str, Ca
                and (complete or (f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING))]
     if missing:
         raise TypeError(f"{cls.__name__} has no column for field(s) {', '.join(missing)}")
-    # The row function written out, `cls(id=r[0], scores=c5(r[5]), ...)`, as dataclasses writes its
+    # The row function written out, `cls(r[0], ..., c5(r[5]), ...)`, as dataclasses writes its
     # __init__: on the hot path (a page of samples) it costs what hand-written positional code did.
     # Every name in it was checked above to be a field of `cls`, so the source holds only identifiers.
+    # Columns in the fields' own order pass positionally (cheaper than matching keywords).
     fns = dict(convert)
     env: dict[str, Any] = {"_cls_": cls, **{f"_c{i}_": fns[n] for i, n in enumerate(names) if n in fns}}
-    args = [f"{n}=_c{i}_(_row_[{i}])" if n in fns else f"{n}=_row_[{i}]" for i, n in enumerate(names)]
+    in_order = not supplied and list(names) == [f.name for f in fields] and not any(f.kw_only for f in fields)
+    args = [("" if in_order else f"{n}=") + (f"_c{i}_(_row_[{i}])" if n in fns else f"_row_[{i}]")
+            for i, n in enumerate(names)]
     args += [f"{n}={n}" for n in supplied]
     params = "_row_" + (", *, " + ", ".join(supplied) if supplied else "")
     exec(f"def to_model({params}):\n    return _cls_({', '.join(args)})\n", env)  # noqa: S102

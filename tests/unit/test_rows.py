@@ -62,3 +62,10 @@ def test_complete_wants_every_field_and_supplied_ones_come_from_the_caller(conn:
         to_item((3, "c"))  # a supplied field is required of every call
     with pytest.raises(TypeError, match="no field for column.*note"):
         mapper(Item, ("id", "name", "note"), supplied=("note",))  # from the row or the caller, not both
+
+
+def test_columns_in_field_order_or_not_fill_the_same_fields(conn: sqlite3.Connection) -> None:
+    # In field order the row function passes values positionally; any other order by keyword.
+    in_order = fetch_all(conn, Item, "SELECT id, label AS name, note FROM t ORDER BY id")
+    shuffled = fetch_all(conn, Item, "SELECT note, id, label AS name FROM t ORDER BY id")
+    assert in_order == shuffled == [Item(1, "a", "x"), Item(2, "b", "y")]
