@@ -74,6 +74,8 @@ def _opening_brackets(data: bytes) -> int:
 
     a = np.frombuffer(data, np.uint8)
     # '[' is 0x5B and '{' 0x7B: the only two bytes that OR 0x20 turns into 0x7B
+    if len(a) <= _CHUNK:
+        return int(np.count_nonzero((a | 0x20) == 0x7B))
     return sum(int(np.count_nonzero((a[i:i + _CHUNK] | 0x20) == 0x7B)) for i in range(0, len(a), _CHUNK))
 
 
