@@ -36,7 +36,6 @@ def stored(workstation):  # type: ignore[no-untyped-def]
             SampleResult("a", 1, {"s": Score.of("C")}, total_tokens=900, total_time=3.0),
             SampleResult("a", 2, {}, error="timeout", total_tokens=50),
             SampleResult("b", 1, {"s": Score.of("I")}, total_time=12.5)])
-    conn.execute("PRAGMA foreign_keys = ON")
     return conn, signed, unsigned, run
 
 

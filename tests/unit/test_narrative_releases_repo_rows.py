@@ -39,7 +39,6 @@ def stored(workstation):  # type: ignore[no-untyped-def]
             released_text="[\"x\"]", withheld={"F-2": "NOFORN"}, pdf=b"%PDF", sha256="a1" * 32, findings_json=b"{}",
             signature_layout={}, actor="rita", now=NOW)
         releases_repo.record_export(c, rid, "/media/usb/r1", "b2" * 32, "USB 9", 12, "lena", NOW)
-    conn.execute("PRAGMA foreign_keys = ON")
     return conn, sid, cid, rid
 
 

@@ -13,6 +13,7 @@ from app.model.csaf_recipients import RecipientRow
 from app.model.decision_record import StoredDecision
 from app.model.printer_record import PrinterRow
 from storage import csaf_recipients_repo, decisions_repo, printers_repo
+from tests.conftest import tamper
 
 NOW = "2026-11-08T13:00:00"
 
@@ -20,10 +21,8 @@ NOW = "2026-11-08T13:00:00"
 @pytest.fixture
 def stored(workstation):  # type: ignore[no-untyped-def]
     s = workstation.session("reviewer")
-    conn = s.db.conn
     # The rows referenced here (accounts, vulnerabilities, partners) are not what is tested.
-    conn.execute("PRAGMA foreign_keys = OFF")
-    with s.db.transaction() as c:
+    with tamper(s, foreign_keys=False) as c:
         did = decisions_repo.insert(c, "csaf.export", "vulnerability", "V-3", "lena", NOW, "{\"a\": 1}", "d1" * 32,
                                     "fp:01", b"\x00sig\xff")
         sent = RecipientRow(0, "V-3", "FR-CSAF-3", 2, "Ally CERT", 4, "AMBER", "CUI", date(2026, 12, 1), "CUI",
@@ -33,8 +32,7 @@ def stored(workstation):  # type: ignore[no-untyped-def]
                                 "fr-csaf-3-v1.json", "e3" * 32, "e4" * 32, "", "", did, "sam", NOW)
         oid = csaf_recipients_repo.insert(c, open_row)
         printer = printers_repo.insert(c, "hp-3", "SECRET", "Room 4", "admin", NOW)
-    conn.execute("PRAGMA foreign_keys = ON")
-    return conn, did, (rid, sent), (oid, open_row), printer
+    return s.db.conn, did, (rid, sent), (oid, open_row), printer
 
 
 def test_recipients_decisions_and_printers_come_back_field_for_field(stored) -> None:  # type: ignore[no-untyped-def]
