@@ -55,7 +55,7 @@ def connect(path: Path, key: bytes, page_size: int = 4096, cache_kib: int = 2000
 
 
 def store(batches: list[repo.PreparedSamples], rows: int, *, page_size: int = 4096, cache_kib: int = 2000,
-          batch: int = 500, deferred_fts: bool = False) -> tuple[float, int]:
+          batch: int = 500, deferred_fts: bool = False) -> tuple[float, float, int]:
     with tempfile.TemporaryDirectory(prefix="bench-store-") as tmp:
         path = Path(tmp) / "db.sqlite"
         conn = connect(path, secrets.token_bytes(32), page_size, cache_kib)
@@ -63,7 +63,7 @@ def store(batches: list[repo.PreparedSamples], rows: int, *, page_size: int = 40
         if deferred_fts:
             conn.execute("DROP TRIGGER eval_samples_fts_insert")
         flat = [(r, t) for b in batches for r, t in _pairs(b)]
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         conn.execute("BEGIN IMMEDIATE")
         from app.model.results import EvalRun, Harness, RunStatus
 
@@ -80,10 +80,10 @@ def store(batches: list[repo.PreparedSamples], rows: int, *, page_size: int = 40
             conn.execute("INSERT INTO eval_samples_fts (rowid, input, target, answer) "
                          "SELECT id, input, target, answer FROM eval_samples WHERE run_id = ?", (run_id,))
         conn.execute("COMMIT")
-        secs = time.perf_counter() - t0
+        secs, cpu = time.perf_counter() - t0, time.process_time() - c0
         conn.close()
         size = sum(f.stat().st_size for f in Path(tmp).iterdir())
-    return secs, size
+    return secs, cpu, size
 
 
 def _pairs(b: repo.PreparedSamples) -> list[tuple[tuple[Any, ...], tuple[str, int, bytes] | None]]:
@@ -127,33 +127,42 @@ def main() -> int:
         ("baseline: 4 KiB pages, 2 MiB cache, batches of 500, FTS5 trigger per row", {}),
         ("8 KiB pages", {"page_size": 8192}),
         ("16 KiB pages", {"page_size": 16384}),
+        ("32 KiB pages", {"page_size": 32768}),
+        ("64 KiB pages", {"page_size": 65536}),
         ("64 MiB page cache", {"cache_kib": 64 << 10}),
         ("batches of 100", {"batch": 100}),
         ("batches of 2,000", {"batch": 2000}),
         ("FTS5 deferred: rows first, one bulk FTS insert before commit (shipped)", {"deferred_fts": True}),
+        ("FTS5 deferred + 64 KiB pages (shipped for new workstations)", {"deferred_fts": True, "page_size": 65536}),
     ]
     results: dict[str, list[float]] = {label: [] for label, _ in variants}
+    cpus: dict[str, list[float]] = {label: [] for label, _ in variants}
     sizes: dict[str, int] = {}
     for _ in range(ns.repeat):  # interleaved, so load changes hit every variant alike
         for label, kw in variants:
-            secs, size = store(batches, ns.rows, **kw)
+            secs, cpu, size = store(batches, ns.rows, **kw)
             results[label].append(secs)
+            cpus[label].append(cpu)
             sizes[label] = size
     base = statistics.median(results[variants[0][0]])
+    base_cpu = statistics.median(cpus[variants[0][0]])
     z = zstd_variants(raws)
     machine = (f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, SQLCipher "
                f"{sqlcipher3.sqlite_version}; load average {', '.join(f'{x:.1f}' for x in os.getloadavg())} "
                "(the machine was shared with other engineers' test runs)")
     lines = [SECTION, "",
-             f"Command: `python bench/bench_import_storage.py {Path(ns.log).name} --rows {ns.rows} --write` "
+             f"Command: `python bench/bench_import_storage.py {Path(ns.log).name} --rows {ns.rows} "
+             f"--repeat {ns.repeat} --write` "
              f"({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}); log from bench/bench_import_speed.py "
              f"({len(samples):,} samples, transcripts {sum(map(len, raws)) / len(raws) / 1e3:.1f} KB each).  ",
              f"Machine: {machine}. Variants interleaved, {ns.repeat} rounds, median.", "",
              f"Storing {ns.rows:,} prepared samples (rows, compressed transcripts, FTS5) in one transaction:", "",
-             "| variant | seconds (median) | vs baseline | database + WAL MB |", "|---|---:|---:|---:|"]
+             "| variant | seconds (median) | vs baseline | CPU s (median) | CPU vs baseline | database + WAL MB |",
+             "|---|---:|---:|---:|---:|---:|"]
     for label, _kw in variants:
-        med = statistics.median(results[label])
-        lines.append(f"| {label} | {med:.2f} | {med / base:.2f}x | {sizes[label] / 1e6:.0f} |")
+        med, cpu = statistics.median(results[label]), statistics.median(cpus[label])
+        lines.append(f"| {label} | {med:.2f} | {med / base:.2f}x | {cpu:.2f} | {cpu / base_cpu:.2f}x | "
+                     f"{sizes[label] / 1e6:.0f} |")
     lines += ["", "Transcript compression (the importer's reader thread does this, off the writer):", "",
               "| zstd | MB/s (one core) | ratio |", "|---|---:|---:|"]
     for label, mbs, ratio in z:

@@ -37,7 +37,7 @@ from app.model.backup import BackupMeta, BackupRecord
 from app.model.errors import Cancelled, IntegrityError, StorageError
 from storage import audit as audit_log
 from storage.atomic import fsync_dir
-from storage.db import Database
+from storage.db import Database, apply_key
 from storage.keys import KeyHeader
 from storage.rows import column_names, mapper
 
@@ -54,7 +54,7 @@ CONTENT_FILES = (DB_FILE, HEADER_FILE, META_FILE, CA_FILE)
 ALL_FILES = (*CONTENT_FILES, MANIFEST_FILE, SIGNATURE_FILE)
 # Bounds for everything but the snapshot: a hostile folder cannot make us read gigabytes of JSON.
 MAX_SMALL_FILE = 1 << 20
-PAGES_PER_STEP = 1024  # ~4 MiB of pages between progress reports and cancel checks
+STEP_BYTES = 4 << 20  # pages copied between progress reports and cancel checks (any page size)
 _MANIFEST_LINE = re.compile(r"^([0-9a-f]{64}) [ *]([A-Za-z0-9._-]{1,64})$")
 _STALE_PARTIAL_SECONDS = 3600
 
@@ -107,7 +107,8 @@ def snapshot(source: Database, key: bytes, target: Path, progress: Progress | No
     """Copy `source` page by page into a new SQLCipher file under the same key.
 
     A read transaction held on `source` pins one consistent view (WAL), so writers on other
-    connections carry on and the copy never restarts. Returns (schema version, audit head).
+    connections carry on and the copy never restarts. The copy has `source.page_size` pages (the
+    backup's key header records it). Returns (schema version, audit head).
     """
     conn = source.conn
     # SQLite creates files with the process umask (often 0644); the encrypted copy is still
@@ -115,7 +116,7 @@ def snapshot(source: Database, key: bytes, target: Path, progress: Progress | No
     os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     dst = sqlcipher3.connect(str(target), isolation_level=None, check_same_thread=False)
     try:
-        dst.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+        apply_key(dst, key, source.page_size)  # page by page: the copy has the source's page size
         conn.execute("BEGIN")
         try:
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
@@ -126,7 +127,7 @@ def snapshot(source: Database, key: bytes, target: Path, progress: Progress | No
                 if progress is not None:
                     progress(total - remaining, total, "Copying the encrypted database")
 
-            conn.backup(dst, pages=PAGES_PER_STEP, progress=step)
+            conn.backup(dst, pages=max(1, STEP_BYTES // source.page_size), progress=step)
         finally:
             conn.execute("COMMIT")
         # The copy inherits WAL mode; a backup must be one self-contained file.
@@ -198,6 +199,7 @@ def write_backup(
         meta = make_meta(version, head, (tmp / DB_FILE).stat().st_size)
         copy = parse_header(header.to_json(), "key header")
         copy.audit_head = {"seq": head[0], "hash": head[1]}
+        copy.page_size = source.page_size  # what the snapshot was written with
         copy.failures = {}
         copy.seen_heads = {}  # each person's record is re-made at their next sign-in after a restore
         write_new_file(tmp / HEADER_FILE, copy.to_json())
@@ -327,7 +329,7 @@ def check_snapshot(contents: BackupContents, key: bytes) -> SnapshotCheck:
     except sqlcipher3.Error:
         return SnapshotCheck([f"{where} cannot be opened"], None, 0)
     try:
-        conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+        apply_key(conn, key, contents.header.page_size)
         try:
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         except sqlcipher3.Error:

@@ -53,6 +53,11 @@ class Connection(Protocol):
 
 
 DatabaseError = sqlcipher3.DatabaseError
+# SQLCipher's page size is fixed when a database is created and must be given before its first
+# read; the key header records it beside the wrapped key. A header without it means 4096 (every
+# workstation created before the field existed).
+LEGACY_PAGE_SIZE = 4096
+PAGE_SIZES = (4096, 8192, 16384, 32768, 65536)
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 
@@ -102,17 +107,21 @@ class Database:
     """One SQLCipher connection. `reader()` opens a read-only second connection (a session's
     threads), `another()` a read/write one (a writer of its own, e.g. a test playing an insider)."""
 
-    def __init__(self, conn: Connection, path: Path, key: bytes) -> None:
+    def __init__(self, conn: Connection, path: Path, key: bytes, page_size: int = LEGACY_PAGE_SIZE) -> None:
         self.conn = conn
         self.path = path
+        self.page_size = page_size
         self._key = key
         self._lock = threading.RLock()
         self._query_only = False
 
     @classmethod
     def open(cls, path: Path, key: bytes, create: bool = False, migrate_to: int | None = None,
-             check: bool = True) -> Database:
+             check: bool = True, *, page_size: int = LEGACY_PAGE_SIZE) -> Database:
+        """Open (or create) the database; `page_size` is the one its key header records."""
         path = Path(path)
+        if page_size not in PAGE_SIZES:
+            raise StorageError(f"Database {path}: page size {page_size} is not one of {PAGE_SIZES}.")
         if not create and not path.is_file():
             raise StorageError(f"Database {path} does not exist.")
         if not create and path.stat().st_size == 0:
@@ -132,9 +141,13 @@ class Database:
         except sqlcipher3.Error as exc:
             raise _friendly(exc, path) from None
         try:
-            conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
-            conn.execute("PRAGMA cipher_memory_security = OFF")
-            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            apply_key(conn, key, page_size)
+            try:
+                conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            except sqlcipher3.DatabaseError:
+                if not create:
+                    _refuse_other_page_size(path, key, page_size)
+                raise
             if check:
                 result = conn.execute("PRAGMA quick_check").fetchone()
                 if not result or result[0] != "ok":
@@ -142,7 +155,7 @@ class Database:
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = FULL")
-            db = cls(conn, path, key)
+            db = cls(conn, path, key, page_size)
             db.migrate(migrate_to)
             return db
         except sqlcipher3.Error as exc:
@@ -154,12 +167,12 @@ class Database:
 
     def another(self) -> Database:
         """A second read/write connection to the same database (a writer of its own)."""
-        return Database.open(self.path, self._key, check=False)
+        return Database.open(self.path, self._key, check=False, page_size=self.page_size)
 
     def reader(self) -> Database:
         """A second connection to the same database on which SQLite refuses every write
         (`PRAGMA query_only`): a session's read connections. Reads see the last commit (WAL)."""
-        db = Database.open(self.path, self._key, check=False, migrate_to=0)
+        db = Database.open(self.path, self._key, check=False, migrate_to=0, page_size=self.page_size)
         db.set_writable(False)
         return db
 
@@ -262,6 +275,38 @@ class Database:
                 self.conn.close()
             except sqlcipher3.Error:
                 pass
+
+
+def apply_key(conn: Connection, key: bytes, page_size: int) -> None:
+    """Raw key and page size: both must be set before the first read of the file."""
+    conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+    conn.execute(f"PRAGMA cipher_page_size = {int(page_size)}")
+    conn.execute("PRAGMA cipher_memory_security = OFF")
+
+
+def _refuse_other_page_size(path: Path, key: bytes, page_size: int) -> None:
+    """After a failed first read: if the key opens the file at another page size, say so (the key
+    header and the database do not belong together) instead of calling the file damaged. Each
+    probe is a read-only connection, so nothing is written either way."""
+    for other in PAGE_SIZES:
+        if other == page_size:
+            continue
+        try:
+            probe = sqlcipher3.connect(path.resolve().as_uri() + "?mode=ro", uri=True, isolation_level=None)
+        except sqlcipher3.Error:
+            return
+        try:
+            apply_key(probe, key, other)
+            probe.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlcipher3.Error:
+            continue
+        finally:
+            probe.close()
+        raise StorageError(
+            f"Database {path} has pages of {other} bytes, but its key header records {page_size}: the header "
+            "was edited or belongs to another database. Nothing was modified; restore the key header from a "
+            "backup of this workstation."
+        )
 
 
 def _split_sql(sql: str) -> list[str]:

@@ -35,6 +35,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from app.model.errors import AuthError, StorageError
 from storage.atomic import atomic_write
+from storage.db import LEGACY_PAGE_SIZE, PAGE_SIZES
 
 FORMAT = 1
 MIN_ITERATIONS = 600_000
@@ -47,6 +48,10 @@ MAX_HEADER_BYTES = 1_000_000
 # Failed sign-ins are recorded before anyone is authenticated: bound what they can add.
 MAX_FAILURE_NAME = 64
 MAX_UNKNOWN_FAILURES = 32
+# SQLCipher page size of a new workstation's database: 32 KiB pages halve the import writer's
+# encryption work against 4 KiB; 64 KiB saves no more there and doubles the cost of a one-row
+# commit and the size of an empty database (docs/PERFORMANCE.md, "SQLCipher page size").
+NEW_PAGE_SIZE = 32768
 
 
 def _b64(b: bytes) -> str:
@@ -79,10 +84,15 @@ class KeyHeader:
     # username -> {"seq", "hash", "decisions", "mac"}: the chain head that person last saw.
     seen_heads: dict[str, dict[str, Any]] = field(default_factory=dict)
     format: int = FORMAT
+    # The database's SQLCipher page size, given before its first read. Absent from headers written
+    # before it existed (and written only when not 4096, so those headers keep their shape).
+    page_size: int = LEGACY_PAGE_SIZE
 
     # -- persistence ---------------------------------------------------------------
     def to_json(self) -> bytes:
         data = asdict(self)
+        if self.page_size == LEGACY_PAGE_SIZE:
+            del data["page_size"]
         return json.dumps(data, indent=1, sort_keys=True).encode()
 
     def save(self, path: Path) -> None:
@@ -123,6 +133,8 @@ class KeyHeader:
                 raise TypeError("db_id")
             if header.keyring_mode not in (KEYRING_MODE, PASSPHRASE_MODE):
                 raise ValueError("keyring_mode")
+            if type(header.page_size) is not int or header.page_size not in PAGE_SIZES:
+                raise ValueError("page_size")
             if not isinstance(header.audit_head, dict) or not isinstance(header.failures, dict) \
                     or not isinstance(header.seen_heads, dict):
                 raise TypeError("bookkeeping fields")
@@ -144,7 +156,8 @@ class KeyHeader:
 
     @classmethod
     def new(cls, keyring_mode: str, created: str) -> KeyHeader:
-        return cls(db_id=str(uuid.uuid4()), created=created, keyring_mode=keyring_mode)
+        """A new workstation's header: its database is created with NEW_PAGE_SIZE pages."""
+        return cls(db_id=str(uuid.uuid4()), created=created, keyring_mode=keyring_mode, page_size=NEW_PAGE_SIZE)
 
     # -- slots ---------------------------------------------------------------------
     def _aad(self, slot_name: str) -> bytes:

@@ -121,7 +121,7 @@ def initialize(
         hpath, dpath = creds.path, db_path(data_dir)
         creds.create(header)
         written.append(hpath)
-        db = Database.open(dpath, data_key, create=True)  # runs the migrations on its own connection
+        db = Database.open(dpath, data_key, create=True, page_size=header.page_size)  # runs the migrations
         written.append(dpath)
         # The first account does not exist yet: the session is the setup's, its person the one being
         # created. Everything below is one transaction on the session's one writer.
@@ -267,7 +267,7 @@ def sign_in(data_dir: Path, username: str, passphrase: str, clock: Clock = utc_n
     creds = Credentials(data_dir)
     now = clock().astimezone(UTC)
     header, unlocked = creds.unlock(username, passphrase, now)
-    db = Database.open(db_path(data_dir), unlocked.data_key)
+    db = Database.open(db_path(data_dir), unlocked.data_key, page_size=header.page_size)
     try:
         account = accounts_repo.get(db.conn, username)
         session = Session(data_dir, db, account, creds.path, clock, db_id=header.db_id, unlocked=unlocked)
@@ -430,7 +430,7 @@ def change_initial_passphrase(data_dir: Path, username: str, current: str, new: 
     DEFAULT_POLICY.check(new, username)
     if new == current:
         raise ValidationError("passphrase", "choose a passphrase other than the one the administrator gave you")
-    db = Database.open(db_path(data_dir), first.data_key)
+    db = Database.open(db_path(data_dir), first.data_key, page_size=header.page_size)
     try:
         account = accounts_repo.get(db.conn, username)
         if not accounts_repo.must_change_passphrase(db.conn, username):
@@ -495,7 +495,7 @@ def recover(data_dir: Path, recovery_key: str, admin_username: str, new_passphra
     header = creds.read()
     key = header.unwrap_recovery(recovery_key)
     DEFAULT_POLICY.check(new_passphrase, admin_username)
-    db = Database.open(db_path(data_dir), key)
+    db = Database.open(db_path(data_dir), key, page_size=header.page_size)
     try:
         account = accounts_repo.get(db.conn, admin_username)
         if account.role is not Role.ADMIN:

@@ -88,7 +88,7 @@ def reopen(ws: Workstation) -> Database:
     """Open exactly as the application does (WAL recovery, quick_check), then the full checks."""
     header = KeyHeader.load(ws_service.header_path(ws.data_dir))
     key = header.unwrap_passphrase("admin", ADMIN, None)
-    db = Database.open(ws_service.db_path(ws.data_dir), key)
+    db = Database.open(ws_service.db_path(ws.data_dir), key, page_size=header.page_size)
     assert db.integrity_check() == [], "database damaged by the kill"
     head = header.audit_head
     chain = audit_log.verify(db.conn, (int(head["seq"]), head["hash"]))

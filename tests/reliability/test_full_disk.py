@@ -5,7 +5,9 @@ import and export: a clear message, nothing partial, and the workstation still o
 from __future__ import annotations
 
 import errno
+import os
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -22,10 +24,20 @@ def _rows(session) -> tuple[int, int]:  # type: ignore[no-untyped-def]
             session.db.query_one("SELECT count(*) FROM eval_samples")[0])
 
 
+def _fill(disk: Path, leave: int) -> None:
+    st = os.statvfs(disk)
+    fd = os.open(disk / "filler", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        os.posix_fallocate(fd, 0, st.f_bavail * st.f_frsize - leave)
+    finally:
+        os.close(fd)
+
+
 def _import_onto_full_disk(tmpfs, tmp_path):  # type: ignore[no-untyped-def]
-    disk = tmpfs("data", "3m")
+    disk = tmpfs("data", "64m")
     ws = make_workstation(disk / "ws")
-    log = write_big_inspect_log(tmp_path / "big.json", 6000, "full")  # far more than 3 MB once stored
+    _fill(disk, leave=2 << 20)  # whatever the page size made the new workstation take
+    log = write_big_inspect_log(tmp_path / "big.json", 6000, "full")  # far more than 2 MB once stored
     reviewer = ws.session("reviewer")
     sid = add_submission(reviewer).id
     before = _rows(reviewer)

@@ -38,7 +38,7 @@ def _insider_db(ws) -> Database:  # type: ignore[no-untyped-def]
 
     secret = keyring_secret.load(header.db_id) if header.keyring_mode == "os-keyring" else None
     key = header.unwrap_passphrase("reviewer", PASSPHRASES["reviewer"], secret)
-    db = Database.open(ws.data_dir / "workstation.db", key)
+    db = Database.open(ws.data_dir / "workstation.db", key, page_size=header.page_size)
     # The insider also drops the append-only triggers: nothing in the file stops them.
     db.conn.execute("DROP TRIGGER IF EXISTS audit_no_update")
     db.conn.execute("DROP TRIGGER IF EXISTS audit_no_delete")

@@ -23,6 +23,7 @@ from reports import detached, pki
 from storage import audit as audit_log
 from storage import backup as store
 from storage import keyring_secret
+from storage.db import apply_key
 from storage.keys import KEYRING_MODE, KeyHeader
 from tests.conftest import FIXED_NOW, PASSPHRASES
 from tests.reliability.helpers import add_submission
@@ -36,7 +37,7 @@ def insider_connection(data_dir: Path):  # type: ignore[no-untyped-def]
     secret = keyring_secret.load(header.db_id) if header.keyring_mode == KEYRING_MODE else None
     key = header.unwrap_passphrase("admin", ADMIN, secret)
     conn = sqlcipher3.connect(str(ws_service.db_path(data_dir)), isolation_level=None)
-    conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+    apply_key(conn, key, header.page_size)
     return conn
 
 
@@ -148,8 +149,9 @@ def test_modified_database_page_is_refused_and_the_file_left_as_evidence(worksta
     populated(workstation)
     dbp = ws_service.db_path(workstation.data_dir)
     data = bytearray(dbp.read_bytes())
-    page = offset_pages if offset_pages >= 0 else len(data) // 4096 + offset_pages
-    pos = page * 4096 + 200
+    size = KeyHeader.load(ws_service.header_path(workstation.data_dir)).page_size
+    page = offset_pages if offset_pages >= 0 else len(data) // size + offset_pages
+    pos = page * size + 200
     data[pos: pos + 4] = bytes(b ^ 0x5A for b in data[pos: pos + 4])
     dbp.write_bytes(bytes(data))
     with pytest.raises(StorageError) as info:
@@ -165,11 +167,11 @@ def test_page_hmac_check_names_the_page(workstation):
     header = KeyHeader.load(ws_service.header_path(workstation.data_dir))
     key = header.unwrap_passphrase("admin", ADMIN, keyring_secret.load(header.db_id))
     data = bytearray(dbp.read_bytes())
-    last_page = len(data) // 4096
-    data[(last_page - 1) * 4096 + 100] ^= 0xFF
+    last_page = len(data) // header.page_size
+    data[(last_page - 1) * header.page_size + 100] ^= 0xFF
     dbp.write_bytes(bytes(data))
     conn = sqlcipher3.connect(str(dbp), isolation_level=None)
-    conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+    apply_key(conn, key, header.page_size)
     problems = [r[0] for r in conn.execute("PRAGMA cipher_integrity_check").fetchall()]
     conn.close()
     assert problems and f"page {last_page}" in problems[0] and "HMAC" in problems[0]
