@@ -133,7 +133,7 @@ def main() -> int:
         ("batches of 100", {"batch": 100}),
         ("batches of 2,000", {"batch": 2000}),
         ("FTS5 deferred: rows first, one bulk FTS insert before commit (shipped)", {"deferred_fts": True}),
-        ("FTS5 deferred + 64 KiB pages (shipped for new workstations)", {"deferred_fts": True, "page_size": 65536}),
+        ("FTS5 deferred + 32 KiB pages (shipped for new workstations)", {"deferred_fts": True, "page_size": 32768}),
     ]
     results: dict[str, list[float]] = {label: [] for label, _ in variants}
     cpus: dict[str, list[float]] = {label: [] for label, _ in variants}
