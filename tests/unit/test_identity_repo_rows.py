@@ -12,10 +12,14 @@ from storage.identity_repo import Wrapped
 
 @pytest.fixture
 def conn(workstation):  # type: ignore[no-untyped-def]
-    conn = workstation.session("admin").db.conn
+    # A connection of its own: these tests write rows straight through the repository, and a
+    # session's connections refuse writes outside Session.transaction.
+    db = workstation.session("admin").runtime.writer.another()
+    conn = db.conn
     identity_repo.set_enrolment(conn, "newcomer", Wrapped("s4lt", b"n" * 12, b"w" * 48), "2026-01-01", "admin")
     identity_repo.add_request(conn, "lead", "ab" * 32, b"\x30csr", "proof", "2026-01-02")
-    return conn
+    yield conn
+    db.close()
 
 
 def test_keys_wraps_enrolments_and_requests_map_by_name(conn) -> None:  # type: ignore[no-untyped-def]
