@@ -12,7 +12,11 @@ from storage import accounts
 
 @pytest.fixture
 def conn(workstation):  # type: ignore[no-untyped-def]
-    return workstation.session("admin").db.conn
+    # A connection of its own: these tests write rows straight through the repository, and a
+    # session's connections refuse writes outside Session.transaction.
+    db = workstation.session("admin").runtime.writer.another()
+    yield db.conn
+    db.close()
 
 
 def test_accounts_map_by_name(conn) -> None:  # type: ignore[no-untyped-def]

@@ -13,12 +13,16 @@ from storage import backup as store
 
 @pytest.fixture
 def conn(workstation):  # type: ignore[no-untyped-def]
-    conn = workstation.session("admin").db.conn
+    # A connection of its own: these tests write rows straight through the repository, and a
+    # session's connections refuse writes outside Session.transaction.
+    db = workstation.session("admin").runtime.writer.another()
+    conn = db.conn
     audit.append(conn, "2026-01-01T00:00:00+00:00", "admin", "backup.create", "backup", "/media/a",
                  {"folder": "/media/a/frontier-backup-1", "verified": True})
     audit.append(conn, "2026-01-02T00:00:00+00:00", "lead", "backup.verify", "backup", "/media/b",
                  {"ok": True, "contents_checked": False})
-    return conn
+    yield conn
+    db.close()
 
 
 def test_history_and_last_verified_map_by_name(conn) -> None:  # type: ignore[no-untyped-def]

@@ -11,11 +11,15 @@ from storage import profiles_repo
 
 @pytest.fixture
 def stored(workstation):  # type: ignore[no-untyped-def]
-    conn = workstation.session("admin").db.conn
+    # A connection of its own: these tests write rows straight through the repository, and a
+    # session's connections refuse writes outside Session.transaction.
+    db = workstation.session("admin").runtime.writer.another()
+    conn = db.conn
     pk = profiles_repo.insert(conn, "agency-x", 2, "Agency X layout", "ab" * 32, b'{"format": 1}', b"\x30sig",
                               "CN=Authority", "admin", "2026-01-01T00:00:00+00:00")
     profiles_repo.set_active(conn, pk)
-    return conn, pk
+    yield conn, pk
+    db.close()
 
 
 def test_profiles_map_by_name(stored) -> None:  # type: ignore[no-untyped-def]
