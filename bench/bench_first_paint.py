@@ -57,7 +57,7 @@ def build(data_dir: Path, n: int) -> None:
                   metrics=(MetricValue("includes", "accuracy", 0.4, 0.0005),), file_sha256="f" * 64,
                   original_name="big.eval", total_samples=n, completed_samples=n)
     rng = random.Random(7)
-    with s.db.transaction() as conn:
+    with s.transaction() as conn:
         run_id = repo.insert_run(conn, run, sid, "inspect-eval", "rita", "2026-11-26")
     done = 0
     while done < n:
@@ -70,10 +70,10 @@ def build(data_dir: Path, n: int) -> None:
                                       answer=f"I found {rng.choice(WORDS)} {i}",
                                       error="timeout" if i % 997 == 0 else "",
                                       total_time=rng.random() * 100, total_tokens=rng.randint(100, 90000)))
-        with s.db.transaction() as conn:
+        with s.transaction() as conn:
             repo.insert_samples(conn, run_id, batch)
         done += len(batch)
-    with s.db.transaction() as conn:
+    with s.transaction() as conn:
         repo.finish_run(conn, run_id, n, n // 997 + 1)
     s.close()
 

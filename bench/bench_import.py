@@ -150,13 +150,12 @@ def queries(n: int) -> dict[str, object]:
     data = Path(tempfile.mkdtemp(prefix="bench-q-"))
     s, sid = importbench.workstation(data / "ws")
     rng = random.Random(7)
-    db = s.db
 
     def run(task: str, model: str) -> int:
         r = EvalRun(Harness.INSPECT, "0.3.285", task, "1", model, "2026-11-26", RunStatus.SUCCESS,
                     metrics=(MetricValue("includes", "accuracy", 0.5, 0.01),), file_sha256=f"{task}{model}",
                     original_name=f"{task}.eval")
-        with db.transaction() as conn:
+        with s.transaction() as conn:
             return repo.insert_run(conn, r, sid, "inspect-eval", "rita", "2026-11-26")
 
     def fill(run_id: int, count: int, with_text: bool) -> float:
@@ -172,14 +171,14 @@ def queries(n: int) -> dict[str, object]:
                     input_text=f"Challenge {i}: {words}", target=f"flag{{{i:x}}}",
                     answer=f"I found {rng.choice(WORDS)} {i}", error="timeout" if i % 997 == 0 else "",
                     total_time=rng.random() * 100, total_tokens=rng.randint(100, 90000)))
-            with db.transaction() as conn:
+            with s.transaction() as conn:
                 repo.insert_samples(conn, run_id, batch)
             done += len(batch)
         return time.perf_counter() - t0
 
     big = run("gdm_intercode_ctf", "big/model")
     insert_secs = fill(big, n, True)
-    with db.transaction() as conn:
+    with s.transaction() as conn:
         repo.finish_run(conn, big, n, n // 997 + 1)
 
     def timed(fn, repeat: int = 3) -> float:  # type: ignore[no-untyped-def]

@@ -63,11 +63,11 @@ def main() -> None:
     session = workstation.sign_in(base / "ws", "rita", ADMIN + "-r")
     signed, unsigned = [], []
     for i in range(300):
-        with session.db.transaction() as conn:
+        with session.transaction() as conn:
             t = time.perf_counter()
             session.audit(conn, "bench.event", "bench", i, {"i": i})
             signed.append(time.perf_counter() - t)
-        with session.db.transaction() as conn:
+        with session.transaction() as conn:
             t = time.perf_counter()
             audit_log.append(conn, session.now(), "rita", "bench.event", "bench", i, {"i": i})
             unsigned.append(time.perf_counter() - t)
@@ -77,7 +77,7 @@ def main() -> None:
                                   admin_username="admin", admin_display_name="Bench Admin", admin_passphrase=ADMIN,
                                   use_keyring=False)
     s2 = res2.session
-    with s2.db.transaction() as conn:
+    with s2.transaction() as conn:
         for i in range(N_EVENTS):
             s2.audit(conn, "bench.event", "bench", i, {"i": i})
     t = time.perf_counter()

@@ -67,7 +67,7 @@ def make_workstation(data_dir: Path) -> None:
     session = result.session
     statuses = list(SubmissionStatus)
     base = date.today() - timedelta(days=200)
-    with session.db.transaction() as conn:
+    with session.transaction() as conn:
         for i in range(N):
             received = base + timedelta(days=i % 230)
             submissions_repo.insert(conn, Submission(
