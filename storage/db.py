@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import os
 import re
 import threading
@@ -63,13 +64,20 @@ _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 def migrations() -> list[tuple[int, str, str]]:
     """(version, name, sql) for every migration shipped in storage/migrations, in order."""
+    return list(_shipped_migrations())
+
+
+@functools.cache
+def _shipped_migrations() -> tuple[tuple[int, str, str], ...]:
+    # Read once per process: every connection opens with a version check (a job's read connection
+    # too, while the GUI thread paints), and the shipped files do not change while the app runs.
     found = []
     for entry in resources.files("storage.migrations").iterdir():
         m = _MIGRATION_NAME.match(entry.name)
         if m:
             found.append((int(m.group(1)), entry.name, entry.read_text(encoding="utf-8")))
     found.sort()
-    return found
+    return tuple(found)
 
 
 def latest_version() -> int:
