@@ -59,6 +59,9 @@ DatabaseError = sqlcipher3.DatabaseError
 # workstation created before the field existed).
 LEGACY_PAGE_SIZE = 4096
 PAGE_SIZES = (4096, 8192, 16384, 32768, 65536)
+# How long a statement waits for another connection's lock (sqlcipher3.connect's timeout).
+BUSY_TIMEOUT_S = 30
+CHECKPOINT_MODES = ("PASSIVE", "FULL", "RESTART", "TRUNCATE")
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 
@@ -145,7 +148,8 @@ class Database:
             except OSError as exc:
                 raise _friendly(exc, path) from None
         try:
-            conn = sqlcipher3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=30)
+            conn = sqlcipher3.connect(str(path), isolation_level=None, check_same_thread=False,
+                                     timeout=BUSY_TIMEOUT_S)
         except sqlcipher3.Error as exc:
             raise _friendly(exc, path) from None
         try:
@@ -195,6 +199,39 @@ class Database:
     def writable(self) -> bool:
         with self._lock:
             return not int(self.conn.execute("PRAGMA query_only").fetchone()[0])
+
+    def set_autocheckpoint(self, pages: int) -> None:
+        """SQLite's automatic checkpoint after a COMMIT that leaves `pages` frames in the WAL (0: never;
+        the runtime checkpoints its writer's WAL on a thread of its own instead)."""
+        with self._lock:
+            self.conn.execute(f"PRAGMA wal_autocheckpoint = {int(pages)}")
+
+    def wal_bytes(self) -> int:
+        """Size of the write-ahead log file (0 when there is none): at most what a checkpoint copies."""
+        try:
+            return os.stat(f"{self.path}-wal").st_size
+        except OSError:
+            return 0
+
+    def checkpoint(self, mode: str = "PASSIVE", wait: bool = True) -> tuple[int, int, int]:
+        """Copy committed WAL frames into the database file: (busy, frames in the WAL, frames copied).
+
+        PASSIVE takes no lock that readers or writers wait for. TRUNCATE also takes the writer lock
+        and empties the WAL file once no reader needs it; `wait=False` gives up at once (busy = 1)
+        instead of waiting up to the busy timeout for readers and writers."""
+        if mode not in CHECKPOINT_MODES:
+            raise ValueError(f"unknown checkpoint mode {mode!r}")
+        with self._lock:
+            if not wait:
+                self.conn.execute("PRAGMA busy_timeout = 0")
+            try:
+                row = self.conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
+            except sqlcipher3.Error as exc:
+                raise _friendly(exc, self.path) from None
+            finally:
+                if not wait:
+                    self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_S * 1000}")
+        return int(row[0]), int(row[1]), int(row[2])
 
     @property
     def version(self) -> int:

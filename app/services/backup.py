@@ -185,6 +185,9 @@ def create(session: Session, dest: Path, passphrase: str, progress: Progress | N
         return BackupMeta(FORMAT, header.db_id, session.settings.workstation_name, session.now(),
                                 session.account.username, version, head[0], head[1], ca_fp, size, __version__)
 
+    # The snapshot reads committed WAL frames too; checkpointing first keeps the WAL bounded and the
+    # copy reading from the database file (the runtime does not checkpoint inside a commit).
+    session.runtime.checkpoint()
     try:
         folder, meta, manifest = store.write_backup(dest, session.db, data_key, header, make_meta,
                                                     pki.cert_to_pem(signer.ca_cert), signer.sign, progress, cancel)

@@ -19,6 +19,10 @@ holds the gate (so a transaction's reads see its own writes), else the thread's 
 After a transaction commits, the runtime broadcasts a `ChangeSet` (read from the audit events the
 transaction appended, so nothing is announced that was not audited) to its subscribers, on the
 committing thread. The UI turns that into Qt signals, so screens refresh from what really changed.
+
+The writer's WAL is checkpointed by the runtime's checkpointer thread (app/services/checkpointer.py),
+not inside the COMMIT that crosses SQLite's threshold: a transaction returns once its data is
+durable, and the copy into the database file happens beside the next one.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from app.model.errors import StorageError
+from app.services.checkpointer import Checkpointer
 from storage.db import Connection, Database
 
 # As long as SQLite's own busy timeout (storage/db.py): a write waits this long for another
@@ -110,6 +115,8 @@ class Runtime:
         self._readers: list[Database] = []
         self._listeners: list[Listener] = []
         self._closed = False
+        db.set_autocheckpoint(0)  # the checkpointer copies the WAL, off the committing thread
+        self.checkpointer = Checkpointer(db, self._gate)
         _RUNTIMES.add(self)
 
     # -- connections -------------------------------------------------------------------------
@@ -170,6 +177,7 @@ class Runtime:
         return len(self.connections())
 
     def close(self) -> None:
+        self.checkpointer.close()
         with self._lock:
             self._closed = True
             readers, self._readers = self._readers, []
@@ -177,6 +185,10 @@ class Runtime:
         for db in readers:
             with contextlib.suppress(Exception):
                 db.close()
+        # Leave the WAL copied and empty (SQLite would also try when the last connection closes,
+        # but not while another process still has the database open).
+        with contextlib.suppress(Exception):
+            self.writer.checkpoint("TRUNCATE", wait=False)
         self.writer.close()
         _RUNTIMES.discard(self)
 
@@ -199,6 +211,7 @@ class Runtime:
         try:
             if self._closed:
                 raise StorageError("The session is closed; sign in again.")
+            self.checkpointer.before_write()
             self._holder = (who or threading.current_thread().name, time.monotonic())
             self.writer.set_writable(True)
             self._local.depth = 1
@@ -211,6 +224,11 @@ class Runtime:
                     self.writer.set_writable(False)
         finally:
             self._gate.release()
+        self.checkpointer.after_commit()
+
+    def checkpoint(self, timeout: float | None = None) -> bool:
+        """Copy the WAL into the database file now and wait (e.g. before a backup)."""
+        return self.checkpointer.checkpoint(timeout)
 
     def _holding(self) -> str:
         holder = self._holder

@@ -49,6 +49,17 @@ def main(argv: list[str]) -> int:
                 print("DONE 1", flush=True)
                 while True:  # one import is the operation under test; wait to be killed
                     sys.stdin.readline() or sys.exit(0)
+        elif op == "import-unchecked":
+            # The import commits; the checkpointer is never woken (threshold out of reach), so the
+            # committed data is only in the WAL when the parent kills this process.
+            sub_id, file = int(rest[0]), Path(rest[1])
+            session.runtime.checkpointer.threshold = 1 << 62
+            out = results.import_files(session, [file], sub_id)
+            print(f"OUTCOME {out[0].status}", flush=True)
+            print(f"COMMITTED wal={session.runtime.writer.wal_bytes()} runs={session.runtime.checkpointer.runs}",
+                  flush=True)
+            while True:
+                sys.stdin.readline() or sys.exit(0)
         elif op == "backup":
             backup.create(session, Path(rest[0]), passphrase, media_label="SECRET//NOFORN")
         elif op == "restore":

@@ -158,6 +158,31 @@ def test_kill_mid_results_import(pp_workstation, big_log, seed):
     db.close()
 
 
+def test_kill_after_commit_before_the_checkpoint(pp_workstation, tmp_path):
+    """The runtime checkpoints off the COMMIT's path: a process killed between the two leaves the
+    import only in the fsynced WAL, and the next open replays it (SQLite's WAL recovery)."""
+    log = write_big_inspect_log(tmp_path / "unchecked.json", 3_000, "unchecked")
+    reviewer = pp_workstation.session("reviewer")
+    sub = add_submission(reviewer)
+    reviewer.close()
+    wal = ws_service.db_path(pp_workstation.data_dir).with_name(ws_service.DB_NAME + "-wal")
+    db_before = ws_service.db_path(pp_workstation.data_dir).stat().st_size
+    _, out = run_and_kill(pp_workstation, "import-unchecked", "reviewer", [str(sub.id), str(log)], 0, (0.0, 0.0),
+                          after="COMMITTED")
+    assert "OUTCOME imported" in out
+    committed = next(line for line in out.splitlines() if line.startswith("COMMITTED"))
+    assert committed.endswith("runs=0")
+    assert wal.stat().st_size > 1_000_000  # the import is in the WAL...
+    assert ws_service.db_path(pp_workstation.data_dir).stat().st_size == db_before  # ...and not yet in the file
+    db = reopen(pp_workstation)
+    assert count(db, "SELECT count(*) FROM eval_runs") == 1
+    assert count(db, "SELECT count(*) FROM eval_samples") == 3_000
+    assert count(db, "SELECT count(*) FROM eval_transcripts") == 3_000
+    assert count(db, "SELECT count(*) FROM audit_events WHERE action = 'results.import'") == 1
+    db.close()
+    pp_workstation.session("reviewer").close()  # and the application signs in normally afterwards
+
+
 @pytest.mark.parametrize("seed", [41, 42])
 def test_kill_mid_backup(pp_workstation, tmp_path, seed):
     reviewer = pp_workstation.session("reviewer")
