@@ -1,4 +1,4 @@
-"""Submissions and artifacts repository, with keyset-free paging for the windowed table."""
+"""Submissions and artifacts repository, with keyset paging for the windowed table (storage/keyset.py)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,9 @@ from app.model.submissions import (
     SubmissionStatus,
 )
 from app.model.workflow import Stage
+from storage import keyset
 from storage.db import Connection
+from storage.keyset import Key, Term
 from storage.rows import fetch_all, fetch_one
 from storage.workflow_repo import stage_rank_sql, stage_sql
 
@@ -38,6 +40,10 @@ SORT_COLUMNS = {
     "status": stage_rank_sql("o", [st.value for st in Stage]),  # the computed lifecycle stage
     "marking": "o.marking",
 }
+# Each sort with the id as tie-breaker. Every one but "status" (computed from other tables, so no
+# index can hold it) has its index, id included as the rowid (migration 0041).
+SORT_KEYS = {name: Key((Term(sql), Term("o.id"))) if name != "id" else Key((Term("o.id"),))
+             for name, sql in SORT_COLUMNS.items()}
 
 
 _SUBMISSION: dict[str, Callable[[Any], Any]] = {
@@ -121,16 +127,22 @@ def count(conn: Connection, search: str = "", stage: str | None = None, open_onl
 
 
 def page(conn: Connection, offset: int, limit: int, sort: str = "release", descending: bool = False,
-         search: str = "", stage: str | None = None, open_only: bool = False) -> list[Submission]:
+         search: str = "", stage: str | None = None, open_only: bool = False,
+         after_id: int | None = None) -> list[Submission]:
+    """`limit` rows from `offset` in this order. With `after_id` (the row just before `offset`) and
+    from the first row, by key (storage/keyset.py): index seeks, whatever the depth. Else by OFFSET."""
     where, params = _where(search, stage, open_only)
-    order = SORT_COLUMNS.get(sort, "o.planned_release")
-    direction = "DESC" if descending else "ASC"
+    key = SORT_KEYS.get(sort, SORT_KEYS["release"])
     cols = ", ".join(f"o.{c.strip()}" for c in _COLS.split(","))
-    return fetch_all(
-        conn, Submission,
-        f"SELECT {cols} FROM submissions o WHERE {where} ORDER BY {order} {direction}, o.id {direction} "
-        "LIMIT ? OFFSET ?",
-        (*params, limit, offset), _SUBMISSION, complete=True)
+
+    def fetch(sql: str, args: tuple[Any, ...]) -> list[Submission]:
+        return fetch_all(conn, Submission, sql, args, _SUBMISSION, complete=True)
+
+    after = None if after_id is None else keyset.key_of(conn, "submissions o", "o.id", key, after_id)
+    if after is not None or offset == 0:
+        return keyset.read(fetch, f"SELECT {cols} FROM submissions o", where, params, key, descending, after, limit)
+    return fetch(f"SELECT {cols} FROM submissions o WHERE {where} ORDER BY {key.order_by(descending)} "
+                 "LIMIT ? OFFSET ?", (*params, limit, offset))
 
 
 # -- artifacts ---------------------------------------------------------------------------------

@@ -24,7 +24,9 @@ from app.model.vulnerabilities import (
     VulnStatus,
     format_id,
 )
+from storage import keyset
 from storage.db import Connection
+from storage.keyset import Key, Term
 from storage.rows import build, column_names, fetch_all, fetch_one
 
 _COLS = (
@@ -33,17 +35,19 @@ _COLS = (
     "embargo_until, published, tlp, remediations, notes, status, marking, tracking_id, source, "
     "revision, created_by, created_at, updated_at"
 )
-SORT_COLUMNS = {
-    "id": "year {d}, seq {d}",
-    "title": "title COLLATE NOCASE {d}",
-    "severity": "severity_rank {d}, score {d}",
-    "score": "score {d}",
-    "status": "status {d}",
-    "embargo": "embargo_until IS NULL, embargo_until {d}",
-    "vendor": "vendor COLLATE NOCASE {d}, product COLLATE NOCASE {d}",
-    "cve": "cve {d}",
-    "tlp": "tlp {d}",
-    "updated": "updated_at {d}",
+# Each sort order of the register as its key, the id (unique) last as tie-breaker; migration 0041
+# gives each one its index. "id" is (year, seq), unique on its own.
+SORT_KEYS = {
+    "id": Key((Term("year"), Term("seq"), Term("id"))),
+    "title": Key((Term("title COLLATE NOCASE"), Term("id"))),
+    "severity": Key((Term("severity_rank"), Term("score", "low"), Term("id"))),
+    "score": Key((Term("score", "low"), Term("id"))),
+    "status": Key((Term("status"), Term("id"))),
+    "embargo": Key((Term("embargo_until", "last"), Term("id"))),  # no embargo after every date, both ways
+    "vendor": Key((Term("vendor COLLATE NOCASE"), Term("product COLLATE NOCASE"), Term("id"))),
+    "cve": Key((Term("cve"), Term("id"))),
+    "tlp": Key((Term("tlp"), Term("id"))),
+    "updated": Key((Term("updated_at"), Term("id"))),
 }
 
 
@@ -266,12 +270,21 @@ def count(conn: Connection, f: Filters) -> int:
 
 
 def page(conn: Connection, f: Filters, offset: int, limit: int, sort: str = "id",
-         descending: bool = False) -> list[Vulnerability]:
+         descending: bool = False, after_id: str | None = None) -> list[Vulnerability]:
+    """`limit` rows from `offset` in this order. With `after_id` (the row just before `offset`) and
+    from the first row, by key (storage/keyset.py): index seeks, whatever the depth. Else by OFFSET."""
     where, params = _where(f)
-    direction = "DESC" if descending else "ASC"
-    order = SORT_COLUMNS.get(sort, SORT_COLUMNS["id"]).format(d=direction)
-    return _all(conn, f"SELECT {_COLS} FROM vulnerabilities WHERE {where} ORDER BY {order}, id {direction} "
-                "LIMIT ? OFFSET ?", (*params, limit, offset))
+    key = SORT_KEYS.get(sort, SORT_KEYS["id"])
+
+    def fetch(sql: str, args: tuple[Any, ...]) -> list[Vulnerability]:
+        return _all(conn, sql, args)
+
+    after = None if after_id is None else keyset.key_of(conn, "vulnerabilities", "id", key, after_id)
+    if after is not None or offset == 0:
+        return keyset.read(fetch, f"SELECT {_COLS} FROM vulnerabilities", where, params, key, descending, after,
+                           limit)
+    return fetch(f"SELECT {_COLS} FROM vulnerabilities WHERE {where} ORDER BY {key.order_by(descending)} "
+                 "LIMIT ? OFFSET ?", (*params, limit, offset))
 
 
 def for_submission(conn: Connection, submission_id: int) -> list[Vulnerability]:

@@ -79,10 +79,12 @@ def count(session: Session, search: str = "", stage: str | None = None, open_onl
 
 
 def page(session: Session, offset: int, limit: int, sort: str = "release", descending: bool = False,
-         search: str = "", stage: str | None = None, open_only: bool = False) -> list[Submission]:
-    """One page of the table; sort "status" orders by computed stage along the journey."""
+         search: str = "", stage: str | None = None, open_only: bool = False,
+         after_id: int | None = None) -> list[Submission]:
+    """One page of the table; sort "status" orders by computed stage along the journey. `after_id`
+    (the submission just before `offset`) lets the page be read by key instead of by offset."""
     session.require(Permission.VIEW_CONTENT)
-    return repo.page(session.db.conn, offset, limit, sort, descending, search, stage, open_only)
+    return repo.page(session.db.conn, offset, limit, sort, descending, search, stage, open_only, after_id)
 
 
 @dataclass(frozen=True)

@@ -132,9 +132,11 @@ def count(session: Session, f: Filters | None = None) -> int:
 
 
 def page(session: Session, f: Filters | None, offset: int, limit: int, sort: str = "id",
-         descending: bool = False) -> list[Vulnerability]:
+         descending: bool = False, after_id: str | None = None) -> list[Vulnerability]:
+    """`after_id` (the record just before `offset`) lets the page be read by key instead of by offset."""
     session.require(Permission.VIEW_CONTENT)
-    return repo.page(session.db.conn, f or Filters(today=session.today()), offset, limit, sort, descending)
+    return repo.page(session.db.conn, f or Filters(today=session.today()), offset, limit, sort, descending,
+                     after_id)
 
 
 def list_all(session: Session, f: Filters | None = None, sort: str = "id", descending: bool = False,

@@ -1,11 +1,11 @@
 """Windowed table model over the submission register (Anki's browser table model), on the paged
 columns model (ui/models/paged_model.py).
 
-rowCount comes from `submissions.count`; rows are read in pages of PAGE_SIZE by offset and
-kept in a small LRU cache, so 10,000 (or 1,000,000) submissions open as fast as 200. Sorting and
-filtering are done by the service (SQL), never in Python over the whole set. The Status column and
-filter show the lifecycle stage computed from the work (one `workflow.stages` query per page), not
-the stored status column.
+rowCount comes from `submissions.count`; rows are read in pages of PAGE_SIZE (the page after a
+cached one by key, any other by offset) and kept in a small LRU cache, so 10,000 (or 1,000,000)
+submissions open as fast as 200. Sorting and filtering are done by the service (SQL), never in
+Python over the whole set. The Status column and filter show the lifecycle stage computed from the
+work (one `workflow.stages` query per page), not the stored status column.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ class SubmissionSource:
     def page(self, flt: SubmissionFilter, offset: int, limit: int, sort: str, descending: bool,
              after: SubmissionRow | None) -> list[SubmissionRow]:
         page = submissions.page(self.ctx.session, offset, limit, sort, descending, flt.search, flt.status,
-                                flt.open_only)
+                                flt.open_only, None if after is None else after.submission.id)
         stages = workflow.stages(self.ctx.session, [int(sub.id or 0) for sub in page])
         rows = []
         for sub in page:

@@ -53,7 +53,8 @@ class VulnSource:
 
     def page(self, flt: Filters, offset: int, limit: int, sort: str, descending: bool,
              after: VulnRow | None) -> list[VulnRow]:
-        return [VulnRow(v, self.embargo) for v in vs.page(self.session, flt, offset, limit, sort, descending)]
+        after_id = None if after is None else after.vuln.id
+        return [VulnRow(v, self.embargo) for v in vs.page(self.session, flt, offset, limit, sort, descending, after_id)]
 
 
 def _ends_soon(r: VulnRow) -> bool:
