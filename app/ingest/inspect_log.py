@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from dataclasses import replace
 from typing import IO, Any
 
+import msgspec
+
 from app.ingest import jsonread
 from app.ingest.logfile import DEFAULT_LIMITS, Limits, ParsedLog, ParsedRun
 from app.ingest.safezip import SafeZip
@@ -199,53 +201,143 @@ TRANSCRIPT_KEYS = ("messages", "events", "events_data", "output", "metadata", "s
                    "limit", "scores")
 
 
+# The same fields typed down to the parts read (a score's value/answer/explanation, the output's
+# completion and first choice's content, the token counts), so msgspec builds nothing else (the
+# output's message ids, usage, timings; a score's history...). A sample of another shape (a score
+# or usage entry that is not an object, an output that is a string...) fails validation and is read
+# by the generic path (`SAMPLE_FIELDS`, the dict-based `sample_from_json`): the answers are the same.
+class _Score(msgspec.Struct):
+    value: Any = None
+    answer: Any = None
+    explanation: Any = None
+
+
+class _Message(msgspec.Struct):
+    content: Any = None
+
+
+class _Choice(msgspec.Struct):
+    message: _Message | None = None
+
+
+class _Output(msgspec.Struct):
+    completion: Any = None
+    choices: list[_Choice] | None = None
+
+
+class _Usage(msgspec.Struct):
+    input_tokens: Any = None
+    output_tokens: Any = None
+    total_tokens: Any = None
+
+
+class _Sample(msgspec.Struct):
+    id: Any = None
+    epoch: Any = None
+    input: Any = None
+    target: Any = None
+    choices: Any = None
+    scores: dict[str, _Score] | None = None
+    output: _Output | None = None
+    error: Any = None
+    model_usage: dict[str, _Usage] | None = None
+    attachments: Any = None
+    total_time: Any = None
+    working_time: Any = None
+
+
+_TYPED = msgspec.json.Decoder(_Sample)
+
+
+def sample_from_bytes(data: bytes, path: str, where: str, raw_zstd: bytes | None = None) -> SampleResult:
+    """One sample from its JSON bytes (an .eval member, a .json log's element), stored raw as its
+    transcript. Typed decode first, inside the same bounds as `jsonread.ObjectFields`; whatever it
+    refuses goes through the generic path, which accepts it or names the problem as before."""
+    checked = jsonread.cheap_checks_pass(data)
+    if checked:
+        try:
+            t = _TYPED.decode(data)
+        except msgspec.ValidationError:
+            pass  # valid JSON of another shape: the generic fields decode
+        except jsonread.FAST_REFUSED:
+            checked = False  # NaN, 1e999, a lone surrogate...: the standard scanner decides
+        else:
+            output = t.output
+            completion = first = None
+            if output is not None:
+                completion = output.completion
+                if output.choices and output.choices[0].message is not None:
+                    first = output.choices[0].message.content
+            scores = None if t.scores is None else \
+                [(name, sc.value, sc.answer, sc.explanation) for name, sc in t.scores.items()]
+            usage = None if not t.model_usage else \
+                [(u.input_tokens, u.output_tokens, u.total_tokens) for u in t.model_usage.values()]
+            return _sample(t.id, t.epoch, t.attachments, scores, completion, first, t.error, usage, t.input,
+                           t.choices, t.target, t.total_time, t.working_time, None, data, raw_zstd, path, where)
+    return sample_from_json(SAMPLE_FIELDS.decode(data, path, where, checked), path, where, raw=data,
+                            raw_zstd=raw_zstd)
+
+
 def sample_from_json(s: Any, path: str, where: str, raw: bytes | None = None,
                      raw_zstd: bytes | None = None) -> SampleResult:
     if not isinstance(s, dict):
         raise IngestError(path, f"{where}: a sample must be a JSON object")
-    sid = _need(s, "id", path, where)
-    epoch = _int(s.get("epoch")) or 1
-    att = s.get("attachments") or {}
+    raw_scores = s.get("scores") or {}
+    scores = [(str(name), sc.get("value"), sc.get("answer"), sc.get("explanation"))
+              for name, sc in raw_scores.items() if isinstance(sc, dict)] if isinstance(raw_scores, dict) else None
+    output = s.get("output")
+    completion = first = None
+    if isinstance(output, dict):
+        completion = output.get("completion")
+        choices = output.get("choices")
+        if isinstance(choices, list) and choices and isinstance(choices[0], dict):
+            first = _obj(choices[0].get("message")).get("content")
+    usage = s.get("model_usage")
+    usage_rows = [(u.get("input_tokens"), u.get("output_tokens"), u.get("total_tokens"))
+                  for u in usage.values() if isinstance(u, dict)] if isinstance(usage, dict) and usage else None
+    transcript = None if raw is not None else {k: s[k] for k in TRANSCRIPT_KEYS if s.get(k) is not None}
+    return _sample(s.get("id"), s.get("epoch"), s.get("attachments"), scores, completion, first, s.get("error"),
+                   usage_rows, s.get("input"), s.get("choices"), s.get("target"), s.get("total_time"),
+                   s.get("working_time"), transcript, raw, raw_zstd, path, where, s)
+
+
+def _sample(sid: Any, epoch: Any, att: Any, raw_scores: list[tuple[str, Any, Any, Any]] | None, completion: Any,
+            first_content: Any, err: Any, usage: list[tuple[Any, Any, Any]] | None, input_value: Any,
+            choices: Any, target: Any, total_time: Any, working_time: Any, transcript: dict[str, Any] | None,
+            raw: bytes | None, raw_zstd: bytes | None, path: str, where: str,
+            whole: dict[str, Any] | None = None) -> SampleResult:
+    """The SampleResult of a sample's extracted parts, in the order (and with the errors) of old."""
+    if sid is None:
+        raise IngestError(path, f"{where}: required key 'id' is missing")
+    epoch = _int(epoch) or 1
+    att = att or {}
     if not isinstance(att, dict):
         att = {}
-    check_expansion(s, att, raw, path, where)
+    check_expansion(whole or {}, att, raw, path, where)
     scores: dict[str, Score] = {}
-    raw_scores = s.get("scores") or {}
-    if isinstance(raw_scores, dict):
-        for name, sc in raw_scores.items():
-            if isinstance(sc, dict):
-                value = resolve(sc.get("value"), att)
-                scores[str(name)] = Score(value, score_to_float(value), _str(resolve(sc.get("answer"), att)),
-                                          _str(resolve(sc.get("explanation"), att)))
-    output = s.get("output")
-    answer = ""
-    if isinstance(output, dict):
-        # only the parts read are resolved (walking the whole output in Python cost more than parsing it)
-        answer = _str(resolve(output.get("completion"), att))
-        if not answer:
-            choices = output.get("choices")
-            if isinstance(choices, list) and choices and isinstance(choices[0], dict):
-                answer = content_text(resolve(_obj(choices[0].get("message")).get("content"), att))
+    for name, value, sc_answer, explanation in raw_scores or ():
+        value = resolve(value, att)
+        scores[name] = Score(value, score_to_float(value), _str(resolve(sc_answer, att)),
+                             _str(resolve(explanation, att)))
+    # only the parts read are resolved (walking the whole output in Python cost more than parsing it)
+    answer = _str(resolve(completion, att))
+    if not answer:
+        answer = content_text(resolve(first_content, att))
     if not answer:
         answer = next((sc.answer for sc in scores.values() if sc.answer), "")
-    err = s.get("error")
     error = ""
     if isinstance(err, dict):
         error = _str(err.get("message")) or "error"
     elif err:
         error = _str(err)
     tokens_in = tokens_out = tokens_total = None
-    usage = s.get("model_usage")
-    if isinstance(usage, dict) and usage:
+    if usage is not None:
         tokens_in = tokens_out = tokens_total = 0
-        for u in usage.values():  # one pass (three sums over generators cost more than the rest)
-            if isinstance(u, dict):
-                tokens_in += _int(u.get("input_tokens")) or 0
-                tokens_out += _int(u.get("output_tokens")) or 0
-                tokens_total += _int(u.get("total_tokens")) or 0
-    transcript = None if raw is not None else {k: s[k] for k in TRANSCRIPT_KEYS if s.get(k) is not None}
-    input_text = _input_text(resolve(s.get("input"), att))
-    choices = s.get("choices")
+        for u_in, u_out, u_total in usage:  # one pass (three sums over generators cost more than the rest)
+            tokens_in += _int(u_in) or 0
+            tokens_out += _int(u_out) or 0
+            tokens_total += _int(u_total) or 0
+    input_text = _input_text(resolve(input_value, att))
     if isinstance(choices, list) and choices:
         # multiple choice: the options are part of what the model was asked
         input_text += "\n\n" + "\n".join(f"{chr(65 + i) if i < 26 else i}) {_str(resolve(c, att))}"
@@ -255,11 +347,11 @@ def sample_from_json(s: Any, path: str, where: str, raw: bytes | None = None,
         epoch=epoch,
         scores=scores,
         input_text=input_text,
-        target=_target_text(resolve(s.get("target"), att)),
+        target=_target_text(resolve(target, att)),
         answer=answer,
         error=error,
-        total_time=_num(s.get("total_time")),
-        working_time=_num(s.get("working_time")),
+        total_time=_num(total_time),
+        working_time=_num(working_time),
         input_tokens=tokens_in,
         output_tokens=tokens_out,
         total_tokens=tokens_total,
@@ -414,8 +506,7 @@ def _open_eval(z: SafeZip, path: str, limits: Limits) -> ParsedLog:
     def samples() -> Iterator[SampleResult]:
         for name in sample_members:
             data, frame = z.read_member(name)
-            yield sample_from_json(SAMPLE_FIELDS.decode(data, path, _where(name)), path, _where(name), raw=data,
-                                   raw_zstd=frame)
+            yield sample_from_bytes(data, path, _where(name), frame)
 
     return ParsedLog(path, "inspect-eval", [ParsedRun(run, samples, len(sample_members))],
                      bytes_total=z.size, bytes_done=lambda: z.compressed_read, close=z.close)
@@ -449,8 +540,7 @@ def open_json(path: str, limits: Limits = DEFAULT_LIMITS) -> ParsedLog:
         if sample_array is None:
             return
         for i, raw in enumerate(sample_array.raw()):
-            where = f"samples[{i}]"
-            yield sample_from_json(SAMPLE_FIELDS.decode(raw, path, where), path, where, raw=raw)
+            yield sample_from_bytes(raw, path, f"samples[{i}]")
         for _ in items:  # rest of the object (reductions...) must still be valid JSON
             pass
 

@@ -183,8 +183,10 @@ class ObjectFields:
         struct = msgspec.defstruct("Fields", [(f, Any, msgspec.UNSET) for f in fields])
         self._decoder = msgspec.json.Decoder(struct)
 
-    def decode(self, data: bytes, path: str, where: str = "") -> Any:
-        if not (too_deep(data) or not (data.isascii() or _valid_utf8(data)) or long_digit_run(data)):
+    def decode(self, data: bytes, path: str, where: str = "", checked: bool | None = None) -> Any:
+        """`checked`: the caller's `cheap_checks_pass(data)` (None: not known), or False when msgspec
+        already refused the document (the standard scanner decides at once)."""
+        if checked or (checked is None and cheap_checks_pass(data)):
             try:
                 obj = self._decoder.decode(data)
             except _FAST_REFUSED:
@@ -193,6 +195,16 @@ class ObjectFields:
                 return {f: v for f in self.fields if (v := getattr(obj, f)) is not msgspec.UNSET}
         value = _loads_std(data, path, where)
         return {f: value[f] for f in self.fields if f in value} if isinstance(value, dict) else value
+
+
+def cheap_checks_pass(data: bytes) -> bool:
+    """True if `data` passes the whole-text checks before msgspec may answer for it: nesting depth,
+    UTF-8 and digit runs (msgspec skips unknown fields without checking any of the three, and a part
+    it skips must still pass them)."""
+    return not (too_deep(data) or not (data.isascii() or _valid_utf8(data)) or long_digit_run(data))
+
+
+FAST_REFUSED = _FAST_REFUSED  # what msgspec raises for a document the standard scanner must decide
 
 
 def _valid_utf8(data: bytes) -> bool:
