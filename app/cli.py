@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "submission": ("app.commands.submissions", "model submission registry"),
     "audit": ("app.commands.audit", "audit trail"),
     "backup": ("app.commands.backup", "encrypted, signed backups of this workstation"),
+    "storage": ("app.commands.storage", "the workstation's database files (administrators)"),
     "selftest": ("app.commands.selftest", "run the installation self-test (temporary workstation, no network)"),
     "vuln": ("app.commands.vuln", "vulnerability register (AI cybersecurity clearinghouse)"),
     "import": ("app.commands.results", "import evaluation logs (Inspect .eval/.json, lm-eval results, CSV)"),

@@ -28,6 +28,7 @@ from app.services.session import Clock, Session, utc_now
 from reports import pki as pki_core
 from storage import accounts as accounts_repo
 from storage import identity_repo, keyring_secret, pki_repo, settings_repo
+from storage import repage as repage_store
 from storage.atomic import atomic_write
 from storage.credentials import Credentials, keyring_secret_for
 from storage.db import Connection, Database
@@ -50,6 +51,13 @@ def db_path(data_dir: Path) -> Path:
 
 def header_path(data_dir: Path) -> Path:
     return Path(data_dir) / HEADER_NAME
+
+
+def open_database(data_dir: Path, key: bytes) -> Database:
+    """The workstation's database at the page size its key header records, once a page-size
+    rewrite a crash interrupted is finished or undone (storage/repage.py)."""
+    page_size = repage_store.settle(db_path(data_dir), key, Credentials(data_dir))
+    return Database.open(db_path(data_dir), key, page_size=page_size)
 
 
 def is_initialized(data_dir: Path) -> bool:
@@ -267,7 +275,7 @@ def sign_in(data_dir: Path, username: str, passphrase: str, clock: Clock = utc_n
     creds = Credentials(data_dir)
     now = clock().astimezone(UTC)
     header, unlocked = creds.unlock(username, passphrase, now)
-    db = Database.open(db_path(data_dir), unlocked.data_key, page_size=header.page_size)
+    db = open_database(data_dir, unlocked.data_key)
     try:
         account = accounts_repo.get(db.conn, username)
         session = Session(data_dir, db, account, creds.path, clock, db_id=header.db_id, unlocked=unlocked)
@@ -430,7 +438,7 @@ def change_initial_passphrase(data_dir: Path, username: str, current: str, new: 
     DEFAULT_POLICY.check(new, username)
     if new == current:
         raise ValidationError("passphrase", "choose a passphrase other than the one the administrator gave you")
-    db = Database.open(db_path(data_dir), first.data_key, page_size=header.page_size)
+    db = open_database(data_dir, first.data_key)
     try:
         account = accounts_repo.get(db.conn, username)
         if not accounts_repo.must_change_passphrase(db.conn, username):
@@ -495,7 +503,7 @@ def recover(data_dir: Path, recovery_key: str, admin_username: str, new_passphra
     header = creds.read()
     key = header.unwrap_recovery(recovery_key)
     DEFAULT_POLICY.check(new_passphrase, admin_username)
-    db = Database.open(db_path(data_dir), key, page_size=header.page_size)
+    db = open_database(data_dir, key)
     try:
         account = accounts_repo.get(db.conn, admin_username)
         if account.role is not Role.ADMIN:
