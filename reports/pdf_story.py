@@ -68,8 +68,10 @@ def fit_widths(header: Sequence[str], rows: Sequence[Sequence[object]], total: f
                 want[i] = max(want[i], min(stringWidth(text, font, CELL_SIZE), 4 * inch))
     need = [w + 2 * CELL_PAD + 1 for w in need]
     want = [max(w + 2 * CELL_PAD + 1, m) for w, m in zip(want, need, strict=True)]
-    if sum(need) >= total:  # cannot fit every word whole: shrink evenly (rare; very long tokens)
-        return [w * total / sum(need) for w in need]
+    if sum(need) >= total:  # cannot fit every word whole (a CVSS vector is one long word):
+        need = [min(w, total / 4) for w in need]  # a word wider than a quarter of the page wraps
+        if sum(need) >= total:
+            return _cap_widest(need, total)
     spare = total - sum(need)
     share = list(weights) if weights else [max(w - m, 0.0) for w, m in zip(want, need, strict=True)]
     if sum(want) <= total and not weights:  # everything fits on one line: give the slack to the widest
@@ -77,6 +79,19 @@ def fit_widths(header: Sequence[str], rows: Sequence[Sequence[object]], total: f
     if sum(share) == 0:
         share = [1.0] * n
     return [m + spare * s / sum(share) for m, s in zip(need, share, strict=True)]
+
+
+def _cap_widest(need: Sequence[float], total: float) -> list[float]:
+    """Narrow only the widest columns, to one common width, until the table fits: a short word
+    (a portion mark, an identifier) is never split, a long one wraps inside its own column."""
+    order = sorted(need)
+    rest = total
+    for k, w in enumerate(order):
+        cap = rest / (len(order) - k)  # the width left, shared by this column and every wider one
+        if w > cap:
+            return [min(n, cap) for n in need]
+        rest -= w
+    return list(need)
 
 
 class Story:

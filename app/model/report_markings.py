@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections import Counter
 from collections.abc import Iterable
 
+from app.model.errors import ValidationError
 from app.model.markings import Marking, rollup
 from app.model.printable import PrintableInput
 from app.model.report import CoverageDetermination, ReportInput
@@ -59,6 +61,7 @@ def findings_summary_marking(r: ReportInput) -> Marking:
 _PORTION = re.compile(r"\((?:U|CUI|C|S|TS|//[A-Z]{3,4}(?: [A-Z]{3,4})* (?:U|C|S|TS))(?://[^()]*?)?\)")
 _MIN_VALUE = 4  # shorter strings (e.g. "0.5", "Yes") are too common to attribute to one source
 _LONG_TEXT = 40  # free text is matched by its opening words (about 40 characters)
+_WORD = re.compile(r"\w+")
 
 
 def _value_texts(value: float) -> set[str]:
@@ -118,11 +121,17 @@ def _opening(text: str) -> str:
 def portions(text: str) -> list[tuple[Marking, str]]:
     """Split extracted report text into (portion marking, portion text) in reading order."""
     found: list[tuple[Marking, int, int]] = []
+    parsed: dict[str, Marking | None] = {}  # a document repeats a handful of marks thousands of times
     for m in _PORTION.finditer(text):
-        try:
-            found.append((Marking.parse(m.group(0)), m.start(), m.end()))
-        except ValueError:
-            continue  # parenthesised text that only looks like a portion mark
+        mark = m.group(0)
+        if mark not in parsed:
+            try:
+                parsed[mark] = Marking.parse(mark)
+            except (ValueError, ValidationError):
+                parsed[mark] = None  # parenthesised text that only looks like a portion mark
+        marking = parsed[mark]
+        if marking is not None:
+            found.append((marking, m.start(), m.end()))
     out = []
     for i, (marking, _start, end) in enumerate(found):
         stop = found[i + 1][1] if i + 1 < len(found) else len(text)
@@ -147,11 +156,29 @@ def lint_printable(doc: PrintableInput, text: str) -> list[str]:
 
 def lint_values(values: list[tuple[str, Marking, str]], text: str) -> list[str]:
     """Portions of `text` that quote one of `values` (text, its source's marking, where from) while
-    marked lower than that source."""
+    marked lower than that source.
+
+    A whole-token match (`_contains`) implies that every word of the value is a whole word of the
+    portion, so each portion is checked only against the values whose rarest word it contains:
+    about linear in the document instead of portions x values (a 1,000-row register took 30 s)."""
+    words_of = [frozenset(_WORD.findall(value)) for value, _source, _where in values]
+    frequency = Counter(word for words in words_of for word in words)
+    index: dict[str, list[int]] = {}
+    wordless: list[int] = []  # values without a word character are checked everywhere
+    for i, words in enumerate(words_of):
+        if words:  # keyed by its rarest word among the values, so few values share a key
+            index.setdefault(min(words, key=lambda w: (frequency[w], -len(w), w)), []).append(i)
+        else:
+            wordless.append(i)
     problems = []
     for marking, body in portions(text):
-        for value, source, where in values:
-            if not marking.dominates(source) and _contains(body, value):
+        body_words = set(_WORD.findall(body))
+        candidates = set(wordless)
+        for word in body_words:
+            candidates.update(index.get(word, ()))
+        for i in sorted(candidates):
+            value, source, where = values[i]
+            if not marking.dominates(source) and words_of[i] <= body_words and _contains(body, value):
                 problems.append(f"portion {marking.portion()} quotes {value!r} from {where}, marked "
                                 f"{source.portion()}: {body[:80]!r}")
     return _unique(problems)
