@@ -1,16 +1,19 @@
 """The paged columns model (ui/models/paged_model.py) on a source in memory: paging by key and by
-offset, the page cache, counts per filter, sorting policies, reload and read failures."""
+offset, the page cache, counts per filter, sorting policies, reload and read failures; what a view's
+delegate and row-number header ask of it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor
+from PySide6.QtCore import QModelRoleData, QModelRoleDataSpan, Qt
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem, QTableView
 
 from ui.models.columns_model import RIGHT, Column
 from ui.models.paged_model import PagedColumnsModel
+from ui.widgets.row_numbers_header import RowNumbersHeader
 
 ROW = int(Qt.ItemDataRole.UserRole) + 1
 RED = QColor("#ff0000")
@@ -195,3 +198,71 @@ def test_a_record_is_found_again_by_key_near_where_it_was(qapp) -> None:  # type
     assert len(src.pages) == reads + 1  # only the page it was on was read
     assert model.row_of(35, near=12) is None  # not on that page nor any read: not searched further
     assert len(src.pages) == reads + 1
+
+
+class Counting(Immutable):
+    """Writes down the roles data() and headerData() are asked for."""
+
+    def __init__(self, source: Source, known_count: int | None = None) -> None:
+        super().__init__(source, known_count)
+        self.asked: list[int] = []
+        self.header_asked: list[tuple[Qt.Orientation, int]] = []
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):  # type: ignore[no-untyped-def]
+        self.asked.append(int(role))
+        return super().data(index, role)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # type: ignore[no-untyped-def]
+        self.header_asked.append((orientation, int(role)))
+        return super().headerData(section, orientation, role)
+
+
+def test_the_delegate_gets_a_cell_in_one_call_with_what_data_gives(qapp) -> None:  # type: ignore[no-untyped-def]
+    src = Source(35)
+    model = Counting(src, known_count=35)
+    delegate = QStyledItemDelegate()
+    for r, c in ((12, 0), (12, 1), (3, 1), (3, 2), (34, 1)):
+        opt = QStyleOptionViewItem()
+        delegate.initStyleOption(opt, model.index(r, c))  # what a view does for each painted cell
+        assert model.asked == []  # every role through multiData, none through data()
+        idx = model.index(r, c)
+        assert opt.text == idx.data()
+        align = idx.data(Qt.ItemDataRole.TextAlignmentRole)
+        assert align is None or opt.displayAlignment == Qt.AlignmentFlag(align)
+        colour = idx.data(Qt.ItemDataRole.ForegroundRole)
+        assert (opt.palette.color(QPalette.ColorRole.Text) == colour) == (colour is not None)
+        model.asked.clear()
+    assert model.index(3, 1).data(Qt.ItemDataRole.ForegroundRole) == RED  # the colour case was met
+    for role, value in ((Qt.ItemDataRole.ToolTipRole, "tip item003"), (ROW, Item(3, "item003")),
+                        (Qt.ItemDataRole.DecorationRole, None)):  # roles the delegate does not ask
+        asked = QModelRoleData(int(role))
+        asked.setData("stale")
+        model.multiData(model.index(3, 1), QModelRoleDataSpan(asked))
+        assert asked.data() == value
+    src.fail = OSError("disk gone")
+    model.on_fetch_error = lambda exc: None
+    model.set_filter(Flt(odd=True))
+    opt = QStyleOptionViewItem()
+    delegate.initStyleOption(opt, model.index(0, 1))
+    assert opt.text == "…"  # the placeholder of a row that could not be read
+
+
+def test_row_numbers_header_asks_the_model_once_for_its_size(qtbot) -> None:  # type: ignore[no-untyped-def]
+    views = []
+    for header in (True, False):
+        model = Counting(Source(20), known_count=1_234_567)
+        view = QTableView()
+        if header:
+            view.setVerticalHeader(RowNumbersHeader(view))
+        view.setModel(model)
+        qtbot.addWidget(view)
+        view.resize(500, 300)
+        view.show()
+        qtbot.waitExposed(view)
+        asked = model.header_asked.count((Qt.Orientation.Vertical, int(Qt.ItemDataRole.SizeHintRole)))
+        views.append((view, asked))
+    (ours, ours_asked), (qts, qts_asked) = views
+    hint = ours.model().headerData(0, Qt.Orientation.Vertical, int(Qt.ItemDataRole.SizeHintRole))
+    assert ours.verticalHeader().sizeHint() == hint == qts.verticalHeader().sizeHint()  # Qt's own answer too
+    assert ours.verticalHeader().width() == qts.verticalHeader().width()
+    assert ours_asked < 30 and qts_asked >= 200  # Qt's asks the first and last 100 sections each time

@@ -33,6 +33,17 @@ def test_untrusted_text_bounds_length_and_says_how_much_was_cut() -> None:
     assert untrusted_text("short", 10) == "short"
 
 
+def test_untrusted_text_skips_the_character_rules_only_where_they_change_nothing() -> None:
+    # untrusted_text returns a printable string without the per-character rules: for every
+    # printable character they must keep it as it is (and still apply to the rest: see above).
+    from app.foundation.text import _cleaned
+
+    printable = "".join(ch for code in range(0x20000) if (ch := chr(code)).isprintable())
+    assert len(printable) > 60_000  # the BMP and plane 1: every script, symbol and emoji
+    assert _cleaned(printable, False) == printable and _cleaned(printable, True) == printable
+    assert untrusted_text("plain, ünïcode 漢字 " * 3, 20) == "plain, ünïcode 漢字 pl\n[… 34 more characters not shown]"
+
+
 def test_untrusted_text_accepts_anything() -> None:
     assert untrusted_text(None) == ""
     assert untrusted_text(42) == "42"

@@ -19,10 +19,10 @@ Policies that differ between tables are class attributes a model sets:
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Mapping, Sequence
-from typing import Any, Protocol
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from typing import Any, Protocol, cast
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, QSize, Qt
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QModelRoleData, QModelRoleDataSpan, QSize, Qt
 from PySide6.QtGui import QFontMetrics, QGuiApplication
 from PySide6.QtWidgets import QAbstractItemView
 
@@ -68,6 +68,9 @@ class PagedColumnsModel[F: Hashable, R](ColumnsHeader):
         self._sort, self._descending = sort
         self._pages: OrderedDict[int, list[R]] = OrderedDict()
         self._cells: dict[Hashable, tuple[str, ...]] = {}  # row key -> display texts (bounded)
+        # view row -> role -> that role's value in every column, for the roles a delegate paints;
+        # rows of a page are dropped with it, all rows when the filter, sort or data change
+        self._shown: dict[int, dict[int, tuple[Any, ...]]] = {}
         self._counts: dict[F, int] = {}
         self._count = 0
         self._row_header: QSize | None = None  # size of a row number in the vertical header
@@ -78,6 +81,8 @@ class PagedColumnsModel[F: Hashable, R](ColumnsHeader):
         self._extra = {int(role): fn for role, fn in (roles or {}).items()}
         self._roles = frozenset({_DISPLAY, _ALIGN, _BACKGROUND, _FOREGROUND, _TOOLTIP, *self._extra})
         self._alignments = tuple(None if c.alignment is None else int(c.alignment) for c in self.columns)
+        # a row whose page could not be read
+        self._placeholder_row = {_DISPLAY: (self.PLACEHOLDER,) * len(self.columns), _ALIGN: self._alignments}
         self._values = tuple(c.value for c in self.columns)
         self._by_role = {_TOOLTIP: tuple(c.tooltip for c in self.columns),
                          _BACKGROUND: tuple(c.background for c in self.columns),
@@ -159,6 +164,7 @@ class PagedColumnsModel[F: Hashable, R](ColumnsHeader):
     # -- paging ---------------------------------------------------------------------------------------
     def _clear_pages(self) -> None:
         self._pages.clear()
+        self._shown.clear()
         self._fetch_failed = False
         if not self.IMMUTABLE_ROWS:
             self._cells.clear()
@@ -174,7 +180,9 @@ class PagedColumnsModel[F: Hashable, R](ColumnsHeader):
         self.fetches.append(p)
         self._pages[p] = rows
         while len(self._pages) > self.max_pages:
-            self._pages.popitem(last=False)
+            old, old_rows = self._pages.popitem(last=False)
+            for i in range(old * self.page_size, old * self.page_size + len(old_rows)):
+                self._shown.pop(i, None)
         return rows
 
     def row_at(self, row: int) -> R | None:
@@ -214,6 +222,7 @@ class PagedColumnsModel[F: Hashable, R](ColumnsHeader):
     def clear_cache(self) -> None:
         """Forget read pages (the benchmark measures cold reads with it)."""
         self._pages.clear()
+        self._shown.clear()
         self._cells.clear()
 
     def cached_pages(self) -> list[int]:
@@ -235,29 +244,72 @@ class PagedColumnsModel[F: Hashable, R](ColumnsHeader):
             return self._row_header
         return f"{section + 1:,}" if role == _DISPLAY else None
 
+    def _shown_row(self, row: int) -> dict[int, tuple[Any, ...]]:
+        """What a delegate paints for `row`, every column at once (a painted row shows them all):
+        text, alignment, colours. Tooltips and extra roles are computed when asked."""
+        shown = self._shown.get(row)
+        if shown is not None:
+            return shown
+        r = self.row_at(row)
+        if r is None:
+            return self._placeholder_row
+        key = self._row_key(r)
+        cells = self._cells.get(key)
+        if cells is None:
+            cells = tuple(value(r) for value in self._values)
+            self._cells[key] = cells
+            if len(self._cells) > self.page_size * self.max_pages:
+                self._cells.pop(next(iter(self._cells)))
+        shown = {_DISPLAY: cells, _ALIGN: self._alignments}
+        for role in (_BACKGROUND, _FOREGROUND):
+            fns = self._by_role[role]
+            if any(fn is not None for fn in fns):
+                shown[role] = tuple(None if fn is None else fn(r) for fn in fns)
+        self._shown[row] = shown
+        return shown
+
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if role not in self._roles or not index.isValid():
             return None
-        c = index.column()
         if role == _ALIGN:
-            return self._alignments[c]
+            return self._alignments[index.column()]
+        if role == _DISPLAY or role == _BACKGROUND or role == _FOREGROUND:
+            values = self._shown_row(index.row()).get(role)
+            return None if values is None else values[index.column()]
         r = self.row_at(index.row())
         if r is None:
-            return self.PLACEHOLDER if role == _DISPLAY else None
-        if role == _DISPLAY:
-            key = self._row_key(r)
-            cells = self._cells.get(key)
-            if cells is None:  # all of a row's texts at once: a painted row shows every column
-                cells = tuple(value(r) for value in self._values)
-                self._cells[key] = cells
-                if len(self._cells) > self.page_size * self.max_pages:
-                    self._cells.pop(next(iter(self._cells)))
-            return cells[c]
+            return None
         extra = self._extra.get(role)
         if extra is not None:
             return extra(r)
-        fn = self._by_role[role][c]
+        fn = self._by_role[role][index.column()]
         return fn(r) if fn is not None else None
+
+    def multiData(self, index: Index, roleDataSpan: QModelRoleDataSpan | QModelRoleData) -> None:
+        """Every role of one cell in one call: Qt's item delegate asks seven roles per painted
+        cell this way; the default asks data() seven times (2,800 calls into Python per screen)."""
+        asked = ((roleDataSpan,) if isinstance(roleDataSpan, QModelRoleData)
+                 else cast(Iterable[QModelRoleData], roleDataSpan))  # the stubs do not say a span iterates
+        if not index.isValid():
+            for rd in asked:
+                rd.clearData()
+            return
+        c = index.column()
+        shown = self._shown_row(index.row())
+        roles = self._roles
+        for rd in asked:
+            role = rd.role()
+            values = shown.get(role)
+            if values is not None:
+                value = values[c]
+            elif role in roles and role != _DISPLAY and role != _BACKGROUND and role != _FOREGROUND:
+                value = self.data(index, role)  # tooltip or a model's own role
+            else:
+                value = None
+            if value is None:
+                rd.clearData()
+            else:
+                rd.setData(value)
 
 
 def reload_keeping_selection(view: QAbstractItemView, model: PagedColumnsModel[Any, Any],

@@ -39,6 +39,7 @@ from ui.dialogs.cite_evidence import CiteDialog
 from ui.models.runs_model import metric_text, problems, samples_text, status_text, value_text
 from ui.models.samples_model import COLUMN_INDEX, SamplesModel
 from ui.vuln_editor import VulnEditor, editor_for_sample
+from ui.widgets.row_numbers_header import RowNumbersHeader
 from ui.widgets.transcript_view import TranscriptDialog, clean_text
 
 # (label, min_score, max_score)
@@ -165,6 +166,7 @@ class RunDetail(QWidget):
         self.model = SamplesModel(ServiceSamples(ctx.session, run_id), unfiltered_count=self.run.sample_count)
         self.model.on_fetch_error = lambda exc: self.ctx.show_error(self, exc)
         self.table = QTableView()
+        self.table.setVerticalHeader(RowNumbersHeader(self.table))
         self.table.setObjectName("samplesTable")
         self.table.setAccessibleName("Samples of this run")
         self.table.setModel(self.model)
