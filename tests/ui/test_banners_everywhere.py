@@ -6,11 +6,12 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+import keyring
 import pytest
 from PySide6.QtCore import QPoint
 from PySide6.QtWidgets import QDialog, QMainWindow, QMessageBox, QWidget
@@ -32,9 +33,12 @@ EXEMPT = {
 }
 
 SNF = "SECRET//NOFORN"
+Factories = dict[str, Callable[[], QWidget]]
 
 
-def _factories(ctx: Any, tmp_path: Path) -> dict[str, Callable[[], QWidget]]:
+def _factories(ctx: Any, tmp_path: Path, own_ctx: Callable[[], Any]) -> tuple[QMainWindow, Factories]:
+    """The parent main window and a builder per window. `own_ctx` signs in anew: closing a main window
+    signs its session out, and the MainWindow case closes the one it builds."""
     from app.model.findings import EvidenceRef
     from app.model.submissions import Submission
     from app.model.vulnerabilities import Vulnerability
@@ -62,7 +66,7 @@ def _factories(ctx: Any, tmp_path: Path) -> dict[str, Callable[[], QWidget]]:
     from ui.widgets.passphrase_dialog import PassphraseDialog
     from ui.widgets.transcript_view import TranscriptDialog
 
-    main = MainWindow(ctx)
+    main = MainWindow(ctx)  # the parent of every dialog
     sid = submissions.create(ctx.session, Submission(
         developer="Northwind AI", model_name="Aurora", version="4.1", received=date(2026, 11, 2),
         planned_release=date(2026, 12, 1), marking=Marking.parse(SNF))).id
@@ -70,8 +74,8 @@ def _factories(ctx: Any, tmp_path: Path) -> dict[str, Callable[[], QWidget]]:
     (tmp_path / "card.md").write_text("card")
     art = Artifact(1, 1, "model card", "card.md", "0" * 64, 4, "rita", "2026-11-20", Marking.parse("CUI"))
     row = SampleRow(1, 1, "s1", 1, 1.0, {}, "input", "target", "answer", "", None, None, None, None, None, False)
-    return {
-        "MainWindow": lambda: main,
+    return main, {
+        "MainWindow": lambda: MainWindow(own_ctx()),
         "SignInWindow": lambda: SignInWindow(ctx.session.data_dir, JobRunner(synchronous=True)),
         "ImportDialog": lambda: ImportDialog(ctx, None, main),
         "VulnEditor": lambda: VulnEditor(ctx, None, main),
@@ -129,8 +133,55 @@ def _top_level_classes() -> set[str]:
     return found
 
 
-def test_every_dialog_class_is_walked(ctx, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    missing = _top_level_classes() - set(_factories(ctx, tmp_path)) - set(EXEMPT)
+@pytest.fixture(scope="module")
+def walk(qapp, workstation_template, tmp_path_factory) -> Iterator[Factories]:  # type: ignore[no-untyped-def]
+    """One reviewer session, parent main window and pair of SECRET//NOFORN records for the whole walk:
+    building a window only reads them, so the cases share them (each still builds its window anew).
+    Signing in, building the main window and creating the records per case cost more than the check."""
+    import storage.keys
+    from tests.conftest import MemoryKeyring
+    from tests.ui.conftest import DialogRecorder
+    from ui import plain_text
+    from ui.context import UiContext
+    from ui.jobs import JobRunner
+
+    root = tmp_path_factory.mktemp("banner-walk")
+    backend, previous = MemoryKeyring(), keyring.get_keyring()
+    with pytest.MonkeyPatch.context() as mp:  # what the function-scoped autouse fixtures give a test
+        mp.setattr(storage.keys, "DEFAULT_ITERATIONS", 1000)
+        mp.setenv("FRW_STATE_DIR", str(root / "state"))
+        keyring.set_keyring(backend)
+        plain_text.install(qapp)
+        ws = workstation_template.copy_to(root / "ws", backend)
+        dialogs = DialogRecorder()
+
+        def reviewer() -> UiContext:
+            """Signs in with the walk's keyring secret and state folder, also from inside a test."""
+            during_test = keyring.get_keyring()
+            with pytest.MonkeyPatch.context() as inner:
+                inner.setenv("FRW_STATE_DIR", str(root / "state"))
+                keyring.set_keyring(backend)
+                try:
+                    session = ws.session("reviewer")
+                finally:
+                    keyring.set_keyring(during_test)
+            return UiContext(session=session, jobs=JobRunner(synchronous=True), error_sink=dialogs.error,
+                             passphrase_prompt=dialogs.passphrase, confirmer=dialogs.confirm,
+                             text_prompt=dialogs.text, unsaved_prompt=dialogs.unsaved_prompt)
+
+        main, factories = _factories(reviewer(), root, reviewer)
+        try:
+            yield factories
+        finally:
+            main.close()
+            main.deleteLater()
+            for s in ws.sessions:
+                s.close()
+            keyring.set_keyring(previous)
+
+
+def test_every_dialog_class_is_walked(walk: Factories) -> None:
+    missing = _top_level_classes() - set(walk) - set(EXEMPT)
     assert not missing, f"add these windows to the banner walk: {sorted(missing)}"
 
 
@@ -154,8 +205,8 @@ def _shown(c: QWidget, window: QWidget) -> tuple[int, int] | None:
                                   "error box", "confirmation", "TextQuestion", "unsaved changes",
                                   "EvidencePicker", "CiteDialog", "PrinterChoiceDialog", "SavePdfDialog",
                                   "PrintablePreview", "SealDialog", "OpenSealedDialog"])
-def test_banners_top_and_bottom(name, qtbot, ctx, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    w = _factories(ctx, tmp_path)[name]()
+def test_banners_top_and_bottom(name, qtbot, walk: Factories) -> None:  # type: ignore[no-untyped-def]
+    w = walk[name]()
     qtbot.addWidget(w)
     w.show()
     qtbot.waitExposed(w)
