@@ -1,7 +1,12 @@
 """build_installer.py with a tiny dummy project: lock, wheelhouse, package, verify, install, tamper detection.
 
-Uses the package registry once per module (one ~11 kB wheel, `six`, plus setuptools for the build),
-normally answered from pip's cache.
+Reaches the package index, because what is tested is pip's work against it (the other tests only read
+what the module fixture `built` made, or make it offline):
+- the fixture `built`: `lock` runs pip's resolver for `six` (one ~11 kB wheel); `wheelhouse` downloads it
+  and builds the dummy's wheel with build isolation, which fetches setuptools;
+- test_wheelhouse_cache_is_reused_but_never_trusted: downloads `six` twice (empty cache, poisoned cache);
+- test_project_wheel_is_reproducible: a second isolated build (setuptools again).
+test_install_offline_into_a_fresh_venv installs with `--no-index` (only `python -m venv`'s own ensurepip).
 """
 
 from __future__ import annotations
@@ -175,6 +180,7 @@ def test_archive_is_normalised(built: dict[str, Path], keys: dict[str, Path], tm
     raw = result.archive.read_bytes()
     assert raw[4:8] == b"\0\0\0\0"  # gzip header mtime 0
     assert raw[3] & 0x08 == 0  # no file name stored in the gzip header
+    assert len(raw) > len(gzip.decompress(raw))  # stored blocks: the wheels inside are compressed already
     with tarfile.open(result.archive) as tar:
         members = tar.getmembers()
     names = [m.name for m in members]
@@ -294,6 +300,8 @@ def test_install_offline_into_a_fresh_venv(built: dict[str, Path], keys: dict[st
     out = subprocess.run([str(venv / "bin" / "python"), "-c", "import dummyapp; print(dummyapp.VALUE)"],
                          capture_output=True, text=True, check=True).stdout
     assert out.strip() == "dummy ok"
+    # byte-compiled at install by default (the smoke install checks that --no-compile leaves this out)
+    assert list(venv.glob("lib/python*/site-packages/dummyapp/__pycache__/__init__.*.pyc")), "not compiled"
     assert messages[0].startswith("verified dummy-app-1.0.tar.gz: signed by")
     # a second install into the same (now non-empty) venv is refused before anything is changed
     with pytest.raises(bi.BuildError, match="exists and is not empty"):
@@ -329,6 +337,8 @@ def test_package_with_bundle_keeps_modes_and_inner_links(built: dict[str, Path],
         assert exe.mode == 0o755 and link.issym() and link.linkname == "PySide6/Qt/lib/libQt6Core.so.6"
         tar.extractall(tmp_path / "x", filter="data")  # the stdlib's safe filter accepts it
     assert (tmp_path / "x" / "dummy-app-1.0-bundle" / "_internal" / "libQt6Core.so.6").read_bytes() == b"qt"
+    raw = v.bundle.read_bytes()
+    assert len(raw) < len(gzip.decompress(raw))  # the bundle's raw libraries are compressed (level 6)
 
 
 def test_bundle_link_leaving_the_bundle_is_refused(tmp_path: Path) -> None:
