@@ -1,6 +1,6 @@
 """Where an import's two threads spend their time: CPU and waiting, per thread.
 
-    python bench/bench_import_threads.py LOG [LOG ...] [--repeat N]
+    python bench/bench_import_threads.py LOG [LOG ...] [--repeat N] [--writer]
 
 For each log: `results.import_files` into a fresh encrypted workstation (bench/importbench.py),
 with the hand-off queue of `app.services.results._prefetched_batches` timed, so it prints
@@ -8,7 +8,13 @@ with the hand-off queue of `app.services.results._prefetched_batches` timed, so 
 - reader thread ("results-reader": read, decompress, parse, prepare rows): CPU seconds and the
   seconds it waited for room in the queue (the writer was slower);
 - caller thread (SHA-256 pre-pass, then the writer: inserts, FTS5, commit): CPU seconds and the
-  seconds it waited for a batch (the reader was slower).
+  seconds it waited for a batch (the reader was slower);
+- the tail: wall seconds from the last batch handed over to the import's return (the last inserts,
+  the audit event, the COMMIT and, before the runtime's checkpointer, SQLite's automatic checkpoint);
+- the checkpointer's last PASSIVE checkpoint (wall seconds, on its own thread after the import
+  returned), and the wall and CPU seconds of closing the session (which waits for it);
+- with --writer, the writer thread's CPU by step: sample rows, transcript rows, FTS5 indexing, and
+  the tail after the last batch (audit event, COMMIT: writing and fsyncing the last WAL pages).
 With both threads busy and neither waiting long, the import runs at the slower thread's speed.
 """
 
@@ -49,14 +55,45 @@ class TimedQueue(queue.Queue):  # type: ignore[type-arg]
             return super().get(block, timeout)
         finally:
             s = TimedQueue.stats
-            s["writer_wait"] = s.get("writer_wait", 0.0) + time.perf_counter() - t0
+            s["last_get"] = time.perf_counter()
+            s["last_get_cpu"] = time.thread_time()
+            s["writer_wait"] = s.get("writer_wait", 0.0) + s["last_get"] - t0
             s.setdefault("first_get", t0)
+            s.setdefault("first_get_cpu", time.thread_time())
 
 
-def measure(path: str) -> dict[str, float]:
+def _timed(module: Any, name: str, key: Any) -> None:
+    """Wrap module.name so the calling thread's CPU seconds inside it add up in STEPS[key(args)]."""
+    real = getattr(module, name)
+    if getattr(real, "timed", False):
+        return  # wrapped by an earlier round
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        c0 = time.thread_time()
+        try:
+            return real(*args, **kwargs)
+        finally:
+            k = key(args)
+            STEPS[k] = STEPS.get(k, 0.0) + time.thread_time() - c0
+
+    wrapper.timed = True  # type: ignore[attr-defined]
+    setattr(module, name, wrapper)
+
+
+STEPS: dict[str, float] = {}
+
+
+def measure(path: str, writer: bool = False) -> dict[str, float]:
     import tempfile
 
     from app.services import results
+
+    if writer:
+        from storage import results_repo
+
+        STEPS.clear()
+        _timed(results_repo, "_insert_many", lambda a: "transcripts" if "eval_transcripts" in a[1] else "samples")
+        _timed(results_repo, "index_fts", lambda a: "fts")
 
     results.queue.Queue = TimedQueue  # type: ignore[misc]
     TimedQueue.stats = {}
@@ -64,31 +101,55 @@ def measure(path: str) -> dict[str, float]:
     s, sid = importbench.workstation(data / "ws")
     t0, c0, m0 = time.perf_counter(), time.process_time(), time.thread_time()
     out = results.import_files(s, [path], sid)
-    wall, cpu, main_cpu = time.perf_counter() - t0, time.process_time() - c0, time.thread_time() - m0
+    end = time.perf_counter()
+    wall, cpu, main_cpu = end - t0, time.process_time() - c0, time.thread_time() - m0
     assert out[0].status == "imported", out[0].message
+    checkpointer = getattr(s.runtime, "checkpointer", None)  # absent before the checkpointer existed
+    if checkpointer is not None:
+        checkpointer.wait()
+    checkpoint = checkpointer.last_seconds if checkpointer is not None else 0.0
+    k0, kc = time.perf_counter(), time.process_time()
     s.close()
+    close_wall, close_cpu = time.perf_counter() - k0, time.process_time() - kc
     st = TimedQueue.stats
     return {"wall": wall, "cpu": cpu, "main_cpu": main_cpu, "reader_cpu": st.get("reader_cpu", 0.0),
             "reader_wait": st.get("reader_wait", 0.0), "writer_wait": st.get("writer_wait", 0.0),
-            "before_pipeline": st.get("first_get", t0) - t0, "batches": st.get("batches", 0.0),
-            "threads": threading.active_count()}
+            "before_pipeline": st.get("first_get", t0) - t0,
+            "before_pipeline_cpu": st.get("first_get_cpu", m0) - m0, "batches": st.get("batches", 0.0),
+            "threads": threading.active_count(), "tail": end - st.get("last_get", end),
+            "checkpoint": checkpoint, "close_wall": close_wall, "close_cpu": close_cpu,
+            "tail_cpu": main_cpu + m0 - st.get("last_get_cpu", main_cpu + m0),
+            **{f"step_{k}": v for k, v in STEPS.items()}}
 
 
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("logs", nargs="+")
     ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--writer", action="store_true", help="the writer thread's CPU by step")
     ns = ap.parse_args()
+    if ns.writer:
+        print("| log | writer CPU s | sample rows | transcript rows | FTS5 | tail (COMMIT) | tail wall s |")
+        print("|---|---:|---:|---:|---:|---:|---:|")
+        for path in ns.logs:
+            for _ in range(ns.repeat):
+                r = measure(path, writer=True)
+                busy = r["main_cpu"] - r["before_pipeline_cpu"]
+                print(f"| {Path(path).name} | {busy:.2f} | {r.get('step_samples', 0):.2f} | "
+                      f"{r.get('step_transcripts', 0):.2f} | {r.get('step_fts', 0):.2f} | {r['tail_cpu']:.2f} | "
+                      f"{r['tail']:.2f} |", flush=True)
+        return 0
     print("| log | MB | wall s | CPU s | reader CPU s | reader waited s | caller CPU s | before pipeline s "
-          "| writer waited s | batches |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "| writer waited s | batches | tail s | checkpoint s | close s (CPU) |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for path in ns.logs:
         mb = Path(path).stat().st_size / 1e6
         for _ in range(ns.repeat):
             r = measure(path)
             print(f"| {Path(path).name} | {mb:.1f} | {r['wall']:.2f} | {r['cpu']:.2f} | {r['reader_cpu']:.2f} | "
                   f"{r['reader_wait']:.2f} | {r['main_cpu']:.2f} | {r['before_pipeline']:.2f} | "
-                  f"{r['writer_wait']:.2f} | {r['batches']:.0f} |", flush=True)
+                  f"{r['writer_wait']:.2f} | {r['batches']:.0f} | {r['tail']:.2f} | {r['checkpoint']:.2f} | "
+                  f"{r['close_wall']:.2f} ({r['close_cpu']:.2f}) |", flush=True)
     return 0
 
 

@@ -180,7 +180,7 @@ def _import_one(session: Session, path: str, submission_id: int, media_label: st
                 batches = early if i == 0 and early is not None else \
                     _prefetched_batches(parsed.samples(), BATCH, train=train)
                 n, errored = _store_samples(conn, run_id, batches, parsed.sample_estimate, ticker, cancel,
-                                            session.now())
+                                            session.now(), session.runtime.flush_wal)
                 repo.resume_fts(conn, run_id)
                 repo.finish_run(conn, run_id, n, errored)
                 stored += n
@@ -224,7 +224,8 @@ class _Ticker:
 
 
 def _store_samples(conn: Connection, run_id: int, batches: _Prefetch, estimate: int | None,
-                   tick: _Ticker, cancel: Cancel | None, now: str | None = None) -> tuple[int, int]:
+                   tick: _Ticker, cancel: Cancel | None, now: str | None = None,
+                   flush: Callable[[], None] | None = None) -> tuple[int, int]:
     n = errored = 0
     next_fts = repo.next_sample_id(conn)
     with contextlib.closing(batches):
@@ -232,6 +233,8 @@ def _store_samples(conn: Connection, run_id: int, batches: _Prefetch, estimate: 
             c, e = repo.insert_prepared(conn, run_id, batch, now)
             # indexed batch by batch, while the reader prepares the next one (not all at the end)
             next_fts = repo.index_fts(conn, run_id, next_fts)
+            if flush is not None:
+                flush()  # the WAL goes to disk beside the import, not all in its COMMIT's fsync
             n, errored = n + c, errored + e
             if cancel is not None and cancel():
                 raise Cancelled("Import")

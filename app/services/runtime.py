@@ -230,6 +230,10 @@ class Runtime:
         """Copy the WAL into the database file now and wait (e.g. before a backup)."""
         return self.checkpointer.checkpoint(timeout)
 
+    def flush_wal(self) -> None:
+        """A long transaction stored a batch: start writing the WAL to disk beside it (see Checkpointer)."""
+        self.checkpointer.flush()
+
     def _holding(self) -> str:
         holder = self._holder
         if holder is None:

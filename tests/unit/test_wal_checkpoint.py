@@ -5,6 +5,7 @@ file happens after a large commit, before a backup and at close, and the WAL sta
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 import time
 from datetime import date
@@ -188,3 +189,42 @@ def test_a_backup_after_an_unchecked_import_holds_it_and_restores(workstation, t
         assert restored.db.integrity_check() == []
     finally:
         restored.close()
+
+
+def test_an_import_has_its_wal_written_to_disk_beside_it(workstation, monkeypatch) -> None:
+    """After each stored batch the checkpointer thread fdatasyncs the WAL, so the COMMIT's own fsync
+    (which stays) finds less to write; the data is the same."""
+    from app.services import checkpointer
+
+    synced: list[str] = []
+    real = checkpointer.os.fdatasync
+
+    def fdatasync(fd: int) -> None:
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        real(fd)
+
+    monkeypatch.setattr(checkpointer.os, "fdatasync", fdatasync)
+    monkeypatch.setattr(results, "BATCH", 2)  # several batches from a small fixture
+    s = workstation.session("reviewer")
+    s.runtime.checkpointer.threshold = NEVER
+    sid = _submission(s)
+    samples = _import(s, sid)
+    assert samples > 2
+    deadline = time.monotonic() + 60
+    while s.runtime.checkpointer.flushes == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert s.runtime.checkpointer.flushes >= 1
+    assert synced and all(p == f"{s.runtime.writer.path}-wal" for p in synced)
+    assert s.runtime.checkpointer.runs == 0  # a flush is not a checkpoint
+    assert s.db.query_one("SELECT count(*) FROM eval_samples")[0] == samples
+
+
+def test_a_flush_without_a_wal_does_nothing(workstation, tmp_path) -> None:
+    from app.services.checkpointer import Checkpointer
+
+    s = workstation.session("reviewer")
+    fake = type("W", (), {"path": tmp_path / "none.db", "page_size": 4096})()
+    cp = Checkpointer(fake, threading.RLock())  # type: ignore[arg-type]
+    cp.flush()
+    cp.close()
+    assert cp.flushes == 0 and s.runtime.checkpointer.flushes == 0
