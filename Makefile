@@ -45,10 +45,13 @@ lint: $(STAMP)
 	$(VENV)/bin/lint-imports
 
 # Progress by file (one line per test file, with the running percentage), the slowest tests at the end.
+# Bytecode caches are written even where PYTHONDONTWRITEBYTECODE is set: otherwise every xdist worker
+# re-rewrites the asserts of every test module and every subprocess the tests start recompiles the
+# app, on every run (docs/PERFORMANCE.md, "Reliability, unit and collection (stop 23)").
 TEST_MINUTES ?= 3
 test: lint
 	@echo "Running the test suite: about $(TEST_MINUTES) minutes on a 2-core machine; progress is shown per file."
-	$(PY) -m pytest -p no:randomly -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=5 $(ARGS)
+	env -u PYTHONDONTWRITEBYTECODE $(PY) -m pytest -p no:randomly -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=5 $(ARGS)
 
 bench: $(STAMP)
 	for b in bench/bench_*.py; do $(PY) $$b || exit 1; done

@@ -6,7 +6,7 @@ import contextlib
 import os
 import shutil
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -214,11 +214,14 @@ class WorkstationTemplate:
         return Workstation(dest, self.recovery_key)
 
 
-def build_template(root: Path, name: str = "Test workstation") -> WorkstationTemplate:
-    """make_workstation under the same conditions as a test (memory keyring, fast KDF), kept aside."""
+def build_template(root: Path, name: str = "Test workstation",
+                   backend: keyring.backend.KeyringBackend | None = None) -> WorkstationTemplate:
+    """make_workstation under the same conditions as a test (memory keyring, fast KDF), kept aside.
+    `backend`: another keyring for the set-up, e.g. keyring.backends.fail.Keyring() for a
+    passphrase-only workstation (what a subprocess, which cannot see the memory keyring, opens)."""
     import storage.keys
 
-    backend, previous = MemoryKeyring(), keyring.get_keyring()
+    backend, previous = backend or MemoryKeyring(), keyring.get_keyring()
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(storage.keys, "DEFAULT_ITERATIONS", 1000)
         mp.setenv("FRW_STATE_DIR", str(root / "state"))  # never the real user's state folder
@@ -227,7 +230,39 @@ def build_template(root: Path, name: str = "Test workstation") -> WorkstationTem
             ws = make_workstation(root / "ws", name=name)
         finally:
             keyring.set_keyring(previous)
-    return WorkstationTemplate(ws.data_dir, ws.recovery_key, dict(backend.store))
+    store = dict(backend.store) if isinstance(backend, MemoryKeyring) else {}
+    return WorkstationTemplate(ws.data_dir, ws.recovery_key, store)
+
+
+def derive_template[T](root: Path, base: WorkstationTemplate,
+                       prepare: Callable[[Workstation], T]) -> tuple[WorkstationTemplate, T]:
+    """A copy of `base` set up further by `prepare` (under a test's conditions: memory keyring, fast
+    KDF, a state folder of its own), its sessions closed, kept aside as a template; with what
+    `prepare` returned. For a module whose tests all start from the same prepared state."""
+    import storage.keys
+
+    backend, previous = MemoryKeyring(), keyring.get_keyring()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(storage.keys, "DEFAULT_ITERATIONS", 1000)
+        mp.setenv("FRW_STATE_DIR", str(root / "state"))
+        keyring.set_keyring(backend)
+        try:
+            ws = base.copy_to(root / "ws", backend)
+            try:
+                value = prepare(ws)
+            finally:
+                for s in ws.sessions:
+                    s.close()
+        finally:
+            keyring.set_keyring(previous)
+    return WorkstationTemplate(ws.data_dir, ws.recovery_key, dict(backend.store)), value
+
+
+def restore_template(ws: Workstation, template: WorkstationTemplate, backend: MemoryKeyring) -> None:
+    """Replace a test's fresh workstation (no session opened yet) by a copy of `template`."""
+    assert not ws.sessions, "a workstation is replaced before anyone signs in"
+    shutil.rmtree(ws.data_dir)
+    template.copy_to(ws.data_dir, backend)
 
 
 @pytest.fixture(scope="session")

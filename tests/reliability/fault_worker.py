@@ -4,11 +4,14 @@
 
 Prints READY once signed in, then `DONE <n>` after each completed operation (flushed), so the
 parent knows how many finished before the kill. The workstation is passphrase-only (no keyring
-is shared between processes); the slots carry the test's low KDF iteration count.
+is shared between processes); the slots carry the test's low KDF iteration count. A child imports
+only its operation's services (app.services.reports alone costs ~1 s of CPU), and before READY,
+so the parent's seeded delay is still spent in the operations.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
 
@@ -20,20 +23,33 @@ import keyring.backends.fail  # noqa: E402
 
 keyring.set_keyring(keyring.backends.fail.Keyring())
 
-from app.model.checklist import Status  # noqa: E402
-from app.services import assessment, backup, reports, results, submissions, workstation  # noqa: E402
-from tests.reliability.helpers import add_submission  # noqa: E402
+from app.services import workstation  # noqa: E402
+
+NEEDS = {
+    "submission": ("tests.reliability.helpers",), "artifact": ("app.services.submissions",),
+    "import": ("app.services.results",), "import-unchecked": ("app.services.results",), "backup": ("app.services.backup",),
+    "restore": ("app.services.backup",), "answer": ("app.model.checklist", "app.services.assessment"),
+    "sign": ("app.services.reports",), "export": ("app.services.reports",),
+}
 
 
 def main(argv: list[str]) -> int:
     data_dir, op, user, passphrase, *rest = argv
+    if op not in NEEDS:
+        raise SystemExit(f"unknown operation {op}")
+    for module in NEEDS[op]:
+        importlib.import_module(module)
     session = workstation.sign_in(Path(data_dir), user, passphrase)
     print("READY", flush=True)
     n = 0
-    while True:
+    while True:  # the imports in each branch were loaded above: here they are dictionary look-ups
         if op == "submission":
+            from tests.reliability.helpers import add_submission
+
             add_submission(session, n)
         elif op == "artifact":
+            from app.services import submissions
+
             sub_id, file = int(rest[0]), Path(rest[1])
             submissions.attach_artifact(session, sub_id, file, "model card")  # at the submission's marking
             # the same bytes would be de-duplicated: change one byte for the next round
@@ -41,6 +57,8 @@ def main(argv: list[str]) -> int:
             data[0] = (data[0] + 1) % 256
             file.write_bytes(bytes(data))
         elif op == "import":
+            from app.services import results
+
             sub_id, file = int(rest[0]), Path(rest[1])
             out = results.import_files(session, [file], sub_id,
                                        progress=lambda d, t, text: print(f"PROGRESS {text}", flush=True))
@@ -50,6 +68,8 @@ def main(argv: list[str]) -> int:
                 while True:  # one import is the operation under test; wait to be killed
                     sys.stdin.readline() or sys.exit(0)
         elif op == "import-unchecked":
+            from app.services import results
+
             # The import commits; the checkpointer is never woken (threshold out of reach), so the
             # committed data is only in the WAL when the parent kills this process.
             sub_id, file = int(rest[0]), Path(rest[1])
@@ -61,24 +81,33 @@ def main(argv: list[str]) -> int:
             while True:
                 sys.stdin.readline() or sys.exit(0)
         elif op == "backup":
+            from app.services import backup
+
             backup.create(session, Path(rest[0]), passphrase, media_label="SECRET//NOFORN")
         elif op == "restore":
+            from app.services import backup
+
             backup.restore(Path(rest[0]), Path(rest[1]) / f"restored-{n}", admin_username=user,
                            passphrase=passphrase, trust_ca=[rest[2]])
         elif op == "answer":
+            from app.model.checklist import Status
+            from app.services import assessment
+
             assessment_id, items = int(rest[0]), rest[1].split(",")
             assessment.answer(session, assessment_id, items[n % len(items)],
                               status=Status.SATISFIED if n % 2 else Status.NOT_SATISFIED,
                               justification=f"Round {n}: checked against the evaluation logs.")
         elif op == "sign":
+            from app.services import reports
+
             report = reports.build(session, int(rest[0]))
             reports.sign(session, report.id, passphrase)
         elif op == "export":
+            from app.services import reports
+
             folder = Path(rest[1]) / f"round-{n}"
             folder.mkdir()
             reports.export(session, int(rest[0]), folder, "SECRET//NOFORN", passphrase)
-        else:
-            raise SystemExit(f"unknown operation {op}")
         n += 1
         print(f"DONE {n}", flush=True)
 

@@ -33,10 +33,16 @@ def test_stale_demo_folders_are_removed_live_ones_and_others_kept(tmp_path: Path
     assert not stale.exists() and live.exists() and unrelated.exists()
 
 
+# `python -m app gui --demo` with the tests' low KDF count (as conftest.fast_kdf): the demo's accounts
+# cost ~20 derivations at 600,000 iterations, which is not what this test is about.
+DEMO_LOW_KDF = ("import runpy, storage.keys; storage.keys.DEFAULT_ITERATIONS = 1000; "
+                "runpy.run_module('app', run_name='__main__', alter_sys=True)")
+
+
 def test_sigterm_ends_the_demo_and_removes_its_folder(tmp_path: Path) -> None:
     env = dict(os.environ, TMPDIR=str(tmp_path), QT_QPA_PLATFORM="offscreen")
-    proc = subprocess.Popen([sys.executable, "-m", "app", "gui", "--demo"], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, "-c", DEMO_LOW_KDF, "gui", "--demo"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 120
         folders: list[Path] = []

@@ -22,7 +22,7 @@ from app.services import pki as pki_service
 from app.services import reports as report_service
 from reports.package import MANIFEST
 from reports.verify_package import verify_package
-from tests.conftest import tamper
+from tests.conftest import WorkstationTemplate, derive_template, restore_template, tamper
 from tests.unit.partner_kit import make_cert
 from tests.unit.test_signing_service import _configure
 
@@ -69,8 +69,7 @@ def _pdf_text(data: bytes, tmp_path: Path) -> str:
     return " ".join(out.split())
 
 
-@pytest.fixture
-def ready(workstation, tmp_path: Path):  # type: ignore[no-untyped-def]
+def _make_ready(workstation, folder: Path):  # type: ignore[no-untyped-def]
     admin = workstation.session("admin")
     _configure(admin)
     sid = _approved_submission(workstation, extra=Finding(
@@ -86,8 +85,23 @@ def ready(workstation, tmp_path: Path):  # type: ignore[no-untyped-def]
     vulnerabilities.create(rev, Vulnerability(title="Red scaffold issue", tlp=Tlp.RED, context=ctx,
                                               embargo_until=date(2026, 11, 1)))
     uk = partners.add(admin, UK)
-    key = make_cert(tmp_path / "uk", "UK AISI", "encryption", rsa_bits=3072)
+    key = make_cert(folder / "uk", "UK AISI", "encryption", rsa_bits=3072)
     return sid, uk, key
+
+
+@pytest.fixture(scope="module")
+def ready_template(tmp_path_factory: pytest.TempPathFactory, workstation_template: WorkstationTemplate):  # type: ignore[no-untyped-def]
+    """The approved submission, vulnerabilities, partner and its RSA-3072 key, set up once per module
+    (~1.5 s of CPU each time): every test gets its own copy of the prepared workstation."""
+    root = tmp_path_factory.mktemp("release-ready")
+    return derive_template(root, workstation_template, lambda ws: _make_ready(ws, root))
+
+
+@pytest.fixture
+def ready(workstation, ready_template, memory_keyring):  # type: ignore[no-untyped-def]
+    template, value = ready_template
+    restore_template(workstation, template, memory_keyring)
+    return value
 
 
 def test_release_to_a_rel_to_partner_end_to_end(workstation, ready, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

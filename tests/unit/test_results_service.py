@@ -325,6 +325,7 @@ def test_large_log_is_streamed_with_bounded_memory(tmp_path):
     script = (
         "import json, re, sys, tempfile; from pathlib import Path\n"
         "sys.path.insert(0, 'bench'); import importbench as b\n"
+        "import storage.keys; storage.keys.DEFAULT_ITERATIONS = 1000\n"  # as conftest.fast_kdf: the KDF is not tested
         "from app.services import results\n"
         "results.BATCH_BYTES = 1 << 20\n"
         "s, sid = b.workstation(Path(tempfile.mkdtemp()) / 'ws')\n"
