@@ -16,7 +16,7 @@ import platform
 import sys
 import tempfile
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -87,7 +87,7 @@ def main(argv: list[str]) -> int:
         rows_ = tuple(printables._row(v) for v in vulnerabilities.list_all(session, None))
         from app.model.printable import DocumentKind, PrintableInput
         pin = PrintableInput(DocumentKind.VULNERABILITIES, "Vulnerability register", Marking.parse("UNCLASSIFIED"),
-                             "REF", session.now(), "Bench", "admin", vulnerabilities=rows_)
+                             "REF", datetime.now(UTC), "Bench", "admin", vulnerabilities=rows_)
         pin = dataclasses.replace(pin, **report_assembly.authority_blocks(
             pin.overall_marking(), list(pin.portion_markings()), session.settings))
         t0 = time.process_time()
