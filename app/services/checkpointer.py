@@ -145,6 +145,10 @@ class Checkpointer:
             if db is not None:
                 db.close()
             with self._cond:
+                # Whatever ended the thread, nobody waits for it any longer; a later request starts
+                # a new one (unless the runtime is closing).
+                self._done = self._requested
+                self._thread = None
                 self._cond.notify_all()
 
     def _flush_wal(self) -> None:

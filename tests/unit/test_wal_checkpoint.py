@@ -228,3 +228,21 @@ def test_a_flush_without_a_wal_does_nothing(workstation, tmp_path) -> None:
     cp.flush()
     cp.close()
     assert cp.flushes == 0 and s.runtime.checkpointer.flushes == 0
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")  # the death is the test
+def test_a_checkpointer_thread_that_dies_releases_its_waiters_and_is_started_again(workstation, monkeypatch) -> None:
+    s = workstation.session("reviewer")
+    cp = s.runtime.checkpointer
+    cp.threshold = NEVER
+    sid = _submission(s)
+    _import(s, sid)
+
+    def broken() -> None:
+        raise RuntimeError("unexpected")
+
+    monkeypatch.setattr(cp, "_flush_wal", broken)
+    cp.flush()
+    assert cp.checkpoint(timeout=60)  # not left waiting for a thread that is gone
+    monkeypatch.undo()
+    assert cp.checkpoint(timeout=60) and s.runtime.writer.wal_bytes() == 0
