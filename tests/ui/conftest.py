@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import pytest
 from PySide6.QtWidgets import QWidget
 
+from app.services.session import Session
 from ui.context import UiContext
 from ui.jobs import JobRunner
 from ui.unsaved import Choice
@@ -48,6 +49,19 @@ class DialogRecorder:
         return "\n".join(str(e) for e in self.errors)
 
 
+def ui_context(session: Session, dialogs: DialogRecorder) -> UiContext:
+    """A UiContext on `session`: synchronous jobs, every dialog answered by the recorder."""
+    return UiContext(
+        session=session,
+        jobs=JobRunner(synchronous=True),
+        error_sink=dialogs.error,
+        passphrase_prompt=dialogs.passphrase,
+        confirmer=dialogs.confirm,
+        text_prompt=dialogs.text,
+        unsaved_prompt=dialogs.unsaved_prompt,
+    )
+
+
 @pytest.fixture(autouse=True)
 def plain_text_guard(qapp) -> None:  # type: ignore[no-untyped-def]
     """As in the application (ui/app.py): labels plain text, tooltips escaped."""
@@ -66,15 +80,7 @@ def make_ctx(workstation, qtbot, dialogs: DialogRecorder) -> Iterator[Callable[[
     """make_ctx("admin") -> a UiContext signed in as that fixture account."""
 
     def build(name: str = "reviewer") -> UiContext:
-        return UiContext(
-            session=workstation.session(name),
-            jobs=JobRunner(synchronous=True),
-            error_sink=dialogs.error,
-            passphrase_prompt=dialogs.passphrase,
-            confirmer=dialogs.confirm,
-            text_prompt=dialogs.text,
-            unsaved_prompt=dialogs.unsaved_prompt,
-        )
+        return ui_context(workstation.session(name), dialogs)
 
     yield build
 

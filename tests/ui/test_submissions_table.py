@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, timedelta
 
+import keyring
 import pytest
 from PySide6.QtCore import Qt
 
@@ -12,6 +14,9 @@ from app.model.submissions import Submission, SubmissionStatus
 from app.model.workflow import Stage
 from app.services import submissions
 from storage import submissions_repo
+from tests.conftest import MemoryKeyring, WorkstationTemplate
+from tests.ui.conftest import DialogRecorder, ui_context
+from ui.context import UiContext
 from ui.models.submissions_model import COLUMNS, SubmissionsModel
 from ui.screens.submissions import SubmissionsScreen
 
@@ -34,10 +39,38 @@ def bulk_insert(session, n: int = N) -> None:  # type: ignore[no-untyped-def]
             submissions_repo.insert(conn, s, "reviewer", "2026-01-01T00:00:00+00:00")
 
 
+@pytest.fixture(scope="module")
+def big_template(workstation_template: WorkstationTemplate,
+                 tmp_path_factory: pytest.TempPathFactory) -> WorkstationTemplate:
+    """The fixture workstation with the 10,000 submissions, built once per module; each test that asks
+    for `big` signs in on a copy of its folder (inserting 10,000 rows per test cost more than the tests)."""
+    import storage.keys
+
+    root = tmp_path_factory.mktemp("big-submissions")
+    backend, previous = MemoryKeyring(), keyring.get_keyring()
+    with pytest.MonkeyPatch.context() as mp:  # what the function-scoped autouse fixtures give a test
+        mp.setattr(storage.keys, "DEFAULT_ITERATIONS", 1000)
+        mp.setenv("FRW_STATE_DIR", str(root / "state"))
+        keyring.set_keyring(backend)
+        try:
+            ws = workstation_template.copy_to(root / "ws", backend)
+            session = ws.session("reviewer")
+            try:
+                bulk_insert(session)
+            finally:
+                session.close()
+        finally:
+            keyring.set_keyring(previous)
+    return WorkstationTemplate(ws.data_dir, ws.recovery_key, dict(backend.store))
+
+
 @pytest.fixture
-def big(ctx):  # type: ignore[no-untyped-def]
-    bulk_insert(ctx.session)
-    return ctx
+def big(big_template: WorkstationTemplate, tmp_path, memory_keyring: MemoryKeyring, dialogs: DialogRecorder,
+        qtbot) -> Iterator[UiContext]:  # type: ignore[no-untyped-def]
+    ws = big_template.copy_to(tmp_path / "big", memory_keyring)
+    yield ui_context(ws.session("reviewer"), dialogs)
+    for s in ws.sessions:
+        s.close()
 
 
 def _col(name: str) -> int:
