@@ -4,10 +4,12 @@ transcript viewer, on real fixture logs imported through the results service."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+import keyring
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextImageFormat
@@ -15,6 +17,7 @@ from PySide6.QtGui import QTextImageFormat
 from app.model.results import EvalRun, SampleFilter
 from app.model.submissions import Submission
 from app.services import results, submissions
+from tests.conftest import MemoryKeyring, Workstation, WorkstationTemplate
 from ui.context import UiContext
 from ui.models.runs_model import COL, ERROR_BG, WARN_BG
 from ui.models.samples_model import COLUMN_INDEX, SamplesModel
@@ -55,16 +58,62 @@ def _csv(tmp_path: Path) -> Path:
     return path
 
 
+@dataclass(frozen=True)
+class LoadedTemplate:
+    workstation: WorkstationTemplate
+    submission_id: int
+
+
+@pytest.fixture(scope="module")
+def loaded_template(workstation_template: WorkstationTemplate,
+                    tmp_path_factory: pytest.TempPathFactory) -> LoadedTemplate:
+    """The fixture workstation with a submission and the five logs imported by the reviewer through the
+    results service, built once per module: a test that asks for `loaded` starts from a copy of it
+    (importing five logs per test cost more than most of the tests)."""
+    import storage.keys
+
+    root = tmp_path_factory.mktemp("results-loaded")
+    backend, previous = MemoryKeyring(), keyring.get_keyring()
+    with pytest.MonkeyPatch.context() as mp:  # what the function-scoped autouse fixtures give a test
+        mp.setattr(storage.keys, "DEFAULT_ITERATIONS", 1000)
+        mp.setenv("FRW_STATE_DIR", str(root / "state"))
+        keyring.set_keyring(backend)
+        try:
+            ws = workstation_template.copy_to(root / "ws", backend)
+            session = ws.session("reviewer")
+            try:
+                sub = submissions.create(session, Submission("Acme", "Falcon", "2.0", date(2026, 11, 1),
+                                                             date(2026, 11, 28)))
+                assert sub.id is not None
+                paths = [FIX / "intercode_ok.eval", FIX / "intercode_error.eval", FIX / "intercode_interrupted.eval",
+                         _injected_log(root), _csv(root)]
+                outcomes = results.import_files(session, [str(p) for p in paths], sub.id)
+                assert [o.status for o in outcomes] == ["imported"] * len(paths), [o.message for o in outcomes]
+            finally:
+                session.close()
+        finally:
+            keyring.set_keyring(previous)
+    return LoadedTemplate(WorkstationTemplate(ws.data_dir, ws.recovery_key, dict(backend.store)), sub.id)
+
+
 @pytest.fixture
-def loaded(ctx: UiContext, tmp_path: Path) -> Loaded:
-    sub = submissions.create(ctx.session, Submission("Acme", "Falcon", "2.0", date(2026, 11, 1), date(2026, 11, 28)))
-    assert sub.id is not None
-    paths = [FIX / "intercode_ok.eval", FIX / "intercode_error.eval", FIX / "intercode_interrupted.eval",
-             _injected_log(tmp_path), _csv(tmp_path)]
-    outcomes = results.import_files(ctx.session, [str(p) for p in paths], sub.id)
-    assert [o.status for o in outcomes] == ["imported"] * len(paths), [o.message for o in outcomes]
-    runs = {r.original_name: r for r in results.list_runs(ctx.session, sub.id)}
-    return Loaded(sub.id, runs)
+def workstation(request: pytest.FixtureRequest, tmp_path: Path, workstation_template: WorkstationTemplate,
+                memory_keyring: MemoryKeyring) -> Iterator[Workstation]:
+    """As tests/conftest.py's, but a test that asks for `loaded` gets a copy of the loaded workstation."""
+    wanted = "loaded" in request.fixturenames
+    template = request.getfixturevalue("loaded_template").workstation if wanted else workstation_template
+    ws = template.copy_to(tmp_path / "ws", memory_keyring)
+    yield ws
+    for s in ws.sessions:
+        s.close()
+
+
+@pytest.fixture
+def loaded(ctx: UiContext, loaded_template: LoadedTemplate) -> Loaded:
+    sid = loaded_template.submission_id
+    runs = {r.original_name: r for r in results.list_runs(ctx.session, sid)}
+    assert len(runs) == 5, sorted(runs)
+    return Loaded(sid, runs)
 
 
 def _row_of(page: RunsPage, name: str) -> int:
