@@ -18,6 +18,7 @@ from app.services import assessment, assessment_review, audit, coverage, finding
 from app.services import pki as pki_service
 from app.services import reports as report_service
 from storage import settings_repo
+from tests.conftest import WorkstationTemplate, derive_template, restore_template
 from tests.unit.test_signing import softhsm  # noqa: F401  (session fixture: one SoftHSM2 token per run)
 
 SNF = Marking.parse("SECRET//NOFORN")
@@ -55,10 +56,24 @@ def _approved_submission(workstation, with_results: bool = False) -> int:  # typ
     return sid
 
 
-@pytest.fixture
-def ready(workstation):  # type: ignore[no-untyped-def]
+def _make_ready(workstation) -> int:  # type: ignore[no-untyped-def]
     _configure(workstation.session("admin"))
     return _approved_submission(workstation, with_results=True)
+
+
+@pytest.fixture(scope="module")
+def ready_template(tmp_path_factory: pytest.TempPathFactory,
+                   workstation_template: WorkstationTemplate) -> tuple[WorkstationTemplate, int]:
+    """The configured workstation with an approved, results-bearing submission, prepared once per module
+    (two .eval imports and a review); each test that asks for `ready` gets its own copy."""
+    return derive_template(tmp_path_factory.mktemp("signing-ready"), workstation_template, _make_ready)
+
+
+@pytest.fixture
+def ready(workstation, ready_template, memory_keyring) -> int:  # type: ignore[no-untyped-def]
+    template, sid = ready_template
+    restore_template(workstation, template, memory_keyring)
+    return sid
 
 
 def test_end_to_end_to_a_package_verified_on_another_workstation(workstation, second_workstation, ready,
