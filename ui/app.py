@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 import signal
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -120,6 +121,24 @@ def _quit_on_signals(app: QApplication) -> None:
     tick.start(250)
 
 
+def prepare_in_background() -> threading.Thread:
+    """Parse the shipped benchmark catalogue (loading numpy, which the hostile-input reader counts
+    brackets with) while the sign-in window waits for a passphrase: otherwise the first visit of a
+    run pays about 0.1 s of it on the GUI thread before its first paint."""
+
+    def work() -> None:
+        from app.services import benchmark_catalog
+
+        try:
+            benchmark_catalog.builtin_document()  # cached for the process
+        except Exception:  # parsed again where it is used, and any problem is reported there
+            pass
+
+    thread = threading.Thread(target=work, name="warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
 def run_gui(data_dir: Path | None = None, demo: bool = False) -> int:
     app = QApplication.instance() or QApplication(sys.argv)
     assert isinstance(app, QApplication)
@@ -145,6 +164,7 @@ def run_gui(data_dir: Path | None = None, demo: bool = False) -> int:
         hint = demo_hint(ws.accounts)  # type: ignore[arg-type]
     shell = Shell(Path(data_dir) if data_dir else workstation.default_data_dir(), jobs, hint)
     shell.start()
+    prepare_in_background()
     try:
         return int(app.exec())
     finally:
