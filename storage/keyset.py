@@ -29,10 +29,11 @@ class Term:
     sql: str  # an expression over the table (with its COLLATE if it sorts by one)
     nulls: Nulls = "never"
 
-    def order(self, direction: str) -> str:
+    def order(self, direction: str, sort_all: bool = False) -> str:
+        sql = f"+{self.sql}" if sort_all else self.sql  # unary +: SQLite may not order by walking an index
         if self.nulls == "last":
-            return f"{self.sql} IS NULL, {self.sql} {direction}"
-        return f"{self.sql} {direction}"
+            return f"{sql} IS NULL, {sql} {direction}"
+        return f"{sql} {direction}"
 
     def nulls_at_end(self, descending: bool) -> bool:
         return self.nulls == "last" or (self.nulls == "low" and descending)
@@ -42,9 +43,11 @@ class Term:
 class Key:
     terms: tuple[Term, ...]  # the sort's terms, the id (unique) last
 
-    def order_by(self, descending: bool) -> str:
+    def order_by(self, descending: bool, sort_all: bool = False) -> str:
+        """The ORDER BY clause; `sort_all`: sort the matching rows rather than walk an index in order
+        (the cheaper way to a deep OFFSET when the walk reads every skipped row from the table)."""
         direction = "DESC" if descending else "ASC"
-        return ", ".join(t.order(direction) for t in self.terms)
+        return ", ".join(t.order(direction, sort_all) for t in self.terms)
 
     def select(self) -> str:
         """The key's values of a row, to continue after it."""

@@ -95,8 +95,11 @@ def _pages_by_key(read: Any, limit: int) -> list[list[Any]]:
     return pages
 
 
+@pytest.mark.parametrize("deep_offset", [2_000, 0])  # OFFSET pages by the sort's index, and sorted
 @pytest.mark.parametrize("sort", sorted(submissions_repo.SORT_KEYS))
-def test_submission_pages_by_key_are_the_pages_by_offset(small: Database, sort: str) -> None:
+def test_submission_pages_by_key_are_the_pages_by_offset(small: Database, sort: str, deep_offset: int,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(submissions_repo, "DEEP_OFFSET", deep_offset)
     conn = small.conn
     for flt in SUB_FILTERS:
         where, params = submissions_repo._where(flt.get("search", ""), flt.get("stage"), flt.get("open_only", False))
