@@ -81,8 +81,18 @@ def editors_under(root: QWidget) -> list[QWidget]:
     return found
 
 
+_EDITOR_TYPES: dict[type, bool] = {}
+
+
 def _is_editor(w: QWidget) -> bool:
-    return all(callable(getattr(w, name, None)) for name in ("is_modified", "commit", "discard"))
+    # Decided once per class: the three methods are defined on editor classes, and a failed attribute
+    # lookup on a Qt widget is slow (the walk runs on every edit signal, over every open screen).
+    kind = type(w)
+    known = _EDITOR_TYPES.get(kind)
+    if known is None:
+        known = _EDITOR_TYPES[kind] = all(callable(getattr(kind, name, None))
+                                          for name in ("is_modified", "commit", "discard"))
+    return known
 
 
 def editor_title(editor: QWidget) -> str:
