@@ -25,7 +25,7 @@ from storage import backup as store
 from storage import keyring_secret
 from storage.db import apply_key
 from storage.keys import KEYRING_MODE, KeyHeader
-from tests.conftest import FIXED_NOW, PASSPHRASES
+from tests.conftest import FIXED_NOW, PASSPHRASES, derive_template, restore_template
 from tests.reliability.helpers import add_submission
 
 ADMIN = PASSPHRASES["admin"]
@@ -252,8 +252,8 @@ def test_backup_with_missing_or_extra_files_is_named(made_backup):
 # -- signed reports and export packages -----------------------------------------------------------
 
 
-@pytest.fixture
-def exported(workstation, tmp_path):  # type: ignore[no-untyped-def]
+def _export(workstation, usb: Path):  # type: ignore[no-untyped-def]
+    from app.services import pki as pki_service
     from app.services import reports as report_service
     from tests.reliability.helpers import approved_submission, configure_for_reports
 
@@ -262,12 +262,26 @@ def exported(workstation, tmp_path):  # type: ignore[no-untyped-def]
     rid = report_service.build(rev, approved_submission(rev, lead)).id
     report_service.sign(rev, rid, PASSPHRASES["reviewer"])
     report_service.countersign(lead, rid, PASSPHRASES["lead"])
-    usb = tmp_path / "usb"
     usb.mkdir()
     out = report_service.export(rev, rid, usb, "SECRET//NOFORN", PASSPHRASES["reviewer"])
-    from app.services import pki as pki_service
+    return out.package.path.relative_to(usb), pki_service.trusted_roots(rev)
 
-    return out.package.path, pki_service.trusted_roots(rev), rev
+
+@pytest.fixture(scope="module")
+def exported_template(tmp_path_factory, workstation_template):  # type: ignore[no-untyped-def]
+    """A signed, countersigned, exported report (~1.5 s of CPU), made once per module: each test gets
+    its own copy of the workstation and of the exported media."""
+    root = tmp_path_factory.mktemp("tamper-exported")
+    template, (package, roots) = derive_template(root, workstation_template, lambda ws: _export(ws, root / "usb"))
+    return template, root / "usb", package, roots
+
+
+@pytest.fixture
+def exported(workstation, tmp_path, exported_template, memory_keyring):  # type: ignore[no-untyped-def]
+    template, usb, package, roots = exported_template
+    restore_template(workstation, template, memory_keyring)
+    shutil.copytree(usb, tmp_path / "usb")
+    return tmp_path / "usb" / package, roots, workstation.session("reviewer")
 
 
 def test_modified_pdf_is_detected_and_the_signatures_named(exported):
