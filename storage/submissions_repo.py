@@ -144,7 +144,8 @@ def page(conn: Connection, offset: int, limit: int, sort: str = "release", desce
         return keyset.read(fetch, f"SELECT {cols} FROM submissions o", where, params, key, descending, after, limit)
     # Walking a sort index to a deep OFFSET reads every skipped row from the table (about 10 s CPU to
     # the end of 100,000 on a loaded machine); a sort of the matching rows costs about 0.5 s there.
-    order = key.order_by(descending, sort_all=offset >= DEEP_OFFSET)
+    # The id order is the table's own: walking it reads nothing twice (66 ms there, 307 sorted).
+    order = key.order_by(descending, sort_all=offset >= DEEP_OFFSET and sort != "id")
     return fetch(f"SELECT {cols} FROM submissions o WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
                  (*params, limit, offset))
 
