@@ -10,7 +10,7 @@ from pathlib import Path
 from PySide6.QtGui import QTextCursor
 
 from app.services import partners
-from tests.unit.test_release_service import ACME, NOFORN_TEXTS, ready  # noqa: F401  (fixture)
+from tests.unit.test_release_service import ACME, NOFORN_TEXTS, ready, ready_template  # noqa: F401  (fixtures)
 from ui.screens.release_tab import ReleaseTab
 
 

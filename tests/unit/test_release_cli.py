@@ -7,7 +7,7 @@ from pathlib import Path
 
 from app import cli
 from app.services import partners
-from tests.unit.test_release_service import ACME, NOFORN_TEXTS, ready  # noqa: F401  (fixture)
+from tests.unit.test_release_service import ACME, NOFORN_TEXTS, ready, ready_template  # noqa: F401  (fixtures)
 
 
 def test_release_journey_on_the_command_line(workstation, ready, monkeypatch, capsys,  # noqa: F811
