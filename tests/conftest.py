@@ -234,11 +234,10 @@ def build_template(root: Path, name: str = "Test workstation",
     return WorkstationTemplate(ws.data_dir, ws.recovery_key, store)
 
 
-def derive_template[T](root: Path, base: WorkstationTemplate,
-                       prepare: Callable[[Workstation], T]) -> tuple[WorkstationTemplate, T]:
-    """A copy of `base` set up further by `prepare` (under a test's conditions: memory keyring, fast
-    KDF, a state folder of its own), its sessions closed, kept aside as a template; with what
-    `prepare` returned. For a module whose tests all start from the same prepared state."""
+@contextlib.contextmanager
+def fixture_conditions(root: Path) -> Iterator[MemoryKeyring]:
+    """For a module-scoped fixture, what the function-scoped autouse fixtures give a test: the fast
+    KDF, a state folder of its own under `root` and an in-memory keyring (yielded), put back after."""
     import storage.keys
 
     backend, previous = MemoryKeyring(), keyring.get_keyring()
@@ -247,14 +246,23 @@ def derive_template[T](root: Path, base: WorkstationTemplate,
         mp.setenv("FRW_STATE_DIR", str(root / "state"))
         keyring.set_keyring(backend)
         try:
-            ws = base.copy_to(root / "ws", backend)
-            try:
-                value = prepare(ws)
-            finally:
-                for s in ws.sessions:
-                    s.close()
+            yield backend
         finally:
             keyring.set_keyring(previous)
+
+
+def derive_template[T](root: Path, base: WorkstationTemplate,
+                       prepare: Callable[[Workstation], T]) -> tuple[WorkstationTemplate, T]:
+    """A copy of `base` set up further by `prepare` (under a test's conditions: memory keyring, fast
+    KDF, a state folder of its own), its sessions closed, kept aside as a template; with what
+    `prepare` returned. For a module whose tests all start from the same prepared state."""
+    with fixture_conditions(root) as backend:
+        ws = base.copy_to(root / "ws", backend)
+        try:
+            value = prepare(ws)
+        finally:
+            for s in ws.sessions:
+                s.close()
     return WorkstationTemplate(ws.data_dir, ws.recovery_key, dict(backend.store)), value
 
 

@@ -138,19 +138,14 @@ def walk(qapp, workstation_template, tmp_path_factory) -> Iterator[Factories]:  
     """One reviewer session, parent main window and pair of SECRET//NOFORN records for the whole walk:
     building a window only reads them, so the cases share them (each still builds its window anew).
     Signing in, building the main window and creating the records per case cost more than the check."""
-    import storage.keys
-    from tests.conftest import MemoryKeyring
+    from tests.conftest import fixture_conditions
     from tests.ui.conftest import DialogRecorder
     from ui import plain_text
     from ui.context import UiContext
     from ui.jobs import JobRunner
 
     root = tmp_path_factory.mktemp("banner-walk")
-    backend, previous = MemoryKeyring(), keyring.get_keyring()
-    with pytest.MonkeyPatch.context() as mp:  # what the function-scoped autouse fixtures give a test
-        mp.setattr(storage.keys, "DEFAULT_ITERATIONS", 1000)
-        mp.setenv("FRW_STATE_DIR", str(root / "state"))
-        keyring.set_keyring(backend)
+    with fixture_conditions(root) as backend:
         plain_text.install(qapp)
         ws = workstation_template.copy_to(root / "ws", backend)
         dialogs = DialogRecorder()
@@ -177,7 +172,6 @@ def walk(qapp, workstation_template, tmp_path_factory) -> Iterator[Factories]:  
             main.deleteLater()
             for s in ws.sessions:
                 s.close()
-            keyring.set_keyring(previous)
 
 
 def test_every_dialog_class_is_walked(walk: Factories) -> None:

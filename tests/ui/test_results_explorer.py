@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-import keyring
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextImageFormat
@@ -17,7 +16,7 @@ from PySide6.QtGui import QTextImageFormat
 from app.model.results import EvalRun, SampleFilter
 from app.model.submissions import Submission
 from app.services import results, submissions
-from tests.conftest import MemoryKeyring, Workstation, WorkstationTemplate
+from tests.conftest import MemoryKeyring, Workstation, WorkstationTemplate, derive_template
 from ui.context import UiContext
 from ui.models.runs_model import COL, ERROR_BG, WARN_BG
 from ui.models.samples_model import COLUMN_INDEX, SamplesModel
@@ -70,30 +69,20 @@ def loaded_template(workstation_template: WorkstationTemplate,
     """The fixture workstation with a submission and the five logs imported by the reviewer through the
     results service, built once per module: a test that asks for `loaded` starts from a copy of it
     (importing five logs per test cost more than most of the tests)."""
-    import storage.keys
-
     root = tmp_path_factory.mktemp("results-loaded")
-    backend, previous = MemoryKeyring(), keyring.get_keyring()
-    with pytest.MonkeyPatch.context() as mp:  # what the function-scoped autouse fixtures give a test
-        mp.setattr(storage.keys, "DEFAULT_ITERATIONS", 1000)
-        mp.setenv("FRW_STATE_DIR", str(root / "state"))
-        keyring.set_keyring(backend)
-        try:
-            ws = workstation_template.copy_to(root / "ws", backend)
-            session = ws.session("reviewer")
-            try:
-                sub = submissions.create(session, Submission("Acme", "Falcon", "2.0", date(2026, 11, 1),
-                                                             date(2026, 11, 28)))
-                assert sub.id is not None
-                paths = [FIX / "intercode_ok.eval", FIX / "intercode_error.eval", FIX / "intercode_interrupted.eval",
-                         _injected_log(root), _csv(root)]
-                outcomes = results.import_files(session, [str(p) for p in paths], sub.id)
-                assert [o.status for o in outcomes] == ["imported"] * len(paths), [o.message for o in outcomes]
-            finally:
-                session.close()
-        finally:
-            keyring.set_keyring(previous)
-    return LoadedTemplate(WorkstationTemplate(ws.data_dir, ws.recovery_key, dict(backend.store)), sub.id)
+
+    def prepare(ws: Workstation) -> int:
+        session = ws.session("reviewer")
+        sub = submissions.create(session, Submission("Acme", "Falcon", "2.0", date(2026, 11, 1), date(2026, 11, 28)))
+        assert sub.id is not None
+        paths = [FIX / "intercode_ok.eval", FIX / "intercode_error.eval", FIX / "intercode_interrupted.eval",
+                 _injected_log(root), _csv(root)]
+        outcomes = results.import_files(session, [str(p) for p in paths], sub.id)
+        assert [o.status for o in outcomes] == ["imported"] * len(paths), [o.message for o in outcomes]
+        return sub.id
+
+    template, submission_id = derive_template(root, workstation_template, prepare)
+    return LoadedTemplate(template, submission_id)
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date, timedelta
 
-import keyring
 import pytest
 from PySide6.QtCore import Qt
 
@@ -14,7 +13,7 @@ from app.model.submissions import Submission, SubmissionStatus
 from app.model.workflow import Stage
 from app.services import submissions
 from storage import submissions_repo
-from tests.conftest import MemoryKeyring, WorkstationTemplate
+from tests.conftest import MemoryKeyring, Workstation, WorkstationTemplate, derive_template
 from tests.ui.conftest import DialogRecorder, ui_context
 from ui.context import UiContext
 from ui.models.submissions_model import COLUMNS, SubmissionsModel
@@ -44,24 +43,10 @@ def big_template(workstation_template: WorkstationTemplate,
                  tmp_path_factory: pytest.TempPathFactory) -> WorkstationTemplate:
     """The fixture workstation with the 10,000 submissions, built once per module; each test that asks
     for `big` signs in on a copy of its folder (inserting 10,000 rows per test cost more than the tests)."""
-    import storage.keys
+    def prepare(ws: Workstation) -> None:
+        bulk_insert(ws.session("reviewer"))
 
-    root = tmp_path_factory.mktemp("big-submissions")
-    backend, previous = MemoryKeyring(), keyring.get_keyring()
-    with pytest.MonkeyPatch.context() as mp:  # what the function-scoped autouse fixtures give a test
-        mp.setattr(storage.keys, "DEFAULT_ITERATIONS", 1000)
-        mp.setenv("FRW_STATE_DIR", str(root / "state"))
-        keyring.set_keyring(backend)
-        try:
-            ws = workstation_template.copy_to(root / "ws", backend)
-            session = ws.session("reviewer")
-            try:
-                bulk_insert(session)
-            finally:
-                session.close()
-        finally:
-            keyring.set_keyring(previous)
-    return WorkstationTemplate(ws.data_dir, ws.recovery_key, dict(backend.store))
+    return derive_template(tmp_path_factory.mktemp("big-submissions"), workstation_template, prepare)[0]
 
 
 @pytest.fixture
