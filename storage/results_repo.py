@@ -8,13 +8,10 @@ indexes on (run_id, ...) and FTS5 over input/target/answer.
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
-
-import msgspec
 
 from app.model.errors import NotFound, StorageError
 from app.model.results import (
@@ -33,6 +30,9 @@ from app.model.results import (
 from storage import transcript_codec as codec
 from storage.db import Connection
 from storage.rows import column_names, fetch_all, fetch_one, mapper
+from storage.sample_prep import finite as _finite
+from storage.sample_prep import raw_transcript, sample_row
+from storage.sample_prep import scores_json as _scores_json  # noqa: F401  (kept for its unit test)
 
 # Parts of an Inspect sample that make up its transcript (same list as app.ingest.inspect_log).
 TRANSCRIPT_KEYS = ("messages", "events", "events_data", "output", "metadata", "store", "attachments", "error",
@@ -67,7 +67,6 @@ SAMPLE_SORTS: dict[str, str | tuple[str, ...]] = {
     "time": "s.total_time",
     "tokens": "s.total_tokens",
 }
-MAX_INPUT_CHARS = 1_000_000  # per-sample text kept in the table; the transcript keeps everything
 
 
 # -- runs -------------------------------------------------------------------------------------------
@@ -130,10 +129,6 @@ def finish_run(conn: Connection, run_id: int, sample_count: int, errored: int) -
                  (sample_count, errored, run_id))
 
 
-def _finite(v: float | None) -> float | None:
-    return v if v is not None and math.isfinite(v) else None
-
-
 def _metrics(conn: Connection, run_ids: Sequence[int]) -> dict[int, list[MetricValue]]:
     out: dict[int, list[MetricValue]] = {rid: [] for rid in run_ids}
     if not run_ids:
@@ -181,12 +176,6 @@ def get_run(conn: Connection, run_id: int, resolve_benchmark: Any) -> EvalRun:
 
 # -- samples ----------------------------------------------------------------------------------------
 
-def _clip(text: str) -> str:
-    if len(text) <= MAX_INPUT_CHARS:
-        return text
-    return text[:MAX_INPUT_CHARS] + "\n[… truncated; full text in the transcript]"
-
-
 @dataclass(frozen=True)
 class PreparedSamples:
     """A batch of samples turned into rows and compressed transcripts, ready to insert.
@@ -202,24 +191,6 @@ class PreparedSamples:
     dictionary: codec.Dictionary | None = None
 
 
-_JSON = msgspec.json.Encoder()
-_PLAIN = (str, int, bool, type(None))
-
-
-def _scores_json(scores: dict[str, dict[str, Any]]) -> str:
-    """The scores column: msgspec (a tenth of json.dumps's time per sample) when every value is plain;
-    a non-finite float (msgspec would write null), a nested value or a lone surrogate goes through
-    json.dumps as before, so what is stored reads back the same."""
-    for sc in scores.values():
-        for v in (sc["value"], sc["numeric"]):
-            if not (type(v) in _PLAIN or (type(v) is float and math.isfinite(v))):
-                return json.dumps(scores, ensure_ascii=False, default=str)
-    try:
-        return _JSON.encode(scores).decode("utf-8")
-    except (UnicodeEncodeError, TypeError, OverflowError):
-        return json.dumps(scores, ensure_ascii=False, default=str)
-
-
 def prepare_samples(samples: Sequence[SampleResult], dictionary: codec.Dictionary | None = None) -> PreparedSamples:
     """Rows and transcripts; transcripts not already compressed are compressed with `dictionary`
     when one is given (lm-eval lines), plainly otherwise."""
@@ -229,15 +200,8 @@ def prepare_samples(samples: Sequence[SampleResult], dictionary: codec.Dictionar
     transcripts = []
     errored = 0
     for i, s in enumerate(samples):
-        rows.append((
-            s.sample_id, s.epoch, _finite(s.primary_score), int(bool(s.error)), _finite(s.total_time),
-            _finite(s.working_time), s.input_tokens, s.output_tokens, s.total_tokens,
-            _scores_json({k: {"value": v.value, "numeric": v.numeric, "answer": v.answer,
-                              "explanation": v.explanation} for k, v in s.scores.items()}),
-            s.error, _clip(s.target), _clip(s.answer), _clip(s.input_text)))
-        raw = s.transcript_json
-        if raw is None and s.transcript is not None:
-            raw = json.dumps(s.transcript, ensure_ascii=False, default=str).encode("utf-8")
+        rows.append(sample_row(s))
+        raw = raw_transcript(s)
         if raw is not None:
             if s.transcript_zstd is not None:  # an .eval member's own frame, stored as it is
                 transcripts.append((i, codec.CODEC, len(raw), s.transcript_zstd))

@@ -20,10 +20,9 @@ import zstandard
 
 from app.model.errors import StorageError
 from storage.db import Connection
+from storage.sample_prep import CODEC, ZSTD_LEVEL
 
-CODEC = "zstd-json"
 DICT_CODEC = "zstd-dict-json"
-ZSTD_LEVEL = 1  # docs/PERFORMANCE.md "Import storage choices": 3x the speed of level 3 for a 2 % larger file
 DICT_SIZE = 32 << 10
 # Training reads the run's first transcripts: on distinct 3 KB lines the ratio is flat from 256 lines
 # on (9.1-9.2 for 256 to 2,000) while training time grows with them (about 60 ms of CPU for 256,

@@ -60,7 +60,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, Protocol
 
 from app.foundation.text import untrusted_text
 from app.ingest.inspect_log import content_text, resolve
@@ -80,7 +80,7 @@ from app.model.results import (
     SampleRow,
 )
 from app.model.submissions import Submission
-from app.services import benchmark_catalog
+from app.services import benchmark_catalog, parse_process
 from app.services.session import Session
 from storage import results_repo as repo
 from storage import submissions_repo
@@ -152,9 +152,19 @@ def _import_one(session: Session, path: str, submission_id: int, media_label: st
         progress(done_before, total, f"{name}: checking (SHA-256)")
     log = open_results_file(path, limits)
     train = log.format in DICTIONARY_FORMATS
-    # The first run's samples are read on the reader thread while this thread hashes the file
-    # (hashlib releases the GIL): nothing is stored before the duplicate check.
-    early = _prefetched_batches(log.runs[0].samples(), BATCH, train=train) if log.runs else None
+    # The first run's samples are read (on the reader thread, or in a parser process for a large
+    # .eval) while this thread hashes the file (hashlib releases the GIL): nothing is stored before
+    # the duplicate check.
+    early: _Batches | None = None
+    bytes_done = log.bytes_done
+    if _in_parser_process(log, st.st_size):
+        try:
+            early = parse_process.ParserProcess(path, limits, BATCH, BATCH_BYTES)
+            bytes_done = early.bytes_done
+        except OSError:  # no process could be started (e.g. out of PIDs): read here instead
+            early = None
+    if early is None and log.runs:
+        early = _prefetched_batches(log.runs[0].samples(), BATCH, train=train)
     try:
         sha, size = sha256_file(path, cancel)
         if cancel is not None and cancel():
@@ -166,7 +176,7 @@ def _import_one(session: Session, path: str, submission_id: int, media_label: st
             return ImportOutcome(path, existing[0].run_id, "duplicate",
                                  f"{name}: already imported (same SHA-256) as run {ids} of submission {subs}; "
                                  "not stored again.", 0, existing[0].task, existing[0].model)
-        ticker = _Ticker(progress, log, done_before, total, size, f"{name} ({index + 1}/{count})")
+        ticker = _Ticker(progress, bytes_done, done_before, total, size, f"{name} ({index + 1}/{count})")
         run_ids: list[int] = []
         stored = 0
         with session.transaction() as conn:
@@ -207,10 +217,10 @@ def _import_one(session: Session, path: str, submission_id: int, media_label: st
 class _Ticker:
     """Rate-limited progress: bytes over the whole batch, sample counts in the text."""
 
-    def __init__(self, progress: Progress | None, log: ParsedLog, before: int, total: int, size: int,
-                 label: str) -> None:
-        self.progress, self.log, self.before, self.total, self.size, self.label = (
-            progress, log, before, total, size, label)
+    def __init__(self, progress: Progress | None, bytes_done: Callable[[], int], before: int, total: int,
+                 size: int, label: str) -> None:
+        self.progress, self.bytes_done, self.before, self.total, self.size, self.label = (
+            progress, bytes_done, before, total, size, label)
         self.last = 0.0
 
     def __call__(self, n: int, estimate: int | None) -> None:
@@ -219,11 +229,24 @@ class _Ticker:
             return
         self.last = now
         of = f" of {estimate:,}" if estimate else ""
-        self.progress(self.before + min(self.log.bytes_done(), self.size), self.total,
+        self.progress(self.before + min(self.bytes_done(), self.size), self.total,
                       f"{self.label}: {n:,}{of} samples")
 
 
-def _store_samples(conn: Connection, run_id: int, batches: _Prefetch, estimate: int | None,
+class _Batches(Protocol):
+    """Prepared batches from the reader thread (_Prefetch) or a parser process; `close` stops either."""
+
+    def __iter__(self) -> Iterator[repo.PreparedSamples]: ...
+
+    def close(self) -> None: ...
+
+
+def _in_parser_process(log: ParsedLog, size: int) -> bool:
+    """A single-run .eval large enough to pay for a child's start (parse_process.PROCESS_MIN_BYTES)."""
+    return log.format == "inspect-eval" and len(log.runs) == 1 and size >= parse_process.PROCESS_MIN_BYTES
+
+
+def _store_samples(conn: Connection, run_id: int, batches: _Batches, estimate: int | None,
                    tick: _Ticker, cancel: Cancel | None, now: str | None = None,
                    flush: Callable[[], None] | None = None) -> tuple[int, int]:
     n = errored = 0

@@ -1,0 +1,39 @@
+"""What the parser process sends its parent: length-prefixed msgpack messages of plain, typed values.
+
+Never pickle: the child parses hostile files, so what it sends is data the parent decodes into
+these exact types (msgspec validates them), not objects the parent would construct on its word.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from storage.sample_prep import Row
+
+HEADER = 8  # bytes of the little-endian length in front of each message
+
+
+class Batch(msgspec.Struct, tag="batch", array_like=True):
+    rows: list[Row]
+    transcripts: list[tuple[int, int, bytes]]  # (index in rows, raw JSON size, one zstd frame)
+    bytes_done: int  # compressed bytes of the log read so far (progress)
+
+
+class Done(msgspec.Struct, tag="done", array_like=True):
+    bytes_done: int
+
+
+class Failure(msgspec.Struct, tag="failure", array_like=True):
+    kind: str  # "ingest": IngestError(path, problem); "frontier": FrontierError(problem); "other"
+    problem: str
+
+
+Message = Batch | Done | Failure
+
+ENCODER = msgspec.msgpack.Encoder()
+DECODER = msgspec.msgpack.Decoder(Message)
+
+
+def frame(message: Message) -> tuple[bytes, bytes]:
+    body = ENCODER.encode(message)
+    return len(body).to_bytes(HEADER, "little"), body

@@ -1,0 +1,308 @@
+"""The parser process (app/services/parse_process.py): same rows, same errors, bounded, killable.
+
+Every case runs the real child (`python -m app.services.parse_child`) on logs written by inspect-ai
+(tests/fixtures/inspect) or on logs built from their members, and compares with the in-process path.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import zipfile
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from app.ingest.logfile import DEFAULT_LIMITS
+from app.ingest.results import open_results_file
+from app.model.errors import IngestError
+from app.model.submissions import Submission
+from app.services import parse_process, results, submissions
+from app.services.parse_wire import Batch, Done, frame
+from storage import results_repo as repo
+
+INSPECT = Path(__file__).parents[1] / "fixtures" / "inspect"
+EVALS = sorted(INSPECT.glob("*.eval"))
+TABLES = ("eval_runs", "eval_metrics", "eval_samples", "eval_transcripts", "eval_samples_fts")
+
+
+def _in_process(path: Path, batch: int) -> list[repo.PreparedSamples]:
+    log = open_results_file(str(path))
+    try:
+        samples = list(log.runs[0].samples())
+    finally:
+        log.close()
+    return [repo.prepare_samples(samples[i:i + batch]) for i in range(0, len(samples), batch)]
+
+
+def _from_child(path: Path, batch: int, limits=DEFAULT_LIMITS) -> list[repo.PreparedSamples]:
+    proc = parse_process.ParserProcess(str(path), limits, batch, results.BATCH_BYTES)
+    try:
+        return list(proc)
+    finally:
+        proc.close()
+
+
+@pytest.mark.parametrize("path", EVALS, ids=[p.name for p in EVALS])
+def test_the_child_prepares_the_same_batches_as_the_reader_thread(path):
+    for batch in (results.BATCH, 2):
+        assert _from_child(path, batch) == _in_process(path, batch)
+
+
+def _big_log(tmp_path: Path, copies: int) -> Path:
+    """A DEFLATE .eval of `copies` x 3 samples: the fixture's members under new names (so the
+    child compresses transcripts itself, and the log outgrows the pipe's buffer)."""
+    out = tmp_path / "big.eval"
+    with zipfile.ZipFile(INSPECT / "intercode_deflate.eval") as src, \
+            zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as dst:
+        members = {n: src.read(n) for n in src.namelist()}
+        for name, data in members.items():
+            if not name.startswith("samples/"):
+                dst.writestr(name, data)
+        samples = [(n, d) for n, d in members.items() if n.startswith("samples/")]
+        for k in range(copies):
+            for name, data in samples:
+                dst.writestr(name.replace("_epoch_", f"x{k}_epoch_"), data)
+    return out
+
+
+def test_a_larger_deflate_log_gives_the_same_batches(tmp_path):
+    big = _big_log(tmp_path, 40)
+    assert _from_child(big, 7) == _in_process(big, 7)
+
+
+@pytest.fixture
+def reviewer(workstation):
+    s = workstation.session("reviewer")
+    sid = submissions.create(s, Submission(developer="Acme", model_name="Falcon", version="2",
+                                           received=date(2026, 11, 1), planned_release=date(2026, 11, 25))).id
+    return s, sid
+
+
+@pytest.fixture
+def children(monkeypatch):
+    """Every .eval goes through a parser process; the processes started are recorded."""
+    started: list[parse_process.ParserProcess] = []
+    real = parse_process.ParserProcess
+
+    class Recorded(real):  # type: ignore[misc, valid-type]
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            started.append(self)
+
+    monkeypatch.setattr(parse_process, "PROCESS_MIN_BYTES", 0)
+    monkeypatch.setattr(parse_process, "ParserProcess", Recorded)
+    return started
+
+
+def _stored(s, run_id):
+    samples = s.db.conn.execute(
+        "SELECT sample_id, epoch, score, has_error, total_time, working_time, input_tokens, output_tokens, "
+        "total_tokens, scores, error, target, answer, input FROM eval_samples WHERE run_id = ? ORDER BY id",
+        (run_id,)).fetchall()
+    transcripts = s.db.conn.execute(
+        "SELECT t.codec, t.raw_size, t.data FROM eval_transcripts t JOIN eval_samples s ON s.id = t.sample_pk "
+        "WHERE s.run_id = ? ORDER BY s.id", (run_id,)).fetchall()
+    fts = s.db.query_one("SELECT count(*) FROM eval_samples_fts WHERE eval_samples_fts MATCH 'picoCTF'")[0]
+    run = results.get_run(s, run_id)
+    return samples, transcripts, fts, (run.sample_count, run.errored_samples, run.task, run.status)
+
+
+def test_an_import_through_the_child_stores_what_the_in_process_import_stores(reviewer, monkeypatch, tmp_path):
+    s, sid = reviewer
+    log = _big_log(tmp_path, 5)
+    monkeypatch.setattr(parse_process, "PROCESS_MIN_BYTES", 1 << 40)
+    here = results.import_files(s, [log], sid)[0]
+    before = _stored(s, here.run_id)
+    results.delete_run(s, here.run_id, "imported again through the parser process")
+
+    started = []
+    real = parse_process.ParserProcess
+    monkeypatch.setattr(parse_process, "PROCESS_MIN_BYTES", 0)
+    monkeypatch.setattr(parse_process, "ParserProcess",
+                        lambda *a: started.append(real(*a)) or started[-1])
+    ticks = []
+    there = results.import_files(s, [log], sid, progress=lambda d, t, m: ticks.append((d, t)))[0]
+    assert there.status == "imported" and there.samples == here.samples == 15
+    assert len(started) == 1 and started[0]._proc.returncode is not None  # reaped
+    assert _stored(s, there.run_id) == before and before[0] and before[1]
+    assert ticks[-1][0] == ticks[-1][1]
+
+
+def test_small_logs_stay_in_process(reviewer, monkeypatch):
+    s, sid = reviewer
+    started = []
+    monkeypatch.setattr(parse_process, "ParserProcess", lambda *a: started.append(a))
+    out = results.import_files(s, [INSPECT / "intercode_ok.eval"], sid)
+    assert out[0].status == "imported" and started == []
+
+
+def _assert_nothing_stored(s):
+    for table in TABLES:
+        assert s.db.query_one(f"SELECT count(*) FROM {table}")[0] == 0, table
+
+
+def _flipped(tmp_path: Path) -> Path:
+    p = tmp_path / "flipped.eval"
+    data = bytearray((INSPECT / "intercode_deflate.eval").read_bytes())
+    with zipfile.ZipFile(io.BytesIO(bytes(data))) as z:
+        info = z.getinfo("samples/ctf-2_epoch_1.json")
+    data[info.header_offset + 30 + len(info.filename) + len(info.extra) + 200] ^= 0xFF
+    p.write_bytes(bytes(data))
+    return p
+
+
+def _deep(tmp_path: Path) -> Path:
+    p = tmp_path / "deep.eval"
+    with zipfile.ZipFile(INSPECT / "intercode_deflate.eval") as src, \
+            zipfile.ZipFile(p, "w", compression=zipfile.ZIP_DEFLATED) as dst:
+        for name in src.namelist():
+            data = src.read(name)
+            if name == "samples/ctf-3_epoch_1.json":
+                data = data[:-1] + b', "metadata": {"x": ' + b"[" * 3000 + b"]" * 3000 + b"}}"
+            dst.writestr(name, data)
+    return p
+
+
+@pytest.mark.parametrize("make", [_flipped, _deep])
+def test_a_broken_log_fails_with_the_same_message_and_stores_nothing(reviewer, children, monkeypatch, tmp_path,
+                                                                     make):
+    s, sid = reviewer
+    bad = make(tmp_path)
+    monkeypatch.setattr(results, "BATCH", 1)  # earlier samples are stored, then rolled back
+    through_child = results.import_files(s, [bad], sid)[0]
+    assert len(children) == 1 and children[0]._proc.returncode is not None
+    _assert_nothing_stored(s)
+    monkeypatch.setattr(parse_process, "PROCESS_MIN_BYTES", 1 << 40)
+    here = results.import_files(s, [bad], sid)[0]
+    assert len(children) == 1
+    assert (through_child.status, through_child.message) == (here.status, here.message) == (
+        "failed", here.message)
+    assert bad.name in here.message and "samples/ctf-" in here.message
+    _assert_nothing_stored(s)
+
+
+def test_a_killed_child_is_a_clear_import_error_and_nothing_is_stored(reviewer, children, monkeypatch, tmp_path):
+    s, sid = reviewer
+    log = _big_log(tmp_path, 100)  # 300 samples: far more than the pipe holds
+    monkeypatch.setattr(results, "BATCH", 1)
+    killed = []
+
+    def progress(done, total, text):
+        if "samples" in text and not killed:
+            os.kill(children[0].pid, signal.SIGKILL)
+            killed.append(text)
+
+    out = results.import_files(s, [log], sid, progress=progress)[0]
+    assert killed and out.status == "failed", out
+    assert out.message == (f"{log}: the parser process stopped unexpectedly (killed by SIGKILL); "
+                           "nothing was stored")
+    _assert_nothing_stored(s)
+    assert children[0]._proc.returncode == -signal.SIGKILL
+
+
+def test_cancel_stops_and_reaps_the_child_and_stores_nothing(reviewer, children, monkeypatch, tmp_path):
+    s, sid = reviewer
+    log = _big_log(tmp_path, 100)
+    monkeypatch.setattr(results, "BATCH", 1)
+    calls = []
+
+    def cancel():
+        calls.append(1)
+        return len(calls) > 3  # after the SHA-256 pass and the first batches
+
+    out = results.import_files(s, [log], sid, cancel=cancel)[0]
+    assert out.status == "cancelled", out
+    child = children[0]
+    assert child._proc.returncode == -signal.SIGKILL  # killed while blocked on the full pipe, and reaped
+    with pytest.raises(ChildProcessError):
+        os.waitpid(child.pid, os.WNOHANG)
+    _assert_nothing_stored(s)
+
+
+def _forged(monkeypatch, script: str) -> parse_process.ParserProcess:
+    """A 'child' that sends what `script` writes: what the parent does with a child gone wrong."""
+    monkeypatch.setattr(parse_process, "_command", lambda request: [sys.executable, "-c", textwrap.dedent(script)])
+    return parse_process.ParserProcess("forged.eval", DEFAULT_LIMITS, 10, 1 << 20)
+
+
+def _emit(*messages) -> str:
+    data = b"".join(b"".join(frame(m)) for m in messages)
+    return f"import sys; sys.stdout.buffer.write({data!r}); sys.stdout.flush()"
+
+
+@pytest.mark.parametrize(("script", "problem"), [
+    ("import sys; sys.stdout.buffer.write(b'\\x05' + bytes(7) + b'junk!')", "sent malformed data"),
+    ("import sys; sys.stdout.buffer.write((1 << 60).to_bytes(8, 'little'))", "more than any batch can hold"),
+    (_emit(Batch([("a", 1, 1.0, 0, None, None, 1, 2, 3, "{}", "", "", "", "")], [(5, 10, b"x")], 0)),
+     "inconsistent batch"),
+    ("import sys; sys.exit(3)", "stopped unexpectedly (exit code 3)"),
+])
+def test_the_parent_checks_what_the_child_sends(monkeypatch, script, problem):
+    proc = _forged(monkeypatch, script)
+    with pytest.raises(IngestError, match="forged.eval: .*" + problem.replace("(", r"\(").replace(")", r"\)")):
+        list(proc)
+    proc.close()
+
+
+def test_a_well_formed_stream_is_taken_as_sent(monkeypatch):
+    row = ("a", 1, 1.0, 0, None, 2.5, 1, 2, 3, "{}", "", "t", "x", "in")
+    proc = _forged(monkeypatch, _emit(Batch([row, row], [(1, 3, b"zz")], 100), Done(200)))
+    try:
+        batches = list(proc)
+    finally:
+        proc.close()
+    assert batches == [repo.PreparedSamples([row, row], [(1, "zstd-json", 3, b"zz")], 0)]
+    assert proc.bytes_done() == 200
+
+
+def test_the_child_gets_no_environment_and_cannot_reach_the_network_or_write(tmp_path):
+    env = parse_process._child_env()
+    assert set(env) <= {"PYTHONPATH", "LC_ALL", "PYTHONUTF8", "PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX"}
+    target = tmp_path / "written"
+    code = textwrap.dedent(f"""
+        import os, socket, subprocess
+        from app.services.parse_child import sandbox
+        sandbox()
+        refused = []
+        for attempt in (lambda: socket.socket(), lambda: socket.create_connection(("127.0.0.1", 9)),
+                        lambda: subprocess.run(["true"]), lambda: open({str(target)!r}, "w"),
+                        lambda: os.open({str(target)!r}, os.O_WRONLY | os.O_CREAT)):
+            try:
+                attempt()
+            except PermissionError:
+                refused.append(True)
+        open({str(INSPECT / 'intercode_ok.eval')!r}, "rb").close()  # reading stays allowed
+        print(len(refused))
+    """)
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "5", out.stderr
+    assert not target.exists()
+
+
+def test_a_child_that_cannot_start_leaves_the_import_in_process(reviewer, monkeypatch):
+    s, sid = reviewer
+    monkeypatch.setattr(parse_process, "PROCESS_MIN_BYTES", 0)
+    monkeypatch.setattr(parse_process, "_command", lambda request: ["/nonexistent/python"])
+    out = results.import_files(s, [INSPECT / "intercode_ok.eval"], sid)
+    assert out[0].status == "imported" and out[0].samples == 6
+
+
+def test_limits_reach_the_child(tmp_path):
+    small = DEFAULT_LIMITS.__class__(max_member_bytes=1000)
+    shutil.copy(INSPECT / "intercode_ok.eval", tmp_path / "ok.eval")
+    with pytest.raises(IngestError) as caught:
+        _from_child(tmp_path / "ok.eval", 10, small)
+    with pytest.raises(IngestError) as here:
+        log = open_results_file(str(tmp_path / "ok.eval"), small)
+        try:
+            list(log.runs[0].samples())
+        finally:
+            log.close()
+    assert str(caught.value) == str(here.value)
