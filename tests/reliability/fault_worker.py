@@ -1,12 +1,13 @@
 """Runs one operation in a loop until the parent test kills it with SIGKILL.
 
+    main([DATA_DIR, OPERATION, USER, PASSPHRASE, ARG...])   (in a child of fork_server.py)
     python fault_worker.py DATA_DIR OPERATION USER PASSPHRASE [ARG...]
 
 Prints READY once signed in, then `DONE <n>` after each completed operation (flushed), so the
 parent knows how many finished before the kill. The workstation is passphrase-only (no keyring
-is shared between processes); the slots carry the test's low KDF iteration count. A child imports
-only its operation's services (app.services.reports alone costs ~1 s of CPU), and before READY,
-so the parent's seeded delay is still spent in the operations.
+is shared between processes); the slots carry the test's low KDF iteration count. Everything an
+operation imports (NEEDS, and FIRST_USE: what the services import inside their functions) is loaded
+before READY (by the fork server, once), so the parent's seeded delay is spent in the operations.
 """
 
 from __future__ import annotations
@@ -21,8 +22,6 @@ sys.path.insert(0, str(ROOT))
 import keyring  # noqa: E402
 import keyring.backends.fail  # noqa: E402
 
-keyring.set_keyring(keyring.backends.fail.Keyring())
-
 from app.services import workstation  # noqa: E402
 
 NEEDS = {
@@ -32,13 +31,27 @@ NEEDS = {
     "sign": ("app.services.reports",), "export": ("app.services.reports",),
 }
 
+# Imported inside the services' functions on their first call (found by comparing sys.modules before
+# and after one round of each operation): pyHanko and lxml when signing, the OSCAL models, pypdf and
+# the CVSS parser when building a report, numpy and the statistics when answering.
+FIRST_USE = (
+    "app.services.assessment_evidence", "app.services.assessment_review", "app.services.assessment_suggestions",
+    "app.services.benchmark_evidence", "app.services.coverage", "app.services.findings", "app.services.narrative",
+    "app.services.report_profiles", "app.services.rulesets", "app.services.statistics", "app.services.trend",
+    "app.services.vulnerabilities", "app.services.workflow", "cvss", "email_validator", "numpy",
+    "pyhanko.pdf_utils.filters", "pyhanko.pdf_utils.incremental_writer", "pyhanko.pdf_utils.metadata.xmp_xml",
+    "pyhanko.sign", "pyhanko.sign.validation", "pyhanko.stamp", "pyhanko_certvalidator", "pypdf", "pypdf.filters",
+    "trestle.oscal.assessment_results",
+)
+
 
 def main(argv: list[str]) -> int:
+    keyring.set_keyring(keyring.backends.fail.Keyring())  # passphrase-only, whatever the parent had
     data_dir, op, user, passphrase, *rest = argv
     if op not in NEEDS:
         raise SystemExit(f"unknown operation {op}")
-    for module in NEEDS[op]:
-        importlib.import_module(module)
+    for module in (*NEEDS[op], *FIRST_USE):
+        importlib.import_module(module)  # already loaded in a fork server's child
     session = workstation.sign_in(Path(data_dir), user, passphrase)
     print("READY", flush=True)
     n = 0

@@ -2,19 +2,19 @@
 check, the audit chain verifies against the head kept in the key header, and the interrupted
 operation either completed (row + audit event) or left no trace.
 
-The worker (fault_worker.py) runs the operation in a loop in a real subprocess; the kill comes
-after a seeded random delay, so a failure is reproducible from the seed in the test id.
+The worker (fault_worker.py) runs the operation in a loop in a real, separate process, forked from
+a module-wide server that has imported the application once (fork_server.py); the kill comes after a
+seeded random delay, so a failure is reproducible from the seed in the test id.
 """
 
 from __future__ import annotations
 
 import random
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import keyring
 import keyring.backends.fail
@@ -31,8 +31,18 @@ from storage import backup as store
 from storage import blobs
 from storage.db import Database
 from storage.keys import KeyHeader
-from tests.conftest import PASSPHRASES, MemoryKeyring, Workstation, WorkstationTemplate, build_template
+from tests.conftest import (
+    PASSPHRASES,
+    MemoryKeyring,
+    Workstation,
+    WorkstationTemplate,
+    build_template,
+    derive_template,
+    restore_template,
+)
+from tests.reliability import fault_worker
 from tests.reliability.biglog import write_big_inspect_log
+from tests.reliability.fork_server import ForkServer
 from tests.reliability.helpers import (
     add_submission,
     approved_submission,
@@ -41,8 +51,12 @@ from tests.reliability.helpers import (
     started_assessment,
 )
 
-WORKER = Path(__file__).with_name("fault_worker.py")
 ADMIN = PASSPHRASES["admin"]
+WORKER = "tests.reliability.fault_worker:main"
+# Every operation's services and what they import on first use (pyHanko, the OSCAL models, pypdf):
+# loaded once in the server, so a child's seeded delay is spent in the operation, not in imports.
+PRELOAD = ("tests.reliability.fault_worker", *sorted({m for mods in fault_worker.NEEDS.values() for m in mods}),
+           *fault_worker.FIRST_USE)
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +64,13 @@ def pp_template(tmp_path_factory: pytest.TempPathFactory) -> WorkstationTemplate
     """Passphrase-only: a subprocess cannot see the test's in-memory keyring. Built once per module
     (CA, five accounts: ~0.7 s of CPU); each test gets a private copy of the folder."""
     return build_template(tmp_path_factory.mktemp("pp-template"), backend=keyring.backends.fail.Keyring())
+
+
+@pytest.fixture(scope="module")
+def workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ForkServer]:
+    server = ForkServer(tmp_path_factory.mktemp("fork"), PRELOAD)
+    yield server
+    server.close()
 
 
 @pytest.fixture
@@ -64,29 +85,25 @@ def pp_workstation(tmp_path: Path, pp_template: WorkstationTemplate,
     keyring.set_keyring(previous)
 
 
-def run_and_kill(ws: Workstation, op: str, user: str, args: list[str], seed: int,
+def run_and_kill(workers: ForkServer, ws: Workstation, op: str, user: str, args: list[str], seed: int,
                  window: tuple[float, float], after: str = "READY") -> tuple[int, str]:
     """Start the worker, wait for a line starting with `after`, SIGKILL it after a seeded delay;
     returns (operations reported done, stdout)."""
     delay = random.Random(seed).uniform(*window)
-    proc = subprocess.Popen([sys.executable, str(WORKER), str(ws.data_dir), op, user, PASSPHRASES[user], *args],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = workers.start(WORKER, [str(ws.data_dir), op, user, PASSPHRASES[user], *args])
     try:
-        assert proc.stdout is not None and proc.stderr is not None
         seen = []
         while not (seen and seen[-1].startswith(after)):
             line = proc.stdout.readline()
             assert line, f"worker ended before '{after}': {proc.stderr.read()}"
             seen.append(line)
         time.sleep(delay)
-        proc.send_signal(signal.SIGKILL)
+        proc.kill()
         proc.wait(timeout=30)
         out = "".join(seen) + proc.stdout.read()
+        assert proc.returncode == -signal.SIGKILL, f"worker ended on its own: {proc.stderr.read()}"
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == -signal.SIGKILL, f"worker ended on its own: {proc.stderr.read()}"
+        proc.close()
     done = [int(line.split()[1]) for line in out.splitlines() if line.startswith("DONE")]
     return (done[-1] if done else 0), out
 
@@ -108,8 +125,8 @@ def count(db: Database, sql: str, *params: object) -> int:
 
 
 @pytest.mark.parametrize("seed", [11, 12])
-def test_kill_mid_submission_save(pp_workstation, seed):
-    done, _ = run_and_kill(pp_workstation, "submission", "reviewer", [], seed, (0.2, 1.2))
+def test_kill_mid_submission_save(workers, pp_workstation, seed):
+    done, _ = run_and_kill(workers, pp_workstation, "submission", "reviewer", [], seed, (0.2, 1.2))
     db = reopen(pp_workstation)
     rows = count(db, "SELECT count(*) FROM submissions")
     events = count(db, "SELECT count(*) FROM audit_events WHERE action = 'submission.create'")
@@ -120,13 +137,13 @@ def test_kill_mid_submission_save(pp_workstation, seed):
 
 
 @pytest.mark.parametrize("seed", [21, 22])
-def test_kill_mid_artifact_attach(pp_workstation, tmp_path, seed):
+def test_kill_mid_artifact_attach(workers, pp_workstation, tmp_path, seed):
     reviewer = pp_workstation.session("reviewer")
     sub = add_submission(reviewer)
     reviewer.close()
     file = tmp_path / "system-card.bin"
     file.write_bytes(random.Random(seed).randbytes(4 << 20))
-    done, _ = run_and_kill(pp_workstation, "artifact", "reviewer", [str(sub.id), str(file)], seed, (0.3, 2.0))
+    done, _ = run_and_kill(workers, pp_workstation, "artifact", "reviewer", [str(sub.id), str(file)], seed, (0.3, 2.0))
     db = reopen(pp_workstation)
     arts = db.query("SELECT sha256 FROM artifacts")
     assert len(arts) == count(db, "SELECT count(*) FROM audit_events WHERE action = 'artifact.attach'")
@@ -144,12 +161,12 @@ def big_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.parametrize("seed", [31, 32])
-def test_kill_mid_results_import(pp_workstation, big_log, seed):
+def test_kill_mid_results_import(workers, pp_workstation, big_log, seed):
     reviewer = pp_workstation.session("reviewer")
     sub = add_submission(reviewer)
     reviewer.close()
     # Killed once samples are being written: inside the import transaction.
-    done, out = run_and_kill(pp_workstation, "import", "reviewer", [str(sub.id), str(big_log)], seed, (0.0, 0.6),
+    done, out = run_and_kill(workers, pp_workstation, "import", "reviewer", [str(sub.id), str(big_log)], seed, (0.0, 0.6),
                              after="PROGRESS big-wmdp.json (1/1)")
     db = reopen(pp_workstation)
     runs = count(db, "SELECT count(*) FROM eval_runs")
@@ -165,7 +182,7 @@ def test_kill_mid_results_import(pp_workstation, big_log, seed):
     db.close()
 
 
-def test_kill_after_commit_before_the_checkpoint(pp_workstation, tmp_path):
+def test_kill_after_commit_before_the_checkpoint(workers, pp_workstation, tmp_path):
     """The runtime checkpoints off the COMMIT's path: a process killed between the two leaves the
     import only in the fsynced WAL, and the next open replays it (SQLite's WAL recovery)."""
     log = write_big_inspect_log(tmp_path / "unchecked.json", 3_000, "unchecked")
@@ -174,7 +191,7 @@ def test_kill_after_commit_before_the_checkpoint(pp_workstation, tmp_path):
     reviewer.close()
     wal = ws_service.db_path(pp_workstation.data_dir).with_name(ws_service.DB_NAME + "-wal")
     db_before = ws_service.db_path(pp_workstation.data_dir).stat().st_size
-    _, out = run_and_kill(pp_workstation, "import-unchecked", "reviewer", [str(sub.id), str(log)], 0, (0.0, 0.0),
+    _, out = run_and_kill(workers, pp_workstation, "import-unchecked", "reviewer", [str(sub.id), str(log)], 0, (0.0, 0.0),
                           after="COMMITTED")
     assert "OUTCOME imported" in out
     committed = next(line for line in out.splitlines() if line.startswith("COMMITTED"))
@@ -191,13 +208,13 @@ def test_kill_after_commit_before_the_checkpoint(pp_workstation, tmp_path):
 
 
 @pytest.mark.parametrize("seed", [41, 42])
-def test_kill_mid_backup(pp_workstation, tmp_path, seed):
+def test_kill_mid_backup(workers, pp_workstation, tmp_path, seed):
     reviewer = pp_workstation.session("reviewer")
     attach(reviewer, add_submission(reviewer).id, tmp_path, 3 << 20)  # a snapshot that takes a moment
     reviewer.close()
     dest = tmp_path / "media"
     dest.mkdir()
-    done, _ = run_and_kill(pp_workstation, "backup", "admin", [str(dest)], seed, (0.5, 3.0))
+    done, _ = run_and_kill(workers, pp_workstation, "backup", "admin", [str(dest)], seed, (0.5, 3.0))
     db = reopen(pp_workstation)
     events = count(db, "SELECT count(*) FROM audit_events WHERE action = 'backup.create'")
     db.close()
@@ -221,11 +238,11 @@ def test_kill_mid_backup(pp_workstation, tmp_path, seed):
 
 
 @pytest.mark.parametrize("seed", [51, 52])
-def test_kill_mid_answer_save(pp_workstation, seed):
+def test_kill_mid_answer_save(workers, pp_workstation, seed):
     reviewer = pp_workstation.session("reviewer")
     _sid, aid, items = started_assessment(reviewer)
     reviewer.close()
-    done, _ = run_and_kill(pp_workstation, "answer", "reviewer", [str(aid), ",".join(items)], seed, (0.3, 1.5))
+    done, _ = run_and_kill(workers, pp_workstation, "answer", "reviewer", [str(aid), ",".join(items)], seed, (0.3, 1.5))
     db = reopen(pp_workstation)
     # Autosaves are not audited one by one: the history digest is sealed into the audit chain at
     # each transition (assessment_review.verify_history). A save is answer + history row in one transaction.
@@ -246,6 +263,7 @@ def test_kill_mid_answer_save(pp_workstation, seed):
 
 
 def _reports_ready(ws: Workstation) -> int:
+    keyring.set_keyring(keyring.backends.fail.Keyring())  # passphrase-only, as in pp_workstation
     admin = ws.session("admin")
     configure_for_reports(admin)
     admin.close()
@@ -256,10 +274,36 @@ def _reports_ready(ws: Workstation) -> int:
     return sid
 
 
+@pytest.fixture(scope="module")
+def reports_ready(tmp_path_factory: pytest.TempPathFactory,
+                  pp_template: WorkstationTemplate) -> tuple[WorkstationTemplate, int]:
+    """The passphrase-only workstation with an approved submission, ready to sign (~1 s of CPU):
+    built once, copied per test; with the submission's id."""
+    return derive_template(tmp_path_factory.mktemp("reports-ready"), pp_template, _reports_ready)
+
+
+def _countersigned(ws: Workstation, sid: int) -> tuple[int, list[Any]]:
+    keyring.set_keyring(keyring.backends.fail.Keyring())
+    rev, lead = ws.session("reviewer"), ws.session("lead")
+    rid = report_service.build(rev, sid).id
+    report_service.sign(rev, rid, PASSPHRASES["reviewer"])
+    report_service.countersign(lead, rid, PASSPHRASES["lead"])
+    return rid, pki_service.trusted_roots(rev)
+
+
+@pytest.fixture(scope="module")
+def countersigned(tmp_path_factory: pytest.TempPathFactory, reports_ready: tuple[WorkstationTemplate, int]
+                  ) -> tuple[WorkstationTemplate, tuple[int, list[Any]]]:
+    """Then a report built, signed and countersigned, ready to export: (template, (report id, trusted roots))."""
+    template, sid = reports_ready
+    return derive_template(tmp_path_factory.mktemp("countersigned"), template, lambda ws: _countersigned(ws, sid))
+
+
 @pytest.mark.parametrize("seed", [61, 62])
-def test_kill_mid_report_signing(pp_workstation, seed):
-    sid = _reports_ready(pp_workstation)
-    done, _ = run_and_kill(pp_workstation, "sign", "reviewer", [str(sid)], seed, (1.0, 3.0))
+def test_kill_mid_report_signing(workers, pp_workstation, reports_ready, memory_keyring, seed):
+    template, sid = reports_ready
+    restore_template(pp_workstation, template, memory_keyring)
+    done, _ = run_and_kill(workers, pp_workstation, "sign", "reviewer", [str(sid)], seed, (1.0, 3.0))
     db = reopen(pp_workstation)
     signed = count(db, "SELECT count(*) FROM reports WHERE state = 'signed'")
     assert signed == count(db, "SELECT count(*) FROM audit_events WHERE action = 'report.sign'")
@@ -278,18 +322,12 @@ def test_kill_mid_report_signing(pp_workstation, seed):
 
 
 @pytest.mark.parametrize("seed", [71, 72])
-def test_kill_mid_export(pp_workstation, tmp_path, seed):
-    sid = _reports_ready(pp_workstation)
-    rev, lead = pp_workstation.session("reviewer"), pp_workstation.session("lead")
-    rid = report_service.build(rev, sid).id
-    report_service.sign(rev, rid, PASSPHRASES["reviewer"])
-    report_service.countersign(lead, rid, PASSPHRASES["lead"])
-    roots = pki_service.trusted_roots(rev)
-    rev.close()
-    lead.close()
+def test_kill_mid_export(workers, pp_workstation, countersigned, memory_keyring, tmp_path, seed):
+    template, (rid, roots) = countersigned
+    restore_template(pp_workstation, template, memory_keyring)
     dest = tmp_path / "usb"
     dest.mkdir()
-    done, _ = run_and_kill(pp_workstation, "export", "reviewer", [str(rid), str(dest)], seed, (0.3, 1.5))
+    done, _ = run_and_kill(workers, pp_workstation, "export", "reviewer", [str(rid), str(dest)], seed, (0.3, 1.5))
     db = reopen(pp_workstation)
     events = count(db, "SELECT count(*) FROM audit_events WHERE action = 'report.export'")
     db.close()
@@ -303,7 +341,7 @@ def test_kill_mid_export(pp_workstation, tmp_path, seed):
 
 
 @pytest.mark.parametrize("seed", [81])
-def test_kill_mid_restore(pp_workstation, tmp_path, seed):
+def test_kill_mid_restore(workers, pp_workstation, tmp_path, seed):
     reviewer = pp_workstation.session("reviewer")
     attach(reviewer, add_submission(reviewer).id, tmp_path, 3 << 20)
     reviewer.close()
@@ -314,7 +352,7 @@ def test_kill_mid_restore(pp_workstation, tmp_path, seed):
     admin.close()
     target = tmp_path / "targets"
     target.mkdir()
-    done, _ = run_and_kill(pp_workstation, "restore", "admin", [str(made.folder), str(target),
+    done, _ = run_and_kill(workers, pp_workstation, "restore", "admin", [str(made.folder), str(target),
                                                                  made.meta.ca_fingerprint], seed, (0.5, 2.5))
     restored = sorted(p for p in target.iterdir() if not p.name.startswith("."))
     leftovers = [p for p in target.iterdir() if p.name.startswith(".")]
