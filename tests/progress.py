@@ -35,6 +35,7 @@ class FileProgress:
     def pytest_collection_modifyitems(self, items: Sequence[pytest.Item]) -> None:
         self.expected = Counter(_file_of(i.nodeid) for i in items)
 
+    @pytest.hookimpl(optionalhook=True)  # an xdist hook: `-p no:xdist` must not reject the plugin
     def pytest_xdist_node_collection_finished(self, node: object, ids: Sequence[str]) -> None:
         if not self.expected:
             self.expected = Counter(_file_of(i) for i in ids)

@@ -1,19 +1,20 @@
 """app.model.stats against values computed independently: statsmodels / scipy (dev extras only) and
-published worked examples."""
+published worked examples.
+
+The references are imported inside the tests that use them: scipy and statsmodels (with pandas) cost
+~2.5 s of CPU to import and every xdist worker collects every file, while only one runs this one."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from scipy import stats as sps
-from statsmodels.stats.contingency_tables import mcnemar
-from statsmodels.stats.proportion import proportion_confint
 
 from app.model import stats
 
 
 @pytest.mark.parametrize(("k", "n"), [(0, 1), (1, 2), (2, 2), (0, 10), (7, 10), (81, 263), (39_000, 40_000)])
 def test_wilson_matches_statsmodels(k: int, n: int) -> None:
+    from statsmodels.stats.proportion import proportion_confint
     iv = stats.wilson(k, n)
     low, high = proportion_confint(k, n, alpha=0.05, method="wilson")
     assert iv.low == pytest.approx(low, abs=1e-12)
@@ -22,6 +23,7 @@ def test_wilson_matches_statsmodels(k: int, n: int) -> None:
 
 
 def test_wilson_published_example() -> None:
+    from statsmodels.stats.proportion import proportion_confint
     # Newcombe (1998), Statistics in Medicine 17:857-872, table I: 81/263 -> 0.2553 to 0.3662 (method 3).
     iv = stats.wilson(81, 263)
     assert (round(iv.low, 4), round(iv.high, 4)) == (0.2553, 0.3662)
@@ -39,6 +41,7 @@ def test_wilson_rejects_nonsense() -> None:
 
 
 def test_bootstrap_matches_scipy_percentile() -> None:
+    from scipy import stats as sps
     rng = np.random.default_rng(7)
     values = rng.gamma(2.0, 0.2, size=400)  # continuous: index resampling path
     ours = stats.bootstrap_mean(values.tolist(), resamples=10_000)
@@ -52,6 +55,7 @@ def test_bootstrap_matches_scipy_percentile() -> None:
 
 
 def test_bootstrap_few_distinct_values_matches_scipy() -> None:
+    from scipy import stats as sps
     # partial credit scores 0 / 0.5 / 1: the multinomial path must give the same distribution
     rng = np.random.default_rng(3)
     values = rng.choice([0.0, 0.5, 1.0], p=[0.5, 0.2, 0.3], size=300)
@@ -70,6 +74,8 @@ def test_bootstrap_is_reproducible() -> None:
 
 @pytest.mark.parametrize(("b", "c"), [(0, 0), (1, 0), (3, 9), (10, 10), (25, 40), (400, 470), (2000, 2150)])
 def test_mcnemar_exact_matches_statsmodels(b: int, c: int) -> None:
+    from scipy import stats as sps
+    from statsmodels.stats.contingency_tables import mcnemar
     table = [[50, b], [c, 50]]
     ref = mcnemar(table, exact=True).pvalue
     assert stats.mcnemar_exact(b, c) == pytest.approx(ref, rel=1e-9, abs=1e-300)
@@ -78,6 +84,7 @@ def test_mcnemar_exact_matches_statsmodels(b: int, c: int) -> None:
 
 
 def test_run_statistics_averages_epochs_and_excludes_unscored() -> None:
+    from statsmodels.stats.proportion import proportion_confint
     scores = {("a", 1): 1.0, ("a", 2): 1.0, ("b", 1): 0.0, ("b", 2): 0.0, ("c", 1): None, ("c", 2): None,
               ("d", 1): 1.0, ("d", 2): 1.0}
     st = stats.run_statistics(scores)
@@ -96,6 +103,7 @@ def test_run_statistics_non_binary_uses_bootstrap() -> None:
 
 
 def test_compare_runs_binary_uses_mcnemar() -> None:
+    from statsmodels.stats.contingency_tables import mcnemar
     a = {(f"s{i}", 1): 1.0 if i < 40 else 0.0 for i in range(100)}
     b = {(f"s{i}", 1): 1.0 if i < 60 else 0.0 for i in range(100)} | {("extra", 1): 1.0}
     cmp = stats.compare_runs(a, b)
@@ -116,6 +124,7 @@ def test_compare_runs_small_difference_is_noise() -> None:
 
 
 def test_compare_runs_continuous_uses_paired_bootstrap() -> None:
+    from scipy import stats as sps
     rng = np.random.default_rng(11)
     base = rng.random(500)
     a = {(f"s{i}", 1): float(v) for i, v in enumerate(base)}
