@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import io
 import json
-import subprocess
+import shutil
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,8 @@ from app.services import workstation as ws_service
 from storage import repage as store
 from storage.db import LEGACY_PAGE_SIZE
 from storage.keys import NEW_PAGE_SIZE
-from tests.conftest import FIXED_NOW, PASSPHRASES, add_person
+from tests.conftest import FIXED_NOW, PASSPHRASES, add_person, fixture_conditions
+from tests.reliability.fork_server import ForkServer
 from tests.reliability.helpers import add_submission
 
 ADMIN = PASSPHRASES["admin"]
@@ -33,22 +35,31 @@ STEPS = ["exclusive", "export", "check", "journal", "swap", "header", "cleanup"]
 NEW_FROM = STEPS.index("cleanup")
 
 
-@pytest.fixture
-def old_ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A workstation set up the way it was before 32 KiB pages, with a reviewer and a submission."""
-    data_dir = tmp_path / "old"
-    with monkeypatch.context() as mp:
-        mp.setattr(storage.keys, "NEW_PAGE_SIZE", LEGACY_PAGE_SIZE)
-        admin = ws_service.initialize(data_dir, workstation_name="Pages", system_high="SECRET//NOFORN",
-                                      admin_username="admin", admin_display_name="Ada Admin",
-                                      admin_passphrase=ADMIN, use_keyring=False, clock=lambda: FIXED_NOW).session
-    add_person(admin, data_dir, "reviewer", "Rita Reviewer", Role.REVIEWER, PASSPHRASES["reviewer"])
-    admin.close()
-    reviewer = _sign_in(data_dir, "reviewer")
-    add_submission(reviewer, 1)
-    add_submission(reviewer, 2)
-    reviewer.close()
+@pytest.fixture(scope="module")
+def old_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A workstation set up the way it was before 32 KiB pages, with a reviewer and two submissions
+    (passphrase-only): built once (~0.3 s of CPU), copied per test."""
+    root = tmp_path_factory.mktemp("old-template")
+    data_dir = root / "old"
+    with fixture_conditions(root):
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(storage.keys, "NEW_PAGE_SIZE", LEGACY_PAGE_SIZE)
+            admin = ws_service.initialize(data_dir, workstation_name="Pages", system_high="SECRET//NOFORN",
+                                          admin_username="admin", admin_display_name="Ada Admin",
+                                          admin_passphrase=ADMIN, use_keyring=False, clock=lambda: FIXED_NOW).session
+        add_person(admin, data_dir, "reviewer", "Rita Reviewer", Role.REVIEWER, PASSPHRASES["reviewer"])
+        admin.close()
+        reviewer = _sign_in(data_dir, "reviewer")
+        add_submission(reviewer, 1)
+        add_submission(reviewer, 2)
+        reviewer.close()
     return data_dir
+
+
+@pytest.fixture
+def old_ws(tmp_path: Path, old_template: Path) -> Path:
+    """A private copy of the old workstation (copy2 keeps the 0600/0700 modes)."""
+    return Path(shutil.copytree(old_template, tmp_path / "old", symlinks=True))
 
 
 def _sign_in(data_dir: Path, user: str = "admin") -> Any:
@@ -129,25 +140,22 @@ def test_an_exception_at_any_step_leaves_a_workstation_that_opens(old_ws: Path, 
         s.close()
 
 
-KILLER = """
-import os, sys
-from pathlib import Path
-from app.services import repage, workstation
-data_dir, passphrase, stop = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
-session = workstation.sign_in(data_dir, "admin", passphrase)
-def step(name):
-    if name == stop:
-        os._exit(9)  # as a kill would: no cleanup, no finally
-repage.repage(session, passphrase, step=step)
-os._exit(0)
-"""
+@pytest.fixture(scope="module")
+def workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ForkServer]:
+    """Each killed rewrite runs in its own process, forked from a server that imported the services once."""
+    server = ForkServer(tmp_path_factory.mktemp("fork"), ["tests.reliability.repage_worker"])
+    yield server
+    server.close()
 
 
 @pytest.mark.parametrize("stop", STEPS)
-def test_a_kill_at_any_step_leaves_a_workstation_that_opens(old_ws: Path, stop: str) -> None:
-    proc = subprocess.run([sys.executable, "-c", KILLER, str(old_ws), ADMIN, stop], capture_output=True, text=True,
-                          timeout=300, cwd=Path(__file__).resolve().parents[2])
-    assert proc.returncode == 9, proc.stderr
+def test_a_kill_at_any_step_leaves_a_workstation_that_opens(workers: ForkServer, old_ws: Path, stop: str) -> None:
+    # repage_worker.stop_at ends the process with os._exit(9) at that step: no cleanup, no finally
+    proc = workers.start("tests.reliability.repage_worker:stop_at", [str(old_ws), ADMIN, stop])
+    try:
+        assert proc.wait(timeout=300) == 9, proc.stderr.read()
+    finally:
+        proc.close()
     # The next sign-in finishes or undoes what the kill interrupted: a swapped database whose header
     # was not yet updated ("header") is the new one.
     size = NEW_PAGE_SIZE if STEPS.index(stop) >= STEPS.index("header") else LEGACY_PAGE_SIZE
