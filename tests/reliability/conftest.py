@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -12,6 +11,7 @@ from app.services import backup
 from app.services import pki as pki_service
 from app.services.session import Session
 from reports import pki
+from tests.reliability.tmpfs import mounted_tmpfs
 
 
 def ca_fingerprint(session: Session) -> str:
@@ -22,20 +22,6 @@ def ca_fingerprint(session: Session) -> str:
 
 @pytest.fixture
 def tmpfs(tmp_path: Path) -> Iterator[Callable[[str, str], Path]]:
-    """tmpfs("name", "2m") -> a real, tiny filesystem (full-disk tests). Needs root or CAP_SYS_ADMIN:
-    skipped elsewhere; the injected-ENOSPC tests cover the same code paths without privileges."""
-    mounted: list[Path] = []
-
-    def make(name: str, size: str) -> Path:
-        mnt = tmp_path / name
-        mnt.mkdir()
-        done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0700", "tmpfs", str(mnt)],
-                              capture_output=True)
-        if done.returncode != 0:
-            pytest.skip("cannot mount a small tmpfs here (not root)")
-        mounted.append(mnt)
-        return mnt
-
-    yield make
-    for mnt in reversed(mounted):
-        subprocess.run(["umount", "-l", str(mnt)], check=False)
+    """tmpfs("name", "2m") -> a real, tiny filesystem (full-disk tests), for this test."""
+    with mounted_tmpfs(tmp_path) as make:
+        yield make
