@@ -7,6 +7,7 @@ page HMACs and the backup's signed manifest are what still catch them.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import shutil
@@ -25,7 +26,7 @@ from storage import backup as store
 from storage import keyring_secret
 from storage.db import apply_key
 from storage.keys import KEYRING_MODE, KeyHeader
-from tests.conftest import FIXED_NOW, PASSPHRASES, derive_template, restore_template
+from tests.conftest import FIXED_NOW, PASSPHRASES, derive_template, fixture_conditions, restore_template
 from tests.reliability.helpers import add_submission
 
 ADMIN = PASSPHRASES["admin"]
@@ -180,12 +181,26 @@ def test_page_hmac_check_names_the_page(workstation):
 # -- backups --------------------------------------------------------------------------------------
 
 
+@pytest.fixture(scope="module")
+def backup_template(tmp_path_factory, workstation_template):  # type: ignore[no-untyped-def]
+    """A backup of a workstation with three submissions, made once per module (~0.5 s of CPU)."""
+    root = tmp_path_factory.mktemp("tamper-backup")
+    with fixture_conditions(root) as backend:
+        ws = workstation_template.copy_to(root / "ws", backend)
+        populated(ws)
+        (root / "media").mkdir()
+        admin = ws.session("admin")
+        made = backup.create(admin, root / "media", ADMIN, media_label="SECRET//NOFORN")
+        admin.close()
+    return made
+
+
 @pytest.fixture
-def made_backup(workstation, tmp_path):  # type: ignore[no-untyped-def]
-    populated(workstation)
-    dest = tmp_path / "media"
-    dest.mkdir()
-    return backup.create(workstation.session("admin"), dest, ADMIN, media_label="SECRET//NOFORN")
+def made_backup(backup_template, tmp_path):  # type: ignore[no-untyped-def]
+    """Each test tampers with its own copy of the backup folder, on media of its own."""
+    copy = tmp_path / "media" / backup_template.folder.name
+    shutil.copytree(backup_template.folder, copy)
+    return dataclasses.replace(backup_template, folder=copy)
 
 
 def _verify(folder: Path, fp: str) -> backup.VerifyReport:
