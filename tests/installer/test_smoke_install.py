@@ -13,6 +13,12 @@ Reaches the package index (the only test in the suite that does so for the real 
   wheel with build isolation, which fetches setuptools from the index on every run.
 install.sh itself runs with pip seeing no index (`--no-index`, no configuration file). Every stage says what
 broke and prints its wall and CPU time.
+
+The self-test that install.sh runs derives its keys at the tests' low PBKDF2 count (as conftest.fast_kdf and
+the demo child in test_demo_cleanup.py): a sitecustomize.py on PYTHONPATH lowers it in that one process. At
+the production 600,000 iterations its derivations were about 12 s of the install stage's 41 s of CPU, and the
+count is not what the self-test proves. The installed product's production count is checked here once, with a
+real derivation each way, in a process without the hook.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 
+import storage.keys
 from app import __version__
 from app.services import selftest
 from build_installer import BuildError, Target, normalize, read_lock
@@ -46,13 +53,44 @@ def _children_cpu() -> float:
 
 
 def _stage(stage: str, cmd: list[str], timings: dict[str, str], **kwargs: object) -> str:
+    return _stage_run(stage, cmd, timings, **kwargs).stdout
+
+
+def _stage_run(stage: str, cmd: list[str], timings: dict[str, str],
+               **kwargs: object) -> subprocess.CompletedProcess[str]:
     started, cpu = time.monotonic(), _children_cpu()
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False, **kwargs)  # type: ignore[call-overload]
     timings[stage] = f"{time.monotonic() - started:.1f} s wall {_children_cpu() - cpu:.1f} s CPU"
     if proc.returncode != 0:
         pytest.fail(f"smoke install: stage '{stage}' failed (exit {proc.returncode})\n$ {' '.join(cmd)}\n"
                     f"--- stdout ---\n{proc.stdout[-4000:]}\n--- stderr ---\n{proc.stderr[-4000:]}", pytrace=False)
-    return str(proc.stdout)
+    return proc
+
+
+# Imported by every Python that install.sh starts (PYTHONPATH); acts only in the installed
+# `frontier-review selftest`, after site-packages is on sys.path, so storage.keys is the installed one.
+LOW_KDF_SITECUSTOMIZE = """\
+import sys
+if sys.argv == [{exe!r}, "selftest"]:
+    import storage.keys
+    storage.keys.DEFAULT_ITERATIONS = 1000
+    print(f"smoke test: self-test KDF at 1000 iterations in {{storage.keys.__file__}}", file=sys.stderr)
+"""
+LOW_KDF_NOTE = "smoke test: self-test KDF at 1000 iterations in "
+
+# The installed product, in a process without the hook: its default is the production count, and a slot made
+# at that count (one real 600,000-iteration derivation each way) unlocks. The only full-cost derivation in
+# the suite; tests/unit/test_keys.py checks MIN_ITERATIONS itself.
+PRODUCTION_KDF_CHECK = """\
+import secrets, storage.keys as k
+assert k.DEFAULT_ITERATIONS == k.MIN_ITERATIONS >= 600_000, (k.DEFAULT_ITERATIONS, k.MIN_ITERATIONS)
+header, key = k.KeyHeader.new(k.PASSPHRASE_MODE, "2026-01-01T00:00:00Z"), secrets.token_bytes(32)
+header.set_passphrase_slot("admin", "smoke passphrase", key, None)
+stored = k.KeyHeader.parse(header.to_json(), "smoke header")
+assert stored.slots["admin"].iterations == k.MIN_ITERATIONS, stored.slots["admin"]
+assert stored.unwrap_passphrase("admin", "smoke passphrase", None) == key
+print(f"{stored.slots['admin'].iterations} iterations from {k.__file__}")
+"""
 
 
 def _lock_key() -> str:
@@ -103,19 +141,30 @@ def test_wheelhouse_installs_offline_and_selftest_passes(tmp_path: Path) -> None
                        str(out), "--signing-key", str(tmp_path / "signer.key"), "--signing-cert",
                        str(tmp_path / "signer.pem")], t)
     venv = tmp_path / "venv"
-    env = dict(os.environ, PYTHON=sys.executable, PYTHONDONTWRITEBYTECODE="1")  # any .pyc below came from pip
+    hook = tmp_path / "low-kdf"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(LOW_KDF_SITECUSTOMIZE.format(exe=str(venv / "bin" / "frontier-review")))
+    env = dict(os.environ, PYTHON=sys.executable, PYTHONDONTWRITEBYTECODE="1",  # any .pyc below came from pip
+               PYTHONPATH=str(hook))
     # --no-compile: byte-compiling ~3,400 installed modules was 19 s of the install's 29 s of CPU and proves
     # nothing here (pip only warns when a module fails to compile); the selftest compiles what it imports.
-    installed = _stage("install.sh (verify, offline pip install, selftest)",
-                       ["sh", str(out / "install.sh"), "--ca-cert", str(tmp_path / "ca.pem"), "--venv", str(venv),
-                        "--no-compile"], t, env=env)
+    proc = _stage_run("install.sh (verify, offline pip install, selftest)",
+                      ["sh", str(out / "install.sh"), "--ca-cert", str(tmp_path / "ca.pem"), "--venv", str(venv),
+                       "--no-compile"], t, env=env)
+    installed = proc.stdout
     assert "verified frontier-review-" in installed and "self-test passed" in installed, installed
+    site_packages = next(venv.glob("lib/python*/site-packages"))
+    assert f"{LOW_KDF_NOTE}{site_packages / 'storage' / 'keys.py'}" in proc.stderr, proc.stderr[-4000:]
 
     assert not list(venv.glob("lib/python*/site-packages/app/__pycache__")), "--no-compile did not reach pip"
 
     exe = str(venv / "bin" / "frontier-review")
     version = _stage("frontier-review --version", [exe, "--version"], t)
     assert version.strip() == f"frontier-review {__version__}"
+    # -I: neither PYTHONPATH (the hook) nor the current folder (this checkout's storage/) on sys.path; -B: -I
+    # ignores PYTHONDONTWRITEBYTECODE, and the venv stays as pip left it
+    kdf = _stage("production KDF", [str(venv / "bin" / "python"), "-I", "-B", "-c", PRODUCTION_KDF_CHECK], t)
+    assert kdf.strip() == f"{storage.keys.MIN_ITERATIONS} iterations from {site_packages / 'storage' / 'keys.py'}", kdf
     # install.sh ran `frontier-review selftest` from the new venv; every step passed there (not run twice)
     passed = [line for line in installed.splitlines() if line.startswith("PASS")]
     assert len(passed) == len(selftest.STEPS), f"install.sh output:\n{installed}"
