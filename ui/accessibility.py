@@ -31,6 +31,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ui import app_events
+
 CONTROL_TYPES = (QAbstractButton, QLineEdit, QPlainTextEdit, QTextEdit, QComboBox, QAbstractSpinBox,
                  QAbstractItemView, QSlider, QTabBar)
 
@@ -144,7 +146,7 @@ def unnamed_controls(root: QWidget) -> list[QWidget]:
 
 
 class AccessibleNamer(QObject):
-    """Names controls as they are polished or shown (application-wide event filter)."""
+    """Names controls as they are polished or shown (a handler of the application's events)."""
 
     busy = False  # deriving a name may polish other widgets: no re-entry
 
@@ -163,9 +165,11 @@ _installed: AccessibleNamer | None = None
 
 
 def install() -> None:
-    """Idempotent: the first main window or application start installs it."""
+    """Idempotent: the first main window or application start installs it, inside the
+    application's one event filter (ui/app_events.py), for polish and show events only."""
     global _installed
     app = QApplication.instance()
-    if _installed is None and app is not None:
+    events = app_events.hub(app)
+    if _installed is None and app is not None and events is not None:
         _installed = AccessibleNamer(app)
-        app.installEventFilter(_installed)
+        events.add((QEvent.Type.Polish, QEvent.Type.Show), _installed.eventFilter)

@@ -1,7 +1,8 @@
 """Session lock (AC-11): idle detection and the lock page that replaces all content.
 
-The idle watcher is an event filter on the QApplication (KeePassXC's InactivityTimer): any key,
-mouse or wheel input resets the clock; a coarse QTimer polls it. The clock is injectable so
+The idle watcher sees the whole application's input (KeePassXC's InactivityTimer), as a handler of
+the application's one event filter (ui/app_events.py), for input events only: any key, mouse or
+wheel input resets the clock; a coarse QTimer polls it. The clock is injectable so
 tests advance time instead of sleeping.
 """
 
@@ -13,7 +14,6 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
-    QApplication,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -22,6 +22,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from ui import app_events
 
 _ACTIVITY = {
     QEvent.Type.KeyPress,
@@ -52,24 +54,24 @@ class IdleWatcher(QObject):
         self.timer.setInterval(int(min(self.timeout_s / 4, 5.0) * 1000))
 
     def start(self) -> None:
-        app = QApplication.instance()
-        if app is not None:
-            app.installEventFilter(self)
+        events = app_events.hub()
+        if events is not None:
+            events.add(_ACTIVITY, self.input_seen)
         self.touch()
         self.timer.start()
 
     def stop(self) -> None:
         self.timer.stop()
-        app = QApplication.instance()
-        if app is not None:
-            app.removeEventFilter(self)
+        events = app_events.hub()
+        if events is not None:
+            events.remove(self.input_seen)
 
     def touch(self) -> None:
         self.last_activity = self.clock()
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() in _ACTIVITY:
-            self.last_activity = self.clock()
+    def input_seen(self, _watched: QObject, _event: QEvent) -> bool:
+        """Any input event anywhere in the application (registered for _ACTIVITY only)."""
+        self.last_activity = self.clock()
         return False
 
     @Slot()

@@ -21,6 +21,8 @@ from PySide6.QtCore import QEvent, QObject, QPoint, Qt
 from PySide6.QtGui import QHelpEvent
 from PySide6.QtWidgets import QAbstractItemView, QApplication, QHeaderView, QLabel, QMenu, QTabBar, QToolTip, QWidget
 
+from ui import app_events
+
 _PREFIX = "<p style='white-space:pre-wrap'>"
 _LIMIT = 2000  # characters of a tooltip shown; the rest is cut (a tooltip is not a viewer)
 
@@ -65,6 +67,8 @@ def tooltip_text(widget: QWidget, pos: QPoint) -> str | None:
 
 
 class PlainTextGuard(QObject):
+    """Labels plain text when polished; tooltips answered escaped (a handler of the app's events)."""
+
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         kind = event.type()
         if kind == QEvent.Type.Polish and isinstance(watched, QLabel):
@@ -81,10 +85,13 @@ class PlainTextGuard(QObject):
 
 
 def install(app: QApplication) -> PlainTextGuard:
-    """Install the guard once per application (idempotent); returns it."""
+    """Install the guard once per application (idempotent); returns it. It runs inside the
+    application's one event filter (ui/app_events.py), for polish and tooltip events only."""
     existing = app.findChild(PlainTextGuard)
     if isinstance(existing, PlainTextGuard):
         return existing
     guard = PlainTextGuard(app)
-    app.installEventFilter(guard)
+    events = app_events.hub(app)
+    assert events is not None
+    events.add((QEvent.Type.Polish, QEvent.Type.ToolTip), guard.eventFilter)
     return guard

@@ -185,8 +185,8 @@ class SubmissionDetail(QWidget):
             host = QScrollArea()
             host.setWidgetResizable(True)
             host.setFrameShape(QFrame.Shape.NoFrame)
+            self.tabs.insertTab(index, host, title)  # empty first: the built tab is reparented once
             host.setWidget(widget)
-            self.tabs.insertTab(index, host, title)
             self.tabs.setCurrentIndex(index)
             self.tabs.blockSignals(False)
             if old is not None:

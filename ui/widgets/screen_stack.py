@@ -21,9 +21,12 @@ class ScreenStack(QStackedWidget):
         host.setObjectName(f"scroll_{screen.objectName()}" if screen.objectName() else "screenScroll")
         host.setWidgetResizable(True)
         host.setFrameShape(QFrame.Shape.NoFrame)
+        # The empty host joins the stack first: a built screen is reparented once, not twice (with
+        # the application style sheet every reparenting re-resolves the style of the whole subtree).
+        index = super().addWidget(host)
         host.setWidget(screen)
         self._hosts[screen] = host
-        return super().addWidget(host)
+        return index
 
     def removeWidget(self, screen: QWidget) -> None:
         host = self._hosts.pop(screen, None)
