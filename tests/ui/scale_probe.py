@@ -4,7 +4,8 @@ The platform (offscreen with a 1920x1080 screen from a config file, or xcb under
 QT_SCALE_FACTOR are set by the caller's environment before Qt starts, which is why this is a
 process of its own. For every role it opens the main window, visits every screen and submission tab
 and writes what it measured (scale, screen, minimum size, where the window and both banners are)
-as JSON to the path given as the first argument; with --f1 also whether F1 opens the shortcut sheet
+as JSON to the path given as the first argument (on a copy of the caller's template workstation
+with --template=file, see describe_template; else on one set up here); with --f1 also whether F1 opens the shortcut sheet
 with the focus in each list, table and tree (real key events through the platform's shortcut map).
 """
 
@@ -24,12 +25,32 @@ from PySide6.QtCore import QPoint  # noqa: E402
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
 import storage.keys  # noqa: E402
-from tests.conftest import MemoryKeyring, make_workstation  # noqa: E402 (also refuses network sockets)
+from tests.conftest import (  # noqa: E402 (also refuses network sockets)
+    MemoryKeyring,
+    Workstation,
+    WorkstationTemplate,
+    make_workstation,
+)
 
 
 def _rect(w: QWidget) -> list[int]:
     top_left = w.mapToGlobal(QPoint(0, 0))
     return [top_left.x(), top_left.y(), w.width(), w.height()]
+
+
+def copy_template(described: Path, dest: Path, backend: MemoryKeyring) -> Workstation:
+    """A copy of the caller's template workstation (what `describe_template` wrote), as the test
+    suite's workstation fixture makes one: setting one up anew costs more than a screen walk."""
+    facts = json.loads(described.read_text())
+    template = WorkstationTemplate(Path(facts["data_dir"]), facts["recovery_key"],
+                                   {(service, user): secret for service, user, secret in facts["keyring"]})
+    return template.copy_to(dest, backend)
+
+
+def describe_template(template: WorkstationTemplate, path: Path) -> None:
+    """Written by the test for `--template=path` (the keyring secrets only ever go to its tmp_path)."""
+    path.write_text(json.dumps({"data_dir": str(template.data_dir), "recovery_key": template.recovery_key,
+                                "keyring": [[s, u, p] for (s, u), p in template.keyring_store.items()]}))
 
 
 def main(out: Path) -> int:
@@ -46,11 +67,13 @@ def main(out: Path) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="frw-scale-"))
     os.environ["FRW_STATE_DIR"] = str(tmp / "state")
     storage.keys.DEFAULT_ITERATIONS = 1000  # as in the test suite: the probe measures layout, not the KDF
-    keyring.set_keyring(MemoryKeyring())
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
     app = QApplication.instance() or QApplication(sys.argv)
     assert isinstance(app, QApplication)
     theme.apply(app)
-    ws = make_workstation(tmp / "ws")
+    template = next((a.split("=", 1)[1] for a in sys.argv if a.startswith("--template=")), None)
+    ws = copy_template(Path(template), tmp / "ws", backend) if template else make_workstation(tmp / "ws")
     reviewer = ws.session("reviewer")
     today = reviewer.today()
     sid = submissions.create(reviewer, Submission("Dev", "Model", "1", today, today + timedelta(days=20))).id
