@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from app.model.markings import Level
 from app.model.partners import Partner, PartnerKind
 from app.model.vulnerabilities import Tlp
 from app.services import partners, workstation
-from tests.conftest import FIXED_NOW, PASSPHRASES
+from tests.conftest import FIXED_NOW, PASSPHRASES, WorkstationTemplate, derive_template
 
 # Accepts everything a US clearinghouse shares: the neutral recipient of tests about other things.
 CERT = Partner(name="National CERT", kind=PartnerKind.CERT, codes=("USA",), max_level=Level.TOP_SECRET, tlp=Tlp.RED)
@@ -23,3 +24,11 @@ def partner_for(session: Any, partner: Partner = CERT) -> str:
         finally:
             admin.close()
     return partner.name
+
+
+def partnered_template(root: Path, base: WorkstationTemplate) -> WorkstationTemplate:
+    """`base` with the neutral recipient already registered: for a module whose every test exports
+    to it, partner_for then finds it instead of signing the administrator in to add it (a sign-in
+    and a signed write, ~0.25 s of CPU per test)."""
+    template, _ = derive_template(root, base, lambda ws: partner_for(ws.session("reviewer")))
+    return template

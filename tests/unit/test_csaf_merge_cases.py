@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,11 +27,28 @@ from app.services import csaf_exchange, csaf_merge
 from app.services import vulnerabilities as vs
 from app.services.csaf_merge import ActionKind
 from reports import csaf_validate
-from tests.unit.csaf_kit import partner_for
+from tests.conftest import MemoryKeyring, Workstation, WorkstationTemplate
+from tests.unit.csaf_kit import partner_for, partnered_template
 from tests.unit.test_csaf import V3, rich
 
 NONE = Remediation(RemediationCategory.NONE_AVAILABLE, NO_REMEDIATION)
 FIX = "Acme shipped safety patch 2.0.1"
+
+
+@pytest.fixture(scope="module")
+def partnered(tmp_path_factory: pytest.TempPathFactory, workstation_template: WorkstationTemplate
+              ) -> WorkstationTemplate:
+    return partnered_template(tmp_path_factory.mktemp("partnered"), workstation_template)
+
+
+@pytest.fixture
+def workstation(tmp_path: Path, partnered: WorkstationTemplate, memory_keyring: MemoryKeyring
+                ) -> Iterator[Workstation]:
+    """The conftest's workstation, with the partner every export here is addressed to registered."""
+    ws = partnered.copy_to(tmp_path / "ws", memory_keyring)
+    yield ws
+    for s in ws.sessions:
+        s.close()
 
 
 @pytest.fixture
