@@ -9,6 +9,7 @@ import json
 import re
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,6 +23,7 @@ from app.services import pki as pki_service
 from app.services.rulesets import builtin_ruleset_bytes
 from reports.detached import sign_detached
 from storage import audit as audit_log
+from tests.conftest import MemoryKeyring, Workstation, WorkstationTemplate, derive_template, restore_template
 
 FIX = Path(__file__).parents[1] / "fixtures"
 INSPECT = FIX / "inspect"
@@ -190,11 +192,26 @@ def test_signed_definition_imports_and_a_rule_set_using_it_works_end_to_end(work
 # -- conformance against real inspect-ai logs -----------------------------------------------------------
 
 
+@pytest.fixture(scope="module")
+def defined_template(tmp_path_factory: pytest.TempPathFactory,
+                     workstation_template: WorkstationTemplate) -> tuple[WorkstationTemplate, Any]:
+    """The classified definitions imported (admin sign-in, CA, signed document) and a submission
+    created, once per module; each test that starts there gets a copy."""
+    root = tmp_path_factory.mktemp("defined")
+
+    def prepare(ws: Workstation) -> Any:
+        _import_classified(ws, root)
+        return _sub(ws.session("reviewer"))
+
+    return derive_template(root, workstation_template, prepare)
+
+
 @pytest.fixture
-def defined(workstation, tmp_path):
-    _import_classified(workstation, tmp_path)
-    s = workstation.session("reviewer")
-    return s, _sub(s)
+def defined(workstation: Workstation, defined_template: tuple[WorkstationTemplate, Any],
+            memory_keyring: MemoryKeyring) -> tuple[Any, Any]:
+    template, sid = defined_template
+    restore_template(workstation, template, memory_keyring)
+    return workstation.session("reviewer"), sid
 
 
 def _conf(s, sid, name):
