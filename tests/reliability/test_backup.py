@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import os
 import shutil
@@ -15,7 +16,7 @@ from app.model.errors import AuthError, Cancelled, IntegrityError, PermissionDen
 from app.services import audit, backup, submissions
 from app.services import workstation as ws_service
 from storage import backup as store
-from tests.conftest import FIXED_NOW, PASSPHRASES
+from tests.conftest import FIXED_NOW, PASSPHRASES, fixture_conditions
 from tests.reliability.conftest import ca_fingerprint
 from tests.reliability.helpers import add_submission, attach, tree
 
@@ -27,6 +28,30 @@ def dest(tmp_path: Path) -> Path:
     d = tmp_path / "media"
     d.mkdir()
     return d
+
+
+@pytest.fixture(scope="module")
+def fresh_backup_template(tmp_path_factory, workstation_template):  # type: ignore[no-untyped-def]
+    """A backup of the initial (template) workstation, made once per module (~0.4 s of CPU) for the
+    tests that only restore or verify one."""
+    root = tmp_path_factory.mktemp("fresh-backup")
+    with fixture_conditions(root) as backend:
+        ws = workstation_template.copy_to(root / "ws", backend)
+        (root / "media").mkdir()
+        admin = ws.session("admin")
+        made = backup.create(admin, root / "media", ADMIN, media_label="SECRET//NOFORN")
+        admin.close()
+    return made
+
+
+@pytest.fixture
+def fresh_backup(fresh_backup_template, workstation_template, memory_keyring, tmp_path):  # type: ignore[no-untyped-def]
+    """That backup, copied onto this test's own media (what the test's workstation's backup would be:
+    same CA, same recovery key, same records), with the workstation's OS keyring secret on this machine."""
+    memory_keyring.store.update(workstation_template.keyring_store)
+    media = tmp_path / "backup-media"
+    shutil.copytree(fresh_backup_template.folder.parent, media)
+    return dataclasses.replace(fresh_backup_template, folder=media / fresh_backup_template.folder.name)
 
 
 def test_backup_is_a_complete_signed_folder_and_is_audited(workstation, dest):
@@ -119,9 +144,8 @@ def test_restore_with_admin_passphrase_brings_back_evidence_and_audits(workstati
     admin2.close()
 
 
-def test_restore_on_new_hardware_needs_the_recovery_key(workstation, dest, tmp_path, memory_keyring):
-    admin = workstation.session("admin")
-    result = backup.create(admin, dest, ADMIN, media_label="SECRET//NOFORN")
+def test_restore_on_new_hardware_needs_the_recovery_key(workstation, fresh_backup, tmp_path, memory_keyring):
+    result = fresh_backup
     fp = result.meta.ca_fingerprint
     memory_keyring.store.clear()  # another machine: the OS keyring secret is not there
     target = tmp_path / "elsewhere"
@@ -142,9 +166,8 @@ def test_restore_on_new_hardware_needs_the_recovery_key(workstation, dest, tmp_p
     session.close()
 
 
-def test_restore_refuses_an_unknown_ca_unless_its_fingerprint_is_given(workstation, second_workstation, dest,
-                                                                        tmp_path):
-    result = backup.create(workstation.session("admin"), dest, ADMIN, media_label="SECRET//NOFORN")
+def test_restore_refuses_an_unknown_ca_unless_its_fingerprint_is_given(fresh_backup, second_workstation, tmp_path):
+    result = fresh_backup
     other_fp = ca_fingerprint(second_workstation.session("admin"))
     target = tmp_path / "t"
     with pytest.raises(IntegrityError, match=result.meta.ca_fingerprint) as info:
@@ -156,9 +179,8 @@ def test_restore_refuses_an_unknown_ca_unless_its_fingerprint_is_given(workstati
     assert not report.ok and "not trusted here" in report.problems[0]
 
 
-def test_restore_refuses_a_non_empty_target_and_a_non_admin(workstation, dest, tmp_path):
-    admin = workstation.session("admin")
-    result = backup.create(admin, dest, ADMIN, media_label="SECRET//NOFORN")
+def test_restore_refuses_a_non_empty_target_and_a_non_admin(fresh_backup, tmp_path):
+    result = fresh_backup
     fp = result.meta.ca_fingerprint
     busy = tmp_path / "busy"
     busy.mkdir()
@@ -191,8 +213,8 @@ def test_backup_status_reminds_when_the_last_verified_backup_is_old(workstation,
     later.close()
 
 
-def test_verify_offline_checks_signature_without_a_workstation(workstation, dest):
-    result = backup.create(workstation.session("admin"), dest, ADMIN, media_label="SECRET//NOFORN")
+def test_verify_offline_checks_signature_without_a_workstation(fresh_backup):
+    result = fresh_backup
     report = backup.inspect(result.folder, [result.meta.ca_fingerprint])
     assert report.ok and not report.contents_checked
     assert "intact" in report.summary()
@@ -306,9 +328,8 @@ def test_cli_create_verify_restore(workstation, dest, tmp_path, monkeypatch, cap
     assert workstation_session(target, "admin").account.username == "admin"
 
 
-def test_verifying_another_workstations_backup_checks_signature_but_cannot_decrypt(workstation, second_workstation,
-                                                                                    dest):
-    made = backup.create(workstation.session("admin"), dest, ADMIN, media_label="SECRET//NOFORN")
+def test_verifying_another_workstations_backup_checks_signature_but_cannot_decrypt(fresh_backup, second_workstation):
+    made = fresh_backup
     other = second_workstation.session("admin")
     report = backup.verify(other, made.folder, ADMIN, trust_ca=[made.meta.ca_fingerprint])
     assert report.ok and report.ca_trusted and not report.contents_checked
@@ -317,12 +338,12 @@ def test_verifying_another_workstations_backup_checks_signature_but_cannot_decry
     assert backup.backup_status(other) == (None, True)
 
 
-def test_cli_restore_with_the_recovery_key(workstation, dest, tmp_path, monkeypatch, capsys, memory_keyring):
+def test_cli_restore_with_the_recovery_key(workstation, fresh_backup, tmp_path, monkeypatch, capsys, memory_keyring):
     import io
 
     from app import cli
 
-    made = backup.create(workstation.session("admin"), dest, ADMIN, media_label="SECRET//NOFORN")
+    made = fresh_backup
     memory_keyring.store.clear()  # new hardware
     target = tmp_path / "new"
     new = "a-brand-new-passphrase-9"
