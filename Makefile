@@ -47,10 +47,12 @@ lint: $(STAMP)
 # Progress by file (one line per test file, with the running percentage), the slowest tests at the end.
 # Bytecode caches are written even where PYTHONDONTWRITEBYTECODE is set: otherwise every xdist worker
 # re-rewrites the asserts of every test module and every subprocess the tests start recompiles the
-# app, on every run (docs/PERFORMANCE.md, "Reliability, unit and collection (stop 23)").
+# app, on every run (docs/PERFORMANCE.md, "Reliability, unit and collection (stop 23)"). tests/precompile.py
+# writes them first, on both cores: in a fresh clone each worker would otherwise compile and rewrite the same files.
 TEST_MINUTES ?= 3
 test: lint
 	@echo "Running the test suite: about $(TEST_MINUTES) minutes on a 2-core machine; progress is shown per file."
+	env -u PYTHONDONTWRITEBYTECODE $(PY) -m tests.precompile
 	env -u PYTHONDONTWRITEBYTECODE $(PY) -m pytest -p no:randomly -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=5 $(ARGS)
 
 bench: $(STAMP)
