@@ -2,10 +2,12 @@
 SHELL := /bin/bash
 VENV ?= .venv
 # Python >= 3.12 is required (ARCHITECTURE.md: PySide6 on 3.11 corrupts None's refcount).
-PYTHON_BOOT := $(shell for p in python3.13 python3.12 $(HOME)/.pyenv/versions/3.13*/bin/python3.13 \
+# Looked up only when the venv is (re)built, and then once: the probe starts up to four Pythons (pyenv shims
+# cost ~0.3 s of CPU each), which `make test`, `make lint` and a `make run` without a display do not need.
+PYTHON_BOOT = $(eval PYTHON_BOOT := $(shell for p in python3.13 python3.12 $(HOME)/.pyenv/versions/3.13*/bin/python3.13 \
 	$(HOME)/.pyenv/versions/3.12*/bin/python3.12; do \
 	if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; \
-	then command -v $$p; break; fi; done)
+	then command -v $$p; break; fi; done))$(PYTHON_BOOT)
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export QT_QPA_PLATFORM ?= offscreen
