@@ -127,6 +127,8 @@ def prepare_in_background() -> threading.Thread:
     run pays about 0.1 s of it on the GUI thread before its first paint."""
 
     def work() -> None:
+        import numpy  # noqa: F401  (the reader no longer imports it for a small log: jsonread.use_numpy)
+
         from app.services import benchmark_catalog
 
         try:
