@@ -1,12 +1,13 @@
 """Where an import's two threads spend their time: CPU and waiting, per thread.
 
-    python bench/bench_import_threads.py LOG [LOG ...] [--repeat N] [--writer]
+    python bench/bench_import_threads.py LOG [LOG ...] [--repeat N] [--writer] [--parser auto|process|thread]
 
 For each log: `results.import_files` into a fresh encrypted workstation (bench/importbench.py),
 with the hand-off queue of `app.services.results._prefetched_batches` timed, so it prints
 - wall time and process CPU time (both threads);
 - reader thread ("results-reader": read, decompress, parse, prepare rows): CPU seconds and the
-  seconds it waited for room in the queue (the writer was slower);
+  seconds it waited for room in the queue (the writer was slower); with the parser process
+  (app/services/parse_process.py) the reader's CPU is that process's, and its waits are not timed;
 - caller thread (SHA-256 pre-pass, then the writer: inserts, FTS5, commit): CPU seconds and the
   seconds it waited for a batch (the reader was slower);
 - the tail: wall seconds from the last batch handed over to the import's return (the last inserts,
@@ -83,6 +84,32 @@ def _timed(module: Any, name: str, key: Any) -> None:
 STEPS: dict[str, float] = {}
 
 
+def _time_parser_process() -> None:
+    """The writer's waits for the parser process's batches, in the same stats as the queue's."""
+    from app.services import parse_process
+
+    cls = parse_process.ParserProcess
+    real = cls.__next__
+    if getattr(real, "timed", False):
+        return
+
+    def timed_next(self: Any) -> Any:
+        t0 = time.perf_counter()
+        try:
+            return real(self)
+        finally:
+            s = TimedQueue.stats
+            s["last_get"] = time.perf_counter()
+            s["last_get_cpu"] = time.thread_time()
+            s["writer_wait"] = s.get("writer_wait", 0.0) + s["last_get"] - t0
+            s.setdefault("first_get", t0)
+            s.setdefault("first_get_cpu", time.thread_time())
+            s["batches"] = s.get("batches", 0) + 1
+
+    timed_next.timed = True  # type: ignore[attr-defined]
+    cls.__next__ = timed_next  # type: ignore[method-assign]
+
+
 def measure(path: str, writer: bool = False) -> dict[str, float]:
     import tempfile
 
@@ -97,12 +124,16 @@ def measure(path: str, writer: bool = False) -> dict[str, float]:
 
     results.queue.Queue = TimedQueue  # type: ignore[misc]
     TimedQueue.stats = {}
+    _time_parser_process()
     data = Path(tempfile.mkdtemp(prefix="bench-threads-"))
     s, sid = importbench.workstation(data / "ws")
-    t0, c0, m0 = time.perf_counter(), time.process_time(), time.thread_time()
+    t0, c0, m0, k0 = time.perf_counter(), time.process_time(), time.thread_time(), importbench.children_cpu()
     out = results.import_files(s, [path], sid)
     end = time.perf_counter()
-    wall, cpu, main_cpu = end - t0, time.process_time() - c0, time.thread_time() - m0
+    child = importbench.children_cpu() - k0
+    if child:  # the parser process did the reading: its CPU is the reader's
+        TimedQueue.stats["reader_cpu"] = child
+    wall, cpu, main_cpu = end - t0, time.process_time() - c0 + child, time.thread_time() - m0
     assert out[0].status == "imported", out[0].message
     checkpointer = getattr(s.runtime, "checkpointer", None)  # absent before the checkpointer existed
     if checkpointer is not None:
@@ -127,7 +158,10 @@ def main() -> int:
     ap.add_argument("logs", nargs="+")
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--writer", action="store_true", help="the writer thread's CPU by step")
+    ap.add_argument("--parser", choices=("auto", "process", "thread"), default="auto",
+                    help="read .eval samples in a parser process, on a reader thread, or by the size rule")
     ns = ap.parse_args()
+    importbench.choose_parser(ns.parser)
     if ns.writer:
         print("| log | writer CPU s | sample rows | transcript rows | FTS5 | tail (COMMIT) | tail wall s |")
         print("|---|---:|---:|---:|---:|---:|---:|")

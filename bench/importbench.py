@@ -71,19 +71,44 @@ def workstation(data_dir: Path) -> tuple[Any, int]:
     return s, sid
 
 
+def children_cpu() -> float:
+    """CPU seconds of the child processes reaped so far (the .eval parser process)."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def choose_parser(mode: str | None = None) -> None:
+    """BENCH_PARSER (or `mode`) = process | thread | auto: force the .eval parser process on or off,
+    or leave the size rule (app/services/parse_process.PROCESS_MIN_BYTES) to decide."""
+    from app.services import parse_process
+
+    mode = mode or os.environ.get("BENCH_PARSER", "auto")
+    if mode == "process":
+        parse_process.PROCESS_MIN_BYTES = 0
+    elif mode == "thread":
+        parse_process.PROCESS_MIN_BYTES = 1 << 62
+    elif mode != "auto":
+        raise SystemExit(f"BENCH_PARSER={mode!r}: expected process, thread or auto")
+    if os.environ.get("BENCH_PARSERS"):  # how many parser processes (default: the product's choice)
+        parse_process.PARSER_PROCESSES = int(os.environ["BENCH_PARSERS"])
+
+
 def ours(path: str) -> dict[str, Any]:
-    """results.import_files of one file into a fresh workstation: wall and CPU seconds (both threads),
-    samples, memory, database size."""
+    """results.import_files of one file into a fresh workstation: wall and CPU seconds (this process's
+    threads plus the parser process, if one ran), samples, memory (each process's peak), database size."""
     from app.services import results
 
+    choose_parser()
     data = Path(tempfile.mkdtemp(prefix="bench-import-"))
     s, sid = workstation(data / "ws")
     base = peak_mb()
-    t0, c0 = time.perf_counter(), time.process_time()
+    t0, c0, k0 = time.perf_counter(), time.process_time(), children_cpu()
     out = results.import_files(s, [path], sid)
-    secs, cpu = time.perf_counter() - t0, time.process_time() - c0
+    secs, cpu, child = time.perf_counter() - t0, time.process_time() - c0, children_cpu() - k0
     assert out[0].status == "imported", out[0].message
     db_bytes = sum(f.stat().st_size for f in (data / "ws").glob("*.db*"))
     s.close()
-    return {"seconds": secs, "cpu_seconds": cpu, "samples": out[0].samples, "peak_mb": peak_mb(),
+    child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 if child else 0.0
+    return {"seconds": secs, "cpu_seconds": cpu + child, "parent_cpu_seconds": cpu, "child_cpu_seconds": child,
+            "samples": out[0].samples, "peak_mb": peak_mb(), "child_peak_mb": child_mb,
             "baseline_mb": base, "db_bytes": db_bytes}

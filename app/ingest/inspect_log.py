@@ -503,12 +503,15 @@ def _open_eval(z: SafeZip, path: str, limits: Limits) -> ParsedLog:
         raise IngestError(path, "ZIP archive has neither header.json nor _journal/start.json: not an Inspect "
                           ".eval log")
 
-    def samples() -> Iterator[SampleResult]:
-        for name in sample_members:
+    def sample_range(start: int, stop: int) -> Iterator[SampleResult]:
+        for name in sample_members[start:stop]:
             data, frame = z.read_member(name)
             yield sample_from_bytes(data, path, _where(name), frame)
 
-    return ParsedLog(path, "inspect-eval", [ParsedRun(run, samples, len(sample_members))],
+    def samples() -> Iterator[SampleResult]:
+        return sample_range(0, len(sample_members))
+
+    return ParsedLog(path, "inspect-eval", [ParsedRun(run, samples, len(sample_members), sample_range)],
                      bytes_total=z.size, bytes_done=lambda: z.compressed_read, close=z.close)
 
 

@@ -36,6 +36,9 @@ class ParsedRun:
     run: EvalRun
     samples: Callable[[], Iterator[SampleResult]]
     sample_estimate: int | None = None
+    # The samples from the start-th to before the stop-th, where the format can seek to them (.eval
+    # members): parser processes each read their own share (app/services/parse_child.py).
+    sample_range: Callable[[int, int], Iterator[SampleResult]] | None = None
 
 
 @dataclass

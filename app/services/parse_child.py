@@ -1,13 +1,16 @@
 """The parser process: reads one Inspect .eval log by path and sends its parent ready rows.
 
-    python -m app.services.parse_child '{"path": ..., "limits": {...}, "batch": 500, "batch_bytes": ...}'
+    python -m app.services.parse_child '{"path": ..., "limits": {...}, "batch": 500, "batch_bytes": ...,
+                                          "chunk": 500, "part": 0, "parts": 2}'
 
 Started by app/services/parse_process.py with a minimal environment: it is given a path and the
 readers' limits, never the passphrase, a key or the database. It reads, checks CRC-32, decompresses,
 runs every bound the in-process reader runs (it is the same code: app.ingest.inspect_log), builds
 each sample's row and transcript frame (storage/sample_prep.py), and writes batches to its stdout
-(app/services/parse_wire.py). An error becomes one Failure message, then the process exits. Before
-it opens the log it refuses, for the rest of its life, sockets, starting programs and opening files
+(app/services/parse_wire.py). With `parts` processes, this one reads chunks part, part + parts, ...
+of `chunk` samples each; the parent takes the processes' chunks in turn, so rows arrive in log
+order. An error becomes one Failure message, then the process exits. Before it opens the log it
+refuses, for the rest of its life, sockets, starting programs and opening files
 for writing (an audit hook): a parser that a hostile file got control of still cannot reach the
 network or the disk through Python.
 """
@@ -17,9 +20,10 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
+from app.ingest import jsonread
 from app.ingest.inspect_log import open_eval
 from app.ingest.logfile import Limits
 from app.model.errors import FrontierError, IngestError
@@ -55,13 +59,14 @@ def _send(fd: int, message: Message) -> None:
 
 
 def batches(samples: Iterator[SampleResult], size: int, max_bytes: int,
-            bytes_done: Any) -> Iterator[Batch]:
+            bytes_done: Callable[[], int]) -> Iterator[Batch]:
     """The same cut as the in-process reader (app/services/results._Prefetch): `size` samples or
-    `max_bytes` of transcript and text, whichever comes first."""
+    `max_bytes` of transcript and text, whichever comes first. The last one has `last` set."""
     zc = plain_compressor()
     rows: list[Any] = []
     transcripts: list[tuple[int, int, bytes]] = []
     held = 0
+    ready: Batch | None = None  # held back one step, so the chunk's last batch can say so
     for s in samples:
         raw = raw_transcript(s)
         if raw is not None:
@@ -71,19 +76,38 @@ def batches(samples: Iterator[SampleResult], size: int, max_bytes: int,
         rows.append(sample_row(s))
         held += len(s.transcript_json or b"") + len(s.input_text) + len(s.answer)
         if len(rows) >= size or held >= max_bytes:
-            yield Batch(rows, transcripts, bytes_done())
+            if ready is not None:
+                yield ready
+            ready = Batch(rows, transcripts, bytes_done(), last=False)
             rows, transcripts, held = [], [], 0
     if rows:
-        yield Batch(rows, transcripts, bytes_done())
+        if ready is not None:
+            yield ready
+        ready = Batch(rows, transcripts, bytes_done())
+    if ready is not None:
+        ready.last = True
+        yield ready
+
+
+def chunks(count: int, chunk: int, part: int, parts: int) -> Iterator[tuple[int, int]]:
+    """(start, stop) of the chunks of `count` samples that process `part` of `parts` reads: every
+    parts-th chunk of `chunk` samples, so the parent reads the processes in turn, in log order."""
+    for start in range(part * chunk, count, parts * chunk):
+        yield start, min(count, start + chunk)
 
 
 def run(request: dict[str, Any], fd: int) -> None:
     path = request["path"]
+    jsonread.load_numpy_in_background()  # only large logs come here (parse_process.PROCESS_MIN_BYTES)
     try:
         log = open_eval(path, Limits(**request["limits"]))
         try:
-            for run_ in log.runs:
-                for b in batches(run_.samples(), request["batch"], request["batch_bytes"], log.bytes_done):
+            (parsed,) = log.runs  # an .eval log holds one run
+            count = parsed.sample_estimate or 0
+            assert parsed.sample_range is not None
+            for start, stop in chunks(count, request["chunk"], request["part"], request["parts"]):
+                for b in batches(parsed.sample_range(start, stop), request["batch"], request["batch_bytes"],
+                                 log.bytes_done):
                     _send(fd, b)
             _send(fd, Done(log.bytes_done()))
         finally:

@@ -15,13 +15,15 @@ becomes an IngestError naming the file. `close` kills and reaps it whatever happ
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import signal
 import subprocess
 import sys
 from dataclasses import asdict
-from typing import IO
+from typing import IO, Any
 
 import msgspec
 
@@ -33,7 +35,12 @@ from storage import transcript_codec as codec
 
 # Smaller .eval logs are read in-process: the child's start (interpreter and imports, about
 # 0.15 s of CPU) costs more than it saves there. Measured in docs/PERFORMANCE.md "Fifth pass".
-PROCESS_MIN_BYTES = 16 << 20
+PROCESS_MIN_BYTES = 128 << 20
+# Two parsers: on two cores the reading is about twice the storing, so two processes reading
+# alternate chunks and the importing thread storing keep both cores busy (docs/PERFORMANCE.md).
+PARSER_PROCESSES = 2
+_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
+_PIPE_BYTES = 1 << 20  # Linux's default ceiling for an unprivileged process (/proc/sys/fs/pipe-max-size)
 _ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
@@ -63,42 +70,98 @@ def _describe(returncode: int | None) -> str:
     return f"exit code {returncode}"
 
 
-class ParserProcess:
-    """Prepared batches of one .eval log's samples, parsed in a child process.
+class _Child:
+    """One parser process and the reading end of its pipe."""
 
-    Iterate for repo.PreparedSamples (the same batches the in-process reader prepares); at most one
-    batch waits in the pipe and one is being built in the child, so memory stays bounded;
-    `bytes_done` is the child's progress through the file. Always `close` (kills and reaps).
-    """
-
-    def __init__(self, path: str, limits: Limits, batch: int, batch_bytes: int) -> None:
-        self.path = path
-        self._done = 0
-        # A message holds at most one batch: batch_bytes plus one sample, whose member is bounded by
-        # the limits; anything longer means the child is not the code we started.
-        self._max_message = batch_bytes + 2 * limits.max_member_bytes + (64 << 20)
-        request = json.dumps({"path": path, "limits": asdict(limits), "batch": batch, "batch_bytes": batch_bytes})
-        self._proc = subprocess.Popen(
-            _command(request),
+    def __init__(self, path: str, request: dict[str, Any], max_message: int) -> None:
+        self.path, self.max_message, self.done = path, max_message, 0
+        self.proc = subprocess.Popen(
+            _command(json.dumps(request)),
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             env=_child_env(), cwd="/", close_fds=True, bufsize=1 << 20)
-        assert self._proc.stdout is not None
-        self._out: IO[bytes] = self._proc.stdout
+        assert self.proc.stdout is not None
+        self.out: IO[bytes] = self.proc.stdout
+        with contextlib.suppress(OSError):  # a batch in a few writes, not one wake-up per 64 KiB
+            fcntl.fcntl(self.out.fileno(), _SETPIPE_SZ, _PIPE_BYTES)
+
+    def receive(self) -> Batch | Done | Failure:
+        length = int.from_bytes(self._read(HEADER), "little")
+        if length > self.max_message:
+            raise IngestError(self.path, f"the parser process sent {length:,} bytes at once, more than any "
+                              "batch can hold; nothing was stored")
+        try:
+            return DECODER.decode(self._read(length))
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            raise IngestError(self.path, "the parser process sent malformed data; nothing was stored") from None
+
+    def _read(self, n: int) -> bytes:
+        data = self.out.read(n) if n else b""
+        if len(data) < n:  # end of the pipe: the child is gone
+            try:
+                returncode: int | None = self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                returncode = None
+            raise IngestError(self.path, f"the parser process stopped unexpectedly ({_describe(returncode)}); "
+                              "nothing was stored")
+        return data
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        self.out.close()
+
+
+class ParserProcess:
+    """Prepared batches of one .eval log's samples, parsed by `parts` child processes.
+
+    Child k reads chunks k, k + parts, ... of `batch` samples; iterating takes the children's
+    chunks in turn, so the batches are the log's samples in order (repo.PreparedSamples, as the
+    in-process reader prepares them) and the first error met is the first in log order, as in-process.
+    Each child holds at most the batch it builds and the one in its pipe, so memory stays bounded.
+    `bytes_done` adds up the children's progress through the file. Always `close` (kills and reaps).
+    """
+
+    def __init__(self, path: str, limits: Limits, batch: int, batch_bytes: int, parts: int = 0) -> None:
+        self.path = path
+        parts = parts or PARSER_PROCESSES
+        # A message holds at most one batch: batch_bytes plus one sample, whose member is bounded by
+        # the limits; anything longer means the child is not the code we started.
+        max_message = batch_bytes + 2 * limits.max_member_bytes + (64 << 20)
+        request: dict[str, Any] = {"path": path, "limits": asdict(limits), "batch": batch,
+                                   "batch_bytes": batch_bytes, "chunk": batch, "parts": parts}
+        self._children: list[_Child] = []
+        try:
+            for part in range(parts):
+                self._children.append(_Child(path, {**request, "part": part}, max_message))
+        except BaseException:
+            self.close()
+            raise
+        self._chunk = 0
+        self._finished = False
 
     @property
-    def pid(self) -> int:
-        return self._proc.pid
+    def pids(self) -> list[int]:
+        return [c.proc.pid for c in self._children]
 
     def bytes_done(self) -> int:
-        return self._done
+        return sum(c.done for c in self._children)
 
     def __iter__(self) -> ParserProcess:
         return self
 
     def __next__(self) -> repo.PreparedSamples:
-        message = self._receive()
-        if isinstance(message, Done):
-            self._done = message.bytes_done
+        if self._finished:
+            raise StopIteration
+        child = self._children[self._chunk % len(self._children)]
+        try:
+            message = child.receive()
+        except IngestError:
+            self.close()
+            raise
+        if isinstance(message, Done):  # the log ends before this chunk
+            child.done = message.bytes_done
+            self._finished = True
             raise StopIteration
         if isinstance(message, Failure):
             self.close()
@@ -107,7 +170,9 @@ class ParserProcess:
             if message.kind == "frontier":
                 raise FrontierError(message.problem)
             raise IngestError(self.path, f"the log could not be read ({message.problem}); nothing was stored")
-        self._done = message.bytes_done
+        child.done = message.bytes_done
+        if message.last:
+            self._chunk += 1
         return self._prepared(message)
 
     def _prepared(self, batch: Batch) -> repo.PreparedSamples:
@@ -122,32 +187,6 @@ class ParserProcess:
             transcripts.append((i, codec.CODEC, size, data))
         return repo.PreparedSamples(batch.rows, transcripts, sum(r[3] for r in batch.rows))
 
-    def _receive(self) -> Batch | Done | Failure:
-        length = int.from_bytes(self._read(HEADER), "little")
-        if length > self._max_message:
-            self.close()
-            raise IngestError(self.path, f"the parser process sent {length:,} bytes at once, more than any "
-                              "batch can hold; nothing was stored")
-        try:
-            return DECODER.decode(self._read(length))
-        except (msgspec.DecodeError, msgspec.ValidationError):
-            self.close()
-            raise IngestError(self.path, "the parser process sent malformed data; nothing was stored") from None
-
-    def _read(self, n: int) -> bytes:
-        data = self._out.read(n) if n else b""
-        if len(data) < n:  # end of the pipe: the child is gone
-            try:
-                returncode: int | None = self._proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                returncode = None
-            self.close()
-            raise IngestError(self.path, f"the parser process stopped unexpectedly ({_describe(returncode)}); "
-                              "nothing was stored")
-        return data
-
     def close(self) -> None:
-        if self._proc.poll() is None:
-            self._proc.kill()
-        self._proc.wait()
-        self._out.close()
+        for child in self._children:
+            child.close()

@@ -16,10 +16,13 @@ HEADER = 8  # bytes of the little-endian length in front of each message
 class Batch(msgspec.Struct, tag="batch", array_like=True):
     rows: list[Row]
     transcripts: list[tuple[int, int, bytes]]  # (index in rows, raw JSON size, one zstd frame)
-    bytes_done: int  # compressed bytes of the log read so far (progress)
+    bytes_done: int  # compressed bytes of the log this process has read so far (progress)
+    last: bool = True  # the last batch of its chunk: the parent turns to the next process
 
 
 class Done(msgspec.Struct, tag="done", array_like=True):
+    """No chunk is left for this process: the log ends before the chunk the parent asks it for."""
+
     bytes_done: int
 
 

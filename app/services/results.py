@@ -63,9 +63,10 @@ from dataclasses import replace
 from typing import Any, Protocol
 
 from app.foundation.text import untrusted_text
+from app.ingest import jsonread
 from app.ingest.inspect_log import content_text, resolve
 from app.ingest.logfile import DEFAULT_LIMITS, Limits, ParsedLog, check_regular_file, sha256_file
-from app.ingest.results import open_results_file
+from app.ingest.results import open_results_file, sniff
 from app.model import benchmarks
 from app.model.accounts import Permission
 from app.model.errors import Cancelled, FrontierError, IngestError, NotFound, StorageError, ValidationError
@@ -114,6 +115,7 @@ def import_files(session: Session, paths: Sequence[str | os.PathLike[str]], subm
         except OSError:
             sizes.append(0)
     total = sum(sizes)
+    jsonread.use_numpy(max(sizes, default=0))
     done_before = 0
     outcomes: list[ImportOutcome] = []
     for index, path in enumerate(names):
@@ -150,19 +152,23 @@ def _import_one(session: Session, path: str, submission_id: int, media_label: st
     st = check_regular_file(path)
     if progress is not None:
         progress(done_before, total, f"{name}: checking (SHA-256)")
-    log = open_results_file(path, limits)
+    # A large .eval is read by parser processes, started first so that they start up while this
+    # thread reads the log's header; the samples are read (by them, or by the reader thread) while
+    # this thread hashes the file (hashlib releases the GIL): nothing is stored before the
+    # duplicate check.
+    parsers = _start_parsers(path, st.st_size, limits)
+    try:
+        log = open_results_file(path, limits)
+    except BaseException:
+        if parsers is not None:
+            parsers.close()
+        raise
     train = log.format in DICTIONARY_FORMATS
-    # The first run's samples are read (on the reader thread, or in a parser process for a large
-    # .eval) while this thread hashes the file (hashlib releases the GIL): nothing is stored before
-    # the duplicate check.
-    early: _Batches | None = None
-    bytes_done = log.bytes_done
-    if _in_parser_process(log, st.st_size):
-        try:
-            early = parse_process.ParserProcess(path, limits, BATCH, BATCH_BYTES)
-            bytes_done = early.bytes_done
-        except OSError:  # no process could be started (e.g. out of PIDs): read here instead
-            early = None
+    if parsers is not None and len(log.runs) != 1:  # not a one-run .eval after all: read here
+        parsers.close()
+        parsers = None
+    early: _Batches | None = parsers
+    bytes_done = log.bytes_done if parsers is None else parsers.bytes_done
     if early is None and log.runs:
         early = _prefetched_batches(log.runs[0].samples(), BATCH, train=train)
     try:
@@ -241,9 +247,15 @@ class _Batches(Protocol):
     def close(self) -> None: ...
 
 
-def _in_parser_process(log: ParsedLog, size: int) -> bool:
-    """A single-run .eval large enough to pay for a child's start (parse_process.PROCESS_MIN_BYTES)."""
-    return log.format == "inspect-eval" and len(log.runs) == 1 and size >= parse_process.PROCESS_MIN_BYTES
+def _start_parsers(path: str, size: int, limits: Limits) -> parse_process.ParserProcess | None:
+    """Parser processes for a .eval large enough to pay for their start (parse_process.PROCESS_MIN_BYTES);
+    None for anything else, or when no process can be started (then the reader thread reads it)."""
+    if size < parse_process.PROCESS_MIN_BYTES or sniff(path) != "inspect-eval":
+        return None
+    try:
+        return parse_process.ParserProcess(path, limits, BATCH, BATCH_BYTES)
+    except OSError:
+        return None
 
 
 def _store_samples(conn: Connection, run_id: int, batches: _Batches, estimate: int | None,

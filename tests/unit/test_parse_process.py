@@ -41,8 +41,8 @@ def _in_process(path: Path, batch: int) -> list[repo.PreparedSamples]:
     return [repo.prepare_samples(samples[i:i + batch]) for i in range(0, len(samples), batch)]
 
 
-def _from_child(path: Path, batch: int, limits=DEFAULT_LIMITS) -> list[repo.PreparedSamples]:
-    proc = parse_process.ParserProcess(str(path), limits, batch, results.BATCH_BYTES)
+def _from_child(path: Path, batch: int, limits=DEFAULT_LIMITS, parts: int = 2) -> list[repo.PreparedSamples]:
+    proc = parse_process.ParserProcess(str(path), limits, batch, results.BATCH_BYTES, parts)
     try:
         return list(proc)
     finally:
@@ -50,9 +50,9 @@ def _from_child(path: Path, batch: int, limits=DEFAULT_LIMITS) -> list[repo.Prep
 
 
 @pytest.mark.parametrize("path", EVALS, ids=[p.name for p in EVALS])
-def test_the_child_prepares_the_same_batches_as_the_reader_thread(path):
-    for batch in (results.BATCH, 2):
-        assert _from_child(path, batch) == _in_process(path, batch)
+def test_the_children_prepare_the_same_batches_as_the_reader_thread(path):
+    for batch, parts in ((results.BATCH, 2), (2, 1), (2, 2), (1, 3)):
+        assert _from_child(path, batch, parts=parts) == _in_process(path, batch), (batch, parts)
 
 
 def _big_log(tmp_path: Path, copies: int) -> Path:
@@ -75,6 +75,7 @@ def _big_log(tmp_path: Path, copies: int) -> Path:
 def test_a_larger_deflate_log_gives_the_same_batches(tmp_path):
     big = _big_log(tmp_path, 40)
     assert _from_child(big, 7) == _in_process(big, 7)
+    assert _from_child(big, 7, parts=3) == _in_process(big, 7)
 
 
 @pytest.fixture
@@ -130,7 +131,7 @@ def test_an_import_through_the_child_stores_what_the_in_process_import_stores(re
     ticks = []
     there = results.import_files(s, [log], sid, progress=lambda d, t, m: ticks.append((d, t)))[0]
     assert there.status == "imported" and there.samples == here.samples == 15
-    assert len(started) == 1 and started[0]._proc.returncode is not None  # reaped
+    assert len(started) == 1 and all(c.proc.returncode is not None for c in started[0]._children)  # reaped
     assert _stored(s, there.run_id) == before and before[0] and before[1]
     assert ticks[-1][0] == ticks[-1][1]
 
@@ -177,7 +178,7 @@ def test_a_broken_log_fails_with_the_same_message_and_stores_nothing(reviewer, c
     bad = make(tmp_path)
     monkeypatch.setattr(results, "BATCH", 1)  # earlier samples are stored, then rolled back
     through_child = results.import_files(s, [bad], sid)[0]
-    assert len(children) == 1 and children[0]._proc.returncode is not None
+    assert len(children) == 1 and all(c.proc.returncode is not None for c in children[0]._children)
     _assert_nothing_stored(s)
     monkeypatch.setattr(parse_process, "PROCESS_MIN_BYTES", 1 << 40)
     here = results.import_files(s, [bad], sid)[0]
@@ -196,7 +197,7 @@ def test_a_killed_child_is_a_clear_import_error_and_nothing_is_stored(reviewer, 
 
     def progress(done, total, text):
         if "samples" in text and not killed:
-            os.kill(children[0].pid, signal.SIGKILL)
+            os.kill(children[0].pids[0], signal.SIGKILL)
             killed.append(text)
 
     out = results.import_files(s, [log], sid, progress=progress)[0]
@@ -204,7 +205,7 @@ def test_a_killed_child_is_a_clear_import_error_and_nothing_is_stored(reviewer, 
     assert out.message == (f"{log}: the parser process stopped unexpectedly (killed by SIGKILL); "
                            "nothing was stored")
     _assert_nothing_stored(s)
-    assert children[0]._proc.returncode == -signal.SIGKILL
+    assert [c.proc.returncode for c in children[0]._children] == [-signal.SIGKILL] * 2
 
 
 def test_cancel_stops_and_reaps_the_child_and_stores_nothing(reviewer, children, monkeypatch, tmp_path):
@@ -219,17 +220,19 @@ def test_cancel_stops_and_reaps_the_child_and_stores_nothing(reviewer, children,
 
     out = results.import_files(s, [log], sid, cancel=cancel)[0]
     assert out.status == "cancelled", out
-    child = children[0]
-    assert child._proc.returncode == -signal.SIGKILL  # killed while blocked on the full pipe, and reaped
-    with pytest.raises(ChildProcessError):
-        os.waitpid(child.pid, os.WNOHANG)
+    pool = children[0]
+    # both were blocked on a full pipe (150 samples each) when killed, and were waited for
+    assert [c.proc.returncode for c in pool._children] == [-signal.SIGKILL] * 2
+    for pid in pool.pids:
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
     _assert_nothing_stored(s)
 
 
 def _forged(monkeypatch, script: str) -> parse_process.ParserProcess:
     """A 'child' that sends what `script` writes: what the parent does with a child gone wrong."""
     monkeypatch.setattr(parse_process, "_command", lambda request: [sys.executable, "-c", textwrap.dedent(script)])
-    return parse_process.ParserProcess("forged.eval", DEFAULT_LIMITS, 10, 1 << 20)
+    return parse_process.ParserProcess("forged.eval", DEFAULT_LIMITS, 10, 1 << 20, parts=1)
 
 
 def _emit(*messages) -> str:
@@ -298,7 +301,7 @@ def test_limits_reach_the_child(tmp_path):
     small = DEFAULT_LIMITS.__class__(max_member_bytes=1000)
     shutil.copy(INSPECT / "intercode_ok.eval", tmp_path / "ok.eval")
     with pytest.raises(IngestError) as caught:
-        _from_child(tmp_path / "ok.eval", 10, small)
+        _from_child(tmp_path / "ok.eval", 10, small)  # both children fail: the first in log order is named
     with pytest.raises(IngestError) as here:
         log = open_results_file(str(tmp_path / "ok.eval"), small)
         try:

@@ -1,0 +1,54 @@
+"""The bracket count loads numpy off the import's critical path and counts the same either way."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+from app.ingest import jsonread
+
+
+def test_numpy_and_byte_counts_agree_across_chunks() -> None:
+    jsonread.load_numpy()
+    assert jsonread._np is not None
+    chunk = jsonread._CHUNK
+    for size in (jsonread._NUMPY_FROM, chunk - 1, chunk, chunk + 1, 2 * chunk + 3):
+        text = (b"x[y{\x5b\x7b\xdb\xfb" * (size // 8 + 1))[:size]
+        assert jsonread._opening_brackets(text) == text.count(b"[") + text.count(b"{"), size
+
+
+def test_until_numpy_is_loaded_the_byte_method_counts_and_nothing_imports_it() -> None:
+    code = textwrap.dedent("""
+        import sys
+        from app.ingest import jsonread
+        text = b'{"a": [1, {"b": [2]}]}' * 1000
+        assert jsonread._opening_brackets(text) == 4000
+        assert jsonread.too_deep(b"[" * 600 + b"]" * 600) and not jsonread.too_deep(text)
+        assert "numpy" not in sys.modules, "counting imported numpy on the caller's thread"
+        jsonread.use_numpy(jsonread.NUMPY_IMPORT_FROM - 1)  # a small log does not pay for the import
+        assert "numpy" not in sys.modules and jsonread._np is None
+        jsonread.use_numpy(jsonread.NUMPY_IMPORT_FROM)
+        jsonread.load_numpy_in_background()  # a second call starts no second thread
+        import threading
+        loaders = [t for t in threading.enumerate() if t.name == "load-numpy"]
+        assert len(loaders) <= 1
+        for t in loaders:
+            t.join(60)
+        assert jsonread._np is not None and jsonread._opening_brackets(text) == 4000
+        print("ok")
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip() == "ok", out.stderr
+
+
+def test_numpy_already_loaded_is_used_for_any_size() -> None:
+    code = textwrap.dedent("""
+        import numpy
+        from app.ingest import jsonread
+        jsonread.use_numpy(1)
+        assert jsonread._np is numpy
+        print("ok")
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip() == "ok", out.stderr
