@@ -33,11 +33,14 @@ from app.services.parse_wire import DECODER, HEADER, Batch, Done, Failure
 from storage import results_repo as repo
 from storage import transcript_codec as codec
 
-# Smaller .eval logs are read in-process: the child's start (interpreter and imports, about
-# 0.15 s of CPU) costs more than it saves there. Measured in docs/PERFORMANCE.md "Fifth pass".
+# Smaller .eval logs are read in-process: each child pays about 0.5 s of CPU before its first
+# sample (interpreter and imports, the central directory again), and at 10,000 samples (63 MB) the
+# children were no faster than the reader thread; at 40,000 (250 MB) they were in 8 of 10 runs.
+# docs/PERFORMANCE.md "Fifth pass".
 PROCESS_MIN_BYTES = 128 << 20
-# Two parsers: on two cores the reading is about twice the storing, so two processes reading
-# alternate chunks and the importing thread storing keep both cores busy (docs/PERFORMANCE.md).
+# Two parsers: reading costs about twice storing, so two processes reading alternate chunks and
+# the importing thread storing can keep both cores busy; one child alone was slower than the
+# reader thread (it runs the same reading, plus its start).
 PARSER_PROCESSES = 2
 _SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
 _PIPE_BYTES = 1 << 20  # Linux's default ceiling for an unprivileged process (/proc/sys/fs/pipe-max-size)
