@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from app.model.errors import ValidationError
 from app.model.marking_vocabulary import SAP_ID, Vocabulary, vocabulary
@@ -286,10 +287,19 @@ class Marking:
     def parse(text: str, within: Marking | None = None) -> Marking:
         """Parse a banner ('SECRET//REL TO USA, GBR') or portion ('(S//REL TO USA, GBR)') marking. The
         short portion form '(S//REL)' needs `within`, the banner whose REL TO list it stands for."""
-        return _parse(text, within)
+        return _parse_cached(text, within)
 
 
 UNCLASSIFIED = Marking()
+
+
+# Every row read from the database parses its marking columns (a page of 200 submissions, every
+# answer of an assessment), almost always the same few texts; a parse costs 80-230 us. Marking is
+# frozen with tuple fields and the vocabulary is fixed for the process, so a result can be shared.
+# Failures are not cached: a bad text raises each time.
+@lru_cache(maxsize=4096)
+def _parse_cached(text: str, within: Marking | None) -> Marking:
+    return _parse(text, within)
 
 
 def _split_fgi_portion(body: str, text: str) -> tuple[str, list[str]]:
