@@ -1,10 +1,16 @@
 """UI test fixtures: a UiContext on the shared `workstation` fixture, synchronous jobs, and
-recorded dialogs (errors, passphrase prompts, confirmations) so nothing modal blocks offscreen."""
+recorded dialogs (errors, passphrase prompts, confirmations) so nothing modal blocks offscreen;
+each test's folders on a memory-backed file system."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 from PySide6.QtWidgets import QWidget
@@ -60,6 +66,42 @@ def ui_context(session: Session, dialogs: DialogRecorder) -> UiContext:
         text_prompt=dialogs.text,
         unsaved_prompt=dialogs.unsaved_prompt,
     )
+
+
+# The product makes every write durable: each sign-in, transaction and key-header rewrite fsyncs
+# (~20 per UI test, 2-15 ms each on this disk, idle time on a 2-core machine). UI tests prove what
+# the screens do, not durability (tests/reliability does: SIGKILL, full disk, torn writes), so their
+# folders live on tmpfs where the same fsync calls return at once. Elsewhere: pytest's own tmp_path.
+MEMORY_FS = Path("/dev/shm")
+
+
+@contextlib.contextmanager
+def _memory_folder(prefix: str) -> Iterator[Path | None]:
+    """A new folder on MEMORY_FS, removed afterwards; None where there is no such file system."""
+    if not (MEMORY_FS.is_dir() and os.access(MEMORY_FS, os.W_OK | os.X_OK)):
+        yield None
+        return
+    path = Path(tempfile.mkdtemp(prefix=prefix, dir=MEMORY_FS))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)  # tmpfs is memory: nothing kept after the test
+
+
+@pytest.fixture
+def tmp_path(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Overrides pytest's tmp_path for tests/ui (the `workstation` copies go here)."""
+    with _memory_folder("frw-ui-test-") as path:
+        yield path if path is not None else tmp_path_factory.mktemp("test", numbered=True)
+
+
+@pytest.fixture(autouse=True)
+def own_state_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """As tests/conftest.py's (a state folder per test: the people's signed audit-head records), on
+    the memory file system: every transaction rewrites a record there."""
+    with _memory_folder("frw-ui-state-") as path:
+        monkeypatch.setenv("FRW_STATE_DIR", str(path if path is not None else tmp_path_factory.mktemp("state")))
+        yield
 
 
 @pytest.fixture(autouse=True)
