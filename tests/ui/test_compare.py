@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -12,6 +13,8 @@ from app.model.comparison import version_key
 from app.model.results import Direction, SampleFilter
 from app.model.submissions import Submission
 from app.services import results, submissions
+from app.services.session import Session
+from tests.conftest import MemoryKeyring, Workstation, WorkstationTemplate, derive_template
 from ui.context import UiContext
 from ui.screens.compare_screen import BETTER, WORSE, CompareScreen
 from ui.widgets.chart import ChartKind
@@ -19,8 +22,8 @@ from ui.widgets.chart import ChartKind
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "inspect"
 
 
-def _sub(ctx: UiContext, developer: str, model: str, version: str) -> int:
-    s = submissions.create(ctx.session, Submission(developer, model, version, date(2026, 11, 1), date(2026, 11, 28)))
+def _sub(session: Session, developer: str, model: str, version: str) -> int:
+    s = submissions.create(session, Submission(developer, model, version, date(2026, 11, 1), date(2026, 11, 28)))
     assert s.id is not None
     return s.id
 
@@ -33,27 +36,53 @@ def _csv(path: Path, task: str, model: str, metrics: dict[str, float], scores: d
     return path
 
 
-def _import(ctx: UiContext, sid: int, *paths: Path) -> list[int]:
-    out = results.import_files(ctx.session, [str(p) for p in paths], sid)
+def _import(session: Session, sid: int, *paths: Path) -> list[int]:
+    out = results.import_files(session, [str(p) for p in paths], sid)
     assert all(o.status == "imported" for o in out), [o.message for o in out]
     return [o.run_id for o in out if o.run_id is not None]
 
 
+@pytest.fixture(scope="module")
+def compared_template(workstation_template: WorkstationTemplate,
+                      tmp_path_factory: pytest.TempPathFactory) -> WorkstationTemplate:
+    """The fixture workstation with three submissions and five runs imported by the reviewer, built
+    once per module: a test that asks for `screen` starts from a copy of it (the five imports cost
+    more than most of the tests)."""
+    root = tmp_path_factory.mktemp("compare-loaded")
+
+    def prepare(ws: Workstation) -> None:
+        session = ws.session("reviewer")
+        v1 = _sub(session, "Acme", "Falcon", "1.0")
+        v2 = _sub(session, "Acme", "Falcon", "2.0")
+        other = _sub(session, "Borealis", "Q", "1.0")
+        _import(session, v1, FIX / "intercode_deflate.eval")
+        _import(session, v2, FIX / "intercode_ok.eval")
+        _import(session, other, FIX / "intercode_interrupted.eval")
+        # CTIBench CVSS prediction: accuracy (higher better) and mean absolute deviation (lower better)
+        _import(session, v1, _csv(root / "cti_v1.csv", "cti_bench_vsp", "acme/falcon-1.0",
+                                  {"accuracy": 0.5, "mean_absolute_deviation": 1.8},
+                                  {"s1": 1, "s2": 0, "s3": 1, "s4": 0}))
+        _import(session, v2, _csv(root / "cti_v2.csv", "cti_bench_vsp", "acme/falcon-2.0",
+                                  {"accuracy": 0.5, "mean_absolute_deviation": 1.2},
+                                  {"s1": 1, "s2": 1, "s3": 0, "s4": 0}))
+
+    return derive_template(root, workstation_template, prepare)[0]
+
+
 @pytest.fixture
-def screen(ctx: UiContext, qtbot, tmp_path: Path) -> CompareScreen:  # type: ignore[no-untyped-def]
-    v1 = _sub(ctx, "Acme", "Falcon", "1.0")
-    v2 = _sub(ctx, "Acme", "Falcon", "2.0")
-    other = _sub(ctx, "Borealis", "Q", "1.0")
-    _import(ctx, v1, FIX / "intercode_deflate.eval")
-    _import(ctx, v2, FIX / "intercode_ok.eval")
-    _import(ctx, other, FIX / "intercode_interrupted.eval")
-    # CTIBench CVSS prediction: accuracy (higher better) and mean absolute deviation (lower better)
-    _import(ctx, v1, _csv(tmp_path / "cti_v1.csv", "cti_bench_vsp", "acme/falcon-1.0",
-                          {"accuracy": 0.5, "mean_absolute_deviation": 1.8},
-                          {"s1": 1, "s2": 0, "s3": 1, "s4": 0}))
-    _import(ctx, v2, _csv(tmp_path / "cti_v2.csv", "cti_bench_vsp", "acme/falcon-2.0",
-                          {"accuracy": 0.5, "mean_absolute_deviation": 1.2},
-                          {"s1": 1, "s2": 1, "s3": 0, "s4": 0}))
+def workstation(request: pytest.FixtureRequest, tmp_path: Path, workstation_template: WorkstationTemplate,
+                memory_keyring: MemoryKeyring) -> Iterator[Workstation]:
+    """As tests/conftest.py's, but a test that asks for `screen` gets a copy of the compared workstation."""
+    wanted = "screen" in request.fixturenames
+    template = request.getfixturevalue("compared_template") if wanted else workstation_template
+    ws = template.copy_to(tmp_path / "ws", memory_keyring)
+    yield ws
+    for s in ws.sessions:
+        s.close()
+
+
+@pytest.fixture
+def screen(ctx: UiContext, qtbot) -> CompareScreen:  # type: ignore[no-untyped-def]
     w = CompareScreen(ctx)
     qtbot.addWidget(w)
     w.refresh()  # what the main window does when the screen is shown
