@@ -3,15 +3,49 @@ passphrase asked again, verify, print (recorded in the audit trail) and export w
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from PySide6.QtPrintSupport import QPrinter
 
 from app.services import audit, printers
+from tests.conftest import MemoryKeyring, Workstation, WorkstationTemplate, derive_template
 from tests.unit.test_signing_service import _approved_submission, _configure
 from ui.printing import PrintChoice
 from ui.screens.report_screen import ReportScreen
 from ui.widgets.submission_picker import ID_ROLE
+
+
+@pytest.fixture(scope="module")
+def approved_template(workstation_template: WorkstationTemplate,
+                      tmp_path_factory: pytest.TempPathFactory) -> tuple[WorkstationTemplate, int]:
+    """The fixture workstation configured for reports (_configure) with a submission whose review the
+    lead approved (_approved_submission: 40 answers, two findings, the determination), built once per
+    module: a test that asks for `approved` starts from a copy of it, with that submission's id."""
+    def prepare(ws: Workstation) -> int:
+        _configure(ws.session("admin"))
+        return _approved_submission(ws)
+
+    return derive_template(tmp_path_factory.mktemp("report-approved"), workstation_template, prepare)
+
+
+@pytest.fixture
+def workstation(request: pytest.FixtureRequest, tmp_path: Path, workstation_template: WorkstationTemplate,
+                memory_keyring: MemoryKeyring) -> Iterator[Workstation]:
+    """As tests/conftest.py's, but a test that asks for `approved` gets a copy of the approved workstation."""
+    wanted = "approved" in request.fixturenames
+    template = request.getfixturevalue("approved_template")[0] if wanted else workstation_template
+    ws = template.copy_to(tmp_path / "ws", memory_keyring)
+    yield ws
+    for s in ws.sessions:
+        s.close()
+
+
+@pytest.fixture
+def approved(workstation: Workstation, approved_template: tuple[WorkstationTemplate, int]) -> int:
+    """The id of the approved submission on this test's copy."""
+    return approved_template[1]
 
 
 def _pdf_printer(path: Path) -> QPrinter:
@@ -21,10 +55,9 @@ def _pdf_printer(path: Path) -> QPrinter:
     return printer
 
 
-def test_build_preview_sign_countersign_verify_print_export(workstation, make_ctx, dialogs, qtbot,
+def test_build_preview_sign_countersign_verify_print_export(workstation, approved, make_ctx, dialogs, qtbot,
                                                             tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    _configure(workstation.session("admin"))
-    sid = _approved_submission(workstation)
+    sid = approved
     ctx = make_ctx("reviewer")
     screen = ReportScreen(ctx)
     qtbot.addWidget(screen)
@@ -126,14 +159,13 @@ def test_auditor_sees_reports_but_cannot_act(workstation, make_ctx, qtbot) -> No
     assert screen.table.rowCount() == 0
 
 
-def test_receiving_workstation_trusts_the_sender_and_verifies_a_package(workstation, second_workstation, dialogs,
-                                                                         qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_receiving_workstation_trusts_the_sender_and_verifies_a_package(workstation, approved, second_workstation,
+                                                                         dialogs, qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from app.services import reports as report_service
     from ui.context import UiContext
     from ui.jobs import JobRunner
 
-    _configure(workstation.session("admin"))
-    sid = _approved_submission(workstation)
+    sid = approved
     rev = workstation.session("reviewer")
     report = report_service.build(rev, sid)
     report_service.sign(rev, report.id, workstation.passphrase("reviewer"))
@@ -174,8 +206,8 @@ def _item_texts(table, row: int) -> list[str]:  # type: ignore[no-untyped-def]
     return [table.item(row, c).text() for c in range(table.columnCount())]
 
 
-def test_global_reports_screen_picks_the_submission_from_a_searchable_list(workstation, make_ctx, dialogs,
-                                                                            qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_global_reports_screen_picks_the_submission_from_a_searchable_list(workstation, approved, make_ctx,
+                                                                            dialogs, qtbot) -> None:  # type: ignore[no-untyped-def]
     """No typed id: the submission is chosen in a list (model, developer, stage, marking) with a search;
     Build is disabled with the workflow's reason until the chosen submission may be reported on."""
     from datetime import date
@@ -184,8 +216,7 @@ def test_global_reports_screen_picks_the_submission_from_a_searchable_list(works
     from app.model.submissions import Submission, SubmissionStatus
     from app.services import submissions
 
-    _configure(workstation.session("admin"))
-    sid = _approved_submission(workstation)
+    sid = approved
     rev = workstation.session("reviewer")
     other = submissions.create(rev, Submission(developer="Borealis Labs", model_name="Heron", version="0.9",
                                                received=date(2026, 11, 5), planned_release=date(2026, 12, 3),
@@ -222,9 +253,8 @@ def test_global_reports_screen_picks_the_submission_from_a_searchable_list(works
     assert screen.table.rowCount() == 1
 
 
-def test_auditor_picks_a_submission_but_may_not_build(workstation, make_ctx, qtbot) -> None:  # type: ignore[no-untyped-def]
-    _configure(workstation.session("admin"))
-    sid = _approved_submission(workstation)
+def test_auditor_picks_a_submission_but_may_not_build(workstation, approved, make_ctx, qtbot) -> None:  # type: ignore[no-untyped-def]
+    sid = approved
     screen = ReportScreen(make_ctx("auditor"))
     qtbot.addWidget(screen)
     assert screen.pick(sid)
