@@ -16,6 +16,7 @@ import pytest
 from PySide6.QtWidgets import QWidget
 
 from app.services.session import Session
+from tests.conftest import MemoryKeyring, Workstation, WorkstationTemplate, derive_template
 from ui.context import UiContext
 from ui.jobs import JobRunner
 from ui.unsaved import Choice
@@ -110,6 +111,40 @@ def plain_text_guard(qapp) -> None:  # type: ignore[no-untyped-def]
     from ui import plain_text
 
     plain_text.install(qapp)
+
+
+@pytest.fixture(scope="module")
+def approved_template(workstation_template: WorkstationTemplate,
+                      tmp_path_factory: pytest.TempPathFactory) -> tuple[WorkstationTemplate, int]:
+    """The fixture workstation configured for reports (_configure) with a submission whose review the
+    lead approved (_approved_submission: 40 answers, two findings, the determination), built once per
+    module: a test that asks for `approved` (test_report_screen, test_printables_ui) starts from a copy
+    of it and gets that submission's id."""
+    from tests.unit.test_signing_service import _approved_submission, _configure
+
+    def prepare(ws: Workstation) -> int:
+        _configure(ws.session("admin"))
+        return _approved_submission(ws)
+
+    return derive_template(tmp_path_factory.mktemp("report-approved"), workstation_template, prepare)
+
+
+@pytest.fixture
+def workstation(request: pytest.FixtureRequest, tmp_path: Path, workstation_template: WorkstationTemplate,
+                memory_keyring: MemoryKeyring) -> Iterator[Workstation]:
+    """As tests/conftest.py's, but a test that asks for `approved` gets a copy of the approved workstation."""
+    wanted = "approved" in request.fixturenames
+    template = request.getfixturevalue("approved_template")[0] if wanted else workstation_template
+    ws = template.copy_to(tmp_path / "ws", memory_keyring)
+    yield ws
+    for s in ws.sessions:
+        s.close()
+
+
+@pytest.fixture
+def approved(workstation: Workstation, approved_template: tuple[WorkstationTemplate, int]) -> int:
+    """The id of the approved submission on this test's copy."""
+    return approved_template[1]
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from app.services import audit, printers
 from app.services import vulnerabilities as vs
 from tests.ui.test_report_screen import _pdf_printer
 from tests.unit.test_printables import assert_banners_on_every_page, pages_text
-from tests.unit.test_signing_service import _approved_submission, _configure
 from ui.banner import banners_of
 from ui.printing import PrintChoice
 from ui.screens.assessment_screen import AssessmentScreen
@@ -21,12 +20,12 @@ from ui.screens.vulnerabilities_screen import VulnerabilitiesScreen
 SNF = "SECRET//NOFORN"
 
 
-def test_checklist_preview_print_and_save(workstation, make_ctx, dialogs, qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_checklist_preview_print_and_save(workstation, approved, make_ctx, dialogs, qtbot,
+                                          tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     admin = workstation.session("admin")
-    _configure(admin)
     printers.register(admin, "room3-laser", "CONFIDENTIAL", "Building 2, room 3")
     printers.register(admin, "vault-mfp", SNF, "Vault, room 12")
-    sid = _approved_submission(workstation)
+    sid = approved
     ctx = make_ctx("reviewer")
     screen = AssessmentScreen(ctx, sid)
     qtbot.addWidget(screen)
@@ -65,10 +64,9 @@ def test_checklist_preview_print_and_save(workstation, make_ctx, dialogs, qtbot,
     assert (usb / "MARKING.txt").exists()
 
 
-def test_findings_and_vulnerability_registers_open_from_their_screens(workstation, make_ctx, dialogs, qtbot,
-                                                                      ) -> None:  # type: ignore[no-untyped-def]
-    _configure(workstation.session("admin"))
-    sid = _approved_submission(workstation)
+def test_findings_and_vulnerability_registers_open_from_their_screens(workstation, approved, make_ctx, dialogs,
+                                                                      qtbot) -> None:  # type: ignore[no-untyped-def]
+    sid = approved
     ctx = make_ctx("reviewer")
     vs.create(ctx.session, Vulnerability(title="Sandbox escape", marking=Marking.parse("SECRET"),
                                          context=DiscoveryContext(submission_id=sid)))
