@@ -21,8 +21,7 @@ import os
 import struct
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import IO
+from typing import IO, NamedTuple
 
 import zstandard
 
@@ -35,14 +34,18 @@ _EOCD = b"PK\x05\x06"
 _EOCD64 = b"PK\x06\x06"
 _EOCD64_LOC = b"PK\x06\x07"
 _CDH = b"PK\x01\x02"
+# a central directory entry's fixed part: flags, method, CRC-32, sizes, name/extra/comment lengths, offset
+_CD_ENTRY = struct.Struct("<8xHH4xIIIHHH8xI")
 _LFH = b"PK\x03\x04"
 _READ = 1 << 20
 _ONE_SHOT = 64 << 20  # members up to this size are decompressed in one call
 _WINDOW = 1 << 20  # read-ahead for small members, which inspect-ai writes one after another
 
 
-@dataclass(frozen=True, slots=True)
-class Member:
+class Member(NamedTuple):
+    """A central directory entry (a NamedTuple: an .eval holds one per sample, and a frozen
+    dataclass cost more to build than the rest of the entry's parsing)."""
+
     name: str
     method: int
     flags: int
@@ -140,16 +143,18 @@ class SafeZip:
         directory = self._read_at(cd_offset, cd_size)
         members: dict[str, Member] = {}
         pos = 0
+        end = len(directory)
+        unpack = _CD_ENTRY.unpack_from  # one call per entry: 40,000 entries are read per .eval of that many samples
         for index in range(count):
-            if directory[pos:pos + 4] != _CDH or pos + 46 > len(directory):
+            if pos + 46 > end or directory[pos:pos + 4] != _CDH:
                 raise self._fail(f"ZIP central directory entry {index} is damaged")
-            (flags, method, _t, _d, crc, csize, usize, nlen, xlen, clen) = struct.unpack(
-                "<HHHHIIIHHH", directory[pos + 8:pos + 34])
-            (offset,) = struct.unpack("<I", directory[pos + 42:pos + 46])
+            (flags, method, crc, csize, usize, nlen, xlen, clen, offset) = unpack(directory, pos)
             raw_name = directory[pos + 46:pos + 46 + nlen]
             extra = directory[pos + 46 + nlen:pos + 46 + nlen + xlen]
             pos += 46 + nlen + xlen + clen
-            name = raw_name.decode("utf-8" if flags & 0x800 else "cp437", errors="replace")
+            # ASCII reads the same in UTF-8 and CP437, and decodes in C (CP437 goes through a Python codec)
+            name = raw_name.decode("ascii") if raw_name.isascii() else \
+                raw_name.decode("utf-8" if flags & 0x800 else "cp437", errors="replace")
             if not _safe_name(name):
                 raise self._fail(f"unsafe member name {name!r} in the archive (absolute path or '..')")
             if usize == 0xFFFFFFFF or csize == 0xFFFFFFFF or offset == 0xFFFFFFFF:
