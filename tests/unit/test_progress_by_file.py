@@ -35,9 +35,11 @@ def _run(tmp_path: Path, *args: str) -> str:
     (tmp_path / "test_a.py").write_text(FILE_A)
     (tmp_path / "test_b.py").write_text(FILE_B)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    # Qt's and Hypothesis's plugins have no part in these files' runs: not loading them (PySide6 among
+    # them) saves ~0.4 s of CPU in each child.
     done = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:randomly",
-                           "--rootdir", str(tmp_path), *args, str(tmp_path)], capture_output=True, text=True,
-                          env=env, cwd=tmp_path, timeout=120)
+                           "-p", "no:pytest-qt", "-p", "no:hypothesispytest", "--rootdir", str(tmp_path), *args,
+                           str(tmp_path)], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
     return done.stdout
 
 

@@ -9,6 +9,7 @@ import pytest
 from app.model.results import EvalRun, Harness, RunStatus, SampleFilter, SampleResult, Score
 from app.services import results
 from storage import results_repo as repo
+from tests.conftest import WorkstationTemplate, derive_template, restore_template
 
 N = 137
 PAGE = 20
@@ -34,8 +35,7 @@ def _samples(rng: random.Random, start: int, n: int) -> list[SampleResult]:
     return out
 
 
-@pytest.fixture
-def runs(workstation):
+def _make_runs(workstation) -> tuple[int, int, int]:  # type: ignore[no-untyped-def]
     """Two runs whose ids interleave (not one contiguous range) and one imported in one block."""
     s = workstation.session("reviewer")
     from datetime import date
@@ -55,7 +55,21 @@ def runs(workstation):
         repo.insert_samples(conn, c, _samples(rng, 0, N))
         for run in (a, b, c):
             repo.finish_run(conn, run, N, 0)
-    return s, (a, b, c)
+    return a, b, c
+
+
+@pytest.fixture(scope="module")
+def runs_template(tmp_path_factory: pytest.TempPathFactory,
+                  workstation_template: WorkstationTemplate) -> tuple[WorkstationTemplate, tuple[int, int, int]]:
+    """The three runs written once per module (~0.25 s each time); the tests only read them."""
+    return derive_template(tmp_path_factory.mktemp("samples-paging"), workstation_template, _make_runs)
+
+
+@pytest.fixture
+def runs(workstation, runs_template, memory_keyring):  # type: ignore[no-untyped-def]
+    template, ids = runs_template
+    restore_template(workstation, template, memory_keyring)
+    return workstation.session("reviewer"), ids
 
 
 @pytest.mark.parametrize("sort", ["order", "sample_id", "epoch", "score", "time", "tokens"])
