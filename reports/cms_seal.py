@@ -493,7 +493,10 @@ def _content_key(parsed: _Parsed, key: PrivateKey, cert: x509.Certificate, what:
             raise
         except Exception:
             raise SealError(f"{what}: a recipient entry is damaged (cannot be read)") from None
-    others = "; ".join(r.describe() for r in _recipients(parsed.recipient_infos)) or "no readable recipient"
+    try:  # the entries were only compared so far; naming them parses them, and one may be damaged
+        others = "; ".join(r.describe() for r in _recipients(parsed.recipient_infos)) or "no readable recipient"
+    except Exception:
+        raise SealError(f"{what}: a recipient entry is damaged (cannot be read)") from None
     raise NotARecipient(f"{what}: not sealed to {_who(cert)} issued by {cert.issuer.rfc4514_string()}; "
                         f"it is sealed to: {others}")
 

@@ -299,6 +299,17 @@ def test_hostile_inputs_fail_cleanly(parties: dict[str, Party], monkeypatch: pyt
         seal(PLAINTEXT, [party.cert])
 
 
+def test_a_damaged_recipient_name_is_refused_cleanly(parties: dict[str, Party]) -> None:
+    """Found by the property below: when no entry is for the key, the refusal names the recipients,
+    which parses their issuer Names; a Name given a wrong tag raised asn1crypto's ValueError."""
+    sealed = seal(PLAINTEXT[:300], [parties["p256"].cert, parties["rsa"].cert])
+    at = sealed.index(parties["rsa"].cert.issuer.public_bytes())  # the ktri entry's issuer: SEQUENCE (0x30)
+    damaged = sealed[:at] + b"\x00" + sealed[at + 1:]
+    other = parties["other-p256"]  # for whom no entry is: the refusal names the recipients
+    with pytest.raises(SealError, match=r"^bad\.p7m: a recipient entry is damaged"):
+        open_sealed(damaged, other.key, other.cert, what="bad.p7m")
+    assert open_sealed(damaged, parties["p256"].key, parties["p256"].cert) == PLAINTEXT[:300]
+
 @pytest.fixture(scope="module")
 def sealed_to_p256_and_rsa(parties: dict[str, Party]) -> bytes:
     """Sealed once per module. (The examples below used to call seal() each time, as the argument of
