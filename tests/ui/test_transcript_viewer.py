@@ -5,6 +5,7 @@ scorer's name, answer and explanation, metadata, find with a match count."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from PySide6.QtCore import Qt
 
 from app.model.submissions import Submission
 from app.services import results, submissions
+from tests.conftest import MemoryKeyring, Workstation, WorkstationTemplate, derive_template
 from ui.context import UiContext
 from ui.screens.run_detail import RunDetail
 from ui.widgets.transcript_view import event_blocks, score_value_text
@@ -20,16 +22,41 @@ from ui.widgets.transcript_view import event_blocks, score_value_text
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "inspect"
 
 
+@pytest.fixture(scope="module")
+def imported_template(workstation_template: WorkstationTemplate,
+                      tmp_path_factory: pytest.TempPathFactory) -> tuple[WorkstationTemplate, int]:
+    """The fixture workstation with a submission and two real Inspect logs imported by the reviewer,
+    built once per module: a test that asks for `detail` starts from a copy of it and gets the id of
+    intercode_ok.eval's run (three tests imported the same two logs each)."""
+    def prepare(ws: Workstation) -> int:
+        session = ws.session("reviewer")
+        sub = submissions.create(session, Submission("Acme", "Falcon", "2.0", date(2026, 11, 1), date(2026, 11, 28)))
+        assert sub.id is not None
+        outcomes = results.import_files(session, [str(FIX / "intercode_ok.eval"), str(FIX / "intercode_error.eval")],
+                                        sub.id)
+        assert [o.status for o in outcomes] == ["imported", "imported"], [o.message for o in outcomes]
+        run = next(r for r in results.list_runs(session, sub.id) if r.original_name == "intercode_ok.eval")
+        assert run.id is not None
+        return run.id
+
+    return derive_template(tmp_path_factory.mktemp("transcripts"), workstation_template, prepare)
+
+
 @pytest.fixture
-def detail(ctx: UiContext, qtbot) -> RunDetail:  # type: ignore[no-untyped-def]
-    sub = submissions.create(ctx.session, Submission("Acme", "Falcon", "2.0", date(2026, 11, 1), date(2026, 11, 28)))
-    assert sub.id is not None
-    outcomes = results.import_files(ctx.session, [str(FIX / "intercode_ok.eval"), str(FIX / "intercode_error.eval")],
-                                    sub.id)
-    assert [o.status for o in outcomes] == ["imported", "imported"], [o.message for o in outcomes]
-    run = next(r for r in results.list_runs(ctx.session, sub.id) if r.original_name == "intercode_ok.eval")
-    assert run.id is not None
-    view = RunDetail(ctx, run.id)
+def workstation(request: pytest.FixtureRequest, tmp_path: Path, workstation_template: WorkstationTemplate,
+                memory_keyring: MemoryKeyring) -> Iterator[Workstation]:
+    """As tests/conftest.py's, but a test that asks for `detail` gets a copy of the imported workstation."""
+    wanted = "detail" in request.fixturenames
+    template = request.getfixturevalue("imported_template")[0] if wanted else workstation_template
+    ws = template.copy_to(tmp_path / "ws", memory_keyring)
+    yield ws
+    for s in ws.sessions:
+        s.close()
+
+
+@pytest.fixture
+def detail(ctx: UiContext, imported_template: tuple[WorkstationTemplate, int], qtbot) -> RunDetail:  # type: ignore[no-untyped-def]
+    view = RunDetail(ctx, imported_template[1])
     qtbot.addWidget(view)
     return view
 
