@@ -17,7 +17,7 @@ from app.model.partners import Partner, PartnerKind
 from app.model.vulnerabilities import Tlp
 from app.services import dissemination, partners, receipts
 from app.services import workstation as workstation_service
-from tests.conftest import FIXED_NOW, tamper
+from tests.conftest import FIXED_NOW, WorkstationTemplate, derive_template, restore_template, tamper
 from tests.unit.partner_kit import PartnerKey, make_cert, receipt_json, write_receipt
 
 UKAISI = Partner(name="UK AI Security Institute", kind=PartnerKind.ALLIED, codes=("GBR", "FVEY"),
@@ -39,6 +39,21 @@ def setup_partners(workstation, tmp_path: Path) -> tuple[int, int, PartnerKey, P
     return uk.id, us.id, uk_key, us_key
 
 
+@pytest.fixture(scope="module")
+def partners_template(tmp_path_factory: pytest.TempPathFactory, workstation_template: WorkstationTemplate):  # type: ignore[no-untyped-def]
+    """The two partners with their receipt certificates (an RSA-3072 key among them), set up once per
+    module (~0.4 s of CPU each time); the keys are only read. Each test gets its own copy."""
+    root = tmp_path_factory.mktemp("dissemination-partners")
+    return derive_template(root, workstation_template, lambda ws: setup_partners(ws, root / "keys"))
+
+
+@pytest.fixture
+def with_partners(workstation, partners_template, memory_keyring) -> tuple[int, int, PartnerKey, PartnerKey]:  # type: ignore[no-untyped-def]
+    template, value = partners_template
+    restore_template(workstation, template, memory_keyring)
+    return value
+
+
 def send(session, partner_id: int, manifest: str, *, kind: str = "package", object_id: str = "R-1",  # type: ignore[no-untyped-def]
          marking: str = "SECRET//REL TO USA, FVEY", supersedes: int | None = None, revision: str = "1") -> int:
     with session.transaction() as conn:
@@ -48,8 +63,8 @@ def send(session, partner_id: int, manifest: str, *, kind: str = "package", obje
                                     media_label="SECRET//NOFORN", approved_by="lead", supersedes=supersedes)
 
 
-def test_record_filters_supersede_and_signed_entries(workstation, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    uk, us, _, _ = setup_partners(workstation, tmp_path)
+def test_record_filters_supersede_and_signed_entries(workstation, with_partners, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    uk, us, _, _ = with_partners
     lead = workstation.session("lead")
     a = send(lead, uk, sha("a"))
     b = send(lead, us, sha("b"), marking="SECRET//NOFORN")
@@ -81,8 +96,8 @@ def test_record_filters_supersede_and_signed_entries(workstation, tmp_path: Path
         dissemination.checked(lead, b)
 
 
-def test_record_refuses_what_must_not_be_logged_and_stores_nothing(workstation, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    uk, us, _, _ = setup_partners(workstation, tmp_path)
+def test_record_refuses_what_must_not_be_logged_and_stores_nothing(workstation, with_partners, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    uk, us, _, _ = with_partners
     lead = workstation.session("lead")
     cases = [
         (dict(partner_id=uk, marking="SECRET//NOFORN"), "NOFORN: not releasable"),
@@ -111,8 +126,8 @@ def test_record_refuses_what_must_not_be_logged_and_stores_nothing(workstation, 
         dissemination.record(auditor, conn, **{**base, "partner_id": uk})  # type: ignore[arg-type]
 
 
-def test_record_refuses_an_unsigned_partner(workstation, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    uk, _, _, _ = setup_partners(workstation, tmp_path)
+def test_record_refuses_an_unsigned_partner(workstation, with_partners, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    uk, _, _, _ = with_partners
     lead = workstation.session("lead")
     with tamper(lead) as conn:
         conn.execute("UPDATE partners SET codes = '[\"RUS\"]' WHERE id = ?", (uk,))
@@ -121,8 +136,8 @@ def test_record_refuses_an_unsigned_partner(workstation, tmp_path: Path) -> None
     assert dissemination.entries(lead) == []
 
 
-def test_receipt_closes_the_loop_and_overdue_counts_days(workstation, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    uk, us, uk_key, us_key = setup_partners(workstation, tmp_path)
+def test_receipt_closes_the_loop_and_overdue_counts_days(workstation, with_partners, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    uk, us, uk_key, us_key = with_partners
     lead = workstation.session("lead")
     a, b = send(lead, uk, sha("a")), send(lead, us, sha("b"), marking="SECRET//NOFORN")
     lead.clock = lambda: FIXED_NOW + timedelta(days=9)
@@ -149,8 +164,8 @@ def test_receipt_closes_the_loop_and_overdue_counts_days(workstation, tmp_path: 
     assert dissemination.overdue(lead) == []
 
 
-def test_bad_receipts_are_refused_naming_the_file_and_nothing_is_recorded(workstation, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    uk, us, uk_key, us_key = setup_partners(workstation, tmp_path)
+def test_bad_receipts_are_refused_naming_the_file_and_nothing_is_recorded(workstation, with_partners, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    uk, us, uk_key, us_key = with_partners
     lead = workstation.session("lead")
     a = send(lead, uk, sha("a"))
     send(lead, us, sha("b"), marking="SECRET//NOFORN")
@@ -196,8 +211,8 @@ def test_bad_receipts_are_refused_naming_the_file_and_nothing_is_recorded(workst
     assert lead.db.conn.execute("SELECT count(*) FROM receipts").fetchone()[0] == 1
 
 
-def test_the_documented_openssl_command_makes_a_receipt_that_imports(workstation, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    uk, _, uk_key, _ = setup_partners(workstation, tmp_path)
+def test_the_documented_openssl_command_makes_a_receipt_that_imports(workstation, with_partners, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    uk, _, uk_key, _ = with_partners
     lead = workstation.session("lead")
     a = send(lead, uk, sha("a"))
     folder = tmp_path / "partner_side"
@@ -222,8 +237,8 @@ def test_demo_partners_populate_a_register_and_a_log_with_a_real_receipt(worksta
     assert receipts.verify_stored(lead, log[0].id) is None
 
 
-def test_a_receipt_row_an_insider_inserts_does_not_acknowledge_anything(workstation, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    uk, _, uk_key, _ = setup_partners(workstation, tmp_path)
+def test_a_receipt_row_an_insider_inserts_does_not_acknowledge_anything(workstation, with_partners, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    uk, _, uk_key, _ = with_partners
     lead = workstation.session("lead")
     a, b = send(lead, uk, sha("a")), send(lead, uk, sha("b"), object_id="R-2")
     receipts.import_receipt(lead, write_receipt(tmp_path / "r", receipt_json(sha("a"), UKAISI.name), uk_key))
@@ -246,14 +261,14 @@ def test_a_receipt_row_an_insider_inserts_does_not_acknowledge_anything(workstat
     assert "does not match" in dissemination.entries(lead)[0].receipt_problem
 
 
-def test_an_entry_an_insider_inserts_is_flagged_wherever_the_log_is_read(workstation, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_an_entry_an_insider_inserts_is_flagged_wherever_the_log_is_read(workstation, with_partners, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """A row written straight into the log (no signed decision by its recorder) is listed with why,
     in the service, the CLI's note, the printed log and the screen's column, never as a plain entry."""
     from app.commands.dissemination import _note
     from reports.pdf_dissemination import _links
     from storage import partners_repo
 
-    uk, _us, _, _ = setup_partners(workstation, tmp_path)
+    uk, _us, _, _ = with_partners
     lead = workstation.session("lead")
     genuine = send(lead, uk, sha("genuine"))
     insider = lead.db.another()  # the insider's own connection to the database file
