@@ -22,14 +22,14 @@ from app.services import assessment, coverage, findings, report_assembly, result
 from app.services import reports as report_service
 from reports.marking_lint import pdf_text
 from storage import reports_repo, settings_repo
+from tests.conftest import WorkstationTemplate, derive_template, restore_template
 from tests.unit.csaf_kit import partner_for
 
 SNF = Marking.parse("SECRET//NOFORN")
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "inspect"
 
 
-@pytest.fixture
-def secret_submission(workstation):  # type: ignore[no-untyped-def]
+def _make_secret_submission(workstation) -> int:  # type: ignore[no-untyped-def]
     admin = workstation.session("admin")
     with admin.transaction() as conn:
         settings_repo.save(conn, dataclasses.replace(admin.settings, classified_by="Rita Reviewer",
@@ -43,7 +43,23 @@ def secret_submission(workstation):  # type: ignore[no-untyped-def]
     coverage.record_determination(rev, sid, "Capability screen against the reference indicators.")
     findings.create(rev, Finding(sid, "Autonomous exploitation", "Exploited the range service.", Severity.HIGH,
                                  marking=SNF))
-    return rev, sid
+    return sid
+
+
+@pytest.fixture(scope="module")
+def secret_template(tmp_path_factory: pytest.TempPathFactory,
+                    workstation_template: WorkstationTemplate) -> tuple[WorkstationTemplate, int]:
+    """The SECRET//NOFORN submission with two imported logs, a determination and a finding, set up once
+    per module (~0.2 s of CPU each time): each test gets its own copy."""
+    return derive_template(tmp_path_factory.mktemp("secret-submission"), workstation_template,
+                           _make_secret_submission)
+
+
+@pytest.fixture
+def secret_submission(workstation, secret_template, memory_keyring):  # type: ignore[no-untyped-def]
+    template, sid = secret_template
+    restore_template(workstation, template, memory_keyring)
+    return workstation.session("reviewer"), sid
 
 
 def test_new_records_start_at_the_submission_marking(secret_submission) -> None:  # type: ignore[no-untyped-def]
