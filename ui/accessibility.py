@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from PySide6.QtCore import QEvent, QObject
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
@@ -66,12 +66,21 @@ def _form_label(w: QWidget) -> str:
             label = layout.labelForField(node)
             if isinstance(label, QLabel) and _clean(label.text()):
                 return _clean(label.text())
-        for lay in (parent.findChildren(QFormLayout) if parent is not None else []):
+        for lay in _own_form_layouts(parent) if parent is not None else []:
             label = lay.labelForField(node)
             if isinstance(label, QLabel) and _clean(label.text()):
                 return _clean(label.text())
         node = parent
     return ""
+
+
+def _own_form_layouts(parent: QWidget) -> list[QFormLayout]:
+    """The form layouts that can hold a child of `parent`: its own layouts and those nested in them (a
+    layout's widgets are children of its widget), not those of its whole subtree (a walk per control)."""
+    found: list[QFormLayout] = []
+    for top in parent.findChildren(QLayout, "", Qt.FindChildOption.FindDirectChildrenOnly):
+        found += [lay for lay in (top, *top.findChildren(QLayout)) if isinstance(lay, QFormLayout)]
+    return found
 
 
 def _layout_containing(layout: QLayout, w: QWidget) -> tuple[QLayout, int] | None:
