@@ -5,7 +5,6 @@ each test's folders on a memory-backed file system."""
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
@@ -16,6 +15,7 @@ import pytest
 from PySide6.QtWidgets import QWidget
 
 from app.services.session import Session
+from tests import memory_fs
 from tests.conftest import MemoryKeyring, Workstation, WorkstationTemplate, derive_template
 from ui.context import UiContext
 from ui.jobs import JobRunner
@@ -73,13 +73,14 @@ def ui_context(session: Session, dialogs: DialogRecorder) -> UiContext:
 # (~20 per UI test, 2-15 ms each on this disk, idle time on a 2-core machine). UI tests prove what
 # the screens do, not durability (tests/reliability does: SIGKILL, full disk, torn writes), so their
 # folders live on tmpfs where the same fsync calls return at once. Elsewhere: pytest's own tmp_path.
-MEMORY_FS = Path("/dev/shm")
+MEMORY_FS = memory_fs.MEMORY_FS
+MEMORY_FS_MIN_FREE = 1 << 30  # per test: a few MB; two workers
 
 
 @contextlib.contextmanager
 def _memory_folder(prefix: str) -> Iterator[Path | None]:
     """A new folder on MEMORY_FS, removed afterwards; None where there is no such file system."""
-    if not (MEMORY_FS.is_dir() and os.access(MEMORY_FS, os.W_OK | os.X_OK)):
+    if not memory_fs.usable(MEMORY_FS, MEMORY_FS_MIN_FREE):
         yield None
         return
     path = Path(tempfile.mkdtemp(prefix=prefix, dir=MEMORY_FS))
