@@ -11,7 +11,9 @@ with the focus in each list, table and tree (real key events through the platfor
 
 from __future__ import annotations
 
+import atexit
 import json
+import shutil
 import sys
 import tempfile
 from datetime import timedelta
@@ -65,6 +67,7 @@ def main(out: Path) -> int:
     from ui.screens.submission_detail import SUBMISSION_TABS
 
     tmp = Path(tempfile.mkdtemp(prefix="frw-scale-"))
+    atexit.register(shutil.rmtree, tmp, True)  # the workstation copy is not needed after the report
     os.environ["FRW_STATE_DIR"] = str(tmp / "state")
     storage.keys.DEFAULT_ITERATIONS = 1000  # as in the test suite: the probe measures layout, not the KDF
     backend = MemoryKeyring()

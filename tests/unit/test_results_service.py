@@ -323,12 +323,12 @@ def test_large_log_is_streamed_with_bounded_memory(tmp_path):
     root = Path(__file__).parents[2]
     # Linux: writing 5 to clear_refs resets the peak RSS (VmHWM), so the import's own peak is measured
     script = (
-        "import json, re, sys, tempfile; from pathlib import Path\n"
+        "import json, re, sys; from pathlib import Path\n"
         "sys.path.insert(0, 'bench'); import importbench as b\n"
         "import storage.keys; storage.keys.DEFAULT_ITERATIONS = 1000\n"  # as conftest.fast_kdf: the KDF is not tested
         "from app.services import results\n"
         "results.BATCH_BYTES = 1 << 20\n"
-        "s, sid = b.workstation(Path(tempfile.mkdtemp()) / 'ws')\n"
+        f"s, sid = b.workstation(Path({str(tmp_path / 'child')!r}) / 'ws')\n"
         "def kb(field): return int(re.search(field + r':\\s+(\\d+)', open('/proc/self/status').read()).group(1))\n"
         "open('/proc/self/clear_refs', 'w').write('5')\n"
         "base = kb('VmRSS')\n"
