@@ -130,16 +130,22 @@ def approved_template(workstation_template: WorkstationTemplate,
     return derive_template(tmp_path_factory.mktemp("report-approved"), workstation_template, prepare)
 
 
-@pytest.fixture
-def workstation(request: pytest.FixtureRequest, tmp_path: Path, workstation_template: WorkstationTemplate,
-                memory_keyring: MemoryKeyring) -> Iterator[Workstation]:
-    """As tests/conftest.py's, but a test that asks for `approved` gets a copy of the approved workstation."""
-    wanted = "approved" in request.fixturenames
-    template = request.getfixturevalue("approved_template")[0] if wanted else workstation_template
+def copy_for_test(request: pytest.FixtureRequest, tmp_path: Path, plain: WorkstationTemplate,
+                  memory_keyring: MemoryKeyring, marker: str, prepared: str) -> Iterator[Workstation]:
+    """A `workstation` override: a test that asks for the fixture `marker` gets a copy of the
+    prepared template (the fixture `prepared`, a (template, id) pair), any other the plain one."""
+    template = request.getfixturevalue(prepared)[0] if marker in request.fixturenames else plain
     ws = template.copy_to(tmp_path / "ws", memory_keyring)
     yield ws
     for s in ws.sessions:
         s.close()
+
+
+@pytest.fixture
+def workstation(request: pytest.FixtureRequest, tmp_path: Path, workstation_template: WorkstationTemplate,
+                memory_keyring: MemoryKeyring) -> Iterator[Workstation]:
+    """As tests/conftest.py's, but a test that asks for `approved` gets a copy of the approved workstation."""
+    yield from copy_for_test(request, tmp_path, workstation_template, memory_keyring, "approved", "approved_template")
 
 
 @pytest.fixture

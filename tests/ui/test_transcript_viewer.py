@@ -15,6 +15,7 @@ from PySide6.QtCore import Qt
 from app.model.submissions import Submission
 from app.services import results, submissions
 from tests.conftest import MemoryKeyring, Workstation, WorkstationTemplate, derive_template
+from tests.ui.conftest import copy_for_test
 from ui.context import UiContext
 from ui.screens.run_detail import RunDetail
 from ui.widgets.transcript_view import event_blocks, score_value_text
@@ -46,12 +47,7 @@ def imported_template(workstation_template: WorkstationTemplate,
 def workstation(request: pytest.FixtureRequest, tmp_path: Path, workstation_template: WorkstationTemplate,
                 memory_keyring: MemoryKeyring) -> Iterator[Workstation]:
     """As tests/conftest.py's, but a test that asks for `detail` gets a copy of the imported workstation."""
-    wanted = "detail" in request.fixturenames
-    template = request.getfixturevalue("imported_template")[0] if wanted else workstation_template
-    ws = template.copy_to(tmp_path / "ws", memory_keyring)
-    yield ws
-    for s in ws.sessions:
-        s.close()
+    yield from copy_for_test(request, tmp_path, workstation_template, memory_keyring, "detail", "imported_template")
 
 
 @pytest.fixture
