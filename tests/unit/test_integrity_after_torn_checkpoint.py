@@ -5,6 +5,8 @@ holds: the full integrity check looks at the database SQLite sees, not at the to
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import sqlcipher3
@@ -15,22 +17,25 @@ KEY = bytes(range(32))
 PAGE = 32768
 
 
+_CHILD = """
+import os, sys
+from pathlib import Path
+from storage.db import Database
+db = Database.open(Path(sys.argv[1]), bytes(range(32)), create=True, page_size=32768)
+db.conn.execute("PRAGMA wal_autocheckpoint = 0")
+db.conn.execute("CREATE TABLE t(x BLOB)")
+for _ in range(8):
+    db.conn.execute("INSERT INTO t VALUES (randomblob(20000))")
+db.conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+os._exit(0)  # no close: the WAL stays, as after a SIGKILL
+"""
+
+
 def _crash_after_checkpoint(path: Path) -> None:
-    """In a child: commit rows into the WAL, copy them into the file (PASSIVE checkpoint, WAL kept),
-    then die without closing, as a SIGKILL would."""
-    pid = os.fork()
-    if pid == 0:
-        try:
-            db = Database.open(path, KEY, create=True, page_size=PAGE)
-            db.conn.execute("PRAGMA wal_autocheckpoint = 0")
-            db.conn.execute("CREATE TABLE t(x BLOB)")
-            for _ in range(8):
-                db.conn.execute("INSERT INTO t VALUES (randomblob(20000))")
-            db.conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-        finally:
-            os._exit(0)
-    _, status = os.waitpid(pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0
+    """In a child process: commit rows into the WAL, copy them into the file (PASSIVE checkpoint,
+    WAL kept), then end without closing, as a SIGKILL would leave it."""
+    subprocess.run([sys.executable, "-c", _CHILD, str(path)], check=True, timeout=120,
+                   cwd=Path(__file__).resolve().parents[2])
 
 
 def test_a_torn_last_page_that_the_wal_holds_is_not_damage(tmp_path: Path) -> None:
