@@ -8,8 +8,9 @@ import shutil
 import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import hypothesis
 import keyring
@@ -164,6 +165,18 @@ def tamper(session, foreign_keys: bool = True):  # type: ignore[no-untyped-def]
             yield conn
     finally:
         db.close()
+
+
+def reviewer_with_submission(ws: Workstation) -> tuple[Any, int]:
+    """The reviewer's session and the id of a submission she created (the ingest tests' start)."""
+    from app.model.submissions import Submission
+    from app.services import submissions
+
+    s = ws.session("reviewer")
+    sub = submissions.create(s, Submission(developer="Acme", model_name="Falcon", version="2",
+                                           received=date(2026, 11, 1), planned_release=date(2026, 11, 25)))
+    assert sub.id is not None
+    return s, sub.id
 
 
 def add_person(admin, data_dir: Path, username: str, display: str, role, passphrase: str) -> None:  # type: ignore[no-untyped-def]

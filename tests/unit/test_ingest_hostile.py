@@ -8,7 +8,6 @@ import os
 import shutil
 import struct
 import zipfile
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -16,8 +15,8 @@ import pytest
 from app.ingest.logfile import Limits
 from app.ingest.results import open_results_file
 from app.model.errors import IngestError
-from app.model.submissions import Submission
-from app.services import results, submissions
+from app.services import results
+from tests.conftest import reviewer_with_submission
 
 INSPECT = Path(__file__).parents[1] / "fixtures" / "inspect"
 TABLES = ("eval_runs", "eval_metrics", "eval_samples", "eval_transcripts", "eval_samples_fts")
@@ -25,10 +24,7 @@ TABLES = ("eval_runs", "eval_metrics", "eval_samples", "eval_transcripts", "eval
 
 @pytest.fixture
 def reviewer(workstation):
-    s = workstation.session("reviewer")
-    sid = submissions.create(s, Submission(developer="Acme", model_name="Falcon", version="2",
-                                           received=date(2026, 11, 1), planned_release=date(2026, 11, 25))).id
-    return s, sid
+    return reviewer_with_submission(workstation)
 
 
 def assert_rejected(reviewer, path: Path, *needles: str, **kw) -> str:

@@ -14,7 +14,6 @@ import subprocess
 import sys
 import textwrap
 import zipfile
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -22,10 +21,10 @@ import pytest
 from app.ingest.logfile import DEFAULT_LIMITS
 from app.ingest.results import open_results_file
 from app.model.errors import IngestError
-from app.model.submissions import Submission
-from app.services import parse_process, results, submissions
+from app.services import parse_process, results
 from app.services.parse_wire import Batch, Done, frame
 from storage import results_repo as repo
+from tests.conftest import reviewer_with_submission
 
 INSPECT = Path(__file__).parents[1] / "fixtures" / "inspect"
 EVALS = sorted(INSPECT.glob("*.eval"))
@@ -80,10 +79,7 @@ def test_a_larger_deflate_log_gives_the_same_batches(tmp_path):
 
 @pytest.fixture
 def reviewer(workstation):
-    s = workstation.session("reviewer")
-    sid = submissions.create(s, Submission(developer="Acme", model_name="Falcon", version="2",
-                                           received=date(2026, 11, 1), planned_release=date(2026, 11, 25))).id
-    return s, sid
+    return reviewer_with_submission(workstation)
 
 
 @pytest.fixture
