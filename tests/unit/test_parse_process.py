@@ -201,7 +201,11 @@ def test_a_killed_child_is_a_clear_import_error_and_nothing_is_stored(reviewer, 
     assert out.message == (f"{log}: the parser process stopped unexpectedly (killed by SIGKILL); "
                            "nothing was stored")
     _assert_nothing_stored(s)
-    assert [c.proc.returncode for c in children[0]._children] == [-signal.SIGKILL] * 2
+    first, *others = [c.proc.returncode for c in children[0]._children]
+    assert first == -signal.SIGKILL
+    # the other child may have written all its samples into its pipe and exited before the parent,
+    # on the error, killed what still ran (seen once in make test: [-9, 0]); either way it is reaped
+    assert all(code in (0, -signal.SIGKILL) for code in others), others
 
 
 def test_cancel_stops_and_reaps_the_child_and_stores_nothing(reviewer, children, monkeypatch, tmp_path):
@@ -217,8 +221,9 @@ def test_cancel_stops_and_reaps_the_child_and_stores_nothing(reviewer, children,
     out = results.import_files(s, [log], sid, cancel=cancel)[0]
     assert out.status == "cancelled", out
     pool = children[0]
-    # both were blocked on a full pipe (150 samples each) when killed, and were waited for
-    assert [c.proc.returncode for c in pool._children] == [-signal.SIGKILL] * 2
+    # killed, or (a child whose 150 samples all fit its pipe) exited on its own first; waited for either way
+    codes = [c.proc.returncode for c in pool._children]
+    assert -signal.SIGKILL in codes and all(code in (0, -signal.SIGKILL) for code in codes), codes
     for pid in pool.pids:
         with pytest.raises(ChildProcessError):
             os.waitpid(pid, os.WNOHANG)
