@@ -315,15 +315,16 @@ def main() -> int:
             if ns.ours_only:
                 print(f"{fmt} {n}: ours {a['seconds']:.2f} s, {item['bytes'] / 1e6 / a['seconds']:.1f} MB/s, CPU "
                       f"{a['cpu_seconds']:.2f} s (this process {a.get('parent_cpu_seconds', 0):.2f} s, parser process "
-                      f"{a.get('child_cpu_seconds', 0):.2f} s), peak {a['peak_mb']:.0f} MB (parser process "
-                      f"{a.get('child_peak_mb', 0):.0f} MB), load {os.getloadavg()[0]:.1f}", flush=True)
+                      f"{a.get('child_cpu_seconds', 0):.2f} s), peak {a['peak_mb']:.0f} MB (all processes "
+                      f"{a.get('all_rss_mb', 0):.0f} MB RSS, {a.get('all_pss_mb', 0):.0f} MB PSS), "
+                      f"load {os.getloadavg()[0]:.1f}", flush=True)
                 continue
             b = sub(["theirs", other], other_py)
             mb = item["bytes"] / 1e6
             rows.append((fmt, n, mb, a, b))
             print(f"{fmt} {n}: ours {a['seconds']:.1f} s ({a['cpu_seconds']:.1f} s CPU, of which parser process "
-                  f"{a.get('child_cpu_seconds', 0):.1f} s) / {a['peak_mb']:.0f} MB (parser process "
-                  f"{a.get('child_peak_mb', 0):.0f} MB), "
+                  f"{a.get('child_cpu_seconds', 0):.1f} s) / {a['peak_mb']:.0f} MB (all processes "
+                  f"{a.get('all_rss_mb', 0):.0f} MB RSS, {a.get('all_pss_mb', 0):.0f} MB PSS), "
                   f"theirs {b['seconds']:.1f} s ({b['cpu_seconds']:.1f} s CPU) / {b['peak_mb']:.0f} MB, "
                   f"load {os.getloadavg()[0]:.1f}", file=sys.stderr)
 
@@ -349,17 +350,21 @@ def main() -> int:
              "(SHA-256, parse, store samples + zstd transcripts + FTS rows in SQLCipher, one transaction); "
              "`theirs` = `inspect_ai.log.read_eval_log` (parse into memory only) or, for lm-eval (no reader of "
              "its own), `json.loads` of every line.", "",
-             "`CPU s` is the process's CPU time (both of our threads, plus the .eval parser process where one "
-             "ran): it moves far less with the load than the wall clock. `ours peak MB` is the importing "
-             "process's; the parser process's own peak is printed on stderr.", "",
-             "| format | samples | MB | ours s | ours CPU s | ours MB/s | ours peak MB | theirs s | theirs CPU s "
-             "| theirs MB/s | theirs peak MB | speed ratio | CPU ratio | memory ratio |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "`CPU s` is the process's CPU time (both of our threads, plus the .eval parser processes where "
+             "they ran): it moves far less with the load than the wall clock. `ours peak MB` is the importing "
+             "process's (ru_maxrss); `all processes` is the peak of the importing process and its parser "
+             "processes together, sampled every 20 ms, as summed RSS / summed PSS (RSS counts the shared "
+             "libraries once per process); the memory ratio is taken against the summed RSS.", "",
+             "| format | samples | MB | ours s | ours CPU s | ours MB/s | ours peak MB | all processes MB | theirs s "
+             "| theirs CPU s | theirs MB/s | theirs peak MB | speed ratio | CPU ratio | memory ratio |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for fmt, n, mb, a, b in rows:
-        lines.append(f"| {fmt} | {n:,} | {mb:.1f} | {a['seconds']:.1f} | {a['cpu_seconds']:.1f} | "
-                     f"{mb / a['seconds']:.1f} | {a['peak_mb']:.0f} | {b['seconds']:.1f} | {b['cpu_seconds']:.1f} | "
+        every = max(a["peak_mb"], a.get("all_rss_mb", 0))
+        lines.append(f"| {fmt} | {n:,} | {mb:.1f} | {a['seconds']:.2f} | {a['cpu_seconds']:.2f} | "
+                     f"{mb / a['seconds']:.1f} | {a['peak_mb']:.0f} | {every:.0f} / {a.get('all_pss_mb', 0):.0f} | "
+                     f"{b['seconds']:.1f} | {b['cpu_seconds']:.1f} | "
                      f"{mb / b['seconds']:.1f} | {b['peak_mb']:.0f} | {b['seconds'] / a['seconds']:.1f}x | "
-                     f"{b['cpu_seconds'] / a['cpu_seconds']:.1f}x | {b['peak_mb'] / a['peak_mb']:.1f}x |")
+                     f"{b['cpu_seconds'] / a['cpu_seconds']:.1f}x | {b['peak_mb'] / every:.1f}x |")
     text = "\n".join(lines) + "\n"
     from perfdoc import publish
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import math
 import os
 import re
-from collections.abc import Iterator
-from dataclasses import replace
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from typing import IO, Any
 
 import msgspec
@@ -503,16 +503,41 @@ def _open_eval(z: SafeZip, path: str, limits: Limits) -> ParsedLog:
         raise IngestError(path, "ZIP archive has neither header.json nor _journal/start.json: not an Inspect "
                           ".eval log")
 
-    def sample_range(start: int, stop: int) -> Iterator[SampleResult]:
-        for name in sample_members[start:stop]:
-            data, frame = z.read_member(name)
-            yield sample_from_bytes(data, path, _where(name), frame)
+    sample_range = _sample_range(z, sample_members, path)
 
     def samples() -> Iterator[SampleResult]:
         return sample_range(0, len(sample_members))
 
     return ParsedLog(path, "inspect-eval", [ParsedRun(run, samples, len(sample_members), sample_range)],
                      bytes_total=z.size, bytes_done=lambda: z.compressed_read, close=z.close)
+
+
+def _sample_range(z: SafeZip, members: list[str], path: str) -> Callable[[int, int], Iterator[SampleResult]]:
+    def sample_range(start: int, stop: int) -> Iterator[SampleResult]:
+        for name in members[start:stop]:
+            data, frame = z.read_member(name)
+            yield sample_from_bytes(data, path, _where(name), frame)
+
+    return sample_range
+
+
+@dataclass
+class EvalSamples:
+    """An .eval log's samples without its header (see open_eval_samples)."""
+
+    count: int
+    sample_range: Callable[[int, int], Iterator[SampleResult]]
+    bytes_done: Callable[[], int]
+    close: Callable[[], None]
+
+
+def open_eval_samples(path: str, limits: Limits = DEFAULT_LIMITS) -> EvalSamples:
+    """The sample members of an .eval, in the order open_eval reads them, for a parser process whose
+    parent has read the header (app/services/parse_child.py): the header is neither parsed nor held
+    (it lists every sample id: 5 MB of objects for 40,000 samples). Same archive checks and reader."""
+    z = SafeZip(path, limits.max_member_bytes, limits.max_members)
+    members = [n for n in z.names() if _SAMPLE_MEMBER.match(n)]
+    return EvalSamples(len(members), _sample_range(z, members, path), lambda: z.compressed_read, z.close)
 
 
 # -- .json ---------------------------------------------------------------------------------------

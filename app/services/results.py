@@ -115,7 +115,8 @@ def import_files(session: Session, paths: Sequence[str | os.PathLike[str]], subm
         except OSError:
             sizes.append(0)
     total = sum(sizes)
-    jsonread.use_numpy(max(sizes, default=0))
+    # numpy (about 13 MB) only for what this process will parse itself: parser processes read a large .eval
+    jsonread.use_numpy(max((n for p, n in zip(names, sizes, strict=True) if not _for_parsers(p, n)), default=0))
     done_before = 0
     outcomes: list[ImportOutcome] = []
     for index, path in enumerate(names):
@@ -167,6 +168,8 @@ def _import_one(session: Session, path: str, submission_id: int, media_label: st
     if parsers is not None and len(log.runs) != 1:  # not a one-run .eval after all: read here
         parsers.close()
         parsers = None
+    if parsers is not None:
+        log.close()  # the parser processes read the samples: this process needs only the run's header
     early: _Batches | None = parsers
     bytes_done = log.bytes_done if parsers is None else parsers.bytes_done
     if early is None and log.runs:
@@ -247,10 +250,18 @@ class _Batches(Protocol):
     def close(self) -> None: ...
 
 
+def _for_parsers(path: str, size: int) -> bool:
+    """A .eval large enough to pay for parser processes' start (parse_process.PROCESS_MIN_BYTES)."""
+    try:
+        return size >= parse_process.PROCESS_MIN_BYTES and sniff(path) == "inspect-eval"
+    except FrontierError:  # unreadable or not a results file: _import_one says so
+        return False
+
+
 def _start_parsers(path: str, size: int, limits: Limits) -> parse_process.ParserProcess | None:
-    """Parser processes for a .eval large enough to pay for their start (parse_process.PROCESS_MIN_BYTES);
-    None for anything else, or when no process can be started (then the reader thread reads it)."""
-    if size < parse_process.PROCESS_MIN_BYTES or sniff(path) != "inspect-eval":
+    """Parser processes for a .eval large enough to pay for their start; None for anything else, or
+    when no process can be started (then the reader thread reads it)."""
+    if not _for_parsers(path, size):
         return None
     try:
         return parse_process.ParserProcess(path, limits, BATCH, BATCH_BYTES)

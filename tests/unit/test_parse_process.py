@@ -20,6 +20,7 @@ import pytest
 
 from app.ingest.logfile import DEFAULT_LIMITS
 from app.ingest.results import open_results_file
+from app.ingest.safezip import SafeZip
 from app.model.errors import IngestError
 from app.services import parse_process, results
 from app.services.parse_wire import Batch, Done, frame
@@ -138,6 +139,38 @@ def test_small_logs_stay_in_process(reviewer, monkeypatch):
     monkeypatch.setattr(parse_process, "ParserProcess", lambda *a: started.append(a))
     out = results.import_files(s, [INSPECT / "intercode_ok.eval"], sid)
     assert out[0].status == "imported" and started == []
+
+
+def test_with_parser_processes_this_process_holds_neither_the_directory_nor_numpy(reviewer, children, monkeypatch):
+    """Memory (docs/PERFORMANCE.md "Sixth pass"): the importing process reads only the header of a log
+    the parser processes read; its member directory is dropped before any sample is stored, and
+    numpy is loaded only for files read here."""
+    s, sid = reviewer
+    numpy_for: list[int] = []
+    monkeypatch.setattr(results.jsonread, "use_numpy", numpy_for.append)
+    logs = []
+    real_open, real_store = results.open_results_file, results._store_samples
+
+    def opened(*args):
+        logs.append(real_open(*args))
+        return logs[-1]
+
+    def store(*args):
+        z = logs[-1].close.__self__  # an .eval log's SafeZip
+        if isinstance(z, SafeZip):  # read by parser processes: closed here and its directory dropped
+            assert (z.members == {} and z._f.closed) if children else (z.members and not z._f.closed)
+        return real_store(*args)
+
+    monkeypatch.setattr(results, "open_results_file", opened)
+    monkeypatch.setattr(results, "_store_samples", store)
+    deflate = INSPECT / "intercode_deflate.eval"
+    out = results.import_files(s, [INSPECT / "intercode_ok.eval"], sid)
+    assert out[0].status == "imported" and len(children) == 1 and numpy_for == [0]
+    children.clear()
+    monkeypatch.setattr(parse_process, "PROCESS_MIN_BYTES", deflate.stat().st_size + 1)
+    out = results.import_files(s, [deflate, INSPECT / "wmdp_cyber_ok.json"], sid)  # both read here
+    assert [o.status for o in out] == ["imported", "imported"] and children == []
+    assert numpy_for[-1] == max(deflate.stat().st_size, (INSPECT / "wmdp_cyber_ok.json").stat().st_size)
 
 
 def _assert_nothing_stored(s):
@@ -298,8 +331,33 @@ def test_a_child_that_cannot_start_leaves_the_import_in_process(reviewer, monkey
     assert out[0].status == "imported" and out[0].samples == 6
 
 
+def test_the_child_reads_no_header_and_loads_no_numpy():
+    """13 MB less in each parser process: brackets counted by the byte method; the header left to
+    the parent (the child's first read is a sample member)."""
+    code = textwrap.dedent(f"""
+        import json, os, sys
+        from dataclasses import asdict
+        from app.ingest import safezip
+        from app.ingest.logfile import DEFAULT_LIMITS
+        from app.services import parse_child
+        read = []
+        real = safezip.SafeZip.read_member
+        safezip.SafeZip.read_member = lambda self, name: read.append(name) or real(self, name)
+        fd = os.open(os.devnull, os.O_WRONLY)
+        parse_child.run({{"path": {str(INSPECT / "intercode_ok.eval")!r}, "limits": asdict(DEFAULT_LIMITS),
+                         "batch": 2, "batch_bytes": 1 << 20, "chunk": 2, "part": 0, "parts": 1}}, fd)
+        assert "numpy" not in sys.modules, "the parser process loaded numpy"
+        assert len(read) == 6 and all(n.startswith("samples/") for n in read), read
+        print("ok")
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip() == "ok", out.stderr
+
+
 def test_limits_reach_the_child(tmp_path):
-    small = DEFAULT_LIMITS.__class__(max_member_bytes=1000)
+    # header.json (2 KB) is within the limit and every sample member (17 KB) over it: the parent reads
+    # the header, the children only the samples, and they name the first sample as the reader thread does
+    small = DEFAULT_LIMITS.__class__(max_member_bytes=10_000)
     shutil.copy(INSPECT / "intercode_ok.eval", tmp_path / "ok.eval")
     with pytest.raises(IngestError) as caught:
         _from_child(tmp_path / "ok.eval", 10, small)  # both children fail: the first in log order is named
@@ -310,3 +368,4 @@ def test_limits_reach_the_child(tmp_path):
         finally:
             log.close()
     assert str(caught.value) == str(here.value)
+    assert "member samples/ctf-1_epoch_1.json declares 16,715 bytes" in str(caught.value)
