@@ -17,7 +17,16 @@ from typing import IO
 from app.ingest.logfile import DEFAULT_LIMITS, Limits, ParsedLog, ParsedRun
 from app.model import benchmarks
 from app.model.errors import IngestError
-from app.model.results import Direction, EvalRun, Harness, MetricValue, RunStatus, SampleResult, Score
+from app.model.results import (
+    Direction,
+    EvalRun,
+    Harness,
+    MetricValue,
+    RunStatus,
+    SampleResult,
+    Score,
+    stored_int,
+)
 
 REQUIRED = ("task", "model")
 KNOWN = {
@@ -103,7 +112,7 @@ def _float(path: str, line: int, col: str, text: str) -> float | None:
 
 def _int(path: str, line: int, col: str, text: str) -> int | None:
     v = _float(path, line, col, text)
-    return None if v is None else int(v)
+    return None if v is None else stored_int(int(v))
 
 
 def _key(r: dict[str, str], path: str, line: int) -> RunKey:

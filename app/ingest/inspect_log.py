@@ -24,6 +24,8 @@ from app.ingest.safezip import SafeZip
 from app.model import benchmarks
 from app.model.errors import IngestError
 from app.model.results import (
+    INT64_MAX,
+    INT64_MIN,
     EvalRun,
     Harness,
     MetricValue,
@@ -31,6 +33,7 @@ from app.model.results import (
     SampleResult,
     Score,
     score_to_float,
+    stored_int,
 )
 
 ATTACHMENT = "attachment://"
@@ -58,9 +61,9 @@ def _int(v: Any) -> int | None:
     if isinstance(v, bool):
         return None
     if isinstance(v, int):
-        return v
+        return v if INT64_MIN <= v <= INT64_MAX else None
     if isinstance(v, float) and math.isfinite(v):
-        return int(v)
+        return stored_int(int(v))
     return None
 
 
@@ -406,7 +409,7 @@ def run_from_header(h: dict[str, Any], path: str, where: str, incomplete: bool =
     total = _int(results.get("total_samples")) if results else None
     completed = _int(results.get("completed_samples")) if results else None
     if total is None and _int(dataset.get("samples")) is not None:
-        total = (_int(dataset.get("samples")) or 0) * epochs
+        total = stored_int((_int(dataset.get("samples")) or 0) * epochs)
     err = h.get("error")
     status = RunStatus.parse(_str(h.get("status") or "started"))
     notes: list[str] = []

@@ -29,10 +29,16 @@ from app.model.results import (
     RunStatus,
     SampleResult,
     Score,
+    stored_int,
 )
 
 _RESULTS_NAME = re.compile(r"^results_(?P<date>.+)\.json$")
 _SKIP_KEYS = {"alias", "name", "sample_len", "samples", " ", ""}
+
+
+def _count(v: Any) -> int | None:
+    """A sample count from the results file: an integer SQLite can store (not a bool), else unknown."""
+    return stored_int(v) if isinstance(v, int) and not isinstance(v, bool) else None
 
 
 def _obj(v: Any) -> dict[str, Any]:
@@ -254,9 +260,9 @@ def open_results(path: str, limits: Limits = DEFAULT_LIMITS) -> ParsedLog:
         if not isinstance(entry, dict):
             raise IngestError(path, f"results.{task}: expected an object of metric values")
         ns = _obj(n_samples.get(task))
-        effective = ns.get("effective") if isinstance(ns.get("effective"), int) else None
-        if effective is None and isinstance(entry.get("sample_len"), int):
-            effective = entry["sample_len"]
+        effective = _count(ns.get("effective"))
+        if effective is None:
+            effective = _count(entry.get("sample_len"))
         notes = []
         if groups.get(task):
             notes.append(f"Group of subtasks: {', '.join(map(str, groups[task]))}.")

@@ -113,6 +113,16 @@ class Score:
         return Score(value, score_to_float(value), answer, explanation)
 
 
+# SQLite's INTEGER is 64 bits: a count beyond it cannot be stored (the driver raises OverflowError,
+# and a parser process could not even send it), so the readers take it as unknown, like NaN.
+INT64_MIN, INT64_MAX = -(1 << 63), (1 << 63) - 1
+
+
+def stored_int(value: int | None) -> int | None:
+    """`value` when SQLite can store it; None for None or an integer beyond 64 bits."""
+    return value if value is None or INT64_MIN <= value <= INT64_MAX else None
+
+
 # Inspect's letter grades (inspect_ai.scorer value_to_float defaults).
 LETTER_SCORES = {"C": 1.0, "I": 0.0, "P": 0.5, "N": 0.0}
 

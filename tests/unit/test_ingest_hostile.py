@@ -137,6 +137,55 @@ def test_huge_numbers_and_nan_are_handled(reviewer, tmp_path):
     assert run.headline is not None and run.headline.value is None and run.headline.stderr is None
 
 
+HUGE = 2 ** 70  # beyond SQLite's 64-bit INTEGER (and msgpack's): the driver raised OverflowError
+
+
+@pytest.mark.parametrize("through", ["reader thread", "parser processes"])
+def test_counts_beyond_64_bits_are_unknown_not_a_crash(reviewer, tmp_path, monkeypatch, through):
+    """Token counts, an epoch and a header count no workstation can store: imported as unknown (as
+    NaN is), where the import used to end in an OverflowError traceback (reader thread) or a vague
+    "could not be read" (parser processes)."""
+    s, sid = reviewer
+    if through == "parser processes":
+        monkeypatch.setattr(results.parse_process, "PROCESS_MIN_BYTES", 0)
+    members = {}
+    with zipfile.ZipFile(INSPECT / "intercode_deflate.eval") as z:
+        for name in z.namelist():
+            data = z.read(name)
+            if name == "samples/ctf-2_epoch_1.json":
+                doc = json.loads(data)
+                for usage in doc["model_usage"].values():
+                    usage.update(input_tokens=HUGE, output_tokens=-HUGE, total_tokens=float(HUGE) ** 3)
+                doc["epoch"] = HUGE
+                data = json.dumps(doc).encode()
+            elif name == "header.json":
+                doc = json.loads(data)
+                doc["results"]["total_samples"] = HUGE
+                data = json.dumps(doc).encode()
+            members[name] = data
+    out = results.import_files(s, [_zip(tmp_path / "huge.eval", members)], sid)
+    assert out[0].status == "imported" and out[0].samples == 3, out
+    assert results.get_run(s, out[0].run_id).total_samples == 3  # unknown: the dataset's count x epochs
+    assert s.db.query_one("SELECT epoch, input_tokens, output_tokens, total_tokens FROM eval_samples "
+                          "WHERE sample_id = 'ctf-2' ORDER BY id LIMIT 1") == (1, 0, 0, 0)  # sums of usable counts
+
+    csv = tmp_path / "huge.csv"
+    csv.write_text("task,model,total_samples,sample_id,epoch,score,input_tokens\n"
+                   f"t,m,{HUGE},s-1,1e300,1,{HUGE}\n", encoding="utf-8")
+    out = results.import_files(s, [csv], sid)
+    assert out[0].status == "imported", out
+    assert s.db.query_one("SELECT epoch, input_tokens FROM eval_samples WHERE sample_id = 's-1'") == (1, None)
+
+    lm = shutil.copytree(Path(__file__).parents[1] / "fixtures" / "lm_eval", tmp_path / "lm")
+    (res,) = lm.rglob("results_*.json")
+    doc = json.loads(res.read_text())
+    for counts in doc["n-samples"].values():
+        counts["effective"] = HUGE
+    res.write_text(json.dumps(doc))
+    out = results.import_files(s, [res], sid)
+    assert {o.status for o in out} == {"imported"}, out
+
+
 def test_deep_nesting(reviewer, tmp_path):
     p = tmp_path / "deep.json"
     p.write_text('{"version": 2, "status": "success", "eval": ' + "[" * 100_000 + "]" * 100_000 + "}")
