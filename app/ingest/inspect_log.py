@@ -32,6 +32,7 @@ from app.model.results import (
     RunStatus,
     SampleResult,
     Score,
+    finite_float,
     score_to_float,
     stored_int,
 )
@@ -53,8 +54,7 @@ def _str(v: Any) -> str:
 def _num(v: Any) -> float | None:
     if isinstance(v, bool) or not isinstance(v, int | float):
         return None
-    f = float(v)
-    return f if math.isfinite(f) else None
+    return finite_float(v)
 
 
 def _int(v: Any) -> int | None:

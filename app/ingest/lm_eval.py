@@ -9,7 +9,6 @@ line (bounded), never whole.
 from __future__ import annotations
 
 import json
-import math
 import os
 import re
 from collections.abc import Iterator
@@ -29,6 +28,7 @@ from app.model.results import (
     RunStatus,
     SampleResult,
     Score,
+    finite_float,
     stored_int,
 )
 
@@ -48,8 +48,7 @@ def _obj(v: Any) -> dict[str, Any]:
 def _num(v: Any) -> float | None:
     if isinstance(v, bool) or not isinstance(v, int | float):
         return None
-    f = float(v)
-    return f if math.isfinite(f) else None
+    return finite_float(v)
 
 
 def split_metric_key(key: str) -> tuple[str, str]:
@@ -103,9 +102,9 @@ def _model_name(res: dict[str, Any]) -> str:
 
 def _created(res: dict[str, Any], date_id: str) -> str:
     d = res.get("date")
-    if isinstance(d, int | float) and not isinstance(d, bool) and math.isfinite(d):
+    if (seconds := _num(d)) is not None:
         try:
-            return datetime.fromtimestamp(float(d), UTC).isoformat(timespec="seconds")
+            return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="seconds")
         except (OverflowError, OSError, ValueError):
             pass
     return date_id

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import math
 import re
 from typing import Any
 
 from app.model.errors import IngestError
+from app.model.results import finite_float
 
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
@@ -69,8 +69,8 @@ class Fields:
         value = self.obj[key]
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise self.fail(key, f"must be a number, found {value!r}")
-        f = float(value)
-        if not math.isfinite(f):
+        f = finite_float(value)
+        if f is None:
             raise self.fail(key, "must be a finite number")
         if positive and f <= 0:
             raise self.fail(key, "must be greater than zero")

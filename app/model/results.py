@@ -127,13 +127,22 @@ def stored_int(value: int | None) -> int | None:
 LETTER_SCORES = {"C": 1.0, "I": 0.0, "P": 0.5, "N": 0.0}
 
 
+def finite_float(value: int | float) -> float | None:
+    """float(value) when finite; None for NaN, an infinity or an integer beyond a float's range (for
+    which float() raises OverflowError: JSON allows 10**400, and a log is untrusted)."""
+    try:
+        f = float(value)
+    except OverflowError:
+        return None
+    return f if math.isfinite(f) else None
+
+
 def score_to_float(value: Any) -> float | None:
     """Numeric view of a score value: letters C/I/P/N, bools, numbers, yes/no; else None."""
     if isinstance(value, bool):
         return 1.0 if value else 0.0
     if isinstance(value, int | float):
-        f = float(value)
-        return f if math.isfinite(f) else None
+        return finite_float(value)
     if isinstance(value, str):
         v = value.strip()
         if v.upper() in LETTER_SCORES:

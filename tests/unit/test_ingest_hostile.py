@@ -14,6 +14,7 @@ import pytest
 
 from app.ingest.logfile import Limits
 from app.ingest.results import open_results_file
+from app.ingest.versioned_json import Fields
 from app.model.errors import IngestError
 from app.services import results
 from tests.conftest import reviewer_with_submission
@@ -138,6 +139,7 @@ def test_huge_numbers_and_nan_are_handled(reviewer, tmp_path):
 
 
 HUGE = 2 ** 70  # beyond SQLite's 64-bit INTEGER (and msgpack's): the driver raised OverflowError
+BEYOND_FLOAT = 10 ** 400  # a valid JSON number of 401 digits: no float holds it
 
 
 @pytest.mark.parametrize("through", ["reader thread", "parser processes"])
@@ -157,6 +159,10 @@ def test_counts_beyond_64_bits_are_unknown_not_a_crash(reviewer, tmp_path, monke
                 for usage in doc["model_usage"].values():
                     usage.update(input_tokens=HUGE, output_tokens=-HUGE, total_tokens=float(HUGE) ** 3)
                 doc["epoch"] = HUGE
+                # beyond a float's range as well (float() raised OverflowError on them)
+                doc.update(total_time=BEYOND_FLOAT, working_time=-BEYOND_FLOAT)
+                for score in doc["scores"].values():
+                    score["value"] = BEYOND_FLOAT
                 data = json.dumps(doc).encode()
             elif name == "header.json":
                 doc = json.loads(data)
@@ -166,8 +172,16 @@ def test_counts_beyond_64_bits_are_unknown_not_a_crash(reviewer, tmp_path, monke
     out = results.import_files(s, [_zip(tmp_path / "huge.eval", members)], sid)
     assert out[0].status == "imported" and out[0].samples == 3, out
     assert results.get_run(s, out[0].run_id).total_samples == 3  # unknown: the dataset's count x epochs
-    assert s.db.query_one("SELECT epoch, input_tokens, output_tokens, total_tokens FROM eval_samples "
-                          "WHERE sample_id = 'ctf-2' ORDER BY id LIMIT 1") == (1, 0, 0, 0)  # sums of usable counts
+    assert s.db.query_one("SELECT epoch, input_tokens, output_tokens, total_tokens, total_time, working_time, "
+                          "score FROM eval_samples WHERE sample_id = 'ctf-2' ORDER BY id LIMIT 1") == (
+        1, 0, 0, 0, None, None, None)  # token columns: the sums of the usable counts
+
+    text = (INSPECT / "wmdp_cyber_ok.json").read_text()
+    for key, value in (("total_time", "0.022"), ("input_tokens", "600"), ("input_tokens", "150")):
+        text = text.replace(f'"{key}": {value}', f'"{key}": {BEYOND_FLOAT if key == "total_time" else HUGE}')
+    (tmp_path / "huge.json").write_text(text)
+    out = results.import_files(s, [tmp_path / "huge.json"], sid)
+    assert out[0].status == "imported", out
 
     csv = tmp_path / "huge.csv"
     csv.write_text("task,model,total_samples,sample_id,epoch,score,input_tokens\n"
@@ -181,9 +195,19 @@ def test_counts_beyond_64_bits_are_unknown_not_a_crash(reviewer, tmp_path, monke
     doc = json.loads(res.read_text())
     for counts in doc["n-samples"].values():
         counts["effective"] = HUGE
+    doc["date"] = BEYOND_FLOAT
+    for metrics in doc["results"].values():
+        for key in [k for k in metrics if k.startswith("acc")]:
+            metrics[key] = BEYOND_FLOAT
     res.write_text(json.dumps(doc))
     out = results.import_files(s, [res], sid)
     assert {o.status for o in out} == {"imported"}, out
+
+
+def test_a_definition_number_beyond_a_float_is_refused_by_name():
+    fields = Fields({"threshold": BEYOND_FLOAT}, "rules.json", "capability[0]")
+    with pytest.raises(IngestError, match=r"rules\.json: capability\[0\]\.threshold: must be a finite number"):
+        fields.number("threshold")
 
 
 def test_deep_nesting(reviewer, tmp_path):
