@@ -167,6 +167,27 @@ def tamper(session, foreign_keys: bool = True):  # type: ignore[no-untyped-def]
         db.close()
 
 
+def plant_null(session, table: str, column: str) -> None:  # type: ignore[no-untyped-def]
+    """A NULL in `table.column` (NOT NULL), as an insider with the key could leave it."""
+    db = session.runtime.writer.another()
+    path, key, page_size = db.path, db._key, db.page_size
+    conn = db.conn
+    sql = conn.execute("SELECT sql FROM sqlite_schema WHERE name = ?", (table,)).fetchone()[0]
+    loose = sql.replace(f"{column} TEXT NOT NULL", f"{column} TEXT", 1)
+    assert loose != sql
+    conn.execute("PRAGMA writable_schema = ON")
+    conn.execute("UPDATE sqlite_schema SET sql = ? WHERE name = ?", (loose, table))
+    db.close()
+    from storage.db import Database
+
+    db = Database.open(path, key, check=False, page_size=page_size)
+    db.conn.execute("PRAGMA foreign_keys = OFF")
+    db.conn.execute(f"UPDATE {table} SET {column} = NULL WHERE rowid = (SELECT min(rowid) FROM {table})")
+    db.conn.execute("PRAGMA writable_schema = ON")
+    db.conn.execute("UPDATE sqlite_schema SET sql = ? WHERE name = ?", (sql, table))
+    db.close()
+
+
 def reviewer_with_submission(ws: Workstation) -> tuple[Any, int]:
     """The reviewer's session and the id of a submission she created (the ingest tests' start)."""
     from app.model.submissions import Submission

@@ -36,6 +36,7 @@ class Shell(QObject):
         self.ctx_factory = ctx_factory or (lambda session: UiContext(session=session, jobs=jobs))
         self.window: QWidget | None = None
         self.demo_cleanup: Path | None = None
+        self.database_problem = ""  # what the whole-database check after sign-in found (shown at once)
 
     def start(self) -> QWidget:
         if workstation.is_initialized(self.data_dir):
@@ -98,7 +99,42 @@ class Shell(QObject):
                               QMessageBox.StandardButton.Ok, main)
             box.setTextFormat(Qt.TextFormat.PlainText)
             box.open()
+        self._check_database(session, main)
         return swapped
+
+    def _check_database(self, session: Session, main: QWidget) -> None:
+        """The whole database's structural check on a worker thread: sign-in checked everything but
+        the imported results' bulk (app/services/db_check.py). Stopped by sign-out or quitting; a
+        problem is shown as soon as it is found."""
+        from app.services import db_check
+
+        stop = threading.Event()
+        main.signed_out.connect(stop.set)  # type: ignore[attr-defined]  # MainWindow's signal
+        app = QApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(stop.set)
+
+        def work(_progress: object, cancelled: Callable[[], bool]) -> list[str] | None:
+            return db_check.check(session, lambda: stop.is_set() or cancelled())
+
+        def report(text: str) -> None:
+            if self.window is not main or stop.is_set():
+                return  # signed out meanwhile: nobody is working on this session any longer
+            from PySide6.QtWidgets import QMessageBox
+
+            box = QMessageBox(QMessageBox.Icon.Critical, "Database damaged", text, QMessageBox.StandardButton.Ok, main)
+            box.setTextFormat(Qt.TextFormat.PlainText)
+            box.open()
+            self.database_problem = text
+
+        def done(problems: object) -> None:
+            if isinstance(problems, list) and problems:
+                report(db_check.describe(problems, session.db.path))
+
+        def failed(exc: BaseException) -> None:
+            report(db_check.describe([str(exc)], session.db.path))
+
+        self.jobs.run(work, done, failed, label="Checking the database", cancellable=False, show_progress=False)
 
 
 def demo_hint(accounts: dict[str, tuple[str, object, str]]) -> str:
