@@ -129,10 +129,10 @@ class Shell(QObject):
 
         def done(problems: object) -> None:
             if isinstance(problems, list) and problems:
-                report(db_check.describe(problems, session.db.path))
+                report(db_check.describe(problems, session))
 
         def failed(exc: BaseException) -> None:
-            report(db_check.describe([str(exc)], session.db.path))
+            report(db_check.describe([str(exc)], session))
 
         self.jobs.run(work, done, failed, label="Checking the database", cancellable=False, show_progress=False)
 

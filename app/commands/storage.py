@@ -24,11 +24,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _check(args: argparse.Namespace) -> int:
     with signed_in(args) as session:
         problems = db_check.check(session)
-        path = session.db.path
-    if problems:
-        print(db_check.describe(problems, path), file=sys.stderr)
-        return 1
-    print(f"{path}: sound (SQLite quick_check of every table and index)")
+        if problems:
+            print(db_check.describe(problems, session), file=sys.stderr)
+            return 1
+        print(f"{session.db.path}: sound (SQLite quick_check of every table and index)")
     return 0
 
 

@@ -34,7 +34,9 @@ def check(session: Session, cancelled: Callable[[], bool] | None = None) -> list
         db.close()
 
 
-def describe(problems: list[str], path: object) -> str:
+def describe(problems: list[str], session: Session) -> str:
+    """What to tell the person about `problems` found in `session`'s database."""
+    path = session.db.path
     shown = "\n".join(f"- {p}" for p in problems[:5])
     more = f"\n(and {len(problems) - 5} more)" if len(problems) > 5 else ""
     return (f"The database {path} fails its integrity check:\n{shown}{more}\n\nNothing was changed by this "

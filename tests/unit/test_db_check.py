@@ -44,7 +44,7 @@ def test_damage_in_the_results_bulk_is_found_after_sign_in(workstation, imported
     s = workstation.session("reviewer")  # sign-in does not read the bulk
     problems = db_check.check(s)
     assert problems and any("eval_samples" in p and "NULL" in p for p in problems), problems
-    text = db_check.describe(problems, s.db.path)
+    text = db_check.describe(problems, s)
     assert "fails its integrity check" in text and "restore it from a backup" in text
     monkeypatch.setattr("sys.stdin", io.StringIO(PASSPHRASES["reviewer"] + "\n"))
     code = cli.main(["--data-dir", str(workstation.data_dir), "--user", "reviewer", "storage", "check"])
