@@ -162,6 +162,33 @@ def test_modified_database_page_is_refused_and_the_file_left_as_evidence(worksta
     assert dbp.read_bytes() == bytes(data)
 
 
+def test_a_damaged_results_page_is_found_by_the_check_after_sign_in(workstation):
+    """Sign-in skips the imported results' bulk (storage/db.py DEFERRED_CHECK); the whole-database
+    check that follows it (the app runs it at once, `storage check` on demand) finds the damage by
+    the page's HMAC, and the damaged page is left as found (the session's own writes go elsewhere)."""
+    from app.services import db_check, results
+    from tests.conftest import reviewer_with_submission
+
+    s, sid = reviewer_with_submission(workstation)
+    fixture = Path(__file__).parents[1] / "fixtures" / "inspect" / "intercode_ok.eval"
+    assert results.import_files(s, [fixture], sid)[0].status == "imported"
+    root = s.db.query_one("SELECT rootpage FROM sqlite_schema WHERE name = 'eval_transcripts'")[0]
+    for session in workstation.sessions:
+        session.close()  # the last connection moves the WAL into the file
+    dbp = ws_service.db_path(workstation.data_dir)
+    size = KeyHeader.load(ws_service.header_path(workstation.data_dir)).page_size
+    data = bytearray(dbp.read_bytes())
+    pos = (root - 1) * size + 200  # SQLite numbers pages from 1
+    data[pos: pos + 4] = bytes(b ^ 0x5A for b in data[pos: pos + 4])
+    dbp.write_bytes(bytes(data))
+    again = workstation.session("reviewer")  # sign-in does not read that page
+    problems = db_check.check(again)
+    assert problems, "the damaged page was not found"
+    assert "fails its integrity check" in db_check.describe(problems, again)
+    again.close()
+    assert dbp.read_bytes()[(root - 1) * size: root * size] == data[(root - 1) * size: root * size]  # evidence kept
+
+
 def test_page_hmac_check_names_the_page(workstation):
     populated(workstation)
     dbp = ws_service.db_path(workstation.data_dir)
