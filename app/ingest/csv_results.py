@@ -17,16 +17,7 @@ from typing import IO
 from app.ingest.logfile import DEFAULT_LIMITS, Limits, ParsedLog, ParsedRun
 from app.model import benchmarks
 from app.model.errors import IngestError
-from app.model.results import (
-    Direction,
-    EvalRun,
-    Harness,
-    MetricValue,
-    RunStatus,
-    SampleResult,
-    Score,
-    stored_int,
-)
+from app.model.results import Direction, EvalRun, Harness, MetricValue, RunStatus, SampleResult, Score, stored_int
 
 REQUIRED = ("task", "model")
 KNOWN = {
