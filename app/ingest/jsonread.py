@@ -5,6 +5,8 @@
   (beyond sys.int_info.str_digits_check_threshold digits) are rejected with a clear message;
 - nesting deeper than the interpreter can recurse is rejected with a clear message;
 - bytes that are not UTF-8 are rejected naming the byte offset;
+- a lone surrogate escape ("\\ud800", which JSON allows) becomes U+FFFD in the parsed value: such a
+  string cannot be encoded as UTF-8, so storing or sending it would fail later, far from the file;
 - a streaming reader walks one top-level object key by key and an array element by element,
   so a multi-GB Inspect .json log is never held whole.
 Every failure is an IngestError naming the file and the place.
@@ -156,6 +158,29 @@ _WS = re.compile(r"[ \t\n\r]*")
 _WS_B = re.compile(rb"[ \t\n\r]*")
 
 
+# A surrogate escape in JSON text (\uD800 to \uDFFF): a pair becomes one character, a lone one
+# stays a surrogate in the parsed str (an escaped backslash before "ud800" only costs a walk).
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def without_lone_surrogates(value: Any, text: str) -> Any:
+    """`value`, parsed from the JSON `text`, with every lone surrogate in a string or key replaced
+    by U+FFFD; `value` itself when `text` holds no surrogate escape (the usual case: one C search)."""
+    return _no_lone_surrogates(value) if _SURROGATE_ESCAPE.search(text) else value
+
+
+def _no_lone_surrogates(value: Any) -> Any:
+    # recursion bounded by the parser's: the value was parsed without RecursionError
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_no_lone_surrogates(v) for v in value]
+    if isinstance(value, dict):
+        return {_SURROGATE.sub("\ufffd", k): _no_lone_surrogates(v) for k, v in value.items()}
+    return value
+
+
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, RecursionError):
         return "JSON nested too deeply (more levels than this reader accepts)"
@@ -198,7 +223,7 @@ def _loads_std(data: bytes | str, path: str, where: str) -> Any:
         raise IngestError(path, place + _describe(exc)) from None
     if text[_WS.match(text, end).end():]:  # type: ignore[union-attr]
         raise IngestError(path, f"{place}extra data after the JSON document (offset {end})")
-    return value
+    return without_lone_surrogates(value, text)  # msgspec refuses lone surrogates: only this path meets them
 
 
 def loads_object(data: bytes | str, path: str, where: str = "") -> dict[str, Any]:

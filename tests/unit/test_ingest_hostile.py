@@ -293,3 +293,41 @@ def test_file_vanishing_mid_import(reviewer, tmp_path, monkeypatch, how):
     message = assert_rejected(reviewer, p, progress=progress)
     assert state["done"]
     assert "media" in message or "changed" in message or "disappeared" in message
+
+
+SURROGATE = "\ud800"  # a lone surrogate: valid in JSON text ("\ud800"), but no UTF-8 encodes it
+
+
+def test_lone_surrogates_are_replaced_not_a_crash(reviewer, tmp_path):
+    """A lone surrogate escape in a run's or a sample's text (eval id, scorer name, sample id, input)
+    is read as U+FFFD, where the import used to end in a UnicodeEncodeError traceback from the
+    database driver."""
+    s, sid = reviewer
+    doc = json.loads((INSPECT / "wmdp_cyber_ok.json").read_text())
+    doc["eval"]["eval_id"] = "ev" + SURROGATE
+    doc["results"]["scores"][0]["name"] = SURROGATE + "choice"
+    doc["samples"][0]["id"] = "s" + SURROGATE
+    doc["samples"][0]["input"] = "ask" + SURROGATE + "ed"
+    p = tmp_path / "surrogates.json"
+    p.write_text(json.dumps(doc))  # ensure_ascii: the surrogates travel as escapes, as in a hostile file
+    out = results.import_files(s, [p], sid)
+    assert out[0].status == "imported", out
+    run = results.get_run(s, out[0].run_id)
+    assert run.eval_id == "ev\ufffd" and run.metrics[0].scorer == "\ufffdchoice"
+    assert s.db.query_one("SELECT count(*) FROM eval_samples WHERE sample_id = 's\ufffd'")[0] == 1
+
+    members = {}
+    with zipfile.ZipFile(INSPECT / "intercode_deflate.eval") as z:
+        for name in z.namelist():
+            data = z.read(name)
+            if name == "header.json":
+                header = json.loads(data)
+                header["eval"]["eval_id"] = SURROGATE
+                data = json.dumps(header).encode()
+            elif name == "samples/ctf-2_epoch_1.json":
+                sample = json.loads(data)
+                sample["id"] = SURROGATE
+                data = json.dumps(sample).encode()
+            members[name] = data
+    out = results.import_files(s, [_zip(tmp_path / "surrogates.eval", members)], sid)
+    assert out[0].status == "imported" and out[0].samples == 3, out
