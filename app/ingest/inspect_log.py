@@ -131,6 +131,8 @@ def resolve(value: Any, attachments: dict[str, str], limit: int = MAX_EXPANDED, 
             if v.startswith(ATTACHMENT):
                 key = v[len(ATTACHMENT):]
                 text = attachments.get(key, v)
+                if not isinstance(text, str):  # an attachment that is not text: the reference stays
+                    text = v
                 counts[key] = counts.get(key, 0) + 1
                 budget[0] -= len(text)
                 if budget[0] < 0:
@@ -559,6 +561,9 @@ def open_json(path: str, limits: Limits = DEFAULT_LIMITS) -> ParsedLog:
         sample_array = None
         for key, value in items:
             if key == "samples":
+                if value is not None and not isinstance(value, jsonread.ArrayStream):
+                    # an object or a string where the list of samples belongs: not an Inspect log
+                    raise IngestError(path, f"samples: must be a list, found {type(value).__name__}")
                 sample_array = value
                 break
             header[key] = value

@@ -331,3 +331,27 @@ def test_lone_surrogates_are_replaced_not_a_crash(reviewer, tmp_path):
             members[name] = data
     out = results.import_files(s, [_zip(tmp_path / "surrogates.eval", members)], sid)
     assert out[0].status == "imported" and out[0].samples == 3, out
+
+
+def test_samples_that_are_not_a_list_are_refused(reviewer, tmp_path):
+    doc = json.loads((INSPECT / "wmdp_cyber_ok.json").read_text())
+    doc["samples"] = {"0": doc["samples"][0]}
+    p = tmp_path / "samples_object.json"
+    p.write_text(json.dumps(doc))
+    assert_rejected(reviewer, p, "samples: must be a list, found dict")  # was AttributeError: 'dict' ... 'raw'
+
+
+def test_an_attachment_that_is_not_text_leaves_its_reference(reviewer, tmp_path):
+    s, sid = reviewer
+    members = {}
+    with zipfile.ZipFile(INSPECT / "intercode_deflate.eval") as z:
+        for name in z.namelist():
+            data = z.read(name)
+            if name == "samples/ctf-2_epoch_1.json":
+                sample = json.loads(data)
+                sample["attachments"] = {"abc": True}
+                sample["scores"][next(iter(sample["scores"]))]["explanation"] = "attachment://abc"
+                data = json.dumps(sample).encode()
+            members[name] = data
+    out = results.import_files(s, [_zip(tmp_path / "attachment.eval", members)], sid)  # was TypeError: len(True)
+    assert out[0].status == "imported" and out[0].samples == 3, out
