@@ -141,7 +141,7 @@ def _answer(resps: Any, args: Any) -> str:
         # multiple choice: [[loglikelihood, is_greedy], ...] -> the chosen continuation
         try:
             lls = [float(r[0]) for r in resps]
-        except (TypeError, ValueError, IndexError, KeyError):
+        except (TypeError, ValueError, IndexError, KeyError, OverflowError):  # 10**400 is valid JSON
             return str(first)
         # the first index holding the maximum, as max(range, key=...) gave (a NaN is found by identity)
         best = lls.index(max(lls))
@@ -263,8 +263,10 @@ def open_results(path: str, limits: Limits = DEFAULT_LIMITS) -> ParsedLog:
         if effective is None:
             effective = _count(entry.get("sample_len"))
         notes = []
-        if groups.get(task):
-            notes.append(f"Group of subtasks: {', '.join(map(str, groups[task]))}.")
+        if subtasks := groups.get(task):
+            # a list of task names; any other value (a number, an object) is shown as it is
+            listed = ", ".join(map(str, subtasks)) if isinstance(subtasks, list) else str(subtasks)
+            notes.append(f"Group of subtasks: {listed}.")
         sample_path = sample_files.get(task)
         if sample_path:
             sha, ssize = sha256_file(sample_path)

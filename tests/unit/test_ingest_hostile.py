@@ -355,3 +355,22 @@ def test_an_attachment_that_is_not_text_leaves_its_reference(reviewer, tmp_path)
             members[name] = data
     out = results.import_files(s, [_zip(tmp_path / "attachment.eval", members)], sid)  # was TypeError: len(True)
     assert out[0].status == "imported" and out[0].samples == 3, out
+
+
+def test_lm_eval_odd_values_are_read(reviewer, tmp_path):
+    """A loglikelihood beyond a float's range in a samples line (float() raised OverflowError) and a
+    group's subtasks given as a number (map() raised TypeError) are read, not a traceback."""
+    s, sid = reviewer
+    lm = shutil.copytree(Path(__file__).parents[1] / "fixtures" / "lm_eval", tmp_path / "lm")
+    (res,) = lm.rglob("results_*.json")
+    doc = json.loads(res.read_text())
+    doc["group_subtasks"] = {task: 5 for task in doc["results"]}
+    res.write_text(json.dumps(doc))
+    (samples, *_) = sorted(lm.rglob("samples_wmdp_cyber_*.jsonl"))
+    lines = samples.read_text().splitlines()
+    first = json.loads(lines[0])
+    first["filtered_resps"] = [[BEYOND_FLOAT, False], [-1.5, False]]
+    samples.write_text("\n".join([json.dumps(first), *lines[1:]]) + "\n")
+    out = results.import_files(s, [res], sid)
+    assert {o.status for o in out} == {"imported"}, out
+    assert any("Group of subtasks: 5." in note for note in results.get_run(s, out[0].run_id).notes)
