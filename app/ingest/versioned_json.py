@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from app.model.errors import IngestError
-from app.model.results import finite_float
+from app.model.results import INT64_MAX, finite_float
 
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
@@ -61,6 +61,8 @@ class Fields:
             raise self.fail(key, f"must be a whole number, found {value!r}")
         if value < minimum:
             raise self.fail(key, f"must be at least {minimum}")
+        if value > INT64_MAX:  # versions and counts are stored: SQLite raised OverflowError beyond 64 bits
+            raise self.fail(key, f"must be at most {INT64_MAX}")
         return value
 
     def number(self, key: str, positive: bool = False) -> float:

@@ -374,3 +374,10 @@ def test_lm_eval_odd_values_are_read(reviewer, tmp_path):
     out = results.import_files(s, [res], sid)
     assert {o.status for o in out} == {"imported"}, out
     assert any("Group of subtasks: 5." in note for note in results.get_run(s, out[0].run_id).notes)
+
+
+def test_a_definition_integer_beyond_64_bits_is_refused_by_name():
+    """A version or count no workstation can store (SQLite raised OverflowError on a signed rule
+    set, template or benchmark definition of version 2**70)."""
+    with pytest.raises(IngestError, match=r"rules\.json: version: must be at most 9223372036854775807"):
+        Fields({"version": HUGE}, "rules.json", "").integer("version")
