@@ -7,6 +7,7 @@ validation can never open a network connection.
 
 from __future__ import annotations
 
+import decimal
 import functools
 import importlib.util
 import json
@@ -166,6 +167,13 @@ def _best(err: SchemaError) -> SchemaError:
     return err
 
 
+# Digits of Decimal arithmetic during validation: multipleOf computes instance % 0.1, whose integer
+# quotient has up to 310 digits for a number near a float's limit (1.8e308, which the reader lets
+# through); at the default 28 digits anything above about 1e27 raised decimal.InvalidOperation.
+# 700 covers 1.8e308 against the smallest float as well.
+EXACT_DIGITS = 700
+
+
 def validate(doc: Any, version: str | None = None, limit: int = 20) -> list[SchemaProblem]:
     """Schema problems of `doc` (empty when valid). The version defaults to document.csaf_version."""
     if version is None:
@@ -173,7 +181,8 @@ def validate(doc: Any, version: str | None = None, limit: int = 20) -> list[Sche
     if version not in ("2.0", "2.1"):
         return [SchemaProblem("$.document.csaf_version", f"unsupported CSAF version {version!r} (2.0 or 2.1)")]
     problems: list[SchemaProblem] = []
-    errors = sorted(validator(version).iter_errors(as_decimal(doc)), key=lambda e: list(map(str, e.absolute_path)))
+    with decimal.localcontext(prec=EXACT_DIGITS):  # multipleOf on a large number is exact, not InvalidOperation
+        errors = sorted(validator(version).iter_errors(as_decimal(doc)), key=lambda e: list(map(str, e.absolute_path)))
     for err in errors:
         best = _best(err)
         path = json_path(best.absolute_path)

@@ -20,6 +20,7 @@ from typing import Any
 
 from app.foundation.files import read_bounded
 from app.foundation.text import untrusted_text
+from app.ingest import jsonread
 from app.model.errors import IngestError, ValidationError
 from app.model.markings import UNCLASSIFIED, Marking, rollup
 from app.model.vulnerabilities import (
@@ -38,6 +39,9 @@ from app.model.vulnerabilities import (
 
 MAX_BYTES = 16 * 1024 * 1024  # CSAF advisories are kilobytes; anything this large is not one
 MAX_VULNERABILITIES = 5000
+# Nesting levels accepted. A real advisory nests about 15 (product branches several deep); schema
+# validation recurses through Python for each level and ended in RecursionError near 600.
+MAX_DEPTH = 100
 ID_SYSTEM = "Frontier Review Workstation register"  # the ids[] system our exports use
 
 Validator = Callable[[Any], list[Any]]  # returns problems with str() "path: message"
@@ -98,6 +102,17 @@ def _finite(text: str) -> float:
     return value
 
 
+def _in_float_range(text: str) -> int:
+    """An integer beyond a float's range (10**400 is valid JSON) is refused like 1e999: the schema's
+    checks (multipleOf) and scoring would fail on it with an exception instead of a message."""
+    value = int(text)
+    try:
+        float(value)
+    except OverflowError:
+        raise ValueError(f"the number {text[:40]}... ({len(text):,} digits) is out of range") from None
+    return value
+
+
 def read_bytes(path: Path, max_bytes: int = MAX_BYTES) -> bytes:
     return read_bounded(path, max_bytes, "CSAF advisory")
 
@@ -107,15 +122,19 @@ def parse_json(data: bytes, name: str) -> dict[str, Any]:
         text = data.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as exc:
         raise IngestError(name, f"not UTF-8 text (invalid byte at offset {exc.start})") from None
+    if jsonread.too_deep(text, MAX_DEPTH):
+        raise IngestError(name, f"JSON nested more than {MAX_DEPTH} levels deep; not a CSAF advisory")
     try:
-        doc = json.loads(text, parse_constant=_no_constants, parse_float=_finite)
+        doc = json.loads(text, parse_constant=_no_constants, parse_float=_finite, parse_int=_in_float_range)
     except json.JSONDecodeError as exc:
         raise IngestError(name, f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
     except (ValueError, RecursionError) as exc:
         raise IngestError(name, f"invalid JSON: {exc}") from None
     if not isinstance(doc, dict):
         raise IngestError(name, f"$: a CSAF document is a JSON object, found {type(doc).__name__}")
-    return doc
+    # "\ud800" is valid JSON but no UTF-8 text: fields stored as they are (tracking id, publisher,
+    # product identifier) failed at the database with UnicodeEncodeError
+    return jsonread.without_lone_surrogates(doc, text)
 
 
 def _date(value: Any, name: str, path: str) -> date | None:
@@ -269,7 +288,7 @@ def _item(doc: dict[str, Any], i: int, raw: dict[str, Any], name: str, products:
         repro_status=repro_status, repro_evidence=clean(evidence),
         discovered=_date(raw.get("discovery_date"), name, f"{base}.discovery_date"),
         vendor_notified=vendor_notified,
-        embargo_until=date.fromisoformat(embargo.group(1)) if embargo else None,
+        embargo_until=_date(embargo.group(1), name, "$.document.distribution.text: embargo") if embargo else None,
         published=_date(raw.get("disclosure_date") or raw.get("release_date"), name, f"{base}.disclosure_date"),
         tlp=tlp, remediations=(), notes=others, marking=marking,
     )

@@ -549,3 +549,63 @@ def test_an_import_never_lowers_a_local_marking(sender, receiver, tmp_path) -> N
     got = vs.get(receiver, local_id)
     assert got.title == "Renamed upstream"  # the partner's other changes are taken
     assert got.marking.banner() == "SECRET"  # but never a lower marking
+
+
+def _schema_valid_doc() -> dict:  # type: ignore[type-arg]
+    return json.loads(json.dumps(csaf.advisory(rich(id="FRW-VULN-2026-0009").validate(),
+                                               csaf.Publisher("P", "https://p.example"), csaf.AdvisoryMeta(
+        "T-1", 1, (csaf.Revision("2026-11-20T00:00:00Z", "1", "Initial"),), "2026-11-20T00:00:00Z"))))
+
+
+def _nested_branches(doc: dict, depth: int) -> None:  # type: ignore[type-arg]
+    leaf = top = {"category": "vendor", "name": "v"}
+    for k in range(depth):
+        leaf["branches"] = [nxt := {"category": "product_version", "name": f"p{k}"}]
+        leaf = nxt
+    leaf["product"] = {"name": "x", "product_id": "CSAFPID-x"}
+    doc["product_tree"]["branches"] = [top]
+
+
+def _text_of(doc: dict) -> str:  # type: ignore[type-arg]
+    import sys
+
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(10_000)  # json.dumps recurses as deep as the document
+    try:
+        return json.dumps(doc)
+    finally:
+        sys.setrecursionlimit(limit)
+
+
+@pytest.mark.parametrize(("change", "fragment"), [
+    # a date the embargo sentence names that does not exist: date.fromisoformat raised ValueError
+    (lambda d: d["document"]["distribution"].update(text=d["document"]["distribution"]["text"].replace(
+        "2026-11-19", "2026-13-45")), "$.document.distribution.text: embargo: '2026-13-45' is not a date-time"),
+    # an integer beyond a float's range: schema validation raised decimal.InvalidOperation
+    (lambda d: d["vulnerabilities"][0]["metrics"][0]["content"]["cvss_v4"].update(baseScore=10 ** 400),
+     "(401 digits) is out of range"),
+    # a finite float above 1e27: multipleOf 0.1 raised decimal.InvalidOperation at 28 digits
+    (lambda d: d["vulnerabilities"][0]["metrics"][0]["content"]["cvss_v4"].update(baseScore=1e308),
+     "not a valid CSAF 2.1 document: $.vulnerabilities[0].metrics[0].content.cvss_v4"),
+    # product branches 300 deep: schema validation ended in RecursionError
+    (lambda d: _nested_branches(d, 300), "JSON nested more than 100 levels deep"),
+], ids=["embargo date", "integer 10**400", "float 1e308", "300 branches deep"])
+def test_hostile_values_in_a_schema_valid_advisory_are_refused_by_name(receiver, tmp_path, change,
+                                                                       fragment) -> None:
+    doc = _schema_valid_doc()
+    change(doc)
+    (action,) = csaf_merge.preview_import(receiver, [write(tmp_path, "hostile.json", _text_of(doc))]).actions
+    assert action.kind is ActionKind.INVALID, action
+    assert "hostile.json" in action.message and fragment in action.message
+
+
+def test_a_lone_surrogate_in_an_advisory_is_replaced(receiver, tmp_path) -> None:
+    """"\\ud800" is valid JSON; stored as it was (tracking id, publisher, product identifier) it
+    ended the import in a UnicodeEncodeError traceback from the database driver."""
+    doc = _schema_valid_doc()
+    doc["document"]["tracking"]["id"] = "T-\ud800"
+    doc["document"]["publisher"]["name"] = "P\ud800"
+    preview = csaf_merge.preview_import(receiver, [write(tmp_path, "surrogate.json", json.dumps(doc))])
+    (action,) = preview.actions
+    assert action.kind is ActionKind.NEW, action
+    assert len(csaf_merge.apply_import(receiver, preview).created) == 1
