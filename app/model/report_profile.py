@@ -11,10 +11,12 @@ import base64
 import binascii
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from app.model.errors import IngestError
+from app.model.results import INT64_MAX
 
 FORMAT = "frontier-review/report-profile@1"
 SECTIONS: dict[str, str] = {
@@ -34,6 +36,7 @@ DEFAULT_ORDER = ("summary", "submission", "findings", "coverage", "results", "be
                  "integrity", "signatures")
 MAX_LOGO = 256 * 1024
 MAX_LINE = 200
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _JPEG = b"\xff\xd8\xff"
 
 
@@ -96,6 +99,8 @@ def _text(doc: dict[str, Any], key: str, source: str, default: str = "", limit: 
         raise IngestError(source, f"'{key}' must be text")
     if len(value) > limit or any(ord(c) < 32 for c in value):
         raise IngestError(source, f"'{key}' must be one line of at most {limit} characters")
+    if _LONE_SURROGATE.search(value):  # "\ud800" is valid JSON, but no text: storing it raised UnicodeEncodeError
+        raise IngestError(source, f"'{key}' holds a lone surrogate escape (\\ud800-\\udfff), which is not text")
     return value.strip()
 
 
@@ -116,16 +121,19 @@ def parse(data: bytes, source: str) -> ReportProfile:
     """A profile document -> ReportProfile; every problem names the file and the field."""
     try:
         doc = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, ValueError) as exc:  # ValueError: bad JSON, or an integer of 5,000 digits
         raise IngestError(source, f"not a JSON report profile ({exc})") from None
+    except RecursionError:
+        raise IngestError(source, "not a JSON report profile (nested too deeply)") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise IngestError(source, f"'format' must be {FORMAT!r}")
     pid = _text(doc, "id", source)
     if not pid or not all(c.isalnum() or c in "-_." for c in pid):
         raise IngestError(source, "'id' must be a non-empty name of letters, digits, '-', '_' or '.'")
     version = doc.get("version")
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise IngestError(source, "'version' must be a positive integer")
+    if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version <= INT64_MAX:
+        # beyond 64 bits it reached SQLite, which raised OverflowError
+        raise IngestError(source, "'version' must be a positive integer (at most 64 bits)")
     sections = _names(doc, "sections", SECTIONS, source, DEFAULT_ORDER)
     missing = [s for s in REQUIRED if s not in sections]
     if missing:

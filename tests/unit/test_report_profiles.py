@@ -74,11 +74,22 @@ def test_profile_reorders_sections_is_marked_and_deterministic(tmp_path: Path) -
     ({"logo_jpeg": base64.b64encode(b"\x89PNG\r\n\x1a\nxx").decode()}, "not a usable JPEG image"),
     ({"header_text": "two\nlines"}, "one line"),
     ({"version": 0}, "positive integer"),
+    ({"version": 2 ** 70}, "positive integer (at most 64 bits)"),  # SQLite raised OverflowError on import
+    ({"name": "Agency \ud800"}, "'name' holds a lone surrogate"),  # storing it raised UnicodeEncodeError
 ])
 def test_bad_profiles_are_refused_naming_the_file(change: dict, problem: str) -> None:  # type: ignore[type-arg]
     with pytest.raises(IngestError, match=re.escape(problem)) as info:
         parse(json.dumps({**AGENCY, **change}).encode(), "/media/usb/agency.json")
     assert "/media/usb/agency.json" in str(info.value)
+
+
+@pytest.mark.parametrize(("data", "problem"), [
+    (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),  # json.loads raised RecursionError
+    (b'{"version": ' + b"9" * 5000 + b"}", "Exceeds the limit"),  # and ValueError, not a JSONDecodeError
+])
+def test_unparseable_profiles_are_refused_naming_the_file(data: bytes, problem: str) -> None:
+    with pytest.raises(IngestError, match=f"/media/usb/agency.json: not a JSON report profile .*{problem}"):
+        parse(data, "/media/usb/agency.json")
 
 
 def test_signed_import_use_and_tamper_detection(workstation, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
