@@ -21,6 +21,7 @@ from app.model.vulnerabilities import Tlp
 SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 MAX_RECEIPT_BYTES = 64 * 1024
 MAX_NOTE = 2000
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # a JSON escape can make one; it is not text
 
 
 class DisseminationKind(enum.StrEnum):
@@ -148,6 +149,8 @@ class ReceiptStatement:
             value = json.loads(data.decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as exc:
             raise ValidationError(source, f"not readable JSON ({exc})") from None
+        except RecursionError:  # 64 KB of "[" nests deeper than the parser recurses
+            raise ValidationError(source, "not readable JSON (nested too deeply)") from None
         if not isinstance(value, dict):
             raise ValidationError(source, "a receipt is a JSON object with manifest_sha256, received_at, partner, "
                                           "note")
@@ -157,6 +160,11 @@ class ReceiptStatement:
         note = value.get("note", "")
         if not isinstance(note, str) or len(note) > MAX_NOTE:
             raise ValidationError(source, f"'note' must be text of at most {MAX_NOTE} characters")
+        for key, text in (("partner", value["partner"]), ("note", note)):
+            # "\ud800" is valid JSON but not text: storing it failed with UnicodeEncodeError
+            if _LONE_SURROGATE.search(text):
+                raise ValidationError(source, f"{key!r} holds a lone surrogate escape (\\ud800-\\udfff), which "
+                                              "is not text")
         digest = value["manifest_sha256"].strip().lower()
         if not SHA256_HEX.match(digest):
             raise ValidationError(source, "manifest_sha256 must be 64 hexadecimal digits (the SHA-256 of the "

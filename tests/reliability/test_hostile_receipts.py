@@ -5,6 +5,7 @@ unless the bytes the partner signed are intact."""
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -68,3 +69,16 @@ def test_random_bytes_and_the_wrong_key(signed: dict[str, Any]) -> None:
     with pytest.raises(receipt_file.ValidationError, match="not with the partner"):
         receipt_file.signer(signed["data"], signed["signature"], [signed["rsa"].cert], "receipt.json.p7s",
                             "the partner")
+
+
+@pytest.mark.parametrize(("data", "problem"), [
+    (b"[" * 30_000 + b"]" * 30_000, "not readable JSON (nested too deeply)"),  # was RecursionError
+    # "\ud800" is valid JSON but not text: a signed receipt's note reached the database's encoder
+    (receipt_json(MANIFEST, "UK AI Security Institute", note="ok \ud800"), "'note' holds a lone surrogate escape"),
+    (receipt_json(MANIFEST, "UK \ud800"), "'partner' holds a lone surrogate escape"),
+])
+def test_unreadable_receipt_text_is_refused_by_name(signed: dict[str, Any], tmp_path: Path, data: bytes,
+                                                    problem: str) -> None:
+    path = write_receipt(tmp_path, data, signed["key"])
+    with pytest.raises(receipt_file.ValidationError, match=re.escape(f"{path}: {problem}")):
+        receipt_file.read(path)
