@@ -5,16 +5,17 @@ answer at a time (overriding a suggestion needs a justification; the state must 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+from app.ingest import jsonread
 from app.model.accounts import Permission
 from app.model.checklist import Answer, Status
 from app.model.errors import FrontierError, IngestError
 from app.model.markings import Marking
+from app.model.results import INT64_MAX
 from app.services import assessment
 from app.services.session import Session
 from storage import assessment_repo as repo
@@ -70,17 +71,20 @@ def import_answers(session: Session, path: Path, assessment_id: int | None = Non
     try:
         if path.stat().st_size > MAX_BYTES:
             raise IngestError(where, f"is larger than {MAX_BYTES >> 20} MB; not an answers file")
-        doc = json.loads(path.read_bytes())
+        data = path.read_bytes()
     except OSError as exc:
         raise IngestError(where, f"cannot be read ({exc.strerror or exc})") from None
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise IngestError(where, f"is not JSON ({exc})") from None
+    # the bounded reader: nesting that json.loads met with RecursionError, and lone surrogates
+    # ("\ud800", valid JSON) that failed at the database, are refused or replaced with a message
+    doc = jsonread.loads(data, where)
     items = _items(doc, where)
     if assessment_id is None:
         meta = doc.get("assessment") if isinstance(doc, dict) else None
-        if not isinstance(meta, dict) or not isinstance(meta.get("id"), int):
+        number = meta.get("id") if isinstance(meta, dict) else None
+        # an id beyond 64 bits reached SQLite (OverflowError); true is not a number either
+        if not isinstance(number, int) or isinstance(number, bool) or not 1 <= number <= INT64_MAX:
             raise IngestError(where, "names no assessment ('assessment': {'id': N}); give --assessment ID")
-        assessment_id = int(meta["id"])
+        assessment_id = number
     planned = [(item["id"], _changes(item, where)) for item in items]
     changed: list[str] = []
     with session.transaction() as conn:

@@ -17,6 +17,7 @@ from app.model.findings import EvidenceRef, Finding, Severity
 from app.model.markings import Marking
 from app.model.submissions import Submission
 from app.services import (
+    answers_import,
     assessment,
     assessment_evidence,
     assessment_export,
@@ -473,6 +474,34 @@ def test_export_contains_answers_history_and_marking(started):
     assert (item["id"], item["status"], item["portion"]) == ("SUB-01", "satisfied", "(S)")
     assert data["history"][0]["item_id"] == "SUB-01" and data["progress"] == {"done": 1, "total": 40}
     json.loads(assessment_export.export_json(s, view.id))
+
+
+@pytest.mark.parametrize(("data", "problem"), [
+    (b"[" * 100_000 + b"]" * 100_000, "nested more than 512 levels"),  # json.loads raised RecursionError
+    (b'{"assessment": {"id": 1180591620717411303424}, "sections": []}', "names no assessment"),  # OverflowError
+    (b'{"assessment": {"id": true}, "sections": []}', "names no assessment"),  # was read as assessment 1
+])
+def test_answers_file_that_cannot_be_read_is_refused_by_name(started, tmp_path, data, problem):
+    s, _sid, _view = started
+    path = tmp_path / "answers.json"
+    path.write_bytes(data)
+    with pytest.raises(IngestError, match=f"answers.json: .*{problem}"):
+        answers_import.import_answers(s, path)
+
+
+def test_answers_with_lone_surrogates_are_read(started, tmp_path):
+    """A lone surrogate escape (valid JSON) in an item id or a justification reached the database, which raised
+    UnicodeEncodeError; it is read as U+FFFD: an unknown item is refused by name, the text kept."""
+    s, _sid, view = started
+    path = tmp_path / "answers.json"
+    doc = {"assessment": {"id": view.id}, "sections": [{"items": [{"id": "SUB-\ud800", "status": "satisfied"}]}]}
+    path.write_text(json.dumps(doc))
+    with pytest.raises(IngestError, match="item SUB-\ufffd: .* is not in template"):
+        answers_import.import_answers(s, path)
+    doc["sections"][0]["items"][0] = {"id": "SUB-01", "status": "satisfied", "justification": "ok\ud800"}
+    path.write_text(json.dumps(doc))
+    assert answers_import.import_answers(s, path).changed == ("SUB-01",)
+    assert assessment_repo.get_answer(s.db.conn, view.id, "SUB-01").justification == "ok\ufffd"
 
 
 def test_auditor_reads_but_cannot_answer(workstation, started):
