@@ -453,10 +453,14 @@ def _partial_metrics(summaries: list[dict[str, Any]], task: str) -> tuple[Metric
     out = []
     for name, vals in sums.items():
         n = len(vals)
-        mean = sum(vals) / n
-        stderr = (math.sqrt(sum((v - mean) ** 2 for v in vals) / (n - 1)) / math.sqrt(n)) if n > 1 else None
-        out.append(MetricValue(name, "mean", mean, stderr, benchmarks.metric_direction("accuracy", bench), "",
-                               "partial"))
+        try:
+            mean = sum(vals) / n
+            stderr = (math.sqrt(sum((v - mean) ** 2 for v in vals) / (n - 1)) / math.sqrt(n)) if n > 1 else None
+        except OverflowError:  # values near a float's limit (1e200 squared): no figure, as for NaN
+            mean, stderr = math.nan, None
+        # a sum past a float's limit (1e308 + 1e308) is inf: unknown as well
+        out.append(MetricValue(name, "mean", finite_float(mean), None if stderr is None else finite_float(stderr),
+                               benchmarks.metric_direction("accuracy", bench), "", "partial"))
     return tuple(out)
 
 
@@ -489,7 +493,9 @@ def _open_eval(z: SafeZip, path: str, limits: Limits) -> ParsedLog:
         if not isinstance(start, dict):
             raise IngestError(path, "member _journal/start.json: expected a JSON object")
         summaries: list[dict[str, Any]] = []
-        journal = sorted((int(m.group(1)), n) for n in z.names() if (m := _SUMMARY_MEMBER.match(n)))
+        # numeric order without int(): a member number of 5,000 digits raised ValueError (digit limit)
+        journal = sorted(((len(d := m.group(1).lstrip("0")), d), n) for n in z.names()
+                         if (m := _SUMMARY_MEMBER.match(n)))
         for _, name in journal:
             part = _read_json(z, name, path, limits)
             if isinstance(part, list):

@@ -381,3 +381,25 @@ def test_a_definition_integer_beyond_64_bits_is_refused_by_name():
     set, template or benchmark definition of version 2**70)."""
     with pytest.raises(IngestError, match=r"rules\.json: version: must be at most 9223372036854775807"):
         Fields({"version": HUGE}, "rules.json", "").integer("version")
+
+
+def test_an_interrupted_logs_journal_with_extreme_values_is_read(reviewer, tmp_path):
+    """A log without header.json is rebuilt from its journal: summary scores near a float's limit
+    ((1e200 - mean) ** 2 raised OverflowError; 1e308 + 1e308 is inf) give no mean, and a summary
+    member numbered with 5,000 digits (int() raised ValueError) is read in its place."""
+    s, sid = reviewer
+    with zipfile.ZipFile(INSPECT / "intercode_deflate.eval") as z:
+        members = {n: z.read(n) for n in z.namelist() if n.startswith("samples/")}
+        header = json.loads(z.read("header.json"))
+    members["_journal/start.json"] = json.dumps({"version": 2, "eval": header["eval"]}).encode()
+
+    def summaries(scorer: str, *values: float) -> bytes:
+        return json.dumps([{"id": f"s{i}", "epoch": 1, "scores": {scorer: {"value": v}}}
+                           for i, v in enumerate(values)]).encode()
+
+    members["_journal/summaries/1.json"] = summaries("acc", 1e200, -1e200, 3.0)
+    members["_journal/summaries/" + "9" * 5000 + ".json"] = summaries("f1", 1e308, 1e308)
+    out = results.import_files(s, [_zip(tmp_path / "interrupted.eval", members)], sid)
+    assert out[0].status == "imported" and out[0].samples == 3, out
+    run = results.get_run(s, out[0].run_id)
+    assert [(m.scorer, m.value, m.stderr) for m in run.metrics] == [("acc", None, None), ("f1", None, None)]
