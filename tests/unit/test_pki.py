@@ -281,3 +281,42 @@ def test_admin_reissues_an_expired_certificate(workstation) -> None:  # type: ig
     after = pki_service.reissue_certificate(admin, "reviewer", workstation.passphrase("admin"))
     assert before is not None and after.fingerprint != before.fingerprint
     assert pki_service.identity_info(admin, "reviewer").fingerprint == after.fingerprint
+
+
+def _altered(cert: x509.Certificate, change) -> bytes:  # type: ignore[no-untyped-def]
+    from asn1crypto import x509 as asn1_x509
+
+    parsed = asn1_x509.Certificate.load(pki.cert_to_der(cert))
+    change(parsed["tbs_certificate"])
+    return parsed.dump(force=True)  # the signature no longer matches: loading does not check it
+
+
+def _unknown_key_algorithm(tbs) -> None:  # type: ignore[no-untyped-def]
+    tbs["subject_public_key_info"]["algorithm"]["algorithm"] = "1.2.3.4.5"
+
+
+def _duplicate_extension(tbs) -> None:  # type: ignore[no-untyped-def]
+    tbs["extensions"].append(tbs["extensions"][0].copy())
+
+
+@pytest.mark.parametrize(("change", "problem"), [
+    (_unknown_key_algorithm, "Unknown key type: 1.2.3.4.5"),  # public_key() raised UnsupportedAlgorithm
+    (_duplicate_extension, "Duplicate 2.5.29.19 extension found"),  # .extensions raised DuplicateExtension
+])
+def test_a_certificate_from_media_that_cannot_be_used_is_refused_on_reading(
+        reviewer: pki.CertifiedKey, tmp_path: Path, change, problem: str) -> None:  # type: ignore[no-untyped-def]
+    """Parts parsed only when first asked for failed later with a traceback (registering a partner
+    certificate, importing a root); they are parsed where the file is read and named."""
+    der = _altered(reviewer.cert, change)
+    with pytest.raises(ValidationError, match=f"partner.der: not a usable X.509 certificate \\({problem}\\)"):
+        pki.cert_from_bytes(der, "partner.der")
+    pem = x509.load_der_x509_certificate(der).public_bytes(pki.serialization.Encoding.PEM)
+    with pytest.raises(ValidationError, match=f"bundle.pem: not a usable X.509 certificate \\({problem}\\)"):
+        pki.certs_from_pem(pem, "bundle.pem")
+    from app.model.dissemination import CertificatePurpose
+    from app.services import partners
+
+    path = tmp_path / "partner.der"
+    path.write_bytes(der)
+    with pytest.raises(ValidationError, match=problem):  # was UnsupportedAlgorithm / DuplicateExtension
+        partners.read_certificate(path, CertificatePurpose.RECEIPT, NOW)
