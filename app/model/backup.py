@@ -32,7 +32,7 @@ class BackupMeta:
     def from_json(cls, raw: bytes, where: str) -> BackupMeta:
         try:
             data = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: 1 MiB of "[" (read unsigned)
             raise IntegrityError(f"{where}: not readable JSON") from None
         if not isinstance(data, dict):
             raise IntegrityError(f"{where}: expected a JSON object")

@@ -222,6 +222,23 @@ def test_verify_offline_checks_signature_without_a_workstation(fresh_backup):
     assert not untrusted.ok and result.meta.ca_fingerprint in untrusted.problems[0]
 
 
+def test_backup_json_nested_too_deeply_is_damage_not_a_crash(fresh_backup, tmp_path):
+    """backup.json is read before the signature is checked (its digest is in the unsigned manifest
+    at that point): 1 MiB of "[" ended verify and restore in a RecursionError traceback."""
+    import hashlib
+
+    folder = fresh_backup.folder
+    raw = b"[" * 200_000 + b"]" * 200_000
+    (folder / store.META_FILE).write_bytes(raw)
+    manifest = folder / store.MANIFEST_FILE
+    manifest.write_text("".join(f"{hashlib.sha256(raw).hexdigest() if name == store.META_FILE else digest}  {name}\n"
+                                for digest, name in (line.split("  ", 1) for line in manifest.read_text().splitlines())))
+    report = backup.inspect(folder, [fresh_backup.meta.ca_fingerprint])
+    assert not report.ok and report.problems == [f"{folder}/{store.META_FILE}: not readable JSON"]
+    with pytest.raises(IntegrityError, match="backup.json: not readable JSON"):
+        backup.restore(folder, tmp_path / "restored", admin_username="admin", passphrase=ADMIN)
+
+
 # -- full medium, vanished medium, cancel: nothing partial ----------------------------------------
 
 
