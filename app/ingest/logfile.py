@@ -69,10 +69,12 @@ def check_regular_file(path: str) -> os.stat_result:
     return st
 
 
-def sha256_file(path: str, cancel: Callable[[], bool] | None = None) -> tuple[str, int]:
-    """SHA-256 and size of a file, streamed (app.foundation.files); a read failure names the file."""
+def sha256_file(path: str, cancel: Callable[[], bool] | None = None,
+                progress: Callable[[int], None] | None = None) -> tuple[str, int]:
+    """SHA-256 and size of a file, streamed (app.foundation.files: `progress(bytes hashed)` every
+    8 MiB); a read failure names the file."""
     try:
-        return files.sha256_file(path, cancel)
+        return files.sha256_file(path, cancel, progress)
     except OSError as exc:
         raise IngestError(path, f"read failed ({exc.strerror or exc}); was the media removed?") from None
 

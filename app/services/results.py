@@ -175,7 +175,11 @@ def _import_one(session: Session, path: str, submission_id: int, media_label: st
     if early is None and log.runs:
         early = _prefetched_batches(log.runs[0].samples(), BATCH, train=train)
     try:
-        sha, size = sha256_file(path, cancel)
+        def hashed(n: int) -> None:  # the whole file is read once before anything is stored: say how far
+            if progress is not None:
+                progress(done_before, total, f"{name}: checking (SHA-256), {min(99, n * 100 // max(st.st_size, 1))} %")
+
+        sha, size = sha256_file(path, cancel, hashed)
         if cancel is not None and cancel():
             raise Cancelled("Import")
         existing = repo.find_by_sha(session.db.conn, sha)

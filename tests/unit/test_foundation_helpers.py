@@ -132,3 +132,12 @@ def test_read_bounded_names_the_file_and_what_it_should_be(tmp_path: Path) -> No
 ])
 def test_os_error_problem_names_the_path_and_the_cause(code: int, words: str) -> None:
     assert os_error_problem(OSError(code, os.strerror(code)), Path("/media/usb")) == words
+
+
+def test_sha256_file_reports_bytes_hashed_every_8_blocks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(files, "BLOCK", 16)
+    path = tmp_path / "big"
+    path.write_bytes(b"x" * 16 * 20)
+    seen: list[int] = []
+    assert files.sha256_file(path, progress=seen.append)[1] == 16 * 20
+    assert seen == [16 * 8, 16 * 16]

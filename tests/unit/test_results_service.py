@@ -406,9 +406,9 @@ def test_samples_are_read_while_the_file_is_hashed_and_a_duplicate_stores_nothin
         prepared.set()
         return real_prepare(batch, *args)
 
-    def sha(path, cancel=None):  # type: ignore[no-untyped-def]
+    def sha(path, cancel=None, progress=None):  # type: ignore[no-untyped-def]
         seen.append(prepared.wait(30))  # set only if the reader runs while the hash is computed
-        return real_sha(path, cancel)
+        return real_sha(path, cancel, progress)
 
     monkeypatch.setattr(results_repo, "prepare_samples", prepare)
     monkeypatch.setattr(results, "sha256_file", sha)
