@@ -79,6 +79,19 @@ def sha256_file(path: Path | str, cancel: Callable[[], bool] | None = None,
     return digest.hexdigest(), size
 
 
+def shown_name(text: str) -> str:
+    """`text` (a path, or a message naming one) as text that every encoder takes. A file name that is
+    not UTF-8 (a Latin-1 name on media written elsewhere) comes from the OS with each such byte as a
+    lone surrogate (surrogateescape), which UTF-8 refuses: stored or audited as it was, it raised
+    UnicodeEncodeError. Those bytes are shown as \\xe9, any other lone surrogate as \\ud800."""
+    if text.isascii():
+        return text
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def read_bounded(path: Path, max_bytes: int, what: str) -> bytes:
     """The whole file, refusing one over `max_bytes` (also one that grows while being read);
     IngestError names the file and says what it was expected to be."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import BinaryIO
 
+from app.foundation.files import shown_name
 from app.model.accounts import Permission
 from app.model.assessment_record import AssessmentRow, EvidenceLink
 from app.model.checklist import MAX_JUSTIFICATION, Answer
@@ -95,7 +96,9 @@ def add_file_evidence(session: Session, assessment_id: int, item_id: str, path: 
             raise ValidationError("evidence", f"{path.name} is {size / (1 << 20):.0f} MB; the limit is "
                                   f"{session.settings.max_artifact_mb} MB")
         with open(path, "rb") as fh:
-            return add_stream_evidence(session, assessment_id, item_id, fh, path.name, marking, lower_reason)
+            # a name that is not UTF-8 is stored as shown (r\\xe9sum\\xe9.pdf): as it was, it failed to encode
+            return add_stream_evidence(session, assessment_id, item_id, fh, shown_name(path.name), marking,
+                                       lower_reason)
     except OSError as exc:
         raise IngestError(str(path), f"cannot be read ({exc.strerror or exc}); nothing was stored") from None
 

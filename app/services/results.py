@@ -62,6 +62,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any, Protocol
 
+from app.foundation.files import shown_name
 from app.foundation.text import untrusted_text
 from app.ingest import jsonread
 from app.ingest.inspect_log import content_text, resolve
@@ -132,8 +133,9 @@ def import_files(session: Session, paths: Sequence[str | os.PathLike[str]], subm
             outcomes.extend(ImportOutcome(p, None, "cancelled", "not started") for p in names[index + 1:])
             break
         except FrontierError as exc:
-            outcomes.append(ImportOutcome(path, None, "failed", str(exc)))
-            _audit_rejection(session, path, str(exc))
+            message = shown_name(str(exc))  # the message names the file: it may not be UTF-8
+            outcomes.append(ImportOutcome(path, None, "failed", message))
+            _audit_rejection(session, path, message)
         done_before += sizes[index]
         if progress is not None:
             progress(done_before, total, f"{os.path.basename(path)}: {outcomes[-1].status}")
@@ -142,14 +144,14 @@ def import_files(session: Session, paths: Sequence[str | os.PathLike[str]], subm
 
 def _audit_rejection(session: Session, path: str, message: str) -> None:
     with session.transaction() as conn:
-        session.audit(conn, "results.import_rejected", "file", os.path.basename(path),
-                      {"path": path, "problem": message[:500]})
+        session.audit(conn, "results.import_rejected", "file", shown_name(os.path.basename(path)),
+                      {"path": shown_name(path), "problem": message[:500]})
 
 
 def _import_one(session: Session, path: str, submission_id: int, media_label: str,
                 limits: Limits, progress: Progress | None, cancel: Cancel | None, done_before: int,
                 total: int, index: int, count: int) -> ImportOutcome:
-    name = os.path.basename(path)
+    name = shown_name(os.path.basename(path))  # stored as the run's original name, and audited
     st = check_regular_file(path)
     if progress is not None:
         progress(done_before, total, f"{name}: checking (SHA-256)")
@@ -209,10 +211,10 @@ def _import_one(session: Session, path: str, submission_id: int, media_label: st
                 stored += n
             _check_unchanged(path, st)
             session.audit(conn, "results.import", "eval_run", ",".join(map(str, run_ids)), {
-                "file": name, "path": path, "sha256": sha, "size": size, "format": log.format,
+                "file": name, "path": shown_name(path), "sha256": sha, "size": size, "format": log.format,
                 "submission_id": submission_id, "media_label": media_label,
                 "tasks": [p.run.task for p in log.runs], "samples": stored,
-                "extra_files": [{"path": p, "sha256": h} for p, h in log.extra_files],
+                "extra_files": [{"path": shown_name(p), "sha256": h} for p, h in log.extra_files],
             })
     except DatabaseError as exc:
         raise StorageError(f"{name}: the database refused the import ({exc}); nothing was stored.") from None

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from app.foundation.files import shown_name
 from app.model.accounts import Permission
 from app.model.errors import IngestError, ValidationError
 from app.model.markings import Marking
@@ -148,8 +149,8 @@ def attach_artifact(session: Session, submission_id: int, path: Path, kind: str,
                 "artifact",
                 f"{path.name} is {size / (1 << 20):.0f} MB; the limit is {session.settings.max_artifact_mb} MB",
             )
-        with open(path, "rb") as fh:
-            return _store(session, submission_id, fh, path.name, kind, marking, limit, lower_reason)
+        with open(path, "rb") as fh:  # a name that is not UTF-8 is stored as shown (r\\xe9sum\\xe9.pdf)
+            return _store(session, submission_id, fh, shown_name(path.name), kind, marking, limit, lower_reason)
     except OSError as exc:
         raise IngestError(str(path), f"cannot be read ({exc.strerror or exc}); nothing was stored") from None
 

@@ -504,6 +504,17 @@ def test_answers_with_lone_surrogates_are_read(started, tmp_path):
     assert assessment_repo.get_answer(s.db.conn, view.id, "SUB-01").justification == "ok\ufffd"
 
 
+def test_evidence_file_named_in_latin1_is_stored_with_its_name_shown(started, tmp_path):
+    """A file name that is not UTF-8 reached the database with surrogate escapes (UnicodeEncodeError)."""
+    import os
+
+    s, _sid, view = started
+    path = tmp_path / os.fsdecode(b"preuve-\xe9.txt")
+    path.write_text("log excerpt")
+    evidence_id = assessment_evidence.add_file_evidence(s, view.id, "SUB-01", path)
+    assert assessment_evidence.read_file_evidence(s, evidence_id)[0] == "preuve-\\xe9.txt"
+
+
 def test_auditor_reads_but_cannot_answer(workstation, started):
     _s, _sid, view = started
     auditor = workstation.session("auditor")

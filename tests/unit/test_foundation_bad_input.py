@@ -317,3 +317,13 @@ def test_artifact_that_grows_past_the_limit_while_read_is_rolled_back(workstatio
     assert submissions.artifacts(reviewer, sub.id) == []
     assert reviewer.db.query_one("SELECT count(*) FROM blobs WHERE sha256 LIKE 'pending-%'")[0] == 0
     reviewer.close()
+
+
+def test_an_artifact_named_in_latin1_is_stored_with_its_name_shown(workstation, tmp_path):
+    """A file name that is not UTF-8 reached the database with surrogate escapes (UnicodeEncodeError)."""
+    reviewer = sign_in(workstation, "reviewer")
+    sub = submissions.create(reviewer, _submission(date(2026, 11, 10), date(2026, 12, 1)))
+    path = tmp_path / os.fsdecode(b"r\xe9sum\xe9.pdf")
+    path.write_bytes(b"%PDF-1.4 card")
+    artifact = submissions.attach_artifact(reviewer, sub.id, path, "model card", Marking.parse("SECRET"))
+    assert artifact.filename == "r\\xe9sum\\xe9.pdf"

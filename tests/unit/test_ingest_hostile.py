@@ -403,3 +403,19 @@ def test_an_interrupted_logs_journal_with_extreme_values_is_read(reviewer, tmp_p
     assert out[0].status == "imported" and out[0].samples == 3, out
     run = results.get_run(s, out[0].run_id)
     assert [(m.scorer, m.value, m.stderr) for m in run.metrics] == [("acc", None, None), ("f1", None, None)]
+
+
+def test_a_file_name_that_is_not_utf8_is_stored_as_shown(reviewer, tmp_path):
+    """A Latin-1 name from media written elsewhere reaches Python with surrogate escapes, which the
+    database driver and the audit log refused (UnicodeEncodeError): the name is stored and audited
+    with the byte shown as \\xe9, for an imported file and for a refused one."""
+    s, sid = reviewer
+    good = tmp_path / os.fsdecode(b"r\xe9sultats.json")
+    shutil.copy(INSPECT / "wmdp_cyber_ok.json", good)
+    out = results.import_files(s, [good], sid)
+    assert out[0].status == "imported", out
+    assert results.get_run(s, out[0].run_id).original_name == "r\\xe9sultats.json"
+    bad = tmp_path / os.fsdecode(b"vid\xe9.eval")
+    bad.write_bytes(b"")
+    out = results.import_files(s, [bad], sid)
+    assert out[0].status == "failed" and "vid\\xe9.eval: " in out[0].message and "is empty" in out[0].message, out
