@@ -18,7 +18,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from app.foundation.files import read_bounded
+from app.foundation.files import read_bounded, shown_name
 from app.foundation.text import untrusted_text
 from app.ingest import jsonread
 from app.model.errors import IngestError, ValidationError
@@ -352,7 +352,7 @@ def read_advisory(path: Path, validate: Validator, default_marking: Marking = UN
                   max_bytes: int = MAX_BYTES) -> IncomingAdvisory:
     """Read, schema-validate and map one CSAF file; IngestError names the file and JSON path."""
     data = read_bytes(path, max_bytes)
-    name = str(path)
+    name = shown_name(str(path))  # stored and audited as the advisory's file: it may not be UTF-8
     doc = parse_json(data, name)
     version = str((doc.get("document") or {}).get("csaf_version", "")) if isinstance(doc.get("document"), dict) else ""
     if version not in ("2.0", "2.1"):

@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from app.foundation.files import shown_name
 from app.ingest import jsonread
 from app.model.accounts import Permission
 from app.model.checklist import Answer, Status
@@ -92,12 +93,12 @@ def import_answers(session: Session, path: Path, assessment_id: int | None = Non
         for item_id, changes in planned:
             before = repo.get_answer(conn, assessment_id, item_id)
             try:
-                after = assessment.answer_in(session, conn, row, item_id, reason=f"imported from {path.name}",
-                                             **changes)
+                after = assessment.answer_in(session, conn, row, item_id,
+                                             reason=f"imported from {shown_name(path.name)}", **changes)
             except FrontierError as exc:
                 raise IngestError(where, f"item {item_id}: {exc}; nothing was imported") from None
             if (before or Answer(item_id)).content_differs(after):
                 changed.append(item_id)
         session.audit(conn, "assessment.answers_import", "assessment", assessment_id,
-                      {"file": path.name, "items": len(planned), "changed": changed})
+                      {"file": shown_name(path.name), "items": len(planned), "changed": changed})
     return AnswersImport(assessment_id, tuple(changed), len(planned) - len(changed))

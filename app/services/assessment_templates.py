@@ -10,6 +10,7 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
+from app.foundation.files import shown_name
 from app.ingest import checklist_template
 from app.model.accounts import Permission
 from app.model.assessment_record import StoredDocument
@@ -80,5 +81,5 @@ def import_template(session: Session, path: Path) -> StoredDocument:
                                   "imported", signer.describe(), session.account.username, session.now())
         session.audit(conn, "assessment.template_import", "template", f"{template.template_id} v{template.version}",
                       {"sha256": template.sha256, "signer": signer.subject, "signer_fingerprint": signer.fingerprint,
-                       "file": Path(path).name, "items": len(template.item_ids)})
+                       "file": shown_name(Path(path).name), "items": len(template.item_ids)})
         return repo.get_template(conn, pk)

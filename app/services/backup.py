@@ -21,6 +21,7 @@ from typing import Protocol
 from cryptography import x509
 
 from app import __version__
+from app.foundation.files import shown_name
 from app.model.accounts import DEFAULT_POLICY, Permission
 from app.model.backup import FORMAT, BackupMeta, BackupRecord
 from app.model.errors import AuthError, FrontierError, IntegrityError, StorageError, ValidationError
@@ -208,7 +209,7 @@ def create(session: Session, dest: Path, passphrase: str, progress: Progress | N
     with session.transaction() as conn:
         egress.record(session, conn, cleared, folder=folder.name)
         session.audit(conn, "backup.create", "backup", folder.name, {
-            "folder": str(folder), "verified": not problems, "problems": problems[:3],
+            "folder": shown_name(str(folder)), "verified": not problems, "problems": problems[:3],
             "manifest_sha256": hashlib.sha256(manifest).hexdigest(), "db_bytes": meta.db_bytes,
             "audit_seq": meta.audit_seq, "ca_fingerprint": ca_fp, "signer": signer.subject,
         })
@@ -251,8 +252,8 @@ def verify(session: Session, path: Path, passphrase: str | None = None, trust_ca
     key = session.reauthenticate(passphrase).data_key if passphrase is not None else None
     report = inspect(path, trusted, key, cancel, key_db_id=KeyHeader.load(session.header_path).db_id)
     with session.transaction() as conn:
-        session.audit(conn, "backup.verify", "backup", Path(path).name, {
-            "folder": str(path), "ok": report.ok, "contents_checked": report.contents_checked,
+        session.audit(conn, "backup.verify", "backup", shown_name(Path(path).name), {
+            "folder": shown_name(str(path)), "ok": report.ok, "contents_checked": report.contents_checked,
             "problems": report.problems[:3],
         })
     return report
@@ -336,8 +337,9 @@ def restore(backup_path: Path, data_dir: Path, *, admin_username: str, passphras
             if not session.account.can(Permission.BACKUP):
                 raise AuthError(f"'{admin_username}' is not an administrator; only an administrator may restore.")
             with session.transaction() as conn:
-                session.audit(conn, "backup.restore", "backup", backup_path.name, {
-                    "folder": str(backup_path), "data_dir": str(data_dir), "source_db_id": contents.meta.db_id,
+                session.audit(conn, "backup.restore", "backup", shown_name(backup_path.name), {
+                    "folder": shown_name(str(backup_path)), "data_dir": shown_name(str(data_dir)),
+                    "source_db_id": contents.meta.db_id,
                     "backup_created_at": contents.meta.created_at, "backup_created_by": contents.meta.created_by,
                     "ca_fingerprint": fp, "trusted_explicitly": fp in explicit,
                     "signer": info.subject, "method": "recovery key" if recovery_key else "admin passphrase",

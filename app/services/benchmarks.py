@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.foundation.files import shown_name
 from app.ingest import benchmark_def
 from app.model import benchmark_defs, benchmarks
 from app.model import conformance as conf
@@ -81,7 +82,8 @@ def import_document(session: Session, path: Path) -> benchmark_def.BenchmarkDocu
             repo.insert_definition(conn, d.benchmark_id, d.version, d.name, d.marking, pk)
         session.audit(conn, "benchmarks.import", "benchmark_document", f"{doc.document_id} v{doc.version}",
                       {"sha256": doc.sha256, "signer": signer.subject, "signer_fingerprint": signer.fingerprint,
-                       "file": path.name, "definitions": [f"{d.benchmark_id} v{d.version}" for d in doc.definitions]})
+                       "file": shown_name(path.name),
+                       "definitions": [f"{d.benchmark_id} v{d.version}" for d in doc.definitions]})
     return doc
 
 

@@ -29,6 +29,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from app.foundation.files import shown_name
 from app.model.accounts import Permission, Role
 from app.model.dissemination import CertificatePurpose, PartnerCertificate
 from app.model.errors import IntegrityError, NotFound, ValidationError
@@ -276,7 +277,7 @@ def add_certificate(session: Session, partner_id: int, pem_path: Path | str,
         session.audit(conn, "partner.certificate_add", "partner", partner_id,
                       {"name": partner.name, "purpose": purpose.value, "fingerprint": fp,
                        "subject": cert.subject.rfc4514_string(), "not_after": cert.not_valid_after_utc.isoformat(),
-                       "file": path.name})
+                       "file": shown_name(path.name)})
         return next(c for c in repo.certificates(conn, partner_id, purpose) if c.id == cid)
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from cryptography import x509
 
+from app.foundation.files import shown_name
 from app.model.accounts import Account, Permission, Role
 from app.model.errors import IngestError, IntegrityError, NotFound, PermissionDenied, ValidationError
 from app.model.trusted_root import StoredRoot
@@ -385,7 +386,7 @@ def import_trusted_root(session: Session, path: Path, passphrase: str) -> Stored
         decisions.record(conn, session.personal, "root.trust", "certificate", fp, session.account.username,
                          session.now(), session.db_id, {"fingerprint": fp, "subject": cert.subject.rfc4514_string()})
         session.audit(conn, "pki.root_import", "certificate", fp,
-                      {"subject": cert.subject.rfc4514_string(), "file": path.name})
+                      {"subject": cert.subject.rfc4514_string(), "file": shown_name(path.name)})
     return next(r for r in pki_repo.roots(session.db.conn) if r.id == root_id)
 
 

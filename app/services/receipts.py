@@ -16,6 +16,7 @@ from pathlib import Path
 
 from cryptography import x509
 
+from app.foundation.files import shown_name
 from app.ingest import receipt as receipt_file
 from app.model.accounts import Permission
 from app.model.dissemination import CertificatePurpose, DisseminationEntry, Receipt, ReceiptStatement
@@ -80,12 +81,12 @@ def import_receipt(session: Session, path: Path | str) -> Receipt:
         rid = repo.insert_receipt(
             conn, entry_id=entry.id, partner_id=entry.partner_id, manifest_sha256=statement.manifest_sha256,
             received_at=statement.received_at, note=statement.note, content=data, signature=signature,
-            signer_fingerprint=pki.fingerprint(cert), file_name=path.name, actor=session.account.username,
+            signer_fingerprint=pki.fingerprint(cert), file_name=shown_name(path.name), actor=session.account.username,
             now=session.now())
         session.audit(conn, "receipt.import", "dissemination", entry.id,
                       {"partner": entry.partner_name, "manifest_sha256": statement.manifest_sha256,
                        "received_at": statement.received_at, "signer_fingerprint": pki.fingerprint(cert),
-                       "file": path.name, "receipt": rid})
+                       "file": shown_name(path.name), "receipt": rid})
         found = repo.receipt_for(conn, entry.id)
         assert found is not None
         return found

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from app.foundation.files import shown_name
 from app.model.accounts import Permission
 from app.model.errors import ValidationError
 from app.model.report_profile import DEFAULT_PROFILE, ReportProfile, StoredProfile, parse
@@ -39,7 +40,8 @@ def import_profile(session: Session, path: Path) -> StoredProfile:
         repo.set_active(conn, pk)
         session.audit(conn, "report.profile_import", "report_profile", profile.label,
                       {"sha256": profile.sha256, "signer": signer.subject, "signer_fingerprint": signer.fingerprint,
-                       "file": path.name, "sections": list(profile.sections), "annexes": list(profile.annexes)})
+                       "file": shown_name(path.name), "sections": list(profile.sections),
+                       "annexes": list(profile.annexes)})
         return repo.get(conn, pk)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
+from app.foundation.files import shown_name
 from app.ingest import rule_set
 from app.model import coverage as cov
 from app.model.accounts import Permission
@@ -95,7 +96,8 @@ def import_ruleset(session: Session, path: Path, activate: bool = True) -> Store
                                  "imported", signer.describe(), session.account.username, session.now(), activate)
         session.audit(conn, "coverage.ruleset_import", "ruleset", f"{rs.ruleset_id} v{rs.version}",
                       {"sha256": rs.sha256, "label": rs.label.value, "signer": signer.subject,
-                       "signer_fingerprint": signer.fingerprint, "file": Path(path).name, "active": activate})
+                       "signer_fingerprint": signer.fingerprint, "file": shown_name(Path(path).name),
+                       "active": activate})
         return repo.get_ruleset(conn, pk)
 
 

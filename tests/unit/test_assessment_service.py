@@ -515,6 +515,25 @@ def test_evidence_file_named_in_latin1_is_stored_with_its_name_shown(started, tm
     assert assessment_evidence.read_file_evidence(s, evidence_id)[0] == "preuve-\\xe9.txt"
 
 
+def test_signed_and_answer_files_named_in_latin1_import(workstation, started, tmp_path):
+    """A file name that is not UTF-8 went into the audit log and the answer history as it came from
+    the OS (surrogate escapes): UnicodeEncodeError. It is recorded with the byte shown as \\xe9."""
+    import os
+
+    s, _sid, view = started
+    path = tmp_path / os.fsdecode(b"r\xe9ponses.json")
+    path.write_text(json.dumps({"assessment": {"id": view.id},
+                                "sections": [{"items": [{"id": "SUB-01", "status": "satisfied"}]}]}))
+    assert answers_import.import_answers(s, path).changed == ("SUB-01",)
+    admin = _admin(workstation)
+    doc = json.loads(builtin_ruleset_bytes())
+    doc["version"] = 7
+    stored = rulesets.import_ruleset(admin, _write_signed(admin, tmp_path / os.fsdecode(b"r\xe8gles.json"), doc))
+    assert stored.version == 7
+    event = audit_log.list_events(admin.db.conn, 1, action_prefix="coverage.ruleset_import")[0]
+    assert event.details["file"] == "r\\xe8gles.json"
+
+
 def test_auditor_reads_but_cannot_answer(workstation, started):
     _s, _sid, view = started
     auditor = workstation.session("auditor")

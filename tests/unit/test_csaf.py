@@ -609,3 +609,13 @@ def test_a_lone_surrogate_in_an_advisory_is_replaced(receiver, tmp_path) -> None
     (action,) = preview.actions
     assert action.kind is ActionKind.NEW, action
     assert len(csaf_merge.apply_import(receiver, preview).created) == 1
+
+
+def test_an_advisory_whose_file_name_is_not_utf8_imports(receiver, tmp_path) -> None:
+    """The file's name (surrogate escapes from the OS) went into the audit log: UnicodeEncodeError."""
+    import os
+
+    path = write(tmp_path, os.fsdecode(b"avis-\xe9.json"), json.dumps(_schema_valid_doc()))
+    preview = csaf_merge.preview_import(receiver, [path])
+    assert preview.actions[0].file.endswith("avis-\\xe9.json")
+    assert len(csaf_merge.apply_import(receiver, preview).created) == 1
