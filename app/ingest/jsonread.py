@@ -156,6 +156,7 @@ _TRAILING = re.compile(r"trailing characters \(byte (\d+)\)")
 _DECODER = json.JSONDecoder()
 _WS = re.compile(r"[ \t\n\r]*")
 _WS_B = re.compile(rb"[ \t\n\r]*")
+_DELIMITER = re.compile(r'[,:\]}"]')  # after a parse error at the end of a file: more JSON follows
 
 
 # A surrogate escape in JSON text (\uD800 to \uDFFF): a pair becomes one character, a lone one
@@ -402,6 +403,9 @@ class StreamingObject:
                     self._fill()
                     continue
                 byte = self._offset() + len(text[:exc.pos].encode("utf-8", "surrogatepass"))
+                if self._eof and self._cut_short(exc, text):
+                    raise IngestError(self._path, f"{what}: file ends unexpectedly at byte {self.bytes_read} "
+                                      "(truncated JSON, or the media was removed)") from None
                 raise IngestError(self._path, f"{what}: invalid JSON at byte {byte}: {exc.msg}") from None
             except (ValueError, RecursionError) as exc:
                 raise IngestError(self._path, f"{what}: {_describe(exc)}") from None
@@ -412,6 +416,12 @@ class StreamingObject:
             span = self._buf[self._pos:self._pos + n]
             self._pos += n
             return span
+
+    @staticmethod
+    def _cut_short(exc: json.JSONDecodeError, text: str) -> bool:
+        """At the end of the file: the value stops before it is whole (nothing but the start of a
+        literal, a number or blanks after the error), rather than holding a wrong byte."""
+        return exc.msg.startswith("Unterminated string") or _DELIMITER.search(text, exc.pos) is None
 
     @staticmethod
     def _incomplete(exc: json.JSONDecodeError, length: int) -> bool:

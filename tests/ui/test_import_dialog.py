@@ -331,3 +331,24 @@ def test_the_checksum_pass_shows_how_far_it_is(dialog: ImportDialog, qtbot, monk
     shares = [int(t.rsplit(", ", 1)[1].removesuffix(" %")) for t in checking if t.endswith(" %")]
     assert len(shares) >= 3 and shares == sorted(shares) and shares[0] < 50 < shares[-1] <= 99, checking
     assert labels.index(checking[-1]) < next(i for i, t in enumerate(labels) if t.endswith(" samples"))
+
+
+def test_a_truncated_json_log_is_called_truncated(dialog: ImportDialog, ctx: UiContext, qtbot,
+                                                  tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """An Inspect .json log cut in the middle of its samples (an interrupted copy) was refused with the
+    JSON parser's words for the last byte, e.g. 'samples[499]: invalid JSON at byte 20298163: Expecting
+    property name enclosed in double quotes' (ctf_1000.json cut in half): nothing said the file was cut
+    short. It is refused as truncated, as a truncated .eval is, and nothing is stored."""
+    data = WMDP_JSON.read_bytes()
+    assert data.find(b'"samples"') < len(data) // 2  # the cut falls inside the samples
+    cut = tmp_path / "wmdp_cut.json"
+    for end in (len(data) // 2, data.rfind(b"{", 0, len(data) // 2) + 1, data.rfind(b",", 0, len(data) // 2) + 1):
+        cut.write_bytes(data[:end])
+        dialog.add_files([str(cut)])
+        with qtbot.waitSignal(dialog.imported, timeout=10_000) as blocker:
+            dialog.import_button.click()
+        outcome = blocker.args[0][0]
+        assert outcome.status == "failed" and outcome.message.startswith(f"{cut}: samples[")
+        status = dialog.row_texts(dialog.row_of(str(cut)))[2]
+        assert f"file ends unexpectedly at byte {end} (truncated JSON" in status, status
+    assert results.list_runs(ctx.session, dialog.submission_id() or 0) == []
