@@ -123,7 +123,10 @@ class ImportDialog(QDialog):
         self._previews: dict[str, Preview] = {}
         self._cancel = threading.Event()
         self._running = False
-        self._started = 0.0
+        # (time, bytes) of the first figure past 0: the estimate's base. Before it the first file was
+        # only hashed (the SHA-256 pass, seconds from slow media) and no byte figure moved; counted
+        # in, that pass made the first estimates several times too long ("about 2 min" for 6 s).
+        self._moving: tuple[float, int] | None = None
         self.clock = time.monotonic  # replaceable, so tests can check the time-left estimate
         self.outcomes: list[ImportOutcome] = []
         self._bridge = _Bridge(self)
@@ -515,7 +518,7 @@ class ImportDialog(QDialog):
         stop = self._cancel
         stop.clear()
         self._running = True
-        self._started = self.clock()
+        self._moving = None
         self.outcomes = []
         self.progress_bar.setRange(0, 0)  # busy until the first figure arrives
         self.progress_label.setText(f"Importing {len(paths)} file(s)…")
@@ -579,7 +582,11 @@ class ImportDialog(QDialog):
             # QProgressBar is int32: scale byte counts to per-mille.
             self.progress_bar.setRange(0, 1000)
             self.progress_bar.setValue(min(1000, int(done * 1000 / total)))
-            left = time_left(done, total, self.clock() - self._started)
+            now = self.clock()
+            if self._moving is None and done > 0:
+                self._moving = (now, done)
+            since, base = self._moving or (now, done)
+            left = time_left(done - base, total - base, now - since)
             self.counts_label.setText(f"{human_bytes(done)} of {human_bytes(total)}" + (f" · {left}" if left else ""))
         if not self._cancel.is_set():
             self.progress_label.setText(clean_text(text, 300))
