@@ -110,4 +110,6 @@ def verify_package(folder: Path, trusted_roots: Sequence[x509.Certificate]) -> P
             result.checked.append(f"{OSCAL_FILE} is valid OSCAL assessment results")
         except (ValueError, FrontierError) as exc:
             result.problems.append(f"{OSCAL_FILE}: {exc}")
+        except RecursionError:  # checked whatever its digest says: json.loads' own limit ended the check
+            result.problems.append(f"{OSCAL_FILE}: JSON nested too deeply")
     return result

@@ -177,3 +177,15 @@ def test_destination_not_writable_or_missing(tmp_path: Path, material, monkeypat
     _write(material, tmp_path)
     with pytest.raises(ExportError, match="already exists"):
         _write(material, tmp_path)
+
+
+def test_an_oscal_file_nested_too_deeply_is_a_problem_not_a_crash(tmp_path: Path) -> None:
+    """assessment-results.json is parsed whatever its digest says; 100,000 levels of '[' ended the
+    verification in json.loads' RecursionError."""
+    from reports import verify_package as vp
+
+    (tmp_path / vp.MANIFEST).write_text("0" * 64 + "  " + vp.OSCAL_FILE + "\n")
+    (tmp_path / vp.MANIFEST_SIG).write_bytes(b"not a signature")
+    (tmp_path / vp.OSCAL_FILE).write_bytes(b"[" * 100_000 + b"]" * 100_000)
+    result = verify_package(tmp_path, [])
+    assert f"{vp.OSCAL_FILE}: JSON nested too deeply" in result.problems
