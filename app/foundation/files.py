@@ -8,6 +8,7 @@ import contextlib
 import hashlib
 import os
 import secrets
+import stat
 from collections.abc import Callable
 from pathlib import Path
 
@@ -97,7 +98,10 @@ def read_bounded(path: Path, max_bytes: int, what: str) -> bytes:
     IngestError names the file and says what it was expected to be."""
     limit = f"{max_bytes >> 20} MB" if max_bytes >= 1 << 20 else f"{max_bytes:,} bytes"
     try:
-        if path.stat().st_size > max_bytes:
+        st = path.stat()
+        if not stat.S_ISREG(st.st_mode):  # a FIFO blocked open() until a writer came (a hang); a device...
+            raise IngestError(str(path), f"is not a regular file; not a {what}")
+        if st.st_size > max_bytes:
             raise IngestError(str(path), f"is larger than {limit}; not a {what}")
         with path.open("rb") as fh:
             data = fh.read(max_bytes + 1)

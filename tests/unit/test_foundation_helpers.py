@@ -141,3 +141,13 @@ def test_sha256_file_reports_bytes_hashed_every_8_blocks(tmp_path: Path, monkeyp
     seen: list[int] = []
     assert files.sha256_file(path, progress=seen.append)[1] == 16 * 20
     assert seen == [16 * 8, 16 * 16]
+
+
+def test_read_bounded_refuses_a_fifo_instead_of_waiting_for_a_writer(tmp_path: Path) -> None:
+    """A named pipe picked as a CSAF advisory or signed definition blocked open() for ever."""
+    from app.model.errors import IngestError
+
+    fifo = tmp_path / "advisory.json"
+    os.mkfifo(fifo)
+    with pytest.raises(IngestError, match=r"advisory\.json: is not a regular file; not a CSAF advisory"):
+        files.read_bounded(fifo, 1 << 20, "CSAF advisory")
