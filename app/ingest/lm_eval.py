@@ -110,6 +110,21 @@ def _created(res: dict[str, Any], date_id: str) -> str:
     return date_id
 
 
+def samples_bytes(path: str, limits: Limits = DEFAULT_LIMITS) -> int:
+    """Bytes of the samples files an import of this results file reads beside it (0 when it cannot
+    be read: the import says why)."""
+    try:
+        if os.path.getsize(path) > limits.max_header_bytes:
+            return 0
+        with open(path, "rb") as f:
+            res = jsonread.loads_object(f.read(limits.max_header_bytes + 1), path)
+        results = res.get("results")
+        tasks = [t for t in results if isinstance(t, str)] if isinstance(results, dict) else []
+        return sum(os.path.getsize(p) for p in find_sample_files(path, tasks).values())
+    except (OSError, IngestError):
+        return 0
+
+
 def find_sample_files(results_path: str, tasks: list[str]) -> dict[str, str]:
     """task -> samples_<task>_<date>.jsonl in the same folder, preferring the results file's date."""
     folder = os.path.dirname(os.path.abspath(results_path))

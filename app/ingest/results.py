@@ -17,6 +17,7 @@ Formats (sniffed from the first bytes, never from the extension):
 
 from __future__ import annotations
 
+import os
 import re
 
 from app.ingest import csv_results, inspect_log, lm_eval
@@ -53,6 +54,16 @@ def sniff(path: str) -> str:
         raise IngestError(path, "binary file of an unknown kind: not an Inspect .eval (ZIP), JSON or CSV file")
     raise IngestError(path, "not a recognised results file (expected an Inspect .eval or .json log, "
                       "lm-eval results JSON, or CSV with the columns in docs/CSV_FORMAT.md)")
+
+
+def import_bytes(path: str, limits: Limits = DEFAULT_LIMITS) -> int:
+    """Bytes an import of `path` reads: the file, and for lm-eval results the samples files beside it
+    (what a progress bar measures); 0 for a file that cannot be read (the import says why)."""
+    try:
+        size = os.path.getsize(path)
+        return size + (lm_eval.samples_bytes(path, limits) if sniff(path) == "lm-eval" else 0)
+    except (OSError, IngestError):
+        return 0
 
 
 def open_results_file(path: str, limits: Limits = DEFAULT_LIMITS) -> ParsedLog:

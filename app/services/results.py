@@ -21,6 +21,8 @@ Import (Permission.IMPORT_RESULTS)
         first (newest first among equals), with the reason; the UI shows them for confirmation.
     preview_file(session, path) -> list[EvalRun]      header(s) only (task, model, status...),
         for the import dialog before the reviewer picks a submission.
+    import_size(session, path) -> int     bytes an import reads (an lm-eval results file's samples
+        files beside it included): what progress(done, total, ...) counts.
     map_task(session, task, benchmark) / unmap_task(session, task)
         Map an unknown task name to a canonical benchmark (catalog name or a new one); audited.
     move_run(session, run_id, submission_id, reason) / delete_run(session, run_id, reason)
@@ -67,7 +69,7 @@ from app.foundation.text import untrusted_text
 from app.ingest import jsonread
 from app.ingest.inspect_log import content_text, resolve
 from app.ingest.logfile import DEFAULT_LIMITS, Limits, ParsedLog, check_regular_file, sha256_file
-from app.ingest.results import open_results_file, sniff
+from app.ingest.results import import_bytes, open_results_file, sniff
 from app.model import benchmarks
 from app.model.accounts import Permission
 from app.model.errors import Cancelled, FrontierError, IngestError, NotFound, StorageError, ValidationError
@@ -115,7 +117,9 @@ def import_files(session: Session, paths: Sequence[str | os.PathLike[str]], subm
             sizes.append(os.stat(p).st_size)
         except OSError:
             sizes.append(0)
-    total = sum(sizes)
+    # what a progress bar measures: an lm-eval results file's samples files are read beside it
+    reads = [max(import_bytes(p, limits), n) for p, n in zip(names, sizes, strict=True)]
+    total = sum(reads)
     # numpy (about 13 MB) only for what this process will parse itself: parser processes read a large .eval
     jsonread.use_numpy(max((n for p, n in zip(names, sizes, strict=True) if not _for_parsers(p, n)), default=0))
     done_before = 0
@@ -126,7 +130,7 @@ def import_files(session: Session, paths: Sequence[str | os.PathLike[str]], subm
             break
         try:
             outcomes.append(_import_one(session, path, submission_id, media_label, limits,
-                                        progress, cancel, done_before, total, index, len(names)))
+                                        progress, cancel, done_before, total, index, len(names), reads[index]))
         except Cancelled:
             outcomes.append(ImportOutcome(path, None, "cancelled", "Import cancelled; nothing was stored "
                                           "from this file."))
@@ -136,7 +140,7 @@ def import_files(session: Session, paths: Sequence[str | os.PathLike[str]], subm
             message = shown_name(str(exc))  # the message names the file: it may not be UTF-8
             outcomes.append(ImportOutcome(path, None, "failed", message))
             _audit_rejection(session, path, message)
-        done_before += sizes[index]
+        done_before += reads[index]
         if progress is not None:
             progress(done_before, total, f"{os.path.basename(path)}: {outcomes[-1].status}")
     return outcomes
@@ -150,7 +154,7 @@ def _audit_rejection(session: Session, path: str, message: str) -> None:
 
 def _import_one(session: Session, path: str, submission_id: int, media_label: str,
                 limits: Limits, progress: Progress | None, cancel: Cancel | None, done_before: int,
-                total: int, index: int, count: int) -> ImportOutcome:
+                total: int, index: int, count: int, share: int) -> ImportOutcome:
     name = shown_name(os.path.basename(path))  # stored as the run's original name, and audited
     st = check_regular_file(path)
     if progress is not None:
@@ -191,7 +195,8 @@ def _import_one(session: Session, path: str, submission_id: int, media_label: st
             return ImportOutcome(path, existing[0].run_id, "duplicate",
                                  f"{name}: already imported (same SHA-256) as run {ids} of submission {subs}; "
                                  "not stored again.", 0, existing[0].task, existing[0].model)
-        ticker = _Ticker(progress, bytes_done, done_before, total, size, f"{name} ({index + 1}/{count})")
+        ticker = _Ticker(progress, bytes_done, done_before, total, share, f"{name} ({index + 1}/{count})",
+                         log.bytes_total)
         run_ids: list[int] = []
         stored = 0
         with session.transaction() as conn:
@@ -230,12 +235,15 @@ def _import_one(session: Session, path: str, submission_id: int, media_label: st
 
 
 class _Ticker:
-    """Rate-limited progress: bytes over the whole batch, sample counts in the text."""
+    """Rate-limited progress: bytes over the whole batch, sample counts in the text. The log's own
+    progress (`bytes_done` of `log_total`: an lm-eval results file's includes the samples files read
+    beside it) is scaled to the file's `size`, its share of the batch."""
 
     def __init__(self, progress: Progress | None, bytes_done: Callable[[], int], before: int, total: int,
-                 size: int, label: str) -> None:
+                 size: int, label: str, log_total: int = 0) -> None:
         self.progress, self.bytes_done, self.before, self.total, self.size, self.label = (
             progress, bytes_done, before, total, size, label)
+        self.log_total = max(log_total, size)
         self.last = 0.0
 
     def __call__(self, n: int, estimate: int | None) -> None:
@@ -244,8 +252,8 @@ class _Ticker:
             return
         self.last = now
         of = f" of {estimate:,}" if estimate else ""
-        self.progress(self.before + min(self.bytes_done(), self.size), self.total,
-                      f"{self.label}: {n:,}{of} samples")
+        share = self.size * min(self.bytes_done(), self.log_total) // max(self.log_total, 1)
+        self.progress(self.before + share, self.total, f"{self.label}: {n:,}{of} samples")
 
 
 class _Batches(Protocol):
@@ -394,6 +402,13 @@ def _check_unchanged(path: str, before: os.stat_result) -> None:
                           "was stored") from None
     if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
         raise IngestError(path, "the file changed while it was being imported; nothing was stored")
+
+
+def import_size(session: Session, path: str | os.PathLike[str]) -> int:
+    """Bytes an import of this file reads (with an lm-eval results file's samples files beside it):
+    the import's progress figures count these."""
+    session.require(Permission.IMPORT_RESULTS)
+    return import_bytes(os.fspath(path))
 
 
 def preview_file(session: Session, path: str | os.PathLike[str], limits: Limits = DEFAULT_LIMITS) -> list[EvalRun]:

@@ -380,3 +380,23 @@ def test_time_left_is_reckoned_from_when_the_bytes_start_moving(dialog: ImportDi
         dialog.import_button.click()
     estimates = [t for t in shown if t.endswith(" left")]
     assert estimates and not [t for t in estimates if "min left" in t], shown
+
+
+def test_an_lm_eval_import_fills_the_bar_as_its_samples_are_read(dialog: ImportDialog, qtbot,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """An lm-eval results file is small; its samples are in the .jsonl files beside it. The bar was
+    measured against the results file alone, so it was full ('2.8 KB of 2.8 KB', no time left) from
+    the first figure on while the 108 MB of samples of lm_eval_40000 were read (2.2 s here). The
+    samples files are counted and their bytes move the bar."""
+    monkeypatch.setattr(results, "BATCH", 1)  # a figure after the first stored sample
+    figures: list[tuple[int, int, str]] = []
+    dialog.progress_changed.connect(lambda d, t, m: figures.append((d, t, m)))
+    dialog.add_files([str(LM_EVAL)])
+    with qtbot.waitSignal(dialog.imported, timeout=10_000) as blocker:
+        dialog.import_button.click()
+    assert [o.status for o in blocker.args[0]] == ["imported"]
+    reading = [(d, t) for d, t, m in figures if m.endswith(" samples")]
+    assert reading and all(0 < d < t for d, t in reading), figures
+    read = LM_EVAL.stat().st_size + sum(p.stat().st_size for p in LM_EVAL.parent.glob("samples_*.jsonl"))
+    assert figures[-1][0] == figures[-1][1] == read
+    assert dialog.progress_bar.value() == dialog.progress_bar.maximum()

@@ -524,7 +524,7 @@ class ImportDialog(QDialog):
         self.progress_label.setText(f"Importing {len(paths)} file(s)…")
         self.counts_label.setText("")
         self._update_buttons()
-        sizes = [_size(p) for p in paths]
+        sizes = [max(results.import_size(session, p), _size(p)) for p in paths]
         grand_total = sum(sizes)
 
         def work(progress: results.Progress, cancel: results.Cancel) -> list[ImportOutcome]:
