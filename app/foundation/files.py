@@ -93,6 +93,13 @@ def shown_name(text: str) -> str:
         return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
+def regular_file(path: Path, what: str) -> None:
+    """IngestError unless `path` is a regular file (OSError is the caller's): a named pipe picked
+    as a file blocked the read until a writer came, and the import hung."""
+    if not stat.S_ISREG(path.stat().st_mode):
+        raise IngestError(str(path), f"is not a regular file; not a {what}")
+
+
 def read_bounded(path: Path, max_bytes: int, what: str) -> bytes:
     """The whole file, refusing one over `max_bytes` (also one that grows while being read);
     IngestError names the file and says what it was expected to be."""

@@ -20,6 +20,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
+from app.foundation.files import regular_file
 from app.model.dissemination import MAX_RECEIPT_BYTES, ReceiptStatement
 from app.model.errors import ValidationError
 
@@ -35,6 +36,7 @@ _HASHES: dict[str, tuple[type[hashes.HashAlgorithm], str]] = {
 
 def _read(path: Path, limit: int, what: str) -> bytes:
     try:
+        regular_file(path, what.removeprefix("a "))
         size = path.stat().st_size
         if size > limit:
             raise ValidationError(str(path), f"{what} is at most {limit // 1024} KB; this file is {size} bytes")

@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from app.foundation.files import shown_name
+from app.foundation.files import regular_file, shown_name
 from app.ingest import jsonread
 from app.model.accounts import Permission
 from app.model.checklist import Answer, Status
@@ -70,6 +70,7 @@ def import_answers(session: Session, path: Path, assessment_id: int | None = Non
     path = Path(path)
     where = str(path)
     try:
+        regular_file(path, "checklist answers file")
         if path.stat().st_size > MAX_BYTES:
             raise IngestError(where, f"is larger than {MAX_BYTES >> 20} MB; not an answers file")
         data = path.read_bytes()

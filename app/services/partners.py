@@ -29,7 +29,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from app.foundation.files import shown_name
+from app.foundation.files import regular_file, shown_name
 from app.model.accounts import Permission, Role
 from app.model.dissemination import CertificatePurpose, PartnerCertificate
 from app.model.errors import IntegrityError, NotFound, ValidationError
@@ -219,6 +219,7 @@ def read_certificate(path: Path, purpose: CertificatePurpose, now: datetime) -> 
     """Load and check a partner certificate file (PEM or DER); ValidationError naming the file."""
     where = str(path)
     try:
+        regular_file(path, "certificate")
         size = path.stat().st_size
         if size > MAX_CERT_BYTES:
             raise ValidationError(where, f"a certificate file is a few kilobytes; this one is {size} bytes")

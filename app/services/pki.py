@@ -15,7 +15,7 @@ from pathlib import Path
 
 from cryptography import x509
 
-from app.foundation.files import shown_name
+from app.foundation.files import regular_file, shown_name
 from app.model.accounts import Account, Permission, Role
 from app.model.errors import IngestError, IntegrityError, NotFound, PermissionDenied, ValidationError
 from app.model.trusted_root import StoredRoot
@@ -364,6 +364,7 @@ def import_trusted_root(session: Session, path: Path, passphrase: str) -> Stored
     session.reauthenticate(passphrase)
     path = Path(path)
     try:
+        regular_file(path, "CA certificate")
         if path.stat().st_size > MAX_CERT_FILE:
             raise ValidationError(str(path), "is too large to be a CA certificate")
         data = path.read_bytes()
@@ -443,6 +444,7 @@ def certificate_summary(cert: x509.Certificate) -> CertificateSummary:
 def read_certificate_file(path: Path) -> CertificateSummary:
     """A certificate file from media, summarised; ValidationError/IngestError name the file."""
     try:
+        regular_file(Path(path), "certificate")
         data = Path(path).read_bytes()
     except OSError as exc:
         raise IngestError(str(path), f"cannot be read ({exc.strerror or exc})") from None

@@ -21,8 +21,9 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from app.foundation.files import regular_file
 from app.model.accounts import Permission
-from app.model.errors import IntegrityError, ValidationError
+from app.model.errors import FrontierError, IntegrityError, ValidationError
 from app.model.markings import Marking
 from app.model.package_result import SealedResult
 from app.model.verification import PackageVerification
@@ -43,6 +44,7 @@ from reports.sealed_package import (
 def read_certificates(path: Path) -> list[x509.Certificate]:
     """Every certificate in a PEM (or one DER) file, naming the file when it cannot be read."""
     try:
+        regular_file(Path(path), "certificate file")
         data = Path(path).read_bytes()
     except OSError as exc:
         raise ValidationError(str(path), f"cannot be read ({exc.strerror})") from None
@@ -52,6 +54,7 @@ def read_certificates(path: Path) -> list[x509.Certificate]:
 def read_private_key(path: Path, password: str | None = None) -> cms_seal.PrivateKey:
     """A PEM or DER private key (RSA or EC), optionally password-protected."""
     try:
+        regular_file(Path(path), "private key")
         data = Path(path).read_bytes()
     except OSError as exc:
         raise ValidationError(str(path), f"cannot be read ({exc.strerror})") from None
@@ -71,8 +74,9 @@ def read_private_key(path: Path, password: str | None = None) -> cms_seal.Privat
 def key_needs_password(path: Path) -> bool:
     """Whether the key file is password-protected (PEM or DER), so the caller asks before loading."""
     try:
+        regular_file(Path(path), "private key")
         data = Path(path).read_bytes()
-    except OSError:
+    except (OSError, FrontierError):
         return False  # read_private_key names the problem
     load = serialization.load_pem_private_key if b"-----BEGIN" in data else serialization.load_der_private_key
     try:

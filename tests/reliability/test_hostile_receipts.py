@@ -82,3 +82,14 @@ def test_unreadable_receipt_text_is_refused_by_name(signed: dict[str, Any], tmp_
     path = write_receipt(tmp_path, data, signed["key"])
     with pytest.raises(receipt_file.ValidationError, match=re.escape(f"{path}: {problem}")):
         receipt_file.read(path)
+
+
+def test_a_receipt_that_is_a_named_pipe_is_refused(tmp_path: Path) -> None:
+    """A named pipe picked as receipt.json blocked the read until a writer came (a hang)."""
+    import os
+
+    from app.model.errors import IngestError
+
+    os.mkfifo(tmp_path / "receipt.json")
+    with pytest.raises(IngestError, match=r"receipt\.json: is not a regular file; not a receipt"):
+        receipt_file.read(tmp_path / "receipt.json")

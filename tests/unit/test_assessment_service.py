@@ -489,6 +489,16 @@ def test_answers_file_that_cannot_be_read_is_refused_by_name(started, tmp_path, 
         answers_import.import_answers(s, path)
 
 
+def test_an_answers_file_that_is_a_named_pipe_is_refused(started, tmp_path):
+    """A named pipe picked as the answers file blocked the read until a writer came (a hang)."""
+    import os
+
+    s, _sid, _view = started
+    os.mkfifo(tmp_path / "answers.json")
+    with pytest.raises(IngestError, match="answers.json: is not a regular file"):
+        answers_import.import_answers(s, tmp_path / "answers.json")
+
+
 def test_answers_with_lone_surrogates_are_read(started, tmp_path):
     """A lone surrogate escape (valid JSON) in an item id or a justification reached the database, which raised
     UnicodeEncodeError; it is read as U+FFFD: an unknown item is refused by name, the text kept."""

@@ -320,3 +320,22 @@ def test_a_certificate_from_media_that_cannot_be_used_is_refused_on_reading(
     path.write_bytes(der)
     with pytest.raises(ValidationError, match=problem):  # was UnsupportedAlgorithm / DuplicateExtension
         partners.read_certificate(path, CertificatePurpose.RECEIPT, NOW)
+
+
+def test_certificate_and_key_files_that_are_named_pipes_are_refused(tmp_path: Path) -> None:
+    """A named pipe picked as a certificate or key blocked the read until a writer came (a hang)."""
+    import os
+
+    from app.model.dissemination import CertificatePurpose
+    from app.model.errors import IngestError
+    from app.services import partners, sealing
+    from app.services import pki as pki_service
+
+    fifo = tmp_path / "partner.pem"
+    os.mkfifo(fifo)
+    for read in (lambda: partners.read_certificate(fifo, CertificatePurpose.RECEIPT, NOW),
+                 lambda: pki_service.read_certificate_file(fifo), lambda: sealing.read_certificates(fifo),
+                 lambda: sealing.read_private_key(fifo)):
+        with pytest.raises(IngestError, match=r"partner\.pem: is not a regular file"):
+            read()
+    assert sealing.key_needs_password(fifo) is False
