@@ -238,7 +238,15 @@ def iter_jsonl(f: IO[bytes], path: str, max_line: int) -> Iterator[tuple[int, An
         if len(raw) > max_line:
             raise IngestError(path, f"line {n} is longer than the {max_line >> 20} MiB limit")
         if raw.strip():
-            yield n, jsonread.loads(raw, path, f"line {n}"), raw.strip(b" \t\r\n")
+            try:
+                obj = jsonread.loads(raw, path, f"line {n}")
+            except IngestError:
+                if raw.endswith(b"\n"):
+                    raise
+                # the last line, cut short: say so rather than what the parser met at its end
+                raise IngestError(path, f"line {n}: the file ends in the middle of this line (truncated, or the "
+                                  "media was removed)") from None
+            yield n, obj, raw.strip(b" \t\r\n")
 
 
 def open_results(path: str, limits: Limits = DEFAULT_LIMITS) -> ParsedLog:

@@ -400,3 +400,26 @@ def test_an_lm_eval_import_fills_the_bar_as_its_samples_are_read(dialog: ImportD
     read = LM_EVAL.stat().st_size + sum(p.stat().st_size for p in LM_EVAL.parent.glob("samples_*.jsonl"))
     assert figures[-1][0] == figures[-1][1] == read
     assert dialog.progress_bar.value() == dialog.progress_bar.maximum()
+
+
+def test_a_truncated_lm_eval_samples_file_is_called_truncated(dialog: ImportDialog, ctx: UiContext, qtbot,
+                                                              tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """lm_eval_40000's samples .jsonl cut in half (an interrupted copy) was refused with 'line 20020:
+    invalid JSON at line 1 column 1019: Unterminated string starting at'. It names the samples file
+    and says the file ends in the middle of that line; nothing is stored."""
+    folder = tmp_path / "lm"
+    shutil.copytree(LM_EVAL.parent, folder)
+    samples = next(folder.glob("samples_wmdp_cyber_*.jsonl"))
+    data = samples.read_bytes()
+    lines = data.count(b"\n")
+    samples.write_bytes(data[:len(data) // 2])
+    cut_line = data[:len(data) // 2].count(b"\n") + 1
+    assert 1 < cut_line <= lines
+    dialog.add_files([str(folder / LM_EVAL.name)])
+    with qtbot.waitSignal(dialog.imported, timeout=10_000) as blocker:
+        dialog.import_button.click()
+    outcome = blocker.args[0][0]
+    assert outcome.status == "failed" and outcome.message.startswith(f"{samples}: line {cut_line}: ")
+    assert dialog.row_texts(0)[2] == (f"refused: {samples}: line {cut_line}: the file ends in the middle of this "
+                                      "line (truncated, or the media was removed)")
+    assert results.list_runs(ctx.session, dialog.submission_id() or 0) == []
