@@ -423,3 +423,20 @@ def test_a_truncated_lm_eval_samples_file_is_called_truncated(dialog: ImportDial
     assert dialog.row_texts(0)[2] == (f"refused: {samples}: line {cut_line}: the file ends in the middle of this "
                                       "line (truncated, or the media was removed)")
     assert results.list_runs(ctx.session, dialog.submission_id() or 0) == []
+
+
+def test_the_file_column_shows_an_lm_eval_results_name_whole(dialog: ImportDialog, qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """lm-eval names its results results_<date and time>.json: in a 190 px column the name was cut at
+    'results_2026-12-03T07-55-4', so two results files of one day looked the same. The column widens."""
+    other = tmp_path / LM_EVAL.name.replace("23-12-37", "23-59-01")
+    shutil.copy(LM_EVAL, other)
+    dialog.resize(900, 720)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    dialog.add_files([str(LM_EVAL), str(other), str(INTERCODE)])
+    table = dialog.files_table
+    for row in range(3):
+        name = dialog.row_texts(row)[0]
+        index = table.model().index(row, 0)
+        assert table.sizeHintForIndex(index).width() <= table.columnWidth(0), name
+    assert table.columnWidth(2) > 200  # the status column keeps room for its messages

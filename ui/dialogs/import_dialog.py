@@ -58,6 +58,7 @@ STATUS_COLOURS = {"imported": "#1a7f37", "duplicate": "#57606a", "failed": "#cf2
                   "skipped": "#9a6700", "reading": "#0b3d91"}
 COLUMNS = ("File", "Contents", "Status")
 FILE, CONTENTS, STATUS = range(3)
+FILE_COLUMN_MAX = 360  # px: wider than any usual log name; a longer one is in the tooltip and details
 PATH_ROLE = Qt.ItemDataRole.UserRole
 
 
@@ -314,6 +315,11 @@ class ImportDialog(QDialog):
                 item.setData(PATH_ROLE, p)
                 self.files_table.setItem(row, col, item)
             self._set_tip(row)
+        # A file name has no place to wrap: the column widens to the longest (an lm-eval
+        # results_<date>.json needs ~300 px; two of one day differ only at the end), up to a cap.
+        wanted = self.files_table.sizeHintForColumn(FILE)
+        if wanted > self.files_table.columnWidth(FILE):
+            self.files_table.setColumnWidth(FILE, min(wanted, FILE_COLUMN_MAX))
         self.files_table.resizeRowsToContents()
         self._update_buttons()
         session = self.ctx.session
