@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from app.model.errors import IntegrityError
 
 FORMAT = 1
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,9 @@ class BackupMeta:
             want = int if f.type in ("int", int) else str
             if not isinstance(value, want) or isinstance(value, bool):
                 raise IntegrityError(f"{where}: field '{f.name}' is missing or not {want.__name__}")
+            if isinstance(value, str) and _LONE_SURROGATE.search(value):
+                # "\ud800" is valid JSON but no text: the name went into messages that are audited
+                raise IntegrityError(f"{where}: field '{f.name}' holds a lone surrogate escape, which is not text")
             values[f.name] = value
         meta = cls(**values)
         if meta.format != FORMAT:

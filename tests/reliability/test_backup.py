@@ -239,6 +239,20 @@ def test_backup_json_nested_too_deeply_is_damage_not_a_crash(fresh_backup, tmp_p
         backup.restore(folder, tmp_path / "restored", admin_username="admin", passphrase=ADMIN)
 
 
+def test_backup_json_with_a_lone_surrogate_is_refused_by_field(fresh_backup):
+    """A backup signed under another CA names its workstation in the 'not trusted here' problem,
+    which verify audits: a name with a lone surrogate escape ("\\ud800", valid JSON) ended the
+    verification in UnicodeEncodeError. backup.json's text fields are refused when they hold one."""
+    import json
+
+    from app.model.backup import BackupMeta
+
+    meta = json.loads((fresh_backup.folder / store.META_FILE).read_text())
+    raw = json.dumps({**meta, "workstation_name": "W\ud800"}).encode()
+    with pytest.raises(IntegrityError, match="backup.json: field 'workstation_name' holds a lone surrogate"):
+        BackupMeta.from_json(raw, "media/backup.json")
+
+
 # -- full medium, vanished medium, cancel: nothing partial ----------------------------------------
 
 
