@@ -321,10 +321,18 @@ def page_samples(conn: Connection, run_id: int, f: SampleFilter, offset: int, li
         start = _contiguous_start(conn, run_id, offset, descending)
         if start is not None:
             where, params, offset = f"{where} AND s.id {'<=' if descending else '>='} ?", [*params, start], 0
-    cur = conn.execute(
-        f"SELECT {_SAMPLE_COLS} FROM eval_samples s WHERE {where} ORDER BY {order}, s.id {direction} "
-        "LIMIT ? OFFSET ?", (*params, limit, offset),
-    )
+    order = f"{order}, s.id {direction}"
+    if offset:
+        # Deep by OFFSET: the skipped rows are counted on ids alone and only the page's rows are read
+        # whole. Read whole, every skipped row was (its text, its transcript check) and, where no index
+        # gives the order (a score filter sorted by time, or in log order), sorted whole: 0.4-0.5 s for
+        # a page near the end of the 13,333 incorrect samples of a 40,000-sample run, now 5-45 ms.
+        where, params = (f"s.id IN (SELECT s.id FROM eval_samples s WHERE {where} ORDER BY {order} "
+                         "LIMIT ? OFFSET ?)", [*params, limit, offset])
+        cur = conn.execute(f"SELECT {_SAMPLE_COLS} FROM eval_samples s WHERE {where} ORDER BY {order}", params)
+    else:
+        cur = conn.execute(f"SELECT {_SAMPLE_COLS} FROM eval_samples s WHERE {where} ORDER BY {order} LIMIT ?",
+                           (*params, limit))
     to_row = mapper(SampleRow, column_names(cur), _SAMPLE)
     return [to_row(r) for r in cur.fetchall()]
 
