@@ -11,14 +11,14 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import IO, Any
 
 from app.ingest import jsonread
 from app.ingest.logfile import DEFAULT_LIMITS, Limits, ParsedLog, ParsedRun, sha256_file
 from app.model import benchmarks
-from app.model.errors import IngestError
+from app.model.errors import Cancelled, IngestError
 from app.model.results import (
     LM_EVAL_TRANSCRIPT_KEYS,
     Direction,
@@ -249,7 +249,11 @@ def iter_jsonl(f: IO[bytes], path: str, max_line: int) -> Iterator[tuple[int, An
             yield n, obj, raw.strip(b" \t\r\n")
 
 
-def open_results(path: str, limits: Limits = DEFAULT_LIMITS) -> ParsedLog:
+def open_results(path: str, limits: Limits = DEFAULT_LIMITS, cancel: Callable[[], bool] | None = None,
+                 hashing: Callable[[str, int, int], None] | None = None) -> ParsedLog:
+    """The results file's runs; each samples file beside it is hashed whole here (`hashing(samples
+    path, bytes hashed, its size)` every 8 MiB; Cancelled when `cancel()` says so): a 2 GB samples
+    file takes a minute from a USB stick."""
     size = os.path.getsize(path)
     if size > limits.max_header_bytes:
         raise IngestError(path, f"lm-eval results file is {size:,} bytes, more than the "
@@ -292,7 +296,9 @@ def open_results(path: str, limits: Limits = DEFAULT_LIMITS) -> ParsedLog:
             notes.append(f"Group of subtasks: {listed}.")
         sample_path = sample_files.get(task)
         if sample_path:
-            sha, ssize = sha256_file(sample_path)
+            sha, ssize = sha256_file(sample_path, cancel, _hashing_of(sample_path, hashing))
+            if cancel is not None and cancel():
+                raise Cancelled("Import")
             extra.append((sample_path, sha))
             total_bytes += ssize
             notes.append(f"Samples from {os.path.basename(sample_path)} (SHA-256 {sha}).")
@@ -317,6 +323,13 @@ def open_results(path: str, limits: Limits = DEFAULT_LIMITS) -> ParsedLog:
     progress["done"] = size
     return ParsedLog(path, "lm-eval", runs, bytes_total=total_bytes, bytes_done=lambda: progress["done"],
                      extra_files=extra)
+
+
+def _hashing_of(sample_path: str, hashing: Callable[[str, int, int], None] | None) -> Callable[[int], None] | None:
+    if hashing is None:
+        return None
+    whole = os.path.getsize(sample_path)
+    return lambda n: hashing(sample_path, n, whole)
 
 
 def _sample_reader(sample_path: str | None, limits: Limits, progress: dict[str, int]):  # type: ignore[no-untyped-def]

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 
 from app.ingest import csv_results, inspect_log, lm_eval
 from app.ingest.logfile import DEFAULT_LIMITS, Limits, ParsedLog, check_regular_file, read_head
@@ -66,12 +67,14 @@ def import_bytes(path: str, limits: Limits = DEFAULT_LIMITS) -> int:
         return 0
 
 
-def open_results_file(path: str, limits: Limits = DEFAULT_LIMITS) -> ParsedLog:
+def open_results_file(path: str, limits: Limits = DEFAULT_LIMITS, cancel: Callable[[], bool] | None = None,
+                      hashing: Callable[[str, int, int], None] | None = None) -> ParsedLog:
+    """`cancel` and `hashing` reach what is read whole on opening: lm-eval's samples files (hashed)."""
     kind = sniff(path)
     if kind == "inspect-eval":
         return inspect_log.open_eval(path, limits)
     if kind == "inspect-json":
         return inspect_log.open_json(path, limits)
     if kind == "lm-eval":
-        return lm_eval.open_results(path, limits)
+        return lm_eval.open_results(path, limits, cancel, hashing)
     return csv_results.open_csv(path, limits)

@@ -164,8 +164,14 @@ def _import_one(session: Session, path: str, submission_id: int, media_label: st
     # this thread hashes the file (hashlib releases the GIL): nothing is stored before the
     # duplicate check.
     parsers = _start_parsers(path, st.st_size, limits)
+
+    def hashing(beside: str, n: int, whole: int) -> None:  # an lm-eval samples file, before anything is stored
+        if progress is not None:
+            progress(done_before, total, f"{name}: checking {os.path.basename(beside)} (SHA-256), "
+                     f"{min(99, n * 100 // max(whole, 1))} %")
+
     try:
-        log = open_results_file(path, limits)
+        log = open_results_file(path, limits, cancel, hashing)
     except BaseException:
         if parsers is not None:
             parsers.close()

@@ -440,3 +440,31 @@ def test_the_file_column_shows_an_lm_eval_results_name_whole(dialog: ImportDialo
         index = table.model().index(row, 0)
         assert table.sizeHintForIndex(index).width() <= table.columnWidth(0), name
     assert table.columnWidth(2) > 200  # the status column keeps room for its messages
+
+
+def test_the_lm_eval_samples_files_are_hashed_with_figures_and_cancel(dialog: ImportDialog, ctx: UiContext, qtbot,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """An lm-eval results file's samples files are hashed whole when it is opened, before its own
+    checksum: lm_eval_40000's 104 MB (3.5 s at a stick's 30 MB/s; a minute for 2 GB) passed under a
+    bare 'checking (SHA-256)' and Cancel waited for the end. Each samples file's pass is counted up
+    by name, and Cancel stops it there: nothing stored."""
+    from app.foundation import files
+
+    monkeypatch.setattr(files, "BLOCK", 64)  # figures (and cancel checks) within the fixture's small files
+    labels: list[str] = []
+
+    def watch(_d: int, _t: int, _m: str) -> None:
+        labels.append(dialog.progress_label.text())
+        if "samples_wmdp_cyber_" in labels[-1] and dialog.cancel_button.isEnabled():
+            dialog.cancel_button.click()
+
+    dialog.progress_changed.connect(watch)
+    dialog.add_files([str(LM_EVAL)])
+    with qtbot.waitSignal(dialog.imported, timeout=10_000) as blocker:
+        dialog.import_button.click()
+    shown = [t for t in labels if "(SHA-256), " in t and ".jsonl" in t]
+    assert shown and shown[0].startswith(f"{LM_EVAL.name}: checking samples_"), labels
+    assert any("samples_wmdp_cyber_" in t for t in shown)
+    assert [o.status for o in blocker.args[0]] == ["cancelled"]
+    assert not any(t.endswith(" samples") for t in labels)  # stopped before any sample was stored
+    assert results.list_runs(ctx.session, dialog.submission_id() or 0) == []
