@@ -434,12 +434,7 @@ def test_closing_the_run_page_during_a_search_is_harmless(ctx: UiContext, loaded
 
     from ui.jobs import JobRunner
 
-    tab = ResultsTab(ctx, loaded.submission_id)
-    qtbot.addWidget(tab)
-    run = loaded.runs["wmdp_injected.json"]
-    assert run.id is not None
-    detail = tab.open_run(run.id)
-    assert detail is not None
+    tab, detail = _open_fixture_run(ctx, loaded, qtbot, "wmdp_injected.json")
     ctx.jobs = JobRunner(synchronous=False, slow_ms=60_000)
     detail.search_edit.setText("stack buffer")
     detail.apply_filters()
@@ -493,15 +488,8 @@ def test_million_row_table_paints_without_measuring_every_row_number(qtbot) -> N
     assert model.fetches == [0]  # one page of 200 rows covers the screen
 
 
-def test_every_sort_of_the_sample_table_reads_its_pages_from_an_index(ctx: UiContext, loaded: Loaded, qtbot,
-                                                                      monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
-    """A header click re-reads the rows on the GUI thread, page by page as the table paints and scrolls.
-    A sort SQLite answers with a temporary B-tree sorts the whole run for every page: at 40,000 samples
-    a page near the end sorted by Sample, Time or Tokens took 0.4-0.5 s (a frozen window), and more the
-    longer the run. Every sortable column, both ways, must be read from an index instead."""
-    from PySide6.QtCore import QPoint
-    from PySide6.QtTest import QTest
-
+def _record_page_queries(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, tuple[object, ...]]]:
+    """Every statement results_repo.page_samples runs, with its parameters, from now on."""
     from storage import results_repo
 
     queries: list[tuple[str, tuple[object, ...]]] = []
@@ -516,12 +504,30 @@ def test_every_sort_of_the_sample_table_reads_its_pages_from_an_index(ctx: UiCon
             return self.conn.execute(sql, params)  # type: ignore[attr-defined]
 
     monkeypatch.setattr(results_repo, "page_samples", lambda conn, *a, **k: real(Recording(conn), *a, **k))
+    return queries
+
+
+def _open_fixture_run(ctx: UiContext, loaded: Loaded, qtbot, log: str = "intercode_ok.eval"):  # type: ignore[no-untyped-def]
     tab = ResultsTab(ctx, loaded.submission_id)
     qtbot.addWidget(tab)
-    run = loaded.runs["intercode_ok.eval"]
+    run = loaded.runs[log]
     assert run.id is not None
     detail = tab.open_run(run.id)
     assert detail is not None
+    return tab, detail
+
+
+def test_every_sort_of_the_sample_table_reads_its_pages_from_an_index(ctx: UiContext, loaded: Loaded, qtbot,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """A header click re-reads the rows on the GUI thread, page by page as the table paints and scrolls.
+    A sort SQLite answers with a temporary B-tree sorts the whole run for every page: at 40,000 samples
+    a page near the end sorted by Sample, Time or Tokens took 0.4-0.5 s (a frozen window), and more the
+    longer the run. Every sortable column, both ways, must be read from an index instead."""
+    from PySide6.QtCore import QPoint
+    from PySide6.QtTest import QTest
+
+    queries = _record_page_queries(monkeypatch)
+    tab, detail = _open_fixture_run(ctx, loaded, qtbot)
     tab.resize(1200, 700)
     tab.show()
     qtbot.waitExposed(tab)
@@ -553,26 +559,8 @@ def test_a_page_deep_in_a_sorted_or_filtered_table_reads_only_its_own_rows_whole
     by Time, or back in log order), sorted whole: 0.4-0.5 s on the GUI thread for a page near the end
     of the 13,333 incorrect samples of a 40,000-sample run. The skipped rows are now counted on their
     ids and only the page's rows are read (5-45 ms there)."""
-    from storage import results_repo
-
-    queries: list[tuple[str, tuple[object, ...]]] = []
-    real = results_repo.page_samples
-
-    class Recording:
-        def __init__(self, conn: object) -> None:
-            self.conn = conn
-
-        def execute(self, sql: str, params: object = ()) -> object:
-            queries.append((sql, tuple(params)))  # type: ignore[arg-type]
-            return self.conn.execute(sql, params)  # type: ignore[attr-defined]
-
-    monkeypatch.setattr(results_repo, "page_samples", lambda conn, *a, **k: real(Recording(conn), *a, **k))
-    tab = ResultsTab(ctx, loaded.submission_id)
-    qtbot.addWidget(tab)
-    run = loaded.runs["intercode_ok.eval"]
-    assert run.id is not None
-    detail = tab.open_run(run.id)
-    assert detail is not None
+    queries = _record_page_queries(monkeypatch)
+    _tab, detail = _open_fixture_run(ctx, loaded, qtbot)
     detail.model.page_size = 2  # pages of 2 rows: the fixture run's 6 samples make 3 pages
     every = [detail.model.row_at(i) for i in range(6)]
     detail.model.sort(COLUMN_INDEX["time"], Qt.SortOrder.DescendingOrder)

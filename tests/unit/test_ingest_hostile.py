@@ -8,7 +8,9 @@ import os
 import shutil
 import struct
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -48,6 +50,20 @@ def _zip(path: Path, members: dict[str, bytes], method: int = zipfile.ZIP_DEFLAT
         for name, data in members.items():
             z.writestr(name, data)
     return path
+
+
+def _edited_eval(path: Path, edits: dict[str, Callable[[Any], object]]) -> Path:
+    """intercode_deflate.eval with the named members' JSON changed in place by their edit function."""
+    members = {}
+    with zipfile.ZipFile(INSPECT / "intercode_deflate.eval") as z:
+        for name in z.namelist():
+            data = z.read(name)
+            if name in edits:
+                doc = json.loads(data)
+                edits[name](doc)
+                data = json.dumps(doc).encode()
+            members[name] = data
+    return _zip(path, members)
 
 
 def _header() -> bytes:
@@ -150,26 +166,18 @@ def test_counts_beyond_64_bits_are_unknown_not_a_crash(reviewer, tmp_path, monke
     s, sid = reviewer
     if through == "parser processes":
         monkeypatch.setattr(results.parse_process, "PROCESS_MIN_BYTES", 0)
-    members = {}
-    with zipfile.ZipFile(INSPECT / "intercode_deflate.eval") as z:
-        for name in z.namelist():
-            data = z.read(name)
-            if name == "samples/ctf-2_epoch_1.json":
-                doc = json.loads(data)
-                for usage in doc["model_usage"].values():
-                    usage.update(input_tokens=HUGE, output_tokens=-HUGE, total_tokens=float(HUGE) ** 3)
-                doc["epoch"] = HUGE
-                # beyond a float's range as well (float() raised OverflowError on them)
-                doc.update(total_time=BEYOND_FLOAT, working_time=-BEYOND_FLOAT)
-                for score in doc["scores"].values():
-                    score["value"] = BEYOND_FLOAT
-                data = json.dumps(doc).encode()
-            elif name == "header.json":
-                doc = json.loads(data)
-                doc["results"]["total_samples"] = HUGE
-                data = json.dumps(doc).encode()
-            members[name] = data
-    out = results.import_files(s, [_zip(tmp_path / "huge.eval", members)], sid)
+    def huge_sample(doc: dict) -> None:  # type: ignore[type-arg]
+        for usage in doc["model_usage"].values():
+            usage.update(input_tokens=HUGE, output_tokens=-HUGE, total_tokens=float(HUGE) ** 3)
+        doc["epoch"] = HUGE
+        # beyond a float's range as well (float() raised OverflowError on them)
+        doc.update(total_time=BEYOND_FLOAT, working_time=-BEYOND_FLOAT)
+        for score in doc["scores"].values():
+            score["value"] = BEYOND_FLOAT
+
+    huge = _edited_eval(tmp_path / "huge.eval", {"samples/ctf-2_epoch_1.json": huge_sample,
+                                                 "header.json": lambda doc: doc["results"].update(total_samples=HUGE)})
+    out = results.import_files(s, [huge], sid)
     assert out[0].status == "imported" and out[0].samples == 3, out
     assert results.get_run(s, out[0].run_id).total_samples == 3  # unknown: the dataset's count x epochs
     assert s.db.query_one("SELECT epoch, input_tokens, output_tokens, total_tokens, total_time, working_time, "
@@ -316,20 +324,10 @@ def test_lone_surrogates_are_replaced_not_a_crash(reviewer, tmp_path):
     assert run.eval_id == "ev\ufffd" and run.metrics[0].scorer == "\ufffdchoice"
     assert s.db.query_one("SELECT count(*) FROM eval_samples WHERE sample_id = 's\ufffd'")[0] == 1
 
-    members = {}
-    with zipfile.ZipFile(INSPECT / "intercode_deflate.eval") as z:
-        for name in z.namelist():
-            data = z.read(name)
-            if name == "header.json":
-                header = json.loads(data)
-                header["eval"]["eval_id"] = SURROGATE
-                data = json.dumps(header).encode()
-            elif name == "samples/ctf-2_epoch_1.json":
-                sample = json.loads(data)
-                sample["id"] = SURROGATE
-                data = json.dumps(sample).encode()
-            members[name] = data
-    out = results.import_files(s, [_zip(tmp_path / "surrogates.eval", members)], sid)
+    surrogates = _edited_eval(tmp_path / "surrogates.eval", {
+        "header.json": lambda doc: doc["eval"].update(eval_id=SURROGATE),
+        "samples/ctf-2_epoch_1.json": lambda doc: doc.update(id=SURROGATE)})
+    out = results.import_files(s, [surrogates], sid)
     assert out[0].status == "imported" and out[0].samples == 3, out
 
 
