@@ -57,20 +57,22 @@ def sniff(path: str) -> str:
                       "lm-eval results JSON, or CSV with the columns in docs/CSV_FORMAT.md)")
 
 
-def import_bytes(path: str, limits: Limits = DEFAULT_LIMITS) -> int:
+def import_bytes(path: str, limits: Limits = DEFAULT_LIMITS, kind: str | None = None) -> int:
     """Bytes an import of `path` reads: the file, and for lm-eval results the samples files beside it
-    (what a progress bar measures); 0 for a file that cannot be read (the import says why)."""
+    (what a progress bar measures); 0 for a file that cannot be read (the import says why). `kind`:
+    what `sniff` said of it, when the caller has asked already."""
     try:
         size = os.path.getsize(path)
-        return size + (lm_eval.samples_bytes(path, limits) if sniff(path) == "lm-eval" else 0)
+        return size + (lm_eval.samples_bytes(path, limits) if (kind or sniff(path)) == "lm-eval" else 0)
     except (OSError, IngestError):
         return 0
 
 
 def open_results_file(path: str, limits: Limits = DEFAULT_LIMITS, cancel: Callable[[], bool] | None = None,
-                      hashing: Callable[[str, int, int], None] | None = None) -> ParsedLog:
-    """`cancel` and `hashing` reach what is read whole on opening: lm-eval's samples files (hashed)."""
-    kind = sniff(path)
+                      hashing: Callable[[str, int, int], None] | None = None, kind: str | None = None) -> ParsedLog:
+    """`cancel` and `hashing` reach what is read whole on opening: lm-eval's samples files (hashed).
+    `kind`: what `sniff` said of the file, when the caller has asked already."""
+    kind = kind or sniff(path)
     if kind == "inspect-eval":
         return inspect_log.open_eval(path, limits)
     if kind == "inspect-json":

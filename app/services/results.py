@@ -117,11 +117,13 @@ def import_files(session: Session, paths: Sequence[str | os.PathLike[str]], subm
             sizes.append(os.stat(p).st_size)
         except OSError:
             sizes.append(0)
+    kinds = [_kind(p) for p in names]  # each file's first bytes read once
     # what a progress bar measures: an lm-eval results file's samples files are read beside it
-    reads = [max(import_bytes(p, limits), n) for p, n in zip(names, sizes, strict=True)]
+    reads = [max(import_bytes(p, limits, k), n) if k else n for p, k, n in zip(names, kinds, sizes, strict=True)]
     total = sum(reads)
+    to_parsers = [_for_parsers(k, n) for k, n in zip(kinds, sizes, strict=True)]
     # numpy (about 13 MB) only for what this process will parse itself: parser processes read a large .eval
-    jsonread.use_numpy(max((n for p, n in zip(names, sizes, strict=True) if not _for_parsers(p, n)), default=0))
+    jsonread.use_numpy(max((n for n, far in zip(sizes, to_parsers, strict=True) if not far), default=0))
     done_before = 0
     outcomes: list[ImportOutcome] = []
     for index, path in enumerate(names):
@@ -129,8 +131,9 @@ def import_files(session: Session, paths: Sequence[str | os.PathLike[str]], subm
             outcomes.extend(ImportOutcome(p, None, "cancelled", "not started") for p in names[index:])
             break
         try:
-            outcomes.append(_import_one(session, path, submission_id, media_label, limits,
-                                        progress, cancel, done_before, total, index, len(names), reads[index]))
+            outcomes.append(_import_one(session, path, submission_id, media_label, limits, progress, cancel,
+                                        done_before, total, index, len(names), reads[index], kinds[index],
+                                        to_parsers[index]))
         except Cancelled:
             outcomes.append(ImportOutcome(path, None, "cancelled", "Import cancelled; nothing was stored "
                                           "from this file."))
@@ -154,7 +157,8 @@ def _audit_rejection(session: Session, path: str, message: str) -> None:
 
 def _import_one(session: Session, path: str, submission_id: int, media_label: str,
                 limits: Limits, progress: Progress | None, cancel: Cancel | None, done_before: int,
-                total: int, index: int, count: int, share: int) -> ImportOutcome:
+                total: int, index: int, count: int, share: int, kind: str | None,
+                to_parsers: bool) -> ImportOutcome:
     name = shown_name(os.path.basename(path))  # stored as the run's original name, and audited
     st = check_regular_file(path)
     if progress is not None:
@@ -163,7 +167,7 @@ def _import_one(session: Session, path: str, submission_id: int, media_label: st
     # thread reads the log's header; the samples are read (by them, or by the reader thread) while
     # this thread hashes the file (hashlib releases the GIL): nothing is stored before the
     # duplicate check.
-    parsers = _start_parsers(path, st.st_size, limits)
+    parsers = _start_parsers(path, limits) if to_parsers else None
 
     def hashing(beside: str, n: int, whole: int) -> None:  # an lm-eval samples file, before anything is stored
         if progress is not None:
@@ -171,7 +175,7 @@ def _import_one(session: Session, path: str, submission_id: int, media_label: st
                      f"{min(99, n * 100 // max(whole, 1))} %")
 
     try:
-        log = open_results_file(path, limits, cancel, hashing)
+        log = open_results_file(path, limits, cancel, hashing, kind)
     except BaseException:
         if parsers is not None:
             parsers.close()
@@ -270,19 +274,21 @@ class _Batches(Protocol):
     def close(self) -> None: ...
 
 
-def _for_parsers(path: str, size: int) -> bool:
-    """A .eval large enough to pay for parser processes' start (parse_process.PROCESS_MIN_BYTES)."""
+def _kind(path: str) -> str | None:
+    """What `sniff` says of the file; None when it cannot say (_import_one then names the problem)."""
     try:
-        return size >= parse_process.PROCESS_MIN_BYTES and sniff(path) == "inspect-eval"
-    except FrontierError:  # unreadable or not a results file: _import_one says so
-        return False
-
-
-def _start_parsers(path: str, size: int, limits: Limits) -> parse_process.ParserProcess | None:
-    """Parser processes for a .eval large enough to pay for their start; None for anything else, or
-    when no process can be started (then the reader thread reads it)."""
-    if not _for_parsers(path, size):
+        return sniff(path)
+    except FrontierError:
         return None
+
+
+def _for_parsers(kind: str | None, size: int) -> bool:
+    """A .eval large enough to pay for parser processes' start (parse_process.PROCESS_MIN_BYTES)."""
+    return kind == "inspect-eval" and size >= parse_process.PROCESS_MIN_BYTES
+
+
+def _start_parsers(path: str, limits: Limits) -> parse_process.ParserProcess | None:
+    """Parser processes for a large .eval; None when none can be started (then the reader thread reads it)."""
     try:
         return parse_process.ParserProcess(path, limits, BATCH, BATCH_BYTES)
     except OSError:
