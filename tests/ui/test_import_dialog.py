@@ -75,6 +75,17 @@ def test_imports_several_real_logs_in_one_go(dialog: ImportDialog, ctx: UiContex
     assert not dialog.is_running() and dialog.import_button.isEnabled()
 
 
+def test_without_a_match_the_hint_says_where_the_import_goes_once_a_submission_is_chosen(ctx: UiContext, qtbot) -> None:  # type: ignore[no-untyped-def]
+    chosen = make_submission(ctx, "Acme", "ctf-model", "1")  # mockllm/model matches no submission
+    dlg = ImportDialog(ctx)
+    qtbot.addWidget(dlg)
+    dlg.add_files([str(INTERCODE)])
+    assert dlg.proposal_label.text() == "No submission matches the model id mockllm/model; choose one above."
+    assert dlg.select_submission(chosen)  # it used to keep asking for a choice already made
+    assert dlg.proposal_label.text() == ("No submission matches the model id mockllm/model; the import goes to "
+                                         f"{dlg.submission_combo.currentText()}, as chosen.")
+
+
 def test_proposes_submission_by_model_id(ctx: UiContext, qtbot) -> None:  # type: ignore[no-untyped-def]
     make_submission(ctx, "Other Labs", "Zephyr", "1.0")
     wanted = make_submission(ctx, "Offline", "cyber-mini", "7b")

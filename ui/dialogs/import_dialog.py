@@ -187,6 +187,7 @@ class ImportDialog(QDialog):
         dest_box = QGroupBox("Destination")
         self.submission_combo = QComboBox()
         self.submission_combo.setAccessibleName("Submission")
+        self.submission_combo.currentIndexChanged.connect(lambda _i: self._show_proposal())
         self.proposal_label = QLabel("")
         self.proposal_label.setTextFormat(Qt.TextFormat.PlainText)
         self.proposal_label.setWordWrap(True)
@@ -455,10 +456,11 @@ class ImportDialog(QDialog):
     def _show_proposal(self) -> None:
         props = self.proposals()
         if not props:
-            models = {r.model for pv in self._previews.values() for r in pv.runs}
-            self.proposal_label.setText(
-                f"No submission matches the model id {', '.join(sorted(models))!s}; choose one above."
-                if models else "")
+            models = ", ".join(sorted({r.model for pv in self._previews.values() for r in pv.runs}))
+            # once one is chosen, say where the import goes rather than ask again for a choice
+            then = (f"the import goes to {self.submission_combo.currentText()}, as chosen"
+                    if self.submission_id() is not None else "choose one above")
+            self.proposal_label.setText(f"No submission matches the model id {models}; {then}." if models else "")
             self.use_proposal_button.setVisible(False)
             return
         sid, name, why = props[0]
