@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -52,3 +53,18 @@ def test_numpy_already_loaded_is_used_for_any_size() -> None:
     """)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.stdout.strip() == "ok", out.stderr
+
+
+def test_numpy_starts_no_blas_threads_in_the_product() -> None:
+    """OpenBLAS's per-core threads spun 0.09 s of CPU after each import of numpy, beside an import's
+    reader and writer: the product asks for one BLAS thread before anything loads numpy."""
+    code = textwrap.dedent("""
+        import os
+        import app
+        import numpy
+        numpy.ones((64, 64)) @ numpy.ones((64, 64))  # a BLAS call: a threaded BLAS has started its pool
+        print(os.environ["OPENBLAS_NUM_THREADS"], len(os.listdir("/proc/self/task")))
+    """)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENBLAS", "OMP_"))}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    assert out.stdout.split() == ["1", "1"], out.stdout + out.stderr
