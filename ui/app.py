@@ -37,6 +37,8 @@ class Shell(QObject):
         self.window: QWidget | None = None
         self.demo_cleanup: Path | None = None
         self.database_problem = ""  # what the whole-database check after sign-in found (shown at once)
+        self._check_stop: threading.Event | None = None  # the running check's (one per signed-in session)
+        self._quit_hooked = False
 
     def start(self) -> QWidget:
         if workstation.is_initialized(self.data_dir):
@@ -102,17 +104,26 @@ class Shell(QObject):
         self._check_database(session, main)
         return swapped
 
+    @Slot()
+    def _stop_check(self) -> None:
+        if self._check_stop is not None:
+            self._check_stop.set()
+
     def _check_database(self, session: Session, main: QWidget) -> None:
         """The whole database's structural check on a worker thread: sign-in checked everything but
         the imported results' bulk (app/services/db_check.py). Stopped by sign-out or quitting; a
         problem is shown as soon as it is found."""
         from app.services import db_check
 
-        stop = threading.Event()
+        if self._check_stop is not None:
+            self._check_stop.set()  # an earlier session's check, should it still run
+        stop = self._check_stop = threading.Event()
         main.signed_out.connect(stop.set)  # type: ignore[attr-defined]  # MainWindow's signal
         app = QApplication.instance()
-        if app is not None:
-            app.aboutToQuit.connect(stop.set)
+        if app is not None and not self._quit_hooked:
+            # one connection for the application's life (one per sign-in used to pile up)
+            app.aboutToQuit.connect(self._stop_check)
+            self._quit_hooked = True
 
         def work(_progress: object, cancelled: Callable[[], bool]) -> list[str] | None:
             return db_check.check(session, lambda: stop.is_set() or cancelled())

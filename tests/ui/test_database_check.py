@@ -61,3 +61,26 @@ def test_signing_out_stops_the_check_and_shows_nothing(qtbot, workstation, monke
 
     open_main(workstation.session("reviewer"))
     assert seen == [True] and shell.database_problem == ""
+
+
+def test_quitting_stops_the_check_and_sign_ins_do_not_pile_up_quit_hooks(qtbot, workstation, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import SIGNAL
+
+    from app.services import db_check
+
+    app = QApplication.instance()
+    seen: list[bool] = []
+
+    def check(session, cancelled):  # type: ignore[no-untyped-def]
+        if len(seen) == 2:
+            app.aboutToQuit.emit()  # the application quits while the third session's check runs
+        seen.append(cancelled())
+        return []
+
+    monkeypatch.setattr(db_check, "check", check)
+    before = app.receivers(SIGNAL("aboutToQuit()"))
+    shell = Shell(workstation.data_dir, JobRunner(synchronous=True))
+    for _ in range(3):
+        qtbot.addWidget(shell.open_main(workstation.session("reviewer")))
+    assert app.receivers(SIGNAL("aboutToQuit()")) == before + 1  # one for the shell, not one per sign-in
+    assert seen == [False, False, True]
