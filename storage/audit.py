@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
@@ -26,6 +27,20 @@ def event_hash(seq: int, ts: str, actor: str, action: str, object_type: str, obj
     return hashlib.sha256(_canonical(seq, ts, actor, action, object_type, object_id, details, prev_hash)).hexdigest()
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _encodable(text: str, in_json: bool = False) -> str:
+    """`text` with each lone surrogate shown as the six characters \\udc80: a file name that is
+    not UTF-8, or a JSON escape in an untrusted document, would otherwise make the event
+    unhashable and the change it records fail with it. The callers show such names already
+    (app.foundation.files.shown_name); this keeps any one they miss from costing the change."""
+    if text.isascii():
+        return text
+    slash = "\\\\" if in_json else "\\"  # inside a JSON string the backslash itself is escaped
+    return _SURROGATE.sub(lambda m: f"{slash}u{ord(m.group()):04x}", text)
+
+
 def head(conn: Connection) -> tuple[int, str]:
     row = conn.execute("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1").fetchone()
     return (int(row[0]), row[1]) if row else (0, GENESIS)
@@ -43,8 +58,12 @@ def append(conn: Connection, ts: str, actor: str, action: str, object_type: str,
     """Append one event; call inside the transaction that makes the change it records."""
     seq, prev = head(conn)
     seq += 1
-    details_text = json.dumps(details or {}, sort_keys=True, ensure_ascii=False, default=str)
-    oid = "" if object_id is None else str(object_id)
+    raw_text = json.dumps(details or {}, sort_keys=True, ensure_ascii=False, default=str)
+    details_text = _encodable(raw_text, in_json=True)
+    if details_text is not raw_text:
+        details = json.loads(details_text)  # what the event holds is what was stored
+    oid = _encodable("" if object_id is None else str(object_id))
+    actor, action, object_type = _encodable(actor), _encodable(action), _encodable(object_type)
     h = event_hash(seq, ts, actor, action, object_type, oid, details_text, prev)
     key_fp, signature = signer(h) if signer else ("", "")
     conn.execute(

@@ -75,3 +75,19 @@ def test_reordered_events_detected(db):
     result = audit.verify(db.conn)
     assert not result.ok and result.first_bad_seq == 2
     assert "does not link" in result.problems[0]
+
+
+def test_a_lone_surrogate_is_stored_shown_and_the_chain_holds(tmp_path):
+    """A name that is not UTF-8 (a surrogate escape) reaching the audit trail used to make the event
+    unhashable, failing the change it records: it is stored shown as \\udce9, and the chain verifies."""
+    d = Database.open(tmp_path / "s.db", KEY, create=True)
+    try:
+        with d.transaction() as conn:
+            event = audit.append(conn, TS, "rita", "results.import", "file", "caf\udce9.eval",
+                                 {"path": "/media/caf\udce9.eval", "n": 1})
+        assert event.object_id == "caf\\udce9.eval" and event.details["path"] == "/media/caf\\udce9.eval"
+        (stored,) = audit.list_events(d.conn, limit=1)
+        assert stored.details == {"path": "/media/caf\\udce9.eval", "n": 1} and stored.hash == event.hash
+        assert audit.verify(d.conn, audit.head(d.conn)).ok
+    finally:
+        d.close()
