@@ -42,7 +42,9 @@ class _Rows:
         with raw:
             text = io.TextIOWrapper(_Counting(raw, self), encoding="utf-8-sig", errors="strict",  # type: ignore[type-var]
                                     newline="")
-            reader = csv.reader(text)
+            # strict: a quote that is never closed is refused; left lenient, the reader took the rest
+            # of the file as that one cell, and every row after it was silently lost
+            reader = csv.reader(text, strict=True)
             line = 0
             try:
                 header = next(reader, None)
@@ -69,6 +71,9 @@ class _Rows:
                 raise IngestError(self.path, f"invalid UTF-8 near line {line + 1} (byte {exc.start} of a block)") \
                     from None
             except csv.Error as exc:
+                if "unexpected end of data" in str(exc):
+                    raise IngestError(self.path, f"line {line + 1}: a quoted cell is never closed (the file "
+                                      "ends inside it: a stray quote, or the file is truncated)") from None
                 raise IngestError(self.path, f"line {line + 1}: malformed CSV ({exc})") from None
             except OSError as exc:
                 raise IngestError(self.path, f"read failed ({exc.strerror or exc}); was the media removed?") \

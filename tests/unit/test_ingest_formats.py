@@ -179,6 +179,23 @@ def test_csv_layout_and_errors(tmp_path):
         _read(unknown)
 
 
+def test_csv_with_a_quote_never_closed_is_refused_not_cut_short(tmp_path):
+    """A stray quote used to make the rest of the file one cell: the rows after it were lost without
+    a word. The reader now names the line; quotes used as RFC 4180 allows still read."""
+    head = "task,model,sample_id,score,answer\n"
+    p = tmp_path / "stray.csv"
+    p.write_text(head + 'x,m,s1,1,"fine, ""quoted"" answer\nover two lines"\nx,m,s2,0,"never closed\n'
+                 + "".join(f"x,m,s{i},1,a\n" for i in range(3, 50)))
+    with pytest.raises(IngestError, match=r"stray\.csv: line 4: a quoted cell is never closed"):
+        _read(p)
+    p.write_text(head + 'x,m,s1,1,"quoted"then text\n')
+    with pytest.raises(IngestError, match=r"stray\.csv: line 2: malformed CSV"):
+        _read(p)
+    p.write_text(head + 'x,m,s1,1,"fine, ""quoted"" answer\nover two lines"\nx,m,s2,0,a 5" screen\n')
+    (_run, samples), = _read(p)[0]
+    assert [s.answer for s in samples] == ['fine, "quoted" answer\nover two lines', 'a 5" screen']
+
+
 def test_damaged_archives_only_ever_raise_ingest_errors(tmp_path):
     """Truncations and flipped bytes anywhere (including the central directory) never crash the reader."""
     import random
