@@ -15,9 +15,9 @@ from pathlib import Path
 
 from cryptography import x509
 
-from app.foundation.files import regular_file, shown_name
+from app.foundation.files import read_bounded, regular_file, shown_name
 from app.model.accounts import Account, Permission, Role
-from app.model.errors import IngestError, IntegrityError, NotFound, PermissionDenied, ValidationError
+from app.model.errors import IntegrityError, NotFound, PermissionDenied, ValidationError
 from app.model.trusted_root import StoredRoot
 from app.services.session import Session
 from reports import pki
@@ -443,11 +443,7 @@ def certificate_summary(cert: x509.Certificate) -> CertificateSummary:
 
 def read_certificate_file(path: Path) -> CertificateSummary:
     """A certificate file from media, summarised; ValidationError/IngestError name the file."""
-    try:
-        regular_file(Path(path), "certificate")
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise IngestError(str(path), f"cannot be read ({exc.strerror or exc})") from None
+    data = read_bounded(Path(path), MAX_CERT_FILE, "certificate")  # IngestError names the file
     return certificate_summary(pki.cert_from_bytes(data, str(path)))
 
 

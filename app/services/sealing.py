@@ -21,7 +21,7 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from app.foundation.files import regular_file
+from app.foundation.files import read_bounded
 from app.model.accounts import Permission
 from app.model.errors import FrontierError, IntegrityError, ValidationError
 from app.model.markings import Marking
@@ -40,24 +40,24 @@ from reports.sealed_package import (
     write_sealed_package,
 )
 
+# Files picked on media are read whole, so each is refused above what it can be: a certificate chain
+# or a key is a few kilobytes (a disk image picked by mistake used to be read into memory whole); a
+# sealed package holds a report, its companions and evidence, and is opened in memory. IngestError
+# names the file (read_bounded), as for a file that is not a regular file.
+MAX_CERT_FILE = pki_service.MAX_CERT_FILE
+MAX_KEY_FILE = 1 << 20
+MAX_SEALED_FILE = 2 << 30
+
 
 def read_certificates(path: Path) -> list[x509.Certificate]:
     """Every certificate in a PEM (or one DER) file, naming the file when it cannot be read."""
-    try:
-        regular_file(Path(path), "certificate file")
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise ValidationError(str(path), f"cannot be read ({exc.strerror})") from None
+    data = read_bounded(Path(path), MAX_CERT_FILE, "certificate file")
     return pki.certs_from_pem(data, str(path)) if b"-----BEGIN" in data else [pki.cert_from_bytes(data, str(path))]
 
 
 def read_private_key(path: Path, password: str | None = None) -> cms_seal.PrivateKey:
     """A PEM or DER private key (RSA or EC), optionally password-protected."""
-    try:
-        regular_file(Path(path), "private key")
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise ValidationError(str(path), f"cannot be read ({exc.strerror})") from None
+    data = read_bounded(Path(path), MAX_KEY_FILE, "private key")
     secret = password.encode() if password else None
     try:
         load = serialization.load_pem_private_key if b"-----BEGIN" in data else serialization.load_der_private_key
@@ -74,9 +74,8 @@ def read_private_key(path: Path, password: str | None = None) -> cms_seal.Privat
 def key_needs_password(path: Path) -> bool:
     """Whether the key file is password-protected (PEM or DER), so the caller asks before loading."""
     try:
-        regular_file(Path(path), "private key")
-        data = Path(path).read_bytes()
-    except (OSError, FrontierError):
+        data = read_bounded(Path(path), MAX_KEY_FILE, "private key")
+    except FrontierError:
         return False  # read_private_key names the problem
     load = serialization.load_pem_private_key if b"-----BEGIN" in data else serialization.load_der_private_key
     try:
@@ -159,9 +158,6 @@ def seal_folder(session: Session, folder: Path, partner_names: Sequence[str], de
 def open_to_folder(sealed: Path, key: cms_seal.PrivateKey, cert: x509.Certificate, destination: Path) -> Path:
     """Decrypt a sealed package (NAME.p7m or the NAME.sealed folder) into destination/NAME."""
     path = find_sealed_file(Path(sealed))
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ValidationError(str(path), f"cannot be read ({exc.strerror})") from None
+    data = read_bounded(path, MAX_SEALED_FILE, "sealed package")
     name, files = open_sealed_package(data, key, cert, str(path))
     return write_folder(Path(destination), name, files)

@@ -332,3 +332,26 @@ def test_cli_seal_and_open_journey(workstation, tmp_path: Path, monkeypatch, cap
     code, _, err = seal("reviewer", "Federal Test Lab", "SECRET//NOFORN")
     assert code == 2 and "does not verify" in err and "findings.json was changed" in err
     assert list(partner_usb.iterdir()) == []
+
+
+def test_files_picked_for_sealing_are_refused_above_what_they_can_be(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A disk image picked as a certificate, key or sealed package used to be read into memory whole;
+    each is now refused by name, before it is read, above its bound (the check that the package is
+    one regular file, and what follows, are unchanged)."""
+    from app.model.errors import IngestError
+    from app.services import pki as pki_service
+
+    big = tmp_path / "disk.img"
+    with big.open("wb") as fh:
+        fh.truncate(3 << 20)  # sparse: 3 MB that take no room
+    for read, what in ((sealing.read_certificates, "certificate file"),
+                       (lambda p: sealing.read_private_key(p), "private key")):
+        with pytest.raises(IngestError, match=rf"disk\.img: is larger than 1 MB; not a {what}"):
+            read(big)
+    assert sealing.key_needs_password(big) is False  # read_private_key says why
+    with pytest.raises(IngestError, match=r"disk\.img: is larger than 1 MB; not a certificate"):
+        pki_service.read_certificate_file(big)
+    monkeypatch.setattr(sealing, "MAX_SEALED_FILE", 2 << 20)
+    with pytest.raises(IngestError, match=r"disk\.img: is larger than 2 MB; not a sealed package"):
+        sealing.open_to_folder(big, None, None, tmp_path / "out")  # type: ignore[arg-type]
+    assert not (tmp_path / "out").exists()
