@@ -106,6 +106,13 @@ def sample_means(conn: Connection, run_id: int) -> tuple[dict[str, float | None]
     return means, most
 
 
+# ORDER BY id: the table is then read in its own order (index eval_samples_run). Without it SQLite
+# may walk any of the run_id-first indexes (migration 0042 added three); by total_tokens, each row's
+# page was fetched and decrypted out of order: 50 s for a 1,000,000-sample run instead of 1 s.
+SAMPLE_FACTS_SQL = ("SELECT sample_id, epoch, has_error, score, total_tokens, total_time FROM eval_samples "
+                    "WHERE run_id = ? ORDER BY id")
+
+
 def sample_facts(conn: Connection, run_id: int, token_budget: int | None = None,
                  time_budget: float | None = None) -> SampleView:
     """What conformance needs of a run's stored samples, without inputs or transcripts."""
@@ -114,9 +121,7 @@ def sample_facts(conn: Connection, run_id: int, token_budget: int | None = None,
     over_tokens: dict[str, int] = {}
     over_time: dict[str, float] = {}
     unscored = 0
-    for sid, epoch, has_error, score, tokens, seconds in conn.execute(
-            "SELECT sample_id, epoch, has_error, score, total_tokens, total_time FROM eval_samples WHERE run_id = ?",
-            (run_id,)):
+    for sid, epoch, has_error, score, tokens, seconds in conn.execute(SAMPLE_FACTS_SQL, (run_id,)):
         epochs.setdefault(sid, set()).add(int(epoch))
         if has_error:
             errored[sid] = errored.get(sid, 0) + 1
