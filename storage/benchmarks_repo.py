@@ -94,16 +94,22 @@ def sample_mean_values(conn: Connection, run_id: int) -> tuple[list[float | None
 
 
 def sample_means(conn: Connection, run_id: int) -> tuple[dict[str, float | None], int]:
-    """({sample id: mean score over its scored epochs, None when none is scored}, most epochs of a sample).
-    Averaged in SQL over the (run_id, sample_id, epoch) index: a 40,000-sample run is one pass."""
-    means: dict[str, float | None] = {}
-    most = 0
-    for sid, mean, n in conn.execute(
-            "SELECT sample_id, AVG(score), COUNT(*) FROM eval_samples WHERE run_id = ? GROUP BY sample_id",
-            (run_id,)):
-        means[sid] = mean
-        most = max(most, n)
-    return means, most
+    """({sample id: mean score over its scored epochs, None when none is scored}, most epochs of a sample),
+    in sample id order. Read in table order and averaged here: grouped in SQL, the (run_id, sample_id,
+    epoch) index fetched every row's page in sample-id order, which is not the log's (ctf-1, ctf-10, ...):
+    0.69 s for a 40,000-sample run against 0.1 s, and growing out of cache with the run."""
+    sums: dict[str, list[float]] = {}  # sample id -> [sum of scores, scored epochs, epochs]
+    for sid, score in conn.execute("SELECT sample_id, score FROM eval_samples WHERE run_id = ? ORDER BY id",
+                                   (run_id,)):
+        acc = sums.get(sid)
+        if acc is None:
+            acc = sums[sid] = [0.0, 0, 0]
+        acc[2] += 1
+        if score is not None:
+            acc[0] += score
+            acc[1] += 1
+    means = {sid: (acc[0] / acc[1] if acc[1] else None) for sid, acc in sorted(sums.items())}
+    return means, int(max((acc[2] for acc in sums.values()), default=0))
 
 
 # ORDER BY id: the table is then read in its own order (index eval_samples_run). Without it SQLite

@@ -88,3 +88,23 @@ def test_a_runs_sample_facts_are_read_in_table_order(stored) -> None:  # type: i
     conn, *_, run = stored
     plan = " ".join(str(r[3]) for r in conn.execute("EXPLAIN QUERY PLAN " + repo.SAMPLE_FACTS_SQL, (run,)))
     assert "INDEX eval_samples_run (run_id=?)" in plan and "TEMP B-TREE" not in plan, plan
+
+
+def test_sample_means_average_scored_epochs_in_sample_id_order(workstation) -> None:  # type: ignore[no-untyped-def]
+    """Read in table order and averaged in Python (grouped in SQL, the rows were fetched in sample-id
+    order, out of the table's): the same means as SQL's AVG, None for a sample never scored, and the
+    samples in id order whatever order they were stored in (the bootstrap resamples that list)."""
+    s = workstation.session("reviewer")
+    with tamper(s, foreign_keys=False) as c:
+        run = results_repo.insert_run(c, EvalRun(Harness.INSPECT, "0.3", "t", "1", "m", NOW, RunStatus.SUCCESS),
+                                      77, "inspect-eval", "rita", NOW)
+        results_repo.insert_samples(c, run, [
+            SampleResult("s10", 1, {"s": Score.of(0.25)}), SampleResult("s2", 1, {"s": Score.of("C")}),
+            SampleResult("s10", 2, {"s": Score.of(1.0)}), SampleResult("s1", 1, {}, error="timeout"),
+            SampleResult("s2", 2, {}, error="timeout"), SampleResult("s10", 3, {"s": Score.of(0.5)})])
+    conn = s.db.conn
+    means, most = repo.sample_means(conn, run)
+    in_sql = {sid: m for sid, m in conn.execute(
+        "SELECT sample_id, AVG(score) FROM eval_samples WHERE run_id = ? GROUP BY sample_id", (run,))}
+    assert means == in_sql == {"s1": None, "s10": 0.5833333333333334, "s2": 1.0} and most == 3
+    assert list(means) == ["s1", "s10", "s2"]
