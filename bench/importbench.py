@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -159,6 +160,7 @@ def ours(path: str) -> dict[str, Any]:
     assert out[0].status == "imported", out[0].message
     db_bytes = sum(f.stat().st_size for f in (data / "ws").glob("*.db*"))
     s.close()
+    shutil.rmtree(data, ignore_errors=True)  # 40,000 samples leave 280 MB: hundreds of runs filled the disk
     # (RUSAGE_CHILDREN's ru_maxrss is no parser process's peak: a child forked from this process counts
     # this process's pages until it execs; hence the sampled figures of the whole tree)
     return {"seconds": secs, "cpu_seconds": cpu + child, "parent_cpu_seconds": cpu, "child_cpu_seconds": child,
