@@ -62,7 +62,7 @@ class Conformance:
 class SampleView:
     """Per-sample facts of a stored run, without inputs or transcripts (storage.benchmarks_repo.sample_facts)."""
 
-    epochs: Mapping[str, set[int]]
+    epochs: Mapping[str, int]  # sample id -> how many distinct epochs of it are stored
     errored: Mapping[str, int]
     unscored: int
     over_tokens: Mapping[str, int]
@@ -134,7 +134,7 @@ def check(definition: BenchmarkDefinition, run: EvalRun, samples: SampleView, mo
     checks.append("epochs")
     if run.epochs < p.min_epochs:
         add("epochs", f"at least {p.min_epochs} epochs", f"{run.epochs}")
-    short = {sid for sid, eps in samples.epochs.items() if len(eps) < max(run.epochs, p.min_epochs)}
+    short = {sid for sid, eps in samples.epochs.items() if eps < max(run.epochs, p.min_epochs)}
     if short and run.epochs >= p.min_epochs:
         add("epochs", f"{run.epochs} epochs of every sample", f"{len(short)} sample(s) with fewer: {_ids(short)}")
 

@@ -58,7 +58,7 @@ def test_documents_plans_reviews_and_sample_facts_come_back_field_for_field(stor
         55, "cc" * 32, ["few samples", "old version"], "kept: pilot", "lena", NOW)
     assert repo.determination_review(conn, 55, "dd" * 32) is None
     assert repo.sample_facts(conn, run, token_budget=100, time_budget=10.0) == SampleView(
-        {"a": {1, 2}, "b": {1}}, {"a": 1}, 1, {"a": 900}, {"b": 12.5})
+        {"a": 2, "b": 1}, {"a": 1}, 1, {"a": 900}, {"b": 12.5})
 
 
 def test_a_renamed_or_missing_column_fails_loudly(stored, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -88,6 +88,9 @@ def test_a_runs_sample_facts_are_read_in_table_order(stored) -> None:  # type: i
     conn, *_, run = stored
     plan = " ".join(str(r[3]) for r in conn.execute("EXPLAIN QUERY PLAN " + repo.SAMPLE_FACTS_SQL, (run,)))
     assert "INDEX eval_samples_run (run_id=?)" in plan and "TEMP B-TREE" not in plan, plan
+    # and the epochs come from an index alone, no table row read
+    plan = " ".join(str(r[3]) for r in conn.execute("EXPLAIN QUERY PLAN " + repo.SAMPLE_EPOCHS_SQL, (run,)))
+    assert "COVERING INDEX eval_samples_run_sample (run_id=?)" in plan and "TEMP B-TREE" not in plan, plan
 
 
 def test_sample_means_average_scored_epochs_in_sample_id_order(workstation) -> None:  # type: ignore[no-untyped-def]
