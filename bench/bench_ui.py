@@ -119,7 +119,7 @@ def screens(data_dir: Path) -> dict[str, list[float]]:
     table = widgets[-1]
 
     def sort_by_model() -> None:
-        order = Qt.SortOrder.DescendingOrder if table.model.descending is False else Qt.SortOrder.AscendingOrder
+        order = Qt.SortOrder.AscendingOrder if table.model.sort_key[1] else Qt.SortOrder.DescendingOrder  # flip it
         table.table.sortByColumn(2, order)
         app.processEvents()
         table.table.grab()
