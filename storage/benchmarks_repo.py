@@ -108,7 +108,10 @@ def sample_means(conn: Connection, run_id: int) -> tuple[dict[str, float | None]
         if score is not None:
             acc[0] += score
             acc[1] += 1
-    means = {sid: (acc[0] / acc[1] if acc[1] else None) for sid, acc in sorted(sums.items())}
+    # in SQLite's order for the column: text by code point; a value of another type (a row edited
+    # outside the app) after the text, rather than a TypeError here
+    order = sorted(sums, key=lambda sid: (not isinstance(sid, str), str(sid)))
+    means = {sid: (sums[sid][0] / sums[sid][1] if sums[sid][1] else None) for sid in order}
     return means, int(max((acc[2] for acc in sums.values()), default=0))
 
 

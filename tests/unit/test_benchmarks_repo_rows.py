@@ -111,3 +111,6 @@ def test_sample_means_average_scored_epochs_in_sample_id_order(workstation) -> N
         "SELECT sample_id, AVG(score) FROM eval_samples WHERE run_id = ? GROUP BY sample_id", (run,))}
     assert means == in_sql == {"s1": None, "s10": 0.5833333333333334, "s2": 1.0} and most == 3
     assert list(means) == ["s1", "s10", "s2"]
+    with tamper(s) as c:  # a row edited outside the app: a blob where the id is text
+        c.execute("UPDATE eval_samples SET sample_id = ? WHERE run_id = ? AND sample_id = 's1'", (b"\x00", run))
+    assert list(repo.sample_means(conn, run)[0]) == ["s10", "s2", b"\x00"]
