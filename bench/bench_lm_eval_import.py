@@ -23,6 +23,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import statistics
 import sys
 import tempfile
@@ -73,17 +74,21 @@ def floor_store(results_file: str) -> dict[str, Any]:
     batches = [repo.prepare_samples(samples[i:i + results.BATCH], dictionary)
                for i in range(0, len(samples), results.BATCH)]
     del samples
-    s, sid = importbench.workstation(Path(tempfile.mkdtemp(prefix="bench-store-")) / "ws")
+    folder = Path(tempfile.mkdtemp(prefix="bench-store-"))
+    s, sid = importbench.workstation(folder / "ws")
     c0 = time.process_time()
-    with s.transaction() as conn:
+    with s.transaction() as conn:  # as results._import_one and _store_samples store a run
         run_id = repo.insert_run(conn, replace(parsed.run, file_sha256="0" * 64), sid, log.format, "rita", "now")
         repo.defer_fts(conn, run_id)
+        next_fts = repo.next_sample_id(conn)
         for b in batches:
             repo.insert_prepared(conn, run_id, b)
-        repo.build_fts(conn, run_id)
+            next_fts = repo.index_fts(conn, run_id, next_fts)
+        repo.resume_fts(conn, run_id)
         repo.finish_run(conn, run_id, 0, 0)
     cpu = time.process_time() - c0
     s.close()
+    shutil.rmtree(folder, ignore_errors=True)
     return {"cpu_seconds": cpu}
 
 
