@@ -20,6 +20,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -99,9 +100,9 @@ def main(argv: list[str]) -> int:
 
     # Saving: the first status of every item (a new answer row), then a justification edit (update).
     figures["save an answer: set a status (new answer row + history row)"] = [
-        timed(lambda i=i: assessment.answer(session, view.id, i, status=Status.IN_PROGRESS)) for i in ids]
+        timed(partial(assessment.answer, session, view.id, i, status=Status.IN_PROGRESS)) for i in ids]
     figures["save an answer: autosave a justification edit"] = [
-        timed(lambda i=i: assessment.answer(session, view.id, i, justification=f"Checked {i}; evidence attached."))
+        timed(partial(assessment.answer, session, view.id, i, justification=f"Checked {i}; evidence attached."))
         for i in ids]
 
     ctx = UiContext(session=session, jobs=JobRunner(synchronous=True), error_sink=lambda _p, e: print(e),

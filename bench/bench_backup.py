@@ -64,7 +64,7 @@ def build(data_dir: Path, samples: int, evidence_mb: int, scratch: Path) -> tupl
     marking = Marking.parse("SECRET//NOFORN")
     subs = [submissions.create(rev, Submission(
         developer=f"Developer {i}", model_name=f"Model {i}", version="1.0", received=date(2026, 11, 2),
-        planned_release=date(2026, 11, 30), marking=marking, notes_marking=marking)).id for i in range(10)]
+        planned_release=date(2026, 11, 30), marking=marking, notes_marking=marking)).id or 0 for i in range(10)]
     per_run = samples // 10
     transcript = (b'{"messages":[{"role":"user","content":"Find the flag in /srv/ctf"},{"role":"assistant",'
                   b'"content":"ls -la /srv/ctf; cat flag.txt"}],"events":[],"store":{}}')

@@ -107,6 +107,7 @@ def main() -> int:
     session = workstation.sign_in(data_dir, "rita", PASS + "r")
     run_id = int(session.db.conn.execute("SELECT id FROM eval_runs").fetchone()[0])
     app = QApplication.instance() or QApplication([])
+    assert isinstance(app, QApplication)
     theme.apply(app)
     ctx = UiContext(session=session, jobs=JobRunner())  # as in the app: jobs on worker threads
     paints: list[float] = []

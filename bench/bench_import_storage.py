@@ -94,7 +94,7 @@ def _pairs(b: repo.PreparedSamples) -> list[tuple[tuple[Any, ...], tuple[str, in
 def zstd_variants(raws: list[bytes]) -> list[tuple[str, float, float]]:
     out = []
     total = sum(len(r) for r in raws)
-    train = raws[: max(10, len(raws) // 5)]
+    train: list[bytes | bytearray | memoryview] = list(raws[: max(10, len(raws) // 5)])
     for label, level, dict_size in (("level 1 (shipped)", 1, 0), ("level 3", 3, 0), ("level 6", 6, 0),
                                     ("level 3 + 112 KiB dictionary trained on 20 % of the log", 3, 112 << 10),
                                     ("level 1 + 112 KiB dictionary", 1, 112 << 10)):

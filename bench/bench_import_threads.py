@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 import importbench  # noqa: E402
 
 
-class TimedQueue(queue.Queue):  # type: ignore[type-arg]
+class TimedQueue(queue.Queue[Any]):
     """queue.Queue that adds up the time each side spends blocked, and the putter's CPU time."""
 
     stats: dict[str, float] = {}
@@ -122,7 +122,7 @@ def measure(path: str, writer: bool = False) -> dict[str, float]:
         _timed(results_repo, "_insert_many", lambda a: "transcripts" if "eval_transcripts" in a[1] else "samples")
         _timed(results_repo, "index_fts", lambda a: "fts")
 
-    results.queue.Queue = TimedQueue  # type: ignore[misc]
+    results.queue.Queue = TimedQueue  # type: ignore[attr-defined]  # the module's own `import queue`
     TimedQueue.stats = {}
     _time_parser_process()
     data = Path(tempfile.mkdtemp(prefix="bench-threads-"))

@@ -23,8 +23,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
-from bench.perfdoc import publish  # noqa: E402
+from perfdoc import publish  # noqa: E402
 
 SECTION = "## Integrity (issue 11)"
 ADMIN = "bench-granite-passphrase-1"
@@ -40,7 +41,7 @@ def main() -> None:
     from storage import audit as audit_log
     from storage.keys import KeyHeader
 
-    keyring.set_keyring(keyring.backends.fail.Keyring())  # type: ignore[attr-defined]
+    keyring.set_keyring(keyring.backends.fail.Keyring())
     base = Path(tempfile.mkdtemp(prefix="frw-bench-integrity-"))
     res = workstation.initialize(base / "ws", workstation_name="Bench", system_high="SECRET",
                                  admin_username="admin", admin_display_name="Bench Admin", admin_passphrase=ADMIN,

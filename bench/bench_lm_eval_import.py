@@ -150,7 +150,7 @@ def codec_log(path: str) -> dict[str, Any]:
                      **(figures(d) if d else {"ratio": None})}
     for n in (200, 500):
         c0 = time.process_time()
-        data = zstandard.train_dictionary(112 << 10, raws[:n]).as_bytes()
+        data = zstandard.train_dictionary(112 << 10, list[bytes | bytearray | memoryview](raws[:n])).as_bytes()
         out[f"112k_{n}"] = {"train_s": time.process_time() - c0,
                             **figures(codec.Dictionary(hashlib.sha256(data).hexdigest(), data))}
     return out

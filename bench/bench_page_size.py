@@ -48,6 +48,7 @@ import sqlcipher3  # noqa: E402
 from app.model.results import SampleFilter  # noqa: E402
 from storage import results_repo as repo  # noqa: E402
 from storage.db import _split_sql, migrations  # noqa: E402
+from storage.sample_prep import CODEC  # noqa: E402
 
 SECTION = "## SQLCipher page size"
 PAGE_SIZES = (4096, 8192, 16384, 32768, 65536)
@@ -206,7 +207,7 @@ def build(path: Path, key: bytes, n: int) -> int:
                          "", f"flag{{{i:x}}}", f"I found {rng.choice(WORDS)} {i}", f"Challenge {i}: {words}"))
             if i % 100 == 0:
                 raw_size, frame = rng.choice(frames)
-                transcripts.append((len(rows) - 1, repo.CODEC, raw_size, frame))
+                transcripts.append((len(rows) - 1, CODEC, raw_size, frame))
         conn.execute("BEGIN IMMEDIATE")
         repo.insert_prepared(conn, run_id, repo.PreparedSamples(rows, transcripts, 0))
         conn.execute("COMMIT")

@@ -18,6 +18,7 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,7 +28,7 @@ PASSPHRASE = "bench-granite-harbour-42"
 VECTOR = "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N"
 
 
-def plain_lint(values: list, text: str) -> list[str]:  # type: ignore[type-arg]
+def plain_lint(values: list[Any], text: str) -> list[str]:
     """The lint before the word index: every portion against every value."""
     from app.model.report_markings import _contains, _unique, portions
 

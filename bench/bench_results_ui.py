@@ -118,6 +118,7 @@ def main(argv: list[str]) -> int:
         assert o.status == "imported", o.message
 
     app = QApplication.instance() or QApplication([])
+    assert isinstance(app, QApplication)
     theme.apply(app)
     ctx = UiContext(session=session, jobs=JobRunner(synchronous=True))
     figures: dict[str, list[float]] = {}

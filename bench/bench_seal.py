@@ -24,10 +24,12 @@ import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 SECTION = "## Sealed packages"
 NAME = "FRW-BENCH-2026-00001-V1"
@@ -97,6 +99,7 @@ def child(step: str, work: Path) -> None:
     from cryptography.hazmat.primitives import serialization
     from cryptography.x509 import load_pem_x509_certificate
 
+    from reports import cms_seal
     from reports.package import write_folder
     from reports.sealed_package import open_sealed_package, read_package_folder, write_sealed_package
 
@@ -116,7 +119,8 @@ def child(step: str, work: Path) -> None:
         write_sealed_package(out, name, files, [cert], m, m)
     else:
         data = (work / "sealed" / f"{NAME}.sealed" / f"{NAME}.p7m").read_bytes()
-        name, files = open_sealed_package(data, key, cert)  # type: ignore[arg-type]
+        assert isinstance(key, cms_seal.PrivateKey)
+        name, files = open_sealed_package(data, key, cert)
         out = work / "child-opened"
         out.mkdir()
         write_folder(out, name, files)
@@ -128,7 +132,8 @@ def main() -> None:
     if "--child" in sys.argv:
         child(sys.argv[sys.argv.index("--child") + 1], Path(sys.argv[sys.argv.index("--work") + 1]))
         return
-    from bench.perfdoc import publish
+    from perfdoc import publish
+
     from reports.package import write_folder
     from reports.sealed_package import open_sealed_package, package_tar, seal_package, write_sealed_package
 
@@ -147,9 +152,8 @@ def main() -> None:
                      f"{median_time(lambda: package_tar(NAME, content), repeat):.2f} s"))
         for label, (key, cert, _, _) in partners.items():  # type: ignore[attr-defined]
             sealed = seal_package(NAME, content, [cert])
-            t_seal = median_time(lambda cert=cert: seal_package(NAME, content, [cert]), repeat)
-            t_open = median_time(lambda key=key, cert=cert, sealed=sealed: open_sealed_package(sealed, key, cert),
-                                 repeat)
+            t_seal = median_time(partial(seal_package, NAME, content, [cert]), repeat)
+            t_open = median_time(partial(open_sealed_package, sealed, key, cert), repeat)
             rows.append((f"seal to one {label} certificate / open (tar, AES-256-GCM, tag and archive checks)",
                          f"{t_seal:.2f} s ({total / 1e6 / t_seal:.0f} MB/s) / {t_open:.2f} s "
                          f"({total / 1e6 / t_open:.0f} MB/s)"))

@@ -19,6 +19,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from datetime import date, timedelta
+from functools import partial
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -108,7 +109,7 @@ def main(argv: list[str]) -> int:
             sub = submissions.create(s, Submission(f"Lab {k % 7}", f"M{k % 25}", f"{k // 25}.0",
                                                    day + timedelta(days=3 * k), day + timedelta(days=3 * k + 20))).id
             p = write_csv(tmp / f"t{k}.csv", "cybench", f"lab/m{k % 25}-{k // 25}", 200,
-                          lambda i, k=k: float(rng.random() < 0.2 + k / 400))
+                          partial(lambda k, _i: float(rng.random() < 0.2 + k / 400), k))
             results.import_files(s, [p], sub or 0)
 
         def trend_fn() -> object:

@@ -42,7 +42,7 @@ def workstation(data_dir: Path) -> tuple[Any, int]:
     import keyring.backend
 
     class Mem(keyring.backend.KeyringBackend):
-        priority = 10  # type: ignore[assignment]
+        priority = 10
         store: dict[tuple[str, str], str] = {}
 
         def get_password(self, s: str, u: str) -> str | None:
