@@ -99,6 +99,12 @@ def insert_run(conn: Connection, run: EvalRun, submission_id: int, fmt: str, act
     return run_id
 
 
+def set_file_hash(conn: Connection, run_ids: Sequence[int], sha256: str, size: int) -> None:
+    """The source file's SHA-256 and size on the runs imported from it (known once it is read whole)."""
+    conn.executemany("UPDATE eval_runs SET file_sha256 = ?, file_size = ? WHERE id = ?",
+                     [(sha256, size, run_id) for run_id in run_ids])
+
+
 def defer_fts(conn: Connection, run_id: int) -> None:
     """Leave the FTS5 rows of this run's samples to `index_fts` (same transaction)."""
     conn.execute("INSERT INTO eval_fts_deferred (run_id) VALUES (?)", (run_id,))

@@ -11,7 +11,7 @@ import sys
 from app.commands.banners import banner_lines, run_marking, sample_marking, submission_marking
 from app.commands.common import print_table, signed_in
 from app.model.results import EvalRun, SampleFilter
-from app.services import results
+from app.services import parse_process, results
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -83,6 +83,8 @@ def _headline(r: EvalRun) -> tuple[str, str, str]:
 
 
 def _import(args: argparse.Namespace) -> int:
+    if any(str(p).lower().endswith(".eval") for p in args.paths):
+        parse_process.warm()  # the .eval parser processes start while the passphrase is read and derived
     with signed_in(args) as session:
         sid = args.submission
         if sid is None:

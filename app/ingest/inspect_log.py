@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import IO, Any
 
@@ -20,7 +20,7 @@ import msgspec
 
 from app.ingest import jsonread
 from app.ingest.logfile import DEFAULT_LIMITS, Limits, ParsedLog, ParsedRun
-from app.ingest.safezip import SafeZip
+from app.ingest.safezip import Member, SafeZip
 from app.model import benchmarks
 from app.model.errors import IngestError
 from app.model.results import (
@@ -519,7 +519,10 @@ def _open_eval(z: SafeZip, path: str, limits: Limits) -> ParsedLog:
     def samples() -> Iterator[SampleResult]:
         return sample_range(0, len(sample_members))
 
-    return ParsedLog(path, "inspect-eval", [ParsedRun(run, samples, len(sample_members), sample_range)],
+    def entries() -> list[Member]:
+        return [z.members[n] for n in sample_members]
+
+    return ParsedLog(path, "inspect-eval", [ParsedRun(run, samples, len(sample_members), sample_range, entries)],
                      bytes_total=z.size, bytes_done=lambda: z.compressed_read, close=z.close)
 
 
@@ -542,12 +545,15 @@ class EvalSamples:
     close: Callable[[], None]
 
 
-def open_eval_samples(path: str, limits: Limits = DEFAULT_LIMITS) -> EvalSamples:
+def open_eval_samples(path: str, limits: Limits = DEFAULT_LIMITS,
+                      entries: Sequence[Member] | None = None) -> EvalSamples:
     """The sample members of an .eval, in the order open_eval reads them, for a parser process whose
     parent has read the header (app/services/parse_child.py): the header is neither parsed nor held
-    (it lists every sample id: 5 MB of objects for 40,000 samples). Same archive checks and reader."""
-    z = SafeZip(path, limits.max_member_bytes, limits.max_members)
-    members = [n for n in z.names() if _SAMPLE_MEMBER.match(n)]
+    (it lists every sample id: 5 MB of objects for 40,000 samples). Same archive checks and reader.
+    `entries`: the sample members the parent's open_eval listed (`ParsedRun.sample_entries`), or
+    those of a share of them; the directory is then not read again (70 ms and 13 MB at 40,000)."""
+    z = SafeZip(path, limits.max_member_bytes, limits.max_members, entries)
+    members = [n for n in z.names() if _SAMPLE_MEMBER.match(n)] if entries is None else [m.name for m in entries]
     return EvalSamples(len(members), _sample_range(z, members, path), lambda: z.compressed_read, z.close)
 
 

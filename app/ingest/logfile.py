@@ -11,10 +11,14 @@ import os
 import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from app.foundation import files
 from app.model.errors import IngestError
 from app.model.results import EvalRun, SampleResult
+
+if TYPE_CHECKING:
+    from app.ingest.safezip import Member
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,9 @@ class ParsedRun:
     # The samples from the start-th to before the stop-th, where the format can seek to them (.eval
     # members): parser processes each read their own share (app/services/parse_child.py).
     sample_range: Callable[[int, int], Iterator[SampleResult]] | None = None
+    # An .eval's sample members as its directory lists them (in sample order): what a parser process
+    # is handed instead of reading the directory again.
+    sample_entries: Callable[[], list[Member]] | None = None
 
 
 @dataclass

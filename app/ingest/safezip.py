@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 import struct
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import IO, NamedTuple
 
 import zstandard
@@ -67,7 +67,11 @@ def _safe_name(name: str) -> bool:
 class SafeZip:
     """Read-only view of a ZIP file on disk. Use as a context manager."""
 
-    def __init__(self, path: str, max_member_bytes: int, max_members: int = 5_000_000) -> None:
+    def __init__(self, path: str, max_member_bytes: int, max_members: int = 5_000_000,
+                 entries: Sequence[Member] | None = None) -> None:
+        """`entries`: the members to read, as another SafeZip of the same file parsed them from its
+        directory (a parser process is handed its share by its parent); the directory is then not
+        read again. Every member is still checked against the file and the limits as it is read."""
         self.path = path
         self.max_member_bytes = max_member_bytes
         try:
@@ -76,7 +80,8 @@ class SafeZip:
             raise IngestError(path, f"cannot be opened: {exc.strerror or exc}") from None
         try:
             self.size = os.fstat(self._f.fileno()).st_size
-            self.members = self._read_directory(max_members)
+            self.members = self._read_directory(max_members) if entries is None else \
+                {m.name: m for m in entries}
         except BaseException:
             self._f.close()
             raise

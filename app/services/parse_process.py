@@ -15,21 +15,24 @@ becomes an IngestError naming the file. `close` kills and reaps it whatever happ
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import fcntl
-import json
 import os
 import signal
 import subprocess
 import sys
+import threading
+from collections.abc import Sequence
 from dataclasses import asdict
-from typing import IO, Any
+from typing import IO
 
 import msgspec
 
 from app.ingest.logfile import Limits
+from app.ingest.safezip import Member
 from app.model.errors import FrontierError, IngestError
-from app.services.parse_wire import DECODER, HEADER, Batch, Done, Failure
+from app.services.parse_wire import DECODER, HEADER, Batch, Done, Failure, Request, frame
 from storage import results_repo as repo
 from storage import transcript_codec as codec
 
@@ -38,10 +41,15 @@ from storage import transcript_codec as codec
 # children were no faster than the reader thread; at 40,000 (250 MB) they were in 8 of 10 runs.
 # docs/PERFORMANCE.md "Fifth pass".
 PROCESS_MIN_BYTES = 128 << 20
+# With processes started ahead (warm), only their share of the directory and their pipes are left to
+# pay for: from this size they are quicker than the reader thread. docs/PERFORMANCE.md "Eighth pass".
+WARM_MIN_BYTES = 0
 # Two parsers: reading costs about twice storing, so two processes reading alternate chunks and
 # the importing thread storing can keep both cores busy; one child alone was slower than the
 # reader thread (it runs the same reading, plus its start).
 PARSER_PROCESSES = 2
+_CHUNKS, _MIN_CHUNK = 16, 25
+MESSAGE_SAMPLES = 250  # samples per message at most: about 2 MB of rows and frames (25 KB samples)
 _SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
 _PIPE_BYTES = 1 << 20  # Linux's default ceiling for an unprivileged process (/proc/sys/fs/pipe-max-size)
 _ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -57,9 +65,9 @@ def _child_env() -> dict[str, str]:
     return env
 
 
-def _command(request: str) -> list[str]:
+def _command() -> list[str]:
     # -s: no user site-packages; the environment is _child_env's alone
-    return [sys.executable, "-s", "-m", "app.services.parse_child", request]
+    return [sys.executable, "-s", "-m", "app.services.parse_child"]
 
 
 def _describe(returncode: int | None) -> str:
@@ -74,18 +82,34 @@ def _describe(returncode: int | None) -> str:
 
 
 class _Child:
-    """One parser process and the reading end of its pipe."""
+    """One parser process: its request pipe and the reading end of its answers' pipe. It starts
+    (interpreter, imports, numpy) before it is given anything to read."""
 
-    def __init__(self, path: str, request: dict[str, Any], max_message: int) -> None:
-        self.path, self.max_message, self.done = path, max_message, 0
+    def __init__(self) -> None:
+        self.path, self.max_message, self.done = "", 0, 0
         self.proc = subprocess.Popen(
-            _command(json.dumps(request)),
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            _command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             env=_child_env(), cwd="/", close_fds=True, bufsize=1 << 20)
-        assert self.proc.stdout is not None
+        assert self.proc.stdin is not None and self.proc.stdout is not None
         self.out: IO[bytes] = self.proc.stdout
         with contextlib.suppress(OSError):  # a batch in a few writes, not one wake-up per 64 KiB
             fcntl.fcntl(self.out.fileno(), _SETPIPE_SZ, _PIPE_BYTES)
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def send(self, request: Request, max_message: int) -> None:
+        """Hand the child its request (the only one it takes)."""
+        self.path, self.max_message = request.path, max_message
+        stdin = self.proc.stdin
+        assert stdin is not None
+        try:
+            for part in frame(request):
+                stdin.write(part)
+            stdin.close()
+        except OSError:  # it is gone: its first answer says how (`_read`)
+            with contextlib.suppress(OSError):
+                stdin.close()
 
     def receive(self) -> Batch | Done | Failure:
         length = int.from_bytes(self._read(HEADER), "little")
@@ -113,6 +137,68 @@ class _Child:
             self.proc.kill()
         self.proc.wait()
         self.out.close()
+        if self.proc.stdin is not None:
+            with contextlib.suppress(OSError):
+                self.proc.stdin.close()
+
+
+# Parser processes started ahead of an import (warm): the import dialog and the command line's
+# import start them while the reviewer picks files or types the passphrase, so an import does not
+# wait for an interpreter, its imports and numpy (about 0.17 s of CPU each). They hold nothing: a
+# fresh interpreter, sandboxed, waiting on its stdin; each serves one log and exits.
+_idle: list[_Child] = []
+_idle_lock = threading.Lock()
+
+
+def warm(count: int = PARSER_PROCESSES) -> int:
+    """Have `count` parser processes started and waiting; returns how many are (0 if none can start)."""
+    with _idle_lock:
+        for child in [c for c in _idle if not c.alive()]:
+            _idle.remove(child)
+            child.close()
+        try:
+            while len(_idle) < count:
+                _idle.append(_Child())
+        except OSError:
+            pass
+        return len(_idle)
+
+
+def ready() -> int:
+    """How many started parser processes are waiting for an import."""
+    with _idle_lock:
+        return sum(1 for c in _idle if c.alive())
+
+
+def stop_idle() -> None:
+    """Stop the waiting parser processes (at exit; they would also end when this process does)."""
+    with _idle_lock:
+        children, _idle[:] = list(_idle), []
+    for child in children:
+        child.close()
+
+
+atexit.register(stop_idle)
+
+
+def _take(count: int) -> list[_Child]:
+    """`count` parser processes: the waiting ones first, new ones for the rest."""
+    taken: list[_Child] = []
+    with _idle_lock:
+        while _idle and len(taken) < count:
+            child = _idle.pop(0)
+            if child.alive():
+                taken.append(child)
+            else:
+                child.close()
+    try:
+        while len(taken) < count:
+            taken.append(_Child())
+    except BaseException:
+        for child in taken:
+            child.close()
+        raise
+    return taken
 
 
 class ParserProcess:
@@ -126,22 +212,30 @@ class ParserProcess:
     """
 
     def __init__(self, path: str, limits: Limits, batch: int, batch_bytes: int, parts: int = 0) -> None:
-        self.path = path
-        parts = parts or PARSER_PROCESSES
-        # A message holds at most one batch: batch_bytes plus one sample, whose member is bounded by
-        # the limits; anything longer means the child is not the code we started.
-        max_message = batch_bytes + 2 * limits.max_member_bytes + (64 << 20)
-        request: dict[str, Any] = {"path": path, "limits": asdict(limits), "batch": batch,
-                                   "batch_bytes": batch_bytes, "chunk": batch, "parts": parts}
-        self._children: list[_Child] = []
-        try:
-            for part in range(parts):
-                self._children.append(_Child(path, {**request, "part": part}, max_message))
-        except BaseException:
-            self.close()
-            raise
+        """Takes (or starts) the processes; `start` tells them what to read."""
+        self.path, self.limits, self.batch, self.batch_bytes = path, limits, batch, batch_bytes
+        self._children = _take(parts or PARSER_PROCESSES)
         self._chunk = 0
         self._finished = False
+        self._started = False
+
+    def start(self, entries: Sequence[Member]) -> None:
+        """Hand each process its share of the sample members (`ParsedRun.sample_entries`): chunks
+        part, part + parts, ... of `batch` samples, which it reads one after another."""
+        # A message holds at most one batch: batch_bytes plus one sample, whose member is bounded by
+        # the limits; anything longer means the child is not the code we started.
+        max_message = self.batch_bytes + 2 * self.limits.max_member_bytes + (64 << 20)
+        parts = len(self._children)
+        # Chunks of `batch` samples, but at least _CHUNKS of them in a small log: its first rows then
+        # arrive after milliseconds instead of after half the log. A message holds at most
+        # MESSAGE_SAMPLES of them, so what each process holds at once stays small.
+        chunk = min(self.batch, max(_MIN_CHUNK, len(entries) // _CHUNKS))
+        batch = min(chunk, MESSAGE_SAMPLES)
+        self._started = True
+        for part, child in enumerate(self._children):
+            share: list[tuple[str, int, int, int, int, int, int]] = [
+                e for k in range(part * chunk, len(entries), parts * chunk) for e in entries[k:k + chunk]]
+            child.send(Request(self.path, asdict(self.limits), batch, self.batch_bytes, chunk, share), max_message)
 
     @property
     def pids(self) -> list[int]:
@@ -156,6 +250,8 @@ class ParserProcess:
     def __next__(self) -> repo.PreparedSamples:
         if self._finished:
             raise StopIteration
+        if not self._started:
+            raise RuntimeError("ParserProcess.start was not called: the processes have nothing to read")
         child = self._children[self._chunk % len(self._children)]
         try:
             message = child.receive()

@@ -1,4 +1,6 @@
-"""What the parser process sends its parent: length-prefixed msgpack messages of plain, typed values.
+"""What the parser process and its parent send each other: length-prefixed msgpack messages of
+plain, typed values. The parent sends one Request on the child's stdin; the child answers with
+Batch, Done and Failure messages on its stdout.
 
 Never pickle: the child parses hostile files, so what it sends is data the parent decodes into
 these exact types (msgspec validates them), not objects the parent would construct on its word.
@@ -33,10 +35,27 @@ class Failure(msgspec.Struct, tag="failure", array_like=True):
 
 Message = Batch | Done | Failure
 
+
+class Request(msgspec.Struct, tag="request", array_like=True):
+    """What to read: `entries` are this process's share of the log's sample members (its chunks of
+    `chunk` samples, one after another), as the parent's reading of the archive's directory found them:
+    (name, method, flags, CRC-32, compressed size, size, local header offset)."""
+
+    path: str
+    limits: dict[str, int]
+    batch: int
+    batch_bytes: int
+    chunk: int
+    entries: list[tuple[str, int, int, int, int, int, int]]
+
+
+MAX_REQUEST = 1 << 30  # a request lists at most max_members entries of a few dozen bytes
+
 ENCODER = msgspec.msgpack.Encoder()
 DECODER = msgspec.msgpack.Decoder(Message)
+REQUEST_DECODER = msgspec.msgpack.Decoder(Request)
 
 
-def frame(message: Message) -> tuple[bytes, bytes]:
+def frame(message: Message | Request) -> tuple[bytes, bytes]:
     body = ENCODER.encode(message)
     return len(body).to_bytes(HEADER, "little"), body

@@ -45,7 +45,7 @@ from shiboken6 import isValid
 from app.model.errors import Cancelled, FrontierError
 from app.model.results import EvalRun, ImportOutcome
 from app.model.submissions import Submission
-from app.services import results, submissions
+from app.services import parse_process, results, submissions
 from ui.banner import ClassificationBanner
 from ui.context import UiContext
 from ui.jobs import time_left
@@ -130,6 +130,10 @@ class ImportDialog(QDialog):
         self._moving: tuple[float, int] | None = None
         self.clock = time.monotonic  # replaceable, so tests can check the time-left estimate
         self.outcomes: list[ImportOutcome] = []
+        # Inspect .eval parser processes start now, while the reviewer picks files: the import then does
+        # not wait for them (parse_process.warm); they are stopped if the dialog closes unused.
+        parse_process.warm()
+        self.finished.connect(lambda _result: parse_process.stop_idle())
         self._bridge = _Bridge(self)
         self._bridge.progress.connect(self._on_progress)
         self._bridge.file_started.connect(self._file_started)
@@ -554,6 +558,8 @@ class ImportDialog(QDialog):
                 outcomes.append(outcome)
                 bridge.file_done.emit(outcome)
                 before += sizes[index]
+                if index + 1 < len(paths):
+                    parse_process.warm()  # for the next file: they start while this one's row is updated
             return outcomes
 
         job = self.ctx.jobs.run(work, self._import_done, self._import_failed,
