@@ -158,8 +158,8 @@ def main() -> int:
     ap.add_argument("logs", nargs="+")
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--writer", action="store_true", help="the writer thread's CPU by step")
-    ap.add_argument("--parser", choices=("auto", "process", "thread"), default="auto",
-                    help="read .eval samples in a parser process, on a reader thread, or by the size rule")
+    ap.add_argument("--parser", choices=("auto", "cold", "process", "thread"), default="cold",
+                    help="parser processes started ahead (auto), by the size rule (cold), always or never")
     ns = ap.parse_args()
     importbench.choose_parser(ns.parser)
     if ns.writer:

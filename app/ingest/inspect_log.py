@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import os
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import IO, Any
 
@@ -20,7 +20,7 @@ import msgspec
 
 from app.ingest import jsonread
 from app.ingest.logfile import DEFAULT_LIMITS, Limits, ParsedLog, ParsedRun
-from app.ingest.safezip import Member, SafeZip
+from app.ingest.safezip import Member, PackedEntries, SafeZip
 from app.model import benchmarks
 from app.model.errors import IngestError
 from app.model.results import (
@@ -545,16 +545,26 @@ class EvalSamples:
     close: Callable[[], None]
 
 
-def open_eval_samples(path: str, limits: Limits = DEFAULT_LIMITS,
-                      entries: Sequence[Member] | None = None) -> EvalSamples:
+def open_eval_samples(path: str, limits: Limits = DEFAULT_LIMITS, entries: PackedEntries | None = None) -> EvalSamples:
     """The sample members of an .eval, in the order open_eval reads them, for a parser process whose
     parent has read the header (app/services/parse_child.py): the header is neither parsed nor held
     (it lists every sample id: 5 MB of objects for 40,000 samples). Same archive checks and reader.
-    `entries`: the sample members the parent's open_eval listed (`ParsedRun.sample_entries`), or
-    those of a share of them; the directory is then not read again (70 ms and 13 MB at 40,000)."""
-    z = SafeZip(path, limits.max_member_bytes, limits.max_members, entries)
-    members = [n for n in z.names() if _SAMPLE_MEMBER.match(n)] if entries is None else [m.name for m in entries]
-    return EvalSamples(len(members), _sample_range(z, members, path), lambda: z.compressed_read, z.close)
+    `entries`: the sample members the parent's open_eval listed (`ParsedRun.sample_entries`), or a
+    share of them; the directory is then not read again (70 ms and 13 MB at 40,000 samples)."""
+    if entries is None:
+        z = SafeZip(path, limits.max_member_bytes, limits.max_members)
+        members = [n for n in z.names() if _SAMPLE_MEMBER.match(n)]
+        return EvalSamples(len(members), _sample_range(z, members, path), lambda: z.compressed_read, z.close)
+    handed = entries
+    z = SafeZip(path, limits.max_member_bytes, limits.max_members, read_directory=False)
+
+    def sample_range(start: int, stop: int) -> Iterator[SampleResult]:
+        for i in range(start, stop):
+            m = handed[i]
+            data, frame = z.read_entry(m)
+            yield sample_from_bytes(data, path, _where(m.name), frame)
+
+    return EvalSamples(len(handed), sample_range, lambda: z.compressed_read, z.close)
 
 
 # -- .json ---------------------------------------------------------------------------------------

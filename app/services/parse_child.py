@@ -26,7 +26,7 @@ from typing import Any
 from app.ingest import jsonread
 from app.ingest.inspect_log import open_eval_samples
 from app.ingest.logfile import Limits
-from app.ingest.safezip import Member
+from app.ingest.safezip import PackedEntries
 from app.model.errors import FrontierError, IngestError
 from app.model.results import SampleResult
 from app.services.parse_wire import HEADER, MAX_REQUEST, REQUEST_DECODER, Batch, Done, Failure, Message, Request, frame
@@ -88,7 +88,7 @@ def run(request: Request, fd: int) -> None:
     """Read this process's share of the log (`request.entries`: its chunks of `request.chunk` samples,
     one after another) and send it as batches, each chunk's last one marked, then Done."""
     try:
-        log = open_eval_samples(request.path, Limits(**request.limits), [Member(*e) for e in request.entries])
+        log = open_eval_samples(request.path, Limits(**request.limits), PackedEntries(request.names, request.table))
         try:
             for start in range(0, log.count, request.chunk):
                 stop = min(log.count, start + request.chunk)

@@ -37,16 +37,17 @@ Message = Batch | Done | Failure
 
 
 class Request(msgspec.Struct, tag="request", array_like=True):
-    """What to read: `entries` are this process's share of the log's sample members (its chunks of
-    `chunk` samples, one after another), as the parent's reading of the archive's directory found them:
-    (name, method, flags, CRC-32, compressed size, size, local header offset)."""
+    """What to read: `names` and `table` are this process's share of the log's sample members (its
+    chunks of `chunk` samples, one after another) as the parent's reading of the archive's directory
+    found them (app.ingest.safezip.PackedEntries)."""
 
     path: str
     limits: dict[str, int]
     batch: int
     batch_bytes: int
     chunk: int
-    entries: list[tuple[str, int, int, int, int, int, int]]
+    names: list[str]
+    table: bytes
 
 
 MAX_REQUEST = 1 << 30  # a request lists at most max_members entries of a few dozen bytes

@@ -20,7 +20,7 @@ import pytest
 
 from app.ingest.logfile import DEFAULT_LIMITS
 from app.ingest.results import open_results_file
-from app.ingest.safezip import SafeZip
+from app.ingest.safezip import PackedEntries, SafeZip
 from app.model.errors import IngestError
 from app.services import parse_process, results
 from app.services.parse_wire import Batch, Done, frame
@@ -346,7 +346,7 @@ def test_the_child_reads_neither_the_header_nor_the_directory():
     """The parent has read both (the header lists every sample id: 5 MB of objects at 40,000 samples;
     the directory 13 MB and 70 ms): the child is handed its share of the sample members, and its
     first read is a sample member."""
-    entries = _entries(INSPECT / "intercode_ok.eval")
+    packed = PackedEntries.of(_entries(INSPECT / "intercode_ok.eval"))
     code = textwrap.dedent(f"""
         import os
         from dataclasses import asdict
@@ -355,14 +355,14 @@ def test_the_child_reads_neither_the_header_nor_the_directory():
         from app.services import parse_child
         from app.services.parse_wire import Request
         read = []
-        real = safezip.SafeZip.read_member
-        safezip.SafeZip.read_member = lambda self, name: read.append(name) or real(self, name)
+        real = safezip.SafeZip.read_entry
+        safezip.SafeZip.read_entry = lambda self, m: read.append(m.name) or real(self, m)
         def no_directory(self, *a):
             raise AssertionError("the child read the directory")
         safezip.SafeZip._read_directory = no_directory
         fd = os.open(os.devnull, os.O_WRONLY)
         parse_child.run(Request({str(INSPECT / "intercode_ok.eval")!r}, asdict(DEFAULT_LIMITS), 2, 1 << 20, 2,
-                                {[tuple(e) for e in entries]!r}), fd)
+                                {packed.names!r}, {packed.table!r}), fd)
         assert len(read) == 6 and all(n.startswith("samples/") for n in read), read
         print("ok")
     """)
@@ -433,3 +433,25 @@ def test_limits_reach_the_child(tmp_path):
             log.close()
     assert str(caught.value) == str(here.value)
     assert "member samples/ctf-1_epoch_1.json declares 16,715 bytes" in str(caught.value)
+
+
+def test_packed_entries_give_back_the_directory_entries_and_are_still_checked(tmp_path):
+    """What a parser process is handed (32 bytes an entry instead of a Member object) reads back as the
+    same entries; a handed entry is checked against the file as a directory's would be."""
+    log = INSPECT / "intercode_ok.eval"
+    entries = _entries(log)
+    packed = PackedEntries.of(entries)
+    assert len(packed) == len(entries) == 6 and [packed[i] for i in range(6)] == entries
+    with pytest.raises(ValueError):
+        PackedEntries(packed.names, packed.table[:-1])
+    z = SafeZip(str(log), DEFAULT_LIMITS.max_member_bytes, read_directory=False)
+    try:
+        assert z.members == {} and z.read_entry(packed[0]) == SafeZip(str(log), 1 << 30).read_member(entries[0].name)
+        past = entries[0]._replace(header_offset=log.stat().st_size - 10)
+        with pytest.raises(IngestError, match="extends past the end of the file"):
+            z.read_entry(past)
+        big = entries[0]._replace(size=DEFAULT_LIMITS.max_member_bytes + 1)
+        with pytest.raises(IngestError, match="possible zip bomb"):
+            z.read_entry(big)
+    finally:
+        z.close()
