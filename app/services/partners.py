@@ -223,9 +223,13 @@ def read_certificate(path: Path, purpose: CertificatePurpose, now: datetime) -> 
         size = path.stat().st_size
         if size > MAX_CERT_BYTES:
             raise ValidationError(where, f"a certificate file is a few kilobytes; this one is {size} bytes")
-        data = path.read_bytes()
+        with path.open("rb") as fh:  # bounded: a file that grows after the size check is not read whole
+            data = fh.read(MAX_CERT_BYTES + 1)
     except OSError as exc:
         raise ValidationError(where, f"cannot be read ({exc.strerror})") from None
+    if len(data) > MAX_CERT_BYTES:
+        raise ValidationError(where, f"a certificate file is a few kilobytes; this one grew past {MAX_CERT_BYTES} "
+                              "bytes while being read")
     cert = pki.cert_from_bytes(data, where)
     try:
         public = cert.public_key()

@@ -179,6 +179,38 @@ def test_bad_certificate_files_are_refused_naming_the_file(workstation, tmp_path
     assert partners.problem(admin, p.id) is None
 
 
+def test_a_certificate_file_that_grows_after_its_size_check_is_not_read_whole(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The size is checked first, then the file read: one that grows in between (a file still being
+    copied, or swapped) is read only up to the bound and refused, not read whole into memory."""
+    grown = tmp_path / "grown.pem"
+    grown.write_bytes(b"0" * (4 * partners.MAX_CERT_BYTES))
+    real_open = Path.open
+    reads: list[int] = []
+
+    class Counting:
+        def __init__(self, fh):  # type: ignore[no-untyped-def]
+            self.fh = fh
+
+        def __enter__(self):  # type: ignore[no-untyped-def]
+            return self
+
+        def __exit__(self, *exc):  # type: ignore[no-untyped-def]
+            self.fh.close()
+
+        def read(self, n: int = -1) -> bytes:
+            data = self.fh.read(n)
+            reads.append(len(data))
+            return data
+
+    monkeypatch.setattr(partners, "regular_file", lambda *a: None)
+    monkeypatch.setattr(Path, "stat", lambda self, **k: type("S", (), {"st_size": 100})())
+    monkeypatch.setattr(Path, "open", lambda self, *a, **k: Counting(real_open(self, *a, **k)))
+    with pytest.raises(ValidationError, match="grew past") as err:
+        partners.read_certificate(grown, CertificatePurpose.RECEIPT, FIXED_NOW)
+    assert str(grown) in str(err.value) and reads == [partners.MAX_CERT_BYTES + 1]
+
+
 def test_expired_certificates_are_left_out_when_used(workstation, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     admin = workstation.session("admin")
     p = partners.add(admin, UKAISI)
