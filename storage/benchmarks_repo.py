@@ -117,11 +117,16 @@ def sample_means(conn: Connection, run_id: int) -> tuple[dict[str, float | None]
 
 # Distinct epochs per sample, from the covering (run_id, sample_id, epoch) index: no table row read,
 # and a count per sample instead of a set (a set per sample held 200 MB for a 1,000,000-sample run).
-SAMPLE_EPOCHS_SQL = "SELECT sample_id, COUNT(DISTINCT epoch) FROM eval_samples WHERE run_id = ? GROUP BY sample_id"
+# A sample id is text as imported; one edited outside the app (a blob, a number, NULL) is read as text
+# naming what it is, so conformance's sorting, digest and listing of ids never meet another type.
+_SID = ("coalesce(CASE WHEN typeof(sample_id) = 'blob' THEN 'blob x' || hex(sample_id) "
+        "ELSE CAST(sample_id AS TEXT) END, '(no id)')")
+SAMPLE_EPOCHS_SQL = (f"SELECT {_SID}, COUNT(DISTINCT epoch) FROM eval_samples WHERE run_id = ? "
+                     "GROUP BY sample_id")
 # ORDER BY id: the table is then read in its own order (index eval_samples_run). Without it SQLite
 # may walk any of the run_id-first indexes (migration 0042 added three); by total_tokens, each row's
 # page was fetched and decrypted out of order: 50 s for a 1,000,000-sample run instead of 1 s.
-SAMPLE_FACTS_SQL = ("SELECT sample_id, has_error, score, total_tokens, total_time FROM eval_samples "
+SAMPLE_FACTS_SQL = (f"SELECT {_SID}, has_error, score, total_tokens, total_time FROM eval_samples "
                     "WHERE run_id = ? ORDER BY id")
 
 

@@ -93,6 +93,27 @@ def test_a_runs_sample_facts_are_read_in_table_order(stored) -> None:  # type: i
     assert "COVERING INDEX eval_samples_run_sample (run_id=?)" in plan and "TEMP B-TREE" not in plan, plan
 
 
+def test_sample_ids_edited_to_another_type_are_read_as_text(workstation) -> None:  # type: ignore[no-untyped-def]
+    """Conformance sorts, hashes and lists the sample ids; an id an insider edited to a blob or a number
+    raised TypeError there (sorting text with bytes, joining bytes). They are read as text naming what
+    they are, and the conformance check's listing and digest work."""
+    from app.model.benchmark_defs import sample_ids_digest
+    from app.model.conformance import _ids
+
+    s = workstation.session("reviewer")
+    with tamper(s, foreign_keys=False) as c:
+        run = results_repo.insert_run(c, EvalRun(Harness.INSPECT, "0.3", "t", "1", "m", NOW, RunStatus.SUCCESS),
+                                      77, "inspect-eval", "rita", NOW)
+        results_repo.insert_samples(c, run, [SampleResult("a", 1, {}, error="timeout"), SampleResult("b", 1, {}),
+                                             SampleResult("c", 1, {})])
+    with tamper(s) as c:
+        c.execute("UPDATE eval_samples SET sample_id = ? WHERE run_id = ? AND sample_id = 'b'", (b"\x00\xff", run))
+        c.execute("UPDATE eval_samples SET sample_id = 42 WHERE run_id = ? AND sample_id = 'c'", (run,))
+    view = repo.sample_facts(s.db.conn, run)
+    assert view.epochs == {"a": 1, "blob x00FF": 1, "42": 1} and view.errored == {"a": 1}
+    assert _ids(view.epochs) == "42, a, blob x00FF" and len(sample_ids_digest(view.epochs)) == 64
+
+
 def test_sample_means_average_scored_epochs_in_sample_id_order(workstation) -> None:  # type: ignore[no-untyped-def]
     """Read in table order and averaged in Python (grouped in SQL, the rows were fetched in sample-id
     order, out of the table's): the same means as SQL's AVG, None for a sample never scored, and the
