@@ -124,6 +124,8 @@ def import_files(session: Session, paths: Sequence[str | os.PathLike[str]], subm
     total = sum(reads)
     warm = parse_process.ready() >= parse_process.PARSER_PROCESSES
     to_parsers = [_for_parsers(k, n, warm) for k, n in zip(kinds, sizes, strict=True)]
+    if warm and not any(to_parsers):  # started ahead for an .eval that is not among these files:
+        parse_process.stop_idle()      # their memory goes back before this import needs its own
     # numpy (about 13 MB) only for what this process will parse itself: parser processes read a large .eval
     jsonread.use_numpy(max((n for n, far in zip(sizes, to_parsers, strict=True) if not far), default=0))
     done_before = 0

@@ -455,3 +455,15 @@ def test_packed_entries_give_back_the_directory_entries_and_are_still_checked(tm
             z.read_entry(big)
     finally:
         z.close()
+
+
+def test_processes_started_ahead_are_stopped_when_no_eval_needs_them(reviewer):
+    """The dialog starts them before it knows the files: an import with no .eval among its files stops
+    them first, so their memory is not held beside that import's own."""
+    s, sid = reviewer
+    parse_process.stop_idle()
+    parse_process.warm()
+    waiting = [c.proc for c in parse_process._idle]
+    out = results.import_files(s, [INSPECT / "wmdp_cyber_ok.json"], sid)
+    assert out[0].status == "imported" and parse_process.ready() == 0
+    assert all(p.returncode is not None for p in waiting)  # stopped and reaped

@@ -558,8 +558,8 @@ class ImportDialog(QDialog):
                 outcomes.append(outcome)
                 bridge.file_done.emit(outcome)
                 before += sizes[index]
-                if index + 1 < len(paths):
-                    parse_process.warm()  # for the next file: they start while this one's row is updated
+                if any(p.lower().endswith(".eval") for p in paths[index + 1:]):
+                    parse_process.warm()  # for an .eval still to come: they start while this row is updated
             return outcomes
 
         job = self.ctx.jobs.run(work, self._import_done, self._import_failed,
