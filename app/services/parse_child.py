@@ -85,8 +85,8 @@ def batches(samples: Iterator[SampleResult], count: int, size: int, max_bytes: i
 
 
 def run(request: Request, fd: int) -> None:
-    """Read this process's share of the log (`request.entries`: its chunks of `request.chunk` samples,
-    one after another) and send it as batches, each chunk's last one marked, then Done."""
+    """Read this process's share of the log (`request.names`/`table`: its chunks of `request.chunk`
+    samples, one after another) and send it as batches, each chunk's last one marked, then Done."""
     try:
         log = open_eval_samples(request.path, Limits(**request.limits), PackedEntries(request.names, request.table))
         try:

@@ -7,7 +7,8 @@ only decodes ready rows and hands them to the writer. docs/PERFORMANCE.md "Fifth
 figures, including the size under which a child does not pay for its start (PROCESS_MIN_BYTES).
 
 The child is a fresh interpreter (no fork of this process's memory: it never holds the passphrase,
-a key or the database), started with a minimal environment and given only the path and the limits.
+a key or the database), started with a minimal environment, often ahead of the import (`warm`), and
+given only a request on its stdin: the path, the limits and its share of the sample members.
 Its messages are typed data (app/services/parse_wire.py), checked before anything is stored. Its
 errors come back as the same IngestError the in-process reader raises; its death (killed, crashed)
 becomes an IngestError naming the file. `close` kills and reaps it whatever happened.
