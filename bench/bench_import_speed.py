@@ -14,7 +14,7 @@ Steps (each measured in its own subprocess, peak memory = that process's ru_maxr
            documents, saved by lm-eval's own EvaluationTracker (results_*.json + samples_*.jsonl).
 2. ours    app.services.results.import_files into a fresh encrypted workstation (SHA-256, parse,
            store samples, compressed transcripts and FTS rows in one transaction), with the .eval
-           parser processes started ahead as the import dialog and `results import` start them
+           parser processes started ahead as the import dialog and `frontier-review import` start them
            (parse_process.warm; --parser cold: without).
 3. theirs  inspect_ai.log.read_eval_log(path) on the same file (parse into memory only); for
            lm-eval, which has no reader of its own, json.loads of every samples line (the floor of
@@ -42,7 +42,7 @@ import importbench  # noqa: E402
 from importbench import peak_mb  # noqa: E402
 
 SECTION = "## Import speed against inspect_ai"
-PARSER_MODES = {"auto": "started ahead, as the import dialog (when it opens) and `results import` (before "
+PARSER_MODES = {"auto": "started ahead, as the import dialog (when it opens) and `frontier-review import` (before "
                         "sign-in) start them (their start-up CPU is not counted)",
                 "cold": "started on the import's clock when the log is large enough to pay for it",
                 "process": "always used, started on the import's clock", "thread": "never used"}

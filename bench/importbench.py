@@ -178,7 +178,7 @@ def ours(path: str) -> dict[str, Any]:
     from app.services import parse_process, results
 
     if choose_parser():
-        parse_process.warm()  # as the import dialog (when it opens) and `results import` (before sign-in) do
+        parse_process.warm()  # as the import dialog (when it opens) and `frontier-review import` (before sign-in) do
     data = Path(tempfile.mkdtemp(prefix="bench-import-"))
     s, sid = workstation(data / "ws")
     base = peak_mb()
