@@ -491,3 +491,15 @@ def test_the_lm_eval_samples_files_are_hashed_with_figures_and_cancel(dialog: Im
     assert [o.status for o in blocker.args[0]] == ["cancelled"]
     assert not any(t.endswith(" samples") for t in labels)  # stopped before any sample was stored
     assert results.list_runs(ctx.session, dialog.submission_id() or 0) == []
+
+
+def test_the_dialog_starts_the_parser_processes_when_it_opens_and_stops_them_when_it_closes(
+        dialog: ImportDialog, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """The .eval parser processes start while the reviewer picks files (parse_process.warm), so an
+    import does not wait for them; a dialog closed without importing leaves none running."""
+    from app.services import parse_process
+
+    assert parse_process.ready() == parse_process.PARSER_PROCESSES
+    waiting = [c.proc for c in parse_process._idle]
+    dialog.reject()
+    assert parse_process.ready() == 0 and all(p.returncode is not None for p in waiting)
