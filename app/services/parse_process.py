@@ -151,8 +151,10 @@ _idle: list[_Child] = []
 _idle_lock = threading.Lock()
 
 
-def warm(count: int = PARSER_PROCESSES) -> int:
-    """Have `count` parser processes started and waiting; returns how many are (0 if none can start)."""
+def warm(count: int = 0) -> int:
+    """Have `count` (default PARSER_PROCESSES) parser processes started and waiting; returns how many
+    are (0 if none can start)."""
+    count = count or PARSER_PROCESSES
     with _idle_lock:
         for child in [c for c in _idle if not c.alive()]:
             _idle.remove(child)
