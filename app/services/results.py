@@ -263,12 +263,20 @@ class _FileHash:
 
     def _run(self, path: str) -> None:
         try:
-            self._result = sha256_file(path, self._stopped)
+            self._result = sha256_file(path, self._stopped, self._closing)
+        except _HashStopped:
+            pass
         except BaseException as exc:  # re-raised by result(), in the importing thread
             self._error = exc
 
     def _stopped(self) -> bool:
         return self._stop.is_set() or (self._cancel is not None and self._cancel())
+
+    def _closing(self, _hashed: int) -> None:
+        # asked every 8 MiB (cancel only every 64): a log refused at once is not held up by the hash
+        # still reading 64 MiB from slow media (2 s at 30 MB/s) before `close` returns
+        if self._stop.is_set():
+            raise _HashStopped
 
     def done(self) -> bool:
         return not self._thread.is_alive()
@@ -284,6 +292,10 @@ class _FileHash:
     def close(self) -> None:
         self._stop.set()
         self._thread.join()
+
+
+class _HashStopped(Exception):
+    pass
 
 
 class _Duplicate(Exception):

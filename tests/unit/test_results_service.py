@@ -431,3 +431,32 @@ def test_full_text_index_is_built_batch_by_batch_each_sample_once(workstation, m
     assert _count(s, "eval_fts_deferred") == 0
     assert results.count_samples(s, out[0].run_id, SampleFilter(search="Wireshark")) == 1
     assert results.count_samples(s, out[1].run_id, SampleFilter(search="Wireshark")) == 0
+
+
+def test_the_checksum_thread_stops_soon_when_the_import_ends_early(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The SHA-256 runs beside the import (results._FileHash). When the import ends early (a refused log,
+    a database error), `close` stops it within 8 blocks instead of letting it read on to its next
+    cancel check 64 blocks on: from slow media 64 MiB is two seconds before the refusal is shown."""
+    from app.foundation import files
+
+    monkeypatch.setattr(files, "BLOCK", 16)
+    big = tmp_path / "big.eval"
+    big.write_bytes(b"x" * (16 * 200_000))
+    reads: list[int] = []
+    real = files.sha256_file
+
+    def counted(path, cancel=None, progress=None):  # type: ignore[no-untyped-def]
+        def seen(n: int) -> None:
+            reads.append(n)
+            if progress is not None:
+                progress(n)
+        return real(path, cancel, seen)
+
+    monkeypatch.setattr(results, "sha256_file", counted)
+    h = results._FileHash(str(big), None)
+    h.close()
+    assert h._result is None and h._error is None  # stopped, not finished and not failed
+    assert not reads or reads[-1] < 16 * 200_000
+    whole = results._FileHash(str(big), None)
+    assert whole.result() == real(big)  # left alone it hashes the whole file
+    whole.close()
