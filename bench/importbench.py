@@ -181,6 +181,8 @@ def ours(path: str) -> dict[str, Any]:
         parse_process.warm()  # as the import dialog (when it opens) and `frontier-review import` (before sign-in) do
     data = Path(tempfile.mkdtemp(prefix="bench-import-"))
     s, sid = workstation(data / "ws")
+    if parse_process._idle:
+        parse_process.wait_ready()  # as when a reviewer picks files: started up before the import
     base = peak_mb()
     with ProcessTreeMemory() as tree:
         ahead = _waiting_cpu()

@@ -29,7 +29,18 @@ from app.ingest.logfile import Limits
 from app.ingest.safezip import PackedEntries
 from app.model.errors import FrontierError, IngestError
 from app.model.results import SampleResult
-from app.services.parse_wire import HEADER, MAX_REQUEST, REQUEST_DECODER, Batch, Done, Failure, Message, Request, frame
+from app.services.parse_wire import (
+    HEADER,
+    MAX_REQUEST,
+    READY,
+    REQUEST_DECODER,
+    Batch,
+    Done,
+    Failure,
+    Message,
+    Request,
+    frame,
+)
 from storage.sample_prep import plain_compressor, raw_transcript, sample_row
 
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
@@ -139,6 +150,10 @@ def main(argv: list[str]) -> int:
     # Started before it is needed (parse_process.warm), so numpy's import is paid ahead of the
     # import too: it counts a 25 KB sample's brackets in 4.5 us instead of the byte method's 17.
     jsonread.load_numpy()
+    try:
+        os.write(fd, READY)  # the parent counts this process as ready to take a log at once
+    except BrokenPipeError:
+        return 0
     request = read_request(0)
     if request is None:
         return 0

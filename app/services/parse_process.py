@@ -20,10 +20,12 @@ import atexit
 import contextlib
 import fcntl
 import os
+import select
 import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import asdict
 from typing import IO
@@ -33,7 +35,7 @@ import msgspec
 from app.ingest.logfile import Limits
 from app.ingest.safezip import Member, PackedEntries
 from app.model.errors import FrontierError, IngestError
-from app.services.parse_wire import DECODER, HEADER, Batch, Done, Failure, Request, frame
+from app.services.parse_wire import DECODER, HEADER, READY, Batch, Done, Failure, Request, frame
 from storage import results_repo as repo
 from storage import transcript_codec as codec
 
@@ -88,6 +90,7 @@ class _Child:
 
     def __init__(self) -> None:
         self.path, self.max_message, self.done = "", 0, 0
+        self.started = False  # its READY byte read: started up and waiting
         self.proc = subprocess.Popen(
             _command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             env=_child_env(), cwd="/", close_fds=True, bufsize=1 << 20)
@@ -98,6 +101,18 @@ class _Child:
 
     def alive(self) -> bool:
         return self.proc.poll() is None
+
+    def ready(self) -> bool:
+        """Alive and started up (its READY byte has arrived), without waiting for it."""
+        if not self.started and self.alive() and select.select([self.out], [], [], 0)[0]:
+            with contextlib.suppress(IngestError):  # it ended instead: not ready (`alive` says so)
+                self._expect_ready()
+        return self.started and self.alive()
+
+    def _expect_ready(self) -> None:
+        if self._read(len(READY)) != READY:
+            raise IngestError(self.path, "the parser process sent malformed data; nothing was stored")
+        self.started = True
 
     def send(self, request: Request, max_message: int) -> None:
         """Hand the child its request (the only one it takes)."""
@@ -113,6 +128,8 @@ class _Child:
                 stdin.close()
 
     def receive(self) -> Batch | Done | Failure:
+        if not self.started:
+            self._expect_ready()
         length = int.from_bytes(self._read(HEADER), "little")
         if length > self.max_message:
             raise IngestError(self.path, f"the parser process sent {length:,} bytes at once, more than any "
@@ -168,9 +185,20 @@ def warm(count: int = 0) -> int:
 
 
 def ready() -> int:
-    """How many started parser processes are waiting for an import."""
+    """How many parser processes are started up and waiting for an import (one still starting does
+    not count: a small log is read sooner on the reader thread than after its start)."""
     with _idle_lock:
-        return sum(1 for c in _idle if c.alive())
+        return sum(1 for c in _idle if c.ready())
+
+
+def wait_ready(count: int = 0, timeout: float = 30.0) -> int:
+    """Wait (at most `timeout` seconds) until `count` (default PARSER_PROCESSES) waiting processes have
+    started up; returns how many have. For benchmarks and tests: an import never waits for them."""
+    count = count or PARSER_PROCESSES
+    deadline = time.monotonic() + timeout
+    while (n := ready()) < count and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return n
 
 
 def stop_idle() -> None:
@@ -188,6 +216,7 @@ def _take(count: int) -> list[_Child]:
     """`count` parser processes: the waiting ones first, new ones for the rest."""
     taken: list[_Child] = []
     with _idle_lock:
+        _idle.sort(key=lambda c: not c.ready())  # those started up first
         while _idle and len(taken) < count:
             child = _idle.pop(0)
             if child.alive():

@@ -1,6 +1,6 @@
 """What the parser process and its parent send each other: length-prefixed msgpack messages of
-plain, typed values. The parent sends one Request on the child's stdin; the child answers with
-Batch, Done and Failure messages on its stdout.
+plain, typed values. The child says READY (one byte) on its stdout once started; the parent sends
+one Request on its stdin; the child answers with Batch, Done and Failure messages on its stdout.
 
 Never pickle: the child parses hostile files, so what it sends is data the parent decodes into
 these exact types (msgspec validates them), not objects the parent would construct on its word.
@@ -13,6 +13,7 @@ import msgspec
 from storage.sample_prep import Row
 
 HEADER = 8  # bytes of the little-endian length in front of each message
+READY = b"R"  # the child's first byte: started, imports and numpy loaded, waiting for its request
 
 
 class Batch(msgspec.Struct, tag="batch", array_like=True):

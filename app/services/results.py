@@ -122,12 +122,17 @@ def import_files(session: Session, paths: Sequence[str | os.PathLike[str]], subm
     # what a progress bar measures: an lm-eval results file's samples files are read beside it
     reads = [max(import_bytes(p, limits, k), n) if k else n for p, k, n in zip(names, kinds, sizes, strict=True)]
     total = sum(reads)
+    # Parser processes started ahead (and started up) take the first .eval whatever its size; each later
+    # one goes to them if others are started up by then, else by the size rule (a small log is read
+    # sooner here than by processes that must start for it).
     warm = parse_process.ready() >= parse_process.PARSER_PROCESSES
-    to_parsers = [_for_parsers(k, n, warm) for k, n in zip(kinds, sizes, strict=True)]
-    if warm and not any(to_parsers):  # started ahead for an .eval that is not among these files:
-        parse_process.stop_idle()      # their memory goes back before this import needs its own
-    # numpy (about 13 MB) only for what this process will parse itself: parser processes read a large .eval
-    jsonread.use_numpy(max((n for n, far in zip(sizes, to_parsers, strict=True) if not far), default=0))
+    first_warm = next((i for i, (k, n) in enumerate(zip(kinds, sizes, strict=True))
+                       if warm and _for_parsers(k, n, True)), None)
+    if "inspect-eval" not in kinds:  # processes started ahead have nothing here: their memory goes
+        parse_process.stop_idle()    # back before this import needs its own
+    # numpy (about 13 MB) only for what this process may parse itself: parser processes read an .eval
+    jsonread.use_numpy(max((n for i, (k, n) in enumerate(zip(kinds, sizes, strict=True))
+                            if i != first_warm and not _for_parsers(k, n, False)), default=0))
     done_before = 0
     outcomes: list[ImportOutcome] = []
     for index, path in enumerate(names):
@@ -135,9 +140,11 @@ def import_files(session: Session, paths: Sequence[str | os.PathLike[str]], subm
             outcomes.extend(ImportOutcome(p, None, "cancelled", "not started") for p in names[index:])
             break
         try:
+            to_parsers = _for_parsers(kinds[index], sizes[index],
+                                      parse_process.ready() >= parse_process.PARSER_PROCESSES)
             outcomes.append(_import_one(session, path, submission_id, media_label, limits, progress, cancel,
                                         done_before, total, index, len(names), reads[index], kinds[index],
-                                        to_parsers[index]))
+                                        to_parsers))
         except Cancelled:
             outcomes.append(ImportOutcome(path, None, "cancelled", "Import cancelled; nothing was stored "
                                           "from this file."))

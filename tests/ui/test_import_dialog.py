@@ -499,7 +499,8 @@ def test_the_dialog_starts_the_parser_processes_when_it_opens_and_stops_them_whe
     import does not wait for them; a dialog closed without importing leaves none running."""
     from app.services import parse_process
 
-    assert parse_process.ready() == parse_process.PARSER_PROCESSES
+    assert len(parse_process._idle) == parse_process.PARSER_PROCESSES
+    assert parse_process.wait_ready() == parse_process.PARSER_PROCESSES  # started up, waiting
     waiting = [c.proc for c in parse_process._idle]
     dialog.reject()
     assert parse_process.ready() == 0 and all(p.returncode is not None for p in waiting)

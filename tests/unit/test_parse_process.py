@@ -23,7 +23,7 @@ from app.ingest.results import open_results_file
 from app.ingest.safezip import PackedEntries, SafeZip
 from app.model.errors import IngestError
 from app.services import parse_process, results
-from app.services.parse_wire import Batch, Done, frame
+from app.services.parse_wire import READY, Batch, Done, frame
 from storage import results_repo as repo
 from tests.conftest import reviewer_with_submission
 
@@ -281,13 +281,13 @@ def _forged(monkeypatch, script: str) -> parse_process.ParserProcess:
 
 
 def _emit(*messages) -> str:
-    data = b"".join(b"".join(frame(m)) for m in messages)
+    data = READY + b"".join(b"".join(frame(m)) for m in messages)
     return f"import sys; sys.stdout.buffer.write({data!r}); sys.stdout.flush()"
 
 
 @pytest.mark.parametrize(("script", "problem"), [
     ("import sys; sys.stdout.buffer.write(b'\\x05' + bytes(7) + b'junk!')", "sent malformed data"),
-    ("import sys; sys.stdout.buffer.write((1 << 60).to_bytes(8, 'little'))", "more than any batch can hold"),
+    ("import sys; sys.stdout.buffer.write(b'R' + (1 << 60).to_bytes(8, 'little'))", "more than any batch can hold"),
     (_emit(Batch([("a", 1, 1.0, 0, None, None, 1, 2, 3, "{}", "", "", "", "")], [(5, 10, b"x")], 0)),
      "inconsistent batch"),
     ("import sys; sys.exit(3)", "stopped unexpectedly (exit code 3)"),
@@ -376,7 +376,8 @@ def test_processes_started_ahead_serve_the_next_import_even_a_small_one(reviewer
     log's size, and reaps them."""
     s, sid = reviewer
     parse_process.stop_idle()
-    assert parse_process.warm() == parse_process.PARSER_PROCESSES == parse_process.ready()
+    assert parse_process.warm() == parse_process.PARSER_PROCESSES
+    assert parse_process.wait_ready() == parse_process.PARSER_PROCESSES == parse_process.ready()
     waiting = sorted(c.proc.pid for c in parse_process._idle)
     used = []
     real = parse_process.ParserProcess
@@ -467,3 +468,34 @@ def test_processes_started_ahead_are_stopped_when_no_eval_needs_them(reviewer):
     out = results.import_files(s, [INSPECT / "wmdp_cyber_ok.json"], sid)
     assert out[0].status == "imported" and parse_process.ready() == 0
     assert all(p.returncode is not None for p in waiting)  # stopped and reaped
+
+
+def test_several_small_logs_start_no_processes_after_the_waiting_ones(reviewer, monkeypatch):
+    """`frontier-review import a.eval b.eval ...`: the processes started ahead take the first .eval; a
+    later small one is read here (processes started for it would take longer to start than to read it),
+    unless others have started up by then."""
+    s, sid = reviewer
+    parse_process.stop_idle()
+    parse_process.warm()
+    parse_process.wait_ready()
+    used = []
+    real = parse_process.ParserProcess
+    monkeypatch.setattr(parse_process, "ParserProcess", lambda *a: used.append(real(*a)) or used[-1])
+    out = results.import_files(s, [INSPECT / "intercode_ok.eval", INSPECT / "intercode_deflate.eval",
+                                   INSPECT / "wmdp_cyber_ok.eval"], sid)
+    assert [o.status for o in out] == ["imported"] * 3 and len(used) == 1
+
+
+def test_a_process_still_starting_up_is_not_counted_ready(monkeypatch):
+    """ready() counts only processes that have said READY (started up, numpy loaded): one still
+    starting would make a small log wait for it."""
+    parse_process.stop_idle()
+    monkeypatch.setattr(parse_process, "_command", lambda: [
+        sys.executable, "-c", "import sys, time; time.sleep(0.5); sys.stdout.buffer.write(b'R'); "
+        "sys.stdout.flush(); sys.stdin.read()"])
+    parse_process.warm(1)
+    try:
+        assert parse_process.ready() == 0
+        assert parse_process.wait_ready(1, timeout=30) == 1
+    finally:
+        parse_process.stop_idle()
