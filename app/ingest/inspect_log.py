@@ -20,7 +20,7 @@ import msgspec
 
 from app.ingest import jsonread
 from app.ingest.logfile import DEFAULT_LIMITS, Limits, ParsedLog, ParsedRun
-from app.ingest.safezip import Member, PackedEntries, SafeZip
+from app.ingest.safezip import PackedEntries, SafeZip
 from app.model import benchmarks
 from app.model.errors import IngestError
 from app.model.results import (
@@ -465,7 +465,7 @@ def _partial_metrics(summaries: list[dict[str, Any]], task: str) -> tuple[Metric
 
 
 def open_eval(path: str, limits: Limits = DEFAULT_LIMITS) -> ParsedLog:
-    z = SafeZip(path, limits.max_member_bytes, limits.max_members)
+    z = SafeZip(path, limits.max_member_bytes, limits.max_members, select=_SAMPLE_MEMBER.match)
     try:
         return _open_eval(z, path, limits)
     except BaseException:
@@ -478,23 +478,24 @@ def _read_json(z: SafeZip, name: str, path: str, limits: Limits) -> Any:
     if m.size > limits.max_header_bytes:
         raise IngestError(path, f"member {name} is {m.size:,} bytes, more than the "
                           f"{limits.max_header_bytes >> 20} MiB limit for a log header (possible zip bomb)")
-    return jsonread.loads(z.read(name), path, _where(name))
+    return jsonread.loads(z.read_entry(m)[0], path, _where(name))
 
 
 def _open_eval(z: SafeZip, path: str, limits: Limits) -> ParsedLog:
-    sample_members = [n for n in z.names() if _SAMPLE_MEMBER.match(n)]
-    if "header.json" in z:
+    # the sample members, kept packed as the directory listed them (z.selected: open_eval's `select`)
+    sample_members = z.selected
+    if "header.json" in z.members:
         header = _read_json(z, "header.json", path, limits)
         if not isinstance(header, dict):
             raise IngestError(path, "member header.json: expected a JSON object")
         run = run_from_header(header, path, "member header.json")
-    elif "_journal/start.json" in z:
+    elif "_journal/start.json" in z.members:
         start = _read_json(z, "_journal/start.json", path, limits)
         if not isinstance(start, dict):
             raise IngestError(path, "member _journal/start.json: expected a JSON object")
         summaries: list[dict[str, Any]] = []
         # numeric order without int(): a member number of 5,000 digits raised ValueError (digit limit)
-        journal = sorted(((len(d := m.group(1).lstrip("0")), d), n) for n in z.names()
+        journal = sorted(((len(d := m.group(1).lstrip("0")), d), n) for n in z.members
                          if (m := _SUMMARY_MEMBER.match(n)))
         for _, name in journal:
             part = _read_json(z, name, path, limits)
@@ -519,18 +520,19 @@ def _open_eval(z: SafeZip, path: str, limits: Limits) -> ParsedLog:
     def samples() -> Iterator[SampleResult]:
         return sample_range(0, len(sample_members))
 
-    def entries() -> list[Member]:
-        return [z.members[n] for n in sample_members]
+    def entries() -> PackedEntries:
+        return sample_members
 
     return ParsedLog(path, "inspect-eval", [ParsedRun(run, samples, len(sample_members), sample_range, entries)],
                      bytes_total=z.size, bytes_done=lambda: z.compressed_read, close=z.close)
 
 
-def _sample_range(z: SafeZip, members: list[str], path: str) -> Callable[[int, int], Iterator[SampleResult]]:
+def _sample_range(z: SafeZip, entries: PackedEntries, path: str) -> Callable[[int, int], Iterator[SampleResult]]:
     def sample_range(start: int, stop: int) -> Iterator[SampleResult]:
-        for name in members[start:stop]:
-            data, frame = z.read_member(name)
-            yield sample_from_bytes(data, path, _where(name), frame)
+        for i in range(start, min(stop, len(entries))):
+            m = entries[i]
+            data, frame = z.read_entry(m)
+            yield sample_from_bytes(data, path, _where(m.name), frame)
 
     return sample_range
 
@@ -552,19 +554,11 @@ def open_eval_samples(path: str, limits: Limits = DEFAULT_LIMITS, entries: Packe
     `entries`: the sample members the parent's open_eval listed (`ParsedRun.sample_entries`), or a
     share of them; the directory is then not read again (70 ms and 13 MB at 40,000 samples)."""
     if entries is None:
-        z = SafeZip(path, limits.max_member_bytes, limits.max_members)
-        members = [n for n in z.names() if _SAMPLE_MEMBER.match(n)]
-        return EvalSamples(len(members), _sample_range(z, members, path), lambda: z.compressed_read, z.close)
-    handed = entries
-    z = SafeZip(path, limits.max_member_bytes, limits.max_members, read_directory=False)
-
-    def sample_range(start: int, stop: int) -> Iterator[SampleResult]:
-        for i in range(start, stop):
-            m = handed[i]
-            data, frame = z.read_entry(m)
-            yield sample_from_bytes(data, path, _where(m.name), frame)
-
-    return EvalSamples(len(handed), sample_range, lambda: z.compressed_read, z.close)
+        z = SafeZip(path, limits.max_member_bytes, limits.max_members, select=_SAMPLE_MEMBER.match)
+        entries = z.selected
+    else:
+        z = SafeZip(path, limits.max_member_bytes, limits.max_members, read_directory=False)
+    return EvalSamples(len(entries), _sample_range(z, entries, path), lambda: z.compressed_read, z.close)
 
 
 # -- .json ---------------------------------------------------------------------------------------

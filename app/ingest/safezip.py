@@ -20,7 +20,10 @@ from __future__ import annotations
 import os
 import struct
 import zlib
-from collections.abc import Iterator, Sequence
+from array import array
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import accumulate
 from typing import IO, NamedTuple
 
 import zstandard
@@ -40,6 +43,7 @@ _LFH = b"PK\x03\x04"
 _READ = 1 << 20
 _ONE_SHOT = 64 << 20  # members up to this size are decompressed in one call
 _WINDOW = 1 << 20  # read-ahead for small members, which inspect-ai writes one after another
+_DIRECTORY_PIECE = 1 << 20  # the central directory is read this much at a time (an entry is < 200 KB)
 
 
 class Member(NamedTuple):
@@ -56,27 +60,63 @@ class Member(NamedTuple):
 
 
 class PackedEntries:
-    """Directory entries as their names and one packed table (32 bytes an entry): how a parser process
-    is handed its share of an .eval's members. As Member objects 20,000 entries took 7 MB of its
-    memory; as this, 2 MB, and each Member is built when its sample is read."""
+    """Directory entries packed: one 32-byte row each (`ROW`), the names' UTF-8 bytes one after another,
+    and each name's length. What SafeZip keeps of the members a caller reads in order (an .eval's
+    samples: `select`), and how a parser process is handed its share of them. About 75 bytes an entry,
+    where a Member with its name and numbers took about 330 (53 MB at 160,000 samples, held in the
+    importing process for the whole import); each Member is built when its entry is read."""
 
     ROW = struct.Struct("<HHIQQQ")  # method, flags, CRC-32, compressed size, size, local header offset
 
-    def __init__(self, names: list[str], table: bytes) -> None:
-        if len(table) != len(names) * self.ROW.size:
-            raise ValueError(f"{len(names)} names but {len(table)} bytes of entries")
-        self.names, self.table = names, table
+    def __init__(self, names: bytes | bytearray, lengths: array[int] | bytes, table: bytes | bytearray) -> None:
+        if not isinstance(lengths, array):
+            lengths, raw = array("I"), lengths
+            lengths.frombytes(raw)
+        if len(table) != len(lengths) * self.ROW.size:
+            raise ValueError(f"{len(lengths)} names but {len(table)} bytes of entries")
+        self.starts = array("Q", accumulate(lengths, initial=0))
+        if self.starts[-1] != len(names):
+            raise ValueError(f"names of {self.starts[-1]} bytes listed, {len(names)} given")
+        self.names, self.lengths, self.table = names, lengths, table
 
     @classmethod
     def of(cls, members: Sequence[Member]) -> PackedEntries:
+        encoded = [m.name.encode("utf-8") for m in members]
         pack = cls.ROW.pack
-        return cls([m.name for m in members], b"".join(pack(*m[1:]) for m in members))
+        return cls(b"".join(encoded), array("I", map(len, encoded)), b"".join(pack(*m[1:]) for m in members))
 
     def __len__(self) -> int:
-        return len(self.names)
+        return len(self.lengths)
 
     def __getitem__(self, i: int) -> Member:
-        return Member(self.names[i], *self.ROW.unpack_from(self.table, i * self.ROW.size))
+        if not 0 <= i < len(self.lengths):
+            raise IndexError(i)
+        name = self.names[self.starts[i]:self.starts[i + 1]].decode("utf-8")
+        return Member(name, *self.ROW.unpack_from(self.table, i * self.ROW.size))
+
+    def spans(self, spans: Iterable[tuple[int, int]]) -> PackedEntries:
+        """The entries start..stop-1 of each span, one span after another (a parser process's chunks):
+        slices of the packed bytes, no entry unpacked."""
+        spans = [(a, min(b, len(self))) for a, b in spans if a < min(b, len(self))]
+        size, starts, lengths = self.ROW.size, self.starts, array("I")
+        for a, b in spans:
+            lengths.extend(self.lengths[a:b])
+        return PackedEntries(b"".join(self.names[starts[a]:starts[b]] for a, b in spans), lengths,
+                             b"".join(self.table[a * size:b * size] for a, b in spans))
+
+    def index(self, name: str) -> int | None:
+        """Where `name` is listed, or None (a scan of the names: for the odd lookup, not per entry)."""
+        want = name.encode("utf-8")
+        at = self.names.find(want)
+        while at >= 0:
+            i = bisect_left(self.starts, at)
+            if i < len(self) and self.starts[i] == at and self.lengths[i] == len(want):
+                return i
+            at = self.names.find(want, at + 1)
+        return None
+
+
+_NO_ENTRIES = PackedEntries(b"", array("I"), b"")
 
 
 def _safe_name(name: str) -> bool:
@@ -92,8 +132,11 @@ class SafeZip:
     """Read-only view of a ZIP file on disk. Use as a context manager."""
 
     def __init__(self, path: str, max_member_bytes: int, max_members: int = 5_000_000,
-                 read_directory: bool = True) -> None:
-        """`read_directory=False`: members are read by entry only (`read_entry`), as another SafeZip of the
+                 read_directory: bool = True, select: Callable[[str], object] | None = None) -> None:
+        """`select`: the members the caller reads in order rather than by name (an .eval's samples). They
+        are kept packed (`selected`, in directory order) instead of as Member objects in `members`.
+
+        `read_directory=False`: members are read by entry only (`read_entry`), as another SafeZip of the
         same file listed them (a parser process is handed its share by its parent: PackedEntries). Every
         entry is still checked against the file and the limits as it is read."""
         self.path = path
@@ -102,9 +145,12 @@ class SafeZip:
             self._f: IO[bytes] = open(path, "rb")
         except OSError as exc:
             raise IngestError(path, f"cannot be opened: {exc.strerror or exc}") from None
+        self.members: dict[str, Member] = {}
+        self.selected = _NO_ENTRIES
         try:
             self.size = os.fstat(self._f.fileno()).st_size
-            self.members = self._read_directory(max_members) if read_directory else {}
+            if read_directory:
+                self._read_directory(max_members, select)
         except BaseException:
             self._f.close()
             raise
@@ -121,8 +167,7 @@ class SafeZip:
 
     def close(self) -> None:
         self._f.close()
-        # the directory (about 330 bytes a member: 13 MB for 40,000) is not needed once closed
-        self.members = {}
+        self.members, self.selected = {}, _NO_ENTRIES  # the directory is not needed once closed
         self._window = b""
 
     def _fail(self, problem: str) -> IngestError:
@@ -153,7 +198,7 @@ class SafeZip:
         return self._window[:n]
 
     # -- central directory ------------------------------------------------------------------------
-    def _read_directory(self, max_members: int) -> dict[str, Member]:
+    def _read_directory(self, max_members: int, select: Callable[[str], object] | None) -> None:
         if self.size < 22:
             raise self._fail("not a ZIP archive (too short)")
         tail_len = min(self.size, 22 + 65535)
@@ -171,31 +216,79 @@ class SafeZip:
             raise self._fail(f"archive lists {count} members, more than the limit of {max_members}")
         if cd_offset + cd_size > eocd_pos:
             raise self._fail("ZIP central directory lies outside the file (truncated or damaged archive)")
-        directory = self._read_at(cd_offset, cd_size)
-        members: dict[str, Member] = {}
-        pos = 0
-        end = len(directory)
-        unpack = _CD_ENTRY.unpack_from  # one call per entry: 40,000 entries are read per .eval of that many samples
+        members = self.members
+        # selected members, packed; a later entry of a name already listed is set aside (`later`)
+        names, lengths, table = bytearray(), array("I"), bytearray()
+        seen: set[int] = set()
+        later: list[tuple[bytes, bytes]] = []
+        pack, unpack = PackedEntries.ROW.pack, _CD_ENTRY.unpack_from  # one call per entry: one per sample
+        # read in pieces, not whole: the directory of 160,000 samples is 16 MB
+        buf, pos, next_at, end_at = b"", 0, cd_offset, cd_offset + cd_size
         for index in range(count):
-            if pos + 46 > end or directory[pos:pos + 4] != _CDH:
+            if pos + 46 > len(buf):
+                buf, pos, next_at = self._more_directory(buf, pos, next_at, end_at)
+            if pos + 46 > len(buf) or buf[pos:pos + 4] != _CDH:
                 raise self._fail(f"ZIP central directory entry {index} is damaged")
-            (flags, method, crc, csize, usize, nlen, xlen, clen, offset) = unpack(directory, pos)
-            raw_name = directory[pos + 46:pos + 46 + nlen]
-            extra = directory[pos + 46 + nlen:pos + 46 + nlen + xlen]
+            (flags, method, crc, csize, usize, nlen, xlen, clen, offset) = unpack(buf, pos)
+            if pos + 46 + nlen + xlen + clen > len(buf):
+                buf, pos, next_at = self._more_directory(buf, pos, next_at, end_at)
+                if pos + 46 + nlen + xlen > len(buf):
+                    raise self._fail(f"ZIP central directory entry {index} is damaged")
+            raw_name = buf[pos + 46:pos + 46 + nlen]
+            if usize == 0xFFFFFFFF or csize == 0xFFFFFFFF or offset == 0xFFFFFFFF:
+                usize, csize, offset = _zip64_extra(buf[pos + 46 + nlen:pos + 46 + nlen + xlen], usize, csize,
+                                                    offset)
             pos += 46 + nlen + xlen + clen
             # ASCII reads the same in UTF-8 and CP437, and decodes in C (CP437 goes through a Python codec)
             name = raw_name.decode("ascii") if raw_name.isascii() else \
                 raw_name.decode("utf-8" if flags & 0x800 else "cp437", errors="replace")
             if not _safe_name(name):
                 raise self._fail(f"unsafe member name {name!r} in the archive (absolute path or '..')")
-            if usize == 0xFFFFFFFF or csize == 0xFFFFFFFF or offset == 0xFFFFFFFF:
-                usize, csize, offset = _zip64_extra(extra, usize, csize, offset)
             if flags & 0x1:
                 raise self._fail(f"member {name} is encrypted; encrypted logs are not supported")
             if name.endswith("/"):
                 continue
-            members[name] = Member(name, method, flags, crc, csize, usize, offset)  # last entry wins
-        return members
+            if select is None or not select(name):
+                members[name] = Member(name, method, flags, crc, csize, usize, offset)  # last entry wins
+                continue
+            encoded = raw_name if raw_name.isascii() else name.encode("utf-8")
+            key = hash(encoded)
+            if key in seen:
+                later.append((encoded, pack(method, flags, crc, csize, usize, offset)))
+                continue
+            seen.add(key)
+            names += encoded
+            lengths.append(len(encoded))
+            table += pack(method, flags, crc, csize, usize, offset)
+        del seen, buf
+        self.selected = PackedEntries(names, lengths, table)
+        if later:
+            self.selected = self._last_entry_wins(later)
+
+    def _more_directory(self, buf: bytes, pos: int, at: int, end: int) -> tuple[bytes, int, int]:
+        """What is left of `buf` from `pos`, and the directory's next piece."""
+        n = min(_DIRECTORY_PIECE, end - at)
+        return (buf[pos:] + self._read_at(at, n), 0, at + n) if n > 0 else (buf[pos:], 0, at)
+
+    def _last_entry_wins(self, later: list[tuple[bytes, bytes]]) -> PackedEntries:
+        """A selected name listed again (an append-mode rewrite): it keeps its first place and takes its
+        last entry, as `members` does. Rare, so found in a second pass over the names."""
+        e = self.selected
+        wanted = {hash(n) for n, _ in later}
+        where = {name: i for i in range(len(e))
+                 if hash(name := bytes(e.names[e.starts[i]:e.starts[i + 1]])) in wanted}
+        table, size = bytearray(e.table), PackedEntries.ROW.size
+        names, lengths = bytearray(e.names), array("I", e.lengths)
+        for name, row in later:
+            i = where.get(name)
+            if i is None:  # the same hash, another name (SipHash: not to be expected); listed last
+                where[name] = len(lengths)
+                names += name
+                lengths.append(len(name))
+                table += row
+            else:
+                table[i * size:(i + 1) * size] = row
+        return PackedEntries(names, lengths, table)
 
     def _zip64_eocd(self, eocd_pos: int) -> tuple[int, int, int]:
         if eocd_pos < 20:
@@ -212,10 +305,18 @@ class SafeZip:
 
     # -- members -----------------------------------------------------------------------------------
     def names(self) -> list[str]:
-        return list(self.members)
+        """Every member's name: the selected ones (in directory order), then the others."""
+        e = self.selected
+        return [e.names[e.starts[i]:e.starts[i + 1]].decode("utf-8") for i in range(len(e))] + list(self.members)
+
+    def entry(self, name: str) -> Member | None:
+        m = self.members.get(name)
+        if m is None and (i := self.selected.index(name)) is not None:
+            m = self.selected[i]
+        return m
 
     def __contains__(self, name: str) -> bool:
-        return name in self.members
+        return self.entry(name) is not None
 
     def _check_member(self, m: Member) -> None:
         if m.method not in (STORED, DEFLATED, ZSTANDARD):
@@ -230,7 +331,7 @@ class SafeZip:
 
     def iter_chunks(self, name: str) -> Iterator[bytes]:
         """Uncompressed bytes of one member, in chunks, with size caps and CRC check."""
-        m = self.members.get(name)
+        m = self.entry(name)
         if m is None:
             raise self._fail(f"member {name} is missing from the archive")
         return self.iter_entry_chunks(m)
@@ -274,7 +375,7 @@ class SafeZip:
         size, and the size and CRC-32 still checked. Anything unusual (several frames, a size or
         CRC mismatch, a damaged stream) is read again by `iter_chunks`, which names the problem.
         """
-        m = self.members.get(name)
+        m = self.entry(name)
         if m is None:
             return b"".join(self.iter_chunks(name)), None  # names the missing member
         return self.read_entry(m)

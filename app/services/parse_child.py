@@ -99,7 +99,8 @@ def run(request: Request, fd: int) -> None:
     """Read this process's share of the log (`request.names`/`table`: its chunks of `request.chunk`
     samples, one after another) and send it as batches, each chunk's last one marked, then Done."""
     try:
-        log = open_eval_samples(request.path, Limits(**request.limits), PackedEntries(request.names, request.table))
+        share = PackedEntries(request.names, request.lengths, request.table)
+        log = open_eval_samples(request.path, Limits(**request.limits), share)
         try:
             for start in range(0, log.count, request.chunk):
                 stop = min(log.count, start + request.chunk)

@@ -26,14 +26,13 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Sequence
 from dataclasses import asdict
 from typing import IO
 
 import msgspec
 
 from app.ingest.logfile import Limits
-from app.ingest.safezip import Member, PackedEntries
+from app.ingest.safezip import PackedEntries
 from app.model.errors import FrontierError, IngestError
 from app.services.parse_wire import DECODER, HEADER, READY, Batch, Done, Failure, Request, frame
 from storage import results_repo as repo
@@ -251,7 +250,7 @@ class ParserProcess:
         self._finished = False
         self._started = False
 
-    def start(self, entries: Sequence[Member]) -> None:
+    def start(self, entries: PackedEntries) -> None:
         """Hand each process its share of the sample members (`ParsedRun.sample_entries`): chunks
         part, part + parts, ... of `batch` samples, which it reads one after another."""
         # A message holds at most one batch: batch_bytes plus one sample, whose member is bounded by
@@ -265,10 +264,9 @@ class ParserProcess:
         batch = min(chunk, MESSAGE_SAMPLES)
         self._started = True
         for part, child in enumerate(self._children):
-            share = PackedEntries.of([e for k in range(part * chunk, len(entries), parts * chunk)
-                                      for e in entries[k:k + chunk]])
-            child.send(Request(self.path, asdict(self.limits), batch, self.batch_bytes, chunk, share.names,
-                               share.table), max_message)
+            share = entries.spans((k, k + chunk) for k in range(part * chunk, len(entries), parts * chunk))
+            child.send(Request(self.path, asdict(self.limits), batch, self.batch_bytes, chunk, bytes(share.names),
+                               share.lengths.tobytes(), bytes(share.table)), max_message)
 
     @property
     def pids(self) -> list[int]:

@@ -38,16 +38,18 @@ Message = Batch | Done | Failure
 
 
 class Request(msgspec.Struct, tag="request", array_like=True):
-    """What to read: `names` and `table` are this process's share of the log's sample members (its
-    chunks of `chunk` samples, one after another) as the parent's reading of the archive's directory
-    found them (app.ingest.safezip.PackedEntries)."""
+    """What to read: `names`, `lengths` and `table` are this process's share of the log's sample members
+    (its chunks of `chunk` samples, one after another) as the parent's reading of the archive's
+    directory found them (app.ingest.safezip.PackedEntries: the names' UTF-8 bytes one after another,
+    their lengths as native 32-bit integers, and a 32-byte row each)."""
 
     path: str
     limits: dict[str, int]
     batch: int
     batch_bytes: int
     chunk: int
-    names: list[str]
+    names: bytes
+    lengths: bytes
     table: bytes
 
 

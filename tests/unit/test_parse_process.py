@@ -167,7 +167,7 @@ def test_with_parser_processes_this_process_holds_neither_the_directory_nor_nump
     def store(*args):
         z = logs[-1].close.__self__  # an .eval log's SafeZip
         if isinstance(z, SafeZip):  # read by parser processes: closed here and its directory dropped
-            assert (z.members == {} and z._f.closed) if children else (z.members and not z._f.closed)
+            assert (len(z.selected) == 0 and z._f.closed) if children else (len(z.selected) and not z._f.closed)
         return real_store(*args)
 
     monkeypatch.setattr(results, "open_results_file", opened)
@@ -276,7 +276,7 @@ def _forged(monkeypatch, script: str) -> parse_process.ParserProcess:
     """A 'child' that sends what `script` writes: what the parent does with a child gone wrong."""
     monkeypatch.setattr(parse_process, "_command", lambda: [sys.executable, "-c", textwrap.dedent(script)])
     proc = parse_process.ParserProcess("forged.eval", DEFAULT_LIMITS, 10, 1 << 20, parts=1)
-    proc.start([])
+    proc.start(PackedEntries.of([]))
     return proc
 
 
@@ -346,7 +346,7 @@ def test_the_child_reads_neither_the_header_nor_the_directory():
     """The parent has read both (the header lists every sample id: 5 MB of objects at 40,000 samples;
     the directory 13 MB and 70 ms): the child is handed its share of the sample members, and its
     first read is a sample member."""
-    packed = PackedEntries.of(_entries(INSPECT / "intercode_ok.eval"))
+    packed = _entries(INSPECT / "intercode_ok.eval")
     code = textwrap.dedent(f"""
         import os
         from dataclasses import asdict
@@ -362,7 +362,7 @@ def test_the_child_reads_neither_the_header_nor_the_directory():
         safezip.SafeZip._read_directory = no_directory
         fd = os.open(os.devnull, os.O_WRONLY)
         parse_child.run(Request({str(INSPECT / "intercode_ok.eval")!r}, asdict(DEFAULT_LIMITS), 2, 1 << 20, 2,
-                                {packed.names!r}, {packed.table!r}), fd)
+                                {bytes(packed.names)!r}, {packed.lengths.tobytes()!r}, {bytes(packed.table)!r}), fd)
         assert len(read) == 6 and all(n.startswith("samples/") for n in read), read
         print("ok")
     """)
@@ -437,14 +437,21 @@ def test_limits_reach_the_child(tmp_path):
 
 
 def test_packed_entries_give_back_the_directory_entries_and_are_still_checked(tmp_path):
-    """What a parser process is handed (32 bytes an entry instead of a Member object) reads back as the
-    same entries; a handed entry is checked against the file as a directory's would be."""
+    """What a parser process is handed (a 32-byte row and its name's bytes an entry instead of a Member
+    object) reads back as the same entries; a handed entry is checked against the file as a directory's
+    would be."""
     log = INSPECT / "intercode_ok.eval"
-    entries = _entries(log)
+    listed = _entries(log)
+    entries = [listed[i] for i in range(len(listed))]
     packed = PackedEntries.of(entries)
     assert len(packed) == len(entries) == 6 and [packed[i] for i in range(6)] == entries
+    assert all(e.name.startswith("samples/") for e in entries)
+    wire = PackedEntries(bytes(packed.names), packed.lengths.tobytes(), bytes(packed.table))
+    assert [wire[i] for i in range(6)] == entries
     with pytest.raises(ValueError):
-        PackedEntries(packed.names, packed.table[:-1])
+        PackedEntries(packed.names, packed.lengths, packed.table[:-1])
+    with pytest.raises(ValueError):
+        PackedEntries(packed.names[:-1], packed.lengths, packed.table)
     z = SafeZip(str(log), DEFAULT_LIMITS.max_member_bytes, read_directory=False)
     try:
         assert z.members == {} and z.read_entry(packed[0]) == SafeZip(str(log), 1 << 30).read_member(entries[0].name)
