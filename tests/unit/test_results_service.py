@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json as _json
 import shutil
+import threading
+import time
 from datetime import date
 from pathlib import Path
 
@@ -444,19 +446,28 @@ def test_the_checksum_thread_stops_soon_when_the_import_ends_early(tmp_path, mon
     big.write_bytes(b"x" * (16 * 200_000))
     reads: list[int] = []
     real = files.sha256_file
+    running, box = threading.Event(), {}
+    deadline = time.monotonic() + 30
 
     def counted(path, cancel=None, progress=None):  # type: ignore[no-untyped-def]
         def seen(n: int) -> None:
             reads.append(n)
+            if not running.is_set():  # hold the hash at its first block until close() asks it to stop,
+                running.set()  # whatever else the machine is doing (it finished first under load)
+                while "h" not in box or not box["h"]._stop.is_set():
+                    assert time.monotonic() < deadline
+                    time.sleep(0.001)
             if progress is not None:
                 progress(n)
         return real(path, cancel, seen)
 
     monkeypatch.setattr(results, "sha256_file", counted)
-    h = results._FileHash(str(big), None)
+    h = box["h"] = results._FileHash(str(big), None)
+    assert running.wait(30)
     h.close()
     assert h._result is None and h._error is None  # stopped, not finished and not failed
-    assert not reads or reads[-1] < 16 * 200_000
+    assert reads[-1] <= reads[0] + 8 * 16  # within 8 blocks of where it was when asked
+    running.set()
     whole = results._FileHash(str(big), None)
     assert whole.result() == real(big)  # left alone it hashes the whole file
     whole.close()
