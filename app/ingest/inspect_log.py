@@ -482,8 +482,9 @@ def _read_json(z: SafeZip, name: str, path: str, limits: Limits) -> Any:
 
 
 def _open_eval(z: SafeZip, path: str, limits: Limits) -> ParsedLog:
-    # the sample members, kept packed as the directory listed them (z.selected: open_eval's `select`)
-    sample_members = z.selected
+    # the sample members, kept packed as the directory listed them (z.selected: open_eval's `select`);
+    # read through `z` below, not held, so that closing the log frees them (parser processes read them)
+    sample_count = len(z.selected)
     if "header.json" in z.members:
         header = _read_json(z, "header.json", path, limits)
         if not isinstance(header, dict):
@@ -505,7 +506,7 @@ def _open_eval(z: SafeZip, path: str, limits: Limits) -> ParsedLog:
         run = replace(
             base,
             status=RunStatus.INTERRUPTED,
-            completed_samples=len(sample_members),
+            completed_samples=sample_count,
             metrics=_partial_metrics(summaries, base.task),
             notes=(*base.notes, "header.json is missing: the run was interrupted before Inspect finished "
                    "writing it. Rebuilt from the journal; metrics are the workstation's mean of "
@@ -515,20 +516,24 @@ def _open_eval(z: SafeZip, path: str, limits: Limits) -> ParsedLog:
         raise IngestError(path, "ZIP archive has neither header.json nor _journal/start.json: not an Inspect "
                           ".eval log")
 
-    sample_range = _sample_range(z, sample_members, path)
+    sample_range = _sample_range(z, lambda: z.selected, path)
 
     def samples() -> Iterator[SampleResult]:
-        return sample_range(0, len(sample_members))
+        return sample_range(0, sample_count)
 
     def entries() -> PackedEntries:
-        return sample_members
+        return z.selected
 
-    return ParsedLog(path, "inspect-eval", [ParsedRun(run, samples, len(sample_members), sample_range, entries)],
+    return ParsedLog(path, "inspect-eval", [ParsedRun(run, samples, sample_count, sample_range, entries)],
                      bytes_total=z.size, bytes_done=lambda: z.compressed_read, close=z.close)
 
 
-def _sample_range(z: SafeZip, entries: PackedEntries, path: str) -> Callable[[int, int], Iterator[SampleResult]]:
+def _sample_range(z: SafeZip, listed: Callable[[], PackedEntries],
+                  path: str) -> Callable[[int, int], Iterator[SampleResult]]:
     def sample_range(start: int, stop: int) -> Iterator[SampleResult]:
+        if z.closed:  # closing dropped the entries: reading on would find no samples, not an error
+            raise ValueError(f"{path}: read after the log was closed")
+        entries = listed()
         for i in range(start, min(stop, len(entries))):
             m = entries[i]
             data, frame = z.read_entry(m)
@@ -558,7 +563,8 @@ def open_eval_samples(path: str, limits: Limits = DEFAULT_LIMITS, entries: Packe
         entries = z.selected
     else:
         z = SafeZip(path, limits.max_member_bytes, limits.max_members, read_directory=False)
-    return EvalSamples(len(entries), _sample_range(z, entries, path), lambda: z.compressed_read, z.close)
+    handed = entries
+    return EvalSamples(len(handed), _sample_range(z, lambda: handed, path), lambda: z.compressed_read, z.close)
 
 
 # -- .json ---------------------------------------------------------------------------------------

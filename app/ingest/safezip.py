@@ -170,6 +170,10 @@ class SafeZip:
         self.members, self.selected = {}, _NO_ENTRIES  # the directory is not needed once closed
         self._window = b""
 
+    @property
+    def closed(self) -> bool:
+        return self._f.closed
+
     def _fail(self, problem: str) -> IngestError:
         return IngestError(self.path, problem)
 

@@ -115,3 +115,26 @@ def test_the_directory_costs_under_100_bytes_a_sample(tmp_path: Path) -> None:
     assert held < 100 * n, f"{held / n:.0f} bytes a member"  # 84 (Member objects: 260)
     # while reading: the piece of the directory read (1 MiB, whatever its size) and the names' hashes
     assert peak < 300 * n, f"{peak / n:.0f} bytes a member at the peak of reading the directory"
+
+
+def test_closing_an_eval_log_frees_its_sample_entries() -> None:
+    """Parser processes are handed the sample members and the log is closed at once: nothing of the
+    open log (a closure of its readers) may keep the packed members alive for the rest of the import."""
+    import gc
+    import weakref
+
+    from app.ingest import inspect_log
+
+    fixture = Path(__file__).resolve().parents[1] / "fixtures" / "inspect" / "intercode_ok.eval"
+    log = inspect_log.open_eval(str(fixture))
+    run = log.runs[0]
+    assert run.sample_entries is not None and run.sample_range is not None
+    entries = run.sample_entries()
+    assert len(entries) == run.sample_estimate == 6
+    ref = weakref.ref(entries)
+    del entries
+    log.close()
+    gc.collect()
+    assert ref() is None
+    with pytest.raises(ValueError, match="read after the log was closed"):
+        next(run.sample_range(0, 6))
