@@ -20,7 +20,7 @@ import msgspec
 
 from app.ingest import jsonread
 from app.ingest.logfile import DEFAULT_LIMITS, Limits, ParsedLog, ParsedRun
-from app.ingest.safezip import PackedEntries, SafeZip
+from app.ingest.safezip import PackedEntries, SafeZip, SampleDirectory
 from app.model import benchmarks
 from app.model.errors import IngestError
 from app.model.results import (
@@ -464,8 +464,10 @@ def _partial_metrics(summaries: list[dict[str, Any]], task: str) -> tuple[Metric
     return tuple(out)
 
 
-def open_eval(path: str, limits: Limits = DEFAULT_LIMITS) -> ParsedLog:
-    z = SafeZip(path, limits.max_member_bytes, limits.max_members, select=_SAMPLE_MEMBER.match)
+def open_eval(path: str, limits: Limits = DEFAULT_LIMITS, keep_samples: bool = True) -> ParsedLog:
+    """`keep_samples=False`: parser processes will read the samples (ParsedRun.sample_entries says where
+    they find them); the sample members are then counted, not kept (app/ingest/safezip.SampleDirectory)."""
+    z = SafeZip(path, limits.max_member_bytes, limits.max_members, select=_SAMPLE_MEMBER.match, keep=keep_samples)
     try:
         return _open_eval(z, path, limits)
     except BaseException:
@@ -482,9 +484,9 @@ def _read_json(z: SafeZip, name: str, path: str, limits: Limits) -> Any:
 
 
 def _open_eval(z: SafeZip, path: str, limits: Limits) -> ParsedLog:
-    # the sample members, kept packed as the directory listed them (z.selected: open_eval's `select`);
-    # read through `z` below, not held, so that closing the log frees them (parser processes read them)
-    sample_count = len(z.selected)
+    # the sample members, kept packed as the directory listed them (z.selected: open_eval's `select`),
+    # or only counted (z.directory); read through `z` below, not held, so that closing the log frees them
+    sample_count = z.directory.count
     if "header.json" in z.members:
         header = _read_json(z, "header.json", path, limits)
         if not isinstance(header, dict):
@@ -521,8 +523,8 @@ def _open_eval(z: SafeZip, path: str, limits: Limits) -> ParsedLog:
     def samples() -> Iterator[SampleResult]:
         return sample_range(0, sample_count)
 
-    def entries() -> PackedEntries:
-        return z.selected
+    def entries() -> SampleDirectory:
+        return z.directory
 
     return ParsedLog(path, "inspect-eval", [ParsedRun(run, samples, sample_count, sample_range, entries)],
                      bytes_total=z.size, bytes_done=lambda: z.compressed_read, close=z.close)
@@ -552,19 +554,43 @@ class EvalSamples:
     close: Callable[[], None]
 
 
-def open_eval_samples(path: str, limits: Limits = DEFAULT_LIMITS, entries: PackedEntries | None = None) -> EvalSamples:
+@dataclass(frozen=True)
+class SampleShare:
+    """A parser process's share of an .eval's samples: its chunks of `chunk` samples, the i-th from sample
+    `firsts[i]`; `starts[i]` is the directory mark at or before that sample's entry."""
+
+    directory: SampleDirectory
+    chunk: int
+    starts: list[int]
+    firsts: list[int]
+
+    @property
+    def count(self) -> int:
+        return sum(max(0, min(self.chunk, self.directory.count - f)) for f in self.firsts)
+
+
+def open_eval_samples(path: str, limits: Limits = DEFAULT_LIMITS, share: SampleShare | None = None) -> EvalSamples:
     """The sample members of an .eval, in the order open_eval reads them, for a parser process whose
     parent has read the header (app/services/parse_child.py): the header is neither parsed nor held
     (it lists every sample id: 5 MB of objects for 40,000 samples). Same archive checks and reader.
-    `entries`: the sample members the parent's open_eval listed (`ParsedRun.sample_entries`), or a
-    share of them; the directory is then not read again (70 ms and 13 MB at 40,000 samples)."""
-    if entries is None:
+    `share`: the chunks this process reads (`ParsedRun.sample_entries` shared out); their directory
+    entries are then read as the chunks are, from the marks, and no list of them is held."""
+    if share is None:
         z = SafeZip(path, limits.max_member_bytes, limits.max_members, select=_SAMPLE_MEMBER.match)
-        entries = z.selected
-    else:
-        z = SafeZip(path, limits.max_member_bytes, limits.max_members, read_directory=False)
-    handed = entries
-    return EvalSamples(len(handed), _sample_range(z, lambda: handed, path), lambda: z.compressed_read, z.close)
+        return EvalSamples(len(z.selected), _sample_range(z, lambda: z.selected, path), lambda: z.compressed_read,
+                           z.close)
+    zs = SafeZip(path, limits.max_member_bytes, limits.max_members, read_directory=False)
+
+    def sample_range(start: int, stop: int) -> Iterator[SampleResult]:
+        j, within = divmod(start, share.chunk)
+        if within:
+            raise ValueError(f"a share is read chunk by chunk: {start} is not where one begins")
+        for m in zs.read_selected(share.directory, share.firsts[j], stop - start, _SAMPLE_MEMBER.match,
+                                  share.starts[j]):
+            data, frame = zs.read_entry(m)
+            yield sample_from_bytes(data, path, _where(m.name), frame)
+
+    return EvalSamples(share.count, sample_range, lambda: zs.compressed_read, zs.close)
 
 
 # -- .json ---------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from app.model.errors import IngestError
 from app.model.results import EvalRun, SampleResult
 
 if TYPE_CHECKING:
-    from app.ingest.safezip import PackedEntries
+    from app.ingest.safezip import SampleDirectory
 
 
 @dataclass(frozen=True)
@@ -43,9 +43,9 @@ class ParsedRun:
     # The samples from the start-th to before the stop-th, where the format can seek to them (.eval
     # members): parser processes each read their own share (app/services/parse_child.py).
     sample_range: Callable[[int, int], Iterator[SampleResult]] | None = None
-    # An .eval's sample members as its directory lists them (in sample order), packed: what a parser
-    # process is handed its share of instead of reading the directory again.
-    sample_entries: Callable[[], PackedEntries] | None = None
+    # Where an .eval's sample members lie in its directory (their number, a mark every 25, the rare
+    # repeats): parser processes find their shares there themselves (app/ingest/safezip.SampleDirectory).
+    sample_entries: Callable[[], SampleDirectory] | None = None
 
 
 @dataclass

@@ -69,12 +69,14 @@ def import_bytes(path: str, limits: Limits = DEFAULT_LIMITS, kind: str | None = 
 
 
 def open_results_file(path: str, limits: Limits = DEFAULT_LIMITS, cancel: Callable[[], bool] | None = None,
-                      hashing: Callable[[str, int, int], None] | None = None, kind: str | None = None) -> ParsedLog:
+                      hashing: Callable[[str, int, int], None] | None = None, kind: str | None = None,
+                      keep_samples: bool = True) -> ParsedLog:
     """`cancel` and `hashing` reach what is read whole on opening: lm-eval's samples files (hashed).
-    `kind`: what `sniff` said of the file, when the caller has asked already."""
+    `kind`: what `sniff` said of the file, when the caller has asked already. `keep_samples=False`: an
+    .eval's samples will be read by parser processes (inspect_log.open_eval)."""
     kind = kind or sniff(path)
     if kind == "inspect-eval":
-        return inspect_log.open_eval(path, limits)
+        return inspect_log.open_eval(path, limits, keep_samples)
     if kind == "inspect-json":
         return inspect_log.open_json(path, limits)
     if kind == "lm-eval":

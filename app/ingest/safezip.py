@@ -22,7 +22,8 @@ import struct
 import zlib
 from array import array
 from bisect import bisect_left
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from itertools import accumulate
 from typing import IO, NamedTuple
 
@@ -62,7 +63,7 @@ class Member(NamedTuple):
 class PackedEntries:
     """Directory entries packed: one 32-byte row each (`ROW`), the names' UTF-8 bytes one after another,
     and each name's length. What SafeZip keeps of the members a caller reads in order (an .eval's
-    samples: `select`), and how a parser process is handed its share of them. 84 bytes an entry with the
+    samples: `select`) when this process reads them. 84 bytes an entry with the
     starts of the names (tests/unit/test_safezip_directory.py), where a Member with its name and numbers
     took 260 in a dict (53 MB at 160,000 samples); each Member is built when its entry is read."""
 
@@ -94,16 +95,6 @@ class PackedEntries:
         name = self.names[self.starts[i]:self.starts[i + 1]].decode("utf-8")
         return Member(name, *self.ROW.unpack_from(self.table, i * self.ROW.size))
 
-    def spans(self, spans: Iterable[tuple[int, int]]) -> PackedEntries:
-        """The entries start..stop-1 of each span, one span after another (a parser process's chunks):
-        slices of the packed bytes, no entry unpacked."""
-        spans = [(a, min(b, len(self))) for a, b in spans if a < min(b, len(self))]
-        size, starts, lengths = self.ROW.size, self.starts, array("I")
-        for a, b in spans:
-            lengths.extend(self.lengths[a:b])
-        return PackedEntries(b"".join(self.names[starts[a]:starts[b]] for a, b in spans), lengths,
-                             b"".join(self.table[a * size:b * size] for a, b in spans))
-
     def index(self, name: str) -> int | None:
         """Where `name` is listed, or None (a scan of the names: for the odd lookup, not per entry)."""
         want = name.encode("utf-8")
@@ -117,6 +108,22 @@ class PackedEntries:
 
 
 _NO_ENTRIES = PackedEntries(b"", array("I"), b"")
+
+MARK = 25  # every MARK-th selected member's directory entry is marked: where a parser process's chunk begins
+
+
+@dataclass(frozen=True)
+class SampleDirectory:
+    """What a parser process needs to find its share of the selected members in the central directory
+    itself: their number, where the directory ends, the offset of every MARK-th one's entry, and the
+    rare repeats (entries to skip; places that take a later entry's row). A few bytes per MARK members,
+    whatever the log's size: nobody holds a list of them."""
+
+    count: int
+    end: int
+    marks: array[int]
+    skip: frozenset[int]
+    replace: dict[int, bytes]
 
 
 def _safe_name(name: str) -> bool:
@@ -132,9 +139,11 @@ class SafeZip:
     """Read-only view of a ZIP file on disk. Use as a context manager."""
 
     def __init__(self, path: str, max_member_bytes: int, max_members: int = 5_000_000,
-                 read_directory: bool = True, select: Callable[[str], object] | None = None) -> None:
+                 read_directory: bool = True, select: Callable[[str], object] | None = None,
+                 keep: bool = True) -> None:
         """`select`: the members the caller reads in order rather than by name (an .eval's samples). They
-        are kept packed (`selected`, in directory order) instead of as Member objects in `members`.
+        are kept packed (`selected`, in directory order) instead of as Member objects in `members`, or, with
+        `keep=False`, only counted and marked (`directory`): parser processes find their shares themselves.
 
         `read_directory=False`: members are read by entry only (`read_entry`), as another SafeZip of the
         same file listed them (a parser process is handed its share by its parent: PackedEntries). Every
@@ -147,10 +156,11 @@ class SafeZip:
             raise IngestError(path, f"cannot be opened: {exc.strerror or exc}") from None
         self.members: dict[str, Member] = {}
         self.selected = _NO_ENTRIES
+        self.directory = SampleDirectory(0, 0, array("Q"), frozenset(), {})
         try:
             self.size = os.fstat(self._f.fileno()).st_size
             if read_directory:
-                self._read_directory(max_members, select)
+                self._read_directory(max_members, select, keep)
         except BaseException:
             self._f.close()
             raise
@@ -202,7 +212,7 @@ class SafeZip:
         return self._window[:n]
 
     # -- central directory ------------------------------------------------------------------------
-    def _read_directory(self, max_members: int, select: Callable[[str], object] | None) -> None:
+    def _read_directory(self, max_members: int, select: Callable[[str], object] | None, keep: bool) -> None:
         if self.size < 22:
             raise self._fail("not a ZIP archive (too short)")
         tail_len = min(self.size, 22 + 65535)
@@ -220,79 +230,124 @@ class SafeZip:
             raise self._fail(f"archive lists {count} members, more than the limit of {max_members}")
         if cd_offset + cd_size > eocd_pos:
             raise self._fail("ZIP central directory lies outside the file (truncated or damaged archive)")
-        members = self.members
-        # selected members, packed; a later entry of a name already listed is set aside (`later`)
-        names, lengths, table = bytearray(), array("I"), bytearray()
-        seen: set[int] = set()
-        later: list[tuple[bytes, bytes]] = []
-        pack, unpack = PackedEntries.ROW.pack, _CD_ENTRY.unpack_from  # one call per entry: one per sample
-        # read in pieces, not whole: the directory of 160,000 samples is 16 MB
-        buf, pos, next_at, end_at = b"", 0, cd_offset, cd_offset + cd_size
-        for index in range(count):
+        # A selected name listed twice is rare (an append-mode rewrite): the first pass tells names apart
+        # by their hash alone, and only a repeated hash costs a second pass that keeps every name.
+        if not self._select(count, cd_offset, cd_offset + cd_size, select, keep, exact=False):
+            self._select(count, cd_offset, cd_offset + cd_size, select, keep, exact=True)
+
+    def _select(self, count: int, start: int, end: int, select: Callable[[str], object] | None, keep: bool,
+                exact: bool) -> bool:
+        """One pass over the directory: `members` (looked up by name), the selected members packed (`keep`)
+        and their `SampleDirectory`. Without `exact`, False when a selected name's hash repeats."""
+        members: dict[str, Member] = {}
+        names, lengths, table, marks = bytearray(), array("I"), bytearray(), array("Q")
+        # the names' hashes, 8 bytes each in 256 arrays by their low byte, compared a bucket at a time at
+        # the end: a set of them all took 80 bytes a member (a million-sample log: 80 MB)
+        hashes = [array("q") for _ in range(256)]
+        first: dict[bytes, int] = {}  # exact: each selected name's place
+        unique = 0
+        skip: set[int] = set()
+        replace: dict[int, bytes] = {}
+        pack, size = PackedEntries.ROW.pack, PackedEntries.ROW.size
+        for at, name, encoded, method, flags, crc, csize, usize, offset in self._walk(start, end, count):
+            if select is None or not select(name):
+                members[name] = Member(name, method, flags, crc, csize, usize, offset)  # last entry wins
+                continue
+            if exact:
+                place = first.get(encoded)
+                if place is not None:  # it keeps its first place and takes this, its last entry
+                    skip.add(at)
+                    replace[place] = row = pack(method, flags, crc, csize, usize, offset)
+                    if keep:
+                        table[place * size:(place + 1) * size] = row
+                    continue
+                first[encoded] = len(first)
+            else:
+                key = hash(encoded)
+                hashes[key & 255].append(key)
+            if unique % MARK == 0:
+                marks.append(at)
+            unique += 1
+            if keep:
+                names += encoded
+                lengths.append(len(encoded))
+                table += pack(method, flags, crc, csize, usize, offset)
+        if not exact and any(len(set(bucket)) != len(bucket) for bucket in hashes):
+            return False
+        self.members = members
+        if keep:
+            self.selected = PackedEntries(names, lengths, table)
+        self.directory = SampleDirectory(unique, end, marks, frozenset(skip), replace)
+        return True
+
+    def _walk(self, at: int, end: int, count: int | None) -> Iterator[tuple[int, str, bytes, int, int, int, int, int,
+                                                                             int]]:
+        """The central directory's entries from offset `at`: `count` of them, or up to `end`, read in 1 MiB
+        pieces (the directory of 160,000 samples is 16 MB) and checked; folders left out. Each is (its
+        offset, name, name as UTF-8, method, flags, CRC-32, compressed size, size, local header offset)."""
+        unpack = _CD_ENTRY.unpack_from  # one call per entry: one per sample
+        buf, pos, next_at, index = b"", 0, at, 0
+        while index < count if count is not None else next_at - len(buf) + pos < end:
             if pos + 46 > len(buf):
-                buf, pos, next_at = self._more_directory(buf, pos, next_at, end_at)
+                buf, pos, next_at = self._more_directory(buf, pos, next_at, end)
             if pos + 46 > len(buf) or buf[pos:pos + 4] != _CDH:
-                raise self._fail(f"ZIP central directory entry {index} is damaged")
+                raise self._damaged(index, count, next_at - len(buf) + pos)
             (flags, method, crc, csize, usize, nlen, xlen, clen, offset) = unpack(buf, pos)
             if pos + 46 + nlen + xlen + clen > len(buf):
-                buf, pos, next_at = self._more_directory(buf, pos, next_at, end_at)
+                buf, pos, next_at = self._more_directory(buf, pos, next_at, end)
                 if pos + 46 + nlen + xlen > len(buf):
-                    raise self._fail(f"ZIP central directory entry {index} is damaged")
+                    raise self._damaged(index, count, next_at - len(buf) + pos)
+            entry_at = next_at - len(buf) + pos
             raw_name = buf[pos + 46:pos + 46 + nlen]
             if usize == 0xFFFFFFFF or csize == 0xFFFFFFFF or offset == 0xFFFFFFFF:
                 usize, csize, offset = _zip64_extra(buf[pos + 46 + nlen:pos + 46 + nlen + xlen], usize, csize,
                                                     offset)
             pos += 46 + nlen + xlen + clen
+            index += 1
             # ASCII reads the same in UTF-8 and CP437, and decodes in C (CP437 goes through a Python codec)
-            name = raw_name.decode("ascii") if raw_name.isascii() else \
-                raw_name.decode("utf-8" if flags & 0x800 else "cp437", errors="replace")
+            if raw_name.isascii():
+                name = raw_name.decode("ascii")
+            else:
+                name = raw_name.decode("utf-8" if flags & 0x800 else "cp437", errors="replace")
+                raw_name = name.encode("utf-8")
             if not _safe_name(name):
                 raise self._fail(f"unsafe member name {name!r} in the archive (absolute path or '..')")
             if flags & 0x1:
                 raise self._fail(f"member {name} is encrypted; encrypted logs are not supported")
-            if name.endswith("/"):
-                continue
-            if select is None or not select(name):
-                members[name] = Member(name, method, flags, crc, csize, usize, offset)  # last entry wins
-                continue
-            encoded = raw_name if raw_name.isascii() else name.encode("utf-8")
-            key = hash(encoded)
-            if key in seen:
-                later.append((encoded, pack(method, flags, crc, csize, usize, offset)))
-                continue
-            seen.add(key)
-            names += encoded
-            lengths.append(len(encoded))
-            table += pack(method, flags, crc, csize, usize, offset)
-        del seen, buf
-        self.selected = PackedEntries(names, lengths, table)
-        if later:
-            self.selected = self._last_entry_wins(later)
+            if not name.endswith("/"):
+                yield entry_at, name, raw_name, method, flags, crc, csize, usize, offset
+
+    def _damaged(self, index: int, count: int | None, at: int) -> IngestError:
+        # a parser process walks from a mark: it knows where the entry is, not its number
+        return self._fail(f"ZIP central directory entry {index if count is not None else f'at byte {at:,}'} "
+                          "is damaged")
 
     def _more_directory(self, buf: bytes, pos: int, at: int, end: int) -> tuple[bytes, int, int]:
         """What is left of `buf` from `pos`, and the directory's next piece."""
         n = min(_DIRECTORY_PIECE, end - at)
         return (buf[pos:] + self._read_at(at, n), 0, at + n) if n > 0 else (buf[pos:], 0, at)
 
-    def _last_entry_wins(self, later: list[tuple[bytes, bytes]]) -> PackedEntries:
-        """A selected name listed again (an append-mode rewrite): it keeps its first place and takes its
-        last entry, as `members` does. Rare, so found in a second pass over the names."""
-        e = self.selected
-        wanted = {hash(n) for n, _ in later}
-        where = {name: i for i in range(len(e))
-                 if hash(name := bytes(e.names[e.starts[i]:e.starts[i + 1]])) in wanted}
-        table, size = bytearray(e.table), PackedEntries.ROW.size
-        names, lengths = bytearray(e.names), array("I", e.lengths)
-        for name, row in later:
-            i = where.get(name)
-            if i is None:  # the same hash, another name (SipHash: not to be expected); listed last
-                where[name] = len(lengths)
-                names += name
-                lengths.append(len(name))
-                table += row
-            else:
-                table[i * size:(i + 1) * size] = row
-        return PackedEntries(names, lengths, table)
+    def read_selected(self, share: SampleDirectory, first: int, n: int, select: Callable[[str], object],
+                      at: int) -> Iterator[Member]:
+        """`n` selected members from the `first`-th, walking the directory from the mark at or before it
+        (`at`, the entry of member `first - first % MARK`): what a parser process reads of its share,
+        finding each entry as it goes instead of holding a list of them. The same entries `_select`
+        counted: later entries of a name are skipped, and its first place takes its last entry."""
+        index = first - first % MARK
+        if n <= 0:
+            return
+        for _at, name, _enc, method, flags, crc, csize, usize, offset in self._walk(at, share.end, None):
+            if not select(name) or _at in share.skip:
+                continue
+            if index >= first:
+                row = share.replace.get(index)
+                yield Member(name, *PackedEntries.ROW.unpack(row)) if row is not None else \
+                    Member(name, method, flags, crc, csize, usize, offset)
+            index += 1
+            if index >= first + n:
+                return
+        raise self._fail(f"the central directory ends before sample member {index + 1} of {share.count} "
+                         "(the archive changed while it was read?)")
 
     def _zip64_eocd(self, eocd_pos: int) -> tuple[int, int, int]:
         if eocd_pos < 20:

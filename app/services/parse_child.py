@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import os
 import sys
+from array import array
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from app.ingest import jsonread
-from app.ingest.inspect_log import open_eval_samples
+from app.ingest.inspect_log import SampleShare, open_eval_samples
 from app.ingest.logfile import Limits
-from app.ingest.safezip import PackedEntries
+from app.ingest.safezip import SampleDirectory
 from app.model.errors import FrontierError, IngestError
 from app.model.results import SampleResult
 from app.services.parse_wire import (
@@ -96,10 +97,13 @@ def batches(samples: Iterator[SampleResult], count: int, size: int, max_bytes: i
 
 
 def run(request: Request, fd: int) -> None:
-    """Read this process's share of the log (`request.names`/`table`: its chunks of `request.chunk`
-    samples, one after another) and send it as batches, each chunk's last one marked, then Done."""
+    """Read this process's share of the log (its chunks of `request.chunk` samples, one after another,
+    found in the directory from `request.starts`) and send it as batches, each chunk's last one marked,
+    then Done."""
     try:
-        share = PackedEntries(request.names, request.lengths, request.table)
+        directory = SampleDirectory(request.count, request.end, array("Q", request.starts),
+                                    frozenset(request.skip), request.replace)
+        share = SampleShare(directory, request.chunk, request.starts, request.firsts)
         log = open_eval_samples(request.path, Limits(**request.limits), share)
         try:
             for start in range(0, log.count, request.chunk):

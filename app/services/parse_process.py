@@ -32,7 +32,7 @@ from typing import IO
 import msgspec
 
 from app.ingest.logfile import Limits
-from app.ingest.safezip import PackedEntries
+from app.ingest.safezip import MARK, SampleDirectory
 from app.model.errors import FrontierError, IngestError
 from app.services.parse_wire import DECODER, HEADER, READY, Batch, Done, Failure, Request, frame
 from storage import results_repo as repo
@@ -250,9 +250,10 @@ class ParserProcess:
         self._finished = False
         self._started = False
 
-    def start(self, entries: PackedEntries) -> None:
-        """Hand each process its share of the sample members (`ParsedRun.sample_entries`): chunks
-        part, part + parts, ... of `batch` samples, which it reads one after another."""
+    def start(self, directory: SampleDirectory) -> None:
+        """Tell each process its share of the sample members (`ParsedRun.sample_entries`): chunks part,
+        part + parts, ... of `chunk` samples, which it reads one after another, finding their directory
+        entries from the mark at or before each chunk's first."""
         # A message holds at most one batch: batch_bytes plus one sample, whose member is bounded by
         # the limits; anything longer means the child is not the code we started.
         max_message = self.batch_bytes + 2 * self.limits.max_member_bytes + (64 << 20)
@@ -260,13 +261,15 @@ class ParserProcess:
         # Chunks of `batch` samples, but at least _CHUNKS of them in a small log: its first rows then
         # arrive after milliseconds instead of after half the log. A message holds at most
         # MESSAGE_SAMPLES of them, so what each process holds at once stays small.
-        chunk = min(self.batch, max(_MIN_CHUNK, len(entries) // _CHUNKS))
+        chunk = min(self.batch, max(_MIN_CHUNK, directory.count // _CHUNKS))
         batch = min(chunk, MESSAGE_SAMPLES)
         self._started = True
+        skip, replace = sorted(directory.skip), dict(directory.replace)
         for part, child in enumerate(self._children):
-            share = entries.spans((k, k + chunk) for k in range(part * chunk, len(entries), parts * chunk))
-            child.send(Request(self.path, asdict(self.limits), batch, self.batch_bytes, chunk, bytes(share.names),
-                               share.lengths.tobytes(), bytes(share.table)), max_message)
+            firsts = list(range(part * chunk, directory.count, parts * chunk))
+            starts = [directory.marks[f // MARK] for f in firsts]
+            child.send(Request(self.path, asdict(self.limits), batch, self.batch_bytes, chunk, directory.count,
+                               directory.end, starts, firsts, skip, replace), max_message)
 
     @property
     def pids(self) -> list[int]:

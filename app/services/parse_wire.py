@@ -38,22 +38,26 @@ Message = Batch | Done | Failure
 
 
 class Request(msgspec.Struct, tag="request", array_like=True):
-    """What to read: `names`, `lengths` and `table` are this process's share of the log's sample members
-    (its chunks of `chunk` samples, one after another) as the parent's reading of the archive's
-    directory found them (app.ingest.safezip.PackedEntries: the names' UTF-8 bytes one after another,
-    their lengths as native 32-bit integers, and a 32-byte row each)."""
+    """What to read: this process's share of the log's sample members, its chunks of `chunk` samples one
+    after another, the i-th from sample `firsts[i]` of `count`; `starts[i]` is the central directory
+    mark at or before that sample's entry (app.ingest.safezip.MARK); the directory ends at `end`;
+    `skip` and `replace` are the rare repeated names (app.ingest.safezip.SampleDirectory). The process
+    reads the entries of its chunks as it goes."""
 
     path: str
     limits: dict[str, int]
     batch: int
     batch_bytes: int
     chunk: int
-    names: bytes
-    lengths: bytes
-    table: bytes
+    count: int
+    end: int
+    starts: list[int]
+    firsts: list[int]
+    skip: list[int]
+    replace: dict[int, bytes]
 
 
-MAX_REQUEST = 1 << 30  # a request lists at most max_members entries of a few dozen bytes
+MAX_REQUEST = 1 << 30  # a request lists at most a chunk's start per chunk, and the repeats
 
 ENCODER = msgspec.msgpack.Encoder()
 DECODER = msgspec.msgpack.Decoder(Message)

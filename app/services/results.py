@@ -188,7 +188,7 @@ def _import_one(session: Session, path: str, submission_id: int, media_label: st
                      f"{min(99, n * 100 // max(whole, 1))} %")
 
     try:
-        log = open_results_file(path, limits, cancel, hashing, kind)
+        log = open_results_file(path, limits, cancel, hashing, kind, keep_samples=parsers is None)
     except BaseException:
         if parsers is not None:
             parsers.close()
@@ -200,7 +200,7 @@ def _import_one(session: Session, path: str, submission_id: int, media_label: st
         parsers.close()
         parsers = None
     if parsers is not None and entries is not None:
-        parsers.start(entries())  # each its share of the members this process's directory read listed
+        parsers.start(entries())  # each its share of the members, found from the marks this process's read left
         log.close()  # the parser processes read the samples: this process needs only the run's header
     early: _Batches | None = parsers
     bytes_done = log.bytes_done if parsers is None else parsers.bytes_done

@@ -7,6 +7,7 @@ Every case runs the real child (`python -m app.services.parse_child`) on logs wr
 from __future__ import annotations
 
 import io
+import json
 import os
 import shutil
 import signal
@@ -14,13 +15,14 @@ import subprocess
 import sys
 import textwrap
 import zipfile
+from array import array
 from pathlib import Path
 
 import pytest
 
 from app.ingest.logfile import DEFAULT_LIMITS
 from app.ingest.results import open_results_file
-from app.ingest.safezip import PackedEntries, SafeZip
+from app.ingest.safezip import PackedEntries, SafeZip, SampleDirectory
 from app.model.errors import IngestError
 from app.services import parse_process, results
 from app.services.parse_wire import READY, Batch, Done, frame
@@ -160,8 +162,8 @@ def test_with_parser_processes_this_process_holds_neither_the_directory_nor_nump
     logs = []
     real_open, real_store = results.open_results_file, results._store_samples
 
-    def opened(*args):
-        logs.append(real_open(*args))
+    def opened(*args, **kw):
+        logs.append(real_open(*args, **kw))
         return logs[-1]
 
     def store(*args):
@@ -276,7 +278,7 @@ def _forged(monkeypatch, script: str) -> parse_process.ParserProcess:
     """A 'child' that sends what `script` writes: what the parent does with a child gone wrong."""
     monkeypatch.setattr(parse_process, "_command", lambda: [sys.executable, "-c", textwrap.dedent(script)])
     proc = parse_process.ParserProcess("forged.eval", DEFAULT_LIMITS, 10, 1 << 20, parts=1)
-    proc.start(PackedEntries.of([]))
+    proc.start(SampleDirectory(0, 0, array("Q"), frozenset(), {}))
     return proc
 
 
@@ -342,11 +344,12 @@ def test_a_child_that_cannot_start_leaves_the_import_in_process(reviewer, monkey
     assert out[0].status == "imported" and out[0].samples == 6
 
 
-def test_the_child_reads_neither_the_header_nor_the_directory():
-    """The parent has read both (the header lists every sample id: 5 MB of objects at 40,000 samples;
-    the directory 13 MB and 70 ms): the child is handed its share of the sample members, and its
-    first read is a sample member."""
-    packed = _entries(INSPECT / "intercode_ok.eval")
+def test_the_child_reads_neither_the_header_nor_the_whole_directory():
+    """The parent has read both (the header lists every sample id: 5 MB of objects at 40,000 samples):
+    the child is told where its chunks' directory entries begin (a mark every 25 samples), reads those
+    entries as it goes, holds no list of them, and reads nothing but sample members."""
+    directory = _entries(INSPECT / "intercode_ok.eval")
+    assert directory.count == 6 and len(directory.marks) == 1
     code = textwrap.dedent(f"""
         import os
         from dataclasses import asdict
@@ -358,16 +361,35 @@ def test_the_child_reads_neither_the_header_nor_the_directory():
         real = safezip.SafeZip.read_entry
         safezip.SafeZip.read_entry = lambda self, m: read.append(m.name) or real(self, m)
         def no_directory(self, *a):
-            raise AssertionError("the child read the directory")
+            raise AssertionError("the child read the whole directory")
         safezip.SafeZip._read_directory = no_directory
         fd = os.open(os.devnull, os.O_WRONLY)
-        parse_child.run(Request({str(INSPECT / "intercode_ok.eval")!r}, asdict(DEFAULT_LIMITS), 2, 1 << 20, 2,
-                                {bytes(packed.names)!r}, {packed.lengths.tobytes()!r}, {bytes(packed.table)!r}), fd)
+        parse_child.run(Request({str(INSPECT / "intercode_ok.eval")!r}, asdict(DEFAULT_LIMITS), 2, 1 << 20, 25, 6,
+                                {directory.end}, [{directory.marks[0]}], [0], [], {{}}), fd)
         assert len(read) == 6 and all(n.startswith("samples/") for n in read), read
         print("ok")
     """)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.stdout.strip() == "ok", out.stderr
+
+
+def test_a_rewritten_sample_member_is_read_the_same_by_processes_and_in_process(tmp_path):
+    """An append-mode rewrite lists a sample member twice: it keeps its first place and takes its last
+    entry, whether this process reads the log or parser processes find their shares from the marks."""
+    log = tmp_path / "rewritten.eval"
+    shutil.copy(INSPECT / "intercode_deflate.eval", log)
+    with zipfile.ZipFile(log) as z:
+        name = next(n for n in z.namelist() if n.startswith("samples/"))
+        sample = json.loads(z.read(name))
+    sample["output"]["completion"] = "rewritten answer"
+    with zipfile.ZipFile(log, "a", zipfile.ZIP_DEFLATED) as z, pytest.warns(UserWarning, match="Duplicate name"):
+        z.writestr(name, json.dumps(sample))
+    directory = _entries(log)
+    assert directory.skip and directory.replace  # found by the exact pass
+    here, there = _in_process(log, 2), _from_child(log, 2)
+    assert [b.rows for b in here] == [b.rows for b in there]
+    answers = [row for b in here for row in b.rows if "rewritten answer" in str(row)]
+    assert len(answers) == 1 and sum(len(b.rows) for b in here) == directory.count
 
 
 def test_processes_started_ahead_serve_the_next_import_even_a_small_one(reviewer, monkeypatch):
@@ -437,15 +459,13 @@ def test_limits_reach_the_child(tmp_path):
 
 
 def test_packed_entries_give_back_the_directory_entries_and_are_still_checked(tmp_path):
-    """What a parser process is handed (a 32-byte row and its name's bytes an entry instead of a Member
-    object) reads back as the same entries; a handed entry is checked against the file as a directory's
-    would be."""
+    """The packed members (a 32-byte row and its name's bytes an entry instead of a Member object) read
+    back as the same entries; an entry is checked against the file as it is read."""
     log = INSPECT / "intercode_ok.eval"
-    listed = _entries(log)
-    entries = [listed[i] for i in range(len(listed))]
+    with SafeZip(str(log), 1 << 30, select=lambda n: n.startswith("samples/")) as listing:
+        entries = [listing.selected[i] for i in range(len(listing.selected))]
     packed = PackedEntries.of(entries)
     assert len(packed) == len(entries) == 6 and [packed[i] for i in range(6)] == entries
-    assert all(e.name.startswith("samples/") for e in entries)
     wire = PackedEntries(bytes(packed.names), packed.lengths.tobytes(), bytes(packed.table))
     assert [wire[i] for i in range(6)] == entries
     with pytest.raises(ValueError):

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from app.ingest import safezip
-from app.ingest.safezip import PackedEntries, SafeZip
+from app.ingest.safezip import MARK, PackedEntries, SafeZip
 from app.model.errors import IngestError
 
 SAMPLE = "samples/{}_epoch_1.json"
@@ -51,8 +51,6 @@ def test_selected_members_are_packed_in_directory_order_and_read_back(tmp_path: 
         assert SAMPLE.format(4) not in z and "header.json" in z
         with pytest.raises(IngestError, match="missing from the archive"):
             z.read(SAMPLE.format(4))
-        shares = z.selected.spans([(0, 1), (2, 9)])
-        assert [shares[i].name for i in range(len(shares))] == [names[0], names[2], names[3]]
     assert len(z.selected) == 0 and z.members == {}  # dropped on close
 
 
@@ -128,13 +126,60 @@ def test_closing_an_eval_log_frees_its_sample_entries() -> None:
     fixture = Path(__file__).resolve().parents[1] / "fixtures" / "inspect" / "intercode_ok.eval"
     log = inspect_log.open_eval(str(fixture))
     run = log.runs[0]
-    assert run.sample_entries is not None and run.sample_range is not None
-    entries = run.sample_entries()
-    assert len(entries) == run.sample_estimate == 6
-    ref = weakref.ref(entries)
-    del entries
+    assert run.sample_range is not None
+    z = log.close.__self__  # type: ignore[attr-defined]
+    assert isinstance(z, SafeZip) and len(z.selected) == run.sample_estimate == 6
+    ref = weakref.ref(z.selected)
     log.close()
     gc.collect()
     assert ref() is None
     with pytest.raises(ValueError, match="read after the log was closed"):
         next(run.sample_range(0, 6))
+
+
+def _walked(z: SafeZip, first: int, n: int) -> list[object]:
+    d = z.directory
+    return list(z.read_selected(d, first, n, _is_sample, d.marks[first // MARK]))
+
+
+def test_a_parser_process_finds_any_chunk_from_the_marks_as_the_whole_listing_has_it(tmp_path: Path) -> None:
+    """keep=False (parser processes will read the samples): the members are only counted and every
+    MARK-th one's directory entry marked; any run of them read from the mark at or before it is the
+    same as the packed listing's, repeats included (first place, last entry)."""
+    members = [("header.json", b"{}")]
+    for i in range(130):
+        members.append((SAMPLE.format(i), b"v1 %d" % i))
+        if i % 40 == 39:
+            members.append((f"_journal/summaries/{i}.json", b"[]"))
+    members += [(SAMPLE.format(7), b"v2 7"), (SAMPLE.format(100), b"v2 100"), (SAMPLE.format(7), b"v3 7")]
+    log = _archive(tmp_path / "a.zip", members)
+    with SafeZip(str(log), 1 << 20, select=_is_sample) as whole, \
+            SafeZip(str(log), 1 << 20, select=_is_sample, keep=False) as counted:
+        listed = [whole.selected[i] for i in range(len(whole.selected))]
+        assert len(counted.selected) == 0 and counted.directory.count == len(listed) == 130
+        assert len(counted.directory.marks) == 6 and counted.directory.skip and counted.directory.replace
+        for first, n in ((0, 130), (0, 25), (24, 2), (25, 25), (33, 60), (125, 5), (129, 1)):
+            assert _walked(counted, first, n) == listed[first:first + n], (first, n)
+        assert whole.read_entry(listed[7])[0] == b"v3 7" and whole.read_entry(listed[100])[0] == b"v2 100"
+        with pytest.raises(IngestError, match="central directory ends before sample member 131 of 130"):
+            _walked(counted, 125, 6)
+
+
+def test_a_parser_process_share_holds_no_list_of_members(tmp_path: Path) -> None:
+    """keep=False holds a mark per MARK members (8 bytes) and nothing per member, however long the log."""
+    n = 20_000
+    log = tmp_path / "big.zip"
+    with zipfile.ZipFile(log, "w", zipfile.ZIP_STORED) as z:
+        for i in range(n):
+            z.writestr(SAMPLE.format(f"ctf-{i % 24}-{i:06d}"), b"{}")
+    tracemalloc.start()
+    try:
+        base, _ = tracemalloc.get_traced_memory()
+        with SafeZip(str(log), 1 << 20, select=_is_sample, keep=False) as z:
+            held = tracemalloc.get_traced_memory()[0] - base
+            assert z.directory.count == n and len(z.directory.marks) == n // MARK
+            walked = sum(1 for _ in z.read_selected(z.directory, 0, n, _is_sample, z.directory.marks[0]))
+            assert walked == n and tracemalloc.get_traced_memory()[1] - base < (4 << 20)  # pieces of 1 MiB
+    finally:
+        tracemalloc.stop()
+    assert held < 4 * n, f"{held / n:.1f} bytes a member"
