@@ -243,9 +243,15 @@ class ObjectFields:
     whole document, skipped parts included, so a transcript stored raw can always be parsed later.
     """
 
-    def __init__(self, fields: tuple[str, ...]) -> None:
-        self.fields = fields
-        struct = msgspec.defstruct("Fields", [(f, Any, msgspec.UNSET) for f in fields])
+    def __init__(self, fields: tuple[str, ...] | type[msgspec.Struct]) -> None:
+        """`fields`: the keys wanted, or a Struct naming them whose fields may be Structs in turn (so that
+        msgspec also skips what is not wanted inside a wanted object); a document whose values do not
+        fit the Struct is read whole by the standard path, and only its top-level keys picked."""
+        if isinstance(fields, tuple):
+            self.fields = fields
+            struct = msgspec.defstruct("Fields", [(f, Any, msgspec.UNSET) for f in fields])
+        else:
+            self.fields, struct = fields.__struct_fields__, fields
         self._decoder = msgspec.json.Decoder(struct)
 
     def decode(self, data: bytes, path: str, where: str = "", checked: bool | None = None) -> Any:
@@ -257,9 +263,16 @@ class ObjectFields:
             except _FAST_REFUSED:
                 pass
             else:
-                return {f: v for f in self.fields if (v := getattr(obj, f)) is not msgspec.UNSET}
+                return {f: _plain(v) for f in self.fields if (v := getattr(obj, f)) is not msgspec.UNSET}
         value = _loads_std(data, path, where)
         return {f: value[f] for f in self.fields if f in value} if isinstance(value, dict) else value
+
+
+def _plain(value: Any) -> Any:
+    """A decoded Struct (an ObjectFields part) as the dict the standard path gives, less what it skipped."""
+    if isinstance(value, msgspec.Struct):
+        return {f: _plain(v) for f in value.__struct_fields__ if (v := getattr(value, f)) is not msgspec.UNSET}
+    return value
 
 
 def cheap_checks_pass(data: bytes) -> bool:
