@@ -22,7 +22,7 @@ import struct
 import zlib
 from array import array
 from bisect import bisect_left
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import accumulate
 from typing import IO, NamedTuple
@@ -69,22 +69,13 @@ class PackedEntries:
 
     ROW = struct.Struct("<HHIQQQ")  # method, flags, CRC-32, compressed size, size, local header offset
 
-    def __init__(self, names: bytes | bytearray, lengths: array[int] | bytes, table: bytes | bytearray) -> None:
-        if not isinstance(lengths, array):
-            lengths, raw = array("I"), lengths
-            lengths.frombytes(raw)
+    def __init__(self, names: bytes | bytearray, lengths: array[int], table: bytes | bytearray) -> None:
         if len(table) != len(lengths) * self.ROW.size:
             raise ValueError(f"{len(lengths)} names but {len(table)} bytes of entries")
         self.starts = array("Q", accumulate(lengths, initial=0))
         if self.starts[-1] != len(names):
             raise ValueError(f"names of {self.starts[-1]} bytes listed, {len(names)} given")
         self.names, self.lengths, self.table = names, lengths, table
-
-    @classmethod
-    def of(cls, members: Sequence[Member]) -> PackedEntries:
-        encoded = [m.name.encode("utf-8") for m in members]
-        pack = cls.ROW.pack
-        return cls(b"".join(encoded), array("I", map(len, encoded)), b"".join(pack(*m[1:]) for m in members))
 
     def __len__(self) -> int:
         return len(self.lengths)
