@@ -252,7 +252,7 @@ class SafeZip:
                     if keep:
                         table[place * size:(place + 1) * size] = row
                     continue
-                first[encoded] = len(first)
+                first[encoded] = unique
             else:
                 key = hash(encoded)
                 hashes[key & 255].append(key)
