@@ -170,4 +170,7 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    # Everything it sends is written (os.write, unbuffered) before main returns, and it holds no file
+    # open for writing, so it ends at once: the interpreter's clean-up (modules, numpy, the heap) cost
+    # each process 15-30 ms of CPU while its parent committed the import. docs/PERFORMANCE.md "Tenth pass".
+    os._exit(main(sys.argv))

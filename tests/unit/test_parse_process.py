@@ -413,6 +413,20 @@ def test_processes_started_ahead_serve_the_next_import_even_a_small_one(reviewer
     assert out[0].status == "imported" and len(used) == 1
 
 
+def test_a_process_that_read_its_share_exits_cleanly_by_itself(tmp_path):
+    """After its Done a parser process ends by itself with exit code 0, before `close` would kill it."""
+    parse_process.stop_idle()
+    parsers = parse_process.ParserProcess(str(INSPECT / "intercode_ok.eval"), DEFAULT_LIMITS, 2, 1 << 20)
+    try:
+        log = open_results_file(str(INSPECT / "intercode_ok.eval"), DEFAULT_LIMITS, keep_samples=False)
+        parsers.start(log.runs[0].sample_entries())
+        log.close()
+        assert sum(len(b.rows) for b in parsers) == 6
+        assert [c.proc.wait(timeout=60) for c in parsers._children] == [0] * len(parsers._children)
+    finally:
+        parsers.close()
+
+
 def test_a_waiting_process_ends_when_its_parent_closes_the_pipe():
     """A process started ahead of an import that never comes (the dialog closed, the parent gone) ends
     on its own: its stdin reaches end of file and it exits without reading anything."""
