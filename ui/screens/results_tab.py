@@ -318,11 +318,18 @@ def render_screenshots(ctx: UiContext, window: QWidget, out: object, snap: objec
     tab.show_runs()
 
     dialog = ImportDialog(ctx, aurora.id, shown)
-    bad = Path(tmp) / "intercode_truncated.eval"
+    media = Path(tmp) / "USB0043"  # the files as they would sit on the media
+    media.mkdir()
+    for name in ("wmdp_cyber_ok.eval", "intercode_deflate.eval"):
+        (media / name).write_bytes((fixtures / name).read_bytes())
+    bad = media / "intercode_truncated.eval"
     bad.write_bytes((fixtures / "intercode_ok.eval").read_bytes()[:5000])
     dialog.media_edit.setText("USB 0043 (demo)")
-    dialog.add_files([str(fixtures / "wmdp_cyber_ok.eval"), str(bad), str(fixtures / "intercode_deflate.eval")])
+    dialog.add_files([str(media / "wmdp_cyber_ok.eval"), str(bad), str(media / "intercode_deflate.eval")])
     dialog.start_import()
+    # The details pane names the selected file by its whole path; a figure in docs/ names no machine's
+    # own folder, so the staging folder is shown as the mount point the media would have.
+    dialog.details.setPlainText(dialog.details.toPlainText().replace(str(media), "/media/reviewer/USB0043"))
     snap(dialog, "results_import_dialog", (900, 760))
     dialog.close()
 
