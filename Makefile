@@ -10,12 +10,14 @@ PYTHON_BOOT = $(eval PYTHON_BOOT := $(shell for p in python3.13 python3.12 $(HOM
 	then command -v $$p; break; fi; done))$(PYTHON_BOOT)
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# inspect-ai and lm-eval for the fixtures and benchmarks (`make fixture-venv`)
+FIXVENV ?= .fixvenv
 export QT_QPA_PLATFORM ?= offscreen
 ARGS ?=
 # pytest-xdist workers for `make test` (one per core; each test file stays on one worker). 0 = in-process.
 TEST_WORKERS ?= auto
 
-.PHONY: run demo display desktop-libs test lint unit bench installer screenshots fixtures clean
+.PHONY: run demo display desktop-libs test lint unit bench installer screenshots fixtures fixture-venv clean
 
 $(STAMP): pyproject.toml
 	@if [ -z "$(PYTHON_BOOT)" ]; then echo "error: Python 3.12 or 3.13 is required and neither was found (python3.13/python3.12 on PATH or under ~/.pyenv)." >&2; exit 1; fi
@@ -59,11 +61,26 @@ test: lint
 	env -u PYTHONDONTWRITEBYTECODE $(PY) -m tests.precompile
 	tmp=$$($(PY) -m tests.memory_fs); env -u PYTHONDONTWRITEBYTECODE $${tmp:+TMPDIR=$$tmp} $(PY) -m pytest -p no:randomly -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=5 $(ARGS)
 
-bench: $(STAMP)
-	for b in bench/bench_*.py; do $(PY) $$b || exit 1; done
+bench: $(STAMP) $(FIXVENV)/.installed
+	for b in bench/bench_*.py; do FRW_INSPECT_PYTHON=$${FRW_INSPECT_PYTHON:-$(abspath $(FIXVENV))/bin/python} $(PY) $$b || exit 1; done
 
 screenshots: $(STAMP)
 	$(PY) -m ui.screenshots docs/screenshots
+
+# inspect-ai and lm-eval, which write the fixtures and the benchmarks' logs, in a venv of their own
+# (tests/fixtures/requirements.txt): the product never imports them. The benchmarks find it here
+# (FRW_INSPECT_PYTHON names another).
+$(FIXVENV)/.installed: tests/fixtures/requirements.txt
+	@if [ -z "$(PYTHON_BOOT)" ]; then echo "error: Python 3.12 or 3.13 is required and neither was found." >&2; exit 1; fi
+	@test -x $(FIXVENV)/bin/python || $(PYTHON_BOOT) -m venv $(FIXVENV)
+	$(FIXVENV)/bin/python -m pip install --quiet -r tests/fixtures/requirements.txt
+	@touch $@
+
+fixture-venv: $(FIXVENV)/.installed
+
+# Rewrites the committed fixtures with the real tools (`make fixtures ARGS=inspect` for one kind).
+fixtures: $(FIXVENV)/.installed
+	$(FIXVENV)/bin/python tests/fixtures/make_fixtures.py $(ARGS)
 
 # Release build: `make installer SIGNING_KEY=key.pem SIGNING_CERT=cert.pem` (docs/INSTALL.md).
 # Without a key the package is marked unsigned and `verify` on the workstation refuses it.
@@ -75,4 +92,4 @@ installer: $(STAMP)
 		--output-dir $(DIST) $(if $(SIGNING_KEY),--signing-key $(SIGNING_KEY) --signing-cert $(SIGNING_CERT),--unsigned)
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(FIXVENV) build dist *.egg-info .mypy_cache .ruff_cache

@@ -1,6 +1,6 @@
 """Benchmark: backup, verify and restore of a full workstation.
 
-    /work/venv/bin/python bench/bench_backup.py [--samples 1000000] [--evidence-mb 200] [--keep DIR]
+    .venv/bin/python bench/bench_backup.py [--samples 1000000] [--evidence-mb 200] [--keep DIR]
 
 Workstation: 10 submissions; N samples (10 runs of N/10) inserted directly through
 storage.results_repo (the import path's own repository, without parsing a log: the log parser
@@ -140,7 +140,7 @@ def main() -> int:
         t_recover = time.perf_counter() - t
         size = folder_size(made.folder)
         print(f"Machine: {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}.")
-        print(f"Command: `/work/venv/bin/python bench/bench_backup.py --samples {args.samples} "
+        print(f"Command: `.venv/bin/python bench/bench_backup.py --samples {args.samples} "
               f"--evidence-mb {args.evidence_mb}` (workstation built in {t_build:.0f} s).")
         print()
         print("| Measure | Figure |")

@@ -1,6 +1,6 @@
 """Benchmark: importing a large Inspect log, and querying a run of 1,000,000 samples.
 
-    /work/venv/bin/python bench/bench_import.py [--mb 200] [--samples 1000000] [--keep DIR]
+    .venv/bin/python bench/bench_import.py [--mb 200] [--samples 1000000] [--keep DIR]
     python bench/bench_import.py build-deflate LOG.eval [--log-samples 1000]   (standard library only)
     python bench/bench_import.py ours LOG.eval                                 (one import, JSON out)
 
@@ -8,10 +8,10 @@ Steps, each measured in its own subprocess (peak memory = ru_maxrss of that proc
 1. build  - a >= 200 MB Inspect .eval in the real format: the samples of the committed fixture
             tests/fixtures/inspect/intercode_ok.eval replicated with new ids and a realistic
             tool output each (random hex dump, which compresses like real CTF output), written
-            with inspect-ai's own zipfile + zstd patch in /work/fixvenv, plus header.json,
+            with inspect-ai's own zipfile + zstd patch in .fixvenv, plus header.json,
             summaries.json, reductions.json and the journal, as inspect-ai writes them.
 2. ours   - app.services.results.import_files into a fresh encrypted workstation.
-3. inspect_ai.log.read_eval_log(path) on the same file (/work/fixvenv/bin/python), and
+3. inspect_ai.log.read_eval_log(path) on the same file (.fixvenv/bin/python), and
             inspect_ai's streaming read_eval_log_samples for comparison.
 4. query  - a run of N (default 1,000,000) synthetic samples stored through storage.results_repo:
             first paint (count + first page of 200), deep pages, filters, FTS5 searches, and the
@@ -39,7 +39,8 @@ import importbench  # noqa: E402
 from importbench import peak_mb  # noqa: E402
 
 FIXTURE = ROOT / "tests" / "fixtures" / "inspect" / "intercode_ok.eval"
-FIXVENV_PY = os.environ.get("FRW_INSPECT_PYTHON", "/work/fixvenv/bin/python")
+# inspect-ai runs in the fixture venv (`make fixture-venv`), or the Python FRW_INSPECT_PYTHON names
+FIXVENV_PY = os.environ.get("FRW_INSPECT_PYTHON", str(ROOT / ".fixvenv" / "bin" / "python"))
 STREAM_CAP_S = 60.0
 
 
@@ -47,7 +48,7 @@ def sub(args: list[str], python: str = sys.executable) -> dict[str, Any]:
     return importbench.sub(__file__, args, python)
 
 
-# -- step 1: build (runs under /work/fixvenv: inspect-ai's zipfile patch writes Zstandard) -------------
+# -- step 1: build (runs under .fixvenv: inspect-ai's zipfile patch writes Zstandard) -------------
 
 def build(path: str, target_mb: int, max_samples: int | None = None) -> dict[str, object]:
     """`max_samples` (step build-deflate): that many samples with DEFLATE members, from the
@@ -286,7 +287,7 @@ def main() -> int:
                               "grep -m1 'model name' /proc/cpuinfo; echo load at end: $(cut -d' ' -f1-3 "
                               "/proc/loadavg)"], capture_output=True, text=True).stdout
     print("## Benchmark results import\n")
-    print(f"Command: `/work/venv/bin/python bench/bench_import.py --mb {ns.mb} --samples {ns.samples}`  ")
+    print(f"Command: `.venv/bin/python bench/bench_import.py --mb {ns.mb} --samples {ns.samples}`  ")
     print(f"Date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n")
     print("Machine:\n```\n" + machine.strip() + "\n```\n")
     print(f"Log: {mb:.1f} MB Inspect .eval (Zstandard members), {built['samples']:,} samples "

@@ -46,7 +46,8 @@ PARSER_MODES = {"auto": "started ahead, as the import dialog (when it opens) and
                         "sign-in) start them (their start-up CPU is not counted)",
                 "cold": "started on the import's clock when the log is large enough to pay for it",
                 "process": "always used, started on the import's clock", "thread": "never used"}
-DEFAULT_INSPECT_PY = os.environ.get("FRW_INSPECT_PYTHON", "/work/fixvenv/bin/python")
+# inspect-ai runs in the fixture venv (`make fixture-venv`), or the Python FRW_INSPECT_PYTHON names
+DEFAULT_INSPECT_PY = os.environ.get("FRW_INSPECT_PYTHON", str(ROOT / ".fixvenv" / "bin" / "python"))
 BASE_SAMPLES = 24
 
 
