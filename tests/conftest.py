@@ -188,6 +188,20 @@ def plant_null(session, table: str, column: str) -> None:  # type: ignore[no-unt
     db.close()
 
 
+def as_schema_41(workstation: Workstation) -> None:
+    """The workstation's database as the release before migration 0042 left it (its three indexes
+    dropped, user_version 41), and every session closed: the next sign-in updates the schema."""
+    insider = workstation.session("admin").runtime.writer.another()
+    with insider.transaction() as conn:
+        for index in ("eval_samples_run_time", "eval_samples_run_tokens", "eval_samples_run_natural_id"):
+            conn.execute(f"DROP INDEX {index}")
+        conn.execute("PRAGMA user_version = 41")
+    insider.close()
+    for s in workstation.sessions:
+        s.close()
+    workstation.sessions.clear()
+
+
 def reviewer_with_submission(ws: Workstation) -> tuple[Any, int]:
     """The reviewer's session and the id of a submission she created (the ingest tests' start)."""
     from app.model.submissions import Submission

@@ -33,13 +33,17 @@ def username(args: argparse.Namespace) -> str:
     return args.user or os.environ.get("FRONTIER_REVIEW_USER") or getpass.getuser()
 
 
+def _schema_update(_done: int, _total: int, text: str) -> None:
+    print(f"{text}…", file=sys.stderr)  # the first command after an upgrade may take seconds here
+
+
 def open_session(args: argparse.Namespace) -> Session:
     user = username(args)
     passphrase = read_secret(f"Passphrase for {user}: ")
     # Kept for this process only: sensitive commands (user add, passwd) re-use it to unwrap the key.
     args._passphrase = passphrase
     try:
-        session = workstation.sign_in(data_dir(args), user, passphrase)
+        session = workstation.sign_in(data_dir(args), user, passphrase, progress=_schema_update)
     except PassphraseChangeRequired:
         # First sign-in: the person replaces the passphrase an administrator gave them, which
         # creates their own signing key (stdin order: current passphrase, new, new again).

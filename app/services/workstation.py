@@ -31,7 +31,7 @@ from storage import identity_repo, keyring_secret, pki_repo, settings_repo
 from storage import repage as repage_store
 from storage.atomic import atomic_write
 from storage.credentials import Credentials, keyring_secret_for
-from storage.db import Connection, Database
+from storage.db import Connection, Database, MigrationProgress
 from storage.keys import KEYRING_MODE, PASSPHRASE_MODE, KeyHeader, new_data_key, seal
 
 DB_NAME = "workstation.db"
@@ -53,11 +53,12 @@ def header_path(data_dir: Path) -> Path:
     return Path(data_dir) / HEADER_NAME
 
 
-def open_database(data_dir: Path, key: bytes) -> Database:
+def open_database(data_dir: Path, key: bytes, progress: MigrationProgress | None = None) -> Database:
     """The workstation's database at the page size its key header records, once a page-size
-    rewrite a crash interrupted is finished or undone (storage/repage.py)."""
+    rewrite a crash interrupted is finished or undone (storage/repage.py). `progress(done, total,
+    text)` hears of each schema update the open runs (the first sign-in after an upgrade)."""
     page_size = repage_store.settle(db_path(data_dir), key, Credentials(data_dir))
-    return Database.open(db_path(data_dir), key, page_size=page_size)
+    return Database.open(db_path(data_dir), key, page_size=page_size, on_migration=progress)
 
 
 def is_initialized(data_dir: Path) -> bool:
@@ -268,14 +269,16 @@ def update_settings(session: Session, changes: dict[str, object]) -> Settings:
     return merged
 
 
-def sign_in(data_dir: Path, username: str, passphrase: str, clock: Clock = utc_now) -> Session:
+def sign_in(data_dir: Path, username: str, passphrase: str, clock: Clock = utc_now,
+            progress: MigrationProgress | None = None) -> Session:
+    """`progress`: told of each schema update the first sign-in after an upgrade runs."""
     data_dir = Path(data_dir)
     if not db_path(data_dir).exists():
         raise StorageError(f"No workstation database in {data_dir}.")
     creds = Credentials(data_dir)
     now = clock().astimezone(UTC)
     header, unlocked = creds.unlock(username, passphrase, now)
-    db = open_database(data_dir, unlocked.data_key)
+    db = open_database(data_dir, unlocked.data_key, progress)
     try:
         account = accounts_repo.get(db.conn, username)
         session = Session(data_dir, db, account, creds.path, clock, db_id=header.db_id, unlocked=unlocked)

@@ -231,7 +231,10 @@ class SignInWindow(QWidget):
         self.sign_in_button.setEnabled(False)
         self._attempt = (username, passphrase)
         data_dir, clock = self.data_dir, self.clock
-        self.jobs.run(lambda _p, _c: workstation.sign_in(data_dir, username, passphrase, clock),
+        # progress: the schema updates of a first sign-in after an upgrade, seconds on a large
+        # workstation (the text says "schema N of M": no count line under it)
+        self.jobs.run(lambda p, _c: workstation.sign_in(data_dir, username, passphrase, clock,
+                                                        lambda _d, _t, text: p(0, 0, text)),
                       self._done, self._failed, label="Signing in", parent=self, cancellable=False)
 
     def _done(self, session: Session) -> None:
