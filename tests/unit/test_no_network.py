@@ -198,3 +198,19 @@ def test_cli_flow_runs_with_sockets_refused(tmp_path: Path) -> None:
     assert "intact" in run([*d, "--user", "admin", "backup", "verify", str(folder)], f"{admin_pw}\n").stdout
     assert "intact" in run([*d, "--user", "admin", "audit", "verify"], f"{admin_pw}\n").stdout
     assert log.read_text() == "", f"the product tried to use the network:\n{log.read_text()}"
+
+
+def test_signature_validation_never_fetches() -> None:
+    """pyHanko and pyhanko-certvalidator carry network code (they require aiohttp, to fetch revocation
+    data online): the product's one validation context asks them never to fetch, and no product module
+    builds a context of its own or a timestamp client (which would go online)."""
+    from reports import detached
+
+    ctx = detached.validation_context([])
+    assert ctx.fetching_allowed is False
+    for path in (p for pkg in PRODUCT_PACKAGES for p in sorted((ROOT / pkg).rglob("*.py"))):
+        text = path.read_text(encoding="utf-8")
+        rel = path.relative_to(ROOT).as_posix()
+        if rel != "reports/detached.py":
+            assert "ValidationContext(" not in text, rel
+        assert "HTTPTimeStamper" not in text and "timestamper=" not in text, rel
