@@ -11,6 +11,7 @@ from typing import Any
 from app.model.errors import IntegrityError, NotFound
 from app.model.markings import Marking
 from app.model.vulnerabilities import (
+    AffectedProduct,
     DiscoveryContext,
     ExchangeState,
     Filters,
@@ -32,7 +33,7 @@ from storage.rows import build, column_names, fetch_all, fetch_one
 _COLS = (
     "id, title, description, target, vendor, product, product_id, cwe, cve, cvss_vector, cvss_v3_vector, "
     "submission_id, run_id, sample_id, finding_id, repro_status, repro_evidence, discovered, vendor_notified, "
-    "embargo_until, published, tlp, remediations, notes, status, marking, tracking_id, source, "
+    "embargo_until, published, tlp, remediations, notes, more_products, status, marking, tracking_id, source, "
     "revision, created_by, created_at, updated_at"
 )
 # Each sort order of the register as its key, the id (unique) last as tie-breaker; migration 0041
@@ -65,6 +66,7 @@ _VULN: dict[str, Callable[[Any], Any]] = {
     "embargo_until": _d, "published": _d, "tlp": Tlp,
     "remediations": lambda s: tuple(Remediation.from_dict(x) for x in json.loads(s)),
     "notes": lambda s: tuple(Note.from_dict(x) for x in json.loads(s)),
+    "more_products": lambda s: tuple(AffectedProduct.from_dict(x) for x in json.loads(s)),
     "status": VulnStatus, "marking": Marking.parse, "revision": int,
 }
 _VULN_FIELDS = frozenset(f.name for f in dataclasses.fields(Vulnerability)) - {"context"} | set(_CONTEXT)
@@ -110,6 +112,7 @@ def _values(v: Vulnerability) -> dict[str, Any]:
         "embargo_until": _iso(v.embargo_until), "published": _iso(v.published), "tlp": v.tlp.value,
         "remediations": json.dumps([x.as_dict() for x in v.remediations], ensure_ascii=False),
         "notes": json.dumps([x.as_dict() for x in v.notes], ensure_ascii=False),
+        "more_products": json.dumps([x.as_dict() for x in v.more_products], ensure_ascii=False),
         "status": v.status.value, "marking": v.marking.banner(), "marking_level": int(v.marking.level),
         "tracking_id": v.tracking_id, "source": v.source,
     }
@@ -122,6 +125,7 @@ def snapshot(v: Vulnerability) -> dict[str, Any]:
     out.pop("marking_level")
     out["remediations"] = [x.as_dict() for x in v.remediations]
     out["notes"] = [x.as_dict() for x in v.notes]
+    out["more_products"] = [x.as_dict() for x in v.more_products]
     out["id"] = v.id
     return out
 
@@ -259,8 +263,11 @@ def _where(f: Filters) -> tuple[str, list[Any]]:
         params.append(f.submission_id)
     if f.search:
         like = f"%{f.search}%"
-        clauses.append("(id LIKE ? OR title LIKE ? OR vendor LIKE ? OR product LIKE ? OR cve LIKE ? OR cwe LIKE ?)")
-        params += [like] * 6
+        # further affected products (a JSON list) by their values, never their keys ("vendor" finds no key)
+        clauses.append("(id LIKE ? OR title LIKE ? OR vendor LIKE ? OR product LIKE ? OR cve LIKE ? OR cwe LIKE ? "
+                       "OR product_id LIKE ? OR (more_products <> '[]' AND EXISTS (SELECT 1 FROM "
+                       "json_each(vulnerabilities.more_products) AS p, json_each(p.value) AS f WHERE f.value LIKE ?)))")
+        params += [like] * 8
     return (" AND ".join(clauses) or "1 = 1"), params
 
 

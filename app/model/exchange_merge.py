@@ -2,10 +2,10 @@
 (the register now) and incoming (the partner's advisory).
 
 Scalar fields: a change on one side is taken; a change on both sides to different values is a
-conflict a person resolves. List fields (remediations, notes) are merged entry by entry, so a
-partner's vendor fix added next to our "none available" arrives as a second entry with its own
-category instead of being glued onto ours; an entry changed differently on both sides is a
-conflict of that field.
+conflict a person resolves. List fields (remediations, notes, further affected products) are merged
+entry by entry, so a partner's vendor fix added next to our "none available" arrives as a second
+entry with its own category instead of being glued onto ours; an entry changed differently on both
+sides is a conflict of that field.
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ Entry = dict[str, Any]
 ENTRY_KEYS: dict[str, tuple[tuple[str, ...], ...]] = {
     "remediations": (("category", "details"), ("details",), ("category",)),
     "notes": (("category", "title"), ("title",), ("text",)),
+    # further affected products: a product whose CPE/purl changed keeps its name, a renamed one its id
+    "more_products": (("vendor", "product"), ("product_id",)),
 }
 
 

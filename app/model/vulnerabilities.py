@@ -35,6 +35,7 @@ PURL_RE = re.compile(r"^pkg:[a-z][a-z0-9\.\-]*\/[^\s]+$")
 
 MAX_TEXT = 100_000
 MAX_SHORT = 500
+MAX_PRODUCTS = 50  # affected products of one vulnerability, the first (vendor/product/product_id) included
 
 # CVSS v4 metrics in specification order, grouped for the calculator.
 BASE_METRICS = ("AV", "AC", "AT", "PR", "UI", "VC", "VI", "VA", "SC", "SI", "SA")
@@ -147,7 +148,8 @@ class Remediation:
 
     category: RemediationCategory
     details: str
-    # Products it applies to (CPE, purl or name); () means the vulnerability's affected product.
+    # Products it applies to (CPE, purl or name, as `AffectedProduct.identity`); () means every affected
+    # product of the vulnerability.
     product_ids: tuple[str, ...] = ()
     issued: date | None = None  # CSAF `date`
     url: str = ""
@@ -199,6 +201,52 @@ class Note:
         if len(text) > MAX_TEXT or len(self.title) > MAX_SHORT:
             raise ValidationError(f"notes[{n}]", f"text at most {MAX_TEXT:,}, title at most {MAX_SHORT} characters")
         return replace(self, category=NoteCategory(self.category), title=self.title.strip(), text=text)
+
+
+@dataclass(frozen=True)
+class AffectedProduct:
+    """One product a vulnerability affects. The first is kept in Vulnerability.vendor/product/product_id;
+    further ones in Vulnerability.more_products (a model and the agent scaffold that ships it, two versions)."""
+
+    vendor: str = ""
+    product: str = ""
+    product_id: str = ""  # CPE or purl
+
+    @property
+    def name(self) -> str:
+        """Vendor and product as a person reads them ("" when neither is named)."""
+        return " ".join(p for p in (self.vendor, self.product) if p)
+
+    @property
+    def identity(self) -> str:
+        """How remediation entries name the product: its CPE/purl, else vendor and product."""
+        return self.product_id or self.name
+
+    @property
+    def label(self) -> str:
+        """One line for lists: name and id, e.g. "Northwind AI Aurora 4.2 (cpe:2.3:...)"."""
+        if self.name and self.product_id:
+            return f"{self.name} ({self.product_id})"
+        return self.name or self.product_id or "(product not named)"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"vendor": self.vendor, "product": self.product, "product_id": self.product_id}
+
+    @staticmethod
+    def from_dict(d: dict[str, Any]) -> AffectedProduct:
+        return AffectedProduct(str(d.get("vendor", "")), str(d.get("product", "")), str(d.get("product_id", "")))
+
+    def validate(self, where: str) -> AffectedProduct:
+        """Stripped names, a valid CPE/purl; ValidationError names `where` (e.g. more_products[0])."""
+        vendor, product = self.vendor.strip(), self.product.strip()
+        for name, value in (("vendor", vendor), ("product", product)):
+            if len(value) > MAX_SHORT:
+                raise ValidationError(f"{where}.{name}", f"must be at most {MAX_SHORT} characters")
+        try:
+            product_id = validate_product_id(self.product_id)
+        except ValidationError as exc:
+            raise ValidationError(f"{where}.product_id", exc.reason) from None
+        return AffectedProduct(vendor, product, product_id)
 
 
 def default_remediations() -> tuple[Remediation, ...]:
@@ -353,10 +401,10 @@ class Filters:
 EXCHANGED_FIELDS = (
     "title", "description", "target", "vendor", "product", "product_id", "cwe", "cve", "cvss_vector",
     "cvss_v3_vector", "repro_status", "repro_evidence", "discovered", "vendor_notified", "embargo_until",
-    "published", "tlp", "remediations", "notes", "marking",
+    "published", "tlp", "remediations", "notes", "marking", "more_products",
 )
 # Exchanged fields holding lists of entries (merged entry by entry, see app/model/exchange_merge.py).
-LIST_FIELDS = ("remediations", "notes")
+LIST_FIELDS = ("remediations", "notes", "more_products")
 
 
 @dataclass(frozen=True)
@@ -381,6 +429,8 @@ class Vulnerability:
     tlp: Tlp = Tlp.AMBER
     remediations: tuple[Remediation, ...] = field(default_factory=default_remediations)
     notes: tuple[Note, ...] = ()
+    # Affected products after the first (vendor, product, product_id above): see `products`.
+    more_products: tuple[AffectedProduct, ...] = ()
     status: VulnStatus = VulnStatus.NEW
     marking: Marking = UNCLASSIFIED
     id: str = ""
@@ -458,6 +508,8 @@ class Vulnerability:
         if cve and not CVE_RE.match(cve):
             raise ValidationError("cve", f"'{v.cve}' is not a CVE id (CVE-YYYY-NNNN, four or more digits)")
         product_id = validate_product_id(v.product_id)
+        more = _validate_more_products(AffectedProduct(v.vendor.strip(), v.product.strip(), product_id),
+                                       v.more_products)
         vector = CvssV4.parse(v.cvss_vector).vector if v.cvss_vector.strip() else ""
         v3 = parse_cvss3(v.cvss_v3_vector)[0] if v.cvss_v3_vector.strip() else ""
         if v.vendor_notified and v.discovered and v.vendor_notified < v.discovered:
@@ -476,21 +528,68 @@ class Vulnerability:
         return replace(v, title=v.title.strip(), cwe=cwe, cve=cve, product_id=product_id,
                        cvss_vector=vector, cvss_v3_vector=v3, vendor=v.vendor.strip(), product=v.product.strip(),
                        remediations=tuple(r.validate(n) for n, r in enumerate(v.remediations)),
-                       notes=tuple(x.validate(n) for n, x in enumerate(v.notes)))
+                       notes=tuple(x.validate(n) for n, x in enumerate(v.notes)), more_products=more)
+
+    @property
+    def first_product(self) -> AffectedProduct:
+        return AffectedProduct(self.vendor, self.product, self.product_id)
+
+    @property
+    def products(self) -> tuple[AffectedProduct, ...]:
+        """Every affected product, the first (vendor, product, product_id) first; () when none is named."""
+        first = self.first_product
+        return (first, *self.more_products) if first.identity or self.more_products else ()
 
     @property
     def affected(self) -> str:
-        return " ".join(p for p in (self.vendor, self.product) if p) or "(product not named)"
+        """The first affected product's vendor and product (`affected_all` names every one)."""
+        return self.first_product.name or "(product not named)"
+
+    @property
+    def affected_all(self) -> str:
+        """Every affected product by vendor and product (else its id), "; "-separated."""
+        return "; ".join(p.name or p.product_id for p in self.products) or "(product not named)"
 
     @property
     def product_identity(self) -> str:
-        """How remediation entries name the affected product: its CPE/purl, else vendor and product."""
-        return self.product_id or " ".join(p for p in (self.vendor, self.product) if p)
+        """How remediation entries name the first affected product: its CPE/purl, else vendor and product."""
+        return self.first_product.identity
+
+    @property
+    def product_identities(self) -> tuple[str, ...]:
+        """Every affected product's identity, in order (remediation `product_ids` () means all of these)."""
+        return tuple(p.identity for p in self.products)
 
     @property
     def remediation_summary(self) -> str:
         """One line per entry, for tables and the CLI."""
         return "\n".join(f"{r.category.value}: {r.details}" for r in self.remediations)
+
+
+def _validate_more_products(first: AffectedProduct, more: tuple[AffectedProduct, ...]
+                            ) -> tuple[AffectedProduct, ...]:
+    """Further affected products, normalised: each named, none twice (nor the first again), at most
+    MAX_PRODUCTS in all."""
+    if not more:
+        return ()
+    if len(more) + 1 > MAX_PRODUCTS:
+        raise ValidationError("more_products", f"at most {MAX_PRODUCTS} affected products ({len(more) + 1} given)")
+    if not first.identity:
+        raise ValidationError("more_products", "name the first affected product (vendor, product or CPE/purl) "
+                                               "before further ones")
+    seen = {first.identity.casefold(): "the first affected product"}
+    out = []
+    for n, p in enumerate(more):
+        where = f"more_products[{n}]"
+        p = p.validate(where)
+        if not p.identity:
+            raise ValidationError(where, "an affected product needs a vendor, a product name or a CPE/purl")
+        key = p.identity.casefold()
+        if key in seen:
+            raise ValidationError(where, f"'{p.identity[:80]}' is already listed as {seen[key]}")
+        seen[key] = f"more_products[{n}]"
+        out.append(p)
+    return tuple(out)
 
 
 def _field_value(name: str, value: Any) -> Any:
@@ -503,6 +602,7 @@ def _field_value(name: str, value: Any) -> Any:
         "marking": Marking.parse,
         "remediations": lambda xs: tuple(Remediation.from_dict(x) for x in xs),
         "notes": lambda xs: tuple(Note.from_dict(x) for x in xs),
+        "more_products": lambda xs: tuple(AffectedProduct.from_dict(x) for x in xs),
     }
     conv = converters.get(name)
     return conv(value) if conv else value
