@@ -142,37 +142,54 @@ def _helper(identity: str, csaf_version: str) -> dict[str, Any] | None:
 
 
 def product_refs(v: Vulnerability) -> dict[str, str]:
-    """Product identity -> CSAF product id: the affected product is FRWP-1; products that only
-    remediation entries name (a partner's fix for another version) follow as FRWP-2, FRWP-3..."""
+    """Product identity -> CSAF product id: the affected products are FRWP-1, FRWP-2... in order (the
+    first always FRWP-1); products that only remediation entries name (a partner's fix for another
+    version) follow."""
     refs = {v.product_identity: PRODUCT_REF}
+    for p in v.more_products:
+        refs.setdefault(p.identity, f"FRWP-{len(refs) + 1}")
     for r in v.remediations:
         for identity in r.product_ids:
             refs.setdefault(identity, f"FRWP-{len(refs) + 1}")
     return refs
 
 
-def _product(v: Vulnerability, csaf_version: str) -> dict[str, Any]:
-    name = v.affected if (v.vendor or v.product) else UNSPECIFIED_PRODUCT
-    prod: dict[str, Any] = {"name": name, "product_id": PRODUCT_REF}
-    helper = _helper(v.product_id, csaf_version)
+def affected_refs(v: Vulnerability) -> list[str]:
+    """The CSAF product ids of every affected product (known_affected, scores, "all" remediations)."""
+    refs = product_refs(v)
+    return [PRODUCT_REF, *(refs[p.identity] for p in v.more_products)]
+
+
+def _full_product(name: str, ref: str, product_id: str, csaf_version: str) -> dict[str, Any]:
+    prod: dict[str, Any] = {"name": name, "product_id": ref}
+    helper = _helper(product_id, csaf_version)
     if helper:
         prod["product_identification_helper"] = helper
-    others = []
-    for identity, ref in product_refs(v).items():
-        if ref != PRODUCT_REF:
-            other: dict[str, Any] = {"name": identity, "product_id": ref}
-            if (h := _helper(identity, csaf_version)) is not None:
-                other["product_identification_helper"] = h
-            others.append(other)
-    if not v.vendor:
-        return {"full_product_names": [prod, *others]}
-    # Vendor / product name branches keep vendor and product apart for the round trip.
-    tree: dict[str, Any] = {"branches": [{
-        "category": "vendor", "name": v.vendor,
-        "branches": [{"category": "product_name", "name": v.product or name, "product": prod}],
-    }]}
-    if others:
-        tree["full_product_names"] = others
+    return prod
+
+
+def _product(v: Vulnerability, csaf_version: str) -> dict[str, Any]:
+    refs = product_refs(v)
+    vendors: dict[str, list[dict[str, Any]]] = {}  # vendor -> its product_name branches, in order
+    loose: list[dict[str, Any]] = []  # products without a vendor
+    for n, p in enumerate((v.first_product, *v.more_products)):
+        name = p.name if (p.vendor or p.product) else UNSPECIFIED_PRODUCT
+        prod = _full_product(name, PRODUCT_REF if n == 0 else refs[p.identity], p.product_id, csaf_version)
+        if p.vendor:
+            # Vendor / product name branches keep vendor and product apart for the round trip.
+            vendors.setdefault(p.vendor, []).append(
+                {"category": "product_name", "name": p.product or name, "product": prod})
+        else:
+            loose.append(prod)
+    affected = set(affected_refs(v))
+    loose += [_full_product(identity, ref, identity, csaf_version)
+              for identity, ref in refs.items() if ref not in affected]
+    tree: dict[str, Any] = {}
+    if vendors:
+        tree["branches"] = [{"category": "vendor", "name": vendor, "branches": branches}
+                            for vendor, branches in vendors.items()]
+    if loose:
+        tree["full_product_names"] = loose
     return tree
 
 
@@ -206,7 +223,8 @@ def _vulnerability(v: Vulnerability, csaf_version: str, entry_key: str) -> dict[
             "party": "vendor", "status": "in_progress", "date": _dt(v.vendor_notified),
             "summary": "Vendor notified by the clearinghouse.",
         }]
-    out["product_status"] = {"known_affected": [PRODUCT_REF]}
+    affected = affected_refs(v)
+    out["product_status"] = {"known_affected": affected}
     if csaf_version == "2.1":
         content: dict[str, Any] = {}
         if v.cvss_vector:
@@ -214,9 +232,9 @@ def _vulnerability(v: Vulnerability, csaf_version: str, entry_key: str) -> dict[
         if v.cvss_v3_vector:
             content["cvss_v3"] = _cvss3_json(v)
         if content:
-            out["metrics"] = [{"content": content, "products": [PRODUCT_REF]}]
+            out["metrics"] = [{"content": content, "products": affected}]
     elif v.cvss_v3_vector:
-        out["scores"] = [{"products": [PRODUCT_REF], "cvss_v3": _cvss3_json(v)}]
+        out["scores"] = [{"products": affected, "cvss_v3": _cvss3_json(v)}]
     refs = product_refs(v)
     remediations = []
     for r in v.remediations:  # every entry, each with its own category, products, date and URL
@@ -224,7 +242,7 @@ def _vulnerability(v: Vulnerability, csaf_version: str, entry_key: str) -> dict[
         if csaf_version == "2.0":
             category = _REMEDIATION_20.get(category, category)
         entry: dict[str, Any] = {"category": category, "details": r.details or NO_REMEDIATION,
-                                 "product_ids": [refs[p] for p in r.product_ids] or [PRODUCT_REF]}
+                                 "product_ids": [refs[p] for p in r.product_ids] or affected}
         if r.issued:
             entry["date"] = _dt(r.issued)
         if r.url:
@@ -248,7 +266,7 @@ def advisory(v: Vulnerability, publisher: Publisher, meta: AdvisoryMeta) -> dict
         "lang": "en",
         "notes": [
             {"category": "summary", "title": "Summary",
-             "text": f"{v.title} ({v.affected}; {v.target.value})."},
+             "text": f"{v.title} ({v.affected_all}; {v.target.value})."},
             {"category": "legal_disclaimer", "title": HANDLING_TITLE, "text": dist_text},
         ],
         "publisher": {"category": publisher.category, "name": publisher.name, "namespace": publisher.namespace},

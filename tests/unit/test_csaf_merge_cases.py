@@ -17,6 +17,7 @@ from app.model.exchange_merge import merge, merge_entries
 from app.model.markings import Marking
 from app.model.vulnerabilities import (
     NO_REMEDIATION,
+    AffectedProduct,
     Note,
     NoteCategory,
     Remediation,
@@ -158,13 +159,18 @@ def test_product_changed_by_the_partner(session, tmp_path) -> None:
     assert (got.product, got.product_id) == ("Acme Unpacker Pro", "pkg:pypi/acme-unpacker-pro@3.0.0")
 
 
-def test_a_second_affected_product_is_flagged_not_dropped_silently(session, tmp_path) -> None:
+def test_a_second_affected_product_from_the_partner_is_taken_not_dropped(session, tmp_path) -> None:
     v = vs.create(session, rich())
     partner = Partner(session, v, tmp_path)
     partner.doc["product_tree"]["full_product_names"] = [{"name": "Acme Unpacker 2.5", "product_id": "ACME-25"}]
     partner.vuln["product_status"]["known_affected"].append("ACME-25")
     action = partner.returned()
-    assert any("several affected products" in w for w in action.warnings)
+    assert not any("several affected products" in w for w in action.warnings)
+    # the partner's remediation still names only the first product: it says so now, explicitly
+    assert action.kind is ActionKind.UPDATE and set(action.taken) == {"more_products", "remediations"}
+    got = partner.apply()
+    assert got.more_products == (AffectedProduct("", "Acme Unpacker 2.5", ""),)
+    assert got.remediations[0].product_ids == (v.product_identity,)
 
 
 def test_remediation_for_another_product_round_trips(session, tmp_path) -> None:
