@@ -18,6 +18,7 @@ from app.model.vulnerabilities import (
     EXCHANGED_FIELDS,
     LIST_FIELDS,
     NO_REMEDIATION,
+    AffectedProduct,
     CvssSeverity,
     DiscoveryContext,
     Remediation,
@@ -44,6 +45,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     a.add_argument("--vendor", default="")
     a.add_argument("--product", default="")
     a.add_argument("--product-id", default="", help="CPE (cpe:2.3:...) or package URL (pkg:...)")
+    a.add_argument("--add-product", action="append", default=[], metavar="VENDOR|PRODUCT|CPE-OR-PURL",
+                   help="a further affected product (repeatable), e.g. 'Northwind AI|Aurora 4.2|cpe:2.3:a:...'; "
+                        "the id may be left out")
     a.add_argument("--cwe", default="", help="CWE-NNN")
     a.add_argument("--cve", default="", help="CVE-YYYY-NNNN")
     a.add_argument("--cvss", default="", help="CVSS v4.0 vector, e.g. CVSS:4.0/AV:N/AC:L/...")
@@ -79,6 +83,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                     help="add a remediation entry (repeatable), e.g. vendor_fix:Upgrade to 2.4.2")
     up.add_argument("--remove-remediation", action="append", default=[], type=int, metavar="N",
                     help="remove remediation entry N (1 = the first, as `vuln show` numbers them)")
+    up.add_argument("--add-product", action="append", default=[], metavar="VENDOR|PRODUCT|CPE-OR-PURL",
+                    help="add a further affected product (repeatable); the first is set with --set vendor=... "
+                         "product=... product_id=...")
+    up.add_argument("--remove-product", action="append", default=[], type=int, metavar="N",
+                    help="remove affected product N (2 or more: `vuln show` numbers them, 1 is the first)")
     up.set_defaults(func=_update)
 
     ls = s.add_parser("list", help="list the register")
@@ -134,6 +143,15 @@ def _remediation(text: str) -> Remediation:
     return Remediation(RemediationCategory(category.strip()), details.strip())
 
 
+def _product(text: str) -> AffectedProduct:
+    """VENDOR|PRODUCT|CPE-OR-PURL (the id last, so a '|' inside it stays); checked by the model."""
+    parts = [p.strip() for p in text.split("|", 2)]
+    if len(parts) < 2:
+        raise ValidationError("--add-product", f"{text!r} is not VENDOR|PRODUCT|CPE-OR-PURL (leave a part empty: "
+                                               "'|Aurora 4.2|' or 'Northwind AI|Aurora 4.2|')")
+    return AffectedProduct(*parts)
+
+
 def _date(name: str, text: str | None):  # type: ignore[no-untyped-def]
     return parse_date(name, text) if text else None
 
@@ -157,6 +175,7 @@ def _add(args: argparse.Namespace) -> int:
             remediations=(Remediation(RemediationCategory(args.remediation_category),
                                       args.remediation or NO_REMEDIATION),
                           *(_remediation(t) for t in args.add_remediation)),
+            more_products=tuple(_product(t) for t in args.add_product),
             status=VulnStatus(args.status), marking=marking,
         )
         stored = vs.create(session, v, lower_reason=args.lower_reason)
@@ -177,8 +196,10 @@ def _update(args: argparse.Namespace) -> int:
             raise ValidationError("--set", f"{text!r} is not FIELD=VALUE with a known field")
         values[name] = value.strip()
     added = [_remediation(t) for t in args.add_remediation]
-    if not values and not added and not args.remove_remediation:
-        raise ValidationError("--set", "give at least one FIELD=VALUE, --add-remediation or --remove-remediation")
+    new_products = [_product(t) for t in args.add_product]
+    if not (values or added or args.remove_remediation or new_products or args.remove_product):
+        raise ValidationError("--set", "give at least one FIELD=VALUE, --add-remediation, --remove-remediation, "
+                                       "--add-product or --remove-product")
     with signed_in(args) as session:
         v = vs.get(session, args.id)
         status = values.pop("status", None)
@@ -193,6 +214,13 @@ def _update(args: argparse.Namespace) -> int:
             raise ValidationError("--remove-remediation", f"{v.id} has remediation entries 1 to {len(v.remediations)}")
         kept = [r for n, r in enumerate(v.remediations, 1) if n not in gone]
         changed = dataclasses.replace(changed, remediations=(*kept, *added))
+        gone = set(args.remove_product)
+        if any(not 2 <= n <= len(v.more_products) + 1 for n in gone):
+            what = (f"further affected products 2 to {len(v.more_products) + 1}" if v.more_products
+                    else "no further affected product")
+            raise ValidationError("--remove-product", f"{v.id} has {what} (the first is changed with --set)")
+        products = [p for n, p in enumerate(v.more_products, 2) if n not in gone]
+        changed = dataclasses.replace(changed, more_products=(*products, *new_products))
         stored = vs.update(session, changed)
         print(f"{stored.id} updated: {stored.status.value}, {stored.marking.banner()}")
         return 0
@@ -223,6 +251,8 @@ def _show(args: argparse.Namespace) -> int:
             value = getattr(v, name)
             if value not in (None, ""):
                 print(f"  {name}: {getattr(value, 'value', value)}")
+        for n, p in enumerate(v.products, 1):
+            print(f"  affected product {n}: {p.label}")
         for n, r in enumerate(v.remediations, 1):
             extra = "".join(f"; {k} {x}" for k, x in (("products", ", ".join(r.product_ids)),
                                                      ("date", r.issued or ""), ("url", r.url)) if x)

@@ -177,3 +177,39 @@ def test_an_older_database_migrates_with_no_further_products(tmp_path: Path) -> 
         assert db.integrity_check() == []
     finally:
         db.close()
+
+
+# -- command line -------------------------------------------------------------------------------
+
+def test_cli_adds_shows_and_edits_further_products(workstation, monkeypatch, capsys) -> None:
+    from tests.unit.test_vuln_register import run_cli
+
+    pw = workstation.passphrase("reviewer")
+
+    def vuln(*args: str) -> tuple[int, str, str]:
+        return run_cli(monkeypatch, capsys, workstation.data_dir, "reviewer", pw, "vuln", *args)
+
+    code, out, err = vuln("add", "--title", "Sandbox escape", "--vendor", "Northwind AI", "--product",
+                          "Aurora 4.1-preview", "--product-id", CPE_41, "--add-product", f"Northwind AI|Aurora 4.2|{CPE_42}",
+                          "--add-product", "|Aurora eval harness")
+    assert code == 0, err
+    vid = out.split()[0]
+    code, out, _ = vuln("show", vid)
+    assert f"  affected product 1: Northwind AI Aurora 4.1-preview ({CPE_41})" in out
+    assert f"  affected product 2: Northwind AI Aurora 4.2 ({CPE_42})" in out
+    assert "  affected product 3: Aurora eval harness" in out
+
+    code, out, err = vuln("update", vid, "--remove-product", "3", "--add-product", f"Northwind AI|Aurora agent|{SCAFFOLD}")
+    assert code == 0, err
+    assert vs.get(workstation.session("reviewer"), vid).more_products == (
+        AURORA_42, AffectedProduct("Northwind AI", "Aurora agent", SCAFFOLD))
+    code, out, _ = vuln("show", vid)
+    assert "affected product 3: Northwind AI Aurora agent (pkg:pypi/aurora-agent@1.3.0)" in out
+    assert "eval harness" not in out.split("history:")[0] and "more_products" in out.split("history:")[1]
+
+    code, _, err = vuln("update", vid, "--remove-product", "1")
+    assert code == 2 and "--remove-product" in err and "products 2 to 3" in err
+    code, _, err = vuln("update", vid, "--add-product", f"Someone|Dup|{CPE_42}")
+    assert code == 2 and "more_products[2]" in err and "already listed" in err
+    code, _, err = vuln("update", vid, "--add-product", "no separators")
+    assert code == 2 and "VENDOR|PRODUCT|CPE-OR-PURL" in err
