@@ -62,6 +62,7 @@ from ui.unsaved import FormState
 from ui.widgets.comment_thread import CommentThread
 from ui.widgets.entry_table import NoteList, RemediationList
 from ui.widgets.marking_picker import MarkingPicker, ask_lower_reason
+from ui.widgets.product_list import ProductList
 
 SEVERITY_COLOURS = {
     CvssSeverity.NONE: ("#d0d7de", "#24292f"),
@@ -329,6 +330,11 @@ class VulnEditor(QDialog):
         self.product_id.setObjectName("productId")
         self.product_id.setPlaceholderText("cpe:2.3:a:vendor:product:version:*:*:*:*:*:*:*  or  pkg:type/name@version")
         form.addRow("CPE or purl", self.product_id)
+        # A vulnerability often affects more than one product (two versions, a model and its agent scaffold).
+        self.more_products = ProductList(v.more_products)
+        self.more_products.setToolTip("Further affected products, after the one above; remediations may name "
+                                      "any of them by CPE, purl or name")
+        form.addRow("Also affects", self.more_products)
         self.cwe = QLineEdit(v.cwe)
         self.cwe.setPlaceholderText("CWE-787")
         self.cve = QLineEdit(v.cve)
@@ -415,7 +421,8 @@ class VulnEditor(QDialog):
         layout.addWidget(buttons)
         self.form_state = FormState([
             self.marking, self.title, self.description, self.target, self.vendor, self.product, self.product_id,
-            self.cwe, self.cve, self.calculator, self.cvss3, self.submission, self.repro, self.evidence,
+            self.more_products, self.cwe, self.cve, self.calculator, self.cvss3, self.submission, self.repro,
+            self.evidence,
             *(w for d in (self.discovered, self.vendor_notified, self.embargo, self.published)
               for w in (d.set_, d.edit)),
             self.tlp, self.remediations, self.notes, self.status], self)
@@ -461,7 +468,8 @@ class VulnEditor(QDialog):
         return dataclasses.replace(
             self.original, context=context, title=self.title.text(), description=self.description.toPlainText(),
             target=Target(self.target.currentData()), vendor=self.vendor.text(), product=self.product.text(),
-            product_id=self.product_id.text(), cwe=self.cwe.text(), cve=self.cve.text(),
+            product_id=self.product_id.text(), more_products=self.more_products.products(), cwe=self.cwe.text(),
+            cve=self.cve.text(),
             cvss_vector=self.calculator.vector_text(), cvss_v3_vector=self.cvss3.text(),
             repro_status=ReproStatus(self.repro.currentData()), repro_evidence=self.evidence.toPlainText(),
             discovered=self.discovered.value(), vendor_notified=self.vendor_notified.value(),

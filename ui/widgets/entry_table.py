@@ -110,7 +110,7 @@ class EntryTable(QWidget):
 class RemediationList(EntryTable):
     categories = RemediationCategory
     columns = ("Details", "Products", "Date", "URL")
-    tips = ("", "CPE, purl or name, comma-separated; empty means the vulnerability's affected product",
+    tips = ("", "CPE, purl or name, comma-separated; empty means every affected product",
             "YYYY-MM-DD", "Where the fix or advice is published")
     widths = (150, 0, 180, 95, 160)
     noun = "remediation"
