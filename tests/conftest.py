@@ -190,11 +190,13 @@ def plant_null(session, table: str, column: str) -> None:  # type: ignore[no-unt
 
 def as_schema_41(workstation: Workstation) -> None:
     """The workstation's database as the release before migration 0042 left it (its three indexes
-    dropped, user_version 41), and every session closed: the next sign-in updates the schema."""
+    and migration 0043's column dropped, user_version 41), and every session closed: the next sign-in
+    updates the schema."""
     insider = workstation.session("admin").runtime.writer.another()
     with insider.transaction() as conn:
         for index in ("eval_samples_run_time", "eval_samples_run_tokens", "eval_samples_run_natural_id"):
             conn.execute(f"DROP INDEX {index}")
+        conn.execute("ALTER TABLE vulnerabilities DROP COLUMN more_products")  # 0043
         conn.execute("PRAGMA user_version = 41")
     insider.close()
     for s in workstation.sessions:

@@ -61,10 +61,9 @@ def test_editor_adds_a_second_product_and_the_register_shows_both(ctx, qtbot) ->
     assert vs.get(ctx.session, stored.id).products == (
         AffectedProduct("Northwind AI", "Aurora 4.1-preview", CPE_41), AffectedProduct("Northwind AI", "Aurora 4.2",
                                                                                        CPE_42))
-    # the register row names both, its tooltip each with its CPE
+    # the register row names both
     index = screen.model.index(0, AFFECTED)
     assert screen.model.data(index) == "Northwind AI Aurora 4.1-preview; Northwind AI Aurora 4.2"
-    assert CPE_42 in screen.model.data(index, Qt.ItemDataRole.ToolTipRole)
 
     # reopened from the register (the detail view): the second product is there; removing it saves
     screen.table.selectRow(0)

@@ -96,8 +96,7 @@ COLUMNS: tuple[Column, ...] = (
     _column("TLP", lambda r: r.vuln.tlp.value, "tlp"),
     _column("Embargo until", lambda r: r.vuln.embargo_until.isoformat() if r.vuln.embargo_until else "", "embargo",
             background=lambda r: SOON_BG if _ends_soon(r) else None, tooltip=_embargo_tip),
-    _column("Affected", lambda r: sanitize(r.vuln.affected_all, 200), "vendor",  # every product, the first first
-            tooltip=lambda r: sanitize("\n".join(p.label for p in r.vuln.products), 5000) or None),
+    _column("Affected", lambda r: sanitize(r.vuln.affected_all, 200), "vendor"),  # every product, the first first
     _column("CVE", lambda r: r.vuln.cve, "cve"),
     _column("CWE", lambda r: r.vuln.cwe),
     _column("Updated", lambda r: r.vuln.updated_at[:16].replace("T", " "), "updated"),
