@@ -24,7 +24,9 @@ from app.ingest import jsonread
 from app.model.errors import IngestError, ValidationError
 from app.model.markings import UNCLASSIFIED, Marking, rollup
 from app.model.vulnerabilities import (
+    MAX_PRODUCTS,
     UNSPECIFIED_PRODUCT,
+    AffectedProduct,
     CvssV4,
     Note,
     NoteCategory,
@@ -158,10 +160,10 @@ def _walk_branches(branches: list[Any], vendor: str = "", product_name: str = ""
         yield from _walk_branches(b.get("branches") or [], v, p)
 
 
-def _products(doc: dict[str, Any]) -> dict[str, tuple[str, str, str]]:
-    """product_id -> (vendor, product, CPE or purl)."""
+def _products(doc: dict[str, Any]) -> dict[str, AffectedProduct]:
+    """product_id -> the product as the register names it (vendor and product from the branches)."""
     tree = doc.get("product_tree") or {}
-    found: dict[str, tuple[str, str, str]] = {}
+    found: dict[str, AffectedProduct] = {}
     entries = list(_walk_branches(tree.get("branches") or []))
     entries += [("", fp.get("name", ""), fp) for fp in tree.get("full_product_names") or [] if isinstance(fp, dict)]
     for vendor, product, fp in entries:
@@ -170,8 +172,37 @@ def _products(doc: dict[str, Any]) -> dict[str, tuple[str, str, str]]:
         name = product or fp.get("name", "")
         if name == UNSPECIFIED_PRODUCT and not vendor and not ident:
             name = ""  # our own placeholder for "no product named" comes back as no product
-        found[str(fp.get("product_id", ""))] = (vendor, name, ident)
+        found[str(fp.get("product_id", ""))] = AffectedProduct(clean(vendor), clean(name), str(ident or ""))
     return found
+
+
+_AFFECTED = ("known_affected", "first_affected", "last_affected")  # what the register counts as affected
+
+
+def _affected(raw: dict[str, Any], products: dict[str, AffectedProduct], base: str,
+              warnings: list[str]) -> tuple[AffectedProduct, tuple[AffectedProduct, ...], dict[str, int]]:
+    """The entry's affected products: the first (the first named one its product_status lists, else the
+    tree's first product), the further ones (each once, at most MAX_PRODUCTS in all), and each product
+    reference's place among them (a product listed twice, or unnamed, is the first's)."""
+    status = raw.get("product_status") or {}
+    refs = [r for r in dict.fromkeys(str(r) for key in _AFFECTED for r in status.get(key) or []) if r in products]
+    named = [r for r in refs if products[r].identity]
+    first_ref = (named or refs or list(products) or [""])[0]
+    first = products.get(first_ref, AffectedProduct())
+    place = dict.fromkeys([first_ref, *refs], 0)
+    seen = {first.identity.casefold(): 0}
+    more: list[AffectedProduct] = []
+    for ref in named:
+        key = products[ref].identity.casefold()
+        if key not in seen:
+            if len(more) + 1 >= MAX_PRODUCTS:
+                warnings.append(f"{base}.product_status: more than {MAX_PRODUCTS} affected products; the "
+                                f"register keeps the first {MAX_PRODUCTS}")
+                break
+            more.append(products[ref])
+            seen[key] = len(more)
+        place[ref] = seen[key]
+    return first, tuple(more), place
 
 
 def _note(notes: list[Any], used: set[int], title: str | None = None, category: str | None = None) -> str | None:
@@ -185,9 +216,11 @@ def _note(notes: list[Any], used: set[int], title: str | None = None, category: 
     return None
 
 
-def _remediations(raw: dict[str, Any], name: str, base: str, products: dict[str, tuple[str, str, str]],
-                  main_ref: str, main_identity: str) -> tuple[Remediation, ...]:
-    """Every remediation entry, each with its own category, products, date and URL."""
+def _remediations(raw: dict[str, Any], name: str, base: str, products: dict[str, AffectedProduct],
+                  place: dict[str, int], identities: tuple[str, ...]) -> tuple[Remediation, ...]:
+    """Every remediation entry, each with its own category, products, date and URL. Its products are
+    named as the register names the affected ones (`identities`, by `place`); one that lists them all
+    keeps () ("every affected product")."""
     out: list[Remediation] = []
     for k, r in enumerate(raw.get("remediations") or []):
         if not isinstance(r, dict):
@@ -196,31 +229,25 @@ def _remediations(raw: dict[str, Any], name: str, base: str, products: dict[str,
         category = _REMEDIATION.get(str(r.get("category")))
         if category is None:
             raise IngestError(name, f"{where}.category: '{r.get('category')}' is not a CSAF remediation category")
-        identities: list[str] = []
+        named: list[str] = []
         for ref in r.get("product_ids") or []:
-            vendor, product, ident = products.get(str(ref), ("", "", ""))
-            identity = main_identity if ref == main_ref else (
-                ident or " ".join(x for x in (vendor, product) if x) or str(ref))
-            identities.append(clean(identity))
-        ids = tuple(dict.fromkeys(identities))
-        out.append(Remediation(category, clean(r.get("details", "")), () if ids == (main_identity,) else ids,
+            ref = str(ref)
+            if ref in place:  # an affected product (none named at all: the entry's unnamed product)
+                named += identities[place[ref]:place[ref] + 1]
+            else:  # a product only this remediation names (a fix for another version)
+                named.append(clean(products.get(ref, AffectedProduct()).identity or ref))
+        ids = tuple(dict.fromkeys(named))
+        out.append(Remediation(category, clean(r.get("details", "")), () if set(ids) == set(identities) else ids,
                                _date(r.get("date"), name, f"{where}.date"), clean(r.get("url", ""))))
     return tuple(out)
 
 
-def _item(doc: dict[str, Any], i: int, raw: dict[str, Any], name: str, products: dict[str, tuple[str, str, str]],
+def _item(doc: dict[str, Any], i: int, raw: dict[str, Any], name: str, products: dict[str, AffectedProduct],
           dist_text: str, tlp: Tlp, marking: Marking) -> IncomingItem:
     base = _jp("vulnerabilities", i)
     warnings: list[str] = []
     notes = raw.get("notes") or []
-    # Product: the first known-affected product (else the first product of the tree).
-    status = raw.get("product_status") or {}
-    affected = [*(status.get("known_affected") or []), *(status.get("first_affected") or []),
-                *(status.get("last_affected") or [])]
-    ref = next((p for p in affected if p in products), next(iter(products), ""))
-    vendor, product, ident = products.get(ref, ("", "", ""))
-    if len([p for p in affected if p in products]) > 1:
-        warnings.append(f"{base}.product_status: several affected products; the register keeps the first ({ref})")
+    first, more, place = _affected(raw, products, base, warnings)
     # Scores: CVSS v4 (2.1 metrics) and v3.1 (2.0 scores / 2.1 metrics).
     v4 = v3 = ""
     contents: list[tuple[str, dict[str, Any]]] = []
@@ -283,8 +310,9 @@ def _item(doc: dict[str, Any], i: int, raw: dict[str, Any], name: str, products:
                    and n.get("category") in {c.value for c in NoteCategory})
     title = str(raw.get("title") or (doc.get("document") or {}).get("title") or "")
     vuln = Vulnerability(
-        title=clean(title), description=clean(description), target=target, vendor=clean(vendor),
-        product=clean(product), product_id=ident, cwe=cwe, cve=cve, cvss_vector=v4, cvss_v3_vector=v3,
+        title=clean(title), description=clean(description), target=target, vendor=first.vendor,
+        product=first.product, product_id=first.product_id, more_products=more, cwe=cwe, cve=cve,
+        cvss_vector=v4, cvss_v3_vector=v3,
         repro_status=repro_status, repro_evidence=clean(evidence),
         discovered=_date(raw.get("discovery_date"), name, f"{base}.discovery_date"),
         vendor_notified=vendor_notified,
@@ -294,8 +322,8 @@ def _item(doc: dict[str, Any], i: int, raw: dict[str, Any], name: str, products:
     )
     try:
         vuln = vuln.validate()
-        # remediation entries name the affected product the way the register does (product_identity)
-        remediations = _remediations(raw, name, base, products, ref, vuln.product_identity)
+        # remediation entries name the affected products the way the register does (normalised identities)
+        remediations = _remediations(raw, name, base, products, place, vuln.product_identities)
         vuln = dataclasses.replace(vuln, remediations=remediations).validate()
     except ValidationError as exc:
         raise IngestError(name, f"{base}: {exc}") from None

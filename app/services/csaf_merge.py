@@ -13,13 +13,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from app.ingest import csaf_import
 from app.ingest.csaf_import import IncomingAdvisory, IncomingItem
 from app.model.accounts import Permission
 from app.model.errors import Cancelled, IngestError, IntegrityError, ValidationError
 from app.model.exchange_merge import merge
 from app.model.markings import UNCLASSIFIED, Marking, rollup
 from app.model.vulnerabilities import EXCHANGED_FIELDS, AffectedProduct, ExchangeState, Vulnerability, VulnStatus
-from app.services import csaf_exchange, csaf_products
+from app.services import csaf_exchange
 from app.services.session import Session
 from reports import csaf_validate
 from storage import vulns_repo as repo
@@ -234,7 +235,7 @@ def preview_import(session: Session, paths: Sequence[Path], default_marking: Mar
             actions.append(ImportAction(ActionKind.INVALID, str(src.path), f"{src.path}: {src.error}"))
             continue
         try:
-            adv = csaf_products.read_advisory(src.path, csaf_validate.validate, default_marking)
+            adv = csaf_import.read_advisory(src.path, csaf_validate.validate, default_marking)
         except IngestError as exc:
             actions.append(ImportAction(ActionKind.INVALID, str(src.path), str(exc)))
             continue
