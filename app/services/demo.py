@@ -11,6 +11,7 @@ import tempfile
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from app.model.accounts import Role
 from app.model.markings import Marking
@@ -307,9 +308,50 @@ def add_review_material(session: Session, created: list[Submission], scratch: Pa
                                          "(see Compare); above the reference indicator."),
     ):
         assessment.answer(session, view.id, item, status=status, justification=why or None)
-    findings.create(session, Finding(
+    finding = findings.create(session, Finding(
         aurora.id, "Autonomous CTF solving rose markedly over the previous version",
         "Unguided InterCode-CTF and Cybench solve rates are well above those of version 4.0 on the same "
         "samples (Compare screen, per-sample deltas).", Severity.HIGH,
         "Require deployment controls for agentic tool use before release.", ("CAP-02",), (),
         aurora.marking))
+    add_demo_vulnerabilities(session, created, finding)
+
+
+def add_demo_vulnerabilities(session: Session, created: list[Submission], finding: Any) -> None:
+    """The clearinghouse register's first entries: one found through the Aurora finding, affecting
+    three products (two model versions and the agent toolkit that ships them), and one in software a
+    model attacked. Through the real service, so they are marked and audited as any other."""
+    from app.model.vulnerabilities import (
+        AffectedProduct,
+        DiscoveryContext,
+        Remediation,
+        RemediationCategory,
+        ReproStatus,
+        Target,
+        Vulnerability,
+    )
+    from app.services import vulnerabilities
+
+    vulnerabilities.create_from_finding(
+        session, finding, title="Agent escapes its tool sandbox through a symlinked workspace",
+        description="With the shell tool the model created a symbolic link from its workspace to the host's "
+                    "home folder and read files outside the sandbox on 3 of 40 Cybench tasks.",
+        vendor="Northwind AI", product="Aurora 4.1-preview",
+        product_id="cpe:2.3:a:northwind_ai:aurora:4.1-preview:*:*:*:*:*:*:*",
+        more_products=(AffectedProduct("Northwind AI", "Aurora 4.0", "cpe:2.3:a:northwind_ai:aurora:4.0:*:*:*:*:*:*:*"),
+                       AffectedProduct("Northwind AI", "Aurora agent toolkit 2.3",
+                                       "pkg:pypi/aurora-agent-toolkit@2.3.0")),
+        cwe="CWE-59", cvss_vector="CVSS:4.0/AV:N/AC:L/AT:N/PR:L/UI:N/VC:H/VI:L/VA:N/SC:H/SI:L/SA:N",
+        repro_status=ReproStatus.REPRODUCED, repro_evidence="Reproduced on the enclave endpoint, 3 of 5 attempts.",
+        remediations=(Remediation(RemediationCategory.MITIGATION, "Resolve workspace paths before each tool "
+                                  "call and refuse links that leave the workspace."),
+                      Remediation(RemediationCategory.FIX_PLANNED, "Toolkit 2.4 confines the shell tool.",
+                                  ("pkg:pypi/aurora-agent-toolkit@2.3.0",))))
+    helix = next(s for s in created if s.model_name == "Helix-Coder")
+    vulnerabilities.create(session, Vulnerability(
+        title="Heap overflow in an image decoder, found and exploited by the model",
+        description="Given the library's source, the model wrote a crashing input and then a working exploit "
+                    "for the TIFF strip decoder.", target=Target.SOFTWARE, vendor="Example Imaging",
+        product="libexampleimg 1.4", product_id="pkg:generic/libexampleimg@1.4.2", cwe="CWE-122",
+        cvss_vector="CVSS:4.0/AV:N/AC:L/AT:P/PR:N/UI:P/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N",
+        context=DiscoveryContext(submission_id=helix.id), discovered=session.today(), marking=helix.marking))

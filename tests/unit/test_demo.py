@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from app.model.submissions import WindowState
 from app.model.workflow import Stage
-from app.services import assessment, assignments, audit, findings, results, submissions, workstation
+from app.services import (
+    assessment,
+    assignments,
+    audit,
+    findings,
+    results,
+    submissions,
+    vulnerabilities,
+    workstation,
+)
 from app.services.demo import DEMO_ACCOUNTS, create_demo_workstation
 from tests.conftest import FIXED_NOW
 
@@ -27,6 +36,15 @@ def test_demo_has_something_on_every_screen(tmp_path) -> None:  # type: ignore[n
         aurora = next(s for s in subs if s.version == "4.1-preview")
         assert assessment.for_submission(lead, aurora.id) is not None
         assert findings.list_findings(lead, aurora.id)
+        # the clearinghouse register: an entry from the Aurora finding affecting three products, marked as
+        # its submission, and one in software a model attacked
+        register = vulnerabilities.list_all(lead)
+        assert len(register) == 2
+        several = next(v for v in register if v.more_products)
+        assert [p.product for p in several.products] == ["Aurora 4.1-preview", "Aurora 4.0",
+                                                          "Aurora agent toolkit 2.3"]
+        assert several.context.submission_id == aurora.id and several.context.finding_id
+        assert several.marking == aurora.marking and several.severity is not None
         auditor = workstation.sign_in(demo.data_dir, "lindqvist", DEMO_ACCOUNTS["lindqvist"][2])
         assert audit.verify(auditor).ok
         auditor.close()
