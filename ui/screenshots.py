@@ -234,6 +234,8 @@ def render_all(out: Path) -> list[Path]:
     _narrative_shot(lead, window, first.id, lambda w, name: _snap(app, w, out, name))
     from ui.screens.workflow_shots import render_screenshots as workflow_shots  # workflow_*.png
     workflow_shots(lead, window, lambda w, name, size: _snap(app, w, out, name, size))
+    from ui.screens.vulnerability_shots import render_screenshots as vulnerability_shots  # vuln_*.png
+    vulnerability_shots(lead, window, lambda w, name, size: _snap(app, w, out, name, size))
     from ui.dialogs.evidence_picker import EvidencePicker
 
     picker = EvidencePicker(lead, first.id, window)
