@@ -28,33 +28,35 @@ from app.model.errors import ValidationError
 from app.model.vulnerabilities import Note, NoteCategory, Remediation, RemediationCategory
 
 
-class EntryTable(QWidget):
-    """A category column plus text columns; subclasses map rows to entries."""
+class RowTable(QWidget):
+    """A table of text rows with Add / Remove buttons below; subclasses name the columns and map rows
+    to model objects."""
 
     changed = Signal()
-    categories: type[enum.StrEnum]
-    columns: tuple[str, ...]  # headers of the text columns (after "Category")
+    columns: tuple[str, ...]  # the text columns' headers
     noun = "entry"
-    stretch = 1  # the column that takes the free width
-    tips: tuple[str, ...] = ()
-    widths: tuple[int, ...] = ()
+    stretch = 0  # the column that takes the free width
+    tips: tuple[str, ...] = ()  # header tooltips, by text column
+    widths: tuple[int, ...] = ()  # by table column
+    min_height = 110
+    lead: tuple[str, ...] = ()  # headers of columns before the text ones (a category picker)
 
-    def __init__(self, rows: Sequence[tuple[str, ...]], object_name: str, parent: QWidget | None = None) -> None:
+    def __init__(self, object_name: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.table = QTableWidget(0, 1 + len(self.columns))
+        self.table = QTableWidget(0, len(self.lead) + len(self.columns))
         self.table.setObjectName(object_name)
         self.table.setAccessibleName(f"{self.noun.capitalize()} list")
-        self.table.setHorizontalHeaderLabels(["Category", *self.columns])
+        self.table.setHorizontalHeaderLabels([*self.lead, *self.columns])
         self.table.horizontalHeader().setSectionResizeMode(self.stretch, QHeaderView.ResizeMode.Stretch)
         for col, width in enumerate(self.widths):
             if width:
                 self.table.setColumnWidth(col, width)
-        for col, tip in enumerate(self.tips, 1):
+        for col, tip in enumerate(self.tips, len(self.lead)):
             header = self.table.horizontalHeaderItem(col)
             if tip and header is not None:
                 header.setToolTip(tip)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setMinimumHeight(110)
+        self.table.setMinimumHeight(self.min_height)
         self.table.itemChanged.connect(lambda *_: self.changed.emit())
         self.add_button = QPushButton(f"Add {self.noun}")
         self.add_button.setObjectName(f"{object_name}Add")
@@ -70,6 +72,29 @@ class EntryTable(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.table)
         layout.addLayout(buttons)
+
+    def add_row(self) -> int:
+        raise NotImplementedError
+
+    def remove_selected(self) -> None:
+        for row in sorted({i.row() for i in self.table.selectedIndexes()}, reverse=True):
+            self.table.removeRow(row)
+        self.changed.emit()
+
+    def text(self, row: int, col: int) -> str:
+        item = self.table.item(row, col)
+        return item.text().strip() if item is not None else ""
+
+
+class EntryTable(RowTable):
+    """A category column plus text columns; subclasses map rows to entries."""
+
+    categories: type[enum.StrEnum]
+    stretch = 1
+    lead = ("Category",)
+
+    def __init__(self, rows: Sequence[tuple[str, ...]], object_name: str, parent: QWidget | None = None) -> None:
+        super().__init__(object_name, parent)
         for row in rows:
             self.add_row(row)
 
@@ -89,18 +114,9 @@ class EntryTable(QWidget):
         self.changed.emit()
         return row
 
-    def remove_selected(self) -> None:
-        for row in sorted({i.row() for i in self.table.selectedIndexes()}, reverse=True):
-            self.table.removeRow(row)
-        self.changed.emit()
-
     def category(self, row: int) -> str:
         combo = self.table.cellWidget(row, 0)
         return str(combo.currentData()) if isinstance(combo, QComboBox) else ""
-
-    def text(self, row: int, col: int) -> str:
-        item = self.table.item(row, col)
-        return item.text().strip() if item is not None else ""
 
     def state_value(self) -> tuple[tuple[str, ...], ...]:
         return tuple((self.category(r), *(self.text(r, c) for c in range(1, self.table.columnCount())))
