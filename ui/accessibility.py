@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+import shiboken6
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -161,10 +162,12 @@ class AccessibleNamer(QObject):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if (not self.busy and event.type() in (QEvent.Type.Polish, QEvent.Type.Show)
-                and isinstance(watched, CONTROL_TYPES)):
+                and isinstance(watched, CONTROL_TYPES) and shiboken6.isValid(watched)):
             self.busy = True
             try:
                 name_control(watched)
+            except RuntimeError:  # its Python wrapper outlived the widget (PySide reuses wrappers by address)
+                pass
             finally:
                 self.busy = False
         return False

@@ -107,6 +107,21 @@ def own_state_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
 
 
 @pytest.fixture(autouse=True)
+def widgets_freed_between_tests(qapp) -> Iterator[None]:  # type: ignore[no-untyped-def]
+    """Frees each test's widgets when it ends. pytest-qt closes them and calls deleteLater(), but a
+    deferred delete posted outside an event loop waits for the next loop some later test starts (a
+    waitSignal, a modal dialog) and runs inside it. On one pytest-xdist worker's order of files the
+    widgets test_review_journey left were still alive in test_setup_wizard, and the worker died of a
+    segfault while Qt polished the wizard (pytest-xdist then waited for it for ever); with this fixture
+    that order passes. Here they go at the test's end.
+    """
+    yield
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+
+
+@pytest.fixture(autouse=True)
 def plain_text_guard(qapp) -> None:  # type: ignore[no-untyped-def]
     """As in the application (ui/app.py): labels plain text, tooltips escaped."""
     from ui import plain_text

@@ -83,3 +83,14 @@ def test_guard_namer_and_idle_watcher_share_the_one_filter(qapp, qtbot) -> None:
     now[0] = 200.0
     qtbot.keyClick(field, "b")
     assert watcher.last_activity == 160.0  # stopped: no longer told
+
+
+def test_the_namer_passes_over_a_widget_whose_wrapper_outlived_it(qapp) -> None:  # type: ignore[no-untyped-def]
+    """An application-wide filter sees every object's events, also through a Python wrapper whose
+    widget is already gone: it lets the event pass instead of raising inside Qt's event loop."""
+    import shiboken6
+
+    gone = QLineEdit()
+    shiboken6.delete(gone)
+    assert not shiboken6.isValid(gone)
+    assert accessibility.AccessibleNamer().eventFilter(gone, QEvent(QEvent.Type.Polish)) is False
