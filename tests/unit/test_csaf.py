@@ -51,16 +51,6 @@ def rich(**overrides: object) -> Vulnerability:
     return dataclasses.replace(base, **overrides)  # type: ignore[arg-type]
 
 
-@pytest.fixture
-def sender(workstation):  # type: ignore[no-untyped-def]
-    return workstation.session("reviewer")
-
-
-@pytest.fixture
-def receiver(second_workstation):  # type: ignore[no-untyped-def]
-    return second_workstation.session("reviewer")
-
-
 def export(session, vid: str, tmp_path: Path, name: str = "media") -> Path:  # type: ignore[no-untyped-def]
     folder = tmp_path / name
     folder.mkdir(exist_ok=True)

@@ -117,16 +117,6 @@ def test_a_product_only_a_remediation_names_still_follows_the_affected_ones() ->
 
 # -- import and round trip --------------------------------------------------------------------
 
-@pytest.fixture
-def sender(workstation):  # type: ignore[no-untyped-def]
-    return workstation.session("reviewer")
-
-
-@pytest.fixture
-def receiver(second_workstation):  # type: ignore[no-untyped-def]
-    return second_workstation.session("reviewer")
-
-
 def export(session, vid: str, folder: Path) -> Path:  # type: ignore[no-untyped-def]
     folder.mkdir(exist_ok=True)
     return csaf_exchange.export_csaf(session, [vid], folder, media_marking=Marking.parse("SECRET//NOFORN"),
