@@ -546,6 +546,12 @@ class Vulnerability:
         return self.first_product.name or "(product not named)"
 
     @property
+    def named_in_rows(self) -> str:
+        """What a printed row (the report annex, the printable register) names after the title: every
+        affected product by vendor and product, then the CVE; only what is known, "" when nothing is."""
+        return ", ".join(p for p in (*(x.name for x in self.products), self.cve) if p)
+
+    @property
     def affected_all(self) -> str:
         """Every affected product by vendor and product (else its id), "; "-separated."""
         return "; ".join(p.name or p.product_id for p in self.products) or "(product not named)"

@@ -106,7 +106,7 @@ def findings_register(session: Session, submission_id: int) -> Printable:
 def _row(v: Vulnerability) -> VulnerabilityRow:
     sev = v.severity
     vector = v.cvss_vector or v.cvss_v3_vector
-    named = ", ".join(p for p in (*(x.name for x in v.products), v.cve) if p)  # every affected product
+    named = v.named_in_rows
     where = f"; submission #{v.context.submission_id}" if v.context.submission_id else ""
     status = f"{v.status.value}; TLP:{v.tlp.value}" + (f"; embargo until {v.embargo_until.isoformat()}"
                                                         if v.embargo_until else "")

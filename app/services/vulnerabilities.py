@@ -223,7 +223,7 @@ def annex_rows(session: Session, submission_id: int) -> tuple[VulnerabilityRow, 
         if v.embargo_until:
             status += f"; embargo until {v.embargo_until.isoformat()}"
         # Only what is known is printed: no "(product not named)" placeholder in the report.
-        named = ", ".join(p for p in (*(x.name for x in v.products), v.cve) if p)  # every affected product
+        named = v.named_in_rows
         rows.append(VulnerabilityRow(
             id=v.id, title=f"{v.title} ({named})" if named else v.title,
             severity=sev.value if sev else "not scored", score=f"{v.score} ({vector})" if vector else "",
