@@ -35,6 +35,19 @@ def for_object(conn: Connection, object_type: str, object_id: str, kinds: tuple[
     return fetch_all(conn, StoredDecision, sql + " ORDER BY id", params, _DECISION, complete=True)
 
 
+def latest_for_objects(conn: Connection, object_type: str, object_ids: list[str],
+                       kinds: tuple[str, ...]) -> dict[str, StoredDecision]:
+    """The newest decision of `kinds` on each of `object_ids` that has one (one query per 500 ids)."""
+    out: dict[str, StoredDecision] = {}
+    for i in range(0, len(object_ids), 500):
+        chunk = object_ids[i:i + 500]
+        sql = (f"SELECT {_COLS} FROM decisions WHERE object_type = ? AND object_id IN "
+               f"({', '.join('?' for _ in chunk)}) AND kind IN ({', '.join('?' for _ in kinds)}) ORDER BY id")
+        for d in fetch_all(conn, StoredDecision, sql, [object_type, *chunk, *kinds], _DECISION, complete=True):
+            out[d.object_id] = d  # ascending ids: the last one seen is the newest
+    return out
+
+
 def by_kind(conn: Connection, kind: str) -> list[StoredDecision]:
     return fetch_all(conn, StoredDecision, f"SELECT {_COLS} FROM decisions WHERE kind = ? ORDER BY id", (kind,),
                      _DECISION, complete=True)

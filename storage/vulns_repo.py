@@ -118,6 +118,27 @@ def _values(v: Vulnerability) -> dict[str, Any]:
     }
 
 
+DERIVED = ("score", "severity", "severity_rank", "marking_level")  # kept for SQL filters and sorting
+
+
+def derived(v: Vulnerability) -> dict[str, Any]:
+    """What the record's sort and filter columns should hold, computed from the record."""
+    vals = _values(v)
+    return {k: vals[k] for k in DERIVED}
+
+
+def stored_derived(conn: Connection, vids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """The sort and filter columns as stored, by id (one query per 500 ids)."""
+    out: dict[str, dict[str, Any]] = {}
+    for i in range(0, len(vids), 500):
+        chunk = list(vids[i:i + 500])
+        cur = conn.execute(f"SELECT id, {', '.join(DERIVED)} FROM vulnerabilities WHERE id IN "
+                           f"({', '.join('?' for _ in chunk)})", chunk)
+        for r in cur:
+            out[r[0]] = dict(zip(DERIVED, r[1:], strict=True))
+    return out
+
+
 def snapshot(v: Vulnerability) -> dict[str, Any]:
     """The whole record as JSON-able values (history snapshots, diffs)."""
     out = _values(v)

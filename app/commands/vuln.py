@@ -1,9 +1,10 @@
-"""`vuln add|update|list|show|export-csaf|import-csaf`: the clearinghouse vulnerability register."""
+"""`vuln add|update|list|show|sign|export-csaf|import-csaf`: the clearinghouse vulnerability register."""
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import sys
 from pathlib import Path
 
 from app.commands.banners import banner_lines
@@ -29,7 +30,7 @@ from app.model.vulnerabilities import (
     Vulnerability,
     VulnStatus,
 )
-from app.services import csaf_exchange, csaf_merge, csaf_sharing, submissions
+from app.services import csaf_exchange, csaf_merge, csaf_sharing, submissions, vuln_signatures
 from app.services import vulnerabilities as vs
 from app.services.csaf_merge import ActionKind, ImportPreview
 
@@ -103,6 +104,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     sh = s.add_parser("show", help="show one vulnerability with its change history")
     sh.add_argument("id")
     sh.set_defaults(func=_show)
+
+    sg = s.add_parser("sign", help="sign an entry that does not hold its signature, as it now stands, after "
+                                   "reviewing it (`vuln show` says what is wrong; audited)")
+    sg.add_argument("id")
+    sg.add_argument("--revision", type=int, required=True,
+                    help="the revision you reviewed (`vuln show` prints it); refused if the entry changed since")
+    sg.set_defaults(func=_sign)
 
     add_export_pdf(s, DocumentKind.VULNERABILITIES)
     ex = s.add_parser("export-csaf", help="write CSAF advisories (2.1 with CVSS v4, else 2.0) for a partner")
@@ -231,12 +239,18 @@ def _list(args: argparse.Namespace) -> int:
         f = vs.filters(session, [CvssSeverity(x) for x in args.severity], [VulnStatus(x) for x in args.status],
                        args.embargo_within, args.search, args.submission)
         rows = vs.list_all(session, f, args.sort, args.desc)
+        held = vuln_signatures.standings(session, rows)
         with banner_lines(v.marking for v in rows):
             print_table(
-                ["ID", "MARK", "SEVERITY", "SCORE", "STATUS", "TLP", "EMBARGO", "CVE", "TITLE"],
+                ["ID", "MARK", "SEVERITY", "SCORE", "STATUS", "TLP", "EMBARGO", "CVE", "SIGNED", "TITLE"],
                 [[v.id, v.marking.portion(), v.severity.value if v.severity else "-", v.score, v.status.value,
-                  v.tlp.value, v.embargo_until or "", v.cve, v.title] for v in rows],
+                  v.tlp.value, v.embargo_until or "", v.cve, "holds" if held[v.id].holds else "DOES NOT HOLD",
+                  v.title] for v in rows],
             )
+        bad = [s for s in held.values() if not s.holds]
+        if bad:
+            print(f"{len(bad)} entr{'y does not hold its' if len(bad) == 1 else 'ies do not hold their'} signature "
+                  f"(`vuln show ID` says why)", file=sys.stderr)
         return 0
 
 
@@ -244,7 +258,8 @@ def _show(args: argparse.Namespace) -> int:
     with signed_in(args) as session:
         v = vs.get(session, args.id)
         print(v.marking.banner())  # banner line before and after the marked content
-        print(f"{v.id}  {v.marking.banner()}")
+        print(f"{v.id}  {v.marking.banner()}  revision {v.revision}")
+        print(f"  signature: {vuln_signatures.standing(session, v).describe()}")
         for name in ("title", "target", "vendor", "product", "product_id", "cwe", "cve", "cvss_vector",
                      "cvss_v3_vector", "repro_status", "discovered", "vendor_notified", "embargo_until",
                      "published", "tlp", "status", "tracking_id", "source"):
@@ -276,6 +291,19 @@ def _show(args: argparse.Namespace) -> int:
             print(f"  r{h.revision} {h.ts} {h.actor} {h.action}: {', '.join(h.changes)}")
         print(v.marking.banner())
         return 0
+
+
+def _sign(args: argparse.Namespace) -> int:
+    with signed_in(args) as session:
+        v = vs.get(session, args.id)
+        before = vuln_signatures.standing(session, v)
+        if before.holds:
+            print(f"{v.id} {before.describe()}; nothing to sign")
+            return 0
+        after = vuln_signatures.sign_reviewed(session, v.id, args.revision)
+        print(f"{v.id} was: {before.problem}")
+        print(f"{v.id} signed by {session.account.username}: {after.describe()}")
+        return 0 if after.holds else 1
 
 
 def _export(args: argparse.Namespace) -> int:

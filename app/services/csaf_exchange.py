@@ -18,7 +18,7 @@ from app.model.csaf_publisher import Publisher
 from app.model.errors import Cancelled, IntegrityError, ValidationError
 from app.model.markings import Marking, rollup
 from app.model.vulnerabilities import EXCHANGED_FIELDS, ExchangeState, Vulnerability
-from app.services import csaf_sharing, egress
+from app.services import csaf_sharing, egress, vuln_signatures
 from app.services.session import Session
 from reports import csaf as csaf_report
 from reports import csaf_validate
@@ -63,11 +63,12 @@ def _build_advisories(session: Session, conn: Any, vuln_ids: Sequence[str], publ
     if not vuln_ids:
         raise ValidationError("vulnerabilities", "select at least one vulnerability to export")
     ids = list(dict.fromkeys(vuln_ids))
+    vulns = [repo.get(conn, vid) for vid in ids]
+    vuln_signatures.require_holding(session, conn, vulns, "shared")  # one pass: every entry that fails is named
     plans: list[_Plan] = []
-    for i, vid in enumerate(ids):
+    for i, (vid, v) in enumerate(zip(ids, vulns, strict=True)):
         if cancel and cancel():
             raise Cancelled("CSAF export")
-        v = repo.get(conn, vid)
         if media_marking is not None and not media_marking.dominates(v.marking):
             raise ValidationError("media_marking", f"{vid} is marked {v.marking.banner()}; it may not be "
                                                    f"written to media marked {media_marking.banner()}")
@@ -106,6 +107,7 @@ def _record_export(session: Session, conn: Any, plans: list[_Plan], now: str, wh
         repo.record_event(conn, v.id, session.account.username, now, "export csaf",
                           {"file": name, "tracking_id": state.tracking_id, "version": state.version,
                            "to": where})
+        vuln_signatures.sign(session, conn, v.id)  # its exchange record changed
         versions[v.id] = f"CSAF {doc['document']['csaf_version']}, tracking version {state.version}"
     session.audit(conn, "vulnerability.export_csaf", OBJECT, ",".join(versions), {
         "destination": where, "files": [csaf_report.filename(s.tracking_id) for _, _, s in plans],

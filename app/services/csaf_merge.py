@@ -20,7 +20,7 @@ from app.model.errors import Cancelled, IngestError, IntegrityError, ValidationE
 from app.model.exchange_merge import merge
 from app.model.markings import UNCLASSIFIED, Marking, rollup
 from app.model.vulnerabilities import EXCHANGED_FIELDS, AffectedProduct, ExchangeState, Vulnerability, VulnStatus
-from app.services import csaf_exchange
+from app.services import csaf_exchange, vuln_signatures
 from app.services.session import Session
 from reports import csaf_validate
 from storage import vulns_repo as repo
@@ -302,6 +302,7 @@ def apply_import(session: Session, preview: ImportPreview,
                             tracking_id=action.tracking_id)
                 vid = repo.insert(conn, v, actor, now, action="import csaf", tracking_key=action.key)
                 repo.set_exchange_state(conn, vid, state)
+                vuln_signatures.sign(session, conn, vid)
                 result.created.append(vid)
                 session.audit(conn, "vulnerability.import", OBJECT, vid, {
                     "file": action.file, "sha256": action.sha256, "tracking_id": action.tracking_id,
@@ -311,11 +312,17 @@ def apply_import(session: Session, preview: ImportPreview,
             if local.revision != action.local_revision:
                 raise IntegrityError(f"{local.id} was edited since the preview; preview the import again. "
                                      "Nothing was imported.")
+            held = vuln_signatures.standing_in(session, conn, local)
+            if not held.holds:  # a partner's update merged into it would sign what an insider wrote
+                result.skipped.append(f"{action.file} {action.json_path}: not applied to {local.id}: it does not "
+                                      f"hold its signature ({held.problem}); {vuln_signatures.REVIEW_HINT}")
+                continue
             if action.kind is ActionKind.UNCHANGED:
                 old = repo.exchange_state(conn, local.id)
                 if old.tracking_id in ("", action.tracking_id) and not action.changes:
                     repo.set_exchange_state(conn, local.id, replace(state, version=max(inc_version, old.version),
                                                                     history=old.history))
+                    vuln_signatures.sign(session, conn, local.id)
                 result.unchanged.append(local.id)
                 continue
             # The merge the preview showed: partner-only changes taken, list fields merged entry by entry.
@@ -338,6 +345,7 @@ def apply_import(session: Session, preview: ImportPreview,
             _stored, changes = repo.update(conn, updated, actor, now, local.revision, action="import csaf")
             old = repo.exchange_state(conn, local.id)
             repo.set_exchange_state(conn, local.id, replace(state, history=old.history))
+            vuln_signatures.sign(session, conn, local.id)
             result.updated.append(local.id)
             session.audit(conn, "vulnerability.import", OBJECT, local.id, {
                 "file": action.file, "sha256": action.sha256, "tracking_id": action.tracking_id,

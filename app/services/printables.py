@@ -103,13 +103,15 @@ def findings_register(session: Session, submission_id: int) -> Printable:
                   facts=facts, findings=found)
 
 
-def _row(v: Vulnerability) -> VulnerabilityRow:
+def _row(v: Vulnerability, problem: str | None = None) -> VulnerabilityRow:
     sev = v.severity
     vector = v.cvss_vector or v.cvss_v3_vector
     named = v.named_in_rows
     where = f"; submission #{v.context.submission_id}" if v.context.submission_id else ""
     status = f"{v.status.value}; TLP:{v.tlp.value}" + (f"; embargo until {v.embargo_until.isoformat()}"
                                                         if v.embargo_until else "")
+    if problem:  # printed as the screen shows it: an entry edited around the application is flagged
+        status += f"; DOES NOT HOLD its signature: {problem}"
     return VulnerabilityRow(v.id, (f"{v.title} ({named})" if named else v.title) + where,
                             sev.value if sev else "not scored", f"{v.score} ({vector})" if vector else "", status,
                             v.cwe, v.marking)
@@ -117,10 +119,13 @@ def _row(v: Vulnerability) -> VulnerabilityRow:
 
 def vulnerability_register(session: Session, f: Filters | None = None, describe_filter: str = "") -> Printable:
     """The vulnerability register as the screen shows it (its filters applied), every row marked."""
-    from app.services import vulnerabilities
+    from app.services import vuln_signatures, vulnerabilities
 
     session.require(Permission.VIEW_CONTENT)
-    rows = tuple(_row(v) for v in vulnerabilities.list_all(session, f))
+    found = vulnerabilities.list_all(session, f)
+    held = vuln_signatures.standings(session, found)
+    rows = tuple(_row(v, held[v.id].problem) for v in found)
+    broken = sum(not s.holds for s in held.values())
     title, title_marking, ref = "Vulnerability register", UNCLASSIFIED, "VULNERABILITIES"
     subject = ("vulnerability", "register")
     if f is not None and f.submission_id is not None:
@@ -129,7 +134,9 @@ def vulnerability_register(session: Session, f: Filters | None = None, describe_
         ref, subject = f"{f.submission_id:05d}-VULNERABILITIES", ("submission", str(f.submission_id))
     facts = ((rollup(r.marking for r in rows) if rows else UNCLASSIFIED,
               f"{len(rows)} entr{'ies' if len(rows) != 1 else 'y'}"
-              + (f" ({describe_filter})" if describe_filter else "") + "."),)
+              + (f" ({describe_filter})" if describe_filter else "") + "."
+              + (f" {broken} do{'es' if broken == 1 else ''} not hold {'its' if broken == 1 else 'their'} signature "
+                 "(edited around the application)." if broken else "")),)
     return _build(session, DocumentKind.VULNERABILITIES, title, title_marking, _reference(session, ref), subject,
                   facts=facts, vulnerabilities=rows)
 

@@ -22,7 +22,7 @@ from app.model.vulnerabilities import (
     VulnStatus,
     default_embargo,
 )
-from app.services import derivation
+from app.services import derivation, vuln_signatures
 from app.services.session import Session
 from storage import submissions_repo
 from storage import vulns_repo as repo
@@ -88,6 +88,7 @@ def create(session: Session, v: Vulnerability, lower_reason: str = "") -> Vulner
             "cvss": stored.cvss_vector, "marking": stored.marking.banner(), "tlp": stored.tlp.value,
             "context": _context(stored.context),
         })
+        vuln_signatures.sign(session, conn, vid)
         return stored
 
 
@@ -103,6 +104,7 @@ def update(session: Session, v: Vulnerability, lower_reason: str = "") -> Vulner
         stored, changes = repo.update(conn, v, session.account.username, session.now(), v.revision)
         if changes:
             session.audit(conn, "vulnerability.update", OBJECT, v.id, {"changes": changes})
+            vuln_signatures.sign(session, conn, v.id)
         return stored
 
 
@@ -216,7 +218,9 @@ def annex_rows(session: Session, submission_id: int) -> tuple[VulnerabilityRow, 
     report's annex (ReportInput.vulnerabilities); each row keeps its own portion marking."""
     session.require(Permission.VIEW_CONTENT)
     rows = []
-    for v in repo.for_submission(session.db.conn, submission_id):
+    found = repo.for_submission(session.db.conn, submission_id)
+    vuln_signatures.require_holding(session, session.db.conn, found, "quoted in a report")
+    for v in found:
         sev = v.severity
         vector = v.cvss_vector or v.cvss_v3_vector
         status = f"{v.status.value}; TLP:{v.tlp.value}"

@@ -1,0 +1,178 @@
+"""Register entries that hold by signature, not by the database's word.
+
+Every change made to a vulnerability entry through the application (create, edit, CSAF import,
+CSAF export's exchange record, a reviewed re-signing) ends with a decision signed by the person
+who made it, over the SHA-256 of the entry's whole record (the history snapshot's fields) and of
+its CSAF exchange record. `standing` checks an entry against the newest such decision: the
+signature, the signer's certified key and their signed role (one that manages the register), and
+the hashes. An entry written or edited in the database around the application fails it, and the
+entry's own history, when it still holds the signed revision, names the fields that changed.
+
+Wherever another person relies on an entry it must hold: CSAF export and sharing, the report's
+vulnerability annex, and a partner's update merged into it. The register, the editor, the printed
+register and `vuln show` / `vuln list` show an entry that does not hold, with why. A person who
+manages the register signs such an entry again after reviewing it (`sign_reviewed`, audited).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from app.model.accounts import ROLE_PERMISSIONS, Permission
+from app.model.decision_record import StoredDecision
+from app.model.errors import IntegrityError
+from app.model.vulnerabilities import ExchangeState, Vulnerability
+from app.services import decisions
+from app.services.session import Session
+from storage import decisions_repo
+from storage import vulns_repo as repo
+from storage.db import Connection
+
+KIND = "vulnerability.record"
+OBJECT = "vulnerability"
+REVIEW_HINT = ("a person who manages the register must review it (Vulnerabilities, Edit…) and sign it "
+               "(`frontier-review vuln sign ID`)")
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Whether an entry is the content its last signer signed (problem None), and who that was."""
+
+    vuln_id: str
+    problem: str | None
+    signed_by: str = ""
+    signed_at: str = ""
+    signed_revision: int | None = None
+    changed: tuple[str, ...] = ()  # fields that differ from the signed revision, when its history shows them
+
+    @property
+    def holds(self) -> bool:
+        return self.problem is None
+
+    def describe(self) -> str:
+        if self.problem is None:
+            return f"holds: signed by {self.signed_by} on {self.signed_at[:10]} (revision {self.signed_revision})"
+        return f"DOES NOT HOLD: {self.problem}"
+
+
+def _digest(value: Any) -> str:
+    # through JSON first, so a snapshot read back from the history hashes as the live record does
+    normal = json.loads(json.dumps(value, default=str, ensure_ascii=False))
+    return hashlib.sha256(decisions.canonical(normal).encode()).hexdigest()
+
+
+def _content(v: Vulnerability, state: ExchangeState) -> dict[str, Any]:
+    return {"vulnerability": v.id, "revision": v.revision, "record_sha256": _digest(repo.snapshot(v)),
+            "exchange_sha256": _digest(asdict(state))}
+
+
+def sign(session: Session, conn: Connection, vid: str) -> None:
+    """Sign the entry as it now stands in `conn` (call it last in the transaction that changed it).
+    The certificate is checked when the entry is read, so a person whose certificate is still pending
+    can record (their entries hold once it is issued)."""
+    if session.personal is None:  # a workstation from before personal keys, until the next sign-in
+        return
+    v = repo.get(conn, vid)
+    decisions.record(conn, session.personal, KIND, OBJECT, vid, session.account.username, session.now(),
+                     session.db_id, _content(v, repo.exchange_state(conn, vid)), require_certified=False)
+
+
+def _changed_fields(conn: Connection, v: Vulnerability, signed: dict[str, Any]) -> tuple[str, ...]:
+    """The fields that differ from the signed revision's snapshot, if the history still holds it."""
+    for h in reversed(repo.history(conn, v.id)):
+        if h.revision == signed.get("revision") and _digest(h.snapshot) == signed.get("record_sha256"):
+            now = json.loads(json.dumps(repo.snapshot(v), default=str, ensure_ascii=False))
+            return tuple(k for k in sorted(set(now) | set(h.snapshot)) if now.get(k) != h.snapshot.get(k))
+    return ()
+
+
+def _standing(conn: Connection, reg: decisions.Registry, v: Vulnerability, d: StoredDecision | None,
+              stored: dict[str, Any] | None) -> Standing:
+    if d is None:
+        return Standing(v.id, "no signature covers it: it was written outside the application (or recorded "
+                              "before register entries were signed)")
+    why = decisions.problem(reg, d)
+    if why:
+        return Standing(v.id, f"the signature by {d.actor} on its last change does not hold ({why})", d.actor, d.ts)
+    role = decisions.actor_role(conn, reg, d.actor)
+    if role is None or Permission.MANAGE_VULNS not in ROLE_PERMISSIONS[role]:
+        return Standing(v.id, f"{d.actor}, who signed its last change, does not manage the register by any "
+                              "administrator's signature", d.actor, d.ts)
+    signed = decisions.content_of(d)
+    rev = signed.get("revision")
+    if signed == _content(v, repo.exchange_state(conn, v.id)):
+        wrong = [k for k, x in repo.derived(v).items() if stored is None or stored.get(k) != x]
+        if wrong:  # they follow from the record; a filter such as "High and above" reads them
+            return Standing(v.id, f"its sort and filter columns ({', '.join(wrong)}) were changed in the database, "
+                                  "so filters and sorting misplace it", d.actor, d.ts, rev, tuple(wrong))
+        return Standing(v.id, None, d.actor, d.ts, rev)
+    changed = _changed_fields(conn, v, signed)
+    if signed.get("record_sha256") == _digest(repo.snapshot(v)) and rev == v.revision:
+        what = "its CSAF exchange record (tracking id, versions) was changed"
+    else:
+        what = "it was changed" + (f" ({', '.join(changed)})" if changed else "")
+    return Standing(v.id, f"{what} in the database after {d.actor} signed revision {rev} on {d.ts[:10]}",
+                    d.actor, d.ts, rev if isinstance(rev, int) else None, changed)
+
+
+def standings(session: Session, vulns: Iterable[Vulnerability]) -> dict[str, Standing]:
+    """Each entry's standing, by id: one registry of keys and one query for the lot."""
+    return _standings(session, vulns, session.db.conn)
+
+
+def standing(session: Session, v: Vulnerability) -> Standing:
+    return _standings(session, [v], session.db.conn)[v.id]
+
+
+def standing_in(session: Session, conn: Connection, v: Vulnerability) -> Standing:
+    """`standing` inside a writer's transaction."""
+    return _standings(session, [v], conn)[v.id]
+
+
+def _standings(session: Session, vulns: Iterable[Vulnerability], c: Connection) -> dict[str, Standing]:
+    items = list(vulns)
+    if not items:
+        return {}
+    reg = decisions.Registry.load(c, session.db_id)
+    ids = [v.id for v in items]
+    latest = decisions_repo.latest_for_objects(c, OBJECT, ids, (KIND,))
+    stored = repo.stored_derived(c, ids)
+    return {v.id: _standing(c, reg, v, latest.get(v.id), stored.get(v.id)) for v in items}
+
+
+def require_holding(session: Session, conn: Connection, vulns: Sequence[Vulnerability], use: str) -> None:
+    """IntegrityError naming every entry that does not hold, before it is `use`d (shared, reported...)."""
+    bad = [s for s in _standings(session, vulns, conn).values() if not s.holds]
+    if bad:
+        lines = "; ".join(f"{s.vuln_id}: {s.problem}" for s in bad[:5])
+        more = f" (and {len(bad) - 5} more)" if len(bad) > 5 else ""
+        one = len(bad) == 1
+        raise IntegrityError(f"{len(bad)} register entr{'y does not hold its' if one else 'ies do not hold their'} "
+                             f"signature, so {'it' if one else 'they'} cannot be {use}: {lines}{more}. "
+                             f"Before that, {REVIEW_HINT}.")
+
+
+def sign_reviewed(session: Session, vid: str, expected_revision: int) -> Standing:
+    """Sign an entry that does not hold, as it now stands, after the person reviewed it at
+    `expected_revision` (refused if it changed since). Audited with what was wrong."""
+    session.require(Permission.MANAGE_VULNS)
+    with session.transaction() as conn:
+        v = repo.get(conn, vid)
+        if v.revision != expected_revision:
+            raise IntegrityError(f"{vid} changed since you reviewed it (revision {expected_revision} -> "
+                                 f"{v.revision}); review it again.")
+        before = _standings(session, [v], conn)[vid]
+        if before.holds:
+            return before
+        if session.personal is None:
+            raise IntegrityError("This session holds no personal key to sign with; sign out and in again.")
+        sign(session, conn, vid)
+        repo.record_event(conn, vid, session.account.username, session.now(), "sign as reviewed",
+                          {"was": before.problem})
+        session.audit(conn, "vulnerability.sign", OBJECT, vid, {"revision": v.revision, "was": before.problem,
+                                                                 "changed": list(before.changed)})
+        return _standings(session, [v], conn)[vid]
