@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPlainTextEdit,
+    QPushButton,
     QScrollArea,
     QTableWidget,
     QTableWidgetItem,
@@ -34,6 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.model.accounts import Permission
 from app.model.errors import FrontierError, ValidationError
 from app.model.markings import Marking
 from app.model.vulnerabilities import (
@@ -52,7 +54,7 @@ from app.model.vulnerabilities import (
     Vulnerability,
     VulnStatus,
 )
-from app.services import csaf_sharing, submissions
+from app.services import csaf_sharing, submissions, vuln_signatures
 from app.services import vulnerabilities as vs
 from ui import theme
 from ui.banner import add_banners
@@ -286,6 +288,7 @@ class VulnEditor(QDialog):
     """Create or edit one register entry. `saved` carries the stored Vulnerability."""
 
     saved = Signal(object)
+    signed = Signal(str)  # the id of an entry signed as reviewed (its register row no longer flagged)
 
     def __init__(self, ctx: UiContext, vuln: Vulnerability | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -301,6 +304,8 @@ class VulnEditor(QDialog):
         form = QFormLayout(form_host)
         self.id_label = QLabel(v.id or "(assigned when saved)")
         form.addRow("Register id", self.id_label)
+        if v.id:
+            form.addRow("Signature", self._signature_row(ctx, v))
         ceiling = None
         try:
             ceiling = Marking.parse(ctx.session.settings.system_high)
@@ -428,6 +433,54 @@ class VulnEditor(QDialog):
             self.tlp, self.remediations, self.notes, self.status], self)
         self.form_state.changed.connect(self.setWindowModified)
         add_banners(self, ctx.session.settings.system_high)  # an editor can hold up to system-high
+
+    # -- the entry's signature (app/services/vuln_signatures.py) -----------------------------
+    def _signature_row(self, ctx: UiContext, v: Vulnerability) -> QWidget:
+        host = QWidget()
+        row = QHBoxLayout(host)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.signature = QLabel()
+        self.signature.setObjectName("signatureState")
+        self.signature.setWordWrap(True)
+        self.signature.setTextFormat(Qt.TextFormat.PlainText)
+        self.sign_button = QPushButton("Sign as reviewed…")
+        self.sign_button.setObjectName("signReviewed")
+        self.sign_button.setToolTip("Sign the entry as it stands now, after reviewing every field (audited)")
+        self.sign_button.clicked.connect(self.sign_reviewed)
+        row.addWidget(self.signature, 1)
+        row.addWidget(self.sign_button)
+        self._show_standing(vuln_signatures.standing(ctx.session, v))
+        return host
+
+    def _show_standing(self, st: vuln_signatures.Standing) -> None:
+        if st.holds:
+            self.signature.setText(f"Holds: signed by {st.signed_by} on {st.signed_at[:10]} (revision "
+                                   f"{st.signed_revision})")
+            self.signature.setStyleSheet(theme.OK_TEXT)
+        else:
+            self.signature.setText(f"DOES NOT HOLD: {st.problem}. Until a person who manages the register reviews "
+                                   "every field and signs it (or saves an edit, which signs the result), it is not "
+                                   "shared, reported or merged into.")
+            self.signature.setStyleSheet(theme.INVALID_STRONG)
+        self.sign_button.setVisible(not st.holds)
+        self.sign_button.setEnabled(self.ctx.can(Permission.MANAGE_VULNS))
+
+    @Slot()
+    def sign_reviewed(self) -> bool:
+        v = self.original
+        if not self.ctx.confirm(self, "Sign as reviewed",
+                                f"Sign {v.id} as it is stored now (revision {v.revision})? Your signature says you "
+                                "reviewed every field; what was wrong is kept in the audit trail."):
+            return False
+        try:
+            st = vuln_signatures.sign_reviewed(self.ctx.session, v.id, v.revision)
+        except FrontierError as exc:
+            self.ctx.show_error(self, exc)
+            return False
+        self._show_standing(st)
+        self.signed.emit(v.id)
+        self.ctx.events.status_message.emit(f"Signed {v.id} as reviewed")
+        return st.holds
 
     # -- unsaved changes (ui.unsaved) -------------------------------------------------------
     def is_modified(self) -> bool:

@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
 from app.model.vulnerabilities import Filters, Vulnerability
+from app.services import vuln_signatures
 from app.services import vulnerabilities as vs
 from app.services.session import Session
 from ui.errors import sanitize
@@ -23,6 +24,8 @@ MAX_PAGES = 24
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 VULN_ROLE = Qt.ItemDataRole.UserRole + 2
 SOON_BG = QColor("#fff8c5")
+BROKEN_BG = QColor("#ffebe9")  # an entry that does not hold its signature
+BROKEN_FG = QColor("#a40e26")
 
 
 class EmbargoWindow:
@@ -41,6 +44,7 @@ class EmbargoWindow:
 class VulnRow:
     vuln: Vulnerability
     embargo: EmbargoWindow
+    problem: str | None = None  # why the entry does not hold its signature (vuln_signatures)
 
 
 class VulnSource:
@@ -54,7 +58,9 @@ class VulnSource:
     def page(self, flt: Filters, offset: int, limit: int, sort: str, descending: bool,
              after: VulnRow | None) -> list[VulnRow]:
         after_id = None if after is None else after.vuln.id
-        return [VulnRow(v, self.embargo) for v in vs.page(self.session, flt, offset, limit, sort, descending, after_id)]
+        found = vs.page(self.session, flt, offset, limit, sort, descending, after_id)
+        held = vuln_signatures.standings(self.session, found)  # checked a page at a time, as shown
+        return [VulnRow(v, self.embargo, held[v.id].problem) for v in found]
 
 
 def _ends_soon(r: VulnRow) -> bool:
@@ -83,7 +89,10 @@ def _column(header: str, value: Callable[[VulnRow], str], sort_by: str = "", *,
 
 
 COLUMNS: tuple[Column, ...] = (
-    _column("ID", lambda r: r.vuln.id, "id"),
+    _column("ID", lambda r: r.vuln.id if r.problem is None else f"⚠ {r.vuln.id}", "id",
+            tooltip=lambda r: None if r.problem is None else f"DOES NOT HOLD its signature: {r.problem}",
+            background=lambda r: None if r.problem is None else BROKEN_BG,
+            foreground=lambda r: None if r.problem is None else BROKEN_FG),
     _column("Mark", lambda r: r.vuln.marking.portion(), background=lambda r: QColor(r.vuln.marking.colours()[0]),
             foreground=lambda r: QColor(r.vuln.marking.colours()[1])),
     _column("Title", lambda r: sanitize(r.vuln.title, 200).replace("\n", " "), "title",

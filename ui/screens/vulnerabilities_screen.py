@@ -184,6 +184,7 @@ class VulnerabilitiesScreen(QWidget):
         vuln = vs.get(self.ctx.session, vid) if vid else None
         editor = VulnEditor(self.ctx, vuln, self)
         editor.saved.connect(lambda _v: self.refresh())
+        editor.signed.connect(lambda _vid: self.refresh())
         return editor
 
     def _open(self, editor: VulnEditor) -> VulnEditor:

@@ -1,0 +1,61 @@
+"""An entry edited around the application, as a reviewer meets it: flagged red in the register (with
+why), named in the editor, and signed again there after review."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+from app.model.vulnerabilities import Vulnerability
+from app.services import vuln_signatures
+from app.services import vulnerabilities as vs
+from tests.conftest import tamper
+from ui.models.vulns_model import BROKEN_BG
+from ui.screens.vulnerabilities_screen import VulnerabilitiesScreen
+from ui.vuln_editor import VulnEditor
+
+
+def test_the_register_flags_an_edited_entry_and_the_editor_signs_it_after_review(ctx, dialogs, qtbot) -> None:  # type: ignore[no-untyped-def]
+    good = vs.create(ctx.session, Vulnerability(title="Untouched"))
+    edited = vs.create(ctx.session, Vulnerability(title="Sandbox escape"))
+    with tamper(ctx.session) as conn:
+        conn.execute("UPDATE vulnerabilities SET title = 'Harmless' WHERE id = ?", (edited.id,))
+    screen = VulnerabilitiesScreen(ctx)
+    qtbot.addWidget(screen)
+    screen.show()
+    model = screen.model
+    rows = {model.vuln_at(r).id: r for r in range(model.rowCount())}  # type: ignore[union-attr]
+    ok, bad = model.index(rows[good.id], 0), model.index(rows[edited.id], 0)
+    assert model.data(ok) == good.id and model.data(ok, Qt.ItemDataRole.BackgroundRole) is None
+    assert model.data(bad) == f"⚠ {edited.id}"
+    assert model.data(bad, Qt.ItemDataRole.BackgroundRole) == BROKEN_BG
+    assert model.data(bad, Qt.ItemDataRole.ToolTipRole) == (
+        "DOES NOT HOLD its signature: it was changed (title) in the database after reviewer signed revision 1 "
+        "on 2026-11-20")
+    assert screen.selected_ids() == [] and model.key_at(rows[edited.id]) == edited.id  # the id itself stays the key
+
+    screen.table.selectRow(rows[edited.id])
+    screen.edit_selected()
+    editor = screen.findChildren(VulnEditor)[-1]
+    qtbot.addWidget(editor)
+    assert editor.original.id == edited.id
+    assert editor.signature.text().startswith("DOES NOT HOLD: it was changed (title) in the database")
+    assert editor.sign_button.isVisible() and editor.sign_button.isEnabled()
+    qtbot.mouseClick(editor.sign_button, Qt.MouseButton.LeftButton)
+    assert dialogs.confirmations[-1] == "Sign as reviewed"
+    assert editor.signature.text().startswith("Holds: signed by reviewer on 2026-11-20")
+    assert not editor.sign_button.isVisible()
+    assert vuln_signatures.standing(ctx.session, vs.get(ctx.session, edited.id)).holds
+    assert model.data(model.index(rows[edited.id], 0)) == edited.id  # the register re-read it
+
+
+def test_an_entry_that_holds_says_who_signed_it_and_offers_nothing_to_sign(ctx, qtbot) -> None:  # type: ignore[no-untyped-def]
+    v = vs.create(ctx.session, Vulnerability(title="Fine"))
+    screen = VulnerabilitiesScreen(ctx)
+    qtbot.addWidget(screen)
+    editor = screen.editor_for(v.id)
+    qtbot.addWidget(editor)
+    assert editor.signature.text() == "Holds: signed by reviewer on 2026-11-20 (revision 1)"
+    assert not editor.sign_button.isVisible()
+    new = screen.editor_for(None)
+    qtbot.addWidget(new)
+    assert not hasattr(new, "signature")  # nothing is signed before the first save
