@@ -60,9 +60,8 @@ class Standing:
 
 
 def _digest(value: Any) -> str:
-    # through JSON first, so a snapshot read back from the history hashes as the live record does
-    normal = json.loads(json.dumps(value, default=str, ensure_ascii=False))
-    return hashlib.sha256(decisions.canonical(normal).encode()).hexdigest()
+    # canonical JSON: a snapshot read back from the history hashes as the live record does
+    return hashlib.sha256(decisions.canonical(value).encode()).hexdigest()
 
 
 def _content(v: Vulnerability, state: ExchangeState) -> dict[str, Any]:
