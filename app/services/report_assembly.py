@@ -123,10 +123,14 @@ def working_papers(session: Session, submission_id: int) -> tuple[tuple[Checklis
 
 def _vulns_by_finding(session: Session, submission_id: int) -> dict[str, tuple[LinkedVulnerability, ...]]:
     """Register entries recorded from a finding (their discovery context names it)."""
+    from app.services import vuln_signatures
     from storage import vulns_repo
 
     out: dict[str, list[LinkedVulnerability]] = {}
-    for v in vulns_repo.for_submission(session.db.conn, submission_id):
+    found = vulns_repo.for_submission(session.db.conn, submission_id)
+    vuln_signatures.require_holding(session, session.db.conn, [v for v in found if v.context.finding_id],
+                                    "quoted with the findings")
+    for v in found:
         fid = v.context.finding_id
         if not fid:
             continue

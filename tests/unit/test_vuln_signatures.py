@@ -186,3 +186,19 @@ def test_the_printed_register_flags_an_entry_that_does_not_hold(session) -> None
     text = " ".join(pdf_text(printables.vulnerability_register(session).pdf).split())
     assert "2 entries. 1 does not hold its signature (edited around the application)." in text
     assert text.count("DOES NOT HOLD its signature: it was changed (title)") == 1
+
+
+def test_a_finding_does_not_quote_a_linked_entry_that_does_not_hold(session) -> None:
+    from app.model.findings import Finding, Severity
+    from app.services import assessment, findings, report_assembly
+
+    sub = submissions.create(session, Submission("Acme AI", "Falcon", "3", date(2026, 11, 10), date(2026, 12, 5)))
+    assessment.start(session, sub.id)
+    finding = findings.create(session, Finding(sub.id, "Escapes its sandbox", "Through a symlink.", Severity.HIGH))
+    linked = vs.create_from_finding(session, finding, cvss_vector=CRIT)
+    assert report_assembly.working_papers(session, sub.id)  # holds: quoted
+    with tamper(session) as conn:
+        conn.execute("UPDATE vulnerabilities SET status = 'remediated' WHERE id = ?", (linked.id,))
+    with pytest.raises(IntegrityError, match=rf"cannot be quoted with the findings: {linked.id}: it was changed "
+                                             r"\(status\)"):
+        report_assembly.working_papers(session, sub.id)
