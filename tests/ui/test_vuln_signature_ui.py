@@ -59,3 +59,24 @@ def test_an_entry_that_holds_says_who_signed_it_and_offers_nothing_to_sign(ctx, 
     new = screen.editor_for(None)
     qtbot.addWidget(new)
     assert not hasattr(new, "signature")  # nothing is signed before the first save
+
+
+def test_the_export_dialog_refuses_an_entry_that_does_not_hold_for_every_partner(ctx, qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tests.unit.csaf_kit import partner_for
+    from ui.dialogs.csaf_export_dialog import CsafExportDialog
+
+    fine = vs.create(ctx.session, Vulnerability(title="Fine"))
+    edited = vs.create(ctx.session, Vulnerability(title="Edited"))
+    with tamper(ctx.session) as conn:
+        conn.execute("UPDATE vulnerabilities SET tlp = 'CLEAR' WHERE id = ?", (edited.id,))
+    name = partner_for(ctx.session)
+    dialog = CsafExportDialog(ctx, [fine.id, edited.id])
+    qtbot.addWidget(dialog)
+    dialog.recipient.setCurrentIndex(dialog.recipient.findData(name))
+    dialog.set_folder(tmp_path)
+    fine_status, edited_status = (dialog.table.item(r, 5).text() for r in range(2))
+    assert fine_status == "may be shared"
+    assert edited_status.startswith("not until reviewed and signed: it does not hold its signature (it was changed "
+                                    "(tlp) in the database")
+    assert "1 entry does not hold its signature" in dialog.verdict.text()
+    assert not dialog.export_button.isEnabled() and dialog.request() is None

@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 from app.model.errors import FrontierError
 from app.model.markings import rollup
 from app.model.vulnerabilities import Vulnerability
-from app.services import csaf_sharing, partners
+from app.services import csaf_sharing, partners, vuln_signatures
 from app.services import vulnerabilities as vs
 from ui.banner import add_banners, window_marking
 from ui.context import UiContext
@@ -130,6 +130,9 @@ class CsafExportDialog(QDialog):
         self.recipient.currentIndexChanged.connect(self._recheck)
         self.reason.textChanged.connect(self._update_button)
         self.media.textChanged.connect(self._update_button)
+        # an entry edited around the application goes to no partner (app/services/vuln_signatures.py)
+        self.unsigned = {i: st.problem for i, st in vuln_signatures.standings(ctx.session, self.vulns).items()
+                         if st.problem}
         self._recheck()
         add_banners(self, rollup(v.marking for v in self.vulns).banner() if self.vulns else window_marking(parent))
 
@@ -147,22 +150,29 @@ class CsafExportDialog(QDialog):
         reasons = {w.vuln_id: w for w in self.withheld}
         self.table.setRowCount(len(self.vulns))
         for row, v in enumerate(self.vulns):
-            w = reasons.get(v.id)
+            w, unsigned = reasons.get(v.id), self.unsigned.get(v.id)
             status = "choose the recipient" if not name else "may be shared" if w is None else (
                 ("never (marking): " if w.marking else "only with a lead's override: ")
                 + "; ".join((*w.marking, *w.handling)))
+            if unsigned:
+                status = f"not until reviewed and signed: it does not hold its signature ({unsigned})"
             cells = [v.id, v.marking.portion(), v.tlp.value, v.embargo_until.isoformat() if v.embargo_until else "",
                      sanitize(v.title, 200), status]
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
-                if w is not None:
-                    item.setBackground(REFUSED_BG if w.marking else OVERRIDE_BG)
+                if unsigned or w is not None:
+                    item.setBackground(REFUSED_BG if unsigned or (w is not None and w.marking) else OVERRIDE_BG)
                 self.table.setItem(row, col, item)
         self.table.resizeRowsToContents()
         hard = [w for w in self.withheld if w.marking]
         lead = csaf_sharing.may_override(self.ctx.session)
         if problem:
             text = problem
+        elif self.unsigned:
+            n = len(self.unsigned)
+            text = (f"{n} entr{'y does not hold its' if n == 1 else 'ies do not hold their'} signature (edited around "
+                    "the application) and may go to no partner until a person who manages the register reviews and "
+                    "signs it (Edit…). Deselect them or sign them first.")
         elif not name:
             text = "Choose the partner the advisories are for."
         elif hard:
@@ -181,7 +191,7 @@ class CsafExportDialog(QDialog):
     def _ready(self) -> bool:
         if not self.recipient.currentData() or self.folder is None or not self.media.text().strip():
             return False
-        if any(w.marking for w in self.withheld):
+        if self.unsigned or any(w.marking for w in self.withheld):
             return False
         if self.withheld:
             reason = " ".join(self.reason.text().split())
