@@ -341,6 +341,17 @@ _F_COLS = ("id, submission_id, number, title, description, severity, recommendat
            "created_by, created_at, updated_at, impact")
 
 
+def findings_digest(conn: Connection, submission_id: int) -> str:
+    """SHA-256 over every finding row of the submission (deleted ones too), in id order: what a
+    lead's signed approval covers besides the answers."""
+    import hashlib
+
+    rows = conn.execute(f"SELECT {_F_COLS}, deleted FROM findings WHERE submission_id = ? ORDER BY id",
+                        (submission_id,)).fetchall()
+    text = json.dumps([list(r) for r in rows], ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.sha256(f"findings:{submission_id}:{text}".encode()).hexdigest()
+
+
 def _finding(r: Any) -> Finding:
     return Finding(int(r[1]), r[3], r[4], Severity(r[5]), r[6], tuple(json.loads(r[7])),
                    tuple(EvidenceRef.parse(e) for e in json.loads(r[8])), Marking.parse(r[9]), int(r[0]), int(r[2]),

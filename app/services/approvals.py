@@ -2,7 +2,7 @@
 
 Each workflow step (assessment submit/approve/return/reopen, coverage record/approve, risk
 acceptance approval, report signature and countersignature) is recorded as a signed decision
-over what it covers (the answer-history digest, the determination's inputs and outcome, the PDF's
+over what it covers (the answer-history and findings digests, the determination's inputs and outcome, the PDF's
 SHA-256). The gates below are what the other services consult: an `approved_by` column that
 somebody wrote without the approver's passphrase does not pass them.
 """
@@ -33,7 +33,8 @@ def record(session: Session, conn: Connection, kind: str, object_type: str, obje
 def assessment_content(conn: Connection, row: AssessmentRow, to_state: str) -> dict[str, Any]:
     rows, digest = repo.history_digest(conn, row.id)
     return {"assessment": row.id, "submission": row.submission_id, "to": to_state,
-            "history_rows": rows, "history_sha256": digest}
+            "history_rows": rows, "history_sha256": digest,
+            "findings_sha256": repo.findings_digest(conn, row.submission_id)}
 
 
 def _registry(session: Session, conn: Connection) -> decisions.Registry:
@@ -71,6 +72,10 @@ def assessment_approval_problem(session: Session, conn: Connection, assessment_i
     total, _ = repo.history_digest(conn, assessment_id)
     if total != rows_now:
         return "answers were added after the lead signed the approval"
+    # Findings are locked with the approval (app/services/findings.py); approvals signed before the
+    # digest was part of the content (stop 30) do not name it.
+    if "findings_sha256" in content and content["findings_sha256"] != repo.findings_digest(conn, row.submission_id):
+        return "the findings were changed after the lead signed the approval"
     return None
 
 

@@ -235,6 +235,32 @@ def test_answers_changed_after_approval_void_it(workstation) -> None:  # type: i
         reports.sign(reviewer, report.id, workstation.passphrase("reviewer"))
 
 
+@pytest.mark.parametrize("edit", [
+    "UPDATE findings SET severity = 'low', title = 'Minor quirk' WHERE submission_id = ?",
+    "UPDATE findings SET deleted = 1 WHERE submission_id = ?",
+    "INSERT INTO findings (submission_id, number, title, description, severity, recommendation, item_ids, evidence, "
+    "marking, created_by, created_at, updated_at, impact) SELECT submission_id, 2, 'Planted', 'x', 'low', '', '[]', "
+    "'[]', marking, 'lead', created_at, updated_at, '' FROM findings WHERE submission_id = ?",
+])
+def test_findings_changed_after_approval_void_it(workstation, edit: str) -> None:  # type: ignore[no-untyped-def]
+    """Findings lock with the approval; a lead's signature over the answers alone let an insider soften,
+    hide or add a finding before the report was signed."""
+    from app.model.findings import Finding, Severity
+    from app.services import findings, reports
+
+    sid, aid = _review(workstation)
+    reviewer, lead = workstation.session("reviewer"), workstation.session("lead")
+    findings.create(reviewer, Finding(sid, "Sandbox escape", "The agent left its sandbox.", Severity.HIGH))
+    assessment_review.approve(lead, aid, "Agreed.")
+    db = _insider_db(workstation)
+    db.conn.execute(edit, (sid,))
+    db.conn.commit()
+    db.close()
+    report = reports.build(reviewer, sid)
+    with pytest.raises(IntegrityError, match="the findings were changed after the lead signed the approval"):
+        reports.sign(reviewer, report.id, workstation.passphrase("reviewer"))
+
+
 # -- the audit trail ------------------------------------------------------------------------------
 
 
