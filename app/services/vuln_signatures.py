@@ -16,19 +16,19 @@ manages the register signs such an entry again after reviewing it (`sign_reviewe
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import Any
 
-from app.model.accounts import ROLE_PERMISSIONS, Permission
+from app.model.accounts import Permission
 from app.model.decision_record import StoredDecision
 from app.model.errors import IntegrityError
 from app.model.vulnerabilities import ExchangeState, Vulnerability
-from app.services import decisions
+from app.services import decisions, record_signatures
+from app.services.record_signatures import Standing
+from app.services.record_signatures import digest as _digest
 from app.services.session import Session
-from storage import decisions_repo
 from storage import vulns_repo as repo
 from storage.db import Connection
 
@@ -38,46 +38,15 @@ REVIEW_HINT = ("a person who manages the register must review it (Vulnerabilitie
                "(`frontier-review vuln sign ID`)")
 
 
-@dataclass(frozen=True)
-class Standing:
-    """Whether an entry is the content its last signer signed (problem None), and who that was."""
-
-    vuln_id: str
-    problem: str | None
-    signed_by: str = ""
-    signed_at: str = ""
-    signed_revision: int | None = None
-    changed: tuple[str, ...] = ()  # fields that differ from the signed revision, when its history shows them
-
-    @property
-    def holds(self) -> bool:
-        return self.problem is None
-
-    def describe(self) -> str:
-        if self.problem is None:
-            return f"holds: signed by {self.signed_by} on {self.signed_at[:10]} (revision {self.signed_revision})"
-        return f"DOES NOT HOLD: {self.problem}"
-
-
-def _digest(value: Any) -> str:
-    # canonical JSON: a snapshot read back from the history hashes as the live record does
-    return hashlib.sha256(decisions.canonical(value).encode()).hexdigest()
-
-
 def _content(v: Vulnerability, state: ExchangeState) -> dict[str, Any]:
     return {"vulnerability": v.id, "revision": v.revision, "record_sha256": _digest(repo.snapshot(v)),
             "exchange_sha256": _digest(asdict(state))}
 
 
 def sign(session: Session, conn: Connection, vid: str) -> None:
-    """Sign the entry as it now stands in `conn` (call it last in the transaction that changed it).
-    The certificate is checked when the entry is read, so a person whose certificate is still pending
-    can record (their entries hold once it is issued)."""
-    if session.personal is None:  # a workstation from before personal keys, until the next sign-in
-        return
+    """Sign the entry as it now stands in `conn` (call it last in the transaction that changed it)."""
     v = repo.get(conn, vid)
-    decisions.record(conn, session.personal, KIND, OBJECT, vid, session.account.username, session.now(),
-                     session.db_id, _content(v, repo.exchange_state(conn, vid)), require_certified=False)
+    record_signatures.sign(session, conn, KIND, OBJECT, vid, _content(v, repo.exchange_state(conn, vid)))
 
 
 def _changed_fields(conn: Connection, v: Vulnerability, signed: dict[str, Any]) -> tuple[str, ...]:
@@ -91,16 +60,9 @@ def _changed_fields(conn: Connection, v: Vulnerability, signed: dict[str, Any]) 
 
 def _standing(conn: Connection, reg: decisions.Registry, v: Vulnerability, d: StoredDecision | None,
               stored: dict[str, Any] | None) -> Standing:
-    if d is None:
-        return Standing(v.id, "no signature covers it: it was written outside the application (or recorded "
-                              "before register entries were signed)")
-    why = decisions.problem(reg, d)
-    if why:
-        return Standing(v.id, f"the signature by {d.actor} on its last change does not hold ({why})", d.actor, d.ts)
-    role = decisions.actor_role(conn, reg, d.actor)
-    if role is None or Permission.MANAGE_VULNS not in ROLE_PERMISSIONS[role]:
-        return Standing(v.id, f"{d.actor}, who signed its last change, does not manage the register by any "
-                              "administrator's signature", d.actor, d.ts)
+    refused = record_signatures.signer_problem(conn, reg, v.id, d, Permission.MANAGE_VULNS, "manage the register")
+    if refused is not None or d is None:
+        return refused or Standing(v.id, None)
     signed = decisions.content_of(d)
     rev = signed.get("revision")
     if signed == _content(v, repo.exchange_state(conn, v.id)):
@@ -138,7 +100,7 @@ def _standings(session: Session, vulns: Iterable[Vulnerability], c: Connection) 
         return {}
     reg = decisions.Registry.load(c, session.db_id)
     ids = [v.id for v in items]
-    latest = decisions_repo.latest_for_objects(c, OBJECT, ids, (KIND,))
+    latest = record_signatures.newest(c, OBJECT, ids, KIND)
     stored = repo.stored_derived(c, ids)
     return {v.id: _standing(c, reg, v, latest.get(v.id), stored.get(v.id)) for v in items}
 
@@ -147,7 +109,7 @@ def require_holding(session: Session, conn: Connection, vulns: Sequence[Vulnerab
     """IntegrityError naming every entry that does not hold, before it is `use`d (shared, reported...)."""
     bad = [s for s in _standings(session, vulns, conn).values() if not s.holds]
     if bad:
-        lines = "; ".join(f"{s.vuln_id}: {s.problem}" for s in bad[:5])
+        lines = "; ".join(f"{s.object_id}: {s.problem}" for s in bad[:5])
         more = f" (and {len(bad) - 5} more)" if len(bad) > 5 else ""
         one = len(bad) == 1
         raise IntegrityError(f"{len(bad)} register entr{'y does not hold its' if one else 'ies do not hold their'} "

@@ -1,0 +1,80 @@
+"""Records that hold by their last editor's signature: what vuln_signatures and submission_signatures share.
+
+A record of this kind is signed, at the end of every transaction that changes it through the
+application, by the person who changed it: a decision (app/services/decisions.py) over digests of
+the record's content. It holds while the newest such decision verifies, was made with a certified
+key of a person whose signed role allows `permission`, and still matches the record. Each module
+says what its digests cover and where a record that does not hold is refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from app.model.accounts import ROLE_PERMISSIONS, Permission
+from app.model.decision_record import StoredDecision
+from app.services import decisions
+from app.services.session import Session
+from storage import decisions_repo
+from storage.db import Connection
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Whether a record is the content its last signer signed (problem None), and who that was."""
+
+    object_id: str
+    problem: str | None
+    signed_by: str = ""
+    signed_at: str = ""
+    signed_revision: int | None = None
+    changed: tuple[str, ...] = ()  # fields that differ from what was signed, where they can be named
+
+    @property
+    def holds(self) -> bool:
+        return self.problem is None
+
+    def describe(self) -> str:
+        if self.problem is None:
+            rev = f" (revision {self.signed_revision})" if self.signed_revision is not None else ""
+            return f"holds: signed by {self.signed_by} on {self.signed_at[:10]}{rev}"
+        return f"DOES NOT HOLD: {self.problem}"
+
+
+def digest(value: Any) -> str:
+    """SHA-256 of canonical JSON: a snapshot read back from a history table hashes as the live record."""
+    return hashlib.sha256(decisions.canonical(value).encode()).hexdigest()
+
+
+def sign(session: Session, conn: Connection, kind: str, object_type: str, object_id: object,
+         content: dict[str, Any]) -> None:
+    """Sign `content` for the record (last in the transaction that changed it). The certificate is
+    checked when the record is read, so a person whose certificate is still pending can work (their
+    records hold once it is issued)."""
+    if session.personal is None:  # a workstation from before personal keys, until the next sign-in
+        return
+    decisions.record(conn, session.personal, kind, object_type, object_id, session.account.username, session.now(),
+                     session.db_id, content, require_certified=False)
+
+
+def newest(conn: Connection, object_type: str, object_ids: list[str], kind: str) -> dict[str, StoredDecision]:
+    return decisions_repo.latest_for_objects(conn, object_type, object_ids, (kind,))
+
+
+def signer_problem(conn: Connection, reg: decisions.Registry, oid: str, d: StoredDecision | None,
+                   permission: Permission, who: str) -> Standing | None:
+    """The standing of a record whose decision does not count (None: it does, compare the content).
+    `who` completes "does not ..." for a signer whose role lacks `permission`."""
+    if d is None:
+        return Standing(oid, "no signature covers it: it was written outside the application (or recorded "
+                             "before such records were signed)")
+    why = decisions.problem(reg, d)
+    if why:
+        return Standing(oid, f"the signature by {d.actor} on its last change does not hold ({why})", d.actor, d.ts)
+    role = decisions.actor_role(conn, reg, d.actor)
+    if role is None or permission not in ROLE_PERMISSIONS[role]:
+        return Standing(oid, f"{d.actor}, who signed its last change, does not {who} by any administrator's "
+                             "signature", d.actor, d.ts)
+    return None
