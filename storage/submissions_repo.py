@@ -101,6 +101,21 @@ def many(conn: Connection, submission_ids: list[int]) -> list[Submission]:
     return out
 
 
+_SIGNED = (*_COLS.replace(" ", "").split(","), "created_at", "deleted")
+
+
+def signed_fields(conn: Connection, submission_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Every stored column a submission's signature covers, deleted rows included, by id."""
+    out: dict[int, dict[str, Any]] = {}
+    for start in range(0, len(submission_ids), 500):
+        chunk = submission_ids[start:start + 500]
+        cur = conn.execute(f"SELECT {', '.join(_SIGNED)} FROM submissions WHERE id IN ({', '.join('?' * len(chunk))})",
+                           chunk)
+        for r in cur:
+            out[int(r[0])] = dict(zip(_SIGNED, r, strict=True))
+    return out
+
+
 def mark_deleted(conn: Connection, submission_id: int, now: str) -> None:
     conn.execute("UPDATE submissions SET deleted = 1, updated_at = ? WHERE id = ?", (now, submission_id))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from app.commands.banners import banner_lines
@@ -17,7 +18,7 @@ from app.model.submissions import (
     parse_date,
     parse_flop,
 )
-from app.services import submissions
+from app.services import submission_signatures, submissions
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -59,6 +60,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     state.add_argument("--withdrawn", action="store_true", help="the developer withdrew the submission")
     state.add_argument("--active", action="store_true", help="undo a withdrawal (the stage follows the work)")
     ed.set_defaults(func=_edit)
+    sg = s.add_parser("sign", help="sign a submission that does not hold its signature, as it now stands, after "
+                                   "reviewing it (`submission show` says what is wrong; audited)")
+    sg.add_argument("id", type=int)
+    sg.set_defaults(func=_sign)
     at = s.add_parser("attach", help="attach an artifact (stored encrypted with its SHA-256)")
     at.add_argument("id", type=int)
     at.add_argument("path")
@@ -134,15 +139,33 @@ def _list(args: argparse.Namespace) -> int:
         # The stage is computed from the work; "open" means not yet released or withdrawn.
         stages = workflow.stages(session, [int(s.id or 0) for s in rows])
         rows = [s for s in rows if not args.open or stages[int(s.id or 0)].is_open]
+        held = submission_signatures.standings(session, rows)
         with banner_lines(s.marking for s in rows):
             print_table(
-                ["id", "developer", "model", "version", "stage", "release", "days left", "window", "marking"],
+                ["id", "developer", "model", "version", "stage", "release", "days left", "window", "marking",
+                 "signed"],
                 [(s.id, s.developer, s.model_name, s.version, stages[int(s.id or 0)].label, s.planned_release,
                   s.days_remaining(today),
                   s.window_state(today, stage=stages[int(s.id or 0)]).value,
-                  s.marking.banner()) for s in rows],
+                  s.marking.banner(), "holds" if held[int(s.id or 0)].holds else "DOES NOT HOLD") for s in rows],
             )
+        bad = sum(not h.holds for h in held.values())
+        if bad:
+            print(f"{bad} submission{' does not hold its' if bad == 1 else 's do not hold their'} signature "
+                  "(`submission show ID` says why)", file=sys.stderr)
     return 0
+
+
+def _sign(args: argparse.Namespace) -> int:
+    with signed_in(args) as session:
+        before = submission_signatures.standing(session, args.id)
+        if before.holds:
+            print(f"submission {args.id} {before.describe()}; nothing to sign")
+            return 0
+        after = submission_signatures.sign_reviewed(session, args.id)
+        print(f"submission {args.id} was: {before.problem}")
+        print(f"submission {args.id} signed by {session.account.username}: {after.describe()}")
+        return 0 if after.holds else 1
 
 
 def _show(args: argparse.Namespace) -> int:
@@ -164,6 +187,7 @@ def _show(args: argparse.Namespace) -> int:
                        f"{s.window_state(today, stage=overview.stage).value}"),
             ("stage", overview.next_line),
             ("notes", f"{s.notes_marking.portion()} {s.notes}" if s.notes else "-"),
+            ("signature", submission_signatures.standing(session, int(s.id or 0)).describe()),
         ]:
             print(f"{label:>16}: {value}")
         for c in s.contacts:

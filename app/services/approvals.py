@@ -15,7 +15,7 @@ from typing import Any
 from app.model.accounts import Role
 from app.model.assessment_record import AssessmentRow
 from app.model.determination import Determination
-from app.services import decisions
+from app.services import decisions, submission_signatures
 from app.services.session import Session
 from storage import assessment_repo as repo
 from storage import decisions_repo
@@ -76,6 +76,10 @@ def assessment_approval_problem(session: Session, conn: Connection, assessment_i
     # digest was part of the content (stop 30) do not name it.
     if "findings_sha256" in content and content["findings_sha256"] != repo.findings_digest(conn, row.submission_id):
         return "the findings were changed after the lead signed the approval"
+    # what the report and a release say of the model (its marking, dates) must be what someone signed
+    held = submission_signatures.standing_in(session, conn, row.submission_id)
+    if not held.holds:
+        return f"the submission it is about does not hold its signature ({held.problem})"
     return None
 
 

@@ -26,7 +26,7 @@ from app.model.checklist import Action, Answer, State, Status, Template
 from app.model.coverage import Suggestion, suggest
 from app.model.errors import PermissionDenied, ValidationError
 from app.model.markings import UNCLASSIFIED, Marking, rollup
-from app.services import approvals, derivation
+from app.services import approvals, derivation, submission_signatures
 from app.services.assessment_templates import ensure_builtin_template, parse_stored
 from app.services.session import Session
 from storage import assessment_repo as repo
@@ -220,7 +220,7 @@ def answer_in(session: Session, conn: Connection, row: AssessmentRow, item_id: s
     template = template_of(conn, row)
     template.item(item_id)
     stored = repo.get_answer(conn, assessment_id, item_id)
-    floor = stored.marking if stored else submissions_repo.get(conn, row.submission_id).marking
+    floor = stored.marking if stored else submission_signatures.marking_floor(session, conn, row.submission_id)
     old = stored or Answer(item_id, marking=floor)  # a blank answer is at the submission's marking
     new = replace(old, marking=derivation.settle(session, conn, marking, floor, lower_reason,
                                                  f"the answer to {item_id}", "assessment", assessment_id))

@@ -15,11 +15,11 @@ from app.model.checklist import MAX_JUSTIFICATION, Answer
 from app.model.errors import IngestError, NotFound, ValidationError
 from app.model.markings import Marking
 from app.model.results import SampleFilter
-from app.services import derivation
+from app.services import derivation, submission_signatures
 from app.services.assessment import editable, editable_item
 from app.services.session import Session
 from storage import assessment_repo as repo
-from storage import blobs, results_repo, submissions_repo
+from storage import blobs, results_repo
 from storage.db import Connection
 
 
@@ -40,7 +40,7 @@ def _check_run(conn: Connection, row: AssessmentRow, run_id: int) -> None:
 def _evidence_marking(session: Session, conn: Connection, row: AssessmentRow, requested: Marking | None,
                       lower_reason: str, what: str) -> Marking:
     """Evidence is about the submission (its runs carry the submission's marking): it starts there."""
-    floor = submissions_repo.get(conn, row.submission_id).marking
+    floor = submission_signatures.marking_floor(session, conn, row.submission_id)
     return derivation.settle(session, conn, requested, floor, lower_reason, what, "assessment", row.id)
 
 

@@ -15,11 +15,10 @@ from app.model.checklist import Answer, Status
 from app.model.coverage import Suggestion, suggest
 from app.model.errors import ValidationError
 from app.model.markings import Marking, rollup
-from app.services import coverage, rulesets
+from app.services import coverage, rulesets, submission_signatures
 from app.services.assessment import AssessmentView, editable_item, store_answer, template_of
 from app.services.session import Session
 from storage import assessment_repo as repo
-from storage import submissions_repo
 
 
 def suggestion(session: Session, assessment_id: int, item_id: str) -> Suggestion | None:
@@ -54,7 +53,7 @@ def decide_suggestion(session: Session, assessment_id: int, item_id: str, accept
     with session.transaction() as conn:
         row = editable_item(session, conn, assessment_id, item_id)
         old = repo.get_answer(conn, assessment_id, item_id) or Answer(item_id)
-        sub_marking = submissions_repo.get(conn, row.submission_id).marking
+        sub_marking = submission_signatures.marking_floor(session, conn, row.submission_id)
         text = sug.text if accept else f"Suggestion overridden: {reason}\n\n{sug.text}"
         justification = old.justification.strip()
         justification = f"{justification}\n\n{text}" if justification else text

@@ -16,7 +16,7 @@ from app.model.errors import PermissionDenied, ValidationError
 from app.model.markings import Marking, rollup
 from app.model.results import RunStatus
 from app.model.workflow import Act
-from app.services import approvals, derivation, rulesets, workflow
+from app.services import approvals, derivation, rulesets, submission_signatures, workflow
 from app.services import benchmarks as benchmarks_service
 from app.services import results as results_service
 from app.services import statistics as statistics_service
@@ -180,7 +180,6 @@ def record_determination(session: Session, submission_id: int, rationale: str, o
         raise ValidationError("rationale", f"must be at most {MAX_RATIONALE:,} characters")
     ins = inputs(session, submission_id)
     with session.transaction() as conn:
-        sub = submissions_repo.get(conn, submission_id)
         stored = repo.active_ruleset(conn) or rulesets.ensure_builtin_ruleset(conn, session.now(),
                                                                               session.account.username)
         ruleset = rulesets.parse_stored(stored, conn)
@@ -188,7 +187,8 @@ def record_determination(session: Session, submission_id: int, rationale: str, o
         chosen = outcome or evaluation.overall
         # The record quotes the rule set's thresholds, which may be classified, and the submission's
         # results: it starts at their roll-up.
-        floor = rollup([sub.marking, Marking.parse(ruleset.marking)])
+        floor = rollup([submission_signatures.marking_floor(session, conn, submission_id),
+                        Marking.parse(ruleset.marking)])
         marking = derivation.settle(session, conn, marking, floor, lower_reason, "the coverage determination",
                                     "submission", submission_id)
         did = repo.insert_determination(

@@ -12,10 +12,10 @@ from app.model.accounts import Permission
 from app.model.checklist import State
 from app.model.errors import NotFound, PermissionDenied, ValidationError
 from app.model.findings import Finding
-from app.services import assessment_templates, derivation
+from app.services import assessment_templates, derivation, submission_signatures
 from app.services.session import Session
 from storage import assessment_repo as repo
-from storage import blobs, results_repo, submissions_repo
+from storage import blobs, results_repo
 from storage.db import Connection
 
 
@@ -55,9 +55,9 @@ def create(session: Session, finding: Finding, lower_reason: str = "") -> Findin
     session.require(Permission.ASSESS)
     finding.validate()
     with session.transaction() as conn:
-        sub = submissions_repo.get(conn, finding.submission_id)
+        floor = submission_signatures.marking_floor(session, conn, finding.submission_id)
         finding = replace(finding, marking=derivation.settle(
-            session, conn, finding.marking, sub.marking, lower_reason, f"the finding {finding.title!r}",
+            session, conn, finding.marking, floor, lower_reason, f"the finding {finding.title!r}",
             "submission", finding.submission_id))
         _check_unlocked(conn, finding.submission_id)
         _check_links(conn, finding)

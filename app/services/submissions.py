@@ -13,7 +13,7 @@ from app.model.errors import IngestError, ValidationError
 from app.model.markings import Marking
 from app.model.submissions import ARTIFACT_KINDS, Artifact, Submission, WindowState
 from app.model.workflow import Stage
-from app.services import egress
+from app.services import egress, submission_signatures
 from app.services.session import Session
 from storage import blobs
 from storage import submissions_repo as repo
@@ -39,6 +39,7 @@ def create(session: Session, submission: Submission) -> Submission:
         session.audit(conn, "submission.create", "submission", sid,
                       {"developer": submission.developer, "model": submission.model_name,
                        "version": submission.version, "marking": submission.marking.banner()})
+        submission_signatures.sign(session, conn, sid)
         return repo.get(conn, sid)
 
 
@@ -53,6 +54,7 @@ def update(session: Session, submission: Submission) -> Submission:
             return old
         repo.update(conn, submission, session.now())
         session.audit(conn, "submission.update", "submission", submission.id, {"changes": changes})
+        submission_signatures.sign(session, conn, submission.id)
         return repo.get(conn, submission.id)
 
 
@@ -65,6 +67,7 @@ def delete(session: Session, submission_id: int, reason: str) -> None:
         repo.mark_deleted(conn, submission_id, session.now())
         session.audit(conn, "submission.delete", "submission", submission_id,
                       {"reason": reason, "name": old.display_name})
+        submission_signatures.sign(session, conn, submission_id)  # undeleting it in the database shows
 
 
 def get(session: Session, submission_id: int) -> Submission:
@@ -160,8 +163,8 @@ def _store(session: Session, submission_id: int, stream: BinaryIO, filename: str
     from app.services import derivation
 
     with session.transaction() as conn:
-        sub = repo.get(conn, submission_id)
-        marking = derivation.settle(session, conn, requested, sub.marking, lower_reason,
+        floor = submission_signatures.marking_floor(session, conn, submission_id)
+        marking = derivation.settle(session, conn, requested, floor, lower_reason,
                                     f"The artifact {filename}", "submission", submission_id)
         sha, size = blobs.put_stream(conn, stream, limit, session.now(), filename)
         aid = repo.add_artifact(conn, submission_id, kind, filename, sha, size, marking,

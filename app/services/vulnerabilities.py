@@ -22,7 +22,7 @@ from app.model.vulnerabilities import (
     VulnStatus,
     default_embargo,
 )
-from app.services import derivation, vuln_signatures
+from app.services import derivation, submission_signatures, vuln_signatures
 from app.services.session import Session
 from storage import submissions_repo
 from storage import vulns_repo as repo
@@ -53,7 +53,7 @@ def _settle_marking(session: Session, conn: Any, v: Vulnerability, floor: Markin
     """A vulnerability is marked at least as high as the submission it was found in (issue 11): lower only
     as an explicit, audited act with a reason."""
     if v.context.submission_id is not None:
-        floor = rollup([floor, submissions_repo.get(conn, v.context.submission_id).marking])
+        floor = rollup([floor, submission_signatures.marking_floor(session, conn, v.context.submission_id)])
     return replace(v, marking=derivation.settle(session, conn, v.marking, floor, lower_reason,
                                                 f"the vulnerability {v.title!r}", OBJECT, v.id))
 

@@ -261,6 +261,24 @@ def test_findings_changed_after_approval_void_it(workstation, edit: str) -> None
         reports.sign(reviewer, report.id, workstation.passphrase("reviewer"))
 
 
+def test_a_submission_rewritten_after_approval_is_not_reported_or_released(workstation) -> None:  # type: ignore[no-untyped-def]
+    """The report quotes the submission (its marking, its dates): lowered in the database, it would be
+    signed at the lower marking."""
+    from app.services import releases, reports
+
+    sid, _aid = _review(workstation, approve=True, marking="SECRET")
+    db = _insider_db(workstation)
+    db.conn.execute("UPDATE submissions SET marking = 'UNCLASSIFIED' WHERE id = ?", (sid,))
+    db.conn.commit()
+    db.close()
+    reviewer = workstation.session("reviewer")
+    report = reports.build(reviewer, sid)
+    with pytest.raises(IntegrityError, match=r"the submission it is about does not hold its signature \(it was "
+                                             r"changed \(marking\) in the database"):
+        reports.sign(reviewer, report.id, workstation.passphrase("reviewer"))
+    assert "does not hold its signature" in (releases.build_problem(reviewer, sid) or "")
+
+
 # -- the audit trail ------------------------------------------------------------------------------
 
 
