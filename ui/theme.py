@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QApplication, QStyleFactory
 from app.model.submissions import WindowState
 
 ACCENT = "#1f4e79"
+SIGNATURE_BROKEN = ("#ffebe9", "#a40e26")  # a record that does not hold its signature: background, text
 # Review-clock states: the only place colour carries meaning besides the banners.
 STATE_COLOURS = {
     WindowState.OVERDUE: "#b00020",

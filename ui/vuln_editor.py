@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPlainTextEdit,
-    QPushButton,
     QScrollArea,
     QTableWidget,
     QTableWidgetItem,
@@ -65,6 +64,7 @@ from ui.widgets.comment_thread import CommentThread
 from ui.widgets.entry_table import NoteList, RemediationList
 from ui.widgets.marking_picker import MarkingPicker, ask_lower_reason
 from ui.widgets.product_list import ProductList
+from ui.widgets.signature_state import SignatureState
 
 SEVERITY_COLOURS = {
     CvssSeverity.NONE: ("#d0d7de", "#24292f"),
@@ -305,7 +305,13 @@ class VulnEditor(QDialog):
         self.id_label = QLabel(v.id or "(assigned when saved)")
         form.addRow("Register id", self.id_label)
         if v.id:
-            form.addRow("Signature", self._signature_row(ctx, v))
+            self.signature = SignatureState(
+                ctx, vuln_signatures.standing(ctx.session, v), v.id,
+                "Until a person who manages the register reviews every field and signs it (or saves an edit, which "
+                "signs the result), it is not shared, reported or merged into.", ctx.can(Permission.MANAGE_VULNS),
+                lambda: vuln_signatures.sign_reviewed(ctx.session, v.id, v.revision))
+            self.signature.signed.connect(lambda: self.signed.emit(v.id))
+            form.addRow("Signature", self.signature)
         ceiling = None
         try:
             ceiling = Marking.parse(ctx.session.settings.system_high)
@@ -433,54 +439,6 @@ class VulnEditor(QDialog):
             self.tlp, self.remediations, self.notes, self.status], self)
         self.form_state.changed.connect(self.setWindowModified)
         add_banners(self, ctx.session.settings.system_high)  # an editor can hold up to system-high
-
-    # -- the entry's signature (app/services/vuln_signatures.py) -----------------------------
-    def _signature_row(self, ctx: UiContext, v: Vulnerability) -> QWidget:
-        host = QWidget()
-        row = QHBoxLayout(host)
-        row.setContentsMargins(0, 0, 0, 0)
-        self.signature = QLabel()
-        self.signature.setObjectName("signatureState")
-        self.signature.setWordWrap(True)
-        self.signature.setTextFormat(Qt.TextFormat.PlainText)
-        self.sign_button = QPushButton("Sign as reviewed…")
-        self.sign_button.setObjectName("signReviewed")
-        self.sign_button.setToolTip("Sign the entry as it stands now, after reviewing every field (audited)")
-        self.sign_button.clicked.connect(self.sign_reviewed)
-        row.addWidget(self.signature, 1)
-        row.addWidget(self.sign_button)
-        self._show_standing(vuln_signatures.standing(ctx.session, v))
-        return host
-
-    def _show_standing(self, st: vuln_signatures.Standing) -> None:
-        if st.holds:
-            self.signature.setText(f"Holds: signed by {st.signed_by} on {st.signed_at[:10]} (revision "
-                                   f"{st.signed_revision})")
-            self.signature.setStyleSheet(theme.OK_TEXT)
-        else:
-            self.signature.setText(f"DOES NOT HOLD: {st.problem}. Until a person who manages the register reviews "
-                                   "every field and signs it (or saves an edit, which signs the result), it is not "
-                                   "shared, reported or merged into.")
-            self.signature.setStyleSheet(theme.INVALID_STRONG)
-        self.sign_button.setVisible(not st.holds)
-        self.sign_button.setEnabled(self.ctx.can(Permission.MANAGE_VULNS))
-
-    @Slot()
-    def sign_reviewed(self) -> bool:
-        v = self.original
-        if not self.ctx.confirm(self, "Sign as reviewed",
-                                f"Sign {v.id} as it is stored now (revision {v.revision})? Your signature says you "
-                                "reviewed every field; what was wrong is kept in the audit trail."):
-            return False
-        try:
-            st = vuln_signatures.sign_reviewed(self.ctx.session, v.id, v.revision)
-        except FrontierError as exc:
-            self.ctx.show_error(self, exc)
-            return False
-        self._show_standing(st)
-        self.signed.emit(v.id)
-        self.ctx.events.status_message.emit(f"Signed {v.id} as reviewed")
-        return st.holds
 
     # -- unsaved changes (ui.unsaved) -------------------------------------------------------
     def is_modified(self) -> bool:

@@ -126,7 +126,7 @@ def test_screen_search_box_and_double_click_open(big, qtbot) -> None:  # type: i
     screen.table.setCurrentIndex(index)
     screen.table.setFocus()
     qtbot.keyClick(screen.table, Qt.Key.Key_Return)  # Enter opens it, as a double-click does
-    assert opened == [int(screen.model.data(index))]
+    assert opened == [screen.model.data(index, SubmissionsModel.ID_ROLE)]
 
 
 def test_days_left_column_is_coloured_by_state(big) -> None:  # type: ignore[no-untyped-def]

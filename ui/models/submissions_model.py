@@ -18,13 +18,14 @@ from PySide6.QtGui import QBrush, QColor
 
 from app.model.submissions import Submission, WindowState
 from app.model.workflow import Stage
-from app.services import submissions, workflow
+from app.services import submission_signatures, submissions, workflow
 from ui.context import UiContext
 from ui.models.columns_model import RIGHT, Column
 from ui.models.paged_model import PagedColumnsModel
-from ui.theme import STATE_COLOURS
+from ui.theme import SIGNATURE_BROKEN, STATE_COLOURS
 
 PAGE_SIZE = 200
+BROKEN_BG, BROKEN_FG = (QColor(c) for c in SIGNATURE_BROKEN)  # a record that does not hold its signature
 CACHE_PAGES = 8
 
 
@@ -43,6 +44,7 @@ class SubmissionRow:
     stage: Stage | None
     state: WindowState
     today: date
+    problem: str | None = None  # why it does not hold its signature (app/services/submission_signatures.py)
 
 
 class SubmissionSource:
@@ -62,10 +64,12 @@ class SubmissionSource:
         page = submissions.page(self.ctx.session, offset, limit, sort, descending, flt.search, flt.status,
                                 flt.open_only, None if after is None else after.submission.id)
         stages = workflow.stages(self.ctx.session, [int(sub.id or 0) for sub in page])
+        held = submission_signatures.standings(self.ctx.session, page)  # checked a page at a time, as shown
         rows = []
         for sub in page:
             stage = stages.get(int(sub.id or 0))
-            rows.append(SubmissionRow(sub, stage, sub.window_state(self.today, self.at_risk, stage), self.today))
+            rows.append(SubmissionRow(sub, stage, sub.window_state(self.today, self.at_risk, stage), self.today,
+                                      held[int(sub.id or 0)].problem))
         return rows
 
 
@@ -74,7 +78,10 @@ def _days_left(r: SubmissionRow) -> str:
 
 
 COLUMNS: tuple[Column, ...] = (
-    Column("ID", lambda r: str(r.submission.id), alignment=RIGHT, sort_by="id"),
+    Column("ID", lambda r: str(r.submission.id) if r.problem is None else f"⚠ {r.submission.id}", alignment=RIGHT,
+           sort_by="id", tooltip=lambda r: None if r.problem is None else f"DOES NOT HOLD its signature: {r.problem}",
+           background=lambda r: None if r.problem is None else BROKEN_BG,
+           foreground=lambda r: None if r.problem is None else BROKEN_FG),
     Column("Developer", lambda r: r.submission.developer, alignment=None, sort_by="developer"),
     Column("Model", lambda r: r.submission.model_name, alignment=None, sort_by="model"),
     Column("Version", lambda r: r.submission.version, alignment=None, sort_by="version"),

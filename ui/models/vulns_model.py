@@ -17,6 +17,7 @@ from app.services.session import Session
 from ui.errors import sanitize
 from ui.models.columns_model import Column
 from ui.models.paged_model import PagedColumnsModel
+from ui.theme import SIGNATURE_BROKEN
 from ui.vuln_editor import SEVERITY_COLOURS
 
 PAGE = 200
@@ -24,8 +25,7 @@ MAX_PAGES = 24
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 VULN_ROLE = Qt.ItemDataRole.UserRole + 2
 SOON_BG = QColor("#fff8c5")
-BROKEN_BG = QColor("#ffebe9")  # an entry that does not hold its signature
-BROKEN_FG = QColor("#a40e26")
+BROKEN_BG, BROKEN_FG = (QColor(c) for c in SIGNATURE_BROKEN)  # a record that does not hold its signature
 
 
 class EmbargoWindow:

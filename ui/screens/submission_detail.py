@@ -25,10 +25,11 @@ from PySide6.QtWidgets import (
 from app.model.accounts import Permission
 from app.model.errors import FrontierError
 from app.model.submissions import Submission, WindowState
-from app.services import submissions
+from app.services import submission_signatures, submissions
 from ui import theme
 from ui.context import UiContext, resolve
 from ui.theme import STATE_COLOURS
+from ui.widgets.signature_state import SignatureState
 from ui.widgets.workflow_hint import NextStepLabel
 
 
@@ -103,6 +104,14 @@ class SubmissionDetail(QWidget):
         self.plan_label.setTextFormat(Qt.TextFormat.PlainText)
         self.plan_label.setWordWrap(True)  # the list of missing benchmarks must not widen the window
         text.addWidget(self.plan_label)
+        # quiet while it holds; a submission edited around the application says so at the top of its page
+        self.signature = SignatureState(
+            ctx, submission_signatures.standing(ctx.session, submission_id), f"submission {submission_id}",
+            "New work about it starts at the marking its editors signed, and no report or release about it is "
+            "signed, until a person who edits submissions reviews it and signs it.",
+            ctx.can(Permission.EDIT_SUBMISSIONS),
+            lambda: submission_signatures.sign_reviewed(ctx.session, submission_id), quiet=True)
+        text.addWidget(self.signature)
         header.addLayout(text, 1)
         self.delete_button = QPushButton("Delete…")
         self.delete_button.setToolTip("Remove this submission from the register (kept in the audit trail)")
@@ -166,6 +175,7 @@ class SubmissionDetail(QWidget):
         self.clock.setText(f"{state.value.upper()} · {countdown_text(sub, state, days, label)} · stage: {label}")
         self.clock.setStyleSheet(theme.coloured(STATE_COLOURS[state]))
         self.plan_label.setText(plan_text(self.ctx, self.submission_id))
+        self.signature.show_standing(submission_signatures.standing(self.ctx.session, self.submission_id))
 
     @Slot(int)
     def _tab_changed(self, index: int) -> None:

@@ -1,5 +1,6 @@
-"""An entry edited around the application, as a reviewer meets it: flagged red in the register (with
-why), named in the editor, and signed again there after review."""
+"""Records edited around the application, as a reviewer meets them: a register entry flagged red in the
+register (with why), named in its editor and the CSAF export dialog, and signed again after review; a
+submission flagged in the submissions table and at the top of its page."""
 
 from __future__ import annotations
 
@@ -38,12 +39,13 @@ def test_the_register_flags_an_edited_entry_and_the_editor_signs_it_after_review
     editor = screen.findChildren(VulnEditor)[-1]
     qtbot.addWidget(editor)
     assert editor.original.id == edited.id
-    assert editor.signature.text().startswith("DOES NOT HOLD: it was changed (title) in the database")
-    assert editor.sign_button.isVisible() and editor.sign_button.isEnabled()
-    qtbot.mouseClick(editor.sign_button, Qt.MouseButton.LeftButton)
+    sig = editor.signature
+    assert sig.label.text().startswith("DOES NOT HOLD its signature: it was changed (title) in the database")
+    assert sig.button.isVisible() and sig.button.isEnabled()
+    qtbot.mouseClick(sig.button, Qt.MouseButton.LeftButton)
     assert dialogs.confirmations[-1] == "Sign as reviewed"
-    assert editor.signature.text().startswith("Holds: signed by reviewer on 2026-11-20")
-    assert not editor.sign_button.isVisible()
+    assert sig.label.text().startswith("Holds: signed by reviewer on 2026-11-20")
+    assert not sig.button.isVisible()
     assert vuln_signatures.standing(ctx.session, vs.get(ctx.session, edited.id)).holds
     assert model.data(model.index(rows[edited.id], 0)) == edited.id  # the register re-read it
 
@@ -54,8 +56,8 @@ def test_an_entry_that_holds_says_who_signed_it_and_offers_nothing_to_sign(ctx, 
     qtbot.addWidget(screen)
     editor = screen.editor_for(v.id)
     qtbot.addWidget(editor)
-    assert editor.signature.text() == "Holds: signed by reviewer on 2026-11-20 (revision 1)"
-    assert not editor.sign_button.isVisible()
+    assert editor.signature.label.text() == "Holds: signed by reviewer on 2026-11-20 (revision 1)"
+    assert not editor.signature.button.isVisible()
     new = screen.editor_for(None)
     qtbot.addWidget(new)
     assert not hasattr(new, "signature")  # nothing is signed before the first save
@@ -80,3 +82,41 @@ def test_the_export_dialog_refuses_an_entry_that_does_not_hold_for_every_partner
                                     "(tlp) in the database")
     assert "1 entry does not hold its signature" in dialog.verdict.text()
     assert not dialog.export_button.isEnabled() and dialog.request() is None
+
+
+def test_a_submission_rewritten_in_the_database_is_flagged_in_the_table_and_on_its_page(ctx, dialogs, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from datetime import date
+
+    from app.model.markings import Marking
+    from app.model.submissions import Submission
+    from app.services import submission_signatures, submissions
+    from ui.models.submissions_model import BROKEN_BG as SUB_BROKEN_BG
+    from ui.models.submissions_model import SubmissionsModel
+    from ui.screens.submission_detail import SubmissionDetail
+
+    fine = submissions.create(ctx.session, Submission("Acme AI", "Falcon", "2", date(2026, 11, 10),
+                                                      date(2026, 12, 5), marking=Marking.parse("SECRET")))
+    edited = submissions.create(ctx.session, Submission("Acme AI", "Hawk", "1", date(2026, 11, 10),
+                                                        date(2026, 12, 6), marking=Marking.parse("SECRET")))
+    quiet = SubmissionDetail(ctx, int(fine.id or 0))
+    qtbot.addWidget(quiet)
+    quiet.show()
+    assert quiet.signature.isHidden()  # nothing to say while it holds
+    with tamper(ctx.session) as conn:
+        conn.execute("UPDATE submissions SET marking = 'CUI' WHERE id = ?", (edited.id,))
+    model = SubmissionsModel(ctx)
+    rows = {model.submission_at(r).id: r for r in range(model.rowCount())}  # type: ignore[union-attr]
+    bad = model.index(rows[edited.id], 0)
+    assert model.data(bad) == f"⚠ {edited.id}" and model.data(bad, Qt.ItemDataRole.BackgroundRole) == SUB_BROKEN_BG
+    assert "it was changed (marking) in the database" in model.data(bad, Qt.ItemDataRole.ToolTipRole)
+    assert model.data(model.index(rows[fine.id], 0)) == str(fine.id)
+
+    page = SubmissionDetail(ctx, int(edited.id or 0))
+    qtbot.addWidget(page)
+    page.show()
+    sig = page.signature
+    assert sig.isVisible() and sig.label.text().startswith(
+        "DOES NOT HOLD its signature: it was changed (marking) in the database after reviewer signed it")
+    qtbot.mouseClick(sig.button, Qt.MouseButton.LeftButton)
+    assert dialogs.confirmations[-1] == "Sign as reviewed" and sig.isHidden()
+    assert submission_signatures.standing(ctx.session, int(edited.id or 0)).holds
