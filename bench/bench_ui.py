@@ -58,7 +58,7 @@ def cold_start(data_dir: Path) -> list[float]:
 def make_workstation(data_dir: Path) -> None:
     from app.model.markings import Marking
     from app.model.submissions import Submission, SubmissionStatus
-    from app.services import workstation
+    from app.services import submission_signatures, workstation
     from storage import submissions_repo
 
     result = workstation.initialize(data_dir, workstation_name="Bench", system_high="SECRET//NOFORN",
@@ -70,10 +70,12 @@ def make_workstation(data_dir: Path) -> None:
     with session.transaction() as conn:
         for i in range(N):
             received = base + timedelta(days=i % 230)
-            submissions_repo.insert(conn, Submission(
+            sid = submissions_repo.insert(conn, Submission(
                 developer=f"Developer {i % 40}", model_name=f"Model-{i:05d}", version=f"v{i % 9}",
                 received=received, planned_release=received + timedelta(days=5 + i % 26),
                 status=statuses[i % len(statuses)], marking=Marking.parse("CUI")), "admin", session.now())
+            # signed as the services sign each one, so the table checks real signatures on every page
+            submission_signatures.sign(session, conn, sid)
     session.close()
 
 
