@@ -10,11 +10,13 @@ says what its digests cover and where a record that does not hold is refused.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from app.model.accounts import ROLE_PERMISSIONS, Permission
 from app.model.decision_record import StoredDecision
+from app.model.errors import IntegrityError
 from app.services import decisions
 from app.services.session import Session
 from storage import decisions_repo
@@ -78,3 +80,17 @@ def signer_problem(conn: Connection, reg: decisions.Registry, oid: str, d: Store
         return Standing(oid, f"{d.actor}, who signed its last change, does not {who} by any administrator's "
                              "signature", d.actor, d.ts)
     return None
+
+
+def sign_again(session: Session, conn: Connection, before: Standing, sign_now: Callable[[], None], action: str,
+               object_type: str, object_id: object, details: dict[str, Any] | None = None) -> bool:
+    """Sign a record that does not hold, as it stands, after the person reviewed it; audited as `action`
+    with what was wrong. False (nothing done) when it holds."""
+    if before.holds:
+        return False
+    if session.personal is None:
+        raise IntegrityError("This session holds no personal key to sign with; sign out and in again.")
+    sign_now()
+    session.audit(conn, action, object_type, object_id,
+                  {**(details or {}), "was": before.problem, "changed": list(before.changed)})
+    return True

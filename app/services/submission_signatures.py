@@ -133,11 +133,7 @@ def sign_reviewed(session: Session, submission_id: int) -> Standing:
     with session.transaction() as conn:
         repo.get(conn, submission_id)  # NotFound for a deleted or unknown one
         before = _standings(session, [submission_id], conn)[submission_id]
-        if before.holds:
+        if not record_signatures.sign_again(session, conn, before, lambda: sign(session, conn, submission_id),
+                                            "submission.sign", OBJECT, submission_id):
             return before
-        if session.personal is None:
-            raise IntegrityError("This session holds no personal key to sign with; sign out and in again.")
-        sign(session, conn, submission_id)
-        session.audit(conn, "submission.sign", OBJECT, submission_id,
-                      {"was": before.problem, "changed": list(before.changed)})
         return _standings(session, [submission_id], conn)[submission_id]

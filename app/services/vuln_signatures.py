@@ -127,13 +127,9 @@ def sign_reviewed(session: Session, vid: str, expected_revision: int) -> Standin
             raise IntegrityError(f"{vid} changed since you reviewed it (revision {expected_revision} -> "
                                  f"{v.revision}); review it again.")
         before = _standings(session, [v], conn)[vid]
-        if before.holds:
+        if not record_signatures.sign_again(session, conn, before, lambda: sign(session, conn, vid),
+                                            "vulnerability.sign", OBJECT, vid, {"revision": v.revision}):
             return before
-        if session.personal is None:
-            raise IntegrityError("This session holds no personal key to sign with; sign out and in again.")
-        sign(session, conn, vid)
         repo.record_event(conn, vid, session.account.username, session.now(), "sign as reviewed",
                           {"was": before.problem})
-        session.audit(conn, "vulnerability.sign", OBJECT, vid, {"revision": v.revision, "was": before.problem,
-                                                                 "changed": list(before.changed)})
         return _standings(session, [v], conn)[vid]
