@@ -318,7 +318,7 @@ def _finding_delete(args: argparse.Namespace) -> int:
 
 
 def _settings_show(args: argparse.Namespace) -> int:
-    from app.services.workstation import EDITABLE_SETTINGS
+    from app.model.settings import EDITABLE_SETTINGS
 
     with signed_in(args) as session:
         print_table(["setting", "value", "editable"],

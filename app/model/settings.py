@@ -49,6 +49,11 @@ class Settings:
         return s
 
 
+# Settings an administrator may change after setup. The workstation name and system-high stay as
+# set up: records and banners already carry them.
+EDITABLE_SETTINGS = ("consent_banner", "idle_lock_minutes", "backup_reminder_days", "max_artifact_mb",
+                     "at_risk_days", "classified_by", "derived_from", "declassify_on", "cui_controlled_by",
+                     "cui_category", "cui_poc", "receipt_overdue_days")
 CLASSIFICATION_BLOCK = ("classified_by", "derived_from", "declassify_on")
 CUI_BLOCK = ("cui_controlled_by", "cui_category")
 

@@ -19,7 +19,6 @@ from app.model.settings import Settings
 from app.services.runtime import ChangeSet, Runtime, changes_since
 from app.services.seen_heads import signed_record
 from storage import audit as audit_log
-from storage import settings_repo
 from storage.credentials import Credentials
 from storage.db import Connection, Database
 from storage.keys import Unlocked
@@ -52,6 +51,7 @@ class Session:
     db_id: str = ""
     # What sign-in found that the person must see (rolled-back data, unsigned roles, ...).
     integrity_warnings: list[str] = field(default_factory=list)
+    _settings_changed: list[str] = field(default_factory=list, repr=False)
     runtime: Runtime = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -75,9 +75,18 @@ class Session:
     # -- settings ----------------------------------------------------------------------------
     @property
     def settings(self) -> Settings:
+        """The settings as an administrator signed them (app/services/settings_signatures.py)."""
         if self._settings is None:
-            self._settings = settings_repo.load(self.db.conn)
+            from app.services import settings_signatures
+
+            self._settings, self._settings_changed = settings_signatures.load(self.db.conn, self.db_id)
         return self._settings
+
+    @property
+    def settings_changed_outside(self) -> list[str]:
+        """The settings whose stored value no administrator signed (the signed one is used)."""
+        _ = self.settings
+        return list(self._settings_changed)
 
     def reload_settings(self) -> None:
         self._settings = None

@@ -22,8 +22,8 @@ from app.model.errors import (
 )
 from app.model.keyring_status import KeyringStatus
 from app.model.markings import Marking, parse_declassify_on
-from app.model.settings import Settings
-from app.services import decisions, identity, integrity, pki, revocation
+from app.model.settings import EDITABLE_SETTINGS, Settings
+from app.services import decisions, identity, integrity, pki, revocation, settings_signatures
 from app.services.session import Clock, Session, utc_now
 from reports import pki as pki_core
 from storage import accounts as accounts_repo
@@ -156,6 +156,7 @@ def initialize(
             decisions.record(conn, session.personal, "workstation.init", "workstation", header.db_id, admin_username,
                              now, header.db_id, {"admin": admin_username, "ca": ca_fp, "name": workstation_name,
                                                  "system_high": system_high})
+            settings_signatures.sign(session, conn, settings)
             decisions.record(conn, session.personal, "account.create", "account", admin_username, admin_username,
                              now, header.db_id, {"username": admin_username, "role": Role.ADMIN.value,
                                                  "display_name": admin_display_name})
@@ -230,11 +231,6 @@ def _write_prelogin(data_dir: Path, settings: Settings) -> None:
         atomic_write(path, text)
 
 
-# Settings an administrator may change after setup. The workstation name and system-high stay as
-# set up: records and banners already carry them.
-EDITABLE_SETTINGS = ("consent_banner", "idle_lock_minutes", "backup_reminder_days", "max_artifact_mb",
-                     "at_risk_days", "classified_by", "derived_from", "declassify_on", "cui_controlled_by",
-                     "cui_category", "cui_poc", "receipt_overdue_days")
 
 
 def update_settings(session: Session, changes: dict[str, object]) -> Settings:
@@ -264,6 +260,7 @@ def update_settings(session: Session, changes: dict[str, object]) -> Settings:
     with session.transaction() as conn:
         settings_repo.save(conn, merged)
         session.audit(conn, "settings.update", "settings", None, {"changes": diff})
+        settings_signatures.sign(session, conn, merged)
     session.reload_settings()
     _write_prelogin(session.data_dir, merged)
     return merged
@@ -287,6 +284,11 @@ def sign_in(data_dir: Path, username: str, passphrase: str, clock: Clock = utc_n
         _open_personal_key(session)
         _check_signed_account(session)
         findings = integrity.check(session, creds.read().seen_heads.get(username))
+        changed = session.settings_changed_outside
+        if changed:
+            findings.append(f"Workstation settings were changed in the database around the application "
+                            f"({', '.join(changed)}): the values an administrator signed are used. An administrator "
+                            "should review them (Settings) and save them.")
         failures = header.failures.get(username)
         with session.transaction() as conn:
             if failures:
@@ -386,6 +388,12 @@ def _administrator_duties(session: Session) -> None:
                           {"holder": session.account.username, "data_key_copy_erased": erased})
     if not decisions.has_signed_accounts(conn):
         _attest_legacy_workstation(session)
+    if not settings_signatures.has_signed_settings(conn, session.db_id):  # from before signed settings
+        with session.transaction() as tx:
+            settings_signatures.sign(session, tx, session.settings)
+            session.audit(tx, "settings.attest", "settings", None,
+                          {"note": "settings as they stood, signed at the first administrator sign-in since "
+                                   "settings are signed"})
     pki.issue_pending(session)
 
 
