@@ -50,7 +50,7 @@ def main(argv: list[str]) -> int:
     from app.services import printables, report_assembly, workstation
     from reports import marking_lint
     from reports.pdf_printable import build_printable
-    from storage import settings_repo, vulns_repo
+    from storage import vulns_repo
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}; "
           f"load {os.getloadavg()}")
@@ -62,10 +62,9 @@ def main(argv: list[str]) -> int:
                                       admin_username="admin", admin_display_name="Admin",
                                       admin_passphrase=PASSPHRASE, use_keyring=False)
         session = init.session
-        with session.transaction() as conn:  # a classified register needs its authority block
-            settings_repo.save(conn, dataclasses.replace(session.settings, classified_by="Bench Reviewer",
-                                                         derived_from="Multiple Sources", declassify_on="20511231"))
-        session.reload_settings()
+        # a classified register needs its authority block
+        workstation.update_settings(session, {"classified_by": "Bench Reviewer", "derived_from": "Multiple Sources",
+                                              "declassify_on": "20511231"})
         today = session.today()
         statuses = list(VulnStatus)
         markings = [Marking.parse(m) for m in ("CUI", "UNCLASSIFIED", "SECRET//NOFORN", "CONFIDENTIAL")]

@@ -9,6 +9,7 @@ from pathlib import Path
 from app.model.markings import Marking
 from app.model.submissions import Submission
 from app.services import submissions
+from app.services import workstation as workstation_service
 from app.services.session import Session
 
 
@@ -36,16 +37,12 @@ def tree(folder: Path) -> list[str]:
 
 def configure_for_reports(admin: Session) -> None:
     """Classification authority block (needed for classified reports) and the workstation CA."""
-    import dataclasses
 
     from app.services import pki as pki_service
-    from storage import settings_repo
 
     pki_service.ensure_ready(admin)
-    with admin.transaction() as conn:
-        settings_repo.save(conn, dataclasses.replace(admin.settings, classified_by="Rita Reviewer, Review Office",
-                                                     derived_from="Multiple Sources", declassify_on="20511231"))
-    admin.reload_settings()
+    workstation_service.update_settings(admin, {"classified_by": "Rita Reviewer, Review Office",
+                                                "derived_from": "Multiple Sources", "declassify_on": "20511231"})
 
 
 def started_assessment(reviewer: Session) -> tuple[int, int, tuple[str, ...]]:

@@ -22,7 +22,6 @@ from app.model.markings import Marking
 from app.model.submissions import Submission
 from app.services import audit, submissions
 from app.services import workstation as ws_service
-from storage import settings_repo
 from storage.keys import PASSPHRASE_MODE, KeyHeader
 from tests.conftest import FIXED_NOW, PASSPHRASES
 
@@ -275,8 +274,7 @@ def test_unparseable_dates_name_the_field():
 
 def test_oversized_artifact_is_refused_and_nothing_is_stored(workstation, tmp_path):
     admin = sign_in(workstation, "admin")
-    with admin.transaction() as conn:
-        settings_repo.set_raw(conn, "max_artifact_mb", 1)
+    ws_service.update_settings(admin, {"max_artifact_mb": 1})
     admin.close()
     reviewer = sign_in(workstation, "reviewer")
     sub = submissions.create(reviewer, _submission(date(2026, 11, 10), date(2026, 12, 1)))
@@ -294,8 +292,7 @@ def test_oversized_artifact_is_refused_and_nothing_is_stored(workstation, tmp_pa
 def test_artifact_that_grows_past_the_limit_while_read_is_rolled_back(workstation, tmp_path, monkeypatch):
     """The size check is repeated while streaming (the file can change between stat and read)."""
     admin = sign_in(workstation, "admin")
-    with admin.transaction() as conn:
-        settings_repo.set_raw(conn, "max_artifact_mb", 1)
+    ws_service.update_settings(admin, {"max_artifact_mb": 1})
     admin.close()
     reviewer = sign_in(workstation, "reviewer")
     sub = submissions.create(reviewer, _submission(date(2026, 11, 10), date(2026, 12, 1)))

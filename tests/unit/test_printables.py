@@ -16,7 +16,7 @@ from app.model.markings import Marking
 from app.model.vulnerabilities import DiscoveryContext, Vulnerability
 from app.services import audit, printables, printers
 from app.services import vulnerabilities as vs
-from storage import settings_repo
+from app.services import workstation as workstation_service
 from tests.conftest import WorkstationTemplate, derive_template, restore_template
 from tests.unit.test_signing_service import _approved_submission, _configure
 
@@ -26,9 +26,8 @@ SNF = "SECRET//NOFORN"
 def _make_reviewed(workstation) -> int:  # type: ignore[no-untyped-def]
     admin = workstation.session("admin")
     _configure(admin)
-    with admin.transaction() as conn:  # a CUI-only printout carries the CUI designation block
-        settings_repo.save(conn, dataclasses.replace(admin.settings, cui_controlled_by="Review Office",
-                                                     cui_category="CTI"))
+    # a CUI-only printout carries the CUI designation block
+    workstation_service.update_settings(admin, {"cui_controlled_by": "Review Office", "cui_category": "CTI"})
     sid = _approved_submission(workstation)
     rev = workstation.session("reviewer")
     vs.create(rev, Vulnerability(title="Sandbox escape through the range proxy", marking=Marking.parse(SNF),

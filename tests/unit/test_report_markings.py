@@ -20,8 +20,9 @@ from app.model.report_markings import lint, portions
 from app.model.submissions import Submission
 from app.services import assessment, coverage, findings, report_assembly, results, submissions
 from app.services import reports as report_service
+from app.services import workstation as workstation_service
 from reports.marking_lint import pdf_text
-from storage import reports_repo, settings_repo
+from storage import reports_repo
 from tests.conftest import WorkstationTemplate, derive_template, restore_template
 from tests.unit.csaf_kit import partner_for
 
@@ -31,9 +32,8 @@ FIXTURES = Path(__file__).parents[1] / "fixtures" / "inspect"
 
 def _make_secret_submission(workstation) -> int:  # type: ignore[no-untyped-def]
     admin = workstation.session("admin")
-    with admin.transaction() as conn:
-        settings_repo.save(conn, dataclasses.replace(admin.settings, classified_by="Rita Reviewer",
-                                                     derived_from="Multiple Sources", declassify_on="20511231"))
+    workstation_service.update_settings(admin, {"classified_by": "Rita Reviewer", "derived_from": "Multiple Sources",
+                                                "declassify_on": "20511231"})
     rev = workstation.session("reviewer")
     sid = submissions.create(rev, Submission(developer="Northwind AI", model_name="Aurora", version="4.1-preview",
                                              received=date(2026, 11, 2), planned_release=date(2026, 12, 1),

@@ -3,7 +3,6 @@ verified on another workstation; plus the role, passphrase and media rules."""
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import date
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from app.model.submissions import Submission
 from app.services import assessment, assessment_review, audit, coverage, findings, printers, submissions
 from app.services import pki as pki_service
 from app.services import reports as report_service
-from storage import settings_repo
+from app.services import workstation as workstation_service
 from tests.conftest import WorkstationTemplate, derive_template, restore_template
 from tests.unit.test_signing import softhsm  # noqa: F401  (session fixture: one SoftHSM2 token per run)
 
@@ -26,10 +25,8 @@ SNF = Marking.parse("SECRET//NOFORN")
 
 def _configure(admin) -> None:  # type: ignore[no-untyped-def]
     pki_service.ensure_ready(admin)
-    with admin.transaction() as conn:
-        settings_repo.save(conn, dataclasses.replace(admin.settings, classified_by="Rita Reviewer, Review Office",
-                                                     derived_from="Multiple Sources", declassify_on="20511231"))
-    admin.reload_settings()
+    workstation_service.update_settings(admin, {"classified_by": "Rita Reviewer, Review Office",
+                                                "derived_from": "Multiple Sources", "declassify_on": "20511231"})
 
 
 def _approved_submission(workstation, with_results: bool = False) -> int:  # type: ignore[no-untyped-def]
@@ -218,9 +215,8 @@ def test_marking_blocks_follow_the_content(workstation, tmp_path: Path) -> None:
                                                  marking=Marking.parse("CUI"))).id
     with pytest.raises(ValidationError, match="contains CUI"):
         report_service.build(rev, cui_sid)
-    with admin.transaction() as conn:
-        settings_repo.save(conn, dataclasses.replace(admin.settings, cui_controlled_by="Review Office",
-                                                     cui_category="PRIVILEGE", classified_by="R. Office"))
+    workstation_service.update_settings(admin, {"cui_controlled_by": "Review Office", "cui_category": "PRIVILEGE",
+                                                "classified_by": "R. Office"})
     rev.reload_settings()
     cui_text = text_of(report_service.build(rev, cui_sid).id)
     assert "Controlled by: Review Office" in cui_text and "CUI Category: PRIVILEGE" in cui_text
