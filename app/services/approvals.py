@@ -73,7 +73,7 @@ def assessment_approval_problem(session: Session, conn: Connection, assessment_i
     if total != rows_now:
         return "answers were added after the lead signed the approval"
     # Findings are locked with the approval (app/services/findings.py); approvals signed before the
-    # digest was part of the content (stop 30) do not name it.
+    # digest was part of the content (December 2026) do not name it.
     if "findings_sha256" in content and content["findings_sha256"] != repo.findings_digest(conn, row.submission_id):
         return "the findings were changed after the lead signed the approval"
     # what the report and a release say of the model (its marking, dates) must be what someone signed
