@@ -140,14 +140,18 @@ def _list(args: argparse.Namespace) -> int:
         stages = workflow.stages(session, [int(s.id or 0) for s in rows])
         rows = [s for s in rows if not args.open or stages[int(s.id or 0)].is_open]
         held = submission_signatures.standings(session, rows)
-        with banner_lines(s.marking for s in rows):
+        # a row that does not hold is shown at the marking its editors signed, never at a lowered one
+        marks = {int(s.id or 0): s.marking if held[int(s.id or 0)].holds else
+                 submission_signatures.shown_marking(session, int(s.id or 0)) for s in rows}
+        with banner_lines(marks.values()):
             print_table(
                 ["id", "developer", "model", "version", "stage", "release", "days left", "window", "marking",
                  "signed"],
                 [(s.id, s.developer, s.model_name, s.version, stages[int(s.id or 0)].label, s.planned_release,
                   s.days_remaining(today),
                   s.window_state(today, stage=stages[int(s.id or 0)]).value,
-                  s.marking.banner(), "holds" if held[int(s.id or 0)].holds else "DOES NOT HOLD") for s in rows],
+                  marks[int(s.id or 0)].banner(), "holds" if held[int(s.id or 0)].holds else "DOES NOT HOLD")
+                 for s in rows],
             )
         bad = sum(not h.holds for h in held.values())
         if bad:
@@ -176,7 +180,8 @@ def _show(args: argparse.Namespace) -> int:
         today = session.today()
         overview = review_overview.overview(session, int(s.id or 0))
         arts = submissions.artifacts(session, args.id)
-        overall = rollup([s.marking, s.notes_marking, *(a.marking for a in arts)]).banner()
+        shown = submission_signatures.shown_marking(session, int(s.id or 0))  # never a lowered row's
+        overall = rollup([shown, s.notes_marking, *(a.marking for a in arts)]).banner()
         print(overall)  # banner line before and after the marked content
         for label, value in [
             ("id", s.id), ("developer", s.developer), ("model", s.model_name), ("version", s.version),

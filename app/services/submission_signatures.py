@@ -127,6 +127,12 @@ def marking_floor(session: Session, conn: Connection, submission_id: int) -> Mar
     return rollup([marking, *signed])
 
 
+def shown_marking(session: Session, submission_id: int) -> Marking:
+    """The marking to show the submission under: its own, raised to what its editors signed when the
+    row says less (a lowered marking is never what the screen or a banner shows)."""
+    return marking_floor(session, session.db.conn, submission_id)
+
+
 def sign_reviewed(session: Session, submission_id: int) -> Standing:
     """Sign a submission that does not hold, as it now stands, after the person reviewed it. Audited."""
     session.require(Permission.EDIT_SUBMISSIONS)

@@ -114,6 +114,7 @@ def test_a_submission_rewritten_in_the_database_is_flagged_in_the_table_and_on_i
     page = SubmissionDetail(ctx, int(edited.id or 0))
     qtbot.addWidget(page)
     page.show()
+    assert page.title().startswith("(S) ")  # the marking its editors signed, not the lowered (CUI) row
     sig = page.signature
     assert sig.isVisible() and sig.label.text().startswith(
         "DOES NOT HOLD its signature: it was changed (marking) in the database after reviewer signed it")

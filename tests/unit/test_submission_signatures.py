@@ -138,8 +138,11 @@ def test_cli_list_show_and_sign(workstation, session, secret, monkeypatch, capsy
     pw = workstation.passphrase("reviewer")
     code, out, err = run_cli(monkeypatch, capsys, workstation.data_dir, "reviewer", pw, "submission", "list")
     assert code == 0 and "DOES NOT HOLD" in out and "1 submission does not hold its signature" in err
+    # shown (banners, the marking column) at the marking its editors signed, never the lowered row's
+    assert out.startswith("SECRET//NOFORN\n") and "CUI" not in out
     code, out, _ = run_cli(monkeypatch, capsys, workstation.data_dir, "reviewer", pw, "submission", "show", sid)
     assert "signature: DOES NOT HOLD: it was changed (marking) in the database after reviewer signed it" in out
+    assert out.startswith("SECRET//NOFORN\n")
     code, out, err = run_cli(monkeypatch, capsys, workstation.data_dir, "reviewer", pw, "submission", "sign", sid)
     assert code == 0, err
     assert "was: it was changed (marking)" in out and "signed by reviewer: holds" in out

@@ -149,7 +149,7 @@ class SubmissionDetail(QWidget):
         return True
 
     def title(self) -> str:
-        return f"{self.submission.marking.portion()} {self.submission.display_name}"
+        return f"{self.marking.portion()} {self.submission.display_name}"
 
     def short_title(self) -> str:
         name = self.submission.display_name
@@ -165,6 +165,8 @@ class SubmissionDetail(QWidget):
 
     def _update_header(self) -> None:
         sub = self.submission
+        # never a lowered row's marking: what its editors signed (app/services/submission_signatures.py)
+        self.marking = submission_signatures.shown_marking(self.ctx.session, self.submission_id)
         today = self.ctx.today()
         overview = self.next_step.refresh()
         stage = overview.stage if overview is not None else None
