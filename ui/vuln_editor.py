@@ -317,7 +317,9 @@ class VulnEditor(QDialog):
             ceiling = Marking.parse(ctx.session.settings.system_high)
         except FrontierError:
             pass
-        self.marking = MarkingPicker(ceiling, marking=v.marking)
+        # an entry that does not hold opens at the marking its editors signed, never a lowered row's
+        shown = vuln_signatures.shown_markings(ctx.session, [v])[v.id] if v.id else v.marking
+        self.marking = MarkingPicker(ceiling, marking=shown)
         form.addRow("Marking", self.marking)
         self.title = QLineEdit(v.title)
         self.title.setObjectName("title")

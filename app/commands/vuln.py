@@ -240,6 +240,8 @@ def _list(args: argparse.Namespace) -> int:
                        args.embargo_within, args.search, args.submission)
         rows = vs.list_all(session, f, args.sort, args.desc)
         held = vuln_signatures.standings(session, rows)
+        shown = vuln_signatures.shown_markings(session, [v for v in rows if not held[v.id].holds])
+        rows = [dataclasses.replace(v, marking=shown[v.id]) if v.id in shown else v for v in rows]  # never lowered
         with banner_lines(v.marking for v in rows):
             print_table(
                 ["ID", "MARK", "SEVERITY", "SCORE", "STATUS", "TLP", "EMBARGO", "CVE", "SIGNED", "TITLE"],
@@ -257,9 +259,11 @@ def _list(args: argparse.Namespace) -> int:
 def _show(args: argparse.Namespace) -> int:
     with signed_in(args) as session:
         v = vs.get(session, args.id)
+        held = vuln_signatures.standing(session, v)
+        v = dataclasses.replace(v, marking=vuln_signatures.shown_markings(session, [v])[v.id])  # never lowered
         print(v.marking.banner())  # banner line before and after the marked content
         print(f"{v.id}  {v.marking.banner()}  revision {v.revision}")
-        print(f"  signature: {vuln_signatures.standing(session, v).describe()}")
+        print(f"  signature: {held.describe()}")
         for name in ("title", "target", "vendor", "product", "product_id", "cwe", "cve", "cvss_vector",
                      "cvss_v3_vector", "repro_status", "discovered", "vendor_notified", "embargo_until",
                      "published", "tlp", "status", "tracking_id", "source"):

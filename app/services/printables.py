@@ -124,6 +124,9 @@ def vulnerability_register(session: Session, f: Filters | None = None, describe_
     session.require(Permission.VIEW_CONTENT)
     found = vulnerabilities.list_all(session, f)
     held = vuln_signatures.standings(session, found)
+    shown = vuln_signatures.shown_markings(session, [v for v in found if not held[v.id].holds])
+    # an entry that does not hold is printed at the marking its editors signed, never a lowered row's
+    found = [dataclasses.replace(v, marking=shown[v.id]) if v.id in shown else v for v in found]
     rows = tuple(_row(v, held[v.id].problem) for v in found)
     broken = sum(not s.holds for s in held.values())
     title, title_marking, ref = "Vulnerability register", UNCLASSIFIED, "VULNERABILITIES"

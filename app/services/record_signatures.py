@@ -16,7 +16,8 @@ from typing import Any
 
 from app.model.accounts import ROLE_PERMISSIONS, Permission
 from app.model.decision_record import StoredDecision
-from app.model.errors import IntegrityError
+from app.model.errors import FrontierError, IntegrityError
+from app.model.markings import Marking, rollup
 from app.services import decisions
 from app.services.session import Session
 from storage import decisions_repo
@@ -94,3 +95,27 @@ def sign_again(session: Session, conn: Connection, before: Standing, sign_now: C
     session.audit(conn, action, object_type, object_id,
                   {**(details or {}), "was": before.problem, "changed": list(before.changed)})
     return True
+
+
+def signed_marking(conn: Connection, reg: decisions.Registry, object_type: str, object_id: str, kind: str,
+                   permission: Permission, stored: Marking) -> Marking:
+    """`stored`, raised to every marking signed for the record (content "marking") since its newest
+    signature that fully holds: what to show it under and where work about it starts.
+
+    A marking lowered in the database, or by a decision an insider signed with a key of their own
+    (a valid signature, no certificate), cannot take it below what the record's real editors signed;
+    a genuine lowering counts once its signer's certificate is issued (until then the higher one is
+    used: over-marking for a while, never under-marking)."""
+    signed: list[Marking] = []
+    for d in reversed(decisions_repo.for_object(conn, object_type, object_id, (kind,))):
+        if decisions.problem(reg, d, require_certified=False):
+            continue  # not even a valid signature by the key it names: it says nothing
+        text = decisions.content_of(d).get("marking")
+        if isinstance(text, str):
+            try:
+                signed.append(Marking.parse(text))
+            except FrontierError:
+                continue
+        if signer_problem(conn, reg, object_id, d, permission, "") is None:
+            break  # a signature that fully holds: nothing older matters
+    return rollup([stored, *signed])

@@ -21,13 +21,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from app.model.accounts import Permission
-from app.model.errors import FrontierError, IntegrityError
-from app.model.markings import Marking, rollup
+from app.model.errors import IntegrityError
+from app.model.markings import Marking
 from app.model.submissions import Submission
 from app.services import decisions, record_signatures
 from app.services.record_signatures import Standing, digest
 from app.services.session import Session
-from storage import decisions_repo
 from storage import submissions_repo as repo
 from storage.db import Connection
 
@@ -100,31 +99,13 @@ def require_holding(session: Session, conn: Connection, submission_id: int, use:
 
 
 def marking_floor(session: Session, conn: Connection, submission_id: int) -> Marking:
-    """Where a record about the submission starts: its marking, and never below a marking a person
-    signed for it since the newest signature that fully holds.
-
-    Why not simply refuse a submission that does not hold: a new reviewer's signatures count only once
-    an administrator has issued their certificate, and their work must not stop until then. Why this is
-    safe all the same: a marking lowered in the database, or by a decision an insider signed with a key
-    of their own (valid signature, no certificate), cannot take the floor below what the submission's
-    real editors signed; a genuine lowering counts once its signer's certificate is issued.
-    """
+    """Where a record about the submission starts: its marking, never below one its editors signed
+    (record_signatures.signed_marking). Why not simply refuse a submission that does not hold: a new
+    reviewer's signatures count only once an administrator has issued their certificate, and their
+    work must not stop until then."""
     marking = repo.get(conn, submission_id).marking  # NotFound first, for an unknown or deleted one
-    reg = decisions.Registry.load(conn, session.db_id)
-    signed: list[Marking] = []
-    for d in reversed(decisions_repo.for_object(conn, OBJECT, str(submission_id), (KIND,))):
-        if decisions.problem(reg, d, require_certified=False):
-            continue  # not even a valid signature by the key it names: it says nothing
-        text = decisions.content_of(d).get("marking")
-        if isinstance(text, str):
-            try:
-                signed.append(Marking.parse(text))
-            except FrontierError:
-                continue
-        if record_signatures.signer_problem(conn, reg, str(submission_id), d, Permission.EDIT_SUBMISSIONS,
-                                            "edit submissions") is None:
-            break  # a signature that fully holds: nothing older matters
-    return rollup([marking, *signed])
+    return record_signatures.signed_marking(conn, decisions.Registry.load(conn, session.db_id), OBJECT,
+                                            str(submission_id), KIND, Permission.EDIT_SUBMISSIONS, marking)
 
 
 def shown_marking(session: Session, submission_id: int) -> Marking:

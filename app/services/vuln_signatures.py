@@ -24,6 +24,7 @@ from typing import Any
 from app.model.accounts import Permission
 from app.model.decision_record import StoredDecision
 from app.model.errors import IntegrityError
+from app.model.markings import Marking
 from app.model.vulnerabilities import ExchangeState, Vulnerability
 from app.services import decisions, record_signatures
 from app.services.record_signatures import Standing
@@ -39,8 +40,9 @@ REVIEW_HINT = ("a person who manages the register must review it (Vulnerabilitie
 
 
 def _content(v: Vulnerability, state: ExchangeState) -> dict[str, Any]:
+    # the marking in clear as well: shown_markings reads it from every signature it can verify
     return {"vulnerability": v.id, "revision": v.revision, "record_sha256": _digest(repo.snapshot(v)),
-            "exchange_sha256": _digest(asdict(state))}
+            "exchange_sha256": _digest(asdict(state)), "marking": v.marking.banner()}
 
 
 def sign(session: Session, conn: Connection, vid: str) -> None:
@@ -103,6 +105,30 @@ def _standings(session: Session, vulns: Iterable[Vulnerability], c: Connection) 
     latest = record_signatures.newest(c, OBJECT, ids, KIND)
     stored = repo.stored_derived(c, ids)
     return {v.id: _standing(c, reg, v, latest.get(v.id), stored.get(v.id)) for v in items}
+
+
+def shown_markings(session: Session, vulns: Iterable[Vulnerability]) -> dict[str, Marking]:
+    """The marking to show each entry under: its own, raised to what its editors signed where the row
+    says less (record_signatures.signed_marking). Entries that hold are shown as they are."""
+    items = list(vulns)
+    held = _standings(session, items, session.db.conn)
+    return _shown(session, session.db.conn, [v for v in items if not held[v.id].holds]) | {
+        v.id: v.marking for v in items if held[v.id].holds}
+
+
+def _shown(session: Session, conn: Connection, vulns: Iterable[Vulnerability]) -> dict[str, Marking]:
+    out: dict[str, Marking] = {}
+    reg: decisions.Registry | None = None
+    for v in vulns:
+        reg = reg or decisions.Registry.load(conn, session.db_id)
+        out[v.id] = record_signatures.signed_marking(conn, reg, OBJECT, v.id, KIND, Permission.MANAGE_VULNS,
+                                                     v.marking)
+    return out
+
+
+def signed_marking_in(session: Session, conn: Connection, v: Vulnerability) -> Marking:
+    """The entry's marking, never below one its editors signed: where an edit of it starts."""
+    return _shown(session, conn, [v])[v.id]
 
 
 def require_holding(session: Session, conn: Connection, vulns: Sequence[Vulnerability], use: str) -> None:

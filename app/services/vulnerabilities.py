@@ -62,9 +62,10 @@ def marking_floor(session: Session, v: Vulnerability) -> Marking:
     """Where the vulnerability's marking starts: its stored marking and its submission's (editors ask for a
     reason below this)."""
     conn = session.db.conn
-    found = [repo.get(conn, v.id).marking] if v.id else []
+    # never below what the entry's and the submission's editors signed (a lowered row does not count)
+    found = [vuln_signatures.signed_marking_in(session, conn, repo.get(conn, v.id))] if v.id else []
     if v.context.submission_id is not None:
-        found.append(submissions_repo.get(conn, v.context.submission_id).marking)
+        found.append(submission_signatures.marking_floor(session, conn, v.context.submission_id))
     return rollup(found)
 
 
@@ -100,7 +101,8 @@ def update(session: Session, v: Vulnerability, lower_reason: str = "") -> Vulner
         _check_submission(conn, v)
         _check_duplicate_cve(conn, v)
         if v.id:
-            v = _settle_marking(session, conn, v, repo.get(conn, v.id).marking, lower_reason)
+            signed = vuln_signatures.signed_marking_in(session, conn, repo.get(conn, v.id))
+            v = _settle_marking(session, conn, v, signed, lower_reason)
         stored, changes = repo.update(conn, v, session.account.username, session.now(), v.revision)
         if changes:
             session.audit(conn, "vulnerability.update", OBJECT, v.id, {"changes": changes})

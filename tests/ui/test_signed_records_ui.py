@@ -121,3 +121,21 @@ def test_a_submission_rewritten_in_the_database_is_flagged_in_the_table_and_on_i
     qtbot.mouseClick(sig.button, Qt.MouseButton.LeftButton)
     assert dialogs.confirmations[-1] == "Sign as reviewed" and sig.isHidden()
     assert submission_signatures.standing(ctx.session, int(edited.id or 0)).holds
+
+
+def test_a_lowered_entry_keeps_its_signed_portion_mark_in_the_register_and_the_editor(ctx, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from app.model.markings import Marking
+    from ui.models.vulns_model import COLUMNS
+
+    secret = Marking.parse("SECRET//NOFORN")
+    v = vs.create(ctx.session, Vulnerability(title="Weights exfiltration path", marking=secret))
+    with tamper(ctx.session) as conn:
+        conn.execute("UPDATE vulnerabilities SET marking = 'UNCLASSIFIED', marking_level = 0 WHERE id = ?", (v.id,))
+    screen = VulnerabilitiesScreen(ctx)
+    qtbot.addWidget(screen)
+    mark = [c.header for c in COLUMNS].index("Mark")
+    assert screen.model.data(screen.model.index(0, mark)) == secret.portion() == "(S//NF)"
+    editor = screen.editor_for(v.id)
+    qtbot.addWidget(editor)
+    assert editor.marking.marking() == secret and editor.signature.label.text().startswith(
+        "DOES NOT HOLD its signature: it was changed (marking)")

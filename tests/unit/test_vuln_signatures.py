@@ -202,3 +202,26 @@ def test_a_finding_does_not_quote_a_linked_entry_that_does_not_hold(session) -> 
     with pytest.raises(IntegrityError, match=rf"cannot be quoted with the findings: {linked.id}: it was changed "
                                              r"\(status\)"):
         report_assembly.working_papers(session, sub.id)
+
+
+def test_an_entry_whose_marking_was_lowered_is_shown_printed_and_edited_at_the_signed_one(workstation,
+                                                                                        session) -> None:
+    from app.model.errors import ValidationError
+    from app.services import printables
+    from app.services import workstation as ws
+
+    ws.update_settings(workstation.session("admin"), {"classified_by": "R. Office", "derived_from": "Multiple Sources",
+                                                      "declassify_on": "20511231"})
+    session.reload_settings()
+    secret = Marking.parse("SECRET//NOFORN")
+    v = vs.create(session, Vulnerability(title="Weights exfiltration path", marking=secret))
+    with tamper(session) as conn:
+        conn.execute("UPDATE vulnerabilities SET marking = 'UNCLASSIFIED', marking_level = 0 WHERE id = ?", (v.id,))
+    lowered = vs.get(session, v.id)
+    assert lowered.marking == Marking.parse("UNCLASSIFIED")  # what the row now says
+    assert vuln_signatures.shown_markings(session, [lowered]) == {v.id: secret}
+    assert vs.marking_floor(session, lowered) == secret  # an edit starts there
+    with pytest.raises(ValidationError, match="SECRET//NOFORN; UNCLASSIFIED would lower it"):
+        vs.update(session, dataclasses.replace(lowered, title="Weights exfiltration path (confirmed)"))
+    doc = printables.vulnerability_register(session)
+    assert doc.marking == secret  # not an UNCLASSIFIED printout of a SECRET entry

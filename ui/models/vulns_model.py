@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
+from app.model.markings import Marking
 from app.model.vulnerabilities import Filters, Vulnerability
 from app.services import vuln_signatures
 from app.services import vulnerabilities as vs
@@ -45,6 +46,11 @@ class VulnRow:
     vuln: Vulnerability
     embargo: EmbargoWindow
     problem: str | None = None  # why the entry does not hold its signature (vuln_signatures)
+    shown: Marking | None = None  # for one that does not hold: the marking its editors signed, if higher
+
+    @property
+    def marking(self) -> Marking:
+        return self.shown or self.vuln.marking
 
 
 class VulnSource:
@@ -60,7 +66,8 @@ class VulnSource:
         after_id = None if after is None else after.vuln.id
         found = vs.page(self.session, flt, offset, limit, sort, descending, after_id)
         held = vuln_signatures.standings(self.session, found)  # checked a page at a time, as shown
-        return [VulnRow(v, self.embargo, held[v.id].problem) for v in found]
+        shown = vuln_signatures.shown_markings(self.session, [v for v in found if not held[v.id].holds])
+        return [VulnRow(v, self.embargo, held[v.id].problem, shown.get(v.id)) for v in found]
 
 
 def _ends_soon(r: VulnRow) -> bool:
@@ -93,8 +100,8 @@ COLUMNS: tuple[Column, ...] = (
             tooltip=lambda r: None if r.problem is None else f"DOES NOT HOLD its signature: {r.problem}",
             background=lambda r: None if r.problem is None else BROKEN_BG,
             foreground=lambda r: None if r.problem is None else BROKEN_FG),
-    _column("Mark", lambda r: r.vuln.marking.portion(), background=lambda r: QColor(r.vuln.marking.colours()[0]),
-            foreground=lambda r: QColor(r.vuln.marking.colours()[1])),
+    _column("Mark", lambda r: r.marking.portion(), background=lambda r: QColor(r.marking.colours()[0]),
+            foreground=lambda r: QColor(r.marking.colours()[1])),
     _column("Title", lambda r: sanitize(r.vuln.title, 200).replace("\n", " "), "title",
             tooltip=lambda r: sanitize(r.vuln.title, 500)),
     _column("Severity", lambda r: r.vuln.severity.value if r.vuln.severity else "—", "severity",
