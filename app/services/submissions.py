@@ -52,6 +52,13 @@ def update(session: Session, submission: Submission) -> Submission:
         changes = _diff(old, submission)
         if not changes:
             return old
+        if not submission_signatures.standing_in(session, conn, submission.id).holds:
+            # a save must not sign a marking that was lowered around the application
+            floor = submission_signatures.marking_floor(session, conn, submission.id)
+            if not submission.marking.dominates(floor):
+                raise ValidationError("marking", f"this submission's marking was changed around the application; "
+                                                 f"its editors signed {floor.banner()}: save it at that marking or "
+                                                 "above (review it first)")
         repo.update(conn, submission, session.now())
         session.audit(conn, "submission.update", "submission", submission.id, {"changes": changes})
         submission_signatures.sign(session, conn, submission.id)

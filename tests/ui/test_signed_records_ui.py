@@ -110,11 +110,15 @@ def test_a_submission_rewritten_in_the_database_is_flagged_in_the_table_and_on_i
     assert model.data(bad) == f"⚠ {edited.id}" and model.data(bad, Qt.ItemDataRole.BackgroundRole) == SUB_BROKEN_BG
     assert "it was changed (marking) in the database" in model.data(bad, Qt.ItemDataRole.ToolTipRole)
     assert model.data(model.index(rows[fine.id], 0)) == str(fine.id)
+    marking_col = [c.header for c in model.columns].index("Marking")
+    assert model.data(model.index(rows[edited.id], marking_col)) == "SECRET"  # what its editors signed, not CUI
 
     page = SubmissionDetail(ctx, int(edited.id or 0))
     qtbot.addWidget(page)
     page.show()
     assert page.title().startswith("(S) ")  # the marking its editors signed, not the lowered (CUI) row
+    overview = page.tab("Overview")
+    assert overview.marking.marking() == Marking.parse("SECRET")  # a save starts from the signed marking
     sig = page.signature
     assert sig.isVisible() and sig.label.text().startswith(
         "DOES NOT HOLD its signature: it was changed (marking) in the database after reviewer signed it")

@@ -146,3 +146,14 @@ def test_cli_list_show_and_sign(workstation, session, secret, monkeypatch, capsy
     code, out, err = run_cli(monkeypatch, capsys, workstation.data_dir, "reviewer", pw, "submission", "sign", sid)
     assert code == 0, err
     assert "was: it was changed (marking)" in out and "signed by reviewer: holds" in out
+
+
+def test_a_save_does_not_sign_a_lowered_marking(session, secret) -> None:
+    sid = int(secret.id or 0)
+    with tamper(session) as conn:
+        conn.execute("UPDATE submissions SET marking = 'CUI' WHERE id = ?", (sid,))
+    lowered = submissions.get(session, sid)
+    with pytest.raises(ValidationError, match="its editors signed SECRET//NOFORN: save it at that marking or above"):
+        submissions.update(session, dataclasses.replace(lowered, notes="checked"))
+    saved = submissions.update(session, dataclasses.replace(lowered, notes="checked", marking=secret.marking))
+    assert saved.marking == secret.marking and submission_signatures.standing(session, sid).holds

@@ -16,6 +16,7 @@ from datetime import date
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
 
+from app.model.markings import Marking
 from app.model.submissions import Submission, WindowState
 from app.model.workflow import Stage
 from app.services import submission_signatures, submissions, workflow
@@ -45,6 +46,11 @@ class SubmissionRow:
     state: WindowState
     today: date
     problem: str | None = None  # why it does not hold its signature (app/services/submission_signatures.py)
+    shown: Marking | None = None  # for one that does not hold: the marking its editors signed
+
+    @property
+    def marking(self) -> Marking:
+        return self.shown or self.submission.marking
 
 
 class SubmissionSource:
@@ -68,8 +74,10 @@ class SubmissionSource:
         rows = []
         for sub in page:
             stage = stages.get(int(sub.id or 0))
+            problem = held[int(sub.id or 0)].problem
+            shown = submission_signatures.shown_marking(self.ctx.session, int(sub.id or 0)) if problem else None
             rows.append(SubmissionRow(sub, stage, sub.window_state(self.today, self.at_risk, stage), self.today,
-                                      held[int(sub.id or 0)].problem))
+                                      problem, shown))
         return rows
 
 
@@ -91,7 +99,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("Days left", _days_left, alignment=RIGHT, sort_by="release",
            tooltip=lambda r: f"{r.submission.display_name} — {r.state.value}",
            foreground=lambda r: QBrush(QColor(STATE_COLOURS[r.state]))),
-    Column("Marking", lambda r: r.submission.marking.banner(), alignment=None, sort_by="marking"),
+    Column("Marking", lambda r: r.marking.banner(), alignment=None, sort_by="marking"),
 )
 
 

@@ -45,7 +45,7 @@ from app.model.submissions import (
     SubmissionStatus,
     parse_flop,
 )
-from app.services import submissions
+from app.services import submission_signatures, submissions
 from ui import theme
 from ui.banner import ClassificationBanner
 from ui.context import UiContext
@@ -277,7 +277,9 @@ class SubmissionEditor(QWidget):
         self.received.setDate(_qdate(sub.received))
         self.planned_release.setDate(_qdate(sub.planned_release))
         self.status.setCurrentIndex(1 if sub.status is SubmissionStatus.WITHDRAWN else 0)
-        self.marking.set_marking(sub.marking)
+        # a submission whose row was lowered around the application opens at the marking its editors signed
+        self.marking.set_marking(sub.marking if sub.id is None else
+                                 submission_signatures.shown_marking(self.ctx.session, sub.id))
         self.notes.setPlainText(sub.notes)
         self.notes_marking.set_marking(sub.notes_marking)
         self.contacts.setRowCount(0)
