@@ -141,8 +141,8 @@ def _list(args: argparse.Namespace) -> int:
         rows = [s for s in rows if not args.open or stages[int(s.id or 0)].is_open]
         held = submission_signatures.standings(session, rows)
         # a row that does not hold is shown at the marking its editors signed, never at a lowered one
-        marks = {int(s.id or 0): s.marking if held[int(s.id or 0)].holds else
-                 submission_signatures.shown_marking(session, int(s.id or 0)) for s in rows}
+        marks = {int(s.id or 0): s.marking for s in rows} | submission_signatures.shown_markings(
+            session, [s for s in rows if not held[int(s.id or 0)].holds])
         with banner_lines(marks.values()):
             print_table(
                 ["id", "developer", "model", "version", "stage", "release", "days left", "window", "marking",

@@ -114,6 +114,18 @@ def shown_marking(session: Session, submission_id: int) -> Marking:
     return marking_floor(session, session.db.conn, submission_id)
 
 
+def shown_markings(session: Session, submissions: Iterable[Submission]) -> dict[int, Marking]:
+    """`shown_marking` of each (one registry of keys for the lot: a table page of them)."""
+    conn = session.db.conn
+    reg: decisions.Registry | None = None
+    out: dict[int, Marking] = {}
+    for s in submissions:
+        reg = reg or decisions.Registry.load(conn, session.db_id)
+        out[int(s.id or 0)] = record_signatures.signed_marking(conn, reg, OBJECT, str(s.id), KIND,
+                                                               Permission.EDIT_SUBMISSIONS, s.marking)
+    return out
+
+
 def sign_reviewed(session: Session, submission_id: int) -> Standing:
     """Sign a submission that does not hold, as it now stands, after the person reviewed it. Audited."""
     session.require(Permission.EDIT_SUBMISSIONS)

@@ -71,13 +71,13 @@ class SubmissionSource:
                                 flt.open_only, None if after is None else after.submission.id)
         stages = workflow.stages(self.ctx.session, [int(sub.id or 0) for sub in page])
         held = submission_signatures.standings(self.ctx.session, page)  # checked a page at a time, as shown
+        shown = submission_signatures.shown_markings(self.ctx.session,
+                                                     [s for s in page if not held[int(s.id or 0)].holds])
         rows = []
         for sub in page:
             stage = stages.get(int(sub.id or 0))
-            problem = held[int(sub.id or 0)].problem
-            shown = submission_signatures.shown_marking(self.ctx.session, int(sub.id or 0)) if problem else None
             rows.append(SubmissionRow(sub, stage, sub.window_state(self.today, self.at_risk, stage), self.today,
-                                      problem, shown))
+                                      held[int(sub.id or 0)].problem, shown.get(int(sub.id or 0))))
         return rows
 
 
