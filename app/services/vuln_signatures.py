@@ -67,17 +67,18 @@ def _standing(conn: Connection, reg: decisions.Registry, v: Vulnerability, d: St
         return refused or Standing(v.id, None)
     signed = decisions.content_of(d)
     rev = signed.get("revision")
-    if signed == _content(v, repo.exchange_state(conn, v.id)):
+    now = _content(v, repo.exchange_state(conn, v.id))
+    # the digests decide ("marking" is in clear for signed_marking; the record digest covers it too)
+    record_same = signed.get("record_sha256") == now["record_sha256"] and rev == v.revision
+    if record_same and signed.get("exchange_sha256") == now["exchange_sha256"]:
         wrong = [k for k, x in repo.derived(v).items() if stored is None or stored.get(k) != x]
         if wrong:  # they follow from the record; a filter such as "High and above" reads them
             return Standing(v.id, f"its sort and filter columns ({', '.join(wrong)}) were changed in the database, "
                                   "so filters and sorting misplace it", d.actor, d.ts, rev, tuple(wrong))
         return Standing(v.id, None, d.actor, d.ts, rev)
-    changed = _changed_fields(conn, v, signed)
-    if signed.get("record_sha256") == _digest(repo.snapshot(v)) and rev == v.revision:
-        what = "its CSAF exchange record (tracking id, versions) was changed"
-    else:
-        what = "it was changed" + (f" ({', '.join(changed)})" if changed else "")
+    changed = () if record_same else _changed_fields(conn, v, signed)
+    what = ("its CSAF exchange record (tracking id, versions) was changed" if record_same else
+            "it was changed" + (f" ({', '.join(changed)})" if changed else ""))
     return Standing(v.id, f"{what} in the database after {d.actor} signed revision {rev} on {d.ts[:10]}",
                     d.actor, d.ts, rev if isinstance(rev, int) else None, changed)
 
@@ -150,8 +151,8 @@ def sign_reviewed(session: Session, vid: str, expected_revision: int) -> Standin
     with session.transaction() as conn:
         v = repo.get(conn, vid)
         if v.revision != expected_revision:
-            raise IntegrityError(f"{vid} changed since you reviewed it (revision {expected_revision} -> "
-                                 f"{v.revision}); review it again.")
+            raise IntegrityError(f"{vid} is at revision {v.revision}, not the revision {expected_revision} you "
+                                 f"reviewed: review it again (`vuln show {vid}`).")
         before = _standings(session, [v], conn)[vid]
         if not record_signatures.sign_again(session, conn, before, lambda: sign(session, conn, vid),
                                             "vulnerability.sign", OBJECT, vid, {"revision": v.revision}):
