@@ -96,6 +96,12 @@ def _partner_shots(app: QApplication, out: Path, admin: UiContext, lead: UiConte
     page.table.selectRow(0)  # type: ignore[attr-defined]
     _snap(app, window, out, "partners_register")
     window.close()
+    from ui.screens.vulnerability_shots import render_sharing_screenshot
+
+    window = MainWindow(lead)
+    window.show_screen("vulnerabilities")
+    render_sharing_screenshot(lead, window, lambda w, name, size: _snap(app, w, out, name, size))
+    window.close()
     now = lead.session.clock
     lead.session.clock = lambda: now() + timedelta(days=10)
     window = MainWindow(lead)

@@ -100,7 +100,7 @@ class CsafExportDialog(QDialog):
         self.table.setObjectName("csafShareCheck")
         self.table.setHorizontalHeaderLabels(["ID", "Mark", "TLP", "Embargo until", "Title", "May it go?"])
         self.table.horizontalHeader().setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)
-        for col, width in enumerate((160, 60, 115, 100, 220)):
+        for col, width in enumerate((160, 60, 110, 115, 220)):  # "Embargo until" whole in its header
             self.table.setColumnWidth(col, width)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setWordWrap(True)
