@@ -5,8 +5,9 @@ CSAF export's exchange record, a reviewed re-signing) ends with a decision signe
 who made it, over the SHA-256 of the entry's whole record (the history snapshot's fields) and of
 its CSAF exchange record, with its marking in clear. `standing` checks an entry against the newest
 such decision: the signature, the signer's certified key and their signed role (one that manages
-the register), and the hashes. An entry written or edited in the database around the application fails it, and the
-entry's own history, when it still holds the signed revision, names the fields that changed.
+the register), and the hashes. An entry written or edited in the database around the application
+fails it, and the entry's own history, when it still holds the signed revision, names the fields
+that changed.
 
 Wherever another person relies on an entry it must hold: CSAF export and sharing, the report's
 vulnerability annex, and a partner's update merged into it. The register, the editor, the printed
