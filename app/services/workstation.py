@@ -27,7 +27,7 @@ from app.services import decisions, identity, integrity, pki, revocation, settin
 from app.services.session import Clock, Session, utc_now
 from reports import pki as pki_core
 from storage import accounts as accounts_repo
-from storage import identity_repo, keyring_secret, pki_repo, settings_repo
+from storage import decisions_repo, identity_repo, keyring_secret, pki_repo, settings_repo
 from storage import repage as repage_store
 from storage.atomic import atomic_write
 from storage.credentials import Credentials, keyring_secret_for
@@ -304,6 +304,7 @@ def sign_in(data_dir: Path, username: str, passphrase: str, clock: Clock = utc_n
             fresh.failures.pop(username, None)
         if account.role is Role.ADMIN:
             _administrator_duties(session)
+        _attest_records_from_before_signing(session)
         integrity.save_local(session)
         _write_prelogin(data_dir, session.settings)
         return session
@@ -395,6 +396,32 @@ def _administrator_duties(session: Session) -> None:
                           {"note": "settings as they stood, signed at the first administrator sign-in since "
                                    "settings are signed"})
     pki.issue_pending(session)
+
+
+def _attest_records_from_before_signing(session: Session) -> None:
+    """A workstation upgraded from before submissions and register entries were signed: the first
+    person who may edit them and signs in signs them as they stand (once: from then on every change
+    is signed as it is made), so work on them goes on. Audited with how many."""
+    from app.model.accounts import Permission
+    from app.services import submission_signatures, vuln_signatures
+
+    conn = session.db.conn
+    kinds = ((Permission.EDIT_SUBMISSIONS, submission_signatures.KIND, "submission.attest",
+              "SELECT id FROM submissions", submission_signatures.sign),
+             (Permission.MANAGE_VULNS, vuln_signatures.KIND, "vulnerability.attest",
+              "SELECT id FROM vulnerabilities", vuln_signatures.sign))
+    for permission, kind, action, query, sign in kinds:
+        if not session.account.can(permission) or session.personal is None or decisions_repo.by_kind(conn, kind):
+            continue
+        ids = [r[0] for r in conn.execute(query)]
+        if not ids:
+            continue
+        with session.transaction() as tx:
+            for object_id in ids:
+                sign(session, tx, object_id)
+            session.audit(tx, action, "workstation", session.db_id,
+                          {"count": len(ids), "note": "recorded before they were signed; signed as they stood at "
+                                                      "this person's first sign-in since"})
 
 
 def _report_unknown_failures(session: Session, accounts: set[str]) -> None:

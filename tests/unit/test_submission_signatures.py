@@ -157,3 +157,36 @@ def test_a_save_does_not_sign_a_lowered_marking(session, secret) -> None:
         submissions.update(session, dataclasses.replace(lowered, notes="checked"))
     saved = submissions.update(session, dataclasses.replace(lowered, notes="checked", marking=secret.marking))
     assert saved.marking == secret.marking and submission_signatures.standing(session, sid).holds
+
+
+def test_records_from_before_signing_are_signed_once_by_the_first_editor_who_signs_in(workstation, session,
+                                                                                    secret) -> None:
+    """An upgraded workstation: its submissions and register entries carry no signature at all."""
+    from app.services import audit, vuln_signatures
+    from app.services import workstation as ws
+    from tests.conftest import FIXED_NOW
+
+    entry = vs.create(session, Vulnerability(title="Escape", marking=secret.marking,
+                                             context=DiscoveryContext(submission_id=secret.id)))
+    with tamper(session) as conn:
+        conn.execute("DELETE FROM decisions WHERE kind IN (?, ?)", (submission_signatures.KIND, vuln_signatures.KIND))
+    assert not submission_signatures.standing(session, int(secret.id or 0)).holds
+    auditor = ws.sign_in(workstation.data_dir, "auditor", workstation.passphrase("auditor"), clock=lambda: FIXED_NOW)
+    auditor.close()  # may not edit them: signs nothing
+    assert not submission_signatures.standing(session, int(secret.id or 0)).holds
+    lead = ws.sign_in(workstation.data_dir, "lead", workstation.passphrase("lead"), clock=lambda: FIXED_NOW)
+    try:
+        assert submission_signatures.standing(lead, int(secret.id or 0)).signed_by == "lead"
+        assert vuln_signatures.standing(lead, vs.get(lead, entry.id)).holds
+    finally:
+        lead.close()
+    actions = [e.action for e in audit.events(workstation.session("auditor"))]
+    assert actions.count("submission.attest") == 1 and actions.count("vulnerability.attest") == 1
+    # once: a row written around the application afterwards is not attested by the next sign-in
+    from storage import submissions_repo
+
+    with tamper(session) as conn:
+        planted = submissions_repo.insert(conn, Submission("Planted", "M", "1", date(2026, 11, 1), date(2026, 11, 30)),
+                                          "reviewer", session.now())
+    ws.sign_in(workstation.data_dir, "reviewer", workstation.passphrase("reviewer"), clock=lambda: FIXED_NOW).close()
+    assert "no signature covers it" in (submission_signatures.standing(session, planted).problem or "")
