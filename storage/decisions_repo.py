@@ -53,5 +53,11 @@ def by_kind(conn: Connection, kind: str) -> list[StoredDecision]:
                      _DECISION, complete=True)
 
 
+def any_of_kind(conn: Connection, object_type: str, kind: str) -> bool:
+    """Whether any decision of `kind` on an object of `object_type` exists (decisions_object index)."""
+    return conn.execute("SELECT 1 FROM decisions WHERE object_type = ? AND kind = ? LIMIT 1",
+                        (object_type, kind)).fetchone() is not None
+
+
 def count(conn: Connection) -> int:
     return int(conn.execute("SELECT count(*) FROM decisions").fetchone()[0])

@@ -406,12 +406,13 @@ def _attest_records_from_before_signing(session: Session) -> None:
     from app.services import submission_signatures, vuln_signatures
 
     conn = session.db.conn
-    kinds = ((Permission.EDIT_SUBMISSIONS, submission_signatures.KIND, "submission.attest",
-              "SELECT id FROM submissions", submission_signatures.sign),
-             (Permission.MANAGE_VULNS, vuln_signatures.KIND, "vulnerability.attest",
+    kinds = ((Permission.EDIT_SUBMISSIONS, submission_signatures.OBJECT, submission_signatures.KIND,
+              "submission.attest", "SELECT id FROM submissions", submission_signatures.sign),
+             (Permission.MANAGE_VULNS, vuln_signatures.OBJECT, vuln_signatures.KIND, "vulnerability.attest",
               "SELECT id FROM vulnerabilities", vuln_signatures.sign))
-    for permission, kind, action, query, sign in kinds:
-        if not session.account.can(permission) or session.personal is None or decisions_repo.by_kind(conn, kind):
+    for permission, object_type, kind, action, query, sign in kinds:
+        if (not session.account.can(permission) or session.personal is None
+                or decisions_repo.any_of_kind(conn, object_type, kind)):
             continue
         ids = [r[0] for r in conn.execute(query)]
         if not ids:
