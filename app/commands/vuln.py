@@ -264,6 +264,8 @@ def _show(args: argparse.Namespace) -> int:
         print(v.marking.banner())  # banner line before and after the marked content
         print(f"{v.id}  {v.marking.banner()}  revision {v.revision}")
         print(f"  signature: {held.describe()}")
+        for line in held.signed_lines():
+            print(f"    as signed, {line}")
         for name in ("title", "target", "vendor", "product", "product_id", "cwe", "cve", "cvss_vector",
                      "cvss_v3_vector", "repro_status", "discovered", "vendor_notified", "embargo_until",
                      "published", "tlp", "status", "tracking_id", "source"):

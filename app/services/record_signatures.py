@@ -34,6 +34,13 @@ class Standing:
     signed_at: str = ""
     signed_revision: int | None = None
     changed: tuple[str, ...] = ()  # fields that differ from what was signed, where they can be named
+    signed_values: tuple[tuple[str, str], ...] = ()  # (field, its signed value as text), where known
+
+    def signed_lines(self, width: int = 120) -> list[str]:
+        """"field: signed value" for each changed field whose signed value is known (for the reviewer
+        deciding whether to sign the record as it now stands)."""
+        return [f"{name}: {text if len(text) <= width else text[:width - 1] + '…'}"
+                for name, text in self.signed_values]
 
     @property
     def holds(self) -> bool:
@@ -93,7 +100,8 @@ def sign_again(session: Session, conn: Connection, before: Standing, sign_now: C
         raise IntegrityError("This session holds no personal key to sign with; sign out and in again.")
     sign_now()
     session.audit(conn, action, object_type, object_id,
-                  {**(details or {}), "was": before.problem, "changed": list(before.changed)})
+                  {**(details or {}), "was": before.problem, "changed": list(before.changed),
+                   **({"signed_values": dict(before.signed_values)} if before.signed_values else {})})
     return True
 
 

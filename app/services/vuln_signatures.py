@@ -54,13 +54,14 @@ def sign(session: Session, conn: Connection, vid: str) -> None:
     record_signatures.sign(session, conn, KIND, OBJECT, vid, _content(v, repo.exchange_state(conn, vid)))
 
 
-def _changed_fields(conn: Connection, v: Vulnerability, signed: dict[str, Any]) -> tuple[str, ...]:
-    """The fields that differ from the signed revision's snapshot, if the history still holds it."""
+def _changed_fields(conn: Connection, v: Vulnerability, signed: dict[str, Any]) -> dict[str, Any]:
+    """The fields that differ from the signed revision's snapshot, with their signed values, if the
+    history still holds that snapshot (its digest is the signed one, so its values are the signed ones)."""
     for h in reversed(repo.history(conn, v.id)):
         if h.revision == signed.get("revision") and _digest(h.snapshot) == signed.get("record_sha256"):
             now = json.loads(json.dumps(repo.snapshot(v), default=str, ensure_ascii=False))
-            return tuple(k for k in sorted(set(now) | set(h.snapshot)) if now.get(k) != h.snapshot.get(k))
-    return ()
+            return {k: h.snapshot.get(k) for k in sorted(set(now) | set(h.snapshot)) if now.get(k) != h.snapshot.get(k)}
+    return {}
 
 
 def _standing(conn: Connection, reg: decisions.Registry, v: Vulnerability, d: StoredDecision | None,
@@ -79,11 +80,16 @@ def _standing(conn: Connection, reg: decisions.Registry, v: Vulnerability, d: St
             return Standing(v.id, f"its sort and filter columns ({', '.join(wrong)}) were changed in the database, "
                                   "so filters and sorting misplace it", d.actor, d.ts, rev, tuple(wrong))
         return Standing(v.id, None, d.actor, d.ts, rev)
-    changed = () if record_same else _changed_fields(conn, v, signed)
+    changed = {} if record_same else _changed_fields(conn, v, signed)
     what = ("its CSAF exchange record (tracking id, versions) was changed" if record_same else
             "it was changed" + (f" ({', '.join(changed)})" if changed else ""))
     return Standing(v.id, f"{what} in the database after {d.actor} signed revision {rev} on {d.ts[:10]}",
-                    d.actor, d.ts, rev if isinstance(rev, int) else None, changed)
+                    d.actor, d.ts, rev if isinstance(rev, int) else None, tuple(changed),
+                    tuple((k, _as_text(x)) for k, x in changed.items()))
+
+
+def _as_text(value: Any) -> str:
+    return "(empty)" if value in (None, "", [], {}) else value if isinstance(value, str) else decisions.canonical(value)
 
 
 def standings(session: Session, vulns: Iterable[Vulnerability]) -> dict[str, Standing]:

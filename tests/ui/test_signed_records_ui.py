@@ -41,6 +41,7 @@ def test_the_register_flags_an_edited_entry_and_the_editor_signs_it_after_review
     assert editor.original.id == edited.id
     sig = editor.signature
     assert sig.label.text().startswith("DOES NOT HOLD its signature: it was changed (title) in the database")
+    assert sig.label.text().endswith("\nAs signed: title: Sandbox escape")  # what to compare it with
     assert sig.button.isVisible() and sig.button.isEnabled()
     qtbot.mouseClick(sig.button, Qt.MouseButton.LeftButton)
     assert dialogs.confirmations[-1] == "Sign as reviewed"

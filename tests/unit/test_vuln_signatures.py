@@ -63,6 +63,8 @@ def test_an_entry_rewritten_in_the_database_does_not_hold_and_names_the_field(se
     assert not st.holds
     assert st.problem == f"it was changed ({field}) in the database after reviewer signed revision 1 on 2026-11-20"
     assert st.changed == (field,)
+    signed = dict(st.signed_values)[field]  # what the signer signed, from the entry's intact history
+    assert signed == {"title": "Sandbox escape", "more_products": "(empty)", "marking": "CUI"}[field]
 
 
 @pytest.mark.parametrize(("column", "value"), [("severity_rank", 0), ("severity", "Low"), ("score", 1.0),
@@ -140,6 +142,7 @@ def test_a_reviewer_signs_a_reviewed_entry_again_and_it_is_audited(workstation, 
     assert after.holds and after.signed_by == "lead"
     events = [e for e in audit.events(workstation.session("auditor")) if e.action == "vulnerability.sign"]
     assert len(events) == 1 and events[0].object_id == entry.id and events[0].details["changed"] == ["more_products"]
+    assert events[0].details["signed_values"] == {"more_products": "(empty)"}  # what was there before the edit
     assert vs.history(lead, entry.id)[-1].action == "sign as reviewed"
     assert vuln_signatures.sign_reviewed(lead, entry.id, v.revision).signed_by == "lead"  # holds: nothing to do
 
@@ -153,6 +156,7 @@ def test_cli_lists_shows_and_signs(workstation, session, entry, monkeypatch, cap
     code, out, _ = run_cli(monkeypatch, capsys, workstation.data_dir, "reviewer", pw, "vuln", "show", entry.id)
     assert "revision 1" in out
     assert "signature: DOES NOT HOLD: it was changed (title) in the database after reviewer signed" in out
+    assert "    as signed, title: Sandbox escape\n" in out
     code, out, err = run_cli(monkeypatch, capsys, workstation.data_dir, "reviewer", pw, "vuln", "sign", entry.id,
                              "--revision", "1")
     assert code == 0, err

@@ -45,7 +45,9 @@ class SignatureState(QWidget):
             self.label.setText(f"Holds: {st.describe().removeprefix('holds: ')}")
             self.label.setStyleSheet(theme.OK_TEXT)
         else:
-            self.label.setText(f"DOES NOT HOLD its signature: {st.problem}. {self.consequence}")
+            signed = st.signed_lines(80)
+            self.label.setText(f"DOES NOT HOLD its signature: {st.problem}. {self.consequence}"
+                               + ("\nAs signed: " + "; ".join(signed) if signed else ""))
             self.label.setStyleSheet(theme.INVALID_STRONG)
         self.button.setVisible(not st.holds)
         self.setVisible(not (self.quiet and st.holds))
