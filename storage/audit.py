@@ -208,5 +208,9 @@ def list_events(conn: Connection, limit: int = 200, offset: int = 0, actor: str 
                      (*params, limit, offset), _EVENT)
 
 
+def has_action(conn: Connection, action: str) -> bool:
+    return conn.execute("SELECT 1 FROM audit_events WHERE action = ? LIMIT 1", (action,)).fetchone() is not None
+
+
 def count(conn: Connection) -> int:
     return int(conn.execute("SELECT count(*) FROM audit_events").fetchone()[0])

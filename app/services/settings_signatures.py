@@ -72,6 +72,10 @@ def load(conn: Connection, db_id: str) -> tuple[Settings, list[str]]:
     if init is not None:
         signed.update({field: init[key] for field, key in SETUP.items() if key in init})
     edited = _holding(conn, reg, OBJECT, db_id, (KIND,))
+    if edited is None and init is not None and init.get("signed_records"):
+        # set up since settings are signed, yet no signed settings: every signature of them was
+        # deleted; the defaults, not the rows, until an administrator saves them again
+        edited = Settings().to_dict()
     if edited is not None:
         signed.update({k: edited[k] for k in EDITABLE if k in edited})
     changed = [k for k, v in signed.items() if getattr(stored, k) != v]

@@ -27,6 +27,7 @@ from app.services import decisions, identity, integrity, pki, revocation, settin
 from app.services.session import Clock, Session, utc_now
 from reports import pki as pki_core
 from storage import accounts as accounts_repo
+from storage import audit as audit_repo
 from storage import decisions_repo, identity_repo, keyring_secret, pki_repo, settings_repo
 from storage import repage as repage_store
 from storage.atomic import atomic_write
@@ -155,7 +156,7 @@ def initialize(
             ca_fp = pki_core.fingerprint(ca.cert)
             decisions.record(conn, session.personal, "workstation.init", "workstation", header.db_id, admin_username,
                              now, header.db_id, {"admin": admin_username, "ca": ca_fp, "name": workstation_name,
-                                                 "system_high": system_high})
+                                                 "system_high": system_high, "signed_records": True})
             settings_signatures.sign(session, conn, settings)
             decisions.record(conn, session.personal, "account.create", "account", admin_username, admin_username,
                              now, header.db_id, {"username": admin_username, "role": Role.ADMIN.value,
@@ -302,9 +303,14 @@ def sign_in(data_dir: Path, username: str, passphrase: str, clock: Clock = utc_n
         session.integrity_warnings.extend(findings)
         with creds.update() as fresh:
             fresh.failures.pop(username, None)
+        # Attesting unsigned records as they stand is only for a workstation from before they were
+        # signed, and never after this sign-in found decisions or events missing: deleting every
+        # signature must not get an edited record signed.
+        attest = not findings and _predates_signed_records(session.db.conn)
         if account.role is Role.ADMIN:
-            _administrator_duties(session)
-        _attest_records_from_before_signing(session)
+            _administrator_duties(session, attest)
+        if attest:
+            _attest_records_from_before_signing(session)
         integrity.save_local(session)
         _write_prelogin(data_dir, session.settings)
         return session
@@ -373,7 +379,7 @@ def _check_signed_account(session: Session) -> None:
                         "an administrator must review the audit trail.")
 
 
-def _administrator_duties(session: Session) -> None:
+def _administrator_duties(session: Session, attest: bool = False) -> None:
     """At an administrator's sign-in: take over a CA key still under the data key, attest the
     accounts of a workstation from before signed decisions, issue proven certificate requests."""
     assert session.unlocked is not None and session.personal is not None
@@ -389,13 +395,22 @@ def _administrator_duties(session: Session) -> None:
                           {"holder": session.account.username, "data_key_copy_erased": erased})
     if not decisions.has_signed_accounts(conn):
         _attest_legacy_workstation(session)
-    if not settings_signatures.has_signed_settings(conn, session.db_id):  # from before signed settings
+    if (attest and not settings_signatures.has_signed_settings(conn, session.db_id)
+            and not audit_repo.has_action(conn, "settings.attest")):  # from before signed settings, once
         with session.transaction() as tx:
             settings_signatures.sign(session, tx, session.settings)
             session.audit(tx, "settings.attest", "settings", None,
                           {"note": "settings as they stood, signed at the first administrator sign-in since "
                                    "settings are signed"})
     pki.issue_pending(session)
+
+
+def _predates_signed_records(conn: Connection) -> bool:
+    """Set up before submissions, register entries and settings were signed: the setup decision its
+    first administrator signed does not say `signed_records` (a workstation set up since does, so on
+    it a record without a signature is always flagged, never attested)."""
+    return not any(decisions.content_of(d).get("signed_records")
+                   for d in decisions_repo.by_kind(conn, "workstation.init"))
 
 
 def _attest_records_from_before_signing(session: Session) -> None:
@@ -412,7 +427,7 @@ def _attest_records_from_before_signing(session: Session) -> None:
               "SELECT id FROM vulnerabilities", vuln_signatures.sign))
     for permission, object_type, kind, action, query, sign in kinds:
         if (not session.account.can(permission) or session.personal is None
-                or decisions_repo.any_of_kind(conn, object_type, kind)):
+                or decisions_repo.any_of_kind(conn, object_type, kind) or audit_repo.has_action(conn, action)):
             continue
         ids = [r[0] for r in conn.execute(query)]
         if not ids:

@@ -279,6 +279,46 @@ def test_a_submission_rewritten_after_approval_is_not_reported_or_released(works
     assert "does not hold its signature" in (releases.build_problem(reviewer, sid) or "")
 
 
+def _sign_in(ws, name: str):  # type: ignore[no-untyped-def]
+    from app.services import workstation as workstation_service
+
+    return workstation_service.sign_in(ws.data_dir, name, ws.passphrase(name), clock=lambda: FIXED_NOW)
+
+
+@pytest.mark.parametrize("who", ["lead", "auditor-first"])
+def test_deleting_every_record_signature_does_not_get_an_edited_record_signed(workstation, who: str) -> None:  # type: ignore[no-untyped-def]
+    """Records without any signature are attested only on a workstation set up before records were
+    signed. Here (set up since) an insider edits an entry and a submission, deletes every signature of
+    both kinds and every settings signature, and waits for the next sign-in: nothing is attested."""
+    from app.model.vulnerabilities import Vulnerability
+    from app.services import settings_signatures, submission_signatures, vuln_signatures
+    from app.services import vulnerabilities as vs
+
+    sid, _aid = _review(workstation)
+    reviewer = workstation.session("reviewer")
+    v = vs.create(reviewer, Vulnerability(title="Real"))
+    db = _insider_db(workstation)
+    db.conn.execute("UPDATE vulnerabilities SET title = 'Forged' WHERE id = ?", (v.id,))
+    db.conn.execute("UPDATE submissions SET marking = 'UNCLASSIFIED' WHERE id = ?", (sid,))
+    db.conn.execute("UPDATE settings SET value = '120' WHERE key = 'idle_lock_minutes'")
+    db.conn.execute("DELETE FROM decisions WHERE kind IN (?, ?, ?)",
+                    (vuln_signatures.KIND, submission_signatures.KIND, settings_signatures.KIND))
+    db.conn.commit()
+    db.close()
+    if who == "auditor-first":  # someone whose own record would not show the deletion signs in first
+        _sign_in(workstation, "auditor").close()
+    for name in ("lead", "admin"):
+        _sign_in(workstation, name).close()
+    lead = _sign_in(workstation, "lead")
+    try:
+        assert "no signature covers it" in (vuln_signatures.standing(lead, vs.get(lead, v.id)).problem or "")
+        assert "no signature covers it" in (submission_signatures.standing(lead, sid).problem or "")
+        # no signed settings left: the defaults, not the rewritten row, reported as changed
+        assert lead.settings.idle_lock_minutes == 10 and "idle_lock_minutes" in lead.settings_changed_outside
+    finally:
+        lead.close()
+
+
 # -- the audit trail ------------------------------------------------------------------------------
 
 
