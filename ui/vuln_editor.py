@@ -309,7 +309,7 @@ class VulnEditor(QDialog):
                 ctx, vuln_signatures.standing(ctx.session, v), v.id,
                 "Until a person who manages the register reviews every field and signs it (or saves an edit, which "
                 "signs the result), it is not shared, reported or merged into.", ctx.can(Permission.MANAGE_VULNS),
-                lambda: vuln_signatures.sign_reviewed(ctx.session, v.id, v.revision))
+                lambda _shown: vuln_signatures.sign_reviewed(ctx.session, v.id, v.revision))
             self.signature.signed.connect(lambda: self.signed.emit(v.id))
             form.addRow("Signature", self.signature)
         ceiling = None

@@ -166,7 +166,7 @@ def _sign(args: argparse.Namespace) -> int:
         if before.holds:
             print(f"submission {args.id} {before.describe()}; nothing to sign")
             return 0
-        after = submission_signatures.sign_reviewed(session, args.id)
+        after = submission_signatures.sign_reviewed(session, args.id, before.problem)
         print(f"submission {args.id} was: {before.problem}")
         print(f"submission {args.id} signed by {session.account.username}: {after.describe()}")
         return 0 if after.holds else 1

@@ -126,12 +126,16 @@ def shown_markings(session: Session, submissions: Iterable[Submission]) -> dict[
     return out
 
 
-def sign_reviewed(session: Session, submission_id: int) -> Standing:
-    """Sign a submission that does not hold, as it now stands, after the person reviewed it. Audited."""
+def sign_reviewed(session: Session, submission_id: int, seen: str | None = None) -> Standing:
+    """Sign a submission that does not hold, as it now stands, after the person reviewed it; `seen`:
+    the problem they were shown (refused if it is another now: it changed while they looked). Audited."""
     session.require(Permission.EDIT_SUBMISSIONS)
     with session.transaction() as conn:
         repo.get(conn, submission_id)  # NotFound for a deleted or unknown one
         before = _standings(session, [submission_id], conn)[submission_id]
+        if seen is not None and before.problem != seen:
+            raise IntegrityError(f"Submission {submission_id} changed while you reviewed it (now: "
+                                 f"{before.problem or 'it holds'}); review it again.")
         if not record_signatures.sign_again(session, conn, before, lambda: sign(session, conn, submission_id),
                                             "submission.sign", OBJECT, submission_id):
             return before

@@ -160,11 +160,13 @@ def test_a_save_does_not_sign_a_lowered_marking(session, secret) -> None:
 
 
 def test_records_from_before_signing_are_signed_once_by_the_first_editor_who_signs_in(workstation, session,
-                                                                                    secret) -> None:
+                                                                                    secret, monkeypatch) -> None:
     """An upgraded workstation: its submissions and register entries carry no signature at all."""
     from app.services import audit, vuln_signatures
     from app.services import workstation as ws
     from tests.conftest import FIXED_NOW
+
+    monkeypatch.setattr(ws, "_predates_signed_records", lambda conn: True)  # set up by an older release
 
     entry = vs.create(session, Vulnerability(title="Escape", marking=secret.marking,
                                              context=DiscoveryContext(submission_id=secret.id)))
@@ -190,3 +192,17 @@ def test_records_from_before_signing_are_signed_once_by_the_first_editor_who_sig
                                           "reviewer", session.now())
     ws.sign_in(workstation.data_dir, "reviewer", workstation.passphrase("reviewer"), clock=lambda: FIXED_NOW).close()
     assert "no signature covers it" in (submission_signatures.standing(session, planted).problem or "")
+
+
+def test_signing_again_is_refused_when_it_changed_while_the_person_looked(session, secret) -> None:
+    from app.model.errors import IntegrityError
+
+    sid = int(secret.id or 0)
+    with tamper(session) as conn:
+        conn.execute("UPDATE submissions SET version = '2.1' WHERE id = ?", (sid,))
+    shown = submission_signatures.standing(session, sid).problem
+    with tamper(session) as conn:  # a second edit while the reviewer reads the first
+        conn.execute("UPDATE submissions SET marking = 'CUI' WHERE id = ?", (sid,))
+    with pytest.raises(IntegrityError, match=f"Submission {sid} changed while you reviewed it"):
+        submission_signatures.sign_reviewed(session, sid, shown)
+    assert not submission_signatures.standing(session, sid).holds

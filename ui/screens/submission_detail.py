@@ -110,7 +110,7 @@ class SubmissionDetail(QWidget):
             "New work about it starts at the marking its editors signed, and no report or release about it is "
             "signed, until a person who edits submissions reviews it and signs it.",
             ctx.can(Permission.EDIT_SUBMISSIONS),
-            lambda: submission_signatures.sign_reviewed(ctx.session, submission_id), quiet=True)
+            lambda shown: submission_signatures.sign_reviewed(ctx.session, submission_id, shown.problem), quiet=True)
         text.addWidget(self.signature)
         header.addLayout(text, 1)
         self.delete_button = QPushButton("Delete…")

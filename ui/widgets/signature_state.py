@@ -15,13 +15,14 @@ from ui.context import UiContext
 
 
 class SignatureState(QWidget):
-    """`sign` signs the record as it stands (after the person confirms) and returns its new standing;
+    """`sign` signs the record as it stands (after the person confirms; it is given the standing shown)
+    and returns its new standing;
     `quiet`: show nothing while the record holds (a page header), instead of who signed it."""
 
     signed = Signal()
 
     def __init__(self, ctx: UiContext, standing: Standing, what: str, consequence: str, allowed: bool,
-                 sign: Callable[[], Standing], quiet: bool = False, parent: QWidget | None = None) -> None:
+                 sign: Callable[[Standing], Standing], quiet: bool = False, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx, self.what, self.consequence, self.sign_now, self.quiet = ctx, what, consequence, sign, quiet
         row = QHBoxLayout(self)
@@ -59,7 +60,7 @@ class SignatureState(QWidget):
                                 "field; what was wrong is kept in the audit trail."):
             return False
         try:
-            st = self.sign_now()
+            st = self.sign_now(self.standing)  # what the person was shown: refused if it changed since
         except FrontierError as exc:
             self.ctx.show_error(self, exc)
             return False
