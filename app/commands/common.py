@@ -6,12 +6,13 @@ import argparse
 import getpass
 import os
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 from app.model.errors import FrontierError, PassphraseChangeRequired, ValidationError
 from app.services import workstation
+from app.services.record_signatures import Standing
 from app.services.session import Session
 
 
@@ -76,3 +77,15 @@ def print_table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> Non
     print("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=False)).rstrip())
     for r in text:
         print("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=False)).rstrip())
+
+
+def sign_again(label: str, before: Standing, sign: Callable[[], Standing], signer: str) -> int:
+    """`vuln sign` / `submission sign`: sign a record that does not hold after review, and say what
+    was wrong and how it stands now (exit 1 if it still does not hold, e.g. a pending certificate)."""
+    if before.holds:
+        print(f"{label} {before.describe()}; nothing to sign")
+        return 0
+    after = sign()
+    print(f"{label} was: {before.problem}")
+    print(f"{label} signed by {signer}: {after.describe()}")
+    return 0 if after.holds else 1

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from app.commands.banners import banner_lines
-from app.commands.common import print_table, signed_in
+from app.commands.common import print_table, sign_again, signed_in
 from app.model.markings import Marking, rollup
 from app.model.submissions import (
     AccessMethod,
@@ -163,13 +163,9 @@ def _list(args: argparse.Namespace) -> int:
 def _sign(args: argparse.Namespace) -> int:
     with signed_in(args) as session:
         before = submission_signatures.standing(session, args.id)
-        if before.holds:
-            print(f"submission {args.id} {before.describe()}; nothing to sign")
-            return 0
-        after = submission_signatures.sign_reviewed(session, args.id, before.problem)
-        print(f"submission {args.id} was: {before.problem}")
-        print(f"submission {args.id} signed by {session.account.username}: {after.describe()}")
-        return 0 if after.holds else 1
+        return sign_again(f"submission {args.id}", before,
+                          lambda: submission_signatures.sign_reviewed(session, args.id, before.problem),
+                          session.account.username)
 
 
 def _show(args: argparse.Namespace) -> int:

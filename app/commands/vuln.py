@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from app.commands.banners import banner_lines
-from app.commands.common import print_table, signed_in
+from app.commands.common import print_table, sign_again, signed_in
 from app.commands.printables import add_export_pdf
 from app.model.csaf_publisher import Publisher
 from app.model.errors import ValidationError
@@ -302,14 +302,9 @@ def _show(args: argparse.Namespace) -> int:
 def _sign(args: argparse.Namespace) -> int:
     with signed_in(args) as session:
         v = vs.get(session, args.id)
-        before = vuln_signatures.standing(session, v)
-        if before.holds:
-            print(f"{v.id} {before.describe()}; nothing to sign")
-            return 0
-        after = vuln_signatures.sign_reviewed(session, v.id, args.revision)
-        print(f"{v.id} was: {before.problem}")
-        print(f"{v.id} signed by {session.account.username}: {after.describe()}")
-        return 0 if after.holds else 1
+        return sign_again(v.id, vuln_signatures.standing(session, v),
+                          lambda: vuln_signatures.sign_reviewed(session, v.id, args.revision),
+                          session.account.username)
 
 
 def _export(args: argparse.Namespace) -> int:
