@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from PySide6.QtWidgets import QApplication, QPushButton, QWidget
+from PySide6.QtWidgets import QApplication, QPushButton, QTableView, QWidget
 
 from app.model.submissions import Submission
 from app.services import submissions
@@ -86,3 +86,32 @@ def test_toolbar_row_wraps_instead_of_widening(qtbot) -> None:  # type: ignore[n
     host.resize(sum(b.sizeHint().width() for b in buttons) + 200, 100)
     QApplication.processEvents()
     assert len({b.geometry().top() for b in buttons}) == 1  # wide enough: one line
+
+
+def test_tables_fit_1280_without_sideways_scrolling(make_ctx, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """At 1280 px every table on every screen shows its columns without a horizontal scroll bar; a
+    register's less-used columns start hidden (a right-click on the header shows them)."""
+    today = make_ctx("reviewer").today()
+    sid = submissions.create(make_ctx("reviewer").session,
+                             Submission("Dev", "Model", "1", today, today + timedelta(days=20))).id
+    wide: list[str] = []
+    for role in ("admin", "lead"):
+        w = MainWindow(make_ctx(role))
+        qtbot.addWidget(w)
+        w.resize(FIT_W, 800)
+        w.show()
+        qtbot.waitExposed(w)
+        for screen in _visit_everything(w, sid):
+            w.show_screen(next(k for k, p in w.pages.items() if p is screen))
+            tabs = [None] if not hasattr(screen, "tabs") else [screen.tabs.tabText(i) for i in range(screen.tabs.count())]
+            for tab in tabs:
+                if tab is not None:
+                    screen.tab(tab)
+                QApplication.processEvents()
+                for table in screen.findChildren(QTableView):
+                    header = table.horizontalHeader()
+                    over = header.length() - table.viewport().width()
+                    if table.isVisible() and over > 0:
+                        wide.append(f"{role} {screen.objectName() or type(screen).__name__} {tab or ''} "
+                                    f"{table.objectName() or type(table).__name__}: {over} px too wide")
+    assert not wide, "\n".join(wide)

@@ -117,7 +117,11 @@ COLUMNS: tuple[Column, ...] = (
     _column("CWE", lambda r: r.vuln.cwe),
     _column("Updated", lambda r: r.vuln.updated_at[:16].replace("T", " "), "updated"),
 )
-COLUMN_WIDTHS = (175, 70, 330, 80, 55, 120, 115, 105, 170, 130, 85, 130)
+# Sized for a 1280-pixel screen with CVE, CWE and Updated hidden (the header's menu shows them); the
+# title takes the rest of the width.
+COLUMN_WIDTHS = (165, 62, 0, 74, 52, 110, 100, 100, 160, 130, 85, 130)
+TITLE_COLUMN = 2
+HIDDEN_AT_START = (9, 10, 11)
 
 
 class VulnTableModel(PagedColumnsModel[Filters, VulnRow]):

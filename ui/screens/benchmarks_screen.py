@@ -25,10 +25,12 @@ from PySide6.QtWidgets import (
 from app.model.accounts import Permission
 from app.model.benchmark_defs import BenchmarkDefinition
 from app.model.errors import FrontierError
+from app.model.markings import Marking
 from app.model.trend import Trend
 from app.services import benchmarks
 from app.services import trend as trend_service
 from ui.context import UiContext
+from ui.widgets import column_chooser
 from ui.widgets.chart import ChartData, ChartKind, ChartWidget, Series
 from ui.widgets.sortable_table import SortableTable
 
@@ -36,7 +38,8 @@ D_COLUMNS = ["Id", "Version", "Name", "Capability area", "Marking", "Samples", "
 T_COLUMNS = ["Received", "Model", "Value", "95% CI", "n", "Conforms", "Frontier"]
 
 
-def _table(columns: list[str], name: str) -> SortableTable:
+def _table(columns: list[str], name: str, stretch: int | None = None) -> SortableTable:
+    """`stretch`: the column that takes the width left (and elides), instead of the last one."""
     t = SortableTable(0, len(columns))
     t.setObjectName(name)
     t.setHorizontalHeaderLabels(columns)
@@ -44,9 +47,19 @@ def _table(columns: list[str], name: str) -> SortableTable:
     t.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     t.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
     t.verticalHeader().setVisible(False)
-    t.horizontalHeader().setStretchLastSection(True)
+    t.horizontalHeader().setStretchLastSection(stretch is None)
     t.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    if stretch is not None:
+        t.horizontalHeader().setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
     return t
+
+
+def _portion(marking: str) -> str:
+    """The portion mark a table cell shows (a definition's marking was checked on import)."""
+    try:
+        return Marking.parse(marking).portion()
+    except FrontierError:
+        return marking
 
 
 def definition_text(d: BenchmarkDefinition, origin: str) -> str:
@@ -98,7 +111,9 @@ class BenchmarksScreen(QWidget):
                       "definitions come from media as a signed document (FILE plus FILE.p7s from a trusted "
                       "authority); a higher version of an id supersedes the earlier one.")
         note.setWordWrap(True)
-        self.table = _table(D_COLUMNS, "definitionsTable")
+        self.table = _table(D_COLUMNS, "definitionsTable", stretch=D_COLUMNS.index("Name"))
+        # the protocol columns are in the detail below; the header's menu shows them in the table too
+        column_chooser.install(self.table, [D_COLUMNS.index(c) for c in ("Samples", "Min epochs", "Min n", "From")])
         self.table.itemSelectionChanged.connect(self._selected)
         self.import_button = QPushButton("Import definitions…")
         self.import_button.setVisible(ctx.can(Permission.IMPORT_TRUSTED))
@@ -155,7 +170,8 @@ class BenchmarksScreen(QWidget):
         self.table.setRowCount(len(self.definitions))
         for r, d in enumerate(self.definitions):
             samples = str(d.sample_count) if d.sample_count else ("hash" if d.sample_ids_sha256 else "—")
-            for c, text in enumerate([d.benchmark_id, str(d.version), d.name, d.capability_area, d.marking, samples,
+            for c, text in enumerate([d.benchmark_id, str(d.version), d.name, d.capability_area,
+                                      _portion(d.marking), samples,
                                       str(d.protocol.min_epochs), str(d.protocol.min_samples),
                                       origins[d.document_sha256]]):
                 self.table.setItem(r, c, QTableWidgetItem(text))

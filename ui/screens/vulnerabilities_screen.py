@@ -44,8 +44,9 @@ from ui.dialogs.csaf_export_dialog import CsafExportDialog, ExportRequest
 from ui.dialogs.printable_preview import PrintablePreview, open_preview
 from ui.errors import sanitize
 from ui.models.paged_model import reload_keeping_selection
-from ui.models.vulns_model import COLUMN_WIDTHS, ID_ROLE, VulnTableModel
+from ui.models.vulns_model import COLUMN_WIDTHS, HIDDEN_AT_START, ID_ROLE, TITLE_COLUMN, VulnTableModel
 from ui.vuln_editor import VulnEditor
+from ui.widgets import column_chooser
 from ui.widgets.flow_layout import FlowLayout
 
 
@@ -119,7 +120,8 @@ class VulnerabilitiesScreen(QWidget):
         for col, width in enumerate(COLUMN_WIDTHS):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
             self.table.setColumnWidth(col, width)
-        header.setStretchLastSection(True)
+        header.setSectionResizeMode(TITLE_COLUMN, QHeaderView.ResizeMode.Stretch)
+        column_chooser.install(self.table, HIDDEN_AT_START)
         self.table.activated.connect(lambda _i: self.edit_selected())  # double-click or Enter
 
         layout = QVBoxLayout(self)
