@@ -48,6 +48,15 @@ class ClassificationBanner(QLabel):
 TOP_NAME, BOTTOM_NAME = "topBanner", "bottomBanner"
 
 
+def portion_text(marking_text: str) -> str:
+    """The portion mark a table cell shows for a stored marking ('SECRET//NOFORN' -> '(S//NF)'); an
+    unreadable one is shown as it is."""
+    try:
+        return Marking.parse(marking_text).portion()
+    except ValidationError:
+        return marking_text
+
+
 def add_banners(widget: QWidget, marking_text: str) -> tuple[ClassificationBanner, ClassificationBanner]:
     """Put the classification banners on the first and last line of a dialog's existing layout
     (issue 12): box, form and grid layouts are extended in place, so callers build their dialog as

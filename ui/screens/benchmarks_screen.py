@@ -25,10 +25,10 @@ from PySide6.QtWidgets import (
 from app.model.accounts import Permission
 from app.model.benchmark_defs import BenchmarkDefinition
 from app.model.errors import FrontierError
-from app.model.markings import Marking
 from app.model.trend import Trend
 from app.services import benchmarks
 from app.services import trend as trend_service
+from ui.banner import portion_text
 from ui.context import UiContext
 from ui.widgets import column_chooser
 from ui.widgets.chart import ChartData, ChartKind, ChartWidget, Series
@@ -52,14 +52,6 @@ def _table(columns: list[str], name: str, stretch: int | None = None) -> Sortabl
     if stretch is not None:
         t.horizontalHeader().setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
     return t
-
-
-def _portion(marking: str) -> str:
-    """The portion mark a table cell shows (a definition's marking was checked on import)."""
-    try:
-        return Marking.parse(marking).portion()
-    except FrontierError:
-        return marking
 
 
 def definition_text(d: BenchmarkDefinition, origin: str) -> str:
@@ -171,7 +163,7 @@ class BenchmarksScreen(QWidget):
         for r, d in enumerate(self.definitions):
             samples = str(d.sample_count) if d.sample_count else ("hash" if d.sample_ids_sha256 else "—")
             for c, text in enumerate([d.benchmark_id, str(d.version), d.name, d.capability_area,
-                                      _portion(d.marking), samples,
+                                      portion_text(d.marking), samples,
                                       str(d.protocol.min_epochs), str(d.protocol.min_samples),
                                       origins[d.document_sha256]]):
                 self.table.setItem(r, c, QTableWidgetItem(text))

@@ -46,6 +46,7 @@ from ui import theme
 from ui.context import UiContext
 from ui.models.columns_model import RIGHT, Column, ColumnsTableModel
 from ui.models.runs_model import fmt_number
+from ui.widgets import column_chooser, column_fit
 from ui.widgets.chart import ChartData, ChartKind, ChartWidget, Series, direction_note
 from ui.widgets.flow_layout import FlowLayout
 from ui.widgets.transcript_view import clean_text
@@ -231,6 +232,10 @@ class CompareScreen(QWidget):
         self.runs_table.setObjectName("compareRunsTable")
         self.runs_table.setAccessibleName("Runs of the benchmark")
         self.runs_table.setToolTip("Double-click a run to open its submission")
+        # the submission names its version; run, task and model are a right-click on the header away
+        column_chooser.install(self.runs_table, [self.lines_model.COLUMNS.index(c)
+                                                 for c in ("Version", "Run", "Task", "Model")])
+        column_fit.install(self.runs_table, (0,), floor=120)
         self.runs_table.activated.connect(self._open_submission)
         self.chart = ChartWidget()
 
@@ -286,6 +291,7 @@ class CompareScreen(QWidget):
         top.addWidget(self.chart)
         top.setStretchFactor(0, 3)
         top.setStretchFactor(1, 2)
+        top.setSizes([600, 430])  # at 1280 px the runs' names and values fit beside the chart
         main = QSplitter(Qt.Orientation.Vertical)
         main.addWidget(top)
         main.addWidget(deltas)
@@ -424,6 +430,7 @@ class CompareScreen(QWidget):
         self.lines = build_lines(comp, self._subs, metric)
         self.lines_model.set_lines(self.lines)
         self.runs_table.resizeColumnsToContents()
+        column_fit.refit(self.runs_table)
         self.direction_label.setText(direction_note(direction))
         if self.chart_combo.currentIndex() == 1:
             self.chart.set_data(trend_chart(comp.benchmark, metric, direction, self.lines))

@@ -35,6 +35,7 @@ from app.services import coverage, review_overview
 from app.services.coverage import CoverageView
 from ui import theme
 from ui.context import UiContext
+from ui.widgets import column_fit
 from ui.widgets.comment_thread import CommentThread
 from ui.widgets.marking_picker import MarkingPicker, ask_lower_reason
 from ui.widgets.sortable_table import SortableTable
@@ -73,6 +74,7 @@ class CoverageScreen(QWidget):
         hh = self.table.horizontalHeader()
         hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         hh.setStretchLastSection(True)
+        column_fit.install(self.table, (2, 3, 0))
         self.engine = QLabel()
         self.engine.setObjectName("engineOutcome")
         self.engine.setTextFormat(Qt.TextFormat.PlainText)
@@ -181,6 +183,8 @@ class CoverageScreen(QWidget):
         self.table.resizeRowsToContents()
         for col, cap in ((0, 240), (2, 300), (3, 240)):
             self.table.setColumnWidth(col, min(self.table.columnWidth(col), cap))
+        column_fit.refit(self.table)
+        self.table.resizeRowsToContents()  # wrapped again at the fitted widths
         self.engine.setText(f"Engine outcome: {v.evaluation.summary()}")
         self.excluded.setText("\n".join(f"Not used: {e}" for e in v.excluded))
         self.excluded.setVisible(bool(v.excluded))

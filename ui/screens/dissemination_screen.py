@@ -36,6 +36,7 @@ from app.services.recall import RecallNotice
 from ui import theme
 from ui.context import UiContext
 from ui.dialogs.printable_preview import MEDIA_LABELS, PrintablePreview, open_preview
+from ui.widgets import column_chooser, column_fit
 from ui.widgets.sortable_table import SortableTable
 
 COLUMNS = ("No.", "Sent", "Kind", "What", "To", "Acknowledgment", "Supersedes / recalled", "Marking", "TLP",
@@ -108,6 +109,9 @@ class DisseminationScreen(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.verticalHeader().setVisible(False)
         self.table.itemSelectionChanged.connect(self._update_buttons)
+        # the media label and the manifest digest are in the entry's details; a right-click on the header shows them
+        column_chooser.install(self.table, (COLUMNS.index("Media"), COLUMNS.index("Manifest SHA-256")))
+        column_fit.install(self.table, (COLUMNS.index("What"), COLUMNS.index("To"), ACK_COLUMN, LINKS_COLUMN))
         layout.addWidget(self.table, 1)
         actions = QHBoxLayout()
         self.import_button = QPushButton("Import receipt…")
@@ -233,6 +237,7 @@ class DisseminationScreen(QWidget):
         self.table.setSortingEnabled(True)
         self.table.resizeColumnsToContents()
         self.table.horizontalHeader().setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
+        column_fit.refit(self.table)
         waiting = sum(1 for e in self.entries if e.receipt is None)
         self.summary = f"{len(self.entries)} entries, {waiting} unacknowledged, {overdue} overdue"
         forged = sum(1 for e in self.entries if e.record_problem)

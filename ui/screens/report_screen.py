@@ -42,10 +42,11 @@ from app.services import reports as report_service
 from app.services import review_overview, submissions
 from app.services.reports import ExportOutcome
 from ui import theme
-from ui.banner import add_banners
+from ui.banner import add_banners, portion_text
 from ui.context import UiContext
 from ui.dialogs import sealed_package as sealed_ui
 from ui.printing import PrintPath
+from ui.widgets import column_chooser, column_fit
 from ui.widgets.flow_layout import FlowLayout
 from ui.widgets.sortable_table import SortableTable
 from ui.widgets.submission_picker import SubmissionPicker
@@ -214,7 +215,11 @@ class ReportScreen(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        # the control number ends in the version (-V2); the header's menu shows the column too
+        column_chooser.install(self.table, (COLUMNS.index("Version"),))
+        column_fit.install(self.table, (COLUMNS.index("Submission"), COLUMNS.index("State")))
         self.table.setWordWrap(False)
         self.table.itemSelectionChanged.connect(self._selection_changed)
         left_layout.addWidget(self.table, 2)
@@ -304,12 +309,15 @@ class ReportScreen(QWidget):
         self.table.blockSignals(True)
         self.table.setRowCount(len(self.reports))
         for row, r in enumerate(self.reports):
-            values = [r.control_number, names[r.submission_id], str(r.version), r.state, r.marking, r.built_at[:16]]
+            values = [r.control_number, names[r.submission_id], str(r.version), r.state, portion_text(r.marking),
+                      r.built_at[:16]]
             for col, value in enumerate(values):
                 item = QTableWidgetItem(value)
                 item.setData(Qt.ItemDataRole.UserRole, r.id)
                 self.table.setItem(row, col, item)
         self.table.blockSignals(False)
+        self.table.resizeColumnsToContents()
+        column_fit.refit(self.table)
         if selected is not None:
             self.select(selected)
         self._update_buttons()

@@ -34,6 +34,7 @@ from ui.context import UiContext
 from ui.dialogs.import_dialog import ImportDialog
 from ui.models.runs_model import COL, RunsModel
 from ui.screens.run_detail import RunDetail
+from ui.widgets import column_chooser, column_fit
 from ui.widgets.transcript_view import clean_text
 
 
@@ -112,6 +113,9 @@ class RunsPage(QWidget):
         hh = self.table.horizontalHeader()
         hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         hh.setStretchLastSection(True)
+        # Harness and Imported are in the run's own page; the header's menu shows them here too
+        column_chooser.install(self.table, (COL["Harness"], COL["Imported"]))
+        column_fit.install(self.table, (COL["File"], COL["Task"], COL["Model"], COL["Benchmark"]))
         self.table.activated.connect(self._double_clicked)  # double-click or Enter
         self.table.selectionModel().selectionChanged.connect(lambda *_a: self._update_buttons())
 
@@ -134,6 +138,7 @@ class RunsPage(QWidget):
         for col, cap in ((COL["File"], 240), (COL["Model"], 220), (COL["Task"], 220), (COL["Status"], 170),
                          (COL["Errored"], 80), (COL["n"], 80)):
             self.table.setColumnWidth(col, min(self.table.columnWidth(col), cap))
+        column_fit.refit(self.table)
         self.table.setVisible(bool(runs))
         self.empty.setVisible(not runs)
         errored = sum(1 for r in runs if r.errored_samples)

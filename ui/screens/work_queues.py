@@ -19,6 +19,7 @@ from app.model.errors import FrontierError
 from app.services import assignments
 from app.services.assignments import QueueRow
 from ui.context import UiContext
+from ui.widgets import column_fit
 from ui.widgets.sortable_table import SortableTable
 
 COLUMNS = ("Submission", "Stage", "Release", "Mine", "Next step")
@@ -46,6 +47,8 @@ class QueuePanel(QGroupBox):
                 self.table.setItem(r, c, item)
         self.table.resizeColumnsToContents()
         self.table.horizontalHeader().setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
+        column_fit.install(self.table, (COLUMNS.index("Submission"), COLUMNS.index("Mine")), floor=140)
+        column_fit.refit(self.table)
         self.table.setMaximumHeight(34 + 26 * min(len(rows), 4))
         self.table.activated.connect(self._open)  # double-click or Enter
         QVBoxLayout(self).addWidget(self.table)
