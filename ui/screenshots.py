@@ -279,6 +279,10 @@ def render_all(out: Path) -> list[Path]:
     # closing a window signs its session out: the partner shots sign in afresh
     _partner_shots(app, out, _ctx(demo.data_dir, "admin", passphrases["admin"], jobs),
                    _ctx(demo.data_dir, "okafor", passphrases["okafor"], jobs), tmp / "partners")
+    from ui.screens.release_shots import render_screenshots as release_shots  # release, preview, sealed packages
+    release_shots(_ctx(demo.data_dir, "rivera", passphrases["rivera"], jobs),
+                  _ctx(demo.data_dir, "okafor", passphrases["okafor"], jobs), passphrases, tmp / "partners",
+                  lambda w, name, size: _snap(app, w, out, name, size))
     for s in shots:
         s()
     return sorted(out.glob("*.png"))

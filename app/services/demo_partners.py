@@ -53,6 +53,9 @@ def _certificate(folder: Path, name: str, purpose: CertificatePurpose,
             .sign(key, hashes.SHA256()))
     path = folder / f"{name.replace(' ', '_')}_{purpose.value}.pem"
     path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    # The partner's own key beside it (NAME_PURPOSE.key), as the partner holds it: opens what is sealed to it.
+    path.with_suffix(".key").write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
     return key, cert, path
 
 

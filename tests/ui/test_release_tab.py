@@ -4,7 +4,6 @@ struck through and banners at each side's marking, two-person approval, sealed e
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from PySide6.QtGui import QTextCursor
@@ -63,11 +62,6 @@ def test_release_tab_build_compare_approve_export(workstation, ready, make_ctx, 
     assert not _struck(tab.full_pane, "Allies may see the range outcome.")
     assert "Allies may see the range outcome." in released
     assert "Withheld: " in tab.info.text() and "NOFORN" in tab.info.text()
-    if os.environ.get("FRW_SHOTS"):
-        tab.resize(1280, 800)
-        tab.show()
-        tab.select(tab.current.id)  # laid out now: the full side opens at the first withheld portion
-        tab.grab().save(os.path.join(os.environ["FRW_SHOTS"], "release_side_by_side.png"))
 
     # the lead who did not build it approves after comparing; then the reviewer exports
     lead_ctx = make_ctx("lead")

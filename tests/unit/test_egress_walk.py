@@ -56,7 +56,8 @@ INTERNAL_WRITES = {
     ("app/services/demo.py", "create_demo_workstation"): "the demo data directory's owner file",
     ("app/services/demo.py", "write_demo_results"): "generated demo inputs in a scratch folder, to be imported",
     ("app/services/demo.py", "add_review_material"): "a generated demo model card in a scratch folder",
-    ("app/services/demo_partners.py", "_certificate"): "a demo partner's own certificate in a scratch folder",
+    ("app/services/demo_partners.py", "_certificate"): "a demo partner's own certificate and key in a scratch "
+                                                       "folder",
     ("app/services/demo_partners.py", "populate"): "a demo partner's own signed receipt in a scratch folder",
 }
 _WRITERS = {"atomic_write", "write_package", "write_backup", "copyfile", "copy2", "copytree", "copyfileobj",
