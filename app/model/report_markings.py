@@ -89,6 +89,21 @@ def sensitive_values(r: ReportInput) -> list[tuple[str, Marking, str]]:
     return out
 
 
+def submission_values(names: Iterable[str], marking: Marking,
+                      metrics: Iterable[tuple[str, float]]) -> list[tuple[str, Marking, str]]:
+    """What a record about a submission must not quote below the submission's marking: its names and
+    its runs' metric values (`metrics`: where from, value), as the built report's lint finds them."""
+    out = [(n.strip(), marking, "the submission") for n in set(names) if len(n.strip()) >= _MIN_VALUE]
+    for where, value in metrics:
+        out += [(t, marking, where) for t in _value_texts(value)]
+    return out
+
+
+def record_quotes(values: list[tuple[str, Marking, str]], marking: Marking, text: str) -> list[str]:
+    """Problems: `text`, one record marked `marking`, quotes one of `values` from a higher-marked source."""
+    return lint_values(values, f"{marking.portion()} {' '.join(text.split())}")
+
+
 def printable_values(doc: PrintableInput) -> list[tuple[str, Marking, str]]:
     """Values a lower portion of a printed document must not quote: finding and vulnerability titles
     (also those a finding links), checklist justifications."""

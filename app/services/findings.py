@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from app.model import report_markings
 from app.model.accounts import Permission
 from app.model.checklist import State
 from app.model.errors import NotFound, PermissionDenied, ValidationError
@@ -15,7 +16,7 @@ from app.model.findings import Finding
 from app.services import assessment_templates, derivation, submission_signatures
 from app.services.session import Session
 from storage import assessment_repo as repo
-from storage import blobs, results_repo
+from storage import blobs, results_repo, submissions_repo
 from storage.db import Connection
 
 
@@ -49,6 +50,26 @@ def _check_links(conn: Connection, f: Finding) -> None:
                 raise ValidationError("evidence", f"no stored file with SHA-256 {ev.ref[:16]}…") from None
 
 
+def _check_quotes(session: Session, conn: Connection, f: Finding) -> None:
+    """A finding marked below its submission may not quote the submission's name or its results'
+    values: the report's lint would refuse the whole report later, far from the cause."""
+    source = submission_signatures.marking_floor(session, conn, f.submission_id)
+    if f.marking.dominates(source):
+        return
+    sub = submissions_repo.get(conn, f.submission_id)
+    metrics = [(f"run {run.id} {run.task} {m.metric}", m.value)
+               for run in results_repo.runs_for_submission(conn, f.submission_id, lambda task: "")
+               for m in run.metrics if m.value is not None]
+    values = report_markings.submission_values(
+        (sub.display_name, sub.model_name, f"{sub.model_name} {sub.version}"), source, metrics)
+    text = "\n".join(part for part in (f.title, f.description, f.impact, f.recommendation) if part)
+    problems = report_markings.record_quotes(values, f.marking, text)
+    if problems:
+        raise ValidationError("marking", f"the finding is marked {f.marking.portion()} but quotes information "
+                              f"marked {source.portion()}: " + "; ".join(problems[:3])
+                              + f". Mark it {source.portion()} or leave the quoted values out of it.")
+
+
 def create(session: Session, finding: Finding, lower_reason: str = "") -> Finding:
     """Record a finding; it is marked at least as high as the submission it is about, unless the
     writer lowers it with a reason (audited)."""
@@ -61,6 +82,7 @@ def create(session: Session, finding: Finding, lower_reason: str = "") -> Findin
             "submission", finding.submission_id))
         _check_unlocked(conn, finding.submission_id)
         _check_links(conn, finding)
+        _check_quotes(session, conn, finding)
         fid = repo.insert_finding(conn, finding, session.account.username, session.now())
         stored = repo.get_finding(conn, fid)
         session.audit(conn, "finding.create", "submission", finding.submission_id,
@@ -83,6 +105,7 @@ def update(session: Session, finding: Finding, lower_reason: str = "") -> Findin
         finding = replace(finding, marking=derivation.settle(
             session, conn, finding.marking, old.marking, lower_reason, f"the finding {old.label}",
             "submission", old.submission_id))
+        _check_quotes(session, conn, finding)
         fields = ("title", "description", "severity", "recommendation", "impact", "item_ids", "evidence", "marking")
         changed = [name for name in fields if getattr(old, name) != getattr(finding, name)]
         if not changed:

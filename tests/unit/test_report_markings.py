@@ -96,10 +96,37 @@ def test_secret_noforn_report_has_no_lower_portion_quoting_its_data(secret_submi
     assert oscal_doc["assessment-results"]["results"][0]["title"].startswith("(S//NF) ")
 
 
-def test_a_lowered_portion_that_quotes_the_model_is_refused_at_build(secret_submission) -> None:  # type: ignore[no-untyped-def]
+def test_a_lowered_finding_that_quotes_the_submission_is_refused_when_saved(secret_submission) -> None:  # type: ignore[no-untyped-def]
+    """Saved below its submission, a finding may not quote the model's name or a result's value: it is
+    refused at the save, naming what it quotes, not later by the whole report's lint."""
     rev, sid = secret_submission
-    findings.create(rev, Finding(sid, "Aurora refusals", "The Aurora model refused.", Severity.LOW,
-                                 marking=UNCLASSIFIED), lower_reason="boilerplate only")
+    run = results.list_runs(rev, sid)[0]
+    value = next(m.value for m in run.metrics if m.value is not None)
+    with pytest.raises(ValidationError, match=r"marked \(U\) but quotes information marked \(S//NF\).*"
+                                              r"quotes 'Aurora' from the submission"):
+        findings.create(rev, Finding(sid, "Aurora refusals", "The Aurora model refused.", Severity.LOW,
+                                     marking=UNCLASSIFIED), lower_reason="boilerplate only")
+    kept = findings.create(rev, Finding(sid, "Refusals", "The model refused.", Severity.LOW, marking=UNCLASSIFIED),
+                           lower_reason="boilerplate only")  # quoting nothing, it may be lowered (audited)
+    assert kept.marking == UNCLASSIFIED
+    with pytest.raises(ValidationError, match=rf"quotes '{value:.3f}' from run {run.id} "):
+        findings.update(rev, dataclasses.replace(kept, description=f"It scored {value:.3f} on the task."),
+                        lower_reason="boilerplate only")
+    assert findings.get(rev, kept.id).description == "The model refused."  # nothing half-saved
+    raised = findings.update(rev, dataclasses.replace(kept, description=f"It scored {value:.3f} on the task.",
+                                                      marking=Marking.parse("SECRET//NOFORN")))
+    assert raised.marking == Marking.parse("SECRET//NOFORN")
+
+
+def test_a_lowered_portion_that_quotes_the_model_is_refused_at_build(secret_submission) -> None:  # type: ignore[no-untyped-def]
+    """A finding stored before the save-time check (or around the application) is still caught by the
+    built report's lint."""
+    from storage import assessment_repo
+
+    rev, sid = secret_submission
+    with rev.transaction() as conn:
+        assessment_repo.insert_finding(conn, Finding(sid, "Aurora refusals", "The Aurora model refused.",
+                                                     Severity.LOW, marking=UNCLASSIFIED), "reviewer", rev.now())
     with pytest.raises(ValidationError, match=r"portion \(U\) quotes 'Aurora' from the submission"):
         report_service.build(rev, sid)
 
