@@ -43,6 +43,7 @@ class ApprovalSummary:
     determination: str  # outcome and who approved it, or what is missing
     items_approved: int  # approved one by one by a lead
     marking: str
+    narrative: str = ""  # what the narrative holds, or that it is empty (it locks with the approval)
 
     def lines(self) -> list[str]:
         counts = ", ".join(f"{n} {s.label.lower()}" for s, n in self.by_status.items() if n)
@@ -64,6 +65,8 @@ class ApprovalSummary:
             out.append("Risk acceptances: none")
         sev = ", ".join(f"{n} {s}" for s, n in self.findings_by_severity.items() if n)
         out.append(f"Findings: {sev or 'none'}")
+        if self.narrative:
+            out.append(f"Narrative: {self.narrative}")
         return out
 
     def __str__(self) -> str:

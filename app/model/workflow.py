@@ -129,6 +129,7 @@ class WorkState:
     released: bool = False  # the countersigned report was exported
     report_blockers: tuple[str, ...] = ()  # settings the report needs that are not set
     assigned: tuple[str, ...] = field(default_factory=tuple)  # reviewers assigned by a lead
+    narrative_written: bool = True  # a bottom line, judgment or recommendation exists (locks with approval)
 
 
 @dataclass(frozen=True)
@@ -185,6 +186,10 @@ def outstanding(w: WorkState) -> list[Step]:
     elif not w.determination_approved_by:
         steps.append(Step(f"waiting for a lead{_not(w.determination_recorded_by)} to approve the coverage "
                           "determination", "lead"))
+    if w.assessment in (State.DRAFT, State.RETURNED, State.SUBMITTED) and not w.narrative_written:
+        steps.append(Step("a reviewer writes the narrative (bottom line, key judgments, recommendations) in the "
+                          "Narrative tab: the report opens with it, and it locks when the assessment is approved",
+                          "reviewer"))
     if w.assessment is State.DRAFT and w.answered >= w.total:
         if w.submit_problems:
             steps.append(Step("a reviewer completes the checklist: " + w.submit_problems[0], "reviewer"))

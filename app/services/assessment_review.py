@@ -29,7 +29,7 @@ from app.services.assessment_suggestions import departures, suggestions
 from app.services.session import Session
 from storage import assessment_repo as repo
 from storage import audit as audit_log
-from storage import workflow_repo
+from storage import narrative_repo, workflow_repo
 from storage.db import Connection
 
 MAX_COMMENT = 20_000
@@ -169,7 +169,23 @@ def approval_summary(session: Session, assessment_id: int) -> ApprovalSummary:
     marking = rollup([view.marking, *(f.marking for f in finds), *([det.marking] if det else [])])
     return ApprovalSummary(len(view.template.item_ids),
                            count_statuses([view.answer(i).status for i in view.template.item_ids]),
-                           tuple(overrides), risks, sev, det_text, len(approvals), marking.banner())
+                           tuple(overrides), risks, sev, det_text, len(approvals), marking.banner(),
+                           _narrative_text(session, view.submission_id))
+
+
+def _narrative_text(session: Session, submission_id: int) -> str:
+    stored = narrative_repo.get(session.db.conn, submission_id)
+    n = stored.narrative if stored else None
+    if n is None or n.empty:
+        return ("EMPTY: the report will open with no bottom line, key judgments or recommendations, and the "
+                "narrative locks with this approval")
+    parts = [p for p, there in (("bottom line", bool(n.bottom_line.strip())),
+                                (f"{len(n.judgments)} key judgment(s)", bool(n.judgments)),
+                                ("recommendations", bool(n.recommendations.strip()))) if there]
+    missing = [p for p, there in (("no bottom line", not n.bottom_line.strip()),
+                                  ("no key judgments", not n.judgments),
+                                  ("no recommendations", not n.recommendations.strip())) if there]
+    return ", ".join(parts) + (f" ({', '.join(missing)})" if missing else "")
 
 
 def _current_item_approvals(view: AssessmentView, stored: Mapping[str, ItemApproval]) -> dict[str, tuple[str, str]]:

@@ -28,7 +28,7 @@ from app.model.workflow import (
     stage,
 )
 from app.services.session import Session
-from storage import assessment_repo, reports_repo, submissions_repo, workflow_repo
+from storage import assessment_repo, narrative_repo, reports_repo, submissions_repo, workflow_repo
 from storage.db import Connection
 
 
@@ -90,9 +90,12 @@ def work_state(session: Session, submission_id: int, report: StoredReport | None
     findings = int(conn.execute("SELECT count(*) FROM findings WHERE submission_id = ? AND deleted = 0",
                                 (submission_id,)).fetchone()[0])
     assigned = tuple(sorted({a.username for a in workflow_repo.assignments(conn, submission_id)}))
+    narrative = narrative_repo.get(conn, submission_id) if row is not None else None
     return replace(w, answered=answered, total=total, submit_problems=submit_problems,
                    approval_problems=approval_problems, pending_risks=pending, findings=findings,
-                   report_blockers=report_blockers, assigned=assigned, **report_fields)  # type: ignore[arg-type]
+                   report_blockers=report_blockers, assigned=assigned,
+                   narrative_written=row is None or (narrative is not None and not narrative.narrative.empty),
+                   **report_fields)  # type: ignore[arg-type]
 
 
 def check(session: Session, submission_id: int, act: Act, report: StoredReport | None = None) -> Availability:

@@ -167,3 +167,20 @@ def test_next_step_says_what_and_who_at_every_point() -> None:
         step = next_step(globals()[name])
         assert text in step.text and step.who == who, (name, step)
     assert outstanding(RELEASED) == [] and outstanding(WITHDRAWN) == []
+
+
+def test_an_unwritten_narrative_is_a_step_before_approval_but_blocks_nothing() -> None:
+    """The narrative locks with the approval: an empty one is named as a reviewer's step while the
+    assessment can still change, and the report cannot silently open without a bottom line."""
+    done = replace(ANSWERED, answered=40, total=40)
+    for work in (STARTED, done, SUBMITTED, RETURNED):
+        steps = [s.text for s in outstanding(replace(work, narrative_written=False))]
+        assert any("writes the narrative" in s for s in steps), work
+        assert not any("writes the narrative" in s for s in (x.text for x in outstanding(work)))
+    unwritten = replace(done, narrative_written=False)
+    steps = [s.text for s in outstanding(unwritten)]
+    assert steps.index(next(s for s in steps if "narrative" in s)) < steps.index(
+        next(s for s in steps if "submits the assessment" in s))
+    assert available_actions(unwritten, Actor(RIVERA, Role.REVIEWER)) == available_actions(
+        done, Actor(RIVERA, Role.REVIEWER))  # a step to take, not a gate
+    assert not any("narrative" in s.text for s in outstanding(replace(APPROVED, narrative_written=False)))

@@ -11,14 +11,16 @@ import pytest
 from app.model.checklist import Status
 from app.model.errors import PermissionDenied, StorageError, ValidationError
 from app.model.findings import Finding, Severity
+from app.model.narrative import Narrative
 from app.model.submissions import Submission, SubmissionStatus, WindowState
-from app.model.workflow import Act, Stage
+from app.model.workflow import Act, Stage, outstanding
 from app.services import (
     assessment,
     assessment_review,
     assessment_suggestions,
     coverage,
     findings,
+    narrative,
     results,
     review_overview,
     submissions,
@@ -172,6 +174,13 @@ def test_override_needs_a_justification_and_the_summary_shows_it(workstation) ->
     assert [o.item_id for o in summary.overrides] == [item_id]
     assert f"{item_id}: suggested {Status(sug.status).label.lower()}" in str(summary)
     assert "Coverage determination: not recorded" in str(summary) and "Findings: none" in str(summary)
+    # the narrative locks with the approval: the lead sees that it is empty, the reviewer that it is a step
+    assert "Narrative: EMPTY: the report will open with no bottom line" in str(summary)
+    assert any("writes the narrative" in s.text for s in outstanding(workflow.work_state(rev, sid)))
+    narrative.save(rev, sid, Narrative("The model gives real uplift.", recommendations="Delay release."))
+    summary = assessment_review.approval_summary(lead, view.id)
+    assert "Narrative: bottom line, recommendations (no key judgments)" in str(summary)
+    assert not any("writes the narrative" in s.text for s in outstanding(workflow.work_state(rev, sid)))
 
 
 def test_lead_approves_item_by_item_and_a_change_voids_it(workstation) -> None:  # type: ignore[no-untyped-def]
