@@ -170,7 +170,8 @@ def add_workflow_material(reviewer: Session, lead: Session, created: list[Submis
     for item_id in view.template.item_ids:
         sug = sugs.get(item_id)
         status = Status(sug.status) if sug is not None and sug.status else Status.SATISFIED
-        why = f"{item_id}: checked against the evidence on file; see the run records." if status is not \
+        # not satisfied: the capability is above the reference screen, which the finding below records
+        why = f"{item_id}: checked against the evidence on file; see the run records." if status is \
             Status.SATISFIED else "Above the reference screen; recorded as a finding."
         assessment.answer(reviewer, view.id, item_id, status=status, justification=why)
     det = coverage.record_determination(reviewer, old, "Declared training compute 3.1e26 is above every "
