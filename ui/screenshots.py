@@ -36,7 +36,11 @@ Known limitations: long-horizon planning degrades beyond ~200 tool calls.
 """
 
 
+ERRORS: list[str] = []  # what the screens showed as errors: a picture of an error is not a screenshot
+
+
 def _quiet_error(_parent: QWidget | None, exc: BaseException) -> None:
+    ERRORS.append(str(exc))
     print(f"screenshot: error shown: {exc}", file=sys.stderr)
 
 
@@ -81,14 +85,16 @@ def _narrative_shot(ctx: UiContext, window: QWidget, submission_id: int,
     snap(window, "narrative_editor")
 
 
-def _partner_shots(app: QApplication, out: Path, admin: UiContext, lead: UiContext, folder: Path) -> None:
+def _partner_shots(app: QApplication, out: Path, sign_in: Callable[[str], UiContext], folder: Path) -> None:
     """partners_*.png: the register (administrator), the dissemination log and the dashboard's
-    overdue-receipts card, ten days after the demo packages left."""
+    overdue-receipts card, ten days after the demo packages left. Each window gets its own sign-in:
+    closing a window signs its session out."""
     from datetime import timedelta
 
     from app.services import demo_partners
     from ui.main_window import MainWindow
 
+    admin, lead = sign_in("admin"), sign_in("okafor")
     demo_partners.populate(admin.session, lead.session, folder)
     window = MainWindow(admin)
     window.show_screen("partners")
@@ -102,6 +108,7 @@ def _partner_shots(app: QApplication, out: Path, admin: UiContext, lead: UiConte
     window.show_screen("vulnerabilities")
     render_sharing_screenshot(lead, window, lambda w, name, size: _snap(app, w, out, name, size))
     window.close()
+    lead = sign_in("okafor")
     now = lead.session.clock
     lead.session.clock = lambda: now() + timedelta(days=10)
     window = MainWindow(lead)
@@ -122,8 +129,7 @@ def render_partners(out: Path) -> list[Path]:
     tmp = Path(tempfile.mkdtemp(prefix="frontier-shots-"))
     demo = create_demo_workstation(tmp / "demo")
     passphrases = {name: p for name, (_d, _r, p) in demo.accounts.items()}
-    _partner_shots(app, out, _ctx(demo.data_dir, "admin", passphrases["admin"], jobs),
-                   _ctx(demo.data_dir, "okafor", passphrases["okafor"], jobs), tmp / "partners")
+    _partner_shots(app, out, lambda name: _ctx(demo.data_dir, name, passphrases[name], jobs), tmp / "partners")
     return sorted(out.glob("partners_*.png"))
 
 
@@ -277,8 +283,7 @@ def render_all(out: Path) -> list[Path]:
     _snap(app, admin_window, out, "21_printers_admin")
     admin_window.close()
     # closing a window signs its session out: the partner shots sign in afresh
-    _partner_shots(app, out, _ctx(demo.data_dir, "admin", passphrases["admin"], jobs),
-                   _ctx(demo.data_dir, "okafor", passphrases["okafor"], jobs), tmp / "partners")
+    _partner_shots(app, out, lambda name: _ctx(demo.data_dir, name, passphrases[name], jobs), tmp / "partners")
     from ui.screens.release_shots import render_screenshots as release_shots  # release, preview, sealed packages
     release_shots(_ctx(demo.data_dir, "rivera", passphrases["rivera"], jobs),
                   _ctx(demo.data_dir, "okafor", passphrases["okafor"], jobs), passphrases, tmp / "partners",
@@ -291,6 +296,10 @@ def render_all(out: Path) -> list[Path]:
 def main(argv: list[str]) -> int:
     out = Path(argv[0]) if argv else Path("docs/screenshots")
     render_all(out)
+    if ERRORS:
+        print(f"screenshot: {len(ERRORS)} error(s) were shown while rendering; the pictures may show them",
+              file=sys.stderr)
+        return 1
     return 0
 
 

@@ -26,6 +26,7 @@ from app.services import audit, users
 from ui import readable, theme
 from ui.context import UiContext
 from ui.errors import sanitize
+from ui.widgets import column_fit
 from ui.widgets.sortable_table import SortableTable
 
 PAGE_SIZE = 200
@@ -89,6 +90,7 @@ class AuditScreen(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setDefaultSectionSize(24)
         self.table.horizontalHeader().setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)
+        column_fit.install(self.table, (COLUMNS.index("Object"), COLUMNS.index("Action")))
         self.table.activated.connect(lambda _i: self.show_details())  # double-click or Enter
         layout.addWidget(self.table, 1)
 
@@ -149,6 +151,7 @@ class AuditScreen(QWidget):
                     item.setBackground(Qt.GlobalColor.yellow)
                 self.table.setItem(r, c, item)
         self.table.resizeColumnsToContents()
+        column_fit.refit(self.table)
         self.table.horizontalHeader().setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)
         total = audit.count(self.ctx.session)
         first = self.offset + 1 if self.events else 0

@@ -109,9 +109,11 @@ class DisseminationScreen(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.verticalHeader().setVisible(False)
         self.table.itemSelectionChanged.connect(self._update_buttons)
-        # the media label and the manifest digest are in the entry's details; a right-click on the header shows them
-        column_chooser.install(self.table, (COLUMNS.index("Media"), COLUMNS.index("Manifest SHA-256")))
-        column_fit.install(self.table, (COLUMNS.index("What"), COLUMNS.index("To"), ACK_COLUMN, LINKS_COLUMN))
+        # less-used columns start hidden at 1280 px; a right-click on the header shows them
+        column_chooser.install(self.table, [COLUMNS.index(c) for c in ("Embargo", "Media", "Approved by",
+                                                                        "Manifest SHA-256")])
+        column_fit.install(self.table, (COLUMNS.index("What"), COLUMNS.index("To"), ACK_COLUMN, LINKS_COLUMN,
+                                        COLUMNS.index("Kind"), COLUMNS.index("Marking")))
         layout.addWidget(self.table, 1)
         actions = QHBoxLayout()
         self.import_button = QPushButton("Import receipt…")

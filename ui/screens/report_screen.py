@@ -219,7 +219,7 @@ class ReportScreen(QWidget):
         self.table.horizontalHeader().setStretchLastSection(True)
         # the control number ends in the version (-V2); the header's menu shows the column too
         column_chooser.install(self.table, (COLUMNS.index("Version"),))
-        column_fit.install(self.table, (COLUMNS.index("Submission"), COLUMNS.index("State")))
+        column_fit.install(self.table, (COLUMNS.index("Submission"), COLUMNS.index("State"), COLUMNS.index("Built")))
         self.table.setWordWrap(False)
         self.table.itemSelectionChanged.connect(self._selection_changed)
         left_layout.addWidget(self.table, 2)

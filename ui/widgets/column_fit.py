@@ -3,8 +3,9 @@
 Tables size their columns to their contents; on a 1280-pixel screen a long file name, title or
 recipient then pushes the rest of the row out of sight behind a horizontal scroll bar. `install`
 keeps the contents' widths where there is room and, where there is not, narrows the named flexible
-columns (widest first, never below `floor`); their cells elide, and hovering an elided cell shows its
-whole text. Called again after every refill (`refit`), and on every resize of the view.
+columns, each in proportion to its width above its floor (`floor`, or its title). Their cells
+elide, and hovering an elided cell shows its whole text. Fitted again after every refill (`refit`)
+and on every resize of the view.
 """
 
 from __future__ import annotations
@@ -43,15 +44,22 @@ class _Fit(QObject):
             for c in shown:
                 header.resizeSection(c, self.natural[c])
             over = header.length() - self.view.viewport().width()
-            # the widest flexible column gives way first, then the next ones share what is left
-            for c in sorted(shown, key=lambda c: -self.natural[c]):
-                if over <= 0:
-                    break
-                give = min(over, max(0, header.sectionSize(c) - self.floor))
-                header.resizeSection(c, header.sectionSize(c) - give)
-                over -= give
+            if over <= 0:
+                return
+            # each flexible column gives way in proportion to what it has above its floor
+            spare = {c: max(0, self.natural[c] - self._floor(c)) for c in shown}
+            total = sum(spare.values())
+            for c in shown:
+                if total:
+                    header.resizeSection(c, self.natural[c] - min(spare[c], -(-over * spare[c] // total)))
         finally:
             self.fitting = False
+
+    def _floor(self, column: int) -> int:
+        """Never narrower than `floor`, nor than the column's own title (with its sort arrow)."""
+        header = self.view.horizontalHeader()
+        title = self.view.model().headerData(column, Qt.Orientation.Horizontal, Qt.ItemDataRole.DisplayRole)
+        return max(self.floor, header.fontMetrics().horizontalAdvance(str(title or "")) + 20)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.Resize:
