@@ -54,7 +54,8 @@ class EvidencePanel(QGroupBox):
 
         self.list = QListWidget()
         self.list.setObjectName("evidenceList")
-        self.list.setMaximumHeight(140)
+        # about four rows: the buttons below stay in sight under the answer at 800 px (it scrolls)
+        self.list.setMaximumHeight(self.list.fontMetrics().lineSpacing() * 4 + 14)
         self.picker: EvidencePicker | None = None  # the open "Pick evidence" dialog, if any
         self.note_edit = QLineEdit()
         self.note_edit.setPlaceholderText("note or written observation")
@@ -69,16 +70,16 @@ class EvidencePanel(QGroupBox):
         self.remove_button.clicked.connect(self.remove)
         layout = QVBoxLayout(self)
         layout.addWidget(self.list)
-        r1 = QHBoxLayout()
-        r1.addWidget(self.note_edit, 1)
-        r1.addWidget(self.observe_button)
-        layout.addLayout(r1)
-        r2 = QHBoxLayout()
+        r2 = QHBoxLayout()  # the usual way to add evidence first
         r2.addWidget(self.link_button)
         r2.addWidget(self.file_button)
         r2.addStretch(1)
         r2.addWidget(self.remove_button)
         layout.addLayout(r2)
+        r1 = QHBoxLayout()
+        r1.addWidget(self.note_edit, 1)
+        r1.addWidget(self.observe_button)
+        layout.addLayout(r1)
 
     @property
     def editors(self) -> list[QWidget]:

@@ -3,8 +3,8 @@
 Left: sections with progress and their items (status marker per item, "*" when a justification
 or expiry is still missing, "≠ suggestion" when the answer departs from the rule set's suggestion,
 "✎" when a lead commented, "☑" when a lead approved the item). Right: the current item: guidance, status,
-justification (autosaved), marking, risk expiry, the rule-set suggestion with accept/override,
-evidence, review comments and the history.
+justification (autosaved), marking, risk expiry, evidence (right under the answer), the rule-set
+suggestion with accept/override, review comments and the history.
 
 Keys: in the list, 1-6 set the status and PageDown/PageUp or Ctrl+Right/Ctrl+Left walk item by
 item; anywhere in the tab, Alt+1..6 set the status and Ctrl+PageDown/Ctrl+PageUp or
@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QRadioButton,
     QScrollArea,
+    QSizePolicy,
     QSplitter,
     QTreeWidget,
     QTreeWidgetItem,
@@ -66,6 +67,7 @@ from ui.dialogs.printable_preview import PrintablePreview, open_preview
 from ui.readable import change_text, local_time
 from ui.screens.assessment_evidence import EvidencePanel
 from ui.widgets.comment_thread import CommentThread
+from ui.widgets.flow_layout import FlowLayout
 from ui.widgets.marking_picker import MarkingPicker, ask_lower_reason
 from ui.widgets.transcript_view import clean_text
 from ui.widgets.workflow_hint import apply_action
@@ -153,6 +155,7 @@ class AssessmentScreen(QWidget):
         self.progress.setMinimumWidth(200)
         self.progress.setMaximumWidth(260)
         self.progress.setFormat("%v / %m answered")
+        self.progress.setVisible(False)  # shown with an assessment (an empty bar before Start says nothing)
         self.start_button = QPushButton("Start assessment")
         self.start_button.clicked.connect(self.start)
         self.submit_button = QPushButton("Submit for approval")
@@ -169,7 +172,9 @@ class AssessmentScreen(QWidget):
         self.print_button.setToolTip("Preview the checklist (answers, statuses, justifications) as a marked "
                                      "document; print it or save it as a PDF (printer and media labels checked)")
         self.print_button.clicked.connect(self.print_checklist)
-        header = QHBoxLayout()
+        # A lead sees five workflow buttons: the row wraps onto a second line instead of widening the
+        # tab past a 1280-px screen (the whole tab would scroll sideways, the item pane cut off).
+        header = FlowLayout()
         header.addWidget(self.state_label, 1)
         header.addWidget(self.progress)
         for b in (self.start_button, self.migrate_button, self.submit_button, self.approve_button,
@@ -220,6 +225,9 @@ class AssessmentScreen(QWidget):
         self.justification.setObjectName("justification")
         self.justification.setPlaceholderText("Justification: what was checked, what evidence shows, why this status")
         self.justification.setTabChangesFocus(True)
+        # about five lines: it grows with spare height, but does not push the evidence below the fold
+        self.justification.setMinimumHeight(self.justification.fontMetrics().lineSpacing() * 5 + 16)
+        self.justification.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
         self.justification.textChanged.connect(self._justification_edited)
         self.marking = MarkingPicker(Marking.parse(ctx.session.settings.system_high))
         self.marking.changed.connect(self._marking_changed)
@@ -296,8 +304,8 @@ class AssessmentScreen(QWidget):
         pl.addWidget(self.missing)
         pl.addWidget(self.justification, 1)
         pl.addLayout(form)
+        pl.addWidget(self.evidence)  # right under the answer: reachable without scrolling at 800 px
         pl.addWidget(self.suggestion_box)
-        pl.addWidget(self.evidence)
         pl.addWidget(self.comments_box)
         pl.addWidget(self.discussion_thread)
         pl.addWidget(self.history_box)
@@ -306,12 +314,15 @@ class AssessmentScreen(QWidget):
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # the pane wraps instead
         scroll.setWidget(pane)
         self.pane = pane
+        # The pane never scrolls sideways, so it is never narrower than it can lay out: the list gives way.
+        scroll.setMinimumWidth(pane.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width()
+                               + 2 * scroll.frameWidth())
 
         split = QSplitter()
         split.addWidget(self.tree)
         split.addWidget(scroll)
         split.setStretchFactor(1, 1)
-        split.setSizes([360, 800])
+        split.setSizes([340, 800])
         self.empty = QLabel("No assessment yet for this submission.\nStart one to walk the checklist.")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         layout = QVBoxLayout(self)
@@ -343,6 +354,7 @@ class AssessmentScreen(QWidget):
         has = self.view is not None
         self.split.setVisible(has)
         self.empty.setVisible(not has)
+        self.progress.setVisible(has)
         if self.view is None:
             self.state_label.setText("Not started")
             self._update_buttons()
