@@ -9,11 +9,13 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QTableWidgetItem,
     QVBoxLayout,
@@ -31,6 +33,7 @@ from ui.dialogs.printable_preview import PrintablePreview, open_preview
 from ui.unsaved import FormState
 from ui.vuln_editor import VulnEditor, editor_for_finding
 from ui.widgets.comment_thread import CommentThread
+from ui.widgets.flow_layout import FlowLayout
 from ui.widgets.marking_picker import MarkingPicker, ask_lower_reason
 from ui.widgets.sortable_table import SortableTable
 
@@ -107,7 +110,7 @@ class FindingsScreen(QWidget):
         evidence_row.addWidget(self.evidence_button)
         form.addRow("Evidence:", evidence_row)
         form.addRow("Marking:", self.marking)
-        buttons = QHBoxLayout()
+        buttons = FlowLayout()  # above the form, outside its scroll area: Save is always in sight
         buttons.addWidget(self.new_button)
         buttons.addWidget(self.save_button)
         buttons.addWidget(self.delete_button)
@@ -118,15 +121,37 @@ class FindingsScreen(QWidget):
                                      "a PDF (printer and media labels checked)")
         self.print_button.clicked.connect(self.print_register)
         buttons.addWidget(self.print_button)
-        form.addRow(buttons)
         self.discussion_thread = CommentThread(ctx)
         self.discussion_thread.set_target(None)
         form.addRow(self.discussion_thread)
+        # The register above (several rows, never less than three), the form below: its buttons on
+        # top and the fields in their own scroll area, so at 800 px the list and Save both stay in sight.
+        self.table.setMinimumHeight(self.table.horizontalHeader().sizeHint().height()
+                                    + 3 * self.table.verticalHeader().defaultSectionSize() + 8)
+        register = QWidget()
+        rl = QVBoxLayout(register)  # the table's filter box goes in above it
+        rl.setContentsMargins(0, 0, 0, 0)
+        rl.addWidget(self.table)
+        fields = QWidget()
+        fields.setLayout(form)
+        self.form_scroll = QScrollArea()
+        self.form_scroll.setObjectName("findingForm")
+        self.form_scroll.setWidgetResizable(True)
+        self.form_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.form_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.form_scroll.setWidget(fields)
         editor = QWidget()
-        editor.setLayout(form)
+        el = QVBoxLayout(editor)
+        el.setContentsMargins(0, 0, 0, 0)
+        el.addLayout(buttons)
+        el.addWidget(self.form_scroll, 1)
         split = QSplitter(Qt.Orientation.Vertical)
-        split.addWidget(self.table)
+        split.setChildrenCollapsible(False)
+        split.addWidget(register)
         split.addWidget(editor)
+        split.setStretchFactor(0, 2)
+        split.setStretchFactor(1, 3)
+        self.split = split
         QVBoxLayout(self).addWidget(split)
         can = ctx.can(Permission.ASSESS)
         for w in (self.new_button, self.save_button, self.delete_button):
