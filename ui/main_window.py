@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 from app.model.accounts import Permission
 from app.model.errors import AuthError, FrontierError, LockedOutError
 from app.services import workstation
-from ui import accessibility
+from ui import accessibility, window_size
 from ui.banner import ClassificationBanner, remember_system_high
 from ui.context import UiContext, resolve
 from ui.lock_screen import IdleWatcher, LockPage
@@ -71,18 +71,12 @@ SCREENS: list[ScreenSpec] = [
 
 MAX_OPEN_SUBMISSIONS = 8
 PREFERRED_SIZE = QSize(1280, 800)
-TITLE_BAR = 40  # what a window manager's title bar and frame take, in logical pixels
-FRAME = 8  # left and right frame together
 
 
 def initial_size(screen: QScreen | None) -> QSize:
     """1280x800, or what the screen has room for: a 1080p display at 150 % is 1280x720 logical
     pixels, and a window taller than that would put the bottom banner off screen."""
-    if screen is None:
-        return PREFERRED_SIZE
-    room = screen.availableGeometry()
-    return QSize(min(PREFERRED_SIZE.width(), room.width() - FRAME),
-                 min(PREFERRED_SIZE.height(), room.height() - TITLE_BAR))
+    return window_size.fit(PREFERRED_SIZE, screen)
 _KEY_ROLE = Qt.ItemDataRole.UserRole
 _TITLE_ROLE = Qt.ItemDataRole.UserRole + 1  # the entry's title without the unsaved mark
 

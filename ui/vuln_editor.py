@@ -65,6 +65,7 @@ from ui.widgets.entry_table import NoteList, RemediationList
 from ui.widgets.marking_picker import MarkingPicker, ask_lower_reason
 from ui.widgets.product_list import ProductList
 from ui.widgets.signature_state import SignatureState
+from ui.window_size import resize_to_screen
 
 SEVERITY_COLOURS = {
     CvssSeverity.NONE: ("#d0d7de", "#24292f"),
@@ -298,7 +299,7 @@ class VulnEditor(QDialog):
         v = self.original
         self.setWindowTitle(f"Vulnerability {v.id}[*]" if v.id else "New vulnerability[*]")
         self.setProperty("keepOnLock", True)  # holds typed work: a lock hides it, never rejects it
-        self.resize(980, 860)
+        resize_to_screen(self, 980, 860)  # capped: Save / Cancel stay on an 800-px screen
 
         form_host = QWidget()
         form = QFormLayout(form_host)

@@ -30,6 +30,7 @@ from app.services.printables import Printable
 from ui.banner import add_banners
 from ui.context import UiContext
 from ui.printing import PrintPath
+from ui.window_size import resize_to_screen
 
 MEDIA_LABELS = ["UNCLASSIFIED", "CUI", "CONFIDENTIAL", "SECRET", "SECRET//NOFORN", "TOP SECRET",
                 "TOP SECRET//NOFORN"]
@@ -116,7 +117,7 @@ class PrintablePreview(QDialog):
         row.addWidget(close)
         layout.addLayout(row)
         add_banners(self, doc.marking.banner())
-        self.resize(860, 900)
+        resize_to_screen(self, 860, 900)  # capped: its buttons stay on an 800-px screen
 
     def print_document(self) -> int | None:
         doc, session = self.doc, self.ctx.session
