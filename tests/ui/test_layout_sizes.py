@@ -6,12 +6,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from PySide6.QtWidgets import QApplication, QPushButton, QTableView, QWidget
+from PySide6.QtCore import QPoint, QRect
+from PySide6.QtWidgets import QApplication, QPushButton, QScrollArea, QTableView, QWidget
 
+from app.model.findings import Finding, Severity
 from app.model.submissions import Submission
-from app.services import submissions
+from app.services import assessment, findings, submissions
+from ui import window_size
 from ui.main_window import MainWindow
 from ui.screens.submission_detail import SUBMISSION_TABS
+from ui.vuln_editor import VulnEditor
 from ui.widgets.flow_layout import FlowLayout
 
 # 720 px high screens lose about 40 px to a panel and 30 px to the title bar.
@@ -115,3 +119,84 @@ def test_tables_fit_1280_without_sideways_scrolling(make_ctx, qtbot) -> None:  #
                         wide.append(f"{role} {screen.objectName() or type(screen).__name__} {tab or ''} "
                                     f"{table.objectName() or type(table).__name__}: {over} px too wide")
     assert not wide, "\n".join(wide)
+
+
+# -- at 1280x800 (the s31 walk): the lead's buttons, the findings register, dialogs on the screen --
+WALK_W, WALK_H = 1280, 800
+
+
+def _inside(widget: QWidget, viewport: QWidget) -> bool:
+    """The whole widget lies within `viewport` (an ancestor): seen without scrolling."""
+    top_left = widget.mapTo(viewport, QPoint(0, 0))
+    return widget.isVisible() and viewport.rect().contains(QRect(top_left, widget.size()))
+
+
+def _window_on(make_ctx, qtbot, role: str, sid: int, tab: str) -> tuple[MainWindow, QWidget, QScrollArea]:  # type: ignore[no-untyped-def]
+    w = MainWindow(make_ctx(role))
+    qtbot.addWidget(w)
+    w.resize(WALK_W, WALK_H)
+    w.show()
+    qtbot.waitExposed(w)
+    w.open_submission(sid)
+    screen = w.pages[f"submission:{sid}"].tab(tab)  # type: ignore[attr-defined]
+    QApplication.processEvents()
+    host = screen.parentWidget().parentWidget()  # the tab's scroll area
+    assert isinstance(host, QScrollArea)
+    return w, screen, host
+
+
+def test_lead_assessment_tab_fits_1280x800_with_every_button(make_ctx, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """A lead's five workflow buttons wrap instead of widening the tab: nothing scrolls sideways, every
+    button, the guidance and the marking are in sight, and the evidence box is reachable unscrolled."""
+    reviewer = make_ctx("reviewer")
+    today = reviewer.today()
+    sid = submissions.create(reviewer.session, Submission("Dev", "Model", "1", today, today + timedelta(days=20))).id
+    _w, screen, host = _window_on(make_ctx, qtbot, "lead", sid, "Assessment")
+    assert screen.start_button.isVisible() and not screen.progress.isVisible()  # no empty bar before Start
+    assessment.start(reviewer.session, sid)
+    screen.refresh()
+    QApplication.processEvents()
+    assert screen.progress.isVisible()
+    buttons = [screen.submit_button, screen.approve_button, screen.return_button, screen.print_button]
+    assert all(b.isVisible() for b in buttons)
+    assert screen.minimumSizeHint().width() <= host.viewport().width(), (screen.minimumSizeHint(), host.viewport())
+    assert not host.horizontalScrollBar().isVisible()
+    for b in buttons:
+        assert _inside(b, host.viewport()), b.text()
+    pane_view = screen.pane.parentWidget()  # the item pane's own scroll viewport
+    for part in (screen.guidance, screen.marking, screen.justification):
+        assert part.mapTo(pane_view, QPoint(part.width(), 0)).x() <= pane_view.width(), part
+    assert _inside(screen.evidence.link_button, pane_view)
+
+
+def test_findings_tab_shows_rows_and_save_at_1280x800(make_ctx, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """With three findings the register shows all three rows and the form's Save button is in sight."""
+    reviewer = make_ctx("reviewer")
+    today = reviewer.today()
+    sid = submissions.create(reviewer.session, Submission("Dev", "Model", "1", today, today + timedelta(days=20))).id
+    assessment.start(reviewer.session, sid)
+    marking = submissions.get(reviewer.session, sid).marking
+    for n in range(3):
+        findings.create(reviewer.session, Finding(sid, f"Finding {n}", "What was seen.", Severity.HIGH, marking=marking))
+    w, screen, host = _window_on(make_ctx, qtbot, "reviewer", sid, "Findings")
+    table = screen.table
+    assert table.rowCount() == 3
+    for row in range(3):
+        rect = table.visualRect(table.model().index(row, 0))
+        assert table.viewport().rect().contains(rect), (row, rect, table.viewport().size())
+    for b in (screen.save_button, screen.new_button, screen.delete_button, screen.vuln_button):
+        assert _inside(b, host.viewport()), b.text()
+        assert _inside(b, w.centralWidget())
+    assert screen.minimumSizeHint().height() <= host.viewport().height()  # the tab itself does not scroll
+
+
+def test_vuln_editor_fits_an_800_px_screen(ctx, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """It asks for 980x860 and gets what the screen has room for: Save / Cancel stay on screen."""
+    editor = VulnEditor(ctx)
+    qtbot.addWidget(editor)
+    editor.show()
+    qtbot.waitExposed(editor)
+    room = editor.screen().availableGeometry()
+    assert room.height() <= WALK_H  # the offscreen platform's screen: 800 px high
+    assert editor.frameGeometry().height() <= room.height(), editor.frameGeometry()
+    assert editor.height() + window_size.TITLE_BAR <= room.height()  # room left for a real title bar
