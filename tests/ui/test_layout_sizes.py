@@ -13,6 +13,7 @@ from app.model.findings import Finding, Severity
 from app.model.submissions import Submission
 from app.services import assessment, findings, submissions
 from ui import window_size
+from ui.dialogs.import_dialog import ImportDialog
 from ui.main_window import MainWindow
 from ui.screens.submission_detail import SUBMISSION_TABS
 from ui.vuln_editor import VulnEditor
@@ -200,3 +201,27 @@ def test_vuln_editor_fits_an_800_px_screen(ctx, qtbot) -> None:  # type: ignore[
     assert room.height() <= WALK_H  # the offscreen platform's screen: 800 px high
     assert editor.frameGeometry().height() <= room.height(), editor.frameGeometry()
     assert editor.height() + window_size.TITLE_BAR <= room.height()  # room left for a real title bar
+
+
+def test_import_dialog_shows_several_files_one_line_each_at_its_default_size(ctx, qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The file table has most of the height: at the default size (and at the minimum) four files are in
+    sight, one line each, a long refusal elided with its whole text in the tooltip; nothing scrolls sideways."""
+    paths = []
+    for n in range(6):
+        path = tmp_path / f"results_2026-12-03T07-55-4{n}.704219-a-rather-long-log-name.eval"
+        path.write_bytes(b"not a zip")
+        paths.append(str(path))
+    dlg = ImportDialog(ctx)
+    qtbot.addWidget(dlg)
+    dlg.show()
+    qtbot.waitExposed(dlg)
+    dlg.add_files(paths)
+    table = dlg.files_table
+    for size in (dlg.size(), dlg.minimumSize()):
+        dlg.resize(size)
+        QApplication.processEvents()
+        shown = [r for r in range(6) if table.viewport().rect().contains(table.visualRect(table.model().index(r, 2)))]
+        assert len(shown) >= 4, (size, table.viewport().size(), [table.rowHeight(r) for r in range(6)])
+        assert table.horizontalHeader().length() <= table.viewport().width()
+        assert table.rowHeight(0) < 2 * table.fontMetrics().lineSpacing()
+    assert "CSV_FORMAT.md" in table.item(0, 1).toolTip()  # the end of the long reason, not cut

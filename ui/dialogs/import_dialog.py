@@ -7,8 +7,10 @@ proposed; a file whose model id does not match the chosen submission is asked ab
 before anything is imported. The import runs through ctx.jobs on a worker thread with its own
 database connection, one file after the other, with a progress bar (bytes, time left) and a Cancel
 that stops the batch: the file being read is rolled back and later files are not started. The
-service's messages name the file and the problem; they are shown whole (wrapped, in the tooltip and
-in the details pane under the table), never cut.
+service's messages name the file and the problem. The table keeps one line per file, so several files
+are in sight at the default size: a long name is elided in the middle (its distinguishing end stays),
+a long status at the right, and the whole text is in every cell's tooltip and, for the selected files,
+in the details pane under the table.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -35,6 +37,8 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -50,6 +54,7 @@ from ui.banner import ClassificationBanner
 from ui.context import UiContext
 from ui.jobs import time_left
 from ui.widgets.transcript_view import clean_text, plain_tooltip
+from ui.window_size import resize_to_screen
 
 FILE_FILTER = "Evaluation logs (*.eval *.json *.jsonl *.csv);;All files (*)"
 STATUS_LABELS = {"imported": "Imported", "duplicate": "Already imported", "failed": "Refused",
@@ -59,6 +64,7 @@ STATUS_COLOURS = {"imported": "#1a7f37", "duplicate": "#57606a", "failed": "#cf2
 COLUMNS = ("File", "Contents", "Status")
 FILE, CONTENTS, STATUS = range(3)
 FILE_COLUMN_MAX = 360  # px: wider than any usual log name; a longer one is in the tooltip and details
+CONTENTS_COLUMN = 220  # px, at most: the status column has the rest
 PATH_ROLE = Qt.ItemDataRole.UserRole
 
 
@@ -101,6 +107,14 @@ def status_text(o: ImportOutcome) -> str:
     return f"{o.status}: {detail}"
 
 
+class _MiddleElide(QStyledItemDelegate):
+    """File names elided in the middle: two lm-eval results_<date>.json of one day differ at the end."""
+
+    def initStyleOption(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> None:
+        super().initStyleOption(option, index)
+        option.textElideMode = Qt.TextElideMode.ElideMiddle
+
+
 class _Bridge(QObject):
     """Carries progress from the worker thread to the dialog (queued across threads)."""
 
@@ -120,6 +134,7 @@ class ImportDialog(QDialog):
         self.ctx = ctx
         self.setWindowTitle("Import evaluation logs")
         self.setMinimumSize(760, 640)
+        resize_to_screen(self, 900, 700)  # room for the status column; capped to the screen
         self._paths: list[str] = []
         self._previews: dict[str, Preview] = {}
         self._cancel = threading.Event()
@@ -151,41 +166,48 @@ class ImportDialog(QDialog):
         self.files_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.files_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.files_table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.files_table.setWordWrap(True)  # full messages, wrapped, never cut off
-        self.files_table.setTextElideMode(Qt.TextElideMode.ElideNone)
-        self.files_table.setMinimumHeight(150)
+        # One line per file: elided (the whole text in the tooltip and the details pane), not wrapped
+        # into rows so tall that the table showed one and a half files at the default size.
+        self.files_table.setWordWrap(False)
+        self.files_table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.files_table.setItemDelegateForColumn(FILE, _MiddleElide(self.files_table))
+        self.files_table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        vh = self.files_table.verticalHeader()
+        vh.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        vh.setDefaultSectionSize(self.files_table.fontMetrics().height() + 10)
+        self.files_table.setMinimumHeight(self.files_table.horizontalHeader().sizeHint().height()
+                                          + 4 * vh.defaultSectionSize() + 4)
         hh = self.files_table.horizontalHeader()
         hh.setSectionResizeMode(FILE, QHeaderView.ResizeMode.Interactive)
         hh.setSectionResizeMode(CONTENTS, QHeaderView.ResizeMode.Interactive)
         hh.setSectionResizeMode(STATUS, QHeaderView.ResizeMode.Stretch)
         self.files_table.setColumnWidth(FILE, 190)
-        self.files_table.setColumnWidth(CONTENTS, 240)
-        hh.sectionResized.connect(lambda *_a: self.files_table.resizeRowsToContents())
+        self.files_table.setColumnWidth(CONTENTS, CONTENTS_COLUMN)
         self.files_table.itemSelectionChanged.connect(self._show_details)
+        self.files_table.installEventFilter(self)  # its columns follow its width
         self.details = QPlainTextEdit()
         self.details.setObjectName("importDetails")
         self.details.setAccessibleName("Details of the selected file")
         self.details.setReadOnly(True)
         self.details.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
         self.details.setPlaceholderText("Select a file to read its whole status here.")
-        self.details.setMaximumHeight(96)
+        self.details.setFixedHeight(self.details.fontMetrics().lineSpacing() * 3 + 14)  # three lines; it scrolls
         self.add_button = QPushButton("Add files…")
         self.add_button.clicked.connect(self._choose_files)
         self.remove_button = QPushButton("Remove")
         self.remove_button.clicked.connect(self._remove_selected)
-        fb = QHBoxLayout()
-        fb.addWidget(self.add_button)
-        fb.addWidget(self.remove_button)
-        fb.addStretch(1)
         hint = QLabel("Add or drop Inspect .eval/.json, lm-evaluation-harness results .json (samples .jsonl "
                       "beside it are read too) or CSV files. The format is detected from the content.")
         hint.setWordWrap(True)
         hint.setObjectName("hint")
+        fb = QHBoxLayout()  # the hint beside the buttons: the table keeps the height
+        fb.addWidget(self.add_button, 0, Qt.AlignmentFlag.AlignTop)
+        fb.addWidget(self.remove_button, 0, Qt.AlignmentFlag.AlignTop)
+        fb.addWidget(hint, 1)
         fl = QVBoxLayout(files_box)
         fl.addWidget(self.files_table, 1)
         fl.addWidget(self.details)
         fl.addLayout(fb)
-        fl.addWidget(hint)
 
         # -- destination ----------------------------------------------------------------------
         dest_box = QGroupBox("Destination")
@@ -219,13 +241,14 @@ class ImportDialog(QDialog):
         self.progress_label.setTextFormat(Qt.TextFormat.PlainText)
         self.counts_label = QLabel("")
         self.counts_label.setTextFormat(Qt.TextFormat.PlainText)
-        prog_box = QGroupBox("Progress")
+        prog_box = QWidget()  # no frame of its own: its height goes to the file table
         pl = QVBoxLayout(prog_box)
-        pl.addWidget(self.progress_bar)
-        pr = QHBoxLayout()
-        pr.addWidget(self.progress_label, 1)
-        pr.addWidget(self.counts_label)
-        pl.addLayout(pr)
+        pl.setContentsMargins(0, 0, 0, 0)
+        pb = QHBoxLayout()
+        pb.addWidget(self.progress_bar, 1)
+        pb.addWidget(self.counts_label)
+        pl.addLayout(pb)
+        pl.addWidget(self.progress_label)
 
         # -- buttons ----------------------------------------------------------------------------
         self.import_button = QPushButton("Import")
@@ -260,6 +283,22 @@ class ImportDialog(QDialog):
         self.setAcceptDrops(True)  # files dragged from the media's file manager window
         self._load_submissions(submission_id)
         self._update_buttons()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.files_table and event.type() == QEvent.Type.Resize:
+            self._fit_columns()
+        return super().eventFilter(watched, event)
+
+    def _fit_columns(self) -> None:
+        """A file name has no place to wrap: its column widens to the longest (an lm-eval
+        results_<date>.json needs ~300 px), up to a cap and to two fifths of the table; the contents
+        column takes up to CONTENTS_COLUMN, the status column the rest: nothing scrolls sideways."""
+        table = self.files_table
+        room = table.width() - 2 * table.frameWidth() - (
+            table.verticalScrollBar().sizeHint().width() if table.verticalScrollBar().isVisible() else 0)
+        wanted = max(table.sizeHintForColumn(FILE), table.horizontalHeader().sectionSizeHint(FILE), 120)
+        table.setColumnWidth(FILE, min(wanted, FILE_COLUMN_MAX, max(120, room * 2 // 5)))
+        table.setColumnWidth(CONTENTS, min(CONTENTS_COLUMN, max(100, room * 3 // 10)))
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if not self._running and event.mimeData().hasUrls() and all(
@@ -320,12 +359,7 @@ class ImportDialog(QDialog):
                 item.setData(PATH_ROLE, p)
                 self.files_table.setItem(row, col, item)
             self._set_tip(row)
-        # A file name has no place to wrap: the column widens to the longest (an lm-eval
-        # results_<date>.json needs ~300 px; two of one day differ only at the end), up to a cap.
-        wanted = self.files_table.sizeHintForColumn(FILE)
-        if wanted > self.files_table.columnWidth(FILE):
-            self.files_table.setColumnWidth(FILE, min(wanted, FILE_COLUMN_MAX))
-        self.files_table.resizeRowsToContents()
+        self._fit_columns()
         self._update_buttons()
         session = self.ctx.session
 
@@ -367,7 +401,6 @@ class ImportDialog(QDialog):
                                        + (" (incomplete)" if r.incomplete else "") for r in pv.runs[:3])
                              + (f" (+{len(pv.runs) - 3} more)" if len(pv.runs) > 3 else ""))
             self._set_tip(row)
-        self.files_table.resizeRowsToContents()
         self._show_details()
         self._show_proposal()
 
