@@ -5,14 +5,16 @@ toolbars wrap instead of widening the window."""
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 from PySide6.QtCore import QPoint, QRect
 from PySide6.QtWidgets import QApplication, QPushButton, QScrollArea, QTableView, QWidget
 
 from app.model.findings import Finding, Severity
 from app.model.submissions import Submission
-from app.services import assessment, findings, submissions
+from app.services import assessment, findings, results, submissions
 from ui import window_size
+from ui.dialogs.evidence_picker import EvidencePicker
 from ui.dialogs.import_dialog import ImportDialog
 from ui.main_window import MainWindow
 from ui.screens.submission_detail import SUBMISSION_TABS
@@ -225,3 +227,40 @@ def test_import_dialog_shows_several_files_one_line_each_at_its_default_size(ctx
         assert table.horizontalHeader().length() <= table.viewport().width()
         assert table.rowHeight(0) < 2 * table.fontMetrics().lineSpacing()
     assert "CSV_FORMAT.md" in table.item(0, 1).toolTip()  # the end of the long reason, not cut
+
+
+def test_run_page_coverage_rules_and_evidence_picker_fit_1280x800(make_ctx, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """The run page's samples table shows every column (Time too) without a sideways scroll bar, the
+    coverage rules table shows every rule (up to eight) one line each, and the evidence picker's run
+    labels wrap instead of scrolling sideways."""
+    reviewer = make_ctx("reviewer")
+    today = reviewer.today()
+    sid = submissions.create(reviewer.session, Submission("Dev", "Model", "1", today, today + timedelta(days=20),
+                                                          training_flop=3e25)).id
+    fixture = Path(__file__).resolve().parents[1] / "fixtures" / "inspect" / "intercode_ok.eval"
+    [outcome] = results.import_files(reviewer.session, [str(fixture)], sid)
+    assert outcome.status == "imported", outcome.message
+    run_id = results.list_runs(reviewer.session, sid)[0].id
+    w, results_tab, _host = _window_on(make_ctx, qtbot, "reviewer", sid, "Results")
+    detail = results_tab.open_run(run_id)
+    QApplication.processEvents()
+    table = detail.table
+    assert table.isVisible() and table.horizontalHeader().length() <= table.viewport().width(), (
+        table.horizontalHeader().length(), table.viewport().width())
+
+    coverage_tab = w.pages[f"submission:{sid}"].tab("Coverage")  # type: ignore[attr-defined]
+    QApplication.processEvents()
+    rules = coverage_tab.table
+    shown = [r for r in range(rules.rowCount())
+             if rules.viewport().rect().contains(rules.visualRect(rules.model().index(r, 0)))]
+    assert len(shown) >= min(rules.rowCount(), 8) >= 6, (len(shown), rules.rowCount(), rules.viewport().size())
+    assert rules.horizontalHeader().length() <= rules.viewport().width()
+
+    picker = EvidencePicker(reviewer, sid, w)
+    qtbot.addWidget(picker)
+    picker.show()
+    qtbot.waitExposed(picker)
+    runs = picker.runs
+    assert runs.count() == 1 and "intercode_ok.eval" in runs.item(0).text()
+    assert not runs.horizontalScrollBar().isVisible()
+    assert runs.visualItemRect(runs.item(0)).right() <= runs.viewport().width()

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QListView,
     QListWidget,
     QListWidgetItem,
     QVBoxLayout,
@@ -66,15 +67,22 @@ class EvidencePicker(QDialog):
         self.files.setObjectName("evidenceFiles")
         self.files.setAccessibleName("Files stored with this submission")
         self.files.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        # A run's label (benchmark, model, status, samples, file) and a file's name wrap in their lists,
+        # never cut off behind a sideways scroll bar; the runs get the widest column.
+        for listing in (self.runs, self.files):
+            listing.setWordWrap(True)
+            listing.setTextElideMode(Qt.TextElideMode.ElideNone)
+            listing.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+            listing.setResizeMode(QListView.ResizeMode.Adjust)
         cols = QHBoxLayout()
         sample_column: list[QWidget] = [self.sample_filter, self.samples, self.sample_count]
-        for title, widgets in (("Runs", [self.runs]), ("Samples of the run", sample_column),
-                               ("Files", [self.files])):
+        for title, widgets, stretch in (("Runs", [self.runs], 3), ("Samples of the run", sample_column, 2),
+                                        ("Files", [self.files], 2)):
             col = QVBoxLayout()
             col.addWidget(QLabel(title))
             for w in widgets:
                 col.addWidget(w)
-            cols.addLayout(col, 1)
+            cols.addLayout(col, stretch)
         hint = QLabel("Select one or more entries in any list (Ctrl+click), then Add. A selected run is cited "
                       "whole unless one of its samples is selected.")
         hint.setWordWrap(True)
@@ -94,6 +102,7 @@ class EvidencePicker(QDialog):
         try:
             for run in results.list_runs(self.ctx.session, self.submission_id):
                 item = QListWidgetItem(run_label(run))
+                item.setToolTip(run_label(run))
                 item.setData(REF_ROLE, f"run:{run.id}")
                 self.runs.addItem(item)
             for art in submissions.artifacts(self.ctx.session, self.submission_id):

@@ -70,7 +70,10 @@ class CoverageScreen(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.verticalHeader().setVisible(False)
-        self.table.setWordWrap(True)
+        # One line per rule, so several rules are in sight: long cells elide, whole in their tooltip.
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 10)
         hh = self.table.horizontalHeader()
         hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         hh.setStretchLastSection(True)
@@ -171,20 +174,23 @@ class CoverageScreen(QWidget):
         rows.sort(key=lambda r: r.kind.value != "compute")  # compute indicators first, then capability
         self.table.setRowCount(len(rows))
         for i, r in enumerate(rows):
-            values = [f"{r.rule_id}: {r.title}", r.kind.value, "\n".join(r.inputs) or "—", r.threshold,
+            values = [f"{r.rule_id}: {r.title}", r.kind.value, "; ".join(r.inputs) or "—", r.threshold,
                       r.outcome.value, r.explanation]
             for col, text in enumerate(values):
                 cell = QTableWidgetItem(text)
-                cell.setToolTip(text)
+                cell.setToolTip("\n".join(r.inputs) if col == 2 and r.inputs else text)
                 if col == 4:
                     cell.setForeground(QColor(OUTCOME_COLOURS[r.outcome]))
                 self.table.setItem(i, col, cell)
         self.table.resizeColumnsToContents()
-        self.table.resizeRowsToContents()
-        for col, cap in ((0, 240), (2, 300), (3, 240)):
+        for col, cap in ((0, 220), (2, 240), (3, 240)):  # the explanation (last) keeps some room
             self.table.setColumnWidth(col, min(self.table.columnWidth(col), cap))
         column_fit.refit(self.table)
-        self.table.resizeRowsToContents()  # wrapped again at the fitted widths
+        # every rule in sight up to eight (the tab scrolls below it), never fewer than five rows' room
+        shown = min(max(len(rows), 5), 8)
+        self.table.setMinimumHeight(self.table.horizontalHeader().sizeHint().height() + 2 * self.table.frameWidth()
+                                    + shown * self.table.verticalHeader().defaultSectionSize()
+                                    + self.table.horizontalScrollBar().sizeHint().height())
         self.engine.setText(f"Engine outcome: {v.evaluation.summary()}")
         self.excluded.setText("\n".join(f"Not used: {e}" for e in v.excluded))
         self.excluded.setVisible(bool(v.excluded))

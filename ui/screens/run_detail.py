@@ -39,6 +39,7 @@ from ui.dialogs.cite_evidence import CiteDialog
 from ui.models.runs_model import metric_text, problems, samples_text, status_text, value_text
 from ui.models.samples_model import COLUMN_INDEX, SamplesModel
 from ui.vuln_editor import VulnEditor, editor_for_sample
+from ui.widgets import column_chooser, column_fit
 from ui.widgets.row_numbers_header import RowNumbersHeader
 from ui.widgets.transcript_view import TranscriptDialog, clean_text
 
@@ -187,9 +188,14 @@ class RunDetail(QWidget):
         hh.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)  # log order until a header is clicked
         hh.setSectionsClickable(True)
         hh.sectionClicked.connect(self._sort_clicked)
-        for col_key, width in (("sample_id", 140), ("epoch", 55), ("score", 60), ("scores", 110), ("error", 150),
-                               ("answer", 210), ("target", 150), ("tokens", 70), ("time", 70)):
+        for col_key, width in (("sample_id", 140), ("epoch", 55), ("score", 60), ("scores", 110), ("error", 120),
+                               ("answer", 210), ("target", 150), ("tokens", 70), ("time", 70), ("input", 240)):
             self.table.setColumnWidth(COLUMN_INDEX[col_key], width)
+        # At 1280 px those widths overflow: the text columns give way (elided, whole on hover) so Time and
+        # Input stay in sight without scrolling sideways; any column can be hidden from the header's menu.
+        column_fit.install(self.table, [COLUMN_INDEX[k] for k in ("answer", "input", "error", "target", "scores")])
+        column_fit.refit(self.table)
+        column_chooser.install(self.table)
         # activated = double-click or Enter (platform rules), so the keyboard opens transcripts too
         self.table.activated.connect(self._double_clicked)
         self._painted = False  # the statistics line is read after the first paint (see eventFilter)
