@@ -86,3 +86,14 @@ def test_an_elided_cell_shows_its_whole_text_on_hover(qtbot) -> None:  # type: i
     QApplication.sendEvent(table.viewport(), QHelpEvent(QEvent.Type.ToolTip, short.center(),
                                                          table.viewport().mapToGlobal(short.center())))
     assert not QToolTip.isVisible() or QToolTip.text() != table.item(0, 3).text()
+
+
+def test_a_column_shown_from_the_menu_is_fitted_in(qtbot) -> None:  # type: ignore[no-untyped-def]
+    table = _wide_table(qtbot)
+    column_chooser.install(table, [3])
+    header = table.horizontalHeader()
+    table.resize(520, 200)
+    QApplication.processEvents()
+    assert header.length() <= table.viewport().width()
+    column_chooser.menu(table).actions()[3].setChecked(True)
+    assert not header.isSectionHidden(3) and header.length() <= table.viewport().width()

@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QHeaderView, QMenu, QTableView
+from PySide6.QtWidgets import QMenu, QTableView
+
+from ui.widgets import column_fit
 
 HINT = "Right-click a column header to show or hide columns"
 
@@ -39,11 +41,13 @@ def menu(view: QTableView) -> QMenu:
         action.setCheckable(True)
         action.setChecked(not header.isSectionHidden(column))
         action.setEnabled(not (visible == [column]))  # something always stays on screen
-        action.toggled.connect(lambda on, c=column: _show(header, c, on))
+        action.toggled.connect(lambda on, c=column: _show(view, c, on))
     return chooser
 
 
-def _show(header: QHeaderView, column: int, on: bool) -> None:
+def _show(view: QTableView, column: int, on: bool) -> None:
+    header = view.horizontalHeader()
     header.setSectionHidden(column, not on)
     if on and header.sectionSize(column) < header.minimumSectionSize() * 2:
         header.resizeSection(column, header.defaultSectionSize())  # a column hidden at width 0 comes back usable
+    column_fit.fit(view)  # where the text columns give way, they make room for it (or take back its room)

@@ -93,6 +93,13 @@ def install(view: QTableView, flexible: Sequence[int], floor: int = FLOOR) -> No
     view.horizontalHeader().sectionCountChanged.connect(lambda _old, _new: fit.refit())
 
 
+def fit(view: QTableView) -> None:
+    """After a column was shown or hidden: the same natural widths, fitted again."""
+    fitter = view.property("_column_fit")
+    if isinstance(fitter, _Fit):
+        fitter.fit()
+
+
 def refit(view: QTableView) -> None:
     """After the contents changed and the columns were sized to them."""
     fit = view.property("_column_fit")
