@@ -64,8 +64,11 @@ test: lint
 bench: $(STAMP) $(FIXVENV)/.installed
 	for b in bench/bench_*.py; do FRW_INSPECT_PYTHON=$${FRW_INSPECT_PYTHON:-$(abspath $(FIXVENV))/bin/python} $(PY) $$b || exit 1; done
 
+# Every picture the docs show: the screens (offscreen, on a temporary demo workstation) and the
+# sample report's pages (pdftoppm).
 screenshots: $(STAMP)
 	$(PY) -m ui.screenshots docs/screenshots
+	$(PY) -m reports.page_shots docs/screenshots
 
 # inspect-ai and lm-eval, which write the fixtures and the benchmarks' logs, in a venv of their own
 # (tests/fixtures/requirements.txt): the product never imports them. The benchmarks find it here
