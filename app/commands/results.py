@@ -148,8 +148,9 @@ def _print_run(r: EvalRun) -> None:
     for label, value in [
         ("run", r.id), ("submission", r.submission_id), ("benchmark", r.benchmark or "(unmapped)"),
         ("task", f"{r.task} v{r.task_version}" if r.task_version else r.task), ("model", r.model),
-        ("harness", f"{r.harness.value} {r.harness_version}"), ("created", r.created),
-        ("status", r.status.value + (" (incomplete)" if r.incomplete else "")), ("epochs", r.epochs),
+        ("harness", f"{r.harness.value} {r.harness_version}".strip()), ("created", r.created or "-"),
+        ("status", r.status.value + (" (incomplete)" if r.incomplete else "")
+         + (f", {r.errored_samples} errored sample(s)" if r.errored_samples else "")), ("epochs", r.epochs),
         ("samples", f"{r.sample_count} stored, {r.completed_samples} completed of {r.total_samples}"),
         ("errored samples", r.errored_samples), ("file", f"{r.original_name} ({r.file_size:,} bytes)"),
         ("sha256", r.file_sha256), ("media", r.media_label or "-"),

@@ -255,6 +255,14 @@ def test_cli_import_list_show_samples_transcript(workstation, monkeypatch, capsy
     run_id = results.list_runs(s, sid)[0].id
     code, out, _ = run("results", "show", str(run_id))
     assert code == 0 and "USB-7" in out and "0.2887" in out and "gdm_intercode_ctf v1.0.2" in out
+    from dataclasses import replace as _replace
+
+    from app.commands.results import _print_run
+
+    _print_run(_replace(results.get_run(s, run_id), errored_samples=4, created="", harness_version=""))
+    shown = capsys.readouterr().out  # as a CSV run: no harness version, no creation time, errored samples
+    assert not [line for line in shown.splitlines() if line.endswith(" ")] and "         created: -\n" in shown
+    assert ", 4 errored sample(s)" in shown.split("status: ", 1)[1].splitlines()[0]
     code, out, _ = run("results", "samples", str(run_id), "--search", "could not find")
     assert code == 0 and "3 of 3 matching samples" in out
     pk = results.page_samples(s, run_id, SampleFilter(sample_id="ctf-1"), 0, 1)[0].id
