@@ -64,7 +64,8 @@ def plan_text(ctx: UiContext, submission_id: int) -> str:
         return f"Evaluation plan unavailable: {exc}"
     if not view.items:
         return "Evaluation plan: no benchmark planned"
-    missing = [f"{i.benchmark_id} v{i.version}" for i in view.items if not i.runs]
+    # a no-break space: a wrapped line never leaves a version alone at the start of the next
+    missing = [f"{i.benchmark_id}\u00a0v{i.version}" for i in view.items if not i.runs]
     return (f"Evaluation plan: {view.progress_text}"
             + (f" · missing: {', '.join(missing)}" if missing else ""))
 
