@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -90,6 +91,29 @@ def build_parser(command: str | None = None, load_all: bool = False) -> argparse
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command. A reader that stops early (`frontier-review review status 1 | head -1`) ends
+    every command quietly: no traceback, exit 141 (128 + SIGPIPE, what a shell reports for it)."""
+    try:
+        try:
+            return _main(argv)
+        finally:
+            sys.stdout.flush()  # output still buffered meets the closed pipe here, not at interpreter exit
+    except BrokenPipeError:
+        _drop_stdout()
+        return 141
+
+
+def _drop_stdout() -> None:
+    """Point standard output at the null device, so the interpreter's own flush at exit finds no
+    closed pipe either (the approach in Python's documentation of SIGPIPE)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # not a real file (tests capture it): nothing to redirect
+        pass
+
+
+def _main(argv: Sequence[str] | None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     command = requested_command(argv)
     if command is None and "--demo" in argv:

@@ -330,12 +330,20 @@ def _pki_identity(args: argparse.Namespace) -> int:
     with signed_in(args) as session:
         info = pki_service.identity_info(session)
         key = session.personal.fingerprint if session.personal is not None else ""
+        me = session.account.username
+        waiting = [r for r in pki_service.pending_requests(session) if r.username == me] if info is None else []
     if key:
         print(f"your personal key: SHA-256 {key}")
     if info is None:
-        print("no signing certificate for this account yet (an administrator issues it; read them the key "
-              "fingerprint above)")
-        return 1
+        # Normal after a first sign-in: not a failure (exit 0), and the next step is an administrator's.
+        print("no signing certificate for this account yet: an administrator issues it.")
+        if waiting and waiting[0].enrolment_proof:
+            print(f"Next: your request is waiting; an administrator runs `frontier-review pki issue {me}` "
+                  "(or Accounts ▸ Issue waiting certificates…).")
+        else:
+            print(f"Next: read the key fingerprint above to an administrator, who runs "
+                  f"`frontier-review pki issue {me} --key FINGERPRINT` (or Accounts ▸ Issue waiting certificates…).")
+        return 0
     print(f"{info.subject} ({info.source}), issued by {info.issuer}\nSHA-256 fingerprint {info.fingerprint}\n"
           f"valid until {info.not_after[:10]}")
     return 0

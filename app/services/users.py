@@ -46,6 +46,16 @@ def _enrol(session: Session, conn: Connection, account: Account, first: Unlocked
         identity.wrap_ca_for(conn, session.db_id, account.username, first, ca.key, session.now())
 
 
+def _check_first_passphrase(passphrase: str, username: str) -> None:
+    """The passphrase policy for the first passphrase an administrator gives `username`: the refusal
+    says whose passphrase it is (not the administrator's own, just typed to sign in)."""
+    try:
+        DEFAULT_POLICY.check(passphrase, username)
+    except ValidationError as exc:
+        raise ValidationError(f"the first passphrase for the account {username}",
+                              exc.reason.replace("the username", f"the username {username}")) from None
+
+
 def add_user(session: Session, admin_passphrase: str, username: str, display_name: str, role: Role,
              passphrase: str) -> Account:
     """Create an account with a first passphrase its holder replaces at first sign-in.
@@ -54,7 +64,7 @@ def add_user(session: Session, admin_passphrase: str, username: str, display_nam
     validate_username(username)
     if not display_name.strip():
         raise ValidationError("display_name", "is required")
-    DEFAULT_POLICY.check(passphrase, username)
+    _check_first_passphrase(passphrase, username)
     data_key = session.reauthenticate(admin_passphrase).data_key
     header = session.credentials.read()
     if username in header.slots:
@@ -84,7 +94,7 @@ def set_disabled(session: Session, username: str, disabled: bool, admin_passphra
     if not disabled:
         if not new_passphrase or not admin_passphrase:
             raise ValidationError("passphrase", "re-enabling an account sets a new first passphrase for it")
-        DEFAULT_POLICY.check(new_passphrase, username)
+        _check_first_passphrase(new_passphrase, username)
     data_key = session.reauthenticate(admin_passphrase).data_key if admin_passphrase else None
     header = session.credentials.read()
     slot_first = (header.new_slot(username, new_passphrase, data_key, _secret(session))
@@ -155,7 +165,7 @@ def reset_passphrase(session: Session, admin_passphrase: str, username: str, new
     session.require(Permission.MANAGE_USERS)
     if username == session.account.username:
         raise ValidationError("username", "change your own passphrase with Change passphrase (it keeps your key)")
-    DEFAULT_POLICY.check(new, username)
+    _check_first_passphrase(new, username)
     data_key = session.reauthenticate(admin_passphrase).data_key
     header = session.credentials.read()
     slot, first = header.new_slot(username, new, data_key, _secret(session))

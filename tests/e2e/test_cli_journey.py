@@ -102,7 +102,9 @@ def test_cli_journey(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-de
     assert r.returncode == 2 and "does not allow" in r.stderr
 
     r = cli(d, "pki", "identity", user="rita", stdin=REVIEWER + "\n")
-    assert r.returncode == 1 and "your personal key" in r.stdout and "no signing certificate" in r.stdout
+    # Normal after a first sign-in: exit 0, and the output says what comes next and who does it.
+    assert r.returncode == 0 and "your personal key" in r.stdout and "no signing certificate" in r.stdout
+    assert "pki issue rita" in r.stdout
     r = cli(d, "pki", "issue", "rita", user="ada", stdin=ADMIN + "\n")  # proven by the first passphrase
     assert r.returncode == 0 and "issued to rita" in r.stdout, r.stdout + r.stderr
     r = cli(d, "pki", "identity", user="rita", stdin=REVIEWER + "\n")
