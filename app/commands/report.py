@@ -5,6 +5,7 @@ and top-level `verify FILE|DIR`."""
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from app.commands.common import data_dir, print_table, read_secret, signed_in
@@ -41,6 +42,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     ex.add_argument("dest", help="folder on the media (the package folder is created inside it)")
     ex.add_argument("--media", required=True, metavar="LABEL",
                     help="classification label of the media, e.g. 'SECRET//NOFORN'")
+    ex.add_argument("--release", action="store_true",
+                    help="release the findings and close the review: required while the review is open, because "
+                         "this export is the release (a later export of a released report is a copy)")
     ex.set_defaults(func=_export)
 
     v = s.add_parser("verify", help="verify the signatures of a stored report; exit 1 when not valid")
@@ -242,12 +246,27 @@ def _sign(args: argparse.Namespace) -> int:
 
 def _export(args: argparse.Namespace) -> int:
     with signed_in(args) as session:
+        # The media label first: media labelled lower is refused before anything else is asked.
+        report_service.clear_export(session, args.report, Path(args.dest), args.media)
+        report = report_service.get(session, args.report)
+        closes = report_service.export_closes_review(session, args.report)
+        if closes and not args.release:
+            print(f"Exporting report {report.id} ({report.control_number}) releases the countersigned findings and "
+                  f"closes the review of submission {report.submission_id} (stage released · closed, review clock "
+                  "stopped). Nothing was written.\nRe-run with --release to release them.", file=sys.stderr)
+            return 3
         pin = _pin_if_token(session)
         out = report_service.export(session, args.report, Path(args.dest), args.media, args._passphrase, pin)
     print(f"package written: {out.package.path} (content {out.package.marking.banner()}, "
           f"media {out.package.media.banner()})")
     for name, sha in sorted(out.package.files.items()):
         print(f"  {sha}  {name}")
+    if closes:
+        print(f"report {report.control_number} released; the review of submission {report.submission_id} is now "
+              "closed (review clock stopped)")
+    else:
+        print(f"report {report.control_number} exported as a further copy; the review of submission "
+              f"{report.submission_id} is unchanged")
     return 0
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -24,7 +24,7 @@ from app.model.report import (
 )
 from app.model.report_version import StoredReport
 from app.model.verification import AWAITING, PackageVerification, PdfVerification
-from app.model.workflow import Act
+from app.model.workflow import Act, Stage, stage
 from app.services import egress, printers, revocation
 from app.services import pki as pki_service
 from app.services.report_assembly import assemble
@@ -254,16 +254,41 @@ def _require_signed_marking(session: Session, report: StoredReport) -> None:
                              f"countersigned ({why or 'the signed record differs'}); it is not exported")
 
 
-def export(session: Session, report_id: int, destination: Path, media_label: str, passphrase: str,
-           pin: str | None = None, progress: Progress | None = None) -> ExportOutcome:
-    """Write the countersigned report and its companions to removable media (audited report.export)."""
+def export_closes_review(session: Session, report_id: int) -> bool:
+    """Does exporting this report release the findings and close its submission's review? True for
+    the submission's latest report while the review is still open: the export records the release,
+    and the lifecycle stage becomes "released · closed" (review clock stopped). False once it is
+    released (another export is a further copy) and for an older version. The export dialog and
+    `report export` say so and ask before they write."""
+    from app.services import workflow
+
+    session.require(Permission.VIEW_CONTENT)
+    report = reports_repo.get(session.db.conn, report_id)
+    versions = reports_repo.for_submission(session.db.conn, report.submission_id)
+    if report.state != "countersigned" or not versions or versions[0].id != report.id:
+        return False  # not exported at all (the workflow says why), or an older version: no lifecycle change
+    before = workflow.work_state(session, report.submission_id)
+    return (stage(before) is not Stage.RELEASED
+            and stage(replace(before, released=True)) is Stage.RELEASED)
+
+
+def clear_export(session: Session, report_id: int, destination: Path, media_label: str) -> egress.Clearance:
+    """The media check of an export, on its own: the dialog asks it before the passphrase, so media
+    labelled lower is refused at once (the same message and audit event as `export` itself)."""
     session.require(Permission.EXPORT)
     report = reports_repo.get(session.db.conn, report_id)
     _require_signed_marking(session, report)
-    content = Marking.parse(report.marking)
-    cleared = egress.clear(session, f"the report {report.control_number}", content, media_label, destination,
-                           refused_as=("report.export_refused", "report", report_id))
-    media = cleared.media
+    return egress.clear(session, f"the report {report.control_number}", Marking.parse(report.marking), media_label,
+                        destination, refused_as=("report.export_refused", "report", report_id))
+
+
+def export(session: Session, report_id: int, destination: Path, media_label: str, passphrase: str,
+           pin: str | None = None, progress: Progress | None = None) -> ExportOutcome:
+    """Write the countersigned report and its companions to removable media (audited report.export).
+    While the review is open this is the release that closes it (`export_closes_review`)."""
+    cleared = clear_export(session, report_id, destination, media_label)
+    report = reports_repo.get(session.db.conn, report_id)
+    content, media = cleared.content, cleared.media
     from app.services import workflow
 
     workflow.require_report(session, report_id, Act.EXPORT)

@@ -98,7 +98,13 @@ def test_review_from_intake_to_release_through_the_cli(cli, tmp_path: Path) -> N
     ok("report", "countersign", "1", user="lee", stdin=LEE + "\n")
     media = tmp_path / "usb"
     media.mkdir()
-    ok("report", "export", "1", str(media), "--media", "SECRET//NOFORN", user="rita", stdin=RITA + "\n")
+    # The first export is the release that closes the review: refused without --release, nothing written.
+    r = cli(d, "report", "export", "1", str(media), "--media", "SECRET//NOFORN", user="rita", stdin=RITA + "\n")
+    assert r.returncode == 3 and "closes the review of submission 1" in r.stderr and "--release" in r.stderr
+    assert not any(media.iterdir())
+    out = ok("report", "export", "1", str(media), "--media", "SECRET//NOFORN", "--release", user="rita",
+             stdin=RITA + "\n")
+    assert "released; the review of submission 1 is now closed" in out
     out = ok("review", "status", "1", user="aud", stdin=AUD + "\n")
     assert "Stage: released · closed" in out and "review is closed" in out
     assert "[x]" not in out  # an auditor changes nothing

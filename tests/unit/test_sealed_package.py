@@ -252,7 +252,7 @@ def test_cli_seal_and_open_journey(workstation, tmp_path: Path, monkeypatch, cap
     usb.mkdir()
     partner_usb.mkdir()
     code, _, err = _run(monkeypatch, capsys, workstation, "reviewer", "report", "export", "1", str(usb),
-                        "--media", "SECRET//NOFORN")
+                        "--media", "SECRET//NOFORN", "--release")
     assert code == 0, err
     pkg = next(usb.iterdir())
 

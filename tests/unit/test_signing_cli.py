@@ -40,10 +40,24 @@ def test_cli_report_journey(workstation, tmp_path: Path, monkeypatch, capsys) ->
     code, _, err = run(monkeypatch, capsys, workstation, "reviewer", "report", "export", "1", str(usb),
                        "--media", "CONFIDENTIAL")
     assert code == 2 and "media is labelled CONFIDENTIAL" in err
+    # The first export releases the findings and closes the review: it says so and needs --release.
     code, out, err = run(monkeypatch, capsys, workstation, "reviewer", "report", "export", "1", str(usb),
                          "--media", "SECRET//NOFORN")
+    assert code == 3 and f"closes the review of submission {sid}" in err and "--release" in err, out + err
+    assert not any(usb.iterdir())
+    code, out, err = run(monkeypatch, capsys, workstation, "reviewer", "report", "export", "1", str(usb),
+                         "--media", "SECRET//NOFORN", "--release")
     assert code == 0, err
+    assert f"released; the review of submission {sid} is now closed" in out
+    code, status, _ = run(monkeypatch, capsys, workstation, "reviewer", "review", "status", str(sid))
+    assert "released · closed" in status
     pkg = next(usb.iterdir())
+    # Once released, another export is a copy: no flag needed, and it says the review did not change.
+    copy = tmp_path / "usb2"
+    copy.mkdir()
+    code, out2, err = run(monkeypatch, capsys, workstation, "reviewer", "report", "export", "1", str(copy),
+                          "--media", "SECRET//NOFORN")
+    assert code == 0 and "further copy" in out2 and "now closed" not in out2, err
     assert "report.pdf" in out and "SHA256SUMS" not in out.split("package written")[0]
 
     # Offline verification with an explicitly named CA: no workstation, no sign-in.
