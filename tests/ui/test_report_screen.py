@@ -103,17 +103,45 @@ def test_build_preview_sign_countersign_verify_print_export(workstation, approve
 
     usb = tmp_path / "usb"
     usb.mkdir()
-    screen.choose_export = lambda _parent, _marking: (usb, "SECRET")
-    dialogs.passphrases = [workstation.passphrase("reviewer")]
+    notices: list[str] = []
+
+    def choose_export(label: str):  # type: ignore[no-untyped-def]
+        def choose(_parent, _marking, notice):  # type: ignore[no-untyped-def]
+            notices.append(notice)
+            return usb, label
+        return choose
+
+    # Media labelled lower is refused before the passphrase is asked (the same message as before).
+    screen.choose_export = choose_export("SECRET")
+    prompts, confirmations = len(dialogs.prompts), len(dialogs.confirmations)
     screen.export_button.click()
     assert "media is labelled SECRET" in dialogs.error_text() and list(usb.iterdir()) == []
+    assert len(dialogs.prompts) == prompts and len(dialogs.confirmations) == confirmations
     dialogs.errors.clear()
-    screen.choose_export = lambda _parent, _marking: (usb, "SECRET//NOFORN")
+    # The first export releases the findings and closes the review: the dialog says so before OK and
+    # the reviewer confirms; "no" writes nothing and asks no passphrase.
+    screen.choose_export = choose_export("SECRET//NOFORN")
+    dialogs.confirm_answer = False
+    screen.export_button.click()
+    assert "releases the countersigned findings and closes the review" in notices[-1]
+    assert dialogs.confirmations[-1] == "Release the findings and close the review"
+    assert list(usb.iterdir()) == [] and len(dialogs.prompts) == prompts
+    dialogs.confirm_answer = True
     dialogs.passphrases = [workstation.passphrase("reviewer")]
     screen.export_button.click()
     assert not dialogs.errors, dialogs.error_text()
     assert screen.last_export is not None and (screen.last_export.package.path / "SHA256SUMS.p7s").exists()
     assert "Package written to" in screen.results.toPlainText()
+    assert f"the review of submission {sid} is now closed" in screen.results.toPlainText()
+    # Released: another export is a copy, so nothing is said and nothing asked.
+    copy = tmp_path / "usb2"
+    copy.mkdir()
+    asked = len(dialogs.confirmations)
+    screen.choose_export = lambda _parent, _marking, notice: (notices.append(notice), (copy, "SECRET//NOFORN"))[1]
+    dialogs.passphrases = [workstation.passphrase("reviewer")]
+    screen.export_button.click()
+    assert not dialogs.errors, dialogs.error_text()
+    assert notices[-1] == "" and len(dialogs.confirmations) == asked and list(copy.iterdir())
 
 
 def test_auditor_sees_reports_but_cannot_act(workstation, make_ctx, qtbot) -> None:  # type: ignore[no-untyped-def]
@@ -225,3 +253,25 @@ def test_auditor_picks_a_submission_but_may_not_build(workstation, approved, mak
     qtbot.addWidget(screen)
     assert screen.pick(sid)
     assert not screen.build_button.isEnabled() and screen.build_button.toolTip()
+
+
+def test_export_dialog_says_what_the_export_does_and_refuses_an_empty_folder(qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QDialog
+
+    from ui.screens.report_screen import NO_FOLDER, RELEASE_NOTICE, ExportDialog
+
+    dlg = ExportDialog("SECRET", None, RELEASE_NOTICE)
+    qtbot.addWidget(dlg)
+    dlg.show()
+    assert dlg.notice.isVisible() and "closes the review" in dlg.notice.text()
+    dlg.accept()  # OK with no folder: stays open and says why
+    assert dlg.result() != QDialog.DialogCode.Accepted and dlg.isVisible()
+    assert dlg.problem.isVisible() and dlg.problem.text() == NO_FOLDER
+    dlg.folder.setText(str(tmp_path))
+    dlg.accept()
+    assert dlg.result() == QDialog.DialogCode.Accepted
+
+    copy = ExportDialog("SECRET", None)  # a copy of a released report: nothing to announce
+    qtbot.addWidget(copy)
+    copy.show()
+    assert not copy.notice.isVisible()

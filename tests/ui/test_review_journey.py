@@ -182,10 +182,11 @@ def test_reviewer_lead_auditor_from_intake_to_release(workstation, make_ctx, dia
     report.refresh()
     usb = tmp_path / "usb"
     usb.mkdir()
-    report.choose_export = lambda _parent, _marking: (usb, "SECRET//NOFORN")
+    report.choose_export = lambda _parent, _marking, _notice: (usb, "SECRET//NOFORN")
     dialogs.passphrases = [workstation.passphrase("reviewer")]
     report.export_button.click()
     assert list(usb.iterdir())
+    assert dialogs.confirmations[-1] == "Release the findings and close the review"  # asked before it closed
 
     # The auditor: the review is closed and has left the open reviews; nothing to do.
     assert workflow.stages(aud.session, [sid])[sid] is Stage.RELEASED

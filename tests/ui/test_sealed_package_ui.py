@@ -50,7 +50,7 @@ def test_seal_for_a_partner_and_open_on_the_receiving_side(workstation, second_w
     screen = ReportScreen(make_ctx("reviewer"))
     qtbot.addWidget(screen)
     screen.select(report.id)
-    screen.choose_export = lambda _parent, _marking: (usb, "SECRET//NOFORN")
+    screen.choose_export = lambda _parent, _marking, _notice: (usb, "SECRET//NOFORN")
     dialogs.passphrases = [workstation.passphrase("reviewer")]
     screen.export_button.click()
     assert not dialogs.errors, dialogs.error_text()

@@ -58,10 +58,17 @@ MEDIA_LABELS = ["UNCLASSIFIED", "CUI", "CONFIDENTIAL", "SECRET", "SECRET//NOFORN
                 "TOP SECRET//NOFORN", "TOP SECRET//SCI//NOFORN"]
 
 
-class ExportDialog(QDialog):
-    """Folder on the media plus the media's classification label (what is written on the device)."""
+RELEASE_NOTICE = ("This export releases the countersigned findings and closes the review: the submission's stage "
+                  "becomes released · closed and its review clock stops. To change the findings afterwards, "
+                  "a lead must reopen the assessment.")
+NO_FOLDER = "Choose the destination folder on the removable media: the folder is empty."
 
-    def __init__(self, marking: str, parent: QWidget | None = None) -> None:
+
+class ExportDialog(QDialog):
+    """Folder on the media plus the media's classification label (what is written on the device),
+    and what the export does when it is more than a copy (`notice`: it releases the findings)."""
+
+    def __init__(self, marking: str, parent: QWidget | None = None, notice: str = "") -> None:
         super().__init__(parent)
         self.setWindowTitle("Export to removable media")
         form = QFormLayout(self)
@@ -81,11 +88,33 @@ class ExportDialog(QDialog):
         note.setObjectName("hint")
         note.setTextFormat(Qt.TextFormat.PlainText)
         form.addRow(note)
+        # Said before OK, not only after: the export is the release when `notice` is given.
+        self.notice = QLabel(notice)
+        self.notice.setWordWrap(True)
+        self.notice.setTextFormat(Qt.TextFormat.PlainText)
+        self.notice.setStyleSheet(theme.NOTICE_BOX)
+        self.notice.setVisible(bool(notice))
+        form.addRow(self.notice)
+        self.problem = QLabel("")
+        self.problem.setWordWrap(True)
+        self.problem.setTextFormat(Qt.TextFormat.PlainText)
+        self.problem.setStyleSheet(theme.ERROR_STRONG)
+        self.problem.setVisible(False)
+        form.addRow(self.problem)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
         add_banners(self, marking)
+
+    def accept(self) -> None:
+        """OK with no folder stays open and says what is missing (it used to close and do nothing)."""
+        if not self.folder.text().strip():
+            self.problem.setText(NO_FOLDER)
+            self.problem.setVisible(True)
+            self.folder.setFocus()
+            return
+        super().accept()
 
     def _browse(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Folder on the removable media")
@@ -93,8 +122,8 @@ class ExportDialog(QDialog):
             self.folder.setText(folder)
 
 
-def _choose_export(parent: QWidget, marking: str) -> tuple[Path, str] | None:
-    dlg = ExportDialog(marking, parent)
+def _choose_export(parent: QWidget, marking: str, notice: str = "") -> tuple[Path, str] | None:
+    dlg = ExportDialog(marking, parent, notice)
     if dlg.exec() != QDialog.DialogCode.Accepted or not dlg.folder.text().strip():
         return None
     return Path(dlg.folder.text().strip()), dlg.media.currentText().strip()
@@ -118,7 +147,8 @@ class ReportScreen(QWidget):
         self.current: StoredReport | None = None
         self.last_export: ExportOutcome | None = None
         # Replaced in tests: the real ones open native dialogs.
-        self.choose_export: Callable[[QWidget, str], tuple[Path, str] | None] = _choose_export
+        # (parent, report marking, notice: what the export does besides writing, "" for a copy)
+        self.choose_export: Callable[[QWidget, str, str], tuple[Path, str] | None] = _choose_export
         self.printing = PrintPath(ctx)  # registered printers only, checked against their labels
         self.choose_received: Callable[[QWidget], Path | None] = _choose_received
         self.choose_ca_file: Callable[[QWidget], Path | None] = _choose_ca_file
@@ -480,29 +510,45 @@ class ReportScreen(QWidget):
     def export(self) -> None:
         if self.current is None:
             return
-        choice = self.choose_export(self, self.current.marking)
+        report = self.current
+        try:
+            closes = report_service.export_closes_review(self.ctx.session, report.id)
+        except FrontierError as exc:
+            self.ctx.show_error(self, exc)
+            return
+        choice = self.choose_export(self, report.marking, RELEASE_NOTICE if closes else "")
         if choice is None:
             return
         folder, label = choice
         try:
             Marking.parse(label)
+            # The media label before the passphrase: media labelled lower is refused at once.
+            report_service.clear_export(self.ctx.session, report.id, folder, label)
         except FrontierError as exc:
             self.ctx.show_error(self, exc)
             return
-        passphrase = self.ctx.ask_passphrase(self, f"Export {self.current.control_number} to {folder}: enter "
+        if closes and not self.ctx.confirm(
+                self, "Release the findings and close the review",
+                f"Exporting {report.control_number} to {folder} releases the countersigned findings of submission "
+                f"{report.submission_id} and closes its review (stage released · closed, review clock stopped).\n\n"
+                "Export and release?", "Export and release"):
+            return
+        passphrase = self.ctx.ask_passphrase(self, f"Export {report.control_number} to {folder}: enter "
                                                    "your passphrase again")
         if passphrase is None:
             return
-        session, report_id = self.ctx.session, self.current.id
+        session, report_id = self.ctx.session, report.id
         self.ctx.jobs.run(lambda _p, _c: report_service.export(session, report_id, folder, label, passphrase),
-                          self._exported, lambda exc: self.ctx.show_error(self, exc),
-                          label=f"Exporting {self.current.control_number} to {folder}…", parent=self,
+                          lambda outcome: self._exported(outcome, closes), lambda exc: self.ctx.show_error(self, exc),
+                          label=f"Exporting {report.control_number} to {folder}…", parent=self,
                           cancellable=False)
 
-    def _exported(self, outcome: ExportOutcome) -> None:
+    def _exported(self, outcome: ExportOutcome, released: bool = False) -> None:
         self.last_export = outcome
         pkg = outcome.package
-        self.results.setPlainText(f"Package written to {pkg.path}\nmedia label {pkg.media.banner()}, content "
+        what = (f"Released: the review of submission {outcome.report.submission_id} is now closed.\n"
+                if released else "")
+        self.results.setPlainText(f"{what}Package written to {pkg.path}\nmedia label {pkg.media.banner()}, content "
                                   f"{pkg.marking.banner()}\n" + "\n".join(f"{h}  {n}" for n, h in
                                                                            sorted(pkg.files.items())))
 
