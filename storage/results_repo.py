@@ -77,6 +77,12 @@ def find_by_sha(conn: Connection, sha256: str) -> list[PriorImport]:
                      "WHERE file_sha256 = ? ORDER BY id", (sha256,), complete=True)
 
 
+def size_known(conn: Connection, size: int) -> bool:
+    """Was a file of exactly this many bytes imported? (Only then can it be a duplicate: a cheap test
+    before a file's SHA-256 is computed.)"""
+    return conn.execute("SELECT 1 FROM eval_runs WHERE file_size = ? LIMIT 1", (size,)).fetchone() is not None
+
+
 def insert_run(conn: Connection, run: EvalRun, submission_id: int, fmt: str, actor: str, now: str) -> int:
     cur = conn.execute(
         "INSERT INTO eval_runs (submission_id, file_sha256, original_name, file_size, format, media_label, "

@@ -10,8 +10,10 @@ import sys
 
 from app.commands.banners import banner_lines, run_marking, sample_marking, submission_marking
 from app.commands.common import print_table, signed_in
+from app.model.errors import FrontierError
 from app.model.results import EvalRun, SampleFilter
 from app.services import parse_process, results
+from app.services.session import Session
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -21,6 +23,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                      "one from the log's model id and ask)")
     imp.add_argument("--media-label", default="", help="label of the removable media the files came from")
     imp.add_argument("--yes", action="store_true", help="accept the proposed submission without asking")
+    imp.add_argument("--any-model", action="store_true",
+                     help="also import logs whose model id does not match the submission's model (each is "
+                          "warned about; without this flag such a file is skipped and the exit code is 1)")
     imp.set_defaults(func=_import)
 
     p = sub.add_parser("results", help="benchmark results")
@@ -106,10 +111,12 @@ def _import(args: argparse.Namespace) -> int:
                 pct = 100 * done // total if total else 100
                 print(f"\r{pct:3d}% {text[:100]:<100}", end="", file=sys.stderr, flush=True)
 
-        outcomes = results.import_files(session, args.paths, sid, args.media_label, progress=progress)
-        if sys.stderr.isatty():
+        skipped = _check_models(session, args.paths, sid, args.any_model)
+        paths = [p for p in args.paths if p not in skipped]
+        outcomes = results.import_files(session, paths, sid, args.media_label, progress=progress) if paths else []
+        if sys.stderr.isatty() and paths:
             print(file=sys.stderr)
-        failed = 0
+        failed = len(skipped)
         for o in outcomes:
             if o.status == "imported":
                 print(f"imported  run {o.run_id}: {o.message}")
@@ -119,6 +126,30 @@ def _import(args: argparse.Namespace) -> int:
                 failed += 1
                 print(f"{o.status:<9} {o.message}", file=sys.stderr)
         return 1 if failed else 0
+
+
+def _check_models(session: Session, paths: list[str], submission_id: int, any_model: bool) -> set[str]:
+    """Warn about each log whose model id does not match the submission (the import dialog's check,
+    results.model_mismatch); return the files to skip (none with --any-model). A file already
+    imported is left to the import, which reports it as a duplicate; an unreadable one too."""
+    from app.services import submissions
+
+    target = submissions.get(session, submission_id).display_name
+    skipped: set[str] = set()
+    for path in paths:
+        try:
+            models = results.model_mismatch(session, results.preview_file(session, path), submission_id)
+            if models is None or results.prior_imports(session, path):
+                continue
+        except FrontierError:
+            continue  # the import names the problem
+        where = f"warning: {path}: the log's model is {models}, but submission {submission_id}'s model is {target}"
+        if any_model:
+            print(f"{where}; imported anyway (--any-model)", file=sys.stderr)
+        else:
+            print(f"{where}; not imported (check the file, or pass --any-model to import it anyway)", file=sys.stderr)
+            skipped.add(path)
+    return skipped
 
 
 def _list(args: argparse.Namespace) -> int:

@@ -19,6 +19,11 @@ Import (Permission.IMPORT_RESULTS)
     propose_submission(session, model_id) -> list[tuple[Submission, str]]
         Submissions whose model name (plus version, developer) appear in a log's model id, best
         first (newest first among equals), with the reason; the UI shows them for confirmation.
+    model_mismatch(session, runs, submission_id) -> str | None    the log's model id(s) when none
+        points at the submission: the dialog asks, the CLI skips the file unless --any-model.
+    prior_imports(session, path) -> list[PriorImport]   runs already stored from this file
+        (same SHA-256): asked before the model question, which a duplicate does not need. The
+        file is hashed only when a file of its size was imported before (a duplicate, nearly always).
     preview_file(session, path) -> list[EvalRun]      header(s) only (task, model, status...),
         for the import dialog before the reviewer picks a submission.
     import_size(session, path) -> int     bytes an import reads (an lm-eval results file's samples
@@ -552,6 +557,34 @@ def propose_submission(session: Session, model_id: str, limit: int = 5) -> list[
         scored.append((score, s.id or 0, s, f"model id {model_id!r} matches " + ", ".join(reasons)))
     scored.sort(key=lambda t: (-t[0], -t[1]))
     return [(s, why) for _, _, s, why in scored[:limit]]
+
+
+def model_mismatch(session: Session, runs: Sequence[EvalRun], submission_id: int) -> str | None:
+    """The model id(s) of a log's runs when none of them points at this submission (by the rule that
+    proposes a submission from a model id), else None. The import dialog asks about such a file;
+    `import --submission` skips it unless --any-model: one check for both."""
+    session.require(Permission.VIEW_CONTENT)
+    if not runs:
+        return None
+    for r in runs:
+        if any(s.id == submission_id for s, _ in propose_submission(session, r.model, limit=10_000)):
+            return None
+    return ", ".join(sorted({r.model for r in runs}))
+
+
+def prior_imports(session: Session, path: str | os.PathLike[str]) -> list[PriorImport]:
+    """Runs already stored from this very file (same SHA-256): importing it again would only report
+    it as a duplicate, so there is nothing to ask about it (e.g. its model id) first."""
+    session.require(Permission.IMPORT_RESULTS)
+    name = os.fspath(path)
+    try:
+        size = os.stat(name).st_size
+    except OSError:
+        return []  # the import names the problem
+    if not repo.size_known(session.db.conn, size):
+        return []  # no file of this size was imported: not a duplicate, and nothing is hashed
+    sha, _ = sha256_file(name)
+    return repo.find_by_sha(session.db.conn, sha)
 
 
 # -- benchmark mapping ------------------------------------------------------------------------------

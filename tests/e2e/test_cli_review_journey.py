@@ -44,8 +44,11 @@ def test_review_from_intake_to_release_through_the_cli(cli, tmp_path: Path) -> N
 
     ok("review", "assign", "1", "rita", "--section", "CAP", user="lee", stdin=LEE + "\n")
     assert "My work (1)" in ok("review", "queue", user="rita", stdin=RITA + "\n")
+    # The fixture logs name mockllm/model, not Falcon 2.0: skipped with a warning unless --any-model.
+    r = cli(d, "import", str(INSPECT / "wmdp_cyber_ok.eval"), "--submission", "1", user="rita", stdin=RITA + "\n")
+    assert r.returncode == 1 and "the log's model is mockllm/model" in r.stderr and "imported" not in r.stdout
     ok("import", str(INSPECT / "wmdp_cyber_ok.eval"), str(INSPECT / "intercode_ok.eval"), "--submission", "1",
-       user="rita", stdin=RITA + "\n")
+       "--any-model", user="rita", stdin=RITA + "\n")
     ok("assess", "start", "1", user="rita", stdin=RITA + "\n")
 
     # Forty answers in one batch, in the shape `assess export --json` writes.
@@ -155,7 +158,8 @@ def test_cli_parity_commands(cli, tmp_path: Path) -> None:  # type: ignore[no-un
     assert run("submission", "add", "--developer", "Acme", "--model", "Falcon", "--version", "2", "--release",
                (date.today() + timedelta(days=25)).isoformat(), user="rita", stdin=RITA + "\n")[0] == 0
     for sid, f in (("1", "intercode_ok.eval"), ("2", "intercode_deflate.eval")):
-        assert run("import", str(INSPECT / f), "--submission", sid, user="rita", stdin=RITA + "\n")[0] == 0
+        assert run("import", str(INSPECT / f), "--submission", sid, "--any-model", user="rita",
+                   stdin=RITA + "\n")[0] == 0
     code, out, err = run("results", "compare", "gdm_intercode_ctf", user="rita", stdin=RITA + "\n")
     assert code == 0 and "shared samples" in out, err
     assert run("assess", "start", "1", user="rita", stdin=RITA + "\n")[0] == 0

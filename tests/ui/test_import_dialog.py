@@ -503,3 +503,44 @@ def test_the_dialog_starts_the_parser_processes_when_it_opens_and_stops_them_whe
     waiting = [c.proc for c in parse_process._idle]
     dialog.reject()
     assert parse_process.ready() == 0 and all(p.returncode is not None for p in waiting)
+
+
+def test_a_log_already_imported_is_not_asked_about_its_model_first(ctx: UiContext, dialogs, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """The same file again (same SHA-256) is only reported as a duplicate: asking "Model id differs …
+    Import anyway?" first would be a pointless question."""
+    other = make_submission(ctx, "Other Labs", "Zephyr", "1.0")
+    first = ImportDialog(ctx, other)
+    qtbot.addWidget(first)
+    first.add_files([str(INTERCODE)])
+    first.start_import()  # asked once (the recorder answers yes): imported
+    assert dialogs.confirmations == ["Model id differs"] and [o.status for o in first.outcomes] == ["imported"]
+    again = ImportDialog(ctx, other)
+    qtbot.addWidget(again)
+    again.add_files([str(INTERCODE)])
+    assert again.mismatched(other) == [(str(INTERCODE), "mockllm/model")]
+    again.start_import()
+    assert dialogs.confirmations == ["Model id differs"]  # not asked again
+    assert [o.status for o in again.outcomes] == ["duplicate"]
+    assert "already imported (same SHA-256)" in again.status_of(str(INTERCODE))
+
+
+def test_the_dialog_and_the_cli_share_one_model_check(ctx: UiContext, qtbot) -> None:  # type: ignore[no-untyped-def]
+    other = make_submission(ctx, "Other Labs", "Zephyr", "1.0")
+    runs = results.preview_file(ctx.session, INTERCODE)
+    assert results.model_mismatch(ctx.session, runs, other) == "mockllm/model"
+    dlg = ImportDialog(ctx, other)
+    qtbot.addWidget(dlg)
+    dlg.add_files([str(INTERCODE)])
+    calls: list[int] = []
+    real = results.model_mismatch
+
+    def spy(session, runs, submission_id):  # type: ignore[no-untyped-def]
+        calls.append(submission_id)
+        return real(session, runs, submission_id)
+
+    import pytest as _pytest
+
+    with _pytest.MonkeyPatch.context() as mp:
+        mp.setattr(results, "model_mismatch", spy)
+        assert dlg.mismatched(other) == [(str(INTERCODE), "mockllm/model")]
+    assert calls == [other]

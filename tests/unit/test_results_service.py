@@ -244,12 +244,21 @@ def test_cli_import_list_show_samples_transcript(workstation, monkeypatch, capsy
         out = capsys.readouterr()
         return code, out.out, out.err
 
+    # The logs name mockllm/model, not the submission's model: each is named in a warning and
+    # skipped (exit 1), as the import dialog asks file by file; --any-model imports them anyway.
     code, out, err = run("import", str(INSPECT / "intercode_ok.eval"), str(INSPECT / "intercode_killed.eval"),
                          "--submission", str(sid), "--media-label", "USB-7")
+    assert code == 1 and "imported" not in out and results.list_runs(s, sid) == []
+    for name in ("intercode_ok.eval", "intercode_killed.eval"):
+        assert (f"{INSPECT / name}: the log's model is mockllm/model, but submission {sid}'s model is "
+                "Offline cyber-mini 7b; not imported") in err and "--any-model" in err
+    code, out, err = run("import", str(INSPECT / "intercode_ok.eval"), str(INSPECT / "intercode_killed.eval"),
+                         "--submission", str(sid), "--media-label", "USB-7", "--any-model")
     assert code == 0, err
-    assert out.count("imported  run") == 2
-    code, out, _ = run("import", str(INSPECT / "intercode_ok.eval"), "--submission", str(sid))
-    assert code == 0 and out.startswith("duplicate")
+    assert out.count("imported  run") == 2 and err.count("imported anyway (--any-model)") == 2
+    # Already imported: a duplicate, with no model warning first (nothing to decide about it).
+    code, out, err = run("import", str(INSPECT / "intercode_ok.eval"), "--submission", str(sid))
+    assert code == 0 and out.startswith("duplicate") and "warning" not in err
     code, out, _ = run("results", "list", "--submission", str(sid))
     assert code == 0 and "InterCode-CTF" in out and "interrupted (incomplete)" in out and "includes/accuracy" in out
     run_id = results.list_runs(s, sid)[0].id

@@ -480,14 +480,16 @@ class ImportDialog(QDialog):
         return list(seen.values())
 
     def mismatched(self, submission_id: int) -> list[tuple[str, str]]:
-        """(file, model id) of the logs read so far whose model id does not point at this submission."""
+        """(file, model id) of the logs read so far whose model id does not point at this submission
+        (results.model_mismatch: the check `frontier-review import --submission` makes too)."""
         out = []
         for path in self._paths:
             pv = self._previews.get(path)
             if pv is None or pv.error or not pv.runs:
                 continue  # not read yet, or unreadable (the import reports it)
-            if submission_id not in {prop[0] for prop in pv.proposals}:
-                out.append((path, ", ".join(sorted({r.model for r in pv.runs}))))
+            models = results.model_mismatch(self.ctx.session, pv.runs, submission_id)
+            if models is not None:
+                out.append((path, models))
         return out
 
     def _show_proposal(self) -> None:
@@ -538,9 +540,23 @@ class ImportDialog(QDialog):
             self.progress_label.setText("Choose the submission these logs belong to.")
             self.submission_combo.setFocus()
             return
+        # A file already imported (same SHA-256) is only reported as a duplicate: no question about its
+        # model first. Only a file whose size matches an imported one is hashed here (a duplicate, nearly
+        # always), so a new file costs one query.
+        ask = []
+        for path, model in self.mismatched(sid):
+            try:
+                if results.prior_imports(self.ctx.session, path):
+                    continue
+            except FrontierError:
+                pass  # unreadable now: asked, and the import names the problem
+            ask.append((path, model))
+        self._ask_and_import(sid, ask)
+
+    def _ask_and_import(self, sid: int, mismatched: list[tuple[str, str]]) -> None:
         skipped: dict[str, ImportOutcome] = {}
         target = self.submission_combo.currentText()
-        for path, model in self.mismatched(sid):  # asked file by file: a "no" skips only that file
+        for path, model in mismatched:  # asked file by file: a "no" skips only that file
             name = os.path.basename(path)
             if not self.ctx.confirm(self, "Model id differs", (
                     f"{name} names the model {clean_text(model, 120)}, which does not match {target}.\n\n"
