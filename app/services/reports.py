@@ -275,20 +275,28 @@ def export_closes_review(session: Session, report_id: int) -> bool:
 def clear_export(session: Session, report_id: int, destination: Path, media_label: str) -> egress.Clearance:
     """The media check of an export, on its own: the dialog asks it before the passphrase, so media
     labelled lower is refused at once (the same message and audit event as `export` itself)."""
+    report = _exportable(session, report_id)
+    return egress.clear(session, f"the report {report.control_number}", Marking.parse(report.marking), media_label,
+                        destination, refused_as=("report.export_refused", "report", report_id))
+
+
+def _exportable(session: Session, report_id: int) -> StoredReport:
     session.require(Permission.EXPORT)
     report = reports_repo.get(session.db.conn, report_id)
     _require_signed_marking(session, report)
-    return egress.clear(session, f"the report {report.control_number}", Marking.parse(report.marking), media_label,
-                        destination, refused_as=("report.export_refused", "report", report_id))
+    return report
 
 
 def export(session: Session, report_id: int, destination: Path, media_label: str, passphrase: str,
            pin: str | None = None, progress: Progress | None = None) -> ExportOutcome:
     """Write the countersigned report and its companions to removable media (audited report.export).
     While the review is open this is the release that closes it (`export_closes_review`)."""
-    cleared = clear_export(session, report_id, destination, media_label)
-    report = reports_repo.get(session.db.conn, report_id)
-    content, media = cleared.content, cleared.media
+    report = _exportable(session, report_id)
+    content = Marking.parse(report.marking)
+    # the same check as clear_export, here too: tests/unit/test_egress_walk.py finds every writer's
+    cleared = egress.clear(session, f"the report {report.control_number}", content, media_label, destination,
+                           refused_as=("report.export_refused", "report", report_id))
+    media = cleared.media
     from app.services import workflow
 
     workflow.require_report(session, report_id, Act.EXPORT)
