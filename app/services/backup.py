@@ -329,10 +329,10 @@ def restore(backup_path: Path, data_dir: Path, *, admin_username: str, passphras
         store.install(contents, tmp)
         if recovery_key is not None:
             assert new_passphrase is not None
-            session = workstation.recover(tmp, recovery_key, admin_username, new_passphrase, clock)
+            session = workstation.recover(tmp, recovery_key, admin_username, new_passphrase, clock, restoring=True)
         else:
             assert passphrase is not None
-            session = workstation.sign_in(tmp, admin_username, passphrase, clock)
+            session = workstation.sign_in(tmp, admin_username, passphrase, clock, restoring=True)
         try:
             if not session.account.can(Permission.BACKUP):
                 raise AuthError(f"'{admin_username}' is not an administrator; only an administrator may restore.")

@@ -8,6 +8,12 @@ saw means the database was rolled back or the chain rewritten; a header record o
 person's own copy means the data directory was rolled back; a CA other than the one they saw, or
 fewer signed decisions, means the trust anchors were replaced. Each finding is shown to the
 person and audited.
+
+A copy restored from a backup has its own history from the backup on, so the records are kept per
+copy (`copy_of`): the workstation as created, or the copy that the newest genuine `backup.restore`
+event in its chain (hash recomputed, linked to the event before it, signed by its actor's key)
+began. The restore's own sign-in reads and writes no record. Without that, restoring into a new
+folder made the original and the copy each look rolled back or rewritten to whoever used both.
 """
 
 from __future__ import annotations
@@ -16,11 +22,13 @@ import base64
 import hashlib
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import platformdirs
 
+from app.model.audit import GENESIS
 from app.model.errors import StorageError
 from app.services.seen_heads import ca_fingerprint, record_body, signed_record
 from reports import pki
@@ -39,8 +47,55 @@ def state_dir() -> Path:
     return Path(os.environ.get("FRW_STATE_DIR") or platformdirs.user_state_dir("frontier-review", appauthor=False))
 
 
-def _local_path(db_id: str, username: str) -> Path:
-    return state_dir() / db_id / f"{username}.seen.json"
+def _local_path(db_id: str, username: str, copy: str = "") -> Path:
+    """The workstation as created keeps its records where they always were; a restored copy apart."""
+    return state_dir() / db_id / (f"restored-{copy}" if copy else "") / f"{username}.seen.json"
+
+
+@dataclass(frozen=True)
+class Restore:
+    """The newest `backup.restore` event of a chain: where a restored copy's own history begins."""
+
+    seq: int
+    ts: str
+    actor: str
+    backup_created_at: str
+    genuine: str | None  # None, or why it is not
+
+
+_RESTORE_COLUMNS = "seq, ts, actor, action, object_type, object_id, details, prev_hash, hash, signer, signature"
+
+
+def newest_restore(conn: Connection, db_id: str) -> tuple[str, Restore | None]:
+    """(copy, its restore): copy is "" for the workstation as created, else the first 16 hex digits of
+    the newest genuine restore event's hash. A restore event that is not genuine names no copy: the
+    chain is then checked against the records of the workstation as created (and says why)."""
+    row = conn.execute(f"SELECT {_RESTORE_COLUMNS} FROM audit_events WHERE object_type = 'backup' AND "
+                       "action = 'backup.restore' ORDER BY seq DESC LIMIT 1").fetchone()
+    if row is None:
+        return "", None
+    seq, ts, actor, action, otype, oid, details, prev_hash, h, key_fp, signature = row
+    why = None
+    before = audit_log.hash_at(conn, seq - 1) if seq > 1 else GENESIS
+    if audit_log.event_hash(seq, ts, actor, action, otype, oid, details, prev_hash) != h:
+        why = "it was modified after it was written"
+    elif prev_hash != before:
+        why = f"it does not link to event {seq - 1}"
+    else:
+        try:
+            sig = base64.b64decode(str(signature), validate=True)
+        except ValueError:
+            sig = b""
+        from app.services.decisions import Registry
+
+        why = Registry.load(conn, db_id).check_signature(str(key_fp), actor, ts, bytes.fromhex(h), sig,
+                                                         require_certified=False)
+    try:
+        created = str(json.loads(details).get("backup_created_at", ""))
+    except (ValueError, AttributeError):
+        created = ""
+    restore = Restore(int(seq), str(ts), str(actor), created, why)
+    return ("" if why else str(h)[:16]), restore
 
 
 def _valid(record: dict[str, Any], username: str, public_keys: dict[str, Any]) -> bool:
@@ -54,8 +109,8 @@ def _valid(record: dict[str, Any], username: str, public_keys: dict[str, Any]) -
     return pki.verify_digest(key, hashlib.sha256(record_body(record)).digest(), sig)
 
 
-def _read_local(db_id: str, username: str) -> dict[str, Any] | None:
-    path = _local_path(db_id, username)
+def _read_local(db_id: str, username: str, copy: str = "") -> dict[str, Any] | None:
+    path = _local_path(db_id, username, copy)
     try:
         with open(path, "rb") as fh:
             data = json.loads(fh.read(MAX_STATE_FILE))
@@ -72,7 +127,9 @@ def save_local(session: Session) -> None:
         return
     record = signed_record(session.db.conn, session.account.username, session.personal,
                            audit_log.head(session.db.conn))
-    path = _local_path(session.db_id, session.account.username)
+    if session.copy_of is None:
+        return  # the restore's own sign-in: the copy's history begins with the restore event
+    path = _local_path(session.db_id, session.account.username, session.copy_of)
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         atomic_write(path, json.dumps(record, indent=1).encode())
@@ -95,7 +152,19 @@ def check(session: Session, header_record: dict[str, Any] | None) -> list[str]:
             except Exception:  # noqa: S112  (an unreadable key verifies nothing)
                 continue
     findings: list[str] = []
-    local = _read_local(session.db_id, username)
+    copy, restore = newest_restore(conn, session.db_id)
+    session.copy_of = copy
+    if restore is not None and restore.genuine is not None:
+        findings.append(f"The audit trail's newest restore from a backup (event {restore.seq}) is not genuine: "
+                        f"{restore.genuine}. It is checked as the workstation it claims to be restored from.")
+    local = _read_local(session.db_id, username, copy)
+    if copy and local is None and restore is not None and _read_local(session.db_id, username, "") is not None:
+        # not an alarm: a restore is an administrator's signed act, in the audit trail for all to see
+        session.integrity_warnings.append(
+            f"This is a copy of the workstation restored from a backup made {restore.backup_created_at or '(date '
+            'unknown)'}, restored by {restore.actor} at {restore.ts[:16].replace('T', ' ')} (audit event "
+            f"{restore.seq}). Work done on the original after that backup is not in it, and what you saw there "
+            "is not compared with it.")
     records: list[tuple[str, dict[str, Any]]] = []
     for where, rec in (("the key header", header_record), ("your own state folder", local)):
         if rec is None:

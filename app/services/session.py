@@ -49,6 +49,9 @@ class Session:
     personal: Any = field(default=None, repr=False)  # app.services.identity.PersonalKey
     unlocked: Unlocked | None = field(default=None, repr=False)
     db_id: str = ""
+    # Which copy of the workstation this is (app.services.integrity.newest_restore): "" as created, a
+    # restore's id, None during the restore itself (its sign-in keeps no record of the chain).
+    copy_of: str | None = ""
     # What sign-in found that the person must see (rolled-back data, unsigned roles, ...).
     integrity_warnings: list[str] = field(default_factory=list)
     _settings_changed: list[str] = field(default_factory=list, repr=False)

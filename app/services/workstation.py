@@ -268,8 +268,10 @@ def update_settings(session: Session, changes: dict[str, object]) -> Settings:
 
 
 def sign_in(data_dir: Path, username: str, passphrase: str, clock: Clock = utc_now,
-            progress: MigrationProgress | None = None) -> Session:
-    """`progress`: told of each schema update the first sign-in after an upgrade runs."""
+            progress: MigrationProgress | None = None, restoring: bool = False) -> Session:
+    """`progress`: told of each schema update the first sign-in after an upgrade runs. `restoring`:
+    the sign-in of a backup's restore (app.services.backup), which neither checks nor writes the
+    person's records of the chain: the copy's own history begins with the restore event."""
     data_dir = Path(data_dir)
     if not db_path(data_dir).exists():
         raise StorageError(f"No workstation database in {data_dir}.")
@@ -279,12 +281,13 @@ def sign_in(data_dir: Path, username: str, passphrase: str, clock: Clock = utc_n
     db = open_database(data_dir, unlocked.data_key, progress)
     try:
         account = accounts_repo.get(db.conn, username)
-        session = Session(data_dir, db, account, creds.path, clock, db_id=header.db_id, unlocked=unlocked)
+        session = Session(data_dir, db, account, creds.path, clock, db_id=header.db_id, unlocked=unlocked,
+                          copy_of=None if restoring else "")
         if accounts_repo.must_change_passphrase(db.conn, username):
             raise PassphraseChangeRequired(username)
         _open_personal_key(session)
         _check_signed_account(session)
-        findings = integrity.check(session, creds.read().seen_heads.get(username))
+        findings = [] if restoring else integrity.check(session, creds.read().seen_heads.get(username))
         changed = session.settings_changed_outside
         if changed:
             findings.append(f"Workstation settings were changed in the database around the application "
@@ -543,7 +546,7 @@ def sign_out(session: Session) -> None:
 
 
 def recover(data_dir: Path, recovery_key: str, admin_username: str, new_passphrase: str,
-            clock: Clock = utc_now) -> Session:
+            clock: Clock = utc_now, restoring: bool = False) -> Session:
     """Open with the recovery key and give an admin account a new passphrase.
 
     The administrator's earlier signing key was wrapped under the lost passphrase and is gone: a
@@ -576,7 +579,8 @@ def recover(data_dir: Path, recovery_key: str, admin_username: str, new_passphra
                 dropped = [n for n, s in header.slots.items() if s.uses_keyring and n != admin_username]
         header.keyring_mode = keyring_mode
         slot, mine = header.new_slot(admin_username, new_passphrase, key, secret)
-        session = Session(data_dir, db, account, creds.path, clock, db_id=header.db_id, unlocked=mine)
+        session = Session(data_dir, db, account, creds.path, clock, db_id=header.db_id, unlocked=mine,
+                          copy_of=None if restoring else integrity.newest_restore(db.conn, header.db_id)[0])
         ca = _recovery_ca(db.conn, header, recovery_key)
         with session.transaction() as conn:
             now = session.now()

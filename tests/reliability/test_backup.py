@@ -385,3 +385,83 @@ def test_cli_restore_with_the_recovery_key(workstation, fresh_backup, tmp_path, 
     session = ws_service.sign_in(target, "admin", new, clock=lambda: FIXED_NOW)
     assert audit.verify(session).ok
     session.close()
+
+
+_ALARMS = ("rolled back", "rewritten", "altered", "ends before event", "no longer holds", "fewer signed")
+
+
+def _alarms(session) -> list[str]:  # type: ignore[no-untyped-def]
+    return [w for w in session.integrity_warnings if any(a in w for a in _ALARMS)]
+
+
+def test_a_restored_copy_and_its_original_raise_no_false_alarms(workstation, dest, tmp_path):
+    """Restoring into a new folder (as the restore asks) makes a copy with its own history from the
+    backup on. People who use both the copy and the original are told it is a copy, never that either
+    was rolled back or rewritten (both were said, to each in turn, before the records were kept per copy)."""
+    admin = workstation.session("admin")
+    made = backup.create(admin, dest, ADMIN, media_label="SECRET//NOFORN")
+    fp = ca_fingerprint(admin)
+    ws_service.sign_out(admin)
+    reviewer = workstation.session("reviewer")
+    add_submission(reviewer)  # work on the original after the backup
+    ws_service.sign_out(reviewer)
+    target = tmp_path / "restored"
+    backup.restore(made.folder, target, admin_username="admin", passphrase=ADMIN, known_cas=[fp])
+    on_copy = workstation_session(target, "reviewer")
+    assert not _alarms(on_copy), on_copy.integrity_warnings
+    assert any("copy of the workstation restored from a backup" in w for w in on_copy.integrity_warnings)
+    add_submission(on_copy)  # the copy's own history goes on
+    ws_service.sign_out(on_copy)
+    for name in ("reviewer", "admin"):  # back on the original: what they saw there still holds
+        back = workstation_session(workstation.data_dir, name)
+        assert not _alarms(back) and not back.integrity_warnings, (name, back.integrity_warnings)
+        ws_service.sign_out(back)
+    again = workstation_session(target, "reviewer")  # and on the copy, its own record holds
+    assert not again.integrity_warnings, again.integrity_warnings
+    admin_on_copy = workstation_session(target, "admin")
+    assert not _alarms(admin_on_copy), admin_on_copy.integrity_warnings
+    assert not audit.events(admin_on_copy, 50, action_prefix="integrity.alarm")
+    ws_service.sign_out(again)
+    ws_service.sign_out(admin_on_copy)
+
+
+def test_a_restored_copy_rolled_back_or_a_forged_restore_is_still_reported(workstation, dest, tmp_path):
+    """The records kept per copy still catch a copy's own rollback, and a restore event written around
+    the application names no copy: the chain is checked against the original's records."""
+    admin = workstation.session("admin")
+    made = backup.create(admin, dest, ADMIN, media_label="SECRET//NOFORN")
+    fp = ca_fingerprint(admin)
+    ws_service.sign_out(admin)
+    target = tmp_path / "restored"
+    backup.restore(made.folder, target, admin_username="admin", passphrase=ADMIN, known_cas=[fp])
+    saved = tmp_path / "copy-then"
+    shutil.copytree(target, saved)
+    lead = workstation_session(target, "lead")
+    add_submission(lead)
+    ws_service.sign_out(lead)
+    shutil.rmtree(target)
+    shutil.copytree(saved, target)  # the copy goes back to before the lead's work
+    lead = workstation_session(target, "lead")
+    assert any("ends before event" in w or "rolled back" in w for w in lead.integrity_warnings), \
+        lead.integrity_warnings
+    ws_service.sign_out(lead)
+    # On the original: an insider appends a restore event that no administrator signed.
+    reviewer = workstation_session(workstation.data_dir, "reviewer")
+    add_submission(reviewer)
+    ws_service.sign_out(reviewer)
+    from storage import audit as audit_log
+
+    db = ws_service.open_database(workstation.data_dir, workstation.session("admin").unlocked.data_key)
+    seq, prev = audit_log.head(db.conn)
+    details = '{"backup_created_at": "2026-01-01"}'
+    ts = "2026-12-01T00:00:00+00:00"
+    h = audit_log.event_hash(seq + 1, ts, "admin", "backup.restore", "backup", "forged", details, prev)
+    db.conn.execute("INSERT INTO audit_events (seq, ts, actor, action, object_type, object_id, details, prev_hash, "
+                    "hash, signer, signature) VALUES (?, ?, 'admin', 'backup.restore', 'backup', 'forged', ?, ?, ?, "
+                    "'', '')", (seq + 1, ts, details, prev, h))
+    db.conn.commit()
+    db.close()
+    forged = workstation_session(workstation.data_dir, "reviewer")
+    assert any("restore from a backup (event" in w and "not genuine" in w for w in forged.integrity_warnings), \
+        forged.integrity_warnings
+    assert not any("copy of the workstation restored" in w for w in forged.integrity_warnings)
