@@ -7,7 +7,8 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from PySide6.QtCore import QPoint, QRect
+import pytest
+from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtWidgets import QApplication, QPushButton, QScrollArea, QTableView, QWidget
 
 from app.model.findings import Finding, Severity
@@ -19,6 +20,7 @@ from ui.dialogs.import_dialog import ImportDialog
 from ui.main_window import MainWindow
 from ui.screens.submission_detail import SUBMISSION_TABS
 from ui.vuln_editor import VulnEditor
+from ui.widgets import column_fit
 from ui.widgets.flow_layout import FlowLayout
 
 # 720 px high screens lose about 40 px to a panel and 30 px to the title bar.
@@ -95,9 +97,25 @@ def test_toolbar_row_wraps_instead_of_widening(qtbot) -> None:  # type: ignore[n
     assert len({b.geometry().top() for b in buttons}) == 1  # wide enough: one line
 
 
-def test_tables_fit_1280_without_sideways_scrolling(make_ctx, qtbot) -> None:  # type: ignore[no-untyped-def]
-    """At 1280 px every table on every screen shows its columns without a horizontal scroll bar; a
-    register's less-used columns start hidden (a right-click on the header shows them)."""
+@pytest.fixture
+def themed():  # type: ignore[no-untyped-def]
+    """The application's own style, font and style sheet (bold headers), put back afterwards."""
+    from ui import theme
+
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    style, font, sheet = app.style().name(), app.font(), app.styleSheet()
+    theme.apply(app)
+    yield app
+    app.setStyleSheet(sheet)
+    app.setFont(font)
+    app.setStyle(style)
+
+
+def test_tables_fit_1280_without_sideways_scrolling(make_ctx, qtbot, themed) -> None:  # type: ignore[no-untyped-def]
+    """At 1280 px every table on every screen shows its columns without a horizontal scroll bar, and
+    whole titles in the theme's bold header font; a register's less-used columns start hidden (a
+    right-click on the header shows them)."""
     today = make_ctx("reviewer").today()
     sid = submissions.create(make_ctx("reviewer").session,
                              Submission("Dev", "Model", "1", today, today + timedelta(days=20))).id
@@ -121,6 +139,13 @@ def test_tables_fit_1280_without_sideways_scrolling(make_ctx, qtbot) -> None:  #
                     if table.isVisible() and over > 0:
                         wide.append(f"{role} {screen.objectName() or type(screen).__name__} {tab or ''} "
                                     f"{table.objectName() or type(table).__name__}: {over} px too wide")
+                    # and every title is whole, measured bold as the theme draws it ("mbargo unt")
+                    cut = [str(table.model().headerData(c, Qt.Orientation.Horizontal))
+                           for c in range(header.count()) if table.isVisible() and not header.isSectionHidden(c)
+                           and header.sectionSize(c) < column_fit.title_width(table, c) - 8]
+                    if cut:
+                        wide.append(f"{role} {screen.objectName() or type(screen).__name__} {tab or ''} "
+                                    f"{table.objectName() or type(table).__name__}: titles cut: {cut}")
     assert not wide, "\n".join(wide)
 
 

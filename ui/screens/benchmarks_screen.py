@@ -30,7 +30,7 @@ from app.services import benchmarks
 from app.services import trend as trend_service
 from ui.banner import portion_text
 from ui.context import UiContext
-from ui.widgets import column_chooser
+from ui.widgets import column_chooser, column_fit
 from ui.widgets.chart import ChartData, ChartKind, ChartWidget, Series
 from ui.widgets.sortable_table import SortableTable
 
@@ -38,8 +38,7 @@ D_COLUMNS = ["Id", "Version", "Name", "Capability area", "Marking", "Samples", "
 T_COLUMNS = ["Received", "Model", "Value", "95% CI", "n", "Conforms", "Frontier"]
 
 
-def _table(columns: list[str], name: str, stretch: int | None = None) -> SortableTable:
-    """`stretch`: the column that takes the width left (and elides), instead of the last one."""
+def _table(columns: list[str], name: str) -> SortableTable:
     t = SortableTable(0, len(columns))
     t.setObjectName(name)
     t.setHorizontalHeaderLabels(columns)
@@ -47,10 +46,8 @@ def _table(columns: list[str], name: str, stretch: int | None = None) -> Sortabl
     t.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     t.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
     t.verticalHeader().setVisible(False)
-    t.horizontalHeader().setStretchLastSection(stretch is None)
+    t.horizontalHeader().setStretchLastSection(True)
     t.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-    if stretch is not None:
-        t.horizontalHeader().setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
     return t
 
 
@@ -103,9 +100,11 @@ class BenchmarksScreen(QWidget):
                       "definitions come from media as a signed document (FILE plus FILE.p7s from a trusted "
                       "authority); a higher version of an id supersedes the earlier one.")
         note.setWordWrap(True)
-        self.table = _table(D_COLUMNS, "definitionsTable", stretch=D_COLUMNS.index("Name"))
-        # the protocol columns are in the detail below; the header's menu shows them in the table too
-        column_chooser.install(self.table, [D_COLUMNS.index(c) for c in ("Samples", "Min epochs", "Min n", "From")])
+        self.table = _table(D_COLUMNS, "definitionsTable")
+        # the capability area and protocol are in the detail below; the header's menu shows them here too
+        column_chooser.install(self.table, [D_COLUMNS.index(c) for c in ("Capability area", "Samples", "Min epochs",
+                                                                          "Min n", "From")])
+        column_fit.install(self.table, [D_COLUMNS.index(c) for c in ("Name", "Id")])
         self.table.itemSelectionChanged.connect(self._selected)
         self.import_button = QPushButton("Import definitions…")
         self.import_button.setVisible(ctx.can(Permission.IMPORT_TRUSTED))
@@ -168,6 +167,7 @@ class BenchmarksScreen(QWidget):
                                       origins[d.document_sha256]]):
                 self.table.setItem(r, c, QTableWidgetItem(text))
         self.table.resizeColumnsToContents()
+        column_fit.refit(self.table)
         if self.definitions and not self.table.selectedItems():
             self.table.selectRow(0)
 

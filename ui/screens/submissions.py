@@ -23,6 +23,7 @@ from ui.context import UiContext
 from ui.models.paged_model import reload_keeping_selection
 from ui.models.submissions_model import COLUMNS, SubmissionsModel
 from ui.screens.submission_editor import NewSubmissionDialog
+from ui.widgets import column_fit
 
 SEARCH_DELAY_MS = 250
 
@@ -74,6 +75,7 @@ class SubmissionsScreen(QWidget):
         header.setStretchLastSection(True)
         for col, width in enumerate((56, 170, 150, 100, 115, 96, 96, 76)):
             self.table.setColumnWidth(col, width)
+        column_fit.titles_fit(self.table)  # "Days left" in the theme's bold header font
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setAlternatingRowColors(True)

@@ -24,6 +24,7 @@ from app.model.errors import FrontierError
 from app.model.workflow import Act
 from app.services import assignments, discussion, review_overview, users
 from ui.context import UiContext
+from ui.widgets import column_fit
 from ui.widgets.sortable_table import SortableTable
 from ui.widgets.transcript_view import clean_text
 from ui.widgets.workflow_hint import apply_action
@@ -44,6 +45,7 @@ class TeamTab(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        column_fit.titles_fit(self.table)
         self.person = QComboBox()
         self.person.setObjectName("assignee")
         self.section = QComboBox()

@@ -46,7 +46,7 @@ from ui.errors import sanitize
 from ui.models.paged_model import reload_keeping_selection
 from ui.models.vulns_model import COLUMN_WIDTHS, HIDDEN_AT_START, ID_ROLE, TITLE_COLUMN, VulnTableModel
 from ui.vuln_editor import VulnEditor
-from ui.widgets import column_chooser
+from ui.widgets import column_chooser, column_fit
 from ui.widgets.flow_layout import FlowLayout
 
 
@@ -121,6 +121,7 @@ class VulnerabilitiesScreen(QWidget):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
             self.table.setColumnWidth(col, width)
         header.setSectionResizeMode(TITLE_COLUMN, QHeaderView.ResizeMode.Stretch)
+        column_fit.titles_fit(self.table)  # "Embargo until" in the theme's bold header font
         column_chooser.install(self.table, HIDDEN_AT_START)
         self.table.activated.connect(lambda _i: self.edit_selected())  # double-click or Enter
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtGui import QHelpEvent
-from PySide6.QtWidgets import QAbstractItemView, QTableView, QToolTip
+from PySide6.QtGui import QFont, QFontMetrics, QHelpEvent
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QToolTip
 
 FLOOR = 90
 
@@ -56,10 +56,8 @@ class _Fit(QObject):
             self.fitting = False
 
     def _floor(self, column: int) -> int:
-        """Never narrower than `floor`, nor than the column's own title (with its sort arrow)."""
-        header = self.view.horizontalHeader()
-        title = self.view.model().headerData(column, Qt.Orientation.Horizontal, Qt.ItemDataRole.DisplayRole)
-        return max(self.floor, header.fontMetrics().horizontalAdvance(str(title or "")) + 20)
+        """Never narrower than `floor`, nor than the column's own title."""
+        return max(self.floor, title_width(self.view, column))
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.Resize:
@@ -80,6 +78,22 @@ class _Fit(QObject):
             return False
         QToolTip.showText(event.globalPos(), text, self.view)
         return True
+
+
+def title_width(view: QTableView, column: int) -> int:
+    """The width a column's title needs, measured bold as the theme draws headers, with its margins."""
+    title = view.model().headerData(column, Qt.Orientation.Horizontal, Qt.ItemDataRole.DisplayRole)
+    font = QFont(view.horizontalHeader().font())
+    font.setBold(True)
+    return QFontMetrics(font).horizontalAdvance(str(title or "")) + 20
+
+
+def titles_fit(view: QTableView) -> None:
+    """Widen every column narrower than its own title (fixed widths chosen for one font, drawn in another)."""
+    header = view.horizontalHeader()
+    for column in range(header.count()):
+        if header.sectionResizeMode(column) == QHeaderView.ResizeMode.Interactive:
+            header.resizeSection(column, max(header.sectionSize(column), title_width(view, column)))
 
 
 def install(view: QTableView, flexible: Sequence[int], floor: int = FLOOR) -> None:
