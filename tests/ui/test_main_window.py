@@ -112,6 +112,15 @@ def test_audit_screen_verify_and_filter(make_ctx, qtbot) -> None:  # type: ignor
     screen.action.setText("submission.")
     screen.apply_filter()
     assert [e.action for e in screen.events] == ["submission.create"]
+    # at 1280 px an auditor reads every action name whole (they were cut to "account.p…")
+    screen.action.setText("")
+    screen.actor.setCurrentIndex(0)
+    screen.apply_filter()
+    screen.resize(1060, 700)
+    screen.show()
+    qtbot.waitExposed(screen)
+    action = 3
+    assert screen.table.columnWidth(action) >= screen.table.sizeHintForColumn(action)
 
 
 def test_audit_screen_names_first_broken_event(make_ctx, qtbot) -> None:  # type: ignore[no-untyped-def]

@@ -90,7 +90,8 @@ class AuditScreen(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setDefaultSectionSize(24)
         self.table.horizontalHeader().setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)
-        column_fit.install(self.table, (COLUMNS.index("Object"), COLUMNS.index("Action")))
+        # an auditor reads the action names whole: the object gives way (Details takes what is left)
+        column_fit.install(self.table, (COLUMNS.index("Object"),))
         self.table.activated.connect(lambda _i: self.show_details())  # double-click or Enter
         layout.addWidget(self.table, 1)
 
@@ -151,6 +152,8 @@ class AuditScreen(QWidget):
                     item.setBackground(Qt.GlobalColor.yellow)
                 self.table.setItem(r, c, item)
         self.table.resizeColumnsToContents()
+        # a long object (a media path) elides, whole on hover: the details keep their room
+        self.table.setColumnWidth(4, min(self.table.columnWidth(4), 300))
         column_fit.refit(self.table)
         self.table.horizontalHeader().setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)
         total = audit.count(self.ctx.session)
