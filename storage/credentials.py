@@ -113,7 +113,7 @@ class Credentials:
         except AuthError:
             with self.update() as fresh:
                 fresh.record_failure(username, now.isoformat())
-            check_lockout(self.read(), username, now)
+            check_lockout(self.read(), username, now, after_failure=True)
             raise
 
 
@@ -122,8 +122,9 @@ def keyring_secret_for(header: KeyHeader) -> bytes | None:
     return keyring_secret.load(header.db_id) if header.keyring_mode == KEYRING_MODE else None
 
 
-def check_lockout(header: KeyHeader, username: str, now: datetime) -> None:
-    """LockedOutError while the delay after `username`'s recorded failures has not passed."""
+def check_lockout(header: KeyHeader, username: str, now: datetime, after_failure: bool = False) -> None:
+    """LockedOutError while the delay after `username`'s recorded failures has not passed
+    (`after_failure`: checked right after a wrong passphrase, which the error then says)."""
     entry = header.failures.get(username)
     if not entry:
         return
@@ -131,4 +132,4 @@ def check_lockout(header: KeyHeader, username: str, now: datetime) -> None:
     last = datetime.fromisoformat(entry["last"])
     remaining = (last + timedelta(seconds=delay) - now).total_seconds()
     if remaining > 0:
-        raise LockedOutError(username, remaining)
+        raise LockedOutError(username, remaining, after_failure)

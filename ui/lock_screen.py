@@ -95,7 +95,8 @@ class LockPage(QWidget):
         outer.addStretch(2)
         card = QFrame()
         card.setObjectName("card")
-        card.setMaximumWidth(440)
+        card.setMinimumWidth(400)  # wide enough that "try again in 30 s." fits on one line
+        card.setMaximumWidth(460)
         lay = QVBoxLayout(card)
         title = QLabel("Workstation locked")
         title.setObjectName("pageTitle")
@@ -133,6 +134,7 @@ class LockPage(QWidget):
         self.jobs_note.setTextFormat(Qt.TextFormat.PlainText)
         lay.addWidget(self.jobs_note)
         self.wait_until = 0.0
+        self.lockout_reason = ""
         self.clock: Callable[[], float] = time.monotonic
         self.countdown = QTimer(self)
         self.countdown.setInterval(1000)
@@ -159,10 +161,12 @@ class LockPage(QWidget):
         self.jobs_note.setText("Still running: " + "; ".join(labels) + ". The result is shown after unlocking."
                                if labels else "")
 
-    def show_lockout(self, seconds: float) -> None:
-        """Too many wrong passphrases: say how long to wait, and count down (the unlock stays refused
-        by the service until then; this only saves typing into a closed door)."""
+    def show_lockout(self, seconds: float, wrong: bool = False) -> None:
+        """Too many wrong passphrases: say how long to wait, and count down each second (the unlock
+        stays refused by the service until then; this only saves typing into a closed door).
+        `wrong`: this attempt itself was wrong (and started the delay), which is said first."""
         self.passphrase.clear()
+        self.lockout_reason = "Wrong passphrase.\n" if wrong else ""
         self.wait_until = self.clock() + seconds
         self.countdown.start()
         self._tick()
@@ -177,7 +181,9 @@ class LockPage(QWidget):
         self.unlock_button.setEnabled(not waiting)
         self.passphrase.setEnabled(not waiting)
         if waiting:
-            self.message.setText(f"Too many attempts — try again in {left} s.")
+            self.passphrase.clear()
+            # a no-break space keeps the number and its unit together
+            self.message.setText(f"{self.lockout_reason}Too many attempts — try again in {left}\u00a0s.")
         else:
             self.countdown.stop()
             self.message.setText("You can try again now.")

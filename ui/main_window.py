@@ -435,7 +435,7 @@ class MainWindow(QMainWindow):
         try:
             workstation.unlock(self.ctx.session, passphrase)
         except LockedOutError as exc:
-            self.lock_page.show_lockout(exc.seconds)
+            self.lock_page.show_lockout(exc.seconds, wrong=exc.after_failure)
             return
         except AuthError as exc:
             self.lock_page.show_message(str(exc))

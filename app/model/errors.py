@@ -44,11 +44,15 @@ class PassphraseChangeRequired(AuthError):
 
 
 class LockedOutError(AuthError):
-    def __init__(self, username: str, seconds: float) -> None:
+    """`after_failure`: this very attempt was wrong and started the delay (else the delay was already
+    running and the passphrase was not tried)."""
+
+    def __init__(self, username: str, seconds: float, after_failure: bool = False) -> None:
         super().__init__(
             f"Account '{username}' is locked after repeated failed sign-ins; try again in {int(seconds) + 1} s."
         )
         self.seconds = seconds
+        self.after_failure = after_failure
 
 
 class PermissionDenied(FrontierError):

@@ -83,8 +83,8 @@ def test_lockout_says_how_long_and_refuses_even_the_right_passphrase(ctx, qtbot,
     w.lock("on demand")
     for _ in range(3):
         w.try_unlock("wrong passphrase")
-    assert w.lock_page.message.text().startswith("Too many attempts — try again in ")
-    assert w.lock_page.message.text().endswith(" s.")
+    assert w.lock_page.message.text().startswith("Wrong passphrase.\nToo many attempts — try again in ")
+    assert w.lock_page.message.text().endswith("\u00a0s.")
     left = w.lock_page.seconds_left()
     assert 25 <= left <= 31
     assert not w.lock_page.unlock_button.isEnabled() and not w.lock_page.passphrase.isEnabled()
@@ -95,6 +95,43 @@ def test_lockout_says_how_long_and_refuses_even_the_right_passphrase(ctx, qtbot,
     w.lock_page.wait_until = 0.0  # the delay is over (clock moved on)
     w.lock_page._tick()
     assert w.lock_page.unlock_button.isEnabled() and w.lock_page.message.text() == "You can try again now."
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.t = 1000.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def test_each_wrong_unlock_is_reported_cleared_and_the_lockout_counts_down(ctx, qtbot) -> None:  # type: ignore[no-untyped-def]
+    w = _window(ctx, qtbot)
+    w.resize(1280, 800)
+    page = w.lock_page
+    page.clock = clock = FakeClock()
+    w.lock("on demand")
+    for attempt in range(3):
+        qtbot.keyClicks(page.passphrase, "certainly-not-mine")
+        page.unlock_button.click()
+        assert page.passphrase.text() == "", f"attempt {attempt + 1} left the rejected passphrase in the field"
+        assert page.message.text().startswith("Wrong passphrase."), page.message.text()
+    first, countdown = page.message.text().split("\n")
+    assert first == "Wrong passphrase." and countdown.startswith("Too many attempts — try again in ")
+    # The number and its unit stay on one line, and the whole line fits the card.
+    assert countdown.endswith("\u00a0s.")
+    assert page.message.fontMetrics().horizontalAdvance(countdown) <= page.message.contentsRect().width()
+    assert page.countdown.isActive() and not page.unlock_button.isEnabled()
+    start = page.seconds_left()
+    clock.t += 10
+    page.countdown.timeout.emit()  # one tick of the QTimer
+    assert page.message.text().endswith(f"try again in {start - 10}\u00a0s.")
+    assert not page.unlock_button.isEnabled()
+    clock.t += start
+    page.countdown.timeout.emit()
+    assert not page.countdown.isActive()
+    assert page.unlock_button.isEnabled() and page.passphrase.isEnabled()
+    assert page.message.text() == "You can try again now."
 
 
 def test_switch_user_from_the_lock_screen(ctx, dialogs, qtbot) -> None:  # type: ignore[no-untyped-def]
