@@ -124,6 +124,30 @@ def test_admin_page_explains_policy_and_blocks_weak_passphrase(qtbot, tmp_path: 
     assert "meets the policy" in a.feedback.text()
 
 
+def test_admin_page_lists_every_problem_at_once_as_the_user_types(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    wizard = SetupWizard(tmp_path / "ws")
+    qtbot.addWidget(wizard)
+    a = wizard.admin_page
+    qtbot.keyClicks(a.passphrase, "short")
+    qtbot.keyClicks(a.repeat, "shorter")
+    lines = a.feedback.text().split("\n")
+    assert "Display name is required." in lines
+    assert any("at least 12 characters" in line for line in lines)
+    assert "The two passphrases differ." in lines
+    assert not a.isComplete()
+    qtbot.keyClicks(a.display, "Dana")  # fixing one problem leaves the others listed
+    lines = a.feedback.text().split("\n")
+    assert "Display name is required." not in lines
+    assert any("at least 12 characters" in line for line in lines) and "The two passphrases differ." in lines
+    a.username.setText("9bad")
+    assert a.feedback.text().startswith("Account name") and "at least 12 characters" in a.feedback.text()
+    a.username.setText("admin")
+    a.passphrase.setText(PASS)
+    assert a.feedback.text() == "The two passphrases differ."
+    a.repeat.setText(PASS)
+    assert a.isComplete() and "meets the policy" in a.feedback.text()
+
+
 def test_going_back_does_not_create_twice(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     wizard = SetupWizard(tmp_path / "ws")
     qtbot.addWidget(wizard)

@@ -187,20 +187,28 @@ class AdminPage(QWizardPage):
             w.textChanged.connect(self._check)
         self._check()
 
-    def problem(self) -> str:
+    def problems(self) -> list[str]:
+        """Every problem of the page at once, each naming its field (checked live as the user types)."""
+        found: list[str] = []
+        username = self.username.text().strip()
         try:
-            validate_username(self.username.text().strip())
+            validate_username(username)
         except ValidationError as exc:
-            return f"Account name: {exc.reason}"
+            found.append(f"Account name: {exc.reason}")
         if not self.display.text().strip():
-            return "Display name is required."
+            found.append("Display name is required.")
         try:
-            DEFAULT_POLICY.check(self.passphrase.text(), self.username.text().strip())
+            DEFAULT_POLICY.check(self.passphrase.text(), username)
         except ValidationError as exc:
-            return f"Passphrase {exc.reason}."
-        if self.passphrase.text() != self.repeat.text():
-            return "The two passphrases differ."
-        return ""
+            found.append(f"Passphrase {exc.reason}.")
+        if self.repeat.text() and self.passphrase.text() != self.repeat.text():
+            found.append("The two passphrases differ.")
+        elif self.passphrase.text() and not self.repeat.text():
+            found.append("Repeat the passphrase.")
+        return found
+
+    def problem(self) -> str:
+        return "\n".join(self.problems())
 
     def _check(self) -> None:
         problem = self.problem()
