@@ -46,6 +46,9 @@ QHeaderView::section {{ background: #eceef1; border: none; border-right: 1px sol
 QLineEdit, QPlainTextEdit, QTextEdit, QComboBox, QSpinBox, QDateEdit, QDoubleSpinBox {{
     background: #ffffff; border: 1px solid #c3c9d0; border-radius: 4px; padding: 4px 6px; }}
 QLineEdit:focus, QPlainTextEdit:focus, QComboBox:focus, QDateEdit:focus {{ border: 1px solid {ACCENT}; }}
+QLineEdit[readOnlyField="true"], QPlainTextEdit[readOnlyField="true"] {{ background: #f0f1f3; color: #3b4450;
+    border: 1px solid #d8dce1; }}
+QComboBox:disabled, QDateEdit:disabled, QSpinBox:disabled {{ background: #f0f1f3; color: #5b6470; }}
 QLineEdit[invalid="true"], QDateEdit[invalid="true"], QPlainTextEdit[invalid="true"] {{ border: 1px solid #b00020; }}
 QPushButton {{ background: #ffffff; border: 1px solid #b9c0c8; border-radius: 4px; padding: 5px 14px; }}
 QPushButton:hover {{ background: #eef2f6; }}

@@ -27,6 +27,13 @@ def _check_unlocked(conn: Connection, submission_id: int) -> None:
                                "reopen it before findings can change.")
 
 
+def locked(session: Session, submission_id: int) -> bool:
+    """The submission's assessment is approved: its findings cannot change until a lead reopens it."""
+    session.require(Permission.VIEW_CONTENT)
+    row = repo.assessment_for_submission(session.db.conn, submission_id)
+    return row is not None and row.state is State.APPROVED
+
+
 def _check_links(conn: Connection, f: Finding) -> None:
     row = repo.assessment_for_submission(conn, f.submission_id)
     if f.item_ids:

@@ -185,6 +185,32 @@ def test_findings_tab_create_edit_delete(qtbot, ctx, dialogs):
     assert screen.table.rowCount() == 0
 
 
+def _looks_read_only(screen) -> bool:  # type: ignore[no-untyped-def]
+    edits = (screen.title, screen.description, screen.impact, screen.recommendation, screen.linked, screen.evidence)
+    return (all(e.isReadOnly() and e.property("readOnlyField") for e in edits)
+            and not any(w.isEnabled() for w in (screen.severity, screen.marking, screen.evidence_button,
+                                                screen.new_button, screen.save_button, screen.delete_button)))
+
+
+def test_findings_form_is_read_only_for_a_role_that_cannot_assess(qtbot, make_ctx):
+    from ui.screens.findings_screen import FindingsScreen
+
+    reviewer = make_ctx("reviewer")
+    sid = _submission(reviewer)
+    assessment.start(reviewer.session, sid)
+    editable = FindingsScreen(reviewer, sid)
+    qtbot.addWidget(editable)
+    assert not editable.title.isReadOnly() and editable.save_button.isEnabled()
+    assert editable.read_only_note.isHidden()
+    screen = FindingsScreen(make_ctx("auditor"), sid)
+    qtbot.addWidget(screen)
+    assert _looks_read_only(screen)
+    assert not screen.read_only_note.isHidden() and "your role" in screen.read_only_note.text()
+    qtbot.keyClicks(screen.title, "typed by an auditor")
+    assert screen.title.text() == "" and not screen.is_modified()
+    assert screen.print_button.isEnabled()  # reading and printing stay open
+
+
 def test_rulesets_screen_admin_import_refuses_unsigned_and_accepts_signed(qtbot, make_ctx, dialogs, tmp_path):
     import json
 

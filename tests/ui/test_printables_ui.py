@@ -84,3 +84,16 @@ def test_findings_and_vulnerability_registers_open_from_their_screens(workstatio
     assert preview is not None and not dialogs.errors, dialogs.error_text()
     qtbot.addWidget(preview)
     assert banners_of(preview)[0].text() == "SECRET" and preview.doc.marking == Marking.parse("SECRET")
+
+
+def test_findings_of_an_approved_assessment_are_read_only_for_the_lead_too(workstation, approved, make_ctx,
+                                                                          qtbot) -> None:  # type: ignore[no-untyped-def]
+    from tests.ui.test_assessment_screen import _looks_read_only
+
+    screen = FindingsScreen(make_ctx("lead"), approved)
+    qtbot.addWidget(screen)
+    assert screen.table.rowCount() == 2
+    screen.table.selectRow(0)
+    assert screen.title.text()  # the finding is shown...
+    assert _looks_read_only(screen)  # ...but nothing on the form can be changed
+    assert "approved" in screen.read_only_note.text() and not screen.read_only_note.isHidden()

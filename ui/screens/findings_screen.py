@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QHeaderView,
+    QLabel,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
@@ -27,6 +28,7 @@ from app.model.errors import FrontierError
 from app.model.findings import EvidenceRef, Finding, Severity
 from app.model.markings import Marking
 from app.services import findings, printables, submissions
+from ui import theme
 from ui.context import UiContext
 from ui.dialogs.evidence_picker import EvidencePicker
 from ui.dialogs.printable_preview import PrintablePreview, open_preview
@@ -121,6 +123,12 @@ class FindingsScreen(QWidget):
                                      "a PDF (printer and media labels checked)")
         self.print_button.clicked.connect(self.print_register)
         buttons.addWidget(self.print_button)
+        self.read_only_note = QLabel("")
+        self.read_only_note.setObjectName("findingsReadOnly")
+        self.read_only_note.setTextFormat(Qt.TextFormat.PlainText)
+        self.read_only_note.setWordWrap(True)
+        self.read_only_note.setStyleSheet(theme.MUTED_NOTE)
+        self.read_only_note.setVisible(False)
         self.discussion_thread = CommentThread(ctx)
         self.discussion_thread.set_target(None)
         form.addRow(self.discussion_thread)
@@ -144,6 +152,7 @@ class FindingsScreen(QWidget):
         el = QVBoxLayout(editor)
         el.setContentsMargins(0, 0, 0, 0)
         el.addLayout(buttons)
+        el.addWidget(self.read_only_note)
         el.addWidget(self.form_scroll, 1)
         split = QSplitter(Qt.Orientation.Vertical)
         split.setChildrenCollapsible(False)
@@ -153,9 +162,7 @@ class FindingsScreen(QWidget):
         split.setStretchFactor(1, 3)
         self.split = split
         QVBoxLayout(self).addWidget(split)
-        can = ctx.can(Permission.ASSESS)
-        for w in (self.new_button, self.save_button, self.delete_button):
-            w.setEnabled(can)
+        self.editable = ctx.can(Permission.ASSESS)
         self.vuln_button.setEnabled(ctx.can(Permission.MANAGE_VULNS))
         self.form_state = FormState([self.title, self.severity, self.description, self.impact, self.recommendation,
                                      self.linked, self.evidence, self.marking], self)
@@ -168,7 +175,7 @@ class FindingsScreen(QWidget):
 
     # -- unsaved changes (ui.unsaved): asked before another finding is shown ------------------
     def is_modified(self) -> bool:
-        return self.ctx.can(Permission.ASSESS) and self.form_state.is_modified()
+        return self.editable and self.form_state.is_modified()
 
     def commit(self) -> bool:
         return self.save()
@@ -216,12 +223,35 @@ class FindingsScreen(QWidget):
         text, ok = QInputDialog.getText(self, "Delete finding", "Why is this finding deleted? (audited)")
         return text if ok else None
 
+    def _set_editable(self, editable: bool, why: str) -> None:
+        """Nothing can be saved (a role without ASSESS, or the assessment is approved and locked): the
+        fields turn read-only and look it, the buttons that change findings are off, and a line says why."""
+        self.editable = editable
+        for w in (self.new_button, self.save_button, self.delete_button, self.evidence_button, self.severity,
+                  self.marking):
+            w.setEnabled(editable)
+        for edit in (self.title, self.linked, self.evidence, self.description, self.impact, self.recommendation):
+            edit.setReadOnly(not editable)
+            edit.setProperty("readOnlyField", not editable)
+            edit.style().unpolish(edit)
+            edit.style().polish(edit)
+        self.read_only_note.setText(why)
+        self.read_only_note.setVisible(not editable)
+
     def refresh(self) -> None:
         try:
             self.items = findings.list_findings(self.ctx.session, self.submission_id)
+            locked = findings.locked(self.ctx.session, self.submission_id)
         except FrontierError as exc:
             self.ctx.show_error(self, exc)
             return
+        if not self.ctx.can(Permission.ASSESS):
+            self._set_editable(False, "Read-only: your role cannot change findings.")
+        elif locked:
+            self._set_editable(False, "Locked: the assessment is approved. A lead must reopen it before findings "
+                                      "can change.")
+        else:
+            self._set_editable(True, "")
         self.table.setRowCount(len(self.items))
         for row, f in enumerate(self.items):
             for col, text in enumerate([f.label, f.severity.label, f.title, ", ".join(f.item_ids), f.marking.banner()]):
