@@ -60,6 +60,14 @@ def list_templates(session: Session) -> list[StoredDocument]:
     return repo.templates(session.db.conn)
 
 
+def shipped_template() -> Template:
+    """The checklist template shipped with the application. It is stored (ensure_builtin_template) when
+    the first assessment starts or a template is imported; until then it is still the one an
+    assessment starts on."""
+    data = builtin_template_bytes()
+    return checklist_template.parse(data, BUILTIN_TEMPLATE)
+
+
 def import_template(session: Session, path: Path) -> StoredDocument:
     """Admin: import a signed template version from media (FILE + FILE.p7s)."""
     session.require(Permission.IMPORT_TRUSTED)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QPoint, QRect, Qt
-from PySide6.QtWidgets import QApplication, QPushButton, QScrollArea, QTableView, QWidget
+from PySide6.QtWidgets import QApplication, QLabel, QPushButton, QScrollArea, QTableView, QWidget
 
 from app.model.findings import Finding, Severity
 from app.model.submissions import Submission
@@ -289,3 +289,31 @@ def test_run_page_coverage_rules_and_evidence_picker_fit_1280x800(make_ctx, qtbo
     assert runs.count() == 1 and "intercode_ok.eval" in runs.item(0).text()
     assert not runs.horizontalScrollBar().isVisible()
     assert runs.visualItemRect(runs.item(0)).right() <= runs.viewport().width()
+
+
+def test_checklists_and_benchmarks_fit_1280x800_without_a_page_scroll_bar(make_ctx, qtbot, themed) -> None:  # type: ignore[no-untyped-def]
+    """Checklists & rules has its title and its three tables share the height; Benchmarks fits too. On a
+    workstation where no assessment started yet, the shipped checklist template is listed like the
+    shipped rule set (it is stored when the first assessment starts)."""
+    w = MainWindow(make_ctx("admin"))
+    qtbot.addWidget(w)
+    w.resize(FIT_W, 800)
+    w.show()
+    qtbot.waitExposed(w)
+    for key in ("rulesets", "benchmarks"):
+        screen = w.show_screen(key)
+        QApplication.processEvents()
+        host = w.stack.host_of(screen)  # type: ignore[attr-defined]
+        assert host.verticalScrollBar().maximum() == 0, (key, screen.height(), host.viewport().height())
+        assert screen.height() <= host.viewport().height(), key
+    rules = w.pages["rulesets"]
+    titles = [label.text() for label in rules.findChildren(QLabel) if label.objectName() == "pageTitle"]
+    assert titles == ["Checklists & rules"]
+    host = w.stack.host_of(rules)  # type: ignore[attr-defined]
+    for table in (rules.templates, rules.rulesets, rules.profiles):  # every table whole inside the page
+        bottom = table.mapTo(host.viewport(), QPoint(0, table.height())).y()
+        assert table.height() >= table.minimumHeight() and bottom <= host.viewport().height()
+    origins = {rules.templates.item(r, 0).text(): rules.templates.item(r, 2).text()
+               for r in range(rules.templates.rowCount())}
+    assert origins == {"frontier-default": "shipped"}
+    assert rules.rulesets.item(0, 4).text() == "shipped"

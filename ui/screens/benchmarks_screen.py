@@ -32,6 +32,7 @@ from ui.banner import portion_text
 from ui.context import UiContext
 from ui.widgets import column_chooser, column_fit
 from ui.widgets.chart import ChartData, ChartKind, ChartWidget, Series
+from ui.widgets.screen_stack import fitting_height
 from ui.widgets.sortable_table import SortableTable
 
 D_COLUMNS = ["Id", "Version", "Name", "Capability area", "Marking", "Samples", "Min epochs", "Min n", "From"]
@@ -150,6 +151,9 @@ class BenchmarksScreen(QWidget):
         layout.addWidget(split, 1)
         layout.addWidget(self.result)
         self.refresh()
+
+    def heightForWidth(self, width: int) -> int:  # the tables and chart shrink to fit, no page scroll
+        return fitting_height(self, width)
 
     def refresh(self) -> None:
         try:

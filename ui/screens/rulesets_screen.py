@@ -26,6 +26,7 @@ from app.model.accounts import Permission
 from app.model.errors import FrontierError
 from app.services import assessment_templates, report_profiles, rulesets
 from ui.context import UiContext
+from ui.widgets.screen_stack import fitting_height
 from ui.widgets.sortable_table import SortableTable
 
 T_COLUMNS = ["Template", "Version", "Origin", "SHA-256", "Signed by", "Imported"]
@@ -42,7 +43,13 @@ def _table(columns: list[str], name: str) -> QTableWidget:
     t.verticalHeader().setVisible(False)
     t.horizontalHeader().setStretchLastSection(True)
     t.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    # the three tables share the screen's height; each keeps its header and two rows in sight
+    t.setMinimumHeight(t.horizontalHeader().sizeHint().height() + 2 * t.verticalHeader().defaultSectionSize() + 6)
     return t
+
+
+def _origin(origin: str) -> str:
+    return "shipped" if origin == "builtin" else origin
 
 
 def _fill(table: QTableWidget, rows: list[list[str]]) -> None:
@@ -86,19 +93,24 @@ class RulesetsScreen(QWidget):
         self.result.setTextFormat(Qt.TextFormat.PlainText)
         self.result.setWordWrap(True)
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(18, 14, 18, 14)
+        title = QLabel("Checklists & rules")
+        title.setObjectName("pageTitle")
+        layout.addWidget(title)
+        note.setObjectName("hint")
         layout.addWidget(note)
         row = QHBoxLayout()
-        row.addWidget(QLabel("Checklist templates"), 1)
+        row.addWidget(self._section("Checklist templates"), 1)
         row.addWidget(self.import_template_button)
         layout.addLayout(row)
         layout.addWidget(self.templates, 1)
         row2 = QHBoxLayout()
-        row2.addWidget(QLabel("Coverage rule sets"), 1)
+        row2.addWidget(self._section("Coverage rule sets"), 1)
         row2.addWidget(self.import_ruleset_button)
         layout.addLayout(row2)
         layout.addWidget(self.rulesets, 1)
         row3 = QHBoxLayout()
-        row3.addWidget(QLabel("Report profiles (layout of new findings reports)"), 1)
+        row3.addWidget(self._section("Report profiles (layout of new findings reports)"), 1)
         row3.addWidget(self.default_profile_button)
         row3.addWidget(self.use_profile_button)
         row3.addWidget(self.import_profile_button)
@@ -106,6 +118,15 @@ class RulesetsScreen(QWidget):
         layout.addWidget(self.profiles, 1)
         layout.addWidget(self.result)
         self.refresh()
+
+    @staticmethod
+    def _section(text: str) -> QLabel:
+        label = QLabel(text)
+        label.setObjectName("sectionTitle")
+        return label
+
+    def heightForWidth(self, width: int) -> int:  # the tables shrink to fit the window, no page scroll
+        return fitting_height(self, width)
 
     def refresh(self) -> None:
         try:
@@ -115,8 +136,13 @@ class RulesetsScreen(QWidget):
         except FrontierError as exc:
             self.ctx.show_error(self, exc)
             return
-        _fill(self.templates, [[d.doc_id, str(d.version), d.origin, d.sha256[:16] + "…", d.signer or "—",
-                                d.imported_at[:16]] for d in templates])
+        trows = [[d.doc_id, str(d.version), _origin(d.origin), d.sha256[:16] + "…", d.signer or "—",
+                  d.imported_at[:16]] for d in templates]
+        shipped = assessment_templates.shipped_template()
+        if not any(d.doc_id == shipped.template_id and d.version == shipped.version for d in templates):
+            # stored when the first assessment starts; until then it is the one assessments start on
+            trows.append([shipped.template_id, str(shipped.version), "shipped", shipped.sha256[:16] + "…", "—", "—"])
+        _fill(self.templates, trows)
         rows = [self._ruleset_row(d) for d in stored]
         if not stored:
             rows.append([active.ruleset_id, str(active.version), active.label.caption, "yes", "shipped",
@@ -136,7 +162,7 @@ class RulesetsScreen(QWidget):
     @staticmethod
     def _ruleset_row(d: Any) -> list[str]:
         label = "Reference indicators, not the classified threshold" if d.label == "reference" else "Official"
-        return [d.doc_id, str(d.version), label, "yes" if d.active else "", d.origin, d.sha256[:16] + "…",
+        return [d.doc_id, str(d.version), label, "yes" if d.active else "", _origin(d.origin), d.sha256[:16] + "…",
                 d.signer or "—", d.imported_at[:16]]
 
     def _choose_file(self, title: str) -> str | None:

@@ -2,6 +2,10 @@
 size can ever widen or heighten the window (a screen once shown used to push the window's minimum
 width to 1,627 px). Scroll bars appear only when the window is smaller than a screen can shrink to.
 
+A screen whose layout wraps text (height for width) would otherwise be as tall as its preferred
+size, not its minimum: one that overrides heightForWidth with `fitting_height` fills its area and
+scrolls only when it cannot shrink that far (tables share the height instead).
+
 Callers deal in screens: addWidget/removeWidget/setCurrentWidget/currentWidget take and return the
 screen itself, never its scroll area.
 """
@@ -9,6 +13,13 @@ screen itself, never its scroll area.
 from __future__ import annotations
 
 from PySide6.QtWidgets import QFrame, QScrollArea, QStackedWidget, QWidget
+
+
+def fitting_height(screen: QWidget, width: int) -> int:
+    """For a screen's heightForWidth: the least height its layout needs at `width` (the scroll area
+    then gives it the whole viewport when that is more)."""
+    layout = screen.layout()
+    return layout.totalMinimumHeightForWidth(width) if layout is not None else screen.minimumSizeHint().height()
 
 
 class ScreenStack(QStackedWidget):
