@@ -111,6 +111,17 @@ class PassphrasePolicy:
 DEFAULT_POLICY = PassphrasePolicy()
 
 
+def check_passphrase_for(passphrase: str, username: str, whose: str) -> None:
+    """The passphrase policy for a passphrase being chosen for `username`, its refusal naming it as
+    `whose` ("the first passphrase for the account rita"), so it is not taken for the passphrase the
+    person just typed to sign in or to confirm."""
+    try:
+        DEFAULT_POLICY.check(passphrase, username)
+    except ValidationError as exc:
+        reason = exc.reason.replace("the username", f"the username {username}") if username else exc.reason
+        raise ValidationError(whose, reason) from None
+
+
 def lockout_delay(failures: int) -> float:
     """Seconds an account stays locked after `failures` consecutive failures.
 

@@ -22,7 +22,7 @@ from cryptography import x509
 
 from app import __version__
 from app.foundation.files import shown_name
-from app.model.accounts import DEFAULT_POLICY, Permission
+from app.model.accounts import Permission, check_passphrase_for
 from app.model.backup import FORMAT, BackupMeta, BackupRecord
 from app.model.errors import AuthError, FrontierError, IntegrityError, StorageError, ValidationError
 from app.model.markings import Marking
@@ -302,7 +302,8 @@ def restore(backup_path: Path, data_dir: Path, *, admin_username: str, passphras
     if recovery_key is not None:
         if not new_passphrase:
             raise ValidationError("passphrase", "a new admin passphrase is required with the recovery key")
-        DEFAULT_POLICY.check(new_passphrase, admin_username)  # before the long verification, not after
+        # Before the long verification, not after; the refusal names the passphrase being chosen.
+        check_passphrase_for(new_passphrase, admin_username, f"the new administrator passphrase for {admin_username}")
     _check_target(data_dir)
     known = {normalise_fingerprint(f) for f in known_cas}
     explicit = {normalise_fingerprint(f) for f in trust_ca} - known

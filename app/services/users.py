@@ -9,7 +9,7 @@ a copy of it). Disabling removes the account's key slot and revokes its certific
 
 from __future__ import annotations
 
-from app.model.accounts import DEFAULT_POLICY, Account, Permission, Role, validate_username
+from app.model.accounts import DEFAULT_POLICY, Account, Permission, Role, check_passphrase_for, validate_username
 from app.model.errors import ValidationError
 from app.services import decisions, identity, pki, workstation
 from app.services.revocation import revoke_account
@@ -46,14 +46,11 @@ def _enrol(session: Session, conn: Connection, account: Account, first: Unlocked
         identity.wrap_ca_for(conn, session.db_id, account.username, first, ca.key, session.now())
 
 
-def _check_first_passphrase(passphrase: str, username: str) -> None:
+def check_first_passphrase(passphrase: str, username: str) -> None:
     """The passphrase policy for the first passphrase an administrator gives `username`: the refusal
-    says whose passphrase it is (not the administrator's own, just typed to sign in)."""
-    try:
-        DEFAULT_POLICY.check(passphrase, username)
-    except ValidationError as exc:
-        raise ValidationError(f"the first passphrase for the account {username}",
-                              exc.reason.replace("the username", f"the username {username}")) from None
+    says whose passphrase it is (not the administrator's own, just typed to sign in). The account
+    form calls it before it asks for the administrator's passphrase."""
+    check_passphrase_for(passphrase, username, f"the first passphrase for the account {username}")
 
 
 def add_user(session: Session, admin_passphrase: str, username: str, display_name: str, role: Role,
@@ -64,7 +61,7 @@ def add_user(session: Session, admin_passphrase: str, username: str, display_nam
     validate_username(username)
     if not display_name.strip():
         raise ValidationError("display_name", "is required")
-    _check_first_passphrase(passphrase, username)
+    check_first_passphrase(passphrase, username)
     data_key = session.reauthenticate(admin_passphrase).data_key
     header = session.credentials.read()
     if username in header.slots:
@@ -94,7 +91,7 @@ def set_disabled(session: Session, username: str, disabled: bool, admin_passphra
     if not disabled:
         if not new_passphrase or not admin_passphrase:
             raise ValidationError("passphrase", "re-enabling an account sets a new first passphrase for it")
-        _check_first_passphrase(new_passphrase, username)
+        check_first_passphrase(new_passphrase, username)
     data_key = session.reauthenticate(admin_passphrase).data_key if admin_passphrase else None
     header = session.credentials.read()
     slot_first = (header.new_slot(username, new_passphrase, data_key, _secret(session))
@@ -165,7 +162,7 @@ def reset_passphrase(session: Session, admin_passphrase: str, username: str, new
     session.require(Permission.MANAGE_USERS)
     if username == session.account.username:
         raise ValidationError("username", "change your own passphrase with Change passphrase (it keeps your key)")
-    _check_first_passphrase(new, username)
+    check_first_passphrase(new, username)
     data_key = session.reauthenticate(admin_passphrase).data_key
     header = session.credentials.read()
     slot, first = header.new_slot(username, new, data_key, _secret(session))

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import platformdirs
 
-from app.model.accounts import DEFAULT_POLICY, Account, Role, validate_username
+from app.model.accounts import DEFAULT_POLICY, Account, Role, check_passphrase_for, validate_username
 from app.model.errors import (
     AuthError,
     IntegrityError,
@@ -559,7 +559,7 @@ def recover(data_dir: Path, recovery_key: str, admin_username: str, new_passphra
     creds = Credentials(data_dir)
     header = creds.read()
     key = header.unwrap_recovery(recovery_key)
-    DEFAULT_POLICY.check(new_passphrase, admin_username)
+    check_passphrase_for(new_passphrase, admin_username, f"the new administrator passphrase for {admin_username}")
     db = open_database(data_dir, key)
     try:
         account = accounts_repo.get(db.conn, admin_username)

@@ -167,6 +167,41 @@ def test_users_screen_add_account_asks_admin_passphrase(make_ctx, qtbot, dialogs
     assert next(a for a in screen.accounts if a.username == "newbie").disabled
 
 
+def test_users_screen_checks_the_first_passphrase_before_asking_the_admins(make_ctx, qtbot, dialogs) -> None:  # type: ignore[no-untyped-def]
+    """Walk 2 (s31) #4: the administrator was asked for their own passphrase, then the new account's
+    first passphrase was refused. The form checks it as it is typed, and nothing is asked while it fails."""
+    screen = UsersScreen(make_ctx("admin"))
+    qtbot.addWidget(screen)
+    assert screen.add_feedback.text() == ""  # an empty form is not an error
+    screen.new_username.setText("rita")
+    screen.new_display.setText("Rita Reviewer")
+    screen.new_passphrase.setText("rita-first-temp-pass-1")
+    assert "must not contain the username rita" in screen.add_feedback.text()
+    screen.add_account()
+    assert dialogs.prompts == []
+    assert "Not added" in screen.add_status.text() and "must not contain the username rita" in screen.add_status.text()
+    screen.new_display.clear()
+    screen.new_passphrase.setText("short")
+    assert "Display name is required" in screen.add_feedback.text() and "at least 12" in screen.add_feedback.text()
+    screen.new_display.setText("Rita Reviewer")
+    screen.new_passphrase.setText("given-in-person-first-7")
+    assert screen.add_feedback.text() == "First passphrase meets the policy."
+    # Reset and Enable: the new first passphrase is checked before the administrator's is asked for.
+    screen.select("reviewer2")
+    screen.reset_passphrase.setText("reviewer2-new-first-1")
+    screen.reset()
+    assert dialogs.prompts == [] and "Not reset" in screen.manage_status.text()
+    assert "must not contain the username reviewer2" in screen.manage_status.text()
+    screen.select("admin")
+    screen.reset_passphrase.setText("a-good-first-phrase-9")
+    screen.reset()
+    assert dialogs.prompts == [] and "Change my passphrase" in screen.manage_status.text()
+    screen.select("reviewer2")
+    screen.reset_passphrase.setText("short")
+    screen.set_disabled(False)
+    assert dialogs.prompts == [] and "Not enabled" in screen.manage_status.text()
+
+
 def test_reviewer_sees_only_own_passphrase_change(ctx, qtbot, workstation) -> None:  # type: ignore[no-untyped-def]
     screen = UsersScreen(ctx)
     qtbot.addWidget(screen)

@@ -94,3 +94,29 @@ def test_user_add_says_the_refused_passphrase_is_the_new_accounts_first_one(work
                        stdin=f"{workstation.passphrase('admin')}\nrita2-first-pass-123\n")
     assert code == 2
     assert "first passphrase for the account rita2" in err and "must not contain the username rita2" in err
+
+
+def test_restore_with_the_recovery_key_says_the_refused_passphrase_is_the_new_admin_one(tmp_path, monkeypatch,  # type: ignore[no-untyped-def]
+                                                                                       capsys) -> None:
+    """Walk 2 (s31) #4: "error: passphrase: must not contain the username" did not say which passphrase.
+    The policy is checked before the backup is read, so no backup is needed to see the refusal."""
+    monkeypatch.setattr(sys, "stdin", io.StringIO("AAAA-BBBB-CCCC\nadmin-chooses-this-42\n"))
+    code = cli.main(["--user", "admin", "backup", "restore", str(tmp_path / "backup"),
+                     "--data-dir", str(tmp_path / "restored"), "--recovery-key"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "the new administrator passphrase for admin: must not contain the username admin" in err, err
+    assert not (tmp_path / "restored").exists()
+
+
+def test_user_enable_and_reset_say_the_refused_passphrase_is_the_accounts_first_one(workstation, monkeypatch,  # type: ignore[no-untyped-def]
+                                                                                   capsys) -> None:
+    admin = workstation.passphrase("admin")
+    code, _, err = run(monkeypatch, capsys, workstation, "admin", "user", "reset", "reviewer2",
+                       stdin=f"{admin}\nshort\n")
+    assert code == 2 and "first passphrase for the account reviewer2: must be at least 12 characters" in err, err
+    code, _, err = run(monkeypatch, capsys, workstation, "admin", "user", "disable", "reviewer2", stdin=f"{admin}\n")
+    assert code == 0, err
+    code, _, err = run(monkeypatch, capsys, workstation, "admin", "user", "enable", "reviewer2",
+                       stdin=f"{admin}\nreviewer2-again-first-1\n")
+    assert code == 2 and "first passphrase for the account reviewer2: must not contain the username reviewer2" in err

@@ -22,8 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.model.accounts import DEFAULT_POLICY, Account, Permission, Role
-from app.model.errors import FrontierError
+from app.model.accounts import DEFAULT_POLICY, Account, Permission, Role, validate_username
+from app.model.errors import FrontierError, ValidationError
 from app.services import pki, users, workstation
 from ui import theme
 from ui.context import UiContext
@@ -104,6 +104,13 @@ class UsersScreen(QWidget):
         form.addRow("Display name", self.new_display)
         form.addRow("Role", self.new_role)
         form.addRow("First passphrase", self.new_passphrase)
+        # Checked as it is typed (as the setup wizard does), so the administrator is not asked for
+        # their own passphrase only to have the new account's refused.
+        self.add_feedback = _status_label()
+        self.add_feedback.setObjectName("addPolicyFeedback")
+        form.addRow(self.add_feedback)
+        for field in (self.new_username, self.new_display, self.new_passphrase):
+            field.textChanged.connect(self._check_new_account)
         first_hint = QLabel("Give it to the person in person: they replace it at their first sign-in, which "
                             "creates their own signing key (you never hold it).")
         first_hint.setObjectName("hint")
@@ -170,6 +177,36 @@ class UsersScreen(QWidget):
         form.addRow(self.own_status)
         return box
 
+    def add_problem(self) -> str:
+        """What stops the account on the form being added, all of it at once, or "": the rules the
+        service applies."""
+        username = self.new_username.text().strip()
+        problems = []
+        try:
+            validate_username(username)
+        except ValidationError as exc:
+            problems.append(f"Account name: {exc.reason}.")
+        if not self.new_display.text().strip():
+            problems.append("Display name is required.")
+        passphrase = self._first_passphrase_problem(username, self.new_passphrase.text())
+        if passphrase:
+            problems.append(f"{passphrase[:1].upper()}{passphrase[1:]}.")
+        return " ".join(problems)
+
+    def _check_new_account(self) -> None:
+        if not any(f.text() for f in (self.new_username, self.new_display, self.new_passphrase)):
+            self.add_feedback.clear()  # an empty form is not an error
+            return
+        problem = self.add_problem()
+        _say(self.add_feedback, problem or "First passphrase meets the policy.", not problem)
+
+    def _first_passphrase_problem(self, username: str, passphrase: str) -> str:
+        try:
+            users.check_first_passphrase(passphrase, username)
+        except ValidationError as exc:
+            return str(exc)
+        return ""
+
     # -- data ----------------------------------------------------------------------------------------
     def refresh(self) -> None:
         if self.ctx.session.locked:
@@ -207,6 +244,10 @@ class UsersScreen(QWidget):
     @Slot()
     def add_account(self) -> None:
         username = self.new_username.text().strip()
+        problem = self.add_problem()
+        if problem:  # before the administrator's passphrase is asked for, not after
+            _say(self.add_status, f"Not added — {problem}", False)
+            return
         admin_pass = self.ctx.ask_passphrase(self, f"Enter your passphrase to create the account '{username}'.")
         if admin_pass is None:
             return
@@ -249,6 +290,10 @@ class UsersScreen(QWidget):
         if not disabled and not self.reset_passphrase.text():
             _say(self.manage_status, "Enter a new first passphrase for the account, then Enable.", False)
             return
+        problem = "" if disabled else self._first_passphrase_problem(account.username, self.reset_passphrase.text())
+        if problem:
+            _say(self.manage_status, f"Not enabled — {problem}", False)
+            return
         admin_pass = self.ctx.ask_passphrase(
             self, f"Enter your passphrase to {'disable' if disabled else 'enable'} '{account.username}'.")
         if admin_pass is None:
@@ -271,6 +316,14 @@ class UsersScreen(QWidget):
         account = self.selected()
         if account is None:
             _say(self.manage_status, "Select an account first.", False)
+            return
+        if account.username == self.ctx.session.account.username:
+            _say(self.manage_status, "Not reset — change your own passphrase under Change my passphrase (it keeps "
+                 "your key).", False)
+            return
+        problem = self._first_passphrase_problem(account.username, self.reset_passphrase.text())
+        if problem:
+            _say(self.manage_status, f"Not reset — {problem}", False)
             return
         admin_pass = self.ctx.ask_passphrase(
             self, f"Enter your passphrase to reset the passphrase of '{account.username}'.")
