@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from app.foundation.files import fsync_file, write_new_file
-from app.foundation.oserrors import is_full, os_error_problem
+from app.foundation.oserrors import capitalised, folder_problem, is_full, os_error_problem
 from app.model.errors import FrontierError, ValidationError
 from app.model.markings import Marking
 from app.model.package_result import PackageResult
@@ -55,9 +55,14 @@ def check_media(content: Marking, media: Marking) -> None:
         )
 
 
+def _check_destination(destination: Path) -> None:
+    problem = folder_problem(destination)
+    if problem:
+        raise ExportError(f"The destination {problem}; nothing was written.")
+
+
 def _explain(exc: OSError, destination: Path) -> str:
-    problem = os_error_problem(exc, destination)
-    problem = problem[0].upper() + problem[1:]
+    problem = capitalised(os_error_problem(exc, destination))
     if is_full(exc):
         return f"{problem}; the package was not written (nothing was left behind)."
     return f"{problem}; no partial package was left."
@@ -88,8 +93,7 @@ def write_folder(destination: Path, name: str, content: Mapping[str, bytes],
     destination = Path(destination)
     if not SAFE_NAME.match(name):
         raise ValidationError("package name", f"{name!r} must be letters, digits, dot, dash or underscore")
-    if not destination.is_dir():
-        raise ExportError(f"The destination {destination} is not a folder (or the media is not mounted).")
+    _check_destination(destination)
     final = destination / name
     if final.exists():
         raise ExportError(f"{final} already exists; choose another folder or remove the old package first.")
@@ -126,8 +130,7 @@ def write_package(destination: Path, name: str, files: Mapping[str, bytes], cont
     for fname in files:
         if not SAFE_NAME.match(fname) or fname in (MANIFEST, MANIFEST_SIG, CA_FILE, MARKING_FILE):
             raise ValidationError("package file", f"{fname!r} is not an allowed file name")
-    if not destination.is_dir():
-        raise ExportError(f"The destination {destination} is not a folder (or the media is not mounted).")
+    _check_destination(destination)
     if (destination / name).exists():
         raise ExportError(f"{destination / name} already exists; choose another folder or remove the old package "
                           "first.")

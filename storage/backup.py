@@ -31,7 +31,7 @@ import sqlcipher3
 
 from app.foundation.files import fsync_file, write_new_file
 from app.foundation.files import sha256_file as digest_and_size
-from app.foundation.oserrors import os_error_problem
+from app.foundation.oserrors import folder_problem, os_error_problem
 from app.model.audit import ChainVerification
 from app.model.backup import BackupMeta, BackupRecord
 from app.model.errors import Cancelled, IntegrityError, StorageError
@@ -188,8 +188,9 @@ def write_backup(
     exists; `sign(manifest)` returns the detached signature. Any failure leaves nothing behind.
     """
     dest = Path(dest)
-    if not dest.is_dir():
-        raise StorageError(f"Backup destination {dest} does not exist or is not a folder.")
+    problem = folder_problem(dest)
+    if problem:
+        raise StorageError(f"Backup destination {problem}; no backup was kept.")
     sweep_partials(dest)
     tmp = dest / f"{PARTIAL_PREFIX}{os.getpid()}-{time.time_ns()}{PARTIAL_SUFFIX}"
     try:

@@ -92,6 +92,7 @@ def export_to_file(session: Session, assessment_id: int, path: Path, media_label
     content = Marking.parse(doc["marking"])
     path = Path(path)
     cleared = egress.clear(session, f"the export of assessment {assessment_id}", content, media_label, path)
+    egress.check_folder(path.parent)
     atomic_write(path, (json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n").encode(), mode=0o640)
     egress.write_marking_file(path.parent, cleared)
     with session.transaction() as conn:

@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from app import __version__
+from app.foundation.oserrors import capitalised, os_error_problem
 from app.model.accounts import Permission
 from app.model.csaf_publisher import Publisher
-from app.model.errors import Cancelled, IntegrityError, ValidationError
+from app.model.errors import Cancelled, FrontierError, IntegrityError, StorageError, ValidationError
 from app.model.markings import Marking, rollup
 from app.model.vulnerabilities import EXCHANGED_FIELDS, ExchangeState, Vulnerability
 from app.services import csaf_sharing, egress, vuln_signatures
@@ -123,6 +124,12 @@ def _shipped(plans: list[_Plan], names: Sequence[str]) -> list[csaf_sharing.Ship
             for (v, doc, state), name in zip(plans, names, strict=True)]
 
 
+def _export_error(message: str) -> FrontierError:
+    from reports.package import ExportError
+
+    return ExportError(message)
+
+
 def export_csaf(session: Session, vuln_ids: Sequence[str], folder: Path,
                 publisher: Publisher | None = None, media_marking: Marking | None = None,
                 progress: Progress | None = None, cancel: CancelCheck | None = None, *, recipient: str | int,
@@ -136,8 +143,7 @@ def export_csaf(session: Session, vuln_ids: Sequence[str], folder: Path,
     session.require(Permission.MANAGE_VULNS)
     session.require(Permission.EXPORT)
     folder = Path(folder)
-    if not folder.is_dir():
-        raise ValidationError("folder", f"{folder} is not a folder")
+    egress.check_folder(folder)
     publisher = publisher or default_publisher(session)
     now = session.now()
     written: list[Path] = []
@@ -148,11 +154,19 @@ def export_csaf(session: Session, vuln_ids: Sequence[str], folder: Path,
     sharing = csaf_sharing.clear(session, vuln_ids, recipient, override_reason)
     with session.transaction() as conn:
         plans = _build_advisories(session, conn, vuln_ids, publisher, now, media, progress, cancel)
-        for _v, doc, state in plans:
-            path = folder / csaf_report.filename(state.tracking_id)
-            atomic_write(path, csaf_report.to_bytes(doc), mode=0o640)
-            written.append(path)
-        egress.write_marking_file(folder, cleared)
+        try:
+            for _v, doc, state in plans:
+                path = folder / csaf_report.filename(state.tracking_id)
+                atomic_write(path, csaf_report.to_bytes(doc), mode=0o640)
+                written.append(path)
+            egress.write_marking_file(folder, cleared)
+        except StorageError as exc:
+            if not isinstance(exc.__cause__, OSError):
+                raise
+            for done in written:  # the export is not recorded: leave none of it behind
+                done.unlink(missing_ok=True)
+            raise _export_error(f"{capitalised(os_error_problem(exc.__cause__, folder))}; no advisory was "
+                                "left behind and the export was not recorded.") from None
         versions = _record_export(session, conn, plans, now, str(folder), publisher, media)
         csaf_sharing.record(session, conn, sharing, _shipped(plans, [p.name for p in written]), media, folder)
         egress.record(session, conn, cleared, files=[p.name for p in written])
@@ -182,6 +196,7 @@ def export_csaf_package(session: Session, vuln_ids: Sequence[str], destination: 
     content = rollup(v.marking for v, _, _ in plans)
     cleared = egress.clear(session, "the advisories", content, media, destination,
                            refused_as=("vulnerability.export_refused", OBJECT, ",".join(v.id for v, _, _ in plans)))
+    egress.check_folder(destination)  # before the passphrase is re-checked and the package signed
     sharing = csaf_sharing.clear(session, [v.id for v, _, _ in plans], recipient, override_reason)
     session.reauthenticate(passphrase)
     sign_manifest, ca_pem = pki_service.manifest_signer(session, pin)

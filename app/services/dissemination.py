@@ -214,6 +214,7 @@ def save_log_pdf(session: Session, filters: Filters | None, path: Path | str, me
     pdf = log_pdf(session, filters)
     path = Path(path)
     cleared = egress.clear(session, "the dissemination log", pdf.marking, media_label, path)
+    egress.check_folder(path.parent)
     if path.exists():
         raise ValidationError(str(path), "already exists; choose another file name")
     try:

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app.model.errors import ValidationError
+from app.foundation.oserrors import capitalised, folder_problem
+from app.model.errors import StorageError, ValidationError
 from app.model.markings import Marking, rollup
 from app.services.session import Session
 from storage.atomic import atomic_write
@@ -59,6 +60,14 @@ def clear(session: Session, what: str, content: Marking, label: str | Marking | 
                                              f"labelled {media.banner()}; use media labelled at least as high "
                                              "(nothing was written)")
     return Clearance(what, content, media, str(destination))
+
+
+def check_folder(folder: Path | str) -> None:
+    """Refuse, before anything is written, a destination folder that does not exist, is a file or
+    may not be written into, in the words every writer to media uses (app.foundation.oserrors)."""
+    problem = folder_problem(folder)
+    if problem:
+        raise StorageError(f"{capitalised(problem)}; nothing was written.")
 
 
 def record(session: Session, conn: Any, clearance: Clearance, **details: Any) -> None:

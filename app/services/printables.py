@@ -152,6 +152,7 @@ def write(session: Session, doc: Printable, path: Path, media_label: str | Marki
     session.require(Permission.VIEW_CONTENT)
     path = Path(path)
     cleared = egress.clear(session, doc.what, doc.marking, media_label, path)
+    egress.check_folder(path.parent)
     atomic_write(path, doc.pdf, mode=0o640)
     egress.write_marking_file(path.parent, cleared)
     with session.transaction() as conn:

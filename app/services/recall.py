@@ -102,6 +102,7 @@ def recall(session: Session, entry_id: int, reason: str, destination: Path | str
         cleared = egress.clear(session, f"the recall notice for {received[0].partner_name}", marking, media,
                                destination, refused_as=("dissemination.recall_refused", "dissemination", entry_id))
         plans.append((partner_id, received, marking, cleared))
+    egress.check_folder(destination)  # before the passphrase is re-checked and the notices signed
     session.reauthenticate(passphrase)
     sign_manifest, ca_pem = pki_service.manifest_signer(session, pin, "recall notices are signed")
     written: list[tuple[Path, bool, str]] = []

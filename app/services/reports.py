@@ -296,6 +296,7 @@ def export(session: Session, report_id: int, destination: Path, media_label: str
     # the same check as clear_export, here too: tests/unit/test_egress_walk.py finds every writer's
     cleared = egress.clear(session, f"the report {report.control_number}", content, media_label, destination,
                            refused_as=("report.export_refused", "report", report_id))
+    egress.check_folder(destination)
     media = cleared.media
     from app.services import workflow
 

@@ -207,6 +207,7 @@ def save_artifact_copy(session: Session, artifact_id: int, destination: Path, me
     art = repo.artifact(session.db.conn, artifact_id)
     destination = Path(destination)
     cleared = egress.clear(session, f"the artifact {art.filename}", art.marking, media_label, destination)
+    egress.check_folder(destination.parent)
     data = blobs.read(session.db.conn, art.sha256)
     atomic_write(destination, data)  # StorageError names the file if it cannot be written
     egress.write_marking_file(destination.parent, cleared)

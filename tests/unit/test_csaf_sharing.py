@@ -230,3 +230,47 @@ def test_cli_refuses_then_a_lead_overrides_and_show_lists_the_recipients(worksta
     code, _, err = run(workstation, monkeypatch, capsys, "reviewer", "vuln", "export-csaf", v.id, "--out",
                        str(folder), "--media-marking", "SECRET", "--recipient", "Nobody Known")
     assert code != 0 and "No partner named 'Nobody Known'" in err
+
+
+def test_cli_names_a_missing_a_file_and_an_unwritable_destination_apart(workstation, reviewer, monkeypatch, capsys,  # type: ignore[no-untyped-def]
+                                                                        tmp_path) -> None:
+    """Walk 2 (s31) #7: a folder that did not exist and one that could not be written both got
+    "folder: DIR is not a folder". They are told apart in the words `backup create` uses."""
+    import errno
+    import os
+
+    from app.model.errors import StorageError
+
+    v = vs.create(reviewer, rich())
+    name = partner_for(reviewer)
+
+    def export_to(folder: Path) -> tuple[int, str]:
+        code, _, err = run(workstation, monkeypatch, capsys, "reviewer", "vuln", "export-csaf", v.id, "--out",
+                           str(folder), "--media-marking", "SECRET", "--recipient", name)
+        return code, err
+
+    code, err = export_to(tmp_path / "absent")
+    assert code == 2 and f"{tmp_path / 'absent'} does not exist (or the media is not mounted)" in err, err
+    (tmp_path / "a-file").write_text("x")
+    code, err = export_to(tmp_path / "a-file")
+    assert code == 2 and f"{tmp_path / 'a-file'} is not a folder" in err and "does not exist" not in err, err
+    folder = media(tmp_path)
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, m, **kw: False if Path(p) == folder else real_access(p, m, **kw))
+    code, err = export_to(folder)
+    assert code == 2 and f"{folder} is not writable (read-only media or no permission)" in err, err
+    monkeypatch.setattr(os, "access", real_access)
+
+    # Writable by its mode but refused at the write (root on a read-only pseudo file system): the
+    # same words, nothing left behind, nothing recorded; before, the first advisory stayed behind.
+    real_write = csaf_exchange.atomic_write
+
+    def refused_marking(path: Path, data: bytes, mode: int = 0o600) -> None:
+        if path.name == "MARKING.txt":
+            raise StorageError(f"Cannot write {path}") from PermissionError(errno.EACCES, "Permission denied")
+        real_write(path, data, mode)
+
+    monkeypatch.setattr("app.services.egress.atomic_write", refused_marking)
+    code, err = export_to(folder)
+    assert code == 2 and f"{folder} is not writable (read-only media or no permission)" in err, err
+    assert list(folder.iterdir()) == [] and csaf_sharing.recipients(reviewer, v.id) == []

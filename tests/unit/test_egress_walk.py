@@ -182,3 +182,31 @@ def test_every_cli_writer_refuses_media_labelled_lower(workstation, secret_recor
                if e.action in ("egress.refused", "vulnerability.export_refused")]
     assert len(refused) == len(attempts)
     # report export goes through the same check: tests/unit/test_signing_cli.py and test_signing_service.py
+
+
+def test_every_cli_writer_names_a_missing_destination_folder(workstation, secret_records, monkeypatch, capsys,
+                                                             tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Walk 2 (s31) #7: "does not exist", not "is not a folder" (app.foundation.oserrors.folder_problem)."""
+    aid, vid, sid = secret_records
+    gone = tmp_path / "not-mounted"
+    label = workstation.session("admin").settings.system_high
+
+    def run(user: str, *args: str) -> tuple[int, str]:
+        monkeypatch.setattr("sys.stdin", io.StringIO(workstation.passphrase(user) + "\n"))
+        code = cli.main(["--data-dir", str(workstation.data_dir), "--user", user, *args])
+        return code, capsys.readouterr().err
+
+    attempts = [
+        ("reviewer", "assess", "export", str(aid), "--json", "--output", str(gone / "a.json"), "--media-label", label),
+        ("reviewer", "vuln", "export-csaf", vid, "--out", str(gone), "--media-marking", label,
+         "--recipient", "National CERT"),
+        ("reviewer", "vuln", "export-csaf", vid, "--out", str(gone), "--media-marking", label, "--package",
+         "--recipient", "National CERT"),
+        ("admin", "backup", "create", str(gone), "--media-label", label),
+        ("reviewer", "assess", "export-pdf", str(sid), "--output", str(gone / "c.pdf"), "--media-label", label),
+        ("reviewer", "vuln", "export-pdf", "--output", str(gone / "v.pdf"), "--media-label", label),
+    ]
+    for user, *args in attempts:
+        code, err = run(user, *args)
+        assert code == 2 and f"{gone} does not exist (or the media is not mounted)" in err, (args, err)
+    assert not gone.exists()

@@ -151,3 +151,16 @@ def test_read_bounded_refuses_a_fifo_instead_of_waiting_for_a_writer(tmp_path: P
     os.mkfifo(fifo)
     with pytest.raises(IngestError, match=r"advisory\.json: is not a regular file; not a CSAF advisory"):
         files.read_bounded(fifo, 1 << 20, "CSAF advisory")
+
+
+def test_folder_problem_tells_missing_file_and_unwritable_apart(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Walk 2 (s31) #7: the words every writer to media uses before it starts."""
+    from app.foundation.oserrors import folder_problem
+
+    assert folder_problem(tmp_path) is None
+    assert folder_problem(tmp_path / "usb") == f"{tmp_path / 'usb'} does not exist (or the media is not mounted)"
+    (tmp_path / "f").write_text("x")
+    assert folder_problem(tmp_path / "f") == f"{tmp_path / 'f'} is not a folder"
+    monkeypatch.setattr(os, "access", lambda _p, _m: False)
+    assert folder_problem(tmp_path) == f"{tmp_path} is not writable (read-only media or no permission)"

@@ -164,8 +164,11 @@ def test_media_removed_during_write(tmp_path: Path, material, monkeypatch: pytes
 
 
 def test_destination_not_writable_or_missing(tmp_path: Path, material, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
-    with pytest.raises(ExportError, match="is not a folder"):
+    with pytest.raises(ExportError, match="absent does not exist"):
         _write(material, tmp_path / "absent")
+    (tmp_path / "a-file").write_text("x")
+    with pytest.raises(ExportError, match="a-file is not a folder"):
+        _write(material, tmp_path / "a-file")
 
     def read_only_mkdir(path, mode=0o777) -> None:  # type: ignore[no-untyped-def]
         raise OSError(errno.EROFS, "Read-only file system")
