@@ -135,7 +135,7 @@ def main(argv: list[str]) -> int:
                     "atomic write, signed recipients record and dissemination log entries)",
                     f"{export_ms:.0f} ms ({export_ms / advisories:.1f} ms each)"))
     t0 = time.perf_counter()
-    preview = csaf_merge.preview_import(receiver, exported.files)
+    preview = csaf_merge.preview_import(receiver, exported.files, Marking.parse("SECRET//NOFORN"))
     preview_ms = (time.perf_counter() - t0) * 1000
     figures.append((f"import preview of {advisories} files on a second workstation (read, validate, diff)",
                     f"{preview_ms:.0f} ms ({preview_ms / advisories:.1f} ms each)"))

@@ -30,7 +30,7 @@ from app.model.vulnerabilities import (
     Vulnerability,
     VulnStatus,
 )
-from app.services import csaf_exchange, csaf_merge, csaf_sharing, submissions, vuln_signatures
+from app.services import csaf_exchange, csaf_merge, csaf_sharing, egress, submissions, vuln_signatures
 from app.services import vulnerabilities as vs
 from app.services.csaf_merge import ActionKind, ImportPreview
 
@@ -132,7 +132,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     im = s.add_parser("import-csaf", help="import partner CSAF advisories (shows the diff first)")
     im.add_argument("files", nargs="+")
-    im.add_argument("--marking", default="UNCLASSIFIED", help="marking of the media the files came on")
+    # Required, as every other command that takes a media label: it is what the person says the media
+    # is labelled, and it marks every advisory that states no marking of its own (walk 2, s31 #10).
+    im.add_argument("--media-label", "--marking", dest="media_label", required=True, metavar="LABEL",
+                    help="how the media the files came on is labelled (e.g. CUI): it marks an advisory that states "
+                         "no marking; one marked above it is kept at its own marking and flagged")
     im.add_argument("--apply", action="store_true", help="apply the changes shown (default: preview only)")
     im.add_argument("--take-incoming", action="store_true",
                     help="resolve every conflict with the incoming values (otherwise conflicts keep local)")
@@ -352,7 +356,8 @@ def print_preview(preview: ImportPreview) -> None:
 
 def _import(args: argparse.Namespace) -> int:
     with signed_in(args) as session:
-        preview = csaf_merge.preview_import(session, [Path(f) for f in args.files], Marking.parse(args.marking))
+        media = egress.media_label(args.media_label)
+        preview = csaf_merge.preview_import(session, [Path(f) for f in args.files], media)
         print_preview(preview)
         if not args.apply:
             print("preview only: nothing was changed (add --apply to apply)")

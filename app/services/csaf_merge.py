@@ -18,7 +18,7 @@ from app.ingest.csaf_import import IncomingAdvisory, IncomingItem
 from app.model.accounts import Permission
 from app.model.errors import Cancelled, IngestError, IntegrityError, ValidationError
 from app.model.exchange_merge import merge
-from app.model.markings import UNCLASSIFIED, Marking, rollup
+from app.model.markings import Marking, rollup
 from app.model.vulnerabilities import EXCHANGED_FIELDS, AffectedProduct, ExchangeState, Vulnerability, VulnStatus
 from app.services import csaf_exchange, vuln_signatures
 from app.services.session import Session
@@ -214,11 +214,13 @@ def _sources(session: Session, paths: Sequence[Path]) -> list[_Source]:
     return out
 
 
-def preview_import(session: Session, paths: Sequence[Path], default_marking: Marking = UNCLASSIFIED,
+def preview_import(session: Session, paths: Sequence[Path], default_marking: Marking,
                    progress: Progress | None = None, cancel: CancelCheck | None = None) -> ImportPreview:
     """Read, validate and diff partner advisories against the register. Changes nothing.
 
-    `paths` are CSAF files, folders of them, or export packages (verified before reading)."""
+    `paths` are CSAF files, folders of them, or export packages (verified before reading).
+    `default_marking` is the label of the media they came on, as the person gives it (no default: it
+    marks every advisory that states no marking, and one marked above it is a handling incident)."""
     session.require(Permission.MANAGE_VULNS)
     if not paths:
         raise ValidationError("files", "choose at least one CSAF file to import")

@@ -11,7 +11,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox
 
-from app.model.markings import Marking
+from app.model.markings import UNCLASSIFIED, Marking
 from app.model.submissions import Submission
 from app.model.vulnerabilities import (
     NO_REMEDIATION,
@@ -255,7 +255,7 @@ def test_import_preview_dialog_resolves_a_conflict(ctx, make_ctx, qtbot, tmp_pat
         Remediation(RemediationCategory.NONE_AVAILABLE, "local fix"),)))
     screen = VulnerabilitiesScreen(ctx)
     qtbot.addWidget(screen)
-    dialog = screen.preview_import([path], show=False)
+    dialog = screen.preview_import([path], UNCLASSIFIED, show=False)
     assert dialog is not None
     qtbot.addWidget(dialog)
     texts = [dialog.table.item(r, 0).text() for r in range(dialog.table.rowCount()) if dialog.table.item(r, 0)]
@@ -320,7 +320,7 @@ def test_import_preview_shows_a_partner_remediation_merged_next_to_ours(ctx, qtb
         Remediation(RemediationCategory.MITIGATION, "Block port 9000."))))
     screen = VulnerabilitiesScreen(ctx)
     qtbot.addWidget(screen)
-    dialog = screen.preview_import([path], show=False)
+    dialog = screen.preview_import([path], UNCLASSIFIED, show=False)
     assert dialog is not None
     qtbot.addWidget(dialog)
     rows = [[dialog.table.item(r, c).text() if dialog.table.item(r, c) else "" for c in range(6)]
@@ -346,3 +346,23 @@ def test_refresh_keeps_the_selected_vulnerability_selected_where_it_moved(ctx, q
     screen.refresh()
     assert screen.selected_ids() == [vid]
     assert screen.table.currentIndex().row() == 10 and screen.model.data(screen.model.index(10, 2)) == "V010a"
+
+
+def test_import_asks_how_the_media_is_labelled_and_never_assumes_it(ctx, qtbot, dialogs, monkeypatch,  # type: ignore[no-untyped-def]
+                                                                    tmp_path: Path) -> None:
+    """Walk 2 (s31) #10: the media label marks every advisory that states no marking; it was
+    UNCLASSIFIED unless the caller said otherwise. Import CSAF… asks; cancelling imports nothing."""
+    from PySide6.QtWidgets import QFileDialog
+
+    path = tmp_path / "adv.json"
+    monkeypatch.setattr(QFileDialog, "getOpenFileNames", lambda *_a, **_k: ([str(path)], ""))
+    screen = VulnerabilitiesScreen(ctx)
+    qtbot.addWidget(screen)
+    asked: list[tuple[list[Path], Marking]] = []
+    monkeypatch.setattr(screen, "preview_import", lambda paths, marking, show=True: asked.append((paths, marking)))
+    dialogs.texts = [None]
+    screen._choose_import_files()
+    assert asked == [] and "labelled" in dialogs.prompts[-1]
+    dialogs.texts = ["CUI"]
+    screen._choose_import_files()
+    assert asked == [([path], Marking.parse("CUI"))]

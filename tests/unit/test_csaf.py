@@ -13,7 +13,7 @@ import pytest
 
 from app.ingest import csaf_import
 from app.model.errors import IngestError, IntegrityError, PermissionDenied, ValidationError
-from app.model.markings import Marking
+from app.model.markings import UNCLASSIFIED, Marking
 from app.model.vulnerabilities import (
     Remediation,
     RemediationCategory,
@@ -150,7 +150,7 @@ def test_round_trip_export_import_on_a_second_workstation(sender, receiver, tmp_
     original = vs.create(sender, rich())
     path = export(sender, original.id, tmp_path)
 
-    preview = csaf_merge.preview_import(receiver, [path])
+    preview = csaf_merge.preview_import(receiver, [path], UNCLASSIFIED)
     assert [a.kind for a in preview.actions] == [ActionKind.NEW]
     assert vs.count(receiver) == 0  # preview changes nothing
     result = csaf_merge.apply_import(receiver, preview)
@@ -164,7 +164,7 @@ def test_round_trip_export_import_on_a_second_workstation(sender, receiver, tmp_
 
     # Re-importing the same advisory is recognised by tracking id: nothing changes.
     rows = history_rows(receiver)
-    again = csaf_merge.preview_import(receiver, [path])
+    again = csaf_merge.preview_import(receiver, [path], UNCLASSIFIED)
     assert [a.kind for a in again.actions] == [ActionKind.UNCHANGED]
     csaf_merge.apply_import(receiver, again)
     assert vs.count(receiver) == 1 and history_rows(receiver) == rows
@@ -191,7 +191,7 @@ def test_round_trip_through_csaf_20_keeps_tlp_and_marking(sender, receiver, tmp_
     original = vs.create(sender, rich(cvss_vector="", tlp=Tlp.CLEAR, marking=Marking.parse("SECRET//NOFORN")))
     path = export(sender, original.id, tmp_path)
     assert json.loads(path.read_text())["document"]["distribution"]["tlp"]["label"] == "WHITE"
-    result = csaf_merge.apply_import(receiver, csaf_merge.preview_import(receiver, [path]))
+    result = csaf_merge.apply_import(receiver, csaf_merge.preview_import(receiver, [path], UNCLASSIFIED))
     got = vs.get(receiver, result.created[0])
     assert got.exchanged() == original.exchanged()
     assert got.tlp is Tlp.CLEAR and got.marking.banner() == "SECRET//NOFORN"
@@ -200,7 +200,7 @@ def test_round_trip_through_csaf_20_keeps_tlp_and_marking(sender, receiver, tmp_
 def test_advisory_sent_back_matches_the_original_entry(sender, receiver, tmp_path) -> None:
     original = vs.create(sender, rich())
     vs.create(receiver, Vulnerability(title="Receiver's own first entry"))  # ids differ between the two
-    created = csaf_merge.apply_import(receiver, csaf_merge.preview_import(receiver, [export(sender, original.id, tmp_path)])).created
+    created = csaf_merge.apply_import(receiver, csaf_merge.preview_import(receiver, [export(sender, original.id, tmp_path)], UNCLASSIFIED)).created
     assert created == ["FRW-VULN-2026-0002"]
     mine = vs.get(receiver, created[0])
     vs.update(receiver, dataclasses.replace(mine, remediations=(fix("Receiver's mitigation."),)))
@@ -208,13 +208,13 @@ def test_advisory_sent_back_matches_the_original_entry(sender, receiver, tmp_pat
     doc = json.loads(back.read_text())
     assert doc["document"]["tracking"]["id"] == original.id
     assert doc["vulnerabilities"][0]["ids"][0]["text"] == original.id
-    (action,) = csaf_merge.preview_import(sender, [back]).actions
+    (action,) = csaf_merge.preview_import(sender, [back], UNCLASSIFIED).actions
     assert (action.kind, action.local_id, action.taken) == (ActionKind.UPDATE, original.id, ("remediations",))
 
 
 def test_partner_update_is_taken_and_local_edits_are_kept(sender, receiver, tmp_path) -> None:
     original = vs.create(sender, rich())
-    csaf_merge.apply_import(receiver, csaf_merge.preview_import(receiver, [export(sender, original.id, tmp_path, "v1")]))
+    csaf_merge.apply_import(receiver, csaf_merge.preview_import(receiver, [export(sender, original.id, tmp_path, "v1")], UNCLASSIFIED))
     local = vs.list_all(receiver)[0]
     vs.update(receiver, dataclasses.replace(local, description="Receiver's own analysis."))
     # The sender changes another field and exports version 2.
@@ -222,7 +222,7 @@ def test_partner_update_is_taken_and_local_edits_are_kept(sender, receiver, tmp_
     path2 = export(sender, original.id, tmp_path, "v2")
     assert json.loads(path2.read_text())["document"]["tracking"]["version"] == "2"
 
-    preview = csaf_merge.preview_import(receiver, [path2])
+    preview = csaf_merge.preview_import(receiver, [path2], UNCLASSIFIED)
     (action,) = preview.actions
     assert action.kind is ActionKind.UPDATE
     assert action.taken == ("remediations",)
@@ -235,13 +235,13 @@ def test_partner_update_is_taken_and_local_edits_are_kept(sender, receiver, tmp_
 
 def test_conflict_with_local_edit_is_shown_and_never_silently_overwritten(sender, receiver, tmp_path) -> None:
     original = vs.create(sender, rich())
-    csaf_merge.apply_import(receiver, csaf_merge.preview_import(receiver, [export(sender, original.id, tmp_path, "v1")]))
+    csaf_merge.apply_import(receiver, csaf_merge.preview_import(receiver, [export(sender, original.id, tmp_path, "v1")], UNCLASSIFIED))
     local = vs.list_all(receiver)[0]
     vs.update(receiver, dataclasses.replace(local, remediations=(fix("Local: block the port."),)))
     vs.update(sender, dataclasses.replace(vs.get(sender, original.id), remediations=(fix("Partner: upgrade to 2.5."),)))
     path2 = export(sender, original.id, tmp_path, "v2")
 
-    preview = csaf_merge.preview_import(receiver, [path2])
+    preview = csaf_merge.preview_import(receiver, [path2], UNCLASSIFIED)
     (action,) = preview.actions
     assert action.kind is ActionKind.CONFLICT
     assert action.conflicts == ("remediations",)
@@ -256,7 +256,7 @@ def test_conflict_with_local_edit_is_shown_and_never_silently_overwritten(sender
     assert vs.get(receiver, local.id) == before
 
     # The reviewer chooses the partner's text: applied, and recorded in the history.
-    result = csaf_merge.apply_import(receiver, csaf_merge.preview_import(receiver, [path2]), {0: {"remediations": "incoming"}})
+    result = csaf_merge.apply_import(receiver, csaf_merge.preview_import(receiver, [path2], UNCLASSIFIED), {0: {"remediations": "incoming"}})
     assert result.updated == [local.id]
     assert vs.get(receiver, local.id).remediations == (fix("Partner: upgrade to 2.5."),)
     assert vs.history(receiver, local.id)[-1].action == "import csaf"
@@ -265,7 +265,7 @@ def test_conflict_with_local_edit_is_shown_and_never_silently_overwritten(sender
 def test_cve_match_without_exchange_history_differences_are_conflicts(sender, receiver, tmp_path) -> None:
     original = vs.create(sender, rich())
     vs.create(receiver, Vulnerability(title="Found here too", cve=original.cve))
-    (action,) = csaf_merge.preview_import(receiver, [export(sender, original.id, tmp_path)]).actions
+    (action,) = csaf_merge.preview_import(receiver, [export(sender, original.id, tmp_path)], UNCLASSIFIED).actions
     assert action.kind is ActionKind.CONFLICT
     assert "never exchanged before" in action.message
     assert "title" in action.conflicts
@@ -274,12 +274,12 @@ def test_cve_match_without_exchange_history_differences_are_conflicts(sender, re
 def test_ambiguous_match_is_shown_and_skipped(sender, receiver, tmp_path) -> None:
     original = vs.create(sender, rich())
     path = export(sender, original.id, tmp_path)
-    csaf_merge.apply_import(receiver, csaf_merge.preview_import(receiver, [path]))
+    csaf_merge.apply_import(receiver, csaf_merge.preview_import(receiver, [path], UNCLASSIFIED))
     # The receiver's entry loses the CVE; another entry here claims it.
     mine = vs.list_all(receiver)[0]
     vs.update(receiver, dataclasses.replace(mine, cve=""))
     other = vs.create(receiver, Vulnerability(title="Same CVE, other entry", cve=original.cve))
-    preview = csaf_merge.preview_import(receiver, [path])
+    preview = csaf_merge.preview_import(receiver, [path], UNCLASSIFIED)
     (action,) = preview.actions
     assert action.kind is ActionKind.CONFLICT and not action.local_id
     assert mine.id in action.message and other.id in action.message
@@ -292,7 +292,7 @@ def test_register_changed_after_preview_applies_nothing(sender, receiver, tmp_pa
     original = vs.create(sender, rich())
     second = vs.create(sender, rich(cve="CVE-2026-40002", title="Second"))
     paths = [export(sender, original.id, tmp_path), export(sender, second.id, tmp_path)]
-    preview = csaf_merge.preview_import(receiver, paths)
+    preview = csaf_merge.preview_import(receiver, paths, UNCLASSIFIED)
     vs.create(receiver, Vulnerability(title="meanwhile", cve="CVE-2026-40002"))
     with pytest.raises(IntegrityError, match="preview the import again"):
         csaf_merge.apply_import(receiver, preview)
@@ -309,7 +309,7 @@ def write(tmp_path: Path, name: str, data: bytes | str) -> Path:
 
 def test_malformed_json_names_the_file_and_position(receiver, tmp_path) -> None:
     bad = write(tmp_path, "broken.json", '{"document": {"csaf_version": "2.1",\n  "title": }')
-    (action,) = csaf_merge.preview_import(receiver, [bad]).actions
+    (action,) = csaf_merge.preview_import(receiver, [bad], UNCLASSIFIED).actions
     assert action.kind is ActionKind.INVALID
     assert str(bad) in action.message and "line 2 column" in action.message
 
@@ -321,7 +321,7 @@ def test_malformed_json_names_the_file_and_position(receiver, tmp_path) -> None:
     ('{"document": {"csaf_version": "2.0", "x": NaN}}', "NaN is not allowed"),
 ])
 def test_unreadable_documents_are_refused_with_a_reason(receiver, tmp_path, content, fragment) -> None:
-    (action,) = csaf_merge.preview_import(receiver, [write(tmp_path, "x.json", content)]).actions
+    (action,) = csaf_merge.preview_import(receiver, [write(tmp_path, "x.json", content)], UNCLASSIFIED).actions
     assert action.kind is ActionKind.INVALID
     assert fragment in action.message
 
@@ -330,12 +330,12 @@ def test_schema_invalid_csaf_names_the_json_path(sender, receiver, tmp_path) -> 
     doc = json.loads(export(sender, vs.create(sender, rich()).id, tmp_path).read_text())
     doc["vulnerabilities"][0]["metrics"][0]["content"]["cvss_v4"]["vectorString"] = V4.replace("AV:N", "AV:Q")
     del doc["document"]["tracking"]["id"]
-    (action,) = csaf_merge.preview_import(receiver, [write(tmp_path, "bad.json", json.dumps(doc))]).actions
+    (action,) = csaf_merge.preview_import(receiver, [write(tmp_path, "bad.json", json.dumps(doc))], UNCLASSIFIED).actions
     assert action.kind is ActionKind.INVALID
     assert "not a valid CSAF 2.1 document" in action.message
     assert "$.document.tracking: 'id' is a required property" in action.message
     assert "$.vulnerabilities[0].metrics[0].content.cvss_v4.vectorString" in action.message
-    assert csaf_merge.apply_import(receiver, csaf_merge.preview_import(receiver, [tmp_path / "bad.json"])).created == []
+    assert csaf_merge.apply_import(receiver, csaf_merge.preview_import(receiver, [tmp_path / "bad.json"], UNCLASSIFIED)).created == []
 
 
 def test_invalid_cvss_inside_a_schema_valid_document_names_metric_and_path(tmp_path) -> None:
@@ -372,7 +372,7 @@ def test_duplicate_tracking_ids_and_cves_in_one_import(sender, receiver, tmp_pat
     other["document"]["tracking"]["id"] = "PARTNER-2026-77"
     other["document"]["publisher"]["namespace"] = "https://partner.example"
     other_path = write(tmp_path, "partner.json", json.dumps(other))
-    preview = csaf_merge.preview_import(receiver, [path, copy, other_path])
+    preview = csaf_merge.preview_import(receiver, [path, copy, other_path], UNCLASSIFIED)
     assert [a.kind for a in preview.actions] == [ActionKind.NEW, ActionKind.DUPLICATE, ActionKind.DUPLICATE]
     assert "tracking id FRW-VULN-2026-0001" in preview.actions[1].message
     assert "CVE-2026-40001 also in" in preview.actions[2].message
@@ -414,7 +414,7 @@ def test_auditor_cannot_import_or_export(workstation, sender, tmp_path) -> None:
     path = export(sender, v.id, tmp_path)
     auditor = workstation.session("auditor")
     with pytest.raises(PermissionDenied):
-        csaf_merge.preview_import(auditor, [path])
+        csaf_merge.preview_import(auditor, [path], UNCLASSIFIED)
     with pytest.raises(PermissionDenied):
         csaf_exchange.export_csaf(auditor, [v.id], tmp_path, recipient=partner_for(sender))
 
@@ -460,20 +460,20 @@ def test_csaf_package_is_signed_verifiable_and_imports_on_the_second_workstation
     assert got[0].exchanged() == a.exchanged()  # stated CUI kept (the SECRET media is only a ceiling)
     assert got[1].marking.banner() == "SECRET" and got[1].tlp is Tlp.GREEN
     # The package folder itself imports only once the sender's CA is trusted here (SI-7).
-    (action,) = csaf_merge.preview_import(receiver, [folder]).actions
+    (action,) = csaf_merge.preview_import(receiver, [folder], UNCLASSIFIED).actions
     assert action.kind is ActionKind.INVALID and "fails verification" in action.message
     ca_file = tmp_path / "sender-ca.pem"
     ca_file.write_bytes((folder / CA_FILE).read_bytes())  # in real life obtained separately
     admin = second_workstation_admin(receiver)
     pki_service.import_trusted_root(admin, ca_file, "correct-horse-42-granite")
-    preview = csaf_merge.preview_import(receiver, [folder])
+    preview = csaf_merge.preview_import(receiver, [folder], UNCLASSIFIED)
     assert [x.kind for x in preview.actions] == [ActionKind.UNCHANGED, ActionKind.UNCHANGED]
     assert preview.actions[0].warnings[0].startswith("signed package: ")
     # A tampered advisory no longer matches the signed manifest.
     (folder / "frw-vuln-2026-0001.json").write_text("{}")
     assert "frw-vuln-2026-0001.json was changed: its SHA-256 does not match the signed manifest" in (
         verify_package(folder, pki_service.trusted_roots(sender)).problems)
-    (action,) = csaf_merge.preview_import(receiver, [folder]).actions
+    (action,) = csaf_merge.preview_import(receiver, [folder], UNCLASSIFIED).actions
     assert action.kind is ActionKind.INVALID and "was changed" in action.message
 
 
@@ -506,7 +506,7 @@ def test_control_and_bidi_characters_from_partners_are_removed(sender, receiver,
     doc = json.loads(export(sender, vs.create(sender, rich()).id, tmp_path).read_text())
     doc["vulnerabilities"][0]["title"] = "Bad\x1b[31m title \u202egnp.exe"
     doc["vulnerabilities"][0]["notes"][0]["text"] = "line one\nline\ttwo\x07"
-    (action,) = csaf_merge.preview_import(receiver, [write(tmp_path, "ctl.json", json.dumps(doc))]).actions
+    (action,) = csaf_merge.preview_import(receiver, [write(tmp_path, "ctl.json", json.dumps(doc))], UNCLASSIFIED).actions
     assert action.incoming is not None
     assert action.incoming.title == "Bad title ⟨U+202E⟩gnp.exe"  # escape sequence gone, reversal shown
     assert action.incoming.description == "line one\nline\ttwo"
@@ -517,7 +517,7 @@ def test_update_that_would_break_a_record_rule_is_skipped_with_the_reason(sender
     doc = json.loads(export(sender, v.id, tmp_path).read_text())
     del doc["vulnerabilities"][0]["involvements"]  # the partner no longer states the notification
     doc["document"]["tracking"]["version"] = "2"
-    preview = csaf_merge.preview_import(sender, [write(tmp_path, "v2.json", json.dumps(doc))])
+    preview = csaf_merge.preview_import(sender, [write(tmp_path, "v2.json", json.dumps(doc))], UNCLASSIFIED)
     assert preview.actions[0].kind is ActionKind.UPDATE and preview.actions[0].taken == ("vendor_notified",)
     result = csaf_merge.apply_import(sender, preview)
     assert result.updated == [] and "needs the date the vendor was notified" in result.skipped[0]
@@ -528,13 +528,13 @@ def test_an_import_never_lowers_a_local_marking(sender, receiver, tmp_path) -> N
     import dataclasses
 
     original = vs.create(sender, rich(marking=Marking.parse("SECRET")))
-    first = csaf_merge.apply_import(receiver, csaf_merge.preview_import(receiver, [export(sender, original.id, tmp_path, "m1")]))
+    first = csaf_merge.apply_import(receiver, csaf_merge.preview_import(receiver, [export(sender, original.id, tmp_path, "m1")], UNCLASSIFIED))
     local_id = first.created[0]
     assert vs.get(receiver, local_id).marking.banner() == "SECRET"
     # The partner lowers its copy (an explicit, audited act there) and sends it again.
     lowered = vs.update(sender, dataclasses.replace(vs.get(sender, original.id), marking=Marking.parse("CUI"),
                                                     title="Renamed upstream"), lower_reason="partner review")
-    preview = csaf_merge.preview_import(receiver, [export(sender, lowered.id, tmp_path, "m2")])
+    preview = csaf_merge.preview_import(receiver, [export(sender, lowered.id, tmp_path, "m2")], UNCLASSIFIED)
     csaf_merge.apply_import(receiver, preview)
     got = vs.get(receiver, local_id)
     assert got.title == "Renamed upstream"  # the partner's other changes are taken
@@ -584,7 +584,7 @@ def test_hostile_values_in_a_schema_valid_advisory_are_refused_by_name(receiver,
                                                                        fragment) -> None:
     doc = _schema_valid_doc()
     change(doc)
-    (action,) = csaf_merge.preview_import(receiver, [write(tmp_path, "hostile.json", _text_of(doc))]).actions
+    (action,) = csaf_merge.preview_import(receiver, [write(tmp_path, "hostile.json", _text_of(doc))], UNCLASSIFIED).actions
     assert action.kind is ActionKind.INVALID, action
     assert "hostile.json" in action.message and fragment in action.message
 
@@ -595,7 +595,7 @@ def test_a_lone_surrogate_in_an_advisory_is_replaced(receiver, tmp_path) -> None
     doc = _schema_valid_doc()
     doc["document"]["tracking"]["id"] = "T-\ud800"
     doc["document"]["publisher"]["name"] = "P\ud800"
-    preview = csaf_merge.preview_import(receiver, [write(tmp_path, "surrogate.json", json.dumps(doc))])
+    preview = csaf_merge.preview_import(receiver, [write(tmp_path, "surrogate.json", json.dumps(doc))], UNCLASSIFIED)
     (action,) = preview.actions
     assert action.kind is ActionKind.NEW, action
     assert len(csaf_merge.apply_import(receiver, preview).created) == 1
@@ -606,6 +606,6 @@ def test_an_advisory_whose_file_name_is_not_utf8_imports(receiver, tmp_path) -> 
     import os
 
     path = write(tmp_path, os.fsdecode(b"avis-\xe9.json"), json.dumps(_schema_valid_doc()))
-    preview = csaf_merge.preview_import(receiver, [path])
+    preview = csaf_merge.preview_import(receiver, [path], UNCLASSIFIED)
     assert preview.actions[0].file.endswith("avis-\\xe9.json")
     assert len(csaf_merge.apply_import(receiver, preview).created) == 1

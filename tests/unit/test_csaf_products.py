@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from app.model.markings import Marking
+from app.model.markings import UNCLASSIFIED, Marking
 from app.model.vulnerabilities import (
     AffectedProduct,
     Remediation,
@@ -127,7 +127,7 @@ def export(session, vid: str, folder: Path) -> Path:  # type: ignore[no-untyped-
 def test_round_trip_keeps_every_product_its_vendor_split_and_id(sender, receiver, tmp_path, v4) -> None:
     original = vs.create(sender, aurora(cvss_vector=v4))
     path = export(sender, original.id, tmp_path / "media")
-    preview = csaf_merge.preview_import(receiver, [path])
+    preview = csaf_merge.preview_import(receiver, [path], UNCLASSIFIED)
     (action,) = preview.actions
     assert action.kind is ActionKind.NEW and not any("several affected" in w for w in action.warnings)
     got = vs.get(receiver, csaf_merge.apply_import(receiver, preview).created[0])
@@ -135,21 +135,21 @@ def test_round_trip_keeps_every_product_its_vendor_split_and_id(sender, receiver
     assert got.remediations == original.remediations
     assert got.exchanged() == original.exchanged()
     # the same advisory again is recognised as unchanged
-    assert [a.kind for a in csaf_merge.preview_import(receiver, [path]).actions] == [ActionKind.UNCHANGED]
+    assert [a.kind for a in csaf_merge.preview_import(receiver, [path], UNCLASSIFIED).actions] == [ActionKind.UNCHANGED]
 
 
 def test_a_partner_adding_a_product_is_taken_as_an_update(sender, receiver, tmp_path) -> None:
     original = vs.create(sender, aurora(more_products=(AURORA_42,)))
     mine = vs.get(receiver, csaf_merge.apply_import(
-        receiver, csaf_merge.preview_import(receiver, [export(sender, original.id, tmp_path / "out")])).created[0])
+        receiver, csaf_merge.preview_import(receiver, [export(sender, original.id, tmp_path / "out")], UNCLASSIFIED)).created[0])
     vs.update(receiver, dataclasses.replace(mine, more_products=(AURORA_42, AGENT)))
     back = export(receiver, mine.id, tmp_path / "back")
-    (action,) = csaf_merge.preview_import(sender, [back]).actions
+    (action,) = csaf_merge.preview_import(sender, [back], UNCLASSIFIED).actions
     assert (action.kind, action.taken) == (ActionKind.UPDATE, ("more_products",))
     change = next(c for c in action.changes if c.field == "more_products")
     assert csaf_merge.shown(change.incoming) == (f"Northwind AI Aurora 4.2 ({CPE_42})\n"
                                                  f"Contoso Agent scaffold ({SCAFFOLD})")
-    csaf_merge.apply_import(sender, csaf_merge.preview_import(sender, [back]))
+    csaf_merge.apply_import(sender, csaf_merge.preview_import(sender, [back], UNCLASSIFIED))
     assert vs.get(sender, original.id).more_products == (AURORA_42, AGENT)
 
 
@@ -197,10 +197,10 @@ def test_a_partners_multi_product_advisory_imports_every_affected_product(receiv
     assert csaf_validate.validate(doc, "2.0") == []
     path = tmp_path / "pcert-2026-77.json"
     path.write_text(json.dumps(doc))
-    (action,) = csaf_merge.preview_import(receiver, [path]).actions
+    (action,) = csaf_merge.preview_import(receiver, [path], UNCLASSIFIED).actions
     assert action.kind is ActionKind.NEW, action.message
     assert not any("several affected products" in w for w in action.warnings)
-    got = vs.get(receiver, csaf_merge.apply_import(receiver, csaf_merge.preview_import(receiver, [path])).created[0])
+    got = vs.get(receiver, csaf_merge.apply_import(receiver, csaf_merge.preview_import(receiver, [path], UNCLASSIFIED)).created[0])
     assert got.products == (AffectedProduct("Northwind AI", "Aurora", CPE_41),
                             AffectedProduct("Northwind AI", "Aurora", CPE_42),
                             AffectedProduct("", "Aurora agent scaffold 1.3.0", SCAFFOLD))
@@ -217,7 +217,7 @@ def test_a_product_listed_twice_is_one_product(receiver, tmp_path) -> None:
     doc["vulnerabilities"][0]["product_status"]["known_affected"].append("CSAFPID-0005")
     path = tmp_path / "dup.json"
     path.write_text(json.dumps(doc))
-    (action,) = csaf_merge.preview_import(receiver, [path]).actions
+    (action,) = csaf_merge.preview_import(receiver, [path], UNCLASSIFIED).actions
     assert action.kind is ActionKind.NEW, action.message
     assert action.incoming is not None
     assert [p.identity for p in action.incoming.products] == [CPE_41, CPE_42, SCAFFOLD]
@@ -230,7 +230,7 @@ def test_an_invalid_further_product_makes_the_advisory_invalid_by_name(receiver,
     assert csaf_validate.validate(doc, "2.0") == []
     path = tmp_path / "bad-purl.json"
     path.write_text(json.dumps(doc))
-    (action,) = csaf_merge.preview_import(receiver, [path]).actions
+    (action,) = csaf_merge.preview_import(receiver, [path], UNCLASSIFIED).actions
     assert action.kind is ActionKind.INVALID
     assert "bad-purl.json" in action.message and "not a valid package URL" in action.message
     assert "$.vulnerabilities[0]: more_products[1].product_id" in action.message

@@ -11,6 +11,7 @@ import pytest
 from keyring.backends.chainer import ChainerBackend
 
 from app.model.errors import StorageError
+from app.model.markings import UNCLASSIFIED
 from app.services import backup
 from app.services import workstation as ws_service
 from storage import keyring_secret
@@ -123,7 +124,7 @@ def test_csaf_base_score_1e999_is_an_error_naming_the_file(workstation, tmp_path
     path.write_text(text)
     with pytest.raises(IngestError, match=r"partner-advisory\.json: invalid JSON: the number 1e999 is out of range"):
         csaf_import.read_advisory(path, csaf_validate.validate)
-    (action,) = csaf_merge.preview_import(workstation.session("reviewer"), [path]).actions
+    (action,) = csaf_merge.preview_import(workstation.session("reviewer"), [path], UNCLASSIFIED).actions
     assert action.kind is ActionKind.INVALID and str(path) in action.message and "1e999" in action.message
 
 

@@ -252,8 +252,18 @@ def test_cli_add_list_export_import(workstation, second_workstation, monkeypatch
     broken = tmp_path / "broken.json"
     broken.write_text("{not json")
     code, out, _ = run_cli(monkeypatch, capsys, second_workstation.data_dir, "reviewer", pw2, "vuln",
-                           "import-csaf", str(broken))
+                           "import-csaf", str(broken), "--media-label", "CUI")
     assert code == 1 and "INVALID" in out and "line 1 column 2" in out
+
+    # Walk 2 (s31) #10: the media label is what the person says the media is labelled; it marks every
+    # advisory that states no marking, so it is never assumed (it was UNCLASSIFIED by default).
+    with pytest.raises(SystemExit) as stopped:
+        run_cli(monkeypatch, capsys, second_workstation.data_dir, "reviewer", pw2, "vuln", "import-csaf",
+                str(exported))
+    assert stopped.value.code == 2 and "required: --media-label" in capsys.readouterr().err
+    code, _, err = run_cli(monkeypatch, capsys, second_workstation.data_dir, "reviewer", pw2, "vuln",
+                           "import-csaf", str(exported), "--media-label", " ")
+    assert code == 2 and "say how the media is labelled" in err
 
 
 def test_three_way_merge_properties() -> None:

@@ -34,7 +34,7 @@ from app.model.accounts import Permission
 from app.model.errors import FrontierError
 from app.model.markings import Marking
 from app.model.vulnerabilities import CvssSeverity, Filters, VulnStatus
-from app.services import csaf_exchange, csaf_merge, printables
+from app.services import csaf_exchange, csaf_merge, egress, printables
 from app.services import vulnerabilities as vs
 from app.services.csaf_merge import ActionKind, ImportPreview, ImportResult
 from ui import theme
@@ -311,21 +311,38 @@ class VulnerabilitiesScreen(QWidget):
     @Slot()
     def _choose_import_files(self) -> None:
         paths, _ = QFileDialog.getOpenFileNames(self, "Import CSAF advisories", "", "CSAF JSON (*.json)")
-        if paths:
-            self.preview_import([Path(p) for p in paths])
+        media = self.ask_media_label() if paths else None
+        if paths and media is not None:
+            self.preview_import([Path(p) for p in paths], media)
 
     @Slot()
     def _choose_import_package(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Import a signed CSAF package")
-        if folder:
-            self.preview_import([Path(folder)])
+        media = self.ask_media_label() if folder else None
+        if folder and media is not None:
+            self.preview_import([Path(folder)], media)
 
-    def preview_import(self, paths: list[Path], default_marking: Marking | None = None,
+    def ask_media_label(self) -> Marking | None:
+        """How the media the advisories came on is labelled, as the person says (never assumed): it
+        marks every advisory that states no marking of its own. None when cancelled or unreadable."""
+        answer = self.ctx.ask_text(self, "Import CSAF", "How is the media these advisories came on labelled? "
+                                                        "(e.g. CUI, SECRET//NOFORN; it marks an advisory that "
+                                                        "states no marking)")
+        if answer is None:
+            return None
+        try:
+            return egress.media_label(answer)
+        except FrontierError as exc:
+            self.ctx.show_error(self, exc)
+            return None
+
+    def preview_import(self, paths: list[Path], default_marking: Marking,
                        show: bool = True) -> ImportPreviewDialog | None:
-        """Read and diff the files in the background, then show the preview dialog."""
+        """Read and diff the files in the background, then show the preview dialog. `default_marking`
+        is the media label the person gave (ask_media_label)."""
         session = self.ctx.session
         holder: dict[str, ImportPreviewDialog] = {}
-        marking = default_marking or Marking()
+        marking = default_marking
 
         def work(progress: Any, cancel: Any) -> ImportPreview:
             return csaf_merge.preview_import(session, paths, marking, progress, cancel)
