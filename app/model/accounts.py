@@ -122,6 +122,19 @@ def check_passphrase_for(passphrase: str, username: str, whose: str) -> None:
         raise ValidationError(whose, reason) from None
 
 
+def identity_problems(username: str, display_name: str) -> list[str]:
+    """What is wrong with an account's name and display name on a form, each naming its field (the
+    setup wizard's administrator page and Accounts ▸ Add account list every problem at once)."""
+    found = []
+    try:
+        validate_username(username)
+    except ValidationError as exc:
+        found.append(f"Account name: {exc.reason}.")
+    if not display_name.strip():
+        found.append("Display name is required.")
+    return found
+
+
 def lockout_delay(failures: int) -> float:
     """Seconds an account stays locked after `failures` consecutive failures.
 

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
-from app.model.accounts import DEFAULT_POLICY, USERNAME_RULE, validate_username
+from app.model.accounts import DEFAULT_POLICY, USERNAME_RULE, identity_problems
 from app.model.errors import FrontierError, ValidationError
 from app.model.markings import Marking, parse_declassify_on
 from app.model.settings import Settings, marking_block_fields
@@ -189,14 +189,8 @@ class AdminPage(QWizardPage):
 
     def problems(self) -> list[str]:
         """Every problem of the page at once, each naming its field (checked live as the user types)."""
-        found: list[str] = []
         username = self.username.text().strip()
-        try:
-            validate_username(username)
-        except ValidationError as exc:
-            found.append(f"Account name: {exc.reason}")
-        if not self.display.text().strip():
-            found.append("Display name is required.")
+        found = identity_problems(username, self.display.text())
         try:
             DEFAULT_POLICY.check(self.passphrase.text(), username)
         except ValidationError as exc:

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.model.accounts import DEFAULT_POLICY, Account, Permission, Role, validate_username
+from app.model.accounts import DEFAULT_POLICY, Account, Permission, Role, identity_problems
 from app.model.errors import FrontierError, ValidationError
 from app.services import pki, users, workstation
 from ui import theme
@@ -181,13 +181,7 @@ class UsersScreen(QWidget):
         """What stops the account on the form being added, all of it at once, or "": the rules the
         service applies."""
         username = self.new_username.text().strip()
-        problems = []
-        try:
-            validate_username(username)
-        except ValidationError as exc:
-            problems.append(f"Account name: {exc.reason}.")
-        if not self.new_display.text().strip():
-            problems.append("Display name is required.")
+        problems = identity_problems(username, self.new_display.text())
         passphrase = self._first_passphrase_problem(username, self.new_passphrase.text())
         if passphrase:
             problems.append(f"{passphrase[:1].upper()}{passphrase[1:]}.")
