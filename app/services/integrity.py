@@ -160,9 +160,11 @@ def check(session: Session, header_record: dict[str, Any] | None) -> list[str]:
     local = _read_local(session.db_id, username, copy)
     if copy and local is None and restore is not None and _read_local(session.db_id, username, "") is not None:
         # not an alarm: a restore is an administrator's signed act, in the audit trail for all to see
+        made = restore.backup_created_at[:16].replace("T", " ")
         session.integrity_warnings.append(
-            f"This is a copy of the workstation restored from a backup made {restore.backup_created_at or '(date '
-            'unknown)'}, restored by {restore.actor} at {restore.ts[:16].replace('T', ' ')} (audit event "
+            f"This is a copy of the workstation restored from a backup made "
+            f"{made + ' UTC' if made else '(date unknown)'}, restored by {restore.actor} at "
+            f"{restore.ts[:16].replace('T', ' ')} UTC (audit event "
             f"{restore.seq}). Work done on the original after that backup is not in it, and what you saw there "
             "is not compared with it.")
     records: list[tuple[str, dict[str, Any]]] = []
