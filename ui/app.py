@@ -101,6 +101,13 @@ class Shell(QObject):
                               QMessageBox.StandardButton.Ok, main)
             box.setTextFormat(Qt.TextFormat.PlainText)
             box.open()
+        elif session.notices:  # no alarm: what the person should know about this workstation (a restored copy)
+            from PySide6.QtWidgets import QMessageBox
+
+            note = QMessageBox(QMessageBox.Icon.Information, "About this workstation", "\n\n".join(session.notices),
+                               QMessageBox.StandardButton.Ok, main)
+            note.setTextFormat(Qt.TextFormat.PlainText)
+            note.open()
         self._check_database(session, main)
         return swapped
 

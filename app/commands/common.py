@@ -56,6 +56,8 @@ def open_session(args: argparse.Namespace) -> Session:
         args._passphrase = new
     for warning in session.integrity_warnings:
         print(f"WARNING: {warning}", file=sys.stderr)
+    for notice in session.notices:
+        print(f"NOTE: {notice}", file=sys.stderr)
     return session
 
 

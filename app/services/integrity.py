@@ -161,7 +161,7 @@ def check(session: Session, header_record: dict[str, Any] | None) -> list[str]:
     if copy and local is None and restore is not None and _read_local(session.db_id, username, "") is not None:
         # not an alarm: a restore is an administrator's signed act, in the audit trail for all to see
         made = restore.backup_created_at[:16].replace("T", " ")
-        session.integrity_warnings.append(
+        session.notices.append(
             f"This is a copy of the workstation restored from a backup made "
             f"{made + ' UTC' if made else '(date unknown)'}, restored by {restore.actor} at "
             f"{restore.ts[:16].replace('T', ' ')} UTC (audit event "

@@ -54,6 +54,8 @@ class Session:
     copy_of: str | None = ""
     # What sign-in found that the person must see (rolled-back data, unsigned roles, ...).
     integrity_warnings: list[str] = field(default_factory=list)
+    # What sign-in found that the person should know and that is no alarm (a restored copy).
+    notices: list[str] = field(default_factory=list)
     _settings_changed: list[str] = field(default_factory=list, repr=False)
     runtime: Runtime = field(init=False, repr=False)
 

@@ -84,3 +84,23 @@ def test_quitting_stops_the_check_and_sign_ins_do_not_pile_up_quit_hooks(qtbot, 
         qtbot.addWidget(shell.open_main(workstation.session("reviewer")))
     assert app.receivers(SIGNAL("aboutToQuit()")) == before + 1  # one for the shell, not one per sign-in
     assert seen == [False, False, True]
+
+
+def test_a_notice_is_shown_as_information_and_a_warning_as_an_alarm(qtbot, workstation) -> None:  # type: ignore[no-untyped-def]
+    """A restored copy's notice is no alarm: it is not told to the security officer; a warning is."""
+    shell = Shell(workstation.data_dir, JobRunner(synchronous=True))
+    session = workstation.session("reviewer")
+    session.notices.append("This is a copy of the workstation restored from a backup made 2026-12-01 09:00 UTC.")
+    main = shell.open_main(session)
+    qtbot.addWidget(main)
+    (box,) = [b for b in _boxes() if b.windowTitle() == "About this workstation"]
+    assert "restored from a backup" in box.text() and "security officer" not in box.text()
+    assert box.icon() is QMessageBox.Icon.Information
+    box.close()
+    alarmed = workstation.session("reviewer")
+    alarmed.integrity_warnings.append("The audit trail ends before event 31.")
+    main = shell.open_main(alarmed)
+    qtbot.addWidget(main)
+    (box,) = [b for b in _boxes() if b.windowTitle() == "Integrity warning"]
+    assert "security officer" in box.text()
+    box.close()
