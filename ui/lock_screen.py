@@ -154,6 +154,15 @@ class LockPage(QWidget):
 
     def show_message(self, text: str) -> None:
         self.passphrase.clear()
+        self._say(text)
+
+    def _say(self, text: str, ok: bool = False) -> None:
+        """A refusal in the error style; "you can try again now" in the ok style (it is not an error)."""
+        name = "okText" if ok else "errorText"
+        if self.message.objectName() != name:
+            self.message.setObjectName(name)
+            self.message.style().unpolish(self.message)
+            self.message.style().polish(self.message)
         self.message.setText(text)
 
     def show_jobs(self, labels: list[str]) -> None:
@@ -183,10 +192,10 @@ class LockPage(QWidget):
         if waiting:
             self.passphrase.clear()
             # a no-break space keeps the number and its unit together
-            self.message.setText(f"{self.lockout_reason}Too many attempts — try again in {left}\u00a0s.")
+            self._say(f"{self.lockout_reason}Too many attempts — try again in {left}\u00a0s.")
         else:
             self.countdown.stop()
-            self.message.setText("You can try again now.")
+            self._say("You can try again now.", ok=True)
             self.passphrase.setFocus()
 
     @Slot()
@@ -195,6 +204,6 @@ class LockPage(QWidget):
             return
         text = self.passphrase.text()
         if not text:
-            self.message.setText("Enter your passphrase.")
+            self._say("Enter your passphrase.")
             return
         self.unlock_requested.emit(text)

@@ -6,9 +6,12 @@ import threading
 from datetime import date
 from pathlib import Path
 
+from PySide6.QtGui import QPalette
+
 from app.model.errors import StorageError
 from app.model.submissions import Submission
 from app.services import results, submissions
+from ui import theme
 from ui.dialogs.import_dialog import ImportDialog
 from ui.jobs import JobRunner
 from ui.main_window import MainWindow
@@ -132,6 +135,31 @@ def test_each_wrong_unlock_is_reported_cleared_and_the_lockout_counts_down(ctx, 
     assert not page.countdown.isActive()
     assert page.unlock_button.isEnabled() and page.passphrase.isEnabled()
     assert page.message.text() == "You can try again now."
+
+
+def test_you_can_try_again_now_is_not_shown_as_an_error(ctx, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """The refusal and the countdown are in the error colour; the end of the wait is good news, in
+    the ok colour; the next refusal is red again."""
+    w = _window(ctx, qtbot)
+    w.setStyleSheet(theme.STYLESHEET)
+    page = w.lock_page
+    page.clock = clock = FakeClock()
+    w.lock("on demand")
+
+    def colour() -> str:
+        return page.message.palette().color(QPalette.ColorRole.WindowText).name()
+
+    for _ in range(3):
+        w.try_unlock("wrong passphrase")
+    assert page.message.objectName() == "errorText" and colour() == "#b00020"
+    clock.t += page.seconds_left()
+    page.countdown.timeout.emit()
+    assert page.message.text() == "You can try again now."
+    assert page.message.objectName() == "okText" and colour() == "#1b6e2b"
+    page.passphrase.clear()
+    page.unlock_button.click()  # nothing typed: a refusal again
+    assert page.message.text() == "Enter your passphrase."
+    assert page.message.objectName() == "errorText" and colour() == "#b00020"
 
 
 def test_switch_user_from_the_lock_screen(ctx, dialogs, qtbot) -> None:  # type: ignore[no-untyped-def]
