@@ -45,14 +45,19 @@ class PassphraseChangeRequired(AuthError):
 
 class LockedOutError(AuthError):
     """`after_failure`: this very attempt was wrong and started the delay (else the delay was already
-    running and the passphrase was not tried)."""
+    running and the passphrase was not tried); the message then says so first, in `failure`'s words."""
 
-    def __init__(self, username: str, seconds: float, after_failure: bool = False) -> None:
+    WRONG = "Unknown account or wrong passphrase."
+
+    def __init__(self, username: str, seconds: float, after_failure: bool = False, failure: str = WRONG) -> None:
+        lead = f"{failure} " if after_failure else ""
         super().__init__(
-            f"Account '{username}' is locked after repeated failed sign-ins; try again in {int(seconds) + 1} s."
+            f"{lead}Account '{username}' is locked after repeated failed sign-ins; try again in {int(seconds) + 1} s."
         )
+        self.username = username
         self.seconds = seconds
         self.after_failure = after_failure
+        self.failure = failure if after_failure else ""
 
 
 class PermissionDenied(FrontierError):

@@ -185,6 +185,8 @@ class Session:
                 self.audit(conn, "auth.reauth_failed", "account", self.account.username,
                            {"locked_out": isinstance(exc, LockedOutError)})
             if isinstance(exc, LockedOutError):
+                if exc.after_failure:  # the account is known here: it was the passphrase
+                    raise LockedOutError(exc.username, exc.seconds, True, "Wrong passphrase.") from None
                 raise
             raise AuthError("Wrong passphrase.") from None
 

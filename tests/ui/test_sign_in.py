@@ -63,12 +63,17 @@ def test_lockout_message_gives_time_left(window) -> None:  # type: ignore[no-unt
         _try(window, "reviewer", "not-the-right-one")
         assert "wrong passphrase" in window.message.text()
     _try(window, "reviewer", "not-the-right-one")  # third failure starts a 30 s lockout
-    text = window.message.text()
-    assert text.startswith("Too many failed attempts.")
+    # That third try was wrong too, and is said to be, before the lockout.
+    wrong, text = window.message.text().split("\n")
+    assert wrong == "Unknown account or wrong passphrase."
+    assert text.startswith("Too many failed attempts. Account 'reviewer' is locked after repeated failed sign-ins.")
     assert "Try again in 31 s" in text or "Try again in 30 s" in text
-    # Even the right passphrase is refused while locked out (the clock is frozen).
+    assert window.passphrase.text() == ""  # the refused passphrase is cleared, as on the lock screen
+    # Even the right passphrase is refused while locked out (the clock is frozen); it was not tried,
+    # so nothing calls it wrong.
     _try(window, "reviewer", "battery-staple-7-willow")
-    assert "Too many failed attempts" in window.message.text()
+    assert window.message.text().startswith("Too many failed attempts. Account 'reviewer' is locked")
+    assert window.passphrase.text() == ""
 
 
 def test_disabled_account_message(window, workstation) -> None:  # type: ignore[no-untyped-def]

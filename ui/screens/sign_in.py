@@ -39,7 +39,10 @@ def failure_text(exc: BaseException) -> str:
     if isinstance(exc, LockedOutError):
         seconds = int(exc.seconds) + 1
         wait = f"{seconds} s" if seconds < 120 else f"{round(seconds / 60)} min"
-        return f"Too many failed attempts. {sanitize(str(exc).split(';')[0])}. Try again in {wait}."
+        # the try that started the lockout was itself wrong: said first, as for the tries before it
+        lead = f"{sanitize(exc.failure)}\n" if exc.after_failure else ""
+        return (f"{lead}Too many failed attempts. Account '{sanitize(exc.username)}' is locked after repeated "
+                f"failed sign-ins. Try again in {wait}.")
     if isinstance(exc, StorageError):
         return f"The workstation cannot be opened. {sanitize(str(exc))}"
     if isinstance(exc, FrontierError):
