@@ -151,6 +151,14 @@ def test_bad_file_error_names_the_file_and_others_still_import(dialog: ImportDia
     shutil.copy(INTERCODE, good)
     dialog.add_files([str(broken), str(good)])
     assert dialog.row_texts(0)[0] == "broken_run.eval" and dialog.row_texts(0)[1].startswith("cannot be read")
+    # Before Import the unreadable file already says it will be refused (not "queued"), in the
+    # refusal colour, with the reason in its tooltip; the good one waits.
+    before = dialog.files_table.item(0, 2)
+    assert before.text() == "cannot be read: will be refused"
+    assert before.foreground().color() == QColor("#cf222e")
+    reason = dialog.row_texts(0)[1].removeprefix("cannot be read: ")
+    assert reason and reason in before.toolTip() and "Status: cannot be read" in before.toolTip()
+    assert dialog.row_texts(1)[2] == "queued" and dialog.import_button.isEnabled()
     with qtbot.waitSignal(dialog.imported, timeout=10_000) as blocker:
         dialog.import_button.click()
     outcomes = blocker.args[0]
@@ -292,6 +300,7 @@ def test_one_table_good_corrupt_and_mismatching_file_each_with_its_status(ctx: U
     dlg.add_files([str(LM_EVAL), str(corrupt), str(INTERCODE)])
     assert [dlg.row_texts(r)[0] for r in range(3)] == [LM_EVAL.name, corrupt.name, INTERCODE.name]
     assert dlg.row_texts(1)[1].startswith("cannot be read") and dlg.row_texts(2)[1].startswith("gdm_intercode_ctf")
+    assert [dlg.row_texts(r)[2] for r in range(3)] == ["queued", "cannot be read: will be refused", "queued"]
     assert dlg.mismatched(sid) == [(str(INTERCODE), "mockllm/model")]
     seen: list[list[str]] = []
     dlg.progress_changed.connect(lambda *_a: seen.append([dlg.row_texts(r)[2] for r in range(3)]))
@@ -299,7 +308,7 @@ def test_one_table_good_corrupt_and_mismatching_file_each_with_its_status(ctx: U
     with qtbot.waitSignal(dlg.imported, timeout=10_000) as blocker:
         dlg.import_button.click()
     assert dialogs.confirmations == ["Model id differs"]
-    assert ["reading", "queued", "skipped: its model id mockllm/model does not match Offline cyber-mini 7b "
+    assert ["reading", "cannot be read: will be refused", "skipped: its model id mockllm/model does not match Offline cyber-mini 7b "
             f"(#{sid}); not imported (your choice)."] in seen  # the first file is being read, the next waits
     outcomes = blocker.args[0]
     assert [o.status for o in outcomes] == ["imported", "failed", "skipped"]

@@ -3,11 +3,13 @@
 The reviewer picks several files at once; they are listed in one table with a status per file
 (queued, reading, imported N samples, refused: the full message, skipped). Each header is previewed
 (task, model, status) in the background, and submissions whose model matches a log's model id are
-proposed; a file whose model id does not match the chosen submission is asked about, file by file,
-before anything is imported. The import runs through ctx.jobs on a worker thread with its own
-database connection, one file after the other, with a progress bar (bytes, time left) and a Cancel
-that stops the batch: the file being read is rolled back and later files are not started. The
-service's messages name the file and the problem. The table keeps one line per file, so several files
+proposed (a file whose header cannot be read says so in its status before Import, in the refusal
+colour; Import still tries it, so its final status is the service's own refusal); a file whose model
+id does not match the chosen submission is asked about, file by file, before anything is imported.
+The import runs through ctx.jobs on a worker thread with its own database connection, one file after
+the other, with a progress bar (bytes, time left) and a Cancel that stops the batch: the file being
+read is rolled back and later files are not started. The service's messages name the file and the
+problem. The table keeps one line per file, so several files
 are in sight at the default size: a long name is elided in the middle (its distinguishing end stays),
 a long status at the right, and the whole text is in every cell's tooltip and, for the selected files,
 in the details pane under the table.
@@ -60,7 +62,10 @@ FILE_FILTER = "Evaluation logs (*.eval *.json *.jsonl *.csv);;All files (*)"
 STATUS_LABELS = {"imported": "Imported", "duplicate": "Already imported", "failed": "Refused",
                  "cancelled": "Cancelled", "skipped": "Skipped"}
 STATUS_COLOURS = {"imported": "#1a7f37", "duplicate": "#57606a", "failed": "#cf222e", "cancelled": "#9a6700",
-                  "skipped": "#9a6700", "reading": "#0b3d91"}
+                  "skipped": "#9a6700", "reading": "#0b3d91", "unreadable": "#cf222e"}
+# Before Import, a file whose header could not be read: it stays in the batch (the import service
+# gives the final word and its whole message) but is marked now, so nobody expects it to import.
+UNREADABLE_STATUS = "cannot be read: will be refused"
 COLUMNS = ("File", "Contents", "Status")
 FILE, CONTENTS, STATUS = range(3)
 FILE_COLUMN_MAX = 360  # px: wider than any usual log name; a longer one is in the tooltip and details
@@ -396,6 +401,8 @@ class ImportDialog(QDialog):
                 problem = pv.error.removeprefix(f"{pv.path}: ")  # the row already names the file
                 cell.setText(f"cannot be read: {clean_text(problem, 2000)}")
                 cell.setForeground(QColor(STATUS_COLOURS["failed"]))
+                if self._status.get(pv.path, ("", ""))[0] == "queued":  # not once its import has begun
+                    self._set_status(pv.path, "unreadable", UNREADABLE_STATUS)
             else:
                 cell.setText("; ".join(f"{clean_text(r.task, 80)} · {clean_text(r.model, 80)} · {r.status.value}"
                                        + (" (incomplete)" if r.incomplete else "") for r in pv.runs[:3])
@@ -567,6 +574,8 @@ class ImportDialog(QDialog):
         for p in self._paths:
             if p in skipped:
                 self._set_status(p, "skipped", status_text(skipped[p]))
+            elif self._status.get(p, ("", ""))[0] == "unreadable":
+                self._set_status(p, "unreadable", UNREADABLE_STATUS)  # still tried: the service says why
             else:
                 self._set_status(p, "queued", "queued")
         self._skipped = skipped
