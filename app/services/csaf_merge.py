@@ -146,7 +146,10 @@ def _classify(conn: Any, adv: IncomingAdvisory, item: IncomingItem, own_namespac
     if same_lineage and inc_v is not None and inc_v < known_v:
         return ImportAction(ActionKind.UNCHANGED, local_id=local.id, local_revision=local.revision, message=(
             f"version {inc_v} is older than version {known_v} already exchanged; ignored"), **common)
-    local_vals, inc_vals = local.exchanged(), item.vuln.exchanged()
+    incoming, note = _document_title(adv, item, baseline.get("title", local.title) if baseline else local.title)
+    if note:
+        common.update(incoming=incoming, warnings=(*item.warnings, note))
+    local_vals, inc_vals = local.exchanged(), incoming.exchanged()
     m = merge(baseline, local_vals, inc_vals)
     taken, conflicts = m.taken, m.conflicts
     changes = tuple(
@@ -170,6 +173,29 @@ def _classify(conn: Any, adv: IncomingAdvisory, item: IncomingItem, own_namespac
                             **base, **common)
     return ImportAction(ActionKind.UNCHANGED, message=(
         f"only local edits differ from {local.id}; they are kept"), **base, **common)
+
+
+def _document_title(adv: IncomingAdvisory, item: IncomingItem, known: str) -> tuple[Vulnerability, str]:
+    """The entry's title as the partner sent it, and a preview note when `document.title` says otherwise.
+
+    An export writes the entry's one title twice, as `document.title` and `vulnerabilities[0].title`.
+    In an advisory of a single vulnerability, a partner who changed only the document title (the
+    vulnerability's still reads `known`, the title last exchanged or, never exchanged, the local one)
+    changed the entry's title: it is offered like any title change. Changed differently in both places,
+    the vulnerability's own title counts and the preview says the document title was not imported.
+    The document title of an advisory of several vulnerabilities names the advisory, no one entry."""
+    doc_title = csaf_import.clean(adv.title).strip()
+    vuln = item.vuln
+    if len(adv.items) != 1 or not doc_title or doc_title in (vuln.title, known):
+        return vuln, ""  # one title, or the document title as last exchanged: nothing to say
+    if vuln.title == known:
+        try:
+            return replace(vuln, title=doc_title).validate(), (
+                "$.document.title changed (the vulnerability's own title did not): offered as the title")
+        except ValidationError as exc:
+            return vuln, f"$.document.title not imported: {exc}"
+    return vuln, (f"$.document.title differs from {item.json_path}.title; the entry's title is read from the "
+                  f"vulnerability's own title, so the document title \"{doc_title[:120]}\" is not imported")
 
 
 _REPORT_COMPANIONS = {"assessment-results.json", "findings.json"}

@@ -492,3 +492,56 @@ def test_returned_advisory_marked_above_its_media_is_kept_high_and_flagged(sessi
     got = partner.apply()
     assert got.marking.banner() == "SECRET"  # never lowered to the media's label
     assert rems(got)[-1] == ("mitigation", "Block port 9000.")
+
+
+# -- the document title: the entry's title, written twice ----------------------------------------
+
+def test_a_changed_document_title_is_offered_as_the_title(session, tmp_path) -> None:
+    """An export writes the entry's title as document.title and as the vulnerability's title; a partner
+    who changed only the document title changed the entry's title (it was silently ignored)."""
+    v = vs.create(session, rich())
+    partner = Partner(session, v, tmp_path)
+    assert partner.doc["document"]["title"] == partner.vuln["title"] == v.title
+    partner.doc["document"]["title"] = "Archive escape via symlinked members"
+    action = partner.returned()
+    assert (action.kind, action.taken, action.conflicts) == (ActionKind.UPDATE, ("title",), ())
+    (change,) = action.changes
+    assert (change.field, change.local, change.incoming) == ("title", v.title, "Archive escape via symlinked members")
+    assert any(w.startswith("$.document.title changed") for w in action.warnings), action.warnings
+    got = partner.apply()
+    assert got.title == "Archive escape via symlinked members"
+    again = Partner(session, got, tmp_path / "again")
+    assert again.doc["document"]["title"] == again.vuln["title"] == got.title
+    assert again.returned().kind is ActionKind.UNCHANGED
+
+
+def test_a_document_title_changed_here_too_is_a_conflict(session, tmp_path) -> None:
+    v = vs.create(session, rich())
+    partner = Partner(session, v, tmp_path)
+    edit_here(session, v.id, title="Our title")
+    partner.doc["document"]["title"] = "Their title"
+    action = partner.returned()
+    assert (action.kind, action.conflicts) == (ActionKind.CONFLICT, ("title",))
+    assert partner.apply({"title": "incoming"}).title == "Their title"
+
+
+def test_document_and_vulnerability_titles_changed_differently_the_vulnerability_title_counts(session,
+                                                                                              tmp_path) -> None:
+    v = vs.create(session, rich())
+    partner = Partner(session, v, tmp_path)
+    partner.doc["document"]["title"] = "Advisory 7 for Acme"
+    partner.vuln["title"] = "Archive escape via symlinked members"
+    action = partner.returned()
+    assert (action.kind, action.taken) == (ActionKind.UPDATE, ("title",))
+    assert action.changes[0].incoming == "Archive escape via symlinked members"
+    (note,) = [w for w in action.warnings if "document.title" in w]
+    assert "not imported" in note and "Advisory 7 for Acme" in note
+    assert partner.apply().title == "Archive escape via symlinked members"
+
+
+def test_only_the_vulnerability_title_changed_says_nothing_about_the_document_title(session, tmp_path) -> None:
+    v = vs.create(session, rich())
+    partner = Partner(session, v, tmp_path)
+    partner.vuln["title"] = "Their title"
+    action = partner.returned()
+    assert action.taken == ("title",) and not any("document.title" in w for w in action.warnings)
