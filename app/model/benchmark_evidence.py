@@ -3,8 +3,9 @@ interval (n and method), its conformance to the benchmark definition with every 
 evaluation plan, and the capability trend of each planned benchmark with the submission's position.
 
 Plain values gathered by app.services.benchmark_evidence and drawn by reports.pdf_benchmark_evidence.
-The marking is computed: at least the submission's and every definition quoted (a classified
-benchmark's definition makes the section classified).
+The marking is computed: at least the submission's, every definition quoted (a classified
+benchmark's definition makes the section classified) and every submission the capability trend
+quotes (each reviewed model's best value is on the chart).
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ from __future__ import annotations
 from app.model.accounts import Permission
 from app.model.benchmark_evidence import BenchmarkEvidence, RunEvidence
 from app.model.markings import Marking, rollup
-from app.services import benchmark_catalog, benchmarks, results, statistics, trend
+from app.services import benchmark_catalog, benchmarks, results, statistics, submission_signatures, trend
 from app.services.session import Session
 from storage import submissions_repo
 
@@ -36,6 +36,7 @@ def gather(session: Session, submission_id: int) -> BenchmarkEvidence:
                                 None if c is None else c.conforming, devs))
     plan = benchmarks.plan(session, submission_id)
     trends, positions = [], []
+    quoted: dict[int, Marking] = {}
     for item in plan.items:
         d = defs.get((item.benchmark_id, item.version))
         if d is not None:
@@ -43,6 +44,13 @@ def gather(session: Session, submission_id: int) -> BenchmarkEvidence:
         t = trend.trend(session, item.benchmark_id)
         if not t.points:
             continue
+        # The chart and the position lines quote every reviewed model's best value: the section is
+        # marked at least as each of those submissions (a SECRET//NOFORN model's score under CUI was
+        # a spill, and a release to a partner carried it).
+        for p in t.points:
+            if p.submission_id not in quoted:
+                quoted[p.submission_id] = submission_signatures.marking_floor(session, conn, p.submission_id)
+            markings.append(quoted[p.submission_id])
         pos = t.position(submission_id)
         trends.append(t)
         positions.append(pos.lines if pos is not None else ())

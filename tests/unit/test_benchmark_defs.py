@@ -548,3 +548,29 @@ def test_built_report_places_the_evidence_section_after_the_results_marked_as_th
     assert "(S) does not conform to intercode-ctf v2" in section and "1 missing: ctf-2" in section
     assert re.search(r"\(S\) \d\.\d{3} \[\d\.\d{3}, \d\.\d{3}\] \(95% CI, n=\d+, ", section), section
     assert "(S) Capability trend: InterCode-CTF" in section
+
+
+def test_the_trend_section_is_marked_at_least_as_every_submission_it_quotes(workstation, tmp_path):
+    """The capability trend draws every reviewed model's best value: a CUI review's report section
+    that charts a SECRET//NOFORN model is marked SECRET//NOFORN (it was CUI: a release carried it)."""
+    from app.model.markings import Marking
+    from app.services import benchmark_evidence
+
+    s = workstation.session("reviewer")
+
+    def reviewed(dev, name, marking, received, solved, n=20):  # type: ignore[no-untyped-def]
+        sid = submissions.create(s, Submission(developer=dev, model_name=name, version="1", received=received,
+                                               planned_release=received.replace(day=25),
+                                               marking=Marking.parse(marking))).id
+        path = tmp_path / f"{dev}{name}.csv"
+        lines = ["task,model,metric,value,sample_id,epoch,score", f"cybench,{name},accuracy,{solved / n},,,"]
+        lines += [f"cybench,{name},,,s{i},1,{1 if i < solved else 0}" for i in range(n)]
+        path.write_text("\n".join(lines) + "\n")
+        results.import_files(s, [path], sid)
+        return sid
+
+    reviewed("Northwind", "Aurora", "SECRET//NOFORN", date(2026, 3, 1), 14)
+    cui = reviewed("Helix", "Coder", "CUI", date(2026, 5, 1), 6)
+    ev = benchmark_evidence.gather(s, cui)
+    assert [t.benchmark for t in ev.trends] == ["Cybench"] and len(ev.trends[0].points) == 2
+    assert ev.marking == Marking.parse("SECRET//NOFORN"), ev.marking.banner()
