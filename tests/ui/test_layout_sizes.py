@@ -99,17 +99,22 @@ def test_toolbar_row_wraps_instead_of_widening(qtbot) -> None:  # type: ignore[n
 
 @pytest.fixture
 def themed():  # type: ignore[no-untyped-def]
-    """The application's own style, font and style sheet (bold headers), put back afterwards."""
+    """Style a window as the application does (its font and style sheet: bold headers), on that window
+    only. A style sheet set on the application re-polishes every widget still alive, those earlier
+    tests closed too, and Qt once delivered such a Polish event to a freed widget: a worker died."""
+    from PySide6.QtGui import QFont
+
     from ui import theme
 
-    app = QApplication.instance()
-    assert isinstance(app, QApplication)
-    style, font, sheet = app.style().name(), app.font(), app.styleSheet()
-    theme.apply(app)
-    yield app
-    app.setStyleSheet(sheet)
-    app.setFont(font)
-    app.setStyle(style)
+    def style(widget: QWidget) -> QWidget:
+        font = QFont()
+        font.setFamilies(["Noto Sans", "DejaVu Sans"])
+        font.setPointSize(10)
+        widget.setFont(font)
+        widget.setStyleSheet(theme.STYLESHEET)
+        return widget
+
+    return style
 
 
 def test_tables_fit_1280_without_sideways_scrolling(make_ctx, qtbot, themed) -> None:  # type: ignore[no-untyped-def]
@@ -121,7 +126,7 @@ def test_tables_fit_1280_without_sideways_scrolling(make_ctx, qtbot, themed) -> 
                              Submission("Dev", "Model", "1", today, today + timedelta(days=20))).id
     wide: list[str] = []
     for role in ("admin", "lead"):
-        w = MainWindow(make_ctx(role))
+        w = themed(MainWindow(make_ctx(role)))
         qtbot.addWidget(w)
         w.resize(FIT_W, 800)
         w.show()
@@ -295,7 +300,7 @@ def test_checklists_and_benchmarks_fit_1280x800_without_a_page_scroll_bar(make_c
     """Checklists & rules has its title and its three tables share the height; Benchmarks fits too. On a
     workstation where no assessment started yet, the shipped checklist template is listed like the
     shipped rule set (it is stored when the first assessment starts)."""
-    w = MainWindow(make_ctx("admin"))
+    w = themed(MainWindow(make_ctx("admin")))
     qtbot.addWidget(w)
     w.resize(FIT_W, 800)
     w.show()

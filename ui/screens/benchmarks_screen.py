@@ -208,6 +208,7 @@ class BenchmarksScreen(QWidget):
                                       "new frontier" if p.run_id in frontier_ids else ""]):
                 self.points.setItem(r, c, QTableWidgetItem(text))
         self.points.resizeColumnsToContents()
+        column_fit.titles_fit(self.points)  # sized before the style sheet's bold headers apply, when empty
         self.position.setText("Select a reviewed model to see where it stands." if t.points
                               else f"No complete run of {t.benchmark} has been imported yet.")
 
