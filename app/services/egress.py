@@ -9,6 +9,7 @@ Refusals are audited too: someone tried to move marked content to lower media.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 from app.foundation.oserrors import capitalised, folder_problem
 from app.model.errors import StorageError, ValidationError
 from app.model.markings import Marking, rollup
+from app.model.partners import Partner, withholding
 from app.services.session import Session
 from storage.atomic import atomic_write
 
@@ -46,19 +48,33 @@ def media_label(label: str | Marking | None) -> Marking:
 
 
 def clear(session: Session, what: str, content: Marking, label: str | Marking | None,
-          destination: Path | str, refused_as: tuple[str, str, object] | None = None) -> Clearance:
-    """Allow the write, or refuse it when the media is labelled lower: audited as `egress.refused`
-    (or as `refused_as` = (action, object type, object id) where a writer has its own event)."""
+          destination: Path | str, refused_as: tuple[str, str, object] | None = None,
+          recipients: Sequence[Partner] = ()) -> Clearance:
+    """Allow the write, or refuse it when the media is labelled lower, or (for media handed to
+    `recipients`, partners) labelled as they may not receive it: media labelled NOFORN, or REL TO
+    without their country, does not go to a foreign partner. Audited as `egress.refused` (or as
+    `refused_as` = (action, object type, object id) where a writer has its own event)."""
     media = media_label(label)
+    problem = ""
     if not media.dominates(content):
+        problem = (f"the content is marked {content.banner()} but the media is labelled {media.banner()}; use media "
+                   "labelled at least as high")
+    else:
+        for partner in recipients:
+            reasons = withholding(partner, media)
+            if reasons:
+                problem = (f"the media is labelled {media.banner()}, which {partner.name} may not receive "
+                           f"({'; '.join(reasons)}); label it as the content allows for them, e.g. "
+                           f"{content.banner()}")
+                break
+    if problem:
         action, object_type, object_id = refused_as or ("egress.refused", "egress", str(destination))
         with session.transaction() as conn:
             session.audit(conn, action, object_type, object_id,
                           {"what": what, "marking": content.banner(), "media": media.banner(),
-                           "destination": str(destination)})
-        raise ValidationError("media label", f"{what}: the content is marked {content.banner()} but the media is "
-                                             f"labelled {media.banner()}; use media labelled at least as high "
-                                             "(nothing was written)")
+                           "destination": str(destination),
+                           **({"to": [p.name for p in recipients]} if recipients else {})})
+        raise ValidationError("media label", f"{what}: {problem} (nothing was written)")
     return Clearance(what, content, media, str(destination))
 
 

@@ -100,7 +100,8 @@ def recall(session: Session, entry_id: int, reason: str, destination: Path | str
     for partner_id, received in sorted(covered.items()):
         marking = rollup(e.marking for e in received)
         cleared = egress.clear(session, f"the recall notice for {received[0].partner_name}", marking, media,
-                               destination, refused_as=("dissemination.recall_refused", "dissemination", entry_id))
+                               destination, refused_as=("dissemination.recall_refused", "dissemination", entry_id),
+                               recipients=[partners.get(session, partner_id)])
         plans.append((partner_id, received, marking, cleared))
     egress.check_folder(destination)  # before the passphrase is re-checked and the notices signed
     session.reauthenticate(passphrase)

@@ -373,7 +373,7 @@ def export(session: Session, release_id: int, destination: Path, media_label: st
         raise ValidationError("partner", f"{partner.name} has no valid encryption certificate in the partner register; "
                                          "an administrator adds one before a release can be sealed to it")
     cleared = egress.clear(session, f"the release {row.control_number}", marking, media_label, destination,
-                           refused_as=("release.export_refused", "release", release_id))
+                           refused_as=("release.export_refused", "release", release_id), recipients=[partner])
     egress.check_folder(destination)
     session.reauthenticate(passphrase)
     pdf = repo.blob(conn, release_id, "pdf")

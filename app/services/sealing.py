@@ -130,7 +130,7 @@ def seal_folder(session: Session, folder: Path, partner_names: Sequence[str], de
         if reasons:
             raise ValidationError("partner", f"the package is marked {marking.banner()} and may not go to {p.name}: "
                                              f"{'; '.join(reasons)} (build a release for them instead)")
-    cleared = egress.clear(session, f"the package {name}", marking, media_label, destination)
+    cleared = egress.clear(session, f"the package {name}", marking, media_label, destination, recipients=chosen)
     egress.check_folder(destination)
     result = write_sealed_package(Path(destination), name, files, certs, marking, cleared.media, session.clock())
     manifest_sha256 = hashlib.sha256(files[MANIFEST]).hexdigest()

@@ -102,7 +102,10 @@ def test_partner_register_dissemination_and_receipts_by_cli(cli, workstation, tm
     media = tmp_path / "media"
     media.mkdir()
     r = cli("lead", "dissemination", "recall", str(entry), "--reason", "sent the wrong revision", "--out",
-            str(media), "--media-label", "SECRET")
+            str(media), "--media-label", "SECRET")  # no foreign release decision on the media: not for the UK
+    assert r.returncode == 2 and "UK AI Security Institute may not receive" in r.stderr and not list(media.iterdir())
+    r = cli("lead", "dissemination", "recall", str(entry), "--reason", "sent the wrong revision", "--out",
+            str(media), "--media-label", "SECRET//REL TO USA, GBR")
     assert r.returncode == 0, r.stderr
     assert "recall notice for UK AI Security Institute (recalls 1)" in r.stdout and "NOT sealed" in r.stdout
     r = cli("auditor", "dissemination", "list", "--kind", "recall")

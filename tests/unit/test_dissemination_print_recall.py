@@ -17,8 +17,14 @@ from app.model.markings import Level
 from app.model.partners import Partner, PartnerKind
 from app.model.vulnerabilities import Tlp
 from app.services import dissemination, partners, recall, sealing
+from app.services.audit import events as _events
 from tests.conftest import PASSPHRASES
 from tests.unit.partner_kit import make_cert, receipt_json, write_receipt
+
+
+def audit_events(session):  # type: ignore[no-untyped-def]
+    return _events(session, 50, action_prefix="dissemination.")
+
 
 UKAISI = Partner(name="UK AI Security Institute", kind=PartnerKind.ALLIED, codes=("GBR", "FVEY"),
                  max_level=Level.SECRET, tlp=Tlp.AMBER)
@@ -88,8 +94,16 @@ def test_recall_reaches_everyone_who_received_the_entry_or_what_it_superseded(wo
     other = send(lead, lab, sha("other"), "CUI", object_id="R-9")  # another object: not recalled
     media = tmp_path / "media"
     media.mkdir()
-    notices = recall.recall(lead, v2_uk, "Contains a transcript released by mistake", media, "SECRET//NOFORN",
-                            PASSPHRASES["lead"])
+    # Media labelled NOFORN is not handed to a foreign partner (it was: the label only had to be high enough).
+    with pytest.raises(ValidationError, match="labelled SECRET//NOFORN, which UK AI Security Institute may not "
+                                              "receive .*NOFORN"):
+        recall.recall(lead, v2_uk, "Contains a transcript released by mistake", media, "SECRET//NOFORN",
+                      PASSPHRASES["lead"])
+    assert list(media.iterdir()) == []
+    refused = [e for e in audit_events(workstation.session("auditor")) if e.action == "dissemination.recall_refused"]
+    assert refused and refused[0].details["to"] == [UKAISI.name]
+    notices = recall.recall(lead, v2_uk, "Contains a transcript released by mistake", media,
+                            "SECRET//REL TO USA, GBR", PASSPHRASES["lead"])
     by_partner = {n.partner: n for n in notices}
     assert set(by_partner) == {UKAISI.name, CISA.name}
     assert by_partner[UKAISI.name].recalled == (v1_uk, v2_uk) and by_partner[CISA.name].recalled == (v1_us,)
@@ -138,7 +152,7 @@ def test_recall_onto_low_media_or_with_a_wrong_passphrase_writes_and_records_not
     with pytest.raises(ValidationError, match="labelled CUI"):
         recall.recall(lead, a, "mistake", media, "CUI", PASSPHRASES["lead"])
     with pytest.raises(Exception, match="[Pp]assphrase"):
-        recall.recall(lead, a, "mistake", media, "SECRET//NOFORN", "wrong-passphrase-here")
+        recall.recall(lead, a, "mistake", media, "SECRET//REL TO USA, GBR", "wrong-passphrase-here")
     with pytest.raises(ValidationError, match="say why"):
         recall.recall(lead, a, "  ", media, "SECRET//NOFORN", PASSPHRASES["lead"])
     assert list(media.iterdir()) == []

@@ -268,6 +268,9 @@ class DisseminationScreen(QWidget):
         e = self.selected()
         self.recall_button.setEnabled(e is not None and e.kind is not DisseminationKind.RECALL
                                       and e.recalled_by is None)
+        if e is not None:
+            # the marking it went out at: what its partner may receive (system-high media may say NOFORN)
+            self.media.setCurrentText(e.marking.banner())
 
     # -- actions -------------------------------------------------------------------------------------
     def import_receipt(self) -> None:
