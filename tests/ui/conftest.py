@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -113,11 +114,21 @@ def widgets_freed_between_tests(qapp) -> Iterator[None]:  # type: ignore[no-unty
     waitSignal, a modal dialog) and runs inside it. On one pytest-xdist worker's order of files the
     widgets test_review_journey left were still alive in test_setup_wizard, and the worker died of a
     segfault while Qt polished the wizard (pytest-xdist then waited for it for ever); with this fixture
-    that order passes. Here they go at the test's end.
+    that order passes. Here they go at the test's end. A tooltip a test showed is hidden first: Qt's
+    one tooltip label keeps a plain pointer to the widget it was shown for (its style sheet parent),
+    which that test's widgets no longer are once freed.
     """
     yield
     from PySide6.QtCore import QCoreApplication, QEvent
+    from PySide6.QtWidgets import QToolTip
 
+    if QToolTip.isVisible():
+        QToolTip.hideText()
+        for _ in range(20):  # the label hides on a short timer
+            if not QToolTip.isVisible():
+                break
+            QCoreApplication.processEvents()
+            time.sleep(0.02)
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 
 

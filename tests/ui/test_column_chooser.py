@@ -86,6 +86,8 @@ def test_an_elided_cell_shows_its_whole_text_on_hover(qtbot) -> None:  # type: i
     QApplication.sendEvent(table.viewport(), QHelpEvent(QEvent.Type.ToolTip, short.center(),
                                                          table.viewport().mapToGlobal(short.center())))
     assert not QToolTip.isVisible() or QToolTip.text() != table.item(0, 3).text()
+    QToolTip.hideText()
+    qtbot.waitUntil(lambda: not QToolTip.isVisible(), timeout=2000)
 
 
 def test_a_column_shown_from_the_menu_is_fitted_in(qtbot) -> None:  # type: ignore[no-untyped-def]
