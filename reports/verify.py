@@ -77,19 +77,29 @@ def _check_one(sig: Any, trusted_roots: Sequence[x509.Certificate], now: datetim
     status = run_sync(_validate(sig, ctx))
     cert = pki.from_asn1_cert(status.signing_cert)
     intact = bool(status.intact and status.valid)
-    trusted = bool(status.trusted)
-    problem = ""
-    if not trusted:
-        embedded = [pki.from_asn1_cert(x) for x in sig.other_embedded_certs]
-        usage = key_usage_problem(cert, set(type(status).key_usage))
-        problem = next((p for c in [cert, *embedded] if (p := pki.validity_problem(c, now))), "") or \
-            (usage if usage and pki.chain_problem(cert, embedded, trusted_roots, now) is None else "") or \
-            f"issuer {cert.issuer.rfc4514_string()} is not a trusted root on this workstation"
+    embedded = [pki.from_asn1_cert(x) for x in sig.other_embedded_certs]
+    usage = key_usage_problem(cert, set(type(status).key_usage))
+    if intact:
+        trusted = bool(status.trusted)
+        problem = ""
+        if not trusted:
+            problem = next((p for c in [cert, *embedded] if (p := pki.validity_problem(c, now))), "") or \
+                (usage if usage and pki.chain_problem(cert, embedded, trusted_roots, now) is None else "") or \
+                f"issuer {cert.issuer.rfc4514_string()} is not a trusted root on this workstation"
+    else:
+        # pyHanko does not validate the chain of a signature whose digest does not match the file
+        # (its status then says "not trusted" whatever the certificate): the signer's certificate is
+        # judged on its own here, so a changed file is not also blamed on the sender's CA.
+        problem = pki.chain_problem(cert, embedded, trusted_roots, now) or usage or ""
+        trusted = not problem
     from pyhanko.sign.validation.status import SignatureCoverageLevel
 
     detail = _changes(status, allowed)
-    after = "changed" if detail else "none" if status.coverage == SignatureCoverageLevel.ENTIRE_FILE \
-        else "countersignature only"
+    if not intact:
+        after = "changed"  # the signed bytes themselves: never "no changes after signing"
+    else:
+        after = "changed" if detail else "none" if status.coverage == SignatureCoverageLevel.ENTIRE_FILE \
+            else "countersignature only"
     return SignatureCheck(sig.field_name or "(unnamed)", pki.common_name(cert), cert.issuer.rfc4514_string(),
                           pki.fingerprint(cert), status.signer_reported_dt, intact, trusted, problem, after, detail,
                           _certification(sig), cert.subject.rfc4514_string())

@@ -46,7 +46,7 @@ class SignatureCheck:
     fingerprint: str
     signing_time: datetime | None  # the signer's local clock
     intact: bool
-    trusted: bool
+    trusted: bool  # the signer's certificate chains to a trusted root (checked on its own when not intact)
     trust_problem: str
     after_signing: str  # "none", "countersignature only", "changed"
     detail: str
@@ -61,8 +61,19 @@ class SignatureCheck:
         when = f" at {self.signing_time:%Y-%m-%d %H:%M:%S %Z} (signer's local clock)" if self.signing_time else ""
         state = "VALID" if self.ok else "INVALID"
         kind = f" (certification: {self.certification})" if self.certification else ""
+        if not self.intact:
+            # The signature does not match the bytes it covers: that is the verdict. The certificate
+            # is judged on its own (it says nothing about the file), and what later revisions did
+            # is named only when the analysis found something.
+            parts = [f"{state}: {self.field_name}{kind} signed by {self.signer}{when}",
+                     "signed content CHANGED after signing (the signature does not match the file)",
+                     "the signer's certificate chains to a trusted root" if self.trusted
+                     else f"the signer's certificate is NOT trusted: {self.trust_problem}"]
+            if self.detail:
+                parts.append(f"also changed later: {self.detail}")
+            return "; ".join(parts)
         parts = [f"{state}: {self.field_name}{kind} signed by {self.signer}{when}",
-                 "signed content intact" if self.intact else "signed content CHANGED after signing",
+                 "signed content intact",
                  "chains to a trusted root" if self.trusted else f"NOT trusted: {self.trust_problem}",
                  {"none": "no changes after signing",
                   "countersignature only": "after signing only the lead's countersignature was added",

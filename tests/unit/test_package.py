@@ -192,3 +192,18 @@ def test_an_oscal_file_nested_too_deeply_is_a_problem_not_a_crash(tmp_path: Path
     (tmp_path / vp.OSCAL_FILE).write_bytes(b"[" * 100_000 + b"]" * 100_000)
     result = verify_package(tmp_path, [])
     assert f"{vp.OSCAL_FILE}: JSON nested too deeply" in result.problems
+
+
+def test_a_flipped_pdf_byte_in_a_package_is_not_blamed_on_the_ca(tmp_path: Path, material) -> None:  # type: ignore[no-untyped-def]
+    """Walk 3 #2: the package's PDF changed; its signers' certificates still chain to the trusted CA."""
+    pkg = _write(material, tmp_path).path
+    data = bytearray((pkg / "report.pdf").read_bytes())
+    data[len(data) // 2] ^= 0x20
+    (pkg / "report.pdf").write_bytes(bytes(data))
+    check = verify_package(pkg, [material["ca"].cert])
+    assert not check.ok and any("report.pdf was changed" in p for p in check.problems)
+    assert check.pdf is not None and check.pdf.signatures
+    text = "\n".join(check.lines())
+    assert all(not s.intact and s.trusted for s in check.pdf.signatures), text
+    assert "signed content CHANGED after signing" in text
+    assert "not a trusted root" not in text and "no changes after signing" not in text

@@ -217,3 +217,42 @@ def test_stored_report_cut_back_to_the_reviewer_revision(workstation) -> None:  
     check = report_service.verify(rev, report.id)
     assert not check.ok and check.state == NOT_VALID
     assert "the stored PDF carries no countersignature" in " ".join(check.lines())
+
+
+def _flip_inside(data: bytes) -> bytes:
+    """One byte flipped in the middle of the file (inside both signatures' signed ranges), as the walkthrough did."""
+    out = bytearray(data)
+    out[len(out) // 2] ^= 0x20
+    return bytes(out)
+
+
+def test_a_flipped_byte_is_named_as_a_change_not_as_an_untrusted_ca(pkiset, countersigned, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                                      monkeypatch, capsys) -> None:
+    """Walk 3 #2: pyHanko skips the chain of a signature whose digest does not match; that must not
+    read as "issuer ... is not a trusted root" (the CA is trusted), nor as "no changes after signing"."""
+    _signed, both = countersigned
+    tampered = _flip_inside(both)
+    result = verify_pdf(tampered, [pkiset["ca"].cert], "tampered.pdf")
+    assert result.state == NOT_VALID and len(result.signatures) == 2
+    for sig in result.signatures:
+        text = sig.summary()
+        assert not sig.intact and not sig.ok and sig.after_signing == "changed"
+        assert sig.trusted and not sig.trust_problem, sig.trust_problem
+        assert "signed content CHANGED after signing" in text
+        assert "chains to a trusted root" in text
+        for wrong in ("not a trusted root", "NOT trusted", "no changes after signing", "only the lead's countersignature"):
+            assert wrong not in text, text
+    # An untrusted signer of a changed file is still named as such, by its own check.
+    stranger = pki.create_ca("Somewhere else", min(s.signing_time for s in result.signatures if s.signing_time))
+    other = verify_pdf(tampered, [stranger.cert])
+    assert all(not s.intact and not s.trusted and "does not chain to a trusted root" in s.trust_problem
+               for s in other.signatures), [s.trust_problem for s in other.signatures]
+    # The command line: still exit 1, and the same wording.
+    path, ca = tmp_path / "tampered.pdf", tmp_path / "ca.pem"
+    path.write_bytes(tampered)
+    ca.write_bytes(pki.cert_to_pem(pkiset["ca"].cert))
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    assert cli.main(["--data-dir", str(tmp_path / "none"), "verify", str(path), "--ca", str(ca)]) == 1
+    out = capsys.readouterr().out
+    assert "NOT VALID" in out and "signed content CHANGED after signing" in out
+    assert "not a trusted root" not in out and "no changes after signing" not in out
