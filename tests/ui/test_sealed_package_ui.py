@@ -10,6 +10,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialog, QLabel, QPushButton
 
 from app.model.dissemination import CertificatePurpose
 from app.model.markings import Level
@@ -141,3 +142,59 @@ def test_auditor_has_no_seal_button_but_may_open(make_ctx, qtbot) -> None:  # ty
     assert dlg.request() is None  # nothing chosen: nothing to do
     dlg.check("A")
     assert dlg.partners.item(0).checkState() == Qt.CheckState.Checked
+
+
+def _button(d: QDialog, text: str) -> QPushButton:
+    return next(b for b in d.findChildren(QPushButton) if b.text() == text)
+
+
+def _said(d: QDialog) -> str:
+    """What the dialog says is still missing."""
+    return " ".join(label.text() for label in d.findChildren(QLabel) if "still needed" in label.text())
+
+
+def test_seal_stays_open_and_names_what_is_missing(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Walk 3 #5: a click on Seal with no partner ticked closed the dialog and nothing happened. The
+    button now stays disabled until every field is filled, saying what is missing (tooltip and a line
+    in the dialog); even a forced accept keeps the dialog open."""
+    dlg = SealDialog(["Federal Test Lab"], ["CUI"], tmp_path, None)
+    qtbot.addWidget(dlg)
+    dlg.destination.setText(str(tmp_path / "usb"))
+    dlg.show()
+    seal = _button(dlg, "Seal")
+    assert not seal.isEnabled()
+    assert "at least one partner" in seal.toolTip() and "at least one partner" in _said(dlg)
+    assert "destination" not in seal.toolTip()
+    qtbot.mouseClick(seal, Qt.MouseButton.LeftButton)
+    dlg.accept()  # e.g. Enter in a field
+    assert dlg.isVisible() and dlg.result() != QDialog.DialogCode.Accepted
+    dlg.check("Federal Test Lab")
+    assert seal.isEnabled() and not _said(dlg) and not seal.toolTip()
+    dlg.destination.clear()
+    assert not seal.isEnabled() and "the destination folder" in _said(dlg)
+    dlg.folder.clear()
+    assert "the exported package folder" in seal.toolTip()
+    dlg.folder.setText(str(tmp_path))
+    dlg.destination.setText(str(tmp_path / "usb"))
+    qtbot.mouseClick(seal, Qt.MouseButton.LeftButton)
+    assert dlg.result() == QDialog.DialogCode.Accepted and dlg.request() is not None
+
+
+def test_open_sealed_stays_open_and_names_what_is_missing(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Walk 3 #5: with the certificate field empty, Open closed the dialog and nothing happened."""
+    opener = OpenSealedDialog(None)
+    qtbot.addWidget(opener)
+    opener.sealed.setText(str(tmp_path / "pkg.sealed"))
+    opener.key.setText(str(tmp_path / "lab.key"))
+    opener.destination.setText(str(tmp_path / "received"))
+    opener.show()
+    open_ = _button(opener, "Open")
+    assert not open_.isEnabled()
+    assert "your certificate it was sealed to" in open_.toolTip()
+    assert "your certificate it was sealed to" in _said(opener)
+    opener.accept()
+    assert opener.isVisible() and opener.request() is None
+    opener.cert.setText(str(tmp_path / "lab.pem"))
+    assert open_.isEnabled() and not _said(opener)
+    qtbot.mouseClick(open_, Qt.MouseButton.LeftButton)
+    assert opener.result() == QDialog.DialogCode.Accepted and opener.request() is not None

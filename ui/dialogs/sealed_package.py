@@ -62,12 +62,29 @@ def _path_row(form: QFormLayout, label: str, pick: str, chooser: object) -> QLin
     return edit
 
 
-def _buttons(dialog: QDialog, form: QFormLayout, ok: str) -> None:
+def _buttons(dialog: QDialog, form: QFormLayout, ok: str) -> tuple[QPushButton, QLabel]:
+    """The OK button (named `ok`) and, above it, the line naming what is still missing."""
+    missing = QLabel("")
+    missing.setObjectName("warningText")
+    missing.setTextFormat(Qt.TextFormat.PlainText)
+    missing.setWordWrap(True)
+    form.addRow(missing)
     buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-    buttons.button(QDialogButtonBox.StandardButton.Ok).setText(ok)
+    button = buttons.button(QDialogButtonBox.StandardButton.Ok)
+    button.setText(ok)
     buttons.accepted.connect(dialog.accept)
     buttons.rejected.connect(dialog.reject)
     form.addRow(buttons)
+    return button, missing
+
+
+def _show_missing(button: QPushButton, label: QLabel, verb: str, missing: list[str]) -> None:
+    """Until every field is filled the OK button is disabled, its tooltip and the line above it
+    saying what is missing (a click never closes the dialog with nothing done)."""
+    text = f"To {verb}, still needed: {'; '.join(missing)}." if missing else ""
+    button.setEnabled(not missing)
+    button.setToolTip(text)
+    label.setText(text)
 
 
 class SealDialog(QDialog):
@@ -104,11 +121,37 @@ class SealDialog(QDialog):
         note.setObjectName("hint")
         note.setWordWrap(True)
         form.addRow(note)
-        _buttons(self, form, "Seal")
+        self.ok_button, self.missing_label = _buttons(self, form, "Seal")
         self._window_marking = window_marking(parent)
         self.banners = add_banners(self, self._window_marking)
+        for edit in (self.folder, self.destination):
+            edit.textChanged.connect(self._update_ok)
+        self.partners.itemChanged.connect(self._update_ok)
+        self.media.currentTextChanged.connect(self._update_ok)
         if folder is not None:
             self.folder.setText(str(folder))
+        self._update_ok()
+
+    def missing(self) -> list[str]:
+        """The fields still empty, as the dialog names them."""
+        out = []
+        if not self.folder.text().strip():
+            out.append("the exported package folder")
+        if not self._chosen():
+            out.append("at least one partner ticked under \"Seal to\"")
+        if not self.destination.text().strip():
+            out.append("the destination folder")
+        if not self.media.currentText().strip():
+            out.append("the media classification label")
+        return out
+
+    def _update_ok(self, *_args: object) -> None:
+        _show_missing(self.ok_button, self.missing_label, "seal", self.missing())
+
+    def accept(self) -> None:
+        self._update_ok()
+        if not self.missing():
+            super().accept()
 
     def _show_marking(self, text: str) -> None:
         marking = Path(text.strip()) / "MARKING.txt"
@@ -138,13 +181,15 @@ class SealDialog(QDialog):
             if item.text() == name:
                 item.setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
 
+    def _chosen(self) -> list[str]:
+        return [self.partners.item(i).text() for i in range(self.partners.count())
+                if self.partners.item(i).checkState() == Qt.CheckState.Checked]
+
     def request(self) -> SealRequest | None:
-        chosen = [self.partners.item(i).text() for i in range(self.partners.count())
-                  if self.partners.item(i).checkState() == Qt.CheckState.Checked]
-        folder, dest = self.folder.text().strip(), self.destination.text().strip()
-        if not folder or not dest or not chosen:
+        if self.missing():
             return None
-        return SealRequest(Path(folder), chosen, Path(dest), self.media.currentText().strip())
+        return SealRequest(Path(self.folder.text().strip()), self._chosen(), Path(self.destination.text().strip()),
+                           self.media.currentText().strip())
 
 
 class OpenSealedDialog(QDialog):
@@ -163,8 +208,28 @@ class OpenSealedDialog(QDialog):
         note.setObjectName("hint")
         note.setWordWrap(True)
         form.addRow(note)
-        _buttons(self, form, "Open")
+        self.ok_button, self.missing_label = _buttons(self, form, "Open")
         add_banners(self, window_marking(parent))
+        for edit in self._fields():
+            edit.textChanged.connect(self._update_ok)
+        self._update_ok()
+
+    def _fields(self) -> tuple[QLineEdit, QLineEdit, QLineEdit, QLineEdit]:
+        return self.sealed, self.key, self.cert, self.destination
+
+    def missing(self) -> list[str]:
+        """The fields still empty, as the dialog names them."""
+        names = ("the sealed package", "your private key", "your certificate it was sealed to",
+                 "the folder to open it into")
+        return [name for name, edit in zip(names, self._fields(), strict=True) if not edit.text().strip()]
+
+    def _update_ok(self, *_args: object) -> None:
+        _show_missing(self.ok_button, self.missing_label, "open the package", self.missing())
+
+    def accept(self) -> None:
+        self._update_ok()
+        if not self.missing():
+            super().accept()
 
     def _browse_sealed(self) -> None:
         name, _ = QFileDialog.getOpenFileName(self, "Sealed package", "", "Sealed packages (*.p7m)")
@@ -187,10 +252,9 @@ class OpenSealedDialog(QDialog):
             self.destination.setText(folder)
 
     def request(self) -> OpenRequest | None:
-        values = [e.text().strip() for e in (self.sealed, self.key, self.cert, self.destination)]
-        if not all(values):
+        if self.missing():
             return None
-        return OpenRequest(*(Path(v) for v in values))
+        return OpenRequest(*(Path(e.text().strip()) for e in self._fields()))
 
 
 def choose_seal(parent: QWidget, partner_names: Sequence[str], media_labels: Sequence[str],
