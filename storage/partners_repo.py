@@ -245,6 +245,13 @@ def insert_receipt(conn: Connection, *, entry_id: int, partner_id: int, manifest
     return int(cur.lastrowid or 0)
 
 
+def receipt_with_content(conn: Connection, manifest_sha256: str, content: bytes) -> Receipt | None:
+    """A receipt already imported with exactly these signed bytes (one receipt acknowledges one delivery)."""
+    r = _one(conn.execute("SELECT * FROM receipts WHERE manifest_sha256 = ? AND content = ?",
+                          (manifest_sha256, content)))
+    return _receipt(r) if r else None
+
+
 def receipt_for(conn: Connection, entry_id: int) -> Receipt | None:
     r = _one(conn.execute("SELECT * FROM receipts WHERE entry_id = ?", (entry_id,)))
     return _receipt(r) if r else None

@@ -76,6 +76,13 @@ def import_receipt(session: Session, path: Path | str) -> Receipt:
     entry = _entry_for(session, entries, statement.partner, source, statement.manifest_sha256)
     cert = _verify_signer(session, entry, data, signature, source)
     with session.transaction() as conn:
+        used = repo.receipt_with_content(conn, statement.manifest_sha256, data)
+        if used is not None:
+            # The same package sent twice to one partner is two deliveries: a receipt names the package,
+            # not the delivery, so one receipt file must not acknowledge both.
+            raise ValidationError(source, f"a duplicate: this very receipt already acknowledged log entry "
+                                          f"{used.entry_id} (imported {used.imported_at[:10]} by {used.imported_by}); "
+                                          "a later delivery of the same package needs the partner's own receipt for it")
         if repo.receipt_for(conn, entry.id) is not None:
             raise ValidationError(source, f"a duplicate: log entry {entry.id} was acknowledged meanwhile")
         rid = repo.insert_receipt(

@@ -151,11 +151,17 @@ def test_receipt_closes_the_loop_and_overdue_counts_days(workstation, with_partn
     assert dissemination.get(lead, a).acknowledged and dissemination.get(lead, a).unacknowledged_days(lead.today()) is None
     assert [e.id for e in dissemination.entries(lead, Filters(unacknowledged=True))] == []
     assert receipts.verify_stored(lead, a) is None
+    # The same package sent to the same partner again is a second delivery: the first receipt, imported
+    # again, does not acknowledge it (it did: a receipt names the package, not the delivery).
+    again = send(lead, uk, sha("a"))
+    with pytest.raises(ValidationError, match=f"this very receipt already acknowledged log entry {a}"):
+        receipts.import_receipt(lead, tmp_path / "r1" / "receipt.json")
+    assert not dissemination.get(lead, again).acknowledged
     lead.db.conn.execute("SELECT 1")
     assert "receipt.import" in [r[0] for r in lead.db.conn.execute("SELECT action FROM audit_events")]
     c = send(lead, uk, sha("c"))
     lead.clock = lambda: FIXED_NOW + timedelta(days=20)
-    assert [e.id for e in dissemination.overdue(lead)] == [c]
+    assert [e.id for e in dissemination.overdue(lead)] == [again, c]
     admin = workstation.session("admin")
     with pytest.raises(ValidationError, match="between 1 and 365"):
         workstation_service.update_settings(admin, {"receipt_overdue_days": 0})
