@@ -425,20 +425,26 @@ def test_cli_benchmark_plan_conformance_and_stats(workstation, monkeypatch, caps
 # -- capability trend ---------------------------------------------------------------------------------
 
 
+def _reviewed(s, tmp_path, dev, name, version, received, solved, marking=None, n=40):  # type: ignore[no-untyped-def]
+    """A submission with one Cybench run of `n` samples, `solved` of them solved (CSV, per-sample scores)."""
+    extra = {} if marking is None else {"marking": marking}
+    sid = submissions.create(s, Submission(developer=dev, model_name=name, version=version, received=received,
+                                           planned_release=received.replace(day=25), **extra)).id
+    path = tmp_path / f"{dev}{name}{version}.csv"
+    lines = ["task,model,metric,value,sample_id,epoch,score", f"cybench,{name},accuracy,{solved / n},,,"]
+    lines += [f"cybench,{name},,,s{i},1,{1 if i < solved else 0}" for i in range(n)]
+    path.write_text("\n".join(lines) + "\n")
+    results.import_files(s, [path], sid)
+    return sid
+
+
 def test_trend_frontier_and_position_against_previous_frontier_and_own_previous_version(workstation, tmp_path):
     from app.services import trend
 
     s = workstation.session("reviewer")
 
-    def reviewed(dev, name, version, received, solved, n=40):
-        sid = submissions.create(s, Submission(developer=dev, model_name=name, version=version, received=received,
-                                               planned_release=received.replace(day=25))).id
-        path = tmp_path / f"{dev}{name}{version}.csv"
-        lines = ["task,model,metric,value,sample_id,epoch,score", f"cybench,{name},accuracy,{solved / n},,,"]
-        lines += [f"cybench,{name},,,s{i},1,{1 if i < solved else 0}" for i in range(n)]
-        path.write_text("\n".join(lines) + "\n")
-        results.import_files(s, [path], sid)
-        return sid
+    def reviewed(dev, name, version, received, solved):  # type: ignore[no-untyped-def]
+        return _reviewed(s, tmp_path, dev, name, version, received, solved)
 
     reviewed("Acme", "Falcon", "1", date(2026, 1, 2), 10)
     reviewed("Other", "Kite", "3", date(2026, 3, 1), 20)
@@ -558,19 +564,8 @@ def test_the_trend_section_is_marked_at_least_as_every_submission_it_quotes(work
 
     s = workstation.session("reviewer")
 
-    def reviewed(dev, name, marking, received, solved, n=20):  # type: ignore[no-untyped-def]
-        sid = submissions.create(s, Submission(developer=dev, model_name=name, version="1", received=received,
-                                               planned_release=received.replace(day=25),
-                                               marking=Marking.parse(marking))).id
-        path = tmp_path / f"{dev}{name}.csv"
-        lines = ["task,model,metric,value,sample_id,epoch,score", f"cybench,{name},accuracy,{solved / n},,,"]
-        lines += [f"cybench,{name},,,s{i},1,{1 if i < solved else 0}" for i in range(n)]
-        path.write_text("\n".join(lines) + "\n")
-        results.import_files(s, [path], sid)
-        return sid
-
-    reviewed("Northwind", "Aurora", "SECRET//NOFORN", date(2026, 3, 1), 14)
-    cui = reviewed("Helix", "Coder", "CUI", date(2026, 5, 1), 6)
+    _reviewed(s, tmp_path, "Northwind", "Aurora", "1", date(2026, 3, 1), 28, Marking.parse("SECRET//NOFORN"))
+    cui = _reviewed(s, tmp_path, "Helix", "Coder", "1", date(2026, 5, 1), 12, Marking.parse("CUI"))
     ev = benchmark_evidence.gather(s, cui)
     assert [t.benchmark for t in ev.trends] == ["Cybench"] and len(ev.trends[0].points) == 2
     assert ev.marking == Marking.parse("SECRET//NOFORN"), ev.marking.banner()
