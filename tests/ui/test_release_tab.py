@@ -48,6 +48,11 @@ def test_release_tab_build_compare_approve_export(workstation, ready, make_ctx, 
     assert not tab.approve_button.isVisibleTo(tab)  # reviewers never approve releases
     assert not tab.export_button.isEnabled()
 
+    # the developer is not in the partner register: said before any passphrase is asked
+    tab.developer_button.click()
+    assert dialogs.errors and "no developer partner named" in str(dialogs.errors[-1]) and not dialogs.prompts
+    dialogs.errors.clear()
+
     dialogs.passphrases = [workstation.passphrase("reviewer")]
     tab.build_button.click()
     assert not dialogs.errors, dialogs.error_text()

@@ -277,7 +277,12 @@ class ReleaseTab(QWidget):
         self._run_build(int(pid), f"for {self.partner_box.currentText()}")
 
     def build_for_developer(self) -> None:
-        self._run_build(None, "for the submitting developer")
+        try:  # the developer must be in the partner register: said before the passphrase is asked
+            developer = releases.developer_partner(self.ctx.session, self.submission_id)
+        except FrontierError as exc:
+            self.ctx.show_error(self, exc)
+            return
+        self._run_build(None, f"for the submitting developer, {developer.name}")
 
     def _built(self, row: StoredRelease) -> None:
         self.current = row
